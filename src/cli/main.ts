@@ -1,0 +1,45 @@
+// hp-lab: the headless CLI. Same core/ and gpu/ code as the app; JSON on stdout, errors on
+// stderr with a non-zero exit. Each command is one module in ./commands exporting `run`.
+import { CliError } from './cli-error';
+
+type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
+
+const commands: Record<string, () => Promise<CommandModule>> = {
+  'gpu-info': () => import('./commands/gpu-info'),
+  bench: () => import('./commands/bench'),
+};
+
+function usage(): string {
+  return `usage: hp-lab <command> [options]\ncommands: ${Object.keys(commands).sort().join(', ')}\n` +
+    `run 'hp-lab <command> --help' for a command's options`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`hp-lab: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return 0;
+  }
+  try {
+    const result = await command.run(rest);
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  } catch (err) {
+    const message = err instanceof CliError ? err.message : (err as Error)?.stack ?? String(err);
+    process.stderr.write(`hp-lab ${name}: ${message}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+// Dawn keeps the event loop alive: exit explicitly once the command is done.
+main(process.argv.slice(2)).then((code) => process.exit(code));

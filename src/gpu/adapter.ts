@@ -1,0 +1,99 @@
+// Adapter and device acquisition, the same in the page, in workers, in Node (Dawn) and on the
+// GPU host: callers pass the GPU object (navigator.gpu, or the `webgpu` package's).
+
+export interface GpuCapabilities {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Human label: description, else vendor + architecture. */
+  label: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  limits: Record<string, number>;
+  hasTimestampQuery: boolean;
+  hasF16: boolean;
+  hasSubgroups: boolean;
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
+}
+
+export type GpuUnavailableReason = 'no-webgpu' | 'no-adapter' | 'device-request-failed';
+
+export class GpuUnavailableError extends Error {
+  constructor(
+    readonly reason: GpuUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GpuUnavailableError';
+  }
+}
+
+const LIMIT_NAMES = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'maxBindGroups',
+] as const;
+
+export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const features = [...adapter.features].map(String).sort();
+  const limits: Record<string, number> = {};
+  for (const name of LIMIT_NAMES) limits[name] = Number((adapter.limits as unknown as Record<string, number>)[name]);
+  const vendor = info.vendor ?? '';
+  const architecture = info.architecture ?? '';
+  const description = info.description ?? '';
+  const sg = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return {
+    vendor,
+    architecture,
+    device: info.device ?? '',
+    description,
+    label: description || [vendor, architecture].filter(Boolean).join(' ') || 'unknown adapter',
+    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    features,
+    limits,
+    hasTimestampQuery: features.includes('timestamp-query'),
+    hasF16: features.includes('shader-f16'),
+    hasSubgroups: features.includes('subgroups'),
+    subgroupMinSize: sg.subgroupMinSize,
+    subgroupMaxSize: sg.subgroupMaxSize,
+  };
+}
+
+export interface AcquiredGpu {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  caps: GpuCapabilities;
+}
+
+/** Requests an adapter and a device with the optional features the kernels can use and the
+ *  adapter's own maximum buffer limits (the defaults are far below what TinyBERT-size work
+ *  on a real GPU wants). */
+export async function acquireGpu(gpu: GPU | undefined | null, options: GPURequestAdapterOptions = {}): Promise<AcquiredGpu> {
+  if (!gpu) throw new GpuUnavailableError('no-webgpu', 'WebGPU is not available here (no navigator.gpu).');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
+  if (!adapter) throw new GpuUnavailableError('no-adapter', 'WebGPU is present but no GPU adapter was found.');
+  const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  for (const name of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const) {
+    requiredLimits[name] = (adapter.limits as unknown as Record<string, number>)[name];
+  }
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  } catch (err) {
+    throw new GpuUnavailableError('device-request-failed', `The GPU adapter refused a device: ${(err as Error).message}`);
+  }
+  return { adapter, device, caps: describeAdapter(adapter) };
+}

@@ -1,0 +1,22 @@
+// WebGPU in Node (tests, CLI, the bundled GPU-host benchmark) through the `webgpu` package
+// (Dawn). Never imported by the browser app.
+import { acquireGpu, type AcquiredGpu } from './adapter';
+
+let cached: Promise<AcquiredGpu> | undefined;
+
+/** One Dawn instance per process; SwiftShader's Vulkan ICD is used when no other is set and
+ *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD. */
+export function nodeGpu(): Promise<AcquiredGpu> {
+  cached ??= (async () => {
+    const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
+      const { existsSync } = await import('node:fs');
+      if (existsSync(swiftshader)) process.env.VK_ICD_FILENAMES = swiftshader;
+    }
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const gpu = create([]) as unknown as GPU;
+    return acquireGpu(gpu);
+  })();
+  return cached;
+}

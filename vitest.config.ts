@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of tests, one command (`npm test`): unit (Node), gpu (real WebGPU: Dawn on
+// SwiftShader's Vulkan in Node), e2e (the built app in Debian's Chromium).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
+      {
+        test: {
+          name: 'gpu',
+          include: ['tests/gpu/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Dawn/SwiftShader is a native, multi-threaded device: one process, one file at a time.
+          pool: 'forks',
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
