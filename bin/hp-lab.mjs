@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI (src/cli/main.ts) through tsx, so `npx hp-lab …` works from a clone
-// without a build step. `npm run build:cli` makes the one-file bundle for GPU hosts.
-import { register } from 'tsx/esm/api';
+// `npx hp-lab …` from a clone: bundles src/cli with esbuild (well under a second) into
+// node_modules/.cache and runs it. Only `webgpu` (a native addon) and onnxruntime-web (its
+// wasm files are found next to its package) stay external.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildCli } from '../scripts/build-cli.mjs';
 
-register();
-await import('../src/cli/main.ts');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'node_modules/.cache/hp-lab/cli.mjs');
+await buildCli(out, { external: ['webgpu', 'onnxruntime-web', 'onnxruntime-common'] });
+await import(pathToFileURL(out).href);

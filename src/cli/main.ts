@@ -6,7 +6,7 @@ type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   'gpu-info': () => import('./commands/gpu-info'),
-  bench: () => import('./commands/bench'),
+
 };
 
 function usage(): string {

@@ -9,6 +9,7 @@ let cached: Promise<AcquiredGpu> | undefined;
 export function nodeGpu(): Promise<AcquiredGpu> {
   cached ??= (async () => {
     const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    process.env.XDG_RUNTIME_DIR ??= '/tmp'; // the Vulkan loader warns without one
     if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
       const { existsSync } = await import('node:fs');
       if (existsSync(swiftshader)) process.env.VK_ICD_FILENAMES = swiftshader;
