@@ -1,0 +1,95 @@
+// The one pattern for workers: a worker module (src/workers/<concern>.worker.ts) exposes an API
+// object with Comlink.expose; the page wraps it with spawnWorker, which
+//  - types the proxy (Comlink.Remote<Api>),
+//  - rejects calls in flight with WorkerCrashedError when the worker dies, and restarts it,
+//  - reports every crash to listeners (the app shows a banner).
+// Large arrays cross as transferables: wrap arguments/results with Comlink.transfer(value, [buf]).
+// Progress callbacks cross as Comlink.proxy(fn).
+import * as Comlink from 'comlink';
+
+export class WorkerCrashedError extends Error {
+  constructor(
+    readonly workerName: string,
+    readonly detail: string,
+  ) {
+    super(`The ${workerName} worker stopped unexpectedly (${detail}); it has been restarted.`);
+    this.name = 'WorkerCrashedError';
+  }
+}
+
+/** What spawnWorker needs of a Worker (a real Worker in the page; a fake in unit tests). */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+  terminate(): void;
+}
+
+export interface ManagedWorker<Api> {
+  /** Runs `fn` against the live proxy; rejects with WorkerCrashedError if the worker dies first. */
+  call<R>(fn: (api: Comlink.Remote<Api>) => Promise<R>): Promise<R>;
+  readonly restarts: number;
+  terminate(): void;
+}
+
+type CrashListener = (error: WorkerCrashedError) => void;
+const crashListeners = new Set<CrashListener>();
+
+/** Subscribes to crashes of any managed worker; returns the unsubscribe function. */
+export function onWorkerCrash(listener: CrashListener): () => void {
+  crashListeners.add(listener);
+  return () => crashListeners.delete(listener);
+}
+
+export interface SpawnOptions {
+  /** Called with the fresh proxy after a restart, e.g. to re-send state the worker held. */
+  onRestart?: (api: Comlink.Remote<unknown>) => void;
+}
+
+export function spawnWorker<Api>(name: string, create: () => WorkerLike, options: SpawnOptions = {}): ManagedWorker<Api> {
+  let worker: WorkerLike;
+  let api: Comlink.Remote<Api>;
+  let crash: { promise: Promise<never>; reject: (e: WorkerCrashedError) => void };
+  let restarts = 0;
+  let terminated = false;
+
+  const onError = (event: Event) => {
+    const detail = (event as ErrorEvent).message || event.type;
+    const error = new WorkerCrashedError(name, detail);
+    crash.reject(error);
+    for (const listener of crashListeners) listener(error);
+    if (terminated) return;
+    worker.removeEventListener('error', onError);
+    worker.removeEventListener('messageerror', onError);
+    worker.terminate();
+    restarts++;
+    start();
+    options.onRestart?.(api as Comlink.Remote<unknown>);
+  };
+
+  function start() {
+    worker = create();
+    api = Comlink.wrap<Api>(worker as unknown as Comlink.Endpoint);
+    let reject!: (e: WorkerCrashedError) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => {}); // observed through call(); never an unhandled rejection
+    crash = { promise, reject };
+    worker.addEventListener('error', onError);
+    worker.addEventListener('messageerror', onError);
+  }
+  start();
+
+  return {
+    call(fn) {
+      if (terminated) return Promise.reject(new Error(`The ${name} worker was terminated.`));
+      return Promise.race([fn(api), crash.promise]);
+    },
+    get restarts() {
+      return restarts;
+    },
+    terminate() {
+      terminated = true;
+      worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+// onnxruntime-web's threaded wasm needs SharedArrayBuffer, which needs cross-origin isolation.
+// The dev and preview servers send these; a static host should too (README), else the app runs
+// ORT single-threaded.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  // Relative asset URLs: the build works from any base path on any static server.
+  base: './',
+  plugins: [svelte()],
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+});
