@@ -1,0 +1,23 @@
+// Builds the app once and serves the static build with Vite's preview server (which sends the
+// COOP/COEP headers) for every e2e file.
+import type { TestProject } from 'vitest/node';
+import { build, preview, type PreviewServer } from 'vite';
+
+let server: PreviewServer | undefined;
+
+export default async function setup(project: TestProject) {
+  if (!process.env.HP_LAB_E2E_SKIP_BUILD) await build({ logLevel: 'warn' });
+  server = await preview({ preview: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  project.provide('baseUrl', url);
+  return async () => {
+    await server?.close();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}

@@ -1,0 +1,52 @@
+// Debian's Chromium driven by playwright-core: a page on the preview server that records
+// console errors and every request that leaves the page's origin.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export interface Session {
+  browser: Browser;
+  page: Page;
+  consoleErrors: string[];
+  foreignRequests: string[];
+  close(): Promise<void>;
+}
+
+export async function openApp(baseUrl: string, { webgpu = true, query = '' } = {}): Promise<Session> {
+  const args = [...BASE_FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : ['--disable-features=WebGPU', '--disable-gpu'])];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const origin = new URL(baseUrl).origin;
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+  page.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+  });
+  await page.goto(baseUrl + query);
+  return { browser, page, consoleErrors, foreignRequests, close: () => browser.close() };
+}
+
+/** Saves a full-page screenshot under test-results/ (CI keeps it as an artifact). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = path.resolve('test-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

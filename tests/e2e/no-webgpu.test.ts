@@ -1,0 +1,19 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp, screenshot, type Session } from './helpers/browser';
+
+describe('app shell without WebGPU', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openApp(inject('baseUrl'), { webgpu: false });
+  });
+  afterAll(async () => s?.close());
+
+  it('shows the banner and the CPU-only mode, and does not crash', async () => {
+    await s.page.locator('[data-banner="warning"]').filter({ hasText: 'No WebGPU here' }).waitFor({ timeout: 30_000 });
+    expect(await s.page.getByTestId('gpu-badge').getAttribute('data-state')).toBe('unavailable');
+    await s.page.getByTestId('cpu-only').waitFor();
+    await screenshot(s.page, 'shell-no-webgpu');
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    expect(s.foreignRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp, screenshot, type Session } from './helpers/browser';
+
+describe('app shell with WebGPU (SwiftShader)', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openApp(inject('baseUrl'));
+  });
+  afterAll(async () => s?.close());
+
+  it('names the adapter in the header, also from a worker', async () => {
+    const badge = s.page.getByTestId('gpu-badge');
+    await badge.locator('[data-testid="adapter-name"]').waitFor({ timeout: 60_000 });
+    expect(await badge.getAttribute('data-state')).toBe('ready');
+    expect(await s.page.getByTestId('adapter-name').textContent()).toMatch(/SwiftShader/i);
+    await s.page.getByTestId('worker-gpu').filter({ hasText: 'available' }).waitFor({ timeout: 60_000 });
+    await screenshot(s.page, 'shell-webgpu');
+  });
+
+  it('re-acquires the device after a loss', async () => {
+    await s.page.evaluate(() => (window as unknown as { hpLab: { simulateGpuLoss(): void } }).hpLab.simulateGpuLoss());
+    await s.page.getByTestId('gpu-badge').and(s.page.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
+  });
+
+  it('logs no console errors and sends no request off the origin', () => {
+    expect(s.consoleErrors).toEqual([]);
+    expect(s.foreignRequests).toEqual([]);
+  });
+});
