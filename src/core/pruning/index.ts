@@ -1,0 +1,7 @@
+export * from './types';
+export { elementScores } from './scores';
+export { hpStaircase, planHP, planHPDirect, type HPPlan } from './hp-plan';
+export { hpScores, pruneHP, type HPScores } from './hp-prune';
+export { pruneNM, pruneRowBalanced, pruneUnstructured } from './baselines';
+export { pruneMatrix, planFor, validateConfig, applyMask, countOnes, targetSparsity, DEFAULT_NM_M } from './prune-matrix';
+export { pruneMatrices, matrixInputs, groupOfKind, type ModelPruneResult } from './prune-model';

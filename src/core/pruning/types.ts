@@ -1,0 +1,68 @@
+// Types shared by every pruning pattern: what a caller asks for, what comes back.
+import type { HPMatrix } from '../formats/hp';
+
+export const PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
+/**
+ * hp: hierarchical (tile level + vector level). tile: whole Tr x Tc tiles, row-balanced (= HP
+ * with k = Tc). vector: k of Tc columns in every tile, column-balanced (= HP with m = all).
+ * unstructured: top weights of the matrix. nm: N of every M consecutive input weights per
+ * output row. row-balanced: every output row keeps the same count (bank-balanced).
+ */
+export type Pattern = (typeof PATTERNS)[number];
+
+export const SCORE_KINDS = ['magnitude', 'activation'] as const;
+/** magnitude: |w|. activation: |w_ij| * ||x_j|| (Wanda-style, input-feature norms). */
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+
+/** Attention (Q, K, V, attention output) vs FFN (in, out) matrices. */
+export type MatrixGroup = 'attention' | 'ffn';
+
+export interface PruneConfig {
+  pattern: Pattern;
+  /** Target sparsity in [0, 1] for every matrix (unless `groupSparsity` overrides it). */
+  sparsity: number;
+  /** Optional per-group target sparsity (attention vs FFN). */
+  groupSparsity?: Partial<Record<MatrixGroup, number>>;
+  score: ScoreKind;
+  /** Tile rows / columns (hp, tile, vector). Any positive size; tc <= 256. */
+  tr: number;
+  tc: number;
+  /**
+   * hp only: share of the sparsity taken by the tile level, in [0, 1] (log-density split):
+   * tile keep ratio ~ d^split, vector keep ratio ~ d^(1 - split), d = 1 - sparsity.
+   */
+  split: number;
+  /** hp only: set both ratios directly instead of (sparsity, split). */
+  keep?: { tile: number; vector: number };
+  /** nm: group size M along the input dimension (N = round(M * (1 - sparsity))). */
+  nmM?: number;
+  /** nm: N directly (overrides sparsity), e.g. 2 with nmM 4 for 2:4. */
+  nmN?: number;
+}
+
+export interface MatrixInput {
+  name: string;
+  out: number;
+  in: number;
+  /** W row-major out x in. */
+  weight: Float32Array;
+  /** ||x_j|| over calibration tokens, length `in` (needed for score 'activation'). */
+  inputNorms?: Float32Array;
+  group?: MatrixGroup;
+}
+
+export interface MatrixPruneResult {
+  name: string;
+  out: number;
+  in: number;
+  /** 1 = kept, out x in row-major. */
+  mask: Uint8Array;
+  /** Present for the HP-structured patterns (hp, tile, vector). */
+  hp?: HPMatrix;
+  targetSparsity: number;
+  /** 1 - kept / (out * in), counted on the mask. */
+  achievedSparsity: number;
+  kept: number;
+  /** Pattern parameters actually used (m, k, tilesPerRow for HP; n, M for N:M; perRow...). */
+  params: Record<string, number>;
+}
