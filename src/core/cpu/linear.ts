@@ -1,0 +1,51 @@
+// CPU linear layers in plain TypeScript: the visitor's CPU measurement (in a worker) and the
+// reference the GPU kernels are checked against. y = x Wᵀ + b, x: tokens x in, W: out x in.
+import { tileGrid, type HPMatrix } from '../formats/hp';
+
+/** Dense: each output is a dot product of two contiguous rows. */
+export function denseLinear(x: Float32Array, tokens: number, weight: Float32Array, out: number, nIn: number, bias?: Float32Array): Float32Array {
+  const y = new Float32Array(tokens * out);
+  for (let t = 0; t < tokens; t++) {
+    const xRow = t * nIn;
+    for (let o = 0; o < out; o++) {
+      const wRow = o * nIn;
+      let acc = 0;
+      for (let i = 0; i < nIn; i++) acc += x[xRow + i] * weight[wRow + i];
+      y[t * out + o] = acc + (bias ? bias[o] : 0);
+    }
+  }
+  return y;
+}
+
+/** HP-sparse straight from the HP arrays: for each kept column (one input feature) of a kept
+ *  tile, scatter x[t][col] * the column's tr weights into the tile-row's tr outputs. */
+export function hpLinear(x: Float32Array, tokens: number, hp: HPMatrix, bias?: Float32Array): Float32Array {
+  const { out, in: nIn, tr, tc, m, k } = hp;
+  const { tileRows } = tileGrid(hp);
+  const y = new Float32Array(tokens * out);
+  const acc = new Float64Array(tr);
+  for (let t = 0; t < tokens; t++) {
+    const xRow = t * nIn;
+    for (let tRow = 0; tRow < tileRows; tRow++) {
+      acc.fill(0);
+      for (let j = 0; j < m; j++) {
+        const tile = tRow * m + j;
+        const colBase = hp.tileCol[tile] * tc;
+        for (let c = 0; c < k; c++) {
+          const col = colBase + hp.colOff[tile * k + c];
+          if (col >= nIn) continue;
+          const xv = x[xRow + col];
+          if (xv === 0) continue;
+          const v = (tile * k + c) * tr;
+          for (let r = 0; r < tr; r++) acc[r] += xv * hp.values[v + r];
+        }
+      }
+      const rows = Math.min(tr, out - tRow * tr);
+      for (let r = 0; r < rows; r++) {
+        const o = tRow * tr + r;
+        y[t * out + o] = acc[r] + (bias ? bias[o] : 0);
+      }
+    }
+  }
+  return y;
+}
