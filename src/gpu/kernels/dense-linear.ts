@@ -1,0 +1,117 @@
+// Runner of dense-linear.wgsl: uploads W and b once, picks a register-tile config per token
+// count (largest tile that still fills the GPU), encodes into the caller's pass or encoder.
+import denseWgsl from './dense-linear.wgsl?raw';
+import { checkDispatch, checkStorageBinding } from '../limits';
+import type { GpuCapabilities } from '../adapter';
+import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
+import type { DenseLinearOptions, GpuLinear } from './index';
+
+/** Threads wx x wy; each computes (4*rm) x (4*rn) outputs; bk = K-step. */
+export interface DenseTileConfig {
+  name: string;
+  wx: number;
+  wy: number;
+  rm: number;
+  rn: number;
+  bk: number;
+}
+
+/** From the largest register tile down; the first that yields enough workgroups is used. */
+export const DENSE_TILES: readonly DenseTileConfig[] = [
+  { name: '128x128', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16 },
+  { name: '128x64', wx: 16, wy: 16, rm: 2, rn: 1, bk: 16 },
+  { name: '64x64', wx: 16, wy: 16, rm: 1, rn: 1, bk: 16 },
+  { name: '32x64', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16 },
+];
+
+/** Enough workgroups to keep a large GPU busy (about two per multiprocessor on big parts). */
+const MIN_WORKGROUPS = 256;
+
+export function denseTileStorage(c: DenseTileConfig): number {
+  return (c.bk * (c.wy * 4 * c.rm) + c.bk * (c.wx * 4 * c.rn)) * 4;
+}
+
+function fits(limits: GPUSupportedLimits, c: DenseTileConfig): boolean {
+  return c.wx * c.wy <= limits.maxComputeInvocationsPerWorkgroup && c.wx <= limits.maxComputeWorkgroupSizeX && c.wy <= limits.maxComputeWorkgroupSizeY && denseTileStorage(c) <= limits.maxComputeWorkgroupStorageSize;
+}
+
+export function pickDenseTile(limits: GPUSupportedLimits, tokens: number, nOut: number, forced?: string): DenseTileConfig {
+  const usable = DENSE_TILES.filter((c) => fits(limits, c));
+  if (forced) {
+    const c = DENSE_TILES.find((t) => t.name === forced);
+    if (!c) throw new RangeError(`unknown dense tile '${forced}' (have ${DENSE_TILES.map((t) => t.name).join(', ')})`);
+    if (!fits(limits, c)) throw new RangeError(`dense tile '${forced}' exceeds this device's workgroup limits`);
+    return c;
+  }
+  if (usable.length === 0) throw new RangeError('no dense tile config fits this device (maxComputeInvocationsPerWorkgroup < 128?)');
+  for (const c of usable) {
+    const groups = Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
+    if (groups >= MIN_WORKGROUPS) return c;
+  }
+  return usable[usable.length - 1];
+}
+
+export function createDenseLinearImpl(device: GPUDevice, _caps: GpuCapabilities, opts: DenseLinearOptions): GpuLinear {
+  const { in: nIn, out: nOut, weight } = opts;
+  const maxTokens = opts.tokens;
+  const label = opts.label ?? `dense ${nOut}x${nIn}`;
+  if (![nIn, nOut].every((v) => Number.isInteger(v) && v > 0)) throw new RangeError(`${label}: in and out must be positive integers`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${label}: tokens must be a non-negative integer`);
+  if (weight.length !== nIn * nOut) throw new RangeError(`${label}: weight has ${weight.length} values, expected out*in = ${nOut * nIn}`);
+  if (opts.bias && opts.bias.length !== nOut) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
+  const limits = device.limits;
+  checkStorageBinding(limits, `${label} weight`, nIn * nOut * 4);
+  checkStorageBinding(limits, `${label} input (${maxTokens} tokens)`, maxTokens * nIn * 4);
+  checkStorageBinding(limits, `${label} output (${maxTokens} tokens)`, maxTokens * nOut * 4);
+
+  const vec = nIn % 4 === 0;
+  const layout = kernelLayout(device, 'dense-linear', 4);
+  const wBuf = uploadBuffer(device, weight, `${label} W`);
+  const bBuf = uploadBuffer(device, opts.bias ?? new Float32Array(nOut), `${label} b`);
+  const cache = new BindingCache(device, label, [nIn, nOut, 0]);
+
+  function pipelineFor(c: DenseTileConfig): GPUComputePipeline {
+    const bm = c.wy * 4 * c.rm;
+    const bn = c.wx * 4 * c.rn;
+    const threads = c.wx * c.wy;
+    const per = vec ? 4 : 1;
+    return cachedPipeline(device, layout, denseWgsl, {
+      WX: c.wx, WY: c.wy, RM: c.rm, RN: c.rn, BK: c.bk, BM: bm, BN: bn,
+      A_LOADS: Math.ceil((bm * c.bk) / per / threads),
+      B_LOADS: Math.ceil((bn * c.bk) / per / threads),
+      VEC: vec, BIAS: true, GELU: Boolean(opts.gelu),
+    }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}`);
+  }
+
+  let destroyed = false;
+  return {
+    kind: 'dense',
+    in: nIn,
+    out: nOut,
+    maxTokens,
+    weightBytes: wBuf.size + bBuf.size,
+    flops: (tokens = maxTokens) => 2 * tokens * nIn * nOut,
+    tileFor: (tokens = maxTokens) => pickDenseTile(limits, tokens, nOut, opts.tile).name,
+    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
+      if (destroyed) throw new Error(`${label}: used after destroy()`);
+      checkTokens(tokens, maxTokens, label);
+      if (tokens === 0) return;
+      const x = asBinding(input);
+      const y = asBinding(output);
+      checkIo(label, x, y, tokens, nIn, nOut);
+      const c = pickDenseTile(limits, tokens, nOut, opts.tile);
+      const grid = { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / (c.wy * 4 * c.rm)) };
+      checkDispatch(limits, label, { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) }, grid);
+      const pipeline = pipelineFor(c);
+      const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
+      runDispatch(target, pipeline, group, grid.x, grid.y, label);
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      wBuf.destroy();
+      bBuf.destroy();
+      cache.destroy();
+    },
+  };
+}
