@@ -27,3 +27,22 @@ describe('app shell with WebGPU (SwiftShader)', () => {
     expect(s.foreignRequests).toEqual([]);
   });
 });
+
+describe('CPU measurement', () => {
+  it('times dense and HP kernels in a worker and shows a speedup', async () => {
+    const s = await openApp(inject('baseUrl'));
+    try {
+      await s.page.getByTestId('measure-cpu').click();
+      const table = s.page.getByTestId('cpu-results');
+      await table.waitFor({ timeout: 120_000 });
+      const rows = await table.locator('tbody tr').count();
+      expect(rows).toBe(3);
+      const speedups = (await table.locator('tbody tr td:last-child').allTextContents()).map((t) => parseFloat(t));
+      expect(speedups.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+      await screenshot(s.page, 'cpu-measured');
+      expect(s.consoleErrors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // Runs in a worker in the app and in Node for the CLI; the figures feed the device models
 // (the visitor's own CPU row, and the efficiency carried to modelled CPUs).
 import { denseLinear, hpLinear } from './linear';
-import type { HPMatrix } from '../formats/hp';
+import { forEachKept, type HPMatrix } from '../formats/hp';
 
 export interface CpuLinearMeasurement {
   tokens: number;
@@ -44,7 +44,8 @@ export function measureCpuLinear(hp: HPMatrix, weight: Float32Array, tokens: num
   const denseMs = timeMedian(() => denseLinear(x, tokens, weight, hp.out, hp.in), reps);
   const hpMs = timeMedian(() => hpLinear(x, tokens, hp), reps);
   const denseFlop = 2 * tokens * hp.in * hp.out;
-  const kept = hp.values.length; // includes padding of ragged edge tiles: an upper bound
+  let kept = 0; // real weights only: padding of ragged edge tiles is not work
+  forEachKept(hp, () => kept++);
   return {
     tokens,
     in: hp.in,

@@ -46,7 +46,9 @@ describe('CPU linear kernels', () => {
   it('measures both kernels and reports consistent figures', () => {
     const { weight, hp } = randomHp(16, 24, 4, 4, 2, 2, 7);
     const r = measureCpuLinear(hp, weight, 4, 3);
-    expect(r.density).toBeCloseTo((2 / 6) * (2 / 4));
+    expect(r.density).toBeCloseTo((2 / 6) * (2 / 4)); // 16 x 24 has no ragged tiles
+    const ragged = randomHp(15, 22, 4, 4, 6, 4, 7); // every tile kept, edges padded
+    expect(measureCpuLinear(ragged.hp, ragged.weight, 1, 1).density).toBe(1);
     expect(r.denseGflops).toBeGreaterThan(0);
     expect(r.hpDenseEquivalentGflops / r.hpGflops).toBeCloseTo(1 / r.density, 6);
     expect(median([3, 1, 2])).toBe(2);
