@@ -1,0 +1,260 @@
+// Recognises a BERT encoder classifier in an ONNX graph by its structure, not its tensor names:
+// embedding Gathers -> LayerNorm -> per layer {three MatMuls fed by one tensor (Q, K, V), the
+// attention output MatMul, residual + LayerNorm, FFN in -> Erf/Gelu -> FFN out, residual +
+// LayerNorm} -> optional pooler (Tanh) -> classifier. Produces a BertModel (bert-types.ts).
+import type { BertConfig, BertModel, EncoderLayer, Linear, LayerNormParams } from './bert-types';
+import { GraphIndex } from './onnx-graph';
+import { decodeModel, toNumber, type ModelProto, type NodeProto } from './onnx-proto';
+import { matchLayerNorm, matchLinear, reach, type LinearMatch, type LayerNormMatch } from './graph-walk';
+import { ModelLoadError } from './model-error';
+
+/** More parameters than this will not fit a browser tab next to an ORT session. */
+export const MAX_PARAMS = 150_000_000;
+
+/** Where a Linear lives in the file, for writing modified weights back. */
+export interface LinearSite {
+  weightInit?: string;
+  biasInit?: string;
+  layout: 'WT' | 'W';
+  writable: boolean;
+}
+
+export interface OnnxBert {
+  model: BertModel;
+  /** The ONNX file as loaded (kept: pruned variants are written by patching a copy). */
+  bytes: Uint8Array;
+  proto: ModelProto;
+  /** Keyed by Linear.name. */
+  sites: Map<string, LinearSite>;
+  /** Graph input names the runtime must feed. */
+  inputs: { inputIds: string; attentionMask: string; tokenTypeIds?: string };
+  /** The logits output. */
+  output: string;
+  opset: number;
+  params: number;
+}
+
+const notBert = (why: string, detail?: string) =>
+  new ModelLoadError('not-bert', `This ONNX model is not a BERT encoder classifier: ${why}.`, detail);
+
+/** Erf: exact GELU decomposed; Tanh: the approximate one; the rest are fused forms. */
+const GELU_OPS = new Set(['Erf', 'Gelu', 'FastGelu', 'BiasGelu', 'Tanh']);
+
+const isDynamicMatMul = (g: GraphIndex) => (n: NodeProto) => n.opType === 'MatMul' && !g.isConstant(n.input![1]) && !g.isConstant(n.input![0]);
+
+function findInput(g: GraphIndex, proto: ModelProto, name: string, required: boolean): string | undefined {
+  const vi = proto.graph!.input!.find((v) => v.name === name);
+  if (!vi || !g.inputs.includes(name)) {
+    if (!required) return undefined;
+    throw new ModelLoadError('missing-input', `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`, `inputs: ${g.inputs.join(', ')}`);
+  }
+  const elem = vi.type?.tensorType?.elemType;
+  if (elem !== undefined && elem !== null && elem !== 7) {
+    throw new ModelLoadError('missing-input', `The model's '${name}' input is not int64 (type ${elem}); export it with int64 token inputs.`);
+  }
+  return name;
+}
+
+/** The tensor a Gather's indices come from, seen through Cast/Identity. */
+function indexSource(g: GraphIndex, t: string): string {
+  let cur = t;
+  for (let i = 0; i < 4; i++) {
+    const p = g.producer.get(cur);
+    if (!p || (p.opType !== 'Cast' && p.opType !== 'Identity')) break;
+    cur = p.input![0];
+  }
+  return cur;
+}
+
+function toLinear(name: string, m: LinearMatch): Linear {
+  return { name, out: m.out, in: m.in, weight: m.weight, bias: m.bias, initializer: m.weightInit ?? '' };
+}
+
+const ln = (m: LayerNormMatch): LayerNormParams => ({ gamma: m.gamma, beta: m.beta });
+
+interface Embeddings { word: Float32Array; position: Float32Array; tokenType: Float32Array; vocab: number; hidden: number; maxPositions: number; typeVocab: number; ln: LayerNormMatch }
+
+function matchEmbeddings(g: GraphIndex, inputIds: string, tokenTypeIds: string | undefined): Embeddings {
+  const tables = g.nodes.filter((n) => n.opType === 'Gather' && (g.constant(n.input![0])?.dims.length ?? 0) === 2);
+  const word = tables.find((n) => indexSource(g, n.input![1]) === inputIds);
+  if (!word) throw notBert('no embedding lookup (Gather) reads input_ids');
+  const typeNode = tokenTypeIds ? tables.find((n) => indexSource(g, n.input![1]) === tokenTypeIds) : undefined;
+  // Sum of the lookups: follow Adds from the word lookup until a LayerNorm starts.
+  let sum = word.output![0];
+  // Int8 tables may be gathered first and dequantised after.
+  const deq = g.consumersOf(sum).find((n) => n.opType === 'DequantizeLinear' || n.opType === 'Cast');
+  if (deq) sum = deq.output![0];
+  let norm: LayerNormMatch | null = null;
+  const summed = new Set<NodeProto>();
+  for (let i = 0; i < 4 && !norm; i++) {
+    const add = g.consumersOf(sum).find((n) => n.opType === 'Add');
+    if (!add) break;
+    summed.add(add);
+    sum = add.output![0];
+    norm = matchLayerNorm(g, sum);
+  }
+  if (!norm) throw notBert('the embedding sum is not followed by a LayerNorm');
+  // Position table: the other table lookup whose result joins the same sum.
+  const feedsSum = (n: NodeProto) => reach(g, n.output![0], (m) => summed.has(m), 4).length > 0;
+  const posNode = tables.find((n) => n !== word && n !== typeNode && feedsSum(n));
+  if (!posNode) throw notBert('no position embedding table joins the embedding sum');
+  let wordTable = g.constant(word.input![0])!;
+  if (deq?.opType === 'DequantizeLinear') {
+    const s = g.constant(deq.input![1]);
+    const z = deq.input![2] ? g.constant(deq.input![2]) : null;
+    if (!s || s.data.length !== 1) throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
+    wordTable = { ...wordTable, data: wordTable.data.map((v) => (v - (z ? z.data[0] : 0)) * s.data[0]) };
+  }
+  const pos = g.constant(posNode.input![0])!;
+  const hidden = wordTable.dims[1];
+  const type = typeNode ? g.constant(typeNode.input![0])! : { dims: [1, hidden], data: new Float32Array(hidden) };
+  if (pos.dims[1] !== hidden || type.dims[1] !== hidden) throw notBert('embedding tables have different widths');
+  return { word: wordTable.data, position: pos.data, tokenType: type.data, vocab: wordTable.dims[0], hidden, maxPositions: pos.dims[0], typeVocab: type.dims[0], ln: norm };
+}
+
+interface LayerMatch { layer: EncoderLayer; linears: Record<string, LinearMatch>; headDim: number | null; ln1: LayerNormMatch; output: string }
+
+/** Head size from the attention scaling (1/sqrt(d), spread over Q, K and the scores) or, failing
+ *  that, from a constant 4-D Reshape of Q. */
+function headDimOf(g: GraphIndex, q: LinearMatch, qScale: number, kScale: number, scores: NodeProto, hidden: number): number | null {
+  const toSoftmax = reach(g, scores.output![0], (n) => n.opType === 'Softmax', 6)[0];
+  const s = qScale * kScale * (toSoftmax?.scale ?? 1);
+  if (s > 0 && s < 1) {
+    const d = Math.round(1 / (s * s));
+    if (Math.abs(1 / (s * s) - d) < 1e-2 * d && hidden % d === 0) return d;
+  }
+  const reshape = reach(g, q.output, (n) => n.opType === 'Reshape', 3)[0]?.node;
+  const shape = reshape ? g.constant(reshape.input![1]) : null;
+  if (shape && shape.data.length === 4 && shape.data[3] > 0 && hidden % shape.data[3] === 0) return shape.data[3];
+  return null;
+}
+
+function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | null {
+  const qkv = g.consumersOf(input).map((n) => matchLinear(g, n)).filter((m): m is LinearMatch => m !== null);
+  if (qkv.length === 0) return null;
+  const where = `layer ${index}`;
+  if (qkv.length !== 3) throw notBert(`${where} starts with ${qkv.length} matrix products, not the three of Q, K, V`);
+  const hits = qkv.map((m) => ({ m, hit: reach(g, m.output, isDynamicMatMul(g), 8)[0] }));
+  if (hits.some((h) => !h.hit)) throw notBert(`${where}: a projection of Q/K/V does not reach an attention product`);
+  const scores = hits.map((h) => h.hit.node).find((n, i, all) => all.indexOf(n) !== i);
+  if (!scores) throw notBert(`${where}: no attention-score product of two projections`);
+  const q = hits.find((h) => h.hit.node === scores && h.hit.inputIndex === 0);
+  const k = hits.find((h) => h.hit.node === scores && h.hit.inputIndex === 1);
+  const v = hits.find((h) => h.hit.node !== scores);
+  if (!q || !k || !v) throw notBert(`${where}: cannot tell Q, K and V apart`);
+  if (!reach(g, scores.output![0], (n) => n.opType === 'Softmax', 6).length) throw notBert(`${where}: attention scores do not go through a Softmax`);
+  const context = v.hit.node;
+  const outs = reach(g, context.output![0], (n) => matchLinear(g, n) !== null, 8);
+  if (outs.length !== 1) throw notBert(`${where}: no single attention output projection`);
+  const attnOut = matchLinear(g, outs[0].node)!;
+  const res1 = g.consumersOf(attnOut.output).find((n) => n.opType === 'Add');
+  const ln1 = res1 ? matchLayerNorm(g, res1.output![0]) : null;
+  if (!ln1) throw notBert(`${where}: the attention output is not followed by residual + LayerNorm`);
+  const ffnIns = g.consumersOf(ln1.output).map((n) => matchLinear(g, n)).filter((m): m is LinearMatch => m !== null);
+  if (ffnIns.length !== 1) throw notBert(`${where}: no single feed-forward input projection after the attention LayerNorm`);
+  const ffnIn = ffnIns[0];
+  const ffnOutHit = reach(g, ffnIn.output, (n) => matchLinear(g, n) !== null, 12);
+  if (ffnOutHit.length !== 1) throw notBert(`${where}: no single feed-forward output projection`);
+  const gelu = reach(g, ffnIn.output, (n) => GELU_OPS.has(n.opType ?? '') || matchLinear(g, n) !== null, 12);
+  if (!gelu.some((r) => GELU_OPS.has(r.node.opType ?? ''))) throw notBert(`${where}: the feed-forward block has no GELU`);
+  const ffnOut = matchLinear(g, ffnOutHit[0].node)!;
+  const res2 = g.consumersOf(ffnOut.output).find((n) => n.opType === 'Add');
+  const ln2 = res2 ? matchLayerNorm(g, res2.output![0]) : null;
+  if (!ln2) throw notBert(`${where}: the feed-forward output is not followed by residual + LayerNorm`);
+  const p = `layer.${index}`;
+  const linears = { q: q.m, k: k.m, v: v.m, attnOut, ffnIn, ffnOut };
+  const layer: EncoderLayer = {
+    q: toLinear(`${p}.attention.q`, q.m), k: toLinear(`${p}.attention.k`, k.m), v: toLinear(`${p}.attention.v`, v.m),
+    attnOut: toLinear(`${p}.attention.out`, attnOut), ffnIn: toLinear(`${p}.ffn.in`, ffnIn), ffnOut: toLinear(`${p}.ffn.out`, ffnOut),
+    ln1: ln(ln1), ln2: ln(ln2),
+  };
+  const headDim = headDimOf(g, q.m, q.hit.scale, k.hit.scale, scores, q.m.in);
+  return { layer, linears, headDim, ln1, output: ln2.output };
+}
+
+/** Parses ONNX bytes into a BertModel, or throws ModelLoadError saying what is wrong. */
+export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; maxParams?: number } = {}): OnnxBert {
+  // A plain Uint8Array view (Node Buffers have view-returning slice()).
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const proto = decodeModel(bytes, limits.maxBytes);
+  if (!proto.opsetImport || proto.opsetImport.length === 0) {
+    throw new ModelLoadError('truncated', 'The model file is incomplete: it has no operator-set declaration (truncated?).');
+  }
+  const g = new GraphIndex(proto.graph!);
+  // Count before reading any weight: a too-large model fails fast.
+  let params = 0;
+  for (const t of g.initializers.values()) params += (t.dims ?? []).reduce<number>((a, d) => a * toNumber(d as number), 1);
+  const maxParams = limits.maxParams ?? MAX_PARAMS;
+  if (params > maxParams) {
+    throw new ModelLoadError('too-large', `The model has ${(params / 1e6).toFixed(1)} M parameters; the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`);
+  }
+  for (const t of g.initializers.values()) {
+    if (t.dataLocation === 1) throw new ModelLoadError('external-data', 'The model keeps its weights in a separate .data file (ONNX external data); export it as a single .onnx file.', `tensor ${t.name}`);
+  }
+  if (!g.inputs.includes('input_ids') && !g.inputs.includes('attention_mask')) {
+    throw notBert(`it has no token inputs (input_ids, attention_mask), only: ${g.inputs.join(', ') || 'none'}`);
+  }
+  const inputs = {
+    inputIds: findInput(g, proto, 'input_ids', true)!,
+    attentionMask: findInput(g, proto, 'attention_mask', true)!,
+    tokenTypeIds: findInput(g, proto, 'token_type_ids', false),
+  };
+  const emb = matchEmbeddings(g, inputs.inputIds, inputs.tokenTypeIds);
+  const layers: LayerMatch[] = [];
+  let cur = emb.ln.output;
+  for (let i = 0; ; i++) {
+    const m = matchLayer(g, cur, i);
+    if (!m) break;
+    layers.push(m);
+    cur = m.output;
+  }
+  if (layers.length === 0) throw notBert('no transformer layer (Q, K, V projections) follows the embeddings');
+  // Head: [CLS] -> pooler dense -> Tanh -> classifier, or straight to the classifier.
+  const first = reach(g, cur, (n) => matchLinear(g, n) !== null, 12);
+  if (first.length !== 1) throw notBert('no classifier after the encoder');
+  let head = matchLinear(g, first[0].node)!;
+  let pooler: LinearMatch | undefined;
+  const tanh = g.consumersOf(head.output).find((n) => n.opType === 'Tanh');
+  if (tanh) {
+    pooler = head;
+    const cls = reach(g, tanh.output![0], (n) => matchLinear(g, n) !== null, 8);
+    if (cls.length !== 1) throw notBert('no classifier after the pooler');
+    head = matchLinear(g, cls[0].node)!;
+  }
+  const output = g.outputs.includes(head.output) ? head.output
+    : reach(g, head.output, (n) => (n.output ?? []).some((o) => g.outputs.includes(o)), 4).map((r) => r.node.output!.find((o) => g.outputs.includes(o))!)[0];
+  if (!output) throw notBert('the classifier does not produce a graph output');
+  const hidden = emb.hidden;
+  const headDims = layers.map((l) => l.headDim).filter((d): d is number => d !== null);
+  if (headDims.length === 0) throw notBert('the number of attention heads cannot be read from the graph (no 1/sqrt(d) scaling or constant head reshape)');
+  const headDim = headDims[0];
+  const config: BertConfig = {
+    layers: layers.length,
+    hidden,
+    heads: hidden / headDim,
+    ffn: layers[0].linears.ffnIn.out,
+    vocab: emb.vocab,
+    maxPositions: emb.maxPositions,
+    typeVocab: emb.typeVocab,
+    labels: head.out,
+    layerNormEps: emb.ln.eps,
+  };
+  for (const l of layers) {
+    const { q, attnOut, ffnIn, ffnOut } = l.linears;
+    if (q.in !== hidden || attnOut.out !== hidden || ffnIn.out !== config.ffn || ffnOut.out !== hidden) throw notBert('layer widths do not match the embedding width');
+  }
+  const model: BertModel = {
+    config,
+    embeddings: { word: emb.word, position: emb.position, tokenType: emb.tokenType, ln: ln(emb.ln) },
+    layers: layers.map((l) => l.layer),
+    pooler: pooler ? toLinear('pooler', pooler) : undefined,
+    classifier: toLinear('classifier', head),
+  };
+  const sites = new Map<string, LinearSite>();
+  const all: [Linear, LinearMatch][] = layers.flatMap((l) => (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).map((k) => [l.layer[k], l.linears[k]] as [Linear, LinearMatch]));
+  if (pooler) all.push([model.pooler!, pooler]);
+  all.push([model.classifier, head]);
+  for (const [lin, m] of all) sites.set(lin.name, { weightInit: m.weightInit, biasInit: m.biasInit, layout: m.layout, writable: m.writable });
+  const opset = toNumber(proto.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version as number);
+  return { model, bytes, proto, sites, inputs, output, opset, params };
+}
