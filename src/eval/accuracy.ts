@@ -1,0 +1,93 @@
+// Accuracy of a BERT classifier on a labelled dataset: tokenize in batches, run the ORT session,
+// argmax, count. Shared by the eval worker (browser), the CLI and the pruning sweep (Node).
+import type { Dataset } from '../core/data/dataset';
+import { checkLabels, takeFirst } from '../core/data/dataset';
+import type { BertTokenizer } from '../core/model/tokenizer';
+import { createBertSession, type BertSession, type BertSessionOptions, type OrtBackend } from './ort-session';
+
+export interface EvalOptions {
+  /** Evaluate the first `limit` sentences only. */
+  limit?: number;
+  /** Sentences per ORT run. Default 32. */
+  batch?: number;
+  /** Tokens per sentence, [CLS] and [SEP] included. Default 128. */
+  maxLength?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between batches; aborting rejects with EvalCancelledError. */
+  signal?: AbortSignal;
+  /** Keep every sentence's logits in the result (tests, fixtures). */
+  keepLogits?: boolean;
+}
+
+export interface EvalResult {
+  accuracy: number;
+  correct: number;
+  n: number;
+  /** Wall time of tokenization + inference, ms (session creation excluded). */
+  ms: number;
+  sentencesPerSecond: number;
+  backend: OrtBackend;
+  fallbackReason?: string;
+  /** Predicted class per sentence. */
+  predictions: Int32Array;
+  logits?: Float32Array;
+}
+
+export class EvalCancelledError extends Error {
+  constructor() {
+    super('Evaluation cancelled.');
+    this.name = 'EvalCancelledError';
+  }
+}
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export async function evaluateSession(session: BertSession, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult> {
+  const subset = takeFirst(data, opts.limit);
+  const n = subset.texts.length;
+  const batch = Math.max(1, Math.floor(opts.batch ?? 32));
+  const predictions = new Int32Array(n);
+  let logitsAll: Float32Array | undefined;
+  let correct = 0;
+  const t0 = now();
+  for (let start = 0; start < n; start += batch) {
+    if (opts.signal?.aborted) throw new EvalCancelledError();
+    const texts = subset.texts.slice(start, start + batch);
+    const encoded = tokenizer.encodeBatch(texts, { maxLength: opts.maxLength ?? 128 });
+    const { logits, labels } = await session.run(encoded);
+    if (start === 0) {
+      checkLabels(subset, labels);
+      if (opts.keepLogits) logitsAll = new Float32Array(n * labels);
+    }
+    logitsAll?.set(logits, start * labels);
+    for (let b = 0; b < texts.length; b++) {
+      let best = 0;
+      for (let c = 1; c < labels; c++) if (logits[b * labels + c] > logits[b * labels + best]) best = c;
+      predictions[start + b] = best;
+      if (best === subset.labels[start + b]) correct++;
+    }
+    opts.onProgress?.(Math.min(start + batch, n), n);
+  }
+  const ms = now() - t0;
+  return {
+    accuracy: n ? correct / n : 0,
+    correct,
+    n,
+    ms,
+    sentencesPerSecond: ms > 0 ? (n * 1000) / ms : 0,
+    backend: session.backend,
+    fallbackReason: session.fallbackReason,
+    predictions,
+    logits: logitsAll,
+  };
+}
+
+/** One-shot: session from ONNX bytes (e.g. a pruned variant from writeBertOnnx), evaluate, release. */
+export async function evaluateOnnx(bytes: Uint8Array, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions & BertSessionOptions = {}): Promise<EvalResult> {
+  const session = await createBertSession(bytes, { backend: opts.backend ?? 'wasm' });
+  try {
+    return await evaluateSession(session, tokenizer, data, opts);
+  } finally {
+    await session.release();
+  }
+}

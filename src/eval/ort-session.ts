@@ -1,0 +1,93 @@
+// onnxruntime-web behind one small interface, the same in a browser worker and in Node: a BERT
+// classifier session made from ONNX bytes (never a URL: pruned variants exist only in memory),
+// run on WebGPU when the visitor has a GPU and ORT's WebGPU backend starts, wasm otherwise.
+import * as ort from 'onnxruntime-web';
+import type { EncodedBatch } from '../core/model/tokenizer';
+import { ModelLoadError } from '../core/model/model-error';
+
+export type OrtBackend = 'webgpu' | 'wasm';
+
+export interface BertSessionOptions {
+  /** 'auto' tries WebGPU where navigator.gpu exists, then wasm. Default 'auto'. */
+  backend?: 'auto' | OrtBackend;
+}
+
+export interface BertSession {
+  readonly backend: OrtBackend;
+  /** Why WebGPU was not used, when it was wanted (shown to the user). */
+  readonly fallbackReason?: string;
+  /** Logits, batch x labels, row-major. */
+  run(batch: EncodedBatch): Promise<{ logits: Float32Array; labels: number }>;
+  release(): Promise<void>;
+}
+
+let configured = false;
+
+/** Sets ORT's wasm threads once per realm. Browser: threads only when cross-origin isolated
+ *  (SharedArrayBuffer); Node: one thread unless asked (shared 2-core machines). */
+export function configureOrt(opts: { threads?: number } = {}): void {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number }; process?: unknown; window?: unknown; document?: unknown; importScripts?: unknown };
+  const inBrowser = typeof g.navigator !== 'undefined' && g.process === undefined;
+  let threads = opts.threads;
+  if (threads === undefined) {
+    threads = inBrowser && g.crossOriginIsolated ? Math.min(4, g.navigator?.hardwareConcurrency ?? 1) : 1;
+  }
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+  configured = true;
+}
+
+const REQUIRED = ['input_ids', 'attention_mask'];
+
+async function create(bytes: Uint8Array, ep: OrtBackend): Promise<ort.InferenceSession> {
+  // ORT may keep a reference to the buffer: hand it a copy so callers may transfer theirs.
+  return ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], graphOptimizationLevel: 'all' });
+}
+
+export async function createBertSession(bytes: Uint8Array, opts: BertSessionOptions = {}): Promise<BertSession> {
+  if (!configured) configureOrt();
+  const want = opts.backend ?? 'auto';
+  const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && !!(navigator as { gpu?: unknown }).gpu;
+  let session: ort.InferenceSession | undefined;
+  let backend: OrtBackend = 'wasm';
+  let fallbackReason: string | undefined;
+  if (want === 'webgpu' || (want === 'auto' && hasGpu)) {
+    try {
+      session = await create(bytes, 'webgpu');
+      backend = 'webgpu';
+    } catch (err) {
+      fallbackReason = `WebGPU backend unavailable: ${(err as Error).message ?? err}`;
+      if (want === 'webgpu') throw new Error(fallbackReason);
+    }
+  } else if (want === 'auto') {
+    fallbackReason = 'this environment has no WebGPU (navigator.gpu is missing)';
+  }
+  if (!session) session = await create(bytes, 'wasm');
+  for (const name of REQUIRED) {
+    if (!session.inputNames.includes(name)) {
+      await session.release();
+      throw new ModelLoadError('missing-input', `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`);
+    }
+  }
+  const s = session;
+  const output = s.outputNames.includes('logits') ? 'logits' : s.outputNames[0];
+  const withTypes = s.inputNames.includes('token_type_ids');
+  return {
+    backend,
+    fallbackReason,
+    async run(b) {
+      const dims = [b.batch, b.seqLen];
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', b.inputIds, dims),
+        attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
+      };
+      if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', b.tokenTypeIds, dims);
+      const result = await s.run(feeds, [output]);
+      const t = result[output];
+      const data = (await t.getData()) as Float32Array;
+      t.dispose();
+      return { logits: data, labels: data.length / b.batch };
+    },
+    release: () => s.release(),
+  };
+}
