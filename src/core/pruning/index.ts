@@ -5,3 +5,4 @@ export { hpScores, pruneHP, type HPScores } from './hp-prune';
 export { pruneNM, pruneRowBalanced, pruneUnstructured } from './baselines';
 export { pruneMatrix, planFor, validateConfig, applyMask, countOnes, targetSparsity, DEFAULT_NM_M } from './prune-matrix';
 export { pruneMatrices, matrixInputs, groupOfKind, type ModelPruneResult } from './prune-model';
+export { pruneReport, bcsrBlock, type PruneReport, type MatrixReport } from './report';

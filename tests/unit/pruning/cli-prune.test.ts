@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run as prune } from '../../../src/cli/commands/prune';
+import { run as hpwInfo } from '../../../src/cli/commands/hpw';
+import { readHPW } from '../../../src/core/formats/hpw';
+import { decodeHP } from '../../../src/core/formats/hp';
+import { parseBertOnnx } from '../../../src/core/model/bert-from-onnx';
+import { prunableLinears } from '../../../src/core/model/bert-types';
+import { buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
+
+describe('hp-lab prune / hpw', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-prune-'));
+  const model = path.join(dir, 'tiny.onnx');
+  writeFileSync(model, buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40 }).bytes);
+
+  it('writes a pruned ONNX whose zeros are the mask and a .hpw that decodes to the same weights', async () => {
+    const out = path.join(dir, 'p.onnx');
+    const hpw = path.join(dir, 'p.hpw');
+    const res = (await prune(['--model', model, '--pattern', 'hp', '--sparsity', '0.6', '--tile', '4x8', '--split', '0.5', '--out', out, '--hpw', hpw])) as {
+      achievedSparsity: number; matrices: Array<{ name: string; achievedSparsity: number; bytes: Record<string, number> }>;
+    };
+    expect(res.matrices).toHaveLength(12);
+    const pruned = prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(out))).model);
+    const file = readHPW(new Uint8Array(readFileSync(hpw)));
+    pruned.forEach((l, i) => {
+      expect(file.matrices[i].name).toBe(l.name);
+      expect(decodeHP(file.matrices[i].hp)).toEqual(l.weight);
+      const zeros = l.weight.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
+      expect(zeros / l.weight.length).toBeCloseTo(res.matrices[i].achievedSparsity, 5);
+    });
+    const info = (await hpwInfo([hpw])) as { matrices: unknown[] };
+    expect(info.matrices).toHaveLength(12);
+  });
+
+  it('explains bad flags and refuses .hpw for non-HP patterns', async () => {
+    await expect(prune(['--model', model, '--pattern', 'diagonal'])).rejects.toThrow(/--pattern must be one of/);
+    await expect(prune(['--model', model, '--tile', '32'])).rejects.toThrow(/--tile must look like 32x32/);
+    await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(/--sparsity must be a number in \[0, 1\]/);
+    await expect(prune(['--model', model, '--score', 'activation'])).rejects.toThrow(/needs --norms/);
+    await expect(prune(['--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'x.hpw')])).rejects.toThrow(/--hpw needs an HP-structured pattern/);
+    await expect(prune(['--model', path.join(dir, 'missing.onnx')])).rejects.toThrow(/no file/);
+    const norms = path.join(dir, 'norms.json');
+    writeFileSync(norms, JSON.stringify({}));
+    await expect(prune(['--model', model, '--score', 'activation', '--norms', norms])).rejects.toThrow(/must be 24 non-negative numbers/);
+  });
+});
