@@ -22,8 +22,14 @@ export interface TinyBertOptions {
   seed?: number;
   /** 'decomposed' (opset 14, ReduceMean/Pow/Sqrt/Div) or 'fused' (opset 17 LayerNormalization). */
   layerNorm?: 'decomposed' | 'fused';
-  /** How the word table is stored: float32, int8 behind DequantizeLinear, or fp16 behind Cast. */
-  wordEmbedding?: 'float' | 'int8' | 'fp16';
+  /** How the word table is stored: float32; int8 behind DequantizeLinear (per tensor); fp16
+   *  behind Cast; or int8 looked up first, then Cast and Mul by a looked-up per-row scale
+   *  ('int8-rows', as scripts/train/export_onnx.py does). */
+  wordEmbedding?: 'float' | 'int8' | 'fp16' | 'int8-rows';
+  /** Positions as Gather(table, Slice(position_ids)) (HF) or Slice(table, 0..seq) (export_onnx.py). */
+  positions?: 'gather' | 'slice';
+  /** Pooler/classifier as Gemm on [B, H] (HF) or MatMul+Add on [B, 1, H] then Gather (export_onnx.py). */
+  head?: 'gemm' | 'matmul';
   /** Scale Q and K by d^-1/4 each (SDPA-style) instead of dividing the scores by sqrt(d). */
   scaleQK?: boolean;
   pooler?: boolean;
@@ -156,6 +162,18 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     const sName = g.float('embeddings.word_embeddings.weight_scale', [], [scale]);
     const zName = g.typed('embeddings.word_embeddings.weight_zero_point', [], onnx.TensorProto.DataType.INT8, new Uint8Array([0]));
     wordTable = g.node('DequantizeLinear', [qName, sName, zName], [], 'embeddings');
+  } else if (opts.wordEmbedding === 'int8-rows') {
+    const q = new Int8Array(word.length);
+    const scales = new Float32Array(cfg.vocab);
+    for (let r = 0; r < cfg.vocab; r++) {
+      const row = word.subarray(r * H, (r + 1) * H);
+      scales[r] = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
+      row.forEach((v, c) => (q[r * H + c] = Math.round(v / scales[r])));
+    }
+    word = Float32Array.from(q, (v, i) => Math.fround(v * scales[Math.floor(i / H)]));
+    g.typed('word_embeddings_int8', [cfg.vocab, H], onnx.TensorProto.DataType.INT8, new Uint8Array(q.buffer));
+    g.float('word_embeddings_scale', [cfg.vocab, 1], scales);
+    wordTable = 'word_embeddings_int8';
   } else if (opts.wordEmbedding === 'fp16') {
     const h = Uint16Array.from(word, floatToHalf);
     word = Float32Array.from(word, halfRoundTrip);
@@ -169,12 +187,18 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const posTable = g.float('embeddings.position_embeddings.weight', [cfg.maxPositions, H], position);
   const typeTable = g.float('embeddings.token_type_embeddings.weight', [cfg.typeVocab, H], tokenType);
   const posIds = g.int64('embeddings.position_ids', [1, cfg.maxPositions], Array.from({ length: cfg.maxPositions }, (_, i) => i));
-  const wordEmb = g.node('Gather', [wordTable, 'input_ids'], [], 'embeddings');
+  let wordEmb = g.node('Gather', [wordTable, 'input_ids'], [], 'embeddings');
+  if (opts.wordEmbedding === 'int8-rows') {
+    const scale = g.node('Gather', ['word_embeddings_scale', 'input_ids'], [], 'embeddings');
+    wordEmb = g.node('Mul', [g.node('Cast', [wordEmb], [int('to', 1)], 'embeddings'), scale], [], 'embeddings');
+  }
   const typeEmb = g.node('Gather', [typeTable, 'token_type_ids'], [], 'embeddings');
   const shape = g.node('Shape', ['input_ids'], [], 'embeddings');
   const seqLen = g.node('Gather', [shape, g.int64(g.fresh('one'), [1], [1])], [int('axis', 0)], 'embeddings');
-  const sliced = g.node('Slice', [posIds, g.int64(g.fresh('zero'), [1], [0]), seqLen, g.int64(g.fresh('axis1'), [1], [1])], [], 'embeddings');
-  const posEmb = g.node('Gather', [posTable, sliced], [], 'embeddings');
+  const zero = g.int64(g.fresh('zero'), [1], [0]);
+  const posEmb = opts.positions === 'slice'
+    ? g.node('Slice', [posTable, zero, seqLen, zero], [], 'embeddings')
+    : g.node('Gather', [posTable, g.node('Slice', [posIds, zero, seqLen, g.int64(g.fresh('axis1'), [1], [1])], [], 'embeddings')], [], 'embeddings');
   const sum1 = g.node('Add', [wordEmb, typeEmb], [], 'embeddings');
   const sum2 = g.node('Add', [sum1, posEmb], [], 'embeddings');
   const embLn = layerNorm('embeddings.LayerNorm', sum2);
@@ -218,16 +242,22 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     layers.push({ q: q.lin, k: k.lin, v: v.lin, attnOut: o.lin, ffnIn: fi.lin, ffnOut: fo.lin, ln1: ln1.p, ln2: ln2.p });
     h = ln2.y;
   }
-  const cls = g.node('Gather', [h, g.int64('cls_index', [], [0])], [int('axis', 1)], 'pooler');
+  const matmulHead = opts.head === 'matmul';
+  const dense = (name: string, x: string, out: number) => (matmulHead ? linear(name, x, out, H, false) : gemm(name, x, out, H));
+  // HF: Gather(h, 0, axis 1) -> [B, H]; export_onnx.py: Slice h[:, 0:1, :] -> [B, 1, H].
+  const cls = matmulHead
+    ? g.node('Slice', [h, g.int64(g.fresh('s0'), [1], [0]), g.int64(g.fresh('s1'), [1], [1]), g.int64(g.fresh('ax'), [1], [1])], [], 'pooler')
+    : g.node('Gather', [h, g.int64('cls_index', [], [0])], [int('axis', 1)], 'pooler');
   let pooled = cls;
   let pooler: Linear | undefined;
   if (opts.pooler !== false) {
-    const pd = gemm('pooler.dense', cls, H, H);
+    const pd = dense('pooler.dense', cls, H);
     pooled = g.node('Tanh', [pd.y], [], 'pooler');
     pooler = pd.lin;
   }
-  const c = gemm('classifier', pooled, cfg.labels, H);
-  g.nodes.push({ opType: 'Identity', input: [c.y], output: ['logits'], name: '/Identity_logits' });
+  const c = dense('classifier', pooled, cfg.labels);
+  if (matmulHead) g.nodes.push({ opType: 'Gather', input: [c.y, g.int64('row0', [], [0])], output: ['logits'], name: '/Gather_logits', attribute: [int('axis', 1)] });
+  else g.nodes.push({ opType: 'Identity', input: [c.y], output: ['logits'], name: '/Identity_logits' });
 
   const tokenInput = (name: string) => ({
     name,

@@ -74,16 +74,50 @@ const ln = (m: LayerNormMatch): LayerNormParams => ({ gamma: m.gamma, beta: m.be
 
 interface Embeddings { word: Float32Array; position: Float32Array; tokenType: Float32Array; vocab: number; hidden: number; maxPositions: number; typeVocab: number; ln: LayerNormMatch }
 
+/** Word vectors may be stored quantised and dequantised after the lookup: Gather(int8) ->
+ *  DequantizeLinear (per tensor), or Gather(int8|fp16) -> Cast [-> Mul by Gather(per-row scale)].
+ *  Returns the dequantised table and the tensor that carries the looked-up vectors. */
+function dequantisedLookup(g: GraphIndex, lookup: NodeProto, inputIds: string): { table: Float32Array; output: string } {
+  const table = g.constant(lookup.input![0])!;
+  let out = lookup.output![0];
+  let data = table.data;
+  const next = (op: string) => g.consumersOf(out).find((n) => n.opType === op);
+  const deq = next('DequantizeLinear');
+  if (deq) {
+    const s = g.constant(deq.input![1]);
+    const z = deq.input![2] ? g.constant(deq.input![2]) : null;
+    if (!s || s.data.length !== 1) throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
+    return { table: data.map((v) => (v - (z ? z.data[0] : 0)) * s.data[0]), output: deq.output![0] };
+  }
+  const cast = next('Cast');
+  if (!cast) return { table: data, output: out };
+  out = cast.output![0];
+  const mul = next('Mul');
+  const other = mul ? (mul.input![0] === out ? mul.input![1] : mul.input![0]) : undefined;
+  const scaleLookup = other ? g.producer.get(other) : undefined;
+  if (mul && scaleLookup?.opType === 'Gather' && indexSource(g, scaleLookup.input![1]) === inputIds) {
+    const scale = g.constant(scaleLookup.input![0]);
+    const [rows, cols] = table.dims;
+    if (!scale || scale.data.length !== rows) throw notBert('the word embedding scale table does not have one scale per row');
+    data = data.map((v, i) => v * scale.data[Math.floor(i / cols)]);
+    out = mul.output![0];
+  }
+  return { table: data, output: out };
+}
+
 function matchEmbeddings(g: GraphIndex, inputIds: string, tokenTypeIds: string | undefined): Embeddings {
-  const tables = g.nodes.filter((n) => n.opType === 'Gather' && (g.constant(n.input![0])?.dims.length ?? 0) === 2);
-  const word = tables.find((n) => indexSource(g, n.input![1]) === inputIds);
+  // Table lookups: Gather (by ids) or Slice (positions 0..seq-1) of a constant 2-D table.
+  const lookups = g.nodes.filter((n) => (n.opType === 'Gather' || n.opType === 'Slice') && (g.constant(n.input![0])?.dims.length ?? 0) === 2);
+  const width = (n: NodeProto) => g.constant(n.input![0])!.dims[1];
+  const byIds = lookups.filter((n) => n.opType === 'Gather' && indexSource(g, n.input![1]) === inputIds);
+  // The widest table read by input_ids is the word table (a per-row scale table is 1 wide).
+  const word = byIds.sort((a, b) => width(b) - width(a))[0];
   if (!word) throw notBert('no embedding lookup (Gather) reads input_ids');
-  const typeNode = tokenTypeIds ? tables.find((n) => indexSource(g, n.input![1]) === tokenTypeIds) : undefined;
-  // Sum of the lookups: follow Adds from the word lookup until a LayerNorm starts.
-  let sum = word.output![0];
-  // Int8 tables may be gathered first and dequantised after.
-  const deq = g.consumersOf(sum).find((n) => n.opType === 'DequantizeLinear' || n.opType === 'Cast');
-  if (deq) sum = deq.output![0];
+  const hidden = width(word);
+  const typeNode = tokenTypeIds ? lookups.find((n) => n.opType === 'Gather' && indexSource(g, n.input![1]) === tokenTypeIds) : undefined;
+  const words = dequantisedLookup(g, word, inputIds);
+  // Sum of the lookups: follow Adds from the word vectors until a LayerNorm starts.
+  let sum = words.output;
   let norm: LayerNormMatch | null = null;
   const summed = new Set<NodeProto>();
   for (let i = 0; i < 4 && !norm; i++) {
@@ -94,22 +128,15 @@ function matchEmbeddings(g: GraphIndex, inputIds: string, tokenTypeIds: string |
     norm = matchLayerNorm(g, sum);
   }
   if (!norm) throw notBert('the embedding sum is not followed by a LayerNorm');
-  // Position table: the other table lookup whose result joins the same sum.
+  // Position table: another lookup of the model width whose result joins the same sum.
   const feedsSum = (n: NodeProto) => reach(g, n.output![0], (m) => summed.has(m), 4).length > 0;
-  const posNode = tables.find((n) => n !== word && n !== typeNode && feedsSum(n));
+  const posNode = lookups.find((n) => !byIds.includes(n) && n !== typeNode && width(n) === hidden && feedsSum(n));
   if (!posNode) throw notBert('no position embedding table joins the embedding sum');
-  let wordTable = g.constant(word.input![0])!;
-  if (deq?.opType === 'DequantizeLinear') {
-    const s = g.constant(deq.input![1]);
-    const z = deq.input![2] ? g.constant(deq.input![2]) : null;
-    if (!s || s.data.length !== 1) throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
-    wordTable = { ...wordTable, data: wordTable.data.map((v) => (v - (z ? z.data[0] : 0)) * s.data[0]) };
-  }
+  const wordTable = g.constant(word.input![0])!;
   const pos = g.constant(posNode.input![0])!;
-  const hidden = wordTable.dims[1];
   const type = typeNode ? g.constant(typeNode.input![0])! : { dims: [1, hidden], data: new Float32Array(hidden) };
   if (pos.dims[1] !== hidden || type.dims[1] !== hidden) throw notBert('embedding tables have different widths');
-  return { word: wordTable.data, position: pos.data, tokenType: type.data, vocab: wordTable.dims[0], hidden, maxPositions: pos.dims[0], typeVocab: type.dims[0], ln: norm };
+  return { word: words.table, position: pos.data, tokenType: type.data, vocab: wordTable.dims[0], hidden, maxPositions: pos.dims[0], typeVocab: type.dims[0], ln: norm };
 }
 
 interface LayerMatch { layer: EncoderLayer; linears: Record<string, LinearMatch>; headDim: number | null; ln1: LayerNormMatch; output: string }

@@ -41,6 +41,7 @@ const variants: [string, TinyBertOptions][] = [
   ['fused LayerNormalization, int8 word table, Q/K scaling (opset 17)', { layerNorm: 'fused', wordEmbedding: 'int8', scaleQK: true, seed: 3 }],
   ['fp16 word table behind Cast, no pooler, 3 layers, 4 heads', { wordEmbedding: 'fp16', pooler: false, layers: 3, hidden: 16, heads: 4, seed: 5 }],
   ['three labels', { labels: 3, seed: 9 }],
+  ['as scripts/train/export_onnx.py: per-row int8 words, sliced positions, MatMul head', { layerNorm: 'fused', wordEmbedding: 'int8-rows', positions: 'slice', head: 'matmul', seed: 13 }],
 ];
 
 describe('parseBertOnnx: structure, not names', () => {
@@ -67,6 +68,7 @@ describe('parseBertOnnx: structure, not names', () => {
     // Each maps to the initializer that stores it, so a pruned model can be written back.
     expect(prunableLinears(parsed.model)[0].initializer).toBe('onnx::MatMul_encoder.layer.0.attention.self.query');
     expect(parsed.sites.get('classifier')).toMatchObject({ layout: 'W', writable: true });
+    expect(parseBertOnnx(buildTinyBertOnnx({ head: 'matmul' }).bytes).sites.get('classifier')).toMatchObject({ layout: 'WT', writable: true });
     expect(parsed.sites.get('layer.0.attention.q')).toMatchObject({ layout: 'WT', writable: true });
   });
 });

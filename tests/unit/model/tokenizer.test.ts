@@ -31,15 +31,12 @@ describe('BertTokenizer over the shipped bert-base-uncased tokenizer.json', () =
     expect(tok.encodeBatch(['a'], { maxLength: 8, padding: 'max' }).seqLen).toBe(8);
   });
 
+  // Reference ids from the Rust `tokenizers` library (scripts/train/make_tokenizer_fixture.py).
   const fixture = 'tests/fixtures/model/tokenizer-fixture.json';
   test.skipIf(!existsSync(fixture))('matches the Python tokenizer on the fixture sentences', () => {
-    const cases = JSON.parse(readFileSync(fixture, 'utf8')) as { text?: string; texts?: string[]; input_ids?: number[] | number[][]; max_length?: number }[] | Record<string, unknown>;
-    const list = Array.isArray(cases) ? cases : ((cases as { cases?: unknown[] }).cases ?? []) as { text: string; input_ids: number[]; max_length?: number }[];
-    expect(list.length).toBeGreaterThan(0);
-    for (const c of list as { text: string; input_ids: number[]; max_length?: number }[]) {
-      const want = c.input_ids.filter((_, i) => i === 0 || c.input_ids[i] !== 0);
-      expect(tok.encode(c.text, c.max_length ?? 128)).toEqual(want);
-    }
+    const { cases } = JSON.parse(readFileSync(fixture, 'utf8')) as { cases: { text: string; ids: number[] }[] };
+    expect(cases.length).toBeGreaterThan(5);
+    for (const c of cases) expect(tok.encode(c.text, 512), c.text).toEqual(c.ids);
   });
 });
 
