@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   'gpu-info': () => import('./commands/gpu-info'),
   prune: () => import('./commands/prune'),
   hpw: () => import('./commands/hpw'),
+  sweep: () => import('./commands/sweep'),
 
 };
 

@@ -6,3 +6,4 @@ export { pruneNM, pruneRowBalanced, pruneUnstructured } from './baselines';
 export { pruneMatrix, planFor, validateConfig, applyMask, countOnes, targetSparsity, DEFAULT_NM_M } from './prune-matrix';
 export { pruneMatrices, matrixInputs, groupOfKind, type ModelPruneResult } from './prune-model';
 export { pruneReport, bcsrBlock, type PruneReport, type MatrixReport } from './report';
+export { sweepPoints, parseSeries, DEFAULT_SWEEP_SERIES, DEFAULT_SWEEP_SPARSITIES, type SweepSeries, type SweepPoint } from './sweep-plan';

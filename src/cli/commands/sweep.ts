@@ -1,0 +1,85 @@
+// hp-lab sweep: accuracy (dev split by default) vs sparsity for every pattern; prints the points
+// and a Markdown table (rows: series, columns: target sparsity; cells: accuracy @ achieved).
+import { readFile } from 'node:fs/promises';
+import { parseDataset } from '../../core/data/dataset';
+import { prunableLinears } from '../../core/model/bert-types';
+import { BertTokenizer } from '../../core/model/tokenizer';
+import { writeBertOnnx } from '../../core/model/onnx-writer';
+import { matrixInputs, parseSeries, pruneMatrices, sweepPoints, DEFAULT_SWEEP_SERIES } from '../../core/pruning';
+import { createBertSession } from '../../eval/ort-session';
+import { evaluateSession } from '../../eval/accuracy';
+import { numberFlag, parseFlags } from '../args';
+import { CliError } from '../cli-error';
+import { configFromFlags, loadModel, loadNorms, modelPath, prunedLinears, pruneFlagSpec } from './prune';
+
+export const usage = `hp-lab sweep --model M.onnx [options]
+  --series LIST        comma list of patterns and N:M presets (default ${DEFAULT_SWEEP_SERIES.join(',')})
+  --sparsities LIST    comma list of target sparsities (default 0.5,0.7,0.8,0.9,0.95)
+  --data PATH          labelled JSONL/CSV to evaluate on (default public/data/dev.jsonl)
+  --tokenizer PATH     tokenizer.json (default public/tokenizer/tokenizer.json)
+  --limit N            first N sentences only
+  --tile, --split, --score, --norms, --attn-sparsity, --ffn-sparsity: as for hp-lab prune`;
+
+export async function run(argv: string[]): Promise<unknown> {
+  const { values: f } = parseFlags(argv, {
+    ...pruneFlagSpec, series: { type: 'string' }, sparsities: { type: 'string' }, data: { type: 'string' }, tokenizer: { type: 'string' }, limit: { type: 'string' },
+  });
+  const base = configFromFlags(f);
+  let series;
+  try {
+    series = (f.series ?? DEFAULT_SWEEP_SERIES.join(',')).split(',').map((s) => parseSeries(s.trim()));
+  } catch (err) {
+    throw new CliError(`--series: ${(err as Error).message}`);
+  }
+  const sparsities = (f.sparsities ?? '0.5,0.7,0.8,0.9,0.95').split(',').map((s) => numberFlag(s.trim(), 'sparsities', 0, 0, 1));
+  const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, Infinity, true);
+  const file = modelPath(f.model);
+  const onnx = await loadModel(file);
+  const linears = prunableLinears(onnx.model);
+  const norms = await loadNorms(f.norms, linears, base.score);
+  const dataPath = f.data ?? 'public/data/dev.jsonl';
+  const tokPath = f.tokenizer ?? 'public/tokenizer/tokenizer.json';
+  let data, tokenizer;
+  try {
+    data = parseDataset(await readFile(dataPath, 'utf8'), dataPath);
+    tokenizer = BertTokenizer.fromJson(JSON.parse(await readFile(tokPath, 'utf8')));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const evaluate = async (bytes: Uint8Array) => {
+    const session = await createBertSession(bytes, { backend: 'wasm' });
+    try {
+      return await evaluateSession(session, tokenizer, data, { limit });
+    } finally {
+      await session.release();
+    }
+  };
+  const dense = await evaluate(onnx.bytes);
+  const inputs = matrixInputs(onnx.model, norms);
+  const rows = [];
+  for (const point of sweepPoints(series, sparsities, base)) {
+    const result = pruneMatrices(inputs, point.config);
+    const acc = await evaluate(writeBertOnnx(onnx, prunedLinears(linears, result)));
+    rows.push({ series: point.series, targetSparsity: point.config.sparsity, achievedSparsity: +result.achievedSparsity.toFixed(4), accuracy: +acc.accuracy.toFixed(4) });
+    process.stderr.write(`${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}\n`);
+  }
+  return { model: file, data: dataPath, sentences: dense.n, config: base, denseAccuracy: dense.accuracy, rows, table: markdownTable(rows, sparsities, dense.accuracy) };
+}
+
+function markdownTable(rows: Array<{ series: string; targetSparsity: number; achievedSparsity: number; accuracy: number }>, sparsities: number[], dense: number): string {
+  const head = `| pattern | ${sparsities.map((s) => `${Math.round(s * 100)}%`).join(' | ')} |`;
+  const lines = [head, `|---|${sparsities.map(() => '---').join('|')}|`];
+  for (const name of [...new Set(rows.map((r) => r.series))]) {
+    const mine = rows.filter((r) => r.series === name);
+    const cells = sparsities.map((s) => {
+      const r = mine.find((x) => Math.abs(x.targetSparsity - s) < 1e-9);
+      return r ? `${(r.accuracy * 100).toFixed(1)} (${(r.achievedSparsity * 100).toFixed(1)}%)` : '';
+    });
+    if (mine.length === 1 && cells.every((c) => c === '')) {
+      const r = mine[0];
+      lines.push(`| ${name} | ${(r.accuracy * 100).toFixed(1)} at ${(r.achievedSparsity * 100).toFixed(1)}% |${sparsities.slice(1).map(() => ' ').join('|')}|`);
+    } else lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  lines.push(`| dense | ${(dense * 100).toFixed(1)} |${sparsities.slice(1).map(() => ' ').join('|')}|`);
+  return lines.join('\n');
+}
