@@ -6,6 +6,7 @@ type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   'gpu-info': () => import('./commands/gpu-info'),
+  eval: () => import('./commands/eval'),
   prune: () => import('./commands/prune'),
   hpw: () => import('./commands/hpw'),
   sweep: () => import('./commands/sweep'),

@@ -41,7 +41,7 @@ const REQUIRED = ['input_ids', 'attention_mask'];
 
 async function create(bytes: Uint8Array, ep: OrtBackend): Promise<ort.InferenceSession> {
   // ORT may keep a reference to the buffer: hand it a copy so callers may transfer theirs.
-  return ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  return ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
 }
 
 export async function createBertSession(bytes: Uint8Array, opts: BertSessionOptions = {}): Promise<BertSession> {

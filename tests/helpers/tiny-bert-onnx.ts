@@ -186,7 +186,6 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const tokenType = normal(cfg.typeVocab * H, 0.5);
   const posTable = g.float('embeddings.position_embeddings.weight', [cfg.maxPositions, H], position);
   const typeTable = g.float('embeddings.token_type_embeddings.weight', [cfg.typeVocab, H], tokenType);
-  const posIds = g.int64('embeddings.position_ids', [1, cfg.maxPositions], Array.from({ length: cfg.maxPositions }, (_, i) => i));
   let wordEmb = g.node('Gather', [wordTable, 'input_ids'], [], 'embeddings');
   if (opts.wordEmbedding === 'int8-rows') {
     const scale = g.node('Gather', ['word_embeddings_scale', 'input_ids'], [], 'embeddings');
@@ -198,7 +197,7 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const zero = g.int64(g.fresh('zero'), [1], [0]);
   const posEmb = opts.positions === 'slice'
     ? g.node('Slice', [posTable, zero, seqLen, zero], [], 'embeddings')
-    : g.node('Gather', [posTable, g.node('Slice', [posIds, zero, seqLen, g.int64(g.fresh('axis1'), [1], [1])], [], 'embeddings')], [], 'embeddings');
+    : g.node('Gather', [posTable, g.node('Slice', [g.int64('embeddings.position_ids', [1, cfg.maxPositions], Array.from({ length: cfg.maxPositions }, (_, i) => i)), zero, seqLen, g.int64(g.fresh('axis1'), [1], [1])], [], 'embeddings')], [], 'embeddings');
   const sum1 = g.node('Add', [wordEmb, typeEmb], [], 'embeddings');
   const sum2 = g.node('Add', [sum1, posEmb], [], 'embeddings');
   const embLn = layerNorm('embeddings.LayerNorm', sum2);

@@ -2,6 +2,7 @@
 // a typed code for tests and UI logic, and a message written for the person who chose the file.
 
 export type ModelErrorCode =
+  | 'not-found'
   | 'empty'
   | 'truncated'
   | 'not-onnx'

@@ -1,0 +1,53 @@
+// Node-only: reads the model, tokenizer and dataset from disk for the CLI, benchmarks and the
+// pruning sweep, with the same parsers and errors as the app. (The app fetches the same files.)
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDataset, type Dataset } from '../core/data/dataset';
+import { BertTokenizer } from '../core/model/tokenizer';
+import { ModelLoadError } from '../core/model/model-error';
+
+export const DEFAULT_TOKENIZER = 'public/tokenizer/tokenizer.json';
+export const DEFAULT_DATA = 'public/data/dev.jsonl';
+const MODELS_DIR = 'public/models';
+
+function read(file: string): Buffer {
+  if (!existsSync(file)) throw new ModelLoadError('not-found', `File not found: ${file}`);
+  return readFileSync(file);
+}
+
+/** The shipped model: manifest.json's default (or first) entry, else the only .onnx file. */
+export function defaultModelPath(root = '.'): string {
+  const dir = path.join(root, MODELS_DIR);
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { default?: string; models?: Array<string | { file?: string; path?: string; name?: string; url?: string }> };
+    const first = m.models?.[0];
+    const entry = m.default ?? (typeof first === 'string' ? first : first?.file ?? first?.path ?? first?.url ?? (first?.name ? `${first.name}.onnx` : undefined));
+    if (entry) return path.join(dir, path.basename(entry.endsWith('.onnx') ? entry : `${entry}.onnx`));
+  }
+  const onnx = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')) : [];
+  if (onnx.length !== 1) throw new ModelLoadError('not-found', `No default model: expected one .onnx file in ${dir} (found ${onnx.length}); pass --model.`);
+  return path.join(dir, onnx[0]);
+}
+
+export function readModelBytes(file: string): Uint8Array {
+  const b = read(file);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function readTokenizer(file = DEFAULT_TOKENIZER): BertTokenizer {
+  let json: unknown;
+  try {
+    json = JSON.parse(read(file).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ModelLoadError) throw err;
+    throw new ModelLoadError('bad-tokenizer', `The tokenizer file ${file} is not JSON.`);
+  }
+  const configPath = path.join(path.dirname(file), 'tokenizer_config.json');
+  const config = existsSync(configPath) ? JSON.parse(readFileSync(configPath, 'utf8')) : {};
+  return BertTokenizer.fromJson(json, config);
+}
+
+export function readDataset(file = DEFAULT_DATA): Dataset {
+  return parseDataset(read(file).toString('utf8'), file);
+}
