@@ -1,0 +1,54 @@
+// Page side of the pruning worker. `prune` drops stale requests: when a newer call arrives before
+// an older one has started, the older resolves to null (the sliders move faster than pruning).
+import * as Comlink from 'comlink';
+import type { ValueType } from '../core/formats/hp';
+import type { PruneConfig } from '../core/pruning';
+import { spawnWorker } from './spawn';
+import type { MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
+
+export type { MatrixInfo, PruneOutcome };
+
+let loaded: Uint8Array | null = null;
+const worker = spawnWorker<PruningWorkerApi>('pruning', () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }), {
+  // A restarted worker has lost the model: send it again (a copy stays here for that).
+  onRestart: (api) => {
+    if (loaded) void (api as Comlink.Remote<PruningWorkerApi>).loadModel(loaded.slice());
+  },
+});
+
+export function loadPruningModel(bytes: Uint8Array): Promise<MatrixInfo[]> {
+  loaded = bytes.slice();
+  const copy = bytes.slice();
+  return worker.call((api) => api.loadModel(Comlink.transfer(copy, [copy.buffer])));
+}
+
+export function setInputNorms(norms: Float32Array[] | null): Promise<void> {
+  return worker.call((api) => api.setInputNorms(norms));
+}
+
+let latest = 0;
+let chain: Promise<unknown> = Promise.resolve();
+
+/** Prunes with `config`; resolves null when a newer request superseded this one before it ran. */
+export function prune(config: PruneConfig, maskIndex?: number): Promise<PruneOutcome | null> {
+  const id = ++latest;
+  const run = chain.then(() => (id === latest ? worker.call((api) => api.prune(config, maskIndex)) : null));
+  chain = run.catch(() => {});
+  return run;
+}
+
+export function maskOf(index: number) {
+  return worker.call((api) => api.maskOf(index));
+}
+
+export function prunedOnnx(): Promise<Uint8Array> {
+  return worker.call((api) => api.prunedOnnx());
+}
+
+export function hpwFile(valueType: ValueType, modelName: string): Promise<Uint8Array> {
+  return worker.call((api) => api.hpwFile(valueType, modelName));
+}
+
+export function prunedOnnxFor(config: PruneConfig): Promise<{ bytes: Uint8Array; achievedSparsity: number }> {
+  return worker.call((api) => api.prunedOnnxFor(config));
+}
