@@ -7,6 +7,7 @@ import { GraphIndex } from './onnx-graph';
 import { decodeModel, toNumber, type ModelProto, type NodeProto } from './onnx-proto';
 import { matchLayerNorm, matchLinear, reach, type LinearMatch, type LayerNormMatch } from './graph-walk';
 import { ModelLoadError } from './model-error';
+import { rawDataOffset } from './onnx-tensor';
 
 /** More parameters than this will not fit a browser tab next to an ORT session. */
 export const MAX_PARAMS = 150_000_000;
@@ -17,6 +18,10 @@ export interface LinearSite {
   biasInit?: string;
   layout: 'WT' | 'W';
   writable: boolean;
+  /** Byte offsets of the float32 raw_data of the weight / bias inside the file, when the writer
+   *  can patch them in place (plain data: survives structured clone to another worker). */
+  weightOffset?: number;
+  biasOffset?: number;
 }
 
 export interface OnnxBert {
@@ -281,7 +286,13 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   const all: [Linear, LinearMatch][] = layers.flatMap((l) => (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).map((k) => [l.layer[k], l.linears[k]] as [Linear, LinearMatch]));
   if (pooler) all.push([model.pooler!, pooler]);
   all.push([model.classifier, head]);
-  for (const [lin, m] of all) sites.set(lin.name, { weightInit: m.weightInit, biasInit: m.biasInit, layout: m.layout, writable: m.writable });
+  const offset = (name?: string) => {
+    const t = name ? g.initializers.get(name) : undefined;
+    return t && t.dataType === 1 ? rawDataOffset(t, bytes) ?? undefined : undefined;
+  };
+  for (const [lin, m] of all) {
+    sites.set(lin.name, { weightInit: m.weightInit, biasInit: m.biasInit, layout: m.layout, writable: m.writable, weightOffset: offset(m.weightInit), biasOffset: offset(m.biasInit) });
+  }
   const opset = toNumber(proto.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version as number);
   return { model, bytes, proto, sites, inputs, output, opset, params };
 }

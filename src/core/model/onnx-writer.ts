@@ -1,13 +1,13 @@
 // Writes modified Linear weights back into the ONNX bytes the model was loaded from. Weights keep
 // their shape and float32 type, so their raw_data has the same length: the writer copies the
-// file once and overwrites those bytes in place (no protobuf re-encoding, nothing else touched).
-// Tensors stored outside raw_data fall back to decode + replace + encode.
+// file once and overwrites those bytes at offsets recorded by the parser (no protobuf
+// re-encoding, nothing else touched). Tensors stored outside raw_data: decode, replace, encode.
 import type { Linear } from './bert-types';
 import type { OnnxBert } from './bert-from-onnx';
 import { transpose } from './graph-walk';
 import { ModelLoadError } from './model-error';
 import { decodeModel, onnx, DataType } from './onnx-proto';
-import { rawDataOffset, tensorSize } from './onnx-tensor';
+import { tensorSize } from './onnx-tensor';
 
 function stored(values: Float32Array, lin: Linear, layout: 'WT' | 'W'): Float32Array {
   return layout === 'WT' ? transpose(values, lin.out, lin.in) : values;
@@ -20,10 +20,14 @@ function littleEndianBytes(values: Float32Array): Uint8Array {
   return out;
 }
 
+/** What the writer needs of a parsed model: plain data, so a worker that received it by
+ *  structured clone (no protobuf objects) can write too. */
+export type WritableBert = Pick<OnnxBert, 'bytes' | 'sites'>;
+
 /** New ONNX bytes equal to `base.bytes` with the given Linears' weights and biases replaced.
  *  `linears` are matched by name (e.g. prunableLinears(prunedModel)). */
-export function writeBertOnnx(base: OnnxBert, linears: Linear[]): Uint8Array {
-  const replacements = new Map<string, Float32Array>();
+export function writeBertOnnx(base: WritableBert, linears: Linear[]): Uint8Array {
+  const patches: { offset?: number; init: string; values: Float32Array }[] = [];
   for (const lin of linears) {
     const site = base.sites.get(lin.name);
     if (!site) throw new Error(`writeBertOnnx: no linear named '${lin.name}' in this model`);
@@ -31,27 +35,21 @@ export function writeBertOnnx(base: OnnxBert, linears: Linear[]): Uint8Array {
       throw new ModelLoadError('unsupported-tensor', `Cannot write '${lin.name}': its weight is not a plain float32 initializer in this model.`);
     }
     if (lin.weight.length !== lin.out * lin.in || lin.bias.length !== lin.out) throw new Error(`writeBertOnnx: '${lin.name}' has the wrong size`);
-    replacements.set(site.weightInit, stored(lin.weight, lin, site.layout));
-    if (site.biasInit) replacements.set(site.biasInit, lin.bias);
+    patches.push({ offset: site.weightOffset, init: site.weightInit, values: stored(lin.weight, lin, site.layout) });
+    if (site.biasInit) patches.push({ offset: site.biasOffset, init: site.biasInit, values: lin.bias });
   }
-  const tensors = new Map((base.proto.graph!.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const offsets = new Map<string, number>();
-  for (const name of replacements.keys()) {
-    const t = tensors.get(name)!;
-    const off = rawDataOffset(t, base.bytes);
-    if (off === null || t.dataType !== DataType.FLOAT || tensorSize(t) !== replacements.get(name)!.length) break;
-    offsets.set(name, off);
-  }
-  if (offsets.size === replacements.size) {
+  if (patches.every((p) => p.offset !== undefined && p.offset + 4 * p.values.length <= base.bytes.byteLength)) {
     const out = new Uint8Array(base.bytes); // a copy (Buffer.slice would be a view)
-    for (const [name, values] of replacements) out.set(littleEndianBytes(values), offsets.get(name)!);
+    for (const p of patches) out.set(littleEndianBytes(p.values), p.offset);
     return out;
   }
-  // Fallback: a decoded copy (never mutate the base model's tensors), re-encoded.
+  // Fallback: decode a copy, replace the tensors, re-encode.
+  const replacements = new Map(patches.map((p) => [p.init, p.values]));
   const copy = decodeModel(new Uint8Array(base.bytes));
   for (const t of copy.graph!.initializer ?? []) {
     const values = replacements.get(t.name ?? '');
     if (!values) continue;
+    if (tensorSize(t) !== values.length) throw new Error(`writeBertOnnx: initializer '${t.name}' has ${tensorSize(t)} values, not ${values.length}`);
     t.rawData = littleEndianBytes(values);
     t.floatData = [];
     t.dataType = DataType.FLOAT;

@@ -21,6 +21,10 @@ test('writeBertOnnx patches only the given weights; the result parses back and r
   const bytes = writeBertOnnx(base, pruned);
 
   expect(bytes.length).toBe(tiny.bytes.length);
+  // Patched in place: every site has its raw_data offset, and a structured clone (what a worker
+  // receives) writes the same bytes.
+  expect([...base.sites.values()].every((s) => s.weightOffset !== undefined && s.biasOffset !== undefined)).toBe(true);
+  expect(writeBertOnnx(structuredClone({ bytes: base.bytes, sites: base.sites }), pruned)).toEqual(bytes);
   expect(tiny.bytes).toEqual(buildTinyBertOnnx({ seed: 11 }).bytes); // base untouched
   const again = parseBertOnnx(bytes);
   prunableLinears(again.model).forEach((lin, i) => {
@@ -46,8 +50,9 @@ test('writeBertOnnx patches only the given weights; the result parses back and r
 test('writeBertOnnx re-encodes when weights are not raw_data views of the file', () => {
   const tiny = buildTinyBertOnnx({ seed: 12 });
   const base = parseBertOnnx(tiny.bytes);
-  // A copy of the bytes breaks the link between decoded tensors and the file: the fallback runs.
-  const detached = { ...base, bytes: new Uint8Array(base.bytes) };
+  // Sites without offsets (as for tensors stored in float_data): the re-encoding fallback runs.
+  const sites = new Map([...base.sites].map(([k, v]) => [k, { ...v, weightOffset: undefined, biasOffset: undefined }]));
+  const detached = { bytes: base.bytes, sites };
   const pruned = prunableLinears(base.model).slice(0, 2).map(pruneHalf);
   const again = parseBertOnnx(writeBertOnnx(detached, pruned));
   expect(again.model.layers[0].q.weight).toEqual(pruned[0].weight);
