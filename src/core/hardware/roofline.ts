@@ -1,0 +1,210 @@
+// CPU and GPU latency: a roofline per operator (compute at peak x efficiency, memory at
+// bandwidth x efficiency, whichever is slower) plus a fixed cost per operator (kernel launch,
+// operator dispatch). Sparse linears run at a useful-throughput ratio of the dense kernel; a
+// runtime takes the dense kernel when it is faster, and so does this model.
+//
+// The efficiencies default to literature estimates. When the visitor's own CPU/GPU has been
+// measured (onnxruntime-web wasm, the project's WGSL kernels), the measured efficiencies are
+// carried over to every modelled device of the same kind, and the result says so.
+import type { BertConfig } from '../model/bert-types';
+import type { CpuDevice, GpuDevice, Source } from './types';
+import { bertWorkload, type Op, type Pattern, type Workload } from './workload';
+
+export type SparseClass = 'structured' | 'unstructured';
+
+/** hp/tile/vector keep contiguous vectors (index per vector); the rest are element-sparse. */
+export function sparseClass(p: Pattern): SparseClass {
+  return p === 'hp' || p === 'tile' || p === 'vector' ? 'structured' : 'unstructured';
+}
+
+export interface SparsePoint {
+  density: number;
+  /** Useful GFLOP/s (2 x kept MACs / time) of the sparse kernel at that density. */
+  gflops: number;
+  pattern?: Pattern;
+}
+
+/** A device the visitor measured in this browser. */
+export interface MeasuredDevice {
+  kind: 'cpu' | 'gpu';
+  label: string;
+  /** Catalog entry this device is, when known (its peak turns throughput into efficiency). */
+  catalogId?: string;
+  /** Peak f32 GFLOP/s when known another way. */
+  peakGflops?: number;
+  /** Bandwidth when known (GB/s); otherwise the catalog entry's, else a default. */
+  bandwidthGBs?: number;
+  /** Dense matrix product throughput reached (GFLOP/s), e.g. a TinyBERT-sized linear. */
+  denseGflops: number;
+  /** Sparse kernel throughput at one or more densities. */
+  sparse?: SparsePoint[];
+  /** A whole-encoder measurement (ms for batch x seq of `config`, at `density`). */
+  encoder?: { batch: number; seq: number; ms: number; config?: BertConfig; density?: number; pattern?: Pattern };
+}
+
+export interface Efficiency {
+  /** Fraction of peak f32 for large dense matrix products. */
+  dense: number;
+  /** Useful throughput of the sparse kernel / dense throughput, by class and density. */
+  sparseRel: (cls: SparseClass, density: number) => number;
+  /** Fraction of peak bandwidth for streaming ops. */
+  bandwidth: number;
+  origin: string;
+}
+
+const gale: Source = { name: 'Gale et al., Sparse GPU Kernels for Deep Learning, SC 2020 (cuSPARSE vs cuBLAS on DNN matrices)', url: 'https://arxiv.org/abs/2006.10901' };
+const gray: Source = { name: 'Gray, Radford, Kingma, GPU Kernels for Block-Sparse Weights, OpenAI 2017', url: 'https://cdn.openai.com/blocksparse/blocksparsepaper.pdf' };
+const cublas: Source = { name: 'cuBLAS / oneDNN SGEMM: large fp32 GEMMs reach 70-90% of peak (vendor benchmarks)', url: 'https://docs.nvidia.com/cuda/cublas/' };
+
+/** Literature defaults (all estimates). */
+export const DEFAULT_EFFICIENCY: Record<'cpu' | 'gpu', Efficiency & { sources: Source[] }> = {
+  gpu: {
+    dense: 0.7, bandwidth: 0.8, origin: 'default GPU efficiency (estimate)', sources: [cublas, gale, gray],
+    // cuSPARSE needs >90% sparsity to beat cuBLAS (Gale et al.): ~0.1 of dense throughput;
+    // block-sparse kernels with 16-32 wide blocks reach about half of dense (Gray et al.).
+    sparseRel: (cls) => (cls === 'structured' ? 0.5 : 0.1),
+  },
+  cpu: {
+    dense: 0.6, bandwidth: 0.7, origin: 'default CPU efficiency (estimate)', sources: [cublas],
+    // CSR SpMM on CPUs: ~1/4 of dense GEMM throughput; vector-blocked formats ~0.6 (estimates).
+    sparseRel: (cls) => (cls === 'structured' ? 0.6 : 0.25),
+  },
+};
+
+/** Sparse/dense ratio from measurements: piecewise linear in density, flat beyond the ends. */
+export function interpolateSparse(points: SparsePoint[], denseGflops: number, density: number): number {
+  const pts = [...points].filter((p) => p.density > 0 && p.gflops > 0).sort((a, b) => a.density - b.density);
+  if (pts.length === 0 || denseGflops <= 0) return NaN;
+  const rel = (p: SparsePoint) => p.gflops / denseGflops;
+  if (density <= pts[0].density) return rel(pts[0]);
+  for (let i = 1; i < pts.length; i++) {
+    if (density <= pts[i].density) {
+      const a = pts[i - 1];
+      const b = pts[i];
+      const t = (density - a.density) / (b.density - a.density);
+      return rel(a) + t * (rel(b) - rel(a));
+    }
+  }
+  return rel(pts[pts.length - 1]);
+}
+
+/** Efficiency of a kind of device, from a measurement when there is one. */
+export function efficiencyFor(kind: 'cpu' | 'gpu', measured: MeasuredDevice | undefined, peakOfMeasured: number | undefined): Efficiency {
+  const base = DEFAULT_EFFICIENCY[kind];
+  if (!measured) return base;
+  const peak = measured.peakGflops ?? peakOfMeasured;
+  const dense = peak ? Math.min(1, Math.max(0.005, measured.denseGflops / peak)) : base.dense;
+  const pts = measured.sparse ?? [];
+  const byClass = (cls: SparseClass) => pts.filter((p) => !p.pattern || sparseClass(p.pattern) === cls);
+  return {
+    dense,
+    bandwidth: base.bandwidth,
+    sparseRel: (cls, density) => {
+      const r = interpolateSparse(byClass(cls), measured.denseGflops, density);
+      return Number.isFinite(r) ? r : base.sparseRel(cls, density);
+    },
+    origin: `carried from measured ${measured.label}` + (peak ? '' : ' (sparse/dense ratio only: its peak is unknown)'),
+  };
+}
+
+export interface RooflineOp {
+  name: string;
+  ms: number;
+  bound: 'compute' | 'memory' | 'overhead';
+  /** Whether a sparse kernel was used (else dense, zeros included). */
+  sparseKernel?: boolean;
+}
+
+export interface RooflineEstimate {
+  latencyMs: number;
+  ops: RooflineOp[];
+  /** Useful FLOPs / (latency x peak). */
+  peakShare: number;
+  powerW: number;
+  energyMj: number;
+  efficiency: string;
+}
+
+/** Output tiles of 64 x 64 spread over the parallel units: the last wave is partly idle. */
+function waveUtilisation(mm: NonNullable<Op['mm']>, units: number): number {
+  const tiles = Math.ceil(mm.rows / 64) * Math.ceil(mm.out / 64) * mm.instances;
+  return tiles / (Math.ceil(tiles / units) * units);
+}
+
+const F32 = 4;
+
+/** Index bytes per kept value: CSR column index (4 B) vs one index per kept vector (~1/Tr). */
+function indexBytesPerValue(cls: SparseClass, tr: number): number {
+  return cls === 'unstructured' ? 4 : 2 / tr;
+}
+
+export function rooflineOps(dev: { peakGflops: number; bandwidthGBs: number; overheadUs: number; units: number }, eff: Efficiency, w: Workload): RooflineOp[] {
+  const peak = dev.peakGflops * 1e9 * eff.dense;
+  const bw = dev.bandwidthGBs * 1e9 * eff.bandwidth;
+  const cls = sparseClass(w.sparsity.pattern);
+  return w.ops.map((op) => {
+    const over = dev.overheadUs / 1e3;
+    if (!op.mm) {
+      const ms = (op.activationValues + op.weightValues) * F32 / bw * 1e3;
+      return { name: op.name, ms: ms + over, bound: ms > over ? 'memory' : 'overhead' };
+    }
+    const util = waveUtilisation(op.mm, dev.units);
+    const act = op.activationValues * F32;
+    const denseW = op.mm.out * op.mm.in * op.mm.instances * F32;
+    const dCompute = (op.denseFlops / (peak * util)) * 1e3;
+    const dMem = ((act + denseW) / bw) * 1e3;
+    const dense = Math.max(dCompute, dMem);
+    let ms = dense;
+    let bound: RooflineOp['bound'] = dCompute >= dMem ? 'compute' : 'memory';
+    let sparseKernel: boolean | undefined;
+    if (op.mm.pruned && op.mm.density < 1) {
+      const rel = eff.sparseRel(cls, op.mm.density);
+      const sCompute = (op.flops / (peak * util * rel)) * 1e3;
+      const sMem = ((act + op.weightValues * (F32 + indexBytesPerValue(cls, w.sparsity.tr))) / bw) * 1e3;
+      const sparse = Math.max(sCompute, sMem);
+      sparseKernel = sparse < dense;
+      if (sparseKernel) {
+        ms = sparse;
+        bound = sCompute >= sMem ? 'compute' : 'memory';
+      }
+    }
+    return { name: op.name, ms: ms + over, bound: ms > over ? bound : 'overhead', ...(sparseKernel !== undefined ? { sparseKernel } : {}) };
+  });
+}
+
+export function estimateRoofline(device: CpuDevice | GpuDevice, eff: Efficiency, w: Workload): RooflineEstimate {
+  const ops = rooflineOps({
+    peakGflops: device.peakGflops.value,
+    bandwidthGBs: device.bandwidthGBs.value,
+    overheadUs: device.kind === 'gpu' ? device.launchUs.value : device.opOverheadUs.value,
+    units: device.kind === 'gpu' ? device.sms : device.cores,
+  }, eff, w);
+  const latencyMs = ops.reduce((a, o) => a + o.ms, 0);
+  const flops = w.ops.reduce((a, op) => a + op.flops, 0);
+  // Power: the device's TDP while it runs (these devices rarely idle far below it under load).
+  const powerW = device.powerW.value;
+  return { latencyMs, ops, peakShare: flops / (latencyMs / 1e3) / (device.peakGflops.value * 1e9), powerW, energyMj: powerW * latencyMs, efficiency: eff.origin };
+}
+
+/** The visitor's own device: the measured throughput is its effective peak. An encoder
+ *  measurement, when present, is used directly, scaled by FLOPs if the workload differs. */
+export function estimateMeasured(m: MeasuredDevice, w: Workload, catalogBandwidth?: number): { latencyMs: number; provenance: 'measured' | 'scaled-measurement' | 'modelled-from-measurement'; note: string } {
+  const flops = w.ops.reduce((a, op) => a + op.flops, 0);
+  if (m.encoder && m.encoder.ms > 0) {
+    const e = m.encoder;
+    const same = e.batch === w.batch && e.seq === w.seq && (!e.config || sameConfig(e.config, w.config)) && Math.abs((e.density ?? 1) - w.sparsity.density) < 1e-6;
+    if (same) return { latencyMs: e.ms, provenance: 'measured', note: `measured encoder: ${e.ms.toFixed(2)} ms` };
+    {
+      const ref = bertWorkload(e.config ?? w.config, e.batch, e.seq, { ...w.sparsity, pattern: e.density !== undefined && e.density < 1 ? (e.pattern ?? w.sparsity.pattern) : 'dense', density: e.density ?? 1, tileDensity: 1, vectorDensity: 1 });
+      const refFlops = ref.ops.reduce((a, op) => a + op.flops, 0);
+      return { latencyMs: (e.ms * flops) / refFlops, provenance: 'scaled-measurement', note: `measured ${e.ms.toFixed(2)} ms at B=${e.batch}, L=${e.seq}, scaled by FLOPs` };
+    }
+  }
+  const eff: Efficiency = { ...efficiencyFor(m.kind, m, undefined), dense: 1 };
+  const ops = rooflineOps({ peakGflops: m.denseGflops, bandwidthGBs: m.bandwidthGBs ?? catalogBandwidth ?? (m.kind === 'gpu' ? 100 : 20), overheadUs: m.kind === 'gpu' ? 10 : 5, units: 1 }, eff, w);
+  return { latencyMs: ops.reduce((a, o) => a + o.ms, 0), provenance: 'modelled-from-measurement', note: `roofline at the measured ${m.denseGflops.toFixed(1)} GFLOP/s` };
+}
+
+function sameConfig(a: BertConfig, b: BertConfig): boolean {
+  return a.layers === b.layers && a.hidden === b.hidden && a.heads === b.heads && a.ffn === b.ffn;
+}
