@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseDataset, type Dataset } from '../core/data/dataset';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { ModelLoadError } from '../core/model/model-error';
+import { defaultModelFile, type Manifest } from '../core/model/manifest';
 
 export const DEFAULT_TOKENIZER = 'public/tokenizer/tokenizer.json';
 export const DEFAULT_DATA = 'public/data/dev.jsonl';
@@ -20,10 +21,8 @@ export function defaultModelPath(root = '.'): string {
   const dir = path.join(root, MODELS_DIR);
   const manifestPath = path.join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { default?: string; models?: Array<string | { file?: string; path?: string; name?: string; url?: string }> };
-    const first = m.models?.[0];
-    const entry = m.default ?? (typeof first === 'string' ? first : first?.file ?? first?.path ?? first?.url ?? (first?.name ? `${first.name}.onnx` : undefined));
-    if (entry) return path.join(dir, path.basename(entry.endsWith('.onnx') ? entry : `${entry}.onnx`));
+    const file = defaultModelFile(JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest);
+    if (file) return path.join(dir, file);
   }
   const onnx = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')) : [];
   if (onnx.length !== 1) throw new ModelLoadError('not-found', `No default model: expected one .onnx file in ${dir} (found ${onnx.length}); pass --model.`);

@@ -1,0 +1,50 @@
+// Page side of the eval worker: accuracy with progress, cancellable. Bytes sent for a variant are
+// copied, so the caller keeps its own.
+import * as Comlink from 'comlink';
+import { spawnWorker } from './spawn';
+import { unwrap, type WorkerResult } from './model-result';
+import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, SessionInfo } from './eval.worker';
+
+export type { DatasetInfo, EvalRequest, EvalSummary, SessionInfo } from './eval.worker';
+
+const worker = spawnWorker<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }));
+let nextId = 1;
+
+/** Calls the worker and rethrows its captured error as the typed error it was. */
+async function request<T>(fn: (api: Comlink.Remote<EvalWorkerApi>) => unknown): Promise<T> {
+  return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
+}
+
+export function loadTokenizer(url: string, configUrl?: string): Promise<{ vocab: number }> {
+  return request((api) => api.loadTokenizer(url, configUrl));
+}
+
+/** `modelLabels`: refuse (and keep the current dataset) when its labels do not fit the model. */
+export function loadDatasetUrl(url: string, modelLabels?: number): Promise<DatasetInfo> {
+  return request((api) => api.loadDataset({ url }, modelLabels));
+}
+
+export async function loadDatasetFile(file: File, modelLabels?: number): Promise<DatasetInfo> {
+  const text = await file.text();
+  return request((api) => api.loadDataset({ text, name: file.name }, modelLabels));
+}
+
+/** The base model's session (WebGPU or wasm; the answer says which and why). */
+export function setEvalModel(bytes: Uint8Array): Promise<SessionInfo> {
+  const copy = bytes.slice();
+  return request((api) => api.setModel(Comlink.transfer(copy, [copy.buffer])));
+}
+
+export interface RunningEval {
+  result: Promise<EvalSummary>;
+  cancel(): void;
+}
+
+/** Starts an evaluation; `req.bytes` (a pruned variant) is copied to the worker. */
+export function evaluate(req: EvalRequest, onProgress?: (done: number, total: number) => void): RunningEval {
+  const id = nextId++;
+  const copy = req.bytes?.slice();
+  const payload = copy ? Comlink.transfer({ ...req, bytes: copy }, [copy.buffer]) : req;
+  const result = request<EvalSummary>((api) => api.evaluate(id, payload, onProgress ? Comlink.proxy(onProgress) : undefined));
+  return { result, cancel: () => void worker.call((api) => api.cancel(id)) };
+}

@@ -1,0 +1,103 @@
+// Accuracy in a worker with onnxruntime-web: WebGPU when the visitor has a GPU and ORT's WebGPU
+// backend starts, wasm otherwise (the result says which). Holds the tokenizer, the dataset and
+// a session of the base model; pruned variants arrive as ONNX bytes (from writeBertOnnx), get a
+// session of their own for one evaluation, and are never fetched from disk.
+import * as Comlink from 'comlink';
+import { checkLabels, parseDataset, type Dataset } from '../core/data/dataset';
+import { ModelLoadError } from '../core/model/model-error';
+import { BertTokenizer } from '../core/model/tokenizer';
+import { EvalCancelledError, evaluateSession, type EvalResult } from '../eval/accuracy';
+import { configureOrt, createBertSession, type BertSession, type OrtBackend } from '../eval/ort-session';
+import { capture, type WorkerResult } from './model-result';
+
+export interface DatasetInfo { n: number; labelCount: number; name: string }
+export interface SessionInfo { backend: OrtBackend; fallbackReason?: string }
+export interface EvalRequest {
+  /** A variant's ONNX bytes; the base model's session when absent. */
+  bytes?: Uint8Array;
+  limit?: number;
+  batch?: number;
+  maxLength?: number;
+  backend?: 'auto' | OrtBackend;
+}
+export type EvalSummary = Omit<EvalResult, 'logits'> & { cancelled?: false };
+
+let tokenizer: BertTokenizer | undefined;
+let dataset: Dataset | undefined;
+let base: BertSession | undefined;
+const running = new Map<number, AbortController>();
+configureOrt();
+
+async function fetchText(url: string, what: string): Promise<string> {
+  const res = await fetch(url).catch((err) => {
+    throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (network error).`, String(err));
+  });
+  if (!res.ok) throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (HTTP ${res.status}).`);
+  return res.text();
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ModelLoadError('bad-tokenizer', `The ${what} is not valid JSON.`);
+  }
+}
+
+const api = {
+  /** tokenizer.json (and tokenizer_config.json beside it, when present) from URLs. */
+  async loadTokenizer(url: string, configUrl?: string): Promise<WorkerResult<{ vocab: number }>> {
+    return capture(async () => {
+      const json = parseJson(await fetchText(url, 'tokenizer'), 'tokenizer file');
+      const config = configUrl ? (parseJson(await fetchText(configUrl, 'tokenizer config'), 'tokenizer config') as Record<string, unknown>) : {};
+      tokenizer = BertTokenizer.fromJson(json, config);
+      return { vocab: tokenizer.vocabSize };
+    });
+  },
+  /** A dataset from a URL, or from the text of a picked file. Replaces the current one only on success. */
+  async loadDataset(source: { url: string } | { text: string; name: string }, modelLabels?: number): Promise<WorkerResult<DatasetInfo>> {
+    return capture(async () => {
+      const name = 'url' in source ? source.url : source.name;
+      const text = 'url' in source ? await fetchText(source.url, 'dataset') : source.text;
+      const d = parseDataset(text, name);
+      if (modelLabels !== undefined) checkLabels(d, modelLabels);
+      dataset = d;
+      return { n: d.texts.length, labelCount: d.labelCount, name };
+    });
+  },
+  /** The base model: one session, reused by every evaluation without `bytes`. */
+  async setModel(bytes: Uint8Array, backend: 'auto' | OrtBackend = 'auto'): Promise<WorkerResult<SessionInfo>> {
+    return capture(async () => {
+      const next = await createBertSession(bytes, { backend });
+      await base?.release();
+      base = next;
+      return { backend: next.backend, fallbackReason: next.fallbackReason };
+    });
+  },
+  /** Accuracy on the loaded dataset; `id` lets cancel() stop it between batches. */
+  async evaluate(id: number, req: EvalRequest, onProgress?: (done: number, total: number) => void): Promise<WorkerResult<EvalSummary>> {
+    return capture(async () => {
+      if (!tokenizer) throw new ModelLoadError('bad-tokenizer', 'No tokenizer is loaded yet.');
+      if (!dataset) throw new ModelLoadError('bad-dataset', 'No dataset is loaded yet.');
+      const ctl = new AbortController();
+      running.set(id, ctl);
+      const own = req.bytes ? await createBertSession(req.bytes, { backend: req.backend ?? base?.backend ?? 'auto' }) : undefined;
+      const session = own ?? base;
+      try {
+        if (!session) throw new ModelLoadError('empty', 'No model is loaded yet.');
+        const { logits: _drop, ...rest } = await evaluateSession(session, tokenizer, dataset, { ...req, signal: ctl.signal, onProgress });
+        return rest;
+      } finally {
+        running.delete(id);
+        await own?.release();
+      }
+    });
+  },
+  cancel(id: number): void {
+    running.get(id)?.abort();
+  },
+};
+
+export { EvalCancelledError };
+export type EvalWorkerApi = typeof api;
+Comlink.expose(api);

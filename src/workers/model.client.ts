@@ -1,0 +1,25 @@
+// Page side of the model worker: typed calls that resolve to the loaded model or throw
+// ModelLoadError (code + user message) for bad input.
+import * as Comlink from 'comlink';
+import { spawnWorker } from './spawn';
+import { unwrap, type WorkerResult } from './model-result';
+import type { LoadedModel, ModelWorkerApi, Progress } from './model.worker';
+
+export type { LoadedModel } from './model.worker';
+
+const worker = spawnWorker<ModelWorkerApi>('model loader', () => new Worker(new URL('./model.worker.ts', import.meta.url), { type: 'module' }));
+
+/** Calls the worker and rethrows its captured error as the typed error it was. */
+async function request<T>(fn: (api: Comlink.Remote<ModelWorkerApi>) => unknown): Promise<T> {
+  return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
+}
+
+export function loadModelUrl(url: string, onProgress?: Progress): Promise<LoadedModel> {
+  return request((api) => api.loadUrl(url, onProgress ? Comlink.proxy(onProgress) : undefined));
+}
+
+/** Loads a picked file; its bytes move to the worker (the File stays readable). */
+export async function loadModelFile(file: File): Promise<LoadedModel> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return request((api) => api.loadBytes(Comlink.transfer(bytes, [bytes.buffer]), file.name));
+}
