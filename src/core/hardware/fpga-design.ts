@@ -133,10 +133,12 @@ export interface FpgaPlan {
   misfit: string | null;
 }
 
-/** Which pruning patterns a design can execute with its sparsity (others: not this design). */
+/** Which pruning patterns a design can execute with its sparsity (others: not this design).
+ *  The pruning module's tile (k = Tc) and vector (m = all tiles) patterns are HP special cases,
+ *  so the HP engines run them; the tile-only design runs whole tiles only. */
 export function archRuns(arch: FpgaArch, s: SparsityConfig): boolean {
   if (arch === 'dense') return true; // runs any pruned model, zeros included
-  if (arch === 'hp') return s.pattern === 'hp' || s.pattern === 'dense';
+  if (arch === 'hp') return s.pattern === 'hp' || s.pattern === 'tile' || s.pattern === 'vector' || s.pattern === 'dense';
   return s.pattern === 'tile' || s.pattern === 'dense';
 }
 
@@ -149,6 +151,8 @@ function walkLinear(d: FpgaDesign, s: SparsityConfig, out: number, inn: number, 
   const denseWalk: MatrixWalk = { cost: { type: 'uniform', cycles: T * Math.ceil(d.tc / d.V) }, tileRows, keptValues: tileRows * T * d.tr * d.tc, indexBytes: 0, streamPerTile: false, tilesPerRow: T };
   if (!pruned || d.arch === 'dense' || s.pattern === 'dense') return denseWalk;
   if (d.arch === 'hp') {
+    // HP engines: m kept tiles per tile-row, k kept columns per tile (tile pattern: k = Tc;
+    // vector pattern: m = T).
     const m = clampInt(Math.round(s.tileDensity * T), 1, T);
     const k = clampInt(Math.round(s.vectorDensity * d.tc), 1, d.tc);
     // HP format: u16 tile-column per kept tile, u8 column offset per kept column.

@@ -185,6 +185,9 @@ export function summarise(plan: FpgaPlan, ops: OpLatency[], w: Workload): FpgaEs
 
 /** Analytic estimate of a design on a board for a workload. */
 export function estimateFpga(board: FpgaBoard, design: FpgaDesign, w: Workload): FpgaEstimate {
-  const plan = buildPlan(board, design, w);
+  return estimatePlan(buildPlan(board, design, w), w);
+}
+
+export function estimatePlan(plan: FpgaPlan, w: Workload): FpgaEstimate {
   return summarise(plan, plan.jobs.map((j) => jobCycles(j, plan)), w);
 }

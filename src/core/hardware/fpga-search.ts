@@ -2,7 +2,7 @@
 // fit the board's DSP, LUT and BRAM/URAM and minimise latency (ties: fewer DSPs, i.e. less
 // power). Tile shape Tr x Tc comes from the pruning configuration (the engines are built for it).
 import { BIT_WIDTHS, FPGA_CONSTANTS, archRuns, buildPlan, defaultSfuLanes, designResources, type BitWidth, type FpgaArch, type FpgaDesign } from './fpga-design';
-import { estimateFpga, type FpgaEstimate } from './fpga-model';
+import { estimatePlan, type FpgaEstimate } from './fpga-model';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
 
@@ -32,11 +32,13 @@ export function maxEngines(board: FpgaBoard, arch: FpgaArch, tr: number, tc: num
   return lo;
 }
 
-/** Candidate engine counts: every P up to 48, then a geometric ladder up to pMax. */
+/** Candidate engine counts: every P up to 24, then a geometric ladder (x0.9) down from pMax.
+ *  (Latency falls with P except where weights stop fitting on chip or chunks split tile-rows;
+ *  the ladder samples both effects at ~10% resolution.) */
 function engineCandidates(pMax: number): number[] {
   const set = new Set<number>();
-  for (let p = 1; p <= Math.min(48, pMax); p++) set.add(p);
-  for (let p = pMax; p > 48; p = Math.floor(p * 0.93)) set.add(p);
+  for (let p = 1; p <= Math.min(24, pMax); p++) set.add(p);
+  for (let p = pMax; p > 24; p = Math.floor(p * 0.9)) set.add(p);
   return [...set].sort((a, b) => b - a);
 }
 
@@ -62,7 +64,7 @@ export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts
           lastMisfit = plan.misfit;
           continue;
         }
-        const estimate = estimateFpga(board, design, w);
+        const estimate = estimatePlan(plan, w);
         if (!best || estimate.latencyMs < best.estimate.latencyMs * (1 - 1e-9) ||
           (estimate.latencyMs <= best.estimate.latencyMs * (1 + 1e-9) && estimate.plan.resources.dsp < best.estimate.plan.resources.dsp)) {
           best = { design, estimate };

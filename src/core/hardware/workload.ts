@@ -8,16 +8,18 @@ import { PRUNABLE_KINDS, type BertConfig, type PrunableKind } from '../model/ber
 export const PATTERNS = ['dense', 'hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
 export type Pattern = (typeof PATTERNS)[number];
 
-/** How the prunable linears are sparsified. `density` is the kept fraction (1 - sparsity). */
+/** How the prunable linears are sparsified. `density` is the kept fraction (1 - sparsity).
+ *  Patterns as in core/pruning: tile = whole tiles, row-balanced (HP with k = Tc); vector = k of
+ *  Tc columns in every tile (HP with m = all tiles). */
 export interface SparsityConfig {
   pattern: Pattern;
   density: number;
   /** Tile rows x columns (hp, tile; vector uses tr as the vector length). */
   tr: number;
   tc: number;
-  /** HP: kept fraction of tiles per tile-row (m / tilesPerRow). tile: = density. */
+  /** HP: kept fraction of tiles per tile-row (m / tilesPerRow). tile: = density; vector: 1. */
   tileDensity: number;
-  /** HP: kept fraction of columns per kept tile (k / tc). vector: = density. */
+  /** HP: kept fraction of columns per kept tile (k / tc). vector: = density; tile: 1. */
   vectorDensity: number;
 }
 

@@ -84,7 +84,12 @@ describe('design-space search', () => {
   });
 
   it('rejects a pattern the design cannot run', () => {
-    const r = searchDesign(FPGA_BOARDS[0], 'hp', bertWorkload(TINYBERT_4L_312D, 1, 8, tile(0.5)));
+    const unstructured: SparsityConfig = { ...tile(0.5), pattern: 'unstructured' };
+    const r = searchDesign(FPGA_BOARDS[0], 'hp', bertWorkload(TINYBERT_4L_312D, 1, 8, unstructured));
     expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/cannot run the 'unstructured' pattern/);
+    // The HP engines do run the tile pattern (HP with k = Tc); the tile-only design cannot run HP.
+    expect(searchDesign(FPGA_BOARDS[0], 'hp', bertWorkload(TINYBERT_4L_312D, 1, 8, tile(0.5))).ok).toBe(true);
+    expect(searchDesign(FPGA_BOARDS[0], 'tile', bertWorkload(TINYBERT_4L_312D, 1, 8, hp(0.5))).ok).toBe(false);
   });
 });

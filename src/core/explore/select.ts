@@ -1,0 +1,243 @@
+// The framework's selection: for each pruning configuration of the sweep (accuracy measured)
+// and each device (latency modelled or measured), keep the pairs that meet LC and AC; the best
+// device is the cheapest feasible one by the objective, ties broken by latency slack. Says why
+// every other device lost and, with nothing feasible, which constraint binds and by how much.
+import type { BertConfig } from '../model/bert-types';
+import { TIER_NAMES } from '../hardware/types';
+import type { SparsityConfig } from '../hardware/workload';
+import { DENSE } from '../hardware/workload';
+import { DeviceEvaluator, type DeviceEval, type DeviceInfo, type EvaluatorOptions } from './devices';
+import { paretoFront } from './pareto';
+import { denseAccuracyOf, describePoint, sparsityOf, type Sweep, type SweepPoint } from './sweep';
+
+export type Objective = 'price' | 'power' | 'class';
+export const OBJECTIVES: readonly Objective[] = ['price', 'power', 'class'];
+
+export type AccuracyConstraint =
+  | { kind: 'none' }
+  /** Accuracy at least `value` (0..1). */
+  | { kind: 'min'; value: number }
+  /** At most `value` (0..1, e.g. 0.01 = one point) below the dense model. */
+  | { kind: 'drop'; value: number };
+
+export interface SelectionInput extends EvaluatorOptions {
+  config: BertConfig;
+  batch: number;
+  seq: number;
+  /** Latency constraint: ms per batch of `batch` sequences of `seq` tokens. */
+  lcMs: number;
+  ac: AccuracyConstraint;
+  objective: Objective;
+  /** Measured accuracy sweep; null = accuracy unknown (then AC must be 'none'). */
+  sweep: Sweep | null;
+  /** Without a sweep: configurations to evaluate (default: dense only). */
+  configs?: SparsityConfig[];
+  /** Let the visitor's own (measured) devices win; default false (they are listed, not chosen). */
+  includeOwn?: boolean;
+}
+
+export interface Candidate {
+  deviceId: string;
+  configIndex: number;
+  config: string;
+  point: SweepPoint | null;
+  sparsity: SparsityConfig;
+  accuracy: number | null;
+  latencyMs: number;
+  powerW: number;
+  /** The objective's value (USD, W, or tier) used to rank. */
+  cost: number;
+  lcOk: boolean;
+  acOk: boolean;
+  feasible: boolean;
+  /** (LC - latency) / LC. */
+  slack: number;
+  eval: DeviceEval;
+}
+
+export interface DeviceVerdict {
+  device: DeviceInfo;
+  /** The device's best feasible pair, else its fastest pair that meets AC, else its fastest. */
+  best: Candidate | null;
+  feasible: boolean;
+  chosen: boolean;
+  reason: string;
+}
+
+export interface Binding {
+  constraint: 'LC' | 'AC' | 'both';
+  message: string;
+  /** Smallest LC (ms) that makes something feasible at the given AC (null: AC unmet anywhere). */
+  lcNeededMs: number | null;
+  /** Best accuracy reachable within the given LC (null: nothing meets LC). */
+  accuracyWithinLc: number | null;
+  accuracyThreshold: number | null;
+}
+
+export interface SelectionResult {
+  objective: Objective;
+  lcMs: number;
+  accuracyThreshold: number | null;
+  denseAccuracy: number | null;
+  accuracyKnown: boolean;
+  choice: Candidate | null;
+  reasons: string[];
+  verdicts: DeviceVerdict[];
+  candidates: Candidate[];
+  pareto: Candidate[];
+  binding: Binding | null;
+  devices: DeviceInfo[];
+}
+
+export class SelectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SelectionError';
+  }
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const acc = (x: number) => `${(x * 100).toFixed(2)}%`;
+export const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3)) + ' ms';
+
+function objectiveValue(o: Objective, d: DeviceInfo, e: DeviceEval): number {
+  if (o === 'price') return d.priceUsd ?? 0;
+  if (o === 'power') return e.powerW;
+  return d.tier;
+}
+
+export function describeCost(o: Objective, c: number): string {
+  if (o === 'price') return `$${Math.round(c).toLocaleString('en-US')}`;
+  if (o === 'power') return `${c.toFixed(1)} W`;
+  return `class ${c} (${TIER_NAMES[c as 1] ?? '?'})`;
+}
+
+export function accuracyThreshold(ac: AccuracyConstraint, dense: number | undefined): number | null {
+  if (ac.kind === 'none') return null;
+  if (ac.kind === 'min') return ac.value;
+  if (dense === undefined) throw new SelectionError('AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point');
+  return dense - ac.value;
+}
+
+export function validateInput(i: SelectionInput): void {
+  if (!(i.lcMs > 0) || !Number.isFinite(i.lcMs)) throw new SelectionError(`LC must be a positive number of ms, got ${i.lcMs}`);
+  if (!OBJECTIVES.includes(i.objective)) throw new SelectionError(`objective must be one of ${OBJECTIVES.join(', ')}`);
+  if (i.ac.kind !== 'none' && !(i.ac.value >= 0 && i.ac.value <= 1)) throw new SelectionError(`AC must be in [0, 1] (a fraction), got ${i.ac.value}`);
+  if (!i.sweep && i.ac.kind !== 'none') throw new SelectionError('an accuracy constraint needs a measured sweep (hp-lab sweep, or the Sweep panel)');
+}
+
+/** Orders candidates: lower cost, then more slack, then higher accuracy. */
+function better(a: Candidate, b: Candidate): number {
+  return a.cost - b.cost || b.slack - a.slack || (b.accuracy ?? 0) - (a.accuracy ?? 0);
+}
+
+export function select(input: SelectionInput, evaluator?: DeviceEvaluator): SelectionResult {
+  validateInput(input);
+  const ev = evaluator ?? new DeviceEvaluator(input.config, input.batch, input.seq, input);
+  const dense = input.sweep ? denseAccuracyOf(input.sweep) : undefined;
+  const threshold = accuracyThreshold(input.ac, dense);
+  const points: Array<{ point: SweepPoint | null; sparsity: SparsityConfig; label: string }> = input.sweep
+    ? input.sweep.points.map((p) => ({ point: p, sparsity: sparsityOf(p), label: describePoint(p) }))
+    : (input.configs ?? [DENSE]).map((s) => ({ point: null, sparsity: s, label: s.pattern === 'dense' ? 'dense' : `${s.pattern} ${pct(1 - s.density)}` }));
+
+  const candidates: Candidate[] = [];
+  for (const device of ev.devices) {
+    points.forEach((p, configIndex) => {
+      const e = ev.evaluate(device, p.sparsity);
+      if (!e.ok) return;
+      const accuracy = p.point?.accuracy ?? null;
+      const lcOk = e.latencyMs <= input.lcMs;
+      const acOk = threshold === null || (accuracy !== null && accuracy >= threshold - 1e-12);
+      candidates.push({
+        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy,
+        latencyMs: e.latencyMs, powerW: e.powerW, cost: objectiveValue(input.objective, device, e),
+        lcOk, acOk, feasible: lcOk && acOk, slack: (input.lcMs - e.latencyMs) / input.lcMs, eval: e,
+      });
+    });
+  }
+
+  // Per device: its best feasible pair (cost, slack, accuracy), else the closest miss.
+  const verdicts: DeviceVerdict[] = ev.devices.map((device) => {
+    const mine = candidates.filter((c) => c.deviceId === device.id);
+    const feasible = mine.filter((c) => c.feasible).sort(better);
+    if (feasible.length) return { device, best: feasible[0], feasible: true, chosen: false, reason: '' };
+    const acMet = mine.filter((c) => c.acOk).sort((a, b) => a.latencyMs - b.latencyMs);
+    const fastest = [...mine].sort((a, b) => a.latencyMs - b.latencyMs)[0] ?? null;
+    return { device, best: acMet[0] ?? fastest, feasible: false, chosen: false, reason: '' };
+  });
+
+  const eligible = verdicts.filter((v) => v.feasible && (input.includeOwn || !v.device.own));
+  eligible.sort((a, b) => better(a.best!, b.best!));
+  const winner = eligible[0] ?? null;
+  const choice = winner?.best ?? null;
+  if (winner) winner.chosen = true;
+
+  const anyAcConfig = threshold === null || points.some((p) => p.point && p.point.accuracy >= threshold - 1e-12);
+  for (const v of verdicts) v.reason = verdictReason(v, choice, input, threshold, anyAcConfig, ev);
+
+  const reasons = choice ? choiceReasons(choice, winner!.device, eligible.length, input, threshold) : [];
+  const binding = choice ? null : bindingOf(candidates.filter((c) => input.includeOwn || !ev.devices.find((d) => d.id === c.deviceId)?.own), input, threshold, points);
+  const pareto = paretoFront(candidates.filter((c) => threshold === null || c.acOk || c.accuracy !== null));
+  return {
+    objective: input.objective, lcMs: input.lcMs, accuracyThreshold: threshold, denseAccuracy: dense ?? null, accuracyKnown: !!input.sweep,
+    choice, reasons, verdicts, candidates, pareto, binding, devices: ev.devices,
+  };
+}
+
+function verdictReason(v: DeviceVerdict, choice: Candidate | null, input: SelectionInput, threshold: number | null, anyAcConfig: boolean, ev: DeviceEvaluator): string {
+  if (v.chosen) return 'chosen';
+  const b = v.best;
+  if (!b) {
+    const e = ev.evaluate(v.device, DENSE);
+    return `cannot run any configuration: ${e.reason ?? 'unsupported'}`;
+  }
+  if (v.feasible) {
+    if (v.device.own && !input.includeOwn) return `feasible (${fmtMs(b.latencyMs)} at ${b.config}) — your own device, listed for reference`;
+    if (!choice) return 'feasible';
+    if (b.cost > choice.cost) return `feasible (${fmtMs(b.latencyMs)} at ${b.config}), but costs more: ${describeCost(input.objective, b.cost)} vs ${describeCost(input.objective, choice.cost)}`;
+    return `feasible and as cheap (${describeCost(input.objective, b.cost)}), but less latency slack: ${pct(b.slack)} vs ${pct(choice.slack)}`;
+  }
+  if (!anyAcConfig) return `no configuration in the sweep meets AC (needs ${acc(threshold!)})`;
+  if (b.acOk) return `too slow: ${fmtMs(b.latencyMs)} at its fastest AC-meeting configuration (${b.config}) > LC ${fmtMs(input.lcMs)} (${pct(b.latencyMs / input.lcMs - 1)} over)`;
+  return `no configuration it can run meets AC; fastest ${fmtMs(b.latencyMs)} at ${b.config}`;
+}
+
+function choiceReasons(c: Candidate, d: DeviceInfo, feasibleCount: number, input: SelectionInput, threshold: number | null): string[] {
+  const r = [
+    `${feasibleCount === 1 ? 'the only feasible device' : `the cheapest of ${feasibleCount} feasible devices`} by ${input.objective}: ${describeCost(input.objective, c.cost)}`,
+    `meets LC: ${fmtMs(c.latencyMs)} <= ${fmtMs(input.lcMs)} (slack ${pct(c.slack)})`,
+    threshold === null
+      ? (c.accuracy === null ? 'accuracy not known (no sweep): latency-only selection' : `accuracy ${acc(c.accuracy)} (no AC set)`)
+      : `meets AC: accuracy ${acc(c.accuracy!)} >= ${acc(threshold)}`,
+    `pruning configuration: ${c.config}`,
+    `${c.eval.provenance}: ${c.eval.note}`,
+  ];
+  const u = c.eval.utilisation;
+  if (u && d.kind === 'fpga') r.push(`utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`);
+  else if (u?.peak !== undefined) r.push(`reaches ${pct(u.peak)} of its peak f32 throughput`);
+  return r;
+}
+
+function bindingOf(candidates: Candidate[], input: SelectionInput, threshold: number | null, points: Array<{ point: SweepPoint | null }>): Binding {
+  const acCands = candidates.filter((c) => c.acOk);
+  const lcCands = candidates.filter((c) => c.lcOk);
+  const lcNeeded = acCands.length ? Math.min(...acCands.map((c) => c.latencyMs)) : null;
+  const accWithinLc = lcCands.length && lcCands.some((c) => c.accuracy !== null) ? Math.max(...lcCands.map((c) => c.accuracy ?? -Infinity)) : null;
+  if (candidates.length === 0) {
+    return { constraint: 'both', message: 'no device can run any configuration (no FPGA design fits, no CPU/GPU in the catalog)', lcNeededMs: null, accuracyWithinLc: null, accuracyThreshold: threshold };
+  }
+  if (threshold !== null && acCands.length === 0) {
+    const best = Math.max(...points.map((p) => p.point?.accuracy ?? -Infinity));
+    const parts = [`AC binds: the best accuracy in the sweep is ${acc(best)}, ${acc(threshold - best)} short of ${acc(threshold)}`];
+    if (!lcCands.length) parts.push(`LC binds too: the fastest pair takes ${fmtMs(Math.min(...candidates.map((c) => c.latencyMs)))}`);
+    return { constraint: lcCands.length ? 'AC' : 'both', message: parts.join('; '), lcNeededMs: null, accuracyWithinLc: accWithinLc, accuracyThreshold: threshold };
+  }
+  const fastest = acCands.sort((a, b) => a.latencyMs - b.latencyMs)[0];
+  let message = `LC binds: the fastest pair meeting AC is ${fastest.deviceId} at ${fastest.config}, ${fmtMs(fastest.latencyMs)} — LC would have to be ${pct(fastest.latencyMs / input.lcMs - 1)} looser`;
+  if (threshold !== null) {
+    message += accWithinLc !== null && Number.isFinite(accWithinLc)
+      ? `; within LC the best accuracy is ${acc(accWithinLc)} (AC ${acc(threshold - accWithinLc)} lower would do)`
+      : '; nothing at all meets LC';
+  }
+  return { constraint: 'LC', message, lcNeededMs: lcNeeded, accuracyWithinLc: accWithinLc !== null && Number.isFinite(accWithinLc) ? accWithinLc : null, accuracyThreshold: threshold };
+}

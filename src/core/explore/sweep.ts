@@ -1,0 +1,148 @@
+// The accuracy sweep the selection uses: one record per pruning configuration with its
+// measured accuracy. Parses the three shapes a sweep comes in:
+//  - `hp-lab sweep` output: { config: PruneConfig, denseAccuracy, rows: [{series,
+//    targetSparsity, achievedSparsity, accuracy}] }
+//  - the app's stored SweepRecord: { base: PruneConfig, rows: [...same row shape...] }
+//  - this module's own file: { kind: 'hp-lab-sweep', points: SweepPoint[] } or a bare array.
+import { DENSE, PATTERNS, type Pattern, type SparsityConfig } from '../hardware/workload';
+
+export interface SweepPoint {
+  /** 'dense' for the unpruned model. */
+  pattern: Pattern;
+  /** Achieved sparsity of the 24 prunable linears, in [0, 1). */
+  sparsity: number;
+  /** hp: share of the sparsity taken by the tile level (log-density): tile keep = d^split. */
+  split?: number;
+  /** hp: the two keep ratios directly (override split). */
+  keep?: { tile: number; vector: number };
+  tile?: { tr: number; tc: number };
+  /** nm: N of every M. */
+  nm?: { n: number; m: number };
+  /** Accuracy on the evaluation split, in [0, 1]. */
+  accuracy: number;
+  /** Series name as the sweep called it (e.g. '2:4'). */
+  label?: string;
+}
+
+export interface Sweep {
+  model?: string;
+  data?: string;
+  /** Accuracy of the unpruned model (needed for an AC given as a maximum drop). */
+  denseAccuracy?: number;
+  points: SweepPoint[];
+}
+
+export class SweepFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepFormatError';
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function checkUnit(v: number | undefined, what: string, where: string): number {
+  if (v === undefined || v < 0 || v > 1) throw new SweepFormatError(`${where}: ${what} must be a number in [0, 1], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function parseTile(c: Record<string, unknown>): { tr: number; tc: number } | undefined {
+  const tr = num(c.tr);
+  const tc = num(c.tc);
+  return tr && tc && Number.isInteger(tr) && Number.isInteger(tc) && tr > 0 && tc > 0 && tc <= 256 ? { tr, tc } : undefined;
+}
+
+/** A row of `hp-lab sweep` / the app's SweepRecord, with the sweep's base PruneConfig. */
+function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepPoint {
+  const where = `rows[${i}]`;
+  if (!isObj(row)) throw new SweepFormatError(`${where} is not an object`);
+  const series = String(row.series ?? base.pattern ?? '');
+  const nm = /^(\d+):(\d+)$/.exec(series);
+  const pattern = (nm ? 'nm' : series) as Pattern;
+  if (!PATTERNS.includes(pattern)) throw new SweepFormatError(`${where}: unknown series '${series}'`);
+  const sparsity = checkUnit(num(row.achievedSparsity) ?? num(row.targetSparsity) ?? num(row.sparsity), 'sparsity', where);
+  const accuracy = checkUnit(num(row.accuracy), 'accuracy', where);
+  const point: SweepPoint = { pattern: sparsity === 0 ? 'dense' : pattern, sparsity, accuracy, label: series };
+  const tile = parseTile(base);
+  if (tile) point.tile = tile;
+  const split = num(base.split);
+  if (pattern === 'hp' && split !== undefined) point.split = Math.min(1, Math.max(0, split));
+  if (nm) point.nm = { n: Number(nm[1]), m: Number(nm[2]) };
+  return point;
+}
+
+function fromPoint(p: unknown, i: number): SweepPoint {
+  const where = `points[${i}]`;
+  if (!isObj(p)) throw new SweepFormatError(`${where} is not an object`);
+  const pattern = String(p.pattern) as Pattern;
+  if (!PATTERNS.includes(pattern)) throw new SweepFormatError(`${where}: unknown pattern '${String(p.pattern)}' (one of ${PATTERNS.join(', ')})`);
+  const point: SweepPoint = { pattern, sparsity: checkUnit(num(p.sparsity), 'sparsity', where), accuracy: checkUnit(num(p.accuracy), 'accuracy', where) };
+  if (num(p.split) !== undefined) point.split = checkUnit(num(p.split), 'split', where);
+  if (isObj(p.keep)) point.keep = { tile: checkUnit(num(p.keep.tile), 'keep.tile', where), vector: checkUnit(num(p.keep.vector), 'keep.vector', where) };
+  if (isObj(p.tile)) {
+    const t = parseTile(p.tile);
+    if (!t) throw new SweepFormatError(`${where}: tile must be {tr, tc} positive integers, tc <= 256`);
+    point.tile = t;
+  }
+  if (isObj(p.nm)) point.nm = { n: num(p.nm.n) ?? 0, m: num(p.nm.m) ?? 0 };
+  if (typeof p.label === 'string') point.label = p.label;
+  if (point.sparsity >= 1) throw new SweepFormatError(`${where}: sparsity 1 keeps nothing`);
+  return point;
+}
+
+/** Parses any of the accepted sweep shapes; throws SweepFormatError with the offending path. */
+export function parseSweep(json: unknown): Sweep {
+  let sweep: Sweep;
+  if (Array.isArray(json)) sweep = { points: json.map(fromPoint) };
+  else if (isObj(json) && Array.isArray(json.points)) {
+    sweep = { points: json.points.map(fromPoint), denseAccuracy: num(json.denseAccuracy), model: typeof json.model === 'string' ? json.model : undefined };
+  } else if (isObj(json) && Array.isArray(json.rows)) {
+    const base = isObj(json.config) ? json.config : isObj(json.base) ? json.base : {};
+    sweep = {
+      points: json.rows.map((r, i) => fromRow(r, base, i)),
+      denseAccuracy: num(json.denseAccuracy),
+      model: typeof json.model === 'string' ? json.model : undefined,
+      data: typeof json.data === 'string' ? json.data : undefined,
+    };
+  } else {
+    throw new SweepFormatError('not a sweep: expected `hp-lab sweep` output ({rows: [...]}), a stored sweep ({base, rows}), or {points: [...]}');
+  }
+  if (sweep.points.length === 0) throw new SweepFormatError('the sweep has no points');
+  if (sweep.denseAccuracy !== undefined) checkUnit(sweep.denseAccuracy, 'denseAccuracy', 'sweep');
+  return sweep;
+}
+
+/** Dense accuracy: given, or the best unpruned point in the sweep. */
+export function denseAccuracyOf(s: Sweep): number | undefined {
+  if (s.denseAccuracy !== undefined) return s.denseAccuracy;
+  const dense = s.points.filter((p) => p.pattern === 'dense' || p.sparsity === 0);
+  return dense.length ? Math.max(...dense.map((p) => p.accuracy)) : undefined;
+}
+
+/** The device models' view of a sweep point. */
+export function sparsityOf(p: SweepPoint): SparsityConfig {
+  const tr = p.tile?.tr ?? DENSE.tr;
+  const tc = p.tile?.tc ?? DENSE.tc;
+  const density = Math.max(1e-6, 1 - p.sparsity);
+  if (p.pattern === 'dense' || p.sparsity === 0) return { ...DENSE, tr, tc };
+  let tileDensity = density;
+  let vectorDensity = density;
+  if (p.pattern === 'hp') {
+    if (p.keep) ({ tile: tileDensity, vector: vectorDensity } = p.keep);
+    else {
+      const split = p.split ?? 0.5;
+      tileDensity = density ** split;
+      vectorDensity = density ** (1 - split);
+    }
+  } else if (p.pattern === 'tile') vectorDensity = 1;
+  else if (p.pattern === 'vector') tileDensity = 1;
+  return { pattern: p.pattern, density, tr, tc, tileDensity: Math.max(1e-6, tileDensity), vectorDensity: Math.max(1e-6, vectorDensity) };
+}
+
+export function describePoint(p: SweepPoint): string {
+  if (p.pattern === 'dense' || p.sparsity === 0) return 'dense';
+  const tile = p.tile ? ` ${p.tile.tr}x${p.tile.tc}` : '';
+  const split = p.pattern === 'hp' ? (p.keep ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}` : ` split ${(p.split ?? 0.5).toFixed(2)}`) : '';
+  return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${p.pattern === 'hp' || p.pattern === 'tile' || p.pattern === 'vector' ? tile : ''}${split}`;
+}
