@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   prune: () => import('./commands/prune'),
   hpw: () => import('./commands/hpw'),
   sweep: () => import('./commands/sweep'),
+  select: () => import('./commands/select'),
 
 };
 

@@ -1,0 +1,143 @@
+// hp-lab select: the framework's device selection from the command line. Takes a measured
+// accuracy sweep (the JSON that `hp-lab sweep` prints, or a stored sweep export) and prints the
+// chosen device, the reasons, the per-device table and the Pareto front as JSON. Without a
+// sweep, accuracy is unknown: the selection is latency-only (AC is refused) over the dense model
+// and any --density HP configurations.
+import { readFile } from 'node:fs/promises';
+import type { BertConfig } from '../../core/model/bert-types';
+import { FPGA_ARCHS, BIT_WIDTHS, type BitWidth, type FpgaArch } from '../../core/hardware/fpga-design';
+import type { MeasuredDevice } from '../../core/hardware/roofline';
+import { BERT_BASE, DENSE, TINYBERT_4L_312D, type SparsityConfig } from '../../core/hardware/workload';
+import { paperView } from '../../core/explore/paper-view';
+import { OBJECTIVES, select, SelectionError, type AccuracyConstraint, type Objective } from '../../core/explore/select';
+import { parseSweep, SweepFormatError, type Sweep } from '../../core/explore/sweep';
+import { numberFlag, parseFlags } from '../args';
+import { CliError } from '../cli-error';
+
+export const usage = `hp-lab select --lc MS [options]
+  --lc MS              latency constraint: ms per batch of B sequences of L tokens (required)
+  --ac SPEC            accuracy constraint: 0.84 or min:0.84 (at least 84%), drop:0.01 (at most
+                       1 point below dense); needs --sweep
+  --objective O        ${OBJECTIVES.join(' | ')} (default price): what the cheapest feasible device minimises
+  --sweep FILE         accuracy sweep JSON (output of hp-lab sweep, a stored sweep export, or
+                       {points: [{pattern, sparsity, accuracy, split?, tile?}]})
+  --batch B --seq L    workload (default 1 x 128)
+  --model NAME|FILE    tinybert (default), bert-base, or a JSON BertConfig
+  --density LIST       without --sweep: HP configurations to try (kept fraction, e.g. 0.5,0.2)
+  --tile TRxTC         tile of those HP configurations (default 16x16)
+  --bits LIST          FPGA bit widths (default int16,fp16; int8 is not accuracy-checked)
+  --archs LIST         FPGA designs offered per board: ${FPGA_ARCHS.join(',')} (default hp)
+  --measured FILE      JSON array of MeasuredDevice (the visitor's CPU/GPU measurements)
+  --paper              add the paper view (speedups vs CPU, GPU, tile-only)`;
+
+function parseAc(spec: string | undefined): AccuracyConstraint {
+  if (spec === undefined) return { kind: 'none' };
+  const m = /^(?:(min|drop):)?(\d*\.?\d+)$/.exec(spec.trim());
+  if (!m) throw new CliError(`--ac must be a fraction like 0.84, min:0.84 or drop:0.01, got '${spec}'`);
+  const value = Number(m[2]);
+  if (value > 1) throw new CliError(`--ac takes fractions in [0, 1] (0.84 = 84%), got ${value}`);
+  return { kind: (m[1] as 'min' | 'drop' | undefined) ?? 'min', value };
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${what} '${path}': ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${what} '${path}' is not JSON: ${(err as Error).message}`);
+  }
+}
+
+async function modelConfig(name: string | undefined): Promise<{ label: string; config: BertConfig }> {
+  if (!name || name === 'tinybert') return { label: 'TinyBERT-4L-312D', config: TINYBERT_4L_312D };
+  if (name === 'bert-base') return { label: 'BERT-base', config: BERT_BASE };
+  const json = (await readJson(name, 'model config')) as Partial<BertConfig>;
+  const c = { ...TINYBERT_4L_312D, ...json };
+  return { label: name, config: c };
+}
+
+function listOf<T extends string>(raw: string | undefined, allowed: readonly T[], flag: string, fallback: T[]): T[] {
+  if (raw === undefined) return fallback;
+  const items = raw.split(',').map((s) => s.trim());
+  const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
+  if (bad.length || items.length === 0) throw new CliError(`--${flag}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+export async function run(argv: string[]): Promise<unknown> {
+  const { values: f } = parseFlags(argv, {
+    lc: { type: 'string' }, ac: { type: 'string' }, objective: { type: 'string' }, sweep: { type: 'string' },
+    batch: { type: 'string' }, seq: { type: 'string' }, model: { type: 'string' }, density: { type: 'string' }, tile: { type: 'string' },
+    bits: { type: 'string' }, archs: { type: 'string' }, measured: { type: 'string' }, paper: { type: 'boolean' },
+  });
+  if (f.lc === undefined) throw new CliError('--lc is required (ms per batch)');
+  const lcMs = numberFlag(f.lc, 'lc', 0, 1e-6, 1e7);
+  const ac = parseAc(f.ac);
+  const objective = (f.objective ?? 'price') as Objective;
+  if (!OBJECTIVES.includes(objective)) throw new CliError(`--objective must be one of ${OBJECTIVES.join(', ')}`);
+  const batch = numberFlag(f.batch, 'batch', 1, 1, 4096, true);
+  const seq = numberFlag(f.seq, 'seq', 128, 1, 4096, true);
+  const { label, config } = await modelConfig(f.model);
+  const bitWidths = listOf<BitWidth>(f.bits, BIT_WIDTHS, 'bits', ['int16', 'fp16']);
+  const fpgaArchs = listOf<FpgaArch>(f.archs, FPGA_ARCHS, 'archs', ['hp']);
+
+  let sweep: Sweep | null = null;
+  if (f.sweep) {
+    try {
+      sweep = parseSweep(await readJson(f.sweep, 'sweep'));
+    } catch (err) {
+      if (err instanceof SweepFormatError) throw new CliError(`--sweep ${f.sweep}: ${err.message}`);
+      throw err;
+    }
+  } else if (ac.kind !== 'none') {
+    throw new CliError('--ac needs --sweep: accuracy has to be measured (run hp-lab sweep --model … > sweep.json)');
+  }
+  let configs: SparsityConfig[] | undefined;
+  if (f.density !== undefined) {
+    if (sweep) throw new CliError('--density is for runs without --sweep (the sweep lists its own configurations)');
+    const tile = /^(\d+)x(\d+)$/.exec(f.tile ?? '16x16');
+    if (!tile) throw new CliError(`--tile must be TRxTC, e.g. 16x16, got '${f.tile}'`);
+    const [tr, tc] = [Number(tile[1]), Number(tile[2])];
+    configs = [DENSE, ...f.density.split(',').map((s) => {
+      const d = numberFlag(s.trim(), 'density', 1, 0.001, 1);
+      return { pattern: 'hp' as const, density: d, tr, tc, tileDensity: Math.sqrt(d), vectorDensity: Math.sqrt(d) };
+    })];
+  }
+  let measured: MeasuredDevice[] | undefined;
+  if (f.measured) {
+    const m = await readJson(f.measured, 'measurements');
+    if (!Array.isArray(m) || !m.every((x) => x && (x.kind === 'cpu' || x.kind === 'gpu') && typeof x.label === 'string' && x.denseGflops > 0)) {
+      throw new CliError('--measured must be a JSON array of {kind: "cpu"|"gpu", label, denseGflops, sparse?, encoder?, catalogId?}');
+    }
+    measured = m as MeasuredDevice[];
+  }
+
+  let result;
+  try {
+    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured });
+  } catch (err) {
+    if (err instanceof SelectionError) throw new CliError(err.message);
+    throw err;
+  }
+  const row = (c: (typeof result.candidates)[number] | null) => c && ({
+    device: c.deviceId, config: c.config, accuracy: c.accuracy, latencyMs: +c.latencyMs.toPrecision(4), powerW: +c.powerW.toPrecision(3),
+    feasible: c.feasible, provenance: c.eval.provenance, note: c.eval.note,
+  });
+  return {
+    model: label, batch, seq, lcMs, ac, objective, sweep: f.sweep ?? null,
+    accuracyKnown: result.accuracyKnown,
+    accuracyThreshold: result.accuracyThreshold,
+    denseAccuracy: result.denseAccuracy,
+    choice: row(result.choice),
+    reasons: result.reasons,
+    binding: result.binding,
+    table: result.verdicts.map((v) => ({ device: v.device.id, name: v.device.name, kind: v.device.kind, priceUsd: v.device.priceUsd ?? null, feasible: v.feasible, chosen: v.chosen, reason: v.reason, best: row(v.best) })),
+    pareto: result.pareto.map(row),
+    ...(f.paper ? { paperView: paperView({ measured, bitWidths }).map((p) => ({ shape: p.shape.label, board: p.board, hpMs: p.hpMs, vsCpu: p.cpu, vsGpu: p.gpu, vsTileOnly: p.tile, label: 'modelled' })) } : {}),
+  };
+}
