@@ -10,18 +10,21 @@ export type { DatasetInfo, EvalRequest, EvalSummary, SessionInfo } from './eval.
 const worker = spawnWorker<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }));
 let nextId = 1;
 
+/** Workers resolve relative URLs against their own script URL: resolve against the page first. */
+const absolute = (url: string) => new URL(url, document.baseURI).href;
+
 /** Calls the worker and rethrows its captured error as the typed error it was. */
 async function request<T>(fn: (api: Comlink.Remote<EvalWorkerApi>) => unknown): Promise<T> {
   return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
 }
 
 export function loadTokenizer(url: string, configUrl?: string): Promise<{ vocab: number }> {
-  return request((api) => api.loadTokenizer(url, configUrl));
+  return request((api) => api.loadTokenizer(absolute(url), configUrl && absolute(configUrl)));
 }
 
 /** `modelLabels`: refuse (and keep the current dataset) when its labels do not fit the model. */
 export function loadDatasetUrl(url: string, modelLabels?: number): Promise<DatasetInfo> {
-  return request((api) => api.loadDataset({ url }, modelLabels));
+  return request((api) => api.loadDataset({ url: absolute(url) }, modelLabels));
 }
 
 export async function loadDatasetFile(file: File, modelLabels?: number): Promise<DatasetInfo> {

@@ -9,13 +9,16 @@ export type { LoadedModel } from './model.worker';
 
 const worker = spawnWorker<ModelWorkerApi>('model loader', () => new Worker(new URL('./model.worker.ts', import.meta.url), { type: 'module' }));
 
+/** Workers resolve relative URLs against their own script URL: resolve against the page first. */
+const absolute = (url: string) => new URL(url, document.baseURI).href;
+
 /** Calls the worker and rethrows its captured error as the typed error it was. */
 async function request<T>(fn: (api: Comlink.Remote<ModelWorkerApi>) => unknown): Promise<T> {
   return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
 }
 
 export function loadModelUrl(url: string, onProgress?: Progress): Promise<LoadedModel> {
-  return request((api) => api.loadUrl(url, onProgress ? Comlink.proxy(onProgress) : undefined));
+  return request((api) => api.loadUrl(absolute(url), onProgress ? Comlink.proxy(onProgress) : undefined));
 }
 
 /** Loads a picked file; its bytes move to the worker (the File stays readable). */
