@@ -15,8 +15,10 @@ export interface EvalOptions {
   onProgress?: (done: number, total: number) => void;
   /** Checked between batches; aborting rejects with EvalCancelledError. */
   signal?: AbortSignal;
-  /** Keep every sentence's logits in the result (tests, fixtures). */
+  /** Keep every sentence's logits in the result (tests, fixtures), in dataset order. */
   keepLogits?: boolean;
+  /** Batch sentences of similar token length together (less padding). Default true. */
+  sortByLength?: boolean;
 }
 
 export interface EvalResult {
@@ -50,22 +52,26 @@ export async function evaluateSession(session: BertSession, tokenizer: BertToken
   let logitsAll: Float32Array | undefined;
   let correct = 0;
   const t0 = now();
+  const rows = subset.texts.map((t) => tokenizer.encode(t, opts.maxLength ?? 128));
+  // Batches of similar length waste little on padding (a stable sort: the order, hence every
+  // result, is deterministic for a given dataset and batch size).
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (opts.sortByLength !== false) order.sort((a, b) => rows[a].length - rows[b].length);
   for (let start = 0; start < n; start += batch) {
     if (opts.signal?.aborted) throw new EvalCancelledError();
-    const texts = subset.texts.slice(start, start + batch);
-    const encoded = tokenizer.encodeBatch(texts, { maxLength: opts.maxLength ?? 128 });
-    const { logits, labels } = await session.run(encoded);
+    const idx = order.slice(start, start + batch);
+    const { logits, labels } = await session.run(tokenizer.pad(idx.map((i) => rows[i])));
     if (start === 0) {
       checkLabels(subset, labels);
       if (opts.keepLogits) logitsAll = new Float32Array(n * labels);
     }
-    logitsAll?.set(logits, start * labels);
-    for (let b = 0; b < texts.length; b++) {
+    idx.forEach((i, b) => {
       let best = 0;
       for (let c = 1; c < labels; c++) if (logits[b * labels + c] > logits[b * labels + best]) best = c;
-      predictions[start + b] = best;
-      if (best === subset.labels[start + b]) correct++;
-    }
+      predictions[i] = best;
+      if (best === subset.labels[i]) correct++;
+      logitsAll?.set(logits.subarray(b * labels, (b + 1) * labels), i * labels);
+    });
     opts.onProgress?.(Math.min(start + batch, n), n);
   }
   const ms = now() - t0;

@@ -61,9 +61,12 @@ export class BertTokenizer {
 
   encodeBatch(texts: string[], opts: EncodeOptions = {}): EncodedBatch {
     const maxLength = opts.maxLength ?? 128;
-    const rows = texts.map((t) => this.encode(t, maxLength));
-    const seqLen = opts.padding === 'max' ? maxLength : Math.max(2, ...rows.map((r) => r.length));
-    const n = texts.length * seqLen;
+    return this.pad(texts.map((t) => this.encode(t, maxLength)), opts.padding === 'max' ? maxLength : undefined);
+  }
+
+  /** Pads token id rows (from encode) into a batch, to `seqLen` or the longest row. */
+  pad(rows: number[][], seqLen = Math.max(2, ...rows.map((r) => r.length))): EncodedBatch {
+    const n = rows.length * seqLen;
     const inputIds = new BigInt64Array(n).fill(BigInt(this.padId));
     const attentionMask = new BigInt64Array(n);
     rows.forEach((ids, b) => {
@@ -72,6 +75,6 @@ export class BertTokenizer {
         attentionMask[b * seqLen + i] = 1n;
       }
     });
-    return { batch: texts.length, seqLen, inputIds, attentionMask, tokenTypeIds: new BigInt64Array(n) };
+    return { batch: rows.length, seqLen, inputIds, attentionMask, tokenTypeIds: new BigInt64Array(n) };
   }
 }
