@@ -1,0 +1,32 @@
+import { expect, test } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildMlpOnnx, buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
+import { run } from '../../../src/cli/commands/eval';
+import { CliError } from '../../../src/cli/cli-error';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'hp-eval-'));
+const model = path.join(dir, 'tiny.onnx');
+writeFileSync(model, buildTinyBertOnnx({ vocab: 30522, maxPositions: 128, seed: 4 }).bytes);
+
+test('hp-lab eval prints accuracy, n, time, throughput and backend; same numbers every run', async () => {
+  const a = (await run(['--model', model, '--limit', '40', '--batch', '16'])) as Record<string, number | string>;
+  expect(a).toMatchObject({ n: 40, backend: 'wasm', batch: 16, max_length: 128 });
+  expect(a.accuracy).toBe((a.correct as number) / 40);
+  expect(a.sentences_per_s).toBeGreaterThan(0);
+  const b = (await run(['--model', model, '--limit', '40', '--batch', '16'])) as Record<string, number>;
+  expect(b.correct).toBe(a.correct);
+});
+
+test('hp-lab eval turns bad input into a CliError with the user message', async () => {
+  const mlp = path.join(dir, 'mlp.onnx');
+  writeFileSync(mlp, buildMlpOnnx());
+  await expect(run(['--model', mlp])).rejects.toThrow(/not a BERT encoder classifier/);
+  await expect(run(['--model', path.join(dir, 'missing.onnx')])).rejects.toBeInstanceOf(CliError);
+  await expect(run(['--model', model, '--batch', '0'])).rejects.toThrow(/--batch must be/);
+  await expect(run(['--model', model, '--max-length', '300'])).rejects.toThrow(/exceeds the model's 128 positions/);
+  const csv = path.join(dir, 'd.csv');
+  writeFileSync(csv, 'text,label\nfine,0\nodd,7\n');
+  await expect(run(['--model', model, '--data', csv])).rejects.toThrow(/predicts only 2 classes/);
+});
