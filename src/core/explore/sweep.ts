@@ -146,3 +146,11 @@ export function describePoint(p: SweepPoint): string {
   const split = p.pattern === 'hp' ? (p.keep ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}` : ` split ${(p.split ?? 0.5).toFixed(2)}`) : '';
   return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${p.pattern === 'hp' || p.pattern === 'tile' || p.pattern === 'vector' ? tile : ''}${split}`;
 }
+
+/** The pruning sliders' configuration (core/pruning PruneConfig shape) as a device-model config. */
+export function sparsityFromPrune(p: { pattern: string; sparsity: number; split?: number; tr: number; tc: number; keep?: { tile: number; vector: number } }): SparsityConfig {
+  const pattern = (PATTERNS as readonly string[]).includes(p.pattern) ? (p.pattern as Pattern) : 'unstructured';
+  const sparsity = Math.min(0.999, Math.max(0, p.sparsity));
+  const tile = p.tr > 0 && p.tc > 0 && p.tc <= 256 ? { tr: Math.round(p.tr), tc: Math.round(p.tc) } : undefined;
+  return sparsityOf({ pattern, sparsity, split: p.split, keep: p.keep, tile, accuracy: 0 });
+}
