@@ -67,3 +67,25 @@ def finetune(encoder_state, train, dev, epochs, lr, seed, log, batch=32, device=
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
     log(f"  lr {lr:g} seed {seed}: dev by epoch {curve} -> best {best['dev']:.4f} @ {best['epoch']} ({time.time() - t0:.0f}s)")
     return best, curve
+
+
+def _grid_worker(job):
+    """One fine-tuning run in its own process (runs are launch-bound, so several share the GPU)."""
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    data = torch.load(job["data"])
+    dev = job["device"]
+    train = tuple(t.to(dev) for t in data["train"])
+    dev_t = tuple(t.to(dev) for t in data["dev"])
+    state = torch.load(job["init_path"]) if job["init_path"] else None
+    lines = []
+    best, curve = finetune(state, train, dev_t, job["epochs"], job["lr"], job["seed"], lines.append, device=dev)
+    torch.save(best.pop("state"), job["state_path"])
+    return {**{k: job[k] for k in ("init", "lr", "seed", "state_path")}, "dev_by_epoch": curve,
+            "best_dev": best["dev"], "best_epoch": best["epoch"], "log": lines[0]}
+
+
+def run_grid(jobs, workers):
+    ctx = torch.multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        return pool.map(_grid_worker, jobs)

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bow import bow_baseline  # noqa: E402
 from data import choose_max_len, encode, length_report, load_tokenizer, read_jsonl, token_lengths  # noqa: E402
 from export_onnx import describe_graph, export  # noqa: E402
-from finetune import finetune, new_classifier, predict, accuracy  # noqa: E402
+from finetune import accuracy, new_classifier, predict, run_grid  # noqa: E402
 from make_tokenizer_fixture import build as build_tokenizer_fixture  # noqa: E402
 from pretrain import pretrain_mlm  # noqa: E402
 
@@ -32,10 +32,11 @@ def main():
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true", help="tiny CPU run that only checks the pipeline")
-    ap.add_argument("--mlm-steps", type=int, default=4000)
-    ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--mlm-max-seconds", type=float, default=200)
-    ap.add_argument("--grid-deadline", type=float, default=420, help="seconds after start: skip grid runs after it")
+    ap.add_argument("--mlm-steps", type=int, default=6000)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--mlm-max-seconds", type=float, default=120)
+    ap.add_argument("--workers", type=int, default=9)
+    ap.add_argument("--work", default="/tmp/hp-lab-train-work", help="scratch folder for checkpoints")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     t_start = time.time()
@@ -85,37 +86,45 @@ def main():
     # Masked-LM pretraining on the full reviews + training sentences; checkpoints at 1/3 and the end
     # so that the dev set can say whether (and how much) pretraining helps.
     mlm_steps = 6 if args.smoke else args.mlm_steps
-    fractions = (1 / 3, 1.0)
+    fractions = (0.5, 1.0)
     mlm_docs = reviews + [r["text"] for r in split["train"]]
     encoders, results["mlm"] = pretrain_mlm(tok, mlm_docs, mlm_steps, fractions, log, seed=0,
                                             block_len=32 if args.smoke else 128, batch=8 if args.smoke else 128,
                                             device=device, max_seconds=args.mlm_max_seconds)
-    inits = {"scratch": None, **{f"mlm{s}": encoders[f] for f, s in zip(fractions, results["mlm"]["checkpoint_steps"])}}
+    work = os.path.join(args.work, "grid")
+    os.makedirs(work, exist_ok=True)
+    init_paths = {"scratch": None}
+    for f, s in zip(fractions, results["mlm"]["checkpoint_steps"]):
+        init_paths[f"mlm{s}"] = os.path.join(work, f"mlm{s}.pt")
+        torch.save(encoders[f], init_paths[f"mlm{s}"])
+    data_path = os.path.join(work, "data.pt")
+    torch.save({"train": tuple(t.cpu() for t in train_t), "dev": tuple(t.cpu() for t in dev_t)}, data_path)
 
+    # The grid: every init x lr x seed, best epoch by dev; runs in parallel processes.
     epochs = 2 if args.smoke else args.epochs
     lrs = [1e-4] if args.smoke else [5e-5, 1e-4, 2e-4]
-    grid, best = [], None
-    for init_name, state in inits.items():
-        log(f"fine-tuning from {init_name}")
-        for lr in lrs:
-            if time.time() - t_start > args.grid_deadline:
-                log(f"  lr {lr:g}: skipped, past the {args.grid_deadline}s grid deadline")
-                grid.append({"init": init_name, "lr": lr, "skipped": True})
-                continue
-            run, curve = finetune(state, train_t, dev_t, epochs, lr, seed=0, log=log, device=device)
-            grid.append({"init": init_name, "lr": lr, "dev_by_epoch": curve, "best_dev": run["dev"], "best_epoch": run["epoch"]})
-            if best is None or run["dev"] > best["dev"]:
-                best = {**run, "init": init_name, "lr": lr}
+    seeds = [0] if args.smoke else [0, 1]
+    jobs = [{"init": name, "init_path": path, "lr": lr, "seed": seed, "epochs": epochs, "data": data_path,
+             "device": device, "state_path": os.path.join(work, f"ft-{name}-{lr:g}-{seed}.pt")}
+            for name, path in init_paths.items() for lr in lrs for seed in seeds]
+    log(f"fine-tuning grid: {len(jobs)} runs, {args.workers} processes")
+    grid = run_grid(jobs, 1 if args.smoke else args.workers)
+    for g in grid:
+        log(f"  {g['init']}: {g.pop('log').strip()}")
+    best = max(grid, key=lambda g: (g["best_dev"], -g["best_epoch"]))
     results["finetune_grid"] = grid
-    results["by_init"] = {name: max((g["best_dev"] for g in grid if g["init"] == name and "best_dev" in g), default=None)
-                          for name in inits}
-    log(f"best dev per init: {results['by_init']}; chosen {best['init']} lr {best['lr']} epoch {best['epoch']}")
+    results["by_init"] = {name: max(g["best_dev"] for g in grid if g["init"] == name) for name in init_paths}
+    results["by_init_mean_of_runs"] = {name: round(float(np.mean([g["best_dev"] for g in grid if g["init"] == name])), 4)
+                                       for name in init_paths}
+    log(f"best dev per init: {results['by_init']}; mean over lr x seed: {results['by_init_mean_of_runs']}")
+    log(f"chosen {best['init']} lr {best['lr']} seed {best['seed']} epoch {best['best_epoch']}")
+    best = {**best, "state": torch.load(best["state_path"]), "epoch": best["best_epoch"]}
 
     model = new_classifier(None, 0)
     model.load_state_dict(best["state"])
     model.to(device)
     torch_acc = {k: accuracy(predict(model, *t[:3]), t[3]) for k, t in (("dev", dev_t), ("test", test_t))}
-    results["chosen"] = {"init": best["init"], "lr": best["lr"], "epoch": best["epoch"], "torch_fp32": torch_acc}
+    results["chosen"] = {"init": best["init"], "lr": best["lr"], "seed": best["seed"], "epoch": best["epoch"], "torch_fp32": torch_acc}
     log(f"chosen model, PyTorch fp32: {torch_acc}")
 
     # ONNX export (int8 word embeddings) and evaluation with onnxruntime CPU: the shipped file.
