@@ -138,6 +138,6 @@ export async function run(argv: string[]): Promise<unknown> {
     binding: result.binding,
     table: result.verdicts.map((v) => ({ device: v.device.id, name: v.device.name, kind: v.device.kind, priceUsd: v.device.priceUsd ?? null, feasible: v.feasible, chosen: v.chosen, reason: v.reason, best: row(v.best) })),
     pareto: result.pareto.map(row),
-    ...(f.paper ? { paperView: paperView({ measured, bitWidths }).map((p) => ({ shape: p.shape.label, board: p.board, hpMs: p.hpMs, vsCpu: p.cpu, vsGpu: p.gpu, vsTileOnly: p.tile, label: 'modelled' })) } : {}),
+    ...(f.paper ? { paperView: paperView({ measured, bitWidths, sweep }).map((p) => ({ shape: p.shape.label, board: p.board, hpMs: p.hpMs, vsCpu: p.cpu, vsGpu: p.gpu, vsTileOnly: p.tile, vsTileOnlyEqualAccuracy: p.tileEqualAccuracy, vsVectorNoBanking: p.vector, label: 'modelled' })) } : {}),
   };
 }

@@ -72,7 +72,7 @@ export class DeviceEvaluator {
     const mGpu = this.measured.find((m) => m.kind === 'gpu');
     this.eff = { cpu: efficiencyFor('cpu', mCpu, peakOf(mCpu)), gpu: efficiencyFor('gpu', mGpu, peakOf(mGpu)) };
     const archs = opts.fpgaArchs ?? ['hp'];
-    const archLabel: Record<FpgaArch, string> = { hp: 'HP accelerator', tile: 'tile-only design', dense: 'dense design' };
+    const archLabel: Record<FpgaArch, string> = { hp: 'HP accelerator', tile: 'tile-only design', vector: 'vector-sparse design, no HP banking', dense: 'dense design' };
     this.devices = [
       ...this.catalog.fpgas.flatMap((b) => archs.map((arch): DeviceInfo => ({
         id: arch === 'hp' ? b.id : `${b.id}:${arch}`, name: `${b.name} (${archLabel[arch]})`, kind: 'fpga', tier: b.tier, priceUsd: b.priceUsd.value, powerW: b.powerW.value, arch,

@@ -55,6 +55,8 @@ export interface PaperRow {
   tile: Speedup;
   /** Tile-only design on the sweep's row-balanced tile pattern at no less accuracy. */
   tileEqualAccuracy: Speedup | null;
+  /** Vector-sparse design without HP's banking (bank conflicts), same board, same density. */
+  vector: Speedup;
   allCpus: Speedup[];
   allGpus: Speedup[];
 }
@@ -99,6 +101,11 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
     const tile = tileRun.ok
       ? speedup(`${board.name} tile-only (unbalanced blocks)`, tileRun.estimate.latencyMs, hpMs, PAPER_HEADLINE.tile, `same density ${(hp.density * 100).toFixed(0)}%, kept tiles per row vary (i.i.d. tile scores)`)
       : speedup(`${board.name} tile-only`, Infinity, hpMs, PAPER_HEADLINE.tile, tileRun.reason);
+    const vecCfg: SparsityConfig = { ...hp, pattern: 'vector', tileDensity: 1, vectorDensity: hp.density };
+    const vecRun = searchDesign(board, 'vector', bertWorkload(shape.config, shape.batch, shape.seq, vecCfg), { bitWidths });
+    const vector = vecRun.ok
+      ? speedup(`${board.name} vector-sparse (no HP banking)`, vecRun.estimate.latencyMs, hpMs, null, `same density, kept columns anywhere in a tile-row, bank conflicts`)
+      : speedup(`${board.name} vector-sparse`, Infinity, hpMs, null, vecRun.reason);
     let tileEqualAccuracy: Speedup | null = null;
     if (input.sweep && input.hpAccuracy !== undefined) {
       const p = tileAtAccuracy(input.sweep, input.hpAccuracy);
@@ -109,7 +116,7 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
     }
     return {
       shape, board: board.name, hpMs, hpNote: best.note,
-      cpu: versus(cpu, PAPER_HEADLINE.cpu), gpu: versus(gpu, PAPER_HEADLINE.gpu), tile, tileEqualAccuracy,
+      cpu: versus(cpu, PAPER_HEADLINE.cpu), gpu: versus(gpu, PAPER_HEADLINE.gpu), tile, tileEqualAccuracy, vector,
       allCpus: cpus.map((d) => versus(d, null)), allGpus: gpus.map((d) => versus(d, null)),
     };
   });

@@ -16,9 +16,12 @@
 // - Operators run one after another (a barrier between ops: LayerNorm/softmax need whole rows).
 import type { FpgaBoard } from './types';
 import type { Op, SparsityConfig, Workload } from './workload';
+import { rowCycleMoments } from './bank-conflicts';
 
-export type FpgaArch = 'hp' | 'tile' | 'dense';
-export const FPGA_ARCHS: readonly FpgaArch[] = ['hp', 'tile', 'dense'];
+/** hp: the HP accelerator. tile: prior block-sparse design. vector: prior vector-sparse design
+ *  without HP's banking (columns anywhere in a tile-row, bank conflicts). dense: no sparsity. */
+export type FpgaArch = 'hp' | 'tile' | 'vector' | 'dense';
+export const FPGA_ARCHS: readonly FpgaArch[] = ['hp', 'tile', 'vector', 'dense'];
 export type BitWidth = 'int8' | 'int16' | 'fp16';
 export const BIT_WIDTHS: readonly BitWidth[] = ['int8', 'int16', 'fp16'];
 export const VALUE_BYTES: Record<BitWidth, number> = { int8: 1, int16: 2, fp16: 2 };
@@ -88,7 +91,16 @@ export type RowCost =
   | { type: 'uniform'; cycles: number }
   /** Tile-only, unbalanced: `keptTiles` tiles of the TR x T grid kept at random; a unit of
    *  tile-row r costs kept_r * cyclesPerTile. */
-  | { type: 'random-tiles'; keptTiles: number; tilesPerRow: number; cyclesPerTile: number };
+  | { type: 'random-tiles'; keptTiles: number; tilesPerRow: number; cyclesPerTile: number }
+  /** Vector-sparse without HP's banking: K of `inCols` columns kept anywhere in each tile-row,
+   *  read V per cycle from `banks` banks; a unit costs the sum of its groups' max bank loads
+   *  (`expectedCycles` on average, see bank-conflicts.ts). */
+  | { type: 'bank-conflicts'; keptCols: number; inCols: number; V: number; banks: number; expectedCycles: number; varianceCycles: number };
+
+/** Cycles per unit when every unit costs the same (uniform). */
+export function meanUnitCycles(c: RowCost): number | null {
+  return c.type === 'uniform' ? c.cycles : null;
+}
 
 export interface EngineJob {
   kind: 'engines';
@@ -139,6 +151,7 @@ export interface FpgaPlan {
 export function archRuns(arch: FpgaArch, s: SparsityConfig): boolean {
   if (arch === 'dense') return true; // runs any pruned model, zeros included
   if (arch === 'hp') return s.pattern === 'hp' || s.pattern === 'tile' || s.pattern === 'vector' || s.pattern === 'dense';
+  if (arch === 'vector') return s.pattern === 'vector' || s.pattern === 'dense';
   return s.pattern === 'tile' || s.pattern === 'dense';
 }
 
@@ -157,6 +170,12 @@ function walkLinear(d: FpgaDesign, s: SparsityConfig, out: number, inn: number, 
     const k = clampInt(Math.round(s.vectorDensity * d.tc), 1, d.tc);
     // HP format: u16 tile-column per kept tile, u8 column offset per kept column.
     return { cost: { type: 'uniform', cycles: m * Math.ceil(k / d.V) }, tileRows, keptValues: tileRows * m * k * d.tr, indexBytes: tileRows * m * (2 + k), streamPerTile: false, tilesPerRow: T };
+  }
+  if (d.arch === 'vector') {
+    // K kept columns per tile-row anywhere in the row; u16 column index per kept vector.
+    const K = clampInt(Math.round(s.density * inn), 1, inn);
+    const { mean: expectedCycles, variance: varianceCycles } = rowCycleMoments(K, inn, d.V, d.tc);
+    return { cost: { type: 'bank-conflicts', keptCols: K, inCols: inn, V: d.V, banks: d.tc, expectedCycles, varianceCycles }, tileRows, keptValues: tileRows * K * d.tr, indexBytes: tileRows * K * 2, streamPerTile: false, tilesPerRow: T };
   }
   const kept = clampInt(Math.round(s.density * tileRows * T), 1, tileRows * T);
   const cyclesPerTile = Math.ceil(d.tc / d.V);
@@ -184,7 +203,7 @@ export function designResources(board: FpgaBoard, d: FpgaDesign): Omit<Resources
   const C = FPGA_CONSTANTS;
   const lanes = d.P * d.tr * d.V;
   const bitsN = VALUE_BYTES[d.bits] * 8;
-  const crossbar = d.arch === 'hp' ? d.P * d.V * d.tc * bitsN * C.crossbarLutPerBitPerBank : 0;
+  const crossbar = d.arch === 'hp' || d.arch === 'vector' ? d.P * d.V * d.tc * bitsN * C.crossbarLutPerBitPerBank : 0;
   return {
     dsp: Math.ceil(lanes * C.dspPerMac[board.dspFamily][d.bits] + d.sfuLanes * C.sfuDspPerLane),
     lut: Math.ceil(lanes * C.lutPerMac[d.bits] + d.P * C.lutPerEngine + crossbar + d.sfuLanes * C.sfuLutPerLane + board.lut.value * C.shellLutShare),

@@ -1,6 +1,6 @@
 // Analytic (closed-form) latency of an FPGA plan, op by op. The cycle-stepped simulation in
 // fpga-sim.ts executes the same plan and must agree within 5% (tests/unit/hardware).
-import { FPGA_CONSTANTS, buildPlan, dramBytesPerCycle, enginePipeDepth, type EngineJob, type FpgaDesign, type FpgaPlan, type PlanJob, type Resources } from './fpga-design';
+import { FPGA_CONSTANTS, buildPlan, meanUnitCycles, dramBytesPerCycle, enginePipeDepth, type EngineJob, type FpgaDesign, type FpgaPlan, type PlanJob, type Resources } from './fpga-design';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
 
@@ -49,13 +49,48 @@ export function expectedMaxBinomial(n: number, trials: number, p: number): numbe
   return e;
 }
 
+/** Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/** E[max of n standard normals] ~ z((n - 0.375) / (n + 0.25)) (Blom). */
+export function expectedMaxStdNormal(n: number): number {
+  return n <= 1 ? 0 : normalQuantile((n - 0.375) / (n + 0.25));
+}
+
 /** Expected busiest-engine load (cycles) of an engine job, without DRAM effects. */
 export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: number; totalLoad: number } {
   const units = job.instances * job.tileRows * job.tokens;
   const q = units / P;
-  if (job.cost.type === 'uniform') {
-    return { maxLoad: Math.ceil(q) * job.cost.cycles, totalLoad: units * job.cost.cycles };
+  const mean = meanUnitCycles(job.cost);
+  if (mean !== null) return { maxLoad: Math.ceil(q) * mean, totalLoad: units * mean };
+  if (job.cost.type === 'bank-conflicts') {
+    // Row costs vary (random bank conflicts): normal approximation of the busiest engine,
+    // E[max of n] ~ mean + sd * z(n) (Blom's plotting position).
+    const { expectedCycles: mu, varianceCycles: v } = job.cost;
+    const rowsPerEngine = q / job.tokens;
+    const totalLoad = units * mu;
+    if (rowsPerEngine >= 1) {
+      const n = Math.min(P, units);
+      return { maxLoad: q * mu + job.tokens * Math.sqrt(rowsPerEngine * v) * expectedMaxStdNormal(n), totalLoad };
+    }
+    const n = Math.min(P, job.instances * job.tileRows);
+    return { maxLoad: Math.ceil(q) * (mu + Math.sqrt(v) * expectedMaxStdNormal(n)), totalLoad };
   }
+  if (job.cost.type !== 'random-tiles') throw new Error(`unknown row cost ${job.cost.type}`);
   const { keptTiles, tilesPerRow: T, cyclesPerTile } = job.cost;
   const p = keptTiles / (job.tileRows * T);
   const totalLoad = job.instances * keptTiles * job.tokens * cyclesPerTile;
@@ -94,8 +129,10 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   const startup = streamed ? (activeEngines * perRowBytes) / bpc : 0;
   const tail = streamed ? Math.min(units / P, job.tokens) * (totalLoad / units) : 0;
   const latency = dramBytes > 0 ? FPGA_CONSTANTS.dramLatency : 0;
-  const compute = streamed && job.cost.type === 'uniform'
-    ? streamedComputeSide(units, P, job.tokens, job.cost.cycles, perRowBytes / bpc)
+  // Streamed uniform-ish work: the per-engine recurrence, with the busiest engine's per-unit cost.
+  const perUnit = meanUnitCycles(job.cost) ?? (job.cost.type === 'bank-conflicts' ? maxLoad / Math.ceil(units / P) : null);
+  const compute = streamed && perUnit !== null
+    ? streamedComputeSide(units, P, job.tokens, perUnit, perRowBytes / bpc)
     : maxLoad + startup;
   const memory = dram + tail;
   const cycles = Math.max(compute, memory) + latency + enginePipeDepth(plan.design);

@@ -10,6 +10,10 @@ import { FPGA_CONSTANTS, buildPlan, dramBytesPerCycle, enginePipeDepth, type Eng
 import { summarise, type FpgaEstimate, type OpLatency } from './fpga-model';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
+import { rng } from './rng';
+import { groupCycles } from './bank-conflicts';
+
+export { rng };
 
 export interface SimOptions {
   /** Seed of the random tile patterns (tile-only design). */
@@ -19,18 +23,6 @@ export interface SimOptions {
   fastForward?: boolean;
   /** Gives up beyond this many simulated cycles per op (guards the UI against huge runs). */
   maxCyclesPerOp?: number;
-}
-
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hashName(s: string): number {
@@ -54,6 +46,16 @@ export function drawTileRows(rows: number, T: number, kept: number, random: () =
   return perRow;
 }
 
+/** `kept` distinct columns of `n`, sorted. */
+export function drawColumns(n: number, kept: number, random: () => number): Int32Array {
+  const chosen = new Set<number>();
+  for (let j = n - kept; j < n; j++) {
+    const t = Math.floor(random() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+}
+
 interface Segment { row: number; units: number; cyclesPerUnit: number; bytes: number }
 
 interface DramRequest { owner: number; bytes: number; readyAt: number }
@@ -67,6 +69,14 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
   const bytes = new Float64Array(rows);
   if (job.cost.type === 'uniform') {
     cost.fill(job.cost.cycles);
+    bytes.fill(job.streamBytesPerRow);
+  } else if (job.cost.type === 'bank-conflicts') {
+    // A concrete set of kept columns per tile-row, read in index order V at a time.
+    const { keptCols, inCols, V, banks } = job.cost;
+    for (let r = 0; r < rows; r++) {
+      const cols = drawColumns(inCols, keptCols, random);
+      cost[r] = groupCycles(cols, V, banks);
+    }
     bytes.fill(job.streamBytesPerRow);
   } else {
     const { keptTiles, tilesPerRow, cyclesPerTile } = job.cost;

@@ -5,6 +5,7 @@ import { maxEngines, searchDesign } from '../../../src/core/hardware/fpga-search
 import { BERT_BASE, TINYBERT_4L_312D, bertWorkload, type SparsityConfig } from '../../../src/core/hardware/workload';
 
 const hp = (density: number): SparsityConfig => ({ pattern: 'hp', density, tr: 16, tc: 16, tileDensity: Math.sqrt(density), vectorDensity: Math.sqrt(density) });
+const vector = (density: number): SparsityConfig => ({ pattern: 'vector', density, tr: 16, tc: 16, tileDensity: 1, vectorDensity: density });
 const tile = (density: number): SparsityConfig => ({ pattern: 'tile', density, tr: 16, tc: 16, tileDensity: density, vectorDensity: 1 });
 
 describe('analytic model vs cycle-stepped simulation', () => {
@@ -18,15 +19,16 @@ describe('analytic model vs cycle-stepped simulation', () => {
   for (const s of shapes) {
     for (const density of [1, 0.5, 0.2]) {
       for (const board of FPGA_BOARDS) {
-        for (const [arch, sp] of [['hp', hp(density)], ['tile', tile(density)]] as const) {
+        for (const [arch, sp] of [['hp', hp(density)], ['tile', tile(density)], ['vector', vector(density)]] as const) {
           if (arch === 'tile' && !['ultra96-v2', 'zcu102', 'alveo-u280'].includes(board.id)) continue;
+          if (arch === 'vector' && board.id !== 'alveo-u50') continue;
           cases.push({
             label: `${s.config.hidden}d B${s.batch} L${s.seq} density ${density} ${board.id} ${arch}`,
             run: () => {
               const w = bertWorkload(s.config, s.batch, s.seq, sp);
               const r = searchDesign(board, arch, w);
               if (!r.ok) throw new Error(r.reason);
-              return { analytic: r.estimate.latencyMs, sim: simulateFpga(board, r.design, w, { draws: 8 }).latencyMs };
+              return { analytic: r.estimate.latencyMs, sim: simulateFpga(board, r.design, w, { draws: arch === 'tile' ? 8 : 2 }).latencyMs };
             },
           });
         }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FPGA_BOARDS } from '../../../src/core/hardware/catalog';
 import { buildPlan, type EngineJob, type FpgaDesign } from '../../../src/core/hardware/fpga-design';
-import { chunkSegments, estimateFpga, expectedMaxBinomial, jobCycles } from '../../../src/core/hardware/fpga-model';
+import { chunkSegments, estimateFpga, expectedMaxBinomial, expectedMaxStdNormal, jobCycles, normalQuantile } from '../../../src/core/hardware/fpga-model';
 import { simulateEngineJob, simulateFpga, rng } from '../../../src/core/hardware/fpga-sim';
+import { expectedGroupLoad, groupCycles } from '../../../src/core/hardware/bank-conflicts';
 import type { FpgaBoard } from '../../../src/core/hardware/types';
 import { bertWorkload, type SparsityConfig } from '../../../src/core/hardware/workload';
 import type { BertConfig } from '../../../src/core/model/bert-types';
@@ -76,6 +77,24 @@ describe('FPGA model pieces', () => {
     expect(expectedMaxBinomial(1, 10, 0.3)).toBeCloseTo(3, 10);
     expect(expectedMaxBinomial(2, 1, 0.5)).toBeCloseTo(0.75, 10); // 1 - 0.5^2
     expect(expectedMaxBinomial(2, 2, 0.5)).toBeCloseTo(1.375, 10); // (1 - 1/16) + (1 - 9/16)
+  });
+
+  it('counts bank conflicts of vector sparsity without HP banking', () => {
+    // 16 banks, 2 columns per cycle: {0, 16} share bank 0 (2 cycles), {1, 17} share bank 1 (2).
+    expect(groupCycles([0, 16, 1, 17], 2, 16)).toBe(4);
+    // HP's guarantee: distinct offsets mod Tc -> one cycle per group.
+    expect(groupCycles([0, 1, 2, 3], 4, 16)).toBe(1);
+    // Two kept columns, 2 banks, columns kept with probability d: they collide when the gap
+    // (Geometric(d), >= 1) is even: P = (1 - d) / (2 - d); E[cycles] = 1 + P = 4/3 at d = 1/2.
+    expect(expectedGroupLoad(2, 0.5, 2)).toBeCloseTo(4 / 3, 1);
+    expect(Math.abs(expectedGroupLoad(2, 0.5, 2) - 4 / 3)).toBeLessThan(0.03);
+  });
+
+  it('normal quantile and expected maxima', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+    expect(expectedMaxStdNormal(1)).toBe(0);
+    expect(expectedMaxStdNormal(2)).toBeCloseTo(0.5642, 1); // exact 1/sqrt(pi)
   });
 
   it('counts chunk segments', () => {
