@@ -29,6 +29,14 @@ export function defaultModelPath(root = '.'): string {
   return path.join(dir, onnx[0]);
 }
 
+/** manifest.json's maxLength for the shipped model (the length it was evaluated with), if any. */
+export function manifestMaxLength(root = '.'): number | undefined {
+  const manifestPath = path.join(root, MODELS_DIR, 'manifest.json');
+  if (!existsSync(manifestPath)) return undefined;
+  const n = (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest).maxLength;
+  return Number.isInteger(n) && n! >= 2 ? n : undefined;
+}
+
 export function readModelBytes(file: string): Uint8Array {
   const b = read(file);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -6,12 +6,12 @@ import { parseBertOnnx } from '../../core/model/bert-from-onnx';
 import { isModelLoadError } from '../../core/model/model-error';
 import { evaluateSession } from '../../eval/accuracy';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
-import { DEFAULT_DATA, DEFAULT_TOKENIZER, defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../eval/node-assets';
+import { DEFAULT_DATA, DEFAULT_TOKENIZER, defaultModelPath, manifestMaxLength, readDataset, readModelBytes, readTokenizer } from '../../eval/node-assets';
 
 export const usage = `hp-lab eval [--model M.onnx] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
-  max length 128, 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.`;
+  max length from public/models/manifest.json (else 128), 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseFlags(argv, {
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<unknown> {
   });
   const limit = values.limit === undefined ? undefined : numberFlag(values.limit, 'limit', 0, 1, 1e9, true);
   const batch = numberFlag(values.batch, 'batch', 32, 1, 4096, true);
-  const maxLength = numberFlag(values['max-length'], 'max-length', 128, 2, 512, true);
+  const maxLength = numberFlag(values['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 512, true);
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
   try {
     const modelPath = values.model ?? defaultModelPath();

@@ -15,7 +15,7 @@ interface LogitsFixture { model: string; maxLength: number; texts: string[]; lab
 const fx: LogitsFixture | null = existsSync(FIXTURE) ? JSON.parse(readFileSync(FIXTURE, 'utf8')) : null;
 const ready = !!fx && existsSync(fx.model);
 
-describe.skipIf(!ready)('shipped model vs Python onnxruntime fixture', () => {
+describe.skipIf(!ready)('shipped model vs Python onnxruntime fixture', { timeout: 120_000 }, () => {
   const f = fx!;
   const bytes = ready ? new Uint8Array(readFileSync(f.model)) : new Uint8Array();
   const tok = BertTokenizer.fromJson(JSON.parse(readFileSync('public/tokenizer/tokenizer.json', 'utf8')));
