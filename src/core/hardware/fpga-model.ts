@@ -85,7 +85,7 @@ export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: numbe
     const totalLoad = units * mu;
     if (rowsPerEngine >= 1) {
       const n = Math.min(P, units);
-      return { maxLoad: q * mu + job.tokens * Math.sqrt(rowsPerEngine * v) * expectedMaxStdNormal(n), totalLoad };
+      return { maxLoad: q * mu + job.tokens * Math.sqrt(meanSquaredRowShares(units, P, job.tokens) * v) * expectedMaxStdNormal(n), totalLoad };
     }
     const n = Math.min(P, job.instances * job.tileRows);
     return { maxLoad: Math.ceil(q) * (mu + Math.sqrt(v) * expectedMaxStdNormal(n)), totalLoad };
@@ -97,11 +97,14 @@ export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: numbe
   const rowsPerEngine = q / job.tokens;
   let maxKeptPerUnit: number;
   if (rowsPerEngine >= 1) {
-    // An engine owns ~s whole tile-rows: its kept tiles are ~Binomial(s*T, p) (tiles scored
-    // independently); the busiest of the P engines sets the time.
-    const trials = Math.max(1, Math.round(rowsPerEngine * T));
-    maxKeptPerUnit = (expectedMaxBinomial(Math.min(P, units), trials, p) * (rowsPerEngine * T)) / trials / rowsPerEngine;
-    return { maxLoad: Math.max(q * maxKeptPerUnit * cyclesPerTile, totalLoad / P), totalLoad };
+    // An engine's load is sum_r n_er * kept_r over the tile-rows its chunk covers; kept_r has
+    // mean T p and (tiles scored independently, a fixed total kept) the hypergeometric variance
+    // T p (1 - p) (N - T) / (N - 1), N = all tiles. Normal approximation of the busiest engine.
+    const N = job.tileRows * T;
+    const varRow = N > 1 ? (T * p * (1 - p) * (N - T)) / (N - 1) : 0;
+    const sd = job.tokens * Math.sqrt(meanSquaredRowShares(units, P, job.tokens) * varRow);
+    const maxLoad = (q * T * p + sd * expectedMaxStdNormal(Math.min(P, units))) * cyclesPerTile;
+    return { maxLoad: Math.max(maxLoad, totalLoad / P), totalLoad };
   }
   // Several engines share a tile-row (each a slice of its tokens): the fullest row sets the time.
   maxKeptPerUnit = expectedMaxBinomial(Math.min(P, job.instances * job.tileRows), T, p);
@@ -130,11 +133,12 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   const tail = streamed ? Math.min(units / P, job.tokens) * (totalLoad / units) : 0;
   const latency = dramBytes > 0 ? FPGA_CONSTANTS.dramLatency : 0;
   // Streamed uniform-ish work: the per-engine recurrence, with the busiest engine's per-unit cost.
-  const perUnit = meanUnitCycles(job.cost) ?? (job.cost.type === 'bank-conflicts' ? maxLoad / Math.ceil(units / P) : null);
-  const compute = streamed && perUnit !== null
-    ? streamedComputeSide(units, P, job.tokens, perUnit, perRowBytes / bpc)
-    : maxLoad + startup;
-  const memory = dram + tail;
+  const perUnit = meanUnitCycles(job.cost) ?? maxLoad / Math.ceil(units / P);
+  const weightDram = (perRowBytes * segments) / bpc;
+  const compute = streamed ? streamedComputeSide(units, P, job.tokens, perUnit, perRowBytes / bpc) : maxLoad;
+  // All traffic must move; and weight rows (served before spills) must land before their
+  // last row is computed.
+  const memory = Math.max(dram, weightDram + tail);
   const cycles = Math.max(compute, memory) + latency + enginePipeDepth(plan.design);
   return { name: job.name, kind: 'engines', cycles, engineBusy: totalLoad / (P * cycles), memoryBound: memory > compute };
 }
@@ -145,6 +149,8 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
  *  engine's segments; DRAM contention after the first two rounds is left to the memory side. */
 export function streamedComputeSide(units: number, P: number, tokens: number, cyclesPerUnit: number, rowTransfer: number): number {
   const active = Math.min(P, units);
+  // Round two serves, in engine order, only the engines whose chunk spans a second tile-row.
+  let secondRank = 0;
   let makespan = 0;
   let idx = 0;
   for (let e = 0; e < P; e++) {
@@ -155,7 +161,8 @@ export function streamedComputeSide(units: number, P: number, tokens: number, cy
     let cursor = 0;
     for (let u = lo, j = 0; u < hi; j++) {
       const end = Math.min(hi, (Math.floor(u / tokens) + 1) * tokens);
-      const arrival = j === 0 ? (idx + 1) * rowTransfer : j === 1 ? (active + idx + 1) * rowTransfer : ends[j - 2] + rowTransfer;
+      const arrival = j === 0 ? (idx + 1) * rowTransfer : j === 1 ? (active + secondRank + 1) * rowTransfer : ends[j - 2] + rowTransfer;
+      if (j === 1) secondRank++;
       cursor = Math.max(cursor, arrival) + (end - u) * cyclesPerUnit;
       ends.push(cursor);
       u = end;
@@ -164,6 +171,25 @@ export function streamedComputeSide(units: number, P: number, tokens: number, cy
     idx++;
   }
   return makespan;
+}
+
+/** Mean over engines of sum_r f_r^2, f_r = share of tile-row r's tokens in the engine's chunk
+ *  (chunks cut contiguous (row, token) units into P near-equal pieces). */
+export function meanSquaredRowShares(units: number, P: number, tokens: number): number {
+  let total = 0;
+  let engines = 0;
+  for (let e = 0; e < P; e++) {
+    const lo = Math.floor((e * units) / P);
+    const hi = Math.floor(((e + 1) * units) / P);
+    if (hi <= lo) continue;
+    engines++;
+    for (let u = lo; u < hi; ) {
+      const end = Math.min(hi, (Math.floor(u / tokens) + 1) * tokens);
+      total += ((end - u) / tokens) ** 2;
+      u = end;
+    }
+  }
+  return engines ? total / engines : 0;
 }
 
 /** Distinct (engine, tile-row) pairs when `units` (row-major, `tokens` per row) are cut into P

@@ -113,13 +113,20 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
   const arrivedUpTo = new Int32Array(P); // segments [0, arrivedUpTo) have their data on chip
   const requested = new Int32Array(P); // next segment to request
   const done = new Uint8Array(P);
-  const queue: DramRequest[] = [];
-  let head = 0;
-  let headLeft = 0; // bytes left of the request at the head
-  let spillLeft = job.spillBytes;
-  let spillInFlight = false;
-  const SPILL_CHUNK = 4096;
-  const request = (owner: number, n: number, now: number) => queue.push({ owner, bytes: n, readyAt: now + latency });
+  // DRAM: weight-row requests (FIFO) have priority over spilled-activation chunks (engines stall
+  // on weights; spills are buffered); a transfer, once started, runs to completion.
+  const weightQ: DramRequest[] = [];
+  const spillQ: DramRequest[] = [];
+  let wHead = 0;
+  let sHead = 0;
+  let current: DramRequest | null = null;
+  let currentLeft = 0;
+  const request = (owner: number, n: number, now: number) => (owner < 0 ? spillQ : weightQ).push({ owner, bytes: n, readyAt: now + latency });
+  const pending = () => current !== null || wHead < weightQ.length || sHead < spillQ.length;
+  // Spilled activations: a DMA stream issued at the start, in 512-byte bursts (a weight row
+  // waits for at most one burst).
+  const SPILL_CHUNK = 512;
+  for (let left = job.spillBytes; left > 0; left -= SPILL_CHUNK) request(-1, Math.min(SPILL_CHUNK, left), 0);
   // Initial requests: every engine's first buffer, then every engine's second.
   for (let slot = 0; slot < 2 && streamed; slot++) {
     for (let e = 0; e < P; e++) if (requested[e] < segs[e].length) request(e, segs[e][requested[e]++].bytes, 0);
@@ -133,12 +140,6 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
   let busy = 0;
   const max = opts.maxCyclesPerOp ?? 5e8;
   for (;;) {
-    if (spillLeft > 0 && !spillInFlight) {
-      const n = Math.min(SPILL_CHUNK, spillLeft);
-      spillLeft -= n;
-      request(-1, n, now);
-      spillInFlight = true;
-    }
     // Start segments whose data are here (a tile-row with no kept tile is skipped at once).
     let allDone = true;
     for (let e = 0; e < P; e++) {
@@ -151,31 +152,36 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
       }
       if (!done[e]) allDone = false;
     }
-    if (allDone && head >= queue.length && spillLeft <= 0) break;
+    if (allDone && !pending()) break;
     if (now > max) throw new RangeError(`simulation of ${job.name} exceeded ${max} cycles`);
     // How many cycles until something changes (1 when stepping cycle by cycle).
     let step = 1;
     if (opts.fastForward !== false) {
       step = Infinity;
       for (let e = 0; e < P; e++) if (running[e]) step = Math.min(step, left[e]);
-      if (head < queue.length) {
-        const r = queue[head];
-        step = Math.min(step, now < r.readyAt ? r.readyAt - now : Math.max(1, Math.ceil((headLeft || r.bytes) / bpc - 1e-9)));
+      if (current) step = Math.min(step, Math.max(1, Math.ceil(currentLeft / bpc - 1e-9)));
+      else {
+        // Nothing in flight: the next transfer starts when a head becomes ready (now, or later).
+        for (const r of [weightQ[wHead], spillQ[sHead]]) {
+          if (r) step = Math.min(step, r.readyAt <= now ? Math.max(1, Math.ceil(r.bytes / bpc - 1e-9)) : r.readyAt - now);
+        }
       }
       if (!Number.isFinite(step)) step = 1;
     }
-    // DRAM: serve the head request once its latency has passed; a request that completes
-    // leaves the rest of that cycle's bandwidth unused (one burst at a time).
-    // (Fast-forward never steps across readyAt or past the head's completion.)
-    if (head < queue.length && now >= queue[head].readyAt) {
-      const r = queue[head];
-      if (headLeft === 0) headLeft = r.bytes;
-      headLeft -= bpc * step;
-      if (headLeft <= 1e-9) {
-        headLeft = 0;
-        head++;
-        if (r.owner < 0) spillInFlight = false;
-        else arrivedUpTo[r.owner]++;
+    // DRAM: start the next ready transfer (weights first), serve it; a transfer that completes
+    // leaves the rest of that cycle's bandwidth unused. (Fast-forward never steps across a
+    // readyAt or past a completion.)
+    if (!current) {
+      if (wHead < weightQ.length && weightQ[wHead].readyAt <= now) current = weightQ[wHead++];
+      else if (sHead < spillQ.length && spillQ[sHead].readyAt <= now) current = spillQ[sHead++];
+      if (current) currentLeft = current.bytes;
+    }
+    if (current) {
+      currentLeft -= bpc * step;
+      if (currentLeft <= 1e-9) {
+        if (current.owner >= 0) arrivedUpTo[current.owner]++;
+        current = null;
+        currentLeft = 0;
       }
     }
     // Engines: count down.
