@@ -1,14 +1,26 @@
-// The state the panels share: the pruning configuration the sliders set, and what has been
-// measured on this machine (it feeds the device comparison). One object so the URL can
-// carry it and panels stay in step.
+// The state the panels share: the model and data, the pruning configuration the sliders set,
+// the workload and constraints of the device choice, and what has been measured on this
+// machine. The URL carries the configurable part (see url-sync.ts).
 import type { PruneConfig } from '../../core/pruning';
 import type { CpuShapeMeasurement } from '../../workers/cpu.worker';
+import type { LoadedModel } from '../../workers/model.client';
+import type { DatasetInfo, EvalSummary } from '../../workers/eval.client';
+import type { LinearMeasurement } from '../../core/hardware/measured';
+import type { MeasuredDevice } from '../../core/hardware/roofline';
+import { DEFAULT_STATE, type AppState } from '../../core/explore/url-state';
 
-export const DEFAULT_PRUNING: PruneConfig = { pattern: 'hp', sparsity: 0.8, split: 0.5, tr: 32, tc: 32, score: 'magnitude' };
+export const DEFAULT_PRUNING: PruneConfig = { ...DEFAULT_STATE.pruning };
 
 export const lab = $state({
+  model: null as LoadedModel | null,
+  dataset: null as DatasetInfo | null,
+  denseAccuracy: null as EvalSummary | null,
   pruning: { ...DEFAULT_PRUNING } as PruneConfig,
+  workload: { ...DEFAULT_STATE.workload } as AppState['workload'],
+  constraints: { ...DEFAULT_STATE.constraints } as AppState['constraints'],
   measured: {
     cpu: null as CpuShapeMeasurement[] | null,
+    gpu: null as LinearMeasurement[] | null,
+    gpuEncoder: undefined as MeasuredDevice['encoder'],
   },
 });
