@@ -25,6 +25,11 @@ export function decodeModel(bytes: Uint8Array, maxBytes = MAX_MODEL_BYTES): Mode
   if (bytes.byteLength > maxBytes) {
     throw new ModelLoadError('too-large', `The model is ${(bytes.byteLength / 2 ** 20).toFixed(0)} MB; the browser limit here is ${(maxBytes / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`);
   }
+  // Every ONNX writer (onnx, torch, tf2onnx) puts ir_version (field 1, varint: tag 0x08, a small
+  // number) first. Anything else is another kind of file, not a cut-short model.
+  if (bytes[0] !== 0x08 || bytes.byteLength < 2 || bytes[1] === 0 || bytes[1] > 64) {
+    throw new ModelLoadError('not-onnx', 'This file is not an ONNX model (it does not start like an ONNX ModelProto).');
+  }
   let model: ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
