@@ -130,7 +130,8 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   // order, so the last engine waits for all first rows); the last row streamed still has to be
   // computed after it lands.
   const startup = streamed ? (activeEngines * perRowBytes) / bpc : 0;
-  const tail = streamed ? Math.min(units / P, job.tokens) * (totalLoad / units) : 0;
+  // The last row to land is some engine's last segment: on average units / segments tokens.
+  const tail = streamed ? (units / Math.max(1, segments)) * (totalLoad / units) : 0;
   const latency = dramBytes > 0 ? FPGA_CONSTANTS.dramLatency : 0;
   // Streamed uniform-ish work: the per-engine recurrence, with the busiest engine's per-unit cost.
   const perUnit = meanUnitCycles(job.cost) ?? maxLoad / Math.ceil(units / P);

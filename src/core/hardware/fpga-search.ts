@@ -4,7 +4,7 @@
 import { BIT_WIDTHS, FPGA_CONSTANTS, archRuns, buildPlan, defaultSfuLanes, designResources, type BitWidth, type FpgaArch, type FpgaDesign } from './fpga-design';
 import { estimatePlan, type FpgaEstimate } from './fpga-model';
 import type { FpgaBoard } from './types';
-import type { Workload } from './workload';
+import type { SparsityConfig, Workload } from './workload';
 
 export interface SearchOptions {
   bitWidths?: readonly BitWidth[];
@@ -42,6 +42,18 @@ function engineCandidates(pMax: number): number[] {
   return [...set].sort((a, b) => b - a);
 }
 
+/** Columns per cycle to try: powers of two up to Tc, and for HP engines also k, k/2 and k/3
+ *  (rounded up), so a kept-column count like 18 of 32 is consumed without idle lanes. */
+export function columnCandidates(arch: FpgaArch, s: SparsityConfig): number[] {
+  const set = new Set<number>();
+  for (let V = 1; V <= s.tc; V *= 2) set.add(V);
+  if (arch === 'hp' && s.pattern !== 'dense') {
+    const k = Math.min(s.tc, Math.max(1, Math.round(s.vectorDensity * s.tc)));
+    for (const div of [1, 2, 3]) set.add(Math.ceil(k / div));
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
 export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts: SearchOptions = {}): FpgaSearchResult {
   const s = w.sparsity;
   if (!archRuns(arch, s)) return { ok: false, board, arch, reason: `the ${arch} design cannot run the '${s.pattern}' pattern`, evaluated: 0 };
@@ -50,7 +62,7 @@ export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts
   let lastMisfit = 'no design fits';
   let evaluated = 0;
   for (const bits of opts.bitWidths ?? BIT_WIDTHS) {
-    for (let V = 1; V <= tc; V *= 2) {
+    for (const V of columnCandidates(arch, s)) {
       const pMax = maxEngines(board, arch, tr, tc, V, bits);
       if (pMax < 1) {
         lastMisfit = `one engine of ${tr}x${V} ${bits} MACs does not fit ${board.dsp.value} DSPs`;
