@@ -17,6 +17,8 @@ function checkLocal(t: TensorProto): void {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** IEEE half to float. */
 export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -46,6 +48,10 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     const b = bytesPer[type];
     if (!b) throw fail(`data type ${type}`);
     if (view.byteLength !== n * b) throw new ModelLoadError('truncated', 'A weight tensor in the model has fewer bytes than its shape needs: the file is damaged or truncated.', `tensor ${t.name}: ${view.byteLength} bytes for ${n} x ${b}`);
+    // Fast paths (every browser and Node is little-endian): copy the bytes to an aligned buffer.
+    if (LITTLE_ENDIAN && type === DataType.FLOAT) return new Float32Array(Uint8Array.prototype.slice.call(t.rawData!).buffer); // (Buffer.slice would be a view)
+    if (type === DataType.INT8) return Float32Array.from(new Int8Array(t.rawData!.buffer, t.rawData!.byteOffset, n));
+    if (type === DataType.UINT8) return Float32Array.from(t.rawData!.subarray(0, n));
     for (let i = 0; i < n; i++) {
       switch (type) {
         case DataType.FLOAT: out[i] = view.getFloat32(4 * i, true); break;
