@@ -33,6 +33,9 @@ export interface TinyBertOptions {
   /** Scale Q and K by d^-1/4 each (SDPA-style) instead of dividing the scores by sqrt(d). */
   scaleQK?: boolean;
   pooler?: boolean;
+  /** Head reshapes as Concat(Shape-derived batch, seq, const heads, const headDim), and the
+   *  score scaling as Div by Sqrt(Cast(Shape(Q)[3])), as tracing exporters write them. */
+  dynamicReshape?: boolean;
   /** Omit one of the three inputs (for error tests). */
   omitInput?: 'attention_mask' | 'token_type_ids' | 'input_ids';
 }
@@ -208,7 +211,12 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const inv = g.node('Sub', [g.float(g.fresh('one_f'), [], [1]), castMask], [], 'mask');
   const extMask = g.node('Mul', [inv, g.float(g.fresh('min_f'), [], [-3.4028234663852886e38])], [], 'mask');
 
-  const headShape = g.int64('head_shape', [4], [0, 0, cfg.heads, hd]);
+  let headShape = g.int64('head_shape', [4], [0, 0, cfg.heads, hd]);
+  if (opts.dynamicReshape) {
+    const dims = g.node('Shape', ['input_ids'], [], 'heads');
+    const dim = (i: number) => g.node('Gather', [dims, g.int64(g.fresh('i'), [1], [i])], [int('axis', 0)], 'heads');
+    headShape = g.node('Concat', [dim(0), dim(1), g.int64(g.fresh('h'), [1], [cfg.heads]), g.int64(g.fresh('d'), [1], [hd])], [int('axis', 0)], 'heads');
+  }
   const mergeShape = g.int64('merge_shape', [3], [0, 0, H]);
   const layers: BertModel['layers'] = [];
   let h = embLn.y;
@@ -227,7 +235,11 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
       kh = g.node('Mul', [kh, s], [], p);
       scores = g.node('MatMul', [qh, kh], [], p);
     } else {
-      scores = g.node('Div', [g.node('MatMul', [qh, kh], [], p), g.float(g.fresh('sqrt_d'), [], [Math.sqrt(hd)])], [], p);
+      // Traced exports compute sqrt(headDim) from Q's shape at run time.
+      const sqrtD = opts.dynamicReshape
+        ? g.node('Sqrt', [g.node('Cast', [g.node('Gather', [g.node('Shape', [qh], [], p), g.int64(g.fresh('last'), [], [3])], [int('axis', 0)], p)], [int('to', 1)], p)], [], p)
+        : g.float(g.fresh('sqrt_d'), [], [Math.sqrt(hd)]);
+      scores = g.node('Div', [g.node('MatMul', [qh, kh], [], p), sqrtD], [], p);
     }
     const probs = g.node('Softmax', [g.node('Add', [scores, extMask], [], p)], [int('axis', -1)], p);
     const ctx = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vh], [], p)], [ints('perm', [0, 2, 1, 3])], p), mergeShape], [], p);

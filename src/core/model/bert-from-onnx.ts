@@ -156,8 +156,16 @@ function headDimOf(g: GraphIndex, q: LinearMatch, qScale: number, kScale: number
     if (Math.abs(1 / (s * s) - d) < 1e-2 * d && hidden % d === 0) return d;
   }
   const reshape = reach(g, q.output, (n) => n.opType === 'Reshape', 3)[0]?.node;
-  const shape = reshape ? g.constant(reshape.input![1]) : null;
+  if (!reshape) return null;
+  const shape = g.constant(reshape.input![1]);
   if (shape && shape.data.length === 4 && shape.data[3] > 0 && hidden % shape.data[3] === 0) return shape.data[3];
+  // Exporters that trace batch and sequence build the shape as Concat(dynamic B, dynamic S,
+  // const heads, const headDim): read the two constant tails.
+  const concat = g.producer.get(reshape.input![1]);
+  if (concat?.opType === 'Concat' && concat.input!.length === 4) {
+    const [h, d] = concat.input!.slice(2).map((t) => g.constant(t));
+    if (h?.data.length === 1 && d?.data.length === 1 && h.data[0] * d.data[0] === hidden) return d.data[0];
+  }
   return null;
 }
 

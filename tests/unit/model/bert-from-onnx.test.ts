@@ -41,6 +41,7 @@ const variants: [string, TinyBertOptions][] = [
   ['fused LayerNormalization, int8 word table, Q/K scaling (opset 17)', { layerNorm: 'fused', wordEmbedding: 'int8', scaleQK: true, seed: 3 }],
   ['fp16 word table behind Cast, no pooler, 3 layers, 4 heads', { wordEmbedding: 'fp16', pooler: false, layers: 3, hidden: 16, heads: 4, seed: 5 }],
   ['three labels', { labels: 3, seed: 9 }],
+  ['traced head reshapes (Concat of dynamic and constant dims), scale from Q\'s shape', { dynamicReshape: true, hidden: 12, heads: 3, seed: 17 }],
   ['as scripts/train/export_onnx.py: per-row int8 words, sliced positions, MatMul head', { layerNorm: 'fused', wordEmbedding: 'int8-rows', positions: 'slice', head: 'matmul', seed: 13 }],
 ];
 
