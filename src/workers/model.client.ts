@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import { spawnWorker } from './spawn';
 import { unwrap, type WorkerResult } from './model-result';
 import type { LoadedModel, ModelWorkerApi, Progress } from './model.worker';
+import { MAX_MODEL_BYTES, tooLarge } from '../core/model/model-error';
 
 export type { LoadedModel } from './model.worker';
 
@@ -23,6 +24,7 @@ export function loadModelUrl(url: string, onProgress?: Progress): Promise<Loaded
 
 /** Loads a picked file; its bytes move to the worker (the File stays readable). */
 export async function loadModelFile(file: File): Promise<LoadedModel> {
+  if (file.size > MAX_MODEL_BYTES) tooLarge(file.size); // before reading it into memory
   const bytes = new Uint8Array(await file.arrayBuffer());
   return request((api) => api.loadBytes(Comlink.transfer(bytes, [bytes.buffer]), file.name));
 }

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { parseBertOnnx, type LinearSite } from '../core/model/bert-from-onnx';
 import type { BertModel } from '../core/model/bert-types';
-import { ModelLoadError } from '../core/model/model-error';
+import { MAX_MODEL_BYTES, ModelLoadError, tooLarge } from '../core/model/model-error';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
 
@@ -30,6 +30,8 @@ async function download(url: string, onProgress?: Progress): Promise<Uint8Array>
   }
   if (!res.ok) throw new ModelLoadError('not-found', `Could not download the model from ${url} (HTTP ${res.status}).`);
   const total = Number(res.headers.get('content-length')) || null;
+  if (total !== null && total > MAX_MODEL_BYTES) await res.body?.cancel();
+  if (total !== null && total > MAX_MODEL_BYTES) tooLarge(total);
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -32,3 +32,12 @@ export class ModelLoadError extends Error {
 export function isModelLoadError(err: unknown): err is ModelLoadError {
   return err instanceof ModelLoadError || (typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ModelLoadError');
 }
+
+/** Browser memory is the limit: a page holding the bytes, the parsed weights and an ORT session
+ *  needs roughly 3x the file. 600 MB keeps that under 2 GB. */
+export const MAX_MODEL_BYTES = 600 * 1024 * 1024;
+
+/** Throws the 'too-large' error for a file of `bytes` against the browser limit `limit`. */
+export function tooLarge(bytes: number, limit = MAX_MODEL_BYTES): never {
+  throw new ModelLoadError('too-large', `The model is ${(bytes / 2 ** 20).toFixed(0)} MB; the browser limit here is ${(limit / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`);
+}

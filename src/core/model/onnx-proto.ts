@@ -1,7 +1,7 @@
 // The ONNX protobuf schema (compiled protobufjs classes from the `onnx-proto` package) and the
 // decoding step with the checks a user-chosen file needs before anything else looks at it.
 import onnxProto from 'onnx-proto';
-import { ModelLoadError } from './model-error';
+import { MAX_MODEL_BYTES, ModelLoadError, tooLarge } from './model-error';
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -10,9 +10,7 @@ export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export const DataType = onnxProto.onnx.TensorProto.DataType;
 
-/** Browser memory is the limit: a page holding the bytes, the parsed weights and an ORT session
- *  needs roughly 3x the file. 600 MB keeps that under 2 GB. */
-export const MAX_MODEL_BYTES = 600 * 1024 * 1024;
+export { MAX_MODEL_BYTES } from './model-error';
 
 /** int64 fields decode as Long objects in Node (the `long` package is present), numbers in browsers. */
 export function toNumber(v: number | { toNumber(): number } | null | undefined): number {
@@ -22,9 +20,7 @@ export function toNumber(v: number | { toNumber(): number } | null | undefined):
 
 export function decodeModel(bytes: Uint8Array, maxBytes = MAX_MODEL_BYTES): ModelProto {
   if (bytes.byteLength === 0) throw new ModelLoadError('empty', 'The model file is empty.');
-  if (bytes.byteLength > maxBytes) {
-    throw new ModelLoadError('too-large', `The model is ${(bytes.byteLength / 2 ** 20).toFixed(0)} MB; the browser limit here is ${(maxBytes / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`);
-  }
+  if (bytes.byteLength > maxBytes) tooLarge(bytes.byteLength, maxBytes);
   // Every ONNX writer (onnx, torch, tf2onnx) puts ir_version (field 1, varint: tag 0x08, a small
   // number) first. Anything else is another kind of file, not a cut-short model.
   if (bytes[0] !== 0x08 || bytes.byteLength < 2 || bytes[1] === 0 || bytes[1] > 64) {
