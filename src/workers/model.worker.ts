@@ -30,8 +30,10 @@ async function download(url: string, onProgress?: Progress): Promise<Uint8Array>
   }
   if (!res.ok) throw new ModelLoadError('not-found', `Could not download the model from ${url} (HTTP ${res.status}).`);
   const total = Number(res.headers.get('content-length')) || null;
-  if (total !== null && total > MAX_MODEL_BYTES) await res.body?.cancel();
-  if (total !== null && total > MAX_MODEL_BYTES) tooLarge(total);
+  if (total !== null && total > MAX_MODEL_BYTES) {
+    await res.body?.cancel();
+    tooLarge(total);
+  }
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
