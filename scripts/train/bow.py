@@ -22,3 +22,11 @@ def bow_baseline(train, dev, test, log):
                 best = r
     log(f"BoW logistic regression, best by dev: {best}")
     return {"best": best, "grid": results}
+
+
+def bow_model(train, best):
+    """The best-by-dev BoW configuration refitted: returns predict_proba(texts) -> [n, 2]."""
+    vec = CountVectorizer(binary=True, lowercase=True, token_pattern=r"\S+", ngram_range=tuple(best["ngrams"]))
+    clf = LogisticRegression(C=best["C"], max_iter=5000, solver="liblinear")
+    clf.fit(vec.fit_transform([r["text"] for r in train]), [r["label"] for r in train])
+    return lambda texts: clf.predict_proba(vec.transform(texts))
