@@ -3,6 +3,9 @@
 import { acquireGpu, type AcquiredGpu } from './adapter';
 
 let cached: Promise<AcquiredGpu> | undefined;
+/** Dawn's instance must outlive every device: once the GC frees it, the next ProcessEvents
+ *  dereferences freed memory and the process dies at random (SIGSEGV / futex aborts). */
+let keepInstance: GPU | undefined;
 
 /** One Dawn instance per process; SwiftShader's Vulkan ICD is used when no other is set and
  *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD. */
@@ -17,6 +20,7 @@ export function nodeGpu(): Promise<AcquiredGpu> {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     const gpu = create([]) as unknown as GPU;
+    keepInstance = gpu;
     return acquireGpu(gpu);
   })();
   return cached;
