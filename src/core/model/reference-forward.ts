@@ -1,0 +1,162 @@
+// A plain TypeScript BERT classifier forward pass over a BertModel, in f32 with f64 sums where
+// they matter. It is the CPU ground truth that the WGSL encoder engine (gpu/encoder) is tested
+// against, and is itself tested against onnxruntime. Not fast: tests and spot checks only.
+import type { BertModel, LayerNormParams, Linear } from './bert-types';
+
+/** B sequences of length L, padded, row-major [B, L]. */
+export interface EncoderBatch {
+  inputIds: ArrayLike<number>;
+  /** 1 for a real token, 0 for padding. Every sequence must attend to at least one token. */
+  attentionMask: ArrayLike<number>;
+  /** Segment ids; all zero when absent. */
+  tokenTypeIds?: ArrayLike<number>;
+  batch: number;
+  seq: number;
+}
+
+/** Checks shapes and id ranges once, with messages that say what is wrong. */
+export function validateBatch(model: BertModel, b: EncoderBatch): void {
+  const { batch, seq } = b;
+  const { vocab, maxPositions, typeVocab } = model.config;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer, got ${seq}`);
+  if (seq > maxPositions) throw new RangeError(`seq ${seq} exceeds the model's ${maxPositions} positions`);
+  const n = batch * seq;
+  for (const [name, arr] of [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['tokenTypeIds', b.tokenTypeIds]] as const) {
+    if (arr && arr.length !== n) throw new RangeError(`${name} has ${arr.length} entries, expected batch*seq = ${n}`);
+  }
+  for (let i = 0; i < n; i++) {
+    const id = b.inputIds[i];
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`inputIds[${i}] = ${id} is outside the vocabulary [0, ${vocab})`);
+    const t = b.tokenTypeIds ? b.tokenTypeIds[i] : 0;
+    if (!Number.isInteger(t) || t < 0 || t >= typeVocab) throw new RangeError(`tokenTypeIds[${i}] = ${t} is outside [0, ${typeVocab})`);
+  }
+  for (let s = 0; s < batch; s++) {
+    let any = false;
+    for (let i = 0; i < seq; i++) any ||= b.attentionMask[s * seq + i] !== 0;
+    if (!any) throw new RangeError(`sequence ${s} has an all-zero attention mask`);
+  }
+}
+
+/** erf to ~1e-7 (Numerical Recipes' erfc Chebyshev fit): GELU(x) = x/2 (1 + erf(x/√2)). */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+}
+
+/** y[rows x out] = x[rows x in] Wᵀ + b. */
+export function referenceLinear(x: Float32Array, rows: number, l: Linear): Float32Array {
+  const y = new Float32Array(rows * l.out);
+  for (let r = 0; r < rows; r++) {
+    const xo = r * l.in;
+    for (let o = 0; o < l.out; o++) {
+      const wo = o * l.in;
+      let acc = 0;
+      for (let i = 0; i < l.in; i++) acc += x[xo + i] * l.weight[wo + i];
+      y[r * l.out + o] = acc + l.bias[o];
+    }
+  }
+  return y;
+}
+
+/** In place: each row of x (width h) becomes LayerNorm(row). */
+export function referenceLayerNorm(x: Float32Array, h: number, ln: LayerNormParams, eps: number): void {
+  for (let o = 0; o < x.length; o += h) {
+    let mean = 0;
+    for (let i = 0; i < h; i++) mean += x[o + i];
+    mean /= h;
+    let v = 0;
+    for (let i = 0; i < h; i++) v += (x[o + i] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / h + eps);
+    for (let i = 0; i < h; i++) x[o + i] = (x[o + i] - mean) * inv * ln.gamma[i] + ln.beta[i];
+  }
+}
+
+/** Multi-head scaled dot-product attention; masked keys get zero weight (equal, in f32, to
+ *  the additive -10000 / finfo.min masks of exported BERTs). */
+export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: ArrayLike<number>, batch: number, seq: number, hidden: number, heads: number): Float32Array {
+  const d = hidden / heads;
+  const scale = 1 / Math.sqrt(d);
+  const ctx = new Float32Array(batch * seq * hidden);
+  const p = new Float64Array(seq);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < seq; i++) {
+        const qo = (b * seq + i) * hidden + h * d;
+        let max = -Infinity;
+        for (let j = 0; j < seq; j++) {
+          if (mask[b * seq + j] === 0) { p[j] = -Infinity; continue; }
+          const ko = (b * seq + j) * hidden + h * d;
+          let s = 0;
+          for (let e = 0; e < d; e++) s += q[qo + e] * k[ko + e];
+          p[j] = s * scale;
+          if (p[j] > max) max = p[j];
+        }
+        let sum = 0;
+        for (let j = 0; j < seq; j++) sum += p[j] = p[j] === -Infinity ? 0 : Math.exp(p[j] - max);
+        for (let j = 0; j < seq; j++) {
+          if (p[j] === 0) continue;
+          const w = p[j] / sum;
+          const vo = (b * seq + j) * hidden + h * d;
+          for (let e = 0; e < d; e++) ctx[qo + e] += w * v[vo + e];
+        }
+      }
+    }
+  }
+  return ctx;
+}
+
+/** Final hidden states [B*L, hidden] of the encoder. */
+export function referenceEncode(model: BertModel, input: EncoderBatch): Float32Array {
+  validateBatch(model, input);
+  const { hidden, heads, layerNormEps: eps } = model.config;
+  if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
+  const { batch, seq } = input;
+  const rows = batch * seq;
+  const { word, position, tokenType, ln } = model.embeddings;
+  let x = new Float32Array(rows * hidden);
+  for (let r = 0; r < rows; r++) {
+    const id = input.inputIds[r];
+    const t = input.tokenTypeIds ? input.tokenTypeIds[r] : 0;
+    const pos = r % seq;
+    for (let i = 0; i < hidden; i++) {
+      x[r * hidden + i] = word[id * hidden + i] + position[pos * hidden + i] + tokenType[t * hidden + i];
+    }
+  }
+  referenceLayerNorm(x, hidden, ln, eps);
+  for (const layer of model.layers) {
+    const ctx = referenceAttention(referenceLinear(x, rows, layer.q), referenceLinear(x, rows, layer.k), referenceLinear(x, rows, layer.v), input.attentionMask, batch, seq, hidden, heads);
+    const a = referenceLinear(ctx, rows, layer.attnOut);
+    for (let i = 0; i < a.length; i++) a[i] += x[i];
+    referenceLayerNorm(a, hidden, layer.ln1, eps);
+    const f = referenceLinear(a, rows, layer.ffnIn);
+    for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
+    const o = referenceLinear(f, rows, layer.ffnOut);
+    for (let i = 0; i < o.length; i++) o[i] += a[i];
+    referenceLayerNorm(o, hidden, layer.ln2, eps);
+    x = o;
+  }
+  return x;
+}
+
+/** Classifier logits [B, labels]: tanh pooler over [CLS] (when the model has one), then the
+ *  classifier. */
+export function referenceForward(model: BertModel, input: EncoderBatch): Float32Array {
+  const { hidden } = model.config;
+  const x = referenceEncode(model, input);
+  const cls = new Float32Array(input.batch * hidden);
+  for (let b = 0; b < input.batch; b++) cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);
+  let features = cls;
+  if (model.pooler) {
+    features = referenceLinear(cls, input.batch, model.pooler);
+    for (let i = 0; i < features.length; i++) features[i] = Math.tanh(features[i]);
+  }
+  return referenceLinear(features, input.batch, model.classifier);
+}

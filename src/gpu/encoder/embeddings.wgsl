@@ -1,0 +1,33 @@
+// Embeddings: word + position + token-type gathers, then LayerNorm; one workgroup per token.
+// Prepended: consts H, WG, PER and row-norm.wgsl.
+
+struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read> types: array<u32>;
+@group(0) @binding(3) var<storage, read> word: array<f32>;
+@group(0) @binding(4) var<storage, read> pos: array<f32>;
+@group(0) @binding(5) var<storage, read> tok_type: array<f32>;
+/** gamma (H) then beta (H). */
+@group(0) @binding(6) var<storage, read> gamma_beta: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = row_of(wid, nwg);
+  if (t >= p.tokens) { return; } // uniform per workgroup
+  let w0 = ids[t] * H;
+  let p0 = (t % p.seq) * H;
+  let y0 = types[t] * H;
+  var v: array<f32, PER>;
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) { v[j] = word[w0 + i] + pos[p0 + i] + tok_type[y0 + i]; }
+  }
+  let n = normalize_row(v, lid, p.eps);
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) { out[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
+  }
+}

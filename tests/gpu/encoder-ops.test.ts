@@ -1,0 +1,158 @@
+// The encoder's own WGSL ops (embeddings + LayerNorm, residual + LayerNorm, masked attention,
+// pooler + classifier) against the CPU reference, on real WebGPU (Dawn + SwiftShader).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../src/gpu/node-gpu';
+import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
+import { createAttentionKernel } from '../../src/gpu/encoder/attention';
+import { createHeadKernel } from '../../src/gpu/encoder/head';
+import { concatF32, uploadStorage } from '../../src/gpu/encoder/shader';
+import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
+import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model';
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = (await nodeGpu()).device;
+});
+// Free every buffer a test made before the next one (and before the worker exits: Dawn
+// aborts when the process ends with work or buffers outstanding).
+const made: GPUBuffer[] = [];
+afterEach(async () => {
+  await device.queue.onSubmittedWorkDone();
+  for (const b of made.splice(0)) b.destroy();
+});
+afterAll(async () => {
+  await device.queue.onSubmittedWorkDone();
+});
+function track<T extends GPUBuffer>(b: T): T {
+  made.push(b);
+  return b;
+}
+
+function uniform(words: number[], floats: Record<number, number> = {}): GPUBuffer {
+  const data = new Uint32Array(4);
+  data.set(words);
+  const f = new Float32Array(data.buffer);
+  for (const [i, v] of Object.entries(floats)) f[Number(i)] = v;
+  const buf = track(device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+  device.queue.writeBuffer(buf, 0, data);
+  return buf;
+}
+
+function out(n: number): GPUBuffer {
+  return track(device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }));
+}
+
+async function read(buf: GPUBuffer, n: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, staging, 0, n * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const r = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return r;
+}
+
+function up(label: string, data: Float32Array | Uint32Array, usage = 0): GPUBuffer {
+  return track(uploadStorage(device, label, data, usage));
+}
+
+function bind(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
+  return device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+}
+
+function submit(run: (pass: GPUComputePassEncoder) => void): void {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  run(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('encoder ops on WebGPU', () => {
+  it('embeddings: gathers word + position + type rows and LayerNorms them', async () => {
+    const model = randomBertModel({ hidden: 40 }, 3);
+    const batch = randomBatch(model, 3, 5);
+    const { hidden, layerNormEps } = model.config;
+    const e = model.embeddings;
+    const kernel = createEmbeddingsKernel(device, hidden);
+    const rows = 15;
+    const y = out(rows * hidden);
+    submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [
+      uniform([rows, 5], { 2: layerNormEps }),
+      up('ids', Uint32Array.from(batch.inputIds)),
+      up('types', Uint32Array.from(batch.tokenTypeIds)),
+      up('w', e.word), up('p', e.position), up('t', e.tokenType),
+      up('gb', concatF32(e.ln.gamma, e.ln.beta)), y,
+    ]), rows));
+    const expected = new Float32Array(rows * hidden);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < hidden; i++) {
+        expected[r * hidden + i] = e.word[batch.inputIds[r] * hidden + i] + e.position[(r % 5) * hidden + i] + e.tokenType[batch.tokenTypeIds[r] * hidden + i];
+      }
+    }
+    referenceLayerNorm(expected, hidden, e.ln, layerNormEps);
+    expect(maxAbsDiff(await read(y, rows * hidden), expected)).toBeLessThan(1e-5);
+  });
+
+  it('residual + LayerNorm in place, hidden wider than the workgroup', async () => {
+    const hidden = 300;
+    const rows = 4;
+    const rand = rng(5);
+    const a = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+    const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+    const ln = { gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5), beta: Float32Array.from({ length: hidden }, () => rand() - 0.5) };
+    const kernel = createAddLayerNormKernel(device, hidden);
+    const xb = up('x', x, GPUBufferUsage.COPY_SRC);
+    submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, up('gb', concatF32(ln.gamma, ln.beta))]), rows));
+    const expected = a.map((v, i) => v + x[i]);
+    referenceLayerNorm(expected, hidden, ln, 1e-5);
+    expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
+  });
+
+  for (const [hidden, heads, seq] of [[24, 3, 9], [52, 2, 70], [16, 1, 5]] as const) {
+    it(`attention: head size ${hidden / heads}, seq ${seq} (key tiles, padding mask)`, async () => {
+      const batch = 3;
+      const n = batch * seq * hidden;
+      const rand = rng(hidden + seq);
+      const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
+      // Sequence 1 is padded after 3 tokens; sequence 2 is left-padded: its first tile may be all padding.
+      const mask = new Uint32Array(batch * seq).fill(1);
+      for (let i = 3; i < seq; i++) mask[seq + i] = 0;
+      for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
+      const kernel = createAttentionKernel(device, hidden, heads);
+      const ctx = out(n);
+      submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [
+        uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }),
+        up('q', q), up('k', k), up('v', v), up('mask', mask), ctx,
+      ]), batch, seq));
+      const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
+      expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
+    });
+  }
+
+  for (const withPooler of [true, false]) {
+    it(`pooler + classifier on [CLS] ${withPooler ? 'with' : 'without'} a pooler`, async () => {
+      const model = randomBertModel({ hidden: 40, labels: 3 }, 9, withPooler);
+      const { hidden } = model.config;
+      const batch = 2;
+      const seq = 4;
+      const rand = rng(2);
+      const x = Float32Array.from({ length: batch * seq * hidden }, () => rand() * 2 - 1);
+      const kernel = createHeadKernel(device, model);
+      const logits = out(batch * 3);
+      submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [uniform([seq]), up('x', x), ...kernel.weights, logits]), batch));
+      const cls = new Float32Array(batch * hidden);
+      for (let b = 0; b < batch; b++) cls.set(x.subarray(b * seq * hidden, b * seq * hidden + hidden), b * hidden);
+      const feats = withPooler ? referenceLinear(cls, batch, model.pooler!).map(Math.tanh) : cls;
+      expect(maxAbsDiff(await read(logits, batch * 3), referenceLinear(feats, batch, model.classifier))).toBeLessThan(1e-5);
+    });
+  }
+});
