@@ -121,7 +121,7 @@ export function referenceEncode(model: BertModel, input: EncoderBatch): Float32A
   const { batch, seq } = input;
   const rows = batch * seq;
   const { word, position, tokenType, ln } = model.embeddings;
-  let x = new Float32Array(rows * hidden);
+  let x: Float32Array = new Float32Array(rows * hidden);
   for (let r = 0; r < rows; r++) {
     const id = input.inputIds[r];
     const t = input.tokenTypeIds ? input.tokenTypeIds[r] : 0;
@@ -153,7 +153,7 @@ export function referenceForward(model: BertModel, input: EncoderBatch): Float32
   const x = referenceEncode(model, input);
   const cls = new Float32Array(input.batch * hidden);
   for (let b = 0; b < input.batch; b++) cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);
-  let features = cls;
+  let features: Float32Array = cls;
   if (model.pooler) {
     features = referenceLinear(cls, input.batch, model.pooler);
     for (let i = 0; i < features.length; i++) features[i] = Math.tanh(features[i]);

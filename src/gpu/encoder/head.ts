@@ -21,7 +21,7 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
   const wg = 128;
   const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) }, rowNormWgsl, headWgsl);
   const pipeline = computePipeline(device, 'encoder.head', code);
-  let poolerData = new Float32Array(1);
+  let poolerData: Float32Array = new Float32Array(1);
   if (pooler) {
     const wt = new Float32Array(hidden * hidden);
     for (let o = 0; o < hidden; o++) for (let i = 0; i < hidden; i++) wt[i * hidden + o] = pooler.weight[o * hidden + i];
