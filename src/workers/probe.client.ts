@@ -5,7 +5,7 @@ import type { ProbeWorkerApi, WorkerGpuProbe } from './probe.worker';
 export async function probeGpuInWorker(): Promise<WorkerGpuProbe> {
   const worker = spawnWorker<ProbeWorkerApi>('GPU probe', () => new Worker(new URL('./probe.worker.ts', import.meta.url), { type: 'module' }));
   try {
-    return await worker.call((api) => api.probe());
+    return await worker.call<WorkerGpuProbe>((api) => api.probe() as Promise<WorkerGpuProbe>);
   } finally {
     worker.terminate();
   }
