@@ -1,0 +1,291 @@
+// The whole BERT classifier on WebGPU: embeddings, every encoder layer (Q/K/V, attention,
+// attention output, residual + LayerNorm, FFN with fused GELU, residual + LayerNorm), pooler and
+// classifier, for B padded sequences of length L in one compute pass. Each prunable linear runs
+// on the HP-sparse kernel when `sparse` has an HPMatrix for it (by Linear.name), on the dense
+// kernel otherwise (gpu/kernels). Weights are uploaded once; activation buffers are allocated for
+// maxBatch x maxSeq tokens and reused, and grow (with the linears re-created) only when a call
+// needs more tokens.
+import type { GpuCapabilities } from '../adapter';
+import type { BertModel, Linear } from '../../core/model/bert-types';
+import { prunableLinears } from '../../core/model/bert-types';
+import type { HPMatrix } from '../../core/formats/hp';
+import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
+import { timeCompute, type GpuTiming } from '../timing';
+import { createAddLayerNormKernel, createEmbeddingsKernel } from './row-ops';
+import { createAttentionKernel } from './attention';
+import { createHeadKernel } from './head';
+import { concatF32, uploadStorage } from './shader';
+import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
+
+export interface EncoderEngineOptions {
+  /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
+   *  rest run dense with the model's own weights. */
+  sparse?: Map<string, HPMatrix> | null;
+  /** Capacity allocated up front; larger calls re-allocate. */
+  maxBatch: number;
+  maxSeq: number;
+  /** Force a tile config of the linear kernels (benchmarks). */
+  denseTile?: string;
+  hpTile?: string;
+}
+
+export interface EncoderTiming extends GpuTiming {
+  batch: number;
+  seq: number;
+  /** Median wall time of run() (upload, forward, logits readback), ms. */
+  runMsMedian: number;
+}
+
+export interface EncoderEngine {
+  readonly hidden: number;
+  readonly labels: number;
+  /** Names of the linears that run on the HP kernel. */
+  readonly sparseLinears: string[];
+  /** Bytes of weights (and HP indices) resident on the GPU. */
+  readonly weightBytes: number;
+  /** Logits [batch, labels]. inputIds / attentionMask / tokenTypeIds are [batch, seq] row-major. */
+  run(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): Promise<Float32Array>;
+  /** GPU time of the forward pass (timestamp queries when present, else wall clock) over
+   *  `reps` runs after warmup, on random token ids with a full mask. */
+  time(batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderTiming>;
+  destroy(): void;
+}
+
+interface LayerLinears {
+  q: GpuLinear;
+  k: GpuLinear;
+  v: GpuLinear;
+  attnOut: GpuLinear;
+  ffnIn: GpuLinear;
+  ffnOut: GpuLinear;
+}
+
+export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, model: BertModel, opts: EncoderEngineOptions): EncoderEngine {
+  const { hidden, heads, ffn, labels, layerNormEps: eps } = model.config;
+  checkModel(model);
+  const sparse = opts.sparse ?? new Map<string, HPMatrix>();
+  const names = new Set(prunableLinears(model).map((l) => l.name));
+  for (const [name, hp] of sparse) {
+    if (!names.has(name)) throw new RangeError(`sparse matrix '${name}' is not a prunable linear of this model (${[...names].slice(0, 3).join(', ')}, …)`);
+    const l = prunableLinears(model).find((x) => x.name === name)!;
+    if (hp.out !== l.out || hp.in !== l.in) throw new RangeError(`sparse matrix '${name}' is ${hp.out}x${hp.in}, the model's is ${l.out}x${l.in}`);
+  }
+  if (!(opts.maxBatch >= 1 && opts.maxSeq >= 1)) throw new RangeError('maxBatch and maxSeq must be at least 1');
+
+  // Kernels and weights that do not depend on the token count.
+  const embeddings = createEmbeddingsKernel(device, hidden);
+  const addLn = createAddLayerNormKernel(device, hidden);
+  const attention = createAttentionKernel(device, hidden, heads);
+  const head = createHeadKernel(device, model);
+  const e = model.embeddings;
+  const weights = {
+    word: uploadStorage(device, 'encoder.word', e.word),
+    position: uploadStorage(device, 'encoder.position', e.position),
+    tokenType: uploadStorage(device, 'encoder.tokenType', e.tokenType),
+    embLn: uploadStorage(device, 'encoder.embLn', concatF32(e.ln.gamma, e.ln.beta)),
+    ln: model.layers.map((l, i) => [
+      uploadStorage(device, `encoder.l${i}.ln1`, concatF32(l.ln1.gamma, l.ln1.beta)),
+      uploadStorage(device, `encoder.l${i}.ln2`, concatF32(l.ln2.gamma, l.ln2.beta)),
+    ]),
+  };
+  // Per-(batch, seq) parameters; rewritten when the shape changes.
+  const uniforms = {
+    emb: device.createBuffer({ label: 'encoder.u.emb', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    ln: device.createBuffer({ label: 'encoder.u.ln', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    attn: device.createBuffer({ label: 'encoder.u.attn', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    head: device.createBuffer({ label: 'encoder.u.head', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+  };
+
+  let capacity = 0;
+  let maxBatchAlloc = 0;
+  let linears: LayerLinears[] = [];
+  let act: Record<'ids' | 'types' | 'mask' | 'x' | 'q' | 'k' | 'v' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
+  let groups: { emb: GPUBindGroup; attn: GPUBindGroup; ln: GPUBindGroup[][]; head: GPUBindGroup } | undefined;
+
+  const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
+    const hp = sparse.get(l.name);
+    return hp
+      ? createHPLinear(device, caps, { tokens, hp, bias: l.bias, gelu, tile: opts.hpTile, label: `${l.name} (hp)` })
+      : createDenseLinear(device, caps, { tokens, in: l.in, out: l.out, weight: l.weight, bias: l.bias, gelu, tile: opts.denseTile, label: l.name });
+  };
+
+  function allocate(batch: number, tokens: number): void {
+    releaseActivations();
+    capacity = tokens;
+    maxBatchAlloc = batch;
+    linears = model.layers.map((l) => ({
+      q: makeLinear(l.q, tokens, false),
+      k: makeLinear(l.k, tokens, false),
+      v: makeLinear(l.v, tokens, false),
+      attnOut: makeLinear(l.attnOut, tokens, false),
+      ffnIn: makeLinear(l.ffnIn, tokens, true),
+      ffnOut: makeLinear(l.ffnOut, tokens, false),
+    }));
+    // GPUBufferUsage is read here, not at import: in Node it exists only once nodeGpu() ran.
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const buf = (label: string, floats: number, usage = storage) => device.createBuffer({ label: `encoder.${label}`, size: Math.max(16, floats * 4), usage });
+    const a = (act = {
+      ids: buf('ids', tokens),
+      types: buf('types', tokens),
+      mask: buf('mask', tokens),
+      x: buf('x', tokens * hidden),
+      q: buf('q', tokens * hidden),
+      k: buf('k', tokens * hidden),
+      v: buf('v', tokens * hidden),
+      ctx: buf('ctx', tokens * hidden),
+      a: buf('a', tokens * hidden),
+      f: buf('f', tokens * ffn),
+      logits: buf('logits', batch * labels),
+      readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+    });
+    const bind = (pipeline: GPUComputePipeline, buffers: GPUBuffer[]) =>
+      device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    groups = {
+      emb: bind(embeddings.pipeline, [uniforms.emb, a.ids, a.types, weights.word, weights.position, weights.tokenType, weights.embLn, a.x]),
+      attn: bind(attention.pipeline, [uniforms.attn, a.q, a.k, a.v, a.mask, a.ctx]),
+      ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln2])]),
+      head: bind(head.pipeline, [uniforms.head, a.x, ...head.weights, a.logits]),
+    };
+    lastShape = '';
+  }
+
+  function releaseActivations(): void {
+    for (const l of linears) for (const lin of Object.values(l)) lin.destroy();
+    linears = [];
+    if (act) for (const b of Object.values(act)) b.destroy();
+    act = undefined;
+    groups = undefined;
+  }
+
+  let lastShape = '';
+  function prepare(batch: number, seq: number): void {
+    if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(seq) || seq < 1) throw new RangeError(`batch and seq must be positive integers, got ${batch} x ${seq}`);
+    if (seq > model.config.maxPositions) throw new RangeError(`seq ${seq} exceeds the model's ${model.config.maxPositions} positions`);
+    const tokens = batch * seq;
+    if (!act || tokens > capacity || batch > maxBatchAlloc) allocate(Math.max(batch, maxBatchAlloc), Math.max(tokens, capacity));
+    const shape = `${batch}x${seq}`;
+    if (shape === lastShape) return;
+    lastShape = shape;
+    const words = (u: number[], f: Record<number, number> = {}) => {
+      const a = new Uint32Array(4);
+      a.set(u);
+      const fl = new Float32Array(a.buffer);
+      for (const [i, v] of Object.entries(f)) fl[Number(i)] = v;
+      return a;
+    };
+    device.queue.writeBuffer(uniforms.emb, 0, words([tokens, seq], { 2: eps }));
+    device.queue.writeBuffer(uniforms.ln, 0, words([tokens], { 2: eps }));
+    device.queue.writeBuffer(uniforms.attn, 0, words([seq], { 1: 1 / Math.sqrt(hidden / heads) }));
+    device.queue.writeBuffer(uniforms.head, 0, words([seq]));
+  }
+
+  /** Records the whole forward for the current shape into one compute pass. */
+  function record(pass: GPUComputePassEncoder, batch: number, seq: number): void {
+    const a = act!;
+    const g = groups!;
+    const tokens = batch * seq;
+    embeddings.encode(pass, g.emb, tokens);
+    linears.forEach((lin, i) => {
+      lin.q.encode(pass, a.x, a.q, tokens);
+      lin.k.encode(pass, a.x, a.k, tokens);
+      lin.v.encode(pass, a.x, a.v, tokens);
+      attention.encode(pass, g.attn, batch, seq);
+      lin.attnOut.encode(pass, a.ctx, a.a, tokens);
+      addLn.encode(pass, g.ln[i][0], tokens);
+      lin.ffnIn.encode(pass, a.x, a.f, tokens);
+      lin.ffnOut.encode(pass, a.f, a.a, tokens);
+      addLn.encode(pass, g.ln[i][1], tokens);
+    });
+    head.encode(pass, g.head, batch);
+  }
+
+  function upload(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): void {
+    const a = act!;
+    device.queue.writeBuffer(a.ids, 0, toTokenWords(inputIds));
+    device.queue.writeBuffer(a.mask, 0, toTokenWords(attentionMask));
+    device.queue.writeBuffer(a.types, 0, tokenTypeIds ? toTokenWords(tokenTypeIds) : new Uint32Array(batch * seq));
+  }
+
+  let busy: Promise<unknown> = Promise.resolve();
+  /** One call at a time: calls share the activation buffers. */
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = busy.then(f, f);
+    busy = next.catch(() => undefined);
+    return next;
+  };
+
+  async function runOnce(batch: number, seq: number): Promise<Float32Array> {
+    const a = act!;
+    const enc = device.createCommandEncoder({ label: 'encoder.forward' });
+    const pass = enc.beginComputePass({ label: 'encoder.forward' });
+    record(pass, batch, seq);
+    pass.end();
+    enc.copyBufferToBuffer(a.logits, 0, a.readback, 0, batch * labels * 4);
+    device.queue.submit([enc.finish()]);
+    await a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
+    const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
+    a.readback.unmap();
+    return logits;
+  }
+
+  allocate(opts.maxBatch, opts.maxBatch * opts.maxSeq);
+  let destroyed = false;
+  const sparseLinears = [...sparse.keys()];
+
+  return {
+    hidden,
+    labels,
+    sparseLinears,
+    get weightBytes() {
+      const tables = e.word.length + e.position.length + e.tokenType.length;
+      return linears.reduce((n, l) => n + Object.values(l).reduce((m, lin) => m + lin.weightBytes, 0), 0) + tables * 4 + head.weights.reduce((n, b) => n + b.size, 0);
+    },
+    run(inputIds, attentionMask, tokenTypeIds, batch, seq) {
+      return serial(async () => {
+        if (destroyed) throw new Error('the encoder engine was destroyed');
+        validateEngineInputs(model, inputIds, attentionMask, tokenTypeIds, batch, seq);
+        prepare(batch, seq);
+        upload(inputIds, attentionMask, tokenTypeIds, batch, seq);
+        return runOnce(batch, seq);
+      });
+    },
+    time(batch, seq, reps = 50, warmup = 5) {
+      return serial(async () => {
+        if (destroyed) throw new Error('the encoder engine was destroyed');
+        prepare(batch, seq);
+        const n = batch * seq;
+        const ids = new Int32Array(n);
+        let s = 12345;
+        for (let i = 0; i < n; i++) ids[i] = (s = (s * 1103515245 + 12345) >>> 0) % model.config.vocab;
+        upload(ids, new Int32Array(n).fill(1), null, batch, seq);
+        const gpu = await timeCompute(device, (pass) => record(pass, batch, seq), { reps, warmup });
+        const runs: number[] = [];
+        for (let i = 0; i < Math.min(reps, 20); i++) {
+          const t0 = performance.now();
+          await runOnce(batch, seq);
+          runs.push(performance.now() - t0);
+        }
+        runs.sort((x, y) => x - y);
+        return { ...gpu, batch, seq, runMsMedian: runs[runs.length >> 1] };
+      });
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      releaseActivations();
+      head.destroy();
+      for (const b of [weights.word, weights.position, weights.tokenType, weights.embLn, ...weights.ln.flat(), ...Object.values(uniforms)]) b.destroy();
+    },
+  };
+}
+
+function checkModel(model: BertModel): void {
+  const { hidden, heads, ffn, layers } = model.config;
+  if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
+  if (model.layers.length !== layers) throw new RangeError(`config says ${layers} layers, the model has ${model.layers.length}`);
+  model.layers.forEach((l, i) => {
+    for (const [kind, out, inn] of [['q', hidden, hidden], ['k', hidden, hidden], ['v', hidden, hidden], ['attnOut', hidden, hidden], ['ffnIn', ffn, hidden], ['ffnOut', hidden, ffn]] as const) {
+      if (l[kind].out !== out || l[kind].in !== inn) throw new RangeError(`layer ${i} ${kind} is ${l[kind].out}x${l[kind].in}, expected ${out}x${inn}`);
+    }
+  });
+}

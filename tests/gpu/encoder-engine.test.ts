@@ -1,0 +1,102 @@
+// The whole WGSL encoder engine (dense and HP-sparse linears) against the CPU reference forward
+// on real WebGPU (Dawn + SwiftShader): tiny models, short padded batches.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../src/gpu/node-gpu';
+import type { AcquiredGpu } from '../../src/gpu/adapter';
+import { createEncoderEngine } from '../../src/gpu/encoder';
+import { referenceForward } from '../../src/core/model/reference-forward';
+import { prunableLinears, type BertModel } from '../../src/core/model/bert-types';
+import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
+import { pruneMatrix } from '../../src/core/pruning';
+import { randomBatch, randomBertModel } from '../helpers/random-bert-model';
+
+let gpu: AcquiredGpu;
+beforeAll(async () => {
+  gpu = await nodeGpu();
+});
+afterAll(async () => {
+  await gpu.device.queue.onSubmittedWorkDone();
+});
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** HP-prunes every linear (magnitude, tiles tr x tc) and returns the matrices and the model
+ *  whose dense weights are the pruned ones (what ORT / the reference see). */
+function pruneAll(model: BertModel, sparsity: number, tr: number, tc: number): { sparse: Map<string, HPMatrix>; pruned: BertModel } {
+  const sparse = new Map<string, HPMatrix>();
+  for (const l of prunableLinears(model)) {
+    const r = pruneMatrix({ name: l.name, out: l.out, in: l.in, weight: l.weight }, { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split: 0.5 });
+    sparse.set(l.name, r.hp!);
+  }
+  const pruned: BertModel = {
+    ...model,
+    layers: model.layers.map((layer) => {
+      const copy = { ...layer };
+      for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) copy[kind] = { ...layer[kind], weight: decodeHP(sparse.get(layer[kind].name)!) };
+      return copy;
+    }),
+  };
+  return { sparse, pruned };
+}
+
+describe('encoder engine on WebGPU', () => {
+  it('dense: logits equal the reference on a padded batch, head size 8, with pooler', async () => {
+    const model = randomBertModel({}, 11);
+    const b = randomBatch(model, 3, 7, 2);
+    const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 3, maxSeq: 7 });
+    const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
+    const ref = referenceForward(model, b);
+    expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);
+    // Reused buffers: the same call again gives the same bits; BigInt64 inputs (the tokenizer's) work.
+    const big = (a: Int32Array) => BigInt64Array.from(a, (v) => BigInt(v));
+    expect(Array.from(await engine.run(big(b.inputIds), big(b.attentionMask), big(b.tokenTypeIds), 3, 7))).toEqual(Array.from(logits));
+    engine.destroy();
+  });
+
+  it('HP-sparse linears at 50% and 90%: logits equal the reference on the pruned weights', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 12);
+    const b = randomBatch(model, 2, 6, 3);
+    for (const sparsity of [0.5, 0.9]) {
+      const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
+      const engine = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 2, maxSeq: 6 });
+      expect(engine.sparseLinears).toHaveLength(12);
+      const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+      expect(maxAbsDiff(logits, referenceForward(pruned, b))).toBeLessThan(1e-4);
+      // The pruning mattered: the dense model gives other logits.
+      expect(maxAbsDiff(logits, referenceForward(model, b))).toBeGreaterThan(1e-3);
+      engine.destroy();
+    }
+  });
+
+  it('head size 26 (TinyBERT\'s), no pooler, three labels; grows past its capacity', async () => {
+    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, labels: 3, layers: 1, maxPositions: 40 }, 13, false);
+    const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4 });
+    const small = randomBatch(model, 1, 4, 4);
+    expect(maxAbsDiff(await engine.run(small.inputIds, small.attentionMask, null, 1, 4), referenceForward(model, { ...small, tokenTypeIds: undefined }))).toBeLessThan(1e-4);
+    const big = randomBatch(model, 3, 33, 5); // 33 keys: more than one key tile
+    expect(maxAbsDiff(await engine.run(big.inputIds, big.attentionMask, big.tokenTypeIds, 3, 33), referenceForward(model, big))).toBeLessThan(1e-4);
+    engine.destroy();
+  });
+
+  it('rejects bad input and bad sparse maps with clear errors', async () => {
+    const model = randomBertModel({}, 14);
+    expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, sparse: new Map([['nope', {} as HPMatrix]]) })).toThrow(/not a prunable linear/);
+    const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4 });
+    await expect(engine.run([1, 2, 3, 99], [1, 1, 1, 1], null, 1, 4)).rejects.toThrow(/outside the vocabulary/);
+    await expect(engine.run([1, 2, 3, 4], [0, 0, 0, 0], null, 1, 4)).rejects.toThrow(/all-zero attention mask/);
+    await expect(engine.run([1, 2, 3, 4], [1, 1, 1, 1], null, 1, 5)).rejects.toThrow(/expected batch\*seq = 5/);
+    // Still usable after rejected calls.
+    const ok = await engine.run([1, 2, 3, 4], [1, 1, 1, 0], null, 1, 4);
+    expect(maxAbsDiff(ok, referenceForward(model, { inputIds: [1, 2, 3, 4], attentionMask: [1, 1, 1, 0], batch: 1, seq: 4 }))).toBeLessThan(1e-4);
+    const t = await engine.time(1, 4, 3, 1);
+    expect(t.msMedian).toBeGreaterThan(0);
+    expect(t.batch).toBe(1);
+    engine.destroy();
+    await expect(engine.run([1, 2, 3, 4], [1, 1, 1, 1], null, 1, 4)).rejects.toThrow(/destroyed/);
+  });
+});
