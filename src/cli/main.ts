@@ -6,6 +6,8 @@ type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   'gpu-info': () => import('./commands/gpu-info'),
+  encoder: () => import('./commands/encoder'),
+  bench: () => import('./commands/bench'),
   eval: () => import('./commands/eval'),
   prune: () => import('./commands/prune'),
   hpw: () => import('./commands/hpw'),

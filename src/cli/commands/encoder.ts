@@ -1,0 +1,162 @@
+// hp-lab encoder: the whole BERT classifier on the WGSL engine (Dawn in Node; the same code the
+// app runs in a worker). For each sparsity: HP-prune the 24 matrices, measure accuracy through
+// the engine (and, with --compare-ort, onnxruntime-web's logits for the same pruned weights),
+// and time the engine per (batch, seq) with HP-sparse vs dense linears.
+import { parseFlags, numberFlag } from '../args';
+import { CliError } from '../cli-error';
+import { loadModel, modelPath, prunedLinears, tileFlag } from './prune';
+import { nodeGpu } from '../../gpu/node-gpu';
+import { createEncoderEngine, type EncoderEngine } from '../../gpu/encoder';
+import { engineSession } from '../../gpu/encoder/session';
+import { prunableLinears } from '../../core/model/bert-types';
+import type { HPMatrix } from '../../core/formats/hp';
+import { matrixInputs, pruneMatrices, type PruneConfig } from '../../core/pruning';
+import { writeBertOnnx } from '../../core/model/onnx-writer';
+import { evaluateSession, type EvalResult } from '../../eval/accuracy';
+import { configureOrt, createBertSession } from '../../eval/ort-session';
+import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
+
+export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsity 0,0.5,0.9] [--batch 1,8,32] [--seq 64,128] [options]
+  Runs the whole classifier on the WGSL encoder engine (WebGPU via Dawn): accuracy on the data
+  through the engine with HP-sparse linears at each sparsity, and latency per (batch, seq) of the
+  engine with HP-sparse vs dense linears (GPU timestamps when the adapter has them, median).
+  --tile TRxTC        HP tile (default 32x32; TR a multiple of 4)
+  --split X           share of the sparsity at the tile level (default 0.5)
+  --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
+  --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
+  --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
+  --reps R --warmup W timed repetitions (default 50) and warmup runs (default 5); --no-latency to skip
+  --threads T         ORT wasm threads (default 1)`;
+
+function listFlag(v: string | undefined, name: string, fallback: number[], min: number, max: number, integer: boolean): number[] {
+  if (v === undefined) return fallback;
+  const parts = v.split(',').filter((s) => s.trim() !== '');
+  if (parts.length === 0) throw new CliError(`--${name} needs at least one value`);
+  return parts.map((p) => numberFlag(p.trim(), name, 0, min, max, integer));
+}
+
+const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+
+function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
+  let maxAbs = 0;
+  let agree = 0;
+  const n = a.length / labels;
+  for (let i = 0; i < n; i++) {
+    let pa = 0;
+    let pb = 0;
+    for (let c = 0; c < labels; c++) {
+      maxAbs = Math.max(maxAbs, Math.abs(a[i * labels + c] - b[i * labels + c]));
+      if (a[i * labels + c] > a[i * labels + pa]) pa = c;
+      if (b[i * labels + c] > b[i * labels + pb]) pb = c;
+    }
+    if (pa === pb) agree++;
+  }
+  return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
+}
+
+const accuracyOf = (r: EvalResult) => ({ accuracy: round(r.accuracy), correct: r.correct, n: r.n, ms: Math.round(r.ms), sentences_per_s: round(r.sentencesPerSecond, 1) });
+
+export async function run(argv: string[]): Promise<unknown> {
+  const { values: f } = parseFlags(argv, {
+    model: { type: 'string' }, data: { type: 'string' }, tokenizer: { type: 'string' },
+    sparsity: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
+    tile: { type: 'string' }, split: { type: 'string' }, 'compare-ort': { type: 'boolean' },
+    limit: { type: 'string' }, 'no-accuracy': { type: 'boolean' }, 'no-latency': { type: 'boolean' },
+    'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
+    reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
+  });
+  const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
+  const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
+  const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
+  const [tr, tc] = tileFlag(f.tile);
+  if (tr % 4 !== 0) throw new CliError(`--tile: the HP kernel needs tile rows a multiple of 4, got ${tr}`);
+  const split = numberFlag(f.split, 'split', 0.5, 0, 1);
+  const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, 1e9, true);
+  const maxLength = numberFlag(f['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 4096, true);
+  const evalBatch = numberFlag(f['eval-batch'], 'eval-batch', 32, 1, 4096, true);
+  const reps = numberFlag(f.reps, 'reps', 50, 1, 100000, true);
+  const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
+  const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
+
+  const file = modelPath(f.model);
+  const onnx = await loadModel(file);
+  const { model } = onnx;
+  for (const s of seqs) if (s > model.config.maxPositions) throw new CliError(`--seq ${s} exceeds the model's ${model.config.maxPositions} positions`);
+  if (maxLength > model.config.maxPositions) throw new CliError(`--max-length ${maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  const doAccuracy = !f['no-accuracy'];
+  const tokenizer = doAccuracy ? readTokenizer(f.tokenizer) : undefined;
+  const data = doAccuracy ? readDataset(f.data ?? DEFAULT_DATA) : undefined;
+  if (f['compare-ort']) configureOrt({ threads });
+
+  const { device, caps } = await nodeGpu();
+  const lost = device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); });
+  const maxBatch = Math.max(evalBatch, ...batches);
+  const maxSeq = Math.max(maxLength, ...seqs);
+  const linears = prunableLinears(model);
+  const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
+
+  const work = async () => {
+    const accuracy: unknown[] = [];
+    const latency: unknown[] = [];
+    // Dense engine on the model's own weights: the latency baseline (values do not change the
+    // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
+    const dense = createEncoderEngine(device, caps, model, { maxBatch, maxSeq });
+    try {
+      if (doAccuracy && f['compare-ort']) {
+        const engineRes = await evaluateSession(engineSession(dense), tokenizer!, data!, evalOpts);
+        const ort = await createBertSession(onnx.bytes, { backend: 'wasm' });
+        const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
+        accuracy.push({ sparsity: 0, linears: 'dense', engine: accuracyOf(engineRes), ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+      }
+      for (const sparsity of sparsities) {
+        const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
+        const pruned = pruneMatrices(matrixInputs(model), config);
+        const sparse = new Map<string, HPMatrix>(pruned.matrices.map((m) => [m.name, m.hp!]));
+        const hpEngine: EncoderEngine = createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq });
+        try {
+          const hpShapes = pruned.matrices.slice(0, 6).map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
+          if (doAccuracy) {
+            const engineRes = await evaluateSession(engineSession(hpEngine), tokenizer!, data!, evalOpts);
+            const row: Record<string, unknown> = { sparsity, achieved_sparsity: round(pruned.achievedSparsity), linears: 'hp', hp_layer0: hpShapes, engine: accuracyOf(engineRes) };
+            if (f['compare-ort']) {
+              const bytes = writeBertOnnx(onnx, prunedLinears(linears, pruned));
+              const ort = await createBertSession(bytes, { backend: 'wasm' });
+              const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
+              Object.assign(row, { ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+            }
+            accuracy.push(row);
+          }
+          if (!f['no-latency']) {
+            for (const seq of seqs) {
+              for (const batch of batches) {
+                const d = await dense.time(batch, seq, reps, warmup);
+                const h = await hpEngine.time(batch, seq, reps, warmup);
+                latency.push({
+                  sparsity, batch, seq, timing: d.timing,
+                  dense_ms: round(d.msMedian), hp_ms: round(h.msMedian), speedup: round(d.msMedian / h.msMedian, 2),
+                  dense_min_ms: round(d.msMin), hp_min_ms: round(h.msMin),
+                  dense_run_wall_ms: round(d.runMsMedian, 3), hp_run_wall_ms: round(h.runMsMedian, 3),
+                  sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
+                });
+              }
+            }
+          }
+        } finally {
+          hpEngine.destroy();
+        }
+      }
+      return { accuracy, latency, dense_weight_bytes: dense.weightBytes };
+    } finally {
+      dense.destroy();
+    }
+  };
+  const t0 = performance.now();
+  const result = await Promise.race([work(), lost]);
+  return {
+    adapter: caps.label, timestamp_query: caps.hasTimestampQuery,
+    model: file, config: model.config, data: doAccuracy ? f.data ?? DEFAULT_DATA : undefined,
+    tile: `${tr}x${tc}`, split, max_length: maxLength, eval_batch: evalBatch, reps, warmup,
+    ...result,
+    total_s: round((performance.now() - t0) / 1000, 1),
+  };
+}
