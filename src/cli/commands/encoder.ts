@@ -2,10 +2,13 @@
 // app runs in a worker). For each sparsity: HP-prune the 24 matrices, measure accuracy through
 // the engine (and, with --compare-ort, onnxruntime-web's logits for the same pruned weights),
 // and time the engine per (batch, seq) with HP-sparse vs dense linears.
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
 import { loadModel, modelPath, prunedLinears, tileFlag } from './prune';
 import { nodeGpu } from '../../gpu/node-gpu';
+import type { GpuCapabilities } from '../../gpu/adapter';
+import { takeFirst } from '../../core/data/dataset';
 import { createEncoderEngine, type EncoderEngine } from '../../gpu/encoder';
 import { engineSession } from '../../gpu/encoder/session';
 import { prunableLinears } from '../../core/model/bert-types';
@@ -26,7 +29,10 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
   --reps R --warmup W timed repetitions (default 50) and warmup runs (default 5); --no-latency to skip
-  --threads T         ORT wasm threads (default 1)`;
+  --threads T         ORT wasm threads (default 1)
+  --save-logits F     write the engine's logits (dataset order) per row to F (JSON)
+  --engine-logits F   with --compare-ort: take the engine's logits from F (a --save-logits file from
+                      a GPU host) instead of running the engine here; no GPU needed`;
 
 function listFlag(v: string | undefined, name: string, fallback: number[], min: number, max: number, integer: boolean): number[] {
   if (v === undefined) return fallback;
@@ -64,6 +70,7 @@ export async function run(argv: string[]): Promise<unknown> {
     limit: { type: 'string' }, 'no-accuracy': { type: 'boolean' }, 'no-latency': { type: 'boolean' },
     'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
     reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
+    'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' },
   });
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
@@ -88,8 +95,42 @@ export async function run(argv: string[]): Promise<unknown> {
   const data = doAccuracy ? readDataset(f.data ?? DEFAULT_DATA) : undefined;
   if (f['compare-ort']) configureOrt({ threads });
 
-  const { device, caps } = await nodeGpu();
-  const lost = device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); });
+  const saved: Record<string, { adapter: string; logits: number[] }> = {};
+  let fromFile: Record<string, { adapter: string; logits: number[] }> | undefined;
+  if (f['engine-logits']) {
+    if (!f['compare-ort']) throw new CliError('--engine-logits goes with --compare-ort');
+    try {
+      fromFile = JSON.parse(await readFile(f['engine-logits'], 'utf8')).rows;
+    } catch (err) {
+      throw new CliError(`--engine-logits ${f['engine-logits']}: ${(err as Error).message}`);
+    }
+  }
+  /** Accuracy + logits through the engine, or from the saved file (same dataset order). */
+  const engineEval = async (key: string, engine: () => EncoderEngine): Promise<EvalResult> => {
+    if (fromFile) {
+      const row = fromFile[key];
+      if (!row) throw new CliError(`--engine-logits has no row '${key}' (has ${Object.keys(fromFile).join(', ')})`);
+      const subset = takeFirst(data!, limit);
+      const labels = model.config.labels;
+      if (row.logits.length !== subset.texts.length * labels) throw new CliError(`--engine-logits row '${key}' has ${row.logits.length} logits, expected ${subset.texts.length * labels} (same --limit/--data?)`);
+      const logits = Float32Array.from(row.logits);
+      const predictions = new Int32Array(subset.texts.length);
+      let correct = 0;
+      for (let i = 0; i < predictions.length; i++) {
+        let best = 0;
+        for (let c = 1; c < labels; c++) if (logits[i * labels + c] > logits[i * labels + best]) best = c;
+        predictions[i] = best;
+        if (best === subset.labels[i]) correct++;
+      }
+      return { accuracy: correct / predictions.length, correct, n: predictions.length, ms: 0, sentencesPerSecond: 0, backend: 'webgpu', predictions, logits };
+    }
+    const r = await evaluateSession(engineSession(engine()), tokenizer!, data!, evalOpts);
+    if (f['save-logits']) saved[key] = { adapter: caps.label, logits: Array.from(r.logits!) };
+    return r;
+  };
+
+  const { device, caps } = fromFile ? { device: undefined as unknown as GPUDevice, caps: { label: 'saved logits' } as GpuCapabilities } : await nodeGpu();
+  const lost = fromFile ? new Promise<never>(() => undefined) : device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); });
   const maxBatch = Math.max(evalBatch, ...batches);
   const maxSeq = Math.max(maxLength, ...seqs);
   const linears = prunableLinears(model);
@@ -100,23 +141,27 @@ export async function run(argv: string[]): Promise<unknown> {
     const latency: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const dense = createEncoderEngine(device, caps, model, { maxBatch, maxSeq });
+    const dense = fromFile ? undefined : createEncoderEngine(device, caps, model, { maxBatch, maxSeq });
     try {
-      if (doAccuracy && f['compare-ort']) {
-        const engineRes = await evaluateSession(engineSession(dense), tokenizer!, data!, evalOpts);
-        const ort = await createBertSession(onnx.bytes, { backend: 'wasm' });
-        const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
-        accuracy.push({ sparsity: 0, linears: 'dense', engine: accuracyOf(engineRes), ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+      if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
+        const engineRes = await engineEval('dense@0', () => dense!);
+        const row: Record<string, unknown> = { sparsity: 0, linears: 'dense', engine: accuracyOf(engineRes) };
+        if (f['compare-ort']) {
+          const ort = await createBertSession(onnx.bytes, { backend: 'wasm' });
+          const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
+          Object.assign(row, { ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+        }
+        accuracy.push(row);
       }
       for (const sparsity of sparsities) {
         const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
         const pruned = pruneMatrices(matrixInputs(model), config);
         const sparse = new Map<string, HPMatrix>(pruned.matrices.map((m) => [m.name, m.hp!]));
-        const hpEngine: EncoderEngine = createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq });
+        const hpEngine: EncoderEngine | undefined = fromFile ? undefined : createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq });
         try {
           const hpShapes = pruned.matrices.slice(0, 6).map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
-            const engineRes = await evaluateSession(engineSession(hpEngine), tokenizer!, data!, evalOpts);
+            const engineRes = await engineEval(`hp@${sparsity}`, () => hpEngine!);
             const row: Record<string, unknown> = { sparsity, achieved_sparsity: round(pruned.achievedSparsity), linears: 'hp', hp_layer0: hpShapes, engine: accuracyOf(engineRes) };
             if (f['compare-ort']) {
               const bytes = writeBertOnnx(onnx, prunedLinears(linears, pruned));
@@ -126,7 +171,7 @@ export async function run(argv: string[]): Promise<unknown> {
             }
             accuracy.push(row);
           }
-          if (!f['no-latency']) {
+          if (!f['no-latency'] && dense && hpEngine) {
             for (const seq of seqs) {
               for (const batch of batches) {
                 const d = await dense.time(batch, seq, reps, warmup);
@@ -142,12 +187,13 @@ export async function run(argv: string[]): Promise<unknown> {
             }
           }
         } finally {
-          hpEngine.destroy();
+          hpEngine?.destroy();
         }
       }
-      return { accuracy, latency, dense_weight_bytes: dense.weightBytes };
+      if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, rows: saved }));
+      return { accuracy, latency, dense_weight_bytes: dense?.weightBytes };
     } finally {
-      dense.destroy();
+      dense?.destroy();
     }
   };
   const t0 = performance.now();
