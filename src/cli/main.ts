@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   hpw: () => import('./commands/hpw'),
   sweep: () => import('./commands/sweep'),
   select: () => import('./commands/select'),
+  calibrate: () => import('./commands/calibrate'),
 
 };
 

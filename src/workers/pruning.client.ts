@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import type { ValueType } from '../core/formats/hp';
 import type { PruneConfig } from '../core/pruning';
 import { spawnWorker } from './spawn';
-import type { MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
+import type { CalibrationRequest, MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
 
 export type { MatrixInfo, PruneOutcome };
 
@@ -24,6 +24,13 @@ export function loadPruningModel(bytes: Uint8Array): Promise<MatrixInfo[]> {
 
 export function setInputNorms(norms: Float32Array[] | null): Promise<void> {
   return worker.call((api) => api.setInputNorms(norms));
+}
+
+/** Collects activation norms in the worker (see PruningWorkerApi.calibrate); URLs are made absolute here. */
+export function calibratePruning(req: CalibrationRequest, onProgress: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
+  const abs = (u: string) => new URL(u, location.href).href;
+  const absolute = { ...req, tokenizerUrl: abs(req.tokenizerUrl), dataUrl: abs(req.dataUrl), tokenizerConfigUrl: req.tokenizerConfigUrl && abs(req.tokenizerConfigUrl) };
+  return worker.call((api) => api.calibrate(absolute, Comlink.proxy(onProgress)));
 }
 
 let latest = 0;

@@ -7,6 +7,9 @@ import type { ValueType } from '../core/formats/hp';
 import { parseBertOnnx, type OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
+import { calibrationBatches, collectInputNorms } from '../core/pruning/calibration';
+import { BertTokenizer } from '../core/model/tokenizer';
+import { parseDataset } from '../core/data/dataset';
 import { applyMask, matrixInputs, pruneMatrices, pruneReport, type MatrixGroup, type ModelPruneResult, type PruneConfig, type PruneReport } from '../core/pruning';
 
 export interface MatrixInfo {
@@ -14,6 +17,16 @@ export interface MatrixInfo {
   out: number;
   in: number;
   group: MatrixGroup;
+}
+
+export interface CalibrationRequest {
+  /** Absolute URLs (a worker resolves relative ones against its own script). */
+  tokenizerUrl: string;
+  tokenizerConfigUrl?: string;
+  /** Train sentences only: calibrating on the evaluation split would leak it. */
+  dataUrl: string;
+  sentences: number;
+  maxLength: number;
 }
 
 export interface PruneOutcome {
@@ -46,6 +59,23 @@ const api = {
     const model = need(onnx, 'model').model;
     matrixInputs(model, v ?? undefined); // validates the count
     norms = v ?? undefined;
+  },
+
+  /** Activation-aware scores: runs the dense model (reference forward) on the first
+   *  `sentences` of a TRAIN file and keeps the input norms of every prunable matrix. */
+  async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
+    const model = need(onnx, 'model').model;
+    const t0 = performance.now();
+    const get = async (url: string) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`Calibration: ${url} answered ${res.status}`);
+      return res.text();
+    };
+    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([get(req.tokenizerUrl), req.tokenizerConfigUrl ? get(req.tokenizerConfigUrl).catch(() => '{}') : '{}', get(req.dataUrl)]);
+    const tokenizer = BertTokenizer.fromJson(JSON.parse(tokenizerJson), JSON.parse(tokenizerConfig));
+    const texts = parseDataset(data, req.dataUrl).texts.slice(0, req.sentences);
+    norms = collectInputNorms(model, calibrationBatches(tokenizer, texts, req.maxLength), onProgress);
+    return { sentences: texts.length, ms: performance.now() - t0 };
   },
 
   hasInputNorms(): boolean {

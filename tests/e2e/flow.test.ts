@@ -46,6 +46,15 @@ describe('prune, choose, share', () => {
     await s.page.locator('#prune').screenshot({ path: 'test-results/prune-90.png' });
   });
 
+  it('calibrates activation-aware scores on train sentences, with progress, then re-prunes', async () => {
+    const before = await s.page.getByTestId('pruning-summary').innerText();
+    await s.page.getByTestId('score').selectOption('activation');
+    await s.page.getByTestId('calibrated').waitFor({ timeout: 180_000 });
+    expect(await s.page.getByTestId('calibrated').innerText()).toMatch(/from 32 train sentences/);
+    await s.page.waitForFunction((prev) => document.querySelector('[data-testid="pruning-summary"]')?.textContent !== prev, before, { timeout: 60_000 });
+    expect(new URL(s.page.url()).searchParams.get('score')).toBe('activation');
+  });
+
   it('moves the chosen device up as the latency constraint tightens', async () => {
     const choice = s.page.getByTestId('choice');
     await choice.waitFor({ timeout: 60_000 });

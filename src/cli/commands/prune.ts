@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeHPW } from '../../core/formats/hpw';
 import type { ValueType } from '../../core/formats/hp';
 import { parseBertOnnx, type OnnxBert } from '../../core/model/bert-from-onnx';
-import { prunableLinears, type Linear } from '../../core/model/bert-types';
+import { prunableLinears, type BertModel, type Linear } from '../../core/model/bert-types';
 import { writeBertOnnx } from '../../core/model/onnx-writer';
 import { applyMask, matrixInputs, pruneMatrices, pruneReport, PATTERNS, SCORE_KINDS, type ModelPruneResult, type Pattern, type PruneConfig, type ScoreKind } from '../../core/pruning';
 import { numberFlag, parseFlags } from '../args';
@@ -108,9 +108,14 @@ export function valueTypeFlag(v: string | undefined): ValueType {
 }
 
 /** --norms: {"<matrix name>": number[]} -> one Float32Array per prunable matrix, in order. */
-export async function loadNorms(file: string | undefined, linears: Linear[], score: ScoreKind): Promise<Float32Array[] | undefined> {
+/** Without --norms, activation scores are calibrated on the first train sentences (hp-lab calibrate's defaults). */
+export async function loadNorms(file: string | undefined, linears: Linear[], score: ScoreKind, model?: BertModel): Promise<Float32Array[] | undefined> {
   if (score !== 'activation') return undefined;
-  if (!file) throw new CliError('--score activation needs --norms (input-feature norms from a calibration run on train sentences)');
+  if (!file) {
+    if (!model) throw new CliError('--score activation needs --norms (input-feature norms from hp-lab calibrate on train sentences)');
+    const { calibrate } = await import('./calibrate');
+    return calibrate(model);
+  }
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -138,7 +143,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const linears = prunableLinears(onnx.model);
-  const norms = await loadNorms(f.norms, linears, config.score);
+  const norms = await loadNorms(f.norms, linears, config.score, onnx.model);
   const t0 = performance.now();
   let result: ModelPruneResult;
   try {

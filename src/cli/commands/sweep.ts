@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const linears = prunableLinears(onnx.model);
-  const norms = await loadNorms(f.norms, linears, base.score);
+  const norms = await loadNorms(f.norms, linears, base.score, onnx.model);
   const dataPath = f.data ?? 'public/data/dev.jsonl';
   const tokPath = f.tokenizer ?? 'public/tokenizer/tokenizer.json';
   let data, tokenizer;

@@ -2,6 +2,7 @@
 // they matter. It is the CPU ground truth that the WGSL encoder engine (gpu/encoder) is tested
 // against, and is itself tested against onnxruntime. Not fast: tests and spot checks only.
 import type { BertModel, LayerNormParams, Linear } from './bert-types';
+import { denseLinear } from '../cpu/linear';
 
 /** B sequences of length L, padded, row-major [B, L]. */
 export interface EncoderBatch {
@@ -53,17 +54,7 @@ export function gelu(x: number): number {
 
 /** y[rows x out] = x[rows x in] Wᵀ + b. */
 export function referenceLinear(x: Float32Array, rows: number, l: Linear): Float32Array {
-  const y = new Float32Array(rows * l.out);
-  for (let r = 0; r < rows; r++) {
-    const xo = r * l.in;
-    for (let o = 0; o < l.out; o++) {
-      const wo = o * l.in;
-      let acc = 0;
-      for (let i = 0; i < l.in; i++) acc += x[xo + i] * l.weight[wo + i];
-      y[r * l.out + o] = acc + l.bias[o];
-    }
-  }
-  return y;
+  return denseLinear(x, rows, l.weight, l.out, l.in, l.bias);
 }
 
 /** In place: each row of x (width h) becomes LayerNorm(row). */
@@ -113,8 +104,12 @@ export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32A
   return ctx;
 }
 
+/** Sees the input of every prunable linear (rows x in) as the forward pass reaches it:
+ *  calibration collects activation statistics through it. */
+export type LinearInputObserver = (linear: Linear, input: Float32Array, rows: number) => void;
+
 /** Final hidden states [B*L, hidden] of the encoder. */
-export function referenceEncode(model: BertModel, input: EncoderBatch): Float32Array {
+export function referenceEncode(model: BertModel, input: EncoderBatch, observe?: LinearInputObserver): Float32Array {
   validateBatch(model, input);
   const { hidden, heads, layerNormEps: eps } = model.config;
   if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
@@ -131,14 +126,18 @@ export function referenceEncode(model: BertModel, input: EncoderBatch): Float32A
     }
   }
   referenceLayerNorm(x, hidden, ln, eps);
+  const linear = (x: Float32Array, l: Linear) => {
+    observe?.(l, x, rows);
+    return referenceLinear(x, rows, l);
+  };
   for (const layer of model.layers) {
-    const ctx = referenceAttention(referenceLinear(x, rows, layer.q), referenceLinear(x, rows, layer.k), referenceLinear(x, rows, layer.v), input.attentionMask, batch, seq, hidden, heads);
-    const a = referenceLinear(ctx, rows, layer.attnOut);
+    const ctx = referenceAttention(linear(x, layer.q), linear(x, layer.k), linear(x, layer.v), input.attentionMask, batch, seq, hidden, heads);
+    const a = linear(ctx, layer.attnOut);
     for (let i = 0; i < a.length; i++) a[i] += x[i];
     referenceLayerNorm(a, hidden, layer.ln1, eps);
-    const f = referenceLinear(a, rows, layer.ffnIn);
+    const f = linear(a, layer.ffnIn);
     for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
-    const o = referenceLinear(f, rows, layer.ffnOut);
+    const o = linear(f, layer.ffnOut);
     for (let i = 0; i < o.length; i++) o[i] += a[i];
     referenceLayerNorm(o, hidden, layer.ln2, eps);
     x = o;
