@@ -19,7 +19,7 @@ export interface HPTileConfig {
 
 /** Candidates from the largest token block down (per Tr some are skipped as invalid). */
 export const HP_TILES: readonly HPTileConfig[] = [
-  { name: 'wide', rt: 2, ro: 2, wy: 32, kc: 16 },
+  { name: 'wide', rt: 2, ro: 2, wy: 32, kc: 8 },
   { name: 'mid', rt: 2, ro: 1, wy: 16, kc: 16 },
   { name: 'narrow', rt: 1, ro: 1, wy: 8, kc: 8 },
 ];
@@ -41,6 +41,8 @@ export function hpGeometry(tr: number, c: HPTileConfig): HPTileGeometry | null {
   const threads = wx * c.wy;
   const bt = c.wy * 4 * c.rt;
   if (threads % c.kc !== 0 || bt % (threads / c.kc) !== 0) return null;
+  // Too few invocations, or too many gathered loads each (unrolled: code size, registers).
+  if (threads < 32 || (bt * c.kc) / threads > 16) return null;
   const storageBytes = (c.kc * (bt / 4 + 1) + (c.kc * tr) / 4) * 16;
   return { config: c, wx, wy: c.wy, threads, bt, storageBytes };
 }

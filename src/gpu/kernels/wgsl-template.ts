@@ -30,8 +30,9 @@ function expandBlock(lines: string[], start: number, end: number, values: Templa
       else if (elseAt !== undefined) out.push(...expandBlock(lines, elseAt + 1, endAt, values));
       i = endAt;
     } else if (directive.startsWith('//#unroll ')) {
-      const [name, count] = directive.slice(10).trim().split(/\s+/);
-      const n = Number(lookup(values, count) ?? count);
+      const [name, rawCount] = directive.slice(10).trim().split(/\s+/);
+      const count = rawCount.replace(/^\{\{(\w+)\}\}$/, '$1');
+      const n = /^\d+$/.test(count) ? Number(count) : Number(lookup(values, count));
       if (!Number.isInteger(n) || n < 0) throw new Error(`WGSL template: bad unroll count '${count}'`);
       const { endAt } = findMatching(lines, i, end, '//#unroll ', '//#end');
       for (let v = 0; v < n; v++) {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The kernels' GPU-host benchmark in one command (BENCHMARKS.md, Kernels). Run on the host from
+# the project root after `bash /work/shared/gpu/bundle.sh && node scripts/build-cli.mjs
+# .gpu/hp-lab.mjs`, with .gpu/ copied along:  bash scripts/bench/gpu-host.sh OUTDIR
+set -uo pipefail
+out=${1:-bench-out}
+mkdir -p "$out"
+source .gpu/prelude.sh
+cli() { timeout "${T:-60}" node .gpu/hp-lab.mjs "$@"; }
+{
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv
+  cli gpu-info
+} > "$out/adapter.txt" 2>&1
+T=90 cli bench verify > "$out/verify.json" 2>&1; echo "verify rc=$?"
+r() { echo "## $*"; cli bench "$@" 2>&1; }
+{
+  r matmul --m 4096 --k 4096 --n 4096 --reps 20 --tile all
+  r hp --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --split 0.5 --reps 30 --variant all
+  r hp --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --split 1 --reps 30 --variant all
+  r hp --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 16x16 --reps 30
+  for shape in "312 1200" "1200 312" "312 312"; do
+    set -- $shape
+    r matmul --m 4096 --k $1 --n $2 --reps 50 --tile all
+    r hp --m 4096 --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 50 --variant all
+    r matmul --m 64 --k $1 --n $2 --reps 50
+    r hp --m 64 --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 50
+  done
+} > "$out/wgsl.log" 2>&1
+echo "wgsl done"
+[ -n "${SKIP_TORCH:-}" ] || PYTHONUNBUFFERED=1 timeout 300 python3 scripts/bench/torch_matmul.py > "$out/torch.jsonl" 2> "$out/torch.err"; echo "torch rc=$?"

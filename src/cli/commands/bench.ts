@@ -1,0 +1,165 @@
+// hp-lab bench: times the project's WGSL linear kernels on this machine's WebGPU adapter (Dawn)
+// and verifies each result against a float64 CPU reference (sampled rows for big shapes).
+import { parseFlags, numberFlag } from '../args';
+import { CliError } from '../cli-error';
+import { nodeGpu } from '../../gpu/node-gpu';
+import { timeCompute } from '../../gpu/timing';
+import { createDenseLinear, createHPLinear, type GpuLinear } from '../../gpu/kernels';
+import { DENSE_TILES } from '../../gpu/kernels/dense-linear';
+import { HP_TILES } from '../../gpu/kernels/hp-linear';
+import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
+import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
+import { runVerifySuite } from '../../gpu/kernels/verify-suite';
+import type { AcquiredGpu } from '../../gpu/adapter';
+
+export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|all] [--gelu]
+hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|all] [--gelu]
+hp-lab bench verify [--quick]
+  Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
+  tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
+  tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
+  adapter, median ms, GFLOP/s (actual and dense-equivalent), the timing source and whether the
+  GPU result matched the CPU reference. 'verify' runs the correctness battery of all kernels.`;
+
+const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
+
+interface Timed {
+  tile: string;
+  ms_median: number;
+  ms_min: number;
+  timing: 'timestamp' | 'wall';
+}
+
+async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number): Promise<Float32Array> {
+  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(read.getMappedRange().slice(0));
+  read.destroy();
+  return out;
+}
+
+/** Times each linear (one per tile config), verifies the first, returns all timings. */
+async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32Array, tokens: number, reps: number, reference: (rows: number[]) => ReferenceResult) {
+  const { device } = gpu;
+  const nIn = linears[0].in, nOut = linears[0].out;
+  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
+  const yBytes = Math.max(16, tokens * nOut * 4);
+  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const results: (Timed & { verified: boolean; max_error: number; first_mismatch?: unknown })[] = [];
+  const rows = sampleRows(tokens, Math.max(4, Math.min(64, Math.floor(MAX_REF_MACS / Math.max(1, nIn * nOut)))));
+  const ref = reference(rows);
+  for (const lin of linears) {
+    device.pushErrorScope('validation');
+    device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
+    const enc = device.createCommandEncoder();
+    lin.encode(enc, xBuf, yBuf, tokens);
+    device.queue.submit([enc.finish()]);
+    const y = await readBack(device, yBuf, yBytes);
+    const cmp = compareRows(y, ref, rows, nOut);
+    const t = await timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, tokens), { reps });
+    const err = await device.popErrorScope();
+    if (err) throw new Error(`WebGPU validation error: ${err.message}`);
+    results.push({ tile: lin.tileFor(tokens), ms_median: t.msMedian, ms_min: t.msMin, timing: t.timing, verified: cmp.ok, max_error: cmp.maxError, ...(cmp.first ? { first_mismatch: cmp.first } : {}) });
+    lin.destroy();
+  }
+  xBuf.destroy();
+  yBuf.destroy();
+  return { results, checkedRows: rows.length };
+}
+
+function gflops(flops: number, ms: number): number {
+  return ms > 0 ? Number((flops / ms / 1e6).toFixed(1)) : 0;
+}
+
+async function benchMatmul(argv: string[]) {
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' } });
+  const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
+  const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
+  const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
+  const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
+  const gpu = await nodeGpu();
+  const rand = rng(1);
+  const x = randomArray(m * k, rand);
+  const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
+  const bias = randomArray(n, rand);
+  const tiles = values.tile === 'all' ? DENSE_TILES.map((t) => t.name) : [values.tile];
+  const gelu = Boolean(values.gelu);
+  const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile }));
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, w, bias, k, n, rows, gelu));
+  const flops = 2 * m * k * n;
+  const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
+  return {
+    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, reps,
+    ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(flops, best.ms_median),
+    verified: results.every((r) => r.verified), timing: best.timing, tile: best.tile, checked_rows: checkedRows,
+    ...(results.length > 1 ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
+  };
+}
+
+function parseTile(s: string | undefined): [number, number] {
+  const mt = /^(\d+)x(\d+)$/.exec(s ?? '32x32');
+  if (!mt) throw new CliError(`--tile must look like 32x32 (Tr x Tc), got '${s}'`);
+  return [Number(mt[1]), Number(mt[2])];
+}
+
+async function benchHP(argv: string[]) {
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' } });
+  const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
+  const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
+  const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
+  const sparsity = numberFlag(values.sparsity, 'sparsity', 0.9, 0, 1);
+  const split = numberFlag(values.split, 'split', 0.5, 0, 1);
+  const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
+  const [tr, tc] = parseTile(values.tile);
+  if (tr % 4 !== 0 || tr > 128 || tc < 1 || tc > 256) throw new CliError(`--tile: Tr must be a multiple of 4 up to 128 and Tc in [1, 256], got ${tr}x${tc}`);
+  const plan = planHP(n, k, tr, tc, sparsity, split);
+  const gpu = await nodeGpu();
+  const rand = rng(2);
+  const x = randomArray(m * k, rand);
+  const bias = randomArray(n, rand);
+  const hp = randomHP(n, k, tr, tc, plan.m, plan.k, rand, 1 / Math.sqrt(Math.max(1, plan.density * k)));
+  const variants = values.variant === 'all' ? HP_TILES.map((t) => t.name) : [values.variant];
+  const gelu = Boolean(values.gelu);
+  const linears: GpuLinear[] = [];
+  const skipped: string[] = [];
+  for (const tile of variants) {
+    const lin = createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, tile });
+    try {
+      lin.tileFor(m); // throws when a forced variant does not fit this Tr on this device
+      linears.push(lin);
+    } catch (err) {
+      lin.destroy();
+      if (values.variant !== 'all') throw err;
+      skipped.push(`${tile}: ${(err as Error).message}`);
+    }
+  }
+  if (linears.length === 0) throw new CliError(`no HP variant fits: ${skipped.join('; ')}`);
+  const flops = 2 * m * plan.storedValues;
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hp, bias, rows, gelu));
+  const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
+  return {
+    bench: 'hp', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split,
+    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, reps,
+    ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
+    verified: results.every((r) => r.verified), timing: best.timing, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
+    ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
+  };
+}
+
+export async function run(argv: string[]): Promise<unknown> {
+  const [sub, ...rest] = argv;
+  if (sub === 'matmul') return benchMatmul(rest);
+  if (sub === 'hp') return benchHP(rest);
+  if (sub === 'verify') {
+    const { values } = parseFlags(rest, { quick: { type: 'boolean' } });
+    const gpu = await nodeGpu();
+    const report = await runVerifySuite(gpu, { quick: Boolean(values.quick) });
+    if (report.failed > 0) throw new CliError(`${report.failed} of ${report.cases} kernel cases failed:\n${JSON.stringify(report.failures.slice(0, 10), null, 1)}`, 1);
+    return { adapter: gpu.caps.label, ...report };
+  }
+  throw new CliError(`usage:\n${usage}`);
+}

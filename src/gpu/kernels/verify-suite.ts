@@ -1,0 +1,121 @@
+// The kernels' correctness battery, shared by the GPU tests (SwiftShader) and `hp-lab bench
+// verify` (any adapter, e.g. the GPU host): every tile config, every Tr/Tc in {8,16,32},
+// sparsity 0..99%, ragged shapes, TinyBERT shapes, all-pruned and all-kept matrices, GELU.
+import type { AcquiredGpu } from '../adapter';
+import { createDenseLinear, createHPLinear, type GpuLinear } from './index';
+import { DENSE_TILES } from './dense-linear';
+import { HP_TILES, hpGeometry } from './hp-linear';
+import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from './cpu-reference';
+import { planHP, randomArray, randomHP, rng } from './random-hp';
+import { tileGrid } from '../../core/formats/hp';
+
+export interface CaseResult {
+  name: string;
+  ok: boolean;
+  maxError: number;
+  first?: unknown;
+}
+
+/** Runs `linear` once on `x` and compares sampled rows with `reference`. */
+export async function checkLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, reference: (rows: number[]) => ReferenceResult, viaPass = false): Promise<Omit<CaseResult, 'name'>> {
+  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
+  const yBytes = Math.max(16, tokens * linear.out * 4);
+  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN)); // unwritten outputs fail
+  const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  device.pushErrorScope('validation');
+  const enc = device.createCommandEncoder();
+  if (viaPass) {
+    const pass = enc.beginComputePass();
+    linear.encode(pass, xBuf, yBuf, tokens);
+    pass.end();
+  } else linear.encode(enc, xBuf, yBuf, tokens);
+  enc.copyBufferToBuffer(yBuf, 0, read, 0, yBytes);
+  device.queue.submit([enc.finish()]);
+  const err = await device.popErrorScope();
+  await read.mapAsync(GPUMapMode.READ);
+  const y = new Float32Array(read.getMappedRange().slice(0));
+  read.destroy();
+  xBuf.destroy();
+  yBuf.destroy();
+  if (err) return { ok: false, maxError: Infinity, first: err.message };
+  const rows = sampleRows(tokens, 48);
+  const cmp = compareRows(y, reference(rows), rows, linear.out);
+  return { ok: cmp.ok, maxError: cmp.maxError, first: cmp.first };
+}
+
+export async function denseCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, o: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean } = {}): Promise<CaseResult> {
+  const rand = rng(o.seed ?? tokens * 7919 + nIn * 31 + nOut);
+  const x = randomArray(tokens * nIn, rand);
+  const w = randomArray(nOut * nIn, rand, 0.5);
+  const bias = o.bias === false ? undefined : randomArray(nOut, rand);
+  const lin = createDenseLinear(gpu.device, gpu.caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: o.gelu, tile: o.tile });
+  const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}`;
+  try {
+    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => denseReference(x, w, bias, nIn, nOut, rows, o.gelu), o.viaPass)) };
+  } finally {
+    lin.destroy();
+  }
+}
+
+export async function hpCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, tr: number, tc: number, mk: { sparsity: number; split?: number } | { m: number; k: number }, o: { gelu?: boolean; variant?: string; seed?: number } = {}): Promise<CaseResult> {
+  const rand = rng(o.seed ?? tokens * 131 + nIn * 17 + nOut * 3 + tr + tc);
+  const { m, k } = 'm' in mk ? mk : planHP(nOut, nIn, tr, tc, mk.sparsity, mk.split ?? 0.5);
+  const hp = randomHP(nOut, nIn, tr, tc, m, k, rand);
+  const x = randomArray(tokens * nIn, rand);
+  const bias = randomArray(nOut, rand);
+  const lin = createHPLinear(gpu.device, gpu.caps, { tokens, hp, bias, gelu: o.gelu, tile: o.variant });
+  const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}`;
+  try {
+    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hp, bias, rows, o.gelu))) };
+  } finally {
+    lin.destroy();
+  }
+}
+
+export interface VerifyReport {
+  cases: number;
+  failed: number;
+  failures: CaseResult[];
+  names: string[];
+}
+
+/** The full battery (quick: a subset for slow software adapters). */
+export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): Promise<VerifyReport> {
+  const results: CaseResult[] = [];
+  const add = async (p: Promise<CaseResult>) => results.push(await p);
+  for (const t of DENSE_TILES) {
+    await add(denseCase(gpu, 37, 45, 70, { tile: t.name }));
+    await add(denseCase(gpu, 33, 52, 67, { tile: t.name, gelu: true }));
+  }
+  await add(denseCase(gpu, 1, 1, 3, { viaPass: true, bias: false }));
+  await add(denseCase(gpu, 16, 312, 1200, { gelu: true }));
+  await add(denseCase(gpu, 16, 1200, 312));
+  if (!quick) {
+    await add(denseCase(gpu, 64, 312, 312));
+    await add(denseCase(gpu, 300, 260, 250));
+  }
+  for (const tr of [8, 16, 32]) {
+    for (const tc of [8, 16, 32]) {
+      for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99]) {
+        await add(hpCase(gpu, 19, 77, 45, tr, tc, { sparsity }, { gelu: sparsity === 0.5 }));
+      }
+    }
+    for (const v of HP_TILES) {
+      if (hpGeometry(tr, v) === null) continue;
+      await add(hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name }));
+    }
+  }
+  // Extremes: all pruned (m = 0, k = 0), one kept tile, everything kept.
+  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 0, k: 0 }));
+  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 3, k: 0 }));
+  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 1, k: 1 }));
+  await add(hpCase(gpu, 9, 40, 24, 16, 8, { m: 5, k: 8 }));
+  // TinyBERT shapes.
+  for (const [nIn, nOut, gelu] of [[312, 312, false], [312, 1200, true], [1200, 312, false]] as const) {
+    await add(hpCase(gpu, quick ? 16 : 64, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
+  }
+  const failures = results.filter((r) => !r.ok);
+  return { cases: results.length, failed: failures.length, failures, names: results.map((r) => `${r.ok ? 'ok' : 'FAIL'} ${r.name}`) };
+}

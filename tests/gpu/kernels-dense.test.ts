@@ -1,0 +1,104 @@
+// Dense linear kernel on real WebGPU (Dawn + SwiftShader) against a float64 CPU reference.
+import { describe, expect, test, beforeAll } from 'vitest';
+import fc from 'fast-check';
+import { nodeGpu } from '../../src/gpu/node-gpu';
+import type { AcquiredGpu } from '../../src/gpu/adapter';
+import { createDenseLinear, GpuLimitError } from '../../src/gpu/kernels';
+import { DENSE_TILES } from '../../src/gpu/kernels/dense-linear';
+import { compareRows, denseReference, sampleRows } from '../../src/gpu/kernels/cpu-reference';
+import { randomArray, rng, runLinear } from './kernels-helpers';
+
+let gpu: AcquiredGpu;
+beforeAll(async () => {
+  gpu = await nodeGpu();
+});
+
+async function check(tokens: number, nIn: number, nOut: number, opts: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean } = {}) {
+  const rand = rng(opts.seed ?? tokens * 7919 + nIn * 31 + nOut);
+  const x = randomArray(tokens * nIn, rand);
+  const w = randomArray(nOut * nIn, rand, 0.5);
+  const bias = opts.bias === false ? undefined : randomArray(nOut, rand);
+  const { device, caps } = gpu;
+  device.pushErrorScope('validation');
+  const lin = createDenseLinear(device, caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: opts.gelu, tile: opts.tile });
+  const y = await runLinear(device, lin, x, tokens, opts.viaPass);
+  const err = await device.popErrorScope();
+  lin.destroy();
+  expect(err?.message).toBeUndefined();
+  const rows = sampleRows(tokens, 64);
+  const cmp = compareRows(y, denseReference(x, w, bias, nIn, nOut, rows, opts.gelu), rows, nOut);
+  expect(cmp, JSON.stringify(cmp.first)).toMatchObject({ ok: true });
+}
+
+describe('dense linear', () => {
+  test('every tile config, ragged shape, scalar (in % 4 != 0) and vec4 paths', async () => {
+    for (const t of DENSE_TILES) {
+      await check(37, 45, 70, { tile: t.name }); // scalar loads
+      await check(33, 52, 67, { tile: t.name, gelu: true }); // vec4 loads
+    }
+  });
+
+  test('TinyBERT shapes (16 tokens): 312x312, 312->1200 with GELU, 1200->312', async () => {
+    await check(16, 312, 312);
+    await check(16, 312, 1200, { gelu: true });
+    await check(16, 1200, 312);
+  });
+
+  test('no bias, one token, in = 1, encoded into an open pass', async () => {
+    await check(1, 8, 5, { bias: false, viaPass: true });
+    await check(3, 1, 9);
+  });
+
+  test('random shapes (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.integer(), async (tokens, nIn, nOut, gelu, seed) => {
+        await check(tokens, nIn, nOut, { gelu, seed });
+      }),
+      { numRuns: 6 },
+    );
+  });
+
+  test('tokens is a per-encode argument: two token counts in one command encoder', async () => {
+    const { device, caps } = gpu;
+    const rand = rng(5);
+    const nIn = 24, nOut = 20, maxTokens = 10;
+    const w = randomArray(nIn * nOut, rand);
+    const x = randomArray(maxTokens * nIn, rand);
+    const lin = createDenseLinear(device, caps, { tokens: maxTokens, in: nIn, out: nOut, weight: w });
+    const xBuf = device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(xBuf, 0, x);
+    const mk = () => device.createBuffer({ size: maxTokens * nOut * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const y3 = mk(), y10 = mk();
+    const r3 = device.createBuffer({ size: y3.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const r10 = device.createBuffer({ size: y3.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder();
+    lin.encode(enc, xBuf, y3, 3);
+    lin.encode(enc, xBuf, y10, 10);
+    enc.copyBufferToBuffer(y3, 0, r3, 0, y3.size);
+    enc.copyBufferToBuffer(y10, 0, r10, 0, y3.size);
+    device.queue.submit([enc.finish()]);
+    await Promise.all([r3.mapAsync(GPUMapMode.READ), r10.mapAsync(GPUMapMode.READ)]);
+    const a = new Float32Array(r3.getMappedRange().slice(0));
+    const b = new Float32Array(r10.getMappedRange().slice(0));
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    const ref = denseReference(x, w, undefined, nIn, nOut, all);
+    expect(compareRows(b, ref, all, nOut).ok).toBe(true);
+    // Rows 3.. of the 3-token run were never written (zero-initialised buffer).
+    expect(compareRows(a, denseReference(x, w, undefined, nIn, nOut, [0, 1, 2]), [0, 1, 2], nOut).ok).toBe(true);
+    expect(Array.from(a.subarray(3 * nOut)).every((v) => v === 0)).toBe(true);
+    lin.destroy();
+  });
+
+  test('bad input gets a clear error before dispatch', async () => {
+    const { device, caps } = gpu;
+    expect(() => createDenseLinear(device, caps, { tokens: 4, in: 3, out: 2, weight: new Float32Array(5) })).toThrow(/weight has 5 values/);
+    const lin = createDenseLinear(device, caps, { tokens: 4, in: 3, out: 2, weight: new Float32Array(6) });
+    const small = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    const enc = device.createCommandEncoder();
+    expect(() => lin.encode(enc, small, small, 4)).toThrow(GpuLimitError);
+    expect(() => lin.encode(enc, small, small, 5)).toThrow(/tokens must be an integer in \[0, 4\]/);
+    const huge = device.limits.maxStorageBufferBindingSize / 4 + 1;
+    expect(() => createDenseLinear(device, caps, { tokens: huge, in: 1, out: 1, weight: new Float32Array(1) })).toThrow(/maxStorageBufferBindingSize/);
+    lin.destroy();
+  });
+});

@@ -1,0 +1,73 @@
+// Helpers shared by the kernel tests: random data, running one linear, reading back Y.
+import type { GpuLinear } from '../../src/gpu/kernels';
+import type { HPMatrix } from '../../src/core/formats/hp';
+import { encodeHP, tileGrid } from '../../src/core/formats/hp';
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
+  return a;
+}
+
+/** k of n distinct values, sorted. */
+function choose(n: number, k: number, rand: () => number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, k).sort((a, b) => a - b);
+}
+
+/** A random HP matrix: m random tiles per tile-row, k random columns per tile, from a random W. */
+export function randomHP(out: number, nIn: number, tr: number, tc: number, m: number, k: number, rand: () => number): { hp: HPMatrix; weight: Float32Array } {
+  const weight = randomArray(out * nIn, rand);
+  const { tileRows, tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
+  const tileCol = new Uint16Array(tileRows * m);
+  const colOff = new Uint8Array(tileRows * m * k);
+  for (let r = 0; r < tileRows; r++) {
+    choose(tilesPerRow, m, rand).forEach((c, j) => (tileCol[r * m + j] = c));
+    for (let j = 0; j < m; j++) choose(tc, k, rand).forEach((o, c) => (colOff[(r * m + j) * k + c] = o));
+  }
+  return { hp: encodeHP(weight, { out, in: nIn, tr, tc, m, k }, tileCol, colOff), weight };
+}
+
+/** Runs `linear` on X (tokens x in) and returns Y (tokens x out). */
+export async function runLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, viaPass = false): Promise<Float32Array> {
+  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(xBuf, 0, x);
+  const yBytes = Math.max(16, tokens * linear.out * 4);
+  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  // Poison Y so an unwritten output cannot pass as zero.
+  device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
+  const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  if (viaPass) {
+    const pass = enc.beginComputePass();
+    linear.encode(pass, xBuf, yBuf, tokens);
+    pass.end();
+  } else {
+    linear.encode(enc, xBuf, yBuf, tokens);
+  }
+  enc.copyBufferToBuffer(yBuf, 0, read, 0, yBytes);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const y = new Float32Array(read.getMappedRange().slice(0, tokens * linear.out * 4));
+  read.unmap();
+  xBuf.destroy();
+  yBuf.destroy();
+  read.destroy();
+  return y;
+}
