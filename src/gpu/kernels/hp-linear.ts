@@ -21,6 +21,7 @@ export interface HPTileConfig {
 export const HP_TILES: readonly HPTileConfig[] = [
   { name: 'wide', rt: 2, ro: 2, wy: 32, kc: 8 },
   { name: 'mid', rt: 2, ro: 1, wy: 16, kc: 16 },
+  { name: 'tall', rt: 1, ro: 1, wy: 32, kc: 8 },
   { name: 'narrow', rt: 1, ro: 1, wy: 8, kc: 8 },
 ];
 
@@ -42,7 +43,7 @@ export function hpGeometry(tr: number, c: HPTileConfig): HPTileGeometry | null {
   const bt = c.wy * 4 * c.rt;
   if (threads % c.kc !== 0 || bt % (threads / c.kc) !== 0) return null;
   // Too few invocations, or too many gathered loads each (unrolled: code size, registers).
-  if (threads < 32 || (bt * c.kc) / threads > 16) return null;
+  if (threads < 16 || (bt * c.kc) / threads > 16) return null;
   const storageBytes = (c.kc * (bt / 4 + 1) + (c.kc * tr) / 4) * 16;
   return { config: c, wx, wy: c.wy, threads, bt, storageBytes };
 }
