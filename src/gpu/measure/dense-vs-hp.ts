@@ -1,0 +1,167 @@
+// One "Measure my GPU" case: Y = X·Wᵀ with the project's dense kernel on W and its HP kernel on
+// W pruned at the visitor's configuration (HP pattern, magnitude scores), both verified against
+// the CPU reference on sampled rows, then timed (timestamp queries when the device has them,
+// wall clock otherwise; median of many repetitions). Runs wherever a GPUDevice exists: a
+// browser worker, or Node through Dawn (tests).
+import type { AcquiredGpu } from '../adapter';
+import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
+import { compareRows, denseReference, hpReference, sampleRows, type Mismatch, type ReferenceResult } from '../kernels/cpu-reference';
+import { randomArray, rng } from '../kernels/random-hp';
+import { timeCompute } from '../timing';
+import { pruneMatrix, type PruneConfig } from '../../core/pruning';
+import type { HPMatrix } from '../../core/formats/hp';
+
+export interface LinearCase {
+  name: string;
+  tokens: number;
+  in: number;
+  out: number;
+}
+
+export interface KernelResult {
+  ms: number;
+  /** Floating-point operations the kernel performed (HP: stored values incl. padding). */
+  flops: number;
+  tile: string;
+  reps: number;
+  timing: 'timestamp' | 'wall';
+  verified: boolean;
+  maxError: number;
+  firstMismatch?: Mismatch['first'];
+}
+
+export interface CaseResult extends LinearCase {
+  /** Kept weights / (out x in), counted on the mask. */
+  density: number;
+  kept: number;
+  dense: KernelResult;
+  hp: KernelResult;
+  denseGflops: number;
+  /** Useful GFLOP/s of the HP kernel: 2 x tokens x kept / time. */
+  hpGflops: number;
+  /** 2 x tokens x in x out / HP time: what a dense kernel would need to match it. */
+  hpDenseEquivGflops: number;
+  speedup: number;
+  checkedRows: number;
+}
+
+/** Inputs shared with the onnxruntime peer: the same X and dense W. */
+export interface CaseData {
+  x: Float32Array;
+  weight: Float32Array;
+  hp: HPMatrix;
+  kept: number;
+}
+
+export interface MeasureOptions {
+  /** Milliseconds of GPU time to spend timing each kernel (sets the repetitions). Default 400. */
+  budgetMs?: number;
+  minReps?: number;
+  maxReps?: number;
+  /** Multiply-adds the CPU reference may spend per kernel (sets the sampled rows). Default 5e7. */
+  referenceMacs?: number;
+  /** Races every GPU wait, so a lost device fails the case at once instead of hanging. */
+  guard?: <T>(p: Promise<T>) => Promise<T>;
+}
+
+/** Random X and W (speed does not depend on the values), W pruned with the HP pattern. */
+export function caseData(c: LinearCase, config: PruneConfig, seed = 1): CaseData {
+  const rand = rng(seed);
+  const x = randomArray(c.tokens * c.in, rand);
+  const weight = randomArray(c.out * c.in, rand, 1 / Math.sqrt(c.in));
+  const pruned = pruneMatrix({ name: c.name, out: c.out, in: c.in, weight }, { ...config, pattern: 'hp', score: 'magnitude' });
+  if (!pruned.hp) throw new Error(`${c.name}: HP pruning returned no HP matrix`);
+  return { x, weight, hp: pruned.hp, kept: pruned.kept };
+}
+
+export function referenceRows(c: LinearCase, referenceMacs = 5e7): number[] {
+  return sampleRows(c.tokens, Math.max(4, Math.min(32, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
+}
+
+async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number, guard: MeasureOptions['guard']): Promise<Float32Array> {
+  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  try {
+    await (guard ?? ((p) => p))(read.mapAsync(GPUMapMode.READ));
+    return new Float32Array(read.getMappedRange().slice(0));
+  } finally {
+    read.destroy();
+  }
+}
+
+/** Verifies `lin` once (which also tells how long one run takes), then times it. */
+async function verifyAndTime(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, yBuf: GPUBuffer, c: LinearCase, rows: number[], ref: ReferenceResult, opts: MeasureOptions): Promise<KernelResult> {
+  const { device } = gpu;
+  const guard = opts.guard ?? (<T>(p: Promise<T>) => p);
+  const yBytes = Math.max(16, c.tokens * c.out * 4);
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  try {
+    return await verifyAndTimeScoped(gpu, lin, xBuf, yBuf, c, rows, ref, opts, guard, yBytes);
+  } finally {
+    const oom = await guard(device.popErrorScope());
+    const invalid = await guard(device.popErrorScope());
+    // An error inside the scopes means the numbers above are not to be trusted.
+    if (oom) throw new Error(`${c.name}: the GPU ran out of memory (${oom.message})`);
+    if (invalid) throw new Error(`${c.name}: WebGPU validation error: ${invalid.message}`);
+  }
+}
+
+async function verifyAndTimeScoped(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, yBuf: GPUBuffer, c: LinearCase, rows: number[], ref: ReferenceResult, opts: MeasureOptions, guard: <T>(p: Promise<T>) => Promise<T>, yBytes: number): Promise<KernelResult> {
+  const { device } = gpu;
+  device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
+  const enc = device.createCommandEncoder();
+  lin.encode(enc, xBuf, yBuf, c.tokens);
+  device.queue.submit([enc.finish()]);
+  const y = await readBack(device, yBuf, yBytes, opts.guard);
+  // A second run, pipelines compiled, tells how many repetitions fit the budget.
+  const t0 = performance.now();
+  const again = device.createCommandEncoder();
+  lin.encode(again, xBuf, yBuf, c.tokens);
+  device.queue.submit([again.finish()]);
+  await guard(device.queue.onSubmittedWorkDone());
+  const once = performance.now() - t0;
+  const cmp = compareRows(y, ref, rows, c.out);
+  const reps = Math.max(opts.minReps ?? 3, Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))));
+  const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), { reps, warmup: reps >= 10 ? 3 : 1 }));
+  return { ms: t.msMedian, flops: lin.flops(c.tokens), tile: lin.tileFor(c.tokens), reps, timing: t.timing, verified: cmp.ok, maxError: cmp.maxError, ...(cmp.first ? { firstMismatch: cmp.first } : {}) };
+}
+
+const gflops = (flops: number, ms: number) => (ms > 0 ? flops / ms / 1e6 : 0);
+
+/** Dense vs HP on one shape. GpuLimitError (a RangeError) when the shape exceeds the device. */
+export async function measureCase(gpu: AcquiredGpu, c: LinearCase, data: CaseData, opts: MeasureOptions = {}): Promise<CaseResult> {
+  const { device, caps } = gpu;
+  const rows = referenceRows(c, opts.referenceMacs);
+  const lins: GpuLinear[] = [];
+  const bufs: GPUBuffer[] = [];
+  try {
+    lins.push(createDenseLinear(device, caps, { tokens: c.tokens, in: c.in, out: c.out, weight: data.weight, label: `${c.name} dense` }));
+    lins.push(createHPLinear(device, caps, { tokens: c.tokens, hp: data.hp, label: `${c.name} HP` }));
+    const xBuf = device.createBuffer({ size: Math.max(16, data.x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    bufs.push(xBuf);
+    device.queue.writeBuffer(xBuf, 0, data.x as Float32Array<ArrayBuffer>);
+    const yBuf = device.createBuffer({ size: Math.max(16, c.tokens * c.out * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    bufs.push(yBuf);
+    const dense = await verifyAndTime(gpu, lins[0], xBuf, yBuf, c, rows, denseReference(data.x, data.weight, undefined, c.in, c.out, rows), opts);
+    const hp = await verifyAndTime(gpu, lins[1], xBuf, yBuf, c, rows, hpReference(data.x, data.hp, undefined, rows), opts);
+    const useful = 2 * c.tokens * data.kept;
+    return {
+      ...c,
+      density: data.kept / (c.in * c.out),
+      kept: data.kept,
+      dense,
+      hp,
+      denseGflops: gflops(dense.flops, dense.ms),
+      hpGflops: gflops(useful, hp.ms),
+      hpDenseEquivGflops: gflops(2 * c.tokens * c.in * c.out, hp.ms),
+      speedup: dense.ms / hp.ms,
+      checkedRows: rows.length,
+    };
+  } finally {
+    for (const l of lins) l.destroy();
+    for (const b of bufs) b.destroy();
+  }
+}

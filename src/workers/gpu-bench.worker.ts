@@ -1,0 +1,145 @@
+// "Measure my GPU" in a worker (WebGPU exists in dedicated workers in Chromium): the project's
+// dense and HP kernels on the TinyBERT matrix shapes and one large square case, at the current
+// pruning configuration, each verified against the CPU reference, beside onnxruntime-web's
+// WebGPU MatMul on the same X and W (the peer).
+import * as Comlink from 'comlink';
+import { acquireGpu, type AcquiredGpu } from '../gpu/adapter';
+import { GpuLimitError } from '../gpu/limits';
+import { caseData, measureCase, referenceRows, type CaseResult, type LinearCase } from '../gpu/measure/dense-vs-hp';
+import { compareRows, denseReference } from '../gpu/kernels/cpu-reference';
+import { timeOrtMatMul } from '../eval/ort-matmul-peer';
+import type { PruneConfig } from '../core/pruning';
+
+export interface GpuBenchRequest {
+  config: PruneConfig;
+  cases: LinearCase[];
+  /** Run onnxruntime-web's WebGPU MatMul on each case too. */
+  peer: boolean;
+  /** GPU milliseconds to spend timing each kernel (sets the repetitions). */
+  budgetMs?: number;
+}
+
+export interface PeerRow {
+  ms: number;
+  gflops: number;
+  reps: number;
+  io: 'gpu' | 'readback';
+  verified: boolean;
+  maxError: number;
+}
+
+export interface GpuBenchCase extends CaseResult {
+  peer?: PeerRow;
+  /** Why the peer did not run for this case. */
+  peerSkipped?: string;
+}
+
+export interface GpuBenchRow {
+  name: string;
+  tokens: number;
+  in: number;
+  out: number;
+  result?: GpuBenchCase;
+  /** Why this case could not run (device limits, pruning config), when it could not. */
+  error?: string;
+}
+
+export interface GpuBenchResult {
+  adapter: string;
+  isFallbackAdapter: boolean;
+  timestampQuery: boolean;
+  rows: GpuBenchRow[];
+  /** Set when the peer was skipped for every case (and why). */
+  peerNote?: string;
+}
+
+export type GpuBenchProgress = (done: number, total: number, label: string) => void;
+
+/** The device was lost during the measurement: no result of that run can be trusted. */
+export class GpuDeviceLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuDeviceLostError';
+  }
+}
+
+let gpu: Promise<AcquiredGpu> | undefined;
+let lost: Promise<never> | undefined;
+
+function device(): Promise<AcquiredGpu> {
+  gpu ??= acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu).then((g) => {
+    lost = g.device.lost.then((info) => {
+      gpu = undefined; // re-acquired on the next run
+      throw new GpuDeviceLostError(`The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). Measure again to start on a fresh device.`);
+    });
+    lost.catch(() => {});
+    return g;
+  });
+  return gpu;
+}
+
+const guard = <T>(p: Promise<T>): Promise<T> => (lost ? Promise.race([p, lost]) : p);
+
+async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array, budgetMs: number | undefined): Promise<PeerRow> {
+  const r = await timeOrtMatMul(x, weight, c.tokens, c.in, c.out, { budgetMs });
+  const rows = referenceRows(c);
+  const cmp = compareRows(r.y, denseReference(x, weight, undefined, c.in, c.out, rows), rows, c.out);
+  return { ms: r.ms, gflops: (2 * c.tokens * c.in * c.out) / r.ms / 1e6, reps: r.reps, io: r.io, verified: cmp.ok, maxError: cmp.maxError };
+}
+
+const api = {
+  async measure(req: GpuBenchRequest, onProgress?: GpuBenchProgress): Promise<GpuBenchResult> {
+    const g = await device();
+    const steps = req.cases.length * (req.peer ? 2 : 1);
+    let done = 0;
+    const step = (label: string) => onProgress?.(done, steps, label);
+    const rows: GpuBenchRow[] = [];
+    let peerFailure: string | undefined;
+    for (const c of req.cases) {
+      const row: GpuBenchRow = { name: c.name, tokens: c.tokens, in: c.in, out: c.out };
+      rows.push(row);
+      step(`${c.name}: pruning and timing dense vs HP`);
+      let data: ReturnType<typeof caseData>;
+      try {
+        data = caseData(c, req.config);
+        row.result = await measureCase(g, c, data, { guard, budgetMs: req.budgetMs });
+      } catch (err) {
+        if (err instanceof GpuDeviceLostError) throw err;
+        // Device limits and impossible configs fail this case only; the others still run.
+        if (err instanceof GpuLimitError) row.error = `exceeds this GPU's limits: ${err.message}`;
+        else if (err instanceof RangeError) row.error = err.message;
+        else throw err;
+        done += req.peer ? 2 : 1;
+        continue;
+      }
+      done++;
+      if (req.peer) {
+        step(`${c.name}: onnxruntime-web WebGPU MatMul`);
+        if (peerFailure) row.result.peerSkipped = peerFailure;
+        else {
+          try {
+            row.result.peer = await guard(measurePeer(c, data.x, data.weight, req.budgetMs));
+          } catch (err) {
+            if (err instanceof GpuDeviceLostError) throw err;
+            const msg = (err as Error).message ?? String(err);
+            row.result.peerSkipped = msg;
+            // An EP that did not start will not start for the next shape either.
+            if (/did not start|no WebGPU adapter/i.test(msg)) peerFailure = msg;
+          }
+        }
+        done++;
+      }
+    }
+    onProgress?.(steps, steps, 'done');
+    return {
+      adapter: g.caps.label,
+      isFallbackAdapter: g.caps.isFallbackAdapter,
+      timestampQuery: g.caps.hasTimestampQuery,
+      rows,
+      ...(peerFailure ? { peerNote: peerFailure } : {}),
+    };
+  },
+};
+
+export type GpuBenchWorkerApi = typeof api;
+Comlink.expose(api);
