@@ -47,7 +47,9 @@ export interface EncoderEngine {
   run(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): Promise<Float32Array>;
   /** GPU time of the forward pass (timestamp queries when present, else wall clock) over
    *  `reps` runs after warmup, on random token ids with a full mask. */
-  time(batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderTiming>;
+  /** Median GPU time of the whole forward for batch x seq; reps shrink so a slow adapter stays
+   *  near `budgetMs` (default 4 s; at least 3 reps). */
+  time(batch: number, seq: number, reps?: number, warmup?: number, budgetMs?: number): Promise<EncoderTiming>;
   destroy(): void;
 }
 
@@ -249,7 +251,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
         return runOnce(batch, seq);
       });
     },
-    time(batch, seq, reps = 50, warmup = 5) {
+    time(batch, seq, reps = 50, warmup = 5, budgetMs = 4000) {
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
@@ -258,8 +260,16 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
         let s = 12345;
         for (let i = 0; i < n; i++) ids[i] = (s = (s * 1103515245 + 12345) >>> 0) % model.config.vocab;
         upload(ids, new Int32Array(n).fill(1), null, batch, seq);
+        // One probe run sizes the measurement: a software adapter can take seconds per forward,
+        // so the repetitions shrink to fit the time budget (never below 3).
+        const t0 = performance.now();
+        await runOnce(batch, seq);
+        const probeMs = performance.now() - t0;
+        const fit = Math.max(3, Math.floor(budgetMs / 2 / Math.max(probeMs, 1e-3)));
+        reps = Math.min(reps, fit);
+        warmup = Math.min(warmup, Math.max(0, fit - reps));
         const gpu = await timeCompute(device, (pass) => record(pass, batch, seq), { reps, warmup });
-        const runs: number[] = [];
+        const runs: number[] = []; // the probe run is left out: it may include first-use costs
         for (let i = 0; i < Math.min(reps, 20); i++) {
           const t0 = performance.now();
           await runOnce(batch, seq);

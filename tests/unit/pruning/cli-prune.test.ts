@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as prune } from '../../../src/cli/commands/prune';
 import { run as hpwInfo } from '../../../src/cli/commands/hpw';
+import { run as calibrate } from '../../../src/cli/commands/calibrate';
 import { readHPW } from '../../../src/core/formats/hpw';
 import { decodeHP } from '../../../src/core/formats/hp';
 import { parseBertOnnx } from '../../../src/core/model/bert-from-onnx';
@@ -38,11 +39,22 @@ describe('hp-lab prune / hpw', () => {
     await expect(prune(['--model', model, '--pattern', 'diagonal'])).rejects.toThrow(/--pattern must be one of/);
     await expect(prune(['--model', model, '--tile', '32'])).rejects.toThrow(/--tile must look like 32x32/);
     await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(/--sparsity must be a number in \[0, 1\]/);
-    await expect(prune(['--model', model, '--score', 'activation'])).rejects.toThrow(/needs --norms/);
+    await expect(calibrate(['--model', model, '--data', 'public/data/dev.jsonl'])).rejects.toThrow(/refusing to calibrate on public\/data\/dev.jsonl: use train sentences/);
     await expect(prune(['--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'x.hpw')])).rejects.toThrow(/--hpw needs an HP-structured pattern/);
     await expect(prune(['--model', path.join(dir, 'missing.onnx')])).rejects.toThrow(/no file/);
     const norms = path.join(dir, 'norms.json');
     writeFileSync(norms, JSON.stringify({}));
     await expect(prune(['--model', model, '--score', 'activation', '--norms', norms])).rejects.toThrow(/must be 24 non-negative numbers/);
+  });
+
+  it('calibrates activation norms on train sentences of the shipped model, in the --norms format', async () => {
+    const out = path.join(dir, 'norms.json');
+    const res = (await calibrate(['--limit', '4', '--out', out])) as { sentences: number; matrices: number };
+    expect(res).toMatchObject({ sentences: 4, matrices: 24 });
+    const norms = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number[]>;
+    const lengths = Object.values(norms).map((v) => v.length);
+    expect(lengths.filter((n) => n === 312)).toHaveLength(20); // Q, K, V, attention out, FFN in read hidden
+    expect(lengths.filter((n) => n === 1200)).toHaveLength(4); // FFN out reads the intermediate
+    expect(Object.values(norms).flat().every((v) => v >= 0 && Number.isFinite(v))).toBe(true);
   });
 });

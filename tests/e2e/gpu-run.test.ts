@@ -1,0 +1,26 @@
+// "Run on my GPU": the whole pruned model through the WGSL engine in a worker (SwiftShader here),
+// beside onnxruntime-web on the same weights: accuracies agree, latencies and speedup shown.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp, screenshot, type Session } from './helpers/browser';
+
+describe('run on my GPU', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.5&tr=16&tc=16' });
+  });
+  afterAll(async () => s?.close());
+
+  it('runs the engine and ORT on 20 sentences with the same accuracy', async () => {
+    await s.page.getByTestId('model-summary').waitFor({ timeout: 120_000 });
+    await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // the eval worker has tokenizer + data
+    await s.page.getByTestId('gpu-sentences').selectOption('20');
+    await s.page.getByTestId('run-on-gpu').click();
+    await s.page.getByTestId('ort-accuracy').waitFor({ timeout: 400_000 });
+    const engine = await s.page.getByTestId('engine-accuracy').innerText();
+    const ort = await s.page.getByTestId('ort-accuracy').innerText();
+    expect(engine.match(/\((\d+)\/20\)/)?.[1]).toBe(ort.match(/\((\d+)\/20\)/)?.[1]);
+    expect(await s.page.getByTestId('gpu-speedups').innerText()).toMatch(/HP vs dense on the engine: [\d.]+×/);
+    await s.page.locator('#gpu').screenshot({ path: 'test-results/gpu-run.png' });
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
