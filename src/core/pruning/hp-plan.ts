@@ -53,7 +53,9 @@ export function hpStaircase(tilesPerRow: number, tc: number, split: number): Arr
   return path;
 }
 
-/** The (m, k) for a target sparsity and split: nearest-density point of the staircase. */
+/** The (m, k) for a target sparsity and split: nearest-density point of the staircase. Below
+ *  100% sparsity the empty point (m or k = 0) is never chosen: a coarse grid (say Tc = 8 at 95%)
+ *  must not silently delete the whole matrix. */
 export function planHP(tilesPerRow: number, tc: number, sparsity: number, split: number): HPPlan {
   checkSparsity(sparsity);
   const target = 1 - sparsity;
@@ -61,6 +63,7 @@ export function planHP(tilesPerRow: number, tc: number, sparsity: number, split:
   let best: [number, number] = [tilesPerRow, tc];
   let bestGap = Infinity;
   for (const [m, k] of hpStaircase(tilesPerRow, tc, split)) {
+    if (m * k === 0 && target > 0) continue;
     const gap = Math.abs((m * k) / full - target);
     if (gap < bestGap - 1e-12) {
       best = [m, k];

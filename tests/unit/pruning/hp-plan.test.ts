@@ -22,12 +22,16 @@ describe('HP (sparsity, split) -> (m, k)', () => {
     );
   });
 
-  it('picks the staircase point nearest the target density; split 1 keeps k = tc, split 0 keeps m = T', () => {
+  it('picks the non-empty staircase point nearest the target density; split 1 keeps k = tc, split 0 keeps m = T', () => {
     fc.assert(
       fc.property(grid, sparsity, split, ({ T, tc }, s, sp) => {
         const plan = planHP(T, tc, s, sp);
         const gap = Math.abs(plan.gridDensity - (1 - s));
-        for (const [m, k] of hpStaircase(T, tc, sp)) expect(gap).toBeLessThanOrEqual(Math.abs((m * k) / (T * tc) - (1 - s)) + 1e-12);
+        if (s < 1) expect(plan.m * plan.k).toBeGreaterThan(0);
+        for (const [m, k] of hpStaircase(T, tc, sp)) {
+          if (m * k === 0 && s < 1) continue;
+          expect(gap).toBeLessThanOrEqual(Math.abs((m * k) / (T * tc) - (1 - s)) + 1e-12);
+        }
         if (sp === 1 && plan.m > 0) expect(plan.k).toBe(tc);
         if (sp === 0 && plan.k > 0) expect(plan.m).toBe(T);
       }),
@@ -60,5 +64,13 @@ describe('HP (sparsity, split) -> (m, k)', () => {
     expect(() => planHP(10, 32, 1.5, 0.5)).toThrow(/sparsity/);
     expect(() => planHP(10, 32, 0.5, -0.1)).toThrow(/split/);
     expect(() => planHPDirect(10, 32, 2, 0.5)).toThrow(/tile keep/);
+  });
+});
+
+describe('planHP never empties a matrix below 100% sparsity', () => {
+  it('keeps one column per tile when the nearest grid point would be empty', () => {
+    // Tc = 8, vector-only at 95%: densities are multiples of 1/8, 0.05 is nearer 0 than 1/8.
+    expect(planHP(4, 8, 0.95, 0)).toMatchObject({ m: 4, k: 1 });
+    expect(planHP(4, 8, 1, 0).gridDensity).toBe(0);
   });
 });
