@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import { acquireGpu, type AcquiredGpu } from '../gpu/adapter';
 import { GpuLimitError } from '../gpu/limits';
+import { GpuDeviceLostError, lossGuard, type Guard } from '../gpu/measure/loss-guard';
 import { caseData, measureCase, referenceRows, type CaseResult, type LinearCase } from '../gpu/measure/dense-vs-hp';
 import { compareRows, denseReference } from '../gpu/kernels/cpu-reference';
 import { timeOrtMatMul } from '../eval/ort-matmul-peer';
@@ -55,30 +56,19 @@ export interface GpuBenchResult {
 
 export type GpuBenchProgress = (done: number, total: number, label: string) => void;
 
-/** The device was lost during the measurement: no result of that run can be trusted. */
-export class GpuDeviceLostError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GpuDeviceLostError';
-  }
-}
+let gpu: Promise<{ g: AcquiredGpu; guard: Guard }> | undefined;
 
-let gpu: Promise<AcquiredGpu> | undefined;
-let lost: Promise<never> | undefined;
-
-function device(): Promise<AcquiredGpu> {
-  gpu ??= acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu).then((g) => {
-    lost = g.device.lost.then((info) => {
-      gpu = undefined; // re-acquired on the next run
-      throw new GpuDeviceLostError(`The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). Measure again to start on a fresh device.`);
-    });
-    lost.catch(() => {});
-    return g;
-  });
+function device(): Promise<{ g: AcquiredGpu; guard: Guard }> {
+  // A lost device is forgotten, so the next run re-acquires one.
+  gpu ??= acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu).then(
+    (g) => ({ g, guard: lossGuard(g.device, () => (gpu = undefined)) }),
+    (err) => {
+      gpu = undefined; // no GPU now (or a refused device): try again on the next run
+      throw err;
+    },
+  );
   return gpu;
 }
-
-const guard = <T>(p: Promise<T>): Promise<T> => (lost ? Promise.race([p, lost]) : p);
 
 async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array, budgetMs: number | undefined): Promise<PeerRow> {
   const r = await timeOrtMatMul(x, weight, c.tokens, c.in, c.out, { budgetMs });
@@ -89,7 +79,7 @@ async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array,
 
 const api = {
   async measure(req: GpuBenchRequest, onProgress?: GpuBenchProgress): Promise<GpuBenchResult> {
-    const g = await device();
+    const { g, guard } = await device();
     const steps = req.cases.length * (req.peer ? 2 : 1);
     let done = 0;
     const step = (label: string) => onProgress?.(done, steps, label);
