@@ -47,7 +47,7 @@ export function randomHP(out: number, nIn: number, tr: number, tc: number, m: nu
 /** Runs `linear` on X (tokens x in) and returns Y (tokens x out). */
 export async function runLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, viaPass = false): Promise<Float32Array> {
   const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(xBuf, 0, x);
+  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
   const yBytes = Math.max(16, tokens * linear.out * 4);
   const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   // Poison Y so an unwritten output cannot pass as zero.

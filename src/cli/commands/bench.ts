@@ -5,7 +5,7 @@ import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
 import { createDenseLinear, createHPLinear, type GpuLinear } from '../../gpu/kernels';
-import { DENSE_TILES } from '../../gpu/kernels/dense-linear';
+import { denseTilesFor } from '../../gpu/kernels/dense-linear';
 import { HP_TILES } from '../../gpu/kernels/hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
@@ -86,7 +86,7 @@ async function benchMatmul(argv: string[]) {
   const x = randomArray(m * k, rand);
   const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
   const bias = randomArray(n, rand);
-  const tiles = values.tile === 'all' ? DENSE_TILES.map((t) => t.name) : [values.tile];
+  const tiles = values.tile === 'all' ? denseTilesFor(gpu.caps).map((t) => t.name) : [values.tile];
   const gelu = Boolean(values.gelu);
   const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile }));
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, w, bias, k, n, rows, gelu));

@@ -35,11 +35,19 @@ function fits(limits: GPUSupportedLimits, c: DenseTileConfig): boolean {
   return c.wx * c.wy <= limits.maxComputeInvocationsPerWorkgroup && c.wx <= limits.maxComputeWorkgroupSizeX && c.wy <= limits.maxComputeWorkgroupSizeY && denseTileStorage(c) <= limits.maxComputeWorkgroupStorageSize;
 }
 
-export function pickDenseTile(limits: GPUSupportedLimits, tokens: number, nOut: number, forced?: string): DenseTileConfig {
-  const usable = DENSE_TILES.filter((c) => fits(limits, c));
+/** Register tiles worth compiling on this adapter. Software adapters (SwiftShader) get none
+ *  above 64x64: their shader compiler takes many seconds on the 128-wide unrolled tiles and can
+ *  crash the GPU process on them, and a CPU gains nothing from GPU-sized register tiles. */
+export function denseTilesFor(caps: Pick<GpuCapabilities, 'isFallbackAdapter'>): readonly DenseTileConfig[] {
+  return caps.isFallbackAdapter ? DENSE_TILES.filter((c) => c.wy * 4 * c.rm <= 64) : DENSE_TILES;
+}
+
+export function pickDenseTile(limits: GPUSupportedLimits, tokens: number, nOut: number, forced?: string, tiles: readonly DenseTileConfig[] = DENSE_TILES): DenseTileConfig {
+  const usable = tiles.filter((c) => fits(limits, c));
   if (forced) {
     const c = DENSE_TILES.find((t) => t.name === forced);
     if (!c) throw new RangeError(`unknown dense tile '${forced}' (have ${DENSE_TILES.map((t) => t.name).join(', ')})`);
+    if (!tiles.includes(c)) throw new RangeError(`dense tile '${forced}' is not used on this adapter (software adapters: ${tiles.map((t) => t.name).join(', ')})`);
     if (!fits(limits, c)) throw new RangeError(`dense tile '${forced}' exceeds this device's workgroup limits`);
     return c;
   }
@@ -51,7 +59,8 @@ export function pickDenseTile(limits: GPUSupportedLimits, tokens: number, nOut: 
   return usable[usable.length - 1];
 }
 
-export function createDenseLinearImpl(device: GPUDevice, _caps: GpuCapabilities, opts: DenseLinearOptions): GpuLinear {
+export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, opts: DenseLinearOptions): GpuLinear {
+  const tiles = denseTilesFor(caps);
   const { in: nIn, out: nOut, weight } = opts;
   const maxTokens = opts.tokens;
   const label = opts.label ?? `dense ${nOut}x${nIn}`;
@@ -91,7 +100,7 @@ export function createDenseLinearImpl(device: GPUDevice, _caps: GpuCapabilities,
     maxTokens,
     weightBytes: wBuf.size + bBuf.size,
     flops: (tokens = maxTokens) => 2 * tokens * nIn * nOut,
-    tileFor: (tokens = maxTokens) => pickDenseTile(limits, tokens, nOut, opts.tile).name,
+    tileFor: (tokens = maxTokens) => pickDenseTile(limits, tokens, nOut, opts.tile, tiles).name,
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -99,7 +108,7 @@ export function createDenseLinearImpl(device: GPUDevice, _caps: GpuCapabilities,
       const x = asBinding(input);
       const y = asBinding(output);
       checkIo(label, x, y, tokens, nIn, nOut);
-      const c = pickDenseTile(limits, tokens, nOut, opts.tile);
+      const c = pickDenseTile(limits, tokens, nOut, opts.tile, tiles);
       const grid = { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / (c.wy * 4 * c.rm)) };
       checkDispatch(limits, label, { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) }, grid);
       const pipeline = pipelineFor(c);

@@ -3,7 +3,7 @@
 // sparsity 0..99%, ragged shapes, TinyBERT shapes, all-pruned and all-kept matrices, GELU.
 import type { AcquiredGpu } from '../adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear } from './index';
-import { DENSE_TILES } from './dense-linear';
+import { denseTilesFor } from './dense-linear';
 import { HP_TILES, hpGeometry } from './hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from './cpu-reference';
 import { planHP, randomArray, randomHP, rng } from './random-hp';
@@ -85,7 +85,7 @@ export interface VerifyReport {
 export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): Promise<VerifyReport> {
   const results: CaseResult[] = [];
   const add = async (p: Promise<CaseResult>) => results.push(await p);
-  for (const t of DENSE_TILES) {
+  for (const t of denseTilesFor(gpu.caps)) {
     await add(denseCase(gpu, 37, 45, 70, { tile: t.name }));
     await add(denseCase(gpu, 33, 52, 67, { tile: t.name, gelu: true }));
   }
