@@ -2,34 +2,9 @@
 import type { GpuLinear } from '../../src/gpu/kernels';
 import type { HPMatrix } from '../../src/core/formats/hp';
 import { encodeHP, tileGrid } from '../../src/core/formats/hp';
+import { choose, randomArray, rng } from '../../src/core/random';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
-
-/** k of n distinct values, sorted. */
-function choose(n: number, k: number, rand: () => number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rand() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, k).sort((a, b) => a - b);
-}
+export { randomArray, rng };
 
 /** A random HP matrix: m random tiles per tile-row, k random columns per tile, from a random W. */
 export function randomHP(out: number, nIn: number, tr: number, tc: number, m: number, k: number, rand: () => number): { hp: HPMatrix; weight: Float32Array } {

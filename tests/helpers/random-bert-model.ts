@@ -2,27 +2,12 @@
 // engine and reference-forward tests. Scales keep activations in BERT's usual range.
 import { PRUNABLE_KINDS, type BertConfig, type BertModel, type EncoderLayer, type Linear } from '../../src/core/model/bert-types';
 import type { EncoderBatch } from '../../src/core/model/reference-forward';
+import { randomArray, rng } from '../../src/core/random';
 
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(rand: () => number, n: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (rand() * 2 - 1) * scale;
-  return out;
-}
+export { rng };
 
 function linear(rand: () => number, name: string, out: number, inn: number): Linear {
-  return { name, out, in: inn, weight: randn(rand, out * inn, 1 / Math.sqrt(inn) * 1.7), bias: randn(rand, out, 0.1), initializer: `${name}.weight` };
+  return { name, out, in: inn, weight: randomArray(out * inn, rand, 1 / Math.sqrt(inn) * 1.7), bias: randomArray(out, rand, 0.1), initializer: `${name}.weight` };
 }
 
 export const TINY_CONFIG: BertConfig = { layers: 2, hidden: 24, heads: 3, ffn: 40, vocab: 50, maxPositions: 32, typeVocab: 2, labels: 2, layerNormEps: 1e-12 };
@@ -30,7 +15,7 @@ export const TINY_CONFIG: BertConfig = { layers: 2, hidden: 24, heads: 3, ffn: 4
 export function randomBertModel(config: Partial<BertConfig> = {}, seed = 1, withPooler = true): BertModel {
   const c = { ...TINY_CONFIG, ...config };
   const rand = rng(seed);
-  const ln = () => ({ gamma: Float32Array.from(randn(rand, c.hidden, 0.2), (v) => 1 + v), beta: randn(rand, c.hidden, 0.1) });
+  const ln = () => ({ gamma: Float32Array.from(randomArray(c.hidden, rand, 0.2), (v) => 1 + v), beta: randomArray(c.hidden, rand, 0.1) });
   const layers: EncoderLayer[] = [];
   for (let l = 0; l < c.layers; l++) {
     const dims: Record<(typeof PRUNABLE_KINDS)[number], [number, number]> = {
@@ -42,7 +27,7 @@ export function randomBertModel(config: Partial<BertConfig> = {}, seed = 1, with
   }
   return {
     config: c,
-    embeddings: { word: randn(rand, c.vocab * c.hidden, 1), position: randn(rand, c.maxPositions * c.hidden, 0.5), tokenType: randn(rand, c.typeVocab * c.hidden, 0.5), ln: ln() },
+    embeddings: { word: randomArray(c.vocab * c.hidden, rand, 1), position: randomArray(c.maxPositions * c.hidden, rand, 0.5), tokenType: randomArray(c.typeVocab * c.hidden, rand, 0.5), ln: ln() },
     layers,
     pooler: withPooler ? linear(rand, 'pooler', c.hidden, c.hidden) : undefined,
     classifier: linear(rand, 'classifier', c.labels, c.hidden),

@@ -5,7 +5,7 @@
 // have distinct offsets mod Tc (DESIGN.md). The expected cost is the "concurrent random access"
 // problem the paper's abstract names; bank-balanced sparsity (Cao et al., FPGA'19) is the
 // classic remedy.
-import { rng } from './rng';
+import { rng } from '../random';
 
 /** Cycles to read sorted kept columns V at a time: sum over groups of the max bank load. */
 export function groupCycles(cols: ArrayLike<number>, V: number, banks: number): number {

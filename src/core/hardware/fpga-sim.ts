@@ -10,7 +10,7 @@ import { FPGA_CONSTANTS, buildPlan, dramBytesPerCycle, enginePipeDepth, type Eng
 import { summarise, type FpgaEstimate, type OpLatency } from './fpga-model';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
-import { rng } from './rng';
+import { rng } from '../random';
 import { groupCycles } from './bank-conflicts';
 
 export { rng };

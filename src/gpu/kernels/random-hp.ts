@@ -1,34 +1,10 @@
 // Deterministic random inputs for kernel tests and benchmarks: data, HP masks, and the (m, k)
 // plan that reaches a requested sparsity. Pure TypeScript.
 import { encodeHP, tileGrid, type HPMatrix } from '../../core/formats/hp';
+import { planHP as planStaircase } from '../../core/pruning/hp-plan';
+import { choose, randomArray, rng } from '../../core/random';
 
-/** mulberry32: reproducible failures. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
-
-/** k of n distinct values, sorted. */
-function choose(n: number, k: number, rand: () => number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rand() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, k).sort((a, b) => a - b);
-}
+export { rng, randomArray, choose };
 
 /** Random HP matrix: m random tiles per tile-row, k random columns per tile, random values
  *  (built straight in HP form: no dense out x in array, so 4096^2 stays cheap). */
@@ -65,16 +41,11 @@ export interface HPPlan {
   storedValues: number;
 }
 
-/** (m, k) for a target sparsity; `split` in [0, 1] is the share of the pruning at tile level in
- *  log terms (tiles kept ≈ d^split, columns kept ≈ d^(1-split)), k first, then m to match d. */
+/** (m, k) for a target sparsity and split: the same staircase rule the pruning uses
+ *  (core/pruning/hp-plan), so a benchmark at "90%, split 0.5" is the app's configuration. */
 export function planHP(out: number, nIn: number, tr: number, tc: number, sparsity: number, split: number): HPPlan {
   const { tileRows, tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
-  const d = 1 - sparsity;
-  let m = 0, k = 0;
-  if (d > 0) {
-    k = Math.min(tc, Math.max(1, Math.round(tc * Math.pow(d, 1 - split))));
-    m = Math.min(tilesPerRow, Math.max(1, Math.round((d * tilesPerRow * tc) / k)));
-  }
+  const { m, k } = planStaircase(tilesPerRow, tc, sparsity, split);
   const density = (m / tilesPerRow) * (k / tc);
   return { m, k, tilesPerRow, density, storedValues: tileRows * m * k * tr };
 }

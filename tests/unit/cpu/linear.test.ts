@@ -3,16 +3,15 @@ import fc from 'fast-check';
 import { denseLinear, hpLinear } from '../../../src/core/cpu/linear';
 import { decodeHP, encodeHP, tileGrid } from '../../../src/core/formats/hp';
 import { measureCpuLinear, median } from '../../../src/core/cpu/measure';
+import { choose, randomArray, rng } from '../../../src/core/random';
 
 /** A random valid HP selection: sorted distinct tile columns and column offsets. */
 function randomHp(out: number, nIn: number, tr: number, tc: number, m: number, k: number, seed: number) {
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const weight = Float32Array.from({ length: out * nIn }, () => rand() * 2 - 1);
+  const rand = rng(seed);
+  const weight = randomArray(out * nIn, rand);
   const { tileRows, tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
-  const pick = (n: number, of: number) => [...Array(of).keys()].sort(() => rand() - 0.5).slice(0, n).sort((a, b) => a - b);
-  const tileCol = Uint16Array.from(Array.from({ length: tileRows }, () => pick(m, tilesPerRow)).flat());
-  const colOff = Uint8Array.from(Array.from({ length: tileRows * m }, () => pick(k, tc)).flat());
+  const tileCol = Uint16Array.from(Array.from({ length: tileRows }, () => choose(tilesPerRow, m, rand)).flat());
+  const colOff = Uint8Array.from(Array.from({ length: tileRows * m }, () => choose(tc, k, rand)).flat());
   return { weight, hp: encodeHP(weight, { out, in: nIn, tr, tc, m, k }, tileCol, colOff) };
 }
 
