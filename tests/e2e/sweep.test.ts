@@ -1,0 +1,58 @@
+// The sweep: runs in the page (pruning worker + eval worker), is kept in IndexedDB after every
+// point, survives a reload, exports as CSV, and feeds the device choice (AC becomes usable).
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp, type Session } from './helpers/browser';
+
+async function storedRows(s: Session): Promise<number> {
+  return s.page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const open = indexedDB.open('hp-lab-sweeps');
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('sweeps')) return resolve(0);
+          const all = db.transaction('sweeps').objectStore('sweeps').getAll();
+          all.onsuccess = () => resolve(all.result.reduce((n: number, r: { rows: unknown[] }) => n + r.rows.length, 0));
+        };
+        open.onerror = () => resolve(0);
+      }),
+  );
+}
+
+describe('accuracy sweep', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openApp(inject('baseUrl'));
+  });
+  afterAll(async () => s?.close());
+
+  it('keeps points in IndexedDB as they finish, restores them after a reload, exports CSV and enables AC', async () => {
+    await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // evaluation ready
+    await s.page.getByTestId('run-sweep').click();
+    await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
+
+    await s.page.reload();
+    const csvButton = s.page.getByTestId('sweep-csv');
+    await csvButton.waitFor({ timeout: 60_000 });
+    expect(await s.page.locator('#prune').innerText()).toMatch(/\d+ points \(partial\)/);
+    const [download] = await Promise.all([s.page.waitForEvent('download'), csvButton.click()]);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('series,target_sparsity,achieved_sparsity,accuracy,sentences');
+    expect(csv.length).toBeGreaterThanOrEqual(3);
+    const rows = csv.slice(1).map((line) => line.split(','));
+    for (const [series, target, achieved, accuracy, n] of rows) {
+      expect(series).toMatch(/^(hp|tile|vector|unstructured|row-balanced|nm|2:4|1:4)$/);
+      expect(Math.abs(Number(achieved) - Number(target))).toBeLessThan(0.1);
+      expect(Number(accuracy)).toBeGreaterThan(0.3);
+      expect(Number(accuracy)).toBeLessThanOrEqual(1);
+      expect(Number(n)).toBe(200);
+    }
+    expect(rows.some(([, target]) => Number(target) > 0)).toBe(true);
+
+    // The stored sweep makes the accuracy constraint usable in the device choice.
+    await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 60_000 }).toBe(true);
+    await s.page.locator('#select').screenshot({ path: 'test-results/select-with-sweep.png' });
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
