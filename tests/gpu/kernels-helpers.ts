@@ -1,23 +1,8 @@
-// Helpers shared by the kernel tests: random data, running one linear, reading back Y.
+// Helpers shared by the kernel tests: seeded random data, running one linear, reading back Y.
 import type { GpuLinear } from '../../src/gpu/kernels';
-import type { HPMatrix } from '../../src/core/formats/hp';
-import { encodeHP, tileGrid } from '../../src/core/formats/hp';
-import { choose, randomArray, rng } from '../../src/core/random';
+import { randomArray, rng } from '../../src/core/random';
 
 export { randomArray, rng };
-
-/** A random HP matrix: m random tiles per tile-row, k random columns per tile, from a random W. */
-export function randomHP(out: number, nIn: number, tr: number, tc: number, m: number, k: number, rand: () => number): { hp: HPMatrix; weight: Float32Array } {
-  const weight = randomArray(out * nIn, rand);
-  const { tileRows, tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
-  const tileCol = new Uint16Array(tileRows * m);
-  const colOff = new Uint8Array(tileRows * m * k);
-  for (let r = 0; r < tileRows; r++) {
-    choose(tilesPerRow, m, rand).forEach((c, j) => (tileCol[r * m + j] = c));
-    for (let j = 0; j < m; j++) choose(tc, k, rand).forEach((o, c) => (colOff[(r * m + j) * k + c] = o));
-  }
-  return { hp: encodeHP(weight, { out, in: nIn, tr, tc, m, k }, tileCol, colOff), weight };
-}
 
 /** Runs `linear` on X (tokens x in) and returns Y (tokens x out). */
 export async function runLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, viaPass = false): Promise<Float32Array> {
