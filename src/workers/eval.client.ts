@@ -3,9 +3,9 @@
 import * as Comlink from 'comlink';
 import { spawnWorker } from './spawn';
 import { unwrap, type WorkerResult } from './model-result';
-import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, SessionInfo } from './eval.worker';
+import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, ModelTiming, SessionInfo } from './eval.worker';
 
-export type { DatasetInfo, EvalRequest, EvalSummary, SessionInfo } from './eval.worker';
+export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } from './eval.worker';
 
 const worker = spawnWorker<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }));
 let nextId = 1;
@@ -50,4 +50,9 @@ export function evaluate(req: EvalRequest, onProgress?: (done: number, total: nu
   const payload = copy ? Comlink.transfer({ ...req, bytes: copy }, [copy.buffer]) : req;
   const result = request<EvalSummary>((api) => api.evaluate(id, payload, onProgress ? Comlink.proxy(onProgress) : undefined));
   return { result, cancel: () => void worker.call((api) => api.cancel(id)) };
+}
+
+/** Median wall time of the loaded model on batch x seq random tokens (onnxruntime-web). */
+export function timeModel(batch: number, seq: number): Promise<ModelTiming> {
+  return request<ModelTiming>((api) => api.timeModel(batch, seq));
 }

@@ -96,7 +96,38 @@ const api = {
   cancel(id: number): void {
     running.get(id)?.abort();
   },
+  /** Wall time of one forward of the loaded model on a batch x seq of random tokens (median;
+   *  repetitions sized to about `budgetMs`, at least 3): the CPU row of the device choice. */
+  async timeModel(batch: number, seq: number, budgetMs = 3000): Promise<WorkerResult<ModelTiming>> {
+    return capture(async () => {
+      if (!base) throw new ModelLoadError('empty', 'No model is loaded yet.');
+      if (!(Number.isInteger(batch) && batch >= 1 && Number.isInteger(seq) && seq >= 2)) throw new RangeError(`batch x seq must be positive integers (seq >= 2), got ${batch} x ${seq}`);
+      const n = batch * seq;
+      let s = 7;
+      const inputIds = BigInt64Array.from({ length: n }, (_, i) => BigInt(i % seq === 0 ? 101 : 1000 + ((s = (s * 1103515245 + 12345) >>> 0) % 20000)));
+      const input = { batch, seqLen: seq, inputIds, attentionMask: new BigInt64Array(n).fill(1n), tokenTypeIds: new BigInt64Array(n) };
+      const t0 = performance.now();
+      await base.run(input); // warm-up, also sizes the repetitions
+      const reps = Math.max(3, Math.min(20, Math.floor(budgetMs / Math.max(1, performance.now() - t0))));
+      const times: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const t = performance.now();
+        await base.run(input);
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      return { batch, seq, ms: times[times.length >> 1], reps, backend: base.backend };
+    });
+  },
 };
+
+export interface ModelTiming {
+  batch: number;
+  seq: number;
+  ms: number;
+  reps: number;
+  backend: OrtBackend;
+}
 
 export { EvalCancelledError };
 export type EvalWorkerApi = typeof api;

@@ -32,6 +32,7 @@ describe('CPU measurement', () => {
   it('times dense and HP kernels in a worker and shows a speedup', async () => {
     const s = await openApp(inject('baseUrl'));
     try {
+      await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // model in the eval worker
       await s.page.getByTestId('measure-cpu').click();
       const table = s.page.getByTestId('cpu-results');
       await table.waitFor({ timeout: 120_000 });
@@ -39,6 +40,11 @@ describe('CPU measurement', () => {
       expect(rows).toBe(3);
       const speedups = (await table.locator('tbody tr td:last-child').allTextContents()).map((t) => parseFloat(t));
       expect(speedups.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+      // The whole model on onnxruntime-web at the device-choice workload (1 x 64 by default),
+      // and the measured CPU row in the devices section.
+      const modelTime = await s.page.getByTestId('cpu-model-time').innerText();
+      expect(modelTime).toMatch(/onnxruntime-web \(wasm\): [\d.]+ ms per batch of 1 × 64 tokens/);
+      await s.page.getByTestId('measured-table').filter({ hasText: 'this browser, project CPU kernels' }).waitFor({ timeout: 30_000 });
       await screenshot(s.page, 'cpu-measured');
       expect(s.consoleErrors).toEqual([]);
     } finally {

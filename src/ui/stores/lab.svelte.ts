@@ -20,6 +20,7 @@ export const lab = $state({
   constraints: { ...DEFAULT_STATE.constraints } as AppState['constraints'],
   measured: {
     cpu: null as CpuShapeMeasurement[] | null,
+    cpuEncoder: undefined as MeasuredDevice['encoder'],
     gpu: null as LinearMeasurement[] | null,
     gpuEncoder: undefined as MeasuredDevice['encoder'],
   },

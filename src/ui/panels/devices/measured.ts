@@ -8,6 +8,8 @@ export interface LabMeasurements {
   gpu?: LinearMeasurement[] | null;
   /** GPU adapter description, e.g. from describeAdapter. */
   gpuLabel?: string;
+  /** Whole-model CPU time (ms) of onnxruntime-web's wasm backend, when measured. */
+  cpuEncoder?: MeasuredDevice['encoder'];
   /** Whole-encoder GPU time (ms) of the encoder engine, when measured. */
   gpuEncoder?: MeasuredDevice['encoder'];
 }
@@ -15,7 +17,7 @@ export interface LabMeasurements {
 export function measuredDevices(m: LabMeasurements): MeasuredDevice[] {
   const out: MeasuredDevice[] = [];
   try {
-    if (m.cpu?.length) out.push(measuredCpu('this browser, project CPU kernels', m.cpu));
+    if (m.cpu?.length) out.push(measuredCpu('this browser, project CPU kernels', m.cpu, m.cpuEncoder ? { encoder: m.cpuEncoder } : {}));
   } catch { /* nothing usable measured yet */ }
   try {
     if (m.gpu?.length) out.push(measuredFromLinears('gpu', m.gpuLabel ?? 'this GPU, project WGSL kernels', m.gpu, m.gpuEncoder ? { encoder: m.gpuEncoder } : {}));
