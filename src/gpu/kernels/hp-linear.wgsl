@@ -34,6 +34,17 @@ var<workgroup> Vs: array<vec4<f32>, {{KC}} * {{TR}} / 4>;
 fn unpack16(words: u32, i: u32) -> u32 { return (words >> (16u * (i & 1u))) & 0xffffu; }
 fn unpack8(words: u32, i: u32) -> u32 { return (words >> (8u * (i & 3u))) & 0xffu; }
 
+// Input column of the q-th kept column of a tile-row (tile q / k, its (q % k)-th offset);
+// past the last kept column: 0xffffffff, which every bounds check treats as outside X.
+fn keptColumn(tileRow: u32, q: u32) -> u32 {
+  let m = header[4];
+  let k = header[5];
+  if (q >= m * k) { return 0xffffffffu; }
+  let tile = tileRow * m + q / k;
+  let ci = tile * k + q % k;
+  return unpack16(tileCol[tile / 2u], tile) * header[3] + unpack8(colOff[ci / 4u], ci);
+}
+
 @compute @workgroup_size({{WX}}, {{WY}}, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let M = params.tokens;
@@ -74,12 +85,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       first = false;
       // Gather: kept column q -> tile j = q / k of this tile-row, offset colOff[tile*k + q%k].
       let q = q0 + myC;
-      var col = 0xffffffffu;
-      if (q < Q) {
-        let tile = tileRow * m + q / k;
-        let ci = tile * k + q % k;
-        col = unpack16(tileCol[tile / 2u], tile) * tc + unpack8(colOff[ci / 4u], ci);
-      }
+      let col = keptColumn(tileRow, q);
 //#unroll L {{X_LOADS}}
       {
         let t = t0 + myT + {{L}}u * (THREADS / KC);
@@ -115,12 +121,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let qn = q0 + KC;
     if (qn < Q) {
       let q = qn + myC;
-      var col = 0xffffffffu;
-      if (q < Q) {
-        let tile = tileRow * m + q / k;
-        let ci = tile * k + q % k;
-        col = unpack16(tileCol[tile / 2u], tile) * tc + unpack8(colOff[ci / 4u], ci);
-      }
+      let col = keptColumn(tileRow, q);
 //#unroll L {{X_LOADS}}
       {
         let t = t0 + myT + {{L}}u * (THREADS / KC);
