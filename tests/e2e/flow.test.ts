@@ -37,6 +37,26 @@ describe('prune, choose, share', () => {
     await s.page.getByTestId('storage-table').waitFor();
   });
 
+  it('prunes attention and FFN to different sparsities, and the URL carries both', async () => {
+    const summary = s.page.getByTestId('pruning-summary');
+    await s.page.getByTestId('per-kind').check();
+    await setRange(s, 'sparsity-attention', 0.5);
+    // Wait for the re-prune with attention at 50% (the uniform 90% one reads ~89.6%).
+    await s.page.waitForFunction(() => {
+      const m = document.querySelector('[data-testid="pruning-summary"]')?.textContent?.match(/Achieved sparsity ([\d.]+)%/);
+      return m !== null && m !== undefined && Number(m[1]) < 89;
+    }, null, { timeout: 60_000 });
+    const params = new URL(s.page.url()).searchParams;
+    expect(params.get('attn')).toBe('0.5');
+    expect(params.get('ffn')).toBe('0.9');
+    // FFN holds most weights: overall between the two targets, nearer the FFN's 90%.
+    const overall = parseFloat((await summary.innerText()).match(/Achieved sparsity ([\d.]+)%/)![1]);
+    expect(overall).toBeGreaterThan(55);
+    expect(overall).toBeLessThan(89);
+    await s.page.getByTestId('per-kind').uncheck();
+    await s.page.waitForFunction(() => !new URL(location.href).searchParams.has('attn'), null, { timeout: 10_000 });
+  });
+
   it('shows an accuracy estimate of the pruned model', async () => {
     await s.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
     const text = await s.page.getByTestId('acc-quick').innerText();

@@ -17,6 +17,8 @@ export interface AppState {
     tr: number;
     tc: number;
     score: (typeof STATE_SCORES)[number];
+    /** Per-kind sparsity (attention Q/K/V/out vs FFN); absent: `sparsity` everywhere. */
+    groupSparsity?: { attention?: number; ffn?: number };
   };
   workload: { batch: number; seq: number };
   constraints: {
@@ -73,6 +75,8 @@ const SPECS: Spec[] = [
   spec('tr', (s) => s.pruning.tr, (r) => numberIn(r, 1, 1024, true), (s, v) => (s.pruning.tr = v)),
   spec('tc', (s) => s.pruning.tc, (r) => numberIn(r, 1, 256, true), (s, v) => (s.pruning.tc = v)),
   spec('score', (s) => s.pruning.score, (r) => oneOf(r, STATE_SCORES), (s, v) => (s.pruning.score = v)),
+  spec<number | ''>('attn', (s) => s.pruning.groupSparsity?.attention ?? '', (r) => numberIn(r, 0, 0.999), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, attention: v as number })),
+  spec<number | ''>('ffn', (s) => s.pruning.groupSparsity?.ffn ?? '', (r) => numberIn(r, 0, 0.999), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, ffn: v as number })),
   spec('batch', (s) => s.workload.batch, (r) => numberIn(r, 1, 4096, true), (s, v) => (s.workload.batch = v)),
   spec('seq', (s) => s.workload.seq, (r) => numberIn(r, 1, 4096, true), (s, v) => (s.workload.seq = v)),
   spec('lc', (s) => s.constraints.lcMs, (r) => numberIn(r, 1e-6, 1e7), (s, v) => (s.constraints.lcMs = v)),
@@ -86,7 +90,7 @@ const SPECS: Spec[] = [
 export const STATE_KEYS = SPECS.map((s) => s.key);
 
 export function cloneState(s: AppState): AppState {
-  return { model: s.model, pruning: { ...s.pruning }, workload: { ...s.workload }, constraints: { ...s.constraints }, view: { ...s.view } };
+  return { model: s.model, pruning: { ...s.pruning, ...(s.pruning.groupSparsity ? { groupSparsity: { ...s.pruning.groupSparsity } } : {}) }, workload: { ...s.workload }, constraints: { ...s.constraints }, view: { ...s.view } };
 }
 
 /** Only the fields that differ from the defaults; numbers without float noise. */

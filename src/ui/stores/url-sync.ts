@@ -19,10 +19,10 @@ export function restoreFromUrl(target: SyncedState, search = location.search): s
 }
 
 export function stateUrl(source: SyncedState, model = 'tinybert-4l-312d'): string {
-  const { pattern, sparsity, split, tr, tc, score } = source.pruning;
+  const { pattern, sparsity, split, tr, tc, score, groupSparsity } = source.pruning;
   const params = encodeState({
     model,
-    pruning: { pattern, sparsity, split, tr, tc, score },
+    pruning: { pattern, sparsity, split, tr, tc, score, ...(groupSparsity ? { groupSparsity: { ...groupSparsity } } : {}) },
     workload: { ...source.workload },
     constraints: { ...source.constraints },
     view: { panel: '', device: '' },

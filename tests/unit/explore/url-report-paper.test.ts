@@ -19,6 +19,17 @@ describe('URL state', () => {
     expect(decodeState(url)).toEqual({ state: s, rejected: [] });
   });
 
+  it('carries per-kind sparsity (attention vs FFN) and leaves it out when uniform', () => {
+    const s = cloneState(DEFAULT_STATE);
+    s.pruning.groupSparsity = { attention: 0.5, ffn: 0.9 };
+    const url = encodeState(s);
+    expect(url.get('attn')).toBe('0.5');
+    expect(url.get('ffn')).toBe('0.9');
+    expect(decodeState(url).state.pruning.groupSparsity).toEqual({ attention: 0.5, ffn: 0.9 });
+    expect(decodeState('attn=2').rejected).toEqual(['attn']);
+    expect(decodeState('').state.pruning.groupSparsity).toBeUndefined();
+  });
+
   it('is robust to garbage: bad fields fall back to defaults and are reported', () => {
     const { state, rejected } = decodeState('pattern=evil&sparsity=1.5&tr=3.5&lc=-1&obj=cheap&model=%3Cscript%3E&batch=4&acv=NaN');
     expect(rejected.sort()).toEqual(['acv', 'lc', 'model', 'obj', 'pattern', 'sparsity', 'tr']);
