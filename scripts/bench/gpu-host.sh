@@ -14,6 +14,7 @@ cli() { timeout "${T:-60}" node .gpu/hp-lab.mjs "$@"; }
 T=90 cli bench verify > "$out/verify.json" 2>&1; echo "verify rc=$?"
 r() { echo "## $*"; cli bench "$@" 2>&1; }
 {
+  r matmul --m 256 --k 256 --n 256 --reps 20 --tile all
   r matmul --m 4096 --k 4096 --n 4096 --reps 20 --tile all
   r hp --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --split 0.5 --reps 30 --variant all
   r hp --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --split 1 --reps 30 --variant all
@@ -22,9 +23,19 @@ r() { echo "## $*"; cli bench "$@" 2>&1; }
     set -- $shape
     r matmul --m 4096 --k $1 --n $2 --reps 50 --tile all
     r hp --m 4096 --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 50 --variant all
-    r matmul --m 64 --k $1 --n $2 --reps 50
-    r hp --m 64 --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 50
+    # Few tokens: every variant, to find where the subgroup variant stops paying.
+    for M in 1 8 32 64 128; do
+      r matmul --m $M --k $1 --n $2 --reps 30 --tile all
+      r hp --m $M --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 30 --variant all
+    done
   done
 } > "$out/wgsl.log" 2>&1
 echo "wgsl done"
+# The whole encoder with and without the subgroup variants (B x L = 16 and 32 tokens use them).
+{
+  cli encoder --no-accuracy --sparsity 0.9 --batch 1,8,32 --seq 16,32,64,128 --reps 30 --warmup 3
+  HP_LAB_GPU_SKIP_FEATURES=subgroups cli encoder --no-accuracy --sparsity 0.9 --batch 1 --seq 16,32 --reps 30 --warmup 3
+} > "$out/encoder.log" 2>&1
+echo "encoder done"
 [ -n "${SKIP_TORCH:-}" ] || PYTHONUNBUFFERED=1 timeout 300 python3 scripts/bench/torch_matmul.py > "$out/torch.jsonl" 2> "$out/torch.err"; echo "torch rc=$?"
+[ -n "${SKIP_TORCH:-}" ] || PYTHONUNBUFFERED=1 timeout 200 python3 scripts/bench/encoder-torch.py --reps 50 --warmup 5 --seq 16,32,64,128 --out "$out/encoder-torch.json" > "$out/encoder-torch.log" 2>&1; echo "encoder-torch rc=$?"

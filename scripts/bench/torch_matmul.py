@@ -96,6 +96,9 @@ def main():
         (4096, 1200, 312, 0.9, 32, 32, 0.5),
         (4096, 312, 312, 0.9, 32, 32, 0.5),
     ]
+    # Few tokens (one sentence, the pooler): where the WGSL subgroup variants run.
+    for M in (1, 8, 32, 64, 128):
+        cases += [(M, 312, 1200, 0.9, 32, 32, 0.5), (M, 1200, 312, 0.9, 32, 32, 0.5)]
     for c in cases:
         print(json.dumps(case(*c)), flush=True)
 

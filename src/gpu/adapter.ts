@@ -76,15 +76,17 @@ export interface AcquiredGpu {
   caps: GpuCapabilities;
 }
 
-/** Requests an adapter and a device with the optional features the kernels can use and the
+/** Requests an adapter and a device with the optional features the kernels can use (less any in
+ *  `skipFeatures`) and the
  *  adapter's own maximum buffer limits (the defaults are far below what TinyBERT-size work
  *  on a real GPU wants). */
-export async function acquireGpu(gpu: GPU | undefined | null, options: GPURequestAdapterOptions = {}): Promise<AcquiredGpu> {
+export async function acquireGpu(gpu: GPU | undefined | null, options: GPURequestAdapterOptions = {}, skipFeatures: readonly string[] = []): Promise<AcquiredGpu> {
   if (!gpu) throw new GpuUnavailableError('no-webgpu', 'WebGPU is not available here (no navigator.gpu).');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
   if (!adapter) throw new GpuUnavailableError('no-adapter', 'WebGPU is present but no GPU adapter was found.');
   const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
-  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  // skipFeatures: A/B measurements (e.g. the kernels without their subgroup variants).
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !skipFeatures.includes(f));
   const requiredLimits: Record<string, number> = {};
   for (const name of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const) {
     requiredLimits[name] = (adapter.limits as unknown as Record<string, number>)[name];

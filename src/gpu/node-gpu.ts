@@ -8,7 +8,9 @@ let cached: Promise<AcquiredGpu> | undefined;
 let keepInstance: GPU | undefined;
 
 /** One Dawn instance per process; SwiftShader's Vulkan ICD is used when no other is set and
- *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD. */
+ *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD.
+ *  HP_LAB_GPU_SKIP_FEATURES=subgroups (comma list) creates the device without those optional
+ *  features, to measure the kernels without their variants. */
 export function nodeGpu(): Promise<AcquiredGpu> {
   cached ??= (async () => {
     const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -21,7 +23,8 @@ export function nodeGpu(): Promise<AcquiredGpu> {
     Object.assign(globalThis, globals);
     const gpu = create([]) as unknown as GPU;
     keepInstance = gpu;
-    return acquireGpu(gpu);
+    const skip = (process.env.HP_LAB_GPU_SKIP_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+    return acquireGpu(gpu, {}, skip);
   })();
   return cached;
 }

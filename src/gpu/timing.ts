@@ -1,6 +1,10 @@
-// GPU timing of encoded work: timestamp queries around each repetition's compute pass when the
+// GPU timing of encoded work: timestamp queries around each sample's compute pass when the
 // device has 'timestamp-query', wall clock around batches of submissions otherwise; warmup
-// first, then many repetitions, the median reported.
+// first, then many samples, the median reported.
+// Timestamps can be coarse (Dawn on the H200 rounds them to 65.536 µs), so a sample repeats the
+// work back to back inside one pass until it lasts at least `minSampleMs`, and reports the pass
+// time divided by the repeats. Repeats in one pass are serialised by the implementation's
+// barriers (they write the same buffer), as consecutive layers of a model are.
 
 export interface GpuTiming {
   /** Median milliseconds per repetition. */
@@ -8,6 +12,8 @@ export interface GpuTiming {
   msMin: number;
   samples: number[];
   timing: 'timestamp' | 'wall';
+  /** Repetitions of the work inside each timed pass (timestamp timing), or per submission (wall). */
+  repeatsPerSample: number;
 }
 
 export interface TimeOptions {
@@ -15,7 +21,11 @@ export interface TimeOptions {
   reps?: number;
   /** Force wall-clock timing even when timestamps exist. */
   wall?: boolean;
+  /** Shortest timed pass, in ms, before dividing by the repeats inside it (default 2). */
+  minSampleMs?: number;
 }
+
+const MAX_REPEATS = 4096;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,32 +47,27 @@ export async function timeCompute(device: GPUDevice, record: (pass: GPUComputePa
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
+  const warmStart = performance.now();
   await runBatch(warmup);
+  const warmMsEach = warmup > 0 ? (performance.now() - warmStart) / warmup : 0;
 
   const useTimestamps = !opts.wall && device.features.has('timestamp-query');
   if (useTimestamps) {
-    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * reps });
-    const resolve = device.createBuffer({ size: 16 * reps, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const read = device.createBuffer({ size: 16 * reps, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = device.createCommandEncoder();
-    for (let i = 0; i < reps; i++) {
-      const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-      record(pass);
-      pass.end();
+    const minSampleMs = opts.minSampleMs ?? 2;
+    // Grow the repeats per pass until one pass lasts minSampleMs (a pass reading 0 grows x16).
+    // Work that took well over minSampleMs of wall clock in the warmup needs no probe (software
+    // adapters, whole models): submit overhead is far below a millisecond.
+    let repeats = 1;
+    for (let tries = warmMsEach > minSampleMs + 1 ? 8 : 0; tries < 8; tries++) {
+      const [probe] = await timestampedPasses(device, record, 1, repeats);
+      if (probe >= minSampleMs || repeats >= MAX_REPEATS) break;
+      const factor = probe > 0 ? Math.min(16, Math.ceil((1.2 * minSampleMs) / probe)) : 16;
+      repeats = Math.min(MAX_REPEATS, repeats * factor);
     }
-    enc.resolveQuerySet(querySet, 0, 2 * reps, resolve, 0);
-    enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * reps);
-    device.queue.submit([enc.finish()]);
-    await read.mapAsync(GPUMapMode.READ);
-    const ticks = new BigUint64Array(read.getMappedRange().slice(0));
-    read.unmap();
-    querySet.destroy();
-    resolve.destroy();
-    read.destroy();
-    const samples: number[] = [];
-    for (let i = 0; i < reps; i++) samples.push(Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
+    const passes = await timestampedPasses(device, record, reps, repeats);
+    const samples = passes.map((ms) => ms / repeats);
     // Some implementations return zeros (timestamps disabled or quantised away): fall back.
-    if (samples.every((s) => s > 0)) return { msMedian: median(samples), msMin: Math.min(...samples), samples, timing: 'timestamp' };
+    if (samples.every((s) => s > 0)) return { msMedian: median(samples), msMin: Math.min(...samples), samples, timing: 'timestamp', repeatsPerSample: repeats };
   }
 
   // Wall clock: batches of repetitions per submission amortise the submit/readback latency.
@@ -76,5 +81,33 @@ export async function timeCompute(device: GPUDevice, record: (pass: GPUComputePa
     await runBatch(batch);
     samples.push((performance.now() - t0) / batch);
   }
-  return { msMedian: median(samples), msMin: Math.min(...samples), samples, timing: 'wall' };
+  return { msMedian: median(samples), msMin: Math.min(...samples), samples, timing: 'wall', repeatsPerSample: batch };
+}
+
+/** Milliseconds of `count` compute passes, each recording the work `repeats` times. */
+async function timestampedPasses(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void, count: number, repeats: number): Promise<number[]> {
+  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * count });
+  const resolve = device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const read = device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const enc = device.createCommandEncoder();
+    for (let i = 0; i < count; i++) {
+      const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      for (let r = 0; r < repeats; r++) record(pass);
+      pass.end();
+    }
+    enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
+    enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * count);
+    device.queue.submit([enc.finish()]);
+    await read.mapAsync(GPUMapMode.READ);
+    const ticks = new BigUint64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) ms.push(ticks[2 * i + 1] > ticks[2 * i] ? Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6 : 0);
+    return ms;
+  } finally {
+    querySet.destroy();
+    resolve.destroy();
+    read.destroy();
+  }
 }

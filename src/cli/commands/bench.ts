@@ -11,15 +11,17 @@ import { compareRows, denseReference, hpReference, sampleRows, type ReferenceRes
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
 import { runVerifySuite } from '../../gpu/kernels/verify-suite';
 import type { AcquiredGpu } from '../../gpu/adapter';
+import { SUBGROUP_TILE, deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
 
-export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|all] [--gelu]
-hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|all] [--gelu]
+export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--gelu]
+hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--gelu]
 hp-lab bench verify [--quick]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
   adapter, median ms, GFLOP/s (actual and dense-equivalent), the timing source and whether the
-  GPU result matched the CPU reference. 'verify' runs the correctness battery of all kernels.`;
+  GPU result matched the CPU reference. 'subgroup' is the few-token variant (devices with the
+  'subgroups' feature); 'all' times every variant. 'verify' runs the correctness battery of all kernels.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -28,6 +30,7 @@ interface Timed {
   ms_median: number;
   ms_min: number;
   timing: 'timestamp' | 'wall';
+  repeats_per_sample: number;
 }
 
 async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number): Promise<Float32Array> {
@@ -63,7 +66,7 @@ async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32A
     const t = await timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, tokens), { reps });
     const err = await device.popErrorScope();
     if (err) throw new Error(`WebGPU validation error: ${err.message}`);
-    results.push({ tile: lin.tileFor(tokens), ms_median: t.msMedian, ms_min: t.msMin, timing: t.timing, verified: cmp.ok, max_error: cmp.maxError, ...(cmp.first ? { first_mismatch: cmp.first } : {}) });
+    results.push({ tile: lin.tileFor(tokens), ms_median: t.msMedian, ms_min: t.msMin, timing: t.timing, repeats_per_sample: t.repeatsPerSample, verified: cmp.ok, max_error: cmp.maxError, ...(cmp.first ? { first_mismatch: cmp.first } : {}) });
     lin.destroy();
   }
   xBuf.destroy();
@@ -86,7 +89,8 @@ async function benchMatmul(argv: string[]) {
   const x = randomArray(m * k, rand);
   const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
   const bias = randomArray(n, rand);
-  const tiles = values.tile === 'all' ? denseTilesFor(gpu.caps).map((t) => t.name) : [values.tile];
+  const subgroupTiles = deviceHasSubgroups(gpu.device) && k % 4 === 0 ? [SUBGROUP_TILE] : [];
+  const tiles = values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
   const gelu = Boolean(values.gelu);
   const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile }));
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, w, bias, k, n, rows, gelu));
@@ -95,7 +99,7 @@ async function benchMatmul(argv: string[]) {
   return {
     bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, reps,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(flops, best.ms_median),
-    verified: results.every((r) => r.verified), timing: best.timing, tile: best.tile, checked_rows: checkedRows,
+    verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, tile: best.tile, checked_rows: checkedRows,
     ...(results.length > 1 ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
   };
 }
@@ -122,7 +126,8 @@ async function benchHP(argv: string[]) {
   const x = randomArray(m * k, rand);
   const bias = randomArray(n, rand);
   const hp = randomHP(n, k, tr, tc, plan.m, plan.k, rand, 1 / Math.sqrt(Math.max(1, plan.density * k)));
-  const variants = values.variant === 'all' ? HP_TILES.map((t) => t.name) : [values.variant];
+  const subgroupTiles = deviceHasSubgroups(gpu.device) ? [SUBGROUP_TILE] : [];
+  const variants = values.variant === 'all' ? [...HP_TILES.map((t) => t.name), ...subgroupTiles] : [values.variant];
   const gelu = Boolean(values.gelu);
   const linears: GpuLinear[] = [];
   const skipped: string[] = [];
@@ -145,7 +150,7 @@ async function benchHP(argv: string[]) {
     bench: 'hp', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split,
     m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, reps,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
-    verified: results.every((r) => r.verified), timing: best.timing, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
+    verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
     ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
   };
 }

@@ -5,6 +5,7 @@ import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { DenseLinearOptions, GpuLinear } from './index';
+import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
 
 /** Threads wx x wy; each computes (4*rm) x (4*rn) outputs; bk = K-step. */
 export interface DenseTileConfig {
@@ -92,6 +93,16 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}`);
   }
 
+  // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
+  const subgroups = vec && deviceHasSubgroups(device);
+  function useSubgroup(tokens: number): boolean {
+    if (opts.tile === SUBGROUP_TILE) {
+      if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature and in % 4 == 0`);
+      return true;
+    }
+    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS;
+  }
+
   let destroyed = false;
   return {
     kind: 'dense',
@@ -100,7 +111,7 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     maxTokens,
     weightBytes: wBuf.size + bBuf.size,
     flops: (tokens = maxTokens) => 2 * tokens * nIn * nOut,
-    tileFor: (tokens = maxTokens) => pickDenseTile(limits, tokens, nOut, opts.tile, tiles).name,
+    tileFor: (tokens = maxTokens) => (useSubgroup(tokens) ? SUBGROUP_TILE : pickDenseTile(limits, tokens, nOut, opts.tile, tiles).name),
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -108,11 +119,17 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       const x = asBinding(input);
       const y = asBinding(output);
       checkIo(label, x, y, tokens, nIn, nOut);
+      const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
+      if (useSubgroup(tokens)) {
+        const d = denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu));
+        checkDispatch(limits, label, d.workgroup, d.grid);
+        runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
+        return;
+      }
       const c = pickDenseTile(limits, tokens, nOut, opts.tile, tiles);
       const grid = { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / (c.wy * 4 * c.rm)) };
       checkDispatch(limits, label, { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) }, grid);
       const pipeline = pipelineFor(c);
-      const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
       runDispatch(target, pipeline, group, grid.x, grid.y, label);
     },
     destroy() {

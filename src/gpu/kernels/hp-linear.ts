@@ -2,11 +2,13 @@
 // count, encodes into the caller's pass or encoder. Pipelines depend only on Tr and the config
 // (m, k, in, out are read from the HP header buffer), so all layers of a model share them.
 import hpWgsl from './hp-linear.wgsl?raw';
+import hpFormatWgsl from './hp-format.wgsl?raw';
 import { packHPForGPU, tileGrid, validateShape } from '../../core/formats/hp';
 import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './index';
+import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 
 /** Invocations (tr/(4*ro)) x wy; each computes (4*rt) tokens x (4*ro) outputs; kc kept columns per step. */
 export interface HPTileConfig {
@@ -97,7 +99,16 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       X_LOADS: (g.bt * c.kc) / g.threads,
       V_LOADS: Math.ceil((c.kc * tr) / 4 / g.threads),
       BIAS: true, GELU: Boolean(opts.gelu),
-    }, `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}`);
+    }, `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}`, hpFormatWgsl);
+  }
+
+  const subgroups = deviceHasSubgroups(device);
+  function useSubgroup(tokens: number): boolean {
+    if (opts.tile === SUBGROUP_TILE) {
+      if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature`);
+      return true;
+    }
+    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS;
   }
 
   let destroyed = false;
@@ -108,7 +119,7 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
     maxTokens,
     weightBytes: own.reduce((s, b) => s + b.size, 0) + biasBuf.size,
     flops: (tokens = maxTokens) => 2 * tokens * nnz,
-    tileFor: (tokens = maxTokens) => pickHPTile(limits, tr, tokens, tileRows, opts.tile).config.name,
+    tileFor: (tokens = maxTokens) => (useSubgroup(tokens) ? SUBGROUP_TILE : pickHPTile(limits, tr, tokens, tileRows, opts.tile).config.name),
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -116,11 +127,17 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       const x = asBinding(input);
       const y = asBinding(output);
       checkIo(label, x, y, tokens, nIn, nOut);
+      const group = cache.bindGroup(layout.group, tokens, [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y]);
+      if (useSubgroup(tokens)) {
+        const d = hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu));
+        checkDispatch(limits, label, d.workgroup, d.grid);
+        runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
+        return;
+      }
       const g = pickHPTile(limits, tr, tokens, tileRows, opts.tile);
       const grid = { x: tileRows, y: Math.ceil(tokens / g.bt) };
       checkDispatch(limits, label, { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid);
       const pipeline = pipelineFor(g);
-      const group = cache.bindGroup(layout.group, tokens, [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y]);
       runDispatch(target, pipeline, group, grid.x, grid.y, label);
     },
     destroy() {

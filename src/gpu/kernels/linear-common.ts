@@ -27,19 +27,27 @@ export function runDispatch(target: EncodeTarget, pipeline: GPUComputePipeline, 
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-/** Compiles `kernelWgsl` (with the shared epilogue) for `values`, once per device and key. */
-export function cachedPipeline(device: GPUDevice, layout: KernelLayout, kernelWgsl: string, values: TemplateValues, label: string): GPUComputePipeline {
+/** Compiles `kernelWgsl` (with the shared epilogue and any `extraWgsl` it calls) for `values`,
+ *  once per device and key. */
+export function cachedPipeline(device: GPUDevice, layout: KernelLayout, kernelWgsl: string, values: TemplateValues, label: string, extraWgsl = ''): GPUComputePipeline {
   let perDevice = pipelineCache.get(device);
   if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
   const key = label + JSON.stringify(values);
   let pipeline = perDevice.get(key);
   if (!pipeline) {
-    const code = expandWgsl(epilogueWgsl + '\n' + kernelWgsl, values);
+    const code = expandWgsl(hoistDirectives(kernelWgsl + '\n' + extraWgsl + '\n' + epilogueWgsl), values);
     const module = device.createShaderModule({ label, code });
     pipeline = device.createComputePipeline({ label, layout: layout.pipeline, compute: { module, entryPoint: 'main' } });
     perDevice.set(key, pipeline);
   }
   return pipeline;
+}
+
+/** WGSL wants `enable` and `diagnostic` directives before any declaration: moves them first. */
+function hoistDirectives(source: string): string {
+  const lines = source.split('\n');
+  const isDirective = (l: string) => /^(enable|requires|diagnostic)\b/.test(l.trim());
+  return [...lines.filter(isDirective), ...lines.filter((l) => !isDirective(l))].join('\n');
 }
 
 export interface KernelLayout {

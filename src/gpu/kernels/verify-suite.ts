@@ -1,6 +1,8 @@
 // The kernels' correctness battery, shared by the GPU tests (SwiftShader) and `hp-lab bench
 // verify` (any adapter, e.g. the GPU host): every tile config, every Tr/Tc in {8,16,32},
-// sparsity 0..99%, ragged shapes, TinyBERT shapes, all-pruned and all-kept matrices, GELU.
+// sparsity 0..99%, ragged shapes, TinyBERT shapes, all-pruned and all-kept matrices, GELU; and
+// the few-token subgroup variants when the device has subgroups. Tiled cases use more tokens
+// than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
 import type { AcquiredGpu } from '../adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear } from './index';
 import { denseTilesFor } from './dense-linear';
@@ -8,6 +10,7 @@ import { HP_TILES, hpGeometry } from './hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from './cpu-reference';
 import { planHP, randomArray, randomHP, rng } from './random-hp';
 import { tileGrid } from '../../core/formats/hp';
+import { SUBGROUP_TILE, deviceHasSubgroups } from './subgroup-variant';
 
 export interface CaseResult {
   name: string;
@@ -90,8 +93,8 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     await add(denseCase(gpu, 33, 52, 67, { tile: t.name, gelu: true }));
   }
   await add(denseCase(gpu, 1, 1, 3, { viaPass: true, bias: false }));
-  await add(denseCase(gpu, 16, 312, 1200, { gelu: true }));
-  await add(denseCase(gpu, 16, 1200, 312));
+  await add(denseCase(gpu, 48, 312, 1200, { gelu: true }));
+  await add(denseCase(gpu, 48, 1200, 312));
   if (!quick) {
     await add(denseCase(gpu, 64, 312, 312));
     await add(denseCase(gpu, 300, 260, 250));
@@ -99,7 +102,7 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
   for (const tr of [8, 16, 32]) {
     for (const tc of [8, 16, 32]) {
       for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99]) {
-        await add(hpCase(gpu, 19, 77, 45, tr, tc, { sparsity }, { gelu: sparsity === 0.5 }));
+        await add(hpCase(gpu, 37, 77, 45, tr, tc, { sparsity }, { gelu: sparsity === 0.5 }));
       }
     }
     for (const v of HP_TILES) {
@@ -108,13 +111,26 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     }
   }
   // Extremes: all pruned (m = 0, k = 0), one kept tile, everything kept.
-  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 0, k: 0 }));
-  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 3, k: 0 }));
-  await add(hpCase(gpu, 9, 40, 24, 8, 8, { m: 1, k: 1 }));
-  await add(hpCase(gpu, 9, 40, 24, 16, 8, { m: 5, k: 8 }));
+  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 0, k: 0 }));
+  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 3, k: 0 }));
+  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 1, k: 1 }));
+  await add(hpCase(gpu, 33, 40, 24, 16, 8, { m: 5, k: 8 }));
   // TinyBERT shapes.
   for (const [nIn, nOut, gelu] of [[312, 312, false], [312, 1200, true], [1200, 312, false]] as const) {
-    await add(hpCase(gpu, quick ? 16 : 64, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
+    await add(hpCase(gpu, quick ? 48 : 64, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
+  }
+  if (deviceHasSubgroups(gpu.device)) {
+    const variant = SUBGROUP_TILE;
+    for (const tokens of [1, 3, 8, 32]) await add(denseCase(gpu, tokens, 52, 67, { tile: variant, gelu: tokens === 3 }));
+    for (const [nIn, nOut] of [[312, 1200], [1200, 312]]) await add(denseCase(gpu, 16, nIn, nOut, { tile: variant }));
+    for (const tr of [8, 16, 32]) {
+      for (const tc of [8, 16, 32]) {
+        for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99]) await add(hpCase(gpu, 7, 77, 45, tr, tc, { sparsity }, { variant, gelu: sparsity === 0.5 }));
+      }
+    }
+    await add(hpCase(gpu, 3, 40, 24, 8, 8, { m: 0, k: 0 }, { variant }));
+    await add(hpCase(gpu, 3, 40, 24, 16, 8, { m: 5, k: 8 }, { variant }));
+    for (const [nIn, nOut, gelu] of [[312, 1200, true], [1200, 312, false]] as const) await add(hpCase(gpu, 16, nIn, nOut, 32, 32, { sparsity: 0.9 }, { variant, gelu }));
   }
   const failures = results.filter((r) => !r.ok);
   return { cases: results.length, failed: failures.length, failures, names: results.map((r) => `${r.ok ? 'ok' : 'FAIL'} ${r.name}`) };

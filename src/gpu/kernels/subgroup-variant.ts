@@ -1,0 +1,53 @@
+// The few-token variants of the linear kernels (dense-subgroup.wgsl, hp-subgroup.wgsl): one
+// subgroup per TT tokens x 4 outputs, lanes splitting the reduction, subgroupAdd at the end.
+// Used only when the device was created with the 'subgroups' feature, and only for token
+// counts at or below SUBGROUP_MAX_TOKENS, where the tiled kernels' 64-256 token blocks cannot
+// fill the GPU (one sentence, the pooler's one token per sentence). The threshold comes from
+// the crossover measured on the H200 (BENCHMARKS.md, Kernels: few tokens).
+import denseSubgroupWgsl from './dense-subgroup.wgsl?raw';
+import hpSubgroupWgsl from './hp-subgroup.wgsl?raw';
+import hpFormatWgsl from './hp-format.wgsl?raw';
+import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
+import { cachedPipeline, type KernelLayout } from './linear-common';
+
+/** The tile name reports and `tile` options use for these variants. */
+export const SUBGROUP_TILE = 'subgroup';
+/** Largest token count the automatic choice sends to the subgroup variant. */
+export const SUBGROUP_MAX_TOKENS = 32;
+/** Invocations per workgroup and output quads per workgroup. */
+const WG = 128;
+const QUADS = 8;
+
+export function deviceHasSubgroups(device: GPUDevice): boolean {
+  return device.features.has('subgroups' as GPUFeatureName);
+}
+
+/** Tokens per subgroup task: the smallest power of two covering `tokens`, at most 8. */
+export function subgroupTokenBlock(tokens: number): number {
+  let tt = 1;
+  while (tt < Math.min(tokens, 8)) tt *= 2;
+  return tt;
+}
+
+export interface SubgroupDispatch {
+  pipeline: GPUComputePipeline;
+  grid: { x: number; y: number };
+  workgroup: { x: number; y: number; storageBytes: number };
+}
+
+function dispatchFor(pipeline: GPUComputePipeline, outputs: number, tokens: number, tt: number): SubgroupDispatch {
+  return { pipeline, grid: { x: Math.ceil(outputs / (4 * QUADS)), y: Math.ceil(tokens / tt) }, workgroup: { x: WG, y: 1, storageBytes: 4 } };
+}
+
+export function denseSubgroupDispatch(device: GPUDevice, layout: KernelLayout, nOut: number, tokens: number, gelu: boolean): SubgroupDispatch {
+  const tt = subgroupTokenBlock(tokens);
+  const pipeline = cachedPipeline(device, layout, denseSubgroupWgsl, { WG, QUADS, TT: tt, BIAS: true, GELU: gelu }, `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl);
+  return dispatchFor(pipeline, nOut, tokens, tt);
+}
+
+/** HP: quads are numbered across tile-rows (Tr / 4 per tile-row), so outputs = tileRows * Tr. */
+export function hpSubgroupDispatch(device: GPUDevice, layout: KernelLayout, tr: number, tileRows: number, tokens: number, gelu: boolean): SubgroupDispatch {
+  const tt = subgroupTokenBlock(tokens);
+  const pipeline = cachedPipeline(device, layout, hpSubgroupWgsl, { TR: tr, WG, QUADS, TT: tt, BIAS: true, GELU: gelu }, `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl + '\n' + hpFormatWgsl);
+  return dispatchFor(pipeline, tileRows * tr, tokens, tt);
+}
