@@ -24,17 +24,17 @@ r() { echo "## $*"; cli bench "$@" 2>&1; }
     r matmul --m 4096 --k $1 --n $2 --reps 50 --tile all
     r hp --m 4096 --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 50 --variant all
     # Few tokens: every variant, to find where the subgroup variant stops paying.
-    for M in 1 8 32 64 128; do
+    for M in 1 4 8 16 32 64 128; do
       r matmul --m $M --k $1 --n $2 --reps 30 --tile all
       r hp --m $M --k $1 --n $2 --sparsity 0.9 --tile 32x32 --reps 30 --variant all
     done
   done
 } > "$out/wgsl.log" 2>&1
 echo "wgsl done"
-# The whole encoder with and without the subgroup variants (B x L = 16 and 32 tokens use them).
+# The whole encoder with and without the subgroup variants (B x L <= 64 tokens use them).
 {
   cli encoder --no-accuracy --sparsity 0.9 --batch 1,8,32 --seq 16,32,64,128 --reps 30 --warmup 3
-  HP_LAB_GPU_SKIP_FEATURES=subgroups cli encoder --no-accuracy --sparsity 0.9 --batch 1 --seq 16,32 --reps 30 --warmup 3
+  HP_LAB_GPU_SKIP_FEATURES=subgroups cli encoder --no-accuracy --sparsity 0.9 --batch 1,8 --seq 16,32,64 --reps 30 --warmup 3
 } > "$out/encoder.log" 2>&1
 echo "encoder done"
 [ -n "${SKIP_TORCH:-}" ] || PYTHONUNBUFFERED=1 timeout 300 python3 scripts/bench/torch_matmul.py > "$out/torch.jsonl" 2> "$out/torch.err"; echo "torch rc=$?"

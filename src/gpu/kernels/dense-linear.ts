@@ -100,7 +100,7 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature and in % 4 == 0`);
       return true;
     }
-    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS;
+    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS.dense;
   }
 
   let destroyed = false;

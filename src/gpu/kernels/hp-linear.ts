@@ -108,7 +108,7 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature`);
       return true;
     }
-    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS;
+    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS.hp;
   }
 
   let destroyed = false;

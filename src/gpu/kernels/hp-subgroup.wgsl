@@ -20,6 +20,7 @@ const TR = {{TR}}u;
 const WG = {{WG}}u;
 const QUADS = {{QUADS}}u;
 const TT = {{TT}}u;
+const QU = {{QU}}u;
 
 @compute @workgroup_size({{WG}}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
@@ -41,14 +42,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let xrow{{T}} = min(t0 + {{T}}u, M - 1u) * nIn;
     var acc{{T}} = vec4<f32>(0.0);
 //#end
-    for (var q = lane; q < Q; q += sgSize) {
-      let col = keptColumn(tileRow, q);
-      if (col < nIn) {
-        let v = values[(tileRow * Q + q) * (TR / 4u) + globalQuad % (TR / 4u)];
-//#unroll T {{TT}}
-        acc{{T}} = fma(vec4<f32>(x[xrow{{T}} + col]), v, acc{{T}});
+    // QU kept columns per lane per trip, their index and value loads issued before any X load:
+    // at few tokens this kernel is latency-bound, and independent loads overlap.
+    for (var q0 = lane; q0 < Q; q0 += QU * sgSize) {
+//#unroll U {{QU}}
+      let col{{U}} = keptColumn(tileRow, q0 + {{U}}u * sgSize);
+      var v{{U}} = vec4<f32>(0.0);
+      if (col{{U}} < nIn) { v{{U}} = values[(tileRow * Q + q0 + {{U}}u * sgSize) * (TR / 4u) + globalQuad % (TR / 4u)]; }
+      let c{{U}} = min(col{{U}}, nIn - 1u); // v is 0 past the last kept column
 //#end
-      }
+//#unroll T {{TT}}
+//#unroll U {{QU}}
+      acc{{T}} = fma(vec4<f32>(x[xrow{{T}} + c{{U}}]), v{{U}}, acc{{T}});
+//#end
+//#end
     }
 //#unroll T {{TT}}
     {

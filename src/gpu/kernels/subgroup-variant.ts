@@ -12,11 +12,16 @@ import { cachedPipeline, type KernelLayout } from './linear-common';
 
 /** The tile name reports and `tile` options use for these variants. */
 export const SUBGROUP_TILE = 'subgroup';
-/** Largest token count the automatic choice sends to the subgroup variant. */
-export const SUBGROUP_MAX_TOKENS = 32;
-/** Invocations per workgroup and output quads per workgroup. */
+/** Largest token count the automatic choice sends to each kernel's subgroup variant: where the
+ *  H200 crossover lies (BENCHMARKS.md, Kernels: few tokens). */
+export const SUBGROUP_MAX_TOKENS = { dense: 64, hp: 32 } as const;
+/** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
+ *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept
+ *  columns per lane per trip in the HP loop. */
 const WG = 128;
-const QUADS = 8;
+const DENSE_QUADS = 8;
+const HP_QUADS = 4;
+const HP_UNROLL = 4;
 
 export function deviceHasSubgroups(device: GPUDevice): boolean {
   return device.features.has('subgroups' as GPUFeatureName);
@@ -35,19 +40,19 @@ export interface SubgroupDispatch {
   workgroup: { x: number; y: number; storageBytes: number };
 }
 
-function dispatchFor(pipeline: GPUComputePipeline, outputs: number, tokens: number, tt: number): SubgroupDispatch {
-  return { pipeline, grid: { x: Math.ceil(outputs / (4 * QUADS)), y: Math.ceil(tokens / tt) }, workgroup: { x: WG, y: 1, storageBytes: 4 } };
+function dispatchFor(pipeline: GPUComputePipeline, quads: number, outputs: number, tokens: number, tt: number): SubgroupDispatch {
+  return { pipeline, grid: { x: Math.ceil(outputs / (4 * quads)), y: Math.ceil(tokens / tt) }, workgroup: { x: WG, y: 1, storageBytes: 4 } };
 }
 
 export function denseSubgroupDispatch(device: GPUDevice, layout: KernelLayout, nOut: number, tokens: number, gelu: boolean): SubgroupDispatch {
   const tt = subgroupTokenBlock(tokens);
-  const pipeline = cachedPipeline(device, layout, denseSubgroupWgsl, { WG, QUADS, TT: tt, BIAS: true, GELU: gelu }, `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl);
-  return dispatchFor(pipeline, nOut, tokens, tt);
+  const pipeline = cachedPipeline(device, layout, denseSubgroupWgsl, { WG, QUADS: DENSE_QUADS, TT: tt, BIAS: true, GELU: gelu }, `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl);
+  return dispatchFor(pipeline, DENSE_QUADS, nOut, tokens, tt);
 }
 
 /** HP: quads are numbered across tile-rows (Tr / 4 per tile-row), so outputs = tileRows * Tr. */
 export function hpSubgroupDispatch(device: GPUDevice, layout: KernelLayout, tr: number, tileRows: number, tokens: number, gelu: boolean): SubgroupDispatch {
   const tt = subgroupTokenBlock(tokens);
-  const pipeline = cachedPipeline(device, layout, hpSubgroupWgsl, { TR: tr, WG, QUADS, TT: tt, BIAS: true, GELU: gelu }, `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl + '\n' + hpFormatWgsl);
-  return dispatchFor(pipeline, tileRows * tr, tokens, tt);
+  const pipeline = cachedPipeline(device, layout, hpSubgroupWgsl, { TR: tr, WG, QUADS: HP_QUADS, TT: tt, QU: HP_UNROLL, BIAS: true, GELU: gelu }, `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}`, subgroupCommonWgsl + '\n' + hpFormatWgsl);
+  return dispatchFor(pipeline, HP_QUADS, tileRows * tr, tokens, tt);
 }
