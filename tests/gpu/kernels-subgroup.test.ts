@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createDenseLinear, createHPLinear } from '../../src/gpu/kernels';
-import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
+import { HP_SUBGROUP_MIN_KEPT, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
 import { denseCase, hpCase, type CaseResult } from '../../src/gpu/kernels/verify-suite';
 import { randomArray, randomHP, rng } from '../../src/gpu/kernels/random-hp';
 
@@ -79,9 +79,12 @@ describe('choosing the variant', () => {
   test('few tokens on a subgroup device: subgroup; more tokens: a register tile', () => {
     const rand = rng(3);
     const dense = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 64, out: 48, weight: randomArray(64 * 48, rand) });
-    const hp = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
-    for (const lin of [dense, hp]) {
-      const max = SUBGROUP_MAX_TOKENS[lin.kind];
+    // Q = m*k = 16 kept columns per tile-row (few) and 4 * 16 = 64 (enough for the larger limit).
+    const hpFew = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
+    const hpMany = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
+    const limits = [[dense, SUBGROUP_MAX_TOKENS.dense], [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept], [hpMany, SUBGROUP_MAX_TOKENS.hp]] as const;
+    expect(HP_SUBGROUP_MIN_KEPT).toBe(64);
+    for (const [lin, max] of limits) {
       expect(lin.tileFor(1)).toBe(SUBGROUP_TILE);
       expect(lin.tileFor(max)).toBe(SUBGROUP_TILE);
       expect(lin.tileFor(max + 1)).not.toBe(SUBGROUP_TILE);

@@ -74,6 +74,13 @@ async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32A
   return { results, checkedRows: rows.length };
 }
 
+/** The tile the automatic choice would use for `tokens` (what the encoder and the app run). */
+function autoChoice(lin: GpuLinear, tokens: number): string {
+  const name = lin.tileFor(tokens);
+  lin.destroy();
+  return name;
+}
+
 function gflops(flops: number, ms: number): number {
   return ms > 0 ? Number((flops / ms / 1e6).toFixed(1)) : 0;
 }
@@ -93,11 +100,12 @@ async function benchMatmul(argv: string[]) {
   const tiles = values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
   const gelu = Boolean(values.gelu);
   const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile }));
+  const autoTile = autoChoice(createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu }), m);
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, w, bias, k, n, rows, gelu));
   const flops = 2 * m * k * n;
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
-    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, reps,
+    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, reps, auto_tile: autoTile,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(flops, best.ms_median),
     verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, tile: best.tile, checked_rows: checkedRows,
     ...(results.length > 1 ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
@@ -143,12 +151,13 @@ async function benchHP(argv: string[]) {
     }
   }
   if (linears.length === 0) throw new CliError(`no HP variant fits: ${skipped.join('; ')}`);
+  const autoVariant = autoChoice(createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu }), m);
   const flops = 2 * m * plan.storedValues;
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hp, bias, rows, gelu));
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
     bench: 'hp', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split,
-    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, reps,
+    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, reps, auto_variant: autoVariant,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
     verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
     ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),

@@ -25,8 +25,11 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
   { name: '32x64', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16 },
 ];
 
-/** Enough workgroups to keep a large GPU busy (about two per multiprocessor on big parts). */
-const MIN_WORKGROUPS = 256;
+/** The largest register tile that still yields this many workgroups is used. On the H200 (132
+ *  SMs) 256 left the TinyBERT FFN shapes on 128x128 tiles in 2.4 waves, 16 % slower than
+ *  64x64; 1024 picks the fastest measured tile for every shape in BENCHMARKS.md (Kernels) and
+ *  still gives 4096³ its 128x128 tiles. WebGPU does not expose the GPU's size, so one number. */
+const MIN_WORKGROUPS = 1024;
 
 export function denseTileStorage(c: DenseTileConfig): number {
   return (c.bk * (c.wy * 4 * c.rm) + c.bk * (c.wx * 4 * c.rn)) * 4;

@@ -8,7 +8,7 @@ import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './index';
-import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
+import { HP_SUBGROUP_MIN_KEPT, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 
 /** Invocations (tr/(4*ro)) x wy; each computes (4*rt) tokens x (4*ro) outputs; kc kept columns per step. */
 export interface HPTileConfig {
@@ -27,7 +27,10 @@ export const HP_TILES: readonly HPTileConfig[] = [
   { name: 'narrow', rt: 1, ro: 1, wy: 8, kc: 8 },
 ];
 
-const MIN_WORKGROUPS = 256;
+/** As in dense-linear.ts: the largest token block that still yields this many workgroups. With
+ *  256 the FFN-in shape (38 tile-rows, 33 kept columns each) got 'wide' blocks, 40 % slower
+ *  on the H200 than the 'mid' ones 1024 picks. */
+const MIN_WORKGROUPS = 1024;
 
 export interface HPTileGeometry {
   config: HPTileConfig;
@@ -108,7 +111,8 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature`);
       return true;
     }
-    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS.hp;
+    const max = hp.m * hp.k >= HP_SUBGROUP_MIN_KEPT ? SUBGROUP_MAX_TOKENS.hp : SUBGROUP_MAX_TOKENS.hpFewKept;
+    return !opts.tile && subgroups && tokens <= max;
   }
 
   let destroyed = false;

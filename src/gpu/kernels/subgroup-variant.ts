@@ -12,9 +12,12 @@ import { cachedPipeline, type KernelLayout } from './linear-common';
 
 /** The tile name reports and `tile` options use for these variants. */
 export const SUBGROUP_TILE = 'subgroup';
-/** Largest token count the automatic choice sends to each kernel's subgroup variant: where the
- *  H200 crossover lies (BENCHMARKS.md, Kernels: few tokens). */
-export const SUBGROUP_MAX_TOKENS = { dense: 64, hp: 32 } as const;
+/** Largest token count the automatic choice sends to each kernel's subgroup variant, from the
+ *  H200 crossovers (BENCHMARKS.md, Kernels: few tokens). HP's lanes split the Q = m*k kept
+ *  columns of a tile-row, so it pays up to `hp` tokens only when Q fills two subgroups of 32
+ *  (Q >= HP_SUBGROUP_MIN_KEPT), and up to `hpFewKept` tokens otherwise. */
+export const SUBGROUP_MAX_TOKENS = { dense: 64, hp: 128, hpFewKept: 4 } as const;
+export const HP_SUBGROUP_MIN_KEPT = 64;
 /** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
  *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept
  *  columns per lane per trip in the HP loop. */

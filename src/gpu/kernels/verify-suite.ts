@@ -102,7 +102,7 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
   for (const tr of [8, 16, 32]) {
     for (const tc of [8, 16, 32]) {
       for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99]) {
-        await add(hpCase(gpu, 37, 77, 45, tr, tc, { sparsity }, { gelu: sparsity === 0.5 }));
+        await add(hpCase(gpu, 133, 77, 45, tr, tc, { sparsity }, { gelu: sparsity === 0.5 }));
       }
     }
     for (const v of HP_TILES) {
@@ -111,13 +111,13 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     }
   }
   // Extremes: all pruned (m = 0, k = 0), one kept tile, everything kept.
-  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 0, k: 0 }));
-  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 3, k: 0 }));
-  await add(hpCase(gpu, 33, 40, 24, 8, 8, { m: 1, k: 1 }));
-  await add(hpCase(gpu, 33, 40, 24, 16, 8, { m: 5, k: 8 }));
+  await add(hpCase(gpu, 129, 40, 24, 8, 8, { m: 0, k: 0 }));
+  await add(hpCase(gpu, 129, 40, 24, 8, 8, { m: 3, k: 0 }));
+  await add(hpCase(gpu, 129, 40, 24, 8, 8, { m: 1, k: 1 }));
+  await add(hpCase(gpu, 129, 40, 24, 16, 8, { m: 5, k: 8 }));
   // TinyBERT shapes.
   for (const [nIn, nOut, gelu] of [[312, 312, false], [312, 1200, true], [1200, 312, false]] as const) {
-    await add(hpCase(gpu, quick ? 48 : 64, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
+    await add(hpCase(gpu, quick ? 136 : 160, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
   }
   if (deviceHasSubgroups(gpu.device)) {
     const variant = SUBGROUP_TILE;
