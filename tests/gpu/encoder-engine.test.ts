@@ -8,6 +8,7 @@ import { referenceForward } from '../../src/core/model/reference-forward';
 import { prunableLinears, type BertModel } from '../../src/core/model/bert-types';
 import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
 import { pruneMatrix } from '../../src/core/pruning';
+import { f16RoundArray } from '../../src/core/formats/f16';
 import { randomBatch, randomBertModel } from '../helpers/random-bert-model';
 
 let gpu: AcquiredGpu;
@@ -71,6 +72,30 @@ describe('encoder engine on WebGPU', () => {
       expect(maxAbsDiff(logits, referenceForward(model, b))).toBeGreaterThan(1e-3);
       engine.destroy();
     }
+  });
+
+  it('f16 weights: logits equal the reference on f16-rounded linear weights, dense and HP 50%', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 13);
+    const b = randomBatch(model, 2, 6, 3);
+    const rounded = (m: BertModel): BertModel => ({
+      ...m,
+      layers: m.layers.map((layer) => {
+        const copy = { ...layer };
+        for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) copy[kind] = { ...layer[kind], weight: f16RoundArray(layer[kind].weight) };
+        return copy;
+      }),
+    });
+    const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 6, weights: 'f16' });
+    const denseLogits = await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    expect(maxAbsDiff(denseLogits, referenceForward(rounded(model), b))).toBeLessThan(1e-4);
+    // The engine really stored f16: against the f32 weights the logits move further.
+    expect(maxAbsDiff(denseLogits, referenceForward(model, b))).toBeGreaterThan(2e-4);
+    dense.destroy();
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    const hp = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 2, maxSeq: 6, weights: 'f16' });
+    const hpLogits = await hp.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    expect(maxAbsDiff(hpLogits, referenceForward(rounded(pruned), b))).toBeLessThan(1e-4);
+    hp.destroy();
   });
 
   it('head size 26 (TinyBERT\'s), no pooler, three labels; grows past its capacity', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHP, encodeHP, hpBytes, hpDensity, hpMask, packHPForGPU } from '../../src/core/formats/hp';
+import { f16BitsToF32 } from '../../src/core/formats/f16';
 
 describe('HP format', () => {
   // W is 3 x 5 with tiles 2 x 2: 2 tile-rows (last one ragged) x 3 tile-columns (last ragged).
@@ -31,6 +32,18 @@ describe('HP format', () => {
     expect([...gpu.tileCol]).toEqual([0 | (2 << 16), 1 | (2 << 16)]);
     expect([...gpu.colOff]).toEqual([1 | (0 << 8) | (0 << 16) | (1 << 24)]);
     expect([...gpu.header]).toEqual([3, 5, 2, 2, 2, 1, 2, 3]);
+  });
+
+  it('packs f16 values two per word, low half first (what unpack2x16float reads)', () => {
+    const hp = encodeHP(weight, shape, tileCol, colOff);
+    const gpu = packHPForGPU(hp, 'f16');
+    expect(gpu.values).toBeInstanceOf(Uint32Array);
+    expect(gpu.values.length).toBe(Math.ceil(hp.values.length / 2));
+    const halves = new Uint16Array(gpu.values.buffer);
+    // 2 = 0x4000, 7 = 0x4700 in binary16; the stored values are exact small integers.
+    expect(halves[0]).toBe(0x4000);
+    expect(halves[1]).toBe(0x4700);
+    hp.values.forEach((v, i) => expect(f16BitsToF32(halves[i])).toBe(v));
   });
 
   it('rejects an impossible shape', () => {

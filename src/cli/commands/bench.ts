@@ -4,7 +4,8 @@ import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
-import { createDenseLinear, createHPLinear, type GpuLinear } from '../../gpu/kernels';
+import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
+import { f16RoundArray } from '../../core/formats/f16';
 import { denseTilesFor } from '../../gpu/kernels/dense-linear';
 import { HP_TILES } from '../../gpu/kernels/hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
@@ -13,15 +14,16 @@ import { runVerifySuite } from '../../gpu/kernels/verify-suite';
 import type { AcquiredGpu } from '../../gpu/adapter';
 import { SUBGROUP_TILE, deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
 
-export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--gelu]
-hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--gelu]
+export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--weights f32|f16] [--gelu]
+hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench verify [--quick]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
   adapter, median ms, GFLOP/s (actual and dense-equivalent), the timing source and whether the
   GPU result matched the CPU reference. 'subgroup' is the few-token variant (devices with the
-  'subgroups' feature); 'all' times every variant. 'verify' runs the correctness battery of all kernels.`;
+  'subgroups' feature); 'all' times every variant. --weights f16 stores W (or the HP
+  values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. 'verify' runs the correctness battery of all kernels.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -74,6 +76,11 @@ async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32A
   return { results, checkedRows: rows.length };
 }
 
+function weightsFlag(v: string | undefined): WeightPrecision {
+  if (v === undefined || v === 'f32' || v === 'f16') return v ?? 'f32';
+  throw new CliError(`--weights must be f32 or f16, got '${v}'`);
+}
+
 /** The tile the automatic choice would use for `tokens` (what the encoder and the app run). */
 function autoChoice(lin: GpuLinear, tokens: number): string {
   const name = lin.tileFor(tokens);
@@ -86,7 +93,8 @@ function gflops(flops: number, ms: number): number {
 }
 
 async function benchMatmul(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' } });
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' } });
+  const weights = weightsFlag(values.weights);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -99,13 +107,14 @@ async function benchMatmul(argv: string[]) {
   const subgroupTiles = deviceHasSubgroups(gpu.device) && k % 4 === 0 ? [SUBGROUP_TILE] : [];
   const tiles = values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
   const gelu = Boolean(values.gelu);
-  const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile }));
-  const autoTile = autoChoice(createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu }), m);
-  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, w, bias, k, n, rows, gelu));
+  const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights }));
+  const autoTile = autoChoice(createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, weights }), m);
+  const wRef = weights === 'f16' ? f16RoundArray(w) : w; // the reference sees what the GPU stores
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, wRef, bias, k, n, rows, gelu));
   const flops = 2 * m * k * n;
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
-    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, reps, auto_tile: autoTile,
+    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, weights, reps, auto_tile: autoTile,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(flops, best.ms_median),
     verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, tile: best.tile, checked_rows: checkedRows,
     ...(results.length > 1 ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
@@ -119,7 +128,8 @@ function parseTile(s: string | undefined): [number, number] {
 }
 
 async function benchHP(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' } });
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' } });
+  const weights = weightsFlag(values.weights);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -140,7 +150,7 @@ async function benchHP(argv: string[]) {
   const linears: GpuLinear[] = [];
   const skipped: string[] = [];
   for (const tile of variants) {
-    const lin = createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, tile });
+    const lin = createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, tile, weights });
     try {
       lin.tileFor(m); // throws when a forced variant does not fit this Tr on this device
       linears.push(lin);
@@ -151,13 +161,14 @@ async function benchHP(argv: string[]) {
     }
   }
   if (linears.length === 0) throw new CliError(`no HP variant fits: ${skipped.join('; ')}`);
-  const autoVariant = autoChoice(createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu }), m);
+  const autoVariant = autoChoice(createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, weights }), m);
+  const hpRef = weights === 'f16' ? { ...hp, values: f16RoundArray(hp.values) } : hp;
   const flops = 2 * m * plan.storedValues;
-  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hp, bias, rows, gelu));
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hpRef, bias, rows, gelu));
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
     bench: 'hp', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split,
-    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, reps, auto_variant: autoVariant,
+    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, weights, reps, auto_variant: autoVariant,
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
     verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
     ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),

@@ -25,6 +25,7 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
   engine with HP-sparse vs dense linears (GPU timestamps when the adapter has them, median).
   --tile TRxTC        HP tile (default 32x32; TR a multiple of 4)
   --split X           share of the sparsity at the tile level (default 0.5)
+  --weights f32|f16   how the linears' weights are stored on the GPU (default f32; math is f32)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
@@ -70,8 +71,10 @@ export async function run(argv: string[]): Promise<unknown> {
     limit: { type: 'string' }, 'no-accuracy': { type: 'boolean' }, 'no-latency': { type: 'boolean' },
     'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
     reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
-    'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' },
+    'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' }, weights: { type: 'string' },
   });
+  const weights = f.weights ?? 'f32';
+  if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -141,7 +144,7 @@ export async function run(argv: string[]): Promise<unknown> {
     const latency: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const dense = fromFile ? undefined : createEncoderEngine(device, caps, model, { maxBatch, maxSeq });
+    const dense = fromFile ? undefined : createEncoderEngine(device, caps, model, { maxBatch, maxSeq, weights });
     try {
       if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
         const engineRes = await engineEval('dense@0', () => dense!);
@@ -157,7 +160,7 @@ export async function run(argv: string[]): Promise<unknown> {
         const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
         const pruned = pruneMatrices(matrixInputs(model), config);
         const sparse = new Map<string, HPMatrix>(pruned.matrices.map((m) => [m.name, m.hp!]));
-        const hpEngine: EncoderEngine | undefined = fromFile ? undefined : createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq });
+        const hpEngine: EncoderEngine | undefined = fromFile ? undefined : createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq, weights });
         try {
           const hpShapes = pruned.matrices.slice(0, 6).map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
@@ -190,7 +193,7 @@ export async function run(argv: string[]): Promise<unknown> {
           hpEngine?.destroy();
         }
       }
-      if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, rows: saved }));
+      if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, weights, rows: saved }));
       return { accuracy, latency, dense_weight_bytes: dense?.weightBytes };
     } finally {
       dense?.destroy();
@@ -201,7 +204,7 @@ export async function run(argv: string[]): Promise<unknown> {
   return {
     adapter: caps.label, timestamp_query: caps.hasTimestampQuery,
     model: file, config: model.config, data: doAccuracy ? f.data ?? DEFAULT_DATA : undefined,
-    tile: `${tr}x${tc}`, split, max_length: maxLength, eval_batch: evalBatch, reps, warmup,
+    tile: `${tr}x${tc}`, split, weights, max_length: maxLength, eval_batch: evalBatch, reps, warmup,
     ...result,
     total_s: round((performance.now() - t0) / 1000, 1),
   };

@@ -42,3 +42,16 @@ export function f16BitsToF32(h: number): number {
 export function f16Round(value: number): number {
   return f16BitsToF32(f32ToF16Bits(value));
 }
+
+/** f16 bits of `values`, two per u32 word (value 2i in the low half, as unpack2x16float reads
+ *  it); at least one word. */
+export function packF16Pairs(values: ArrayLike<number>): Uint32Array {
+  const words = new Uint32Array(Math.max(1, Math.ceil(values.length / 2)));
+  for (let i = 0; i < values.length; i++) words[i >> 1] |= f32ToF16Bits(values[i]) << (16 * (i & 1));
+  return words;
+}
+
+/** `values` as an f16 store/load round trip leaves them. */
+export function f16RoundArray(values: Float32Array): Float32Array {
+  return values.map(f16Round);
+}

@@ -5,6 +5,8 @@
 // m tiles (tileCol, sorted), every kept tile keeps k of its tc columns (colOff, sorted), and
 // each kept column is a contiguous vector of tr values.
 
+import { packF16Pairs } from './f16';
+
 export type ValueType = 'f32' | 'f16';
 
 export interface HPShape {
@@ -129,10 +131,11 @@ export interface HPGpuBuffers {
   tileCol: Uint32Array;
   /** Four column offsets per word: entry i in bits 8*(i%4). */
   colOff: Uint32Array;
-  values: Float32Array;
+  /** f32 values, or (valueType 'f16') their f16 bits two per word. */
+  values: Float32Array | Uint32Array;
 }
 
-export function packHPForGPU(hp: HPMatrix): HPGpuBuffers {
+export function packHPForGPU(hp: HPMatrix, valueType: ValueType = 'f32'): HPGpuBuffers {
   const { tileRows, tilesPerRow } = tileGrid(hp);
   const header = Uint32Array.of(hp.out, hp.in, hp.tr, hp.tc, hp.m, hp.k, tileRows, tilesPerRow);
   // At least one word each: WebGPU rejects zero-sized bindings.
@@ -140,6 +143,6 @@ export function packHPForGPU(hp: HPMatrix): HPGpuBuffers {
   new Uint16Array(tileCol.buffer).set(hp.tileCol);
   const colOff = new Uint32Array(Math.max(1, Math.ceil(hp.colOff.length / 4)));
   new Uint8Array(colOff.buffer).set(hp.colOff);
-  const values = hp.values.length > 0 ? hp.values : new Float32Array(1);
+  const values = valueType === 'f16' ? packF16Pairs(hp.values) : hp.values.length > 0 ? hp.values : new Float32Array(1);
   return { header, tileCol, colOff, values };
 }

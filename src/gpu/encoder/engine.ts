@@ -9,7 +9,7 @@ import type { GpuCapabilities } from '../adapter';
 import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
-import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
+import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
 import { timeCompute, type GpuTiming } from '../timing';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from './row-ops';
 import { createAttentionKernel } from './attention';
@@ -27,6 +27,9 @@ export interface EncoderEngineOptions {
   /** Force a tile config of the linear kernels (benchmarks). */
   denseTile?: string;
   hpTile?: string;
+  /** How the linears' weights are stored on the GPU ('f16': half the bytes, f32 math; dense
+   *  layers whose input width is not a multiple of 4 stay f32). Default 'f32'. */
+  weights?: WeightPrecision;
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -107,8 +110,8 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
     const hp = sparse.get(l.name);
     return hp
-      ? createHPLinear(device, caps, { tokens, hp, bias: l.bias, gelu, tile: opts.hpTile, label: `${l.name} (hp)` })
-      : createDenseLinear(device, caps, { tokens, in: l.in, out: l.out, weight: l.weight, bias: l.bias, gelu, tile: opts.denseTile, label: l.name });
+      ? createHPLinear(device, caps, { tokens, hp, bias: l.bias, gelu, tile: opts.hpTile, weights: opts.weights, label: `${l.name} (hp)` })
+      : createDenseLinear(device, caps, { tokens, in: l.in, out: l.out, weight: l.weight, bias: l.bias, gelu, tile: opts.denseTile, weights: l.in % 4 === 0 ? opts.weights : 'f32', label: l.name });
   };
 
   function allocate(batch: number, tokens: number): void {

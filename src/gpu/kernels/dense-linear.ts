@@ -3,8 +3,9 @@
 import denseWgsl from './dense-linear.wgsl?raw';
 import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
+import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { DenseLinearOptions, GpuLinear } from './index';
+import { packF16Pairs } from '../../core/formats/f16';
 import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
 
 /** Threads wx x wy; each computes (4*rm) x (4*rn) outputs; bk = K-step. */
@@ -78,8 +79,10 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
   checkStorageBinding(limits, `${label} output (${maxTokens} tokens)`, maxTokens * nOut * 4);
 
   const vec = nIn % 4 === 0;
+  const f16 = opts.weights === 'f16';
+  if (f16 && !vec) throw new RangeError(`${label}: f16 weights are read four at a time and need in % 4 == 0, got in = ${nIn}`);
   const layout = kernelLayout(device, 'dense-linear', 4);
-  const wBuf = uploadBuffer(device, weight, `${label} W`);
+  const wBuf = uploadBuffer(device, f16 ? packF16Pairs(weight) : weight, `${label} W${f16 ? ' f16' : ''}`);
   const bBuf = uploadBuffer(device, opts.bias ?? new Float32Array(nOut), `${label} b`);
   const cache = new BindingCache(device, label, [nIn, nOut, 0]);
 
@@ -92,8 +95,8 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       WX: c.wx, WY: c.wy, RM: c.rm, RN: c.rn, BK: c.bk, BM: bm, BN: bn,
       A_LOADS: Math.ceil((bm * c.bk) / per / threads),
       B_LOADS: Math.ceil((bn * c.bk) / per / threads),
-      VEC: vec, BIAS: true, GELU: Boolean(opts.gelu),
-    }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}`);
+      VEC: vec, BIAS: true, GELU: Boolean(opts.gelu), ...weightQuadValues(f16),
+    }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`);
   }
 
   // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
@@ -124,7 +127,7 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       checkIo(label, x, y, tokens, nIn, nOut);
       const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
       if (useSubgroup(tokens)) {
-        const d = denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu));
+        const d = denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu), f16);
         checkDispatch(limits, label, d.workgroup, d.grid);
         runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
         return;

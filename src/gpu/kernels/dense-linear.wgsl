@@ -8,7 +8,7 @@ struct Params { tokens: u32, k: u32, n: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 //#if VEC
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 //#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -84,7 +84,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = k0 + (i % (BK / 4u)) * 4u;
         rb{{L}} = vec4<f32>(0.0);
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
+        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = toQuad(w[((n0 + row) * K + gk) / 4u]); }
       }
 //#end
 //#else
@@ -176,7 +176,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = kn + (i % (BK / 4u)) * 4u;
         rb{{L}} = vec4<f32>(0.0);
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
+        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = toQuad(w[((n0 + row) * K + gk) / 4u]); }
       }
 //#end
 //#else

@@ -8,7 +8,7 @@
 struct Params { tokens: u32, k: u32, n: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
@@ -38,7 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 //#end
     for (var kv = lane; kv < K4; kv += sgSize) {
 //#unroll C 4
-      let w{{C}} = w[row{{C}} + kv];
+      let w{{C}} = toQuad(w[row{{C}} + kv]);
 //#end
 //#unroll T {{TT}}
       {

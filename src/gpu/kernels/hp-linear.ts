@@ -6,7 +6,7 @@ import hpFormatWgsl from './hp-format.wgsl?raw';
 import { packHPForGPU, tileGrid, validateShape } from '../../core/formats/hp';
 import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
+import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './index';
 import { HP_SUBGROUP_MIN_KEPT, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 
@@ -79,7 +79,8 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${label}: tokens must be a non-negative integer`);
   if (opts.bias && opts.bias.length !== nOut) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const { tileRows } = tileGrid(hp);
-  const packed = packHPForGPU(hp);
+  const f16 = opts.weights === 'f16';
+  const packed = packHPForGPU(hp, f16 ? 'f16' : 'f32');
   const limits = device.limits;
   checkStorageBinding(limits, `${label} values`, packed.values.byteLength);
   checkStorageBinding(limits, `${label} input (${maxTokens} tokens)`, maxTokens * nIn * 4);
@@ -101,8 +102,8 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       TR: tr, WX: g.wx, WY: g.wy, RT: c.rt, RO: c.ro, BT: g.bt, KC: c.kc,
       X_LOADS: (g.bt * c.kc) / g.threads,
       V_LOADS: Math.ceil((c.kc * tr) / 4 / g.threads),
-      BIAS: true, GELU: Boolean(opts.gelu),
-    }, `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}`, hpFormatWgsl);
+      BIAS: true, GELU: Boolean(opts.gelu), ...weightQuadValues(f16),
+    }, `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, hpFormatWgsl);
   }
 
   const subgroups = deviceHasSubgroups(device);
@@ -133,7 +134,7 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
       checkIo(label, x, y, tokens, nIn, nOut);
       const group = cache.bindGroup(layout.group, tokens, [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y]);
       if (useSubgroup(tokens)) {
-        const d = hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu));
+        const d = hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu), f16);
         checkDispatch(limits, label, d.workgroup, d.grid);
         runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
         return;

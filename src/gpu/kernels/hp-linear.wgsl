@@ -15,7 +15,7 @@ struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(1) var<storage, read> header: array<u32>;
 @group(0) @binding(2) var<storage, read> tileCol: array<u32>;
 @group(0) @binding(3) var<storage, read> colOff: array<u32>;
-@group(0) @binding(4) var<storage, read> values: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> values: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(5) var<storage, read> x: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
@@ -85,7 +85,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       {
         let i = tid + {{L}}u * THREADS; // vec4 index inside the KC x TR step block
         rv{{L}} = vec4<f32>(0.0);
-        if (i < KC * TR / 4u && q0 + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + q0) * (TR / 4u) + i]; }
+        if (i < KC * TR / 4u && q0 + i / (TR / 4u) < Q) { rv{{L}} = toQuad(values[(tileRow * Q + q0) * (TR / 4u) + i]); }
       }
 //#end
     }
@@ -121,7 +121,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       {
         let i = tid + {{L}}u * THREADS;
         rv{{L}} = vec4<f32>(0.0);
-        if (i < KC * TR / 4u && qn + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + qn) * (TR / 4u) + i]; }
+        if (i < KC * TR / 4u && qn + i / (TR / 4u) < Q) { rv{{L}} = toQuad(values[(tileRow * Q + qn) * (TR / 4u) + i]); }
       }
 //#end
     }

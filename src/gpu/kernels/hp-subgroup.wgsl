@@ -11,7 +11,7 @@ struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(1) var<storage, read> header: array<u32>;
 @group(0) @binding(2) var<storage, read> tileCol: array<u32>;
 @group(0) @binding(3) var<storage, read> colOff: array<u32>;
-@group(0) @binding(4) var<storage, read> values: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> values: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(5) var<storage, read> x: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
@@ -48,7 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 //#unroll U {{QU}}
       let col{{U}} = keptColumn(tileRow, q0 + {{U}}u * sgSize);
       var v{{U}} = vec4<f32>(0.0);
-      if (col{{U}} < nIn) { v{{U}} = values[(tileRow * Q + q0 + {{U}}u * sgSize) * (TR / 4u) + globalQuad % (TR / 4u)]; }
+      if (col{{U}} < nIn) { v{{U}} = toQuad(values[(tileRow * Q + q0 + {{U}}u * sgSize) * (TR / 4u) + globalQuad % (TR / 4u)]); }
       let c{{U}} = min(col{{U}}, nIn - 1u); // v is 0 past the last kept column
 //#end
 //#unroll T {{TT}}

@@ -17,6 +17,7 @@ import { createHPLinearImpl } from './hp-linear';
 import type { BufferArg, EncodeTarget } from './linear-common';
 
 export type { BufferArg, EncodeTarget } from './linear-common';
+export type WeightPrecision = 'f32' | 'f16';
 export { GpuLimitError } from '../limits';
 
 export interface DenseLinearOptions {
@@ -30,6 +31,8 @@ export interface DenseLinearOptions {
   bias?: Float32Array;
   /** Apply erf-exact GELU after the bias (BERT's FFN-in). */
   gelu?: boolean;
+  /** How W is stored on the GPU: 'f16' halves its bytes (needs in % 4 == 0); math stays f32. */
+  weights?: WeightPrecision;
   /** Force a register-tile config by name (DENSE_TILES); benchmarks only. Default: chosen per token count. */
   tile?: string;
   label?: string;
@@ -42,6 +45,8 @@ export interface HPLinearOptions {
   hp: HPMatrix;
   bias?: Float32Array;
   gelu?: boolean;
+  /** The HP values' type on the GPU (the format's value type): 'f16' halves them; math stays f32. */
+  weights?: WeightPrecision;
   /** Force a tile config by name (HP_TILES); benchmarks only. */
   tile?: string;
   label?: string;

@@ -1,6 +1,7 @@
 // What the dense and HP linear runners share: caller buffer arguments, encoding into a pass or
 // a command encoder, per-tokens uniforms and bind groups, and a per-device pipeline cache.
 import epilogueWgsl from './epilogue.wgsl?raw';
+import weightQuadWgsl from './weight-quad.wgsl?raw';
 import { expandWgsl, type TemplateValues } from './wgsl-template';
 import { checkBufferArg } from '../limits';
 
@@ -27,20 +28,26 @@ export function runDispatch(target: EncodeTarget, pipeline: GPUComputePipeline, 
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-/** Compiles `kernelWgsl` (with the shared epilogue and any `extraWgsl` it calls) for `values`,
- *  once per device and key. */
+/** Compiles `kernelWgsl` (with the shared epilogue, weight-quad.wgsl and any `extraWgsl` it
+ *  calls) for `values` (f32 weights unless they say otherwise), once per device and key. */
 export function cachedPipeline(device: GPUDevice, layout: KernelLayout, kernelWgsl: string, values: TemplateValues, label: string, extraWgsl = ''): GPUComputePipeline {
   let perDevice = pipelineCache.get(device);
   if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
-  const key = label + JSON.stringify(values);
+  const all = { ...weightQuadValues(false), ...values };
+  const key = label + JSON.stringify(all);
   let pipeline = perDevice.get(key);
   if (!pipeline) {
-    const code = expandWgsl(hoistDirectives(kernelWgsl + '\n' + extraWgsl + '\n' + epilogueWgsl), values);
+    const code = expandWgsl(hoistDirectives([kernelWgsl, extraWgsl, weightQuadWgsl, epilogueWgsl].join('\n')), all);
     const module = device.createShaderModule({ label, code });
     pipeline = device.createComputePipeline({ label, layout: layout.pipeline, compute: { module, entryPoint: 'main' } });
     perDevice.set(key, pipeline);
   }
   return pipeline;
+}
+
+/** Template values of weight-quad.wgsl: how the kernel reads its weight buffer. */
+export function weightQuadValues(f16: boolean): { F16W: boolean; WEIGHT_QUAD: string } {
+  return { F16W: f16, WEIGHT_QUAD: f16 ? 'vec2<u32>' : 'vec4<f32>' };
 }
 
 /** WGSL wants `enable` and `diagnostic` directives before any declaration: moves them first. */

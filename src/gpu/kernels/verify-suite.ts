@@ -4,7 +4,8 @@
 // the few-token subgroup variants when the device has subgroups. Tiled cases use more tokens
 // than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
 import type { AcquiredGpu } from '../adapter';
-import { createDenseLinear, createHPLinear, type GpuLinear } from './index';
+import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from './index';
+import { f16RoundArray } from '../../core/formats/f16';
 import { denseTilesFor } from './dense-linear';
 import { HP_TILES, hpGeometry } from './hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from './cpu-reference';
@@ -48,30 +49,32 @@ export async function checkLinear(device: GPUDevice, linear: GpuLinear, x: Float
   return { ok: cmp.ok, maxError: cmp.maxError, first: cmp.first };
 }
 
-export async function denseCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, o: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean } = {}): Promise<CaseResult> {
+export async function denseCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, o: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean; weights?: WeightPrecision } = {}): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 7919 + nIn * 31 + nOut);
   const x = randomArray(tokens * nIn, rand);
   const w = randomArray(nOut * nIn, rand, 0.5);
   const bias = o.bias === false ? undefined : randomArray(nOut, rand);
-  const lin = createDenseLinear(gpu.device, gpu.caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: o.gelu, tile: o.tile });
-  const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}`;
+  const lin = createDenseLinear(gpu.device, gpu.caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: o.gelu, tile: o.tile, weights: o.weights });
+  const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
+  const wRef = o.weights === 'f16' ? f16RoundArray(w) : w; // the reference sees what the GPU stores
   try {
-    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => denseReference(x, w, bias, nIn, nOut, rows, o.gelu), o.viaPass)) };
+    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => denseReference(x, wRef, bias, nIn, nOut, rows, o.gelu), o.viaPass)) };
   } finally {
     lin.destroy();
   }
 }
 
-export async function hpCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, tr: number, tc: number, mk: { sparsity: number; split?: number } | { m: number; k: number }, o: { gelu?: boolean; variant?: string; seed?: number } = {}): Promise<CaseResult> {
+export async function hpCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, tr: number, tc: number, mk: { sparsity: number; split?: number } | { m: number; k: number }, o: { gelu?: boolean; variant?: string; seed?: number; weights?: WeightPrecision } = {}): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 131 + nIn * 17 + nOut * 3 + tr + tc);
   const { m, k } = 'm' in mk ? mk : planHP(nOut, nIn, tr, tc, mk.sparsity, mk.split ?? 0.5);
   const hp = randomHP(nOut, nIn, tr, tc, m, k, rand);
   const x = randomArray(tokens * nIn, rand);
   const bias = randomArray(nOut, rand);
-  const lin = createHPLinear(gpu.device, gpu.caps, { tokens, hp, bias, gelu: o.gelu, tile: o.variant });
-  const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}`;
+  const lin = createHPLinear(gpu.device, gpu.caps, { tokens, hp, bias, gelu: o.gelu, tile: o.variant, weights: o.weights });
+  const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
+  const hpRef = o.weights === 'f16' ? { ...hp, values: f16RoundArray(hp.values) } : hp;
   try {
-    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hp, bias, rows, o.gelu))) };
+    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hpRef, bias, rows, o.gelu))) };
   } finally {
     lin.destroy();
   }
@@ -118,6 +121,19 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
   // TinyBERT shapes.
   for (const [nIn, nOut, gelu] of [[312, 312, false], [312, 1200, true], [1200, 312, false]] as const) {
     await add(hpCase(gpu, quick ? 136 : 160, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
+  }
+  // f16 weights (the HP format's f16 value type), every kernel.
+  for (const weights of ['f16'] as const) {
+    for (const t of denseTilesFor(gpu.caps)) await add(denseCase(gpu, 70, 52, 67, { tile: t.name, gelu: true, weights }));
+    await add(denseCase(gpu, 136, 312, 1200, { weights }));
+    for (const tr of [8, 16, 32]) {
+      for (const v of HP_TILES) if (hpGeometry(tr, v) !== null) await add(hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name, weights }));
+    }
+    await add(hpCase(gpu, 136, 1200, 312, 32, 32, { sparsity: 0.9 }, { weights }));
+    if (deviceHasSubgroups(gpu.device)) {
+      await add(denseCase(gpu, 9, 312, 1200, { tile: SUBGROUP_TILE, gelu: true, weights }));
+      for (const tr of [8, 16, 32]) await add(hpCase(gpu, 7, 77, 45, tr, 16, { sparsity: 0.5 }, { variant: SUBGROUP_TILE, weights }));
+    }
   }
   if (deviceHasSubgroups(gpu.device)) {
     const variant = SUBGROUP_TILE;
