@@ -78,11 +78,12 @@ describe('HP subgroup variant', () => {
 describe('choosing the variant', () => {
   test('few tokens on a subgroup device: subgroup; more tokens: a register tile', () => {
     const rand = rng(3);
-    const dense = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 64, out: 48, weight: randomArray(64 * 48, rand) });
+    const dense = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 48, out: 64, weight: randomArray(64 * 48, rand) });
+    const denseNarrow = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 64, out: 48, weight: randomArray(64 * 48, rand) });
     // Q = m*k = 16 kept columns per tile-row (few) and 4 * 16 = 64 (enough for the larger limit).
     const hpFew = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
     const hpMany = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
-    const limits = [[dense, SUBGROUP_MAX_TOKENS.dense], [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept], [hpMany, SUBGROUP_MAX_TOKENS.hp]] as const;
+    const limits = [[dense, SUBGROUP_MAX_TOKENS.dense], [denseNarrow, SUBGROUP_MAX_TOKENS.denseNarrow], [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept], [hpMany, SUBGROUP_MAX_TOKENS.hp]] as const;
     expect(HP_SUBGROUP_MIN_KEPT).toBe(64);
     for (const [lin, max] of limits) {
       expect(lin.tileFor(1)).toBe(SUBGROUP_TILE);

@@ -106,7 +106,8 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature and in % 4 == 0`);
       return true;
     }
-    return !opts.tile && subgroups && tokens <= SUBGROUP_MAX_TOKENS.dense;
+    const max = nOut <= nIn ? SUBGROUP_MAX_TOKENS.denseNarrow : SUBGROUP_MAX_TOKENS.dense;
+    return !opts.tile && subgroups && tokens <= max;
   }
 
   let destroyed = false;

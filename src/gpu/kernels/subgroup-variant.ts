@@ -13,10 +13,12 @@ import { cachedPipeline, weightQuadValues, type KernelLayout } from './linear-co
 /** The tile name reports and `tile` options use for these variants. */
 export const SUBGROUP_TILE = 'subgroup';
 /** Largest token count the automatic choice sends to each kernel's subgroup variant, from the
- *  H200 crossovers (BENCHMARKS.md, Kernels: few tokens). HP's lanes split the Q = m*k kept
- *  columns of a tile-row, so it pays up to `hp` tokens only when Q fills two subgroups of 32
- *  (Q >= HP_SUBGROUP_MIN_KEPT), and up to `hpFewKept` tokens otherwise. */
-export const SUBGROUP_MAX_TOKENS = { dense: 64, hp: 128, hpFewKept: 4 } as const;
+ *  H200 crossovers (BENCHMARKS.md, Kernels: few tokens). Dense: up to `dense` tokens, and up
+ *  to `denseNarrow` when out <= in (few outputs leave the tiled kernel few workgroups; at 128
+ *  tokens the subgroup variant won on 1200->312 and 312->312 and lost 8 % on 312->1200).
+ *  HP's lanes split the Q = m*k kept columns of a tile-row, so it pays up to `hp` tokens only
+ *  when Q fills two subgroups of 32 (Q >= HP_SUBGROUP_MIN_KEPT), up to `hpFewKept` otherwise. */
+export const SUBGROUP_MAX_TOKENS = { dense: 64, denseNarrow: 128, hp: 128, hpFewKept: 4 } as const;
 export const HP_SUBGROUP_MIN_KEPT = 64;
 /** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
  *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept

@@ -96,8 +96,8 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     await add(denseCase(gpu, 33, 52, 67, { tile: t.name, gelu: true }));
   }
   await add(denseCase(gpu, 1, 1, 3, { viaPass: true, bias: false }));
-  await add(denseCase(gpu, 80, 312, 1200, { gelu: true }));
-  await add(denseCase(gpu, 80, 1200, 312));
+  await add(denseCase(gpu, 136, 312, 1200, { gelu: true }));
+  await add(denseCase(gpu, 136, 1200, 312));
   if (!quick) {
     await add(denseCase(gpu, 64, 312, 312));
     await add(denseCase(gpu, 300, 260, 250));
