@@ -22,13 +22,15 @@ describe('measure my GPU', () => {
     expect(await s.page.getByTestId('gpu-case-error').count()).toBe(0);
     const rows = table.getByTestId('gpu-case');
     expect(await rows.count()).toBe(4);
-    expect(await rows.locator('td:first-child').allInnerTexts()).toEqual([
+    expect((await rows.locator('td:first-child').allInnerTexts()).map((t) => t.split('\n')[0])).toEqual([
       'attention 312×312 128×312→312',
       'FFN in 1200×312 128×312→1200',
       'FFN out 312×1200 128×1200→312',
       'large 256³ 256×256→256',
     ]);
     for (const v of await table.getByTestId('gpu-verified').allInnerTexts()) expect(v).toBe('✓ dense ✓ HP');
+    // Each row names the kernel variants the automatic choice ran (register tile, token block or subgroup).
+    for (const v of await table.getByTestId('gpu-variants').allInnerTexts()) expect(v).toMatch(/^kernels: dense (\d+x\d+|subgroup), HP (wide|mid|tall|narrow|subgroup)$/);
     const speedups = (await table.getByTestId('gpu-speedup').allInnerTexts()).map((t) => parseFloat(t));
     expect(speedups.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
     // Densities follow the 80 % sparsity of the URL's config.

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createDenseLinear, createHPLinear } from '../../src/gpu/kernels';
-import { HP_SUBGROUP_MIN_KEPT, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
+import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
 import { denseCase, hpCase, type CaseResult } from '../../src/gpu/kernels/verify-suite';
 import { randomArray, randomHP, rng } from '../../src/gpu/kernels/random-hp';
 
@@ -78,11 +78,13 @@ describe('HP subgroup variant', () => {
 describe('choosing the variant', () => {
   test('few tokens on a subgroup device: subgroup; more tokens: a register tile', () => {
     const rand = rng(3);
+    // HP's variant needs subgroups of >= 16 lanes (SwiftShader has 4): tested as if it had 32.
+    const wide = { ...gpu.caps, subgroupMinSize: 32 };
     const dense = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 48, out: 64, weight: randomArray(64 * 48, rand) });
     const denseNarrow = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 64, out: 48, weight: randomArray(64 * 48, rand) });
     // Q = m*k = 16 kept columns per tile-row (few) and 4 * 16 = 64 (enough for the larger limit).
-    const hpFew = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
-    const hpMany = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
+    const hpFew = createHPLinear(gpu.device, wide, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
+    const hpMany = createHPLinear(gpu.device, wide, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
     const limits = [[dense, SUBGROUP_MAX_TOKENS.dense], [denseNarrow, SUBGROUP_MAX_TOKENS.denseNarrow], [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept], [hpMany, SUBGROUP_MAX_TOKENS.hp]] as const;
     expect(HP_SUBGROUP_MIN_KEPT).toBe(64);
     for (const [lin, max] of limits) {
@@ -91,6 +93,11 @@ describe('choosing the variant', () => {
       expect(lin.tileFor(max + 1)).not.toBe(SUBGROUP_TILE);
       lin.destroy();
     }
+    // With this adapter's own 4-lane subgroups HP keeps its tiled kernel.
+    expect(gpu.caps.subgroupMinSize).toBeLessThan(HP_SUBGROUP_MIN_LANES);
+    const hpHere = createHPLinear(gpu.device, gpu.caps, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
+    expect(hpHere.tileFor(1)).not.toBe(SUBGROUP_TILE);
+    hpHere.destroy();
   });
 
   test('dense with in % 4 != 0 keeps the tiled kernel; forcing the variant there is refused', () => {

@@ -8,7 +8,7 @@ import { checkDispatch, checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './index';
-import { HP_SUBGROUP_MIN_KEPT, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
+import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 
 /** Invocations (tr/(4*ro)) x wy; each computes (4*rt) tokens x (4*ro) outputs; kc kept columns per step. */
 export interface HPTileConfig {
@@ -69,7 +69,7 @@ export function pickHPTile(limits: GPUSupportedLimits, tr: number, tokens: numbe
   return usable[usable.length - 1];
 }
 
-export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, opts: HPLinearOptions): GpuLinear {
+export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opts: HPLinearOptions): GpuLinear {
   const { hp } = opts;
   validateShape(hp);
   const { out: nOut, in: nIn, tr } = hp;
@@ -107,13 +107,14 @@ export function createHPLinearImpl(device: GPUDevice, _caps: GpuCapabilities, op
   }
 
   const subgroups = deviceHasSubgroups(device);
+  const wideSubgroups = (caps.subgroupMinSize ?? 0) >= HP_SUBGROUP_MIN_LANES;
   function useSubgroup(tokens: number): boolean {
     if (opts.tile === SUBGROUP_TILE) {
       if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature`);
       return true;
     }
     const max = hp.m * hp.k >= HP_SUBGROUP_MIN_KEPT ? SUBGROUP_MAX_TOKENS.hp : SUBGROUP_MAX_TOKENS.hpFewKept;
-    return !opts.tile && subgroups && tokens <= max;
+    return !opts.tile && subgroups && wideSubgroups && tokens <= max;
   }
 
   let destroyed = false;

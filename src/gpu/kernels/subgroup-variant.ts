@@ -20,6 +20,10 @@ export const SUBGROUP_TILE = 'subgroup';
  *  when Q fills two subgroups of 32 (Q >= HP_SUBGROUP_MIN_KEPT), up to `hpFewKept` otherwise. */
 export const SUBGROUP_MAX_TOKENS = { dense: 64, denseNarrow: 128, hp: 128, hpFewKept: 4 } as const;
 export const HP_SUBGROUP_MIN_KEPT = 64;
+/** HP's variant also wants wide subgroups (adapter's subgroupMinSize): on SwiftShader's 4-lane
+ *  subgroups it ran 1.7-1.9x slower than the tiled kernel at 32 and 128 tokens, while on the
+ *  H200's 32 lanes it was up to 2.2x faster. The dense variant won on both. */
+export const HP_SUBGROUP_MIN_LANES = 16;
 /** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
  *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept
  *  columns per lane per trip in the HP loop. */
