@@ -51,8 +51,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll L {{A_LOADS}}
   var ra{{L}} = vec4<f32>(0.0);
 //#end
+// W stays as loaded ({{WEIGHT_QUAD}}) until it is stored to workgroup memory: unpacking f16
+// right after the prefetch would make the math wait for the load it is meant to hide.
 //#unroll L {{B_LOADS}}
-  var rb{{L}} = vec4<f32>(0.0);
+  var rb{{L}} = {{WEIGHT_QUAD}}();
 //#end
 //#else
 //#unroll L {{A_LOADS}}
@@ -83,8 +85,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let i = tid + {{L}}u * THREADS;
         let row = i / (BK / 4u);
         let gk = k0 + (i % (BK / 4u)) * 4u;
-        rb{{L}} = vec4<f32>(0.0);
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = toQuad(w[((n0 + row) * K + gk) / 4u]); }
+        rb{{L}} = {{WEIGHT_QUAD}}();
+        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#else
@@ -129,8 +131,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (i < BN * BK / 4u) {
         let row = i / (BK / 4u);
         let kk = (i % (BK / 4u)) * 4u;
+        let b = toQuad(rb{{L}});
 //#unroll C 4
-        Bs[((kk + {{C}}u) * BN + row) / 4u][row % 4u] = rb{{L}}[{{C}}];
+        Bs[((kk + {{C}}u) * BN + row) / 4u][row % 4u] = b[{{C}}];
 //#end
       }
     }
@@ -175,8 +178,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let i = tid + {{L}}u * THREADS;
         let row = i / (BK / 4u);
         let gk = kn + (i % (BK / 4u)) * 4u;
-        rb{{L}} = vec4<f32>(0.0);
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = toQuad(w[((n0 + row) * K + gk) / 4u]); }
+        rb{{L}} = {{WEIGHT_QUAD}}();
+        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#else

@@ -62,7 +62,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var rx{{L}} = 0.0;
 //#end
 //#unroll L {{V_LOADS}}
-  var rv{{L}} = vec4<f32>(0.0);
+  var rv{{L}} = {{WEIGHT_QUAD}}(); // as loaded; unpacked when stored to Vs (see dense-linear.wgsl)
 //#end
 
   var q0 = 0u;
@@ -84,8 +84,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll L {{V_LOADS}}
       {
         let i = tid + {{L}}u * THREADS; // vec4 index inside the KC x TR step block
-        rv{{L}} = vec4<f32>(0.0);
-        if (i < KC * TR / 4u && q0 + i / (TR / 4u) < Q) { rv{{L}} = toQuad(values[(tileRow * Q + q0) * (TR / 4u) + i]); }
+        rv{{L}} = {{WEIGHT_QUAD}}();
+        if (i < KC * TR / 4u && q0 + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + q0) * (TR / 4u) + i]; }
       }
 //#end
     }
@@ -100,7 +100,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll L {{V_LOADS}}
     {
       let i = tid + {{L}}u * THREADS;
-      if (i < KC * TR / 4u) { Vs[i] = rv{{L}}; }
+      if (i < KC * TR / 4u) { Vs[i] = toQuad(rv{{L}}); }
     }
 //#end
     workgroupBarrier();
@@ -120,8 +120,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll L {{V_LOADS}}
       {
         let i = tid + {{L}}u * THREADS;
-        rv{{L}} = vec4<f32>(0.0);
-        if (i < KC * TR / 4u && qn + i / (TR / 4u) < Q) { rv{{L}} = toQuad(values[(tileRow * Q + qn) * (TR / 4u) + i]); }
+        rv{{L}} = {{WEIGHT_QUAD}}();
+        if (i < KC * TR / 4u && qn + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + qn) * (TR / 4u) + i]; }
       }
 //#end
     }
