@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import { acquireGpu, type AcquiredGpu } from '../gpu/adapter';
 import { createEncoderEngine, type EncoderEngine } from '../gpu/encoder';
+import type { WeightPrecision } from '../gpu/kernels';
 import { engineSession } from '../gpu/encoder/session';
 import { parseBertOnnx, type OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
@@ -27,6 +28,8 @@ export interface EncoderRunRequest {
   batch?: number;
   maxLength?: number;
   latency: { batch: number; seq: number; reps?: number };
+  /** How the engine stores its linears' weights on the GPU (default f32; f16 halves them). */
+  weights?: WeightPrecision;
 }
 
 export interface EncoderRunResult {
@@ -41,6 +44,10 @@ export interface EncoderRunResult {
   ms: number;
   sentencesPerSecond: number;
   latency: { batch: number; seq: number; denseMs: number; hpMs: number | null; timing: 'timestamp' | 'wall' };
+  weights: WeightPrecision;
+  /** Bytes of weights (and HP indices) the evaluated engine keeps on the GPU, and its linears' part. */
+  weightBytes: number;
+  linearWeightBytes: number;
   /** The pruned model as ONNX (absent for the dense model): for onnxruntime-web beside the engine. */
   prunedOnnx?: Uint8Array;
 }
@@ -143,7 +150,8 @@ const api = {
         const batch = req.batch ?? 32;
         const maxBatch = Math.max(batch, req.latency.batch);
         const maxSeq = Math.max(maxLength, req.latency.seq);
-        const engine = createEncoderEngine(dev, caps, evalModel, { sparse, maxBatch, maxSeq });
+        const weights = req.weights ?? 'f32';
+        const engine = createEncoderEngine(dev, caps, evalModel, { sparse, maxBatch, maxSeq, weights });
         engines.push(engine);
         const r = await evaluateSession(engineSession(engine), tokenizer, dataset, { limit: req.limit, batch, maxLength, signal: ctl.signal, onProgress });
         const reps = req.latency.reps ?? 30;
@@ -152,7 +160,7 @@ const api = {
         let hpMs: number | null = null;
         if (sparse) {
           hpMs = timed.msMedian;
-          const dense = createEncoderEngine(dev, caps, model, { maxBatch: req.latency.batch, maxSeq: req.latency.seq });
+          const dense = createEncoderEngine(dev, caps, model, { maxBatch: req.latency.batch, maxSeq: req.latency.seq, weights });
           engines.push(dense);
           denseMs = (await dense.time(req.latency.batch, req.latency.seq, reps)).msMedian;
         }
@@ -160,6 +168,7 @@ const api = {
           adapter: caps.label, achievedSparsity, linears: sparse ? 'hp' : 'dense', note,
           accuracy: r.accuracy, correct: r.correct, n: r.n, ms: r.ms, sentencesPerSecond: r.sentencesPerSecond,
           latency: { batch: req.latency.batch, seq: req.latency.seq, denseMs, hpMs, timing: timed.timing },
+          weights, weightBytes: engine.weightBytes, linearWeightBytes: engine.linearWeightBytes,
           prunedOnnx,
         };
       } finally {

@@ -20,7 +20,24 @@ describe('run on my GPU', () => {
     const ort = await s.page.getByTestId('ort-accuracy').innerText();
     expect(engine.match(/\((\d+)\/20\)/)?.[1]).toBe(ort.match(/\((\d+)\/20\)/)?.[1]);
     expect(await s.page.getByTestId('gpu-speedups').innerText()).toMatch(/HP vs dense on the engine: [\d.]+×/);
+    const f32Weights = await s.page.getByTestId('engine-weights').innerText();
+    expect(f32Weights).toMatch(/^f32 weights: linears [\d.]+ MiB of [\d.]+ MiB on the GPU$/);
     await s.page.locator('#gpu').screenshot({ path: 'test-results/gpu-run.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('with f16 weights: the linears take half the memory, accuracy still matches ORT (f32)', async () => {
+    const linearMiB = async () => Number((await s.page.getByTestId('engine-weights').innerText()).match(/linears ([\d.]+) MiB/)?.[1]);
+    const f32MiB = await linearMiB();
+    await s.page.getByTestId('gpu-weights').selectOption('f16');
+    await s.page.getByTestId('run-on-gpu').click();
+    await s.page.getByTestId('engine-weights').filter({ hasText: 'f16 weights' }).waitFor({ timeout: 400_000 });
+    const f16MiB = await linearMiB();
+    expect(f16MiB / f32MiB).toBeGreaterThan(0.45);
+    expect(f16MiB / f32MiB).toBeLessThan(0.6); // f16 values; the HP indices stay as they are
+    await s.page.getByTestId('ort-accuracy').waitFor({ timeout: 400_000 });
+    const engine = Number((await s.page.getByTestId('engine-accuracy').innerText()).match(/\((\d+)\/20\)/)?.[1]);
+    const ort = Number((await s.page.getByTestId('ort-accuracy').innerText()).match(/\((\d+)\/20\)/)?.[1]);
+    expect(Math.abs(engine - ort)).toBeLessThanOrEqual(1);
   });
 });

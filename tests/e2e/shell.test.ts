@@ -14,6 +14,8 @@ describe('app shell with WebGPU (SwiftShader)', () => {
     expect(await badge.getAttribute('data-state')).toBe('ready');
     expect(await s.page.getByTestId('adapter-name').textContent()).toMatch(/SwiftShader/i);
     await s.page.getByTestId('worker-gpu').filter({ hasText: 'available' }).waitFor({ timeout: 60_000 });
+    // The kernels' choice for this adapter, in words (SwiftShader: 64x64 tiles, 4-lane subgroups).
+    expect(await s.page.getByTestId('kernel-variants').innerText()).toMatch(/up to 64x64 \(software adapter\); subgroups \(4 lanes\): few-token dense variant/);
     await screenshot(s.page, 'shell-webgpu');
   });
 

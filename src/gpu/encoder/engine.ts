@@ -46,6 +46,8 @@ export interface EncoderEngine {
   readonly sparseLinears: string[];
   /** Bytes of weights (and HP indices) resident on the GPU. */
   readonly weightBytes: number;
+  /** The part of weightBytes held by the encoder's linears (what HP and f16 weights shrink). */
+  readonly linearWeightBytes: number;
   /** Logits [batch, labels]. inputIds / attentionMask / tokenTypeIds are [batch, seq] row-major. */
   run(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): Promise<Float32Array>;
   /** GPU time of the forward pass (timestamp queries when present, else wall clock) over
@@ -241,9 +243,12 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     hidden,
     labels,
     sparseLinears,
+    get linearWeightBytes() {
+      return linears.reduce((n, l) => n + Object.values(l).reduce((m, lin) => m + lin.weightBytes, 0), 0);
+    },
     get weightBytes() {
       const tables = e.word.length + e.position.length + e.tokenType.length;
-      return linears.reduce((n, l) => n + Object.values(l).reduce((m, lin) => m + lin.weightBytes, 0), 0) + tables * 4 + head.weights.reduce((n, b) => n + b.size, 0);
+      return this.linearWeightBytes + tables * 4 + head.weights.reduce((n, b) => n + b.size, 0);
     },
     run(inputIds, attentionMask, tokenTypeIds, batch, seq) {
       return serial(async () => {

@@ -10,20 +10,8 @@ import hpFormatWgsl from './hp-format.wgsl?raw';
 import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
 import { cachedPipeline, weightQuadValues, type KernelLayout } from './linear-common';
 
-/** The tile name reports and `tile` options use for these variants. */
-export const SUBGROUP_TILE = 'subgroup';
-/** Largest token count the automatic choice sends to each kernel's subgroup variant, from the
- *  H200 crossovers (BENCHMARKS.md, Kernels: few tokens). Dense: up to `dense` tokens, and up
- *  to `denseNarrow` when out <= in (few outputs leave the tiled kernel few workgroups; at 128
- *  tokens the subgroup variant won on 1200->312 and 312->312 and lost 8 % on 312->1200).
- *  HP's lanes split the Q = m*k kept columns of a tile-row, so it pays up to `hp` tokens only
- *  when Q fills two subgroups of 32 (Q >= HP_SUBGROUP_MIN_KEPT), up to `hpFewKept` otherwise. */
-export const SUBGROUP_MAX_TOKENS = { dense: 64, denseNarrow: 128, hp: 128, hpFewKept: 4 } as const;
-export const HP_SUBGROUP_MIN_KEPT = 64;
-/** HP's variant also wants wide subgroups (adapter's subgroupMinSize): on SwiftShader's 4-lane
- *  subgroups it ran 1.7-1.9x slower than the tiled kernel at 32 and 128 tokens, while on the
- *  H200's 32 lanes it was up to 2.2x faster. The dense variant won on both. */
-export const HP_SUBGROUP_MIN_LANES = 16;
+export { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE } from './subgroup-rules';
+
 /** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
  *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept
  *  columns per lane per trip in the HP loop. */
