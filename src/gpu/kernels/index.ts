@@ -4,6 +4,10 @@
 //   X: tokens x in, row-major (the caller's buffer), Y: tokens x out, row-major (the caller's),
 //   W: out x in, row-major, as core/model/bert-types Linear.weight (dense), or an HPMatrix.
 //
+// Each call picks its variant: a register tile / token block sized to the call (dense-tiles.ts,
+// hp-linear.ts), or with the 'subgroups' feature and few tokens a subgroup variant
+// (subgroup-rules.ts); `weights: 'f16'` stores W (or the HP values) as f16, math stays f32.
+//
 // Weights are uploaded once at creation. `encode` records one dispatch into the caller's
 // compute pass or command encoder; the token count is a per-call argument (a uniform chosen per
 // token count, with its bind group cached), so one object serves every batch x sequence length
