@@ -5,10 +5,9 @@ import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
-import { f16RoundArray } from '../../core/formats/f16';
 import { denseTilesFor } from '../../gpu/kernels/dense-linear';
 import { HP_TILES } from '../../gpu/kernels/hp-linear';
-import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
+import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
 import { runVerifySuite } from '../../gpu/kernels/verify-suite';
 import type { AcquiredGpu } from '../../gpu/adapter';
@@ -109,7 +108,7 @@ async function benchMatmul(argv: string[]) {
   const gelu = Boolean(values.gelu);
   const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights }));
   const autoTile = autoChoice(createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, weights }), m);
-  const wRef = weights === 'f16' ? f16RoundArray(w) : w; // the reference sees what the GPU stores
+  const wRef = storedWeights(w, weights);
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, wRef, bias, k, n, rows, gelu));
   const flops = 2 * m * k * n;
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
@@ -162,7 +161,7 @@ async function benchHP(argv: string[]) {
   }
   if (linears.length === 0) throw new CliError(`no HP variant fits: ${skipped.join('; ')}`);
   const autoVariant = autoChoice(createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, weights }), m);
-  const hpRef = weights === 'f16' ? { ...hp, values: f16RoundArray(hp.values) } : hp;
+  const hpRef = storedHP(hp, weights);
   const flops = 2 * m * plan.storedValues;
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hpRef, bias, rows, gelu));
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));

@@ -1,6 +1,8 @@
 // CPU references (float64 accumulation) for verifying the linear kernels: whole outputs for
 // tests, sampled rows for big benchmark shapes. Pure TypeScript.
 import { forEachKept, type HPMatrix } from '../../core/formats/hp';
+import { f16RoundArray } from '../../core/formats/f16';
+import type { WeightPrecision } from './index';
 
 /** erf in float64: Taylor series near 0, Lentz continued fraction for erfc beyond. */
 export function erf64(x: number): number {
@@ -118,4 +120,14 @@ export function sampleRows(tokens: number, count: number): number[] {
   for (let i = 0; i < count - 1; i++) rows.add(Math.floor((i * tokens) / (count - 1)));
   rows.add(tokens - 1);
   return [...rows].sort((a, b) => a - b);
+}
+
+/** W as the GPU holds it for a `precision` ('f16': rounded), so references compare like with like. */
+export function storedWeights(w: Float32Array, precision: WeightPrecision = 'f32'): Float32Array {
+  return precision === 'f16' ? f16RoundArray(w) : w;
+}
+
+/** The HP matrix as the GPU holds it for a `precision`. */
+export function storedHP(hp: HPMatrix, precision: WeightPrecision = 'f32'): HPMatrix {
+  return precision === 'f16' ? { ...hp, values: f16RoundArray(hp.values) } : hp;
 }

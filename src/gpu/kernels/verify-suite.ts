@@ -5,10 +5,9 @@
 // than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
 import type { AcquiredGpu } from '../adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from './index';
-import { f16RoundArray } from '../../core/formats/f16';
 import { denseTilesFor } from './dense-linear';
 import { HP_TILES, hpGeometry } from './hp-linear';
-import { compareRows, denseReference, hpReference, sampleRows, type ReferenceResult } from './cpu-reference';
+import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from './cpu-reference';
 import { planHP, randomArray, randomHP, rng } from './random-hp';
 import { tileGrid } from '../../core/formats/hp';
 import { SUBGROUP_TILE, deviceHasSubgroups } from './subgroup-variant';
@@ -56,7 +55,7 @@ export async function denseCase(gpu: AcquiredGpu, tokens: number, nIn: number, n
   const bias = o.bias === false ? undefined : randomArray(nOut, rand);
   const lin = createDenseLinear(gpu.device, gpu.caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: o.gelu, tile: o.tile, weights: o.weights });
   const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
-  const wRef = o.weights === 'f16' ? f16RoundArray(w) : w; // the reference sees what the GPU stores
+  const wRef = storedWeights(w, o.weights);
   try {
     return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => denseReference(x, wRef, bias, nIn, nOut, rows, o.gelu), o.viaPass)) };
   } finally {
@@ -72,7 +71,7 @@ export async function hpCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut
   const bias = randomArray(nOut, rand);
   const lin = createHPLinear(gpu.device, gpu.caps, { tokens, hp, bias, gelu: o.gelu, tile: o.variant, weights: o.weights });
   const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
-  const hpRef = o.weights === 'f16' ? { ...hp, values: f16RoundArray(hp.values) } : hp;
+  const hpRef = storedHP(hp, o.weights);
   try {
     return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hpRef, bias, rows, o.gelu))) };
   } finally {
