@@ -1,9 +1,9 @@
 // Runner of dense-linear.wgsl: uploads W and b once, picks a register-tile config per token
 // count (largest tile that still fills the GPU), encodes into the caller's pass or encoder.
 import denseWgsl from './dense-linear.wgsl?raw';
-import { checkDispatch, checkStorageBinding } from '../limits';
+import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
+import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
 import type { DenseLinearOptions, GpuLinear } from './index';
 import { packF16Pairs } from '../../core/formats/f16';
 import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
@@ -57,6 +57,16 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     return !opts.tile && subgroups && tokens <= max;
   }
 
+  function dispatchFor(tokens: number): KernelDispatch {
+    if (useSubgroup(tokens)) return denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu), f16);
+    const c = pickDenseTile(limits, tokens, nOut, opts.tile, tiles);
+    return {
+      pipeline: pipelineFor(c),
+      workgroup: { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) },
+      grid: { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / (c.wy * 4 * c.rm)) },
+    };
+  }
+
   let destroyed = false;
   return {
     kind: 'dense',
@@ -74,17 +84,7 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
       const y = asBinding(output);
       checkIo(label, x, y, tokens, nIn, nOut);
       const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
-      if (useSubgroup(tokens)) {
-        const d = denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu), f16);
-        checkDispatch(limits, label, d.workgroup, d.grid);
-        runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
-        return;
-      }
-      const c = pickDenseTile(limits, tokens, nOut, opts.tile, tiles);
-      const grid = { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / (c.wy * 4 * c.rm)) };
-      checkDispatch(limits, label, { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) }, grid);
-      const pipeline = pipelineFor(c);
-      runDispatch(target, pipeline, group, grid.x, grid.y, label);
+      runDispatch(target, limits, label, dispatchFor(tokens), group);
     },
     destroy() {
       if (destroyed) return;

@@ -4,9 +4,9 @@
 import hpWgsl from './hp-linear.wgsl?raw';
 import hpFormatWgsl from './hp-format.wgsl?raw';
 import { packHPForGPU, tileGrid, validateShape } from '../../core/formats/hp';
-import { checkDispatch, checkStorageBinding } from '../limits';
+import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget } from './linear-common';
+import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './index';
 import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 
@@ -117,6 +117,12 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
     return !opts.tile && subgroups && wideSubgroups && tokens <= max;
   }
 
+  function dispatchFor(tokens: number): KernelDispatch {
+    if (useSubgroup(tokens)) return hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu), f16);
+    const g = pickHPTile(limits, tr, tokens, tileRows, opts.tile);
+    return { pipeline: pipelineFor(g), workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid: { x: tileRows, y: Math.ceil(tokens / g.bt) } };
+  }
+
   let destroyed = false;
   return {
     kind: 'hp',
@@ -134,17 +140,7 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
       const y = asBinding(output);
       checkIo(label, x, y, tokens, nIn, nOut);
       const group = cache.bindGroup(layout.group, tokens, [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y]);
-      if (useSubgroup(tokens)) {
-        const d = hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu), f16);
-        checkDispatch(limits, label, d.workgroup, d.grid);
-        runDispatch(target, d.pipeline, group, d.grid.x, d.grid.y, label);
-        return;
-      }
-      const g = pickHPTile(limits, tr, tokens, tileRows, opts.tile);
-      const grid = { x: tileRows, y: Math.ceil(tokens / g.bt) };
-      checkDispatch(limits, label, { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid);
-      const pipeline = pipelineFor(g);
-      runDispatch(target, pipeline, group, grid.x, grid.y, label);
+      runDispatch(target, limits, label, dispatchFor(tokens), group);
     },
     destroy() {
       if (destroyed) return;

@@ -3,7 +3,7 @@
 import epilogueWgsl from './epilogue.wgsl?raw';
 import weightQuadWgsl from './weight-quad.wgsl?raw';
 import { expandWgsl, type TemplateValues } from './wgsl-template';
-import { checkBufferArg } from '../limits';
+import { checkBufferArg, checkDispatch } from '../limits';
 
 /** A whole buffer, or a range of one (offset must respect minStorageBufferOffsetAlignment). */
 export type BufferArg = GPUBuffer | GPUBufferBinding;
@@ -18,11 +18,20 @@ export function isPass(t: EncodeTarget): t is GPUComputePassEncoder {
   return typeof (t as GPUComputePassEncoder).dispatchWorkgroups === 'function';
 }
 
-export function runDispatch(target: EncodeTarget, pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, label: string): void {
+/** A pipeline with its workgroup shape and grid, as a runner chose it for one call. */
+export interface KernelDispatch {
+  pipeline: GPUComputePipeline;
+  workgroup: { x: number; y: number; storageBytes: number };
+  grid: { x: number; y: number };
+}
+
+/** Checks `d` against the device's limits, then records it into `target`. */
+export function runDispatch(target: EncodeTarget, limits: GPUSupportedLimits, label: string, d: KernelDispatch, group: GPUBindGroup): void {
+  checkDispatch(limits, label, d.workgroup, d.grid);
   const pass = isPass(target) ? target : target.beginComputePass({ label });
-  pass.setPipeline(pipeline);
+  pass.setPipeline(d.pipeline);
   pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(x, y);
+  pass.dispatchWorkgroups(d.grid.x, d.grid.y);
   if (!isPass(target)) pass.end();
 }
 

@@ -8,7 +8,7 @@ import denseSubgroupWgsl from './dense-subgroup.wgsl?raw';
 import hpSubgroupWgsl from './hp-subgroup.wgsl?raw';
 import hpFormatWgsl from './hp-format.wgsl?raw';
 import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
-import { cachedPipeline, weightQuadValues, type KernelLayout } from './linear-common';
+import { cachedPipeline, weightQuadValues, type KernelDispatch, type KernelLayout } from './linear-common';
 
 export { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE } from './subgroup-rules';
 
@@ -31,24 +31,18 @@ export function subgroupTokenBlock(tokens: number): number {
   return tt;
 }
 
-export interface SubgroupDispatch {
-  pipeline: GPUComputePipeline;
-  grid: { x: number; y: number };
-  workgroup: { x: number; y: number; storageBytes: number };
-}
-
-function dispatchFor(pipeline: GPUComputePipeline, quads: number, outputs: number, tokens: number, tt: number): SubgroupDispatch {
+function dispatchFor(pipeline: GPUComputePipeline, quads: number, outputs: number, tokens: number, tt: number): KernelDispatch {
   return { pipeline, grid: { x: Math.ceil(outputs / (4 * quads)), y: Math.ceil(tokens / tt) }, workgroup: { x: WG, y: 1, storageBytes: 4 } };
 }
 
-export function denseSubgroupDispatch(device: GPUDevice, layout: KernelLayout, nOut: number, tokens: number, gelu: boolean, f16: boolean): SubgroupDispatch {
+export function denseSubgroupDispatch(device: GPUDevice, layout: KernelLayout, nOut: number, tokens: number, gelu: boolean, f16: boolean): KernelDispatch {
   const tt = subgroupTokenBlock(tokens);
   const pipeline = cachedPipeline(device, layout, denseSubgroupWgsl, { WG, QUADS: DENSE_QUADS, TT: tt, BIAS: true, GELU: gelu, ...weightQuadValues(f16) }, `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, subgroupCommonWgsl);
   return dispatchFor(pipeline, DENSE_QUADS, nOut, tokens, tt);
 }
 
 /** HP: quads are numbered across tile-rows (Tr / 4 per tile-row), so outputs = tileRows * Tr. */
-export function hpSubgroupDispatch(device: GPUDevice, layout: KernelLayout, tr: number, tileRows: number, tokens: number, gelu: boolean, f16: boolean): SubgroupDispatch {
+export function hpSubgroupDispatch(device: GPUDevice, layout: KernelLayout, tr: number, tileRows: number, tokens: number, gelu: boolean, f16: boolean): KernelDispatch {
   const tt = subgroupTokenBlock(tokens);
   const pipeline = cachedPipeline(device, layout, hpSubgroupWgsl, { TR: tr, WG, QUADS: HP_QUADS, TT: tt, QU: HP_UNROLL, BIAS: true, GELU: gelu, ...weightQuadValues(f16) }, `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, subgroupCommonWgsl + '\n' + hpFormatWgsl);
   return dispatchFor(pipeline, HP_QUADS, tileRows * tr, tokens, tt);
