@@ -5,7 +5,6 @@ import { CATALOG } from '../core/hardware/catalog';
 import type { FpgaDesign } from '../core/hardware/fpga-design';
 import { estimateFpga } from '../core/hardware/fpga-model';
 import { simulateFpga } from '../core/hardware/fpga-sim';
-import { searchDesign } from '../core/hardware/fpga-search';
 import { bertWorkload, type SparsityConfig } from '../core/hardware/workload';
 import type { BertConfig } from '../core/model/bert-types';
 import { DeviceEvaluator } from '../core/explore/devices';
@@ -18,7 +17,9 @@ export interface SimulateRequest {
   batch: number;
   seq: number;
   sparsity: SparsityConfig;
-  /** A design to simulate; default: the search's best HP design for the board. */
+  /** A design to simulate; default: the design the selection uses for this board and
+   *  configuration (DeviceEvaluator: same bit widths, same search), so Devices and Choose a
+   *  device show one latency per board and configuration. */
   design?: FpgaDesign;
   draws?: number;
 }
@@ -62,9 +63,10 @@ const api = {
     const w = bertWorkload(req.config, req.batch, req.seq, req.sparsity);
     let design = req.design;
     if (!design) {
-      const r = searchDesign(board, 'hp', w);
-      if (!r.ok) throw new Error(`no HP design fits ${board.name}: ${r.reason}`);
-      design = r.design;
+      const ev = new DeviceEvaluator(req.config, req.batch, req.seq);
+      const e = ev.evaluate(ev.devices.find((d) => d.id === board.id)!, req.sparsity);
+      if (!e.ok || !e.design) throw new Error(`no HP design fits ${board.name}: ${e.reason}`);
+      design = e.design;
     }
     const a = estimateFpga(board, design, w);
     const t0 = performance.now();

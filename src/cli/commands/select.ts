@@ -10,7 +10,7 @@ import type { MeasuredDevice } from '../../core/hardware/roofline';
 import { BERT_BASE, DENSE, TINYBERT_4L_312D, type SparsityConfig } from '../../core/hardware/workload';
 import { paperView } from '../../core/explore/paper-view';
 import { OBJECTIVES, select, SelectionError, type AccuracyConstraint, type Objective } from '../../core/explore/select';
-import { parseSweep, SweepFormatError, type Sweep } from '../../core/explore/sweep';
+import { parseSweep, SweepFormatError, type DenseReference, type Sweep } from '../../core/explore/sweep';
 import { numberFlag, parseFlags } from '../args';
 import { CliError } from '../cli-error';
 
@@ -18,6 +18,9 @@ export const usage = `hp-lab select --lc MS [options]
   --lc MS              latency constraint: ms per batch of B sequences of L tokens (required)
   --ac SPEC            accuracy constraint: 0.84 or min:0.84 (at least 84%), drop:0.01 (at most
                        1 point below dense); needs --sweep
+ --ac-margin K        meet AC with K standard errors to spare (accuracy - K x SE >= AC; default 0)
+  --dense-accuracy A   the dense model's accuracy to use (e.g. 0.76 or 0.76:500 with its sentence
+                       count); default: the sweep's denseAccuracy, else its 0% points
   --objective O        ${OBJECTIVES.join(' | ')} (default price): what the cheapest feasible device minimises
   --sweep FILE         accuracy sweep JSON (output of hp-lab sweep, a stored sweep export, or
                        {points: [{pattern, sparsity, accuracy, split?, tile?}]})
@@ -37,6 +40,13 @@ function parseAc(spec: string | undefined): AccuracyConstraint {
   const value = Number(m[2]);
   if (value > 1) throw new CliError(`--ac takes fractions in [0, 1] (0.84 = 84%), got ${value}`);
   return { kind: (m[1] as 'min' | 'drop' | undefined) ?? 'min', value };
+}
+
+function parseDense(spec: string | undefined): DenseReference | undefined {
+  if (spec === undefined) return undefined;
+  const m = /^(\d*\.?\d+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m || Number(m[1]) > 1) throw new CliError(`--dense-accuracy must be a fraction, optionally with its sentence count (0.76 or 0.76:500), got '${spec}'`);
+  return { accuracy: Number(m[1]), ...(m[2] ? { n: Number(m[2]) } : {}), source: '--dense-accuracy' };
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -74,10 +84,13 @@ export async function run(argv: string[]): Promise<unknown> {
     lc: { type: 'string' }, ac: { type: 'string' }, objective: { type: 'string' }, sweep: { type: 'string' },
     batch: { type: 'string' }, seq: { type: 'string' }, model: { type: 'string' }, density: { type: 'string' }, tile: { type: 'string' },
     bits: { type: 'string' }, archs: { type: 'string' }, measured: { type: 'string' }, paper: { type: 'boolean' },
+    'ac-margin': { type: 'string' }, 'dense-accuracy': { type: 'string' },
   });
   if (f.lc === undefined) throw new CliError('--lc is required (ms per batch)');
   const lcMs = numberFlag(f.lc, 'lc', 0, 1e-6, 1e7);
   const ac = parseAc(f.ac);
+  const acMarginSe = numberFlag(f['ac-margin'], 'ac-margin', 0, 0, 10);
+  const denseAccuracy = parseDense(f['dense-accuracy']);
   const objective = (f.objective ?? 'price') as Objective;
   if (!OBJECTIVES.includes(objective)) throw new CliError(`--objective must be one of ${OBJECTIVES.join(', ')}`);
   const batch = numberFlag(f.batch, 'batch', 1, 1, 4096, true);
@@ -119,13 +132,13 @@ export async function run(argv: string[]): Promise<unknown> {
 
   let result;
   try {
-    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured });
+    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured, acMarginSe, denseAccuracy });
   } catch (err) {
     if (err instanceof SelectionError) throw new CliError(err.message);
     throw err;
   }
   const row = (c: (typeof result.candidates)[number] | null) => c && ({
-    device: c.deviceId, config: c.config, accuracy: c.accuracy, latencyMs: +c.latencyMs.toPrecision(4), powerW: +c.powerW.toPrecision(3),
+    device: c.deviceId, config: c.config, accuracy: c.accuracy, accuracySe: c.accuracySe === null ? null : +c.accuracySe.toFixed(4), latencyMs: +c.latencyMs.toPrecision(4), powerW: +c.powerW.toPrecision(3),
     feasible: c.feasible, provenance: c.eval.provenance, note: c.eval.note,
   });
   return {
@@ -133,7 +146,10 @@ export async function run(argv: string[]): Promise<unknown> {
     accuracyKnown: result.accuracyKnown,
     accuracyThreshold: result.accuracyThreshold,
     denseAccuracy: result.denseAccuracy,
+    denseReference: result.denseReference,
+    acMarginSe,
     choice: row(result.choice),
+    warnings: result.warnings,
     reasons: result.reasons,
     binding: result.binding,
     table: result.verdicts.map((v) => ({ device: v.device.id, name: v.device.name, kind: v.device.kind, priceUsd: v.device.priceUsd ?? null, feasible: v.feasible, chosen: v.chosen, reason: v.reason, best: row(v.best) })),

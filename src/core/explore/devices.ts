@@ -4,7 +4,7 @@
 import { CATALOG } from '../hardware/catalog';
 import type { BitWidth, FpgaArch, FpgaDesign, Resources } from '../hardware/fpga-design';
 import { searchDesign } from '../hardware/fpga-search';
-import { efficiencyFor, estimateMeasured, estimateRoofline, type Efficiency, type MeasuredDevice } from '../hardware/roofline';
+import { carriesToHardware, efficiencyFor, estimateMeasured, estimateRoofline, type Efficiency, type MeasuredDevice } from '../hardware/roofline';
 import type { Catalog, DeviceKind, Tier } from '../hardware/types';
 import { bertWorkload, type SparsityConfig } from '../hardware/workload';
 import type { BertConfig } from '../model/bert-types';
@@ -69,7 +69,8 @@ export class DeviceEvaluator {
       return d?.peakGflops.value;
     };
     const mCpu = this.measured.find((m) => m.kind === 'cpu');
-    const mGpu = this.measured.find((m) => m.kind === 'gpu');
+    // A hardware GPU's measurement is the one to carry; a software adapter's never is.
+    const mGpu = this.measured.find((m) => m.kind === 'gpu' && carriesToHardware(m)) ?? this.measured.find((m) => m.kind === 'gpu');
     this.eff = { cpu: efficiencyFor('cpu', mCpu, peakOf(mCpu)), gpu: efficiencyFor('gpu', mGpu, peakOf(mGpu)) };
     const archs = opts.fpgaArchs ?? ['hp'];
     const archLabel: Record<FpgaArch, string> = { hp: 'HP accelerator', tile: 'tile-only design', vector: 'vector-sparse design, no HP banking', dense: 'dense design' };

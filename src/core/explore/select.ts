@@ -8,7 +8,7 @@ import type { SparsityConfig } from '../hardware/workload';
 import { DENSE } from '../hardware/workload';
 import { DeviceEvaluator, type DeviceEval, type DeviceInfo, type EvaluatorOptions } from './devices';
 import { paretoFront } from './pareto';
-import { denseAccuracyOf, describePoint, sparsityOf, type Sweep, type SweepPoint } from './sweep';
+import { accuracyStandardError, describePoint, sparsityOf, withDensePoint, type DenseReference, type Sweep, type SweepPoint } from './sweep';
 
 export type Objective = 'price' | 'power' | 'class';
 export const OBJECTIVES: readonly Objective[] = ['price', 'power', 'class'];
@@ -34,6 +34,12 @@ export interface SelectionInput extends EvaluatorOptions {
   configs?: SparsityConfig[];
   /** Let the visitor's own (measured) devices win; default false (they are listed, not chosen). */
   includeOwn?: boolean;
+  /** The dense model's accuracy as the rest of the page shows it (the whole dev split): the one
+   *  AC uses and the dense candidate carries. Default: the sweep's own dense figure. */
+  denseAccuracy?: DenseReference;
+  /** Measurement noise: a pair meets AC only when accuracy - acMarginSe x its standard error
+   *  reaches the threshold (0, the default: the measured value itself). */
+  acMarginSe?: number;
 }
 
 export interface Candidate {
@@ -43,6 +49,8 @@ export interface Candidate {
   point: SweepPoint | null;
   sparsity: SparsityConfig;
   accuracy: number | null;
+  /** Standard error of `accuracy` (binomial, from the sentences it was measured on), if known. */
+  accuracySe: number | null;
   latencyMs: number;
   powerW: number;
   /** The objective's value (USD, W, or tier) used to rank. */
@@ -79,7 +87,12 @@ export interface SelectionResult {
   lcMs: number;
   accuracyThreshold: number | null;
   denseAccuracy: number | null;
+  /** Where the dense accuracy comes from and on how many sentences. */
+  denseReference: DenseReference | null;
+  acMarginSe: number;
   accuracyKnown: boolean;
+  /** Things the visitor must know before trusting the choice (no AC at chance accuracy, ...). */
+  warnings: string[];
   choice: Candidate | null;
   reasons: string[];
   verdicts: DeviceVerdict[];
@@ -115,7 +128,7 @@ export function describeCost(o: Objective, c: number): string {
 export function accuracyThreshold(ac: AccuracyConstraint, dense: number | undefined): number | null {
   if (ac.kind === 'none') return null;
   if (ac.kind === 'min') return ac.value;
-  if (dense === undefined) throw new SelectionError('AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point');
+  if (dense === undefined) throw new SelectionError('AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point, and none was given');
   return dense - ac.value;
 }
 
@@ -124,6 +137,18 @@ export function validateInput(i: SelectionInput): void {
   if (!OBJECTIVES.includes(i.objective)) throw new SelectionError(`objective must be one of ${OBJECTIVES.join(', ')}`);
   if (i.ac.kind !== 'none' && !(i.ac.value >= 0 && i.ac.value <= 1)) throw new SelectionError(`AC must be in [0, 1] (a fraction), got ${i.ac.value}`);
   if (!i.sweep && i.ac.kind !== 'none') throw new SelectionError('an accuracy constraint needs a measured sweep (hp-lab sweep, or the Sweep panel)');
+  if (i.acMarginSe !== undefined && !(i.acMarginSe >= 0 && i.acMarginSe <= 10)) throw new SelectionError(`the AC margin must be 0-10 standard errors, got ${i.acMarginSe}`);
+}
+
+interface RankedPoint { point: SweepPoint | null; sparsity: SparsityConfig; label: string; se: number | null }
+
+/** Whether a point's accuracy meets AC, allowing for noise. The dense point always meets a
+ *  maximum-drop AC (it is the reference: its drop is zero by definition). */
+function meetsAc(p: RankedPoint, ac: AccuracyConstraint, threshold: number | null, marginSe: number): boolean {
+  if (threshold === null) return true;
+  if (!p.point) return false;
+  if (ac.kind === 'drop' && p.point.pattern === 'dense') return true;
+  return p.point.accuracy - marginSe * (p.se ?? 0) >= threshold - 1e-12;
 }
 
 /** Orders candidates: lower cost, then more slack, then higher accuracy. */
@@ -134,11 +159,14 @@ function better(a: Candidate, b: Candidate): number {
 export function select(input: SelectionInput, evaluator?: DeviceEvaluator): SelectionResult {
   validateInput(input);
   const ev = evaluator ?? new DeviceEvaluator(input.config, input.batch, input.seq, input);
-  const dense = input.sweep ? denseAccuracyOf(input.sweep) : undefined;
+  const ranked = input.sweep ? withDensePoint(input.sweep, input.denseAccuracy) : null;
+  const dense = ranked?.dense?.accuracy;
   const threshold = accuracyThreshold(input.ac, dense);
-  const points: Array<{ point: SweepPoint | null; sparsity: SparsityConfig; label: string }> = input.sweep
-    ? input.sweep.points.map((p) => ({ point: p, sparsity: sparsityOf(p), label: describePoint(p) }))
-    : (input.configs ?? [DENSE]).map((s) => ({ point: null, sparsity: s, label: s.pattern === 'dense' ? 'dense' : `${s.pattern} ${pct(1 - s.density)}` }));
+  const marginSe = input.acMarginSe ?? 0;
+  const sentences = input.sweep?.sentences;
+  const points: RankedPoint[] = ranked
+    ? ranked.points.map((p) => ({ point: p, sparsity: sparsityOf(p), label: describePoint(p), se: accuracyStandardError(p.accuracy, p.n ?? sentences) }))
+    : (input.configs ?? [DENSE]).map((s) => ({ point: null, sparsity: s, label: s.pattern === 'dense' ? 'dense' : `${s.pattern} ${pct(1 - s.density)}`, se: null }));
 
   const candidates: Candidate[] = [];
   for (const device of ev.devices) {
@@ -147,9 +175,9 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
       if (!e.ok) return;
       const accuracy = p.point?.accuracy ?? null;
       const lcOk = e.latencyMs <= input.lcMs;
-      const acOk = threshold === null || (accuracy !== null && accuracy >= threshold - 1e-12);
+      const acOk = meetsAc(p, input.ac, threshold, marginSe);
       candidates.push({
-        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy,
+        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy, accuracySe: p.se,
         latencyMs: e.latencyMs, powerW: e.powerW, cost: objectiveValue(input.objective, device, e),
         lcOk, acOk, feasible: lcOk && acOk, slack: (input.lcMs - e.latencyMs) / input.lcMs, eval: e,
       });
@@ -172,14 +200,16 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
   const choice = winner?.best ?? null;
   if (winner) winner.chosen = true;
 
-  const anyAcConfig = threshold === null || points.some((p) => p.point && p.point.accuracy >= threshold - 1e-12);
+  const anyAcConfig = points.some((p) => meetsAc(p, input.ac, threshold, marginSe));
   for (const v of verdicts) v.reason = verdictReason(v, choice, input, threshold, anyAcConfig, ev);
 
-  const reasons = choice ? choiceReasons(choice, winner!.device, eligible.length, input, threshold) : [];
+  const reasons = choice ? choiceReasons(choice, winner!.device, eligible.length, input, threshold, marginSe) : [];
   const binding = choice ? null : bindingOf(candidates.filter((c) => input.includeOwn || !ev.devices.find((d) => d.id === c.deviceId)?.own), input, threshold, points);
   const pareto = paretoFront(candidates.filter((c) => threshold === null || c.acOk || c.accuracy !== null));
   return {
-    objective: input.objective, lcMs: input.lcMs, accuracyThreshold: threshold, denseAccuracy: dense ?? null, accuracyKnown: !!input.sweep,
+    objective: input.objective, lcMs: input.lcMs, accuracyThreshold: threshold, denseAccuracy: dense ?? null,
+    denseReference: ranked?.dense ?? null, acMarginSe: marginSe, accuracyKnown: !!input.sweep,
+    warnings: choice ? choiceWarnings(choice, input, threshold) : [],
     choice, reasons, verdicts, candidates, pareto, binding, devices: ev.devices,
   };
 }
@@ -202,13 +232,38 @@ function verdictReason(v: DeviceVerdict, choice: Candidate | null, input: Select
   return `no configuration it can run meets AC; fastest ${fmtMs(b.latencyMs)} at ${b.config}`;
 }
 
-function choiceReasons(c: Candidate, d: DeviceInfo, feasibleCount: number, input: SelectionInput, threshold: number | null): string[] {
+/** "74.50% ± 3.08%" (one standard error), or the bare figure when n is unknown. */
+export function accuracyWithSe(a: number, se: number | null): string {
+  return se === null ? acc(a) : `${acc(a)} ± ${acc(se)}`;
+}
+
+/** What could mislead in a choice: no AC with an unknown or chance-level accuracy, or an AC met
+ *  by less than the measurement's own noise. */
+export function choiceWarnings(c: Candidate, input: SelectionInput, threshold: number | null): string[] {
+  const chance = 1 / Math.max(2, input.config.labels);
+  const w: string[] = [];
+  if (threshold === null) {
+    if (c.accuracy === null) w.push('No AC and no measured accuracy: this is the fastest-for-the-money device, but how accurate the pruned model is on it is unknown. Run a sweep and set an AC.');
+    else if (c.accuracy <= chance + Math.max(2 * (c.accuracySe ?? 0), 0.02)) {
+      w.push(`No AC is set and the pick's accuracy, ${accuracyWithSe(c.accuracy, c.accuracySe)}, is at chance (${acc(chance)} for ${input.config.labels} classes): this configuration does not classify. Set an AC.`);
+    }
+  } else if (c.accuracy !== null && c.accuracySe !== null && !(input.ac.kind === 'drop' && c.point?.pattern === 'dense')) {
+    if (c.accuracy - threshold < c.accuracySe) {
+      w.push(`Meets AC by less than one standard error: ${accuracyWithSe(c.accuracy, c.accuracySe)} vs ${acc(threshold)}; a margin of 1-2 standard errors makes the choice robust to measurement noise.`);
+    }
+  }
+  return w;
+}
+
+function choiceReasons(c: Candidate, d: DeviceInfo, feasibleCount: number, input: SelectionInput, threshold: number | null, marginSe: number): string[] {
   const r = [
     `${feasibleCount === 1 ? 'the only feasible device' : `the cheapest of ${feasibleCount} feasible devices`} by ${input.objective}: ${describeCost(input.objective, c.cost)}`,
     `meets LC: ${fmtMs(c.latencyMs)} <= ${fmtMs(input.lcMs)} (slack ${pct(c.slack)})`,
     threshold === null
-      ? (c.accuracy === null ? 'accuracy not known (no sweep): latency-only selection' : `accuracy ${acc(c.accuracy)} (no AC set)`)
-      : `meets AC: accuracy ${acc(c.accuracy!)} >= ${acc(threshold)}`,
+      ? (c.accuracy === null ? 'accuracy not known (no sweep): latency-only selection' : `accuracy ${accuracyWithSe(c.accuracy, c.accuracySe)} (no AC set)`)
+      : input.ac.kind === 'drop' && c.point?.pattern === 'dense'
+        ? `meets AC: the dense model itself (${acc(c.accuracy!)}), no accuracy lost`
+        : `meets AC: accuracy ${accuracyWithSe(c.accuracy!, c.accuracySe)}${marginSe > 0 ? ` less ${marginSe} standard error${marginSe === 1 ? '' : 's'}` : ''} >= ${acc(threshold)}`,
     `pruning configuration: ${c.config}`,
     `${c.eval.provenance}: ${c.eval.note}`,
   ];

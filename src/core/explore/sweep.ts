@@ -22,6 +22,8 @@ export interface SweepPoint {
   accuracy: number;
   /** Series name as the sweep called it (e.g. '2:4'). */
   label?: string;
+  /** Sentences the accuracy was measured on (for its standard error). */
+  n?: number;
 }
 
 export interface Sweep {
@@ -29,6 +31,8 @@ export interface Sweep {
   data?: string;
   /** Accuracy of the unpruned model (needed for an AC given as a maximum drop). */
   denseAccuracy?: number;
+  /** Sentences every point was measured on, when the sweep says so once (hp-lab sweep). */
+  sentences?: number;
   points: SweepPoint[];
 }
 
@@ -41,6 +45,11 @@ export class SweepFormatError extends Error {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+const positiveInt = (v: unknown): number | undefined => {
+  const n = num(v);
+  return n !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
+};
 
 function checkUnit(v: number | undefined, what: string, where: string): number {
   if (v === undefined || v < 0 || v > 1) throw new SweepFormatError(`${where}: ${what} must be a number in [0, 1], got ${JSON.stringify(v)}`);
@@ -69,6 +78,8 @@ function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepP
   const split = num(base.split);
   if (pattern === 'hp' && split !== undefined) point.split = Math.min(1, Math.max(0, split));
   if (nm) point.nm = { n: Number(nm[1]), m: Number(nm[2]) };
+  const n = num(row.n);
+  if (n !== undefined && Number.isInteger(n) && n > 0) point.n = n;
   return point;
 }
 
@@ -87,6 +98,8 @@ function fromPoint(p: unknown, i: number): SweepPoint {
   }
   if (isObj(p.nm)) point.nm = { n: num(p.nm.n) ?? 0, m: num(p.nm.m) ?? 0 };
   if (typeof p.label === 'string') point.label = p.label;
+  const n = num(p.n);
+  if (n !== undefined && Number.isInteger(n) && n > 0) point.n = n;
   if (point.sparsity >= 1) throw new SweepFormatError(`${where}: sparsity 1 keeps nothing`);
   return point;
 }
@@ -96,12 +109,16 @@ export function parseSweep(json: unknown): Sweep {
   let sweep: Sweep;
   if (Array.isArray(json)) sweep = { points: json.map(fromPoint) };
   else if (isObj(json) && Array.isArray(json.points)) {
-    sweep = { points: json.points.map(fromPoint), denseAccuracy: num(json.denseAccuracy), model: typeof json.model === 'string' ? json.model : undefined };
+    sweep = {
+      points: json.points.map(fromPoint), denseAccuracy: num(json.denseAccuracy), sentences: positiveInt(json.sentences),
+      model: typeof json.model === 'string' ? json.model : undefined,
+    };
   } else if (isObj(json) && Array.isArray(json.rows)) {
     const base = isObj(json.config) ? json.config : isObj(json.base) ? json.base : {};
     sweep = {
       points: json.rows.map((r, i) => fromRow(r, base, i)),
       denseAccuracy: num(json.denseAccuracy),
+      sentences: positiveInt(json.sentences),
       model: typeof json.model === 'string' ? json.model : undefined,
       data: typeof json.data === 'string' ? json.data : undefined,
     };
@@ -118,6 +135,42 @@ export function denseAccuracyOf(s: Sweep): number | undefined {
   if (s.denseAccuracy !== undefined) return s.denseAccuracy;
   const dense = s.points.filter((p) => p.pattern === 'dense' || p.sparsity === 0);
   return dense.length ? Math.max(...dense.map((p) => p.accuracy)) : undefined;
+}
+
+/** Standard error of an accuracy measured on n sentences (binomial): sqrt(p (1 - p) / n). */
+export function accuracyStandardError(accuracy: number, n: number | undefined): number | null {
+  if (!n || n <= 0) return null;
+  return Math.sqrt(Math.max(accuracy * (1 - accuracy), 0) / n);
+}
+
+/** The dense model's accuracy as the rest of the page knows it (e.g. the whole dev split). */
+export interface DenseReference {
+  accuracy: number;
+  /** Sentences it was measured on. */
+  n?: number;
+  /** Where it comes from, e.g. 'dev split, 500 sentences'. */
+  source?: string;
+}
+
+/** The points a selection ranks: the sweep's pruned points plus exactly one dense point, whose
+ *  accuracy is `dense` when given (the same figure the rest of the page shows), else the
+ *  sweep's own. Dense is always a candidate: a sweep without a 0% point still offers it. */
+export function withDensePoint(sweep: Sweep, dense?: DenseReference): { points: SweepPoint[]; dense: DenseReference | null } {
+  const pruned = sweep.points.filter((p) => !(p.pattern === 'dense' || p.sparsity === 0));
+  const own = sweep.points.filter((p) => p.pattern === 'dense' || p.sparsity === 0);
+  let ref: DenseReference | null = dense ?? null;
+  if (!ref && sweep.denseAccuracy !== undefined) ref = { accuracy: sweep.denseAccuracy, n: sweep.sentences, source: 'the sweep' };
+  if (!ref && own.length) {
+    // Several 0% rows (one per series) are the same dense model on the same sentences: one
+    // measurement repeated, so their mean, with one row's n (summing n would overstate it).
+    const accuracy = own.reduce((a, p) => a + p.accuracy, 0) / own.length;
+    const ns = own.map((p) => p.n ?? 0).filter((n) => n > 0);
+    ref = { accuracy, n: ns.length ? Math.max(...ns) : sweep.sentences, source: 'the sweep\'s 0% points' };
+  }
+  if (!ref) return { points: pruned, dense: null };
+  const point: SweepPoint = { pattern: 'dense', sparsity: 0, accuracy: ref.accuracy, label: 'dense' };
+  if (ref.n) point.n = ref.n;
+  return { points: [point, ...pruned], dense: ref };
 }
 
 /** The device models' view of a sweep point. */

@@ -32,6 +32,7 @@ export interface MeasuredOptions {
   catalogId?: string;
   peakGflops?: number;
   bandwidthGBs?: number;
+  software?: boolean;
   encoder?: { batch: number; seq: number; ms: number; config?: BertConfig; density?: number };
 }
 

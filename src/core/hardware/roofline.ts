@@ -38,6 +38,9 @@ export interface MeasuredDevice {
   denseGflops: number;
   /** Sparse kernel throughput at one or more densities. */
   sparse?: SparsePoint[];
+  /** A software adapter (SwiftShader, llvmpipe, WARP: the GPU emulated on the CPU). Its figures
+   *  describe the emulator, so they are never carried to hardware devices. */
+  software?: boolean;
   /** A whole-encoder measurement (ms for batch x seq of `config`, at `density`). */
   encoder?: { batch: number; seq: number; ms: number; config?: BertConfig; density?: number; pattern?: Pattern };
 }
@@ -88,10 +91,23 @@ export function interpolateSparse(points: SparsePoint[], denseGflops: number, de
   return rel(pts[pts.length - 1]);
 }
 
+/** Adapters that emulate a GPU on the CPU, by the names they report. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render|software/i;
+
+export function isSoftwareAdapter(label: string, isFallbackAdapter = false): boolean {
+  return isFallbackAdapter || SOFTWARE_ADAPTER.test(label);
+}
+
+/** Whether a measurement may stand for hardware of its kind (a software GPU may not). */
+export function carriesToHardware(m: MeasuredDevice): boolean {
+  return !(m.kind === 'gpu' && (m.software || isSoftwareAdapter(m.label)));
+}
+
 /** Efficiency of a kind of device, from a measurement when there is one. */
 export function efficiencyFor(kind: 'cpu' | 'gpu', measured: MeasuredDevice | undefined, peakOfMeasured: number | undefined): Efficiency {
   const base = DEFAULT_EFFICIENCY[kind];
   if (!measured) return base;
+  if (!carriesToHardware(measured)) return { ...base, origin: `${base.origin}; ${measured.label} is a software adapter, not carried to hardware` };
   const peak = measured.peakGflops ?? peakOfMeasured;
   const dense = peak ? Math.min(1, Math.max(0.005, measured.denseGflops / peak)) : base.dense;
   const pts = measured.sparse ?? [];

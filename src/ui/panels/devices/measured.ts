@@ -8,6 +8,8 @@ export interface LabMeasurements {
   gpu?: LinearMeasurement[] | null;
   /** GPU adapter description, e.g. from describeAdapter. */
   gpuLabel?: string;
+  /** The adapter is a software one (describeAdapter's isFallbackAdapter, or its name). */
+  gpuSoftware?: boolean;
   /** Whole-model CPU time (ms) of onnxruntime-web's wasm backend, when measured. */
   cpuEncoder?: MeasuredDevice['encoder'];
   /** Whole-encoder GPU time (ms) of the encoder engine, when measured. */
@@ -20,7 +22,10 @@ export function measuredDevices(m: LabMeasurements): MeasuredDevice[] {
     if (m.cpu?.length) out.push(measuredCpu('this browser, project CPU kernels', m.cpu, m.cpuEncoder ? { encoder: m.cpuEncoder } : {}));
   } catch { /* nothing usable measured yet */ }
   try {
-    if (m.gpu?.length) out.push(measuredFromLinears('gpu', m.gpuLabel ?? 'this GPU, project WGSL kernels', m.gpu, m.gpuEncoder ? { encoder: m.gpuEncoder } : {}));
+    if (m.gpu?.length) out.push(measuredFromLinears('gpu', m.gpuLabel ?? 'this GPU, project WGSL kernels', m.gpu, {
+      ...(m.gpuEncoder ? { encoder: m.gpuEncoder } : {}),
+      ...(m.gpuSoftware ? { software: true } : {}),
+    }));
   } catch { /* nothing usable measured yet */ }
   return out;
 }
