@@ -44,6 +44,15 @@ async function create(bytes: Uint8Array, ep: OrtBackend): Promise<ort.InferenceS
   return ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
 }
 
+/** ORT's own failure (a dangling input, an unknown attribute, a shape it cannot run) as one
+ *  line for the person who chose the model, instead of its multi-line stack. */
+export function cannotRun(err: unknown): ModelLoadError {
+  const raw = String((err as Error)?.message ?? err);
+  const line = raw.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  const why = line.replace(/^.*ERROR_MESSAGE:\s*/, '').slice(0, 300);
+  return new ModelLoadError('cannot-run', `This model cannot be run by onnxruntime: ${why}`, raw.slice(0, 2000));
+}
+
 /** A software adapter (SwiftShader, a fallback adapter) runs ORT's WebGPU kernels far slower
  *  than its wasm backend (7 vs 340 sentences/s measured): use wasm there. Null: use WebGPU. */
 async function softwareAdapterReason(gpu: GPU | undefined): Promise<string | undefined> {
@@ -81,7 +90,13 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
   } else if (want === 'auto' && !gpu) {
     fallbackReason = 'this environment has no WebGPU (navigator.gpu is missing)';
   }
-  if (!session) session = await create(bytes, 'wasm');
+  if (!session) {
+    try {
+      session = await create(bytes, 'wasm');
+    } catch (err) {
+      throw cannotRun(err);
+    }
+  }
   for (const name of REQUIRED) {
     if (!session.inputNames.includes(name)) {
       await session.release();
@@ -101,7 +116,12 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
         attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
       };
       if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', b.tokenTypeIds, dims);
-      const result = await s.run(feeds, [output]);
+      let result: ort.InferenceSession.OnnxValueMapType;
+      try {
+        result = await s.run(feeds, [output]);
+      } catch (err) {
+        throw cannotRun(err);
+      }
       const t = result[output];
       const data = (await t.getData()) as Float32Array;
       t.dispose();

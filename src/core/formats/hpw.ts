@@ -13,6 +13,7 @@
 import CRC32 from 'crc-32';
 import { ByteReader, ByteWriter, FormatError } from './byte-io';
 import { hpBytes, type HPMatrix, type ValueType } from './hp';
+import { isJsonObject, jsonDepth } from './json-depth';
 import { readHPRecord, writeHPRecord } from './hp-record';
 
 export const HPW_MAGIC = 'HPWF';
@@ -76,12 +77,7 @@ export function readHPW(bytes: Uint8Array): HPWFile {
   if (stored !== actual) throw new HPWError(`corrupted .hpw file: CRC-32 is ${hex(actual)}, the file says ${hex(stored)}`);
   const count = r.u32();
   const metaLength = r.u32();
-  let meta: { names?: unknown; info?: unknown };
-  try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.u8s(metaLength)));
-  } catch {
-    throw new HPWError('malformed .hpw file: its metadata is not UTF-8 JSON');
-  }
+  const meta = readMeta(r.u8s(metaLength));
   const names = meta.names;
   if (!Array.isArray(names) || names.length !== count || !names.every((n) => typeof n === 'string')) {
     throw new HPWError(`malformed .hpw file: metadata names ${count} matrices incorrectly`);
@@ -91,6 +87,7 @@ export function readHPW(bytes: Uint8Array): HPWFile {
   for (let i = 0; i < count; i++) {
     try {
       const rec = readHPRecord(r);
+      checkRecordBounds(rec.hp);
       if (i > 0 && rec.valueType !== valueType) throw new FormatError('mixed value types');
       valueType = rec.valueType;
       matrices.push({ name: names[i] as string, hp: rec.hp });
@@ -100,6 +97,45 @@ export function readHPW(bytes: Uint8Array): HPWFile {
   }
   if (r.offset !== total - 4) throw new HPWError(`malformed .hpw file: records end at byte ${r.offset}, the checksum sits at ${total - 4}`);
   return { valueType, matrices, info: (meta.info ?? {}) as Record<string, unknown> };
+}
+
+/** Metadata nests names and a flat-ish info object: anything deeper is not ours. */
+export const MAX_META_DEPTH = 16;
+
+function readMeta(bytes: Uint8Array): { names: unknown; info?: Record<string, unknown> } {
+  let text: string;
+  let meta: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HPWError('malformed .hpw file: its metadata is not UTF-8');
+  }
+  if (jsonDepth(text, MAX_META_DEPTH) > MAX_META_DEPTH) throw new HPWError(`malformed .hpw file: its metadata nests deeper than ${MAX_META_DEPTH} levels`);
+  try {
+    meta = JSON.parse(text);
+  } catch {
+    throw new HPWError('malformed .hpw file: its metadata is not JSON');
+  }
+  if (!isJsonObject(meta)) {
+    const what = meta === null ? 'null' : Array.isArray(meta) ? 'an array' : `a ${typeof meta}`;
+    throw new HPWError(`malformed .hpw file: its metadata is ${what}, not an object`);
+  }
+  if (meta.info !== undefined && !isJsonObject(meta.info)) throw new HPWError('malformed .hpw file: its metadata "info" is not an object');
+  return meta as { names: unknown; info?: Record<string, unknown> };
+}
+
+/** Largest matrix side and value count a record may claim: BERT-large's FFN is 4096 x 1024, and
+ *  the model loader refuses more than 150 M parameters in all. A CRC-valid record of 28 bytes can
+ *  otherwise claim 4,294,967,295 x 16,777,216, which any dense use would try to allocate. */
+export const MAX_HPW_SIDE = 65536;
+export const MAX_HPW_DENSE = 150_000_000;
+export const MAX_HPW_TILE_ROWS = 256;
+
+function checkRecordBounds(hp: HPMatrix): void {
+  if (hp.out > MAX_HPW_SIDE || hp.in > MAX_HPW_SIDE || hp.out * hp.in > MAX_HPW_DENSE) {
+    throw new FormatError(`HP record claims a ${hp.out} x ${hp.in} matrix; this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`);
+  }
+  if (hp.tr > MAX_HPW_TILE_ROWS) throw new FormatError(`HP record claims ${hp.tr}-row tiles; at most ${MAX_HPW_TILE_ROWS}`);
 }
 
 const hex = (v: number) => '0x' + v.toString(16).padStart(8, '0');

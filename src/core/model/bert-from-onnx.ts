@@ -4,10 +4,11 @@
 // LayerNorm} -> optional pooler (Tanh) -> classifier. Produces a BertModel (bert-types.ts).
 import type { BertConfig, BertModel, EncoderLayer, Linear, LayerNormParams } from './bert-types';
 import { GraphIndex } from './onnx-graph';
-import { decodeModel, toNumber, type ModelProto, type NodeProto } from './onnx-proto';
+import { decodeModel, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto';
 import { matchLayerNorm, matchLinear, reach, type LinearMatch, type LayerNormMatch } from './graph-walk';
 import { ModelLoadError } from './model-error';
-import { rawDataOffset } from './onnx-tensor';
+import { checkTensor, rawDataOffset } from './onnx-tensor';
+import { checkFiniteWeights } from './finite-weights';
 
 /** More parameters than this will not fit a browser tab next to an ORT session. */
 export const MAX_PARAMS = 150_000_000;
@@ -212,6 +213,12 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
   return { layer, linears, headDim, ln1, output: ln2.output };
 }
 
+/** Every tensor the graph stores: initializers and the values of Constant nodes. */
+function allTensors(graph: GraphProto): TensorProto[] {
+  const constants = (graph.node ?? []).flatMap((n) => (n.opType === 'Constant' ? (n.attribute ?? []).map((a) => a.t).filter((t): t is TensorProto => !!t) : []));
+  return [...(graph.initializer ?? []), ...constants];
+}
+
 /** Parses ONNX bytes into a BertModel, or throws ModelLoadError saying what is wrong. */
 export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; maxParams?: number } = {}): OnnxBert {
   // A plain Uint8Array view (Node Buffers have view-returning slice()).
@@ -221,15 +228,13 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
     throw new ModelLoadError('truncated', 'The model file is incomplete: it has no operator-set declaration (truncated?).');
   }
   const g = new GraphIndex(proto.graph!);
-  // Count before reading any weight: a too-large model fails fast.
+  // Check every tensor's dims against its stored bytes and count, before reading any weight: a
+  // too-large or malformed model fails fast, naming the tensor.
   let params = 0;
-  for (const t of g.initializers.values()) params += (t.dims ?? []).reduce<number>((a, d) => a * toNumber(d as number), 1);
+  for (const t of allTensors(proto.graph!)) params += checkTensor(t);
   const maxParams = limits.maxParams ?? MAX_PARAMS;
   if (params > maxParams) {
     throw new ModelLoadError('too-large', `The model has ${(params / 1e6).toFixed(1)} M parameters; the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`);
-  }
-  for (const t of g.initializers.values()) {
-    if (t.dataLocation === 1) throw new ModelLoadError('external-data', 'The model keeps its weights in a separate .data file (ONNX external data); export it as a single .onnx file.', `tensor ${t.name}`);
   }
   if (!g.inputs.includes('input_ids') && !g.inputs.includes('attention_mask')) {
     throw notBert(`it has no token inputs (input_ids, attention_mask), only: ${g.inputs.join(', ') || 'none'}`);
@@ -290,6 +295,7 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
     pooler: pooler ? toLinear('pooler', pooler) : undefined,
     classifier: toLinear('classifier', head),
   };
+  checkFiniteWeights(model);
   const sites = new Map<string, LinearSite>();
   const all: [Linear, LinearMatch][] = layers.flatMap((l) => (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).map((k) => [l.layer[k], l.linears[k]] as [Linear, LinearMatch]));
   if (pooler) all.push([model.pooler!, pooler]);

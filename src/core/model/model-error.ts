@@ -13,7 +13,10 @@ export type ModelErrorCode =
   | 'unsupported-tensor'
   | 'bad-tokenizer'
   | 'bad-dataset'
-  | 'label-mismatch';
+  | 'label-mismatch'
+  | 'bad-tensor'
+  | 'bad-weights'
+  | 'cannot-run';
 
 export class ModelLoadError extends Error {
   constructor(

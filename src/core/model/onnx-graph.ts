@@ -3,6 +3,7 @@
 // through DequantizeLinear / Cast / Identity, which quantised exports put in front of weights).
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './onnx-proto';
 import { tensorDims, tensorToFloat32 } from './onnx-tensor';
+import { ModelLoadError } from './model-error';
 
 export interface ConstTensor {
   dims: number[];
@@ -101,12 +102,28 @@ export class GraphIndex {
         const scale = this.constant(inputs[1]);
         const zero = inputs[2] ? this.constant(inputs[2]) : null;
         if (!x || !scale) return null;
-        return { dims: x.dims, data: dequantize(x, scale, zero, attr(node, 'axis')?.i ?? 1), initializer: x.initializer, direct: false };
+        const axis = checkDequantize(node, x, scale, zero);
+        return { dims: x.dims, data: dequantize(x, scale, zero, axis), initializer: x.initializer, direct: false };
       }
       default:
         return null;
     }
   }
+}
+
+/** The node's axis, after checking it and the scale / zero-point lengths against x (ONNX's
+ *  rules): a wrong axis or too few scales would otherwise turn weights into NaN silently. */
+export function checkDequantize(node: NodeProto, x: ConstTensor, scale: ConstTensor, zero: ConstTensor | null): number {
+  const fail = (why: string) => new ModelLoadError('bad-tensor', `The model's DequantizeLinear node '${node.name ?? ''}' ${why}: the file is damaged or mis-exported.`, `input ${node.input?.[0]} dims [${x.dims.join(', ')}]`);
+  const axis = attr(node, 'axis')?.i ?? 1;
+  const perTensor = scale.data.length === 1;
+  if (zero && zero.data.length !== scale.data.length) throw fail(`has ${zero.data.length} zero points for ${scale.data.length} scales`);
+  if (perTensor) return axis;
+  const rank = x.dims.length;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw fail(`quantises along axis ${axis} of a rank-${rank} tensor`);
+  const len = x.dims[axis < 0 ? axis + rank : axis];
+  if (scale.data.length !== len) throw fail(`has ${scale.data.length} scales for the ${len} channels of axis ${axis}`);
+  return axis;
 }
 
 /** y = (x - zero) * scale, per tensor or per `axis` (ONNX DequantizeLinear semantics). */
