@@ -80,8 +80,9 @@ export function encodeHP(weight: Float32Array, shape: HPShape, tileCol: Uint16Ar
   return { ...shape, tileCol, colOff, values };
 }
 
-/** Visits every stored value with its (row, col) in W; padding positions are skipped. */
-export function forEachKept(hp: HPMatrix, visit: (row: number, col: number, value: number) => void): void {
+/** Visits every stored value with its (row, col) in W and its index in `values`; padding
+ *  positions are skipped. */
+export function forEachKept(hp: HPMatrix, visit: (row: number, col: number, value: number, index: number) => void): void {
   const { out, in: nIn, tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   for (let tRow = 0; tRow < tileRows; tRow++) {
@@ -92,7 +93,8 @@ export function forEachKept(hp: HPMatrix, visit: (row: number, col: number, valu
         if (col >= nIn) continue;
         for (let r = 0; r < tr; r++) {
           const row = tRow * tr + r;
-          if (row < out) visit(row, col, hp.values[(t * k + c) * tr + r]);
+          const index = (t * k + c) * tr + r;
+          if (row < out) visit(row, col, hp.values[index], index);
         }
       }
     }
