@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { BertConfig } from '../../core/model/bert-types';
 import { FPGA_ARCHS, BIT_WIDTHS, type BitWidth, type FpgaArch } from '../../core/hardware/fpga-design';
 import type { MeasuredDevice } from '../../core/hardware/roofline';
+import { GPU_PRECISIONS, type GpuPrecision } from '../../core/hardware/types';
 import { BERT_BASE, DENSE, TINYBERT_4L_312D, type SparsityConfig } from '../../core/hardware/workload';
 import { paperView } from '../../core/explore/paper-view';
 import { OBJECTIVES, select, SelectionError, type AccuracyConstraint, type Objective } from '../../core/explore/select';
@@ -30,6 +31,9 @@ export const usage = `hp-lab select --lc MS [options]
   --tile TRxTC         tile of those HP configurations (default 16x16)
   --bits LIST          FPGA bit widths (default int16,fp16; int8 is not accuracy-checked)
   --archs LIST         FPGA designs offered per board: ${FPGA_ARCHS.join(',')} (default hp)
+ --gpu-precision P    ${GPU_PRECISIONS.join(' | ')} (default fp32): how catalog GPUs run the products (tensor
+                       cores for tf32/fp16/int8; int8 is not accuracy-checked)
+  --sparse24           2:4 N:M points run on sparse tensor cores (Ampere and later)
   --measured FILE      JSON array of MeasuredDevice (the visitor's CPU/GPU measurements)
   --paper              add the paper view (speedups vs CPU, GPU, tile-only)`;
 
@@ -84,7 +88,7 @@ export async function run(argv: string[]): Promise<unknown> {
     lc: { type: 'string' }, ac: { type: 'string' }, objective: { type: 'string' }, sweep: { type: 'string' },
     batch: { type: 'string' }, seq: { type: 'string' }, model: { type: 'string' }, density: { type: 'string' }, tile: { type: 'string' },
     bits: { type: 'string' }, archs: { type: 'string' }, measured: { type: 'string' }, paper: { type: 'boolean' },
-    'ac-margin': { type: 'string' }, 'dense-accuracy': { type: 'string' },
+    'ac-margin': { type: 'string' }, 'dense-accuracy': { type: 'string' }, 'gpu-precision': { type: 'string' }, sparse24: { type: 'boolean' },
   });
   if (f.lc === undefined) throw new CliError('--lc is required (ms per batch)');
   const lcMs = numberFlag(f.lc, 'lc', 0, 1e-6, 1e7);
@@ -98,6 +102,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const { label, config } = await modelConfig(f.model);
   const bitWidths = listOf<BitWidth>(f.bits, BIT_WIDTHS, 'bits', ['int16', 'fp16']);
   const fpgaArchs = listOf<FpgaArch>(f.archs, FPGA_ARCHS, 'archs', ['hp']);
+  const [precision] = listOf<GpuPrecision>(f['gpu-precision'], GPU_PRECISIONS, 'gpu-precision', ['fp32']);
+  const gpuMode = { precision, sparse24: Boolean(f.sparse24) };
 
   let sweep: Sweep | null = null;
   if (f.sweep) {
@@ -132,7 +138,7 @@ export async function run(argv: string[]): Promise<unknown> {
 
   let result;
   try {
-    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured, acMarginSe, denseAccuracy });
+    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured, acMarginSe, denseAccuracy, gpuMode });
   } catch (err) {
     if (err instanceof SelectionError) throw new CliError(err.message);
     throw err;
@@ -142,7 +148,7 @@ export async function run(argv: string[]): Promise<unknown> {
     feasible: c.feasible, provenance: c.eval.provenance, note: c.eval.note,
   });
   return {
-    model: label, batch, seq, lcMs, ac, objective, sweep: f.sweep ?? null,
+    model: label, batch, seq, lcMs, ac, objective, gpuMode, sweep: f.sweep ?? null,
     accuracyKnown: result.accuracyKnown,
     accuracyThreshold: result.accuracyThreshold,
     denseAccuracy: result.denseAccuracy,

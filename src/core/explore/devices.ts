@@ -4,7 +4,7 @@
 import { CATALOG } from '../hardware/catalog';
 import type { BitWidth, FpgaArch, FpgaDesign, Resources } from '../hardware/fpga-design';
 import { searchDesign } from '../hardware/fpga-search';
-import { carriesToHardware, efficiencyFor, estimateMeasured, estimateRoofline, type Efficiency, type MeasuredDevice } from '../hardware/roofline';
+import { carriesToHardware, efficiencyFor, estimateMeasured, estimateRoofline, type Efficiency, type GpuMode, type MeasuredDevice } from '../hardware/roofline';
 import type { Catalog, DeviceKind, Tier } from '../hardware/types';
 import { bertWorkload, type SparsityConfig } from '../hardware/workload';
 import type { BertConfig } from '../model/bert-types';
@@ -50,6 +50,10 @@ export interface EvaluatorOptions {
    *  the sweep's accuracy is measured in f32, int8 would need its own accuracy). */
   bitWidths?: BitWidth[];
   tileBalance?: 'random' | 'balanced';
+  /** How the catalog GPUs run the products (default fp32 on CUDA cores, the precision the
+   *  sweep's accuracy was measured in; tf32/fp16 are near accuracy-neutral for BERT, int8 is
+   *  not accuracy-checked). */
+  gpuMode?: GpuMode;
 }
 
 export const DEFAULT_BIT_WIDTHS: BitWidth[] = ['int16', 'fp16'];
@@ -124,11 +128,13 @@ export class DeviceEvaluator {
     const dev = [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === device.id);
     if (!dev) return fail(`unknown device ${device.id}`);
     const eff = this.eff[dev.kind];
-    const r = estimateRoofline(dev, eff, w);
+    const r = estimateRoofline(dev, eff, w, this.opts.gpuMode);
     const sparseUsed = r.ops.some((o) => o.sparseKernel);
+    const asked = this.opts.gpuMode?.precision ?? 'fp32';
+    const fallback = dev.kind === 'gpu' && asked !== r.precision ? `; no tensor cores: fp32, not ${asked}` : '';
     return {
       device, ok: true, latencyMs: r.latencyMs, powerW: r.powerW, energyMj: r.energyMj, provenance: 'modelled', utilisation: { peak: r.peakShare },
-      note: `${eff.origin}; ${s.pattern === 'dense' ? 'dense kernels' : sparseUsed ? 'sparse kernels where faster' : 'dense kernels (sparse slower at this density)'}`,
+      note: `${r.efficiency}${fallback}; ${s.pattern === 'dense' ? 'dense kernels' : sparseUsed ? 'sparse kernels where faster' : 'dense kernels (sparse slower at this density)'}`,
     };
   }
 }

@@ -190,7 +190,8 @@ export function sparsityOf(p: SweepPoint): SparsityConfig {
     }
   } else if (p.pattern === 'tile') vectorDensity = 1;
   else if (p.pattern === 'vector') tileDensity = 1;
-  return { pattern: p.pattern, density, tr, tc, tileDensity: Math.max(1e-6, tileDensity), vectorDensity: Math.max(1e-6, vectorDensity) };
+  const nm = p.pattern === 'nm' && p.nm && p.nm.n > 0 && p.nm.m > 0 ? { nm: { n: p.nm.n, m: p.nm.m } } : {};
+  return { pattern: p.pattern, density, tr, tc, tileDensity: Math.max(1e-6, tileDensity), vectorDensity: Math.max(1e-6, vectorDensity), ...nm };
 }
 
 export function describePoint(p: SweepPoint): string {

@@ -7,7 +7,7 @@
 // measured (onnxruntime-web wasm, the project's WGSL kernels), the measured efficiencies are
 // carried over to every modelled device of the same kind, and the result says so.
 import type { BertConfig } from '../model/bert-types';
-import type { CpuDevice, GpuDevice, Source } from './types';
+import type { CpuDevice, GpuDevice, GpuPrecision, Source } from './types';
 import { bertWorkload, type Op, type Pattern, type Workload } from './workload';
 
 export type SparseClass = 'structured' | 'unstructured';
@@ -139,44 +139,110 @@ export interface RooflineEstimate {
   powerW: number;
   energyMj: number;
   efficiency: string;
+  /** The precision the matrix products ran in. */
+  precision: GpuPrecision;
 }
 
-/** Output tiles of 64 x 64 spread over the parallel units: the last wave is partly idle. */
-function waveUtilisation(mm: NonNullable<Op['mm']>, units: number): number {
-  const tiles = Math.ceil(mm.rows / 64) * Math.ceil(mm.out / 64) * mm.instances;
-  return tiles / (Math.ceil(tiles / units) * units);
+/** Per-unit rate of an output tile of t x t, relative to 64 x 64 and up: smaller tiles reuse
+ *  each loaded value fewer times (estimates in the spirit of cuBLAS/CUTLASS tile tables). */
+const TILE_RATE: ReadonlyArray<[number, number]> = [[128, 1], [64, 1], [32, 0.8], [16, 0.5]];
+/** Split-K: each K chunk >= 128 deep; the partial sums cost a reduction (~10%). */
+const SPLIT_K_MIN_DEPTH = 128;
+const SPLIT_K_RATE = 0.9;
+
+/** Share of the device's parallel units a matrix product keeps busy. A GEMM library picks the
+ *  output tile (128 down to 16) and a split of K so that every SM gets work, paying a lower
+ *  per-unit rate for small tiles; the last wave is partly idle. (One 64x64 tile per SM, the
+ *  previous model, left most of a large GPU idle on TinyBERT's small products.) */
+export function occupancy(mm: Pick<NonNullable<Op['mm']>, 'rows' | 'out' | 'in' | 'instances'>, units: number): number {
+  let best = 0;
+  for (const [t, rate] of TILE_RATE) {
+    const tiles = Math.ceil(mm.rows / t) * Math.ceil(mm.out / t) * mm.instances;
+    const maxSplit = Math.max(1, Math.floor(mm.in / SPLIT_K_MIN_DEPTH));
+    for (let split = 1; split <= maxSplit; split *= 2) {
+      const work = tiles * split;
+      const wave = work / (Math.ceil(work / units) * units);
+      best = Math.max(best, wave * rate * (split > 1 ? SPLIT_K_RATE : 1));
+    }
+  }
+  return best;
 }
 
 const F32 = 4;
+
+/** How a GPU runs the matrix products: fp32 on CUDA cores or a tensor-core precision, and
+ *  whether 2:4-pruned linears use the sparse tensor cores. */
+export interface GpuMode {
+  precision: GpuPrecision;
+  /** Run 2:4 N:M configurations on the sparse tensor cores (2x the dense tensor rate). */
+  sparse24?: boolean;
+}
+
+/** Bytes per stored value: weights and activations in the precision of the products (tf32
+ *  keeps fp32 storage; int8 keeps fp16 activations between the quantized products). */
+const VALUE_BYTES: Record<GpuPrecision, { weight: number; act: number }> = {
+  fp32: { weight: 4, act: 4 }, tf32: { weight: 4, act: 4 }, fp16: { weight: 2, act: 2 }, int8: { weight: 1, act: 2 },
+};
+
+/** Large-GEMM share of the tensor-core peak reached by vendor libraries (cuBLASLt/CUTLASS on
+ *  Ampere/Hopper: 60-80%; an estimate). Measured fp32 efficiency is not carried to it. */
+export const TENSOR_EFFICIENCY = 0.65;
+
+/** 2:4 sparse tensor cores: N:M with M = 4 and N <= 2 along the input (the pattern's axis). */
+export function runsOnSparseTensorCores(s: Workload['sparsity']): boolean {
+  return s.pattern === 'nm' && !!s.nm && s.nm.m === 4 && s.nm.n <= 2;
+}
 
 /** Index bytes per kept value: CSR column index (4 B) vs one index per kept vector (~1/Tr). */
 function indexBytesPerValue(cls: SparseClass, tr: number): number {
   return cls === 'unstructured' ? 4 : 2 / tr;
 }
 
-export function rooflineOps(dev: { peakGflops: number; bandwidthGBs: number; overheadUs: number; units: number }, eff: Efficiency, w: Workload): RooflineOp[] {
-  const peak = dev.peakGflops * 1e9 * eff.dense;
+export interface RooflineDevice {
+  peakGflops: number;
+  bandwidthGBs: number;
+  overheadUs: number;
+  units: number;
+  /** Matrix-product peak when it differs from peakGflops (tensor cores). */
+  matmulPeakGflops?: number;
+  /** Weight / activation bytes per value (default fp32). */
+  bytes?: { weight: number; act: number };
+  /** Linears on 2:4 sparse tensor cores: their dense rate doubles, metadata 2 bits a value. */
+  sparse24?: boolean;
+}
+
+export function rooflineOps(dev: RooflineDevice, eff: Efficiency, w: Workload): RooflineOp[] {
+  const peak = (dev.matmulPeakGflops ?? dev.peakGflops) * 1e9 * eff.dense;
   const bw = dev.bandwidthGBs * 1e9 * eff.bandwidth;
   const cls = sparseClass(w.sparsity.pattern);
+  const { weight: WB, act: AB } = dev.bytes ?? { weight: F32, act: F32 };
   return w.ops.map((op) => {
     const over = dev.overheadUs / 1e3;
     if (!op.mm) {
-      const ms = (op.activationValues + op.weightValues) * F32 / bw * 1e3;
+      // Embedding tables are read in their stored precision; other elementwise ops touch activations.
+      const ms = (op.activationValues * AB + op.weightValues * (op.kind === 'embedding' ? WB : AB)) / bw * 1e3;
       return { name: op.name, ms: ms + over, bound: ms > over ? 'memory' : 'overhead' };
     }
-    const util = waveUtilisation(op.mm, dev.units);
-    const act = op.activationValues * F32;
-    const denseW = op.mm.out * op.mm.in * op.mm.instances * F32;
+    const util = occupancy(op.mm, dev.units);
+    const act = op.activationValues * AB;
+    const denseW = op.mm.out * op.mm.in * op.mm.instances * (op.kind === 'linear' ? WB : AB);
     const dCompute = (op.denseFlops / (peak * util)) * 1e3;
     const dMem = ((act + denseW) / bw) * 1e3;
     const dense = Math.max(dCompute, dMem);
     let ms = dense;
     let bound: RooflineOp['bound'] = dCompute >= dMem ? 'compute' : 'memory';
     let sparseKernel: boolean | undefined;
-    if (op.mm.pruned && op.mm.density < 1) {
+    if (dev.sparse24 && op.mm.pruned && op.mm.density < 1) {
+      // 2:4 on sparse tensor cores: half the dense time at most, weights and metadata halved.
+      const sCompute = dCompute / 2;
+      const sMem = ((act + op.weightValues * (WB + 0.25)) / bw) * 1e3;
+      ms = Math.max(sCompute, sMem);
+      bound = sCompute >= sMem ? 'compute' : 'memory';
+      sparseKernel = true;
+    } else if (op.mm.pruned && op.mm.density < 1) {
       const rel = eff.sparseRel(cls, op.mm.density);
       const sCompute = (op.flops / (peak * util * rel)) * 1e3;
-      const sMem = ((act + op.weightValues * (F32 + indexBytesPerValue(cls, w.sparsity.tr))) / bw) * 1e3;
+      const sMem = ((act + op.weightValues * (WB + indexBytesPerValue(cls, w.sparsity.tr))) / bw) * 1e3;
       const sparse = Math.max(sCompute, sMem);
       sparseKernel = sparse < dense;
       if (sparseKernel) {
@@ -188,18 +254,35 @@ export function rooflineOps(dev: { peakGflops: number; bandwidthGBs: number; ove
   });
 }
 
-export function estimateRoofline(device: CpuDevice | GpuDevice, eff: Efficiency, w: Workload): RooflineEstimate {
+/** The precision a GPU actually runs: a tensor precision needs tensor cores (else fp32). */
+export function effectivePrecision(device: CpuDevice | GpuDevice, mode: GpuMode | undefined): GpuPrecision {
+  const p = mode?.precision ?? 'fp32';
+  return device.kind === 'gpu' && p !== 'fp32' && device.tensor ? p : 'fp32';
+}
+
+export function estimateRoofline(device: CpuDevice | GpuDevice, eff: Efficiency, w: Workload, mode?: GpuMode): RooflineEstimate {
+  const precision = effectivePrecision(device, mode);
+  const tensorPeak = device.kind === 'gpu' && precision !== 'fp32' ? device.tensor![precision].value : undefined;
+  const sparse24 = device.kind === 'gpu' && tensorPeak !== undefined && !!mode?.sparse24 && !!device.sparseTensor && runsOnSparseTensorCores(w.sparsity);
+  // Tensor cores: the library's efficiency on them, not the fp32 kernels' (measured or not).
+  const useEff: Efficiency = tensorPeak !== undefined
+    ? { ...eff, dense: TENSOR_EFFICIENCY, origin: `${precision} tensor cores at ${TENSOR_EFFICIENCY * 100}% of peak (estimate)${sparse24 ? ', 2:4 sparse tensor cores' : ''}` }
+    : eff;
   const ops = rooflineOps({
     peakGflops: device.peakGflops.value,
     bandwidthGBs: device.bandwidthGBs.value,
     overheadUs: device.kind === 'gpu' ? device.launchUs.value : device.opOverheadUs.value,
     units: device.kind === 'gpu' ? device.sms : device.cores,
-  }, eff, w);
+    matmulPeakGflops: tensorPeak,
+    bytes: VALUE_BYTES[precision],
+    sparse24,
+  }, useEff, w);
   const latencyMs = ops.reduce((a, o) => a + o.ms, 0);
   const flops = w.ops.reduce((a, op) => a + op.flops, 0);
   // Power: the device's TDP while it runs (these devices rarely idle far below it under load).
   const powerW = device.powerW.value;
-  return { latencyMs, ops, peakShare: flops / (latencyMs / 1e3) / (device.peakGflops.value * 1e9), powerW, energyMj: powerW * latencyMs, efficiency: eff.origin };
+  const peak = tensorPeak ?? device.peakGflops.value;
+  return { latencyMs, ops, peakShare: flops / (latencyMs / 1e3) / (peak * 1e9), powerW, energyMj: powerW * latencyMs, efficiency: useEff.origin, precision };
 }
 
 /** The visitor's own device: the measured throughput is its effective peak. An encoder

@@ -62,13 +62,28 @@ export interface CpuDevice extends DeviceBase {
   opOverheadUs: Figure;
 }
 
+/** Matrix-product precisions a GPU model offers: fp32 on CUDA cores, or tensor cores. */
+export type GpuPrecision = 'fp32' | 'tf32' | 'fp16' | 'int8';
+export const GPU_PRECISIONS: readonly GpuPrecision[] = ['fp32', 'tf32', 'fp16', 'int8'];
+
 export interface GpuDevice extends DeviceBase {
   kind: 'gpu';
+  /** Architecture and its launch year: "later generation" in the catalog's ordering test. */
+  arch: { name: string; year: number };
   /** Streaming multiprocessors (for wave quantization of small matrix products). */
   sms: number;
+  /** Peak f32 on the CUDA cores (no tensor cores). */
   peakGflops: Figure;
+  /** Dense tensor-core peaks (GFLOP/s; int8: GOP/s), absent on GPUs without tensor cores.
+   *  fp16 is with fp32 accumulation (what inference libraries use). */
+  tensor?: { tf32: Figure; fp16: Figure; int8: Figure };
+  /** 2:4 structured-sparse tensor cores (Ampere and later): twice the dense tensor rate. */
+  sparseTensor?: boolean;
   /** Kernel launch cost, microseconds. */
   launchUs: Figure;
+  /** Why this GPU is modelled slower than a smaller GPU of its own or an earlier generation,
+   *  by that GPU's id (the catalog test requires a reason for every such pair). */
+  slowerThan?: Record<string, string>;
 }
 
 export type Device = FpgaBoard | CpuDevice | GpuDevice;

@@ -21,6 +21,8 @@ export interface SparsityConfig {
   tileDensity: number;
   /** HP: kept fraction of columns per kept tile (k / tc). vector: = density; tile: 1. */
   vectorDensity: number;
+  /** nm: N kept of every M along the input (2:4 runs on sparse tensor cores). */
+  nm?: { n: number; m: number };
 }
 
 export const DENSE: SparsityConfig = { pattern: 'dense', density: 1, tr: 16, tc: 16, tileDensity: 1, vectorDensity: 1 };

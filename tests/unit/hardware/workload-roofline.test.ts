@@ -59,7 +59,7 @@ describe('roofline', () => {
   const src = { name: 'test', url: 'https://example.org' };
   // 1 GFLOP/s peak, 1 GB/s, 1 unit, no launch cost: easy to compute by hand.
   const toy: GpuDevice = {
-    id: 'toy', name: 'toy', kind: 'gpu', tier: 1, sms: 1, peakGflops: { value: 1, source: src }, bandwidthGBs: { value: 1, source: src },
+    id: 'toy', name: 'toy', kind: 'gpu', tier: 1, arch: { name: 'toy', year: 2020 }, sms: 1, peakGflops: { value: 1, source: src }, bandwidthGBs: { value: 1, source: src },
     powerW: { value: 10, source: src }, priceUsd: { value: 1, source: src }, launchUs: { value: 0, source: src },
   };
   const full = { dense: 1, bandwidth: 1, origin: 'test', sparseRel: () => 0.5 };
