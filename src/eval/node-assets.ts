@@ -1,8 +1,9 @@
 // Node-only: reads the model, tokenizer and dataset from disk for the CLI, benchmarks and the
 // pruning sweep, with the same parsers and errors as the app. (The app fetches the same files.)
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDataset, type Dataset } from '../core/data/dataset';
+import { parseDatasetBytes, type Dataset } from '../core/data/dataset';
+import { checkDatasetSize } from '../core/data/dataset-text';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { ModelLoadError } from '../core/model/model-error';
 import { defaultModelFile, type Manifest } from '../core/model/manifest';
@@ -56,5 +57,7 @@ export function readTokenizer(file = DEFAULT_TOKENIZER): BertTokenizer {
 }
 
 export function readDataset(file = DEFAULT_DATA): Dataset {
-  return parseDataset(read(file).toString('utf8'), file);
+  if (existsSync(file)) checkDatasetSize(statSync(file).size, `The dataset ${file}`); // before reading it
+  const b = read(file);
+  return parseDatasetBytes(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), file);
 }

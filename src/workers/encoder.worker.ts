@@ -12,7 +12,8 @@ import { engineSession } from '../gpu/encoder/session';
 import { parseBertOnnx, type OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
 import { BertTokenizer } from '../core/model/tokenizer';
-import { parseDataset, type Dataset } from '../core/data/dataset';
+import { parseDatasetBytes, type Dataset } from '../core/data/dataset';
+import { fetchBytes, fetchText } from './fetch-asset';
 import { ModelLoadError } from '../core/model/model-error';
 import type { HPMatrix } from '../core/formats/hp';
 import { applyMask, matrixInputs, pruneMatrices, type PruneConfig } from '../core/pruning';
@@ -60,14 +61,6 @@ const running = new Map<number, AbortController>();
 
 const HP_PATTERNS = new Set(['hp', 'tile', 'vector']);
 
-async function fetchText(url: string, what: string): Promise<string> {
-  const res = await fetch(url).catch((err) => {
-    throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (network error).`, String(err));
-  });
-  if (!res.ok) throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (HTTP ${res.status}).`);
-  return res.text();
-}
-
 function device(): Promise<AcquiredGpu> {
   gpu ??= acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu).then((g) => {
     // A lost device is re-acquired on the next run.
@@ -112,7 +105,7 @@ const api = {
   },
   async loadDataset(url: string): Promise<WorkerResult<{ n: number }>> {
     return capture(async () => {
-      dataset = parseDataset(await fetchText(url, 'dataset'), url);
+      dataset = parseDatasetBytes(await fetchBytes(url, 'dataset'), url);
       return { n: dataset.texts.length };
     });
   },

@@ -2,6 +2,7 @@
 // copied, so the caller keeps its own.
 import * as Comlink from 'comlink';
 import { spawnWorker } from './spawn';
+import { checkDatasetSize } from '../core/data/dataset-text';
 import { unwrap, type WorkerResult } from './model-result';
 import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, ModelTiming, SessionInfo } from './eval.worker';
 
@@ -27,9 +28,11 @@ export function loadDatasetUrl(url: string, modelLabels?: number): Promise<Datas
   return request((api) => api.loadDataset({ url: absolute(url) }, modelLabels));
 }
 
+/** The file's bytes go to the worker, which decodes them by the CLI's rules (dataset-text.ts). */
 export async function loadDatasetFile(file: File, modelLabels?: number): Promise<DatasetInfo> {
-  const text = await file.text();
-  return request((api) => api.loadDataset({ text, name: file.name }, modelLabels));
+  checkDatasetSize(file.size, `The dataset ${file.name}`); // before reading it into memory
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return request((api) => api.loadDataset(Comlink.transfer({ bytes, name: file.name }, [bytes.buffer]), modelLabels));
 }
 
 /** The base model's session (WebGPU or wasm; the answer says which and why). */

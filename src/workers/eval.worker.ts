@@ -3,12 +3,13 @@
 // a session of the base model; pruned variants arrive as ONNX bytes (from writeBertOnnx), get a
 // session of their own for one evaluation, and are never fetched from disk.
 import * as Comlink from 'comlink';
-import { checkLabels, parseDataset, type Dataset } from '../core/data/dataset';
+import { checkLabels, parseDatasetBytes, type Dataset } from '../core/data/dataset';
 import { ModelLoadError } from '../core/model/model-error';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { EvalCancelledError, evaluateSession, type EvalResult } from '../eval/accuracy';
 import { configureOrt, createBertSession, type BertSession, type OrtBackend } from '../eval/ort-session';
 import { capture, type WorkerResult } from './model-result';
+import { fetchBytes, fetchText } from './fetch-asset';
 
 export interface DatasetInfo { n: number; labelCount: number; name: string }
 export interface SessionInfo { backend: OrtBackend; fallbackReason?: string }
@@ -27,14 +28,6 @@ let dataset: Dataset | undefined;
 let base: BertSession | undefined;
 const running = new Map<number, AbortController>();
 configureOrt();
-
-async function fetchText(url: string, what: string): Promise<string> {
-  const res = await fetch(url).catch((err) => {
-    throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (network error).`, String(err));
-  });
-  if (!res.ok) throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (HTTP ${res.status}).`);
-  return res.text();
-}
 
 function parseJson(text: string, what: string): unknown {
   try {
@@ -55,11 +48,11 @@ const api = {
     });
   },
   /** A dataset from a URL, or from the text of a picked file. Replaces the current one only on success. */
-  async loadDataset(source: { url: string } | { text: string; name: string }, modelLabels?: number): Promise<WorkerResult<DatasetInfo>> {
+  async loadDataset(source: { url: string } | { bytes: Uint8Array; name: string }, modelLabels?: number): Promise<WorkerResult<DatasetInfo>> {
     return capture(async () => {
       const name = 'url' in source ? source.url : source.name;
-      const text = 'url' in source ? await fetchText(source.url, 'dataset') : source.text;
-      const d = parseDataset(text, name);
+      const bytes = 'url' in source ? await fetchBytes(source.url, 'dataset') : source.bytes;
+      const d = parseDatasetBytes(bytes, name);
       if (modelLabels !== undefined) checkLabels(d, modelLabels);
       dataset = d;
       return { n: d.texts.length, labelCount: d.labelCount, name };

@@ -9,7 +9,8 @@ import { prunableLinears } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
 import { calibrationBatches, collectInputNorms } from '../core/pruning/calibration';
 import { BertTokenizer } from '../core/model/tokenizer';
-import { parseDataset } from '../core/data/dataset';
+import { parseDatasetBytes } from '../core/data/dataset';
+import { fetchBytes, fetchText } from './fetch-asset';
 import { applyMask, matrixInputs, pruneMatrices, pruneReport, type MatrixGroup, type ModelPruneResult, type PruneConfig, type PruneReport } from '../core/pruning';
 
 export interface MatrixInfo {
@@ -66,14 +67,10 @@ const api = {
   async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
     const model = need(onnx, 'model').model;
     const t0 = performance.now();
-    const get = async (url: string) => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`Calibration: ${url} answered ${res.status}`);
-      return res.text();
-    };
-    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([get(req.tokenizerUrl), req.tokenizerConfigUrl ? get(req.tokenizerConfigUrl).catch(() => '{}') : '{}', get(req.dataUrl)]);
+    const get = (url: string) => fetchText(url, 'calibration input');
+    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([get(req.tokenizerUrl), req.tokenizerConfigUrl ? get(req.tokenizerConfigUrl).catch(() => '{}') : '{}', fetchBytes(req.dataUrl, 'calibration sentences')]);
     const tokenizer = BertTokenizer.fromJson(JSON.parse(tokenizerJson), JSON.parse(tokenizerConfig));
-    const texts = parseDataset(data, req.dataUrl).texts.slice(0, req.sentences);
+    const texts = parseDatasetBytes(data, req.dataUrl).texts.slice(0, req.sentences);
     norms = collectInputNorms(model, calibrationBatches(tokenizer, texts, req.maxLength), onProgress);
     return { sentences: texts.length, ms: performance.now() - t0 };
   },

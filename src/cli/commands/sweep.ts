@@ -1,7 +1,7 @@
 // hp-lab sweep: accuracy (dev split by default) vs sparsity for every pattern; prints the points
 // and a Markdown table (rows: series, columns: target sparsity; cells: accuracy @ achieved).
 import { readFile } from 'node:fs/promises';
-import { parseDataset } from '../../core/data/dataset';
+import { readDataset } from '../../eval/node-assets';
 import { prunableLinears } from '../../core/model/bert-types';
 import { BertTokenizer } from '../../core/model/tokenizer';
 import { writeBertOnnx } from '../../core/model/onnx-writer';
@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const tokPath = f.tokenizer ?? 'public/tokenizer/tokenizer.json';
   let data, tokenizer;
   try {
-    data = parseDataset(await readFile(dataPath, 'utf8'), dataPath);
+    data = readDataset(dataPath);
     tokenizer = BertTokenizer.fromJson(JSON.parse(await readFile(tokPath, 'utf8')));
   } catch (err) {
     throw new CliError((err as Error).message);

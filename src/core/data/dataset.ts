@@ -2,6 +2,7 @@
 // header (a text column and a label column), with errors that say what is wrong with the file.
 import Papa from 'papaparse';
 import { ModelLoadError } from '../model/model-error';
+import { checkDatasetSize, decodeDatasetBytes } from './dataset-text';
 
 export interface Dataset {
   texts: string[];
@@ -10,6 +11,11 @@ export interface Dataset {
   /** Number of distinct classes the labels span (max label + 1). */
   labelCount: number;
 }
+
+/** More sentences than this is not an evaluation a browser tab should run. */
+export const MAX_SENTENCES = 200_000;
+/** Class labels are small integers: a classifier with more outputs is not a sentence classifier. */
+export const MAX_LABEL = 1023;
 
 const TEXT_KEYS = ['text', 'sentence', 'review', 'content'];
 const LABEL_KEYS = ['label', 'labels', 'class', 'target'];
@@ -22,8 +28,16 @@ function pick(keys: string[], record: Record<string, unknown>): string | undefin
   return undefined;
 }
 
+/** A label as a class number: an integer 0..MAX_LABEL, as a JSON number or a string of digits
+ *  (not "0x1", "1e0", 4294967296 or 1e300, which an Int32Array would silently wrap). */
+function classNumber(raw: unknown): number | null {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= MAX_LABEL ? n : null;
+}
+
 function fromRecords(records: Record<string, unknown>[], where: (i: number) => string): Dataset {
   if (records.length === 0) throw bad('The dataset is empty: it has no sentences.');
+  if (records.length > MAX_SENTENCES) throw bad(`The dataset has ${records.length} sentences; the limit here is ${MAX_SENTENCES}. Use a sample of it.`);
   const textKey = pick(TEXT_KEYS, records[0]);
   const labelKey = pick(LABEL_KEYS, records[0]);
   if (!textKey) throw bad(`The dataset has no text column (expected one of: ${TEXT_KEYS.join(', ')}).`, `found: ${Object.keys(records[0]).join(', ')}`);
@@ -34,8 +48,8 @@ function fromRecords(records: Record<string, unknown>[], where: (i: number) => s
     const text = r[textKey];
     if (typeof text !== 'string' || text.trim() === '') throw bad(`${where(i)} has an empty or missing text.`);
     const raw = r[labelKey];
-    const label = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!Number.isInteger(label) || label < 0) throw bad(`${where(i)} has label '${String(raw)}'; labels must be class numbers 0, 1, ...`);
+    const label = classNumber(raw);
+    if (label === null) throw bad(`${where(i)} has label '${String(raw).slice(0, 40)}'; labels must be class numbers 0, 1, ... (at most ${MAX_LABEL}).`);
     texts.push(text);
     labels[i] = label;
   });
@@ -44,6 +58,7 @@ function fromRecords(records: Record<string, unknown>[], where: (i: number) => s
 
 export function parseJsonl(source: string): Dataset {
   const records: Record<string, unknown>[] = [];
+  const lineNumbers: number[] = [];
   const lines = source.split(/\r?\n/);
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
@@ -55,8 +70,9 @@ export function parseJsonl(source: string): Dataset {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(`Line ${i + 1} of the dataset is not a JSON object.`);
     records.push(value as Record<string, unknown>);
+    lineNumbers.push(i + 1);
   });
-  return fromRecords(records, (i) => `Sentence ${i + 1}`);
+  return fromRecords(records, (i) => `Line ${lineNumbers[i]}`);
 }
 
 export function parseCsv(source: string): Dataset {
@@ -66,8 +82,11 @@ export function parseCsv(source: string): Dataset {
   return fromRecords(result.data, (i) => `Row ${i + 2}`);
 }
 
-/** Parses by file name (.jsonl/.json/.csv/.tsv), or by content when the name says nothing. */
-export function parseDataset(source: string, fileName = ''): Dataset {
+/** Parses by file name (.jsonl/.json/.csv/.tsv), or by content when the name says nothing.
+ *  Text that still starts with a byte-order mark (decoded elsewhere) has it dropped. */
+export function parseDataset(text: string, fileName = ''): Dataset {
+  checkDatasetSize(text.length, 'The dataset');
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const name = fileName.toLowerCase();
   if (name.endsWith('.csv') || name.endsWith('.tsv')) return parseCsv(source);
   if (name.endsWith('.jsonl') || name.endsWith('.json') || name.endsWith('.ndjson')) return parseJsonl(source);
@@ -86,4 +105,9 @@ export function takeFirst(data: Dataset, limit?: number): Dataset {
   if (limit === undefined || limit >= data.texts.length) return data;
   const labels = data.labels.slice(0, limit);
   return { texts: data.texts.slice(0, limit), labels, labelCount: data.labelCount };
+}
+
+/** A dataset file's bytes: decoded by the encoding rules of dataset-text.ts, then parsed. */
+export function parseDatasetBytes(bytes: Uint8Array, fileName = ''): Dataset {
+  return parseDataset(decodeDatasetBytes(bytes, fileName ? `The dataset ${fileName.split('/').pop()}` : 'The dataset'), fileName);
 }
