@@ -11,6 +11,14 @@ from model import tinybert_config
 WORD_EMB = "embeddings.word_embeddings.weight"
 
 
+def make_classifier(arch, init_state, seed):
+    """arch "tinybert": new_classifier; "teacher": the packed pretrained teacher (teacher.py)."""
+    if arch == "teacher":
+        from teacher import teacher_classifier
+        return teacher_classifier(init_state, seed)
+    return new_classifier(init_state, seed)
+
+
 def new_classifier(init_state, seed):
     """init_state: None (random), an encoder state (BertModel: MLM; only the pooler may start
     fresh), {WORD_EMB: table} alone (PPMI word vectors; the rest random), or a whole
@@ -44,14 +52,15 @@ def accuracy(logits, labels):
 
 
 def finetune(init_state, train, dev, epochs, lr, seed, log, batch=32, device="cuda", deadline=None,
-             eval_every=None, targets=None, label_smoothing=0.0):
+             eval_every=None, targets=None, label_smoothing=0.0, arch="tinybert"):
     """train/dev: (ids, mask, types, labels) tensors on `device`. targets: optional [n, 2]
     probabilities for the training rows (distillation: soft cross-entropy instead of labels).
     Stops early once time.time() passes `deadline` (after the current evaluation). Returns the
     best weights (CPU) by dev and the dev-accuracy curve."""
-    model = new_classifier(init_state, seed).to(device)
-    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
+    model = make_classifier(arch, init_state, seed).to(device)
+    trained = [p for p in model.parameters() if p.requires_grad]  # the teacher keeps its word embeddings
+    decay = [p for p in trained if p.dim() > 1]
+    no_decay = [p for p in trained if p.dim() <= 1]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=lr, fused=device == "cuda")
     n = len(train[0])
@@ -110,11 +119,13 @@ def _grid_worker(job):
         dev_t = tuple(t.to(dev) for t in data["dev"])
         targets = data[job["targets_key"]].to(dev) if job.get("targets_key") else None
         state = torch.load(job["init_path"]) if job["init_path"] else None
+        if job.get("arch") == "teacher":
+            state = data["teacher_state"]
         lines = []
         best, curve = finetune(state, train, dev_t, job["epochs"], job["lr"], job["seed"], lines.append, device=dev,
                                batch=job.get("batch", 32), deadline=job.get("deadline"),
                                eval_every=job.get("eval_every"), targets=targets,
-                               label_smoothing=job.get("label_smoothing", 0.0))
+                               label_smoothing=job.get("label_smoothing", 0.0), arch=job.get("arch", "tinybert"))
         torch.save(best.pop("state"), job["state_path"])
         return {**{k: job[k] for k in ("name", "init", "init_path", "lr", "seed", "state_path")}, "dev_by_eval": curve,
                 "best_dev": best["dev"], "best_epoch": best["epoch"], "seconds": round(time.time() - t0, 1),

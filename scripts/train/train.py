@@ -1,18 +1,21 @@
-"""Trains the default model of HP Lab: TinyBERT-4L-312D on the Rotten Tomatoes sentence-polarity
-split in public/data/, on one GPU within a fixed wall-clock budget:
+"""Trains the default model of HP Lab on one GPU, within a wall-clock budget: TinyBERT-4L-312D
+distilled from a pretrained teacher on the Rotten Tomatoes sentence-polarity split:
   1. bag-of-words logistic regression (the floor to beat);
-  2. PPMI-SVD word vectors from the 1,500 full reviews + training sentences (never dev/test);
-  3. masked-LM pretraining on the same text, initialised with those vectors, in its own process,
-     while a first fine-tuning wave (scratch, PPMI init) runs beside it in a process pool;
-  4. a second fine-tuning wave from the MLM checkpoints (half and full budget);
-  5. distillation: an ensemble of the best runs (by dev; optionally with BoW) labels ~50k
-     sentences cut from the reviews; students learn from them + the training sentences;
-  6. the single best model by dev (never test) is exported to ONNX (int8 word embeddings, same
-     graph as before), evaluated with onnxruntime, and the fixtures are written.
-Runs on the GPU host (see run-device.sh).
+  2. the teacher, all-MiniLM-L6-v2 (packed by pack_teacher.py), fine-tuned on the 3,000 training
+     sentences: a grid of learning rates x seeds in a process pool, best point of each by dev;
+  3. the teacher ensemble (best top-k by dev, optionally with the BoW model) labels the training
+     sentences, ~48k sentences cut from the 1,500 full reviews and augmented copies of the training
+     sentences (augment.py): the distillation set (no dev/test sentence in it);
+  4. TinyBERT students by task-specific distillation (kd.py: intermediate layers from the best
+     single teacher, then the ensemble's predictions), several seeds/learning rates in parallel;
+  5. the best student by dev (never test) is exported to ONNX (int8 word embeddings), evaluated with
+     onnxruntime, and the fixtures are written; the best teacher's fine-tuned weights (all but the
+     frozen word embeddings) come back as fp16 for the app's teacher model (export_teacher.py).
+Runs on the GPU host (run-device.sh).
 
 Usage: python3 train.py --data DIR --tokenizer tokenizer.json --out DIR [--smoke]"""
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -24,28 +27,48 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from augment import augment, candidate_words, neighbours  # noqa: E402
 from bow import bow_baseline, bow_model  # noqa: E402
 from data import choose_max_len, encode, length_report, load_tokenizer, read_jsonl, token_lengths  # noqa: E402
-from distill import agreement, choose_teacher, ensemble_probs, review_sentences, soft_targets_with_labels  # noqa: E402
+from distill import agreement, choose_teacher, review_sentences, soft_targets_with_labels  # noqa: E402
 from export_onnx import describe_graph, export  # noqa: E402
-from finetune import _grid_worker, accuracy, new_classifier, predict  # noqa: E402
+from finetune import _grid_worker, accuracy, make_classifier, new_classifier, predict  # noqa: E402
+from kd import kd_worker  # noqa: E402
 from make_tokenizer_fixture import build as build_tokenizer_fixture  # noqa: E402
-from ppmi import nearest, ppmi_svd_embeddings  # noqa: E402
-from pretrain import mlm_worker  # noqa: E402
+from teacher import WORD_EMB, load_packed_teacher  # noqa: E402
 
 MODEL_FILE = "tinybert-rt.onnx"
 
 
+def read_reviews(folder):
+    gz = os.path.join(folder, "reviews.jsonl.gz")
+    if os.path.exists(gz):
+        with gzip.open(gz, "rt", encoding="utf-8") as f:
+            return [json.loads(line)["text"] for line in f if line.strip()]
+    return [r["text"] for r in read_jsonl(os.path.join(folder, "reviews.jsonl"))]
+
+
+@torch.no_grad()
+def teacher_probs(states, tensors, device):
+    """Softmax of each fine-tuned teacher (a list of states) on each (ids, mask, types) tuple."""
+    out = []
+    for state in states:
+        model = make_classifier("teacher", state, 0).to(device)
+        out.append([torch.softmax(predict(model, *t[:3], batch=1000), -1) for t in tensors])
+        del model
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", required=True, help="folder from pack_teacher.py: splits, reviews, teacher")
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true", help="tiny CPU run that only checks the pipeline")
-    ap.add_argument("--budget", type=float, default=235, help="seconds from start until training must end")
-    ap.add_argument("--mlm-seconds", type=float, default=80)
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=14)
+    ap.add_argument("--budget", type=float, default=420, help="seconds from start until training must end")
+    ap.add_argument("--teacher-epochs", type=int, default=6)
+    ap.add_argument("--augment-copies", type=int, default=12)
+    ap.add_argument("--workers", type=int, default=12)
     ap.add_argument("--old-model", default="public/models/tinybert-rt.onnx", help="evaluated for comparison")
     ap.add_argument("--work", default="/tmp/hp-lab-train-work", help="scratch folder for checkpoints")
     args = ap.parse_args()
@@ -70,10 +93,10 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
 
     split = {name: read_jsonl(os.path.join(args.data, f"{name}.jsonl")) for name in ("train", "dev", "test")}
-    reviews = [r["text"] for r in read_jsonl(os.path.join(args.data, "reviews.jsonl"))]
+    reviews = read_reviews(args.data)
     if args.smoke:
-        split = {k: v[:64] for k, v in split.items()}
-        reviews = reviews[:20]
+        split = {k: v[:48] for k, v in split.items()}
+        reviews = reviews[:10]
     overlap = {r["text"] for r in split["train"]} & {r["text"] for r in split["dev"] + split["test"]}
     if overlap:
         raise RuntimeError(f"{len(overlap)} sentences are in train and in dev/test")
@@ -83,127 +106,130 @@ def main():
     results = {"env": env, "budget_seconds": args.budget, "sizes": {k: len(v) for k, v in split.items()},
                "token_lengths": {k: length_report(v) for k, v in lengths.items()}, "max_len": max_len,
                "truncated": {k: int((v > max_len).sum()) for k, v in lengths.items()}}
-    log(f"token lengths (with [CLS]/[SEP]): {results['token_lengths']}; max_len {max_len}; truncated {results['truncated']}")
+    log(f"token lengths (with [CLS]/[SEP]): {results['token_lengths']}; max_len {max_len}")
 
     results["bow"] = bow_baseline(split["train"], split["dev"], split["test"], log)
     bow_predict = bow_model(split["train"], results["bow"]["best"])
 
-    def tensors(rows):
-        ids, mask, types = encode(tok, [r["text"] for r in rows], max_len, pad_to=max_len)
-        t = lambda a: torch.from_numpy(a).to(device)
-        return t(ids), t(mask), t(types), torch.tensor([r["label"] for r in rows], device=device)
+    def tensors_of(texts, labels=None):
+        ids, mask, types = encode(tok, texts, max_len, pad_to=max_len)
+        t = tuple(torch.from_numpy(a).to(device) for a in (ids, mask, types))
+        return t + ((torch.tensor(labels, device=device),) if labels is not None else ())
 
-    train_t, dev_t, test_t = (tensors(split[k]) for k in ("train", "dev", "test"))
+    train_t, dev_t, test_t = (tensors_of([r["text"] for r in split[k]], [r["label"] for r in split[k]])
+                              for k in ("train", "dev", "test"))
     work = os.path.join(args.work, "grid")
     os.makedirs(work, exist_ok=True)
-    data_path = os.path.join(work, "data.pt")
-    torch.save({"train": tuple(t.cpu() for t in train_t), "dev": tuple(t.cpu() for t in dev_t)}, data_path)
 
-    # In-domain text for the word vectors and MLM: full reviews + training sentences, never dev/test.
-    mlm_docs = reviews + [r["text"] for r in split["train"]]
-    docs_path = os.path.join(work, "docs.json")
-    with open(docs_path, "w", encoding="utf-8") as f:
-        json.dump(mlm_docs, f)
-    ppmi_path = os.path.join(work, "ppmi.pt")
-    try:
-        ppmi_state, results["ppmi"] = ppmi_svd_embeddings(tok, mlm_docs, device=device,
-                                                          max_words=2000 if args.smoke else 20000)
-        torch.save(ppmi_state, ppmi_path)
-        table = ppmi_state["embeddings.word_embeddings.weight"]
-        results["ppmi"]["neighbours"] = {w: nearest(table, tok, w) for w in ("good", "bad", "funny", "boring", "actor")}
-        log(f"PPMI-SVD word vectors: {results['ppmi']}")
-    except Exception as e:  # noqa: BLE001 - the other inits still run
-        results["ppmi"] = {"error": f"{type(e).__name__}: {e}"}
-        ppmi_path = None
-        log(f"PPMI failed: {results['ppmi']}")
-
+    # 2. The teacher, fine-tuned.
+    teacher_state, teacher_cfg = load_packed_teacher(args.data)
+    results["teacher_source"] = {k: teacher_cfg[k] for k in ("source", "vocab_md5", "hidden_size", "num_hidden_layers",
+                                                           "intermediate_size", "word_rows_packed")}
+    data_path = os.path.join(work, "teacher-data.pt")
+    torch.save({"train": tuple(t.cpu() for t in train_t), "dev": tuple(t.cpu() for t in dev_t),
+                "teacher_state": teacher_state}, data_path)
     ctx = torch.multiprocessing.get_context("spawn")
     pool = ctx.Pool(2 if args.smoke else args.workers)
-    mlm_seconds = min(args.mlm_seconds, max(5.0, deadline - time.time() - 120))
-    mlm_paths = {"mlm-half": os.path.join(work, "mlm-half.pt"), "mlm-full": os.path.join(work, "mlm-full.pt")}
-    mlm_job = {"tokenizer": args.tokenizer, "docs_path": docs_path, "word_init_path": ppmi_path,
-               "seconds": mlm_seconds, "save": {"0.5": mlm_paths["mlm-half"], "1.0": mlm_paths["mlm-full"]},
-               "block_len": 32 if args.smoke else 128, "batch": 8 if args.smoke else 256, "lr": 1e-3,
-               "device": device, "summary_path": os.path.join(work, "mlm.json")}
-    mlm_proc = ctx.Process(target=mlm_worker, args=(mlm_job,))
-    mlm_proc.start()
-    log(f"MLM pretraining started in its own process for {mlm_seconds:.0f}s (PPMI init: {ppmi_path is not None})")
-
-    epochs = 1 if args.smoke else args.epochs
-    ft_deadline = deadline - (20 if args.smoke else 50)
-
-    def job(name, init_path, lr, seed, **extra):
-        return {"name": name, "init": name, "init_path": init_path, "lr": lr, "seed": seed, "epochs": epochs,
-                "data": data_path, "device": device, "deadline": ft_deadline,
-                "state_path": os.path.join(work, f"ft-{name}-{lr:g}-{seed}.pt"), **extra}
-
-    wave1 = [job("scratch", None, 2e-4, s) for s in (0, 1)]
-    if ppmi_path:
-        wave1 += [job("ppmi", ppmi_path, lr, s) for lr in (1e-4, 2e-4) for s in (0, 1)]
+    epochs = 1 if args.smoke else args.teacher_epochs
+    grid_deadline = t_start + 0.35 * args.budget
+    per_epoch = (len(train_t[0]) + 31) // 32
+    jobs = [{"name": "teacher", "init": "minilm", "init_path": None, "arch": "teacher", "lr": lr, "seed": s,
+             "epochs": epochs, "data": data_path, "device": device, "deadline": grid_deadline,
+             "eval_every": max(1, per_epoch // 2), "state_path": os.path.join(work, f"teacher-{lr:g}-{s}.pt")}
+            for lr in (2e-5, 3e-5, 5e-5, 8e-5) for s in (0, 1, 2)]
     if args.smoke:
-        wave1 = wave1[-1:]
-    async1 = pool.map_async(_grid_worker, wave1)
-    log(f"fine-tuning wave 1 (beside MLM): {len(wave1)} runs")
-    mlm_proc.join(timeout=mlm_seconds + 150)
-    if mlm_proc.is_alive():
-        mlm_proc.terminate()
-        mlm_proc.join()
-    try:
-        with open(mlm_job["summary_path"]) as f:
-            results["mlm"] = json.load(f)
-    except (OSError, ValueError) as e:
-        results["mlm"] = {"error": f"no summary ({e}); exit code {mlm_proc.exitcode}"}
-    log(f"MLM: { {k: v for k, v in results['mlm'].items() if k not in ('log', 'traceback')} }")
-
-    wave2 = []
-    lrs = {"mlm-full": (5e-5, 1e-4, 2e-4), "mlm-half": (1e-4,)}
-    for name, path in mlm_paths.items():
-        if os.path.exists(path):
-            wave2 += [job(name, path, lr, s) for lr in lrs[name] for s in (0, 1)]
-    if args.smoke:
-        wave2 = wave2[:1]
-    log(f"fine-tuning wave 2 (from MLM): {len(wave2)} runs")
-    grid = async1.get() + pool.map(_grid_worker, wave2)
+        jobs = jobs[:2]
+    log(f"teacher fine-tuning: {len(jobs)} runs ({epochs} epochs, word embeddings frozen)")
+    grid = pool.map(_grid_worker, jobs)
     for g in grid:
-        log(f"  {g['name']} lr {g['lr']} seed {g['seed']}: {g.get('log') or g.get('error')}")
+        log(f"  teacher lr {g['lr']} seed {g['seed']}: {g.get('log') or g.get('error')}")
         g.pop("log", None)
     ok = sorted((g for g in grid if "error" not in g), key=lambda g: -g["best_dev"])
     if not ok:
-        raise RuntimeError(f"every fine-tuning run failed: {[g.get('error') for g in grid]}")
-    results["finetune_grid"] = grid
-    names = sorted({g["name"] for g in ok})
-    results["by_init"] = {n: max(g["best_dev"] for g in ok if g["name"] == n) for n in names}
-    results["by_init_mean_of_runs"] = {n: round(float(np.mean([g["best_dev"] for g in ok if g["name"] == n])), 4) for n in names}
-    log(f"best dev per init: {results['by_init']}; mean over runs: {results['by_init_mean_of_runs']}")
+        raise RuntimeError(f"every teacher run failed: {[g.get('error') for g in grid]}")
+    results["teacher_grid"] = grid
 
-    # Distillation from the best ensemble into single students, on review sentences + train.
-    students = []
+    # 3. The distillation set and the ensemble's labels.
+    exclude = {r["text"] for r in split["dev"] + split["test"]}
+    sentences = review_sentences(reviews, exclude)
+    train_texts = [r["text"] for r in split["train"]]
+    words = candidate_words(tok, train_texts + sentences)
+    near = neighbours(teacher_state[WORD_EMB], sorted(words), k=8, device=device)
+    augmented = augment(train_texts, tok, near, copies=1 if args.smoke else args.augment_copies, seed=0,
+                        exclude=exclude | set(sentences))
+    unl_texts = sentences + augmented
+    unl_t = tensors_of(unl_texts)
+    states = [{**torch.load(g["state_path"]), "_config": teacher_cfg} for g in ok[:5]]
+    probs = teacher_probs(states, [dev_t, unl_t, train_t, test_t], device)
+    members = [(f"teacher-{g['lr']:g}-{g['seed']}", p[:3]) for g, p in zip(ok, probs)]
+    texts = lambda k: [r["text"] for r in split[k]]
+    bow = [torch.tensor(bow_predict(t), dtype=torch.float32, device=device) for t in (texts("dev"), unl_texts, train_texts)]
+    (t_dev, t_unl, t_train), info = choose_teacher(members, bow, dev_t[3], log)
+    best_single = ok[0]
+    results["teacher"] = {
+        "best_single": {"lr": best_single["lr"], "seed": best_single["seed"], "epoch": best_single["best_epoch"],
+                        "dev": accuracy(probs[0][0], dev_t[3]), "test": accuracy(probs[0][3], test_t[3])},
+        "ensemble": {**info, "train_agreement": agreement(t_train, train_t[3])},
+        "mean_dev_of_runs": round(float(np.mean([g["best_dev"] for g in ok])), 4),
+        "review_sentences": len(sentences), "augmented": len(augmented), "replaceable_words": len(words)}
+    if not info["bow"]:
+        k = info["k"]
+        ens_test = sum(p[3] for p in probs[:k]) / k
+        results["teacher"]["ensemble"]["test"] = accuracy(ens_test, test_t[3])
+    log(f"teacher: {results['teacher']}")
+
+    targets = torch.cat([soft_targets_with_labels(t_train, train_t[3]), t_unl]).cpu()
+    rows = tuple(torch.cat([a, b]).cpu() for a, b in zip(train_t[:3], unl_t)) + (targets.argmax(-1),)
+    kd_path = os.path.join(work, "kd.pt")
+    word_rows = torch.nonzero(teacher_state[WORD_EMB].abs().sum(1) > 0).flatten()
+    torch.save({"distill": rows, "targets": targets, "dev": tuple(t.cpu() for t in dev_t),
+                "teacher_best": states[0], "word_rows": word_rows}, kd_path)
+
+    # 4. Students.
     left = deadline - time.time()
-    if left > (10 if args.smoke else 35):
-        try:
-            students = distill_wave(pool, ok, split, reviews, tok, max_len, train_t, dev_t, bow_predict, work,
-                                    device, deadline, args.smoke, results, log)
-        except Exception as e:  # noqa: BLE001 - the fine-tuned runs remain candidates
-            import traceback
-            results["distill"] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-            log(f"distillation failed: {results['distill']['error']}")
-    else:
-        results["distill"] = {"skipped": f"only {left:.0f}s left"}
-        log(f"distillation skipped: only {left:.0f}s left")
+    common = {"data": kd_path, "device": device, "batch": 16 if args.smoke else 128,
+              "stage1_epochs": 1 if args.smoke else 4, "stage2_epochs": 1 if args.smoke else 4,
+              "stage1_deadline": time.time() + 0.55 * left, "deadline": deadline}
+    kd_jobs = [{**common, "name": f"student-{i}", "lr1": lr1, "lr2": lr2, "seed": seed,
+                "state_path": os.path.join(work, f"student-{i}.pt")}
+               for i, (lr1, lr2, seed) in enumerate([(3e-4, 1e-4, 0), (3e-4, 5e-5, 1), (5e-4, 1e-4, 2),
+                                                     (1e-4, 1e-4, 3), (3e-4, 2e-4, 4), (5e-4, 5e-5, 5)])]
+    if args.smoke:
+        kd_jobs = kd_jobs[:1]
+    log(f"distillation: {len(rows[0])} rows ({len(train_texts)} train, {len(sentences)} review sentences, "
+        f"{len(augmented)} augmented), {len(kd_jobs)} students, {left:.0f}s left")
+    students = pool.map(kd_worker, kd_jobs)
     pool.close()
     pool.join()
-
-    # The one shipped model: best dev accuracy over every run (students first on ties).
-    candidates = students + ok
-    best = max(candidates, key=lambda g: g["best_dev"])
-    log(f"chosen {best['name']} lr {best['lr']} seed {best['seed']} epoch {best['best_epoch']} dev {best['best_dev']:.4f}")
+    for g in students:
+        log(f"  {g['name']} seed {g['seed']}: dev {g.get('dev_by_eval')} {g.get('log') or g.get('error', '')}")
+        if "traceback" in g:
+            log(g["traceback"])
+    results["students"] = students
+    ok_students = sorted((g for g in students if "error" not in g), key=lambda g: -g["best_dev"])
+    if not ok_students:
+        raise RuntimeError("every student failed")
+    best = ok_students[0]
+    log(f"chosen {best['name']} (lr1 {best['lr1']}, lr2 {best['lr2']}, seed {best['seed']}) dev {best['best_dev']:.4f}")
     model = new_classifier(None, 0)
     model.load_state_dict(torch.load(best["state_path"]))
     model.to(device)
     torch_acc = {k: accuracy(predict(model, *t[:3]), t[3]) for k, t in (("dev", dev_t), ("test", test_t))}
-    results["chosen"] = {"name": best["name"], "init": best["init"], "lr": best["lr"], "seed": best["seed"],
-                         "epoch": best["best_epoch"], "torch_fp32": torch_acc}
-    log(f"chosen model, PyTorch fp32: {torch_acc}")
+    results["chosen"] = {k: best[k] for k in ("name", "lr1", "lr2", "seed", "best_epoch")} | {"torch_fp32": torch_acc}
+    results["students_mean_dev"] = round(float(np.mean([g["best_dev"] for g in ok_students])), 4)
+    log(f"chosen student, PyTorch fp32: {torch_acc}")
+
+    # The best single teacher's fine-tuned weights for the app (word embeddings stay the package's).
+    teacher_out = {k: v.half().numpy() for k, v in torch.load(ok[0]["state_path"]).items()
+                   if k != WORD_EMB and v.dtype.is_floating_point}
+    np.savez(os.path.join(args.out, "teacher-finetuned.npz"), **teacher_out)
+
+    ship_model(model, args, split, tok, max_len, dev_t, test_t, results, log, t_start)
+
+
+def ship_model(model, args, split, tok, max_len, dev_t, test_t, results, log, t_start):
+    import onnxruntime
+
     if os.path.exists(args.old_model):
         old = onnxruntime.InferenceSession(args.old_model, providers=["CPUExecutionProvider"])
         results["previous_model"] = {
@@ -211,7 +237,6 @@ def main():
                                               "token_type_ids": t[2].cpu().numpy()})[0].argmax(-1) == t[3].cpu().numpy()).mean())
             for name, t in (("dev", dev_t), ("test", test_t))}
         log(f"previous shipped model (ORT): {results['previous_model']}")
-
     # ONNX export (int8 word embeddings) and evaluation with onnxruntime CPU: the shipped file.
     onnx_path = os.path.join(args.out, MODEL_FILE)
     export_module = export(model, onnx_path)
@@ -263,50 +288,6 @@ def main():
     log(f"done in {results['seconds']}s")
 
 
-def distill_wave(pool, ok, split, reviews, tok, max_len, train_t, dev_t, bow_predict, work, device, deadline, smoke,
-                 results, log):
-    """Teacher = best ensemble by dev of the top fine-tuned runs (+ BoW); students start from the
-    best run's initialisation (two lrs) and from the best run itself. Returns the students' results."""
-    exclude = {r["text"] for r in split["dev"] + split["test"]}
-    sentences = review_sentences(reviews, exclude)
-    ids, mask, types = encode(tok, sentences, max_len, pad_to=max_len)
-    unl = tuple(torch.from_numpy(a).to(device) for a in (ids, mask, types))
-    members = []
-    for g in ok[:5]:
-        probs = ensemble_probs([torch.load(g["state_path"])], [dev_t, unl, train_t], device)
-        members.append((f"{g['name']}-{g['lr']:g}-{g['seed']}", probs))
-    bow = [torch.tensor(bow_predict(texts), dtype=torch.float32, device=device)
-           for texts in ([r["text"] for r in split["dev"]], sentences, [r["text"] for r in split["train"]])]
-    (t_dev, t_unl, t_train), info = choose_teacher(members, bow, dev_t[3], log)
-    info["train_agreement"] = agreement(t_train, train_t[3])
-    info["sentences"] = len(sentences)
-    # Rows: training sentences (half label, half teacher) then the review sentences (teacher only).
-    targets = torch.cat([soft_targets_with_labels(t_train, train_t[3]), t_unl]).cpu()
-    rows = tuple(torch.cat([a, b]).cpu() for a, b in zip(train_t[:3], unl)) + (targets.argmax(-1),)
-    path = os.path.join(work, "distill.pt")
-    torch.save({"distill": rows, "targets": targets, "dev": tuple(t.cpu() for t in dev_t)}, path)
-    top = ok[0]
-    n = len(rows[0])
-    left = deadline - time.time()
-    epochs = 1 if smoke else (3 if left > 100 else 2)
-    batch = 64
-    common = {"data": path, "train_key": "distill", "targets_key": "targets", "device": device, "epochs": epochs,
-              "batch": batch, "eval_every": max(1, (n // batch) // 3), "deadline": deadline - 5}
-    jobs = [{**common, "name": f"distill<-{top['name']}", "init": top["name"], "init_path": init, "lr": lr, "seed": 0,
-             "state_path": os.path.join(work, f"st-{i}.pt")}
-            for i, (init, lr) in enumerate([(top.get("init_path"), 1e-4), (top.get("init_path"), 2e-4),
-                                            (top["state_path"], 3e-5)])]
-    jobs[2]["name"] = f"distill<-best-run({top['name']}-{top['lr']:g}-{top['seed']})"
-    if smoke:
-        jobs = jobs[2:]
-    log(f"distillation: teacher {info}; {len(sentences)} review sentences + {len(train_t[0])} train, "
-        f"{len(jobs)} students, {epochs} epochs")
-    out = pool.map(_grid_worker, jobs)
-    for g in out:
-        log(f"  {g['name']} lr {g['lr']}: {g.get('log') or g.get('error')}")
-        g.pop("log", None)
-    results["distill"] = {"teacher": info, "students": out}
-    return sorted((g for g in out if "error" not in g), key=lambda g: -g["best_dev"])
 
 
 if __name__ == "__main__":

@@ -2,20 +2,27 @@
 // wasm backend (the same code path as the app's eval worker, minus WebGPU).
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
+import { readFileSync } from 'node:fs';
+import { readHPW } from '../../core/formats/hpw';
+import { linearsWithHPW } from '../../core/model/apply-hpw';
 import { parseBertOnnx } from '../../core/model/bert-from-onnx';
+import { writeBertOnnx } from '../../core/model/onnx-writer';
 import { isModelLoadError } from '../../core/model/model-error';
 import { evaluateSession } from '../../eval/accuracy';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, DEFAULT_TOKENIZER, defaultModelPath, manifestMaxLength, readDataset, readModelBytes, readTokenizer } from '../../eval/node-assets';
 
-export const usage = `hp-lab eval [--model M.onnx] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
+export const usage = `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
+  --hpw: the model with that file's matrices in place of its own (a pruned model shipped as
+  dense ONNX + .hpw, e.g. public/models/retrained/*.hpw).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
   max length from public/models/manifest.json (else 128), 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseFlags(argv, {
     model: { type: 'string' },
+    hpw: { type: 'string' },
     data: { type: 'string' },
     tokenizer: { type: 'string' },
     limit: { type: 'string' },
@@ -29,8 +36,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
   try {
     const modelPath = values.model ?? defaultModelPath();
-    const bytes = readModelBytes(modelPath);
-    const parsed = parseBertOnnx(bytes); // validates: clear errors before ORT sees the file
+    const parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
+    const bytes = values.hpw ? withHPW(parsed, values.hpw) : parsed.bytes;
     const tokenizer = readTokenizer(values.tokenizer);
     const data = readDataset(values.data ?? DEFAULT_DATA);
     if (maxLength > parsed.model.config.maxPositions) throw new CliError(`--max-length ${maxLength} exceeds the model's ${parsed.model.config.maxPositions} positions`);
@@ -49,6 +56,7 @@ export async function run(argv: string[]): Promise<unknown> {
         batch,
         max_length: maxLength,
         model: modelPath,
+        ...(values.hpw ? { hpw: values.hpw } : {}),
         data: values.data ?? DEFAULT_DATA,
         config: parsed.model.config,
       };
@@ -58,5 +66,19 @@ export async function run(argv: string[]): Promise<unknown> {
   } catch (err) {
     if (isModelLoadError(err)) throw new CliError((err as Error).message);
     throw err;
+  }
+}
+
+function withHPW(parsed: ReturnType<typeof parseBertOnnx>, file: string): Uint8Array {
+  let hpw;
+  try {
+    hpw = readHPW(new Uint8Array(readFileSync(file)));
+  } catch (err) {
+    throw new CliError(`--hpw ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return writeBertOnnx(parsed, linearsWithHPW(parsed.model, hpw));
+  } catch (err) {
+    throw new CliError(`--hpw ${file}: ${(err as Error).message}`);
   }
 }
