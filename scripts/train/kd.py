@@ -14,7 +14,10 @@ import time
 import torch
 from torch import nn
 
-from finetune import accuracy, new_classifier, predict
+from transformers import BertForSequenceClassification
+
+from finetune import accuracy, predict
+from model import tinybert_config
 from teacher import teacher_classifier
 
 LAYER_MAP = (2, 3, 5, 6)  # teacher hidden_states index for student layers 1..4 (0 = embeddings): round(1.5 m)
@@ -30,7 +33,10 @@ def pca_projection(table, rows, dim):
 
 def student_from_teacher(teacher_state, rows, seed):
     """A fresh TinyBERT whose embeddings are the teacher's projected to 312 dims; returns (model, P)."""
-    student = new_classifier(None, seed)
+    cfg = tinybert_config()
+    cfg._attn_implementation = "eager"  # stage 1 reads the attention probabilities
+    torch.manual_seed(seed)
+    student = BertForSequenceClassification(cfg)
     hidden = student.config.hidden_size
     table = teacher_state["bert.embeddings.word_embeddings.weight"]
     proj = pca_projection(table, rows, hidden)
@@ -43,7 +49,7 @@ def student_from_teacher(teacher_state, rows, seed):
 
 
 def masked_mse(a, b, mask):
-    """Mean over valid tokens of the squared error summed... averaged per feature."""
+    """Squared error averaged over valid tokens and features."""
     m = mask.unsqueeze(-1).float()
     return ((a - b) ** 2 * m).sum() / (m.sum() * a.shape[-1])
 
@@ -71,8 +77,7 @@ def kd_worker(job):
         teacher_state = data["teacher_best"]
         teacher = teacher_classifier(teacher_state, 0, eager_attention=True).to(device).eval()
         student, proj = student_from_teacher(teacher_state, data["word_rows"], job["seed"])
-        student.config._attn_implementation = "eager"
-        student.to(device)
+        student.to(device).eval()  # stage 1 without dropout: the maps compare like with like
         maps = nn.ModuleList(nn.Linear(student.config.hidden_size, teacher.config.hidden_size, bias=False)
                              for _ in range(len(LAYER_MAP) + 1)).to(device)
         with torch.no_grad():
@@ -119,7 +124,7 @@ def kd_worker(job):
             opt.step()
             sched.step()
             if step % 100 == 0:
-                losses.append(round(float(loss), 4))
+                losses.append(round(loss.item(), 4))
             if time.time() > stage1_end:
                 log.append(f"stage 1 stopped by its deadline at step {step + 1}/{steps1}")
                 break

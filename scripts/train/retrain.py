@@ -137,7 +137,7 @@ def retrain_worker(job):
                 if masks is not None:
                     apply(masks)
                 if step % 50 == 0:
-                    losses.append(round(float(loss), 4))
+                    losses.append(round(loss.item(), 4))
                 step += 1
                 if step >= steps:
                     break
