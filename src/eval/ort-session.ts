@@ -2,23 +2,14 @@
 // classifier session made from ONNX bytes (never a URL: pruned variants exist only in memory),
 // run on WebGPU when the visitor has a GPU and ORT's WebGPU backend starts, wasm otherwise.
 import * as ort from 'onnxruntime-web';
-import type { EncodedBatch } from '../core/model/tokenizer';
 import { ModelLoadError } from '../core/model/model-error';
+import type { BertSession, OrtBackend } from './session';
 
-export type OrtBackend = 'webgpu' | 'wasm';
+export type { BertSession, OrtBackend } from './session';
 
 export interface BertSessionOptions {
   /** 'auto' tries WebGPU where navigator.gpu exists, then wasm. Default 'auto'. */
   backend?: 'auto' | OrtBackend;
-}
-
-export interface BertSession {
-  readonly backend: OrtBackend;
-  /** Why WebGPU was not used, when it was wanted (shown to the user). */
-  readonly fallbackReason?: string;
-  /** Logits, batch x labels, row-major. */
-  run(batch: EncodedBatch): Promise<{ logits: Float32Array; labels: number }>;
-  release(): Promise<void>;
 }
 
 let configured = false;

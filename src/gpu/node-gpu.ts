@@ -1,17 +1,16 @@
 // WebGPU in Node (tests, CLI, the bundled GPU-host benchmark) through the `webgpu` package
 // (Dawn). Never imported by the browser app.
 import { acquireGpu, type AcquiredGpu } from './adapter';
+import { GpuLease, type LeasedGpu } from './gpu-lease';
 
-let cached: Promise<AcquiredGpu> | undefined;
+let cached: Promise<GPU> | undefined;
 /** Dawn's instance must outlive every device: once the GC frees it, the next ProcessEvents
  *  dereferences freed memory and the process dies at random (SIGSEGV / futex aborts). */
 let keepInstance: GPU | undefined;
 
-/** One Dawn instance per process; SwiftShader's Vulkan ICD is used when no other is set and
- *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD.
- *  HP_LAB_GPU_SKIP_FEATURES=subgroups (comma list) creates the device without those optional
- *  features, to measure the kernels without their variants. */
-export function nodeGpu(): Promise<AcquiredGpu> {
+/** Dawn's GPU object, one per process; SwiftShader's Vulkan ICD is used when no other is set and
+ *  Chromium ships one (this machine and CI), the GPU host's prelude sets the NVIDIA ICD. */
+export function dawnGpu(): Promise<GPU> {
   cached ??= (async () => {
     const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
     process.env.XDG_RUNTIME_DIR ??= '/tmp'; // the Vulkan loader warns without one
@@ -21,10 +20,24 @@ export function nodeGpu(): Promise<AcquiredGpu> {
     }
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    const gpu = create([]) as unknown as GPU;
-    keepInstance = gpu;
-    const skip = (process.env.HP_LAB_GPU_SKIP_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-    return acquireGpu(gpu, {}, skip);
+    keepInstance = create([]) as unknown as GPU;
+    return keepInstance;
   })();
   return cached;
+}
+
+/** HP_LAB_GPU_SKIP_FEATURES=subgroups (comma list) creates the device without those optional
+ *  features, to measure the kernels without their variants. */
+export async function acquireNodeGpu(): Promise<AcquiredGpu> {
+  const skip = (process.env.HP_LAB_GPU_SKIP_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  return acquireGpu(await dawnGpu(), {}, skip);
+}
+
+/** The process's device (Dawn), under GpuLease's lost-device policy: after a loss the next
+ *  call acquires a fresh device. */
+export const nodeGpuLease = new GpuLease(undefined, acquireNodeGpu);
+
+/** The process's device: the same one on every call until it is lost. */
+export function nodeGpu(): Promise<LeasedGpu> {
+  return nodeGpuLease.get();
 }

@@ -3,10 +3,10 @@
 // pruning configuration, each verified against the CPU reference, beside onnxruntime-web's
 // WebGPU MatMul on the same X and W (the peer).
 import * as Comlink from 'comlink';
-import { acquireGpu, type AcquiredGpu } from '../gpu/adapter';
+import { GpuLease } from '../gpu/gpu-lease';
 import { GpuLimitError } from '../gpu/limits';
-import { GpuDeviceLostError, lossGuard, type Guard } from '../gpu/measure/loss-guard';
-import { caseData, measureCase, referenceRows, type CaseResult, type LinearCase } from '../gpu/measure/dense-vs-hp';
+import { GpuDeviceLostError } from '../gpu/loss-guard';
+import { caseData, measureCase, referenceRows, type CaseResult, type LinearCase } from '../lab/kernel-bench';
 import { compareRows, denseReference } from '../gpu/kernels/cpu-reference';
 import { timeOrtMatMul } from '../eval/ort-matmul-peer';
 import type { PruneConfig } from '../core/pruning';
@@ -56,19 +56,8 @@ export interface GpuBenchResult {
 
 export type GpuBenchProgress = (done: number, total: number, label: string) => void;
 
-let gpu: Promise<{ g: AcquiredGpu; guard: Guard }> | undefined;
-
-function device(): Promise<{ g: AcquiredGpu; guard: Guard }> {
-  // A lost device is forgotten, so the next run re-acquires one.
-  gpu ??= acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu).then(
-    (g) => ({ g, guard: lossGuard(g.device, () => (gpu = undefined)) }),
-    (err) => {
-      gpu = undefined; // no GPU now (or a refused device): try again on the next run
-      throw err;
-    },
-  );
-  return gpu;
-}
+// A lost device fails the run in progress at once (GpuDeviceLostError); the next run acquires a fresh one.
+const lease = new GpuLease((self.navigator as Navigator & { gpu?: GPU }).gpu);
 
 async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array, budgetMs: number | undefined): Promise<PeerRow> {
   const r = await timeOrtMatMul(x, weight, c.tokens, c.in, c.out, { budgetMs });
@@ -79,7 +68,8 @@ async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array,
 
 const api = {
   async measure(req: GpuBenchRequest, onProgress?: GpuBenchProgress): Promise<GpuBenchResult> {
-    const { g, guard } = await device();
+    const g = await lease.get();
+    const { guard } = g;
     const steps = req.cases.length * (req.peer ? 2 : 1);
     let done = 0;
     const step = (label: string) => onProgress?.(done, steps, label);

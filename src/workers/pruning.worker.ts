@@ -2,23 +2,16 @@
 // the pieces the page needs: the report (sparsity + bytes per format), one matrix's mask for the
 // heatmap, the pruned ONNX (for the eval worker) and the .hpw file. Big arrays are transferred.
 import * as Comlink from 'comlink';
-import { writeHPW } from '../core/formats/hpw';
 import type { ValueType } from '../core/formats/hp';
-import { parseBertOnnx, type OnnxBert } from '../core/model/bert-from-onnx';
-import { prunableLinears } from '../core/model/bert-types';
-import { writeBertOnnx } from '../core/model/onnx-writer';
+import { parseBertOnnx } from '../core/model/bert-from-onnx';
 import { calibrationBatches, collectInputNorms } from '../core/pruning/calibration';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { parseDatasetBytes } from '../core/data/dataset';
-import { fetchBytes, fetchText } from './fetch-asset';
-import { applyMask, matrixInputs, pruneMatrices, pruneReport, type MatrixGroup, type ModelPruneResult, type PruneConfig, type PruneReport } from '../core/pruning';
+import { pruneReport, type PruneConfig, type PruneReport } from '../core/pruning';
+import { fetchBytes, fetchText } from '../lab/fetch-asset';
+import { PruneSession, type MatrixInfo } from '../lab/prune-session';
 
-export interface MatrixInfo {
-  name: string;
-  out: number;
-  in: number;
-  group: MatrixGroup;
-}
+export type { MatrixInfo } from '../lab/prune-session';
 
 export interface CalibrationRequest {
   /** Absolute URLs (a worker resolves relative ones against its own script). */
@@ -37,9 +30,9 @@ export interface PruneOutcome {
   mask?: { index: number; out: number; in: number; data: Uint8Array };
 }
 
-let onnx: OnnxBert | null = null;
-let norms: Float32Array[] | undefined;
-let last: { config: PruneConfig; result: ModelPruneResult } | null = null;
+let session: PruneSession | null = null;
+/** The config of the last prune(): maskOf, prunedOnnx and hpwFile answer for it. */
+let lastConfig: PruneConfig | null = null;
 
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new Error(`The pruning worker has no ${what} yet.`);
@@ -49,42 +42,42 @@ function need<T>(v: T | null, what: string): T {
 const api = {
   /** Parses the ONNX model (bytes are transferred in) and lists its prunable matrices. */
   loadModel(bytes: Uint8Array): MatrixInfo[] {
-    onnx = parseBertOnnx(bytes);
-    norms = undefined;
-    last = null;
-    return matrixInputs(onnx.model).map((m) => ({ name: m.name, out: m.out, in: m.in, group: m.group! }));
+    session = new PruneSession(parseBertOnnx(bytes));
+    lastConfig = null;
+    return session.matrices();
   },
 
   /** Input-feature norms per matrix (prunableLinears order) from a calibration run on train data. */
   setInputNorms(v: Float32Array[] | null): void {
-    const model = need(onnx, 'model').model;
-    matrixInputs(model, v ?? undefined); // validates the count
-    norms = v ?? undefined;
+    need(session, 'model').setInputNorms(v);
   },
 
   /** Activation-aware scores: runs the dense model (reference forward) on the first
    *  `sentences` of a TRAIN file and keeps the input norms of every prunable matrix. */
   async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
-    const model = need(onnx, 'model').model;
+    const s = need(session, 'model');
     const t0 = performance.now();
-    const get = (url: string) => fetchText(url, 'calibration input');
-    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([get(req.tokenizerUrl), req.tokenizerConfigUrl ? get(req.tokenizerConfigUrl).catch(() => '{}') : '{}', fetchBytes(req.dataUrl, 'calibration sentences')]);
+    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([
+      fetchText(req.tokenizerUrl, 'tokenizer'),
+      req.tokenizerConfigUrl ? fetchText(req.tokenizerConfigUrl, 'tokenizer config').catch(() => '{}') : '{}',
+      fetchBytes(req.dataUrl, 'calibration sentences'),
+    ]);
     const tokenizer = BertTokenizer.fromJson(JSON.parse(tokenizerJson), JSON.parse(tokenizerConfig));
     const texts = parseDatasetBytes(data, req.dataUrl).texts.slice(0, req.sentences);
-    norms = collectInputNorms(model, calibrationBatches(tokenizer, texts, req.maxLength), onProgress);
+    s.setInputNorms(collectInputNorms(s.model, calibrationBatches(tokenizer, texts, req.maxLength), onProgress));
     return { sentences: texts.length, ms: performance.now() - t0 };
   },
 
   hasInputNorms(): boolean {
-    return norms !== undefined;
+    return session?.hasInputNorms ?? false;
   },
 
   prune(config: PruneConfig, maskIndex?: number): PruneOutcome {
-    const model = need(onnx, 'model').model;
+    const s = need(session, 'model');
     const t0 = performance.now();
-    const result = pruneMatrices(matrixInputs(model, norms), config);
+    const result = s.prune(config);
     const ms = performance.now() - t0;
-    last = { config, result };
+    lastConfig = config;
     const outcome: PruneOutcome = { report: pruneReport(result, config), ms };
     if (maskIndex !== undefined) outcome.mask = api.maskOf(maskIndex);
     return outcome.mask ? Comlink.transfer(outcome, [outcome.mask.data.buffer]) : outcome;
@@ -92,7 +85,7 @@ const api = {
 
   /** A copy of one matrix's mask from the last prune. */
   maskOf(index: number): { index: number; out: number; in: number; data: Uint8Array } {
-    const m = need(last, 'pruning result').result.matrices[index];
+    const m = need(session, 'model').prune(need(lastConfig, 'pruning result')).matrices[index];
     if (!m) throw new RangeError(`no matrix ${index}`);
     const data = m.mask.slice();
     return Comlink.transfer({ index, out: m.out, in: m.in, data }, [data.buffer]);
@@ -100,31 +93,22 @@ const api = {
 
   /** The ONNX model with the last prune's zeros in place. */
   prunedOnnx(): Uint8Array {
-    return onnxWith(need(last, 'pruning result').result);
+    return api.prunedOnnxFor(need(lastConfig, 'pruning result')).bytes;
   },
 
-  /** Prunes with `config` and returns that ONNX, leaving the live result alone (for sweeps). */
+  /** The ONNX pruned with `config` (for sweeps); the last prune stays the live one. */
   prunedOnnxFor(config: PruneConfig): { bytes: Uint8Array; achievedSparsity: number } {
-    const result = pruneMatrices(matrixInputs(need(onnx, 'model').model, norms), config);
-    const bytes = onnxWith(result);
-    return Comlink.transfer({ bytes, achievedSparsity: result.achievedSparsity }, [bytes.buffer]);
+    const s = need(session, 'model');
+    const bytes = s.prunedOnnx(config);
+    return Comlink.transfer({ bytes, achievedSparsity: s.prune(config).achievedSparsity }, [bytes.buffer]);
   },
 
   /** The last prune's HP matrices as a .hpw file (HP-structured patterns only). */
   hpwFile(valueType: ValueType, modelName: string): Uint8Array {
-    const { result, config } = need(last, 'pruning result');
-    if (result.matrices.some((m) => !m.hp)) throw new Error(`.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`);
-    const bytes = writeHPW({ valueType, matrices: result.matrices.map((m) => ({ name: m.name, hp: m.hp! })), info: { model: modelName, config, achievedSparsity: result.achievedSparsity } });
+    const bytes = need(session, 'model').hpwFile(need(lastConfig, 'pruning result'), valueType, modelName);
     return Comlink.transfer(bytes, [bytes.buffer]);
   },
 };
-
-function onnxWith(result: ModelPruneResult): Uint8Array {
-  const o = need(onnx, 'model');
-  const linears = prunableLinears(o.model).map((l, i) => ({ ...l, weight: applyMask(l.weight, result.matrices[i].mask) }));
-  const bytes = writeBertOnnx(o, linears);
-  return Comlink.transfer(bytes, [bytes.buffer]);
-}
 
 export type PruningWorkerApi = typeof api;
 Comlink.expose(api);

@@ -8,7 +8,7 @@ import { createDenseLinear, createHPLinear } from '../../src/gpu/kernels';
 import { denseTilesFor } from '../../src/gpu/kernels/dense-linear';
 import { HP_TILES, hpGeometry } from '../../src/gpu/kernels/hp-linear';
 import { SUBGROUP_TILE } from '../../src/gpu/kernels/subgroup-variant';
-import { denseCase, hpCase, type CaseResult } from '../../src/gpu/kernels/verify-suite';
+import { denseCase, hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { compareRows, denseReference, sampleRows } from '../../src/gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng } from '../../src/gpu/kernels/random-hp';
 import { runLinear } from './kernels-helpers';

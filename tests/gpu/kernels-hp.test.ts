@@ -8,7 +8,7 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createHPLinear } from '../../src/gpu/kernels';
 import { HP_TILES, hpGeometry } from '../../src/gpu/kernels/hp-linear';
-import { hpCase, type CaseResult } from '../../src/gpu/kernels/verify-suite';
+import { hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { randomHP, rng } from '../../src/gpu/kernels/random-hp';
 
 let gpu: AcquiredGpu;

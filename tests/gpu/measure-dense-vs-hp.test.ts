@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
-import { caseData, measureCase, referenceRows } from '../../src/gpu/measure/dense-vs-hp';
+import { caseData, measureCase, referenceRows } from '../../src/lab/kernel-bench';
 import { GpuLimitError } from '../../src/gpu/limits';
 import type { PruneConfig } from '../../src/core/pruning';
 

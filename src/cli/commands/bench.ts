@@ -9,7 +9,7 @@ import { denseTilesFor } from '../../gpu/kernels/dense-linear';
 import { HP_TILES } from '../../gpu/kernels/hp-linear';
 import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
-import { runVerifySuite } from '../../gpu/kernels/verify-suite';
+import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
 import { SUBGROUP_TILE, deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
 

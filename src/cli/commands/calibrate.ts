@@ -2,26 +2,14 @@
 // for activation-aware pruning scores (--score activation).
 import { writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag } from '../args';
-import { CliError } from '../cli-error';
-import { loadModel, modelPath } from './prune';
-import { calibrationBatches, collectInputNorms, DEFAULT_CALIBRATION_SENTENCES, normsToJson } from '../../core/pruning/calibration';
-import { manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
-import type { BertModel } from '../../core/model/bert-types';
-
-export const DEFAULT_CALIBRATION_DATA = 'public/data/train.jsonl';
+import { loadModel, modelPath } from '../model-file';
+import { calibrate, DEFAULT_CALIBRATION_DATA } from '../calibration';
+import { DEFAULT_CALIBRATION_SENTENCES, normsToJson } from '../../core/pruning/calibration';
 
 export const usage = `hp-lab calibrate [--model M.onnx] [--data ${DEFAULT_CALIBRATION_DATA}] [--limit ${DEFAULT_CALIBRATION_SENTENCES}] [--out norms.json]
   Runs the dense model (plain-TS reference forward) on the first N calibration sentences and
   writes {"<matrix name>": [||x_j|| ...]} for 'hp-lab prune|sweep --score activation --norms'.
   Use train sentences only: calibrating on dev or test leaks the evaluation data.`;
-
-/** Norms from the first `limit` sentences of `data` (the CLI's default for --score activation). */
-export function calibrate(model: BertModel, data = DEFAULT_CALIBRATION_DATA, limit = DEFAULT_CALIBRATION_SENTENCES): Float32Array[] {
-  if (/\b(dev|test)\.jsonl$/.test(data)) throw new CliError(`refusing to calibrate on ${data}: use train sentences (evaluation data must stay unseen)`);
-  const texts = readDataset(data).texts.slice(0, limit);
-  const batches = calibrationBatches(readTokenizer(), texts, manifestMaxLength() ?? 128);
-  return collectInputNorms(model, batches);
-}
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, { model: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' } });

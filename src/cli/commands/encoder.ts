@@ -5,17 +5,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
-import { loadModel, modelPath, prunedLinears, tileFlag } from './prune';
+import { loadModel, modelPath } from '../model-file';
+import { tileFlag } from '../prune-flags';
 import { nodeGpu } from '../../gpu/node-gpu';
-import type { GpuCapabilities } from '../../gpu/adapter';
 import { takeFirst } from '../../core/data/dataset';
-import { createEncoderEngine, type EncoderEngine } from '../../gpu/encoder';
-import { engineSession } from '../../gpu/encoder/session';
-import { prunableLinears } from '../../core/model/bert-types';
-import type { HPMatrix } from '../../core/formats/hp';
-import { matrixInputs, pruneMatrices, type PruneConfig } from '../../core/pruning';
-import { writeBertOnnx } from '../../core/model/onnx-writer';
+import type { EncoderEngine } from '../../gpu/encoder';
+import type { PruneConfig } from '../../core/pruning';
 import { evaluateSession, type EvalResult } from '../../eval/accuracy';
+import { EncoderExperiment } from '../../lab/encoder-experiment';
+import { PruneSession } from '../../lab/prune-session';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
 
@@ -127,16 +125,17 @@ export async function run(argv: string[]): Promise<unknown> {
       }
       return { accuracy: correct / predictions.length, correct, n: predictions.length, ms: 0, sentencesPerSecond: 0, backend: 'webgpu', predictions, logits };
     }
-    const r = await evaluateSession(engineSession(engine()), tokenizer!, data!, evalOpts);
-    if (f['save-logits']) saved[key] = { adapter: caps.label, logits: Array.from(r.logits!) };
+    const r = await experiment!.accuracy(engine(), tokenizer!, data!, evalOpts);
+    if (f['save-logits']) saved[key] = { adapter: adapter.label, logits: Array.from(r.logits!) };
     return r;
   };
 
-  const { device, caps } = fromFile ? { device: undefined as unknown as GPUDevice, caps: { label: 'saved logits' } as GpuCapabilities } : await nodeGpu();
-  const lost = fromFile ? new Promise<never>(() => undefined) : device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); });
-  const maxBatch = Math.max(evalBatch, ...batches);
-  const maxSeq = Math.max(maxLength, ...seqs);
-  const linears = prunableLinears(model);
+  const gpu = fromFile ? undefined : await nodeGpu();
+  const adapter = gpu ? gpu.caps : { label: 'saved logits', hasTimestampQuery: false };
+  const lost = gpu ? gpu.device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); }) : new Promise<never>(() => undefined);
+  const prune = new PruneSession(onnx);
+  const experiment = gpu && new EncoderExperiment(gpu, prune);
+  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
   const work = async () => {
@@ -144,7 +143,7 @@ export async function run(argv: string[]): Promise<unknown> {
     const latency: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const dense = fromFile ? undefined : createEncoderEngine(device, caps, model, { maxBatch, maxSeq, weights });
+    const dense = experiment?.engine(null, size).engine;
     try {
       if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
         const engineRes = await engineEval('dense@0', () => dense!);
@@ -158,17 +157,15 @@ export async function run(argv: string[]): Promise<unknown> {
       }
       for (const sparsity of sparsities) {
         const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
-        const pruned = pruneMatrices(matrixInputs(model), config);
-        const sparse = new Map<string, HPMatrix>(pruned.matrices.map((m) => [m.name, m.hp!]));
-        const hpEngine: EncoderEngine | undefined = fromFile ? undefined : createEncoderEngine(device, caps, model, { sparse, maxBatch, maxSeq, weights });
+        const pruned = prune.prune(config);
+        const hpEngine: EncoderEngine | undefined = experiment?.engine(config, size).engine;
         try {
           const hpShapes = pruned.matrices.slice(0, 6).map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
             const engineRes = await engineEval(`hp@${sparsity}`, () => hpEngine!);
             const row: Record<string, unknown> = { sparsity, achieved_sparsity: round(pruned.achievedSparsity), linears: 'hp', hp_layer0: hpShapes, engine: accuracyOf(engineRes) };
             if (f['compare-ort']) {
-              const bytes = writeBertOnnx(onnx, prunedLinears(linears, pruned));
-              const ort = await createBertSession(bytes, { backend: 'wasm' });
+              const ort = await createBertSession(prune.prunedOnnx(config), { backend: 'wasm' });
               const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
               Object.assign(row, { ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
             }
@@ -177,8 +174,8 @@ export async function run(argv: string[]): Promise<unknown> {
           if (!f['no-latency'] && dense && hpEngine) {
             for (const seq of seqs) {
               for (const batch of batches) {
-                const d = await dense.time(batch, seq, reps, warmup);
-                const h = await hpEngine.time(batch, seq, reps, warmup);
+                const d = await experiment!.latency(dense, batch, seq, reps, warmup);
+                const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
                 latency.push({
                   sparsity, batch, seq, timing: d.timing,
                   dense_ms: round(d.msMedian), hp_ms: round(h.msMedian), speedup: round(d.msMedian / h.msMedian, 2),
@@ -202,7 +199,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const t0 = performance.now();
   const result = await Promise.race([work(), lost]);
   return {
-    adapter: caps.label, timestamp_query: caps.hasTimestampQuery,
+    adapter: adapter.label, timestamp_query: adapter.hasTimestampQuery,
     model: file, config: model.config, data: doAccuracy ? f.data ?? DEFAULT_DATA : undefined,
     tile: `${tr}x${tc}`, split, weights, max_length: maxLength, eval_batch: evalBatch, reps, warmup,
     ...result,

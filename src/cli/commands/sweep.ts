@@ -2,15 +2,15 @@
 // and a Markdown table (rows: series, columns: target sparsity; cells: accuracy @ achieved).
 import { readFile } from 'node:fs/promises';
 import { readDataset } from '../../eval/node-assets';
-import { prunableLinears } from '../../core/model/bert-types';
 import { BertTokenizer } from '../../core/model/tokenizer';
-import { writeBertOnnx } from '../../core/model/onnx-writer';
-import { matrixInputs, parseSeries, pruneMatrices, sweepPoints, DEFAULT_SWEEP_SERIES } from '../../core/pruning';
+import { parseSeries, sweepPoints, DEFAULT_SWEEP_SERIES } from '../../core/pruning';
 import { createBertSession } from '../../eval/ort-session';
 import { evaluateSession } from '../../eval/accuracy';
 import { numberFlag, parseFlags } from '../args';
 import { CliError } from '../cli-error';
-import { configFromFlags, loadModel, loadNorms, modelPath, prunedLinears, pruneFlagSpec } from './prune';
+import { PruneSession } from '../../lab/prune-session';
+import { loadModel, modelPath } from '../model-file';
+import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
 
 export const usage = `hp-lab sweep --model M.onnx [options]
   --series LIST        comma list of patterns and N:M presets (default ${DEFAULT_SWEEP_SERIES.join(',')})
@@ -35,8 +35,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, Infinity, true);
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
-  const linears = prunableLinears(onnx.model);
-  const norms = await loadNorms(f.norms, linears, base.score, onnx.model);
+  const session = new PruneSession(onnx);
+  const norms = await loadNorms(f.norms, onnx.model, base.score);
+  if (norms) session.setInputNorms(norms);
   const dataPath = f.data ?? 'public/data/dev.jsonl';
   const tokPath = f.tokenizer ?? 'public/tokenizer/tokenizer.json';
   let data, tokenizer;
@@ -55,11 +56,10 @@ export async function run(argv: string[]): Promise<unknown> {
     }
   };
   const dense = await evaluate(onnx.bytes);
-  const inputs = matrixInputs(onnx.model, norms);
   const rows = [];
   for (const point of sweepPoints(series, sparsities, base)) {
-    const result = pruneMatrices(inputs, point.config);
-    const acc = await evaluate(writeBertOnnx(onnx, prunedLinears(linears, result)));
+    const result = session.prune(point.config);
+    const acc = await evaluate(session.prunedOnnx(point.config));
     rows.push({ series: point.series, targetSparsity: point.config.sparsity, achievedSparsity: +result.achievedSparsity.toFixed(4), accuracy: +acc.accuracy.toFixed(4) });
     process.stderr.write(`${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}\n`);
   }

@@ -4,6 +4,7 @@
 //    targetSparsity, achievedSparsity, accuracy}] }
 //  - the app's stored SweepRecord: { base: PruneConfig, rows: [...same row shape...] }
 //  - this module's own file: { kind: 'hp-lab-sweep', points: SweepPoint[] } or a bare array.
+import { isHPStructured, type Pruning } from '../pruning/types';
 import { DENSE, PATTERNS, type Pattern, type SparsityConfig } from '../hardware/workload';
 
 export interface SweepPoint {
@@ -198,11 +199,11 @@ export function describePoint(p: SweepPoint): string {
   if (p.pattern === 'dense' || p.sparsity === 0) return 'dense';
   const tile = p.tile ? ` ${p.tile.tr}x${p.tile.tc}` : '';
   const split = p.pattern === 'hp' ? (p.keep ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}` : ` split ${(p.split ?? 0.5).toFixed(2)}`) : '';
-  return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${p.pattern === 'hp' || p.pattern === 'tile' || p.pattern === 'vector' ? tile : ''}${split}`;
+  return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${isHPStructured(p.pattern) ? tile : ''}${split}`;
 }
 
 /** The pruning sliders' configuration (core/pruning PruneConfig shape) as a device-model config. */
-export function sparsityFromPrune(p: { pattern: string; sparsity: number; split?: number; tr: number; tc: number; keep?: { tile: number; vector: number } }): SparsityConfig {
+export function sparsityFromPrune(p: Pruning & { keep?: { tile: number; vector: number } }): SparsityConfig {
   const pattern = (PATTERNS as readonly string[]).includes(p.pattern) ? (p.pattern as Pattern) : 'unstructured';
   const sparsity = Math.min(0.999, Math.max(0, p.sparsity));
   const tile = p.tr > 0 && p.tc > 0 && p.tc <= 256 ? { tr: Math.round(p.tr), tc: Math.round(p.tc) } : undefined;

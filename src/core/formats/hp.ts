@@ -1,4 +1,4 @@
-// The HP (hierarchical pruning) storage format of DESIGN.md, one module for the file, the
+// The HP (hierarchical pruning) storage format of the README's Design section, one module for the file, the
 // workers and the WGSL kernels: they all share these arrays.
 //
 // W is out x in, cut into tiles of tr x tc (edge tiles padded with zeros). Every tile-row keeps

@@ -2,7 +2,7 @@
 // anywhere in the row (vectors of Tr weights); an engine reads V kept columns per cycle from
 // `banks` input banks (bank = column mod banks). Two kept columns in one bank serialise, so a
 // group of V costs its largest bank load in cycles. HP avoids this: its V columns of one tile
-// have distinct offsets mod Tc (DESIGN.md). The expected cost is the "concurrent random access"
+// have distinct offsets mod Tc (README, Design). The expected cost is the "concurrent random access"
 // problem the paper's abstract names; bank-balanced sparsity (Cao et al., FPGA'19) is the
 // classic remedy.
 import { rng } from '../random';

@@ -1,4 +1,4 @@
-// The FPGA accelerator of DESIGN.md, as parameters and resources, and the shared "plan" (what
+// The FPGA accelerator of the README's Design section, as parameters and resources, and the shared "plan" (what
 // each operator asks of the engines, the special-function unit and DRAM) that both the analytic
 // model (fpga-model.ts) and the cycle-stepped simulation (fpga-sim.ts) execute.
 //
@@ -14,6 +14,7 @@
 //   not counted per inference); otherwise each tile-row is streamed from DRAM into a per-engine
 //   double buffer. Activations stay on chip when they fit, otherwise they spill to DRAM.
 // - Operators run one after another (a barrier between ops: LayerNorm/softmax need whole rows).
+import { isHPStructured } from '../pruning/types';
 import type { FpgaBoard } from './types';
 import type { Op, SparsityConfig, Workload } from './workload';
 import { rowCycleMoments } from './bank-conflicts';
@@ -150,7 +151,7 @@ export interface FpgaPlan {
  *  so the HP engines run them; the tile-only design runs whole tiles only. */
 export function archRuns(arch: FpgaArch, s: SparsityConfig): boolean {
   if (arch === 'dense') return true; // runs any pruned model, zeros included
-  if (arch === 'hp') return s.pattern === 'hp' || s.pattern === 'tile' || s.pattern === 'vector' || s.pattern === 'dense';
+  if (arch === 'hp') return isHPStructured(s.pattern) || s.pattern === 'dense';
   if (arch === 'vector') return s.pattern === 'vector' || s.pattern === 'dense';
   return s.pattern === 'tile' || s.pattern === 'dense';
 }

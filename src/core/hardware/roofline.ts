@@ -7,6 +7,7 @@
 // measured (onnxruntime-web wasm, the project's WGSL kernels), the measured efficiencies are
 // carried over to every modelled device of the same kind, and the result says so.
 import type { BertConfig } from '../model/bert-types';
+import { isHPStructured } from '../pruning/types';
 import type { CpuDevice, GpuDevice, GpuPrecision, Source } from './types';
 import { bertWorkload, type Op, type Pattern, type Workload } from './workload';
 
@@ -14,7 +15,7 @@ export type SparseClass = 'structured' | 'unstructured';
 
 /** hp/tile/vector keep contiguous vectors (index per vector); the rest are element-sparse. */
 export function sparseClass(p: Pattern): SparseClass {
-  return p === 'hp' || p === 'tile' || p === 'vector' ? 'structured' : 'unstructured';
+  return isHPStructured(p) ? 'structured' : 'unstructured';
 }
 
 export interface SparsePoint {

@@ -1,10 +1,10 @@
 // The workload every device model consumes: a BERT encoder (any BertConfig) at batch B and
 // sequence L, as a list of operators with their FLOPs and bytes. The 24 prunable linears run at
 // the pruning configuration's density; attention, softmax, LayerNorm, GELU, embeddings, pooler
-// and classifier stay dense (DESIGN.md: only the encoder's linear weights are pruned).
+// and classifier stay dense (README, Design: only the encoder's linear weights are pruned).
 import { PRUNABLE_KINDS, type BertConfig, type PrunableKind } from '../model/bert-types';
 
-/** Pruning patterns of DESIGN.md, as named in sweep files. */
+/** Pruning patterns of the README's Design section, as named in sweep files. */
 export const PATTERNS = ['dense', 'hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
 export type Pattern = (typeof PATTERNS)[number];
 

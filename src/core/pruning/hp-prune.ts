@@ -1,4 +1,4 @@
-// Hierarchical pruning of one matrix (DESIGN.md): tile level, then vector level.
+// Hierarchical pruning of one matrix (README, Design): tile level, then vector level.
 //
 // Tile level: in every tile-row keep the m tiles of highest tile score (sum of element scores).
 // Vector level: in every kept tile keep the k columns of highest column-vector score (sum of

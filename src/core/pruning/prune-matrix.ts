@@ -4,7 +4,7 @@ import { pruneNM, pruneRowBalanced, pruneUnstructured } from './baselines';
 import { hpScores, pruneHP } from './hp-prune';
 import { checkSparsity, planHP, planHPDirect, type HPPlan } from './hp-plan';
 import { elementScores } from './scores';
-import { PATTERNS, type MatrixInput, type MatrixPruneResult, type PruneConfig } from './types';
+import { isHPStructured, PATTERNS, type MatrixInput, type MatrixPruneResult, type PruneConfig } from './types';
 
 /** Default N:M group size when N follows the sparsity: M = 20 hits 50/70/80/90/95 % exactly. */
 export const DEFAULT_NM_M = 20;
@@ -13,7 +13,7 @@ export function validateConfig(c: PruneConfig): void {
   if (!PATTERNS.includes(c.pattern)) throw new RangeError(`unknown pattern '${c.pattern}' (one of ${PATTERNS.join(', ')})`);
   checkSparsity(c.sparsity);
   for (const v of Object.values(c.groupSparsity ?? {})) checkSparsity(v as number);
-  if (c.pattern === 'hp' || c.pattern === 'tile' || c.pattern === 'vector') {
+  if (isHPStructured(c.pattern)) {
     if (!Number.isInteger(c.tr) || c.tr < 1) throw new RangeError(`tile rows must be a positive integer, got ${c.tr}`);
     if (!Number.isInteger(c.tc) || c.tc < 1 || c.tc > 256) throw new RangeError(`tile columns must be an integer in [1, 256] (u8 offsets), got ${c.tc}`);
     if (!(c.split >= 0 && c.split <= 1)) throw new RangeError(`split must be in [0, 1], got ${c.split}`);

@@ -10,6 +10,15 @@ export const PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'row-bala
  */
 export type Pattern = (typeof PATTERNS)[number];
 
+/** The patterns whose matrices have HP structure (tiles, then columns in tiles): they have an
+ *  HPMatrix, a .hpw file, the HP kernels and the HP accelerator. The one place this is decided. */
+export const HP_STRUCTURED_PATTERNS = ['hp', 'tile', 'vector'] as const satisfies readonly Pattern[];
+
+/** True for hp, tile and vector (also accepts the wider pattern names of the device models). */
+export function isHPStructured(pattern: string): pattern is (typeof HP_STRUCTURED_PATTERNS)[number] {
+  return (HP_STRUCTURED_PATTERNS as readonly string[]).includes(pattern);
+}
+
 export const SCORE_KINDS = ['magnitude', 'activation'] as const;
 /** magnitude: |w|. activation: |w_ij| * ||x_j|| (Wanda-style, input-feature norms). */
 export type ScoreKind = (typeof SCORE_KINDS)[number];
@@ -38,6 +47,16 @@ export interface PruneConfig {
   nmM?: number;
   /** nm: N directly (overrides sparsity), e.g. 2 with nmM 4 for 2:4. */
   nmN?: number;
+}
+
+/** What the device models, the selection and the paper view need of a pruning: the pattern (or
+ *  'dense'), the sparsity and the tile. A PruneConfig is one. */
+export interface Pruning {
+  pattern: string;
+  sparsity: number;
+  split?: number;
+  tr: number;
+  tc: number;
 }
 
 export interface MatrixInput {

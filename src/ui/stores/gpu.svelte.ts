@@ -1,5 +1,5 @@
 // The page's GPU state, shared by every panel: which adapter, or why there is none.
-import { GpuSession, type GpuStatus } from '../../gpu/gpu-session';
+import { GpuSession, type GpuStatus } from '../../lab/gpu-session';
 
 export const gpu = $state<{ status: GpuStatus }>({ status: { state: 'probing' } });
 

@@ -7,7 +7,7 @@ import type { LoadedModel } from '../../workers/model.client';
 import type { DatasetInfo, EvalSummary } from '../../workers/eval.client';
 import type { LinearMeasurement } from '../../core/hardware/measured';
 import type { MeasuredDevice } from '../../core/hardware/roofline';
-import { DEFAULT_STATE, type AppState } from '../../core/explore/url-state';
+import { DEFAULT_STATE, type AppState } from './url-state';
 
 export const DEFAULT_PRUNING: PruneConfig = { ...DEFAULT_STATE.pruning };
 

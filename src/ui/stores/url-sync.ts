@@ -1,6 +1,6 @@
 // Keeps the URL and the shared state in step: a shared link restores the model choice, the
 // sliders, the workload and the constraints.
-import { decodeState, encodeState, type AppState } from '../../core/explore/url-state';
+import { decodeState, encodeState, type AppState } from './url-state';
 import type { PruneConfig } from '../../core/pruning';
 
 export interface SyncedState {

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { FPGA_BOARDS, CPUS, GPUS } from '../../../src/core/hardware/catalog';
 import { TINYBERT_4L_312D } from '../../../src/core/hardware/workload';
 import { paperView, PAPER_HEADLINE } from '../../../src/core/explore/paper-view';
-import { reportCsv, reportHtml, reportJson } from '../../../src/core/explore/report';
+import { reportCsv, reportHtml, reportJson } from '../../../src/ui/panels/select/report';
 import { select } from '../../../src/core/explore/select';
-import { DEFAULT_STATE, cloneState, decodeState, encodeState } from '../../../src/core/explore/url-state';
+import { DEFAULT_STATE, cloneState, decodeState, encodeState } from '../../../src/ui/stores/url-state';
 
 describe('URL state', () => {
   it('round-trips a changed state and keeps default links empty', () => {

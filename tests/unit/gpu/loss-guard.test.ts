@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GpuDeviceLostError, lossGuard } from '../../../src/gpu/measure/loss-guard';
+import { GpuDeviceLostError, lossGuard } from '../../../src/gpu/loss-guard';
 
 function fakeDevice() {
   let lose!: (info: GPUDeviceLostInfo) => void;

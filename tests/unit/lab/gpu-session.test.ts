@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GpuSession, type GpuStatus } from '../../../src/gpu/gpu-session';
+import { GpuSession, type GpuStatus } from '../../../src/lab/gpu-session';
 
 /** A fake adapter/device pair: enough of WebGPU's surface for the session logic. */
 function fakeGpu({ adapter = true, deviceFails = 0 } = {}) {

@@ -3,13 +3,13 @@
 // the CPU reference on sampled rows, then timed (timestamp queries when the device has them,
 // wall clock otherwise; median of many repetitions). Runs wherever a GPUDevice exists: a
 // browser worker, or Node through Dawn (tests).
-import type { AcquiredGpu } from '../adapter';
-import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
-import { compareRows, denseReference, hpReference, sampleRows, type Mismatch, type ReferenceResult } from '../kernels/cpu-reference';
-import { randomArray, rng } from '../kernels/random-hp';
-import { timeCompute } from '../timing';
-import { pruneMatrix, type PruneConfig } from '../../core/pruning';
-import type { HPMatrix } from '../../core/formats/hp';
+import type { AcquiredGpu } from '../gpu/adapter';
+import { createDenseLinear, createHPLinear, type GpuLinear } from '../gpu/kernels';
+import { compareRows, denseReference, hpReference, sampleRows, type Mismatch, type ReferenceResult } from '../gpu/kernels/cpu-reference';
+import { randomArray, rng } from '../gpu/kernels/random-hp';
+import { timeCompute } from '../gpu/timing';
+import { pruneMatrix, type PruneConfig } from '../core/pruning';
+import type { HPMatrix } from '../core/formats/hp';
 
 export interface LinearCase {
   name: string;

@@ -1,8 +1,8 @@
 // Exports of a selection: JSON (the inputs and every number), CSV (one row per device) and a
 // self-contained printable HTML page. Pure string building: the UI only downloads or opens it.
-import { TIER_NAMES } from '../hardware/types';
-import { describeCost, fmtMs, type Candidate, type SelectionInput, type SelectionResult } from './select';
-import type { PaperRow } from './paper-view';
+import { TIER_NAMES } from '../../../core/hardware/types';
+import { describeCost, fmtMs, type Candidate, type SelectionInput, type SelectionResult } from '../../../core/explore/select';
+import type { PaperRow } from '../../../core/explore/paper-view';
 
 export interface ReportContext {
   title?: string;

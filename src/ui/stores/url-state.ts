@@ -1,7 +1,7 @@
 // The whole app state in the URL: model, pruning sliders, workload, constraints, view. Encoding
 // writes only fields that differ from the defaults (short links); decoding never throws: each
 // field falls back to its default when missing or garbage, and the caller learns which.
-import type { Objective } from './select';
+import type { Objective } from '../../core/explore/select';
 
 export const STATE_PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
 export const STATE_SCORES = ['magnitude', 'activation'] as const;

@@ -1,6 +1,8 @@
-// Keeps one WebGPU device alive for the page: probes, reports why there is none, and
-// re-acquires after a device loss (driver reset, GPU process crash, tab backgrounded too long).
-import { acquireGpu, GpuUnavailableError, type AcquiredGpu, type GpuCapabilities, type GpuUnavailableReason } from './adapter';
+// Keeps one WebGPU device alive for the page and says what state it is in: probes, reports why
+// there is none, and after a device loss (driver reset, GPU process crash, tab backgrounded too
+// long) re-acquires through the same GpuLease policy as everyone else, a few times.
+import { GpuUnavailableError, type GpuCapabilities, type GpuUnavailableReason } from '../gpu/adapter';
+import { GpuLease, type LeasedGpu } from '../gpu/gpu-lease';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -11,20 +13,21 @@ export type GpuStatus =
 const MAX_REACQUIRE_ATTEMPTS = 3;
 
 export class GpuSession {
-  private current: AcquiredGpu | undefined;
-  private generation = 0;
-  private closing = false;
+  private readonly lease: GpuLease;
 
   constructor(
-    private readonly gpu: GPU | undefined,
+    gpu: GPU | undefined,
     private readonly onStatus: (status: GpuStatus) => void,
-  ) {}
+  ) {
+    this.lease = new GpuLease(gpu);
+    this.lease.onLost((info) => void this.handleLoss(info));
+  }
 
   /** Probes and acquires a device; never throws: the outcome arrives through onStatus. */
   async start(): Promise<void> {
     this.onStatus({ state: 'probing' });
     try {
-      this.adopt(await acquireGpu(this.gpu));
+      this.adopt(await this.lease.get());
     } catch (err) {
       this.onStatus(unavailable(err));
     }
@@ -32,30 +35,24 @@ export class GpuSession {
 
   /** Destroys the device as a driver reset would (diagnostics and tests). */
   simulateLoss(): void {
-    this.current?.device.destroy();
+    void this.lease.simulateLoss();
   }
 
   close(): void {
-    this.closing = true;
-    this.current?.device.destroy();
+    void this.lease.close();
   }
 
-  private adopt(acquired: AcquiredGpu): void {
-    this.current = acquired;
-    const generation = ++this.generation;
-    acquired.device.lost.then((info) => this.handleLoss(info, generation));
-    this.onStatus({ state: 'ready', caps: acquired.caps, device: acquired.device, adapter: acquired.adapter, generation });
+  private adopt(g: LeasedGpu): void {
+    this.onStatus({ state: 'ready', caps: g.caps, device: g.device, adapter: g.adapter, generation: g.generation });
   }
 
-  private async handleLoss(info: GPUDeviceLostInfo, generation: number): Promise<void> {
-    if (this.closing || generation !== this.generation) return;
-    this.current = undefined;
+  private async handleLoss(info: GPUDeviceLostInfo): Promise<void> {
     const why = info.message || info.reason || 'unknown reason';
     this.onStatus({ state: 'lost', message: `The GPU device was lost (${why}). Re-acquiring…` });
     for (let attempt = 1; attempt <= MAX_REACQUIRE_ATTEMPTS; attempt++) {
       await new Promise((r) => setTimeout(r, 250 * attempt));
       try {
-        this.adopt(await acquireGpu(this.gpu));
+        this.adopt(await this.lease.get());
         return;
       } catch {
         // a lost adapter can take a moment to come back: try again

@@ -3,14 +3,14 @@
 // sparsity 0..99%, ragged shapes, TinyBERT shapes, all-pruned and all-kept matrices, GELU; and
 // the few-token subgroup variants when the device has subgroups. Tiled cases use more tokens
 // than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
-import type { AcquiredGpu } from '../adapter';
-import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from './index';
-import { denseTilesFor } from './dense-linear';
-import { HP_TILES, hpGeometry } from './hp-linear';
-import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from './cpu-reference';
-import { planHP, randomArray, randomHP, rng } from './random-hp';
-import { tileGrid } from '../../core/formats/hp';
-import { SUBGROUP_TILE, deviceHasSubgroups } from './subgroup-variant';
+import type { AcquiredGpu } from '../gpu/adapter';
+import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../gpu/kernels';
+import { denseTilesFor } from '../gpu/kernels/dense-linear';
+import { HP_TILES, hpGeometry } from '../gpu/kernels/hp-linear';
+import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../gpu/kernels/cpu-reference';
+import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
+import { tileGrid } from '../core/formats/hp';
+import { SUBGROUP_TILE, deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
 
 export interface CaseResult {
   name: string;

@@ -1,5 +1,6 @@
-// Fetching the tokenizer and datasets inside workers, with the errors the page shows. Bytes, not
-// res.text(): a dataset's encoding is checked by dataset-text.ts instead of silently replaced.
+// Fetching the tokenizer and datasets for a service (from a worker: absolute URLs), with the
+// errors the page shows. Bytes, not res.text(): a dataset's encoding is checked by
+// dataset-text.ts instead of silently replaced.
 import { ModelLoadError } from '../core/model/model-error';
 
 export async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
@@ -12,3 +13,12 @@ export async function fetchBytes(url: string, what: string): Promise<Uint8Array>
 
 /** UTF-8 text (a tokenizer.json): the page's own assets, decoded leniently. */
 export const fetchText = async (url: string, what: string): Promise<string> => new TextDecoder().decode(await fetchBytes(url, what));
+
+/** JSON (a tokenizer file), refused with a message that names it. */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ModelLoadError('bad-tokenizer', `The ${what} is not valid JSON.`);
+  }
+}

@@ -1,0 +1,87 @@
+// The pruning flags shared by hp-lab prune, sweep and encoder: the PruneConfig they describe,
+// the value type, and the input norms for activation scores.
+import { readFile } from 'node:fs/promises';
+import type { ValueType } from '../core/formats/hp';
+import { prunableLinears, type BertModel } from '../core/model/bert-types';
+import { PATTERNS, SCORE_KINDS, type Pattern, type PruneConfig, type ScoreKind } from '../core/pruning';
+import { numberFlag } from './args';
+import { calibrate } from './calibration';
+import { CliError } from './cli-error';
+
+export const pruneFlagSpec = {
+  model: { type: 'string' },
+  pattern: { type: 'string' },
+  sparsity: { type: 'string' },
+  'attn-sparsity': { type: 'string' },
+  'ffn-sparsity': { type: 'string' },
+  tile: { type: 'string' },
+  split: { type: 'string' },
+  'tile-keep': { type: 'string' },
+  'vector-keep': { type: 'string' },
+  nm: { type: 'string' },
+  score: { type: 'string' },
+  norms: { type: 'string' },
+  'value-type': { type: 'string' },
+} as const;
+
+type FlagValues = Partial<Record<keyof typeof pruneFlagSpec, string>>;
+
+export function tileFlag(v: string | undefined): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(v ?? '32x32');
+  if (!m) throw new CliError(`--tile must look like 32x32, got '${v}'`);
+  const [tr, tc] = [Number(m[1]), Number(m[2])];
+  if (tr < 1 || tc < 1 || tc > 256) throw new CliError(`--tile: rows >= 1 and 1 <= columns <= 256 (u8 offsets), got ${v}`);
+  return [tr, tc];
+}
+
+/** The PruneConfig the flags describe (sparsity may be overridden per call, e.g. by sweep). */
+export function configFromFlags(f: FlagValues): PruneConfig {
+  const pattern = (f.pattern ?? 'hp') as Pattern;
+  if (!PATTERNS.includes(pattern)) throw new CliError(`--pattern must be one of ${PATTERNS.join(', ')}, got '${f.pattern}'`);
+  const score = (f.score ?? 'magnitude') as ScoreKind;
+  if (!SCORE_KINDS.includes(score)) throw new CliError(`--score must be one of ${SCORE_KINDS.join(', ')}, got '${f.score}'`);
+  const [tr, tc] = tileFlag(f.tile);
+  const config: PruneConfig = { pattern, score, tr, tc, sparsity: numberFlag(f.sparsity, 'sparsity', 0.8, 0, 1), split: numberFlag(f.split, 'split', 0.5, 0, 1) };
+  const attn = f['attn-sparsity'], ffn = f['ffn-sparsity'];
+  if (attn !== undefined || ffn !== undefined) {
+    config.groupSparsity = {};
+    if (attn !== undefined) config.groupSparsity.attention = numberFlag(attn, 'attn-sparsity', 0, 0, 1);
+    if (ffn !== undefined) config.groupSparsity.ffn = numberFlag(ffn, 'ffn-sparsity', 0, 0, 1);
+  }
+  if ((f['tile-keep'] === undefined) !== (f['vector-keep'] === undefined)) throw new CliError('--tile-keep and --vector-keep go together');
+  if (f['tile-keep'] !== undefined) config.keep = { tile: numberFlag(f['tile-keep'], 'tile-keep', 1, 0, 1), vector: numberFlag(f['vector-keep'], 'vector-keep', 1, 0, 1) };
+  if (f.nm !== undefined) {
+    const m = /^(\d+):(\d+)$/.exec(f.nm);
+    if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) < 1) throw new CliError(`--nm must be N:M with 0 <= N <= M, e.g. 2:4, got '${f.nm}'`);
+    config.nmN = Number(m[1]);
+    config.nmM = Number(m[2]);
+  }
+  return config;
+}
+
+export function valueTypeFlag(v: string | undefined): ValueType {
+  if (v === undefined) return 'f32';
+  if (v !== 'f32' && v !== 'f16') throw new CliError(`--value-type must be f32 or f16, got '${v}'`);
+  return v;
+}
+
+/** --norms: {"<matrix name>": number[]} -> one Float32Array per prunable matrix, in order.
+ *  Without --norms, activation scores are calibrated on the first train sentences (hp-lab
+ *  calibrate's defaults). Undefined for magnitude scores. */
+export async function loadNorms(file: string | undefined, model: BertModel, score: ScoreKind): Promise<Float32Array[] | undefined> {
+  if (score !== 'activation') return undefined;
+  if (!file) return calibrate(model);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`--norms ${file}: ${(err as Error).message}`);
+  }
+  return prunableLinears(model).map((l) => {
+    const v = json[l.name];
+    if (!Array.isArray(v) || v.length !== l.in || !v.every((x) => typeof x === 'number' && x >= 0)) {
+      throw new CliError(`--norms ${file}: '${l.name}' must be ${l.in} non-negative numbers`);
+    }
+    return Float32Array.from(v as number[]);
+  });
+}

@@ -1,0 +1,153 @@
+// The whole classifier on the project's WGSL encoder engine: prune (PruneSession), build the
+// engine (HP-sparse linears when the pattern allows, dense kernels on the masked weights
+// otherwise), measure accuracy through the same evaluateSession ORT's runs go through, and time
+// the engine with HP-sparse vs dense linears. "Run on my GPU" (the encoder worker) and
+// `hp-lab encoder` both run this.
+import type { Dataset } from '../core/data/dataset';
+import type { HPMatrix } from '../core/formats/hp';
+import type { BertModel } from '../core/model/bert-types';
+import type { BertTokenizer } from '../core/model/tokenizer';
+import { isHPStructured, type PruneConfig } from '../core/pruning';
+import type { AcquiredGpu } from '../gpu/adapter';
+import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
+import type { WeightPrecision } from '../gpu/kernels';
+import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
+import { engineSession } from './engine-session';
+import type { PruneSession } from './prune-session';
+
+export interface EncoderRunRequest {
+  /** Null: the dense model. */
+  pruning: PruneConfig | null;
+  limit?: number;
+  /** Sentences per engine run (default 32); tokens per sentence (default 128). */
+  batch?: number;
+  maxLength?: number;
+  latency: { batch: number; seq: number; reps?: number };
+  /** How the engine stores its linears' weights on the GPU (default f32; f16 halves them). */
+  weights?: WeightPrecision;
+}
+
+export interface EncoderRunResult {
+  adapter: string;
+  achievedSparsity: number;
+  /** 'hp': the HP kernels ran; 'dense': dense kernels on masked weights (and why). */
+  linears: 'hp' | 'dense';
+  note?: string;
+  accuracy: number;
+  correct: number;
+  n: number;
+  ms: number;
+  sentencesPerSecond: number;
+  latency: { batch: number; seq: number; denseMs: number; hpMs: number | null; timing: 'timestamp' | 'wall' };
+  weights: WeightPrecision;
+  /** Bytes of weights (and HP indices) the evaluated engine keeps on the GPU, and its linears' part. */
+  weightBytes: number;
+  linearWeightBytes: number;
+  /** The pruned model as ONNX (absent for the dense model): for onnxruntime-web beside the engine. */
+  prunedOnnx?: Uint8Array;
+}
+
+/** What the engine is built from for one pruning. */
+export interface EngineWeights {
+  /** The model whose dense weights the engine uploads (masked when pruned without HP kernels). */
+  model: BertModel;
+  /** HP matrices by linear name: those linears run the HP kernel. Null: all dense. */
+  sparse: Map<string, HPMatrix> | null;
+  achievedSparsity: number;
+  /** Why the HP kernels did not run, when pruned. */
+  note?: string;
+}
+
+/** The HP kernel reads four tile rows per vector: Tr must be a multiple of 4. */
+export const HP_KERNEL_ROW_MULTIPLE = 4;
+
+/** The rule for which linears the engine runs: HP kernels for HP-structured patterns whose tile
+ *  rows fit the kernel, otherwise dense kernels on the masked weights (same numbers, no speedup). */
+export function engineWeights(prune: PruneSession, pruning: PruneConfig | null): EngineWeights {
+  if (!pruning) return { model: prune.model, sparse: null, achievedSparsity: 0 };
+  const achievedSparsity = prune.prune(pruning).achievedSparsity;
+  const hp = prune.hpMatrices(pruning);
+  if (hp && pruning.tr % HP_KERNEL_ROW_MULTIPLE === 0) return { model: prune.model, sparse: hp, achievedSparsity };
+  const note = hp
+    ? `tile rows ${pruning.tr} are not a multiple of 4 (the HP kernel's vector width): dense kernels on the masked weights`
+    : `pattern '${pruning.pattern}' has no HP structure: dense kernels on the masked weights`;
+  return { model: prune.prunedModel(pruning), sparse: null, achievedSparsity, note };
+}
+
+export interface EngineSize {
+  maxBatch: number;
+  maxSeq: number;
+  weights?: WeightPrecision;
+}
+
+export class EncoderExperiment {
+  constructor(
+    private readonly gpu: AcquiredGpu,
+    readonly prune: PruneSession,
+  ) {}
+
+  get adapter(): string {
+    return this.gpu.caps.label;
+  }
+
+  /** An engine for `pruning` (null: the dense model), sized for `size`. The caller destroys it. */
+  engine(pruning: PruneConfig | null, size: EngineSize): { engine: EncoderEngine; built: EngineWeights } {
+    const built = engineWeights(this.prune, pruning);
+    const { device, caps } = this.gpu;
+    const engine = createEncoderEngine(device, caps, built.model, { sparse: built.sparse, ...size });
+    return { engine, built };
+  }
+
+  /** Accuracy through the engine: the same tokenize -> batch -> argmax code as ORT's runs. */
+  accuracy(engine: EncoderEngine, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult> {
+    return evaluateSession(engineSession(engine), tokenizer, data, opts);
+  }
+
+  /** Latency of the engine on batch x seq random tokens (GPU timestamps when the adapter has them). */
+  latency(engine: EncoderEngine, batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderTiming> {
+    return engine.time(batch, seq, reps, warmup);
+  }
+
+  /** "Run on my GPU": prune, accuracy through the engine, latency of HP vs dense linears, and
+   *  the pruned ONNX for onnxruntime-web beside it. */
+  async run(req: EncoderRunRequest, tokenizer: BertTokenizer, data: Dataset, opts: Pick<EvalOptions, 'signal' | 'onProgress'> = {}): Promise<EncoderRunResult> {
+    const maxLength = req.maxLength ?? 128;
+    const batch = req.batch ?? 32;
+    const weights = req.weights ?? 'f32';
+    const size = { maxBatch: Math.max(batch, req.latency.batch), maxSeq: Math.max(maxLength, req.latency.seq), weights };
+    const engines: EncoderEngine[] = [];
+    try {
+      const { engine, built } = this.engine(req.pruning, size);
+      engines.push(engine);
+      const r = await this.accuracy(engine, tokenizer, data, { limit: req.limit, batch, maxLength, ...opts });
+      const reps = req.latency.reps ?? 30;
+      const timed = await this.latency(engine, req.latency.batch, req.latency.seq, reps);
+      let denseMs = timed.msMedian;
+      let hpMs: number | null = null;
+      if (built.sparse) {
+        hpMs = timed.msMedian;
+        const dense = this.engine(null, { maxBatch: req.latency.batch, maxSeq: req.latency.seq, weights }).engine;
+        engines.push(dense);
+        denseMs = (await this.latency(dense, req.latency.batch, req.latency.seq, reps)).msMedian;
+      }
+      return {
+        adapter: this.adapter,
+        achievedSparsity: built.achievedSparsity,
+        linears: built.sparse ? 'hp' : 'dense',
+        note: built.note,
+        accuracy: r.accuracy,
+        correct: r.correct,
+        n: r.n,
+        ms: r.ms,
+        sentencesPerSecond: r.sentencesPerSecond,
+        latency: { batch: req.latency.batch, seq: req.latency.seq, denseMs, hpMs, timing: timed.timing },
+        weights,
+        weightBytes: engine.weightBytes,
+        linearWeightBytes: engine.linearWeightBytes,
+        prunedOnnx: req.pruning ? this.prune.prunedOnnx(req.pruning) : undefined,
+      };
+    } finally {
+      for (const e of engines) e.destroy();
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// One model, pruned on request: model + config -> masks, pruned weights, HP matrices, the pruned
+// ONNX and the .hpw file. Each config is pruned once and kept (the last few), so the pruning
+// panel, "Run on my GPU", the sweep and the CLI all read the same result instead of pruning the
+// same slider value again. Pure computation (core/): runs in a worker, in Node, in a test.
+import { writeHPW } from '../core/formats/hpw';
+import type { HPMatrix, ValueType } from '../core/formats/hp';
+import type { OnnxBert } from '../core/model/bert-from-onnx';
+import { prunableLinears, type BertModel, type Linear } from '../core/model/bert-types';
+import { writeBertOnnx } from '../core/model/onnx-writer';
+import { applyMask, isHPStructured, matrixInputs, pruneMatrices, type MatrixGroup, type ModelPruneResult, type PruneConfig } from '../core/pruning';
+
+export interface MatrixInfo {
+  name: string;
+  out: number;
+  in: number;
+  group: MatrixGroup;
+}
+
+/** How many configs' results stay in memory (a TinyBERT result is a few MB of masks). */
+const KEEP_RESULTS = 4;
+
+/** The same config written in any key order gives the same key. */
+export function configKey(config: PruneConfig): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === 'object' && !ArrayBuffer.isView(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+      : v;
+  return JSON.stringify(sorted(config));
+}
+
+export class PruneSession {
+  private norms: Float32Array[] | undefined;
+  private readonly results = new Map<string, ModelPruneResult>();
+
+  constructor(readonly onnx: OnnxBert) {}
+
+  get model(): BertModel {
+    return this.onnx.model;
+  }
+
+  /** The prunable matrices, in prunableLinears order. */
+  matrices(): MatrixInfo[] {
+    return matrixInputs(this.model).map((m) => ({ name: m.name, out: m.out, in: m.in, group: m.group! }));
+  }
+
+  /** Input-feature norms per matrix (activation-aware scores); null forgets them. */
+  setInputNorms(norms: Float32Array[] | null): void {
+    matrixInputs(this.model, norms ?? undefined); // validates the count
+    this.norms = norms ?? undefined;
+    this.results.clear();
+  }
+
+  get hasInputNorms(): boolean {
+    return this.norms !== undefined;
+  }
+
+  /** The pruning result for `config`, computed once. Throws RangeError for a bad config. */
+  prune(config: PruneConfig): ModelPruneResult {
+    const key = configKey(config);
+    let result = this.results.get(key);
+    if (result) {
+      this.results.delete(key); // most recently used goes last
+    } else {
+      result = pruneMatrices(matrixInputs(this.model, this.norms), config);
+      if (this.results.size >= KEEP_RESULTS) this.results.delete(this.results.keys().next().value!);
+    }
+    this.results.set(key, result);
+    return result;
+  }
+
+  /** The model's linears with zeros where `config` prunes, in prunableLinears order. */
+  prunedLinears(config: PruneConfig): Linear[] {
+    const result = this.prune(config);
+    return prunableLinears(this.model).map((l, i) => ({ ...l, weight: applyMask(l.weight, result.matrices[i].mask) }));
+  }
+
+  /** The whole model with the pruned (masked) weights in place of the dense ones. */
+  prunedModel(config: PruneConfig): BertModel {
+    const weights = new Map(this.prunedLinears(config).map((l) => [l.name, l.weight]));
+    return {
+      ...this.model,
+      layers: this.model.layers.map((layer) => {
+        const copy = { ...layer };
+        for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) {
+          const w = weights.get(layer[kind].name);
+          if (w) copy[kind] = { ...layer[kind], weight: w };
+        }
+        return copy;
+      }),
+    };
+  }
+
+  /** The ONNX file with the pruned weights written in (for onnxruntime-web, or to download). */
+  prunedOnnx(config: PruneConfig): Uint8Array {
+    return writeBertOnnx(this.onnx, this.prunedLinears(config));
+  }
+
+  /** The HP matrices by name, or null when the pattern has no HP structure. */
+  hpMatrices(config: PruneConfig): Map<string, HPMatrix> | null {
+    if (!isHPStructured(config.pattern)) return null;
+    return new Map(this.prune(config).matrices.map((m) => [m.name, m.hp!]));
+  }
+
+  /** The HP matrices as a .hpw file; throws for patterns without HP structure. */
+  hpwFile(config: PruneConfig, valueType: ValueType, modelName: string): Uint8Array {
+    const hp = this.hpMatrices(config);
+    if (!hp) throw new RangeError(`.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`);
+    const matrices = [...hp].map(([name, m]) => ({ name, hp: m }));
+    const info = { model: modelName, config, achievedSparsity: this.prune(config).achievedSparsity };
+    return writeHPW({ valueType, matrices, info });
+  }
+}
