@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import { CATALOG } from '../core/hardware/catalog';
 import type { FpgaDesign } from '../core/hardware/fpga-design';
 import { estimateFpga } from '../core/hardware/fpga-model';
+import { calibratedFpgaMs } from '../core/hardware/fpga-calibration';
 import { simulateFpga } from '../core/hardware/fpga-sim';
 import { bertWorkload, type SparsityConfig } from '../core/hardware/workload';
 import type { BertConfig } from '../core/model/bert-types';
@@ -28,6 +29,8 @@ export interface SimulateResult {
   design: FpgaDesign;
   analyticMs: number;
   simulatedMs: number;
+  /** The latency Choose a device uses: analytic, calibrated against published designs. */
+  calibratedMs: number;
   /** simulated / analytic - 1. */
   deviation: number;
   ops: Array<{ name: string; analyticCycles: number; simulatedCycles: number }>;
@@ -69,11 +72,12 @@ const api = {
       design = e.design;
     }
     const a = estimateFpga(board, design, w);
+    const calibratedMs = calibratedFpgaMs(board, a);
     const t0 = performance.now();
     const s = simulateFpga(board, design, w, { draws: req.draws ?? 8, maxCyclesPerOp: 2e8 });
     const simWallMs = performance.now() - t0;
     return {
-      design, analyticMs: a.latencyMs, simulatedMs: s.latencyMs, deviation: s.latencyMs / a.latencyMs - 1,
+      design, analyticMs: a.latencyMs, simulatedMs: s.latencyMs, calibratedMs, deviation: s.latencyMs / a.latencyMs - 1,
       ops: a.ops.map((o, i) => ({ name: o.name, analyticCycles: o.cycles, simulatedCycles: s.ops[i].cycles })), simWallMs,
     };
   },

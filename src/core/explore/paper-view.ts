@@ -4,6 +4,7 @@
 import { CATALOG } from '../hardware/catalog';
 import type { BitWidth } from '../hardware/fpga-design';
 import { searchDesign } from '../hardware/fpga-search';
+import { calibratedFpgaMs } from '../hardware/fpga-calibration';
 import type { MeasuredDevice } from '../hardware/roofline';
 import type { Catalog } from '../hardware/types';
 import { BERT_BASE, TINYBERT_4L_312D, type SparsityConfig } from '../hardware/workload';
@@ -99,19 +100,19 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
     const tileCfg: SparsityConfig = { ...hp, pattern: 'tile', tileDensity: hp.density, vectorDensity: 1 };
     const tileRun = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, tileCfg), { bitWidths, tileBalance: 'random' });
     const tile = tileRun.ok
-      ? speedup(`${board.name} tile-only (unbalanced blocks)`, tileRun.estimate.latencyMs, hpMs, PAPER_HEADLINE.tile, `same density ${(hp.density * 100).toFixed(0)}%, kept tiles per row vary (i.i.d. tile scores)`)
+      ? speedup(`${board.name} tile-only (unbalanced blocks)`, calibratedFpgaMs(board, tileRun.estimate), hpMs, PAPER_HEADLINE.tile, `same density ${(hp.density * 100).toFixed(0)}%, kept tiles per row vary (i.i.d. tile scores)`)
       : speedup(`${board.name} tile-only`, Infinity, hpMs, PAPER_HEADLINE.tile, tileRun.reason);
     const vecCfg: SparsityConfig = { ...hp, pattern: 'vector', tileDensity: 1, vectorDensity: hp.density };
     const vecRun = searchDesign(board, 'vector', bertWorkload(shape.config, shape.batch, shape.seq, vecCfg), { bitWidths });
     const vector = vecRun.ok
-      ? speedup(`${board.name} vector-sparse (no HP banking)`, vecRun.estimate.latencyMs, hpMs, null, `same density, kept columns anywhere in a tile-row, bank conflicts`)
+      ? speedup(`${board.name} vector-sparse (no HP banking)`, calibratedFpgaMs(board, vecRun.estimate), hpMs, null, `same density, kept columns anywhere in a tile-row, bank conflicts`)
       : speedup(`${board.name} vector-sparse`, Infinity, hpMs, null, vecRun.reason);
     let tileEqualAccuracy: Speedup | null = null;
     if (input.sweep && input.hpAccuracy !== undefined) {
       const p = tileAtAccuracy(input.sweep, input.hpAccuracy);
       if (p) {
         const r = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, sparsityOf(p)), { bitWidths, tileBalance: 'balanced' });
-        if (r.ok) tileEqualAccuracy = speedup(`${board.name} tile-only at equal accuracy`, r.estimate.latencyMs, hpMs, PAPER_HEADLINE.tile, `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`);
+        if (r.ok) tileEqualAccuracy = speedup(`${board.name} tile-only at equal accuracy`, calibratedFpgaMs(board, r.estimate), hpMs, PAPER_HEADLINE.tile, `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`);
       }
     }
     return {

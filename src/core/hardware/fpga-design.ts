@@ -62,7 +62,8 @@ export const FPGA_CONSTANTS = {
   /** Usable shares before routing/timing fail (typical guidance for high-utilisation designs). */
   maxLutShare: 0.75,
   maxBramShare: 0.9,
-  maxDspShare: 1.0,
+  /** Published BERT designs use at most ~77% of the DSPs (FQ-BERT on ZCU111; fpga-anchors.ts). */
+  maxDspShare: 0.8,
   bram36Bytes: 4096,
   uramBytes: 32768,
   /** Bits per read port of one BRAM36 / URAM (72-bit wide mode). */

@@ -51,6 +51,8 @@ export interface FpgaBoard extends DeviceBase {
   clockMHz: Figure;
   /** Static (idle) power of the board, W; the rest of powerW scales with utilisation. */
   staticW: Figure;
+  /** A card behind PCIe (Alveo): each inference pays a host call (fpga-calibration.ts). */
+  pcie?: boolean;
 }
 
 export interface CpuDevice extends DeviceBase {

@@ -1,0 +1,146 @@
+// External anchors for the FPGA model: published FPGA BERT accelerators recreated in it (their
+// board, precision, clock, parallelism and workload as published) and the modelled latency and
+// resources set beside the published ones. Every published figure names its source; what we
+// could not find is said, not invented. The calibration (fpga-calibration.ts) is fitted to
+// these rows and its error reported leave-one-out.
+import { FPGA_BOARDS } from './catalog';
+import { defaultSfuLanes, type BitWidth, type FpgaDesign } from './fpga-design';
+import { estimateFpga, type FpgaEstimate } from './fpga-model';
+import type { FpgaBoard, Source } from './types';
+import { BERT_BASE, bertWorkload, DENSE, type Workload } from './workload';
+
+const SRC = {
+  fqbert: {
+    name: 'Liu, Li, Cheng, "Hardware Acceleration of Fully Quantized BERT for Efficient NLP", DATE 2021 (arXiv 2103.02800): Tables III-IV and Sec. IV-A',
+    url: 'https://arxiv.org/abs/2103.02800',
+  },
+  spatial: {
+    name: 'Chen et al., "Understanding the Potential of FPGA-Based Spatial Acceleration for Large Language Model Inference", ACM TRETS 2024 (arXiv 2312.15159): BERT on U280; figures as quoted in a public reading note of the paper, not checked against the PDF',
+    url: 'https://arxiv.org/abs/2312.15159',
+  },
+  ftrans: {
+    name: 'Li et al., "FTRANS: Energy-Efficient Acceleration of Transformers using FPGA", ISLPED 2020 (arXiv 2007.08563): Tables 3-4, as quoted in a public reading note',
+    url: 'https://arxiv.org/abs/2007.08563',
+  },
+  ds926: { name: 'AMD DS926 Zynq UltraScale+ RFSoC Data Sheet: Overview (XCZU28DR)', url: 'https://docs.amd.com/v/u/en-US/ds889-zynq-usp-rfsoc-overview' },
+  zcu111: { name: 'AMD ZCU111 Evaluation Board User Guide (UG1271): PS DDR4 64-bit', url: 'https://docs.amd.com/v/u/en-US/ug1271-zcu111-eval-bd' },
+} satisfies Record<string, Source>;
+
+const board = (id: string) => FPGA_BOARDS.find((b) => b.id === id)!;
+
+/** ZCU111 (XCZU28DR) is not a catalog board (RF SoC); its resources as FQ-BERT's Table III lists them. */
+const ZCU111: FpgaBoard = {
+  ...board('zcu102'), id: 'zcu111', name: 'ZCU111', chip: 'Zynq UltraScale+ RFSoC XCZU28DR',
+  dsp: { value: 4_272, source: SRC.fqbert, note: 'Table III' }, lut: { value: 425_280, source: SRC.fqbert, note: 'Table III' },
+  bram36: { value: 1_080, source: SRC.fqbert, note: '2160 BRAM18K, Table III' }, uram: { value: 80, source: SRC.ds926 },
+  bandwidthGBs: { value: 19.2, source: SRC.zcu111, estimate: true, note: 'PS DDR4-2400 64-bit' },
+};
+
+export interface PublishedFigures {
+  latencyMs: number;
+  dsp?: number;
+  lut?: number;
+  /** 36 Kb block RAMs (BRAM18K / 2). */
+  bram36?: number;
+  uram?: number;
+}
+
+export interface PublishedFpgaDesign {
+  id: string;
+  name: string;
+  source: Source;
+  board: FpgaBoard;
+  clockMHz: number;
+  /** As published, e.g. 'W4A8 (8x4-bit multipliers)'. */
+  precision: string;
+  /** The model's nearest bit width. */
+  bits: BitWidth;
+  /** Parallel multipliers as published; null when only the DSP count is known. */
+  multipliers: number | null;
+  workload: { label: string; batch: number; seq: number };
+  published: PublishedFigures;
+  /** Host (CPU) and PCIe in the published latency? */
+  pcie: boolean;
+  /** What the model cannot represent, or what the source does not say. */
+  caveats: string[];
+}
+
+const bert = (batch: number, seq: number) => ({ label: `BERT-base, batch ${batch}, ${seq} tokens`, batch, seq });
+
+/** The designs recreated. FQ-BERT's three configurations are one paper's design at three sizes. */
+export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
+  {
+    id: 'fqbert-zcu102-8x16', name: 'FQ-BERT (N=8 PEs, M=16), ZCU102', source: SRC.fqbert, board: board('zcu102'), clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 8 * 16, workload: bert(1, 128),
+    published: { latencyMs: 43.89, dsp: 1_751, lut: 123_157, bram36: 419 }, pcie: false,
+    caveats: ['4-bit weights: the model streams int8 (twice the weight bytes; weights are streamed either way, overlapped)', 'embeddings run on the ARM cores'],
+  },
+  {
+    id: 'fqbert-zcu102-16x8', name: 'FQ-BERT (N=16 PEs, M=8), ZCU102', source: SRC.fqbert, board: board('zcu102'), clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 16 * 8, workload: bert(1, 128),
+    published: { latencyMs: 45.35, dsp: 1_671, lut: 154_192, bram36: 438.5 }, pcie: false,
+    caveats: ['same multipliers as 8x16, in shorter dot products'],
+  },
+  {
+    id: 'fqbert-zcu111-16x16', name: 'FQ-BERT (N=16 PEs, M=16), ZCU111', source: SRC.fqbert, board: ZCU111, clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 16 * 16, workload: bert(1, 128),
+    published: { latencyMs: 23.79, dsp: 3_287, lut: 189_724 }, pcie: false,
+    caveats: ['BRAM not comparable: part of the memory is in URAM, not reported'],
+  },
+  {
+    id: 'spatial-u280', name: 'Spatial BERT accelerator (Chen et al.), Alveo U280', source: SRC.spatial, board: board('alveo-u280'), clockMHz: 245,
+    precision: 'W4A8', bits: 'int8', multipliers: null, workload: bert(1, 512),
+    published: { latencyMs: 26.01, dsp: 1_780, lut: 569_000, bram36: 389, uram: 111 }, pcie: true,
+    caveats: ['multipliers not given in the source we read: the model builds the engines the published 1,780 DSPs hold', 'batch 1 assumed (38.45 samples/s = 1 / 26.01 ms)', 'a spatial dataflow (one unit per operator, pipelined across 3 SLRs); the model runs operators one after another'],
+  },
+];
+
+/** Published designs found but not modelled, and designs whose figures we could not find. */
+export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }> = [
+  {
+    name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)', source: SRC.ftrans,
+    why: '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; the clock and the sequence length were not in the source we could read, and FFT-based block-circulant products are not a design this model has',
+  },
+  { name: 'NPE (Khan et al., FPGA 2021)', why: 'its latency and resource tables were not reachable with the search tool (only the abstract): not modelled rather than guessed' },
+  { name: 'The ICCAD\'21 group\'s earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)', why: 'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; no board-level latency or resources to recreate' },
+];
+
+/** The model's engine layout for a published design: 16x16 MAC engines, as many as the
+ *  published multipliers (or, when unknown, as many as the published DSPs hold). */
+export function anchorDesign(d: PublishedFpgaDesign, dspPerMac: number): FpgaDesign {
+  const perEngine = 16 * 16;
+  const macs = d.multipliers ?? Math.floor((d.published.dsp ?? 0) / dspPerMac);
+  const P = Math.max(1, Math.round(macs / perEngine));
+  return { arch: 'dense', P, tr: 16, tc: 16, V: 16, bits: d.bits, sfuLanes: defaultSfuLanes(P, 16, 16) };
+}
+
+export function anchorWorkload(d: PublishedFpgaDesign): Workload {
+  return bertWorkload({ ...BERT_BASE, maxPositions: Math.max(512, d.workload.seq) }, d.workload.batch, d.workload.seq, DENSE);
+}
+
+/** The board at the published clock. */
+export function atPublishedClock(d: PublishedFpgaDesign): FpgaBoard {
+  return { ...d.board, clockMHz: { value: d.clockMHz, source: d.source, note: 'published clock' } };
+}
+
+export interface FpgaAnchorRow {
+  design: PublishedFpgaDesign;
+  modelled: FpgaEstimate;
+  /** modelled / published - 1, for latency and each published resource. */
+  latencyError: number;
+  resourceError: Partial<Record<'dsp' | 'lut' | 'bram36' | 'uram', number>>;
+}
+
+/** The raw model (no calibration) against every published design. */
+export function fpgaAnchors(dspPerMac = 0.5): FpgaAnchorRow[] {
+  return PUBLISHED_FPGA_DESIGNS.map((d) => {
+    const b = atPublishedClock(d);
+    const modelled = estimateFpga(b, anchorDesign(d, dspPerMac), anchorWorkload(d));
+    const resourceError: FpgaAnchorRow['resourceError'] = {};
+    for (const k of ['dsp', 'lut', 'bram36', 'uram'] as const) {
+      const p = d.published[k];
+      if (p) resourceError[k] = modelled.plan.resources[k] / p - 1;
+    }
+    return { design: d, modelled, latencyError: modelled.latencyMs / d.published.latencyMs - 1, resourceError };
+  });
+}
