@@ -1,6 +1,6 @@
 // hp-lab: the headless CLI. Same core/ and gpu/ code as the app; JSON on stdout, errors on
 // stderr with a non-zero exit. Each command is one module in ./commands exporting `run`.
-import { CliError } from './cli-error';
+import { describeCliError } from './cli-error';
 
 type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
 
@@ -19,11 +19,13 @@ const commands: Record<string, () => Promise<CommandModule>> = {
 
 function usage(): string {
   return `usage: hp-lab <command> [options]\ncommands: ${Object.keys(commands).sort().join(', ')}\n` +
-    `run 'hp-lab <command> --help' for a command's options`;
+    `run 'hp-lab <command> --help' for a command's options; --debug prints stack traces`;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // --debug anywhere: stack traces for every error (and nothing else changes).
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
@@ -33,19 +35,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hp-lab: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
-  const command = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.usage + '\n');
-    return 0;
-  }
   try {
+    const command = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(command.usage + '\n');
+      return 0;
+    }
     const result = await command.run(rest);
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return 0;
   } catch (err) {
-    const message = err instanceof CliError ? err.message : (err as Error)?.stack ?? String(err);
-    process.stderr.write(`hp-lab ${name}: ${message}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    const { text, exitCode } = describeCliError(err, debug);
+    process.stderr.write(`hp-lab ${name}: ${text}\n`);
+    return exitCode;
   }
 }
 

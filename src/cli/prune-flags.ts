@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import type { ValueType } from '../core/formats/hp';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
 import { PATTERNS, SCORE_KINDS, type Pattern, type PruneConfig, type ScoreKind } from '../core/pruning';
-import { numberFlag } from './args';
+import { numberFlag, tileFlag } from './args';
+import { inputFile } from './paths';
+import { isJsonObject } from '../core/formats/json-depth';
 import { calibrate } from './calibration';
 import { CliError } from './cli-error';
 
@@ -26,13 +28,7 @@ export const pruneFlagSpec = {
 
 type FlagValues = Partial<Record<keyof typeof pruneFlagSpec, string>>;
 
-export function tileFlag(v: string | undefined): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(v ?? '32x32');
-  if (!m) throw new CliError(`--tile must look like 32x32, got '${v}'`);
-  const [tr, tc] = [Number(m[1]), Number(m[2])];
-  if (tr < 1 || tc < 1 || tc > 256) throw new CliError(`--tile: rows >= 1 and 1 <= columns <= 256 (u8 offsets), got ${v}`);
-  return [tr, tc];
-}
+export { tileFlag } from './args';
 
 /** The PruneConfig the flags describe (sparsity may be overridden per call, e.g. by sweep). */
 export function configFromFlags(f: FlagValues): PruneConfig {
@@ -71,14 +67,16 @@ export function valueTypeFlag(v: string | undefined): ValueType {
 export async function loadNorms(file: string | undefined, model: BertModel, score: ScoreKind): Promise<Float32Array[] | undefined> {
   if (score !== 'activation') return undefined;
   if (!file) return calibrate(model);
-  let json: Record<string, unknown>;
+  let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(await readFile(inputFile('norms', file), 'utf8'));
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(`--norms ${file}: ${(err as Error).message}`);
   }
+  if (!isJsonObject(json)) throw new CliError(`--norms ${file}: must be a JSON object {"<matrix name>": [numbers]}, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
   return prunableLinears(model).map((l) => {
-    const v = json[l.name];
+    const v = (json as Record<string, unknown>)[l.name];
     if (!Array.isArray(v) || v.length !== l.in || !v.every((x) => typeof x === 'number' && x >= 0)) {
       throw new CliError(`--norms ${file}: '${l.name}' must be ${l.in} non-negative numbers`);
     }

@@ -1,6 +1,7 @@
 // hp-lab bench: times the project's WGSL linear kernels on this machine's WebGPU adapter (Dawn)
 // and verifies each result against a float64 CPU reference (sampled rows for big shapes).
-import { parseFlags, numberFlag } from '../args';
+import { parseFlags, numberFlag, tileFlag } from '../args';
+import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
@@ -75,6 +76,25 @@ async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32A
   return { results, checkedRows: rows.length };
 }
 
+/** No WebGPU implementation binds more than 4 GiB as one storage buffer: refuse bigger operands
+ *  before acquiring the GPU or allocating anything (M = K = 2^20 allocated 4.3 GB, then failed). */
+const MAX_OPERAND_BYTES = 2 ** 32;
+
+function checkHostSizes(operands: Record<string, number>): void {
+  for (const [name, values] of Object.entries(operands)) {
+    if (values * 4 > MAX_OPERAND_BYTES) throw new CliError(`${name} would hold ${values.toExponential(2)} floats (${(values * 4 / 2 ** 30).toFixed(0)} GiB); WebGPU binds at most 4 GiB per buffer: use smaller --m/--k/--n`);
+  }
+}
+
+/** The operands against this device's buffer limits, before any array is allocated. */
+function checkDeviceSizes(gpu: AcquiredGpu, operands: Record<string, number>): void {
+  try {
+    for (const [name, values] of Object.entries(operands)) checkStorageBinding(gpu.device.limits, `bench ${name}`, values * 4);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
 function weightsFlag(v: string | undefined): WeightPrecision {
   if (v === undefined || v === 'f32' || v === 'f16') return v ?? 'f32';
   throw new CliError(`--weights must be f32 or f16, got '${v}'`);
@@ -98,7 +118,9 @@ async function benchMatmul(argv: string[]) {
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
   const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
+  checkHostSizes({ X: m * k, W: n * k, Y: m * n });
   const gpu = await nodeGpu();
+  checkDeviceSizes(gpu, { X: m * k, W: n * k, Y: m * n });
   const rand = rng(1);
   const x = randomArray(m * k, rand);
   const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
@@ -120,12 +142,6 @@ async function benchMatmul(argv: string[]) {
   };
 }
 
-function parseTile(s: string | undefined): [number, number] {
-  const mt = /^(\d+)x(\d+)$/.exec(s ?? '32x32');
-  if (!mt) throw new CliError(`--tile must look like 32x32 (Tr x Tc), got '${s}'`);
-  return [Number(mt[1]), Number(mt[2])];
-}
-
 async function benchHP(argv: string[]) {
   const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' } });
   const weights = weightsFlag(values.weights);
@@ -135,10 +151,12 @@ async function benchHP(argv: string[]) {
   const sparsity = numberFlag(values.sparsity, 'sparsity', 0.9, 0, 1);
   const split = numberFlag(values.split, 'split', 0.5, 0, 1);
   const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
-  const [tr, tc] = parseTile(values.tile);
+  const [tr, tc] = tileFlag(values.tile);
   if (tr % 4 !== 0 || tr > 128 || tc < 1 || tc > 256) throw new CliError(`--tile: Tr must be a multiple of 4 up to 128 and Tc in [1, 256], got ${tr}x${tc}`);
+  checkHostSizes({ X: m * k, 'dense W (the reference)': n * k, Y: m * n });
   const plan = planHP(n, k, tr, tc, sparsity, split);
   const gpu = await nodeGpu();
+  checkDeviceSizes(gpu, { X: m * k, Y: m * n });
   const rand = rng(2);
   const x = randomArray(m * k, rand);
   const bias = randomArray(n, rand);

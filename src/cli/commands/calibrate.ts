@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag } from '../args';
 import { loadModel, modelPath } from '../model-file';
+import { inputFile, outputFile } from '../paths';
 import { calibrate, DEFAULT_CALIBRATION_DATA } from '../calibration';
 import { DEFAULT_CALIBRATION_SENTENCES, normsToJson } from '../../core/pruning/calibration';
 
@@ -13,8 +14,10 @@ export const usage = `hp-lab calibrate [--model M.onnx] [--data ${DEFAULT_CALIBR
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, { model: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' } });
-  const onnx = await loadModel(modelPath(f.model));
   const limit = numberFlag(f.limit, 'limit', DEFAULT_CALIBRATION_SENTENCES, 1, 100_000, true);
+  if (f.out !== undefined) outputFile('out', f.out);
+  if (f.data !== undefined) inputFile('data', f.data);
+  const onnx = await loadModel(modelPath(f.model));
   const t0 = performance.now();
   const norms = calibrate(onnx.model, f.data, limit);
   const json = normsToJson(onnx.model, norms);

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
+import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { takeFirst } from '../../core/data/dataset';
@@ -86,6 +87,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
 
+  if (f['save-logits'] !== undefined) outputFile('save-logits', f['save-logits']);
+  if (f['engine-logits'] !== undefined) inputFile('engine-logits', f['engine-logits']);
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const { model } = onnx;

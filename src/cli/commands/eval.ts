@@ -2,6 +2,7 @@
 // wasm backend (the same code path as the app's eval worker, minus WebGPU).
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
+import { inputFile } from '../paths';
 import { readFileSync } from 'node:fs';
 import { readHPW } from '../../core/formats/hpw';
 import { linearsWithHPW } from '../../core/model/apply-hpw';
@@ -35,7 +36,10 @@ export async function run(argv: string[]): Promise<unknown> {
   const maxLength = numberFlag(values['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 512, true);
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
   try {
-    const modelPath = values.model ?? defaultModelPath();
+    const modelPath = values.model !== undefined ? inputFile('model', values.model) : defaultModelPath();
+    if (values.hpw !== undefined) inputFile('hpw', values.hpw);
+    if (values.data !== undefined) inputFile('data', values.data);
+    if (values.tokenizer !== undefined) inputFile('tokenizer', values.tokenizer);
     const parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
     const bytes = values.hpw ? withHPW(parsed, values.hpw) : parsed.bytes;
     const tokenizer = readTokenizer(values.tokenizer);

@@ -6,13 +6,14 @@ import { readHPW } from '../../core/formats/hpw';
 import { FormatError } from '../../core/formats/byte-io';
 import { parseFlags } from '../args';
 import { CliError } from '../cli-error';
+import { inputFile } from '../paths';
 
 export const usage = 'hp-lab hpw FILE.hpw\n  Checks a .hpw file (written by `hp-lab prune --hpw` or the app) and prints its matrices as JSON.';
 
 export async function run(argv: string[]): Promise<unknown> {
   const { positionals } = parseFlags(argv, {}, true);
   if (positionals.length !== 1) throw new CliError('give exactly one .hpw file');
-  const file = positionals[0];
+  const file = inputFile('', positionals[0]);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));

@@ -8,6 +8,7 @@ import { PruneSession } from '../../lab/prune-session';
 import { parseFlags } from '../args';
 import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
+import { outputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec, valueTypeFlag } from '../prune-flags';
 
 export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [options]
@@ -31,6 +32,12 @@ export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, { ...pruneFlagSpec, out: { type: 'string' }, hpw: { type: 'string' }, 'per-matrix': { type: 'boolean' } });
   const config = configFromFlags(f);
   const valueType = valueTypeFlag(f['value-type']);
+  // Every output is checked before the work, not after a whole prune.
+  if (f.out !== undefined) outputFile('out', f.out);
+  if (f.hpw !== undefined) {
+    outputFile('hpw', f.hpw);
+    if (!isHPStructured(config.pattern)) throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
+  }
   const file = modelPath(f.model);
   const session = new PruneSession(await loadModel(file));
   const norms = await loadNorms(f.norms, session.model, config.score);

@@ -12,7 +12,10 @@ import { BERT_BASE, DENSE, TINYBERT_4L_312D, type SparsityConfig } from '../../c
 import { paperView } from '../../core/explore/paper-view';
 import { OBJECTIVES, select, SelectionError, type AccuracyConstraint, type Objective } from '../../core/explore/select';
 import { parseSweep, SweepFormatError, type DenseReference, type Sweep } from '../../core/explore/sweep';
-import { numberFlag, parseFlags } from '../args';
+import { numberFlag, parseFlags, tileFlag } from '../args';
+import { inputFile } from '../paths';
+import { checkBertConfig } from '../../core/model/bert-config-check';
+import { checkMeasuredDevices } from '../../core/hardware/measured-check';
 import { CliError } from '../cli-error';
 
 export const usage = `hp-lab select --lc MS [options]
@@ -56,7 +59,7 @@ function parseDense(spec: string | undefined): DenseReference | undefined {
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(inputFile('', path), 'utf8');
   } catch (err) {
     throw new CliError(`cannot read ${what} '${path}': ${(err as Error).message}`);
   }
@@ -70,9 +73,12 @@ async function readJson(path: string, what: string): Promise<unknown> {
 async function modelConfig(name: string | undefined): Promise<{ label: string; config: BertConfig }> {
   if (!name || name === 'tinybert') return { label: 'TinyBERT-4L-312D', config: TINYBERT_4L_312D };
   if (name === 'bert-base') return { label: 'BERT-base', config: BERT_BASE };
-  const json = (await readJson(name, 'model config')) as Partial<BertConfig>;
-  const c = { ...TINYBERT_4L_312D, ...json };
-  return { label: name, config: c };
+  const json = await readJson(name, 'model config');
+  try {
+    return { label: name, config: checkBertConfig(json, TINYBERT_4L_312D) };
+  } catch (err) {
+    throw new CliError(`--model ${name}: ${(err as Error).message}`);
+  }
 }
 
 function listOf<T extends string>(raw: string | undefined, allowed: readonly T[], flag: string, fallback: T[]): T[] {
@@ -119,9 +125,7 @@ export async function run(argv: string[]): Promise<unknown> {
   let configs: SparsityConfig[] | undefined;
   if (f.density !== undefined) {
     if (sweep) throw new CliError('--density is for runs without --sweep (the sweep lists its own configurations)');
-    const tile = /^(\d+)x(\d+)$/.exec(f.tile ?? '16x16');
-    if (!tile) throw new CliError(`--tile must be TRxTC, e.g. 16x16, got '${f.tile}'`);
-    const [tr, tc] = [Number(tile[1]), Number(tile[2])];
+    const [tr, tc] = tileFlag(f.tile, '16x16');
     configs = [DENSE, ...f.density.split(',').map((s) => {
       const d = numberFlag(s.trim(), 'density', 1, 0.001, 1);
       return { pattern: 'hp' as const, density: d, tr, tc, tileDensity: Math.sqrt(d), vectorDensity: Math.sqrt(d) };
@@ -129,11 +133,12 @@ export async function run(argv: string[]): Promise<unknown> {
   }
   let measured: MeasuredDevice[] | undefined;
   if (f.measured) {
-    const m = await readJson(f.measured, 'measurements');
-    if (!Array.isArray(m) || !m.every((x) => x && (x.kind === 'cpu' || x.kind === 'gpu') && typeof x.label === 'string' && x.denseGflops > 0)) {
-      throw new CliError('--measured must be a JSON array of {kind: "cpu"|"gpu", label, denseGflops, sparse?, encoder?, catalogId?}');
+    try {
+      measured = checkMeasuredDevices(await readJson(f.measured, 'measurements'));
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`--measured ${f.measured}: ${(err as Error).message}`);
     }
-    measured = m as MeasuredDevice[];
   }
 
   let result;

@@ -10,6 +10,7 @@ import { numberFlag, parseFlags } from '../args';
 import { CliError } from '../cli-error';
 import { PruneSession } from '../../lab/prune-session';
 import { loadModel, modelPath } from '../model-file';
+import { inputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
 
 export const usage = `hp-lab sweep --model M.onnx [options]
@@ -32,7 +33,10 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--series: ${(err as Error).message}`);
   }
   const sparsities = (f.sparsities ?? '0.5,0.7,0.8,0.9,0.95').split(',').map((s) => numberFlag(s.trim(), 'sparsities', 0, 0, 1));
-  const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, Infinity, true);
+  const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, 1e9, true);
+  if (f.data !== undefined) inputFile('data', f.data);
+  if (f.tokenizer !== undefined) inputFile('tokenizer', f.tokenizer);
+  if (f.norms !== undefined) inputFile('norms', f.norms);
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const session = new PruneSession(onnx);

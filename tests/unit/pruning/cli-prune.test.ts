@@ -38,10 +38,10 @@ describe('hp-lab prune / hpw', () => {
   it('explains bad flags and refuses .hpw for non-HP patterns', async () => {
     await expect(prune(['--model', model, '--pattern', 'diagonal'])).rejects.toThrow(/--pattern must be one of/);
     await expect(prune(['--model', model, '--tile', '32'])).rejects.toThrow(/--tile must look like 32x32/);
-    await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(/--sparsity must be a number in \[0, 1\]/);
+    await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(/--sparsity must be a decimal number in \[0, 1\]/);
     await expect(calibrate(['--model', model, '--data', 'public/data/dev.jsonl'])).rejects.toThrow(/refusing to calibrate on public\/data\/dev.jsonl: use train sentences/);
     await expect(prune(['--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'x.hpw')])).rejects.toThrow(/--hpw needs an HP-structured pattern/);
-    await expect(prune(['--model', path.join(dir, 'missing.onnx')])).rejects.toThrow(/no file/);
+    await expect(prune(['--model', path.join(dir, 'missing.onnx')])).rejects.toThrow(/no such file/);
     const norms = path.join(dir, 'norms.json');
     writeFileSync(norms, JSON.stringify({}));
     await expect(prune(['--model', model, '--score', 'activation', '--norms', norms])).rejects.toThrow(/must be 24 non-negative numbers/);
