@@ -10,6 +10,7 @@ import { bertWorkload, type SparsityConfig } from '../core/hardware/workload';
 import type { BertConfig } from '../core/model/bert-types';
 import { DeviceEvaluator } from '../core/explore/devices';
 import { paperView, type PaperRow, type PaperViewInput } from '../core/explore/paper-view';
+import { paperClaims, type PaperClaim, type PaperClaimsInput } from '../core/explore/paper-claims';
 import { select, type SelectionInput, type SelectionResult } from '../core/explore/select';
 
 export interface SimulateRequest {
@@ -59,6 +60,9 @@ const api = {
   },
   paperView(input: PaperViewInput): PaperRow[] {
     return paperView(input);
+  },
+  paperClaims(input: PaperClaimsInput): PaperClaim[] {
+    return paperClaims(input);
   },
   simulate(req: SimulateRequest): SimulateResult {
     const board = CATALOG.fpgas.find((b) => b.id === req.boardId);
