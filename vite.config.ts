@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { cspMetaTag, SERVER_SECURITY_HEADERS } from './scripts/vite/security.ts';
 
 // onnxruntime-web's threaded wasm needs SharedArrayBuffer, which needs cross-origin isolation.
 // The dev and preview servers send these; a static host should too (README), else the app runs
@@ -7,12 +8,13 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
+  ...SERVER_SECURITY_HEADERS,
 };
 
 export default defineConfig({
   // Relative asset URLs: the build works from any base path on any static server.
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), cspMetaTag()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -7,6 +7,16 @@ export const STATE_PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'ro
 export const STATE_SCORES = ['magnitude', 'activation'] as const;
 export const AC_KINDS = ['none', 'min', 'drop'] as const;
 
+/** The controls' ranges, shared by the panels and the URL parser: a link can only carry values
+ *  the controls can show (tr=1024 or sparsity=0.999 used to load into sliders that cannot). */
+export const CONTROL_RANGES = {
+  sparsity: { min: 0, max: 0.95, step: 0.01 },
+  split: { min: 0, max: 1, step: 0.05 },
+  tileSizes: [1, 2, 4, 8, 16, 32, 64, 128],
+  batch: { min: 1, max: 4096 },
+  seq: { min: 1, max: 4096 },
+} as const;
+
 export interface AppState {
   /** Model id (e.g. 'tinybert-4l-312d'). */
   model: string;
@@ -51,6 +61,12 @@ const numberIn = (raw: string, lo: number, hi: number, integer = false): number 
   const n = Number(raw);
   return Number.isFinite(n) && n >= lo && n <= hi && (!integer || Number.isInteger(n)) ? n : null;
 };
+const R = CONTROL_RANGES;
+const inRange = (raw: string, r: { min: number; max: number }) => numberIn(raw, r.min, r.max);
+const tileSize = (raw: string): number | null => {
+  const n = numberIn(raw, 1, 128, true);
+  return n !== null && (R.tileSizes as readonly number[]).includes(n) ? n : null;
+};
 const oneOf = <T extends string>(raw: string, list: readonly T[]): T | null => ((list as readonly string[]).includes(raw) ? (raw as T) : null);
 const text = (raw: string): string | null => (/^[\w.:-]{0,64}$/.test(raw) ? raw : null);
 
@@ -70,15 +86,15 @@ function spec<T>(key: string, get: (s: AppState) => T & (string | number), parse
 const SPECS: Spec[] = [
   spec('model', (s) => s.model, (r) => (r ? text(r) : null), (s, v) => (s.model = v)),
   spec('pattern', (s) => s.pruning.pattern, (r) => oneOf(r, STATE_PATTERNS), (s, v) => (s.pruning.pattern = v)),
-  spec('sparsity', (s) => s.pruning.sparsity, (r) => numberIn(r, 0, 0.999), (s, v) => (s.pruning.sparsity = v)),
-  spec('split', (s) => s.pruning.split, (r) => numberIn(r, 0, 1), (s, v) => (s.pruning.split = v)),
-  spec('tr', (s) => s.pruning.tr, (r) => numberIn(r, 1, 1024, true), (s, v) => (s.pruning.tr = v)),
-  spec('tc', (s) => s.pruning.tc, (r) => numberIn(r, 1, 256, true), (s, v) => (s.pruning.tc = v)),
+  spec('sparsity', (s) => s.pruning.sparsity, (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.sparsity = v)),
+  spec('split', (s) => s.pruning.split, (r) => inRange(r, R.split), (s, v) => (s.pruning.split = v)),
+  spec('tr', (s) => s.pruning.tr, tileSize, (s, v) => (s.pruning.tr = v)),
+  spec('tc', (s) => s.pruning.tc, tileSize, (s, v) => (s.pruning.tc = v)),
   spec('score', (s) => s.pruning.score, (r) => oneOf(r, STATE_SCORES), (s, v) => (s.pruning.score = v)),
-  spec<number | ''>('attn', (s) => s.pruning.groupSparsity?.attention ?? '', (r) => numberIn(r, 0, 0.999), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, attention: v as number })),
-  spec<number | ''>('ffn', (s) => s.pruning.groupSparsity?.ffn ?? '', (r) => numberIn(r, 0, 0.999), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, ffn: v as number })),
-  spec('batch', (s) => s.workload.batch, (r) => numberIn(r, 1, 4096, true), (s, v) => (s.workload.batch = v)),
-  spec('seq', (s) => s.workload.seq, (r) => numberIn(r, 1, 4096, true), (s, v) => (s.workload.seq = v)),
+  spec<number | ''>('attn', (s) => s.pruning.groupSparsity?.attention ?? '', (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, attention: v as number })),
+  spec<number | ''>('ffn', (s) => s.pruning.groupSparsity?.ffn ?? '', (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, ffn: v as number })),
+  spec('batch', (s) => s.workload.batch, (r) => numberIn(r, R.batch.min, R.batch.max, true), (s, v) => (s.workload.batch = v)),
+  spec('seq', (s) => s.workload.seq, (r) => numberIn(r, R.seq.min, R.seq.max, true), (s, v) => (s.workload.seq = v)),
   spec('lc', (s) => s.constraints.lcMs, (r) => numberIn(r, 1e-6, 1e7), (s, v) => (s.constraints.lcMs = v)),
   spec('ac', (s) => s.constraints.acKind, (r) => oneOf(r, AC_KINDS), (s, v) => (s.constraints.acKind = v)),
   spec('acv', (s) => s.constraints.acValue, (r) => numberIn(r, 0, 1), (s, v) => (s.constraints.acValue = v)),

@@ -23,7 +23,8 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openApp(baseUrl: string, { webgpu = true, query = '' } = {}): Promise<Session> {
+/** `init` runs in the page before its own scripts (e.g. to record CSP violations). */
+export async function openApp(baseUrl: string, { webgpu = true, query = '', init }: { webgpu?: boolean; query?: string; init?: () => void } = {}): Promise<Session> {
   const args = [...BASE_FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : ['--disable-features=WebGPU', '--disable-gpu'])];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -38,6 +39,7 @@ export async function openApp(baseUrl: string, { webgpu = true, query = '' } = {
     const url = req.url();
     if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
   });
+  if (init) await page.addInitScript(init);
   await page.goto(baseUrl + query);
   return { browser, page, consoleErrors, foreignRequests, close: () => browser.close() };
 }

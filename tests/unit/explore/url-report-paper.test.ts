@@ -5,7 +5,7 @@ import { TINYBERT_4L_312D } from '../../../src/core/hardware/workload';
 import { paperView, PAPER_HEADLINE } from '../../../src/core/explore/paper-view';
 import { reportCsv, reportHtml, reportJson } from '../../../src/ui/panels/select/report';
 import { select } from '../../../src/core/explore/select';
-import { DEFAULT_STATE, cloneState, decodeState, encodeState } from '../../../src/ui/stores/url-state';
+import { CONTROL_RANGES, DEFAULT_STATE, cloneState, decodeState, encodeState } from '../../../src/ui/stores/url-state';
 
 describe('URL state', () => {
   it('round-trips a changed state and keeps default links empty', () => {
@@ -69,5 +69,17 @@ describe('report exports and paper view', () => {
     expect(rows[0].tile.speedup).toBeGreaterThan(1);
     expect(rows[0].cpu.paper).toBe(PAPER_HEADLINE.cpu);
     expect(rows[0].gpu.note).toMatch(/modelled/);
+  });
+});
+
+describe('URL state ranges are the controls\' ranges (issue 18)', () => {
+  it('values the controls cannot show are rejected', () => {
+    const { state, rejected } = decodeState('tr=1024&tc=256&sparsity=0.999&attn=0.96&ffn=0.999&tr=3');
+    expect(rejected.sort()).toEqual(['attn', 'ffn', 'sparsity', 'tc', 'tr']);
+    expect(state.pruning).toMatchObject({ tr: DEFAULT_STATE.pruning.tr, tc: DEFAULT_STATE.pruning.tc, sparsity: DEFAULT_STATE.pruning.sparsity });
+  });
+  it('every value the controls offer round-trips', () => {
+    for (const t of CONTROL_RANGES.tileSizes) expect(decodeState(`tr=${t}&tc=${t}`).rejected).toEqual([]);
+    expect(decodeState(`sparsity=${CONTROL_RANGES.sparsity.max}&batch=${CONTROL_RANGES.batch.max}&seq=${CONTROL_RANGES.seq.max}`).rejected).toEqual([]);
   });
 });
