@@ -7,6 +7,8 @@ import { PATTERNS, SCORE_KINDS, type Pattern, type PruneConfig, type ScoreKind }
 import { numberFlag, tileFlag } from './args';
 import { inputFile } from './paths';
 import { isJsonObject } from '../core/formats/json-depth';
+import { DEFAULT_DAMP } from '../core/recover/reconstruct';
+import { DEFAULT_RECOVERY_SENTENCES, RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from '../core/recover/recover-pruned';
 import { calibrate } from './calibration';
 import { CliError } from './cli-error';
 
@@ -24,6 +26,9 @@ export const pruneFlagSpec = {
   score: { type: 'string' },
   norms: { type: 'string' },
   'value-type': { type: 'string' },
+  recover: { type: 'string' },
+  calib: { type: 'string' },
+  damp: { type: 'string' },
 } as const;
 
 type FlagValues = Partial<Record<keyof typeof pruneFlagSpec, string>>;
@@ -52,7 +57,20 @@ export function configFromFlags(f: FlagValues): PruneConfig {
     config.nmN = Number(m[1]);
     config.nmM = Number(m[2]);
   }
+  const recovery = recoveryFromFlags(f);
+  if (recovery) config.recovery = recovery;
   return config;
+}
+
+/** --recover / --calib / --damp; null for one-shot. */
+function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
+  const kind = (f.recover ?? 'none') as RecoveryKind;
+  if (!RECOVERY_KINDS.includes(kind)) throw new CliError(`--recover must be one of ${RECOVERY_KINDS.join(', ')}, got '${f.recover}'`);
+  if (kind === 'none') {
+    if (f.calib !== undefined || f.damp !== undefined) throw new CliError('--calib and --damp go with --recover lsq');
+    return null;
+  }
+  return { kind, sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true), damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6) };
 }
 
 export function valueTypeFlag(v: string | undefined): ValueType {

@@ -8,6 +8,9 @@ import type { OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel, type Linear } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
 import { applyMask, isHPStructured, matrixInputs, pruneMatrices, type MatrixGroup, type ModelPruneResult, type PruneConfig } from '../core/pruning';
+import type { EncoderBatch } from '../core/model/reference-forward';
+import { recoverPruned, type RecoverySummary } from '../core/recover/recover-pruned';
+import type { RecoverOptions } from '../core/recover/sequential';
 
 export interface MatrixInfo {
   name: string;
@@ -31,6 +34,7 @@ export function configKey(config: PruneConfig): string {
 export class PruneSession {
   private norms: Float32Array[] | undefined;
   private readonly results = new Map<string, ModelPruneResult>();
+  private readonly summaries = new Map<string, RecoverySummary>();
 
   constructor(readonly onnx: OnnxBert) {}
 
@@ -48,30 +52,67 @@ export class PruneSession {
     matrixInputs(this.model, norms ?? undefined); // validates the count
     this.norms = norms ?? undefined;
     this.results.clear();
+    this.summaries.clear();
   }
 
   get hasInputNorms(): boolean {
     return this.norms !== undefined;
   }
 
-  /** The pruning result for `config`, computed once. Throws RangeError for a bad config. */
+  /** The pruning result for `config`, computed once. Throws RangeError for a bad config. A config
+   *  with `recovery` must have been through `recover()` (its result stays among the last few). */
   prune(config: PruneConfig): ModelPruneResult {
     const key = configKey(config);
     let result = this.results.get(key);
     if (result) {
       this.results.delete(key); // most recently used goes last
     } else {
+      if (needsRecovery(config)) throw new Error('This configuration asks for recovery: run recover() for it first.');
       result = pruneMatrices(matrixInputs(this.model, this.norms), config);
-      if (this.results.size >= KEEP_RESULTS) this.results.delete(this.results.keys().next().value!);
     }
-    this.results.set(key, result);
+    this.keep(key, result);
     return result;
   }
 
-  /** The model's linears with zeros where `config` prunes, in prunableLinears order. */
+  /**
+   * Layer-wise reconstruction of the kept weights of `config`'s one-shot result (same masks) on
+   * calibration `batches` (TRAIN sentences), kept for prune/prunedOnnx/hpwFile(config). Async and
+   * cancellable through `options.signal`; progress with an ETA through `options.onProgress`.
+   */
+  async recover(config: PruneConfig, batches: EncoderBatch[], options: RecoverOptions = {}): Promise<{ result: ModelPruneResult; summary: RecoverySummary }> {
+    if (!needsRecovery(config)) throw new RangeError("recover() needs a config with recovery { kind: 'lsq', ... }");
+    const key = configKey(config);
+    const cached = this.results.get(key);
+    const summary = this.summaries.get(key);
+    if (cached && summary) return { result: cached, summary };
+    const oneShot = this.prune({ ...config, recovery: undefined });
+    const { sentences, damp } = config.recovery!;
+    const r = await recoverPruned(this.model, oneShot, batches, { ...options, damp, sentences });
+    this.keep(key, r.result);
+    this.summaries.set(key, r.summary);
+    return { result: r.result, summary: r.summary };
+  }
+
+  /** How the kept weights of `config` were reconstructed, once recover() has run for it. */
+  recoverySummary(config: PruneConfig): RecoverySummary | undefined {
+    return this.summaries.get(configKey(config));
+  }
+
+  private keep(key: string, result: ModelPruneResult): void {
+    this.results.delete(key);
+    if (this.results.size >= KEEP_RESULTS) {
+      const oldest = this.results.keys().next().value!;
+      this.results.delete(oldest);
+      this.summaries.delete(oldest);
+    }
+    this.results.set(key, result);
+  }
+
+  /** The model's linears with zeros where `config` prunes (and the reconstructed kept weights
+   *  when it asks for recovery), in prunableLinears order. */
   prunedLinears(config: PruneConfig): Linear[] {
     const result = this.prune(config);
-    return prunableLinears(this.model).map((l, i) => ({ ...l, weight: applyMask(l.weight, result.matrices[i].mask) }));
+    return prunableLinears(this.model).map((l, i) => ({ ...l, weight: result.matrices[i].weight ?? applyMask(l.weight, result.matrices[i].mask) }));
   }
 
   /** The whole model with the pruned (masked) weights in place of the dense ones. */
@@ -109,4 +150,9 @@ export class PruneSession {
     const info = { model: modelName, config, achievedSparsity: this.prune(config).achievedSparsity };
     return writeHPW({ valueType, matrices, info });
   }
+}
+
+/** Whether `config` asks for the kept weights to be reconstructed. */
+export function needsRecovery(config: PruneConfig): boolean {
+  return config.recovery !== undefined && config.recovery.kind !== 'none';
 }

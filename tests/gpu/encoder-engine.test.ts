@@ -50,6 +50,7 @@ describe('encoder engine on WebGPU', () => {
     const model = randomBertModel({}, 11);
     const b = randomBatch(model, 3, 7, 2);
     const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 3, maxSeq: 7 });
+    expect(engine.qkvModes.every((m) => m === 'fused')).toBe(true);
     const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
     const ref = referenceForward(model, b);
     expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);
@@ -66,6 +67,7 @@ describe('encoder engine on WebGPU', () => {
       const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
       const engine = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 2, maxSeq: 6 });
       expect(engine.sparseLinears).toHaveLength(12);
+      expect(engine.qkvModes).toEqual(['fused', 'fused']);
       const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
       expect(maxAbsDiff(logits, referenceForward(pruned, b))).toBeLessThan(1e-4);
       // The pruning mattered: the dense model gives other logits.
@@ -105,6 +107,23 @@ describe('encoder engine on WebGPU', () => {
     expect(maxAbsDiff(await engine.run(small.inputIds, small.attentionMask, null, 1, 4), referenceForward(model, { ...small, tokenTypeIds: undefined }))).toBeLessThan(1e-4);
     const big = randomBatch(model, 3, 33, 5); // 33 keys: more than one key tile
     expect(maxAbsDiff(await engine.run(big.inputIds, big.attentionMask, big.tokenTypeIds, 3, 33), referenceForward(model, big))).toBeLessThan(1e-4);
+    engine.destroy();
+  });
+
+  it('HP Q/K/V stacked on padded tile-rows (hidden 52, tiles 8: blocks of 56), and a mixed layer run apart; profile', async () => {
+    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 15);
+    const b = randomBatch(model, 2, 9, 6);
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    // Layer 1: only Q is HP (K and V dense with their pruned values): its Q/K/V cannot be stacked.
+    for (const kind of ['k', 'v'] as const) sparse.delete(model.layers[1][kind].name);
+    const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9 });
+    expect(engine.qkvModes).toEqual(['fused', 'separate']);
+    expect(maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b))).toBeLessThan(1e-4);
+    const p = await engine.profile(2, 9, 3, 1);
+    expect(p.ops.map((o) => o.kind)).toEqual(['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'head']);
+    expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
+    expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
+    expect(p.ops.every((o) => o.msMedian > 0) && p.forward.msMedian > 0).toBe(true);
     engine.destroy();
   });
 

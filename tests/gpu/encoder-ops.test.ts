@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
-import { createAttentionKernel } from '../../src/gpu/encoder/attention';
+import { createAttentionKernel, separateQkv } from '../../src/gpu/encoder/attention';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { concatF32, uploadStorage } from '../../src/gpu/encoder/shader';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
@@ -117,9 +117,14 @@ describe('encoder ops on WebGPU', () => {
     expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
   });
 
-  for (const [hidden, heads, seq] of [[24, 3, 9], [52, 2, 70], [16, 1, 5]] as const) {
-    it(`attention: head size ${hidden / heads}, seq ${seq} (key tiles, padding mask)`, async () => {
-      const batch = 3;
+  // [hidden, heads, seq, batch, Q/K/V layout]: three buffers, or one fused Q/K/V row with
+  // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).
+  const attentionCases: [number, number, number, number, 'separate' | 'fused'][] = [
+    [24, 3, 9, 3, 'separate'], [52, 2, 70, 3, 'separate'], [16, 1, 5, 3, 'separate'],
+    [52, 2, 70, 3, 'fused'], [24, 3, 9, 100, 'fused'],
+  ];
+  for (const [hidden, heads, seq, batch, mode] of attentionCases) {
+    it(`attention: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ${mode} Q/K/V (key tiles, padding mask)`, async () => {
       const n = batch * seq * hidden;
       const rand = rng(hidden + seq);
       const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
@@ -127,12 +132,27 @@ describe('encoder ops on WebGPU', () => {
       const mask = new Uint32Array(batch * seq).fill(1);
       for (let i = 3; i < seq; i++) mask[seq + i] = 0;
       for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
-      const kernel = createAttentionKernel(device, hidden, heads);
+      const block = hidden + 4;
+      const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
+      const kernel = createAttentionKernel(device, hidden, heads, layout);
+      let inputs: GPUBuffer[];
+      if (mode === 'fused') {
+        const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
+        for (let t = 0; t < batch * seq; t++) {
+          [q, k, v].forEach((src, j) => rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block));
+        }
+        const qkv = up('qkv', rows);
+        inputs = [qkv, qkv, qkv];
+      } else {
+        inputs = [up('q', q), up('k', k), up('v', v)];
+      }
       const ctx = out(n);
-      submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [
-        uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }),
-        up('q', q), up('k', k), up('v', v), up('mask', mask), ctx,
-      ]), batch, seq));
+      const group = device.createBindGroup({
+        layout: kernel.layout,
+        entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      submit((pass) => kernel.encode(pass, group, batch, seq));
+      if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
       const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
       expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
     });

@@ -4,7 +4,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isHPStructured, pruneReport, PATTERNS, SCORE_KINDS, type ModelPruneResult } from '../../core/pruning';
-import { PruneSession } from '../../lab/prune-session';
+import { DEFAULT_DAMP } from '../../core/recover/reconstruct';
+import { DEFAULT_RECOVERY_SENTENCES } from '../../core/recover/recover-pruned';
+import { needsRecovery, PruneSession } from '../../lab/prune-session';
+import { recoverInSession } from '../calibration';
 import { parseFlags } from '../args';
 import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
@@ -23,6 +26,10 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
   --nm N:M             nm: fixed N:M, e.g. 2:4 (default: M = 20, N = round(M (1 - S)))
   --score K            ${SCORE_KINDS.join(' | ')} (default magnitude)
   --norms PATH         activation scores: JSON {"<matrix name>": [||x_j||, ...]} from a calibration run on TRAIN sentences
+  --recover K          none | lsq: lsq reconstructs the kept weights layer by layer (least squares on
+                       calibration activations of train sentences; masks unchanged, no retraining) (default none)
+  --calib N            --recover: calibration sentences from the train split (default ${DEFAULT_RECOVERY_SENTENCES})
+  --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
   --value-type T       f32 | f16 for the printed sizes and the .hpw (default f32)
   --out PATH           write the pruned ONNX (zeros in place)
   --hpw PATH           write the HP matrices as .hpw (patterns hp, tile, vector)
@@ -45,11 +52,13 @@ export async function run(argv: string[]): Promise<unknown> {
   const t0 = performance.now();
   let result: ModelPruneResult;
   try {
-    result = session.prune(config);
+    result = session.prune({ ...config, recovery: undefined });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
   const pruneMs = performance.now() - t0;
+  const recovery = needsRecovery(config) ? await recoverInSession(session, config) : undefined;
+  if (recovery) result = session.prune(config);
   const report = pruneReport(result, config);
   const written: Record<string, string> = {};
   if (f.out) {
@@ -67,6 +76,7 @@ export async function run(argv: string[]): Promise<unknown> {
     valueType,
     achievedSparsity: report.achievedSparsity,
     pruneMs: Math.round(pruneMs),
+    ...(recovery ? { recovery: { ...recovery, ms: Math.round(recovery.ms) } } : {}),
     totalBytes: report.totalBytes[valueType],
     compressionVsDenseF32: report.compression[valueType],
     matrices: report.matrices.map((m) =>

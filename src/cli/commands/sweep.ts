@@ -12,6 +12,7 @@ import { PruneSession } from '../../lab/prune-session';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
+import { recoverInSession } from '../calibration';
 
 export const usage = `hp-lab sweep --model M.onnx [options]
   --series LIST        comma list of patterns and N:M presets (default ${DEFAULT_SWEEP_SERIES.join(',')})
@@ -19,13 +20,14 @@ export const usage = `hp-lab sweep --model M.onnx [options]
   --data PATH          labelled JSONL/CSV to evaluate on (default public/data/dev.jsonl)
   --tokenizer PATH     tokenizer.json (default public/tokenizer/tokenizer.json)
   --limit N            first N sentences only
-  --tile, --split, --score, --norms, --attn-sparsity, --ffn-sparsity: as for hp-lab prune`;
+  --recover lsq        also measure every point after layer-wise reconstruction (cells: one-shot → recovered)
+  --tile, --split, --score, --norms, --attn-sparsity, --ffn-sparsity, --calib, --damp: as for hp-lab prune`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
     ...pruneFlagSpec, series: { type: 'string' }, sparsities: { type: 'string' }, data: { type: 'string' }, tokenizer: { type: 'string' }, limit: { type: 'string' },
   });
-  const base = configFromFlags(f);
+  const { recovery, ...base } = configFromFlags(f);
   let series;
   try {
     series = (f.series ?? DEFAULT_SWEEP_SERIES.join(',')).split(',').map((s) => parseSeries(s.trim()));
@@ -60,28 +62,52 @@ export async function run(argv: string[]): Promise<unknown> {
     }
   };
   const dense = await evaluate(onnx.bytes);
-  const rows = [];
+  const rows: SweepRow[] = [];
   for (const point of sweepPoints(series, sparsities, base)) {
     const result = session.prune(point.config);
     const acc = await evaluate(session.prunedOnnx(point.config));
-    rows.push({ series: point.series, targetSparsity: point.config.sparsity, achievedSparsity: +result.achievedSparsity.toFixed(4), accuracy: +acc.accuracy.toFixed(4) });
-    process.stderr.write(`${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}\n`);
+    const row: SweepRow = { series: point.series, targetSparsity: point.config.sparsity, achievedSparsity: +result.achievedSparsity.toFixed(4), accuracy: +acc.accuracy.toFixed(4) };
+    if (recovery) {
+      const recovered = { ...point.config, recovery };
+      const summary = await recoverInSession(session, recovered);
+      row.recoveredAccuracy = +(await evaluate(session.prunedOnnx(recovered))).accuracy.toFixed(4);
+      row.recoverMs = Math.round(summary.ms);
+      row.recoverCpuMs = summary.cpuMs;
+    }
+    rows.push(row);
+    const after = row.recoveredAccuracy === undefined ? '' : `, recovered ${row.recoveredAccuracy.toFixed(4)} (${row.recoverMs} ms)`;
+    process.stderr.write(`${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}${after}\n`);
   }
-  return { model: file, data: dataPath, sentences: dense.n, config: base, denseAccuracy: dense.accuracy, rows, table: markdownTable(rows, sparsities, dense.accuracy) };
+  const pct = (v: number) => (v * 100).toFixed(1);
+  const cell = (r: SweepRow) => `${pct(r.accuracy)}${r.recoveredAccuracy === undefined ? '' : ` → **${pct(r.recoveredAccuracy)}**`}`;
+  return { model: file, data: dataPath, sentences: dense.n, config: base, recovery, denseAccuracy: dense.accuracy, rows, table: markdownTable(rows, sparsities, dense.accuracy, cell) };
 }
 
-function markdownTable(rows: Array<{ series: string; targetSparsity: number; achievedSparsity: number; accuracy: number }>, sparsities: number[], dense: number): string {
+interface SweepRow {
+  series: string;
+  targetSparsity: number;
+  achievedSparsity: number;
+  accuracy: number;
+  /** --recover: accuracy after layer-wise reconstruction (same masks). */
+  recoveredAccuracy?: number;
+  recoverMs?: number;
+  /** CPU time of this process during the reconstruction (the machine may be shared). */
+  recoverCpuMs?: number;
+}
+
+/** Rows: series; columns: target sparsity; cells: accuracy (one-shot → recovered) @ achieved sparsity. */
+function markdownTable(rows: SweepRow[], sparsities: number[], dense: number, accuracy: (r: SweepRow) => string): string {
   const head = `| pattern | ${sparsities.map((s) => `${Math.round(s * 100)}%`).join(' | ')} |`;
   const lines = [head, `|---|${sparsities.map(() => '---').join('|')}|`];
   for (const name of [...new Set(rows.map((r) => r.series))]) {
     const mine = rows.filter((r) => r.series === name);
     const cells = sparsities.map((s) => {
       const r = mine.find((x) => Math.abs(x.targetSparsity - s) < 1e-9);
-      return r ? `${(r.accuracy * 100).toFixed(1)} (${(r.achievedSparsity * 100).toFixed(1)}%)` : '';
+      return r ? `${accuracy(r)} (${(r.achievedSparsity * 100).toFixed(1)}%)` : '';
     });
     if (mine.length === 1 && cells.every((c) => c === '')) {
       const r = mine[0];
-      lines.push(`| ${name} | ${(r.accuracy * 100).toFixed(1)} at ${(r.achievedSparsity * 100).toFixed(1)}% |${sparsities.slice(1).map(() => ' ').join('|')}|`);
+      lines.push(`| ${name} | ${accuracy(r)} at ${(r.achievedSparsity * 100).toFixed(1)}% |${sparsities.slice(1).map(() => ' ').join('|')}|`);
     } else lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   lines.push(`| dense | ${(dense * 100).toFixed(1)} |${sparsities.slice(1).map(() => ' ').join('|')}|`);

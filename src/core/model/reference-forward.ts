@@ -1,7 +1,7 @@
 // A plain TypeScript BERT classifier forward pass over a BertModel, in f32 with f64 sums where
 // they matter. It is the CPU ground truth that the WGSL encoder engine (gpu/encoder) is tested
 // against, and is itself tested against onnxruntime. Not fast: tests and spot checks only.
-import type { BertModel, LayerNormParams, Linear } from './bert-types';
+import type { BertModel, EncoderLayer, LayerNormParams, Linear } from './bert-types';
 import { denseLinear } from '../cpu/linear';
 
 /** B sequences of length L, padded, row-major [B, L]. */
@@ -110,39 +110,75 @@ export type LinearInputObserver = (linear: Linear, input: Float32Array, rows: nu
 
 /** Final hidden states [B*L, hidden] of the encoder. */
 export function referenceEncode(model: BertModel, input: EncoderBatch, observe?: LinearInputObserver): Float32Array {
+  let x = referenceEmbed(model, input);
+  for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe);
+  return x;
+}
+
+/** LayerNorm(word + position + token-type embeddings): the first layer's input [B*L, hidden]. */
+export function referenceEmbed(model: BertModel, input: EncoderBatch): Float32Array {
   validateBatch(model, input);
   const { hidden, heads, layerNormEps: eps } = model.config;
   if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
-  const { batch, seq } = input;
-  const rows = batch * seq;
+  const rows = input.batch * input.seq;
   const { word, position, tokenType, ln } = model.embeddings;
-  let x: Float32Array = new Float32Array(rows * hidden);
+  const x = new Float32Array(rows * hidden);
   for (let r = 0; r < rows; r++) {
     const id = input.inputIds[r];
     const t = input.tokenTypeIds ? input.tokenTypeIds[r] : 0;
-    const pos = r % seq;
+    const pos = r % input.seq;
     for (let i = 0; i < hidden; i++) {
       x[r * hidden + i] = word[id * hidden + i] + position[pos * hidden + i] + tokenType[t * hidden + i];
     }
   }
   referenceLayerNorm(x, hidden, ln, eps);
-  const linear = (x: Float32Array, l: Linear) => {
+  return x;
+}
+
+/** Runs one linear on `rows` rows: y = x Wᵀ + b (a caller may observe or replace it). */
+export type LinearStep = (x: Float32Array, l: Linear) => Float32Array;
+
+/** One encoder layer: attention, residual + LayerNorm, GELU FFN, residual + LayerNorm. */
+export function referenceLayer(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, observe?: LinearInputObserver): Float32Array {
+  const rows = input.batch * input.seq;
+  const linear: LinearStep = (x, l) => {
     observe?.(l, x, rows);
     return referenceLinear(x, rows, l);
   };
-  for (const layer of model.layers) {
-    const ctx = referenceAttention(linear(x, layer.q), linear(x, layer.k), linear(x, layer.v), input.attentionMask, batch, seq, hidden, heads);
-    const a = linear(ctx, layer.attnOut);
-    for (let i = 0; i < a.length; i++) a[i] += x[i];
-    referenceLayerNorm(a, hidden, layer.ln1, eps);
-    const f = linear(a, layer.ffnIn);
-    for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
-    const o = linear(f, layer.ffnOut);
-    for (let i = 0; i < o.length; i++) o[i] += a[i];
-    referenceLayerNorm(o, hidden, layer.ln2, eps);
-    x = o;
-  }
-  return x;
+  const a = attentionOutput(model, layer, attentionContext(model, layer, x, input, linear), x, linear);
+  return ffnOutput(model, layer, ffnHidden(layer, a, linear), a, linear);
+}
+
+// The layer's four stages, one per group of linears that share an input (layer-wise
+// reconstruction runs them one at a time over all calibration batches).
+
+/** Q, K, V of x, then multi-head attention: the attention output's input [rows, hidden]. */
+export function attentionContext(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, linear: LinearStep): Float32Array {
+  const { hidden, heads } = model.config;
+  return referenceAttention(linear(x, layer.q), linear(x, layer.k), linear(x, layer.v), input.attentionMask, input.batch, input.seq, hidden, heads);
+}
+
+/** LayerNorm(x + attnOut(ctx)): the FFN's input. */
+export function attentionOutput(model: BertModel, layer: EncoderLayer, ctx: Float32Array, x: Float32Array, linear: LinearStep): Float32Array {
+  const a = linear(ctx, layer.attnOut);
+  for (let i = 0; i < a.length; i++) a[i] += x[i];
+  referenceLayerNorm(a, model.config.hidden, layer.ln1, model.config.layerNormEps);
+  return a;
+}
+
+/** GELU(ffnIn(a)): the FFN output's input [rows, ffn]. */
+export function ffnHidden(layer: EncoderLayer, a: Float32Array, linear: LinearStep): Float32Array {
+  const f = linear(a, layer.ffnIn);
+  for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
+  return f;
+}
+
+/** LayerNorm(a + ffnOut(f)): the layer's output. */
+export function ffnOutput(model: BertModel, layer: EncoderLayer, f: Float32Array, a: Float32Array, linear: LinearStep): Float32Array {
+  const o = linear(f, layer.ffnOut);
+  for (let i = 0; i < o.length; i++) o[i] += a[i];
+  referenceLayerNorm(o, model.config.hidden, layer.ln2, model.config.layerNormEps);
+  return o;
 }
 
 /** Classifier logits [B, labels]: tanh pooler over [CLS] (when the model has one), then the

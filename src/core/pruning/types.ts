@@ -1,5 +1,6 @@
 // Types shared by every pruning pattern: what a caller asks for, what comes back.
 import type { HPMatrix } from '../formats/hp';
+import type { RecoveryConfig } from '../recover/recover-pruned';
 
 export const PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
 /**
@@ -47,6 +48,8 @@ export interface PruneConfig {
   nmM?: number;
   /** nm: N directly (overrides sparsity), e.g. 2 with nmM 4 for 2:4. */
   nmN?: number;
+  /** Reconstruct the kept weights after pruning (core/recover; masks unchanged); absent: one-shot. */
+  recovery?: RecoveryConfig;
 }
 
 /** What the device models, the selection and the paper view need of a pruning: the pattern (or
@@ -78,6 +81,9 @@ export interface MatrixPruneResult {
   mask: Uint8Array;
   /** Present for the HP-structured patterns (hp, tile, vector). */
   hp?: HPMatrix;
+  /** Reconstructed kept weights (core/recover), zero where pruned; absent after one-shot pruning,
+   *  whose kept weights are the dense ones. `hp` holds the same values when present. */
+  weight?: Float32Array;
   targetSparsity: number;
   /** 1 - kept / (out * in), counted on the mask. */
   achievedSparsity: number;

@@ -1,10 +1,12 @@
-// The whole BERT classifier on WebGPU: embeddings, every encoder layer (Q/K/V, attention,
-// attention output, residual + LayerNorm, FFN with fused GELU, residual + LayerNorm), pooler and
-// classifier, for B padded sequences of length L in one compute pass. Each prunable linear runs
-// on the HP-sparse kernel when `sparse` has an HPMatrix for it (by Linear.name), on the dense
-// kernel otherwise (gpu/kernels). Weights are uploaded once; activation buffers are allocated for
+// The whole BERT classifier on WebGPU: embeddings, every encoder layer (Q/K/V as one linear,
+// fused attention, attention output, residual + LayerNorm, FFN with fused GELU, residual +
+// LayerNorm), pooler and classifier, for B padded sequences of length L in one compute pass and
+// one submit. Each prunable linear runs on the HP-sparse kernel when `sparse` has an HPMatrix for
+// it (by Linear.name), on the dense kernel otherwise (gpu/kernels); a layer's Q, K and V run as
+// one stacked linear when all three are dense or all three HP on one grid (qkv-plan.ts), as
+// three otherwise. Weights are uploaded once; activation buffers are allocated for
 // maxBatch x maxSeq tokens and reused, and grow (with the linears re-created) only when a call
-// needs more tokens.
+// needs more tokens. `profile` times each kind of op on its own (op-profile.ts).
 import type { GpuCapabilities } from '../adapter';
 import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
@@ -12,7 +14,9 @@ import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
 import { timeCompute, type GpuTiming } from '../timing';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from './row-ops';
-import { createAttentionKernel } from './attention';
+import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
+import { planQkv, type QkvPlan } from './qkv-plan';
+import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
 import { concatF32, uploadStorage } from './shader';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
@@ -55,17 +59,23 @@ export interface EncoderEngine {
   /** Median GPU time of the whole forward for batch x seq; reps shrink so a slow adapter stays
    *  near `budgetMs` (default 4 s; at least 3 reps). */
   time(batch: number, seq: number, reps?: number, warmup?: number, budgetMs?: number): Promise<EncoderTiming>;
+  /** GPU time of each kind of op (all its dispatches of one forward, timed on their own) and of
+   *  the whole forward, for batch x seq (random ids, full mask). */
+  profile(batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderProfile>;
+  /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
+  readonly qkvModes: ('fused' | 'separate')[];
   destroy(): void;
 }
 
 interface LayerLinears {
-  q: GpuLinear;
-  k: GpuLinear;
-  v: GpuLinear;
+  /** The fused Q/K/V linear, or the three apart. */
+  qkv: GpuLinear[];
   attnOut: GpuLinear;
   ffnIn: GpuLinear;
   ffnOut: GpuLinear;
 }
+
+const layerLinears = (l: LayerLinears): GpuLinear[] => [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut];
 
 export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, model: BertModel, opts: EncoderEngineOptions): EncoderEngine {
   const { hidden, heads, ffn, labels, layerNormEps: eps } = model.config;
@@ -82,7 +92,17 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   // Kernels and weights that do not depend on the token count.
   const embeddings = createEmbeddingsKernel(device, hidden);
   const addLn = createAddLayerNormKernel(device, hidden);
-  const attention = createAttentionKernel(device, hidden, heads);
+  // Q/K/V per layer: one stacked linear where the three share a representation, and the
+  // attention kernel that reads that layout (one per distinct layout).
+  const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden));
+  const attentionKernels = new Map<string, AttentionKernel>();
+  const attentionFor = (layout: QkvLayout): AttentionKernel => {
+    const key = JSON.stringify(layout);
+    let kernel = attentionKernels.get(key);
+    if (!kernel) attentionKernels.set(key, (kernel = createAttentionKernel(device, hidden, heads, layout)));
+    return kernel;
+  };
+  const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
   const head = createHeadKernel(device, model);
   const e = model.embeddings;
   const weights = {
@@ -106,8 +126,10 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
-  let act: Record<'ids' | 'types' | 'mask' | 'x' | 'q' | 'k' | 'v' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
-  let groups: { emb: GPUBindGroup; attn: GPUBindGroup; ln: GPUBindGroup[][]; head: GPUBindGroup } | undefined;
+  let act: Record<'ids' | 'types' | 'mask' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
+  /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
+  let qkvOut: GPUBuffer[][] = [];
+  let groups: { emb: GPUBindGroup; attn: GPUBindGroup[]; ln: GPUBindGroup[][]; head: GPUBindGroup } | undefined;
 
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
     const hp = sparse.get(l.name);
@@ -120,10 +142,8 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     releaseActivations();
     capacity = tokens;
     maxBatchAlloc = batch;
-    linears = model.layers.map((l) => ({
-      q: makeLinear(l.q, tokens, false),
-      k: makeLinear(l.k, tokens, false),
-      v: makeLinear(l.v, tokens, false),
+    linears = model.layers.map((l, i) => ({
+      qkv: qkvLinears(qkvPlans[i], l, tokens),
       attnOut: makeLinear(l.attnOut, tokens, false),
       ffnIn: makeLinear(l.ffnIn, tokens, true),
       ffnOut: makeLinear(l.ffnOut, tokens, false),
@@ -136,20 +156,29 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       types: buf('types', tokens),
       mask: buf('mask', tokens),
       x: buf('x', tokens * hidden),
-      q: buf('q', tokens * hidden),
-      k: buf('k', tokens * hidden),
-      v: buf('v', tokens * hidden),
       ctx: buf('ctx', tokens * hidden),
       a: buf('a', tokens * hidden),
       f: buf('f', tokens * ffn),
       logits: buf('logits', batch * labels),
       readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
-    const bind = (pipeline: GPUComputePipeline, buffers: GPUBuffer[]) =>
-      device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    // Layers with the same Q/K/V layout share their buffers (they run one after another).
+    const qkvBuffers = new Map<string, GPUBuffer[]>();
+    qkvOut = qkvPlans.map((p) => {
+      const key = JSON.stringify(p.layout);
+      let bufs = qkvBuffers.get(key);
+      if (!bufs) qkvBuffers.set(key, (bufs = p.mode === 'fused' ? [buf('qkv', tokens * p.layout.stride)] : ['q', 'k', 'v'].map((n) => buf(n, tokens * hidden))));
+      return bufs;
+    });
+    const bindLayout = (layout: GPUBindGroupLayout, buffers: GPUBuffer[]) =>
+      device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const bind = (pipeline: GPUComputePipeline, buffers: GPUBuffer[]) => bindLayout(pipeline.getBindGroupLayout(0), buffers);
     groups = {
       emb: bind(embeddings.pipeline, [uniforms.emb, a.ids, a.types, weights.word, weights.position, weights.tokenType, weights.embLn, a.x]),
-      attn: bind(attention.pipeline, [uniforms.attn, a.q, a.k, a.v, a.mask, a.ctx]),
+      attn: qkvOut.map((bufs, i) => {
+        const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
+        return bindLayout(layerAttention[i].layout, [uniforms.attn, q, k, v, a.mask, a.ctx]);
+      }),
       ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln2])]),
       head: bind(head.pipeline, [uniforms.head, a.x, ...head.weights, a.logits]),
     };
@@ -157,9 +186,11 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   }
 
   function releaseActivations(): void {
-    for (const l of linears) for (const lin of Object.values(l)) lin.destroy();
+    for (const l of linears) for (const lin of layerLinears(l)) lin.destroy();
     linears = [];
     if (act) for (const b of Object.values(act)) b.destroy();
+    for (const b of new Set(qkvOut.flat())) b.destroy();
+    qkvOut = [];
     act = undefined;
     groups = undefined;
   }
@@ -186,24 +217,49 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
   }
 
-  /** Records the whole forward for the current shape into one compute pass. */
-  function record(pass: GPUComputePassEncoder, batch: number, seq: number): void {
+  function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
+    const common = { tokens, gelu: false, weights: opts.weights };
+    if (plan.fused?.kind === 'hp') return [createHPLinear(device, caps, { ...common, hp: plan.fused.hp, bias: plan.fused.bias, tile: opts.hpTile, label: `layer qkv (hp)` })];
+    if (plan.fused?.kind === 'dense') {
+      const f = plan.fused;
+      return [createDenseLinear(device, caps, { ...common, in: hidden, out: f.out, weight: f.weight, bias: f.bias, tile: opts.denseTile, weights: hidden % 4 === 0 ? opts.weights : 'f32', label: 'layer qkv' })];
+    }
+    return [makeLinear(l.q, tokens, false), makeLinear(l.k, tokens, false), makeLinear(l.v, tokens, false)];
+  }
+
+  /** The whole forward for batch x seq as labelled dispatches, in order. */
+  function steps(batch: number, seq: number): Step[] {
     const a = act!;
     const g = groups!;
     const tokens = batch * seq;
-    embeddings.encode(pass, g.emb, tokens);
+    const out: Step[] = [];
+    const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
+    step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
     linears.forEach((lin, i) => {
-      lin.q.encode(pass, a.x, a.q, tokens);
-      lin.k.encode(pass, a.x, a.k, tokens);
-      lin.v.encode(pass, a.x, a.v, tokens);
-      attention.encode(pass, g.attn, batch, seq);
-      lin.attnOut.encode(pass, a.ctx, a.a, tokens);
-      addLn.encode(pass, g.ln[i][0], tokens);
-      lin.ffnIn.encode(pass, a.x, a.f, tokens);
-      lin.ffnOut.encode(pass, a.f, a.a, tokens);
-      addLn.encode(pass, g.ln[i][1], tokens);
+      lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
+      step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
+      step('attn-out', (pass) => lin.attnOut.encode(pass, a.ctx, a.a, tokens));
+      step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens));
+      step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
+      step('ffn2', (pass) => lin.ffnOut.encode(pass, a.f, a.a, tokens));
+      step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
     });
-    head.encode(pass, g.head, batch);
+    step('head', (pass) => head.encode(pass, g.head, batch));
+    return out;
+  }
+
+  /** Records the whole forward for the current shape into one compute pass. */
+  function record(pass: GPUComputePassEncoder, batch: number, seq: number): void {
+    for (const s of steps(batch, seq)) s.encode(pass);
+  }
+
+  /** Random token ids and a full mask, uploaded for timing. */
+  function uploadRandom(batch: number, seq: number): void {
+    const n = batch * seq;
+    const ids = new Int32Array(n);
+    let s = 12345;
+    for (let i = 0; i < n; i++) ids[i] = (s = (s * 1103515245 + 12345) >>> 0) % model.config.vocab;
+    upload(ids, new Int32Array(n).fill(1), null, batch, seq);
   }
 
   function upload(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): void {
@@ -244,7 +300,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     labels,
     sparseLinears,
     get linearWeightBytes() {
-      return linears.reduce((n, l) => n + Object.values(l).reduce((m, lin) => m + lin.weightBytes, 0), 0);
+      return linears.reduce((n, l) => n + layerLinears(l).reduce((m, lin) => m + lin.weightBytes, 0), 0);
     },
     get weightBytes() {
       const tables = e.word.length + e.position.length + e.tokenType.length;
@@ -263,11 +319,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
-        const n = batch * seq;
-        const ids = new Int32Array(n);
-        let s = 12345;
-        for (let i = 0; i < n; i++) ids[i] = (s = (s * 1103515245 + 12345) >>> 0) % model.config.vocab;
-        upload(ids, new Int32Array(n).fill(1), null, batch, seq);
+        uploadRandom(batch, seq);
         // One probe run sizes the measurement: a software adapter can take seconds per forward,
         // so the repetitions shrink to fit the time budget (never below 3).
         const t0 = performance.now();
@@ -285,6 +337,15 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
         }
         runs.sort((x, y) => x - y);
         return { ...gpu, batch, seq, runMsMedian: runs[runs.length >> 1] };
+      });
+    },
+    qkvModes: qkvPlans.map((p) => p.mode),
+    profile(batch, seq, reps = 30, warmup = 3) {
+      return serial(async () => {
+        if (destroyed) throw new Error('the encoder engine was destroyed');
+        prepare(batch, seq);
+        uploadRandom(batch, seq);
+        return profileSteps(device, steps(batch, seq), { reps, warmup });
       });
     },
     destroy() {

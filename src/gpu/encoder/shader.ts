@@ -17,10 +17,10 @@ export function rowGrid(rows: number, maxPerDim: number): [number, number] {
   return [Math.ceil(rows / y), y];
 }
 
-export function computePipeline(device: GPUDevice, label: string, code: string): GPUComputePipeline {
+export function computePipeline(device: GPUDevice, label: string, code: string, layout: GPUPipelineLayout | 'auto' = 'auto'): GPUComputePipeline {
   return device.createComputePipeline({
     label,
-    layout: 'auto',
+    layout,
     compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main' },
   });
 }

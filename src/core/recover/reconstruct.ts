@@ -1,0 +1,209 @@
+// Layer-wise reconstruction of one pruned linear layer y = x Wᵀ with its mask kept exactly:
+// the kept weights W' minimise ||X Wᵀ - X W'ᵀ||² + λ ||W - W'||² over the calibration inputs X,
+// given only H = Xᵀ X. λ = damp · mean(diag H) pulls W' toward W where the data says little
+// (a huge damp gives back the one-shot weights).
+//
+// Two solvers, chosen per matrix by their operation counts:
+//  - grouped (exact): consecutive rows with the same kept set S share one Cholesky factor of
+//    H_SS + λI and solve for all their rows at once: w'_S = (H_SS + λI)⁻¹ (H + λI)_S: w. In HP
+//    (and tile-only, vector-only) every row of a tile-row keeps the same m·k columns, so one
+//    factorisation serves Tr rows; for per-row patterns at high sparsity the per-row systems are
+//    small enough to solve exactly too.
+//  - sweep (SparseGPT's column sweep with the mask fixed): one upper Cholesky factor U of
+//    (H + λI)⁻¹; column by column, each pruned weight is zeroed and its error spread over the
+//    row's later columns. Not the exact optimum (earlier kept weights are not revisited), but
+//    O(in³ + out·in²) whatever the masks, which suits unstructured, N:M and row-balanced rows.
+import { choleskyInPlace, choleskySolveInPlace, lowerInverseTransposed } from './cholesky';
+
+export const RECOVER_METHODS = ['auto', 'grouped', 'sweep'] as const;
+export type RecoverMethod = (typeof RECOVER_METHODS)[number];
+
+/** SparseGPT's default: 1 % of the mean input energy. */
+export const DEFAULT_DAMP = 0.01;
+
+export interface ReconstructInput {
+  /** W, row-major out x in (dense: the weights before pruning). */
+  weight: Float32Array;
+  out: number;
+  in: number;
+  /** 1 = kept, out x in. */
+  mask: Uint8Array;
+  /** H = Xᵀ X, in x in, symmetric (not modified). */
+  gram: Float64Array;
+}
+
+export interface ReconstructOptions {
+  damp?: number;
+  method?: RecoverMethod;
+}
+
+export interface ReconstructResult {
+  /** W' row-major out x in: zero wherever the mask is zero. */
+  weight: Float32Array;
+  method: Exclude<RecoverMethod, 'auto'>;
+  /** Row groups that shared one factorisation (grouped), or 1 (sweep). */
+  factorisations: number;
+}
+
+export function reconstructLinear(input: ReconstructInput, options: ReconstructOptions = {}): ReconstructResult {
+  const { weight, out, in: n, mask, gram } = input;
+  const damp = options.damp ?? DEFAULT_DAMP;
+  if (weight.length !== out * n) throw new RangeError(`weight has ${weight.length} values, expected ${out} x ${n}`);
+  if (mask.length !== out * n) throw new RangeError(`mask has ${mask.length} entries, expected ${out} x ${n}`);
+  if (gram.length !== n * n) throw new RangeError(`Gram matrix has ${gram.length} entries, expected ${n} x ${n}`);
+  if (!(damp >= 0) || !Number.isFinite(damp)) throw new RangeError(`damping must be a finite number >= 0, got ${damp}`);
+  const h = dampedGram(gram, n, damp);
+  const groups = rowGroups(mask, out, n);
+  let method = options.method ?? 'auto';
+  if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) ? 'grouped' : 'sweep';
+  const w = method === 'grouped' ? solveGroups(weight, n, mask, h, groups) : sweepColumns(weight, out, n, mask, h);
+  return { weight: w, method, factorisations: method === 'grouped' ? groups.length : 1 };
+}
+
+/** H + λI with λ = damp · mean(diag H); an input that never fires (H_jj = 0) gets 1 on the
+ *  diagonal, so its weight stays as it was instead of making H singular. */
+export function dampedGram(gram: Float64Array, n: number, damp: number): Float64Array {
+  const h = gram.slice();
+  let mean = 0;
+  for (let j = 0; j < n; j++) mean += gram[j * n + j];
+  mean /= n || 1;
+  const lambda = damp * (mean > 0 ? mean : 1);
+  for (let j = 0; j < n; j++) h[j * n + j] = (gram[j * n + j] === 0 ? 1 : gram[j * n + j]) + lambda;
+  return h;
+}
+
+/** [start, end) runs of consecutive rows with identical masks. */
+export function rowGroups(mask: Uint8Array, out: number, n: number): Array<[number, number]> {
+  const groups: Array<[number, number]> = [];
+  let start = 0;
+  for (let r = 1; r <= out; r++) {
+    if (r < out && sameRow(mask, start * n, r * n, n)) continue;
+    groups.push([start, r]);
+    start = r;
+  }
+  return groups;
+}
+
+function sameRow(mask: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let j = 0; j < n; j++) if (mask[a + j] !== mask[b + j]) return false;
+  return true;
+}
+
+function keptColumns(mask: Uint8Array, row: number, n: number): number[] {
+  const cols: number[] = [];
+  for (let j = 0; j < n; j++) if (mask[row * n + j]) cols.push(j);
+  return cols;
+}
+
+/** Multiply-adds of the grouped solver: factorisation, right-hand sides, solves. */
+function groupedCost(groups: Array<[number, number]>, mask: Uint8Array, n: number): number {
+  let cost = 0;
+  for (const [start, end] of groups) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += mask[start * n + j];
+    cost += s ** 3 / 3 + s * n * (end - start) + 2 * s * s * (end - start);
+  }
+  return cost;
+}
+
+/** Multiply-adds of the sweep: factor + triangular inverse, then one trailing axpy per pruned weight. */
+function sweepCost(mask: Uint8Array, out: number, n: number): number {
+  let pruned = 0;
+  for (let i = 0; i < mask.length; i++) pruned += 1 - mask[i];
+  return n ** 3 / 2 + pruned * (n / 2);
+}
+
+function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float64Array, groups: Array<[number, number]>): Float32Array {
+  const result = new Float32Array(weight.length);
+  for (const [start, end] of groups) {
+    const cols = keptColumns(mask, start, n);
+    const s = cols.length;
+    if (s === 0) continue; // the rows keep nothing: all zero
+    const rows = end - start;
+    const a = new Float64Array(s * s);
+    for (let p = 0; p < s; p++) {
+      const hp = cols[p] * n;
+      for (let q = 0; q <= p; q++) a[p * s + q] = h[hp + cols[q]];
+    }
+    choleskyInPlace(a, s);
+    // Right-hand sides b[p][r] = (H + λI)[S_p, :] · w_r: the kept inputs' correlation with the
+    // dense row's output, pruned weights included (that is what the kept weights make up for).
+    const b = new Float64Array(s * rows);
+    for (let p = 0; p < s; p++) {
+      const hp = cols[p] * n;
+      let r = 0;
+      for (; r + 4 <= rows; r += 4) {
+        const w0 = (start + r) * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (let j = 0; j < n; j++) {
+          const v = h[hp + j];
+          a0 += v * weight[w0 + j];
+          a1 += v * weight[w1 + j];
+          a2 += v * weight[w2 + j];
+          a3 += v * weight[w3 + j];
+        }
+        const o = p * rows + r;
+        b[o] = a0;
+        b[o + 1] = a1;
+        b[o + 2] = a2;
+        b[o + 3] = a3;
+      }
+      for (; r < rows; r++) {
+        const wr = (start + r) * n;
+        let acc = 0;
+        for (let j = 0; j < n; j++) acc += h[hp + j] * weight[wr + j];
+        b[p * rows + r] = acc;
+      }
+    }
+    choleskySolveInPlace(a, s, b, rows);
+    for (let p = 0; p < s; p++) for (let r = 0; r < rows; r++) result[(start + r) * n + cols[p]] = b[p * rows + r];
+  }
+  return result;
+}
+
+function sweepColumns(weight: Float32Array, out: number, n: number, mask: Uint8Array, h: Float64Array): Float32Array {
+  const u = upperCholeskyOfInverse(h, n);
+  const w = Float64Array.from(weight);
+  for (let i = 0; i < n; i++) {
+    const ui = i * n;
+    const inv = 1 / u[ui + i];
+    for (let r = 0; r < out; r++) {
+      const wr = r * n;
+      if (mask[wr + i]) continue;
+      const err = w[wr + i] * inv;
+      if (err !== 0) for (let j = i + 1; j < n; j++) w[wr + j] -= err * u[ui + j];
+      w[wr + i] = 0;
+    }
+  }
+  return Float32Array.from(w);
+}
+
+/**
+ * U upper triangular with U ᵀU = H⁻¹, without forming H⁻¹: if P reverses the index order and
+ * P H P = M Mᵀ (Cholesky), then H⁻¹ = (P M⁻ᵀ P)(P M⁻¹ P), so U = P M⁻¹ P.
+ */
+export function upperCholeskyOfInverse(h: Float64Array, n: number): Float64Array {
+  const rev = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) rev[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
+  choleskyInPlace(rev, n);
+  const mInvT = lowerInverseTransposed(rev, n); // mInvT[b][a] = M⁻¹[a][b]
+  const u = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) u[i * n + j] = mInvT[(n - 1 - j) * n + (n - 1 - i)];
+  return u;
+}
+
+/** tr((W - W') H (W - W')ᵀ) = ||X Wᵀ - X W'ᵀ||²: how far W' is from reproducing W's outputs. */
+export function reconstructionError(w: Float32Array, wNew: Float32Array, gram: Float64Array, out: number, n: number): number {
+  const e = new Float64Array(n);
+  let total = 0;
+  for (let r = 0; r < out; r++) {
+    for (let j = 0; j < n; j++) e[j] = w[r * n + j] - wNew[r * n + j];
+    for (let i = 0; i < n; i++) {
+      if (e[i] === 0) continue;
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += gram[i * n + j] * e[j];
+      total += e[i] * acc;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,121 @@
+// Sequential layer-wise reconstruction through the encoder (SparseGPT's order): the calibration
+// batches run through the model one stage at a time, each stage's inputs coming from the stages
+// already reconstructed before it; the linears that read those inputs (Q, K, V share one) get
+// H = Xᵀ X from them, and their kept weights are solved for (reconstruct.ts) before the batches
+// move on through the new weights. Async and cancellable: it yields between stages, so a worker
+// can answer a cancel, and reports progress with an ETA.
+import { prunableLinears, PRUNABLE_KINDS, type BertModel, type EncoderLayer, type Linear, type PrunableKind } from '../model/bert-types';
+import { attentionContext, attentionOutput, ffnHidden, ffnOutput, referenceEmbed, type EncoderBatch, type LinearStep } from '../model/reference-forward';
+import { GramAccumulator } from './gram';
+import { MaskedLinear } from './masked-linear';
+import { reconstructLinear, type ReconstructOptions, type ReconstructResult } from './reconstruct';
+
+export interface RecoverProgress {
+  /** Matrices reconstructed so far, of `total`. */
+  done: number;
+  total: number;
+  /** The matrix just reconstructed. */
+  matrix: string;
+  elapsedMs: number;
+  /** Remaining time, extrapolated from the work done (operation counts per stage). */
+  etaMs: number;
+}
+
+export interface RecoverOptions extends ReconstructOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: RecoverProgress) => void;
+}
+
+export interface RecoveredMatrix {
+  name: string;
+  /** W' row-major out x in, zero where the mask is zero. */
+  weight: Float32Array;
+  method: ReconstructResult['method'];
+  factorisations: number;
+  ms: number;
+}
+
+export interface RecoverResult {
+  /** prunableLinears order. */
+  matrices: RecoveredMatrix[];
+  /** Real (non-padding) calibration tokens. */
+  tokens: number;
+  ms: number;
+}
+
+/** The stages of a layer: which linears read the stage's input. */
+const STAGES: PrunableKind[][] = [['q', 'k', 'v'], ['attnOut'], ['ffnIn'], ['ffnOut']];
+
+/**
+ * Reconstructs every prunable matrix of `model` under its mask (prunableLinears order, 1 = kept).
+ * The model itself is left unchanged.
+ */
+export async function recoverModel(model: BertModel, masks: Uint8Array[], batches: EncoderBatch[], options: RecoverOptions = {}): Promise<RecoverResult> {
+  const linears = prunableLinears(model);
+  if (masks.length !== linears.length) throw new RangeError(`got ${masks.length} masks for ${linears.length} matrices`);
+  linears.forEach((l, i) => {
+    if (masks[i].length !== l.out * l.in) throw new RangeError(`${l.name}: mask has ${masks[i].length} entries, expected ${l.out} x ${l.in}`);
+  });
+  if (batches.length === 0) throw new RangeError('reconstruction needs at least one calibration batch');
+  const t0 = performance.now();
+  const { signal, onProgress } = options;
+  const real = batches.map((b) => (row: number) => b.attentionMask[row] !== 0);
+  const tokens = batches.reduce((n, b) => n + Array.from(b.attentionMask).filter((v) => v !== 0).length, 0);
+  if (tokens === 0) throw new RangeError('calibration needs at least one real token');
+  const work = (l: Linear) => l.in * (l.out + l.in / 2); // forward + Gram, per token
+  const totalWork = linears.reduce((s, l) => s + work(l), 0);
+  let doneWork = 0;
+  const matrices: RecoveredMatrix[] = [];
+  const pruned = new Map<Linear, MaskedLinear>(); // the reconstructed linears, as the forward runs them
+
+  let x = batches.map((b) => referenceEmbed(model, b));
+  for (let li = 0; li < model.layers.length; li++) {
+    // The layer as reconstructed so far: its linears are replaced stage by stage.
+    const layer: EncoderLayer = { ...model.layers[li] };
+    let ctx: Float32Array[] = [];
+    let a: Float32Array[] = [];
+    let f: Float32Array[] = [];
+    for (let s = 0; s < STAGES.length; s++) {
+      const inputs = s === 0 ? x : s === 1 ? ctx : s === 2 ? a : f;
+      const gram = new GramAccumulator(layer[STAGES[s][0]].in);
+      inputs.forEach((input, b) => gram.add(input, batches[b].batch * batches[b].seq, real[b]));
+      const h = gram.matrix();
+      for (const kind of STAGES[s]) {
+        await yieldToEventLoop(signal);
+        const index = li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind);
+        const dense = layer[kind];
+        const t = performance.now();
+        const r = reconstructLinear({ weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h }, options);
+        layer[kind] = { ...dense, weight: r.weight };
+        pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, dense.bias));
+        matrices[index] = { name: dense.name, weight: r.weight, method: r.method, factorisations: r.factorisations, ms: performance.now() - t };
+        doneWork += work(dense);
+        const elapsedMs = performance.now() - t0;
+        onProgress?.({ done: matrices.filter(Boolean).length, total: linears.length, matrix: dense.name, elapsedMs, etaMs: (elapsedMs * (totalWork - doneWork)) / doneWork });
+      }
+      if (s === STAGES.length - 1 && li === model.layers.length - 1) break; // nothing reads the last output
+      await yieldToEventLoop(signal);
+      // Run the batches through the reconstructed stage.
+      const next = inputs.map((input, b) => {
+        const rows = batches[b].batch * batches[b].seq;
+        const linear: LinearStep = (v, l) => pruned.get(l)!.apply(v, rows);
+        if (s === 0) return attentionContext(model, layer, input, batches[b], linear);
+        if (s === 1) return attentionOutput(model, layer, input, x[b], linear);
+        if (s === 2) return ffnHidden(layer, input, linear);
+        return ffnOutput(model, layer, input, a[b], linear);
+      });
+      if (s === 0) ctx = next;
+      else if (s === 1) a = next;
+      else if (s === 2) f = next;
+      else x = next;
+    }
+  }
+  return { matrices, tokens, ms: performance.now() - t0 };
+}
+
+/** Lets a worker's message loop run (a cancel arrives this way); throws if cancelled. */
+async function yieldToEventLoop(signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  signal?.throwIfAborted();
+}

@@ -1,0 +1,45 @@
+// GPU time per kind of op of one forward: each kind's dispatches (all layers) are timed on
+// their own with timeCompute, which repeats them inside one timestamped pass until the pass is
+// long enough for the timestamps' resolution (Dawn on the H200 rounds to 65.5 µs), then the
+// whole forward the same way. Repeats are serialised by the implementation's barriers, as the
+// ops are inside a forward, so the parts add up to the forward less what overlaps between
+// dispatches; the rest ("gaps") is reported, not hidden.
+import { timeCompute, type GpuTiming } from '../timing';
+
+export const OP_KINDS = ['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'head'] as const;
+export type OpKind = (typeof OP_KINDS)[number];
+
+/** One dispatch of the forward, labelled with its kind. */
+export interface Step {
+  kind: OpKind;
+  encode(pass: GPUComputePassEncoder): void;
+}
+
+export interface OpTime {
+  kind: OpKind;
+  dispatches: number;
+  msMedian: number;
+  /** Share of the whole forward's median. */
+  share: number;
+}
+
+export interface EncoderProfile {
+  forward: GpuTiming;
+  dispatches: number;
+  ops: OpTime[];
+  /** Sum of the ops' medians. */
+  sumMs: number;
+  timing: GpuTiming['timing'];
+}
+
+export async function profileSteps(device: GPUDevice, steps: Step[], opts: { reps: number; warmup: number }): Promise<EncoderProfile> {
+  const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
+  const ops: OpTime[] = [];
+  for (const kind of OP_KINDS) {
+    const mine = steps.filter((s) => s.kind === kind);
+    if (mine.length === 0) continue;
+    const t = await timeCompute(device, (pass) => mine.forEach((s) => s.encode(pass)), opts);
+    ops.push({ kind, dispatches: mine.length, msMedian: t.msMedian, share: t.msMedian / forward.msMedian });
+  }
+  return { forward, dispatches: steps.length, ops, sumMs: ops.reduce((n, o) => n + o.msMedian, 0), timing: forward.timing };
+}
