@@ -5,7 +5,7 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
 import { createAttentionKernel, separateQkv } from '../../src/gpu/encoder/attention';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
-import { concatF32, uploadStorage } from '../../src/gpu/encoder/shader';
+import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
 import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model';
 
@@ -54,7 +54,7 @@ async function read(buf: GPUBuffer, n: number): Promise<Float32Array> {
 }
 
 function up(label: string, data: Float32Array | Uint32Array, usage = 0): GPUBuffer {
-  return track(uploadStorage(device, label, data, usage));
+  return track(uploadBuffer(device, data, label, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | usage));
 }
 
 function bind(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
@@ -148,7 +148,7 @@ describe('encoder ops on WebGPU', () => {
       }
       const ctx = out(n);
       const group = device.createBindGroup({
-        layout: kernel.layout,
+        layout: kernel.layout.group,
         entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       submit((pass) => kernel.encode(pass, group, batch, seq));

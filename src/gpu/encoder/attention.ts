@@ -2,7 +2,7 @@
 // sizes chosen for the head size and the device's workgroup memory, and queries per workgroup
 // chosen per call so that few tokens still spread over many workgroups.
 import attentionWgsl from './attention.wgsl?raw';
-import { computePipeline, withConsts } from './shader';
+import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -14,7 +14,7 @@ export interface QkvLayout {
 
 export interface AttentionKernel {
   /** Bindings: params {seq, scale}, q, k, v, mask, ctx (one layout for every variant). */
-  layout: GPUBindGroupLayout;
+  layout: KernelLayout;
   /** Queries per workgroup the call would use (reports, tests). */
   queriesPerGroup(batch: number, seq: number): number;
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
@@ -42,24 +42,10 @@ export function createAttentionKernel(device: GPUDevice, hidden: number, heads: 
   while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize) throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
   const tiles = QUERY_TILES.filter((qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX);
-  const layout = device.createBindGroupLayout({
-    label: 'encoder.attention',
-    entries: [0, 1, 2, 3, 4, 5].map((binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: binding === 0 ? 'uniform' : binding === 5 ? 'storage' : 'read-only-storage' },
-    })),
-  });
-  const pipelineLayout = device.createPipelineLayout({ label: 'encoder.attention', bindGroupLayouts: [layout] });
-  const pipelines = new Map<number, GPUComputePipeline>();
+  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   const pipelineFor = (qt: number) => {
-    let p = pipelines.get(qt);
-    if (!p) {
-      const consts = { H: hidden, D: d, D4: d4, QT: qt, KT: kt, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v };
-      p = computePipeline(device, `encoder.attention qt=${qt}`, withConsts(consts, attentionWgsl), pipelineLayout);
-      pipelines.set(qt, p);
-    }
-    return p;
+    const consts = { H: hidden, D: d, D4: d4, QT: qt, KT: kt, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v };
+    return compilePipeline(device, layout, `encoder.attention qt=${qt}`, withConsts(consts, attentionWgsl));
   };
   const queriesPerGroup = (batch: number, seq: number) =>
     tiles.find((qt) => Math.ceil(seq / qt) * heads * batch >= MIN_GROUPS) ?? tiles[tiles.length - 1];

@@ -18,7 +18,7 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
-import { concatF32, uploadStorage } from './shader';
+import { bindBuffers, concatF32, uploadBuffer, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 
 export interface EncoderEngineOptions {
@@ -106,13 +106,13 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   const head = createHeadKernel(device, model);
   const e = model.embeddings;
   const weights = {
-    word: uploadStorage(device, 'encoder.word', e.word),
-    position: uploadStorage(device, 'encoder.position', e.position),
-    tokenType: uploadStorage(device, 'encoder.tokenType', e.tokenType),
-    embLn: uploadStorage(device, 'encoder.embLn', concatF32(e.ln.gamma, e.ln.beta)),
+    word: uploadBuffer(device, e.word, 'encoder.word'),
+    position: uploadBuffer(device, e.position, 'encoder.position'),
+    tokenType: uploadBuffer(device, e.tokenType, 'encoder.tokenType'),
+    embLn: uploadBuffer(device, concatF32(e.ln.gamma, e.ln.beta), 'encoder.embLn'),
     ln: model.layers.map((l, i) => [
-      uploadStorage(device, `encoder.l${i}.ln1`, concatF32(l.ln1.gamma, l.ln1.beta)),
-      uploadStorage(device, `encoder.l${i}.ln2`, concatF32(l.ln2.gamma, l.ln2.beta)),
+      uploadBuffer(device, concatF32(l.ln1.gamma, l.ln1.beta), `encoder.l${i}.ln1`),
+      uploadBuffer(device, concatF32(l.ln2.gamma, l.ln2.beta), `encoder.l${i}.ln2`),
     ]),
   };
   // Per-(batch, seq) parameters; rewritten when the shape changes.
@@ -170,17 +170,15 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       if (!bufs) qkvBuffers.set(key, (bufs = p.mode === 'fused' ? [buf('qkv', tokens * p.layout.stride)] : ['q', 'k', 'v'].map((n) => buf(n, tokens * hidden))));
       return bufs;
     });
-    const bindLayout = (layout: GPUBindGroupLayout, buffers: GPUBuffer[]) =>
-      device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    const bind = (pipeline: GPUComputePipeline, buffers: GPUBuffer[]) => bindLayout(pipeline.getBindGroupLayout(0), buffers);
+    const bind = (layout: KernelLayout, buffers: GPUBuffer[]) => bindBuffers(device, layout, 'encoder', buffers);
     groups = {
-      emb: bind(embeddings.pipeline, [uniforms.emb, a.ids, a.types, weights.word, weights.position, weights.tokenType, weights.embLn, a.x]),
+      emb: bind(embeddings.layout, [uniforms.emb, a.ids, a.types, weights.word, weights.position, weights.tokenType, weights.embLn, a.x]),
       attn: qkvOut.map((bufs, i) => {
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
-        return bindLayout(layerAttention[i].layout, [uniforms.attn, q, k, v, a.mask, a.ctx]);
+        return bind(layerAttention[i].layout, [uniforms.attn, q, k, v, a.mask, a.ctx]);
       }),
-      ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.pipeline, [uniforms.ln, a.a, a.x, ln2])]),
-      head: bind(head.pipeline, [uniforms.head, a.x, ...head.weights, a.logits]),
+      ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2])]),
+      head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
     };
     lastShape = '';
   }

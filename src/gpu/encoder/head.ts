@@ -2,10 +2,11 @@
 import rowNormWgsl from './row-norm.wgsl?raw';
 import headWgsl from './pooler-classifier.wgsl?raw';
 import type { BertModel } from '../../core/model/bert-types';
-import { computePipeline, concatF32, uploadStorage, withConsts } from './shader';
+import { bindingLayout, compilePipeline, concatF32, uploadBuffer, withConsts, type KernelLayout } from '../kernel';
 
 export interface HeadKernel {
   pipeline: GPUComputePipeline;
+  layout: KernelLayout;
   /** pooler (Wpᵀ then bp) and classifier (Wc then bc) weights, owned by the kernel. */
   weights: GPUBuffer[];
   /** Bindings: params {seq}, x, pooler, classifier, logits. */
@@ -20,7 +21,8 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
   if (pooler && (pooler.in !== hidden || pooler.out !== hidden)) throw new RangeError(`pooler is ${pooler.out}x${pooler.in}, expected ${hidden}x${hidden}`);
   const wg = 128;
   const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) }, rowNormWgsl, headWgsl);
-  const pipeline = computePipeline(device, 'encoder.head', code);
+  const layout = bindingLayout(device, 'encoder.head', ['uniform', 'read', 'read', 'read', 'write']);
+  const pipeline = compilePipeline(device, layout, 'encoder.head', code);
   let poolerData: Float32Array = new Float32Array(1);
   if (pooler) {
     const wt = new Float32Array(hidden * hidden);
@@ -28,11 +30,12 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
     poolerData = concatF32(wt, pooler.bias);
   }
   const weights = [
-    uploadStorage(device, 'encoder.pooler', poolerData),
-    uploadStorage(device, 'encoder.classifier', concatF32(classifier.weight, classifier.bias)),
+    uploadBuffer(device, poolerData, 'encoder.pooler'),
+    uploadBuffer(device, concatF32(classifier.weight, classifier.bias), 'encoder.classifier'),
   ];
   return {
     pipeline,
+    layout,
     weights,
     encode(pass, bindGroup, batch) {
       pass.setPipeline(pipeline);

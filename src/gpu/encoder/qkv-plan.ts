@@ -4,7 +4,7 @@
 import type { BertModel } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { stackBias, stackHPRows } from '../../core/formats/hp-stack';
-import { concatF32 } from './shader';
+import { concatF32 } from '../kernel';
 import { separateQkv, type QkvLayout } from './attention';
 
 export type FusedQkv =

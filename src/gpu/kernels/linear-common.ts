@@ -1,57 +1,20 @@
-// What the dense and HP linear runners share: caller buffer arguments, encoding into a pass or
-// a command encoder, per-tokens uniforms and bind groups, and a per-device pipeline cache.
+// What the dense and HP linear runners share beyond gpu/kernel.ts: their WGSL template (epilogue,
+// weight-quad), their layout, per-tokens uniforms and bind groups, argument checks.
 import epilogueWgsl from './epilogue.wgsl?raw';
 import weightQuadWgsl from './weight-quad.wgsl?raw';
 import { expandWgsl, type TemplateValues } from './wgsl-template';
-import { checkBufferArg, checkDispatch } from '../limits';
+import { checkBufferArg } from '../limits';
+import { bindingLayout, compilePipeline, uploadBuffer, type BindingKind, type KernelLayout } from '../kernel';
 
-/** A whole buffer, or a range of one (offset must respect minStorageBufferOffsetAlignment). */
-export type BufferArg = GPUBuffer | GPUBufferBinding;
-/** Record into an open compute pass, or into a command encoder (one pass is begun and ended). */
-export type EncodeTarget = GPUComputePassEncoder | GPUCommandEncoder;
-
-export function asBinding(b: BufferArg): GPUBufferBinding {
-  return 'buffer' in b ? b : { buffer: b };
-}
-
-export function isPass(t: EncodeTarget): t is GPUComputePassEncoder {
-  return typeof (t as GPUComputePassEncoder).dispatchWorkgroups === 'function';
-}
-
-/** A pipeline with its workgroup shape and grid, as a runner chose it for one call. */
-export interface KernelDispatch {
-  pipeline: GPUComputePipeline;
-  workgroup: { x: number; y: number; storageBytes: number };
-  grid: { x: number; y: number };
-}
-
-/** Checks `d` against the device's limits, then records it into `target`. */
-export function runDispatch(target: EncodeTarget, limits: GPUSupportedLimits, label: string, d: KernelDispatch, group: GPUBindGroup): void {
-  checkDispatch(limits, label, d.workgroup, d.grid);
-  const pass = isPass(target) ? target : target.beginComputePass({ label });
-  pass.setPipeline(d.pipeline);
-  pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(d.grid.x, d.grid.y);
-  if (!isPass(target)) pass.end();
-}
-
-const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+// The shared kernel abstraction (gpu/kernel.ts), as the linear runners import it.
+export { asBinding, isPass, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch, type KernelLayout } from '../kernel';
 
 /** Compiles `kernelWgsl` (with the shared epilogue, weight-quad.wgsl and any `extraWgsl` it
  *  calls) for `values` (f32 weights unless they say otherwise), once per device and key. */
 export function cachedPipeline(device: GPUDevice, layout: KernelLayout, kernelWgsl: string, values: TemplateValues, label: string, extraWgsl = ''): GPUComputePipeline {
-  let perDevice = pipelineCache.get(device);
-  if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
   const all = { ...weightQuadValues(false), ...values };
-  const key = label + JSON.stringify(all);
-  let pipeline = perDevice.get(key);
-  if (!pipeline) {
-    const code = expandWgsl(hoistDirectives([kernelWgsl, extraWgsl, weightQuadWgsl, epilogueWgsl].join('\n')), all);
-    const module = device.createShaderModule({ label, code });
-    pipeline = device.createComputePipeline({ label, layout: layout.pipeline, compute: { module, entryPoint: 'main' } });
-    perDevice.set(key, pipeline);
-  }
-  return pipeline;
+  const code = expandWgsl(hoistDirectives([kernelWgsl, extraWgsl, weightQuadWgsl, epilogueWgsl].join('\n')), all);
+  return compilePipeline(device, layout, label, code);
 }
 
 /** Template values of weight-quad.wgsl: how the kernel reads its weight buffer. */
@@ -66,37 +29,11 @@ function hoistDirectives(source: string): string {
   return [...lines.filter(isDirective), ...lines.filter((l) => !isDirective(l))].join('\n');
 }
 
-export interface KernelLayout {
-  pipeline: GPUPipelineLayout;
-  group: GPUBindGroupLayout;
-}
-
-const layoutCache = new WeakMap<GPUDevice, Map<string, KernelLayout>>();
-
 /** One explicit layout per kernel kind: uniform at binding 0, then storage bindings
  *  (read-only, the last read-write), so bind groups work with every tile config. */
 export function kernelLayout(device: GPUDevice, kind: string, storageCount: number): KernelLayout {
-  let perDevice = layoutCache.get(device);
-  if (!perDevice) layoutCache.set(device, (perDevice = new Map()));
-  let layout = perDevice.get(kind);
-  if (!layout) {
-    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
-    for (let i = 1; i <= storageCount; i++) {
-      entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: i === storageCount ? 'storage' : 'read-only-storage' } });
-    }
-    const group = device.createBindGroupLayout({ label: kind, entries });
-    layout = { group, pipeline: device.createPipelineLayout({ label: kind, bindGroupLayouts: [group] }) };
-    perDevice.set(kind, layout);
-  }
-  return layout;
-}
-
-export function uploadBuffer(device: GPUDevice, data: ArrayBufferView, label: string, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST): GPUBuffer {
-  const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
-  const buffer = device.createBuffer({ label, size, usage, mappedAtCreation: true });
-  new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  buffer.unmap();
-  return buffer;
+  const storage = Array.from({ length: storageCount }, (_, i): BindingKind => (i === storageCount - 1 ? 'write' : 'read'));
+  return bindingLayout(device, kind, ['uniform', ...storage]);
 }
 
 /** Uniform buffers ({tokens, a, b, c} as u32) per token count, and bind groups per

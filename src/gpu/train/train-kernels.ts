@@ -21,7 +21,7 @@ import hpFormatWgsl from '../kernels/hp-format.wgsl?raw';
 import epilogueWgsl from '../kernels/epilogue.wgsl?raw';
 import rowNormWgsl from '../encoder/row-norm.wgsl?raw';
 import { expandWgsl } from '../kernels/wgsl-template';
-import { rowGrid, withConsts } from '../encoder/shader';
+import { rowGrid, withConsts } from '../kernel';
 import type { BufferArg } from '../kernels';
 
 type Access = 'r' | 'w';

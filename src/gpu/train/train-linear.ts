@@ -4,7 +4,7 @@
 // ranges of the trainer's packed parameter buffer (their gradients: of the gradient buffer).
 import { packHPForGPU, type HPMatrix } from '../../core/formats/hp';
 import { hpColumns } from '../../core/train/hp-columns';
-import { uploadStorage } from '../encoder/shader';
+import { uploadBuffer } from '../kernel';
 import type { BufferArg } from '../kernels';
 import type { KernelCall, TrainKernels } from './train-kernels';
 
@@ -38,11 +38,11 @@ export function uploadLinearIndex(device: GPUDevice, hp: HPMatrix, label: string
   const packed = packHPForGPU(hp, 'f32');
   const cols = hpColumns(hp);
   const bufs = {
-    header: uploadStorage(device, `${label}.header`, packed.header),
-    tileCol: uploadStorage(device, `${label}.tileCol`, packed.tileCol),
-    colOff: uploadStorage(device, `${label}.colOff`, packed.colOff),
-    colStart: uploadStorage(device, `${label}.colStart`, cols.colStart),
-    entries: uploadStorage(device, `${label}.entries`, cols.entries.length ? cols.entries : new Uint32Array(1)),
+    header: uploadBuffer(device, packed.header, `${label}.header`),
+    tileCol: uploadBuffer(device, packed.tileCol, `${label}.tileCol`),
+    colOff: uploadBuffer(device, packed.colOff, `${label}.colOff`),
+    colStart: uploadBuffer(device, cols.colStart, `${label}.colStart`),
+    entries: uploadBuffer(device, cols.entries.length ? cols.entries : new Uint32Array(1), `${label}.entries`),
   };
   return { hp, ...bufs, destroy: () => Object.values(bufs).forEach((b) => b.destroy()) };
 }

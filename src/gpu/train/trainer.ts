@@ -8,7 +8,7 @@ import type { BertModel } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { buildParamLayout, packParams, unpackParams, type ParamLayout, type Segment } from '../../core/train/param-layout';
 import { createEmbeddingsKernel } from '../encoder/row-ops';
-import { concatF32, uploadStorage } from '../encoder/shader';
+import { concatF32, uploadBuffer } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from '../encoder/inputs';
 import { TrainKernels } from './train-kernels';
 import {
@@ -87,7 +87,7 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     return b;
   };
   const upload = (label: string, data: Float32Array | Uint32Array) => {
-    const b = uploadStorage(device, `train.${label}`, data, GPUBufferUsage.COPY_SRC);
+    const b = uploadBuffer(device, data, `train.${label}`, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     owned.push(b);
     return b;
   };
@@ -240,7 +240,7 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
   };
 
   const embGroup = device.createBindGroup({
-    layout: embKernel.pipeline.getBindGroupLayout(0),
+    layout: embKernel.layout.group,
     entries: [embUniform, ids, types, ...embWeights, xs[0]].map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
   const readback = device.createBuffer({ label: 'train.readback', size: Math.max(16, maxBatch * labels * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
