@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   sweep: () => import('./commands/sweep'),
   select: () => import('./commands/select'),
   calibrate: () => import('./commands/calibrate'),
+  finetune: () => import('./commands/finetune'),
 
 };
 

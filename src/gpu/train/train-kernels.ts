@@ -49,6 +49,7 @@ export type TrainKernelName = keyof typeof KERNELS;
 
 /** One recorded dispatch: its bind group is fixed, its uniform and grid follow the shape. */
 export interface KernelCall {
+  readonly name: TrainKernelName;
   /** Writes the uniform (queue order: before the next submit). */
   setParams(u: number[], f?: number[]): void;
   grid: [number, number, number];
@@ -113,6 +114,7 @@ export class TrainKernels {
       entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
     });
     return {
+      name,
       grid: [1, 1, 1],
       setParams(u, f) {
         device.queue.writeBuffer(uniform, 0, packParams(u, f));

@@ -86,7 +86,7 @@ export function linearGradParams(k: TrainKernels, ix: LinearIndex, rows: RowsOf,
       call: weight,
       prepare(s) {
         weight.setParams([rowCount(s, rows), n]);
-        weight.grid = k.flatGrid(n);
+        weight.grid = k.flatGrid(n, 32);
       },
     },
     {

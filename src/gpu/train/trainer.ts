@@ -62,6 +62,9 @@ export interface GpuTrainer {
   readState(): Promise<{ params: Float32Array; m1: Float32Array; m2: Float32Array; step: number }>;
   /** Restores what readState returned (a checkpoint). */
   writeState(state: { params: Float32Array; m1: Float32Array; m2: Float32Array; step: number }): void;
+  /** Wall time per kernel kind of one step (each dispatch submitted and awaited alone; the
+   *  parameters are updated as by step() with lr 0). For finding the slow kernel, not for timing. */
+  profile(batch: TrainBatch): Promise<Record<string, number>>;
   /** The gradients of the last step, in the layout (tests compare them with the reference). */
   readGradients(): Promise<Float32Array>;
   /** The trained model (pruned weights zero) and its HP matrices. */
@@ -342,6 +345,31 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
       device.queue.writeBuffer(m1, 0, s.m1 as Float32Array<ArrayBuffer>);
       device.queue.writeBuffer(m2, 0, s.m2 as Float32Array<ArrayBuffer>);
       stepCount = s.step;
+    },
+    profile(b) {
+      return serial(async () => {
+        alive();
+        const shape = uploadInputs(b);
+        device.queue.writeBuffer(labelBuf, 0, Uint32Array.from(b.labels));
+        hasTeacher = Boolean(b.teacher);
+        if (b.teacher) device.queue.writeBuffer(teacher, 0, b.teacher as Float32Array<ArrayBuffer>);
+        optimizer = { ...optimizer, lr: 0 };
+        stepCount++;
+        const times: Record<string, number> = {};
+        const calls = [...forward, ...backward, update];
+        for (const c of calls) c.prepare(shape);
+        for (const c of calls) {
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          c.call.encode(pass);
+          pass.end();
+          const t0 = performance.now();
+          device.queue.submit([enc.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          times[c.call.name] = (times[c.call.name] ?? 0) + performance.now() - t0;
+        }
+        return times;
+      });
     },
     readGradients() {
       return serial(async () => {

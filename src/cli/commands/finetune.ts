@@ -1,0 +1,184 @@
+// hp-lab finetune: prune (HP-structured patterns), then fine-tune the pruned model on the GPU
+// with the masks fixed (lab/finetune.ts, the same run the page's worker makes), write the
+// trained ONNX and .hpw, and measure dev accuracy with onnxruntime-web (wasm) like every variant.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { numberFlag, parseFlags } from '../args';
+import { CliError } from '../cli-error';
+import { loadModel, modelPath } from '../model-file';
+import { inputFile, outputFile } from '../paths';
+import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
+import { nodeGpu } from '../../gpu/node-gpu';
+import { prunableLinears, type BertModel } from '../../core/model/bert-types';
+import { writeBertOnnx } from '../../core/model/onnx-writer';
+import { writeHPW } from '../../core/formats/hpw';
+import { isHPStructured, type ModelPruneResult } from '../../core/pruning';
+import { PruneSession } from '../../lab/prune-session';
+import { configureOrt } from '../../eval/ort-session';
+import { evaluateOnnx } from '../../eval/accuracy';
+import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
+import { FINETUNE_DEFAULTS, runFineTune, tokenizeSet, validateSettings, type FineTuneSettings } from '../../lab/finetune';
+
+const D = FINETUNE_DEFAULTS;
+
+export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 --epochs N [options]
+  Prunes the model (hp, tile or vector: the HP-structured patterns), fine-tunes it on the GPU
+  (WebGPU via Dawn) with the masks fixed: label cross-entropy, plus distillation from the dense
+  model's logits with --distill; AdamW, learning rate decaying linearly to 0. Then writes the
+  trained model and measures dev accuracy with onnxruntime-web (wasm).
+  Pruning flags as for 'hp-lab prune' (--model, --pattern, --sparsity, --tile, --split, --score, ...).
+  --epochs N          epochs over the training sentences (default ${D.epochs})
+  --limit N           train on the first N training sentences only (default all)
+  --batch B           sentences per step (default ${D.batchSize})
+  --lr X              peak learning rate (default ${D.lr})
+  --weight-decay X    AdamW decoupled weight decay on the weight matrices (default ${D.weightDecay})
+  --max-length L      tokens per training sentence (default ${D.maxLength})
+  --pad longest|max   pad each batch to its longest sentence (default) or always to --max-length
+  --distill T         distil from the dense model at temperature T (default: labels only)
+  --alpha A           weight of the distillation term (default ${D.distill!.alpha})
+  --seed S            shuffling seed (default ${D.seed})
+  --train D           training set (default public/data/train.jsonl); --data D: dev set (default ${DEFAULT_DATA})
+  --eval-limit N      evaluate the first N dev sentences only (default all)
+  --baselines         also evaluate the dense model and the pruned model before fine-tuning
+  --out PATH          write the fine-tuned ONNX (pruned weights zero)
+  --hpw PATH          write its HP matrices (.hpw, f32)
+  --report PATH       also write the JSON result to PATH
+  --threads T         onnxruntime-web wasm threads for the accuracy (default 1)
+  --profile           after training, time each kernel kind of one step (profile_ms)
+  Prints {losses (per epoch), accuracy (dev, after), epoch_ms, ...}.`;
+
+const DEFAULT_TRAIN = 'public/data/train.jsonl';
+
+export async function run(argv: string[]): Promise<unknown> {
+  const { values: f } = parseFlags(argv, {
+    ...pruneFlagSpec,
+    epochs: { type: 'string' },
+    limit: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'max-length': { type: 'string' },
+    pad: { type: 'string' },
+    distill: { type: 'string' },
+    alpha: { type: 'string' },
+    seed: { type: 'string' },
+    train: { type: 'string' },
+    data: { type: 'string' },
+    'eval-limit': { type: 'string' },
+    baselines: { type: 'boolean' },
+    out: { type: 'string' },
+    hpw: { type: 'string' },
+    report: { type: 'string' },
+    threads: { type: 'string' },
+    profile: { type: 'boolean' },
+  });
+  const config = configFromFlags(f);
+  if (!isHPStructured(config.pattern)) throw new CliError(`--pattern ${config.pattern}: fine-tuning keeps HP-structured masks (hp, tile, vector)`);
+  if (f.pad !== undefined && f.pad !== 'longest' && f.pad !== 'max') throw new CliError(`--pad must be longest or max, got '${f.pad}'`);
+  const settings: FineTuneSettings = {
+    epochs: numberFlag(f.epochs, 'epochs', D.epochs, 1, 1000, true),
+    batchSize: numberFlag(f.batch, 'batch', D.batchSize, 1, 1024, true),
+    lr: numberFlag(f.lr, 'lr', D.lr, 1e-9, 1),
+    weightDecay: numberFlag(f['weight-decay'], 'weight-decay', D.weightDecay, 0, 0.999),
+    maxLength: numberFlag(f['max-length'], 'max-length', D.maxLength, 2, 512, true),
+    pad: (f.pad ?? D.pad) as FineTuneSettings['pad'],
+    distill: f.distill === undefined ? null : { temperature: numberFlag(f.distill, 'distill', 2, 1e-3, 100), alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1) },
+    seed: numberFlag(f.seed, 'seed', D.seed, 0, 2 ** 31, true),
+  };
+  if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');
+  try {
+    validateSettings(settings);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (f.out !== undefined) outputFile('out', f.out);
+  if (f.hpw !== undefined) outputFile('hpw', f.hpw);
+  if (f.report !== undefined) outputFile('report', f.report);
+  const trainFile = inputFile('train', f.train ?? DEFAULT_TRAIN);
+  const devFile = inputFile('data', f.data ?? DEFAULT_DATA);
+  const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, 1e9, true);
+  const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
+  const evalLimit = f['eval-limit'] === undefined ? undefined : numberFlag(f['eval-limit'], 'eval-limit', 0, 1, 1e9, true);
+
+  const file = modelPath(f.model);
+  const onnx = await loadModel(file);
+  const model = onnx.model;
+  if (settings.maxLength > model.config.maxPositions) throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  const linears = prunableLinears(model);
+  const session = new PruneSession(onnx);
+  const norms = await loadNorms(f.norms, model, config.score);
+  if (norms) session.setInputNorms(norms);
+  let pruned: ModelPruneResult;
+  try {
+    pruned = session.prune(config);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const sparse = session.hpMatrices(config)!;
+  const tokenizer = readTokenizer();
+  const trainSet = tokenizeSet(tokenizer, readDataset(trainFile), settings.maxLength, limit);
+  const dev = readDataset(devFile);
+  const evalLength = manifestMaxLength() ?? 128;
+
+  const { device, caps } = await nodeGpu();
+  let lastLog = 0;
+  let teacherSaid = false;
+  const result = await runFineTune({
+    device, caps, model, sparse, train: trainSet, settings, profile: Boolean(f.profile),
+    onProgress: (p) => {
+      // Progress on stderr (stdout is the JSON), at most twice a second.
+      if (p.phase === 'teacher') {
+        if (!teacherSaid) process.stderr.write('finetune: teacher logits (dense model)…\n');
+        teacherSaid = true;
+        return;
+      }
+      const t = performance.now();
+      if (t - lastLog < 500 && p.step !== p.totalSteps) return;
+      lastLog = t;
+      const eta = p.etaMs === null ? '' : `, ETA ${(p.etaMs / 1000).toFixed(1)} s`;
+      process.stderr.write(`finetune: epoch ${p.epoch + 1}/${p.epochs}, step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}${eta}\n`);
+    },
+  });
+
+  const allLinears = (m: BertModel) => [...prunableLinears(m), ...(m.pooler ? [m.pooler] : []), m.classifier];
+  const trainedOnnx = writeBertOnnx(onnx, allLinears(result.model));
+  const written: Record<string, string> = {};
+  if (f.out) {
+    await writeFile(f.out, trainedOnnx);
+    written.onnx = f.out;
+  }
+  if (f.hpw) {
+    const matrices = linears.map((l) => ({ name: l.name, hp: result.sparse.get(l.name)! }));
+    await writeFile(f.hpw, writeHPW({ valueType: 'f32', matrices, info: { model: path.basename(file), config, achievedSparsity: pruned.achievedSparsity, finetune: settings } }));
+    written.hpw = f.hpw;
+  }
+  configureOrt({ threads });
+  const accuracyOf = async (bytes: Uint8Array) => (await evaluateOnnx(bytes, tokenizer, dev, { limit: evalLimit, maxLength: evalLength, backend: 'wasm' })).accuracy;
+  const accuracy = await accuracyOf(trainedOnnx);
+  const baselines = f.baselines
+    ? { dense_accuracy: await accuracyOf(onnx.bytes), pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)) }
+    : {};
+  const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+  const out = {
+    model: file,
+    adapter: caps.label,
+    config,
+    achievedSparsity: round(pruned.achievedSparsity, 6),
+    settings,
+    train_sentences: trainSet.rows.length,
+    losses: result.losses.map((l) => round(l, 5)),
+    accuracy,
+    ...baselines,
+    eval_sentences: evalLimit ? Math.min(evalLimit, dev.texts.length) : dev.texts.length,
+    eval_max_length: evalLength,
+    steps: result.steps,
+    epoch_ms: result.epochMs.map((m) => Math.round(m)),
+    teacher_ms: Math.round(result.teacherMs),
+    tokens_per_s: Math.round(result.tokensPerSecond),
+    mean_padded_seq: round(result.meanSeq, 1),
+    ...(result.profileMs ? { profile_ms: Object.fromEntries(Object.entries(result.profileMs).map(([k, v]) => [k, round(v, 3)])) } : {}),
+    written,
+  };
+  if (f.report) await writeFile(f.report, JSON.stringify(out, null, 2) + '\n');
+  return out;
+}

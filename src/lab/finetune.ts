@@ -1,0 +1,311 @@
+// The fine-tuning experiment, written once for the page's worker and the CLI: given a model,
+// its pruned HP matrices (masks fixed) and tokenized training sentences, train on the GPU
+// (gpu/train) for some epochs with AdamW and a linearly decaying learning rate, the loss being
+// the label's cross-entropy plus, optionally, distillation from the dense model's logits (computed
+// once per sentence on the same GPU by the inference engine). Reports progress with an ETA
+// measured from the first steps, stops between steps when cancelled, and can save and resume
+// from a checkpoint (parameters, AdamW moments, position in the schedule).
+import type { BertModel } from '../core/model/bert-types';
+import type { HPMatrix } from '../core/formats/hp';
+import type { Dataset } from '../core/data/dataset';
+import { takeFirst } from '../core/data/dataset';
+import type { BertTokenizer } from '../core/model/tokenizer';
+import { rng } from '../core/random';
+import type { GpuCapabilities } from '../gpu/adapter';
+import { createEncoderEngine } from '../gpu/encoder';
+import { createTrainer } from '../gpu/train/trainer';
+
+export interface FineTuneSettings {
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate; decays linearly to 0 over the run. */
+  lr: number;
+  /** Tokens per sentence, [CLS] and [SEP] included. */
+  maxLength: number;
+  weightDecay: number;
+  /** Distillation from the dense model: temperature and weight of the term; null = labels only. */
+  distill: { temperature: number; alpha: number } | null;
+  /** Shuffling seed (epoch e uses seed + e). */
+  seed: number;
+  /** Pad each batch to its longest sentence (less work) or always to maxLength. */
+  pad: 'longest' | 'max';
+}
+
+export const FINETUNE_DEFAULTS: FineTuneSettings = {
+  epochs: 3,
+  batchSize: 32,
+  lr: 1e-4,
+  maxLength: 64,
+  weightDecay: 0.01,
+  distill: { temperature: 2, alpha: 0.5 },
+  seed: 1,
+  pad: 'longest',
+};
+
+/** Checks settings, with messages a form or a flag parser can show as they are. */
+export function validateSettings(s: FineTuneSettings): void {
+  const bad = (m: string) => {
+    throw new RangeError(m);
+  };
+  if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 1000) bad(`epochs must be an integer in [1, 1000], got ${s.epochs}`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 1024) bad(`batch size must be an integer in [1, 1024], got ${s.batchSize}`);
+  if (!(s.lr > 0 && s.lr <= 1)) bad(`learning rate must be in (0, 1], got ${s.lr}`);
+  if (!Number.isInteger(s.maxLength) || s.maxLength < 2) bad(`max length must be an integer >= 2, got ${s.maxLength}`);
+  if (!(s.weightDecay >= 0 && s.weightDecay < 1)) bad(`weight decay must be in [0, 1), got ${s.weightDecay}`);
+  if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1)) bad(`distillation needs a temperature > 0 and a weight in [0, 1], got ${JSON.stringify(s.distill)}`);
+}
+
+/** Training sentences as token ids (first `limit` of the set). */
+export interface TokenizedSet {
+  rows: number[][];
+  labels: Int32Array;
+}
+
+export function tokenizeSet(tokenizer: BertTokenizer, data: Dataset, maxLength: number, limit?: number): TokenizedSet {
+  const d = takeFirst(data, limit);
+  return { rows: d.texts.map((t) => tokenizer.encode(t, maxLength)), labels: d.labels };
+}
+
+export interface FineTuneProgress {
+  /** 0-based epoch of the step just done. */
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  /** Mean loss of the batch just trained. */
+  loss: number;
+  /** Mean loss of every finished epoch. */
+  losses: number[];
+  elapsedMs: number;
+  /** Remaining time, from the mean step time after the first (compilation) step; null before. */
+  etaMs: number | null;
+  phase: 'teacher' | 'train';
+}
+
+/** Everything needed to continue a run where it stopped. */
+export interface FineTuneCheckpoint {
+  /** Identifies the run (model, pattern, settings, data): a checkpoint only resumes its own run. */
+  runKey: string;
+  step: number;
+  losses: number[];
+  /** Sum and count of the losses of the epoch in progress. */
+  epochLossSum: number;
+  epochSteps: number;
+  params: Float32Array;
+  m1: Float32Array;
+  m2: Float32Array;
+  adamStep: number;
+  /** Teacher logits per sentence (so a resumed run does not recompute them). */
+  teacher: Float32Array | null;
+}
+
+export interface FineTuneInput {
+  device: GPUDevice;
+  caps: GpuCapabilities;
+  /** The dense model: the teacher, and the weights of every layer without an HP matrix. */
+  model: BertModel;
+  /** The pruned matrices by Linear.name; their masks stay fixed. */
+  sparse: Map<string, HPMatrix>;
+  train: TokenizedSet;
+  settings: FineTuneSettings;
+  runKey?: string;
+  onProgress?: (p: FineTuneProgress) => void;
+  signal?: AbortSignal;
+  /** Called every `checkpointEvery` steps and at each epoch's end. */
+  onCheckpoint?: (c: FineTuneCheckpoint) => Promise<void> | void;
+  checkpointEvery?: number;
+  resume?: FineTuneCheckpoint | null;
+  /** After training, time each kernel kind on one full batch (GpuTrainer.profile). */
+  profile?: boolean;
+}
+
+export interface FineTuneResult {
+  model: BertModel;
+  sparse: Map<string, HPMatrix>;
+  /** Mean training loss per epoch. */
+  losses: number[];
+  steps: number;
+  /** Wall time of the training steps per epoch, ms (teacher logits not included). */
+  epochMs: number[];
+  teacherMs: number;
+  /** Non-padding tokens trained per second (over all epochs). */
+  tokensPerSecond: number;
+  /** Mean padded sequence length of the batches. */
+  meanSeq: number;
+  resumedFromStep: number;
+  /** Wall ms per kernel kind of one step, when `profile` was asked. */
+  profileMs?: Record<string, number>;
+}
+
+export class FineTuneCancelledError extends Error {
+  constructor() {
+    super('Fine-tuning cancelled.');
+    this.name = 'FineTuneCancelledError';
+  }
+}
+
+const now = () => performance.now();
+
+/** Sentence indices of epoch e's batches (a seeded shuffle). */
+export function epochBatches(n: number, batchSize: number, seed: number): number[][] {
+  const rand = rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const out: number[][] = [];
+  for (let i = 0; i < n; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}
+
+function padRows(rows: number[][], seq: number, padId = 0): { inputIds: Int32Array; attentionMask: Int32Array } {
+  const inputIds = new Int32Array(rows.length * seq).fill(padId);
+  const attentionMask = new Int32Array(rows.length * seq);
+  rows.forEach((r, b) => {
+    inputIds.set(r, b * seq);
+    attentionMask.fill(1, b * seq, b * seq + r.length);
+  });
+  return { inputIds, attentionMask };
+}
+
+/** The dense teacher's logits for every sentence (sentence order), on the inference engine. */
+async function teacherLogits(input: FineTuneInput, onBatch: () => void): Promise<Float32Array> {
+  const { model, train, settings } = input;
+  const labels = model.config.labels;
+  const engine = createEncoderEngine(input.device, input.caps, model, { maxBatch: settings.batchSize, maxSeq: settings.maxLength });
+  try {
+    const out = new Float32Array(train.rows.length * labels);
+    const order = train.rows.map((_, i) => i).sort((a, b) => train.rows[a].length - train.rows[b].length);
+    for (let i = 0; i < order.length; i += settings.batchSize) {
+      if (input.signal?.aborted) throw new FineTuneCancelledError();
+      const idx = order.slice(i, i + settings.batchSize);
+      const seq = Math.max(2, ...idx.map((j) => train.rows[j].length));
+      const { inputIds, attentionMask } = padRows(idx.map((j) => train.rows[j]), seq);
+      const logits = await engine.run(inputIds, attentionMask, null, idx.length, seq);
+      idx.forEach((j, b) => out.set(logits.subarray(b * labels, (b + 1) * labels), j * labels));
+      onBatch();
+    }
+    return out;
+  } finally {
+    engine.destroy();
+  }
+}
+
+export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult> {
+  const { model, train, settings: s } = input;
+  validateSettings(s);
+  const n = train.rows.length;
+  if (n === 0) throw new RangeError('no training sentences');
+  if (train.labels.length !== n) throw new RangeError(`${train.labels.length} labels for ${n} sentences`);
+  if (s.maxLength > model.config.maxPositions) throw new RangeError(`max length ${s.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  for (const r of train.rows) if (r.length > s.maxLength) throw new RangeError(`a sentence has ${r.length} tokens, more than max length ${s.maxLength}`);
+  const labels = model.config.labels;
+  for (const l of train.labels) if (l < 0 || l >= labels) throw new RangeError(`label ${l} is outside the model's ${labels} classes`);
+  const runKey = input.runKey ?? '';
+  const resume = input.resume && input.resume.runKey === runKey ? input.resume : null;
+  const perEpoch = Math.ceil(n / s.batchSize);
+  const totalSteps = perEpoch * s.epochs;
+  const t0 = now();
+  const losses = resume ? [...resume.losses] : [];
+
+  let teacher: Float32Array | null = null;
+  let teacherMs = 0;
+  if (s.distill) {
+    if (resume?.teacher && resume.teacher.length === n * labels) teacher = resume.teacher;
+    else {
+      const tt = now();
+      let done = 0;
+      teacher = await teacherLogits(input, () => {
+        done = Math.min(n, done + s.batchSize);
+        input.onProgress?.({ epoch: 0, epochs: s.epochs, step: 0, totalSteps, loss: NaN, losses, elapsedMs: now() - t0, etaMs: null, phase: 'teacher' });
+      });
+      teacherMs = now() - tt;
+    }
+  }
+
+  const trainer = createTrainer(input.device, model, { sparse: input.sparse, maxBatch: s.batchSize, maxSeq: s.maxLength, trainLayerNorm: false });
+  try {
+    let step = 0;
+    let epochLossSum = 0, epochSteps = 0;
+    if (resume) {
+      trainer.writeState({ params: resume.params, m1: resume.m1, m2: resume.m2, step: resume.adamStep });
+      step = resume.step;
+      epochLossSum = resume.epochLossSum;
+      epochSteps = resume.epochSteps;
+    }
+    const resumedFromStep = step;
+    const checkpoint = async () => {
+      if (!input.onCheckpoint) return;
+      const st = await trainer.readState();
+      await input.onCheckpoint({ runKey, step, losses: [...losses], epochLossSum, epochSteps, params: st.params, m1: st.m1, m2: st.m2, adamStep: st.step, teacher });
+    };
+    const epochMs: number[] = [];
+    let tokens = 0, seqSum = 0, trainStart = 0, batches = 0;
+    let firstStepEnd = 0;
+    for (let epoch = Math.floor(step / perEpoch); epoch < s.epochs; epoch++) {
+      const plan = epochBatches(n, s.batchSize, s.seed + epoch);
+      const te = now();
+      for (let bi = step - epoch * perEpoch; bi < plan.length; bi++) {
+        if (input.signal?.aborted) throw new FineTuneCancelledError();
+        const idx = plan[bi];
+        const rows = idx.map((i) => train.rows[i]);
+        const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...rows.map((r) => r.length));
+        const { inputIds, attentionMask } = padRows(rows, seq);
+        let batchTeacher: Float32Array | null = null;
+        if (teacher) {
+          batchTeacher = new Float32Array(idx.length * labels);
+          idx.forEach((i, b) => batchTeacher!.set(teacher!.subarray(i * labels, (i + 1) * labels), b * labels));
+        }
+        if (trainStart === 0) trainStart = now();
+        const loss = await trainer.step(
+          { inputIds, attentionMask, batch: idx.length, seq, labels: Array.from(idx, (i) => train.labels[i]), teacher: batchTeacher },
+          { lr: s.lr * (1 - step / totalSteps), weightDecay: s.weightDecay },
+          s.distill ?? undefined,
+        );
+        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step + 1}; try a lower learning rate`);
+        step++;
+        batches++;
+        epochLossSum += loss;
+        epochSteps++;
+        tokens += rows.reduce((a, r) => a + r.length, 0);
+        seqSum += seq;
+        if (firstStepEnd === 0) firstStepEnd = now();
+        const doneAfterFirst = step - resumedFromStep - 1;
+        const etaMs = doneAfterFirst >= 1 ? ((now() - firstStepEnd) / doneAfterFirst) * (totalSteps - step) : null;
+        const epochEnd = bi === plan.length - 1;
+        if (epochEnd) {
+          losses.push(epochLossSum / epochSteps);
+          epochLossSum = 0;
+          epochSteps = 0;
+        }
+        input.onProgress?.({ epoch, epochs: s.epochs, step, totalSteps, loss, losses, elapsedMs: now() - t0, etaMs, phase: 'train' });
+        if (epochEnd || (input.checkpointEvery && step % input.checkpointEvery === 0)) await checkpoint();
+      }
+      epochMs.push(now() - te);
+    }
+    const trainMs = trainStart ? now() - trainStart : 0;
+    let profileMs: Record<string, number> | undefined;
+    if (input.profile) {
+      // The parameters do not move (lr 0); the AdamW moments do, but training is over.
+      const idx = epochBatches(n, s.batchSize, s.seed)[0];
+      const rows = idx.map((i) => train.rows[i]);
+      const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...rows.map((r) => r.length));
+      profileMs = await trainer.profile({ ...padRows(rows, seq), batch: idx.length, seq, labels: Array.from(idx, (i) => train.labels[i]) });
+    }
+    const trained = await trainer.exportModel();
+    return {
+      ...trained,
+      losses,
+      steps: step,
+      epochMs,
+      teacherMs,
+      tokensPerSecond: trainMs > 0 ? (tokens * 1000) / trainMs : 0,
+      meanSeq: batches ? seqSum / batches : 0,
+      resumedFromStep,
+      profileMs,
+    };
+  } finally {
+    trainer.destroy();
+  }
+}
