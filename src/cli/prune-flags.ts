@@ -1,7 +1,7 @@
 // The pruning flags shared by hp-lab prune, sweep and encoder: the PruneConfig they describe,
 // the value type, and the input norms for activation scores.
 import { readFile } from 'node:fs/promises';
-import type { ValueType } from '../core/formats/hp';
+import { HP_VALUE_TYPES, type HPValueType } from '../core/formats/hp';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
 import { PATTERNS, SCORE_KINDS, type Pattern, type PruneConfig, type ScoreKind } from '../core/pruning';
 import { numberFlag, tileFlag } from './args';
@@ -73,10 +73,10 @@ function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
   return { kind, sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true), damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6) };
 }
 
-export function valueTypeFlag(v: string | undefined): ValueType {
+export function valueTypeFlag(v: string | undefined): HPValueType {
   if (v === undefined) return 'f32';
-  if (v !== 'f32' && v !== 'f16') throw new CliError(`--value-type must be f32 or f16, got '${v}'`);
-  return v;
+  if (!HP_VALUE_TYPES.includes(v as HPValueType)) throw new CliError(`--value-type must be ${HP_VALUE_TYPES.join(', ')}, got '${v}'`);
+  return v as HPValueType;
 }
 
 /** --norms: {"<matrix name>": number[]} -> one Float32Array per prunable matrix, in order.

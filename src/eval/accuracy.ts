@@ -3,7 +3,16 @@
 import type { Dataset } from '../core/data/dataset';
 import { checkLabels, takeFirst } from '../core/data/dataset';
 import type { BertTokenizer } from '../core/model/tokenizer';
-import { createBertSession, type BertSession, type BertSessionOptions, type OrtBackend } from './ort-session';
+import type { EncodedBatch } from '../core/model/tokenizer';
+import { createBertSession, type BertSessionOptions, type OrtBackend } from './ort-session';
+
+/** What the loop needs of a model: an onnxruntime session (ort-session.ts) or the integer
+ *  model (core/quant/session.ts). */
+export interface ClassifierSession<B extends string = string> {
+  readonly backend: B;
+  readonly fallbackReason?: string;
+  run(batch: EncodedBatch): Promise<{ logits: Float32Array; labels: number }>;
+}
 
 export interface EvalOptions {
   /** Evaluate the first `limit` sentences only. */
@@ -21,14 +30,14 @@ export interface EvalOptions {
   sortByLength?: boolean;
 }
 
-export interface EvalResult {
+export interface EvalResult<B extends string = OrtBackend> {
   accuracy: number;
   correct: number;
   n: number;
   /** Wall time of tokenization + inference, ms (session creation excluded). */
   ms: number;
   sentencesPerSecond: number;
-  backend: OrtBackend;
+  backend: B;
   fallbackReason?: string;
   /** Predicted class per sentence. */
   predictions: Int32Array;
@@ -44,7 +53,7 @@ export class EvalCancelledError extends Error {
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export async function evaluateSession(session: BertSession, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult> {
+export async function evaluateSession<B extends string>(session: ClassifierSession<B>, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult<B>> {
   const subset = takeFirst(data, opts.limit);
   const n = subset.texts.length;
   const batch = Math.max(1, Math.floor(opts.batch ?? 32));

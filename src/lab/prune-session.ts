@@ -3,7 +3,7 @@
 // panel, "Run on my GPU", the sweep and the CLI all read the same result instead of pruning the
 // same slider value again. Pure computation (core/): runs in a worker, in Node, in a test.
 import { writeHPW } from '../core/formats/hpw';
-import type { HPMatrix, ValueType } from '../core/formats/hp';
+import type { HPMatrix, HPValueType } from '../core/formats/hp';
 import type { OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel, type Linear } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
@@ -143,7 +143,7 @@ export class PruneSession {
   }
 
   /** The HP matrices as a .hpw file; throws for patterns without HP structure. */
-  hpwFile(config: PruneConfig, valueType: ValueType, modelName: string): Uint8Array {
+  hpwFile(config: PruneConfig, valueType: HPValueType, modelName: string): Uint8Array {
     const hp = this.hpMatrices(config);
     if (!hp) throw new RangeError(`.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`);
     const matrices = [...hp].map(([name, m]) => ({ name, hp: m }));

@@ -4,7 +4,7 @@ import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
 import { inputFile } from '../paths';
 import { readFileSync } from 'node:fs';
-import { readHPW } from '../../core/formats/hpw';
+import { readHPW, type HPWFile } from '../../core/formats/hpw';
 import { linearsWithHPW } from '../../core/model/apply-hpw';
 import { parseBertOnnx } from '../../core/model/bert-from-onnx';
 import { writeBertOnnx } from '../../core/model/onnx-writer';
@@ -12,17 +12,32 @@ import { isModelLoadError } from '../../core/model/model-error';
 import { evaluateSession } from '../../eval/accuracy';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, DEFAULT_TOKENIZER, defaultModelPath, manifestMaxLength, readDataset, readModelBytes, readTokenizer } from '../../eval/node-assets';
+import { quantAccuracy } from '../../lab/quant-accuracy';
+import { ACTIVATION_QUANTS, type ActivationQuant, type QuantBits } from '../../core/quant';
+import type { HPMatrix } from '../../core/formats/hp';
+import { DEFAULT_CALIBRATION_SENTENCES } from '../../core/pruning/calibration';
+import { configFromFlags, pruneFlagSpec } from '../prune-flags';
+import { PruneSession } from '../../lab/prune-session';
+import { DEFAULT_CALIBRATION_DATA } from '../calibration';
+import { stderrProgress } from '../progress';
 
 export const usage = `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
   --hpw: the model with that file's matrices in place of its own (a pruned model shipped as
   dense ONNX + .hpw, e.g. public/models/retrained/*.hpw).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
-  max length from public/models/manifest.json (else 128), 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.`;
+  max length from public/models/manifest.json (else 128), 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.
+  --quant int8|int16   also measure the integer model (W8A8 / W16A16: weights per output channel; the
+                       encoder's 24 linears in integer arithmetic, plain TypeScript on the CPU) and print
+                       it beside the f32 accuracy of the same model: {accuracy (integer), f32_accuracy,
+                       delta, agreement, ...}. Slow: about a minute per 100 sentences; progress on stderr.
+  --activations dynamic|static   per-token ranges at run time (default), or one range per linear
+                       calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
+                       --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
+  --pattern P --sparsity S [--tile --split ...]   prune first (hp-lab prune's flags), then evaluate`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseFlags(argv, {
-    model: { type: 'string' },
     hpw: { type: 'string' },
     data: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -30,18 +45,48 @@ export async function run(argv: string[]): Promise<unknown> {
     batch: { type: 'string' },
     'max-length': { type: 'string' },
     threads: { type: 'string' },
+    quant: { type: 'string' },
+    activations: { type: 'string' },
+    calibration: { type: 'string' },
+    'calibration-limit': { type: 'string' },
+    ...pruneFlagSpec, // prune before evaluating (its --model is this command's)
   });
   const limit = values.limit === undefined ? undefined : numberFlag(values.limit, 'limit', 0, 1, 1e9, true);
   const batch = numberFlag(values.batch, 'batch', 32, 1, 4096, true);
   const maxLength = numberFlag(values['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 512, true);
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
+  const quant = values.quant ?? 'f32';
+  if (!['f32', 'int8', 'int16'].includes(quant)) throw new CliError(`--quant must be f32, int8 or int16, got '${quant}'`);
+  const activations = (values.activations ?? 'dynamic') as ActivationQuant;
+  if (!ACTIVATION_QUANTS.includes(activations)) throw new CliError(`--activations must be ${ACTIVATION_QUANTS.join(' or ')}, got '${values.activations}'`);
+  const calibration = values.calibration ?? DEFAULT_CALIBRATION_DATA;
+  if (/\b(dev|test)\.jsonl$/.test(calibration)) throw new CliError(`refusing to calibrate on ${calibration}: use train sentences (evaluation data must stay unseen)`);
+  const calibrationLimit = numberFlag(values['calibration-limit'], 'calibration-limit', DEFAULT_CALIBRATION_SENTENCES, 1, 100_000, true);
   try {
     const modelPath = values.model !== undefined ? inputFile('model', values.model) : defaultModelPath();
     if (values.hpw !== undefined) inputFile('hpw', values.hpw);
     if (values.data !== undefined) inputFile('data', values.data);
     if (values.tokenizer !== undefined) inputFile('tokenizer', values.tokenizer);
-    const parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
-    const bytes = values.hpw ? withHPW(parsed, values.hpw) : parsed.bytes;
+    let parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
+    let bytes = parsed.bytes;
+    let pruned: { config: unknown; achievedSparsity: number } | undefined;
+    // HP arrays of the pruned linears, by name: the integer model runs from them (same result, less work).
+    let hp: Map<string, HPMatrix> | undefined;
+    if (values.hpw) {
+      if (values.pattern !== undefined || values.sparsity !== undefined) throw new CliError('--hpw and --pattern/--sparsity exclude each other');
+      const hpw = readHpwFlag(values.hpw);
+      bytes = withHPW(parsed, hpw, values.hpw);
+      parsed = parseBertOnnx(bytes);
+      hp = new Map(hpw.matrices.map((m) => [m.name, m.hp]));
+    } else if (values.pattern !== undefined || values.sparsity !== undefined) {
+      const config = configFromFlags(values);
+      if (config.score === 'activation') throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
+      const session = new PruneSession(parsed);
+      bytes = session.prunedOnnx(config);
+      parsed = parseBertOnnx(bytes);
+      pruned = { config, achievedSparsity: session.prune(config).achievedSparsity };
+      hp = session.hpMatrices(config) ?? undefined;
+    }
     const tokenizer = readTokenizer(values.tokenizer);
     const data = readDataset(values.data ?? DEFAULT_DATA);
     if (maxLength > parsed.model.config.maxPositions) throw new CliError(`--max-length ${maxLength} exceeds the model's ${parsed.model.config.maxPositions} positions`);
@@ -49,6 +94,24 @@ export async function run(argv: string[]): Promise<unknown> {
     const session = await createBertSession(bytes, { backend: 'wasm' });
     try {
       const r = await evaluateSession(session, tokenizer, data, { limit, batch, maxLength });
+      const common = { threads, batch, max_length: maxLength, model: modelPath, ...(values.hpw ? { hpw: values.hpw } : {}), data: values.data ?? DEFAULT_DATA, ...(pruned ? { pruned } : {}), config: parsed.model.config };
+      if (quant !== 'f32') {
+        const bits: QuantBits = quant === 'int8' ? 8 : 16;
+        const q = await quantAccuracy(parsed.model, tokenizer, data, {
+          bits, activations, limit, batch, maxLength, hp,
+          calibrationTexts: activations === 'static' ? readDataset(calibration).texts.slice(0, calibrationLimit) : undefined,
+          onProgress: stderrProgress(`${quant} ${activations}`),
+          onPhase: (p) => process.stderr.write(`${p}\n`),
+        });
+        const qr = q.result;
+        let agree = 0;
+        for (let i = 0; i < qr.n; i++) agree += Number(qr.predictions[i] === r.predictions[i]);
+        return {
+          quant, weights: 'symmetric, per output channel', activations: activations === 'static' ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})` : 'dynamic (per token)',
+          accuracy: qr.accuracy, correct: qr.correct, n: qr.n, f32_accuracy: r.accuracy, delta: qr.accuracy - r.accuracy,
+          agreement: qr.n ? agree / qr.n : 0, ms: Math.round(qr.ms), f32_ms: Math.round(r.ms), backend: qr.backend, f32_backend: r.backend, ...common,
+        };
+      }
       return {
         accuracy: r.accuracy,
         correct: r.correct,
@@ -56,13 +119,7 @@ export async function run(argv: string[]): Promise<unknown> {
         ms: Math.round(r.ms),
         sentences_per_s: Math.round(r.sentencesPerSecond * 10) / 10,
         backend: r.backend,
-        threads,
-        batch,
-        max_length: maxLength,
-        model: modelPath,
-        ...(values.hpw ? { hpw: values.hpw } : {}),
-        data: values.data ?? DEFAULT_DATA,
-        config: parsed.model.config,
+        ...common,
       };
     } finally {
       await session.release();
@@ -73,13 +130,15 @@ export async function run(argv: string[]): Promise<unknown> {
   }
 }
 
-function withHPW(parsed: ReturnType<typeof parseBertOnnx>, file: string): Uint8Array {
-  let hpw;
+function readHpwFlag(file: string): HPWFile {
   try {
-    hpw = readHPW(new Uint8Array(readFileSync(file)));
+    return readHPW(new Uint8Array(readFileSync(file)));
   } catch (err) {
     throw new CliError(`--hpw ${file}: ${(err as Error).message}`);
   }
+}
+
+function withHPW(parsed: ReturnType<typeof parseBertOnnx>, hpw: HPWFile, file: string): Uint8Array {
   try {
     return writeBertOnnx(parsed, linearsWithHPW(parsed.model, hpw));
   } catch (err) {

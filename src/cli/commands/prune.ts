@@ -3,6 +3,7 @@
 // the .hpw file (HP-structured patterns only).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { hpBytes, type ValueType } from '../../core/formats/hp';
 import { isHPStructured, pruneReport, PATTERNS, SCORE_KINDS, type ModelPruneResult } from '../../core/pruning';
 import { DEFAULT_DAMP } from '../../core/recover/reconstruct';
 import { DEFAULT_RECOVERY_SENTENCES } from '../../core/recover/recover-pruned';
@@ -30,7 +31,8 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
                        calibration activations of train sentences; masks unchanged, no retraining) (default none)
   --calib N            --recover: calibration sentences from the train split (default ${DEFAULT_RECOVERY_SENTENCES})
   --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
-  --value-type T       f32 | f16 for the printed sizes and the .hpw (default f32)
+  --value-type T       f32 | f16 | int8 for the printed sizes and the .hpw (default f32; int8: codes with
+                       one f32 scale per output row, HP only, the other formats' sizes printed for f32)
   --out PATH           write the pruned ONNX (zeros in place)
   --hpw PATH           write the HP matrices as .hpw (patterns hp, tile, vector)
   --per-matrix         include every matrix in the output (default: totals + per-matrix sparsity)`;
@@ -38,7 +40,8 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, { ...pruneFlagSpec, out: { type: 'string' }, hpw: { type: 'string' }, 'per-matrix': { type: 'boolean' } });
   const config = configFromFlags(f);
-  const valueType = valueTypeFlag(f['value-type']);
+  const hpwType = valueTypeFlag(f['value-type']);
+  const valueType: ValueType = hpwType === 'int8' ? 'f32' : hpwType; // every format has f32/f16 sizes
   // Every output is checked before the work, not after a whole prune.
   if (f.out !== undefined) outputFile('out', f.out);
   if (f.hpw !== undefined) {
@@ -67,17 +70,18 @@ export async function run(argv: string[]): Promise<unknown> {
   }
   if (f.hpw) {
     if (!isHPStructured(config.pattern)) throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
-    await writeFile(f.hpw, session.hpwFile(config, valueType, path.basename(file)));
+    await writeFile(f.hpw, session.hpwFile(config, hpwType, path.basename(file)));
     written.hpw = f.hpw;
   }
   return {
     model: file,
     config,
-    valueType,
+    valueType: hpwType,
     achievedSparsity: report.achievedSparsity,
     pruneMs: Math.round(pruneMs),
     ...(recovery ? { recovery: { ...recovery, ms: Math.round(recovery.ms) } } : {}),
     totalBytes: report.totalBytes[valueType],
+    ...(hpwType === 'int8' && isHPStructured(config.pattern) ? { hpInt8Bytes: result.matrices.reduce((sum, m) => sum + hpBytes(m.hp!, 'int8'), 0) } : {}),
     compressionVsDenseF32: report.compression[valueType],
     matrices: report.matrices.map((m) =>
       f['per-matrix'] ? { name: m.name, shape: m.shape, achievedSparsity: m.achievedSparsity, params: m.params, bytes: m.bytes[valueType] } : { name: m.name, achievedSparsity: +m.achievedSparsity.toFixed(6), bytes: m.bytes[valueType] },

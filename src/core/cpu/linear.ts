@@ -35,29 +35,35 @@ export function denseLinear(x: Float32Array, tokens: number, weight: Float32Arra
   return y;
 }
 
-/** HP-sparse straight from the HP arrays: for each kept column (one input feature) of a kept
- *  tile, scatter x[t][col] * the column's tr weights into the tile-row's tr outputs. */
+/** One token's products over one tile-row of an HP matrix, into acc (tr sums): for each kept
+ *  column (one input feature) of a kept tile, x[col] times the column's tr stored values.
+ *  `values` may be the f32 values or their integer codes (core/quant): the walk is the same. */
+export function hpTileRowProducts(hp: HPMatrix, values: ArrayLike<number>, x: ArrayLike<number>, xRow: number, tRow: number, acc: Float64Array): void {
+  const { in: nIn, tr, tc, m, k } = hp;
+  acc.fill(0);
+  for (let j = 0; j < m; j++) {
+    const tile = tRow * m + j;
+    const colBase = hp.tileCol[tile] * tc;
+    for (let c = 0; c < k; c++) {
+      const col = colBase + hp.colOff[tile * k + c];
+      if (col >= nIn) continue;
+      const xv = x[xRow + col];
+      if (xv === 0) continue;
+      const v = (tile * k + c) * tr;
+      for (let r = 0; r < tr; r++) acc[r] += xv * values[v + r];
+    }
+  }
+}
+
+/** HP-sparse straight from the HP arrays, one tile-row of outputs at a time. */
 export function hpLinear(x: Float32Array, tokens: number, hp: HPMatrix, bias?: Float32Array): Float32Array {
-  const { out, in: nIn, tr, tc, m, k } = hp;
+  const { out, in: nIn, tr } = hp;
   const { tileRows } = tileGrid(hp);
   const y = new Float32Array(tokens * out);
   const acc = new Float64Array(tr);
   for (let t = 0; t < tokens; t++) {
-    const xRow = t * nIn;
     for (let tRow = 0; tRow < tileRows; tRow++) {
-      acc.fill(0);
-      for (let j = 0; j < m; j++) {
-        const tile = tRow * m + j;
-        const colBase = hp.tileCol[tile] * tc;
-        for (let c = 0; c < k; c++) {
-          const col = colBase + hp.colOff[tile * k + c];
-          if (col >= nIn) continue;
-          const xv = x[xRow + col];
-          if (xv === 0) continue;
-          const v = (tile * k + c) * tr;
-          for (let r = 0; r < tr; r++) acc[r] += xv * hp.values[v + r];
-        }
-      }
+      hpTileRowProducts(hp, hp.values, x, t * nIn, tRow, acc);
       const rows = Math.min(tr, out - tRow * tr);
       for (let r = 0; r < rows; r++) {
         const o = tRow * tr + r;

@@ -7,7 +7,20 @@
 
 import { packF16Pairs } from './f16';
 
+/** Value types of every format (dense, COO, CSR, BCSR, HP). */
 export type ValueType = 'f32' | 'f16';
+/** HP's value types: the float ones, and int8 codes with one f32 scale per output row. */
+export type HPValueType = ValueType | 'int8';
+export const HP_VALUE_TYPES: readonly HPValueType[] = ['f32', 'f16', 'int8'];
+
+/** Integer codes of the HP values (core/quant): values[i] ≈ codes[i] * scales[row of i]. */
+export interface HPCodes {
+  bits: 8 | 16;
+  /** Same layout as HPMatrix.values. */
+  codes: Int8Array | Int16Array;
+  /** One per output row. */
+  scales: Float32Array;
+}
 
 export interface HPShape {
   out: number;
@@ -27,6 +40,9 @@ export interface HPMatrix extends HPShape {
   colOff: Uint8Array;
   /** Kept tile t (= tileRow * m + j), kept column c, row r: values[(t * k + c) * tr + r]. */
   values: Float32Array;
+  /** The values' integer codes, when they were stored or loaded as int8 (values are then
+   *  codes * scales, so both views agree). */
+  quant?: HPCodes;
 }
 
 export interface TileGrid {
@@ -118,11 +134,14 @@ export function hpMask(hp: HPMatrix): Uint8Array {
 /** Header fields stored before the arrays: out, in, tr, tc, m, k as u32 and the value type. */
 export const HP_HEADER_BYTES = 7 * 4;
 
-/** Bytes of one HP matrix as stored (header, u16 tileCol, u8 colOff, values), unpadded. */
-export function hpBytes(s: HPShape, valueType: ValueType): number {
+/** Bytes of one HP matrix as stored (header, u16 tileCol, u8 colOff, values; int8: then one
+ *  f32 scale per output row), unpadded. */
+export function hpBytes(s: HPShape, valueType: HPValueType): number {
   const { tileRows } = tileGrid(s);
   const kept = tileRows * s.m;
-  return HP_HEADER_BYTES + kept * 2 + kept * s.k + kept * s.k * s.tr * (valueType === 'f16' ? 2 : 4);
+  const values = kept * s.k * s.tr;
+  const valueBytes = valueType === 'int8' ? values + 4 * s.out : values * (valueType === 'f16' ? 2 : 4);
+  return HP_HEADER_BYTES + kept * 2 + kept * s.k + valueBytes;
 }
 
 /** The GPU storage buffers: the same arrays, u16/u8 packed little-endian into u32 words. */

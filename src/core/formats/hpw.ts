@@ -2,7 +2,7 @@
 //
 //   offset  type          field
 //   0       u8 x4         magic "HPWF"
-//   4       u32           version (1)
+//   4       u32           version (2: adds the int8 value type; version 1 files still read)
 //   8       u32           total file bytes, CRC included (detects truncation before the CRC)
 //   12      u32           matrix count
 //   16      u32           meta bytes M
@@ -12,12 +12,14 @@
 // All little-endian. Records are unaligned: readers copy out with DataView.
 import CRC32 from 'crc-32';
 import { ByteReader, ByteWriter, FormatError } from './byte-io';
-import { hpBytes, type HPMatrix, type ValueType } from './hp';
+import { hpBytes, type HPMatrix, type HPValueType } from './hp';
 import { isJsonObject, jsonDepth } from './json-depth';
 import { readHPRecord, writeHPRecord } from './hp-record';
 
 export const HPW_MAGIC = 'HPWF';
-export const HPW_VERSION = 1;
+export const HPW_VERSION = 2;
+/** Versions this build reads: 1 (f32/f16 records) and 2 (int8 too; same layout otherwise). */
+export const HPW_READABLE_VERSIONS: readonly number[] = [1, 2];
 const FIXED_HEADER = 20;
 
 export interface HPWEntry {
@@ -26,7 +28,7 @@ export interface HPWEntry {
 }
 
 export interface HPWFile {
-  valueType: ValueType;
+  valueType: HPValueType;
   matrices: HPWEntry[];
   /** Free-form JSON metadata (pattern, config, source model). */
   info: Record<string, unknown>;
@@ -41,7 +43,7 @@ export class HPWError extends FormatError {
 
 export const crc32 = (bytes: Uint8Array): number => CRC32.buf(bytes) >>> 0;
 
-export function hpwBytes(matrices: HPWEntry[], t: ValueType, info: Record<string, unknown> = {}): number {
+export function hpwBytes(matrices: HPWEntry[], t: HPValueType, info: Record<string, unknown> = {}): number {
   return FIXED_HEADER + metaOf(matrices, info).length + matrices.reduce((s, e) => s + hpBytes(e.hp, t), 0) + 4;
 }
 
@@ -68,7 +70,7 @@ export function readHPW(bytes: Uint8Array): HPWFile {
   if (bytes.byteLength < FIXED_HEADER + 4) throw new HPWError(`truncated .hpw file: ${bytes.byteLength} bytes, shorter than its ${FIXED_HEADER + 4}-byte frame`);
   const r = new ByteReader(bytes, 4, '.hpw file');
   const version = r.u32();
-  if (version !== HPW_VERSION) throw new HPWError(`unsupported .hpw version ${version}: this build reads version ${HPW_VERSION}`);
+  if (!HPW_READABLE_VERSIONS.includes(version)) throw new HPWError(`unsupported .hpw version ${version}: this build reads versions ${HPW_READABLE_VERSIONS.join(' and ')}`);
   const total = r.u32();
   if (bytes.byteLength < total) throw new HPWError(`truncated .hpw file: ${bytes.byteLength} of ${total} bytes`);
   if (bytes.byteLength > total) throw new HPWError(`.hpw file has ${bytes.byteLength - total} unexpected bytes after its end (${total} bytes)`);
@@ -83,12 +85,13 @@ export function readHPW(bytes: Uint8Array): HPWFile {
     throw new HPWError(`malformed .hpw file: metadata names ${count} matrices incorrectly`);
   }
   const matrices: HPWEntry[] = [];
-  let valueType: ValueType = 'f32';
+  let valueType: HPValueType = 'f32';
   for (let i = 0; i < count; i++) {
     try {
       const rec = readHPRecord(r);
       checkRecordBounds(rec.hp);
       if (i > 0 && rec.valueType !== valueType) throw new FormatError('mixed value types');
+      if (version === 1 && rec.valueType === 'int8') throw new FormatError('int8 values in a version 1 file (int8 arrived with version 2)');
       valueType = rec.valueType;
       matrices.push({ name: names[i] as string, hp: rec.hp });
     } catch (err) {

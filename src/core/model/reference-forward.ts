@@ -108,10 +108,14 @@ export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32A
  *  calibration collects activation statistics through it. */
 export type LinearInputObserver = (linear: Linear, input: Float32Array, rows: number) => void;
 
+/** Computes one prunable linear (rows x in -> rows x out): the f32 reference by default, the
+ *  integer one for a quantized model (core/quant). */
+export type LinearImpl = (linear: Linear, input: Float32Array, rows: number) => Float32Array;
+
 /** Final hidden states [B*L, hidden] of the encoder. */
-export function referenceEncode(model: BertModel, input: EncoderBatch, observe?: LinearInputObserver): Float32Array {
+export function referenceEncode(model: BertModel, input: EncoderBatch, observe?: LinearInputObserver, apply?: LinearImpl): Float32Array {
   let x = referenceEmbed(model, input);
-  for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe);
+  for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe, apply);
   return x;
 }
 
@@ -139,11 +143,11 @@ export function referenceEmbed(model: BertModel, input: EncoderBatch): Float32Ar
 export type LinearStep = (x: Float32Array, l: Linear) => Float32Array;
 
 /** One encoder layer: attention, residual + LayerNorm, GELU FFN, residual + LayerNorm. */
-export function referenceLayer(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, observe?: LinearInputObserver): Float32Array {
+export function referenceLayer(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, observe?: LinearInputObserver, apply?: LinearImpl): Float32Array {
   const rows = input.batch * input.seq;
   const linear: LinearStep = (x, l) => {
     observe?.(l, x, rows);
-    return referenceLinear(x, rows, l);
+    return apply ? apply(l, x, rows) : referenceLinear(x, rows, l);
   };
   const a = attentionOutput(model, layer, attentionContext(model, layer, x, input, linear), x, linear);
   return ffnOutput(model, layer, ffnHidden(layer, a, linear), a, linear);
@@ -182,10 +186,10 @@ export function ffnOutput(model: BertModel, layer: EncoderLayer, f: Float32Array
 }
 
 /** Classifier logits [B, labels]: tanh pooler over [CLS] (when the model has one), then the
- *  classifier. */
-export function referenceForward(model: BertModel, input: EncoderBatch): Float32Array {
+ *  classifier (both f32: `apply` covers the encoder's prunable linears only). */
+export function referenceForward(model: BertModel, input: EncoderBatch, apply?: LinearImpl): Float32Array {
   const { hidden } = model.config;
-  const x = referenceEncode(model, input);
+  const x = referenceEncode(model, input, undefined, apply);
   const cls = new Float32Array(input.batch * hidden);
   for (let b = 0; b < input.batch; b++) cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);
   let features: Float32Array = cls;

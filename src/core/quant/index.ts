@@ -1,0 +1,5 @@
+export * from './quantize';
+export * from './int-linear';
+export * from './quantized-bert';
+export * from './calibration';
+export * from './session';
