@@ -17,7 +17,7 @@ test('hp-lab eval prints accuracy, n, time, throughput and backend; same numbers
   expect(a.sentences_per_s).toBeGreaterThan(0);
   const b = (await run(['--model', model, '--limit', '40', '--batch', '16'])) as Record<string, number>;
   expect(b.correct).toBe(a.correct);
-});
+}, 30_000);
 
 test('hp-lab eval turns bad input into a CliError with the user message', async () => {
   const mlp = path.join(dir, 'mlp.onnx');
@@ -29,7 +29,7 @@ test('hp-lab eval turns bad input into a CliError with the user message', async 
   const csv = path.join(dir, 'd.csv');
   writeFileSync(csv, 'text,label\nfine,0\nodd,7\n');
   await expect(run(['--model', model, '--data', csv])).rejects.toThrow(/predicts only 2 classes/);
-});
+}, 30_000);
 
 test('hp-lab eval --hpw: the dense model with the file\'s matrices equals the pruned ONNX; mismatches are refused', async () => {
   const { run: prune } = await import('../../../src/cli/commands/prune');
