@@ -17,8 +17,8 @@ import { ACTIVATION_QUANTS, type ActivationQuant, type QuantBits } from '../../c
 import type { HPMatrix } from '../../core/formats/hp';
 import { DEFAULT_CALIBRATION_SENTENCES } from '../../core/pruning/calibration';
 import { configFromFlags, pruneFlagSpec } from '../prune-flags';
-import { PruneSession } from '../../lab/prune-session';
-import { DEFAULT_CALIBRATION_DATA } from '../calibration';
+import { needsRecovery, PruneSession } from '../../lab/prune-session';
+import { DEFAULT_CALIBRATION_DATA, recoverInSession } from '../calibration';
 import { stderrProgress } from '../progress';
 
 export const usage = `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
@@ -34,7 +34,7 @@ export const usage = `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl
   --activations dynamic|static   per-token ranges at run time (default), or one range per linear
                        calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
                        --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
-  --pattern P --sparsity S [--tile --split ...]   prune first (hp-lab prune's flags), then evaluate`;
+  --pattern P --sparsity S [--tile --split --recover ...]   prune first (hp-lab prune's flags), then evaluate`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseFlags(argv, {
@@ -82,6 +82,7 @@ export async function run(argv: string[]): Promise<unknown> {
       const config = configFromFlags(values);
       if (config.score === 'activation') throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
       const session = new PruneSession(parsed);
+      if (needsRecovery(config)) await recoverInSession(session, config); // --recover lsq: as hp-lab prune
       bytes = session.prunedOnnx(config);
       parsed = parseBertOnnx(bytes);
       pruned = { config, achievedSparsity: session.prune(config).achievedSparsity };

@@ -35,7 +35,7 @@ describe('accuracy with onnxruntime-web (wasm, Node)', () => {
     const one = await evaluateOnnx(tiny.bytes, tok, data, { batch: 1, maxLength: 64, keepLogits: true });
     expect(Array.from(one.predictions)).toEqual(Array.from(data.labels));
     expect(one.logits).toHaveLength(48);
-  });
+  }, 60_000);
 
   test('limit, progress and cancellation', async () => {
     const session = await createBertSession(tiny.bytes, { backend: 'wasm' });
