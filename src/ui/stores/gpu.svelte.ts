@@ -6,7 +6,9 @@ export const gpu = $state<{ status: GpuStatus }>({ status: { state: 'probing' } 
 let session: GpuSession | undefined;
 
 export function startGpu(): GpuSession {
-  session ??= new GpuSession((navigator as Navigator & { gpu?: GPU }).gpu, (status) => (gpu.status = status));
+  session ??= new GpuSession((navigator as Navigator & { gpu?: GPU }).gpu, (status) => {
+    gpu.status = status; // a statement, not an expression: its value is never read
+  });
   void session.start();
   return session;
 }

@@ -30,6 +30,12 @@ describe('URL state', () => {
     expect(decodeState('').state.pruning.groupSparsity).toBeUndefined();
   });
 
+  it('takes only the tile sizes the Tr/Tc selects offer (a ?tr=7 link is reported, not shown blank)', () => {
+    expect(decodeState('tr=7&tc=300').rejected).toEqual(['tr', 'tc']);
+    expect(decodeState('tr=7').state.pruning.tr).toBe(DEFAULT_STATE.pruning.tr);
+    for (const t of CONTROL_RANGES.tileSizes) expect(decodeState(`tr=${t}&tc=${t}`)).toMatchObject({ state: { pruning: { tr: t, tc: t } }, rejected: [] });
+  });
+
   it('is robust to garbage: bad fields fall back to defaults and are reported', () => {
     const { state, rejected } = decodeState('pattern=evil&sparsity=1.5&tr=3.5&lc=-1&obj=cheap&model=%3Cscript%3E&batch=4&acv=NaN');
     expect(rejected.sort()).toEqual(['acv', 'lc', 'model', 'obj', 'pattern', 'sparsity', 'tr']);
