@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { parseBertOnnx, type LinearSite } from '../core/model/bert-from-onnx';
 import type { BertModel } from '../core/model/bert-types';
-import { MAX_MODEL_BYTES, ModelLoadError, tooLarge } from '../core/model/model-error';
+import { MAX_MODEL_BYTES, ModelLoadError, checkModelResponse, tooLarge } from '../core/model/model-error';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
 
@@ -28,13 +28,17 @@ async function download(url: string, onProgress?: Progress): Promise<Uint8Array>
   } catch (err) {
     throw new ModelLoadError('not-found', `Could not download the model from ${url} (network error).`, String(err));
   }
-  if (!res.ok) throw new ModelLoadError('not-found', `Could not download the model from ${url} (HTTP ${res.status}).`);
+  checkModelResponse(url, res.status, res.headers.get('content-type'));
   const total = Number(res.headers.get('content-length')) || null;
   if (total !== null && total > MAX_MODEL_BYTES) {
     await res.body?.cancel();
     tooLarge(total);
   }
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  if (!res.body) {
+    const whole = new Uint8Array(await res.arrayBuffer());
+    checkModelResponse(url, res.status, null, whole);
+    return whole;
+  }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
@@ -48,6 +52,7 @@ async function download(url: string, onProgress?: Progress): Promise<Uint8Array>
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) { bytes.set(c, at); at += c.byteLength; }
+  checkModelResponse(url, res.status, null, bytes);
   if (total !== null && loaded < total) throw new ModelLoadError('truncated', `The model download stopped early (${loaded} of ${total} bytes). Try again.`);
   return bytes;
 }

@@ -44,3 +44,13 @@ export const MAX_MODEL_BYTES = 600 * 1024 * 1024;
 export function tooLarge(bytes: number, limit = MAX_MODEL_BYTES): never {
   throw new ModelLoadError('too-large', `The model is ${(bytes / 2 ** 20).toFixed(0)} MB; the browser limit here is ${(limit / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`);
 }
+
+/** A static host with an SPA fallback (Vite's preview, many CDNs) answers a missing file with
+ *  its index.html and HTTP 200: say "no model at this URL", not "not an ONNX model". */
+export function checkModelResponse(url: string, status: number, contentType: string | null, head?: Uint8Array): void {
+  if (status < 200 || status > 299) throw new ModelLoadError('not-found', `Could not download the model from ${url} (HTTP ${status}).`);
+  const text = head ? new TextDecoder().decode(head.subarray(0, 64)).trimStart().toLowerCase() : '';
+  if (/^text\/html\b/i.test(contentType ?? '') || text.startsWith('<!doctype html') || text.startsWith('<html')) {
+    throw new ModelLoadError('not-found', `No model file at ${url}: the server answered with a web page (HTTP ${status}), as hosts do for a missing file. Check the URL.`);
+  }
+}

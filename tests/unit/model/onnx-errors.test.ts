@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { buildMlpOnnx, buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
 import { parseBertOnnx } from '../../../src/core/model/bert-from-onnx';
-import { ModelLoadError, type ModelErrorCode } from '../../../src/core/model/model-error';
+import { ModelLoadError, checkModelResponse, type ModelErrorCode } from '../../../src/core/model/model-error';
 
 function failure(fn: () => unknown): ModelLoadError {
   try {
@@ -68,5 +68,24 @@ describe('parseBertOnnx rejects bad input with a user message', () => {
     const proto = onnxProto.onnx.ModelProto.decode(good);
     for (const n of proto.graph!.node!) if (n.opType === 'Erf') n.opType = 'Relu';
     expectCode(() => parseBertOnnx(onnxProto.onnx.ModelProto.encode(proto).finish()), 'not-bert', /GELU/);
+  });
+});
+
+describe('a model URL that leads nowhere', () => {
+  // Vite's preview (and many static hosts) answer a missing file with index.html and HTTP 200.
+  const page = new TextEncoder().encode('<!doctype html>\n<html lang="en"><head>');
+  const err = (fn: () => void) => failure(fn);
+
+  test('HTTP 404 says so', () => {
+    expect(err(() => checkModelResponse('m/x.onnx', 404, 'text/plain')).userMessage).toMatch(/HTTP 404/);
+  });
+  test('a web page answered with 200 is "no model file", not "not an ONNX model"', () => {
+    for (const e of [err(() => checkModelResponse('m/x.onnx', 200, 'text/html; charset=utf-8')), err(() => checkModelResponse('m/x.onnx', 200, null, page))]) {
+      expect(e.code).toBe('not-found');
+      expect(e.userMessage).toMatch(/No model file at m\/x\.onnx: the server answered with a web page/);
+    }
+  });
+  test('ONNX bytes pass', () => {
+    expect(() => checkModelResponse('m/x.onnx', 200, 'application/octet-stream', buildMlpOnnx())).not.toThrow();
   });
 });
