@@ -32,6 +32,10 @@ describe('accuracy sweep', () => {
     await s.page.getByTestId('run-sweep').click();
     await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
 
+    // The device choice (section 6) sees the running sweep at once, without a reload.
+    await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect(await s.page.locator('#select').innerText()).toMatch(/Accuracy sweep: \d+ points/);
+
     await s.page.reload();
     const csvButton = s.page.getByTestId('sweep-csv');
     await csvButton.waitFor({ timeout: 60_000 });
