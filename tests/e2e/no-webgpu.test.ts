@@ -12,6 +12,10 @@ describe('app shell without WebGPU', () => {
     await s.page.locator('[data-banner="warning"]').filter({ hasText: 'No WebGPU here' }).waitFor({ timeout: 30_000 });
     expect(await s.page.getByTestId('gpu-badge').getAttribute('data-state')).toBe('unavailable');
     await s.page.getByTestId('cpu-only').waitFor();
+    // The header promises what this mode does: no "measured on your GPU" without a GPU.
+    const tagline = await s.page.getByTestId('tagline').innerText();
+    expect(tagline).not.toMatch(/GPU/);
+    expect(tagline).toMatch(/your CPU/);
     await screenshot(s.page, 'shell-no-webgpu');
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
     expect(s.foreignRequests).toEqual([]);
