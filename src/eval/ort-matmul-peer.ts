@@ -48,7 +48,7 @@ export async function timeOrtMatMul(x: Float32Array, weight: Float32Array, token
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (err) {
-    throw new Error(peerUnavailableReason(err));
+    throw new Error(peerUnavailableReason(err), { cause: err });
   }
   let xGpu: GPUBuffer | undefined;
   try {

@@ -76,7 +76,7 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
     } catch (err) {
       const msg = String((err as Error).message ?? err);
       fallbackReason = /adapter/i.test(msg) ? 'no WebGPU adapter for onnxruntime' : `onnxruntime's WebGPU backend did not start: ${msg}`;
-      if (want === 'webgpu') throw new Error(fallbackReason);
+      if (want === 'webgpu') throw new Error(fallbackReason, { cause: err });
     }
   } else if (want === 'auto' && !gpu) {
     fallbackReason = 'this environment has no WebGPU (navigator.gpu is missing)';

@@ -7,7 +7,7 @@ import type { Dataset } from '../core/data/dataset';
 import type { HPMatrix } from '../core/formats/hp';
 import type { BertModel } from '../core/model/bert-types';
 import type { BertTokenizer } from '../core/model/tokenizer';
-import { isHPStructured, type PruneConfig } from '../core/pruning';
+import type { PruneConfig } from '../core/pruning';
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';

@@ -98,15 +98,17 @@ async function verifyAndTime(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, 
   const yBytes = Math.max(16, c.tokens * c.out * 4);
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
-  try {
-    return await verifyAndTimeScoped(gpu, lin, xBuf, yBuf, c, rows, ref, opts, guard, yBytes);
-  } finally {
-    const oom = await guard(device.popErrorScope());
-    const invalid = await guard(device.popErrorScope());
-    // An error inside the scopes means the numbers above are not to be trusted.
-    if (oom) throw new Error(`${c.name}: the GPU ran out of memory (${oom.message})`);
-    if (invalid) throw new Error(`${c.name}: WebGPU validation error: ${invalid.message}`);
-  }
+  const outcome = await verifyAndTimeScoped(gpu, lin, xBuf, yBuf, c, rows, ref, opts, guard, yBytes).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const oom = await guard(device.popErrorScope());
+  const invalid = await guard(device.popErrorScope());
+  // An error inside the scopes means the numbers (or the failure) above are not to be trusted.
+  if (oom) throw new Error(`${c.name}: the GPU ran out of memory (${oom.message})`);
+  if (invalid) throw new Error(`${c.name}: WebGPU validation error: ${invalid.message}`);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 async function verifyAndTimeScoped(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, yBuf: GPUBuffer, c: LinearCase, rows: number[], ref: ReferenceResult, opts: MeasureOptions, guard: <T>(p: Promise<T>) => Promise<T>, yBytes: number): Promise<KernelResult> {

@@ -2,7 +2,7 @@
 // accuracy carries a warning, the Devices panel shows the latency Choose uses (calibrated) beside
 // the analytic-vs-simulated check, and the paper view checks the paper's claims on demand.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, type Session } from './helpers/browser';
 
 describe('devices, choose, paper claims', () => {
   let s: Session;

@@ -1,7 +1,7 @@
 // "Run on my GPU": the whole pruned model through the WGSL engine in a worker (SwiftShader here),
 // beside onnxruntime-web on the same weights: accuracies agree, latencies and speedup shown.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, type Session } from './helpers/browser';
 
 describe('run on my GPU', () => {
   let s: Session;

@@ -95,7 +95,6 @@ export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: numbe
   const p = keptTiles / (job.tileRows * T);
   const totalLoad = job.instances * keptTiles * job.tokens * cyclesPerTile;
   const rowsPerEngine = q / job.tokens;
-  let maxKeptPerUnit: number;
   if (rowsPerEngine >= 1) {
     // An engine's load is sum_r n_er * kept_r over the tile-rows its chunk covers; kept_r has
     // mean T p and (tiles scored independently, a fixed total kept) the hypergeometric variance
@@ -107,7 +106,7 @@ export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: numbe
     return { maxLoad: Math.max(maxLoad, totalLoad / P), totalLoad };
   }
   // Several engines share a tile-row (each a slice of its tokens): the fullest row sets the time.
-  maxKeptPerUnit = expectedMaxBinomial(Math.min(P, job.instances * job.tileRows), T, p);
+  const maxKeptPerUnit = expectedMaxBinomial(Math.min(P, job.instances * job.tileRows), T, p);
   return { maxLoad: Math.max(Math.ceil(q) * maxKeptPerUnit * cyclesPerTile, totalLoad / P), totalLoad };
 }
 
@@ -125,11 +124,8 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   const segments = streamed ? chunkSegments(units, P, job.tokens) : 0;
   const dramBytes = perRowBytes * segments + job.spillBytes;
   const dram = dramBytes / bpc;
-  const activeEngines = Math.min(P, units);
-  // Every engine's first tile-row must land before it starts (requests are served in engine
-  // order, so the last engine waits for all first rows); the last row streamed still has to be
-  // computed after it lands.
-  const startup = streamed ? (activeEngines * perRowBytes) / bpc : 0;
+  // Every engine's first tile-row must land before it starts: streamedComputeSide's recurrence
+  // holds that wait; the last row streamed still has to be computed after it lands.
   // The last row to land is some engine's last segment: on average units / segments tokens.
   const tail = streamed ? (units / Math.max(1, segments)) * (totalLoad / units) : 0;
   const latency = dramBytes > 0 ? FPGA_CONSTANTS.dramLatency : 0;

@@ -120,7 +120,7 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     return out;
   }
   // Typed repeated fields. fp16/int8/uint8 live in int32_data (fp16 as raw bit patterns).
-  let src: ArrayLike<number> | null = null;
+  let src: ArrayLike<number> | null;
   if (type === DataType.FLOAT) src = t.floatData ?? null;
   else if (type === DataType.DOUBLE) src = t.doubleData ?? null;
   else if (type === DataType.INT64) src = (t.int64Data ?? []).map((v) => toNumber(v as number));

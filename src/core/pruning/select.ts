@@ -43,7 +43,7 @@ export function markTopK(scores: Float32Array, start: number, n: number, stride:
 export function kthLargest(a: Float32Array, k: number): number {
   let lo = 0;
   let hi = a.length - 1;
-  let target = k - 1; // index in descending order
+  const target = k - 1; // index in descending order
   let seed = 0x9e3779b9;
   for (;;) {
     if (lo === hi) return a[lo];
