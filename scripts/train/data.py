@@ -1,5 +1,7 @@
 """Reading the split, tokenising with public/tokenizer/tokenizer.json, padding to tensors."""
+import gzip
 import json
+import os
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -59,3 +61,11 @@ def encode(tok, texts, max_len, pad_to=None):
         ids[i, : len(e.ids)] = e.ids
         mask[i, : len(e.ids)] = 1
     return ids, mask, np.zeros_like(ids)
+
+
+def read_reviews(folder):
+    gz = os.path.join(folder, "reviews.jsonl.gz")
+    if os.path.exists(gz):
+        with gzip.open(gz, "rt", encoding="utf-8") as f:
+            return [json.loads(line)["text"] for line in f if line.strip()]
+    return [r["text"] for r in read_jsonl(os.path.join(folder, "reviews.jsonl"))]

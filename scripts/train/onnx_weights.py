@@ -28,6 +28,8 @@ def load_state(path):
             state["bert.embeddings.word_embeddings.weight"] = torch.from_numpy(a.astype(np.float32) * scale)
         elif name == "bert.embeddings.word_embeddings_scale":
             continue
+        elif name in ("bert.embeddings.position_embeddings", "bert.embeddings.token_type_embeddings"):
+            state[name + ".weight"] = torch.from_numpy(a.astype(np.float32).copy())  # gathered tables, no `.weight`
         elif name.endswith(".weight_t"):
             state[name[: -len("_t")]] = torch.from_numpy(np.ascontiguousarray(a.T.astype(np.float32)))
         else:

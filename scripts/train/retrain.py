@@ -28,11 +28,10 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import encode, load_tokenizer, read_jsonl  # noqa: E402
+from data import encode, load_tokenizer, read_jsonl, read_reviews  # noqa: E402
 from distill import review_sentences, soft_targets_with_labels  # noqa: E402
 from finetune import accuracy, new_classifier, predict  # noqa: E402
 from onnx_weights import load_state, prunable_names, read_matrices, write_matrices  # noqa: E402
-from train import read_reviews  # noqa: E402
 
 PATTERNS = ("hp", "tile", "vector", "unstructured", "row-balanced", "nm")
 SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95)
@@ -69,6 +68,8 @@ def group_lasso(weights, tr, tc):
 
 def retrain_worker(job):
     t0 = time.time()
+    if t0 > job["deadline"]:  # the call's time is nearly up: report instead of starting a run
+        return {**{k: job[k] for k in ("pattern", "sparsity", "seed", "method")}, "skipped": "budget"}
     try:
         torch.manual_seed(job["seed"])
         torch.set_num_threads(1)
@@ -180,6 +181,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--lambda", dest="lam", type=float, default=0.5, help="group-lasso weight (rgl)")
     ap.add_argument("--workers", type=int, default=14)
+    ap.add_argument("--budget", type=float, default=420, help="seconds after which no new run starts")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -218,7 +220,7 @@ def main():
     sparsities = [float(s) for s in args.sparsities.split(",")]
     common = {"data": data_path, "model": args.model, "cli": args.cli, "node": args.node, "device": device,
               "tile": args.tile, "epochs": 1 if args.smoke else args.epochs, "batch": 16 if args.smoke else 64,
-              "lr": args.lr, "lambda": args.lam}
+              "lr": args.lr, "lambda": args.lam, "deadline": t0 + args.budget}
     jobs = [{**common, "pattern": p, "sparsity": s, "seed": 0, "method": "oneshot"} for p in patterns for s in sparsities]
     for seed in range(args.seeds):
         for s in sparsities:
@@ -236,7 +238,7 @@ def main():
         for r in pool.imap_unordered(retrain_worker, jobs):
             results.append(r)
             print(json.dumps({k: v for k, v in r.items() if k not in ("losses", "traceback")}), flush=True)
-            if "traceback" in r:
+            if "traceback" in r:  # a failed run: say why, the others carry on
                 print(r["traceback"], flush=True)
     summary = {"dense": dense_acc, "args": vars(args), "seconds": round(time.time() - t0, 1),
                "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None, "runs": results}

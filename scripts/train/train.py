@@ -15,7 +15,6 @@ Runs on the GPU host (run-device.sh).
 
 Usage: python3 train.py --data DIR --tokenizer tokenizer.json --out DIR [--smoke]"""
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from augment import augment, candidate_words, neighbours  # noqa: E402
 from bow import bow_baseline, bow_model  # noqa: E402
-from data import choose_max_len, encode, length_report, load_tokenizer, read_jsonl, token_lengths  # noqa: E402
+from data import choose_max_len, encode, read_reviews, length_report, load_tokenizer, read_jsonl, token_lengths  # noqa: E402
 from distill import agreement, choose_teacher, review_sentences, soft_targets_with_labels  # noqa: E402
 from export_onnx import describe_graph, export  # noqa: E402
 from finetune import _grid_worker, accuracy, make_classifier, new_classifier, predict  # noqa: E402
@@ -38,14 +37,6 @@ from make_tokenizer_fixture import build as build_tokenizer_fixture  # noqa: E40
 from teacher import WORD_EMB, load_packed_teacher  # noqa: E402
 
 MODEL_FILE = "tinybert-rt.onnx"
-
-
-def read_reviews(folder):
-    gz = os.path.join(folder, "reviews.jsonl.gz")
-    if os.path.exists(gz):
-        with gzip.open(gz, "rt", encoding="utf-8") as f:
-            return [json.loads(line)["text"] for line in f if line.strip()]
-    return [r["text"] for r in read_jsonl(os.path.join(folder, "reviews.jsonl"))]
 
 
 @torch.no_grad()

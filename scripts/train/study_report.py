@@ -1,0 +1,111 @@
+"""The retraining study's table and its shipped sweep, from retrain.py's retrain-results.json.
+
+Writes (numbers only from the runs; nothing typed in):
+  - a Markdown table (stdout, or --markdown FILE): per pattern and sparsity, one-shot dev/test and
+    the retrained mean +- sd over seeds (dev and test), for gradual pruning and, for HP, reweighted
+    group lasso (rgl) before the cut;
+  - --sweep FILE: the retrained points as a sweep in the app's own format ({kind: 'hp-lab-sweep',
+    points}), dev accuracy = mean over seeds, labelled "retrained on a GPU", so `hp-lab select
+    --sweep` and the page's device choice can use them beside one-shot sweeps.
+Usage: python3 scripts/train/study_report.py RESULTS.json [--markdown F] [--sweep F]"""
+import argparse
+import json
+import statistics
+import sys
+
+METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained (gradual)", "rgl": "retrained (group lasso + gradual)"}
+DEFAULT_NM_M = 20  # src/core/pruning/prune-matrix.ts: N:M's group when only the sparsity is given
+
+
+def groups(runs):
+    """{(pattern, sparsity, method): [runs]} over the runs without an error."""
+    out = {}
+    for r in runs:
+        if "error" in r or "skipped" in r:
+            continue
+        out.setdefault((r["pattern"], r["sparsity"], r["method"]), []).append(r)
+    return out
+
+
+def stats(rs, key):
+    xs = [r[key] for r in rs]
+    return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0), len(xs)
+
+
+def cell(rs, key):
+    if not rs:
+        return "-"
+    mean, sd, n = stats(rs, key)
+    return f"{mean * 100:.1f}" if n == 1 else f"{mean * 100:.1f} ± {sd * 100:.1f}"
+
+
+def markdown(results):
+    g = groups(results["runs"])
+    dense = results["dense"]
+    keys = sorted({(p, s) for p, s, _ in g}, key=lambda k: (k[0], k[1]))
+    lines = [f"Dense: dev {dense['dev'] * 100:.1f}, test {dense['test'] * 100:.1f} (%). "
+             "Retrained: mean ± sd over seeds.", "",
+             "| pattern | sparsity | achieved | one-shot dev | one-shot test | retrained dev | retrained test "
+             "| seeds | group lasso dev | group lasso test |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for p, s in keys:
+        one, grad, rgl = g.get((p, s, "oneshot"), []), g.get((p, s, "gradual"), []), g.get((p, s, "rgl"), [])
+        achieved = statistics.fmean(r["achieved"] for r in (grad or one))
+        lines.append(f"| {p} | {s * 100:.0f}% | {achieved * 100:.1f}% | {cell(one, 'dev')} | {cell(one, 'test')} "
+                     f"| {cell(grad, 'dev')} | {cell(grad, 'test')} | {len(grad)} | {cell(rgl, 'dev')} "
+                     f"| {cell(rgl, 'test')} |")
+    errors = [r for r in results["runs"] if "error" in r]
+    if errors:
+        lines += ["", f"{len(errors)} run(s) failed: " + "; ".join(
+            f"{r['pattern']} {r['sparsity']} {r['method']} seed {r['seed']}: {r['error']}" for r in errors)]
+    skipped = [r for r in results["runs"] if "skipped" in r]
+    if skipped:
+        lines += ["", f"{len(skipped)} run(s) not started within the call's time budget."]
+    return "\n".join(lines)
+
+
+def sweep(results, tile):
+    tr, tc = (int(x) for x in tile.split("x"))
+    points = []
+    for (p, s, method), rs in sorted(groups(results["runs"]).items()):
+        if method == "oneshot":
+            continue
+        mean, sd, n = stats(rs, "dev")
+        point = {"pattern": p, "sparsity": round(statistics.fmean(r["achieved"] for r in rs), 4),
+                 "accuracy": round(mean, 4), "n": len(results["dense_sentences"]) if "dense_sentences" in results
+                 else 500, "label": f"{p} {METHOD_TEXT[method]} on a GPU ({n} seeds, sd {sd * 100:.1f} pt)"}
+        if p in ("hp", "tile", "vector"):
+            point["tile"] = {"tr": tr, "tc": tc}
+        if p == "hp":
+            point["split"] = 0.5
+        if p == "nm":
+            point["nm"] = {"n": round(DEFAULT_NM_M * (1 - s)), "m": DEFAULT_NM_M}
+        points.append(point)
+    return {"kind": "hp-lab-sweep", "model": "tinybert-rt.onnx", "data": "dev",
+            "denseAccuracy": results["dense"]["dev"], "sentences": 500,
+            "source": "scripts/train/retrain.py on one NVIDIA H200 (see BENCHMARKS.md, retraining study)",
+            "points": points}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--markdown")
+    ap.add_argument("--sweep")
+    args = ap.parse_args()
+    with open(args.results) as f:
+        results = json.load(f)
+    table = markdown(results)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table + "\n")
+    else:
+        sys.stdout.write(table + "\n")
+    if args.sweep:
+        with open(args.sweep, "w") as f:
+            json.dump(sweep(results, results["args"]["tile"]), f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
