@@ -83,7 +83,7 @@ export interface GpuDevice extends DeviceBase {
   sparseTensor?: boolean;
   /** Kernel launch cost, microseconds. */
   launchUs: Figure;
-  /** Why this GPU is modelled slower than a smaller GPU of its own or an earlier generation,
+  /** Why this GPU is modelled slower than a smaller GPU (fewer SMs, lower peak and bandwidth),
    *  by that GPU's id (the catalog test requires a reason for every such pair). */
   slowerThan?: Record<string, string>;
 }
