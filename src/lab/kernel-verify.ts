@@ -5,12 +5,11 @@
 // than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../gpu/kernels';
-import { denseTilesFor } from '../gpu/kernels/dense-linear';
-import { HP_TILES, hpGeometry } from '../gpu/kernels/hp-linear';
+import { HP_TILES, SUBGROUP_TILE, denseTilesFor, hpGeometry } from '../gpu/kernels/variant-rule';
 import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../gpu/kernels/cpu-reference';
 import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
 import { tileGrid } from '../core/formats/hp';
-import { SUBGROUP_TILE, deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
+import { deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
 
 export interface CaseResult {
   name: string;

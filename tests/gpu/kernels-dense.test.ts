@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createDenseLinear, GpuLimitError } from '../../src/gpu/kernels';
-import { denseTilesFor } from '../../src/gpu/kernels/dense-linear';
+import { denseTilesFor } from '../../src/gpu/kernels/variant-rule';
 import { compareRows, denseReference, sampleRows } from '../../src/gpu/kernels/cpu-reference';
 import { randomArray, rng, runLinear } from './kernels-helpers';
 

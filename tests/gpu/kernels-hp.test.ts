@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createHPLinear } from '../../src/gpu/kernels';
-import { HP_TILES, hpGeometry } from '../../src/gpu/kernels/hp-linear';
+import { HP_TILES, hpGeometry } from '../../src/gpu/kernels/variant-rule';
 import { hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { randomHP, rng } from '../../src/gpu/kernels/random-hp';
 

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createDenseLinear, createHPLinear } from '../../src/gpu/kernels';
-import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
+import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE } from '../../src/gpu/kernels/variant-rule';
+import { deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
 import { denseCase, hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { randomArray, randomHP, rng } from '../../src/gpu/kernels/random-hp';
 

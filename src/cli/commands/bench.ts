@@ -6,13 +6,12 @@ import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
-import { denseTilesFor } from '../../gpu/kernels/dense-linear';
-import { HP_TILES } from '../../gpu/kernels/hp-linear';
+import { HP_TILES, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
 import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
-import { SUBGROUP_TILE, deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
+import { deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
 
 export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]

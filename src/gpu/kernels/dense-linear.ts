@@ -1,18 +1,16 @@
-// Runner of dense-linear.wgsl: uploads W and b once, picks a register-tile config per token
-// count (largest tile that still fills the GPU), encodes into the caller's pass or encoder.
+// Runner of dense-linear.wgsl: uploads W and b once, asks variant-rule.ts for the variant per
+// token count (a register tile, or the few-token subgroup variant), encodes into the caller's
+// pass or encoder.
 import denseWgsl from './dense-linear.wgsl?raw';
 import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
-import type { DenseLinearOptions, GpuLinear } from './index';
+import type { DenseLinearOptions, GpuLinear } from './linear-types';
 import { packF16Pairs } from '../../core/formats/f16';
-import { SUBGROUP_MAX_TOKENS, SUBGROUP_TILE, denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
-import { denseTileStorage, denseTilesFor, pickDenseTile, type DenseTileConfig } from './dense-tiles';
-
-export { DENSE_TILES, denseTileStorage, denseTilesFor, pickDenseTile, type DenseTileConfig } from './dense-tiles';
+import { denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
+import { denseTileStorage, denseVariant, variantName, type DenseTileConfig, type VariantDevice } from './variant-rule';
 
 export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, opts: DenseLinearOptions): GpuLinear {
-  const tiles = denseTilesFor(caps);
   const { in: nIn, out: nOut, weight } = opts;
   const maxTokens = opts.tokens;
   const label = opts.label ?? `dense ${nOut}x${nIn}`;
@@ -46,20 +44,13 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`);
   }
 
-  // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
-  const subgroups = vec && deviceHasSubgroups(device);
-  function useSubgroup(tokens: number): boolean {
-    if (opts.tile === SUBGROUP_TILE) {
-      if (!subgroups) throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature and in % 4 == 0`);
-      return true;
-    }
-    const max = nOut <= nIn ? SUBGROUP_MAX_TOKENS.denseNarrow : SUBGROUP_MAX_TOKENS.dense;
-    return !opts.tile && subgroups && tokens <= max;
-  }
+  const dev: VariantDevice = { limits, caps, subgroups: deviceHasSubgroups(device) };
+  const variant = (tokens: number) => denseVariant(dev, { in: nIn, out: nOut }, tokens, opts.tile, label);
 
   function dispatchFor(tokens: number): KernelDispatch {
-    if (useSubgroup(tokens)) return denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu), f16);
-    const c = pickDenseTile(limits, tokens, nOut, opts.tile, tiles);
+    const v = variant(tokens);
+    if (v.kind === 'subgroup') return denseSubgroupDispatch(device, layout, nOut, tokens, Boolean(opts.gelu), f16);
+    const c = v.tile;
     return {
       pipeline: pipelineFor(c),
       workgroup: { x: c.wx, y: c.wy, storageBytes: denseTileStorage(c) },
@@ -75,7 +66,7 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     maxTokens,
     weightBytes: wBuf.size + bBuf.size,
     flops: (tokens = maxTokens) => 2 * tokens * nIn * nOut,
-    tileFor: (tokens = maxTokens) => (useSubgroup(tokens) ? SUBGROUP_TILE : pickDenseTile(limits, tokens, nOut, opts.tile, tiles).name),
+    tileFor: (tokens = maxTokens) => variantName(variant(tokens)),
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);

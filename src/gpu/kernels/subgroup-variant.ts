@@ -1,16 +1,13 @@
 // The few-token variants of the linear kernels (dense-subgroup.wgsl, hp-subgroup.wgsl): one
 // subgroup per TT tokens x 4 outputs, lanes splitting the reduction, subgroupAdd at the end.
 // Used only when the device was created with the 'subgroups' feature, and only for token
-// counts at or below SUBGROUP_MAX_TOKENS, where the tiled kernels' 64-256 token blocks cannot
-// fill the GPU (one sentence, the pooler's one token per sentence). The threshold comes from
-// the crossover measured on the H200 (BENCHMARKS.md, Kernels: few tokens).
+// counts where the tiled kernels' 64-256 token blocks cannot fill the GPU (one sentence, the
+// pooler's one token per sentence): variant-rule.ts decides when.
 import denseSubgroupWgsl from './dense-subgroup.wgsl?raw';
 import hpSubgroupWgsl from './hp-subgroup.wgsl?raw';
 import hpFormatWgsl from './hp-format.wgsl?raw';
 import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
 import { cachedPipeline, weightQuadValues, type KernelDispatch, type KernelLayout } from './linear-common';
-
-export { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE } from './subgroup-rules';
 
 /** Invocations per workgroup; output quads per workgroup (dense: 8; HP: 4, one per subgroup of
  *  32, as HP's few-token work is latency-bound and wants more subgroups in flight); kept

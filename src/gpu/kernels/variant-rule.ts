@@ -1,0 +1,259 @@
+// The one rule that decides which variant of a linear kernel runs for a call: the register
+// tile of the dense kernel, the token block of the HP kernel, or either kernel's few-token
+// subgroup variant. Pure (no WGSL, no GPU calls): the runners (dense-linear.ts, hp-linear.ts)
+// ask it per call, and the page describes the choice (describeKernelVariants) without loading
+// the kernels. Thresholds come from the H200 measurements in BENCHMARKS.md (Kernels).
+import type { GpuCapabilities } from '../adapter';
+
+// ---- the few-token subgroup variants (subgroup-variant.ts builds their dispatches) ----
+
+/** The tile name reports and `tile` options use for the subgroup variants. */
+export const SUBGROUP_TILE = 'subgroup';
+/** Largest token count the automatic choice sends to each kernel's subgroup variant, from the
+ *  H200 crossovers (BENCHMARKS.md, Kernels: few tokens). Dense: up to `dense` tokens, and up
+ *  to `denseNarrow` when out <= in (few outputs leave the tiled kernel few workgroups; at 128
+ *  tokens the subgroup variant won on 1200->312 and 312->312 and lost 8 % on 312->1200).
+ *  HP's lanes split the Q = m*k kept columns of a tile-row, so it pays up to `hp` tokens only
+ *  when Q fills two subgroups of 32 (Q >= HP_SUBGROUP_MIN_KEPT), up to `hpFewKept` otherwise. */
+export const SUBGROUP_MAX_TOKENS = { dense: 64, denseNarrow: 128, hp: 128, hpFewKept: 4 } as const;
+export const HP_SUBGROUP_MIN_KEPT = 64;
+/** HP's variant also wants wide subgroups (adapter's subgroupMinSize): on SwiftShader's 4-lane
+ *  subgroups it ran 1.7-1.9x slower than the tiled kernel at 32 and 128 tokens, while on the
+ *  H200's 32 lanes it was up to 2.2x faster. The dense variant won on both. */
+export const HP_SUBGROUP_MIN_LANES = 16;
+
+// ---- the dense kernel's register tiles ----
+
+/** Threads wx x wy; each computes (4*rm) x (4*rn) outputs; bk = K-step. */
+export interface DenseTileConfig {
+  name: string;
+  wx: number;
+  wy: number;
+  rm: number;
+  rn: number;
+  bk: number;
+}
+
+/** From the largest register tile down; the first that yields enough workgroups is used. */
+export const DENSE_TILES: readonly DenseTileConfig[] = [
+  { name: '128x128', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16 },
+  { name: '128x64', wx: 16, wy: 16, rm: 2, rn: 1, bk: 16 },
+  { name: '64x64', wx: 16, wy: 16, rm: 1, rn: 1, bk: 16 },
+  { name: '32x64', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16 },
+];
+
+/** The largest tile (dense) or token block (HP) that still yields this many workgroups is
+ *  used. On the H200 (132 SMs) 256 left the TinyBERT FFN shapes on 128x128 tiles in 2.4
+ *  waves, 16 % slower than 64x64, and gave HP's FFN-in shape (38 tile-rows) 'wide' blocks, 40 %
+ *  slower than 'mid'; 1024 picks the fastest measured config for every shape in BENCHMARKS.md
+ *  (Kernels) and still gives 4096³ its 128x128 tiles. WebGPU does not expose the GPU's size. */
+const MIN_WORKGROUPS = 1024;
+
+export function denseTileStorage(c: DenseTileConfig): number {
+  return (c.bk * (c.wy * 4 * c.rm) + c.bk * (c.wx * 4 * c.rn)) * 4;
+}
+
+function denseFits(limits: GPUSupportedLimits, c: DenseTileConfig): boolean {
+  return (
+    c.wx * c.wy <= limits.maxComputeInvocationsPerWorkgroup &&
+    c.wx <= limits.maxComputeWorkgroupSizeX &&
+    c.wy <= limits.maxComputeWorkgroupSizeY &&
+    denseTileStorage(c) <= limits.maxComputeWorkgroupStorageSize
+  );
+}
+
+/** Register tiles worth compiling on this adapter. Software adapters (SwiftShader) get none
+ *  above 64x64: their shader compiler takes many seconds on the 128-wide unrolled tiles and can
+ *  crash the GPU process on them, and a CPU gains nothing from GPU-sized register tiles. */
+export function denseTilesFor(caps: Pick<GpuCapabilities, 'isFallbackAdapter'>): readonly DenseTileConfig[] {
+  return caps.isFallbackAdapter ? DENSE_TILES.filter((c) => c.wy * 4 * c.rm <= 64) : DENSE_TILES;
+}
+
+export function pickDenseTile(
+  limits: GPUSupportedLimits,
+  tokens: number,
+  nOut: number,
+  forced?: string,
+  tiles: readonly DenseTileConfig[] = DENSE_TILES,
+): DenseTileConfig {
+  const usable = tiles.filter((c) => denseFits(limits, c));
+  if (forced) {
+    const c = DENSE_TILES.find((t) => t.name === forced);
+    if (!c) throw new RangeError(`unknown dense tile '${forced}' (have ${DENSE_TILES.map((t) => t.name).join(', ')})`);
+    if (!tiles.includes(c)) {
+      const have = tiles.map((t) => t.name).join(', ');
+      throw new RangeError(`dense tile '${forced}' is not used on this adapter (software adapters: ${have})`);
+    }
+    if (!denseFits(limits, c)) throw new RangeError(`dense tile '${forced}' exceeds this device's workgroup limits`);
+    return c;
+  }
+  if (usable.length === 0) {
+    throw new RangeError('no dense tile config fits this device (maxComputeInvocationsPerWorkgroup < 128?)');
+  }
+  for (const c of usable) {
+    const groups = Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
+    if (groups >= MIN_WORKGROUPS) return c;
+  }
+  return usable[usable.length - 1];
+}
+
+// ---- the HP kernel's token blocks ----
+
+/** Invocations (tr/(4*ro)) x wy; each computes (4*rt) tokens x (4*ro) outputs; kc kept columns per step. */
+export interface HPTileConfig {
+  name: string;
+  rt: number;
+  ro: number;
+  wy: number;
+  kc: number;
+}
+
+/** Candidates from the largest token block down (per Tr some are skipped as invalid). */
+export const HP_TILES: readonly HPTileConfig[] = [
+  { name: 'wide', rt: 2, ro: 2, wy: 32, kc: 8 },
+  { name: 'mid', rt: 2, ro: 1, wy: 16, kc: 16 },
+  { name: 'tall', rt: 1, ro: 1, wy: 32, kc: 8 },
+  { name: 'narrow', rt: 1, ro: 1, wy: 8, kc: 8 },
+];
+
+export interface HPTileGeometry {
+  config: HPTileConfig;
+  wx: number;
+  wy: number;
+  threads: number;
+  bt: number;
+  storageBytes: number;
+}
+
+export function hpGeometry(tr: number, c: HPTileConfig): HPTileGeometry | null {
+  const wx = tr / (4 * c.ro);
+  if (!Number.isInteger(wx) || wx < 1) return null;
+  const threads = wx * c.wy;
+  const bt = c.wy * 4 * c.rt;
+  if (threads % c.kc !== 0 || bt % (threads / c.kc) !== 0) return null;
+  // Too few invocations, or too many gathered loads each (unrolled: code size, registers).
+  if (threads < 16 || (bt * c.kc) / threads > 16) return null;
+  const storageBytes = (c.kc * (bt / 4 + 1) + (c.kc * tr) / 4) * 16;
+  return { config: c, wx, wy: c.wy, threads, bt, storageBytes };
+}
+
+function hpFits(limits: GPUSupportedLimits, g: HPTileGeometry): boolean {
+  return (
+    g.threads <= limits.maxComputeInvocationsPerWorkgroup &&
+    g.wx <= limits.maxComputeWorkgroupSizeX &&
+    g.wy <= limits.maxComputeWorkgroupSizeY &&
+    g.storageBytes <= limits.maxComputeWorkgroupStorageSize
+  );
+}
+
+export function pickHPTile(
+  limits: GPUSupportedLimits,
+  tr: number,
+  tokens: number,
+  tileRows: number,
+  forced?: string,
+): HPTileGeometry {
+  const usable = HP_TILES.map((c) => hpGeometry(tr, c)).filter(
+    (g): g is HPTileGeometry => g !== null && hpFits(limits, g),
+  );
+  if (forced) {
+    const g = usable.find((u) => u.config.name === forced);
+    if (!g) {
+      const names = usable.map((u) => u.config.name).join(', ');
+      throw new RangeError(`HP tile '${forced}' is unknown or does not fit Tr=${tr} on this device (usable: ${names})`);
+    }
+    return g;
+  }
+  if (usable.length === 0) throw new RangeError(`no HP tile config fits Tr=${tr} on this device`);
+  for (const g of usable) if (tileRows * Math.ceil(tokens / g.bt) >= MIN_WORKGROUPS) return g;
+  return usable[usable.length - 1];
+}
+
+// ---- the choice for one call ----
+
+/** What the rule needs to know of the device: its limits, whether it is a software adapter,
+ *  whether it was created with the 'subgroups' feature, and its narrowest subgroup. */
+export interface VariantDevice {
+  limits: GPUSupportedLimits;
+  caps: Pick<GpuCapabilities, 'isFallbackAdapter' | 'subgroupMinSize'>;
+  subgroups: boolean;
+}
+
+export type DenseVariant = { kind: 'subgroup' } | { kind: 'tile'; tile: DenseTileConfig };
+export type HPVariant = { kind: 'subgroup' } | { kind: 'tile'; geometry: HPTileGeometry };
+
+/** The dense kernel's variant for `tokens` rows of an in -> out layer (`forced`: a tile name;
+ *  `label` starts the error when the forced variant cannot run here). */
+export function denseVariant(
+  dev: VariantDevice,
+  shape: { in: number; out: number },
+  tokens: number,
+  forced?: string,
+  label = 'dense linear',
+): DenseVariant {
+  // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
+  const subgroups = dev.subgroups && shape.in % 4 === 0;
+  if (forced === SUBGROUP_TILE) {
+    if (!subgroups) {
+      const need = "the 'subgroups' device feature and in % 4 == 0";
+      throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs ${need}`);
+    }
+    return { kind: 'subgroup' };
+  }
+  const max = shape.out <= shape.in ? SUBGROUP_MAX_TOKENS.denseNarrow : SUBGROUP_MAX_TOKENS.dense;
+  if (!forced && subgroups && tokens <= max) return { kind: 'subgroup' };
+  return { kind: 'tile', tile: pickDenseTile(dev.limits, tokens, shape.out, forced, denseTilesFor(dev.caps)) };
+}
+
+/** The HP kernel's variant for `tokens` rows of a matrix with tile height `tr`, `tileRows`
+ *  tile-rows and `kept` = m*k kept columns per tile-row. Forced, the subgroup variant needs only
+ *  the feature (tests run it on narrow subgroups); chosen automatically, wide subgroups too. */
+export function hpVariant(
+  dev: VariantDevice,
+  shape: { tr: number; tileRows: number; kept: number },
+  tokens: number,
+  forced?: string,
+  label = 'hp linear',
+): HPVariant {
+  if (forced === SUBGROUP_TILE) {
+    if (!dev.subgroups) {
+      throw new RangeError(`${label}: the '${SUBGROUP_TILE}' variant needs the 'subgroups' device feature`);
+    }
+    return { kind: 'subgroup' };
+  }
+  const wide = (dev.caps.subgroupMinSize ?? 0) >= HP_SUBGROUP_MIN_LANES;
+  const max = shape.kept >= HP_SUBGROUP_MIN_KEPT ? SUBGROUP_MAX_TOKENS.hp : SUBGROUP_MAX_TOKENS.hpFewKept;
+  if (!forced && dev.subgroups && wide && tokens <= max) return { kind: 'subgroup' };
+  return { kind: 'tile', geometry: pickHPTile(dev.limits, shape.tr, tokens, shape.tileRows, forced) };
+}
+
+/** The variant's name in reports (`GpuLinear.tileFor`). */
+export function variantName(v: DenseVariant | HPVariant): string {
+  if (v.kind === 'subgroup') return SUBGROUP_TILE;
+  return 'tile' in v ? v.tile.name : v.geometry.config.name;
+}
+
+// ---- the same rule, in words, for the GPU panel ----
+
+type DescribedCaps = Pick<
+  GpuCapabilities,
+  'isFallbackAdapter' | 'hasSubgroups' | 'subgroupMinSize' | 'subgroupMaxSize' | 'hasF16'
+>;
+
+/** The linear kernels' variants an adapter gets, in words. */
+export function describeKernelVariants(caps: DescribedCaps): string[] {
+  const software = caps.isFallbackAdapter ? ' (software adapter)' : '';
+  const lines = [`f32 register tiles up to ${denseTilesFor(caps)[0].name}${software}`];
+  if (caps.hasSubgroups) {
+    const { subgroupMinSize: min, subgroupMaxSize: max } = caps;
+    const lanes = min ? `${min === max || !max ? min : `${min}–${max}`} lanes` : 'width unknown';
+    const hp = (min ?? 0) >= HP_SUBGROUP_MIN_LANES;
+    const which = hp ? 'dense and HP variants' : `dense variant (HP's needs ${HP_SUBGROUP_MIN_LANES}+ lanes)`;
+    lines.push(`subgroups (${lanes}): few-token ${which}`);
+  } else {
+    lines.push('no subgroups: tiled kernels at every token count');
+  }
+  lines.push('f16 weights optional (half the memory, f32 math)');
+  if (caps.hasF16) lines.push('shader-f16 present but unused (no f16-math variant)');
+  return lines;
+}
