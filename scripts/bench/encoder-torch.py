@@ -71,7 +71,7 @@ def forward(P, ids, mask, types, heads, eps, attention='math'):
     d = H // heads
     x = P['word'][ids] + P['pos'][:L][None] + P['type'][types]
     x = F.layer_norm(x, (H,), *P['emb_ln'], eps)
-    bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
     for lp in P['layers']:
         q = F.linear(x, *lp['q']).view(B, L, heads, d).transpose(1, 2)
         k = F.linear(x, *lp['k']).view(B, L, heads, d).transpose(1, 2)

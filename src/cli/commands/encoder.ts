@@ -8,7 +8,10 @@ import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
-import { nodeGpu } from '../../gpu/node-gpu';
+import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
+import type { EncoderProfile } from '../../gpu/encoder/op-profile';
+import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
+import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
 import type { EncoderEngine } from '../../gpu/encoder';
 import type { PruneConfig } from '../../core/pruning';
@@ -32,7 +35,12 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
   --threads T         ORT wasm threads (default 1)
   --save-logits F     write the engine's logits (dataset order) per row to F (JSON)
   --engine-logits F   with --compare-ort: take the engine's logits from F (a --save-logits file from
-                      a GPU host) instead of running the engine here; no GPU needed`;
+                      a GPU host) instead of running the engine here; no GPU needed
+  --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
+                      ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
+  --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
+                      beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
+  --ort-dir D         where ORT's WebGPU wasm files are (default: ort/ beside the CLI, else the package)`;
 
 function listFlag(v: string | undefined, name: string, fallback: number[], min: number, max: number, integer: boolean): number[] {
   if (v === undefined) return fallback;
@@ -60,6 +68,15 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
 }
 
+/** Progress on stderr (the result is JSON on stdout). */
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+function profileRow(p: EncoderProfile) {
+  const ops: Record<string, number> = {};
+  for (const o of p.ops) ops[o.kind] = round(o.msMedian);
+  return { timing: p.timing, forward_ms: round(p.forward.msMedian), sum_of_ops_ms: round(p.sumMs), dispatches: p.dispatches, ops_ms: ops };
+}
+
 const accuracyOf = (r: EvalResult) => ({ accuracy: round(r.accuracy), correct: r.correct, n: r.n, ms: Math.round(r.ms), sentences_per_s: round(r.sentencesPerSecond, 1) });
 
 export async function run(argv: string[]): Promise<unknown> {
@@ -71,6 +88,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
     reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
     'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' }, weights: { type: 'string' },
+    profile: { type: 'boolean' }, 'compare-ort-webgpu': { type: 'boolean' }, 'ort-dir': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
@@ -87,6 +105,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
 
+  if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu']) throw new CliError('--ort-dir goes with --compare-ort-webgpu');
+  if (f['compare-ort-webgpu'] && f['engine-logits']) throw new CliError('--compare-ort-webgpu runs the engine on this GPU: not with --engine-logits');
   if (f['save-logits'] !== undefined) outputFile('save-logits', f['save-logits']);
   if (f['engine-logits'] !== undefined) inputFile('engine-logits', f['engine-logits']);
   const file = modelPath(f.model);
@@ -141,9 +161,19 @@ export async function run(argv: string[]): Promise<unknown> {
   const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
+  const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
+  if (f['compare-ort-webgpu'] && !gpu) throw new CliError('--compare-ort-webgpu needs a GPU (not --engine-logits)');
+  let peer: Awaited<ReturnType<typeof createOrtWebGpuSession>> | undefined;
+  if (f['compare-ort-webgpu'] && gpu) {
+    const t = performance.now();
+    peer = await createOrtWebGpuSession(await dawnGpu(), onnx.bytes, f['ort-dir']);
+    progress(`ort-webgpu: session created in ${Math.round(performance.now() - t)} ms`);
+  }
   const work = async () => {
     const accuracy: unknown[] = [];
     const latency: unknown[] = [];
+    const profile: unknown[] = [];
+    const ortWebgpu: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
     const dense = experiment?.engine(null, size).engine;
@@ -174,6 +204,22 @@ export async function run(argv: string[]): Promise<unknown> {
             }
             accuracy.push(row);
           }
+          if (f.profile && dense && hpEngine) {
+            for (const { batch, seq } of shapes) {
+              for (const [linears, engine] of [['dense', dense], ['hp', hpEngine]] as const) {
+                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3));
+                const row = { sparsity: linears === 'hp' ? sparsity : 0, linears, batch, seq, ...profileRow(p) };
+                progress(`profile ${JSON.stringify(row)}`);
+                profile.push(row);
+              }
+            }
+          }
+          if (peer && dense && hpEngine) {
+            const rows = await compareWithOrtWebGpu({ dense, hp: hpEngine }, peer, shapes, {
+              vocab: model.config.vocab, reps, warmup, onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
+            });
+            ortWebgpu.push(...rows.map((r) => ({ sparsity, ...r })));
+          }
           if (!f['no-latency'] && dense && hpEngine) {
             for (const seq of seqs) {
               for (const batch of batches) {
@@ -194,9 +240,13 @@ export async function run(argv: string[]): Promise<unknown> {
         }
       }
       if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, weights, rows: saved }));
-      return { accuracy, latency, dense_weight_bytes: dense?.weightBytes };
+      return {
+        accuracy, latency, dense_weight_bytes: dense?.weightBytes, qkv: dense && { dense: dense.qkvModes },
+        ...(f.profile ? { profile } : {}), ...(peer ? { ort_webgpu: ortWebgpu } : {}),
+      };
     } finally {
       dense?.destroy();
+      await peer?.release();
     }
   };
   const t0 = performance.now();

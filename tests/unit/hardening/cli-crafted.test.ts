@@ -46,6 +46,11 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     refuses(['prune', '--model', model, '--sparsity', '0x1'], /got '0x1'/);
     refuses(['prune', '--model', model, '--split', 'Infinity'], /--split must be/);
   });
+  test('encoder: --ort-dir without --compare-ort-webgpu, and --compare-ort-webgpu with saved logits', () => {
+    refuses(['encoder', '--model', model, '--ort-dir', dir], /--ort-dir goes with --compare-ort-webgpu/);
+    refuses(['encoder', '--model', model, '--compare-ort', '--compare-ort-webgpu', '--engine-logits', model], /not with --engine-logits/);
+  });
+
   test('--tile sides are bounded', () => {
     refuses(['prune', '--model', model, '--tile', '100000x4'], /--tile must look like|rows and columns in \[1, 256\]/);
     refuses(['prune', '--model', model, '--tile', '512x4'], /rows and columns in \[1, 256\]/);
