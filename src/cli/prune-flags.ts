@@ -9,7 +9,9 @@ import { inputFile } from './paths';
 import { isJsonObject } from '../core/formats/json-depth';
 import { DEFAULT_DAMP } from '../core/recover/reconstruct';
 import { DEFAULT_RECOVERY_SENTENCES, RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from '../core/recover/recover-pruned';
-import { calibrate } from './calibration';
+import { calibrate, trainBatches } from './calibration';
+import { DEFAULT_CALIBRATION_SENTENCES } from '../core/pruning/calibration';
+import { collectObsFactors } from '../core/recover/obs-scores';
 import { CliError } from './cli-error';
 
 export const pruneFlagSpec = {
@@ -83,6 +85,10 @@ export function valueTypeFlag(v: string | undefined): HPValueType {
  *  Without --norms, activation scores are calibrated on the first train sentences (hp-lab
  *  calibrate's defaults). Undefined for magnitude scores. */
 export async function loadNorms(file: string | undefined, model: BertModel, score: ScoreKind): Promise<Float32Array[] | undefined> {
+  if (score === 'obs') {
+    if (file) throw new CliError('--norms goes with --score activation; --score obs calibrates its own H = XᵀX');
+    return collectObsFactors(model, trainBatches(DEFAULT_CALIBRATION_SENTENCES));
+  }
   if (score !== 'activation') return undefined;
   if (!file) return calibrate(model);
   let json: unknown;

@@ -33,6 +33,7 @@ export function configKey(config: PruneConfig): string {
 
 export class PruneSession {
   private norms: Float32Array[] | undefined;
+  private obsFactors: Float32Array[] | undefined;
   private readonly results = new Map<string, ModelPruneResult>();
   private readonly summaries = new Map<string, RecoverySummary>();
 
@@ -47,10 +48,12 @@ export class PruneSession {
     return matrixInputs(this.model).map((m) => ({ name: m.name, out: m.out, in: m.in, group: m.group! }));
   }
 
-  /** Input-feature norms per matrix (activation-aware scores); null forgets them. */
-  setInputNorms(norms: Float32Array[] | null): void {
+  /** Input-feature norms per matrix (activation-aware scores), or with `kind` 'obs' the OBS
+   *  column factors (core/recover/obs-scores); null forgets them. */
+  setInputNorms(norms: Float32Array[] | null, kind: 'activation' | 'obs' = 'activation'): void {
     matrixInputs(this.model, norms ?? undefined); // validates the count
-    this.norms = norms ?? undefined;
+    if (kind === 'obs') this.obsFactors = norms ?? undefined;
+    else this.norms = norms ?? undefined;
     this.results.clear();
     this.summaries.clear();
   }
@@ -68,7 +71,7 @@ export class PruneSession {
       this.results.delete(key); // most recently used goes last
     } else {
       if (needsRecovery(config)) throw new Error('This configuration asks for recovery: run recover() for it first.');
-      result = pruneMatrices(matrixInputs(this.model, this.norms), config);
+      result = pruneMatrices(matrixInputs(this.model, config.score === 'obs' ? this.obsFactors : this.norms), config);
     }
     this.keep(key, result);
     return result;

@@ -2,7 +2,9 @@
 // an older one has started, the older resolves to null (the sliders move faster than pruning).
 import * as Comlink from 'comlink';
 import type { ValueType } from '../core/formats/hp';
-import type { PruneConfig } from '../core/pruning';
+import type { PruneConfig, PruneReport } from '../core/pruning';
+import type { RecoverySummary } from '../core/recover/recover-pruned';
+import type { RecoverProgress } from '../core/recover/sequential';
 import { spawnWorker } from './spawn';
 import type { CalibrationRequest, MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
 
@@ -26,11 +28,14 @@ export function setInputNorms(norms: Float32Array[] | null): Promise<void> {
   return worker.call((api) => api.setInputNorms(norms));
 }
 
+const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
+  const abs = (u: string) => new URL(u, location.href).href;
+  return { ...req, tokenizerUrl: abs(req.tokenizerUrl), dataUrl: abs(req.dataUrl), tokenizerConfigUrl: req.tokenizerConfigUrl && abs(req.tokenizerConfigUrl) };
+};
+
 /** Collects activation norms in the worker (see PruningWorkerApi.calibrate); URLs are made absolute here. */
 export function calibratePruning(req: CalibrationRequest, onProgress: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
-  const abs = (u: string) => new URL(u, location.href).href;
-  const absolute = { ...req, tokenizerUrl: abs(req.tokenizerUrl), dataUrl: abs(req.dataUrl), tokenizerConfigUrl: req.tokenizerConfigUrl && abs(req.tokenizerConfigUrl) };
-  return worker.call((api) => api.calibrate(absolute, Comlink.proxy(onProgress)));
+  return worker.call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress)));
 }
 
 let latest = 0;
@@ -52,8 +57,16 @@ export function prunedOnnx(): Promise<Uint8Array> {
   return worker.call((api) => api.prunedOnnx());
 }
 
-export function hpwFile(valueType: ValueType, modelName: string): Promise<Uint8Array> {
-  return worker.call((api) => api.hpwFile(valueType, modelName));
+/** The .hpw of the last prune, or of `config` (a recovered one once recoverPruning resolved). */
+export function hpwFile(valueType: ValueType, modelName: string, config?: PruneConfig): Promise<Uint8Array> {
+  return worker.call((api) => api.hpwFile(valueType, modelName, config));
+}
+
+/** Layer-wise reconstruction of `config` (with `recovery`) in the worker, with progress; `cancel`
+ *  stops it (the result then rejects with an AbortError). A newer call stops an older one. */
+export function recoverPruning(config: PruneConfig, req: CalibrationRequest, onProgress: (p: RecoverProgress) => void): { result: Promise<{ report: PruneReport; summary: RecoverySummary }>; cancel: () => void } {
+  const result = worker.call((api) => api.recover(config, absoluteUrls(req), Comlink.proxy(onProgress)));
+  return { result, cancel: () => void worker.call((api) => api.cancelRecovery()) };
 }
 
 export function prunedOnnxFor(config: PruneConfig): Promise<{ bytes: Uint8Array; achievedSparsity: number }> {

@@ -5,11 +5,14 @@ import * as Comlink from 'comlink';
 import type { ValueType } from '../core/formats/hp';
 import { parseBertOnnx } from '../core/model/bert-from-onnx';
 import { calibrationBatches, collectInputNorms } from '../core/pruning/calibration';
+import type { EncoderBatch } from '../core/model/reference-forward';
+import type { RecoverySummary } from '../core/recover/recover-pruned';
+import type { RecoverProgress } from '../core/recover/sequential';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { parseDatasetBytes } from '../core/data/dataset';
 import { pruneReport, type PruneConfig, type PruneReport } from '../core/pruning';
 import { fetchBytes, fetchText } from '../lab/fetch-asset';
-import { PruneSession, type MatrixInfo } from '../lab/prune-session';
+import { needsRecovery, PruneSession, type MatrixInfo } from '../lab/prune-session';
 
 export type { MatrixInfo } from '../lab/prune-session';
 
@@ -33,6 +36,25 @@ export interface PruneOutcome {
 let session: PruneSession | null = null;
 /** The config of the last prune(): maskOf, prunedOnnx and hpwFile answer for it. */
 let lastConfig: PruneConfig | null = null;
+/** The reconstruction in progress (cancelRecovery aborts it). */
+let recovering: AbortController | null = null;
+/** Calibration batches of the last request, kept for the next reconstruction. */
+let batchCache: { key: string; batches: EncoderBatch[] } | null = null;
+
+/** The first `req.sentences` TRAIN sentences, tokenised and padded into batches. */
+async function loadCalibration(req: CalibrationRequest): Promise<EncoderBatch[]> {
+  const key = JSON.stringify(req);
+  if (batchCache?.key === key) return batchCache.batches;
+  const [tokenizerJson, tokenizerConfig, data] = await Promise.all([
+    fetchText(req.tokenizerUrl, 'tokenizer'),
+    req.tokenizerConfigUrl ? fetchText(req.tokenizerConfigUrl, 'tokenizer config').catch(() => '{}') : '{}',
+    fetchBytes(req.dataUrl, 'calibration sentences'),
+  ]);
+  const tokenizer = BertTokenizer.fromJson(JSON.parse(tokenizerJson), JSON.parse(tokenizerConfig));
+  const texts = parseDatasetBytes(data, req.dataUrl).texts.slice(0, req.sentences);
+  batchCache = { key, batches: calibrationBatches(tokenizer, texts, req.maxLength) };
+  return batchCache.batches;
+}
 
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new Error(`The pruning worker has no ${what} yet.`);
@@ -57,19 +79,39 @@ const api = {
   async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
     const s = need(session, 'model');
     const t0 = performance.now();
-    const [tokenizerJson, tokenizerConfig, data] = await Promise.all([
-      fetchText(req.tokenizerUrl, 'tokenizer'),
-      req.tokenizerConfigUrl ? fetchText(req.tokenizerConfigUrl, 'tokenizer config').catch(() => '{}') : '{}',
-      fetchBytes(req.dataUrl, 'calibration sentences'),
-    ]);
-    const tokenizer = BertTokenizer.fromJson(JSON.parse(tokenizerJson), JSON.parse(tokenizerConfig));
-    const texts = parseDatasetBytes(data, req.dataUrl).texts.slice(0, req.sentences);
-    s.setInputNorms(collectInputNorms(s.model, calibrationBatches(tokenizer, texts, req.maxLength), onProgress));
-    return { sentences: texts.length, ms: performance.now() - t0 };
+    const batches = await loadCalibration(req);
+    s.setInputNorms(collectInputNorms(s.model, batches, onProgress));
+    return { sentences: batches.reduce((n, b) => n + b.batch, 0), ms: performance.now() - t0 };
   },
 
   hasInputNorms(): boolean {
     return session?.hasInputNorms ?? false;
+  },
+
+  /**
+   * Layer-wise reconstruction (core/recover) of `config`'s kept weights on `req`'s TRAIN
+   * sentences; `config.recovery` says how. Afterwards prune/prunedOnnxFor/hpwFile answer for
+   * `config` with the reconstructed values (masks unchanged). A newer call or cancelRecovery()
+   * stops a running one (it rejects with an AbortError).
+   */
+  async recover(config: PruneConfig, req: CalibrationRequest, onProgress?: (p: RecoverProgress) => void): Promise<{ report: PruneReport; summary: RecoverySummary }> {
+    const s = need(session, 'model');
+    if (!needsRecovery(config)) throw new RangeError('recover() needs a config with recovery { kind: "lsq", ... }');
+    recovering?.abort();
+    const ctrl = new AbortController();
+    recovering = ctrl;
+    try {
+      const batches = await loadCalibration(req);
+      const { result, summary } = await s.recover(config, batches, { signal: ctrl.signal, onProgress });
+      return { report: pruneReport(result, config), summary };
+    } finally {
+      if (recovering === ctrl) recovering = null;
+    }
+  },
+
+  /** Stops the reconstruction in progress, if any. */
+  cancelRecovery(): void {
+    recovering?.abort();
   },
 
   prune(config: PruneConfig, maskIndex?: number): PruneOutcome {
@@ -103,9 +145,10 @@ const api = {
     return Comlink.transfer({ bytes, achievedSparsity: s.prune(config).achievedSparsity }, [bytes.buffer]);
   },
 
-  /** The last prune's HP matrices as a .hpw file (HP-structured patterns only). */
-  hpwFile(valueType: ValueType, modelName: string): Uint8Array {
-    const bytes = need(session, 'model').hpwFile(need(lastConfig, 'pruning result'), valueType, modelName);
+  /** The HP matrices of `config` (default: the last prune) as a .hpw file (HP-structured patterns
+   *  only); a config with recovery gives the reconstructed values (after recover()). */
+  hpwFile(valueType: ValueType, modelName: string, config?: PruneConfig): Uint8Array {
+    const bytes = need(session, 'model').hpwFile(config ?? need(lastConfig, 'pruning result'), valueType, modelName);
     return Comlink.transfer(bytes, [bytes.buffer]);
   },
 };

@@ -4,19 +4,22 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, type Session } from './helpers/browser';
 
-async function storedRows(s: Session): Promise<number> {
+/** Rows stored in IndexedDB; `recovered`: only those measured after reconstruction. */
+async function storedRows(s: Session, recovered = false): Promise<number> {
   return s.page.evaluate(
-    () =>
+    (recovered) =>
       new Promise<number>((resolve) => {
         const open = indexedDB.open('hp-lab-sweeps');
         open.onsuccess = () => {
           const db = open.result;
           if (!db.objectStoreNames.contains('sweeps')) return resolve(0);
           const all = db.transaction('sweeps').objectStore('sweeps').getAll();
-          all.onsuccess = () => resolve(all.result.reduce((n: number, r: { rows: unknown[] }) => n + r.rows.length, 0));
+          type Row = { recovery?: string };
+          all.onsuccess = () => resolve(all.result.reduce((n: number, r: { rows: Row[] }) => n + r.rows.filter((x) => !recovered || x.recovery === 'lsq').length, 0));
         };
         open.onerror = () => resolve(0);
       }),
+    recovered,
   );
 }
 
@@ -27,10 +30,14 @@ describe('accuracy sweep', () => {
   });
   afterAll(async () => s?.close());
 
-  it('keeps points in IndexedDB as they finish, restores them after a reload, exports CSV and enables AC', async () => {
+  it('keeps points in IndexedDB as they finish, with a recovered series, restores them after a reload, exports CSV and enables AC', async () => {
     await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // evaluation ready
+    await s.page.getByTestId('sweep-recover').check();
     await s.page.getByTestId('run-sweep').click();
     await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
+    // hp from 50% on is also measured after layer-wise reconstruction (the 7th point).
+    await expect.poll(() => storedRows(s, true), { timeout: 600_000, interval: 2000 }).toBeGreaterThanOrEqual(1);
+    await s.page.locator('#prune').screenshot({ path: 'test-results/sweep-recovered.png' });
 
     // The device choice (section 6) sees the running sweep at once, without a reload.
     await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 30_000 }).toBe(true);
@@ -42,11 +49,13 @@ describe('accuracy sweep', () => {
     expect(await s.page.locator('#prune').innerText()).toMatch(/\d+ points \(partial\)/);
     const [download] = await Promise.all([s.page.waitForEvent('download'), csvButton.click()]);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('series,target_sparsity,achieved_sparsity,accuracy,sentences');
+    expect(csv[0]).toBe('series,recovery,target_sparsity,achieved_sparsity,accuracy,sentences');
     expect(csv.length).toBeGreaterThanOrEqual(3);
     const rows = csv.slice(1).map((line) => line.split(','));
-    for (const [series, target, achieved, accuracy, n] of rows) {
+    for (const [series, recovery, target, achieved, accuracy, n] of rows) {
       expect(series).toMatch(/^(hp|tile|vector|unstructured|row-balanced|nm|2:4|1:4)$/);
+      expect(recovery).toMatch(/^(none|lsq)$/);
+      if (recovery === 'lsq') expect(Number(target)).toBeGreaterThanOrEqual(0.5);
       expect(Math.abs(Number(achieved) - Number(target))).toBeLessThan(0.1);
       expect(Number(accuracy)).toBeGreaterThan(0.3);
       expect(Number(accuracy)).toBeLessThanOrEqual(1);
@@ -58,5 +67,5 @@ describe('accuracy sweep', () => {
     await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 60_000 }).toBe(true);
     await s.page.locator('#select').screenshot({ path: 'test-results/select-with-sweep.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-  });
+  }, 1_200_000);
 });

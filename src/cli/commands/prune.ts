@@ -6,6 +6,7 @@ import path from 'node:path';
 import { hpBytes, type ValueType } from '../../core/formats/hp';
 import { isHPStructured, pruneReport, PATTERNS, SCORE_KINDS, type ModelPruneResult } from '../../core/pruning';
 import { DEFAULT_DAMP } from '../../core/recover/reconstruct';
+import { DEFAULT_CALIBRATION_SENTENCES } from '../../core/pruning/calibration';
 import { DEFAULT_RECOVERY_SENTENCES } from '../../core/recover/recover-pruned';
 import { needsRecovery, PruneSession } from '../../lab/prune-session';
 import { recoverInSession } from '../calibration';
@@ -26,6 +27,7 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
   --tile-keep A --vector-keep B   hp: set both keep ratios directly instead
   --nm N:M             nm: fixed N:M, e.g. 2:4 (default: M = 20, N = round(M (1 - S)))
   --score K            ${SCORE_KINDS.join(' | ')} (default magnitude)
+                       (activation: |w|·||x||; obs: |w| / sqrt([H⁻¹]_jj), H = XᵀX of ${DEFAULT_CALIBRATION_SENTENCES} train sentences)
   --norms PATH         activation scores: JSON {"<matrix name>": [||x_j||, ...]} from a calibration run on TRAIN sentences
   --recover K          none | lsq: lsq reconstructs the kept weights layer by layer (least squares on
                        calibration activations of train sentences; masks unchanged, no retraining) (default none)
@@ -51,7 +53,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const file = modelPath(f.model);
   const session = new PruneSession(await loadModel(file));
   const norms = await loadNorms(f.norms, session.model, config.score);
-  if (norms) session.setInputNorms(norms);
+  if (norms) session.setInputNorms(norms, config.score === 'obs' ? 'obs' : 'activation');
   const t0 = performance.now();
   let result: ModelPruneResult;
   try {

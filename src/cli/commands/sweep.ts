@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const onnx = await loadModel(file);
   const session = new PruneSession(onnx);
   const norms = await loadNorms(f.norms, onnx.model, base.score);
-  if (norms) session.setInputNorms(norms);
+  if (norms) session.setInputNorms(norms, base.score === 'obs' ? 'obs' : 'activation');
   const dataPath = f.data ?? 'public/data/dev.jsonl';
   const tokPath = f.tokenizer ?? 'public/tokenizer/tokenizer.json';
   let data, tokenizer;

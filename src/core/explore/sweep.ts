@@ -84,6 +84,19 @@ function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepP
   return point;
 }
 
+/** A row's point, and its recovered twin when the row also has `recoveredAccuracy` (hp-lab sweep
+ *  --recover lsq); an app row with recovery 'lsq' is itself the recovered point. The recovered
+ *  model keeps the masks (same hardware cost), so it is a configuration like any other; its
+ *  label ends in ' +lsq'. */
+function withRecovered(point: SweepPoint, row: unknown): SweepPoint[] {
+  const r = row as Record<string, unknown>;
+  const label = `${point.label} +lsq`;
+  if (r.recovery === 'lsq') return [{ ...point, label }];
+  const recovered = num(r.recoveredAccuracy);
+  if (recovered === undefined) return [point];
+  return [point, { ...point, accuracy: checkUnit(recovered, 'recoveredAccuracy', 'rows'), label }];
+}
+
 function fromPoint(p: unknown, i: number): SweepPoint {
   const where = `points[${i}]`;
   if (!isObj(p)) throw new SweepFormatError(`${where} is not an object`);
@@ -117,7 +130,7 @@ export function parseSweep(json: unknown): Sweep {
   } else if (isObj(json) && Array.isArray(json.rows)) {
     const base = isObj(json.config) ? json.config : isObj(json.base) ? json.base : {};
     sweep = {
-      points: json.rows.map((r, i) => fromRow(r, base, i)),
+      points: json.rows.flatMap((r, i) => withRecovered(fromRow(r, base, i), r)),
       denseAccuracy: num(json.denseAccuracy),
       sentences: positiveInt(json.sentences),
       model: typeof json.model === 'string' ? json.model : undefined,

@@ -1,7 +1,8 @@
 // Element scores: how much each weight matters. Pruning keeps the highest scores.
 import type { ScoreKind } from './types';
 
-/** |w| or |w_ij| * ||x_j||; row-major out x in like W. */
+/** |w|, or |w_ij| * c_j with the column factor c (||x_j|| for 'activation', 1 / sqrt([H⁻¹]_jj)
+ *  for 'obs'); row-major out x in like W. */
 export function elementScores(weight: Float32Array, out: number, nIn: number, kind: ScoreKind, inputNorms?: Float32Array): Float32Array {
   if (weight.length !== out * nIn) throw new RangeError(`weight has ${weight.length} values, expected ${out} x ${nIn}`);
   const s = new Float32Array(weight.length);
@@ -9,8 +10,10 @@ export function elementScores(weight: Float32Array, out: number, nIn: number, ki
     for (let i = 0; i < s.length; i++) s[i] = Math.abs(weight[i]);
     return s;
   }
-  if (kind !== 'activation') throw new RangeError(`unknown score '${kind as string}'`);
-  if (!inputNorms) throw new RangeError("score 'activation' needs input-feature norms (calibration run) for every matrix");
+  if (kind !== 'activation' && kind !== 'obs') throw new RangeError(`unknown score '${kind as string}'`);
+  if (!inputNorms) {
+    throw new RangeError(kind === 'obs' ? "score 'obs' needs OBS column factors (a calibration run's H = XᵀX) for every matrix" : "score 'activation' needs input-feature norms (calibration run) for every matrix");
+  }
   if (inputNorms.length !== nIn) throw new RangeError(`inputNorms has ${inputNorms.length} entries, expected ${nIn}`);
   for (let r = 0; r < out; r++) {
     const base = r * nIn;

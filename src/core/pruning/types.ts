@@ -20,8 +20,10 @@ export function isHPStructured(pattern: string): pattern is (typeof HP_STRUCTURE
   return (HP_STRUCTURED_PATTERNS as readonly string[]).includes(pattern);
 }
 
-export const SCORE_KINDS = ['magnitude', 'activation'] as const;
-/** magnitude: |w|. activation: |w_ij| * ||x_j|| (Wanda-style, input-feature norms). */
+export const SCORE_KINDS = ['magnitude', 'activation', 'obs'] as const;
+/** magnitude: |w|. activation: |w_ij| * ||x_j|| (Wanda-style, input-feature norms). obs:
+ *  |w_ij| / sqrt([H⁻¹]_jj), the square root of the optimal-brain-surgeon saliency (core/recover/
+ *  obs-scores.ts); both take a per-input-column factor from a calibration run. */
 export type ScoreKind = (typeof SCORE_KINDS)[number];
 
 /** Attention (Q, K, V, attention output) vs FFN (in, out) matrices. */
@@ -68,7 +70,8 @@ export interface MatrixInput {
   in: number;
   /** W row-major out x in. */
   weight: Float32Array;
-  /** ||x_j|| over calibration tokens, length `in` (needed for score 'activation'). */
+  /** The score's per-input-column factor, length `in`: ||x_j|| over calibration tokens for score
+   *  'activation', 1 / sqrt([H⁻¹]_jj) for 'obs' (needed for those two). */
   inputNorms?: Float32Array;
   group?: MatrixGroup;
 }

@@ -9,6 +9,8 @@ export interface SweepRow {
   accuracy: number;
   /** Sentences evaluated. */
   n: number;
+  /** 'lsq': the same masks after layer-wise reconstruction (core/recover); absent: one-shot. */
+  recovery?: 'lsq';
 }
 
 export interface SweepRecord {
@@ -45,6 +47,6 @@ export async function deleteSweep(id: string): Promise<void> {
 }
 
 export function sweepToCsv(r: SweepRecord): string {
-  const head = 'series,target_sparsity,achieved_sparsity,accuracy,sentences';
-  return [head, ...r.rows.map((x) => `${x.series},${x.targetSparsity},${x.achievedSparsity},${x.accuracy},${x.n}`)].join('\n') + '\n';
+  const head = 'series,recovery,target_sparsity,achieved_sparsity,accuracy,sentences';
+  return [head, ...r.rows.map((x) => `${x.series},${x.recovery ?? 'none'},${x.targetSparsity},${x.achievedSparsity},${x.accuracy},${x.n}`)].join('\n') + '\n';
 }

@@ -24,6 +24,17 @@ describe('sweep files', () => {
     expect(sparsityOf(own.points[0])).toMatchObject({ pattern: 'tile', tr: 8, tc: 8, tileDensity: 0.4, vectorDensity: 1 });
   });
 
+  it('keeps recovered points (hp-lab sweep --recover, app rows with recovery) beside one-shot ones', () => {
+    const cli = parseSweep({ config: { tr: 32, tc: 32, split: 0.5 }, rows: [{ series: 'hp', targetSparsity: 0.8, achievedSparsity: 0.784, accuracy: 0.51, recoveredAccuracy: 0.76 }] });
+    expect(cli.points).toEqual([
+      expect.objectContaining({ pattern: 'hp', sparsity: 0.784, accuracy: 0.51, label: 'hp' }),
+      expect.objectContaining({ pattern: 'hp', sparsity: 0.784, accuracy: 0.76, label: 'hp +lsq' }),
+    ]);
+    const app = parseSweep({ base: { tr: 32, tc: 32 }, rows: [{ series: 'tile', achievedSparsity: 0.8, accuracy: 0.7, recovery: 'lsq' }] });
+    expect(app.points).toEqual([expect.objectContaining({ pattern: 'tile', accuracy: 0.7, label: 'tile +lsq' })]);
+    expect(() => parseSweep({ rows: [{ series: 'hp', achievedSparsity: 0.8, accuracy: 0.5, recoveredAccuracy: 2 }] })).toThrow(/recoveredAccuracy/);
+  });
+
   it('splits HP density between the levels in log space', () => {
     const c = sparsityOf({ pattern: 'hp', sparsity: 0.75, split: 0.5, accuracy: 0.8 });
     expect(c.tileDensity).toBeCloseTo(0.5, 12);

@@ -20,3 +20,23 @@ export const evaluateWithEvalWorker: EvaluateFn = async (onnx, opts) => {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 };
+
+/**
+ * The panels' accuracy readout: `quickLimit` sentences first (reported through `onQuick`), then
+ * the whole split; progress in [0, 1] over both. Resolves null when `signal` aborted it.
+ */
+export async function quickThenFull(
+  evaluate: EvaluateFn,
+  bytes: Uint8Array,
+  quickLimit: number,
+  signal: AbortSignal,
+  onProgress: (p: number) => void,
+  onQuick: (accuracy: number) => void,
+): Promise<{ quick: number; full: number; n: number } | null> {
+  const quick = await evaluate(bytes.slice(), { limit: quickLimit, signal, onProgress: (d, t) => onProgress((0.3 * d) / t) });
+  if (signal.aborted) return null;
+  onQuick(quick.accuracy);
+  const full = await evaluate(bytes, { signal, onProgress: (d, t) => onProgress(0.3 + (0.7 * d) / t) });
+  if (signal.aborted) return null;
+  return { quick: quick.accuracy, full: full.accuracy, n: full.n };
+}

@@ -1,0 +1,48 @@
+// "Recover (no retraining)" in the prune panel: the pruning worker reconstructs the kept weights
+// of HP 32x32 at 80% on train sentences (progress, then a summary), the recovered model is
+// evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp, type Session } from './helpers/browser';
+
+/** Clicks the ONNX export and returns the download's file name (or fails with the page's alerts). */
+async function exportOnnx(s: Session): Promise<string> {
+  const download = s.page.waitForEvent('download', { timeout: 180_000 });
+  await s.page.getByTestId('export-onnx').click();
+  try {
+    return (await download).suggestedFilename();
+  } catch (e) {
+    throw new Error(`no download (${(e as Error).message}); alerts: ${(await s.page.getByRole('alert').allInnerTexts()).join(' | ')}`);
+  }
+}
+
+const accuracyOf = async (s: Session, id: string) => Number((await s.page.getByTestId(id).innerText()).replace('%', '')) / 100;
+
+describe('recovery without retraining', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.8&split=0.5&tr=32&tc=32' });
+  });
+  afterAll(async () => s?.close());
+
+  it('reconstructs in the worker with progress, shows both accuracies, exports the recovered model', async () => {
+    await s.page.getByTestId('acc-full').waitFor({ timeout: 300_000 }); // one-shot on the whole dev split
+    const oneShot = await accuracyOf(s, 'acc-full');
+    await s.page.getByTestId('recover-switch').check();
+    await s.page.getByRole('progressbar', { name: /Reconstructing \d+\/24 matrices/ }).waitFor({ timeout: 120_000 });
+    await s.page.getByTestId('recover-summary').waitFor({ timeout: 300_000 });
+    await s.page.getByTestId('recover-acc-full').waitFor({ timeout: 300_000 });
+    const recovered = await accuracyOf(s, 'recover-acc-full');
+    expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(/64 train sentences.*one-shot \d+\.\d%/s);
+    // HP 32x32 at 80% on the default model: one-shot is near chance, recovery brings back most of it.
+    expect(recovered).toBeGreaterThan(oneShot + 0.1);
+    await s.page.locator('#prune').screenshot({ path: 'test-results/prune-recovered.png' });
+
+    expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq\.onnx$/);
+
+    // Switching recovery off drops the recovered state: exports are one-shot again.
+    await s.page.getByTestId('recover-switch').uncheck();
+    await expect.poll(() => s.page.getByTestId('recover-summary').count()).toBe(0);
+    expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32\.onnx$/);
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  }, 900_000);
+});
