@@ -1,6 +1,6 @@
 // Types shared by every pruning pattern: what a caller asks for, what comes back.
 import type { HPMatrix } from '../formats/hp';
-import type { RecoveryConfig } from '../recover/recover-pruned';
+import type { RecoveryConfig } from '../recover/recovery-config';
 
 export const PATTERNS = ['hp', 'tile', 'vector', 'unstructured', 'nm', 'row-balanced'] as const;
 /**

@@ -6,18 +6,9 @@ import type { EncoderBatch } from '../model/reference-forward';
 import type { ModelPruneResult } from '../pruning/prune-model';
 import { DEFAULT_DAMP } from './reconstruct';
 import { recoverModel, type RecoverOptions, type RecoverResult } from './sequential';
+import type { RecoveryConfig } from './recovery-config';
 
-export const RECOVERY_KINDS = ['none', 'lsq'] as const;
-/** none: one-shot (kept weights as they were). lsq: layer-wise least-squares reconstruction. */
-export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
-
-export interface RecoveryConfig {
-  kind: RecoveryKind;
-  /** Calibration sentences (TRAIN split). */
-  sentences: number;
-  /** λ = damp · mean(diag Xᵀ X). */
-  damp: number;
-}
+export { RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from './recovery-config';
 
 /** Calibration sentences the reconstruction uses by default (see BENCHMARKS.md: accuracy vs time). */
 export const DEFAULT_RECOVERY_SENTENCES = 64;
