@@ -82,7 +82,7 @@ def sweep(results, tile):
             point["nm"] = {"n": round(DEFAULT_NM_M * (1 - s)), "m": DEFAULT_NM_M}
         points.append(point)
     return {"kind": "hp-lab-sweep", "model": "tinybert-rt.onnx", "data": "dev",
-            "denseAccuracy": results["dense"]["dev"], "sentences": 500,
+            "denseAccuracy": round(results["dense"]["dev"], 4), "sentences": 500,
             "source": "scripts/train/retrain.py on one NVIDIA H200 (see BENCHMARKS.md, retraining study)",
             "points": points}
 

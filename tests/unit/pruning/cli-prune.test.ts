@@ -33,7 +33,24 @@ describe('hp-lab prune / hpw', () => {
     });
     const info = (await hpwInfo([hpw])) as { matrices: unknown[] };
     expect(info.matrices).toHaveLength(12);
-  });
+
+    // hp-lab hpw --value-type f16 --out: same masks, values rounded to f16, a smaller file
+    const half = path.join(dir, 'p16.hpw');
+    const conv = (await hpwInfo([hpw, '--value-type', 'f16', '--out', half])) as { valueType: string; bytes: number; from: string };
+    expect(conv).toMatchObject({ valueType: 'f16', from: hpw });
+    expect(conv.bytes).toBeLessThan(readFileSync(hpw).byteLength);
+    const f16 = readHPW(new Uint8Array(readFileSync(half)));
+    expect(f16.info).toMatchObject({ convertedFrom: 'f32' });
+    pruned.forEach((l, i) => {
+      const w = decodeHP(f16.matrices[i].hp);
+      w.forEach((v, j) => {
+        expect(v === 0).toBe(l.weight[j] === 0);
+        expect(Math.abs(v - l.weight[j])).toBeLessThanOrEqual(Math.abs(l.weight[j]) * 2 ** -11 + 1e-7);
+      });
+    });
+    await expect(hpwInfo([hpw, '--value-type', 'f16'])).rejects.toThrow(/--value-type and --out go together/);
+    await expect(hpwInfo([hpw, '--value-type', 'f64', '--out', half])).rejects.toThrow(/--value-type must be/);
+  }, 30_000); // prunes, writes and re-reads two files: seconds on a loaded 2-core machine
 
   it('explains bad flags and refuses .hpw for non-HP patterns', async () => {
     await expect(prune(['--model', model, '--pattern', 'diagonal'])).rejects.toThrow(/--pattern must be one of/);
