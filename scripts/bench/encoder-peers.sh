@@ -3,9 +3,10 @@
 # peers): engine dense and HP 90% beside onnxruntime-web's WebGPU EP (Dawn in Node) on the same
 # ONNX at B in {1, 32} x L in {64, 128}; the engine's GPU time per op kind (--profile); the
 # engine's dev-split logits at 0/50/90% (compared with onnxruntime on the dev machine:
-# `npx hp-lab encoder --compare-ort --engine-logits OUT/engine-logits.json --no-latency
+# `npx hp-lab encoder --compare-ort --engine-logits OUT/engine-logits-fuse-on.json --no-latency
 # --sparsity 0,0.5,0.9`); torch eager and torch.compile + CUDA graphs at fp32/TF32/bf16
-# (encoder-torch-peers.py). torch compiles on cores 4+ while the engine runs on cores 0-3 and is
+# (encoder-torch-peers.py). The engine with its output linears fused with residual + LayerNorm
+# (--fuse-ln on) and without. torch compiles on cores 4+ while the engine runs on cores 0-3 and is
 # timed alone on the GPU afterwards.
 # Run from the project root with .gpu/ holding the bundled CLI (hp-lab.mjs), the runtime from
 # /work/shared/gpu/bundle.sh, and ORT's WebGPU wasm files as ort.tar.xz (made by
@@ -27,12 +28,17 @@ TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-
   > "$out/torch-peers.log" 2>&1 &
 torch=$!
 common=(--no-accuracy --no-latency --sparsity 0.9 --batch 1,32 --seq 64,128 --reps 30 --warmup 3)
-cli 90 encoder "${common[@]}" --compare-ort-webgpu > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
+cli 90 encoder "${common[@]}" --fuse-ln on --compare-ort-webgpu > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
 echo "ort-webgpu rc=$?"
-cli 60 encoder "${common[@]}" --profile > "$out/profile.json" 2> "$out/profile.log"
-echo "profile rc=$?"
-cli 60 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" > "$out/accuracy.json" 2>&1
-echo "logits rc=$?"
+# The profile with the output linears fused with residual + LayerNorm, and without.
+for fuse in on off; do
+  cli 60 encoder "${common[@]}" --fuse-ln $fuse --profile > "$out/profile-fuse-$fuse.json" 2> "$out/profile-fuse-$fuse.log"
+  echo "profile fuse-ln $fuse rc=$?"
+done
+for fuse in on off; do
+  cli 60 encoder --no-latency --sparsity 0,0.5,0.9 --fuse-ln $fuse --save-logits "$out/engine-logits-fuse-$fuse.json" > "$out/accuracy-fuse-$fuse.json" 2>&1
+  echo "logits fuse-ln $fuse rc=$?"
+done
 touch "$out/engine-done"
 wait $torch
 echo "torch rc=$?"

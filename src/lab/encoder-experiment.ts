@@ -78,6 +78,8 @@ export interface EngineSize {
   maxBatch: number;
   maxSeq: number;
   weights?: WeightPrecision;
+  /** Attention/FFN output linears fused with residual + LayerNorm (the engine's default when unset). */
+  fuseAddLn?: boolean;
 }
 
 export class EncoderExperiment {

@@ -127,6 +127,25 @@ describe('encoder engine on WebGPU', () => {
     engine.destroy();
   });
 
+  it('attention-output and FFN-output linears (dense and HP) fused with residual + LayerNorm, fewer dispatches', async () => {
+    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 16);
+    const b = randomBatch(model, 2, 9, 7);
+    const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 9, fuseAddLn: true });
+    expect(dense.fusedAddLn).toBe(4);
+    expect(maxAbsDiff(await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b))).toBeLessThan(1e-4);
+    const p = await dense.profile(2, 9, 2, 0);
+    expect(p.dispatches).toBe(1 + 2 * 5 + 1); // embeddings, per layer qkv/attention/out+ln/ffn1/ffn2+ln, head
+    expect(p.ops.some((o) => o.kind === 'layernorm')).toBe(false);
+    dense.destroy();
+    // HP at 50% except layer 0's attention output, which runs dense: fused either way.
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    sparse.delete(model.layers[0].attnOut.name);
+    const mixed = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9, fuseAddLn: true });
+    expect(mixed.fusedAddLn).toBe(4);
+    expect(maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b))).toBeLessThan(1e-4);
+    mixed.destroy();
+  });
+
   it('rejects bad input and bad sparse maps with clear errors', async () => {
     const model = randomBertModel({}, 14);
     expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, sparse: new Map([['nope', {} as HPMatrix]]) })).toThrow(/not a prunable linear/);

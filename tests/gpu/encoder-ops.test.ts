@@ -5,9 +5,13 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
 import { createAttentionKernel, separateQkv } from '../../src/gpu/encoder/attention';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
+import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
 import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model';
+import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
+import { pruneMatrix } from '../../src/core/pruning';
+import type { Linear } from '../../src/core/model/bert-types';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -76,6 +80,12 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+/** `l` HP-pruned (magnitude, tiles 4x4) and the linear with the pruned weights. */
+function hpPruned(l: Linear, sparsity: number): { hp: HPMatrix; pruned: Linear } {
+  const hp = pruneMatrix({ name: l.name, out: l.out, in: l.in, weight: l.weight }, { pattern: 'hp', sparsity, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).hp!;
+  return { hp, pruned: { ...l, weight: decodeHP(hp) } };
+}
+
 describe('encoder ops on WebGPU', () => {
   it('embeddings: gathers word + position + type rows and LayerNorms them', async () => {
     const model = randomBertModel({ hidden: 40 }, 3);
@@ -116,6 +126,32 @@ describe('encoder ops on WebGPU', () => {
     referenceLayerNorm(expected, hidden, ln, 1e-5);
     expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
   });
+
+  // [hidden, in, tokens]: hidden wider than the workgroup, inputs over several chunks and not a
+  // multiple of 4, few tokens (one row a workgroup) and many (eight rows a workgroup).
+  const fusedCases: [number, number, number][] = [[300, 150, 5], [20, 37, 2200], [52, 9, 600]];
+  for (const [hidden, nIn, rows] of fusedCases) {
+    it(`linear + bias + residual + LayerNorm fused: ${hidden}x${nIn}, ${rows} tokens`, async () => {
+      const rand = rng(hidden + nIn);
+      const r = (n: number, s = 2) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+      const lin: Linear = { name: 'l', out: hidden, in: nIn, weight: r(hidden * nIn, 0.5), bias: r(hidden), initializer: 'l' };
+      const ln = { gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5), beta: r(hidden, 0.5) };
+      const a = r(rows * nIn);
+      const x = r(rows * hidden);
+      const gammaBeta = concatF32(ln.gamma, ln.beta);
+      const { hp, pruned } = hpPruned(lin, 0.6);
+      for (const [w, used] of [[{ kind: 'dense', weight: lin.weight }, lin], [{ kind: 'hp', hp }, pruned]] as const) {
+        const kernel = createLinearAddLn(device, { hidden, in: nIn, w, bias: lin.bias, gammaBeta });
+        if (w.kind === 'dense') expect(kernel.rowsPerGroup(rows)).toBe(rows >= 264 * 8 ? 8 : rows >= 264 * 2 ? 2 : 1);
+        const xb = up('x', x, GPUBufferUsage.COPY_SRC);
+        submit((pass) => kernel.encode(pass, kernel.bind(uniform([rows], { 2: 1e-12 }), up('a', a), xb), rows));
+        const expected = referenceLinear(a, rows, used).map((v, i) => v + x[i]);
+        referenceLayerNorm(expected, hidden, ln, 1e-12);
+        expect(maxAbsDiff(await read(xb, rows * hidden), expected), w.kind).toBeLessThan(1e-4);
+        kernel.destroy();
+      }
+    });
+  }
 
   // [hidden, heads, seq, batch, Q/K/V layout]: three buffers, or one fused Q/K/V row with
   // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).

@@ -36,6 +36,8 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
   --save-logits F     write the engine's logits (dataset order) per row to F (JSON)
   --engine-logits F   with --compare-ort: take the engine's logits from F (a --save-logits file from
                       a GPU host) instead of running the engine here; no GPU needed
+  --fuse-ln on|off     attention/FFN output linears fused with bias + residual + LayerNorm (one
+                      dispatch instead of two; default: the engine's)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
                       ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -88,9 +90,12 @@ export async function run(argv: string[]): Promise<unknown> {
     'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
     reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
     'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' }, weights: { type: 'string' },
+    'fuse-ln': { type: 'string' },
     profile: { type: 'boolean' }, 'compare-ort-webgpu': { type: 'boolean' }, 'ort-dir': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
+  const fuseLn = f['fuse-ln'];
+  if (fuseLn !== undefined && fuseLn !== 'on' && fuseLn !== 'off') throw new CliError(`--fuse-ln must be on or off, got '${fuseLn}'`);
   if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
@@ -158,7 +163,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const lost = gpu ? gpu.device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); }) : new Promise<never>(() => undefined);
   const prune = new PruneSession(onnx);
   const experiment = gpu && new EncoderExperiment(gpu, prune);
-  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights } as const;
+  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights, ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}) } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
   const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
@@ -241,7 +246,7 @@ export async function run(argv: string[]): Promise<unknown> {
       }
       if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, weights, rows: saved }));
       return {
-        accuracy, latency, dense_weight_bytes: dense?.weightBytes, qkv: dense && { dense: dense.qkvModes },
+        accuracy, latency, dense_weight_bytes: dense?.weightBytes, qkv: dense && { dense: dense.qkvModes }, fused_add_ln: dense?.fusedAddLn,
         ...(f.profile ? { profile } : {}), ...(peer ? { ort_webgpu: ortWebgpu } : {}),
       };
     } finally {

@@ -18,6 +18,7 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
+import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { bindBuffers, concatF32, uploadBuffer, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 
@@ -34,6 +35,9 @@ export interface EncoderEngineOptions {
   /** How the linears' weights are stored on the GPU ('f16': half the bytes, f32 math; dense
    *  layers whose input width is not a multiple of 4 stay f32). Default 'f32'. */
   weights?: WeightPrecision;
+  /** Run each attention-output and FFN-output linear (dense or HP) fused with its bias, the
+   *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false. */
+  fuseAddLn?: boolean;
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -64,18 +68,21 @@ export interface EncoderEngine {
   profile(batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderProfile>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];
+  /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
+  readonly fusedAddLn: number;
   destroy(): void;
 }
 
 interface LayerLinears {
   /** The fused Q/K/V linear, or the three apart. */
   qkv: GpuLinear[];
-  attnOut: GpuLinear;
+  /** Null where the linear runs fused with its residual + LayerNorm (fusedOut). */
+  attnOut: GpuLinear | null;
   ffnIn: GpuLinear;
-  ffnOut: GpuLinear;
+  ffnOut: GpuLinear | null;
 }
 
-const layerLinears = (l: LayerLinears): GpuLinear[] => [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut];
+const layerLinears = (l: LayerLinears): GpuLinear[] => [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
 
 export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, model: BertModel, opts: EncoderEngineOptions): EncoderEngine {
   const { hidden, heads, ffn, labels, layerNormEps: eps } = model.config;
@@ -104,6 +111,18 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   };
   const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
   const head = createHeadKernel(device, model);
+  // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
+  // where asked (null: linear, then add-layernorm).
+  const fusedOut: (LinearAddLn | null)[][] = model.layers.map((l, i) =>
+    ([[l.attnOut, l.ln1], [l.ffnOut, l.ln2]] as const).map(([lin, ln], j) => {
+      if (!opts.fuseAddLn) return null;
+      const hp = sparse.get(lin.name);
+      return createLinearAddLn(device, {
+        hidden, in: lin.in, w: hp ? { kind: 'hp', hp } : { kind: 'dense', weight: lin.weight }, bias: lin.bias,
+        gammaBeta: concatF32(ln.gamma, ln.beta), label: `layer ${i} ${j ? 'ffn-out' : 'attn-out'} + ln${hp ? ' (hp)' : ''}`,
+      });
+    }),
+  );
   const e = model.embeddings;
   const weights = {
     word: uploadBuffer(device, e.word, 'encoder.word'),
@@ -129,7 +148,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   let act: Record<'ids' | 'types' | 'mask' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
   let qkvOut: GPUBuffer[][] = [];
-  let groups: { emb: GPUBindGroup; attn: GPUBindGroup[]; ln: GPUBindGroup[][]; head: GPUBindGroup } | undefined;
+  let groups: { emb: GPUBindGroup; attn: GPUBindGroup[]; ln: GPUBindGroup[][]; head: GPUBindGroup; fused: (GPUBindGroup | null)[][] } | undefined;
 
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
     const hp = sparse.get(l.name);
@@ -144,9 +163,9 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     maxBatchAlloc = batch;
     linears = model.layers.map((l, i) => ({
       qkv: qkvLinears(qkvPlans[i], l, tokens),
-      attnOut: makeLinear(l.attnOut, tokens, false),
+      attnOut: fusedOut[i][0] ? null : makeLinear(l.attnOut, tokens, false),
       ffnIn: makeLinear(l.ffnIn, tokens, true),
-      ffnOut: makeLinear(l.ffnOut, tokens, false),
+      ffnOut: fusedOut[i][1] ? null : makeLinear(l.ffnOut, tokens, false),
     }));
     // GPUBufferUsage is read here, not at import: in Node it exists only once nodeGpu() ran.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -179,6 +198,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       }),
       ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2])]),
       head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
+      fused: fusedOut.map(([o1, o2]) => [o1?.bind(uniforms.ln, a.ctx, a.x) ?? null, o2?.bind(uniforms.ln, a.f, a.x) ?? null]),
     };
     lastShape = '';
   }
@@ -236,11 +256,20 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     linears.forEach((lin, i) => {
       lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
       step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
-      step('attn-out', (pass) => lin.attnOut.encode(pass, a.ctx, a.a, tokens));
-      step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens));
+      // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
+      const [f1, f2] = fusedOut[i];
+      const [g1, g2] = g.fused[i];
+      if (f1 && g1) step('attn-out', (pass) => f1.encode(pass, g1, tokens));
+      else {
+        step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens));
+      }
       step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
-      step('ffn2', (pass) => lin.ffnOut.encode(pass, a.f, a.a, tokens));
-      step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
+      if (f2 && g2) step('ffn2', (pass) => f2.encode(pass, g2, tokens));
+      else {
+        step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
+      }
     });
     step('head', (pass) => head.encode(pass, g.head, batch));
     return out;
@@ -298,7 +327,8 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     labels,
     sparseLinears,
     get linearWeightBytes() {
-      return linears.reduce((n, l) => n + layerLinears(l).reduce((m, lin) => m + lin.weightBytes, 0), 0);
+      const fused = fusedOut.flat().reduce((n, f) => n + (f?.weightBytes ?? 0), 0);
+      return fused + linears.reduce((n, l) => n + layerLinears(l).reduce((m, lin) => m + lin.weightBytes, 0), 0);
     },
     get weightBytes() {
       const tables = e.word.length + e.position.length + e.tokenType.length;
@@ -338,6 +368,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       });
     },
     qkvModes: qkvPlans.map((p) => p.mode),
+    fusedAddLn: fusedOut.flat().filter(Boolean).length,
     profile(batch, seq, reps = 30, warmup = 3) {
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');
@@ -351,6 +382,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       destroyed = true;
       releaseActivations();
       head.destroy();
+      for (const f of fusedOut.flat()) f?.destroy();
       for (const b of [weights.word, weights.position, weights.tokenType, weights.embLn, ...weights.ln.flat(), ...Object.values(uniforms)]) b.destroy();
     },
   };
