@@ -16,7 +16,20 @@ export interface GpuCapabilities {
   hasSubgroups: boolean;
   subgroupMinSize?: number;
   subgroupMaxSize?: number;
+  /** Subgroup-matrix shapes and types (feature 'chromium-experimental-subgroup-matrix', behind
+   *  Dawn's unsafe-APIs toggle; Chromium: --enable-unsafe-webgpu). */
+  subgroupMatrixConfigs?: SubgroupMatrixConfig[];
 }
+
+export interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 
 export type GpuUnavailableReason = 'no-webgpu' | 'no-adapter' | 'device-request-failed';
 
@@ -52,7 +65,10 @@ export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   const description = info.description ?? '';
-  const sg = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const sg = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> };
+  const matrixConfigs = features.includes(SUBGROUP_MATRIX_FEATURE) && sg.subgroupMatrixConfigs
+    ? [...sg.subgroupMatrixConfigs].map((c) => ({ componentType: String(c.componentType), resultComponentType: String(c.resultComponentType), M: c.M, N: c.N, K: c.K }))
+    : undefined;
   return {
     vendor,
     architecture,
@@ -67,6 +83,7 @@ export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
     hasSubgroups: features.includes('subgroups'),
     subgroupMinSize: sg.subgroupMinSize,
     subgroupMaxSize: sg.subgroupMaxSize,
+    ...(matrixConfigs ? { subgroupMatrixConfigs: matrixConfigs } : {}),
   };
 }
 
@@ -84,7 +101,7 @@ export async function acquireGpu(gpu: GPU | undefined | null, options: GPUReques
   if (!gpu) throw new GpuUnavailableError('no-webgpu', 'WebGPU is not available here (no navigator.gpu).');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
   if (!adapter) throw new GpuUnavailableError('no-adapter', 'WebGPU is present but no GPU adapter was found.');
-  const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
+  const wanted = ['timestamp-query', 'shader-f16', 'subgroups', SUBGROUP_MATRIX_FEATURE] as GPUFeatureName[];
   // skipFeatures: A/B measurements (e.g. the kernels without their subgroup variants).
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !skipFeatures.includes(f));
   const requiredLimits: Record<string, number> = {};

@@ -20,7 +20,9 @@ export function dawnGpu(): Promise<GPU> {
     }
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    keepInstance = create([]) as unknown as GPU;
+    // HP_LAB_UNSAFE_APIS=1: Dawn's unsafe APIs, which expose experimental features such as
+    // chromium-experimental-subgroup-matrix (the int8 tensor-core kernels).
+    keepInstance = create(process.env.HP_LAB_UNSAFE_APIS === '1' ? ['enable-dawn-features=allow_unsafe_apis'] : []) as unknown as GPU;
     return keepInstance;
   })();
   return cached;

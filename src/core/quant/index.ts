@@ -3,3 +3,4 @@ export * from './int-linear';
 export * from './quantized-bert';
 export * from './calibration';
 export * from './session';
+export * from './gpu-layout';

@@ -19,12 +19,16 @@ export function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** Ranges below this (and non-finite ones) quantize to all zeros: it keeps the scale and its
+ *  inverse normal f32 numbers, which GPUs may otherwise flush to zero. */
+export const MIN_RANGE = 2 ** -100;
+
 /** The (scale, inverse) pair of a range: scale maps codes back, inverse maps values to codes.
  *  A zero range gets scale 0 and inverse 0 (every code 0). */
 export function scalePair(amax: number, bits: QuantBits): { scale: number; inv: number } {
   const qmax = qmaxOf(bits);
   const a = f32(amax);
-  if (!(a > 0) || !Number.isFinite(a)) return { scale: 0, inv: 0 };
+  if (!(a >= MIN_RANGE) || !Number.isFinite(a)) return { scale: 0, inv: 0 };
   return { scale: f32(a * f32(1 / qmax)), inv: f32(qmax / a) };
 }
 

@@ -1,0 +1,124 @@
+// Integer Y = X·Wᵀ + b (optionally GELU) on int8 codes, bit for bit core/quant/int-linear.ts:
+// exact i32 sums of int8 products, four per dot4I8Packed, then the f32 epilogue
+// y = f32(f32(acc) * f32(xScale[t] * wScale[o])) + b[o]. X arrives as packed codes (tokens x
+// XW words, int8-quantize.wgsl) with one scale per token; W as packed codes with one scale per
+// output row (core/quant/gpu-layout.ts).
+// Dense: B row o is W's row o (KW = XW words). HP: one workgroup column per tile-row (BN = Tr);
+// its K operand is the tile-row's Q kept columns: X is gathered at them on the way into
+// workgroup memory (four bytes of four columns into one word), B is the tile-row's packed
+// Q x Tr block. Each invocation keeps TM tokens x TN outputs in i32 registers.
+
+struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> xq: array<u32>;
+@group(0) @binding(2) var<storage, read> xs: array<f32>;
+@group(0) @binding(3) var<storage, read> wq: array<u32>;
+@group(0) @binding(4) var<storage, read> ws: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+@group(0) @binding(6) var<storage, read> cols: array<u32>; // HP: tileRows x (4 KW) input columns
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+
+const WX = {{WX}}u;
+const WY = {{WY}}u;
+const THREADS = {{WX}}u * {{WY}}u;
+const TM = {{TM}}u;
+const TN = {{TN}}u;
+const BM = {{WY}}u * {{TM}}u;
+const BN = {{WX}}u * {{TN}}u;
+const BK = {{BK}}u; // words (4 k each) per step
+
+var<workgroup> As: array<u32, {{BK}} * {{WY}} * {{TM}}>; // k-major: As[kk * BM + m]
+var<workgroup> Bs: array<u32, {{BK}} * {{WX}} * {{TN}}>; // k-major: Bs[kk * BN + n]
+
+/** f32(a) correctly rounded (an i32 -> f32 conversion may round either way when |a| > 2^24):
+ *  both halves are exact in f32, their one f32 addition rounds to nearest. */
+fn exactF32(a: i32) -> f32 {
+  let lo = a & 255;
+  return f32(a - lo) + f32(lo);
+}
+
+//#if HP
+/** Packed codes of X row `t` at the tile-row's kept columns 4g..4g+3. */
+fn gatherWord(t: u32, colBase: u32, g: u32) -> u32 {
+  var word = 0u;
+  for (var j = 0u; j < 4u; j++) {
+    let col = cols[colBase + g * 4u + j];
+    if (col != 0xffffffffu) {
+      let b = (xq[t * params.xw + col / 4u] >> (8u * (col % 4u))) & 0xffu;
+      word = word | (b << (8u * j));
+    }
+  }
+  return word;
+}
+//#endif
+
+@compute @workgroup_size({{WX}}, {{WY}}, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let M = params.tokens;
+  let N = params.n;
+  let KW = params.kw;
+  let tx = lid.x;
+  let ty = lid.y;
+  let tid = ty * WX + tx;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+//#if HP
+  let colBase = wid.x * KW * 4u;
+  let bBase = wid.x * KW * BN;
+//#endif
+
+  var acc: array<array<i32, {{TN}}>, {{TM}}>;
+  var k0 = 0u;
+  loop {
+    if (k0 >= KW) { break; }
+    for (var i = tid; i < BM * BK; i += THREADS) {
+      let r = i / BK;
+      let kk = i % BK;
+      var v = 0u;
+      if (m0 + r < M && k0 + kk < KW) {
+//#if HP
+        v = gatherWord(m0 + r, colBase, k0 + kk);
+//#else
+        v = xq[(m0 + r) * KW + k0 + kk];
+//#endif
+      }
+      As[kk * BM + r] = v;
+    }
+    for (var i = tid; i < BN * BK; i += THREADS) {
+//#if HP
+      let kk = i / BN;
+      let c = i % BN;
+      var v = 0u;
+      if (k0 + kk < KW) { v = wq[bBase + (k0 + kk) * BN + c]; }
+//#else
+      let c = i / BK;
+      let kk = i % BK;
+      var v = 0u;
+      if (n0 + c < N && k0 + kk < KW) { v = wq[(n0 + c) * KW + k0 + kk]; }
+//#endif
+      Bs[kk * BN + c] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<u32, {{TM}}>;
+      var b: array<u32, {{TN}}>;
+      for (var i = 0u; i < TM; i++) { a[i] = As[kk * BM + ty + i * WY]; }
+      for (var j = 0u; j < TN; j++) { b[j] = Bs[kk * BN + tx + j * WX]; }
+      for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) { acc[i][j] += dot4I8Packed(a[i], b[j]); }
+      }
+    }
+    workgroupBarrier();
+    k0 += BK;
+  }
+
+  for (var i = 0u; i < TM; i++) {
+    let row = m0 + ty + i * WY;
+    if (row >= M) { continue; }
+    let sx = xs[row];
+    for (var j = 0u; j < TN; j++) {
+      let col = n0 + tx + j * WX;
+      if (col < N) { y[row * N + col] = hp_epilogue(exactF32(acc[i][j]) * (sx * ws[col]), col); }
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// The int8 kernels on real WebGPU (Dawn + SwiftShader) against the CPU int8 reference
+// (core/quant), bit for bit: activation codes and scales, dense and HP integer linears.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { nodeGpu } from '../../src/gpu/node-gpu';
+import type { AcquiredGpu } from '../../src/gpu/adapter';
+import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
+import { createInt8Quantizer } from '../../src/gpu/kernels/int8-quantize';
+import { uploadBuffer } from '../../src/gpu/kernel';
+import { intDenseLinear, intHPLinear, packInt8Rows, quantizeHP, quantizeRows, quantizeStatic, type QuantizedRows } from '../../src/core/quant';
+import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
+import { randomArray, rng } from './kernels-helpers';
+
+let gpu: AcquiredGpu;
+beforeAll(async () => {
+  gpu = await nodeGpu();
+});
+
+const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+async function read(device: GPUDevice, buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const r = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, r, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await r.mapAsync(GPUMapMode.READ);
+  const out = r.getMappedRange().slice(0);
+  r.destroy();
+  return out;
+}
+
+/** Rows of very different magnitudes, one all-zero row, values on rounding ties. */
+function activations(tokens: number, width: number, seed: number): Float32Array {
+  const rand = rng(seed);
+  const x = randomArray(tokens * width, rand);
+  for (let t = 0; t < tokens; t++) {
+    const scale = [1, 1e-3, 37, 1e-30, 0.5][t % 5];
+    for (let i = 0; i < width; i++) x[t * width + i] *= scale;
+  }
+  x.fill(0, 2 * width, 3 * width);
+  x[width] = 1; // row 1: amax 1, then x * 127 lands on exact halves
+  for (let i = 1; i < Math.min(width, 8); i++) x[width + i] = (i + 0.5) / 127;
+  return x;
+}
+
+async function quantizeOnGpu(x: Float32Array, tokens: number, width: number, range?: number) {
+  const { device } = gpu;
+  const q = createInt8Quantizer(device, { tokens, width, range });
+  const xb = uploadBuffer(device, x, 'x');
+  const cb = device.createBuffer({ size: Math.max(16, tokens * q.words * 4), usage: usage() });
+  const sb = device.createBuffer({ size: Math.max(16, tokens * 4), usage: usage() });
+  device.queue.writeBuffer(cb, 0, new Uint32Array(cb.size / 4).fill(0xdeadbeef));
+  const enc = device.createCommandEncoder();
+  q.encode(enc, xb, cb, sb, tokens);
+  device.queue.submit([enc.finish()]);
+  const codes = new Uint32Array(await read(device, cb, tokens * q.words * 4));
+  const scales = new Float32Array(await read(device, sb, tokens * 4));
+  q.destroy();
+  xb.destroy();
+  return { codes, scales, cb, sb };
+}
+
+async function linearOnGpu(weights: Int8Weights, xq: QuantizedRows, bias: Float32Array, variant?: string): Promise<Float32Array> {
+  const { device, caps } = gpu;
+  device.pushErrorScope('validation');
+  const lin = createInt8Linear(device, caps, weights, { tokens: xq.rows, bias, variant });
+  const xb = uploadBuffer(device, packInt8Rows(xq.q as Int8Array, xq.rows, xq.cols), 'xq');
+  const sb = uploadBuffer(device, xq.scales, 'xs');
+  const yBytes = xq.rows * lin.out * 4;
+  const yb = device.createBuffer({ size: Math.max(16, yBytes), usage: usage() });
+  device.queue.writeBuffer(yb, 0, new Float32Array(yb.size / 4).fill(Number.NaN));
+  const enc = device.createCommandEncoder();
+  lin.encode(enc, xb, sb, yb, xq.rows);
+  device.queue.submit([enc.finish()]);
+  const y = new Float32Array(await read(device, yb, yBytes));
+  expect((await device.popErrorScope())?.message).toBeUndefined();
+  lin.destroy();
+  for (const b of [xb, sb, yb]) b.destroy();
+  return y;
+}
+
+describe('int8 activation codes', () => {
+  test('dynamic (per token) and static codes and scales equal quantizeRows / quantizeStatic', async () => {
+    const tokens = 11, width = 45;
+    const x = activations(tokens, width, 3);
+    const gpuDyn = await quantizeOnGpu(x, tokens, width);
+    const cpuDyn = quantizeRows(x, tokens, width, 8);
+    expect(gpuDyn.scales).toEqual(cpuDyn.scales);
+    expect(gpuDyn.codes).toEqual(packInt8Rows(cpuDyn.q as Int8Array, tokens, width));
+    const gpuStatic = await quantizeOnGpu(x, tokens, width, 0.75);
+    const cpuStatic = quantizeStatic(x, tokens, width, 0.75, 8);
+    expect(gpuStatic.scales).toEqual(cpuStatic.scales);
+    expect(gpuStatic.codes).toEqual(packInt8Rows(cpuStatic.q as Int8Array, tokens, width));
+  }, 60_000);
+});
+
+describe('int8 linears (dot4I8Packed)', () => {
+  const tokens = 37, nIn = 70, nOut = 45;
+  const rand = rng(9);
+  const x = activations(tokens, nIn, 4);
+  const w = randomArray(nOut * nIn, rand, 0.3);
+  const bias = randomArray(nOut, rand, 0.1);
+  const xq = quantizeRows(x, tokens, nIn, 8);
+
+  test('dense, both tile sides: the CPU int8 reference bit for bit', async () => {
+    const wq = quantizeRows(w, nOut, nIn, 8);
+    const ref = intDenseLinear(xq, wq, bias);
+    for (const variant of ['dot4-64', 'dot4-128']) expect(await linearOnGpu({ kind: 'dense', weight: wq }, xq, bias, variant)).toEqual(ref);
+  }, 60_000);
+
+  test('HP (Tr 8, 16, 32; ragged tiles): the CPU int8 reference bit for bit', async () => {
+    for (const [tr, tc] of [[8, 8], [16, 16], [32, 8]]) {
+      const hp = pruneMatrix({ name: 'w', out: nOut, in: nIn, weight: w }, { pattern: 'hp', sparsity: 0.7, split: 0.5, tr, tc, score: 'magnitude' }).hp!;
+      const quant = quantizeHP(hp, 8);
+      expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias)).toEqual(intHPLinear(xq, hp, quant, bias));
+    }
+  }, 120_000);
+
+  test('refuses the tensor-core variant where the device lacks it, and unknown variants', () => {
+    const wq = quantizeRows(w, nOut, nIn, 8);
+    const lin = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant: 'matrix' });
+    expect(() => lin.variantFor(tokens)).toThrow(/subgroup-matrix configuration/);
+    lin.destroy();
+    const odd = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant: 'fast' });
+    expect(() => odd.variantFor(tokens)).toThrow(/unknown variant 'fast'/);
+    odd.destroy();
+  });
+});
