@@ -12,6 +12,9 @@ import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp'
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
 import { deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
+import { INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
+import { benchInt8 } from '../../lab/int8-bench';
+import { quantizeHP, quantizeRows } from '../../core/quant';
 
 export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
@@ -22,7 +25,11 @@ hp-lab bench verify [--quick]
   adapter, median ms, GFLOP/s (actual and dense-equivalent), the timing source and whether the
   GPU result matched the CPU reference. 'subgroup' is the few-token variant (devices with the
   'subgroups' feature); 'all' times every variant. --weights f16 stores W (or the HP
-  values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. 'verify' runs the correctness battery of all kernels.`;
+  values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. 'verify' runs the correctness battery of all kernels.
+  --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
+  dot4I8Packed tiles, and the tensor-core 'matrix' variant where the adapter has i8 subgroup
+  matrices: run with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit
+  against the CPU int8 reference on sampled rows. --tile/--variant all times every variant.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -111,8 +118,9 @@ function gflops(flops: number, ms: number): number {
 }
 
 async function benchMatmul(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' } });
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' }, quant: { type: 'string' } });
   const weights = weightsFlag(values.weights);
+  const int8 = quantFlag(values.quant);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -124,6 +132,7 @@ async function benchMatmul(argv: string[]) {
   const x = randomArray(m * k, rand);
   const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
   const bias = randomArray(n, rand);
+  if (int8) return { bench: 'matmul', quant: 'int8', adapter: gpu.caps.label, m, k, n, reps, ...(await int8Report(gpu, { kind: 'dense', weight: quantizeRows(w, n, k, 8) }, x, m, bias, reps, values.tile, 2 * m * k * n, 2 * m * k * n)) };
   const subgroupTiles = deviceHasSubgroups(gpu.device) && k % 4 === 0 ? [SUBGROUP_TILE] : [];
   const tiles = values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
   const gelu = Boolean(values.gelu);
@@ -142,8 +151,9 @@ async function benchMatmul(argv: string[]) {
 }
 
 async function benchHP(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' } });
+  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' }, quant: { type: 'string' } });
   const weights = weightsFlag(values.weights);
+  const int8 = quantFlag(values.quant);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -160,6 +170,10 @@ async function benchHP(argv: string[]) {
   const x = randomArray(m * k, rand);
   const bias = randomArray(n, rand);
   const hp = randomHP(n, k, tr, tc, plan.m, plan.k, rand, 1 / Math.sqrt(Math.max(1, plan.density * k)));
+  if (int8) {
+    const report = await int8Report(gpu, { kind: 'hp', hp, quant: quantizeHP(hp, 8) }, x, m, bias, reps, undefined, 2 * m * plan.storedValues, 2 * m * k * n);
+    return { bench: 'hp', quant: 'int8', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split, m_tiles: plan.m, k_cols: plan.k, density: Number(plan.density.toFixed(5)), reps, ...report };
+  }
   const subgroupTiles = deviceHasSubgroups(gpu.device) ? [SUBGROUP_TILE] : [];
   const variants = values.variant === 'all' ? [...HP_TILES.map((t) => t.name), ...subgroupTiles] : [values.variant];
   const gelu = Boolean(values.gelu);
@@ -188,6 +202,27 @@ async function benchHP(argv: string[]) {
     ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
     verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
     ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
+  };
+}
+
+function quantFlag(v: string | undefined): boolean {
+  if (v === undefined || v === 'f32') return false;
+  if (v === 'int8') return true;
+  throw new CliError(`--quant must be f32 or int8, got '${v}'`);
+}
+
+/** The int8 kernels (lab/int8-bench.ts) on one case, as JSON: the best verified variant first. */
+async function int8Report(gpu: AcquiredGpu, weights: Int8Weights, x: Float32Array, m: number, bias: Float32Array, reps: number, tile: string | undefined, ops: number, denseOps: number) {
+  if (tile !== undefined && tile !== 'all' && !INT8_VARIANTS.includes(tile)) throw new CliError(`--tile with --quant int8: ${INT8_VARIANTS.join(', ')} or all, got '${tile}'`);
+  const variants = tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : undefined) : tile ? [tile] : undefined;
+  const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
+  const ok = r.results.filter((v) => v.verified);
+  const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
+  const tops = (ms: number) => (ms > 0 ? Number((ops / ms / 1e9).toFixed(2)) : 0);
+  return {
+    ms_median: best.ms_median, variant: best.variant, tops: tops(best.ms_median), dense_equiv_tops: best.ms_median > 0 ? Number((denseOps / best.ms_median / 1e9).toFixed(2)) : 0,
+    verified: r.results.length > 0 && r.results.every((v) => v.verified), bit_exact_rows: r.checked_rows, quantize_ms: r.quantize_ms, tensor_cores: r.tensor_cores, timing: best.timing,
+    per_variant: r.results.map((v) => ({ ...v, tops: tops(v.ms_median) })),
   };
 }
 
