@@ -4,7 +4,7 @@
 // codes from int8-quantize.ts and give the CPU int8 reference's outputs (core/quant) bit for bit.
 import int8Wgsl from './int8-linear.wgsl?raw';
 import int8MatrixWgsl from './int8-matrix.wgsl?raw';
-import type { GpuCapabilities } from '../adapter';
+import { SUBGROUP_MATRIX_FEATURE, type GpuCapabilities } from '../adapter';
 import { checkBufferArg, checkStorageBinding } from '../limits';
 import { BindingCache, asBinding, cachedPipeline, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
@@ -54,10 +54,13 @@ export interface GpuInt8Linear {
   destroy(): void;
 }
 
-/** i8 x i8 -> i32 at 16 x 16 x 32 among the adapter's subgroup-matrix configurations. */
+/** i8 x i8 -> i32 at 16 x 16 x 32 among the adapter's subgroup-matrix configurations (a binding
+ *  that does not report them gets the benefit of the doubt: pipeline creation, then the bit-exact
+ *  check, decide). */
 export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean {
-  return device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName) &&
-    (caps.subgroupMatrixConfigs ?? []).some((c) => c.componentType === 'i8' && c.resultComponentType === 'i32' && c.M === 16 && c.N === 16 && c.K === 32);
+  if (!device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName)) return false;
+  const configs = caps.subgroupMatrixConfigs;
+  return !configs || configs.some((c) => c.componentType === 'i8' && c.resultComponentType === 'i32' && c.M === 16 && c.N === 16 && c.K === 32);
 }
 
 const MATRIX_BLOCK = { sm: 4, sn: 4 };

@@ -33,6 +33,11 @@ fn exactF32(a: i32) -> f32 {
   return f32(a - lo) + f32(lo);
 }
 
+/** The product rounded before the bias is added (no FMA): see int8-linear.wgsl. */
+fn rounded(p: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
+}
+
 @compute @workgroup_size({{LANES}}, 1, 1)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let N = params.n;
@@ -60,7 +65,7 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
       for (var e = lane; e < 256u; e += LANES) {
         let row = m0 + 16u * i + e / 16u;
         let col = n0 + 16u * j + e % 16u;
-        y[row * N + col] = hp_epilogue(exactF32(tile[e]) * (xs[row] * ws[col]), col);
+        y[row * N + col] = hp_epilogue(rounded(exactF32(tile[e]) * (xs[row] * ws[col])), col);
       }
       workgroupBarrier();
     }
