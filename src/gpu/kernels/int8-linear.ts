@@ -81,7 +81,7 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
   const xw = Math.ceil(nIn / 4);
   let wWords: Uint32Array;
   let scales: Float32Array;
-  let cols = new Uint32Array(4);
+  let cols: Uint32Array = new Uint32Array(4);
   let kw = xw;
   if (weights.kind === 'dense') {
     const w = weights.weight;
