@@ -57,7 +57,8 @@ export function ortWasmDir(explicit?: string): string {
   }
   const dir = candidates.find((d) => ORT_WEBGPU_FILES.every((f) => existsSync(path.join(d, f))));
   if (!dir) throw new Error(`onnxruntime-web's WebGPU files (${ORT_WEBGPU_FILES.join(', ')}) are not in ${candidates.join(' or ')}`);
-  return dir + path.sep;
+  // Absolute: ORT imports wasmPaths + '….mjs', and a relative path would read as a package name.
+  return path.resolve(dir) + path.sep;
 }
 
 /** An ORT-web session on its WebGPU EP for `bytes`, on `gpu` (its own adapter and device). */
