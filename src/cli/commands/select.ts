@@ -32,7 +32,8 @@ export const usage = `hp-lab select --lc MS [options]
   --model NAME|FILE    tinybert (default), bert-base, or a JSON BertConfig
   --density LIST       without --sweep: HP configurations to try (kept fraction, e.g. 0.5,0.2)
   --tile TRxTC         tile of those HP configurations (default 16x16)
-  --bits LIST          FPGA bit widths (default int16,fp16; int8 is not accuracy-checked)
+  --bits LIST          FPGA bit widths (default int16,fp16; int8 designs carry the largest measured W8A8
+                       accuracy loss, hp-lab eval --quant int8, core/quant/measured-accuracy.ts)
   --archs LIST         FPGA designs offered per board: ${FPGA_ARCHS.join(',')} (default hp)
  --gpu-precision P    ${GPU_PRECISIONS.join(' | ')} (default fp32): how catalog GPUs run the products (tensor
                        cores for tf32/fp16/int8; int8 is not accuracy-checked)

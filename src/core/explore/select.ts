@@ -9,6 +9,7 @@ import { DENSE } from '../hardware/workload';
 import { DeviceEvaluator, type DeviceEval, type DeviceInfo, type EvaluatorOptions } from './devices';
 import { paretoFront } from './pareto';
 import { accuracyStandardError, describePoint, sparsityOf, withDensePoint, type DenseReference, type Sweep, type SweepPoint } from './sweep';
+import { MEASURED_QUANT_ACCURACY, quantPenalty, type QuantAccuracyRecord } from '../quant/measured-accuracy';
 
 export type Objective = 'price' | 'power' | 'class';
 export const OBJECTIVES: readonly Objective[] = ['price', 'power', 'class'];
@@ -40,6 +41,10 @@ export interface SelectionInput extends EvaluatorOptions {
   /** Measurement noise: a pair meets AC only when accuracy - acMarginSe x its standard error
    *  reaches the threshold (0, the default: the measured value itself). */
   acMarginSe?: number;
+  /** Measured integer-model accuracy (hp-lab eval --quant): an FPGA design computing in int8
+   *  carries the largest measured int8 loss in its accuracy; without an int8 measurement such a
+   *  design cannot meet AC. Default: the shipped model's records (core/quant/measured-accuracy). */
+  quantAccuracy?: readonly QuantAccuracyRecord[];
 }
 
 export interface Candidate {
@@ -51,6 +56,9 @@ export interface Candidate {
   accuracy: number | null;
   /** Standard error of `accuracy` (binomial, from the sentences it was measured on), if known. */
   accuracySe: number | null;
+  /** int8 FPGA designs: the measured int8 loss already in `accuracy` (<= 0), or null when int8
+   *  accuracy was never measured (then AC is not met). */
+  int8Penalty?: number | null;
   latencyMs: number;
   powerW: number;
   /** The objective's value (USD, W, or tier) used to rank. */
@@ -173,11 +181,16 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
     points.forEach((p, configIndex) => {
       const e = ev.evaluate(device, p.sparsity);
       if (!e.ok) return;
-      const accuracy = p.point?.accuracy ?? null;
       const lcOk = e.latencyMs <= input.lcMs;
-      const acOk = meetsAc(p, input.ac, threshold, marginSe);
+      const int8 = e.design?.bits === 'int8';
+      const penalty = int8 ? quantPenalty(input.quantAccuracy ?? MEASURED_QUANT_ACCURACY, 8)?.penalty ?? null : undefined;
+      // An int8 design computes a different model: its accuracy is the f32 one less the measured
+      // int8 loss, checked against AC like any measured accuracy (the dense point included).
+      const accuracy = p.point ? p.point.accuracy + (int8 ? penalty ?? 0 : 0) : null;
+      const acOk = !int8 ? meetsAc(p, input.ac, threshold, marginSe)
+        : threshold === null || (penalty !== null && accuracy !== null && accuracy - marginSe * (p.se ?? 0) >= threshold - 1e-12);
       candidates.push({
-        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy, accuracySe: p.se,
+        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy, accuracySe: p.se, ...(int8 ? { int8Penalty: penalty } : {}),
         latencyMs: e.latencyMs, powerW: e.powerW, cost: objectiveValue(input.objective, device, e),
         lcOk, acOk, feasible: lcOk && acOk, slack: (input.lcMs - e.latencyMs) / input.lcMs, eval: e,
       });
@@ -267,6 +280,7 @@ function choiceReasons(c: Candidate, d: DeviceInfo, feasibleCount: number, input
     `pruning configuration: ${c.config}`,
     `${c.eval.provenance}: ${c.eval.note}`,
   ];
+  if (c.int8Penalty !== undefined && c.int8Penalty !== null) r.push(`int8 design: accuracy carries the largest measured W8A8 loss, ${(c.int8Penalty * 100).toFixed(1)} pt (hp-lab eval --quant int8)`);
   const u = c.eval.utilisation;
   if (u && d.kind === 'fpga') r.push(`utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`);
   else if (u?.peak !== undefined) r.push(`reaches ${pct(u.peak)} of its peak f32 throughput`);

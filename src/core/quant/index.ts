@@ -4,3 +4,4 @@ export * from './quantized-bert';
 export * from './calibration';
 export * from './session';
 export * from './gpu-layout';
+export * from './measured-accuracy';

@@ -177,3 +177,13 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
     },
   };
 }
+
+/** One line for the GPU panel: whether the int8 kernels can reach the tensor cores here, and
+ *  how to turn that on. */
+export function describeInt8Path(caps: GpuCapabilities): string {
+  const i8 = (caps.subgroupMatrixConfigs ?? []).filter((c) => c.componentType === 'i8');
+  if (i8.length) return `tensor-core path on: subgroup matrices ${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} (the int8 dense kernel's 'matrix' variant)`;
+  const why = caps.features.includes(SUBGROUP_MATRIX_FEATURE) ? 'subgroup matrices without an i8 configuration' : 'no subgroup matrices';
+  return `tensor-core path off (${why}): int8 runs on dot4I8Packed, four int8 products per instruction. ` +
+    'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu; the CLI with HP_LAB_UNSAFE_APIS=1.';
+}

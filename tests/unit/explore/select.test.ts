@@ -107,3 +107,31 @@ describe('Pareto front', () => {
     expect(paretoFront(items)).toEqual([items[0], items[1], items[3]]);
   });
 });
+
+describe('int8 FPGA designs carry the measured int8 accuracy', () => {
+  const ev8 = new DeviceEvaluator(base.config, base.batch, base.seq, { catalog: fpgaOnly, bitWidths: ['int8'] });
+  const run8 = (over: Partial<SelectionInput>) => select({ ...base, bitWidths: ['int8'], ...over }, ev8);
+  const rec = (quant: number) => [{ bits: 8 as const, model: 'dense', activations: 'dynamic' as const, f32: 0.85, quant, n: 500 }];
+
+  it('a measured loss lowers every int8 candidate by it and can fail AC; no measurement fails AC', () => {
+    const ok = run8({ ac: { kind: 'drop', value: 0.02 }, quantAccuracy: rec(0.85) });
+    const int8 = ok.candidates.filter((c) => c.eval.design?.bits === 'int8');
+    expect(int8.length).toBeGreaterThan(0);
+    expect(int8.every((c) => c.int8Penalty === 0 && c.accuracy === c.point!.accuracy)).toBe(true);
+    expect(ok.choice).not.toBeNull();
+    const lossy = run8({ ac: { kind: 'drop', value: 0.02 }, quantAccuracy: rec(0.82) });
+    const dense = lossy.candidates.find((c) => c.point?.pattern === 'dense')!;
+    expect(dense.int8Penalty).toBeCloseTo(-0.03, 12);
+    expect(dense.accuracy).toBeCloseTo(0.82, 12);
+    expect(lossy.candidates.some((c) => c.acOk)).toBe(false); // 3 points lost > the 2-point AC
+    const unmeasured = run8({ ac: { kind: 'drop', value: 0.02 }, quantAccuracy: [] });
+    expect(unmeasured.candidates.every((c) => c.int8Penalty === null && !c.acOk)).toBe(true);
+    expect(run8({ ac: { kind: 'none' }, quantAccuracy: [] }).choice).not.toBeNull();
+  });
+
+  it('the shipped model has an int8 measurement, and the reasons cite it', () => {
+    const r = run8({ ac: { kind: 'drop', value: 0.02 } });
+    expect(r.choice?.int8Penalty).toBe(0);
+    expect(r.reasons.join(' ')).toMatch(/measured W8A8 loss, 0\.0 pt/);
+  });
+});
