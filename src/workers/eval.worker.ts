@@ -6,6 +6,7 @@ import { EvalCancelledError } from '../eval/accuracy';
 import { configureOrt, type OrtBackend } from '../eval/ort-session';
 import { EvalSession, type DatasetInfo, type EvalRequest, type EvalSummary, type ModelTiming, type SessionInfo } from '../lab/eval-session';
 import { capture, type WorkerResult } from './model-result';
+import { holdLifeLock } from './life-lock';
 
 export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } from '../lab/eval-session';
 
@@ -13,6 +14,8 @@ configureOrt();
 const session = new EvalSession();
 
 const api = {
+  /** Liveness (spawn.ts): held until this worker ends, however it ends. */
+  holdLifeLock,
   loadTokenizer(url: string, configUrl?: string): Promise<WorkerResult<{ vocab: number }>> {
     return capture(() => session.loadTokenizer(url, configUrl));
   },

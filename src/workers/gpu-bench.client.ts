@@ -12,3 +12,8 @@ export function measureGpu(req: GpuBenchRequest, onProgress: GpuBenchProgress): 
 export function isDeviceLost(err: unknown): boolean {
   return (err as Error)?.name === 'GpuDeviceLostError';
 }
+
+/** Loses the worker's device as a driver reset would (the page's diagnostics hook). */
+export function simulateBenchGpuLoss(): Promise<void> {
+  return worker.call((api) => api.simulateLoss());
+}

@@ -52,11 +52,14 @@ export interface GpuBenchResult {
   rows: GpuBenchRow[];
   /** Set when the peer was skipped for every case (and why). */
   peerNote?: string;
+  /** Set when the device was lost mid-run: `rows` holds the cases finished before it. */
+  lost?: string;
 }
 
 export type GpuBenchProgress = (done: number, total: number, label: string) => void;
 
-// A lost device fails the run in progress at once (GpuDeviceLostError); the next run acquires a fresh one.
+// A lost device stops the run in progress at once: it returns the cases finished before the loss
+// and the reason (`lost`); the next run acquires a fresh device.
 const lease = new GpuLease((self.navigator as Navigator & { gpu?: GPU }).gpu);
 
 async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array, budgetMs: number | undefined): Promise<PeerRow> {
@@ -66,10 +69,21 @@ async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array,
   return { ms: r.ms, gflops: (2 * c.tokens * c.in * c.out) / r.ms / 1e6, reps: r.reps, io: r.io, verified: cmp.ok, maxError: cmp.maxError };
 }
 
+/** What a run that lost its device returns: the finished rows and why it stopped. */
+function lostPart(rows: GpuBenchRow[], err: GpuDeviceLostError): GpuBenchResult {
+  return { adapter: lastAdapter.label, isFallbackAdapter: lastAdapter.fallback, timestampQuery: lastAdapter.timestamps, rows, lost: err.message };
+}
+let lastAdapter = { label: '', fallback: false, timestamps: false };
+
 const api = {
+  /** Destroys this worker's device as a driver reset would (diagnostics and tests). */
+  simulateLoss(): Promise<void> {
+    return lease.simulateLoss();
+  },
   async measure(req: GpuBenchRequest, onProgress?: GpuBenchProgress): Promise<GpuBenchResult> {
     const g = await lease.get();
     const { guard } = g;
+    lastAdapter = { label: g.caps.label, fallback: g.caps.isFallbackAdapter, timestamps: g.caps.hasTimestampQuery };
     const steps = req.cases.length * (req.peer ? 2 : 1);
     let done = 0;
     const step = (label: string) => onProgress?.(done, steps, label);
@@ -84,7 +98,7 @@ const api = {
         data = caseData(c, req.config);
         row.result = await measureCase(g, c, data, { guard, budgetMs: req.budgetMs });
       } catch (err) {
-        if (err instanceof GpuDeviceLostError) throw err;
+        if (err instanceof GpuDeviceLostError) return lostPart(rows.slice(0, -1), err);
         // Device limits and impossible configs fail this case only; the others still run.
         if (err instanceof GpuLimitError) row.error = `exceeds this GPU's limits: ${err.message}`;
         else if (err instanceof RangeError) row.error = err.message;
@@ -100,7 +114,8 @@ const api = {
           try {
             row.result.peer = await guard(measurePeer(c, data.x, data.weight, req.budgetMs));
           } catch (err) {
-            if (err instanceof GpuDeviceLostError) throw err;
+            // The case's own kernels finished and were verified before the loss: kept, peer unset.
+            if (err instanceof GpuDeviceLostError) return lostPart(rows, err);
             const msg = (err as Error).message ?? String(err);
             row.result.peerSkipped = msg;
             // An EP that did not start will not start for the next shape either.

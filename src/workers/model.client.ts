@@ -22,6 +22,11 @@ export function loadModelUrl(url: string, onProgress?: Progress): Promise<Loaded
   return request((api) => api.loadUrl(absolute(url), onProgress ? Comlink.proxy(onProgress) : undefined));
 }
 
+/** Stops a model download in progress; its loadModelUrl rejects with code 'cancelled'. */
+export function cancelModelDownload(): Promise<void> {
+  return worker.call((api) => api.cancelDownload());
+}
+
 /** Loads a picked file; its bytes move to the worker (the File stays readable). */
 export async function loadModelFile(file: File): Promise<LoadedModel> {
   if (file.size > MAX_MODEL_BYTES) tooLarge(file.size); // before reading it into memory

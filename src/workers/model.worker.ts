@@ -1,10 +1,12 @@
-// Loads a BERT classifier (ONNX) off the main thread: download with progress or take the bytes
+// Loads a BERT classifier (ONNX) off the main thread: download with progress (capped, with a
+// stall timeout, cancellable: lab/fetch-asset.ts) or take the bytes
 // of a picked file, parse and validate (core/model), and hand back the weights, the file bytes
 // and the write-back sites as transferables.
 import * as Comlink from 'comlink';
 import { parseBertOnnx, type LinearSite } from '../core/model/bert-from-onnx';
 import type { BertModel } from '../core/model/bert-types';
-import { MAX_MODEL_BYTES, ModelLoadError, checkModelResponse, tooLarge } from '../core/model/model-error';
+import { MAX_MODEL_BYTES, checkModelResponse, tooLarge, tooLargeDownload } from '../core/model/model-error';
+import { download } from '../lab/fetch-asset';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
 
@@ -21,40 +23,24 @@ export interface LoadedModel {
 
 export type Progress = (loaded: number, total: number | null) => void;
 
-async function download(url: string, onProgress?: Progress): Promise<Uint8Array> {
-  let res: Response;
+/** The download in progress (one at a time: the URL box is disabled meanwhile). */
+let current: AbortController | null = null;
+
+async function fetchModel(url: string, onProgress?: Progress): Promise<Uint8Array> {
+  current?.abort();
+  const ctrl = (current = new AbortController());
   try {
-    res = await fetch(url);
-  } catch (err) {
-    throw new ModelLoadError('not-found', `Could not download the model from ${url} (network error).`, String(err));
+    return await download(url, 'model', {
+      maxBytes: MAX_MODEL_BYTES,
+      tooLarge: (bytes, exact) => (exact ? tooLarge(bytes) : tooLargeDownload()),
+      // A web page (an SPA fallback for a missing file) is "no model here", not "not ONNX".
+      check: (status, contentType, head) => checkModelResponse(url, status, contentType, head),
+      signal: ctrl.signal,
+      onProgress,
+    });
+  } finally {
+    if (current === ctrl) current = null;
   }
-  checkModelResponse(url, res.status, res.headers.get('content-type'));
-  const total = Number(res.headers.get('content-length')) || null;
-  if (total !== null && total > MAX_MODEL_BYTES) {
-    await res.body?.cancel();
-    tooLarge(total);
-  }
-  if (!res.body) {
-    const whole = new Uint8Array(await res.arrayBuffer());
-    checkModelResponse(url, res.status, null, whole);
-    return whole;
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    onProgress?.(loaded, total);
-  }
-  const bytes = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) { bytes.set(c, at); at += c.byteLength; }
-  checkModelResponse(url, res.status, null, bytes);
-  if (total !== null && loaded < total) throw new ModelLoadError('truncated', `The model download stopped early (${loaded} of ${total} bytes). Try again.`);
-  return bytes;
 }
 
 function load(bytes: Uint8Array, source: string): LoadedModel {
@@ -72,7 +58,11 @@ function transferable(r: WorkerResult<LoadedModel>): WorkerResult<LoadedModel> {
 
 const api = {
   async loadUrl(url: string, onProgress?: Progress): Promise<WorkerResult<LoadedModel>> {
-    return transferable(await capture(async () => load(await download(url, onProgress), url)));
+    return transferable(await capture(async () => load(await fetchModel(url, onProgress), url)));
+  },
+  /** Stops the download in progress (its loadUrl fails with code 'cancelled'). */
+  cancelDownload(): void {
+    current?.abort();
   },
   async loadBytes(bytes: Uint8Array, name: string): Promise<WorkerResult<LoadedModel>> {
     return transferable(await capture(() => load(bytes, name)));

@@ -11,21 +11,26 @@ import type { CalibrationRequest, MatrixInfo, PruneOutcome, PruningWorkerApi } f
 export type { MatrixInfo, PruneOutcome };
 
 let loaded: Uint8Array | null = null;
+let norms: Float32Array[] | null = null;
 const worker = spawnWorker<PruningWorkerApi>('pruning', () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }), {
-  // A restarted worker has lost the model: send it again (a copy stays here for that).
+  liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) },
+  // A restarted worker has lost the model and the activation norms: send them again (copies stay
+  // here for that; messages reach the worker in order, so later calls see them).
   onRestart: (api) => {
-    if (loaded) void (api as Comlink.Remote<PruningWorkerApi>).loadModel(loaded.slice());
+    const remote = api as Comlink.Remote<PruningWorkerApi>;
+    if (loaded) void remote.loadModel(loaded.slice()).then(() => norms && remote.setInputNorms(norms));
   },
 });
 
 export function loadPruningModel(bytes: Uint8Array): Promise<MatrixInfo[]> {
   loaded = bytes.slice();
+  norms = null; // a new model: the norms of the old one do not apply
   const copy = bytes.slice();
   return worker.call((api) => api.loadModel(Comlink.transfer(copy, [copy.buffer])));
 }
 
-export function setInputNorms(norms: Float32Array[] | null): Promise<void> {
-  return worker.call((api) => api.setInputNorms(norms));
+export function setInputNorms(next: Float32Array[] | null): Promise<void> {
+  return worker.call((api) => api.setInputNorms(next)).then(() => void (norms = next));
 }
 
 const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
@@ -35,7 +40,10 @@ const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
 
 /** Collects activation norms in the worker (see PruningWorkerApi.calibrate); URLs are made absolute here. */
 export function calibratePruning(req: CalibrationRequest, onProgress: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
-  return worker.call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress)));
+  return worker.call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress))).then(({ sentences, ms, norms: got }) => {
+    norms = got;
+    return { sentences, ms };
+  });
 }
 
 let latest = 0;

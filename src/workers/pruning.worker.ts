@@ -13,6 +13,7 @@ import { parseDatasetBytes } from '../core/data/dataset';
 import { pruneReport, type PruneConfig, type PruneReport } from '../core/pruning';
 import { fetchBytes, fetchText } from '../lab/fetch-asset';
 import { needsRecovery, PruneSession, type MatrixInfo } from '../lab/prune-session';
+import { holdLifeLock } from './life-lock';
 
 export type { MatrixInfo } from '../lab/prune-session';
 
@@ -62,6 +63,8 @@ function need<T>(v: T | null, what: string): T {
 }
 
 const api = {
+  /** Liveness (spawn.ts): held until this worker ends, however it ends. */
+  holdLifeLock,
   /** Parses the ONNX model (bytes are transferred in) and lists its prunable matrices. */
   loadModel(bytes: Uint8Array): MatrixInfo[] {
     session = new PruneSession(parseBertOnnx(bytes));
@@ -76,12 +79,14 @@ const api = {
 
   /** Activation-aware scores: runs the dense model (reference forward) on the first
    *  `sentences` of a TRAIN file and keeps the input norms of every prunable matrix. */
-  async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
+  async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number; norms: Float32Array[] }> {
     const s = need(session, 'model');
     const t0 = performance.now();
     const batches = await loadCalibration(req);
-    s.setInputNorms(collectInputNorms(s.model, batches, onProgress));
-    return { sentences: batches.reduce((n, b) => n + b.batch, 0), ms: performance.now() - t0 };
+    const norms = collectInputNorms(s.model, batches, onProgress);
+    s.setInputNorms(norms);
+    // A copy goes back: the page restores it into a restarted worker.
+    return { sentences: batches.reduce((n, b) => n + b.batch, 0), ms: performance.now() - t0, norms: norms.map((n) => n.slice()) };
   },
 
   hasInputNorms(): boolean {

@@ -2,10 +2,13 @@
 // object with Comlink.expose; the page wraps it with spawnWorker, which
 //  - types the proxy (Comlink.Remote<Api>),
 //  - rejects calls in flight with WorkerCrashedError when the worker dies, and restarts it,
-//  - reports every crash to listeners (the app shows a banner).
+//  - reports every crash to listeners (the app shows a banner),
+//  - optionally watches the worker's life lock (life-lock.ts): a worker that stops without an
+//    error event (self.close(), a killed process) is declared dead the moment it ends.
 // Large arrays cross as transferables: wrap arguments/results with Comlink.transfer(value, [buf]).
 // Progress callbacks cross as Comlink.proxy(fn).
 import * as Comlink from 'comlink';
+import { lifeEnded } from './life-lock';
 
 export class WorkerCrashedError extends Error {
   constructor(
@@ -41,9 +44,18 @@ export function onWorkerCrash(listener: CrashListener): () => void {
   return () => crashListeners.delete(listener);
 }
 
+export interface Liveness {
+  /** Asks the worker to hold the named life lock (its API's holdLifeLock). */
+  hold: (api: Comlink.Remote<unknown>, lockName: string) => Promise<unknown>;
+  /** navigator.locks by default (none: no detection). */
+  locks?: LockManager;
+}
+
 export interface SpawnOptions {
   /** Called with the fresh proxy after a restart, e.g. to re-send state the worker held. */
   onRestart?: (api: Comlink.Remote<unknown>) => void;
+  /** Detects a silent death while calls are in flight (no error event ever comes). */
+  liveness?: Liveness;
 }
 
 export function spawnWorker<Api>(name: string, create: () => WorkerLike, options: SpawnOptions = {}): ManagedWorker<Api> {
@@ -53,8 +65,9 @@ export function spawnWorker<Api>(name: string, create: () => WorkerLike, options
   let restarts = 0;
   let terminated = false;
 
-  const onError = (event: Event) => {
-    const detail = (event as ErrorEvent).message || event.type;
+  const onError = (event: Event) => died((event as ErrorEvent).message || event.type);
+
+  function died(detail: string) {
     const error = new WorkerCrashedError(name, detail);
     crash.reject(error);
     for (const listener of crashListeners) listener(error);
@@ -65,7 +78,22 @@ export function spawnWorker<Api>(name: string, create: () => WorkerLike, options
     restarts++;
     start();
     options.onRestart?.(api as Comlink.Remote<unknown>);
-  };
+  }
+
+  /** Has the new worker hold a life lock; when the lock comes free, the worker has ended. */
+  function watchLife() {
+    const locks = options.liveness && (options.liveness.locks ?? (globalThis.navigator as Navigator | undefined)?.locks);
+    if (!options.liveness || !locks) return;
+    const generation = restarts;
+    const lockName = `hp-lab:${name}:${generation}:${Math.random().toString(36).slice(2)}`;
+    options.liveness.hold(api as Comlink.Remote<unknown>, lockName).then(
+      () => lifeEnded(lockName, locks).then(() => {
+        // Our own restart or terminate() also ends it: only a death nobody asked for counts.
+        if (generation === restarts && !terminated) died('it closed without an error');
+      }),
+      () => {},
+    );
+  }
 
   function start() {
     worker = create();
@@ -76,6 +104,7 @@ export function spawnWorker<Api>(name: string, create: () => WorkerLike, options
     crash = { promise, reject };
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', onError);
+    watchLife();
   }
   start();
 

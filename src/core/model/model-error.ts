@@ -16,7 +16,9 @@ export type ModelErrorCode =
   | 'label-mismatch'
   | 'bad-tensor'
   | 'bad-weights'
-  | 'cannot-run';
+  | 'cannot-run'
+  | 'timeout'
+  | 'cancelled';
 
 export class ModelLoadError extends Error {
   constructor(
@@ -53,4 +55,9 @@ export function checkModelResponse(url: string, status: number, contentType: str
   if (/^text\/html\b/i.test(contentType ?? '') || text.startsWith('<!doctype html') || text.startsWith('<html')) {
     throw new ModelLoadError('not-found', `No model file at ${url}: the server answered with a web page (HTTP ${status}), as hosts do for a missing file. Check the URL.`);
   }
+}
+
+/** 'too-large' for a download without Content-Length stopped at the limit: its size is unknown. */
+export function tooLargeDownload(limit = MAX_MODEL_BYTES): never {
+  throw new ModelLoadError('too-large', `The model is over ${(limit / 2 ** 20).toFixed(0)} MB (the download was stopped there), the browser limit here. Use a smaller (e.g. quantised) BERT.`);
 }

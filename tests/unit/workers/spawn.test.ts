@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { onWorkerCrash, spawnWorker, WorkerCrashedError, type WorkerLike } from '../../../src/workers/spawn';
 
 /** A worker that never answers: enough to observe crash handling. */
@@ -50,5 +52,106 @@ describe('spawnWorker', () => {
     const managed = spawnWorker<{ ping(): Promise<string> }>('gone', () => new SilentWorker());
     managed.terminate();
     await expect(managed.call((api) => api.ping())).rejects.toThrow(/terminated/);
+  });
+});
+
+/** Web Locks as the browser runs them, for one page and its workers: one holder per name, the
+ *  next request granted when the holder's callback settles. */
+class FakeLocks {
+  private readonly queues = new Map<string, Array<() => void>>();
+  request(name: string, cb: () => unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const run = async () => {
+        try {
+          resolve(await cb());
+        } catch (e) {
+          reject(e);
+        } finally {
+          const q = this.queues.get(name)!;
+          q.shift();
+          if (q.length) q[0]();
+          else this.queues.delete(name);
+        }
+      };
+      const q = this.queues.get(name) ?? [];
+      this.queues.set(name, q);
+      q.push(run);
+      if (q.length === 1) void run();
+    });
+  }
+}
+
+/** A worker over a MessageChannel running a real Comlink API; `stop()` is the worker's
+ *  self.close(): it answers nothing more, no error event ever comes, and the browser releases
+ *  the locks it held. */
+class ChannelWorker extends EventTarget implements WorkerLike {
+  readonly page: MessagePort;
+  private readonly inside: MessagePort;
+  private readonly ended: Promise<void>;
+  private end!: () => void;
+  terminated = false;
+  constructor(locks: FakeLocks) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.page = port1;
+    this.inside = port2;
+    this.ended = new Promise((r) => (this.end = r));
+    const api = {
+      holdLifeLock: (name: string) => new Promise<void>((held) => void locks.request(name, () => (held(), this.ended))),
+      slow: () => new Promise<string>((r) => setTimeout(() => r('done'), 200)),
+      never: () => new Promise<string>(() => {}),
+    };
+    Comlink.expose(api, port2 as unknown as Comlink.Endpoint);
+    port1.on('message', (data) => this.dispatchEvent(Object.assign(new Event('message'), { data })));
+  }
+  postMessage(message: unknown, transfer?: Transferable[]): void {
+    this.page.postMessage(message, transfer as never);
+  }
+  stop() {
+    this.inside.close();
+    this.end();
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.page.close();
+    this.end();
+  }
+}
+
+type Api = { holdLifeLock(name: string): Promise<void>; slow(): Promise<string>; never(): Promise<string> };
+
+describe('spawnWorker liveness (issue 18: a worker that dies without an error event)', () => {
+  const setup = () => {
+    const locks = new FakeLocks();
+    const created: ChannelWorker[] = [];
+    const restored: number[] = [];
+    const managed = spawnWorker<Api>('evaluation', () => (created.push(new ChannelWorker(locks)), created.at(-1)!), {
+      liveness: { hold: (a, name) => (a as Comlink.Remote<Api>).holdLifeLock(name), locks: locks as unknown as LockManager },
+      onRestart: () => restored.push(created.length),
+    });
+    return { created, restored, managed };
+  };
+
+  it('a worker busy in a long call is left alone', async () => {
+    const { managed } = setup();
+    await expect(managed.call((a) => a.slow())).resolves.toBe('done');
+    expect(managed.restarts).toBe(0);
+    managed.terminate();
+  });
+
+  it('a silent death rejects the call in flight at once, restarts the worker and restores its state', async () => {
+    const { created, restored, managed } = setup();
+    const pending = managed.call((a) => a.never());
+    await new Promise((r) => setTimeout(r, 30)); // the worker holds its lock by now
+    created[0].stop();
+    await expect(pending).rejects.toThrow(/evaluation worker stopped unexpectedly \(it closed without an error\); it has been restarted/);
+    expect(created[0].terminated).toBe(true);
+    expect(managed.restarts).toBe(1);
+    expect(restored).toEqual([2]);
+    // The fresh worker answers, and ending it on purpose is not reported as a death.
+    await expect(managed.call((a) => a.slow())).resolves.toBe('done');
+    managed.terminate();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(managed.restarts).toBe(1);
   });
 });
