@@ -27,12 +27,12 @@ TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-
   --batch 32 --seq 128 --reps 100 --warmup 10 --wait-for "$out/engine-done" --out "$out/torch-peers.json" \
   > "$out/torch-peers.log" 2>&1 &
 torch=$!
-common=(--no-accuracy --no-latency --sparsity 0.9 --batch 1,32 --seq 64,128 --reps 30 --warmup 3)
-cli 90 encoder "${common[@]}" --fuse-ln on --compare-ort-webgpu > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
+common=(--no-accuracy --no-latency --sparsity 0.9 --batch 1,32 --seq 64,128)
+cli 90 encoder "${common[@]}" --reps 30 --warmup 3 --compare-ort-webgpu > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
 echo "ort-webgpu rc=$?"
 # The profile with the output linears fused with residual + LayerNorm, and without.
 for fuse in on off; do
-  cli 60 encoder "${common[@]}" --fuse-ln $fuse --profile > "$out/profile-fuse-$fuse.json" 2> "$out/profile-fuse-$fuse.log"
+  cli 150 encoder "${common[@]}" --reps 10 --warmup 1 --fuse-ln $fuse --profile > "$out/profile-fuse-$fuse.json" 2> "$out/profile-fuse-$fuse.log"
   echo "profile fuse-ln $fuse rc=$?"
 done
 for fuse in on off; do
@@ -42,3 +42,5 @@ done
 touch "$out/engine-done"
 wait $torch
 echo "torch rc=$?"
+# One file back (the device tool returns a few files only).
+tar -C "$out" -czf "$out.tgz" . && mv "$out.tgz" "$out/all.tgz"

@@ -57,8 +57,8 @@ class Classifier(torch.nn.Module):
     def params(self, obj):
         if isinstance(obj, int):
             return self.weights[obj]
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(self.params(x) for x in obj)
+        if isinstance(obj, (list, tuple)):  # a list, not a generator: dynamo traces this
+            return type(obj)([self.params(x) for x in obj])
         if isinstance(obj, dict):
             return {k: self.params(v) for k, v in obj.items()}
         return obj
@@ -125,11 +125,16 @@ def main():
         variants[(p, 'eager-sdpa')] = Classifier(base, dtype, heads, a.eps, 'sdpa')
         fn = torch.compile(Classifier(base, dtype, heads, a.eps, 'sdpa'), mode='reduce-overhead', fullgraph=True)
         t0 = time.perf_counter()
-        with torch.no_grad():
-            for B, L in shapes:
-                for _ in range(3):
-                    fn(*inputs[(B, L)])
-        torch.cuda.synchronize()
+        try:
+            with torch.no_grad():
+                for B, L in shapes:
+                    for _ in range(3):
+                        fn(*inputs[(B, L)])
+            torch.cuda.synchronize()
+        except Exception as e:  # report it and time the rest
+            compile_s[p] = repr(e)[:500]
+            print(json.dumps({'compile_failed': p, 'error': compile_s[p]}), flush=True)
+            continue
         compile_s[p] = round(time.perf_counter() - t0, 1)
         variants[(p, 'compiled-cudagraphs')] = fn
         print(json.dumps({'compiled': p, 'seconds': compile_s[p]}), flush=True)

@@ -36,7 +36,8 @@ export interface EncoderEngineOptions {
    *  layers whose input width is not a multiple of 4 stay f32). Default 'f32'. */
   weights?: WeightPrecision;
   /** Run each attention-output and FFN-output linear (dense or HP) fused with its bias, the
-   *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false. */
+   *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false: exact,
+   *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
   fuseAddLn?: boolean;
 }
 
