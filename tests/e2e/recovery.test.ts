@@ -1,5 +1,5 @@
 // "Recover (no retraining)" in the prune panel: the pruning worker reconstructs the kept weights
-// of HP 32x32 at 80% on train sentences (progress, then a summary), the recovered model is
+// of HP 32x32 at 80% on train sentences (progress, cancel, then a summary), the recovered model is
 // evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, type Session } from './helpers/browser';
@@ -27,6 +27,11 @@ describe('recovery without retraining', () => {
   it('reconstructs in the worker with progress, shows both accuracies, exports the recovered model', async () => {
     await s.page.getByTestId('acc-full').waitFor({ timeout: 300_000 }); // one-shot on the whole dev split
     const oneShot = await accuracyOf(s, 'acc-full');
+    // Cancel stops the reconstruction and turns the switch off; switching it on again restarts it.
+    await s.page.getByTestId('recover-switch').check();
+    await s.page.getByTestId('recover-cancel').click({ timeout: 120_000 });
+    expect(await s.page.getByTestId('recover-switch').isChecked()).toBe(false);
+    expect(await s.page.getByTestId('recover-summary').count()).toBe(0);
     await s.page.getByTestId('recover-switch').check();
     await s.page.getByRole('progressbar', { name: /Reconstructing \d+\/24 matrices/ }).waitFor({ timeout: 120_000 });
     await s.page.getByTestId('recover-summary').waitFor({ timeout: 300_000 });
