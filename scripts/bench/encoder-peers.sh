@@ -23,20 +23,24 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "$
 cli() { local t=$1; shift; pin 0-3 timeout "$t" node .gpu/hp-lab.mjs "$@"; }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 rm -f "$out/engine-done"
-TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-185}" python3 "$here/encoder-torch-peers.py" \
-  --batch 32 --seq 128 --reps 100 --warmup 10 --wait-for "$out/engine-done" --out "$out/torch-peers.json" \
+TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-185}" \
+  python3 "$here/encoder-torch-peers.py" --batch 32 --seq 128 --reps 100 --warmup 10 \
+  --wait-for "$out/engine-done" --out "$out/torch-peers.json" \
   > "$out/torch-peers.log" 2>&1 &
 torch=$!
 common=(--no-accuracy --no-latency --sparsity 0.9 --batch 1,32 --seq 64,128)
-cli 90 encoder "${common[@]}" --reps 30 --warmup 3 --compare-ort-webgpu > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
+cli 90 encoder "${common[@]}" --reps 30 --warmup 3 --compare-ort-webgpu \
+  > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
 echo "ort-webgpu rc=$?"
 # The profile with the output linears fused with residual + LayerNorm, and without.
 for fuse in on off; do
-  cli 150 encoder "${common[@]}" --reps 10 --warmup 1 --fuse-ln $fuse --profile > "$out/profile-fuse-$fuse.json" 2> "$out/profile-fuse-$fuse.log"
+  cli 150 encoder "${common[@]}" --reps 10 --warmup 1 --fuse-ln $fuse --profile \
+    > "$out/profile-fuse-$fuse.json" 2> "$out/profile-fuse-$fuse.log"
   echo "profile fuse-ln $fuse rc=$?"
 done
 for fuse in on off; do
-  cli 60 encoder --no-latency --sparsity 0,0.5,0.9 --fuse-ln $fuse --save-logits "$out/engine-logits-fuse-$fuse.json" > "$out/accuracy-fuse-$fuse.json" 2>&1
+  cli 60 encoder --no-latency --sparsity 0,0.5,0.9 --fuse-ln $fuse --save-logits "$out/engine-logits-fuse-$fuse.json" \
+    > "$out/accuracy-fuse-$fuse.json" 2>&1
   echo "logits fuse-ln $fuse rc=$?"
 done
 touch "$out/engine-done"

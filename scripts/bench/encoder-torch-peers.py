@@ -112,7 +112,8 @@ def main():
     inputs = {}
     for B, L in shapes:
         ids = torch.randint(1, vocab, (B, L), generator=g).to(dev)
-        inputs[(B, L)] = (ids, torch.ones(B, L, dtype=torch.int64, device=dev), torch.zeros(B, L, dtype=torch.int64, device=dev))
+        ones = torch.ones(B, L, dtype=torch.int64, device=dev)
+        inputs[(B, L)] = (ids, ones, torch.zeros_like(ones))
 
     reference = Classifier(base, torch.float32, heads, a.eps, 'math')
     # Compile (and capture) every variant first.

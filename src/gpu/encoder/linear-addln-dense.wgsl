@@ -8,7 +8,8 @@
 var<workgroup> at: array<vec4<f32>, TM * BK4>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
   let t0 = (wid.y * nwg.x + wid.x) * TM;
   if (t0 >= p.tokens) { return; } // uniform per workgroup
   var acc: array<f32, TM * PER>;

@@ -11,7 +11,8 @@
 var<workgroup> xs: array<f32, TM * K>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
   let t0 = (wid.y * nwg.x + wid.x) * TM;
   if (t0 >= p.tokens) { return; } // uniform per workgroup
   for (var idx = lid; idx < TM * K; idx += WG) {
