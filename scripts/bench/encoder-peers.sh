@@ -29,7 +29,8 @@ TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-
   > "$out/torch-peers.log" 2>&1 &
 torch=$!
 common=(--no-accuracy --no-latency --sparsity 0.9 --batch 1,32 --seq 64,128)
-cli 90 encoder "${common[@]}" --reps 30 --warmup 3 --compare-ort-webgpu \
+# Engine latency first (no ORT in the process), then the same engines beside ORT's WebGPU EP.
+cli 120 encoder --no-accuracy --sparsity 0.9 --batch 1,32 --seq 64,128 --reps 30 --warmup 3 --compare-ort-webgpu \
   > "$out/ort-webgpu.json" 2> "$out/ort-webgpu.log"
 echo "ort-webgpu rc=$?"
 # The profile with the output linears fused with residual + LayerNorm, and without.

@@ -42,6 +42,7 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
                       ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
+                      (the latency rows, unless --no-latency, are taken before ORT's session exists)
   --ort-dir D         where ORT's WebGPU wasm files are (default: ort/ beside the CLI, else the package)`;
 
 function listFlag(v: string | undefined, name: string, fallback: number[], min: number, max: number, integer: boolean): number[] {
@@ -168,12 +169,17 @@ export async function run(argv: string[]): Promise<unknown> {
 
   const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
   if (f['compare-ort-webgpu'] && !gpu) throw new CliError('--compare-ort-webgpu needs a GPU (not --engine-logits)');
+  // ORT's session (its own device on the same GPU) is created after the engine's own latency
+  // rows, so those are taken without it; the peer rows time both with it alive.
   let peer: Awaited<ReturnType<typeof createOrtWebGpuSession>> | undefined;
-  if (f['compare-ort-webgpu'] && gpu) {
-    const t = performance.now();
-    peer = await createOrtWebGpuSession(await dawnGpu(), onnx.bytes, f['ort-dir']);
-    progress(`ort-webgpu: session created in ${Math.round(performance.now() - t)} ms`);
-  }
+  const ortPeer = async () => {
+    if (!peer) {
+      const t = performance.now();
+      peer = await createOrtWebGpuSession(await dawnGpu(), onnx.bytes, f['ort-dir']);
+      progress(`ort-webgpu: session created in ${Math.round(performance.now() - t)} ms`);
+    }
+    return peer;
+  };
   const work = async () => {
     const accuracy: unknown[] = [];
     const latency: unknown[] = [];
@@ -219,12 +225,6 @@ export async function run(argv: string[]): Promise<unknown> {
               }
             }
           }
-          if (peer && dense && hpEngine) {
-            const rows = await compareWithOrtWebGpu({ dense, hp: hpEngine }, peer, shapes, {
-              vocab: model.config.vocab, reps, warmup, onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
-            });
-            ortWebgpu.push(...rows.map((r) => ({ sparsity, ...r })));
-          }
           if (!f['no-latency'] && dense && hpEngine) {
             for (const seq of seqs) {
               for (const batch of batches) {
@@ -240,6 +240,12 @@ export async function run(argv: string[]): Promise<unknown> {
               }
             }
           }
+          if (f['compare-ort-webgpu'] && dense && hpEngine) {
+            const rows = await compareWithOrtWebGpu({ dense, hp: hpEngine }, await ortPeer(), shapes, {
+              vocab: model.config.vocab, reps, warmup, onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
+            });
+            ortWebgpu.push(...rows.map((r) => ({ sparsity, ...r })));
+          }
         } finally {
           hpEngine?.destroy();
         }
@@ -247,7 +253,7 @@ export async function run(argv: string[]): Promise<unknown> {
       if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, weights, rows: saved }));
       return {
         accuracy, latency, dense_weight_bytes: dense?.weightBytes, qkv: dense && { dense: dense.qkvModes }, fused_add_ln: dense?.fusedAddLn,
-        ...(f.profile ? { profile } : {}), ...(peer ? { ort_webgpu: ortWebgpu } : {}),
+        ...(f.profile ? { profile } : {}), ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
       };
     } finally {
       dense?.destroy();
