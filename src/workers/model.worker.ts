@@ -9,6 +9,7 @@ import { MAX_MODEL_BYTES, checkModelResponse, tooLarge, tooLargeDownload } from 
 import { download } from '../lab/fetch-asset';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
+import { onnxWithHPW } from '../core/model/apply-hpw';
 
 export interface LoadedModel {
   model: BertModel;
@@ -43,6 +44,17 @@ async function fetchModel(url: string, onProgress?: Progress): Promise<Uint8Arra
   }
 }
 
+async function downloadHPW(url: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw new ModelLoadError('not-found', `Could not download ${url} (network error).`, String(err));
+  }
+  if (!res.ok) throw new ModelLoadError('not-found', `No .hpw file at ${url} (HTTP ${res.status}).`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 function load(bytes: Uint8Array, source: string): LoadedModel {
   const t0 = performance.now();
   const parsed = parseBertOnnx(bytes);
@@ -66,6 +78,19 @@ const api = {
   },
   async loadBytes(bytes: Uint8Array, name: string): Promise<WorkerResult<LoadedModel>> {
     return transferable(await capture(() => load(bytes, name)));
+  },
+  /** A dense ONNX (bytes, or downloaded from a URL) with an .hpw file's matrices in place. */
+  async loadWithHPW(base: Uint8Array | string, hpw: Uint8Array | string, name: string, onProgress?: Progress): Promise<WorkerResult<LoadedModel>> {
+    return transferable(await capture(async () => {
+      const onnx = typeof base === 'string' ? await download(base, onProgress) : base;
+      const file = typeof hpw === 'string' ? await downloadHPW(hpw) : hpw;
+      try {
+        return load(onnxWithHPW(onnx, file), name);
+      } catch (err) {
+        if (err instanceof ModelLoadError) throw err;
+        throw new ModelLoadError('bad-hpw', `This .hpw file cannot be applied to the model: ${(err as Error).message}`, String(err));
+      }
+    }));
   },
 };
 
