@@ -15,7 +15,7 @@ import json
 import statistics
 import sys
 
-METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained (gradual)", "rgl": "retrained (group lasso + gradual)"}
+METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained", "rgl": "retrained with group lasso"}
 DEFAULT_NM_M = 20  # src/core/pruning/prune-matrix.ts: N:M's group when only the sparsity is given
 
 
