@@ -111,9 +111,11 @@ export interface FineTuneInput {
   runKey?: string;
   onProgress?: (p: FineTuneProgress) => void;
   signal?: AbortSignal;
-  /** Called every `checkpointEvery` steps and at each epoch's end. */
+  /** Called at each epoch's end, every `checkpointEvery` steps, and after a step when
+   *  `checkpointEveryMs` passed since the last checkpoint. */
   onCheckpoint?: (c: FineTuneCheckpoint) => Promise<void> | void;
   checkpointEvery?: number;
+  checkpointEveryMs?: number;
   resume?: FineTuneCheckpoint | null;
   /** After training, time each kernel kind on one full batch (GpuTrainer.profile). */
   profile?: boolean;
@@ -243,6 +245,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
     const epochMs: number[] = [];
     let tokens = 0, seqSum = 0, trainStart = 0, batches = 0;
     let firstStepEnd = 0;
+    let lastCheckpoint = now();
     for (let epoch = Math.floor(step / perEpoch); epoch < s.epochs; epoch++) {
       const plan = epochBatches(n, s.batchSize, s.seed + epoch);
       const te = now();
@@ -280,7 +283,11 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
           epochSteps = 0;
         }
         input.onProgress?.({ epoch, epochs: s.epochs, step, totalSteps, loss, losses, elapsedMs: now() - t0, etaMs, phase: 'train' });
-        if (epochEnd || (input.checkpointEvery && step % input.checkpointEvery === 0)) await checkpoint();
+        const due = (input.checkpointEvery && step % input.checkpointEvery === 0) || (input.checkpointEveryMs !== undefined && now() - lastCheckpoint >= input.checkpointEveryMs);
+        if (epochEnd || due) {
+          await checkpoint();
+          lastCheckpoint = now();
+        }
       }
       epochMs.push(now() - te);
     }

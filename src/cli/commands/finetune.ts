@@ -9,15 +9,13 @@ import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
 import { nodeGpu } from '../../gpu/node-gpu';
-import { prunableLinears, type BertModel } from '../../core/model/bert-types';
-import { writeBertOnnx } from '../../core/model/onnx-writer';
-import { writeHPW } from '../../core/formats/hpw';
 import { isHPStructured, type ModelPruneResult } from '../../core/pruning';
 import { PruneSession } from '../../lab/prune-session';
 import { configureOrt } from '../../eval/ort-session';
 import { evaluateOnnx } from '../../eval/accuracy';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
-import { FINETUNE_DEFAULTS, runFineTune, tokenizeSet, validateSettings, type FineTuneSettings } from '../../lab/finetune';
+import { FINETUNE_DEFAULTS, validateSettings, type FineTuneSettings } from '../../lab/finetune';
+import { FineTuneExperiment } from '../../lab/finetune-experiment';
 
 const D = FINETUNE_DEFAULTS;
 
@@ -103,8 +101,6 @@ export async function run(argv: string[]): Promise<unknown> {
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const model = onnx.model;
-  if (settings.maxLength > model.config.maxPositions) throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
-  const linears = prunableLinears(model);
   const session = new PruneSession(onnx);
   const norms = await loadNorms(f.norms, model, config.score);
   if (norms) session.setInputNorms(norms);
@@ -114,17 +110,18 @@ export async function run(argv: string[]): Promise<unknown> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const sparse = session.hpMatrices(config)!;
+  if (settings.maxLength > model.config.maxPositions) throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
   const tokenizer = readTokenizer();
-  const trainSet = tokenizeSet(tokenizer, readDataset(trainFile), settings.maxLength, limit);
+  const trainData = readDataset(trainFile);
   const dev = readDataset(devFile);
   const evalLength = manifestMaxLength() ?? 128;
 
   const { device, caps } = await nodeGpu();
   let lastLog = 0;
   let teacherSaid = false;
-  const result = await runFineTune({
-    device, caps, model, sparse, train: trainSet, settings, profile: Boolean(f.profile),
+  const request = { pruning: config, settings, limit, modelKey: file, modelName: path.basename(file) };
+  const result = await new FineTuneExperiment({ device, caps }, session).run(request, tokenizer, trainData, {
+    profile: Boolean(f.profile),
     onProgress: (p) => {
       // Progress on stderr (stdout is the JSON), at most twice a second.
       if (p.phase === 'teacher') {
@@ -140,21 +137,18 @@ export async function run(argv: string[]): Promise<unknown> {
     },
   });
 
-  const allLinears = (m: BertModel) => [...prunableLinears(m), ...(m.pooler ? [m.pooler] : []), m.classifier];
-  const trainedOnnx = writeBertOnnx(onnx, allLinears(result.model));
   const written: Record<string, string> = {};
   if (f.out) {
-    await writeFile(f.out, trainedOnnx);
+    await writeFile(f.out, result.onnx);
     written.onnx = f.out;
   }
   if (f.hpw) {
-    const matrices = linears.map((l) => ({ name: l.name, hp: result.sparse.get(l.name)! }));
-    await writeFile(f.hpw, writeHPW({ valueType: 'f32', matrices, info: { model: path.basename(file), config, achievedSparsity: pruned.achievedSparsity, finetune: settings } }));
+    await writeFile(f.hpw, result.hpw);
     written.hpw = f.hpw;
   }
   configureOrt({ threads });
   const accuracyOf = async (bytes: Uint8Array) => (await evaluateOnnx(bytes, tokenizer, dev, { limit: evalLimit, maxLength: evalLength, backend: 'wasm' })).accuracy;
-  const accuracy = await accuracyOf(trainedOnnx);
+  const accuracy = await accuracyOf(result.onnx);
   const baselines = f.baselines
     ? { dense_accuracy: await accuracyOf(onnx.bytes), pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)) }
     : {};
@@ -165,7 +159,7 @@ export async function run(argv: string[]): Promise<unknown> {
     config,
     achievedSparsity: round(pruned.achievedSparsity, 6),
     settings,
-    train_sentences: trainSet.rows.length,
+    train_sentences: result.trainSentences,
     losses: result.losses.map((l) => round(l, 5)),
     accuracy,
     ...baselines,

@@ -18,8 +18,7 @@ export type ModelErrorCode =
   | 'bad-weights'
   | 'cannot-run'
   | 'timeout'
-  | 'cancelled'
-  | 'bad-hpw';
+  | 'cancelled';
 
 export class ModelLoadError extends Error {
   constructor(

@@ -1,0 +1,136 @@
+// Fine-tuning as one experiment for the page's worker and the CLI: prune the model for a config
+// (PruneSession, masks fixed from then on), tokenize the first training sentences, train on the
+// GPU (runFineTune), resume from / save to a checkpoint store, and return the trained model's
+// files: the ONNX (pruned weights zero, trained values elsewhere) and the .hpw.
+import { writeHPW } from '../core/formats/hpw';
+import { prunableLinears, type BertModel } from '../core/model/bert-types';
+import { writeBertOnnx } from '../core/model/onnx-writer';
+import type { BertTokenizer } from '../core/model/tokenizer';
+import type { Dataset } from '../core/data/dataset';
+import { isHPStructured, type PruneConfig } from '../core/pruning';
+import type { GpuCapabilities } from '../gpu/adapter';
+import { configKey, PruneSession } from './prune-session';
+import { runFineTune, tokenizeSet, validateSettings, type FineTuneCheckpoint, type FineTuneProgress, type FineTuneSettings } from './finetune';
+
+export interface FineTuneRequest {
+  pruning: PruneConfig;
+  settings: FineTuneSettings;
+  /** Train on the first `limit` training sentences (default all). */
+  limit?: number;
+  /** Identifies the model's bytes (e.g. their SHA-256): a checkpoint resumes only its own model. */
+  modelKey: string;
+  /** The model's file name, written into the .hpw. */
+  modelName?: string;
+}
+
+/** What a checkpoint store keeps about a run besides its arrays (the page lists it). */
+export interface CheckpointInfo {
+  runKey: string;
+  request: FineTuneRequest;
+  step: number;
+  totalSteps: number;
+  losses: number[];
+  savedAt: number;
+}
+
+/** Where checkpoints go (IndexedDB in the page; none in the CLI). One run is kept at a time. */
+export interface CheckpointStore {
+  load(runKey: string): Promise<FineTuneCheckpoint | null>;
+  save(info: CheckpointInfo, checkpoint: FineTuneCheckpoint): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export interface FineTuneRunResult {
+  onnx: Uint8Array;
+  hpw: Uint8Array;
+  config: PruneConfig;
+  settings: FineTuneSettings;
+  achievedSparsity: number;
+  trainSentences: number;
+  losses: number[];
+  steps: number;
+  epochMs: number[];
+  teacherMs: number;
+  tokensPerSecond: number;
+  meanSeq: number;
+  resumedFromStep: number;
+  adapter: string;
+  profileMs?: Record<string, number>;
+}
+
+/** The key a checkpoint is stored under: model, pruning, settings and data, in a stable order. */
+export function runKeyOf(req: FineTuneRequest): string {
+  return JSON.stringify({ model: req.modelKey, pruning: configKey(req.pruning), settings: configKey(req.settings as never), limit: req.limit ?? null });
+}
+
+/** Every linear the trainer updates: the 24 prunable ones, the pooler and the classifier. */
+const trainedLinears = (m: BertModel) => [...prunableLinears(m), ...(m.pooler ? [m.pooler] : []), m.classifier];
+
+export interface FineTuneRunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: FineTuneProgress) => void;
+  store?: CheckpointStore;
+  /** Save a checkpoint at most this often (ms) besides each epoch's end (default 15 s). */
+  checkpointEveryMs?: number;
+  profile?: boolean;
+}
+
+export class FineTuneExperiment {
+  constructor(
+    private readonly gpu: { device: GPUDevice; caps: GpuCapabilities },
+    private readonly session: PruneSession,
+  ) {}
+
+  async run(req: FineTuneRequest, tokenizer: BertTokenizer, train: Dataset, opts: FineTuneRunOptions = {}): Promise<FineTuneRunResult> {
+    const { pruning, settings } = req;
+    if (!isHPStructured(pruning.pattern)) throw new RangeError(`fine-tuning keeps HP-structured masks (hp, tile, vector), not '${pruning.pattern}'`);
+    validateSettings(settings);
+    const model = this.session.model;
+    if (settings.maxLength > model.config.maxPositions) throw new RangeError(`max length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+    const pruned = this.session.prune(pruning);
+    const sparse = this.session.hpMatrices(pruning)!;
+    const set = tokenizeSet(tokenizer, train, settings.maxLength, req.limit);
+    const runKey = runKeyOf(req);
+    const resume = opts.store ? await opts.store.load(runKey) : null;
+    const totalSteps = Math.ceil(set.rows.length / settings.batchSize) * settings.epochs;
+    const store = opts.store;
+    const result = await runFineTune({
+      device: this.gpu.device,
+      caps: this.gpu.caps,
+      model,
+      sparse,
+      train: set,
+      settings,
+      runKey,
+      resume,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      checkpointEveryMs: store ? (opts.checkpointEveryMs ?? 15_000) : undefined,
+      onCheckpoint: store
+        ? (c) => store.save({ runKey, request: req, step: c.step, totalSteps, losses: c.losses, savedAt: Date.now() }, c)
+        : undefined,
+      profile: opts.profile,
+    });
+    const onnx = writeBertOnnx(this.session.onnx, trainedLinears(result.model));
+    const matrices = prunableLinears(model).map((l) => ({ name: l.name, hp: result.sparse.get(l.name)! }));
+    const hpw = writeHPW({ valueType: 'f32', matrices, info: { model: req.modelName ?? 'model.onnx', config: pruning, achievedSparsity: pruned.achievedSparsity, finetune: settings } });
+    await store?.clear();
+    return {
+      onnx,
+      hpw,
+      config: pruning,
+      settings,
+      achievedSparsity: pruned.achievedSparsity,
+      trainSentences: set.rows.length,
+      losses: result.losses,
+      steps: result.steps,
+      epochMs: result.epochMs,
+      teacherMs: result.teacherMs,
+      tokensPerSecond: result.tokensPerSecond,
+      meanSeq: result.meanSeq,
+      resumedFromStep: result.resumedFromStep,
+      adapter: this.gpu.caps.label,
+      profileMs: result.profileMs,
+    };
+  }
+}
