@@ -7,13 +7,15 @@ Writes (numbers only from the runs; nothing typed in):
   - --sweep FILE: the retrained points as a sweep in the app's own format ({kind: 'hp-lab-sweep',
     points}), dev accuracy = mean over seeds, labelled "retrained on a GPU", so `hp-lab select
     --sweep` and the page's device choice can use them beside one-shot sweeps.
-Usage: python3 scripts/train/study_report.py RESULTS.json [--markdown F] [--sweep F]"""
+  - --manifest FILE: the shipped .hpw files (the runs that wrote one, seed 0) with their own dev and
+    test accuracy and the study's mean +- sd beside, for the app's Model panel.
+Usage: python3 scripts/train/study_report.py RESULTS.json [--markdown F] [--sweep F] [--manifest F]"""
 import argparse
 import json
 import statistics
 import sys
 
-METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained (gradual)", "rgl": "retrained (group lasso + gradual)"}
+METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained", "rgl": "retrained with group lasso"}
 DEFAULT_NM_M = 20  # src/core/pruning/prune-matrix.ts: N:M's group when only the sparsity is given
 
 
@@ -87,11 +89,32 @@ def sweep(results, tile):
             "points": points}
 
 
+def manifest(results, base_manifest):
+    g = groups(results["runs"])
+    files = []
+    for r in results["runs"]:
+        if not r.get("hpw") or "error" in r:
+            continue
+        mean, sd, n = stats(g[(r["pattern"], r["sparsity"], r["method"])], "dev")
+        files.append({"file": r["hpw"], "pattern": r["pattern"], "tile": results["args"]["tile"],
+                      "sparsity": r["sparsity"], "achieved": r["achieved"], "seed": r["seed"],
+                      "dev": round(r["dev"], 4), "test": round(r["test"], 4),
+                      "study": {"devMean": round(mean, 4), "devSd": round(sd, 4), "seeds": n}})
+    files.sort(key=lambda f: (f["pattern"] != "hp", f["pattern"], f["sparsity"]))
+    return {"base": base_manifest["file"], "baseSha256": base_manifest["sha256"],
+            "denseDev": round(results["dense"]["dev"], 4), "sweep": "study-sweep.json",
+            "how": "retrained on a GPU: gradual pruning with hp-lab prune's masks, then 3 epochs of distillation "
+                   "from the dense model with masks fixed (scripts/train/retrain.py; BENCHMARKS.md, retraining study)",
+            "files": files}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     ap.add_argument("--markdown")
     ap.add_argument("--sweep")
+    ap.add_argument("--manifest")
+    ap.add_argument("--base-manifest", default="public/models/manifest.json")
     args = ap.parse_args()
     with open(args.results) as f:
         results = json.load(f)
@@ -101,6 +124,12 @@ def main():
             f.write(table + "\n")
     else:
         sys.stdout.write(table + "\n")
+    if args.manifest:
+        with open(args.base_manifest) as f:
+            base = json.load(f)
+        with open(args.manifest, "w") as f:
+            json.dump(manifest(results, base), f, indent=1)
+            f.write("\n")
     if args.sweep:
         with open(args.sweep, "w") as f:
             json.dump(sweep(results, results["args"]["tile"]), f, indent=1)

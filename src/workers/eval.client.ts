@@ -1,85 +1,48 @@
 // Page side of the eval worker: accuracy with progress, cancellable. Bytes sent for a variant are
 // copied, so the caller keeps its own. A worker that stops without an error event is noticed
-// at once (its life lock, life-lock.ts) and restarted, and a restarted worker gets back its
-// tokenizer, dataset and model before any other call reaches it.
+// at once (its life lock, life-lock.ts) and restarted; the tokenizer, dataset and base model are
+// kept: a restarted worker gets them again before any other call (service-client.ts).
 import * as Comlink from 'comlink';
-import { spawnWorker } from './spawn';
+import { serviceClient } from './service-client';
 import { checkDatasetSize } from '../core/data/dataset-text';
-import { unwrap, type WorkerResult } from './model-result';
 import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, ModelTiming, SessionInfo } from './eval.worker';
 
 export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } from './eval.worker';
 
-type Remote = Comlink.Remote<EvalWorkerApi>;
-type DatasetSource = { url: string } | { bytes: Uint8Array; name: string };
-
-/** What the worker holds, kept here to restore it after a restart (copies of the bytes). */
-const held: { tokenizer?: [string, string | undefined]; dataset?: [DatasetSource, number | undefined]; model?: Uint8Array } = {};
-let restoring: Promise<unknown> = Promise.resolve();
-
-async function restore(api: Remote): Promise<void> {
-  if (held.tokenizer) await api.loadTokenizer(...held.tokenizer);
-  if (held.dataset) {
-    const [source, labels] = held.dataset;
-    if ('bytes' in source) {
-      const bytes = source.bytes.slice();
-      await api.loadDataset(Comlink.transfer({ bytes, name: source.name }, [bytes.buffer]), labels);
-    } else await api.loadDataset(source, labels);
-  }
-  if (held.model) await api.setModel(held.model.slice());
-}
-
-const worker = spawnWorker<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }), {
-  liveness: { hold: (api, lock) => (api as Remote).holdLifeLock(lock) },
-  onRestart: (api) => {
-    restoring = restore(api as Remote).catch(() => {}); // a failure shows on the next call
-  },
+const worker = serviceClient<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }), {
+  liveness: { hold: (api, lock) => (api as Comlink.Remote<EvalWorkerApi>).holdLifeLock(lock) },
 });
 let nextId = 1;
 
 /** Workers resolve relative URLs against their own script URL: resolve against the page first. */
 const absolute = (url: string) => new URL(url, document.baseURI).href;
 
-/** Calls the worker and rethrows its captured error as the typed error it was. */
-async function request<T>(fn: (api: Remote) => unknown): Promise<T> {
-  await restoring;
-  return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
-}
-
-/** Runs a state-setting request and remembers its input once it succeeded. */
-async function holding<T>(fn: (api: Remote) => unknown, remember: () => void): Promise<T> {
-  const r = await request<T>(fn);
-  remember();
-  return r;
-}
-
 export function loadTokenizer(url: string, configUrl?: string): Promise<{ vocab: number }> {
-  const args: [string, string | undefined] = [absolute(url), configUrl && absolute(configUrl)];
-  return holding((api) => api.loadTokenizer(...args), () => (held.tokenizer = args));
+  return worker.keep('tokenizer', (api) => api.loadTokenizer(absolute(url), configUrl && absolute(configUrl)));
 }
 
 /** `modelLabels`: refuse (and keep the current dataset) when its labels do not fit the model. */
 export function loadDatasetUrl(url: string, modelLabels?: number): Promise<DatasetInfo> {
-  const source = { url: absolute(url) };
-  return holding((api) => api.loadDataset(source, modelLabels), () => (held.dataset = [source, modelLabels]));
+  return worker.keep('dataset', (api) => api.loadDataset({ url: absolute(url) }, modelLabels));
 }
 
 /** The file's bytes go to the worker, which decodes them by the CLI's rules (dataset-text.ts). */
 export async function loadDatasetFile(file: File, modelLabels?: number): Promise<DatasetInfo> {
   checkDatasetSize(file.size, `The dataset ${file.name}`); // before reading it into memory
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const kept = bytes.slice();
-  return holding(
-    (api) => api.loadDataset(Comlink.transfer({ bytes, name: file.name }, [bytes.buffer]), modelLabels),
-    () => (held.dataset = [{ bytes: kept, name: file.name }, modelLabels]),
-  );
+  const own = new Uint8Array(await file.arrayBuffer());
+  return worker.keep('dataset', (api) => {
+    const bytes = own.slice();
+    return api.loadDataset(Comlink.transfer({ bytes, name: file.name }, [bytes.buffer]), modelLabels);
+  });
 }
 
 /** The base model's session (WebGPU or wasm; the answer says which and why). */
 export function setEvalModel(bytes: Uint8Array): Promise<SessionInfo> {
-  const copy = bytes.slice();
-  const kept = bytes.slice();
-  return holding((api) => api.setModel(Comlink.transfer(copy, [copy.buffer])), () => (held.model = kept));
+  const own = bytes.slice();
+  return worker.keep('model', (api) => {
+    const copy = own.slice();
+    return api.setModel(Comlink.transfer(copy, [copy.buffer]));
+  });
 }
 
 export interface RunningEval {
@@ -92,11 +55,11 @@ export function evaluate(req: EvalRequest, onProgress?: (done: number, total: nu
   const id = nextId++;
   const copy = req.bytes?.slice();
   const payload = copy ? Comlink.transfer({ ...req, bytes: copy }, [copy.buffer]) : req;
-  const result = request<EvalSummary>((api) => api.evaluate(id, payload, onProgress ? Comlink.proxy(onProgress) : undefined));
-  return { result, cancel: () => void worker.call((api) => api.cancel(id)) };
+  const result = worker.request((api) => api.evaluate(id, payload, onProgress ? Comlink.proxy(onProgress) : undefined));
+  return { result, cancel: () => void worker.request((api) => api.cancel(id)).catch(() => undefined) };
 }
 
 /** Median wall time of the loaded model on batch x seq random tokens (onnxruntime-web). */
 export function timeModel(batch: number, seq: number): Promise<ModelTiming> {
-  return request<ModelTiming>((api) => api.timeModel(batch, seq));
+  return worker.request((api) => api.timeModel(batch, seq));
 }

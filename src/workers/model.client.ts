@@ -33,3 +33,10 @@ export async function loadModelFile(file: File): Promise<LoadedModel> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   return request((api) => api.loadBytes(Comlink.transfer(bytes, [bytes.buffer]), file.name));
 }
+
+/** A dense model with an .hpw file's matrices in place (retrained or recovered values). `base` and
+ *  `hpw` are bytes (copied to the worker) or URLs (downloaded there). */
+export function loadModelWithHPW(base: Uint8Array | string, hpw: Uint8Array | string, name: string, onProgress?: Progress): Promise<LoadedModel> {
+  const arg = (x: Uint8Array | string) => (typeof x === 'string' ? absolute(x) : x.slice());
+  return request((api) => api.loadWithHPW(arg(base), arg(hpw), name, onProgress ? Comlink.proxy(onProgress) : undefined));
+}

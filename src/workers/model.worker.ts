@@ -5,10 +5,11 @@
 import * as Comlink from 'comlink';
 import { parseBertOnnx, type LinearSite } from '../core/model/bert-from-onnx';
 import type { BertModel } from '../core/model/bert-types';
-import { MAX_MODEL_BYTES, checkModelResponse, tooLarge, tooLargeDownload } from '../core/model/model-error';
+import { MAX_MODEL_BYTES, ModelLoadError, checkModelResponse, tooLarge, tooLargeDownload } from '../core/model/model-error';
 import { download } from '../lab/fetch-asset';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
+import { onnxWithHPW } from '../core/model/apply-hpw';
 
 export interface LoadedModel {
   model: BertModel;
@@ -43,6 +44,19 @@ async function fetchModel(url: string, onProgress?: Progress): Promise<Uint8Arra
   }
 }
 
+/** An .hpw file: bounded like a model download (the file is smaller than the model it patches). */
+function fetchHPW(url: string): Promise<Uint8Array> {
+  return download(url, '.hpw file', {
+    maxBytes: MAX_MODEL_BYTES,
+    tooLarge: () => {
+      throw new ModelLoadError('too-large', `The .hpw file at ${url} is larger than any model this page loads.`);
+    },
+    check: (status) => {
+      if (status < 200 || status >= 300) throw new ModelLoadError('not-found', `No .hpw file at ${url} (HTTP ${status}).`);
+    },
+  });
+}
+
 function load(bytes: Uint8Array, source: string): LoadedModel {
   const t0 = performance.now();
   const parsed = parseBertOnnx(bytes);
@@ -66,6 +80,19 @@ const api = {
   },
   async loadBytes(bytes: Uint8Array, name: string): Promise<WorkerResult<LoadedModel>> {
     return transferable(await capture(() => load(bytes, name)));
+  },
+  /** A dense ONNX (bytes, or downloaded from a URL) with an .hpw file's matrices in place. */
+  async loadWithHPW(base: Uint8Array | string, hpw: Uint8Array | string, name: string, onProgress?: Progress): Promise<WorkerResult<LoadedModel>> {
+    return transferable(await capture(async () => {
+      const onnx = typeof base === 'string' ? await fetchModel(base, onProgress) : base;
+      const file = typeof hpw === 'string' ? await fetchHPW(hpw) : hpw;
+      try {
+        return load(onnxWithHPW(onnx, file), name);
+      } catch (err) {
+        if (err instanceof ModelLoadError) throw err;
+        throw new ModelLoadError('bad-hpw', `This .hpw file cannot be applied to the model: ${(err as Error).message}`, String(err));
+      }
+    }));
   },
 };
 

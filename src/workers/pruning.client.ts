@@ -70,11 +70,14 @@ export function hpwFile(valueType: ValueType, modelName: string, config?: PruneC
   return worker.call((api) => api.hpwFile(valueType, modelName, config));
 }
 
+let nextRecovery = 1;
+
 /** Layer-wise reconstruction of `config` (with `recovery`) in the worker, with progress; `cancel`
- *  stops it (the result then rejects with an AbortError). A newer call stops an older one. */
+ *  stops it (the result then rejects with an AbortError). Calls run side by side. */
 export function recoverPruning(config: PruneConfig, req: CalibrationRequest, onProgress: (p: RecoverProgress) => void): { result: Promise<{ report: PruneReport; summary: RecoverySummary }>; cancel: () => void } {
-  const result = worker.call((api) => api.recover(config, absoluteUrls(req), Comlink.proxy(onProgress)));
-  return { result, cancel: () => void worker.call((api) => api.cancelRecovery()) };
+  const id = nextRecovery++;
+  const result = worker.call((api) => api.recover(id, config, absoluteUrls(req), Comlink.proxy(onProgress)));
+  return { result, cancel: () => void worker.call((api) => api.cancelRecovery(id)) };
 }
 
 export function prunedOnnxFor(config: PruneConfig): Promise<{ bytes: Uint8Array; achievedSparsity: number }> {

@@ -37,8 +37,9 @@ export interface PruneOutcome {
 let session: PruneSession | null = null;
 /** The config of the last prune(): maskOf, prunedOnnx and hpwFile answer for it. */
 let lastConfig: PruneConfig | null = null;
-/** The reconstruction in progress (cancelRecovery aborts it). */
-let recovering: AbortController | null = null;
+/** Reconstructions in progress by the caller's id (cancelRecovery(id) aborts one): the prune
+ *  panel's and the sweep's run side by side. */
+const recovering = new Map<number, AbortController>();
 /** Calibration batches of the last request, kept for the next reconstruction. */
 let batchCache: { key: string; batches: EncoderBatch[] } | null = null;
 
@@ -96,27 +97,26 @@ const api = {
   /**
    * Layer-wise reconstruction (core/recover) of `config`'s kept weights on `req`'s TRAIN
    * sentences; `config.recovery` says how. Afterwards prune/prunedOnnxFor/hpwFile answer for
-   * `config` with the reconstructed values (masks unchanged). A newer call or cancelRecovery()
-   * stops a running one (it rejects with an AbortError).
+   * `config` with the reconstructed values (masks unchanged). cancelRecovery(id) stops it (it
+   * rejects with an AbortError).
    */
-  async recover(config: PruneConfig, req: CalibrationRequest, onProgress?: (p: RecoverProgress) => void): Promise<{ report: PruneReport; summary: RecoverySummary }> {
+  async recover(id: number, config: PruneConfig, req: CalibrationRequest, onProgress?: (p: RecoverProgress) => void): Promise<{ report: PruneReport; summary: RecoverySummary }> {
     const s = need(session, 'model');
     if (!needsRecovery(config)) throw new RangeError('recover() needs a config with recovery { kind: "lsq", ... }');
-    recovering?.abort();
     const ctrl = new AbortController();
-    recovering = ctrl;
+    recovering.set(id, ctrl);
     try {
       const batches = await loadCalibration(req);
       const { result, summary } = await s.recover(config, batches, { signal: ctrl.signal, onProgress });
       return { report: pruneReport(result, config), summary };
     } finally {
-      if (recovering === ctrl) recovering = null;
+      recovering.delete(id);
     }
   },
 
-  /** Stops the reconstruction in progress, if any. */
-  cancelRecovery(): void {
-    recovering?.abort();
+  /** Stops reconstruction `id` if it is still running. */
+  cancelRecovery(id: number): void {
+    recovering.get(id)?.abort();
   },
 
   prune(config: PruneConfig, maskIndex?: number): PruneOutcome {

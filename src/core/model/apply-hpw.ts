@@ -3,8 +3,10 @@
 // the dense ONNX). Every matrix must match a prunable linear by name and shape; biases and
 // everything else stay the model's.
 import { decodeHP } from '../formats/hp';
-import type { HPWFile } from '../formats/hpw';
+import { readHPW, type HPWFile } from '../formats/hpw';
 import { prunableLinears, type BertModel, type Linear } from './bert-types';
+import { parseBertOnnx } from './bert-from-onnx';
+import { writeBertOnnx } from './onnx-writer';
 
 export class HPWModelMismatch extends Error {
   constructor(message: string) {
@@ -29,4 +31,11 @@ export function linearsWithHPW(model: BertModel, file: HPWFile): Linear[] {
     replaced.push({ ...lin, weight: decodeHP(hp) });
   }
   return replaced;
+}
+
+/** The model's ONNX with the .hpw file's matrices in place: what the app loads as "retrained"
+ *  and what `hp-lab eval --hpw` evaluates. Throws the reader's or HPWModelMismatch's message. */
+export function onnxWithHPW(onnx: Uint8Array, hpw: Uint8Array): Uint8Array {
+  const parsed = parseBertOnnx(onnx);
+  return writeBertOnnx(parsed, linearsWithHPW(parsed.model, readHPW(hpw)));
 }

@@ -18,7 +18,8 @@ export type ModelErrorCode =
   | 'bad-weights'
   | 'cannot-run'
   | 'timeout'
-  | 'cancelled';
+  | 'cancelled'
+  | 'bad-hpw';
 
 export class ModelLoadError extends Error {
   constructor(
