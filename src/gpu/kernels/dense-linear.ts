@@ -4,7 +4,7 @@
 import denseWgsl from './dense-linear.wgsl?raw';
 import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
+import { BindingCache, cachedPipeline, kernelLayout, linearObject, uploadBuffer, weightQuadValues, type KernelDispatch } from './linear-common';
 import type { DenseLinearOptions, GpuLinear } from './linear-types';
 import { packF16Pairs } from '../../core/formats/f16';
 import { denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
@@ -58,31 +58,19 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     };
   }
 
-  let destroyed = false;
-  return {
+  return linearObject({
     kind: 'dense',
+    label,
     in: nIn,
     out: nOut,
     maxTokens,
-    weightBytes: wBuf.size + bBuf.size,
-    flops: (tokens = maxTokens) => 2 * tokens * nIn * nOut,
-    tileFor: (tokens = maxTokens) => variantName(variant(tokens)),
-    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
-      if (destroyed) throw new Error(`${label}: used after destroy()`);
-      checkTokens(tokens, maxTokens, label);
-      if (tokens === 0) return;
-      const x = asBinding(input);
-      const y = asBinding(output);
-      checkIo(label, x, y, tokens, nIn, nOut);
-      const group = cache.bindGroup(layout.group, tokens, [x, { buffer: wBuf }, { buffer: bBuf }, y]);
-      runDispatch(target, limits, label, dispatchFor(tokens), group);
-    },
-    destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      wBuf.destroy();
-      bBuf.destroy();
-      cache.destroy();
-    },
-  };
+    limits,
+    layout,
+    cache,
+    owned: [wBuf, bBuf],
+    flopsPerToken: 2 * nIn * nOut,
+    tileFor: (tokens) => variantName(variant(tokens)),
+    dispatchFor,
+    bindings: (x, y) => [x, { buffer: wBuf }, { buffer: bBuf }, y],
+  });
 }

@@ -6,7 +6,7 @@ import hpFormatWgsl from './hp-format.wgsl?raw';
 import { packHPForGPU, tileGrid, validateShape } from '../../core/formats/hp';
 import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, asBinding, cachedPipeline, weightQuadValues, checkIo, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
+import { BindingCache, cachedPipeline, kernelLayout, linearObject, uploadBuffer, weightQuadValues, type KernelDispatch } from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './linear-types';
 import { deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 import { hpVariant, variantName, type HPTileGeometry, type VariantDevice } from './variant-rule';
@@ -58,31 +58,19 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
     return { pipeline: pipelineFor(g), workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid: { x: tileRows, y: Math.ceil(tokens / g.bt) } };
   }
 
-  let destroyed = false;
-  return {
+  return linearObject({
     kind: 'hp',
+    label,
     in: nIn,
     out: nOut,
     maxTokens,
-    weightBytes: own.reduce((s, b) => s + b.size, 0) + biasBuf.size,
-    flops: (tokens = maxTokens) => 2 * tokens * nnz,
-    tileFor: (tokens = maxTokens) => variantName(variant(tokens)),
-    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
-      if (destroyed) throw new Error(`${label}: used after destroy()`);
-      checkTokens(tokens, maxTokens, label);
-      if (tokens === 0) return;
-      const x = asBinding(input);
-      const y = asBinding(output);
-      checkIo(label, x, y, tokens, nIn, nOut);
-      const group = cache.bindGroup(layout.group, tokens, [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y]);
-      runDispatch(target, limits, label, dispatchFor(tokens), group);
-    },
-    destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      for (const b of own) b.destroy();
-      biasBuf.destroy();
-      cache.destroy();
-    },
-  };
+    limits,
+    layout,
+    cache,
+    owned: [...own, biasBuf],
+    flopsPerToken: 2 * nnz,
+    tileFor: (tokens) => variantName(variant(tokens)),
+    dispatchFor,
+    bindings: (x, y) => [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y],
+  });
 }

@@ -4,7 +4,8 @@ import epilogueWgsl from './epilogue.wgsl?raw';
 import weightQuadWgsl from './weight-quad.wgsl?raw';
 import { expandWgsl, type TemplateValues } from './wgsl-template';
 import { checkBufferArg } from '../limits';
-import { bindingLayout, compilePipeline, uploadBuffer, type BindingKind, type KernelLayout } from '../kernel';
+import { asBinding, bindingLayout, compilePipeline, runDispatch, uploadBuffer, type BindingKind, type BufferArg, type EncodeTarget, type KernelDispatch, type KernelLayout } from '../kernel';
+import type { GpuLinear } from './linear-types';
 
 // The shared kernel abstraction (gpu/kernel.ts), as the linear runners import it.
 export { asBinding, isPass, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch, type KernelLayout } from '../kernel';
@@ -98,4 +99,54 @@ export function checkTokens(tokens: number, maxTokens: number, label: string): v
 export function checkIo(label: string, input: GPUBufferBinding, output: GPUBufferBinding, tokens: number, nIn: number, nOut: number): void {
   checkBufferArg(`${label} input`, input, tokens * nIn * 4);
   checkBufferArg(`${label} output`, output, tokens * nOut * 4);
+}
+
+/** What a runner decides; linearObject turns it into the GpuLinear both runners return. */
+export interface LinearParts {
+  kind: GpuLinear['kind'];
+  label: string;
+  in: number;
+  out: number;
+  maxTokens: number;
+  limits: GPUSupportedLimits;
+  layout: KernelLayout;
+  cache: BindingCache;
+  /** The weight buffers the object owns (destroyed with it). */
+  owned: GPUBuffer[];
+  /** Floating-point operations per token (2 per stored weight). */
+  flopsPerToken: number;
+  tileFor(tokens: number): string;
+  dispatchFor(tokens: number): KernelDispatch;
+  /** The bindings in the kernel's order, around the input x and the output y. */
+  bindings(x: GPUBufferBinding, y: GPUBufferBinding): GPUBufferBinding[];
+}
+
+export function linearObject(p: LinearParts): GpuLinear {
+  const { label, maxTokens } = p;
+  let destroyed = false;
+  return {
+    kind: p.kind,
+    in: p.in,
+    out: p.out,
+    maxTokens,
+    weightBytes: p.owned.reduce((s, b) => s + b.size, 0),
+    flops: (tokens = maxTokens) => tokens * p.flopsPerToken,
+    tileFor: (tokens = maxTokens) => p.tileFor(tokens),
+    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
+      if (destroyed) throw new Error(`${label}: used after destroy()`);
+      checkTokens(tokens, maxTokens, label);
+      if (tokens === 0) return;
+      const x = asBinding(input);
+      const y = asBinding(output);
+      checkIo(label, x, y, tokens, p.in, p.out);
+      const group = p.cache.bindGroup(p.layout.group, tokens, p.bindings(x, y));
+      runDispatch(target, p.limits, label, p.dispatchFor(tokens), group);
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      for (const b of p.owned) b.destroy();
+      p.cache.destroy();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // What the linear kernels take and give (index.ts documents the contract): the options of a
 // dense and of an HP-sparse layer, and the GpuLinear object both runners return.
 import type { HPMatrix } from '../../core/formats/hp';
-import type { BufferArg, EncodeTarget } from './linear-common';
+import type { BufferArg, EncodeTarget } from '../kernel';
 
 export type WeightPrecision = 'f32' | 'f16';
 
