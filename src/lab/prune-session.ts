@@ -89,8 +89,8 @@ export class PruneSession {
     const summary = this.summaries.get(key);
     if (cached && summary) return { result: cached, summary };
     const oneShot = this.prune({ ...config, recovery: undefined });
-    const { sentences, damp } = config.recovery!;
-    const r = await recoverPruned(this.model, oneShot, batches, { ...options, damp, sentences });
+    const { sentences, damp, kind } = config.recovery!;
+    const r = await recoverPruned(this.model, oneShot, batches, { ...options, damp, sentences, targets: kind === 'lsq-dense' ? 'dense' : 'self' });
     this.keep(key, r.result);
     this.summaries.set(key, r.summary);
     return { result: r.result, summary: r.summary };

@@ -29,8 +29,9 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
   --score K            ${SCORE_KINDS.join(' | ')} (default magnitude)
                        (activation: |w|·||x||; obs: |w| / sqrt([H⁻¹]_jj), H = XᵀX of ${DEFAULT_CALIBRATION_SENTENCES} train sentences)
   --norms PATH         activation scores: JSON {"<matrix name>": [||x_j||, ...]} from a calibration run on TRAIN sentences
-  --recover K          none | lsq: lsq reconstructs the kept weights layer by layer (least squares on
-                       calibration activations of train sentences; masks unchanged, no retraining) (default none)
+  --recover K          none | lsq | lsq-dense: lsq reconstructs the kept weights layer by layer (least squares on
+                       calibration activations of train sentences; masks unchanged, no retraining); lsq-dense
+                       fits each layer to the dense model's outputs instead (about twice the time) (default none)
   --calib N            --recover: calibration sentences from the train split (default ${DEFAULT_RECOVERY_SENTENCES})
   --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
   --value-type T       f32 | f16 | int8 for the printed sizes and the .hpw (default f32; int8: codes with

@@ -20,7 +20,7 @@ export const usage = `hp-lab sweep --model M.onnx [options]
   --data PATH          labelled JSONL/CSV to evaluate on (default public/data/dev.jsonl)
   --tokenizer PATH     tokenizer.json (default public/tokenizer/tokenizer.json)
   --limit N            first N sentences only
-  --recover lsq        also measure every point after layer-wise reconstruction (cells: one-shot → recovered)
+  --recover K          lsq | lsq-dense: also measure every point after layer-wise reconstruction (cells: one-shot → recovered)
   --tile, --split, --score, --norms, --attn-sparsity, --ffn-sparsity, --calib, --damp: as for hp-lab prune`;
 
 export async function run(argv: string[]): Promise<unknown> {

@@ -85,16 +85,21 @@ function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepP
 }
 
 /** A row's point, and its recovered twin when the row also has `recoveredAccuracy` (hp-lab sweep
- *  --recover lsq); an app row with recovery 'lsq' is itself the recovered point. The recovered
+ *  --recover K); an app row with recovery 'lsq' is itself the recovered point. The recovered
  *  model keeps the masks (same hardware cost), so it is a configuration like any other; its
- *  label ends in ' +lsq'. */
-function withRecovered(point: SweepPoint, row: unknown): SweepPoint[] {
+ *  label ends in ' +K' (K the sweep's recovery kind, lsq by default). */
+function withRecovered(point: SweepPoint, row: unknown, kind = 'lsq'): SweepPoint[] {
   const r = row as Record<string, unknown>;
-  const label = `${point.label} +lsq`;
+  const label = `${point.label} +${kind}`;
   if (r.recovery === 'lsq') return [{ ...point, label }];
   const recovered = num(r.recoveredAccuracy);
   if (recovered === undefined) return [point];
   return [point, { ...point, accuracy: checkUnit(recovered, 'recoveredAccuracy', 'rows'), label }];
+}
+
+/** `hp-lab sweep`'s top-level {recovery: {kind}}, when it is a plain name. */
+function recoveryKind(v: unknown): string | undefined {
+  return isObj(v) && typeof v.kind === 'string' && /^[a-z-]{1,16}$/.test(v.kind) ? v.kind : undefined;
 }
 
 function fromPoint(p: unknown, i: number): SweepPoint {
@@ -130,7 +135,7 @@ export function parseSweep(json: unknown): Sweep {
   } else if (isObj(json) && Array.isArray(json.rows)) {
     const base = isObj(json.config) ? json.config : isObj(json.base) ? json.base : {};
     sweep = {
-      points: json.rows.flatMap((r, i) => withRecovered(fromRow(r, base, i), r)),
+      points: json.rows.flatMap((r, i) => withRecovered(fromRow(r, base, i), r, recoveryKind(json.recovery))),
       denseAccuracy: num(json.denseAccuracy),
       sentences: positiveInt(json.sentences),
       model: typeof json.model === 'string' ? json.model : undefined,

@@ -30,6 +30,11 @@ export interface ReconstructInput {
   mask: Uint8Array;
   /** H = Xᵀ X, in x in, symmetric (not modified). */
   gram: Float64Array;
+  /**
+   * Optional targets other than X Wᵀ: Xᵀ Y (in x out, row-major) for outputs Y, e.g. the dense
+   * model's outputs on its own inputs. Then W' minimises ||X W'ᵀ - Y||² + λ ||W - W'||².
+   */
+  cross?: Float64Array;
 }
 
 export interface ReconstructOptions {
@@ -52,11 +57,15 @@ export function reconstructLinear(input: ReconstructInput, options: ReconstructO
   if (mask.length !== out * n) throw new RangeError(`mask has ${mask.length} entries, expected ${out} x ${n}`);
   if (gram.length !== n * n) throw new RangeError(`Gram matrix has ${gram.length} entries, expected ${n} x ${n}`);
   if (!(damp >= 0) || !Number.isFinite(damp)) throw new RangeError(`damping must be a finite number >= 0, got ${damp}`);
+  const { cross } = input;
+  if (cross && cross.length !== n * out) throw new RangeError(`cross term has ${cross.length} entries, expected ${n} x ${out}`);
   const h = dampedGram(gram, n, damp);
   const groups = rowGroups(mask, out, n);
   let method = options.method ?? 'auto';
-  if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) ? 'grouped' : 'sweep';
-  const w = method === 'grouped' ? solveGroups(weight, n, mask, h, groups) : sweepColumns(weight, out, n, mask, h);
+  const extra = cross ? n ** 3 / 3 + 2 * n * n * out : 0; // the sweep's unconstrained solve for the targets
+  if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) + extra ? 'grouped' : 'sweep';
+  const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
+  const w = method === 'grouped' ? solveGroups(weight, n, mask, h, groups, rhs) : sweepColumns(cross ? targetWeights(weight, out, n, h, rhs!) : weight, out, n, mask, h);
   return { weight: w, method, factorisations: method === 'grouped' ? groups.length : 1 };
 }
 
@@ -113,7 +122,27 @@ function sweepCost(mask: Uint8Array, out: number, n: number): number {
   return n ** 3 / 2 + pruned * (n / 2);
 }
 
-function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float64Array, groups: Array<[number, number]>): Float32Array {
+/** Targets given as Xᵀ Y: `diag` is the damping on H's diagonal (λ, or 1 + λ for a dead input). */
+interface CrossTargets {
+  cross: Float64Array;
+  out: number;
+  diag: Float64Array;
+}
+
+/** The unconstrained W~ with (H + λI) w~_r = (Xᵀ Y)_r + λ w_r: reconstructing W~ under the mask
+ *  (H-weighted) is the same problem as fitting the targets Y. */
+function targetWeights(weight: Float32Array, out: number, n: number, h: Float64Array, t: CrossTargets): Float32Array {
+  const l = h.slice();
+  choleskyInPlace(l, n);
+  const b = new Float64Array(n * out);
+  for (let j = 0; j < n; j++) for (let r = 0; r < out; r++) b[j * out + r] = t.cross[j * out + r] + t.diag[j] * weight[r * n + j];
+  choleskySolveInPlace(l, n, b, out);
+  const w = new Float32Array(out * n);
+  for (let j = 0; j < n; j++) for (let r = 0; r < out; r++) w[r * n + j] = b[j * out + r];
+  return w;
+}
+
+function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float64Array, groups: Array<[number, number]>, targets?: CrossTargets): Float32Array {
   const result = new Float32Array(weight.length);
   for (const [start, end] of groups) {
     const cols = keptColumns(mask, start, n);
@@ -129,7 +158,15 @@ function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float
     // Right-hand sides b[p][r] = (H + λI)[S_p, :] · w_r: the kept inputs' correlation with the
     // dense row's output, pruned weights included (that is what the kept weights make up for).
     const b = new Float64Array(s * rows);
-    for (let p = 0; p < s; p++) {
+    if (targets) {
+      // b[p][r] = (Xᵀ Y)[S_p][r] + λ w_r[S_p]: the kept inputs' correlation with the target outputs.
+      const { cross, out, diag } = targets;
+      for (let p = 0; p < s; p++) {
+        const j = cols[p];
+        for (let r = 0; r < rows; r++) b[p * rows + r] = cross[j * out + start + r] + diag[j] * weight[(start + r) * n + j];
+      }
+    }
+    for (let p = 0; p < s && !targets; p++) {
       const hp = cols[p] * n;
       let r = 0;
       for (; r + 4 <= rows; r += 4) {

@@ -1,7 +1,9 @@
 // What a PruneConfig says about recovery (core/pruning/types.ts holds it): no imports, so the
 // pruning types and the recovery code (recover-pruned.ts) both depend on it, not on each other.
-export const RECOVERY_KINDS = ['none', 'lsq'] as const;
-/** none: one-shot (kept weights as they were). lsq: layer-wise least-squares reconstruction. */
+export const RECOVERY_KINDS = ['none', 'lsq', 'lsq-dense'] as const;
+/** none: one-shot (kept weights as they were). lsq: layer-wise least-squares reconstruction, each
+ *  layer reproducing its dense weights on its own inputs. lsq-dense: each layer reproducing the
+ *  dense model's outputs (later layers make up for earlier errors; about twice the time). */
 export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
 
 export interface RecoveryConfig {

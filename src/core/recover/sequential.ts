@@ -4,6 +4,7 @@
 // H = Xᵀ X from them, and their kept weights are solved for (reconstruct.ts) before the batches
 // move on through the new weights. Async and cancellable: it yields between stages, so a worker
 // can answer a cancel, and reports progress with an ETA.
+import { denseLinear } from '../cpu/linear';
 import { prunableLinears, PRUNABLE_KINDS, type BertModel, type EncoderLayer, type Linear, type PrunableKind } from '../model/bert-types';
 import { attentionContext, attentionOutput, ffnHidden, ffnOutput, referenceEmbed, type EncoderBatch, type LinearStep } from '../model/reference-forward';
 import { GramAccumulator } from './gram';
@@ -24,6 +25,13 @@ export interface RecoverProgress {
 export interface RecoverOptions extends ReconstructOptions {
   signal?: AbortSignal;
   onProgress?: (p: RecoverProgress) => void;
+  /**
+   * What each pruned layer should reproduce: 'self' (default, SparseGPT) its dense weights applied
+   * to its own (already reconstructed) inputs; 'dense' the dense model's outputs on the dense
+   * model's inputs, so later layers also make up for the errors of earlier ones (a dense forward
+   * stream and Xᵀ Y per matrix: about twice the time).
+   */
+  targets?: 'self' | 'dense';
 }
 
 export interface RecoveredMatrix {
@@ -69,14 +77,21 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
   const pruned = new Map<Linear, MaskedLinear>(); // the reconstructed linears, as the forward runs them
 
   let x = batches.map((b) => referenceEmbed(model, b));
+  const denseTargets = options.targets === 'dense';
+  const rows = (b: number) => batches[b].batch * batches[b].seq;
+  let xd = x; // the dense model's stream ('dense' targets)
   for (let li = 0; li < model.layers.length; li++) {
     // The layer as reconstructed so far: its linears are replaced stage by stage.
     const layer: EncoderLayer = { ...model.layers[li] };
     let ctx: Float32Array[] = [];
     let a: Float32Array[] = [];
     let f: Float32Array[] = [];
+    let ctxd: Float32Array[] = [];
+    let ad: Float32Array[] = [];
+    let fd: Float32Array[] = [];
     for (let s = 0; s < STAGES.length; s++) {
       const inputs = s === 0 ? x : s === 1 ? ctx : s === 2 ? a : f;
+      const denseInputs = s === 0 ? xd : s === 1 ? ctxd : s === 2 ? ad : fd;
       const gram = new GramAccumulator(layer[STAGES[s][0]].in);
       inputs.forEach((input, b) => gram.add(input, batches[b].batch * batches[b].seq, real[b]));
       const h = gram.matrix();
@@ -85,7 +100,8 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
         const index = li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind);
         const dense = layer[kind];
         const t = performance.now();
-        const r = reconstructLinear({ weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h }, options);
+        const cross = denseTargets ? crossTargets(inputs, denseInputs, dense, batches, real) : undefined;
+        const r = reconstructLinear({ weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h, cross }, options);
         layer[kind] = { ...dense, weight: r.weight };
         pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, dense.bias));
         matrices[index] = { name: dense.name, weight: r.weight, method: r.method, factorisations: r.factorisations, ms: performance.now() - t };
@@ -95,22 +111,53 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
       }
       if (s === STAGES.length - 1 && li === model.layers.length - 1) break; // nothing reads the last output
       await yieldToEventLoop(signal);
-      // Run the batches through the reconstructed stage.
-      const next = inputs.map((input, b) => {
-        const rows = batches[b].batch * batches[b].seq;
-        const linear: LinearStep = (v, l) => pruned.get(l)!.apply(v, rows);
-        if (s === 0) return attentionContext(model, layer, input, batches[b], linear);
-        if (s === 1) return attentionOutput(model, layer, input, x[b], linear);
-        if (s === 2) return ffnHidden(layer, input, linear);
-        return ffnOutput(model, layer, input, a[b], linear);
-      });
+      // Run the batches through the reconstructed stage (and the dense one, for dense targets).
+      const next = inputs.map((input, b) => runStage(s, model, layer, batches[b], input, x[b], a[b], (v, l) => pruned.get(l)!.apply(v, rows(b))));
       if (s === 0) ctx = next;
       else if (s === 1) a = next;
       else if (s === 2) f = next;
       else x = next;
+      if (!denseTargets) continue;
+      const denseStep = (b: number): LinearStep => (v, l) => denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
+      const nextDense = denseInputs.map((input, b) => runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], denseStep(b)));
+      if (s === 0) ctxd = nextDense;
+      else if (s === 1) ad = nextDense;
+      else if (s === 2) fd = nextDense;
+      else xd = nextDense;
     }
   }
   return { matrices, tokens, ms: performance.now() - t0 };
+}
+
+/** Stage `s` of a layer on one batch: its input, the layer input `x` and attention output `a`
+ *  (the residuals), the linears run by `linear`. */
+function runStage(s: number, model: BertModel, layer: EncoderLayer, batch: EncoderBatch, input: Float32Array, x: Float32Array, a: Float32Array | undefined, linear: LinearStep): Float32Array {
+  if (s === 0) return attentionContext(model, layer, input, batch, linear);
+  if (s === 1) return attentionOutput(model, layer, input, x, linear);
+  if (s === 2) return ffnHidden(layer, input, linear);
+  return ffnOutput(model, layer, input, a!, linear);
+}
+
+/** Xᵀ Y over real tokens: X the (reconstructed) inputs, Y = X_dense Wᵀ the dense layer's outputs
+ *  without bias (the bias is the same on both sides); in x out, row-major. */
+function crossTargets(inputs: Float32Array[], denseInputs: Float32Array[], dense: Linear, batches: EncoderBatch[], real: Array<(row: number) => boolean>): Float64Array {
+  const { in: n, out } = dense;
+  const c = new Float64Array(n * out);
+  inputs.forEach((xp, b) => {
+    const rows = batches[b].batch * batches[b].seq;
+    const y = denseLinear(denseInputs[b], rows, dense.weight, out, n);
+    for (let t = 0; t < rows; t++) {
+      if (!real[b](t)) continue;
+      const yt = t * out;
+      for (let i = 0; i < n; i++) {
+        const v = xp[t * n + i];
+        if (v === 0) continue;
+        const ci = i * out;
+        for (let o = 0; o < out; o++) c[ci + o] += v * y[yt + o];
+      }
+    }
+  });
+  return c;
 }
 
 /** Lets a worker's message loop run (a cancel arrives this way); throws if cancelled. */

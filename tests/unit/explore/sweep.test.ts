@@ -33,6 +33,8 @@ describe('sweep files', () => {
     const app = parseSweep({ base: { tr: 32, tc: 32 }, rows: [{ series: 'tile', achievedSparsity: 0.8, accuracy: 0.7, recovery: 'lsq' }] });
     expect(app.points).toEqual([expect.objectContaining({ pattern: 'tile', accuracy: 0.7, label: 'tile +lsq' })]);
     expect(() => parseSweep({ rows: [{ series: 'hp', achievedSparsity: 0.8, accuracy: 0.5, recoveredAccuracy: 2 }] })).toThrow(/recoveredAccuracy/);
+    const dense = parseSweep({ recovery: { kind: 'lsq-dense' }, rows: [{ series: 'hp', achievedSparsity: 0.8, accuracy: 0.5, recoveredAccuracy: 0.81 }] });
+    expect(dense.points[1].label).toBe('hp +lsq-dense');
   });
 
   it('splits HP density between the levels in log space', () => {

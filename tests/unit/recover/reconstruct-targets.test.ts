@@ -1,0 +1,77 @@
+// Reconstruction towards other targets than X Wᵀ (the dense model's outputs, 'lsq-dense'): the
+// kept weights solve the damped normal equations for Y; with Y = X Wᵀ it is plain reconstruction.
+import { describe, expect, it } from 'vitest';
+import { pruneMatrix } from '../../../src/core/pruning';
+import { GramAccumulator } from '../../../src/core/recover/gram';
+import { dampedGram, reconstructLinear } from '../../../src/core/recover/reconstruct';
+import { rng } from '../../../src/core/random';
+
+const OUT = 8, IN = 12, T = 50;
+
+function setup(seed: number) {
+  const rand = rng(seed);
+  const x = Float32Array.from({ length: T * IN }, (_, i) => rand() - 0.5 + (i % IN === 3 ? 0.5 : 0));
+  const weight = Float32Array.from({ length: OUT * IN }, () => rand() - 0.5);
+  const g = new GramAccumulator(IN);
+  g.add(x, T);
+  return { rand, x, weight, gram: g.matrix() };
+}
+
+/** Xᵀ Y, in x out, with Y = X2 Wᵀ. */
+function crossOf(x: Float32Array, x2: Float32Array, w: Float32Array): Float64Array {
+  const c = new Float64Array(IN * OUT);
+  for (let t = 0; t < T; t++) {
+    for (let o = 0; o < OUT; o++) {
+      let y = 0;
+      for (let j = 0; j < IN; j++) y += x2[t * IN + j] * w[o * IN + j];
+      for (let i = 0; i < IN; i++) c[i * OUT + o] += x[t * IN + i] * y;
+    }
+  }
+  return c;
+}
+
+const masks = (w: Float32Array) => ({
+  hp: pruneMatrix({ name: 'w', out: OUT, in: IN, weight: w }, { pattern: 'hp', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).mask,
+  unstructured: pruneMatrix({ name: 'w', out: OUT, in: IN, weight: w }, { pattern: 'unstructured', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).mask,
+});
+
+describe('reconstruction towards given targets', () => {
+  it('with Y = X Wᵀ gives the plain reconstruction (both solvers)', () => {
+    const { x, weight, gram } = setup(5);
+    const cross = crossOf(x, x, weight);
+    for (const mask of Object.values(masks(weight))) {
+      for (const method of ['grouped', 'sweep'] as const) {
+        const plain = reconstructLinear({ weight, out: OUT, in: IN, mask, gram }, { method, damp: 0.02 }).weight;
+        const targeted = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, cross }, { method, damp: 0.02 }).weight;
+        targeted.forEach((v, i) => expect(v).toBeCloseTo(plain[i], 4));
+      }
+    }
+  });
+
+  it('solves (H_SS + λI) w_S = (XᵀY)_S + λ w_S for other targets, mask kept', () => {
+    const { rand, x, weight, gram } = setup(6);
+    const x2 = x.map((v) => v + 0.3 * (rand() - 0.5)); // the dense model's own inputs differ
+    const cross = crossOf(x, x2, weight);
+    const h = dampedGram(gram, IN, 0.02);
+    const mask = masks(weight).hp;
+    const w = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, cross }, { method: 'grouped', damp: 0.02 }).weight;
+    for (let r = 0; r < OUT; r++) {
+      for (let i = 0; i < IN; i++) {
+        if (!mask[r * IN + i]) {
+          expect(w[r * IN + i]).toBe(0);
+          continue;
+        }
+        let lhs = 0;
+        for (let j = 0; j < IN; j++) if (mask[r * IN + j]) lhs += h[i * IN + j] * w[r * IN + j];
+        const rhs = cross[i * OUT + r] + (h[i * IN + i] - gram[i * IN + i]) * weight[r * IN + i];
+        expect(lhs).toBeCloseTo(rhs, 3);
+      }
+    }
+    // Nothing pruned: both solvers give the unconstrained solution.
+    const all = new Uint8Array(OUT * IN).fill(1);
+    const g = reconstructLinear({ weight, out: OUT, in: IN, mask: all, gram, cross }, { method: 'grouped', damp: 0.02 }).weight;
+    const s = reconstructLinear({ weight, out: OUT, in: IN, mask: all, gram, cross }, { method: 'sweep', damp: 0.02 }).weight;
+    g.forEach((v, i) => expect(s[i]).toBeCloseTo(v, 4));
+    expect(g.some((v, i) => Math.abs(v - weight[i]) > 1e-3)).toBe(true);
+  });
+});
