@@ -13,7 +13,7 @@ torch alone on the GPU). Every variant's logits are compared with fp32 eager's o
 usage: python3 scripts/bench/encoder-torch-peers.py [--model M.onnx] [--batch 32] [--seq 128]
        [--reps 100] [--warmup 10] [--precisions fp32,tf32,bf16] [--wait-for F] [--out R.json]
 """
-import argparse, importlib.util, json, os, statistics, time
+import argparse, importlib.util, json, os, statistics, sys, time
 from pathlib import Path
 
 import torch
@@ -21,6 +21,10 @@ import torch
 here = Path(__file__).resolve().parent
 spec = importlib.util.spec_from_file_location('encoder_torch', here / 'encoder-torch.py')
 et = importlib.util.module_from_spec(spec)
+# Registered under its name: torch.compile (dynamo) re-imports the module its functions come
+# from by name, and a file with a '-' cannot be imported otherwise (the H200 run of 2026-12-02
+# failed every compile with "No module named 'encoder_torch'").
+sys.modules['encoder_torch'] = et
 spec.loader.exec_module(et)
 
 DTYPES = {'fp32': torch.float32, 'tf32': torch.float32, 'bf16': torch.bfloat16}
