@@ -80,6 +80,8 @@ export interface EngineSize {
   weights?: WeightPrecision;
   /** Attention/FFN output linears fused with residual + LayerNorm (the engine's default when unset). */
   fuseAddLn?: boolean;
+  /** 'int8': the linears in W8A8 (the engine's quant option). */
+  quant?: 'int8';
 }
 
 export class EncoderExperiment {

@@ -10,6 +10,7 @@ import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
 import { pruneMatrix } from '../../src/core/pruning';
 import { f16RoundArray } from '../../src/core/formats/f16';
 import { randomBatch, randomBertModel } from '../helpers/random-bert-model';
+import { quantizeBert, quantizedForward } from '../../src/core/quant';
 
 let gpu: AcquiredGpu;
 beforeAll(async () => {
@@ -145,6 +146,28 @@ describe('encoder engine on WebGPU', () => {
     expect(maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b))).toBeLessThan(1e-4);
     mixed.destroy();
   });
+
+  it('int8 (W8A8, dense and HP 50%): logits match the CPU integer model, not the f32 one', async () => {
+    const model = randomBertModel({}, 15);
+    const b = randomBatch(model, 2, 6, 4);
+    const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 6, quant: 'int8' });
+    const logits = await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    dense.destroy();
+    const int8Ref = quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic' }), b);
+    const f32Ref = referenceForward(model, b);
+    // The linears are bit-exact; attention, GELU and LayerNorm are f32 on both sides with
+    // slightly different rounding (1.6e-7 here, against 1.1e-2 between int8 and f32).
+    expect(maxAbsDiff(logits, int8Ref)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(int8Ref, f32Ref)).toBeGreaterThan(1e-4); // int8 is measurably not f32 here
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    const hp = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' });
+    const hpLogits = await hp.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    hp.destroy();
+    const hpRef = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
+    expect(maxAbsDiff(hpLogits, hpRef)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(hpRef, referenceForward(pruned, b))).toBeGreaterThan(1e-4);
+    expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, quant: 'int8', fuseAddLn: true })).toThrow(/unfused/);
+  }, 120_000);
 
   it('rejects bad input and bad sparse maps with clear errors', async () => {
     const model = randomBertModel({}, 14);

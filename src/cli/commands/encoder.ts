@@ -28,6 +28,8 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
   --tile TRxTC        HP tile (default 32x32; TR a multiple of 4)
   --split X           share of the sparsity at the tile level (default 0.5)
   --weights f32|f16   how the linears' weights are stored on the GPU (default f32; math is f32)
+  --quant int8        every encoder linear in W8A8 (int8 codes on the GPU, activations quantized per
+                      token, exact integer sums): the integer model of hp-lab eval --quant int8
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
@@ -91,13 +93,16 @@ export async function run(argv: string[]): Promise<unknown> {
     'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
     reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
     'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' }, weights: { type: 'string' },
-    'fuse-ln': { type: 'string' },
+    'fuse-ln': { type: 'string' }, quant: { type: 'string' },
     profile: { type: 'boolean' }, 'compare-ort-webgpu': { type: 'boolean' }, 'ort-dir': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
   if (fuseLn !== undefined && fuseLn !== 'on' && fuseLn !== 'off') throw new CliError(`--fuse-ln must be on or off, got '${fuseLn}'`);
   if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
+  const quant = f.quant;
+  if (quant !== undefined && quant !== 'f32' && quant !== 'int8') throw new CliError(`--quant must be f32 or int8, got '${quant}'`);
+  if (quant === 'int8' && (weights !== 'f32' || fuseLn === 'on')) throw new CliError('--quant int8 stores int8 codes and runs the linears unfused: drop --weights f16 and --fuse-ln on');
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -164,7 +169,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const lost = gpu ? gpu.device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); }) : new Promise<never>(() => undefined);
   const prune = new PruneSession(onnx);
   const experiment = gpu && new EncoderExperiment(gpu, prune);
-  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights, ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}) } as const;
+  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights, ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}), ...(quant === 'int8' ? { quant: 'int8' as const } : {}) } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
   const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
@@ -265,7 +270,7 @@ export async function run(argv: string[]): Promise<unknown> {
   return {
     adapter: adapter.label, timestamp_query: adapter.hasTimestampQuery,
     model: file, config: model.config, data: doAccuracy ? f.data ?? DEFAULT_DATA : undefined,
-    tile: `${tr}x${tc}`, split, weights, max_length: maxLength, eval_batch: evalBatch, reps, warmup,
+    tile: `${tr}x${tc}`, split, weights, ...(quant === 'int8' ? { quant } : {}), max_length: maxLength, eval_batch: evalBatch, reps, warmup,
     ...result,
     total_s: round((performance.now() - t0) / 1000, 1),
   };

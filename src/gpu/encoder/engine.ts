@@ -12,6 +12,8 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
+import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
+import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
@@ -39,6 +41,9 @@ export interface EncoderEngineOptions {
    *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false: exact,
    *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
   fuseAddLn?: boolean;
+  /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
+   *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
+  quant?: 'int8';
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -151,8 +156,17 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   let qkvOut: GPUBuffer[][] = [];
   let groups: { emb: GPUBindGroup; attn: GPUBindGroup[]; ln: GPUBindGroup[][]; head: GPUBindGroup; fused: (GPUBindGroup | null)[][] } | undefined;
 
+  const int8 = opts.quant === 'int8';
+  if (int8 && opts.fuseAddLn) throw new RangeError('quant int8 runs the linears unfused (fuseAddLn is f32 only)');
+  /** The int8 linear of a dense (out x in) weight or an HP matrix. */
+  const int8Linear = (w: { weight: Float32Array; out: number; in: number } | HPMatrix, bias: Float32Array | undefined, tokens: number, gelu: boolean, label: string): GpuLinear =>
+    'values' in w
+      ? createInt8GpuLinear(device, caps, { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) }, { tokens, bias, gelu, label: `${label} (hp int8)` })
+      : createInt8GpuLinear(device, caps, { kind: 'dense', weight: quantizeRows(w.weight, w.out, w.in, 8) }, { tokens, bias, gelu, label: `${label} (int8)` });
+
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
     const hp = sparse.get(l.name);
+    if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name);
     return hp
       ? createHPLinear(device, caps, { tokens, hp, bias: l.bias, gelu, tile: opts.hpTile, weights: opts.weights, label: `${l.name} (hp)` })
       : createDenseLinear(device, caps, { tokens, in: l.in, out: l.out, weight: l.weight, bias: l.bias, gelu, tile: opts.denseTile, weights: l.in % 4 === 0 ? opts.weights : 'f32', label: l.name });
@@ -238,6 +252,7 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
 
   function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
     const common = { tokens, gelu: false, weights: opts.weights };
+    if (int8 && plan.fused) return [int8Linear(plan.fused.kind === 'hp' ? plan.fused.hp : { weight: plan.fused.weight, out: plan.fused.out, in: hidden }, plan.fused.bias, tokens, false, 'layer qkv')];
     if (plan.fused?.kind === 'hp') return [createHPLinear(device, caps, { ...common, hp: plan.fused.hp, bias: plan.fused.bias, tile: opts.hpTile, label: `layer qkv (hp)` })];
     if (plan.fused?.kind === 'dense') {
       const f = plan.fused;
