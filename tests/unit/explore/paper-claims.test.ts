@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../../../src/core/hardware/catalog';
 import type { Catalog } from '../../../src/core/hardware/types';
-import { paperClaims, sparsityAtEqualAccuracy, speedupVerdict } from '../../../src/core/explore/paper-claims';
+import { paperClaims, retrainedAlike, sparsityAtEqualAccuracy, speedupVerdict } from '../../../src/core/explore/paper-claims';
 import { paperView } from '../../../src/core/explore/paper-view';
 import { parseSweep, type Sweep } from '../../../src/core/explore/sweep';
 
@@ -31,6 +31,25 @@ describe('paper claims', () => {
     // BENCHMARKS.md's one-shot 32x32 sweep: tile-only is as sparse or sparser: not reproduced.
     expect(paperClaims({ sweep: sweep32, catalog: small, rows }).find((c) => c.id === 'sparsity')!.verdict).toBe('not reproduced');
   }, 30_000);
+
+  it('with retrained points the sparsity claim gets its own row, HP and tile-only retrained alike', () => {
+    const study = parseSweep(JSON.parse(readFileSync('public/models/retrained/study-sweep.json', 'utf8')));
+    const alike = retrainedAlike(study);
+    expect(alike.points.length).toBeLessThan(study.points.length); // the group-lasso HP runs left out
+    expect(alike.points.every((p) => !/group lasso/.test(p.label ?? ''))).toBe(true);
+    const claims = paperClaims({ sweep: sweep32, retrained: alike, catalog: small, rows });
+    const row = claims.find((c) => c.id === 'sparsity-retrained')!;
+    expect(row.baseline).toMatch(/both retrained on a GPU/);
+    // the verdict follows the points: here HP is at least as sparse as tile-only at every drop reached
+    const eq = sparsityAtEqualAccuracy(alike)!;
+    const reached = eq.targets.filter((t) => t.hp !== null || t.tile !== null);
+    const hpAhead = reached.every((t) => (t.hp ?? 0) >= (t.tile ?? 0)) && reached.some((t) => (t.hp ?? 0) > (t.tile ?? 0));
+    expect(row.verdict).toBe(hpAhead ? 'reproduced' : reached.some((t) => (t.hp ?? 0) > (t.tile ?? 0)) ? 'partly' : 'not reproduced');
+    // a retrained sweep where tile-only wins turns the row around
+    const flipped: Sweep = { ...alike, points: alike.points.map((p) => (p.pattern === 'hp' ? { ...p, accuracy: p.accuracy - 0.05 } : p)) };
+    expect(paperClaims({ sweep: sweep32, retrained: flipped, catalog: small, rows }).find((c) => c.id === 'sparsity-retrained')!.verdict).toBe('not reproduced');
+    expect(paperClaims({ sweep: sweep32, catalog: small, rows }).some((c) => c.id === 'sparsity-retrained')).toBe(false);
+  });
 
   it('every claim names its baseline and basis; speedup verdicts follow the modelled figures', () => {
     expect(rows[0].tileBalanced.against).toMatch(/balanced/);
