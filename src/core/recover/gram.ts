@@ -61,42 +61,7 @@ export class GramAccumulator {
       h[i * d + i] += s00;
       h[i * d + i + 1] += s01;
       h[(i + 1) * d + i + 1] += s11;
-      let j = i + 2;
-      for (; j + 4 <= d; j += 4) {
-        const b0 = j * C, b1 = b0 + C, b2 = b1 + C, b3 = b2 + C;
-        let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-        for (let t = 0; t < n; t++) {
-          const u = c[a0 + t], v = c[a1 + t];
-          const w0 = c[b0 + t], w1 = c[b1 + t], w2 = c[b2 + t], w3 = c[b3 + t];
-          p0 += u * w0;
-          p1 += u * w1;
-          p2 += u * w2;
-          p3 += u * w3;
-          q0 += v * w0;
-          q1 += v * w1;
-          q2 += v * w2;
-          q3 += v * w3;
-        }
-        const r0 = i * d + j, r1 = r0 + d;
-        h[r0] += p0;
-        h[r0 + 1] += p1;
-        h[r0 + 2] += p2;
-        h[r0 + 3] += p3;
-        h[r1] += q0;
-        h[r1 + 1] += q1;
-        h[r1 + 2] += q2;
-        h[r1 + 3] += q3;
-      }
-      for (; j < d; j++) {
-        const b = j * C;
-        let p = 0, q = 0;
-        for (let t = 0; t < n; t++) {
-          p += c[a0 + t] * c[b + t];
-          q += c[a1 + t] * c[b + t];
-        }
-        h[i * d + j] += p;
-        h[(i + 1) * d + j] += q;
-      }
+      addDots(c, a0, a1, c, i + 2, d, n, h, i * d, (i + 1) * d);
     }
     for (; i < d; i++) {
       const a = i * C;
@@ -105,5 +70,104 @@ export class GramAccumulator {
       h[i * d + i] += s;
     }
     this.fill = 0;
+  }
+}
+
+/**
+ * C = Xᵀ Y over calibration tokens (in x out, row-major, float64): the inputs' correlation with
+ * target outputs (reconstruction towards the dense model's outputs). Tokens are gathered in
+ * feature-major blocks, so C is swept once per block, not once per token.
+ */
+export class CrossAccumulator {
+  private readonly c: Float64Array;
+  private readonly xs: Float64Array;
+  private readonly ys: Float64Array;
+  private fill = 0;
+
+  constructor(
+    readonly d: number,
+    readonly out: number,
+  ) {
+    this.c = new Float64Array(d * out);
+    this.xs = new Float64Array(d * CHUNK);
+    this.ys = new Float64Array(out * CHUNK);
+  }
+
+  /** Adds rows r < `rows` of x (rows x d) and y (rows x out) for which keep(r) is true; `bias`
+   *  is subtracted from y first. */
+  add(x: Float32Array, y: Float32Array, rows: number, keep: (row: number) => boolean = () => true, bias?: Float32Array): void {
+    const { d, out } = this;
+    if (x.length < rows * d || y.length < rows * out) throw new RangeError(`inputs have ${x.length} / ${y.length} values, expected ${rows} x ${d} / ${rows} x ${out}`);
+    for (let r = 0; r < rows; r++) {
+      if (!keep(r)) continue;
+      for (let i = 0; i < d; i++) this.xs[i * CHUNK + this.fill] = x[r * d + i];
+      for (let o = 0; o < out; o++) this.ys[o * CHUNK + this.fill] = y[r * out + o] - (bias ? bias[o] : 0);
+      if (++this.fill === CHUNK) this.flush();
+    }
+  }
+
+  matrix(): Float64Array {
+    this.flush();
+    return this.c.slice();
+  }
+
+  /** Two rows of C by four columns at a time over the block's tokens. */
+  private flush(): void {
+    const n = this.fill;
+    if (n === 0) return;
+    const { d, out, c, xs, ys } = this;
+    for (let i = 0; i < d; i += 2) {
+      const a0 = i * CHUNK;
+      const two = i + 1 < d;
+      const a1 = two ? a0 + CHUNK : a0;
+      addDots(xs, a0, a1, ys, 0, out, n, c, i * out, two ? (i + 1) * out : -1);
+    }
+    this.fill = 0;
+  }
+}
+
+/**
+ * dest[r0 + j] += Σ_t a[a0 + t] · b[j·CHUNK + t] and dest[r1 + j] likewise from a[a1 + t], for j in
+ * [from, to) and t < n (r1 < 0: the second row is skipped): two rows by four columns at a time,
+ * so each loaded value serves several products.
+ */
+function addDots(a: Float64Array, a0: number, a1: number, b: Float64Array, from: number, to: number, n: number, dest: Float64Array, r0: number, r1: number): void {
+  const C = CHUNK;
+  let j = from;
+  for (; j + 4 <= to; j += 4) {
+    const b0 = j * C, b1 = b0 + C, b2 = b1 + C, b3 = b2 + C;
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    for (let t = 0; t < n; t++) {
+      const u = a[a0 + t], v = a[a1 + t];
+      const w0 = b[b0 + t], w1 = b[b1 + t], w2 = b[b2 + t], w3 = b[b3 + t];
+      p0 += u * w0;
+      p1 += u * w1;
+      p2 += u * w2;
+      p3 += u * w3;
+      q0 += v * w0;
+      q1 += v * w1;
+      q2 += v * w2;
+      q3 += v * w3;
+    }
+    dest[r0 + j] += p0;
+    dest[r0 + j + 1] += p1;
+    dest[r0 + j + 2] += p2;
+    dest[r0 + j + 3] += p3;
+    if (r1 >= 0) {
+      dest[r1 + j] += q0;
+      dest[r1 + j + 1] += q1;
+      dest[r1 + j + 2] += q2;
+      dest[r1 + j + 3] += q3;
+    }
+  }
+  for (; j < to; j++) {
+    const bj = j * C;
+    let p = 0, q = 0;
+    for (let t = 0; t < n; t++) {
+      p += a[a0 + t] * b[bj + t];
+      q += a[a1 + t] * b[bj + t];
+    }
+    dest[r0 + j] += p;
+    if (r1 >= 0) dest[r1 + j] += q;
   }
 }

@@ -7,7 +7,7 @@
 import { denseLinear } from '../cpu/linear';
 import { prunableLinears, PRUNABLE_KINDS, type BertModel, type EncoderLayer, type Linear, type PrunableKind } from '../model/bert-types';
 import { attentionContext, attentionOutput, ffnHidden, ffnOutput, referenceEmbed, type EncoderBatch, type LinearStep } from '../model/reference-forward';
-import { GramAccumulator } from './gram';
+import { CrossAccumulator, GramAccumulator } from './gram';
 import { MaskedLinear } from './masked-linear';
 import { reconstructLinear, type ReconstructOptions, type ReconstructResult } from './reconstruct';
 
@@ -95,12 +95,21 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
       const gram = new GramAccumulator(layer[STAGES[s][0]].in);
       inputs.forEach((input, b) => gram.add(input, batches[b].batch * batches[b].seq, real[b]));
       const h = gram.matrix();
+      // Dense targets: the dense stage first, its linears' outputs recorded for Xᵀ Y.
+      const recorded = new Map<Linear, Float32Array[]>();
+      const nextDense = denseTargets
+        ? denseInputs.map((input, b) => runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], (v, l) => {
+            const y = denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
+            recorded.set(l, [...(recorded.get(l) ?? []), y]);
+            return y;
+          }))
+        : [];
       for (const kind of STAGES[s]) {
         await yieldToEventLoop(signal);
         const index = li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind);
         const dense = layer[kind];
         const t = performance.now();
-        const cross = denseTargets ? crossTargets(inputs, denseInputs, dense, batches, real) : undefined;
+        const cross = denseTargets ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real) : undefined;
         const r = reconstructLinear({ weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h, cross }, options);
         layer[kind] = { ...dense, weight: r.weight };
         pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, dense.bias));
@@ -118,8 +127,6 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
       else if (s === 2) f = next;
       else x = next;
       if (!denseTargets) continue;
-      const denseStep = (b: number): LinearStep => (v, l) => denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
-      const nextDense = denseInputs.map((input, b) => runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], denseStep(b)));
       if (s === 0) ctxd = nextDense;
       else if (s === 1) ad = nextDense;
       else if (s === 2) fd = nextDense;
@@ -138,26 +145,12 @@ function runStage(s: number, model: BertModel, layer: EncoderLayer, batch: Encod
   return ffnOutput(model, layer, input, a!, linear);
 }
 
-/** Xᵀ Y over real tokens: X the (reconstructed) inputs, Y = X_dense Wᵀ the dense layer's outputs
- *  without bias (the bias is the same on both sides); in x out, row-major. */
-function crossTargets(inputs: Float32Array[], denseInputs: Float32Array[], dense: Linear, batches: EncoderBatch[], real: Array<(row: number) => boolean>): Float64Array {
-  const { in: n, out } = dense;
-  const c = new Float64Array(n * out);
-  inputs.forEach((xp, b) => {
-    const rows = batches[b].batch * batches[b].seq;
-    const y = denseLinear(denseInputs[b], rows, dense.weight, out, n);
-    for (let t = 0; t < rows; t++) {
-      if (!real[b](t)) continue;
-      const yt = t * out;
-      for (let i = 0; i < n; i++) {
-        const v = xp[t * n + i];
-        if (v === 0) continue;
-        const ci = i * out;
-        for (let o = 0; o < out; o++) c[ci + o] += v * y[yt + o];
-      }
-    }
-  });
-  return c;
+/** Xᵀ Y over real tokens: X the (reconstructed) inputs, Y the dense layer's outputs on the dense
+ *  model's inputs, bias removed (it is the same on both sides); in x out, row-major. */
+function crossTargets(inputs: Float32Array[], outputs: Float32Array[], dense: Linear, batches: EncoderBatch[], real: Array<(row: number) => boolean>): Float64Array {
+  const acc = new CrossAccumulator(dense.in, dense.out);
+  inputs.forEach((xp, b) => acc.add(xp, outputs[b], batches[b].batch * batches[b].seq, real[b], dense.bias));
+  return acc.matrix();
 }
 
 /** Lets a worker's message loop run (a cancel arrives this way); throws if cancelled. */

@@ -2,7 +2,7 @@
 // kept weights solve the damped normal equations for Y; with Y = X Wᵀ it is plain reconstruction.
 import { describe, expect, it } from 'vitest';
 import { pruneMatrix } from '../../../src/core/pruning';
-import { GramAccumulator } from '../../../src/core/recover/gram';
+import { CrossAccumulator, GramAccumulator } from '../../../src/core/recover/gram';
 import { dampedGram, reconstructLinear } from '../../../src/core/recover/reconstruct';
 import { rng } from '../../../src/core/random';
 
@@ -36,6 +36,25 @@ const masks = (w: Float32Array) => ({
 });
 
 describe('reconstruction towards given targets', () => {
+  it('CrossAccumulator sums Xᵀ (Y - bias) over kept rows, across blocks', () => {
+    const rand = rng(9);
+    const [rows, d, out] = [230, 7, 5]; // more rows than one block, odd sizes
+    const x = Float32Array.from({ length: rows * d }, () => rand() - 0.5);
+    const y = Float32Array.from({ length: rows * out }, () => rand() - 0.5);
+    const bias = Float32Array.from({ length: out }, () => rand());
+    const keep = (r: number) => r % 3 !== 1;
+    const acc = new CrossAccumulator(d, out);
+    acc.add(x, y, rows, keep, bias);
+    const c = acc.matrix();
+    for (let i = 0; i < d; i++) {
+      for (let o = 0; o < out; o++) {
+        let want = 0;
+        for (let r = 0; r < rows; r++) if (keep(r)) want += x[r * d + i] * (y[r * out + o] - bias[o]);
+        expect(c[i * out + o]).toBeCloseTo(want, 5);
+      }
+    }
+  });
+
   it('with Y = X Wᵀ gives the plain reconstruction (both solvers)', () => {
     const { x, weight, gram } = setup(5);
     const cross = crossOf(x, x, weight);
