@@ -6,6 +6,7 @@ import { ModelLoadError } from '../core/model/model-error';
 import { BertTokenizer } from '../core/model/tokenizer';
 import { evaluateSession, type EvalResult } from '../eval/accuracy';
 import { createBertSession, type BertSession, type OrtBackend } from '../eval/ort-session';
+import { predictText, type Prediction } from '../eval/predict';
 import { fetchBytes, fetchText, parseJson } from './fetch-asset';
 
 export interface DatasetInfo {
@@ -39,6 +40,8 @@ export class EvalSession {
   private tokenizer: BertTokenizer | undefined;
   private dataset: Dataset | undefined;
   private base: BertSession | undefined;
+  /** A pruned model kept for single sentences (the page's try-a-sentence box). */
+  private variant: BertSession | undefined;
   private readonly running = new Map<number, AbortController>();
 
   /** tokenizer.json (and tokenizer_config.json beside it, when given) from URLs. */
@@ -92,6 +95,23 @@ export class EvalSession {
 
   cancel(id: number): void {
     this.running.get(id)?.abort();
+  }
+
+  /** The pruned model single sentences are compared with; null drops it. */
+  async setVariant(bytes: Uint8Array | null): Promise<true> {
+    const next = bytes ? await createBertSession(bytes, { backend: this.base?.backend ?? 'auto' }) : undefined;
+    await this.variant?.release();
+    this.variant = next;
+    return true;
+  }
+
+  /** One sentence through the base model and, when set, the pruned variant. */
+  async predict(text: string, maxLength = 128): Promise<{ dense: Prediction; pruned?: Prediction }> {
+    const { tokenizer, base, variant } = this;
+    if (!tokenizer) throw new ModelLoadError('bad-tokenizer', 'No tokenizer is loaded yet.');
+    if (!base) throw new ModelLoadError('empty', 'No model is loaded yet.');
+    const dense = await predictText(base, tokenizer, text, maxLength);
+    return { dense, pruned: variant ? await predictText(variant, tokenizer, text, maxLength) : undefined };
   }
 
   /** Wall time of one forward of the base model on a batch x seq of random tokens (median;

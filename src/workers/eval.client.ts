@@ -7,7 +7,10 @@ import { serviceClient } from './service-client';
 import { checkDatasetSize } from '../core/data/dataset-text';
 import type { DatasetInfo, EvalRequest, EvalSummary, EvalWorkerApi, ModelTiming, SessionInfo } from './eval.worker';
 
+import type { Prediction } from '../eval/predict';
+
 export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } from './eval.worker';
+export type { Prediction } from '../eval/predict';
 
 const worker = serviceClient<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }), {
   liveness: { hold: (api, lock) => (api as Comlink.Remote<EvalWorkerApi>).holdLifeLock(lock) },
@@ -62,4 +65,19 @@ export function evaluate(req: EvalRequest, onProgress?: (done: number, total: nu
 /** Median wall time of the loaded model on batch x seq random tokens (onnxruntime-web). */
 export function timeModel(batch: number, seq: number): Promise<ModelTiming> {
   return worker.request((api) => api.timeModel(batch, seq));
+}
+
+/** The pruned model the try-a-sentence box compares with (bytes copied; kept across a worker
+ *  restart like the base model); null drops it. */
+export function setVariantModel(bytes: Uint8Array | null): Promise<true> {
+  const own = bytes?.slice();
+  return worker.keep('variant', (api) => {
+    const copy = own?.slice();
+    return api.setVariant(copy ? Comlink.transfer(copy, [copy.buffer]) : null);
+  });
+}
+
+/** One sentence through the dense model and the pruned variant (when one is set). */
+export function predictSentence(text: string, maxLength?: number): Promise<{ dense: Prediction; pruned?: Prediction }> {
+  return worker.request((api) => api.predict(text, maxLength));
 }

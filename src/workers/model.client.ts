@@ -40,3 +40,13 @@ export function loadModelWithHPW(base: Uint8Array | string, hpw: Uint8Array | st
   const arg = (x: Uint8Array | string) => (typeof x === 'string' ? absolute(x) : x.slice());
   return request((api) => api.loadWithHPW(arg(base), arg(hpw), name, onProgress ? Comlink.proxy(onProgress) : undefined));
 }
+
+/** Downloads a model (size and web-page checks, progress) without parsing it. */
+export function downloadModel(url: string, onProgress?: Progress): Promise<Uint8Array> {
+  return request((api) => api.download(absolute(url), onProgress ? Comlink.proxy(onProgress) : undefined));
+}
+
+/** Parses bytes already in the page (they move to the worker: pass a copy to keep them). */
+export function loadModelBytes(bytes: Uint8Array, name: string): Promise<LoadedModel> {
+  return request((api) => api.loadBytes(Comlink.transfer(bytes, [bytes.buffer]), name));
+}

@@ -78,6 +78,12 @@ const api = {
   cancelDownload(): void {
     current?.abort();
   },
+  /** Only the download (checked, with progress, cancellable): the page hands the bytes to the
+   *  parser and to onnxruntime at the same time, so the first accuracy does not wait for the parse. */
+  async download(url: string, onProgress?: Progress): Promise<WorkerResult<Uint8Array>> {
+    const r = await capture(() => fetchModel(url, onProgress));
+    return r.ok ? Comlink.transfer(r, [r.value.buffer as ArrayBuffer]) : r;
+  },
   async loadBytes(bytes: Uint8Array, name: string): Promise<WorkerResult<LoadedModel>> {
     return transferable(await capture(() => load(bytes, name)));
   },

@@ -31,7 +31,9 @@ describe('accuracy sweep', () => {
   afterAll(async () => s?.close());
 
   it('keeps points in IndexedDB as they finish, with a recovered series, restores them after a reload, exports CSV and enables AC', async () => {
-    await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // evaluation ready
+    // Evaluation ready: the whole dev split, after the quick subset and beside the first pruned
+    // model's accuracy (the same eval worker); on 2 loaded cores that can take minutes.
+    await s.page.getByTestId('accuracy-value').waitFor({ timeout: 300_000 });
     await s.page.getByTestId('sweep-recover').check();
     await s.page.getByTestId('run-sweep').click();
     await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
