@@ -7,6 +7,7 @@ import { FPGA_BOARDS } from './catalog';
 import { defaultSfuLanes, type BitWidth, type FpgaDesign } from './fpga-design';
 import { estimateFpga, type FpgaEstimate } from './fpga-model';
 import type { FpgaBoard, Source } from './types';
+import type { BertConfig } from '../model/bert-types';
 import { BERT_BASE, bertWorkload, DENSE, type Workload } from './workload';
 
 const SRC = {
@@ -22,6 +23,15 @@ const SRC = {
     name: 'Li et al., "FTRANS: Energy-Efficient Acceleration of Transformers using FPGA", ISLPED 2020 (arXiv 2007.08563): Tables 3-4, as quoted in a public reading note',
     url: 'https://arxiv.org/abs/2007.08563',
   },
+  protea: {
+    name: 'Kabir, Bakos, Andrews, Huang, "ProTEA: Programmable Transformer Encoder Acceleration on FPGA", SC24 workshops (arXiv 2409.13975): evaluation on the U55C; figures as quoted in a public reading note of the paper (GitHub), not checked against the PDF',
+    url: 'https://arxiv.org/abs/2409.13975',
+  },
+  adaptor: {
+    name: 'Kabir et al., "A Runtime-Adaptive Transformer Neural Network Accelerator on FPGAs" (ADAPTOR), TRETS (arXiv 2411.18148): Sec. 7, as quoted in a public reading note (GitHub); same group and U55C set-up as ProTEA',
+    url: 'https://arxiv.org/abs/2411.18148',
+  },
+  ug1393: { name: 'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use (U55C: 16 GB HBM2, 460 GB/s)', url: 'https://docs.amd.com/r/2023.1-English/ug1393-vitis-application-acceleration/HBM-Configuration-and-Use' },
   ds926: { name: 'AMD DS926 Zynq UltraScale+ RFSoC Data Sheet: Overview (XCZU28DR)', url: 'https://docs.amd.com/v/u/en-US/ds889-zynq-usp-rfsoc-overview' },
   zcu111: { name: 'AMD ZCU111 Evaluation Board User Guide (UG1271): PS DDR4 64-bit', url: 'https://docs.amd.com/v/u/en-US/ug1271-zcu111-eval-bd' },
 } satisfies Record<string, Source>;
@@ -34,6 +44,16 @@ const ZCU111: FpgaBoard = {
   dsp: { value: 4_272, source: SRC.fqbert, note: 'Table III' }, lut: { value: 425_280, source: SRC.fqbert, note: 'Table III' },
   bram36: { value: 1_080, source: SRC.fqbert, note: '2160 BRAM18K, Table III' }, uram: { value: 80, source: SRC.ds926 },
   bandwidthGBs: { value: 19.2, source: SRC.zcu111, estimate: true, note: 'PS DDR4-2400 64-bit' },
+};
+
+/** Alveo U55C is not a catalog board. Its HBM as UG1393 gives it; its XCU55C resources taken as
+ *  the U280's XCU280 (same HBM UltraScale+ die class), flagged as an estimate: ProTEA's
+ *  3,612 DSP = 40% and 993,107 LUT = 76% put the part at ~9,030 DSPs and ~1.31 M LUTs, consistent. */
+const U55C: FpgaBoard = {
+  ...board('alveo-u280'), id: 'alveo-u55c', name: 'Alveo U55C', chip: 'XCU55C (UltraScale+ HBM)',
+  dsp: { ...board('alveo-u280').dsp, estimate: true, note: "as the U280's XCU280; ProTEA's 3,612 = 40% agrees" },
+  lut: { ...board('alveo-u280').lut, estimate: true, note: "as the U280's XCU280; ProTEA's 993,107 = 76% agrees" },
+  bandwidthGBs: { value: 460, source: SRC.ug1393, note: '16 GB HBM2, 32 pseudo channels x 14.375 GB/s' },
 };
 
 export interface PublishedFigures {
@@ -57,7 +77,8 @@ export interface PublishedFpgaDesign {
   bits: BitWidth;
   /** Parallel multipliers as published; null when only the DSP count is known. */
   multipliers: number | null;
-  workload: { label: string; batch: number; seq: number };
+  /** Model dimensions other than BERT-base's (e.g. 8 heads), when the design ran another encoder. */
+  workload: { label: string; batch: number; seq: number; config?: Partial<BertConfig> };
   published: PublishedFigures;
   /** Host (CPU) and PCIe in the published latency? */
   pcie: boolean;
@@ -93,6 +114,18 @@ export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
     published: { latencyMs: 26.01, dsp: 1_780, lut: 569_000, bram36: 389, uram: 111 }, pcie: true,
     caveats: ['multipliers not given in the source we read: the model builds the engines the published 1,780 DSPs hold', 'batch 1 assumed (38.45 samples/s = 1 / 26.01 ms)', 'a spatial dataflow (one unit per operator, pipelined across 3 SLRs); the model runs operators one after another'],
   },
+  {
+    id: 'protea-u55c', name: 'ProTEA (8 parallel heads, TS_MHA=64, TS_FFN=128), Alveo U55C', source: SRC.protea, board: U55C, clockMHz: 200,
+    precision: '8-bit fixed point', bits: 'int8', multipliers: null,
+    workload: { label: '12-layer encoder, d=768, 8 heads, batch 1, 64 tokens', batch: 1, seq: 64, config: { heads: 8 } },
+    published: { latencyMs: 279, dsp: 3_612, lut: 993_107 }, pcie: true,
+    caveats: [
+      'FFN width not in the source we read: BERT-base\'s 3072 assumed; batch 1 assumed',
+      'multipliers not given: the model builds the engines the published 3,612 DSPs hold (2 int8 MACs per DSP); ADAPTOR, the same group\'s design, maps one MAC per DSP48',
+      'attention and FFN sub-modules run one after another with loop dependences: the paper reaches 53 GOPS, ~4% of the ~1,200 GOPS peak ADAPTOR gives for the same set-up; the model assumes a streaming MAC array',
+      'BRAM not published in the source we read',
+    ],
+  },
 ];
 
 /** Published designs found but not modelled, and designs whose figures we could not find. */
@@ -101,7 +134,15 @@ export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }>
     name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)', source: SRC.ftrans,
     why: '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; the clock and the sequence length were not in the source we could read, and FFT-based block-circulant products are not a design this model has',
   },
-  { name: 'NPE (Khan et al., FPGA 2021)', why: 'its latency and resource tables were not reachable with the search tool (only the abstract): not modelled rather than guessed' },
+  { name: 'NPE (Khan et al., FPGA 2021)', why: 'its latency and resource tables were not reachable with the search tool (only the abstract and introduction): not modelled rather than guessed' },
+  {
+    name: 'ADAPTOR (Kabir et al., TRETS; U55C, 200 MHz, 3,612 DSPs)', source: SRC.adaptor,
+    why: 'for BERT only a throughput (40 GOPS) was reachable, no latency, sequence length or FFN width for that run: a latency would have to be derived from an op count we cannot check',
+  },
+  {
+    name: 'TRAC (Plagwitz et al., FPL 2022) and Tzanos et al. (BERT)',
+    why: 'only second-hand throughputs (128 and 65.7 GOPS, quoted by ADAPTOR) and a 13.36x ratio to the spatial U280 design were reachable; no board, clock or latency of their own',
+  },
   { name: 'The ICCAD\'21 group\'s earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)', why: 'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; no board-level latency or resources to recreate' },
 ];
 
@@ -115,7 +156,7 @@ export function anchorDesign(d: PublishedFpgaDesign, dspPerMac: number): FpgaDes
 }
 
 export function anchorWorkload(d: PublishedFpgaDesign): Workload {
-  return bertWorkload({ ...BERT_BASE, maxPositions: Math.max(512, d.workload.seq) }, d.workload.batch, d.workload.seq, DENSE);
+  return bertWorkload({ ...BERT_BASE, ...d.workload.config, maxPositions: Math.max(512, d.workload.seq) }, d.workload.batch, d.workload.seq, DENSE);
 }
 
 /** The board at the published clock. */

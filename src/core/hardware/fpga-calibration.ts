@@ -23,7 +23,8 @@ export interface FpgaCalibration {
 
 /** The designs whose architecture the model shares (operators one after another on one MAC
  *  array): FQ-BERT's three sizes. The spatial U280 design pipelines operators across dies and
- *  packs 4-bit multipliers into LUTs, so it is reported, not fitted. */
+ *  packs 4-bit multipliers into LUTs, and ProTEA runs its sub-modules one after another at ~4% of
+ *  its peak: both are reported, not fitted. */
 export function fitRows(rows: FpgaAnchorRow[]): FpgaAnchorRow[] {
   return rows.filter((r) => r.design.id.startsWith('fqbert-'));
 }

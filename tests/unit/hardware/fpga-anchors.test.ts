@@ -3,12 +3,12 @@
 // calibrated model predicts each fitted design from the others (leave-one-out) within 10%.
 import { describe, expect, it } from 'vitest';
 import { FPGA_BOARDS } from '../../../src/core/hardware/catalog';
-import { fpgaAnchors, NOT_MODELLED, PUBLISHED_FPGA_DESIGNS } from '../../../src/core/hardware/fpga-anchors';
+import { anchorWorkload, fpgaAnchors, NOT_MODELLED, PUBLISHED_FPGA_DESIGNS } from '../../../src/core/hardware/fpga-anchors';
 import { calibratedAnchors, calibratedFpgaMs, fitComputeEfficiency, fitRows, FPGA_CALIBRATION, hostOverheadMs, publishedDspCeiling } from '../../../src/core/hardware/fpga-calibration';
 import { FPGA_CONSTANTS } from '../../../src/core/hardware/fpga-design';
 
 describe('published FPGA designs', () => {
-  it('four designs recreated, each figure with its source; the ones not found are said', () => {
+  it('five designs from three papers recreated, each figure with its source; the ones not found are said', () => {
     expect(PUBLISHED_FPGA_DESIGNS.length).toBeGreaterThanOrEqual(4);
     for (const d of PUBLISHED_FPGA_DESIGNS) {
       expect(d.source.url).toMatch(/^https:\/\/arxiv\.org\/abs\//);
@@ -16,6 +16,20 @@ describe('published FPGA designs', () => {
       expect(d.clockMHz).toBeGreaterThan(100);
     }
     expect(NOT_MODELLED.map((n) => n.name).join(' ')).toMatch(/NPE/);
+    // Designs from three papers, not three sizes of one.
+    expect(new Set(PUBLISHED_FPGA_DESIGNS.map((d) => d.source.url)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('ProTEA runs its own encoder shape (8 heads of 96), and the streaming model is far too fast for it', () => {
+    const d = PUBLISHED_FPGA_DESIGNS.find((x) => x.id === 'protea-u55c')!;
+    const qk = anchorWorkload(d).ops.find((o) => o.name === 'layer.0.qk')!;
+    const bertQk = anchorWorkload(PUBLISHED_FPGA_DESIGNS[0]).ops.find((o) => o.name === 'layer.0.qk')!;
+    expect(qk.flops / (64 * 64 * 8)).toBeCloseTo(2 * 96, 6);
+    expect(bertQk.flops / (128 * 128 * 12)).toBeCloseTo(2 * 64, 6);
+    // Sub-modules one after another, ~4% of peak: the model (a streaming MAC array) is >10x optimistic.
+    const row = fpgaAnchors().find((r) => r.design.id === d.id)!;
+    expect(row.latencyError).toBeLessThan(-0.9);
+    expect(fitRows([row])).toHaveLength(0);
   });
 
   it('the raw model is computed for every design, with latency and resource errors', () => {
