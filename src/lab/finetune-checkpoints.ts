@@ -45,7 +45,11 @@ export const idbCheckpointStore: CheckpointStore & { latest(): Promise<Checkpoin
   },
   /** The interrupted run, if any. */
   async latest() {
-    const all = await (await db()).getAll('info');
-    return all.sort((a, b) => b.savedAt - a.savedAt)[0] ?? null;
+    // A cursor over the (at most one, see save) records, not getAll: the page asks this on load.
+    let newest: CheckpointInfo | null = null;
+    for (let c = await (await db()).transaction('info').store.openCursor(); c; c = await c.continue()) {
+      if (!newest || c.value.savedAt > newest.savedAt) newest = c.value;
+    }
+    return newest;
   },
 };
