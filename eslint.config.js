@@ -8,7 +8,7 @@ import globals from 'globals';
 import svelteConfig from './svelte.config.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-cli/', '.gpu/', '.data/', '.whl/', 'test-results/', 'public/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-cli/', '.gpu/', '.dev-*/', '.data/', '.whl/', 'test-results/', 'public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

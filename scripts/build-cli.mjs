@@ -37,7 +37,9 @@ export async function buildCli(outfile, { external = ['webgpu'], minify = false 
     logLevel: 'warning',
     plugins: [rawPlugin],
     // Bundled CommonJS dependencies may call require(): give ESM output one.
-    banner: { js: "import { createRequire as __hpCreateRequire } from 'node:module'; const require = __hpCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __hpCreateRequire } from 'node:module'; const require = __hpCreateRequire(import.meta.url);",
+    },
   });
 }
 

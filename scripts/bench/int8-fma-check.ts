@@ -9,9 +9,18 @@ import { quantizeHP, quantizeRows, type QuantizedRows } from '../../src/core/qua
 import { hpTileRowProducts } from '../../src/core/cpu/linear';
 
 const f = Math.fround;
-const checkedRows = (m: number, k: number, n: number) => sampleRows(m, Math.max(4, Math.min(64, Math.floor(4e8 / (k * n)))));
+const checkedRows = (m: number, k: number, n: number) =>
+  sampleRows(m, Math.max(4, Math.min(64, Math.floor(4e8 / (k * n)))));
 
-function fusedDiffers(accOf: (xq: QuantizedRows, o: number) => number, x: Float32Array, k: number, n: number, rows: number[], ws: Float32Array, bias: Float32Array): number {
+function fusedDiffers(
+  accOf: (xq: QuantizedRows, o: number) => number,
+  x: Float32Array,
+  k: number,
+  n: number,
+  rows: number[],
+  ws: Float32Array,
+  bias: Float32Array,
+): number {
   let diff = 0;
   for (const r of rows) {
     const xq = quantizeRows(x.subarray(r * k, (r + 1) * k), 1, k, 8);
@@ -26,7 +35,9 @@ function fusedDiffers(accOf: (xq: QuantizedRows, o: number) => number, x: Float3
 
 function dense(m: number, k: number, n: number): number {
   const rand = rng(1);
-  const x = randomArray(m * k, rand), w = randomArray(n * k, rand, 1 / Math.sqrt(k)), bias = randomArray(n, rand);
+  const x = randomArray(m * k, rand),
+    w = randomArray(n * k, rand, 1 / Math.sqrt(k)),
+    bias = randomArray(n, rand);
   const wq = quantizeRows(w, n, k, 8);
   const dot = (xq: QuantizedRows, o: number) => {
     let a = 0;
@@ -39,7 +50,8 @@ function dense(m: number, k: number, n: number): number {
 function hp(m: number, k: number, n: number, tr: number, tc: number, sparsity: number): number {
   const plan = planHP(n, k, tr, tc, sparsity, 0.5);
   const rand = rng(2);
-  const x = randomArray(m * k, rand), bias = randomArray(n, rand);
+  const x = randomArray(m * k, rand),
+    bias = randomArray(n, rand);
   const matrix = randomHP(n, k, tr, tc, plan.m, plan.k, rand, 1 / Math.sqrt(Math.max(1, plan.density * k)));
   const q = quantizeHP(matrix, 8);
   const acc = new Float64Array(tr);
@@ -50,4 +62,10 @@ function hp(m: number, k: number, n: number, tr: number, tc: number, sparsity: n
   return fusedDiffers(dot, x, k, n, checkedRows(m, k, n), q.scales, bias);
 }
 
-console.log(JSON.stringify({ dense_4096: dense(4096, 4096, 4096), dense_4096x312x1200: dense(4096, 312, 1200), hp90_4096: hp(4096, 4096, 4096, 32, 32, 0.9) }));
+console.log(
+  JSON.stringify({
+    dense_4096: dense(4096, 4096, 4096),
+    dense_4096x312x1200: dense(4096, 312, 1200),
+    hp90_4096: hp(4096, 4096, 4096, 32, 32, 0.9),
+  }),
+);

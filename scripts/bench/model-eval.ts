@@ -7,7 +7,14 @@ import { prunableLinears } from '../../src/core/model/bert-types';
 import { writeBertOnnx } from '../../src/core/model/onnx-writer';
 import { evaluateSession } from '../../src/eval/accuracy';
 import { configureOrt, createBertSession } from '../../src/eval/ort-session';
-import { DEFAULT_DATA, defaultModelPath, manifestMaxLength, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
+import {
+  DEFAULT_DATA,
+  defaultModelPath,
+  manifestMaxLength,
+  readDataset,
+  readModelBytes,
+  readTokenizer,
+} from '../../src/eval/node-assets';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function time(fn: () => void, reps = 5): number {
@@ -45,7 +52,16 @@ out.max_length = maxLength;
   const createMs = performance.now() - t0;
   for (const batch of [1, 8, 32]) {
     const r = await evaluateSession(session, tok, data, { batch, maxLength });
-    runs.push({ threads, batch, session_ms: Math.round(createMs), accuracy: r.accuracy, correct: r.correct, n: r.n, ms: Math.round(r.ms), sentences_per_s: +r.sentencesPerSecond.toFixed(1) });
+    runs.push({
+      threads,
+      batch,
+      session_ms: Math.round(createMs),
+      accuracy: r.accuracy,
+      correct: r.correct,
+      n: r.n,
+      ms: Math.round(r.ms),
+      sentences_per_s: +r.sentencesPerSecond.toFixed(1),
+    });
   }
   await session.release();
 }

@@ -12,7 +12,15 @@ const runs = Number(process.argv[3] ?? 3);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  args: [
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
 });
 
 /** In the page: change a control, then count frames until the page shows the answer ("pruning…",
@@ -24,7 +32,9 @@ async function answerMs(page, testId, value, busyId, sketch) {
       if (!el) throw new Error(`no control ${testId}`);
       const caption = () => document.querySelector('[data-testid="hp-caption"]')?.textContent;
       const before = caption();
-      const shown = () => /pruning…/.test(document.querySelector(`[data-testid="${busyId}"]`)?.textContent ?? '') && (!sketch || caption() !== before);
+      const shown = () =>
+        /pruning…/.test(document.querySelector(`[data-testid="${busyId}"]`)?.textContent ?? '') &&
+        (!sketch || caption() !== before);
       const t0 = performance.now();
       el.value = String(value);
       el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
@@ -68,7 +78,18 @@ for (let run = 1; run <= runs; run++) {
     await page.waitForTimeout(2500); // let that pruning finish before the next change
   }
   const rounded = Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, v === null ? null : Math.round(v)]));
-  console.log(JSON.stringify({ run, loadAverage: loadavg()[0].toFixed(1), firstNumberMs, firstNumber, modelReadyMs, devAccuracyMs, accuracy, controlAnswerMs: rounded }));
+  console.log(
+    JSON.stringify({
+      run,
+      loadAverage: loadavg()[0].toFixed(1),
+      firstNumberMs,
+      firstNumber,
+      modelReadyMs,
+      devAccuracyMs,
+      accuracy,
+      controlAnswerMs: rounded,
+    }),
+  );
   await context.close();
 }
 await browser.close();

@@ -17,5 +17,8 @@ console.log('| claim | paper | this project | basis | baseline | verdict |');
 console.log('|---|---|---|---|---|---|');
 for (const c of main) {
   console.log(`| ${c.claim} | ${c.paper} | ${c.ours} | ${c.basis} | ${c.baseline} | **${c.verdict}** (${c.why}) |`);
-  if (c.id === 'sparsity') console.log(`| ${small.claim}, 8x8 tiles | ${small.paper} | ${small.ours} | ${small.basis} | ${small.baseline} | **${small.verdict}** (${small.why}) |`);
+  if (c.id === 'sparsity')
+    console.log(
+      `| ${small.claim}, 8x8 tiles | ${small.paper} | ${small.ours} | ${small.basis} | ${small.baseline} | **${small.verdict}** (${small.why}) |`,
+    );
 }

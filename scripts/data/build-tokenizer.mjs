@@ -26,7 +26,8 @@ const vocab = pieces.map((t, i) => {
 });
 const vocabTxt = vocab.join('\n') + '\n';
 const md5 = createHash('md5').update(vocabTxt, 'utf8').digest('hex');
-if (md5 !== BERT_BASE_UNCASED_VOCAB_MD5) throw new Error(`vocab.txt md5 ${md5}, expected ${BERT_BASE_UNCASED_VOCAB_MD5}`);
+if (md5 !== BERT_BASE_UNCASED_VOCAB_MD5)
+  throw new Error(`vocab.txt md5 ${md5}, expected ${BERT_BASE_UNCASED_VOCAB_MD5}`);
 if (new Set(vocab).size !== vocab.length) throw new Error('vocabulary has duplicate tokens');
 
 const id = (t) => {
@@ -40,16 +41,37 @@ const tokenizer = {
   truncation: null, // the app truncates/pads itself to the model's maxLength
   padding: null,
   added_tokens: special
-    .map((t) => ({ id: id(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: id(t),
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((a, b) => a.id - b.id),
-  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: true },
+  normalizer: {
+    type: 'BertNormalizer',
+    clean_text: true,
+    handle_chinese_chars: true,
+    strip_accents: true,
+    lowercase: true,
+  },
   pre_tokenizer: { type: 'BertPreTokenizer' },
   post_processor: {
     type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+    single: [
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+    ],
     pair: [
-      { SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+      { SpecialToken: { id: '[SEP]', type_id: 1 } },
     ],
     special_tokens: Object.fromEntries(['[CLS]', '[SEP]'].map((t) => [t, { id: t, ids: [id(t)], tokens: [t] }])),
   },
@@ -67,7 +89,16 @@ mkdirSync(join(root, 'public/tokenizer'), { recursive: true });
 writeFileSync(join(root, 'public/tokenizer/tokenizer.json'), JSON.stringify(tokenizer) + '\n');
 writeFileSync(
   join(root, 'public/tokenizer/tokenizer_config.json'),
-  JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 512, clean_up_tokenization_spaces: true }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: true,
+      model_max_length: 512,
+      clean_up_tokenization_spaces: true,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 mkdirSync(join(root, '.data/train-carry'), { recursive: true });
 writeFileSync(join(root, '.data/train-carry/vocab.txt'), vocabTxt);

@@ -35,7 +35,7 @@ function readCorpus(path) {
     .filter((r) => r.length > 1 || r[0] !== '')
     .map((r, i) => {
       if (r.length !== 2) throw new Error(`${path}: row ${i + 1} has ${r.length} fields, expected 2`);
-      const label = { '1': 1, '-1': 0 }[r[0]];
+      const label = { 1: 1, '-1': 0 }[r[0]];
       if (label === undefined) throw new Error(`${path}: row ${i + 1} has label ${JSON.stringify(r[0])}`);
       // The corpus is pre-tokenised and lower-cased; only collapse its trailing newline/spaces.
       const text = r[1].replace(/\s+/g, ' ').trim();
@@ -53,14 +53,22 @@ const reviews = readCorpus(join(corpora, 'polarity-en-pang&lee1.csv'));
 const seen = new Set();
 const unique = sentences.filter((s) => !seen.has(s.text) && seen.add(s.text));
 const random = rng(SEED);
-const byLabel = [0, 1].map((l) => shuffle(unique.filter((s) => s.label === l), random));
+const byLabel = [0, 1].map((l) =>
+  shuffle(
+    unique.filter((s) => s.label === l),
+    random,
+  ),
+);
 const splits = {};
 let offset = 0;
 for (const [name, size] of Object.entries(SIZES)) {
   const half = size / 2;
   for (const group of byLabel)
     if (group.length < offset + half) throw new Error(`not enough label-${group[0].label} sentences for ${name}`);
-  splits[name] = shuffle(byLabel.flatMap((g) => g.slice(offset, offset + half)), random);
+  splits[name] = shuffle(
+    byLabel.flatMap((g) => g.slice(offset, offset + half)),
+    random,
+  );
   offset += half;
 }
 
@@ -74,7 +82,13 @@ const carry = join(root, '.data/train-carry');
 mkdirSync(carry, { recursive: true });
 for (const name of Object.keys(splits)) writeFileSync(join(carry, `${name}.jsonl`), jsonl(splits[name]));
 writeFileSync(join(carry, 'reviews.jsonl'), jsonl(reviews));
-console.log(JSON.stringify({
-  sentences: sentences.length, duplicatesDropped: sentences.length - unique.length, reviews: reviews.length,
-  splits: Object.fromEntries(Object.entries(splits).map(([k, v]) => [k, { n: v.length, positive: v.filter((r) => r.label).length }])),
-}));
+console.log(
+  JSON.stringify({
+    sentences: sentences.length,
+    duplicatesDropped: sentences.length - unique.length,
+    reviews: reviews.length,
+    splits: Object.fromEntries(
+      Object.entries(splits).map(([k, v]) => [k, { n: v.length, positive: v.filter((r) => r.label).length }]),
+    ),
+  }),
+);

@@ -20,7 +20,10 @@ export const CSP: Record<string, string[]> = {
   'form-action': ["'none'"],
 };
 
-export const cspText = (policy = CSP): string => Object.entries(policy).map(([k, v]) => `${k} ${v.join(' ')}`).join('; ');
+export const cspText = (policy = CSP): string =>
+  Object.entries(policy)
+    .map(([k, v]) => `${k} ${v.join(' ')}`)
+    .join('; ');
 
 /** Headers for the dev and preview servers: no MIME sniffing, never framed (frame-ancestors
  *  only works as a header, not in the meta tag). */

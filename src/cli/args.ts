@@ -2,7 +2,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error';
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
@@ -15,11 +19,20 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses a flag as a decimal number within [min, max]; `fallback` when absent. */
-export function numberFlag(value: string | undefined, name: string, fallback: number, min = -Infinity, max = Infinity, integer = false): number {
+export function numberFlag(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+  integer = false,
+): number {
   if (value === undefined) return fallback;
   const n = DECIMAL.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new CliError(`--${name} must be ${integer ? 'an integer' : 'a decimal number'} in [${min}, ${max}], got '${value}'`);
+    throw new CliError(
+      `--${name} must be ${integer ? 'an integer' : 'a decimal number'} in [${min}, ${max}], got '${value}'`,
+    );
   }
   return n;
 }
@@ -32,6 +45,7 @@ export function tileFlag(v: string | undefined, fallback = '32x32', flag = 'tile
   const m = /^(\d{1,4})x(\d{1,4})$/.exec(v ?? fallback);
   if (!m) throw new CliError(`--${flag} must look like 32x32 (Tr x Tc), got '${v}'`);
   const [tr, tc] = [Number(m[1]), Number(m[2])];
-  if (tr < 1 || tc < 1 || tr > MAX_TILE_SIDE || tc > MAX_TILE_SIDE) throw new CliError(`--${flag}: rows and columns in [1, ${MAX_TILE_SIDE}] (Tc is stored as u8 offsets), got ${v}`);
+  if (tr < 1 || tc < 1 || tr > MAX_TILE_SIDE || tc > MAX_TILE_SIDE)
+    throw new CliError(`--${flag}: rows and columns in [1, ${MAX_TILE_SIDE}] (Tc is stored as u8 offsets), got ${v}`);
   return [tr, tc];
 }

@@ -13,24 +13,35 @@ import { CliError } from './cli-error';
 export const DEFAULT_CALIBRATION_DATA = 'public/data/train.jsonl';
 
 /** Norms from the first `limit` sentences of `data`. */
-export function calibrate(model: BertModel, data = DEFAULT_CALIBRATION_DATA, limit = DEFAULT_CALIBRATION_SENTENCES): Float32Array[] {
+export function calibrate(
+  model: BertModel,
+  data = DEFAULT_CALIBRATION_DATA,
+  limit = DEFAULT_CALIBRATION_SENTENCES,
+): Float32Array[] {
   return collectInputNorms(model, trainBatches(limit, data));
 }
 
 /** The first `limit` sentences of `data` as padded batches for the reference forward pass
  *  (activation norms, layer-wise reconstruction). */
 export function trainBatches(limit: number, data = DEFAULT_CALIBRATION_DATA): EncoderBatch[] {
-  if (/\b(dev|test)\.jsonl$/.test(data)) throw new CliError(`refusing to calibrate on ${data}: use train sentences (evaluation data must stay unseen)`);
+  if (/\b(dev|test)\.jsonl$/.test(data))
+    throw new CliError(`refusing to calibrate on ${data}: use train sentences (evaluation data must stay unseen)`);
   const texts = readDataset(data).texts.slice(0, limit);
   return calibrationBatches(readTokenizer(), texts, manifestMaxLength() ?? 128);
 }
 
 /** Reconstructs `config`'s kept weights in `session` (config.recovery set), progress on stderr. */
-export async function recoverInSession(session: PruneSession, config: PruneConfig): Promise<RecoverySummary & { cpuMs: number }> {
+export async function recoverInSession(
+  session: PruneSession,
+  config: PruneConfig,
+): Promise<RecoverySummary & { cpuMs: number }> {
   const cpu0 = process.cpuUsage();
   try {
     const { summary } = await session.recover(config, trainBatches(config.recovery!.sentences), {
-      onProgress: (p) => process.stderr.write(`\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ETA ${(p.etaMs / 1000).toFixed(1)} s${p.done === p.total ? '\n' : ''}`),
+      onProgress: (p) =>
+        process.stderr.write(
+          `\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ETA ${(p.etaMs / 1000).toFixed(1)} s${p.done === p.total ? '\n' : ''}`,
+        ),
     });
     const cpu = process.cpuUsage(cpu0);
     return { ...summary, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };

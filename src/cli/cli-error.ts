@@ -1,13 +1,25 @@
 /** An error the user caused (bad flag, missing file): printed without a stack trace. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
     this.name = 'CliError';
   }
 }
 
 /** Errors the project raises for bad input (typed in core/ and gpu/): one line, exit 2. */
-const INPUT_ERRORS = new Set(['CliError', 'ModelLoadError', 'FormatError', 'HPWError', 'SweepFormatError', 'SelectionError', 'GpuLimitError', 'GpuUnavailableError']);
+const INPUT_ERRORS = new Set([
+  'CliError',
+  'ModelLoadError',
+  'FormatError',
+  'HPWError',
+  'SweepFormatError',
+  'SelectionError',
+  'GpuLimitError',
+  'GpuUnavailableError',
+]);
 
 /** What the CLI prints for `err`: its message for input errors; for anything else its first line
  *  and a pointer to --debug, which prints the stack. */

@@ -15,12 +15,13 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   select: () => import('./commands/select'),
   calibrate: () => import('./commands/calibrate'),
   finetune: () => import('./commands/finetune'),
-
 };
 
 function usage(): string {
-  return `usage: hp-lab <command> [options]\ncommands: ${Object.keys(commands).sort().join(', ')}\n` +
-    `run 'hp-lab <command> --help' for a command's options; --debug prints stack traces`;
+  return (
+    `usage: hp-lab <command> [options]\ncommands: ${Object.keys(commands).sort().join(', ')}\n` +
+    `run 'hp-lab <command> --help' for a command's options; --debug prints stack traces`
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,7 +11,10 @@ export function modelPath(flag: string | undefined): string {
   if (flag !== undefined) return inputFile('model', flag);
   const dir = 'public/models';
   const found = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')) : [];
-  if (found.length !== 1) throw new CliError(`--model is required (${found.length ? `public/models has ${found.join(', ')}` : 'no .onnx in public/models'})`);
+  if (found.length !== 1)
+    throw new CliError(
+      `--model is required (${found.length ? `public/models has ${found.join(', ')}` : 'no .onnx in public/models'})`,
+    );
   return path.join(dir, found[0]);
 }
 

@@ -15,7 +15,8 @@ export function inputFile(flag: string, file: string): string {
 /** A path `--flag` can write: not a directory, in an existing folder this user can write to. */
 export function outputFile(flag: string, file: string): string {
   const what = `--${flag} ${file}`;
-  if (file === '' || file.endsWith('/') || (existsSync(file) && statSync(file).isDirectory())) throw new CliError(`${what}: is a directory; give a file name`);
+  if (file === '' || file.endsWith('/') || (existsSync(file) && statSync(file).isDirectory()))
+    throw new CliError(`${what}: is a directory; give a file name`);
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir)) throw new CliError(`${what}: the folder ${dir} does not exist`);
   try {

@@ -8,7 +8,12 @@ import { numberFlag, tileFlag } from './args';
 import { inputFile } from './paths';
 import { isJsonObject } from '../core/formats/json-depth';
 import { DEFAULT_DAMP } from '../core/recover/reconstruct';
-import { DEFAULT_RECOVERY_SENTENCES, RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from '../core/recover/recover-pruned';
+import {
+  DEFAULT_RECOVERY_SENTENCES,
+  RECOVERY_KINDS,
+  type RecoveryConfig,
+  type RecoveryKind,
+} from '../core/recover/recover-pruned';
 import { calibrate, trainBatches } from './calibration';
 import { DEFAULT_CALIBRATION_SENTENCES } from '../core/pruning/calibration';
 import { collectObsFactors } from '../core/recover/obs-scores';
@@ -40,22 +45,38 @@ export { tileFlag } from './args';
 /** The PruneConfig the flags describe (sparsity may be overridden per call, e.g. by sweep). */
 export function configFromFlags(f: FlagValues): PruneConfig {
   const pattern = (f.pattern ?? 'hp') as Pattern;
-  if (!PATTERNS.includes(pattern)) throw new CliError(`--pattern must be one of ${PATTERNS.join(', ')}, got '${f.pattern}'`);
+  if (!PATTERNS.includes(pattern))
+    throw new CliError(`--pattern must be one of ${PATTERNS.join(', ')}, got '${f.pattern}'`);
   const score = (f.score ?? 'magnitude') as ScoreKind;
-  if (!SCORE_KINDS.includes(score)) throw new CliError(`--score must be one of ${SCORE_KINDS.join(', ')}, got '${f.score}'`);
+  if (!SCORE_KINDS.includes(score))
+    throw new CliError(`--score must be one of ${SCORE_KINDS.join(', ')}, got '${f.score}'`);
   const [tr, tc] = tileFlag(f.tile);
-  const config: PruneConfig = { pattern, score, tr, tc, sparsity: numberFlag(f.sparsity, 'sparsity', 0.8, 0, 1), split: numberFlag(f.split, 'split', 0.5, 0, 1) };
-  const attn = f['attn-sparsity'], ffn = f['ffn-sparsity'];
+  const config: PruneConfig = {
+    pattern,
+    score,
+    tr,
+    tc,
+    sparsity: numberFlag(f.sparsity, 'sparsity', 0.8, 0, 1),
+    split: numberFlag(f.split, 'split', 0.5, 0, 1),
+  };
+  const attn = f['attn-sparsity'],
+    ffn = f['ffn-sparsity'];
   if (attn !== undefined || ffn !== undefined) {
     config.groupSparsity = {};
     if (attn !== undefined) config.groupSparsity.attention = numberFlag(attn, 'attn-sparsity', 0, 0, 1);
     if (ffn !== undefined) config.groupSparsity.ffn = numberFlag(ffn, 'ffn-sparsity', 0, 0, 1);
   }
-  if ((f['tile-keep'] === undefined) !== (f['vector-keep'] === undefined)) throw new CliError('--tile-keep and --vector-keep go together');
-  if (f['tile-keep'] !== undefined) config.keep = { tile: numberFlag(f['tile-keep'], 'tile-keep', 1, 0, 1), vector: numberFlag(f['vector-keep'], 'vector-keep', 1, 0, 1) };
+  if ((f['tile-keep'] === undefined) !== (f['vector-keep'] === undefined))
+    throw new CliError('--tile-keep and --vector-keep go together');
+  if (f['tile-keep'] !== undefined)
+    config.keep = {
+      tile: numberFlag(f['tile-keep'], 'tile-keep', 1, 0, 1),
+      vector: numberFlag(f['vector-keep'], 'vector-keep', 1, 0, 1),
+    };
   if (f.nm !== undefined) {
     const m = /^(\d+):(\d+)$/.exec(f.nm);
-    if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) < 1) throw new CliError(`--nm must be N:M with 0 <= N <= M, e.g. 2:4, got '${f.nm}'`);
+    if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) < 1)
+      throw new CliError(`--nm must be N:M with 0 <= N <= M, e.g. 2:4, got '${f.nm}'`);
     config.nmN = Number(m[1]);
     config.nmM = Number(m[2]);
   }
@@ -67,24 +88,34 @@ export function configFromFlags(f: FlagValues): PruneConfig {
 /** --recover / --calib / --damp; null for one-shot. */
 function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
   const kind = (f.recover ?? 'none') as RecoveryKind;
-  if (!RECOVERY_KINDS.includes(kind)) throw new CliError(`--recover must be one of ${RECOVERY_KINDS.join(', ')}, got '${f.recover}'`);
+  if (!RECOVERY_KINDS.includes(kind))
+    throw new CliError(`--recover must be one of ${RECOVERY_KINDS.join(', ')}, got '${f.recover}'`);
   if (kind === 'none') {
     if (f.calib !== undefined || f.damp !== undefined) throw new CliError('--calib and --damp go with --recover lsq');
     return null;
   }
-  return { kind, sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true), damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6) };
+  return {
+    kind,
+    sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true),
+    damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6),
+  };
 }
 
 export function valueTypeFlag(v: string | undefined): HPValueType {
   if (v === undefined) return 'f32';
-  if (!HP_VALUE_TYPES.includes(v as HPValueType)) throw new CliError(`--value-type must be ${HP_VALUE_TYPES.join(', ')}, got '${v}'`);
+  if (!HP_VALUE_TYPES.includes(v as HPValueType))
+    throw new CliError(`--value-type must be ${HP_VALUE_TYPES.join(', ')}, got '${v}'`);
   return v as HPValueType;
 }
 
 /** --norms: {"<matrix name>": number[]} -> one Float32Array per prunable matrix, in order.
  *  Without --norms, activation scores are calibrated on the first train sentences (hp-lab
  *  calibrate's defaults). Undefined for magnitude scores. */
-export async function loadNorms(file: string | undefined, model: BertModel, score: ScoreKind): Promise<Float32Array[] | undefined> {
+export async function loadNorms(
+  file: string | undefined,
+  model: BertModel,
+  score: ScoreKind,
+): Promise<Float32Array[] | undefined> {
   if (score === 'obs') {
     if (file) throw new CliError('--norms goes with --score activation; --score obs calibrates its own H = XᵀX');
     return collectObsFactors(model, trainBatches(DEFAULT_CALIBRATION_SENTENCES));
@@ -98,7 +129,10 @@ export async function loadNorms(file: string | undefined, model: BertModel, scor
     if (err instanceof CliError) throw err;
     throw new CliError(`--norms ${file}: ${(err as Error).message}`);
   }
-  if (!isJsonObject(json)) throw new CliError(`--norms ${file}: must be a JSON object {"<matrix name>": [numbers]}, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
+  if (!isJsonObject(json))
+    throw new CliError(
+      `--norms ${file}: must be a JSON object {"<matrix name>": [numbers]}, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`,
+    );
   return prunableLinears(model).map((l) => {
     const v = (json as Record<string, unknown>)[l.name];
     if (!Array.isArray(v) || v.length !== l.in || !v.every((x) => typeof x === 'number' && x >= 0)) {

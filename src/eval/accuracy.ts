@@ -53,7 +53,12 @@ export class EvalCancelledError extends Error {
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export async function evaluateSession<B extends string>(session: ClassifierSession<B>, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult<B>> {
+export async function evaluateSession<B extends string>(
+  session: ClassifierSession<B>,
+  tokenizer: BertTokenizer,
+  data: Dataset,
+  opts: EvalOptions = {},
+): Promise<EvalResult<B>> {
   const subset = takeFirst(data, opts.limit);
   const n = subset.texts.length;
   const batch = Math.max(1, Math.floor(opts.batch ?? 32));
@@ -98,7 +103,12 @@ export async function evaluateSession<B extends string>(session: ClassifierSessi
 }
 
 /** One-shot: session from ONNX bytes (e.g. a pruned variant from writeBertOnnx), evaluate, release. */
-export async function evaluateOnnx(bytes: Uint8Array, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions & BertSessionOptions = {}): Promise<EvalResult> {
+export async function evaluateOnnx(
+  bytes: Uint8Array,
+  tokenizer: BertTokenizer,
+  data: Dataset,
+  opts: EvalOptions & BertSessionOptions = {},
+): Promise<EvalResult> {
   const session = await createBertSession(bytes, { backend: opts.backend ?? 'wasm' });
   try {
     return await evaluateSession(session, tokenizer, data, opts);

@@ -26,7 +26,11 @@ export function defaultModelPath(root = '.'): string {
     if (file) return path.join(dir, file);
   }
   const onnx = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')) : [];
-  if (onnx.length !== 1) throw new ModelLoadError('not-found', `No default model: expected one .onnx file in ${dir} (found ${onnx.length}); pass --model.`);
+  if (onnx.length !== 1)
+    throw new ModelLoadError(
+      'not-found',
+      `No default model: expected one .onnx file in ${dir} (found ${onnx.length}); pass --model.`,
+    );
   return path.join(dir, onnx[0]);
 }
 

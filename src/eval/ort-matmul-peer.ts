@@ -38,7 +38,14 @@ export function peerUnavailableReason(err: unknown): string {
 }
 
 /** Times ORT's WebGPU MatMul on X (tokens x in) and W (out x in). Throws when the EP is unavailable. */
-export async function timeOrtMatMul(x: Float32Array, weight: Float32Array, tokens: number, nIn: number, out: number, opts: PeerOptions = {}): Promise<PeerResult> {
+export async function timeOrtMatMul(
+  x: Float32Array,
+  weight: Float32Array,
+  tokens: number,
+  nIn: number,
+  out: number,
+  opts: PeerOptions = {},
+): Promise<PeerResult> {
   if (!configured) {
     configureOrt();
     configured = true;
@@ -46,7 +53,12 @@ export async function timeOrtMatMul(x: Float32Array, weight: Float32Array, token
   const bytes = matmulOnnx(weight, out, nIn, { tokens });
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['webgpu'],
+      preferredOutputLocation: 'gpu-buffer',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
   } catch (err) {
     throw new Error(peerUnavailableReason(err), { cause: err });
   }
@@ -56,7 +68,10 @@ export async function timeOrtMatMul(x: Float32Array, weight: Float32Array, token
     let feed: ort.Tensor;
     let io: PeerResult['io'] = 'gpu';
     try {
-      xGpu = device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      xGpu = device.createBuffer({
+        size: x.byteLength,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
       device.queue.writeBuffer(xGpu, 0, x as Float32Array<ArrayBuffer>);
       feed = ort.Tensor.fromGpuBuffer(xGpu, { dataType: 'float32', dims: [tokens, nIn] });
     } catch {
@@ -88,7 +103,10 @@ export async function timeOrtMatMul(x: Float32Array, weight: Float32Array, token
     const t0 = performance.now();
     await runOnce(false);
     const once = performance.now() - t0;
-    const reps = Math.max(opts.minReps ?? 3, Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))));
+    const reps = Math.max(
+      opts.minReps ?? 3,
+      Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))),
+    );
     for (let i = 0; i < (reps >= 10 ? 3 : 1); i++) await runOnce(false); // warmup
     const samples: number[] = [];
     for (let i = 0; i < reps; i++) {

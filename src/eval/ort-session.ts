@@ -17,7 +17,14 @@ let configured = false;
 /** Sets ORT's wasm threads once per realm. Browser: threads only when cross-origin isolated
  *  (SharedArrayBuffer); Node: one thread unless asked (shared 2-core machines). */
 export function configureOrt(opts: { threads?: number } = {}): void {
-  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number }; process?: unknown; window?: unknown; document?: unknown; importScripts?: unknown };
+  const g = globalThis as {
+    crossOriginIsolated?: boolean;
+    navigator?: { hardwareConcurrency?: number };
+    process?: unknown;
+    window?: unknown;
+    document?: unknown;
+    importScripts?: unknown;
+  };
   const inBrowser = typeof g.navigator !== 'undefined' && g.process === undefined;
   let threads = opts.threads;
   if (threads === undefined) {
@@ -32,14 +39,22 @@ const REQUIRED = ['input_ids', 'attention_mask'];
 
 async function create(bytes: Uint8Array, ep: OrtBackend): Promise<ort.InferenceSession> {
   // ORT may keep a reference to the buffer: hand it a copy so callers may transfer theirs.
-  return ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  return ort.InferenceSession.create(new Uint8Array(bytes), {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
 }
 
 /** ORT's own failure (a dangling input, an unknown attribute, a shape it cannot run) as one
  *  line for the person who chose the model, instead of its multi-line stack. */
 export function cannotRun(err: unknown): ModelLoadError {
   const raw = String((err as Error)?.message ?? err);
-  const line = raw.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  const line =
+    raw
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? 'unknown error';
   const why = line.replace(/^.*ERROR_MESSAGE:\s*/, '').slice(0, 300);
   return new ModelLoadError('cannot-run', `This model cannot be run by onnxruntime: ${why}`, raw.slice(0, 2000));
 }
@@ -75,7 +90,9 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
       backend = 'webgpu';
     } catch (err) {
       const msg = String((err as Error).message ?? err);
-      fallbackReason = /adapter/i.test(msg) ? 'no WebGPU adapter for onnxruntime' : `onnxruntime's WebGPU backend did not start: ${msg}`;
+      fallbackReason = /adapter/i.test(msg)
+        ? 'no WebGPU adapter for onnxruntime'
+        : `onnxruntime's WebGPU backend did not start: ${msg}`;
       if (want === 'webgpu') throw new Error(fallbackReason, { cause: err });
     }
   } else if (want === 'auto' && !gpu) {
@@ -91,7 +108,10 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
   for (const name of REQUIRED) {
     if (!session.inputNames.includes(name)) {
       await session.release();
-      throw new ModelLoadError('missing-input', `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`);
+      throw new ModelLoadError(
+        'missing-input',
+        `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
+      );
     }
   }
   const s = session;

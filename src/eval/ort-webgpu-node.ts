@@ -13,7 +13,13 @@ export const ORT_WEBGPU_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-was
 
 export interface OrtWebGpuSession {
   /** Logits [batch, labels] for int64 inputs [batch, seq]. */
-  run(inputIds: BigInt64Array, attentionMask: BigInt64Array, tokenTypeIds: BigInt64Array, batch: number, seq: number): Promise<Float32Array>;
+  run(
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    tokenTypeIds: BigInt64Array,
+    batch: number,
+    seq: number,
+  ): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -22,11 +28,23 @@ let patched = false;
 /** Makes navigator.gpu and a SharedArrayBuffer-tolerant writeBuffer available (once). */
 export function provideNavigatorGpu(gpu: GPU): void {
   const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+  if (!g.navigator?.gpu)
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...(g.navigator ?? {}), gpu },
+      configurable: true,
+      writable: true,
+    });
   if (patched) return;
   patched = true;
   const original = GPUQueue.prototype.writeBuffer;
-  GPUQueue.prototype.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+  GPUQueue.prototype.writeBuffer = function (
+    this: GPUQueue,
+    buffer: GPUBuffer,
+    offset: number,
+    data: BufferSource | SharedArrayBuffer,
+    dataOffset?: number,
+    size?: number,
+  ) {
     if (data instanceof SharedArrayBuffer) {
       // Offsets and size are in bytes for a bare buffer.
       const from = dataOffset ?? 0;
@@ -50,13 +68,18 @@ export function ortWasmDir(explicit?: string): string {
   const candidates = explicit ? [explicit] : [path.join(path.dirname(process.argv[1] ?? '.'), 'ort')];
   if (!explicit) {
     try {
-      candidates.push(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm')));
+      candidates.push(
+        path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm')),
+      );
     } catch {
       // not installed here: the candidates above must do
     }
   }
   const dir = candidates.find((d) => ORT_WEBGPU_FILES.every((f) => existsSync(path.join(d, f))));
-  if (!dir) throw new Error(`onnxruntime-web's WebGPU files (${ORT_WEBGPU_FILES.join(', ')}) are not in ${candidates.join(' or ')}`);
+  if (!dir)
+    throw new Error(
+      `onnxruntime-web's WebGPU files (${ORT_WEBGPU_FILES.join(', ')}) are not in ${candidates.join(' or ')}`,
+    );
   // Absolute: ORT imports wasmPaths + '….mjs', and a relative path would read as a package name.
   return path.resolve(dir) + path.sep;
 }
@@ -68,7 +91,11 @@ export async function createOrtWebGpuSession(gpu: GPU, bytes: Uint8Array, wasmDi
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = ortWasmDir(wasmDir);
   ort.env.logLevel = 'error';
-  const session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(new Uint8Array(bytes), {
+    executionProviders: ['webgpu'],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
   const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
   const withTypes = session.inputNames.includes('token_type_ids');
   return {

@@ -18,7 +18,12 @@ export function predictionFromLogits(logits: ArrayLike<number>): Prediction {
   return { label: best, probs: exps.map((e) => e / sum) };
 }
 
-export async function predictText(session: BertSession, tokenizer: BertTokenizer, text: string, maxLength = 128): Promise<Prediction> {
+export async function predictText(
+  session: BertSession,
+  tokenizer: BertTokenizer,
+  text: string,
+  maxLength = 128,
+): Promise<Prediction> {
   const { logits, labels } = await session.run(tokenizer.pad([tokenizer.encode(text, maxLength)]));
   return predictionFromLogits(logits.subarray(0, labels));
 }

@@ -65,10 +65,21 @@ export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   const description = info.description ?? '';
-  const sg = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> };
-  const matrixConfigs = features.includes(SUBGROUP_MATRIX_FEATURE) && sg.subgroupMatrixConfigs
-    ? [...sg.subgroupMatrixConfigs].map((c) => ({ componentType: String(c.componentType), resultComponentType: String(c.resultComponentType), M: c.M, N: c.N, K: c.K }))
-    : undefined;
+  const sg = info as GPUAdapterInfo & {
+    subgroupMinSize?: number;
+    subgroupMaxSize?: number;
+    subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig>;
+  };
+  const matrixConfigs =
+    features.includes(SUBGROUP_MATRIX_FEATURE) && sg.subgroupMatrixConfigs
+      ? [...sg.subgroupMatrixConfigs].map((c) => ({
+          componentType: String(c.componentType),
+          resultComponentType: String(c.resultComponentType),
+          M: c.M,
+          N: c.N,
+          K: c.K,
+        }))
+      : undefined;
   return {
     vendor,
     architecture,
@@ -97,7 +108,11 @@ export interface AcquiredGpu {
  *  `skipFeatures`) and the
  *  adapter's own maximum buffer limits (the defaults are far below what TinyBERT-size work
  *  on a real GPU wants). */
-export async function acquireGpu(gpu: GPU | undefined | null, options: GPURequestAdapterOptions = {}, skipFeatures: readonly string[] = []): Promise<AcquiredGpu> {
+export async function acquireGpu(
+  gpu: GPU | undefined | null,
+  options: GPURequestAdapterOptions = {},
+  skipFeatures: readonly string[] = [],
+): Promise<AcquiredGpu> {
   if (!gpu) throw new GpuUnavailableError('no-webgpu', 'WebGPU is not available here (no navigator.gpu).');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
   if (!adapter) throw new GpuUnavailableError('no-adapter', 'WebGPU is present but no GPU adapter was found.');
@@ -105,14 +120,24 @@ export async function acquireGpu(gpu: GPU | undefined | null, options: GPUReques
   // skipFeatures: A/B measurements (e.g. the kernels without their subgroup variants).
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !skipFeatures.includes(f));
   const requiredLimits: Record<string, number> = {};
-  for (const name of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const) {
+  for (const name of [
+    'maxBufferSize',
+    'maxStorageBufferBindingSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxStorageBuffersPerShaderStage',
+  ] as const) {
     requiredLimits[name] = (adapter.limits as unknown as Record<string, number>)[name];
   }
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   } catch (err) {
-    throw new GpuUnavailableError('device-request-failed', `The GPU adapter refused a device: ${(err as Error).message}`);
+    throw new GpuUnavailableError(
+      'device-request-failed',
+      `The GPU adapter refused a device: ${(err as Error).message}`,
+    );
   }
   return { adapter, device, caps: describeAdapter(adapter) };
 }

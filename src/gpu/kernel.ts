@@ -25,7 +25,13 @@ export interface KernelDispatch {
 }
 
 /** Checks `d` against the device's limits, then records it into `target`. */
-export function runDispatch(target: EncodeTarget, limits: GPUSupportedLimits, label: string, d: KernelDispatch, group: GPUBindGroup): void {
+export function runDispatch(
+  target: EncodeTarget,
+  limits: GPUSupportedLimits,
+  label: string,
+  d: KernelDispatch,
+  group: GPUBindGroup,
+): void {
   checkDispatch(limits, label, d.workgroup, d.grid);
   const pass = isPass(target) ? target : target.beginComputePass({ label });
   pass.setPipeline(d.pipeline);
@@ -53,7 +59,11 @@ export function bindingLayout(device: GPUDevice, kind: string, bindings: readonl
   let layout = perDevice.get(key);
   if (!layout) {
     const type = { uniform: 'uniform', read: 'read-only-storage', write: 'storage' } as const;
-    const entries = bindings.map((b, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: type[b] } }));
+    const entries = bindings.map((b, binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: type[b] },
+    }));
     const group = device.createBindGroupLayout({ label: kind, entries });
     layout = { group, pipeline: device.createPipelineLayout({ label: kind, bindGroupLayouts: [group] }) };
     perDevice.set(key, layout);
@@ -64,27 +74,50 @@ export function bindingLayout(device: GPUDevice, kind: string, bindings: readonl
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 /** Compiles `code` (entry point `main`) with `layout`, once per device, label and code. */
-export function compilePipeline(device: GPUDevice, layout: KernelLayout, label: string, code: string): GPUComputePipeline {
+export function compilePipeline(
+  device: GPUDevice,
+  layout: KernelLayout,
+  label: string,
+  code: string,
+): GPUComputePipeline {
   let perDevice = pipelineCache.get(device);
   if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
   const key = `${label}\n${code}`;
   let pipeline = perDevice.get(key);
   if (!pipeline) {
     const module = device.createShaderModule({ label, code });
-    pipeline = device.createComputePipeline({ label, layout: layout.pipeline, compute: { module, entryPoint: 'main' } });
+    pipeline = device.createComputePipeline({
+      label,
+      layout: layout.pipeline,
+      compute: { module, entryPoint: 'main' },
+    });
     perDevice.set(key, pipeline);
   }
   return pipeline;
 }
 
 /** A bind group of `layout` with `buffers` at bindings 0, 1, … in order. */
-export function bindBuffers(device: GPUDevice, layout: KernelLayout, label: string, buffers: BufferArg[]): GPUBindGroup {
-  return device.createBindGroup({ label, layout: layout.group, entries: buffers.map((b, binding) => ({ binding, resource: asBinding(b) })) });
+export function bindBuffers(
+  device: GPUDevice,
+  layout: KernelLayout,
+  label: string,
+  buffers: BufferArg[],
+): GPUBindGroup {
+  return device.createBindGroup({
+    label,
+    layout: layout.group,
+    entries: buffers.map((b, binding) => ({ binding, resource: asBinding(b) })),
+  });
 }
 
 /** A buffer holding `data`, padded to a multiple of 16 bytes (at least 16: WebGPU rejects empty
  *  bindings, and vec4 arrays need whole vectors). The one upload helper. */
-export function uploadBuffer(device: GPUDevice, data: ArrayBufferView, label: string, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST): GPUBuffer {
+export function uploadBuffer(
+  device: GPUDevice,
+  data: ArrayBufferView,
+  label: string,
+  usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+): GPUBuffer {
   const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
   const buffer = device.createBuffer({ label, size, usage, mappedAtCreation: true });
   new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -98,7 +131,8 @@ export function uploadBuffer(device: GPUDevice, data: ArrayBufferView, label: st
 export function withConsts(consts: Record<string, number | boolean>, ...sources: string[]): string {
   const lines = Object.entries(consts).map(([name, value]) => {
     if (typeof value === 'boolean') return `const ${name} = ${value};`;
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`WGSL const ${name} must be a non-negative integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new RangeError(`WGSL const ${name} must be a non-negative integer, got ${value}`);
     return `const ${name}: u32 = ${value}u;`;
   });
   return [...lines, ...sources].join('\n');

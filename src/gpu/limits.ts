@@ -20,7 +20,9 @@ export function checkStorageBinding(limits: GPUSupportedLimits, what: string, by
     );
   }
   if (bytes > limits.maxBufferSize) {
-    throw new GpuLimitError(`${what} needs a ${fmtBytes(bytes)} buffer; this device allows ${fmtBytes(limits.maxBufferSize)} (maxBufferSize)`);
+    throw new GpuLimitError(
+      `${what} needs a ${fmtBytes(bytes)} buffer; this device allows ${fmtBytes(limits.maxBufferSize)} (maxBufferSize)`,
+    );
   }
 }
 
@@ -32,16 +34,30 @@ export function checkDispatch(
   grid: { x: number; y: number; z?: number },
 ): void {
   const invocations = workgroup.x * workgroup.y;
-  if (invocations > limits.maxComputeInvocationsPerWorkgroup || workgroup.x > limits.maxComputeWorkgroupSizeX || workgroup.y > limits.maxComputeWorkgroupSizeY) {
-    throw new GpuLimitError(`${what}: workgroup ${workgroup.x}x${workgroup.y} exceeds this device's limits (${limits.maxComputeInvocationsPerWorkgroup} invocations)`);
+  if (
+    invocations > limits.maxComputeInvocationsPerWorkgroup ||
+    workgroup.x > limits.maxComputeWorkgroupSizeX ||
+    workgroup.y > limits.maxComputeWorkgroupSizeY
+  ) {
+    throw new GpuLimitError(
+      `${what}: workgroup ${workgroup.x}x${workgroup.y} exceeds this device's limits (${limits.maxComputeInvocationsPerWorkgroup} invocations)`,
+    );
   }
   if (workgroup.storageBytes > limits.maxComputeWorkgroupStorageSize) {
-    throw new GpuLimitError(`${what}: needs ${workgroup.storageBytes} B of workgroup memory, device allows ${limits.maxComputeWorkgroupStorageSize}`);
+    throw new GpuLimitError(
+      `${what}: needs ${workgroup.storageBytes} B of workgroup memory, device allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
   }
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
-  for (const [axis, n] of [['x', grid.x], ['y', grid.y], ['z', grid.z ?? 1]] as const) {
+  for (const [axis, n] of [
+    ['x', grid.x],
+    ['y', grid.y],
+    ['z', grid.z ?? 1],
+  ] as const) {
     if (n > maxDim) {
-      throw new GpuLimitError(`${what}: ${n} workgroups along ${axis} exceed maxComputeWorkgroupsPerDimension (${maxDim}): split the problem`);
+      throw new GpuLimitError(
+        `${what}: ${n} workgroups along ${axis} exceed maxComputeWorkgroupsPerDimension (${maxDim}): split the problem`,
+      );
     }
   }
 }
@@ -51,7 +67,9 @@ export function checkBufferArg(what: string, binding: GPUBufferBinding, bytes: n
   const { buffer } = binding;
   const offset = binding.offset ?? 0;
   const size = binding.size ?? buffer.size - offset;
-  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new GpuLimitError(`${what} buffer lacks GPUBufferUsage.STORAGE`);
+  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0)
+    throw new GpuLimitError(`${what} buffer lacks GPUBufferUsage.STORAGE`);
   if (size < bytes) throw new GpuLimitError(`${what} binding holds ${size} B, the dispatch needs ${bytes} B`);
-  if (offset + size > buffer.size) throw new GpuLimitError(`${what} binding [${offset}, ${offset + size}) runs past its ${buffer.size} B buffer`);
+  if (offset + size > buffer.size)
+    throw new GpuLimitError(`${what} binding [${offset}, ${offset + size}) runs past its ${buffer.size} B buffer`);
 }

@@ -16,7 +16,9 @@ export type Guard = <T>(p: Promise<T>) => Promise<T>;
 export function lossGuard(device: Pick<GPUDevice, 'lost'>, onLost?: () => void): Guard {
   const lost: Promise<never> = device.lost.then((info) => {
     onLost?.();
-    throw new GpuDeviceLostError(`The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). Measure again to start on a fresh device.`);
+    throw new GpuDeviceLostError(
+      `The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). Measure again to start on a fresh device.`,
+    );
   });
   lost.catch(() => {}); // observed through the guard only
   return (p) => Promise.race([p, lost]);

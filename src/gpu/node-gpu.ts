@@ -22,7 +22,9 @@ export function dawnGpu(): Promise<GPU> {
     Object.assign(globalThis, globals);
     // HP_LAB_UNSAFE_APIS=1: Dawn's unsafe APIs, which expose experimental features such as
     // chromium-experimental-subgroup-matrix (the int8 tensor-core kernels).
-    keepInstance = create(process.env.HP_LAB_UNSAFE_APIS === '1' ? ['enable-dawn-features=allow_unsafe_apis'] : []) as unknown as GPU;
+    keepInstance = create(
+      process.env.HP_LAB_UNSAFE_APIS === '1' ? ['enable-dawn-features=allow_unsafe_apis'] : [],
+    ) as unknown as GPU;
     return keepInstance;
   })();
   return cached;
@@ -31,7 +33,10 @@ export function dawnGpu(): Promise<GPU> {
 /** HP_LAB_GPU_SKIP_FEATURES=subgroups (comma list) creates the device without those optional
  *  features, to measure the kernels without their variants. */
 export async function acquireNodeGpu(): Promise<AcquiredGpu> {
-  const skip = (process.env.HP_LAB_GPU_SKIP_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const skip = (process.env.HP_LAB_GPU_SKIP_FEATURES ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   return acquireGpu(await dawnGpu(), {}, skip);
 }
 

@@ -34,7 +34,11 @@ function median(xs: number[]): number {
 }
 
 /** Times `record(pass)`, which adds the work to one compute pass. */
-export async function timeCompute(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void, opts: TimeOptions = {}): Promise<GpuTiming> {
+export async function timeCompute(
+  device: GPUDevice,
+  record: (pass: GPUComputePassEncoder) => void,
+  opts: TimeOptions = {},
+): Promise<GpuTiming> {
   const warmup = opts.warmup ?? 3;
   const reps = Math.max(1, opts.reps ?? 20);
   const runBatch = async (n: number) => {
@@ -66,7 +70,14 @@ export async function timeCompute(device: GPUDevice, record: (pass: GPUComputePa
     // A pass that reads 0 (or runs backwards) is a broken timestamp pair, not a fast kernel:
     // dropped. Implementations that return only zeros (timestamps disabled) fall back to wall clock.
     const samples = passes.filter((ms) => ms > 0).map((ms) => ms / repeats);
-    if (samples.length >= Math.ceil(passes.length / 2)) return { msMedian: median(samples), msMin: Math.min(...samples), samples, timing: 'timestamp', repeatsPerSample: repeats };
+    if (samples.length >= Math.ceil(passes.length / 2))
+      return {
+        msMedian: median(samples),
+        msMin: Math.min(...samples),
+        samples,
+        timing: 'timestamp',
+        repeatsPerSample: repeats,
+      };
   }
 
   // Wall clock: batches of repetitions per submission amortise the submit/readback latency.
@@ -84,14 +95,24 @@ export async function timeCompute(device: GPUDevice, record: (pass: GPUComputePa
 }
 
 /** Milliseconds of `count` compute passes, each recording the work `repeats` times. */
-async function timestampedPasses(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void, count: number, repeats: number): Promise<number[]> {
+async function timestampedPasses(
+  device: GPUDevice,
+  record: (pass: GPUComputePassEncoder) => void,
+  count: number,
+  repeats: number,
+): Promise<number[]> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * count });
-  const resolve = device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const resolve = device.createBuffer({
+    size: 16 * count,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
   const read = device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
     const enc = device.createCommandEncoder();
     for (let i = 0; i < count; i++) {
-      const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      const pass = enc.beginComputePass({
+        timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
       for (let r = 0; r < repeats; r++) record(pass);
       pass.end();
     }
@@ -102,7 +123,8 @@ async function timestampedPasses(device: GPUDevice, record: (pass: GPUComputePas
     const ticks = new BigUint64Array(read.getMappedRange().slice(0));
     read.unmap();
     const ms: number[] = [];
-    for (let i = 0; i < count; i++) ms.push(ticks[2 * i + 1] > ticks[2 * i] ? Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6 : 0);
+    for (let i = 0; i < count; i++)
+      ms.push(ticks[2 * i + 1] > ticks[2 * i] ? Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6 : 0);
     return ms;
   } finally {
     querySet.destroy();

@@ -103,7 +103,12 @@ export class EncoderExperiment {
   }
 
   /** Accuracy through the engine: the same tokenize -> batch -> argmax code as ORT's runs. */
-  accuracy(engine: EncoderEngine, tokenizer: BertTokenizer, data: Dataset, opts: EvalOptions = {}): Promise<EvalResult> {
+  accuracy(
+    engine: EncoderEngine,
+    tokenizer: BertTokenizer,
+    data: Dataset,
+    opts: EvalOptions = {},
+  ): Promise<EvalResult> {
     return evaluateSession(engineSession(engine), tokenizer, data, opts);
   }
 
@@ -114,11 +119,20 @@ export class EncoderExperiment {
 
   /** "Run on my GPU": prune, accuracy through the engine, latency of HP vs dense linears, and
    *  the pruned ONNX for onnxruntime-web beside it. */
-  async run(req: EncoderRunRequest, tokenizer: BertTokenizer, data: Dataset, opts: Pick<EvalOptions, 'signal' | 'onProgress'> = {}): Promise<EncoderRunResult> {
+  async run(
+    req: EncoderRunRequest,
+    tokenizer: BertTokenizer,
+    data: Dataset,
+    opts: Pick<EvalOptions, 'signal' | 'onProgress'> = {},
+  ): Promise<EncoderRunResult> {
     const maxLength = req.maxLength ?? 128;
     const batch = req.batch ?? 32;
     const weights = req.weights ?? 'f32';
-    const size = { maxBatch: Math.max(batch, req.latency.batch), maxSeq: Math.max(maxLength, req.latency.seq), weights };
+    const size = {
+      maxBatch: Math.max(batch, req.latency.batch),
+      maxSeq: Math.max(maxLength, req.latency.seq),
+      weights,
+    };
     const engines: EncoderEngine[] = [];
     try {
       const { engine, built } = this.engine(req.pruning, size);

@@ -42,10 +42,15 @@ export class EncoderService {
     return { n: this.dataset.texts.length };
   }
 
-  async run(id: number, req: EncoderRunRequest, onProgress?: (done: number, total: number) => void): Promise<EncoderRunResult> {
+  async run(
+    id: number,
+    req: EncoderRunRequest,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<EncoderRunResult> {
     const { session, tokenizer, dataset } = this;
     if (!session) throw new ModelLoadError('empty', 'No model is loaded in the GPU worker yet.');
-    if (!tokenizer || !dataset) throw new ModelLoadError('bad-dataset', 'The GPU worker has no tokenizer or dataset yet.');
+    if (!tokenizer || !dataset)
+      throw new ModelLoadError('bad-dataset', 'The GPU worker has no tokenizer or dataset yet.');
     const gpu = await this.lease.get();
     const ctl = new AbortController();
     this.running.set(id, ctl);

@@ -47,14 +47,19 @@ export class EvalSession {
   /** tokenizer.json (and tokenizer_config.json beside it, when given) from URLs. */
   async loadTokenizer(url: string, configUrl?: string): Promise<{ vocab: number }> {
     const json = parseJson(await fetchText(url, 'tokenizer'), 'tokenizer file');
-    const config = configUrl ? (parseJson(await fetchText(configUrl, 'tokenizer config'), 'tokenizer config') as Record<string, unknown>) : {};
+    const config = configUrl
+      ? (parseJson(await fetchText(configUrl, 'tokenizer config'), 'tokenizer config') as Record<string, unknown>)
+      : {};
     this.tokenizer = BertTokenizer.fromJson(json, config);
     return { vocab: this.tokenizer.vocabSize };
   }
 
   /** A dataset from a URL, or from the bytes of a picked file (decoded by dataset-text.ts's
    *  rules). Replaces the current one only on success. */
-  async loadDataset(source: { url: string } | { bytes: Uint8Array; name: string }, modelLabels?: number): Promise<DatasetInfo> {
+  async loadDataset(
+    source: { url: string } | { bytes: Uint8Array; name: string },
+    modelLabels?: number,
+  ): Promise<DatasetInfo> {
     const name = 'url' in source ? source.url : source.name;
     const bytes = 'url' in source ? await fetchBytes(source.url, 'dataset') : source.bytes;
     const d = parseDatasetBytes(bytes, name);
@@ -72,18 +77,28 @@ export class EvalSession {
   }
 
   /** Accuracy on the loaded dataset; `id` lets cancel() stop it between batches. */
-  async evaluate(id: number, req: EvalRequest, onProgress?: (done: number, total: number) => void): Promise<EvalSummary> {
+  async evaluate(
+    id: number,
+    req: EvalRequest,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<EvalSummary> {
     const { tokenizer, dataset } = this;
     if (!tokenizer) throw new ModelLoadError('bad-tokenizer', 'No tokenizer is loaded yet.');
     if (!dataset) throw new ModelLoadError('bad-dataset', 'No dataset is loaded yet.');
     const ctl = new AbortController();
     this.running.set(id, ctl);
     try {
-      const own = req.bytes ? await createBertSession(req.bytes, { backend: req.backend ?? this.base?.backend ?? 'auto' }) : undefined;
+      const own = req.bytes
+        ? await createBertSession(req.bytes, { backend: req.backend ?? this.base?.backend ?? 'auto' })
+        : undefined;
       try {
         const session = own ?? this.base;
         if (!session) throw new ModelLoadError('empty', 'No model is loaded yet.');
-        const { logits: _drop, ...rest } = await evaluateSession(session, tokenizer, dataset, { ...req, signal: ctl.signal, onProgress });
+        const { logits: _drop, ...rest } = await evaluateSession(session, tokenizer, dataset, {
+          ...req,
+          signal: ctl.signal,
+          onProgress,
+        });
         return rest;
       } finally {
         await own?.release();
@@ -126,7 +141,13 @@ export class EvalSession {
     let s = 7;
     const next = () => (s = (s * 1103515245 + 12345) >>> 0) % 20000;
     const inputIds = BigInt64Array.from({ length: n }, (_, i) => BigInt(i % seq === 0 ? 101 : 1000 + next()));
-    const input = { batch, seqLen: seq, inputIds, attentionMask: new BigInt64Array(n).fill(1n), tokenTypeIds: new BigInt64Array(n) };
+    const input = {
+      batch,
+      seqLen: seq,
+      inputIds,
+      attentionMask: new BigInt64Array(n).fill(1n),
+      tokenTypeIds: new BigInt64Array(n),
+    };
     const t0 = performance.now();
     await base.run(input); // warm-up, also sizes the repetitions
     const reps = Math.max(3, Math.min(20, Math.floor(budgetMs / Math.max(1, performance.now() - t0))));

@@ -39,7 +39,11 @@ export async function download(url: string, what: string, opts: DownloadOptions)
   opts.signal?.addEventListener('abort', onCancel);
   /** Why a read stopped, as the error the page shows. */
   const failure = (err: unknown, stage: string): ModelLoadError => {
-    if (stalled) return new ModelLoadError('timeout', `The server sent nothing for ${Math.round(stallMs / 1000)} s (${stage} ${url}); the download was stopped.`);
+    if (stalled)
+      return new ModelLoadError(
+        'timeout',
+        `The server sent nothing for ${Math.round(stallMs / 1000)} s (${stage} ${url}); the download was stopped.`,
+      );
     if (opts.signal?.aborted) return new ModelLoadError('cancelled', `The download of the ${what} was cancelled.`);
     return new ModelLoadError('not-found', `Could not download the ${what} from ${url} (network error).`, String(err));
   };
@@ -52,7 +56,8 @@ export async function download(url: string, what: string, opts: DownloadOptions)
       throw failure(err, 'waiting for');
     }
     opts.check?.(res.status, res.headers.get('content-type'));
-    if (!res.ok) throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (HTTP ${res.status}).`);
+    if (!res.ok)
+      throw new ModelLoadError('not-found', `Could not download the ${what} from ${url} (HTTP ${res.status}).`);
     const declared = Number(res.headers.get('content-length')) || null;
     if (declared !== null && declared > opts.maxBytes) {
       await res.body?.cancel().catch(() => {});
@@ -85,7 +90,10 @@ export async function download(url: string, what: string, opts: DownloadOptions)
       opts.onProgress?.(loaded, declared);
     }
     if (declared !== null && loaded < declared) {
-      throw new ModelLoadError('truncated', `The ${what} download stopped early (${loaded} of ${declared} bytes). Try again.`);
+      throw new ModelLoadError(
+        'truncated',
+        `The ${what} download stopped early (${loaded} of ${declared} bytes). Try again.`,
+      );
     }
     const bytes = new Uint8Array(loaded);
     let at = 0;
@@ -101,10 +109,15 @@ export async function download(url: string, what: string, opts: DownloadOptions)
   }
 }
 
-const tooLargeAsset = (what: string) => (bytes: number, exact: boolean): never => {
-  const size = exact ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `over ${(MAX_DATASET_BYTES / 2 ** 20).toFixed(0)} MB`;
-  throw new ModelLoadError('too-large', `The ${what} is ${size}; the limit here is ${(MAX_DATASET_BYTES / 2 ** 20).toFixed(0)} MB. Use a smaller one.`);
-};
+const tooLargeAsset =
+  (what: string) =>
+  (bytes: number, exact: boolean): never => {
+    const size = exact ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `over ${(MAX_DATASET_BYTES / 2 ** 20).toFixed(0)} MB`;
+    throw new ModelLoadError(
+      'too-large',
+      `The ${what} is ${size}; the limit here is ${(MAX_DATASET_BYTES / 2 ** 20).toFixed(0)} MB. Use a smaller one.`,
+    );
+  };
 
 /** A tokenizer, dataset or calibration file: at most the dataset limit. */
 export function fetchBytes(url: string, what: string): Promise<Uint8Array> {
@@ -112,7 +125,8 @@ export function fetchBytes(url: string, what: string): Promise<Uint8Array> {
 }
 
 /** UTF-8 text (a tokenizer.json): the page's own assets, decoded leniently. */
-export const fetchText = async (url: string, what: string): Promise<string> => new TextDecoder().decode(await fetchBytes(url, what));
+export const fetchText = async (url: string, what: string): Promise<string> =>
+  new TextDecoder().decode(await fetchBytes(url, what));
 
 /** JSON (a tokenizer file), refused with a message that names it. */
 export function parseJson(text: string, what: string): unknown {

@@ -10,7 +10,14 @@ import type { Dataset } from '../core/data/dataset';
 import { isHPStructured, type PruneConfig } from '../core/pruning';
 import type { GpuCapabilities } from '../gpu/adapter';
 import { configKey, PruneSession } from './prune-session';
-import { runFineTune, tokenizeSet, validateSettings, type FineTuneCheckpoint, type FineTuneProgress, type FineTuneSettings } from './finetune';
+import {
+  runFineTune,
+  tokenizeSet,
+  validateSettings,
+  type FineTuneCheckpoint,
+  type FineTuneProgress,
+  type FineTuneSettings,
+} from './finetune';
 
 export interface FineTuneRequest {
   pruning: PruneConfig;
@@ -60,7 +67,12 @@ export interface FineTuneRunResult {
 
 /** The key a checkpoint is stored under: model, pruning, settings and data, in a stable order. */
 export function runKeyOf(req: FineTuneRequest): string {
-  return JSON.stringify({ model: req.modelKey, pruning: configKey(req.pruning), settings: configKey(req.settings as never), limit: req.limit ?? null });
+  return JSON.stringify({
+    model: req.modelKey,
+    pruning: configKey(req.pruning),
+    settings: configKey(req.settings as never),
+    limit: req.limit ?? null,
+  });
 }
 
 /** Every linear the trainer updates: the 24 prunable ones, the pooler and the classifier. */
@@ -81,12 +93,21 @@ export class FineTuneExperiment {
     private readonly session: PruneSession,
   ) {}
 
-  async run(req: FineTuneRequest, tokenizer: BertTokenizer, train: Dataset, opts: FineTuneRunOptions = {}): Promise<FineTuneRunResult> {
+  async run(
+    req: FineTuneRequest,
+    tokenizer: BertTokenizer,
+    train: Dataset,
+    opts: FineTuneRunOptions = {},
+  ): Promise<FineTuneRunResult> {
     const { pruning, settings } = req;
-    if (!isHPStructured(pruning.pattern)) throw new RangeError(`fine-tuning keeps HP-structured masks (hp, tile, vector), not '${pruning.pattern}'`);
+    if (!isHPStructured(pruning.pattern))
+      throw new RangeError(`fine-tuning keeps HP-structured masks (hp, tile, vector), not '${pruning.pattern}'`);
     validateSettings(settings);
     const model = this.session.model;
-    if (settings.maxLength > model.config.maxPositions) throw new RangeError(`max length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+    if (settings.maxLength > model.config.maxPositions)
+      throw new RangeError(
+        `max length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`,
+      );
     const pruned = this.session.prune(pruning);
     const sparse = this.session.hpMatrices(pruning)!;
     const set = tokenizeSet(tokenizer, train, settings.maxLength, req.limit);
@@ -107,13 +128,23 @@ export class FineTuneExperiment {
       onProgress: opts.onProgress,
       checkpointEveryMs: store ? (opts.checkpointEveryMs ?? 15_000) : undefined,
       onCheckpoint: store
-        ? (c) => store.save({ runKey, request: req, step: c.step, totalSteps, losses: c.losses, savedAt: Date.now() }, c)
+        ? (c) =>
+            store.save({ runKey, request: req, step: c.step, totalSteps, losses: c.losses, savedAt: Date.now() }, c)
         : undefined,
       profile: opts.profile,
     });
     const onnx = writeBertOnnx(this.session.onnx, trainedLinears(result.model));
     const matrices = prunableLinears(model).map((l) => ({ name: l.name, hp: result.sparse.get(l.name)! }));
-    const hpw = writeHPW({ valueType: 'f32', matrices, info: { model: req.modelName ?? 'model.onnx', config: pruning, achievedSparsity: pruned.achievedSparsity, finetune: settings } });
+    const hpw = writeHPW({
+      valueType: 'f32',
+      matrices,
+      info: {
+        model: req.modelName ?? 'model.onnx',
+        config: pruning,
+        achievedSparsity: pruned.achievedSparsity,
+        finetune: settings,
+      },
+    });
     await store?.clear();
     return {
       onnx,

@@ -50,16 +50,27 @@ export class FineTuneService {
     return { n: data.texts.length };
   }
 
-  async run(id: number, req: Omit<FineTuneRequest, 'modelKey'>, onProgress?: (p: FineTuneProgress) => void): Promise<FineTuneRunResult> {
+  async run(
+    id: number,
+    req: Omit<FineTuneRequest, 'modelKey'>,
+    onProgress?: (p: FineTuneProgress) => void,
+  ): Promise<FineTuneRunResult> {
     const { session, tokenizer, train } = this;
     if (!session) throw new ModelLoadError('empty', 'No model is loaded in the fine-tuning worker yet.');
-    if (!tokenizer || !train) throw new ModelLoadError('bad-dataset', 'The fine-tuning worker has no tokenizer or training set yet.');
+    if (!tokenizer || !train)
+      throw new ModelLoadError('bad-dataset', 'The fine-tuning worker has no tokenizer or training set yet.');
     const gpu = await this.lease.get();
     const ctl = new AbortController();
     this.running.set(id, ctl);
     try {
       const experiment = new FineTuneExperiment(gpu, session);
-      return await gpu.guard(experiment.run({ ...req, modelKey: this.modelKey }, tokenizer, train, { signal: ctl.signal, onProgress, store: idbCheckpointStore }));
+      return await gpu.guard(
+        experiment.run({ ...req, modelKey: this.modelKey }, tokenizer, train, {
+          signal: ctl.signal,
+          onProgress,
+          store: idbCheckpointStore,
+        }),
+      );
     } finally {
       this.running.delete(id);
     }

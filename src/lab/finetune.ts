@@ -47,12 +47,15 @@ export function validateSettings(s: FineTuneSettings): void {
   const bad = (m: string) => {
     throw new RangeError(m);
   };
-  if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 1000) bad(`epochs must be an integer in [1, 1000], got ${s.epochs}`);
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 1024) bad(`batch size must be an integer in [1, 1024], got ${s.batchSize}`);
+  if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 1000)
+    bad(`epochs must be an integer in [1, 1000], got ${s.epochs}`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 1024)
+    bad(`batch size must be an integer in [1, 1024], got ${s.batchSize}`);
   if (!(s.lr > 0 && s.lr <= 1)) bad(`learning rate must be in (0, 1], got ${s.lr}`);
   if (!Number.isInteger(s.maxLength) || s.maxLength < 2) bad(`max length must be an integer >= 2, got ${s.maxLength}`);
   if (!(s.weightDecay >= 0 && s.weightDecay < 1)) bad(`weight decay must be in [0, 1), got ${s.weightDecay}`);
-  if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1)) bad(`distillation needs a temperature > 0 and a weight in [0, 1], got ${JSON.stringify(s.distill)}`);
+  if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1))
+    bad(`distillation needs a temperature > 0 and a weight in [0, 1], got ${JSON.stringify(s.distill)}`);
 }
 
 /** Training sentences as token ids (first `limit` of the set). */
@@ -175,7 +178,10 @@ function padRows(rows: number[][], seq: number, padId = 0): { inputIds: Int32Arr
 async function teacherLogits(input: FineTuneInput, onBatch: () => void): Promise<Float32Array> {
   const { model, train, settings } = input;
   const labels = model.config.labels;
-  const engine = createEncoderEngine(input.device, input.caps, model, { maxBatch: settings.batchSize, maxSeq: settings.maxLength });
+  const engine = createEncoderEngine(input.device, input.caps, model, {
+    maxBatch: settings.batchSize,
+    maxSeq: settings.maxLength,
+  });
   try {
     const out = new Float32Array(train.rows.length * labels);
     const order = train.rows.map((_, i) => i).sort((a, b) => train.rows[a].length - train.rows[b].length);
@@ -183,7 +189,10 @@ async function teacherLogits(input: FineTuneInput, onBatch: () => void): Promise
       if (input.signal?.aborted) throw new FineTuneCancelledError();
       const idx = order.slice(i, i + settings.batchSize);
       const seq = Math.max(2, ...idx.map((j) => train.rows[j].length));
-      const { inputIds, attentionMask } = padRows(idx.map((j) => train.rows[j]), seq);
+      const { inputIds, attentionMask } = padRows(
+        idx.map((j) => train.rows[j]),
+        seq,
+      );
       const logits = await engine.run(inputIds, attentionMask, null, idx.length, seq);
       idx.forEach((j, b) => out.set(logits.subarray(b * labels, (b + 1) * labels), j * labels));
       onBatch();
@@ -200,10 +209,14 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
   const n = train.rows.length;
   if (n === 0) throw new RangeError('no training sentences');
   if (train.labels.length !== n) throw new RangeError(`${train.labels.length} labels for ${n} sentences`);
-  if (s.maxLength > model.config.maxPositions) throw new RangeError(`max length ${s.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
-  for (const r of train.rows) if (r.length > s.maxLength) throw new RangeError(`a sentence has ${r.length} tokens, more than max length ${s.maxLength}`);
+  if (s.maxLength > model.config.maxPositions)
+    throw new RangeError(`max length ${s.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  for (const r of train.rows)
+    if (r.length > s.maxLength)
+      throw new RangeError(`a sentence has ${r.length} tokens, more than max length ${s.maxLength}`);
   const labels = model.config.labels;
-  for (const l of train.labels) if (l < 0 || l >= labels) throw new RangeError(`label ${l} is outside the model's ${labels} classes`);
+  for (const l of train.labels)
+    if (l < 0 || l >= labels) throw new RangeError(`label ${l} is outside the model's ${labels} classes`);
   const runKey = input.runKey ?? '';
   const resume = input.resume && input.resume.runKey === runKey ? input.resume : null;
   const perEpoch = Math.ceil(n / s.batchSize);
@@ -220,16 +233,32 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       let done = 0;
       teacher = await teacherLogits(input, () => {
         done = Math.min(n, done + s.batchSize);
-        input.onProgress?.({ epoch: 0, epochs: s.epochs, step: 0, totalSteps, loss: NaN, losses, elapsedMs: now() - t0, etaMs: null, phase: 'teacher' });
+        input.onProgress?.({
+          epoch: 0,
+          epochs: s.epochs,
+          step: 0,
+          totalSteps,
+          loss: NaN,
+          losses,
+          elapsedMs: now() - t0,
+          etaMs: null,
+          phase: 'teacher',
+        });
       });
       teacherMs = now() - tt;
     }
   }
 
-  const trainer = createTrainer(input.device, model, { sparse: input.sparse, maxBatch: s.batchSize, maxSeq: s.maxLength, trainLayerNorm: false });
+  const trainer = createTrainer(input.device, model, {
+    sparse: input.sparse,
+    maxBatch: s.batchSize,
+    maxSeq: s.maxLength,
+    trainLayerNorm: false,
+  });
   try {
     let step = 0;
-    let epochLossSum = 0, epochSteps = 0;
+    let epochLossSum = 0,
+      epochSteps = 0;
     if (resume) {
       trainer.writeState({ params: resume.params, m1: resume.m1, m2: resume.m2, step: resume.adamStep });
       step = resume.step;
@@ -240,10 +269,24 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
     const checkpoint = async () => {
       if (!input.onCheckpoint) return;
       const st = await trainer.readState();
-      await input.onCheckpoint({ runKey, step, losses: [...losses], epochLossSum, epochSteps, params: st.params, m1: st.m1, m2: st.m2, adamStep: st.step, teacher });
+      await input.onCheckpoint({
+        runKey,
+        step,
+        losses: [...losses],
+        epochLossSum,
+        epochSteps,
+        params: st.params,
+        m1: st.m1,
+        m2: st.m2,
+        adamStep: st.step,
+        teacher,
+      });
     };
     const epochMs: number[] = [];
-    let tokens = 0, seqSum = 0, trainStart = 0, batches = 0;
+    let tokens = 0,
+      seqSum = 0,
+      trainStart = 0,
+      batches = 0;
     let firstStepEnd = 0;
     let lastCheckpoint = now();
     for (let epoch = Math.floor(step / perEpoch); epoch < s.epochs; epoch++) {
@@ -262,11 +305,19 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
         }
         if (trainStart === 0) trainStart = now();
         const loss = await trainer.step(
-          { inputIds, attentionMask, batch: idx.length, seq, labels: Array.from(idx, (i) => train.labels[i]), teacher: batchTeacher },
+          {
+            inputIds,
+            attentionMask,
+            batch: idx.length,
+            seq,
+            labels: Array.from(idx, (i) => train.labels[i]),
+            teacher: batchTeacher,
+          },
           { lr: s.lr * (1 - step / totalSteps), weightDecay: s.weightDecay },
           s.distill ?? undefined,
         );
-        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step + 1}; try a lower learning rate`);
+        if (!Number.isFinite(loss))
+          throw new Error(`the loss became ${loss} at step ${step + 1}; try a lower learning rate`);
         step++;
         batches++;
         epochLossSum += loss;
@@ -282,8 +333,20 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
           epochLossSum = 0;
           epochSteps = 0;
         }
-        input.onProgress?.({ epoch, epochs: s.epochs, step, totalSteps, loss, losses, elapsedMs: now() - t0, etaMs, phase: 'train' });
-        const due = (input.checkpointEvery && step % input.checkpointEvery === 0) || (input.checkpointEveryMs !== undefined && now() - lastCheckpoint >= input.checkpointEveryMs);
+        input.onProgress?.({
+          epoch,
+          epochs: s.epochs,
+          step,
+          totalSteps,
+          loss,
+          losses,
+          elapsedMs: now() - t0,
+          etaMs,
+          phase: 'train',
+        });
+        const due =
+          (input.checkpointEvery && step % input.checkpointEvery === 0) ||
+          (input.checkpointEveryMs !== undefined && now() - lastCheckpoint >= input.checkpointEveryMs);
         if (epochEnd || due) {
           await checkpoint();
           lastCheckpoint = now();
@@ -298,7 +361,12 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       const idx = epochBatches(n, s.batchSize, s.seed)[0];
       const rows = idx.map((i) => train.rows[i]);
       const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...rows.map((r) => r.length));
-      profileMs = await trainer.profile({ ...padRows(rows, seq), batch: idx.length, seq, labels: Array.from(idx, (i) => train.labels[i]) });
+      profileMs = await trainer.profile({
+        ...padRows(rows, seq),
+        batch: idx.length,
+        seq,
+        labels: Array.from(idx, (i) => train.labels[i]),
+      });
     }
     const trained = await trainer.exportModel();
     return {

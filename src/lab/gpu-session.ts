@@ -68,5 +68,9 @@ export class GpuSession {
 
 function unavailable(err: unknown): GpuStatus {
   if (err instanceof GpuUnavailableError) return { state: 'unavailable', reason: err.reason, message: err.message };
-  return { state: 'unavailable', reason: 'device-request-failed', message: `WebGPU failed: ${(err as Error)?.message ?? err}` };
+  return {
+    state: 'unavailable',
+    reason: 'device-request-failed',
+    message: `WebGPU failed: ${(err as Error)?.message ?? err}`,
+  };
 }

@@ -4,7 +4,15 @@
 // against the CPU int8 reference (core/quant) on sampled rows, bit for bit, then timed.
 import type { AcquiredGpu } from '../gpu/adapter';
 import { uploadBuffer } from '../gpu/kernel';
-import { createInt8Linear, hasInt8Matrix, INT8_MATRIX, MATRIX_UNIT_CHOICES, type GpuInt8Linear, type Int8Weights, type MatrixUnits } from '../gpu/kernels/int8-linear';
+import {
+  createInt8Linear,
+  hasInt8Matrix,
+  INT8_MATRIX,
+  MATRIX_UNIT_CHOICES,
+  type GpuInt8Linear,
+  type Int8Weights,
+  type MatrixUnits,
+} from '../gpu/kernels/int8-linear';
 import { createInt8Quantizer } from '../gpu/kernels/int8-quantize';
 import { sampleRows } from '../gpu/kernels/cpu-reference';
 import { timeCompute } from '../gpu/timing';
@@ -31,19 +39,39 @@ export interface Int8BenchResult {
 }
 
 /** Y rows `rows` of the CPU int8 reference for X (f32, tokens x in). */
-function referenceRows(weights: Int8Weights, x: Float32Array, nIn: number, rows: number[], bias: Float32Array): Float32Array {
+function referenceRows(
+  weights: Int8Weights,
+  x: Float32Array,
+  nIn: number,
+  rows: number[],
+  bias: Float32Array,
+): Float32Array {
   const sub = new Float32Array(rows.length * nIn);
   rows.forEach((r, i) => sub.set(x.subarray(r * nIn, (r + 1) * nIn), i * nIn));
   const xq = quantizeRows(sub, rows.length, nIn, 8);
-  return weights.kind === 'dense' ? intDenseLinear(xq, weights.weight, bias) : intHPLinear(xq, weights.hp, weights.quant, bias);
+  return weights.kind === 'dense'
+    ? intDenseLinear(xq, weights.weight, bias)
+    : intHPLinear(xq, weights.hp, weights.quant, bias);
 }
 
-export async function benchInt8(gpu: AcquiredGpu, weights: Int8Weights, x: Float32Array, tokens: number, bias: Float32Array, opts: { reps: number; variants?: string[]; maxRefMacs?: number }): Promise<Int8BenchResult> {
+export async function benchInt8(
+  gpu: AcquiredGpu,
+  weights: Int8Weights,
+  x: Float32Array,
+  tokens: number,
+  bias: Float32Array,
+  opts: { reps: number; variants?: string[]; maxRefMacs?: number },
+): Promise<Int8BenchResult> {
   const { device, caps } = gpu;
   const probe = createInt8Linear(device, caps, weights, { tokens });
-  const nIn = probe.in, nOut = probe.out, words = probe.inWords;
+  const nIn = probe.in,
+    nOut = probe.out,
+    words = probe.inWords;
   probe.destroy();
-  const rows = sampleRows(tokens, Math.max(4, Math.min(64, Math.floor((opts.maxRefMacs ?? 4e8) / Math.max(1, nIn * nOut)))));
+  const rows = sampleRows(
+    tokens,
+    Math.max(4, Math.min(64, Math.floor((opts.maxRefMacs ?? 4e8) / Math.max(1, nIn * nOut)))),
+  );
   const ref = referenceRows(weights, x, nIn, rows, bias);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const xb = uploadBuffer(device, x, 'bench x');
@@ -56,7 +84,9 @@ export async function benchInt8(gpu: AcquiredGpu, weights: Int8Weights, x: Float
     const enc = device.createCommandEncoder();
     quantizer.encode(enc, xb, cb, sb, tokens);
     device.queue.submit([enc.finish()]);
-    const quantize = await timeCompute(device, (pass) => quantizer.encode(pass, xb, cb, sb, tokens), { reps: opts.reps });
+    const quantize = await timeCompute(device, (pass) => quantizer.encode(pass, xb, cb, sb, tokens), {
+      reps: opts.reps,
+    });
 
     const check = async (lin: GpuInt8Linear): Promise<number> => {
       device.queue.writeBuffer(yb, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
@@ -101,17 +131,35 @@ export async function benchInt8(gpu: AcquiredGpu, weights: Int8Weights, x: Float
         if (chosen?.bad === 0) break;
       }
       if (!chosen) {
-        results.push({ variant, ms_median: NaN, ms_min: NaN, timing: 'wall', verified: false, mismatches: -1, ...(tried.length ? { tried_units: tried } : {}) });
+        results.push({
+          variant,
+          ms_median: NaN,
+          ms_min: NaN,
+          timing: 'wall',
+          verified: false,
+          mismatches: -1,
+          ...(tried.length ? { tried_units: tried } : {}),
+        });
         continue;
       }
       const t = await timeCompute(device, (pass) => chosen!.lin.encode(pass, cb, sb, yb, tokens), { reps: opts.reps });
       results.push({
-        variant: chosen.lin.variantFor(tokens), ms_median: t.msMedian, ms_min: t.msMin, timing: t.timing, verified: chosen.bad === 0, mismatches: chosen.bad,
+        variant: chosen.lin.variantFor(tokens),
+        ms_median: t.msMedian,
+        ms_min: t.msMin,
+        timing: t.timing,
+        verified: chosen.bad === 0,
+        mismatches: chosen.bad,
         ...(chosen.units ? { matrix_units: chosen.units, tried_units: tried } : {}),
       });
       chosen.lin.destroy();
     }
-    return { quantize_ms: quantize.msMedian, checked_rows: rows.length, tensor_cores: hasInt8Matrix(device, caps), results };
+    return {
+      quantize_ms: quantize.msMedian,
+      checked_rows: rows.length,
+      tensor_cores: hasInt8Matrix(device, caps),
+      results,
+    };
   } finally {
     quantizer.destroy();
     for (const b of [xb, cb, sb, yb]) b.destroy();

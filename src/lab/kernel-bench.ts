@@ -5,7 +5,14 @@
 // browser worker, or Node through Dawn (tests).
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear } from '../gpu/kernels';
-import { compareRows, denseReference, hpReference, sampleRows, type Mismatch, type ReferenceResult } from '../gpu/kernels/cpu-reference';
+import {
+  compareRows,
+  denseReference,
+  hpReference,
+  sampleRows,
+  type Mismatch,
+  type ReferenceResult,
+} from '../gpu/kernels/cpu-reference';
 import { randomArray, rng } from '../gpu/kernels/random-hp';
 import { timeCompute } from '../gpu/timing';
 import { pruneMatrix, type PruneConfig } from '../core/pruning';
@@ -69,7 +76,10 @@ export function caseData(c: LinearCase, config: PruneConfig, seed = 1): CaseData
   const rand = rng(seed);
   const x = randomArray(c.tokens * c.in, rand);
   const weight = randomArray(c.out * c.in, rand, 1 / Math.sqrt(c.in));
-  const pruned = pruneMatrix({ name: c.name, out: c.out, in: c.in, weight }, { ...config, pattern: 'hp', score: 'magnitude' });
+  const pruned = pruneMatrix(
+    { name: c.name, out: c.out, in: c.in, weight },
+    { ...config, pattern: 'hp', score: 'magnitude' },
+  );
   if (!pruned.hp) throw new Error(`${c.name}: HP pruning returned no HP matrix`);
   return { x, weight, hp: pruned.hp, kept: pruned.kept };
 }
@@ -78,7 +88,12 @@ export function referenceRows(c: LinearCase, referenceMacs = 5e7): number[] {
   return sampleRows(c.tokens, Math.max(4, Math.min(32, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
 }
 
-async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number, guard: MeasureOptions['guard']): Promise<Float32Array> {
+async function readBack(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  bytes: number,
+  guard: MeasureOptions['guard'],
+): Promise<Float32Array> {
   const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
@@ -92,7 +107,16 @@ async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number, guard:
 }
 
 /** Verifies `lin` once (which also tells how long one run takes), then times it. */
-async function verifyAndTime(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, yBuf: GPUBuffer, c: LinearCase, rows: number[], ref: ReferenceResult, opts: MeasureOptions): Promise<KernelResult> {
+async function verifyAndTime(
+  gpu: AcquiredGpu,
+  lin: GpuLinear,
+  xBuf: GPUBuffer,
+  yBuf: GPUBuffer,
+  c: LinearCase,
+  rows: number[],
+  ref: ReferenceResult,
+  opts: MeasureOptions,
+): Promise<KernelResult> {
   const { device } = gpu;
   const guard = opts.guard ?? (<T>(p: Promise<T>) => p);
   const yBytes = Math.max(16, c.tokens * c.out * 4);
@@ -111,7 +135,18 @@ async function verifyAndTime(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, 
   return outcome.value;
 }
 
-async function verifyAndTimeScoped(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBuffer, yBuf: GPUBuffer, c: LinearCase, rows: number[], ref: ReferenceResult, opts: MeasureOptions, guard: <T>(p: Promise<T>) => Promise<T>, yBytes: number): Promise<KernelResult> {
+async function verifyAndTimeScoped(
+  gpu: AcquiredGpu,
+  lin: GpuLinear,
+  xBuf: GPUBuffer,
+  yBuf: GPUBuffer,
+  c: LinearCase,
+  rows: number[],
+  ref: ReferenceResult,
+  opts: MeasureOptions,
+  guard: <T>(p: Promise<T>) => Promise<T>,
+  yBytes: number,
+): Promise<KernelResult> {
   const { device } = gpu;
   device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
   const enc = device.createCommandEncoder();
@@ -126,29 +161,80 @@ async function verifyAndTimeScoped(gpu: AcquiredGpu, lin: GpuLinear, xBuf: GPUBu
   await guard(device.queue.onSubmittedWorkDone());
   const once = performance.now() - t0;
   const cmp = compareRows(y, ref, rows, c.out);
-  const reps = Math.max(opts.minReps ?? 3, Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))));
-  const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), { reps, warmup: reps >= 10 ? 3 : 1 }));
-  return { ms: t.msMedian, flops: lin.flops(c.tokens), tile: lin.tileFor(c.tokens), reps, timing: t.timing, verified: cmp.ok, maxError: cmp.maxError, ...(cmp.first ? { firstMismatch: cmp.first } : {}) };
+  const reps = Math.max(
+    opts.minReps ?? 3,
+    Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))),
+  );
+  const t = await guard(
+    timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), { reps, warmup: reps >= 10 ? 3 : 1 }),
+  );
+  return {
+    ms: t.msMedian,
+    flops: lin.flops(c.tokens),
+    tile: lin.tileFor(c.tokens),
+    reps,
+    timing: t.timing,
+    verified: cmp.ok,
+    maxError: cmp.maxError,
+    ...(cmp.first ? { firstMismatch: cmp.first } : {}),
+  };
 }
 
 const gflops = (flops: number, ms: number) => (ms > 0 ? flops / ms / 1e6 : 0);
 
 /** Dense vs HP on one shape. GpuLimitError (a RangeError) when the shape exceeds the device. */
-export async function measureCase(gpu: AcquiredGpu, c: LinearCase, data: CaseData, opts: MeasureOptions = {}): Promise<CaseResult> {
+export async function measureCase(
+  gpu: AcquiredGpu,
+  c: LinearCase,
+  data: CaseData,
+  opts: MeasureOptions = {},
+): Promise<CaseResult> {
   const { device, caps } = gpu;
   const rows = referenceRows(c, opts.referenceMacs);
   const lins: GpuLinear[] = [];
   const bufs: GPUBuffer[] = [];
   try {
-    lins.push(createDenseLinear(device, caps, { tokens: c.tokens, in: c.in, out: c.out, weight: data.weight, label: `${c.name} dense` }));
+    lins.push(
+      createDenseLinear(device, caps, {
+        tokens: c.tokens,
+        in: c.in,
+        out: c.out,
+        weight: data.weight,
+        label: `${c.name} dense`,
+      }),
+    );
     lins.push(createHPLinear(device, caps, { tokens: c.tokens, hp: data.hp, label: `${c.name} HP` }));
-    const xBuf = device.createBuffer({ size: Math.max(16, data.x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const xBuf = device.createBuffer({
+      size: Math.max(16, data.x.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     bufs.push(xBuf);
     device.queue.writeBuffer(xBuf, 0, data.x as Float32Array<ArrayBuffer>);
-    const yBuf = device.createBuffer({ size: Math.max(16, c.tokens * c.out * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const yBuf = device.createBuffer({
+      size: Math.max(16, c.tokens * c.out * 4),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     bufs.push(yBuf);
-    const dense = await verifyAndTime(gpu, lins[0], xBuf, yBuf, c, rows, denseReference(data.x, data.weight, undefined, c.in, c.out, rows), opts);
-    const hp = await verifyAndTime(gpu, lins[1], xBuf, yBuf, c, rows, hpReference(data.x, data.hp, undefined, rows), opts);
+    const dense = await verifyAndTime(
+      gpu,
+      lins[0],
+      xBuf,
+      yBuf,
+      c,
+      rows,
+      denseReference(data.x, data.weight, undefined, c.in, c.out, rows),
+      opts,
+    );
+    const hp = await verifyAndTime(
+      gpu,
+      lins[1],
+      xBuf,
+      yBuf,
+      c,
+      rows,
+      hpReference(data.x, data.hp, undefined, rows),
+      opts,
+    );
     const useful = 2 * c.tokens * data.kept;
     return {
       ...c,

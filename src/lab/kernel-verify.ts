@@ -6,7 +6,15 @@
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../gpu/kernels';
 import { HP_TILES, SUBGROUP_TILE, denseTilesFor, hpGeometry } from '../gpu/kernels/variant-rule';
-import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../gpu/kernels/cpu-reference';
+import {
+  compareRows,
+  denseReference,
+  hpReference,
+  sampleRows,
+  storedHP,
+  storedWeights,
+  type ReferenceResult,
+} from '../gpu/kernels/cpu-reference';
 import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
 import { tileGrid } from '../core/formats/hp';
 import { deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
@@ -19,11 +27,24 @@ export interface CaseResult {
 }
 
 /** Runs `linear` once on `x` and compares sampled rows with `reference`. */
-export async function checkLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, reference: (rows: number[]) => ReferenceResult, viaPass = false): Promise<Omit<CaseResult, 'name'>> {
-  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+export async function checkLinear(
+  device: GPUDevice,
+  linear: GpuLinear,
+  x: Float32Array,
+  tokens: number,
+  reference: (rows: number[]) => ReferenceResult,
+  viaPass = false,
+): Promise<Omit<CaseResult, 'name'>> {
+  const xBuf = device.createBuffer({
+    size: Math.max(16, x.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
   const yBytes = Math.max(16, tokens * linear.out * 4);
-  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const yBuf = device.createBuffer({
+    size: yBytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN)); // unwritten outputs fail
   const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   device.pushErrorScope('validation');
@@ -47,32 +68,83 @@ export async function checkLinear(device: GPUDevice, linear: GpuLinear, x: Float
   return { ok: cmp.ok, maxError: cmp.maxError, first: cmp.first };
 }
 
-export async function denseCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, o: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean; weights?: WeightPrecision } = {}): Promise<CaseResult> {
+export async function denseCase(
+  gpu: AcquiredGpu,
+  tokens: number,
+  nIn: number,
+  nOut: number,
+  o: {
+    gelu?: boolean;
+    bias?: boolean;
+    tile?: string;
+    seed?: number;
+    viaPass?: boolean;
+    weights?: WeightPrecision;
+  } = {},
+): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 7919 + nIn * 31 + nOut);
   const x = randomArray(tokens * nIn, rand);
   const w = randomArray(nOut * nIn, rand, 0.5);
   const bias = o.bias === false ? undefined : randomArray(nOut, rand);
-  const lin = createDenseLinear(gpu.device, gpu.caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: o.gelu, tile: o.tile, weights: o.weights });
+  const lin = createDenseLinear(gpu.device, gpu.caps, {
+    tokens,
+    in: nIn,
+    out: nOut,
+    weight: w,
+    bias,
+    gelu: o.gelu,
+    tile: o.tile,
+    weights: o.weights,
+  });
   const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
   const wRef = storedWeights(w, o.weights);
   try {
-    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => denseReference(x, wRef, bias, nIn, nOut, rows, o.gelu), o.viaPass)) };
+    return {
+      name,
+      ...(await checkLinear(
+        gpu.device,
+        lin,
+        x,
+        tokens,
+        (rows) => denseReference(x, wRef, bias, nIn, nOut, rows, o.gelu),
+        o.viaPass,
+      )),
+    };
   } finally {
     lin.destroy();
   }
 }
 
-export async function hpCase(gpu: AcquiredGpu, tokens: number, nIn: number, nOut: number, tr: number, tc: number, mk: { sparsity: number; split?: number } | { m: number; k: number }, o: { gelu?: boolean; variant?: string; seed?: number; weights?: WeightPrecision } = {}): Promise<CaseResult> {
+export async function hpCase(
+  gpu: AcquiredGpu,
+  tokens: number,
+  nIn: number,
+  nOut: number,
+  tr: number,
+  tc: number,
+  mk: { sparsity: number; split?: number } | { m: number; k: number },
+  o: { gelu?: boolean; variant?: string; seed?: number; weights?: WeightPrecision } = {},
+): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 131 + nIn * 17 + nOut * 3 + tr + tc);
   const { m, k } = 'm' in mk ? mk : planHP(nOut, nIn, tr, tc, mk.sparsity, mk.split ?? 0.5);
   const hp = randomHP(nOut, nIn, tr, tc, m, k, rand);
   const x = randomArray(tokens * nIn, rand);
   const bias = randomArray(nOut, rand);
-  const lin = createHPLinear(gpu.device, gpu.caps, { tokens, hp, bias, gelu: o.gelu, tile: o.variant, weights: o.weights });
+  const lin = createHPLinear(gpu.device, gpu.caps, {
+    tokens,
+    hp,
+    bias,
+    gelu: o.gelu,
+    tile: o.variant,
+    weights: o.weights,
+  });
   const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
   const hpRef = storedHP(hp, o.weights);
   try {
-    return { name, ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hpRef, bias, rows, o.gelu))) };
+    return {
+      name,
+      ...(await checkLinear(gpu.device, lin, x, tokens, (rows) => hpReference(x, hpRef, bias, rows, o.gelu))),
+    };
   } finally {
     lin.destroy();
   }
@@ -117,35 +189,58 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
   await add(hpCase(gpu, 129, 40, 24, 8, 8, { m: 1, k: 1 }));
   await add(hpCase(gpu, 129, 40, 24, 16, 8, { m: 5, k: 8 }));
   // TinyBERT shapes.
-  for (const [nIn, nOut, gelu] of [[312, 312, false], [312, 1200, true], [1200, 312, false]] as const) {
+  for (const [nIn, nOut, gelu] of [
+    [312, 312, false],
+    [312, 1200, true],
+    [1200, 312, false],
+  ] as const) {
     await add(hpCase(gpu, quick ? 136 : 160, nIn, nOut, 32, 32, { sparsity: 0.9 }, { gelu }));
   }
   // f16 weights (the HP format's f16 value type), every kernel.
   for (const weights of ['f16'] as const) {
-    for (const t of denseTilesFor(gpu.caps)) await add(denseCase(gpu, 70, 52, 67, { tile: t.name, gelu: true, weights }));
+    for (const t of denseTilesFor(gpu.caps))
+      await add(denseCase(gpu, 70, 52, 67, { tile: t.name, gelu: true, weights }));
     await add(denseCase(gpu, 136, 312, 1200, { weights }));
     for (const tr of [8, 16, 32]) {
-      for (const v of HP_TILES) if (hpGeometry(tr, v) !== null) await add(hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name, weights }));
+      for (const v of HP_TILES)
+        if (hpGeometry(tr, v) !== null)
+          await add(hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name, weights }));
     }
     await add(hpCase(gpu, 136, 1200, 312, 32, 32, { sparsity: 0.9 }, { weights }));
     if (deviceHasSubgroups(gpu.device)) {
       await add(denseCase(gpu, 9, 312, 1200, { tile: SUBGROUP_TILE, gelu: true, weights }));
-      for (const tr of [8, 16, 32]) await add(hpCase(gpu, 7, 77, 45, tr, 16, { sparsity: 0.5 }, { variant: SUBGROUP_TILE, weights }));
+      for (const tr of [8, 16, 32])
+        await add(hpCase(gpu, 7, 77, 45, tr, 16, { sparsity: 0.5 }, { variant: SUBGROUP_TILE, weights }));
     }
   }
   if (deviceHasSubgroups(gpu.device)) {
     const variant = SUBGROUP_TILE;
-    for (const tokens of [1, 3, 8, 32]) await add(denseCase(gpu, tokens, 52, 67, { tile: variant, gelu: tokens === 3 }));
-    for (const [nIn, nOut] of [[312, 1200], [1200, 312]]) await add(denseCase(gpu, 16, nIn, nOut, { tile: variant }));
+    for (const tokens of [1, 3, 8, 32])
+      await add(denseCase(gpu, tokens, 52, 67, { tile: variant, gelu: tokens === 3 }));
+    for (const [nIn, nOut] of [
+      [312, 1200],
+      [1200, 312],
+    ])
+      await add(denseCase(gpu, 16, nIn, nOut, { tile: variant }));
     for (const tr of [8, 16, 32]) {
       for (const tc of [8, 16, 32]) {
-        for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99]) await add(hpCase(gpu, 7, 77, 45, tr, tc, { sparsity }, { variant, gelu: sparsity === 0.5 }));
+        for (const sparsity of quick ? [0.5] : [0, 0.5, 0.9, 0.99])
+          await add(hpCase(gpu, 7, 77, 45, tr, tc, { sparsity }, { variant, gelu: sparsity === 0.5 }));
       }
     }
     await add(hpCase(gpu, 3, 40, 24, 8, 8, { m: 0, k: 0 }, { variant }));
     await add(hpCase(gpu, 3, 40, 24, 16, 8, { m: 5, k: 8 }, { variant }));
-    for (const [nIn, nOut, gelu] of [[312, 1200, true], [1200, 312, false]] as const) await add(hpCase(gpu, 16, nIn, nOut, 32, 32, { sparsity: 0.9 }, { variant, gelu }));
+    for (const [nIn, nOut, gelu] of [
+      [312, 1200, true],
+      [1200, 312, false],
+    ] as const)
+      await add(hpCase(gpu, 16, nIn, nOut, 32, 32, { sparsity: 0.9 }, { variant, gelu }));
   }
   const failures = results.filter((r) => !r.ok);
-  return { cases: results.length, failed: failures.length, failures, names: results.map((r) => `${r.ok ? 'ok' : 'FAIL'} ${r.name}`) };
+  return {
+    cases: results.length,
+    failed: failures.length,
+    failures,
+    names: results.map((r) => `${r.ok ? 'ok' : 'FAIL'} ${r.name}`),
+  };
 }

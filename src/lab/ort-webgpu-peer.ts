@@ -64,11 +64,16 @@ export async function compareWithOrtWebGpu(
     for (let i = 0; i < engineLogits.length; i++) diff = Math.max(diff, Math.abs(engineLogits[i] - ortLogits[i]));
     const ortMs = median(times);
     const row: PeerRow = {
-      batch, seq,
-      engine_dense_gpu_ms: round(d.msMedian), engine_dense_wall_ms: round(d.runMsMedian, 3),
-      engine_hp_gpu_ms: round(h.msMedian), engine_hp_wall_ms: round(h.runMsMedian, 3),
-      ort_webgpu_wall_ms: round(ortMs, 3), ort_webgpu_min_ms: round(Math.min(...times), 3),
-      dense_wall_speedup_vs_ort: round(ortMs / d.runMsMedian, 2), hp_wall_speedup_vs_ort: round(ortMs / h.runMsMedian, 2),
+      batch,
+      seq,
+      engine_dense_gpu_ms: round(d.msMedian),
+      engine_dense_wall_ms: round(d.runMsMedian, 3),
+      engine_hp_gpu_ms: round(h.msMedian),
+      engine_hp_wall_ms: round(h.runMsMedian, 3),
+      ort_webgpu_wall_ms: round(ortMs, 3),
+      ort_webgpu_min_ms: round(Math.min(...times), 3),
+      dense_wall_speedup_vs_ort: round(ortMs / d.runMsMedian, 2),
+      hp_wall_speedup_vs_ort: round(ortMs / h.runMsMedian, 2),
       max_abs_logit_diff_vs_engine: engineLogits.length === ortLogits.length ? diff : Number.NaN,
       timing: d.timing,
     };

@@ -7,7 +7,15 @@ import type { HPMatrix, HPValueType } from '../core/formats/hp';
 import type { OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel, type Linear } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
-import { applyMask, isHPStructured, matrixInputs, pruneMatrices, type MatrixGroup, type ModelPruneResult, type PruneConfig } from '../core/pruning';
+import {
+  applyMask,
+  isHPStructured,
+  matrixInputs,
+  pruneMatrices,
+  type MatrixGroup,
+  type ModelPruneResult,
+  type PruneConfig,
+} from '../core/pruning';
 import type { EncoderBatch } from '../core/model/reference-forward';
 import { recoverPruned, type RecoverySummary } from '../core/recover/recover-pruned';
 import type { RecoverOptions } from '../core/recover/sequential';
@@ -26,7 +34,11 @@ const KEEP_RESULTS = 4;
 export function configKey(config: PruneConfig): string {
   const sorted = (v: unknown): unknown =>
     v && typeof v === 'object' && !ArrayBuffer.isView(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+        )
       : v;
   return JSON.stringify(sorted(config));
 }
@@ -82,7 +94,11 @@ export class PruneSession {
    * calibration `batches` (TRAIN sentences), kept for prune/prunedOnnx/hpwFile(config). Async and
    * cancellable through `options.signal`; progress with an ETA through `options.onProgress`.
    */
-  async recover(config: PruneConfig, batches: EncoderBatch[], options: RecoverOptions = {}): Promise<{ result: ModelPruneResult; summary: RecoverySummary }> {
+  async recover(
+    config: PruneConfig,
+    batches: EncoderBatch[],
+    options: RecoverOptions = {},
+  ): Promise<{ result: ModelPruneResult; summary: RecoverySummary }> {
     if (!needsRecovery(config)) throw new RangeError("recover() needs a config with recovery { kind: 'lsq', ... }");
     const key = configKey(config);
     const cached = this.results.get(key);
@@ -90,7 +106,12 @@ export class PruneSession {
     if (cached && summary) return { result: cached, summary };
     const oneShot = this.prune({ ...config, recovery: undefined });
     const { sentences, damp, kind } = config.recovery!;
-    const r = await recoverPruned(this.model, oneShot, batches, { ...options, damp, sentences, targets: kind === 'lsq-dense' ? 'dense' : 'self' });
+    const r = await recoverPruned(this.model, oneShot, batches, {
+      ...options,
+      damp,
+      sentences,
+      targets: kind === 'lsq-dense' ? 'dense' : 'self',
+    });
     this.keep(key, r.result);
     this.summaries.set(key, r.summary);
     return { result: r.result, summary: r.summary };
@@ -115,7 +136,10 @@ export class PruneSession {
    *  when it asks for recovery), in prunableLinears order. */
   prunedLinears(config: PruneConfig): Linear[] {
     const result = this.prune(config);
-    return prunableLinears(this.model).map((l, i) => ({ ...l, weight: result.matrices[i].weight ?? applyMask(l.weight, result.matrices[i].mask) }));
+    return prunableLinears(this.model).map((l, i) => ({
+      ...l,
+      weight: result.matrices[i].weight ?? applyMask(l.weight, result.matrices[i].mask),
+    }));
   }
 
   /** The whole model with the pruned (masked) weights in place of the dense ones. */
@@ -148,7 +172,10 @@ export class PruneSession {
   /** The HP matrices as a .hpw file; throws for patterns without HP structure. */
   hpwFile(config: PruneConfig, valueType: HPValueType, modelName: string): Uint8Array {
     const hp = this.hpMatrices(config);
-    if (!hp) throw new RangeError(`.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`);
+    if (!hp)
+      throw new RangeError(
+        `.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`,
+      );
     const matrices = [...hp].map(([name, m]) => ({ name, hp: m }));
     const info = { model: modelName, config, achievedSparsity: this.prune(config).achievedSparsity };
     return writeHPW({ valueType, matrices, info });

@@ -26,11 +26,17 @@ export interface QuantAccuracy {
   calibrationSentences: number;
 }
 
-export async function quantAccuracy(model: BertModel, tokenizer: BertTokenizer, data: Dataset, opts: QuantAccuracyOptions): Promise<QuantAccuracy> {
+export async function quantAccuracy(
+  model: BertModel,
+  tokenizer: BertTokenizer,
+  data: Dataset,
+  opts: QuantAccuracyOptions,
+): Promise<QuantAccuracy> {
   let ranges: Record<string, number> | undefined;
   const texts = opts.calibrationTexts ?? [];
   if (opts.activations === 'static') {
-    if (texts.length === 0) throw new RangeError('static activation quantization needs calibration sentences (from the train split)');
+    if (texts.length === 0)
+      throw new RangeError('static activation quantization needs calibration sentences (from the train split)');
     opts.onPhase?.('calibrating');
     ranges = collectInputRanges(model, calibrationBatches(tokenizer, texts, opts.maxLength ?? 128), opts.onProgress);
   }

@@ -12,9 +12,11 @@ export const PATTERN_HELP: Record<Pattern, string> = {
 
 export const HELP = {
   sparsity: 'Share of the weights of every encoder matrix set to zero.',
-  split: 'How the sparsity is shared between the two HP levels (log-density): 0 = vector level only, 1 = tile level only.',
+  split:
+    'How the sparsity is shared between the two HP levels (log-density): 0 = vector level only, 1 = tile level only.',
   tr: 'Tr: rows (outputs) per tile. Every tile-row keeps the same number of tiles, so each processing element gets equal work.',
   tc: 'Tc: columns (inputs) per tile. A kept tile keeps k of its Tc columns; the inputs live in Tc memory banks (column mod Tc).',
-  score: 'What ranks the weights: |w| (magnitude), or |w|·‖x‖ (magnitude times the input feature norm over calibration sentences).',
+  score:
+    'What ranks the weights: |w| (magnitude), or |w|·‖x‖ (magnitude times the input feature norm over calibration sentences).',
   oneShot: 'One-shot: the weights are pruned once and not retrained; accuracy would recover with fine-tuning.',
 } as const;

@@ -7,7 +7,10 @@ import type { EncoderRunRequest, EncoderRunResult, EncoderWorkerApi } from './en
 
 export type { EncoderRunRequest, EncoderRunResult } from './encoder.worker';
 
-const worker = serviceClient<EncoderWorkerApi>('GPU encoder', () => new Worker(new URL('./encoder.worker.ts', import.meta.url), { type: 'module' }));
+const worker = serviceClient<EncoderWorkerApi>(
+  'GPU encoder',
+  () => new Worker(new URL('./encoder.worker.ts', import.meta.url), { type: 'module' }),
+);
 let nextId = 1;
 
 const absolute = (url: string) => new URL(url, document.baseURI).href;

@@ -12,12 +12,16 @@ type MethodKeys<S> = { [K in keyof S]: S[K] extends Method ? K : never }[keyof S
 
 /** What the page sees of a service: each method, answering a WorkerResult of its value. */
 export type ServiceApi<S> = {
-  [K in MethodKeys<S>]: S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<WorkerResult<Awaited<R>>> : never;
+  [K in MethodKeys<S>]: S[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<WorkerResult<Awaited<R>>>
+    : never;
 };
 
 export interface ExposeOptions<S> {
   /** Per method: the buffers of its result to transfer (only ones the service keeps no use of). */
-  transfer?: { [K in MethodKeys<S>]?: (value: S[K] extends Method ? Awaited<ReturnType<S[K]>> : never) => ArrayBuffer[] };
+  transfer?: {
+    [K in MethodKeys<S>]?: (value: S[K] extends Method ? Awaited<ReturnType<S[K]>> : never) => ArrayBuffer[];
+  };
   /** Functions exposed beside the service's methods, as they are (e.g. holdLifeLock). */
   extra?: Record<string, Method>;
   /** Where to listen (default: the worker's global scope; a MessagePort in tests). */

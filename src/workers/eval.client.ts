@@ -12,9 +12,13 @@ import type { Prediction } from '../eval/predict';
 export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } from './eval.worker';
 export type { Prediction } from '../eval/predict';
 
-const worker = serviceClient<EvalWorkerApi>('evaluation', () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }), {
-  liveness: { hold: (api, lock) => (api as Comlink.Remote<EvalWorkerApi>).holdLifeLock(lock) },
-});
+const worker = serviceClient<EvalWorkerApi>(
+  'evaluation',
+  () => new Worker(new URL('./eval.worker.ts', import.meta.url), { type: 'module' }),
+  {
+    liveness: { hold: (api, lock) => (api as Comlink.Remote<EvalWorkerApi>).holdLifeLock(lock) },
+  },
+);
 let nextId = 1;
 
 /** Workers resolve relative URLs against their own script URL: resolve against the page first. */

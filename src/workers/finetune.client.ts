@@ -5,12 +5,22 @@
 import * as Comlink from 'comlink';
 import { serviceClient, type ServiceClient } from './service-client';
 import { idbCheckpointStore } from '../lab/finetune-checkpoints';
-import type { CheckpointInfo, FineTuneProgress, FineTuneRequest, FineTuneRunResult, FineTuneWorkerApi } from './finetune.worker';
+import type {
+  CheckpointInfo,
+  FineTuneProgress,
+  FineTuneRequest,
+  FineTuneRunResult,
+  FineTuneWorkerApi,
+} from './finetune.worker';
 
 export type { CheckpointInfo, FineTuneProgress, FineTuneRequest, FineTuneRunResult } from './finetune.worker';
 
 let client: ServiceClient<FineTuneWorkerApi> | undefined;
-const worker = () => (client ??= serviceClient<FineTuneWorkerApi>('fine-tuning', () => new Worker(new URL('./finetune.worker.ts', import.meta.url), { type: 'module' })));
+const worker = () =>
+  (client ??= serviceClient<FineTuneWorkerApi>(
+    'fine-tuning',
+    () => new Worker(new URL('./finetune.worker.ts', import.meta.url), { type: 'module' }),
+  ));
 let nextId = 1;
 
 const absolute = (url: string) => new URL(url, document.baseURI).href;
@@ -21,7 +31,11 @@ export function initFineTune(): Promise<{ adapter: string; software: boolean }> 
 }
 
 /** Sends the model, tokenizer and training set; answers the model's key (checkpoints are tied to it). */
-export async function prepareFineTune(bytes: Uint8Array, tokenizerUrl: string, trainUrl: string): Promise<{ modelKey: string; trainSentences: number }> {
+export async function prepareFineTune(
+  bytes: Uint8Array,
+  tokenizerUrl: string,
+  trainUrl: string,
+): Promise<{ modelKey: string; trainSentences: number }> {
   const own = bytes.slice();
   const { modelKey } = await worker().keep('model', (api) => {
     const copy = own.slice();
@@ -46,8 +60,17 @@ export interface RunningFineTune {
   cancel(): void;
 }
 
-export function runFineTune(req: Omit<FineTuneRequest, 'modelKey'>, onProgress?: (p: FineTuneProgress) => void): RunningFineTune {
+export function runFineTune(
+  req: Omit<FineTuneRequest, 'modelKey'>,
+  onProgress?: (p: FineTuneProgress) => void,
+): RunningFineTune {
   const id = nextId++;
   const result = worker().request((api) => api.run(id, req, onProgress ? Comlink.proxy(onProgress) : undefined));
-  return { result, cancel: () => void worker().request((api) => api.cancel(id)).catch(() => undefined) };
+  return {
+    result,
+    cancel: () =>
+      void worker()
+        .request((api) => api.cancel(id))
+        .catch(() => undefined),
+  };
 }

@@ -2,7 +2,10 @@ import * as Comlink from 'comlink';
 import { spawnWorker } from './spawn';
 import type { GpuBenchProgress, GpuBenchRequest, GpuBenchResult, GpuBenchWorkerApi } from './gpu-bench.worker';
 
-const worker = spawnWorker<GpuBenchWorkerApi>('GPU benchmark', () => new Worker(new URL('./gpu-bench.worker.ts', import.meta.url), { type: 'module' }));
+const worker = spawnWorker<GpuBenchWorkerApi>(
+  'GPU benchmark',
+  () => new Worker(new URL('./gpu-bench.worker.ts', import.meta.url), { type: 'module' }),
+);
 
 export function measureGpu(req: GpuBenchRequest, onProgress: GpuBenchProgress): Promise<GpuBenchResult> {
   return worker.call((api) => api.measure(req, Comlink.proxy(onProgress)));

@@ -62,16 +62,34 @@ export type GpuBenchProgress = (done: number, total: number, label: string) => v
 // and the reason (`lost`); the next run acquires a fresh device.
 const lease = new GpuLease((self.navigator as Navigator & { gpu?: GPU }).gpu);
 
-async function measurePeer(c: LinearCase, x: Float32Array, weight: Float32Array, budgetMs: number | undefined): Promise<PeerRow> {
+async function measurePeer(
+  c: LinearCase,
+  x: Float32Array,
+  weight: Float32Array,
+  budgetMs: number | undefined,
+): Promise<PeerRow> {
   const r = await timeOrtMatMul(x, weight, c.tokens, c.in, c.out, { budgetMs });
   const rows = referenceRows(c);
   const cmp = compareRows(r.y, denseReference(x, weight, undefined, c.in, c.out, rows), rows, c.out);
-  return { ms: r.ms, gflops: (2 * c.tokens * c.in * c.out) / r.ms / 1e6, reps: r.reps, io: r.io, verified: cmp.ok, maxError: cmp.maxError };
+  return {
+    ms: r.ms,
+    gflops: (2 * c.tokens * c.in * c.out) / r.ms / 1e6,
+    reps: r.reps,
+    io: r.io,
+    verified: cmp.ok,
+    maxError: cmp.maxError,
+  };
 }
 
 /** What a run that lost its device returns: the finished rows and why it stopped. */
 function lostPart(rows: GpuBenchRow[], err: GpuDeviceLostError): GpuBenchResult {
-  return { adapter: lastAdapter.label, isFallbackAdapter: lastAdapter.fallback, timestampQuery: lastAdapter.timestamps, rows, lost: err.message };
+  return {
+    adapter: lastAdapter.label,
+    isFallbackAdapter: lastAdapter.fallback,
+    timestampQuery: lastAdapter.timestamps,
+    rows,
+    lost: err.message,
+  };
 }
 let lastAdapter = { label: '', fallback: false, timestamps: false };
 

@@ -5,7 +5,10 @@ import type { PaperRow, PaperViewInput } from '../core/explore/paper-view';
 import type { PaperClaim, PaperClaimsInput } from '../core/explore/paper-claims';
 import type { SelectionInput, SelectionResult } from '../core/explore/select';
 
-const worker = serviceClient<HardwareWorkerApi>('device model', () => new Worker(new URL('./hardware.worker.ts', import.meta.url), { type: 'module' }));
+const worker = serviceClient<HardwareWorkerApi>(
+  'device model',
+  () => new Worker(new URL('./hardware.worker.ts', import.meta.url), { type: 'module' }),
+);
 
 export function selectDevice(input: SelectionInput): Promise<SelectionResult> {
   return worker.request((api) => api.select(input));

@@ -3,14 +3,28 @@
 // code and user message) on the page side.
 import { ModelLoadError, type ModelErrorCode } from '../core/model/model-error';
 
-export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: { code?: ModelErrorCode; userMessage?: string; detail?: string; name: string; message: string } };
+export type WorkerResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      error: { code?: ModelErrorCode; userMessage?: string; detail?: string; name: string; message: string };
+    };
 
 export async function capture<T>(fn: () => Promise<T> | T): Promise<WorkerResult<T>> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
     const e = err as Partial<ModelLoadError> & Error;
-    return { ok: false, error: { code: e.code, userMessage: e.userMessage, detail: e.detail, name: e.name ?? 'Error', message: e.message ?? String(err) } };
+    return {
+      ok: false,
+      error: {
+        code: e.code,
+        userMessage: e.userMessage,
+        detail: e.detail,
+        name: e.name ?? 'Error',
+        message: e.message ?? String(err),
+      },
+    };
   }
 }
 

@@ -8,7 +8,10 @@ import { MAX_MODEL_BYTES, tooLarge } from '../core/model/model-error';
 
 export type { LoadedModel } from './model.worker';
 
-const worker = spawnWorker<ModelWorkerApi>('model loader', () => new Worker(new URL('./model.worker.ts', import.meta.url), { type: 'module' }));
+const worker = spawnWorker<ModelWorkerApi>(
+  'model loader',
+  () => new Worker(new URL('./model.worker.ts', import.meta.url), { type: 'module' }),
+);
 
 /** Workers resolve relative URLs against their own script URL: resolve against the page first. */
 const absolute = (url: string) => new URL(url, document.baseURI).href;
@@ -36,9 +39,16 @@ export async function loadModelFile(file: File): Promise<LoadedModel> {
 
 /** A dense model with an .hpw file's matrices in place (retrained or recovered values). `base` and
  *  `hpw` are bytes (copied to the worker) or URLs (downloaded there). */
-export function loadModelWithHPW(base: Uint8Array | string, hpw: Uint8Array | string, name: string, onProgress?: Progress): Promise<LoadedModel> {
+export function loadModelWithHPW(
+  base: Uint8Array | string,
+  hpw: Uint8Array | string,
+  name: string,
+  onProgress?: Progress,
+): Promise<LoadedModel> {
   const arg = (x: Uint8Array | string) => (typeof x === 'string' ? absolute(x) : x.slice());
-  return request((api) => api.loadWithHPW(arg(base), arg(hpw), name, onProgress ? Comlink.proxy(onProgress) : undefined));
+  return request((api) =>
+    api.loadWithHPW(arg(base), arg(hpw), name, onProgress ? Comlink.proxy(onProgress) : undefined),
+  );
 }
 
 /** Downloads a model (size and web-page checks, progress) without parsing it. */

@@ -5,7 +5,13 @@
 import * as Comlink from 'comlink';
 import { parseBertOnnx, type LinearSite } from '../core/model/bert-from-onnx';
 import type { BertModel } from '../core/model/bert-types';
-import { MAX_MODEL_BYTES, ModelLoadError, checkModelResponse, tooLarge, tooLargeDownload } from '../core/model/model-error';
+import {
+  MAX_MODEL_BYTES,
+  ModelLoadError,
+  checkModelResponse,
+  tooLarge,
+  tooLargeDownload,
+} from '../core/model/model-error';
 import { download } from '../lab/fetch-asset';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
@@ -52,7 +58,8 @@ function fetchHPW(url: string): Promise<Uint8Array> {
       throw new ModelLoadError('too-large', `The .hpw file at ${url} is larger than any model this page loads.`);
     },
     check: (status) => {
-      if (status < 200 || status >= 300) throw new ModelLoadError('not-found', `No .hpw file at ${url} (HTTP ${status}).`);
+      if (status < 200 || status >= 300)
+        throw new ModelLoadError('not-found', `No .hpw file at ${url} (HTTP ${status}).`);
     },
   });
 }
@@ -61,7 +68,14 @@ function load(bytes: Uint8Array, source: string): LoadedModel {
   const t0 = performance.now();
   const parsed = parseBertOnnx(bytes);
   const summary = summarizeBert(parsed.model, bytes.byteLength, parsed.params, parsed.opset);
-  return { model: parsed.model, bytes: parsed.bytes, sites: parsed.sites, summary, source, parseMs: performance.now() - t0 };
+  return {
+    model: parsed.model,
+    bytes: parsed.bytes,
+    sites: parsed.sites,
+    summary,
+    source,
+    parseMs: performance.now() - t0,
+  };
 }
 
 function transferable(r: WorkerResult<LoadedModel>): WorkerResult<LoadedModel> {
@@ -88,17 +102,28 @@ const api = {
     return transferable(await capture(() => load(bytes, name)));
   },
   /** A dense ONNX (bytes, or downloaded from a URL) with an .hpw file's matrices in place. */
-  async loadWithHPW(base: Uint8Array | string, hpw: Uint8Array | string, name: string, onProgress?: Progress): Promise<WorkerResult<LoadedModel>> {
-    return transferable(await capture(async () => {
-      const onnx = typeof base === 'string' ? await fetchModel(base, onProgress) : base;
-      const file = typeof hpw === 'string' ? await fetchHPW(hpw) : hpw;
-      try {
-        return load(onnxWithHPW(onnx, file), name);
-      } catch (err) {
-        if (err instanceof ModelLoadError) throw err;
-        throw new ModelLoadError('bad-hpw', `This .hpw file cannot be applied to the model: ${(err as Error).message}`, String(err));
-      }
-    }));
+  async loadWithHPW(
+    base: Uint8Array | string,
+    hpw: Uint8Array | string,
+    name: string,
+    onProgress?: Progress,
+  ): Promise<WorkerResult<LoadedModel>> {
+    return transferable(
+      await capture(async () => {
+        const onnx = typeof base === 'string' ? await fetchModel(base, onProgress) : base;
+        const file = typeof hpw === 'string' ? await fetchHPW(hpw) : hpw;
+        try {
+          return load(onnxWithHPW(onnx, file), name);
+        } catch (err) {
+          if (err instanceof ModelLoadError) throw err;
+          throw new ModelLoadError(
+            'bad-hpw',
+            `This .hpw file cannot be applied to the model: ${(err as Error).message}`,
+            String(err),
+          );
+        }
+      }),
+    );
   },
 };
 

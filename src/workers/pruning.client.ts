@@ -12,15 +12,19 @@ export type { MatrixInfo, PruneOutcome };
 
 let loaded: Uint8Array | null = null;
 let norms: Float32Array[] | null = null;
-const worker = spawnWorker<PruningWorkerApi>('pruning', () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }), {
-  liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) },
-  // A restarted worker has lost the model and the activation norms: send them again (copies stay
-  // here for that; messages reach the worker in order, so later calls see them).
-  onRestart: (api) => {
-    const remote = api as Comlink.Remote<PruningWorkerApi>;
-    if (loaded) void remote.loadModel(loaded.slice()).then(() => norms && remote.setInputNorms(norms));
+const worker = spawnWorker<PruningWorkerApi>(
+  'pruning',
+  () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }),
+  {
+    liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) },
+    // A restarted worker has lost the model and the activation norms: send them again (copies stay
+    // here for that; messages reach the worker in order, so later calls see them).
+    onRestart: (api) => {
+      const remote = api as Comlink.Remote<PruningWorkerApi>;
+      if (loaded) void remote.loadModel(loaded.slice()).then(() => norms && remote.setInputNorms(norms));
+    },
   },
-});
+);
 
 export function loadPruningModel(bytes: Uint8Array): Promise<MatrixInfo[]> {
   loaded = bytes.slice();
@@ -35,15 +39,25 @@ export function setInputNorms(next: Float32Array[] | null): Promise<void> {
 
 const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
   const abs = (u: string) => new URL(u, location.href).href;
-  return { ...req, tokenizerUrl: abs(req.tokenizerUrl), dataUrl: abs(req.dataUrl), tokenizerConfigUrl: req.tokenizerConfigUrl && abs(req.tokenizerConfigUrl) };
+  return {
+    ...req,
+    tokenizerUrl: abs(req.tokenizerUrl),
+    dataUrl: abs(req.dataUrl),
+    tokenizerConfigUrl: req.tokenizerConfigUrl && abs(req.tokenizerConfigUrl),
+  };
 };
 
 /** Collects activation norms in the worker (see PruningWorkerApi.calibrate); URLs are made absolute here. */
-export function calibratePruning(req: CalibrationRequest, onProgress: (done: number, total: number) => void): Promise<{ sentences: number; ms: number }> {
-  return worker.call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress))).then(({ sentences, ms, norms: got }) => {
-    norms = got;
-    return { sentences, ms };
-  });
+export function calibratePruning(
+  req: CalibrationRequest,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ sentences: number; ms: number }> {
+  return worker
+    .call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress)))
+    .then(({ sentences, ms, norms: got }) => {
+      norms = got;
+      return { sentences, ms };
+    });
 }
 
 let latest = 0;
@@ -74,7 +88,11 @@ let nextRecovery = 1;
 
 /** Layer-wise reconstruction of `config` (with `recovery`) in the worker, with progress; `cancel`
  *  stops it (the result then rejects with an AbortError). Calls run side by side. */
-export function recoverPruning(config: PruneConfig, req: CalibrationRequest, onProgress: (p: RecoverProgress) => void): { result: Promise<{ report: PruneReport; summary: RecoverySummary }>; cancel: () => void } {
+export function recoverPruning(
+  config: PruneConfig,
+  req: CalibrationRequest,
+  onProgress: (p: RecoverProgress) => void,
+): { result: Promise<{ report: PruneReport; summary: RecoverySummary }>; cancel: () => void } {
   const id = nextRecovery++;
   const result = worker.call((api) => api.recover(id, config, absoluteUrls(req), Comlink.proxy(onProgress)));
   return { result, cancel: () => void worker.call((api) => api.cancelRecovery(id)) };

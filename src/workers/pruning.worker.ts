@@ -80,14 +80,21 @@ const api = {
 
   /** Activation-aware scores: runs the dense model (reference forward) on the first
    *  `sentences` of a TRAIN file and keeps the input norms of every prunable matrix. */
-  async calibrate(req: CalibrationRequest, onProgress?: (done: number, total: number) => void): Promise<{ sentences: number; ms: number; norms: Float32Array[] }> {
+  async calibrate(
+    req: CalibrationRequest,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ sentences: number; ms: number; norms: Float32Array[] }> {
     const s = need(session, 'model');
     const t0 = performance.now();
     const batches = await loadCalibration(req);
     const norms = collectInputNorms(s.model, batches, onProgress);
     s.setInputNorms(norms);
     // A copy goes back: the page restores it into a restarted worker.
-    return { sentences: batches.reduce((n, b) => n + b.batch, 0), ms: performance.now() - t0, norms: norms.map((n) => n.slice()) };
+    return {
+      sentences: batches.reduce((n, b) => n + b.batch, 0),
+      ms: performance.now() - t0,
+      norms: norms.map((n) => n.slice()),
+    };
   },
 
   hasInputNorms(): boolean {
@@ -100,7 +107,12 @@ const api = {
    * `config` with the reconstructed values (masks unchanged). cancelRecovery(id) stops it (it
    * rejects with an AbortError).
    */
-  async recover(id: number, config: PruneConfig, req: CalibrationRequest, onProgress?: (p: RecoverProgress) => void): Promise<{ report: PruneReport; summary: RecoverySummary }> {
+  async recover(
+    id: number,
+    config: PruneConfig,
+    req: CalibrationRequest,
+    onProgress?: (p: RecoverProgress) => void,
+  ): Promise<{ report: PruneReport; summary: RecoverySummary }> {
     const s = need(session, 'model');
     if (!needsRecovery(config)) throw new RangeError('recover() needs a config with recovery { kind: "lsq", ... }');
     const ctrl = new AbortController();

@@ -24,7 +24,11 @@ export interface ServiceClient<Api> {
 }
 
 /** `liveness`: how the worker holds its life lock (spawn.ts), for workers that can die silently. */
-export function serviceClient<Api>(name: string, create: () => WorkerLike, options: Pick<SpawnOptions, 'liveness'> = {}): ServiceClient<Api> {
+export function serviceClient<Api>(
+  name: string,
+  create: () => WorkerLike,
+  options: Pick<SpawnOptions, 'liveness'> = {},
+): ServiceClient<Api> {
   const kept = new Map<string, Call<Api, unknown>>();
   let restoring: Promise<void> = Promise.resolve();
 

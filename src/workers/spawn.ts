@@ -58,7 +58,11 @@ export interface SpawnOptions {
   liveness?: Liveness;
 }
 
-export function spawnWorker<Api>(name: string, create: () => WorkerLike, options: SpawnOptions = {}): ManagedWorker<Api> {
+export function spawnWorker<Api>(
+  name: string,
+  create: () => WorkerLike,
+  options: SpawnOptions = {},
+): ManagedWorker<Api> {
   let worker: WorkerLike;
   let api: Comlink.Remote<Api>;
   let crash: { promise: Promise<never>; reject: (e: WorkerCrashedError) => void };
@@ -82,15 +86,17 @@ export function spawnWorker<Api>(name: string, create: () => WorkerLike, options
 
   /** Has the new worker hold a life lock; when the lock comes free, the worker has ended. */
   function watchLife() {
-    const locks = options.liveness && (options.liveness.locks ?? (globalThis.navigator as Navigator | undefined)?.locks);
+    const locks =
+      options.liveness && (options.liveness.locks ?? (globalThis.navigator as Navigator | undefined)?.locks);
     if (!options.liveness || !locks) return;
     const generation = restarts;
     const lockName = `hp-lab:${name}:${generation}:${Math.random().toString(36).slice(2)}`;
     options.liveness.hold(api as Comlink.Remote<unknown>, lockName).then(
-      () => lifeEnded(lockName, locks).then(() => {
-        // Our own restart or terminate() also ends it: only a death nobody asked for counts.
-        if (generation === restarts && !terminated) died('it closed without an error');
-      }),
+      () =>
+        lifeEnded(lockName, locks).then(() => {
+          // Our own restart or terminate() also ends it: only a death nobody asked for counts.
+          if (generation === restarts && !terminated) died('it closed without an error');
+        }),
       () => {},
     );
   }

@@ -11,7 +11,7 @@ describe('devices, choose, paper claims', () => {
   });
   afterAll(async () => s?.close());
 
-  it('warns when the pick\'s accuracy is unknown (no sweep yet)', async () => {
+  it("warns when the pick's accuracy is unknown (no sweep yet)", async () => {
     const warning = s.page.getByTestId('choice-warning');
     await warning.first().waitFor({ timeout: 120_000 });
     expect(await warning.first().innerText()).toMatch(/no measured accuracy/i);
@@ -21,8 +21,13 @@ describe('devices, choose, paper claims', () => {
   it('Devices shows the calibrated latency Choose uses, beside analytic vs simulated', async () => {
     const row = s.page.getByTestId('fpga-table').locator('tr', { hasText: 'ZCU102' });
     await row.getByRole('button', { name: 'simulate' }).click();
-    await row.locator('td.sim').filter({ hasText: /ms · analytic/ }).waitFor({ timeout: 120_000 });
-    expect(await row.locator('td.sim').innerText()).toMatch(/^\d+\.\d{3} ms · analytic \d+\.\d{3} vs simulated \d+\.\d{3} ms/);
+    await row
+      .locator('td.sim')
+      .filter({ hasText: /ms · analytic/ })
+      .waitFor({ timeout: 120_000 });
+    expect(await row.locator('td.sim').innerText()).toMatch(
+      /^\d+\.\d{3} ms · analytic \d+\.\d{3} vs simulated \d+\.\d{3} ms/,
+    );
     await s.page.locator('#devices').screenshot({ path: 'test-results/devices-calibrated.png' });
   });
 
@@ -51,7 +56,9 @@ describe('int8 in the choice and the GPU panel', () => {
     await s.page.getByTestId('fpga-bits').selectOption('8');
     const note = s.page.getByTestId('int8-note');
     await note.waitFor({ timeout: 60_000 });
-    expect(await note.innerText()).toMatch(/W8A8 model was measured at 83\.6 % vs f32 83\.4 %.*lowered by the largest loss, 0\.0 pt/);
+    expect(await note.innerText()).toMatch(
+      /W8A8 model was measured at 83\.6 % vs f32 83\.4 %.*lowered by the largest loss, 0\.0 pt/,
+    );
     await s.page.getByTestId('choice-warning').first().waitFor({ timeout: 120_000 });
     await s.page.locator('#select').screenshot({ path: 'test-results/choose-int8.png' });
     const path = s.page.getByTestId('int8-path');

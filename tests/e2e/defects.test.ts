@@ -22,13 +22,19 @@ describe('defects of the first walk', () => {
   afterAll(async () => s?.close());
 
   it('reports ?tr=7 and shows the default tile, never a blank select', async () => {
-    await s.page.locator('[data-banner="warning"]').filter({ hasText: /invalid values for tr/ }).waitFor({ timeout: 30_000 });
+    await s.page
+      .locator('[data-banner="warning"]')
+      .filter({ hasText: /invalid values for tr/ })
+      .waitFor({ timeout: 30_000 });
     expect(await s.page.getByTestId('tr').inputValue()).toBe('32');
     expect(new URL(s.page.url()).searchParams.has('tr')).toBe(false);
   });
 
   it('draws the mask of the next matrix after zooming into the previous one', async () => {
-    await s.page.getByTestId('pruning-summary').filter({ hasText: /Achieved sparsity/ }).waitFor({ timeout: 120_000 });
+    await s.page
+      .getByTestId('pruning-summary')
+      .filter({ hasText: /Achieved sparsity/ })
+      .waitFor({ timeout: 120_000 });
     await expect.poll(() => keptPixels(s), { timeout: 30_000 }).toBeGreaterThan(100);
     // Zoom deep into the bottom-right corner of the first (312 x 312) matrix.
     await s.page.getByTestId('mask-heatmap').scrollIntoViewIfNeeded();

@@ -21,7 +21,11 @@ const query = `?pattern=hp&sparsity=0.5&tr=16&tc=16`;
 /** The fine-tuned model's accuracy, or the panel's error (reported at once, not after a timeout). */
 async function finished(page: Page) {
   const error = page.getByTestId('finetune-error');
-  await page.getByTestId('finetune-accuracy').filter({ hasText: /\(\d+\/16\)/ }).or(error).waitFor({ timeout: 400_000 });
+  await page
+    .getByTestId('finetune-accuracy')
+    .filter({ hasText: /\(\d+\/16\)/ })
+    .or(error)
+    .waitFor({ timeout: 400_000 });
   expect(await error.count(), (await error.count()) ? await error.innerText() : '').toBe(0);
 }
 
@@ -30,9 +34,13 @@ const dev = readFileSync('public/data/dev.jsonl', 'utf8').split('\n').slice(0, 1
 
 async function pickTinyModel(page: Page) {
   await page.getByTestId('model-summary').waitFor({ timeout: 120_000 });
-  await page.getByTestId('dataset-file').setInputFiles({ name: 'dev16.jsonl', mimeType: 'application/json', buffer: Buffer.from(dev) });
+  await page
+    .getByTestId('dataset-file')
+    .setInputFiles({ name: 'dev16.jsonl', mimeType: 'application/json', buffer: Buffer.from(dev) });
   await page.getByTestId('dataset-summary').filter({ hasText: '16 sentences' }).waitFor({ timeout: 120_000 });
-  await page.getByTestId('model-file').setInputFiles({ name: 'tiny.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(tiny.bytes) });
+  await page
+    .getByTestId('model-file')
+    .setInputFiles({ name: 'tiny.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(tiny.bytes) });
   await page.getByTestId('model-summary').filter({ hasText: 'tiny.onnx' }).waitFor({ timeout: 120_000 });
   await page.getByTestId('accuracy').filter({ hasText: '/16)' }).waitFor({ timeout: 240_000 });
   await page.getByTestId('finetune-start').waitFor({ timeout: 60_000 });
@@ -49,7 +57,9 @@ describe('fine-tune on my GPU', () => {
     const { page } = s;
     await pickTinyModel(page);
     // SwiftShader: the page states the time of a full run and preselects a small one.
-    expect(await page.getByTestId('finetune-software').innerText()).toMatch(/software one.*would take (at least|about) .*small run/s);
+    expect(await page.getByTestId('finetune-software').innerText()).toMatch(
+      /software one.*would take (at least|about) .*small run/s,
+    );
     await page.getByTestId('finetune-sentences').selectOption('8');
     await page.getByTestId('finetune-epochs').fill('2');
     await page.getByTestId('finetune-batch').selectOption('4');

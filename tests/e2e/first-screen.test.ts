@@ -29,7 +29,10 @@ describe('first screen', () => {
   });
 
   it('answers a slider at once: sketch redrawn, "pruning…", pruned figures greyed until new ones arrive', async () => {
-    await s.page.getByTestId('first-pruned').filter({ hasText: /\d+\.\d%/ }).waitFor({ timeout: 120_000 });
+    await s.page
+      .getByTestId('first-pruned')
+      .filter({ hasText: /\d+\.\d%/ })
+      .waitFor({ timeout: 120_000 });
     // The frame after the input event already shows the answer (pruning itself takes longer; the
     // benchmark times this frame, here only that it is the next few frames, not the pruning's end).
     const first = await s.page.getByTestId('first-sparsity-slider').evaluate(async (el) => {
@@ -41,7 +44,13 @@ describe('first screen', () => {
         await new Promise((r) => requestAnimationFrame(r));
         const busy = q('first-busy')?.textContent ?? '';
         if (busy.includes('pruning…')) {
-          return { frame, busy, stale: q('first-pruned')?.getAttribute('data-stale'), redrawn: q('hp-caption')?.textContent !== caption, shown: q('first-sparsity')?.textContent };
+          return {
+            frame,
+            busy,
+            stale: q('first-pruned')?.getAttribute('data-stale'),
+            redrawn: q('hp-caption')?.textContent !== caption,
+            shown: q('first-sparsity')?.textContent,
+          };
         }
       }
       return null;
@@ -57,7 +66,10 @@ describe('first screen', () => {
     await s.page.getByTestId('try-input').fill(sentence);
     // The answer shown is for this sentence (not the previous one), with the pruned model's beside it.
     await s.page.locator(`[data-testid="try-sentence"][data-text="${sentence}"]`).waitFor({ timeout: 60_000 });
-    await s.page.getByTestId('try-pruned').filter({ hasText: /(positive|negative) \d+%/ }).waitFor({ timeout: 60_000 });
+    await s.page
+      .getByTestId('try-pruned')
+      .filter({ hasText: /(positive|negative) \d+%/ })
+      .waitFor({ timeout: 60_000 });
     expect(await s.page.getByTestId('try-dense').innerText()).toMatch(/dense\s+negative \d+%/);
     await s.page.screenshot({ path: 'test-results/tour-2-first-screen-pruned.png' });
     await screenshot(s.page, 'tour-whole-page');

@@ -28,7 +28,9 @@ async function pruneUniform(s: Session, value: number) {
   await setRange(s, 'sparsity', value);
   await s.page.waitForFunction(
     (v) => {
-      const m = document.querySelector('[data-testid="pruning-summary"]')?.textContent?.match(/Achieved sparsity ([\d.]+)%/);
+      const m = document
+        .querySelector('[data-testid="pruning-summary"]')
+        ?.textContent?.match(/Achieved sparsity ([\d.]+)%/);
       return m !== null && m !== undefined && Math.abs(Number(m[1]) - v * 100) < 2;
     },
     value,
@@ -44,7 +46,10 @@ describe('prune, choose, share', () => {
   afterAll(async () => s?.close());
   beforeAll(async () => {
     await s.page.getByTestId('model-summary').waitFor({ timeout: 120_000 });
-    await s.page.getByTestId('pruning-summary').filter({ hasText: /Achieved sparsity/ }).waitFor({ timeout: 120_000 });
+    await s.page
+      .getByTestId('pruning-summary')
+      .filter({ hasText: /Achieved sparsity/ })
+      .waitFor({ timeout: 120_000 });
   }, 300_000);
   afterEach(() => {
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
@@ -69,10 +74,16 @@ describe('prune, choose, share', () => {
     await s.page.getByTestId('per-kind').check();
     await setRange(s, 'sparsity-attention', 0.5);
     // Wait for the re-prune with attention at 50% (the uniform 90% one reads ~89.6%).
-    await s.page.waitForFunction(() => {
-      const m = document.querySelector('[data-testid="pruning-summary"]')?.textContent?.match(/Achieved sparsity ([\d.]+)%/);
-      return m !== null && m !== undefined && Number(m[1]) < 89;
-    }, null, { timeout: 60_000 });
+    await s.page.waitForFunction(
+      () => {
+        const m = document
+          .querySelector('[data-testid="pruning-summary"]')
+          ?.textContent?.match(/Achieved sparsity ([\d.]+)%/);
+        return m !== null && m !== undefined && Number(m[1]) < 89;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const params = new URL(s.page.url()).searchParams;
     expect(params.get('attn')).toBe('0.5');
     expect(params.get('ffn')).toBe('0.9');
@@ -91,7 +102,9 @@ describe('prune, choose, share', () => {
       await own.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
       const page = parseFloat(await own.page.getByTestId('acc-quick').innerText());
       configureOrt({ threads: 1 });
-      const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(decodeState(query).state.pruning);
+      const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
+        decodeState(query).state.pruning,
+      );
       const node = await evaluateOnnx(pruned, readTokenizer(), readDataset(), { limit: 100, batch: 32 });
       expect(node.n).toBe(100);
       expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(1.05);
@@ -103,28 +116,40 @@ describe('prune, choose, share', () => {
   }, 420_000);
 
   it('calibrates activation-aware scores on train sentences, with progress, then re-prunes', async () => {
-    if ((await s.page.getByTestId('score').inputValue()) === 'activation') await s.page.getByTestId('score').selectOption('magnitude');
+    if ((await s.page.getByTestId('score').inputValue()) === 'activation')
+      await s.page.getByTestId('score').selectOption('magnitude');
     const before = await s.page.getByTestId('pruning-summary').innerText();
     await s.page.getByTestId('score').selectOption('activation');
     await s.page.getByTestId('calibrated').waitFor({ timeout: 180_000 });
     expect(await s.page.getByTestId('calibrated').innerText()).toMatch(/from 32 train sentences/);
-    await s.page.waitForFunction((prev) => document.querySelector('[data-testid="pruning-summary"]')?.textContent !== prev, before, { timeout: 60_000 });
+    await s.page.waitForFunction(
+      (prev) => document.querySelector('[data-testid="pruning-summary"]')?.textContent !== prev,
+      before,
+      { timeout: 60_000 },
+    );
     expect(new URL(s.page.url()).searchParams.get('score')).toBe('activation');
   });
 
   it('moves the chosen device up as the latency constraint tightens', async () => {
     const choice = s.page.getByTestId('choice');
     await choice.waitFor({ timeout: 60_000 });
-    const settled = () => !/selecting|computing/i.test(document.querySelector('[data-testid="choice"]')?.textContent ?? '');
+    const settled = () =>
+      !/selecting|computing/i.test(document.querySelector('[data-testid="choice"]')?.textContent ?? '');
     await s.page.getByTestId('lc').fill('100');
-    await s.page.waitForFunction(() => new URL(location.href).searchParams.get('lc') === '100', null, { timeout: 10_000 });
+    await s.page.waitForFunction(() => new URL(location.href).searchParams.get('lc') === '100', null, {
+      timeout: 10_000,
+    });
     await s.page.waitForFunction(settled, null, { timeout: 60_000 });
     const loose = (await choice.innerText()).split('\n')[0];
     await s.page.getByTestId('lc').fill('0.5');
-    await s.page.waitForFunction((prev) => {
-      const t = (document.querySelector('[data-testid="choice"]') as HTMLElement | null)?.innerText ?? '';
-      return t.split('\n')[0] !== prev && !/selecting|computing/i.test(t);
-    }, loose, { timeout: 60_000 });
+    await s.page.waitForFunction(
+      (prev) => {
+        const t = (document.querySelector('[data-testid="choice"]') as HTMLElement | null)?.innerText ?? '';
+        return t.split('\n')[0] !== prev && !/selecting|computing/i.test(t);
+      },
+      loose,
+      { timeout: 60_000 },
+    );
     const tight = (await choice.innerText()).split('\n')[0];
     expect(tight).not.toBe(loose);
     expect(new URL(s.page.url()).searchParams.get('lc')).toBe('0.5');
@@ -134,7 +159,9 @@ describe('prune, choose, share', () => {
   it('restores the same state in a fresh page from the shared URL', async () => {
     await pruneUniform(s, 0.7);
     await s.page.getByTestId('lc').fill('2');
-    await s.page.waitForFunction(() => new URL(location.href).searchParams.get('lc') === '2', null, { timeout: 10_000 });
+    await s.page.waitForFunction(() => new URL(location.href).searchParams.get('lc') === '2', null, {
+      timeout: 10_000,
+    });
     const url = s.page.url();
     const fresh = await openApp(url.split('?')[0], { query: '?' + url.split('?')[1] });
     try {

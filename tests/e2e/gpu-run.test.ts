@@ -21,7 +21,10 @@ describe('run on my GPU', () => {
     await s.page.getByTestId('gpu-sentences').selectOption('20');
     await s.page.getByTestId('gpu-weights').selectOption(weights);
     await s.page.getByTestId('run-on-gpu').click();
-    await s.page.getByTestId('engine-weights').filter({ hasText: `${weights} weights` }).waitFor({ timeout: 400_000 });
+    await s.page
+      .getByTestId('engine-weights')
+      .filter({ hasText: `${weights} weights` })
+      .waitFor({ timeout: 400_000 });
     await s.page.getByTestId('ort-accuracy').waitFor({ timeout: 400_000 });
   }
 
@@ -39,7 +42,8 @@ describe('run on my GPU', () => {
   }, 900_000); // model load, dense accuracy on the dev split, then the run: minutes on SwiftShader
 
   it('with f16 weights: the linears take half the memory, accuracy still matches ORT (f32)', async () => {
-    const linearMiB = async () => Number((await s.page.getByTestId('engine-weights').innerText()).match(/linears ([\d.]+) MiB/)?.[1]);
+    const linearMiB = async () =>
+      Number((await s.page.getByTestId('engine-weights').innerText()).match(/linears ([\d.]+) MiB/)?.[1]);
     await ready();
     // The f32 figure of the same model and pruning: from the page's last run, or a run now.
     const shown = s.page.getByTestId('engine-weights');

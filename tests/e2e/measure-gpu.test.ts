@@ -30,7 +30,8 @@ describe('measure my GPU', () => {
     ]);
     for (const v of await table.getByTestId('gpu-verified').allInnerTexts()) expect(v).toBe('✓ dense ✓ HP');
     // Each row names the kernel variants the automatic choice ran (register tile, token block or subgroup).
-    for (const v of await table.getByTestId('gpu-variants').allInnerTexts()) expect(v).toMatch(/^kernels: dense (\d+x\d+|subgroup), HP (wide|mid|tall|narrow|subgroup)$/);
+    for (const v of await table.getByTestId('gpu-variants').allInnerTexts())
+      expect(v).toMatch(/^kernels: dense (\d+x\d+|subgroup), HP (wide|mid|tall|narrow|subgroup)$/);
     const speedups = (await table.getByTestId('gpu-speedup').allInnerTexts()).map((t) => parseFloat(t));
     expect(speedups.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
     // Densities follow the 80 % sparsity of the URL's config.
@@ -44,7 +45,8 @@ describe('measure my GPU', () => {
     expect(note).toMatch(/timestamp queries|wall clock/);
     // The peer: a verified onnxruntime-web row per shape, or one stated reason it could not run.
     const peers = table.getByTestId('gpu-peer');
-    if ((await peers.count()) === 0) expect(await s.page.getByTestId('gpu-peer-note').innerText()).toMatch(/skipped: .+/);
+    if ((await peers.count()) === 0)
+      expect(await s.page.getByTestId('gpu-peer-note').innerText()).toMatch(/skipped: .+/);
     else {
       expect(await peers.count()).toBe(4);
       for (const v of await peers.locator('td:nth-child(8)').allInnerTexts()) expect(v).toBe('✓');

@@ -39,7 +39,11 @@ describe('model panel', () => {
   });
 
   it('refuses a file that is not a model and keeps the loaded one', async () => {
-    await s.page.getByTestId('model-file').setInputFiles({ name: 'notes.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('just some text, not ONNX') });
+    await s.page.getByTestId('model-file').setInputFiles({
+      name: 'notes.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('just some text, not ONNX'),
+    });
     const err = s.page.getByTestId('model-error');
     await err.waitFor({ timeout: 30_000 });
     expect(await err.innerText()).toMatch(/not an ONNX model.*previous model is still loaded/s);
@@ -57,19 +61,29 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
   beforeAll(async () => {
     s = await openApp(inject('baseUrl'));
     await s.page.getByTestId('model-summary').waitFor({ timeout: 120_000 });
-    await s.page.getByTestId('dataset-file').setInputFiles({ name: 'dev60.jsonl', mimeType: 'application/json', buffer: Buffer.from(sentences) });
+    await s.page
+      .getByTestId('dataset-file')
+      .setInputFiles({ name: 'dev60.jsonl', mimeType: 'application/json', buffer: Buffer.from(sentences) });
   });
   afterAll(async () => s?.close());
 
   it('loads HP 90% retrained from the list and measures what the CLI measures on the same sentences', async () => {
     await s.page.getByTestId('retrained-select').selectOption('hp-32x32-90-retrained.hpw');
     await s.page.getByTestId('retrained-load').click();
-    await s.page.getByTestId('model-summary').getByText('tinybert-rt.onnx + hp-32x32-90-retrained.hpw').waitFor({ timeout: 120_000 });
+    await s.page
+      .getByTestId('model-summary')
+      .getByText('tinybert-rt.onnx + hp-32x32-90-retrained.hpw')
+      .waitFor({ timeout: 120_000 });
     const accuracy = s.page.getByTestId('accuracy');
-    await expect.poll(async () => (await accuracy.innerText()).match(/\((\d+)\/60\)/)?.[1], { timeout: 120_000, interval: 500 }).toBeTruthy();
+    await expect
+      .poll(async () => (await accuracy.innerText()).match(/\((\d+)\/60\)/)?.[1], { timeout: 120_000, interval: 500 })
+      .toBeTruthy();
     const correct = Number((await accuracy.innerText()).match(/\((\d+)\/60\)/)![1]);
     configureOrt({ threads: 1 });
-    const bytes = onnxWithHPW(readModelBytes(defaultModelPath()), new Uint8Array(readFileSync('public/models/retrained/hp-32x32-90-retrained.hpw')));
+    const bytes = onnxWithHPW(
+      readModelBytes(defaultModelPath()),
+      new Uint8Array(readFileSync('public/models/retrained/hp-32x32-90-retrained.hpw')),
+    );
     const node = await evaluateOnnx(bytes, readTokenizer(), readDataset(), { batch: 32, limit: 60, maxLength: 64 });
     expect(Math.abs(correct - node.correct)).toBeLessThanOrEqual(1);
     await screenshot(s.page, 'model-retrained');
@@ -77,25 +91,36 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
 
   it('refuses a .hpw made for another model and keeps the current one', async () => {
     const weight = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + 1));
-    const small = pruneMatrix({ name: 'q', out: 8, in: 8, weight }, { pattern: 'hp', sparsity: 0.5, split: 0.5, tr: 4, tc: 4, score: 'magnitude' });
+    const small = pruneMatrix(
+      { name: 'q', out: 8, in: 8, weight },
+      { pattern: 'hp', sparsity: 0.5, split: 0.5, tr: 4, tc: 4, score: 'magnitude' },
+    );
     const other = writeHPW({ valueType: 'f32', info: {}, matrices: [{ name: 'layer.0.attention.q', hp: small.hp! }] });
-    await s.page.getByTestId('hpw-input').setInputFiles({ name: 'other.hpw', mimeType: 'application/octet-stream', buffer: Buffer.from(other) });
+    await s.page
+      .getByTestId('hpw-input')
+      .setInputFiles({ name: 'other.hpw', mimeType: 'application/octet-stream', buffer: Buffer.from(other) });
     const err = s.page.getByTestId('model-error');
     await err.waitFor({ timeout: 60_000 });
-    expect(await err.innerText()).toMatch(/cannot be applied to the model.*is 8x8, the model's is 312x312.*previous model is still loaded/s);
+    expect(await err.innerText()).toMatch(
+      /cannot be applied to the model.*is 8x8, the model's is 312x312.*previous model is still loaded/s,
+    );
     expect(await s.page.getByTestId('model-summary').innerText()).toMatch(/hp-32x32-90-retrained\.hpw/);
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 
-  it('the device choice can take the retraining study\'s points, and says when they describe another model', async () => {
+  it("the device choice can take the retraining study's points, and says when they describe another model", async () => {
     await s.page.getByTestId('accuracy-source').selectOption('study');
     await s.page.getByTestId('ac-kind').selectOption('drop');
     await s.page.getByTestId('ac-value').fill('6');
     await s.page.getByTestId('lc').fill('0.5');
     const choice = s.page.getByTestId('choice');
-    await expect.poll(async () => choice.innerText(), { timeout: 60_000, interval: 500 }).toMatch(/retrained on a GPU \(3 seeds/);
+    await expect
+      .poll(async () => choice.innerText(), { timeout: 60_000, interval: 500 })
+      .toMatch(/retrained on a GPU \(3 seeds/);
     // the loaded model is the HP 90% file, not the shipped dense model the study measured
-    expect(await s.page.getByTestId('study-other-model').innerText()).toMatch(/measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-retrained\.hpw/);
+    expect(await s.page.getByTestId('study-other-model').innerText()).toMatch(
+      /measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-retrained\.hpw/,
+    );
     await s.page.getByTestId('sweep-chart').scrollIntoViewIfNeeded();
     await screenshot(s.page, 'choose-retrained-study');
   });

@@ -11,11 +11,15 @@ async function exportOnnx(s: Session): Promise<string> {
   try {
     return (await download).suggestedFilename();
   } catch (e) {
-    throw new Error(`no download (${(e as Error).message}); alerts: ${(await s.page.getByRole('alert').allInnerTexts()).join(' | ')}`);
+    throw new Error(
+      `no download (${(e as Error).message}); alerts: ${(await s.page.getByRole('alert').allInnerTexts()).join(' | ')}`,
+      { cause: e },
+    );
   }
 }
 
-const accuracyOf = async (s: Session, id: string) => Number((await s.page.getByTestId(id).innerText()).replace('%', '')) / 100;
+const accuracyOf = async (s: Session, id: string) =>
+  Number((await s.page.getByTestId(id).innerText()).replace('%', '')) / 100;
 
 describe('recovery without retraining', () => {
   let s: Session;

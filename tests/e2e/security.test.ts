@@ -11,11 +11,15 @@ describe('security headers and CSP', () => {
   beforeAll(async () => {
     const base = inject('baseUrl');
     headers = Object.fromEntries((await fetch(base)).headers.entries());
-    s = await openApp(base, { init: () => {
-      const w = window as unknown as { cspViolations: string[] };
-      w.cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    } });
+    s = await openApp(base, {
+      init: () => {
+        const w = window as unknown as { cspViolations: string[] };
+        w.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
+        );
+      },
+    });
   });
   afterAll(async () => s?.close());
 
@@ -36,12 +40,23 @@ describe('security headers and CSP', () => {
     expect(s.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
   });
 
-  it('reads a picked dataset by the CLI\'s encoding rules', async () => {
+  it("reads a picked dataset by the CLI's encoding rules", async () => {
     const lines = '{"text":"a fine film","label":1}\n{"text":"a dull film","label":0}\n';
     const picker = s.page.getByTestId('dataset-file');
-    await picker.setInputFiles({ name: 'bom.jsonl', mimeType: 'application/json', buffer: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines)]) });
-    await s.page.getByTestId('dataset-summary').filter({ hasText: 'bom.jsonl, 2 sentences' }).waitFor({ timeout: 30_000 });
-    const latin1 = Buffer.concat([Buffer.from('{"text":"fine","label":1}\n{"text":"caf'), Buffer.from([0xe9]), Buffer.from('","label":0}\n')]);
+    await picker.setInputFiles({
+      name: 'bom.jsonl',
+      mimeType: 'application/json',
+      buffer: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines)]),
+    });
+    await s.page
+      .getByTestId('dataset-summary')
+      .filter({ hasText: 'bom.jsonl, 2 sentences' })
+      .waitFor({ timeout: 30_000 });
+    const latin1 = Buffer.concat([
+      Buffer.from('{"text":"fine","label":1}\n{"text":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('","label":0}\n'),
+    ]);
     await picker.setInputFiles({ name: 'latin1.jsonl', mimeType: 'application/json', buffer: latin1 });
     const err = s.page.getByTestId('model-error');
     await err.filter({ hasText: 'latin1.jsonl' }).waitFor({ timeout: 30_000 });

@@ -15,7 +15,9 @@ describe('app shell with WebGPU (SwiftShader)', () => {
     expect(await s.page.getByTestId('adapter-name').textContent()).toMatch(/SwiftShader/i);
     await s.page.getByTestId('worker-gpu').filter({ hasText: 'available' }).waitFor({ timeout: 60_000 });
     // The kernels' choice for this adapter, in words (SwiftShader: 64x64 tiles, 4-lane subgroups).
-    expect(await s.page.getByTestId('kernel-variants').innerText()).toMatch(/up to 64x64 \(software adapter\); subgroups \(4 lanes\): few-token dense variant/);
+    expect(await s.page.getByTestId('kernel-variants').innerText()).toMatch(
+      /up to 64x64 \(software adapter\); subgroups \(4 lanes\): few-token dense variant/,
+    );
     expect(await s.page.getByTestId('tagline').innerText()).toMatch(/measured on your GPU/);
     // Simulating a device loss is a developer tool: not in the page unless ?debug is set.
     expect(await s.page.getByText('Simulate a GPU device loss').count()).toBe(0);
@@ -49,11 +51,17 @@ describe('CPU measurement', () => {
       // and the measured CPU row in the devices section.
       const modelTime = await s.page.getByTestId('cpu-model-time').innerText();
       expect(modelTime).toMatch(/onnxruntime-web \(wasm\): [\d.]+ ms per batch of 1 × 64 tokens/);
-      await s.page.getByTestId('measured-table').filter({ hasText: 'this browser, project CPU kernels' }).waitFor({ timeout: 30_000 });
+      await s.page
+        .getByTestId('measured-table')
+        .filter({ hasText: 'this browser, project CPU kernels' })
+        .waitFor({ timeout: 30_000 });
       await screenshot(s.page, 'cpu-measured');
       // Measured rows persist like sweeps: still there after a reload, without measuring again.
       await s.page.reload();
-      await s.page.getByTestId('measured-table').filter({ hasText: 'this browser, project CPU kernels' }).waitFor({ timeout: 30_000 });
+      await s.page
+        .getByTestId('measured-table')
+        .filter({ hasText: 'this browser, project CPU kernels' })
+        .waitFor({ timeout: 30_000 });
       expect(s.consoleErrors).toEqual([]);
     } finally {
       await s.close();

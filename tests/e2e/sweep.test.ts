@@ -22,7 +22,13 @@ async function storedRows(s: Session, recovered = false): Promise<number> {
           if (!db.objectStoreNames.contains('sweeps')) return resolve(0);
           const all = db.transaction('sweeps').objectStore('sweeps').getAll();
           type Row = { recovery?: string };
-          all.onsuccess = () => resolve(all.result.reduce((n: number, r: { rows: Row[] }) => n + r.rows.filter((x) => !recovered || x.recovery === 'lsq').length, 0));
+          all.onsuccess = () =>
+            resolve(
+              all.result.reduce(
+                (n: number, r: { rows: Row[] }) => n + r.rows.filter((x) => !recovered || x.recovery === 'lsq').length,
+                0,
+              ),
+            );
         };
         open.onerror = () => resolve(0);
       }),
@@ -57,7 +63,9 @@ describe('accuracy sweep', () => {
     await csvButton.waitFor({ timeout: 60_000 });
     expect(await s.page.locator('#prune').innerText()).toMatch(/\d+ points \(partial\)/);
     const [download] = await Promise.all([s.page.waitForEvent('download'), csvButton.click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('series,recovery,target_sparsity,achieved_sparsity,accuracy,sentences');
     expect(csv.length).toBeGreaterThanOrEqual(3);
     const rows = csv.slice(1).map((line) => line.split(','));
@@ -80,7 +88,10 @@ describe('accuracy sweep', () => {
     for (const [series, , target, , accuracy] of rows.filter(([, recovery]) => recovery === 'none').slice(0, 2)) {
       const point = points.find((p) => p.series === series && p.config.sparsity === Number(target));
       expect(point, `${series} at ${target}`).toBeDefined();
-      const node = await evaluateOnnx(session.prunedOnnx(point!.config), readTokenizer(), readDataset(), { limit: 200, batch: 32 });
+      const node = await evaluateOnnx(session.prunedOnnx(point!.config), readTokenizer(), readDataset(), {
+        limit: 200,
+        batch: 32,
+      });
       expect(Math.abs(Number(accuracy) - node.accuracy)).toBeLessThanOrEqual(1 / 200 + 1e-9);
     }
 

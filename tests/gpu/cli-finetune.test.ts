@@ -18,16 +18,52 @@ describe('hp-lab finetune', () => {
   const model = path.join(dir, 'tiny.onnx');
   const tiny = buildTinyBertOnnx({ layers: 2, hidden: 16, heads: 2, ffn: 32, vocab: 30522, maxPositions: 64, seed: 3 });
   writeFileSync(model, tiny.bytes);
-  const sentences = ['a gripping , funny film', 'dull and far too long', 'one of the best of the year', 'a mess from start to finish',
-    'warm , clever and moving', 'it never comes alive', 'sharp writing and fine acting', 'tedious , lifeless and flat'];
+  const sentences = [
+    'a gripping , funny film',
+    'dull and far too long',
+    'one of the best of the year',
+    'a mess from start to finish',
+    'warm , clever and moving',
+    'it never comes alive',
+    'sharp writing and fine acting',
+    'tedious , lifeless and flat',
+  ];
   const data = path.join(dir, 'train.jsonl');
   writeFileSync(data, sentences.map((text, i) => JSON.stringify({ text, label: (i + 1) % 2 })).join('\n'));
 
   it('trains, keeps the masks, writes ONNX + .hpw + the JSON report', async () => {
     const [out, hpw, report] = ['ft.onnx', 'ft.hpw', 'ft.json'].map((f) => path.join(dir, f));
-    const res = (await finetune(['--model', model, '--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--epochs', '2', '--batch', '4',
-      '--lr', '0.003', '--distill', '2', '--max-length', '16', '--train', data, '--data', data, '--baselines',
-      '--out', out, '--hpw', hpw, '--report', report])) as Record<string, unknown> & { losses: number[]; accuracy: number; epoch_ms: number[] };
+    const res = (await finetune([
+      '--model',
+      model,
+      '--pattern',
+      'hp',
+      '--sparsity',
+      '0.5',
+      '--tile',
+      '8x8',
+      '--epochs',
+      '2',
+      '--batch',
+      '4',
+      '--lr',
+      '0.003',
+      '--distill',
+      '2',
+      '--max-length',
+      '16',
+      '--train',
+      data,
+      '--data',
+      data,
+      '--baselines',
+      '--out',
+      out,
+      '--hpw',
+      hpw,
+      '--report',
+      report,
+    ])) as Record<string, unknown> & { losses: number[]; accuracy: number; epoch_ms: number[] };
     expect(res.losses).toHaveLength(2);
     expect(res.losses[1]).toBeLessThan(res.losses[0]);
     expect(res.accuracy).toBeGreaterThanOrEqual(0);
@@ -36,13 +72,22 @@ describe('hp-lab finetune', () => {
     expect(typeof res.dense_accuracy).toBe('number');
     expect(JSON.parse(readFileSync(report, 'utf8')).losses).toEqual(res.losses);
     const before = prunableLinears(tiny.model);
-    const masks = pruneMatrices(matrixInputs(tiny.model), { pattern: 'hp', score: 'magnitude', tr: 8, tc: 8, sparsity: 0.5, split: 0.5 }).matrices.map((m) => m.mask);
+    const masks = pruneMatrices(matrixInputs(tiny.model), {
+      pattern: 'hp',
+      score: 'magnitude',
+      tr: 8,
+      tc: 8,
+      sparsity: 0.5,
+      split: 0.5,
+    }).matrices.map((m) => m.mask);
     const trained = prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(out))).model);
     const file = readHPW(new Uint8Array(readFileSync(hpw)));
     trained.forEach((l, i) => {
       // The .hpw holds exactly the ONNX's weights; zeros where HP pruned, trained values elsewhere.
       expect(decodeHP(file.matrices[i].hp)).toEqual(l.weight);
-      l.weight.forEach((w, j) => { if (!masks[i][j]) expect(w).toBe(0); });
+      l.weight.forEach((w, j) => {
+        if (!masks[i][j]) expect(w).toBe(0);
+      });
       expect(l.weight.some((w, j) => w !== 0 && w !== before[i].weight[j])).toBe(true);
     });
   });
@@ -51,6 +96,8 @@ describe('hp-lab finetune', () => {
     await expect(finetune(['--model', model, '--pattern', 'unstructured'])).rejects.toThrow(/HP-structured/);
     await expect(finetune(['--model', model, '--epochs', '0'])).rejects.toThrow(/--epochs must be an integer/);
     await expect(finetune(['--model', model, '--alpha', '0.5'])).rejects.toThrow(/--alpha needs --distill/);
-    await expect(finetune(['--model', model, '--max-length', '100'])).rejects.toThrow(/exceeds the model's 64 positions/);
+    await expect(finetune(['--model', model, '--max-length', '100'])).rejects.toThrow(
+      /exceeds the model's 64 positions/,
+    );
   });
 });

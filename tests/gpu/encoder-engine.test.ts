@@ -29,17 +29,26 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** HP-prunes every linear (magnitude, tiles tr x tc) and returns the matrices and the model
  *  whose dense weights are the pruned ones (what ORT / the reference see). */
-function pruneAll(model: BertModel, sparsity: number, tr: number, tc: number): { sparse: Map<string, HPMatrix>; pruned: BertModel } {
+function pruneAll(
+  model: BertModel,
+  sparsity: number,
+  tr: number,
+  tc: number,
+): { sparse: Map<string, HPMatrix>; pruned: BertModel } {
   const sparse = new Map<string, HPMatrix>();
   for (const l of prunableLinears(model)) {
-    const r = pruneMatrix({ name: l.name, out: l.out, in: l.in, weight: l.weight }, { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split: 0.5 });
+    const r = pruneMatrix(
+      { name: l.name, out: l.out, in: l.in, weight: l.weight },
+      { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split: 0.5 },
+    );
     sparse.set(l.name, r.hp!);
   }
   const pruned: BertModel = {
     ...model,
     layers: model.layers.map((layer) => {
       const copy = { ...layer };
-      for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) copy[kind] = { ...layer[kind], weight: decodeHP(sparse.get(layer[kind].name)!) };
+      for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const)
+        copy[kind] = { ...layer[kind], weight: decodeHP(sparse.get(layer[kind].name)!) };
       return copy;
     }),
   };
@@ -57,7 +66,9 @@ describe('encoder engine on WebGPU', () => {
     expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);
     // Reused buffers: the same call again gives the same bits; BigInt64 inputs (the tokenizer's) work.
     const big = (a: Int32Array) => BigInt64Array.from(a, (v) => BigInt(v));
-    expect(Array.from(await engine.run(big(b.inputIds), big(b.attentionMask), big(b.tokenTypeIds), 3, 7))).toEqual(Array.from(logits));
+    expect(Array.from(await engine.run(big(b.inputIds), big(b.attentionMask), big(b.tokenTypeIds), 3, 7))).toEqual(
+      Array.from(logits),
+    );
     engine.destroy();
   });
 
@@ -84,7 +95,8 @@ describe('encoder engine on WebGPU', () => {
       ...m,
       layers: m.layers.map((layer) => {
         const copy = { ...layer };
-        for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) copy[kind] = { ...layer[kind], weight: f16RoundArray(layer[kind].weight) };
+        for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const)
+          copy[kind] = { ...layer[kind], weight: f16RoundArray(layer[kind].weight) };
         return copy;
       }),
     });
@@ -101,13 +113,23 @@ describe('encoder engine on WebGPU', () => {
     hp.destroy();
   });
 
-  it('head size 26 (TinyBERT\'s), no pooler, three labels; grows past its capacity', async () => {
+  it("head size 26 (TinyBERT's), no pooler, three labels; grows past its capacity", async () => {
     const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, labels: 3, layers: 1, maxPositions: 40 }, 13, false);
     const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4 });
     const small = randomBatch(model, 1, 4, 4);
-    expect(maxAbsDiff(await engine.run(small.inputIds, small.attentionMask, null, 1, 4), referenceForward(model, { ...small, tokenTypeIds: undefined }))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        await engine.run(small.inputIds, small.attentionMask, null, 1, 4),
+        referenceForward(model, { ...small, tokenTypeIds: undefined }),
+      ),
+    ).toBeLessThan(1e-4);
     const big = randomBatch(model, 3, 33, 5); // 33 keys: more than one key tile
-    expect(maxAbsDiff(await engine.run(big.inputIds, big.attentionMask, big.tokenTypeIds, 3, 33), referenceForward(model, big))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        await engine.run(big.inputIds, big.attentionMask, big.tokenTypeIds, 3, 33),
+        referenceForward(model, big),
+      ),
+    ).toBeLessThan(1e-4);
     engine.destroy();
   });
 
@@ -119,9 +141,20 @@ describe('encoder engine on WebGPU', () => {
     for (const kind of ['k', 'v'] as const) sparse.delete(model.layers[1][kind].name);
     const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9 });
     expect(engine.qkvModes).toEqual(['fused', 'separate']);
-    expect(maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
+    ).toBeLessThan(1e-4);
     const p = await engine.profile(2, 9, 3, 1);
-    expect(p.ops.map((o) => o.kind)).toEqual(['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'head']);
+    expect(p.ops.map((o) => o.kind)).toEqual([
+      'embeddings',
+      'qkv',
+      'attention',
+      'attn-out',
+      'layernorm',
+      'ffn1',
+      'ffn2',
+      'head',
+    ]);
     expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
     expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
     expect(p.ops.every((o) => o.msMedian > 0) && p.forward.msMedian > 0).toBe(true);
@@ -133,7 +166,9 @@ describe('encoder engine on WebGPU', () => {
     const b = randomBatch(model, 2, 9, 7);
     const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 9, fuseAddLn: true });
     expect(dense.fusedAddLn).toBe(4);
-    expect(maxAbsDiff(await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b)),
+    ).toBeLessThan(1e-4);
     const p = await dense.profile(2, 9, 2, 0);
     expect(p.dispatches).toBe(1 + 2 * 5 + 1); // embeddings, per layer qkv/attention/out+ln/ffn1/ffn2+ln, head
     expect(p.ops.some((o) => o.kind === 'layernorm')).toBe(false);
@@ -141,9 +176,16 @@ describe('encoder engine on WebGPU', () => {
     // HP at 50% except layer 0's attention output, which runs dense: fused either way.
     const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
     sparse.delete(model.layers[0].attnOut.name);
-    const mixed = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9, fuseAddLn: true });
+    const mixed = createEncoderEngine(gpu.device, gpu.caps, pruned, {
+      sparse,
+      maxBatch: 2,
+      maxSeq: 9,
+      fuseAddLn: true,
+    });
     expect(mixed.fusedAddLn).toBe(4);
-    expect(maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
+    ).toBeLessThan(1e-4);
     mixed.destroy();
   });
 
@@ -166,19 +208,32 @@ describe('encoder engine on WebGPU', () => {
     const hpRef = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(hpLogits, hpRef)).toBeLessThan(1e-4);
     expect(maxAbsDiff(hpRef, referenceForward(pruned, b))).toBeGreaterThan(1e-4);
-    expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, quant: 'int8', fuseAddLn: true })).toThrow(/unfused/);
+    expect(() =>
+      createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, quant: 'int8', fuseAddLn: true }),
+    ).toThrow(/unfused/);
   }, 120_000);
 
   it('rejects bad input and bad sparse maps with clear errors', async () => {
     const model = randomBertModel({}, 14);
-    expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, sparse: new Map([['nope', {} as HPMatrix]]) })).toThrow(/not a prunable linear/);
+    expect(() =>
+      createEncoderEngine(gpu.device, gpu.caps, model, {
+        maxBatch: 1,
+        maxSeq: 4,
+        sparse: new Map([['nope', {} as HPMatrix]]),
+      }),
+    ).toThrow(/not a prunable linear/);
     const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4 });
     await expect(engine.run([1, 2, 3, 99], [1, 1, 1, 1], null, 1, 4)).rejects.toThrow(/outside the vocabulary/);
     await expect(engine.run([1, 2, 3, 4], [0, 0, 0, 0], null, 1, 4)).rejects.toThrow(/all-zero attention mask/);
     await expect(engine.run([1, 2, 3, 4], [1, 1, 1, 1], null, 1, 5)).rejects.toThrow(/expected batch\*seq = 5/);
     // Still usable after rejected calls.
     const ok = await engine.run([1, 2, 3, 4], [1, 1, 1, 0], null, 1, 4);
-    expect(maxAbsDiff(ok, referenceForward(model, { inputIds: [1, 2, 3, 4], attentionMask: [1, 1, 1, 0], batch: 1, seq: 4 }))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        ok,
+        referenceForward(model, { inputIds: [1, 2, 3, 4], attentionMask: [1, 1, 1, 0], batch: 1, seq: 4 }),
+      ),
+    ).toBeLessThan(1e-4);
     const t = await engine.time(1, 4, 3, 1);
     expect(t.msMedian).toBeGreaterThan(0);
     expect(t.batch).toBe(1);

@@ -43,7 +43,12 @@ function uniform(words: number[], floats: Record<number, number> = {}): GPUBuffe
 }
 
 function out(n: number): GPUBuffer {
-  return track(device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }));
+  return track(
+    device.createBuffer({
+      size: n * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    }),
+  );
 }
 
 async function read(buf: GPUBuffer, n: number): Promise<Float32Array> {
@@ -62,7 +67,10 @@ function up(label: string, data: Float32Array | Uint32Array, usage = 0): GPUBuff
 }
 
 function bind(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
-  return device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  return device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
 }
 
 function submit(run: (pass: GPUComputePassEncoder) => void): void {
@@ -82,7 +90,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 /** `l` HP-pruned (magnitude, tiles 4x4) and the linear with the pruned weights. */
 function hpPruned(l: Linear, sparsity: number): { hp: HPMatrix; pruned: Linear } {
-  const hp = pruneMatrix({ name: l.name, out: l.out, in: l.in, weight: l.weight }, { pattern: 'hp', sparsity, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).hp!;
+  const hp = pruneMatrix(
+    { name: l.name, out: l.out, in: l.in, weight: l.weight },
+    { pattern: 'hp', sparsity, score: 'magnitude', tr: 4, tc: 4, split: 0.5 },
+  ).hp!;
   return { hp, pruned: { ...l, weight: decodeHP(hp) } };
 }
 
@@ -95,17 +106,29 @@ describe('encoder ops on WebGPU', () => {
     const kernel = createEmbeddingsKernel(device, hidden);
     const rows = 15;
     const y = out(rows * hidden);
-    submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [
-      uniform([rows, 5], { 2: layerNormEps }),
-      up('ids', Uint32Array.from(batch.inputIds)),
-      up('types', Uint32Array.from(batch.tokenTypeIds)),
-      up('w', e.word), up('p', e.position), up('t', e.tokenType),
-      up('gb', concatF32(e.ln.gamma, e.ln.beta)), y,
-    ]), rows));
+    submit((pass) =>
+      kernel.encode(
+        pass,
+        bind(kernel.pipeline, [
+          uniform([rows, 5], { 2: layerNormEps }),
+          up('ids', Uint32Array.from(batch.inputIds)),
+          up('types', Uint32Array.from(batch.tokenTypeIds)),
+          up('w', e.word),
+          up('p', e.position),
+          up('t', e.tokenType),
+          up('gb', concatF32(e.ln.gamma, e.ln.beta)),
+          y,
+        ]),
+        rows,
+      ),
+    );
     const expected = new Float32Array(rows * hidden);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < hidden; i++) {
-        expected[r * hidden + i] = e.word[batch.inputIds[r] * hidden + i] + e.position[(r % 5) * hidden + i] + e.tokenType[batch.tokenTypeIds[r] * hidden + i];
+        expected[r * hidden + i] =
+          e.word[batch.inputIds[r] * hidden + i] +
+          e.position[(r % 5) * hidden + i] +
+          e.tokenType[batch.tokenTypeIds[r] * hidden + i];
       }
     }
     referenceLayerNorm(expected, hidden, e.ln, layerNormEps);
@@ -118,10 +141,19 @@ describe('encoder ops on WebGPU', () => {
     const rand = rng(5);
     const a = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
     const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
-    const ln = { gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5), beta: Float32Array.from({ length: hidden }, () => rand() - 0.5) };
+    const ln = {
+      gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5),
+      beta: Float32Array.from({ length: hidden }, () => rand() - 0.5),
+    };
     const kernel = createAddLayerNormKernel(device, hidden);
     const xb = up('x', x, GPUBufferUsage.COPY_SRC);
-    submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, up('gb', concatF32(ln.gamma, ln.beta))]), rows));
+    submit((pass) =>
+      kernel.encode(
+        pass,
+        bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, up('gb', concatF32(ln.gamma, ln.beta))]),
+        rows,
+      ),
+    );
     const expected = a.map((v, i) => v + x[i]);
     referenceLayerNorm(expected, hidden, ln, 1e-5);
     expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
@@ -129,18 +161,32 @@ describe('encoder ops on WebGPU', () => {
 
   // [hidden, in, tokens]: hidden wider than the workgroup, inputs over several chunks and not a
   // multiple of 4, few tokens (one row a workgroup) and many (eight rows a workgroup).
-  const fusedCases: [number, number, number][] = [[300, 150, 5], [20, 37, 2200], [52, 9, 600]];
+  const fusedCases: [number, number, number][] = [
+    [300, 150, 5],
+    [20, 37, 2200],
+    [52, 9, 600],
+  ];
   for (const [hidden, nIn, rows] of fusedCases) {
     it(`linear + bias + residual + LayerNorm fused: ${hidden}x${nIn}, ${rows} tokens`, async () => {
       const rand = rng(hidden + nIn);
       const r = (n: number, s = 2) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
-      const lin: Linear = { name: 'l', out: hidden, in: nIn, weight: r(hidden * nIn, 0.5), bias: r(hidden), initializer: 'l' };
+      const lin: Linear = {
+        name: 'l',
+        out: hidden,
+        in: nIn,
+        weight: r(hidden * nIn, 0.5),
+        bias: r(hidden),
+        initializer: 'l',
+      };
       const ln = { gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5), beta: r(hidden, 0.5) };
       const a = r(rows * nIn);
       const x = r(rows * hidden);
       const gammaBeta = concatF32(ln.gamma, ln.beta);
       const { hp, pruned } = hpPruned(lin, 0.6);
-      for (const [w, used] of [[{ kind: 'dense', weight: lin.weight }, lin], [{ kind: 'hp', hp }, pruned]] as const) {
+      for (const [w, used] of [
+        [{ kind: 'dense', weight: lin.weight }, lin],
+        [{ kind: 'hp', hp }, pruned],
+      ] as const) {
         const kernel = createLinearAddLn(device, { hidden, in: nIn, w, bias: lin.bias, gammaBeta });
         if (w.kind === 'dense') expect(kernel.rowsPerGroup(rows)).toBe(rows >= 264 * 8 ? 8 : rows >= 264 * 2 ? 2 : 1);
         const xb = up('x', x, GPUBufferUsage.COPY_SRC);
@@ -156,8 +202,11 @@ describe('encoder ops on WebGPU', () => {
   // [hidden, heads, seq, batch, Q/K/V layout]: three buffers, or one fused Q/K/V row with
   // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).
   const attentionCases: [number, number, number, number, 'separate' | 'fused'][] = [
-    [24, 3, 9, 3, 'separate'], [52, 2, 70, 3, 'separate'], [16, 1, 5, 3, 'separate'],
-    [52, 2, 70, 3, 'fused'], [24, 3, 9, 100, 'fused'],
+    [24, 3, 9, 3, 'separate'],
+    [52, 2, 70, 3, 'separate'],
+    [16, 1, 5, 3, 'separate'],
+    [52, 2, 70, 3, 'fused'],
+    [24, 3, 9, 100, 'fused'],
   ];
   for (const [hidden, heads, seq, batch, mode] of attentionCases) {
     it(`attention: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ${mode} Q/K/V (key tiles, padding mask)`, async () => {
@@ -175,7 +224,9 @@ describe('encoder ops on WebGPU', () => {
       if (mode === 'fused') {
         const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
         for (let t = 0; t < batch * seq; t++) {
-          [q, k, v].forEach((src, j) => rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block));
+          [q, k, v].forEach((src, j) =>
+            rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block),
+          );
         }
         const qkv = up('qkv', rows);
         inputs = [qkv, qkv, qkv];
@@ -185,7 +236,9 @@ describe('encoder ops on WebGPU', () => {
       const ctx = out(n);
       const group = device.createBindGroup({
         layout: kernel.layout.group,
-        entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map(
+          (buffer, binding) => ({ binding, resource: { buffer } }),
+        ),
       });
       submit((pass) => kernel.encode(pass, group, batch, seq));
       if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
@@ -204,11 +257,15 @@ describe('encoder ops on WebGPU', () => {
       const x = Float32Array.from({ length: batch * seq * hidden }, () => rand() * 2 - 1);
       const kernel = createHeadKernel(device, model);
       const logits = out(batch * 3);
-      submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [uniform([seq]), up('x', x), ...kernel.weights, logits]), batch));
+      submit((pass) =>
+        kernel.encode(pass, bind(kernel.pipeline, [uniform([seq]), up('x', x), ...kernel.weights, logits]), batch),
+      );
       const cls = new Float32Array(batch * hidden);
       for (let b = 0; b < batch; b++) cls.set(x.subarray(b * seq * hidden, b * seq * hidden + hidden), b * hidden);
       const feats = withPooler ? referenceLinear(cls, batch, model.pooler!).map(Math.tanh) : cls;
-      expect(maxAbsDiff(await read(logits, batch * 3), referenceLinear(feats, batch, model.classifier))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await read(logits, batch * 3), referenceLinear(feats, batch, model.classifier))).toBeLessThan(
+        1e-5,
+      );
     });
   }
 });

@@ -25,16 +25,28 @@ afterAll(async () => {
 
 async function ortLogits(bytes: Uint8Array, b: ReturnType<typeof randomBatch>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
-  const t = (v: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(v, (x) => BigInt(x)), [b.batch, b.seq]);
-  const out = await session.run({ input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) });
+  const t = (v: Int32Array) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(v, (x) => BigInt(x)),
+      [b.batch, b.seq],
+    );
+  const out = await session.run({
+    input_ids: t(b.inputIds),
+    attention_mask: t(b.attentionMask),
+    token_type_ids: t(b.tokenTypeIds),
+  });
   return out.logits.data as Float32Array;
 }
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('recovered model on the encoder engine', () => {
   it('HP kernels on the recovered HP matrices give ORT logits on the recovered ONNX', async () => {
-    const session = new PruneSession(parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 32, heads: 2, ffn: 48, seed: 21 }).bytes));
+    const session = new PruneSession(
+      parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 32, heads: 2, ffn: 48, seed: 21 }).bytes),
+    );
     const oneShot: PruneConfig = { pattern: 'hp', sparsity: 0.7, score: 'magnitude', tr: 8, tc: 8, split: 0.5 };
     const config: PruneConfig = { ...oneShot, recovery: { kind: 'lsq', sentences: 8, damp: 0.01 } };
     const { result } = await session.recover(config, [randomBatch(session.model, 8, 10, 31)]);

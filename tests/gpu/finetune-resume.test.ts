@@ -7,7 +7,13 @@ import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { readDataset, readTokenizer } from '../../src/eval/node-assets';
 import { takeFirst } from '../../src/core/data/dataset';
 import { FINETUNE_DEFAULTS, type FineTuneCheckpoint } from '../../src/lab/finetune';
-import { FineTuneExperiment, runKeyOf, type CheckpointInfo, type CheckpointStore, type FineTuneRequest } from '../../src/lab/finetune-experiment';
+import {
+  FineTuneExperiment,
+  runKeyOf,
+  type CheckpointInfo,
+  type CheckpointStore,
+  type FineTuneRequest,
+} from '../../src/lab/finetune-experiment';
 import { PruneSession } from '../../src/lab/prune-session';
 import { buildTinyBertOnnx } from '../helpers/tiny-bert-onnx';
 
@@ -27,7 +33,15 @@ class MemoryStore implements CheckpointStore {
 describe('fine-tuning checkpoints', () => {
   it('cancel + resume gives exactly the uninterrupted run; other runs do not resume from it', async () => {
     const gpu = await nodeGpu();
-    const tiny = buildTinyBertOnnx({ layers: 2, hidden: 16, heads: 2, ffn: 32, vocab: 30522, maxPositions: 32, seed: 11 });
+    const tiny = buildTinyBertOnnx({
+      layers: 2,
+      hidden: 16,
+      heads: 2,
+      ffn: 32,
+      vocab: 30522,
+      maxPositions: 32,
+      seed: 11,
+    });
     const session = new PruneSession(parseBertOnnx(tiny.bytes));
     const experiment = new FineTuneExperiment(gpu, session);
     const tokenizer = readTokenizer();
@@ -60,7 +74,9 @@ describe('fine-tuning checkpoints', () => {
 
     // Another learning rate is another run: it starts from step 0 and leaves the checkpoint be.
     const other = { ...req, settings: { ...req.settings, lr: 1e-3, epochs: 1 } };
-    const otherRun = await experiment.run(other, tokenizer, train, { store: { load: (k) => store.load(k), save: async () => undefined, clear: async () => undefined } });
+    const otherRun = await experiment.run(other, tokenizer, train, {
+      store: { load: (k) => store.load(k), save: async () => undefined, clear: async () => undefined },
+    });
     expect(otherRun.resumedFromStep).toBe(0);
 
     const resumed = await experiment.run(req, tokenizer, train, { store });

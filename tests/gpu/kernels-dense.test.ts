@@ -13,14 +13,27 @@ beforeAll(async () => {
   gpu = await nodeGpu();
 });
 
-async function check(tokens: number, nIn: number, nOut: number, opts: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean } = {}) {
+async function check(
+  tokens: number,
+  nIn: number,
+  nOut: number,
+  opts: { gelu?: boolean; bias?: boolean; tile?: string; seed?: number; viaPass?: boolean } = {},
+) {
   const rand = rng(opts.seed ?? tokens * 7919 + nIn * 31 + nOut);
   const x = randomArray(tokens * nIn, rand);
   const w = randomArray(nOut * nIn, rand, 0.5);
   const bias = opts.bias === false ? undefined : randomArray(nOut, rand);
   const { device, caps } = gpu;
   device.pushErrorScope('validation');
-  const lin = createDenseLinear(device, caps, { tokens, in: nIn, out: nOut, weight: w, bias, gelu: opts.gelu, tile: opts.tile });
+  const lin = createDenseLinear(device, caps, {
+    tokens,
+    in: nIn,
+    out: nOut,
+    weight: w,
+    bias,
+    gelu: opts.gelu,
+    tile: opts.tile,
+  });
   const y = await runLinear(device, lin, x, tokens, opts.viaPass);
   const err = await device.popErrorScope();
   lin.destroy();
@@ -53,9 +66,16 @@ describe('dense linear', () => {
 
   test('random shapes (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.integer(), async (tokens, nIn, nOut, gelu, seed) => {
-        await check(tokens, nIn, nOut, { gelu, seed });
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        fc.integer(),
+        async (tokens, nIn, nOut, gelu, seed) => {
+          await check(tokens, nIn, nOut, { gelu, seed });
+        },
+      ),
       { numRuns: 6 },
     );
   });
@@ -63,14 +83,18 @@ describe('dense linear', () => {
   test('tokens is a per-encode argument: two token counts in one command encoder', async () => {
     const { device, caps } = gpu;
     const rand = rng(5);
-    const nIn = 24, nOut = 20, maxTokens = 10;
+    const nIn = 24,
+      nOut = 20,
+      maxTokens = 10;
     const w = randomArray(nIn * nOut, rand);
     const x = randomArray(maxTokens * nIn, rand);
     const lin = createDenseLinear(device, caps, { tokens: maxTokens, in: nIn, out: nOut, weight: w });
     const xBuf = device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
-    const mk = () => device.createBuffer({ size: maxTokens * nOut * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const y3 = mk(), y10 = mk();
+    const mk = () =>
+      device.createBuffer({ size: maxTokens * nOut * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const y3 = mk(),
+      y10 = mk();
     const r3 = device.createBuffer({ size: y3.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const r10 = device.createBuffer({ size: y3.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = device.createCommandEncoder();
@@ -93,14 +117,18 @@ describe('dense linear', () => {
 
   test('bad input gets a clear error before dispatch', async () => {
     const { device, caps } = gpu;
-    expect(() => createDenseLinear(device, caps, { tokens: 4, in: 3, out: 2, weight: new Float32Array(5) })).toThrow(/weight has 5 values/);
+    expect(() => createDenseLinear(device, caps, { tokens: 4, in: 3, out: 2, weight: new Float32Array(5) })).toThrow(
+      /weight has 5 values/,
+    );
     const lin = createDenseLinear(device, caps, { tokens: 4, in: 3, out: 2, weight: new Float32Array(6) });
     const small = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
     const enc = device.createCommandEncoder();
     expect(() => lin.encode(enc, small, small, 4)).toThrow(GpuLimitError);
     expect(() => lin.encode(enc, small, small, 5)).toThrow(/tokens must be an integer in \[0, 4\]/);
     const huge = device.limits.maxStorageBufferBindingSize / 4 + 1;
-    expect(() => createDenseLinear(device, caps, { tokens: huge, in: 1, out: 1, weight: new Float32Array(1) })).toThrow(/maxStorageBufferBindingSize/);
+    expect(() => createDenseLinear(device, caps, { tokens: huge, in: 1, out: 1, weight: new Float32Array(1) })).toThrow(
+      /maxStorageBufferBindingSize/,
+    );
     lin.destroy();
   });
 });

@@ -24,7 +24,8 @@ function expectOk(r: CaseResult) {
 
 describe('dense, f16 weights', () => {
   test('every register tile and the subgroup variant, ragged outputs, GELU', async () => {
-    for (const t of denseTilesFor(gpu.caps)) expectOk(await denseCase(gpu, 70, 52, 67, { tile: t.name, gelu: true, weights }));
+    for (const t of denseTilesFor(gpu.caps))
+      expectOk(await denseCase(gpu, 70, 52, 67, { tile: t.name, gelu: true, weights }));
     expectOk(await denseCase(gpu, 9, 312, 1200, { tile: SUBGROUP_TILE, gelu: true, weights }));
     expectOk(await denseCase(gpu, 136, 1200, 312, { weights }));
   });
@@ -46,15 +47,21 @@ describe('dense, f16 weights', () => {
   });
 
   test('in % 4 != 0 is refused with a clear error', () => {
-    expect(() => createDenseLinear(gpu.device, gpu.caps, { tokens: 4, in: 45, out: 8, weight: new Float32Array(45 * 8), weights })).toThrow(/in % 4 == 0/);
+    expect(() =>
+      createDenseLinear(gpu.device, gpu.caps, { tokens: 4, in: 45, out: 8, weight: new Float32Array(45 * 8), weights }),
+    ).toThrow(/in % 4 == 0/);
   });
 });
 
 describe('HP, f16 values', () => {
   test('every tile variant that fits each Tr, and the subgroup variant', async () => {
     for (const tr of [8, 16, 32]) {
-      for (const v of HP_TILES) if (hpGeometry(tr, v) !== null) expectOk(await hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name, weights }));
-      expectOk(await hpCase(gpu, 7, 77, 45, tr, 16, { sparsity: 0.5 }, { variant: SUBGROUP_TILE, weights, gelu: true }));
+      for (const v of HP_TILES)
+        if (hpGeometry(tr, v) !== null)
+          expectOk(await hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name, weights }));
+      expectOk(
+        await hpCase(gpu, 7, 77, 45, tr, 16, { sparsity: 0.5 }, { variant: SUBGROUP_TILE, weights, gelu: true }),
+      );
     }
   });
 
@@ -67,9 +74,15 @@ describe('HP, f16 values', () => {
   test('random shapes, tiles and masks (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 160 }), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 60 }),
-        fc.constantFrom(8, 16, 32), fc.constantFrom(8, 16, 32), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.integer(),
-        async (tokens, nIn, nOut, tr, tc, sparsity, seed) => expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed, weights })),
+        fc.integer({ min: 1, max: 160 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.constantFrom(8, 16, 32),
+        fc.constantFrom(8, 16, 32),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.integer(),
+        async (tokens, nIn, nOut, tr, tc, sparsity, seed) =>
+          expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed, weights })),
       ),
       { numRuns: 5 },
     );

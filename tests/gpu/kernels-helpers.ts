@@ -5,11 +5,23 @@ import { randomArray, rng } from '../../src/core/random';
 export { randomArray, rng };
 
 /** Runs `linear` on X (tokens x in) and returns Y (tokens x out). */
-export async function runLinear(device: GPUDevice, linear: GpuLinear, x: Float32Array, tokens: number, viaPass = false): Promise<Float32Array> {
-  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+export async function runLinear(
+  device: GPUDevice,
+  linear: GpuLinear,
+  x: Float32Array,
+  tokens: number,
+  viaPass = false,
+): Promise<Float32Array> {
+  const xBuf = device.createBuffer({
+    size: Math.max(16, x.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
   const yBytes = Math.max(16, tokens * linear.out * 4);
-  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const yBuf = device.createBuffer({
+    size: yBytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   // Poison Y so an unwritten output cannot pass as zero.
   device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
   const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

@@ -23,7 +23,8 @@ function expectOk(r: CaseResult) {
 
 describe('HP linear', () => {
   test('every Tr x Tc in {8,16,32}^2 at 50 % with GELU, ragged shape', async () => {
-    for (const tr of [8, 16, 32]) for (const tc of [8, 16, 32]) expectOk(await hpCase(gpu, 133, 77, 45, tr, tc, { sparsity: 0.5 }, { gelu: true }));
+    for (const tr of [8, 16, 32])
+      for (const tc of [8, 16, 32]) expectOk(await hpCase(gpu, 133, 77, 45, tr, tc, { sparsity: 0.5 }, { gelu: true }));
   });
 
   test('sparsity 0 %, 90 %, 99 % (Tr=Tc=16)', async () => {
@@ -55,9 +56,15 @@ describe('HP linear', () => {
   test('random shapes, tiles and masks (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 129, max: 160 }), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 60 }),
-        fc.constantFrom(8, 16, 32), fc.constantFrom(8, 16, 32), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.integer(),
-        async (tokens, nIn, nOut, tr, tc, sparsity, seed) => expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed })),
+        fc.integer({ min: 129, max: 160 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.constantFrom(8, 16, 32),
+        fc.constantFrom(8, 16, 32),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.integer(),
+        async (tokens, nIn, nOut, tr, tc, sparsity, seed) =>
+          expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed })),
       ),
       { numRuns: 5 },
     );

@@ -6,7 +6,15 @@ import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
 import { createInt8Quantizer } from '../../src/gpu/kernels/int8-quantize';
 import { uploadBuffer } from '../../src/gpu/kernel';
-import { intDenseLinear, intHPLinear, packInt8Rows, quantizeHP, quantizeRows, quantizeStatic, type QuantizedRows } from '../../src/core/quant';
+import {
+  intDenseLinear,
+  intHPLinear,
+  packInt8Rows,
+  quantizeHP,
+  quantizeRows,
+  quantizeStatic,
+  type QuantizedRows,
+} from '../../src/core/quant';
 import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
 import { randomArray, rng } from './kernels-helpers';
 
@@ -59,7 +67,12 @@ async function quantizeOnGpu(x: Float32Array, tokens: number, width: number, ran
   return { codes, scales, cb, sb };
 }
 
-async function linearOnGpu(weights: Int8Weights, xq: QuantizedRows, bias: Float32Array, variant?: string): Promise<Float32Array> {
+async function linearOnGpu(
+  weights: Int8Weights,
+  xq: QuantizedRows,
+  bias: Float32Array,
+  variant?: string,
+): Promise<Float32Array> {
   const { device, caps } = gpu;
   device.pushErrorScope('validation');
   const lin = createInt8Linear(device, caps, weights, { tokens: xq.rows, bias, variant });
@@ -80,7 +93,8 @@ async function linearOnGpu(weights: Int8Weights, xq: QuantizedRows, bias: Float3
 
 describe('int8 activation codes', () => {
   test('dynamic (per token) and static codes and scales equal quantizeRows / quantizeStatic', async () => {
-    const tokens = 11, width = 45;
+    const tokens = 11,
+      width = 45;
     const x = activations(tokens, width, 3);
     const gpuDyn = await quantizeOnGpu(x, tokens, width);
     const cpuDyn = quantizeRows(x, tokens, width, 8);
@@ -94,7 +108,9 @@ describe('int8 activation codes', () => {
 });
 
 describe('int8 linears (dot4I8Packed)', () => {
-  const tokens = 37, nIn = 70, nOut = 45;
+  const tokens = 37,
+    nIn = 70,
+    nOut = 45;
   const rand = rng(9);
   const x = activations(tokens, nIn, 4);
   const w = randomArray(nOut * nIn, rand, 0.3);
@@ -104,12 +120,20 @@ describe('int8 linears (dot4I8Packed)', () => {
   test('dense, both tile sides: the CPU int8 reference bit for bit', async () => {
     const wq = quantizeRows(w, nOut, nIn, 8);
     const ref = intDenseLinear(xq, wq, bias);
-    for (const variant of ['dot4-64', 'dot4-128']) expect(await linearOnGpu({ kind: 'dense', weight: wq }, xq, bias, variant)).toEqual(ref);
+    for (const variant of ['dot4-64', 'dot4-128'])
+      expect(await linearOnGpu({ kind: 'dense', weight: wq }, xq, bias, variant)).toEqual(ref);
   }, 60_000);
 
   test('HP (Tr 8, 16, 32; ragged tiles): the CPU int8 reference bit for bit', async () => {
-    for (const [tr, tc] of [[8, 8], [16, 16], [32, 8]]) {
-      const hp = pruneMatrix({ name: 'w', out: nOut, in: nIn, weight: w }, { pattern: 'hp', sparsity: 0.7, split: 0.5, tr, tc, score: 'magnitude' }).hp!;
+    for (const [tr, tc] of [
+      [8, 8],
+      [16, 16],
+      [32, 8],
+    ]) {
+      const hp = pruneMatrix(
+        { name: 'w', out: nOut, in: nIn, weight: w },
+        { pattern: 'hp', sparsity: 0.7, split: 0.5, tr, tc, score: 'magnitude' },
+      ).hp!;
       const quant = quantizeHP(hp, 8);
       expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias)).toEqual(intHPLinear(xq, hp, quant, bias));
     }

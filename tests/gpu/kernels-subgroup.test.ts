@@ -6,7 +6,12 @@ import fc from 'fast-check';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createDenseLinear, createHPLinear } from '../../src/gpu/kernels';
-import { HP_SUBGROUP_MIN_KEPT, HP_SUBGROUP_MIN_LANES, SUBGROUP_MAX_TOKENS, SUBGROUP_TILE } from '../../src/gpu/kernels/variant-rule';
+import {
+  HP_SUBGROUP_MIN_KEPT,
+  HP_SUBGROUP_MIN_LANES,
+  SUBGROUP_MAX_TOKENS,
+  SUBGROUP_TILE,
+} from '../../src/gpu/kernels/variant-rule';
 import { deviceHasSubgroups } from '../../src/gpu/kernels/subgroup-variant';
 import { denseCase, hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { randomArray, randomHP, rng } from '../../src/gpu/kernels/random-hp';
@@ -27,7 +32,8 @@ const sg = { tile: SUBGROUP_TILE };
 
 describe('dense subgroup variant', () => {
   test('token counts 1..9 and 32 (token blocks 1, 2, 4, 8 and ragged), ragged outputs, GELU, no bias', async () => {
-    for (const tokens of [1, 2, 3, 5, 8, 9, 32]) expectOk(await denseCase(gpu, tokens, 52, 67, { ...sg, gelu: tokens % 2 === 1 }));
+    for (const tokens of [1, 2, 3, 5, 8, 9, 32])
+      expectOk(await denseCase(gpu, tokens, 52, 67, { ...sg, gelu: tokens % 2 === 1 }));
     expectOk(await denseCase(gpu, 4, 8, 1, { ...sg, bias: false, viaPass: true }));
   });
 
@@ -39,9 +45,16 @@ describe('dense subgroup variant', () => {
 
   test('random shapes with in % 4 == 0 (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 90 }), fc.boolean(), fc.integer(), async (tokens, in4, nOut, gelu, seed) => {
-        expectOk(await denseCase(gpu, tokens, 4 * in4, nOut, { ...sg, gelu, seed }));
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 90 }),
+        fc.boolean(),
+        fc.integer(),
+        async (tokens, in4, nOut, gelu, seed) => {
+          expectOk(await denseCase(gpu, tokens, 4 * in4, nOut, { ...sg, gelu, seed }));
+        },
+      ),
       { numRuns: 6 },
     );
   });
@@ -51,7 +64,10 @@ describe('HP subgroup variant', () => {
   test('every Tr x Tc in {8,16,32}^2, sparsity 0 / 50 / 90 / 99 %, ragged shape', async () => {
     for (const tr of [8, 16, 32]) {
       for (const tc of [8, 16, 32]) {
-        for (const sparsity of [0, 0.5, 0.9, 0.99]) expectOk(await hpCase(gpu, 7, 77, 45, tr, tc, { sparsity }, { variant: SUBGROUP_TILE, gelu: sparsity === 0.5 }));
+        for (const sparsity of [0, 0.5, 0.9, 0.99])
+          expectOk(
+            await hpCase(gpu, 7, 77, 45, tr, tc, { sparsity }, { variant: SUBGROUP_TILE, gelu: sparsity === 0.5 }),
+          );
       }
     }
   });
@@ -67,9 +83,15 @@ describe('HP subgroup variant', () => {
   test('random shapes, tiles and masks (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 70 }),
-        fc.constantFrom(8, 16, 32), fc.constantFrom(8, 16, 32), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.integer(),
-        async (tokens, nIn, nOut, tr, tc, sparsity, seed) => expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed, variant: SUBGROUP_TILE })),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom(8, 16, 32),
+        fc.constantFrom(8, 16, 32),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.integer(),
+        async (tokens, nIn, nOut, tr, tc, sparsity, seed) =>
+          expectOk(await hpCase(gpu, tokens, nIn, nOut, tr, tc, { sparsity }, { seed, variant: SUBGROUP_TILE })),
       ),
       { numRuns: 6 },
     );
@@ -81,12 +103,27 @@ describe('choosing the variant', () => {
     const rand = rng(3);
     // HP's variant needs subgroups of >= 16 lanes (SwiftShader has 4): tested as if it had 32.
     const wide = { ...gpu.caps, subgroupMinSize: 32 };
-    const dense = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 48, out: 64, weight: randomArray(64 * 48, rand) });
-    const denseNarrow = createDenseLinear(gpu.device, gpu.caps, { tokens: 256, in: 64, out: 48, weight: randomArray(64 * 48, rand) });
+    const dense = createDenseLinear(gpu.device, gpu.caps, {
+      tokens: 256,
+      in: 48,
+      out: 64,
+      weight: randomArray(64 * 48, rand),
+    });
+    const denseNarrow = createDenseLinear(gpu.device, gpu.caps, {
+      tokens: 256,
+      in: 64,
+      out: 48,
+      weight: randomArray(64 * 48, rand),
+    });
     // Q = m*k = 16 kept columns per tile-row (few) and 4 * 16 = 64 (enough for the larger limit).
     const hpFew = createHPLinear(gpu.device, wide, { tokens: 256, hp: randomHP(48, 64, 16, 16, 2, 8, rand) });
     const hpMany = createHPLinear(gpu.device, wide, { tokens: 256, hp: randomHP(48, 64, 16, 16, 4, 16, rand) });
-    const limits = [[dense, SUBGROUP_MAX_TOKENS.dense], [denseNarrow, SUBGROUP_MAX_TOKENS.denseNarrow], [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept], [hpMany, SUBGROUP_MAX_TOKENS.hp]] as const;
+    const limits = [
+      [dense, SUBGROUP_MAX_TOKENS.dense],
+      [denseNarrow, SUBGROUP_MAX_TOKENS.denseNarrow],
+      [hpFew, SUBGROUP_MAX_TOKENS.hpFewKept],
+      [hpMany, SUBGROUP_MAX_TOKENS.hp],
+    ] as const;
     expect(HP_SUBGROUP_MIN_KEPT).toBe(64);
     for (const [lin, max] of limits) {
       expect(lin.tileFor(1)).toBe(SUBGROUP_TILE);

@@ -15,7 +15,14 @@ afterAll(async () => {
   await gpu.device.queue.onSubmittedWorkDone();
 });
 
-const config: PruneConfig = { pattern: 'unstructured', sparsity: 0.75, split: 0.5, tr: 16, tc: 16, score: 'activation' };
+const config: PruneConfig = {
+  pattern: 'unstructured',
+  sparsity: 0.75,
+  split: 0.5,
+  tr: 16,
+  tc: 16,
+  score: 'activation',
+};
 
 describe('measureCase', () => {
   it('times and verifies dense and HP on a non-square shape; HP pattern and magnitude forced', async () => {

@@ -35,7 +35,10 @@ describe('ORT-web WebGPU under Node', () => {
     const sab = new SharedArrayBuffer(64);
     const all = new Float32Array(sab);
     all.forEach((_, i) => (all[i] = i + 0.5));
-    const buf = device.createBuffer({ size: 32, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const buf = device.createBuffer({
+      size: 32,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    });
     // A view starting at float 2: elements 1..4 of it (floats 3..6) to byte 8 of the buffer.
     // (@webgpu/types allows a bare SharedArrayBuffer but not a view of one: ORT passes both.)
     device.queue.writeBuffer(buf, 8, new Float32Array(sab, 8, 10) as unknown as Float32Array<ArrayBuffer>, 1, 4);
@@ -50,6 +53,8 @@ describe('ORT-web WebGPU under Node', () => {
   });
 
   it('a wasm folder without ORT WebGPU files is a clear error', () => {
-    expect(() => ortWasmDir('/nonexistent-ort')).toThrow(/ort-wasm-simd-threaded\.asyncify\.wasm.*not in \/nonexistent-ort/);
+    expect(() => ortWasmDir('/nonexistent-ort')).toThrow(
+      /ort-wasm-simd-threaded\.asyncify\.wasm.*not in \/nonexistent-ort/,
+    );
   });
 });

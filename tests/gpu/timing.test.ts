@@ -19,7 +19,11 @@ test('a tiny kernel is repeated inside the pass; per-repeat time = pass time / r
   const x = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE });
   const y = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE });
   let recorded = 0;
-  const t = await timeCompute(device, (pass) => (recorded++, lin.encode(pass, x, y, 2)), { reps: 5, warmup: 1, minSampleMs: 2 });
+  const t = await timeCompute(device, (pass) => (recorded++, lin.encode(pass, x, y, 2)), {
+    reps: 5,
+    warmup: 1,
+    minSampleMs: 2,
+  });
   expect(t.timing).toBe('timestamp');
   // A 2x8x8 product takes microseconds: one pass of it cannot reach 2 ms, so it was repeated,
   // and every timed pass recorded it that many times (no assertion on durations: timing

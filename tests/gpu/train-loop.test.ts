@@ -24,7 +24,14 @@ afterAll(async () => {
 function setup() {
   const tiny = buildTinyBertOnnx({ layers: 2, hidden: 16, heads: 2, ffn: 24, vocab: 40, maxPositions: 16, seed: 5 });
   const onnx = parseBertOnnx(tiny.bytes);
-  const pruned = pruneMatrices(matrixInputs(onnx.model), { pattern: 'hp', score: 'magnitude', tr: 8, tc: 8, sparsity: 0.5, split: 0.5 });
+  const pruned = pruneMatrices(matrixInputs(onnx.model), {
+    pattern: 'hp',
+    score: 'magnitude',
+    tr: 8,
+    tc: 8,
+    sparsity: 0.5,
+    split: 0.5,
+  });
   const sparse = new Map(pruned.matrices.map((m) => [m.name, m.hp!]));
   // The model as pruned: zeros in place (what the trainer starts from).
   const model = { ...onnx.model, layers: onnx.model.layers.map((l) => ({ ...l })) };
@@ -51,7 +58,8 @@ describe('fine-tuning on WebGPU', () => {
       const { loss, grad } = referenceLossAndGrad(model, trainer.layout, batch, lossOpts);
       expect(gpuLoss).toBeCloseTo(loss, 4);
       const g = await trainer.readGradients();
-      let scale = 0, err = 0;
+      let scale = 0,
+        err = 0;
       for (let i = 0; i < grad.length; i++) {
         scale = Math.max(scale, Math.abs(grad[i]));
         err = Math.max(err, Math.abs(g[i] - grad[i]));
@@ -71,7 +79,11 @@ describe('fine-tuning on WebGPU', () => {
       for (let i = 0; i < 8; i++) losses.push(await trainer.step(batch, { lr: 3e-3 }, { temperature: 2, alpha: 0.3 }));
       expect(losses[7]).toBeLessThan(losses[0] * 0.8);
       const trained = await trainer.exportModel();
-      const file = writeBertOnnx(onnx, [...prunableLinears(trained.model), ...(trained.model.pooler ? [trained.model.pooler] : []), trained.model.classifier]);
+      const file = writeBertOnnx(onnx, [
+        ...prunableLinears(trained.model),
+        ...(trained.model.pooler ? [trained.model.pooler] : []),
+        trained.model.classifier,
+      ]);
       const back = parseBertOnnx(file).model;
       prunableLinears(back).forEach((l, i) => {
         const mask = pruned.matrices[i].mask;

@@ -72,7 +72,9 @@ function floatToHalf(v: number): number {
 
 export function halfRoundTrip(v: number): number {
   const h = floatToHalf(v);
-  const e = (h >> 10) & 0x1f, f = h & 0x3ff, s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f,
+    f = h & 0x3ff,
+    s = h & 0x8000 ? -1 : 1;
   return e === 0 ? s * f * 2 ** -24 : s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
@@ -80,7 +82,9 @@ class GraphBuilder {
   nodes: NodeIn[] = [];
   inits: TensorIn[] = [];
   private n = 0;
-  fresh(prefix: string): string { return `${prefix}_${this.n++}`; }
+  fresh(prefix: string): string {
+    return `${prefix}_${this.n++}`;
+  }
   node(op: string, inputs: string[], attrs: AttrIn[] = [], name = op): string {
     const out = this.fresh(`/${name}/${op}_output`);
     this.nodes.push({ opType: op, input: inputs, output: [out], name: this.fresh(`/${name}/${op}`), attribute: attrs });
@@ -108,18 +112,31 @@ const flt = (name: string, v: number): AttrIn => ({ name, type: onnx.AttributePr
 
 export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const cfg: BertConfig = {
-    layers: opts.layers ?? 2, hidden: opts.hidden ?? 8, heads: opts.heads ?? 2, ffn: opts.ffn ?? 16,
-    vocab: opts.vocab ?? 40, maxPositions: opts.maxPositions ?? 16, typeVocab: opts.typeVocab ?? 2,
-    labels: opts.labels ?? 2, layerNormEps: 1e-12,
+    layers: opts.layers ?? 2,
+    hidden: opts.hidden ?? 8,
+    heads: opts.heads ?? 2,
+    ffn: opts.ffn ?? 16,
+    vocab: opts.vocab ?? 40,
+    maxPositions: opts.maxPositions ?? 16,
+    typeVocab: opts.typeVocab ?? 2,
+    labels: opts.labels ?? 2,
+    layerNormEps: 1e-12,
   };
   const fused = opts.layerNorm === 'fused';
   const rand = rng(opts.seed ?? 1);
   const normal = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
   const g = new GraphBuilder();
-  const H = cfg.hidden, hd = H / cfg.heads;
+  const H = cfg.hidden,
+    hd = H / cfg.heads;
 
-  const linear = (name: string, x: string, out: number, inn: number, biasFirst: boolean): { y: string; lin: Linear } => {
-    const weight = normal(out * inn, 1 / Math.sqrt(inn) * 1.5);
+  const linear = (
+    name: string,
+    x: string,
+    out: number,
+    inn: number,
+    biasFirst: boolean,
+  ): { y: string; lin: Linear } => {
+    const weight = normal(out * inn, (1 / Math.sqrt(inn)) * 1.5);
     const bias = normal(out, 0.2);
     const wt = new Float32Array(out * inn);
     for (let o = 0; o < out; o++) for (let i = 0; i < inn; i++) wt[i * out + o] = weight[o * inn + i];
@@ -130,18 +147,25 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     return { y, lin: { name, out, in: inn, weight, bias, initializer: init } };
   };
   const gemm = (name: string, x: string, out: number, inn: number): { y: string; lin: Linear } => {
-    const weight = normal(out * inn, 1 / Math.sqrt(inn) * 1.5);
+    const weight = normal(out * inn, (1 / Math.sqrt(inn)) * 1.5);
     const bias = normal(out, 0.2);
     const w = g.float(`${name}.weight`, [out, inn], weight);
     const b = g.float(`${name}.bias`, [out], bias);
-    return { y: g.node('Gemm', [x, w, b], [flt('alpha', 1), flt('beta', 1), int('transB', 1)], name), lin: { name, out, in: inn, weight, bias, initializer: w } };
+    return {
+      y: g.node('Gemm', [x, w, b], [flt('alpha', 1), flt('beta', 1), int('transB', 1)], name),
+      lin: { name, out, in: inn, weight, bias, initializer: w },
+    };
   };
   const layerNorm = (name: string, x: string): { y: string; p: LayerNormParams } => {
     const gamma = Float32Array.from(normal(H, 0.3), (v) => 1 + v);
     const beta = normal(H, 0.1);
     const gN = g.float(`${name}.weight`, [H], gamma);
     const bN = g.float(`${name}.bias`, [H], beta);
-    if (fused) return { y: g.node('LayerNormalization', [x, gN, bN], [int('axis', -1), flt('epsilon', cfg.layerNormEps)], name), p: { gamma, beta } };
+    if (fused)
+      return {
+        y: g.node('LayerNormalization', [x, gN, bN], [int('axis', -1), flt('epsilon', cfg.layerNormEps)], name),
+        p: { gamma, beta },
+      };
     const mean = g.node('ReduceMean', [x], [ints('axes', [-1])], name);
     const sub = g.node('Sub', [x, mean], [], name);
     const pow = g.node('Pow', [sub, g.float(g.fresh('two'), [], [2])], [], name);
@@ -161,9 +185,19 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     const scale = maxAbs / 127;
     const q = Int8Array.from(word, (v) => Math.round(v / scale));
     word = Float32Array.from(q, (v) => v * Math.fround(scale));
-    const qName = g.typed('embeddings.word_embeddings.weight_quantized', [cfg.vocab, H], onnx.TensorProto.DataType.INT8, new Uint8Array(q.buffer));
+    const qName = g.typed(
+      'embeddings.word_embeddings.weight_quantized',
+      [cfg.vocab, H],
+      onnx.TensorProto.DataType.INT8,
+      new Uint8Array(q.buffer),
+    );
     const sName = g.float('embeddings.word_embeddings.weight_scale', [], [scale]);
-    const zName = g.typed('embeddings.word_embeddings.weight_zero_point', [], onnx.TensorProto.DataType.INT8, new Uint8Array([0]));
+    const zName = g.typed(
+      'embeddings.word_embeddings.weight_zero_point',
+      [],
+      onnx.TensorProto.DataType.INT8,
+      new Uint8Array([0]),
+    );
     wordTable = g.node('DequantizeLinear', [qName, sName, zName], [], 'embeddings');
   } else if (opts.wordEmbedding === 'int8-rows') {
     const q = new Int8Array(word.length);
@@ -180,7 +214,12 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   } else if (opts.wordEmbedding === 'fp16') {
     const h = Uint16Array.from(word, floatToHalf);
     word = Float32Array.from(word, halfRoundTrip);
-    const hName = g.typed('embeddings.word_embeddings.weight_fp16', [cfg.vocab, H], onnx.TensorProto.DataType.FLOAT16, new Uint8Array(h.buffer));
+    const hName = g.typed(
+      'embeddings.word_embeddings.weight_fp16',
+      [cfg.vocab, H],
+      onnx.TensorProto.DataType.FLOAT16,
+      new Uint8Array(h.buffer),
+    );
     wordTable = g.node('Cast', [hName], [int('to', onnx.TensorProto.DataType.FLOAT)], 'embeddings');
   } else {
     wordTable = g.float('embeddings.word_embeddings.weight', [cfg.vocab, H], word);
@@ -198,9 +237,32 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   const shape = g.node('Shape', ['input_ids'], [], 'embeddings');
   const seqLen = g.node('Gather', [shape, g.int64(g.fresh('one'), [1], [1])], [int('axis', 0)], 'embeddings');
   const zero = g.int64(g.fresh('zero'), [1], [0]);
-  const posEmb = opts.positions === 'slice'
-    ? g.node('Slice', [posTable, zero, seqLen, zero], [], 'embeddings')
-    : g.node('Gather', [posTable, g.node('Slice', [g.int64('embeddings.position_ids', [1, cfg.maxPositions], Array.from({ length: cfg.maxPositions }, (_, i) => i)), zero, seqLen, g.int64(g.fresh('axis1'), [1], [1])], [], 'embeddings')], [], 'embeddings');
+  const posEmb =
+    opts.positions === 'slice'
+      ? g.node('Slice', [posTable, zero, seqLen, zero], [], 'embeddings')
+      : g.node(
+          'Gather',
+          [
+            posTable,
+            g.node(
+              'Slice',
+              [
+                g.int64(
+                  'embeddings.position_ids',
+                  [1, cfg.maxPositions],
+                  Array.from({ length: cfg.maxPositions }, (_, i) => i),
+                ),
+                zero,
+                seqLen,
+                g.int64(g.fresh('axis1'), [1], [1]),
+              ],
+              [],
+              'embeddings',
+            ),
+          ],
+          [],
+          'embeddings',
+        );
   const sum1 = g.node('Add', [wordEmb, typeEmb], [], 'embeddings');
   const sum2 = g.node('Add', [sum1, posEmb], [], 'embeddings');
   const embLn = layerNorm('embeddings.LayerNorm', sum2);
@@ -215,7 +277,12 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
   if (opts.dynamicReshape) {
     const dims = g.node('Shape', ['input_ids'], [], 'heads');
     const dim = (i: number) => g.node('Gather', [dims, g.int64(g.fresh('i'), [1], [i])], [int('axis', 0)], 'heads');
-    headShape = g.node('Concat', [dim(0), dim(1), g.int64(g.fresh('h'), [1], [cfg.heads]), g.int64(g.fresh('d'), [1], [hd])], [int('axis', 0)], 'heads');
+    headShape = g.node(
+      'Concat',
+      [dim(0), dim(1), g.int64(g.fresh('h'), [1], [cfg.heads]), g.int64(g.fresh('d'), [1], [hd])],
+      [int('axis', 0)],
+      'heads',
+    );
   }
   const mergeShape = g.int64('merge_shape', [3], [0, 0, H]);
   const layers: BertModel['layers'] = [];
@@ -237,27 +304,74 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     } else {
       // Traced exports compute sqrt(headDim) from Q's shape at run time.
       const sqrtD = opts.dynamicReshape
-        ? g.node('Sqrt', [g.node('Cast', [g.node('Gather', [g.node('Shape', [qh], [], p), g.int64(g.fresh('last'), [], [3])], [int('axis', 0)], p)], [int('to', 1)], p)], [], p)
+        ? g.node(
+            'Sqrt',
+            [
+              g.node(
+                'Cast',
+                [
+                  g.node(
+                    'Gather',
+                    [g.node('Shape', [qh], [], p), g.int64(g.fresh('last'), [], [3])],
+                    [int('axis', 0)],
+                    p,
+                  ),
+                ],
+                [int('to', 1)],
+                p,
+              ),
+            ],
+            [],
+            p,
+          )
         : g.float(g.fresh('sqrt_d'), [], [Math.sqrt(hd)]);
       scores = g.node('Div', [g.node('MatMul', [qh, kh], [], p), sqrtD], [], p);
     }
     const probs = g.node('Softmax', [g.node('Add', [scores, extMask], [], p)], [int('axis', -1)], p);
-    const ctx = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vh], [], p)], [ints('perm', [0, 2, 1, 3])], p), mergeShape], [], p);
+    const ctx = g.node(
+      'Reshape',
+      [g.node('Transpose', [g.node('MatMul', [probs, vh], [], p)], [ints('perm', [0, 2, 1, 3])], p), mergeShape],
+      [],
+      p,
+    );
     const o = linear(`${p}.attention.output.dense`, ctx, H, H, true);
     const ln1 = layerNorm(`${p}.attention.output.LayerNorm`, g.node('Add', [o.y, h], [], p));
     const fi = linear(`${p}.intermediate.dense`, ln1.y, cfg.ffn, H, true);
     const erf = g.node('Erf', [g.node('Div', [fi.y, g.float(g.fresh('sqrt2'), [], [Math.SQRT2])], [], p)], [], p);
-    const gelu = g.node('Mul', [g.node('Mul', [fi.y, g.node('Add', [erf, g.float(g.fresh('one'), [], [1])], [], p)], [], p), g.float(g.fresh('half'), [], [0.5])], [], p);
+    const gelu = g.node(
+      'Mul',
+      [
+        g.node('Mul', [fi.y, g.node('Add', [erf, g.float(g.fresh('one'), [], [1])], [], p)], [], p),
+        g.float(g.fresh('half'), [], [0.5]),
+      ],
+      [],
+      p,
+    );
     const fo = linear(`${p}.output.dense`, gelu, H, cfg.ffn, true);
     const ln2 = layerNorm(`${p}.output.LayerNorm`, g.node('Add', [fo.y, ln1.y], [], p));
-    layers.push({ q: q.lin, k: k.lin, v: v.lin, attnOut: o.lin, ffnIn: fi.lin, ffnOut: fo.lin, ln1: ln1.p, ln2: ln2.p });
+    layers.push({
+      q: q.lin,
+      k: k.lin,
+      v: v.lin,
+      attnOut: o.lin,
+      ffnIn: fi.lin,
+      ffnOut: fo.lin,
+      ln1: ln1.p,
+      ln2: ln2.p,
+    });
     h = ln2.y;
   }
   const matmulHead = opts.head === 'matmul';
-  const dense = (name: string, x: string, out: number) => (matmulHead ? linear(name, x, out, H, false) : gemm(name, x, out, H));
+  const dense = (name: string, x: string, out: number) =>
+    matmulHead ? linear(name, x, out, H, false) : gemm(name, x, out, H);
   // HF: Gather(h, 0, axis 1) -> [B, H]; export_onnx.py: Slice h[:, 0:1, :] -> [B, 1, H].
   const cls = matmulHead
-    ? g.node('Slice', [h, g.int64(g.fresh('s0'), [1], [0]), g.int64(g.fresh('s1'), [1], [1]), g.int64(g.fresh('ax'), [1], [1])], [], 'pooler')
+    ? g.node(
+        'Slice',
+        [h, g.int64(g.fresh('s0'), [1], [0]), g.int64(g.fresh('s1'), [1], [1]), g.int64(g.fresh('ax'), [1], [1])],
+        [],
+        'pooler',
+      )
     : g.node('Gather', [h, g.int64('cls_index', [], [0])], [int('axis', 1)], 'pooler');
   let pooled = cls;
   let pooler: Linear | undefined;
@@ -267,12 +381,24 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
     pooler = pd.lin;
   }
   const c = dense('classifier', pooled, cfg.labels);
-  if (matmulHead) g.nodes.push({ opType: 'Gather', input: [c.y, g.int64('row0', [], [0])], output: ['logits'], name: '/Gather_logits', attribute: [int('axis', 1)] });
+  if (matmulHead)
+    g.nodes.push({
+      opType: 'Gather',
+      input: [c.y, g.int64('row0', [], [0])],
+      output: ['logits'],
+      name: '/Gather_logits',
+      attribute: [int('axis', 1)],
+    });
   else g.nodes.push({ opType: 'Identity', input: [c.y], output: ['logits'], name: '/Identity_logits' });
 
   const tokenInput = (name: string) => ({
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }] } } },
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.INT64,
+        shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }] },
+      },
+    },
   });
   const inputNames = ['input_ids', 'attention_mask', 'token_type_ids'].filter((n) => n !== opts.omitInput);
   const proto = onnx.ModelProto.create({
@@ -284,7 +410,17 @@ export function buildTinyBertOnnx(opts: TinyBertOptions = {}): TinyBert {
       node: g.nodes,
       initializer: g.inits,
       input: inputNames.map(tokenInput),
-      output: [{ name: 'logits', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch_size' }, { dimValue: cfg.labels }] } } } }],
+      output: [
+        {
+          name: 'logits',
+          type: {
+            tensorType: {
+              elemType: onnx.TensorProto.DataType.FLOAT,
+              shape: { dim: [{ dimParam: 'batch_size' }, { dimValue: cfg.labels }] },
+            },
+          },
+        },
+      ],
     },
   });
   const bytes = onnx.ModelProto.encode(proto).finish();
@@ -309,9 +445,15 @@ export function buildMlpOnnx(): Uint8Array {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 14 }],
     graph: {
-      name: 'mlp', node: g.nodes, initializer: g.inits,
-      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 4 }] } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 2 }] } } } }],
+      name: 'mlp',
+      node: g.nodes,
+      initializer: g.inits,
+      input: [
+        { name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 4 }] } } } },
+      ],
+      output: [
+        { name: 'y', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 2 }] } } } },
+      ],
     },
   });
   return new Uint8Array(onnx.ModelProto.encode(proto).finish());

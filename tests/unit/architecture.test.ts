@@ -35,9 +35,7 @@ function resolveImport(from: string, spec: string, files: Set<string>): string |
 
 const files = sourceFiles(SRC);
 const known = new Set(files);
-const graph = new Map(
-  files.map((f) => [f, importsOf(f).flatMap((s) => resolveImport(f, s, known) ?? [])] as const),
-);
+const graph = new Map(files.map((f) => [f, importsOf(f).flatMap((s) => resolveImport(f, s, known) ?? [])] as const));
 const rel = (f: string) => relative(SRC, f);
 const layer = (f: string) => rel(f).split('/')[0];
 

@@ -16,7 +16,14 @@ describe('HP format', () => {
     expect([...hp.values]).toEqual([2, 7, 5, 10, 13, 0, 0, 0]);
     const dense = decodeHP(hp);
     const expected = new Float32Array(15);
-    for (const [r, c] of [[0, 1], [1, 1], [0, 4], [1, 4], [2, 2]]) expected[r * 5 + c] = weight[r * 5 + c];
+    for (const [r, c] of [
+      [0, 1],
+      [1, 1],
+      [0, 4],
+      [1, 4],
+      [2, 2],
+    ])
+      expected[r * 5 + c] = weight[r * 5 + c];
     expect([...dense]).toEqual([...expected]);
     expect(hpMask(hp).reduce((a, b) => a + b, 0)).toBe(5);
   });

@@ -25,7 +25,9 @@ describe('tokenizer.json matches the Python tokenizers reference', () => {
     const byId: string[] = [];
     for (const [token, id] of Object.entries(vocab)) byId[id] = token;
     expect(byId.length).toBe(30522);
-    const md5 = createHash('md5').update(byId.join('\n') + '\n', 'utf8').digest('hex');
+    const md5 = createHash('md5')
+      .update(byId.join('\n') + '\n', 'utf8')
+      .digest('hex');
     expect(md5).toBe('64800d5d8528ce344256daf115d4965e');
   });
 

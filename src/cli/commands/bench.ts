@@ -7,7 +7,15 @@ import { nodeGpu } from '../../gpu/node-gpu';
 import { timeCompute } from '../../gpu/timing';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
 import { HP_TILES, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
-import { compareRows, denseReference, hpReference, sampleRows, storedHP, storedWeights, type ReferenceResult } from '../../gpu/kernels/cpu-reference';
+import {
+  compareRows,
+  denseReference,
+  hpReference,
+  sampleRows,
+  storedHP,
+  storedWeights,
+  type ReferenceResult,
+} from '../../gpu/kernels/cpu-reference';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
@@ -53,13 +61,27 @@ async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number): Promi
 }
 
 /** Times each linear (one per tile config), verifies the first, returns all timings. */
-async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32Array, tokens: number, reps: number, reference: (rows: number[]) => ReferenceResult) {
+async function timeAndVerify(
+  gpu: AcquiredGpu,
+  linears: GpuLinear[],
+  x: Float32Array,
+  tokens: number,
+  reps: number,
+  reference: (rows: number[]) => ReferenceResult,
+) {
   const { device } = gpu;
-  const nIn = linears[0].in, nOut = linears[0].out;
-  const xBuf = device.createBuffer({ size: Math.max(16, x.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const nIn = linears[0].in,
+    nOut = linears[0].out;
+  const xBuf = device.createBuffer({
+    size: Math.max(16, x.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
   const yBytes = Math.max(16, tokens * nOut * 4);
-  const yBuf = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const yBuf = device.createBuffer({
+    size: yBytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   const results: (Timed & { verified: boolean; max_error: number; first_mismatch?: unknown })[] = [];
   const rows = sampleRows(tokens, Math.max(4, Math.min(64, Math.floor(MAX_REF_MACS / Math.max(1, nIn * nOut)))));
   const ref = reference(rows);
@@ -74,7 +96,16 @@ async function timeAndVerify(gpu: AcquiredGpu, linears: GpuLinear[], x: Float32A
     const t = await timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, tokens), { reps });
     const err = await device.popErrorScope();
     if (err) throw new Error(`WebGPU validation error: ${err.message}`);
-    results.push({ tile: lin.tileFor(tokens), ms_median: t.msMedian, ms_min: t.msMin, timing: t.timing, repeats_per_sample: t.repeatsPerSample, verified: cmp.ok, max_error: cmp.maxError, ...(cmp.first ? { first_mismatch: cmp.first } : {}) });
+    results.push({
+      tile: lin.tileFor(tokens),
+      ms_median: t.msMedian,
+      ms_min: t.msMin,
+      timing: t.timing,
+      repeats_per_sample: t.repeatsPerSample,
+      verified: cmp.ok,
+      max_error: cmp.maxError,
+      ...(cmp.first ? { first_mismatch: cmp.first } : {}),
+    });
     lin.destroy();
   }
   xBuf.destroy();
@@ -88,14 +119,18 @@ const MAX_OPERAND_BYTES = 2 ** 32;
 
 function checkHostSizes(operands: Record<string, number>): void {
   for (const [name, values] of Object.entries(operands)) {
-    if (values * 4 > MAX_OPERAND_BYTES) throw new CliError(`${name} would hold ${values.toExponential(2)} floats (${(values * 4 / 2 ** 30).toFixed(0)} GiB); WebGPU binds at most 4 GiB per buffer: use smaller --m/--k/--n`);
+    if (values * 4 > MAX_OPERAND_BYTES)
+      throw new CliError(
+        `${name} would hold ${values.toExponential(2)} floats (${((values * 4) / 2 ** 30).toFixed(0)} GiB); WebGPU binds at most 4 GiB per buffer: use smaller --m/--k/--n`,
+      );
   }
 }
 
 /** The operands against this device's buffer limits, before any array is allocated. */
 function checkDeviceSizes(gpu: AcquiredGpu, operands: Record<string, number>): void {
   try {
-    for (const [name, values] of Object.entries(operands)) checkStorageBinding(gpu.device.limits, `bench ${name}`, values * 4);
+    for (const [name, values] of Object.entries(operands))
+      checkStorageBinding(gpu.device.limits, `bench ${name}`, values * 4);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -118,7 +153,16 @@ function gflops(flops: number, ms: number): number {
 }
 
 async function benchMatmul(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, reps: { type: 'string' }, tile: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' }, quant: { type: 'string' } });
+  const { values } = parseFlags(argv, {
+    m: { type: 'string' },
+    k: { type: 'string' },
+    n: { type: 'string' },
+    reps: { type: 'string' },
+    tile: { type: 'string' },
+    gelu: { type: 'boolean' },
+    weights: { type: 'string' },
+    quant: { type: 'string' },
+  });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
@@ -132,26 +176,82 @@ async function benchMatmul(argv: string[]) {
   const x = randomArray(m * k, rand);
   const w = randomArray(n * k, rand, 1 / Math.sqrt(k));
   const bias = randomArray(n, rand);
-  if (int8) return { bench: 'matmul', quant: 'int8', adapter: gpu.caps.label, m, k, n, reps, ...(await int8Report(gpu, { kind: 'dense', weight: quantizeRows(w, n, k, 8) }, x, m, bias, reps, values.tile, 2 * m * k * n, 2 * m * k * n)) };
+  if (int8)
+    return {
+      bench: 'matmul',
+      quant: 'int8',
+      adapter: gpu.caps.label,
+      m,
+      k,
+      n,
+      reps,
+      ...(await int8Report(
+        gpu,
+        { kind: 'dense', weight: quantizeRows(w, n, k, 8) },
+        x,
+        m,
+        bias,
+        reps,
+        values.tile,
+        2 * m * k * n,
+        2 * m * k * n,
+      )),
+    };
   const subgroupTiles = deviceHasSubgroups(gpu.device) && k % 4 === 0 ? [SUBGROUP_TILE] : [];
-  const tiles = values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
+  const tiles =
+    values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
   const gelu = Boolean(values.gelu);
-  const linears = tiles.map((tile) => createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights }));
-  const autoTile = autoChoice(createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, weights }), m);
+  const linears = tiles.map((tile) =>
+    createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights }),
+  );
+  const autoTile = autoChoice(
+    createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, weights }),
+    m,
+  );
   const wRef = storedWeights(w, weights);
-  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => denseReference(x, wRef, bias, k, n, rows, gelu));
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) =>
+    denseReference(x, wRef, bias, k, n, rows, gelu),
+  );
   const flops = 2 * m * k * n;
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
-    bench: 'matmul', adapter: gpu.caps.label, m, k, n, gelu, weights, reps, auto_tile: autoTile,
-    ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(flops, best.ms_median),
-    verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, tile: best.tile, checked_rows: checkedRows,
-    ...(results.length > 1 ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
+    bench: 'matmul',
+    adapter: gpu.caps.label,
+    m,
+    k,
+    n,
+    gelu,
+    weights,
+    reps,
+    auto_tile: autoTile,
+    ms_median: best.ms_median,
+    gflops: gflops(flops, best.ms_median),
+    dense_equiv_gflops: gflops(flops, best.ms_median),
+    verified: results.every((r) => r.verified),
+    timing: best.timing,
+    repeats_per_sample: best.repeats_per_sample,
+    tile: best.tile,
+    checked_rows: checkedRows,
+    ...(results.length > 1
+      ? { per_tile: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) }
+      : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
   };
 }
 
 async function benchHP(argv: string[]) {
-  const { values } = parseFlags(argv, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, sparsity: { type: 'string' }, tile: { type: 'string' }, split: { type: 'string' }, reps: { type: 'string' }, variant: { type: 'string' }, gelu: { type: 'boolean' }, weights: { type: 'string' }, quant: { type: 'string' } });
+  const { values } = parseFlags(argv, {
+    m: { type: 'string' },
+    k: { type: 'string' },
+    n: { type: 'string' },
+    sparsity: { type: 'string' },
+    tile: { type: 'string' },
+    split: { type: 'string' },
+    reps: { type: 'string' },
+    variant: { type: 'string' },
+    gelu: { type: 'boolean' },
+    weights: { type: 'string' },
+    quant: { type: 'string' },
+  });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
@@ -161,7 +261,8 @@ async function benchHP(argv: string[]) {
   const split = numberFlag(values.split, 'split', 0.5, 0, 1);
   const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
   const [tr, tc] = tileFlag(values.tile);
-  if (tr % 4 !== 0 || tr > 128 || tc < 1 || tc > 256) throw new CliError(`--tile: Tr must be a multiple of 4 up to 128 and Tc in [1, 256], got ${tr}x${tc}`);
+  if (tr % 4 !== 0 || tr > 128 || tc < 1 || tc > 256)
+    throw new CliError(`--tile: Tr must be a multiple of 4 up to 128 and Tc in [1, 256], got ${tr}x${tc}`);
   checkHostSizes({ X: m * k, 'dense W (the reference)': n * k, Y: m * n });
   const plan = planHP(n, k, tr, tc, sparsity, split);
   const gpu = await nodeGpu();
@@ -171,8 +272,34 @@ async function benchHP(argv: string[]) {
   const bias = randomArray(n, rand);
   const hp = randomHP(n, k, tr, tc, plan.m, plan.k, rand, 1 / Math.sqrt(Math.max(1, plan.density * k)));
   if (int8) {
-    const report = await int8Report(gpu, { kind: 'hp', hp, quant: quantizeHP(hp, 8) }, x, m, bias, reps, undefined, 2 * m * plan.storedValues, 2 * m * k * n);
-    return { bench: 'hp', quant: 'int8', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split, m_tiles: plan.m, k_cols: plan.k, density: Number(plan.density.toFixed(5)), reps, ...report };
+    const report = await int8Report(
+      gpu,
+      { kind: 'hp', hp, quant: quantizeHP(hp, 8) },
+      x,
+      m,
+      bias,
+      reps,
+      undefined,
+      2 * m * plan.storedValues,
+      2 * m * k * n,
+    );
+    return {
+      bench: 'hp',
+      quant: 'int8',
+      adapter: gpu.caps.label,
+      m,
+      k,
+      n,
+      tr,
+      tc,
+      sparsity_requested: sparsity,
+      split,
+      m_tiles: plan.m,
+      k_cols: plan.k,
+      density: Number(plan.density.toFixed(5)),
+      reps,
+      ...report,
+    };
   }
   const subgroupTiles = deviceHasSubgroups(gpu.device) ? [SUBGROUP_TILE] : [];
   const variants = values.variant === 'all' ? [...HP_TILES.map((t) => t.name), ...subgroupTiles] : [values.variant];
@@ -194,14 +321,41 @@ async function benchHP(argv: string[]) {
   const autoVariant = autoChoice(createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, weights }), m);
   const hpRef = storedHP(hp, weights);
   const flops = 2 * m * plan.storedValues;
-  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) => hpReference(x, hpRef, bias, rows, gelu));
+  const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) =>
+    hpReference(x, hpRef, bias, rows, gelu),
+  );
   const best = results.reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   return {
-    bench: 'hp', adapter: gpu.caps.label, m, k, n, tr, tc, sparsity_requested: sparsity, split,
-    m_tiles: plan.m, k_cols: plan.k, tiles_per_row: plan.tilesPerRow, density: Number(plan.density.toFixed(5)), sparsity_actual: Number((1 - plan.density).toFixed(5)), gelu, weights, reps, auto_variant: autoVariant,
-    ms_median: best.ms_median, gflops: gflops(flops, best.ms_median), dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
-    verified: results.every((r) => r.verified), timing: best.timing, repeats_per_sample: best.repeats_per_sample, variant: best.tile, checked_rows: checkedRows, ...(skipped.length ? { skipped } : {}),
-    ...(results.length > 1 ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) } : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
+    bench: 'hp',
+    adapter: gpu.caps.label,
+    m,
+    k,
+    n,
+    tr,
+    tc,
+    sparsity_requested: sparsity,
+    split,
+    m_tiles: plan.m,
+    k_cols: plan.k,
+    tiles_per_row: plan.tilesPerRow,
+    density: Number(plan.density.toFixed(5)),
+    sparsity_actual: Number((1 - plan.density).toFixed(5)),
+    gelu,
+    weights,
+    reps,
+    auto_variant: autoVariant,
+    ms_median: best.ms_median,
+    gflops: gflops(flops, best.ms_median),
+    dense_equiv_gflops: gflops(2 * m * k * n, best.ms_median),
+    verified: results.every((r) => r.verified),
+    timing: best.timing,
+    repeats_per_sample: best.repeats_per_sample,
+    variant: best.tile,
+    checked_rows: checkedRows,
+    ...(skipped.length ? { skipped } : {}),
+    ...(results.length > 1
+      ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) }
+      : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
   };
 }
 
@@ -212,16 +366,35 @@ function quantFlag(v: string | undefined): boolean {
 }
 
 /** The int8 kernels (lab/int8-bench.ts) on one case, as JSON: the best verified variant first. */
-async function int8Report(gpu: AcquiredGpu, weights: Int8Weights, x: Float32Array, m: number, bias: Float32Array, reps: number, tile: string | undefined, ops: number, denseOps: number) {
-  if (tile !== undefined && tile !== 'all' && !INT8_VARIANTS.includes(tile)) throw new CliError(`--tile with --quant int8: ${INT8_VARIANTS.join(', ')} or all, got '${tile}'`);
-  const variants = tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : undefined) : tile ? [tile] : undefined;
+async function int8Report(
+  gpu: AcquiredGpu,
+  weights: Int8Weights,
+  x: Float32Array,
+  m: number,
+  bias: Float32Array,
+  reps: number,
+  tile: string | undefined,
+  ops: number,
+  denseOps: number,
+) {
+  if (tile !== undefined && tile !== 'all' && !INT8_VARIANTS.includes(tile))
+    throw new CliError(`--tile with --quant int8: ${INT8_VARIANTS.join(', ')} or all, got '${tile}'`);
+  const variants =
+    tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : undefined) : tile ? [tile] : undefined;
   const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
   const ok = r.results.filter((v) => v.verified);
   const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   const tops = (ms: number) => (ms > 0 ? Number((ops / ms / 1e9).toFixed(2)) : 0);
   return {
-    ms_median: best.ms_median, variant: best.variant, tops: tops(best.ms_median), dense_equiv_tops: best.ms_median > 0 ? Number((denseOps / best.ms_median / 1e9).toFixed(2)) : 0,
-    verified: r.results.length > 0 && r.results.every((v) => v.verified), bit_exact_rows: r.checked_rows, quantize_ms: r.quantize_ms, tensor_cores: r.tensor_cores, timing: best.timing,
+    ms_median: best.ms_median,
+    variant: best.variant,
+    tops: tops(best.ms_median),
+    dense_equiv_tops: best.ms_median > 0 ? Number((denseOps / best.ms_median / 1e9).toFixed(2)) : 0,
+    verified: r.results.length > 0 && r.results.every((v) => v.verified),
+    bit_exact_rows: r.checked_rows,
+    quantize_ms: r.quantize_ms,
+    tensor_cores: r.tensor_cores,
+    timing: best.timing,
     per_variant: r.results.map((v) => ({ ...v, tops: tops(v.ms_median) })),
   };
 }
@@ -234,7 +407,11 @@ export async function run(argv: string[]): Promise<unknown> {
     const { values } = parseFlags(rest, { quick: { type: 'boolean' } });
     const gpu = await nodeGpu();
     const report = await runVerifySuite(gpu, { quick: Boolean(values.quick) });
-    if (report.failed > 0) throw new CliError(`${report.failed} of ${report.cases} kernel cases failed:\n${JSON.stringify(report.failures.slice(0, 10), null, 1)}`, 1);
+    if (report.failed > 0)
+      throw new CliError(
+        `${report.failed} of ${report.cases} kernel cases failed:\n${JSON.stringify(report.failures.slice(0, 10), null, 1)}`,
+        1,
+      );
     return { adapter: gpu.caps.label, ...report };
   }
   throw new CliError(`usage:\n${usage}`);

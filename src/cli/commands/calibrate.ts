@@ -13,7 +13,12 @@ export const usage = `hp-lab calibrate [--model M.onnx] [--data ${DEFAULT_CALIBR
   Use train sentences only: calibrating on dev or test leaks the evaluation data.`;
 
 export async function run(argv: string[]): Promise<unknown> {
-  const { values: f } = parseFlags(argv, { model: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' } });
+  const { values: f } = parseFlags(argv, {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    limit: { type: 'string' },
+    out: { type: 'string' },
+  });
   const limit = numberFlag(f.limit, 'limit', DEFAULT_CALIBRATION_SENTENCES, 1, 100_000, true);
   if (f.out !== undefined) outputFile('out', f.out);
   if (f.data !== undefined) inputFile('data', f.data);
@@ -22,5 +27,12 @@ export async function run(argv: string[]): Promise<unknown> {
   const norms = calibrate(onnx.model, f.data, limit);
   const json = normsToJson(onnx.model, norms);
   if (f.out) await writeFile(f.out, JSON.stringify(json));
-  return { sentences: limit, data: f.data ?? DEFAULT_CALIBRATION_DATA, ms: Math.round(performance.now() - t0), matrices: Object.keys(json).length, out: f.out ?? null, ...(f.out ? {} : { norms: json }) };
+  return {
+    sentences: limit,
+    data: f.data ?? DEFAULT_CALIBRATION_DATA,
+    ms: Math.round(performance.now() - t0),
+    matrices: Object.keys(json).length,
+    out: f.out ?? null,
+    ...(f.out ? {} : { norms: json }),
+  };
 }

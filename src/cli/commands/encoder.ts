@@ -47,7 +47,14 @@ export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsi
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
   --ort-dir D         where ORT's WebGPU wasm files are (default: ort/ beside the CLI, else the package)`;
 
-function listFlag(v: string | undefined, name: string, fallback: number[], min: number, max: number, integer: boolean): number[] {
+function listFlag(
+  v: string | undefined,
+  name: string,
+  fallback: number[],
+  min: number,
+  max: number,
+  integer: boolean,
+): number[] {
   if (v === undefined) return fallback;
   const parts = v.split(',').filter((s) => s.trim() !== '');
   if (parts.length === 0) throw new CliError(`--${name} needs at least one value`);
@@ -79,30 +86,63 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 function profileRow(p: EncoderProfile) {
   const ops: Record<string, number> = {};
   for (const o of p.ops) ops[o.kind] = round(o.msMedian);
-  return { timing: p.timing, forward_ms: round(p.forward.msMedian), sum_of_ops_ms: round(p.sumMs), dispatches: p.dispatches, ops_ms: ops };
+  return {
+    timing: p.timing,
+    forward_ms: round(p.forward.msMedian),
+    sum_of_ops_ms: round(p.sumMs),
+    dispatches: p.dispatches,
+    ops_ms: ops,
+  };
 }
 
-const accuracyOf = (r: EvalResult) => ({ accuracy: round(r.accuracy), correct: r.correct, n: r.n, ms: Math.round(r.ms), sentences_per_s: round(r.sentencesPerSecond, 1) });
+const accuracyOf = (r: EvalResult) => ({
+  accuracy: round(r.accuracy),
+  correct: r.correct,
+  n: r.n,
+  ms: Math.round(r.ms),
+  sentences_per_s: round(r.sentencesPerSecond, 1),
+});
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, tokenizer: { type: 'string' },
-    sparsity: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-    tile: { type: 'string' }, split: { type: 'string' }, 'compare-ort': { type: 'boolean' },
-    limit: { type: 'string' }, 'no-accuracy': { type: 'boolean' }, 'no-latency': { type: 'boolean' },
-    'max-length': { type: 'string' }, 'eval-batch': { type: 'string' },
-    reps: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' },
-    'save-logits': { type: 'string' }, 'engine-logits': { type: 'string' }, weights: { type: 'string' },
-    'fuse-ln': { type: 'string' }, quant: { type: 'string' },
-    profile: { type: 'boolean' }, 'compare-ort-webgpu': { type: 'boolean' }, 'ort-dir': { type: 'string' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    tokenizer: { type: 'string' },
+    sparsity: { type: 'string' },
+    batch: { type: 'string' },
+    seq: { type: 'string' },
+    tile: { type: 'string' },
+    split: { type: 'string' },
+    'compare-ort': { type: 'boolean' },
+    limit: { type: 'string' },
+    'no-accuracy': { type: 'boolean' },
+    'no-latency': { type: 'boolean' },
+    'max-length': { type: 'string' },
+    'eval-batch': { type: 'string' },
+    reps: { type: 'string' },
+    warmup: { type: 'string' },
+    threads: { type: 'string' },
+    'save-logits': { type: 'string' },
+    'engine-logits': { type: 'string' },
+    weights: { type: 'string' },
+    'fuse-ln': { type: 'string' },
+    quant: { type: 'string' },
+    profile: { type: 'boolean' },
+    'compare-ort-webgpu': { type: 'boolean' },
+    'ort-dir': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
-  if (fuseLn !== undefined && fuseLn !== 'on' && fuseLn !== 'off') throw new CliError(`--fuse-ln must be on or off, got '${fuseLn}'`);
+  if (fuseLn !== undefined && fuseLn !== 'on' && fuseLn !== 'off')
+    throw new CliError(`--fuse-ln must be on or off, got '${fuseLn}'`);
   if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
   const quant = f.quant;
-  if (quant !== undefined && quant !== 'f32' && quant !== 'int8') throw new CliError(`--quant must be f32 or int8, got '${quant}'`);
-  if (quant === 'int8' && (weights !== 'f32' || fuseLn === 'on')) throw new CliError('--quant int8 stores int8 codes and runs the linears unfused: drop --weights f16 and --fuse-ln on');
+  if (quant !== undefined && quant !== 'f32' && quant !== 'int8')
+    throw new CliError(`--quant must be f32 or int8, got '${quant}'`);
+  if (quant === 'int8' && (weights !== 'f32' || fuseLn === 'on'))
+    throw new CliError(
+      '--quant int8 stores int8 codes and runs the linears unfused: drop --weights f16 and --fuse-ln on',
+    );
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -116,15 +156,20 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
 
-  if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu']) throw new CliError('--ort-dir goes with --compare-ort-webgpu');
-  if (f['compare-ort-webgpu'] && f['engine-logits']) throw new CliError('--compare-ort-webgpu runs the engine on this GPU: not with --engine-logits');
+  if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
+    throw new CliError('--ort-dir goes with --compare-ort-webgpu');
+  if (f['compare-ort-webgpu'] && f['engine-logits'])
+    throw new CliError('--compare-ort-webgpu runs the engine on this GPU: not with --engine-logits');
   if (f['save-logits'] !== undefined) outputFile('save-logits', f['save-logits']);
   if (f['engine-logits'] !== undefined) inputFile('engine-logits', f['engine-logits']);
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
   const { model } = onnx;
-  for (const s of seqs) if (s > model.config.maxPositions) throw new CliError(`--seq ${s} exceeds the model's ${model.config.maxPositions} positions`);
-  if (maxLength > model.config.maxPositions) throw new CliError(`--max-length ${maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  for (const s of seqs)
+    if (s > model.config.maxPositions)
+      throw new CliError(`--seq ${s} exceeds the model's ${model.config.maxPositions} positions`);
+  if (maxLength > model.config.maxPositions)
+    throw new CliError(`--max-length ${maxLength} exceeds the model's ${model.config.maxPositions} positions`);
   const doAccuracy = !f['no-accuracy'];
   const tokenizer = doAccuracy ? readTokenizer(f.tokenizer) : undefined;
   const data = doAccuracy ? readDataset(f.data ?? DEFAULT_DATA) : undefined;
@@ -147,7 +192,10 @@ export async function run(argv: string[]): Promise<unknown> {
       if (!row) throw new CliError(`--engine-logits has no row '${key}' (has ${Object.keys(fromFile).join(', ')})`);
       const subset = takeFirst(data!, limit);
       const labels = model.config.labels;
-      if (row.logits.length !== subset.texts.length * labels) throw new CliError(`--engine-logits row '${key}' has ${row.logits.length} logits, expected ${subset.texts.length * labels} (same --limit/--data?)`);
+      if (row.logits.length !== subset.texts.length * labels)
+        throw new CliError(
+          `--engine-logits row '${key}' has ${row.logits.length} logits, expected ${subset.texts.length * labels} (same --limit/--data?)`,
+        );
       const logits = Float32Array.from(row.logits);
       const predictions = new Int32Array(subset.texts.length);
       let correct = 0;
@@ -157,7 +205,16 @@ export async function run(argv: string[]): Promise<unknown> {
         predictions[i] = best;
         if (best === subset.labels[i]) correct++;
       }
-      return { accuracy: correct / predictions.length, correct, n: predictions.length, ms: 0, sentencesPerSecond: 0, backend: 'webgpu', predictions, logits };
+      return {
+        accuracy: correct / predictions.length,
+        correct,
+        n: predictions.length,
+        ms: 0,
+        sentencesPerSecond: 0,
+        backend: 'webgpu',
+        predictions,
+        logits,
+      };
     }
     const r = await experiment!.accuracy(engine(), tokenizer!, data!, evalOpts);
     if (f['save-logits']) saved[key] = { adapter: adapter.label, logits: Array.from(r.logits!) };
@@ -166,10 +223,20 @@ export async function run(argv: string[]): Promise<unknown> {
 
   const gpu = fromFile ? undefined : await nodeGpu();
   const adapter = gpu ? gpu.caps : { label: 'saved logits', hasTimestampQuery: false };
-  const lost = gpu ? gpu.device.lost.then((info) => { throw new CliError(`the GPU device was lost: ${info.message}`); }) : new Promise<never>(() => undefined);
+  const lost = gpu
+    ? gpu.device.lost.then((info) => {
+        throw new CliError(`the GPU device was lost: ${info.message}`);
+      })
+    : new Promise<never>(() => undefined);
   const prune = new PruneSession(onnx);
   const experiment = gpu && new EncoderExperiment(gpu, prune);
-  const size = { maxBatch: Math.max(evalBatch, ...batches), maxSeq: Math.max(maxLength, ...seqs), weights, ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}), ...(quant === 'int8' ? { quant: 'int8' as const } : {}) } as const;
+  const size = {
+    maxBatch: Math.max(evalBatch, ...batches),
+    maxSeq: Math.max(maxLength, ...seqs),
+    weights,
+    ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}),
+    ...(quant === 'int8' ? { quant: 'int8' as const } : {}),
+  } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
   const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
@@ -200,7 +267,10 @@ export async function run(argv: string[]): Promise<unknown> {
         if (f['compare-ort']) {
           const ort = await createBertSession(onnx.bytes, { backend: 'wasm' });
           const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
-          Object.assign(row, { ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+          Object.assign(row, {
+            ort: accuracyOf(ortRes),
+            ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels),
+          });
         }
         accuracy.push(row);
       }
@@ -209,20 +279,34 @@ export async function run(argv: string[]): Promise<unknown> {
         const pruned = prune.prune(config);
         const hpEngine: EncoderEngine | undefined = experiment?.engine(config, size).engine;
         try {
-          const hpShapes = pruned.matrices.slice(0, 6).map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
+          const hpShapes = pruned.matrices
+            .slice(0, 6)
+            .map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
             const engineRes = await engineEval(`hp@${sparsity}`, () => hpEngine!);
-            const row: Record<string, unknown> = { sparsity, achieved_sparsity: round(pruned.achievedSparsity), linears: 'hp', hp_layer0: hpShapes, engine: accuracyOf(engineRes) };
+            const row: Record<string, unknown> = {
+              sparsity,
+              achieved_sparsity: round(pruned.achievedSparsity),
+              linears: 'hp',
+              hp_layer0: hpShapes,
+              engine: accuracyOf(engineRes),
+            };
             if (f['compare-ort']) {
               const ort = await createBertSession(prune.prunedOnnx(config), { backend: 'wasm' });
               const ortRes = await evaluateSession(ort, tokenizer!, data!, evalOpts).finally(() => ort.release());
-              Object.assign(row, { ort: accuracyOf(ortRes), ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels) });
+              Object.assign(row, {
+                ort: accuracyOf(ortRes),
+                ...compareLogits(engineRes.logits!, ortRes.logits!, model.config.labels),
+              });
             }
             accuracy.push(row);
           }
           if (f.profile && dense && hpEngine) {
             for (const { batch, seq } of shapes) {
-              for (const [linears, engine] of [['dense', dense], ['hp', hpEngine]] as const) {
+              for (const [linears, engine] of [
+                ['dense', dense],
+                ['hp', hpEngine],
+              ] as const) {
                 const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3));
                 const row = { sparsity: linears === 'hp' ? sparsity : 0, linears, batch, seq, ...profileRow(p) };
                 progress(`profile ${JSON.stringify(row)}`);
@@ -236,10 +320,17 @@ export async function run(argv: string[]): Promise<unknown> {
                 const d = await experiment!.latency(dense, batch, seq, reps, warmup);
                 const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
                 latency.push({
-                  sparsity, batch, seq, timing: d.timing,
-                  dense_ms: round(d.msMedian), hp_ms: round(h.msMedian), speedup: round(d.msMedian / h.msMedian, 2),
-                  dense_min_ms: round(d.msMin), hp_min_ms: round(h.msMin),
-                  dense_run_wall_ms: round(d.runMsMedian, 3), hp_run_wall_ms: round(h.runMsMedian, 3),
+                  sparsity,
+                  batch,
+                  seq,
+                  timing: d.timing,
+                  dense_ms: round(d.msMedian),
+                  hp_ms: round(h.msMedian),
+                  speedup: round(d.msMedian / h.msMedian, 2),
+                  dense_min_ms: round(d.msMin),
+                  hp_min_ms: round(h.msMin),
+                  dense_run_wall_ms: round(d.runMsMedian, 3),
+                  hp_run_wall_ms: round(h.runMsMedian, 3),
                   sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
                 });
               }
@@ -247,7 +338,10 @@ export async function run(argv: string[]): Promise<unknown> {
           }
           if (f['compare-ort-webgpu'] && dense && hpEngine) {
             const rows = await compareWithOrtWebGpu({ dense, hp: hpEngine }, await ortPeer(), shapes, {
-              vocab: model.config.vocab, reps, warmup, onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
+              vocab: model.config.vocab,
+              reps,
+              warmup,
+              onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
             });
             ortWebgpu.push(...rows.map((r) => ({ sparsity, ...r })));
           }
@@ -255,10 +349,28 @@ export async function run(argv: string[]): Promise<unknown> {
           hpEngine?.destroy();
         }
       }
-      if (f['save-logits']) await writeFile(f['save-logits'], JSON.stringify({ model: file, limit, max_length: maxLength, eval_batch: evalBatch, tile: `${tr}x${tc}`, split, weights, rows: saved }));
+      if (f['save-logits'])
+        await writeFile(
+          f['save-logits'],
+          JSON.stringify({
+            model: file,
+            limit,
+            max_length: maxLength,
+            eval_batch: evalBatch,
+            tile: `${tr}x${tc}`,
+            split,
+            weights,
+            rows: saved,
+          }),
+        );
       return {
-        accuracy, latency, dense_weight_bytes: dense?.weightBytes, qkv: dense && { dense: dense.qkvModes }, fused_add_ln: dense?.fusedAddLn,
-        ...(f.profile ? { profile } : {}), ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
+        accuracy,
+        latency,
+        dense_weight_bytes: dense?.weightBytes,
+        qkv: dense && { dense: dense.qkvModes },
+        fused_add_ln: dense?.fusedAddLn,
+        ...(f.profile ? { profile } : {}),
+        ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
       };
     } finally {
       dense?.destroy();
@@ -268,9 +380,19 @@ export async function run(argv: string[]): Promise<unknown> {
   const t0 = performance.now();
   const result = await Promise.race([work(), lost]);
   return {
-    adapter: adapter.label, timestamp_query: adapter.hasTimestampQuery,
-    model: file, config: model.config, data: doAccuracy ? f.data ?? DEFAULT_DATA : undefined,
-    tile: `${tr}x${tc}`, split, weights, ...(quant === 'int8' ? { quant } : {}), max_length: maxLength, eval_batch: evalBatch, reps, warmup,
+    adapter: adapter.label,
+    timestamp_query: adapter.hasTimestampQuery,
+    model: file,
+    config: model.config,
+    data: doAccuracy ? (f.data ?? DEFAULT_DATA) : undefined,
+    tile: `${tr}x${tc}`,
+    split,
+    weights,
+    ...(quant === 'int8' ? { quant } : {}),
+    max_length: maxLength,
+    eval_batch: evalBatch,
+    reps,
+    warmup,
     ...result,
     total_s: round((performance.now() - t0) / 1000, 1),
   };

@@ -11,7 +11,15 @@ import { writeBertOnnx } from '../../core/model/onnx-writer';
 import { isModelLoadError } from '../../core/model/model-error';
 import { evaluateSession } from '../../eval/accuracy';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
-import { DEFAULT_DATA, DEFAULT_TOKENIZER, defaultModelPath, manifestMaxLength, readDataset, readModelBytes, readTokenizer } from '../../eval/node-assets';
+import {
+  DEFAULT_DATA,
+  DEFAULT_TOKENIZER,
+  defaultModelPath,
+  manifestMaxLength,
+  readDataset,
+  readModelBytes,
+  readTokenizer,
+} from '../../eval/node-assets';
 import { quantAccuracy } from '../../lab/quant-accuracy';
 import { ACTIVATION_QUANTS, type ActivationQuant, type QuantBits } from '../../core/quant';
 import type { HPMatrix } from '../../core/formats/hp';
@@ -56,12 +64,24 @@ export async function run(argv: string[]): Promise<unknown> {
   const maxLength = numberFlag(values['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 512, true);
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
   const quant = values.quant ?? 'f32';
-  if (!['f32', 'int8', 'int16'].includes(quant)) throw new CliError(`--quant must be f32, int8 or int16, got '${quant}'`);
+  if (!['f32', 'int8', 'int16'].includes(quant))
+    throw new CliError(`--quant must be f32, int8 or int16, got '${quant}'`);
   const activations = (values.activations ?? 'dynamic') as ActivationQuant;
-  if (!ACTIVATION_QUANTS.includes(activations)) throw new CliError(`--activations must be ${ACTIVATION_QUANTS.join(' or ')}, got '${values.activations}'`);
+  if (!ACTIVATION_QUANTS.includes(activations))
+    throw new CliError(`--activations must be ${ACTIVATION_QUANTS.join(' or ')}, got '${values.activations}'`);
   const calibration = values.calibration ?? DEFAULT_CALIBRATION_DATA;
-  if (/\b(dev|test)\.jsonl$/.test(calibration)) throw new CliError(`refusing to calibrate on ${calibration}: use train sentences (evaluation data must stay unseen)`);
-  const calibrationLimit = numberFlag(values['calibration-limit'], 'calibration-limit', DEFAULT_CALIBRATION_SENTENCES, 1, 100_000, true);
+  if (/\b(dev|test)\.jsonl$/.test(calibration))
+    throw new CliError(
+      `refusing to calibrate on ${calibration}: use train sentences (evaluation data must stay unseen)`,
+    );
+  const calibrationLimit = numberFlag(
+    values['calibration-limit'],
+    'calibration-limit',
+    DEFAULT_CALIBRATION_SENTENCES,
+    1,
+    100_000,
+    true,
+  );
   try {
     const modelPath = values.model !== undefined ? inputFile('model', values.model) : defaultModelPath();
     if (values.hpw !== undefined) inputFile('hpw', values.hpw);
@@ -73,14 +93,16 @@ export async function run(argv: string[]): Promise<unknown> {
     // HP arrays of the pruned linears, by name: the integer model runs from them (same result, less work).
     let hp: Map<string, HPMatrix> | undefined;
     if (values.hpw) {
-      if (values.pattern !== undefined || values.sparsity !== undefined) throw new CliError('--hpw and --pattern/--sparsity exclude each other');
+      if (values.pattern !== undefined || values.sparsity !== undefined)
+        throw new CliError('--hpw and --pattern/--sparsity exclude each other');
       const hpw = readHpwFlag(values.hpw);
       bytes = withHPW(parsed, hpw, values.hpw);
       parsed = parseBertOnnx(bytes);
       hp = new Map(hpw.matrices.map((m) => [m.name, m.hp]));
     } else if (values.pattern !== undefined || values.sparsity !== undefined) {
       const config = configFromFlags(values);
-      if (config.score === 'activation') throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
+      if (config.score === 'activation')
+        throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
       const session = new PruneSession(parsed);
       if (needsRecovery(config)) await recoverInSession(session, config); // --recover lsq: as hp-lab prune
       bytes = session.prunedOnnx(config);
@@ -90,17 +112,33 @@ export async function run(argv: string[]): Promise<unknown> {
     }
     const tokenizer = readTokenizer(values.tokenizer);
     const data = readDataset(values.data ?? DEFAULT_DATA);
-    if (maxLength > parsed.model.config.maxPositions) throw new CliError(`--max-length ${maxLength} exceeds the model's ${parsed.model.config.maxPositions} positions`);
+    if (maxLength > parsed.model.config.maxPositions)
+      throw new CliError(`--max-length ${maxLength} exceeds the model's ${parsed.model.config.maxPositions} positions`);
     configureOrt({ threads });
     const session = await createBertSession(bytes, { backend: 'wasm' });
     try {
       const r = await evaluateSession(session, tokenizer, data, { limit, batch, maxLength });
-      const common = { threads, batch, max_length: maxLength, model: modelPath, ...(values.hpw ? { hpw: values.hpw } : {}), data: values.data ?? DEFAULT_DATA, ...(pruned ? { pruned } : {}), config: parsed.model.config };
+      const common = {
+        threads,
+        batch,
+        max_length: maxLength,
+        model: modelPath,
+        ...(values.hpw ? { hpw: values.hpw } : {}),
+        data: values.data ?? DEFAULT_DATA,
+        ...(pruned ? { pruned } : {}),
+        config: parsed.model.config,
+      };
       if (quant !== 'f32') {
         const bits: QuantBits = quant === 'int8' ? 8 : 16;
         const q = await quantAccuracy(parsed.model, tokenizer, data, {
-          bits, activations, limit, batch, maxLength, hp,
-          calibrationTexts: activations === 'static' ? readDataset(calibration).texts.slice(0, calibrationLimit) : undefined,
+          bits,
+          activations,
+          limit,
+          batch,
+          maxLength,
+          hp,
+          calibrationTexts:
+            activations === 'static' ? readDataset(calibration).texts.slice(0, calibrationLimit) : undefined,
           onProgress: stderrProgress(`${quant} ${activations}`),
           onPhase: (p) => process.stderr.write(`${p}\n`),
         });
@@ -108,9 +146,23 @@ export async function run(argv: string[]): Promise<unknown> {
         let agree = 0;
         for (let i = 0; i < qr.n; i++) agree += Number(qr.predictions[i] === r.predictions[i]);
         return {
-          quant, weights: 'symmetric, per output channel', activations: activations === 'static' ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})` : 'dynamic (per token)',
-          accuracy: qr.accuracy, correct: qr.correct, n: qr.n, f32_accuracy: r.accuracy, delta: qr.accuracy - r.accuracy,
-          agreement: qr.n ? agree / qr.n : 0, ms: Math.round(qr.ms), f32_ms: Math.round(r.ms), backend: qr.backend, f32_backend: r.backend, ...common,
+          quant,
+          weights: 'symmetric, per output channel',
+          activations:
+            activations === 'static'
+              ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})`
+              : 'dynamic (per token)',
+          accuracy: qr.accuracy,
+          correct: qr.correct,
+          n: qr.n,
+          f32_accuracy: r.accuracy,
+          delta: qr.accuracy - r.accuracy,
+          agreement: qr.n ? agree / qr.n : 0,
+          ms: Math.round(qr.ms),
+          f32_ms: Math.round(r.ms),
+          backend: qr.backend,
+          f32_backend: r.backend,
+          ...common,
         };
       }
       return {

@@ -71,8 +71,10 @@ export async function run(argv: string[]): Promise<unknown> {
     profile: { type: 'boolean' },
   });
   const config = configFromFlags(f);
-  if (!isHPStructured(config.pattern)) throw new CliError(`--pattern ${config.pattern}: fine-tuning keeps HP-structured masks (hp, tile, vector)`);
-  if (f.pad !== undefined && f.pad !== 'longest' && f.pad !== 'max') throw new CliError(`--pad must be longest or max, got '${f.pad}'`);
+  if (!isHPStructured(config.pattern))
+    throw new CliError(`--pattern ${config.pattern}: fine-tuning keeps HP-structured masks (hp, tile, vector)`);
+  if (f.pad !== undefined && f.pad !== 'longest' && f.pad !== 'max')
+    throw new CliError(`--pad must be longest or max, got '${f.pad}'`);
   const settings: FineTuneSettings = {
     epochs: numberFlag(f.epochs, 'epochs', D.epochs, 1, 1000, true),
     batchSize: numberFlag(f.batch, 'batch', D.batchSize, 1, 1024, true),
@@ -80,7 +82,13 @@ export async function run(argv: string[]): Promise<unknown> {
     weightDecay: numberFlag(f['weight-decay'], 'weight-decay', D.weightDecay, 0, 0.999),
     maxLength: numberFlag(f['max-length'], 'max-length', D.maxLength, 2, 512, true),
     pad: (f.pad ?? D.pad) as FineTuneSettings['pad'],
-    distill: f.distill === undefined ? null : { temperature: numberFlag(f.distill, 'distill', 2, 1e-3, 100), alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1) },
+    distill:
+      f.distill === undefined
+        ? null
+        : {
+            temperature: numberFlag(f.distill, 'distill', 2, 1e-3, 100),
+            alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1),
+          },
     seed: numberFlag(f.seed, 'seed', D.seed, 0, 2 ** 31, true),
   };
   if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');
@@ -96,7 +104,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const devFile = inputFile('data', f.data ?? DEFAULT_DATA);
   const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, 1e9, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
-  const evalLimit = f['eval-limit'] === undefined ? undefined : numberFlag(f['eval-limit'], 'eval-limit', 0, 1, 1e9, true);
+  const evalLimit =
+    f['eval-limit'] === undefined ? undefined : numberFlag(f['eval-limit'], 'eval-limit', 0, 1, 1e9, true);
 
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
@@ -110,7 +119,8 @@ export async function run(argv: string[]): Promise<unknown> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  if (settings.maxLength > model.config.maxPositions) throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
+  if (settings.maxLength > model.config.maxPositions)
+    throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
   const tokenizer = readTokenizer();
   const trainData = readDataset(trainFile);
   const dev = readDataset(devFile);
@@ -133,7 +143,9 @@ export async function run(argv: string[]): Promise<unknown> {
       if (t - lastLog < 500 && p.step !== p.totalSteps) return;
       lastLog = t;
       const eta = p.etaMs === null ? '' : `, ETA ${(p.etaMs / 1000).toFixed(1)} s`;
-      process.stderr.write(`finetune: epoch ${p.epoch + 1}/${p.epochs}, step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}${eta}\n`);
+      process.stderr.write(
+        `finetune: epoch ${p.epoch + 1}/${p.epochs}, step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}${eta}\n`,
+      );
     },
   });
 
@@ -147,10 +159,14 @@ export async function run(argv: string[]): Promise<unknown> {
     written.hpw = f.hpw;
   }
   configureOrt({ threads });
-  const accuracyOf = async (bytes: Uint8Array) => (await evaluateOnnx(bytes, tokenizer, dev, { limit: evalLimit, maxLength: evalLength, backend: 'wasm' })).accuracy;
+  const accuracyOf = async (bytes: Uint8Array) =>
+    (await evaluateOnnx(bytes, tokenizer, dev, { limit: evalLimit, maxLength: evalLength, backend: 'wasm' })).accuracy;
   const accuracy = await accuracyOf(result.onnx);
   const baselines = f.baselines
-    ? { dense_accuracy: await accuracyOf(onnx.bytes), pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)) }
+    ? {
+        dense_accuracy: await accuracyOf(onnx.bytes),
+        pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)),
+      }
     : {};
   const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
   const out = {
@@ -170,7 +186,9 @@ export async function run(argv: string[]): Promise<unknown> {
     teacher_ms: Math.round(result.teacherMs),
     tokens_per_s: Math.round(result.tokensPerSecond),
     mean_padded_seq: round(result.meanSeq, 1),
-    ...(result.profileMs ? { profile_ms: Object.fromEntries(Object.entries(result.profileMs).map(([k, v]) => [k, round(v, 3)])) } : {}),
+    ...(result.profileMs
+      ? { profile_ms: Object.fromEntries(Object.entries(result.profileMs).map(([k, v]) => [k, round(v, 3)])) }
+      : {}),
     written,
   };
   if (f.report) await writeFile(f.report, JSON.stringify(out, null, 2) + '\n');

@@ -18,7 +18,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const { values, positionals } = parseFlags(argv, { 'value-type': { type: 'string' }, out: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new CliError('give exactly one .hpw file');
   const file = inputFile('', positionals[0]);
-  if ((values['value-type'] === undefined) !== (values.out === undefined)) throw new CliError('--value-type and --out go together');
+  if ((values['value-type'] === undefined) !== (values.out === undefined))
+    throw new CliError('--value-type and --out go together');
   const convertTo = values['value-type'] === undefined ? null : valueTypeFlag(values['value-type']);
   const out = values.out === undefined ? null : outputFile('out', values.out);
   let bytes: Uint8Array;
@@ -35,10 +36,24 @@ export async function run(argv: string[]): Promise<unknown> {
       await writeFile(out, bytes);
     }
     return {
-      file: out ?? file, ...(out ? { from: file } : {}), bytes: bytes.byteLength, valueType: hpw.valueType, info: hpw.info,
+      file: out ?? file,
+      ...(out ? { from: file } : {}),
+      bytes: bytes.byteLength,
+      valueType: hpw.valueType,
+      info: hpw.info,
       matrices: hpw.matrices.map(({ name, hp }) => {
         const { tileRows, tilesPerRow } = tileGrid(hp);
-        return { name, shape: [hp.out, hp.in], tile: `${hp.tr}x${hp.tc}`, m: hp.m, k: hp.k, tileRows, tilesPerRow, gridDensity: hpDensity(hp), bytes: hpBytes(hp, hpw.valueType) };
+        return {
+          name,
+          shape: [hp.out, hp.in],
+          tile: `${hp.tr}x${hp.tc}`,
+          m: hp.m,
+          k: hp.k,
+          tileRows,
+          tilesPerRow,
+          gridDensity: hpDensity(hp),
+          bytes: hpBytes(hp, hpw.valueType),
+        };
       }),
     };
   } catch (err) {

@@ -41,7 +41,12 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
   --per-matrix         include every matrix in the output (default: totals + per-matrix sparsity)`;
 
 export async function run(argv: string[]): Promise<unknown> {
-  const { values: f } = parseFlags(argv, { ...pruneFlagSpec, out: { type: 'string' }, hpw: { type: 'string' }, 'per-matrix': { type: 'boolean' } });
+  const { values: f } = parseFlags(argv, {
+    ...pruneFlagSpec,
+    out: { type: 'string' },
+    hpw: { type: 'string' },
+    'per-matrix': { type: 'boolean' },
+  });
   const config = configFromFlags(f);
   const hpwType = valueTypeFlag(f['value-type']);
   const valueType: ValueType = hpwType === 'int8' ? 'f32' : hpwType; // every format has f32/f16 sizes
@@ -49,7 +54,8 @@ export async function run(argv: string[]): Promise<unknown> {
   if (f.out !== undefined) outputFile('out', f.out);
   if (f.hpw !== undefined) {
     outputFile('hpw', f.hpw);
-    if (!isHPStructured(config.pattern)) throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
+    if (!isHPStructured(config.pattern))
+      throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
   }
   const file = modelPath(f.model);
   const session = new PruneSession(await loadModel(file));
@@ -72,7 +78,8 @@ export async function run(argv: string[]): Promise<unknown> {
     written.onnx = f.out;
   }
   if (f.hpw) {
-    if (!isHPStructured(config.pattern)) throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
+    if (!isHPStructured(config.pattern))
+      throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
     await writeFile(f.hpw, session.hpwFile(config, hpwType, path.basename(file)));
     written.hpw = f.hpw;
   }
@@ -84,10 +91,20 @@ export async function run(argv: string[]): Promise<unknown> {
     pruneMs: Math.round(pruneMs),
     ...(recovery ? { recovery: { ...recovery, ms: Math.round(recovery.ms) } } : {}),
     totalBytes: report.totalBytes[valueType],
-    ...(hpwType === 'int8' && isHPStructured(config.pattern) ? { hpInt8Bytes: result.matrices.reduce((sum, m) => sum + hpBytes(m.hp!, 'int8'), 0) } : {}),
+    ...(hpwType === 'int8' && isHPStructured(config.pattern)
+      ? { hpInt8Bytes: result.matrices.reduce((sum, m) => sum + hpBytes(m.hp!, 'int8'), 0) }
+      : {}),
     compressionVsDenseF32: report.compression[valueType],
     matrices: report.matrices.map((m) =>
-      f['per-matrix'] ? { name: m.name, shape: m.shape, achievedSparsity: m.achievedSparsity, params: m.params, bytes: m.bytes[valueType] } : { name: m.name, achievedSparsity: +m.achievedSparsity.toFixed(6), bytes: m.bytes[valueType] },
+      f['per-matrix']
+        ? {
+            name: m.name,
+            shape: m.shape,
+            achievedSparsity: m.achievedSparsity,
+            params: m.params,
+            bytes: m.bytes[valueType],
+          }
+        : { name: m.name, achievedSparsity: +m.achievedSparsity.toFixed(6), bytes: m.bytes[valueType] },
     ),
     written,
   };

@@ -53,7 +53,10 @@ function parseAc(spec: string | undefined): AccuracyConstraint {
 function parseDense(spec: string | undefined): DenseReference | undefined {
   if (spec === undefined) return undefined;
   const m = /^(\d*\.?\d+)(?::(\d+))?$/.exec(spec.trim());
-  if (!m || Number(m[1]) > 1) throw new CliError(`--dense-accuracy must be a fraction, optionally with its sentence count (0.76 or 0.76:500), got '${spec}'`);
+  if (!m || Number(m[1]) > 1)
+    throw new CliError(
+      `--dense-accuracy must be a fraction, optionally with its sentence count (0.76 or 0.76:500), got '${spec}'`,
+    );
   return { accuracy: Number(m[1]), ...(m[2] ? { n: Number(m[2]) } : {}), source: '--dense-accuracy' };
 }
 
@@ -86,16 +89,30 @@ function listOf<T extends string>(raw: string | undefined, allowed: readonly T[]
   if (raw === undefined) return fallback;
   const items = raw.split(',').map((s) => s.trim());
   const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
-  if (bad.length || items.length === 0) throw new CliError(`--${flag}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
+  if (bad.length || items.length === 0)
+    throw new CliError(`--${flag}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
   return items as T[];
 }
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
-    lc: { type: 'string' }, ac: { type: 'string' }, objective: { type: 'string' }, sweep: { type: 'string' },
-    batch: { type: 'string' }, seq: { type: 'string' }, model: { type: 'string' }, density: { type: 'string' }, tile: { type: 'string' },
-    bits: { type: 'string' }, archs: { type: 'string' }, measured: { type: 'string' }, paper: { type: 'boolean' },
-    'ac-margin': { type: 'string' }, 'dense-accuracy': { type: 'string' }, 'gpu-precision': { type: 'string' }, sparse24: { type: 'boolean' },
+    lc: { type: 'string' },
+    ac: { type: 'string' },
+    objective: { type: 'string' },
+    sweep: { type: 'string' },
+    batch: { type: 'string' },
+    seq: { type: 'string' },
+    model: { type: 'string' },
+    density: { type: 'string' },
+    tile: { type: 'string' },
+    bits: { type: 'string' },
+    archs: { type: 'string' },
+    measured: { type: 'string' },
+    paper: { type: 'boolean' },
+    'ac-margin': { type: 'string' },
+    'dense-accuracy': { type: 'string' },
+    'gpu-precision': { type: 'string' },
+    sparse24: { type: 'boolean' },
   });
   if (f.lc === undefined) throw new CliError('--lc is required (ms per batch)');
   const lcMs = numberFlag(f.lc, 'lc', 0, 1e-6, 1e7);
@@ -127,10 +144,13 @@ export async function run(argv: string[]): Promise<unknown> {
   if (f.density !== undefined) {
     if (sweep) throw new CliError('--density is for runs without --sweep (the sweep lists its own configurations)');
     const [tr, tc] = tileFlag(f.tile, '16x16');
-    configs = [DENSE, ...f.density.split(',').map((s) => {
-      const d = numberFlag(s.trim(), 'density', 1, 0.001, 1);
-      return { pattern: 'hp' as const, density: d, tr, tc, tileDensity: Math.sqrt(d), vectorDensity: Math.sqrt(d) };
-    })];
+    configs = [
+      DENSE,
+      ...f.density.split(',').map((s) => {
+        const d = numberFlag(s.trim(), 'density', 1, 0.001, 1);
+        return { pattern: 'hp' as const, density: d, tr, tc, tileDensity: Math.sqrt(d), vectorDensity: Math.sqrt(d) };
+      }),
+    ];
   }
   let measured: MeasuredDevice[] | undefined;
   if (f.measured) {
@@ -144,17 +164,47 @@ export async function run(argv: string[]): Promise<unknown> {
 
   let result;
   try {
-    result = select({ config, batch, seq, lcMs, ac, objective, sweep, configs, bitWidths, fpgaArchs, measured, acMarginSe, denseAccuracy, gpuMode });
+    result = select({
+      config,
+      batch,
+      seq,
+      lcMs,
+      ac,
+      objective,
+      sweep,
+      configs,
+      bitWidths,
+      fpgaArchs,
+      measured,
+      acMarginSe,
+      denseAccuracy,
+      gpuMode,
+    });
   } catch (err) {
     if (err instanceof SelectionError) throw new CliError(err.message);
     throw err;
   }
-  const row = (c: (typeof result.candidates)[number] | null) => c && ({
-    device: c.deviceId, config: c.config, accuracy: c.accuracy, accuracySe: c.accuracySe === null ? null : +c.accuracySe.toFixed(4), latencyMs: +c.latencyMs.toPrecision(4), powerW: +c.powerW.toPrecision(3),
-    feasible: c.feasible, provenance: c.eval.provenance, note: c.eval.note,
-  });
+  const row = (c: (typeof result.candidates)[number] | null) =>
+    c && {
+      device: c.deviceId,
+      config: c.config,
+      accuracy: c.accuracy,
+      accuracySe: c.accuracySe === null ? null : +c.accuracySe.toFixed(4),
+      latencyMs: +c.latencyMs.toPrecision(4),
+      powerW: +c.powerW.toPrecision(3),
+      feasible: c.feasible,
+      provenance: c.eval.provenance,
+      note: c.eval.note,
+    };
   return {
-    model: label, batch, seq, lcMs, ac, objective, gpuMode, sweep: f.sweep ?? null,
+    model: label,
+    batch,
+    seq,
+    lcMs,
+    ac,
+    objective,
+    gpuMode,
+    sweep: f.sweep ?? null,
     accuracyKnown: result.accuracyKnown,
     accuracyThreshold: result.accuracyThreshold,
     denseAccuracy: result.denseAccuracy,
@@ -164,8 +214,31 @@ export async function run(argv: string[]): Promise<unknown> {
     warnings: result.warnings,
     reasons: result.reasons,
     binding: result.binding,
-    table: result.verdicts.map((v) => ({ device: v.device.id, name: v.device.name, kind: v.device.kind, priceUsd: v.device.priceUsd ?? null, feasible: v.feasible, chosen: v.chosen, reason: v.reason, best: row(v.best) })),
+    table: result.verdicts.map((v) => ({
+      device: v.device.id,
+      name: v.device.name,
+      kind: v.device.kind,
+      priceUsd: v.device.priceUsd ?? null,
+      feasible: v.feasible,
+      chosen: v.chosen,
+      reason: v.reason,
+      best: row(v.best),
+    })),
     pareto: result.pareto.map(row),
-    ...(f.paper ? { paperView: paperView({ measured, bitWidths, sweep }).map((p) => ({ shape: p.shape.label, board: p.board, hpMs: p.hpMs, vsCpu: p.cpu, vsGpu: p.gpu, vsTileOnly: p.tile, vsTileOnlyEqualAccuracy: p.tileEqualAccuracy, vsVectorNoBanking: p.vector, label: 'modelled' })) } : {}),
+    ...(f.paper
+      ? {
+          paperView: paperView({ measured, bitWidths, sweep }).map((p) => ({
+            shape: p.shape.label,
+            board: p.board,
+            hpMs: p.hpMs,
+            vsCpu: p.cpu,
+            vsGpu: p.gpu,
+            vsTileOnly: p.tile,
+            vsTileOnlyEqualAccuracy: p.tileEqualAccuracy,
+            vsVectorNoBanking: p.vector,
+            label: 'modelled',
+          })),
+        }
+      : {}),
   };
 }

@@ -25,7 +25,12 @@ export const usage = `hp-lab sweep --model M.onnx [options]
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
-    ...pruneFlagSpec, series: { type: 'string' }, sparsities: { type: 'string' }, data: { type: 'string' }, tokenizer: { type: 'string' }, limit: { type: 'string' },
+    ...pruneFlagSpec,
+    series: { type: 'string' },
+    sparsities: { type: 'string' },
+    data: { type: 'string' },
+    tokenizer: { type: 'string' },
+    limit: { type: 'string' },
   });
   const { recovery, ...base } = configFromFlags(f);
   let series;
@@ -34,7 +39,9 @@ export async function run(argv: string[]): Promise<unknown> {
   } catch (err) {
     throw new CliError(`--series: ${(err as Error).message}`);
   }
-  const sparsities = (f.sparsities ?? '0.5,0.7,0.8,0.9,0.95').split(',').map((s) => numberFlag(s.trim(), 'sparsities', 0, 0, 1));
+  const sparsities = (f.sparsities ?? '0.5,0.7,0.8,0.9,0.95')
+    .split(',')
+    .map((s) => numberFlag(s.trim(), 'sparsities', 0, 0, 1));
   const limit = f.limit === undefined ? undefined : numberFlag(f.limit, 'limit', 0, 1, 1e9, true);
   if (f.data !== undefined) inputFile('data', f.data);
   if (f.tokenizer !== undefined) inputFile('tokenizer', f.tokenizer);
@@ -66,7 +73,12 @@ export async function run(argv: string[]): Promise<unknown> {
   for (const point of sweepPoints(series, sparsities, base)) {
     const result = session.prune(point.config);
     const acc = await evaluate(session.prunedOnnx(point.config));
-    const row: SweepRow = { series: point.series, targetSparsity: point.config.sparsity, achievedSparsity: +result.achievedSparsity.toFixed(4), accuracy: +acc.accuracy.toFixed(4) };
+    const row: SweepRow = {
+      series: point.series,
+      targetSparsity: point.config.sparsity,
+      achievedSparsity: +result.achievedSparsity.toFixed(4),
+      accuracy: +acc.accuracy.toFixed(4),
+    };
     if (recovery) {
       const recovered = { ...point.config, recovery };
       const summary = await recoverInSession(session, recovered);
@@ -75,12 +87,27 @@ export async function run(argv: string[]): Promise<unknown> {
       row.recoverCpuMs = summary.cpuMs;
     }
     rows.push(row);
-    const after = row.recoveredAccuracy === undefined ? '' : `, recovered ${row.recoveredAccuracy.toFixed(4)} (${row.recoverMs} ms)`;
-    process.stderr.write(`${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}${after}\n`);
+    const after =
+      row.recoveredAccuracy === undefined
+        ? ''
+        : `, recovered ${row.recoveredAccuracy.toFixed(4)} (${row.recoverMs} ms)`;
+    process.stderr.write(
+      `${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}${after}\n`,
+    );
   }
   const pct = (v: number) => (v * 100).toFixed(1);
-  const cell = (r: SweepRow) => `${pct(r.accuracy)}${r.recoveredAccuracy === undefined ? '' : ` → **${pct(r.recoveredAccuracy)}**`}`;
-  return { model: file, data: dataPath, sentences: dense.n, config: base, recovery, denseAccuracy: dense.accuracy, rows, table: markdownTable(rows, sparsities, dense.accuracy, cell) };
+  const cell = (r: SweepRow) =>
+    `${pct(r.accuracy)}${r.recoveredAccuracy === undefined ? '' : ` → **${pct(r.recoveredAccuracy)}**`}`;
+  return {
+    model: file,
+    data: dataPath,
+    sentences: dense.n,
+    config: base,
+    recovery,
+    denseAccuracy: dense.accuracy,
+    rows,
+    table: markdownTable(rows, sparsities, dense.accuracy, cell),
+  };
 }
 
 interface SweepRow {
@@ -96,7 +123,12 @@ interface SweepRow {
 }
 
 /** Rows: series; columns: target sparsity; cells: accuracy (one-shot → recovered) @ achieved sparsity. */
-function markdownTable(rows: SweepRow[], sparsities: number[], dense: number, accuracy: (r: SweepRow) => string): string {
+function markdownTable(
+  rows: SweepRow[],
+  sparsities: number[],
+  dense: number,
+  accuracy: (r: SweepRow) => string,
+): string {
   const head = `| pattern | ${sparsities.map((s) => `${Math.round(s * 100)}%`).join(' | ')} |`;
   const lines = [head, `|---|${sparsities.map(() => '---').join('|')}|`];
   for (const name of [...new Set(rows.map((r) => r.series))]) {
@@ -107,9 +139,19 @@ function markdownTable(rows: SweepRow[], sparsities: number[], dense: number, ac
     });
     if (mine.length === 1 && cells.every((c) => c === '')) {
       const r = mine[0];
-      lines.push(`| ${name} | ${accuracy(r)} at ${(r.achievedSparsity * 100).toFixed(1)}% |${sparsities.slice(1).map(() => ' ').join('|')}|`);
+      lines.push(
+        `| ${name} | ${accuracy(r)} at ${(r.achievedSparsity * 100).toFixed(1)}% |${sparsities
+          .slice(1)
+          .map(() => ' ')
+          .join('|')}|`,
+      );
     } else lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
-  lines.push(`| dense | ${(dense * 100).toFixed(1)} |${sparsities.slice(1).map(() => ' ').join('|')}|`);
+  lines.push(
+    `| dense | ${(dense * 100).toFixed(1)} |${sparsities
+      .slice(1)
+      .map(() => ' ')
+      .join('|')}|`,
+  );
   return lines.join('\n');
 }

@@ -4,15 +4,28 @@ import { tileGrid, type HPMatrix } from '../formats/hp';
 
 /** Dense: each output is a dot product of two contiguous rows; four outputs at a time share
  *  each x load (2-2.5x faster in V8 than one at a time; the sum order per output is unchanged). */
-export function denseLinear(x: Float32Array, tokens: number, weight: Float32Array, out: number, nIn: number, bias?: Float32Array): Float32Array {
+export function denseLinear(
+  x: Float32Array,
+  tokens: number,
+  weight: Float32Array,
+  out: number,
+  nIn: number,
+  bias?: Float32Array,
+): Float32Array {
   const y = new Float32Array(tokens * out);
   for (let t = 0; t < tokens; t++) {
     const xRow = t * nIn;
     const yRow = t * out;
     let o = 0;
     for (; o + 4 <= out; o += 4) {
-      const w0 = o * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      const w0 = o * nIn,
+        w1 = w0 + nIn,
+        w2 = w1 + nIn,
+        w3 = w2 + nIn;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       for (let i = 0; i < nIn; i++) {
         const xv = x[xRow + i];
         a0 += xv * weight[w0 + i];
@@ -38,7 +51,14 @@ export function denseLinear(x: Float32Array, tokens: number, weight: Float32Arra
 /** One token's products over one tile-row of an HP matrix, into acc (tr sums): for each kept
  *  column (one input feature) of a kept tile, x[col] times the column's tr stored values.
  *  `values` may be the f32 values or their integer codes (core/quant): the walk is the same. */
-export function hpTileRowProducts(hp: HPMatrix, values: ArrayLike<number>, x: ArrayLike<number>, xRow: number, tRow: number, acc: Float64Array): void {
+export function hpTileRowProducts(
+  hp: HPMatrix,
+  values: ArrayLike<number>,
+  x: ArrayLike<number>,
+  xRow: number,
+  tRow: number,
+  acc: Float64Array,
+): void {
   const { in: nIn, tr, tc, m, k } = hp;
   acc.fill(0);
   for (let j = 0; j < m; j++) {

@@ -12,7 +12,9 @@ const bad = (msg: string) => new ModelLoadError('bad-dataset', msg);
 /** Throws when a file of `bytes` is over the dataset size limit (check before reading it). */
 export function checkDatasetSize(bytes: number, name = 'The dataset'): void {
   if (bytes > MAX_DATASET_BYTES) {
-    throw bad(`${name} is ${(bytes / 2 ** 20).toFixed(1)} MB; datasets are limited to ${MAX_DATASET_BYTES / 2 ** 20} MB here. Use a sample of it.`);
+    throw bad(
+      `${name} is ${(bytes / 2 ** 20).toFixed(1)} MB; datasets are limited to ${MAX_DATASET_BYTES / 2 ** 20} MB here. Use a sample of it.`,
+    );
   }
 }
 
@@ -34,10 +36,12 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       return false;
     }
   };
-  let lo = 0, hi = bytes.length; // ok(lo) holds, ok(hi) fails
+  let lo = 0,
+    hi = bytes.length; // ok(lo) holds, ok(hi) fails
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (ok(mid)) lo = mid; else hi = mid;
+    if (ok(mid)) lo = mid;
+    else hi = mid;
   }
   // Byte hi-1 broke it; an unfinished multi-byte sequence before it is where the fault starts.
   for (let back = 1; back <= 3 && hi - 1 - back >= 0; back++) {
@@ -60,6 +64,8 @@ export function decodeDatasetBytes(bytes: Uint8Array, name = 'The dataset'): str
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
     const at = firstInvalidUtf8(body);
-    throw bad(`${name} is not UTF-8 text: byte ${at + 1} (line ${lineOf(body, at)}) is not valid UTF-8 (a Latin-1 or Windows-1252 file?). Save it as UTF-8.`);
+    throw bad(
+      `${name} is not UTF-8 text: byte ${at + 1} (line ${lineOf(body, at)}) is not valid UTF-8 (a Latin-1 or Windows-1252 file?). Save it as UTF-8.`,
+    );
   }
 }

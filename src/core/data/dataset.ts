@@ -37,11 +37,20 @@ function classNumber(raw: unknown): number | null {
 
 function fromRecords(records: Record<string, unknown>[], where: (i: number) => string): Dataset {
   if (records.length === 0) throw bad('The dataset is empty: it has no sentences.');
-  if (records.length > MAX_SENTENCES) throw bad(`The dataset has ${records.length} sentences; the limit here is ${MAX_SENTENCES}. Use a sample of it.`);
+  if (records.length > MAX_SENTENCES)
+    throw bad(`The dataset has ${records.length} sentences; the limit here is ${MAX_SENTENCES}. Use a sample of it.`);
   const textKey = pick(TEXT_KEYS, records[0]);
   const labelKey = pick(LABEL_KEYS, records[0]);
-  if (!textKey) throw bad(`The dataset has no text column (expected one of: ${TEXT_KEYS.join(', ')}).`, `found: ${Object.keys(records[0]).join(', ')}`);
-  if (!labelKey) throw bad(`The dataset has no label column (expected one of: ${LABEL_KEYS.join(', ')}).`, `found: ${Object.keys(records[0]).join(', ')}`);
+  if (!textKey)
+    throw bad(
+      `The dataset has no text column (expected one of: ${TEXT_KEYS.join(', ')}).`,
+      `found: ${Object.keys(records[0]).join(', ')}`,
+    );
+  if (!labelKey)
+    throw bad(
+      `The dataset has no label column (expected one of: ${LABEL_KEYS.join(', ')}).`,
+      `found: ${Object.keys(records[0]).join(', ')}`,
+    );
   const texts: string[] = [];
   const labels = new Int32Array(records.length);
   records.forEach((r, i) => {
@@ -49,7 +58,10 @@ function fromRecords(records: Record<string, unknown>[], where: (i: number) => s
     if (typeof text !== 'string' || text.trim() === '') throw bad(`${where(i)} has an empty or missing text.`);
     const raw = r[labelKey];
     const label = classNumber(raw);
-    if (label === null) throw bad(`${where(i)} has label '${String(raw).slice(0, 40)}'; labels must be class numbers 0, 1, ... (at most ${MAX_LABEL}).`);
+    if (label === null)
+      throw bad(
+        `${where(i)} has label '${String(raw).slice(0, 40)}'; labels must be class numbers 0, 1, ... (at most ${MAX_LABEL}).`,
+      );
     texts.push(text);
     labels[i] = label;
   });
@@ -66,9 +78,12 @@ export function parseJsonl(source: string): Dataset {
     try {
       value = JSON.parse(line);
     } catch {
-      throw bad(`Line ${i + 1} of the dataset is not valid JSON; expected one {"text": ..., "label": ...} object per line.`);
+      throw bad(
+        `Line ${i + 1} of the dataset is not valid JSON; expected one {"text": ..., "label": ...} object per line.`,
+      );
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(`Line ${i + 1} of the dataset is not a JSON object.`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw bad(`Line ${i + 1} of the dataset is not a JSON object.`);
     records.push(value as Record<string, unknown>);
     lineNumbers.push(i + 1);
   });
@@ -96,7 +111,10 @@ export function parseDataset(text: string, fileName = ''): Dataset {
 /** Checks the labels fit a classifier with `labels` outputs. */
 export function checkLabels(data: Dataset, labels: number): void {
   if (data.labelCount > labels) {
-    throw new ModelLoadError('label-mismatch', `The dataset has labels up to ${data.labelCount - 1}, but the model predicts only ${labels} classes (0..${labels - 1}). Pick a dataset for this model.`);
+    throw new ModelLoadError(
+      'label-mismatch',
+      `The dataset has labels up to ${data.labelCount - 1}, but the model predicts only ${labels} classes (0..${labels - 1}). Pick a dataset for this model.`,
+    );
   }
 }
 
@@ -109,5 +127,8 @@ export function takeFirst(data: Dataset, limit?: number): Dataset {
 
 /** A dataset file's bytes: decoded by the encoding rules of dataset-text.ts, then parsed. */
 export function parseDatasetBytes(bytes: Uint8Array, fileName = ''): Dataset {
-  return parseDataset(decodeDatasetBytes(bytes, fileName ? `The dataset ${fileName.split('/').pop()}` : 'The dataset'), fileName);
+  return parseDataset(
+    decodeDatasetBytes(bytes, fileName ? `The dataset ${fileName.split('/').pop()}` : 'The dataset'),
+    fileName,
+  );
 }

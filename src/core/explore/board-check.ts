@@ -43,7 +43,10 @@ export function simulateBoard(req: SimulateRequest): SimulateResult {
   let design = req.design;
   if (!design) {
     const ev = new DeviceEvaluator(req.config, req.batch, req.seq);
-    const e = ev.evaluate(ev.devices.find((d) => d.id === board.id)!, req.sparsity);
+    const e = ev.evaluate(
+      ev.devices.find((d) => d.id === board.id)!,
+      req.sparsity,
+    );
     if (!e.ok || !e.design) throw new Error(`no HP design fits ${board.name}: ${e.reason}`);
     design = e.design;
   }
@@ -53,7 +56,12 @@ export function simulateBoard(req: SimulateRequest): SimulateResult {
   const s = simulateFpga(board, design, w, { draws: req.draws ?? 8, maxCyclesPerOp: 2e8 });
   const simWallMs = performance.now() - t0;
   return {
-    design, analyticMs: a.latencyMs, simulatedMs: s.latencyMs, calibratedMs, deviation: s.latencyMs / a.latencyMs - 1,
-    ops: a.ops.map((o, i) => ({ name: o.name, analyticCycles: o.cycles, simulatedCycles: s.ops[i].cycles })), simWallMs,
+    design,
+    analyticMs: a.latencyMs,
+    simulatedMs: s.latencyMs,
+    calibratedMs,
+    deviation: s.latencyMs / a.latencyMs - 1,
+    ops: a.ops.map((o, i) => ({ name: o.name, analyticCycles: o.cycles, simulatedCycles: s.ops[i].cycles })),
+    simWallMs,
   };
 }

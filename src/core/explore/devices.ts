@@ -5,7 +5,15 @@ import { CATALOG } from '../hardware/catalog';
 import type { BitWidth, FpgaArch, FpgaDesign, Resources } from '../hardware/fpga-design';
 import { searchDesign } from '../hardware/fpga-search';
 import { calibratedFpgaMs, FPGA_CALIBRATION, hostOverheadMs } from '../hardware/fpga-calibration';
-import { carriesToHardware, efficiencyFor, estimateMeasured, estimateRoofline, type Efficiency, type GpuMode, type MeasuredDevice } from '../hardware/roofline';
+import {
+  carriesToHardware,
+  efficiencyFor,
+  estimateMeasured,
+  estimateRoofline,
+  type Efficiency,
+  type GpuMode,
+  type MeasuredDevice,
+} from '../hardware/roofline';
 import type { Catalog, DeviceKind, Tier } from '../hardware/types';
 import { bertWorkload, type SparsityConfig } from '../hardware/workload';
 import type { BertConfig } from '../model/bert-types';
@@ -68,25 +76,60 @@ export class DeviceEvaluator {
   private readonly eff: Record<'cpu' | 'gpu', Efficiency>;
   private readonly cache = new Map<string, DeviceEval>();
 
-  constructor(readonly config: BertConfig, readonly batch: number, readonly seq: number, readonly opts: EvaluatorOptions = {}) {
+  constructor(
+    readonly config: BertConfig,
+    readonly batch: number,
+    readonly seq: number,
+    readonly opts: EvaluatorOptions = {},
+  ) {
     this.catalog = opts.catalog ?? CATALOG;
     this.measured = opts.measured ?? [];
     const peakOf = (m: MeasuredDevice | undefined) => {
-      const d = m?.catalogId ? [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === m.catalogId) : undefined;
+      const d = m?.catalogId
+        ? [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === m.catalogId)
+        : undefined;
       return d?.peakGflops.value;
     };
     const mCpu = this.measured.find((m) => m.kind === 'cpu');
     // A hardware GPU's measurement is the one to carry; a software adapter's never is.
-    const mGpu = this.measured.find((m) => m.kind === 'gpu' && carriesToHardware(m)) ?? this.measured.find((m) => m.kind === 'gpu');
+    const mGpu =
+      this.measured.find((m) => m.kind === 'gpu' && carriesToHardware(m)) ??
+      this.measured.find((m) => m.kind === 'gpu');
     this.eff = { cpu: efficiencyFor('cpu', mCpu, peakOf(mCpu)), gpu: efficiencyFor('gpu', mGpu, peakOf(mGpu)) };
     const archs = opts.fpgaArchs ?? ['hp'];
-    const archLabel: Record<FpgaArch, string> = { hp: 'HP accelerator', tile: 'tile-only design', vector: 'vector-sparse design, no HP banking', dense: 'dense design' };
+    const archLabel: Record<FpgaArch, string> = {
+      hp: 'HP accelerator',
+      tile: 'tile-only design',
+      vector: 'vector-sparse design, no HP banking',
+      dense: 'dense design',
+    };
     this.devices = [
-      ...this.catalog.fpgas.flatMap((b) => archs.map((arch): DeviceInfo => ({
-        id: arch === 'hp' ? b.id : `${b.id}:${arch}`, name: `${b.name} (${archLabel[arch]})`, kind: 'fpga', tier: b.tier, priceUsd: b.priceUsd.value, powerW: b.powerW.value, arch,
-      }))),
-      ...[...this.catalog.cpus, ...this.catalog.gpus].map((d): DeviceInfo => ({ id: d.id, name: d.name, kind: d.kind, tier: d.tier, priceUsd: d.priceUsd.value, powerW: d.powerW.value })),
-      ...this.measured.map((m): DeviceInfo => ({ id: `own-${m.kind}`, name: `your ${m.kind.toUpperCase()}: ${m.label}`, kind: m.kind, tier: 3, own: true })),
+      ...this.catalog.fpgas.flatMap((b) =>
+        archs.map((arch): DeviceInfo => ({
+          id: arch === 'hp' ? b.id : `${b.id}:${arch}`,
+          name: `${b.name} (${archLabel[arch]})`,
+          kind: 'fpga',
+          tier: b.tier,
+          priceUsd: b.priceUsd.value,
+          powerW: b.powerW.value,
+          arch,
+        })),
+      ),
+      ...[...this.catalog.cpus, ...this.catalog.gpus].map((d): DeviceInfo => ({
+        id: d.id,
+        name: d.name,
+        kind: d.kind,
+        tier: d.tier,
+        priceUsd: d.priceUsd.value,
+        powerW: d.powerW.value,
+      })),
+      ...this.measured.map((m): DeviceInfo => ({
+        id: `own-${m.kind}`,
+        name: `your ${m.kind.toUpperCase()}: ${m.label}`,
+        kind: m.kind,
+        tier: 3,
+        own: true,
+      })),
     ];
   }
 
@@ -106,19 +149,41 @@ export class DeviceEvaluator {
 
   private compute(device: DeviceInfo, s: SparsityConfig): DeviceEval {
     const w = bertWorkload(this.config, this.batch, this.seq, s);
-    const fail = (reason: string): DeviceEval => ({ device, ok: false, reason, latencyMs: Infinity, powerW: device.powerW ?? 0, energyMj: Infinity, provenance: 'modelled', note: reason });
+    const fail = (reason: string): DeviceEval => ({
+      device,
+      ok: false,
+      reason,
+      latencyMs: Infinity,
+      powerW: device.powerW ?? 0,
+      energyMj: Infinity,
+      provenance: 'modelled',
+      note: reason,
+    });
     if (device.own) {
       const m = this.measured.find((x) => `own-${x.kind}` === device.id)!;
-      const cat = m.catalogId ? [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === m.catalogId) : undefined;
+      const cat = m.catalogId
+        ? [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === m.catalogId)
+        : undefined;
       const r = estimateMeasured(m, w, cat?.bandwidthGBs.value);
       const powerW = cat?.powerW.value ?? 0;
-      return { device, ok: true, latencyMs: r.latencyMs, powerW, energyMj: powerW * r.latencyMs, provenance: r.provenance, note: r.note };
+      return {
+        device,
+        ok: true,
+        latencyMs: r.latencyMs,
+        powerW,
+        energyMj: powerW * r.latencyMs,
+        provenance: r.provenance,
+        note: r.note,
+      };
     }
     if (device.kind === 'fpga') {
       const boardId = device.id.split(':')[0];
       const board = this.catalog.fpgas.find((b) => b.id === boardId);
       if (!board) return fail(`unknown board ${boardId}`);
-      const r = searchDesign(board, device.arch ?? 'hp', w, { bitWidths: this.opts.bitWidths ?? DEFAULT_BIT_WIDTHS, tileBalance: this.opts.tileBalance });
+      const r = searchDesign(board, device.arch ?? 'hp', w, {
+        bitWidths: this.opts.bitWidths ?? DEFAULT_BIT_WIDTHS,
+        tileBalance: this.opts.tileBalance,
+      });
       if (!r.ok) return fail(r.reason);
       const e = r.estimate;
       const d = r.design;
@@ -126,9 +191,18 @@ export class DeviceEvaluator {
       const latencyMs = calibratedFpgaMs(board, e);
       const host = hostOverheadMs(board);
       return {
-        device, ok: true, latencyMs, analyticMs: e.latencyMs, powerW: e.powerW, energyMj: e.powerW * latencyMs, provenance: 'modelled', design: d,
-        utilisation: { ...e.utilisation, mac: e.macUtilisation }, weightsOnChip: e.plan.weightsOnChip,
-        note: `P=${d.P} engines of ${d.tr}x${d.V} ${d.bits} MACs, ${e.plan.weightsOnChip ? 'weights on chip' : 'weights streamed'}, ${board.clockMHz.value} MHz; ` +
+        device,
+        ok: true,
+        latencyMs,
+        analyticMs: e.latencyMs,
+        powerW: e.powerW,
+        energyMj: e.powerW * latencyMs,
+        provenance: 'modelled',
+        design: d,
+        utilisation: { ...e.utilisation, mac: e.macUtilisation },
+        weightsOnChip: e.plan.weightsOnChip,
+        note:
+          `P=${d.P} engines of ${d.tr}x${d.V} ${d.bits} MACs, ${e.plan.weightsOnChip ? 'weights on chip' : 'weights streamed'}, ${board.clockMHz.value} MHz; ` +
           `calibrated: analytic ${e.latencyMs.toFixed(3)} ms at ${Math.round(FPGA_CALIBRATION.computeEfficiency * 100)}% of its MAC rate${host ? ` + ${(host * 1e3).toFixed(0)} us host call (PCIe)` : ''}`,
       };
     }
@@ -140,7 +214,13 @@ export class DeviceEvaluator {
     const asked = this.opts.gpuMode?.precision ?? 'fp32';
     const fallback = dev.kind === 'gpu' && asked !== r.precision ? `; no tensor cores: fp32, not ${asked}` : '';
     return {
-      device, ok: true, latencyMs: r.latencyMs, powerW: r.powerW, energyMj: r.energyMj, provenance: 'modelled', utilisation: { peak: r.peakShare },
+      device,
+      ok: true,
+      latencyMs: r.latencyMs,
+      powerW: r.powerW,
+      energyMj: r.energyMj,
+      provenance: 'modelled',
+      utilisation: { peak: r.peakShare },
       note: `${r.efficiency}${fallback}; ${s.pattern === 'dense' ? 'dense kernels' : sparseUsed ? 'sparse kernels where faster' : 'dense kernels (sparse slower at this density)'}`,
     };
   }

@@ -49,13 +49,24 @@ export function speedupVerdict(ours: number, paper: number): Verdict {
 }
 
 /** The sparsest point of a series whose accuracy reaches `target`. */
-export function sparsestAt(points: SweepPoint[], pattern: SweepPoint['pattern'], target: number, label?: string): SweepPoint | null {
-  const ok = points.filter((p) => p.pattern === pattern && (!label || p.label === label) && p.accuracy >= target - 1e-12);
+export function sparsestAt(
+  points: SweepPoint[],
+  pattern: SweepPoint['pattern'],
+  target: number,
+  label?: string,
+): SweepPoint | null {
+  const ok = points.filter(
+    (p) => p.pattern === pattern && (!label || p.label === label) && p.accuracy >= target - 1e-12,
+  );
   return ok.sort((a, b) => b.sparsity - a.sparsity)[0] ?? null;
 }
 
 /** HP vs tile-only at accuracy targets 1, 3, 5 and 10 points below dense (measured). */
-export function sparsityAtEqualAccuracy(sweep: Sweep): { targets: Array<{ drop: number; hp: number | null; tile: number | null }>; noise: number | null; dense: number } | null {
+export function sparsityAtEqualAccuracy(sweep: Sweep): {
+  targets: Array<{ drop: number; hp: number | null; tile: number | null }>;
+  noise: number | null;
+  dense: number;
+} | null {
   const { points, dense } = withDensePoint(sweep);
   if (!dense || !points.some((p) => p.pattern === 'hp') || !points.some((p) => p.pattern === 'tile')) return null;
   const targets = [0.01, 0.03, 0.05, 0.1].map((drop) => ({
@@ -73,40 +84,69 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
   const setting = `HP ${pct(1 - hp.density)} ${hp.tr}x${hp.tc}, ${tiny.shape.label} batch ${tiny.shape.batch} x ${tiny.shape.seq}, best board ${tiny.board} (int16/fp16)`;
   const claims: PaperClaim[] = [
     {
-      id: 'cpu', claim: 'HP accelerator vs CPU', paper: `${PAPER_HEADLINE.cpu}x`, ours: x(tiny.cpu.speedup), basis: 'modelled',
-      baseline: `${tiny.cpu.against}, fp32 roofline (${setting})`, verdict: speedupVerdict(tiny.cpu.speedup, PAPER_HEADLINE.cpu),
+      id: 'cpu',
+      claim: 'HP accelerator vs CPU',
+      paper: `${PAPER_HEADLINE.cpu}x`,
+      ours: x(tiny.cpu.speedup),
+      basis: 'modelled',
+      baseline: `${tiny.cpu.against}, fp32 roofline (${setting})`,
+      verdict: speedupVerdict(tiny.cpu.speedup, PAPER_HEADLINE.cpu),
       why: `modelled latencies, ${tiny.cpu.note}; BERT-base: ${x(rows[1]?.cpu.speedup ?? NaN)}`,
     },
     {
-      id: 'gpu', claim: 'HP accelerator vs GPU', paper: `${PAPER_HEADLINE.gpu}x`, ours: x(tiny.gpu.speedup), basis: 'modelled',
-      baseline: `${tiny.gpu.against}, fp32 CUDA cores (${setting})`, verdict: speedupVerdict(tiny.gpu.speedup, PAPER_HEADLINE.gpu),
+      id: 'gpu',
+      claim: 'HP accelerator vs GPU',
+      paper: `${PAPER_HEADLINE.gpu}x`,
+      ours: x(tiny.gpu.speedup),
+      basis: 'modelled',
+      baseline: `${tiny.gpu.against}, fp32 CUDA cores (${setting})`,
+      verdict: speedupVerdict(tiny.gpu.speedup, PAPER_HEADLINE.gpu),
       why: `a small model at batch 1 leaves a GPU launch-bound; BERT-base: ${x(rows[1]?.gpu.speedup ?? NaN)}`,
     },
   ];
   claims.push({
-    id: 'fpga', claim: 'HP accelerator vs a prior FPGA design (tile-only)', paper: `${PAPER_HEADLINE.tile}x`,
+    id: 'fpga',
+    claim: 'HP accelerator vs a prior FPGA design (tile-only)',
+    paper: `${PAPER_HEADLINE.tile}x`,
     ours: `${x(tiny.tile.speedup)} unbalanced / ${x(tiny.tileBalanced.speedup)} balanced${tiny.tileEqualAccuracy ? ` / ${x(tiny.tileEqualAccuracy.speedup)} at equal accuracy` : ''}`,
     basis: tiny.tileEqualAccuracy ? 'measured accuracy, modelled latency' : 'modelled',
     baseline: `tile-only design on the same board, same density (${setting})`,
     // Like with like: the balanced tile design has HP's load balance, so it decides the verdict.
     verdict: speedupVerdict(tiny.tileEqualAccuracy?.speedup ?? tiny.tileBalanced.speedup, PAPER_HEADLINE.tile),
-    why: 'at equal density a balanced tile design runs as fast as HP (same MACs, no imbalance): HP\'s gap must come from accuracy, i.e. tile-only needing a lower sparsity for the same accuracy (next row)',
+    why: "at equal density a balanced tile design runs as fast as HP (same MACs, no imbalance): HP's gap must come from accuracy, i.e. tile-only needing a lower sparsity for the same accuracy (next row)",
   });
 
   const eq = input.sweep ? sparsityAtEqualAccuracy(input.sweep) : null;
   if (!eq) {
     claims.push({
-      id: 'sparsity', claim: 'higher sparsity than tile-only at equal accuracy', paper: 'yes (with retraining)', ours: '—', basis: 'measured',
-      baseline: 'tile-only (row-balanced blocks), same tiles, one-shot magnitude pruning', verdict: 'not testable here',
+      id: 'sparsity',
+      claim: 'higher sparsity than tile-only at equal accuracy',
+      paper: 'yes (with retraining)',
+      ours: '—',
+      basis: 'measured',
+      baseline: 'tile-only (row-balanced blocks), same tiles, one-shot magnitude pruning',
+      verdict: 'not testable here',
       why: 'needs a measured sweep with hp and tile series (Sweep panel or hp-lab sweep)',
     });
   } else {
-    claims.push(sparsityClaim(eq, 'higher sparsity than tile-only at equal accuracy', 'tile-only (row-balanced blocks), same tiles and scores, one-shot (no retraining)'));
+    claims.push(
+      sparsityClaim(
+        eq,
+        'higher sparsity than tile-only at equal accuracy',
+        'tile-only (row-balanced blocks), same tiles and scores, one-shot (no retraining)',
+      ),
+    );
   }
   const retrained = input.retrained ? sparsityAtEqualAccuracy(input.retrained) : null;
   if (retrained) {
-    claims.push(sparsityClaim(retrained, 'higher sparsity than tile-only at equal accuracy, retrained',
-      'tile-only, same tiles and scores, both retrained on a GPU (gradual pruning + distillation, mean of the study\'s seeds)', 'sparsity-retrained'));
+    claims.push(
+      sparsityClaim(
+        retrained,
+        'higher sparsity than tile-only at equal accuracy, retrained',
+        "tile-only, same tiles and scores, both retrained on a GPU (gradual pruning + distillation, mean of the study's seeds)",
+        'sparsity-retrained',
+      ),
+    );
   }
 
   claims.push(choiceClaim(input));
@@ -120,16 +160,33 @@ export function retrainedAlike(study: Sweep): Sweep {
 }
 
 /** The sparsity claim's row from HP vs tile-only at 1/3/5/10 points below dense. */
-function sparsityClaim(eq: NonNullable<ReturnType<typeof sparsityAtEqualAccuracy>>, claim: string, baseline: string, id: PaperClaim['id'] = 'sparsity'): PaperClaim {
+function sparsityClaim(
+  eq: NonNullable<ReturnType<typeof sparsityAtEqualAccuracy>>,
+  claim: string,
+  baseline: string,
+  id: PaperClaim['id'] = 'sparsity',
+): PaperClaim {
   const reached = eq.targets.filter((t) => t.hp !== null || t.tile !== null);
   const wins = reached.filter((t) => (t.hp ?? 0) > (t.tile ?? 0) + 1e-9).length;
   const losses = reached.filter((t) => (t.tile ?? 0) > (t.hp ?? 0) + 1e-9).length;
   const cell = (v: number | null) => (v === null ? 'none' : pct(v));
   return {
-    id, claim, paper: 'yes (with retraining)',
-    ours: eq.targets.map((t) => `-${(t.drop * 100).toFixed(0)} pt: HP ${cell(t.hp)} vs tile ${cell(t.tile)}`).join('; '),
-    basis: 'measured', baseline,
-    verdict: reached.length === 0 ? 'not reproduced' : wins > 0 && losses === 0 ? 'reproduced' : wins > 0 ? 'partly' : 'not reproduced',
+    id,
+    claim,
+    paper: 'yes (with retraining)',
+    ours: eq.targets
+      .map((t) => `-${(t.drop * 100).toFixed(0)} pt: HP ${cell(t.hp)} vs tile ${cell(t.tile)}`)
+      .join('; '),
+    basis: 'measured',
+    baseline,
+    verdict:
+      reached.length === 0
+        ? 'not reproduced'
+        : wins > 0 && losses === 0
+          ? 'reproduced'
+          : wins > 0
+            ? 'partly'
+            : 'not reproduced',
     why: `sparsest point within each drop of the dense ${pct(eq.dense)}${eq.noise ? ` (±${pct(eq.noise)} standard error: closer accuracies are noise)` : ''}`,
   };
 }
@@ -142,20 +199,39 @@ function choiceClaim(input: PaperClaimsInput): PaperClaim {
   const ev = new DeviceEvaluator(config, batch, seq, { measured: input.measured, catalog: input.catalog });
   const hp = input.hp ?? DEFAULT_PAPER_HP;
   const lcs = [100, 30, 10, 3, 1, 0.3];
-  const base = { config, batch, seq, objective: 'price' as const, sweep: input.sweep ?? null, configs: input.sweep ? undefined : [DENSE, hp] };
-  const byLc = lcs.map((lcMs) => select({ ...base, lcMs, ac: input.sweep ? { kind: 'drop', value: 0.05 } : { kind: 'none' } }, ev).choice);
+  const base = {
+    config,
+    batch,
+    seq,
+    objective: 'price' as const,
+    sweep: input.sweep ?? null,
+    configs: input.sweep ? undefined : [DENSE, hp],
+  };
+  const byLc = lcs.map(
+    (lcMs) => select({ ...base, lcMs, ac: input.sweep ? { kind: 'drop', value: 0.05 } : { kind: 'none' } }, ev).choice,
+  );
   const devices = new Set(byLc.filter(Boolean).map((c) => c!.deviceId));
-  const lcText = lcs.map((lc, i) => `${lc} ms: ${byLc[i] ? `${byLc[i]!.deviceId} (${byLc[i]!.config})` : 'none'}`).join('; ');
+  const lcText = lcs
+    .map((lc, i) => `${lc} ms: ${byLc[i] ? `${byLc[i]!.deviceId} (${byLc[i]!.config})` : 'none'}`)
+    .join('; ');
   let acText = '';
   let configs = 0;
   if (input.sweep) {
-    const byAc = [0.01, 0.05, 0.1, 0.2].map((drop) => ({ drop, c: select({ ...base, lcMs: 1000, ac: { kind: 'drop', value: drop } }, ev).choice }));
+    const byAc = [0.01, 0.05, 0.1, 0.2].map((drop) => ({
+      drop,
+      c: select({ ...base, lcMs: 1000, ac: { kind: 'drop', value: drop } }, ev).choice,
+    }));
     configs = new Set(byAc.filter((a) => a.c).map((a) => a.c!.config)).size;
-    acText = ' | LC 1 s, AC drop ' + byAc.map((a) => `${(a.drop * 100).toFixed(0)} pt: ${a.c ? a.c.config : 'none'}`).join('; ');
+    acText =
+      ' | LC 1 s, AC drop ' +
+      byAc.map((a) => `${(a.drop * 100).toFixed(0)} pt: ${a.c ? a.c.config : 'none'}`).join('; ');
   }
   const moves = devices.size >= 2 && (!input.sweep || configs >= 2);
   return {
-    id: 'choice', claim: 'the best device (and pruning) moves with LC and AC', paper: 'yes', ours: `LC ${lcText}${acText}`,
+    id: 'choice',
+    claim: 'the best device (and pruning) moves with LC and AC',
+    paper: 'yes',
+    ours: `LC ${lcText}${acText}`,
     basis: input.sweep ? 'measured accuracy, modelled latency' : 'modelled',
     baseline: `the cheapest feasible device, ${config.layers}-layer model at ${batch} x ${seq}${input.sweep ? ', AC drop 5 points' : ', latency only (no sweep)'}`,
     verdict: moves ? 'reproduced' : devices.size >= 2 ? 'partly' : 'not reproduced',

@@ -15,7 +15,12 @@ import { bertWorkload } from '../hardware/workload';
 
 export const PAPER_HEADLINE = { cpu: 37, gpu: 1.9, tile: 1.7 } as const;
 
-export interface PaperShape { label: string; config: BertConfig; batch: number; seq: number }
+export interface PaperShape {
+  label: string;
+  config: BertConfig;
+  batch: number;
+  seq: number;
+}
 
 export const PAPER_SHAPES: PaperShape[] = [
   { label: 'TinyBERT-4L-312D', config: TINYBERT_4L_312D, batch: 1, seq: 128 },
@@ -65,7 +70,14 @@ export interface PaperRow {
   allGpus: Speedup[];
 }
 
-export const DEFAULT_PAPER_HP: SparsityConfig = { pattern: 'hp', density: 0.2, tr: 16, tc: 16, tileDensity: Math.sqrt(0.2), vectorDensity: Math.sqrt(0.2) };
+export const DEFAULT_PAPER_HP: SparsityConfig = {
+  pattern: 'hp',
+  density: 0.2,
+  tr: 16,
+  tc: 16,
+  tileDensity: Math.sqrt(0.2),
+  vectorDensity: Math.sqrt(0.2),
+};
 
 function speedup(against: string, againstMs: number, hpMs: number, paper: number | null, note: string): Speedup {
   return { against, againstMs, speedup: againstMs / hpMs, paper, note };
@@ -85,9 +97,16 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
   const cpuId = input.cpuId ?? 'x86-laptop';
   const gpuId = input.gpuId ?? 'rtx-3060';
   return (input.shapes ?? PAPER_SHAPES).map((shape) => {
-    const ev = new DeviceEvaluator(shape.config, shape.batch, shape.seq, { catalog, measured: input.measured, bitWidths });
+    const ev = new DeviceEvaluator(shape.config, shape.batch, shape.seq, {
+      catalog,
+      measured: input.measured,
+      bitWidths,
+    });
     const fpgas = ev.devices.filter((d) => d.kind === 'fpga');
-    const hpEvals = fpgas.map((d) => ev.evaluate(d, hp)).filter((e) => e.ok).sort((a, b) => a.latencyMs - b.latencyMs);
+    const hpEvals = fpgas
+      .map((d) => ev.evaluate(d, hp))
+      .filter((e) => e.ok)
+      .sort((a, b) => a.latencyMs - b.latencyMs);
     if (!hpEvals.length) throw new RangeError(`no FPGA board fits an HP design for ${shape.label}`);
     const best = hpEvals[0];
     const board = catalog.fpgas.find((b) => b.id === best.device.id)!;
@@ -101,31 +120,76 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
     const cpu = cpus.find((d) => d.id === cpuId) ?? cpus[0];
     const gpu = gpus.find((d) => d.id === gpuId) ?? gpus[0];
     const tileCfg: SparsityConfig = { ...hp, pattern: 'tile', tileDensity: hp.density, vectorDensity: 1 };
-    const tileRun = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, tileCfg), { bitWidths, tileBalance: 'random' });
+    const tileRun = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, tileCfg), {
+      bitWidths,
+      tileBalance: 'random',
+    });
     const tile = tileRun.ok
-      ? speedup(`${board.name} tile-only (unbalanced blocks)`, calibratedFpgaMs(board, tileRun.estimate), hpMs, PAPER_HEADLINE.tile, `same density ${(hp.density * 100).toFixed(0)}%, kept tiles per row vary (i.i.d. tile scores)`)
+      ? speedup(
+          `${board.name} tile-only (unbalanced blocks)`,
+          calibratedFpgaMs(board, tileRun.estimate),
+          hpMs,
+          PAPER_HEADLINE.tile,
+          `same density ${(hp.density * 100).toFixed(0)}%, kept tiles per row vary (i.i.d. tile scores)`,
+        )
       : speedup(`${board.name} tile-only`, Infinity, hpMs, PAPER_HEADLINE.tile, tileRun.reason);
-    const balRun = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, tileCfg), { bitWidths, tileBalance: 'balanced' });
+    const balRun = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, tileCfg), {
+      bitWidths,
+      tileBalance: 'balanced',
+    });
     const tileBalanced = balRun.ok
-      ? speedup(`${board.name} tile-only (balanced blocks)`, calibratedFpgaMs(board, balRun.estimate), hpMs, PAPER_HEADLINE.tile, `same density ${(hp.density * 100).toFixed(0)}%, every tile-row keeps the same number of tiles`)
+      ? speedup(
+          `${board.name} tile-only (balanced blocks)`,
+          calibratedFpgaMs(board, balRun.estimate),
+          hpMs,
+          PAPER_HEADLINE.tile,
+          `same density ${(hp.density * 100).toFixed(0)}%, every tile-row keeps the same number of tiles`,
+        )
       : speedup(`${board.name} tile-only (balanced)`, Infinity, hpMs, PAPER_HEADLINE.tile, balRun.reason);
     const vecCfg: SparsityConfig = { ...hp, pattern: 'vector', tileDensity: 1, vectorDensity: hp.density };
-    const vecRun = searchDesign(board, 'vector', bertWorkload(shape.config, shape.batch, shape.seq, vecCfg), { bitWidths });
+    const vecRun = searchDesign(board, 'vector', bertWorkload(shape.config, shape.batch, shape.seq, vecCfg), {
+      bitWidths,
+    });
     const vector = vecRun.ok
-      ? speedup(`${board.name} vector-sparse (no HP banking)`, calibratedFpgaMs(board, vecRun.estimate), hpMs, null, `same density, kept columns anywhere in a tile-row, bank conflicts`)
+      ? speedup(
+          `${board.name} vector-sparse (no HP banking)`,
+          calibratedFpgaMs(board, vecRun.estimate),
+          hpMs,
+          null,
+          `same density, kept columns anywhere in a tile-row, bank conflicts`,
+        )
       : speedup(`${board.name} vector-sparse`, Infinity, hpMs, null, vecRun.reason);
     let tileEqualAccuracy: Speedup | null = null;
     if (input.sweep && input.hpAccuracy !== undefined) {
       const p = tileAtAccuracy(input.sweep, input.hpAccuracy);
       if (p) {
-        const r = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, sparsityOf(p)), { bitWidths, tileBalance: 'balanced' });
-        if (r.ok) tileEqualAccuracy = speedup(`${board.name} tile-only at equal accuracy`, calibratedFpgaMs(board, r.estimate), hpMs, PAPER_HEADLINE.tile, `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`);
+        const r = searchDesign(board, 'tile', bertWorkload(shape.config, shape.batch, shape.seq, sparsityOf(p)), {
+          bitWidths,
+          tileBalance: 'balanced',
+        });
+        if (r.ok)
+          tileEqualAccuracy = speedup(
+            `${board.name} tile-only at equal accuracy`,
+            calibratedFpgaMs(board, r.estimate),
+            hpMs,
+            PAPER_HEADLINE.tile,
+            `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`,
+          );
       }
     }
     return {
-      shape, board: board.name, hpMs, hpNote: best.note,
-      cpu: versus(cpu, PAPER_HEADLINE.cpu), gpu: versus(gpu, PAPER_HEADLINE.gpu), tile, tileBalanced, tileEqualAccuracy, vector,
-      allCpus: cpus.map((d) => versus(d, null)), allGpus: gpus.map((d) => versus(d, null)),
+      shape,
+      board: board.name,
+      hpMs,
+      hpNote: best.note,
+      cpu: versus(cpu, PAPER_HEADLINE.cpu),
+      gpu: versus(gpu, PAPER_HEADLINE.gpu),
+      tile,
+      tileBalanced,
+      tileEqualAccuracy,
+      vector,
+      allCpus: cpus.map((d) => versus(d, null)),
+      allGpus: gpus.map((d) => versus(d, null)),
     };
   });
 }

@@ -17,5 +17,8 @@ export function dominates(a: ParetoItem, b: ParetoItem): boolean {
 
 /** The non-dominated items, in input order. O(n^2): sweeps x devices stay in the thousands. */
 export function paretoFront<T extends ParetoItem>(items: T[]): T[] {
-  return items.filter((a, i) => Number.isFinite(a.latencyMs) && !items.some((b, j) => j !== i && Number.isFinite(b.latencyMs) && dominates(b, a)));
+  return items.filter(
+    (a, i) =>
+      Number.isFinite(a.latencyMs) && !items.some((b, j) => j !== i && Number.isFinite(b.latencyMs) && dominates(b, a)),
+  );
 }

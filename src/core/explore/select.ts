@@ -8,7 +8,15 @@ import type { SparsityConfig } from '../hardware/workload';
 import { DENSE } from '../hardware/workload';
 import { DeviceEvaluator, type DeviceEval, type DeviceInfo, type EvaluatorOptions } from './devices';
 import { paretoFront } from './pareto';
-import { accuracyStandardError, describePoint, sparsityOf, withDensePoint, type DenseReference, type Sweep, type SweepPoint } from './sweep';
+import {
+  accuracyStandardError,
+  describePoint,
+  sparsityOf,
+  withDensePoint,
+  type DenseReference,
+  type Sweep,
+  type SweepPoint,
+} from './sweep';
 import { MEASURED_QUANT_ACCURACY, quantPenalty, type QuantAccuracyRecord } from '../quant/measured-accuracy';
 
 export type Objective = 'price' | 'power' | 'class';
@@ -136,19 +144,31 @@ export function describeCost(o: Objective, c: number): string {
 export function accuracyThreshold(ac: AccuracyConstraint, dense: number | undefined): number | null {
   if (ac.kind === 'none') return null;
   if (ac.kind === 'min') return ac.value;
-  if (dense === undefined) throw new SelectionError('AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point, and none was given');
+  if (dense === undefined)
+    throw new SelectionError(
+      'AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point, and none was given',
+    );
   return dense - ac.value;
 }
 
 export function validateInput(i: SelectionInput): void {
-  if (!(i.lcMs > 0) || !Number.isFinite(i.lcMs)) throw new SelectionError(`LC must be a positive number of ms, got ${i.lcMs}`);
+  if (!(i.lcMs > 0) || !Number.isFinite(i.lcMs))
+    throw new SelectionError(`LC must be a positive number of ms, got ${i.lcMs}`);
   if (!OBJECTIVES.includes(i.objective)) throw new SelectionError(`objective must be one of ${OBJECTIVES.join(', ')}`);
-  if (i.ac.kind !== 'none' && !(i.ac.value >= 0 && i.ac.value <= 1)) throw new SelectionError(`AC must be in [0, 1] (a fraction), got ${i.ac.value}`);
-  if (!i.sweep && i.ac.kind !== 'none') throw new SelectionError('an accuracy constraint needs a measured sweep (hp-lab sweep, or the Sweep panel)');
-  if (i.acMarginSe !== undefined && !(i.acMarginSe >= 0 && i.acMarginSe <= 10)) throw new SelectionError(`the AC margin must be 0-10 standard errors, got ${i.acMarginSe}`);
+  if (i.ac.kind !== 'none' && !(i.ac.value >= 0 && i.ac.value <= 1))
+    throw new SelectionError(`AC must be in [0, 1] (a fraction), got ${i.ac.value}`);
+  if (!i.sweep && i.ac.kind !== 'none')
+    throw new SelectionError('an accuracy constraint needs a measured sweep (hp-lab sweep, or the Sweep panel)');
+  if (i.acMarginSe !== undefined && !(i.acMarginSe >= 0 && i.acMarginSe <= 10))
+    throw new SelectionError(`the AC margin must be 0-10 standard errors, got ${i.acMarginSe}`);
 }
 
-interface RankedPoint { point: SweepPoint | null; sparsity: SparsityConfig; label: string; se: number | null }
+interface RankedPoint {
+  point: SweepPoint | null;
+  sparsity: SparsityConfig;
+  label: string;
+  se: number | null;
+}
 
 /** Whether a point's accuracy meets AC, allowing for noise. The dense point always meets a
  *  maximum-drop AC (it is the reference: its drop is zero by definition). */
@@ -173,8 +193,18 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
   const marginSe = input.acMarginSe ?? 0;
   const sentences = input.sweep?.sentences;
   const points: RankedPoint[] = ranked
-    ? ranked.points.map((p) => ({ point: p, sparsity: sparsityOf(p), label: describePoint(p), se: accuracyStandardError(p.accuracy, p.n ?? sentences) }))
-    : (input.configs ?? [DENSE]).map((s) => ({ point: null, sparsity: s, label: s.pattern === 'dense' ? 'dense' : `${s.pattern} ${pct(1 - s.density)}`, se: null }));
+    ? ranked.points.map((p) => ({
+        point: p,
+        sparsity: sparsityOf(p),
+        label: describePoint(p),
+        se: accuracyStandardError(p.accuracy, p.n ?? sentences),
+      }))
+    : (input.configs ?? [DENSE]).map((s) => ({
+        point: null,
+        sparsity: s,
+        label: s.pattern === 'dense' ? 'dense' : `${s.pattern} ${pct(1 - s.density)}`,
+        se: null,
+      }));
 
   const candidates: Candidate[] = [];
   for (const device of ev.devices) {
@@ -183,16 +213,33 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
       if (!e.ok) return;
       const lcOk = e.latencyMs <= input.lcMs;
       const int8 = e.design?.bits === 'int8';
-      const penalty = int8 ? quantPenalty(input.quantAccuracy ?? MEASURED_QUANT_ACCURACY, 8)?.penalty ?? null : undefined;
+      const penalty = int8
+        ? (quantPenalty(input.quantAccuracy ?? MEASURED_QUANT_ACCURACY, 8)?.penalty ?? null)
+        : undefined;
       // An int8 design computes a different model: its accuracy is the f32 one less the measured
       // int8 loss, checked against AC like any measured accuracy (the dense point included).
-      const accuracy = p.point ? p.point.accuracy + (int8 ? penalty ?? 0 : 0) : null;
-      const acOk = !int8 ? meetsAc(p, input.ac, threshold, marginSe)
-        : threshold === null || (penalty !== null && accuracy !== null && accuracy - marginSe * (p.se ?? 0) >= threshold - 1e-12);
+      const accuracy = p.point ? p.point.accuracy + (int8 ? (penalty ?? 0) : 0) : null;
+      const acOk = !int8
+        ? meetsAc(p, input.ac, threshold, marginSe)
+        : threshold === null ||
+          (penalty !== null && accuracy !== null && accuracy - marginSe * (p.se ?? 0) >= threshold - 1e-12);
       candidates.push({
-        deviceId: device.id, configIndex, config: p.label, point: p.point, sparsity: p.sparsity, accuracy, accuracySe: p.se, ...(int8 ? { int8Penalty: penalty } : {}),
-        latencyMs: e.latencyMs, powerW: e.powerW, cost: objectiveValue(input.objective, device, e),
-        lcOk, acOk, feasible: lcOk && acOk, slack: (input.lcMs - e.latencyMs) / input.lcMs, eval: e,
+        deviceId: device.id,
+        configIndex,
+        config: p.label,
+        point: p.point,
+        sparsity: p.sparsity,
+        accuracy,
+        accuracySe: p.se,
+        ...(int8 ? { int8Penalty: penalty } : {}),
+        latencyMs: e.latencyMs,
+        powerW: e.powerW,
+        cost: objectiveValue(input.objective, device, e),
+        lcOk,
+        acOk,
+        feasible: lcOk && acOk,
+        slack: (input.lcMs - e.latencyMs) / input.lcMs,
+        eval: e,
       });
     });
   }
@@ -217,17 +264,42 @@ export function select(input: SelectionInput, evaluator?: DeviceEvaluator): Sele
   for (const v of verdicts) v.reason = verdictReason(v, choice, input, threshold, anyAcConfig, ev);
 
   const reasons = choice ? choiceReasons(choice, winner!.device, eligible.length, input, threshold, marginSe) : [];
-  const binding = choice ? null : bindingOf(candidates.filter((c) => input.includeOwn || !ev.devices.find((d) => d.id === c.deviceId)?.own), input, threshold, points);
+  const binding = choice
+    ? null
+    : bindingOf(
+        candidates.filter((c) => input.includeOwn || !ev.devices.find((d) => d.id === c.deviceId)?.own),
+        input,
+        threshold,
+        points,
+      );
   const pareto = paretoFront(candidates.filter((c) => threshold === null || c.acOk || c.accuracy !== null));
   return {
-    objective: input.objective, lcMs: input.lcMs, accuracyThreshold: threshold, denseAccuracy: dense ?? null,
-    denseReference: ranked?.dense ?? null, acMarginSe: marginSe, accuracyKnown: !!input.sweep,
+    objective: input.objective,
+    lcMs: input.lcMs,
+    accuracyThreshold: threshold,
+    denseAccuracy: dense ?? null,
+    denseReference: ranked?.dense ?? null,
+    acMarginSe: marginSe,
+    accuracyKnown: !!input.sweep,
     warnings: choice ? choiceWarnings(choice, input, threshold) : [],
-    choice, reasons, verdicts, candidates, pareto, binding, devices: ev.devices,
+    choice,
+    reasons,
+    verdicts,
+    candidates,
+    pareto,
+    binding,
+    devices: ev.devices,
   };
 }
 
-function verdictReason(v: DeviceVerdict, choice: Candidate | null, input: SelectionInput, threshold: number | null, anyAcConfig: boolean, ev: DeviceEvaluator): string {
+function verdictReason(
+  v: DeviceVerdict,
+  choice: Candidate | null,
+  input: SelectionInput,
+  threshold: number | null,
+  anyAcConfig: boolean,
+  ev: DeviceEvaluator,
+): string {
   if (v.chosen) return 'chosen';
   const b = v.best;
   if (!b) {
@@ -235,13 +307,16 @@ function verdictReason(v: DeviceVerdict, choice: Candidate | null, input: Select
     return `cannot run any configuration: ${e.reason ?? 'unsupported'}`;
   }
   if (v.feasible) {
-    if (v.device.own && !input.includeOwn) return `feasible (${fmtMs(b.latencyMs)} at ${b.config}) — your own device, listed for reference`;
+    if (v.device.own && !input.includeOwn)
+      return `feasible (${fmtMs(b.latencyMs)} at ${b.config}) — your own device, listed for reference`;
     if (!choice) return 'feasible';
-    if (b.cost > choice.cost) return `feasible (${fmtMs(b.latencyMs)} at ${b.config}), but costs more: ${describeCost(input.objective, b.cost)} vs ${describeCost(input.objective, choice.cost)}`;
+    if (b.cost > choice.cost)
+      return `feasible (${fmtMs(b.latencyMs)} at ${b.config}), but costs more: ${describeCost(input.objective, b.cost)} vs ${describeCost(input.objective, choice.cost)}`;
     return `feasible and as cheap (${describeCost(input.objective, b.cost)}), but less latency slack: ${pct(b.slack)} vs ${pct(choice.slack)}`;
   }
   if (!anyAcConfig) return `no configuration in the sweep meets AC (needs ${acc(threshold!)})`;
-  if (b.acOk) return `too slow: ${fmtMs(b.latencyMs)} at its fastest AC-meeting configuration (${b.config}) > LC ${fmtMs(input.lcMs)} (${pct(b.latencyMs / input.lcMs - 1)} over)`;
+  if (b.acOk)
+    return `too slow: ${fmtMs(b.latencyMs)} at its fastest AC-meeting configuration (${b.config}) > LC ${fmtMs(input.lcMs)} (${pct(b.latencyMs / input.lcMs - 1)} over)`;
   return `no configuration it can run meets AC; fastest ${fmtMs(b.latencyMs)} at ${b.config}`;
 }
 
@@ -256,57 +331,113 @@ export function choiceWarnings(c: Candidate, input: SelectionInput, threshold: n
   const chance = 1 / Math.max(2, input.config.labels);
   const w: string[] = [];
   if (threshold === null) {
-    if (c.accuracy === null) w.push('No AC and no measured accuracy: this is the fastest-for-the-money device, but how accurate the pruned model is on it is unknown. Run a sweep and set an AC.');
+    if (c.accuracy === null)
+      w.push(
+        'No AC and no measured accuracy: this is the fastest-for-the-money device, but how accurate the pruned model is on it is unknown. Run a sweep and set an AC.',
+      );
     else if (c.accuracy <= chance + Math.max(2 * (c.accuracySe ?? 0), 0.02)) {
-      w.push(`No AC is set and the pick's accuracy, ${accuracyWithSe(c.accuracy, c.accuracySe)}, is at chance (${acc(chance)} for ${input.config.labels} classes): this configuration does not classify. Set an AC.`);
+      w.push(
+        `No AC is set and the pick's accuracy, ${accuracyWithSe(c.accuracy, c.accuracySe)}, is at chance (${acc(chance)} for ${input.config.labels} classes): this configuration does not classify. Set an AC.`,
+      );
     }
-  } else if (c.accuracy !== null && c.accuracySe !== null && !(input.ac.kind === 'drop' && c.point?.pattern === 'dense')) {
+  } else if (
+    c.accuracy !== null &&
+    c.accuracySe !== null &&
+    !(input.ac.kind === 'drop' && c.point?.pattern === 'dense')
+  ) {
     if (c.accuracy - threshold < c.accuracySe) {
-      w.push(`Meets AC by less than one standard error: ${accuracyWithSe(c.accuracy, c.accuracySe)} vs ${acc(threshold)}; a margin of 1-2 standard errors makes the choice robust to measurement noise.`);
+      w.push(
+        `Meets AC by less than one standard error: ${accuracyWithSe(c.accuracy, c.accuracySe)} vs ${acc(threshold)}; a margin of 1-2 standard errors makes the choice robust to measurement noise.`,
+      );
     }
   }
   return w;
 }
 
-function choiceReasons(c: Candidate, d: DeviceInfo, feasibleCount: number, input: SelectionInput, threshold: number | null, marginSe: number): string[] {
+function choiceReasons(
+  c: Candidate,
+  d: DeviceInfo,
+  feasibleCount: number,
+  input: SelectionInput,
+  threshold: number | null,
+  marginSe: number,
+): string[] {
   const r = [
     `${feasibleCount === 1 ? 'the only feasible device' : `the cheapest of ${feasibleCount} feasible devices`} by ${input.objective}: ${describeCost(input.objective, c.cost)}`,
     `meets LC: ${fmtMs(c.latencyMs)} <= ${fmtMs(input.lcMs)} (slack ${pct(c.slack)})`,
     threshold === null
-      ? (c.accuracy === null ? 'accuracy not known (no sweep): latency-only selection' : `accuracy ${accuracyWithSe(c.accuracy, c.accuracySe)} (no AC set)`)
+      ? c.accuracy === null
+        ? 'accuracy not known (no sweep): latency-only selection'
+        : `accuracy ${accuracyWithSe(c.accuracy, c.accuracySe)} (no AC set)`
       : input.ac.kind === 'drop' && c.point?.pattern === 'dense'
         ? `meets AC: the dense model itself (${acc(c.accuracy!)}), no accuracy lost`
         : `meets AC: accuracy ${accuracyWithSe(c.accuracy!, c.accuracySe)}${marginSe > 0 ? ` less ${marginSe} standard error${marginSe === 1 ? '' : 's'}` : ''} >= ${acc(threshold)}`,
     `pruning configuration: ${c.config}`,
     `${c.eval.provenance}: ${c.eval.note}`,
   ];
-  if (c.int8Penalty !== undefined && c.int8Penalty !== null) r.push(`int8 design: accuracy carries the largest measured W8A8 loss, ${(c.int8Penalty * 100).toFixed(1)} pt (hp-lab eval --quant int8)`);
+  if (c.int8Penalty !== undefined && c.int8Penalty !== null)
+    r.push(
+      `int8 design: accuracy carries the largest measured W8A8 loss, ${(c.int8Penalty * 100).toFixed(1)} pt (hp-lab eval --quant int8)`,
+    );
   const u = c.eval.utilisation;
-  if (u && d.kind === 'fpga') r.push(`utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`);
+  if (u && d.kind === 'fpga')
+    r.push(
+      `utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`,
+    );
   else if (u?.peak !== undefined) r.push(`reaches ${pct(u.peak)} of its peak f32 throughput`);
   return r;
 }
 
-function bindingOf(candidates: Candidate[], input: SelectionInput, threshold: number | null, points: Array<{ point: SweepPoint | null }>): Binding {
+function bindingOf(
+  candidates: Candidate[],
+  input: SelectionInput,
+  threshold: number | null,
+  points: Array<{ point: SweepPoint | null }>,
+): Binding {
   const acCands = candidates.filter((c) => c.acOk);
   const lcCands = candidates.filter((c) => c.lcOk);
   const lcNeeded = acCands.length ? Math.min(...acCands.map((c) => c.latencyMs)) : null;
-  const accWithinLc = lcCands.length && lcCands.some((c) => c.accuracy !== null) ? Math.max(...lcCands.map((c) => c.accuracy ?? -Infinity)) : null;
+  const accWithinLc =
+    lcCands.length && lcCands.some((c) => c.accuracy !== null)
+      ? Math.max(...lcCands.map((c) => c.accuracy ?? -Infinity))
+      : null;
   if (candidates.length === 0) {
-    return { constraint: 'both', message: 'no device can run any configuration (no FPGA design fits, no CPU/GPU in the catalog)', lcNeededMs: null, accuracyWithinLc: null, accuracyThreshold: threshold };
+    return {
+      constraint: 'both',
+      message: 'no device can run any configuration (no FPGA design fits, no CPU/GPU in the catalog)',
+      lcNeededMs: null,
+      accuracyWithinLc: null,
+      accuracyThreshold: threshold,
+    };
   }
   if (threshold !== null && acCands.length === 0) {
     const best = Math.max(...points.map((p) => p.point?.accuracy ?? -Infinity));
-    const parts = [`AC binds: the best accuracy in the sweep is ${acc(best)}, ${acc(threshold - best)} short of ${acc(threshold)}`];
-    if (!lcCands.length) parts.push(`LC binds too: the fastest pair takes ${fmtMs(Math.min(...candidates.map((c) => c.latencyMs)))}`);
-    return { constraint: lcCands.length ? 'AC' : 'both', message: parts.join('; '), lcNeededMs: null, accuracyWithinLc: accWithinLc, accuracyThreshold: threshold };
+    const parts = [
+      `AC binds: the best accuracy in the sweep is ${acc(best)}, ${acc(threshold - best)} short of ${acc(threshold)}`,
+    ];
+    if (!lcCands.length)
+      parts.push(`LC binds too: the fastest pair takes ${fmtMs(Math.min(...candidates.map((c) => c.latencyMs)))}`);
+    return {
+      constraint: lcCands.length ? 'AC' : 'both',
+      message: parts.join('; '),
+      lcNeededMs: null,
+      accuracyWithinLc: accWithinLc,
+      accuracyThreshold: threshold,
+    };
   }
   const fastest = acCands.sort((a, b) => a.latencyMs - b.latencyMs)[0];
   let message = `LC binds: the fastest pair meeting AC is ${fastest.deviceId} at ${fastest.config}, ${fmtMs(fastest.latencyMs)} — LC would have to be ${pct(fastest.latencyMs / input.lcMs - 1)} looser`;
   if (threshold !== null) {
-    message += accWithinLc !== null && Number.isFinite(accWithinLc)
-      ? `; within LC the best accuracy is ${acc(accWithinLc)} (AC ${acc(threshold - accWithinLc)} lower would do)`
-      : '; nothing at all meets LC';
+    message +=
+      accWithinLc !== null && Number.isFinite(accWithinLc)
+        ? `; within LC the best accuracy is ${acc(accWithinLc)} (AC ${acc(threshold - accWithinLc)} lower would do)`
+        : '; nothing at all meets LC';
   }
-  return { constraint: 'LC', message, lcNeededMs: lcNeeded, accuracyWithinLc: accWithinLc !== null && Number.isFinite(accWithinLc) ? accWithinLc : null, accuracyThreshold: threshold };
+  return {
+    constraint: 'LC',
+    message,
+    lcNeededMs: lcNeeded,
+    accuracyWithinLc: accWithinLc !== null && Number.isFinite(accWithinLc) ? accWithinLc : null,
+    accuracyThreshold: threshold,
+  };
 }

@@ -53,14 +53,17 @@ const positiveInt = (v: unknown): number | undefined => {
 };
 
 function checkUnit(v: number | undefined, what: string, where: string): number {
-  if (v === undefined || v < 0 || v > 1) throw new SweepFormatError(`${where}: ${what} must be a number in [0, 1], got ${JSON.stringify(v)}`);
+  if (v === undefined || v < 0 || v > 1)
+    throw new SweepFormatError(`${where}: ${what} must be a number in [0, 1], got ${JSON.stringify(v)}`);
   return v;
 }
 
 function parseTile(c: Record<string, unknown>): { tr: number; tc: number } | undefined {
   const tr = num(c.tr);
   const tc = num(c.tc);
-  return tr && tc && Number.isInteger(tr) && Number.isInteger(tc) && tr > 0 && tc > 0 && tc <= 256 ? { tr, tc } : undefined;
+  return tr && tc && Number.isInteger(tr) && Number.isInteger(tc) && tr > 0 && tc > 0 && tc <= 256
+    ? { tr, tc }
+    : undefined;
 }
 
 /** A row of `hp-lab sweep` / the app's SweepRecord, with the sweep's base PruneConfig. */
@@ -71,7 +74,11 @@ function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepP
   const nm = /^(\d+):(\d+)$/.exec(series);
   const pattern = (nm ? 'nm' : series) as Pattern;
   if (!PATTERNS.includes(pattern)) throw new SweepFormatError(`${where}: unknown series '${series}'`);
-  const sparsity = checkUnit(num(row.achievedSparsity) ?? num(row.targetSparsity) ?? num(row.sparsity), 'sparsity', where);
+  const sparsity = checkUnit(
+    num(row.achievedSparsity) ?? num(row.targetSparsity) ?? num(row.sparsity),
+    'sparsity',
+    where,
+  );
   const accuracy = checkUnit(num(row.accuracy), 'accuracy', where);
   const point: SweepPoint = { pattern: sparsity === 0 ? 'dense' : pattern, sparsity, accuracy, label: series };
   const tile = parseTile(base);
@@ -106,10 +113,19 @@ function fromPoint(p: unknown, i: number): SweepPoint {
   const where = `points[${i}]`;
   if (!isObj(p)) throw new SweepFormatError(`${where} is not an object`);
   const pattern = String(p.pattern) as Pattern;
-  if (!PATTERNS.includes(pattern)) throw new SweepFormatError(`${where}: unknown pattern '${String(p.pattern)}' (one of ${PATTERNS.join(', ')})`);
-  const point: SweepPoint = { pattern, sparsity: checkUnit(num(p.sparsity), 'sparsity', where), accuracy: checkUnit(num(p.accuracy), 'accuracy', where) };
+  if (!PATTERNS.includes(pattern))
+    throw new SweepFormatError(`${where}: unknown pattern '${String(p.pattern)}' (one of ${PATTERNS.join(', ')})`);
+  const point: SweepPoint = {
+    pattern,
+    sparsity: checkUnit(num(p.sparsity), 'sparsity', where),
+    accuracy: checkUnit(num(p.accuracy), 'accuracy', where),
+  };
   if (num(p.split) !== undefined) point.split = checkUnit(num(p.split), 'split', where);
-  if (isObj(p.keep)) point.keep = { tile: checkUnit(num(p.keep.tile), 'keep.tile', where), vector: checkUnit(num(p.keep.vector), 'keep.vector', where) };
+  if (isObj(p.keep))
+    point.keep = {
+      tile: checkUnit(num(p.keep.tile), 'keep.tile', where),
+      vector: checkUnit(num(p.keep.vector), 'keep.vector', where),
+    };
   if (isObj(p.tile)) {
     const t = parseTile(p.tile);
     if (!t) throw new SweepFormatError(`${where}: tile must be {tr, tc} positive integers, tc <= 256`);
@@ -129,7 +145,9 @@ export function parseSweep(json: unknown): Sweep {
   if (Array.isArray(json)) sweep = { points: json.map(fromPoint) };
   else if (isObj(json) && Array.isArray(json.points)) {
     sweep = {
-      points: json.points.map(fromPoint), denseAccuracy: num(json.denseAccuracy), sentences: positiveInt(json.sentences),
+      points: json.points.map(fromPoint),
+      denseAccuracy: num(json.denseAccuracy),
+      sentences: positiveInt(json.sentences),
       model: typeof json.model === 'string' ? json.model : undefined,
     };
   } else if (isObj(json) && Array.isArray(json.rows)) {
@@ -142,7 +160,9 @@ export function parseSweep(json: unknown): Sweep {
       data: typeof json.data === 'string' ? json.data : undefined,
     };
   } else {
-    throw new SweepFormatError('not a sweep: expected `hp-lab sweep` output ({rows: [...]}), a stored sweep ({base, rows}), or {points: [...]}');
+    throw new SweepFormatError(
+      'not a sweep: expected `hp-lab sweep` output ({rows: [...]}), a stored sweep ({base, rows}), or {points: [...]}',
+    );
   }
   if (sweep.points.length === 0) throw new SweepFormatError('the sweep has no points');
   if (sweep.denseAccuracy !== undefined) checkUnit(sweep.denseAccuracy, 'denseAccuracy', 'sweep');
@@ -174,17 +194,21 @@ export interface DenseReference {
 /** The points a selection ranks: the sweep's pruned points plus exactly one dense point, whose
  *  accuracy is `dense` when given (the same figure the rest of the page shows), else the
  *  sweep's own. Dense is always a candidate: a sweep without a 0% point still offers it. */
-export function withDensePoint(sweep: Sweep, dense?: DenseReference): { points: SweepPoint[]; dense: DenseReference | null } {
+export function withDensePoint(
+  sweep: Sweep,
+  dense?: DenseReference,
+): { points: SweepPoint[]; dense: DenseReference | null } {
   const pruned = sweep.points.filter((p) => !(p.pattern === 'dense' || p.sparsity === 0));
   const own = sweep.points.filter((p) => p.pattern === 'dense' || p.sparsity === 0);
   let ref: DenseReference | null = dense ?? null;
-  if (!ref && sweep.denseAccuracy !== undefined) ref = { accuracy: sweep.denseAccuracy, n: sweep.sentences, source: 'the sweep' };
+  if (!ref && sweep.denseAccuracy !== undefined)
+    ref = { accuracy: sweep.denseAccuracy, n: sweep.sentences, source: 'the sweep' };
   if (!ref && own.length) {
     // Several 0% rows (one per series) are the same dense model on the same sentences: one
     // measurement repeated, so their mean, with one row's n (summing n would overstate it).
     const accuracy = own.reduce((a, p) => a + p.accuracy, 0) / own.length;
     const ns = own.map((p) => p.n ?? 0).filter((n) => n > 0);
-    ref = { accuracy, n: ns.length ? Math.max(...ns) : sweep.sentences, source: 'the sweep\'s 0% points' };
+    ref = { accuracy, n: ns.length ? Math.max(...ns) : sweep.sentences, source: "the sweep's 0% points" };
   }
   if (!ref) return { points: pruned, dense: null };
   const point: SweepPoint = { pattern: 'dense', sparsity: 0, accuracy: ref.accuracy, label: 'dense' };
@@ -210,13 +234,26 @@ export function sparsityOf(p: SweepPoint): SparsityConfig {
   } else if (p.pattern === 'tile') vectorDensity = 1;
   else if (p.pattern === 'vector') tileDensity = 1;
   const nm = p.pattern === 'nm' && p.nm && p.nm.n > 0 && p.nm.m > 0 ? { nm: { n: p.nm.n, m: p.nm.m } } : {};
-  return { pattern: p.pattern, density, tr, tc, tileDensity: Math.max(1e-6, tileDensity), vectorDensity: Math.max(1e-6, vectorDensity), ...nm };
+  return {
+    pattern: p.pattern,
+    density,
+    tr,
+    tc,
+    tileDensity: Math.max(1e-6, tileDensity),
+    vectorDensity: Math.max(1e-6, vectorDensity),
+    ...nm,
+  };
 }
 
 export function describePoint(p: SweepPoint): string {
   if (p.pattern === 'dense' || p.sparsity === 0) return 'dense';
   const tile = p.tile ? ` ${p.tile.tr}x${p.tile.tc}` : '';
-  const split = p.pattern === 'hp' ? (p.keep ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}` : ` split ${(p.split ?? 0.5).toFixed(2)}`) : '';
+  const split =
+    p.pattern === 'hp'
+      ? p.keep
+        ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}`
+        : ` split ${(p.split ?? 0.5).toFixed(2)}`
+      : '';
   return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${isHPStructured(p.pattern) ? tile : ''}${split}`;
 }
 

@@ -54,7 +54,8 @@ export class ByteWriter {
   }
   values(a: Float32Array, t: ValueType): void {
     if (t === 'f32') for (let i = 0; i < a.length; i++, this.offset += 4) this.view.setFloat32(this.offset, a[i], true);
-    else for (let i = 0; i < a.length; i++, this.offset += 2) this.view.setUint16(this.offset, f32ToF16Bits(a[i]), true);
+    else
+      for (let i = 0; i < a.length; i++, this.offset += 2) this.view.setUint16(this.offset, f32ToF16Bits(a[i]), true);
   }
   /** Returns the bytes after checking the layout filled the formula's size exactly. */
   finish(what: string): Uint8Array {
@@ -67,7 +68,11 @@ export class ByteReader {
   private readonly view: DataView;
   offset: number;
 
-  constructor(readonly bytes: Uint8Array, offset = 0, readonly what = 'data') {
+  constructor(
+    readonly bytes: Uint8Array,
+    offset = 0,
+    readonly what = 'data',
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
   }

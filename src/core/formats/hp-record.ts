@@ -18,8 +18,15 @@ function int8Codes(hp: HPMatrix): HPCodes {
 export function writeHPRecord(hp: HPMatrix, t: HPValueType, into?: ByteWriter): Uint8Array {
   const w = into ?? new ByteWriter(hpBytes(hp, t));
   const start = w.offset;
-  w.u32(hp.out); w.u32(hp.in); w.u32(hp.tr); w.u32(hp.tc); w.u32(hp.m); w.u32(hp.k); w.u32(hpValueTypeCode(t));
-  w.u16s(hp.tileCol); w.u8s(hp.colOff);
+  w.u32(hp.out);
+  w.u32(hp.in);
+  w.u32(hp.tr);
+  w.u32(hp.tc);
+  w.u32(hp.m);
+  w.u32(hp.k);
+  w.u32(hpValueTypeCode(t));
+  w.u16s(hp.tileCol);
+  w.u8s(hp.colOff);
   if (t === 'int8') {
     const q = int8Codes(hp);
     w.u8s(new Uint8Array(q.codes.buffer, q.codes.byteOffset, q.codes.length));
@@ -27,7 +34,8 @@ export function writeHPRecord(hp: HPMatrix, t: HPValueType, into?: ByteWriter): 
   } else {
     w.values(hp.values, t);
   }
-  if (w.offset - start !== hpBytes(hp, t)) throw new Error(`HP record: wrote ${w.offset - start} bytes, hpBytes says ${hpBytes(hp, t)}`);
+  if (w.offset - start !== hpBytes(hp, t))
+    throw new Error(`HP record: wrote ${w.offset - start} bytes, hpBytes says ${hpBytes(hp, t)}`);
   return into ? w.bytes.subarray(start, w.offset) : w.finish('HP record');
 }
 
@@ -47,10 +55,12 @@ export function readHPRecord(r: ByteReader): { hp: HPMatrix; valueType: HPValueT
   for (let t = 0; t < tileRows; t++) {
     for (let j = 0; j < m; j++) {
       const i = t * m + j;
-      if (tileCol[i] >= tilesPerRow || (j > 0 && tileCol[i] <= tileCol[i - 1])) throw new FormatError(`HP tileCol of tile-row ${t} is not sorted distinct tiles < ${tilesPerRow}`);
+      if (tileCol[i] >= tilesPerRow || (j > 0 && tileCol[i] <= tileCol[i - 1]))
+        throw new FormatError(`HP tileCol of tile-row ${t} is not sorted distinct tiles < ${tilesPerRow}`);
       for (let c = 0; c < k; c++) {
         const o = i * k + c;
-        if (colOff[o] >= tc || (c > 0 && colOff[o] <= colOff[o - 1])) throw new FormatError(`HP colOff of kept tile ${i} is not sorted distinct offsets < ${tc}`);
+        if (colOff[o] >= tc || (c > 0 && colOff[o] <= colOff[o - 1]))
+          throw new FormatError(`HP colOff of kept tile ${i} is not sorted distinct offsets < ${tc}`);
       }
     }
   }
@@ -63,7 +73,8 @@ export function readHPRecord(r: ByteReader): { hp: HPMatrix; valueType: HPValueT
   for (let i = 0; i < n; i++) {
     const row = Math.floor(i / (k * tr * m)) * tr + (i % tr); // tile-row, then row inside the tile
     if (row < out) values[i] = codes[i] * scales[row];
-    else if (codes[i] !== 0) throw new FormatError(`HP int8 record has a nonzero code ${codes[i]} in the padding below row ${out}`);
+    else if (codes[i] !== 0)
+      throw new FormatError(`HP int8 record has a nonzero code ${codes[i]} in the padding below row ${out}`);
   }
   return { hp: { ...shape, tileCol, colOff, values, quant: { bits: 8, codes, scales } }, valueType };
 }

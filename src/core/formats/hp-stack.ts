@@ -13,10 +13,21 @@ export interface StackedHP {
 export function stackHPRows(parts: HPMatrix[]): StackedHP | null {
   if (parts.length === 0) return null;
   const [first] = parts;
-  const same = parts.every((p) => p.out === first.out && p.in === first.in && p.tr === first.tr && p.tc === first.tc && p.m === first.m && p.k === first.k);
+  const same = parts.every(
+    (p) =>
+      p.out === first.out &&
+      p.in === first.in &&
+      p.tr === first.tr &&
+      p.tc === first.tc &&
+      p.m === first.m &&
+      p.k === first.k,
+  );
   if (!same) return null;
   const blockRows = tileGrid(first).tileRows * first.tr;
-  const cat = <T extends Uint16Array | Uint8Array | Float32Array>(make: (n: number) => T, pick: (p: HPMatrix) => T): T => {
+  const cat = <T extends Uint16Array | Uint8Array | Float32Array>(
+    make: (n: number) => T,
+    pick: (p: HPMatrix) => T,
+  ): T => {
     const out = make(parts.reduce((n, p) => n + pick(p).length, 0));
     let o = 0;
     for (const p of parts) {
@@ -26,10 +37,24 @@ export function stackHPRows(parts: HPMatrix[]): StackedHP | null {
     return out;
   };
   const hp: HPMatrix = {
-    out: blockRows * parts.length, in: first.in, tr: first.tr, tc: first.tc, m: first.m, k: first.k,
-    tileCol: cat((n) => new Uint16Array(n), (p) => p.tileCol),
-    colOff: cat((n) => new Uint8Array(n), (p) => p.colOff),
-    values: cat((n) => new Float32Array(n), (p) => p.values),
+    out: blockRows * parts.length,
+    in: first.in,
+    tr: first.tr,
+    tc: first.tc,
+    m: first.m,
+    k: first.k,
+    tileCol: cat(
+      (n) => new Uint16Array(n),
+      (p) => p.tileCol,
+    ),
+    colOff: cat(
+      (n) => new Uint8Array(n),
+      (p) => p.colOff,
+    ),
+    values: cat(
+      (n) => new Float32Array(n),
+      (p) => p.values,
+    ),
   };
   validateShape(hp);
   return { hp, blockRows };

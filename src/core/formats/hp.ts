@@ -63,9 +63,14 @@ export function validateShape(s: HPShape): void {
   const { tilesPerRow } = tileGrid(s);
   const ok =
     [s.out, s.in, s.tr, s.tc].every((v) => Number.isInteger(v) && v > 0) &&
-    Number.isInteger(s.m) && s.m >= 0 && s.m <= tilesPerRow &&
-    Number.isInteger(s.k) && s.k >= 0 && s.k <= s.tc &&
-    s.tc <= 256 && tilesPerRow <= 65536;
+    Number.isInteger(s.m) &&
+    s.m >= 0 &&
+    s.m <= tilesPerRow &&
+    Number.isInteger(s.k) &&
+    s.k >= 0 &&
+    s.k <= s.tc &&
+    s.tc <= 256 &&
+    tilesPerRow <= 65536;
   if (!ok) throw new RangeError(`invalid HP shape ${JSON.stringify(s)}`);
 }
 
@@ -75,8 +80,10 @@ export function encodeHP(weight: Float32Array, shape: HPShape, tileCol: Uint16Ar
   const { out, in: nIn, tr, tc, m, k } = shape;
   const { tileRows } = tileGrid(shape);
   if (weight.length !== out * nIn) throw new RangeError(`weight has ${weight.length} values, expected ${out * nIn}`);
-  if (tileCol.length !== tileRows * m) throw new RangeError(`tileCol has ${tileCol.length} entries, expected ${tileRows * m}`);
-  if (colOff.length !== tileRows * m * k) throw new RangeError(`colOff has ${colOff.length} entries, expected ${tileRows * m * k}`);
+  if (tileCol.length !== tileRows * m)
+    throw new RangeError(`tileCol has ${tileCol.length} entries, expected ${tileRows * m}`);
+  if (colOff.length !== tileRows * m * k)
+    throw new RangeError(`colOff has ${colOff.length} entries, expected ${tileRows * m * k}`);
   const values = new Float32Array(tileRows * m * k * tr);
   for (let tRow = 0; tRow < tileRows; tRow++) {
     for (let j = 0; j < m; j++) {
@@ -98,7 +105,10 @@ export function encodeHP(weight: Float32Array, shape: HPShape, tileCol: Uint16Ar
 
 /** Visits every stored value with its (row, col) in W and its index in `values`; padding
  *  positions are skipped. */
-export function forEachKept(hp: HPMatrix, visit: (row: number, col: number, value: number, index: number) => void): void {
+export function forEachKept(
+  hp: HPMatrix,
+  visit: (row: number, col: number, value: number, index: number) => void,
+): void {
   const { out, in: nIn, tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   for (let tRow = 0; tRow < tileRows; tRow++) {

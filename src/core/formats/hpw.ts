@@ -56,7 +56,10 @@ export function writeHPW(file: HPWFile): Uint8Array {
   const total = hpwBytes(file.matrices, file.valueType, file.info);
   const w = new ByteWriter(total);
   w.u8s(new TextEncoder().encode(HPW_MAGIC));
-  w.u32(HPW_VERSION); w.u32(total); w.u32(file.matrices.length); w.u32(meta.length);
+  w.u32(HPW_VERSION);
+  w.u32(total);
+  w.u32(file.matrices.length);
+  w.u32(meta.length);
   w.u8s(meta);
   for (const e of file.matrices) writeHPRecord(e.hp, file.valueType, w);
   w.u32(crc32(w.bytes.subarray(0, total - 4)));
@@ -67,16 +70,24 @@ export function readHPW(bytes: Uint8Array): HPWFile {
   if (bytes.byteLength < 4 || new TextDecoder().decode(bytes.subarray(0, 4)) !== HPW_MAGIC) {
     throw new HPWError(`not an .hpw file: it does not start with "${HPW_MAGIC}"`);
   }
-  if (bytes.byteLength < FIXED_HEADER + 4) throw new HPWError(`truncated .hpw file: ${bytes.byteLength} bytes, shorter than its ${FIXED_HEADER + 4}-byte frame`);
+  if (bytes.byteLength < FIXED_HEADER + 4)
+    throw new HPWError(
+      `truncated .hpw file: ${bytes.byteLength} bytes, shorter than its ${FIXED_HEADER + 4}-byte frame`,
+    );
   const r = new ByteReader(bytes, 4, '.hpw file');
   const version = r.u32();
-  if (!HPW_READABLE_VERSIONS.includes(version)) throw new HPWError(`unsupported .hpw version ${version}: this build reads versions ${HPW_READABLE_VERSIONS.join(' and ')}`);
+  if (!HPW_READABLE_VERSIONS.includes(version))
+    throw new HPWError(
+      `unsupported .hpw version ${version}: this build reads versions ${HPW_READABLE_VERSIONS.join(' and ')}`,
+    );
   const total = r.u32();
   if (bytes.byteLength < total) throw new HPWError(`truncated .hpw file: ${bytes.byteLength} of ${total} bytes`);
-  if (bytes.byteLength > total) throw new HPWError(`.hpw file has ${bytes.byteLength - total} unexpected bytes after its end (${total} bytes)`);
+  if (bytes.byteLength > total)
+    throw new HPWError(`.hpw file has ${bytes.byteLength - total} unexpected bytes after its end (${total} bytes)`);
   const stored = new DataView(bytes.buffer, bytes.byteOffset + total - 4, 4).getUint32(0, true);
   const actual = crc32(bytes.subarray(0, total - 4));
-  if (stored !== actual) throw new HPWError(`corrupted .hpw file: CRC-32 is ${hex(actual)}, the file says ${hex(stored)}`);
+  if (stored !== actual)
+    throw new HPWError(`corrupted .hpw file: CRC-32 is ${hex(actual)}, the file says ${hex(stored)}`);
   const count = r.u32();
   const metaLength = r.u32();
   const meta = readMeta(r.u8s(metaLength));
@@ -91,14 +102,16 @@ export function readHPW(bytes: Uint8Array): HPWFile {
       const rec = readHPRecord(r);
       checkRecordBounds(rec.hp);
       if (i > 0 && rec.valueType !== valueType) throw new FormatError('mixed value types');
-      if (version === 1 && rec.valueType === 'int8') throw new FormatError('int8 values in a version 1 file (int8 arrived with version 2)');
+      if (version === 1 && rec.valueType === 'int8')
+        throw new FormatError('int8 values in a version 1 file (int8 arrived with version 2)');
       valueType = rec.valueType;
       matrices.push({ name: names[i] as string, hp: rec.hp });
     } catch (err) {
       throw new HPWError(`malformed .hpw file: matrix ${i} (${names[i]}): ${(err as Error).message}`);
     }
   }
-  if (r.offset !== total - 4) throw new HPWError(`malformed .hpw file: records end at byte ${r.offset}, the checksum sits at ${total - 4}`);
+  if (r.offset !== total - 4)
+    throw new HPWError(`malformed .hpw file: records end at byte ${r.offset}, the checksum sits at ${total - 4}`);
   return { valueType, matrices, info: (meta.info ?? {}) as Record<string, unknown> };
 }
 
@@ -113,7 +126,8 @@ function readMeta(bytes: Uint8Array): { names: unknown; info?: Record<string, un
   } catch {
     throw new HPWError('malformed .hpw file: its metadata is not UTF-8');
   }
-  if (jsonDepth(text, MAX_META_DEPTH) > MAX_META_DEPTH) throw new HPWError(`malformed .hpw file: its metadata nests deeper than ${MAX_META_DEPTH} levels`);
+  if (jsonDepth(text, MAX_META_DEPTH) > MAX_META_DEPTH)
+    throw new HPWError(`malformed .hpw file: its metadata nests deeper than ${MAX_META_DEPTH} levels`);
   try {
     meta = JSON.parse(text);
   } catch {
@@ -123,7 +137,8 @@ function readMeta(bytes: Uint8Array): { names: unknown; info?: Record<string, un
     const what = meta === null ? 'null' : Array.isArray(meta) ? 'an array' : `a ${typeof meta}`;
     throw new HPWError(`malformed .hpw file: its metadata is ${what}, not an object`);
   }
-  if (meta.info !== undefined && !isJsonObject(meta.info)) throw new HPWError('malformed .hpw file: its metadata "info" is not an object');
+  if (meta.info !== undefined && !isJsonObject(meta.info))
+    throw new HPWError('malformed .hpw file: its metadata "info" is not an object');
   return meta as { names: unknown; info?: Record<string, unknown> };
 }
 
@@ -136,9 +151,12 @@ export const MAX_HPW_TILE_ROWS = 256;
 
 function checkRecordBounds(hp: HPMatrix): void {
   if (hp.out > MAX_HPW_SIDE || hp.in > MAX_HPW_SIDE || hp.out * hp.in > MAX_HPW_DENSE) {
-    throw new FormatError(`HP record claims a ${hp.out} x ${hp.in} matrix; this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`);
+    throw new FormatError(
+      `HP record claims a ${hp.out} x ${hp.in} matrix; this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`,
+    );
   }
-  if (hp.tr > MAX_HPW_TILE_ROWS) throw new FormatError(`HP record claims ${hp.tr}-row tiles; at most ${MAX_HPW_TILE_ROWS}`);
+  if (hp.tr > MAX_HPW_TILE_ROWS)
+    throw new FormatError(`HP record claims ${hp.tr}-row tiles; at most ${MAX_HPW_TILE_ROWS}`);
 }
 
 const hex = (v: number) => '0x' + v.toString(16).padStart(8, '0');

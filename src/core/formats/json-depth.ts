@@ -22,4 +22,5 @@ export function jsonDepth(text: string, limit = Infinity): number {
 }
 
 /** A plain JSON object (not null, not an array). */
-export const isJsonObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -33,13 +33,17 @@ export function storageSizes(s: SizeInput, t: ValueType): StorageSizes {
 /** Sums per-format sizes (null stays null if any matrix lacks that format). */
 export function sumSizes(all: StorageSizes[]): StorageSizes {
   const total = Object.fromEntries(FORMATS.map((f) => [f, 0])) as StorageSizes;
-  for (const s of all) for (const f of FORMATS) total[f] = total[f] === null || s[f] === null ? null : total[f]! + s[f]!;
+  for (const s of all)
+    for (const f of FORMATS) total[f] = total[f] === null || s[f] === null ? null : total[f]! + s[f]!;
   return total;
 }
 
 /** Dense f32 bytes over each format's bytes. */
 export function compressionRatios(sizes: StorageSizes, denseF32: number): Record<FormatName, number | null> {
-  return Object.fromEntries(FORMATS.map((f) => [f, sizes[f] ? denseF32 / sizes[f]! : null])) as Record<FormatName, number | null>;
+  return Object.fromEntries(FORMATS.map((f) => [f, sizes[f] ? denseF32 / sizes[f]! : null])) as Record<
+    FormatName,
+    number | null
+  >;
 }
 
 /** br x bc blocks (zero-padded grid) holding at least one kept weight. */

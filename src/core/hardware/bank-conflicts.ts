@@ -23,7 +23,10 @@ export function groupCycles(cols: ArrayLike<number>, V: number, banks: number): 
   return cycles;
 }
 
-export interface Moments { mean: number; variance: number }
+export interface Moments {
+  mean: number;
+  variance: number;
+}
 
 const cache = new Map<string, Moments>();
 const SAMPLES = 4000;

@@ -31,18 +31,32 @@ const SRC = {
     name: 'Kabir et al., "A Runtime-Adaptive Transformer Neural Network Accelerator on FPGAs" (ADAPTOR), TRETS (arXiv 2411.18148): Sec. 7, as quoted in a public reading note (GitHub); same group and U55C set-up as ProTEA',
     url: 'https://arxiv.org/abs/2411.18148',
   },
-  ug1393: { name: 'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use (U55C: 16 GB HBM2, 460 GB/s)', url: 'https://docs.amd.com/r/2023.1-English/ug1393-vitis-application-acceleration/HBM-Configuration-and-Use' },
-  ds926: { name: 'AMD DS926 Zynq UltraScale+ RFSoC Data Sheet: Overview (XCZU28DR)', url: 'https://docs.amd.com/v/u/en-US/ds889-zynq-usp-rfsoc-overview' },
-  zcu111: { name: 'AMD ZCU111 Evaluation Board User Guide (UG1271): PS DDR4 64-bit', url: 'https://docs.amd.com/v/u/en-US/ug1271-zcu111-eval-bd' },
+  ug1393: {
+    name: 'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use (U55C: 16 GB HBM2, 460 GB/s)',
+    url: 'https://docs.amd.com/r/2023.1-English/ug1393-vitis-application-acceleration/HBM-Configuration-and-Use',
+  },
+  ds926: {
+    name: 'AMD DS926 Zynq UltraScale+ RFSoC Data Sheet: Overview (XCZU28DR)',
+    url: 'https://docs.amd.com/v/u/en-US/ds889-zynq-usp-rfsoc-overview',
+  },
+  zcu111: {
+    name: 'AMD ZCU111 Evaluation Board User Guide (UG1271): PS DDR4 64-bit',
+    url: 'https://docs.amd.com/v/u/en-US/ug1271-zcu111-eval-bd',
+  },
 } satisfies Record<string, Source>;
 
 const board = (id: string) => FPGA_BOARDS.find((b) => b.id === id)!;
 
 /** ZCU111 (XCZU28DR) is not a catalog board (RF SoC); its resources as FQ-BERT's Table III lists them. */
 const ZCU111: FpgaBoard = {
-  ...board('zcu102'), id: 'zcu111', name: 'ZCU111', chip: 'Zynq UltraScale+ RFSoC XCZU28DR',
-  dsp: { value: 4_272, source: SRC.fqbert, note: 'Table III' }, lut: { value: 425_280, source: SRC.fqbert, note: 'Table III' },
-  bram36: { value: 1_080, source: SRC.fqbert, note: '2160 BRAM18K, Table III' }, uram: { value: 80, source: SRC.ds926 },
+  ...board('zcu102'),
+  id: 'zcu111',
+  name: 'ZCU111',
+  chip: 'Zynq UltraScale+ RFSoC XCZU28DR',
+  dsp: { value: 4_272, source: SRC.fqbert, note: 'Table III' },
+  lut: { value: 425_280, source: SRC.fqbert, note: 'Table III' },
+  bram36: { value: 1_080, source: SRC.fqbert, note: '2160 BRAM18K, Table III' },
+  uram: { value: 80, source: SRC.ds926 },
   bandwidthGBs: { value: 19.2, source: SRC.zcu111, estimate: true, note: 'PS DDR4-2400 64-bit' },
 };
 
@@ -50,7 +64,10 @@ const ZCU111: FpgaBoard = {
  *  the U280's XCU280 (same HBM UltraScale+ die class), flagged as an estimate: ProTEA's
  *  3,612 DSP = 40% and 993,107 LUT = 76% put the part at ~9,030 DSPs and ~1.31 M LUTs, consistent. */
 const U55C: FpgaBoard = {
-  ...board('alveo-u280'), id: 'alveo-u55c', name: 'Alveo U55C', chip: 'XCU55C (UltraScale+ HBM)',
+  ...board('alveo-u280'),
+  id: 'alveo-u55c',
+  name: 'Alveo U55C',
+  chip: 'XCU55C (UltraScale+ HBM)',
   dsp: { ...board('alveo-u280').dsp, estimate: true, note: "as the U280's XCU280; ProTEA's 3,612 = 40% agrees" },
   lut: { ...board('alveo-u280').lut, estimate: true, note: "as the U280's XCU280; ProTEA's 993,107 = 76% agrees" },
   bandwidthGBs: { value: 460, source: SRC.ug1393, note: '16 GB HBM2, 32 pseudo channels x 14.375 GB/s' },
@@ -91,37 +108,88 @@ const bert = (batch: number, seq: number) => ({ label: `BERT-base, batch ${batch
 /** The designs recreated. FQ-BERT's three configurations are one paper's design at three sizes. */
 export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
   {
-    id: 'fqbert-zcu102-8x16', name: 'FQ-BERT (N=8 PEs, M=16), ZCU102', source: SRC.fqbert, board: board('zcu102'), clockMHz: 214,
-    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 8 * 16, workload: bert(1, 128),
-    published: { latencyMs: 43.89, dsp: 1_751, lut: 123_157, bram36: 419 }, pcie: false,
-    caveats: ['4-bit weights: the model streams int8 (twice the weight bytes; weights are streamed either way, overlapped)', 'embeddings run on the ARM cores'],
+    id: 'fqbert-zcu102-8x16',
+    name: 'FQ-BERT (N=8 PEs, M=16), ZCU102',
+    source: SRC.fqbert,
+    board: board('zcu102'),
+    clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)',
+    bits: 'int8',
+    multipliers: 12 * 8 * 16,
+    workload: bert(1, 128),
+    published: { latencyMs: 43.89, dsp: 1_751, lut: 123_157, bram36: 419 },
+    pcie: false,
+    caveats: [
+      '4-bit weights: the model streams int8 (twice the weight bytes; weights are streamed either way, overlapped)',
+      'embeddings run on the ARM cores',
+    ],
   },
   {
-    id: 'fqbert-zcu102-16x8', name: 'FQ-BERT (N=16 PEs, M=8), ZCU102', source: SRC.fqbert, board: board('zcu102'), clockMHz: 214,
-    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 16 * 8, workload: bert(1, 128),
-    published: { latencyMs: 45.35, dsp: 1_671, lut: 154_192, bram36: 438.5 }, pcie: false,
+    id: 'fqbert-zcu102-16x8',
+    name: 'FQ-BERT (N=16 PEs, M=8), ZCU102',
+    source: SRC.fqbert,
+    board: board('zcu102'),
+    clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)',
+    bits: 'int8',
+    multipliers: 12 * 16 * 8,
+    workload: bert(1, 128),
+    published: { latencyMs: 45.35, dsp: 1_671, lut: 154_192, bram36: 438.5 },
+    pcie: false,
     caveats: ['same multipliers as 8x16, in shorter dot products'],
   },
   {
-    id: 'fqbert-zcu111-16x16', name: 'FQ-BERT (N=16 PEs, M=16), ZCU111', source: SRC.fqbert, board: ZCU111, clockMHz: 214,
-    precision: 'W4A8 (8x4-bit multipliers, bit-split)', bits: 'int8', multipliers: 12 * 16 * 16, workload: bert(1, 128),
-    published: { latencyMs: 23.79, dsp: 3_287, lut: 189_724 }, pcie: false,
+    id: 'fqbert-zcu111-16x16',
+    name: 'FQ-BERT (N=16 PEs, M=16), ZCU111',
+    source: SRC.fqbert,
+    board: ZCU111,
+    clockMHz: 214,
+    precision: 'W4A8 (8x4-bit multipliers, bit-split)',
+    bits: 'int8',
+    multipliers: 12 * 16 * 16,
+    workload: bert(1, 128),
+    published: { latencyMs: 23.79, dsp: 3_287, lut: 189_724 },
+    pcie: false,
     caveats: ['BRAM not comparable: part of the memory is in URAM, not reported'],
   },
   {
-    id: 'spatial-u280', name: 'Spatial BERT accelerator (Chen et al.), Alveo U280', source: SRC.spatial, board: board('alveo-u280'), clockMHz: 245,
-    precision: 'W4A8', bits: 'int8', multipliers: null, workload: bert(1, 512),
-    published: { latencyMs: 26.01, dsp: 1_780, lut: 569_000, bram36: 389, uram: 111 }, pcie: true,
-    caveats: ['multipliers not given in the source we read: the model builds the engines the published 1,780 DSPs hold', 'batch 1 assumed (38.45 samples/s = 1 / 26.01 ms)', 'a spatial dataflow (one unit per operator, pipelined across 3 SLRs); the model runs operators one after another'],
+    id: 'spatial-u280',
+    name: 'Spatial BERT accelerator (Chen et al.), Alveo U280',
+    source: SRC.spatial,
+    board: board('alveo-u280'),
+    clockMHz: 245,
+    precision: 'W4A8',
+    bits: 'int8',
+    multipliers: null,
+    workload: bert(1, 512),
+    published: { latencyMs: 26.01, dsp: 1_780, lut: 569_000, bram36: 389, uram: 111 },
+    pcie: true,
+    caveats: [
+      'multipliers not given in the source we read: the model builds the engines the published 1,780 DSPs hold',
+      'batch 1 assumed (38.45 samples/s = 1 / 26.01 ms)',
+      'a spatial dataflow (one unit per operator, pipelined across 3 SLRs); the model runs operators one after another',
+    ],
   },
   {
-    id: 'protea-u55c', name: 'ProTEA (8 parallel heads, TS_MHA=64, TS_FFN=128), Alveo U55C', source: SRC.protea, board: U55C, clockMHz: 200,
-    precision: '8-bit fixed point', bits: 'int8', multipliers: null,
-    workload: { label: '12-layer encoder, d=768, 8 heads, batch 1, 64 tokens', batch: 1, seq: 64, config: { heads: 8 } },
-    published: { latencyMs: 279, dsp: 3_612, lut: 993_107 }, pcie: true,
+    id: 'protea-u55c',
+    name: 'ProTEA (8 parallel heads, TS_MHA=64, TS_FFN=128), Alveo U55C',
+    source: SRC.protea,
+    board: U55C,
+    clockMHz: 200,
+    precision: '8-bit fixed point',
+    bits: 'int8',
+    multipliers: null,
+    workload: {
+      label: '12-layer encoder, d=768, 8 heads, batch 1, 64 tokens',
+      batch: 1,
+      seq: 64,
+      config: { heads: 8 },
+    },
+    published: { latencyMs: 279, dsp: 3_612, lut: 993_107 },
+    pcie: true,
     caveats: [
-      'FFN width not in the source we read: BERT-base\'s 3072 assumed; batch 1 assumed',
-      'multipliers not given: the model builds the engines the published 3,612 DSPs hold (2 int8 MACs per DSP); ADAPTOR, the same group\'s design, maps one MAC per DSP48',
+      "FFN width not in the source we read: BERT-base's 3072 assumed; batch 1 assumed",
+      "multipliers not given: the model builds the engines the published 3,612 DSPs hold (2 int8 MACs per DSP); ADAPTOR, the same group's design, maps one MAC per DSP48",
       'attention and FFN sub-modules run one after another with loop dependences: the paper reaches 53 GOPS, ~4% of the ~1,200 GOPS peak ADAPTOR gives for the same set-up; the model assumes a streaming MAC array',
       'BRAM not published in the source we read',
     ],
@@ -131,19 +199,27 @@ export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
 /** Published designs found but not modelled, and designs whose figures we could not find. */
 export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }> = [
   {
-    name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)', source: SRC.ftrans,
+    name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)',
+    source: SRC.ftrans,
     why: '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; the clock and the sequence length were not in the source we could read, and FFT-based block-circulant products are not a design this model has',
   },
-  { name: 'NPE (Khan et al., FPGA 2021)', why: 'its latency and resource tables were not reachable with the search tool (only the abstract and introduction): not modelled rather than guessed' },
   {
-    name: 'ADAPTOR (Kabir et al., TRETS; U55C, 200 MHz, 3,612 DSPs)', source: SRC.adaptor,
+    name: 'NPE (Khan et al., FPGA 2021)',
+    why: 'its latency and resource tables were not reachable with the search tool (only the abstract and introduction): not modelled rather than guessed',
+  },
+  {
+    name: 'ADAPTOR (Kabir et al., TRETS; U55C, 200 MHz, 3,612 DSPs)',
+    source: SRC.adaptor,
     why: 'for BERT only a throughput (40 GOPS) was reachable, no latency, sequence length or FFN width for that run: a latency would have to be derived from an op count we cannot check',
   },
   {
     name: 'TRAC (Plagwitz et al., FPL 2022) and Tzanos et al. (BERT)',
     why: 'only second-hand throughputs (128 and 65.7 GOPS, quoted by ADAPTOR) and a 13.36x ratio to the spatial U280 design were reachable; no board, clock or latency of their own',
   },
-  { name: 'The ICCAD\'21 group\'s earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)', why: 'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; no board-level latency or resources to recreate' },
+  {
+    name: "The ICCAD'21 group's earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)",
+    why: 'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; no board-level latency or resources to recreate',
+  },
 ];
 
 /** The model's engine layout for a published design: 16x16 MAC engines, as many as the
@@ -156,7 +232,12 @@ export function anchorDesign(d: PublishedFpgaDesign, dspPerMac: number): FpgaDes
 }
 
 export function anchorWorkload(d: PublishedFpgaDesign): Workload {
-  return bertWorkload({ ...BERT_BASE, ...d.workload.config, maxPositions: Math.max(512, d.workload.seq) }, d.workload.batch, d.workload.seq, DENSE);
+  return bertWorkload(
+    { ...BERT_BASE, ...d.workload.config, maxPositions: Math.max(512, d.workload.seq) },
+    d.workload.batch,
+    d.workload.seq,
+    DENSE,
+  );
 }
 
 /** The board at the published clock. */

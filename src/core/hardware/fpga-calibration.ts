@@ -44,7 +44,11 @@ export function hostOverheadMs(board: FpgaBoard, c: FpgaCalibration = FPGA_CALIB
 
 /** The latency the selection uses: the analytic latency at the calibrated efficiency, plus the
  *  host call on PCIe cards. */
-export function calibratedFpgaMs(board: FpgaBoard, e: Pick<FpgaEstimate, 'latencyMs'>, c: FpgaCalibration = FPGA_CALIBRATION): number {
+export function calibratedFpgaMs(
+  board: FpgaBoard,
+  e: Pick<FpgaEstimate, 'latencyMs'>,
+  c: FpgaCalibration = FPGA_CALIBRATION,
+): number {
   return e.latencyMs / c.computeEfficiency + hostOverheadMs(board, c);
 }
 
@@ -62,12 +66,17 @@ export function calibratedAnchors(): CalibratedAnchorRow[] {
   return rows.map((r) => {
     const inFit = fit.includes(r);
     const eff = fitComputeEfficiency(inFit ? fit.filter((x) => x !== r) : fit);
-    const calibratedMs = calibratedFpgaMs(r.modelled.plan.board, r.modelled, { ...FPGA_CALIBRATION, computeEfficiency: eff });
+    const calibratedMs = calibratedFpgaMs(r.modelled.plan.board, r.modelled, {
+      ...FPGA_CALIBRATION,
+      computeEfficiency: eff,
+    });
     return { ...r, calibratedMs, calibratedError: calibratedMs / r.design.published.latencyMs - 1, fitted: inFit };
   });
 }
 
 /** Highest DSP share among the published designs (the search's ceiling rounds it up). */
 export function publishedDspCeiling(): number {
-  return Math.max(...PUBLISHED_FPGA_DESIGNS.filter((d) => d.published.dsp).map((d) => d.published.dsp! / d.board.dsp.value));
+  return Math.max(
+    ...PUBLISHED_FPGA_DESIGNS.filter((d) => d.published.dsp).map((d) => d.published.dsp! / d.board.dsp.value),
+  );
 }

@@ -97,7 +97,15 @@ export type RowCost =
   /** Vector-sparse without HP's banking: K of `inCols` columns kept anywhere in each tile-row,
    *  read V per cycle from `banks` banks; a unit costs the sum of its groups' max bank loads
    *  (`expectedCycles` on average, see bank-conflicts.ts). */
-  | { type: 'bank-conflicts'; keptCols: number; inCols: number; V: number; banks: number; expectedCycles: number; varianceCycles: number };
+  | {
+      type: 'bank-conflicts';
+      keptCols: number;
+      inCols: number;
+      V: number;
+      banks: number;
+      expectedCycles: number;
+      varianceCycles: number;
+    };
 
 /** Cycles per unit when every unit costs the same (uniform). */
 export function meanUnitCycles(c: RowCost): number | null {
@@ -122,8 +130,18 @@ export interface EngineJob {
   macs: number;
 }
 
-export interface SfuJob { kind: 'sfu'; name: string; elements: number; passes: number; spillBytes: number }
-export interface DramJob { kind: 'dram'; name: string; bytes: number }
+export interface SfuJob {
+  kind: 'sfu';
+  name: string;
+  elements: number;
+  passes: number;
+  spillBytes: number;
+}
+export interface DramJob {
+  kind: 'dram';
+  name: string;
+  bytes: number;
+}
 export type PlanJob = EngineJob | SfuJob | DramJob;
 
 export interface Resources {
@@ -157,13 +175,27 @@ export function archRuns(arch: FpgaArch, s: SparsityConfig): boolean {
   return s.pattern === 'tile' || s.pattern === 'dense';
 }
 
-interface MatrixWalk { cost: RowCost; tileRows: number; keptValues: number; indexBytes: number; streamPerTile: boolean; tilesPerRow: number }
+interface MatrixWalk {
+  cost: RowCost;
+  tileRows: number;
+  keptValues: number;
+  indexBytes: number;
+  streamPerTile: boolean;
+  tilesPerRow: number;
+}
 
 /** How a design walks one linear (out x in) at the workload's sparsity. */
 function walkLinear(d: FpgaDesign, s: SparsityConfig, out: number, inn: number, pruned: boolean): MatrixWalk {
   const tileRows = Math.ceil(out / d.tr);
   const T = Math.ceil(inn / d.tc);
-  const denseWalk: MatrixWalk = { cost: { type: 'uniform', cycles: T * Math.ceil(d.tc / d.V) }, tileRows, keptValues: tileRows * T * d.tr * d.tc, indexBytes: 0, streamPerTile: false, tilesPerRow: T };
+  const denseWalk: MatrixWalk = {
+    cost: { type: 'uniform', cycles: T * Math.ceil(d.tc / d.V) },
+    tileRows,
+    keptValues: tileRows * T * d.tr * d.tc,
+    indexBytes: 0,
+    streamPerTile: false,
+    tilesPerRow: T,
+  };
   if (!pruned || d.arch === 'dense' || s.pattern === 'dense') return denseWalk;
   if (d.arch === 'hp') {
     // HP engines: m kept tiles per tile-row, k kept columns per tile (tile pattern: k = Tc;
@@ -171,13 +203,27 @@ function walkLinear(d: FpgaDesign, s: SparsityConfig, out: number, inn: number, 
     const m = clampInt(Math.round(s.tileDensity * T), 1, T);
     const k = clampInt(Math.round(s.vectorDensity * d.tc), 1, d.tc);
     // HP format: u16 tile-column per kept tile, u8 column offset per kept column.
-    return { cost: { type: 'uniform', cycles: m * Math.ceil(k / d.V) }, tileRows, keptValues: tileRows * m * k * d.tr, indexBytes: tileRows * m * (2 + k), streamPerTile: false, tilesPerRow: T };
+    return {
+      cost: { type: 'uniform', cycles: m * Math.ceil(k / d.V) },
+      tileRows,
+      keptValues: tileRows * m * k * d.tr,
+      indexBytes: tileRows * m * (2 + k),
+      streamPerTile: false,
+      tilesPerRow: T,
+    };
   }
   if (d.arch === 'vector') {
     // K kept columns per tile-row anywhere in the row; u16 column index per kept vector.
     const K = clampInt(Math.round(s.density * inn), 1, inn);
     const { mean: expectedCycles, variance: varianceCycles } = rowCycleMoments(K, inn, d.V, d.tc);
-    return { cost: { type: 'bank-conflicts', keptCols: K, inCols: inn, V: d.V, banks: d.tc, expectedCycles, varianceCycles }, tileRows, keptValues: tileRows * K * d.tr, indexBytes: tileRows * K * 2, streamPerTile: false, tilesPerRow: T };
+    return {
+      cost: { type: 'bank-conflicts', keptCols: K, inCols: inn, V: d.V, banks: d.tc, expectedCycles, varianceCycles },
+      tileRows,
+      keptValues: tileRows * K * d.tr,
+      indexBytes: tileRows * K * 2,
+      streamPerTile: false,
+      tilesPerRow: T,
+    };
   }
   const kept = clampInt(Math.round(s.density * tileRows * T), 1, tileRows * T);
   const cyclesPerTile = Math.ceil(d.tc / d.V);
@@ -185,9 +231,23 @@ function walkLinear(d: FpgaDesign, s: SparsityConfig, out: number, inn: number, 
   const indexBytes = kept * 2 + tileRows * 2;
   if (d.tileBalance === 'balanced') {
     const m = clampInt(Math.round(kept / tileRows), 1, T);
-    return { cost: { type: 'uniform', cycles: m * cyclesPerTile }, tileRows, keptValues: tileRows * m * d.tr * d.tc, indexBytes, streamPerTile: false, tilesPerRow: T };
+    return {
+      cost: { type: 'uniform', cycles: m * cyclesPerTile },
+      tileRows,
+      keptValues: tileRows * m * d.tr * d.tc,
+      indexBytes,
+      streamPerTile: false,
+      tilesPerRow: T,
+    };
   }
-  return { cost: { type: 'random-tiles', keptTiles: kept, tilesPerRow: T, cyclesPerTile }, tileRows, keptValues: kept * d.tr * d.tc, indexBytes, streamPerTile: true, tilesPerRow: T };
+  return {
+    cost: { type: 'random-tiles', keptTiles: kept, tilesPerRow: T, cyclesPerTile },
+    tileRows,
+    keptValues: kept * d.tr * d.tc,
+    indexBytes,
+    streamPerTile: true,
+    tilesPerRow: T,
+  };
 }
 
 function clampInt(v: number, lo: number, hi: number): number {
@@ -208,7 +268,13 @@ export function designResources(board: FpgaBoard, d: FpgaDesign): Omit<Resources
   const crossbar = d.arch === 'hp' || d.arch === 'vector' ? d.P * d.V * d.tc * bitsN * C.crossbarLutPerBitPerBank : 0;
   return {
     dsp: Math.ceil(lanes * C.dspPerMac[board.dspFamily][d.bits] + d.sfuLanes * C.sfuDspPerLane),
-    lut: Math.ceil(lanes * C.lutPerMac[d.bits] + d.P * C.lutPerEngine + crossbar + d.sfuLanes * C.sfuLutPerLane + board.lut.value * C.shellLutShare),
+    lut: Math.ceil(
+      lanes * C.lutPerMac[d.bits] +
+        d.P * C.lutPerEngine +
+        crossbar +
+        d.sfuLanes * C.sfuLutPerLane +
+        board.lut.value * C.shellLutShare,
+    ),
   };
 }
 
@@ -243,30 +309,60 @@ export function buildPlan(board: FpgaBoard, d: FpgaDesign, w: Workload): FpgaPla
   const memLeft = bramUsable - bankBram;
   const activationsOnChip = actBytes <= capacity(memLeft);
   const weightPorts = d.P * portsPerEngine;
-  const weightsOnChip = activationsOnChip && actBytes + weightBytes <= capacity(memLeft) && weightPorts <= memLeft + board.uram.value;
+  const weightsOnChip =
+    activationsOnChip && actBytes + weightBytes <= capacity(memLeft) && weightPorts <= memLeft + board.uram.value;
   // Streamed: each engine double-buffers its current tile-row, with the same port width.
   const streamBufBlocks = d.P * Math.max(portsPerEngine, blocksFor(2 * maxRowBytes));
   const onChipBytes = (activationsOnChip ? actBytes : 0) + (weightsOnChip ? weightBytes : 0);
   const uramUsed = Math.min(board.uram.value, Math.ceil(onChipBytes / C.uramBytes));
   const bramForData = blocksFor(Math.max(0, onChipBytes - uramUsed * C.uramBytes));
-  const bram36 = bankBram + (weightsOnChip ? Math.max(bramForData, weightPorts - uramUsed) : bramForData + streamBufBlocks);
+  const bram36 =
+    bankBram + (weightsOnChip ? Math.max(bramForData, weightPorts - uramUsed) : bramForData + streamBufBlocks);
   const resources: Resources = { dsp, lut, bram36, uram: uramUsed };
 
   let misfit: string | null = null;
   if (dsp > board.dsp.value * C.maxDspShare) misfit = `needs ${dsp} DSPs, board has ${board.dsp.value}`;
-  else if (lut > board.lut.value * C.maxLutShare) misfit = `needs ${lut} LUTs, over ${Math.round(C.maxLutShare * 100)}% of ${board.lut.value}`;
-  else if (bram36 > bramUsable) misfit = `needs ${bram36} BRAM36, over ${Math.round(C.maxBramShare * 100)}% of ${board.bram36.value}`;
+  else if (lut > board.lut.value * C.maxLutShare)
+    misfit = `needs ${lut} LUTs, over ${Math.round(C.maxLutShare * 100)}% of ${board.lut.value}`;
+  else if (bram36 > bramUsable)
+    misfit = `needs ${bram36} BRAM36, over ${Math.round(C.maxBramShare * 100)}% of ${board.bram36.value}`;
 
   const spill = (op: Op) => (activationsOnChip ? 0 : op.activationValues * b);
   const jobs: PlanJob[] = [];
   for (const op of w.ops) {
     if (op.kind === 'linear' && op.mm) {
       const walk = walks.get(op)!;
-      const rowBytes = weightsOnChip ? 0 : walk.streamPerTile ? d.tr * d.tc * b + 2 : (walk.keptValues * b + walk.indexBytes) / walk.tileRows;
-      jobs.push({ kind: 'engines', name: op.name, instances: 1, tileRows: walk.tileRows, tokens: op.mm.rows, cost: walk.cost, streamBytesPerRow: rowBytes, streamPerTile: walk.streamPerTile, spillBytes: spill(op), macs: op.flops / 2 });
+      const rowBytes = weightsOnChip
+        ? 0
+        : walk.streamPerTile
+          ? d.tr * d.tc * b + 2
+          : (walk.keptValues * b + walk.indexBytes) / walk.tileRows;
+      jobs.push({
+        kind: 'engines',
+        name: op.name,
+        instances: 1,
+        tileRows: walk.tileRows,
+        tokens: op.mm.rows,
+        cost: walk.cost,
+        streamBytesPerRow: rowBytes,
+        streamPerTile: walk.streamPerTile,
+        spillBytes: spill(op),
+        macs: op.flops / 2,
+      });
     } else if (op.kind === 'attn-matmul' && op.mm) {
       const walk = walkLinear(d, s, op.mm.out, op.mm.in, false);
-      jobs.push({ kind: 'engines', name: op.name, instances: op.mm.instances, tileRows: walk.tileRows, tokens: op.mm.rows, cost: walk.cost, streamBytesPerRow: 0, streamPerTile: false, spillBytes: spill(op), macs: op.flops / 2 });
+      jobs.push({
+        kind: 'engines',
+        name: op.name,
+        instances: op.mm.instances,
+        tileRows: walk.tileRows,
+        tokens: op.mm.rows,
+        cost: walk.cost,
+        streamBytesPerRow: 0,
+        streamPerTile: false,
+        spillBytes: spill(op),
+        macs: op.flops / 2,
+      });
     } else if (op.kind === 'embedding') {
       jobs.push({ kind: 'dram', name: op.name, bytes: op.weightValues * b });
     } else if (op.kind === 'residual') {
@@ -276,12 +372,30 @@ export function buildPlan(board: FpgaBoard, d: FpgaDesign, w: Workload): FpgaPla
       jobs.push({ kind: 'sfu', name: op.name, elements: op.elements ?? 0, passes, spillBytes: spill(op) });
     }
   }
-  return { design: d, board, jobs, weightsOnChip, activationsOnChip, weightBytes, activationBytes: actBytes, resources, misfit };
+  return {
+    design: d,
+    board,
+    jobs,
+    weightsOnChip,
+    activationsOnChip,
+    weightBytes,
+    activationBytes: actBytes,
+    resources,
+    misfit,
+  };
 }
 
 export function validateDesign(d: FpgaDesign): void {
   const pos = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!pos(d.P) || !pos(d.tr) || !pos(d.tc) || !pos(d.V) || !pos(d.sfuLanes) || d.V > d.tc || !(d.bits in VALUE_BYTES)) {
+  if (
+    !pos(d.P) ||
+    !pos(d.tr) ||
+    !pos(d.tc) ||
+    !pos(d.V) ||
+    !pos(d.sfuLanes) ||
+    d.V > d.tc ||
+    !(d.bits in VALUE_BYTES)
+  ) {
     throw new RangeError(`invalid FPGA design ${JSON.stringify(d)}`);
   }
 }

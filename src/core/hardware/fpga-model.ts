@@ -1,6 +1,17 @@
 // Analytic (closed-form) latency of an FPGA plan, op by op. The cycle-stepped simulation in
 // fpga-sim.ts executes the same plan and must agree within 5% (tests/unit/hardware).
-import { FPGA_CONSTANTS, buildPlan, meanUnitCycles, dramBytesPerCycle, enginePipeDepth, type EngineJob, type FpgaDesign, type FpgaPlan, type PlanJob, type Resources } from './fpga-design';
+import {
+  FPGA_CONSTANTS,
+  buildPlan,
+  meanUnitCycles,
+  dramBytesPerCycle,
+  enginePipeDepth,
+  type EngineJob,
+  type FpgaDesign,
+  type FpgaPlan,
+  type PlanJob,
+  type Resources,
+} from './fpga-design';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
 
@@ -51,19 +62,30 @@ export function expectedMaxBinomial(n: number, trials: number, p: number): numbe
 
 /** Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 /** E[max of n standard normals] ~ z((n - 0.375) / (n + 0.25)) (Blom). */
@@ -85,7 +107,11 @@ export function engineComputeCycles(job: EngineJob, P: number): { maxLoad: numbe
     const totalLoad = units * mu;
     if (rowsPerEngine >= 1) {
       const n = Math.min(P, units);
-      return { maxLoad: q * mu + job.tokens * Math.sqrt(meanSquaredRowShares(units, P, job.tokens) * v) * expectedMaxStdNormal(n), totalLoad };
+      return {
+        maxLoad:
+          q * mu + job.tokens * Math.sqrt(meanSquaredRowShares(units, P, job.tokens) * v) * expectedMaxStdNormal(n),
+        totalLoad,
+      };
     }
     const n = Math.min(P, job.instances * job.tileRows);
     return { maxLoad: Math.ceil(q) * (mu + Math.sqrt(v) * expectedMaxStdNormal(n)), totalLoad };
@@ -116,9 +142,10 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   const rows = job.instances * job.tileRows;
   const units = rows * job.tokens;
   const streamed = job.streamBytesPerRow > 0;
-  const perRowBytes = job.streamPerTile && job.cost.type === 'random-tiles'
-    ? job.streamBytesPerRow * (job.cost.keptTiles / job.tileRows)
-    : job.streamBytesPerRow;
+  const perRowBytes =
+    job.streamPerTile && job.cost.type === 'random-tiles'
+      ? job.streamBytesPerRow * (job.cost.keptTiles / job.tileRows)
+      : job.streamBytesPerRow;
   // Each engine fetches the tile-rows its chunk touches; a tile-row split between two engines
   // (a chunk boundary inside it) is fetched by both.
   const segments = streamed ? chunkSegments(units, P, job.tokens) : 0;
@@ -137,14 +164,26 @@ function engineJobCycles(job: EngineJob, plan: FpgaPlan, bpc: number): OpLatency
   // last row is computed.
   const memory = Math.max(dram, weightDram + tail);
   const cycles = Math.max(compute, memory) + latency + enginePipeDepth(plan.design);
-  return { name: job.name, kind: 'engines', cycles, engineBusy: totalLoad / (P * cycles), memoryBound: memory > compute };
+  return {
+    name: job.name,
+    kind: 'engines',
+    cycles,
+    engineBusy: totalLoad / (P * cycles),
+    memoryBound: memory > compute,
+  };
 }
 
 /** Busiest engine's finish when its tile-rows stream in: requests are served in order (all
  *  engines' first buffers, then all second buffers, then each refill as a buffer frees), so an
  *  engine whose first tile-row is a short slice waits for its second. A recurrence over each
  *  engine's segments; DRAM contention after the first two rounds is left to the memory side. */
-export function streamedComputeSide(units: number, P: number, tokens: number, cyclesPerUnit: number, rowTransfer: number): number {
+export function streamedComputeSide(
+  units: number,
+  P: number,
+  tokens: number,
+  cyclesPerUnit: number,
+  rowTransfer: number,
+): number {
   const active = Math.min(P, units);
   // Round two serves, in engine order, only the engines whose chunk spans a second tile-row.
   let secondRank = 0;
@@ -158,7 +197,12 @@ export function streamedComputeSide(units: number, P: number, tokens: number, cy
     let cursor = 0;
     for (let u = lo, j = 0; u < hi; j++) {
       const end = Math.min(hi, (Math.floor(u / tokens) + 1) * tokens);
-      const arrival = j === 0 ? (idx + 1) * rowTransfer : j === 1 ? (active + secondRank + 1) * rowTransfer : ends[j - 2] + rowTransfer;
+      const arrival =
+        j === 0
+          ? (idx + 1) * rowTransfer
+          : j === 1
+            ? (active + secondRank + 1) * rowTransfer
+            : ends[j - 2] + rowTransfer;
       if (j === 1) secondRank++;
       cursor = Math.max(cursor, arrival) + (end - u) * cyclesPerUnit;
       ends.push(cursor);
@@ -180,7 +224,7 @@ export function meanSquaredRowShares(units: number, P: number, tokens: number): 
     const hi = Math.floor(((e + 1) * units) / P);
     if (hi <= lo) continue;
     engines++;
-    for (let u = lo; u < hi; ) {
+    for (let u = lo; u < hi;) {
       const end = Math.min(hi, (Math.floor(u / tokens) + 1) * tokens);
       total += ((end - u) / tokens) ** 2;
       u = end;
@@ -204,7 +248,13 @@ export function chunkSegments(units: number, P: number, tokens: number): number 
 export function jobCycles(job: PlanJob, plan: FpgaPlan): OpLatency {
   const bpc = dramBytesPerCycle(plan.board);
   if (job.kind === 'engines') return engineJobCycles(job, plan, bpc);
-  if (job.kind === 'dram') return { name: job.name, kind: 'dram', cycles: Math.ceil(job.bytes / bpc) + FPGA_CONSTANTS.dramLatency, memoryBound: true };
+  if (job.kind === 'dram')
+    return {
+      name: job.name,
+      kind: 'dram',
+      cycles: Math.ceil(job.bytes / bpc) + FPGA_CONSTANTS.dramLatency,
+      memoryBound: true,
+    };
   const compute = job.passes * Math.ceil(job.elements / plan.design.sfuLanes) + FPGA_CONSTANTS.sfuPipe;
   const memory = job.spillBytes > 0 ? job.spillBytes / bpc + FPGA_CONSTANTS.dramLatency : 0;
   return { name: job.name, kind: 'sfu', cycles: Math.max(compute, memory), memoryBound: memory > compute };
@@ -212,7 +262,12 @@ export function jobCycles(job: PlanJob, plan: FpgaPlan): OpLatency {
 
 export function utilisationOf(board: FpgaBoard, r: Resources): Record<keyof Resources, number> {
   const share = (used: number, have: number) => (have > 0 ? used / have : 0);
-  return { dsp: share(r.dsp, board.dsp.value), lut: share(r.lut, board.lut.value), bram36: share(r.bram36, board.bram36.value), uram: share(r.uram, board.uram.value) };
+  return {
+    dsp: share(r.dsp, board.dsp.value),
+    lut: share(r.lut, board.lut.value),
+    bram36: share(r.bram36, board.bram36.value),
+    uram: share(r.uram, board.uram.value),
+  };
 }
 
 /** Board power: static + (max - static) x mean used share of DSP, LUT and memory (first-order:
@@ -233,7 +288,10 @@ export function summarise(plan: FpgaPlan, ops: OpLatency[], w: Workload): FpgaEs
   const utilisation = utilisationOf(plan.board, plan.resources);
   const powerW = designPowerW(plan.board, utilisation);
   return {
-    plan, ops, cycles, latencyMs,
+    plan,
+    ops,
+    cycles,
+    latencyMs,
     throughput: w.batch / (latencyMs / 1e3),
     gops: flops / (latencyMs / 1e3) / 1e9,
     utilisation,
@@ -249,5 +307,9 @@ export function estimateFpga(board: FpgaBoard, design: FpgaDesign, w: Workload):
 }
 
 export function estimatePlan(plan: FpgaPlan, w: Workload): FpgaEstimate {
-  return summarise(plan, plan.jobs.map((j) => jobCycles(j, plan)), w);
+  return summarise(
+    plan,
+    plan.jobs.map((j) => jobCycles(j, plan)),
+    w,
+  );
 }

@@ -1,7 +1,17 @@
 // Design-space search per board: the engine count P, columns per cycle V and bit width that
 // fit the board's DSP, LUT and BRAM/URAM and minimise latency (ties: fewer DSPs, i.e. less
 // power). Tile shape Tr x Tc comes from the pruning configuration (the engines are built for it).
-import { BIT_WIDTHS, FPGA_CONSTANTS, archRuns, buildPlan, defaultSfuLanes, designResources, type BitWidth, type FpgaArch, type FpgaDesign } from './fpga-design';
+import {
+  BIT_WIDTHS,
+  FPGA_CONSTANTS,
+  archRuns,
+  buildPlan,
+  defaultSfuLanes,
+  designResources,
+  type BitWidth,
+  type FpgaArch,
+  type FpgaDesign,
+} from './fpga-design';
 import { estimatePlan, type FpgaEstimate } from './fpga-model';
 import type { FpgaBoard } from './types';
 import type { SparsityConfig, Workload } from './workload';
@@ -17,12 +27,24 @@ export type FpgaSearchResult =
   | { ok: false; board: FpgaBoard; arch: FpgaArch; reason: string; evaluated: number };
 
 /** Largest P whose DSPs and LUTs fit (BRAM is checked by the plan). */
-export function maxEngines(board: FpgaBoard, arch: FpgaArch, tr: number, tc: number, V: number, bits: BitWidth): number {
+export function maxEngines(
+  board: FpgaBoard,
+  arch: FpgaArch,
+  tr: number,
+  tc: number,
+  V: number,
+  bits: BitWidth,
+): number {
   let lo = 0;
-  let hi = Math.max(1, Math.floor(board.dsp.value / Math.max(1e-9, tr * V * FPGA_CONSTANTS.dspPerMac[board.dspFamily][bits])));
+  let hi = Math.max(
+    1,
+    Math.floor(board.dsp.value / Math.max(1e-9, tr * V * FPGA_CONSTANTS.dspPerMac[board.dspFamily][bits])),
+  );
   const fits = (P: number) => {
     const r = designResources(board, { arch, P, tr, tc, V, bits, sfuLanes: defaultSfuLanes(P, tr, V) });
-    return r.dsp <= board.dsp.value * FPGA_CONSTANTS.maxDspShare && r.lut <= board.lut.value * FPGA_CONSTANTS.maxLutShare;
+    return (
+      r.dsp <= board.dsp.value * FPGA_CONSTANTS.maxDspShare && r.lut <= board.lut.value * FPGA_CONSTANTS.maxLutShare
+    );
   };
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
@@ -54,9 +76,15 @@ export function columnCandidates(arch: FpgaArch, s: SparsityConfig): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts: SearchOptions = {}): FpgaSearchResult {
+export function searchDesign(
+  board: FpgaBoard,
+  arch: FpgaArch,
+  w: Workload,
+  opts: SearchOptions = {},
+): FpgaSearchResult {
   const s = w.sparsity;
-  if (!archRuns(arch, s)) return { ok: false, board, arch, reason: `the ${arch} design cannot run the '${s.pattern}' pattern`, evaluated: 0 };
+  if (!archRuns(arch, s))
+    return { ok: false, board, arch, reason: `the ${arch} design cannot run the '${s.pattern}' pattern`, evaluated: 0 };
   const { tr, tc } = s;
   let best: { design: FpgaDesign; estimate: FpgaEstimate } | null = null;
   let lastMisfit = 'no design fits';
@@ -69,7 +97,16 @@ export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts
         continue;
       }
       for (const P of engineCandidates(pMax)) {
-        const design: FpgaDesign = { arch, P, tr, tc, V, bits, sfuLanes: defaultSfuLanes(P, tr, V), ...(arch === 'tile' ? { tileBalance: opts.tileBalance ?? 'random' } : {}) };
+        const design: FpgaDesign = {
+          arch,
+          P,
+          tr,
+          tc,
+          V,
+          bits,
+          sfuLanes: defaultSfuLanes(P, tr, V),
+          ...(arch === 'tile' ? { tileBalance: opts.tileBalance ?? 'random' } : {}),
+        };
         const plan = buildPlan(board, design, w);
         evaluated++;
         if (plan.misfit) {
@@ -77,8 +114,12 @@ export function searchDesign(board: FpgaBoard, arch: FpgaArch, w: Workload, opts
           continue;
         }
         const estimate = estimatePlan(plan, w);
-        if (!best || estimate.latencyMs < best.estimate.latencyMs * (1 - 1e-9) ||
-          (estimate.latencyMs <= best.estimate.latencyMs * (1 + 1e-9) && estimate.plan.resources.dsp < best.estimate.plan.resources.dsp)) {
+        if (
+          !best ||
+          estimate.latencyMs < best.estimate.latencyMs * (1 - 1e-9) ||
+          (estimate.latencyMs <= best.estimate.latencyMs * (1 + 1e-9) &&
+            estimate.plan.resources.dsp < best.estimate.plan.resources.dsp)
+        ) {
           best = { design, estimate };
         }
       }

@@ -6,7 +6,16 @@
 //
 // `fastForward` skips runs of cycles in which no state changes (every counter just counts
 // down); it gives the same cycle counts as stepping one cycle at a time (tested), only faster.
-import { FPGA_CONSTANTS, buildPlan, dramBytesPerCycle, enginePipeDepth, type EngineJob, type FpgaDesign, type FpgaPlan, type PlanJob } from './fpga-design';
+import {
+  FPGA_CONSTANTS,
+  buildPlan,
+  dramBytesPerCycle,
+  enginePipeDepth,
+  type EngineJob,
+  type FpgaDesign,
+  type FpgaPlan,
+  type PlanJob,
+} from './fpga-design';
 import { summarise, type FpgaEstimate, type OpLatency } from './fpga-model';
 import type { FpgaBoard } from './types';
 import type { Workload } from './workload';
@@ -56,12 +65,26 @@ export function drawColumns(n: number, kept: number, random: () => number): Int3
   return Int32Array.from(chosen).sort();
 }
 
-interface Segment { row: number; units: number; cyclesPerUnit: number; bytes: number }
+interface Segment {
+  row: number;
+  units: number;
+  cyclesPerUnit: number;
+  bytes: number;
+}
 
-interface DramRequest { owner: number; bytes: number; readyAt: number }
+interface DramRequest {
+  owner: number;
+  bytes: number;
+  readyAt: number;
+}
 
 /** One engine job, cycle by cycle. Returns cycles and summed engine-busy cycles. */
-export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => number, opts: SimOptions = {}): { cycles: number; busy: number } {
+export function simulateEngineJob(
+  job: EngineJob,
+  plan: FpgaPlan,
+  random: () => number,
+  opts: SimOptions = {},
+): { cycles: number; busy: number } {
   const { P } = plan.design;
   const bpc = dramBytesPerCycle(plan.board);
   const rows = job.instances * job.tileRows;
@@ -95,7 +118,7 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
     const lo = Math.floor((e * units) / P);
     const hi = Math.floor(((e + 1) * units) / P);
     const list: Segment[] = [];
-    for (let u = lo; u < hi; ) {
+    for (let u = lo; u < hi;) {
       const row = Math.floor(u / job.tokens);
       const end = Math.min(hi, (row + 1) * job.tokens);
       list.push({ row, units: end - u, cyclesPerUnit: cost[row], bytes: bytes[row] });
@@ -121,7 +144,8 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
   let sHead = 0;
   let current: DramRequest | null = null;
   let currentLeft = 0;
-  const request = (owner: number, n: number, now: number) => (owner < 0 ? spillQ : weightQ).push({ owner, bytes: n, readyAt: now + latency });
+  const request = (owner: number, n: number, now: number) =>
+    (owner < 0 ? spillQ : weightQ).push({ owner, bytes: n, readyAt: now + latency });
   const pending = () => current !== null || wHead < weightQ.length || sHead < spillQ.length;
   // Spilled activations: a DMA stream issued at the start, in 512-byte bursts (a weight row
   // waits for at most one burst).
@@ -163,7 +187,8 @@ export function simulateEngineJob(job: EngineJob, plan: FpgaPlan, random: () => 
       else {
         // Nothing in flight: the next transfer starts when a head becomes ready (now, or later).
         for (const r of [weightQ[wHead], spillQ[sHead]]) {
-          if (r) step = Math.min(step, r.readyAt <= now ? Math.max(1, Math.ceil(r.bytes / bpc - 1e-9)) : r.readyAt - now);
+          if (r)
+            step = Math.min(step, r.readyAt <= now ? Math.max(1, Math.ceil(r.bytes / bpc - 1e-9)) : r.readyAt - now);
         }
       }
       if (!Number.isFinite(step)) step = 1;
@@ -218,7 +243,8 @@ function simulateStream(bytes: number, bpc: number): number {
 
 function simulateJob(job: PlanJob, plan: FpgaPlan, opts: SimOptions): OpLatency {
   const bpc = dramBytesPerCycle(plan.board);
-  if (job.kind === 'dram') return { name: job.name, kind: 'dram', cycles: simulateStream(job.bytes, bpc), memoryBound: true };
+  if (job.kind === 'dram')
+    return { name: job.name, kind: 'dram', cycles: simulateStream(job.bytes, bpc), memoryBound: true };
   if (job.kind === 'sfu') {
     // Each pass sweeps the elements `sfuLanes` per cycle; the pipeline drains once.
     let cycles = 0;
@@ -244,5 +270,9 @@ function simulateJob(job: PlanJob, plan: FpgaPlan, opts: SimOptions): OpLatency 
 /** Simulated estimate (same shape as the analytic one). */
 export function simulateFpga(board: FpgaBoard, design: FpgaDesign, w: Workload, opts: SimOptions = {}): FpgaEstimate {
   const plan = buildPlan(board, design, w);
-  return summarise(plan, plan.jobs.map((j) => simulateJob(j, plan, opts)), w);
+  return summarise(
+    plan,
+    plan.jobs.map((j) => simulateJob(j, plan, opts)),
+    w,
+  );
 }

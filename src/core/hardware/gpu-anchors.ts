@@ -25,23 +25,44 @@ export interface RuntimeProfile {
 /** Runtimes measured on the H200 (BENCHMARKS.md "Kernels" and "Encoder engine"). */
 export const H200_RUNTIMES: RuntimeProfile[] = [
   {
-    id: 'engine', label: 'HP Lab engine (WGSL fp32, Dawn/Vulkan)', precision: 'fp32', overheadUs: 4, denseEfficiency: 37.4 / 67, sparseRel: 0.7,
+    id: 'engine',
+    label: 'HP Lab engine (WGSL fp32, Dawn/Vulkan)',
+    precision: 'fp32',
+    overheadUs: 4,
+    denseEfficiency: 37.4 / 67,
+    sparseRel: 0.7,
     why: 'dense 4096^3 at 37.4 TFLOP/s = 56% of 67; HP 90% at 70% of the dense FLOP rate; ~4 us dispatch floor (Kernels section)',
   },
   {
-    id: 'torch-eager', label: 'torch 2.11 eager fp32 (TF32 off)', precision: 'fp32', overheadUs: 20, denseEfficiency: 49.8 / 67,
+    id: 'torch-eager',
+    label: 'torch 2.11 eager fp32 (TF32 off)',
+    precision: 'fp32',
+    overheadUs: 20,
+    denseEfficiency: 49.8 / 67,
     why: 'cuBLAS fp32 4096^3 at 49.8 TFLOP/s = 74% of 67; ~20 us per operator of Python dispatch + launch (estimate: eager PyTorch spends 10-20 us per op on the CPU)',
   },
   {
-    id: 'torch-compile-fp32', label: 'torch.compile fp32', precision: 'fp32', overheadUs: 8, denseEfficiency: 49.8 / 67,
+    id: 'torch-compile-fp32',
+    label: 'torch.compile fp32',
+    precision: 'fp32',
+    overheadUs: 8,
+    denseEfficiency: 49.8 / 67,
     why: 'fused kernels: ~8 us per modelled operator (estimate); cuBLAS fp32 efficiency',
   },
   {
-    id: 'torch-compile-tf32', label: 'torch.compile TF32', precision: 'tf32', overheadUs: 8, denseEfficiency: 0.65,
-    why: 'as fp32, TF32 tensor cores at the catalog\'s 65% tensor efficiency (estimate)',
+    id: 'torch-compile-tf32',
+    label: 'torch.compile TF32',
+    precision: 'tf32',
+    overheadUs: 8,
+    denseEfficiency: 0.65,
+    why: "as fp32, TF32 tensor cores at the catalog's 65% tensor efficiency (estimate)",
   },
   {
-    id: 'torch-compile-bf16', label: 'torch.compile bf16', precision: 'fp16', overheadUs: 8, denseEfficiency: 0.65,
+    id: 'torch-compile-bf16',
+    label: 'torch.compile bf16',
+    precision: 'fp16',
+    overheadUs: 8,
+    denseEfficiency: 0.65,
     why: 'as fp32, 16-bit tensor cores (bf16 = fp16 rate) at 65% (estimate)',
   },
 ];
@@ -61,13 +82,29 @@ const BRIEF = 'H200 run reported with issue 16 (torch.compile; its command is no
 
 /** TinyBERT-4L-312D on the H200, ms per forward pass. */
 export const H200_MEASUREMENTS: GpuMeasurement[] = [
-  ...([[1, 16, 0.511, 0.320], [8, 64, 0.874, 0.375], [32, 64, 1.507, 0.564], [1, 128, 0.655, 0.412], [8, 128, 1.136, 0.486], [32, 128, 2.49, 1.18]] as const)
-    .flatMap(([batch, seq, dense, hp]) => [
-      { runtime: 'engine', batch, seq, ms: dense, source: ENC },
-      { runtime: 'engine', batch, seq, hpSparsity: 0.8961, ms: hp, source: ENC },
-    ]),
-  ...([[1, 16, 1.27], [8, 64, 2.43], [32, 64, 1.48], [1, 128, 1.74], [8, 128, 1.37], [32, 128, 2.15]] as const)
-    .map(([batch, seq, ms]) => ({ runtime: 'torch-eager', batch, seq, ms, source: `${ENC} (torch math column)` })),
+  ...(
+    [
+      [1, 16, 0.511, 0.32],
+      [8, 64, 0.874, 0.375],
+      [32, 64, 1.507, 0.564],
+      [1, 128, 0.655, 0.412],
+      [8, 128, 1.136, 0.486],
+      [32, 128, 2.49, 1.18],
+    ] as const
+  ).flatMap(([batch, seq, dense, hp]) => [
+    { runtime: 'engine', batch, seq, ms: dense, source: ENC },
+    { runtime: 'engine', batch, seq, hpSparsity: 0.8961, ms: hp, source: ENC },
+  ]),
+  ...(
+    [
+      [1, 16, 1.27],
+      [8, 64, 2.43],
+      [32, 64, 1.48],
+      [1, 128, 1.74],
+      [8, 128, 1.37],
+      [32, 128, 2.15],
+    ] as const
+  ).map(([batch, seq, ms]) => ({ runtime: 'torch-eager', batch, seq, ms, source: `${ENC} (torch math column)` })),
   { runtime: 'torch-compile-fp32', batch: 32, seq: 128, ms: 1.53, source: BRIEF },
   { runtime: 'torch-compile-tf32', batch: 32, seq: 128, ms: 0.72, source: BRIEF },
   { runtime: 'torch-compile-bf16', batch: 32, seq: 128, ms: 0.68, source: BRIEF },
@@ -75,7 +112,10 @@ export const H200_MEASUREMENTS: GpuMeasurement[] = [
 
 /** Runtimes with no H200 measurement, and why (said, not invented). */
 export const H200_NOT_MEASURED: Array<{ runtime: string; why: string }> = [
-  { runtime: 'onnxruntime-web (WebGPU EP)', why: 'the GPU host has no Chromium, and ORT-web\'s wasm files do not fit next to the runtime in what the host accepts (BENCHMARKS.md, Encoder engine)' },
+  {
+    runtime: 'onnxruntime-web (WebGPU EP)',
+    why: "the GPU host has no Chromium, and ORT-web's wasm files do not fit next to the runtime in what the host accepts (BENCHMARKS.md, Encoder engine)",
+  },
 ];
 
 function hpConfig(sparsity: number): SparsityConfig {
@@ -84,14 +124,24 @@ function hpConfig(sparsity: number): SparsityConfig {
 }
 
 /** The runtime on the device: the roofline with the runtime's overhead, precision and efficiency. */
-export function modelRuntime(device: GpuDevice, profile: RuntimeProfile, batch: number, seq: number, sparsity: SparsityConfig = DENSE): number {
+export function modelRuntime(
+  device: GpuDevice,
+  profile: RuntimeProfile,
+  batch: number,
+  seq: number,
+  sparsity: SparsityConfig = DENSE,
+): number {
   const eff: Efficiency = {
-    dense: profile.denseEfficiency, bandwidth: 0.8, origin: profile.label,
+    dense: profile.denseEfficiency,
+    bandwidth: 0.8,
+    origin: profile.label,
     sparseRel: (cls) => (cls === 'structured' && profile.sparseRel !== undefined ? profile.sparseRel : 0.1),
   };
   const dev: GpuDevice = { ...device, launchUs: { ...device.launchUs, value: profile.overheadUs } };
   // Tensor-core runtimes: the roofline applies its tensor efficiency; fp32 uses the profile's.
-  return estimateRoofline(dev, eff, bertWorkload(TINYBERT_4L_312D, batch, seq, sparsity), { precision: profile.precision }).latencyMs;
+  return estimateRoofline(dev, eff, bertWorkload(TINYBERT_4L_312D, batch, seq, sparsity), {
+    precision: profile.precision,
+  }).latencyMs;
 }
 
 /** The per-operator overhead that makes the model match one measurement (bisection; the
@@ -126,11 +176,16 @@ export interface AnchorRow {
 }
 
 /** The calibrated per-operator overheads (us), by runtime id. */
-export function h200Calibration(device: GpuDevice = CATALOG.gpus.find((g) => g.id === 'h200')!): Record<string, number> {
+export function h200Calibration(
+  device: GpuDevice = CATALOG.gpus.find((g) => g.id === 'h200')!,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const runtime of H200_RUNTIMES) {
-    const row = H200_MEASUREMENTS.filter((m) => m.runtime === runtime.id && m.hpSparsity === undefined).sort((a, b) => a.batch * a.seq - b.batch * b.seq)[0];
-    if (row && H200_MEASUREMENTS.filter((m) => m.runtime === runtime.id).length >= 2) out[runtime.id] = calibrateOverhead(device, runtime, row);
+    const row = H200_MEASUREMENTS.filter((m) => m.runtime === runtime.id && m.hpSparsity === undefined).sort(
+      (a, b) => a.batch * a.seq - b.batch * b.seq,
+    )[0];
+    if (row && H200_MEASUREMENTS.filter((m) => m.runtime === runtime.id).length >= 2)
+      out[runtime.id] = calibrateOverhead(device, runtime, row);
   }
   return out;
 }
@@ -148,11 +203,19 @@ export function h200Anchors(device: GpuDevice = CATALOG.gpus.find((g) => g.id ==
     const s = m.hpSparsity !== undefined ? hpConfig(m.hpSparsity) : DENSE;
     const modelledMs = modelRuntime(device, runtime, m.batch, m.seq, s);
     const cal = calibration.get(runtime.id);
-    const calibratedMs = cal && cal.row !== m ? modelRuntime(device, { ...runtime, overheadUs: cal.overheadUs }, m.batch, m.seq, s) : null;
+    const calibratedMs =
+      cal && cal.row !== m ? modelRuntime(device, { ...runtime, overheadUs: cal.overheadUs }, m.batch, m.seq, s) : null;
     return {
-      runtime, batch: m.batch, seq: m.seq, config: m.hpSparsity !== undefined ? `HP ${(m.hpSparsity * 100).toFixed(1)}%` : 'dense',
-      measuredMs: m.ms, modelledMs, error: modelledMs / m.ms - 1,
-      calibratedMs, calibratedError: calibratedMs === null ? null : calibratedMs / m.ms - 1, source: m.source,
+      runtime,
+      batch: m.batch,
+      seq: m.seq,
+      config: m.hpSparsity !== undefined ? `HP ${(m.hpSparsity * 100).toFixed(1)}%` : 'dense',
+      measuredMs: m.ms,
+      modelledMs,
+      error: modelledMs / m.ms - 1,
+      calibratedMs,
+      calibratedError: calibratedMs === null ? null : calibratedMs / m.ms - 1,
+      source: m.source,
     };
   });
 }

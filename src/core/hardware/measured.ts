@@ -36,7 +36,12 @@ export interface MeasuredOptions {
   encoder?: { batch: number; seq: number; ms: number; config?: BertConfig; density?: number };
 }
 
-export function measuredFromLinears(kind: 'cpu' | 'gpu', label: string, rows: LinearMeasurement[], opts: MeasuredOptions = {}): MeasuredDevice {
+export function measuredFromLinears(
+  kind: 'cpu' | 'gpu',
+  label: string,
+  rows: LinearMeasurement[],
+  opts: MeasuredOptions = {},
+): MeasuredDevice {
   const valid = rows.filter((m) => m.denseGflops > 0 && m.hpGflops > 0 && m.density > 0);
   if (valid.length === 0) throw new RangeError(`no usable ${kind} measurement for ${label}`);
   const denseGflops = weighted(valid, (m) => m.denseGflops);
@@ -46,7 +51,11 @@ export function measuredFromLinears(kind: 'cpu' | 'gpu', label: string, rows: Li
     const key = Math.round(m.density * 1000) / 1000;
     byDensity.set(key, [...(byDensity.get(key) ?? []), m]);
   }
-  const sparse: SparsePoint[] = [...byDensity].map(([density, ms]) => ({ density, gflops: weighted(ms, (m) => m.hpGflops), pattern: 'hp' }));
+  const sparse: SparsePoint[] = [...byDensity].map(([density, ms]) => ({
+    density,
+    gflops: weighted(ms, (m) => m.hpGflops),
+    pattern: 'hp',
+  }));
   return { kind, label, denseGflops, sparse, ...opts };
 }
 

@@ -56,20 +56,35 @@ export interface Efficiency {
   origin: string;
 }
 
-const gale: Source = { name: 'Gale et al., Sparse GPU Kernels for Deep Learning, SC 2020 (cuSPARSE vs cuBLAS on DNN matrices)', url: 'https://arxiv.org/abs/2006.10901' };
-const gray: Source = { name: 'Gray, Radford, Kingma, GPU Kernels for Block-Sparse Weights, OpenAI 2017', url: 'https://cdn.openai.com/blocksparse/blocksparsepaper.pdf' };
-const cublas: Source = { name: 'cuBLAS / oneDNN SGEMM: large fp32 GEMMs reach 70-90% of peak (vendor benchmarks)', url: 'https://docs.nvidia.com/cuda/cublas/' };
+const gale: Source = {
+  name: 'Gale et al., Sparse GPU Kernels for Deep Learning, SC 2020 (cuSPARSE vs cuBLAS on DNN matrices)',
+  url: 'https://arxiv.org/abs/2006.10901',
+};
+const gray: Source = {
+  name: 'Gray, Radford, Kingma, GPU Kernels for Block-Sparse Weights, OpenAI 2017',
+  url: 'https://cdn.openai.com/blocksparse/blocksparsepaper.pdf',
+};
+const cublas: Source = {
+  name: 'cuBLAS / oneDNN SGEMM: large fp32 GEMMs reach 70-90% of peak (vendor benchmarks)',
+  url: 'https://docs.nvidia.com/cuda/cublas/',
+};
 
 /** Literature defaults (all estimates). */
 export const DEFAULT_EFFICIENCY: Record<'cpu' | 'gpu', Efficiency & { sources: Source[] }> = {
   gpu: {
-    dense: 0.7, bandwidth: 0.8, origin: 'default GPU efficiency (estimate)', sources: [cublas, gale, gray],
+    dense: 0.7,
+    bandwidth: 0.8,
+    origin: 'default GPU efficiency (estimate)',
+    sources: [cublas, gale, gray],
     // cuSPARSE needs >90% sparsity to beat cuBLAS (Gale et al.): ~0.1 of dense throughput;
     // block-sparse kernels with 16-32 wide blocks reach about half of dense (Gray et al.).
     sparseRel: (cls) => (cls === 'structured' ? 0.5 : 0.1),
   },
   cpu: {
-    dense: 0.6, bandwidth: 0.7, origin: 'default CPU efficiency (estimate)', sources: [cublas],
+    dense: 0.6,
+    bandwidth: 0.7,
+    origin: 'default CPU efficiency (estimate)',
+    sources: [cublas],
     // CSR SpMM on CPUs: ~1/4 of dense GEMM throughput; vector-blocked formats ~0.6 (estimates).
     sparseRel: (cls) => (cls === 'structured' ? 0.6 : 0.25),
   },
@@ -105,10 +120,15 @@ export function carriesToHardware(m: MeasuredDevice): boolean {
 }
 
 /** Efficiency of a kind of device, from a measurement when there is one. */
-export function efficiencyFor(kind: 'cpu' | 'gpu', measured: MeasuredDevice | undefined, peakOfMeasured: number | undefined): Efficiency {
+export function efficiencyFor(
+  kind: 'cpu' | 'gpu',
+  measured: MeasuredDevice | undefined,
+  peakOfMeasured: number | undefined,
+): Efficiency {
   const base = DEFAULT_EFFICIENCY[kind];
   if (!measured) return base;
-  if (!carriesToHardware(measured)) return { ...base, origin: `${base.origin}; ${measured.label} is a software adapter, not carried to hardware` };
+  if (!carriesToHardware(measured))
+    return { ...base, origin: `${base.origin}; ${measured.label} is a software adapter, not carried to hardware` };
   const peak = measured.peakGflops ?? peakOfMeasured;
   const dense = peak ? Math.min(1, Math.max(0.005, measured.denseGflops / peak)) : base.dense;
   const pts = measured.sparse ?? [];
@@ -146,7 +166,12 @@ export interface RooflineEstimate {
 
 /** Per-unit rate of an output tile of t x t, relative to 64 x 64 and up: smaller tiles reuse
  *  each loaded value fewer times (estimates in the spirit of cuBLAS/CUTLASS tile tables). */
-const TILE_RATE: ReadonlyArray<[number, number]> = [[128, 1], [64, 1], [32, 0.8], [16, 0.5]];
+const TILE_RATE: ReadonlyArray<[number, number]> = [
+  [128, 1],
+  [64, 1],
+  [32, 0.8],
+  [16, 0.5],
+];
 /** Split-K: each K chunk >= 128 deep; the partial sums cost a reduction (~10%). */
 const SPLIT_K_MIN_DEPTH = 128;
 const SPLIT_K_RATE = 0.9;
@@ -182,7 +207,10 @@ export interface GpuMode {
 /** Bytes per stored value: weights and activations in the precision of the products (tf32
  *  keeps fp32 storage; int8 keeps fp16 activations between the quantized products). */
 const VALUE_BYTES: Record<GpuPrecision, { weight: number; act: number }> = {
-  fp32: { weight: 4, act: 4 }, tf32: { weight: 4, act: 4 }, fp16: { weight: 2, act: 2 }, int8: { weight: 1, act: 2 },
+  fp32: { weight: 4, act: 4 },
+  tf32: { weight: 4, act: 4 },
+  fp16: { weight: 2, act: 2 },
+  int8: { weight: 1, act: 2 },
 };
 
 /** Large-GEMM share of the tensor-core peak reached by vendor libraries (cuBLASLt/CUTLASS on
@@ -221,7 +249,7 @@ export function rooflineOps(dev: RooflineDevice, eff: Efficiency, w: Workload): 
     const over = dev.overheadUs / 1e3;
     if (!op.mm) {
       // Embedding tables are read in their stored precision; other elementwise ops touch activations.
-      const ms = (op.activationValues * AB + op.weightValues * (op.kind === 'embedding' ? WB : AB)) / bw * 1e3;
+      const ms = ((op.activationValues * AB + op.weightValues * (op.kind === 'embedding' ? WB : AB)) / bw) * 1e3;
       return { name: op.name, ms: ms + over, bound: ms > over ? 'memory' : 'overhead' };
     }
     const util = occupancy(op.mm, dev.units);
@@ -251,7 +279,12 @@ export function rooflineOps(dev: RooflineDevice, eff: Efficiency, w: Workload): 
         bound = sCompute >= sMem ? 'compute' : 'memory';
       }
     }
-    return { name: op.name, ms: ms + over, bound: ms > over ? bound : 'overhead', ...(sparseKernel !== undefined ? { sparseKernel } : {}) };
+    return {
+      name: op.name,
+      ms: ms + over,
+      bound: ms > over ? bound : 'overhead',
+      ...(sparseKernel !== undefined ? { sparseKernel } : {}),
+    };
   });
 }
 
@@ -261,48 +294,106 @@ export function effectivePrecision(device: CpuDevice | GpuDevice, mode: GpuMode 
   return device.kind === 'gpu' && p !== 'fp32' && device.tensor ? p : 'fp32';
 }
 
-export function estimateRoofline(device: CpuDevice | GpuDevice, eff: Efficiency, w: Workload, mode?: GpuMode): RooflineEstimate {
+export function estimateRoofline(
+  device: CpuDevice | GpuDevice,
+  eff: Efficiency,
+  w: Workload,
+  mode?: GpuMode,
+): RooflineEstimate {
   const precision = effectivePrecision(device, mode);
   const tensorPeak = device.kind === 'gpu' && precision !== 'fp32' ? device.tensor![precision].value : undefined;
-  const sparse24 = device.kind === 'gpu' && tensorPeak !== undefined && !!mode?.sparse24 && !!device.sparseTensor && runsOnSparseTensorCores(w.sparsity);
+  const sparse24 =
+    device.kind === 'gpu' &&
+    tensorPeak !== undefined &&
+    !!mode?.sparse24 &&
+    !!device.sparseTensor &&
+    runsOnSparseTensorCores(w.sparsity);
   // Tensor cores: the library's efficiency on them, not the fp32 kernels' (measured or not).
-  const useEff: Efficiency = tensorPeak !== undefined
-    ? { ...eff, dense: TENSOR_EFFICIENCY, origin: `${precision} tensor cores at ${TENSOR_EFFICIENCY * 100}% of peak (estimate)${sparse24 ? ', 2:4 sparse tensor cores' : ''}` }
-    : eff;
-  const ops = rooflineOps({
-    peakGflops: device.peakGflops.value,
-    bandwidthGBs: device.bandwidthGBs.value,
-    overheadUs: device.kind === 'gpu' ? device.launchUs.value : device.opOverheadUs.value,
-    units: device.kind === 'gpu' ? device.sms : device.cores,
-    matmulPeakGflops: tensorPeak,
-    bytes: VALUE_BYTES[precision],
-    sparse24,
-  }, useEff, w);
+  const useEff: Efficiency =
+    tensorPeak !== undefined
+      ? {
+          ...eff,
+          dense: TENSOR_EFFICIENCY,
+          origin: `${precision} tensor cores at ${TENSOR_EFFICIENCY * 100}% of peak (estimate)${sparse24 ? ', 2:4 sparse tensor cores' : ''}`,
+        }
+      : eff;
+  const ops = rooflineOps(
+    {
+      peakGflops: device.peakGflops.value,
+      bandwidthGBs: device.bandwidthGBs.value,
+      overheadUs: device.kind === 'gpu' ? device.launchUs.value : device.opOverheadUs.value,
+      units: device.kind === 'gpu' ? device.sms : device.cores,
+      matmulPeakGflops: tensorPeak,
+      bytes: VALUE_BYTES[precision],
+      sparse24,
+    },
+    useEff,
+    w,
+  );
   const latencyMs = ops.reduce((a, o) => a + o.ms, 0);
   const flops = w.ops.reduce((a, op) => a + op.flops, 0);
   // Power: the device's TDP while it runs (these devices rarely idle far below it under load).
   const powerW = device.powerW.value;
   const peak = tensorPeak ?? device.peakGflops.value;
-  return { latencyMs, ops, peakShare: flops / (latencyMs / 1e3) / (peak * 1e9), powerW, energyMj: powerW * latencyMs, efficiency: useEff.origin, precision };
+  return {
+    latencyMs,
+    ops,
+    peakShare: flops / (latencyMs / 1e3) / (peak * 1e9),
+    powerW,
+    energyMj: powerW * latencyMs,
+    efficiency: useEff.origin,
+    precision,
+  };
 }
 
 /** The visitor's own device: the measured throughput is its effective peak. An encoder
  *  measurement, when present, is used directly, scaled by FLOPs if the workload differs. */
-export function estimateMeasured(m: MeasuredDevice, w: Workload, catalogBandwidth?: number): { latencyMs: number; provenance: 'measured' | 'scaled-measurement' | 'modelled-from-measurement'; note: string } {
+export function estimateMeasured(
+  m: MeasuredDevice,
+  w: Workload,
+  catalogBandwidth?: number,
+): { latencyMs: number; provenance: 'measured' | 'scaled-measurement' | 'modelled-from-measurement'; note: string } {
   const flops = w.ops.reduce((a, op) => a + op.flops, 0);
   if (m.encoder && m.encoder.ms > 0) {
     const e = m.encoder;
-    const same = e.batch === w.batch && e.seq === w.seq && (!e.config || sameConfig(e.config, w.config)) && Math.abs((e.density ?? 1) - w.sparsity.density) < 1e-6;
+    const same =
+      e.batch === w.batch &&
+      e.seq === w.seq &&
+      (!e.config || sameConfig(e.config, w.config)) &&
+      Math.abs((e.density ?? 1) - w.sparsity.density) < 1e-6;
     if (same) return { latencyMs: e.ms, provenance: 'measured', note: `measured encoder: ${e.ms.toFixed(2)} ms` };
     {
-      const ref = bertWorkload(e.config ?? w.config, e.batch, e.seq, { ...w.sparsity, pattern: e.density !== undefined && e.density < 1 ? (e.pattern ?? w.sparsity.pattern) : 'dense', density: e.density ?? 1, tileDensity: 1, vectorDensity: 1 });
+      const ref = bertWorkload(e.config ?? w.config, e.batch, e.seq, {
+        ...w.sparsity,
+        pattern: e.density !== undefined && e.density < 1 ? (e.pattern ?? w.sparsity.pattern) : 'dense',
+        density: e.density ?? 1,
+        tileDensity: 1,
+        vectorDensity: 1,
+      });
       const refFlops = ref.ops.reduce((a, op) => a + op.flops, 0);
-      return { latencyMs: (e.ms * flops) / refFlops, provenance: 'scaled-measurement', note: `measured ${e.ms.toFixed(2)} ms at B=${e.batch}, L=${e.seq}, scaled by FLOPs` };
+      return {
+        latencyMs: (e.ms * flops) / refFlops,
+        provenance: 'scaled-measurement',
+        note: `measured ${e.ms.toFixed(2)} ms at B=${e.batch}, L=${e.seq}, scaled by FLOPs`,
+      };
     }
   }
   const eff: Efficiency = { ...efficiencyFor(m.kind, m, undefined), dense: 1 };
-  const ops = rooflineOps({ peakGflops: m.denseGflops, bandwidthGBs: m.bandwidthGBs ?? catalogBandwidth ?? (m.kind === 'gpu' ? 100 : 20), overheadUs: m.kind === 'gpu' ? 10 : 5, units: 1 }, eff, w);
-  return { latencyMs: ops.reduce((a, o) => a + o.ms, 0), provenance: 'modelled-from-measurement', note: `roofline at the measured ${m.denseGflops.toFixed(1)} GFLOP/s` };
+  const ops = rooflineOps(
+    {
+      peakGflops: m.denseGflops,
+      bandwidthGBs: m.bandwidthGBs ?? catalogBandwidth ?? (m.kind === 'gpu' ? 100 : 20),
+      overheadUs: m.kind === 'gpu' ? 10 : 5,
+      units: 1,
+    },
+    eff,
+    w,
+  );
+  return {
+    latencyMs: ops.reduce((a, o) => a + o.ms, 0),
+    provenance: 'modelled-from-measurement',
+    note: `roofline at the measured ${m.denseGflops.toFixed(1)} GFLOP/s`,
+  };
 }
 
 function sameConfig(a: BertConfig, b: BertConfig): boolean {

@@ -18,7 +18,13 @@ export interface Figure {
 
 /** Device classes from low-end up: 1 embedded, 2 edge, 3 mid-range, 4 high-end, 5 datacenter. */
 export type Tier = 1 | 2 | 3 | 4 | 5;
-export const TIER_NAMES: Record<Tier, string> = { 1: 'embedded', 2: 'edge', 3: 'mid-range', 4: 'high-end', 5: 'datacenter' };
+export const TIER_NAMES: Record<Tier, string> = {
+  1: 'embedded',
+  2: 'edge',
+  3: 'mid-range',
+  4: 'high-end',
+  5: 'datacenter',
+};
 
 export type DeviceKind = 'fpga' | 'cpu' | 'gpu';
 

@@ -28,10 +28,26 @@ export interface SparsityConfig {
 export const DENSE: SparsityConfig = { pattern: 'dense', density: 1, tr: 16, tc: 16, tileDensity: 1, vectorDensity: 1 };
 
 export const TINYBERT_4L_312D: BertConfig = {
-  layers: 4, hidden: 312, heads: 12, ffn: 1200, vocab: 30522, maxPositions: 512, typeVocab: 2, labels: 2, layerNormEps: 1e-12,
+  layers: 4,
+  hidden: 312,
+  heads: 12,
+  ffn: 1200,
+  vocab: 30522,
+  maxPositions: 512,
+  typeVocab: 2,
+  labels: 2,
+  layerNormEps: 1e-12,
 };
 export const BERT_BASE: BertConfig = {
-  layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 30522, maxPositions: 512, typeVocab: 2, labels: 2, layerNormEps: 1e-12,
+  layers: 12,
+  hidden: 768,
+  heads: 12,
+  ffn: 3072,
+  vocab: 30522,
+  maxPositions: 512,
+  typeVocab: 2,
+  labels: 2,
+  layerNormEps: 1e-12,
 };
 
 export type OpKind = 'linear' | 'attn-matmul' | 'softmax' | 'layernorm' | 'gelu' | 'residual' | 'embedding';
@@ -75,9 +91,20 @@ export interface Workload {
 }
 
 export function validateSparsity(s: SparsityConfig): void {
-  const ok = PATTERNS.includes(s.pattern) && s.density > 0 && s.density <= 1 &&
-    Number.isInteger(s.tr) && s.tr >= 1 && s.tr <= 256 && Number.isInteger(s.tc) && s.tc >= 1 && s.tc <= 256 &&
-    s.tileDensity > 0 && s.tileDensity <= 1 && s.vectorDensity > 0 && s.vectorDensity <= 1;
+  const ok =
+    PATTERNS.includes(s.pattern) &&
+    s.density > 0 &&
+    s.density <= 1 &&
+    Number.isInteger(s.tr) &&
+    s.tr >= 1 &&
+    s.tr <= 256 &&
+    Number.isInteger(s.tc) &&
+    s.tc >= 1 &&
+    s.tc <= 256 &&
+    s.tileDensity > 0 &&
+    s.tileDensity <= 1 &&
+    s.vectorDensity > 0 &&
+    s.vectorDensity <= 1;
   if (!ok) throw new RangeError(`invalid sparsity config ${JSON.stringify(s)}`);
 }
 
@@ -90,7 +117,10 @@ const GELU_FLOPS = 8;
 function matmulOp(name: string, kind: OpKind, layer: number, mm: MatmulShape): Op {
   const macs = mm.rows * mm.out * mm.in * mm.instances;
   return {
-    name, kind, layer, mm,
+    name,
+    kind,
+    layer,
+    mm,
     flops: 2 * macs * mm.density,
     denseFlops: 2 * macs,
     weightValues: (kind === 'linear' ? mm.out * mm.in * mm.density : mm.out * mm.in) * mm.instances,
@@ -98,19 +128,41 @@ function matmulOp(name: string, kind: OpKind, layer: number, mm: MatmulShape): O
   };
 }
 
-function elementwise(name: string, kind: OpKind, layer: number, elements: number, flopsPerElement: number, reads = 1): Op {
-  return { name, kind, layer, elements, flops: elements * flopsPerElement, denseFlops: elements * flopsPerElement, weightValues: 0, activationValues: elements * (reads + 1) };
+function elementwise(
+  name: string,
+  kind: OpKind,
+  layer: number,
+  elements: number,
+  flopsPerElement: number,
+  reads = 1,
+): Op {
+  return {
+    name,
+    kind,
+    layer,
+    elements,
+    flops: elements * flopsPerElement,
+    denseFlops: elements * flopsPerElement,
+    weightValues: 0,
+    activationValues: elements * (reads + 1),
+  };
 }
 
 export function validateConfig(c: BertConfig, batch: number, seq: number): void {
   const ints = [c.layers, c.hidden, c.heads, c.ffn, c.vocab, c.maxPositions, c.labels, batch, seq];
-  if (!ints.every((v) => Number.isInteger(v) && v > 0)) throw new RangeError('model dimensions, batch and sequence must be positive integers');
+  if (!ints.every((v) => Number.isInteger(v) && v > 0))
+    throw new RangeError('model dimensions, batch and sequence must be positive integers');
   if (c.hidden % c.heads !== 0) throw new RangeError(`hidden ${c.hidden} is not a multiple of heads ${c.heads}`);
   if (seq > c.maxPositions) throw new RangeError(`sequence ${seq} exceeds the model's ${c.maxPositions} positions`);
 }
 
 /** The operators of one forward pass of B sequences of length L. */
-export function bertWorkload(config: BertConfig, batch: number, seq: number, sparsity: SparsityConfig = DENSE): Workload {
+export function bertWorkload(
+  config: BertConfig,
+  batch: number,
+  seq: number,
+  sparsity: SparsityConfig = DENSE,
+): Workload {
   validateConfig(config, batch, seq);
   validateSparsity(sparsity);
   const { hidden: h, heads, ffn } = config;
@@ -121,18 +173,45 @@ export function bertWorkload(config: BertConfig, batch: number, seq: number, spa
   const emb = elementwise('embeddings', 'embedding', -1, n * h, 2, 3);
   emb.weightValues = 3 * n * h; // three gathered table rows per token
   ops.push(emb, elementwise('embeddings.ln', 'layernorm', -1, n * h, LAYERNORM_FLOPS));
-  const shapes: Record<PrunableKind, [number, number]> = { q: [h, h], k: [h, h], v: [h, h], attnOut: [h, h], ffnIn: [ffn, h], ffnOut: [h, ffn] };
+  const shapes: Record<PrunableKind, [number, number]> = {
+    q: [h, h],
+    k: [h, h],
+    v: [h, h],
+    attnOut: [h, h],
+    ffnIn: [ffn, h],
+    ffnOut: [h, ffn],
+  };
   const lin = (l: number, kind: PrunableKind) => {
     const [out, inn] = shapes[kind];
-    ops.push(matmulOp(`layer.${l}.${kind}`, 'linear', l, { rows: n, out, in: inn, instances: 1, density: d, pruned: true }));
+    ops.push(
+      matmulOp(`layer.${l}.${kind}`, 'linear', l, { rows: n, out, in: inn, instances: 1, density: d, pruned: true }),
+    );
   };
   for (let l = 0; l < config.layers; l++) {
     for (const kind of PRUNABLE_KINDS.slice(0, 3)) lin(l, kind);
     // Q K^T per (sequence, head): rows = queries, "weights" = keys (seq x dh).
-    ops.push(matmulOp(`layer.${l}.qk`, 'attn-matmul', l, { rows: seq, out: seq, in: dh, instances: batch * heads, density: 1, pruned: false }));
+    ops.push(
+      matmulOp(`layer.${l}.qk`, 'attn-matmul', l, {
+        rows: seq,
+        out: seq,
+        in: dh,
+        instances: batch * heads,
+        density: 1,
+        pruned: false,
+      }),
+    );
     ops.push(elementwise(`layer.${l}.softmax`, 'softmax', l, batch * heads * seq * seq, SOFTMAX_FLOPS));
     // P V per (sequence, head): rows = queries, "weights" = V^T (dh x seq).
-    ops.push(matmulOp(`layer.${l}.av`, 'attn-matmul', l, { rows: seq, out: dh, in: seq, instances: batch * heads, density: 1, pruned: false }));
+    ops.push(
+      matmulOp(`layer.${l}.av`, 'attn-matmul', l, {
+        rows: seq,
+        out: dh,
+        in: seq,
+        instances: batch * heads,
+        density: 1,
+        pruned: false,
+      }),
+    );
     lin(l, 'attnOut');
     ops.push(elementwise(`layer.${l}.residual1`, 'residual', l, n * h, 1, 2));
     ops.push(elementwise(`layer.${l}.ln1`, 'layernorm', l, n * h, LAYERNORM_FLOPS));
@@ -144,7 +223,16 @@ export function bertWorkload(config: BertConfig, batch: number, seq: number, spa
   }
   // Pooler and classifier act on the [CLS] token of each sequence only; never pruned.
   ops.push(matmulOp('pooler', 'linear', -1, { rows: batch, out: h, in: h, instances: 1, density: 1, pruned: false }));
-  ops.push(matmulOp('classifier', 'linear', -1, { rows: batch, out: config.labels, in: h, instances: 1, density: 1, pruned: false }));
+  ops.push(
+    matmulOp('classifier', 'linear', -1, {
+      rows: batch,
+      out: config.labels,
+      in: h,
+      instances: 1,
+      density: 1,
+      pruned: false,
+    }),
+  );
   return { config, batch, seq, sparsity, ops };
 }
 

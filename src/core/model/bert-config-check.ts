@@ -21,16 +21,22 @@ const RANGES: Record<keyof BertConfig, [number, number, boolean]> = {
 export function checkBertConfig(json: unknown, defaults: BertConfig): BertConfig {
   if (!isJsonObject(json)) throw new RangeError('a model config must be a JSON object of BertConfig fields');
   const unknown = Object.keys(json).filter((k) => !(k in RANGES));
-  if (unknown.length) throw new RangeError(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${Object.keys(RANGES).join(', ')})`);
+  if (unknown.length)
+    throw new RangeError(
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${Object.keys(RANGES).join(', ')})`,
+    );
   const config = { ...defaults };
   for (const [key, [min, max, integer]] of Object.entries(RANGES) as [keyof BertConfig, [number, number, boolean]][]) {
     if (!(key in json)) continue;
     const v = json[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      throw new RangeError(`${key} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(v)}`);
+      throw new RangeError(
+        `${key} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(v)}`,
+      );
     }
     config[key] = v;
   }
-  if (config.hidden % config.heads !== 0) throw new RangeError(`hidden (${config.hidden}) must be a multiple of heads (${config.heads})`);
+  if (config.hidden % config.heads !== 0)
+    throw new RangeError(`hidden (${config.hidden}) must be a multiple of heads (${config.heads})`);
   return config;
 }

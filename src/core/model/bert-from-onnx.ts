@@ -4,7 +4,14 @@
 // LayerNorm} -> optional pooler (Tanh) -> classifier. Produces a BertModel (bert-types.ts).
 import type { BertConfig, BertModel, EncoderLayer, Linear, LayerNormParams } from './bert-types';
 import { GraphIndex } from './onnx-graph';
-import { decodeModel, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto';
+import {
+  decodeModel,
+  toNumber,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from './onnx-proto';
 import { matchLayerNorm, matchLinear, reach, type LinearMatch, type LayerNormMatch } from './graph-walk';
 import { ModelLoadError } from './model-error';
 import { checkTensor, rawDataOffset } from './onnx-tensor';
@@ -46,17 +53,25 @@ const notBert = (why: string, detail?: string) =>
 /** Erf: exact GELU decomposed; Tanh: the approximate one; the rest are fused forms. */
 const GELU_OPS = new Set(['Erf', 'Gelu', 'FastGelu', 'BiasGelu', 'Tanh']);
 
-const isDynamicMatMul = (g: GraphIndex) => (n: NodeProto) => n.opType === 'MatMul' && !g.isConstant(n.input![1]) && !g.isConstant(n.input![0]);
+const isDynamicMatMul = (g: GraphIndex) => (n: NodeProto) =>
+  n.opType === 'MatMul' && !g.isConstant(n.input![1]) && !g.isConstant(n.input![0]);
 
 function findInput(g: GraphIndex, proto: ModelProto, name: string, required: boolean): string | undefined {
   const vi = proto.graph!.input!.find((v) => v.name === name);
   if (!vi || !g.inputs.includes(name)) {
     if (!required) return undefined;
-    throw new ModelLoadError('missing-input', `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`, `inputs: ${g.inputs.join(', ')}`);
+    throw new ModelLoadError(
+      'missing-input',
+      `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
+      `inputs: ${g.inputs.join(', ')}`,
+    );
   }
   const elem = vi.type?.tensorType?.elemType;
   if (elem !== undefined && elem !== null && elem !== 7) {
-    throw new ModelLoadError('missing-input', `The model's '${name}' input is not int64 (type ${elem}); export it with int64 token inputs.`);
+    throw new ModelLoadError(
+      'missing-input',
+      `The model's '${name}' input is not int64 (type ${elem}); export it with int64 token inputs.`,
+    );
   }
   return name;
 }
@@ -78,12 +93,25 @@ function toLinear(name: string, m: LinearMatch): Linear {
 
 const ln = (m: LayerNormMatch): LayerNormParams => ({ gamma: m.gamma, beta: m.beta });
 
-interface Embeddings { word: Float32Array; position: Float32Array; tokenType: Float32Array; vocab: number; hidden: number; maxPositions: number; typeVocab: number; ln: LayerNormMatch }
+interface Embeddings {
+  word: Float32Array;
+  position: Float32Array;
+  tokenType: Float32Array;
+  vocab: number;
+  hidden: number;
+  maxPositions: number;
+  typeVocab: number;
+  ln: LayerNormMatch;
+}
 
 /** Word vectors may be stored quantised and dequantised after the lookup: Gather(int8) ->
  *  DequantizeLinear (per tensor), or Gather(int8|fp16) -> Cast [-> Mul by Gather(per-row scale)].
  *  Returns the dequantised table and the tensor that carries the looked-up vectors. */
-function dequantisedLookup(g: GraphIndex, lookup: NodeProto, inputIds: string): { table: Float32Array; output: string } {
+function dequantisedLookup(
+  g: GraphIndex,
+  lookup: NodeProto,
+  inputIds: string,
+): { table: Float32Array; output: string } {
   const table = g.constant(lookup.input![0])!;
   let out = lookup.output![0];
   let data = table.data;
@@ -92,7 +120,8 @@ function dequantisedLookup(g: GraphIndex, lookup: NodeProto, inputIds: string): 
   if (deq) {
     const s = g.constant(deq.input![1]);
     const z = deq.input![2] ? g.constant(deq.input![2]) : null;
-    if (!s || s.data.length !== 1) throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
+    if (!s || s.data.length !== 1)
+      throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
     return { table: data.map((v) => (v - (z ? z.data[0] : 0)) * s.data[0]), output: deq.output![0] };
   }
   const cast = next('Cast');
@@ -104,7 +133,8 @@ function dequantisedLookup(g: GraphIndex, lookup: NodeProto, inputIds: string): 
   if (mul && scaleLookup?.opType === 'Gather' && indexSource(g, scaleLookup.input![1]) === inputIds) {
     const scale = g.constant(scaleLookup.input![0]);
     const [rows, cols] = table.dims;
-    if (!scale || scale.data.length !== rows) throw notBert('the word embedding scale table does not have one scale per row');
+    if (!scale || scale.data.length !== rows)
+      throw notBert('the word embedding scale table does not have one scale per row');
     data = data.map((v, i) => v * scale.data[Math.floor(i / cols)]);
     out = mul.output![0];
   }
@@ -113,14 +143,18 @@ function dequantisedLookup(g: GraphIndex, lookup: NodeProto, inputIds: string): 
 
 function matchEmbeddings(g: GraphIndex, inputIds: string, tokenTypeIds: string | undefined): Embeddings {
   // Table lookups: Gather (by ids) or Slice (positions 0..seq-1) of a constant 2-D table.
-  const lookups = g.nodes.filter((n) => (n.opType === 'Gather' || n.opType === 'Slice') && (g.constant(n.input![0])?.dims.length ?? 0) === 2);
+  const lookups = g.nodes.filter(
+    (n) => (n.opType === 'Gather' || n.opType === 'Slice') && (g.constant(n.input![0])?.dims.length ?? 0) === 2,
+  );
   const width = (n: NodeProto) => g.constant(n.input![0])!.dims[1];
   const byIds = lookups.filter((n) => n.opType === 'Gather' && indexSource(g, n.input![1]) === inputIds);
   // The widest table read by input_ids is the word table (a per-row scale table is 1 wide).
   const word = byIds.sort((a, b) => width(b) - width(a))[0];
   if (!word) throw notBert('no embedding lookup (Gather) reads input_ids');
   const hidden = width(word);
-  const typeNode = tokenTypeIds ? lookups.find((n) => n.opType === 'Gather' && indexSource(g, n.input![1]) === tokenTypeIds) : undefined;
+  const typeNode = tokenTypeIds
+    ? lookups.find((n) => n.opType === 'Gather' && indexSource(g, n.input![1]) === tokenTypeIds)
+    : undefined;
   const words = dequantisedLookup(g, word, inputIds);
   // Sum of the lookups: follow Adds from the word vectors until a LayerNorm starts.
   let sum = words.output;
@@ -142,14 +176,36 @@ function matchEmbeddings(g: GraphIndex, inputIds: string, tokenTypeIds: string |
   const pos = g.constant(posNode.input![0])!;
   const type = typeNode ? g.constant(typeNode.input![0])! : { dims: [1, hidden], data: new Float32Array(hidden) };
   if (pos.dims[1] !== hidden || type.dims[1] !== hidden) throw notBert('embedding tables have different widths');
-  return { word: words.table, position: pos.data, tokenType: type.data, vocab: wordTable.dims[0], hidden, maxPositions: pos.dims[0], typeVocab: type.dims[0], ln: norm };
+  return {
+    word: words.table,
+    position: pos.data,
+    tokenType: type.data,
+    vocab: wordTable.dims[0],
+    hidden,
+    maxPositions: pos.dims[0],
+    typeVocab: type.dims[0],
+    ln: norm,
+  };
 }
 
-interface LayerMatch { layer: EncoderLayer; linears: Record<string, LinearMatch>; headDim: number | null; ln1: LayerNormMatch; output: string }
+interface LayerMatch {
+  layer: EncoderLayer;
+  linears: Record<string, LinearMatch>;
+  headDim: number | null;
+  ln1: LayerNormMatch;
+  output: string;
+}
 
 /** Head size from the attention scaling (1/sqrt(d), spread over Q, K and the scores) or, failing
  *  that, from a constant 4-D Reshape of Q. */
-function headDimOf(g: GraphIndex, q: LinearMatch, qScale: number, kScale: number, scores: NodeProto, hidden: number): number | null {
+function headDimOf(
+  g: GraphIndex,
+  q: LinearMatch,
+  qScale: number,
+  kScale: number,
+  scores: NodeProto,
+  hidden: number,
+): number | null {
   const toSoftmax = reach(g, scores.output![0], (n) => n.opType === 'Softmax', 6)[0];
   const s = qScale * kScale * (toSoftmax?.scale ?? 1);
   if (s > 0 && s < 1) {
@@ -171,7 +227,10 @@ function headDimOf(g: GraphIndex, q: LinearMatch, qScale: number, kScale: number
 }
 
 function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | null {
-  const qkv = g.consumersOf(input).map((n) => matchLinear(g, n)).filter((m): m is LinearMatch => m !== null);
+  const qkv = g
+    .consumersOf(input)
+    .map((n) => matchLinear(g, n))
+    .filter((m): m is LinearMatch => m !== null);
   if (qkv.length === 0) return null;
   const where = `layer ${index}`;
   if (qkv.length !== 3) throw notBert(`${where} starts with ${qkv.length} matrix products, not the three of Q, K, V`);
@@ -183,7 +242,8 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
   const k = hits.find((h) => h.hit.node === scores && h.hit.inputIndex === 1);
   const v = hits.find((h) => h.hit.node !== scores);
   if (!q || !k || !v) throw notBert(`${where}: cannot tell Q, K and V apart`);
-  if (!reach(g, scores.output![0], (n) => n.opType === 'Softmax', 6).length) throw notBert(`${where}: attention scores do not go through a Softmax`);
+  if (!reach(g, scores.output![0], (n) => n.opType === 'Softmax', 6).length)
+    throw notBert(`${where}: attention scores do not go through a Softmax`);
   const context = v.hit.node;
   const outs = reach(g, context.output![0], (n) => matchLinear(g, n) !== null, 8);
   if (outs.length !== 1) throw notBert(`${where}: no single attention output projection`);
@@ -191,13 +251,18 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
   const res1 = g.consumersOf(attnOut.output).find((n) => n.opType === 'Add');
   const ln1 = res1 ? matchLayerNorm(g, res1.output![0]) : null;
   if (!ln1) throw notBert(`${where}: the attention output is not followed by residual + LayerNorm`);
-  const ffnIns = g.consumersOf(ln1.output).map((n) => matchLinear(g, n)).filter((m): m is LinearMatch => m !== null);
-  if (ffnIns.length !== 1) throw notBert(`${where}: no single feed-forward input projection after the attention LayerNorm`);
+  const ffnIns = g
+    .consumersOf(ln1.output)
+    .map((n) => matchLinear(g, n))
+    .filter((m): m is LinearMatch => m !== null);
+  if (ffnIns.length !== 1)
+    throw notBert(`${where}: no single feed-forward input projection after the attention LayerNorm`);
   const ffnIn = ffnIns[0];
   const ffnOutHit = reach(g, ffnIn.output, (n) => matchLinear(g, n) !== null, 12);
   if (ffnOutHit.length !== 1) throw notBert(`${where}: no single feed-forward output projection`);
   const gelu = reach(g, ffnIn.output, (n) => GELU_OPS.has(n.opType ?? '') || matchLinear(g, n) !== null, 12);
-  if (!gelu.some((r) => GELU_OPS.has(r.node.opType ?? ''))) throw notBert(`${where}: the feed-forward block has no GELU`);
+  if (!gelu.some((r) => GELU_OPS.has(r.node.opType ?? '')))
+    throw notBert(`${where}: the feed-forward block has no GELU`);
   const ffnOut = matchLinear(g, ffnOutHit[0].node)!;
   const res2 = g.consumersOf(ffnOut.output).find((n) => n.opType === 'Add');
   const ln2 = res2 ? matchLayerNorm(g, res2.output![0]) : null;
@@ -205,9 +270,14 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
   const p = `layer.${index}`;
   const linears = { q: q.m, k: k.m, v: v.m, attnOut, ffnIn, ffnOut };
   const layer: EncoderLayer = {
-    q: toLinear(`${p}.attention.q`, q.m), k: toLinear(`${p}.attention.k`, k.m), v: toLinear(`${p}.attention.v`, v.m),
-    attnOut: toLinear(`${p}.attention.out`, attnOut), ffnIn: toLinear(`${p}.ffn.in`, ffnIn), ffnOut: toLinear(`${p}.ffn.out`, ffnOut),
-    ln1: ln(ln1), ln2: ln(ln2),
+    q: toLinear(`${p}.attention.q`, q.m),
+    k: toLinear(`${p}.attention.k`, k.m),
+    v: toLinear(`${p}.attention.v`, v.m),
+    attnOut: toLinear(`${p}.attention.out`, attnOut),
+    ffnIn: toLinear(`${p}.ffn.in`, ffnIn),
+    ffnOut: toLinear(`${p}.ffn.out`, ffnOut),
+    ln1: ln(ln1),
+    ln2: ln(ln2),
   };
   const headDim = headDimOf(g, q.m, q.hit.scale, k.hit.scale, scores, q.m.in);
   return { layer, linears, headDim, ln1, output: ln2.output };
@@ -215,7 +285,9 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
 
 /** Every tensor the graph stores: initializers and the values of Constant nodes. */
 function allTensors(graph: GraphProto): TensorProto[] {
-  const constants = (graph.node ?? []).flatMap((n) => (n.opType === 'Constant' ? (n.attribute ?? []).map((a) => a.t).filter((t): t is TensorProto => !!t) : []));
+  const constants = (graph.node ?? []).flatMap((n) =>
+    n.opType === 'Constant' ? (n.attribute ?? []).map((a) => a.t).filter((t): t is TensorProto => !!t) : [],
+  );
   return [...(graph.initializer ?? []), ...constants];
 }
 
@@ -225,7 +297,10 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const proto = decodeModel(bytes, limits.maxBytes);
   if (!proto.opsetImport || proto.opsetImport.length === 0) {
-    throw new ModelLoadError('truncated', 'The model file is incomplete: it has no operator-set declaration (truncated?).');
+    throw new ModelLoadError(
+      'truncated',
+      'The model file is incomplete: it has no operator-set declaration (truncated?).',
+    );
   }
   const g = new GraphIndex(proto.graph!);
   // Check every tensor's dims against its stored bytes and count, before reading any weight: a
@@ -234,7 +309,10 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   for (const t of allTensors(proto.graph!)) params += checkTensor(t);
   const maxParams = limits.maxParams ?? MAX_PARAMS;
   if (params > maxParams) {
-    throw new ModelLoadError('too-large', `The model has ${(params / 1e6).toFixed(1)} M parameters; the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`);
+    throw new ModelLoadError(
+      'too-large',
+      `The model has ${(params / 1e6).toFixed(1)} M parameters; the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`,
+    );
   }
   if (!g.inputs.includes('input_ids') && !g.inputs.includes('attention_mask')) {
     throw notBert(`it has no token inputs (input_ids, attention_mask), only: ${g.inputs.join(', ') || 'none'}`);
@@ -266,12 +344,18 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
     if (cls.length !== 1) throw notBert('no classifier after the pooler');
     head = matchLinear(g, cls[0].node)!;
   }
-  const output = g.outputs.includes(head.output) ? head.output
-    : reach(g, head.output, (n) => (n.output ?? []).some((o) => g.outputs.includes(o)), 4).map((r) => r.node.output!.find((o) => g.outputs.includes(o))!)[0];
+  const output = g.outputs.includes(head.output)
+    ? head.output
+    : reach(g, head.output, (n) => (n.output ?? []).some((o) => g.outputs.includes(o)), 4).map((r) =>
+        r.node.output!.find((o) => g.outputs.includes(o))!,
+      )[0];
   if (!output) throw notBert('the classifier does not produce a graph output');
   const hidden = emb.hidden;
   const headDims = layers.map((l) => l.headDim).filter((d): d is number => d !== null);
-  if (headDims.length === 0) throw notBert('the number of attention heads cannot be read from the graph (no 1/sqrt(d) scaling or constant head reshape)');
+  if (headDims.length === 0)
+    throw notBert(
+      'the number of attention heads cannot be read from the graph (no 1/sqrt(d) scaling or constant head reshape)',
+    );
   const headDim = headDims[0];
   const config: BertConfig = {
     layers: layers.length,
@@ -286,7 +370,8 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   };
   for (const l of layers) {
     const { q, attnOut, ffnIn, ffnOut } = l.linears;
-    if (q.in !== hidden || attnOut.out !== hidden || ffnIn.out !== config.ffn || ffnOut.out !== hidden) throw notBert('layer widths do not match the embedding width');
+    if (q.in !== hidden || attnOut.out !== hidden || ffnIn.out !== config.ffn || ffnOut.out !== hidden)
+      throw notBert('layer widths do not match the embedding width');
   }
   const model: BertModel = {
     config,
@@ -297,15 +382,26 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   };
   checkFiniteWeights(model);
   const sites = new Map<string, LinearSite>();
-  const all: [Linear, LinearMatch][] = layers.flatMap((l) => (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).map((k) => [l.layer[k], l.linears[k]] as [Linear, LinearMatch]));
+  const all: [Linear, LinearMatch][] = layers.flatMap((l) =>
+    (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).map(
+      (k) => [l.layer[k], l.linears[k]] as [Linear, LinearMatch],
+    ),
+  );
   if (pooler) all.push([model.pooler!, pooler]);
   all.push([model.classifier, head]);
   const offset = (name?: string) => {
     const t = name ? g.initializers.get(name) : undefined;
-    return t && t.dataType === 1 ? rawDataOffset(t, bytes) ?? undefined : undefined;
+    return t && t.dataType === 1 ? (rawDataOffset(t, bytes) ?? undefined) : undefined;
   };
   for (const [lin, m] of all) {
-    sites.set(lin.name, { weightInit: m.weightInit, biasInit: m.biasInit, layout: m.layout, writable: m.writable, weightOffset: offset(m.weightInit), biasOffset: offset(m.biasInit) });
+    sites.set(lin.name, {
+      weightInit: m.weightInit,
+      biasInit: m.biasInit,
+      layout: m.layout,
+      writable: m.writable,
+      weightOffset: offset(m.weightInit),
+      biasOffset: offset(m.biasInit),
+    });
   }
   const opset = toNumber(proto.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version as number);
   return { model, bytes, proto, sites, inputs, output, opset, params };

@@ -13,11 +13,18 @@ function nonFinite(values: Float32Array): number {
 export function checkFiniteWeights(model: BertModel): void {
   const { embeddings: e } = model;
   const named: [string, Float32Array][] = [
-    ['embeddings.word', e.word], ['embeddings.position', e.position], ['embeddings.token_type', e.tokenType],
-    ['embeddings.layer_norm.gamma', e.ln.gamma], ['embeddings.layer_norm.beta', e.ln.beta],
+    ['embeddings.word', e.word],
+    ['embeddings.position', e.position],
+    ['embeddings.token_type', e.tokenType],
+    ['embeddings.layer_norm.gamma', e.ln.gamma],
+    ['embeddings.layer_norm.beta', e.ln.beta],
   ];
   model.layers.forEach((l, i) => {
-    for (const [which, p] of [['ln1', l.ln1], ['ln2', l.ln2]] as const) named.push([`layer.${i}.${which}.gamma`, p.gamma], [`layer.${i}.${which}.beta`, p.beta]);
+    for (const [which, p] of [
+      ['ln1', l.ln1],
+      ['ln2', l.ln2],
+    ] as const)
+      named.push([`layer.${i}.${which}.gamma`, p.gamma], [`layer.${i}.${which}.beta`, p.beta]);
   });
   const linears = [...prunableLinears(model), ...(model.pooler ? [model.pooler] : []), model.classifier];
   for (const l of linears) {
@@ -27,7 +34,10 @@ export function checkFiniteWeights(model: BertModel): void {
   for (const [name, values] of named) {
     const bad = nonFinite(values);
     if (bad > 0) {
-      throw new ModelLoadError('bad-weights', `The model's weight ${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} of ${values.length}: it cannot give meaningful predictions. Re-export it from a healthy checkpoint.`);
+      throw new ModelLoadError(
+        'bad-weights',
+        `The model's weight ${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} of ${values.length}: it cannot give meaningful predictions. Re-export it from a healthy checkpoint.`,
+      );
     }
   }
 }

@@ -35,7 +35,12 @@ export function matchLinear(g: GraphIndex, node: NodeProto): LinearMatch | null 
   if (!b || b.dims.length !== 2) return null;
   let layout: 'WT' | 'W' = 'WT';
   if (node.opType === 'Gemm') {
-    if ((attr(node, 'transA')?.i ?? 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1) return null;
+    if (
+      (attr(node, 'transA')?.i ?? 0) !== 0 ||
+      (attr(node, 'alpha')?.f ?? 1) !== 1 ||
+      (attr(node, 'beta')?.f ?? 1) !== 1
+    )
+      return null;
     if ((attr(node, 'transB')?.i ?? 0) === 1) layout = 'W';
   }
   const [r, c] = b.dims;
@@ -49,12 +54,32 @@ export function matchLinear(g: GraphIndex, node: NodeProto): LinearMatch | null 
       if (add.opType !== 'Add') continue;
       const other = add.input![0] === output ? add.input![1] : add.input![0];
       const c2 = g.constant(other);
-      if (c2 && c2.data.length === out) { biasConst = c2; output = add.output![0]; break; }
+      if (c2 && c2.data.length === out) {
+        biasConst = c2;
+        output = add.output![0];
+        break;
+      }
     }
   }
-  const bias = biasConst ? Float32Array.from({ length: out }, (_, i) => biasConst!.data[biasConst!.data.length === 1 ? 0 : i]) : new Float32Array(out);
-  const writable = b.direct && !!b.initializer && (!biasConst || (biasConst.direct && !!biasConst.initializer && biasConst.data.length === out));
-  return { node, out, in: inn, weight, bias, output, weightInit: b.initializer?.name ?? undefined, biasInit: biasConst?.initializer?.name ?? undefined, layout, writable };
+  const bias = biasConst
+    ? Float32Array.from({ length: out }, (_, i) => biasConst!.data[biasConst!.data.length === 1 ? 0 : i])
+    : new Float32Array(out);
+  const writable =
+    b.direct &&
+    !!b.initializer &&
+    (!biasConst || (biasConst.direct && !!biasConst.initializer && biasConst.data.length === out));
+  return {
+    node,
+    out,
+    in: inn,
+    weight,
+    bias,
+    output,
+    weightInit: b.initializer?.name ?? undefined,
+    biasInit: biasConst?.initializer?.name ?? undefined,
+    layout,
+    writable,
+  };
 }
 
 export interface LayerNormMatch {
@@ -73,7 +98,12 @@ export function matchLayerNorm(g: GraphIndex, x: string): LayerNormMatch | null 
     const gamma = g.constant(fused.input![1]);
     const beta = fused.input![2] ? g.constant(fused.input![2]) : null;
     if (!gamma) return null;
-    return { gamma: gamma.data, beta: beta ? beta.data : new Float32Array(gamma.data.length), eps: attr(fused, 'epsilon')?.f ?? 1e-5, output: fused.output![0] };
+    return {
+      gamma: gamma.data,
+      beta: beta ? beta.data : new Float32Array(gamma.data.length),
+      eps: attr(fused, 'epsilon')?.f ?? 1e-5,
+      output: fused.output![0],
+    };
   }
   const mean = consumers.find((n) => n.opType === 'ReduceMean');
   if (!mean) return null;
@@ -126,7 +156,10 @@ export function reach(g: GraphIndex, tensor: string, stop: (n: NodeProto) => boo
       for (const n of g.consumersOf(t)) {
         if (!carriesData(n, t) || seen.has(n)) continue;
         seen.add(n);
-        if (stop(n)) { found.push({ node: n, inputIndex: n.input!.indexOf(t), passed, scale }); continue; }
+        if (stop(n)) {
+          found.push({ node: n, inputIndex: n.input!.indexOf(t), passed, scale });
+          continue;
+        }
         let s = scale;
         if (n.opType === 'Mul' || n.opType === 'Div') {
           const other = n.input![0] === t ? n.input![1] : n.input![0];

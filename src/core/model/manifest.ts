@@ -11,7 +11,10 @@ export type Manifest = {
 
 export function defaultModelFile(manifest: Manifest): string | undefined {
   const first = manifest.models?.[0];
-  const entry = manifest.file ?? manifest.default ?? (typeof first === 'string' ? first : first?.file ?? first?.path ?? first?.url ?? first?.name);
+  const entry =
+    manifest.file ??
+    manifest.default ??
+    (typeof first === 'string' ? first : (first?.file ?? first?.path ?? first?.url ?? first?.name));
   if (!entry) return undefined;
   const base = entry.split('/').pop()!;
   return base.endsWith('.onnx') ? base : `${base}.onnx`;

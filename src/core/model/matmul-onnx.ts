@@ -13,9 +13,12 @@ export interface MatMulOnnxOptions {
 
 /** W is out x in, row-major (Linear.weight); the model stores Wt (in x out), as ONNX MatMul wants. */
 export function matmulOnnx(weight: Float32Array, out: number, nIn: number, opts: MatMulOnnxOptions = {}): Uint8Array {
-  if (!Number.isInteger(out) || !Number.isInteger(nIn) || out < 1 || nIn < 1) throw new RangeError(`matmulOnnx: shape must be positive integers, got ${out} x ${nIn}`);
-  if (weight.length !== out * nIn) throw new RangeError(`matmulOnnx: weight has ${weight.length} values, expected ${out} x ${nIn} = ${out * nIn}`);
-  if (opts.tokens !== undefined && !(Number.isInteger(opts.tokens) && opts.tokens >= 1)) throw new RangeError(`matmulOnnx: tokens must be a positive integer, got ${opts.tokens}`);
+  if (!Number.isInteger(out) || !Number.isInteger(nIn) || out < 1 || nIn < 1)
+    throw new RangeError(`matmulOnnx: shape must be positive integers, got ${out} x ${nIn}`);
+  if (weight.length !== out * nIn)
+    throw new RangeError(`matmulOnnx: weight has ${weight.length} values, expected ${out} x ${nIn} = ${out * nIn}`);
+  if (opts.tokens !== undefined && !(Number.isInteger(opts.tokens) && opts.tokens >= 1))
+    throw new RangeError(`matmulOnnx: tokens must be a positive integer, got ${opts.tokens}`);
   const input = opts.input ?? 'X';
   const output = opts.output ?? 'Y';
   // Transposed into little-endian raw bytes (ONNX's byte order, whatever the host's).
@@ -33,8 +36,12 @@ export function matmulOnnx(weight: Float32Array, out: number, nIn: number, opts:
       name: 'linear',
       node: [{ opType: 'MatMul', input: [input, 'Wt'], output: [output], name: 'matmul' }],
       initializer: [{ name: 'Wt', dims: [nIn, out], dataType: DataType.FLOAT, rawData: raw }],
-      input: [{ name: input, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [rows, { dimValue: nIn }] } } } }],
-      output: [{ name: output, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [rows, { dimValue: out }] } } } }],
+      input: [
+        { name: input, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [rows, { dimValue: nIn }] } } } },
+      ],
+      output: [
+        { name: output, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [rows, { dimValue: out }] } } } },
+      ],
     },
   });
   return onnx.ModelProto.encode(proto).finish();

@@ -15,7 +15,10 @@ export interface ConstTensor {
   direct: boolean;
 }
 
-export function attr(node: NodeProto, name: string): { i?: number; f?: number; ints?: number[]; t?: TensorProto } | undefined {
+export function attr(
+  node: NodeProto,
+  name: string,
+): { i?: number; f?: number; ints?: number[]; t?: TensorProto } | undefined {
   const a = node.attribute?.find((x) => x.name === name);
   if (!a) return undefined;
   const num = (v: unknown) => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
@@ -44,7 +47,8 @@ export class GraphIndex {
       for (const i of n.input ?? []) {
         if (!i) continue;
         const list = this.consumers.get(i);
-        if (list) list.push(n); else this.consumers.set(i, [n]);
+        if (list) list.push(n);
+        else this.consumers.set(i, [n]);
       }
     }
     // Graph inputs that are really initializers (old exporters list both) are not inputs.
@@ -77,7 +81,12 @@ export class GraphIndex {
   private resolve(name: string): ConstTensor | null {
     const init = this.initializers.get(name);
     if (init) {
-      return { dims: tensorDims(init), data: tensorToFloat32(init), initializer: init, direct: init.dataType === DataType.FLOAT };
+      return {
+        dims: tensorDims(init),
+        data: tensorToFloat32(init),
+        initializer: init,
+        direct: init.dataType === DataType.FLOAT,
+      };
     }
     const node = this.producer.get(name);
     if (!node) return null;
@@ -114,13 +123,20 @@ export class GraphIndex {
 /** The node's axis, after checking it and the scale / zero-point lengths against x (ONNX's
  *  rules): a wrong axis or too few scales would otherwise turn weights into NaN silently. */
 export function checkDequantize(node: NodeProto, x: ConstTensor, scale: ConstTensor, zero: ConstTensor | null): number {
-  const fail = (why: string) => new ModelLoadError('bad-tensor', `The model's DequantizeLinear node '${node.name ?? ''}' ${why}: the file is damaged or mis-exported.`, `input ${node.input?.[0]} dims [${x.dims.join(', ')}]`);
+  const fail = (why: string) =>
+    new ModelLoadError(
+      'bad-tensor',
+      `The model's DequantizeLinear node '${node.name ?? ''}' ${why}: the file is damaged or mis-exported.`,
+      `input ${node.input?.[0]} dims [${x.dims.join(', ')}]`,
+    );
   const axis = attr(node, 'axis')?.i ?? 1;
   const perTensor = scale.data.length === 1;
-  if (zero && zero.data.length !== scale.data.length) throw fail(`has ${zero.data.length} zero points for ${scale.data.length} scales`);
+  if (zero && zero.data.length !== scale.data.length)
+    throw fail(`has ${zero.data.length} zero points for ${scale.data.length} scales`);
   if (perTensor) return axis;
   const rank = x.dims.length;
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw fail(`quantises along axis ${axis} of a rank-${rank} tensor`);
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
+    throw fail(`quantises along axis ${axis} of a rank-${rank} tensor`);
   const len = x.dims[axis < 0 ? axis + rank : axis];
   if (scale.data.length !== len) throw fail(`has ${scale.data.length} scales for the ${len} channels of axis ${axis}`);
   return axis;

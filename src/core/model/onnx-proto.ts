@@ -33,9 +33,17 @@ export function decodeModel(bytes: Uint8Array, maxBytes = MAX_MODEL_BYTES): Mode
     const msg = (err as Error).message ?? String(err);
     // protobufjs reports reading past the end as "index out of range": the file was cut short.
     if (/index out of range/i.test(msg)) {
-      throw new ModelLoadError('truncated', 'The model file ends early: it is truncated (an interrupted download?). Load the complete .onnx file.', msg);
+      throw new ModelLoadError(
+        'truncated',
+        'The model file ends early: it is truncated (an interrupted download?). Load the complete .onnx file.',
+        msg,
+      );
     }
-    throw new ModelLoadError('not-onnx', 'This file is not an ONNX model (it could not be decoded as ONNX protobuf).', msg);
+    throw new ModelLoadError(
+      'not-onnx',
+      'This file is not an ONNX model (it could not be decoded as ONNX protobuf).',
+      msg,
+    );
   }
   // Random bytes can decode "successfully" into a message with junk fields: demand a real graph.
   const graph = model.graph;

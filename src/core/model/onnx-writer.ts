@@ -32,9 +32,13 @@ export function writeBertOnnx(base: WritableBert, linears: Linear[]): Uint8Array
     const site = base.sites.get(lin.name);
     if (!site) throw new Error(`writeBertOnnx: no linear named '${lin.name}' in this model`);
     if (!site.writable || !site.weightInit) {
-      throw new ModelLoadError('unsupported-tensor', `Cannot write '${lin.name}': its weight is not a plain float32 initializer in this model.`);
+      throw new ModelLoadError(
+        'unsupported-tensor',
+        `Cannot write '${lin.name}': its weight is not a plain float32 initializer in this model.`,
+      );
     }
-    if (lin.weight.length !== lin.out * lin.in || lin.bias.length !== lin.out) throw new Error(`writeBertOnnx: '${lin.name}' has the wrong size`);
+    if (lin.weight.length !== lin.out * lin.in || lin.bias.length !== lin.out)
+      throw new Error(`writeBertOnnx: '${lin.name}' has the wrong size`);
     patches.push({ offset: site.weightOffset, init: site.weightInit, values: stored(lin.weight, lin, site.layout) });
     if (site.biasInit) patches.push({ offset: site.biasOffset, init: site.biasInit, values: lin.bias });
   }
@@ -49,7 +53,8 @@ export function writeBertOnnx(base: WritableBert, linears: Linear[]): Uint8Array
   for (const t of copy.graph!.initializer ?? []) {
     const values = replacements.get(t.name ?? '');
     if (!values) continue;
-    if (tensorSize(t) !== values.length) throw new Error(`writeBertOnnx: initializer '${t.name}' has ${tensorSize(t)} values, not ${values.length}`);
+    if (tensorSize(t) !== values.length)
+      throw new Error(`writeBertOnnx: initializer '${t.name}' has ${tensorSize(t)} values, not ${values.length}`);
     t.rawData = littleEndianBytes(values);
     t.floatData = [];
     t.dataType = DataType.FLOAT;

@@ -23,14 +23,20 @@ export function validateBatch(model: BertModel, b: EncoderBatch): void {
   if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer, got ${seq}`);
   if (seq > maxPositions) throw new RangeError(`seq ${seq} exceeds the model's ${maxPositions} positions`);
   const n = batch * seq;
-  for (const [name, arr] of [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['tokenTypeIds', b.tokenTypeIds]] as const) {
+  for (const [name, arr] of [
+    ['inputIds', b.inputIds],
+    ['attentionMask', b.attentionMask],
+    ['tokenTypeIds', b.tokenTypeIds],
+  ] as const) {
     if (arr && arr.length !== n) throw new RangeError(`${name} has ${arr.length} entries, expected batch*seq = ${n}`);
   }
   for (let i = 0; i < n; i++) {
     const id = b.inputIds[i];
-    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`inputIds[${i}] = ${id} is outside the vocabulary [0, ${vocab})`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocab)
+      throw new RangeError(`inputIds[${i}] = ${id} is outside the vocabulary [0, ${vocab})`);
     const t = b.tokenTypeIds ? b.tokenTypeIds[i] : 0;
-    if (!Number.isInteger(t) || t < 0 || t >= typeVocab) throw new RangeError(`tokenTypeIds[${i}] = ${t} is outside [0, ${typeVocab})`);
+    if (!Number.isInteger(t) || t < 0 || t >= typeVocab)
+      throw new RangeError(`tokenTypeIds[${i}] = ${t} is outside [0, ${typeVocab})`);
   }
   for (let s = 0; s < batch; s++) {
     let any = false;
@@ -43,8 +49,22 @@ export function validateBatch(model: BertModel, b: EncoderBatch): void {
 export function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
@@ -72,7 +92,16 @@ export function referenceLayerNorm(x: Float32Array, h: number, ln: LayerNormPara
 
 /** Multi-head scaled dot-product attention; masked keys get zero weight (equal, in f32, to
  *  the additive -10000 / finfo.min masks of exported BERTs). */
-export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: ArrayLike<number>, batch: number, seq: number, hidden: number, heads: number): Float32Array {
+export function referenceAttention(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  mask: ArrayLike<number>,
+  batch: number,
+  seq: number,
+  hidden: number,
+  heads: number,
+): Float32Array {
   const d = hidden / heads;
   const scale = 1 / Math.sqrt(d);
   const ctx = new Float32Array(batch * seq * hidden);
@@ -83,7 +112,10 @@ export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32A
         const qo = (b * seq + i) * hidden + h * d;
         let max = -Infinity;
         for (let j = 0; j < seq; j++) {
-          if (mask[b * seq + j] === 0) { p[j] = -Infinity; continue; }
+          if (mask[b * seq + j] === 0) {
+            p[j] = -Infinity;
+            continue;
+          }
           const ko = (b * seq + j) * hidden + h * d;
           let s = 0;
           for (let e = 0; e < d; e++) s += q[qo + e] * k[ko + e];
@@ -113,7 +145,12 @@ export type LinearInputObserver = (linear: Linear, input: Float32Array, rows: nu
 export type LinearImpl = (linear: Linear, input: Float32Array, rows: number) => Float32Array;
 
 /** Final hidden states [B*L, hidden] of the encoder. */
-export function referenceEncode(model: BertModel, input: EncoderBatch, observe?: LinearInputObserver, apply?: LinearImpl): Float32Array {
+export function referenceEncode(
+  model: BertModel,
+  input: EncoderBatch,
+  observe?: LinearInputObserver,
+  apply?: LinearImpl,
+): Float32Array {
   let x = referenceEmbed(model, input);
   for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe, apply);
   return x;
@@ -143,7 +180,14 @@ export function referenceEmbed(model: BertModel, input: EncoderBatch): Float32Ar
 export type LinearStep = (x: Float32Array, l: Linear) => Float32Array;
 
 /** One encoder layer: attention, residual + LayerNorm, GELU FFN, residual + LayerNorm. */
-export function referenceLayer(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, observe?: LinearInputObserver, apply?: LinearImpl): Float32Array {
+export function referenceLayer(
+  model: BertModel,
+  layer: EncoderLayer,
+  x: Float32Array,
+  input: EncoderBatch,
+  observe?: LinearInputObserver,
+  apply?: LinearImpl,
+): Float32Array {
   const rows = input.batch * input.seq;
   const linear: LinearStep = (x, l) => {
     observe?.(l, x, rows);
@@ -157,13 +201,34 @@ export function referenceLayer(model: BertModel, layer: EncoderLayer, x: Float32
 // reconstruction runs them one at a time over all calibration batches).
 
 /** Q, K, V of x, then multi-head attention: the attention output's input [rows, hidden]. */
-export function attentionContext(model: BertModel, layer: EncoderLayer, x: Float32Array, input: EncoderBatch, linear: LinearStep): Float32Array {
+export function attentionContext(
+  model: BertModel,
+  layer: EncoderLayer,
+  x: Float32Array,
+  input: EncoderBatch,
+  linear: LinearStep,
+): Float32Array {
   const { hidden, heads } = model.config;
-  return referenceAttention(linear(x, layer.q), linear(x, layer.k), linear(x, layer.v), input.attentionMask, input.batch, input.seq, hidden, heads);
+  return referenceAttention(
+    linear(x, layer.q),
+    linear(x, layer.k),
+    linear(x, layer.v),
+    input.attentionMask,
+    input.batch,
+    input.seq,
+    hidden,
+    heads,
+  );
 }
 
 /** LayerNorm(x + attnOut(ctx)): the FFN's input. */
-export function attentionOutput(model: BertModel, layer: EncoderLayer, ctx: Float32Array, x: Float32Array, linear: LinearStep): Float32Array {
+export function attentionOutput(
+  model: BertModel,
+  layer: EncoderLayer,
+  ctx: Float32Array,
+  x: Float32Array,
+  linear: LinearStep,
+): Float32Array {
   const a = linear(ctx, layer.attnOut);
   for (let i = 0; i < a.length; i++) a[i] += x[i];
   referenceLayerNorm(a, model.config.hidden, layer.ln1, model.config.layerNormEps);
@@ -178,7 +243,13 @@ export function ffnHidden(layer: EncoderLayer, a: Float32Array, linear: LinearSt
 }
 
 /** LayerNorm(a + ffnOut(f)): the layer's output. */
-export function ffnOutput(model: BertModel, layer: EncoderLayer, f: Float32Array, a: Float32Array, linear: LinearStep): Float32Array {
+export function ffnOutput(
+  model: BertModel,
+  layer: EncoderLayer,
+  f: Float32Array,
+  a: Float32Array,
+  linear: LinearStep,
+): Float32Array {
   const o = linear(f, layer.ffnOut);
   for (let i = 0; i < o.length; i++) o[i] += a[i];
   referenceLayerNorm(o, model.config.hidden, layer.ln2, model.config.layerNormEps);
@@ -191,7 +262,8 @@ export function referenceForward(model: BertModel, input: EncoderBatch, apply?: 
   const { hidden } = model.config;
   const x = referenceEncode(model, input, undefined, apply);
   const cls = new Float32Array(input.batch * hidden);
-  for (let b = 0; b < input.batch; b++) cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);
+  for (let b = 0; b < input.batch; b++)
+    cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);
   let features: Float32Array = cls;
   if (model.pooler) {
     features = referenceLinear(cls, input.batch, model.pooler);

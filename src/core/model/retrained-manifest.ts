@@ -44,7 +44,8 @@ const fileName = (v: unknown, what: string): string => {
 };
 
 export function parseRetrainedManifest(json: unknown): RetrainedManifest {
-  if (!isObj(json) || !Array.isArray(json.files)) throw new RangeError('not a retrained-models manifest ({base, files: [...]})');
+  if (!isObj(json) || !Array.isArray(json.files))
+    throw new RangeError('not a retrained-models manifest ({base, files: [...]})');
   return {
     base: fileName(json.base, 'base'),
     baseSha256: text(json.baseSha256, 'baseSha256'),
@@ -54,13 +55,22 @@ export function parseRetrainedManifest(json: unknown): RetrainedManifest {
     files: json.files.map((f, i) => {
       if (!isObj(f) || !isObj(f.study)) throw new RangeError(`files[${i}] is not an object with a study`);
       const seeds = f.study.seeds;
-      if (typeof seeds !== 'number' || !Number.isInteger(seeds) || seeds < 1) throw new RangeError(`files[${i}].study.seeds must be a whole number >= 1`);
+      if (typeof seeds !== 'number' || !Number.isInteger(seeds) || seeds < 1)
+        throw new RangeError(`files[${i}].study.seeds must be a whole number >= 1`);
       return {
-        file: fileName(f.file, `files[${i}].file`), pattern: text(f.pattern, `files[${i}].pattern`), tile: text(f.tile, `files[${i}].tile`),
-        sparsity: unit(f.sparsity, `files[${i}].sparsity`), achieved: unit(f.achieved, `files[${i}].achieved`),
+        file: fileName(f.file, `files[${i}].file`),
+        pattern: text(f.pattern, `files[${i}].pattern`),
+        tile: text(f.tile, `files[${i}].tile`),
+        sparsity: unit(f.sparsity, `files[${i}].sparsity`),
+        achieved: unit(f.achieved, `files[${i}].achieved`),
         seed: typeof f.seed === 'number' ? f.seed : 0,
-        dev: unit(f.dev, `files[${i}].dev`), test: unit(f.test, `files[${i}].test`),
-        study: { devMean: unit(f.study.devMean, `files[${i}].study.devMean`), devSd: unit(f.study.devSd, `files[${i}].study.devSd`), seeds },
+        dev: unit(f.dev, `files[${i}].dev`),
+        test: unit(f.test, `files[${i}].test`),
+        study: {
+          devMean: unit(f.study.devMean, `files[${i}].study.devMean`),
+          devSd: unit(f.study.devSd, `files[${i}].study.devSd`),
+          seeds,
+        },
       };
     }),
   };

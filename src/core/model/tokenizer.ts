@@ -32,7 +32,11 @@ export class BertTokenizer {
   private constructor(private readonly tok: Tokenizer) {
     const id = (t: string) => {
       const v = tok.token_to_id(t);
-      if (v === undefined) throw new ModelLoadError('bad-tokenizer', `The tokenizer has no ${t} token; a BERT (WordPiece) tokenizer.json is needed.`);
+      if (v === undefined)
+        throw new ModelLoadError(
+          'bad-tokenizer',
+          `The tokenizer has no ${t} token; a BERT (WordPiece) tokenizer.json is needed.`,
+        );
       return v;
     };
     this.clsId = id('[CLS]');
@@ -44,7 +48,10 @@ export class BertTokenizer {
   /** From the parsed contents of a Hugging Face tokenizer.json (and optional tokenizer_config.json). */
   static fromJson(json: unknown, config: Record<string, unknown> = {}): BertTokenizer {
     if (typeof json !== 'object' || json === null || !('model' in json)) {
-      throw new ModelLoadError('bad-tokenizer', 'The tokenizer file is not a Hugging Face tokenizer.json (no "model" section).');
+      throw new ModelLoadError(
+        'bad-tokenizer',
+        'The tokenizer file is not a Hugging Face tokenizer.json (no "model" section).',
+      );
     }
     let tok: Tokenizer;
     try {
@@ -67,7 +74,10 @@ export class BertTokenizer {
 
   encodeBatch(texts: string[], opts: EncodeOptions = {}): EncodedBatch {
     const maxLength = opts.maxLength ?? 128;
-    return this.pad(texts.map((t) => this.encode(t, maxLength)), opts.padding === 'max' ? maxLength : undefined);
+    return this.pad(
+      texts.map((t) => this.encode(t, maxLength)),
+      opts.padding === 'max' ? maxLength : undefined,
+    );
   }
 
   /** Pads token id rows (from encode) into a batch, to `seqLen` or the longest row. */

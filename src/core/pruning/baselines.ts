@@ -11,7 +11,12 @@ export function pruneUnstructured(scores: Float32Array, density: number): { mask
 }
 
 /** Every output row keeps the same round(d * in) weights of highest score (bank-balanced). */
-export function pruneRowBalanced(scores: Float32Array, out: number, nIn: number, density: number): { mask: Uint8Array; perRow: number } {
+export function pruneRowBalanced(
+  scores: Float32Array,
+  out: number,
+  nIn: number,
+  density: number,
+): { mask: Uint8Array; perRow: number } {
   const perRow = Math.round(density * nIn);
   const mask = new Uint8Array(out * nIn);
   for (let r = 0; r < out; r++) markTopK(scores, r * nIn, nIn, 1, perRow, mask);
@@ -25,7 +30,8 @@ export function pruneRowBalanced(scores: Float32Array, out: number, nIn: number,
  */
 export function pruneNM(scores: Float32Array, out: number, nIn: number, n: number, groupM: number): Uint8Array {
   if (!Number.isInteger(groupM) || groupM < 1) throw new RangeError(`N:M needs an integer M >= 1, got ${groupM}`);
-  if (!Number.isInteger(n) || n < 0 || n > groupM) throw new RangeError(`N:M needs an integer 0 <= N <= M, got N=${n}, M=${groupM}`);
+  if (!Number.isInteger(n) || n < 0 || n > groupM)
+    throw new RangeError(`N:M needs an integer 0 <= N <= M, got N=${n}, M=${groupM}`);
   const mask = new Uint8Array(out * nIn);
   const order = new Int32Array(groupM);
   for (let r = 0; r < out; r++) {

@@ -6,7 +6,11 @@ import { referenceEncode, type EncoderBatch } from '../model/reference-forward';
 import type { BertTokenizer } from '../model/tokenizer';
 
 /** One Float32Array per prunable matrix (prunableLinears order), length = its `in`. */
-export function collectInputNorms(model: BertModel, batches: EncoderBatch[], onProgress?: (done: number, total: number) => void): Float32Array[] {
+export function collectInputNorms(
+  model: BertModel,
+  batches: EncoderBatch[],
+  onProgress?: (done: number, total: number) => void,
+): Float32Array[] {
   const linears = prunableLinears(model);
   const index = new Map<Linear, number>(linears.map((l, i) => [l, i]));
   const sums = linears.map((l) => new Float64Array(l.in));
@@ -40,7 +44,12 @@ export function normsToJson(model: BertModel, norms: Float32Array[]): Record<str
 
 /** Calibration sentences -> padded batches for the reference forward pass; sentences of similar
  *  length share a batch, so little time goes into padding (which the norms ignore anyway). */
-export function calibrationBatches(tokenizer: BertTokenizer, texts: string[], maxLength: number, batchSize = 8): EncoderBatch[] {
+export function calibrationBatches(
+  tokenizer: BertTokenizer,
+  texts: string[],
+  maxLength: number,
+  batchSize = 8,
+): EncoderBatch[] {
   const rows = texts.map((t) => tokenizer.encode(t, maxLength)).sort((a, b) => a.length - b.length);
   const batches: EncoderBatch[] = [];
   for (let i = 0; i < rows.length; i += batchSize) {

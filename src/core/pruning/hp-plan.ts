@@ -75,7 +75,10 @@ export function planHP(tilesPerRow: number, tc: number, sparsity: number, split:
 
 /** Both ratios set directly: m = round(T * tileKeep), k = round(tc * vectorKeep). */
 export function planHPDirect(tilesPerRow: number, tc: number, tileKeep: number, vectorKeep: number): HPPlan {
-  for (const [name, v] of [['tile keep', tileKeep], ['vector keep', vectorKeep]] as const) {
+  for (const [name, v] of [
+    ['tile keep', tileKeep],
+    ['vector keep', vectorKeep],
+  ] as const) {
     if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} ratio must be in [0, 1], got ${v}`);
   }
   const m = Math.round(tilesPerRow * tileKeep);

@@ -10,12 +10,14 @@ import { isHPStructured, PATTERNS, type MatrixInput, type MatrixPruneResult, typ
 export const DEFAULT_NM_M = 20;
 
 export function validateConfig(c: PruneConfig): void {
-  if (!PATTERNS.includes(c.pattern)) throw new RangeError(`unknown pattern '${c.pattern}' (one of ${PATTERNS.join(', ')})`);
+  if (!PATTERNS.includes(c.pattern))
+    throw new RangeError(`unknown pattern '${c.pattern}' (one of ${PATTERNS.join(', ')})`);
   checkSparsity(c.sparsity);
   for (const v of Object.values(c.groupSparsity ?? {})) checkSparsity(v as number);
   if (isHPStructured(c.pattern)) {
     if (!Number.isInteger(c.tr) || c.tr < 1) throw new RangeError(`tile rows must be a positive integer, got ${c.tr}`);
-    if (!Number.isInteger(c.tc) || c.tc < 1 || c.tc > 256) throw new RangeError(`tile columns must be an integer in [1, 256] (u8 offsets), got ${c.tc}`);
+    if (!Number.isInteger(c.tc) || c.tc < 1 || c.tc > 256)
+      throw new RangeError(`tile columns must be an integer in [1, 256] (u8 offsets), got ${c.tc}`);
     if (!(c.split >= 0 && c.split <= 1)) throw new RangeError(`split must be in [0, 1], got ${c.split}`);
   }
 }
@@ -42,8 +44,21 @@ export function pruneMatrix(input: MatrixInput, c: PruneConfig): MatrixPruneResu
   const target = targetSparsity(c, input.group);
   const density = 1 - target;
   const total = out * nIn;
-  const done = (mask: Uint8Array, params: Record<string, number>, kept = countOnes(mask), hp?: MatrixPruneResult['hp']): MatrixPruneResult => ({
-    name, out, in: nIn, mask, hp, targetSparsity: target, achievedSparsity: 1 - kept / total, kept, params,
+  const done = (
+    mask: Uint8Array,
+    params: Record<string, number>,
+    kept = countOnes(mask),
+    hp?: MatrixPruneResult['hp'],
+  ): MatrixPruneResult => ({
+    name,
+    out,
+    in: nIn,
+    mask,
+    hp,
+    targetSparsity: target,
+    achievedSparsity: 1 - kept / total,
+    kept,
+    params,
   });
   switch (c.pattern) {
     case 'hp':

@@ -23,7 +23,11 @@ export function matrixInputs(model: BertModel, inputNorms?: Float32Array[]): Mat
     throw new RangeError(`got ${inputNorms.length} input-norm vectors for ${linears.length} matrices`);
   }
   return linears.map((l, i) => ({
-    name: l.name, out: l.out, in: l.in, weight: l.weight, inputNorms: inputNorms?.[i],
+    name: l.name,
+    out: l.out,
+    in: l.in,
+    weight: l.weight,
+    inputNorms: inputNorms?.[i],
     group: groupOfKind(PRUNABLE_KINDS[i % PRUNABLE_KINDS.length]),
   }));
 }

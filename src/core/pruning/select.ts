@@ -16,7 +16,14 @@ export function topKSorted(scores: ArrayLike<number>, start: number, n: number, 
  * Marks the top `k` of scores[start + i * stride], i < n, in `keep` (at the same positions).
  * For large groups: the k-th largest score by quickselect (O(n)), then ties by index.
  */
-export function markTopK(scores: Float32Array, start: number, n: number, stride: number, k: number, keep: Uint8Array): void {
+export function markTopK(
+  scores: Float32Array,
+  start: number,
+  n: number,
+  stride: number,
+  k: number,
+  keep: Uint8Array,
+): void {
   if (k <= 0) return;
   if (k >= n) {
     for (let i = 0; i < n; i++) keep[start + i * stride] = 1;

@@ -5,7 +5,16 @@ import { PATTERNS, type Pattern, type PruneConfig } from './types';
 /** A sweep series: a pattern, or a fixed N:M preset such as '2:4'. */
 export type SweepSeries = Pattern | `${number}:${number}`;
 
-export const DEFAULT_SWEEP_SERIES: SweepSeries[] = ['hp', 'tile', 'vector', 'unstructured', 'row-balanced', 'nm', '2:4', '1:4'];
+export const DEFAULT_SWEEP_SERIES: SweepSeries[] = [
+  'hp',
+  'tile',
+  'vector',
+  'unstructured',
+  'row-balanced',
+  'nm',
+  '2:4',
+  '1:4',
+];
 export const DEFAULT_SWEEP_SPARSITIES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
 
 export interface SweepPoint {
@@ -26,7 +35,18 @@ export function sweepPoints(series: SweepSeries[], sparsities: number[], base: P
     const nm = /^(\d+):(\d+)$/.exec(s);
     if (nm) {
       const [n, m] = [Number(nm[1]), Number(nm[2])];
-      points.push({ series: s, config: { ...base, pattern: 'nm', nmN: n, nmM: m, sparsity: 1 - n / m, groupSparsity: undefined, keep: undefined } });
+      points.push({
+        series: s,
+        config: {
+          ...base,
+          pattern: 'nm',
+          nmN: n,
+          nmM: m,
+          sparsity: 1 - n / m,
+          groupSparsity: undefined,
+          keep: undefined,
+        },
+      });
       continue;
     }
     for (const sparsity of sparsities) {

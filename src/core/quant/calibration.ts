@@ -4,7 +4,11 @@
 import { prunableLinears, type BertModel } from '../model/bert-types';
 import { referenceEncode, type EncoderBatch } from '../model/reference-forward';
 
-export function collectInputRanges(model: BertModel, batches: EncoderBatch[], onProgress?: (done: number, total: number) => void): Record<string, number> {
+export function collectInputRanges(
+  model: BertModel,
+  batches: EncoderBatch[],
+  onProgress?: (done: number, total: number) => void,
+): Record<string, number> {
   const names = new Set(prunableLinears(model).map((l) => l.name));
   const ranges: Record<string, number> = Object.fromEntries([...names].map((n) => [n, 0]));
   let tokens = 0;

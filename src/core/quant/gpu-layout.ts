@@ -7,7 +7,8 @@ import { tileGrid, type HPCodes, type HPMatrix } from '../formats/hp';
 
 /** rows x cols int8 codes -> rows x ceil(cols/4) words. */
 export function packInt8Rows(codes: Int8Array, rows: number, cols: number): Uint32Array {
-  if (codes.length !== rows * cols) throw new RangeError(`packInt8Rows: ${codes.length} codes, expected ${rows} x ${cols}`);
+  if (codes.length !== rows * cols)
+    throw new RangeError(`packInt8Rows: ${codes.length} codes, expected ${rows} x ${cols}`);
   const words = Math.ceil(cols / 4);
   const out = new Uint32Array(rows * words);
   for (let r = 0; r < rows; r++) {
@@ -31,7 +32,8 @@ export interface HPInt8Layout {
 
 export function hpInt8Layout(hp: HPMatrix, q: HPCodes): HPInt8Layout {
   if (q.bits !== 8) throw new RangeError(`hpInt8Layout: int8 codes needed, got int${q.bits}`);
-  if (q.codes.length !== hp.values.length) throw new RangeError(`hpInt8Layout: ${q.codes.length} codes for ${hp.values.length} HP values`);
+  if (q.codes.length !== hp.values.length)
+    throw new RangeError(`hpInt8Layout: ${q.codes.length} codes for ${hp.values.length} HP values`);
   const { tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   const qn = m * k;

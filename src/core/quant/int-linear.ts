@@ -5,7 +5,7 @@
 //   s = f32(xScale[t] * wScale[o]);  y = f32(f32(f32(acc) * s) + b[o])
 import { tileGrid, type HPCodes, type HPMatrix } from '../formats/hp';
 import { hpTileRowProducts } from '../cpu/linear';
-import { codesFor, qmaxOf, quantizeValue, scalePair, type QuantBits, type QuantCodes, type QuantizedRows } from './quantize';
+import { codesFor, qmaxOf, quantizeValue, scalePair, type QuantBits, type QuantizedRows } from './quantize';
 
 const f32 = Math.fround;
 
@@ -33,8 +33,14 @@ export function intDenseLinear(x: QuantizedRows, w: QuantizedRows, bias?: Float3
     let o = 0;
     // Four outputs share each x load (as core/cpu/linear.ts); integer sums: order-free.
     for (; o + 4 <= out; o += 4) {
-      const w0 = o * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      const w0 = o * nIn,
+        w1 = w0 + nIn,
+        w2 = w1 + nIn,
+        w3 = w2 + nIn;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       for (let i = 0; i < nIn; i++) {
         const xv = xq[xRow + i];
         a0 += xv * wq[w0 + i];
@@ -85,7 +91,8 @@ export function quantizeHP(hp: HPMatrix, bits: QuantBits): HPQuant {
 /** HP-sparse integer linear, straight from the HP arrays (as core/cpu/linear.ts hpLinear). */
 export function intHPLinear(x: QuantizedRows, hp: HPMatrix, w: HPQuant, bias?: Float32Array): Float32Array {
   checkPair(x, hp.in, w.bits, 'intHPLinear');
-  if (w.codes.length !== hp.values.length) throw new RangeError(`intHPLinear: ${w.codes.length} codes for ${hp.values.length} HP values`);
+  if (w.codes.length !== hp.values.length)
+    throw new RangeError(`intHPLinear: ${w.codes.length} codes for ${hp.values.length} HP values`);
   const { out, in: nIn, tr } = hp;
   const { tileRows } = tileGrid(hp);
   const y = new Float32Array(x.rows * out);

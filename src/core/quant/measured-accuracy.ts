@@ -18,13 +18,23 @@ export interface QuantAccuracyRecord {
 export const MEASURED_QUANT_ACCURACY: readonly QuantAccuracyRecord[] = [
   { bits: 8, model: 'dense', activations: 'dynamic', f32: 0.834, quant: 0.836, n: 500 },
   { bits: 8, model: 'dense', activations: 'static', f32: 0.834, quant: 0.834, n: 500 },
-  { bits: 8, model: 'HP 80 % 32x32, recovered (--recover lsq)', activations: 'dynamic', f32: 0.776, quant: 0.776, n: 500 },
+  {
+    bits: 8,
+    model: 'HP 80 % 32x32, recovered (--recover lsq)',
+    activations: 'dynamic',
+    f32: 0.776,
+    quant: 0.776,
+    n: 500,
+  },
   { bits: 8, model: 'HP 50 % 32x32, one-shot', activations: 'dynamic', f32: 0.714, quant: 0.714, n: 500 },
 ];
 
 /** The largest accuracy loss measured for `bits` (<= 0; a measured gain counts as 0), with the
  *  records it rests on; null when nothing was measured. */
-export function quantPenalty(records: readonly QuantAccuracyRecord[], bits: QuantBits): { penalty: number; records: QuantAccuracyRecord[] } | null {
+export function quantPenalty(
+  records: readonly QuantAccuracyRecord[],
+  bits: QuantBits,
+): { penalty: number; records: QuantAccuracyRecord[] } | null {
   const mine = records.filter((r) => r.bits === bits);
   if (mine.length === 0) return null;
   return { penalty: Math.min(0, ...mine.map((r) => r.quant - r.f32)), records: mine };

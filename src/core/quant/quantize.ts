@@ -62,7 +62,8 @@ export function rowAbsMax(x: Float32Array, row: number, cols: number): number {
 
 /** Per-row symmetric quantization: weights per output channel, activations per token (dynamic). */
 export function quantizeRows(x: Float32Array, rows: number, cols: number, bits: QuantBits): QuantizedRows {
-  if (x.length !== rows * cols) throw new RangeError(`quantizeRows: ${x.length} values, expected rows*cols = ${rows * cols}`);
+  if (x.length !== rows * cols)
+    throw new RangeError(`quantizeRows: ${x.length} values, expected rows*cols = ${rows * cols}`);
   const qmax = qmaxOf(bits);
   const q = codesFor(bits, rows * cols);
   const scales = new Float32Array(rows);
@@ -75,8 +76,15 @@ export function quantizeRows(x: Float32Array, rows: number, cols: number, bits: 
 }
 
 /** Static quantization: every row with the one scale of a calibrated range `amax`. */
-export function quantizeStatic(x: Float32Array, rows: number, cols: number, amax: number, bits: QuantBits): QuantizedRows {
-  if (x.length !== rows * cols) throw new RangeError(`quantizeStatic: ${x.length} values, expected rows*cols = ${rows * cols}`);
+export function quantizeStatic(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  amax: number,
+  bits: QuantBits,
+): QuantizedRows {
+  if (x.length !== rows * cols)
+    throw new RangeError(`quantizeStatic: ${x.length} values, expected rows*cols = ${rows * cols}`);
   const qmax = qmaxOf(bits);
   const { scale, inv } = scalePair(amax, bits);
   const q = codesFor(bits, rows * cols);

@@ -52,7 +52,9 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
     linears.set(l, {
       linear: l,
       weight: quantizeRows(l.weight, l.out, l.in, opts.bits),
-      hp: matrix ? { matrix, quant: matrix.quant?.bits === opts.bits ? matrix.quant : quantizeHP(matrix, opts.bits) } : undefined,
+      hp: matrix
+        ? { matrix, quant: matrix.quant?.bits === opts.bits ? matrix.quant : quantizeHP(matrix, opts.bits) }
+        : undefined,
       inputRange,
     });
   }
@@ -62,7 +64,9 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
 /** The activation codes of one linear's input, as its mode says. */
 export function quantizeInput(q: QuantizedBert, ql: QuantLinear, x: Float32Array, rows: number): QuantizedRows {
   const width = ql.linear.in;
-  return q.activations === 'static' ? quantizeStatic(x, rows, width, ql.inputRange!, q.bits) : quantizeRows(x, rows, width, q.bits);
+  return q.activations === 'static'
+    ? quantizeStatic(x, rows, width, ql.inputRange!, q.bits)
+    : quantizeRows(x, rows, width, q.bits);
 }
 
 /** One prunable linear in integer arithmetic. */

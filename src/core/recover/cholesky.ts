@@ -24,8 +24,14 @@ export function choleskyInPlace(a: Float64Array, n: number): void {
     // Rows below j: L[i][j] = (a[i][j] - L[i][:j] . L[j][:j]) / L[j][j], four rows at a time.
     let i = j + 1;
     for (; i + 4 <= n; i += 4) {
-      const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
-      let s0 = a[r0 + j], s1 = a[r1 + j], s2 = a[r2 + j], s3 = a[r3 + j];
+      const r0 = i * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
+      let s0 = a[r0 + j],
+        s1 = a[r1 + j],
+        s2 = a[r2 + j],
+        s3 = a[r3 + j];
       for (let p = 0; p < j; p++) {
         const l = a[rj + p];
         s0 -= a[r0 + p] * l;
@@ -91,7 +97,10 @@ export function lowerInverseTransposed(l: Float64Array, n: number): Float64Array
     let j = 0;
     for (; j + 4 <= i; j += 4) {
       // Rows j..j+3 of t: their dots start at j..j+3; the common part from j + 3 shares loads.
-      const t0 = j * n, t1 = t0 + n, t2 = t1 + n, t3 = t2 + n;
+      const t0 = j * n,
+        t1 = t0 + n,
+        t2 = t1 + n,
+        t3 = t2 + n;
       let s0 = t[t0 + j] * l[li + j] + t[t0 + j + 1] * l[li + j + 1] + t[t0 + j + 2] * l[li + j + 2];
       let s1 = t[t1 + j + 1] * l[li + j + 1] + t[t1 + j + 2] * l[li + j + 2];
       let s2 = t[t2 + j + 2] * l[li + j + 2];

@@ -49,11 +49,15 @@ export class GramAccumulator {
     const C = CHUNK;
     let i = 0;
     for (; i + 2 <= d; i += 2) {
-      const a0 = i * C, a1 = a0 + C;
+      const a0 = i * C,
+        a1 = a0 + C;
       // (i, i), (i, i+1), (i+1, i+1) first; then columns from i + 2 in fours.
-      let s00 = 0, s01 = 0, s11 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s11 = 0;
       for (let t = 0; t < n; t++) {
-        const u = c[a0 + t], v = c[a1 + t];
+        const u = c[a0 + t],
+          v = c[a1 + t];
         s00 += u * u;
         s01 += u * v;
         s11 += v * v;
@@ -95,9 +99,16 @@ export class CrossAccumulator {
 
   /** Adds rows r < `rows` of x (rows x d) and y (rows x out) for which keep(r) is true; `bias`
    *  is subtracted from y first. */
-  add(x: Float32Array, y: Float32Array, rows: number, keep: (row: number) => boolean = () => true, bias?: Float32Array): void {
+  add(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    keep: (row: number) => boolean = () => true,
+    bias?: Float32Array,
+  ): void {
     const { d, out } = this;
-    if (x.length < rows * d || y.length < rows * out) throw new RangeError(`inputs have ${x.length} / ${y.length} values, expected ${rows} x ${d} / ${rows} x ${out}`);
+    if (x.length < rows * d || y.length < rows * out)
+      throw new RangeError(`inputs have ${x.length} / ${y.length} values, expected ${rows} x ${d} / ${rows} x ${out}`);
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
       for (let i = 0; i < d; i++) this.xs[i * CHUNK + this.fill] = x[r * d + i];
@@ -131,15 +142,40 @@ export class CrossAccumulator {
  * [from, to) and t < n (r1 < 0: the second row is skipped): two rows by four columns at a time,
  * so each loaded value serves several products.
  */
-function addDots(a: Float64Array, a0: number, a1: number, b: Float64Array, from: number, to: number, n: number, dest: Float64Array, r0: number, r1: number): void {
+function addDots(
+  a: Float64Array,
+  a0: number,
+  a1: number,
+  b: Float64Array,
+  from: number,
+  to: number,
+  n: number,
+  dest: Float64Array,
+  r0: number,
+  r1: number,
+): void {
   const C = CHUNK;
   let j = from;
   for (; j + 4 <= to; j += 4) {
-    const b0 = j * C, b1 = b0 + C, b2 = b1 + C, b3 = b2 + C;
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    const b0 = j * C,
+      b1 = b0 + C,
+      b2 = b1 + C,
+      b3 = b2 + C;
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0,
+      q0 = 0,
+      q1 = 0,
+      q2 = 0,
+      q3 = 0;
     for (let t = 0; t < n; t++) {
-      const u = a[a0 + t], v = a[a1 + t];
-      const w0 = b[b0 + t], w1 = b[b1 + t], w2 = b[b2 + t], w3 = b[b3 + t];
+      const u = a[a0 + t],
+        v = a[a1 + t];
+      const w0 = b[b0 + t],
+        w1 = b[b1 + t],
+        w2 = b[b2 + t],
+        w3 = b[b3 + t];
       p0 += u * w0;
       p1 += u * w1;
       p2 += u * w2;
@@ -162,7 +198,8 @@ function addDots(a: Float64Array, a0: number, a1: number, b: Float64Array, from:
   }
   for (; j < to; j++) {
     const bj = j * C;
-    let p = 0, q = 0;
+    let p = 0,
+      q = 0;
     for (let t = 0; t < n; t++) {
       p += a[a0 + t] * b[bj + t];
       q += a[a1 + t] * b[bj + t];

@@ -18,16 +18,24 @@ export class MaskedLinear {
   private readonly groups: Group[];
   private readonly bias: Float32Array;
 
-  constructor(weight: Float32Array, mask: Uint8Array, readonly out: number, readonly nIn: number, bias?: Float32Array) {
+  constructor(
+    weight: Float32Array,
+    mask: Uint8Array,
+    readonly out: number,
+    readonly nIn: number,
+    bias?: Float32Array,
+  ) {
     this.bias = bias ?? new Float32Array(out);
-    if (weight.length !== out * nIn || mask.length !== out * nIn) throw new RangeError(`weight and mask must have ${out} x ${nIn} entries`);
+    if (weight.length !== out * nIn || mask.length !== out * nIn)
+      throw new RangeError(`weight and mask must have ${out} x ${nIn} entries`);
     this.groups = rowGroups(mask, out, nIn).map(([start, end]) => {
       const keep: number[] = [];
       for (let j = 0; j < nIn; j++) if (mask[start * nIn + j]) keep.push(j);
       const cols = Int32Array.from(keep);
       const s = cols.length;
       const packed = new Float64Array((end - start) * s);
-      for (let r = start; r < end; r++) for (let p = 0; p < s; p++) packed[(r - start) * s + p] = weight[r * nIn + cols[p]];
+      for (let r = start; r < end; r++)
+        for (let p = 0; p < s; p++) packed[(r - start) * s + p] = weight[r * nIn + cols[p]];
       return { start, rows: end - start, cols, packed };
     });
   }
@@ -43,20 +51,36 @@ export class MaskedLinear {
       const s = cols.length;
       for (let t = 0; t < tokens; t += 2) {
         const two = t + 1 < tokens;
-        const ra = t * nIn, rb = ra + nIn;
+        const ra = t * nIn,
+          rb = ra + nIn;
         for (let p = 0; p < s; p++) {
           xa[p] = x[ra + cols[p]];
           xb[p] = two ? x[rb + cols[p]] : 0;
         }
-        const ya = t * out + start, yb = ya + out;
+        const ya = t * out + start,
+          yb = ya + out;
         const bias = this.bias;
         let r = 0;
         for (; r + 4 <= rows; r += 4) {
-          const w0 = r * s, w1 = w0 + s, w2 = w1 + s, w3 = w2 + s;
-          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+          const w0 = r * s,
+            w1 = w0 + s,
+            w2 = w1 + s,
+            w3 = w2 + s;
+          let a0 = 0,
+            a1 = 0,
+            a2 = 0,
+            a3 = 0,
+            b0 = 0,
+            b1 = 0,
+            b2 = 0,
+            b3 = 0;
           for (let p = 0; p < s; p++) {
-            const u = xa[p], v = xb[p];
-            const c0 = packed[w0 + p], c1 = packed[w1 + p], c2 = packed[w2 + p], c3 = packed[w3 + p];
+            const u = xa[p],
+              v = xb[p];
+            const c0 = packed[w0 + p],
+              c1 = packed[w1 + p],
+              c2 = packed[w2 + p],
+              c3 = packed[w3 + p];
             a0 += u * c0;
             a1 += u * c1;
             a2 += u * c2;
@@ -79,7 +103,8 @@ export class MaskedLinear {
         }
         for (; r < rows; r++) {
           const w0 = r * s;
-          let a = 0, b = 0;
+          let a = 0,
+            b = 0;
           for (let p = 0; p < s; p++) {
             a += xa[p] * packed[w0 + p];
             b += xb[p] * packed[w0 + p];

@@ -58,14 +58,18 @@ export function reconstructLinear(input: ReconstructInput, options: ReconstructO
   if (gram.length !== n * n) throw new RangeError(`Gram matrix has ${gram.length} entries, expected ${n} x ${n}`);
   if (!(damp >= 0) || !Number.isFinite(damp)) throw new RangeError(`damping must be a finite number >= 0, got ${damp}`);
   const { cross } = input;
-  if (cross && cross.length !== n * out) throw new RangeError(`cross term has ${cross.length} entries, expected ${n} x ${out}`);
+  if (cross && cross.length !== n * out)
+    throw new RangeError(`cross term has ${cross.length} entries, expected ${n} x ${out}`);
   const h = dampedGram(gram, n, damp);
   const groups = rowGroups(mask, out, n);
   let method = options.method ?? 'auto';
   const extra = cross ? n ** 3 / 3 + 2 * n * n * out : 0; // the sweep's unconstrained solve for the targets
   if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) + extra ? 'grouped' : 'sweep';
   const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
-  const w = method === 'grouped' ? solveGroups(weight, n, mask, h, groups, rhs) : sweepColumns(cross ? targetWeights(weight, out, n, h, rhs!) : weight, out, n, mask, h);
+  const w =
+    method === 'grouped'
+      ? solveGroups(weight, n, mask, h, groups, rhs)
+      : sweepColumns(cross ? targetWeights(weight, out, n, h, rhs!) : weight, out, n, mask, h);
   return { weight: w, method, factorisations: method === 'grouped' ? groups.length : 1 };
 }
 
@@ -135,14 +139,22 @@ function targetWeights(weight: Float32Array, out: number, n: number, h: Float64A
   const l = h.slice();
   choleskyInPlace(l, n);
   const b = new Float64Array(n * out);
-  for (let j = 0; j < n; j++) for (let r = 0; r < out; r++) b[j * out + r] = t.cross[j * out + r] + t.diag[j] * weight[r * n + j];
+  for (let j = 0; j < n; j++)
+    for (let r = 0; r < out; r++) b[j * out + r] = t.cross[j * out + r] + t.diag[j] * weight[r * n + j];
   choleskySolveInPlace(l, n, b, out);
   const w = new Float32Array(out * n);
   for (let j = 0; j < n; j++) for (let r = 0; r < out; r++) w[r * n + j] = b[j * out + r];
   return w;
 }
 
-function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float64Array, groups: Array<[number, number]>, targets?: CrossTargets): Float32Array {
+function solveGroups(
+  weight: Float32Array,
+  n: number,
+  mask: Uint8Array,
+  h: Float64Array,
+  groups: Array<[number, number]>,
+  targets?: CrossTargets,
+): Float32Array {
   const result = new Float32Array(weight.length);
   for (const [start, end] of groups) {
     const cols = keptColumns(mask, start, n);
@@ -163,15 +175,22 @@ function solveGroups(weight: Float32Array, n: number, mask: Uint8Array, h: Float
       const { cross, out, diag } = targets;
       for (let p = 0; p < s; p++) {
         const j = cols[p];
-        for (let r = 0; r < rows; r++) b[p * rows + r] = cross[j * out + start + r] + diag[j] * weight[(start + r) * n + j];
+        for (let r = 0; r < rows; r++)
+          b[p * rows + r] = cross[j * out + start + r] + diag[j] * weight[(start + r) * n + j];
       }
     }
     for (let p = 0; p < s && !targets; p++) {
       const hp = cols[p] * n;
       let r = 0;
       for (; r + 4 <= rows; r += 4) {
-        const w0 = (start + r) * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const w0 = (start + r) * n,
+          w1 = w0 + n,
+          w2 = w1 + n,
+          w3 = w2 + n;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0;
         for (let j = 0; j < n; j++) {
           const v = h[hp + j];
           a0 += v * weight[w0 + j];
@@ -230,7 +249,13 @@ export function upperCholeskyOfInverse(h: Float64Array, n: number): Float64Array
 }
 
 /** tr((W - W') H (W - W')ᵀ) = ||X Wᵀ - X W'ᵀ||²: how far W' is from reproducing W's outputs. */
-export function reconstructionError(w: Float32Array, wNew: Float32Array, gram: Float64Array, out: number, n: number): number {
+export function reconstructionError(
+  w: Float32Array,
+  wNew: Float32Array,
+  gram: Float64Array,
+  out: number,
+  n: number,
+): number {
   const e = new Float64Array(n);
   let total = 0;
   for (let r = 0; r < out; r++) {

@@ -12,7 +12,11 @@ export { RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from './recove
 
 /** Calibration sentences the reconstruction uses by default (see BENCHMARKS.md: accuracy vs time). */
 export const DEFAULT_RECOVERY_SENTENCES = 64;
-export const DEFAULT_RECOVERY: RecoveryConfig = { kind: 'lsq', sentences: DEFAULT_RECOVERY_SENTENCES, damp: DEFAULT_DAMP };
+export const DEFAULT_RECOVERY: RecoveryConfig = {
+  kind: 'lsq',
+  sentences: DEFAULT_RECOVERY_SENTENCES,
+  damp: DEFAULT_DAMP,
+};
 
 export interface RecoverySummary {
   sentences: number;
@@ -28,8 +32,18 @@ export interface RecoverySummary {
  * The pruning result with every matrix's kept weights reconstructed (`weight` set, HP values
  * re-encoded from it); masks, HP indices and sparsity are unchanged.
  */
-export async function recoverPruned(model: BertModel, pruned: ModelPruneResult, batches: EncoderBatch[], options: RecoverOptions & { sentences?: number } = {}): Promise<{ result: ModelPruneResult; summary: RecoverySummary; recovered: RecoverResult }> {
-  const recovered = await recoverModel(model, pruned.matrices.map((m) => m.mask), batches, options);
+export async function recoverPruned(
+  model: BertModel,
+  pruned: ModelPruneResult,
+  batches: EncoderBatch[],
+  options: RecoverOptions & { sentences?: number } = {},
+): Promise<{ result: ModelPruneResult; summary: RecoverySummary; recovered: RecoverResult }> {
+  const recovered = await recoverModel(
+    model,
+    pruned.matrices.map((m) => m.mask),
+    batches,
+    options,
+  );
   const matrices = pruned.matrices.map((m, i) => {
     const weight = recovered.matrices[i].weight;
     const hp = m.hp && encodeHP(weight, m.hp, m.hp.tileCol, m.hp.colOff);
@@ -38,7 +52,14 @@ export async function recoverPruned(model: BertModel, pruned: ModelPruneResult, 
   const count = (method: string) => recovered.matrices.filter((m) => m.method === method).length;
   return {
     result: { ...pruned, matrices },
-    summary: { sentences: options.sentences ?? batches.reduce((n, b) => n + b.batch, 0), tokens: recovered.tokens, damp: options.damp ?? DEFAULT_DAMP, ms: recovered.ms, grouped: count('grouped'), sweep: count('sweep') },
+    summary: {
+      sentences: options.sentences ?? batches.reduce((n, b) => n + b.batch, 0),
+      tokens: recovered.tokens,
+      damp: options.damp ?? DEFAULT_DAMP,
+      ms: recovered.ms,
+      grouped: count('grouped'),
+      sweep: count('sweep'),
+    },
     recovered,
   };
 }

@@ -5,8 +5,23 @@
 // move on through the new weights. Async and cancellable: it yields between stages, so a worker
 // can answer a cancel, and reports progress with an ETA.
 import { denseLinear } from '../cpu/linear';
-import { prunableLinears, PRUNABLE_KINDS, type BertModel, type EncoderLayer, type Linear, type PrunableKind } from '../model/bert-types';
-import { attentionContext, attentionOutput, ffnHidden, ffnOutput, referenceEmbed, type EncoderBatch, type LinearStep } from '../model/reference-forward';
+import {
+  prunableLinears,
+  PRUNABLE_KINDS,
+  type BertModel,
+  type EncoderLayer,
+  type Linear,
+  type PrunableKind,
+} from '../model/bert-types';
+import {
+  attentionContext,
+  attentionOutput,
+  ffnHidden,
+  ffnOutput,
+  referenceEmbed,
+  type EncoderBatch,
+  type LinearStep,
+} from '../model/reference-forward';
 import { CrossAccumulator, GramAccumulator } from './gram';
 import { MaskedLinear } from './masked-linear';
 import { reconstructLinear, type ReconstructOptions, type ReconstructResult } from './reconstruct';
@@ -58,11 +73,17 @@ const STAGES: PrunableKind[][] = [['q', 'k', 'v'], ['attnOut'], ['ffnIn'], ['ffn
  * Reconstructs every prunable matrix of `model` under its mask (prunableLinears order, 1 = kept).
  * The model itself is left unchanged.
  */
-export async function recoverModel(model: BertModel, masks: Uint8Array[], batches: EncoderBatch[], options: RecoverOptions = {}): Promise<RecoverResult> {
+export async function recoverModel(
+  model: BertModel,
+  masks: Uint8Array[],
+  batches: EncoderBatch[],
+  options: RecoverOptions = {},
+): Promise<RecoverResult> {
   const linears = prunableLinears(model);
   if (masks.length !== linears.length) throw new RangeError(`got ${masks.length} masks for ${linears.length} matrices`);
   linears.forEach((l, i) => {
-    if (masks[i].length !== l.out * l.in) throw new RangeError(`${l.name}: mask has ${masks[i].length} entries, expected ${l.out} x ${l.in}`);
+    if (masks[i].length !== l.out * l.in)
+      throw new RangeError(`${l.name}: mask has ${masks[i].length} entries, expected ${l.out} x ${l.in}`);
   });
   if (batches.length === 0) throw new RangeError('reconstruction needs at least one calibration batch');
   const t0 = performance.now();
@@ -98,11 +119,13 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
       // Dense targets: the dense stage first, its linears' outputs recorded for Xᵀ Y.
       const recorded = new Map<Linear, Float32Array[]>();
       const nextDense = denseTargets
-        ? denseInputs.map((input, b) => runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], (v, l) => {
-            const y = denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
-            recorded.set(l, [...(recorded.get(l) ?? []), y]);
-            return y;
-          }))
+        ? denseInputs.map((input, b) =>
+            runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], (v, l) => {
+              const y = denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
+              recorded.set(l, [...(recorded.get(l) ?? []), y]);
+              return y;
+            }),
+          )
         : [];
       for (const kind of STAGES[s]) {
         await yieldToEventLoop(signal);
@@ -110,18 +133,35 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
         const dense = layer[kind];
         const t = performance.now();
         const cross = denseTargets ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real) : undefined;
-        const r = reconstructLinear({ weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h, cross }, options);
+        const r = reconstructLinear(
+          { weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h, cross },
+          options,
+        );
         layer[kind] = { ...dense, weight: r.weight };
         pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, dense.bias));
-        matrices[index] = { name: dense.name, weight: r.weight, method: r.method, factorisations: r.factorisations, ms: performance.now() - t };
+        matrices[index] = {
+          name: dense.name,
+          weight: r.weight,
+          method: r.method,
+          factorisations: r.factorisations,
+          ms: performance.now() - t,
+        };
         doneWork += work(dense);
         const elapsedMs = performance.now() - t0;
-        onProgress?.({ done: matrices.filter(Boolean).length, total: linears.length, matrix: dense.name, elapsedMs, etaMs: (elapsedMs * (totalWork - doneWork)) / doneWork });
+        onProgress?.({
+          done: matrices.filter(Boolean).length,
+          total: linears.length,
+          matrix: dense.name,
+          elapsedMs,
+          etaMs: (elapsedMs * (totalWork - doneWork)) / doneWork,
+        });
       }
       if (s === STAGES.length - 1 && li === model.layers.length - 1) break; // nothing reads the last output
       await yieldToEventLoop(signal);
       // Run the batches through the reconstructed stage (and the dense one, for dense targets).
-      const next = inputs.map((input, b) => runStage(s, model, layer, batches[b], input, x[b], a[b], (v, l) => pruned.get(l)!.apply(v, rows(b))));
+      const next = inputs.map((input, b) =>
+        runStage(s, model, layer, batches[b], input, x[b], a[b], (v, l) => pruned.get(l)!.apply(v, rows(b))),
+      );
       if (s === 0) ctx = next;
       else if (s === 1) a = next;
       else if (s === 2) f = next;
@@ -138,7 +178,16 @@ export async function recoverModel(model: BertModel, masks: Uint8Array[], batche
 
 /** Stage `s` of a layer on one batch: its input, the layer input `x` and attention output `a`
  *  (the residuals), the linears run by `linear`. */
-function runStage(s: number, model: BertModel, layer: EncoderLayer, batch: EncoderBatch, input: Float32Array, x: Float32Array, a: Float32Array | undefined, linear: LinearStep): Float32Array {
+function runStage(
+  s: number,
+  model: BertModel,
+  layer: EncoderLayer,
+  batch: EncoderBatch,
+  input: Float32Array,
+  x: Float32Array,
+  a: Float32Array | undefined,
+  linear: LinearStep,
+): Float32Array {
   if (s === 0) return attentionContext(model, layer, input, batch, linear);
   if (s === 1) return attentionOutput(model, layer, input, x, linear);
   if (s === 2) return ffnHidden(layer, input, linear);
@@ -147,7 +196,13 @@ function runStage(s: number, model: BertModel, layer: EncoderLayer, batch: Encod
 
 /** Xᵀ Y over real tokens: X the (reconstructed) inputs, Y the dense layer's outputs on the dense
  *  model's inputs, bias removed (it is the same on both sides); in x out, row-major. */
-function crossTargets(inputs: Float32Array[], outputs: Float32Array[], dense: Linear, batches: EncoderBatch[], real: Array<(row: number) => boolean>): Float64Array {
+function crossTargets(
+  inputs: Float32Array[],
+  outputs: Float32Array[],
+  dense: Linear,
+  batches: EncoderBatch[],
+  real: Array<(row: number) => boolean>,
+): Float64Array {
   const acc = new CrossAccumulator(dense.in, dense.out);
   inputs.forEach((xp, b) => acc.add(xp, outputs[b], batches[b].batch * batches[b].seq, real[b], dense.bias));
   return acc.matrix();

@@ -53,9 +53,16 @@ export function buildParamLayout(model: BertModel, sparse: Map<string, HPMatrix>
   const linears = new Map<string, TrainableLinear>();
   for (const l of allLinears(model)) {
     const given = sparse.get(l.name);
-    if (given && (given.out !== l.out || given.in !== l.in)) throw new RangeError(`sparse '${l.name}' is ${given.out}x${given.in}, the model's is ${l.out}x${l.in}`);
+    if (given && (given.out !== l.out || given.in !== l.in))
+      throw new RangeError(`sparse '${l.name}' is ${given.out}x${given.in}, the model's is ${l.out}x${l.in}`);
     const hp = given ?? denseAsHP(l);
-    linears.set(l.name, { linear: l, hp, pruned: Boolean(given), values: take(hp.values.length), bias: { offset: 0, length: 0 } });
+    linears.set(l.name, {
+      linear: l,
+      hp,
+      pruned: Boolean(given),
+      values: take(hp.values.length),
+      bias: { offset: 0, length: 0 },
+    });
   }
   const decayEnd = at;
   for (const t of linears.values()) t.bias = take(t.linear.out);
@@ -84,7 +91,11 @@ export function packParams(model: BertModel, layout: ParamLayout): Float32Array 
 const slice = (p: Float32Array, s: Segment) => p.slice(s.offset, s.offset + s.length);
 
 /** The model with the trained values (pruned weights zero) and the trained HP matrices. */
-export function unpackParams(model: BertModel, layout: ParamLayout, p: Float32Array): { model: BertModel; sparse: Map<string, HPMatrix> } {
+export function unpackParams(
+  model: BertModel,
+  layout: ParamLayout,
+  p: Float32Array,
+): { model: BertModel; sparse: Map<string, HPMatrix> } {
   const sparse = new Map<string, HPMatrix>();
   const trained = (l: Linear): Linear => {
     const t = layout.linears.get(l.name)!;
@@ -93,12 +104,21 @@ export function unpackParams(model: BertModel, layout: ParamLayout, p: Float32Ar
     return { ...l, weight: decodeHP(hp), bias: slice(p, t.bias) };
   };
   const h = model.config.hidden;
-  const ln = (s: Segment) => ({ gamma: p.slice(s.offset, s.offset + h), beta: p.slice(s.offset + h, s.offset + 2 * h) });
+  const ln = (s: Segment) => ({
+    gamma: p.slice(s.offset, s.offset + h),
+    beta: p.slice(s.offset + h, s.offset + 2 * h),
+  });
   const out: BertModel = {
     ...model,
     layers: model.layers.map((l, i) => ({
-      q: trained(l.q), k: trained(l.k), v: trained(l.v), attnOut: trained(l.attnOut), ffnIn: trained(l.ffnIn), ffnOut: trained(l.ffnOut),
-      ln1: ln(layout.layerNorms[i].ln1), ln2: ln(layout.layerNorms[i].ln2),
+      q: trained(l.q),
+      k: trained(l.k),
+      v: trained(l.v),
+      attnOut: trained(l.attnOut),
+      ffnIn: trained(l.ffnIn),
+      ffnOut: trained(l.ffnOut),
+      ln1: ln(layout.layerNorms[i].ln1),
+      ln2: ln(layout.layerNorms[i].ln2),
     })),
     pooler: model.pooler ? trained(model.pooler) : undefined,
     classifier: trained(model.classifier),

@@ -20,7 +20,15 @@ export function linearForward(x: Vec, rows: number, w: Vec, b: Vec, out: number,
 
 /** dX = dY W; dW = dYᵀ X, only where `mask` is 1 (all when absent: the sampled product of a
  *  pruned layer); db = column sums of dY. */
-export function linearBackward(dy: Vec, x: Vec, rows: number, w: Vec, out: number, nIn: number, mask?: Uint8Array): { dx: Vec; dw: Vec; db: Vec } {
+export function linearBackward(
+  dy: Vec,
+  x: Vec,
+  rows: number,
+  w: Vec,
+  out: number,
+  nIn: number,
+  mask?: Uint8Array,
+): { dx: Vec; dw: Vec; db: Vec } {
   const dx = new Float64Array(rows * nIn);
   const dw = new Float64Array(out * nIn);
   const db = new Float64Array(out);
@@ -41,7 +49,8 @@ export function linearBackward(dy: Vec, x: Vec, rows: number, w: Vec, out: numbe
  *  (no cancellation in the tail, where GELU of a negative x needs it). */
 function erfcNonNegative(z: number): number {
   if (z < 2) {
-    let term = z, sum = z;
+    let term = z,
+      sum = z;
     for (let n = 1; n < 60; n++) {
       term *= (-z * z) / n;
       sum += term / (2 * n + 1);
@@ -49,7 +58,9 @@ function erfcNonNegative(z: number): number {
     return 1 - (2 / Math.sqrt(Math.PI)) * sum;
   }
   // Lentz's method for erfc(z) = exp(-z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + …)))).
-  let f = z, c = z, d = 0;
+  let f = z,
+    c = z,
+    d = 0;
   for (let n = 1; n < 200; n++) {
     const a = n / 2;
     d = 1 / (z + a * d);
@@ -91,7 +102,9 @@ export interface LayerNormSaved {
 /** y = LayerNorm(z) * gamma + beta per row of width h. */
 export function layerNormForward(z: Vec, h: number, gamma: Vec, beta: Vec, eps: number): LayerNormSaved {
   const rows = z.length / h;
-  const y = new Float64Array(z.length), xhat = new Float64Array(z.length), inv = new Float64Array(rows);
+  const y = new Float64Array(z.length),
+    xhat = new Float64Array(z.length),
+    inv = new Float64Array(rows);
   for (let t = 0; t < rows; t++) {
     let mean = 0;
     for (let i = 0; i < h; i++) mean += z[t * h + i];
@@ -108,11 +121,19 @@ export function layerNormForward(z: Vec, h: number, gamma: Vec, beta: Vec, eps: 
 }
 
 /** dz = inv (g - mean(g) - xhat mean(g xhat)) with g = dy gamma; dgamma = Σ dy xhat; dbeta = Σ dy. */
-export function layerNormBackward(dy: Vec, saved: Pick<LayerNormSaved, 'xhat' | 'inv'>, h: number, gamma: Vec): { dz: Vec; dgamma: Vec; dbeta: Vec } {
+export function layerNormBackward(
+  dy: Vec,
+  saved: Pick<LayerNormSaved, 'xhat' | 'inv'>,
+  h: number,
+  gamma: Vec,
+): { dz: Vec; dgamma: Vec; dbeta: Vec } {
   const rows = dy.length / h;
-  const dz = new Float64Array(dy.length), dgamma = new Float64Array(h), dbeta = new Float64Array(h);
+  const dz = new Float64Array(dy.length),
+    dgamma = new Float64Array(h),
+    dbeta = new Float64Array(h);
   for (let t = 0; t < rows; t++) {
-    let mg = 0, mgx = 0;
+    let mg = 0,
+      mgx = 0;
     for (let i = 0; i < h; i++) {
       const g = dy[t * h + i] * gamma[i];
       mg += g;
@@ -122,7 +143,8 @@ export function layerNormBackward(dy: Vec, saved: Pick<LayerNormSaved, 'xhat' | 
     }
     mg /= h;
     mgx /= h;
-    for (let i = 0; i < h; i++) dz[t * h + i] = saved.inv[t] * (dy[t * h + i] * gamma[i] - mg - saved.xhat[t * h + i] * mgx);
+    for (let i = 0; i < h; i++)
+      dz[t * h + i] = saved.inv[t] * (dy[t * h + i] * gamma[i] - mg - saved.xhat[t * h + i] * mgx);
   }
   return { dz, dgamma, dbeta };
 }
@@ -135,10 +157,18 @@ export interface AttentionShape {
 }
 
 /** ctx and the probabilities P [batch, heads, seq, seq] (0 at masked keys). */
-export function attentionForward(q: Vec, k: Vec, v: Vec, mask: ArrayLike<number>, s: AttentionShape): { ctx: Vec; p: Vec } {
+export function attentionForward(
+  q: Vec,
+  k: Vec,
+  v: Vec,
+  mask: ArrayLike<number>,
+  s: AttentionShape,
+): { ctx: Vec; p: Vec } {
   const { batch, seq, hidden, heads } = s;
-  const d = hidden / heads, scale = 1 / Math.sqrt(d);
-  const ctx = new Float64Array(batch * seq * hidden), p = new Float64Array(batch * heads * seq * seq);
+  const d = hidden / heads,
+    scale = 1 / Math.sqrt(d);
+  const ctx = new Float64Array(batch * seq * hidden),
+    p = new Float64Array(batch * heads * seq * seq);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < seq; i++) {
@@ -165,10 +195,20 @@ export function attentionForward(q: Vec, k: Vec, v: Vec, mask: ArrayLike<number>
 }
 
 /** dS = P (dP - Σ_j P dP) with dP = dctx Vᵀ; dQ = scale dS K, dK = scale dSᵀ Q, dV = Pᵀ dctx. */
-export function attentionBackward(dctx: Vec, p: Vec, q: Vec, k: Vec, v: Vec, s: AttentionShape): { dq: Vec; dk: Vec; dv: Vec } {
+export function attentionBackward(
+  dctx: Vec,
+  p: Vec,
+  q: Vec,
+  k: Vec,
+  v: Vec,
+  s: AttentionShape,
+): { dq: Vec; dk: Vec; dv: Vec } {
   const { batch, seq, hidden, heads } = s;
-  const d = hidden / heads, scale = 1 / Math.sqrt(d);
-  const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+  const d = hidden / heads,
+    scale = 1 / Math.sqrt(d);
+  const dq = new Float64Array(q.length),
+    dk = new Float64Array(k.length),
+    dv = new Float64Array(v.length);
   const dp = new Float64Array(seq);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
@@ -216,7 +256,13 @@ function softmax(z: ArrayLike<number>, off: number, n: number, t: number): numbe
 }
 
 /** Mean over the batch of the loss above, and its gradient with respect to the logits. */
-export function lossForwardBackward(logits: Vec, labels: ArrayLike<number>, teacher: ArrayLike<number> | null, n: number, o: LossOptions): { loss: number; dlogits: Vec } {
+export function lossForwardBackward(
+  logits: Vec,
+  labels: ArrayLike<number>,
+  teacher: ArrayLike<number> | null,
+  n: number,
+  o: LossOptions,
+): { loss: number; dlogits: Vec } {
   const batch = labels.length;
   const alpha = teacher ? o.alpha : 0;
   const T = o.temperature;
@@ -227,7 +273,8 @@ export function lossForwardBackward(logits: Vec, labels: ArrayLike<number>, teac
     loss += -(1 - alpha) * Math.log(p[labels[b]]);
     for (let c = 0; c < n; c++) dlogits[b * n + c] = (1 - alpha) * (p[c] - (c === labels[b] ? 1 : 0));
     if (teacher && alpha > 0) {
-      const ps = softmax(logits, b * n, n, T), pt = softmax(teacher, b * n, n, T);
+      const ps = softmax(logits, b * n, n, T),
+        pt = softmax(teacher, b * n, n, T);
       for (let c = 0; c < n; c++) {
         if (pt[c] > 0) loss += alpha * T * T * pt[c] * (Math.log(pt[c]) - Math.log(ps[c]));
         dlogits[b * n + c] += alpha * T * (ps[c] - pt[c]);
@@ -248,7 +295,8 @@ export interface AdamWOptions {
 
 /** One AdamW step (decoupled decay, bias-corrected moments) in place; `step` counts from 1. */
 export function adamwStep(param: Vec, grad: ArrayLike<number>, m: Vec, v: Vec, step: number, o: AdamWOptions): void {
-  const c1 = 1 - o.beta1 ** step, c2 = 1 - o.beta2 ** step;
+  const c1 = 1 - o.beta1 ** step,
+    c2 = 1 - o.beta2 ** step;
   for (let i = 0; i < param.length; i++) {
     m[i] = o.beta1 * m[i] + (1 - o.beta1) * grad[i];
     v[i] = o.beta2 * v[i] + (1 - o.beta2) * grad[i] * grad[i];

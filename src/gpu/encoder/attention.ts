@@ -29,19 +29,29 @@ export function separateQkv(hidden: number): QkvLayout {
 const MIN_GROUPS = 264;
 const QUERY_TILES = [64, 32, 16];
 
-export function createAttentionKernel(device: GPUDevice, hidden: number, heads: number, qkv: QkvLayout = separateQkv(hidden)): AttentionKernel {
-  if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
+export function createAttentionKernel(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvLayout = separateQkv(hidden),
+): AttentionKernel {
+  if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
+    throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
-  if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride)) throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
+  if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride))
+    throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
   const limits = device.limits;
   // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (registers for the
   // scores, workgroup memory for K and V).
   const storage = (kt: number) => (2 * kt * d4 * 4 + kt) * 4;
   let kt = d <= 32 ? 64 : d <= 64 ? 32 : 16;
   while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
-  if (storage(kt) > limits.maxComputeWorkgroupStorageSize) throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
-  const tiles = QUERY_TILES.filter((qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX);
+  if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
+    throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
+  const tiles = QUERY_TILES.filter(
+    (qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX,
+  );
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   const pipelineFor = (qt: number) => {
     const consts = { H: hidden, D: d, D4: d4, QT: qt, KT: kt, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v };

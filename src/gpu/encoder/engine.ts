@@ -63,7 +63,13 @@ export interface EncoderEngine {
   /** The part of weightBytes held by the encoder's linears (what HP and f16 weights shrink). */
   readonly linearWeightBytes: number;
   /** Logits [batch, labels]. inputIds / attentionMask / tokenTypeIds are [batch, seq] row-major. */
-  run(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): Promise<Float32Array>;
+  run(
+    inputIds: IdArray,
+    attentionMask: IdArray,
+    tokenTypeIds: IdArray | null | undefined,
+    batch: number,
+    seq: number,
+  ): Promise<Float32Array>;
   /** GPU time of the forward pass (timestamp queries when present, else wall clock) over
    *  `reps` runs after warmup, on random token ids with a full mask. */
   /** Median GPU time of the whole forward for batch x seq; reps shrink so a slow adapter stays
@@ -88,17 +94,27 @@ interface LayerLinears {
   ffnOut: GpuLinear | null;
 }
 
-const layerLinears = (l: LayerLinears): GpuLinear[] => [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
+const layerLinears = (l: LayerLinears): GpuLinear[] =>
+  [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
 
-export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, model: BertModel, opts: EncoderEngineOptions): EncoderEngine {
+export function createEncoderEngine(
+  device: GPUDevice,
+  caps: GpuCapabilities,
+  model: BertModel,
+  opts: EncoderEngineOptions,
+): EncoderEngine {
   const { hidden, heads, ffn, labels, layerNormEps: eps } = model.config;
   checkModel(model);
   const sparse = opts.sparse ?? new Map<string, HPMatrix>();
   const names = new Set(prunableLinears(model).map((l) => l.name));
   for (const [name, hp] of sparse) {
-    if (!names.has(name)) throw new RangeError(`sparse matrix '${name}' is not a prunable linear of this model (${[...names].slice(0, 3).join(', ')}, …)`);
+    if (!names.has(name))
+      throw new RangeError(
+        `sparse matrix '${name}' is not a prunable linear of this model (${[...names].slice(0, 3).join(', ')}, …)`,
+      );
     const l = prunableLinears(model).find((x) => x.name === name)!;
-    if (hp.out !== l.out || hp.in !== l.in) throw new RangeError(`sparse matrix '${name}' is ${hp.out}x${hp.in}, the model's is ${l.out}x${l.in}`);
+    if (hp.out !== l.out || hp.in !== l.in)
+      throw new RangeError(`sparse matrix '${name}' is ${hp.out}x${hp.in}, the model's is ${l.out}x${l.in}`);
   }
   if (!(opts.maxBatch >= 1 && opts.maxSeq >= 1)) throw new RangeError('maxBatch and maxSeq must be at least 1');
 
@@ -120,12 +136,21 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).
   const fusedOut: (LinearAddLn | null)[][] = model.layers.map((l, i) =>
-    ([[l.attnOut, l.ln1], [l.ffnOut, l.ln2]] as const).map(([lin, ln], j) => {
+    (
+      [
+        [l.attnOut, l.ln1],
+        [l.ffnOut, l.ln2],
+      ] as const
+    ).map(([lin, ln], j) => {
       if (!opts.fuseAddLn) return null;
       const hp = sparse.get(lin.name);
       return createLinearAddLn(device, {
-        hidden, in: lin.in, w: hp ? { kind: 'hp', hp } : { kind: 'dense', weight: lin.weight }, bias: lin.bias,
-        gammaBeta: concatF32(ln.gamma, ln.beta), label: `layer ${i} ${j ? 'ffn-out' : 'attn-out'} + ln${hp ? ' (hp)' : ''}`,
+        hidden,
+        in: lin.in,
+        w: hp ? { kind: 'hp', hp } : { kind: 'dense', weight: lin.weight },
+        bias: lin.bias,
+        gammaBeta: concatF32(ln.gamma, ln.beta),
+        label: `layer ${i} ${j ? 'ffn-out' : 'attn-out'} + ln${hp ? ' (hp)' : ''}`,
       });
     }),
   );
@@ -142,10 +167,26 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   };
   // Per-(batch, seq) parameters; rewritten when the shape changes.
   const uniforms = {
-    emb: device.createBuffer({ label: 'encoder.u.emb', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-    ln: device.createBuffer({ label: 'encoder.u.ln', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-    attn: device.createBuffer({ label: 'encoder.u.attn', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-    head: device.createBuffer({ label: 'encoder.u.head', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    emb: device.createBuffer({
+      label: 'encoder.u.emb',
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }),
+    ln: device.createBuffer({
+      label: 'encoder.u.ln',
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }),
+    attn: device.createBuffer({
+      label: 'encoder.u.attn',
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }),
+    head: device.createBuffer({
+      label: 'encoder.u.head',
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }),
   };
 
   let capacity = 0;
@@ -154,22 +195,64 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
   let act: Record<'ids' | 'types' | 'mask' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
   let qkvOut: GPUBuffer[][] = [];
-  let groups: { emb: GPUBindGroup; attn: GPUBindGroup[]; ln: GPUBindGroup[][]; head: GPUBindGroup; fused: (GPUBindGroup | null)[][] } | undefined;
+  let groups:
+    | {
+        emb: GPUBindGroup;
+        attn: GPUBindGroup[];
+        ln: GPUBindGroup[][];
+        head: GPUBindGroup;
+        fused: (GPUBindGroup | null)[][];
+      }
+    | undefined;
 
   const int8 = opts.quant === 'int8';
   if (int8 && opts.fuseAddLn) throw new RangeError('quant int8 runs the linears unfused (fuseAddLn is f32 only)');
   /** The int8 linear of a dense (out x in) weight or an HP matrix. */
-  const int8Linear = (w: { weight: Float32Array; out: number; in: number } | HPMatrix, bias: Float32Array | undefined, tokens: number, gelu: boolean, label: string): GpuLinear =>
+  const int8Linear = (
+    w: { weight: Float32Array; out: number; in: number } | HPMatrix,
+    bias: Float32Array | undefined,
+    tokens: number,
+    gelu: boolean,
+    label: string,
+  ): GpuLinear =>
     'values' in w
-      ? createInt8GpuLinear(device, caps, { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) }, { tokens, bias, gelu, label: `${label} (hp int8)` })
-      : createInt8GpuLinear(device, caps, { kind: 'dense', weight: quantizeRows(w.weight, w.out, w.in, 8) }, { tokens, bias, gelu, label: `${label} (int8)` });
+      ? createInt8GpuLinear(
+          device,
+          caps,
+          { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) },
+          { tokens, bias, gelu, label: `${label} (hp int8)` },
+        )
+      : createInt8GpuLinear(
+          device,
+          caps,
+          { kind: 'dense', weight: quantizeRows(w.weight, w.out, w.in, 8) },
+          { tokens, bias, gelu, label: `${label} (int8)` },
+        );
 
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
     const hp = sparse.get(l.name);
     if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name);
     return hp
-      ? createHPLinear(device, caps, { tokens, hp, bias: l.bias, gelu, tile: opts.hpTile, weights: opts.weights, label: `${l.name} (hp)` })
-      : createDenseLinear(device, caps, { tokens, in: l.in, out: l.out, weight: l.weight, bias: l.bias, gelu, tile: opts.denseTile, weights: l.in % 4 === 0 ? opts.weights : 'f32', label: l.name });
+      ? createHPLinear(device, caps, {
+          tokens,
+          hp,
+          bias: l.bias,
+          gelu,
+          tile: opts.hpTile,
+          weights: opts.weights,
+          label: `${l.name} (hp)`,
+        })
+      : createDenseLinear(device, caps, {
+          tokens,
+          in: l.in,
+          out: l.out,
+          weight: l.weight,
+          bias: l.bias,
+          gelu,
+          tile: opts.denseTile,
+          weights: l.in % 4 === 0 ? opts.weights : 'f32',
+          label: l.name,
+        });
   };
 
   function allocate(batch: number, tokens: number): void {
@@ -184,7 +267,8 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     }));
     // GPUBufferUsage is read here, not at import: in Node it exists only once nodeGpu() ran.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const buf = (label: string, floats: number, usage = storage) => device.createBuffer({ label: `encoder.${label}`, size: Math.max(16, floats * 4), usage });
+    const buf = (label: string, floats: number, usage = storage) =>
+      device.createBuffer({ label: `encoder.${label}`, size: Math.max(16, floats * 4), usage });
     const a = (act = {
       ids: buf('ids', tokens),
       types: buf('types', tokens),
@@ -201,19 +285,41 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     qkvOut = qkvPlans.map((p) => {
       const key = JSON.stringify(p.layout);
       let bufs = qkvBuffers.get(key);
-      if (!bufs) qkvBuffers.set(key, (bufs = p.mode === 'fused' ? [buf('qkv', tokens * p.layout.stride)] : ['q', 'k', 'v'].map((n) => buf(n, tokens * hidden))));
+      if (!bufs)
+        qkvBuffers.set(
+          key,
+          (bufs =
+            p.mode === 'fused'
+              ? [buf('qkv', tokens * p.layout.stride)]
+              : ['q', 'k', 'v'].map((n) => buf(n, tokens * hidden))),
+        );
       return bufs;
     });
     const bind = (layout: KernelLayout, buffers: GPUBuffer[]) => bindBuffers(device, layout, 'encoder', buffers);
     groups = {
-      emb: bind(embeddings.layout, [uniforms.emb, a.ids, a.types, weights.word, weights.position, weights.tokenType, weights.embLn, a.x]),
+      emb: bind(embeddings.layout, [
+        uniforms.emb,
+        a.ids,
+        a.types,
+        weights.word,
+        weights.position,
+        weights.tokenType,
+        weights.embLn,
+        a.x,
+      ]),
       attn: qkvOut.map((bufs, i) => {
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
         return bind(layerAttention[i].layout, [uniforms.attn, q, k, v, a.mask, a.ctx]);
       }),
-      ln: weights.ln.map(([ln1, ln2]) => [bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]), bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2])]),
+      ln: weights.ln.map(([ln1, ln2]) => [
+        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]),
+        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2]),
+      ]),
       head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
-      fused: fusedOut.map(([o1, o2]) => [o1?.bind(uniforms.ln, a.ctx, a.x) ?? null, o2?.bind(uniforms.ln, a.f, a.x) ?? null]),
+      fused: fusedOut.map(([o1, o2]) => [
+        o1?.bind(uniforms.ln, a.ctx, a.x) ?? null,
+        o2?.bind(uniforms.ln, a.f, a.x) ?? null,
+      ]),
     };
     lastShape = '';
   }
@@ -230,10 +336,13 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
 
   let lastShape = '';
   function prepare(batch: number, seq: number): void {
-    if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(seq) || seq < 1) throw new RangeError(`batch and seq must be positive integers, got ${batch} x ${seq}`);
-    if (seq > model.config.maxPositions) throw new RangeError(`seq ${seq} exceeds the model's ${model.config.maxPositions} positions`);
+    if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(seq) || seq < 1)
+      throw new RangeError(`batch and seq must be positive integers, got ${batch} x ${seq}`);
+    if (seq > model.config.maxPositions)
+      throw new RangeError(`seq ${seq} exceeds the model's ${model.config.maxPositions} positions`);
     const tokens = batch * seq;
-    if (!act || tokens > capacity || batch > maxBatchAlloc) allocate(Math.max(batch, maxBatchAlloc), Math.max(tokens, capacity));
+    if (!act || tokens > capacity || batch > maxBatchAlloc)
+      allocate(Math.max(batch, maxBatchAlloc), Math.max(tokens, capacity));
     const shape = `${batch}x${seq}`;
     if (shape === lastShape) return;
     lastShape = shape;
@@ -252,11 +361,40 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
 
   function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
     const common = { tokens, gelu: false, weights: opts.weights };
-    if (int8 && plan.fused) return [int8Linear(plan.fused.kind === 'hp' ? plan.fused.hp : { weight: plan.fused.weight, out: plan.fused.out, in: hidden }, plan.fused.bias, tokens, false, 'layer qkv')];
-    if (plan.fused?.kind === 'hp') return [createHPLinear(device, caps, { ...common, hp: plan.fused.hp, bias: plan.fused.bias, tile: opts.hpTile, label: `layer qkv (hp)` })];
+    if (int8 && plan.fused)
+      return [
+        int8Linear(
+          plan.fused.kind === 'hp' ? plan.fused.hp : { weight: plan.fused.weight, out: plan.fused.out, in: hidden },
+          plan.fused.bias,
+          tokens,
+          false,
+          'layer qkv',
+        ),
+      ];
+    if (plan.fused?.kind === 'hp')
+      return [
+        createHPLinear(device, caps, {
+          ...common,
+          hp: plan.fused.hp,
+          bias: plan.fused.bias,
+          tile: opts.hpTile,
+          label: `layer qkv (hp)`,
+        }),
+      ];
     if (plan.fused?.kind === 'dense') {
       const f = plan.fused;
-      return [createDenseLinear(device, caps, { ...common, in: hidden, out: f.out, weight: f.weight, bias: f.bias, tile: opts.denseTile, weights: hidden % 4 === 0 ? opts.weights : 'f32', label: 'layer qkv' })];
+      return [
+        createDenseLinear(device, caps, {
+          ...common,
+          in: hidden,
+          out: f.out,
+          weight: f.weight,
+          bias: f.bias,
+          tile: opts.denseTile,
+          weights: hidden % 4 === 0 ? opts.weights : 'f32',
+          label: 'layer qkv',
+        }),
+      ];
     }
     return [makeLinear(l.q, tokens, false), makeLinear(l.k, tokens, false), makeLinear(l.v, tokens, false)];
   }
@@ -305,7 +443,13 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
     upload(ids, new Int32Array(n).fill(1), null, batch, seq);
   }
 
-  function upload(inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): void {
+  function upload(
+    inputIds: IdArray,
+    attentionMask: IdArray,
+    tokenTypeIds: IdArray | null | undefined,
+    batch: number,
+    seq: number,
+  ): void {
     const a = act!;
     device.queue.writeBuffer(a.ids, 0, toTokenWords(inputIds));
     device.queue.writeBuffer(a.mask, 0, toTokenWords(attentionMask));
@@ -399,7 +543,15 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
       releaseActivations();
       head.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
-      for (const b of [weights.word, weights.position, weights.tokenType, weights.embLn, ...weights.ln.flat(), ...Object.values(uniforms)]) b.destroy();
+      for (const b of [
+        weights.word,
+        weights.position,
+        weights.tokenType,
+        weights.embLn,
+        ...weights.ln.flat(),
+        ...Object.values(uniforms),
+      ])
+        b.destroy();
     },
   };
 }
@@ -407,10 +559,19 @@ export function createEncoderEngine(device: GPUDevice, caps: GpuCapabilities, mo
 function checkModel(model: BertModel): void {
   const { hidden, heads, ffn, layers } = model.config;
   if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
-  if (model.layers.length !== layers) throw new RangeError(`config says ${layers} layers, the model has ${model.layers.length}`);
+  if (model.layers.length !== layers)
+    throw new RangeError(`config says ${layers} layers, the model has ${model.layers.length}`);
   model.layers.forEach((l, i) => {
-    for (const [kind, out, inn] of [['q', hidden, hidden], ['k', hidden, hidden], ['v', hidden, hidden], ['attnOut', hidden, hidden], ['ffnIn', ffn, hidden], ['ffnOut', hidden, ffn]] as const) {
-      if (l[kind].out !== out || l[kind].in !== inn) throw new RangeError(`layer ${i} ${kind} is ${l[kind].out}x${l[kind].in}, expected ${out}x${inn}`);
+    for (const [kind, out, inn] of [
+      ['q', hidden, hidden],
+      ['k', hidden, hidden],
+      ['v', hidden, hidden],
+      ['attnOut', hidden, hidden],
+      ['ffnIn', ffn, hidden],
+      ['ffnOut', hidden, ffn],
+    ] as const) {
+      if (l[kind].out !== out || l[kind].in !== inn)
+        throw new RangeError(`layer ${i} ${kind} is ${l[kind].out}x${l[kind].in}, expected ${out}x${inn}`);
     }
   });
 }

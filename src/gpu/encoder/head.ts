@@ -17,16 +17,23 @@ export interface HeadKernel {
 export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKernel {
   const { hidden, labels } = model.config;
   const { pooler, classifier } = model;
-  if (classifier.in !== hidden || classifier.out !== labels) throw new RangeError(`classifier is ${classifier.out}x${classifier.in}, expected ${labels}x${hidden}`);
-  if (pooler && (pooler.in !== hidden || pooler.out !== hidden)) throw new RangeError(`pooler is ${pooler.out}x${pooler.in}, expected ${hidden}x${hidden}`);
+  if (classifier.in !== hidden || classifier.out !== labels)
+    throw new RangeError(`classifier is ${classifier.out}x${classifier.in}, expected ${labels}x${hidden}`);
+  if (pooler && (pooler.in !== hidden || pooler.out !== hidden))
+    throw new RangeError(`pooler is ${pooler.out}x${pooler.in}, expected ${hidden}x${hidden}`);
   const wg = 128;
-  const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) }, rowNormWgsl, headWgsl);
+  const code = withConsts(
+    { H: hidden, WG: wg, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) },
+    rowNormWgsl,
+    headWgsl,
+  );
   const layout = bindingLayout(device, 'encoder.head', ['uniform', 'read', 'read', 'read', 'write']);
   const pipeline = compilePipeline(device, layout, 'encoder.head', code);
   let poolerData: Float32Array = new Float32Array(1);
   if (pooler) {
     const wt = new Float32Array(hidden * hidden);
-    for (let o = 0; o < hidden; o++) for (let i = 0; i < hidden; i++) wt[i * hidden + o] = pooler.weight[o * hidden + i];
+    for (let o = 0; o < hidden; o++)
+      for (let i = 0; i < hidden; i++) wt[i * hidden + o] = pooler.weight[o * hidden + i];
     poolerData = concatF32(wt, pooler.bias);
   }
   const weights = [

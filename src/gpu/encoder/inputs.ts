@@ -7,7 +7,8 @@ export type IdArray = Int32Array | Uint32Array | BigInt64Array | ArrayLike<numbe
 
 export function toInt32(a: IdArray): Int32Array<ArrayBuffer> {
   if (a instanceof Int32Array && a.buffer instanceof ArrayBuffer) return a as Int32Array<ArrayBuffer>;
-  if (a instanceof BigInt64Array) return Int32Array.from(a, (v) => (v > 0x7fffffffn || v < -0x80000000n ? -1 : Number(v)));
+  if (a instanceof BigInt64Array)
+    return Int32Array.from(a, (v) => (v > 0x7fffffffn || v < -0x80000000n ? -1 : Number(v)));
   return Int32Array.from(a as ArrayLike<number>);
 }
 
@@ -18,6 +19,19 @@ export function toTokenWords(a: IdArray): Uint32Array<ArrayBuffer> {
 }
 
 /** Shapes, id ranges and a non-empty mask per sequence, with messages that say what is wrong. */
-export function validateEngineInputs(model: BertModel, inputIds: IdArray, attentionMask: IdArray, tokenTypeIds: IdArray | null | undefined, batch: number, seq: number): void {
-  validateBatch(model, { inputIds: toInt32(inputIds), attentionMask: toInt32(attentionMask), tokenTypeIds: tokenTypeIds ? toInt32(tokenTypeIds) : undefined, batch, seq });
+export function validateEngineInputs(
+  model: BertModel,
+  inputIds: IdArray,
+  attentionMask: IdArray,
+  tokenTypeIds: IdArray | null | undefined,
+  batch: number,
+  seq: number,
+): void {
+  validateBatch(model, {
+    inputIds: toInt32(inputIds),
+    attentionMask: toInt32(attentionMask),
+    tokenTypeIds: tokenTypeIds ? toInt32(tokenTypeIds) : undefined,
+    batch,
+    seq,
+  });
 }

@@ -7,12 +7,20 @@ import sharedWgsl from './linear-addln.wgsl?raw';
 import denseWgsl from './linear-addln-dense.wgsl?raw';
 import hpWgsl from './linear-addln-hp.wgsl?raw';
 import { tileGrid, validateShape, type HPMatrix } from '../../core/formats/hp';
-import { bindingLayout, bindBuffers, compilePipeline, rowGrid, runDispatch, uploadBuffer, withConsts, type KernelLayout } from '../kernel';
+import {
+  bindingLayout,
+  bindBuffers,
+  compilePipeline,
+  rowGrid,
+  runDispatch,
+  uploadBuffer,
+  withConsts,
+  type KernelLayout,
+} from '../kernel';
 
 export type LinearAddLnWeights =
   /** Row-major [hidden, in], as Linear.weight. */
-  | { kind: 'dense'; weight: Float32Array }
-  | { kind: 'hp'; hp: HPMatrix };
+  { kind: 'dense'; weight: Float32Array } | { kind: 'hp'; hp: HPMatrix };
 
 export interface LinearAddLnOptions {
   /** Output width (the hidden size) and input width. */
@@ -43,11 +51,17 @@ const ROW_TILES = [8, 4, 2, 1];
 export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): LinearAddLn {
   const { hidden: h, in: k, w } = opts;
   const label = opts.label ?? `linear-addln ${w.kind} ${h}x${k}`;
-  if (!Number.isInteger(h) || !Number.isInteger(k) || h < 1 || k < 1) throw new RangeError(`${label}: hidden and in must be positive integers`);
-  if (opts.bias && opts.bias.length !== h) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${h}`);
-  if (opts.gammaBeta.length !== 2 * h) throw new RangeError(`${label}: gamma/beta has ${opts.gammaBeta.length} values, expected ${2 * h}`);
+  if (!Number.isInteger(h) || !Number.isInteger(k) || h < 1 || k < 1)
+    throw new RangeError(`${label}: hidden and in must be positive integers`);
+  if (opts.bias && opts.bias.length !== h)
+    throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${h}`);
+  if (opts.gammaBeta.length !== 2 * h)
+    throw new RangeError(`${label}: gamma/beta has ${opts.gammaBeta.length} values, expected ${2 * h}`);
   const limits = device.limits;
-  const wg = Math.min(128, 2 ** Math.floor(Math.log2(Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX))));
+  const wg = Math.min(
+    128,
+    2 ** Math.floor(Math.log2(Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX))),
+  );
   const per = Math.ceil(h / wg);
   const bk4 = Math.max(1, Math.min(16, Math.ceil(k / 4)));
   // Workgroup memory: the inputs (a chunk of them, or all for HP) and the reduction rows.
@@ -59,7 +73,8 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
   let consts: Record<string, number>;
   let body: string;
   if (w.kind === 'dense') {
-    if (w.weight.length !== h * k) throw new RangeError(`${label}: weight has ${w.weight.length} values, expected ${h * k}`);
+    if (w.weight.length !== h * k)
+      throw new RangeError(`${label}: weight has ${w.weight.length} values, expected ${h * k}`);
     const wt = new Float32Array(h * k);
     for (let o = 0; o < h; o++) for (let i = 0; i < k; i++) wt[i * h + o] = w.weight[o * k + i];
     weightBufs = [uploadBuffer(device, wt, `${label} Wt`)];
@@ -68,7 +83,8 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
   } else {
     const hp = w.hp;
     validateShape(hp);
-    if (hp.out !== h || hp.in !== k) throw new RangeError(`${label}: HP matrix is ${hp.out}x${hp.in}, expected ${h}x${k}`);
+    if (hp.out !== h || hp.in !== k)
+      throw new RangeError(`${label}: HP matrix is ${hp.out}x${hp.in}, expected ${h}x${k}`);
     const mk = hp.m * hp.k;
     const cols = new Uint32Array(tileGrid(hp).tileRows * mk);
     for (let e = 0; e < cols.length; e++) cols[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
@@ -78,10 +94,23 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
   }
   const bBuf = uploadBuffer(device, opts.bias ?? new Float32Array(h), `${label} b`);
   const gBuf = uploadBuffer(device, opts.gammaBeta, `${label} ln`);
-  const layout = bindingLayout(device, `encoder.linear-addln.${w.kind}`, ['uniform', 'read', 'read', 'read', 'write', ...weightBufs.map(() => 'read' as const)]);
+  const layout = bindingLayout(device, `encoder.linear-addln.${w.kind}`, [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'write',
+    ...weightBufs.map(() => 'read' as const),
+  ]);
   const pipelineFor = (tm: number) =>
-    compilePipeline(device, layout, `${label} tm=${tm}`, withConsts({ H: h, K: k, TM: tm, WG: wg, PER: per, ...consts }, sharedWgsl, body));
-  const rowsPerGroup = (tokens: number) => tiles.find((tm) => Math.ceil(tokens / tm) >= MIN_GROUPS) ?? tiles[tiles.length - 1];
+    compilePipeline(
+      device,
+      layout,
+      `${label} tm=${tm}`,
+      withConsts({ H: h, K: k, TM: tm, WG: wg, PER: per, ...consts }, sharedWgsl, body),
+    );
+  const rowsPerGroup = (tokens: number) =>
+    tiles.find((tm) => Math.ceil(tokens / tm) >= MIN_GROUPS) ?? tiles[tiles.length - 1];
   return {
     layout,
     weightBytes: [...weightBufs, bBuf, gBuf].reduce((n, b) => n + b.size, 0),
@@ -90,7 +119,13 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
     encode(pass, group, tokens) {
       const tm = rowsPerGroup(tokens);
       const [gx, gy] = rowGrid(Math.ceil(tokens / tm), limits.maxComputeWorkgroupsPerDimension);
-      runDispatch(pass, limits, label, { pipeline: pipelineFor(tm), workgroup: { x: wg, y: 1, storageBytes: storage(tm) }, grid: { x: gx, y: gy } }, group);
+      runDispatch(
+        pass,
+        limits,
+        label,
+        { pipeline: pipelineFor(tm), workgroup: { x: wg, y: 1, storageBytes: storage(tm) }, grid: { x: gx, y: gy } },
+        group,
+      );
     },
     destroy() {
       for (const b of [...weightBufs, bBuf, gBuf]) b.destroy();

@@ -32,7 +32,11 @@ export interface EncoderProfile {
   timing: GpuTiming['timing'];
 }
 
-export async function profileSteps(device: GPUDevice, steps: Step[], opts: { reps: number; warmup: number }): Promise<EncoderProfile> {
+export async function profileSteps(
+  device: GPUDevice,
+  steps: Step[],
+  opts: { reps: number; warmup: number },
+): Promise<EncoderProfile> {
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];
   for (const kind of OP_KINDS) {
@@ -41,5 +45,11 @@ export async function profileSteps(device: GPUDevice, steps: Step[], opts: { rep
     const t = await timeCompute(device, (pass) => mine.forEach((s) => s.encode(pass)), opts);
     ops.push({ kind, dispatches: mine.length, msMedian: t.msMedian, share: t.msMedian / forward.msMedian });
   }
-  return { forward, dispatches: steps.length, ops, sumMs: ops.reduce((n, o) => n + o.msMedian, 0), timing: forward.timing };
+  return {
+    forward,
+    dispatches: steps.length,
+    ops,
+    sumMs: ops.reduce((n, o) => n + o.msMedian, 0),
+    timing: forward.timing,
+  };
 }

@@ -24,13 +24,21 @@ export function planQkv(layer: BertModel['layers'][number], sparse: Map<string, 
   const biases = parts.map((l) => l.bias ?? new Float32Array(hidden));
   if (hps.every((h) => !h)) {
     const weight = concatF32(...parts.map((l) => l.weight));
-    return { mode: 'fused', fused: { kind: 'dense', out: 3 * hidden, weight, bias: concatF32(...biases) }, layout: { stride: 3 * hidden, q: 0, k: hidden, v: 2 * hidden } };
+    return {
+      mode: 'fused',
+      fused: { kind: 'dense', out: 3 * hidden, weight, bias: concatF32(...biases) },
+      layout: { stride: 3 * hidden, q: 0, k: hidden, v: 2 * hidden },
+    };
   }
   if (hps.every((h) => h)) {
     const stacked = stackHPRows(hps as HPMatrix[]);
     if (stacked) {
       const p = stacked.blockRows;
-      return { mode: 'fused', fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p) }, layout: { stride: 3 * p, q: 0, k: p, v: 2 * p } };
+      return {
+        mode: 'fused',
+        fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p) },
+        layout: { stride: 3 * p, q: 0, k: p, v: 2 * p },
+      };
     }
   }
   return { mode: 'separate', layout: separateQkv(hidden) };

@@ -18,7 +18,13 @@ export interface RowKernel {
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number): void;
 }
 
-function rowKernel(device: GPUDevice, label: string, source: string, hidden: number, bindings: BindingKind[]): RowKernel {
+function rowKernel(
+  device: GPUDevice,
+  label: string,
+  source: string,
+  hidden: number,
+  bindings: BindingKind[],
+): RowKernel {
   const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
   const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg) }, rowNormWgsl, source);
   const layout = bindingLayout(device, label, bindings);
@@ -37,7 +43,16 @@ function rowKernel(device: GPUDevice, label: string, source: string, hidden: num
 
 /** Bindings: params {tokens, seq, eps}, ids, types, word, pos, tokType, gammaBeta, out. */
 export function createEmbeddingsKernel(device: GPUDevice, hidden: number): RowKernel {
-  return rowKernel(device, 'encoder.embeddings', embeddingsWgsl, hidden, ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write']);
+  return rowKernel(device, 'encoder.embeddings', embeddingsWgsl, hidden, [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'read',
+    'read',
+    'read',
+    'write',
+  ]);
 }
 
 /** Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta. */

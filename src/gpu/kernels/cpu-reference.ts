@@ -40,7 +40,15 @@ export interface ReferenceResult {
 }
 
 /** Y rows `rows` of X·Wᵀ + b (GELU) for dense row-major W (out x in). */
-export function denseReference(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, nIn: number, nOut: number, rows: number[], gelu = false): ReferenceResult {
+export function denseReference(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | undefined,
+  nIn: number,
+  nOut: number,
+  rows: number[],
+  gelu = false,
+): ReferenceResult {
   const y = new Float64Array(rows.length * nOut);
   const scale = new Float64Array(rows.length * nOut);
   rows.forEach((t, ri) => {
@@ -62,7 +70,13 @@ export function denseReference(x: Float32Array, w: Float32Array, bias: Float32Ar
 }
 
 /** The same for an HPMatrix, walking only its stored values. */
-export function hpReference(x: Float32Array, hp: HPMatrix, bias: Float32Array | undefined, rows: number[], gelu = false): ReferenceResult {
+export function hpReference(
+  x: Float32Array,
+  hp: HPMatrix,
+  bias: Float32Array | undefined,
+  rows: number[],
+  gelu = false,
+): ReferenceResult {
   const nOut = hp.out;
   const nIn = hp.in;
   const y = new Float64Array(rows.length * nOut);
@@ -95,7 +109,14 @@ export interface Mismatch {
 }
 
 /** GPU rows (tokens x out, full) against a reference for `rows`: |got - want| <= rel * scale + abs. */
-export function compareRows(got: Float32Array, ref: ReferenceResult, rows: number[], nOut: number, rel = 2e-5, abs = 1e-5): Mismatch {
+export function compareRows(
+  got: Float32Array,
+  ref: ReferenceResult,
+  rows: number[],
+  nOut: number,
+  rel = 2e-5,
+  abs = 1e-5,
+): Mismatch {
   let maxError = 0;
   let first: Mismatch['first'];
   rows.forEach((t, ri) => {

@@ -4,7 +4,15 @@
 import denseWgsl from './dense-linear.wgsl?raw';
 import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, cachedPipeline, kernelLayout, linearObject, uploadBuffer, weightQuadValues, type KernelDispatch } from './linear-common';
+import {
+  BindingCache,
+  cachedPipeline,
+  kernelLayout,
+  linearObject,
+  uploadBuffer,
+  weightQuadValues,
+  type KernelDispatch,
+} from './linear-common';
 import type { DenseLinearOptions, GpuLinear } from './linear-types';
 import { packF16Pairs } from '../../core/formats/f16';
 import { denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
@@ -14,10 +22,14 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
   const { in: nIn, out: nOut, weight } = opts;
   const maxTokens = opts.tokens;
   const label = opts.label ?? `dense ${nOut}x${nIn}`;
-  if (![nIn, nOut].every((v) => Number.isInteger(v) && v > 0)) throw new RangeError(`${label}: in and out must be positive integers`);
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${label}: tokens must be a non-negative integer`);
-  if (weight.length !== nIn * nOut) throw new RangeError(`${label}: weight has ${weight.length} values, expected out*in = ${nOut * nIn}`);
-  if (opts.bias && opts.bias.length !== nOut) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
+  if (![nIn, nOut].every((v) => Number.isInteger(v) && v > 0))
+    throw new RangeError(`${label}: in and out must be positive integers`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0)
+    throw new RangeError(`${label}: tokens must be a non-negative integer`);
+  if (weight.length !== nIn * nOut)
+    throw new RangeError(`${label}: weight has ${weight.length} values, expected out*in = ${nOut * nIn}`);
+  if (opts.bias && opts.bias.length !== nOut)
+    throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const limits = device.limits;
   checkStorageBinding(limits, `${label} weight`, nIn * nOut * 4);
   checkStorageBinding(limits, `${label} input (${maxTokens} tokens)`, maxTokens * nIn * 4);
@@ -25,7 +37,8 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
 
   const vec = nIn % 4 === 0;
   const f16 = opts.weights === 'f16';
-  if (f16 && !vec) throw new RangeError(`${label}: f16 weights are read four at a time and need in % 4 == 0, got in = ${nIn}`);
+  if (f16 && !vec)
+    throw new RangeError(`${label}: f16 weights are read four at a time and need in % 4 == 0, got in = ${nIn}`);
   const layout = kernelLayout(device, 'dense-linear', 4);
   const wBuf = uploadBuffer(device, f16 ? packF16Pairs(weight) : weight, `${label} W${f16 ? ' f16' : ''}`);
   const bBuf = uploadBuffer(device, opts.bias ?? new Float32Array(nOut), `${label} b`);
@@ -36,12 +49,27 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     const bn = c.wx * 4 * c.rn;
     const threads = c.wx * c.wy;
     const per = vec ? 4 : 1;
-    return cachedPipeline(device, layout, denseWgsl, {
-      WX: c.wx, WY: c.wy, RM: c.rm, RN: c.rn, BK: c.bk, BM: bm, BN: bn,
-      A_LOADS: Math.ceil((bm * c.bk) / per / threads),
-      B_LOADS: Math.ceil((bn * c.bk) / per / threads),
-      VEC: vec, BIAS: true, GELU: Boolean(opts.gelu), ...weightQuadValues(f16),
-    }, `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`);
+    return cachedPipeline(
+      device,
+      layout,
+      denseWgsl,
+      {
+        WX: c.wx,
+        WY: c.wy,
+        RM: c.rm,
+        RN: c.rn,
+        BK: c.bk,
+        BM: bm,
+        BN: bn,
+        A_LOADS: Math.ceil((bm * c.bk) / per / threads),
+        B_LOADS: Math.ceil((bn * c.bk) / per / threads),
+        VEC: vec,
+        BIAS: true,
+        GELU: Boolean(opts.gelu),
+        ...weightQuadValues(f16),
+      },
+      `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+    );
   }
 
   const dev: VariantDevice = { limits, caps, subgroups: deviceHasSubgroups(device) };

@@ -6,7 +6,15 @@ import hpFormatWgsl from './hp-format.wgsl?raw';
 import { packHPForGPU, tileGrid, validateShape } from '../../core/formats/hp';
 import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
-import { BindingCache, cachedPipeline, kernelLayout, linearObject, uploadBuffer, weightQuadValues, type KernelDispatch } from './linear-common';
+import {
+  BindingCache,
+  cachedPipeline,
+  kernelLayout,
+  linearObject,
+  uploadBuffer,
+  weightQuadValues,
+  type KernelDispatch,
+} from './linear-common';
 import type { GpuLinear, HPLinearOptions } from './linear-types';
 import { deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 import { hpVariant, variantName, type HPTileGeometry, type VariantDevice } from './variant-rule';
@@ -17,9 +25,12 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
   const { out: nOut, in: nIn, tr } = hp;
   const maxTokens = opts.tokens;
   const label = opts.label ?? `hp ${nOut}x${nIn} ${hp.tr}x${hp.tc} m=${hp.m} k=${hp.k}`;
-  if (tr % 4 !== 0 || tr > 128) throw new RangeError(`${label}: the HP kernel needs Tr a multiple of 4 up to 128 (8, 16, 32, …), got ${tr}`);
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${label}: tokens must be a non-negative integer`);
-  if (opts.bias && opts.bias.length !== nOut) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
+  if (tr % 4 !== 0 || tr > 128)
+    throw new RangeError(`${label}: the HP kernel needs Tr a multiple of 4 up to 128 (8, 16, 32, …), got ${tr}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0)
+    throw new RangeError(`${label}: tokens must be a non-negative integer`);
+  if (opts.bias && opts.bias.length !== nOut)
+    throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const { tileRows } = tileGrid(hp);
   const f16 = opts.weights === 'f16';
   const packed = packHPForGPU(hp, f16 ? 'f16' : 'f32');
@@ -40,12 +51,27 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
 
   function pipelineFor(g: HPTileGeometry): GPUComputePipeline {
     const c = g.config;
-    return cachedPipeline(device, layout, hpWgsl, {
-      TR: tr, WX: g.wx, WY: g.wy, RT: c.rt, RO: c.ro, BT: g.bt, KC: c.kc,
-      X_LOADS: (g.bt * c.kc) / g.threads,
-      V_LOADS: Math.ceil((c.kc * tr) / 4 / g.threads),
-      BIAS: true, GELU: Boolean(opts.gelu), ...weightQuadValues(f16),
-    }, `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, hpFormatWgsl);
+    return cachedPipeline(
+      device,
+      layout,
+      hpWgsl,
+      {
+        TR: tr,
+        WX: g.wx,
+        WY: g.wy,
+        RT: c.rt,
+        RO: c.ro,
+        BT: g.bt,
+        KC: c.kc,
+        X_LOADS: (g.bt * c.kc) / g.threads,
+        V_LOADS: Math.ceil((c.kc * tr) / 4 / g.threads),
+        BIAS: true,
+        GELU: Boolean(opts.gelu),
+        ...weightQuadValues(f16),
+      },
+      `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+      hpFormatWgsl,
+    );
   }
 
   const dev: VariantDevice = { limits, caps, subgroups: deviceHasSubgroups(device) };
@@ -55,7 +81,11 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
     const v = variant(tokens);
     if (v.kind === 'subgroup') return hpSubgroupDispatch(device, layout, tr, tileRows, tokens, Boolean(opts.gelu), f16);
     const g = v.geometry;
-    return { pipeline: pipelineFor(g), workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid: { x: tileRows, y: Math.ceil(tokens / g.bt) } };
+    return {
+      pipeline: pipelineFor(g),
+      workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes },
+      grid: { x: tileRows, y: Math.ceil(tokens / g.bt) },
+    };
   }
 
   return linearObject({

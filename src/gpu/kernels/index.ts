@@ -40,6 +40,7 @@ export function createLinear(
   caps: GpuCapabilities,
   opts: ({ hp: HPMatrix } & HPLinearOptions) | ({ hp?: undefined } & DenseLinearOptions),
 ): GpuLinear {
-  return opts.hp ? createHPLinearImpl(device, caps, opts) : createDenseLinearImpl(device, caps, opts as DenseLinearOptions);
+  return opts.hp
+    ? createHPLinearImpl(device, caps, opts)
+    : createDenseLinearImpl(device, caps, opts as DenseLinearOptions);
 }
-

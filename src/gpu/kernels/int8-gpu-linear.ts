@@ -8,14 +8,28 @@ import { createInt8Linear, type Int8LinearOptions, type Int8Weights } from './in
 import { createInt8Quantizer } from './int8-quantize';
 import type { GpuLinear } from './linear-types';
 
-export function createInt8GpuLinear(device: GPUDevice, caps: GpuCapabilities, weights: Int8Weights, opts: Int8LinearOptions): GpuLinear {
+export function createInt8GpuLinear(
+  device: GPUDevice,
+  caps: GpuCapabilities,
+  weights: Int8Weights,
+  opts: Int8LinearOptions,
+): GpuLinear {
   const lin = createInt8Linear(device, caps, weights, opts);
   const tokens = opts.tokens;
   const quantizer = createInt8Quantizer(device, { tokens, width: lin.in, label: `${opts.label ?? 'int8'} quantize` });
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const codes = device.createBuffer({ label: `${opts.label ?? 'int8'} x codes`, size: Math.max(16, tokens * lin.inWords * 4), usage });
-  const scales = device.createBuffer({ label: `${opts.label ?? 'int8'} x scales`, size: Math.max(16, tokens * 4), usage });
-  const weightBytes = (weights.kind === 'dense' ? Math.ceil(lin.in / 4) * lin.out * 4 : weights.quant.codes.length) + lin.out * 8;
+  const codes = device.createBuffer({
+    label: `${opts.label ?? 'int8'} x codes`,
+    size: Math.max(16, tokens * lin.inWords * 4),
+    usage,
+  });
+  const scales = device.createBuffer({
+    label: `${opts.label ?? 'int8'} x scales`,
+    size: Math.max(16, tokens * 4),
+    usage,
+  });
+  const weightBytes =
+    (weights.kind === 'dense' ? Math.ceil(lin.in / 4) * lin.out * 4 : weights.quant.codes.length) + lin.out * 8;
   return {
     kind: lin.kind,
     in: lin.in,

@@ -6,7 +6,18 @@ import int8Wgsl from './int8-linear.wgsl?raw';
 import int8MatrixWgsl from './int8-matrix.wgsl?raw';
 import { SUBGROUP_MATRIX_FEATURE, type GpuCapabilities } from '../adapter';
 import { checkBufferArg, checkStorageBinding } from '../limits';
-import { BindingCache, asBinding, cachedPipeline, checkTokens, kernelLayout, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch } from './linear-common';
+import {
+  BindingCache,
+  asBinding,
+  cachedPipeline,
+  checkTokens,
+  kernelLayout,
+  runDispatch,
+  uploadBuffer,
+  type BufferArg,
+  type EncodeTarget,
+  type KernelDispatch,
+} from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
 import { hpInt8Layout, packInt8Rows, type QuantizedRows } from '../../core/quant';
 
@@ -60,7 +71,12 @@ export interface GpuInt8Linear {
 export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean {
   if (!device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName)) return false;
   const configs = caps.subgroupMatrixConfigs;
-  return !configs || configs.some((c) => c.componentType === 'i8' && c.resultComponentType === 'i32' && c.M === 16 && c.N === 16 && c.K === 32);
+  return (
+    !configs ||
+    configs.some(
+      (c) => c.componentType === 'i8' && c.resultComponentType === 'i32' && c.M === 16 && c.N === 16 && c.K === 32,
+    )
+  );
 }
 
 const MATRIX_BLOCK = { sm: 4, sn: 4 };
@@ -70,14 +86,21 @@ function hpWorkgroupX(tr: number): number {
   return 1;
 }
 
-export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weights: Int8Weights, opts: Int8LinearOptions): GpuInt8Linear {
+export function createInt8Linear(
+  device: GPUDevice,
+  caps: GpuCapabilities,
+  weights: Int8Weights,
+  opts: Int8LinearOptions,
+): GpuInt8Linear {
   const hp = weights.kind === 'hp' ? weights.hp : undefined;
   const nIn = hp ? hp.in : weights.kind === 'dense' ? weights.weight.cols : 0;
   const nOut = hp ? hp.out : weights.kind === 'dense' ? weights.weight.rows : 0;
   const label = opts.label ?? `int8 ${weights.kind} ${nOut}x${nIn}`;
   const maxTokens = opts.tokens;
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${label}: tokens must be a non-negative integer`);
-  if (opts.bias && opts.bias.length !== nOut) throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0)
+    throw new RangeError(`${label}: tokens must be a non-negative integer`);
+  if (opts.bias && opts.bias.length !== nOut)
+    throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const xw = Math.ceil(nIn / 4);
   let wWords: Uint32Array;
   let scales: Float32Array;
@@ -109,7 +132,8 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
   const cache = new BindingCache(device, label, [nOut, xw, kw]);
   const gelu = Boolean(opts.gelu);
   const tr = hp?.tr ?? 0;
-  const matrixOk = weights.kind === 'dense' && hasInt8Matrix(device, caps) && nIn % 32 === 0 && nOut % (16 * MATRIX_BLOCK.sn) === 0;
+  const matrixOk =
+    weights.kind === 'dense' && hasInt8Matrix(device, caps) && nIn % 32 === 0 && nOut % (16 * MATRIX_BLOCK.sn) === 0;
   const lanes = caps.subgroupMaxSize ?? 32;
 
   function dot4(tokens: number): KernelDispatch & { name: string } {
@@ -121,12 +145,23 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
       tm = tokens >= 2048 ? 4 : 2;
       name = `dot4-hp-${tm}`;
     } else {
-      const large = opts.variant === 'dot4-128' || (opts.variant !== 'dot4-64' && Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 256);
-      wx = 16; wy = 16; tm = large ? 8 : 4; tn = tm;
+      const large =
+        opts.variant === 'dot4-128' ||
+        (opts.variant !== 'dot4-64' && Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 256);
+      wx = 16;
+      wy = 16;
+      tm = large ? 8 : 4;
+      tn = tm;
       name = large ? 'dot4-128' : 'dot4-64';
     }
     const bk = 16;
-    const pipeline = cachedPipeline(device, layout, int8Wgsl, { WX: wx, WY: wy, TM: tm, TN: tn, BK: bk, HP: Boolean(hp), BIAS: true, GELU: gelu }, `int8-linear ${name}${gelu ? ' gelu' : ''}`);
+    const pipeline = cachedPipeline(
+      device,
+      layout,
+      int8Wgsl,
+      { WX: wx, WY: wy, TM: tm, TN: tn, BK: bk, HP: Boolean(hp), BIAS: true, GELU: gelu },
+      `int8-linear ${name}${gelu ? ' gelu' : ''}`,
+    );
     const grid = { x: hp ? tileGrid(hp).tileRows : Math.ceil(nOut / (wx * tn)), y: Math.ceil(tokens / (wy * tm)) };
     return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
   }
@@ -134,17 +169,32 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
   function matrix(tokens: number): KernelDispatch & { name: string } {
     const u = opts.matrixUnits ?? MATRIX_UNIT_CHOICES[0];
     const { sm, sn } = MATRIX_BLOCK;
-    const pipeline = cachedPipeline(device, layout, int8MatrixWgsl, { LANES: lanes, SM: sm, SN: sn, OFF_DIV: u.offDiv, STRIDE_DIV: u.strideDiv, BIAS: true, GELU: gelu }, `int8-matrix ${u.offDiv}/${u.strideDiv}${gelu ? ' gelu' : ''}`);
-    return { name: INT8_MATRIX, pipeline, workgroup: { x: lanes, y: 1, storageBytes: 1024 }, grid: { x: nOut / (16 * sn), y: tokens / (16 * sm) } };
+    const pipeline = cachedPipeline(
+      device,
+      layout,
+      int8MatrixWgsl,
+      { LANES: lanes, SM: sm, SN: sn, OFF_DIV: u.offDiv, STRIDE_DIV: u.strideDiv, BIAS: true, GELU: gelu },
+      `int8-matrix ${u.offDiv}/${u.strideDiv}${gelu ? ' gelu' : ''}`,
+    );
+    return {
+      name: INT8_MATRIX,
+      pipeline,
+      workgroup: { x: lanes, y: 1, storageBytes: 1024 },
+      grid: { x: nOut / (16 * sn), y: tokens / (16 * sm) },
+    };
   }
 
   function useMatrix(tokens: number): boolean {
     const fits = matrixOk && tokens % (16 * MATRIX_BLOCK.sm) === 0;
     if (opts.variant === INT8_MATRIX) {
-      if (!fits) throw new RangeError(`${label}: the '${INT8_MATRIX}' variant needs the i8 subgroup-matrix configuration (chromium-experimental-subgroup-matrix), dense weights, in % 32 == 0, out % ${16 * MATRIX_BLOCK.sn} == 0 and tokens % ${16 * MATRIX_BLOCK.sm} == 0`);
+      if (!fits)
+        throw new RangeError(
+          `${label}: the '${INT8_MATRIX}' variant needs the i8 subgroup-matrix configuration (chromium-experimental-subgroup-matrix), dense weights, in % 32 == 0, out % ${16 * MATRIX_BLOCK.sn} == 0 and tokens % ${16 * MATRIX_BLOCK.sm} == 0`,
+        );
       return true;
     }
-    if (opts.variant !== undefined && !INT8_VARIANTS.includes(opts.variant)) throw new RangeError(`${label}: unknown variant '${opts.variant}' (${INT8_VARIANTS.join(', ')})`);
+    if (opts.variant !== undefined && !INT8_VARIANTS.includes(opts.variant))
+      throw new RangeError(`${label}: unknown variant '${opts.variant}' (${INT8_VARIANTS.join(', ')})`);
     return opts.variant === undefined && fits;
   }
 
@@ -166,7 +216,15 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
       checkBufferArg(`${label} input codes`, xb, tokens * xw * 4);
       checkBufferArg(`${label} input scales`, sb, tokens * 4);
       checkBufferArg(`${label} output`, yb, tokens * nOut * 4);
-      const group = cache.bindGroup(layout.group, tokens, [xb, sb, { buffer: bufs[0] }, { buffer: bufs[1] }, { buffer: bufs[2] }, { buffer: bufs[3] }, yb]);
+      const group = cache.bindGroup(layout.group, tokens, [
+        xb,
+        sb,
+        { buffer: bufs[0] },
+        { buffer: bufs[1] },
+        { buffer: bufs[2] },
+        { buffer: bufs[3] },
+        yb,
+      ]);
       runDispatch(target, limits, label, dispatchFor(tokens), group);
     },
     destroy() {
@@ -182,8 +240,13 @@ export function createInt8Linear(device: GPUDevice, caps: GpuCapabilities, weigh
  *  how to turn that on. */
 export function describeInt8Path(caps: GpuCapabilities): string {
   const i8 = (caps.subgroupMatrixConfigs ?? []).filter((c) => c.componentType === 'i8');
-  if (i8.length) return `tensor-core path on: subgroup matrices ${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} (the int8 dense kernel's 'matrix' variant)`;
-  const why = caps.features.includes(SUBGROUP_MATRIX_FEATURE) ? 'subgroup matrices without an i8 configuration' : 'no subgroup matrices';
-  return `tensor-core path off (${why}): int8 runs on dot4I8Packed, four int8 products per instruction. ` +
-    'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu; the CLI with HP_LAB_UNSAFE_APIS=1.';
+  if (i8.length)
+    return `tensor-core path on: subgroup matrices ${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} (the int8 dense kernel's 'matrix' variant)`;
+  const why = caps.features.includes(SUBGROUP_MATRIX_FEATURE)
+    ? 'subgroup matrices without an i8 configuration'
+    : 'no subgroup matrices';
+  return (
+    `tensor-core path off (${why}): int8 runs on dot4I8Packed, four int8 products per instruction. ` +
+    'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu; the CLI with HP_LAB_UNSAFE_APIS=1.'
+  );
 }

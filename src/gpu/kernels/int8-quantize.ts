@@ -2,7 +2,16 @@
 // ceil(width/4) words) and one f32 scale per token, per token (dynamic) or with one calibrated
 // range (static), exactly as core/quant/quantize.ts's quantizeRows / quantizeStatic.
 import quantizeWgsl from './int8-quantize.wgsl?raw';
-import { bindingLayout, compilePipeline, rowGrid, uploadBuffer, asBinding, runDispatch, type BufferArg, type EncodeTarget } from '../kernel';
+import {
+  bindingLayout,
+  compilePipeline,
+  rowGrid,
+  uploadBuffer,
+  asBinding,
+  runDispatch,
+  type BufferArg,
+  type EncodeTarget,
+} from '../kernel';
 import { checkBufferArg } from '../limits';
 import { expandWgsl } from './wgsl-template';
 import { checkTokens } from './linear-common';
@@ -15,15 +24,24 @@ export interface Int8Quantizer {
 }
 
 /** `range`: static quantization with this calibrated largest |x|; dynamic (per token) without. */
-export function createInt8Quantizer(device: GPUDevice, opts: { tokens: number; width: number; range?: number; label?: string }): Int8Quantizer {
+export function createInt8Quantizer(
+  device: GPUDevice,
+  opts: { tokens: number; width: number; range?: number; label?: string },
+): Int8Quantizer {
   const { width, tokens: maxTokens } = opts;
   const label = opts.label ?? `int8 quantize x${width}`;
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`${label}: width must be a positive integer`);
-  if (opts.range !== undefined && !(opts.range >= 0 && Number.isFinite(opts.range))) throw new RangeError(`${label}: range must be a finite number >= 0`);
+  if (opts.range !== undefined && !(opts.range >= 0 && Number.isFinite(opts.range)))
+    throw new RangeError(`${label}: range must be a finite number >= 0`);
   const words = Math.ceil(width / 4);
   const layout = bindingLayout(device, 'int8-quantize', ['uniform', 'read', 'read', 'write', 'write']);
   const isStatic = opts.range !== undefined;
-  const pipeline = compilePipeline(device, layout, `int8-quantize${isStatic ? ' static' : ''}`, expandWgsl(quantizeWgsl, { STATIC: isStatic }));
+  const pipeline = compilePipeline(
+    device,
+    layout,
+    `int8-quantize${isStatic ? ' static' : ''}`,
+    expandWgsl(quantizeWgsl, { STATIC: isStatic }),
+  );
   const range = uploadBuffer(device, Float32Array.of(opts.range ?? 0), `${label} range`);
   const uniforms = new Map<number, GPUBuffer>();
   const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -41,11 +59,34 @@ export function createInt8Quantizer(device: GPUDevice, opts: { tokens: number; w
       checkBufferArg(`${label} scales`, sb, tokens * 4);
       const [gx, gy] = rowGrid(tokens, maxPerDim);
       let u = uniforms.get(tokens);
-      if (!u) uniforms.set(tokens, (u = uploadBuffer(device, Uint32Array.of(tokens, width, words, gx), `${label} tokens=${tokens}`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST)));
-      const group = device.createBindGroup({ label, layout: layout.group, entries: [u, range].map((b, i) => ({ binding: i === 0 ? 0 : 2, resource: { buffer: b } })).concat([
-        { binding: 1, resource: xb }, { binding: 3, resource: sb }, { binding: 4, resource: cb },
-      ]) });
-      runDispatch(target, device.limits, label, { pipeline, workgroup: { x: 64, y: 1, storageBytes: 256 }, grid: { x: gx, y: gy } }, group);
+      if (!u)
+        uniforms.set(
+          tokens,
+          (u = uploadBuffer(
+            device,
+            Uint32Array.of(tokens, width, words, gx),
+            `${label} tokens=${tokens}`,
+            GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          )),
+        );
+      const group = device.createBindGroup({
+        label,
+        layout: layout.group,
+        entries: [u, range]
+          .map((b, i) => ({ binding: i === 0 ? 0 : 2, resource: { buffer: b } }))
+          .concat([
+            { binding: 1, resource: xb },
+            { binding: 3, resource: sb },
+            { binding: 4, resource: cb },
+          ]),
+      });
+      runDispatch(
+        target,
+        device.limits,
+        label,
+        { pipeline, workgroup: { x: 64, y: 1, storageBytes: 256 }, grid: { x: gx, y: gy } },
+        group,
+      );
     },
     destroy() {
       if (destroyed) return;

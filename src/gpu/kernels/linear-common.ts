@@ -4,15 +4,42 @@ import epilogueWgsl from './epilogue.wgsl?raw';
 import weightQuadWgsl from './weight-quad.wgsl?raw';
 import { expandWgsl, type TemplateValues } from './wgsl-template';
 import { checkBufferArg } from '../limits';
-import { asBinding, bindingLayout, compilePipeline, runDispatch, uploadBuffer, type BindingKind, type BufferArg, type EncodeTarget, type KernelDispatch, type KernelLayout } from '../kernel';
+import {
+  asBinding,
+  bindingLayout,
+  compilePipeline,
+  runDispatch,
+  uploadBuffer,
+  type BindingKind,
+  type BufferArg,
+  type EncodeTarget,
+  type KernelDispatch,
+  type KernelLayout,
+} from '../kernel';
 import type { GpuLinear } from './linear-types';
 
 // The shared kernel abstraction (gpu/kernel.ts), as the linear runners import it.
-export { asBinding, isPass, runDispatch, uploadBuffer, type BufferArg, type EncodeTarget, type KernelDispatch, type KernelLayout } from '../kernel';
+export {
+  asBinding,
+  isPass,
+  runDispatch,
+  uploadBuffer,
+  type BufferArg,
+  type EncodeTarget,
+  type KernelDispatch,
+  type KernelLayout,
+} from '../kernel';
 
 /** Compiles `kernelWgsl` (with the shared epilogue, weight-quad.wgsl and any `extraWgsl` it
  *  calls) for `values` (f32 weights unless they say otherwise), once per device and key. */
-export function cachedPipeline(device: GPUDevice, layout: KernelLayout, kernelWgsl: string, values: TemplateValues, label: string, extraWgsl = ''): GPUComputePipeline {
+export function cachedPipeline(
+  device: GPUDevice,
+  layout: KernelLayout,
+  kernelWgsl: string,
+  values: TemplateValues,
+  label: string,
+  extraWgsl = '',
+): GPUComputePipeline {
   const all = { ...weightQuadValues(false), ...values };
   const code = expandWgsl(hoistDirectives([kernelWgsl, extraWgsl, weightQuadWgsl, epilogueWgsl].join('\n')), all);
   return compilePipeline(device, layout, label, code);
@@ -33,7 +60,9 @@ function hoistDirectives(source: string): string {
 /** One explicit layout per kernel kind: uniform at binding 0, then storage bindings
  *  (read-only, the last read-write), so bind groups work with every tile config. */
 export function kernelLayout(device: GPUDevice, kind: string, storageCount: number): KernelLayout {
-  const storage = Array.from({ length: storageCount }, (_, i): BindingKind => (i === storageCount - 1 ? 'write' : 'read'));
+  const storage = Array.from({ length: storageCount }, (_, i): BindingKind =>
+    i === storageCount - 1 ? 'write' : 'read',
+  );
   return bindingLayout(device, kind, ['uniform', ...storage]);
 }
 
@@ -55,7 +84,12 @@ export class BindingCache {
   uniform(tokens: number): GPUBuffer {
     let u = this.uniforms.get(tokens);
     if (!u) {
-      u = uploadBuffer(this.device, Uint32Array.of(tokens, ...this.extra), `${this.label} tokens=${tokens}`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      u = uploadBuffer(
+        this.device,
+        Uint32Array.of(tokens, ...this.extra),
+        `${this.label} tokens=${tokens}`,
+        GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      );
       this.uniforms.set(tokens, u);
     }
     return u;
@@ -76,7 +110,10 @@ export class BindingCache {
       group = this.device.createBindGroup({
         label: this.label,
         layout,
-        entries: [{ binding: 0, resource: { buffer: this.uniform(tokens) } }, ...buffers.map((resource, i) => ({ binding: i + 1, resource }))],
+        entries: [
+          { binding: 0, resource: { buffer: this.uniform(tokens) } },
+          ...buffers.map((resource, i) => ({ binding: i + 1, resource })),
+        ],
       });
       this.groups.set(key, group);
     }
@@ -92,11 +129,20 @@ export class BindingCache {
 
 export function checkTokens(tokens: number, maxTokens: number, label: string): void {
   if (!Number.isInteger(tokens) || tokens < 0 || tokens > maxTokens) {
-    throw new RangeError(`${label}: tokens must be an integer in [0, ${maxTokens}] (the maxTokens it was created with), got ${tokens}`);
+    throw new RangeError(
+      `${label}: tokens must be an integer in [0, ${maxTokens}] (the maxTokens it was created with), got ${tokens}`,
+    );
   }
 }
 
-export function checkIo(label: string, input: GPUBufferBinding, output: GPUBufferBinding, tokens: number, nIn: number, nOut: number): void {
+export function checkIo(
+  label: string,
+  input: GPUBufferBinding,
+  output: GPUBufferBinding,
+  tokens: number,
+  nIn: number,
+  nOut: number,
+): void {
   checkBufferArg(`${label} input`, input, tokens * nIn * 4);
   checkBufferArg(`${label} output`, output, tokens * nOut * 4);
 }

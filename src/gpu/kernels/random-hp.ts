@@ -8,7 +8,16 @@ export { rng, randomArray, choose };
 
 /** Random HP matrix: m random tiles per tile-row, k random columns per tile, random values
  *  (built straight in HP form: no dense out x in array, so 4096^2 stays cheap). */
-export function randomHP(out: number, nIn: number, tr: number, tc: number, m: number, k: number, rand: () => number, scale = 1): HPMatrix {
+export function randomHP(
+  out: number,
+  nIn: number,
+  tr: number,
+  tc: number,
+  m: number,
+  k: number,
+  rand: () => number,
+  scale = 1,
+): HPMatrix {
   const { tileRows, tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
   const tileCol = new Uint16Array(tileRows * m);
   const colOff = new Uint8Array(tileRows * m * k);
@@ -17,7 +26,8 @@ export function randomHP(out: number, nIn: number, tr: number, tc: number, m: nu
     for (let j = 0; j < m; j++) choose(tc, k, rand).forEach((o, c) => (colOff[(r * m + j) * k + c] = o));
   }
   // encodeHP gathers from a dense W; for big shapes fill values directly with the same zeroing.
-  if (out * nIn <= 1 << 22) return encodeHP(randomArray(out * nIn, rand, scale), { out, in: nIn, tr, tc, m, k }, tileCol, colOff);
+  if (out * nIn <= 1 << 22)
+    return encodeHP(randomArray(out * nIn, rand, scale), { out, in: nIn, tr, tc, m, k }, tileCol, colOff);
   const values = new Float32Array(tileRows * m * k * tr);
   for (let t = 0; t < tileRows * m; t++) {
     for (let c = 0; c < k; c++) {

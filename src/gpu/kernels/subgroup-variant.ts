@@ -28,19 +28,58 @@ export function subgroupTokenBlock(tokens: number): number {
   return tt;
 }
 
-function dispatchFor(pipeline: GPUComputePipeline, quads: number, outputs: number, tokens: number, tt: number): KernelDispatch {
-  return { pipeline, grid: { x: Math.ceil(outputs / (4 * quads)), y: Math.ceil(tokens / tt) }, workgroup: { x: WG, y: 1, storageBytes: 4 } };
+function dispatchFor(
+  pipeline: GPUComputePipeline,
+  quads: number,
+  outputs: number,
+  tokens: number,
+  tt: number,
+): KernelDispatch {
+  return {
+    pipeline,
+    grid: { x: Math.ceil(outputs / (4 * quads)), y: Math.ceil(tokens / tt) },
+    workgroup: { x: WG, y: 1, storageBytes: 4 },
+  };
 }
 
-export function denseSubgroupDispatch(device: GPUDevice, layout: KernelLayout, nOut: number, tokens: number, gelu: boolean, f16: boolean): KernelDispatch {
+export function denseSubgroupDispatch(
+  device: GPUDevice,
+  layout: KernelLayout,
+  nOut: number,
+  tokens: number,
+  gelu: boolean,
+  f16: boolean,
+): KernelDispatch {
   const tt = subgroupTokenBlock(tokens);
-  const pipeline = cachedPipeline(device, layout, denseSubgroupWgsl, { WG, QUADS: DENSE_QUADS, TT: tt, BIAS: true, GELU: gelu, ...weightQuadValues(f16) }, `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, subgroupCommonWgsl);
+  const pipeline = cachedPipeline(
+    device,
+    layout,
+    denseSubgroupWgsl,
+    { WG, QUADS: DENSE_QUADS, TT: tt, BIAS: true, GELU: gelu, ...weightQuadValues(f16) },
+    `dense-linear subgroup tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+    subgroupCommonWgsl,
+  );
   return dispatchFor(pipeline, DENSE_QUADS, nOut, tokens, tt);
 }
 
 /** HP: quads are numbered across tile-rows (Tr / 4 per tile-row), so outputs = tileRows * Tr. */
-export function hpSubgroupDispatch(device: GPUDevice, layout: KernelLayout, tr: number, tileRows: number, tokens: number, gelu: boolean, f16: boolean): KernelDispatch {
+export function hpSubgroupDispatch(
+  device: GPUDevice,
+  layout: KernelLayout,
+  tr: number,
+  tileRows: number,
+  tokens: number,
+  gelu: boolean,
+  f16: boolean,
+): KernelDispatch {
   const tt = subgroupTokenBlock(tokens);
-  const pipeline = cachedPipeline(device, layout, hpSubgroupWgsl, { TR: tr, WG, QUADS: HP_QUADS, TT: tt, QU: HP_UNROLL, BIAS: true, GELU: gelu, ...weightQuadValues(f16) }, `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`, subgroupCommonWgsl + '\n' + hpFormatWgsl);
+  const pipeline = cachedPipeline(
+    device,
+    layout,
+    hpSubgroupWgsl,
+    { TR: tr, WG, QUADS: HP_QUADS, TT: tt, QU: HP_UNROLL, BIAS: true, GELU: gelu, ...weightQuadValues(f16) },
+    `hp-linear subgroup tr${tr} tt${tt}${gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+    subgroupCommonWgsl + '\n' + hpFormatWgsl,
+  );
   return dispatchFor(pipeline, HP_QUADS, tileRows * tr, tokens, tt);
 }

@@ -9,12 +9,10 @@ export type TemplateValues = Record<string, number | string | boolean>;
 export function expandWgsl(source: string, values: TemplateValues): string {
   const lines = source.split('\n');
   const out = expandBlock(lines, 0, lines.length, values);
-  return out
-    .join('\n')
-    .replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-      if (!(name in values)) throw new Error(`WGSL template: no value for {{${name}}}`);
-      return String(values[name]);
-    });
+  return out.join('\n').replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`WGSL template: no value for {{${name}}}`);
+    return String(values[name]);
+  });
 }
 
 function expandBlock(lines: string[], start: number, end: number, values: TemplateValues): string[] {

@@ -34,7 +34,10 @@ const KERNELS = {
   linearGradInput: { src: [gradInputWgsl], access: [...R(6), 'w'] },
   linearGradWeight: { src: [hpFormatWgsl, gradWeightWgsl], access: [...R(5), 'w'] },
   columnSums: { src: [columnSumsWgsl], access: ['r', 'r', 'w'] },
-  activations: { src: [expandWgsl(epilogueWgsl, { BIAS: false, GELU: false }), activationsWgsl], access: ['r', 'r', 'w'] },
+  activations: {
+    src: [expandWgsl(epilogueWgsl, { BIAS: false, GELU: false }), activationsWgsl],
+    access: ['r', 'r', 'w'],
+  },
   layerNormForward: { src: [rowNormWgsl, lnForwardWgsl], access: [...R(3), 'w', 'w', 'w'], rows: true },
   layerNormBackward: { src: [rowNormWgsl, lnBackwardWgsl], access: [...R(4), 'w'], rows: true },
   attentionForward: { src: [attnForwardWgsl], access: [...R(4), 'w', 'w'] },
@@ -76,7 +79,10 @@ export class TrainKernels {
   /** Threads per row of the LayerNorm kernels (a power of two). */
   readonly rowThreads: number;
 
-  constructor(private readonly device: GPUDevice, readonly hidden: number) {
+  constructor(
+    private readonly device: GPUDevice,
+    readonly hidden: number,
+  ) {
     let wg = 32;
     while (wg < 256 && wg * 2 <= device.limits.maxComputeInvocationsPerWorkgroup && wg * 4 <= hidden) wg *= 2;
     this.rowThreads = wg;
@@ -87,9 +93,19 @@ export class TrainKernels {
     if (c) return c;
     const def: { src: string[]; access: Access[]; rows?: boolean } = KERNELS[name];
     const sources = [paramsWgsl, ...def.src];
-    const code = def.rows ? withConsts({ H: this.hidden, WG: this.rowThreads, PER: Math.ceil(this.hidden / this.rowThreads) }, ...sources) : sources.join('\n');
-    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
-    def.access.forEach((a, i) => entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: a === 'w' ? 'storage' : 'read-only-storage' } }));
+    const code = def.rows
+      ? withConsts({ H: this.hidden, WG: this.rowThreads, PER: Math.ceil(this.hidden / this.rowThreads) }, ...sources)
+      : sources.join('\n');
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ];
+    def.access.forEach((a, i) =>
+      entries.push({
+        binding: i + 1,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: a === 'w' ? 'storage' : 'read-only-storage' },
+      }),
+    );
     const layout = this.device.createBindGroupLayout({ label: `train.${name}`, entries });
     const module = this.device.createShaderModule({ label: `train.${name}`, code });
     const pipeline = this.device.createComputePipeline({
@@ -105,9 +121,14 @@ export class TrainKernels {
   call(name: TrainKernelName, buffers: BufferArg[]): KernelCall {
     const { pipeline, layout } = this.kernel(name);
     const expected = KERNELS[name].access.length;
-    if (buffers.length !== expected) throw new RangeError(`train.${name} binds ${expected} buffers, got ${buffers.length}`);
+    if (buffers.length !== expected)
+      throw new RangeError(`train.${name} binds ${expected} buffers, got ${buffers.length}`);
     const device = this.device;
-    const uniform = device.createBuffer({ label: `train.${name}.params`, size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const uniform = device.createBuffer({
+      label: `train.${name}.params`,
+      size: 64,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     const group = device.createBindGroup({
       label: `train.${name}`,
       layout,

@@ -48,7 +48,12 @@ export function uploadLinearIndex(device: GPUDevice, hp: HPMatrix, label: string
 }
 
 /** y = x Wᵀ + b. */
-export function linearForward(k: TrainKernels, ix: LinearIndex, rows: RowsOf, b: { values: BufferArg; bias: BufferArg; x: BufferArg; y: BufferArg }): ShapedCall {
+export function linearForward(
+  k: TrainKernels,
+  ix: LinearIndex,
+  rows: RowsOf,
+  b: { values: BufferArg; bias: BufferArg; x: BufferArg; y: BufferArg },
+): ShapedCall {
   const call = k.call('linearForward', [ix.header, ix.tileCol, ix.colOff, b.values, b.bias, b.x, b.y]);
   return {
     call,
@@ -61,10 +66,18 @@ export function linearForward(k: TrainKernels, ix: LinearIndex, rows: RowsOf, b:
 }
 
 /** Gradient-input modes: overwrite, add to what is there, or overwrite with the sum plus `addend`. */
-export const GRAD_SET = 0, GRAD_ADD = 1, GRAD_SET_PLUS = 2;
+export const GRAD_SET = 0,
+  GRAD_ADD = 1,
+  GRAD_SET_PLUS = 2;
 
 /** dx (=, +=, = … + addend) dy W. */
-export function linearGradInput(k: TrainKernels, ix: LinearIndex, rows: RowsOf, mode: number, b: { values: BufferArg; dy: BufferArg; addend?: BufferArg; dx: BufferArg }): ShapedCall {
+export function linearGradInput(
+  k: TrainKernels,
+  ix: LinearIndex,
+  rows: RowsOf,
+  mode: number,
+  b: { values: BufferArg; dy: BufferArg; addend?: BufferArg; dx: BufferArg },
+): ShapedCall {
   const call = k.call('linearGradInput', [ix.header, ix.colStart, ix.entries, b.values, b.dy, b.addend ?? b.dy, b.dx]);
   return {
     call,
@@ -77,7 +90,12 @@ export function linearGradInput(k: TrainKernels, ix: LinearIndex, rows: RowsOf, 
 }
 
 /** dValues (kept positions only) = dyᵀ x sampled at the mask, and dBias = Σ dy. */
-export function linearGradParams(k: TrainKernels, ix: LinearIndex, rows: RowsOf, b: { dy: BufferArg; x: BufferArg; dValues: BufferArg; dBias: BufferArg }): ShapedCall[] {
+export function linearGradParams(
+  k: TrainKernels,
+  ix: LinearIndex,
+  rows: RowsOf,
+  b: { dy: BufferArg; x: BufferArg; dValues: BufferArg; dBias: BufferArg },
+): ShapedCall[] {
   const n = ix.hp.values.length;
   const weight = k.call('linearGradWeight', [ix.header, ix.tileCol, ix.colOff, b.dy, b.x, b.dValues]);
   const bias = k.call('columnSums', [b.dy, b.dy, b.dBias]);

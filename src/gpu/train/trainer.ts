@@ -6,14 +6,29 @@
 // the layers train when `trainLayerNorm` is set. Buffers are sized for maxBatch x maxSeq.
 import type { BertModel } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
-import { buildParamLayout, packParams, unpackParams, type ParamLayout, type Segment } from '../../core/train/param-layout';
+import {
+  buildParamLayout,
+  packParams,
+  unpackParams,
+  type ParamLayout,
+  type Segment,
+} from '../../core/train/param-layout';
 import { createEmbeddingsKernel } from '../encoder/row-ops';
 import { concatF32, uploadBuffer } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from '../encoder/inputs';
 import { TrainKernels } from './train-kernels';
 import {
-  GRAD_ADD, GRAD_SET, GRAD_SET_PLUS, linearForward, linearGradInput, linearGradParams, uploadLinearIndex,
-  type LinearIndex, type RowsOf, type ShapedCall, type StepShape,
+  GRAD_ADD,
+  GRAD_SET,
+  GRAD_SET_PLUS,
+  linearForward,
+  linearGradInput,
+  linearGradParams,
+  uploadLinearIndex,
+  type LinearIndex,
+  type RowsOf,
+  type ShapedCall,
+  type StepShape,
 } from './train-linear';
 
 export interface OptimizerOptions {
@@ -75,8 +90,10 @@ export interface GpuTrainer {
 export function createTrainer(device: GPUDevice, model: BertModel, opts: TrainerOptions): GpuTrainer {
   const { hidden, heads, ffn, labels, layerNormEps: eps } = model.config;
   const { maxBatch, maxSeq } = opts;
-  if (!(Number.isInteger(maxBatch) && maxBatch >= 1 && Number.isInteger(maxSeq) && maxSeq >= 1)) throw new RangeError('maxBatch and maxSeq must be positive integers');
-  if (maxSeq > model.config.maxPositions) throw new RangeError(`maxSeq ${maxSeq} exceeds the model's ${model.config.maxPositions} positions`);
+  if (!(Number.isInteger(maxBatch) && maxBatch >= 1 && Number.isInteger(maxSeq) && maxSeq >= 1))
+    throw new RangeError('maxBatch and maxSeq must be positive integers');
+  if (maxSeq > model.config.maxPositions)
+    throw new RangeError(`maxSeq ${maxSeq} exceeds the model's ${model.config.maxPositions} positions`);
   if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const layout = buildParamLayout(model, opts.sparse ?? new Map());
   const trainLN = opts.trainLayerNorm ?? true;
@@ -90,7 +107,12 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     return b;
   };
   const upload = (label: string, data: Float32Array | Uint32Array) => {
-    const b = uploadBuffer(device, data, `train.${label}`, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+    const b = uploadBuffer(
+      device,
+      data,
+      `train.${label}`,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    );
     owned.push(b);
     return b;
   };
@@ -100,37 +122,76 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
   const grads = buf('grads', layout.total);
   const m1 = buf('m1', layout.total);
   const m2 = buf('m2', layout.total);
-  const range = (b: GPUBuffer, s: Segment): GPUBufferBinding => ({ buffer: b, offset: s.offset * 4, size: Math.max(4, s.length * 4) });
+  const range = (b: GPUBuffer, s: Segment): GPUBufferBinding => ({
+    buffer: b,
+    offset: s.offset * 4,
+    size: Math.max(4, s.length * 4),
+  });
 
   // Frozen embeddings, on the inference engine's kernel.
   const e = model.embeddings;
   const embKernel = createEmbeddingsKernel(device, hidden);
-  const embWeights = [upload('word', e.word), upload('position', e.position), upload('tokenType', e.tokenType), upload('embLn', concatF32(e.ln.gamma, e.ln.beta))];
-  const embUniform = device.createBuffer({ label: 'train.emb.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const embWeights = [
+    upload('word', e.word),
+    upload('position', e.position),
+    upload('tokenType', e.tokenType),
+    upload('embLn', concatF32(e.ln.gamma, e.ln.beta)),
+  ];
+  const embUniform = device.createBuffer({
+    label: 'train.emb.params',
+    size: 16,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
   owned.push(embUniform);
 
   // Inputs.
-  const ids = buf('ids', T), types = buf('types', T), mask = buf('mask', T);
-  const labelBuf = buf('labels', maxBatch), teacher = buf('teacher', maxBatch * labels);
+  const ids = buf('ids', T),
+    types = buf('types', T),
+    mask = buf('mask', T);
+  const labelBuf = buf('labels', maxBatch),
+    teacher = buf('teacher', maxBatch * labels);
 
   // Activations kept for the backward, per layer.
   const nL = model.layers.length;
   const xs = Array.from({ length: nL + 1 }, (_, i) => buf(`x${i}`, T * hidden));
   const L = model.layers.map((_, i) => ({
-    q: buf(`l${i}.q`, T * hidden), k: buf(`l${i}.k`, T * hidden), v: buf(`l${i}.v`, T * hidden),
-    probs: buf(`l${i}.probs`, maxBatch * heads * maxSeq * maxSeq), ctx: buf(`l${i}.ctx`, T * hidden),
-    ao: buf(`l${i}.ao`, T * hidden), xhat1: buf(`l${i}.xhat1`, T * hidden), inv1: buf(`l${i}.inv1`, T), a1: buf(`l${i}.a1`, T * hidden),
-    fpre: buf(`l${i}.fpre`, T * ffn), fpost: buf(`l${i}.fpost`, T * ffn), fo: buf(`l${i}.fo`, T * hidden),
-    xhat2: buf(`l${i}.xhat2`, T * hidden), inv2: buf(`l${i}.inv2`, T),
+    q: buf(`l${i}.q`, T * hidden),
+    k: buf(`l${i}.k`, T * hidden),
+    v: buf(`l${i}.v`, T * hidden),
+    probs: buf(`l${i}.probs`, maxBatch * heads * maxSeq * maxSeq),
+    ctx: buf(`l${i}.ctx`, T * hidden),
+    ao: buf(`l${i}.ao`, T * hidden),
+    xhat1: buf(`l${i}.xhat1`, T * hidden),
+    inv1: buf(`l${i}.inv1`, T),
+    a1: buf(`l${i}.a1`, T * hidden),
+    fpre: buf(`l${i}.fpre`, T * ffn),
+    fpost: buf(`l${i}.fpost`, T * ffn),
+    fo: buf(`l${i}.fo`, T * hidden),
+    xhat2: buf(`l${i}.xhat2`, T * hidden),
+    inv2: buf(`l${i}.inv2`, T),
   }));
-  const cls = buf('cls', maxBatch * hidden), ppre = buf('ppre', maxBatch * hidden), pooled = buf('pooled', maxBatch * hidden);
-  const logitsBuf = buf('logits', maxBatch * labels), lossBuf = buf('loss', maxBatch), dlogits = buf('dlogits', maxBatch * labels);
+  const cls = buf('cls', maxBatch * hidden),
+    ppre = buf('ppre', maxBatch * hidden),
+    pooled = buf('pooled', maxBatch * hidden);
+  const logitsBuf = buf('logits', maxBatch * labels),
+    lossBuf = buf('loss', maxBatch),
+    dlogits = buf('dlogits', maxBatch * labels);
   // Gradients of activations (reused across layers).
   const dH = [buf('dH0', T * hidden), buf('dH1', T * hidden)];
   const g = {
-    z2: buf('dZ2', T * hidden), fpost: buf('dFpost', T * ffn), fpre: buf('dFpre', T * ffn), a: buf('dA', T * hidden), z1: buf('dZ1', T * hidden),
-    ctx: buf('dCtx', T * hidden), q: buf('dQ', T * hidden), k: buf('dK', T * hidden), v: buf('dV', T * hidden),
-    s: buf('dS', maxBatch * heads * maxSeq * maxSeq), pooled: buf('dPooled', maxBatch * hidden), ppre: buf('dPpre', maxBatch * hidden), cls: buf('dCls', maxBatch * hidden),
+    z2: buf('dZ2', T * hidden),
+    fpost: buf('dFpost', T * ffn),
+    fpre: buf('dFpre', T * ffn),
+    a: buf('dA', T * hidden),
+    z1: buf('dZ1', T * hidden),
+    ctx: buf('dCtx', T * hidden),
+    q: buf('dQ', T * hidden),
+    k: buf('dK', T * hidden),
+    v: buf('dV', T * hidden),
+    s: buf('dS', maxBatch * heads * maxSeq * maxSeq),
+    pooled: buf('dPooled', maxBatch * hidden),
+    ppre: buf('dPpre', maxBatch * hidden),
+    cls: buf('dCls', maxBatch * hidden),
   };
 
   const indices = new Map<string, LinearIndex>();
@@ -143,27 +204,69 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     const { ix, t } = lin(name);
     forward.push(linearForward(k, ix, rows, { values: range(params, t.values), bias: range(params, t.bias), x, y }));
   };
-  const bwdLinear = (name: string, dy: GPUBuffer, x: GPUBuffer, dx: { buf: GPUBuffer; mode: number; addend?: GPUBuffer } | null, rows: RowsOf = 'tokens') => {
+  const bwdLinear = (
+    name: string,
+    dy: GPUBuffer,
+    x: GPUBuffer,
+    dx: { buf: GPUBuffer; mode: number; addend?: GPUBuffer } | null,
+    rows: RowsOf = 'tokens',
+  ) => {
     const { ix, t } = lin(name);
-    backward.push(...linearGradParams(k, ix, rows, { dy, x, dValues: range(grads, t.values), dBias: range(grads, t.bias) }));
-    if (dx) backward.push(linearGradInput(k, ix, rows, dx.mode, { values: range(params, t.values), dy, addend: dx.addend, dx: dx.buf }));
+    backward.push(
+      ...linearGradParams(k, ix, rows, { dy, x, dValues: range(grads, t.values), dBias: range(grads, t.bias) }),
+    );
+    if (dx)
+      backward.push(
+        linearGradInput(k, ix, rows, dx.mode, { values: range(params, t.values), dy, addend: dx.addend, dx: dx.buf }),
+      );
   };
-  const elementwise = (mode: number, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, width: number, rows: RowsOf, into: ShapedCall[]) => {
+  const elementwise = (
+    mode: number,
+    a: GPUBuffer,
+    b: GPUBuffer,
+    out: GPUBuffer,
+    width: number,
+    rows: RowsOf,
+    into: ShapedCall[],
+  ) => {
     const call = k.call('activations', [a, b, out]);
-    into.push({ call, prepare: (s) => { const n = (rows === 'tokens' ? s.batch * s.seq : s.batch) * width; call.setParams([n, mode]); call.grid = k.flatGrid(n); } });
+    into.push({
+      call,
+      prepare: (s) => {
+        const n = (rows === 'tokens' ? s.batch * s.seq : s.batch) * width;
+        call.setParams([n, mode]);
+        call.grid = k.flatGrid(n);
+      },
+    });
   };
   const attentionShape = (call: ReturnType<TrainKernels['call']>) => (s: StepShape) => {
     call.setParams([s.seq, heads, hidden / heads], [1 / Math.sqrt(hidden / heads)]);
     call.grid = [Math.ceil(s.seq / 64), heads, s.batch];
   };
-  const rowsCall = (name: 'layerNormForward' | 'layerNormBackward', buffers: GPUBufferBinding['buffer'][] | (GPUBuffer | GPUBufferBinding)[], into: ShapedCall[]) => {
+  const rowsCall = (
+    name: 'layerNormForward' | 'layerNormBackward',
+    buffers: GPUBufferBinding['buffer'][] | (GPUBuffer | GPUBufferBinding)[],
+    into: ShapedCall[],
+  ) => {
     const call = k.call(name, buffers);
-    into.push({ call, prepare: (s) => { call.setParams([s.batch * s.seq], [eps]); call.grid = k.rowsGrid(s.batch * s.seq); } });
+    into.push({
+      call,
+      prepare: (s) => {
+        call.setParams([s.batch * s.seq], [eps]);
+        call.grid = k.rowsGrid(s.batch * s.seq);
+      },
+    });
   };
   const lnGrads = (dy: GPUBuffer, xhat: GPUBuffer, seg: Segment) => {
     if (!trainLN) return;
     const call = k.call('columnSums', [dy, xhat, range(grads, seg)]);
-    backward.push({ call, prepare: (s) => { call.setParams([s.batch * s.seq, hidden, 1]); call.grid = [Math.ceil(hidden / 16), 1, 1]; } });
+    backward.push({
+      call,
+      prepare: (s) => {
+        call.setParams([s.batch * s.seq, hidden, 1]);
+        call.grid = [Math.ceil(hidden / 16), 1, 1];
+      },
+    });
   };
 
   // Forward.
@@ -183,7 +286,13 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     rowsCall('layerNormForward', [a.fo, a.a1, range(params, ln.ln2), xs[i + 1], a.xhat2, a.inv2], forward);
   });
   const gather = k.call('clsRows', [xs[nL], cls]);
-  forward.push({ call: gather, prepare: (s) => { gather.setParams([s.batch, s.seq, hidden, 0]); gather.grid = k.flatGrid(s.batch * hidden); } });
+  forward.push({
+    call: gather,
+    prepare: (s) => {
+      gather.setParams([s.batch, s.seq, hidden, 0]);
+      gather.grid = k.flatGrid(s.batch * hidden);
+    },
+  });
   const features = model.pooler ? pooled : cls;
   if (model.pooler) {
     fwdLinear('pooler', cls, ppre, 'sequences');
@@ -197,7 +306,10 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
   const lossCall = k.call('loss', [logitsBuf, labelBuf, teacher, dlogits, lossBuf]);
   backward.push({
     call: lossCall,
-    prepare: (s) => { lossCall.setParams([s.batch, labels, hasTeacher ? 1 : 0], [lossWeights.temperature, lossWeights.alpha]); lossCall.grid = [Math.ceil(s.batch / 64), 1, 1]; },
+    prepare: (s) => {
+      lossCall.setParams([s.batch, labels, hasTeacher ? 1 : 0], [lossWeights.temperature, lossWeights.alpha]);
+      lossCall.grid = [Math.ceil(s.batch / 64), 1, 1];
+    },
   });
   bwdLinear('classifier', dlogits, features, { buf: model.pooler ? g.pooled : g.cls, mode: GRAD_SET }, 'sequences');
   if (model.pooler) {
@@ -205,7 +317,13 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     bwdLinear('pooler', g.ppre, cls, { buf: g.cls, mode: GRAD_SET }, 'sequences');
   }
   const scatter = k.call('clsRows', [g.cls, dH[nL % 2]]);
-  backward.push({ call: scatter, prepare: (s) => { scatter.setParams([s.batch, s.seq, hidden, 1]); scatter.grid = k.flatGrid(s.batch * s.seq * hidden); } });
+  backward.push({
+    call: scatter,
+    prepare: (s) => {
+      scatter.setParams([s.batch, s.seq, hidden, 1]);
+      scatter.grid = k.flatGrid(s.batch * s.seq * hidden);
+    },
+  });
   for (let i = nL - 1; i >= 0; i--) {
     const layer = model.layers[i];
     const a = L[i];
@@ -237,20 +355,31 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     call: adam,
     prepare: () => {
       const o = optimizer;
-      adam.setParams([layout.total, layout.decayEnd], [o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, 1 - o.beta1 ** stepCount, 1 - o.beta2 ** stepCount]);
+      adam.setParams(
+        [layout.total, layout.decayEnd],
+        [o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, 1 - o.beta1 ** stepCount, 1 - o.beta2 ** stepCount],
+      );
       adam.grid = k.flatGrid(layout.total);
     },
   };
 
   const embGroup = device.createBindGroup({
     layout: embKernel.layout.group,
-    entries: [embUniform, ids, types, ...embWeights, xs[0]].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [embUniform, ids, types, ...embWeights, xs[0]].map((buffer, binding) => ({
+      binding,
+      resource: { buffer },
+    })),
   });
-  const readback = device.createBuffer({ label: 'train.readback', size: Math.max(16, maxBatch * labels * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const readback = device.createBuffer({
+    label: 'train.readback',
+    size: Math.max(16, maxBatch * labels * 4),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   owned.push(readback);
 
   function uploadInputs(b: Omit<TrainBatch, 'labels' | 'teacher'>): StepShape {
-    if (b.batch > maxBatch || b.seq > maxSeq) throw new RangeError(`batch ${b.batch} x ${b.seq} exceeds the trainer's ${maxBatch} x ${maxSeq}`);
+    if (b.batch > maxBatch || b.seq > maxSeq)
+      throw new RangeError(`batch ${b.batch} x ${b.seq} exceeds the trainer's ${maxBatch} x ${maxSeq}`);
     validateEngineInputs(model, b.inputIds, b.attentionMask, b.tokenTypeIds, b.batch, b.seq);
     const n = b.batch * b.seq;
     device.queue.writeBuffer(ids, 0, toTokenWords(b.inputIds));
@@ -270,7 +399,10 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
   }
 
   async function readFloats(src: GPUBuffer, count: number): Promise<Float32Array> {
-    const staging = count * 4 <= readback.size ? readback : device.createBuffer({ size: count * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging =
+      count * 4 <= readback.size
+        ? readback
+        : device.createBuffer({ size: count * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = device.createCommandEncoder();
     enc.copyBufferToBuffer(src, 0, staging, 0, count * 4);
     device.queue.submit([enc.finish()]);
@@ -300,9 +432,11 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
         if (!(opt.lr >= 0)) throw new RangeError(`learning rate must be >= 0, got ${opt.lr}`);
         if (b.labels.length !== b.batch) throw new RangeError(`${b.labels.length} labels for a batch of ${b.batch}`);
         for (let i = 0; i < b.batch; i++) {
-          if (!Number.isInteger(b.labels[i]) || b.labels[i] < 0 || b.labels[i] >= labels) throw new RangeError(`label ${b.labels[i]} is outside [0, ${labels})`);
+          if (!Number.isInteger(b.labels[i]) || b.labels[i] < 0 || b.labels[i] >= labels)
+            throw new RangeError(`label ${b.labels[i]} is outside [0, ${labels})`);
         }
-        if (b.teacher && b.teacher.length !== b.batch * labels) throw new RangeError(`teacher logits: ${b.teacher.length} values, expected ${b.batch * labels}`);
+        if (b.teacher && b.teacher.length !== b.batch * labels)
+          throw new RangeError(`teacher logits: ${b.teacher.length} values, expected ${b.batch * labels}`);
         const shape = uploadInputs(b);
         device.queue.writeBuffer(labelBuf, 0, Uint32Array.from(b.labels));
         hasTeacher = Boolean(b.teacher);
@@ -334,13 +468,18 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     readState() {
       return serial(async () => {
         alive();
-        const [p, a, v] = [await readFloats(params, layout.total), await readFloats(m1, layout.total), await readFloats(m2, layout.total)];
+        const [p, a, v] = [
+          await readFloats(params, layout.total),
+          await readFloats(m1, layout.total),
+          await readFloats(m2, layout.total),
+        ];
         return { params: p, m1: a, m2: v, step: stepCount };
       });
     },
     writeState(s) {
       alive();
-      if (s.params.length !== layout.total || s.m1.length !== layout.total || s.m2.length !== layout.total) throw new RangeError(`checkpoint has ${s.params.length} values, this model's layout ${layout.total}`);
+      if (s.params.length !== layout.total || s.m1.length !== layout.total || s.m2.length !== layout.total)
+        throw new RangeError(`checkpoint has ${s.params.length} values, this model's layout ${layout.total}`);
       device.queue.writeBuffer(params, 0, s.params as Float32Array<ArrayBuffer>);
       device.queue.writeBuffer(m1, 0, s.m1 as Float32Array<ArrayBuffer>);
       device.queue.writeBuffer(m2, 0, s.m2 as Float32Array<ArrayBuffer>);

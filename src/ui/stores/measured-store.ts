@@ -20,14 +20,16 @@ export interface StoredMeasurements {
 export const MEASURED_KEY = 'hp-lab-measured-v1';
 
 const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
-const hasNumbers = (o: unknown, keys: string[]) => typeof o === 'object' && o !== null && keys.every((k) => positive((o as Record<string, unknown>)[k]));
+const hasNumbers = (o: unknown, keys: string[]) =>
+  typeof o === 'object' && o !== null && keys.every((k) => positive((o as Record<string, unknown>)[k]));
 const LINEAR = ['tokens', 'in', 'out', 'density', 'denseGflops', 'hpGflops'];
 const CPU = [...LINEAR, 'denseMs', 'hpMs', 'hpDenseEquivalentGflops', 'speedup', 'reps'];
 
 function list<T>(x: unknown, keys: string[]): T[] | null {
   return Array.isArray(x) && x.length > 0 && x.every((m) => hasNumbers(m, keys)) ? (x as T[]) : null;
 }
-const encoder = (x: unknown): MeasuredDevice['encoder'] => (hasNumbers(x, ['batch', 'seq', 'ms']) ? (x as MeasuredDevice['encoder']) : undefined);
+const encoder = (x: unknown): MeasuredDevice['encoder'] =>
+  hasNumbers(x, ['batch', 'seq', 'ms']) ? (x as MeasuredDevice['encoder']) : undefined;
 
 /** Parses what `encodeMeasurements` wrote; anything malformed is left out (null when nothing is usable). */
 export function decodeMeasurements(text: string | null): StoredMeasurements | null {
@@ -63,7 +65,10 @@ export function loadMeasurements(storage: Pick<Storage, 'getItem'> = localStorag
   }
 }
 
-export function saveMeasurements(m: Omit<StoredMeasurements, 'savedAt'>, storage: Pick<Storage, 'setItem'> = localStorage): void {
+export function saveMeasurements(
+  m: Omit<StoredMeasurements, 'savedAt'>,
+  storage: Pick<Storage, 'setItem'> = localStorage,
+): void {
   try {
     storage.setItem(MEASURED_KEY, encodeMeasurements(m));
   } catch {

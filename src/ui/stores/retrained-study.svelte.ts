@@ -4,7 +4,11 @@
 import { parseSweep, type Sweep } from '../../core/explore/sweep';
 import { parseRetrainedManifest } from '../../core/model/retrained-manifest';
 
-export const retrainedStudy = $state<{ sweep: Sweep | null; base: string; error: string }>({ sweep: null, base: '', error: '' });
+export const retrainedStudy = $state<{ sweep: Sweep | null; base: string; error: string }>({
+  sweep: null,
+  base: '',
+  error: '',
+});
 
 let loading: Promise<void> | undefined;
 

@@ -53,13 +53,25 @@ export function checkSweepRecord(x: unknown): SweepRecord {
   if (typeof x.model !== 'string') throw new Error('no model name');
   if (typeof x.complete !== 'boolean') throw new Error('no completion flag');
   const b = x.base;
-  if (!isObj(b) || !(PATTERNS as readonly unknown[]).includes(b.pattern) || !finite(b.sparsity) || !finite(b.tr) || !finite(b.tc) || !finite(b.split) || typeof b.score !== 'string') {
+  if (
+    !isObj(b) ||
+    !(PATTERNS as readonly unknown[]).includes(b.pattern) ||
+    !finite(b.sparsity) ||
+    !finite(b.tr) ||
+    !finite(b.tc) ||
+    !finite(b.split) ||
+    typeof b.score !== 'string'
+  ) {
     throw new Error('no valid pruning configuration');
   }
   if (!Array.isArray(x.rows)) throw new Error('no rows');
   if (x.rows.length > 100_000) throw new Error(`${x.rows.length} rows`);
   x.rows.forEach((r, i) => {
-    if (!isObj(r) || typeof r.series !== 'string' || ![r.targetSparsity, r.achievedSparsity, r.accuracy, r.n].every(finite)) {
+    if (
+      !isObj(r) ||
+      typeof r.series !== 'string' ||
+      ![r.targetSparsity, r.achievedSparsity, r.accuracy, r.n].every(finite)
+    ) {
       throw new Error(`rows[${i}] is not a sweep row`);
     }
   });
@@ -104,7 +116,9 @@ export async function newestSweepWithPoints(): Promise<StoredSweeps & { record: 
 
 /** The notice for skipped records, or ''. */
 export const skippedNotice = (s: StoredSweeps): string =>
-  s.skipped ? `${s.skipped} stored sweep${s.skipped > 1 ? 's' : ''} could not be read and ${s.skipped > 1 ? 'were' : 'was'} skipped (${s.firstProblem}).` : '';
+  s.skipped
+    ? `${s.skipped} stored sweep${s.skipped > 1 ? 's' : ''} could not be read and ${s.skipped > 1 ? 'were' : 'was'} skipped (${s.firstProblem}).`
+    : '';
 
 export async function deleteSweep(id: string): Promise<void> {
   await (await db()).delete('sweeps', id);
@@ -112,5 +126,12 @@ export async function deleteSweep(id: string): Promise<void> {
 
 export function sweepToCsv(r: SweepRecord): string {
   const head = 'series,recovery,target_sparsity,achieved_sparsity,accuracy,sentences';
-  return [head, ...r.rows.map((x) => `${x.series},${x.recovery ?? 'none'},${x.targetSparsity},${x.achievedSparsity},${x.accuracy},${x.n}`)].join('\n') + '\n';
+  return (
+    [
+      head,
+      ...r.rows.map(
+        (x) => `${x.series},${x.recovery ?? 'none'},${x.targetSparsity},${x.achievedSparsity},${x.accuracy},${x.n}`,
+      ),
+    ].join('\n') + '\n'
+  );
 }

@@ -4,7 +4,11 @@
 // Stored records are checked on read: unusable ones are skipped and counted in `notice`.
 import { newestSweeps, skippedNotice, type SweepRecord } from './sweep-db';
 
-export const sweeps = $state<{ latest: SweepRecord | null; error: string; notice: string }>({ latest: null, error: '', notice: '' });
+export const sweeps = $state<{ latest: SweepRecord | null; error: string; notice: string }>({
+  latest: null,
+  error: '',
+  notice: '',
+});
 
 let restoring: Promise<void> | undefined;
 

@@ -67,10 +67,16 @@ const tileSize = (raw: string): number | null => {
   const n = numberIn(raw, 1, 128, true);
   return n !== null && (R.tileSizes as readonly number[]).includes(n) ? n : null;
 };
-const oneOf = <T extends string>(raw: string, list: readonly T[]): T | null => ((list as readonly string[]).includes(raw) ? (raw as T) : null);
+const oneOf = <T extends string>(raw: string, list: readonly T[]): T | null =>
+  (list as readonly string[]).includes(raw) ? (raw as T) : null;
 const text = (raw: string): string | null => (/^[\w.:-]{0,64}$/.test(raw) ? raw : null);
 
-function spec<T>(key: string, get: (s: AppState) => T & (string | number), parse: (raw: string) => T | null, put: (s: AppState, v: T) => void): Spec {
+function spec<T>(
+  key: string,
+  get: (s: AppState) => T & (string | number),
+  parse: (raw: string) => T | null,
+  put: (s: AppState, v: T) => void,
+): Spec {
   return {
     key,
     get,
@@ -84,29 +90,120 @@ function spec<T>(key: string, get: (s: AppState) => T & (string | number), parse
 }
 
 const SPECS: Spec[] = [
-  spec('model', (s) => s.model, (r) => (r ? text(r) : null), (s, v) => (s.model = v)),
-  spec('pattern', (s) => s.pruning.pattern, (r) => oneOf(r, STATE_PATTERNS), (s, v) => (s.pruning.pattern = v)),
-  spec('sparsity', (s) => s.pruning.sparsity, (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.sparsity = v)),
-  spec('split', (s) => s.pruning.split, (r) => inRange(r, R.split), (s, v) => (s.pruning.split = v)),
-  spec('tr', (s) => s.pruning.tr, tileSize, (s, v) => (s.pruning.tr = v)),
-  spec('tc', (s) => s.pruning.tc, tileSize, (s, v) => (s.pruning.tc = v)),
-  spec('score', (s) => s.pruning.score, (r) => oneOf(r, STATE_SCORES), (s, v) => (s.pruning.score = v)),
-  spec<number | ''>('attn', (s) => s.pruning.groupSparsity?.attention ?? '', (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, attention: v as number })),
-  spec<number | ''>('ffn', (s) => s.pruning.groupSparsity?.ffn ?? '', (r) => inRange(r, R.sparsity), (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, ffn: v as number })),
-  spec('batch', (s) => s.workload.batch, (r) => numberIn(r, R.batch.min, R.batch.max, true), (s, v) => (s.workload.batch = v)),
-  spec('seq', (s) => s.workload.seq, (r) => numberIn(r, R.seq.min, R.seq.max, true), (s, v) => (s.workload.seq = v)),
-  spec('lc', (s) => s.constraints.lcMs, (r) => numberIn(r, 1e-6, 1e7), (s, v) => (s.constraints.lcMs = v)),
-  spec('ac', (s) => s.constraints.acKind, (r) => oneOf(r, AC_KINDS), (s, v) => (s.constraints.acKind = v)),
-  spec('acv', (s) => s.constraints.acValue, (r) => numberIn(r, 0, 1), (s, v) => (s.constraints.acValue = v)),
-  spec('obj', (s) => s.constraints.objective, (r) => oneOf(r, ['price', 'power', 'class'] as const), (s, v) => (s.constraints.objective = v)),
-  spec('panel', (s) => s.view.panel, text, (s, v) => (s.view.panel = v)),
-  spec('dev', (s) => s.view.device, text, (s, v) => (s.view.device = v)),
+  spec(
+    'model',
+    (s) => s.model,
+    (r) => (r ? text(r) : null),
+    (s, v) => (s.model = v),
+  ),
+  spec(
+    'pattern',
+    (s) => s.pruning.pattern,
+    (r) => oneOf(r, STATE_PATTERNS),
+    (s, v) => (s.pruning.pattern = v),
+  ),
+  spec(
+    'sparsity',
+    (s) => s.pruning.sparsity,
+    (r) => inRange(r, R.sparsity),
+    (s, v) => (s.pruning.sparsity = v),
+  ),
+  spec(
+    'split',
+    (s) => s.pruning.split,
+    (r) => inRange(r, R.split),
+    (s, v) => (s.pruning.split = v),
+  ),
+  spec(
+    'tr',
+    (s) => s.pruning.tr,
+    tileSize,
+    (s, v) => (s.pruning.tr = v),
+  ),
+  spec(
+    'tc',
+    (s) => s.pruning.tc,
+    tileSize,
+    (s, v) => (s.pruning.tc = v),
+  ),
+  spec(
+    'score',
+    (s) => s.pruning.score,
+    (r) => oneOf(r, STATE_SCORES),
+    (s, v) => (s.pruning.score = v),
+  ),
+  spec<number | ''>(
+    'attn',
+    (s) => s.pruning.groupSparsity?.attention ?? '',
+    (r) => inRange(r, R.sparsity),
+    (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, attention: v as number }),
+  ),
+  spec<number | ''>(
+    'ffn',
+    (s) => s.pruning.groupSparsity?.ffn ?? '',
+    (r) => inRange(r, R.sparsity),
+    (s, v) => (s.pruning.groupSparsity = { ...s.pruning.groupSparsity, ffn: v as number }),
+  ),
+  spec(
+    'batch',
+    (s) => s.workload.batch,
+    (r) => numberIn(r, R.batch.min, R.batch.max, true),
+    (s, v) => (s.workload.batch = v),
+  ),
+  spec(
+    'seq',
+    (s) => s.workload.seq,
+    (r) => numberIn(r, R.seq.min, R.seq.max, true),
+    (s, v) => (s.workload.seq = v),
+  ),
+  spec(
+    'lc',
+    (s) => s.constraints.lcMs,
+    (r) => numberIn(r, 1e-6, 1e7),
+    (s, v) => (s.constraints.lcMs = v),
+  ),
+  spec(
+    'ac',
+    (s) => s.constraints.acKind,
+    (r) => oneOf(r, AC_KINDS),
+    (s, v) => (s.constraints.acKind = v),
+  ),
+  spec(
+    'acv',
+    (s) => s.constraints.acValue,
+    (r) => numberIn(r, 0, 1),
+    (s, v) => (s.constraints.acValue = v),
+  ),
+  spec(
+    'obj',
+    (s) => s.constraints.objective,
+    (r) => oneOf(r, ['price', 'power', 'class'] as const),
+    (s, v) => (s.constraints.objective = v),
+  ),
+  spec(
+    'panel',
+    (s) => s.view.panel,
+    text,
+    (s, v) => (s.view.panel = v),
+  ),
+  spec(
+    'dev',
+    (s) => s.view.device,
+    text,
+    (s, v) => (s.view.device = v),
+  ),
 ];
 
 export const STATE_KEYS = SPECS.map((s) => s.key);
 
 export function cloneState(s: AppState): AppState {
-  return { model: s.model, pruning: { ...s.pruning, ...(s.pruning.groupSparsity ? { groupSparsity: { ...s.pruning.groupSparsity } } : {}) }, workload: { ...s.workload }, constraints: { ...s.constraints }, view: { ...s.view } };
+  return {
+    model: s.model,
+    pruning: { ...s.pruning, ...(s.pruning.groupSparsity ? { groupSparsity: { ...s.pruning.groupSparsity } } : {}) },
+    workload: { ...s.workload },
+    constraints: { ...s.constraints },
+    view: { ...s.view },
+  };
 }
 
 /** Only the fields that differ from the defaults; numbers without float noise. */

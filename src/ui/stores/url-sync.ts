@@ -23,7 +23,15 @@ export function stateUrl(source: SyncedState, model = 'tinybert-4l-312d'): strin
   const params = encodeState({
     model,
     // 'obs' is a CLI-only score (the panel does not offer it): never in the page's state.
-    pruning: { pattern, sparsity, split, tr, tc, score: score === 'obs' ? 'magnitude' : score, ...(groupSparsity ? { groupSparsity: { ...groupSparsity } } : {}) },
+    pruning: {
+      pattern,
+      sparsity,
+      split,
+      tr,
+      tc,
+      score: score === 'obs' ? 'magnitude' : score,
+      ...(groupSparsity ? { groupSparsity: { ...groupSparsity } } : {}),
+    },
     workload: { ...source.workload },
     constraints: { ...source.constraints },
     view: { panel: '', device: '' },

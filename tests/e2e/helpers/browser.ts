@@ -24,8 +24,16 @@ export interface Session {
 }
 
 /** `init` runs in the page before its own scripts (e.g. to record CSP violations). */
-export async function openApp(baseUrl: string, { webgpu = true, query = '', init }: { webgpu?: boolean; query?: string; init?: () => void } = {}): Promise<Session> {
-  const args = [...BASE_FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : ['--disable-features=WebGPU', '--disable-gpu'])];
+export async function openApp(
+  baseUrl: string,
+  { webgpu = true, query = '', init }: { webgpu?: boolean; query?: string; init?: () => void } = {},
+): Promise<Session> {
+  const args = [
+    ...BASE_FLAGS,
+    ...(webgpu
+      ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan']
+      : ['--disable-features=WebGPU', '--disable-gpu']),
+  ];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const origin = new URL(baseUrl).origin;

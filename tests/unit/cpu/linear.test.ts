@@ -25,7 +25,16 @@ describe('CPU linear kernels', () => {
   it('HP equals dense on the decoded (zero-filled) weight, for ragged shapes', () => {
     fc.assert(
       fc.property(
-        fc.record({ out: fc.integer({ min: 1, max: 40 }), nIn: fc.integer({ min: 1, max: 40 }), tr: fc.constantFrom(2, 4, 8), tc: fc.constantFrom(2, 4, 8), tokens: fc.integer({ min: 1, max: 5 }), seed: fc.integer({ min: 1, max: 1e6 }), mFrac: fc.double({ min: 0, max: 1, noNaN: true }), kFrac: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        fc.record({
+          out: fc.integer({ min: 1, max: 40 }),
+          nIn: fc.integer({ min: 1, max: 40 }),
+          tr: fc.constantFrom(2, 4, 8),
+          tc: fc.constantFrom(2, 4, 8),
+          tokens: fc.integer({ min: 1, max: 5 }),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+          mFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+          kFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
         ({ out, nIn, tr, tc, tokens, seed, mFrac, kFrac }) => {
           const { tilesPerRow } = tileGrid({ out, in: nIn, tr, tc });
           const m = Math.round(mFrac * tilesPerRow);

@@ -12,7 +12,13 @@ describe('Devices and Choose a device agree', () => {
   const pruning = { pattern: 'hp' as const, sparsity: 0.8, tr: 1, tc: 64, split: 0.5 };
   const sparsity = sparsityFromPrune(pruning);
   const choose = select({
-    config: TINYBERT_4L_312D, batch: 1, seq: 128, lcMs: 1000, ac: { kind: 'none' }, objective: 'price', sweep: null,
+    config: TINYBERT_4L_312D,
+    batch: 1,
+    seq: 128,
+    lcMs: 1000,
+    ac: { kind: 'none' },
+    objective: 'price',
+    sweep: null,
     configs: [sparsityFromPrune({ pattern: 'unstructured', sparsity: 0, tr: 16, tc: 16 }), sparsity],
   });
   for (const id of ['pynq-z2', 'zcu102', 'alveo-u250']) {

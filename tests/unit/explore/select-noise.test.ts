@@ -19,32 +19,58 @@ const noZero: Sweep = {
     { pattern: 'hp', sparsity: 0.948, split: 0.5, tile: { tr: 32, tc: 32 }, accuracy: 0.5 },
   ],
 };
-const fpgas: Catalog = { fpgas: FPGA_BOARDS.filter((b) => ['pynq-z2', 'zcu102', 'alveo-u250'].includes(b.id)), cpus: [], gpus: [] };
+const fpgas: Catalog = {
+  fpgas: FPGA_BOARDS.filter((b) => ['pynq-z2', 'zcu102', 'alveo-u250'].includes(b.id)),
+  cpus: [],
+  gpus: [],
+};
 const ev = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128, { catalog: fpgas });
-const base: SelectionInput = { config: TINYBERT_4L_312D, batch: 1, seq: 128, lcMs: 1000, ac: { kind: 'drop', value: 0.01 }, objective: 'price', sweep: noZero, catalog: fpgas };
+const base: SelectionInput = {
+  config: TINYBERT_4L_312D,
+  batch: 1,
+  seq: 128,
+  lcMs: 1000,
+  ac: { kind: 'drop', value: 0.01 },
+  objective: 'price',
+  sweep: noZero,
+  catalog: fpgas,
+};
 const run = (over: Partial<SelectionInput>) => select({ ...base, ...over }, ev);
 
 describe('dense is always a candidate', () => {
   it('adds one dense point to a sweep without a 0% point, carrying the dense accuracy', () => {
     const { points, dense } = withDensePoint(noZero);
-    expect(points.filter((p) => p.pattern === 'dense')).toEqual([{ pattern: 'dense', sparsity: 0, accuracy: 0.76, label: 'dense', n: 500 }]);
+    expect(points.filter((p) => p.pattern === 'dense')).toEqual([
+      { pattern: 'dense', sparsity: 0, accuracy: 0.76, label: 'dense', n: 500 },
+    ]);
     expect(dense).toMatchObject({ accuracy: 0.76, n: 500 });
   });
 
-  it('collapses per-series 0% rows into one dense point (mean, one row\'s n)', () => {
-    const { points } = withDensePoint({ points: [{ pattern: 'dense', sparsity: 0, accuracy: 0.74, n: 200 }, { pattern: 'dense', sparsity: 0, accuracy: 0.76, n: 200 }, noZero.points[0]] });
-    expect(points.filter((p) => p.pattern === 'dense')).toEqual([{ pattern: 'dense', sparsity: 0, accuracy: 0.75, label: 'dense', n: 200 }]);
+  it("collapses per-series 0% rows into one dense point (mean, one row's n)", () => {
+    const { points } = withDensePoint({
+      points: [
+        { pattern: 'dense', sparsity: 0, accuracy: 0.74, n: 200 },
+        { pattern: 'dense', sparsity: 0, accuracy: 0.76, n: 200 },
+        noZero.points[0],
+      ],
+    });
+    expect(points.filter((p) => p.pattern === 'dense')).toEqual([
+      { pattern: 'dense', sparsity: 0, accuracy: 0.75, label: 'dense', n: 200 },
+    ]);
   });
 
   it('with AC drop 1 point and no pruned point within it, dense on a fast board is chosen', () => {
-    const lat = ev.evaluate(ev.devices.find((d) => d.id === 'alveo-u250')!, withDensePointConfig()).latencyMs;
+    const lat = ev.evaluate(
+      ev.devices.find((d) => d.id === 'alveo-u250')!,
+      withDensePointConfig(),
+    ).latencyMs;
     const r = run({ lcMs: lat * 1.05 });
     expect(r.choice?.config).toBe('dense');
     expect(r.choice?.deviceId).toBe('alveo-u250');
     expect(r.reasons.join(' ')).toMatch(/dense model itself/);
   });
 
-  it('the dense accuracy the page shows (whole dev split) is the one AC uses, not the sweep\'s', () => {
+  it("the dense accuracy the page shows (whole dev split) is the one AC uses, not the sweep's", () => {
     const r = run({ ac: { kind: 'drop', value: 0.01 }, denseAccuracy: { accuracy: 0.7, n: 500, source: 'dev split' } });
     expect(r.accuracyThreshold).toBeCloseTo(0.69, 12);
     expect(r.denseReference?.source).toBe('dev split');
@@ -58,7 +84,7 @@ function withDensePointConfig() {
 
 describe('AC allows for measurement noise', () => {
   it('standard error is binomial: sqrt(p(1-p)/n)', () => {
-    expect(accuracyStandardError(0.76, 500)).toBeCloseTo(Math.sqrt(0.76 * 0.24 / 500), 12);
+    expect(accuracyStandardError(0.76, 500)).toBeCloseTo(Math.sqrt((0.76 * 0.24) / 500), 12);
     expect(accuracyStandardError(0.76, undefined)).toBeNull();
   });
 
@@ -98,18 +124,32 @@ describe('warnings', () => {
 
 describe('software adapters never carry an efficiency to hardware', () => {
   const measuredGpu = (label: string, software?: boolean): MeasuredDevice => ({
-    kind: 'gpu', label, denseGflops: 0.3, peakGflops: 100, sparse: [{ density: 0.2, gflops: 0.9, pattern: 'hp' }], ...(software ? { software } : {}),
+    kind: 'gpu',
+    label,
+    denseGflops: 0.3,
+    peakGflops: 100,
+    sparse: [{ density: 0.2, gflops: 0.9, pattern: 'hp' }],
+    ...(software ? { software } : {}),
   });
 
   it('SwiftShader (by name or by the fallback flag) leaves every catalog GPU at the default efficiency', () => {
     const plain = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128);
-    for (const m of [measuredGpu('google swiftshader'), measuredGpu('SwiftShader driver 5.0.0'), measuredGpu('some adapter', true)]) {
+    for (const m of [
+      measuredGpu('google swiftshader'),
+      measuredGpu('SwiftShader driver 5.0.0'),
+      measuredGpu('some adapter', true),
+    ]) {
       const withSw = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128, { measured: [m] });
       expect(withSw.efficiency('gpu').dense).toBe(plain.efficiency('gpu').dense);
       expect(withSw.efficiency('gpu').origin).toMatch(/software adapter, not carried/);
       for (const g of CATALOG.gpus) {
         const d = withSw.devices.find((x) => x.id === g.id)!;
-        expect(withSw.evaluate(d, withDensePointConfig()).latencyMs).toBe(plain.evaluate(plain.devices.find((x) => x.id === g.id)!, withDensePointConfig()).latencyMs);
+        expect(withSw.evaluate(d, withDensePointConfig()).latencyMs).toBe(
+          plain.evaluate(
+            plain.devices.find((x) => x.id === g.id)!,
+            withDensePointConfig(),
+          ).latencyMs,
+        );
       }
     }
   });

@@ -18,8 +18,21 @@ const sweep: Sweep = {
     { pattern: 'unstructured', sparsity: 0.75, accuracy: 0.84 },
   ],
 };
-const fpgaOnly: Catalog = { fpgas: FPGA_BOARDS.filter((b) => ['pynq-z2', 'ultra96-v2', 'zcu102', 'alveo-u250'].includes(b.id)), cpus: [], gpus: [] };
-const base: SelectionInput = { config: TINYBERT_4L_312D, batch: 1, seq: 128, lcMs: 1000, ac: { kind: 'drop', value: 0.02 }, objective: 'price', sweep, catalog: fpgaOnly };
+const fpgaOnly: Catalog = {
+  fpgas: FPGA_BOARDS.filter((b) => ['pynq-z2', 'ultra96-v2', 'zcu102', 'alveo-u250'].includes(b.id)),
+  cpus: [],
+  gpus: [],
+};
+const base: SelectionInput = {
+  config: TINYBERT_4L_312D,
+  batch: 1,
+  seq: 128,
+  lcMs: 1000,
+  ac: { kind: 'drop', value: 0.02 },
+  objective: 'price',
+  sweep,
+  catalog: fpgaOnly,
+};
 const ev = new DeviceEvaluator(base.config, base.batch, base.seq, { catalog: fpgaOnly });
 const run = (over: Partial<SelectionInput>) => select({ ...base, ...over }, ev);
 
@@ -27,7 +40,8 @@ describe('selection on a hand-made catalog', () => {
   it('tightening LC moves the choice up from the low-end boards', () => {
     const loose = run({ lcMs: 1000 });
     expect(loose.choice?.deviceId).toBe('pynq-z2');
-    const lat = (id: string) => Math.min(...loose.candidates.filter((c) => c.deviceId === id && c.acOk).map((c) => c.latencyMs));
+    const lat = (id: string) =>
+      Math.min(...loose.candidates.filter((c) => c.deviceId === id && c.acOk).map((c) => c.latencyMs));
     // Just under each board's best AC-meeting latency, that board drops out and the next
     // pricier one wins.
     const order = ['pynq-z2', 'ultra96-v2', 'zcu102', 'alveo-u250'];
@@ -78,7 +92,9 @@ describe('selection on a hand-made catalog', () => {
   it('rejects bad input with clear errors', () => {
     expect(() => run({ lcMs: -1 })).toThrow(SelectionError);
     expect(() => run({ sweep: null })).toThrow(/needs a measured sweep/);
-    expect(() => run({ sweep: { points: [{ pattern: 'hp', sparsity: 0.5, accuracy: 0.8 }] } })).toThrow(/dense accuracy/);
+    expect(() => run({ sweep: { points: [{ pattern: 'hp', sparsity: 0.5, accuracy: 0.8 }] } })).toThrow(
+      /dense accuracy/,
+    );
   });
 
   it('without a sweep selects on latency only', () => {
@@ -111,7 +127,9 @@ describe('Pareto front', () => {
 describe('int8 FPGA designs carry the measured int8 accuracy', () => {
   const ev8 = new DeviceEvaluator(base.config, base.batch, base.seq, { catalog: fpgaOnly, bitWidths: ['int8'] });
   const run8 = (over: Partial<SelectionInput>) => select({ ...base, bitWidths: ['int8'], ...over }, ev8);
-  const rec = (quant: number) => [{ bits: 8 as const, model: 'dense', activations: 'dynamic' as const, f32: 0.85, quant, n: 500 }];
+  const rec = (quant: number) => [
+    { bits: 8 as const, model: 'dense', activations: 'dynamic' as const, f32: 0.85, quant, n: 500 },
+  ];
 
   it('a measured loss lowers every int8 candidate by it and can fail AC; no measurement fails AC', () => {
     const ok = run8({ ac: { kind: 'drop', value: 0.02 }, quantAccuracy: rec(0.85) });

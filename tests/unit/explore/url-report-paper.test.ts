@@ -33,28 +33,57 @@ describe('URL state', () => {
   it('takes only the tile sizes the Tr/Tc selects offer (a ?tr=7 link is reported, not shown blank)', () => {
     expect(decodeState('tr=7&tc=300').rejected).toEqual(['tr', 'tc']);
     expect(decodeState('tr=7').state.pruning.tr).toBe(DEFAULT_STATE.pruning.tr);
-    for (const t of CONTROL_RANGES.tileSizes) expect(decodeState(`tr=${t}&tc=${t}`)).toMatchObject({ state: { pruning: { tr: t, tc: t } }, rejected: [] });
+    for (const t of CONTROL_RANGES.tileSizes)
+      expect(decodeState(`tr=${t}&tc=${t}`)).toMatchObject({ state: { pruning: { tr: t, tc: t } }, rejected: [] });
   });
 
   it('is robust to garbage: bad fields fall back to defaults and are reported', () => {
-    const { state, rejected } = decodeState('pattern=evil&sparsity=1.5&tr=3.5&lc=-1&obj=cheap&model=%3Cscript%3E&batch=4&acv=NaN');
+    const { state, rejected } = decodeState(
+      'pattern=evil&sparsity=1.5&tr=3.5&lc=-1&obj=cheap&model=%3Cscript%3E&batch=4&acv=NaN',
+    );
     expect(rejected.sort()).toEqual(['acv', 'lc', 'model', 'obj', 'pattern', 'sparsity', 'tr']);
     expect(state.pruning.pattern).toBe(DEFAULT_STATE.pruning.pattern);
     expect(state.workload.batch).toBe(4);
-    fc.assert(fc.property(fc.string(), (junk) => {
-      const d = decodeState(junk);
-      expect(d.state.constraints.lcMs).toBeGreaterThan(0);
-      expect(decodeState(encodeState(d.state))).toEqual({ state: d.state, rejected: [] });
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string(), (junk) => {
+        const d = decodeState(junk);
+        expect(d.state.constraints.lcMs).toBeGreaterThan(0);
+        expect(decodeState(encodeState(d.state))).toEqual({ state: d.state, rejected: [] });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
 describe('report exports and paper view', () => {
   const catalog = { fpgas: FPGA_BOARDS.slice(0, 3), cpus: CPUS.slice(0, 1), gpus: GPUS.slice(0, 1) };
-  const sweep = { denseAccuracy: 0.85, points: [{ pattern: 'dense' as const, sparsity: 0, accuracy: 0.85 }, { pattern: 'hp' as const, sparsity: 0.5, split: 0.5, tile: { tr: 16, tc: 16 }, accuracy: 0.84 }] };
-  const input = { config: TINYBERT_4L_312D, batch: 1, seq: 128, lcMs: 30, ac: { kind: 'drop' as const, value: 0.02 }, objective: 'price' as const, sweep, catalog };
+  const sweep = {
+    denseAccuracy: 0.85,
+    points: [
+      { pattern: 'dense' as const, sparsity: 0, accuracy: 0.85 },
+      { pattern: 'hp' as const, sparsity: 0.5, split: 0.5, tile: { tr: 16, tc: 16 }, accuracy: 0.84 },
+    ],
+  };
+  const input = {
+    config: TINYBERT_4L_312D,
+    batch: 1,
+    seq: 128,
+    lcMs: 30,
+    ac: { kind: 'drop' as const, value: 0.02 },
+    objective: 'price' as const,
+    sweep,
+    catalog,
+  };
   const r = select(input);
-  const ctx = { model: 'TinyBERT "4L", <312D>', batch: 1, seq: 128, lcMs: 30, ac: input.ac, objective: input.objective, createdAt: '2026-01-01T00:00:00Z' };
+  const ctx = {
+    model: 'TinyBERT "4L", <312D>',
+    batch: 1,
+    seq: 128,
+    lcMs: 30,
+    ac: input.ac,
+    objective: input.objective,
+    createdAt: '2026-01-01T00:00:00Z',
+  };
 
   it('exports JSON, CSV and an escaped printable page', () => {
     const json = reportJson(ctx, r) as { choice: { device: string }; devices: unknown[] };
@@ -69,7 +98,10 @@ describe('report exports and paper view', () => {
   });
 
   it('paper view: HP board beats the CPU, the GPU and the unbalanced tile-only design, labelled against the headline', () => {
-    const rows = paperView({ catalog: { fpgas: FPGA_BOARDS.filter((b) => b.id === 'alveo-u200'), cpus: CPUS, gpus: GPUS }, shapes: [{ label: 'TinyBERT', config: TINYBERT_4L_312D, batch: 1, seq: 64 }] });
+    const rows = paperView({
+      catalog: { fpgas: FPGA_BOARDS.filter((b) => b.id === 'alveo-u200'), cpus: CPUS, gpus: GPUS },
+      shapes: [{ label: 'TinyBERT', config: TINYBERT_4L_312D, batch: 1, seq: 64 }],
+    });
     expect(rows[0].board).toBe('Alveo U200');
     expect(rows[0].cpu.speedup).toBeGreaterThan(1);
     expect(rows[0].tile.speedup).toBeGreaterThan(1);
@@ -78,14 +110,22 @@ describe('report exports and paper view', () => {
   });
 });
 
-describe('URL state ranges are the controls\' ranges (issue 18)', () => {
+describe("URL state ranges are the controls' ranges (issue 18)", () => {
   it('values the controls cannot show are rejected', () => {
     const { state, rejected } = decodeState('tr=1024&tc=256&sparsity=0.999&attn=0.96&ffn=0.999&tr=3');
     expect(rejected.sort()).toEqual(['attn', 'ffn', 'sparsity', 'tc', 'tr']);
-    expect(state.pruning).toMatchObject({ tr: DEFAULT_STATE.pruning.tr, tc: DEFAULT_STATE.pruning.tc, sparsity: DEFAULT_STATE.pruning.sparsity });
+    expect(state.pruning).toMatchObject({
+      tr: DEFAULT_STATE.pruning.tr,
+      tc: DEFAULT_STATE.pruning.tc,
+      sparsity: DEFAULT_STATE.pruning.sparsity,
+    });
   });
   it('every value the controls offer round-trips', () => {
     for (const t of CONTROL_RANGES.tileSizes) expect(decodeState(`tr=${t}&tc=${t}`).rejected).toEqual([]);
-    expect(decodeState(`sparsity=${CONTROL_RANGES.sparsity.max}&batch=${CONTROL_RANGES.batch.max}&seq=${CONTROL_RANGES.seq.max}`).rejected).toEqual([]);
+    expect(
+      decodeState(
+        `sparsity=${CONTROL_RANGES.sparsity.max}&batch=${CONTROL_RANGES.batch.max}&seq=${CONTROL_RANGES.seq.max}`,
+      ).rejected,
+    ).toEqual([]);
   });
 });

@@ -15,7 +15,11 @@ describe('stackHPRows', () => {
       expect(Array.from(w.subarray(i * 24 * 24, i * 24 * 24 + 20 * 24))).toEqual(Array.from(part));
       expect(w.subarray(i * 24 * 24 + 20 * 24, (i + 1) * 24 * 24).every((v) => v === 0)).toBe(true);
     });
-    const bias = stackBias([Float32Array.of(...Array(20).fill(1)), undefined, Float32Array.of(...Array(20).fill(3))], 20, 24);
+    const bias = stackBias(
+      [Float32Array.of(...Array(20).fill(1)), undefined, Float32Array.of(...Array(20).fill(3))],
+      20,
+      24,
+    );
     expect([bias[0], bias[19], bias[20], bias[24], bias[48], bias[67], bias[68]]).toEqual([1, 1, 0, 0, 3, 3, 0]);
   });
 

@@ -8,10 +8,18 @@ import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 function sample(t: HPValueType): HPWFile {
   let seed = 11;
   const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  const shapes: Array<[number, number]> = [[12, 12], [20, 12], [12, 20], [7, 13]];
+  const shapes: Array<[number, number]> = [
+    [12, 12],
+    [20, 12],
+    [12, 20],
+    [7, 13],
+  ];
   const matrices = shapes.map(([out, nIn], i) => {
     const weight = Float32Array.from({ length: out * nIn }, rnd);
-    const r = pruneMatrix({ name: `m${i}`, out, in: nIn, weight }, { pattern: 'hp', sparsity: 0.6, split: 0.5, tr: 4, tc: 4, score: 'magnitude' });
+    const r = pruneMatrix(
+      { name: `m${i}`, out, in: nIn, weight },
+      { pattern: 'hp', sparsity: 0.6, split: 0.5, tr: 4, tc: 4, score: 'magnitude' },
+    );
     return { name: `layer.${i}.q`, hp: r.hp! };
   });
   return { valueType: t, matrices, info: { pattern: 'hp', sparsity: 0.6, tile: '4x4' } };

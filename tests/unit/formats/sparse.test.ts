@@ -3,8 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { f16Round } from '../../../src/core/formats/f16';
 import { hpBytes, type ValueType } from '../../../src/core/formats/hp';
 import {
-  bcsrBytes, cooBytes, csrBytes, decodeBCSR, decodeCOO, decodeCSR, denseBytes, deserializeBCSR, deserializeCOO, deserializeCSR, deserializeDense,
-  encodeBCSR, encodeCOO, encodeCSR, serializeBCSR, serializeCOO, serializeCSR, serializeDense,
+  bcsrBytes,
+  cooBytes,
+  csrBytes,
+  decodeBCSR,
+  decodeCOO,
+  decodeCSR,
+  denseBytes,
+  deserializeBCSR,
+  deserializeCOO,
+  deserializeCSR,
+  deserializeDense,
+  encodeBCSR,
+  encodeCOO,
+  encodeCSR,
+  serializeBCSR,
+  serializeCOO,
+  serializeCSR,
+  serializeDense,
 } from '../../../src/core/formats/sparse';
 import { maskBlocks, storageSizes } from '../../../src/core/formats/storage-sizes';
 import { writeHPRecord } from '../../../src/core/formats/hp-record';
@@ -12,9 +28,22 @@ import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 
 /** A sparse out x in matrix with no -0 (stored-nonzero semantics turn -0 into +0). */
 const sparseCase = fc
-  .record({ out: fc.integer({ min: 1, max: 24 }), in: fc.integer({ min: 1, max: 24 }), br: fc.integer({ min: 1, max: 5 }), bc: fc.integer({ min: 1, max: 5 }) })
+  .record({
+    out: fc.integer({ min: 1, max: 24 }),
+    in: fc.integer({ min: 1, max: 24 }),
+    br: fc.integer({ min: 1, max: 5 }),
+    bc: fc.integer({ min: 1, max: 5 }),
+  })
   .chain((s) =>
-    fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.float({ noNaN: true, noDefaultInfinity: true }).map((v) => (Object.is(v, -0) ? 0 : v))), { minLength: s.out * s.in, maxLength: s.out * s.in })
+    fc
+      .array(
+        fc.oneof(
+          fc.constant(0),
+          fc.constant(0),
+          fc.float({ noNaN: true, noDefaultInfinity: true }).map((v) => (Object.is(v, -0) ? 0 : v)),
+        ),
+        { minLength: s.out * s.in, maxLength: s.out * s.in },
+      )
       .map((w) => ({ ...s, w: Float32Array.from(w) })),
   );
 const types: ValueType[] = ['f32', 'f16'];
@@ -80,8 +109,14 @@ describe('dense / COO / CSR / BCSR', () => {
 describe('storage sizes of a pruned matrix', () => {
   it('match the serialized bytes of each format for the pruned weights, HP included', () => {
     let seed = 3;
-    const weight = Float32Array.from({ length: 40 * 52 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
-    const r = pruneMatrix({ name: 'w', out: 40, in: 52, weight }, { pattern: 'hp', sparsity: 0.8, split: 0.5, tr: 8, tc: 8, score: 'magnitude' });
+    const weight = Float32Array.from(
+      { length: 40 * 52 },
+      () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5,
+    );
+    const r = pruneMatrix(
+      { name: 'w', out: 40, in: 52, weight },
+      { pattern: 'hp', sparsity: 0.8, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
+    );
     const pruned = weight.map((v, i) => (r.mask[i] ? v : 0));
     for (const t of types) {
       const s = storageSizes({ out: 40, in: 52, mask: r.mask, block: { br: 8, bc: 8 }, hp: r.hp }, t);
@@ -93,7 +128,10 @@ describe('storage sizes of a pruned matrix', () => {
       expect(s.hp).toBe(hpBytes(r.hp!, t));
       expect(s.hp!).toBeLessThan(s.csr!);
     }
-    const unstructured = pruneMatrix({ name: 'w', out: 40, in: 52, weight }, { pattern: 'unstructured', sparsity: 0.8, split: 0.5, tr: 8, tc: 8, score: 'magnitude' });
+    const unstructured = pruneMatrix(
+      { name: 'w', out: 40, in: 52, weight },
+      { pattern: 'unstructured', sparsity: 0.8, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
+    );
     expect(storageSizes({ out: 40, in: 52, mask: unstructured.mask, block: { br: 8, bc: 8 } }, 'f32').hp).toBeNull();
   });
 });

@@ -11,7 +11,11 @@ function fakeDevice(n: number): AcquiredGpu {
     lost: new Promise<GPUDeviceLostInfo>((r) => (resolveLost = r)),
     destroy: () => resolveLost({ reason: 'unknown', message: `device ${n} reset` } as GPUDeviceLostInfo),
   };
-  return { device: device as unknown as GPUDevice, adapter: {} as GPUAdapter, caps: { label: `fake ${n}` } as AcquiredGpu['caps'] };
+  return {
+    device: device as unknown as GPUDevice,
+    adapter: {} as GPUAdapter,
+    caps: { label: `fake ${n}` } as AcquiredGpu['caps'],
+  };
 }
 
 describe('GpuLease', () => {

@@ -48,7 +48,10 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
   });
   test('encoder: --ort-dir without --compare-ort-webgpu, and --compare-ort-webgpu with saved logits', () => {
     refuses(['encoder', '--model', model, '--ort-dir', dir], /--ort-dir goes with --compare-ort-webgpu/);
-    refuses(['encoder', '--model', model, '--compare-ort', '--compare-ort-webgpu', '--engine-logits', model], /not with --engine-logits/);
+    refuses(
+      ['encoder', '--model', model, '--compare-ort', '--compare-ort-webgpu', '--engine-logits', model],
+      /not with --engine-logits/,
+    );
   });
 
   test('--tile sides are bounded', () => {
@@ -60,34 +63,62 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
 
 describe('limits and types are checked before any work', () => {
   test('bench matmul with 2^20 x 2^20 operands fails before allocating (was 114 s and 4.3 GB)', () => {
-    const r = refuses(['bench', 'matmul', '--m', '1048576', '--k', '1048576'], /X would hold 1\.10e\+12 floats .* WebGPU binds at most 4 GiB/);
+    const r = refuses(
+      ['bench', 'matmul', '--m', '1048576', '--k', '1048576'],
+      /X would hold 1\.10e\+12 floats .* WebGPU binds at most 4 GiB/,
+    );
     expect(r.ms).toBeLessThan(20_000);
   });
   test('select --model with a million layers, a negative width or a string field', () => {
-    const cfg = (name: string, json: unknown) => { const p = path.join(dir, name); writeFileSync(p, JSON.stringify(json)); return p; };
-    refuses(['select', '--lc', '1', '--model', cfg('layers.json', { layers: 1e6 })], /layers must be an integer in \[1, 96\], got 1000000/);
-    refuses(['select', '--lc', '1', '--model', cfg('neg.json', { hidden: -312 })], /hidden must be an integer in \[1, 16384\], got -312/);
-    refuses(['select', '--lc', '1', '--model', cfg('str.json', { ffn: '1200' })], /ffn must be an integer .* got "1200"/);
+    const cfg = (name: string, json: unknown) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, JSON.stringify(json));
+      return p;
+    };
+    refuses(
+      ['select', '--lc', '1', '--model', cfg('layers.json', { layers: 1e6 })],
+      /layers must be an integer in \[1, 96\], got 1000000/,
+    );
+    refuses(
+      ['select', '--lc', '1', '--model', cfg('neg.json', { hidden: -312 })],
+      /hidden must be an integer in \[1, 16384\], got -312/,
+    );
+    refuses(
+      ['select', '--lc', '1', '--model', cfg('str.json', { ffn: '1200' })],
+      /ffn must be an integer .* got "1200"/,
+    );
     refuses(['select', '--lc', '1', '--model', cfg('null.json', null)], /must be a JSON object/);
-    refuses(['select', '--lc', '1', '--measured', cfg('m.json', [{ kind: 'cpu', label: 'x', denseGflops: '5' }])], /entry 0: denseGflops must be a positive number, got "5"/);
+    refuses(
+      ['select', '--lc', '1', '--measured', cfg('m.json', [{ kind: 'cpu', label: 'x', denseGflops: '5' }])],
+      /entry 0: denseGflops must be a positive number, got "5"/,
+    );
   });
 });
 
 describe('files are checked before the work', () => {
   test('--out a directory, --hpw in a missing folder, --model a directory', () => {
     refuses(['prune', '--model', model, '--out', dir], /--out .*: is a directory; give a file name/);
-    refuses(['prune', '--model', model, '--hpw', path.join(dir, 'no/such/folder/p.hpw')], /--hpw .*: the folder .* does not exist/);
+    refuses(
+      ['prune', '--model', model, '--hpw', path.join(dir, 'no/such/folder/p.hpw')],
+      /--hpw .*: the folder .* does not exist/,
+    );
     refuses(['prune', '--model', dir], /--model .*: is a directory, not a file/);
     refuses(['eval', '--model', dir], /is a directory/);
     refuses(['hpw', dir], /is a directory/);
   });
   test('--hpw with a pattern that has no HP structure fails before pruning', () => {
-    refuses(['prune', '--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'u.hpw')], /--hpw needs an HP-structured pattern/);
+    refuses(
+      ['prune', '--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'u.hpw')],
+      /--hpw needs an HP-structured pattern/,
+    );
   });
   test('--norms holding null', () => {
     const p = path.join(dir, 'null-norms.json');
     writeFileSync(p, 'null');
-    refuses(['prune', '--model', model, '--score', 'activation', '--norms', p], /--norms .*: must be a JSON object .* not null/);
+    refuses(
+      ['prune', '--model', model, '--score', 'activation', '--norms', p],
+      /--norms .*: must be a JSON object .* not null/,
+    );
   });
 });
 
@@ -109,11 +140,18 @@ describe('crafted model and .hpw files: one line', () => {
     const total = 20 + meta.length + 4;
     const b = new Uint8Array(total);
     const v = new DataView(b.buffer);
-    b.set(new TextEncoder().encode('HPWF')); v.setUint32(4, 1, true); v.setUint32(8, total, true); v.setUint32(12, 0, true); v.setUint32(16, meta.length, true);
+    b.set(new TextEncoder().encode('HPWF'));
+    v.setUint32(4, 1, true);
+    v.setUint32(8, total, true);
+    v.setUint32(12, 0, true);
+    v.setUint32(16, meta.length, true);
     b.set(meta, 20);
     // CRC-32 of the bytes before it, as the reader checks (crc-32's algorithm, here inline).
     let c = ~0;
-    for (const byte of b.subarray(0, total - 4)) { c ^= byte; for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1)); }
+    for (const byte of b.subarray(0, total - 4)) {
+      c ^= byte;
+      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
     v.setUint32(total - 4, ~c >>> 0, true);
     writeFileSync(p, b);
     refuses(['hpw', p], /metadata is null, not an object/);
@@ -124,7 +162,9 @@ describe('no stack trace without --debug', () => {
   test('an internal error prints its first line and points to --debug; --debug prints the stack', () => {
     const err = new TypeError("Cannot read properties of null (reading 'x')");
     const plain = describeCliError(err, false);
-    expect(plain.text).toBe("Cannot read properties of null (reading 'x') (an internal error; run with --debug for the stack trace)");
+    expect(plain.text).toBe(
+      "Cannot read properties of null (reading 'x') (an internal error; run with --debug for the stack trace)",
+    );
     expect(plain.exitCode).toBe(1);
     expect(describeCliError(err, true).text).toMatch(/TypeError: Cannot read[^\n]*\n\s+at /);
   });

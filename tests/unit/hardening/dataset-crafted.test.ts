@@ -12,14 +12,28 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 const lines = '{"text":"good film","label":1}\n\n{"text":"bad film","label":0}\n';
 
 describe('labels', () => {
-  for (const raw of ['4294967296', '2147483648', '1e300', '-1', '0.5', '"0x1"', '"1e0"', '""', 'null', 'true', `${MAX_LABEL + 1}`]) {
+  for (const raw of [
+    '4294967296',
+    '2147483648',
+    '1e300',
+    '-1',
+    '0.5',
+    '"0x1"',
+    '"1e0"',
+    '""',
+    'null',
+    'true',
+    `${MAX_LABEL + 1}`,
+  ]) {
     test(`label ${raw} is refused with its line`, () => {
       const src = `${lines}{"text":"odd","label":${raw}}\n`;
       expect(() => parseDataset(src, 'd.jsonl')).toThrow(/^Line 4 has label .*labels must be class numbers/);
     });
   }
   test('digits as strings and small integers are fine', () => {
-    expect(Array.from(parseDataset('{"text":"a","label":"2"}\n{"text":"b","label":0}', 'd.jsonl').labels)).toEqual([2, 0]);
+    expect(Array.from(parseDataset('{"text":"a","label":"2"}\n{"text":"b","label":0}', 'd.jsonl').labels)).toEqual([
+      2, 0,
+    ]);
   });
   test('CSV labels are checked the same way', () => {
     expect(() => parseDataset('text,label\na,1\nb,0x1\n', 'd.csv')).toThrow(/Row 3 has label '0x1'/);
@@ -36,7 +50,8 @@ describe('encodings: one rule set for the CLI and the page', () => {
   test('UTF-16 LE and BE with their mark are decoded', () => {
     const le = new Uint8Array(2 + 2 * lines.length);
     const be = new Uint8Array(2 + 2 * lines.length);
-    le.set([0xff, 0xfe]); be.set([0xfe, 0xff]);
+    le.set([0xff, 0xfe]);
+    be.set([0xfe, 0xff]);
     for (let i = 0; i < lines.length; i++) {
       new DataView(le.buffer).setUint16(2 + 2 * i, lines.charCodeAt(i), true);
       new DataView(be.buffer).setUint16(2 + 2 * i, lines.charCodeAt(i), false);
@@ -45,7 +60,11 @@ describe('encodings: one rule set for the CLI and the page', () => {
     expect(parseDatasetBytes(be, 'd.jsonl')).toEqual(want);
   });
   test('Latin-1 (invalid UTF-8) is refused with the line, not read with replacement characters', () => {
-    const latin1 = Uint8Array.from([...utf8('{"text":"fine","label":1}\n{"text":"caf'), 0xe9, ...utf8('","label":0}\n')]);
+    const latin1 = Uint8Array.from([
+      ...utf8('{"text":"fine","label":1}\n{"text":"caf'),
+      0xe9,
+      ...utf8('","label":0}\n'),
+    ]);
     expect(() => parseDatasetBytes(latin1, 'd.jsonl')).toThrow(ModelLoadError);
     expect(() => parseDatasetBytes(latin1, 'd.jsonl')).toThrow(/d\.jsonl is not UTF-8 text: byte 39 \(line 2\)/);
   });
@@ -56,7 +75,9 @@ describe('encodings: one rule set for the CLI and the page', () => {
 
 describe('size', () => {
   test('files over the cap are refused before decoding', () => {
-    expect(() => checkDatasetSize(MAX_DATASET_BYTES + 1, 'big.jsonl')).toThrow(/big\.jsonl is 64\.0 MB; datasets are limited to 64 MB/);
+    expect(() => checkDatasetSize(MAX_DATASET_BYTES + 1, 'big.jsonl')).toThrow(
+      /big\.jsonl is 64\.0 MB; datasets are limited to 64 MB/,
+    );
     expect(() => decodeDatasetBytes(new Uint8Array(MAX_DATASET_BYTES + 1))).toThrow(/limited to 64 MB/);
   });
 

@@ -61,24 +61,35 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
     return `${(err as ModelLoadError).code}: ${(err as ModelLoadError).userMessage}`;
   }
 };
-const model = { maxBytes: 4 * MB, tooLarge: (n: number, exact: boolean) => (exact ? tooLarge(n, 4 * MB) : tooLargeDownload(4 * MB)) };
+const model = {
+  maxBytes: 4 * MB,
+  tooLarge: (n: number, exact: boolean) => (exact ? tooLarge(n, 4 * MB) : tooLargeDownload(4 * MB)),
+};
 
 describe('bounded downloads', () => {
   it('stops reading a response without Content-Length at the limit', async () => {
     const got = await codeOf(download(`${base}/endless`, 'model', model));
-    expect(got).toBe('too-large: The model is over 4 MB (the download was stopped there), the browser limit here. Use a smaller (e.g. quantised) BERT.');
+    expect(got).toBe(
+      'too-large: The model is over 4 MB (the download was stopped there), the browser limit here. Use a smaller (e.g. quantised) BERT.',
+    );
     // The server could not push the 200 MB: reading stopped near the limit (socket buffers aside).
     await new Promise((r) => setTimeout(r, 50));
     expect(sent.endless).toBeLessThan(64 * MB);
   });
 
   it('refuses a declared size over the limit before reading the body', async () => {
-    expect(await codeOf(download(`${base}/declared`, 'model', model))).toMatch(/^too-large: The model is 50 MB; the browser limit here is 4 MB/);
+    expect(await codeOf(download(`${base}/declared`, 'model', model))).toMatch(
+      /^too-large: The model is 50 MB; the browser limit here is 4 MB/,
+    );
   });
 
   it('gives up on a server that never answers or stops sending', async () => {
-    expect(await codeOf(download(`${base}/stall-headers`, 'model', { ...model, stallMs: 300 }))).toMatch(/^timeout: The server sent nothing for 0 s \(waiting for http/);
-    expect(await codeOf(download(`${base}/stall-body`, 'model', { ...model, stallMs: 300 }))).toMatch(/^timeout: The server sent nothing for 0 s \(reading http/);
+    expect(await codeOf(download(`${base}/stall-headers`, 'model', { ...model, stallMs: 300 }))).toMatch(
+      /^timeout: The server sent nothing for 0 s \(waiting for http/,
+    );
+    expect(await codeOf(download(`${base}/stall-body`, 'model', { ...model, stallMs: 300 }))).toMatch(
+      /^timeout: The server sent nothing for 0 s \(reading http/,
+    );
   });
 
   it('can be cancelled while waiting and while reading', async () => {
@@ -87,12 +98,18 @@ describe('bounded downloads', () => {
     setTimeout(() => ctrl.abort(), 50);
     expect(await codeOf(waiting)).toBe('cancelled: The download of the model was cancelled.');
     const ctrl2 = new AbortController();
-    const reading = download(`${base}/stall-body`, 'model', { ...model, signal: ctrl2.signal, onProgress: () => ctrl2.abort() });
+    const reading = download(`${base}/stall-body`, 'model', {
+      ...model,
+      signal: ctrl2.signal,
+      onProgress: () => ctrl2.abort(),
+    });
     expect(await codeOf(reading)).toBe('cancelled: The download of the model was cancelled.');
   });
 
   it('reads a small file and names a missing one', async () => {
     expect(new TextDecoder().decode(await download(`${base}/small`, 'model', model))).toBe('hello');
-    expect(await codeOf(download(`${base}/nope`, 'dataset', model))).toMatch(/^not-found: Could not download the dataset from .* \(HTTP 404\)/);
+    expect(await codeOf(download(`${base}/nope`, 'dataset', model))).toMatch(
+      /^not-found: Could not download the dataset from .* \(HTTP 404\)/,
+    );
   });
 });

@@ -37,7 +37,13 @@ function firstWeight(m: Model) {
 describe('ONNX tensor dims are checked before allocation', () => {
   test('a negative dimension names the tensor (no "Invalid typed array length")', () => {
     let name = '';
-    const err = refusal(crafted((m) => { const w = firstWeight(m); name = w.name!; w.dims = [-4, ...w.dims!.slice(1)]; }));
+    const err = refusal(
+      crafted((m) => {
+        const w = firstWeight(m);
+        name = w.name!;
+        w.dims = [-4, ...w.dims!.slice(1)];
+      }),
+    );
     expect(err.code).toBe('bad-tensor');
     expect(err.userMessage).toContain(`'${name}'`);
     expect(err.userMessage).toMatch(/impossible dimension -4/);
@@ -45,7 +51,13 @@ describe('ONNX tensor dims are checked before allocation', () => {
 
   test('dims of 2^40 are refused at once, naming the tensor', () => {
     let name = '';
-    const err = refusal(crafted((m) => { const w = firstWeight(m); name = w.name!; w.dims = [2 ** 40, 1]; }));
+    const err = refusal(
+      crafted((m) => {
+        const w = firstWeight(m);
+        name = w.name!;
+        w.dims = [2 ** 40, 1];
+      }),
+    );
     expect(err.code).toBe('bad-tensor');
     expect(err.userMessage).toContain(`'${name}'`);
     expect(err.userMessage).toMatch(/impossible dimension 1099511627776/);
@@ -53,29 +65,57 @@ describe('ONNX tensor dims are checked before allocation', () => {
 
   test('a billion declared values over a few stored bytes: refused against the bytes present', () => {
     let name = '';
-    const err = refusal(crafted((m) => { const w = firstWeight(m); name = w.name!; w.dims = [2 ** 20, 2 ** 10]; }));
+    const err = refusal(
+      crafted((m) => {
+        const w = firstWeight(m);
+        name = w.name!;
+        w.dims = [2 ** 20, 2 ** 10];
+      }),
+    );
     expect(err.code).toBe('truncated');
     expect(err.userMessage).toContain(`'${name}'`);
     expect(err.userMessage).toMatch(/fewer values than its shape \[1048576, 1024\]/);
   });
 
   test('a product of dims beyond 2^53 is refused, not rounded', () => {
-    const err = refusal(crafted((m) => { firstWeight(m).dims = [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1]; }));
+    const err = refusal(
+      crafted((m) => {
+        firstWeight(m).dims = [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1];
+      }),
+    );
     expect(err.code).toBe('bad-tensor');
   });
 
   test('the parameter limit counts Constant-node tensors too', () => {
-    const initOnly = onnx.ModelProto.decode(good).graph!.initializer!.reduce((s, t) => s + t.dims!.reduce<number>((a, d) => a * Number(d), 1), 1);
+    const initOnly = onnx.ModelProto.decode(good).graph!.initializer!.reduce(
+      (s, t) => s + t.dims!.reduce<number>((a, d) => a * Number(d), 1),
+      1,
+    );
     const big = crafted((m) => {
-      const value = { name: 'big_const', dims: [5000], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(20000) };
-      m.graph!.node!.push({ opType: 'Constant', name: 'c', output: ['big_const_out'], attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: value }] });
+      const value = {
+        name: 'big_const',
+        dims: [5000],
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(20000),
+      };
+      m.graph!.node!.push({
+        opType: 'Constant',
+        name: 'c',
+        output: ['big_const_out'],
+        attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: value }],
+      });
     });
     expect(() => parseBertOnnx(big, { maxParams: initOnly + 100 })).toThrow(/parameters/);
     expect(() => parseBertOnnx(good, { maxParams: initOnly + 100 })).not.toThrow();
   });
 
   test('raw bytes that are not a whole number of elements are refused', () => {
-    const err = refusal(crafted((m) => { const w = firstWeight(m); w.rawData = w.rawData!.subarray(0, w.rawData!.length - 1); }));
+    const err = refusal(
+      crafted((m) => {
+        const w = firstWeight(m);
+        w.rawData = w.rawData!.subarray(0, w.rawData!.length - 1);
+      }),
+    );
     expect(err.code).toBe('truncated');
   });
 });
@@ -86,13 +126,28 @@ function quantisedWeight(opts: { axis?: number; scales?: number; zeros?: number 
     const g = m.graph!;
     const w = firstWeight(m);
     const [rows, cols] = w.dims!.map(Number);
-    const q = { name: 'w_q', dims: [rows, cols], dataType: onnx.TensorProto.DataType.INT8, rawData: Uint8Array.from({ length: rows * cols }, (_, i) => (i * 7) % 50) };
+    const q = {
+      name: 'w_q',
+      dims: [rows, cols],
+      dataType: onnx.TensorProto.DataType.INT8,
+      rawData: Uint8Array.from({ length: rows * cols }, (_, i) => (i * 7) % 50),
+    };
     const nScales = opts.scales ?? cols;
-    const scale = { name: 'w_scale', dims: [nScales], dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from({ length: nScales }, () => 0.01) };
+    const scale = {
+      name: 'w_scale',
+      dims: [nScales],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      floatData: Array.from({ length: nScales }, () => 0.01),
+    };
     const inputs = ['w_q', 'w_scale'];
     g.initializer = g.initializer!.filter((t) => t !== w).concat([q, scale]);
     if (opts.zeros !== undefined) {
-      g.initializer.push({ name: 'w_zero', dims: [opts.zeros], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(opts.zeros) });
+      g.initializer.push({
+        name: 'w_zero',
+        dims: [opts.zeros],
+        dataType: onnx.TensorProto.DataType.INT8,
+        rawData: new Uint8Array(opts.zeros),
+      });
       inputs.push('w_zero');
     }
     const attribute = [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: opts.axis ?? 1 }];
@@ -104,7 +159,9 @@ describe('DequantizeLinear axis and scale lengths are checked', () => {
   test('per-column scales on axis 1 load (the path the checks guard)', () => {
     const parsed = parseBertOnnx(quantisedWeight({}));
     const q = parsed.model.layers[0];
-    expect([q.q, q.k, q.v].some((l) => Math.abs(l.weight[0]) < 1 && l.weight.some((v) => Math.abs(v - 0.07) < 1e-6))).toBe(true);
+    expect(
+      [q.q, q.k, q.v].some((l) => Math.abs(l.weight[0]) < 1 && l.weight.some((v) => Math.abs(v - 0.07) < 1e-6)),
+    ).toBe(true);
   });
 
   test('axis 5 of a rank-2 tensor names the node', () => {
@@ -124,16 +181,21 @@ describe('DequantizeLinear axis and scale lengths are checked', () => {
 });
 
 describe('NaN or infinite weights are refused, naming the tensor', () => {
-  for (const [label, value] of [['NaN', NaN], ['Infinity', Infinity]] as const) {
+  for (const [label, value] of [
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+  ] as const) {
     test(label, () => {
       let name = '';
-      const err = refusal(crafted((m) => {
-        const w = firstWeight(m);
-        name = w.name!;
-        const bytes = w.rawData!.slice();
-        new DataView(bytes.buffer).setFloat32(8, value, true);
-        w.rawData = bytes;
-      }));
+      const err = refusal(
+        crafted((m) => {
+          const w = firstWeight(m);
+          name = w.name!;
+          const bytes = w.rawData!.slice();
+          new DataView(bytes.buffer).setFloat32(8, value, true);
+          w.rawData = bytes;
+        }),
+      );
       expect(err.code).toBe('bad-weights');
       expect(err.userMessage).toContain(`initializer '${name}'`);
       expect(err.userMessage).toMatch(/1 NaN or infinite value of/);

@@ -15,7 +15,10 @@ function crafted(edit: (g: onnxProto.onnx.IGraphProto) => void): Uint8Array {
 }
 
 async function refusal(bytes: Uint8Array): Promise<ModelLoadError> {
-  const err = await createBertSession(bytes, { backend: 'wasm' }).then(() => null, (e: unknown) => e);
+  const err = await createBertSession(bytes, { backend: 'wasm' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ModelLoadError);
   const e = err as ModelLoadError;
   expect(e.code).toBe('cannot-run');
@@ -26,17 +29,24 @@ async function refusal(bytes: Uint8Array): Promise<ModelLoadError> {
 }
 
 test('a node reading a tensor nothing produces (a dangling input)', async () => {
-  const e = await refusal(crafted((g) => {
-    const softmax = g.node!.find((n) => n.opType === 'Softmax')!;
-    softmax.input = ['no_such_tensor'];
-  }));
+  const e = await refusal(
+    crafted((g) => {
+      const softmax = g.node!.find((n) => n.opType === 'Softmax')!;
+      softmax.input = ['no_such_tensor'];
+    }),
+  );
   expect(e.userMessage).toContain('no_such_tensor');
 }, 60_000);
 
 test('an attribute the operator does not have', async () => {
-  const e = await refusal(crafted((g) => {
-    const softmax = g.node!.find((n) => n.opType === 'Softmax')!;
-    softmax.attribute = [...(softmax.attribute ?? []), { name: 'bogus_attr', type: onnx.AttributeProto.AttributeType.INT, i: 3 }];
-  }));
+  const e = await refusal(
+    crafted((g) => {
+      const softmax = g.node!.find((n) => n.opType === 'Softmax')!;
+      softmax.attribute = [
+        ...(softmax.attribute ?? []),
+        { name: 'bogus_attr', type: onnx.AttributeProto.AttributeType.INT, i: 3 },
+      ];
+    }),
+  );
   expect(e.userMessage).toContain('bogus_attr');
 }, 60_000);

@@ -30,6 +30,8 @@ describe('stored sweep records', () => {
 
   it('says how many were skipped and why the first was', () => {
     expect(skippedNotice({ records: [], skipped: 0 })).toBe('');
-    expect(skippedNotice({ records: [], skipped: 1, firstProblem: 'x: no rows' })).toBe('1 stored sweep could not be read and was skipped (x: no rows).');
+    expect(skippedNotice({ records: [], skipped: 1, firstProblem: 'x: no rows' })).toBe(
+      '1 stored sweep could not be read and was skipped (x: no rows).',
+    );
   });
 });

@@ -4,9 +4,30 @@ import { simulateFpga } from '../../../src/core/hardware/fpga-sim';
 import { maxEngines, searchDesign } from '../../../src/core/hardware/fpga-search';
 import { BERT_BASE, TINYBERT_4L_312D, bertWorkload, type SparsityConfig } from '../../../src/core/hardware/workload';
 
-const hp = (density: number): SparsityConfig => ({ pattern: 'hp', density, tr: 16, tc: 16, tileDensity: Math.sqrt(density), vectorDensity: Math.sqrt(density) });
-const vector = (density: number): SparsityConfig => ({ pattern: 'vector', density, tr: 16, tc: 16, tileDensity: 1, vectorDensity: density });
-const tile = (density: number): SparsityConfig => ({ pattern: 'tile', density, tr: 16, tc: 16, tileDensity: density, vectorDensity: 1 });
+const hp = (density: number): SparsityConfig => ({
+  pattern: 'hp',
+  density,
+  tr: 16,
+  tc: 16,
+  tileDensity: Math.sqrt(density),
+  vectorDensity: Math.sqrt(density),
+});
+const vector = (density: number): SparsityConfig => ({
+  pattern: 'vector',
+  density,
+  tr: 16,
+  tc: 16,
+  tileDensity: 1,
+  vectorDensity: density,
+});
+const tile = (density: number): SparsityConfig => ({
+  pattern: 'tile',
+  density,
+  tr: 16,
+  tc: 16,
+  tileDensity: density,
+  vectorDensity: 1,
+});
 
 describe('analytic model vs cycle-stepped simulation', () => {
   // Shapes x sparsities x boards x designs, each design found by the search (so on-chip and
@@ -19,7 +40,11 @@ describe('analytic model vs cycle-stepped simulation', () => {
   for (const s of shapes) {
     for (const density of [1, 0.5, 0.2]) {
       for (const board of FPGA_BOARDS) {
-        for (const [arch, sp] of [['hp', hp(density)], ['tile', tile(density)], ['vector', vector(density)]] as const) {
+        for (const [arch, sp] of [
+          ['hp', hp(density)],
+          ['tile', tile(density)],
+          ['vector', vector(density)],
+        ] as const) {
           if (arch === 'tile' && !['ultra96-v2', 'zcu102', 'alveo-u280'].includes(board.id)) continue;
           if (arch === 'vector' && board.id !== 'alveo-u50') continue;
           cases.push({
@@ -28,7 +53,10 @@ describe('analytic model vs cycle-stepped simulation', () => {
               const w = bertWorkload(s.config, s.batch, s.seq, sp);
               const r = searchDesign(board, arch, w);
               if (!r.ok) throw new Error(r.reason);
-              return { analytic: r.estimate.latencyMs, sim: simulateFpga(board, r.design, w, { draws: arch === 'tile' ? 8 : 2 }).latencyMs };
+              return {
+                analytic: r.estimate.latencyMs,
+                sim: simulateFpga(board, r.design, w, { draws: arch === 'tile' ? 8 : 2 }).latencyMs,
+              };
             },
           });
         }

@@ -3,8 +3,21 @@
 // calibrated model predicts each fitted design from the others (leave-one-out) within 10%.
 import { describe, expect, it } from 'vitest';
 import { FPGA_BOARDS } from '../../../src/core/hardware/catalog';
-import { anchorWorkload, fpgaAnchors, NOT_MODELLED, PUBLISHED_FPGA_DESIGNS } from '../../../src/core/hardware/fpga-anchors';
-import { calibratedAnchors, calibratedFpgaMs, fitComputeEfficiency, fitRows, FPGA_CALIBRATION, hostOverheadMs, publishedDspCeiling } from '../../../src/core/hardware/fpga-calibration';
+import {
+  anchorWorkload,
+  fpgaAnchors,
+  NOT_MODELLED,
+  PUBLISHED_FPGA_DESIGNS,
+} from '../../../src/core/hardware/fpga-anchors';
+import {
+  calibratedAnchors,
+  calibratedFpgaMs,
+  fitComputeEfficiency,
+  fitRows,
+  FPGA_CALIBRATION,
+  hostOverheadMs,
+  publishedDspCeiling,
+} from '../../../src/core/hardware/fpga-calibration';
 import { FPGA_CONSTANTS } from '../../../src/core/hardware/fpga-design';
 
 describe('published FPGA designs', () => {
@@ -46,7 +59,7 @@ describe('published FPGA designs', () => {
 });
 
 describe('calibration', () => {
-  it('the efficiency constant is the anchors\' fit, and the DSP ceiling covers every published design', () => {
+  it("the efficiency constant is the anchors' fit, and the DSP ceiling covers every published design", () => {
     expect(FPGA_CALIBRATION.computeEfficiency).toBeCloseTo(fitComputeEfficiency(fitRows(fpgaAnchors())), 2);
     expect(publishedDspCeiling()).toBeLessThanOrEqual(FPGA_CONSTANTS.maxDspShare);
   });

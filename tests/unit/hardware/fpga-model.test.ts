@@ -1,28 +1,53 @@
 import { describe, expect, it } from 'vitest';
 import { FPGA_BOARDS } from '../../../src/core/hardware/catalog';
 import { buildPlan, type EngineJob, type FpgaDesign } from '../../../src/core/hardware/fpga-design';
-import { chunkSegments, estimateFpga, expectedMaxBinomial, expectedMaxStdNormal, jobCycles, normalQuantile } from '../../../src/core/hardware/fpga-model';
+import {
+  chunkSegments,
+  estimateFpga,
+  expectedMaxBinomial,
+  expectedMaxStdNormal,
+  jobCycles,
+  normalQuantile,
+} from '../../../src/core/hardware/fpga-model';
 import { simulateEngineJob, simulateFpga, rng } from '../../../src/core/hardware/fpga-sim';
 import { expectedGroupLoad, groupCycles } from '../../../src/core/hardware/bank-conflicts';
 import type { FpgaBoard } from '../../../src/core/hardware/types';
 import { bertWorkload, type SparsityConfig } from '../../../src/core/hardware/workload';
 import type { BertConfig } from '../../../src/core/model/bert-types';
 
-const TINY: BertConfig = { layers: 1, hidden: 8, heads: 2, ffn: 16, vocab: 10, maxPositions: 8, typeVocab: 2, labels: 2, layerNormEps: 1e-12 };
+const TINY: BertConfig = {
+  layers: 1,
+  hidden: 8,
+  heads: 2,
+  ffn: 16,
+  vocab: 10,
+  maxPositions: 8,
+  typeVocab: 2,
+  labels: 2,
+  layerNormEps: 1e-12,
+};
 const HP_HALF: SparsityConfig = { pattern: 'hp', density: 0.25, tr: 4, tc: 4, tileDensity: 0.5, vectorDensity: 0.5 };
 const zcu104 = FPGA_BOARDS.find((b) => b.id === 'zcu104')!;
 const src = { name: 'test', url: 'about:blank' };
 /** A made-up board: 100 MHz, DRAM 0.25 GB/s x 0.8 efficiency = 2 bytes/cycle, 4 BRAM36: activations fit, the weights' read ports do not. */
 const slowBoard: FpgaBoard = {
-  ...zcu104, id: 'slow', bandwidthGBs: { value: 0.25, source: src }, clockMHz: { value: 100, source: src },
-  bram36: { value: 4, source: src }, uram: { value: 0, source: src },
+  ...zcu104,
+  id: 'slow',
+  bandwidthGBs: { value: 0.25, source: src },
+  clockMHz: { value: 100, source: src },
+  bram36: { value: 4, source: src },
+  uram: { value: 0, source: src },
 };
 const design: FpgaDesign = { arch: 'hp', P: 2, tr: 4, tc: 4, V: 2, bits: 'int16', sfuLanes: 4 };
 
 describe('FPGA analytic model, hand-computed', () => {
   const w = bertWorkload(TINY, 1, 4, HP_HALF);
   const plan = buildPlan(zcu104, design, w);
-  const cycles = (name: string) => jobCycles(plan.jobs.find((j) => j.name === name)!, plan).cycles;
+  const cycles = (name: string) =>
+    jobCycles(
+      plan.jobs.find((j) => j.name === name)!,
+      plan,
+    ).cycles;
 
   it('keeps the tiny model on chip', () => {
     expect(plan.weightsOnChip).toBe(true);
@@ -104,7 +129,14 @@ describe('FPGA model pieces', () => {
   });
 
   it('fast-forward and cycle-by-cycle stepping agree exactly', () => {
-    const w = bertWorkload({ ...TINY, hidden: 16, ffn: 48 }, 2, 4, { pattern: 'tile', density: 0.4, tr: 4, tc: 4, tileDensity: 0.4, vectorDensity: 1 });
+    const w = bertWorkload({ ...TINY, hidden: 16, ffn: 48 }, 2, 4, {
+      pattern: 'tile',
+      density: 0.4,
+      tr: 4,
+      tc: 4,
+      tileDensity: 0.4,
+      vectorDensity: 1,
+    });
     const d: FpgaDesign = { arch: 'tile', P: 3, tr: 4, tc: 4, V: 2, bits: 'int16', sfuLanes: 4, tileBalance: 'random' };
     const a = simulateFpga(slowBoard, d, w, { seed: 7, fastForward: true });
     const b = simulateFpga(slowBoard, d, w, { seed: 7, fastForward: false });

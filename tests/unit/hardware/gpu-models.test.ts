@@ -4,14 +4,35 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../../../src/core/hardware/catalog';
 import { DEFAULT_EFFICIENCY, estimateRoofline, occupancy, type GpuMode } from '../../../src/core/hardware/roofline';
-import { BERT_BASE, DENSE, TINYBERT_4L_312D, bertWorkload, type SparsityConfig } from '../../../src/core/hardware/workload';
+import {
+  BERT_BASE,
+  DENSE,
+  TINYBERT_4L_312D,
+  bertWorkload,
+  type SparsityConfig,
+} from '../../../src/core/hardware/workload';
 import { h200Anchors, H200_MEASUREMENTS } from '../../../src/core/hardware/gpu-anchors';
 import type { GpuDevice } from '../../../src/core/hardware/types';
 
 const gpu = (id: string) => CATALOG.gpus.find((g) => g.id === id)!;
 const eff = DEFAULT_EFFICIENCY.gpu;
-const hp80: SparsityConfig = { pattern: 'hp', density: 0.2, tr: 16, tc: 16, tileDensity: Math.sqrt(0.2), vectorDensity: Math.sqrt(0.2) };
-const nm24: SparsityConfig = { pattern: 'nm', density: 0.5, tr: 16, tc: 16, tileDensity: 0.5, vectorDensity: 0.5, nm: { n: 2, m: 4 } };
+const hp80: SparsityConfig = {
+  pattern: 'hp',
+  density: 0.2,
+  tr: 16,
+  tc: 16,
+  tileDensity: Math.sqrt(0.2),
+  vectorDensity: Math.sqrt(0.2),
+};
+const nm24: SparsityConfig = {
+  pattern: 'nm',
+  density: 0.5,
+  tr: 16,
+  tc: 16,
+  tileDensity: 0.5,
+  vectorDensity: 0.5,
+  nm: { n: 2, m: 4 },
+};
 
 describe('occupancy', () => {
   it('fills every SM on a large product and splits tiles or K on a small one', () => {
@@ -26,7 +47,8 @@ describe('occupancy', () => {
 
 describe('tensor cores', () => {
   const w = bertWorkload(TINYBERT_4L_312D, 32, 128);
-  const at = (id: string, mode?: GpuMode, s: SparsityConfig = DENSE, b = 32) => estimateRoofline(gpu(id), eff, bertWorkload(TINYBERT_4L_312D, b, 128, s), mode);
+  const at = (id: string, mode?: GpuMode, s: SparsityConfig = DENSE, b = 32) =>
+    estimateRoofline(gpu(id), eff, bertWorkload(TINYBERT_4L_312D, b, 128, s), mode);
 
   it('fp16 and tf32 are faster than fp32 on the A100 and H200, and say so', () => {
     for (const id of ['a100', 'h200']) {
@@ -44,33 +66,45 @@ describe('tensor cores', () => {
     expect(r.latencyMs).toBe(estimateRoofline(gpu('jetson-nano'), eff, w).latencyMs);
   });
 
-  it('2:4 on sparse tensor cores halves the linears\' compute; other patterns and N:M do not use them', () => {
+  it("2:4 on sparse tensor cores halves the linears' compute; other patterns and N:M do not use them", () => {
     // BERT-base, 64 x 128 tokens: wide enough for its FFN products to be compute-bound.
-    const big = (mode: GpuMode, s: SparsityConfig) => estimateRoofline(gpu('a100'), eff, bertWorkload(BERT_BASE, 64, 128, s), mode);
+    const big = (mode: GpuMode, s: SparsityConfig) =>
+      estimateRoofline(gpu('a100'), eff, bertWorkload(BERT_BASE, 64, 128, s), mode);
     const dense = big({ precision: 'fp16' }, DENSE);
     const sparse = big({ precision: 'fp16', sparse24: true }, nm24);
     // Linears' time less the launch cost (4 us each): compute-bound halves, memory-bound less.
-    const lin = (r: typeof dense) => r.ops.filter((o) => /layer\.\d+\.(q|k|v|attnOut|ffnIn|ffnOut)$/.test(o.name)).reduce((a, o) => a + o.ms - 0.004, 0);
+    const lin = (r: typeof dense) =>
+      r.ops
+        .filter((o) => /layer\.\d+\.(q|k|v|attnOut|ffnIn|ffnOut)$/.test(o.name))
+        .reduce((a, o) => a + o.ms - 0.004, 0);
     expect(lin(sparse) / lin(dense)).toBeGreaterThanOrEqual(0.5 - 1e-9);
     expect(lin(sparse) / lin(dense)).toBeLessThan(0.85);
     const computeBound = sparse.ops.filter((o) => o.sparseKernel && o.bound === 'compute');
     expect(computeBound.length).toBeGreaterThan(0);
-    for (const o of computeBound) expect((o.ms - 0.004) / (dense.ops.find((d) => d.name === o.name)!.ms - 0.004)).toBeCloseTo(0.5, 9);
+    for (const o of computeBound)
+      expect((o.ms - 0.004) / (dense.ops.find((d) => d.name === o.name)!.ms - 0.004)).toBeCloseTo(0.5, 9);
     expect(sparse.efficiency).toMatch(/2:4 sparse tensor cores/);
     expect(at('a100', { precision: 'fp16', sparse24: true }, hp80, 256).efficiency).not.toMatch(/2:4/);
-    expect(at('a100', { precision: 'fp16', sparse24: true }, { ...nm24, nm: { n: 10, m: 20 } }, 256).efficiency).not.toMatch(/2:4/);
+    expect(
+      at('a100', { precision: 'fp16', sparse24: true }, { ...nm24, nm: { n: 10, m: 20 } }, 256).efficiency,
+    ).not.toMatch(/2:4/);
   });
 });
 
 describe('the GPU catalog is ordered', () => {
   // Larger in SMs, peak and bandwidth, whatever the generation: this covers both the issue's
   // "a smaller one of a later or same generation" (A100 vs RTX 3060) and the earlier-generation case.
-  const larger = (a: GpuDevice, b: GpuDevice) => a.sms >= b.sms && a.peakGflops.value >= b.peakGflops.value && a.bandwidthGBs.value >= b.bandwidthGBs.value;
+  const larger = (a: GpuDevice, b: GpuDevice) =>
+    a.sms >= b.sms && a.peakGflops.value >= b.peakGflops.value && a.bandwidthGBs.value >= b.bandwidthGBs.value;
   const cases: Array<[typeof TINYBERT_4L_312D, number, number, SparsityConfig]> = [
-    [TINYBERT_4L_312D, 1, 128, DENSE], [TINYBERT_4L_312D, 1, 128, hp80], [TINYBERT_4L_312D, 32, 128, DENSE], [TINYBERT_4L_312D, 32, 128, hp80],
-    [BERT_BASE, 8, 128, DENSE], [BERT_BASE, 8, 128, hp80],
+    [TINYBERT_4L_312D, 1, 128, DENSE],
+    [TINYBERT_4L_312D, 1, 128, hp80],
+    [TINYBERT_4L_312D, 32, 128, DENSE],
+    [TINYBERT_4L_312D, 32, 128, hp80],
+    [BERT_BASE, 8, 128, DENSE],
+    [BERT_BASE, 8, 128, hp80],
   ];
-  it('the issue\'s case: the A100 is no longer modelled slower than an RTX 3060 (TinyBERT, HP 80%, 1 x 128)', () => {
+  it("the issue's case: the A100 is no longer modelled slower than an RTX 3060 (TinyBERT, HP 80%, 1 x 128)", () => {
     const ms = (id: string) => estimateRoofline(gpu(id), eff, bertWorkload(TINYBERT_4L_312D, 1, 128, hp80)).latencyMs;
     expect(larger(gpu('a100'), gpu('rtx-3060'))).toBe(true);
     expect(ms('a100')).toBeLessThanOrEqual(ms('rtx-3060'));
@@ -80,7 +114,12 @@ describe('the GPU catalog is ordered', () => {
     expect(gpu('jetson-orin-nano').name).toMatch(/Super/);
     expect(gpu('jetson-orin-nano').bandwidthGBs.value).toBe(102);
   });
-  for (const mode of [{ precision: 'fp32' }, { precision: 'tf32' }, { precision: 'fp16' }, { precision: 'int8' }] as GpuMode[]) {
+  for (const mode of [
+    { precision: 'fp32' },
+    { precision: 'tf32' },
+    { precision: 'fp16' },
+    { precision: 'int8' },
+  ] as GpuMode[]) {
     it(`no GPU is modelled slower than a smaller one of any generation (${mode.precision})`, () => {
       const bad: string[] = [];
       for (const a of CATALOG.gpus) {
@@ -90,7 +129,10 @@ describe('the GPU catalog is ordered', () => {
             const w = bertWorkload(cfg, B, L, s);
             const la = estimateRoofline(a, eff, w, mode).latencyMs;
             const lb = estimateRoofline(b, eff, w, mode).latencyMs;
-            if (la > lb * (1 + 1e-9)) bad.push(`${a.id} ${la.toFixed(3)} ms > ${b.id} ${lb.toFixed(3)} ms (${cfg.layers}L ${B}x${L} ${s.pattern})`);
+            if (la > lb * (1 + 1e-9))
+              bad.push(
+                `${a.id} ${la.toFixed(3)} ms > ${b.id} ${lb.toFixed(3)} ms (${cfg.layers}L ${B}x${L} ${s.pattern})`,
+              );
           }
         }
       }
@@ -109,7 +151,9 @@ describe('H200 anchors', () => {
       // the table; the engine is underestimated at small shapes: dispatches cost more than 4 us).
       expect(Math.abs(r.error), `${r.runtime.id} ${r.batch}x${r.seq} ${r.config}`).toBeLessThan(0.6);
     }
-    const engineHp = rows.find((r) => r.runtime.id === 'engine' && r.batch === 32 && r.seq === 128 && r.config.startsWith('HP'))!;
+    const engineHp = rows.find(
+      (r) => r.runtime.id === 'engine' && r.batch === 32 && r.seq === 128 && r.config.startsWith('HP'),
+    )!;
     expect(engineHp.measuredMs).toBe(1.18);
   });
 });

@@ -58,7 +58,11 @@ describe('GpuSession', () => {
     const statuses: GpuStatus[] = [];
     const session = new GpuSession(gpu, (s) => statuses.push(s));
     await session.start();
-    expect(statuses.at(-1)).toMatchObject({ state: 'ready', generation: 1, caps: { label: 'Acme Test GPU', hasTimestampQuery: true } });
+    expect(statuses.at(-1)).toMatchObject({
+      state: 'ready',
+      generation: 1,
+      caps: { label: 'Acme Test GPU', hasTimestampQuery: true },
+    });
     session.simulateLoss();
     await settle(statuses, 'lost');
     expect(await settle(statuses, 'ready')).toMatchObject({ state: 'ready', generation: 2 });

@@ -35,8 +35,19 @@ describe('compareWithOrtWebGpu', () => {
     };
     const dense = fakeEngine(2, 1, (id) => id, seen);
     const hp = fakeEngine(0.5, 0.5, (id) => id, []);
-    const rows = await compareWithOrtWebGpu({ dense, hp }, ort, [{ batch: 1, seq: 3 }, { batch: 2, seq: 5 }], { vocab: 50, reps: 4, warmup: 2 });
-    expect(rows.map((r) => [r.batch, r.seq])).toEqual([[1, 3], [2, 5]]);
+    const rows = await compareWithOrtWebGpu(
+      { dense, hp },
+      ort,
+      [
+        { batch: 1, seq: 3 },
+        { batch: 2, seq: 5 },
+      ],
+      { vocab: 50, reps: 4, warmup: 2 },
+    );
+    expect(rows.map((r) => [r.batch, r.seq])).toEqual([
+      [1, 3],
+      [2, 5],
+    ]);
     expect(calls).toBe(2 * (2 + 4));
     for (const r of rows) {
       expect(r.engine_dense_gpu_ms).toBe(2);

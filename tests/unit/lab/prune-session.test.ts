@@ -52,7 +52,10 @@ describe('PruneSession', () => {
     const s = session();
     expect(engineWeights(s, null)).toMatchObject({ sparse: null, achievedSparsity: 0 });
     expect(engineWeights(s, HP).sparse?.size).toBe(12);
-    expect(engineWeights(s, { ...HP, tr: 2 })).toMatchObject({ sparse: null, note: expect.stringMatching(/multiple of 4/) });
+    expect(engineWeights(s, { ...HP, tr: 2 })).toMatchObject({
+      sparse: null,
+      note: expect.stringMatching(/multiple of 4/),
+    });
     const nm = engineWeights(s, { ...HP, pattern: 'nm', nmM: 4 });
     expect(nm.note).toMatch(/no HP structure/);
     expect(nm.model.layers[0].q.weight).not.toBe(s.model.layers[0].q.weight);

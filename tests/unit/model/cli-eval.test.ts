@@ -31,11 +31,24 @@ test('hp-lab eval turns bad input into a CliError with the user message', async 
   await expect(run(['--model', model, '--data', csv])).rejects.toThrow(/predicts only 2 classes/);
 }, 30_000);
 
-test('hp-lab eval --hpw: the dense model with the file\'s matrices equals the pruned ONNX; mismatches are refused', async () => {
+test("hp-lab eval --hpw: the dense model with the file's matrices equals the pruned ONNX; mismatches are refused", async () => {
   const { run: prune } = await import('../../../src/cli/commands/prune');
   const pruned = path.join(dir, 'pruned.onnx');
   const hpw = path.join(dir, 'pruned.hpw');
-  await prune(['--model', model, '--pattern', 'hp', '--sparsity', '0.7', '--tile', '8x8', '--out', pruned, '--hpw', hpw]);
+  await prune([
+    '--model',
+    model,
+    '--pattern',
+    'hp',
+    '--sparsity',
+    '0.7',
+    '--tile',
+    '8x8',
+    '--out',
+    pruned,
+    '--hpw',
+    hpw,
+  ]);
   const viaOnnx = (await run(['--model', pruned, '--limit', '40'])) as Record<string, number>;
   const viaHpw = (await run(['--model', model, '--hpw', hpw, '--limit', '40'])) as Record<string, number>;
   const dense = (await run(['--model', model, '--limit', '40'])) as Record<string, number>;
@@ -46,22 +59,65 @@ test('hp-lab eval --hpw: the dense model with the file\'s matrices equals the pr
   writeFileSync(other, buildTinyBertOnnx({ vocab: 30522, maxPositions: 128, hidden: 48, heads: 4, seed: 5 }).bytes);
   await expect(run(['--model', other, '--hpw', hpw, '--limit', '4'])).rejects.toThrow(/--hpw .*the model's is/);
   writeFileSync(path.join(dir, 'bad.hpw'), 'not an hpw');
-  await expect(run(['--model', model, '--hpw', path.join(dir, 'bad.hpw')])).rejects.toThrow(/--hpw .*not an \.hpw file/);
+  await expect(run(['--model', model, '--hpw', path.join(dir, 'bad.hpw')])).rejects.toThrow(
+    /--hpw .*not an \.hpw file/,
+  );
 }, 60_000);
 
 test('hp-lab eval --quant int8: the integer model beside f32 on the same sentences, dense and HP-pruned', async () => {
   const dense = (await run(['--model', model, '--limit', '12', '--quant', 'int8'])) as Record<string, unknown>;
-  expect(dense).toMatchObject({ quant: 'int8', n: 12, backend: 'int8-cpu', f32_backend: 'wasm', activations: 'dynamic (per token)' });
+  expect(dense).toMatchObject({
+    quant: 'int8',
+    n: 12,
+    backend: 'int8-cpu',
+    f32_backend: 'wasm',
+    activations: 'dynamic (per token)',
+  });
   expect(dense.delta).toBeCloseTo((dense.accuracy as number) - (dense.f32_accuracy as number), 12);
   expect(dense.agreement).toBeGreaterThan(0.5);
-  const hp = (await run(['--model', model, '--limit', '12', '--quant', 'int8', '--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--activations', 'static', '--calibration-limit', '4'])) as Record<string, unknown>;
+  const hp = (await run([
+    '--model',
+    model,
+    '--limit',
+    '12',
+    '--quant',
+    'int8',
+    '--pattern',
+    'hp',
+    '--sparsity',
+    '0.5',
+    '--tile',
+    '8x8',
+    '--activations',
+    'static',
+    '--calibration-limit',
+    '4',
+  ])) as Record<string, unknown>;
   expect(hp).toMatchObject({ n: 12, pruned: { config: { pattern: 'hp', sparsity: 0.5 } } });
   expect(hp.activations).toMatch(/static .* max \|x\| over 4 sentences of public\/data\/train\.jsonl/);
   const { run: prune } = await import('../../../src/cli/commands/prune');
   const hpw8 = path.join(dir, 'pruned8.hpw');
-  await prune(['--model', model, '--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--value-type', 'int8', '--hpw', hpw8]);
-  const fromFile = (await run(['--model', model, '--hpw', hpw8, '--limit', '12', '--quant', 'int8'])) as Record<string, unknown>;
+  await prune([
+    '--model',
+    model,
+    '--pattern',
+    'hp',
+    '--sparsity',
+    '0.5',
+    '--tile',
+    '8x8',
+    '--value-type',
+    'int8',
+    '--hpw',
+    hpw8,
+  ]);
+  const fromFile = (await run(['--model', model, '--hpw', hpw8, '--limit', '12', '--quant', 'int8'])) as Record<
+    string,
+    unknown
+  >;
   expect(fromFile).toMatchObject({ n: 12, hpw: hpw8, backend: 'int8-cpu' });
   await expect(run(['--model', model, '--quant', 'int4'])).rejects.toThrow(/--quant must be f32, int8 or int16/);
-  await expect(run(['--model', model, '--quant', 'int8', '--activations', 'static', '--calibration', 'public/data/dev.jsonl'])).rejects.toThrow(/refusing to calibrate on public\/data\/dev\.jsonl/);
+  await expect(
+    run(['--model', model, '--quant', 'int8', '--activations', 'static', '--calibration', 'public/data/dev.jsonl']),
+  ).rejects.toThrow(/refusing to calibrate on public\/data\/dev\.jsonl/);
 }, 120_000);

@@ -17,7 +17,12 @@ const sentences = parseJsonl(readFileSync('public/data/dev.jsonl', 'utf8')).text
 function labelledByReference(): Dataset {
   const labels = Int32Array.from(sentences, (text) => {
     const ids = tok.encode(text, 64);
-    const logits = referenceForward(tiny.model, { inputIds: ids, attentionMask: ids.map(() => 1), batch: 1, seq: ids.length });
+    const logits = referenceForward(tiny.model, {
+      inputIds: ids,
+      attentionMask: ids.map(() => 1),
+      batch: 1,
+      seq: ids.length,
+    });
     return logits[1] > logits[0] ? 1 : 0;
   });
   return { texts: sentences, labels, labelCount: 2 };
@@ -40,17 +45,29 @@ describe('accuracy with onnxruntime-web (wasm, Node)', () => {
   test('limit, progress and cancellation', async () => {
     const session = await createBertSession(tiny.bytes, { backend: 'wasm' });
     const progress: number[] = [];
-    const r = await evaluateSession(session, tok, data, { limit: 10, batch: 4, maxLength: 64, onProgress: (d) => progress.push(d) });
+    const r = await evaluateSession(session, tok, data, {
+      limit: 10,
+      batch: 4,
+      maxLength: 64,
+      onProgress: (d) => progress.push(d),
+    });
     expect(r.n).toBe(10);
     expect(progress).toEqual([4, 8, 10]);
     const ctl = new AbortController();
-    const run = evaluateSession(session, tok, data, { batch: 4, maxLength: 64, signal: ctl.signal, onProgress: (d) => d >= 8 && ctl.abort() });
+    const run = evaluateSession(session, tok, data, {
+      batch: 4,
+      maxLength: 64,
+      signal: ctl.signal,
+      onProgress: (d) => d >= 8 && ctl.abort(),
+    });
     await expect(run).rejects.toBeInstanceOf(EvalCancelledError);
     await session.release();
   });
 
   test('a dataset with more classes than the model is refused', async () => {
     const three = { ...data, labels: data.labels.map((l, i) => (i === 3 ? 2 : l)), labelCount: 3 };
-    await expect(evaluateOnnx(tiny.bytes, tok, three, { maxLength: 64 })).rejects.toMatchObject({ code: 'label-mismatch' });
+    await expect(evaluateOnnx(tiny.bytes, tok, three, { maxLength: 64 })).rejects.toMatchObject({
+      code: 'label-mismatch',
+    });
   });
 });

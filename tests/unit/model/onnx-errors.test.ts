@@ -37,17 +37,27 @@ describe('parseBertOnnx rejects bad input with a user message', () => {
     let s = 7;
     const noise = Uint8Array.from({ length: 4096 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24);
     const zip = new TextEncoder().encode('PK\x03\x04 an archive');
-    for (const bytes of [text, png, noise, zip]) expectCode(() => parseBertOnnx(bytes), 'not-onnx', /not an ONNX model/);
+    for (const bytes of [text, png, noise, zip])
+      expectCode(() => parseBertOnnx(bytes), 'not-onnx', /not an ONNX model/);
     // Starts like ONNX, then garbage: still refused, as not ONNX or as cut short.
     const err = failure(() => parseBertOnnx(Uint8Array.from([0x08, 0x08, 0x3a, 0xff, 0xff, 0x7f])));
     expect(['not-onnx', 'truncated']).toContain(err.code);
   });
 
-  test('a valid ONNX model that is not BERT (an MLP)', () => expectCode(() => parseBertOnnx(buildMlpOnnx()), 'not-bert', /not a BERT encoder classifier/));
+  test('a valid ONNX model that is not BERT (an MLP)', () =>
+    expectCode(() => parseBertOnnx(buildMlpOnnx()), 'not-bert', /not a BERT encoder classifier/));
 
   test('missing attention_mask or input_ids input', () => {
-    expectCode(() => parseBertOnnx(buildTinyBertOnnx({ omitInput: 'attention_mask' }).bytes), 'missing-input', /'attention_mask'/);
-    expectCode(() => parseBertOnnx(buildTinyBertOnnx({ omitInput: 'input_ids' }).bytes), 'missing-input', /'input_ids'/);
+    expectCode(
+      () => parseBertOnnx(buildTinyBertOnnx({ omitInput: 'attention_mask' }).bytes),
+      'missing-input',
+      /'attention_mask'/,
+    );
+    expectCode(
+      () => parseBertOnnx(buildTinyBertOnnx({ omitInput: 'input_ids' }).bytes),
+      'missing-input',
+      /'input_ids'/,
+    );
   });
 
   test('too large: by bytes and by parameter count', () => {
@@ -61,7 +71,11 @@ describe('parseBertOnnx rejects bad input with a user message', () => {
     t.rawData = new Uint8Array(0);
     t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
     t.externalData = [{ key: 'location', value: 'model.onnx.data' }];
-    expectCode(() => parseBertOnnx(onnxProto.onnx.ModelProto.encode(proto).finish()), 'external-data', /separate \.data file/);
+    expectCode(
+      () => parseBertOnnx(onnxProto.onnx.ModelProto.encode(proto).finish()),
+      'external-data',
+      /separate \.data file/,
+    );
   });
 
   test('an encoder whose FFN has no GELU is not taken for BERT', () => {
@@ -80,7 +94,10 @@ describe('a model URL that leads nowhere', () => {
     expect(err(() => checkModelResponse('m/x.onnx', 404, 'text/plain')).userMessage).toMatch(/HTTP 404/);
   });
   test('a web page answered with 200 is "no model file", not "not an ONNX model"', () => {
-    for (const e of [err(() => checkModelResponse('m/x.onnx', 200, 'text/html; charset=utf-8')), err(() => checkModelResponse('m/x.onnx', 200, null, page))]) {
+    for (const e of [
+      err(() => checkModelResponse('m/x.onnx', 200, 'text/html; charset=utf-8')),
+      err(() => checkModelResponse('m/x.onnx', 200, null, page)),
+    ]) {
       expect(e.code).toBe('not-found');
       expect(e.userMessage).toMatch(/No model file at m\/x\.onnx: the server answered with a web page/);
     }

@@ -35,12 +35,16 @@ test('writeBertOnnx patches only the given weights; the result parses back and r
   expect(again.model.embeddings.word).toEqual(base.model.embeddings.word);
 
   // onnxruntime on the written bytes equals the reference forward of the pruned model.
-  const ids = [3, 8, 21, 4], mask = [1, 1, 1, 1];
+  const ids = [3, 8, 21, 4],
+    mask = [1, 1, 1, 1];
   const session = await ort.InferenceSession.create(bytes);
   const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
-  const got = (await session.run({ input_ids: t(ids), attention_mask: t(mask), token_type_ids: t([0, 0, 0, 0]) })).logits.data as Float32Array;
+  const got = (await session.run({ input_ids: t(ids), attention_mask: t(mask), token_type_ids: t([0, 0, 0, 0]) }))
+    .logits.data as Float32Array;
   const prunedModel = structuredClone(base.model);
-  prunedModel.layers.forEach((layer, l) => (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).forEach((k, j) => (layer[k] = pruned[l * 6 + j])));
+  prunedModel.layers.forEach((layer, l) =>
+    (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).forEach((k, j) => (layer[k] = pruned[l * 6 + j])),
+  );
   const want = referenceForward(prunedModel, { inputIds: ids, attentionMask: mask, batch: 1, seq: 4 });
   got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
   const original = referenceForward(base.model, { inputIds: ids, attentionMask: mask, batch: 1, seq: 4 });

@@ -23,7 +23,9 @@ describe('one sentence: class and confidence', () => {
     try {
       const text = 'a gorgeous, witty, seductive movie.';
       const ids = tok.encode(text, 64);
-      const ref = predictionFromLogits(referenceForward(tiny.model, { inputIds: ids, attentionMask: ids.map(() => 1), batch: 1, seq: ids.length }));
+      const ref = predictionFromLogits(
+        referenceForward(tiny.model, { inputIds: ids, attentionMask: ids.map(() => 1), batch: 1, seq: ids.length }),
+      );
       const got = await predictText(session, tok, text, 64);
       expect(got.label).toBe(ref.label);
       got.probs.forEach((p, i) => expect(p).toBeCloseTo(ref.probs[i], 4));

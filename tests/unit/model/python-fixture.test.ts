@@ -11,7 +11,16 @@ import { evaluateOnnx } from '../../../src/eval/accuracy';
 import { configureOrt } from '../../../src/eval/ort-session';
 
 const FIXTURE = 'tests/fixtures/model/logits-fixture.json';
-interface LogitsFixture { model: string; maxLength: number; texts: string[]; labels: number[]; input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][]; logits: number[][] }
+interface LogitsFixture {
+  model: string;
+  maxLength: number;
+  texts: string[];
+  labels: number[];
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+  logits: number[][];
+}
 const fx: LogitsFixture | null = existsSync(FIXTURE) ? JSON.parse(readFileSync(FIXTURE, 'utf8')) : null;
 const ready = !!fx && existsSync(fx.model);
 
@@ -25,7 +34,11 @@ describe.skipIf(!ready)('shipped model vs Python onnxruntime fixture', { timeout
     const session = await ort.InferenceSession.create(bytes);
     const [b, s] = [f.input_ids.length, f.input_ids[0].length];
     const t = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [b, s]);
-    const out = await session.run({ input_ids: t(f.input_ids), attention_mask: t(f.attention_mask), token_type_ids: t(f.token_type_ids) });
+    const out = await session.run({
+      input_ids: t(f.input_ids),
+      attention_mask: t(f.attention_mask),
+      token_type_ids: t(f.token_type_ids),
+    });
     const got = out.logits.data as Float32Array;
     f.logits.flat().forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-4));
     await session.release();
@@ -35,7 +48,12 @@ describe.skipIf(!ready)('shipped model vs Python onnxruntime fixture', { timeout
     const enc = tok.encodeBatch(f.texts, { maxLength: f.maxLength });
     expect(Array.from(enc.inputIds, Number)).toEqual(f.input_ids.flat());
     expect(Array.from(enc.attentionMask, Number)).toEqual(f.attention_mask.flat());
-    const r = await evaluateOnnx(bytes, tok, { texts: f.texts, labels: Int32Array.from(f.labels), labelCount: 2 }, { batch: 16, maxLength: f.maxLength, keepLogits: true });
+    const r = await evaluateOnnx(
+      bytes,
+      tok,
+      { texts: f.texts, labels: Int32Array.from(f.labels), labelCount: 2 },
+      { batch: 16, maxLength: f.maxLength, keepLogits: true },
+    );
     f.logits.flat().forEach((v, i) => expect(Math.abs(r.logits![i] - v)).toBeLessThan(1e-4));
   });
 

@@ -16,12 +16,16 @@ test('the shipped retrained manifest parses, names files that exist and are HP-s
     const hpw = readHPW(new Uint8Array(readFileSync(dir + f.file)));
     expect(hpw.matrices).toHaveLength(24);
     expect(f.dev).toBeLessThan(m.denseDev);
-    expect(retrainedLabel(f)).toMatch(new RegExp(`at ${(f.achieved * 100).toFixed(1)}%: dev ${(f.dev * 100).toFixed(1)}%`));
+    expect(retrainedLabel(f)).toMatch(
+      new RegExp(`at ${(f.achieved * 100).toFixed(1)}%: dev ${(f.dev * 100).toFixed(1)}%`),
+    );
   }
   // the study's sweep is readable by the selection, every point retrained and below dense
   const sweep = parseSweep(JSON.parse(readFileSync(dir + m.sweep, 'utf8')));
   expect(sweep.denseAccuracy).toBe(m.denseDev);
-  expect(sweep.points.every((p) => /retrained/.test(p.label ?? '') && p.accuracy < m.denseDev && p.n === 500)).toBe(true);
+  expect(sweep.points.every((p) => /retrained/.test(p.label ?? '') && p.accuracy < m.denseDev && p.n === 500)).toBe(
+    true,
+  );
 });
 
 test('a manifest that could mislead is refused', () => {
@@ -29,6 +33,10 @@ test('a manifest that could mislead is refused', () => {
   expect(() => parseRetrainedManifest(null)).toThrow(/not a retrained-models manifest/);
   expect(() => parseRetrainedManifest({ ...ok, base: '../evil.onnx' })).toThrow(/plain file name/);
   const files = ok.files as Array<Record<string, unknown>>;
-  expect(() => parseRetrainedManifest({ ...ok, files: [{ ...files[0], dev: 83 }] })).toThrow(/files\[0\]\.dev must be a number in \[0, 1\]/);
-  expect(() => parseRetrainedManifest({ ...ok, files: [{ ...files[0], file: 'https://x/y.hpw' }] })).toThrow(/plain file name/);
+  expect(() => parseRetrainedManifest({ ...ok, files: [{ ...files[0], dev: 83 }] })).toThrow(
+    /files\[0\]\.dev must be a number in \[0, 1\]/,
+  );
+  expect(() => parseRetrainedManifest({ ...ok, files: [{ ...files[0], file: 'https://x/y.hpw' }] })).toThrow(
+    /plain file name/,
+  );
 });

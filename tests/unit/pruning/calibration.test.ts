@@ -15,18 +15,29 @@ describe('calibration input norms', () => {
     // By hand: x = LN(word + position + type) for the 4 real tokens.
     const expected = new Float64Array(hidden);
     const { word, position, tokenType, ln } = model.embeddings;
-    for (const [r, pos] of [[0, 0], [1, 1], [2, 2], [3, 0]]) {
+    for (const [r, pos] of [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 0],
+    ]) {
       const id = batch.inputIds[r];
-      const x = Float32Array.from({ length: hidden }, (_, i) => word[id * hidden + i] + position[pos * hidden + i] + tokenType[i]);
+      const x = Float32Array.from(
+        { length: hidden },
+        (_, i) => word[id * hidden + i] + position[pos * hidden + i] + tokenType[i],
+      );
       referenceLayerNorm(x, hidden, ln, TINY_CONFIG.layerNormEps);
       x.forEach((v, i) => (expected[i] += v * v));
     }
-    for (const m of [0, 1, 2]) for (let j = 0; j < hidden; j++) expect(norms[m][j]).toBeCloseTo(Math.sqrt(expected[j]), 4);
+    for (const m of [0, 1, 2])
+      for (let j = 0; j < hidden; j++) expect(norms[m][j]).toBeCloseTo(Math.sqrt(expected[j]), 4);
   });
 
   it('ignores padding: the same sentences padded longer give the same norms', () => {
     const short = collectInputNorms(model, [batch]);
-    const padded = collectInputNorms(model, [{ inputIds: [2, 7, 9, 0, 4, 0, 0, 0], attentionMask: [1, 1, 1, 0, 1, 0, 0, 0], batch: 2, seq: 4 }]);
+    const padded = collectInputNorms(model, [
+      { inputIds: [2, 7, 9, 0, 4, 0, 0, 0], attentionMask: [1, 1, 1, 0, 1, 0, 0, 0], batch: 2, seq: 4 },
+    ]);
     short.forEach((n, m) => n.forEach((v, j) => expect(padded[m][j]).toBeCloseTo(v, 4)));
   });
 
@@ -49,7 +60,13 @@ describe('calibration batches', () => {
   it('groups sentences of similar length and keeps every sentence', async () => {
     const { readTokenizer } = await import('../../../src/eval/node-assets');
     const tok = readTokenizer();
-    const texts = ['a b c d e f g h', 'short', 'a much longer sentence than the others here', 'two words', 'three little words'];
+    const texts = [
+      'a b c d e f g h',
+      'short',
+      'a much longer sentence than the others here',
+      'two words',
+      'three little words',
+    ];
     const batches = calibrationBatches(tok, texts, 64, 2);
     expect(batches.map((b) => b.batch)).toEqual([2, 2, 1]);
     const lengths = batches.map((b) => b.seq);

@@ -19,8 +19,24 @@ describe('hp-lab prune / hpw', () => {
   it('writes a pruned ONNX whose zeros are the mask and a .hpw that decodes to the same weights', async () => {
     const out = path.join(dir, 'p.onnx');
     const hpw = path.join(dir, 'p.hpw');
-    const res = (await prune(['--model', model, '--pattern', 'hp', '--sparsity', '0.6', '--tile', '4x8', '--split', '0.5', '--out', out, '--hpw', hpw])) as {
-      achievedSparsity: number; matrices: Array<{ name: string; achievedSparsity: number; bytes: Record<string, number> }>;
+    const res = (await prune([
+      '--model',
+      model,
+      '--pattern',
+      'hp',
+      '--sparsity',
+      '0.6',
+      '--tile',
+      '4x8',
+      '--split',
+      '0.5',
+      '--out',
+      out,
+      '--hpw',
+      hpw,
+    ])) as {
+      achievedSparsity: number;
+      matrices: Array<{ name: string; achievedSparsity: number; bytes: Record<string, number> }>;
     };
     expect(res.matrices).toHaveLength(12);
     const pruned = prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(out))).model);
@@ -36,7 +52,11 @@ describe('hp-lab prune / hpw', () => {
 
     // hp-lab hpw --value-type f16 --out: same masks, values rounded to f16, a smaller file
     const half = path.join(dir, 'p16.hpw');
-    const conv = (await hpwInfo([hpw, '--value-type', 'f16', '--out', half])) as { valueType: string; bytes: number; from: string };
+    const conv = (await hpwInfo([hpw, '--value-type', 'f16', '--out', half])) as {
+      valueType: string;
+      bytes: number;
+      from: string;
+    };
     expect(conv).toMatchObject({ valueType: 'f16', from: hpw });
     expect(conv.bytes).toBeLessThan(readFileSync(hpw).byteLength);
     const f16 = readHPW(new Uint8Array(readFileSync(half)));
@@ -55,13 +75,21 @@ describe('hp-lab prune / hpw', () => {
   it('explains bad flags and refuses .hpw for non-HP patterns', async () => {
     await expect(prune(['--model', model, '--pattern', 'diagonal'])).rejects.toThrow(/--pattern must be one of/);
     await expect(prune(['--model', model, '--tile', '32'])).rejects.toThrow(/--tile must look like 32x32/);
-    await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(/--sparsity must be a decimal number in \[0, 1\]/);
-    await expect(calibrate(['--model', model, '--data', 'public/data/dev.jsonl'])).rejects.toThrow(/refusing to calibrate on public\/data\/dev.jsonl: use train sentences/);
-    await expect(prune(['--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'x.hpw')])).rejects.toThrow(/--hpw needs an HP-structured pattern/);
+    await expect(prune(['--model', model, '--sparsity', '1.2'])).rejects.toThrow(
+      /--sparsity must be a decimal number in \[0, 1\]/,
+    );
+    await expect(calibrate(['--model', model, '--data', 'public/data/dev.jsonl'])).rejects.toThrow(
+      /refusing to calibrate on public\/data\/dev.jsonl: use train sentences/,
+    );
+    await expect(
+      prune(['--model', model, '--pattern', 'unstructured', '--hpw', path.join(dir, 'x.hpw')]),
+    ).rejects.toThrow(/--hpw needs an HP-structured pattern/);
     await expect(prune(['--model', path.join(dir, 'missing.onnx')])).rejects.toThrow(/no such file/);
     const norms = path.join(dir, 'norms.json');
     writeFileSync(norms, JSON.stringify({}));
-    await expect(prune(['--model', model, '--score', 'activation', '--norms', norms])).rejects.toThrow(/must be 24 non-negative numbers/);
+    await expect(prune(['--model', model, '--score', 'activation', '--norms', norms])).rejects.toThrow(
+      /must be 24 non-negative numbers/,
+    );
   });
 
   it('calibrates activation norms on train sentences of the shipped model, in the --norms format', async () => {
@@ -72,6 +100,10 @@ describe('hp-lab prune / hpw', () => {
     const lengths = Object.values(norms).map((v) => v.length);
     expect(lengths.filter((n) => n === 312)).toHaveLength(20); // Q, K, V, attention out, FFN in read hidden
     expect(lengths.filter((n) => n === 1200)).toHaveLength(4); // FFN out reads the intermediate
-    expect(Object.values(norms).flat().every((v) => v >= 0 && Number.isFinite(v))).toBe(true);
+    expect(
+      Object.values(norms)
+        .flat()
+        .every((v) => v >= 0 && Number.isFinite(v)),
+    ).toBe(true);
   }, 60_000); // parses the 29 MB model and runs 4 sentences: seconds on a loaded 2-core machine
 });

@@ -5,8 +5,16 @@ import { applyMask, pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import type { PruneConfig } from '../../../src/core/pruning/types';
 import { isSubset, matrixCase, sparsity, split, type Case } from './arbitraries';
 
-const cfg = (c: Case, s: number, sp: number, pattern: PruneConfig['pattern'] = 'hp'): PruneConfig => ({ pattern, sparsity: s, split: sp, tr: c.tr, tc: c.tc, score: 'magnitude' });
-const run = (c: Case, s: number, sp: number, pattern?: PruneConfig['pattern']) => pruneMatrix({ name: 'w', out: c.out, in: c.in, weight: c.weight }, cfg(c, s, sp, pattern));
+const cfg = (c: Case, s: number, sp: number, pattern: PruneConfig['pattern'] = 'hp'): PruneConfig => ({
+  pattern,
+  sparsity: s,
+  split: sp,
+  tr: c.tr,
+  tc: c.tc,
+  score: 'magnitude',
+});
+const run = (c: Case, s: number, sp: number, pattern?: PruneConfig['pattern']) =>
+  pruneMatrix({ name: 'w', out: c.out, in: c.in, weight: c.weight }, cfg(c, s, sp, pattern));
 
 // Reference scores computed independently of the implementation (exact: integer weights).
 function colScore(c: Case, tRow: number, col: number): number {
@@ -35,7 +43,8 @@ describe('hierarchical pruning', () => {
           for (let j = 1; j < m; j++) expect(hp.tileCol[t * m + j]).toBeGreaterThan(hp.tileCol[t * m + j - 1]);
           for (let j = 0; j < m; j++) {
             expect(hp.tileCol[t * m + j]).toBeLessThan(tilesPerRow);
-            for (let q = 1; q < k; q++) expect(hp.colOff[(t * m + j) * k + q]).toBeGreaterThan(hp.colOff[(t * m + j) * k + q - 1]);
+            for (let q = 1; q < k; q++)
+              expect(hp.colOff[(t * m + j) * k + q]).toBeGreaterThan(hp.colOff[(t * m + j) * k + q - 1]);
           }
         }
       }),
@@ -55,7 +64,8 @@ describe('hierarchical pruning', () => {
         for (let t = 0; t < tileRows; t++) {
           const rows = Math.min(c.out, (t + 1) * c.tr) - t * c.tr;
           for (let j = 0; j < hp.m; j++) {
-            for (let q = 0; q < hp.k; q++) if (hp.tileCol[t * hp.m + j] * c.tc + hp.colOff[(t * hp.m + j) * hp.k + q] < c.in) kept += rows;
+            for (let q = 0; q < hp.k; q++)
+              if (hp.tileCol[t * hp.m + j] * c.tc + hp.colOff[(t * hp.m + j) * hp.k + q] < c.in) kept += rows;
           }
         }
         expect(r.kept).toBe(kept);
@@ -76,7 +86,8 @@ describe('hierarchical pruning', () => {
         for (let t = 0; t < tileRows; t++) {
           const kept = new Set(Array.from(hp.tileCol.subarray(t * hp.m, (t + 1) * hp.m)));
           const keptMin = Math.min(...[...kept].map((j) => tileScore(c, t, j)));
-          for (let j = 0; j < tilesPerRow; j++) if (!kept.has(j)) expect(tileScore(c, t, j)).toBeLessThanOrEqual(keptMin);
+          for (let j = 0; j < tilesPerRow; j++)
+            if (!kept.has(j)) expect(tileScore(c, t, j)).toBeLessThanOrEqual(keptMin);
           for (const j of kept) {
             const slot = t * hp.m + [...kept].indexOf(j);
             const cols = new Set(Array.from(hp.colOff.subarray(slot * hp.k, (slot + 1) * hp.k)));
@@ -87,7 +98,8 @@ describe('hierarchical pruning', () => {
               for (let o = 0; o < c.tc; o++) if (real(o)) expect(cols.has(o)).toBe(true);
             }
             const minKept = Math.min(...keptCols);
-            for (let o = 0; o < c.tc; o++) if (real(o) && !cols.has(o)) expect(colScore(c, t, j * c.tc + o)).toBeLessThanOrEqual(minKept);
+            for (let o = 0; o < c.tc; o++)
+              if (real(o) && !cols.has(o)) expect(colScore(c, t, j * c.tc + o)).toBeLessThanOrEqual(minKept);
           }
         }
       }),
@@ -96,10 +108,17 @@ describe('hierarchical pruning', () => {
 
   it('masks are nested as sparsity grows with the split fixed (also tile-only and vector-only)', () => {
     fc.assert(
-      fc.property(matrixCase(), sparsity, sparsity, split, fc.constantFrom('hp', 'tile', 'vector') as fc.Arbitrary<PruneConfig['pattern']>, (c, a, b, sp, pattern) => {
-        const [lo, hi] = a <= b ? [a, b] : [b, a];
-        expect(isSubset(run(c, hi, sp, pattern).mask, run(c, lo, sp, pattern).mask)).toBe(true);
-      }),
+      fc.property(
+        matrixCase(),
+        sparsity,
+        sparsity,
+        split,
+        fc.constantFrom('hp', 'tile', 'vector') as fc.Arbitrary<PruneConfig['pattern']>,
+        (c, a, b, sp, pattern) => {
+          const [lo, hi] = a <= b ? [a, b] : [b, a];
+          expect(isSubset(run(c, hi, sp, pattern).mask, run(c, lo, sp, pattern).mask)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -123,7 +142,9 @@ describe('hierarchical pruning', () => {
     const act = pruneMatrix({ ...base, inputNorms: Float32Array.of(1, 1, 1, 10) }, { ...c, score: 'activation' });
     expect(Array.from(act.mask)).toEqual([1, 0, 0, 1]);
     expect(() => pruneMatrix(base, { ...c, score: 'activation' })).toThrow(/input-feature norms/);
-    expect(() => pruneMatrix({ ...base, inputNorms: new Float32Array(3) }, { ...c, score: 'activation' })).toThrow(/expected 4/);
+    expect(() => pruneMatrix({ ...base, inputNorms: new Float32Array(3) }, { ...c, score: 'activation' })).toThrow(
+      /expected 4/,
+    );
   });
 
   it('rejects bad configs with a clear message', () => {

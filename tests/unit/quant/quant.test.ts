@@ -7,8 +7,17 @@ import { prunableLinears } from '../../../src/core/model/bert-types';
 import { referenceForward } from '../../../src/core/model/reference-forward';
 import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import {
-  collectInputRanges, dequantizeRows, intDenseLinear, intEpilogue, intHPLinear, quantizeBert, quantizeHP, quantizedForward,
-  quantizeRows, quantizeStatic, roundHalfEven,
+  collectInputRanges,
+  dequantizeRows,
+  intDenseLinear,
+  intEpilogue,
+  intHPLinear,
+  quantizeBert,
+  quantizeHP,
+  quantizedForward,
+  quantizeRows,
+  quantizeStatic,
+  roundHalfEven,
 } from '../../../src/core/quant';
 import { randomBatch, randomBertModel, rng } from '../../helpers/random-bert-model';
 
@@ -17,11 +26,14 @@ const randn = (n: number, seed: number, scale = 1) => {
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 };
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('codes', () => {
   it('round half to even, like WGSL round()', () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, -3.7].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, -2, 2, 3, -4]);
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, -3.7].map(roundHalfEven)).toEqual([
+      0, 2, 2, -0, -2, -2, 2, 3, -4,
+    ]);
   });
 
   it('per-row codes span ±127 (int8) or ±32767 (int16), zero rows stay zero, error <= half a step', () => {
@@ -35,7 +47,8 @@ describe('codes', () => {
       expect(Array.from(q.q.subarray(66, 99)).every((v) => v === 0)).toBe(true);
       for (const r of [0, 1, 3, 4]) expect(maxAbs(q.q.subarray(r * 33, (r + 1) * 33))).toBe(qmax);
       const back = dequantizeRows(q);
-      for (let i = 0; i < x.length; i++) expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 33)] / 2 + 1e-7);
+      for (let i = 0; i < x.length; i++)
+        expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 33)] / 2 + 1e-7);
     }
   });
 
@@ -48,7 +61,9 @@ describe('codes', () => {
 });
 
 describe('integer linears', () => {
-  const tokens = 6, nIn = 40, out = 24;
+  const tokens = 6,
+    nIn = 40,
+    out = 24;
   const x = randn(tokens * nIn, 2);
   const w = randn(out * nIn, 3, 0.2);
   const bias = randn(out, 4, 0.1);
@@ -72,7 +87,10 @@ describe('integer linears', () => {
   });
 
   it('HP: the same outputs as the dense integer linear on the pruned weights, bit for bit', () => {
-    const hp = pruneMatrix({ name: 'w', out, in: nIn, weight: w }, { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 8, tc: 8, score: 'magnitude' }).hp!;
+    const hp = pruneMatrix(
+      { name: 'w', out, in: nIn, weight: w },
+      { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
+    ).hp!;
     for (const bits of [8, 16] as const) {
       const xq = quantizeRows(x, tokens, nIn, bits);
       const dense = intDenseLinear(xq, quantizeRows(decodeHP(hp), out, nIn, bits), bias);
@@ -82,7 +100,9 @@ describe('integer linears', () => {
 
   it('refuses mismatched shapes and widths', () => {
     const xq = quantizeRows(x, tokens, nIn, 8);
-    expect(() => intDenseLinear(xq, quantizeRows(w.subarray(0, out * 20), out, 20, 8))).toThrow(/40 columns, the weight has 20 inputs/);
+    expect(() => intDenseLinear(xq, quantizeRows(w.subarray(0, out * 20), out, 20, 8))).toThrow(
+      /40 columns, the weight has 20 inputs/,
+    );
     expect(() => intDenseLinear(xq, quantizeRows(w, out, nIn, 16))).toThrow(/int8, the weight int16/);
   });
 });
@@ -106,7 +126,15 @@ describe('integer BERT forward', () => {
   });
 
   it('an HP-pruned model gives the same logits from its HP arrays as from its dense zeros', () => {
-    const hp = new Map(prunableLinears(model).map((l) => [l.name, pruneMatrix({ name: l.name, out: l.out, in: l.in, weight: l.weight }, { pattern: 'hp', sparsity: 0.5, split: 0.5, tr: 8, tc: 8, score: 'magnitude' }).hp!]));
+    const hp = new Map(
+      prunableLinears(model).map((l) => [
+        l.name,
+        pruneMatrix(
+          { name: l.name, out: l.out, in: l.in, weight: l.weight },
+          { pattern: 'hp', sparsity: 0.5, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
+        ).hp!,
+      ]),
+    );
     const pruned = structuredClone(model);
     for (const l of prunableLinears(pruned)) l.weight = decodeHP(hp.get(l.name)!);
     const viaDense = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }), batch);
@@ -115,6 +143,8 @@ describe('integer BERT forward', () => {
   });
 
   it('static quantization without a range says which linear lacks one', () => {
-    expect(() => quantizeBert(model, { bits: 8, activations: 'static', ranges: {} })).toThrow(/calibrated range for layer\.0/);
+    expect(() => quantizeBert(model, { bits: 8, activations: 'static', ranges: {} })).toThrow(
+      /calibrated range for layer\.0/,
+    );
   });
 });

@@ -13,8 +13,12 @@ describe('hp-lab prune --recover lsq', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-recover-'));
   const model = path.join(dir, 'tiny.onnx');
   // The real vocabulary size, so the train sentences tokenize into it.
-  writeFileSync(model, buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40, vocab: 30522, maxPositions: 128 }).bytes);
-  const weightsOf = (file: string) => prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(file))).model).map((l) => l.weight);
+  writeFileSync(
+    model,
+    buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40, vocab: 30522, maxPositions: 128 }).bytes,
+  );
+  const weightsOf = (file: string) =>
+    prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(file))).model).map((l) => l.weight);
 
   it('keeps the one-shot masks (still HP-structured), changes the kept values, and the .hpw carries them', async () => {
     const flags = ['--model', model, '--pattern', 'hp', '--sparsity', '0.6', '--tile', '4x8'];
@@ -22,7 +26,19 @@ describe('hp-lab prune --recover lsq', () => {
     await prune([...flags, '--out', oneShot]);
     const out = path.join(dir, 'recovered.onnx');
     const hpw = path.join(dir, 'recovered.hpw');
-    const res = (await prune([...flags, '--recover', 'lsq', '--calib', '8', '--damp', '0.02', '--out', out, '--hpw', hpw])) as { recovery: { sentences: number; tokens: number; damp: number; grouped: number; sweep: number } };
+    const res = (await prune([
+      ...flags,
+      '--recover',
+      'lsq',
+      '--calib',
+      '8',
+      '--damp',
+      '0.02',
+      '--out',
+      out,
+      '--hpw',
+      hpw,
+    ])) as { recovery: { sentences: number; tokens: number; damp: number; grouped: number; sweep: number } };
     expect(res.recovery).toMatchObject({ sentences: 8, damp: 0.02 });
     expect(res.recovery.tokens).toBeGreaterThan(8 * 3);
     expect(res.recovery.grouped + res.recovery.sweep).toBe(12);
@@ -43,6 +59,8 @@ describe('hp-lab prune --recover lsq', () => {
   it('explains bad recovery flags', async () => {
     await expect(prune(['--model', model, '--recover', 'sgd'])).rejects.toThrow(/--recover must be one of none, lsq/);
     await expect(prune(['--model', model, '--calib', '8'])).rejects.toThrow(/--calib and --damp go with --recover lsq/);
-    await expect(prune(['--model', model, '--recover', 'lsq', '--damp=-1'])).rejects.toThrow(/--damp must be a decimal number/);
+    await expect(prune(['--model', model, '--recover', 'lsq', '--damp=-1'])).rejects.toThrow(
+      /--damp must be a decimal number/,
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { choleskyInPlace, choleskySolveInPlace, lowerInverseTransposed, NotPositiveDefiniteError } from '../../../src/core/recover/cholesky';
+import {
+  choleskyInPlace,
+  choleskySolveInPlace,
+  lowerInverseTransposed,
+  NotPositiveDefiniteError,
+} from '../../../src/core/recover/cholesky';
 import { GramAccumulator } from '../../../src/core/recover/gram';
 import { upperCholeskyOfInverse } from '../../../src/core/recover/reconstruct';
 import { rng } from '../../../src/core/random';
@@ -9,17 +14,19 @@ function spd(n: number, seed: number): Float64Array {
   const rand = rng(seed);
   const b = Float64Array.from({ length: n * n }, () => rand() - 0.5);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = i === j ? 0.5 : 0;
-    for (let p = 0; p < n; p++) s += b[p * n + i] * b[p * n + j];
-    a[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = i === j ? 0.5 : 0;
+      for (let p = 0; p < n; p++) s += b[p * n + i] * b[p * n + j];
+      a[i * n + j] = s;
+    }
   return a;
 }
 
 const matmul = (a: ArrayLike<number>, b: ArrayLike<number>, n: number, m: number, k: number) => {
   const c = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) for (let p = 0; p < m; p++) c[i * k + j] += a[i * m + p] * b[p * k + j];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) for (let p = 0; p < m; p++) c[i * k + j] += a[i * m + p] * b[p * k + j];
   return c;
 };
 const lower = (a: Float64Array, n: number) => a.map((v, i) => (i % n <= Math.floor(i / n) ? v : 0));
@@ -46,7 +53,9 @@ describe('Cholesky helpers (float64)', () => {
       // U upper with Uᵀ U = A⁻¹, i.e. Uᵀ U A = I.
       const u = upperCholeskyOfInverse(a, n);
       u.forEach((v, i) => (i % n < Math.floor(i / n) ? expect(v).toBe(0) : undefined));
-      matmul(matmul(transpose(u, n), u, n, n, n), a, n, n, n).forEach((v, i) => expect(v).toBeCloseTo(identity(n)[i], 8));
+      matmul(matmul(transpose(u, n), u, n, n, n), a, n, n, n).forEach((v, i) =>
+        expect(v).toBeCloseTo(identity(n)[i], 8),
+      );
     });
   }
 
@@ -69,11 +78,12 @@ describe('GramAccumulator', () => {
       g.add(x.subarray(100 * d), rows - 100, (r) => keep(r + 100));
       const h = g.matrix();
       expect(g.tokens).toBe(Array.from({ length: rows }, (_, r) => keep(r)).filter(Boolean).length);
-      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-        let s = 0;
-        for (let r = 0; r < rows; r++) if (keep(r)) s += x[r * d + i] * x[r * d + j];
-        expect(h[i * d + j]).toBeCloseTo(s, 9);
-      }
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let r = 0; r < rows; r++) if (keep(r)) s += x[r * d + i] * x[r * d + j];
+          expect(h[i * d + j]).toBeCloseTo(s, 9);
+        }
     });
   }
 

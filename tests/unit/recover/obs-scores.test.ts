@@ -12,7 +12,10 @@ import { randomBatch } from '../../helpers/random-bert-model';
 
 /** diag(A⁻¹) by Gauss-Jordan with partial pivoting (not Cholesky). */
 function inverseDiagonal(a: Float64Array, n: number): number[] {
-  const m = Array.from({ length: n }, (_, i) => [...Array.from(a.subarray(i * n, i * n + n)), ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  const m = Array.from({ length: n }, (_, i) => [
+    ...Array.from(a.subarray(i * n, i * n + n)),
+    ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)),
+  ]);
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
@@ -47,7 +50,9 @@ describe('OBS saliency scores', () => {
   });
 
   it('prunes a model by OBS saliency from a calibration run (another mask than |w|)', () => {
-    const session = new PruneSession(parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40, seed: 4 }).bytes));
+    const session = new PruneSession(
+      parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40, seed: 4 }).bytes),
+    );
     const factors = collectObsFactors(session.model, [randomBatch(session.model, 6, 10, 9)]);
     expect(factors.map((f) => f.length)).toEqual(session.matrices().map((m) => m.in));
     expect(factors.every((f) => f.every((v) => Number.isFinite(v) && v > 0))).toBe(true);

@@ -8,7 +8,9 @@ import { buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
 import { randomBatch } from '../../helpers/random-bert-model';
 
 describe('PruneSession.recover', () => {
-  const session = new PruneSession(parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40 }).bytes));
+  const session = new PruneSession(
+    parseBertOnnx(buildTinyBertOnnx({ layers: 2, hidden: 24, heads: 3, ffn: 40 }).bytes),
+  );
   const oneShot: PruneConfig = { pattern: 'hp', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 8, split: 0.5 };
   const config: PruneConfig = { ...oneShot, recovery: { kind: 'lsq', sentences: 6, damp: 0.01 } };
   const batches = [randomBatch(session.model, 6, 12, 5)];
@@ -29,7 +31,9 @@ describe('PruneSession.recover', () => {
       expect(decodeHP(session.hpMatrices(config)!.get(l.name)!)).toEqual(l.weight);
       expect(decodeHP(hpw.matrices[i].hp)).toEqual(l.weight);
     });
-    expect(linears.some((l, i) => l.weight.some((v, j) => v !== session.prunedLinears(oneShot)[i].weight[j]))).toBe(true);
+    expect(linears.some((l, i) => l.weight.some((v, j) => v !== session.prunedLinears(oneShot)[i].weight[j]))).toBe(
+      true,
+    );
     // A second call is served from the session.
     expect((await session.recover(config, batches)).result).toBe(result);
     await expect(session.recover(oneShot, batches)).rejects.toThrow(/needs a config with recovery/);

@@ -6,7 +6,9 @@ import { CrossAccumulator, GramAccumulator } from '../../../src/core/recover/gra
 import { dampedGram, reconstructLinear } from '../../../src/core/recover/reconstruct';
 import { rng } from '../../../src/core/random';
 
-const OUT = 8, IN = 12, T = 50;
+const OUT = 8,
+  IN = 12,
+  T = 50;
 
 function setup(seed: number) {
   const rand = rng(seed);
@@ -31,8 +33,14 @@ function crossOf(x: Float32Array, x2: Float32Array, w: Float32Array): Float64Arr
 }
 
 const masks = (w: Float32Array) => ({
-  hp: pruneMatrix({ name: 'w', out: OUT, in: IN, weight: w }, { pattern: 'hp', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).mask,
-  unstructured: pruneMatrix({ name: 'w', out: OUT, in: IN, weight: w }, { pattern: 'unstructured', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).mask,
+  hp: pruneMatrix(
+    { name: 'w', out: OUT, in: IN, weight: w },
+    { pattern: 'hp', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 },
+  ).mask,
+  unstructured: pruneMatrix(
+    { name: 'w', out: OUT, in: IN, weight: w },
+    { pattern: 'unstructured', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 },
+  ).mask,
 });
 
 describe('reconstruction towards given targets', () => {
@@ -61,7 +69,10 @@ describe('reconstruction towards given targets', () => {
     for (const mask of Object.values(masks(weight))) {
       for (const method of ['grouped', 'sweep'] as const) {
         const plain = reconstructLinear({ weight, out: OUT, in: IN, mask, gram }, { method, damp: 0.02 }).weight;
-        const targeted = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, cross }, { method, damp: 0.02 }).weight;
+        const targeted = reconstructLinear(
+          { weight, out: OUT, in: IN, mask, gram, cross },
+          { method, damp: 0.02 },
+        ).weight;
         targeted.forEach((v, i) => expect(v).toBeCloseTo(plain[i], 4));
       }
     }
@@ -73,7 +84,10 @@ describe('reconstruction towards given targets', () => {
     const cross = crossOf(x, x2, weight);
     const h = dampedGram(gram, IN, 0.02);
     const mask = masks(weight).hp;
-    const w = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, cross }, { method: 'grouped', damp: 0.02 }).weight;
+    const w = reconstructLinear(
+      { weight, out: OUT, in: IN, mask, gram, cross },
+      { method: 'grouped', damp: 0.02 },
+    ).weight;
     for (let r = 0; r < OUT; r++) {
       for (let i = 0; i < IN; i++) {
         if (!mask[r * IN + i]) {
@@ -88,8 +102,14 @@ describe('reconstruction towards given targets', () => {
     }
     // Nothing pruned: both solvers give the unconstrained solution.
     const all = new Uint8Array(OUT * IN).fill(1);
-    const g = reconstructLinear({ weight, out: OUT, in: IN, mask: all, gram, cross }, { method: 'grouped', damp: 0.02 }).weight;
-    const s = reconstructLinear({ weight, out: OUT, in: IN, mask: all, gram, cross }, { method: 'sweep', damp: 0.02 }).weight;
+    const g = reconstructLinear(
+      { weight, out: OUT, in: IN, mask: all, gram, cross },
+      { method: 'grouped', damp: 0.02 },
+    ).weight;
+    const s = reconstructLinear(
+      { weight, out: OUT, in: IN, mask: all, gram, cross },
+      { method: 'sweep', damp: 0.02 },
+    ).weight;
     g.forEach((v, i) => expect(s[i]).toBeCloseTo(v, 4));
     expect(g.some((v, i) => Math.abs(v - weight[i]) > 1e-3)).toBe(true);
   });

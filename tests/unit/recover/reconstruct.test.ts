@@ -41,11 +41,19 @@ function bruteForce(x: Float32Array, weight: Float32Array, mask: Uint8Array, dam
   const result = new Float32Array(OUT * IN);
   for (let r = 0; r < OUT; r++) {
     const s = [...Array(IN).keys()].filter((j) => mask[r * IN + j]);
-    const y = Array.from({ length: TOKENS }, (_, t) => s.length && [...Array(IN).keys()].reduce((a, j) => a + x[t * IN + j] * weight[r * IN + j], 0));
+    const y = Array.from(
+      { length: TOKENS },
+      (_, t) => s.length && [...Array(IN).keys()].reduce((a, j) => a + x[t * IN + j] * weight[r * IN + j], 0),
+    );
     // Augmented system [A | b] with A = X_Sᵀ X_S + λI, b = X_Sᵀ y + λ w_S.
     const m = s.map((i, p) => [
-      ...s.map((j, q) => (p === q ? lambda : 0) + Array.from({ length: TOKENS }, (_, t) => x[t * IN + i] * x[t * IN + j]).reduce((a, v) => a + v, 0)),
-      lambda * weight[r * IN + i] + Array.from({ length: TOKENS }, (_, t) => x[t * IN + i] * (y[t] as number)).reduce((a, v) => a + v, 0),
+      ...s.map(
+        (j, q) =>
+          (p === q ? lambda : 0) +
+          Array.from({ length: TOKENS }, (_, t) => x[t * IN + i] * x[t * IN + j]).reduce((a, v) => a + v, 0),
+      ),
+      lambda * weight[r * IN + i] +
+        Array.from({ length: TOKENS }, (_, t) => x[t * IN + i] * (y[t] as number)).reduce((a, v) => a + v, 0),
     ]);
     const n = s.length;
     for (let c = 0; c < n; c++) {
@@ -122,8 +130,13 @@ describe('layer-wise reconstruction of one matrix', () => {
     const mask = maskOf(weight, { pattern: 'unstructured', sparsity: 0.5 });
     const oneShot = applyMask(weight, mask);
     for (const method of ['grouped', 'sweep'] as const) {
-      reconstructLinear({ weight, out: OUT, in: IN, mask, gram }, { damp: 1e9, method }).weight.forEach((v, i) => expect(v).toBeCloseTo(oneShot[i], 5));
-      reconstructLinear({ weight, out: OUT, in: IN, mask: new Uint8Array(OUT * IN).fill(1), gram }, { method }).weight.forEach((v, i) => expect(v).toBeCloseTo(weight[i], 5));
+      reconstructLinear({ weight, out: OUT, in: IN, mask, gram }, { damp: 1e9, method }).weight.forEach((v, i) =>
+        expect(v).toBeCloseTo(oneShot[i], 5),
+      );
+      reconstructLinear(
+        { weight, out: OUT, in: IN, mask: new Uint8Array(OUT * IN).fill(1), gram },
+        { method },
+      ).weight.forEach((v, i) => expect(v).toBeCloseTo(weight[i], 5));
     }
   });
 

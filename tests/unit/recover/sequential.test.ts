@@ -6,13 +6,36 @@ import { recoverModel, type RecoverProgress } from '../../../src/core/recover/se
 import { randomBatch, randomBertModel } from '../../helpers/random-bert-model';
 
 const model = randomBertModel({}, 21);
-const batches = [randomBatch(model, 8, 12, 1), randomBatch(model, 8, 12, 2), randomBatch(model, 8, 12, 3), randomBatch(model, 3, 7, 4)];
+const batches = [
+  randomBatch(model, 8, 12, 1),
+  randomBatch(model, 8, 12, 2),
+  randomBatch(model, 8, 12, 3),
+  randomBatch(model, 3, 7, 4),
+];
 const heldOut = randomBatch(model, 4, 10, 99);
-const masks = pruneMatrices(matrixInputs(model), { pattern: 'hp', sparsity: 0.6, score: 'magnitude', tr: 4, tc: 4, split: 0.5 }).matrices.map((m) => m.mask);
+const masks = pruneMatrices(matrixInputs(model), {
+  pattern: 'hp',
+  sparsity: 0.6,
+  score: 'magnitude',
+  tr: 4,
+  tc: 4,
+  split: 0.5,
+}).matrices.map((m) => m.mask);
 
 function withWeights(weights: Float32Array[]): BertModel {
   const ws = [...weights];
-  return { ...model, layers: model.layers.map((l) => ({ ...l, q: { ...l.q, weight: ws.shift()! }, k: { ...l.k, weight: ws.shift()! }, v: { ...l.v, weight: ws.shift()! }, attnOut: { ...l.attnOut, weight: ws.shift()! }, ffnIn: { ...l.ffnIn, weight: ws.shift()! }, ffnOut: { ...l.ffnOut, weight: ws.shift()! } })) };
+  return {
+    ...model,
+    layers: model.layers.map((l) => ({
+      ...l,
+      q: { ...l.q, weight: ws.shift()! },
+      k: { ...l.k, weight: ws.shift()! },
+      v: { ...l.v, weight: ws.shift()! },
+      attnOut: { ...l.attnOut, weight: ws.shift()! },
+      ffnIn: { ...l.ffnIn, weight: ws.shift()! },
+      ffnOut: { ...l.ffnOut, weight: ws.shift()! },
+    })),
+  };
 }
 
 /** Squared distance of the encoder output from the dense model's, over real tokens. */
@@ -21,7 +44,8 @@ function outputError(m: BertModel, batch: typeof heldOut): number {
   const got = referenceEncode(m, batch);
   const h = model.config.hidden;
   let e = 0;
-  for (let r = 0; r < batch.batch * batch.seq; r++) if (batch.attentionMask[r]) for (let i = 0; i < h; i++) e += (dense[r * h + i] - got[r * h + i]) ** 2;
+  for (let r = 0; r < batch.batch * batch.seq; r++)
+    if (batch.attentionMask[r]) for (let i = 0; i < h; i++) e += (dense[r * h + i] - got[r * h + i]) ** 2;
   return e;
 }
 
@@ -29,11 +53,14 @@ describe('sequential reconstruction through the encoder', () => {
   it("with the dense model's outputs as targets ('lsq-dense'): masks kept, the calibration output closer still", async () => {
     const self = await recoverModel(model, masks, batches);
     const dense = await recoverModel(model, masks, batches, { targets: 'dense' });
-    dense.matrices.forEach((m, i) => m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))));
+    dense.matrices.forEach((m, i) =>
+      m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))),
+    );
     // The first matrices see the dense inputs either way (same targets); later ones differ.
     dense.matrices[0].weight.forEach((v, i) => expect(v).toBeCloseTo(self.matrices[0].weight[i], 4));
     expect(dense.matrices.at(-1)!.weight).not.toEqual(self.matrices.at(-1)!.weight);
-    const err = (r: typeof self) => batches.reduce((e, b) => e + outputError(withWeights(r.matrices.map((m) => m.weight)), b), 0);
+    const err = (r: typeof self) =>
+      batches.reduce((e, b) => e + outputError(withWeights(r.matrices.map((m) => m.weight)), b), 0);
     expect(err(dense)).toBeLessThan(err(self));
   });
 
@@ -41,7 +68,9 @@ describe('sequential reconstruction through the encoder', () => {
     const progress: RecoverProgress[] = [];
     const r = await recoverModel(model, masks, batches, { onProgress: (p) => progress.push(p) });
     expect(r.matrices.map((m) => m.name)).toEqual(prunableLinears(model).map((l) => l.name));
-    r.matrices.forEach((m, i) => m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))));
+    r.matrices.forEach((m, i) =>
+      m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))),
+    );
     expect(r.tokens).toBe(batches.flatMap((b) => [...b.attentionMask]).filter((v) => v).length);
     const oneShot = withWeights(prunableLinears(model).map((l, i) => applyMask(l.weight, masks[i])));
     const recovered = withWeights(r.matrices.map((m) => m.weight));
@@ -65,7 +94,10 @@ describe('sequential reconstruction through the encoder', () => {
 
   it('stops when cancelled, and refuses masks that do not fit', async () => {
     const controller = new AbortController();
-    const run = recoverModel(model, masks, batches, { signal: controller.signal, onProgress: (p) => p.done === 3 && controller.abort() });
+    const run = recoverModel(model, masks, batches, {
+      signal: controller.signal,
+      onProgress: (p) => p.done === 3 && controller.abort(),
+    });
     await expect(run).rejects.toThrow(/abort/i);
     await expect(recoverModel(model, masks.slice(1), batches)).rejects.toThrow(/masks for/);
     await expect(recoverModel(model, [masks[0].subarray(1), ...masks.slice(1)], batches)).rejects.toThrow(/mask has/);

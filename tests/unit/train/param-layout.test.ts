@@ -9,18 +9,29 @@ import { randomBertModel } from '../../helpers/random-bert-model';
 
 describe('fine-tuning parameter layout', () => {
   const model = randomBertModel({ hidden: 24, ffn: 40 }, 4);
-  const pruned = pruneMatrices(matrixInputs(model), { pattern: 'hp', score: 'magnitude', tr: 8, tc: 8, sparsity: 0.75, split: 0.5 });
+  const pruned = pruneMatrices(matrixInputs(model), {
+    pattern: 'hp',
+    score: 'magnitude',
+    tr: 8,
+    tc: 8,
+    sparsity: 0.75,
+    split: 0.5,
+  });
   const sparse = new Map(pruned.matrices.map((m) => [m.name, m.hp!]));
 
   it('aligns every tensor, puts the matrices (decayed) before biases and LayerNorms, stores only kept weights', () => {
     const layout = buildParamLayout(model, sparse);
-    const segs = [...layout.linears.values()].flatMap((t) => [t.values, t.bias]).concat(layout.layerNorms.flatMap((l) => [l.ln1, l.ln2]));
+    const segs = [...layout.linears.values()]
+      .flatMap((t) => [t.values, t.bias])
+      .concat(layout.layerNorms.flatMap((l) => [l.ln1, l.ln2]));
     for (const s of segs) expect(s.offset % PARAM_ALIGN).toBe(0);
     for (const t of layout.linears.values()) {
       expect(t.values.offset + t.values.length).toBeLessThanOrEqual(layout.decayEnd);
       expect(t.bias.offset).toBeGreaterThanOrEqual(layout.decayEnd);
     }
-    expect(layout.linears.get(prunableLinears(model)[0].name)!.values.length).toBe(sparse.get(prunableLinears(model)[0].name)!.values.length);
+    expect(layout.linears.get(prunableLinears(model)[0].name)!.values.length).toBe(
+      sparse.get(prunableLinears(model)[0].name)!.values.length,
+    );
     expect(layout.linears.get('classifier')!.pruned).toBe(false);
   });
 
@@ -44,6 +55,7 @@ describe('fine-tuning parameter layout', () => {
     const seen: [number, number][] = [];
     forEachKept(hp, (_r, col, _v, index) => seen.push([col, index]));
     expect(entries.length).toBe(seen.length);
-    for (const [col, index] of seen) expect(Array.from(entries.subarray(colStart[col], colStart[col + 1]))).toContain(index);
+    for (const [col, index] of seen)
+      expect(Array.from(entries.subarray(colStart[col], colStart[col + 1]))).toContain(index);
   });
 });

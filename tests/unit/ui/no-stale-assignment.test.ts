@@ -17,7 +17,9 @@ function files(dir: string): string[] {
 function devCode(file: string): string {
   const source = readFileSync(file, 'utf8');
   if (file.endsWith('.svelte')) return compile(source, { filename: file, dev: true }).js.code;
-  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext } }).outputText;
+  const js = ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext },
+  }).outputText;
   return compileModule(js, { filename: file, dev: true }).js.code;
 }
 

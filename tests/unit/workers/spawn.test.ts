@@ -126,7 +126,10 @@ describe('spawnWorker liveness (issue 18: a worker that dies without an error ev
     const created: ChannelWorker[] = [];
     const restored: number[] = [];
     const managed = spawnWorker<Api>('evaluation', () => (created.push(new ChannelWorker(locks)), created.at(-1)!), {
-      liveness: { hold: (a, name) => (a as Comlink.Remote<Api>).holdLifeLock(name), locks: locks as unknown as LockManager },
+      liveness: {
+        hold: (a, name) => (a as Comlink.Remote<Api>).holdLifeLock(name),
+        locks: locks as unknown as LockManager,
+      },
       onRestart: () => restored.push(created.length),
     });
     return { created, restored, managed };
@@ -144,7 +147,9 @@ describe('spawnWorker liveness (issue 18: a worker that dies without an error ev
     const pending = managed.call((a) => a.never());
     await new Promise((r) => setTimeout(r, 30)); // the worker holds its lock by now
     created[0].stop();
-    await expect(pending).rejects.toThrow(/evaluation worker stopped unexpectedly \(it closed without an error\); it has been restarted/);
+    await expect(pending).rejects.toThrow(
+      /evaluation worker stopped unexpectedly \(it closed without an error\); it has been restarted/,
+    );
     expect(created[0].terminated).toBe(true);
     expect(managed.restarts).toBe(1);
     expect(restored).toEqual([2]);

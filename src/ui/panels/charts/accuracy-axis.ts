@@ -20,7 +20,10 @@ export function denseLine(accuracy: number, xMin: number, xMax: number, label = 
   const y = accuracy * 100;
   return {
     label: `${label} ${y.toFixed(1)}%`,
-    data: [{ x: xMin, y }, { x: xMax, y }],
+    data: [
+      { x: xMin, y },
+      { x: xMax, y },
+    ],
     borderColor: '#1d2330',
     backgroundColor: '#1d2330',
     borderDash: [8, 3, 2, 3],

@@ -19,13 +19,21 @@ export interface LabMeasurements {
 export function measuredDevices(m: LabMeasurements): MeasuredDevice[] {
   const out: MeasuredDevice[] = [];
   try {
-    if (m.cpu?.length) out.push(measuredCpu('this browser, project CPU kernels', m.cpu, m.cpuEncoder ? { encoder: m.cpuEncoder } : {}));
-  } catch { /* nothing usable measured yet */ }
+    if (m.cpu?.length)
+      out.push(measuredCpu('this browser, project CPU kernels', m.cpu, m.cpuEncoder ? { encoder: m.cpuEncoder } : {}));
+  } catch {
+    /* nothing usable measured yet */
+  }
   try {
-    if (m.gpu?.length) out.push(measuredFromLinears('gpu', m.gpuLabel ?? 'this GPU, project WGSL kernels', m.gpu, {
-      ...(m.gpuEncoder ? { encoder: m.gpuEncoder } : {}),
-      ...(m.gpuSoftware ? { software: true } : {}),
-    }));
-  } catch { /* nothing usable measured yet */ }
+    if (m.gpu?.length)
+      out.push(
+        measuredFromLinears('gpu', m.gpuLabel ?? 'this GPU, project WGSL kernels', m.gpu, {
+          ...(m.gpuEncoder ? { encoder: m.gpuEncoder } : {}),
+          ...(m.gpuSoftware ? { software: true } : {}),
+        }),
+      );
+  } catch {
+    /* nothing usable measured yet */
+  }
   return out;
 }

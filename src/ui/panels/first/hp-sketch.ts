@@ -28,9 +28,23 @@ const weight = sketchWeight();
 
 export function hpSketch(config: PruneConfig): Sketch {
   const sparsity = config.groupSparsity ? (config.groupSparsity.ffn ?? config.sparsity) : config.sparsity;
-  const c: PruneConfig = { pattern: config.pattern, sparsity, split: config.split, tr: SKETCH.tr, tc: SKETCH.tc, score: 'magnitude', nmM: 8 };
+  const c: PruneConfig = {
+    pattern: config.pattern,
+    sparsity,
+    split: config.split,
+    tr: SKETCH.tr,
+    tc: SKETCH.tc,
+    score: 'magnitude',
+    nmM: 8,
+  };
   const r = pruneMatrix({ name: 'sketch', out: SKETCH.out, in: SKETCH.in, weight }, c);
-  return { ...SKETCH, mask: r.mask, params: r.params, density: r.kept / (SKETCH.out * SKETCH.in), hpStructured: Boolean(r.hp) };
+  return {
+    ...SKETCH,
+    mask: r.mask,
+    params: r.params,
+    density: r.kept / (SKETCH.out * SKETCH.in),
+    hpStructured: Boolean(r.hp),
+  };
 }
 
 /** One line on what the picture shows, for the HP-structured patterns. */

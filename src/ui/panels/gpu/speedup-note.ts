@@ -25,6 +25,8 @@ export function speedupNote(cases: SpeedupCase[], adapter: AdapterTiming): strin
   const why = adapter.software
     ? 'This is a software adapter: the shaders run on the CPU, where the dense kernel also pays for cache misses that the much smaller HP working set avoids'
     : 'Memory traffic, not arithmetic, limits these shapes here: the HP kernel reads a fraction of the weights, so it can win by more than the work it skips';
-  const timing = adapter.timestampQuery ? '' : ', and without timestamp queries small kernels are timed by wall clock over batched submissions, a coarse resolution';
+  const timing = adapter.timestampQuery
+    ? ''
+    : ', and without timestamp queries small kernels are timed by wall clock over batched submissions, a coarse resolution';
   return `Above the density bound: ${list}. Skipping work alone allows at most 1/density. ${why}${timing}. The whole-model time ("Run the whole pruned model") adds attention, layer norms and HP's index reads, so on the same adapter it can be slower with HP: trust it over these per-kernel ratios.`;
 }

@@ -33,7 +33,11 @@ export async function quickThenFull(
   onProgress: (p: number) => void,
   onQuick: (accuracy: number, n: number) => void,
 ): Promise<{ quick: number; full: number; n: number } | null> {
-  const quick = await evaluate(bytes.slice(), { limit: quickLimit, signal, onProgress: (d, t) => onProgress((0.3 * d) / t) });
+  const quick = await evaluate(bytes.slice(), {
+    limit: quickLimit,
+    signal,
+    onProgress: (d, t) => onProgress((0.3 * d) / t),
+  });
   if (signal.aborted) return null;
   onQuick(quick.accuracy, quick.n);
   const full = await evaluate(bytes, { signal, onProgress: (d, t) => onProgress(0.3 + (0.7 * d) / t) });
