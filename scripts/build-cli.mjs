@@ -38,7 +38,9 @@ export async function buildCli(outfile, { external = ['webgpu'], minify = false 
     plugins: [rawPlugin],
     // Bundled CommonJS dependencies may call require(): give ESM output one.
     banner: {
-      js: "import { createRequire as __hpCreateRequire } from 'node:module'; const require = __hpCreateRequire(import.meta.url);",
+      js:
+        "import { createRequire as __hpCreateRequire } from 'node:module'; " +
+        'const require = __hpCreateRequire(import.meta.url);',
     },
   });
 }

@@ -7,7 +7,8 @@ missing=()
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || missing+=(libvulkan1)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "test deps: installing ${missing[*]} from apt" >&2
-if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else
+if [ "$(id -u)" -eq 0 ]; then sudo=""
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else
   echo "test deps: ${missing[*]} missing and this user cannot install packages." >&2
   echo "  Run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
   exit 1

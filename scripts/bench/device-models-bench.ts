@@ -43,12 +43,14 @@ for (const [cfg, B, L] of [
   }
 }
 console.log(
-  `agreement sweep: ${((performance.now() - t0) / 1e3).toFixed(1)} s; simulated ${(simCycles / 1e6).toFixed(1)} M cycles in ${(simMs / 1e3).toFixed(2)} s`,
+  `agreement sweep: ${((performance.now() - t0) / 1e3).toFixed(1)} s; ` +
+    `simulated ${(simCycles / 1e6).toFixed(1)} M cycles in ${(simMs / 1e3).toFixed(2)} s`,
 );
 for (const [arch, v] of Object.entries(devs)) {
   const abs = v.map(Math.abs);
   console.log(
-    `  ${arch}: ${v.length} cases, mean |dev| ${((abs.reduce((a, b) => a + b, 0) / abs.length) * 100).toFixed(2)}%, max |dev| ${(Math.max(...abs) * 100).toFixed(2)}%`,
+    `  ${arch}: ${v.length} cases, mean |dev| ${((abs.reduce((a, b) => a + b, 0) / abs.length) * 100).toFixed(2)}%, ` +
+      `max |dev| ${(Math.max(...abs) * 100).toFixed(2)}%`,
   );
 }
 
@@ -62,7 +64,8 @@ for (const [arch, v] of Object.entries(devs)) {
       const a = performance.now();
       const s = simulateFpga(board, r.design, w, { fastForward: ff });
       console.log(
-        `sim TinyBERT hp 75% on ZCU102 (P=${r.design.P}, ${s.cycles} cycles), fastForward=${ff}: ${(performance.now() - a).toFixed(0)} ms`,
+        `sim TinyBERT hp 75% on ZCU102 (P=${r.design.P}, ${s.cycles} cycles), ` +
+          `fastForward=${ff}: ${(performance.now() - a).toFixed(0)} ms`,
       );
     }
   }
@@ -74,7 +77,8 @@ for (const board of FPGA_BOARDS) {
   const a = performance.now();
   const r = searchDesign(board, 'hp', w, { bitWidths: ['int16', 'fp16'] });
   console.log(
-    `search ${board.id}: ${r.evaluated} designs in ${(performance.now() - a).toFixed(1)} ms -> ${r.ok ? `${r.estimate.latencyMs.toFixed(3)} ms, P=${r.design.P} V=${r.design.V} ${r.design.bits}` : r.reason}`,
+    `search ${board.id}: ${r.evaluated} designs in ${(performance.now() - a).toFixed(1)} ms -> ` +
+      `${r.ok ? `${r.estimate.latencyMs.toFixed(3)} ms, P=${r.design.P} V=${r.design.V} ${r.design.bits}` : r.reason}`,
   );
 }
 const points: SweepPoint[] = [{ pattern: 'dense', sparsity: 0, accuracy: 0.72 }];
@@ -110,13 +114,16 @@ select(
   ev,
 );
 console.log(
-  `select over ${points.length} sweep points x ${ev.devices.length} devices: cold ${cold.toFixed(0)} ms, warm (new LC/AC/objective) ${(performance.now() - t0).toFixed(1)} ms`,
+  `select over ${points.length} sweep points x ${ev.devices.length} devices: cold ${cold.toFixed(0)} ms, ` +
+    `warm (new LC/AC/objective) ${(performance.now() - t0).toFixed(1)} ms`,
 );
 
 // 4. Paper view.
 for (const row of paperView({ catalog: CATALOG })) {
   console.log(
-    `paper ${row.shape.label}: HP on ${row.board} ${row.hpMs.toFixed(3)} ms; vs ${row.cpu.against} ${row.cpu.speedup.toFixed(1)}x, vs ${row.gpu.against} ${row.gpu.speedup.toFixed(2)}x, vs tile-only ${row.tile.speedup.toFixed(2)}x, vs vector no-banking ${row.vector.speedup.toFixed(2)}x`,
+    `paper ${row.shape.label}: HP on ${row.board} ${row.hpMs.toFixed(3)} ms; ` +
+      `vs ${row.cpu.against} ${row.cpu.speedup.toFixed(1)}x, vs ${row.gpu.against} ${row.gpu.speedup.toFixed(2)}x, ` +
+      `vs tile-only ${row.tile.speedup.toFixed(2)}x, vs vector no-banking ${row.vector.speedup.toFixed(2)}x`,
   );
   console.log(
     '   all: ' +

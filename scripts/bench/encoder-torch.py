@@ -26,7 +26,8 @@ def load_weights(path):
     if 'bert.embeddings.word_embeddings.weight' in w:
         word = w['bert.embeddings.word_embeddings.weight'].astype(np.float32)
     else:
-        word = w['bert.embeddings.word_embeddings_int8'].astype(np.float32) * w['bert.embeddings.word_embeddings_scale'].astype(np.float32)
+        word = (w['bert.embeddings.word_embeddings_int8'].astype(np.float32)
+                * w['bert.embeddings.word_embeddings_scale'].astype(np.float32))
     layers = 0
     while f'bert.encoder.layer.{layers}.attention.self.query.bias' in w:
         layers += 1
@@ -40,7 +41,8 @@ def load_weights(path):
         return w[prefix + '.weight'].astype(np.float32), w[prefix + '.bias'].astype(np.float32)
 
     params = {
-        'word': word, 'pos': w['bert.embeddings.position_embeddings'], 'type': w['bert.embeddings.token_type_embeddings'],
+        'word': word, 'pos': w['bert.embeddings.position_embeddings'],
+        'type': w['bert.embeddings.token_type_embeddings'],
         'emb_ln': ln('bert.embeddings.LayerNorm'), 'layers': [],
         'pooler': lin('bert.pooler.dense') if 'bert.pooler.dense.bias' in w else None,
         'classifier': lin('classifier'),
@@ -48,7 +50,8 @@ def load_weights(path):
     for i in range(layers):
         p = f'bert.encoder.layer.{i}'
         params['layers'].append({
-            'q': lin(p + '.attention.self.query'), 'k': lin(p + '.attention.self.key'), 'v': lin(p + '.attention.self.value'),
+            'q': lin(p + '.attention.self.query'), 'k': lin(p + '.attention.self.key'),
+            'v': lin(p + '.attention.self.value'),
             'o': lin(p + '.attention.output.dense'), 'ln1': ln(p + '.attention.output.LayerNorm'),
             'i': lin(p + '.intermediate.dense'), 'f': lin(p + '.output.dense'), 'ln2': ln(p + '.output.LayerNorm'),
         })
@@ -98,7 +101,8 @@ def main():
     ap.add_argument('--seq', default='64,128')
     ap.add_argument('--reps', type=int, default=100)
     ap.add_argument('--warmup', type=int, default=10)
-    ap.add_argument('--heads', type=int, default=0, help='attention heads (default: hidden / 26 for 312, else hidden / 64)')
+    ap.add_argument('--heads', type=int, default=0,
+                    help='attention heads (default: hidden / 26 for 312, else hidden / 64)')
     ap.add_argument('--eps', type=float, default=1e-12)
     ap.add_argument('--out')
     a = ap.parse_args()

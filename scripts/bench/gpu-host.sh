@@ -36,7 +36,8 @@ part wgsl && {
 # The whole encoder with and without the subgroup variants (B x L <= 64 tokens use them).
 part encoder && {
   cli encoder --no-accuracy --sparsity 0.9 --batch 1,8,32 --seq 16,32,64,128 --reps 30 --warmup 3
-  HP_LAB_GPU_SKIP_FEATURES=subgroups cli encoder --no-accuracy --sparsity 0.9 --batch 1,8 --seq 16,32,64 --reps 30 --warmup 3
+  HP_LAB_GPU_SKIP_FEATURES=subgroups cli encoder --no-accuracy --sparsity 0.9 --batch 1,8 --seq 16,32,64 \
+    --reps 30 --warmup 3
 } > "$out/encoder.log" 2>&1 && echo "encoder done"
 # f16 weights (HP's f16 value type; math stays f32): kernels, then the encoder's latency and its
 # logits on the dev split (compared with onnxruntime afterwards, on the dev machine).
@@ -51,7 +52,10 @@ part f16 && {
     done
   done
   cli encoder --no-accuracy --sparsity 0.9 --batch 1,8,32 --seq 32,128 --reps 30 --warmup 3 --weights f16
-  for s in 0 0.9; do T=120 cli encoder --no-latency --sparsity $s --weights f16 --save-logits "$out/engine-logits-f16-$s.json" > /dev/null; done
+  for s in 0 0.9; do T=120 cli encoder --no-latency --sparsity $s --weights f16 \
+    --save-logits "$out/engine-logits-f16-$s.json" > /dev/null; done
 } > "$out/f16.log" 2>&1 && echo "f16 done"
-part torch && { PYTHONUNBUFFERED=1 timeout 300 python3 scripts/bench/torch_matmul.py > "$out/torch.jsonl" 2> "$out/torch.err"; echo "torch rc=$?"; }
-part torch && { PYTHONUNBUFFERED=1 timeout 200 python3 scripts/bench/encoder-torch.py --reps 50 --warmup 5 --seq 16,32,64,128 --out "$out/encoder-torch.json" > "$out/encoder-torch.log" 2>&1; echo "encoder-torch rc=$?"; }
+part torch && { PYTHONUNBUFFERED=1 timeout 300 python3 scripts/bench/torch_matmul.py > "$out/torch.jsonl" \
+  2> "$out/torch.err"; echo "torch rc=$?"; }
+part torch && { PYTHONUNBUFFERED=1 timeout 200 python3 scripts/bench/encoder-torch.py --reps 50 --warmup 5 \
+  --seq 16,32,64,128 --out "$out/encoder-torch.json" > "$out/encoder-torch.log" 2>&1; echo "encoder-torch rc=$?"; }

@@ -19,7 +19,8 @@ const abs = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 console.log('### FPGA: published designs recreated in the model\n');
 console.log(
-  '| design | board, clock | precision | workload | published ms | model ms (raw) | error | calibrated ms | error | DSP pub / model | LUT pub / model | BRAM36 pub / model |',
+  '| design | board, clock | precision | workload | published ms | model ms (raw) | error | calibrated ms | error | ' +
+    'DSP pub / model | LUT pub / model | BRAM36 pub / model |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const cal = calibratedAnchors();
@@ -27,13 +28,21 @@ for (const r of cal) {
   const d = r.design;
   const res = r.modelled.plan.resources;
   console.log(
-    `| ${d.name} | ${d.board.name}, ${d.clockMHz} MHz | ${d.precision} | ${d.workload.label} | ${d.published.latencyMs} | ${r.modelled.latencyMs.toFixed(2)} | ${pct(r.latencyError)} | ${r.calibratedMs.toFixed(2)}${r.fitted ? ' (LOO)' : ''} | ${pct(r.calibratedError)} | ${n(d.published.dsp)} / ${n(res.dsp)} (${pct(r.resourceError.dsp)}) | ${n(d.published.lut)} / ${n(res.lut)} (${pct(r.resourceError.lut)}) | ${n(d.published.bram36)} / ${n(res.bram36)} (${pct(r.resourceError.bram36)}) |`,
+    `| ${d.name} | ${d.board.name}, ${d.clockMHz} MHz | ${d.precision} | ${d.workload.label} | ` +
+      `${d.published.latencyMs} | ` +
+      `${r.modelled.latencyMs.toFixed(2)} | ${pct(r.latencyError)} | ` +
+      `${r.calibratedMs.toFixed(2)}${r.fitted ? ' (LOO)' : ''} | ${pct(r.calibratedError)} | ` +
+      `${n(d.published.dsp)} / ${n(res.dsp)} (${pct(r.resourceError.dsp)}) | ` +
+      `${n(d.published.lut)} / ${n(res.lut)} (${pct(r.resourceError.lut)}) | ` +
+      `${n(d.published.bram36)} / ${n(res.bram36)} (${pct(r.resourceError.bram36)}) |`,
   );
 }
 const fit = cal.filter((r) => r.fitted);
 console.log(
-  `\nFitted rows: mean |error| raw ${abs(meanAbs(fit.map((r) => r.latencyError)))}, calibrated (leave-one-out) ${abs(meanAbs(fit.map((r) => r.calibratedError)))}. ` +
-    `Efficiency fitted on all three: ${fitComputeEfficiency(fitRows(fpgaAnchors())).toFixed(4)} (constant ${FPGA_CALIBRATION.computeEfficiency}).`,
+  `\nFitted rows: mean |error| raw ${abs(meanAbs(fit.map((r) => r.latencyError)))}, ` +
+    `calibrated (leave-one-out) ${abs(meanAbs(fit.map((r) => r.calibratedError)))}. ` +
+    `Efficiency fitted on all three: ${fitComputeEfficiency(fitRows(fpgaAnchors())).toFixed(4)} ` +
+    `(constant ${FPGA_CALIBRATION.computeEfficiency}).`,
 );
 console.log('\nNot modelled:');
 for (const m of NOT_MODELLED) console.log(`- ${m.name}: ${m.why}${m.source ? ` (${m.source.url})` : ''}`);
@@ -44,7 +53,8 @@ console.log('|---|---|---|---|---|---|---|---|');
 const g = h200Anchors();
 for (const r of g) {
   console.log(
-    `| ${r.runtime.label} | ${r.batch} x ${r.seq} | ${r.config} | ${r.measuredMs} | ${r.modelledMs.toFixed(3)} | ${pct(r.error)} | ${r.calibratedMs === null ? '—' : r.calibratedMs.toFixed(3)} | ${pct(r.calibratedError)} |`,
+    `| ${r.runtime.label} | ${r.batch} x ${r.seq} | ${r.config} | ${r.measuredMs} | ${r.modelledMs.toFixed(3)} | ` +
+      `${pct(r.error)} | ${r.calibratedMs === null ? '—' : r.calibratedMs.toFixed(3)} | ${pct(r.calibratedError)} |`,
   );
 }
 const calib = h200Calibration();
@@ -57,7 +67,8 @@ for (const id of ['engine', 'torch-eager']) {
   const rows = g.filter((r) => r.runtime.id === id);
   const c = rows.filter((r) => r.calibratedError !== null).map((r) => r.calibratedError!);
   console.log(
-    `${id}: mean |error| raw ${abs(meanAbs(rows.map((r) => r.error)))}, calibrated ${abs(meanAbs(c))} (${c.length} rows).`,
+    `${id}: mean |error| raw ${abs(meanAbs(rows.map((r) => r.error)))}, ` +
+      `calibrated ${abs(meanAbs(c))} (${c.length} rows).`,
   );
 }
 for (const m of H200_NOT_MEASURED) console.log(`- ${m.runtime}: not measured: ${m.why}`);

@@ -1,6 +1,7 @@
 // The paper-claims table for README.md: each claim, this project's figure (measured or
 // modelled), the baseline and the verdict. The accuracy sweeps are BENCHMARKS.md's measured
-// tables (scripts/bench/data/*.json: one-shot) and the retraining study's sweep. `npx tsx scripts/bench/paper-claims.ts`
+// tables (scripts/bench/data/*.json: one-shot) and the retraining study's sweep.
+// `npx tsx scripts/bench/paper-claims.ts`
 import { readFileSync } from 'node:fs';
 import { paperClaims, retrainedAlike } from '../../src/core/explore/paper-claims';
 import { parseSweep } from '../../src/core/explore/sweep';
@@ -19,6 +20,7 @@ for (const c of main) {
   console.log(`| ${c.claim} | ${c.paper} | ${c.ours} | ${c.basis} | ${c.baseline} | **${c.verdict}** (${c.why}) |`);
   if (c.id === 'sparsity')
     console.log(
-      `| ${small.claim}, 8x8 tiles | ${small.paper} | ${small.ours} | ${small.basis} | ${small.baseline} | **${small.verdict}** (${small.why}) |`,
+      `| ${small.claim}, 8x8 tiles | ${small.paper} | ${small.ours} | ${small.basis} | ${small.baseline} | ` +
+        `**${small.verdict}** (${small.why}) |`,
     );
 }

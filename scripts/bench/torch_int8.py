@@ -32,7 +32,8 @@ def dense(m, k, n):
     out = {"m": m, "k": k, "n": n, "int8_int_mm_ms": median_ms(lambda: torch._int_mm(xq, wt))}
     x = torch.randn(m, k, device=dev)
     w = torch.randn(n, k, device=dev)
-    for name, tf32, dtype in [("fp32_ms", False, torch.float32), ("tf32_ms", True, torch.float32), ("bf16_ms", False, torch.bfloat16)]:
+    for name, tf32, dtype in [("fp32_ms", False, torch.float32), ("tf32_ms", True, torch.float32),
+                              ("bf16_ms", False, torch.bfloat16)]:
         torch.backends.cuda.matmul.allow_tf32 = tf32
         xa, wa = x.to(dtype), w.to(dtype)
         out[name] = median_ms(lambda: xa @ wa.t())

@@ -68,7 +68,8 @@ def case(M, K, N, sparsity, tr, tc, split):
         xt = x.t().contiguous()
         try:
             ms = median_ms(lambda: torch.mm(w_bsr, xt))
-            out.update({"bsr_ms": ms, "bsr_block_density": keep / tiles_per_row, "bsr_dense_equiv_gflops": dense_flops / ms / 1e6})
+            out.update({"bsr_ms": ms, "bsr_block_density": keep / tiles_per_row,
+                        "bsr_dense_equiv_gflops": dense_flops / ms / 1e6})
             ref = wb @ xt
             out["bsr_max_err"] = float((torch.mm(w_bsr, xt) - ref).abs().max())
         except Exception as e:  # noqa: BLE001 (report what the build does not support)
@@ -80,7 +81,8 @@ def case(M, K, N, sparsity, tr, tc, split):
     xt = x.t().contiguous()
     try:
         ms = median_ms(lambda: torch.mm(w_csr, xt))
-        out.update({"csr_ms": ms, "csr_density": float(mask.float().mean()), "hp_m": m, "hp_k": kc, "csr_dense_equiv_gflops": dense_flops / ms / 1e6})
+        out.update({"csr_ms": ms, "csr_density": float(mask.float().mean()), "hp_m": m, "hp_k": kc,
+                    "csr_dense_equiv_gflops": dense_flops / ms / 1e6})
     except Exception as e:  # noqa: BLE001
         out["csr_error"] = str(e)[:200]
     # cuBLAS on the pruned-but-dense weight costs the same as dense: not repeated.

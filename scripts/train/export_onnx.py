@@ -51,7 +51,8 @@ class ExportLayer(nn.Module):
         super().__init__()
         self.heads, self.head_dim = heads, head_dim
         att = layer.attention
-        self.query, self.key, self.value = ExportLinear(att.self.query), ExportLinear(att.self.key), ExportLinear(att.self.value)
+        self.query, self.key, self.value = (ExportLinear(att.self.query), ExportLinear(att.self.key),
+                                            ExportLinear(att.self.value))
         self.attn_out, self.attn_ln = ExportLinear(att.output.dense), ExportLayerNorm(att.output.LayerNorm)
         self.ffn_in, self.ffn_out = ExportLinear(layer.intermediate.dense), ExportLinear(layer.output.dense)
         self.ffn_ln = ExportLayerNorm(layer.output.LayerNorm)
@@ -82,7 +83,8 @@ class ExportBert(nn.Module):
         self.register_buffer("word_embeddings_int8", q)
         self.register_buffer("word_embeddings_scale", s)
         self.position_embeddings = nn.Parameter(emb.position_embeddings.weight.detach().clone(), requires_grad=False)
-        self.token_type_embeddings = nn.Parameter(emb.token_type_embeddings.weight.detach().clone(), requires_grad=False)
+        self.token_type_embeddings = nn.Parameter(emb.token_type_embeddings.weight.detach().clone(),
+                                                  requires_grad=False)
         self.embeddings_ln = ExportLayerNorm(emb.LayerNorm)
         self.layers = nn.ModuleList(ExportLayer(layer, self.heads, self.head_dim) for layer in hf.bert.encoder.layer)
         self.pooler = ExportLinear(hf.bert.pooler.dense)
@@ -154,12 +156,14 @@ def describe_graph(path):
 
     g = onnx.load(path).graph
     inits = {i.name: (list(i.dims), onnx.TensorProto.DataType.Name(i.data_type)) for i in g.initializer}
-    lines = [f"inputs: {[(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in g.input]}",
+    lines = [f"inputs: "
+             f"{[(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in g.input]}",
              f"outputs: {[o.name for o in g.output]}", f"op counts: {dict(Counter(n.op_type for n in g.node))}",
              "nodes (op: inputs that are initializers):"]
     for n in g.node:
         named = [f"{x}{inits[x][0]}" for x in n.input if x in inits]
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute if a.name in ("axis", "epsilon", "to", "perm")}
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute
+                 if a.name in ("axis", "epsilon", "to", "perm")}
         lines.append(f"  {n.op_type} {n.name} {named if named else ''} {attrs if attrs else ''}".rstrip())
     lines.append("initializers:")
     lines += [f"  {k} {v[0]} {v[1]}" for k, v in inits.items()]

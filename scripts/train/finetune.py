@@ -78,7 +78,8 @@ def finetune(init_state, train, dev, epochs, lr, seed, log, batch=32, device="cu
             model.train()
             idx = order[i:i + batch]
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-                logits = model(input_ids=train[0][idx], attention_mask=train[1][idx], token_type_ids=train[2][idx]).logits
+                logits = model(input_ids=train[0][idx], attention_mask=train[1][idx],
+                               token_type_ids=train[2][idx]).logits
             if targets is None:
                 loss = torch.nn.functional.cross_entropy(logits.float(), train[3][idx], label_smoothing=label_smoothing)
             else:
@@ -100,7 +101,8 @@ def finetune(init_state, train, dev, epochs, lr, seed, log, batch=32, device="cu
                     steps = step
             if step >= steps:
                 break
-    log(f"  lr {lr:g} seed {seed}: dev {curve} -> best {best['dev']:.4f} @ epoch {best['epoch']} ({time.time() - t0:.0f}s)")
+    log(f"  lr {lr:g} seed {seed}: dev {curve} -> best {best['dev']:.4f} @ epoch {best['epoch']} "
+        f"({time.time() - t0:.0f}s)")
     return best, curve
 
 

@@ -116,7 +116,8 @@ def kd_worker(job):
                                      output_hidden_states=True, output_attentions=True)
             loss = masked_mse(maps[0](s_out.hidden_states[0].float()), t_out.hidden_states[0].float(), mask)
             for m, t_layer in enumerate(LAYER_MAP, start=1):
-                loss = loss + masked_mse(maps[m](s_out.hidden_states[m].float()), t_out.hidden_states[t_layer].float(), mask)
+                loss = loss + masked_mse(maps[m](s_out.hidden_states[m].float()), t_out.hidden_states[t_layer].float(),
+                                         mask)
                 loss = loss + attention_kl(t_out.attentions[t_layer - 1].float(), s_out.attentions[m - 1].float(), mask)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -140,7 +141,8 @@ def kd_worker(job):
         for step, idx in enumerate(batches(job["stage2_epochs"]), start=1):
             student.train()
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-                logits = student(input_ids=rows[0][idx], attention_mask=rows[1][idx], token_type_ids=rows[2][idx]).logits
+                logits = student(input_ids=rows[0][idx], attention_mask=rows[1][idx],
+                                 token_type_ids=rows[2][idx]).logits
             loss = -(targets[idx] * torch.log_softmax(logits.float(), -1)).sum(-1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -163,5 +165,6 @@ def kd_worker(job):
                 "dev_by_eval": curve, "best_dev": best["dev"], "best_epoch": best["epoch"],
                 "seconds": round(time.time() - t0, 1), "log": "; ".join(log)}
     except Exception as e:  # noqa: BLE001 - the other students carry on
-        return {"name": job.get("name"), "seed": job.get("seed"), "lr": job.get("lr2"), "error": f"{type(e).__name__}: {e}",
+        return {"name": job.get("name"), "seed": job.get("seed"), "lr": job.get("lr2"),
+                "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(), "best_dev": -1.0}

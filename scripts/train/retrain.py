@@ -124,7 +124,8 @@ def retrain_worker(job):
                 model.train()
                 idx = order[i:i + batch]
                 with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-                    logits = model(input_ids=rows[0][idx], attention_mask=rows[1][idx], token_type_ids=rows[2][idx]).logits
+                    logits = model(input_ids=rows[0][idx], attention_mask=rows[1][idx],
+                                   token_type_ids=rows[2][idx]).logits
                 loss = -(targets[idx] * torch.log_softmax(logits.float(), -1)).sum(-1).mean()
                 if job["method"] == "rgl" and step < start:
                     norms = group_lasso(weights, tr, tc)
@@ -154,7 +155,8 @@ def retrain_worker(job):
         return result
     except Exception as e:  # noqa: BLE001 - the other runs carry on
         import traceback
-        return {**{k: job.get(k) for k in ("pattern", "sparsity", "seed", "method")}, "error": f"{type(e).__name__}: {e}",
+        return {**{k: job.get(k) for k in ("pattern", "sparsity", "seed", "method")},
+                "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc()}
 
 
@@ -214,14 +216,16 @@ def main():
     targets = torch.cat([soft_targets_with_labels(p_train, train_t[3]), p_unl])
     names = prunable_names(dense.config.num_hidden_layers)
     data_path = os.path.join(tempfile.mkdtemp(), "retrain.pt")
-    torch.save({"state": state, "names": names, "rows": rows, "targets": targets, "dev": dev_t, "test": test_t}, data_path)
+    torch.save({"state": state, "names": names, "rows": rows, "targets": targets, "dev": dev_t, "test": test_t},
+               data_path)
 
     patterns = args.patterns.split(",")
     sparsities = [float(s) for s in args.sparsities.split(",")]
     common = {"data": data_path, "model": args.model, "cli": args.cli, "node": args.node, "device": device,
               "tile": args.tile, "epochs": 1 if args.smoke else args.epochs, "batch": 16 if args.smoke else 64,
               "lr": args.lr, "lambda": args.lam, "deadline": t0 + args.budget}
-    jobs = [{**common, "pattern": p, "sparsity": s, "seed": 0, "method": "oneshot"} for p in patterns for s in sparsities]
+    jobs = [{**common, "pattern": p, "sparsity": s, "seed": 0, "method": "oneshot"}
+            for p in patterns for s in sparsities]
     for seed in range(args.seeds):
         for s in sparsities:
             for p in patterns:

@@ -12,7 +12,8 @@ OUT=${OUT:-/tmp/hp-lab-train}
 mkdir -p "$OUT/meta"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/meta/gpu.txt"
 export PYTHONUNBUFFERED=1 CUBLAS_WORKSPACE_CONFIG=:4096:8 PYTHONHASHSEED=0
-python3 scripts/train/train.py --data .data/teacher-carry --tokenizer public/tokenizer/tokenizer.json --out "$OUT/meta" "$@"
+python3 scripts/train/train.py --data .data/teacher-carry --tokenizer public/tokenizer/tokenizer.json \
+  --out "$OUT/meta" "$@"
 mv "$OUT/meta/teacher-finetuned.npz" "$OUT/meta/tinybert-rt.onnx" "$OUT/"
 sha256sum "$OUT/tinybert-rt.onnx"
 split -b 15000000 -d "$OUT/tinybert-rt.onnx" "$OUT/tinybert-rt.onnx.part-"

@@ -13,4 +13,5 @@ ln -sfn "$DIR" .gpu
 mkdir -p "$OUT/study"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 export PYTHONUNBUFFERED=1 PYTHONHASHSEED=0
-python3 scripts/train/retrain.py --cli .gpu/hp-lab.mjs --data "$DIR/study" --out "$OUT/study" "$@" 2>&1 | tee "$OUT/retrain.log"
+python3 scripts/train/retrain.py --cli .gpu/hp-lab.mjs --data "$DIR/study" --out "$OUT/study" "$@" 2>&1 \
+  | tee "$OUT/retrain.log"

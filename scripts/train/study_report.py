@@ -135,7 +135,8 @@ def main():
     if args.oneshot_sweep:
         with open(args.oneshot_sweep, "w") as f:
             one = sweep(results, results["args"]["tile"], methods=("oneshot",))
-            one["source"] = "one-shot column of the retraining study (hp-lab prune's masks, evaluated in PyTorch; equal to hp-lab sweep's onnxruntime figures in BENCHMARKS.md)"
+            one["source"] = ("one-shot column of the retraining study (hp-lab prune's masks, evaluated in PyTorch; "
+                             "equal to hp-lab sweep's onnxruntime figures in BENCHMARKS.md)")
             json.dump(one, f, indent=1)
             f.write("\n")
     if args.sweep:

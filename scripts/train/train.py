@@ -28,7 +28,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from augment import augment, candidate_words, neighbours  # noqa: E402
 from bow import bow_baseline, bow_model  # noqa: E402
-from data import choose_max_len, encode, read_reviews, length_report, load_tokenizer, read_jsonl, token_lengths  # noqa: E402
+from data import (  # noqa: E402
+    choose_max_len, encode, read_reviews, length_report, load_tokenizer, read_jsonl, token_lengths)
 from distill import agreement, choose_teacher, review_sentences, soft_targets_with_labels  # noqa: E402
 from export_onnx import describe_graph, export  # noqa: E402
 from finetune import _grid_worker, accuracy, make_classifier, new_classifier, predict  # noqa: E402
@@ -154,7 +155,8 @@ def main():
     probs = teacher_probs(states, [dev_t, unl_t, train_t, test_t], device)
     members = [(f"teacher-{g['lr']:g}-{g['seed']}", p[:3]) for g, p in zip(ok, probs)]
     texts = lambda k: [r["text"] for r in split[k]]
-    bow = [torch.tensor(bow_predict(t), dtype=torch.float32, device=device) for t in (texts("dev"), unl_texts, train_texts)]
+    bow = [torch.tensor(bow_predict(t), dtype=torch.float32, device=device)
+           for t in (texts("dev"), unl_texts, train_texts)]
     (t_dev, t_unl, t_train), info = choose_teacher(members, bow, dev_t[3], log)
     best_single = ok[0]
     results["teacher"] = {
@@ -225,7 +227,8 @@ def ship_model(model, args, split, tok, max_len, dev_t, test_t, results, log, t_
         old = onnxruntime.InferenceSession(args.old_model, providers=["CPUExecutionProvider"])
         results["previous_model"] = {
             name: float((old.run(["logits"], {"input_ids": t[0].cpu().numpy(), "attention_mask": t[1].cpu().numpy(),
-                                              "token_type_ids": t[2].cpu().numpy()})[0].argmax(-1) == t[3].cpu().numpy()).mean())
+                                              "token_type_ids": t[2].cpu().numpy()})[0].argmax(-1)
+                         == t[3].cpu().numpy()).mean())
             for name, t in (("dev", dev_t), ("test", test_t))}
         log(f"previous shipped model (ORT): {results['previous_model']}")
     # ONNX export (int8 word embeddings) and evaluation with onnxruntime CPU: the shipped file.
@@ -249,7 +252,8 @@ def ship_model(model, args, split, tok, max_len, dev_t, test_t, results, log, t_
                                  token_type_ids=dev_t[2][:64].cpu()).logits.numpy()
     ort = ort_logits(*(x[:64].cpu().numpy() for x in dev_t[:3]))
     size = os.path.getsize(onnx_path)
-    results["onnx"] = {"file": MODEL_FILE, "bytes": size, "sha256": hashlib.sha256(open(onnx_path, "rb").read()).hexdigest(),
+    results["onnx"] = {"file": MODEL_FILE, "bytes": size,
+                       "sha256": hashlib.sha256(open(onnx_path, "rb").read()).hexdigest(),
                        "accuracy": onnx_acc, "weight_matmuls": n_matmuls,
                        "max_abs_diff_ort_vs_export_module": float(np.abs(ort - ref).max()),
                        "max_abs_diff_int8_vs_fp32_embeddings": float(np.abs(ref - hf).max())}

@@ -52,17 +52,21 @@ describe('int8 in the choice and the GPU panel', () => {
   });
   afterAll(async () => s?.close());
 
-  it('int8 FPGA designs on request, carrying the measured W8A8 accuracy; the GPU panel says whether int8 reaches tensor cores', async () => {
-    await s.page.getByTestId('fpga-bits').selectOption('8');
-    const note = s.page.getByTestId('int8-note');
-    await note.waitFor({ timeout: 60_000 });
-    expect(await note.innerText()).toMatch(
-      /W8A8 model was measured at 83\.6 % vs f32 83\.4 %.*lowered by the largest loss, 0\.0 pt/,
-    );
-    await s.page.getByTestId('choice-warning').first().waitFor({ timeout: 120_000 });
-    await s.page.locator('#select').screenshot({ path: 'test-results/choose-int8.png' });
-    const path = s.page.getByTestId('int8-path');
-    if (await path.count()) expect(await path.innerText()).toMatch(/tensor-core path (on|off)/);
-    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-  });
+  it(
+    'int8 FPGA designs on request, carrying the measured W8A8 accuracy; ' +
+      'the GPU panel says whether int8 reaches tensor cores',
+    async () => {
+      await s.page.getByTestId('fpga-bits').selectOption('8');
+      const note = s.page.getByTestId('int8-note');
+      await note.waitFor({ timeout: 60_000 });
+      expect(await note.innerText()).toMatch(
+        /W8A8 model was measured at 83\.6 % vs f32 83\.4 %.*lowered by the largest loss, 0\.0 pt/,
+      );
+      await s.page.getByTestId('choice-warning').first().waitFor({ timeout: 120_000 });
+      await s.page.locator('#select').screenshot({ path: 'test-results/choose-int8.png' });
+      const path = s.page.getByTestId('int8-path');
+      if (await path.count()) expect(await path.innerText()).toMatch(/tensor-core path (on|off)/);
+      expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    },
+  );
 });

@@ -28,38 +28,41 @@ describe('first screen', () => {
     await dense.filter({ hasText: /whole dev split, \d+ sentences/ }).waitFor({ timeout: 300_000 });
   });
 
-  it('answers a slider at once: sketch redrawn, "pruning…", pruned figures greyed until new ones arrive', async () => {
-    await s.page
-      .getByTestId('first-pruned')
-      .filter({ hasText: /\d+\.\d%/ })
-      .waitFor({ timeout: 120_000 });
-    // The frame after the input event already shows the answer (pruning itself takes longer; the
-    // benchmark times this frame, here only that it is the next few frames, not the pruning's end).
-    const first = await s.page.getByTestId('first-sparsity-slider').evaluate(async (el) => {
-      const q = (id: string) => document.querySelector(`[data-testid="${id}"]`);
-      const caption = q('hp-caption')?.textContent;
-      (el as HTMLInputElement).value = '0.6';
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-      for (let frame = 1; frame <= 3; frame++) {
-        await new Promise((r) => requestAnimationFrame(r));
-        const busy = q('first-busy')?.textContent ?? '';
-        if (busy.includes('pruning…')) {
-          return {
-            frame,
-            busy,
-            stale: q('first-pruned')?.getAttribute('data-stale'),
-            redrawn: q('hp-caption')?.textContent !== caption,
-            shown: q('first-sparsity')?.textContent,
-          };
+  it(
+    'answers a slider at once: sketch redrawn, "pruning…", ' + 'pruned figures greyed until new ones arrive',
+    async () => {
+      await s.page
+        .getByTestId('first-pruned')
+        .filter({ hasText: /\d+\.\d%/ })
+        .waitFor({ timeout: 120_000 });
+      // The frame after the input event already shows the answer (pruning itself takes longer; the
+      // benchmark times this frame, here only that it is the next few frames, not the pruning's end).
+      const first = await s.page.getByTestId('first-sparsity-slider').evaluate(async (el) => {
+        const q = (id: string) => document.querySelector(`[data-testid="${id}"]`);
+        const caption = q('hp-caption')?.textContent;
+        (el as HTMLInputElement).value = '0.6';
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        for (let frame = 1; frame <= 3; frame++) {
+          await new Promise((r) => requestAnimationFrame(r));
+          const busy = q('first-busy')?.textContent ?? '';
+          if (busy.includes('pruning…')) {
+            return {
+              frame,
+              busy,
+              stale: q('first-pruned')?.getAttribute('data-stale'),
+              redrawn: q('hp-caption')?.textContent !== caption,
+              shown: q('first-sparsity')?.textContent,
+            };
+          }
         }
-      }
-      return null;
-    });
-    expect(first).toMatchObject({ busy: 'pruning…', stale: 'true', redrawn: true, shown: '60%' });
-    // The new figure replaces the greyed one.
-    await s.page.locator('[data-testid="first-pruned"][data-stale="false"]').waitFor({ timeout: 120_000 });
-    expect(await s.page.getByTestId('first-pruned').innerText()).toMatch(/one-shot \(no retraining\)/);
-  });
+        return null;
+      });
+      expect(first).toMatchObject({ busy: 'pruning…', stale: 'true', redrawn: true, shown: '60%' });
+      // The new figure replaces the greyed one.
+      await s.page.locator('[data-testid="first-pruned"][data-stale="false"]').waitFor({ timeout: 120_000 });
+      expect(await s.page.getByTestId('first-pruned').innerText()).toMatch(/one-shot \(no retraining\)/);
+    },
+  );
 
   it('puts a sentence through the dense and the pruned model side by side', async () => {
     const sentence = 'an utterly tedious and joyless film.';

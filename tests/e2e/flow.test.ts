@@ -95,25 +95,29 @@ describe('prune, choose, share', () => {
     await s.page.waitForFunction(() => !new URL(location.href).searchParams.has('attn'), null, { timeout: 10_000 });
   });
 
-  it("shows the pruned model's accuracy on 100 sentences, equal to the CLI (Node, wasm) within one sentence", async () => {
-    const query = '?pattern=hp&sparsity=0.5&tr=16&tc=16';
-    const own = await openApp(inject('baseUrl'), { query });
-    try {
-      await own.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
-      const page = parseFloat(await own.page.getByTestId('acc-quick').innerText());
-      configureOrt({ threads: 1 });
-      const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
-        decodeState(query).state.pruning,
-      );
-      const node = await evaluateOnnx(pruned, readTokenizer(), readDataset(), { limit: 100, batch: 32 });
-      expect(node.n).toBe(100);
-      expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(1.05);
-      await own.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
-      expect(own.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-    } finally {
-      await own.close();
-    }
-  }, 420_000);
+  it(
+    "shows the pruned model's accuracy on 100 sentences, " + 'equal to the CLI (Node, wasm) within one sentence',
+    async () => {
+      const query = '?pattern=hp&sparsity=0.5&tr=16&tc=16';
+      const own = await openApp(inject('baseUrl'), { query });
+      try {
+        await own.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
+        const page = parseFloat(await own.page.getByTestId('acc-quick').innerText());
+        configureOrt({ threads: 1 });
+        const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
+          decodeState(query).state.pruning,
+        );
+        const node = await evaluateOnnx(pruned, readTokenizer(), readDataset(), { limit: 100, batch: 32 });
+        expect(node.n).toBe(100);
+        expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(1.05);
+        await own.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
+        expect(own.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+      } finally {
+        await own.close();
+      }
+    },
+    420_000,
+  );
 
   it('calibrates activation-aware scores on train sentences, with progress, then re-prunes', async () => {
     if ((await s.page.getByTestId('score').inputValue()) === 'activation')

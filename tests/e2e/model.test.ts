@@ -108,20 +108,23 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 
-  it("the device choice can take the retraining study's points, and says when they describe another model", async () => {
-    await s.page.getByTestId('accuracy-source').selectOption('study');
-    await s.page.getByTestId('ac-kind').selectOption('drop');
-    await s.page.getByTestId('ac-value').fill('6');
-    await s.page.getByTestId('lc').fill('0.5');
-    const choice = s.page.getByTestId('choice');
-    await expect
-      .poll(async () => choice.innerText(), { timeout: 60_000, interval: 500 })
-      .toMatch(/retrained on a GPU \(3 seeds/);
-    // the loaded model is the HP 90% file, not the shipped dense model the study measured
-    expect(await s.page.getByTestId('study-other-model').innerText()).toMatch(
-      /measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-retrained\.hpw/,
-    );
-    await s.page.getByTestId('sweep-chart').scrollIntoViewIfNeeded();
-    await screenshot(s.page, 'choose-retrained-study');
-  });
+  it(
+    "the device choice can take the retraining study's points, " + 'and says when they describe another model',
+    async () => {
+      await s.page.getByTestId('accuracy-source').selectOption('study');
+      await s.page.getByTestId('ac-kind').selectOption('drop');
+      await s.page.getByTestId('ac-value').fill('6');
+      await s.page.getByTestId('lc').fill('0.5');
+      const choice = s.page.getByTestId('choice');
+      await expect
+        .poll(async () => choice.innerText(), { timeout: 60_000, interval: 500 })
+        .toMatch(/retrained on a GPU \(3 seeds/);
+      // the loaded model is the HP 90% file, not the shipped dense model the study measured
+      expect(await s.page.getByTestId('study-other-model').innerText()).toMatch(
+        /measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-retrained\.hpw/,
+      );
+      await s.page.getByTestId('sweep-chart').scrollIntoViewIfNeeded();
+      await screenshot(s.page, 'choose-retrained-study');
+    },
+  );
 });

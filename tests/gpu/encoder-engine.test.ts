@@ -133,61 +133,68 @@ describe('encoder engine on WebGPU', () => {
     engine.destroy();
   });
 
-  it('HP Q/K/V stacked on padded tile-rows (hidden 52, tiles 8: blocks of 56), and a mixed layer run apart; profile', async () => {
-    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 15);
-    const b = randomBatch(model, 2, 9, 6);
-    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
-    // Layer 1: only Q is HP (K and V dense with their pruned values): its Q/K/V cannot be stacked.
-    for (const kind of ['k', 'v'] as const) sparse.delete(model.layers[1][kind].name);
-    const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9 });
-    expect(engine.qkvModes).toEqual(['fused', 'separate']);
-    expect(
-      maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
-    ).toBeLessThan(1e-4);
-    const p = await engine.profile(2, 9, 3, 1);
-    expect(p.ops.map((o) => o.kind)).toEqual([
-      'embeddings',
-      'qkv',
-      'attention',
-      'attn-out',
-      'layernorm',
-      'ffn1',
-      'ffn2',
-      'head',
-    ]);
-    expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
-    expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
-    expect(p.ops.every((o) => o.msMedian > 0) && p.forward.msMedian > 0).toBe(true);
-    engine.destroy();
-  });
+  it(
+    'HP Q/K/V stacked on padded tile-rows (hidden 52, tiles 8: blocks of 56), ' +
+      'and a mixed layer run apart; profile',
+    async () => {
+      const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 15);
+      const b = randomBatch(model, 2, 9, 6);
+      const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+      // Layer 1: only Q is HP (K and V dense with their pruned values): its Q/K/V cannot be stacked.
+      for (const kind of ['k', 'v'] as const) sparse.delete(model.layers[1][kind].name);
+      const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 9 });
+      expect(engine.qkvModes).toEqual(['fused', 'separate']);
+      expect(
+        maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
+      ).toBeLessThan(1e-4);
+      const p = await engine.profile(2, 9, 3, 1);
+      expect(p.ops.map((o) => o.kind)).toEqual([
+        'embeddings',
+        'qkv',
+        'attention',
+        'attn-out',
+        'layernorm',
+        'ffn1',
+        'ffn2',
+        'head',
+      ]);
+      expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
+      expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
+      expect(p.ops.every((o) => o.msMedian > 0) && p.forward.msMedian > 0).toBe(true);
+      engine.destroy();
+    },
+  );
 
-  it('attention-output and FFN-output linears (dense and HP) fused with residual + LayerNorm, fewer dispatches', async () => {
-    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 16);
-    const b = randomBatch(model, 2, 9, 7);
-    const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 9, fuseAddLn: true });
-    expect(dense.fusedAddLn).toBe(4);
-    expect(
-      maxAbsDiff(await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b)),
-    ).toBeLessThan(1e-4);
-    const p = await dense.profile(2, 9, 2, 0);
-    expect(p.dispatches).toBe(1 + 2 * 5 + 1); // embeddings, per layer qkv/attention/out+ln/ffn1/ffn2+ln, head
-    expect(p.ops.some((o) => o.kind === 'layernorm')).toBe(false);
-    dense.destroy();
-    // HP at 50% except layer 0's attention output, which runs dense: fused either way.
-    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
-    sparse.delete(model.layers[0].attnOut.name);
-    const mixed = createEncoderEngine(gpu.device, gpu.caps, pruned, {
-      sparse,
-      maxBatch: 2,
-      maxSeq: 9,
-      fuseAddLn: true,
-    });
-    expect(mixed.fusedAddLn).toBe(4);
-    expect(
-      maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
-    ).toBeLessThan(1e-4);
-    mixed.destroy();
-  });
+  it(
+    'attention-output and FFN-output linears (dense and HP) ' + 'fused with residual + LayerNorm, fewer dispatches',
+    async () => {
+      const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 16);
+      const b = randomBatch(model, 2, 9, 7);
+      const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 9, fuseAddLn: true });
+      expect(dense.fusedAddLn).toBe(4);
+      expect(
+        maxAbsDiff(await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b)),
+      ).toBeLessThan(1e-4);
+      const p = await dense.profile(2, 9, 2, 0);
+      expect(p.dispatches).toBe(1 + 2 * 5 + 1); // embeddings, per layer qkv/attention/out+ln/ffn1/ffn2+ln, head
+      expect(p.ops.some((o) => o.kind === 'layernorm')).toBe(false);
+      dense.destroy();
+      // HP at 50% except layer 0's attention output, which runs dense: fused either way.
+      const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+      sparse.delete(model.layers[0].attnOut.name);
+      const mixed = createEncoderEngine(gpu.device, gpu.caps, pruned, {
+        sparse,
+        maxBatch: 2,
+        maxSeq: 9,
+        fuseAddLn: true,
+      });
+      expect(mixed.fusedAddLn).toBe(4);
+      expect(
+        maxAbsDiff(await mixed.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
+      ).toBeLessThan(1e-4);
+      mixed.destroy();
+    },
+  );
 
   it('int8 (W8A8, dense and HP 50%): logits match the CPU integer model, not the f32 one', async () => {
     const model = randomBertModel({}, 15);

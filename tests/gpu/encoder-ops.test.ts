@@ -209,42 +209,46 @@ describe('encoder ops on WebGPU', () => {
     [24, 3, 9, 100, 'fused'],
   ];
   for (const [hidden, heads, seq, batch, mode] of attentionCases) {
-    it(`attention: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ${mode} Q/K/V (key tiles, padding mask)`, async () => {
-      const n = batch * seq * hidden;
-      const rand = rng(hidden + seq);
-      const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
-      // Sequence 1 is padded after 3 tokens; sequence 2 is left-padded: its first tile may be all padding.
-      const mask = new Uint32Array(batch * seq).fill(1);
-      for (let i = 3; i < seq; i++) mask[seq + i] = 0;
-      for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
-      const block = hidden + 4;
-      const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
-      const kernel = createAttentionKernel(device, hidden, heads, layout);
-      let inputs: GPUBuffer[];
-      if (mode === 'fused') {
-        const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
-        for (let t = 0; t < batch * seq; t++) {
-          [q, k, v].forEach((src, j) =>
-            rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block),
-          );
+    it(
+      `attention: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ` +
+        `${mode} Q/K/V (key tiles, padding mask)`,
+      async () => {
+        const n = batch * seq * hidden;
+        const rand = rng(hidden + seq);
+        const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
+        // Sequence 1 is padded after 3 tokens; sequence 2 is left-padded: its first tile may be all padding.
+        const mask = new Uint32Array(batch * seq).fill(1);
+        for (let i = 3; i < seq; i++) mask[seq + i] = 0;
+        for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
+        const block = hidden + 4;
+        const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
+        const kernel = createAttentionKernel(device, hidden, heads, layout);
+        let inputs: GPUBuffer[];
+        if (mode === 'fused') {
+          const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
+          for (let t = 0; t < batch * seq; t++) {
+            [q, k, v].forEach((src, j) =>
+              rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block),
+            );
+          }
+          const qkv = up('qkv', rows);
+          inputs = [qkv, qkv, qkv];
+        } else {
+          inputs = [up('q', q), up('k', k), up('v', v)];
         }
-        const qkv = up('qkv', rows);
-        inputs = [qkv, qkv, qkv];
-      } else {
-        inputs = [up('q', q), up('k', k), up('v', v)];
-      }
-      const ctx = out(n);
-      const group = device.createBindGroup({
-        layout: kernel.layout.group,
-        entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map(
-          (buffer, binding) => ({ binding, resource: { buffer } }),
-        ),
-      });
-      submit((pass) => kernel.encode(pass, group, batch, seq));
-      if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
-      const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
-      expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
-    });
+        const ctx = out(n);
+        const group = device.createBindGroup({
+          layout: kernel.layout.group,
+          entries: [uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) }), ...inputs, up('mask', mask), ctx].map(
+            (buffer, binding) => ({ binding, resource: { buffer } }),
+          ),
+        });
+        submit((pass) => kernel.encode(pass, group, batch, seq));
+        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
+        const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
+        expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
+      },
+    );
   }
 
   for (const withPooler of [true, false]) {

@@ -200,40 +200,43 @@ describe('fine-tuning kernels vs the float64 reference', () => {
     );
   });
 
-  it('residual + LayerNorm: forward (xhat, 1/std kept), dz, dgamma, dbeta; hidden wider than the workgroup', async () => {
-    const h = 70,
-      rows = 5,
-      eps = 1e-5;
-    const k = new TrainKernels(device, h);
-    const a = randoms(rows * h, 2),
-      x = randoms(rows * h, 2),
-      gamma = randoms(h).map((v) => 1 + v / 2),
-      beta = randoms(h),
-      dy = randoms(rows * h);
-    const gb = up(Float32Array.from([...gamma, ...beta]));
-    const y = outBuf(rows * h),
-      xhat = outBuf(rows * h),
-      inv = outBuf(rows),
-      dz = outBuf(rows * h),
-      dgb = outBuf(2 * h);
-    const dyB = up(dy);
-    const fwd = k.call('layerNormForward', [up(a), up(x), gb, y, xhat, inv]);
-    const bwd = k.call('layerNormBackward', [dyB, xhat, inv, gb, dz]);
-    const sums = k.call('columnSums', [dyB, xhat, dgb]);
-    for (const c of [fwd, bwd]) {
-      c.setParams([rows], [eps]);
-      c.grid = k.rowsGrid(rows);
-    }
-    sums.setParams([rows, h, 1]);
-    sums.grid = [Math.ceil(h / 16), 1, 1];
-    run([fwd, bwd, sums]);
-    const ref = layerNormForward(f64(a.map((v, i) => v + x[i])), h, f64(gamma), f64(beta), eps);
-    const back = layerNormBackward(f64(dy), ref, h, f64(gamma));
-    expectNear(await read(y, rows * h), ref.y);
-    expectNear(await read(inv, rows), ref.inv);
-    expectNear(await read(dz, rows * h), back.dz, 1e-4);
-    expectNear(await read(dgb, 2 * h), [...back.dgamma, ...back.dbeta]);
-  });
+  it(
+    'residual + LayerNorm: forward (xhat, 1/std kept), dz, dgamma, dbeta; ' + 'hidden wider than the workgroup',
+    async () => {
+      const h = 70,
+        rows = 5,
+        eps = 1e-5;
+      const k = new TrainKernels(device, h);
+      const a = randoms(rows * h, 2),
+        x = randoms(rows * h, 2),
+        gamma = randoms(h).map((v) => 1 + v / 2),
+        beta = randoms(h),
+        dy = randoms(rows * h);
+      const gb = up(Float32Array.from([...gamma, ...beta]));
+      const y = outBuf(rows * h),
+        xhat = outBuf(rows * h),
+        inv = outBuf(rows),
+        dz = outBuf(rows * h),
+        dgb = outBuf(2 * h);
+      const dyB = up(dy);
+      const fwd = k.call('layerNormForward', [up(a), up(x), gb, y, xhat, inv]);
+      const bwd = k.call('layerNormBackward', [dyB, xhat, inv, gb, dz]);
+      const sums = k.call('columnSums', [dyB, xhat, dgb]);
+      for (const c of [fwd, bwd]) {
+        c.setParams([rows], [eps]);
+        c.grid = k.rowsGrid(rows);
+      }
+      sums.setParams([rows, h, 1]);
+      sums.grid = [Math.ceil(h / 16), 1, 1];
+      run([fwd, bwd, sums]);
+      const ref = layerNormForward(f64(a.map((v, i) => v + x[i])), h, f64(gamma), f64(beta), eps);
+      const back = layerNormBackward(f64(dy), ref, h, f64(gamma));
+      expectNear(await read(y, rows * h), ref.y);
+      expectNear(await read(inv, rows), ref.inv);
+      expectNear(await read(dz, rows * h), back.dz, 1e-4);
+      expectNear(await read(dgb, 2 * h), [...back.dgamma, ...back.dbeta]);
+    },
+  );
 
   it('masked multi-head attention: P, ctx, dQ, dK, dV', async () => {
     const s = { batch: 2, seq: 5, hidden: 12, heads: 3 };

@@ -97,17 +97,21 @@ describe('report exports and paper view', () => {
     expect(html).not.toContain('<312D>');
   });
 
-  it('paper view: HP board beats the CPU, the GPU and the unbalanced tile-only design, labelled against the headline', () => {
-    const rows = paperView({
-      catalog: { fpgas: FPGA_BOARDS.filter((b) => b.id === 'alveo-u200'), cpus: CPUS, gpus: GPUS },
-      shapes: [{ label: 'TinyBERT', config: TINYBERT_4L_312D, batch: 1, seq: 64 }],
-    });
-    expect(rows[0].board).toBe('Alveo U200');
-    expect(rows[0].cpu.speedup).toBeGreaterThan(1);
-    expect(rows[0].tile.speedup).toBeGreaterThan(1);
-    expect(rows[0].cpu.paper).toBe(PAPER_HEADLINE.cpu);
-    expect(rows[0].gpu.note).toMatch(/modelled/);
-  });
+  it(
+    'paper view: HP board beats the CPU, the GPU and the unbalanced tile-only design, ' +
+      'labelled against the headline',
+    () => {
+      const rows = paperView({
+        catalog: { fpgas: FPGA_BOARDS.filter((b) => b.id === 'alveo-u200'), cpus: CPUS, gpus: GPUS },
+        shapes: [{ label: 'TinyBERT', config: TINYBERT_4L_312D, batch: 1, seq: 64 }],
+      });
+      expect(rows[0].board).toBe('Alveo U200');
+      expect(rows[0].cpu.speedup).toBeGreaterThan(1);
+      expect(rows[0].tile.speedup).toBeGreaterThan(1);
+      expect(rows[0].cpu.paper).toBe(PAPER_HEADLINE.cpu);
+      expect(rows[0].gpu.note).toMatch(/modelled/);
+    },
+  );
 });
 
 describe("URL state ranges are the controls' ranges (issue 18)", () => {

@@ -70,7 +70,8 @@ describe('bounded downloads', () => {
   it('stops reading a response without Content-Length at the limit', async () => {
     const got = await codeOf(download(`${base}/endless`, 'model', model));
     expect(got).toBe(
-      'too-large: The model is over 4 MB (the download was stopped there), the browser limit here. Use a smaller (e.g. quantised) BERT.',
+      'too-large: The model is over 4 MB (the download was stopped there), the browser limit here. ' +
+        'Use a smaller (e.g. quantised) BERT.',
     );
     // The server could not push the 200 MB: reading stopped near the limit (socket buffers aside).
     await new Promise((r) => setTimeout(r, 50));

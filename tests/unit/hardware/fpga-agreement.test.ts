@@ -101,17 +101,21 @@ describe('design-space search', () => {
     if (!r.ok) expect(r.reason).toMatch(/DSP/);
   });
 
-  it('HP beats the unbalanced tile-only design at equal density (weights on chip), and row-balancing closes the gap', () => {
-    const board = FPGA_BOARDS.find((b) => b.id === 'alveo-u200')!;
-    const wTile = bertWorkload(TINYBERT_4L_312D, 1, 128, tile(0.25));
-    const hpR = searchDesign(board, 'hp', w, { bitWidths: ['int16'] });
-    const tileR = searchDesign(board, 'tile', wTile, { bitWidths: ['int16'] });
-    const balR = searchDesign(board, 'tile', wTile, { bitWidths: ['int16'], tileBalance: 'balanced' });
-    if (!hpR.ok || !tileR.ok || !balR.ok) throw new Error('no design');
-    expect(hpR.estimate.plan.weightsOnChip).toBe(true);
-    expect(tileR.estimate.latencyMs).toBeGreaterThan(hpR.estimate.latencyMs);
-    expect(balR.estimate.latencyMs).toBeLessThan(tileR.estimate.latencyMs);
-  });
+  it(
+    'HP beats the unbalanced tile-only design at equal density (weights on chip), ' +
+      'and row-balancing closes the gap',
+    () => {
+      const board = FPGA_BOARDS.find((b) => b.id === 'alveo-u200')!;
+      const wTile = bertWorkload(TINYBERT_4L_312D, 1, 128, tile(0.25));
+      const hpR = searchDesign(board, 'hp', w, { bitWidths: ['int16'] });
+      const tileR = searchDesign(board, 'tile', wTile, { bitWidths: ['int16'] });
+      const balR = searchDesign(board, 'tile', wTile, { bitWidths: ['int16'], tileBalance: 'balanced' });
+      if (!hpR.ok || !tileR.ok || !balR.ok) throw new Error('no design');
+      expect(hpR.estimate.plan.weightsOnChip).toBe(true);
+      expect(tileR.estimate.latencyMs).toBeGreaterThan(hpR.estimate.latencyMs);
+      expect(balR.estimate.latencyMs).toBeLessThan(tileR.estimate.latencyMs);
+    },
+  );
 
   it('rejects a pattern the design cannot run', () => {
     const unstructured: SparsityConfig = { ...tile(0.5), pattern: 'unstructured' };

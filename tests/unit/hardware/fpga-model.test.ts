@@ -29,7 +29,10 @@ const TINY: BertConfig = {
 const HP_HALF: SparsityConfig = { pattern: 'hp', density: 0.25, tr: 4, tc: 4, tileDensity: 0.5, vectorDensity: 0.5 };
 const zcu104 = FPGA_BOARDS.find((b) => b.id === 'zcu104')!;
 const src = { name: 'test', url: 'about:blank' };
-/** A made-up board: 100 MHz, DRAM 0.25 GB/s x 0.8 efficiency = 2 bytes/cycle, 4 BRAM36: activations fit, the weights' read ports do not. */
+/**
+ * A made-up board: 100 MHz, DRAM 0.25 GB/s x 0.8 efficiency = 2 bytes/cycle, 4 BRAM36: activations fit, the weights'
+ * read ports do not.
+ */
 const slowBoard: FpgaBoard = {
   ...zcu104,
   id: 'slow',

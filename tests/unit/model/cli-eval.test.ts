@@ -31,38 +31,42 @@ test('hp-lab eval turns bad input into a CliError with the user message', async 
   await expect(run(['--model', model, '--data', csv])).rejects.toThrow(/predicts only 2 classes/);
 }, 30_000);
 
-test("hp-lab eval --hpw: the dense model with the file's matrices equals the pruned ONNX; mismatches are refused", async () => {
-  const { run: prune } = await import('../../../src/cli/commands/prune');
-  const pruned = path.join(dir, 'pruned.onnx');
-  const hpw = path.join(dir, 'pruned.hpw');
-  await prune([
-    '--model',
-    model,
-    '--pattern',
-    'hp',
-    '--sparsity',
-    '0.7',
-    '--tile',
-    '8x8',
-    '--out',
-    pruned,
-    '--hpw',
-    hpw,
-  ]);
-  const viaOnnx = (await run(['--model', pruned, '--limit', '40'])) as Record<string, number>;
-  const viaHpw = (await run(['--model', model, '--hpw', hpw, '--limit', '40'])) as Record<string, number>;
-  const dense = (await run(['--model', model, '--limit', '40'])) as Record<string, number>;
-  expect(viaHpw.correct).toBe(viaOnnx.correct);
-  expect(viaHpw).toMatchObject({ hpw: hpw });
-  expect(dense).not.toHaveProperty('hpw');
-  const other = path.join(dir, 'other.onnx');
-  writeFileSync(other, buildTinyBertOnnx({ vocab: 30522, maxPositions: 128, hidden: 48, heads: 4, seed: 5 }).bytes);
-  await expect(run(['--model', other, '--hpw', hpw, '--limit', '4'])).rejects.toThrow(/--hpw .*the model's is/);
-  writeFileSync(path.join(dir, 'bad.hpw'), 'not an hpw');
-  await expect(run(['--model', model, '--hpw', path.join(dir, 'bad.hpw')])).rejects.toThrow(
-    /--hpw .*not an \.hpw file/,
-  );
-}, 60_000);
+test(
+  "hp-lab eval --hpw: the dense model with the file's matrices equals the pruned ONNX; " + 'mismatches are refused',
+  async () => {
+    const { run: prune } = await import('../../../src/cli/commands/prune');
+    const pruned = path.join(dir, 'pruned.onnx');
+    const hpw = path.join(dir, 'pruned.hpw');
+    await prune([
+      '--model',
+      model,
+      '--pattern',
+      'hp',
+      '--sparsity',
+      '0.7',
+      '--tile',
+      '8x8',
+      '--out',
+      pruned,
+      '--hpw',
+      hpw,
+    ]);
+    const viaOnnx = (await run(['--model', pruned, '--limit', '40'])) as Record<string, number>;
+    const viaHpw = (await run(['--model', model, '--hpw', hpw, '--limit', '40'])) as Record<string, number>;
+    const dense = (await run(['--model', model, '--limit', '40'])) as Record<string, number>;
+    expect(viaHpw.correct).toBe(viaOnnx.correct);
+    expect(viaHpw).toMatchObject({ hpw: hpw });
+    expect(dense).not.toHaveProperty('hpw');
+    const other = path.join(dir, 'other.onnx');
+    writeFileSync(other, buildTinyBertOnnx({ vocab: 30522, maxPositions: 128, hidden: 48, heads: 4, seed: 5 }).bytes);
+    await expect(run(['--model', other, '--hpw', hpw, '--limit', '4'])).rejects.toThrow(/--hpw .*the model's is/);
+    writeFileSync(path.join(dir, 'bad.hpw'), 'not an hpw');
+    await expect(run(['--model', model, '--hpw', path.join(dir, 'bad.hpw')])).rejects.toThrow(
+      /--hpw .*not an \.hpw file/,
+    );
+  },
+  60_000,
+);
 
 test('hp-lab eval --quant int8: the integer model beside f32 on the same sentences, dense and HP-pruned', async () => {
   const dense = (await run(['--model', model, '--limit', '12', '--quant', 'int8'])) as Record<string, unknown>;

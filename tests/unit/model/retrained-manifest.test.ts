@@ -6,27 +6,31 @@ import { parseSweep } from '../../../src/core/explore/sweep';
 
 const dir = 'public/models/retrained/';
 
-test('the shipped retrained manifest parses, names files that exist and are HP-structured .hpw, and applies to the default model', () => {
-  const m = parseRetrainedManifest(JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')));
-  const models = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as { file: string; sha256: string };
-  expect(m.base).toBe(models.file);
-  expect(m.baseSha256).toBe(models.sha256);
-  expect(m.files.map((f) => `${f.pattern}-${f.sparsity}`)).toEqual(expect.arrayContaining(['hp-0.8', 'hp-0.9']));
-  for (const f of m.files) {
-    const hpw = readHPW(new Uint8Array(readFileSync(dir + f.file)));
-    expect(hpw.matrices).toHaveLength(24);
-    expect(f.dev).toBeLessThan(m.denseDev);
-    expect(retrainedLabel(f)).toMatch(
-      new RegExp(`at ${(f.achieved * 100).toFixed(1)}%: dev ${(f.dev * 100).toFixed(1)}%`),
+test(
+  'the shipped retrained manifest parses, names files that exist and are HP-structured .hpw, ' +
+    'and applies to the default model',
+  () => {
+    const m = parseRetrainedManifest(JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')));
+    const models = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as { file: string; sha256: string };
+    expect(m.base).toBe(models.file);
+    expect(m.baseSha256).toBe(models.sha256);
+    expect(m.files.map((f) => `${f.pattern}-${f.sparsity}`)).toEqual(expect.arrayContaining(['hp-0.8', 'hp-0.9']));
+    for (const f of m.files) {
+      const hpw = readHPW(new Uint8Array(readFileSync(dir + f.file)));
+      expect(hpw.matrices).toHaveLength(24);
+      expect(f.dev).toBeLessThan(m.denseDev);
+      expect(retrainedLabel(f)).toMatch(
+        new RegExp(`at ${(f.achieved * 100).toFixed(1)}%: dev ${(f.dev * 100).toFixed(1)}%`),
+      );
+    }
+    // the study's sweep is readable by the selection, every point retrained and below dense
+    const sweep = parseSweep(JSON.parse(readFileSync(dir + m.sweep, 'utf8')));
+    expect(sweep.denseAccuracy).toBe(m.denseDev);
+    expect(sweep.points.every((p) => /retrained/.test(p.label ?? '') && p.accuracy < m.denseDev && p.n === 500)).toBe(
+      true,
     );
-  }
-  // the study's sweep is readable by the selection, every point retrained and below dense
-  const sweep = parseSweep(JSON.parse(readFileSync(dir + m.sweep, 'utf8')));
-  expect(sweep.denseAccuracy).toBe(m.denseDev);
-  expect(sweep.points.every((p) => /retrained/.test(p.label ?? '') && p.accuracy < m.denseDev && p.n === 500)).toBe(
-    true,
-  );
-});
+  },
+);
 
 test('a manifest that could mislead is refused', () => {
   const ok = JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')) as Record<string, unknown>;

@@ -22,21 +22,24 @@ describe('HP (sparsity, split) -> (m, k)', () => {
     );
   });
 
-  it('picks the non-empty staircase point nearest the target density; split 1 keeps k = tc, split 0 keeps m = T', () => {
-    fc.assert(
-      fc.property(grid, sparsity, split, ({ T, tc }, s, sp) => {
-        const plan = planHP(T, tc, s, sp);
-        const gap = Math.abs(plan.gridDensity - (1 - s));
-        if (s < 1) expect(plan.m * plan.k).toBeGreaterThan(0);
-        for (const [m, k] of hpStaircase(T, tc, sp)) {
-          if (m * k === 0 && s < 1) continue;
-          expect(gap).toBeLessThanOrEqual(Math.abs((m * k) / (T * tc) - (1 - s)) + 1e-12);
-        }
-        if (sp === 1 && plan.m > 0) expect(plan.k).toBe(tc);
-        if (sp === 0 && plan.k > 0) expect(plan.m).toBe(T);
-      }),
-    );
-  });
+  it(
+    'picks the non-empty staircase point nearest the target density; ' + 'split 1 keeps k = tc, split 0 keeps m = T',
+    () => {
+      fc.assert(
+        fc.property(grid, sparsity, split, ({ T, tc }, s, sp) => {
+          const plan = planHP(T, tc, s, sp);
+          const gap = Math.abs(plan.gridDensity - (1 - s));
+          if (s < 1) expect(plan.m * plan.k).toBeGreaterThan(0);
+          for (const [m, k] of hpStaircase(T, tc, sp)) {
+            if (m * k === 0 && s < 1) continue;
+            expect(gap).toBeLessThanOrEqual(Math.abs((m * k) / (T * tc) - (1 - s)) + 1e-12);
+          }
+          if (sp === 1 && plan.m > 0) expect(plan.k).toBe(tc);
+          if (sp === 0 && plan.k > 0) expect(plan.m).toBe(T);
+        }),
+      );
+    },
+  );
 
   it('(m, k) shrink monotonically as sparsity grows with the split fixed', () => {
     fc.assert(

@@ -50,19 +50,22 @@ function outputError(m: BertModel, batch: typeof heldOut): number {
 }
 
 describe('sequential reconstruction through the encoder', () => {
-  it("with the dense model's outputs as targets ('lsq-dense'): masks kept, the calibration output closer still", async () => {
-    const self = await recoverModel(model, masks, batches);
-    const dense = await recoverModel(model, masks, batches, { targets: 'dense' });
-    dense.matrices.forEach((m, i) =>
-      m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))),
-    );
-    // The first matrices see the dense inputs either way (same targets); later ones differ.
-    dense.matrices[0].weight.forEach((v, i) => expect(v).toBeCloseTo(self.matrices[0].weight[i], 4));
-    expect(dense.matrices.at(-1)!.weight).not.toEqual(self.matrices.at(-1)!.weight);
-    const err = (r: typeof self) =>
-      batches.reduce((e, b) => e + outputError(withWeights(r.matrices.map((m) => m.weight)), b), 0);
-    expect(err(dense)).toBeLessThan(err(self));
-  });
+  it(
+    "with the dense model's outputs as targets ('lsq-dense'): " + 'masks kept, the calibration output closer still',
+    async () => {
+      const self = await recoverModel(model, masks, batches);
+      const dense = await recoverModel(model, masks, batches, { targets: 'dense' });
+      dense.matrices.forEach((m, i) =>
+        m.weight.forEach((v, j) => (masks[i][j] ? expect(Number.isFinite(v)).toBe(true) : expect(v).toBe(0))),
+      );
+      // The first matrices see the dense inputs either way (same targets); later ones differ.
+      dense.matrices[0].weight.forEach((v, i) => expect(v).toBeCloseTo(self.matrices[0].weight[i], 4));
+      expect(dense.matrices.at(-1)!.weight).not.toEqual(self.matrices.at(-1)!.weight);
+      const err = (r: typeof self) =>
+        batches.reduce((e, b) => e + outputError(withWeights(r.matrices.map((m) => m.weight)), b), 0);
+      expect(err(dense)).toBeLessThan(err(self));
+    },
+  );
 
   it('keeps every mask exactly and brings the encoder output closer to the dense model than one-shot', async () => {
     const progress: RecoverProgress[] = [];

@@ -14,7 +14,10 @@ describe('download note: pruned ONNX vs .hpw', () => {
     const note = exportSizeNote(report(3 * 2 ** 20), 29.1 * 2 ** 20, true);
     expect(note).toMatch(/as large as the dense model \(29\.1 MB\)/);
     expect(note).toMatch(
-      /\.hpw stores only the kept weights.*24 pruned matrices take 3\.0 MB in f32 \(1\.5 MB in f16\) instead of 16\.0 MB dense/,
+      new RegExp(
+        '\\.hpw stores only the kept weights.*24 pruned matrices take 3\\.0 MB in f32 ' +
+          '\\(1\\.5 MB in f16\\) instead of 16\\.0 MB dense',
+      ),
     );
   });
   it('points to the HP-structured patterns otherwise', () => {
