@@ -40,7 +40,8 @@ export async function recoverInSession(
     const { summary } = await session.recover(config, trainBatches(config.recovery!.sentences), {
       onProgress: (p) =>
         process.stderr.write(
-          `\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ETA ${(p.etaMs / 1000).toFixed(1)} s${p.done === p.total ? '\n' : ''}`,
+          `\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ` +
+            `ETA ${(p.etaMs / 1000).toFixed(1)} s${p.done === p.total ? '\n' : ''}`,
         ),
     });
     const cpu = process.cpuUsage(cpu0);

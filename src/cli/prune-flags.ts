@@ -131,7 +131,8 @@ export async function loadNorms(
   }
   if (!isJsonObject(json))
     throw new CliError(
-      `--norms ${file}: must be a JSON object {"<matrix name>": [numbers]}, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`,
+      `--norms ${file}: must be a JSON object {"<matrix name>": [numbers]}, ` +
+        `not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`,
     );
   return prunableLinears(model).map((l) => {
     const v = (json as Record<string, unknown>)[l.name];

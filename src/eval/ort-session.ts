@@ -110,7 +110,8 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
       await session.release();
       throw new ModelLoadError(
         'missing-input',
-        `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
+        `The model has no '${name}' input. ` +
+          `This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
       );
     }
   }

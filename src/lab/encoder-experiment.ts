@@ -69,7 +69,8 @@ export function engineWeights(prune: PruneSession, pruning: PruneConfig | null):
   const hp = prune.hpMatrices(pruning);
   if (hp && pruning.tr % HP_KERNEL_ROW_MULTIPLE === 0) return { model: prune.model, sparse: hp, achievedSparsity };
   const note = hp
-    ? `tile rows ${pruning.tr} are not a multiple of 4 (the HP kernel's vector width): dense kernels on the masked weights`
+    ? `tile rows ${pruning.tr} are not a multiple of 4 ` +
+      `(the HP kernel's vector width): dense kernels on the masked weights`
     : `pattern '${pruning.pattern}' has no HP structure: dense kernels on the masked weights`;
   return { model: prune.prunedModel(pruning), sparse: null, achievedSparsity, note };
 }

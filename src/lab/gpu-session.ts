@@ -61,7 +61,8 @@ export class GpuSession {
     this.onStatus({
       state: 'unavailable',
       reason: 'reacquire-failed',
-      message: `The GPU device was lost (${why}) and could not be re-acquired after ${MAX_REACQUIRE_ATTEMPTS} attempts.`,
+      message:
+        `The GPU device was lost (${why}) ` + `and could not be re-acquired after ${MAX_REACQUIRE_ATTEMPTS} attempts.`,
     });
   }
 }

@@ -96,7 +96,9 @@ export async function denseCase(
     tile: o.tile,
     weights: o.weights,
   });
-  const name = `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
+  const name =
+    `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}` +
+    `${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
   const wRef = storedWeights(w, o.weights);
   try {
     return {
@@ -138,7 +140,10 @@ export async function hpCase(
     tile: o.variant,
     weights: o.weights,
   });
-  const name = `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} variant=${lin.tileFor(tokens)}${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
+  const name =
+    `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} ` +
+    `variant=${lin.tileFor(tokens)}` +
+    `${o.gelu ? ' gelu' : ''}${o.weights === 'f16' ? ' f16 weights' : ''}`;
   const hpRef = storedHP(hp, o.weights);
   try {
     return {

@@ -24,8 +24,11 @@ import { INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
 import { benchInt8 } from '../../lab/int8-bench';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 
-export const usage = `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] [--weights f32|f16] [--gelu]
-hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] [--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
+export const usage =
+  `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] ` +
+  `[--weights f32|f16] [--gelu]
+hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] ` +
+  `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench verify [--quick]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
@@ -33,7 +36,8 @@ hp-lab bench verify [--quick]
   adapter, median ms, GFLOP/s (actual and dense-equivalent), the timing source and whether the
   GPU result matched the CPU reference. 'subgroup' is the few-token variant (devices with the
   'subgroups' feature); 'all' times every variant. --weights f16 stores W (or the HP
-  values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. 'verify' runs the correctness battery of all kernels.
+  values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. ` +
+  `'verify' runs the correctness battery of all kernels.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
   dot4I8Packed tiles, and the tensor-core 'matrix' variant where the adapter has i8 subgroup
   matrices: run with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit
@@ -121,7 +125,8 @@ function checkHostSizes(operands: Record<string, number>): void {
   for (const [name, values] of Object.entries(operands)) {
     if (values * 4 > MAX_OPERAND_BYTES)
       throw new CliError(
-        `${name} would hold ${values.toExponential(2)} floats (${((values * 4) / 2 ** 30).toFixed(0)} GiB); WebGPU binds at most 4 GiB per buffer: use smaller --m/--k/--n`,
+        `${name} would hold ${values.toExponential(2)} floats (${((values * 4) / 2 ** 30).toFixed(0)} GiB); ` +
+          `WebGPU binds at most 4 GiB per buffer: use smaller --m/--k/--n`,
       );
   }
 }
@@ -409,7 +414,8 @@ export async function run(argv: string[]): Promise<unknown> {
     const report = await runVerifySuite(gpu, { quick: Boolean(values.quick) });
     if (report.failed > 0)
       throw new CliError(
-        `${report.failed} of ${report.cases} kernel cases failed:\n${JSON.stringify(report.failures.slice(0, 10), null, 1)}`,
+        `${report.failed} of ${report.cases} kernel cases failed:\n` +
+          `${JSON.stringify(report.failures.slice(0, 10), null, 1)}`,
         1,
       );
     return { adapter: gpu.caps.label, ...report };

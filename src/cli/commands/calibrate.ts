@@ -7,7 +7,9 @@ import { inputFile, outputFile } from '../paths';
 import { calibrate, DEFAULT_CALIBRATION_DATA } from '../calibration';
 import { DEFAULT_CALIBRATION_SENTENCES, normsToJson } from '../../core/pruning/calibration';
 
-export const usage = `hp-lab calibrate [--model M.onnx] [--data ${DEFAULT_CALIBRATION_DATA}] [--limit ${DEFAULT_CALIBRATION_SENTENCES}] [--out norms.json]
+export const usage =
+  `hp-lab calibrate [--model M.onnx] [--data ${DEFAULT_CALIBRATION_DATA}] ` +
+  `[--limit ${DEFAULT_CALIBRATION_SENTENCES}] [--out norms.json]
   Runs the dense model (plain-TS reference forward) on the first N calibration sentences and
   writes {"<matrix name>": [||x_j|| ...]} for 'hp-lab prune|sweep --score activation --norms'.
   Use train sentences only: calibrating on dev or test leaks the evaluation data.`;

@@ -21,7 +21,9 @@ import { PruneSession } from '../../lab/prune-session';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
 
-export const usage = `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsity 0,0.5,0.9] [--batch 1,8,32] [--seq 64,128] [options]
+export const usage =
+  `hp-lab encoder [--model M.onnx] [--data D.jsonl] [--sparsity 0,0.5,0.9] ` +
+  `[--batch 1,8,32] [--seq 64,128] [options]
   Runs the whole classifier on the WGSL encoder engine (WebGPU via Dawn): accuracy on the data
   through the engine with HP-sparse linears at each sparsity, and latency per (batch, seq) of the
   engine with HP-sparse vs dense linears (GPU timestamps when the adapter has them, median).
@@ -194,7 +196,8 @@ export async function run(argv: string[]): Promise<unknown> {
       const labels = model.config.labels;
       if (row.logits.length !== subset.texts.length * labels)
         throw new CliError(
-          `--engine-logits row '${key}' has ${row.logits.length} logits, expected ${subset.texts.length * labels} (same --limit/--data?)`,
+          `--engine-logits row '${key}' has ${row.logits.length} logits, ` +
+            `expected ${subset.texts.length * labels} (same --limit/--data?)`,
         );
       const logits = Float32Array.from(row.logits);
       const predictions = new Int32Array(subset.texts.length);

@@ -29,12 +29,15 @@ import { needsRecovery, PruneSession } from '../../lab/prune-session';
 import { DEFAULT_CALIBRATION_DATA, recoverInSession } from '../calibration';
 import { stderrProgress } from '../progress';
 
-export const usage = `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] [--limit N] [--batch B] [--max-length L] [--threads T]
+export const usage =
+  `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] ` +
+  `[--limit N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
   --hpw: the model with that file's matrices in place of its own (a pruned model shipped as
   dense ONNX + .hpw, e.g. public/models/retrained/*.hpw).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
-  max length from public/models/manifest.json (else 128), 1 thread. Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.
+  max length from public/models/manifest.json (else 128), 1 thread. ` +
+  `Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.
   --quant int8|int16   also measure the integer model (W8A8 / W16A16: weights per output channel; the
                        encoder's 24 linears in integer arithmetic, plain TypeScript on the CPU) and print
                        it beside the f32 accuracy of the same model: {accuracy (integer), f32_accuracy,

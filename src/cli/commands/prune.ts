@@ -16,7 +16,8 @@ import { loadModel, modelPath } from '../model-file';
 import { outputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec, valueTypeFlag } from '../prune-flags';
 
-export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [options]
+export const usage =
+  `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [options]
   --model PATH         BERT classifier ONNX (default: the one .onnx in public/models/)
   --pattern P          ${PATTERNS.join(' | ')} (default hp)
   --sparsity S         target sparsity in [0, 1] (default 0.8)
@@ -27,8 +28,10 @@ export const usage = `hp-lab prune --model M.onnx --pattern hp --sparsity 0.9 [o
   --tile-keep A --vector-keep B   hp: set both keep ratios directly instead
   --nm N:M             nm: fixed N:M, e.g. 2:4 (default: M = 20, N = round(M (1 - S)))
   --score K            ${SCORE_KINDS.join(' | ')} (default magnitude)
-                       (activation: |w|·||x||; obs: |w| / sqrt([H⁻¹]_jj), H = XᵀX of ${DEFAULT_CALIBRATION_SENTENCES} train sentences)
-  --norms PATH         activation scores: JSON {"<matrix name>": [||x_j||, ...]} from a calibration run on TRAIN sentences
+                       (activation: |w|·||x||; obs: |w| / sqrt([H⁻¹]_jj), ` +
+  `H = XᵀX of ${DEFAULT_CALIBRATION_SENTENCES} train sentences)
+  --norms PATH         activation scores: JSON {"<matrix name>": [||x_j||, ...]} ` +
+  `from a calibration run on TRAIN sentences
   --recover K          none | lsq | lsq-dense: lsq reconstructs the kept weights layer by layer (least squares on
                        calibration activations of train sentences; masks unchanged, no retraining); lsq-dense
                        fits each layer to the dense model's outputs instead (about twice the time) (default none)

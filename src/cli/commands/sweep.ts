@@ -14,13 +14,15 @@ import { inputFile } from '../paths';
 import { configFromFlags, loadNorms, pruneFlagSpec } from '../prune-flags';
 import { recoverInSession } from '../calibration';
 
-export const usage = `hp-lab sweep --model M.onnx [options]
+export const usage =
+  `hp-lab sweep --model M.onnx [options]
   --series LIST        comma list of patterns and N:M presets (default ${DEFAULT_SWEEP_SERIES.join(',')})
   --sparsities LIST    comma list of target sparsities (default 0.5,0.7,0.8,0.9,0.95)
   --data PATH          labelled JSONL/CSV to evaluate on (default public/data/dev.jsonl)
   --tokenizer PATH     tokenizer.json (default public/tokenizer/tokenizer.json)
   --limit N            first N sentences only
-  --recover K          lsq | lsq-dense: also measure every point after layer-wise reconstruction (cells: one-shot → recovered)
+  --recover K          lsq | lsq-dense: also measure every point after layer-wise reconstruction ` +
+  `(cells: one-shot → recovered)
   --tile, --split, --score, --norms, --attn-sparsity, --ffn-sparsity, --calib, --damp: as for hp-lab prune`;
 
 export async function run(argv: string[]): Promise<unknown> {
@@ -92,7 +94,8 @@ export async function run(argv: string[]): Promise<unknown> {
         ? ''
         : `, recovered ${row.recoveredAccuracy.toFixed(4)} (${row.recoverMs} ms)`;
     process.stderr.write(
-      `${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, accuracy ${acc.accuracy.toFixed(4)}${after}\n`,
+      `${point.series} @ ${point.config.sparsity}: sparsity ${result.achievedSparsity.toFixed(3)}, ` +
+        `accuracy ${acc.accuracy.toFixed(4)}${after}\n`,
     );
   }
   const pct = (v: number) => (v * 100).toFixed(1);

@@ -13,7 +13,8 @@ const bad = (msg: string) => new ModelLoadError('bad-dataset', msg);
 export function checkDatasetSize(bytes: number, name = 'The dataset'): void {
   if (bytes > MAX_DATASET_BYTES) {
     throw bad(
-      `${name} is ${(bytes / 2 ** 20).toFixed(1)} MB; datasets are limited to ${MAX_DATASET_BYTES / 2 ** 20} MB here. Use a sample of it.`,
+      `${name} is ${(bytes / 2 ** 20).toFixed(1)} MB; ` +
+        `datasets are limited to ${MAX_DATASET_BYTES / 2 ** 20} MB here. Use a sample of it.`,
     );
   }
 }
@@ -65,7 +66,8 @@ export function decodeDatasetBytes(bytes: Uint8Array, name = 'The dataset'): str
   } catch {
     const at = firstInvalidUtf8(body);
     throw bad(
-      `${name} is not UTF-8 text: byte ${at + 1} (line ${lineOf(body, at)}) is not valid UTF-8 (a Latin-1 or Windows-1252 file?). Save it as UTF-8.`,
+      `${name} is not UTF-8 text: byte ${at + 1} (line ${lineOf(body, at)}) is not valid UTF-8 ` +
+        `(a Latin-1 or Windows-1252 file?). Save it as UTF-8.`,
     );
   }
 }

@@ -60,7 +60,8 @@ function fromRecords(records: Record<string, unknown>[], where: (i: number) => s
     const label = classNumber(raw);
     if (label === null)
       throw bad(
-        `${where(i)} has label '${String(raw).slice(0, 40)}'; labels must be class numbers 0, 1, ... (at most ${MAX_LABEL}).`,
+        `${where(i)} has label '${String(raw).slice(0, 40)}'; ` +
+          `labels must be class numbers 0, 1, ... (at most ${MAX_LABEL}).`,
       );
     texts.push(text);
     labels[i] = label;
@@ -113,7 +114,8 @@ export function checkLabels(data: Dataset, labels: number): void {
   if (data.labelCount > labels) {
     throw new ModelLoadError(
       'label-mismatch',
-      `The dataset has labels up to ${data.labelCount - 1}, but the model predicts only ${labels} classes (0..${labels - 1}). Pick a dataset for this model.`,
+      `The dataset has labels up to ${data.labelCount - 1}, ` +
+        `but the model predicts only ${labels} classes (0..${labels - 1}). Pick a dataset for this model.`,
     );
   }
 }

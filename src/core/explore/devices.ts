@@ -138,7 +138,9 @@ export class DeviceEvaluator {
   }
 
   evaluate(device: DeviceInfo, s: SparsityConfig): DeviceEval {
-    const key = `${device.id}|${s.pattern}|${s.density.toFixed(6)}|${s.tr}x${s.tc}|${s.tileDensity.toFixed(6)}|${s.vectorDensity.toFixed(6)}`;
+    const key =
+      `${device.id}|${s.pattern}|${s.density.toFixed(6)}|${s.tr}x${s.tc}|` +
+      `${s.tileDensity.toFixed(6)}|${s.vectorDensity.toFixed(6)}`;
     let hit = this.cache.get(key);
     if (!hit) {
       hit = this.compute(device, s);
@@ -202,8 +204,12 @@ export class DeviceEvaluator {
         utilisation: { ...e.utilisation, mac: e.macUtilisation },
         weightsOnChip: e.plan.weightsOnChip,
         note:
-          `P=${d.P} engines of ${d.tr}x${d.V} ${d.bits} MACs, ${e.plan.weightsOnChip ? 'weights on chip' : 'weights streamed'}, ${board.clockMHz.value} MHz; ` +
-          `calibrated: analytic ${e.latencyMs.toFixed(3)} ms at ${Math.round(FPGA_CALIBRATION.computeEfficiency * 100)}% of its MAC rate${host ? ` + ${(host * 1e3).toFixed(0)} us host call (PCIe)` : ''}`,
+          `P=${d.P} engines of ${d.tr}x${d.V} ${d.bits} MACs, ` +
+          `${e.plan.weightsOnChip ? 'weights on chip' : 'weights streamed'}, ` +
+          `${board.clockMHz.value} MHz; ` +
+          `calibrated: analytic ${e.latencyMs.toFixed(3)} ms ` +
+          `at ${Math.round(FPGA_CALIBRATION.computeEfficiency * 100)}% of its MAC rate` +
+          `${host ? ` + ${(host * 1e3).toFixed(0)} us host call (PCIe)` : ''}`,
       };
     }
     const dev = [...this.catalog.cpus, ...this.catalog.gpus].find((x) => x.id === device.id);
@@ -221,7 +227,13 @@ export class DeviceEvaluator {
       energyMj: r.energyMj,
       provenance: 'modelled',
       utilisation: { peak: r.peakShare },
-      note: `${r.efficiency}${fallback}; ${s.pattern === 'dense' ? 'dense kernels' : sparseUsed ? 'sparse kernels where faster' : 'dense kernels (sparse slower at this density)'}`,
+      note:
+        `${r.efficiency}${fallback}; ` +
+        (s.pattern === 'dense'
+          ? 'dense kernels'
+          : sparseUsed
+            ? 'sparse kernels where faster'
+            : 'dense kernels (sparse slower at this density)'),
     };
   }
 }

@@ -81,7 +81,10 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
   const hp = input.hp ?? DEFAULT_PAPER_HP;
   const rows = input.rows ?? paperView({ hp, measured: input.measured, catalog: input.catalog, sweep: input.sweep });
   const tiny = rows[0];
-  const setting = `HP ${pct(1 - hp.density)} ${hp.tr}x${hp.tc}, ${tiny.shape.label} batch ${tiny.shape.batch} x ${tiny.shape.seq}, best board ${tiny.board} (int16/fp16)`;
+  const setting =
+    `HP ${pct(1 - hp.density)} ${hp.tr}x${hp.tc}, ` +
+    `${tiny.shape.label} batch ${tiny.shape.batch} x ${tiny.shape.seq}, ` +
+    `best board ${tiny.board} (int16/fp16)`;
   const claims: PaperClaim[] = [
     {
       id: 'cpu',
@@ -108,12 +111,16 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
     id: 'fpga',
     claim: 'HP accelerator vs a prior FPGA design (tile-only)',
     paper: `${PAPER_HEADLINE.tile}x`,
-    ours: `${x(tiny.tile.speedup)} unbalanced / ${x(tiny.tileBalanced.speedup)} balanced${tiny.tileEqualAccuracy ? ` / ${x(tiny.tileEqualAccuracy.speedup)} at equal accuracy` : ''}`,
+    ours:
+      `${x(tiny.tile.speedup)} unbalanced / ${x(tiny.tileBalanced.speedup)} balanced` +
+      `${tiny.tileEqualAccuracy ? ` / ${x(tiny.tileEqualAccuracy.speedup)} at equal accuracy` : ''}`,
     basis: tiny.tileEqualAccuracy ? 'measured accuracy, modelled latency' : 'modelled',
     baseline: `tile-only design on the same board, same density (${setting})`,
     // Like with like: the balanced tile design has HP's load balance, so it decides the verdict.
     verdict: speedupVerdict(tiny.tileEqualAccuracy?.speedup ?? tiny.tileBalanced.speedup, PAPER_HEADLINE.tile),
-    why: "at equal density a balanced tile design runs as fast as HP (same MACs, no imbalance): HP's gap must come from accuracy, i.e. tile-only needing a lower sparsity for the same accuracy (next row)",
+    why:
+      'at equal density a balanced tile design runs as fast as HP (same MACs, no imbalance): ' +
+      "HP's gap must come from accuracy, i.e. tile-only needing a lower sparsity for the same accuracy (next row)",
   });
 
   const eq = input.sweep ? sparsityAtEqualAccuracy(input.sweep) : null;
@@ -143,7 +150,8 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
       sparsityClaim(
         retrained,
         'higher sparsity than tile-only at equal accuracy, retrained',
-        "tile-only, same tiles and scores, both retrained on a GPU (gradual pruning + distillation, mean of the study's seeds)",
+        'tile-only, same tiles and scores, both retrained on a GPU ' +
+          "(gradual pruning + distillation, mean of the study's seeds)",
         'sparsity-retrained',
       ),
     );
@@ -187,7 +195,9 @@ function sparsityClaim(
           : wins > 0
             ? 'partly'
             : 'not reproduced',
-    why: `sparsest point within each drop of the dense ${pct(eq.dense)}${eq.noise ? ` (±${pct(eq.noise)} standard error: closer accuracies are noise)` : ''}`,
+    why:
+      `sparsest point within each drop of the dense ${pct(eq.dense)}` +
+      `${eq.noise ? ` (±${pct(eq.noise)} standard error: closer accuracies are noise)` : ''}`,
   };
 }
 
@@ -233,8 +243,12 @@ function choiceClaim(input: PaperClaimsInput): PaperClaim {
     paper: 'yes',
     ours: `LC ${lcText}${acText}`,
     basis: input.sweep ? 'measured accuracy, modelled latency' : 'modelled',
-    baseline: `the cheapest feasible device, ${config.layers}-layer model at ${batch} x ${seq}${input.sweep ? ', AC drop 5 points' : ', latency only (no sweep)'}`,
+    baseline:
+      `the cheapest feasible device, ${config.layers}-layer model at ${batch} x ${seq}` +
+      `${input.sweep ? ', AC drop 5 points' : ', latency only (no sweep)'}`,
     verdict: moves ? 'reproduced' : devices.size >= 2 ? 'partly' : 'not reproduced',
-    why: `${devices.size} devices chosen over ${lcs.length} LCs${input.sweep ? `, ${configs} configurations over 4 ACs` : ''}`,
+    why:
+      `${devices.size} devices chosen over ${lcs.length} LCs` +
+      `${input.sweep ? `, ${configs} configurations over 4 ACs` : ''}`,
   };
 }

@@ -173,7 +173,8 @@ export function paperView(input: PaperViewInput = {}): PaperRow[] {
             calibratedFpgaMs(board, r.estimate),
             hpMs,
             PAPER_HEADLINE.tile,
-            `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`,
+            `tile pattern ${(p.sparsity * 100).toFixed(1)}% sparse, ` +
+              `accuracy ${(p.accuracy * 100).toFixed(2)}% (row-balanced)`,
           );
       }
     }

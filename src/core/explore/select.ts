@@ -146,7 +146,8 @@ export function accuracyThreshold(ac: AccuracyConstraint, dense: number | undefi
   if (ac.kind === 'min') return ac.value;
   if (dense === undefined)
     throw new SelectionError(
-      'AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy nor a 0% point, and none was given',
+      'AC as a maximum drop needs the dense accuracy: the sweep has neither denseAccuracy ' +
+        'nor a 0% point, and none was given',
     );
   return dense - ac.value;
 }
@@ -311,12 +312,21 @@ function verdictReason(
       return `feasible (${fmtMs(b.latencyMs)} at ${b.config}) — your own device, listed for reference`;
     if (!choice) return 'feasible';
     if (b.cost > choice.cost)
-      return `feasible (${fmtMs(b.latencyMs)} at ${b.config}), but costs more: ${describeCost(input.objective, b.cost)} vs ${describeCost(input.objective, choice.cost)}`;
-    return `feasible and as cheap (${describeCost(input.objective, b.cost)}), but less latency slack: ${pct(b.slack)} vs ${pct(choice.slack)}`;
+      return (
+        `feasible (${fmtMs(b.latencyMs)} at ${b.config}), but costs more: ` +
+        `${describeCost(input.objective, b.cost)} vs ${describeCost(input.objective, choice.cost)}`
+      );
+    return (
+      `feasible and as cheap (${describeCost(input.objective, b.cost)}), ` +
+      `but less latency slack: ${pct(b.slack)} vs ${pct(choice.slack)}`
+    );
   }
   if (!anyAcConfig) return `no configuration in the sweep meets AC (needs ${acc(threshold!)})`;
   if (b.acOk)
-    return `too slow: ${fmtMs(b.latencyMs)} at its fastest AC-meeting configuration (${b.config}) > LC ${fmtMs(input.lcMs)} (${pct(b.latencyMs / input.lcMs - 1)} over)`;
+    return (
+      `too slow: ${fmtMs(b.latencyMs)} at its fastest AC-meeting configuration (${b.config}) ` +
+      `> LC ${fmtMs(input.lcMs)} (${pct(b.latencyMs / input.lcMs - 1)} over)`
+    );
   return `no configuration it can run meets AC; fastest ${fmtMs(b.latencyMs)} at ${b.config}`;
 }
 
@@ -333,11 +343,15 @@ export function choiceWarnings(c: Candidate, input: SelectionInput, threshold: n
   if (threshold === null) {
     if (c.accuracy === null)
       w.push(
-        'No AC and no measured accuracy: this is the fastest-for-the-money device, but how accurate the pruned model is on it is unknown. Run a sweep and set an AC.',
+        'No AC and no measured accuracy: this is the fastest-for-the-money device, ' +
+          'but how accurate the pruned model is on it is unknown. ' +
+          'Run a sweep and set an AC.',
       );
     else if (c.accuracy <= chance + Math.max(2 * (c.accuracySe ?? 0), 0.02)) {
       w.push(
-        `No AC is set and the pick's accuracy, ${accuracyWithSe(c.accuracy, c.accuracySe)}, is at chance (${acc(chance)} for ${input.config.labels} classes): this configuration does not classify. Set an AC.`,
+        `No AC is set and the pick's accuracy, ${accuracyWithSe(c.accuracy, c.accuracySe)}, ` +
+          `is at chance (${acc(chance)} for ${input.config.labels} classes): ` +
+          `this configuration does not classify. Set an AC.`,
       );
     }
   } else if (
@@ -347,7 +361,8 @@ export function choiceWarnings(c: Candidate, input: SelectionInput, threshold: n
   ) {
     if (c.accuracy - threshold < c.accuracySe) {
       w.push(
-        `Meets AC by less than one standard error: ${accuracyWithSe(c.accuracy, c.accuracySe)} vs ${acc(threshold)}; a margin of 1-2 standard errors makes the choice robust to measurement noise.`,
+        `Meets AC by less than one standard error: ${accuracyWithSe(c.accuracy, c.accuracySe)} vs ${acc(threshold)}; ` +
+          `a margin of 1-2 standard errors makes the choice robust to measurement noise.`,
       );
     }
   }
@@ -363,7 +378,8 @@ function choiceReasons(
   marginSe: number,
 ): string[] {
   const r = [
-    `${feasibleCount === 1 ? 'the only feasible device' : `the cheapest of ${feasibleCount} feasible devices`} by ${input.objective}: ${describeCost(input.objective, c.cost)}`,
+    `${feasibleCount === 1 ? 'the only feasible device' : `the cheapest of ${feasibleCount} feasible devices`}` +
+      ` by ${input.objective}: ${describeCost(input.objective, c.cost)}`,
     `meets LC: ${fmtMs(c.latencyMs)} <= ${fmtMs(input.lcMs)} (slack ${pct(c.slack)})`,
     threshold === null
       ? c.accuracy === null
@@ -371,18 +387,21 @@ function choiceReasons(
         : `accuracy ${accuracyWithSe(c.accuracy, c.accuracySe)} (no AC set)`
       : input.ac.kind === 'drop' && c.point?.pattern === 'dense'
         ? `meets AC: the dense model itself (${acc(c.accuracy!)}), no accuracy lost`
-        : `meets AC: accuracy ${accuracyWithSe(c.accuracy!, c.accuracySe)}${marginSe > 0 ? ` less ${marginSe} standard error${marginSe === 1 ? '' : 's'}` : ''} >= ${acc(threshold)}`,
+        : `meets AC: accuracy ${accuracyWithSe(c.accuracy!, c.accuracySe)}` +
+          `${marginSe > 0 ? ` less ${marginSe} standard error${marginSe === 1 ? '' : 's'}` : ''} >= ${acc(threshold)}`,
     `pruning configuration: ${c.config}`,
     `${c.eval.provenance}: ${c.eval.note}`,
   ];
   if (c.int8Penalty !== undefined && c.int8Penalty !== null)
     r.push(
-      `int8 design: accuracy carries the largest measured W8A8 loss, ${(c.int8Penalty * 100).toFixed(1)} pt (hp-lab eval --quant int8)`,
+      `int8 design: accuracy carries the largest measured W8A8 loss, ` +
+        `${(c.int8Penalty * 100).toFixed(1)} pt (hp-lab eval --quant int8)`,
     );
   const u = c.eval.utilisation;
   if (u && d.kind === 'fpga')
     r.push(
-      `utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`,
+      `utilisation: DSP ${pct(u.dsp ?? 0)}, LUT ${pct(u.lut ?? 0)}, BRAM ${pct(u.bram36 ?? 0)}, ` +
+        `URAM ${pct(u.uram ?? 0)}, MAC array busy ${pct(u.mac ?? 0)}`,
     );
   else if (u?.peak !== undefined) r.push(`reaches ${pct(u.peak)} of its peak f32 throughput`);
   return r;
@@ -426,7 +445,9 @@ function bindingOf(
     };
   }
   const fastest = acCands.sort((a, b) => a.latencyMs - b.latencyMs)[0];
-  let message = `LC binds: the fastest pair meeting AC is ${fastest.deviceId} at ${fastest.config}, ${fmtMs(fastest.latencyMs)} — LC would have to be ${pct(fastest.latencyMs / input.lcMs - 1)} looser`;
+  let message =
+    `LC binds: the fastest pair meeting AC is ${fastest.deviceId} at ${fastest.config}, ` +
+    `${fmtMs(fastest.latencyMs)} — LC would have to be ${pct(fastest.latencyMs / input.lcMs - 1)} looser`;
   if (threshold !== null) {
     message +=
       accWithinLc !== null && Number.isFinite(accWithinLc)

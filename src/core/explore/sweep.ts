@@ -254,7 +254,10 @@ export function describePoint(p: SweepPoint): string {
         ? ` keep ${p.keep.tile.toFixed(2)}/${p.keep.vector.toFixed(2)}`
         : ` split ${(p.split ?? 0.5).toFixed(2)}`
       : '';
-  return `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%${isHPStructured(p.pattern) ? tile : ''}${split}`;
+  return (
+    `${p.label && p.label !== p.pattern ? p.label : p.pattern} ${(p.sparsity * 100).toFixed(1)}%` +
+    `${isHPStructured(p.pattern) ? tile : ''}${split}`
+  );
 }
 
 /** The pruning sliders' configuration (core/pruning PruneConfig shape) as a device-model config. */

@@ -152,7 +152,8 @@ export const MAX_HPW_TILE_ROWS = 256;
 function checkRecordBounds(hp: HPMatrix): void {
   if (hp.out > MAX_HPW_SIDE || hp.in > MAX_HPW_SIDE || hp.out * hp.in > MAX_HPW_DENSE) {
     throw new FormatError(
-      `HP record claims a ${hp.out} x ${hp.in} matrix; this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`,
+      `HP record claims a ${hp.out} x ${hp.in} matrix; ` +
+        `this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`,
     );
   }
   if (hp.tr > MAX_HPW_TILE_ROWS)

@@ -72,7 +72,9 @@ const S = {
   },
   i7: {
     name: 'Intel ark: Core i7-1165G7 (4C, 2.8 GHz base, AVX-512, LPDDR4x-4266)',
-    url: 'https://www.intel.com/content/www/us/en/products/sku/208662/intel-core-i71165g7-processor-12m-cache-up-to-4-70-ghz/specifications.html',
+    url:
+      'https://www.intel.com/content/www/us/en/products/sku/208662/' +
+      'intel-core-i71165g7-processor-12m-cache-up-to-4-70-ghz/specifications.html',
   },
   epyc: {
     name: 'AMD EPYC 7763 product page (64C, 2.45 GHz base, 8ch DDR4-3200, 280 W)',

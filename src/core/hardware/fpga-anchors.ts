@@ -12,27 +12,43 @@ import { BERT_BASE, bertWorkload, DENSE, type Workload } from './workload';
 
 const SRC = {
   fqbert: {
-    name: 'Liu, Li, Cheng, "Hardware Acceleration of Fully Quantized BERT for Efficient NLP", DATE 2021 (arXiv 2103.02800): Tables III-IV and Sec. IV-A',
+    name:
+      'Liu, Li, Cheng, "Hardware Acceleration of Fully Quantized BERT for Efficient NLP", ' +
+      'DATE 2021 (arXiv 2103.02800): Tables III-IV and Sec. IV-A',
     url: 'https://arxiv.org/abs/2103.02800',
   },
   spatial: {
-    name: 'Chen et al., "Understanding the Potential of FPGA-Based Spatial Acceleration for Large Language Model Inference", ACM TRETS 2024 (arXiv 2312.15159): BERT on U280; figures as quoted in a public reading note of the paper, not checked against the PDF',
+    name:
+      'Chen et al., "Understanding the Potential of FPGA-Based Spatial Acceleration ' +
+      'for Large Language Model Inference", ' +
+      'ACM TRETS 2024 (arXiv 2312.15159): BERT on U280; ' +
+      'figures as quoted in a public reading note of the paper, not checked against the PDF',
     url: 'https://arxiv.org/abs/2312.15159',
   },
   ftrans: {
-    name: 'Li et al., "FTRANS: Energy-Efficient Acceleration of Transformers using FPGA", ISLPED 2020 (arXiv 2007.08563): Tables 3-4, as quoted in a public reading note',
+    name:
+      'Li et al., "FTRANS: Energy-Efficient Acceleration of Transformers using FPGA", ' +
+      'ISLPED 2020 (arXiv 2007.08563): Tables 3-4, as quoted in a public reading note',
     url: 'https://arxiv.org/abs/2007.08563',
   },
   protea: {
-    name: 'Kabir, Bakos, Andrews, Huang, "ProTEA: Programmable Transformer Encoder Acceleration on FPGA", SC24 workshops (arXiv 2409.13975): evaluation on the U55C; figures as quoted in a public reading note of the paper (GitHub), not checked against the PDF',
+    name:
+      'Kabir, Bakos, Andrews, Huang, "ProTEA: Programmable Transformer Encoder Acceleration on FPGA", ' +
+      'SC24 workshops (arXiv 2409.13975): evaluation on the U55C; ' +
+      'figures as quoted in a public reading note of the paper (GitHub), not checked against the PDF',
     url: 'https://arxiv.org/abs/2409.13975',
   },
   adaptor: {
-    name: 'Kabir et al., "A Runtime-Adaptive Transformer Neural Network Accelerator on FPGAs" (ADAPTOR), TRETS (arXiv 2411.18148): Sec. 7, as quoted in a public reading note (GitHub); same group and U55C set-up as ProTEA',
+    name:
+      'Kabir et al., "A Runtime-Adaptive Transformer Neural Network Accelerator on FPGAs" (ADAPTOR), ' +
+      'TRETS (arXiv 2411.18148): Sec. 7, as quoted in a public reading note (GitHub); ' +
+      'same group and U55C set-up as ProTEA',
     url: 'https://arxiv.org/abs/2411.18148',
   },
   ug1393: {
-    name: 'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use (U55C: 16 GB HBM2, 460 GB/s)',
+    name:
+      'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use ' +
+      '(U55C: 16 GB HBM2, 460 GB/s)',
     url: 'https://docs.amd.com/r/2023.1-English/ug1393-vitis-application-acceleration/HBM-Configuration-and-Use',
   },
   ds926: {
@@ -189,8 +205,11 @@ export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
     pcie: true,
     caveats: [
       "FFN width not in the source we read: BERT-base's 3072 assumed; batch 1 assumed",
-      "multipliers not given: the model builds the engines the published 3,612 DSPs hold (2 int8 MACs per DSP); ADAPTOR, the same group's design, maps one MAC per DSP48",
-      'attention and FFN sub-modules run one after another with loop dependences: the paper reaches 53 GOPS, ~4% of the ~1,200 GOPS peak ADAPTOR gives for the same set-up; the model assumes a streaming MAC array',
+      'multipliers not given: the model builds the engines the published 3,612 DSPs hold (2 int8 MACs per DSP); ' +
+        "ADAPTOR, the same group's design, maps one MAC per DSP48",
+      'attention and FFN sub-modules run one after another with loop dependences: ' +
+        'the paper reaches 53 GOPS, ~4% of the ~1,200 GOPS peak ADAPTOR gives for the same set-up; ' +
+        'the model assumes a streaming MAC array',
       'BRAM not published in the source we read',
     ],
   },
@@ -201,24 +220,37 @@ export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }>
   {
     name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)',
     source: SRC.ftrans,
-    why: '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; the clock and the sequence length were not in the source we could read, and FFT-based block-circulant products are not a design this model has',
+    why:
+      '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; ' +
+      'the clock and the sequence length were not in the source we could read, ' +
+      'and FFT-based block-circulant products are not a design this model has',
   },
   {
     name: 'NPE (Khan et al., FPGA 2021)',
-    why: 'its latency and resource tables were not reachable with the search tool (only the abstract and introduction): not modelled rather than guessed',
+    why:
+      'its latency and resource tables were not reachable with the search tool ' +
+      '(only the abstract and introduction): not modelled rather than guessed',
   },
   {
     name: 'ADAPTOR (Kabir et al., TRETS; U55C, 200 MHz, 3,612 DSPs)',
     source: SRC.adaptor,
-    why: 'for BERT only a throughput (40 GOPS) was reachable, no latency, sequence length or FFN width for that run: a latency would have to be derived from an op count we cannot check',
+    why:
+      'for BERT only a throughput (40 GOPS) was reachable, ' +
+      'no latency, sequence length or FFN width for that run: ' +
+      'a latency would have to be derived from an op count we cannot check',
   },
   {
     name: 'TRAC (Plagwitz et al., FPL 2022) and Tzanos et al. (BERT)',
-    why: 'only second-hand throughputs (128 and 65.7 GOPS, quoted by ADAPTOR) and a 13.36x ratio to the spatial U280 design were reachable; no board, clock or latency of their own',
+    why:
+      'only second-hand throughputs (128 and 65.7 GOPS, quoted by ADAPTOR) ' +
+      'and a 13.36x ratio to the spatial U280 design were reachable; ' +
+      'no board, clock or latency of their own',
   },
   {
     name: "The ICCAD'21 group's earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)",
-    why: 'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; no board-level latency or resources to recreate',
+    why:
+      'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; ' +
+      'no board-level latency or resources to recreate',
   },
 ];
 

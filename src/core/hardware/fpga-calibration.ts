@@ -9,7 +9,9 @@ import type { FpgaEstimate } from './fpga-model';
 import type { FpgaBoard, Source } from './types';
 
 const xrt: Source = {
-  name: 'AMD XRT documentation: host-to-kernel call path (xrt::run start/wait, PCIe DMA); ~50 us per call is an estimate, not fitted (the anchors are 24-46 ms long)',
+  name:
+    'AMD XRT documentation: host-to-kernel call path (xrt::run start/wait, PCIe DMA); ' +
+    '~50 us per call is an estimate, not fitted (the anchors are 24-46 ms long)',
   url: 'https://xilinx.github.io/XRT/master/html/xrt_native_apis.html',
 };
 

@@ -31,7 +31,9 @@ export const H200_RUNTIMES: RuntimeProfile[] = [
     overheadUs: 4,
     denseEfficiency: 37.4 / 67,
     sparseRel: 0.7,
-    why: 'dense 4096^3 at 37.4 TFLOP/s = 56% of 67; HP 90% at 70% of the dense FLOP rate; ~4 us dispatch floor (Kernels section)',
+    why:
+      'dense 4096^3 at 37.4 TFLOP/s = 56% of 67; HP 90% at 70% of the dense FLOP rate; ' +
+      '~4 us dispatch floor (Kernels section)',
   },
   {
     id: 'torch-eager',
@@ -39,7 +41,10 @@ export const H200_RUNTIMES: RuntimeProfile[] = [
     precision: 'fp32',
     overheadUs: 20,
     denseEfficiency: 49.8 / 67,
-    why: 'cuBLAS fp32 4096^3 at 49.8 TFLOP/s = 74% of 67; ~20 us per operator of Python dispatch + launch (estimate: eager PyTorch spends 10-20 us per op on the CPU)',
+    why:
+      'cuBLAS fp32 4096^3 at 49.8 TFLOP/s = 74% of 67; ' +
+      '~20 us per operator of Python dispatch + launch ' +
+      '(estimate: eager PyTorch spends 10-20 us per op on the CPU)',
   },
   {
     id: 'torch-compile-fp32',
@@ -114,7 +119,10 @@ export const H200_MEASUREMENTS: GpuMeasurement[] = [
 export const H200_NOT_MEASURED: Array<{ runtime: string; why: string }> = [
   {
     runtime: 'onnxruntime-web (WebGPU EP)',
-    why: "the GPU host has no Chromium, and ORT-web's wasm files do not fit next to the runtime in what the host accepts (BENCHMARKS.md, Encoder engine)",
+    why:
+      'the GPU host has no Chromium, ' +
+      "and ORT-web's wasm files do not fit " +
+      'next to the runtime in what the host accepts (BENCHMARKS.md, Encoder engine)',
   },
 ];
 

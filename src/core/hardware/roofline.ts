@@ -314,7 +314,9 @@ export function estimateRoofline(
       ? {
           ...eff,
           dense: TENSOR_EFFICIENCY,
-          origin: `${precision} tensor cores at ${TENSOR_EFFICIENCY * 100}% of peak (estimate)${sparse24 ? ', 2:4 sparse tensor cores' : ''}`,
+          origin:
+            `${precision} tensor cores at ${TENSOR_EFFICIENCY * 100}% of peak (estimate)` +
+            `${sparse24 ? ', 2:4 sparse tensor cores' : ''}`,
         }
       : eff;
   const ops = rooflineOps(

@@ -62,7 +62,8 @@ function findInput(g: GraphIndex, proto: ModelProto, name: string, required: boo
     if (!required) return undefined;
     throw new ModelLoadError(
       'missing-input',
-      `The model has no '${name}' input. This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
+      `The model has no '${name}' input. ` +
+        `This app feeds input_ids, attention_mask and token_type_ids (int64), as Hugging Face exports do.`,
       `inputs: ${g.inputs.join(', ')}`,
     );
   }
@@ -311,7 +312,8 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
   if (params > maxParams) {
     throw new ModelLoadError(
       'too-large',
-      `The model has ${(params / 1e6).toFixed(1)} M parameters; the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`,
+      `The model has ${(params / 1e6).toFixed(1)} M parameters; ` +
+        `the browser limit here is ${maxParams / 1e6} M. Use a smaller BERT (e.g. TinyBERT, BERT-mini).`,
     );
   }
   if (!g.inputs.includes('input_ids') && !g.inputs.includes('attention_mask')) {

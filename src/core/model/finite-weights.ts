@@ -36,7 +36,9 @@ export function checkFiniteWeights(model: BertModel): void {
     if (bad > 0) {
       throw new ModelLoadError(
         'bad-weights',
-        `The model's weight ${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} of ${values.length}: it cannot give meaningful predictions. Re-export it from a healthy checkpoint.`,
+        `The model's weight ${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} of ${values.length}: ` +
+          `it cannot give meaningful predictions. ` +
+          `Re-export it from a healthy checkpoint.`,
       );
     }
   }

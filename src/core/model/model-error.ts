@@ -50,7 +50,8 @@ export const MAX_MODEL_BYTES = 600 * 1024 * 1024;
 export function tooLarge(bytes: number, limit = MAX_MODEL_BYTES): never {
   throw new ModelLoadError(
     'too-large',
-    `The model is ${(bytes / 2 ** 20).toFixed(0)} MB; the browser limit here is ${(limit / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`,
+    `The model is ${(bytes / 2 ** 20).toFixed(0)} MB; ` +
+      `the browser limit here is ${(limit / 2 ** 20).toFixed(0)} MB. Use a smaller (e.g. quantised) BERT.`,
   );
 }
 
@@ -63,7 +64,8 @@ export function checkModelResponse(url: string, status: number, contentType: str
   if (/^text\/html\b/i.test(contentType ?? '') || text.startsWith('<!doctype html') || text.startsWith('<html')) {
     throw new ModelLoadError(
       'not-found',
-      `No model file at ${url}: the server answered with a web page (HTTP ${status}), as hosts do for a missing file. Check the URL.`,
+      `No model file at ${url}: the server answered with a web page (HTTP ${status}), ` +
+        `as hosts do for a missing file. Check the URL.`,
     );
   }
 }
@@ -72,6 +74,7 @@ export function checkModelResponse(url: string, status: number, contentType: str
 export function tooLargeDownload(limit = MAX_MODEL_BYTES): never {
   throw new ModelLoadError(
     'too-large',
-    `The model is over ${(limit / 2 ** 20).toFixed(0)} MB (the download was stopped there), the browser limit here. Use a smaller (e.g. quantised) BERT.`,
+    `The model is over ${(limit / 2 ** 20).toFixed(0)} MB (the download was stopped there), ` +
+      `the browser limit here. Use a smaller (e.g. quantised) BERT.`,
   );
 }

@@ -85,7 +85,8 @@ export function checkTensor(t: TensorProto): number {
   const what = stored < n ? 'holds fewer values than its shape' : 'holds more values than its shape';
   throw new ModelLoadError(
     'truncated',
-    `The model's tensor '${t.name ?? ''}' ${what} ${shape} needs: the file is damaged or truncated (${stored < n ? 'fewer bytes' : 'extra bytes'}).`,
+    `The model's tensor '${t.name ?? ''}' ${what} ${shape} needs: ` +
+      `the file is damaged or truncated (${stored < n ? 'fewer bytes' : 'extra bytes'}).`,
     `tensor ${t.name}: ${stored} values stored, ${n} declared`,
   );
 }

@@ -81,5 +81,8 @@ const pct = (x: number) => (x * 100).toFixed(1);
 /** One line for a list: "HP 32x32 at 78.4%: dev 76.2% (study 76.5 ± 0.3 over 3 seeds)". */
 export function retrainedLabel(f: RetrainedFile): string {
   const name = f.pattern === 'hp' ? 'HP' : f.pattern;
-  return `${name} ${f.tile} at ${pct(f.achieved)}%: dev ${pct(f.dev)}% (study ${pct(f.study.devMean)} ± ${pct(f.study.devSd)} over ${f.study.seeds} seeds)`;
+  return (
+    `${name} ${f.tile} at ${pct(f.achieved)}%: dev ${pct(f.dev)}% ` +
+    `(study ${pct(f.study.devMean)} ± ${pct(f.study.devSd)} over ${f.study.seeds} seeds)`
+  );
 }
