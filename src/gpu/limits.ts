@@ -16,7 +16,9 @@ function fmtBytes(n: number): string {
 export function checkStorageBinding(limits: GPUSupportedLimits, what: string, bytes: number): void {
   if (bytes > limits.maxStorageBufferBindingSize) {
     throw new GpuLimitError(
-      `${what} needs a ${fmtBytes(bytes)} storage binding; this device allows ${fmtBytes(limits.maxStorageBufferBindingSize)} (maxStorageBufferBindingSize): use fewer tokens or a smaller matrix`,
+      `${what} needs a ${fmtBytes(bytes)} storage binding; ` +
+        `this device allows ${fmtBytes(limits.maxStorageBufferBindingSize)} (maxStorageBufferBindingSize): ` +
+        `use fewer tokens or a smaller matrix`,
     );
   }
   if (bytes > limits.maxBufferSize) {
@@ -40,12 +42,14 @@ export function checkDispatch(
     workgroup.y > limits.maxComputeWorkgroupSizeY
   ) {
     throw new GpuLimitError(
-      `${what}: workgroup ${workgroup.x}x${workgroup.y} exceeds this device's limits (${limits.maxComputeInvocationsPerWorkgroup} invocations)`,
+      `${what}: workgroup ${workgroup.x}x${workgroup.y} exceeds this device's limits ` +
+        `(${limits.maxComputeInvocationsPerWorkgroup} invocations)`,
     );
   }
   if (workgroup.storageBytes > limits.maxComputeWorkgroupStorageSize) {
     throw new GpuLimitError(
-      `${what}: needs ${workgroup.storageBytes} B of workgroup memory, device allows ${limits.maxComputeWorkgroupStorageSize}`,
+      `${what}: needs ${workgroup.storageBytes} B of workgroup memory, ` +
+        `device allows ${limits.maxComputeWorkgroupStorageSize}`,
     );
   }
   const maxDim = limits.maxComputeWorkgroupsPerDimension;

@@ -17,7 +17,8 @@ export function lossGuard(device: Pick<GPUDevice, 'lost'>, onLost?: () => void):
   const lost: Promise<never> = device.lost.then((info) => {
     onLost?.();
     throw new GpuDeviceLostError(
-      `The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). Measure again to start on a fresh device.`,
+      `The GPU device was lost during the measurement (${info.reason}${info.message ? `: ${info.message}` : ''}). ` +
+        'Measure again to start on a fresh device.',
     );
   });
   lost.catch(() => {}); // observed through the guard only

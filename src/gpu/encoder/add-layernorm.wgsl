@@ -10,7 +10,11 @@ struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 @group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let t = row_of(wid, nwg);
   if (t >= p.tokens) { return; } // uniform per workgroup
   var v: array<f32, PER>;

@@ -14,7 +14,11 @@ struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let t = row_of(wid, nwg);
   if (t >= p.tokens) { return; } // uniform per workgroup
   let w0 = ids[t] * H;

@@ -17,7 +17,12 @@ const QUADS = {{QUADS}}u;
 const TT = {{TT}}u;
 
 @compute @workgroup_size({{WG}}, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+  @builtin(subgroup_invocation_id) lane: u32,
+  @builtin(subgroup_size) sgSize: u32,
+) {
   let M = params.tokens;
   let K4 = params.k / 4u;
   let N = params.n;

@@ -1,5 +1,6 @@
 // Runner of hp-linear.wgsl: uploads packHPForGPU's buffers once, asks variant-rule.ts for the
-// variant per token count (a token block, or the few-token subgroup variant), encodes into the caller's pass or encoder. Pipelines depend only on Tr and the config
+// variant per token count (a token block, or the few-token subgroup variant), encodes into the
+// caller's pass or encoder. Pipelines depend only on Tr and the config
 // (m, k, in, out are read from the HP header buffer), so all layers of a model share them.
 import hpWgsl from './hp-linear.wgsl?raw';
 import hpFormatWgsl from './hp-format.wgsl?raw';

@@ -23,7 +23,12 @@ const TT = {{TT}}u;
 const QU = {{QU}}u;
 
 @compute @workgroup_size({{WG}}, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+  @builtin(subgroup_invocation_id) lane: u32,
+  @builtin(subgroup_size) sgSize: u32,
+) {
   let M = params.tokens;
   let nOut = header[0];
   let nIn = header[1];
@@ -48,7 +53,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 //#unroll U {{QU}}
       let col{{U}} = keptColumn(tileRow, q0 + {{U}}u * sgSize);
       var v{{U}} = vec4<f32>(0.0);
-      if (col{{U}} < nIn) { v{{U}} = toQuad(values[(tileRow * Q + q0 + {{U}}u * sgSize) * (TR / 4u) + globalQuad % (TR / 4u)]); }
+      if (col{{U}} < nIn) {
+        v{{U}} = toQuad(values[(tileRow * Q + q0 + {{U}}u * sgSize) * (TR / 4u) + globalQuad % (TR / 4u)]);
+      }
       let c{{U}} = min(col{{U}}, nIn - 1u); // v is 0 past the last kept column
 //#end
 //#unroll T {{TT}}

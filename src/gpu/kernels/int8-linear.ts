@@ -189,7 +189,9 @@ export function createInt8Linear(
     if (opts.variant === INT8_MATRIX) {
       if (!fits)
         throw new RangeError(
-          `${label}: the '${INT8_MATRIX}' variant needs the i8 subgroup-matrix configuration (chromium-experimental-subgroup-matrix), dense weights, in % 32 == 0, out % ${16 * MATRIX_BLOCK.sn} == 0 and tokens % ${16 * MATRIX_BLOCK.sm} == 0`,
+          `${label}: the '${INT8_MATRIX}' variant needs the i8 subgroup-matrix configuration ` +
+            `(chromium-experimental-subgroup-matrix), dense weights, in % 32 == 0, ` +
+            `out % ${16 * MATRIX_BLOCK.sn} == 0 and tokens % ${16 * MATRIX_BLOCK.sm} == 0`,
         );
       return true;
     }
@@ -241,12 +243,17 @@ export function createInt8Linear(
 export function describeInt8Path(caps: GpuCapabilities): string {
   const i8 = (caps.subgroupMatrixConfigs ?? []).filter((c) => c.componentType === 'i8');
   if (i8.length)
-    return `tensor-core path on: subgroup matrices ${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} (the int8 dense kernel's 'matrix' variant)`;
+    return (
+      `tensor-core path on: subgroup matrices ` +
+      `${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} ` +
+      `(the int8 dense kernel's 'matrix' variant)`
+    );
   const why = caps.features.includes(SUBGROUP_MATRIX_FEATURE)
     ? 'subgroup matrices without an i8 configuration'
     : 'no subgroup matrices';
   return (
     `tensor-core path off (${why}): int8 runs on dot4I8Packed, four int8 products per instruction. ` +
-    'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu; the CLI with HP_LAB_UNSAFE_APIS=1.'
+    'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with ' +
+    'chrome://flags/#enable-unsafe-webgpu or --enable-unsafe-webgpu; the CLI with HP_LAB_UNSAFE_APIS=1.'
   );
 }

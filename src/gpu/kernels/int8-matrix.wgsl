@@ -49,10 +49,14 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
     var a: array<subgroup_matrix_left<i8, 32, 16>, {{SM}}>;
     var b: array<subgroup_matrix_right<i8, 16, 32>, {{SN}}>;
     for (var i = 0u; i < SM; i++) {
-      a[i] = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xq, ((m0 + 16u * i) * K + k) / OFF_DIV, false, K / STRIDE_DIV);
+      a[i] = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+        &xq, ((m0 + 16u * i) * K + k) / OFF_DIV, false, K / STRIDE_DIV
+      );
     }
     for (var j = 0u; j < SN; j++) {
-      b[j] = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(&wq, ((n0 + 16u * j) * K + k) / OFF_DIV, true, K / STRIDE_DIV);
+      b[j] = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+        &wq, ((n0 + 16u * j) * K + k) / OFF_DIV, true, K / STRIDE_DIV
+      );
     }
     for (var i = 0u; i < SM; i++) {
       for (var j = 0u; j < SN; j++) { acc[i][j] = subgroupMatrixMultiplyAccumulate(a[i], b[j], acc[i][j]); }

@@ -16,7 +16,11 @@ const STRIPES = 8u;
 var<workgroup> part: array<f32, 256>; // VALUES * STRIPES
 
 @compute @workgroup_size(32, 8)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
   let tokens = p.u0;
   let e = (wid.y * nwg.x + wid.x) * VALUES + lid.x;
   let nOut = header[0];

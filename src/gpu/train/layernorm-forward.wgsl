@@ -11,7 +11,11 @@
 @group(0) @binding(6) var<storage, read_write> inv_std: array<f32>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let t = row_of(wid, nwg);
   if (t >= p.u0) { return; } // uniform per workgroup
   var z: array<f32, PER>;

@@ -98,7 +98,8 @@ export async function newestSweeps(limit = 1, accept: (r: SweepRecord) => boolea
       record = checkSweepRecord(cursor.value);
     } catch (e) {
       out.skipped++;
-      out.firstProblem ??= `${String((cursor.value as { id?: unknown })?.id ?? cursor.primaryKey)}: ${(e as Error).message}`;
+      out.firstProblem ??=
+        `${String((cursor.value as { id?: unknown })?.id ?? cursor.primaryKey)}: ` + `${(e as Error).message}`;
       continue;
     }
     if (!accept(record)) continue;
@@ -117,7 +118,8 @@ export async function newestSweepWithPoints(): Promise<StoredSweeps & { record: 
 /** The notice for skipped records, or ''. */
 export const skippedNotice = (s: StoredSweeps): string =>
   s.skipped
-    ? `${s.skipped} stored sweep${s.skipped > 1 ? 's' : ''} could not be read and ${s.skipped > 1 ? 'were' : 'was'} skipped (${s.firstProblem}).`
+    ? `${s.skipped} stored sweep${s.skipped > 1 ? 's' : ''} could not be read ` +
+      `and ${s.skipped > 1 ? 'were' : 'was'} skipped (${s.firstProblem}).`
     : '';
 
 export async function deleteSweep(id: string): Promise<void> {

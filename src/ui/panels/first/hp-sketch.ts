@@ -52,5 +52,8 @@ export function sketchCaption(s: Sketch): string {
   const pct = `${(s.density * 100).toFixed(0)}% of the weights kept`;
   if (!s.hpStructured) return `${pct}.`;
   const { m, k, tilesPerRow } = s.params;
-  return `Tile level: ${m} of ${tilesPerRow} tiles kept in every tile-row. Vector level: ${k} of ${s.tc} columns kept in every kept tile. ${pct} (${m}/${tilesPerRow} × ${k}/${s.tc}).`;
+  return (
+    `Tile level: ${m} of ${tilesPerRow} tiles kept in every tile-row. ` +
+    `Vector level: ${k} of ${s.tc} columns kept in every kept tile. ${pct} (${m}/${tilesPerRow} × ${k}/${s.tc}).`
+  );
 }

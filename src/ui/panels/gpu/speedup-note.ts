@@ -21,12 +21,21 @@ export function aboveDensityBound(cases: SpeedupCase[]): SpeedupCase[] {
 export function speedupNote(cases: SpeedupCase[], adapter: AdapterTiming): string | null {
   const above = aboveDensityBound(cases);
   if (!above.length) return null;
-  const list = above.map((c) => `${c.name} ${c.speedup.toFixed(1)}× (bound ${(1 / c.density).toFixed(1)}×)`).join(', ');
+  const list = above
+    .map((c) => `${c.name} ${c.speedup.toFixed(1)}× ` + `(bound ${(1 / c.density).toFixed(1)}×)`)
+    .join(', ');
   const why = adapter.software
-    ? 'This is a software adapter: the shaders run on the CPU, where the dense kernel also pays for cache misses that the much smaller HP working set avoids'
-    : 'Memory traffic, not arithmetic, limits these shapes here: the HP kernel reads a fraction of the weights, so it can win by more than the work it skips';
+    ? 'This is a software adapter: the shaders run on the CPU, ' +
+      'where the dense kernel also pays for cache misses that the much smaller HP working set avoids'
+    : 'Memory traffic, not arithmetic, limits these shapes here: ' +
+      'the HP kernel reads a fraction of the weights, so it can win by more than the work it skips';
   const timing = adapter.timestampQuery
     ? ''
-    : ', and without timestamp queries small kernels are timed by wall clock over batched submissions, a coarse resolution';
-  return `Above the density bound: ${list}. Skipping work alone allows at most 1/density. ${why}${timing}. The whole-model time ("Run the whole pruned model") adds attention, layer norms and HP's index reads, so on the same adapter it can be slower with HP: trust it over these per-kernel ratios.`;
+    : ', and without timestamp queries small kernels are timed by wall clock over batched submissions, ' +
+      'a coarse resolution';
+  return (
+    `Above the density bound: ${list}. Skipping work alone allows at most 1/density. ${why}${timing}. ` +
+    `The whole-model time ("Run the whole pruned model") adds attention, layer norms and HP's index reads, ` +
+    `so on the same adapter it can be slower with HP: trust it over these per-kernel ratios.`
+  );
 }

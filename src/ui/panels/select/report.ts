@@ -88,7 +88,9 @@ export function reportJson(ctx: ReportContext, r: SelectionResult, paper?: Paper
           })),
         }
       : {}),
-    note: 'FPGA, catalog CPU and GPU figures are modelled (analytic model; efficiencies carried from measurements where given); see provenance per row.',
+    note:
+      'FPGA, catalog CPU and GPU figures are modelled ' +
+      '(analytic model; efficiencies carried from measurements where given); see provenance per row.',
   };
 }
 
@@ -152,36 +154,57 @@ export function reportHtml(ctx: ReportContext, r: SelectionResult, paper?: Paper
         ? `accuracy >= ${(ctx.ac.value * 100).toFixed(2)}%`
         : `drop <= ${(ctx.ac.value * 100).toFixed(2)} points`;
   const choice = r.choice
-    ? `<p class="choice"><strong>${esc(r.verdicts.find((v) => v.chosen)?.device.name)}</strong> at ${esc(r.choice.config)}: ${esc(fmtMs(r.choice.latencyMs))}</p><ul>${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
+    ? `<p class="choice"><strong>${esc(r.verdicts.find((v) => v.chosen)?.device.name)}</strong> ` +
+      `at ${esc(r.choice.config)}: ${esc(fmtMs(r.choice.latencyMs))}</p>` +
+      `<ul>${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
     : `<p class="choice"><strong>No feasible device.</strong> ${esc(r.binding?.message)}</p>`;
   const rows = r.verdicts
     .map(
       (v) =>
-        `<tr class="${v.chosen ? 'chosen' : v.feasible ? 'ok' : 'no'}"><td>${esc(v.device.name)}</td><td>${esc(v.device.kind)}</td><td>${esc(v.best?.eval.provenance ?? '')}</td><td>${v.device.priceUsd !== undefined ? esc(describeCost('price', v.device.priceUsd)) : ''}</td><td>${esc(v.best?.config ?? '')}</td><td>${v.best?.accuracy != null ? (v.best.accuracy * 100).toFixed(2) + '%' : ''}</td><td>${v.best ? esc(fmtMs(v.best.latencyMs)) : ''}</td><td>${esc(v.reason)}</td></tr>`,
+        `<tr class="${v.chosen ? 'chosen' : v.feasible ? 'ok' : 'no'}">` +
+        `<td>${esc(v.device.name)}</td><td>${esc(v.device.kind)}</td><td>${esc(v.best?.eval.provenance ?? '')}</td>` +
+        `<td>${v.device.priceUsd !== undefined ? esc(describeCost('price', v.device.priceUsd)) : ''}</td>` +
+        `<td>${esc(v.best?.config ?? '')}</td>` +
+        `<td>${v.best?.accuracy != null ? (v.best.accuracy * 100).toFixed(2) + '%' : ''}</td>` +
+        `<td>${v.best ? esc(fmtMs(v.best.latencyMs)) : ''}</td><td>${esc(v.reason)}</td></tr>`,
     )
     .join('\n');
   const paperRows = (paper ?? [])
     .map(
       (p) =>
-        `<tr><td>${esc(p.shape.label)}</td><td>${esc(p.board)}</td><td>${esc(fmtMs(p.hpMs))}</td><td>${p.cpu.speedup.toFixed(1)}x (paper ${p.cpu.paper}x)</td><td>${p.gpu.speedup.toFixed(2)}x (paper ${p.gpu.paper}x)</td><td>${p.tile.speedup.toFixed(2)}x (paper ${p.tile.paper}x)</td></tr>`,
+        `<tr><td>${esc(p.shape.label)}</td><td>${esc(p.board)}</td><td>${esc(fmtMs(p.hpMs))}</td>` +
+        `<td>${p.cpu.speedup.toFixed(1)}x (paper ${p.cpu.paper}x)</td>` +
+        `<td>${p.gpu.speedup.toFixed(2)}x (paper ${p.gpu.paper}x)</td>` +
+        `<td>${p.tile.speedup.toFixed(2)}x (paper ${p.tile.paper}x)</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(ctx.title ?? 'HP Lab device selection')}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}
-td,th{border:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top}tr.chosen{background:#e6f4ea}tr.no{color:#555}
+td,th{border:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top}\
+tr.chosen{background:#e6f4ea}tr.no{color:#555}
 .choice{font-size:1.1rem}.muted{color:#666}@media print{body{margin:0}}
 </style></head><body>
 <h1>${esc(ctx.title ?? 'HP Lab device selection')}</h1>
-<p class="muted">${esc(ctx.createdAt ?? new Date().toISOString())} · model ${esc(ctx.model)} · batch ${ctx.batch} x ${ctx.seq} tokens · LC ${esc(fmtMs(ctx.lcMs))} · AC ${esc(acText)} · objective ${esc(ctx.objective)}${ctx.url ? ` · <a href="${esc(ctx.url)}">state link</a>` : ''}</p>
+<p class="muted">${esc(ctx.createdAt ?? new Date().toISOString())} · model ${esc(ctx.model)} · \
+batch ${ctx.batch} x ${ctx.seq} tokens · LC ${esc(fmtMs(ctx.lcMs))} · AC ${esc(acText)} · \
+objective ${esc(ctx.objective)}${ctx.url ? ` · <a href="${esc(ctx.url)}">state link</a>` : ''}</p>
 <h2>Choice</h2>${choice}
 <h2>Devices</h2>
-<table><thead><tr><th>device</th><th>kind</th><th>source</th><th>price</th><th>configuration</th><th>accuracy</th><th>latency</th><th>verdict</th></tr></thead><tbody>
+<table><thead><tr><th>device</th><th>kind</th><th>source</th><th>price</th><th>configuration</th>\
+<th>accuracy</th><th>latency</th><th>verdict</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-${paper ? `<h2>Paper view (modelled)</h2><table><thead><tr><th>shape</th><th>HP board</th><th>HP latency</th><th>vs CPU</th><th>vs GPU</th><th>vs tile-only</th></tr></thead><tbody>${paperRows}</tbody></table>` : ''}
-<p class="muted">FPGA figures come from an analytic model of the HP accelerator (checked against a cycle-stepped simulation); catalog CPUs and GPUs from rooflines; rows say where a figure was measured on this machine.</p>
+${
+  paper
+    ? `<h2>Paper view (modelled)</h2><table><thead><tr><th>shape</th><th>HP board</th><th>HP latency</th>\
+<th>vs CPU</th><th>vs GPU</th><th>vs tile-only</th></tr></thead><tbody>${paperRows}</tbody></table>`
+    : ''
+}
+<p class="muted">FPGA figures come from an analytic model of the HP accelerator \
+(checked against a cycle-stepped simulation); catalog CPUs and GPUs from rooflines; \
+rows say where a figure was measured on this machine.</p>
 </body></html>
 `;
 }
