@@ -8,7 +8,8 @@ import { configureOrt } from '../../src/eval/ort-session';
 import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
 import { readFileSync } from 'node:fs';
 import { onnxWithHPW } from '../../src/core/model/apply-hpw';
-import { writeHPW } from '../../src/core/formats/hpw';
+import { readHPW, writeHPW } from '../../src/core/formats/hpw';
+import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
 
 describe('model panel', () => {
@@ -81,8 +82,8 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
     const correct = Number((await accuracy.innerText()).match(/\((\d+)\/60\)/)![1]);
     configureOrt({ threads: 1 });
     const bytes = onnxWithHPW(
-      readModelBytes(defaultModelPath()),
-      new Uint8Array(readFileSync('public/models/retrained/hp-32x32-90-retrained.hpw')),
+      parseBertOnnx(readModelBytes(defaultModelPath())),
+      readHPW(new Uint8Array(readFileSync('public/models/retrained/hp-32x32-90-retrained.hpw'))),
     );
     const node = await evaluateOnnx(bytes, readTokenizer(), readDataset(), { batch: 32, limit: 60, maxLength: 64 });
     expect(Math.abs(correct - node.correct)).toBeLessThanOrEqual(1);

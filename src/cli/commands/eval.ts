@@ -5,9 +5,8 @@ import { CliError } from '../cli-error';
 import { inputFile } from '../paths';
 import { readFileSync } from 'node:fs';
 import { readHPW, type HPWFile } from '../../core/formats/hpw';
-import { linearsWithHPW } from '../../core/model/apply-hpw';
+import { onnxWithHPW } from '../../core/model/apply-hpw';
 import { parseBertOnnx } from '../../core/model/bert-from-onnx';
-import { writeBertOnnx } from '../../core/model/onnx-writer';
 import { isModelLoadError } from '../../core/model/model-error';
 import { evaluateSession } from '../../eval/accuracy';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
@@ -196,7 +195,7 @@ function readHpwFlag(file: string): HPWFile {
 
 function withHPW(parsed: ReturnType<typeof parseBertOnnx>, hpw: HPWFile, file: string): Uint8Array {
   try {
-    return writeBertOnnx(parsed, linearsWithHPW(parsed.model, hpw));
+    return onnxWithHPW(parsed, hpw);
   } catch (err) {
     throw new CliError(`--hpw ${file}: ${(err as Error).message}`);
   }

@@ -3,9 +3,9 @@
 // the dense ONNX). Every matrix must match a prunable linear by name and shape; biases and
 // everything else stay the model's.
 import { decodeHP } from '../formats/hp';
-import { readHPW, type HPWFile } from '../formats/hpw';
+import type { HPWFile } from '../formats/hpw';
 import { prunableLinears, type BertModel, type Linear } from './bert-types';
-import { parseBertOnnx } from './bert-from-onnx';
+import type { OnnxBert } from './bert-from-onnx';
 import { writeBertOnnx } from './onnx-writer';
 
 export class HPWModelMismatch extends Error {
@@ -33,9 +33,8 @@ export function linearsWithHPW(model: BertModel, file: HPWFile): Linear[] {
   return replaced;
 }
 
-/** The model's ONNX with the .hpw file's matrices in place: what the app loads as "retrained"
- *  and what `hp-lab eval --hpw` evaluates. Throws the reader's or HPWModelMismatch's message. */
-export function onnxWithHPW(onnx: Uint8Array, hpw: Uint8Array): Uint8Array {
-  const parsed = parseBertOnnx(onnx);
-  return writeBertOnnx(parsed, linearsWithHPW(parsed.model, readHPW(hpw)));
+/** The parsed model's ONNX with the .hpw file's matrices in place: what the app loads as
+ *  "retrained" and what `hp-lab eval --hpw` evaluates. Throws HPWModelMismatch. */
+export function onnxWithHPW(parsed: OnnxBert, hpw: HPWFile): Uint8Array {
+  return writeBertOnnx(parsed, linearsWithHPW(parsed.model, hpw));
 }
