@@ -1,12 +1,13 @@
-// The retraining study's points (models/retrained/study-sweep.json: every pattern retrained on a
-// GPU, mean over seeds, measured on the shipped model), fetched once and shared by the sweep
-// chart and the device choice, which show them beside the page's own one-shot sweep.
+// The retraining study's files (models/retrained/: the manifest of shipped .hpw files and
+// study-sweep.json, every pattern retrained on a GPU, mean over seeds, measured on the shipped
+// model), fetched once and shared by the Model panel's list, the sweep chart and the device
+// choice, which show them beside the page's own one-shot sweep.
 import { parseSweep, type Sweep } from '../../core/explore/sweep';
-import { parseRetrainedManifest } from '../../core/model/retrained-manifest';
+import { parseRetrainedManifest, type RetrainedManifest } from '../../core/model/retrained-manifest';
 
-export const retrainedStudy = $state<{ sweep: Sweep | null; base: string; error: string }>({
+export const retrainedStudy = $state<{ manifest: RetrainedManifest | null; sweep: Sweep | null; error: string }>({
+  manifest: null,
   sweep: null,
-  base: '',
   error: '',
 });
 
@@ -19,12 +20,12 @@ export function loadRetrainedStudy(modelsBase = 'models/'): Promise<void> {
       const res = await fetch(`${modelsBase}retrained/manifest.json`);
       if (!res.ok) return;
       const manifest = parseRetrainedManifest(await res.json());
+      retrainedStudy.manifest = manifest;
       const sweep = await fetch(`${modelsBase}retrained/${manifest.sweep}`);
       if (!sweep.ok) throw new Error(`${manifest.sweep}: HTTP ${sweep.status}`);
       retrainedStudy.sweep = parseSweep(await sweep.json());
-      retrainedStudy.base = manifest.base;
     } catch (e) {
-      retrainedStudy.error = `The retraining study's points are unreadable: ${(e as Error).message}`;
+      retrainedStudy.error = `The retraining study's files are unreadable: ${(e as Error).message}`;
     }
   })();
   return loading;
@@ -32,5 +33,6 @@ export function loadRetrainedStudy(modelsBase = 'models/'): Promise<void> {
 
 /** The study applies to the shipped model only: true when `source` (a URL or file name) is it. */
 export function isStudyModel(source: string | undefined): boolean {
-  return !!source && !!retrainedStudy.base && source.split('/').pop() === retrainedStudy.base;
+  const base = retrainedStudy.manifest?.base;
+  return !!source && !!base && source.split('/').pop() === base;
 }
