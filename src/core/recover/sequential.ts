@@ -122,7 +122,8 @@ export async function recoverModel(
         ? denseInputs.map((input, b) =>
             runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], (v, l) => {
               const y = denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
-              recorded.set(l, [...(recorded.get(l) ?? []), y]);
+              // A copy: the stage goes on in place on y (residual + LayerNorm, GELU).
+              recorded.set(l, [...(recorded.get(l) ?? []), y.slice()]);
               return y;
             }),
           )
