@@ -4,7 +4,7 @@
 import { CATALOG } from '../hardware/catalog';
 import type { BitWidth, FpgaArch, FpgaDesign, Resources } from '../hardware/fpga-design';
 import { searchDesign } from '../hardware/fpga-search';
-import { calibratedFpgaMs, FPGA_CALIBRATION, hostOverheadMs } from '../hardware/fpga-calibration';
+import { calibratedFpgaMs, FPGA_CALIBRATION, hostOverheadMs, opOverheadMs } from '../hardware/fpga-calibration';
 import {
   carriesToHardware,
   efficiencyFor,
@@ -192,6 +192,7 @@ export class DeviceEvaluator {
       // Calibrated against published designs (fpga-calibration.ts): the latency everything shows.
       const latencyMs = calibratedFpgaMs(board, e);
       const host = hostOverheadMs(board);
+      const perOps = opOverheadMs(board, e.ops.length);
       return {
         device,
         ok: true,
@@ -209,6 +210,8 @@ export class DeviceEvaluator {
           `${board.clockMHz.value} MHz; ` +
           `calibrated: analytic ${e.latencyMs.toFixed(3)} ms ` +
           `at ${Math.round(FPGA_CALIBRATION.computeEfficiency * 100)}% of its MAC rate` +
+          ` + ${e.ops.length} operators x ${FPGA_CALIBRATION.opOverheadCycles.toLocaleString('en-US')} cycles ` +
+          `(${perOps.toFixed(3)} ms)` +
           `${host ? ` + ${(host * 1e3).toFixed(0)} us host call (PCIe)` : ''}`,
       };
     }

@@ -45,6 +45,22 @@ const SRC = {
       'same group and U55C set-up as ProTEA',
     url: 'https://arxiv.org/abs/2411.18148',
   },
+  huang: {
+    name:
+      'Huang, Luo, Ding, Wei, Huang, Yu, "An Integer-Only and Group-Vector Systolic Accelerator for ' +
+      'Efficiently Mapping Vision Transformer on Edge", IEEE TCAS-I 2023 (DOI 10.1109/TCSI.2023.3312775): ' +
+      'ZCU102, up to 300 MHz, Tin=64 x Tout=32, INT8, ViT-small 11.14 ms, ViT-tiny 4.077 ms, as read in a public ' +
+      'summary of the full paper (GitHub); DSP/LUT/BRAM and the fps (89.7 / 245.3) as TATAA (arXiv 2411.03697) ' +
+      'Table 7 quotes them; not checked against the PDF',
+    url: 'https://doi.org/10.1109/TCSI.2023.3312775',
+  },
+  tataa: {
+    name:
+      'Wu et al., "TATAA: Programmable Mixed-Precision Transformer Acceleration with a Transformable ' +
+      'Arithmetic Architecture" (arXiv 2411.03697): Table 7, comparison with FPGA transformer accelerators, ' +
+      'as extracted in a public reading note (GitHub); not checked against the PDF',
+    url: 'https://arxiv.org/abs/2411.03697',
+  },
   ug1393: {
     name:
       'AMD UG1393 Vitis Application Acceleration Development: HBM Configuration and Use ' +
@@ -121,7 +137,23 @@ export interface PublishedFpgaDesign {
 
 const bert = (batch: number, seq: number) => ({ label: `BERT-base, batch ${batch}, ${seq} tokens`, batch, seq });
 
-/** The designs recreated. FQ-BERT's three configurations are one paper's design at three sizes. */
+/** A ViT encoder at 224x224 with 16x16 patches: 196 patches + the class token. */
+const vit = (name: string, hidden: number, heads: number) => ({
+  label: `${name} (12 layers, d=${hidden}, ${heads} heads), batch 1, 197 tokens`,
+  batch: 1,
+  seq: 197,
+  config: { hidden, heads, ffn: 4 * hidden },
+});
+
+const HUANG_CAVEATS = [
+  'image size not in the sources we read: 224x224 with 16x16 patches (197 tokens) assumed, as for ViT-S/16 and ViT-Ti/16',
+  'batch 1 assumed (the latency is 1 / the quoted fps)',
+  'the 16x16 patch embedding (a 196 x 768 x d product, ~2% of the work) runs on the accelerator; the model has an embedding gather instead',
+  'features stay in on-chip BRAM between operators (the paper: ~60% less latency than through DDR); the model streams activations',
+];
+
+/** The designs recreated. FQ-BERT's three configurations are one paper's design at three sizes;
+ *  Huang et al.'s two rows are one design running two models. */
 export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
   {
     id: 'fqbert-zcu102-8x16',
@@ -167,6 +199,34 @@ export const PUBLISHED_FPGA_DESIGNS: PublishedFpgaDesign[] = [
     published: { latencyMs: 23.79, dsp: 3_287, lut: 189_724 },
     pcie: false,
     caveats: ['BRAM not comparable: part of the memory is in URAM, not reported'],
+  },
+  {
+    id: 'huang-zcu102-vit-s',
+    name: 'Integer-only group-vector systolic ViT accelerator (Huang et al.), ViT-small, ZCU102',
+    source: SRC.huang,
+    board: board('zcu102'),
+    clockMHz: 300,
+    precision: 'INT8 (integer-only, incl. LayerNorm/Softmax/GELU)',
+    bits: 'int8',
+    multipliers: 64 * 32,
+    workload: vit('ViT-small', 384, 6),
+    published: { latencyMs: 11.14, dsp: 1_268, lut: 144_500, bram36: 648 },
+    pcie: false,
+    caveats: [...HUANG_CAVEATS, 'BRAM from TATAA Table 7 (648, read as 36 Kb blocks)'],
+  },
+  {
+    id: 'huang-zcu102-vit-t',
+    name: 'Integer-only group-vector systolic ViT accelerator (Huang et al.), ViT-tiny, ZCU102',
+    source: SRC.huang,
+    board: board('zcu102'),
+    clockMHz: 300,
+    precision: 'INT8 (integer-only, incl. LayerNorm/Softmax/GELU)',
+    bits: 'int8',
+    multipliers: 64 * 32,
+    workload: vit('ViT-tiny', 192, 3),
+    published: { latencyMs: 4.077, dsp: 1_268, lut: 144_500, bram36: 648 },
+    pcie: false,
+    caveats: [...HUANG_CAVEATS, 'same bitstream as the ViT-small row (one design, two models)'],
   },
   {
     id: 'spatial-u280',
@@ -221,15 +281,39 @@ export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }>
     name: 'FTRANS, VCU118 (RoBERTa-base, 16-bit fixed, block-circulant weights)',
     source: SRC.ftrans,
     why:
-      '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs; ' +
-      'the clock and the sequence length were not in the source we could read, ' +
+      '101.79 sequences/s at batch 16, 25.13 W, 6,531 of 6,840 DSPs (TATAA Table 7: 94.25 inferences/s, ' +
+      '451.1k LUT, 506.6k FF, clock "-"); the clock and the sequence length were in no source we could read, ' +
       'and FFT-based block-circulant products are not a design this model has',
   },
   {
-    name: 'NPE (Khan et al., FPGA 2021)',
+    name: 'NPE (Khan et al., FPGA 2021), VCU118',
+    source: SRC.tataa,
     why:
-      'its latency and resource tables were not reachable with the search tool ' +
-      '(only the abstract and introduction): not modelled rather than guessed',
+      'TATAA Table 7 gives 200 MHz, int16, 2,020 DSPs, 192.4k LUT, 351.1k FF, 369 BRAM and 36.8 BERT ' +
+      "inferences/s, but no sequence length or batch, and the paper's own tables were not reachable " +
+      '(only its abstract and introduction): not modelled rather than guessed',
+  },
+  {
+    name: 'HPTA (FPL 2023), ZCU102',
+    source: SRC.tataa,
+    why:
+      'TATAA Table 7 gives 200 MHz, int8, 2,307 DSPs, 209.9k LUT, 345 BRAM and 81.9 BERT inferences/s ' +
+      '(148.8 for Swin-T), but no sequence length or batch, and the paper itself was not reachable',
+  },
+  {
+    name: 'Auto-ViT-Acc (Li et al., FPL 2022), ZCU102, 150 MHz, 1,552 DSPs',
+    source: SRC.tataa,
+    why:
+      'three different DeiT-base rates in the sources we read (56.8 fps in its abstract, 34.0 in TATAA Table 7, ' +
+      '25.9 fps / 38.61 ms in ME-ViT Table III) and mixed power-of-two / fixed-point weights (shifts in LUTs ' +
+      'beside DSP multipliers) that the model cannot represent',
+  },
+  {
+    name: 'ME-ViT (Marino et al., 2024), Alveo U200',
+    why:
+      'its 41.69 ms (300 MHz) and 83.38 ms (150 MHz) are HLS estimates, "theoretical values" without the ' +
+      'P&R latencies, and the text we could read does not say which of its four ViT models they are for ' +
+      '(https://arxiv.org/abs/2402.09709, as extracted in a public reading note)',
   },
   {
     name: 'ADAPTOR (Kabir et al., TRETS; U55C, 200 MHz, 3,612 DSPs)',
@@ -249,8 +333,8 @@ export const NOT_MODELLED: Array<{ name: string; why: string; source?: Source }>
   {
     name: "The ICCAD'21 group's earlier designs (Qi et al., GLSVLSI 2021; Peng et al., ISQED 2021)",
     why:
-      'only abstracts and headline speedups (38x CPU, 1.93x GPU; 11x CPU) were reachable; ' +
-      'no board-level latency or resources to recreate',
+      'only abstracts were reachable: headline speedups (38x CPU, 1.93x GPU; 10.96x CPU, 2.08x GPU) and, for ' +
+      'Peng et al., 10.35 ms at batch 32 without the board, clock, model size or sequence length',
   },
 ];
 
