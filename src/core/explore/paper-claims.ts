@@ -8,6 +8,7 @@ import { DeviceEvaluator, type EvaluatorOptions } from './devices';
 import { DEFAULT_PAPER_HP, paperView, PAPER_HEADLINE, type PaperRow } from './paper-view';
 import { select } from './select';
 import { accuracyStandardError, withDensePoint, type Sweep, type SweepPoint } from './sweep';
+import { FPGA_CALIBRATION } from '../hardware/fpga-calibration';
 
 export type Verdict = 'reproduced' | 'partly' | 'not reproduced' | 'not testable here';
 
@@ -104,7 +105,10 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
       basis: 'modelled',
       baseline: `${tiny.gpu.against}, fp32 CUDA cores (${setting})`,
       verdict: speedupVerdict(tiny.gpu.speedup, PAPER_HEADLINE.gpu),
-      why: `a small model at batch 1 leaves a GPU launch-bound; BERT-base: ${x(rows[1]?.gpu.speedup ?? NaN)}`,
+      why:
+        'a small model at batch 1 leaves a GPU launch-bound, and the FPGA paying ' +
+        `${FPGA_CALIBRATION.opOverheadCycles.toLocaleString('en-US')} cycles per operator ` +
+        `(fitted on published designs); BERT-base: ${x(rows[1]?.gpu.speedup ?? NaN)}`,
     },
   ];
   claims.push({
