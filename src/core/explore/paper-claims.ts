@@ -106,7 +106,7 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
       baseline: `${tiny.gpu.against}, fp32 CUDA cores (${setting})`,
       verdict: speedupVerdict(tiny.gpu.speedup, PAPER_HEADLINE.gpu),
       why:
-        'a small model at batch 1 leaves a GPU launch-bound, and the FPGA paying ' +
+        'a small model at batch 1 leaves a GPU launch-bound and costs the FPGA ' +
         `${FPGA_CALIBRATION.opOverheadCycles.toLocaleString('en-US')} cycles per operator ` +
         `(fitted on published designs); BERT-base: ${x(rows[1]?.gpu.speedup ?? NaN)}`,
     },
