@@ -39,18 +39,22 @@ MASK_UPDATES = 6
 TINY = 1e-30  # written where a kept weight is exactly 0, so "nonzero in the CLI's output" is its mask
 
 
-def cli_masks(job, matrices, sparsity, hpw=None):
-    """The CLI's masks for these weights: {name: bool [out, in]}; optionally writes its .hpw."""
+def cli_masks(job, matrices, sparsity, hpw=None, spw=None, recover=None):
+    """The CLI's masks for these weights: {name: bool [out, in]}; optionally writes its .hpw (HP
+    patterns) or .spw (any pattern, f16). With recover (lsq | lsq-dense) the CLI also reconstructs
+    the kept weights (issue 13's layer-wise least squares, masks unchanged): returns (masks, weights)."""
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "in.onnx"), os.path.join(tmp, "out.onnx")
         write_matrices(job["_proto"], {n: np.where(w == 0, TINY, w) for n, w in matrices.items()}, src)
         cmd = [job["node"], job["cli"], "prune", "--model", src, "--pattern", job["pattern"], "--sparsity",
                f"{sparsity:.6f}", "--tile", job["tile"], "--out", out] + (["--hpw", hpw] if hpw else [])
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        cmd += (["--spw", spw, "--value-type", "f16"] if spw else []) + (["--recover", recover] if recover else [])
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
             raise RuntimeError(f"hp-lab prune failed ({' '.join(cmd[2:])}): {r.stderr.strip()[-500:]}")
         pruned = read_matrices(out, list(matrices))
-    return {n: w != 0 for n, w in pruned.items()}
+    masks = {n: w != 0 for n, w in pruned.items()}
+    return (masks, pruned) if recover else masks
 
 
 def group_lasso(weights, tr, tc):
@@ -102,6 +106,14 @@ def retrain_worker(job):
             apply(masks)
             return {**summary, **evaluate(), "achieved": achieved(masks), "seconds": round(time.time() - t0, 1)}
 
+        if job["method"] == "recovered":  # one-shot masks + least-squares reconstruction, then train
+            masks_np, start_w = cli_masks(job, current(), target, recover=job["recover"])
+            with torch.no_grad():
+                for name, w in zip(names, weights):
+                    w.copy_(torch.from_numpy(start_w[name]).to(w.dtype))
+            masks = {k: torch.from_numpy(m).to(device) for k, m in masks_np.items()}
+            apply(masks)
+            summary["start"] = evaluate()  # the recovered model before any training (issue 13's figure)
         rows = tuple(t.to(device) for t in data["rows"])
         targets = data["targets"].to(device)
         n, batch = len(rows[0]), job["batch"]
@@ -109,10 +121,13 @@ def retrain_worker(job):
         start = steps // 3 if job["method"] == "rgl" else 0
         prune_end = start + (steps - start) // 2
         updates = {start + round(i * (prune_end - start) / (MASK_UPDATES - 1)): i for i in range(MASK_UPDATES)}
+        if job["method"] == "recovered":
+            updates = {}  # masks fixed from the start
         schedule = lambda i: target * (1 - (1 - (i + 1) / MASK_UPDATES) ** 3)  # cubic, reaches target at the last
         opt = torch.optim.AdamW(weights, lr=job["lr"], weight_decay=0.0, fused=device == "cuda")
         gen = torch.Generator(device=device).manual_seed(job["seed"])
-        masks, step, losses, alphas = None, 0, [], None
+        masks = masks if job["method"] == "recovered" else None
+        step, losses, alphas = 0, [], None
         tr, tc = (int(x) for x in job["tile"].split("x"))
         while step < steps:
             order = torch.randperm(n, generator=gen, device=device)
@@ -146,12 +161,14 @@ def retrain_worker(job):
         final = current()
         result = {**summary, **evaluate(), "achieved": achieved(masks), "losses": losses,
                   "seconds": round(time.time() - t0, 1)}
-        if job.get("hpw"):  # the shipped file: the CLI re-prunes the retrained weights and must find the same mask
-            check = cli_masks(job, final, target, hpw=job["hpw"])
+        if job.get("export"):  # the shipped file: the CLI re-prunes the retrained weights and must find the same mask
+            path = job["export"]
+            kind = {"hpw": path, "spw": None} if path.endswith(".hpw") else {"hpw": None, "spw": path}
+            check = cli_masks(job, final, target, **kind)
             same = all(np.array_equal(check[k], masks[k].cpu().numpy().astype(bool)) for k in names)
             if not same:
                 raise RuntimeError("the CLI's mask of the retrained weights differs from the training mask")
-            result["hpw"] = os.path.basename(job["hpw"])
+            result["file"] = os.path.basename(path)
         return result
     except Exception as e:  # noqa: BLE001 - the other runs carry on
         import traceback
@@ -184,6 +201,12 @@ def main():
     ap.add_argument("--lambda", dest="lam", type=float, default=0.5, help="group-lasso weight (rgl)")
     ap.add_argument("--workers", type=int, default=14)
     ap.add_argument("--budget", type=float, default=420, help="seconds after which no new run starts")
+    ap.add_argument("--methods", default="oneshot,gradual,rgl",
+                    help="of oneshot, gradual, rgl (hp only), recovered (one-shot masks + --recover, then training)")
+    ap.add_argument("--recover", default="lsq-dense", help="the CLI's reconstruction for the recovered method")
+    ap.add_argument("--export", default="gradual:hp,gradual:tile",
+                    help="method:pattern pairs whose seed-0 runs at 80%% and 90%% are written as .hpw (HP patterns) "
+                         "or .spw (others) for shipping")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -223,17 +246,29 @@ def main():
     sparsities = [float(s) for s in args.sparsities.split(",")]
     common = {"data": data_path, "model": args.model, "cli": args.cli, "node": args.node, "device": device,
               "tile": args.tile, "epochs": 1 if args.smoke else args.epochs, "batch": 16 if args.smoke else 64,
-              "lr": args.lr, "lambda": args.lam, "deadline": t0 + args.budget}
+              "lr": args.lr, "lambda": args.lam, "deadline": t0 + args.budget, "recover": args.recover}
+    methods = args.methods.split(",")
+    exports = {tuple(x.split(":")) for x in args.export.split(",") if x}
+
+    def export_path(method, p, s):
+        ext = "hpw" if p in ("hp", "tile", "vector") else "spw"
+        tile = f"-{args.tile}" if ext == "hpw" else ""
+        kind = "recovered-retrained" if method == "recovered" else "retrained"
+        return os.path.join(args.out, f"{p}{tile}-{round(s * 100)}-{kind}.{ext}")
+
     jobs = [{**common, "pattern": p, "sparsity": s, "seed": 0, "method": "oneshot"}
-            for p in patterns for s in sparsities]
+            for p in patterns for s in sparsities] if "oneshot" in methods else []
     for seed in range(args.seeds):
         for s in sparsities:
-            for p in patterns:
-                job = {**common, "pattern": p, "sparsity": s, "seed": seed, "method": "gradual"}
-                if seed == 0 and p in ("hp", "tile") and s in (0.8, 0.9):
-                    job["hpw"] = os.path.join(args.out, f"{p}-{args.tile}-{round(s * 100)}-retrained.hpw")
-                jobs.append(job)
-            if "hp" in patterns:
+            for method in ("gradual", "recovered"):
+                if method not in methods:
+                    continue
+                for p in patterns:
+                    job = {**common, "pattern": p, "sparsity": s, "seed": seed, "method": method}
+                    if seed == 0 and (method, p) in exports and s in (0.8, 0.9):
+                        job["export"] = export_path(method, p, s)
+                    jobs.append(job)
+            if "hp" in patterns and "rgl" in methods:
                 jobs.append({**common, "pattern": "hp", "sparsity": s, "seed": seed, "method": "rgl"})
     print(f"{len(jobs)} runs on {device}; dense {dense_acc}", flush=True)
     ctx = torch.multiprocessing.get_context("spawn")

@@ -9,13 +9,21 @@ Writes (numbers only from the runs; nothing typed in):
     --sweep` and the page's device choice can use them beside one-shot sweeps.
   - --manifest FILE: the shipped .hpw files (the runs that wrote one, seed 0) with their own dev and
     test accuracy and the study's mean +- sd beside, for the app's Model panel.
-Usage: python3 scripts/train/study_report.py RESULTS.json [--markdown F] [--sweep F] [--manifest F]"""
+Several RESULTS files (e.g. the study and a later run of more methods on the same model) are read as
+one study: their runs together (a later file's run of the same pattern, sparsity, method and seed
+replaces the earlier one, e.g. a re-run that wrote a file to ship), their dense accuracy checked equal.
+Usage: python3 scripts/train/study_report.py RESULTS.json [MORE.json ...] [--markdown F] [--sweep F] [--manifest F]"""
 import argparse
 import json
 import statistics
 import sys
 
-METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained", "rgl": "retrained with group lasso"}
+METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained", "rgl": "retrained with group lasso",
+               "recovered": "recovered (least squares) and retrained"}
+HOW = {"gradual": "gradual pruning with hp-lab prune's masks, then 3 epochs of distillation from the dense model "
+                  "with masks fixed",
+       "recovered": "hp-lab prune's one-shot masks and least-squares reconstruction (--recover lsq-dense), then 3 "
+                    "epochs of distillation from the dense model with masks fixed"}
 DEFAULT_NM_M = 20  # src/core/pruning/prune-matrix.ts: N:M's group when only the sparsity is given
 
 
@@ -48,14 +56,17 @@ def markdown(results):
     lines = [f"Dense: dev {dense['dev'] * 100:.1f}, test {dense['test'] * 100:.1f} (%). "
              "Retrained: mean ± sd over seeds.", "",
              "| pattern | sparsity | achieved | one-shot dev | one-shot test | retrained dev | retrained test "
-             "| seeds | group lasso dev | group lasso test |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| seeds | group lasso dev | group lasso test | recovered dev (no training) | recovered + retrained dev "
+             "| recovered + retrained test |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for p, s in keys:
         one, grad, rgl = g.get((p, s, "oneshot"), []), g.get((p, s, "gradual"), []), g.get((p, s, "rgl"), [])
+        rec = g.get((p, s, "recovered"), [])
+        start = [{"dev": r["start"]["dev"]} for r in rec if "start" in r and r["seed"] == 0]  # seed-independent
         achieved = statistics.fmean(r["achieved"] for r in (grad or one))
         lines.append(f"| {p} | {s * 100:.0f}% | {achieved * 100:.1f}% | {cell(one, 'dev')} | {cell(one, 'test')} "
                      f"| {cell(grad, 'dev')} | {cell(grad, 'test')} | {len(grad)} | {cell(rgl, 'dev')} "
-                     f"| {cell(rgl, 'test')} |")
+                     f"| {cell(rgl, 'test')} | {cell(start, 'dev')} | {cell(rec, 'dev')} | {cell(rec, 'test')} |")
     errors = [r for r in results["runs"] if "error" in r]
     if errors:
         lines += ["", f"{len(errors)} run(s) failed: " + "; ".join(
@@ -66,7 +77,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def sweep(results, tile, methods=("gradual", "rgl")):
+def sweep(results, tile, methods=("gradual", "rgl", "recovered")):
     tr, tc = (int(x) for x in tile.split("x"))
     points = []
     for (p, s, method), rs in sorted(groups(results["runs"]).items()):
@@ -90,36 +101,49 @@ def sweep(results, tile, methods=("gradual", "rgl")):
             "points": points}
 
 
-def manifest(results, base_manifest):
+def manifest(results, base_manifest, ship=None):
     g = groups(results["runs"])
     files = []
     for r in results["runs"]:
-        if not r.get("hpw") or "error" in r:
+        name = r.get("file") or r.get("hpw")  # "hpw": the first study's key
+        if not name or "error" in r or (ship is not None and name not in ship):
             continue
         mean, sd, n = stats(g[(r["pattern"], r["sparsity"], r["method"])], "dev")
-        files.append({"file": r["hpw"], "pattern": r["pattern"], "tile": results["args"]["tile"],
+        files.append({"file": name, "pattern": r["pattern"], "tile": results["args"]["tile"],
                       "sparsity": r["sparsity"], "achieved": r["achieved"], "seed": r["seed"],
-                      "dev": round(r["dev"], 4), "test": round(r["test"], 4),
+                      "dev": round(r["dev"], 4), "test": round(r["test"], 4), "method": METHOD_TEXT[r["method"]],
                       "study": {"devMean": round(mean, 4), "devSd": round(sd, 4), "seeds": n}})
     files.sort(key=lambda f: (f["pattern"] != "hp", f["pattern"], f["sparsity"]))
     return {"base": base_manifest["file"], "baseSha256": base_manifest["sha256"],
             "denseDev": round(results["dense"]["dev"], 4), "sweep": "study-sweep.json",
-            "how": "retrained on a GPU: gradual pruning with hp-lab prune's masks, then 3 epochs of distillation "
-                   "from the dense model with masks fixed (scripts/train/retrain.py; BENCHMARKS.md, retraining study)",
+            "how": "retrained on a GPU (scripts/train/retrain.py; BENCHMARKS.md, retraining study): "
+                   + "; or ".join(HOW[m] for m in sorted({r["method"] for r in results["runs"]
+                                                           if (r.get("file") or r.get("hpw")) in {f["file"] for f in files}})),
             "files": files}
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("results")
+    ap.add_argument("results", nargs="+")
+    ap.add_argument("--ship", help="comma-separated file names: the manifest lists only these (default: every file written)")
     ap.add_argument("--markdown")
     ap.add_argument("--sweep")
     ap.add_argument("--manifest")
     ap.add_argument("--oneshot-sweep", help="the one-shot points (the CLI's masks, no training) as a sweep file")
     ap.add_argument("--base-manifest", default="public/models/manifest.json")
     args = ap.parse_args()
-    with open(args.results) as f:
-        results = json.load(f)
+    results = None
+    for path in args.results:
+        with open(path) as f:
+            more = json.load(f)
+        if results is None:
+            results = more
+        elif abs(more["dense"]["dev"] - results["dense"]["dev"]) > 1e-6:
+            sys.exit(f"{path}: another dense model (dev {more['dense']['dev']} vs {results['dense']['dev']})")
+        else:  # a later run of the same (pattern, sparsity, method, seed) replaces the earlier one
+            key = lambda r: (r["pattern"], r["sparsity"], r["method"], r["seed"])  # noqa: E731
+            runs = {key(r): r for r in results["runs"] + more["runs"]}
+            results = {**results, "runs": list(runs.values())}
     table = markdown(results)
     if args.markdown:
         with open(args.markdown, "w") as f:
@@ -130,7 +154,7 @@ def main():
         with open(args.base_manifest) as f:
             base = json.load(f)
         with open(args.manifest, "w") as f:
-            json.dump(manifest(results, base), f, indent=1)
+            json.dump(manifest(results, base, args.ship.split(",") if args.ship else None), f, indent=1)
             f.write("\n")
     if args.oneshot_sweep:
         with open(args.oneshot_sweep, "w") as f:

@@ -1,9 +1,11 @@
 // One model, pruned on request: model + config -> masks, pruned weights, HP matrices, the pruned
-// ONNX and the .hpw file. Each config is pruned once and kept (the last few), so the pruning
+// ONNX and the .hpw / .spw file. Each config is pruned once and kept (the last few), so the pruning
 // panel, "Run on my GPU", the sweep and the CLI all read the same result instead of pruning the
 // same slider value again. Pure computation (core/): runs in a worker, in Node, in a test.
 import { writeHPW } from '../core/formats/hpw';
-import type { HPMatrix, HPValueType } from '../core/formats/hp';
+import type { HPMatrix, HPValueType, ValueType } from '../core/formats/hp';
+import { encodeCSR } from '../core/formats/sparse';
+import { writeSPW } from '../core/formats/spw';
 import type { OnnxBert } from '../core/model/bert-from-onnx';
 import { prunableLinears, type BertModel, type Linear } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
@@ -179,6 +181,18 @@ export class PruneSession {
     const matrices = [...hp].map(([name, m]) => ({ name, hp: m }));
     const info = { model: modelName, config, achievedSparsity: this.prune(config).achievedSparsity };
     return writeHPW({ valueType, matrices, info });
+  }
+
+  /** The pruned matrices as a .spw file (CSR of the kept positions): any pattern, e.g. the
+   *  unstructured and N:M baselines a .hpw cannot hold. */
+  spwFile(config: PruneConfig, valueType: ValueType, modelName: string): Uint8Array {
+    const result = this.prune(config);
+    const matrices = this.prunedLinears(config).map((l, i) => ({
+      name: l.name,
+      csr: encodeCSR(l.weight, l.out, l.in, result.matrices[i].mask),
+    }));
+    const info = { model: modelName, config, achievedSparsity: result.achievedSparsity };
+    return writeSPW({ valueType, matrices, info });
   }
 }
 

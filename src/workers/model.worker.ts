@@ -16,7 +16,7 @@ import { download } from '../lab/fetch-asset';
 import { bertBuffers, summarizeBert, type ModelSummary } from '../core/model/summary';
 import { capture, type WorkerResult } from './model-result';
 import { onnxWithHPW } from '../core/model/apply-hpw';
-import { readHPW } from '../core/formats/hpw';
+import { readWeightsFile } from '../core/formats/weights-file';
 
 export interface LoadedModel {
   model: BertModel;
@@ -114,7 +114,7 @@ const api = {
         const onnx = typeof base === 'string' ? await fetchModel(base, onProgress) : base;
         const file = typeof hpw === 'string' ? await fetchHPW(hpw) : hpw;
         try {
-          return load(onnxWithHPW(parseBertOnnx(onnx), readHPW(file)), name);
+          return load(onnxWithHPW(parseBertOnnx(onnx), readWeightsFile(file)), name);
         } catch (err) {
           if (err instanceof ModelLoadError) throw err;
           throw new ModelLoadError(

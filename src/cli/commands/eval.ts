@@ -4,7 +4,7 @@ import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
 import { inputFile } from '../paths';
 import { readFileSync } from 'node:fs';
-import { readHPW, type HPWFile } from '../../core/formats/hpw';
+import { readWeightsFile, type WeightsFile } from '../../core/formats/weights-file';
 import { onnxWithHPW } from '../../core/model/apply-hpw';
 import { parseBertOnnx } from '../../core/model/bert-from-onnx';
 import { isModelLoadError } from '../../core/model/model-error';
@@ -29,11 +29,12 @@ import { DEFAULT_CALIBRATION_DATA, recoverInSession } from '../calibration';
 import { stderrProgress } from '../progress';
 
 export const usage =
-  `hp-lab eval [--model M.onnx] [--hpw W.hpw] [--data D.jsonl|.csv] [--tokenizer T.json] ` +
+  `hp-lab eval [--model M.onnx] [--hpw W.hpw|W.spw] [--data D.jsonl|.csv] [--tokenizer T.json] ` +
   `[--limit N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
   --hpw: the model with that file's matrices in place of its own (a pruned model shipped as
-  dense ONNX + .hpw, e.g. public/models/retrained/*.hpw).
+  dense ONNX + .hpw, e.g. public/models/retrained/*.hpw; a .spw file, for patterns HP's format
+  cannot hold, such as unstructured, is taken the same way).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
   max length from public/models/manifest.json (else 128), 1 thread. ` +
   `Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.
@@ -97,10 +98,10 @@ export async function run(argv: string[]): Promise<unknown> {
     if (values.hpw) {
       if (values.pattern !== undefined || values.sparsity !== undefined)
         throw new CliError('--hpw and --pattern/--sparsity exclude each other');
-      const hpw = readHpwFlag(values.hpw);
-      bytes = withHPW(parsed, hpw, values.hpw);
+      const weights = readHpwFlag(values.hpw);
+      bytes = withHPW(parsed, weights, values.hpw);
       parsed = parseBertOnnx(bytes);
-      hp = new Map(hpw.matrices.map((m) => [m.name, m.hp]));
+      if (weights.kind === 'hpw') hp = new Map(weights.file.matrices.map((m) => [m.name, m.hp]));
     } else if (values.pattern !== undefined || values.sparsity !== undefined) {
       const config = configFromFlags(values);
       if (config.score === 'activation')
@@ -185,15 +186,15 @@ export async function run(argv: string[]): Promise<unknown> {
   }
 }
 
-function readHpwFlag(file: string): HPWFile {
+function readHpwFlag(file: string): WeightsFile {
   try {
-    return readHPW(new Uint8Array(readFileSync(file)));
+    return readWeightsFile(new Uint8Array(readFileSync(file)));
   } catch (err) {
     throw new CliError(`--hpw ${file}: ${(err as Error).message}`);
   }
 }
 
-function withHPW(parsed: ReturnType<typeof parseBertOnnx>, hpw: HPWFile, file: string): Uint8Array {
+function withHPW(parsed: ReturnType<typeof parseBertOnnx>, hpw: WeightsFile, file: string): Uint8Array {
   try {
     return onnxWithHPW(parsed, hpw);
   } catch (err) {

@@ -1,6 +1,6 @@
 // hp-lab prune: one-shot pruning of a BERT ONNX model's 24 encoder matrices; prints per-matrix
 // sparsity and bytes per format as JSON, optionally writes the pruned ONNX (zeros in place) and
-// the .hpw file (HP-structured patterns only).
+// the .hpw file (HP-structured patterns only) or the .spw file (any pattern).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hpBytes, type ValueType } from '../../core/formats/hp';
@@ -41,6 +41,7 @@ export const usage =
                        one f32 scale per output row, HP only, the other formats' sizes printed for f32)
   --out PATH           write the pruned ONNX (zeros in place)
   --hpw PATH           write the HP matrices as .hpw (patterns hp, tile, vector)
+  --spw PATH           write the pruned matrices as .spw (CSR of the kept positions; any pattern, f32 or f16)
   --per-matrix         include every matrix in the output (default: totals + per-matrix sparsity)`;
 
 export async function run(argv: string[]): Promise<unknown> {
@@ -48,6 +49,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...pruneFlagSpec,
     out: { type: 'string' },
     hpw: { type: 'string' },
+    spw: { type: 'string' },
     'per-matrix': { type: 'boolean' },
   });
   const config = configFromFlags(f);
@@ -59,6 +61,10 @@ export async function run(argv: string[]): Promise<unknown> {
     outputFile('hpw', f.hpw);
     if (!isHPStructured(config.pattern))
       throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
+  }
+  if (f.spw !== undefined) {
+    outputFile('spw', f.spw);
+    if (hpwType === 'int8') throw new CliError('--spw stores f32 or f16 values, not int8');
   }
   const file = modelPath(f.model);
   const session = new PruneSession(await loadModel(file));
@@ -85,6 +91,10 @@ export async function run(argv: string[]): Promise<unknown> {
       throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
     await writeFile(f.hpw, session.hpwFile(config, hpwType, path.basename(file)));
     written.hpw = f.hpw;
+  }
+  if (f.spw) {
+    await writeFile(f.spw, session.spwFile(config, valueType, path.basename(file)));
+    written.spw = f.spw;
   }
   return {
     model: file,

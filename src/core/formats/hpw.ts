@@ -1,26 +1,25 @@
 // The .hpw file: every HP matrix of a model in one binary, readable by the app and the CLI.
-//
-//   offset  type          field
-//   0       u8 x4         magic "HPWF"
-//   4       u32           version (2: adds the int8 value type; version 1 files still read)
-//   8       u32           total file bytes, CRC included (detects truncation before the CRC)
-//   12      u32           matrix count
-//   16      u32           meta bytes M
-//   20      u8 x M        meta: UTF-8 JSON { names: string[], info: {...} } (pattern, config, model)
-//   20+M    records       one HP record per matrix, hp-record.ts layout (= hpBytes each)
-//   end-4   u32           CRC-32 (IEEE 802.3, as zlib/PNG) of every byte before it
-// All little-endian. Records are unaligned: readers copy out with DataView.
-import CRC32 from 'crc-32';
-import { ByteReader, ByteWriter, FormatError } from './byte-io';
+// The frame (magic "HPWF", version, length, names and info as JSON, CRC-32) is weights-frame.ts;
+// the records are one HP record per matrix, hp-record.ts layout (= hpBytes each).
+// Version 2 adds the int8 value type; version 1 files still read.
+import { FormatError } from './byte-io';
 import { hpBytes, type HPMatrix, type HPValueType } from './hp';
-import { isJsonObject, jsonDepth } from './json-depth';
 import { readHPRecord, writeHPRecord } from './hp-record';
+import {
+  checkMatrixBounds,
+  closeFrame,
+  frameBytes,
+  MAX_RECORD_DENSE,
+  MAX_RECORD_SIDE,
+  openFrame,
+  writeFrame,
+  type FrameSpec,
+} from './weights-frame';
 
 export const HPW_MAGIC = 'HPWF';
 export const HPW_VERSION = 2;
 /** Versions this build reads: 1 (f32/f16 records) and 2 (int8 too; same layout otherwise). */
 export const HPW_READABLE_VERSIONS: readonly number[] = [1, 2];
-const FIXED_HEADER = 20;
 
 export interface HPWEntry {
   name: string;
@@ -41,63 +40,39 @@ export class HPWError extends FormatError {
   }
 }
 
-export const crc32 = (bytes: Uint8Array): number => CRC32.buf(bytes) >>> 0;
+export { crc32 } from './weights-frame';
+
+const HPW_FRAME: FrameSpec = {
+  magic: HPW_MAGIC,
+  version: HPW_VERSION,
+  readable: HPW_READABLE_VERSIONS,
+  label: '.hpw',
+  error: (message) => new HPWError(message),
+};
 
 export function hpwBytes(matrices: HPWEntry[], t: HPValueType, info: Record<string, unknown> = {}): number {
-  return FIXED_HEADER + metaOf(matrices, info).length + matrices.reduce((s, e) => s + hpBytes(e.hp, t), 0) + 4;
-}
-
-function metaOf(matrices: HPWEntry[], info: Record<string, unknown>): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ names: matrices.map((e) => e.name), info }));
+  const names = matrices.map((e) => e.name);
+  return frameBytes(
+    names,
+    info,
+    matrices.reduce((s, e) => s + hpBytes(e.hp, t), 0),
+  );
 }
 
 export function writeHPW(file: HPWFile): Uint8Array {
-  const meta = metaOf(file.matrices, file.info);
-  const total = hpwBytes(file.matrices, file.valueType, file.info);
-  const w = new ByteWriter(total);
-  w.u8s(new TextEncoder().encode(HPW_MAGIC));
-  w.u32(HPW_VERSION);
-  w.u32(total);
-  w.u32(file.matrices.length);
-  w.u32(meta.length);
-  w.u8s(meta);
-  for (const e of file.matrices) writeHPRecord(e.hp, file.valueType, w);
-  w.u32(crc32(w.bytes.subarray(0, total - 4)));
-  return w.finish('.hpw');
+  const names = file.matrices.map((e) => e.name);
+  const recordBytes = file.matrices.reduce((s, e) => s + hpBytes(e.hp, file.valueType), 0);
+  return writeFrame(HPW_FRAME, names, file.info, recordBytes, (w) => {
+    for (const e of file.matrices) writeHPRecord(e.hp, file.valueType, w);
+  });
 }
 
 export function readHPW(bytes: Uint8Array): HPWFile {
-  if (bytes.byteLength < 4 || new TextDecoder().decode(bytes.subarray(0, 4)) !== HPW_MAGIC) {
-    throw new HPWError(`not an .hpw file: it does not start with "${HPW_MAGIC}"`);
-  }
-  if (bytes.byteLength < FIXED_HEADER + 4)
-    throw new HPWError(
-      `truncated .hpw file: ${bytes.byteLength} bytes, shorter than its ${FIXED_HEADER + 4}-byte frame`,
-    );
-  const r = new ByteReader(bytes, 4, '.hpw file');
-  const version = r.u32();
-  if (!HPW_READABLE_VERSIONS.includes(version))
-    throw new HPWError(
-      `unsupported .hpw version ${version}: this build reads versions ${HPW_READABLE_VERSIONS.join(' and ')}`,
-    );
-  const total = r.u32();
-  if (bytes.byteLength < total) throw new HPWError(`truncated .hpw file: ${bytes.byteLength} of ${total} bytes`);
-  if (bytes.byteLength > total)
-    throw new HPWError(`.hpw file has ${bytes.byteLength - total} unexpected bytes after its end (${total} bytes)`);
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + total - 4, 4).getUint32(0, true);
-  const actual = crc32(bytes.subarray(0, total - 4));
-  if (stored !== actual)
-    throw new HPWError(`corrupted .hpw file: CRC-32 is ${hex(actual)}, the file says ${hex(stored)}`);
-  const count = r.u32();
-  const metaLength = r.u32();
-  const meta = readMeta(r.u8s(metaLength));
-  const names = meta.names;
-  if (!Array.isArray(names) || names.length !== count || !names.every((n) => typeof n === 'string')) {
-    throw new HPWError(`malformed .hpw file: metadata names ${count} matrices incorrectly`);
-  }
+  const frame = openFrame(HPW_FRAME, bytes);
+  const { names, reader: r, version } = frame;
   const matrices: HPWEntry[] = [];
   let valueType: HPValueType = 'f32';
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < names.length; i++) {
     try {
       const rec = readHPRecord(r);
       checkRecordBounds(rec.hp);
@@ -105,59 +80,22 @@ export function readHPW(bytes: Uint8Array): HPWFile {
       if (version === 1 && rec.valueType === 'int8')
         throw new FormatError('int8 values in a version 1 file (int8 arrived with version 2)');
       valueType = rec.valueType;
-      matrices.push({ name: names[i] as string, hp: rec.hp });
+      matrices.push({ name: names[i], hp: rec.hp });
     } catch (err) {
       throw new HPWError(`malformed .hpw file: matrix ${i} (${names[i]}): ${(err as Error).message}`);
     }
   }
-  if (r.offset !== total - 4)
-    throw new HPWError(`malformed .hpw file: records end at byte ${r.offset}, the checksum sits at ${total - 4}`);
-  return { valueType, matrices, info: (meta.info ?? {}) as Record<string, unknown> };
+  closeFrame(HPW_FRAME, frame);
+  return { valueType, matrices, info: frame.info };
 }
 
-/** Metadata nests names and a flat-ish info object: anything deeper is not ours. */
-export const MAX_META_DEPTH = 16;
-
-function readMeta(bytes: Uint8Array): { names: unknown; info?: Record<string, unknown> } {
-  let text: string;
-  let meta: unknown;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new HPWError('malformed .hpw file: its metadata is not UTF-8');
-  }
-  if (jsonDepth(text, MAX_META_DEPTH) > MAX_META_DEPTH)
-    throw new HPWError(`malformed .hpw file: its metadata nests deeper than ${MAX_META_DEPTH} levels`);
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    throw new HPWError('malformed .hpw file: its metadata is not JSON');
-  }
-  if (!isJsonObject(meta)) {
-    const what = meta === null ? 'null' : Array.isArray(meta) ? 'an array' : `a ${typeof meta}`;
-    throw new HPWError(`malformed .hpw file: its metadata is ${what}, not an object`);
-  }
-  if (meta.info !== undefined && !isJsonObject(meta.info))
-    throw new HPWError('malformed .hpw file: its metadata "info" is not an object');
-  return meta as { names: unknown; info?: Record<string, unknown> };
-}
-
-/** Largest matrix side and value count a record may claim: BERT-large's FFN is 4096 x 1024, and
- *  the model loader refuses more than 150 M parameters in all. A CRC-valid record of 28 bytes can
- *  otherwise claim 4,294,967,295 x 16,777,216, which any dense use would try to allocate. */
-export const MAX_HPW_SIDE = 65536;
-export const MAX_HPW_DENSE = 150_000_000;
+export { MAX_META_DEPTH } from './weights-frame';
+export const MAX_HPW_SIDE = MAX_RECORD_SIDE;
+export const MAX_HPW_DENSE = MAX_RECORD_DENSE;
 export const MAX_HPW_TILE_ROWS = 256;
 
 function checkRecordBounds(hp: HPMatrix): void {
-  if (hp.out > MAX_HPW_SIDE || hp.in > MAX_HPW_SIDE || hp.out * hp.in > MAX_HPW_DENSE) {
-    throw new FormatError(
-      `HP record claims a ${hp.out} x ${hp.in} matrix; ` +
-        `this build reads at most ${MAX_HPW_SIDE} per side and ${MAX_HPW_DENSE / 1e6} M values`,
-    );
-  }
+  checkMatrixBounds('HP', hp.out, hp.in);
   if (hp.tr > MAX_HPW_TILE_ROWS)
     throw new FormatError(`HP record claims ${hp.tr}-row tiles; at most ${MAX_HPW_TILE_ROWS}`);
 }
-
-const hex = (v: number) => '0x' + v.toString(16).padStart(8, '0');

@@ -5,3 +5,5 @@ export * from './sparse';
 export * from './hp-record';
 export * from './hpw';
 export * from './storage-sizes';
+export * from './spw';
+export * from './weights-file';

@@ -13,6 +13,9 @@ export interface RetrainedFile {
   dev: number;
   test: number;
   study: { devMean: number; devSd: number; seeds: number };
+  /** How this file was made, e.g. "retrained" or "recovered (least squares) and retrained"; older
+   *  manifests have only the manifest's `how`. */
+  method?: string;
 }
 
 export interface RetrainedManifest {
@@ -66,6 +69,7 @@ export function parseRetrainedManifest(json: unknown): RetrainedManifest {
         seed: typeof f.seed === 'number' ? f.seed : 0,
         dev: unit(f.dev, `files[${i}].dev`),
         test: unit(f.test, `files[${i}].test`),
+        ...(f.method === undefined ? {} : { method: text(f.method, `files[${i}].method`) }),
         study: {
           devMean: unit(f.study.devMean, `files[${i}].study.devMean`),
           devSd: unit(f.study.devSd, `files[${i}].study.devSd`),
@@ -78,11 +82,14 @@ export function parseRetrainedManifest(json: unknown): RetrainedManifest {
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
-/** One line for a list: "HP 32x32 at 78.4%: dev 76.2% (study 76.5 ± 0.3 over 3 seeds)". */
+/** One line for a list: "HP 32x32 at 78.4%, recovered and retrained: dev 76.2% (study 76.5 ± 0.3 over 3
+ *  seeds)". The tile is named only for the patterns that have one. */
 export function retrainedLabel(f: RetrainedFile): string {
   const name = f.pattern === 'hp' ? 'HP' : f.pattern;
+  const tiled = ['hp', 'tile', 'vector'].includes(f.pattern) ? ` ${f.tile}` : '';
+  const how = f.method ? `, ${f.method.replace(/ \(least squares\)/, '')}` : '';
   return (
-    `${name} ${f.tile} at ${pct(f.achieved)}%: dev ${pct(f.dev)}% ` +
+    `${name}${tiled} at ${pct(f.achieved)}%${how}: dev ${pct(f.dev)}% ` +
     `(study ${pct(f.study.devMean)} ± ${pct(f.study.devSd)} over ${f.study.seeds} seeds)`
   );
 }

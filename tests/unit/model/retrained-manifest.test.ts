@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { parseRetrainedManifest, retrainedLabel } from '../../../src/core/model/retrained-manifest';
-import { readHPW } from '../../../src/core/formats/hpw';
+import { denseMatrices, readWeightsFile } from '../../../src/core/formats/weights-file';
 import { parseSweep } from '../../../src/core/explore/sweep';
 
 const dir = 'public/models/retrained/';
 
 test(
-  'the shipped retrained manifest parses, names files that exist and are HP-structured .hpw, ' +
-    'and applies to the default model',
+  'the shipped retrained manifest parses, names weight files (.hpw, .spw) that exist, are as sparse as it says, ' +
+    'and apply to the default model',
   () => {
     const m = parseRetrainedManifest(JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')));
     const models = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as { file: string; sha256: string };
@@ -16,11 +16,19 @@ test(
     expect(m.baseSha256).toBe(models.sha256);
     expect(m.files.map((f) => `${f.pattern}-${f.sparsity}`)).toEqual(expect.arrayContaining(['hp-0.8', 'hp-0.9']));
     for (const f of m.files) {
-      const hpw = readHPW(new Uint8Array(readFileSync(dir + f.file)));
-      expect(hpw.matrices).toHaveLength(24);
-      expect(f.dev).toBeLessThan(m.denseDev);
+      const file = readWeightsFile(new Uint8Array(readFileSync(dir + f.file)));
+      expect(file.kind).toBe(['hp', 'tile', 'vector'].includes(f.pattern) ? 'hpw' : 'spw');
+      const matrices = denseMatrices(file);
+      expect(matrices).toHaveLength(24);
+      let zeros = 0;
+      let total = 0;
+      for (const w of matrices.map((x) => x.weight())) {
+        total += w.length;
+        for (const x of w) if (x === 0) zeros++;
+      }
+      expect(zeros / total).toBeCloseTo(f.achieved, 2); // the pruned file, not the dense model
       expect(retrainedLabel(f)).toMatch(
-        new RegExp(`at ${(f.achieved * 100).toFixed(1)}%: dev ${(f.dev * 100).toFixed(1)}%`),
+        new RegExp(`at ${(f.achieved * 100).toFixed(1)}%(, [a-z ]+)?: dev ${(f.dev * 100).toFixed(1)}%`),
       );
     }
     // the study's sweep is readable by the selection, every point retrained and below dense
