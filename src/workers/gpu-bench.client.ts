@@ -1,22 +1,24 @@
+// Page side of the GPU benchmark worker. It holds no state of the page's: a restarted worker
+// acquires a fresh device on the next run.
 import * as Comlink from 'comlink';
-import { spawnWorker } from './spawn';
+import { serviceClient } from './service-client';
 import type { GpuBenchProgress, GpuBenchRequest, GpuBenchResult, GpuBenchWorkerApi } from './gpu-bench.worker';
 
-const worker = spawnWorker<GpuBenchWorkerApi>(
+const worker = serviceClient<GpuBenchWorkerApi>(
   'GPU benchmark',
   () => new Worker(new URL('./gpu-bench.worker.ts', import.meta.url), { type: 'module' }),
 );
 
 export function measureGpu(req: GpuBenchRequest, onProgress: GpuBenchProgress): Promise<GpuBenchResult> {
-  return worker.call((api) => api.measure(req, Comlink.proxy(onProgress)));
+  return worker.request((api) => api.measure(req, Comlink.proxy(onProgress)));
 }
 
-/** True for the worker's GpuDeviceLostError (errors cross Comlink by name and message). */
+/** True for the worker's GpuDeviceLostError (errors cross the worker by name and message). */
 export function isDeviceLost(err: unknown): boolean {
   return (err as Error)?.name === 'GpuDeviceLostError';
 }
 
 /** Loses the worker's device as a driver reset would (the page's diagnostics hook). */
 export function simulateBenchGpuLoss(): Promise<void> {
-  return worker.call((api) => api.simulateLoss());
+  return worker.request((api) => api.simulateLoss());
 }

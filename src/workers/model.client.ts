@@ -1,14 +1,14 @@
 // Page side of the model worker: typed calls that resolve to the loaded model or throw
-// ModelLoadError (code + user message) for bad input.
+// ModelLoadError (code + user message) for bad input. It holds no state of the page's (each
+// call brings its bytes or URL): a restarted worker needs nothing re-sent.
 import * as Comlink from 'comlink';
-import { spawnWorker } from './spawn';
-import { unwrap, type WorkerResult } from './model-result';
+import { serviceClient } from './service-client';
 import type { LoadedModel, ModelWorkerApi, Progress } from './model.worker';
 import { MAX_MODEL_BYTES, tooLarge } from '../core/model/model-error';
 
 export type { LoadedModel } from './model.worker';
 
-const worker = spawnWorker<ModelWorkerApi>(
+const worker = serviceClient<ModelWorkerApi>(
   'model loader',
   () => new Worker(new URL('./model.worker.ts', import.meta.url), { type: 'module' }),
 );
@@ -16,10 +16,7 @@ const worker = spawnWorker<ModelWorkerApi>(
 /** Workers resolve relative URLs against their own script URL: resolve against the page first. */
 const absolute = (url: string) => new URL(url, document.baseURI).href;
 
-/** Calls the worker and rethrows its captured error as the typed error it was. */
-async function request<T>(fn: (api: Comlink.Remote<ModelWorkerApi>) => unknown): Promise<T> {
-  return unwrap(await worker.call((api) => fn(api) as Promise<WorkerResult<T>>));
-}
+const { request } = worker;
 
 export function loadModelUrl(url: string, onProgress?: Progress): Promise<LoadedModel> {
   return request((api) => api.loadUrl(absolute(url), onProgress ? Comlink.proxy(onProgress) : undefined));
@@ -27,7 +24,7 @@ export function loadModelUrl(url: string, onProgress?: Progress): Promise<Loaded
 
 /** Stops a model download in progress; its loadModelUrl rejects with code 'cancelled'. */
 export function cancelModelDownload(): Promise<void> {
-  return worker.call((api) => api.cancelDownload());
+  return request((api) => api.cancelDownload());
 }
 
 /** Loads a picked file; its bytes move to the worker (the File stays readable). */

@@ -1,21 +1,8 @@
-// Probes WebGPU from inside a worker: the pruning, kernel and encoder workers need it there,
-// and some browsers expose navigator.gpu to pages only.
-import * as Comlink from 'comlink';
-import { acquireGpu, GpuUnavailableError, type GpuCapabilities } from '../gpu/adapter';
+// Probes WebGPU from inside a worker: lab/GpuProbe, exposed (endpoint.ts).
+import { GpuProbe } from '../lab/gpu-probe';
+import { exposeService, type ServiceApi } from './endpoint';
 
-export type WorkerGpuProbe = { available: true; caps: GpuCapabilities } | { available: false; message: string };
+export type { WorkerGpuProbe } from '../lab/gpu-probe';
+export type ProbeWorkerApi = ServiceApi<GpuProbe>;
 
-const api = {
-  async probe(): Promise<WorkerGpuProbe> {
-    try {
-      const { device, caps } = await acquireGpu((self.navigator as Navigator & { gpu?: GPU }).gpu);
-      device.destroy();
-      return { available: true, caps };
-    } catch (err) {
-      return { available: false, message: err instanceof GpuUnavailableError ? err.message : String(err) };
-    }
-  },
-};
-
-export type ProbeWorkerApi = typeof api;
-Comlink.expose(api);
+exposeService(new GpuProbe((self.navigator as Navigator & { gpu?: GPU }).gpu));

@@ -1,40 +1,38 @@
 // Page side of the pruning worker. `prune` drops stale requests: when a newer call arrives before
 // an older one has started, the older resolves to null (the sliders move faster than pruning).
+// The model and the activation norms are kept: a restarted worker gets them again before the
+// next call (service-client.ts); a worker that stops without an error event is noticed at once
+// (its life lock, life-lock.ts).
 import * as Comlink from 'comlink';
 import type { ValueType } from '../core/formats/hp';
 import type { PruneConfig, PruneReport } from '../core/pruning';
 import type { RecoverySummary } from '../core/recover/recover-pruned';
 import type { RecoverProgress } from '../core/recover/sequential';
-import { spawnWorker } from './spawn';
-import type { CalibrationRequest, MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
+import { serviceClient } from './service-client';
+import type { CalibrationRequest, MaskView, MatrixInfo, PruneOutcome, PruningWorkerApi } from './pruning.worker';
 
 export type { MatrixInfo, PruneOutcome };
 
-let loaded: Uint8Array | null = null;
-let norms: Float32Array[] | null = null;
-const worker = spawnWorker<PruningWorkerApi>(
+const worker = serviceClient<PruningWorkerApi>(
   'pruning',
   () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }),
-  {
-    liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) },
-    // A restarted worker has lost the model and the activation norms: send them again (copies stay
-    // here for that; messages reach the worker in order, so later calls see them).
-    onRestart: (api) => {
-      const remote = api as Comlink.Remote<PruningWorkerApi>;
-      if (loaded) void remote.loadModel(loaded.slice()).then(() => norms && remote.setInputNorms(norms));
-    },
-  },
+  { liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) } },
 );
 
+/** Replays `norms` (copies stay here for that) on a restarted worker. */
+const rememberNorms = (norms: Float32Array[] | null) => worker.remember('norms', (api) => api.setInputNorms(norms));
+
 export function loadPruningModel(bytes: Uint8Array): Promise<MatrixInfo[]> {
-  loaded = bytes.slice();
-  norms = null; // a new model: the norms of the old one do not apply
-  const copy = bytes.slice();
-  return worker.call((api) => api.loadModel(Comlink.transfer(copy, [copy.buffer])));
+  worker.forget('norms'); // a new model: the norms of the old one do not apply
+  const own = bytes.slice();
+  return worker.keep('model', (api) => {
+    const copy = own.slice();
+    return api.loadModel(Comlink.transfer(copy, [copy.buffer]));
+  });
 }
 
 export function setInputNorms(next: Float32Array[] | null): Promise<void> {
-  return worker.call((api) => api.setInputNorms(next)).then(() => void (norms = next));
+  return worker.keep('norms', (api) => api.setInputNorms(next));
 }
 
 const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
@@ -47,15 +45,15 @@ const absoluteUrls = (req: CalibrationRequest): CalibrationRequest => {
   };
 };
 
-/** Collects activation norms in the worker (see PruningWorkerApi.calibrate); URLs are made absolute here. */
+/** Collects activation norms in the worker (see PruningService.calibrate); URLs are made absolute here. */
 export function calibratePruning(
   req: CalibrationRequest,
   onProgress: (done: number, total: number) => void,
 ): Promise<{ sentences: number; ms: number }> {
   return worker
-    .call((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress)))
-    .then(({ sentences, ms, norms: got }) => {
-      norms = got;
+    .request((api) => api.calibrate(absoluteUrls(req), Comlink.proxy(onProgress)))
+    .then(({ sentences, ms, norms }) => {
+      rememberNorms(norms);
       return { sentences, ms };
     });
 }
@@ -66,22 +64,22 @@ let chain: Promise<unknown> = Promise.resolve();
 /** Prunes with `config`; resolves null when a newer request superseded this one before it ran. */
 export function prune(config: PruneConfig, maskIndex?: number): Promise<PruneOutcome | null> {
   const id = ++latest;
-  const run = chain.then(() => (id === latest ? worker.call((api) => api.prune(config, maskIndex)) : null));
+  const run = chain.then(() => (id === latest ? worker.request((api) => api.prune(config, maskIndex)) : null));
   chain = run.catch(() => {});
   return run;
 }
 
-export function maskOf(index: number) {
-  return worker.call((api) => api.maskOf(index));
+export function maskOf(index: number): Promise<MaskView> {
+  return worker.request((api) => api.maskOf(index));
 }
 
 export function prunedOnnx(): Promise<Uint8Array> {
-  return worker.call((api) => api.prunedOnnx());
+  return worker.request((api) => api.prunedOnnx());
 }
 
 /** The .hpw of the last prune, or of `config` (a recovered one once recoverPruning resolved). */
 export function hpwFile(valueType: ValueType, modelName: string, config?: PruneConfig): Promise<Uint8Array> {
-  return worker.call((api) => api.hpwFile(valueType, modelName, config));
+  return worker.request((api) => api.hpwFile(valueType, modelName, config));
 }
 
 let nextRecovery = 1;
@@ -94,10 +92,10 @@ export function recoverPruning(
   onProgress: (p: RecoverProgress) => void,
 ): { result: Promise<{ report: PruneReport; summary: RecoverySummary }>; cancel: () => void } {
   const id = nextRecovery++;
-  const result = worker.call((api) => api.recover(id, config, absoluteUrls(req), Comlink.proxy(onProgress)));
-  return { result, cancel: () => void worker.call((api) => api.cancelRecovery(id)) };
+  const result = worker.request((api) => api.recover(id, config, absoluteUrls(req), Comlink.proxy(onProgress)));
+  return { result, cancel: () => void worker.request((api) => api.cancelRecovery(id)).catch(() => undefined) };
 }
 
 export function prunedOnnxFor(config: PruneConfig): Promise<{ bytes: Uint8Array; achievedSparsity: number }> {
-  return worker.call((api) => api.prunedOnnxFor(config));
+  return worker.request((api) => api.prunedOnnxFor(config));
 }

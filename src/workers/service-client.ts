@@ -15,6 +15,9 @@ export interface ServiceClient<Api> {
   request<T>(fn: Call<Api, WorkerResult<T>>): Promise<T>;
   /** A call that gives the worker state: made now, and again on every restarted worker. */
   keep<T>(key: string, fn: Call<Api, WorkerResult<T>>): Promise<T>;
+  /** Replays `fn` on every restarted worker from now on, without calling it now: for state the
+   *  worker made itself (e.g. norms it computed) that the page got a copy of. */
+  remember<T>(key: string, fn: Call<Api, WorkerResult<T>>): void;
   /** Stops replaying `key` (state that no longer applies, e.g. after a new model). */
   forget(key: string): void;
   /** A call whose answer is used as it comes (no WorkerResult), e.g. cancel(). */
@@ -51,21 +54,25 @@ export function serviceClient<Api>(
     });
   const request = async <T>(fn: Call<Api, WorkerResult<T>>): Promise<T> => unwrap(await call(fn));
 
+  /** Re-inserted last: replayed after the state it may depend on. */
+  const remember = (key: string, fn: Call<Api, unknown>) => {
+    kept.delete(key);
+    kept.set(key, fn);
+  };
+
   return {
     request,
     keep(key, fn) {
       const answer = request(fn);
       // Only state the worker took: a refused dataset leaves the previous one in place there,
-      // and so here. Re-inserted last: replayed after the state it may depend on.
+      // and so here.
       answer.then(
-        () => {
-          kept.delete(key);
-          kept.set(key, fn);
-        },
+        () => remember(key, fn),
         () => undefined,
       );
       return answer;
     },
+    remember,
     forget(key) {
       kept.delete(key);
     },

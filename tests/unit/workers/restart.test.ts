@@ -3,63 +3,18 @@
 // next call answers as before the crash. The "worker" is the real lab/EvalSession behind the real
 // endpoint (endpoint.ts) on one side of a MessageChannel; the page side is service-client.ts.
 import { readFileSync } from 'node:fs';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import * as Comlink from 'comlink';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configureOrt } from '../../../src/eval/ort-session';
 import { EvalSession } from '../../../src/lab/eval-session';
-import { exposeService, type ServiceApi } from '../../../src/workers/endpoint';
+import type { ServiceApi } from '../../../src/workers/endpoint';
 import { serviceClient } from '../../../src/workers/service-client';
-import { WorkerCrashedError, type WorkerLike } from '../../../src/workers/spawn';
+import { WorkerCrashedError } from '../../../src/workers/spawn';
+import { channelWorkers } from '../../helpers/channel-worker';
 import { buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
 
 configureOrt({ threads: 1 });
 
-/** One side of a MessageChannel as a Worker; the service listens on the other side. */
-class ChannelWorker extends EventTarget implements WorkerLike {
-  constructor(
-    private readonly port: MessagePort,
-    private readonly servicePort: MessagePort,
-  ) {
-    super();
-  }
-  postMessage(message: unknown, transfer?: Transferable[]): void {
-    this.port.postMessage(message, transfer as never);
-  }
-  override addEventListener(type: string, listener: (event: Event) => void): void {
-    if (type === 'message') {
-      this.port.addEventListener('message', listener as never);
-      this.port.start();
-    } else super.addEventListener(type, listener);
-  }
-  override removeEventListener(type: string, listener: (event: Event) => void): void {
-    if (type === 'message') this.port.removeEventListener('message', listener as never);
-    else super.removeEventListener(type, listener);
-  }
-  terminate(): void {
-    this.port.close();
-    this.servicePort.close();
-  }
-  /** The worker dies: its service stops answering, and the page gets an error event. */
-  kill(): void {
-    this.servicePort.close();
-    const event = new Event('error') as Event & { message: string };
-    event.message = 'killed by the test';
-    this.dispatchEvent(event);
-  }
-}
-
-const workers: ChannelWorker[] = [];
-const services: EvalSession[] = [];
-function create(): ChannelWorker {
-  const { port1, port2 } = new MessageChannel();
-  const service = new EvalSession();
-  services.push(service);
-  exposeService(service, { endpoint: port2 as unknown as Comlink.Endpoint });
-  const worker = new ChannelWorker(port1, port2);
-  workers.push(worker);
-  return worker;
-}
+const { create, workers, services } = channelWorkers(() => new EvalSession());
 
 const tokenizerUrl =
   'data:application/json;base64,' + readFileSync('public/tokenizer/tokenizer.json').toString('base64');
