@@ -59,16 +59,18 @@ export function cannotRun(err: unknown): ModelLoadError {
   return new ModelLoadError('cannot-run', `This model cannot be run by onnxruntime: ${why}`, raw.slice(0, 2000));
 }
 
-/** A software adapter (SwiftShader, a fallback adapter) runs ORT's WebGPU kernels far slower
- *  than its wasm backend (7 vs 340 sentences/s measured): use wasm there. Null: use WebGPU. */
+/** A software adapter (SwiftShader: a fallback adapter) runs ORT's WebGPU kernels far slower
+ *  than its wasm backend (7 vs 340 sentences/s measured): use wasm there. Null: use WebGPU.
+ *  Software is what the adapter says of itself (GPUAdapterInfo.isFallbackAdapter, or the older
+ *  GPUAdapter attribute), as gpu/adapter.ts isFallback reads it (eval/ does not import gpu/). */
 async function softwareAdapterReason(gpu: GPU | undefined): Promise<string | undefined> {
   if (!gpu) return undefined;
   try {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return 'no WebGPU adapter for onnxruntime';
-    const info = adapter.info;
+    const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
     const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`;
-    if ((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(text)) {
+    if (info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) {
       return `the WebGPU adapter is a software renderer (${text.trim() || 'fallback adapter'}); WebAssembly is faster`;
     }
   } catch {

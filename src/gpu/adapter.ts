@@ -57,6 +57,14 @@ const LIMIT_NAMES = [
   'maxBindGroups',
 ] as const;
 
+/** Whether the adapter is a software one (SwiftShader, WARP, llvmpipe: the GPU emulated on the
+ *  CPU), as the adapter itself says: GPUAdapterInfo.isFallbackAdapter (Chromium 156 and Dawn in
+ *  Node both set it for SwiftShader), or the GPUAdapter attribute it replaced in older browsers. */
+export function isFallback(adapter: GPUAdapter): boolean {
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  return Boolean(info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+}
+
 export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const features = [...adapter.features].map(String).sort();
@@ -86,7 +94,7 @@ export function describeAdapter(adapter: GPUAdapter): GpuCapabilities {
     device: info.device ?? '',
     description,
     label: description || [vendor, architecture].filter(Boolean).join(' ') || 'unknown adapter',
-    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    isFallbackAdapter: isFallback(adapter),
     features,
     limits,
     hasTimestampQuery: features.includes('timestamp-query'),

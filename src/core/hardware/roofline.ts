@@ -39,8 +39,9 @@ export interface MeasuredDevice {
   denseGflops: number;
   /** Sparse kernel throughput at one or more densities. */
   sparse?: SparsePoint[];
-  /** A software adapter (SwiftShader, llvmpipe, WARP: the GPU emulated on the CPU). Its figures
-   *  describe the emulator, so they are never carried to hardware devices. */
+  /** A software adapter (SwiftShader, llvmpipe, WARP: the GPU emulated on the CPU), as the
+   *  adapter says of itself (isFallbackAdapter). Its figures describe the emulator, so they are
+   *  never carried to hardware devices. */
   software?: boolean;
   /** A whole-encoder measurement (ms for batch x seq of `config`, at `density`). */
   encoder?: { batch: number; seq: number; ms: number; config?: BertConfig; density?: number; pattern?: Pattern };
@@ -107,16 +108,9 @@ export function interpolateSparse(points: SparsePoint[], denseGflops: number, de
   return rel(pts[pts.length - 1]);
 }
 
-/** Adapters that emulate a GPU on the CPU, by the names they report. */
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render|software/i;
-
-export function isSoftwareAdapter(label: string, isFallbackAdapter = false): boolean {
-  return isFallbackAdapter || SOFTWARE_ADAPTER.test(label);
-}
-
 /** Whether a measurement may stand for hardware of its kind (a software GPU may not). */
 export function carriesToHardware(m: MeasuredDevice): boolean {
-  return !(m.kind === 'gpu' && (m.software || isSoftwareAdapter(m.label)));
+  return !(m.kind === 'gpu' && m.software);
 }
 
 /** Efficiency of a kind of device, from a measurement when there is one. */

@@ -132,13 +132,9 @@ describe('software adapters never carry an efficiency to hardware', () => {
     ...(software ? { software } : {}),
   });
 
-  it('SwiftShader (by name or by the fallback flag) leaves every catalog GPU at the default efficiency', () => {
+  it('a fallback adapter (SwiftShader) leaves every catalog GPU at the default efficiency', () => {
     const plain = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128);
-    for (const m of [
-      measuredGpu('google swiftshader'),
-      measuredGpu('SwiftShader driver 5.0.0'),
-      measuredGpu('some adapter', true),
-    ]) {
+    for (const m of [measuredGpu('google swiftshader', true), measuredGpu('some adapter', true)]) {
       const withSw = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128, { measured: [m] });
       expect(withSw.efficiency('gpu').dense).toBe(plain.efficiency('gpu').dense);
       expect(withSw.efficiency('gpu').origin).toMatch(/software adapter, not carried/);

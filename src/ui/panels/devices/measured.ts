@@ -8,7 +8,7 @@ export interface LabMeasurements {
   gpu?: LinearMeasurement[] | null;
   /** GPU adapter description, e.g. from describeAdapter. */
   gpuLabel?: string;
-  /** The adapter is a software one (describeAdapter's isFallbackAdapter, or its name). */
+  /** The adapter is a software one (describeAdapter's isFallbackAdapter). */
   gpuSoftware?: boolean;
   /** Whole-model CPU time (ms) of onnxruntime-web's wasm backend, when measured. */
   cpuEncoder?: MeasuredDevice['encoder'];

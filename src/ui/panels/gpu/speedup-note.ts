@@ -8,7 +8,7 @@ export interface SpeedupCase {
 }
 
 export interface AdapterTiming {
-  /** SwiftShader, llvmpipe, or the adapter marks itself as a fallback. */
+  /** The adapter marks itself as a fallback (software: SwiftShader, WARP, llvmpipe). */
   software: boolean;
   timestampQuery: boolean;
 }
