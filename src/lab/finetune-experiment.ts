@@ -16,6 +16,7 @@ import {
   validateSettings,
   type FineTuneCheckpoint,
   type FineTuneProgress,
+  type FineTuneResult,
   type FineTuneSettings,
 } from './finetune';
 
@@ -47,22 +48,15 @@ export interface CheckpointStore {
   clear(): Promise<void>;
 }
 
-export interface FineTuneRunResult {
+/** The trainer's figures (FineTuneResult less the model itself) and the files it made. */
+export interface FineTuneRunResult extends Omit<FineTuneResult, 'model' | 'sparse'> {
   onnx: Uint8Array;
   hpw: Uint8Array;
   config: PruneConfig;
   settings: FineTuneSettings;
   achievedSparsity: number;
   trainSentences: number;
-  losses: number[];
-  steps: number;
-  epochMs: number[];
-  teacherMs: number;
-  tokensPerSecond: number;
-  meanSeq: number;
-  resumedFromStep: number;
   adapter: string;
-  profileMs?: Record<string, number>;
 }
 
 /** The key a checkpoint is stored under: model, pruning, settings and data, in a stable order. */

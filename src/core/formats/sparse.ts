@@ -102,13 +102,23 @@ export function decodeCOO(c: COOMatrix): Float32Array {
   for (let i = 0; i < c.values.length; i++) w[c.rows[i] * c.in + c.cols[i]] = c.values[i];
   return w;
 }
-export function serializeCOO(c: COOMatrix, t: ValueType): Uint8Array {
-  const nnz = c.values.length;
-  const b = new ByteWriter(cooBytes(c.out, c.in, nnz, t));
+/** The header COO and CSR files start with: out, in, nnz, value type (u32 each). */
+function writeNnzHeader(b: ByteWriter, c: { out: number; in: number; values: Float32Array }, t: ValueType): void {
   b.u32(c.out);
   b.u32(c.in);
-  b.u32(nnz);
+  b.u32(c.values.length);
   b.u32(VALUE_TYPE_CODE[t]);
+}
+function readNnzHeader(r: ByteReader): { out: number; nIn: number; nnz: number; t: ValueType } {
+  const out = r.u32(),
+    nIn = r.u32(),
+    nnz = r.u32();
+  return { out, nIn, nnz, t: valueTypeOf(r.u32()) };
+}
+
+export function serializeCOO(c: COOMatrix, t: ValueType): Uint8Array {
+  const b = new ByteWriter(cooBytes(c.out, c.in, c.values.length, t));
+  writeNnzHeader(b, c, t);
   b.indices(c.rows, c.out);
   b.indices(c.cols, c.in);
   b.values(c.values, t);
@@ -116,10 +126,7 @@ export function serializeCOO(c: COOMatrix, t: ValueType): Uint8Array {
 }
 export function deserializeCOO(bytes: Uint8Array): COOMatrix {
   const r = new ByteReader(bytes, 0, 'COO matrix');
-  const out = r.u32(),
-    nIn = r.u32(),
-    nnz = r.u32(),
-    t = valueTypeOf(r.u32());
+  const { out, nIn, nnz, t } = readNnzHeader(r);
   const rows = r.indices(nnz, out),
     cols = r.indices(nnz, nIn);
   for (let i = 0; i < nnz; i++)
@@ -143,12 +150,8 @@ export function decodeCSR(c: CSRMatrix): Float32Array {
   return w;
 }
 export function serializeCSR(c: CSRMatrix, t: ValueType): Uint8Array {
-  const nnz = c.values.length;
-  const b = new ByteWriter(csrBytes(c.out, c.in, nnz, t));
-  b.u32(c.out);
-  b.u32(c.in);
-  b.u32(nnz);
-  b.u32(VALUE_TYPE_CODE[t]);
+  const b = new ByteWriter(csrBytes(c.out, c.in, c.values.length, t));
+  writeNnzHeader(b, c, t);
   b.u32s(c.rowPtr);
   b.indices(c.colIdx, c.in);
   b.values(c.values, t);
@@ -156,10 +159,7 @@ export function serializeCSR(c: CSRMatrix, t: ValueType): Uint8Array {
 }
 export function deserializeCSR(bytes: Uint8Array): CSRMatrix {
   const r = new ByteReader(bytes, 0, 'CSR matrix');
-  const out = r.u32(),
-    nIn = r.u32(),
-    nnz = r.u32(),
-    t = valueTypeOf(r.u32());
+  const { out, nIn, nnz, t } = readNnzHeader(r);
   const rowPtr = r.u32s(out + 1);
   for (let i = 0; i < out; i++)
     if (rowPtr[i] > rowPtr[i + 1]) throw new FormatError(`CSR rowPtr decreases at row ${i}`);
