@@ -1,8 +1,9 @@
-// One "Measure my GPU" case: Y = X·Wᵀ with the project's dense kernel on W and its HP kernel on
-// W pruned at the visitor's configuration (HP pattern, magnitude scores), both verified against
-// the CPU reference on sampled rows, then timed (timestamp queries when the device has them,
-// wall clock otherwise; median of many repetitions). Runs wherever a GPUDevice exists: a
-// browser worker, or Node through Dawn (tests).
+// Verify and time one linear kernel (`verifyAndTimeLinear`): run once, compare sampled rows with
+// the CPU reference, then time it (timestamp queries when the device has them, wall clock
+// otherwise; median of many repetitions), inside error scopes. The one harness of "Measure my
+// GPU" (`measureCase`: Y = X·Wᵀ with the project's dense kernel on W and its HP kernel on W
+// pruned at the visitor's configuration), `hp-lab bench matmul|hp` and the GPU tests. Runs
+// wherever a GPUDevice exists: a browser worker, or Node through Dawn.
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createDenseLinear, createHPLinear, type GpuLinear } from '../gpu/kernels';
 import {
@@ -26,7 +27,11 @@ export interface LinearCase {
 }
 
 export interface KernelResult {
+  /** Median. */
   ms: number;
+  msMin: number;
+  /** Runs inside one timed sample (gpu/timing.ts: short kernels are repeated within a pass). */
+  repeatsPerSample: number;
   /** Floating-point operations the kernel performed (HP: stored values incl. padding). */
   flops: number;
   tile: string;
@@ -61,6 +66,8 @@ export interface CaseData {
 }
 
 export interface MeasureOptions {
+  /** Timed samples, fixed (gpu/timing's default warmup); else `budgetMs` sets them. */
+  reps?: number;
   /** Milliseconds of GPU time to spend timing each kernel (sets the repetitions). Default 400. */
   budgetMs?: number;
   minReps?: number;
@@ -84,8 +91,10 @@ export function caseData(c: LinearCase, config: PruneConfig, seed = 1): CaseData
   return { x, weight, hp: pruned.hp, kept: pruned.kept };
 }
 
-export function referenceRows(c: LinearCase, referenceMacs = 5e7): number[] {
-  return sampleRows(c.tokens, Math.max(4, Math.min(32, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
+/** The rows the CPU reference computes: all of a small case, else as many (4 to `maxRows`) as
+ *  `referenceMacs` multiply-adds allow. */
+export function referenceRows(c: LinearCase, referenceMacs = 5e7, maxRows = 32): number[] {
+  return sampleRows(c.tokens, Math.max(4, Math.min(maxRows, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
 }
 
 async function readBack(
@@ -106,23 +115,50 @@ async function readBack(
   }
 }
 
-/** Verifies `lin` once (which also tells how long one run takes), then times it. */
-async function verifyAndTime(
+/** X (written) and Y buffers of a case, for any number of kernels on it. */
+export interface LinearBuffers {
+  x: GPUBuffer;
+  y: GPUBuffer;
+  destroy(): void;
+}
+
+export function linearBuffers(device: GPUDevice, x: Float32Array, tokens: number, out: number): LinearBuffers {
+  const xBuf = device.createBuffer({
+    size: Math.max(16, x.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
+  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
+  const yBuf = device.createBuffer({
+    size: Math.max(16, tokens * out * 4),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  return {
+    x: xBuf,
+    y: yBuf,
+    destroy: () => {
+      xBuf.destroy();
+      yBuf.destroy();
+    },
+  };
+}
+
+/** Verifies `lin` once (which also tells how long one run takes), then times it. Validation and
+ *  out-of-memory errors inside fail it (their numbers are not to be trusted). */
+export async function verifyAndTimeLinear(
   gpu: AcquiredGpu,
   lin: GpuLinear,
-  xBuf: GPUBuffer,
-  yBuf: GPUBuffer,
+  bufs: LinearBuffers,
   c: LinearCase,
   rows: number[],
   ref: ReferenceResult,
-  opts: MeasureOptions,
+  opts: MeasureOptions = {},
 ): Promise<KernelResult> {
   const { device } = gpu;
   const guard = opts.guard ?? (<T>(p: Promise<T>) => p);
   const yBytes = Math.max(16, c.tokens * c.out * 4);
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
-  const outcome = await verifyAndTimeScoped(gpu, lin, xBuf, yBuf, c, rows, ref, opts, guard, yBytes).then(
+  const outcome = await verifyAndTimeScoped(gpu, lin, bufs.x, bufs.y, c, rows, ref, opts, guard, yBytes).then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
@@ -153,31 +189,44 @@ async function verifyAndTimeScoped(
   lin.encode(enc, xBuf, yBuf, c.tokens);
   device.queue.submit([enc.finish()]);
   const y = await readBack(device, yBuf, yBytes, opts.guard);
-  // A second run, pipelines compiled, tells how many repetitions fit the budget.
-  const t0 = performance.now();
-  const again = device.createCommandEncoder();
-  lin.encode(again, xBuf, yBuf, c.tokens);
-  device.queue.submit([again.finish()]);
-  await guard(device.queue.onSubmittedWorkDone());
-  const once = performance.now() - t0;
   const cmp = compareRows(y, ref, rows, c.out);
-  const reps = Math.max(
-    opts.minReps ?? 3,
-    Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))),
-  );
-  const t = await guard(
-    timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), { reps, warmup: reps >= 10 ? 3 : 1 }),
-  );
+  const plan = opts.reps ? { reps: opts.reps } : await budgetReps(device, lin, xBuf, yBuf, c.tokens, opts, guard);
+  const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), plan));
   return {
     ms: t.msMedian,
+    msMin: t.msMin,
+    repeatsPerSample: t.repeatsPerSample,
     flops: lin.flops(c.tokens),
     tile: lin.tileFor(c.tokens),
-    reps,
+    reps: plan.reps,
     timing: t.timing,
     verified: cmp.ok,
     maxError: cmp.maxError,
     ...(cmp.first ? { firstMismatch: cmp.first } : {}),
   };
+}
+
+/** A second run, pipelines compiled, tells how many repetitions fit the time budget. */
+async function budgetReps(
+  device: GPUDevice,
+  lin: GpuLinear,
+  xBuf: GPUBuffer,
+  yBuf: GPUBuffer,
+  tokens: number,
+  opts: MeasureOptions,
+  guard: <T>(p: Promise<T>) => Promise<T>,
+): Promise<{ reps: number; warmup: number }> {
+  const t0 = performance.now();
+  const again = device.createCommandEncoder();
+  lin.encode(again, xBuf, yBuf, tokens);
+  device.queue.submit([again.finish()]);
+  await guard(device.queue.onSubmittedWorkDone());
+  const once = performance.now() - t0;
+  const reps = Math.max(
+    opts.minReps ?? 3,
+    Math.min(opts.maxReps ?? 100, Math.ceil((opts.budgetMs ?? 400) / Math.max(once, 0.05))),
+  );
+  return { reps, warmup: reps >= 10 ? 3 : 1 };
 }
 
 const gflops = (flops: number, ms: number) => (ms > 0 ? flops / ms / 1e6 : 0);
@@ -192,7 +241,7 @@ export async function measureCase(
   const { device, caps } = gpu;
   const rows = referenceRows(c, opts.referenceMacs);
   const lins: GpuLinear[] = [];
-  const bufs: GPUBuffer[] = [];
+  let bufs: LinearBuffers | undefined;
   try {
     lins.push(
       createDenseLinear(device, caps, {
@@ -204,32 +253,20 @@ export async function measureCase(
       }),
     );
     lins.push(createHPLinear(device, caps, { tokens: c.tokens, hp: data.hp, label: `${c.name} HP` }));
-    const xBuf = device.createBuffer({
-      size: Math.max(16, data.x.byteLength),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    });
-    bufs.push(xBuf);
-    device.queue.writeBuffer(xBuf, 0, data.x as Float32Array<ArrayBuffer>);
-    const yBuf = device.createBuffer({
-      size: Math.max(16, c.tokens * c.out * 4),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
-    bufs.push(yBuf);
-    const dense = await verifyAndTime(
+    bufs = linearBuffers(device, data.x, c.tokens, c.out);
+    const dense = await verifyAndTimeLinear(
       gpu,
       lins[0],
-      xBuf,
-      yBuf,
+      bufs,
       c,
       rows,
       denseReference(data.x, data.weight, undefined, c.in, c.out, rows),
       opts,
     );
-    const hp = await verifyAndTime(
+    const hp = await verifyAndTimeLinear(
       gpu,
       lins[1],
-      xBuf,
-      yBuf,
+      bufs,
       c,
       rows,
       hpReference(data.x, data.hp, undefined, rows),
@@ -250,6 +287,6 @@ export async function measureCase(
     };
   } finally {
     for (const l of lins) l.destroy();
-    for (const b of bufs) b.destroy();
+    bufs?.destroy();
   }
 }

@@ -4,18 +4,16 @@ import { parseFlags, numberFlag, tileFlag } from '../args';
 import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
-import { timeCompute } from '../../gpu/timing';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
 import { HP_TILES, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
 import {
-  compareRows,
   denseReference,
   hpReference,
-  sampleRows,
   storedHP,
   storedWeights,
   type ReferenceResult,
 } from '../../gpu/kernels/cpu-reference';
+import { linearBuffers, referenceRows, verifyAndTimeLinear } from '../../lab/kernel-bench';
 import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp';
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
@@ -45,26 +43,8 @@ hp-lab bench verify [--quick]
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
-interface Timed {
-  tile: string;
-  ms_median: number;
-  ms_min: number;
-  timing: 'timestamp' | 'wall';
-  repeats_per_sample: number;
-}
-
-async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number): Promise<Float32Array> {
-  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(read.getMappedRange().slice(0));
-  read.destroy();
-  return out;
-}
-
-/** Times each linear (one per tile config), verifies the first, returns all timings. */
+/** Times each linear (one per tile config) and verifies each against the reference, with the
+ *  one harness of lab/kernel-bench.ts. */
 async function timeAndVerify(
   gpu: AcquiredGpu,
   linears: GpuLinear[],
@@ -73,48 +53,30 @@ async function timeAndVerify(
   reps: number,
   reference: (rows: number[]) => ReferenceResult,
 ) {
-  const { device } = gpu;
-  const nIn = linears[0].in,
-    nOut = linears[0].out;
-  const xBuf = device.createBuffer({
-    size: Math.max(16, x.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
-  const yBytes = Math.max(16, tokens * nOut * 4);
-  const yBuf = device.createBuffer({
-    size: yBytes,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
-  const results: (Timed & { verified: boolean; max_error: number; first_mismatch?: unknown })[] = [];
-  const rows = sampleRows(tokens, Math.max(4, Math.min(64, Math.floor(MAX_REF_MACS / Math.max(1, nIn * nOut)))));
+  const c = { name: 'bench', tokens, in: linears[0].in, out: linears[0].out };
+  const rows = referenceRows(c, MAX_REF_MACS, 64);
   const ref = reference(rows);
-  for (const lin of linears) {
-    device.pushErrorScope('validation');
-    device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
-    const enc = device.createCommandEncoder();
-    lin.encode(enc, xBuf, yBuf, tokens);
-    device.queue.submit([enc.finish()]);
-    const y = await readBack(device, yBuf, yBytes);
-    const cmp = compareRows(y, ref, rows, nOut);
-    const t = await timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, tokens), { reps });
-    const err = await device.popErrorScope();
-    if (err) throw new Error(`WebGPU validation error: ${err.message}`);
-    results.push({
-      tile: lin.tileFor(tokens),
-      ms_median: t.msMedian,
-      ms_min: t.msMin,
-      timing: t.timing,
-      repeats_per_sample: t.repeatsPerSample,
-      verified: cmp.ok,
-      max_error: cmp.maxError,
-      ...(cmp.first ? { first_mismatch: cmp.first } : {}),
-    });
-    lin.destroy();
+  const bufs = linearBuffers(gpu.device, x, tokens, c.out);
+  try {
+    const results = [];
+    for (const lin of linears) {
+      const r = await verifyAndTimeLinear(gpu, lin, bufs, c, rows, ref, { reps });
+      lin.destroy();
+      results.push({
+        tile: r.tile,
+        ms_median: r.ms,
+        ms_min: r.msMin,
+        timing: r.timing,
+        repeats_per_sample: r.repeatsPerSample,
+        verified: r.verified,
+        max_error: r.maxError,
+        ...(r.firstMismatch ? { first_mismatch: r.firstMismatch } : {}),
+      });
+    }
+    return { results, checkedRows: rows.length };
+  } finally {
+    bufs.destroy();
   }
-  xBuf.destroy();
-  yBuf.destroy();
-  return { results, checkedRows: rows.length };
 }
 
 /** No WebGPU implementation binds more than 4 GiB as one storage buffer: refuse bigger operands
