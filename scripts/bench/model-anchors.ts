@@ -54,7 +54,8 @@ console.log(
     `(constants ${FPGA_CALIBRATION.computeEfficiency}, ${FPGA_CALIBRATION.opOverheadCycles}).`,
 );
 console.log(
-  `With the efficiency alone (${fitComputeEfficiency(fitRows(fpgaAnchors())).toFixed(4)} on all, no per-operator cycles), ` +
+  `With the efficiency alone (${fitComputeEfficiency(fitRows(fpgaAnchors())).toFixed(4)} on all, ` +
+    'no per-operator cycles), ' +
     `leave-one-out: mean |error| ${abs(meanAbs(fit.map((r) => r.efficiencyOnlyError)))}, ` +
     `worst ${worst(fit.map((r) => r.efficiencyOnlyError))} ` +
     `(${fit.map((r) => `${r.design.id} ${pct(r.efficiencyOnlyError)}`).join(', ')}).`,

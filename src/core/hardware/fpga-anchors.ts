@@ -146,10 +146,13 @@ const vit = (name: string, hidden: number, heads: number) => ({
 });
 
 const HUANG_CAVEATS = [
-  'image size not in the sources we read: 224x224 with 16x16 patches (197 tokens) assumed, as for ViT-S/16 and ViT-Ti/16',
+  'image size not in the sources we read: 224x224 with 16x16 patches (197 tokens) assumed, ' +
+    'as for ViT-S/16 and ViT-Ti/16',
   'batch 1 assumed (the latency is 1 / the quoted fps)',
-  'the 16x16 patch embedding (a 196 x 768 x d product, ~2% of the work) runs on the accelerator; the model has an embedding gather instead',
-  'features stay in on-chip BRAM between operators (the paper: ~60% less latency than through DDR); the model streams activations',
+  'the 16x16 patch embedding (a 196 x 768 x d product, ~2% of the work) runs on the accelerator; ' +
+    'the model has an embedding gather instead',
+  'features stay in on-chip BRAM between operators (the paper: ~60% less latency than through DDR); ' +
+    'the model streams activations',
 ];
 
 /** The designs recreated. FQ-BERT's three configurations are one paper's design at three sizes;
