@@ -114,18 +114,20 @@ def manifest(results, base_manifest, ship=None):
                       "dev": round(r["dev"], 4), "test": round(r["test"], 4), "method": METHOD_TEXT[r["method"]],
                       "study": {"devMean": round(mean, 4), "devSd": round(sd, 4), "seeds": n}})
     files.sort(key=lambda f: (f["pattern"] != "hp", f["pattern"], f["sparsity"]))
+    shipped = {f["file"] for f in files}
     return {"base": base_manifest["file"], "baseSha256": base_manifest["sha256"],
             "denseDev": round(results["dense"]["dev"], 4), "sweep": "study-sweep.json",
             "how": "retrained on a GPU (scripts/train/retrain.py; BENCHMARKS.md, retraining study): "
                    + "; or ".join(HOW[m] for m in sorted({r["method"] for r in results["runs"]
-                                                           if (r.get("file") or r.get("hpw")) in {f["file"] for f in files}})),
+                                                           if (r.get("file") or r.get("hpw")) in shipped})),
             "files": files}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results", nargs="+")
-    ap.add_argument("--ship", help="comma-separated file names: the manifest lists only these (default: every file written)")
+    ap.add_argument("--ship",
+                    help="comma-separated file names: the manifest lists only these (default: every file written)")
     ap.add_argument("--markdown")
     ap.add_argument("--sweep")
     ap.add_argument("--manifest")

@@ -126,40 +126,45 @@ test('hp-lab eval --quant int8: the integer model beside f32 on the same sentenc
   ).rejects.toThrow(/refusing to calibrate on public\/data\/dev\.jsonl/);
 }, 120_000);
 
-test('hp-lab prune --spw writes any pattern; eval --hpw takes the .spw; hp-lab hpw checks and converts it', async () => {
-  const { run: prune } = await import('../../../src/cli/commands/prune');
-  const { run: hpwCmd } = await import('../../../src/cli/commands/hpw');
-  const pruned = path.join(dir, 'unstructured.onnx');
-  const spw = path.join(dir, 'unstructured.spw');
-  const out = (await prune([
-    '--model',
-    model,
-    '--pattern',
-    'unstructured',
-    '--sparsity',
-    '0.8',
-    '--out',
-    pruned,
-    '--spw',
-    spw,
-  ])) as {
-    written: Record<string, string>;
-  };
-  expect(out.written).toMatchObject({ onnx: pruned, spw });
-  const viaOnnx = (await run(['--model', pruned, '--limit', '40'])) as Record<string, number>;
-  const viaSpw = (await run(['--model', model, '--hpw', spw, '--limit', '40'])) as Record<string, number>;
-  expect(viaSpw.correct).toBe(viaOnnx.correct);
-  const half = path.join(dir, 'unstructured-f16.spw');
-  const described = (await hpwCmd([spw, '--value-type', 'f16', '--out', half])) as {
-    format: string;
-    valueType: string;
-    matrices: Array<{ sparsity: number }>;
-  };
-  expect(described).toMatchObject({ format: 'spw', valueType: 'f16' });
-  expect(described.matrices).toHaveLength(12); // 2 layers x 6 linears
-  for (const m of described.matrices) expect(m.sparsity).toBeCloseTo(0.8, 1);
-  await expect(hpwCmd([spw, '--value-type', 'int8', '--out', half])).rejects.toThrow(/not int8/);
-  await expect(
-    prune(['--model', model, '--pattern', 'unstructured', '--value-type', 'int8', '--spw', spw]),
-  ).rejects.toThrow(/--spw stores f32 or f16/);
-}, 60_000);
+const SPW_CASE = 'hp-lab prune --spw writes any pattern; eval --hpw takes the .spw; hp-lab hpw checks and converts it';
+test(
+  SPW_CASE,
+  async () => {
+    const { run: prune } = await import('../../../src/cli/commands/prune');
+    const { run: hpwCmd } = await import('../../../src/cli/commands/hpw');
+    const pruned = path.join(dir, 'unstructured.onnx');
+    const spw = path.join(dir, 'unstructured.spw');
+    const out = (await prune([
+      '--model',
+      model,
+      '--pattern',
+      'unstructured',
+      '--sparsity',
+      '0.8',
+      '--out',
+      pruned,
+      '--spw',
+      spw,
+    ])) as {
+      written: Record<string, string>;
+    };
+    expect(out.written).toMatchObject({ onnx: pruned, spw });
+    const viaOnnx = (await run(['--model', pruned, '--limit', '40'])) as Record<string, number>;
+    const viaSpw = (await run(['--model', model, '--hpw', spw, '--limit', '40'])) as Record<string, number>;
+    expect(viaSpw.correct).toBe(viaOnnx.correct);
+    const half = path.join(dir, 'unstructured-f16.spw');
+    const described = (await hpwCmd([spw, '--value-type', 'f16', '--out', half])) as {
+      format: string;
+      valueType: string;
+      matrices: Array<{ sparsity: number }>;
+    };
+    expect(described).toMatchObject({ format: 'spw', valueType: 'f16' });
+    expect(described.matrices).toHaveLength(12); // 2 layers x 6 linears
+    for (const m of described.matrices) expect(m.sparsity).toBeCloseTo(0.8, 1);
+    await expect(hpwCmd([spw, '--value-type', 'int8', '--out', half])).rejects.toThrow(/not int8/);
+    await expect(
+      prune(['--model', model, '--pattern', 'unstructured', '--value-type', 'int8', '--spw', spw]),
+    ).rejects.toThrow(/--spw stores f32 or f16/);
+  },
+  60_000,
+);
