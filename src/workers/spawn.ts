@@ -1,5 +1,6 @@
-// The one pattern for workers: a worker module (src/workers/<concern>.worker.ts) exposes an API
-// object with Comlink.expose; the page wraps it with spawnWorker, which
+// A managed worker, under every page-side client: a worker module (src/workers/<concern>.worker.ts)
+// exposes a lab/ service through endpoint.ts, and service-client.ts wraps it with spawnWorker,
+// which
 //  - types the proxy (Comlink.Remote<Api>),
 //  - rejects calls in flight with WorkerCrashedError when the worker dies, and restarts it,
 //  - reports every crash to listeners (the app shows a banner),
