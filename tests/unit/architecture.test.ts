@@ -85,4 +85,24 @@ describe('architecture', () => {
     for (const f of files) visit(f, []);
     expect(circles).toEqual([]);
   });
+
+  it('keeps every worker file thin: one lab/ service exposed through the generic endpoint', () => {
+    const workerFiles = files.filter((f) => rel(f).startsWith('workers/') && f.endsWith('.worker.ts'));
+    expect(workerFiles.length).toBeGreaterThanOrEqual(9);
+    const fat: string[] = [];
+    for (const f of workerFiles) {
+      const text = readFileSync(f, 'utf8');
+      const lines = text.trimEnd().split('\n').length;
+      const exposes = text.match(/\bexposeService\(/g)?.length ?? 0;
+      // Value imports (type-only ones carry no logic): lab/ services, the endpoint, the life
+      // lock, and onnxruntime's set-up of the worker's own global scope.
+      const values = [...text.matchAll(/^import (?!type\b)[^;]*? from '([^']+)';/gms)].map((m) => m[1]);
+      const foreign = values.filter(
+        (v) => !/^\.\.\/lab\//.test(v) && !['./endpoint', './life-lock', '../eval/ort-session'].includes(v),
+      );
+      if (lines > 30 || exposes !== 1 || foreign.length)
+        fat.push(`${rel(f)}: ${lines} lines, exposeService x${exposes}, imports ${foreign.join(', ') || 'ok'}`);
+    }
+    expect(fat).toEqual([]);
+  });
 });
