@@ -1,6 +1,6 @@
 // What every compute kernel of the project shares, the linear kernels (kernels/), the encoder's
 // ops (encoder/) and whatever comes next: explicit bind-group layouts, one pipeline cache per
-// device, one upload helper, WGSL compile-time constants, and recording a dispatch into the
+// device, one upload and one read-back helper, WGSL compile-time constants, and recording a dispatch into the
 // caller's pass or command encoder after checking it against the device's limits.
 import { checkDispatch } from './limits';
 
@@ -123,6 +123,26 @@ export function uploadBuffer(
   new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   buffer.unmap();
   return buffer;
+}
+
+/** The first `bytes` of `buf` (which needs COPY_SRC) as f32, through a mapped copy: the one
+ *  read-back helper. `guard` races the map against the loss of the device (gpu-lease.ts). */
+export async function readBuffer(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  bytes: number,
+  guard: <T>(p: Promise<T>) => Promise<T> = (p) => p,
+): Promise<Float32Array> {
+  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
+    device.queue.submit([enc.finish()]);
+    await guard(read.mapAsync(GPUMapMode.READ));
+    return new Float32Array(read.getMappedRange().slice(0));
+  } finally {
+    read.destroy();
+  }
 }
 
 /** WGSL with compile-time sizes (hidden width, head size, tile sizes) prepended as `const`

@@ -3,7 +3,7 @@
 // has i8 subgroup matrices, the tensor-core variant; HP: its dot4 kernel), each verified
 // against the CPU int8 reference (core/quant) on sampled rows, bit for bit, then timed.
 import type { AcquiredGpu } from '../gpu/adapter';
-import { uploadBuffer } from '../gpu/kernel';
+import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import {
   createInt8Linear,
   hasInt8Matrix,
@@ -92,12 +92,8 @@ export async function benchInt8(
       device.queue.writeBuffer(yb, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
       const e = device.createCommandEncoder();
       lin.encode(e, cb, sb, yb, tokens);
-      const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      e.copyBufferToBuffer(yb, 0, read, 0, yBytes);
       device.queue.submit([e.finish()]);
-      await read.mapAsync(GPUMapMode.READ);
-      const y = new Float32Array(read.getMappedRange().slice(0));
-      read.destroy();
+      const y = await readBuffer(device, yb, yBytes);
       let bad = 0;
       rows.forEach((r, i) => {
         for (let o = 0; o < nOut; o++) if (!Object.is(y[r * nOut + o], ref[i * nOut + o])) bad++;

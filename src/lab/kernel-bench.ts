@@ -5,6 +5,7 @@
 // pruned at the visitor's configuration), `hp-lab bench matmul|hp` and the GPU tests. Runs
 // wherever a GPUDevice exists: a browser worker, or Node through Dawn.
 import type { AcquiredGpu } from '../gpu/adapter';
+import { readBuffer } from '../gpu/kernel';
 import { createDenseLinear, createHPLinear, type GpuLinear } from '../gpu/kernels';
 import {
   compareRows,
@@ -97,24 +98,6 @@ export function referenceRows(c: LinearCase, referenceMacs = 5e7, maxRows = 32):
   return sampleRows(c.tokens, Math.max(4, Math.min(maxRows, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
 }
 
-async function readBack(
-  device: GPUDevice,
-  buf: GPUBuffer,
-  bytes: number,
-  guard: MeasureOptions['guard'],
-): Promise<Float32Array> {
-  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(buf, 0, read, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  try {
-    await (guard ?? ((p) => p))(read.mapAsync(GPUMapMode.READ));
-    return new Float32Array(read.getMappedRange().slice(0));
-  } finally {
-    read.destroy();
-  }
-}
-
 /** X (written) and Y buffers of a case, for any number of kernels on it. */
 export interface LinearBuffers {
   x: GPUBuffer;
@@ -188,7 +171,7 @@ async function verifyAndTimeScoped(
   const enc = device.createCommandEncoder();
   lin.encode(enc, xBuf, yBuf, c.tokens);
   device.queue.submit([enc.finish()]);
-  const y = await readBack(device, yBuf, yBytes, opts.guard);
+  const y = await readBuffer(device, yBuf, yBytes, opts.guard);
   const cmp = compareRows(y, ref, rows, c.out);
   const plan = opts.reps ? { reps: opts.reps } : await budgetReps(device, lin, xBuf, yBuf, c.tokens, opts, guard);
   const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), plan));

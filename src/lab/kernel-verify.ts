@@ -4,6 +4,7 @@
 // the few-token subgroup variants when the device has subgroups. Tiled cases use more tokens
 // than SUBGROUP_MAX_TOKENS (or force a tile) so both kinds of kernel are exercised.
 import type { AcquiredGpu } from '../gpu/adapter';
+import { readBuffer } from '../gpu/kernel';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../gpu/kernels';
 import { HP_TILES, SUBGROUP_TILE, denseTilesFor, hpGeometry } from '../gpu/kernels/variant-rule';
 import {
@@ -18,6 +19,7 @@ import {
 import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
 import { tileGrid } from '../core/formats/hp';
 import { deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
+import { linearBuffers } from './kernel-bench';
 
 export interface CaseResult {
   name: string;
@@ -35,33 +37,19 @@ export async function checkLinear(
   reference: (rows: number[]) => ReferenceResult,
   viaPass = false,
 ): Promise<Omit<CaseResult, 'name'>> {
-  const xBuf = device.createBuffer({
-    size: Math.max(16, x.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
+  const bufs = linearBuffers(device, x, tokens, linear.out);
   const yBytes = Math.max(16, tokens * linear.out * 4);
-  const yBuf = device.createBuffer({
-    size: yBytes,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(yBuf, 0, new Float32Array(yBytes / 4).fill(Number.NaN)); // unwritten outputs fail
-  const read = device.createBuffer({ size: yBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(bufs.y, 0, new Float32Array(yBytes / 4).fill(Number.NaN)); // unwritten outputs fail
   device.pushErrorScope('validation');
   const enc = device.createCommandEncoder();
   if (viaPass) {
     const pass = enc.beginComputePass();
-    linear.encode(pass, xBuf, yBuf, tokens);
+    linear.encode(pass, bufs.x, bufs.y, tokens);
     pass.end();
-  } else linear.encode(enc, xBuf, yBuf, tokens);
-  enc.copyBufferToBuffer(yBuf, 0, read, 0, yBytes);
+  } else linear.encode(enc, bufs.x, bufs.y, tokens);
   device.queue.submit([enc.finish()]);
   const err = await device.popErrorScope();
-  await read.mapAsync(GPUMapMode.READ);
-  const y = new Float32Array(read.getMappedRange().slice(0));
-  read.destroy();
-  xBuf.destroy();
-  yBuf.destroy();
+  const y = await readBuffer(device, bufs.y, yBytes).finally(() => bufs.destroy());
   if (err) return { ok: false, maxError: Infinity, first: err.message };
   const rows = sampleRows(tokens, 48);
   const cmp = compareRows(y, reference(rows), rows, linear.out);
