@@ -1,6 +1,6 @@
-// Comlink keeps only name/message/stack of a thrown Error. Workers that can fail on user input
-// return this union instead, and the client rebuilds the typed error (ModelLoadError with its
-// code and user message) on the page side.
+// Comlink keeps only name/message/stack of a thrown Error. Every service method exposed through
+// endpoint.ts answers this union instead, and the client (service-client.ts) rebuilds the typed
+// error (ModelLoadError with its code and user message; else an Error of the same name).
 import { ModelLoadError, type ModelErrorCode } from '../core/model/model-error';
 
 export type WorkerResult<T> =
