@@ -1,7 +1,7 @@
 // One int8 kernel benchmark (hp-lab bench matmul|hp --quant int8): X quantized on the GPU per
 // token (int8-quantize), then the int8 linear (dense: core-WGSL dot4 tiles and, where the device
-// has i8 subgroup matrices, the tensor-core variant; HP: its dot4 kernel), each verified
-// against the CPU int8 reference (core/quant) on sampled rows, bit for bit, then timed.
+// has i8 subgroup matrices, the tensor-core tiles; HP: dot4 and the tensor-core kernel), each
+// verified against the CPU int8 reference (core/quant) on sampled rows, bit for bit, then timed.
 import type { AcquiredGpu } from '../gpu/adapter';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import {
@@ -104,7 +104,7 @@ export async function benchInt8(
     const variants = opts.variants ?? [undefined as unknown as string];
     const results: Int8Timed[] = [];
     for (const variant of variants) {
-      const isMatrix = variant === INT8_MATRIX;
+      const isMatrix = variant !== undefined && variant.startsWith(INT8_MATRIX);
       if (isMatrix && !hasInt8Matrix(device, caps)) continue;
       const tried: { units: MatrixUnits; mismatches: number | string }[] = [];
       let chosen: { lin: GpuInt8Linear; bad: number; units?: MatrixUnits } | undefined;

@@ -139,13 +139,30 @@ describe('int8 linears (dot4I8Packed)', () => {
     }
   }, 120_000);
 
-  test('refuses the tensor-core variant where the device lacks it, and unknown variants', () => {
+  test('refuses the tensor-core variants where the device lacks them, and unknown variants', () => {
     const wq = quantizeRows(w, nOut, nIn, 8);
-    const lin = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant: 'matrix' });
-    expect(() => lin.variantFor(tokens)).toThrow(/subgroup-matrix configuration/);
-    lin.destroy();
-    const odd = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant: 'fast' });
-    expect(() => odd.variantFor(tokens)).toThrow(/unknown variant 'fast'/);
-    odd.destroy();
+    for (const variant of ['matrix', 'matrix-128']) {
+      const lin = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant });
+      expect(() => lin.variantFor(tokens)).toThrow(/subgroup-matrix configuration/);
+      lin.destroy();
+    }
+    // Automatic: dot4 here (SwiftShader has no subgroup matrices).
+    const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens });
+    expect(auto.variantFor(tokens)).toMatch(/^dot4-/);
+    auto.destroy();
+    expect(() =>
+      createInt8Linear(gpu.device, gpu.caps, { kind: 'dense', weight: wq }, { tokens, variant: 'fast' }),
+    ).toThrow(/unknown variant 'fast'/);
+    const hp = pruneMatrix(
+      { name: 'w', out: nOut, in: nIn, weight: w },
+      { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 16, tc: 16, score: 'magnitude' },
+    ).hp!;
+    const quant = quantizeHP(hp, 8);
+    expect(() =>
+      createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant: 'matrix' }),
+    ).toThrow(/subgroup-matrix configuration/);
+    expect(() =>
+      createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant: 'dot4-64' }),
+    ).toThrow(/unknown variant 'dot4-64'/);
   });
 });

@@ -18,7 +18,7 @@ import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp'
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
 import { deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
-import { INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
+import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
 import { benchInt8 } from '../../lab/int8-bench';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 
@@ -37,9 +37,10 @@ hp-lab bench verify [--quick]
   values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. ` +
   `'verify' runs the correctness battery of all kernels.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
-  dot4I8Packed tiles, and the tensor-core 'matrix' variant where the adapter has i8 subgroup
-  matrices: run with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit
-  against the CPU int8 reference on sampled rows. --tile/--variant all times every variant.`;
+  dot4I8Packed tiles (dot4-64, dot4-128; HP: dot4), and the tensor-core variants where the
+  adapter has i8 subgroup matrices (matrix-64, matrix-128, matrix-256; HP: matrix; run with
+  HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU int8
+  reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -246,7 +247,7 @@ async function benchHP(argv: string[]) {
       m,
       bias,
       reps,
-      undefined,
+      values.variant,
       2 * m * plan.storedValues,
       2 * m * k * n,
     );
@@ -344,10 +345,17 @@ async function int8Report(
   ops: number,
   denseOps: number,
 ) {
-  if (tile !== undefined && tile !== 'all' && !INT8_VARIANTS.includes(tile))
-    throw new CliError(`--tile with --quant int8: ${INT8_VARIANTS.join(', ')} or all, got '${tile}'`);
+  const known = weights.kind === 'dense' ? [...INT8_VARIANTS, INT8_MATRIX] : HP_INT8_VARIANTS;
+  if (tile !== undefined && tile !== 'all' && !known.includes(tile))
+    throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${tile}'`);
   const variants =
-    tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : undefined) : tile ? [tile] : undefined;
+    tile === 'all'
+      ? weights.kind === 'dense'
+        ? [...INT8_VARIANTS]
+        : [...HP_INT8_VARIANTS]
+      : tile
+        ? [tile]
+        : undefined;
   const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
   const ok = r.results.filter((v) => v.verified);
   const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));

@@ -1,15 +1,23 @@
 // The integer codes as the WGSL int8 kernels read them (gpu/kernels/int8-*.wgsl): four int8
 // codes per u32 word, little-endian (code j of a word in bits 8j..8j+7), rows padded with zero
-// codes to whole words. An HP matrix becomes, per tile-row, the dense Q x Tr block of its kept
-// columns (Q = m*k, padded to a multiple of 4): the input column of every kept column, and the
-// codes four kept columns to a word, one word per output row of the tile-row.
+// codes to whole groups of 32 codes (int8RowWords: the subgroup-matrix kernels read rows in
+// 16-byte chunks and K in steps of 32). An HP matrix becomes, per tile-row, the dense Q x Tr
+// block of its kept columns (Q = m*k, padded to a multiple of 4): the input column of every kept
+// column, and the codes four kept columns to a word, one word per output row of the tile-row
+// (hpInt8Layout, the dot4 kernel), or the same kept columns cut into stages of whole kept tiles
+// for the subgroup-matrix kernel (hpInt8StageLayout).
 import { tileGrid, type HPCodes, type HPMatrix } from '../formats/hp';
 
-/** rows x cols int8 codes -> rows x ceil(cols/4) words. */
+/** Words of one packed row of `cols` int8 codes: whole groups of 32 codes (8 words). */
+export function int8RowWords(cols: number): number {
+  return Math.max(8, Math.ceil(cols / 32) * 8);
+}
+
+/** rows x cols int8 codes -> rows x int8RowWords(cols) words (zero codes past `cols`). */
 export function packInt8Rows(codes: Int8Array, rows: number, cols: number): Uint32Array {
   if (codes.length !== rows * cols)
     throw new RangeError(`packInt8Rows: ${codes.length} codes, expected ${rows} x ${cols}`);
-  const words = Math.ceil(cols / 4);
+  const words = int8RowWords(cols);
   const out = new Uint32Array(rows * words);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * words + (c >> 2)] |= (codes[r * cols + c] & 0xff) << (8 * (c & 3));
@@ -58,4 +66,68 @@ export function hpInt8Layout(hp: HPMatrix, q: HPCodes): HPInt8Layout {
     }
   }
   return { tileRows, qp, cols, words };
+}
+
+/** The HP int8 codes cut for the subgroup-matrix kernel (int8-matrix.wgsl, HP): each tile-row's
+ *  kept tiles in stages of `tilesPerStage` (the last one may hold fewer); a stage's kept columns
+ *  fill `stageWidth` slots (a multiple of 32, one K step of the matrix multiply per 32; slots
+ *  past them are padding, code 0). The kernel loads a stage's whole kept tiles of X (tc codes
+ *  each, in 16-byte chunks) into workgroup memory, then gathers the kept columns from there. */
+export interface HPInt8StageLayout {
+  tileRows: number;
+  tilesPerStage: number;
+  stageWidth: number;
+  /** Stages per tile-row (the same for every tile-row: m kept tiles each). */
+  stages: number;
+  /** Per tile-row, per stage, tilesPerStage + stageWidth words: the word offset in an X row of
+   *  each of the stage's tiles (tileCol * tc / 4, NO_COLUMN past the last tile), then for each
+   *  slot the byte of the kept column inside the stage's loaded tiles (slot tile * tc + column
+   *  offset; NO_COLUMN for padding). */
+  meta: Uint32Array;
+  /** tileRows x tr rows x (stages * stageWidth / 4) words: output row r's codes at the slots. */
+  words: Uint32Array;
+}
+
+/** Meta words of one stage. */
+export function hpStageMetaWords(layout: Pick<HPInt8StageLayout, 'tilesPerStage' | 'stageWidth'>): number {
+  return layout.tilesPerStage + layout.stageWidth;
+}
+
+export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: number): HPInt8StageLayout {
+  if (q.bits !== 8) throw new RangeError(`hpInt8StageLayout: int8 codes needed, got int${q.bits}`);
+  if (q.codes.length !== hp.values.length)
+    throw new RangeError(`hpInt8StageLayout: ${q.codes.length} codes for ${hp.values.length} HP values`);
+  if (!Number.isInteger(tilesPerStage) || tilesPerStage < 1)
+    throw new RangeError(`hpInt8StageLayout: tilesPerStage must be a positive integer, got ${tilesPerStage}`);
+  if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8StageLayout: tc must be a multiple of 16, got ${hp.tc}`);
+  const { tr, tc, m, k } = hp;
+  const { tileRows } = tileGrid(hp);
+  const stageWidth = Math.max(32, Math.ceil((tilesPerStage * k) / 32) * 32);
+  const stages = m * k === 0 ? 0 : Math.ceil(m / tilesPerStage);
+  const metaWords = tilesPerStage + stageWidth;
+  const meta = new Uint32Array(tileRows * stages * metaWords).fill(NO_COLUMN);
+  const rowWords = (stages * stageWidth) / 4;
+  const words = new Uint32Array(tileRows * tr * rowWords);
+  for (let tRow = 0; tRow < tileRows; tRow++) {
+    for (let s = 0; s < stages; s++) {
+      const base = (tRow * stages + s) * metaWords;
+      for (let jj = 0; jj < tilesPerStage; jj++) {
+        const j = s * tilesPerStage + jj;
+        if (j >= m) break;
+        const tile = tRow * m + j;
+        meta[base + jj] = (hp.tileCol[tile] * tc) / 4;
+        for (let c = 0; c < k; c++) {
+          const slot = jj * k + c;
+          meta[base + tilesPerStage + slot] = jj * tc + hp.colOff[tile * k + c];
+          const col = hp.tileCol[tile] * tc + hp.colOff[tile * k + c];
+          const at = s * stageWidth + slot; // code index in the output row
+          for (let r = 0; r < tr; r++) {
+            const code = col < hp.in ? q.codes[(tile * k + c) * tr + r] : 0;
+            words[(tRow * tr + r) * rowWords + (at >> 2)] |= (code & 0xff) << (8 * (at & 3));
+          }
+        }
+      }
+    }
+  }
+  return { tileRows, tilesPerStage, stageWidth, stages, meta, words };
 }

@@ -28,8 +28,7 @@ export function createInt8GpuLinear(
     size: Math.max(16, tokens * 4),
     usage,
   });
-  const weightBytes =
-    (weights.kind === 'dense' ? Math.ceil(lin.in / 4) * lin.out * 4 : weights.quant.codes.length) + lin.out * 8;
+  const weightBytes = (weights.kind === 'dense' ? lin.inWords * lin.out * 4 : weights.quant.codes.length) + lin.out * 8;
   return {
     kind: lin.kind,
     in: lin.in,

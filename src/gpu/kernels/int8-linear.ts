@@ -1,7 +1,8 @@
 // Runner of the int8 linears: int8-linear.wgsl (core WGSL, dot4I8Packed: four int8 products per
-// instruction, every adapter) and int8-matrix.wgsl (subgroup matrices: tensor cores, dense
-// only, where the device has the i8 x i8 -> i32 16x16x32 configuration). Both read activation
-// codes from int8-quantize.ts and give the CPU int8 reference's outputs (core/quant) bit for bit.
+// instruction, every adapter) and int8-matrix.wgsl (subgroup matrices: tensor cores, dense and
+// HP, where the device has the i8 x i8 -> i32 16x16x32 configuration; chosen automatically
+// there). Both read activation codes from int8-quantize.ts and give the CPU int8 reference's
+// outputs (core/quant) bit for bit.
 import int8Wgsl from './int8-linear.wgsl?raw';
 import int8MatrixWgsl from './int8-matrix.wgsl?raw';
 import { SUBGROUP_MATRIX_FEATURE, type GpuCapabilities } from '../adapter';
@@ -19,33 +20,49 @@ import {
   type KernelDispatch,
 } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
-import { hpInt8Layout, packInt8Rows, type QuantizedRows } from '../../core/quant';
+import { hpInt8Layout, hpInt8StageLayout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
 
 export type Int8Weights = { kind: 'dense'; weight: QuantizedRows } | { kind: 'hp'; hp: HPMatrix; quant: HPCodes };
 
-/** The subgroup-matrix variant's name, and how its loads count offsets and strides. */
+/** The subgroup-matrix (tensor-core) variants' name prefix; 'matrix' alone: the automatic tile. */
 export const INT8_MATRIX = 'matrix';
 export interface MatrixUnits {
   /** 1: offsets in i8 components (Dawn's description); 4: in i32 array elements. */
   offDiv: 1 | 4;
   strideDiv: 1 | 4;
 }
+/** Dawn counts i8 elements (measured on the H200); the bench falls back to words if not. */
 export const MATRIX_UNIT_CHOICES: readonly MatrixUnits[] = [
   { offDiv: 1, strideDiv: 1 },
   { offDiv: 4, strideDiv: 4 },
-  { offDiv: 4, strideDiv: 1 },
-  { offDiv: 1, strideDiv: 4 },
 ];
 
-export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', INT8_MATRIX];
+/** Subgroup-matrix tiles of the dense kernel (int8-matrix.wgsl): WGM x WGN subgroups, each FM x
+ *  FN fragments of 16 x 16, K staged BK codes at a time. */
+interface MatrixTile {
+  wgm: number;
+  wgn: number;
+  fm: number;
+  fn: number;
+  bk: number;
+}
+const MATRIX_TILES: Record<string, MatrixTile> = {
+  'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
+  'matrix-128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64 }, // 128 x 128, 256
+  'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
+};
+
+export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', ...Object.keys(MATRIX_TILES)];
+export const HP_INT8_VARIANTS: readonly string[] = ['dot4', INT8_MATRIX];
 
 export interface Int8LinearOptions {
   tokens: number;
   bias?: Float32Array;
   gelu?: boolean;
   label?: string;
-  /** 'dot4-64' / 'dot4-128' (core WGSL, dense tile sides), 'matrix' (subgroup matrices), or
-   *  automatic (undefined). HP always runs its dot4 kernel. */
+  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|256' (subgroup
+   *  matrices, block sides), 'matrix' (the automatic matrix tile), or automatic (undefined).
+   *  HP: 'dot4', 'matrix', or automatic (chosen once, at creation). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -65,11 +82,13 @@ export interface GpuInt8Linear {
   destroy(): void;
 }
 
-/** i8 x i8 -> i32 at 16 x 16 x 32 among the adapter's subgroup-matrix configurations (a binding
- *  that does not report them gets the benefit of the doubt: pipeline creation, then the bit-exact
- *  check, decide). */
-export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean {
-  if (!device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName)) return false;
+/** Whether an adapter with these capabilities runs the int8 tensor-core kernels: i8 x i8 -> i32
+ *  at 16 x 16 x 32 among its subgroup-matrix configurations, and subgroups of one known size (a
+ *  binding that does not report the configurations gets the benefit of the doubt: pipeline
+ *  creation, then the bit-exact check, decide). */
+export function int8MatrixOn(caps: GpuCapabilities): boolean {
+  if (!caps.features.includes(SUBGROUP_MATRIX_FEATURE) || !caps.hasSubgroups) return false;
+  if (!caps.subgroupMaxSize || caps.subgroupMinSize !== caps.subgroupMaxSize) return false;
   const configs = caps.subgroupMatrixConfigs;
   return (
     !configs ||
@@ -79,7 +98,37 @@ export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean
   );
 }
 
-const MATRIX_BLOCK = { sm: 4, sn: 4 };
+/** int8MatrixOn, and the device was created with both features. */
+export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean {
+  return (
+    int8MatrixOn(caps) &&
+    device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName) &&
+    device.features.has('subgroups' as GPUFeatureName)
+  );
+}
+
+/** Workgroup memory (bytes) of int8-matrix.wgsl for a tile (and HP's staged X spans). */
+function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: number }): number {
+  const bm = t.wgm * t.fm * 16;
+  const bn = t.wgn * t.fn * 16;
+  const stages = 2 * (bm + bn) * ((t.bk + 16) / 4);
+  const strips = t.wgm * t.wgn * 16 * t.fn * 16;
+  const span = hpSpan ? bm * ((hpSpan.tps * hpSpan.tc) / 4 + 1) : 0;
+  return 4 * (Math.max(stages, strips) + span);
+}
+
+/** HP on subgroup matrices: 8 subgroups of 16 tokens x Tr outputs, stages of whole kept tiles
+ *  covering about 32 kept columns (or undefined where the shape does not fit the kernel). */
+function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits) {
+  if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
+  const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32 };
+  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k))));
+  tile.bk = Math.max(32, Math.ceil((tps * hp.k) / 32) * 32);
+  const storageBytes = matrixStorage(tile, sg, { tps, tc: hp.tc });
+  if (storageBytes > limits.maxComputeWorkgroupStorageSize) return undefined;
+  if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
+  return { tile, tps, storageBytes };
+}
 
 function hpWorkgroupX(tr: number): number {
   for (let d = Math.min(16, tr); d >= 1; d--) if (tr % d === 0) return d;
@@ -101,7 +150,22 @@ export function createInt8Linear(
     throw new RangeError(`${label}: tokens must be a non-negative integer`);
   if (opts.bias && opts.bias.length !== nOut)
     throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
-  const xw = Math.ceil(nIn / 4);
+  const known = hp ? HP_INT8_VARIANTS : [...INT8_VARIANTS, INT8_MATRIX];
+  if (opts.variant !== undefined && !known.includes(opts.variant))
+    throw new RangeError(`${label}: unknown variant '${opts.variant}' (${known.join(', ')})`);
+  const limits = device.limits;
+  const sg = caps.subgroupMaxSize ?? 32;
+  const matrixHere = hasInt8Matrix(device, caps);
+  const wantsMatrix = opts.variant === INT8_MATRIX || Boolean(opts.variant?.startsWith(`${INT8_MATRIX}-`));
+  const needMatrix = (what: string) =>
+    new RangeError(
+      `${label}: the '${opts.variant}' variant needs the i8 subgroup-matrix configuration ` +
+        `(chromium-experimental-subgroup-matrix) with subgroups of one size${what}`,
+    );
+  const hpPlan = hp && matrixHere && opts.variant !== 'dot4' ? hpMatrixPlan(hp, sg, limits) : undefined;
+  if (hp && wantsMatrix && !hpPlan) throw needMatrix(', Tr and Tc multiples of 16 and its tiles in workgroup memory');
+
+  const xw = int8RowWords(nIn);
   let wWords: Uint32Array;
   let scales: Float32Array;
   let cols: Uint32Array = new Uint32Array(4);
@@ -111,6 +175,12 @@ export function createInt8Linear(
     if (w.bits !== 8) throw new RangeError(`${label}: int8 codes needed, got int${w.bits}`);
     wWords = packInt8Rows(w.q as Int8Array, nOut, nIn);
     scales = w.scales;
+  } else if (hpPlan) {
+    const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan.tps);
+    wWords = layout.words;
+    if (layout.meta.length) cols = layout.meta;
+    kw = layout.stages;
+    scales = weights.quant.scales;
   } else {
     const layout = hpInt8Layout(weights.hp, weights.quant);
     wWords = layout.words;
@@ -118,7 +188,7 @@ export function createInt8Linear(
     kw = layout.qp / 4;
     scales = weights.quant.scales;
   }
-  const limits = device.limits;
+  if (wWords.length < 4) wWords = new Uint32Array(4);
   checkStorageBinding(limits, `${label} weight codes`, wWords.byteLength);
   checkStorageBinding(limits, `${label} input codes (${maxTokens} tokens)`, maxTokens * xw * 4);
   checkStorageBinding(limits, `${label} output (${maxTokens} tokens)`, maxTokens * nOut * 4);
@@ -132,9 +202,7 @@ export function createInt8Linear(
   const cache = new BindingCache(device, label, [nOut, xw, kw]);
   const gelu = Boolean(opts.gelu);
   const tr = hp?.tr ?? 0;
-  const matrixOk =
-    weights.kind === 'dense' && hasInt8Matrix(device, caps) && nIn % 32 === 0 && nOut % (16 * MATRIX_BLOCK.sn) === 0;
-  const lanes = caps.subgroupMaxSize ?? 32;
+  const units = opts.matrixUnits ?? MATRIX_UNIT_CHOICES[0];
 
   function dot4(tokens: number): KernelDispatch & { name: string } {
     let wx: number, tn: number, wy: number, tm: number, name: string;
@@ -166,41 +234,74 @@ export function createInt8Linear(
     return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
   }
 
-  function matrix(tokens: number): KernelDispatch & { name: string } {
-    const u = opts.matrixUnits ?? MATRIX_UNIT_CHOICES[0];
-    const { sm, sn } = MATRIX_BLOCK;
+  function matrix(name: string, t: MatrixTile, tokens: number, span?: { tps: number; tc: number }) {
+    const values = {
+      SG: sg,
+      WGM: t.wgm,
+      WGN: t.wgn,
+      FM: t.fm,
+      FN: t.fn,
+      BK: t.bk,
+      HP: Boolean(span),
+      TPS: span?.tps ?? 1,
+      TC: span?.tc ?? 16,
+      OFF_DIV: units.offDiv,
+      STRIDE_DIV: units.strideDiv,
+      BIAS: true,
+      GELU: gelu,
+    };
     const pipeline = cachedPipeline(
       device,
       layout,
       int8MatrixWgsl,
-      { LANES: lanes, SM: sm, SN: sn, OFF_DIV: u.offDiv, STRIDE_DIV: u.strideDiv, BIAS: true, GELU: gelu },
-      `int8-matrix ${u.offDiv}/${u.strideDiv}${gelu ? ' gelu' : ''}`,
+      values,
+      `int8-matrix ${name} ${units.offDiv}/${units.strideDiv}${gelu ? ' gelu' : ''}`,
     );
+    const [bm, bn] = [t.wgm * t.fm * 16, t.wgn * t.fn * 16];
     return {
-      name: INT8_MATRIX,
+      name,
       pipeline,
-      workgroup: { x: lanes, y: 1, storageBytes: 1024 },
-      grid: { x: nOut / (16 * sn), y: tokens / (16 * sm) },
+      workgroup: { x: sg * t.wgm * t.wgn, y: 1, storageBytes: matrixStorage(t, sg, span) },
+      grid: { x: span ? tileGrid(hp!).tileRows : Math.ceil(nOut / bn), y: Math.ceil(tokens / bm) },
     };
   }
 
-  function useMatrix(tokens: number): boolean {
-    const fits = matrixOk && tokens % (16 * MATRIX_BLOCK.sm) === 0;
-    if (opts.variant === INT8_MATRIX) {
-      if (!fits)
-        throw new RangeError(
-          `${label}: the '${INT8_MATRIX}' variant needs the i8 subgroup-matrix configuration ` +
-            `(chromium-experimental-subgroup-matrix), dense weights, in % 32 == 0, ` +
-            `out % ${16 * MATRIX_BLOCK.sn} == 0 and tokens % ${16 * MATRIX_BLOCK.sm} == 0`,
-        );
-      return true;
-    }
-    if (opts.variant !== undefined && !INT8_VARIANTS.includes(opts.variant))
-      throw new RangeError(`${label}: unknown variant '${opts.variant}' (${INT8_VARIANTS.join(', ')})`);
-    return opts.variant === undefined && fits;
+  /** The dense matrix tiles this device can run. */
+  const denseTiles = Object.keys(MATRIX_TILES).filter((name) => {
+    const t = MATRIX_TILES[name];
+    return (
+      matrixHere &&
+      matrixStorage(t, sg) <= limits.maxComputeWorkgroupStorageSize &&
+      sg * t.wgm * t.wgn <= limits.maxComputeInvocationsPerWorkgroup
+    );
+  });
+
+  /** Dense: the 128 x 128 block once it makes >= 2 waves of workgroups on a large GPU (264 =
+   *  2 x 132 SMs of the H200), else 64 x 64. */
+  function autoMatrixTile(tokens: number): string {
+    const big = Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 264;
+    const want = big ? 'matrix-128' : 'matrix-64';
+    return denseTiles.includes(want) ? want : denseTiles[0];
   }
 
-  const dispatchFor = (tokens: number) => (useMatrix(tokens) ? matrix(tokens) : dot4(tokens));
+  function dispatchFor(tokens: number): KernelDispatch & { name: string } {
+    if (hp) return hpPlan ? matrix('matrix-hp', hpPlan.tile, tokens, { tps: hpPlan.tps, tc: hp.tc }) : dot4(tokens);
+    const v = opts.variant;
+    if (v === undefined || v === INT8_MATRIX) {
+      if (denseTiles.length) {
+        const name = autoMatrixTile(tokens);
+        return matrix(name, MATRIX_TILES[name], tokens);
+      }
+      if (v === INT8_MATRIX) throw needMatrix('');
+      return dot4(tokens);
+    }
+    if (v in MATRIX_TILES) {
+      if (!denseTiles.includes(v)) throw needMatrix(' and room for its tile in workgroup memory');
+      return matrix(v, MATRIX_TILES[v], tokens);
+    }
+    return dot4(tokens);
+  }
+
   let destroyed = false;
   return {
     kind: weights.kind,
@@ -242,15 +343,18 @@ export function createInt8Linear(
  *  how to turn that on. */
 export function describeInt8Path(caps: GpuCapabilities): string {
   const i8 = (caps.subgroupMatrixConfigs ?? []).filter((c) => c.componentType === 'i8');
-  if (i8.length)
+  if (int8MatrixOn(caps)) {
+    const shapes = i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ');
     return (
-      `tensor-core path on: subgroup matrices ` +
-      `${i8.map((c) => `i8 x i8 -> ${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')} ` +
-      `(the int8 dense kernel's 'matrix' variant)`
+      `tensor-core path on: subgroup matrices ${shapes || '(configurations not reported)'} ` +
+      `run the int8 dense and HP kernels ('matrix' variants)`
     );
-  const why = caps.features.includes(SUBGROUP_MATRIX_FEATURE)
-    ? 'subgroup matrices without an i8 configuration'
-    : 'no subgroup matrices';
+  }
+  const why = !caps.features.includes(SUBGROUP_MATRIX_FEATURE)
+    ? 'no subgroup matrices'
+    : !i8.length
+      ? 'subgroup matrices without an i8 configuration'
+      : 'subgroup matrices, but no subgroups of one fixed size';
   return (
     `tensor-core path off (${why}): int8 runs on dot4I8Packed, four int8 products per instruction. ` +
     'Chromium offers subgroup matrices (chromium-experimental-subgroup-matrix) with ' +

@@ -1,32 +1,63 @@
-// Dense int8 Y = X·Wᵀ + b on subgroup matrices (chromium_experimental_subgroup_matrix; tensor
-// cores where the GPU has them): i8 x i8 -> i32 fragments of 16 x 16 x 32, the same exact
-// integer sums as int8-linear.wgsl and the same f32 epilogue. One subgroup per workgroup (so
-// every matrix operand is uniform) computes a (16 SM) x (16 SN) block of Y straight from the
-// packed codes in storage: the left operand is X's rows (row-major), the right one W's rows
-// read column-major (W is N x K, the right operand K x N). The i32 results go through a small
-// workgroup tile for the per-element epilogue. Needs tokens % (16 SM) == 0, N % (16 SN) == 0,
-// K % 32 == 0 (the runner falls back to int8-linear.wgsl otherwise).
-// Offsets and strides count i8 components per Dawn's description; OFF_DIV / STRIDE_DIV = 4
-// express them in i32 words instead, for implementations that count the array's elements.
+// Int8 Y = X·Wᵀ + b (optionally GELU) on subgroup matrices (chromium_experimental_subgroup_matrix:
+// the tensor cores where the GPU has them): i8 x i8 -> i32 fragments of 16 x 16 x 32, the same
+// exact integer sums as int8-linear.wgsl and the same f32 epilogue, so the CPU int8 reference's
+// outputs bit for bit.
+// A workgroup of WGM x WGN subgroups computes a BM x BN block of Y; each subgroup owns FM x FN
+// accumulator fragments (16 x 16 i32). K goes in stages of BK codes: the stage's A (X rows) and
+// B (W rows) tiles are staged in workgroup memory, two buffers: while the subgroups multiply out
+// one stage, the next one's 16-byte chunks are already loaded into registers (coalesced vec4
+// loads), and go to the other buffer afterwards: one barrier per stage.
+// Dense: A rows are X's rows (row-major, XW words each), B is W's rows read column-major (W is
+// N x K, the right operand K x N). HP (one workgroup column per tile-row, BN = Tr): a stage is
+// tilesPerStage kept tiles (core/quant hpInt8StageLayout); their whole tc-code spans of X go to
+// workgroup memory first (vec4 loads), then every A word is gathered from there at the stage's
+// kept columns; B is the tile-row's Tr x (stages x KS) block of codes.
+// Subgroup-matrix offsets and strides count i8 elements (Dawn: the matrix's own elements, divided
+// by 4 for an i32 array); OFF_DIV / STRIDE_DIV = 4 count i32 words instead (the bench's
+// fallback if a driver disagrees).
 enable chromium_experimental_subgroup_matrix;
+enable subgroups;
+diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> xq: array<i32>;
+@group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
-@group(0) @binding(3) var<storage, read> wq: array<i32>;
+@group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> cols: array<u32>; // unused (the layout of int8-linear)
+@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: hpInt8StageLayout.meta
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
-const LANES = {{LANES}}u;
-const SM = {{SM}}u;
-const SN = {{SN}}u;
+const SG = {{SG}}u; // subgroup size the workgroup is built for
+const WGM = {{WGM}}u;
+const WGN = {{WGN}}u;
+const THREADS = {{SG}}u * {{WGM}}u * {{WGN}}u;
+const FM = {{FM}}u;
+const FN = {{FN}}u;
+const BM = {{WGM}}u * {{FM}}u * 16u;
+const BN = {{WGN}}u * {{FN}}u * 16u;
+const BK = {{BK}}u; // codes of K per stage (a multiple of 32)
+const CH = BK / 16u; // 16-byte chunks per row per stage
+const RS = BK + 16u; // row stride of the staged tiles in codes (padded: no bank conflicts)
+const RSW = RS / 4u;
+const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows)
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
+//#if HP
+const TPS = {{TPS}}u; // kept tiles per stage
+const TCW = {{TC}}u / 4u; // words of one tile's span of X
+const XRW = TPS * TCW + 1u; // row stride (words) of the staged X spans: odd, no bank conflicts
+const META = TPS + BK;
+const XCH = TPS * TCW / 4u; // 16-byte chunks of one row's spans
+const LX = (BM * XCH + THREADS - 1u) / THREADS;
+var<workgroup> xspan: array<u32, BM * XRW>;
+//#endif
+const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and stage
+const LB = (BN * CH + THREADS - 1u) / THREADS;
+const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
-var<workgroup> tile: array<i32, 256>;
+var<workgroup> sm: array<i32, max(2u * STAGE, WGM * WGN * EPI)>; // two stages, later the strips
 
 fn exactF32(a: i32) -> f32 {
   let lo = a & 255;
@@ -38,40 +69,193 @@ fn rounded(p: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
 }
 
-@compute @workgroup_size({{LANES}}, 1, 1)
-fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+/** Stores chunk `v` of staged row r, chunk c at word `at`, its four words rotated by the chunk
+ *  (and by 8-row group) so that a subgroup's stores hit 32 different banks. */
+fn stash(at: u32, r: u32, c: u32, v: vec4<u32>) {
+  let rot = (c + CH * (r / 8u)) & 3u;
+  for (var q = 0u; q < 4u; q++) {
+    let j = (q + rot) & 3u;
+    sm[at + j] = bitcast<i32>(v[j]);
+  }
+}
+
+//#if HP
+/** Byte `b` of the staged X spans of row r (0 for a padding slot). */
+fn spanByte(r: u32, b: u32) -> u32 {
+  if (b >= TPS * TCW * 4u) { return 0u; }
+  return (xspan[r * XRW + b / 4u] >> (8u * (b % 4u))) & 0xffu;
+}
+//#endif
+
+@compute @workgroup_size({{SG}} * {{WGM}} * {{WGN}}, 1, 1)
+fn main(
+  @builtin(local_invocation_index) tid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(subgroup_invocation_id) lane: u32,
+  @builtin(subgroup_size) sgSize: u32,
+) {
+  let M = params.tokens;
   let N = params.n;
-  let K = params.kw * 4u; // i8 components per row
-  let m0 = wid.y * 16u * SM;
-  let n0 = wid.x * 16u * SN;
-  var acc: array<array<subgroup_matrix_result<i32, 16, 16>, {{SN}}>, {{SM}}>;
-  for (var k = 0u; k < K; k += 32u) {
-    var a: array<subgroup_matrix_left<i8, 32, 16>, {{SM}}>;
-    var b: array<subgroup_matrix_right<i8, 16, 32>, {{SN}}>;
-    for (var i = 0u; i < SM; i++) {
-      a[i] = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
-        &xq, ((m0 + 16u * i) * K + k) / OFF_DIV, false, K / STRIDE_DIV
-      );
-    }
-    for (var j = 0u; j < SN; j++) {
-      b[j] = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
-        &wq, ((n0 + 16u * j) * K + k) / OFF_DIV, true, K / STRIDE_DIV
-      );
-    }
-    for (var i = 0u; i < SM; i++) {
-      for (var j = 0u; j < SN; j++) { acc[i][j] = subgroupMatrixMultiplyAccumulate(a[i], b[j], acc[i][j]); }
-    }
-  }
-  for (var i = 0u; i < SM; i++) {
-    for (var j = 0u; j < SN; j++) {
-      subgroupMatrixStore(&tile, 0u, acc[i][j], false, 16u);
-      workgroupBarrier();
-      for (var e = lane; e < 256u; e += LANES) {
-        let row = m0 + 16u * i + e / 16u;
-        let col = n0 + 16u * j + e % 16u;
-        y[row * N + col] = hp_epilogue(rounded(exactF32(tile[e]) * (xs[row] * ws[col])), col);
+  let XW4 = params.xw / 4u; // chunks of one X row
+  let m0 = wid.y * BM;
+  // Which subgroup this is: the same for all its invocations (subgroupBroadcastFirst).
+  let sg = subgroupBroadcastFirst(tid / sgSize);
+  let sgm = sg / WGN;
+  let sgn = sg % WGN;
+//#if HP
+  let n0 = wid.x * BN; // tile-row wid.x, BN = Tr
+  let S = params.kw; // stages per tile-row
+  let metaBase = wid.x * S * META;
+  let WROW = S * CH; // chunks of one row of the tile-row's B block
+  let wBase = wid.x * BN * WROW;
+//#else
+  let n0 = wid.x * BN;
+  let S = (params.kw / 4u + CH - 1u) / CH; // stages over the (padded) K
+  let KW4 = params.kw / 4u;
+//#endif
+
+  var rb: array<vec4<u32>, LB>;
+//#if HP
+  var rx: array<vec4<u32>, LX>;
+//#else
+  var ra: array<vec4<u32>, LA>;
+//#endif
+
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+  var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
+//#end
+//#end
+
+  for (var s = 0u; s <= S; s++) {
+    // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
+    if (s < S) {
+//#if HP
+      for (var l = 0u; l < LX; l++) {
+        let e = tid + l * THREADS;
+        let r = e / XCH;
+        let c = e % XCH;
+        var v = vec4<u32>();
+        if (r < BM && m0 + r < M) {
+          let tileWord = stageMeta[metaBase + s * META + c / (TCW / 4u)];
+          if (tileWord != 0xffffffffu) {
+            let chunk = tileWord / 4u + c % (TCW / 4u);
+            if (chunk < XW4) { v = xq[(m0 + r) * XW4 + chunk]; }
+          }
+        }
+        rx[l] = v;
       }
+      for (var l = 0u; l < LB; l++) {
+        let e = tid + l * THREADS;
+        let r = e / CH;
+        let c = e % CH;
+        var v = vec4<u32>();
+        if (r < BN && n0 + r < N) { v = wq[wBase + r * WROW + s * CH + c]; }
+        rb[l] = v;
+      }
+//#else
+      for (var l = 0u; l < LA; l++) {
+        let e = tid + l * THREADS;
+        let r = e / CH;
+        let c = s * CH + e % CH;
+        var v = vec4<u32>();
+        if (r < BM && m0 + r < M && c < KW4) { v = xq[(m0 + r) * XW4 + c]; }
+        ra[l] = v;
+      }
+      for (var l = 0u; l < LB; l++) {
+        let e = tid + l * THREADS;
+        let r = e / CH;
+        let c = s * CH + e % CH;
+        var v = vec4<u32>();
+        if (r < BN && n0 + r < N && c < KW4) { v = wq[(n0 + r) * KW4 + c]; }
+        rb[l] = v;
+      }
+//#endif
+    }
+
+    // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
+    if (s > 0u) {
+      let buf = ((s - 1u) % 2u) * STAGE;
+      let aAt = (buf + sgm * FM * 16u * RSW) * 4u;
+      let bAt = (buf + (BM + sgn * FN * 16u) * RSW) * 4u;
+      for (var kk = 0u; kk < BK; kk += 32u) {
+//#unroll I {{FM}}
+        let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+          &sm, (aAt + {{I}}u * 16u * RS + kk) / OFF_DIV, false, RS / STRIDE_DIV
+        );
+//#end
+//#unroll J {{FN}}
+        let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+          &sm, (bAt + {{J}}u * 16u * RS + kk) / OFF_DIV, true, RS / STRIDE_DIV
+        );
+//#end
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+        acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
+//#end
+//#end
+      }
+    }
+
+    // 3. Registers of stage s into buffer s % 2 (its last readers finished before the previous
+    //    barrier).
+    if (s < S) {
+      let buf = (s % 2u) * STAGE;
+//#if HP
+      for (var l = 0u; l < LX; l++) {
+        let e = tid + l * THREADS;
+        let r = e / XCH;
+        let c = e % XCH;
+        if (r < BM) {
+          for (var q = 0u; q < 4u; q++) { xspan[r * XRW + c * 4u + q] = rx[l][q]; }
+        }
+      }
+//#else
+      for (var l = 0u; l < LA; l++) {
+        let e = tid + l * THREADS;
+        let r = e / CH;
+        if (r < BM) { stash(buf + r * RSW + (e % CH) * 4u, r, e % CH, ra[l]); }
+      }
+//#endif
+      for (var l = 0u; l < LB; l++) {
+        let e = tid + l * THREADS;
+        let r = e / CH;
+        if (r < BN) { stash(buf + (BM + r) * RSW + (e % CH) * 4u, r, e % CH, rb[l]); }
+      }
+//#if HP
       workgroupBarrier();
+      // Gather: A word g of row r = the four kept-column bytes of slots 4g..4g+3 (one row per
+      // invocation of a subgroup: the spans' odd row stride spreads them over the banks).
+      let slots = metaBase + s * META + TPS;
+      for (var e = tid; e < BM * (BK / 4u); e += THREADS) {
+        let r = e % BM;
+        let g = e / BM;
+        var word = 0u;
+        for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, stageMeta[slots + g * 4u + j]) << (8u * j)); }
+        sm[buf + r * RSW + g] = bitcast<i32>(word);
+      }
+//#endif
+    }
+    workgroupBarrier();
+  }
+
+  // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
+  // of workgroup memory, then its invocations apply scales, bias and GELU to whole rows.
+  let strip = sg * EPI;
+  let rowBase = m0 + sgm * FM * 16u;
+  let colBase = n0 + sgn * FN * 16u;
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+  subgroupMatrixStore(&sm, strip + {{J}}u * 16u, acc{{I}}{{J}}, false, FN * 16u);
+//#end
+  workgroupBarrier();
+  for (var e = lane; e < EPI; e += sgSize) {
+    let row = rowBase + {{I}}u * 16u + e / (FN * 16u);
+    let col = colBase + e % (FN * 16u);
+    if (row < M && col < N) {
+      y[row * N + col] = hp_epilogue(rounded(exactF32(sm[strip + e]) * (xs[row] * ws[col])), col);
     }
   }
+  workgroupBarrier();
+//#end
 }

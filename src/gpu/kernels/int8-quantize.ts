@@ -1,6 +1,7 @@
 // Runner of int8-quantize.wgsl: f32 activations (tokens x width) -> packed int8 codes (tokens x
-// ceil(width/4) words) and one f32 scale per token, per token (dynamic) or with one calibrated
-// range (static), exactly as core/quant/quantize.ts's quantizeRows / quantizeStatic.
+// int8RowWords(width) words: zero codes past width, up to whole groups of 32) and one f32 scale
+// per token, per token (dynamic) or with one calibrated range (static), exactly as
+// core/quant/quantize.ts's quantizeRows / quantizeStatic.
 import quantizeWgsl from './int8-quantize.wgsl?raw';
 import {
   bindingLayout,
@@ -15,6 +16,7 @@ import {
 import { checkBufferArg } from '../limits';
 import { expandWgsl } from './wgsl-template';
 import { checkTokens } from './linear-common';
+import { int8RowWords } from '../../core/quant/gpu-layout';
 
 export interface Int8Quantizer {
   readonly width: number;
@@ -33,7 +35,7 @@ export function createInt8Quantizer(
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`${label}: width must be a positive integer`);
   if (opts.range !== undefined && !(opts.range >= 0 && Number.isFinite(opts.range)))
     throw new RangeError(`${label}: range must be a finite number >= 0`);
-  const words = Math.ceil(width / 4);
+  const words = int8RowWords(width);
   const layout = bindingLayout(device, 'int8-quantize', ['uniform', 'read', 'read', 'write', 'write']);
   const isStatic = opts.range !== undefined;
   const pipeline = compilePipeline(

@@ -1,0 +1,82 @@
+// The int8 tensor-core kernel (int8-matrix.wgsl) on SwiftShader, whose Vulkan driver has no
+// subgroup matrices: the device is wrapped to offer them, with the five builtins in plain WGSL
+// (subgroup-matrix-emulation.ts), so the kernel's own staging, double buffering, HP gather and
+// epilogue run, and its outputs must be the CPU int8 reference's bit for bit. (Real tensor cores:
+// `hp-lab bench matmul|hp --quant int8` verifies every variant on the GPU it runs on.)
+import { beforeAll, describe, expect, test } from 'vitest';
+import { nodeGpu } from '../../src/gpu/node-gpu';
+import type { AcquiredGpu } from '../../src/gpu/adapter';
+import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
+import { createInt8GpuLinear } from '../../src/gpu/kernels/int8-gpu-linear';
+import { intDenseLinear, intHPLinear, quantizeHP, quantizeRows } from '../../src/core/quant';
+import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
+import { randomArray, rng, runLinear } from './kernels-helpers';
+import { emulateSubgroupMatrix, withEmulatedSubgroupMatrix } from './subgroup-matrix-emulation';
+
+let gpu: AcquiredGpu;
+beforeAll(async () => {
+  gpu = withEmulatedSubgroupMatrix(await nodeGpu());
+});
+
+const tokens = 70,
+  nIn = 100, // K padded to 128: two 64-code stages, the second half empty
+  nOut = 72;
+const rand = rng(21);
+const x = randomArray(tokens * nIn, rand);
+for (let i = 0; i < nIn; i++) x[5 * nIn + i] *= 1e-3; // rows of different magnitudes
+const w = randomArray(nOut * nIn, rand, 0.3);
+const bias = randomArray(nOut, rand, 0.1);
+const xq = quantizeRows(x, tokens, nIn, 8);
+
+async function run(weights: Int8Weights, variant: string | undefined, expectName: RegExp): Promise<Float32Array> {
+  const { device, caps } = gpu;
+  device.pushErrorScope('validation');
+  const lin = createInt8GpuLinear(device, caps, weights, { tokens, bias, variant });
+  expect(lin.tileFor(tokens)).toMatch(expectName);
+  const y = await runLinear(device, lin, x, tokens);
+  expect((await device.popErrorScope())?.message).toBeUndefined();
+  lin.destroy();
+  return y;
+}
+
+describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
+  test('the emulation replaces every builtin and leaves other shaders alone', () => {
+    expect(emulateSubgroupMatrix('fn main() {}')).toBe('fn main() {}');
+    expect(() =>
+      emulateSubgroupMatrix('enable chromium_experimental_subgroup_matrix;\nvar m: subgroup_matrix_left<f32, 8, 8>;'),
+    ).toThrow(/left over/);
+  });
+
+  test('dense 64 x 64 blocks (ragged tokens, outputs and K): the CPU int8 reference bit for bit', async () => {
+    const wq = quantizeRows(w, nOut, nIn, 8);
+    const ref = intDenseLinear(xq, wq, bias);
+    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64/)).toEqual(ref);
+    // Automatic: the matrix path where the device has it.
+    expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64/)).toEqual(ref);
+    // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.
+    const big = createInt8Linear(
+      gpu.device,
+      gpu.caps,
+      { kind: 'dense', weight: wq },
+      { tokens, variant: 'matrix-128' },
+    );
+    expect(() => big.variantFor(tokens)).toThrow(/room for its tile/);
+    big.destroy();
+  }, 300_000);
+
+  test('HP (Tr x Tc 16x16 and 32x32, ragged; 1 and 3 kept tiles per stage): bit for bit', async () => {
+    for (const [tr, tc, sparsity] of [
+      [16, 16, 0.7],
+      [32, 32, 0.9],
+      [32, 32, 0.3],
+    ]) {
+      const hp = pruneMatrix(
+        { name: 'w', out: nOut, in: nIn, weight: w },
+        { pattern: 'hp', sparsity, split: 0.5, tr, tc, score: 'magnitude' },
+      ).hp!;
+      const quant = quantizeHP(hp, 8);
+      const y = await run({ kind: 'hp', hp, quant }, undefined, /matrix-hp/);
+      expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
+    }
+  }, 600_000);
+});
