@@ -11,6 +11,7 @@ import { pruneMatrix } from '../../src/core/pruning';
 import { f16RoundArray } from '../../src/core/formats/f16';
 import { randomBatch, randomBertModel } from '../helpers/random-bert-model';
 import { quantizeBert, quantizedForward } from '../../src/core/quant';
+import { withEmulatedSubgroupMatrix } from './subgroup-matrix-emulation';
 
 let gpu: AcquiredGpu;
 beforeAll(async () => {
@@ -219,6 +220,22 @@ describe('encoder engine on WebGPU', () => {
       createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, quant: 'int8', fuseAddLn: true }),
     ).toThrow(/unfused/);
   }, 120_000);
+
+  it('int8 HP on subgroup matrices (builtins emulated on SwiftShader): the same logits, matrix kernels', async () => {
+    // HP only: the emulated dense tile takes SwiftShader ~50 s to compile per pipeline
+    // (kernels-int8-matrix.test.ts covers it).
+    const emu = withEmulatedSubgroupMatrix(gpu);
+    const model = randomBertModel({}, 16);
+    const b = randomBatch(model, 2, 6, 5);
+    const { sparse, pruned } = pruneAll(model, 0.5, 16, 16);
+    const engine = createEncoderEngine(emu.device, emu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' });
+    const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    const linears = engine.qkvModes.reduce((n, mode) => n + (mode === 'fused' ? 1 : 3) + 3, 0);
+    expect(engine.kernelVariants(12)).toEqual({ 'int8 matrix-hp': linears });
+    engine.destroy();
+    const ref = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
+    expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);
+  }, 300_000);
 
   it('rejects bad input and bad sparse maps with clear errors', async () => {
     const model = randomBertModel({}, 14);

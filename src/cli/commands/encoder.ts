@@ -335,6 +335,10 @@ export async function run(argv: string[]): Promise<unknown> {
                   dense_run_wall_ms: round(d.runMsMedian, 3),
                   hp_run_wall_ms: round(h.runMsMedian, 3),
                   sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
+                  kernels: {
+                    dense: dense.kernelVariants(batch * seq),
+                    hp: hpEngine.kernelVariants(batch * seq),
+                  },
                 });
               }
             }

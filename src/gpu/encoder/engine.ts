@@ -82,6 +82,9 @@ export interface EncoderEngine {
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
   readonly fusedAddLn: number;
+  /** The kernel variant each encoder linear runs for `tokens` (capped at the allocated
+   *  capacity), counted by name: e.g. { 'int8 matrix-hp': 24 }. */
+  kernelVariants(tokens: number): Record<string, number>;
   destroy(): void;
 }
 
@@ -529,6 +532,15 @@ export function createEncoderEngine(
     },
     qkvModes: qkvPlans.map((p) => p.mode),
     fusedAddLn: fusedOut.flat().filter(Boolean).length,
+    kernelVariants(tokens) {
+      const counts: Record<string, number> = {};
+      for (const l of linears)
+        for (const lin of layerLinears(l)) {
+          const name = lin.tileFor(Math.min(tokens, lin.maxTokens));
+          counts[name] = (counts[name] ?? 0) + 1;
+        }
+      return counts;
+    },
     profile(batch, seq, reps = 30, warmup = 3) {
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');

@@ -49,6 +49,7 @@ interface MatrixTile {
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
   'matrix-128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64 }, // 128 x 128, 256
+  'matrix-128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64 }, // 128 x 128 in 64 x 64 subgroup tiles, 128
   'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
 };
 
@@ -60,8 +61,8 @@ export interface Int8LinearOptions {
   bias?: Float32Array;
   gelu?: boolean;
   label?: string;
-  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|256' (subgroup
-   *  matrices, block sides), 'matrix' (the automatic matrix tile), or automatic (undefined).
+  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|256' (subgroup
+   *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
    *  HP: 'dot4', 'matrix', or automatic (chosen once, at creation). */
   variant?: string;
   matrixUnits?: MatrixUnits;

@@ -1,0 +1,56 @@
+// When the int8 kernels reach the tensor cores (int8MatrixOn), and what the GPU panel says about
+// it (describeInt8Path): on only with the i8 subgroup-matrix configuration and subgroups of one
+// size; off with the reason and how to turn it on.
+import { describe, expect, it } from 'vitest';
+import type { GpuCapabilities } from '../../../src/gpu/adapter';
+import { describeInt8Path, int8MatrixOn } from '../../../src/gpu/kernels/int8-linear';
+
+const base: GpuCapabilities = {
+  vendor: 'nvidia',
+  architecture: '',
+  device: 'nvidia-h200',
+  description: '',
+  label: 'NVIDIA',
+  isFallbackAdapter: false,
+  features: ['subgroups', 'timestamp-query'],
+  limits: {},
+  hasTimestampQuery: true,
+  hasF16: false,
+  hasSubgroups: true,
+  subgroupMinSize: 32,
+  subgroupMaxSize: 32,
+};
+const matrix = 'chromium-experimental-subgroup-matrix';
+// What Dawn reports on the H200 with allow_unsafe_apis.
+const h200: GpuCapabilities = {
+  ...base,
+  features: [...base.features, matrix],
+  subgroupMatrixConfigs: [
+    { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 },
+    { componentType: 'u8', resultComponentType: 'u32', M: 16, N: 16, K: 32 },
+    { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 8, K: 32 },
+  ],
+};
+
+describe('int8 tensor-core path', () => {
+  it('is on with the i8 16x16x32 configuration and fixed-size subgroups, and the panel says so', () => {
+    expect(int8MatrixOn(h200)).toBe(true);
+    expect(describeInt8Path(h200)).toMatch(/^tensor-core path on: subgroup matrices i8 x i8 -> i32 16x16x32/);
+  });
+
+  it('is off without the feature, without an i8 configuration or with varying subgroup sizes', () => {
+    const cases: [GpuCapabilities, RegExp][] = [
+      [base, /off \(no subgroup matrices\)/],
+      [{ ...h200, subgroupMatrixConfigs: h200.subgroupMatrixConfigs!.slice(1, 2) }, /without an i8 configuration/],
+      [{ ...h200, subgroupMinSize: 8, subgroupMaxSize: 64 }, /no subgroups of one fixed size/],
+      [{ ...h200, hasSubgroups: false, features: [matrix] }, /no subgroups of one fixed size/],
+    ];
+    for (const [caps, why] of cases) {
+      expect(int8MatrixOn(caps)).toBe(false);
+      const text = describeInt8Path(caps);
+      expect(text).toMatch(why);
+      expect(text).toMatch(/--enable-unsafe-webgpu/);
+      expect(text).toMatch(/HP_LAB_UNSAFE_APIS=1/);
+    }
+  });
+});
