@@ -22,9 +22,13 @@ export function dawnGpu(): Promise<GPU> {
     Object.assign(globalThis, globals);
     // HP_LAB_UNSAFE_APIS=1: Dawn's unsafe APIs, which expose experimental features such as
     // chromium-experimental-subgroup-matrix (the int8 tensor-core kernels).
-    keepInstance = create(
-      process.env.HP_LAB_UNSAFE_APIS === '1' ? ['enable-dawn-features=allow_unsafe_apis'] : [],
-    ) as unknown as GPU;
+    // HP_LAB_DISABLE_ROBUSTNESS=1 (measurements only): no bounds clamping or predication of
+    // shader memory accesses (Dawn's disable_robustness), to see what robustness costs a kernel.
+    const toggles = [
+      ...(process.env.HP_LAB_UNSAFE_APIS === '1' ? ['allow_unsafe_apis'] : []),
+      ...(process.env.HP_LAB_DISABLE_ROBUSTNESS === '1' ? ['disable_robustness'] : []),
+    ];
+    keepInstance = create(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []) as unknown as GPU;
     return keepInstance;
   })();
   return cached;

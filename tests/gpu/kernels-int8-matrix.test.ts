@@ -75,8 +75,12 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
         { pattern: 'hp', sparsity, split: 0.5, tr, tc, score: 'magnitude' },
       ).hp!;
       const quant = quantizeHP(hp, 8);
-      const y = await run({ kind: 'hp', hp, quant }, undefined, /matrix-hp/);
+      const y = await run({ kind: 'hp', hp, quant }, 'matrix', /matrix-hp/);
       expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
+      // Automatic HP stays on dot4 (the faster kernel on the H200).
+      const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });
+      expect(auto.variantFor(tokens)).toMatch(/^dot4-hp/);
+      auto.destroy();
     }
   }, 600_000);
 });

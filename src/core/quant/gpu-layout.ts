@@ -79,10 +79,10 @@ export interface HPInt8StageLayout {
   stageWidth: number;
   /** Stages per tile-row (the same for every tile-row: m kept tiles each). */
   stages: number;
-  /** Per tile-row, per stage, tilesPerStage + stageWidth words: the word offset in an X row of
-   *  each of the stage's tiles (tileCol * tc / 4, NO_COLUMN past the last tile), then for each
-   *  slot the byte of the kept column inside the stage's loaded tiles (slot tile * tc + column
-   *  offset; NO_COLUMN for padding). */
+  /** Per tile-row, per stage, tilesPerStage + stageWidth / 4 words: the word offset in an X row
+   *  of each of the stage's tiles (tileCol * tc / 4, NO_COLUMN past the last tile), then for
+   *  each slot the byte of its kept column inside the stage's loaded tiles (slot tile * tc +
+   *  column offset, < 255; NO_SLOT for padding), four slots a word (slot 4g + j in bits 8j..). */
   meta: Uint32Array;
   /** tileRows x tr rows x (stages * stageWidth / 4) words: output row r's codes at the slots. */
   words: Uint32Array;
@@ -90,8 +90,11 @@ export interface HPInt8StageLayout {
 
 /** Meta words of one stage. */
 export function hpStageMetaWords(layout: Pick<HPInt8StageLayout, 'tilesPerStage' | 'stageWidth'>): number {
-  return layout.tilesPerStage + layout.stageWidth;
+  return layout.tilesPerStage + layout.stageWidth / 4;
 }
+
+/** A padding slot's source byte in HPInt8StageLayout.meta. */
+export const NO_SLOT = 0xff;
 
 export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: number): HPInt8StageLayout {
   if (q.bits !== 8) throw new RangeError(`hpInt8StageLayout: int8 codes needed, got int${q.bits}`);
@@ -100,12 +103,18 @@ export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: numbe
   if (!Number.isInteger(tilesPerStage) || tilesPerStage < 1)
     throw new RangeError(`hpInt8StageLayout: tilesPerStage must be a positive integer, got ${tilesPerStage}`);
   if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8StageLayout: tc must be a multiple of 16, got ${hp.tc}`);
+  if (tilesPerStage * hp.tc >= NO_SLOT)
+    throw new RangeError(`hpInt8StageLayout: a stage's tiles must span < 255 codes, got ${tilesPerStage} x ${hp.tc}`);
   const { tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   const stageWidth = Math.max(32, Math.ceil((tilesPerStage * k) / 32) * 32);
   const stages = m * k === 0 ? 0 : Math.ceil(m / tilesPerStage);
-  const metaWords = tilesPerStage + stageWidth;
-  const meta = new Uint32Array(tileRows * stages * metaWords).fill(NO_COLUMN);
+  const metaWords = hpStageMetaWords({ tilesPerStage, stageWidth });
+  const meta = new Uint32Array(tileRows * stages * metaWords);
+  for (let i = 0; i < tileRows * stages; i++) {
+    meta.fill(NO_COLUMN, i * metaWords, i * metaWords + tilesPerStage);
+    meta.fill(0xffffffff, i * metaWords + tilesPerStage, (i + 1) * metaWords); // NO_SLOT x 4
+  }
   const rowWords = (stages * stageWidth) / 4;
   const words = new Uint32Array(tileRows * tr * rowWords);
   for (let tRow = 0; tRow < tileRows; tRow++) {
@@ -118,12 +127,14 @@ export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: numbe
         meta[base + jj] = (hp.tileCol[tile] * tc) / 4;
         for (let c = 0; c < k; c++) {
           const slot = jj * k + c;
-          meta[base + tilesPerStage + slot] = jj * tc + hp.colOff[tile * k + c];
+          const at = base + tilesPerStage + (slot >> 2);
+          const shift = 8 * (slot & 3);
+          meta[at] = ((meta[at] & ~(0xff << shift)) | ((jj * tc + hp.colOff[tile * k + c]) << shift)) >>> 0;
           const col = hp.tileCol[tile] * tc + hp.colOff[tile * k + c];
-          const at = s * stageWidth + slot; // code index in the output row
+          const code0 = s * stageWidth + slot; // code index in the output row
           for (let r = 0; r < tr; r++) {
             const code = col < hp.in ? q.codes[(tile * k + c) * tr + r] : 0;
-            words[(tRow * tr + r) * rowWords + (at >> 2)] |= (code & 0xff) << (8 * (at & 3));
+            words[(tRow * tr + r) * rowWords + (code0 >> 2)] |= (code & 0xff) << (8 * (code0 & 3));
           }
         }
       }

@@ -31,7 +31,8 @@ export interface EncoderEngineOptions {
   /** Capacity allocated up front; larger calls re-allocate. */
   maxBatch: number;
   maxSeq: number;
-  /** Force a tile config of the linear kernels (benchmarks). */
+  /** Force a tile config of the linear kernels (benchmarks); with quant 'int8', the int8
+   *  kernels' variant names (int8-linear.ts). */
   denseTile?: string;
   hpTile?: string;
   /** How the linears' weights are stored on the GPU ('f16': half the bytes, f32 math; dense
@@ -223,13 +224,13 @@ export function createEncoderEngine(
           device,
           caps,
           { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) },
-          { tokens, bias, gelu, label: `${label} (hp int8)` },
+          { tokens, bias, gelu, label: `${label} (hp int8)`, variant: opts.hpTile },
         )
       : createInt8GpuLinear(
           device,
           caps,
           { kind: 'dense', weight: quantizeRows(w.weight, w.out, w.in, 8) },
-          { tokens, bias, gelu, label: `${label} (int8)` },
+          { tokens, bias, gelu, label: `${label} (int8)`, variant: opts.denseTile },
         );
 
   const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {

@@ -1,8 +1,8 @@
 // Runner of the int8 linears: int8-linear.wgsl (core WGSL, dot4I8Packed: four int8 products per
 // instruction, every adapter) and int8-matrix.wgsl (subgroup matrices: tensor cores, dense and
-// HP, where the device has the i8 x i8 -> i32 16x16x32 configuration; chosen automatically
-// there). Both read activation codes from int8-quantize.ts and give the CPU int8 reference's
-// outputs (core/quant) bit for bit.
+// HP, where the device has the i8 x i8 -> i32 16x16x32 configuration; chosen automatically for
+// dense there, HP on request). Both read activation codes from int8-quantize.ts and give the CPU
+// int8 reference's outputs (core/quant) bit for bit.
 import int8Wgsl from './int8-linear.wgsl?raw';
 import int8MatrixWgsl from './int8-matrix.wgsl?raw';
 import { SUBGROUP_MATRIX_FEATURE, type GpuCapabilities } from '../adapter';
@@ -50,6 +50,7 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
   'matrix-128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64 }, // 128 x 128, 256
   'matrix-128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64 }, // 128 x 128 in 64 x 64 subgroup tiles, 128
+  'matrix-128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64 }, // 128 x 128 in 32 x 32 subgroup tiles, 512
   'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
 };
 
@@ -61,9 +62,9 @@ export interface Int8LinearOptions {
   bias?: Float32Array;
   gelu?: boolean;
   label?: string;
-  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|256' (subgroup
+  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256' (subgroup
    *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
-   *  HP: 'dot4', 'matrix', or automatic (chosen once, at creation). */
+   *  HP: 'dot4', 'matrix' (subgroup matrices), or automatic (dot4). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -123,7 +124,9 @@ function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: nu
 function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits) {
   if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
   const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32 };
-  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k))));
+  // Stage sources are bytes (< 255) of the staged spans: tps x tc < 255.
+  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k)), Math.floor(254 / hp.tc)));
+  if (tps * hp.tc > 254) return undefined;
   tile.bk = Math.max(32, Math.ceil((tps * hp.k) / 32) * 32);
   const storageBytes = matrixStorage(tile, sg, { tps, tc: hp.tc });
   if (storageBytes > limits.maxComputeWorkgroupStorageSize) return undefined;
@@ -163,7 +166,9 @@ export function createInt8Linear(
       `${label}: the '${opts.variant}' variant needs the i8 subgroup-matrix configuration ` +
         `(chromium-experimental-subgroup-matrix) with subgroups of one size${what}`,
     );
-  const hpPlan = hp && matrixHere && opts.variant !== 'dot4' ? hpMatrixPlan(hp, sg, limits) : undefined;
+  // HP runs on subgroup matrices only when asked: on the H200 the gather into workgroup memory
+  // made it 2.6x slower than the dot4 kernel (BENCHMARKS.md, int8: 1.38 vs 0.54 ms at 4096², 90 %).
+  const hpPlan = hp && matrixHere && opts.variant === INT8_MATRIX ? hpMatrixPlan(hp, sg, limits) : undefined;
   if (hp && wantsMatrix && !hpPlan) throw needMatrix(', Tr and Tc multiples of 16 and its tiles in workgroup memory');
 
   const xw = int8RowWords(nIn);
@@ -214,9 +219,9 @@ export function createInt8Linear(
       tm = tokens >= 2048 ? 4 : 2;
       name = `dot4-hp-${tm}`;
     } else {
-      const large =
-        opts.variant === 'dot4-128' ||
-        (opts.variant !== 'dot4-64' && Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 256);
+      // 128 x 128 tiles only when asked: on the H200 they ran 15-21 ms at 4096³ against 2.4 ms
+      // for 64 x 64 (BENCHMARKS.md, int8).
+      const large = opts.variant === 'dot4-128';
       wx = 16;
       wy = 16;
       tm = large ? 8 : 4;
@@ -277,12 +282,13 @@ export function createInt8Linear(
     );
   });
 
-  /** Dense: the 128 x 128 block once it makes >= 2 waves of workgroups on a large GPU (264 =
-   *  2 x 132 SMs of the H200), else 64 x 64. */
+  /** Dense, measured on the H200 (BENCHMARKS.md, int8): 128 x 128 blocks of 8 subgroups from 512
+   *  workgroups (4096³: 1.84 ms vs 2.95 for 16 subgroups), else 16 subgroups of 32 x 32 (4096 x
+   *  312 -> 1200: 0.067 ms vs 0.086), else the largest tile that fits the device. */
   function autoMatrixTile(tokens: number): string {
-    const big = Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 264;
-    const want = big ? 'matrix-128' : 'matrix-64';
-    return denseTiles.includes(want) ? want : denseTiles[0];
+    const big = Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 512;
+    const order = big ? ['matrix-128', 'matrix-128s'] : ['matrix-128s', 'matrix-128'];
+    return [...order, 'matrix-64', ...denseTiles].find((t) => denseTiles.includes(t))!;
   }
 
   function dispatchFor(tokens: number): KernelDispatch & { name: string } {

@@ -48,7 +48,7 @@ const STRIDE_DIV = {{STRIDE_DIV}}u;
 const TPS = {{TPS}}u; // kept tiles per stage
 const TCW = {{TC}}u / 4u; // words of one tile's span of X
 const XRW = TPS * TCW + 1u; // row stride (words) of the staged X spans: odd, no bank conflicts
-const META = TPS + BK;
+const META = TPS + BK / 4u; // per stage: the tiles' word offsets, then 4 slot sources a word
 const XCH = TPS * TCW / 4u; // 16-byte chunks of one row's spans
 const LX = (BM * XCH + THREADS - 1u) / THREADS;
 var<workgroup> xspan: array<u32, BM * XRW>;
@@ -80,7 +80,7 @@ fn stash(at: u32, r: u32, c: u32, v: vec4<u32>) {
 }
 
 //#if HP
-/** Byte `b` of the staged X spans of row r (0 for a padding slot). */
+/** Byte `b` of the staged X spans of row r (0 for a padding slot, b = 0xff). */
 fn spanByte(r: u32, b: u32) -> u32 {
   if (b >= TPS * TCW * 4u) { return 0u; }
   return (xspan[r * XRW + b / 4u] >> (8u * (b % 4u))) & 0xffu;
@@ -231,7 +231,8 @@ fn main(
         let r = e % BM;
         let g = e / BM;
         var word = 0u;
-        for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, stageMeta[slots + g * 4u + j]) << (8u * j)); }
+        let src = stageMeta[slots + g]; // the four slots' bytes in the spans, 8 bits each
+        for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, (src >> (8u * j)) & 0xffu) << (8u * j)); }
         sm[buf + r * RSW + g] = bitcast<i32>(word);
       }
 //#endif

@@ -11,6 +11,7 @@ import {
   intEpilogue,
   intHPLinear,
   NO_COLUMN,
+  NO_SLOT,
   packInt8Rows,
   quantizeHP,
   quantizeRows,
@@ -79,8 +80,8 @@ describe('HP stage layout (subgroup-matrix kernel)', () => {
               }
             }
             for (let slot = 0; slot < lay.stageWidth; slot++) {
-              const src = meta[lay.tilesPerStage + slot];
-              const xv = src === NO_COLUMN ? 0 : signed(span[src]);
+              const src = (meta[lay.tilesPerStage + (slot >> 2)] >>> (8 * (slot & 3))) & 0xff;
+              const xv = src === NO_SLOT ? 0 : signed(span[src]);
               for (let r = 0; r < c.tr; r++) {
                 const wordRow = lay.words.subarray((tRow * c.tr + r) * rowWords, (tRow * c.tr + r + 1) * rowWords);
                 acc[r] += xv * signed(byteOf(wordRow, s * lay.stageWidth + slot));
