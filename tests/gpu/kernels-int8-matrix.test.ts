@@ -47,12 +47,14 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     ).toThrow(/left over/);
   });
 
-  test('dense 64 x 64 blocks (ragged tokens, outputs and K): the CPU int8 reference bit for bit', async () => {
+  test('dense 64 x 64 blocks, dynamic and constant load offsets (ragged tokens, outputs and K): bit for bit', async () => {
     const wq = quantizeRows(w, nOut, nIn, 8);
     const ref = intDenseLinear(xq, wq, bias);
-    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64/)).toEqual(ref);
+    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64$/)).toEqual(ref);
+    // The same tile with its fragment loads at constant offsets (a switch per buffer and position).
+    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64c', /matrix-64c$/)).toEqual(ref);
     // Automatic: the matrix path where the device has it.
-    expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64/)).toEqual(ref);
+    expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64$/)).toEqual(ref);
     // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.
     const big = createInt8Linear(
       gpu.device,

@@ -1,45 +1,48 @@
 // A stand-in for chromium_experimental_subgroup_matrix where the adapter lacks it (SwiftShader),
 // for tests only: the device is wrapped so that it reports the feature and every shader it
 // compiles gets plain-WGSL versions of the i8 x i8 -> i32 16 x 16 x 32 subgroup-matrix builtins
-// that int8-matrix.wgsl uses. Each invocation holds whole matrices (redundantly, as its
-// subgroup's share), loads and stores every element, and multiplies them out itself: slow, but
-// the kernel's staging, offsets, strides, barriers and epilogue run as written. The semantics
+// that int8-matrix.wgsl uses. Each invocation computes whole matrices (redundantly, as its
+// subgroup's share) and stores every element: slow, but the kernel's staging, offsets, strides,
+// barriers and epilogue run as written. The semantics
 // follow Dawn's description: left<i8, K, M> is M x K, right<i8, N, K> is K x N, result<i32, N, M>
 // is M x N; offsets and strides count the matrix's elements (i8 codes of an i32 array).
 import { SUBGROUP_MATRIX_FEATURE, type AcquiredGpu } from '../../src/gpu/adapter';
 
+// A loaded operand is kept as where it was loaded from (offset, layout, stride) and read when it
+// is multiplied: int8-matrix.wgsl multiplies right after loading, with no write to that stage
+// buffer in between, so this reads what a real load would have, and keeps the shaders small
+// (whole 512-element operands in every switch case made SwiftShader's compiler run out of memory).
+// Loop bounds are run-time values (emuN(16) is 16, params.tokens being < 2^31) so that the
+// compiler cannot unroll the 8192-step multiply at every call.
 const SHIM = `
-struct EmuIn { v: array<i32, 512> } // a left (16 x 32) or right (32 x 16) operand, row-major
+fn emuN(n: u32) -> u32 { return n + (params.tokens >> 31u); }
+struct EmuIn { off: u32, colMajor: u32, stride: u32 }
 struct EmuResult { v: array<i32, 256> }
 fn emuCode(e: u32) -> i32 {
   let w = sm[e / 4u];
   return (w << (24u - 8u * (e % 4u))) >> 24u;
 }
-fn emuLoad(off: u32, colMajor: bool, stride: u32, rows: u32, cols: u32) -> EmuIn {
-  var m: EmuIn;
-  for (var r = 0u; r < rows; r++) {
-    for (var c = 0u; c < cols; c++) {
-      m.v[r * cols + c] = emuCode(select(off + r * stride + c, off + c * stride + r, colMajor));
-    }
-  }
-  return m;
+/** Element (row, col) of an operand. */
+fn emuAt(m: EmuIn, row: u32, col: u32) -> i32 {
+  return emuCode(select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
 }
-fn emuLoadLeft(off: u32, colMajor: bool, stride: u32) -> EmuIn { return emuLoad(off, colMajor, stride, 16u, 32u); }
-fn emuLoadRight(off: u32, colMajor: bool, stride: u32) -> EmuIn { return emuLoad(off, colMajor, stride, 32u, 16u); }
+fn emuLoadLeft(off: u32, colMajor: bool, stride: u32) -> EmuIn { return EmuIn(off, select(0u, 1u, colMajor), stride); }
+fn emuLoadRight(off: u32, colMajor: bool, stride: u32) -> EmuIn { return EmuIn(off, select(0u, 1u, colMajor), stride); }
+/** c + a b: a is 16 x 32 (left), b 32 x 16 (right). */
 fn emuMma(a: EmuIn, b: EmuIn, c: EmuResult) -> EmuResult {
   var r = c;
-  for (var i = 0u; i < 16u; i++) {
-    for (var j = 0u; j < 16u; j++) {
+  for (var i = 0u; i < emuN(16u); i++) {
+    for (var j = 0u; j < emuN(16u); j++) {
       var s = r.v[i * 16u + j];
-      for (var k = 0u; k < 32u; k++) { s += a.v[i * 32u + k] * b.v[k * 16u + j]; }
+      for (var k = 0u; k < emuN(32u); k++) { s += emuAt(a, i, k) * emuAt(b, k, j); }
       r.v[i * 16u + j] = s;
     }
   }
   return r;
 }
 fn emuStore(off: u32, m: EmuResult, colMajor: bool, stride: u32) {
-  for (var r = 0u; r < 16u; r++) {
-    for (var c = 0u; c < 16u; c++) {
+  for (var r = 0u; r < emuN(16u); r++) {
+    for (var c = 0u; c < emuN(16u); c++) {
       sm[select(off + r * stride + c, off + c * stride + r, colMajor)] = m.v[r * 16u + c];
     }
   }

@@ -38,7 +38,7 @@ hp-lab bench verify [--quick]
   `'verify' runs the correctness battery of all kernels.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
   dot4I8Packed tiles (dot4-64, dot4-128; HP: dot4), and the tensor-core variants where the
-  adapter has i8 subgroup matrices (matrix-64, -128, -128w, -128s, -256; HP: matrix; run with
+  adapter has i8 subgroup matrices (matrix-64, -128, -128w, -128s, -256, -64c, -128c, -128sc; HP: matrix; run with
   HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU int8
   reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant.`;
 

@@ -45,6 +45,9 @@ interface MatrixTile {
   fm: number;
   fn: number;
   bk: number;
+  /** Fragment loads at constant offsets (a switch per buffer and subgroup position), which
+   *  Dawn's robustness does not predicate. */
+  constOff?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -52,6 +55,10 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64 }, // 128 x 128 in 64 x 64 subgroup tiles, 128
   'matrix-128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64 }, // 128 x 128 in 32 x 32 subgroup tiles, 512
   'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
+  // Tiles with constant load offsets: not yet timed on the H200 (BENCHMARKS.md).
+  'matrix-64c': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, constOff: true },
+  'matrix-128c': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, constOff: true },
+  'matrix-128sc': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, constOff: true },
 };
 
 export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', ...Object.keys(MATRIX_TILES)];
@@ -62,7 +69,7 @@ export interface Int8LinearOptions {
   bias?: Float32Array;
   gelu?: boolean;
   label?: string;
-  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256' (subgroup
+  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256|64c|128c|128sc' (subgroup
    *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
    *  HP: 'dot4', 'matrix' (subgroup matrices), or automatic (dot4). */
   variant?: string;
@@ -249,6 +256,10 @@ export function createInt8Linear(
       FN: t.fn,
       BK: t.bk,
       HP: Boolean(span),
+      CONST_OFF: Boolean(t.constOff),
+      KSTEPS: t.bk / 32,
+      ACASES: 2 * t.wgm,
+      BCASES: 2 * t.wgn,
       TPS: span?.tps ?? 1,
       TC: span?.tc ?? 16,
       OFF_DIV: units.offDiv,

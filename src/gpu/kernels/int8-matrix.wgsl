@@ -126,6 +126,14 @@ fn main(
   var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
 //#end
 //#end
+//#if CONST_OFF
+//#unroll I {{FM}}
+  var a{{I}}: subgroup_matrix_left<i8, 32, 16>;
+//#end
+//#unroll J {{FN}}
+  var b{{J}}: subgroup_matrix_right<i8, 16, 32>;
+//#end
+//#endif
 
   for (var s = 0u; s <= S; s++) {
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
@@ -175,6 +183,49 @@ fn main(
 
     // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
     if (s > 0u) {
+//#if CONST_OFF
+      // Every fragment load at a constant offset (a case per buffer and subgroup row / column,
+      // the K steps unrolled): robustness then need not predicate the loads.
+      let selA = ((s - 1u) % 2u) * WGM + sgm;
+      let selB = ((s - 1u) % 2u) * WGN + sgn;
+//#unroll KK {{KSTEPS}}
+      switch selA {
+//#unroll C {{ACASES}}
+        case {{C}}u: {
+//#unroll I {{FM}}
+          a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+            &sm,
+            ((({{C}}u / WGM) * STAGE + (({{C}}u % WGM) * FM * 16u + {{I}}u * 16u) * RSW) * 4u + {{KK}}u * 32u) / OFF_DIV,
+            false,
+            RS / STRIDE_DIV
+          );
+//#end
+        }
+//#end
+        default: {}
+      }
+      switch selB {
+//#unroll C {{BCASES}}
+        case {{C}}u: {
+//#unroll J {{FN}}
+          b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+            &sm,
+            ((({{C}}u / WGN) * STAGE + (BM + ({{C}}u % WGN) * FN * 16u + {{J}}u * 16u) * RSW) * 4u + {{KK}}u * 32u) / OFF_DIV,
+            true,
+            RS / STRIDE_DIV
+          );
+//#end
+        }
+//#end
+        default: {}
+      }
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+      acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
+//#end
+//#end
+//#end
+//#else
       let buf = ((s - 1u) % 2u) * STAGE;
       let aAt = (buf + sgm * FM * 16u * RSW) * 4u;
       let bAt = (buf + (BM + sgn * FN * 16u) * RSW) * 4u;
@@ -195,6 +246,7 @@ fn main(
 //#end
 //#end
       }
+//#endif
     }
 
     // 3. Registers of stage s into buffer s % 2 (its last readers finished before the previous
