@@ -35,6 +35,32 @@ export function configureOrt(opts: { threads?: number } = {}): void {
   configured = true;
 }
 
+/** The smallest model ORT accepts (one Identity node, opset 13, 65 bytes; made with onnx-proto's
+ *  ModelProto.encode): a session of it makes ORT fetch and compile its wasm and start its threads. */
+const WARM_UP_MODEL = 'CAc6NwoQCgF4EgF5IghJZGVudGl0eRIBd1oPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=';
+
+let warming: Promise<void> | undefined;
+
+/** Starts onnxruntime's wasm runtime (download, compile, thread pool) before any model is here, so
+ *  a page can do it while the model downloads instead of after. Never rejects: a runtime that
+ *  cannot start fails again, with its message, when the real model's session is made. */
+export function warmUpOrt(): Promise<void> {
+  // ORT's thread workers load the bundle that imported it (named em-pthread…): a runtime started
+  // there breaks the real one (seen: a hang, "memory access out of bounds").
+  if ((globalThis as { name?: string }).name?.startsWith('em-pthread')) return Promise.resolve();
+  if (!configured) configureOrt();
+  warming ??= (async () => {
+    try {
+      const bytes = Uint8Array.from(atob(WARM_UP_MODEL), (c) => c.charCodeAt(0));
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
+      await session.release();
+    } catch {
+      // reported by createBertSession
+    }
+  })();
+  return warming;
+}
+
 const REQUIRED = ['input_ids', 'attention_mask'];
 
 async function create(bytes: Uint8Array, ep: OrtBackend): Promise<ort.InferenceSession> {
@@ -85,7 +111,9 @@ export async function createBertSession(bytes: Uint8Array, opts: BertSessionOpti
   const gpu = typeof navigator !== 'undefined' ? (navigator as { gpu?: GPU }).gpu : undefined;
   let session: ort.InferenceSession | undefined;
   let backend: OrtBackend = 'wasm';
-  let fallbackReason = want === 'auto' ? await softwareAdapterReason(gpu) : undefined;
+  // ORT refuses a second runtime start while one is under way (warmUpOrt's): wait for it, and
+  // ask the adapter meanwhile.
+  let [fallbackReason] = await Promise.all([want === 'auto' ? softwareAdapterReason(gpu) : undefined, warming]);
   if (want === 'webgpu' || (want === 'auto' && gpu && !fallbackReason)) {
     try {
       session = await create(bytes, 'webgpu');

@@ -21,6 +21,8 @@ export interface DownloadOptions {
 }
 
 export const STALL_MS = 30_000;
+/** Progress reports at most this often (and once at the end). */
+const PROGRESS_EVERY_MS = 100;
 
 export async function download(url: string, what: string, opts: DownloadOptions): Promise<Uint8Array> {
   const stallMs = opts.stallMs ?? STALL_MS;
@@ -71,6 +73,7 @@ export async function download(url: string, what: string, opts: DownloadOptions)
     const reader = res.body.getReader();
     const chunks: Uint8Array[] = [];
     let loaded = 0;
+    let reported = 0;
     for (;;) {
       arm();
       let step: ReadableStreamReadResult<Uint8Array>;
@@ -87,8 +90,15 @@ export async function download(url: string, what: string, opts: DownloadOptions)
         opts.tooLarge(loaded, false);
       }
       chunks.push(step.value);
-      opts.onProgress?.(loaded, declared);
+      // A 29 MB model comes in hundreds of chunks: a message to the page for each would cost the
+      // download more time than the bytes (measured: 2.7 s instead of 0.5 s on localhost).
+      const t = Date.now();
+      if (t - reported >= PROGRESS_EVERY_MS) {
+        reported = t;
+        opts.onProgress?.(loaded, declared);
+      }
     }
+    opts.onProgress?.(loaded, declared);
     if (declared !== null && loaded < declared) {
       throw new ModelLoadError(
         'truncated',

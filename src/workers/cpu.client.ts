@@ -5,6 +5,7 @@ import type { CpuMeasureRequest, CpuShapeMeasurement, CpuWorkerApi } from './cpu
 const worker = serviceClient<CpuWorkerApi>(
   'CPU benchmark',
   () => new Worker(new URL('./cpu.worker.ts', import.meta.url), { type: 'module' }),
+  { lazy: true }, // started by the visitor's first measurement
 );
 
 export function measureCpu(

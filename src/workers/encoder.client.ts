@@ -10,6 +10,7 @@ export type { EncoderRunRequest, EncoderRunResult } from './encoder.worker';
 const worker = serviceClient<EncoderWorkerApi>(
   'GPU encoder',
   () => new Worker(new URL('./encoder.worker.ts', import.meta.url), { type: 'module' }),
+  { lazy: true }, // started by the visitor's first measurement
 );
 let nextId = 1;
 

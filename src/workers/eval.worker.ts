@@ -1,6 +1,6 @@
 // Accuracy in a worker with onnxruntime-web (WebGPU when the visitor has a GPU and ORT's WebGPU
 // backend starts, wasm otherwise): lab/EvalSession, exposed (endpoint.ts).
-import { configureOrt } from '../eval/ort-session';
+import { configureOrt, warmUpOrt } from '../eval/ort-session';
 import { EvalSession } from '../lab/eval-session';
 import { exposeService, type ServiceApi } from './endpoint';
 import { holdLifeLock } from './life-lock';
@@ -10,4 +10,6 @@ export type { DatasetInfo, EvalRequest, EvalSummary, ModelTiming, SessionInfo } 
 export type EvalWorkerApi = ServiceApi<EvalSession> & { holdLifeLock: typeof holdLifeLock };
 
 configureOrt();
+// The runtime starts while the page downloads the model (the first accuracy waits for both).
+void warmUpOrt();
 exposeService(new EvalSession(), { extra: { holdLifeLock } });

@@ -7,6 +7,7 @@ import type { GpuBenchProgress, GpuBenchRequest, GpuBenchResult, GpuBenchWorkerA
 const worker = serviceClient<GpuBenchWorkerApi>(
   'GPU benchmark',
   () => new Worker(new URL('./gpu-bench.worker.ts', import.meta.url), { type: 'module' }),
+  { lazy: true }, // started by the visitor's first measurement
 );
 
 export function measureGpu(req: GpuBenchRequest, onProgress: GpuBenchProgress): Promise<GpuBenchResult> {

@@ -30,7 +30,7 @@ export interface ServiceClient<Api> {
 export function serviceClient<Api>(
   name: string,
   create: () => WorkerLike,
-  options: Pick<SpawnOptions, 'liveness'> = {},
+  options: Pick<SpawnOptions, 'liveness' | 'lazy'> = {},
 ): ServiceClient<Api> {
   const kept = new Map<string, Call<Api, unknown>>();
   let restoring: Promise<void> = Promise.resolve();

@@ -57,6 +57,9 @@ export interface SpawnOptions {
   onRestart?: (api: Comlink.Remote<unknown>) => void;
   /** Detects a silent death while calls are in flight (no error event ever comes). */
   liveness?: Liveness;
+  /** Start the worker at its first call, not now: a worker most visits never use costs the
+   *  page's first seconds nothing (its script, its thread). */
+  lazy?: boolean;
 }
 
 export function spawnWorker<Api>(
@@ -113,11 +116,16 @@ export function spawnWorker<Api>(
     worker.addEventListener('messageerror', onError);
     watchLife();
   }
-  start();
+  let started = !options.lazy;
+  if (started) start();
 
   return {
     call(fn) {
       if (terminated) return Promise.reject(new Error(`The ${name} worker was terminated.`));
+      if (!started) {
+        started = true;
+        start();
+      }
       return Promise.race([fn(api), crash.promise]);
     },
     get restarts() {
@@ -125,7 +133,7 @@ export function spawnWorker<Api>(
     },
     terminate() {
       terminated = true;
-      worker.terminate();
+      if (started) worker.terminate();
     },
   };
 }

@@ -42,6 +42,12 @@ beforeAll(async () => {
       return; // then nothing
     }
     if (req.url === '/small') return void res.end(Buffer.from('hello'));
+    if (req.url === '/many-chunks') {
+      // 8 MB in 2048 writes of 4 KB: far more chunks than progress reports should be.
+      res.writeHead(200, { 'content-length': String(8 * MB) });
+      for (let i = 0; i < 2048; i++) res.write(Buffer.alloc(4096, i & 255));
+      return void res.end();
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -105,6 +111,21 @@ describe('bounded downloads', () => {
       onProgress: () => ctrl2.abort(),
     });
     expect(await codeOf(reading)).toBe('cancelled: The download of the model was cancelled.');
+  });
+
+  it('reports progress at most every 100 ms, and once at the end with every byte', async () => {
+    const seen: [number, number | null][] = [];
+    const t0 = performance.now();
+    const bytes = await download(`${base}/many-chunks`, 'model', {
+      ...model,
+      maxBytes: 16 * MB,
+      onProgress: (loaded, total) => seen.push([loaded, total]),
+    });
+    const elapsed = performance.now() - t0;
+    expect(bytes.byteLength).toBe(8 * MB);
+    expect(seen.at(-1)).toEqual([8 * MB, 8 * MB]);
+    expect(seen.length).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 2);
+    expect(seen.every(([loaded], i) => i === 0 || loaded >= seen[i - 1][0])).toBe(true);
   });
 
   it('reads a small file and names a missing one', async () => {

@@ -48,6 +48,27 @@ describe('spawnWorker', () => {
     expect(created[1].terminated).toBe(true);
   });
 
+  it('a lazy worker starts at its first call, not before', async () => {
+    const created: SilentWorker[] = [];
+    const managed = spawnWorker<{ ping(): Promise<string> }>(
+      'later',
+      () => (created.push(new SilentWorker()), created.at(-1)!),
+      { lazy: true },
+    );
+    expect(created).toHaveLength(0);
+    void managed.call((api) => api.ping());
+    void managed.call((api) => api.ping());
+    await new Promise((r) => setTimeout(r, 0));
+    expect(created).toHaveLength(1);
+    expect(created[0].posted).toBe(2);
+    managed.terminate();
+    expect(created[0].terminated).toBe(true);
+    // Never started: terminate has nothing to stop, and later calls are refused.
+    const unused = spawnWorker<{ ping(): Promise<string> }>('unused', () => new SilentWorker(), { lazy: true });
+    unused.terminate();
+    await expect(unused.call((api) => api.ping())).rejects.toThrow(/terminated/);
+  });
+
   it('refuses calls after terminate', async () => {
     const managed = spawnWorker<{ ping(): Promise<string> }>('gone', () => new SilentWorker());
     managed.terminate();
