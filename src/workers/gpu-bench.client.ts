@@ -14,6 +14,21 @@ export function measureGpu(req: GpuBenchRequest, onProgress: GpuBenchProgress): 
   return worker.request((api) => api.measure(req, Comlink.proxy(onProgress)));
 }
 
+/** The visitor stopped a measurement (cancelMeasureGpu): a choice, not a failure. */
+export class MeasureCancelledError extends Error {
+  constructor() {
+    super('Measurement cancelled.');
+    this.name = 'MeasureCancelledError';
+  }
+}
+
+/** Stops the measurement in progress at once: a single kernel's timing can run for a minute on a
+ *  software adapter, so the worker is ended (its device with it), not asked to stop between cases.
+ *  The running measureGpu rejects with MeasureCancelledError; the next one starts a fresh worker. */
+export function cancelMeasureGpu(): void {
+  worker.stop(new MeasureCancelledError());
+}
+
 /** True for the worker's GpuDeviceLostError (errors cross the worker by name and message). */
 export function isDeviceLost(err: unknown): boolean {
   return (err as Error)?.name === 'GpuDeviceLostError';

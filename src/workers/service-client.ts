@@ -23,6 +23,9 @@ export interface ServiceClient<Api> {
   /** A call whose answer is used as it comes (no WorkerResult), e.g. cancel(). */
   call<R>(fn: Call<Api, R>): Promise<R>;
   readonly restarts: number;
+  /** Ends the worker at once (spawn.ts): calls in flight reject with `reason`; the next call gets
+   *  a fresh worker, given the kept state first as after a restart. */
+  stop(reason: Error): void;
   terminate(): void;
 }
 
@@ -80,6 +83,7 @@ export function serviceClient<Api>(
     get restarts() {
       return worker.restarts;
     },
+    stop: (reason) => worker.stop(reason),
     terminate: () => worker.terminate(),
   };
 }

@@ -33,6 +33,9 @@ export interface ManagedWorker<Api> {
   /** Runs `fn` against the live proxy; rejects with WorkerCrashedError if the worker dies first. */
   call<R>(fn: (api: Comlink.Remote<Api>) => Promise<R>): Promise<R>;
   readonly restarts: number;
+  /** Ends the worker at once, whatever it is doing (e.g. a long GPU run the visitor cancels): its
+   *  calls in flight reject with `reason`, and the next call starts a fresh worker (given onRestart). */
+  stop(reason: Error): void;
   terminate(): void;
 }
 
@@ -69,8 +72,11 @@ export function spawnWorker<Api>(
 ): ManagedWorker<Api> {
   let worker: WorkerLike;
   let api: Comlink.Remote<Api>;
-  let crash: { promise: Promise<never>; reject: (e: WorkerCrashedError) => void };
+  let crash: { promise: Promise<never>; reject: (e: Error) => void };
   let restarts = 0;
+  /** Counts the workers started: a life lock that frees belongs to the current one only if its
+   *  number is still the latest (a stop or a restart ends the old one on purpose). */
+  let generation = 0;
   let terminated = false;
 
   const onError = (event: Event) => died((event as ErrorEvent).message || event.type);
@@ -93,22 +99,23 @@ export function spawnWorker<Api>(
     const locks =
       options.liveness && (options.liveness.locks ?? (globalThis.navigator as Navigator | undefined)?.locks);
     if (!options.liveness || !locks) return;
-    const generation = restarts;
-    const lockName = `hp-lab:${name}:${generation}:${Math.random().toString(36).slice(2)}`;
+    const mine = generation;
+    const lockName = `hp-lab:${name}:${mine}:${Math.random().toString(36).slice(2)}`;
     options.liveness.hold(api as Comlink.Remote<unknown>, lockName).then(
       () =>
         lifeEnded(lockName, locks).then(() => {
           // Our own restart or terminate() also ends it: only a death nobody asked for counts.
-          if (generation === restarts && !terminated) died('it closed without an error');
+          if (mine === generation && !terminated) died('it closed without an error');
         }),
       () => {},
     );
   }
 
   function start() {
+    generation++;
     worker = create();
     api = Comlink.wrap<Api>(worker as unknown as Comlink.Endpoint);
-    let reject!: (e: WorkerCrashedError) => void;
+    let reject!: (e: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => {}); // observed through call(); never an unhandled rejection
     crash = { promise, reject };
@@ -124,12 +131,23 @@ export function spawnWorker<Api>(
       if (terminated) return Promise.reject(new Error(`The ${name} worker was terminated.`));
       if (!started) {
         started = true;
+        const stopped = generation > 0;
         start();
+        // After a stop, the fresh worker gets what a restarted one gets (state re-sent).
+        if (stopped) options.onRestart?.(api as Comlink.Remote<unknown>);
       }
       return Promise.race([fn(api), crash.promise]);
     },
     get restarts() {
       return restarts;
+    },
+    stop(reason) {
+      if (!started || terminated) return;
+      crash.reject(reason);
+      worker.removeEventListener('error', onError);
+      worker.removeEventListener('messageerror', onError);
+      worker.terminate();
+      started = false; // the next call starts a fresh worker
     },
     terminate() {
       terminated = true;

@@ -66,4 +66,28 @@ describe('measure my GPU', () => {
     expect(cells[3]).toMatch(/[\d.]+ @ 20%/);
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
+
+  it('cancels at once, mid-kernel, quietly; the previous results stay and the next run starts', async () => {
+    const button = s.page.getByTestId('measure-gpu');
+    const label = s.page.getByTestId('progress-label').filter({ hasText: /pruning and timing|MatMul/ });
+    const before = await s.page.getByTestId('gpu-results').innerText();
+    await s.page.getByTestId('gpu-large-size').selectOption('1024'); // minutes on SwiftShader
+    for (let round = 0; round < 2; round++) {
+      await button.click();
+      await label.first().waitFor({ timeout: 60_000 }); // the worker is timing a kernel
+      await s.page.getByTestId('measure-gpu-cancel').click();
+      // Within seconds, not at the end of the kernel in progress.
+      await s.page.getByTestId('measure-gpu-cancelled').waitFor({ timeout: 5_000 });
+      expect(await s.page.getByTestId('measure-gpu-cancelled').innerText()).toBe(
+        'Cancelled; the results below are from the previous run.',
+      );
+      expect(await s.page.getByTestId('gpu-bench-error').count()).toBe(0);
+      expect(await s.page.getByTestId('measure-gpu-cancel').count()).toBe(0);
+      expect(await button.isEnabled()).toBe(true);
+      expect(await s.page.getByTestId('gpu-results').innerText()).toBe(before);
+    }
+    // Not a worker crash: no banner.
+    expect(await s.page.locator('[data-banner="error"]').count()).toBe(0);
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
 });

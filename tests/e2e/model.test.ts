@@ -69,6 +69,17 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
   afterAll(async () => s?.close());
 
   it('loads HP 90% retrained from the list and measures what the CLI measures on the same sentences', async () => {
+    // The Model panel's quick line shows only while the whole split runs: recorded as it appears.
+    await s.page.evaluate(() => {
+      const w = window as unknown as { quickLines: string[] };
+      w.quickLines = [];
+      new MutationObserver(() => {
+        // Lines about the retrained model only (the shipped model's evaluation may still be running).
+        if (!/\.hpw/.test(document.querySelector('[data-testid="model-summary"]')?.textContent ?? '')) return;
+        const line = document.querySelector('[data-testid="accuracy-quick"]')?.textContent?.replace(/\s+/g, ' ');
+        if (line && w.quickLines.at(-1) !== line) w.quickLines.push(line);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await s.page.getByTestId('retrained-select').selectOption('hp-32x32-90-retrained.hpw');
     await s.page.getByTestId('retrained-load').click();
     await s.page
@@ -79,6 +90,15 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
     await expect
       .poll(async () => (await accuracy.innerText()).match(/\((\d+)\/60\)/)?.[1], { timeout: 120_000, interval: 500 })
       .toBeTruthy();
+    // Every accuracy of this model is labelled by what is loaded, never "dense".
+    expect(await s.page.getByTestId('first-dense-label').innerText()).toBe('HP 32x32 90% retrained accuracy');
+    expect(await accuracy.innerText()).toMatch(
+      /^[\d.]+% HP 32x32 90% retrained accuracy \(before any further pruning\)/,
+    );
+    const quick = await s.page.evaluate(() => (window as unknown as { quickLines: string[] }).quickLines);
+    expect(quick.length).toBeGreaterThan(0);
+    for (const line of quick) expect(line).toMatch(/HP 32x32 90% retrained accuracy on the first 60 dev sentences/);
+    expect((await s.page.locator('#start').innerText()).match(/\bdense accuracy\b/)).toBeNull();
     const correct = Number((await accuracy.innerText()).match(/\((\d+)\/60\)/)![1]);
     configureOrt({ threads: 1 });
     const bytes = onnxWithHPW(

@@ -93,3 +93,20 @@ export function retrainedLabel(f: RetrainedFile): string {
     `(study ${pct(f.study.devMean)} ± ${pct(f.study.devSd)} over ${f.study.seeds} seeds)`
   );
 }
+
+/** What the loaded model is, for the label of its accuracy: "dense" for an ONNX file, the list's
+ *  name ("HP 32x32 80% retrained") for one of the manifest's files applied to its base, "pruned
+ *  (name.hpw)" for any other weights file (.hpw, .spw). `source` is the page's model name:
+ *  "base.onnx + file.hpw" for a weights file applied to a model. */
+export function loadedModelLabel(source: string, manifest?: RetrainedManifest | null): string {
+  const at = source.lastIndexOf(' + ');
+  const file = at >= 0 ? source.slice(at + 3) : '';
+  if (!/\.[hs]pw$/i.test(file)) return 'dense';
+  const base = source.slice(0, at).split('/').pop();
+  const f = manifest && base === manifest.base ? manifest.files.find((x) => x.file === file) : undefined;
+  if (!f) return `pruned (${file})`;
+  const name = f.pattern === 'hp' ? 'HP' : f.pattern;
+  const tiled = ['hp', 'tile', 'vector'].includes(f.pattern) ? ` ${f.tile}` : '';
+  const how = f.method ? f.method.replace(/ \(least squares\)/, '') : 'retrained';
+  return `${name}${tiled} ${Math.round(f.sparsity * 100)}% ${how}`;
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { parseRetrainedManifest, retrainedLabel } from '../../../src/core/model/retrained-manifest';
+import { loadedModelLabel, parseRetrainedManifest, retrainedLabel } from '../../../src/core/model/retrained-manifest';
 import { denseMatrices, readWeightsFile } from '../../../src/core/formats/weights-file';
 import { parseSweep } from '../../../src/core/explore/sweep';
 
@@ -50,5 +50,33 @@ test('a manifest that could mislead is refused', () => {
   );
   expect(() => parseRetrainedManifest({ ...ok, files: [{ ...files[0], file: 'https://x/y.hpw' }] })).toThrow(
     /plain file name/,
+  );
+});
+
+test('the accuracy of a loaded model is labelled by what is loaded, not always "dense"', () => {
+  const m = parseRetrainedManifest(JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')));
+  expect(loadedModelLabel('models/tinybert-rt.onnx', m)).toBe('dense');
+  expect(loadedModelLabel('my-bert.onnx', null)).toBe('dense');
+  // The list's files on their base (as the Model panel names them), by the list's name.
+  expect(loadedModelLabel('tinybert-rt.onnx + hp-32x32-80-retrained.hpw', m)).toBe('HP 32x32 80% retrained');
+  expect(loadedModelLabel('tinybert-rt.onnx + tile-32x32-90-retrained.hpw', m)).toBe('tile 32x32 90% retrained');
+  // Any other .hpw (picked, on another base, on top of another .hpw, or no manifest): by its file.
+  expect(loadedModelLabel('tinybert-rt.onnx + recovered.hpw', m)).toBe('pruned (recovered.hpw)');
+  expect(loadedModelLabel('tinybert-rt.onnx + nm.spw', m)).toBe('pruned (nm.spw)');
+  // A listed file's method, and no tile for untiled patterns.
+  const listed = (f: Partial<(typeof m.files)[number]>) => ({ ...m, files: [{ ...m.files[0], ...f }] });
+  const name = m.files[0].file;
+  expect(
+    loadedModelLabel(`tinybert-rt.onnx + ${name}`, listed({ method: 'recovered (least squares) and retrained' })),
+  ).toBe('HP 32x32 80% recovered and retrained');
+  expect(loadedModelLabel(`tinybert-rt.onnx + ${name}`, listed({ pattern: 'unstructured', sparsity: 0.5 }))).toBe(
+    'unstructured 50% retrained',
+  );
+  expect(loadedModelLabel('other.onnx + hp-32x32-80-retrained.hpw', m)).toBe('pruned (hp-32x32-80-retrained.hpw)');
+  expect(loadedModelLabel('tinybert-rt.onnx + a.hpw + hp-32x32-80-retrained.hpw', m)).toBe(
+    'pruned (hp-32x32-80-retrained.hpw)',
+  );
+  expect(loadedModelLabel('tinybert-rt.onnx + hp-32x32-80-retrained.hpw', null)).toBe(
+    'pruned (hp-32x32-80-retrained.hpw)',
   );
 });

@@ -69,6 +69,35 @@ describe('spawnWorker', () => {
     await expect(unused.call((api) => api.ping())).rejects.toThrow(/terminated/);
   });
 
+  it('stop ends the worker at once: its calls reject with the reason given, the next call gets a fresh one', async () => {
+    const created: SilentWorker[] = [];
+    const seen: WorkerCrashedError[] = [];
+    const off = onWorkerCrash((e) => seen.push(e));
+    let restored = 0;
+    const managed = spawnWorker<{ ping(): Promise<string> }>(
+      'bench',
+      () => (created.push(new SilentWorker()), created.at(-1)!),
+      { onRestart: () => restored++ },
+    );
+    const pending = managed.call((api) => api.ping()); // never answered: a long GPU run
+    const reason = new Error('Measurement cancelled.');
+    managed.stop(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(created[0].terminated).toBe(true);
+    expect(created).toHaveLength(1); // nothing started until asked
+    expect(restored).toBe(0);
+    void managed.call((api) => api.ping());
+    await new Promise((r) => setTimeout(r, 0));
+    expect(created).toHaveLength(2);
+    expect(restored).toBe(1); // the fresh worker is given the state a restarted one would be
+    expect(created[1].posted).toBe(1);
+    // Not a crash: no banner, no restart counted.
+    expect(seen).toEqual([]);
+    expect(managed.restarts).toBe(0);
+    off();
+    managed.terminate();
+  });
+
   it('refuses calls after terminate', async () => {
     const managed = spawnWorker<{ ping(): Promise<string> }>('gone', () => new SilentWorker());
     managed.terminate();
