@@ -62,7 +62,7 @@ function recordMilestones() {
     const dense = document.querySelector('[data-testid="first-dense"]');
     const scope = dense?.getAttribute('data-scope');
     if (scope && !seen[scope])
-      seen[scope] = { ms: performance.now(), text: dense.textContent.replace(/\s+/g, ' ').trim() };
+      seen[scope] = { ms: performance.now(), text: dense.innerText.replace(/\s+/g, ' ').trim() };
     if (!seen.firstScope && scope) seen.firstScope = scope;
     if (!seen.model && document.querySelector('[data-testid="model-summary"]')) seen.model = { ms: performance.now() };
     if (!seen.dev && document.querySelector('[data-testid="accuracy-value"]')) seen.dev = { ms: performance.now() };
