@@ -69,7 +69,7 @@ describe('spawnWorker', () => {
     await expect(unused.call((api) => api.ping())).rejects.toThrow(/terminated/);
   });
 
-  it('stop ends the worker at once: its calls reject with the reason given, the next call gets a fresh one', async () => {
+  it('stop ends the worker at once: its calls reject with the reason, the next call gets a fresh one', async () => {
     const created: SilentWorker[] = [];
     const seen: WorkerCrashedError[] = [];
     const off = onWorkerCrash((e) => seen.push(e));
