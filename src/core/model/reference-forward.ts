@@ -229,10 +229,7 @@ export function attentionOutput(
   x: Float32Array,
   linear: LinearStep,
 ): Float32Array {
-  const a = linear(ctx, layer.attnOut);
-  for (let i = 0; i < a.length; i++) a[i] += x[i];
-  referenceLayerNorm(a, model.config.hidden, layer.ln1, model.config.layerNormEps);
-  return a;
+  return addAndNorm(model, linear(ctx, layer.attnOut), x, layer.ln1);
 }
 
 /** GELU(ffnIn(a)): the FFN output's input [rows, ffn]. */
@@ -250,10 +247,14 @@ export function ffnOutput(
   a: Float32Array,
   linear: LinearStep,
 ): Float32Array {
-  const o = linear(f, layer.ffnOut);
-  for (let i = 0; i < o.length; i++) o[i] += a[i];
-  referenceLayerNorm(o, model.config.hidden, layer.ln2, model.config.layerNormEps);
-  return o;
+  return addAndNorm(model, linear(f, layer.ffnOut), a, layer.ln2);
+}
+
+/** LayerNorm(y + residual), in place in `y`: how each sub-block of a layer ends. */
+function addAndNorm(model: BertModel, y: Float32Array, residual: Float32Array, ln: EncoderLayer['ln1']): Float32Array {
+  for (let i = 0; i < y.length; i++) y[i] += residual[i];
+  referenceLayerNorm(y, model.config.hidden, ln, model.config.layerNormEps);
+  return y;
 }
 
 /** Classifier logits [B, labels]: tanh pooler over [CLS] (when the model has one), then the

@@ -170,28 +170,13 @@ export function createEncoderEngine(
     ]),
   };
   // Per-(batch, seq) parameters; rewritten when the shape changes.
-  const uniforms = {
-    emb: device.createBuffer({
-      label: 'encoder.u.emb',
+  const uniform = (name: string) =>
+    device.createBuffer({
+      label: `encoder.u.${name}`,
       size: 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    }),
-    ln: device.createBuffer({
-      label: 'encoder.u.ln',
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    }),
-    attn: device.createBuffer({
-      label: 'encoder.u.attn',
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    }),
-    head: device.createBuffer({
-      label: 'encoder.u.head',
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    }),
-  };
+    });
+  const uniforms = { emb: uniform('emb'), ln: uniform('ln'), attn: uniform('attn'), head: uniform('head') };
 
   let capacity = 0;
   let maxBatchAlloc = 0;
