@@ -47,24 +47,30 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     ).toThrow(/left over/);
   });
 
-  test('dense 64 x 64 blocks, dynamic and constant load offsets (ragged tokens, outputs and K): bit for bit', async () => {
-    const wq = quantizeRows(w, nOut, nIn, 8);
-    const ref = intDenseLinear(xq, wq, bias);
-    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64$/)).toEqual(ref);
-    // The same tile with its fragment loads at constant offsets (a switch per buffer and position).
-    expect(await run({ kind: 'dense', weight: wq }, 'matrix-64c', /matrix-64c$/)).toEqual(ref);
-    // Automatic: the matrix path where the device has it.
-    expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64$/)).toEqual(ref);
-    // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.
-    const big = createInt8Linear(
-      gpu.device,
-      gpu.caps,
-      { kind: 'dense', weight: wq },
-      { tokens, variant: 'matrix-128' },
-    );
-    expect(() => big.variantFor(tokens)).toThrow(/room for its tile/);
-    big.destroy();
-  }, 300_000);
+  const DENSE_64 =
+    'dense 64 x 64 blocks, dynamic and constant load offsets (ragged tokens, outputs and K): bit for bit';
+  test(
+    DENSE_64,
+    async () => {
+      const wq = quantizeRows(w, nOut, nIn, 8);
+      const ref = intDenseLinear(xq, wq, bias);
+      expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64$/)).toEqual(ref);
+      // The same tile with its fragment loads at constant offsets (a switch per buffer and position).
+      expect(await run({ kind: 'dense', weight: wq }, 'matrix-64c', /matrix-64c$/)).toEqual(ref);
+      // Automatic: the matrix path where the device has it.
+      expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64$/)).toEqual(ref);
+      // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.
+      const big = createInt8Linear(
+        gpu.device,
+        gpu.caps,
+        { kind: 'dense', weight: wq },
+        { tokens, variant: 'matrix-128' },
+      );
+      expect(() => big.variantFor(tokens)).toThrow(/room for its tile/);
+      big.destroy();
+    },
+    300_000,
+  );
 
   test('HP (Tr x Tc 16x16 and 32x32, ragged; 1 and 3 kept tiles per stage): bit for bit', async () => {
     for (const [tr, tc, sparsity] of [

@@ -195,7 +195,8 @@ fn main(
 //#unroll I {{FM}}
           a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
             &sm,
-            ((({{C}}u / WGM) * STAGE + (({{C}}u % WGM) * FM * 16u + {{I}}u * 16u) * RSW) * 4u + {{KK}}u * 32u) / OFF_DIV,
+            ((({{C}}u / WGM) * STAGE + (({{C}}u % WGM) * FM * 16u + {{I}}u * 16u) * RSW) * 4u
+              + {{KK}}u * 32u) / OFF_DIV,
             false,
             RS / STRIDE_DIV
           );
@@ -210,7 +211,8 @@ fn main(
 //#unroll J {{FN}}
           b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
             &sm,
-            ((({{C}}u / WGN) * STAGE + (BM + ({{C}}u % WGN) * FN * 16u + {{J}}u * 16u) * RSW) * 4u + {{KK}}u * 32u) / OFF_DIV,
+            ((({{C}}u / WGN) * STAGE + (BM + ({{C}}u % WGN) * FN * 16u + {{J}}u * 16u) * RSW) * 4u
+              + {{KK}}u * 32u) / OFF_DIV,
             true,
             RS / STRIDE_DIV
           );
