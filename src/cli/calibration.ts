@@ -9,6 +9,7 @@ import type { RecoverySummary } from '../core/recover/recover-pruned';
 import type { PruneSession } from '../lab/prune-session';
 import { manifestMaxLength, readDataset, readTokenizer } from '../eval/node-assets';
 import { CliError } from './cli-error';
+import { inputFile } from './paths';
 
 export const DEFAULT_CALIBRATION_DATA = 'public/data/train.jsonl';
 
@@ -26,7 +27,7 @@ export function calibrate(
 export function trainBatches(limit: number, data = DEFAULT_CALIBRATION_DATA): EncoderBatch[] {
   if (/\b(dev|test)\.jsonl$/.test(data))
     throw new CliError(`refusing to calibrate on ${data}: use train sentences (evaluation data must stay unseen)`);
-  const texts = readDataset(data).texts.slice(0, limit);
+  const texts = readDataset(inputFile('calib-data', data)).texts.slice(0, limit);
   return calibrationBatches(readTokenizer(), texts, manifestMaxLength() ?? 128);
 }
 
@@ -34,10 +35,12 @@ export function trainBatches(limit: number, data = DEFAULT_CALIBRATION_DATA): En
 export async function recoverInSession(
   session: PruneSession,
   config: PruneConfig,
+  data = DEFAULT_CALIBRATION_DATA,
 ): Promise<RecoverySummary & { cpuMs: number }> {
   const cpu0 = process.cpuUsage();
+  const batches = trainBatches(config.recovery!.sentences, data);
   try {
-    const { summary } = await session.recover(config, trainBatches(config.recovery!.sentences), {
+    const { summary } = await session.recover(config, batches, {
       onProgress: (p) =>
         process.stderr.write(
           `\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ` +

@@ -36,9 +36,16 @@ export const pruneFlagSpec = {
   recover: { type: 'string' },
   calib: { type: 'string' },
   damp: { type: 'string' },
+  'calib-data': { type: 'string' },
+  'fit-bias': { type: 'boolean' },
+  'residual-targets': { type: 'boolean' },
 } as const;
 
-type FlagValues = Partial<Record<keyof typeof pruneFlagSpec, string>>;
+type StringFlags = {
+  [K in keyof typeof pruneFlagSpec as (typeof pruneFlagSpec)[K]['type'] extends 'string' ? K : never]?: string;
+};
+
+type FlagValues = StringFlags & { 'fit-bias'?: boolean; 'residual-targets'?: boolean };
 
 export { tileFlag } from './args';
 
@@ -91,13 +98,18 @@ function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
   if (!RECOVERY_KINDS.includes(kind))
     throw new CliError(`--recover must be one of ${RECOVERY_KINDS.join(', ')}, got '${f.recover}'`);
   if (kind === 'none') {
-    if (f.calib !== undefined || f.damp !== undefined) throw new CliError('--calib and --damp go with --recover lsq');
+    if (f.calib !== undefined || f.damp !== undefined || f['fit-bias'] || f['residual-targets'])
+      throw new CliError('--calib, --damp, --fit-bias and --residual-targets go with --recover lsq|lsq-dense');
     return null;
   }
+  if (f['residual-targets'] && kind !== 'lsq-dense')
+    throw new CliError('--residual-targets goes with --recover lsq-dense');
   return {
     kind,
     sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true),
     damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6),
+    ...(f['fit-bias'] ? { bias: true } : {}),
+    ...(f['residual-targets'] ? { residual: true } : {}),
   };
 }
 

@@ -107,12 +107,13 @@ export class PruneSession {
     const summary = this.summaries.get(key);
     if (cached && summary) return { result: cached, summary };
     const oneShot = this.prune({ ...config, recovery: undefined });
-    const { sentences, damp, kind } = config.recovery!;
+    const { damp, kind, bias, residual } = config.recovery!;
     const r = await recoverPruned(this.model, oneShot, batches, {
       ...options,
       damp,
-      sentences,
       targets: kind === 'lsq-dense' ? 'dense' : 'self',
+      bias,
+      residual,
     });
     this.keep(key, r.result);
     this.summaries.set(key, r.summary);
@@ -141,19 +142,20 @@ export class PruneSession {
     return prunableLinears(this.model).map((l, i) => ({
       ...l,
       weight: result.matrices[i].weight ?? applyMask(l.weight, result.matrices[i].mask),
+      bias: result.matrices[i].bias ?? l.bias,
     }));
   }
 
   /** The whole model with the pruned (masked) weights in place of the dense ones. */
   prunedModel(config: PruneConfig): BertModel {
-    const weights = new Map(this.prunedLinears(config).map((l) => [l.name, l.weight]));
+    const linears = new Map(this.prunedLinears(config).map((l) => [l.name, l]));
     return {
       ...this.model,
       layers: this.model.layers.map((layer) => {
         const copy = { ...layer };
         for (const kind of ['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const) {
-          const w = weights.get(layer[kind].name);
-          if (w) copy[kind] = { ...layer[kind], weight: w };
+          const l = linears.get(layer[kind].name);
+          if (l) copy[kind] = { ...layer[kind], weight: l.weight, bias: l.bias };
         }
         return copy;
       }),

@@ -36,7 +36,12 @@ export const usage =
                        calibration activations of train sentences; masks unchanged, no retraining); lsq-dense
                        fits each layer to the dense model's outputs instead (about twice the time) (default none)
   --calib N            --recover: calibration sentences from the train split (default ${DEFAULT_RECOVERY_SENTENCES})
+  --calib-data PATH    --recover: calibrate on the first N sentences of this JSONL/CSV instead (never dev/test),
+                       e.g. .data/calib/reviews.jsonl (scripts/data/review-sentences.mjs)
   --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
+  --fit-bias           --recover: fit each linear's bias too (least squares with an intercept column)
+  --residual-targets   --recover lsq-dense: attention-output and FFN-output linears also make up the
+                       residual stream's difference, so each LayerNorm gets the dense model's sum
   --value-type T       f32 | f16 | int8 for the printed sizes and the .hpw (default f32; int8: codes with
                        one f32 scale per output row, HP only, the other formats' sizes printed for f32)
   --out PATH           write the pruned ONNX (zeros in place)
@@ -78,7 +83,7 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError((err as Error).message);
   }
   const pruneMs = performance.now() - t0;
-  const recovery = needsRecovery(config) ? await recoverInSession(session, config) : undefined;
+  const recovery = needsRecovery(config) ? await recoverInSession(session, config, f['calib-data']) : undefined;
   if (recovery) result = session.prune(config);
   const report = pruneReport(result, config);
   const written: Record<string, string> = {};

@@ -87,6 +87,8 @@ export interface MatrixPruneResult {
   /** Reconstructed kept weights (core/recover), zero where pruned; absent after one-shot pruning,
    *  whose kept weights are the dense ones. `hp` holds the same values when present. */
   weight?: Float32Array;
+  /** Reconstructed bias (recovery with `bias`); absent: the dense bias. */
+  bias?: Float32Array;
   targetSparsity: number;
   /** 1 - kept / (out * in), counted on the mask. */
   achievedSparsity: number;

@@ -12,10 +12,13 @@ export class GramAccumulator {
   private readonly chunk: Float64Array;
   private fill = 0;
   tokens = 0;
+  /** Σ_t x_t over the added rows (the intercept column's products). */
+  readonly sum: Float64Array;
 
   constructor(readonly d: number) {
     this.h = new Float64Array(d * d);
     this.chunk = new Float64Array(d * CHUNK);
+    this.sum = new Float64Array(d);
   }
 
   /** Adds the rows r < `rows` of x (rows x d, row-major) for which keep(r) is true (e.g. real tokens). */
@@ -25,7 +28,10 @@ export class GramAccumulator {
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
       const src = r * d;
-      for (let i = 0; i < d; i++) this.chunk[i * CHUNK + this.fill] = x[src + i];
+      for (let i = 0; i < d; i++) {
+        this.chunk[i * CHUNK + this.fill] = x[src + i];
+        this.sum[i] += x[src + i];
+      }
       this.tokens++;
       if (++this.fill === CHUNK) this.flush();
     }
@@ -87,11 +93,14 @@ export class CrossAccumulator {
   private readonly xs: Float64Array;
   private readonly ys: Float64Array;
   private fill = 0;
+  /** Σ_t (y_t - bias) over the added rows. */
+  readonly targetSum: Float64Array;
 
   constructor(
     readonly d: number,
     readonly out: number,
   ) {
+    this.targetSum = new Float64Array(out);
     this.c = new Float64Array(d * out);
     this.xs = new Float64Array(d * CHUNK);
     this.ys = new Float64Array(out * CHUNK);
@@ -112,7 +121,11 @@ export class CrossAccumulator {
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
       for (let i = 0; i < d; i++) this.xs[i * CHUNK + this.fill] = x[r * d + i];
-      for (let o = 0; o < out; o++) this.ys[o * CHUNK + this.fill] = y[r * out + o] - (bias ? bias[o] : 0);
+      for (let o = 0; o < out; o++) {
+        const v = y[r * out + o] - (bias ? bias[o] : 0);
+        this.ys[o * CHUNK + this.fill] = v;
+        this.targetSum[o] += v;
+      }
       if (++this.fill === CHUNK) this.flush();
     }
   }

@@ -35,6 +35,22 @@ export interface ReconstructInput {
    * model's outputs on its own inputs. Then W' minimises ||X W'ᵀ - Y||² + λ ||W - W'||².
    */
   cross?: Float64Array;
+  /**
+   * Optional: fit the bias too (an intercept column: the input gets a constant 1, W gets the
+   * bias as its last column, always kept). When the inputs are not centred, the bias can take
+   * up the mean of what the pruned weights contributed: b' = b + (W - W') mean(x) at the least.
+   */
+  intercept?: Intercept;
+}
+
+export interface Intercept {
+  /** The dense bias (out). */
+  bias: Float32Array;
+  /** Σ_t x_t over the calibration tokens (in). */
+  inputSum: Float64Array;
+  tokens: number;
+  /** With `cross`: Σ_t (y_t - bias) of the targets (out). */
+  targetSum?: Float64Array;
 }
 
 export interface ReconstructOptions {
@@ -48,6 +64,8 @@ export interface ReconstructResult {
   method: Exclude<RecoverMethod, 'auto'>;
   /** Row groups that shared one factorisation (grouped), or 1 (sweep). */
   factorisations: number;
+  /** The fitted bias (out), with `intercept`. */
+  bias?: Float32Array;
 }
 
 export function reconstructLinear(input: ReconstructInput, options: ReconstructOptions = {}): ReconstructResult {
@@ -60,9 +78,23 @@ export function reconstructLinear(input: ReconstructInput, options: ReconstructO
   const { cross } = input;
   if (cross && cross.length !== n * out)
     throw new RangeError(`cross term has ${cross.length} entries, expected ${n} x ${out}`);
-  const h = dampedGram(gram, n, damp);
+  if (input.intercept) return withIntercept(input, input.intercept, damp, options);
+  return solve(weight, out, n, mask, gram, dampedGram(gram, n, damp), cross, options.method ?? 'auto');
+}
+
+/** W' for the damped H (`h`); `gram` undamped (the damping on the diagonal is h - gram). */
+function solve(
+  weight: Float32Array,
+  out: number,
+  n: number,
+  mask: Uint8Array,
+  gram: Float64Array,
+  h: Float64Array,
+  cross: Float64Array | undefined,
+  requested: RecoverMethod,
+): ReconstructResult {
   const groups = rowGroups(mask, out, n);
-  let method = options.method ?? 'auto';
+  let method = requested;
   const extra = cross ? n ** 3 / 3 + 2 * n * n * out : 0; // the sweep's unconstrained solve for the targets
   if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) + extra ? 'grouped' : 'sweep';
   const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
@@ -73,16 +105,71 @@ export function reconstructLinear(input: ReconstructInput, options: ReconstructO
   return { weight: w, method, factorisations: method === 'grouped' ? groups.length : 1 };
 }
 
-/** H + λI with λ = damp · mean(diag H); an input that never fires (H_jj = 0) gets 1 on the
- *  diagonal, so its weight stays as it was instead of making H singular. */
-export function dampedGram(gram: Float64Array, n: number, damp: number): Float64Array {
+/** H + λI with λ = damp · mean(diag H) (or the given λ); an input that never fires (H_jj = 0)
+ *  gets 1 on the diagonal, so its weight stays as it was instead of making H singular. */
+export function dampedGram(
+  gram: Float64Array,
+  n: number,
+  damp: number,
+  lambda = dampingOf(gram, n, damp),
+): Float64Array {
   const h = gram.slice();
+  for (let j = 0; j < n; j++) h[j * n + j] = (gram[j * n + j] === 0 ? 1 : gram[j * n + j]) + lambda;
+  return h;
+}
+
+/** λ = damp · mean(diag H). */
+function dampingOf(gram: Float64Array, n: number, damp: number): number {
   let mean = 0;
   for (let j = 0; j < n; j++) mean += gram[j * n + j];
   mean /= n || 1;
-  const lambda = damp * (mean > 0 ? mean : 1);
-  for (let j = 0; j < n; j++) h[j * n + j] = (gram[j * n + j] === 0 ? 1 : gram[j * n + j]) + lambda;
-  return h;
+  return damp * (mean > 0 ? mean : 1);
+}
+
+/** The problem with the input extended by a constant 1 and W by its bias (kept in every row),
+ *  solved as any other; λ is the inputs' own (the intercept is damped towards the dense bias
+ *  with the same weight). */
+function withIntercept(
+  input: ReconstructInput,
+  c: Intercept,
+  damp: number,
+  options: ReconstructOptions,
+): ReconstructResult {
+  const { weight, out, in: n, mask, gram, cross } = input;
+  if (c.bias.length !== out || c.inputSum.length !== n || (cross && c.targetSum?.length !== out))
+    throw new RangeError(`intercept: bias, input sum and target sum must have ${out}, ${n} and ${out} entries`);
+  const m = n + 1;
+  const gram1 = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    gram1.set(gram.subarray(i * n, i * n + n), i * m);
+    gram1[i * m + n] = gram1[n * m + i] = c.inputSum[i];
+  }
+  gram1[n * m + n] = c.tokens;
+  const weight1 = new Float32Array(out * m);
+  const mask1 = new Uint8Array(out * m);
+  for (let r = 0; r < out; r++) {
+    weight1.set(weight.subarray(r * n, r * n + n), r * m);
+    weight1[r * m + n] = c.bias[r];
+    mask1.set(mask.subarray(r * n, r * n + n), r * m);
+    mask1[r * m + n] = 1;
+  }
+  // Targets with the bias back in: X̃ᵀ Y = [Xᵀ (Y - b) + (Σ x) bᵀ ; Σ (y - b) + T bᵀ].
+  let cross1: Float64Array | undefined;
+  if (cross) {
+    cross1 = new Float64Array(m * out);
+    for (let i = 0; i < n; i++)
+      for (let o = 0; o < out; o++) cross1[i * out + o] = cross[i * out + o] + c.inputSum[i] * c.bias[o];
+    for (let o = 0; o < out; o++) cross1[n * out + o] = c.targetSum![o] + c.tokens * c.bias[o];
+  }
+  const h1 = dampedGram(gram1, m, damp, dampingOf(gram, n, damp));
+  const r = solve(weight1, out, m, mask1, gram1, h1, cross1, options.method ?? 'auto');
+  const w = new Float32Array(out * n);
+  const bias = new Float32Array(out);
+  for (let row = 0; row < out; row++) {
+    w.set(r.weight.subarray(row * m, row * m + n), row * n);
+    bias[row] = r.weight[row * m + n];
+  }
+  return { ...r, weight: w, bias };
 }
 
 /** [start, end) runs of consecutive rows with identical masks. */

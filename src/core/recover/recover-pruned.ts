@@ -36,7 +36,7 @@ export async function recoverPruned(
   model: BertModel,
   pruned: ModelPruneResult,
   batches: EncoderBatch[],
-  options: RecoverOptions & { sentences?: number } = {},
+  options: RecoverOptions = {},
 ): Promise<{ result: ModelPruneResult; summary: RecoverySummary; recovered: RecoverResult }> {
   const recovered = await recoverModel(
     model,
@@ -45,15 +45,15 @@ export async function recoverPruned(
     options,
   );
   const matrices = pruned.matrices.map((m, i) => {
-    const weight = recovered.matrices[i].weight;
+    const { weight, bias } = recovered.matrices[i];
     const hp = m.hp && encodeHP(weight, m.hp, m.hp.tileCol, m.hp.colOff);
-    return { ...m, weight, hp };
+    return { ...m, weight, hp, ...(bias ? { bias } : {}) };
   });
   const count = (method: string) => recovered.matrices.filter((m) => m.method === method).length;
   return {
     result: { ...pruned, matrices },
     summary: {
-      sentences: options.sentences ?? batches.reduce((n, b) => n + b.batch, 0),
+      sentences: batches.reduce((n, b) => n + b.batch, 0), // what the calibration file had
       tokens: recovered.tokens,
       damp: options.damp ?? DEFAULT_DAMP,
       ms: recovered.ms,

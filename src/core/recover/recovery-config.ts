@@ -12,4 +12,9 @@ export interface RecoveryConfig {
   sentences: number;
   /** λ = damp · mean(diag Xᵀ X). */
   damp: number;
+  /** Fit each linear's bias too (an intercept column). */
+  bias?: boolean;
+  /** lsq-dense: the attention-output and FFN-output linears also make up the residual stream's
+   *  difference, so the sum entering each LayerNorm is the dense model's. */
+  residual?: boolean;
 }

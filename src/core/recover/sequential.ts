@@ -47,12 +47,22 @@ export interface RecoverOptions extends ReconstructOptions {
    * stream and Xᵀ Y per matrix: about twice the time).
    */
   targets?: 'self' | 'dense';
+  /** Fit each linear's bias too (least squares with an intercept column). */
+  bias?: boolean;
+  /**
+   * Dense targets only: the attention-output and FFN-output linears also make up for the
+   * difference of the residual they are added to (the dense stream's minus the pruned one's), so
+   * the sum that enters the LayerNorm is the dense model's.
+   */
+  residual?: boolean;
 }
 
 export interface RecoveredMatrix {
   name: string;
   /** W' row-major out x in, zero where the mask is zero. */
   weight: Float32Array;
+  /** The fitted bias, with `bias` (else the dense one stays). */
+  bias?: Float32Array;
   method: ReconstructResult['method'];
   factorisations: number;
   ms: number;
@@ -133,16 +143,37 @@ export async function recoverModel(
         const index = li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind);
         const dense = layer[kind];
         const t = performance.now();
-        const cross = denseTargets ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real) : undefined;
+        // The residual this linear's output is added to: the layer input (attnOut), the
+        // attention output (ffnOut); dense stream's minus the pruned one's.
+        const residual =
+          denseTargets && options.residual && (s === 1 || s === 3)
+            ? (b: number) => [s === 1 ? xd[b] : ad[b], s === 1 ? x[b] : a[b]] as const
+            : undefined;
+        const targets = denseTargets
+          ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real, residual)
+          : undefined;
+        const intercept = options.bias
+          ? { bias: dense.bias, inputSum: gram.sum, tokens: gram.tokens, targetSum: targets?.targetSum }
+          : undefined;
         const r = reconstructLinear(
-          { weight: dense.weight, out: dense.out, in: dense.in, mask: masks[index], gram: h, cross },
+          {
+            weight: dense.weight,
+            out: dense.out,
+            in: dense.in,
+            mask: masks[index],
+            gram: h,
+            cross: targets?.cross,
+            intercept,
+          },
           options,
         );
-        layer[kind] = { ...dense, weight: r.weight };
-        pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, dense.bias));
+        const bias = r.bias ?? dense.bias;
+        layer[kind] = { ...dense, weight: r.weight, bias };
+        pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, bias));
         matrices[index] = {
           name: dense.name,
           weight: r.weight,
+          ...(r.bias ? { bias: r.bias } : {}),
           method: r.method,
           factorisations: r.factorisations,
           ms: performance.now() - t,
@@ -196,17 +227,26 @@ function runStage(
 }
 
 /** Xᵀ Y over real tokens: X the (reconstructed) inputs, Y the dense layer's outputs on the dense
- *  model's inputs, bias removed (it is the same on both sides); in x out, row-major. */
+ *  model's inputs, bias removed; in x out, row-major, and Σ_t y_t. With `residual` (batch ->
+ *  [dense, pruned] residual streams), Y + dense - pruned. */
 function crossTargets(
   inputs: Float32Array[],
   outputs: Float32Array[],
   dense: Linear,
   batches: EncoderBatch[],
   real: Array<(row: number) => boolean>,
-): Float64Array {
+  residual?: (b: number) => readonly [Float32Array, Float32Array],
+): { cross: Float64Array; targetSum: Float64Array } {
   const acc = new CrossAccumulator(dense.in, dense.out);
-  inputs.forEach((xp, b) => acc.add(xp, outputs[b], batches[b].batch * batches[b].seq, real[b], dense.bias));
-  return acc.matrix();
+  inputs.forEach((xp, b) => {
+    let y = outputs[b];
+    if (residual) {
+      const [rd, rp] = residual(b);
+      y = y.map((v, i) => v + rd[i] - rp[i]);
+    }
+    acc.add(xp, y, batches[b].batch * batches[b].seq, real[b], dense.bias);
+  });
+  return { cross: acc.matrix(), targetSum: acc.targetSum };
 }
 
 /** Lets a worker's message loop run (a cancel arrives this way); throws if cancelled. */

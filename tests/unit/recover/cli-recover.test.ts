@@ -56,9 +56,38 @@ describe('hp-lab prune --recover lsq', () => {
     expect(changed).toBeGreaterThan(0.5 * after.reduce((n, w) => n + w.filter((v) => v !== 0).length, 0));
   }, 60_000);
 
+  it('--fit-bias writes the fitted biases into the ONNX; --calib-data calibrates on another file', async () => {
+    const calib = path.join(dir, 'calib.jsonl');
+    writeFileSync(
+      calib,
+      ['a fine film .', 'dull and long .', 'the cast is great , the plot is thin .']
+        .map((t) => JSON.stringify({ text: t, label: 1 }))
+        .join('\n') + '\n',
+    );
+    const out = path.join(dir, 'bias.onnx');
+    const flags = ['--model', model, '--pattern', 'hp', '--sparsity', '0.6', '--tile', '4x8', '--recover', 'lsq-dense'];
+    const res = (await prune([...flags, '--fit-bias', '--residual-targets', '--calib-data', calib, '--out', out])) as {
+      config: { recovery: object };
+      recovery: { sentences: number };
+    };
+    expect(res.config.recovery).toMatchObject({ bias: true, residual: true });
+    expect(res.recovery.sentences).toBe(3); // the file has 3 sentences
+    const biasesOf = (file: string) =>
+      prunableLinears(parseBertOnnx(new Uint8Array(readFileSync(file))).model).map((l) => l.bias);
+    const dense = biasesOf(model);
+    const fitted = biasesOf(out);
+    expect(fitted.every((b, i) => b.some((v, j) => Math.abs(v - dense[i][j]) > 1e-6))).toBe(true);
+  }, 60_000);
+
   it('explains bad recovery flags', async () => {
     await expect(prune(['--model', model, '--recover', 'sgd'])).rejects.toThrow(/--recover must be one of none, lsq/);
-    await expect(prune(['--model', model, '--calib', '8'])).rejects.toThrow(/--calib and --damp go with --recover lsq/);
+    await expect(prune(['--model', model, '--calib', '8'])).rejects.toThrow(/--calib, --damp.* go with --recover lsq/);
+    await expect(prune(['--model', model, '--recover', 'lsq', '--residual-targets'])).rejects.toThrow(
+      /--residual-targets goes with --recover lsq-dense/,
+    );
+    await expect(
+      prune(['--model', model, '--recover', 'lsq', '--calib-data', 'public/data/dev.jsonl']),
+    ).rejects.toThrow(/refusing to calibrate on public\/data\/dev.jsonl/);
     await expect(prune(['--model', model, '--recover', 'lsq', '--damp=-1'])).rejects.toThrow(
       /--damp must be a decimal number/,
     );

@@ -114,3 +114,72 @@ describe('reconstruction towards given targets', () => {
     expect(g.some((v, i) => Math.abs(v - weight[i]) > 1e-3)).toBe(true);
   });
 });
+
+describe('reconstruction with the bias (an intercept column)', () => {
+  // Inputs with a non-zero mean, so the bias has something to take up.
+  const { x, weight, gram } = setup(11);
+  const g = new GramAccumulator(IN);
+  g.add(x, T);
+  const bias = Float32Array.from({ length: OUT }, (_, o) => 0.1 * o - 0.3);
+  const intercept = { bias, inputSum: g.sum, tokens: g.tokens };
+  const mask = masks(weight).hp;
+
+  it('sums the inputs beside H', () => {
+    for (let i = 0; i < IN; i++) {
+      let want = 0;
+      for (let t = 0; t < T; t++) want += x[t * IN + i];
+      expect(g.sum[i]).toBeCloseTo(want, 6);
+    }
+    expect(g.tokens).toBe(T);
+  });
+
+  it("b' = b + Σx·(w - w') / (T + λ): the bias takes up the pruned weights' mean contribution", () => {
+    const damp = 0.02;
+    const r = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, intercept }, { method: 'grouped', damp });
+    const h = dampedGram(gram, IN, damp);
+    const lambda = h[0] - gram[0];
+    expect(r.bias).toBeDefined();
+    for (let o = 0; o < OUT; o++) {
+      let shift = 0;
+      for (let j = 0; j < IN; j++) shift += g.sum[j] * (weight[o * IN + j] - r.weight[o * IN + j]);
+      expect(r.bias![o]).toBeCloseTo(bias[o] + shift / (T + lambda), 4);
+      for (let j = 0; j < IN; j++) if (!mask[o * IN + j]) expect(r.weight[o * IN + j]).toBe(0);
+    }
+    // It moved, and the outputs (bias included) are closer to the dense layer's than without it.
+    expect(r.bias!.some((v, o) => Math.abs(v - bias[o]) > 1e-3)).toBe(true);
+    const plain = reconstructLinear({ weight, out: OUT, in: IN, mask, gram }, { method: 'grouped', damp }).weight;
+    const err = (w: Float32Array, b: Float32Array) => {
+      let e = 0;
+      for (let t = 0; t < T; t++)
+        for (let o = 0; o < OUT; o++) {
+          let d = bias[o] - b[o];
+          for (let j = 0; j < IN; j++) d += x[t * IN + j] * (weight[o * IN + j] - w[o * IN + j]);
+          e += d * d;
+        }
+      return e;
+    };
+    expect(err(r.weight, r.bias!)).toBeLessThan(0.9 * err(plain, bias));
+  });
+
+  it('both solvers agree with nothing pruned (dense weights and bias back), and with targets', () => {
+    const all = new Uint8Array(OUT * IN).fill(1);
+    for (const method of ['grouped', 'sweep'] as const) {
+      const r = reconstructLinear({ weight, out: OUT, in: IN, mask: all, gram, intercept }, { method, damp: 0.02 });
+      r.weight.forEach((v, i) => expect(v).toBeCloseTo(weight[i], 4));
+      r.bias!.forEach((v, o) => expect(v).toBeCloseTo(bias[o], 4));
+    }
+    // Targets Y = X Wᵀ + b given as Xᵀ (Y - b) and Σ (y - b): the same fit as without targets.
+    const cross = crossOf(x, x, weight);
+    const targetSum = new Float64Array(OUT);
+    for (let o = 0; o < OUT; o++) for (let i = 0; i < IN; i++) targetSum[o] += g.sum[i] * weight[o * IN + i];
+    for (const method of ['grouped', 'sweep'] as const) {
+      const a = reconstructLinear({ weight, out: OUT, in: IN, mask, gram, intercept }, { method, damp: 0.02 });
+      const b = reconstructLinear(
+        { weight, out: OUT, in: IN, mask, gram, cross, intercept: { ...intercept, targetSum } },
+        { method, damp: 0.02 },
+      );
+      b.weight.forEach((v, i) => expect(v).toBeCloseTo(a.weight[i], 4));
+      b.bias!.forEach((v, o) => expect(v).toBeCloseTo(a.bias![o], 4));
+    }
+  });
+});

@@ -67,6 +67,31 @@ describe('sequential reconstruction through the encoder', () => {
     },
   );
 
+  it('fitting the biases and the residual stream brings the calibration output closer still', async () => {
+    const err = (r: Awaited<ReturnType<typeof recoverModel>>) => {
+      const ws = r.matrices.map((m) => m.weight);
+      const m = withWeights(ws);
+      const bs = r.matrices.map((x, i) => x.bias ?? prunableLinears(model)[i].bias);
+      const withBias: BertModel = {
+        ...m,
+        layers: m.layers.map((l, li) => {
+          const c = { ...l };
+          (['q', 'k', 'v', 'attnOut', 'ffnIn', 'ffnOut'] as const).forEach(
+            (k, ki) => (c[k] = { ...l[k], bias: bs[li * 6 + ki] }),
+          );
+          return c;
+        }),
+      };
+      return batches.reduce((e, b) => e + outputError(withBias, b), 0);
+    };
+    const dense = await recoverModel(model, masks, batches, { targets: 'dense' });
+    const residual = await recoverModel(model, masks, batches, { targets: 'dense', residual: true });
+    const both = await recoverModel(model, masks, batches, { targets: 'dense', residual: true, bias: true });
+    residual.matrices.forEach((m, i) => m.weight.forEach((v, j) => masks[i][j] || expect(v).toBe(0)));
+    expect(err(residual)).toBeLessThan(err(dense));
+    expect(err(both)).toBeLessThan(err(residual));
+  });
+
   it('keeps every mask exactly and brings the encoder output closer to the dense model than one-shot', async () => {
     const progress: RecoverProgress[] = [];
     const r = await recoverModel(model, masks, batches, { onProgress: (p) => progress.push(p) });
@@ -90,14 +115,25 @@ describe('sequential reconstruction through the encoder', () => {
   it('with nothing pruned, gives back the dense weights; the model is never modified', async () => {
     const before = prunableLinears(model).map((l) => l.weight.slice());
     const full = masks.map((m) => new Uint8Array(m.length).fill(1));
-    for (const targets of ['self', 'dense'] as const) {
+    const biases = prunableLinears(model).map((l) => l.bias);
+    for (const options of [
+      { targets: 'self' },
+      { targets: 'dense' },
+      { targets: 'self', bias: true },
+      { targets: 'dense', bias: true, residual: true },
+    ] as const) {
       // 'dense': every layer's targets are the dense outputs of its linears as they were, before
       // the stage goes on (residual, LayerNorm, GELU) from them.
-      const r = await recoverModel(model, full, batches, { damp: 0.01, targets });
+      const r = await recoverModel(model, full, batches, { damp: 0.01, ...options });
       r.matrices.forEach((m, i) => m.weight.forEach((v, j) => expect(v).toBeCloseTo(before[i][j], 4)));
+      r.matrices.forEach((m, i) =>
+        'bias' in options
+          ? m.bias!.forEach((v, j) => expect(v).toBeCloseTo(biases[i][j], 4))
+          : expect(m.bias).toBe(undefined),
+      );
     }
     prunableLinears(model).forEach((l, i) => expect(l.weight).toEqual(before[i]));
-  });
+  }, 30_000);
 
   it('stops when cancelled, and refuses masks that do not fit', async () => {
     const controller = new AbortController();
