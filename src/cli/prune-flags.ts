@@ -7,13 +7,8 @@ import { PATTERNS, SCORE_KINDS, type Pattern, type PruneConfig, type ScoreKind }
 import { numberFlag, tileFlag } from './args';
 import { inputFile } from './paths';
 import { isJsonObject } from '../core/formats/json-depth';
-import { DEFAULT_DAMP } from '../core/recover/reconstruct';
-import {
-  DEFAULT_RECOVERY_SENTENCES,
-  RECOVERY_KINDS,
-  type RecoveryConfig,
-  type RecoveryKind,
-} from '../core/recover/recover-pruned';
+import { RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from '../core/recover/recover-pruned';
+import { recoveryConfig } from '../lab/recovery-methods';
 import { calibrate, trainBatches } from './calibration';
 import { DEFAULT_CALIBRATION_SENTENCES } from '../core/pruning/calibration';
 import { collectObsFactors } from '../core/recover/obs-scores';
@@ -104,10 +99,12 @@ function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
   }
   if (f['residual-targets'] && kind !== 'lsq-dense')
     throw new CliError('--residual-targets goes with --recover lsq-dense');
+  // The method's configuration (the app's, lab/recovery-methods), with what the flags change.
+  const method = recoveryConfig(kind);
   return {
-    kind,
-    sentences: numberFlag(f.calib, 'calib', DEFAULT_RECOVERY_SENTENCES, 1, 100_000, true),
-    damp: numberFlag(f.damp, 'damp', DEFAULT_DAMP, 0, 1e6),
+    ...method,
+    sentences: numberFlag(f.calib, 'calib', method.sentences, 1, 100_000, true),
+    damp: numberFlag(f.damp, 'damp', method.damp, 0, 1e6),
     ...(f['fit-bias'] ? { bias: true } : {}),
     ...(f['residual-targets'] ? { residual: true } : {}),
   };

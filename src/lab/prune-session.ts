@@ -180,6 +180,8 @@ export class PruneSession {
       throw new RangeError(
         `.hpw holds HP-structured matrices; pattern '${config.pattern}' is not (use hp, tile or vector).`,
       );
+    if (this.prune(config).matrices.some((m) => m.bias))
+      throw new RangeError('.hpw holds the matrices only, not the fitted biases: export the ONNX instead.');
     const matrices = [...hp].map(([name, m]) => ({ name, hp: m }));
     const info = { model: modelName, config, achievedSparsity: this.prune(config).achievedSparsity };
     return writeHPW({ valueType, matrices, info });

@@ -1,6 +1,7 @@
 // "Recover (no retraining)" in the prune panel: the pruning worker reconstructs the kept weights
 // of HP 32x32 at 80% on train sentences (progress, cancel, then a summary), the recovered model is
-// evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it.
+// evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it; the
+// method menu's other choice (lsq-dense) reconstructs again and the export is named after it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, type Session } from './helpers/browser';
 
@@ -47,6 +48,14 @@ describe('recovery without retraining', () => {
     await s.page.locator('#prune').screenshot({ path: 'test-results/prune-recovered.png' });
 
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq\.onnx$/);
+
+    // The other method: choosing it reconstructs again (towards the dense model's outputs), and the
+    // export is that model.
+    await s.page.getByTestId('recover-method').selectOption('lsq-dense');
+    await expect.poll(() => s.page.getByTestId('recover-summary').count()).toBe(0);
+    await s.page.getByTestId('recover-summary').waitFor({ timeout: 600_000 });
+    expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(/reconstructed \(lsq-dense\)/);
+    expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq-dense\.onnx$/);
 
     // Switching recovery off drops the recovered state: exports are one-shot again.
     await s.page.getByTestId('recover-switch').uncheck();

@@ -66,6 +66,8 @@ export async function run(argv: string[]): Promise<unknown> {
     outputFile('hpw', f.hpw);
     if (!isHPStructured(config.pattern))
       throw new CliError(`--hpw needs an HP-structured pattern (hp, tile, vector), not '${config.pattern}'`);
+    if (config.recovery?.bias)
+      throw new CliError('--hpw holds the matrices only, not the biases --fit-bias fits: write --out (ONNX) instead');
   }
   if (f.spw !== undefined) {
     outputFile('spw', f.spw);

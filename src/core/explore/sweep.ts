@@ -5,6 +5,7 @@
 //  - the app's stored SweepRecord: { base: PruneConfig, rows: [...same row shape...] }
 //  - this module's own file: { kind: 'hp-lab-sweep', points: SweepPoint[] } or a bare array.
 import { isHPStructured, type Pruning } from '../pruning/types';
+import { RECOVERY_KINDS } from '../recover/recovery-config';
 import { DENSE, PATTERNS, type Pattern, type SparsityConfig } from '../hardware/workload';
 
 export interface SweepPoint {
@@ -92,13 +93,19 @@ function fromRow(row: unknown, base: Record<string, unknown>, i: number): SweepP
 }
 
 /** A row's point, and its recovered twin when the row also has `recoveredAccuracy` (hp-lab sweep
- *  --recover K); an app row with recovery 'lsq' is itself the recovered point. The recovered
- *  model keeps the masks (same hardware cost), so it is a configuration like any other; its
- *  label ends in ' +K' (K the sweep's recovery kind, lsq by default). */
+ *  --recover K); an app row with recovery K (lsq, lsq-dense) is itself the recovered point. The
+ *  recovered model keeps the masks (same hardware cost), so it is a configuration like any other;
+ *  its label ends in ' +K' (K the row's or the sweep's recovery kind, lsq by default). */
 function withRecovered(point: SweepPoint, row: unknown, kind = 'lsq'): SweepPoint[] {
   const r = row as Record<string, unknown>;
+  if (r.recovery !== undefined && r.recovery !== 'none') {
+    if (!(RECOVERY_KINDS as readonly unknown[]).includes(r.recovery))
+      throw new SweepFormatError(
+        `rows: unknown recovery '${String(r.recovery)}' (one of ${RECOVERY_KINDS.join(', ')})`,
+      );
+    return [{ ...point, label: `${point.label} +${String(r.recovery)}` }];
+  }
   const label = `${point.label} +${kind}`;
-  if (r.recovery === 'lsq') return [{ ...point, label }];
   const recovered = num(r.recoveredAccuracy);
   if (recovered === undefined) return [point];
   return [point, { ...point, accuracy: checkUnit(recovered, 'recoveredAccuracy', 'rows'), label }];

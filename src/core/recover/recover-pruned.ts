@@ -6,17 +6,11 @@ import type { EncoderBatch } from '../model/reference-forward';
 import type { ModelPruneResult } from '../pruning/prune-model';
 import { DEFAULT_DAMP } from './reconstruct';
 import { recoverModel, type RecoverOptions, type RecoverResult } from './sequential';
-import type { RecoveryConfig } from './recovery-config';
 
 export { RECOVERY_KINDS, type RecoveryConfig, type RecoveryKind } from './recovery-config';
 
 /** Calibration sentences the reconstruction uses by default (see BENCHMARKS.md: accuracy vs time). */
 export const DEFAULT_RECOVERY_SENTENCES = 64;
-export const DEFAULT_RECOVERY: RecoveryConfig = {
-  kind: 'lsq',
-  sentences: DEFAULT_RECOVERY_SENTENCES,
-  damp: DEFAULT_DAMP,
-};
 
 export interface RecoverySummary {
   sentences: number;

@@ -6,6 +6,7 @@ import { openDB, type DBSchema } from 'idb';
 import type { PruneConfig, SweepSeries } from '../../core/pruning';
 import { PATTERNS } from '../../core/pruning';
 import { parseSweep } from '../../core/explore/sweep';
+import type { RecoveryMethodKind } from '../../lab/recovery-methods';
 
 export interface SweepRow {
   series: SweepSeries;
@@ -14,8 +15,9 @@ export interface SweepRow {
   accuracy: number;
   /** Sentences evaluated. */
   n: number;
-  /** 'lsq': the same masks after layer-wise reconstruction (core/recover); absent: one-shot. */
-  recovery?: 'lsq';
+  /** The same masks after layer-wise reconstruction by this method (lab/recovery-methods);
+   *  absent: one-shot. */
+  recovery?: RecoveryMethodKind;
 }
 
 export interface SweepRecord {

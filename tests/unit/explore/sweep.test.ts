@@ -49,6 +49,17 @@ describe('sweep files', () => {
       rows: [{ series: 'tile', achievedSparsity: 0.8, accuracy: 0.7, recovery: 'lsq' }],
     });
     expect(app.points).toEqual([expect.objectContaining({ pattern: 'tile', accuracy: 0.7, label: 'tile +lsq' })]);
+    const appDense = parseSweep({
+      base: { tr: 32, tc: 32 },
+      rows: [
+        { series: 'hp', achievedSparsity: 0.8, accuracy: 0.5 },
+        { series: 'hp', achievedSparsity: 0.8, accuracy: 0.81, recovery: 'lsq-dense' },
+      ],
+    });
+    expect(appDense.points.map((p) => p.label)).toEqual(['hp', 'hp +lsq-dense']);
+    expect(() =>
+      parseSweep({ rows: [{ series: 'hp', achievedSparsity: 0.8, accuracy: 0.5, recovery: 'magic' }] }),
+    ).toThrow(/unknown recovery 'magic'/);
     expect(() =>
       parseSweep({ rows: [{ series: 'hp', achievedSparsity: 0.8, accuracy: 0.5, recoveredAccuracy: 2 }] }),
     ).toThrow(/recoveredAccuracy/);

@@ -11,6 +11,8 @@ describe('stored sweep records', () => {
   it('accepts a record the app wrote, with or without points', () => {
     expect(checkSweepRecord(good)).toBe(good);
     expect(checkSweepRecord({ ...good, rows: [] }).rows).toEqual([]);
+    const recovered = { ...good, rows: [row, { ...row, recovery: 'lsq' }, { ...row, recovery: 'lsq-dense' }] };
+    expect(checkSweepRecord(recovered)).toBe(recovered);
   });
 
   it.each([
@@ -24,6 +26,7 @@ describe('stored sweep records', () => {
     [{ ...good, rows: [row, { ...row, accuracy: 7 }] }, /accuracy/],
     [{ ...good, rows: [{ ...row, series: 'zigzag' }] }, /unknown series 'zigzag'/],
     [{ ...good, complete: 'yes' }, /completion/],
+    [{ ...good, rows: [{ ...row, recovery: 'sgd' }] }, /unknown recovery 'sgd'/],
   ])('refuses %j', (record, reason) => {
     expect(() => checkSweepRecord(record)).toThrow(reason);
   });

@@ -82,6 +82,9 @@ describe('hp-lab prune --recover lsq', () => {
   it('explains bad recovery flags', async () => {
     await expect(prune(['--model', model, '--recover', 'sgd'])).rejects.toThrow(/--recover must be one of none, lsq/);
     await expect(prune(['--model', model, '--calib', '8'])).rejects.toThrow(/--calib, --damp.* go with --recover lsq/);
+    await expect(
+      prune(['--model', model, '--recover', 'lsq', '--fit-bias', '--hpw', path.join(dir, 'x.hpw')]),
+    ).rejects.toThrow(/--hpw holds the matrices only, not the biases --fit-bias fits/);
     await expect(prune(['--model', model, '--recover', 'lsq', '--residual-targets'])).rejects.toThrow(
       /--residual-targets goes with --recover lsq-dense/,
     );
