@@ -45,7 +45,10 @@ export const usage =
   --activations dynamic|static   per-token ranges at run time (default), or one range per linear
                        calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
                        --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
-  --pattern P --sparsity S [--tile --split --recover ...]   prune first (hp-lab prune's flags), then evaluate`;
+  --pattern P --sparsity S [--tile --split --recover ...]   prune first (hp-lab prune's flags), then evaluate
+  --vs-dense           with --pattern or --hpw: also run the dense model on the same sentences and print how
+                       closely the pruned one follows it (labels not needed): {agreement, kl (mean KL(dense ||
+                       pruned) of the class probabilities, nats)}`;
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseFlags(argv, {
@@ -60,6 +63,7 @@ export async function run(argv: string[]): Promise<unknown> {
     activations: { type: 'string' },
     calibration: { type: 'string' },
     'calibration-limit': { type: 'string' },
+    'vs-dense': { type: 'boolean' },
     ...pruneFlagSpec, // prune before evaluating (its --model is this command's)
   });
   const limit = values.limit === undefined ? undefined : numberFlag(values.limit, 'limit', 0, 1, 1e9, true);
@@ -91,6 +95,7 @@ export async function run(argv: string[]): Promise<unknown> {
     if (values.data !== undefined) inputFile('data', values.data);
     if (values.tokenizer !== undefined) inputFile('tokenizer', values.tokenizer);
     let parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
+    const denseBytes = parsed.bytes;
     let bytes = parsed.bytes;
     let pruned: { config: unknown; achievedSparsity: number } | undefined;
     // HP arrays of the pruned linears, by name: the integer model runs from them (same result, less work).
@@ -117,10 +122,22 @@ export async function run(argv: string[]): Promise<unknown> {
     const data = readDataset(values.data ?? DEFAULT_DATA);
     if (maxLength > parsed.model.config.maxPositions)
       throw new CliError(`--max-length ${maxLength} exceeds the model's ${parsed.model.config.maxPositions} positions`);
+    if (values['vs-dense'] && bytes === denseBytes)
+      throw new CliError('--vs-dense compares a pruned model (--pattern or --hpw) with the dense one');
     configureOrt({ threads });
+    const fidelity = values['vs-dense']
+      ? await (async () => {
+          const dense = await createBertSession(denseBytes, { backend: 'wasm' });
+          try {
+            return await evaluateSession(dense, tokenizer, data, { limit, batch, maxLength, keepLogits: true });
+          } finally {
+            await dense.release();
+          }
+        })()
+      : undefined;
     const session = await createBertSession(bytes, { backend: 'wasm' });
     try {
-      const r = await evaluateSession(session, tokenizer, data, { limit, batch, maxLength });
+      const r = await evaluateSession(session, tokenizer, data, { limit, batch, maxLength, keepLogits: !!fidelity });
       const common = {
         threads,
         batch,
@@ -129,6 +146,7 @@ export async function run(argv: string[]): Promise<unknown> {
         ...(values.hpw ? { hpw: values.hpw } : {}),
         data: values.data ?? DEFAULT_DATA,
         ...(pruned ? { pruned } : {}),
+        ...(fidelity ? { vs_dense: { dense_accuracy: fidelity.accuracy, ...followsDense(fidelity, r) } } : {}),
         config: parsed.model.config,
       };
       if (quant !== 'f32') {
@@ -184,6 +202,31 @@ export async function run(argv: string[]): Promise<unknown> {
     if (isModelLoadError(err)) throw new CliError((err as Error).message);
     throw err;
   }
+}
+
+/** How closely `r` follows the dense model's results `d` (both with logits, same sentences):
+ *  the share of equal predictions and the mean KL(dense || pruned) of the softmax. */
+function followsDense(
+  d: { predictions: Int32Array; logits?: Float32Array; n: number },
+  r: { predictions: Int32Array; logits?: Float32Array },
+): { agreement: number; kl: number } {
+  const classes = d.n ? d.logits!.length / d.n : 0;
+  const softmax = (l: Float32Array, i: number) => {
+    const row = Array.from(l.subarray(i * classes, (i + 1) * classes));
+    const m = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / s);
+  };
+  let agree = 0;
+  let kl = 0;
+  for (let i = 0; i < d.n; i++) {
+    agree += Number(d.predictions[i] === r.predictions[i]);
+    const p = softmax(d.logits!, i);
+    const q = softmax(r.logits!, i);
+    for (let c = 0; c < classes; c++) if (p[c] > 0) kl += p[c] * Math.log(p[c] / Math.max(q[c], 1e-30));
+  }
+  return { agreement: d.n ? agree / d.n : 0, kl: d.n ? kl / d.n : 0 };
 }
 
 function readHpwFlag(file: string): WeightsFile {

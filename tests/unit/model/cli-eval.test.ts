@@ -168,3 +168,17 @@ test(
   },
   60_000,
 );
+
+test('hp-lab eval --vs-dense: how closely the pruned model follows the dense one', async () => {
+  type Out = { vs_dense: { dense_accuracy: number; agreement: number; kl: number }; accuracy: number };
+  const flags = ['--model', model, '--limit', '40', '--vs-dense', '--pattern', 'unstructured'];
+  const dense = (await run(['--model', model, '--limit', '40'])) as { accuracy: number };
+  const same = (await run([...flags, '--sparsity', '0'])) as Out;
+  expect(same.vs_dense).toMatchObject({ dense_accuracy: dense.accuracy, agreement: 1 });
+  expect(same.vs_dense.kl).toBeLessThan(1e-9);
+  const far = (await run([...flags, '--sparsity', '0.9'])) as Out;
+  expect(far.vs_dense.dense_accuracy).toBe(dense.accuracy);
+  expect(far.vs_dense.kl).toBeGreaterThan(1e-4);
+  expect(far.vs_dense.agreement).toBeLessThanOrEqual(1);
+  await expect(run(['--model', model, '--vs-dense'])).rejects.toThrow(/--vs-dense compares a pruned model/);
+}, 60_000);
