@@ -33,14 +33,14 @@ export const pruneFlagSpec = {
   damp: { type: 'string' },
   'calib-data': { type: 'string' },
   'fit-bias': { type: 'boolean' },
-  'residual-targets': { type: 'boolean' },
+  'residual-targets': { type: 'string' },
 } as const;
 
 type StringFlags = {
   [K in keyof typeof pruneFlagSpec as (typeof pruneFlagSpec)[K]['type'] extends 'string' ? K : never]?: string;
 };
 
-type FlagValues = StringFlags & { 'fit-bias'?: boolean; 'residual-targets'?: boolean };
+type FlagValues = StringFlags & { 'fit-bias'?: boolean };
 
 export { tileFlag } from './args';
 
@@ -93,20 +93,25 @@ function recoveryFromFlags(f: FlagValues): RecoveryConfig | null {
   if (!RECOVERY_KINDS.includes(kind))
     throw new CliError(`--recover must be one of ${RECOVERY_KINDS.join(', ')}, got '${f.recover}'`);
   if (kind === 'none') {
-    if (f.calib !== undefined || f.damp !== undefined || f['fit-bias'] || f['residual-targets'])
+    if (f.calib !== undefined || f.damp !== undefined || f['fit-bias'] || f['residual-targets'] !== undefined)
       throw new CliError('--calib, --damp, --fit-bias and --residual-targets go with --recover lsq|lsq-dense');
     return null;
   }
-  if (f['residual-targets'] && kind !== 'lsq-dense')
-    throw new CliError('--residual-targets goes with --recover lsq-dense');
+  const residual = f['residual-targets'];
+  if (residual !== undefined && !['on', 'off'].includes(residual))
+    throw new CliError(`--residual-targets must be on or off, got '${residual}'`);
+  if (residual === 'on' && kind !== 'lsq-dense')
+    throw new CliError('--residual-targets on goes with --recover lsq-dense');
   // The method's configuration (the app's, lab/recovery-methods), with what the flags change.
-  const method = recoveryConfig(kind);
+  const { bias, residual: methodResidual, ...method } = recoveryConfig(kind);
+  const fitBias = f['fit-bias'] || bias;
+  const residualOn = residual === undefined ? methodResidual : residual === 'on';
   return {
     ...method,
     sentences: numberFlag(f.calib, 'calib', method.sentences, 1, 100_000, true),
     damp: numberFlag(f.damp, 'damp', method.damp, 0, 1e6),
-    ...(f['fit-bias'] ? { bias: true } : {}),
-    ...(f['residual-targets'] ? { residual: true } : {}),
+    ...(fitBias ? { bias: true } : {}),
+    ...(residualOn ? { residual: true } : {}),
   };
 }
 

@@ -40,8 +40,9 @@ export const usage =
                        e.g. .data/calib/reviews.jsonl (scripts/data/review-sentences.mjs)
   --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
   --fit-bias           --recover: fit each linear's bias too (least squares with an intercept column)
-  --residual-targets   --recover lsq-dense: attention-output and FFN-output linears also make up the
-                       residual stream's difference, so each LayerNorm gets the dense model's sum
+  --residual-targets on|off   --recover lsq-dense: attention-output and FFN-output linears also make up
+                       the residual stream's difference, so each LayerNorm gets the dense model's sum
+                       (default on; lsq-dense's defaults: 256 sentences, damp 0.01, src/lab/recovery-methods.ts)
   --value-type T       f32 | f16 | int8 for the printed sizes and the .hpw (default f32; int8: codes with
                        one f32 scale per output row, HP only, the other formats' sizes printed for f32)
   --out PATH           write the pruned ONNX (zeros in place)

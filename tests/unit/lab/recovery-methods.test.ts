@@ -42,5 +42,9 @@ describe('recovery methods', () => {
       });
     }
     expect(configFromFlags({}).recovery).toBeUndefined();
+    // lsq-dense's residual targets can be switched off (the plain targets of earlier tables).
+    expect(recoveryConfig('lsq-dense').residual).toBe(true);
+    const { residual: _, ...plain } = recoveryConfig('lsq-dense');
+    expect(configFromFlags({ recover: 'lsq-dense', 'residual-targets': 'off' }).recovery).toEqual(plain);
   });
 });

@@ -66,7 +66,16 @@ describe('hp-lab prune --recover lsq', () => {
     );
     const out = path.join(dir, 'bias.onnx');
     const flags = ['--model', model, '--pattern', 'hp', '--sparsity', '0.6', '--tile', '4x8', '--recover', 'lsq-dense'];
-    const res = (await prune([...flags, '--fit-bias', '--residual-targets', '--calib-data', calib, '--out', out])) as {
+    const res = (await prune([
+      ...flags,
+      '--fit-bias',
+      '--residual-targets',
+      'on',
+      '--calib-data',
+      calib,
+      '--out',
+      out,
+    ])) as {
       config: { recovery: object };
       recovery: { sentences: number };
     };
@@ -85,8 +94,11 @@ describe('hp-lab prune --recover lsq', () => {
     await expect(
       prune(['--model', model, '--recover', 'lsq', '--fit-bias', '--hpw', path.join(dir, 'x.hpw')]),
     ).rejects.toThrow(/--hpw holds the matrices only, not the biases --fit-bias fits/);
-    await expect(prune(['--model', model, '--recover', 'lsq', '--residual-targets'])).rejects.toThrow(
-      /--residual-targets goes with --recover lsq-dense/,
+    await expect(prune(['--model', model, '--recover', 'lsq', '--residual-targets', 'on'])).rejects.toThrow(
+      /--residual-targets on goes with --recover lsq-dense/,
+    );
+    await expect(prune(['--model', model, '--recover', 'lsq-dense', '--residual-targets', 'yes'])).rejects.toThrow(
+      /--residual-targets must be on or off, got 'yes'/,
     );
     await expect(
       prune(['--model', model, '--recover', 'lsq', '--calib-data', 'public/data/dev.jsonl']),
