@@ -53,7 +53,7 @@ describe('recovery without retraining', () => {
     // export is that model.
     await s.page.getByTestId('recover-method').selectOption('lsq-dense');
     await expect.poll(() => s.page.getByTestId('recover-summary').count()).toBe(0);
-    await s.page.getByTestId('recover-summary').waitFor({ timeout: 600_000 });
+    await s.page.getByTestId('recover-summary').waitFor({ timeout: 1_200_000 }); // 256 sentences
     expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(/reconstructed \(lsq-dense\)/);
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq-dense\.onnx$/);
 
@@ -62,5 +62,5 @@ describe('recovery without retraining', () => {
     await expect.poll(() => s.page.getByTestId('recover-summary').count()).toBe(0);
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32\.onnx$/);
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-  }, 900_000);
+  }, 2_400_000);
 });
