@@ -8,7 +8,8 @@ import { configureOrt } from '../../src/eval/ort-session';
 import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
 import { readFileSync } from 'node:fs';
 import { onnxWithHPW } from '../../src/core/model/apply-hpw';
-import { readHPW, writeHPW } from '../../src/core/formats/hpw';
+import { writeHPW } from '../../src/core/formats/hpw';
+import { readWeightsFile } from '../../src/core/formats/weights-file';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
 
@@ -56,7 +57,7 @@ describe('model panel', () => {
 // A retrained model shipped as dense ONNX + .hpw (the retraining study's files): the page loads
 // it from the list and measures the same accuracy as the CLI's `hp-lab eval --hpw` on the same
 // sentences; a .hpw that does not fit is refused and the model stays.
-describe('retrained models (.hpw on top of the dense ONNX)', () => {
+describe('retrained models (.hpw or .spw on top of the dense ONNX)', () => {
   let s: Session;
   const sentences = readFileSync('public/data/dev.jsonl', 'utf8').split('\n').filter(Boolean).slice(0, 60).join('\n');
   beforeAll(async () => {
@@ -68,46 +69,46 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
   });
   afterAll(async () => s?.close());
 
-  it('loads HP 90% retrained from the list and measures what the CLI measures on the same sentences', async () => {
+  // HP as .hpw, the best baseline (unstructured) as .spw: both from the list, both labelled by what is
+  // loaded (never "dense"), both as the CLI measures them.
+  it.each([
+    ['hp-32x32-90-recovered-retrained.hpw', 'HP 32x32 90% recovered and retrained'],
+    ['unstructured-90-recovered-retrained.spw', 'unstructured 90% recovered and retrained'],
+  ])('loads %s from the list, labels it "%s" and measures what the CLI measures', async (file, label) => {
     // The Model panel's quick line shows only while the whole split runs: recorded as it appears.
-    await s.page.evaluate(() => {
+    await s.page.evaluate((file) => {
       const w = window as unknown as { quickLines: string[] };
       w.quickLines = [];
       new MutationObserver(() => {
-        // Lines about the retrained model only (the shipped model's evaluation may still be running).
-        if (!/\.hpw/.test(document.querySelector('[data-testid="model-summary"]')?.textContent ?? '')) return;
+        // Lines about this retrained model only (the previous model's evaluation may still be running).
+        if (!(document.querySelector('[data-testid="model-summary"]')?.textContent ?? '').includes(file)) return;
         const line = document.querySelector('[data-testid="accuracy-quick"]')?.textContent?.replace(/\s+/g, ' ');
         if (line && w.quickLines.at(-1) !== line) w.quickLines.push(line);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
-    await s.page.getByTestId('retrained-select').selectOption('hp-32x32-90-retrained.hpw');
+    }, file);
+    await s.page.getByTestId('retrained-select').selectOption(file);
     await s.page.getByTestId('retrained-load').click();
-    await s.page
-      .getByTestId('model-summary')
-      .getByText('tinybert-rt.onnx + hp-32x32-90-retrained.hpw')
-      .waitFor({ timeout: 120_000 });
+    await s.page.getByTestId('model-summary').getByText(`tinybert-rt.onnx + ${file}`).waitFor({ timeout: 120_000 });
     const accuracy = s.page.getByTestId('accuracy');
     await expect
       .poll(async () => (await accuracy.innerText()).match(/\((\d+)\/60\)/)?.[1], { timeout: 120_000, interval: 500 })
       .toBeTruthy();
     // Every accuracy of this model is labelled by what is loaded, never "dense".
-    expect(await s.page.getByTestId('first-dense-label').innerText()).toBe('HP 32x32 90% retrained accuracy');
-    expect(await accuracy.innerText()).toMatch(
-      /^[\d.]+% HP 32x32 90% retrained accuracy \(before any further pruning\)/,
-    );
+    expect(await s.page.getByTestId('first-dense-label').innerText()).toBe(`${label} accuracy`);
+    expect(await accuracy.innerText()).toContain(`% ${label} accuracy (before any further pruning)`);
     const quick = await s.page.evaluate(() => (window as unknown as { quickLines: string[] }).quickLines);
     expect(quick.length).toBeGreaterThan(0);
-    for (const line of quick) expect(line).toMatch(/HP 32x32 90% retrained accuracy on the first 60 dev sentences/);
+    for (const line of quick) expect(line).toContain(`${label} accuracy on the first 60 dev sentences`);
     expect((await s.page.locator('#start').innerText()).match(/\bdense accuracy\b/)).toBeNull();
     const correct = Number((await accuracy.innerText()).match(/\((\d+)\/60\)/)![1]);
     configureOrt({ threads: 1 });
     const bytes = onnxWithHPW(
       parseBertOnnx(readModelBytes(defaultModelPath())),
-      readHPW(new Uint8Array(readFileSync('public/models/retrained/hp-32x32-90-retrained.hpw'))),
+      readWeightsFile(new Uint8Array(readFileSync(`public/models/retrained/${file}`))),
     );
     const node = await evaluateOnnx(bytes, readTokenizer(), readDataset(), { batch: 32, limit: 60, maxLength: 64 });
     expect(Math.abs(correct - node.correct)).toBeLessThanOrEqual(1);
-    await screenshot(s.page, 'model-retrained');
+    await screenshot(s.page, `model-retrained-${file.split('-')[0]}`);
   });
 
   it('refuses a .hpw made for another model and keeps the current one', async () => {
@@ -138,9 +139,9 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
       if (!/retrained\.hpw/.test(await summary.innerText())) {
         await s.page.getByTestId('accuracy-source').selectOption('study');
         await expect.poll(async () => s.page.getByTestId('study-other-model').count(), { timeout: 30_000 }).toBe(0);
-        await s.page.getByTestId('retrained-select').selectOption('hp-32x32-90-retrained.hpw');
+        await s.page.getByTestId('retrained-select').selectOption('hp-32x32-90-recovered-retrained.hpw');
         await s.page.getByTestId('retrained-load').click();
-        await summary.getByText('tinybert-rt.onnx + hp-32x32-90-retrained.hpw').waitFor({ timeout: 120_000 });
+        await summary.getByText('tinybert-rt.onnx + hp-32x32-90-recovered-retrained.hpw').waitFor({ timeout: 120_000 });
       }
       await s.page.getByTestId('accuracy-source').selectOption('study');
       await s.page.getByTestId('ac-kind').selectOption('drop');
@@ -152,7 +153,7 @@ describe('retrained models (.hpw on top of the dense ONNX)', () => {
         .toMatch(/retrained on a GPU \(3 seeds/);
       // the loaded model is the HP 90% file, not the shipped dense model the study measured
       expect(await s.page.getByTestId('study-other-model').innerText()).toMatch(
-        /measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-retrained\.hpw/,
+        /measured on tinybert-rt\.onnx; the loaded model is tinybert-rt\.onnx \+ hp-32x32-90-recovered-retrained\.hpw/,
       );
       await s.page.getByTestId('sweep-chart').scrollIntoViewIfNeeded();
       await screenshot(s.page, 'choose-retrained-study');

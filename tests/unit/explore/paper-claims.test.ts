@@ -75,7 +75,7 @@ describe('paper claims', () => {
     expect(paperClaims({ sweep: sweep32, catalog: small, rows }).some((c) => c.id === 'sparsity-retrained')).toBe(
       false,
     );
-  });
+  }, 30_000);
 
   it('every claim names its baseline and basis; speedup verdicts follow the modelled figures', () => {
     expect(rows[0].tileBalanced.against).toMatch(/balanced/);

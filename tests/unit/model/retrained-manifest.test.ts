@@ -38,6 +38,7 @@ test(
       true,
     );
   },
+  60_000, // decodes six files of 4.5 M weights each
 );
 
 test('a manifest that could mislead is refused', () => {
@@ -58,7 +59,9 @@ test('the accuracy of a loaded model is labelled by what is loaded, not always "
   expect(loadedModelLabel('models/tinybert-rt.onnx', m)).toBe('dense');
   expect(loadedModelLabel('my-bert.onnx', null)).toBe('dense');
   // The list's files on their base (as the Model panel names them), by the list's name.
-  expect(loadedModelLabel('tinybert-rt.onnx + hp-32x32-80-retrained.hpw', m)).toBe('HP 32x32 80% retrained');
+  expect(loadedModelLabel('tinybert-rt.onnx + hp-32x32-80-recovered-retrained.hpw', m)).toBe(
+    'HP 32x32 80% recovered and retrained',
+  );
   expect(loadedModelLabel('tinybert-rt.onnx + tile-32x32-90-retrained.hpw', m)).toBe('tile 32x32 90% retrained');
   // Any other .hpw (picked, on another base, on top of another .hpw, or no manifest): by its file.
   expect(loadedModelLabel('tinybert-rt.onnx + recovered.hpw', m)).toBe('pruned (recovered.hpw)');
