@@ -7,8 +7,8 @@
 # Writes to $OUT: retrain.log (one JSON line per run), study/retrain-results.json and the .hpw files.
 # The study's second run (recovered, then retrained; the shipped files), same host, same folder:
 #   sh scripts/train/run-study.sh --methods recovered --sparsities 0.8,0.9 --epochs 3 --reviews 9000 \
-#     --workers 14 --budget 380 --export recovered:hp,recovered:tile,recovered:unstructured
-# (205 s on one H200; results in scripts/train/results-retraining-recovered.json; study_report.py
+#     --workers 18 --budget 170 --export recovered:hp,recovered:tile,recovered:unstructured
+# (167 s on one H200; results in scripts/train/results-retraining-recovered.json; study_report.py
 # reads both files as one study).
 set -eu
 DIR=${DIR:-.dev-12}
