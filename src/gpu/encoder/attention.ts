@@ -15,9 +15,12 @@ export interface QkvLayout {
 export interface AttentionKernel {
   /** Bindings: params {seq, scale}, q, k, v, mask, ctx (one layout for every variant). */
   layout: KernelLayout;
-  /** Queries per workgroup the call would use (reports, tests). */
+  /** Queries per workgroup the call would use (reports, tests); each gets 128 / that threads. */
   queriesPerGroup(batch: number, seq: number): number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+  /** Queries per workgroup this device can run (QUERY_TILES that fit its limits). */
+  readonly queryTiles: readonly number[];
+  /** `queries` forces one of queryTiles (tests); by default queriesPerGroup decides. */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, queries?: number): void;
 }
 
 /** Q, K and V in three separate [tokens, hidden] buffers. */
@@ -25,9 +28,22 @@ export function separateQkv(hidden: number): QkvLayout {
   return { stride: hidden, q: 0, k: 0, v: 0 };
 }
 
-/** Enough workgroups to keep a large GPU busy before making them wider. */
+/** Enough workgroups to keep a large GPU busy before giving each query fewer threads. */
 const MIN_GROUPS = 264;
-const QUERY_TILES = [64, 32, 16];
+/** Threads per workgroup: QT queries x (THREADS / QT) threads per query. */
+const THREADS = 128;
+/** Queries per workgroup, from the most to the fewest (then more threads per query): at B=32
+ *  L=128 the first gives 1,536 workgroups; one sentence gets the last, 16 threads a query. */
+const QUERY_TILES = [32, 16, 8];
+
+interface TileShape {
+  qt: number;
+  s: number;
+  kt: number;
+  r: number;
+  sh: number;
+  storageBytes: number;
+}
 
 export function createAttentionKernel(
   device: GPUDevice,
@@ -42,31 +58,64 @@ export function createAttentionKernel(
   if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride))
     throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
   const limits = device.limits;
-  // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (registers for the
-  // scores, workgroup memory for K and V).
-  const storage = (kt: number) => (2 * kt * d4 * 4 + kt) * 4;
-  let kt = d <= 32 ? 64 : d <= 64 ? 32 : 16;
-  while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
-  if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
-    throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
-  const tiles = QUERY_TILES.filter(
-    (qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX,
-  );
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
-  const pipelineFor = (qt: number) => {
-    const consts = { H: hidden, D: d, D4: d4, QT: qt, KT: kt, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v };
-    return compilePipeline(device, layout, `encoder.attention qt=${qt}`, withConsts(consts, attentionWgsl));
+  // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (workgroup memory
+  // for K and V); a multiple of the threads per query. The merge reuses the K/V tiles' memory
+  // for R head components at a time.
+  const shape = (qt: number): TileShape | null => {
+    const s = THREADS / qt;
+    let kt = Math.max(s, d <= 32 ? 64 : d <= 64 ? 32 : 16);
+    const of = (kt: number): TileShape => {
+      const tile = 2 * kt * d4;
+      const r = Math.max(1, Math.min(d4, Math.floor(tile / THREADS)));
+      const sh = Math.max(tile, THREADS * r);
+      return { qt, s, kt, r, sh, storageBytes: sh * 16 + kt * 4 + 2 * THREADS * 4 };
+    };
+    while (kt > s && of(kt).storageBytes > limits.maxComputeWorkgroupStorageSize) kt /= 2;
+    const t = of(kt);
+    return t.storageBytes <= limits.maxComputeWorkgroupStorageSize ? t : null;
   };
-  const queriesPerGroup = (batch: number, seq: number) =>
-    tiles.find((qt) => Math.ceil(seq / qt) * heads * batch >= MIN_GROUPS) ?? tiles[tiles.length - 1];
+  const fitsThreads = THREADS <= limits.maxComputeInvocationsPerWorkgroup && THREADS <= limits.maxComputeWorkgroupSizeX;
+  const shapes = fitsThreads ? QUERY_TILES.map(shape).filter((t): t is TileShape => t !== null) : [];
+  if (shapes.length === 0)
+    throw new RangeError(`head size ${d} does not fit this device's workgroup memory or ${THREADS}-thread workgroups`);
+  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const pipelines = new Map<number, GPUComputePipeline>();
+  const pipelineFor = (t: TileShape) => {
+    let pipeline = pipelines.get(t.qt);
+    if (!pipeline) {
+      const consts = {
+        H: hidden,
+        D: d,
+        D4: d4,
+        QT: t.qt,
+        S: t.s,
+        KPT: t.kt / t.s,
+        KT: t.kt,
+        R: t.r,
+        SH: t.sh,
+        STRIDE: qkv.stride,
+        QO: qkv.q,
+        KO: qkv.k,
+        VO: qkv.v,
+      };
+      const label = `encoder.attention qt=${t.qt} s=${t.s}`;
+      pipelines.set(t.qt, (pipeline = compilePipeline(device, layout, label, withConsts(consts, attentionWgsl))));
+    }
+    return pipeline;
+  };
+  const tileFor = (batch: number, seq: number) =>
+    shapes.find((t) => Math.ceil(seq / t.qt) * heads * batch >= MIN_GROUPS) ?? shapes[shapes.length - 1];
   return {
     layout,
-    queriesPerGroup,
-    encode(pass, bindGroup, batch, seq) {
-      const qt = queriesPerGroup(batch, seq);
-      pass.setPipeline(pipelineFor(qt));
+    queryTiles: shapes.map((t) => t.qt),
+    queriesPerGroup: (batch, seq) => tileFor(batch, seq).qt,
+    encode(pass, bindGroup, batch, seq, queries) {
+      const t = queries === undefined ? tileFor(batch, seq) : shapes.find((x) => x.qt === queries);
+      if (!t)
+        throw new RangeError(`attention: ${queries} queries per workgroup is not one of ${QUERY_TILES.join(', ')}`);
+      pass.setPipeline(pipelineFor(t));
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / qt), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / t.qt), heads, batch);
     },
   };
 }
