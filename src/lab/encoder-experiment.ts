@@ -83,6 +83,10 @@ export interface EngineSize {
   fuseAddLn?: boolean;
   /** 'int8': the linears in W8A8 (the engine's quant option). */
   quant?: 'int8';
+  /** Force one variant of the dense / HP linear kernels for every linear (benchmarks: the
+   *  engine's denseTile / hpTile options). */
+  denseTile?: string;
+  hpTile?: string;
 }
 
 export class EncoderExperiment {

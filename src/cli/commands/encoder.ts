@@ -8,6 +8,7 @@ import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
+import { DENSE_TILES, HP_TILES, SUBGROUP_TILE } from '../../gpu/kernels/variant-rule';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
@@ -42,6 +43,9 @@ export const usage =
                       a GPU host) instead of running the engine here; no GPU needed
   --fuse-ln on|off     attention/FFN output linears fused with bias + residual + LayerNorm (one
                       dispatch instead of two; default: the engine's)
+  --dense-variant V   every dense linear on the dense kernel's variant V (a register tile such as
+                      64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
+  --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
                       ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -132,6 +136,8 @@ export async function run(argv: string[]): Promise<unknown> {
     profile: { type: 'boolean' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
+    'dense-variant': { type: 'string' },
+    'hp-variant': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
@@ -145,6 +151,16 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(
       '--quant int8 stores int8 codes and runs the linears unfused: drop --weights f16 and --fuse-ln on',
     );
+  for (const [flag, names] of [
+    ['dense-variant', [...DENSE_TILES.map((t) => t.name), SUBGROUP_TILE]],
+    ['hp-variant', [...HP_TILES.map((t) => t.name), SUBGROUP_TILE]],
+  ] as const) {
+    const v = f[flag];
+    if (v === undefined) continue;
+    if (!(names as readonly string[]).includes(v))
+      throw new CliError(`--${flag} must be one of ${names.join(', ')}, got '${v}'`);
+    if (quant === 'int8') throw new CliError(`--${flag} picks an f32 kernel variant: not with --quant int8`);
+  }
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -239,6 +255,8 @@ export async function run(argv: string[]): Promise<unknown> {
     weights,
     ...(fuseLn ? { fuseAddLn: fuseLn === 'on' } : {}),
     ...(quant === 'int8' ? { quant: 'int8' as const } : {}),
+    ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
+    ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
   } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
@@ -396,6 +414,8 @@ export async function run(argv: string[]): Promise<unknown> {
     split,
     weights,
     ...(quant === 'int8' ? { quant } : {}),
+    ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
+    ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

@@ -34,13 +34,27 @@ export interface DenseTileConfig {
   bk: number;
 }
 
-/** From the largest register tile down; the first that yields enough workgroups is used. */
+/** Outputs per thread of a tile: (4*rm) x (4*rn). */
+const perThread = (c: DenseTileConfig) => 16 * c.rm * c.rn;
+
+/** The 4x4-per-thread tiles (256 or 128 threads) and the 8x8-per-thread ones (the 128x128 of
+ *  4096³ and smaller blocks of 128, 64 and 32 threads for the skinny TinyBERT shapes: a quarter
+ *  of the workgroup-memory reads per multiply-add). Names: rows x columns of the block, then
+ *  '/8x8' where a block size exists with both. */
 export const DENSE_TILES: readonly DenseTileConfig[] = [
   { name: '128x128', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16 },
   { name: '128x64', wx: 16, wy: 16, rm: 2, rn: 1, bk: 16 },
   { name: '64x64', wx: 16, wy: 16, rm: 1, rn: 1, bk: 16 },
   { name: '32x64', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16 },
+  { name: '64x128', wx: 16, wy: 8, rm: 2, rn: 2, bk: 16 },
+  { name: '64x64/8x8', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16 },
+  { name: '32x64/8x8', wx: 8, wy: 4, rm: 2, rn: 2, bk: 16 },
 ];
+
+/** The automatic choice: 8x8 outputs per thread when the product has at least
+ *  WIDE_THREAD_OUTPUTS outputs (so that 8x8 still leaves enough threads to fill a large GPU),
+ *  else 4x4; within the kind, the largest block that still yields MIN_WORKGROUPS workgroups. */
+const WIDE_THREAD_OUTPUTS = 2 * 1024 * 1024;
 
 /** The largest tile (dense) or token block (HP) that still yields this many workgroups is
  *  used. On the H200 (132 SMs) 256 left the TinyBERT FFN shapes on 128x128 tiles in 2.4
@@ -62,11 +76,13 @@ function denseFits(limits: GPUSupportedLimits, c: DenseTileConfig): boolean {
   );
 }
 
-/** Register tiles worth compiling on this adapter. Software adapters (SwiftShader) get none
- *  above 64x64: their shader compiler takes many seconds on the 128-wide unrolled tiles and can
- *  crash the GPU process on them, and a CPU gains nothing from GPU-sized register tiles. */
+/** Register tiles worth compiling on this adapter. Software adapters (SwiftShader) get only
+ *  the 4x4-per-thread tiles: their shader compiler takes many seconds on the 8x8 tiles' 64
+ *  unrolled accumulators (a test over the 8x8 tiles did not finish in 15 min on this project's
+ *  shared 2-core machine) and can crash the GPU process on them, and a CPU gains nothing from
+ *  GPU-sized register tiles. The 8x8 tiles are verified on real GPUs (`hp-lab bench verify`). */
 export function denseTilesFor(caps: Pick<GpuCapabilities, 'isFallbackAdapter'>): readonly DenseTileConfig[] {
-  return caps.isFallbackAdapter ? DENSE_TILES.filter((c) => c.wy * 4 * c.rm <= 64) : DENSE_TILES;
+  return caps.isFallbackAdapter ? DENSE_TILES.filter((c) => perThread(c) === 16) : DENSE_TILES;
 }
 
 export function pickDenseTile(
@@ -90,11 +106,18 @@ export function pickDenseTile(
   if (usable.length === 0) {
     throw new RangeError('no dense tile config fits this device (maxComputeInvocationsPerWorkgroup < 128?)');
   }
-  for (const c of usable) {
+  const wide = tokens * nOut >= WIDE_THREAD_OUTPUTS;
+  const kind = usable.filter((c) => perThread(c) > 16 === wide);
+  const candidates = kind.length > 0 ? kind : usable;
+  // Largest block first (ties: more outputs per thread first).
+  const blocks = [...candidates].sort(
+    (a, b) => b.wx * b.wy * perThread(b) - a.wx * a.wy * perThread(a) || perThread(b) - perThread(a),
+  );
+  for (const c of blocks) {
     const groups = Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
     if (groups >= MIN_WORKGROUPS) return c;
   }
-  return usable[usable.length - 1];
+  return blocks[blocks.length - 1];
 }
 
 // ---- the HP kernel's token blocks ----

@@ -20,10 +20,10 @@ const limits = {
 } as GPUSupportedLimits;
 
 describe('dense register tiles per adapter', () => {
-  it('keeps software adapters to tiles of at most 64 rows', () => {
+  it('keeps software adapters to the 4x4-per-thread tiles', () => {
     const soft = denseTilesFor({ isFallbackAdapter: true });
-    expect(soft.length).toBeGreaterThan(0);
-    expect(soft.every((t) => t.wy * 4 * t.rm <= 64)).toBe(true);
+    expect(soft.map((t) => t.name)).toEqual(['64x64', '32x64']);
+    expect(soft.every((t) => t.wy * 4 * t.rm <= 64 && t.rm * t.rn === 1)).toBe(true);
     expect(denseTilesFor({ isFallbackAdapter: false })).toEqual(DENSE_TILES);
   });
 
@@ -43,6 +43,27 @@ describe('dense register tiles per adapter', () => {
 const h200: VariantDevice = { limits, caps: { isFallbackAdapter: false, subgroupMinSize: 32 }, subgroups: true };
 const swiftShader: VariantDevice = { limits, caps: { isFallbackAdapter: true, subgroupMinSize: 4 }, subgroups: true };
 const noSubgroups: VariantDevice = { ...h200, subgroups: false };
+
+describe('the dense tile per shape', () => {
+  // TinyBERT at B=32 L=128 (4096 tokens): 8x8 per thread where the product has >= 2M outputs,
+  // the largest block with >= 1024 workgroups; 4x4 below (312 outputs: 1.3M).
+  it.each([
+    [4096, 1200, '64x64/8x8'],
+    [4096, 936, '32x64/8x8'],
+    [4096, 312, '32x64'],
+    [8192, 1200, '64x128'],
+    [136, 1200, '32x64'],
+    [4096, 4096, '128x128'],
+  ])('%i tokens x %i outputs: %s', (tokens, out, name) => {
+    expect(pickDenseTile(limits, tokens, out).name).toBe(name);
+  });
+
+  it('software adapters take the 4x4 tiles at every shape', () => {
+    const soft = denseTilesFor({ isFallbackAdapter: true });
+    expect(pickDenseTile(limits, 4096, 1200, undefined, soft).name).toBe('64x64');
+    expect(pickDenseTile(limits, 4096, 312, undefined, soft).name).toBe('32x64');
+  });
+});
 
 describe('the variant of one call', () => {
   it('dense: subgroup variant up to its token limit (higher when out <= in), tiles beyond', () => {
