@@ -352,6 +352,8 @@ export async function run(argv: string[]): Promise<unknown> {
                   hp_min_ms: round(h.msMin),
                   dense_run_wall_ms: round(d.runMsMedian, 3),
                   hp_run_wall_ms: round(h.runMsMedian, 3),
+                  dense_run_submit_ms: round(d.submitMsMedian, 3),
+                  hp_run_submit_ms: round(h.submitMsMedian, 3),
                   sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
                   kernels: {
                     dense: dense.kernelVariants(batch * seq),

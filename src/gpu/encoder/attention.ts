@@ -58,30 +58,34 @@ export function createAttentionKernel(
   if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride))
     throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
   const limits = device.limits;
-  // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (workgroup memory
-  // for K and V); a multiple of the threads per query. The merge reuses the K/V tiles' memory
-  // for R head components at a time.
-  const shape = (qt: number): TileShape | null => {
+  // Keys per tile: up to 64 for small heads (fewer barriers), fewer for big heads (workgroup
+  // memory for K and V), a multiple of the threads per query; per call no more than the
+  // sequence needs (a power of two), so short sentences do not stream padding. The merge reuses
+  // the K/V tiles' memory for R head components at a time.
+  const of = (qt: number, kt: number): TileShape => {
+    const s = THREADS / qt;
+    const tile = 2 * kt * d4;
+    const r = Math.max(1, Math.min(d4, Math.floor(tile / THREADS)));
+    const sh = Math.max(tile, THREADS * r);
+    return { qt, s, kt, r, sh, storageBytes: sh * 16 + kt * 4 + 2 * THREADS * 4 };
+  };
+  const fits = (t: TileShape) => t.storageBytes <= limits.maxComputeWorkgroupStorageSize;
+  /** The largest key tile of each query tile that fits the device. */
+  const largest = (qt: number): TileShape | null => {
     const s = THREADS / qt;
     let kt = Math.max(s, d <= 32 ? 64 : d <= 64 ? 32 : 16);
-    const of = (kt: number): TileShape => {
-      const tile = 2 * kt * d4;
-      const r = Math.max(1, Math.min(d4, Math.floor(tile / THREADS)));
-      const sh = Math.max(tile, THREADS * r);
-      return { qt, s, kt, r, sh, storageBytes: sh * 16 + kt * 4 + 2 * THREADS * 4 };
-    };
-    while (kt > s && of(kt).storageBytes > limits.maxComputeWorkgroupStorageSize) kt /= 2;
-    const t = of(kt);
-    return t.storageBytes <= limits.maxComputeWorkgroupStorageSize ? t : null;
+    while (kt > s && !fits(of(qt, kt))) kt /= 2;
+    return fits(of(qt, kt)) ? of(qt, kt) : null;
   };
   const fitsThreads = THREADS <= limits.maxComputeInvocationsPerWorkgroup && THREADS <= limits.maxComputeWorkgroupSizeX;
-  const shapes = fitsThreads ? QUERY_TILES.map(shape).filter((t): t is TileShape => t !== null) : [];
+  const shapes = fitsThreads ? QUERY_TILES.map(largest).filter((t): t is TileShape => t !== null) : [];
   if (shapes.length === 0)
     throw new RangeError(`head size ${d} does not fit this device's workgroup memory or ${THREADS}-thread workgroups`);
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
-  const pipelines = new Map<number, GPUComputePipeline>();
+  const pipelines = new Map<string, GPUComputePipeline>();
   const pipelineFor = (t: TileShape) => {
-    let pipeline = pipelines.get(t.qt);
+    const key = `${t.qt}x${t.kt}`;
+    let pipeline = pipelines.get(key);
     if (!pipeline) {
       const consts = {
         H: hidden,
@@ -98,10 +102,16 @@ export function createAttentionKernel(
         KO: qkv.k,
         VO: qkv.v,
       };
-      const label = `encoder.attention qt=${t.qt} s=${t.s}`;
-      pipelines.set(t.qt, (pipeline = compilePipeline(device, layout, label, withConsts(consts, attentionWgsl))));
+      const label = `encoder.attention qt=${t.qt} s=${t.s} kt=${t.kt}`;
+      pipelines.set(key, (pipeline = compilePipeline(device, layout, label, withConsts(consts, attentionWgsl))));
     }
     return pipeline;
+  };
+  /** The key tile for `seq`: the smallest power-of-two multiple of S that holds it, at most the largest. */
+  const forSeq = (t: TileShape, seq: number): TileShape => {
+    let kt = t.s;
+    while (kt < seq && kt < t.kt) kt *= 2;
+    return of(t.qt, Math.min(kt, t.kt));
   };
   const tileFor = (batch: number, seq: number) =>
     shapes.find((t) => Math.ceil(seq / t.qt) * heads * batch >= MIN_GROUPS) ?? shapes[shapes.length - 1];
@@ -113,7 +123,7 @@ export function createAttentionKernel(
       const t = queries === undefined ? tileFor(batch, seq) : shapes.find((x) => x.qt === queries);
       if (!t)
         throw new RangeError(`attention: ${queries} queries per workgroup is not one of ${QUERY_TILES.join(', ')}`);
-      pass.setPipeline(pipelineFor(t));
+      pass.setPipeline(pipelineFor(forSeq(t, seq)));
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(Math.ceil(seq / t.qt), heads, batch);
     },

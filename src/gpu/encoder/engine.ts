@@ -52,6 +52,9 @@ export interface EncoderTiming extends GpuTiming {
   seq: number;
   /** Median wall time of run() (upload, forward, logits readback), ms. */
   runMsMedian: number;
+  /** Of those runs, the median time until the forward was submitted (upload, recording the
+   *  pass, submit: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
+  submitMsMedian: number;
 }
 
 export interface EncoderEngine {
@@ -453,6 +456,8 @@ export function createEncoderEngine(
     return next;
   };
 
+  /** performance.now() right after the last forward's submit (timing splits run()'s wall time). */
+  let submittedAt = 0;
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
     const a = act!;
     const enc = device.createCommandEncoder({ label: 'encoder.forward' });
@@ -461,6 +466,7 @@ export function createEncoderEngine(
     pass.end();
     enc.copyBufferToBuffer(a.logits, 0, a.readback, 0, batch * labels * 4);
     device.queue.submit([enc.finish()]);
+    submittedAt = performance.now();
     await a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
@@ -506,14 +512,21 @@ export function createEncoderEngine(
         reps = Math.min(reps, fit);
         warmup = Math.min(warmup, Math.max(0, fit - reps));
         const gpu = await timeCompute(device, (pass) => record(pass, batch, seq), { reps, warmup });
-        const runs: number[] = []; // the probe run is left out: it may include first-use costs
+        // Wall time of what run() does after validation (upload, forward, readback); the probe
+        // run is left out: it may include first-use costs.
+        const runs: number[] = [];
+        const submits: number[] = [];
+        const ids = new Int32Array(batch * seq).fill(101);
+        const mask = new Int32Array(batch * seq).fill(1);
         for (let i = 0; i < Math.min(reps, 20); i++) {
           const t0 = performance.now();
+          upload(ids, mask, null, batch, seq);
           await runOnce(batch, seq);
           runs.push(performance.now() - t0);
+          submits.push(submittedAt - t0);
         }
-        runs.sort((x, y) => x - y);
-        return { ...gpu, batch, seq, runMsMedian: runs[runs.length >> 1] };
+        const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
+        return { ...gpu, batch, seq, runMsMedian: median(runs), submitMsMedian: median(submits) };
       });
     },
     qkvModes: qkvPlans.map((p) => p.mode),
