@@ -6,9 +6,10 @@
 # with onnxruntime here: `npx hp-lab encoder --compare-ort --engine-logits OUT/engine-logits.json
 # --no-latency --sparsity 0,0.5,0.9`); the dense kernel's register tiles on TinyBERT's four linear
 # shapes at 4096 tokens and the whole forward with each tile forced (the data behind the tile
-# rule), the HP kernel's variants on the same shapes at 90%; `bench verify` (every kernel variant
-# against the CPU reference, the 8x8 tiles included, which software adapters never compile); torch
-# eager and torch.compile + CUDA graphs at fp32/TF32/bf16 (encoder-torch-peers.py).
+# rule), the HP kernel's variants on the same shapes at 90% (and forced in the forward); `bench
+# verify` (every kernel variant against the CPU reference, the 8x8 tiles included, which software
+# adapters never compile); torch eager and torch.compile + CUDA graphs at fp32/TF32/bf16
+# (encoder-torch-peers.py).
 # The engine's latency rows run first and alone; torch then compiles on cores 4+ while the other
 # engine steps run on cores 0-3, and times alone on the GPU at the end. Every step has its own
 # time limit within BUDGET seconds (default 190) so the call ends on time with what it has.
@@ -82,10 +83,15 @@ for kn in "312 936" "312 1200" "312 312" "1200 312"; do
 done
 # 6. The whole forward at B=32 L=128 with each dense tile forced on every dense linear.
 for v in 64x64 32x64 64x128 64x64/8x8 32x64/8x8; do
-  step "forced-${v//\//-}" 20 encoder --no-accuracy --sparsity 0.9 "${forced[@]}" --reps 20 --warmup 2 --dense-variant "$v"
+  step "forced-${v//\//-}" 25 encoder --no-accuracy --sparsity 0.9 "${forced[@]}" --reps 20 --warmup 2 --profile \
+    --dense-variant "$v"
 done
 # 7. Every kernel variant against the CPU reference.
 step verify 40 bench verify "${verify[@]}"
+# 8. The same with each HP variant forced on every HP linear.
+for v in wide mid tall narrow; do
+  step "forced-hp-$v" 20 encoder --no-accuracy --sparsity 0.9 "${forced[@]}" --reps 20 --warmup 2 --hp-variant "$v"
+done
 touch "$out/engine-done"
 wait $torch
 log "torch: rc=$? (total $(($(date +%s) - t0)) s)"

@@ -54,6 +54,12 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
   });
 
+  test('encoder: --dense-variant / --hp-variant take a kernel variant name, not with --quant int8', () => {
+    refuses(['encoder', '--model', model, '--dense-variant', '99x99'], /--dense-variant must be one of .*64x64\/8x8/);
+    refuses(['encoder', '--model', model, '--hp-variant', 'huge'], /--hp-variant must be one of wide, mid/);
+    refuses(['encoder', '--model', model, '--hp-variant', 'mid', '--quant', 'int8'], /not with --quant int8/);
+  });
+
   test('--tile sides are bounded', () => {
     refuses(['prune', '--model', model, '--tile', '100000x4'], /--tile must look like|rows and columns in \[1, 256\]/);
     refuses(['prune', '--model', model, '--tile', '512x4'], /rows and columns in \[1, 256\]/);
