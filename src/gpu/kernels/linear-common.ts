@@ -170,6 +170,15 @@ export interface LinearParts {
 export function linearObject(p: LinearParts): GpuLinear {
   const { label, maxTokens } = p;
   let destroyed = false;
+  // The dispatch (variant, pipeline, grid) per token count, worked out once: dispatchFor expands
+  // the kernel's WGSL template and keys the pipeline cache by the whole source, which on the
+  // H200 made recording one TinyBERT forward cost milliseconds of CPU (BENCHMARKS.md, issue 19).
+  const dispatches = new Map<number, KernelDispatch>();
+  const dispatchFor = (tokens: number) => {
+    let d = dispatches.get(tokens);
+    if (!d) dispatches.set(tokens, (d = p.dispatchFor(tokens)));
+    return d;
+  };
   return {
     kind: p.kind,
     in: p.in,
@@ -186,7 +195,7 @@ export function linearObject(p: LinearParts): GpuLinear {
       const y = asBinding(output);
       checkIo(label, x, y, tokens, p.in, p.out);
       const group = p.cache.bindGroup(p.layout.group, tokens, p.bindings(x, y));
-      runDispatch(target, p.limits, label, p.dispatchFor(tokens), group);
+      runDispatch(target, p.limits, label, dispatchFor(tokens), group);
     },
     destroy() {
       if (destroyed) return;

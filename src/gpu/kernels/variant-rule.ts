@@ -52,9 +52,12 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
 ];
 
 /** The automatic choice: 8x8 outputs per thread when the product has at least
- *  WIDE_THREAD_OUTPUTS outputs (so that 8x8 still leaves enough threads to fill a large GPU),
- *  else 4x4; within the kind, the largest block that still yields MIN_WORKGROUPS workgroups. */
+ *  WIDE_THREAD_OUTPUTS outputs, then the largest 8x8 block with MIN_WORKGROUPS_WIDE workgroups;
+ *  else 4x4 and the largest 4x4 block with MIN_WORKGROUPS. H200, 4096 tokens (BENCHMARKS.md,
+ *  issue 19): 312->936 64x128 0.086 ms vs the best 4x4 (64x64) 0.111; 312->1200 64x128 0.127 vs
+ *  0.139; 1200->312 (1.3M outputs) the 4x4 32x64 was best (0.139 vs 0.156-0.176 for 8x8). */
 const WIDE_THREAD_OUTPUTS = 2 * 1024 * 1024;
+const MIN_WORKGROUPS_WIDE = 512;
 
 /** The largest tile (dense) or token block (HP) that still yields this many workgroups is
  *  used. On the H200 (132 SMs) 256 left the TinyBERT FFN shapes on 128x128 tiles in 2.4
@@ -113,9 +116,10 @@ export function pickDenseTile(
   const blocks = [...candidates].sort(
     (a, b) => b.wx * b.wy * perThread(b) - a.wx * a.wy * perThread(a) || perThread(b) - perThread(a),
   );
+  const enough = wide && kind.length > 0 ? MIN_WORKGROUPS_WIDE : MIN_WORKGROUPS;
   for (const c of blocks) {
     const groups = Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
-    if (groups >= MIN_WORKGROUPS) return c;
+    if (groups >= enough) return c;
   }
   return blocks[blocks.length - 1];
 }
