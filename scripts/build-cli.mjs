@@ -31,7 +31,9 @@ export async function buildCli(outfile, { external = ['webgpu'], minify = false 
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external,
+    // onnxruntime-web's wasm-only build is for browsers without WebGPU (eval/ort-session.ts
+    // loadOrt); Node never loads it.
+    external: [...external, 'onnxruntime-web/wasm'],
     minify,
     sourcemap: 'inline',
     logLevel: 'warning',

@@ -3,9 +3,9 @@
 // uploaded once into a GPU buffer and Y stays on the GPU, so a timed run is session.run plus
 // waiting for ORT's queue to drain: ORT's kernel and its per-run overhead, no transfers. Where
 // GPU tensors are refused, the timing includes upload and readback and says so.
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import { matmulOnnx } from '../core/model/matmul-onnx';
-import { configureOrt } from './ort-session';
+import { loadOrt } from './ort-session';
 
 export interface PeerResult {
   ms: number;
@@ -21,8 +21,6 @@ export interface PeerOptions {
   minReps?: number;
   maxReps?: number;
 }
-
-let configured = false;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,12 +44,9 @@ export async function timeOrtMatMul(
   out: number,
   opts: PeerOptions = {},
 ): Promise<PeerResult> {
-  if (!configured) {
-    configureOrt();
-    configured = true;
-  }
+  const ort = await loadOrt(true); // the build with the WebGPU backend, configured
   const bytes = matmulOnnx(weight, out, nIn, { tokens });
-  let session: ort.InferenceSession;
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['webgpu'],
@@ -65,7 +60,7 @@ export async function timeOrtMatMul(
   let xGpu: GPUBuffer | undefined;
   try {
     const device = (await ort.env.webgpu.device) as GPUDevice;
-    let feed: ort.Tensor;
+    let feed: Ort.Tensor;
     let io: PeerResult['io'] = 'gpu';
     try {
       xGpu = device.createBuffer({
