@@ -9,6 +9,7 @@ import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
 import { DENSE_TILES, HP_TILES, SUBGROUP_TILE } from '../../gpu/kernels/variant-rule';
+import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
@@ -45,7 +46,8 @@ export const usage =
                       dispatch instead of two; default: the engine's)
   --dense-variant V   every dense linear on the dense kernel's variant V (a register tile such as
                       64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
-  --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup)
+  --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
+                      with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
                       ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -151,15 +153,15 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(
       '--quant int8 stores int8 codes and runs the linears unfused: drop --weights f16 and --fuse-ln on',
     );
+  // A kernel variant for every linear: the f32 kernels' names, or the int8 kernels' with --quant int8.
+  const int8 = quant === 'int8';
   for (const [flag, names] of [
-    ['dense-variant', [...DENSE_TILES.map((t) => t.name), SUBGROUP_TILE]],
-    ['hp-variant', [...HP_TILES.map((t) => t.name), SUBGROUP_TILE]],
+    ['dense-variant', int8 ? [...INT8_VARIANTS, INT8_MATRIX] : [...DENSE_TILES.map((t) => t.name), SUBGROUP_TILE]],
+    ['hp-variant', int8 ? HP_INT8_VARIANTS : [...HP_TILES.map((t) => t.name), SUBGROUP_TILE]],
   ] as const) {
     const v = f[flag];
-    if (v === undefined) continue;
-    if (!(names as readonly string[]).includes(v))
-      throw new CliError(`--${flag} must be one of ${names.join(', ')}, got '${v}'`);
-    if (quant === 'int8') throw new CliError(`--${flag} picks an f32 kernel variant: not with --quant int8`);
+    if (v !== undefined && !names.includes(v))
+      throw new CliError(`--${flag} must be one of ${names.join(', ')}${int8 ? ' (int8 kernels)' : ''}, got '${v}'`);
   }
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);

@@ -102,13 +102,16 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
     'write',
     ...weightBufs.map(() => 'read' as const),
   ]);
-  const pipelineFor = (tm: number) =>
-    compilePipeline(
-      device,
-      layout,
-      `${label} tm=${tm}`,
-      withConsts({ H: h, K: k, TM: tm, WG: wg, PER: per, ...consts }, sharedWgsl, body),
-    );
+  // One pipeline per rows-per-workgroup, looked up by number (not rebuilt from source per encode).
+  const pipelines = new Map<number, GPUComputePipeline>();
+  const pipelineFor = (tm: number) => {
+    let pipeline = pipelines.get(tm);
+    if (!pipeline) {
+      const code = withConsts({ H: h, K: k, TM: tm, WG: wg, PER: per, ...consts }, sharedWgsl, body);
+      pipelines.set(tm, (pipeline = compilePipeline(device, layout, `${label} tm=${tm}`, code)));
+    }
+    return pipeline;
+  };
   const rowsPerGroup = (tokens: number) =>
     tiles.find((tm) => Math.ceil(tokens / tm) >= MIN_GROUPS) ?? tiles[tiles.length - 1];
   return {

@@ -54,10 +54,13 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
   });
 
-  test('encoder: --dense-variant / --hp-variant take a kernel variant name, not with --quant int8', () => {
+  test('encoder: --dense-variant / --hp-variant take a kernel variant name (the int8 kernels with --quant int8)', () => {
     refuses(['encoder', '--model', model, '--dense-variant', '99x99'], /--dense-variant must be one of .*64x64\/8x8/);
     refuses(['encoder', '--model', model, '--hp-variant', 'huge'], /--hp-variant must be one of wide, mid/);
-    refuses(['encoder', '--model', model, '--hp-variant', 'mid', '--quant', 'int8'], /not with --quant int8/);
+    refuses(
+      ['encoder', '--model', model, '--hp-variant', 'mid', '--quant', 'int8'],
+      /--hp-variant must be one of dot4, matrix \(int8 kernels\), got 'mid'/,
+    );
   });
 
   test('--tile sides are bounded', () => {
