@@ -155,7 +155,7 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
         retrained,
         'higher sparsity than tile-only at equal accuracy, retrained',
         'tile-only, same tiles and scores, both retrained on a GPU by the same recipes ' +
-          "(gradual pruning + distillation; least-squares recovery + distillation at 80/90%; " +
+          '(gradual pruning + distillation; least-squares recovery + distillation at 80/90%; ' +
           "mean of the study's seeds, every point counts)",
         'sparsity-retrained',
       ),
