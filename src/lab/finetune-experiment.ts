@@ -1,16 +1,21 @@
 // Fine-tuning as one experiment for the page's worker and the CLI: prune the model for a config
-// (PruneSession, masks fixed from then on), tokenize the first training sentences, train on the
-// GPU (runFineTune), resume from / save to a checkpoint store, and return the trained model's
-// files: the ONNX (pruned weights zero, trained values elsewhere) and the .hpw.
+// (PruneSession, masks fixed from then on; with `recovery` the kept weights are first
+// reconstructed layer by layer on TRAIN sentences, core/recover, so training starts from there),
+// tokenize the first training sentences (and any unlabelled ones), train on the GPU
+// (runFineTune), resume from / save to a checkpoint store, and return the trained model's files:
+// the ONNX (pruned weights zero, trained values elsewhere) and the .hpw.
 import { writeHPW } from '../core/formats/hpw';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
 import type { BertTokenizer } from '../core/model/tokenizer';
 import type { Dataset } from '../core/data/dataset';
 import { isHPStructured, type PruneConfig } from '../core/pruning';
+import { calibrationBatches } from '../core/pruning/calibration';
+import type { RecoverySummary } from '../core/recover/recover-pruned';
 import type { GpuCapabilities } from '../gpu/adapter';
-import { configKey, PruneSession } from './prune-session';
+import { configKey, needsRecovery, PruneSession } from './prune-session';
 import {
+  FineTuneCancelledError,
   runFineTune,
   tokenizeSet,
   validateSettings,
@@ -29,6 +34,8 @@ export interface FineTuneRequest {
   modelKey: string;
   /** The model's file name, written into the .hpw. */
   modelName?: string;
+  /** How many unlabelled sentences (FineTuneRunOptions.unlabelled) the run distils on. */
+  unlabelled?: number;
 }
 
 /** What a checkpoint store keeps about a run besides its arrays (the page lists it). */
@@ -57,6 +64,8 @@ export interface FineTuneRunResult extends Omit<FineTuneResult, 'model' | 'spars
   achievedSparsity: number;
   trainSentences: number;
   adapter: string;
+  /** How the starting weights were reconstructed (when the pruning asked for recovery). */
+  recovery?: RecoverySummary;
 }
 
 /** The key a checkpoint is stored under: model, pruning, settings and data, in a stable order. */
@@ -66,6 +75,7 @@ export function runKeyOf(req: FineTuneRequest): string {
     pruning: configKey(req.pruning),
     settings: configKey(req.settings as never),
     limit: req.limit ?? null,
+    unlabelled: req.unlabelled ?? 0,
   });
 }
 
@@ -79,6 +89,8 @@ export interface FineTuneRunOptions {
   /** Save a checkpoint at most this often (ms) besides each epoch's end (default 15 s). */
   checkpointEveryMs?: number;
   profile?: boolean;
+  /** Unlabelled sentences for distillation-only batches (request.unlabelled says how many). */
+  unlabelled?: string[];
 }
 
 export class FineTuneExperiment {
@@ -102,9 +114,16 @@ export class FineTuneExperiment {
       throw new RangeError(
         `max length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`,
       );
+    const unlabelledTexts = opts.unlabelled ?? [];
+    if (unlabelledTexts.length !== (req.unlabelled ?? 0))
+      throw new RangeError(
+        `the request says ${req.unlabelled ?? 0} unlabelled sentences, ${unlabelledTexts.length} given`,
+      );
+    const recovery = needsRecovery(pruning) ? await this.recover(pruning, tokenizer, train, settings, opts) : undefined;
     const pruned = this.session.prune(pruning);
     const sparse = this.session.hpMatrices(pruning)!;
     const set = tokenizeSet(tokenizer, train, settings.maxLength, req.limit);
+    const unlabelled = unlabelledTexts.map((t) => tokenizer.encode(t, settings.maxLength));
     const runKey = runKeyOf(req);
     const resume = opts.store ? await opts.store.load(runKey) : null;
     const totalSteps = Math.ceil(set.rows.length / settings.batchSize) * settings.epochs;
@@ -115,6 +134,7 @@ export class FineTuneExperiment {
       model,
       sparse,
       train: set,
+      unlabelled,
       settings,
       runKey,
       resume,
@@ -140,22 +160,54 @@ export class FineTuneExperiment {
       },
     });
     await store?.clear();
+    const { model: _trained, sparse: _sparse, ...figures } = result;
     return {
+      ...figures,
       onnx,
       hpw,
       config: pruning,
       settings,
       achievedSparsity: pruned.achievedSparsity,
       trainSentences: set.rows.length,
-      losses: result.losses,
-      steps: result.steps,
-      epochMs: result.epochMs,
-      teacherMs: result.teacherMs,
-      tokensPerSecond: result.tokensPerSecond,
-      meanSeq: result.meanSeq,
-      resumedFromStep: result.resumedFromStep,
       adapter: this.gpu.caps.label,
-      profileMs: result.profileMs,
+      recovery,
     };
+  }
+
+  /** Layer-wise reconstruction of the kept weights (core/recover) on the first TRAIN sentences. */
+  private async recover(
+    pruning: PruneConfig,
+    tokenizer: BertTokenizer,
+    train: Dataset,
+    settings: FineTuneSettings,
+    opts: FineTuneRunOptions,
+  ): Promise<RecoverySummary> {
+    const batches = calibrationBatches(
+      tokenizer,
+      train.texts.slice(0, pruning.recovery!.sentences),
+      settings.maxLength,
+    );
+    const t0 = performance.now();
+    try {
+      const { summary } = await this.session.recover(pruning, batches, {
+        signal: opts.signal,
+        onProgress: (p) =>
+          opts.onProgress?.({
+            epoch: 0,
+            epochs: settings.epochs,
+            step: p.done,
+            totalSteps: p.total,
+            loss: NaN,
+            losses: [],
+            elapsedMs: performance.now() - t0,
+            etaMs: p.etaMs,
+            phase: 'recover',
+          }),
+      });
+      return summary;
+    } catch (err) {
+      if (opts.signal?.aborted) throw new FineTuneCancelledError();
+      throw err;
+    }
   }
 }

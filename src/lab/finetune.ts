@@ -2,9 +2,12 @@
 // its pruned HP matrices (masks fixed) and tokenized training sentences, train on the GPU
 // (gpu/train) for some epochs with AdamW and a linearly decaying learning rate, the loss being
 // the label's cross-entropy plus, optionally, distillation from the dense model's logits (computed
-// once per sentence on the same GPU by the inference engine). Reports progress with an ETA
-// measured from the first steps, stops between steps when cancelled, and can save and resume
-// from a checkpoint (parameters, AdamW moments, position in the schedule).
+// once per sentence on the same GPU by the inference engine). Optional unlabelled sentences add
+// distillation-only batches. A held-out part of the TRAIN sentences (never dev) is scored before
+// training and after each epoch: the best state is the result, and training stops early when it
+// no longer improves. Reports progress with an ETA measured from the first steps, stops between
+// steps when cancelled, and can save and resume from a checkpoint (parameters, AdamW moments,
+// position in the schedule, held-out scores and the best state).
 import type { BertModel } from '../core/model/bert-types';
 import type { HPMatrix } from '../core/formats/hp';
 import type { Dataset } from '../core/data/dataset';
@@ -29,6 +32,12 @@ export interface FineTuneSettings {
   seed: number;
   /** Pad each batch to its longest sentence (less work) or always to maxLength. */
   pad: 'longest' | 'max';
+  /** Train the layers' LayerNorm gamma and beta (besides every linear's weights and biases). */
+  trainLayerNorm: boolean;
+  /** Fraction of the training sentences (the last ones) held out to score each epoch; 0 = none. */
+  holdout: number;
+  /** Stop after this many epochs without a better held-out score; 0 = run every epoch. */
+  patience: number;
 }
 
 export const FINETUNE_DEFAULTS: FineTuneSettings = {
@@ -40,6 +49,9 @@ export const FINETUNE_DEFAULTS: FineTuneSettings = {
   distill: { temperature: 2, alpha: 0.5 },
   seed: 1,
   pad: 'longest',
+  trainLayerNorm: true,
+  holdout: 0.1,
+  patience: 2,
 };
 
 /** Checks settings, with messages a form or a flag parser can show as they are. */
@@ -56,7 +68,12 @@ export function validateSettings(s: FineTuneSettings): void {
   if (!(s.weightDecay >= 0 && s.weightDecay < 1)) bad(`weight decay must be in [0, 1), got ${s.weightDecay}`);
   if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1))
     bad(`distillation needs a temperature > 0 and a weight in [0, 1], got ${JSON.stringify(s.distill)}`);
+  if (!(s.holdout >= 0 && s.holdout < 1)) bad(`held-out fraction must be in [0, 1), got ${s.holdout}`);
+  if (!Number.isInteger(s.patience) || s.patience < 0) bad(`patience must be an integer >= 0, got ${s.patience}`);
 }
+
+/** Sentences held out of `n` training sentences (the last ones): none when fewer than 10. */
+export const heldOutCount = (n: number, fraction: number) => (n < 10 ? 0 : Math.floor(n * fraction));
 
 /** Training sentences as token ids (first `limit` of the set). */
 export interface TokenizedSet {
@@ -68,6 +85,18 @@ export function tokenizeSet(tokenizer: BertTokenizer, data: Dataset, maxLength: 
   const d = takeFirst(data, limit);
   return { rows: d.texts.map((t) => tokenizer.encode(t, maxLength)), labels: d.labels };
 }
+
+/** A held-out score: accuracy and mean label cross-entropy of the held-out TRAIN sentences. */
+export interface HeldOutScore {
+  /** 0 = before training, e = after epoch e. */
+  epoch: number;
+  accuracy: number;
+  loss: number;
+}
+
+/** Higher accuracy wins; equal accuracy, lower loss. */
+export const betterScore = (a: HeldOutScore, b: HeldOutScore) =>
+  a.accuracy > b.accuracy || (a.accuracy === b.accuracy && a.loss < b.loss);
 
 export interface FineTuneProgress {
   /** 0-based epoch of the step just done. */
@@ -82,7 +111,10 @@ export interface FineTuneProgress {
   elapsedMs: number;
   /** Remaining time, from the mean step time after the first (compilation) step; null before. */
   etaMs: number | null;
-  phase: 'teacher' | 'train';
+  /** recover: the kept weights being reconstructed (step/totalSteps = matrices) before training. */
+  phase: 'recover' | 'teacher' | 'train';
+  /** Held-out scores so far (before training, then per epoch). */
+  heldOut?: HeldOutScore[];
 }
 
 /** Everything needed to continue a run where it stopped. */
@@ -100,6 +132,9 @@ export interface FineTuneCheckpoint {
   adamStep: number;
   /** Teacher logits per sentence (so a resumed run does not recompute them). */
   teacher: Float32Array | null;
+  heldOut: HeldOutScore[];
+  /** The best state so far by the held-out score (null without held-out sentences). */
+  best: { score: HeldOutScore; params: Float32Array } | null;
 }
 
 export interface FineTuneInput {
@@ -110,6 +145,8 @@ export interface FineTuneInput {
   /** The pruned matrices by Linear.name; their masks stay fixed. */
   sparse: Map<string, HPMatrix>;
   train: TokenizedSet;
+  /** Unlabelled sentences (token ids): distillation-only batches (needs settings.distill). */
+  unlabelled?: number[][];
   settings: FineTuneSettings;
   runKey?: string;
   onProgress?: (p: FineTuneProgress) => void;
@@ -138,6 +175,15 @@ export interface FineTuneResult {
   /** Mean padded sequence length of the batches. */
   meanSeq: number;
   resumedFromStep: number;
+  /** Held-out scores: before training (epoch 0), then after each epoch run. */
+  heldOut: HeldOutScore[];
+  /** The epoch whose state is the result (0: the starting weights); null without held-out. */
+  bestEpoch: number | null;
+  /** Epochs run (fewer than settings.epochs when the held-out score stopped improving). */
+  epochsRun: number;
+  /** Labelled sentences trained on (held-out ones excluded) and unlabelled ones. */
+  labelledSentences: number;
+  unlabelledSentences: number;
   /** Wall ms per kernel kind of one step, when `profile` was asked. */
   profileMs?: Record<string, number>;
 }
@@ -151,17 +197,43 @@ export class FineTuneCancelledError extends Error {
 
 const now = () => performance.now();
 
+function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
 /** Sentence indices of epoch e's batches (a seeded shuffle). */
 export function epochBatches(n: number, batchSize: number, seed: number): number[][] {
-  const rand = rng(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng(seed),
+  );
   const out: number[][] = [];
   for (let i = 0; i < n; i += batchSize) out.push(order.slice(i, i + batchSize));
   return out;
+}
+
+/** One epoch's batches: the labelled sentences 0..labelled-1 and the unlabelled ones
+ *  (indices labelled..labelled+unlabelled-1) each shuffled and cut, then the batches shuffled
+ *  together; a batch is all labelled or all unlabelled. Without unlabelled: epochBatches. */
+export function epochPlan(
+  labelled: number,
+  unlabelled: number,
+  batchSize: number,
+  seed: number,
+): { idx: number[]; unlabelled: boolean }[] {
+  const plan = epochBatches(labelled, batchSize, seed).map((idx) => ({ idx, unlabelled: false }));
+  if (unlabelled === 0) return plan;
+  const rand = rng(seed ^ 0x5bd1e995);
+  const extra = shuffleInPlace(
+    Array.from({ length: unlabelled }, (_, i) => labelled + i),
+    rand,
+  );
+  for (let i = 0; i < extra.length; i += batchSize) plan.push({ idx: extra.slice(i, i + batchSize), unlabelled: true });
+  return shuffleInPlace(plan, rand);
 }
 
 function padRows(rows: number[][], seq: number, padId = 0): { inputIds: Int32Array; attentionMask: Int32Array } {
@@ -174,30 +246,70 @@ function padRows(rows: number[][], seq: number, padId = 0): { inputIds: Int32Arr
   return { inputIds, attentionMask };
 }
 
+/** Logits of `rows` (in their order), batch by batch in length order; `run` is a forward pass. */
+async function logitsOf(
+  rows: number[][],
+  labels: number,
+  batchSize: number,
+  run: (inputIds: Int32Array, attentionMask: Int32Array, batch: number, seq: number) => Promise<Float32Array>,
+  signal: AbortSignal | undefined,
+  onBatch: (done: number) => void = () => undefined,
+): Promise<Float32Array> {
+  const out = new Float32Array(rows.length * labels);
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length);
+  for (let i = 0; i < order.length; i += batchSize) {
+    if (signal?.aborted) throw new FineTuneCancelledError();
+    const idx = order.slice(i, i + batchSize);
+    const seq = Math.max(2, ...idx.map((j) => rows[j].length));
+    const { inputIds, attentionMask } = padRows(
+      idx.map((j) => rows[j]),
+      seq,
+    );
+    const logits = await run(inputIds, attentionMask, idx.length, seq);
+    idx.forEach((j, b) => out.set(logits.subarray(b * labels, (b + 1) * labels), j * labels));
+    onBatch(Math.min(rows.length, i + batchSize));
+  }
+  return out;
+}
+
+/** Accuracy and mean cross-entropy of logits [n, labels] against the labels. */
+export function scoreLogits(
+  logits: Float32Array,
+  labels: ArrayLike<number>,
+  classes: number,
+  epoch: number,
+): HeldOutScore {
+  let correct = 0,
+    loss = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const z = logits.subarray(i * classes, (i + 1) * classes);
+    let best = 0,
+      mx = -Infinity;
+    for (let c = 0; c < classes; c++) if (z[c] > mx) [mx, best] = [z[c], c];
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(z[c] - mx);
+    loss += mx + Math.log(sum) - z[labels[i]];
+    if (best === labels[i]) correct++;
+  }
+  return { epoch, accuracy: correct / labels.length, loss: loss / labels.length };
+}
+
 /** The dense teacher's logits for every sentence (sentence order), on the inference engine. */
-async function teacherLogits(input: FineTuneInput, onBatch: () => void): Promise<Float32Array> {
-  const { model, train, settings } = input;
-  const labels = model.config.labels;
+async function teacherLogits(input: FineTuneInput, rows: number[][], onBatch: () => void): Promise<Float32Array> {
+  const { model, settings } = input;
   const engine = createEncoderEngine(input.device, input.caps, model, {
     maxBatch: settings.batchSize,
     maxSeq: settings.maxLength,
   });
   try {
-    const out = new Float32Array(train.rows.length * labels);
-    const order = train.rows.map((_, i) => i).sort((a, b) => train.rows[a].length - train.rows[b].length);
-    for (let i = 0; i < order.length; i += settings.batchSize) {
-      if (input.signal?.aborted) throw new FineTuneCancelledError();
-      const idx = order.slice(i, i + settings.batchSize);
-      const seq = Math.max(2, ...idx.map((j) => train.rows[j].length));
-      const { inputIds, attentionMask } = padRows(
-        idx.map((j) => train.rows[j]),
-        seq,
-      );
-      const logits = await engine.run(inputIds, attentionMask, null, idx.length, seq);
-      idx.forEach((j, b) => out.set(logits.subarray(b * labels, (b + 1) * labels), j * labels));
-      onBatch();
-    }
-    return out;
+    return await logitsOf(
+      rows,
+      model.config.labels,
+      settings.batchSize,
+      (ids, mask, batch, seq) => engine.run(ids, mask, null, batch, seq),
+      input.signal,
+      onBatch,
+    );
   } finally {
     engine.destroy();
   }
@@ -211,28 +323,38 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
   if (train.labels.length !== n) throw new RangeError(`${train.labels.length} labels for ${n} sentences`);
   if (s.maxLength > model.config.maxPositions)
     throw new RangeError(`max length ${s.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
-  for (const r of train.rows)
+  const extra = input.unlabelled ?? [];
+  if (extra.length > 0 && !s.distill)
+    throw new RangeError('unlabelled sentences train only by distillation: turn distillation on');
+  for (const r of [...train.rows, ...extra])
     if (r.length > s.maxLength)
       throw new RangeError(`a sentence has ${r.length} tokens, more than max length ${s.maxLength}`);
   const labels = model.config.labels;
   for (const l of train.labels)
     if (l < 0 || l >= labels) throw new RangeError(`label ${l} is outside the model's ${labels} classes`);
+  const held = heldOutCount(n, s.holdout);
+  const nl = n - held;
+  if (nl === 0) throw new RangeError('no training sentences left after the held-out ones');
+  // Sentence index space: labelled 0..nl-1, unlabelled nl..nl+u-1 (the teacher's rows too).
+  const rows = [...train.rows.slice(0, nl), ...extra];
+  const heldRows = train.rows.slice(nl);
+  const heldLabels = train.labels.subarray(nl);
   const runKey = input.runKey ?? '';
   const resume = input.resume && input.resume.runKey === runKey ? input.resume : null;
-  const perEpoch = Math.ceil(n / s.batchSize);
+  const perEpoch = Math.ceil(nl / s.batchSize) + Math.ceil(extra.length / s.batchSize);
   const totalSteps = perEpoch * s.epochs;
   const t0 = now();
   const losses = resume ? [...resume.losses] : [];
+  const heldOut: HeldOutScore[] = resume ? [...(resume.heldOut ?? [])] : [];
+  let best = resume?.best ?? null;
 
   let teacher: Float32Array | null = null;
   let teacherMs = 0;
   if (s.distill) {
-    if (resume?.teacher && resume.teacher.length === n * labels) teacher = resume.teacher;
+    if (resume?.teacher && resume.teacher.length === rows.length * labels) teacher = resume.teacher;
     else {
       const tt = now();
-      let done = 0;
-      teacher = await teacherLogits(input, () => {
-        done = Math.min(n, done + s.batchSize);
+      teacher = await teacherLogits(input, rows, () => {
         input.onProgress?.({
           epoch: 0,
           epochs: s.epochs,
@@ -253,7 +375,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
     sparse: input.sparse,
     maxBatch: s.batchSize,
     maxSeq: s.maxLength,
-    trainLayerNorm: false,
+    trainLayerNorm: s.trainLayerNorm,
   });
   try {
     let step = 0;
@@ -266,6 +388,19 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       epochSteps = resume.epochSteps;
     }
     const resumedFromStep = step;
+    const scoreHeldOut = async (epoch: number) => {
+      const logits = await logitsOf(
+        heldRows,
+        labels,
+        s.batchSize,
+        (inputIds, attentionMask, batch, seq) => trainer.logits({ inputIds, attentionMask, batch, seq }),
+        input.signal,
+      );
+      const score = scoreLogits(logits, heldLabels, labels, epoch);
+      heldOut.push(score);
+      if (!best || betterScore(score, best.score)) best = { score, params: (await trainer.readState()).params };
+    };
+    if (held > 0 && heldOut.length === 0) await scoreHeldOut(0);
     const checkpoint = async () => {
       if (!input.onCheckpoint) return;
       const st = await trainer.readState();
@@ -280,8 +415,12 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
         m2: st.m2,
         adamStep: st.step,
         teacher,
+        heldOut: [...heldOut],
+        best,
       });
     };
+    /** Epochs since the best held-out score (its epoch 0 = the starting weights). */
+    const stale = () => (best && s.patience > 0 ? heldOut[heldOut.length - 1].epoch - best.score.epoch : 0);
     const epochMs: number[] = [];
     let tokens = 0,
       seqSum = 0,
@@ -289,15 +428,17 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       batches = 0;
     let firstStepEnd = 0;
     let lastCheckpoint = now();
-    for (let epoch = Math.floor(step / perEpoch); epoch < s.epochs; epoch++) {
-      const plan = epochBatches(n, s.batchSize, s.seed + epoch);
+    let epochsRun = Math.floor(step / perEpoch);
+    for (let epoch = epochsRun; epoch < s.epochs; epoch++) {
+      if (s.patience > 0 && stale() >= s.patience) break;
+      const plan = epochPlan(nl, extra.length, s.batchSize, s.seed + epoch);
       const te = now();
       for (let bi = step - epoch * perEpoch; bi < plan.length; bi++) {
         if (input.signal?.aborted) throw new FineTuneCancelledError();
-        const idx = plan[bi];
-        const rows = idx.map((i) => train.rows[i]);
-        const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...rows.map((r) => r.length));
-        const { inputIds, attentionMask } = padRows(rows, seq);
+        const { idx, unlabelled } = plan[bi];
+        const batchRows = idx.map((i) => rows[i]);
+        const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...batchRows.map((r) => r.length));
+        const { inputIds, attentionMask } = padRows(batchRows, seq);
         let batchTeacher: Float32Array | null = null;
         if (teacher) {
           batchTeacher = new Float32Array(idx.length * labels);
@@ -310,11 +451,12 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
             attentionMask,
             batch: idx.length,
             seq,
-            labels: Array.from(idx, (i) => train.labels[i]),
+            // Unlabelled batches: distillation only (weight 1), so the label given is never used.
+            labels: Array.from(idx, (i) => (unlabelled ? 0 : train.labels[i])),
             teacher: batchTeacher,
           },
           { lr: s.lr * (1 - step / totalSteps), weightDecay: s.weightDecay },
-          s.distill ?? undefined,
+          s.distill ? { ...s.distill, alpha: unlabelled ? 1 : s.distill.alpha } : undefined,
         );
         if (!Number.isFinite(loss))
           throw new Error(`the loss became ${loss} at step ${step + 1}; try a lower learning rate`);
@@ -322,7 +464,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
         batches++;
         epochLossSum += loss;
         epochSteps++;
-        tokens += rows.reduce((a, r) => a + r.length, 0);
+        tokens += batchRows.reduce((a, r) => a + r.length, 0);
         seqSum += seq;
         if (firstStepEnd === 0) firstStepEnd = now();
         const doneAfterFirst = step - resumedFromStep - 1;
@@ -332,6 +474,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
           losses.push(epochLossSum / epochSteps);
           epochLossSum = 0;
           epochSteps = 0;
+          if (held > 0) await scoreHeldOut(epoch + 1);
         }
         input.onProgress?.({
           epoch,
@@ -343,6 +486,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
           elapsedMs: now() - t0,
           etaMs,
           phase: 'train',
+          heldOut,
         });
         const due =
           (input.checkpointEvery && step % input.checkpointEvery === 0) ||
@@ -353,21 +497,24 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
         }
       }
       epochMs.push(now() - te);
+      epochsRun = epoch + 1;
     }
     const trainMs = trainStart ? now() - trainStart : 0;
     let profileMs: Record<string, number> | undefined;
     if (input.profile) {
       // The parameters do not move (lr 0); the AdamW moments do, but training is over.
-      const idx = epochBatches(n, s.batchSize, s.seed)[0];
-      const rows = idx.map((i) => train.rows[i]);
-      const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...rows.map((r) => r.length));
+      const idx = epochBatches(nl, s.batchSize, s.seed)[0];
+      const batchRows = idx.map((i) => rows[i]);
+      const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...batchRows.map((r) => r.length));
       profileMs = await trainer.profile({
-        ...padRows(rows, seq),
+        ...padRows(batchRows, seq),
         batch: idx.length,
         seq,
         labels: Array.from(idx, (i) => train.labels[i]),
       });
     }
+    const chosen = best as { score: HeldOutScore; params: Float32Array } | null;
+    if (chosen) trainer.writeParams(chosen.params);
     const trained = await trainer.exportModel();
     return {
       ...trained,
@@ -378,6 +525,11 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       tokensPerSecond: trainMs > 0 ? (tokens * 1000) / trainMs : 0,
       meanSeq: batches ? seqSum / batches : 0,
       resumedFromStep,
+      heldOut,
+      bestEpoch: chosen ? chosen.score.epoch : null,
+      epochsRun,
+      labelledSentences: nl,
+      unlabelledSentences: extra.length,
       profileMs,
     };
   } finally {

@@ -1,6 +1,8 @@
-// hp-lab finetune: prune (HP-structured patterns), then fine-tune the pruned model on the GPU
-// with the masks fixed (lab/finetune.ts, the same run the page's worker makes), write the
-// trained ONNX and .hpw, and measure dev accuracy with onnxruntime-web (wasm) like every variant.
+// hp-lab finetune: prune (HP-structured patterns), reconstruct the kept weights (--recover,
+// default lsq-dense), then fine-tune the pruned model on the GPU with the masks fixed
+// (lab/finetune.ts, the same run the page's worker makes), write the trained ONNX and .hpw, and
+// measure dev accuracy with onnxruntime-web (wasm) like every variant.
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { numberFlag, parseFlags } from '../args';
@@ -15,16 +17,22 @@ import { configureOrt } from '../../eval/ort-session';
 import { evaluateOnnx } from '../../eval/accuracy';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
 import { FINETUNE_DEFAULTS, validateSettings, type FineTuneSettings } from '../../lab/finetune';
+import { reviewSentences } from '../../core/data/review-sentences';
+import type { RecoveryKind } from '../../core/recover/recover-pruned';
 import { FineTuneExperiment } from '../../lab/finetune-experiment';
 
 const D = FINETUNE_DEFAULTS;
+/** Fine-tuning starts from reconstructed weights unless --recover none. */
+const DEFAULT_FINETUNE_RECOVERY: RecoveryKind = 'lsq-dense';
 
 export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 --epochs N [options]
   Prunes the model (hp, tile or vector: the HP-structured patterns), fine-tunes it on the GPU
   (WebGPU via Dawn) with the masks fixed: label cross-entropy, plus distillation from the dense
   model's logits with --distill; AdamW, learning rate decaying linearly to 0. Then writes the
   trained model and measures dev accuracy with onnxruntime-web (wasm).
-  Pruning flags as for 'hp-lab prune' (--model, --pattern, --sparsity, --tile, --split, --score, ...).
+  Pruning flags as for 'hp-lab prune' (--model, --pattern, --sparsity, --tile, --split, --score, ...),
+  except that --recover defaults to ${DEFAULT_FINETUNE_RECOVERY} here (training starts from the reconstructed kept
+  weights; --recover none: from the one-shot ones).
   --epochs N          epochs over the training sentences (default ${D.epochs})
   --limit N           train on the first N training sentences only (default all)
   --batch B           sentences per step (default ${D.batchSize})
@@ -34,6 +42,13 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --pad longest|max   pad each batch to its longest sentence (default) or always to --max-length
   --distill T         distil from the dense model at temperature T (default: labels only)
   --alpha A           weight of the distillation term (default ${D.distill!.alpha})
+  --unlabelled PATH   full reviews (JSON lines with a text field, or one text per line): their sentences
+                      (4-60 words, not in the dev or test sets) add distillation-only batches (needs --distill)
+  --unlabelled-limit N  use the first N of those sentences (default all)
+  --holdout X         fraction of the training sentences (the last ones) held out to score each epoch and
+                      keep the best state (default ${D.holdout}; 0: none, the last epoch is the result)
+  --patience N        stop after N epochs without a better held-out score (default ${D.patience}; 0: never)
+  --freeze-layernorm  do not train the layers' LayerNorm gamma and beta
   --seed S            shuffling seed (default ${D.seed})
   --train D           training set (default public/data/train.jsonl); --data D: dev set (default ${DEFAULT_DATA})
   --eval-limit N      evaluate the first N dev sentences only (default all)
@@ -46,6 +61,32 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   Prints {losses (per epoch), accuracy (dev, after), epoch_ms, ...}.`;
 
 const DEFAULT_TRAIN = 'public/data/train.jsonl';
+const DEFAULT_TEST = 'public/data/test.jsonl';
+
+/** Sentences of the reviews in `file` (JSON lines with a text field, or plain lines), none of
+ *  them a sentence of the evaluation files that exist among `evaluation`. */
+function unlabelledSentences(file: string, evaluation: string[]): string[] {
+  const texts = (f: string) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l, i) => {
+        if (!l.startsWith('{')) return l;
+        let t: unknown;
+        try {
+          t = (JSON.parse(l) as { text?: unknown }).text;
+        } catch {
+          throw new CliError(`${f}: line ${i + 1} is not valid JSON`);
+        }
+        if (typeof t !== 'string') throw new CliError(`${f}: line ${i + 1} has no text field`);
+        return t;
+      });
+  const exclude = evaluation.filter((f) => existsSync(f)).flatMap((f) => readDataset(f).texts);
+  const out = reviewSentences(texts(file), exclude);
+  if (out.length === 0) throw new CliError(`--unlabelled ${file}: no sentences of 4-60 words found`);
+  return out;
+}
 
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
@@ -60,6 +101,11 @@ export async function run(argv: string[]): Promise<unknown> {
     distill: { type: 'string' },
     alpha: { type: 'string' },
     seed: { type: 'string' },
+    unlabelled: { type: 'string' },
+    'unlabelled-limit': { type: 'string' },
+    holdout: { type: 'string' },
+    patience: { type: 'string' },
+    'freeze-layernorm': { type: 'boolean' },
     train: { type: 'string' },
     data: { type: 'string' },
     'eval-limit': { type: 'string' },
@@ -70,7 +116,7 @@ export async function run(argv: string[]): Promise<unknown> {
     threads: { type: 'string' },
     profile: { type: 'boolean' },
   });
-  const config = configFromFlags(f);
+  const config = configFromFlags({ ...f, recover: f.recover ?? DEFAULT_FINETUNE_RECOVERY });
   if (!isHPStructured(config.pattern))
     throw new CliError(`--pattern ${config.pattern}: fine-tuning keeps HP-structured masks (hp, tile, vector)`);
   if (f.pad !== undefined && f.pad !== 'longest' && f.pad !== 'max')
@@ -90,7 +136,14 @@ export async function run(argv: string[]): Promise<unknown> {
             alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1),
           },
     seed: numberFlag(f.seed, 'seed', D.seed, 0, 2 ** 31, true),
+    trainLayerNorm: !f['freeze-layernorm'],
+    holdout: numberFlag(f.holdout, 'holdout', D.holdout, 0, 0.9),
+    patience: numberFlag(f.patience, 'patience', D.patience, 0, 1000, true),
   };
+  if (f.unlabelled !== undefined && f.distill === undefined)
+    throw new CliError('--unlabelled sentences train by distillation only: add --distill T');
+  if (f['unlabelled-limit'] !== undefined && f.unlabelled === undefined)
+    throw new CliError('--unlabelled-limit needs --unlabelled PATH');
   if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');
   try {
     validateSettings(settings);
@@ -106,6 +159,11 @@ export async function run(argv: string[]): Promise<unknown> {
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
   const evalLimit =
     f['eval-limit'] === undefined ? undefined : numberFlag(f['eval-limit'], 'eval-limit', 0, 1, 1e9, true);
+  const unlabelledFile = f.unlabelled === undefined ? undefined : inputFile('unlabelled', f.unlabelled);
+  const unlabelledLimit =
+    f['unlabelled-limit'] === undefined
+      ? undefined
+      : numberFlag(f['unlabelled-limit'], 'unlabelled-limit', 0, 1, 1e9, true);
 
   const file = modelPath(f.model);
   const onnx = await loadModel(file);
@@ -115,7 +173,8 @@ export async function run(argv: string[]): Promise<unknown> {
   if (norms) session.setInputNorms(norms);
   let pruned: ModelPruneResult;
   try {
-    pruned = session.prune(config);
+    // The masks (and achieved sparsity) are the one-shot ones; recovery changes kept values only.
+    pruned = session.prune({ ...config, recovery: undefined });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -125,15 +184,38 @@ export async function run(argv: string[]): Promise<unknown> {
   const trainData = readDataset(trainFile);
   const dev = readDataset(devFile);
   const evalLength = manifestMaxLength() ?? 128;
+  const unlabelled = unlabelledFile
+    ? unlabelledSentences(unlabelledFile, [devFile, DEFAULT_TEST]).slice(0, unlabelledLimit)
+    : [];
 
   const { device, caps } = await nodeGpu();
   let lastLog = 0;
   let teacherSaid = false;
-  const request = { pruning: config, settings, limit, modelKey: file, modelName: path.basename(file) };
+  const request = {
+    pruning: config,
+    settings,
+    limit,
+    modelKey: file,
+    modelName: path.basename(file),
+    unlabelled: unlabelled.length,
+  };
+  let heldSaid = 0;
   const result = await new FineTuneExperiment({ device, caps }, session).run(request, tokenizer, trainData, {
     profile: Boolean(f.profile),
+    unlabelled,
     onProgress: (p) => {
       // Progress on stderr (stdout is the JSON), at most twice a second.
+      if (p.phase === 'recover') {
+        if (p.step === p.totalSteps)
+          process.stderr.write(`finetune: kept weights reconstructed (${config.recovery!.kind})\n`);
+        return;
+      }
+      for (; p.heldOut && heldSaid < p.heldOut.length; heldSaid++) {
+        const h = p.heldOut[heldSaid];
+        process.stderr.write(
+          `finetune: held-out train after epoch ${h.epoch}: accuracy ${h.accuracy.toFixed(4)}, loss ${h.loss.toFixed(4)}\n`,
+        );
+      }
       if (p.phase === 'teacher') {
         if (!teacherSaid) process.stderr.write('finetune: teacher logits (dense model)…\n');
         teacherSaid = true;
@@ -166,6 +248,9 @@ export async function run(argv: string[]): Promise<unknown> {
     ? {
         dense_accuracy: await accuracyOf(onnx.bytes),
         pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)),
+        ...(result.recovery
+          ? { one_shot_accuracy: await accuracyOf(session.prunedOnnx({ ...config, recovery: undefined })) }
+          : {}),
       }
     : {};
   const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
@@ -176,7 +261,13 @@ export async function run(argv: string[]): Promise<unknown> {
     achievedSparsity: round(pruned.achievedSparsity, 6),
     settings,
     train_sentences: result.trainSentences,
+    labelled_sentences: result.labelledSentences,
+    unlabelled_sentences: result.unlabelledSentences,
+    ...(result.recovery ? { recovery: { ...result.recovery, ms: Math.round(result.recovery.ms) } } : {}),
     losses: result.losses.map((l) => round(l, 5)),
+    held_out: result.heldOut.map((h) => ({ epoch: h.epoch, accuracy: round(h.accuracy), loss: round(h.loss) })),
+    best_epoch: result.bestEpoch,
+    epochs_run: result.epochsRun,
     accuracy,
     ...baselines,
     eval_sentences: evalLimit ? Math.min(evalLimit, dev.texts.length) : dev.texts.length,

@@ -77,6 +77,8 @@ export interface GpuTrainer {
   readState(): Promise<{ params: Float32Array; m1: Float32Array; m2: Float32Array; step: number }>;
   /** Restores what readState returned (a checkpoint). */
   writeState(state: { params: Float32Array; m1: Float32Array; m2: Float32Array; step: number }): void;
+  /** Replaces the packed parameters only (e.g. with the best ones seen); the AdamW state stays. */
+  writeParams(params: Float32Array): void;
   /** Wall time per kernel kind of one step (each dispatch submitted and awaited alone; the
    *  parameters are updated as by step() with lr 0). For finding the slow kernel, not for timing. */
   profile(batch: TrainBatch): Promise<Record<string, number>>;
@@ -484,6 +486,11 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
       device.queue.writeBuffer(m1, 0, s.m1 as Float32Array<ArrayBuffer>);
       device.queue.writeBuffer(m2, 0, s.m2 as Float32Array<ArrayBuffer>);
       stepCount = s.step;
+    },
+    writeParams(p) {
+      alive();
+      if (p.length !== layout.total) throw new RangeError(`${p.length} values, this model's layout ${layout.total}`);
+      device.queue.writeBuffer(params, 0, p as Float32Array<ArrayBuffer>);
     },
     profile(b) {
       return serial(async () => {
