@@ -147,7 +147,11 @@ export class FineTuneExperiment {
         : undefined,
       profile: opts.profile,
     });
-    const onnx = writeBertOnnx(this.session.onnx, trainedLinears(result.model));
+    const onnx = writeBertOnnx(
+      this.session.onnx,
+      trainedLinears(result.model),
+      settings.trainLayerNorm ? result.model.layers.map((l) => ({ ln1: l.ln1, ln2: l.ln2 })) : undefined,
+    );
     const matrices = prunableLinears(model).map((l) => ({ name: l.name, hp: result.sparse.get(l.name)! }));
     const hpw = writeHPW({
       valueType: 'f32',

@@ -28,6 +28,9 @@ export interface FineTuneSettings {
   weightDecay: number;
   /** Distillation from the dense model: temperature and weight of the term; null = labels only. */
   distill: { temperature: number; alpha: number } | null;
+  /** Weight of hidden-state distillation (MSE of each layer's output against the dense model's,
+   *  which runs beside the student on every batch); 0 = off. Needs `distill`. */
+  hiddenMse: number;
   /** Shuffling seed (epoch e uses seed + e). */
   seed: number;
   /** Pad each batch to its longest sentence (less work) or always to maxLength. */
@@ -47,6 +50,7 @@ export const FINETUNE_DEFAULTS: FineTuneSettings = {
   maxLength: 64,
   weightDecay: 0.01,
   distill: { temperature: 2, alpha: 0.5 },
+  hiddenMse: 0,
   seed: 1,
   pad: 'longest',
   trainLayerNorm: true,
@@ -68,6 +72,8 @@ export function validateSettings(s: FineTuneSettings): void {
   if (!(s.weightDecay >= 0 && s.weightDecay < 1)) bad(`weight decay must be in [0, 1), got ${s.weightDecay}`);
   if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1))
     bad(`distillation needs a temperature > 0 and a weight in [0, 1], got ${JSON.stringify(s.distill)}`);
+  if (!(s.hiddenMse >= 0 && s.hiddenMse <= 1e4)) bad(`hidden-state MSE weight must be in [0, 1e4], got ${s.hiddenMse}`);
+  if (s.hiddenMse > 0 && !s.distill) bad('hidden-state distillation needs distillation from the dense model on');
   if (!(s.holdout >= 0 && s.holdout < 1)) bad(`held-out fraction must be in [0, 1), got ${s.holdout}`);
   if (!Number.isInteger(s.patience) || s.patience < 0) bad(`patience must be an integer >= 0, got ${s.patience}`);
 }
@@ -371,11 +377,16 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
     }
   }
 
+  // Hidden-state distillation: the dense model runs forward on each batch first, on a trainer of
+  // its own (never stepped), and the student reads its layer outputs.
+  const teacherNet =
+    s.hiddenMse > 0 ? createTrainer(input.device, model, { maxBatch: s.batchSize, maxSeq: s.maxLength }) : null;
   const trainer = createTrainer(input.device, model, {
     sparse: input.sparse,
     maxBatch: s.batchSize,
     maxSeq: s.maxLength,
     trainLayerNorm: s.trainLayerNorm,
+    hiddenTargets: teacherNet?.hiddenStates,
   });
   try {
     let step = 0;
@@ -445,6 +456,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
           idx.forEach((i, b) => batchTeacher!.set(teacher!.subarray(i * labels, (i + 1) * labels), b * labels));
         }
         if (trainStart === 0) trainStart = now();
+        if (teacherNet) await teacherNet.forward({ inputIds, attentionMask, batch: idx.length, seq });
         const loss = await trainer.step(
           {
             inputIds,
@@ -456,7 +468,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
             teacher: batchTeacher,
           },
           { lr: s.lr * (1 - step / totalSteps), weightDecay: s.weightDecay },
-          s.distill ? { ...s.distill, alpha: unlabelled ? 1 : s.distill.alpha } : undefined,
+          s.distill ? { ...s.distill, alpha: unlabelled ? 1 : s.distill.alpha, hidden: s.hiddenMse } : undefined,
         );
         if (!Number.isFinite(loss))
           throw new Error(`the loss became ${loss} at step ${step + 1}; try a lower learning rate`);
@@ -534,5 +546,6 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
     };
   } finally {
     trainer.destroy();
+    teacherNet?.destroy();
   }
 }

@@ -45,6 +45,17 @@ function setup() {
   return { onnx, model, sparse, pruned, batch };
 }
 
+async function readBuffer(src: GPUBuffer, count: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: count * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, staging, 0, count * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return out;
+}
+
 describe('fine-tuning on WebGPU', () => {
   it('forward logits match the reference; one step gradient matches the float64 model gradient', async () => {
     const { model, sparse, batch } = setup();
@@ -66,6 +77,70 @@ describe('fine-tuning on WebGPU', () => {
       }
       expect(scale).toBeGreaterThan(1e-3);
       expect(err / scale).toBeLessThan(1e-3);
+    } finally {
+      trainer.destroy();
+    }
+  });
+
+  it('hidden-state distillation: the step gradient matches the reference given the teacher trainer’s layer outputs', async () => {
+    const { onnx, model, sparse, batch } = setup();
+    // The teacher: the dense model on a trainer of its own, forward only.
+    const teacher = createTrainer(device, onnx.model, { maxBatch: 4, maxSeq: 8 });
+    const student = createTrainer(device, model, {
+      sparse,
+      maxBatch: 4,
+      maxSeq: 8,
+      hiddenTargets: teacher.hiddenStates,
+    });
+    try {
+      await teacher.forward(batch);
+      const lossOpts = { temperature: 2, alpha: 0.5, hidden: 0.8 };
+      await student.step(batch, { lr: 0 }, lossOpts);
+      const T = batch.batch * batch.seq * model.config.hidden;
+      const targets = await Promise.all(teacher.hiddenStates.map((b) => readBuffer(b, T)));
+      expect(targets[0].some((v) => v !== 0)).toBe(true);
+      const { grad, hiddenLoss } = referenceLossAndGrad(model, student.layout, batch, lossOpts, true, {
+        targets,
+        weight: 0.8,
+      });
+      expect(hiddenLoss).toBeGreaterThan(1e-3);
+      const withoutHidden = referenceLossAndGrad(model, student.layout, batch, lossOpts).grad;
+      const g = await student.readGradients();
+      let scale = 0,
+        err = 0,
+        moved = 0;
+      for (let i = 0; i < grad.length; i++) {
+        scale = Math.max(scale, Math.abs(grad[i]));
+        err = Math.max(err, Math.abs(g[i] - grad[i]));
+        moved = Math.max(moved, Math.abs(grad[i] - withoutHidden[i]));
+      }
+      expect(moved / scale).toBeGreaterThan(1e-2); // the MSE term changes the gradient
+      expect(err / scale).toBeLessThan(1e-3);
+    } finally {
+      student.destroy();
+      teacher.destroy();
+    }
+  });
+
+  it('trained LayerNorms are written into the ONNX and read back', async () => {
+    const { onnx, model, sparse, batch } = setup();
+    const trainer = createTrainer(device, model, { sparse, maxBatch: 4, maxSeq: 8 });
+    try {
+      for (let i = 0; i < 3; i++) await trainer.step(batch, { lr: 1e-2 }, { temperature: 2, alpha: 0.5 });
+      const trained = (await trainer.exportModel()).model;
+      expect(trained.layers[1].ln2.gamma).not.toEqual(model.layers[1].ln2.gamma);
+      const file = writeBertOnnx(
+        onnx,
+        [...prunableLinears(trained), ...(trained.pooler ? [trained.pooler] : []), trained.classifier],
+        trained.layers.map((l) => ({ ln1: l.ln1, ln2: l.ln2 })),
+      );
+      const back = parseBertOnnx(file).model;
+      back.layers.forEach((l, i) => {
+        expect(l.ln1.gamma).toEqual(trained.layers[i].ln1.gamma);
+        expect(l.ln1.beta).toEqual(trained.layers[i].ln1.beta);
+        expect(l.ln2.gamma).toEqual(trained.layers[i].ln2.gamma);
+        expect(l.ln2.beta).toEqual(trained.layers[i].ln2.beta);
+      });
     } finally {
       trainer.destroy();
     }

@@ -30,13 +30,21 @@ export interface RefBatch {
 const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
 const add = (a: Vec, b: Vec) => a.map((v, i) => v + b[i]);
 
+/** Hidden-state distillation: per layer the teacher's outputs [tokens, hidden] and the weight of
+ *  the MSE (mean over real tokens and features, summed over layers). */
+export interface RefHiddenTargets {
+  targets: ArrayLike<number>[];
+  weight: number;
+}
+
 export function referenceLossAndGrad(
   model: BertModel,
   layout: ParamLayout,
   b: RefBatch,
   loss: LossOptions,
   trainLN = true,
-): { loss: number; grad: Float64Array } {
+  hidden?: RefHiddenTargets,
+): { loss: number; grad: Float64Array; hiddenLoss: number } {
   const { hidden: H, heads, layerNormEps: eps } = model.config;
   const T = b.batch * b.seq;
   const s = { batch: b.batch, seq: b.seq, hidden: H, heads };
@@ -99,10 +107,24 @@ export function referenceLossAndGrad(
     );
   let dOut = new Float64Array(T * H);
   for (let i = 0; i < b.batch; i++) dOut.set(dcls.subarray(i * H, i * H + H), i * b.seq * H);
+  let hiddenLoss = 0;
+  let real = 0;
+  for (let t = 0; t < T; t++) if (b.attentionMask[t]) real++;
   for (let li = model.layers.length - 1; li >= 0; li--) {
     const layer = model.layers[li],
       sv = saved[li],
       lns = layout.layerNorms[li];
+    if (hidden) {
+      const c = hidden.weight / (real * H);
+      for (let t = 0; t < T; t++) {
+        if (!b.attentionMask[t]) continue;
+        for (let i = 0; i < H; i++) {
+          const d = sv.ln2.y[t * H + i] - hidden.targets[li][t * H + i];
+          hiddenLoss += c * d * d;
+          dOut[t * H + i] += 2 * c * d;
+        }
+      }
+    }
     const b2 = layerNormBackward(dOut, sv.ln2, H, f64(layer.ln2.gamma));
     if (trainLN) put(lns.ln2, [...b2.dgamma, ...b2.dbeta]);
     const dFpost = bwd(layer.ffnOut, b2.dz, sv.fpost, T);
@@ -124,5 +146,5 @@ export function referenceLossAndGrad(
       dv = bwd(layer.v, ab.dv, sv.xin, T);
     dOut = dq.map((g, i) => g + dk[i] + dv[i] + b1.dz[i]);
   }
-  return { loss: lf.loss, grad };
+  return { loss: lf.loss, grad, hiddenLoss };
 }

@@ -48,6 +48,7 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --holdout X         fraction of the training sentences (the last ones) held out to score each epoch and
                       keep the best state (default ${D.holdout}; 0: none, the last epoch is the result)
   --patience N        stop after N epochs without a better held-out score (default ${D.patience}; 0: never)
+  --hidden-mse W      also distil every layer's output (MSE against the dense model's, weight W; needs --distill)
   --freeze-layernorm  do not train the layers' LayerNorm gamma and beta
   --seed S            shuffling seed (default ${D.seed})
   --train D           training set (default public/data/train.jsonl); --data D: dev set (default ${DEFAULT_DATA})
@@ -106,6 +107,7 @@ export async function run(argv: string[]): Promise<unknown> {
     holdout: { type: 'string' },
     patience: { type: 'string' },
     'freeze-layernorm': { type: 'boolean' },
+    'hidden-mse': { type: 'string' },
     train: { type: 'string' },
     data: { type: 'string' },
     'eval-limit': { type: 'string' },
@@ -136,12 +138,14 @@ export async function run(argv: string[]): Promise<unknown> {
             alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1),
           },
     seed: numberFlag(f.seed, 'seed', D.seed, 0, 2 ** 31, true),
+    hiddenMse: numberFlag(f['hidden-mse'], 'hidden-mse', D.hiddenMse, 0, 1e4),
     trainLayerNorm: !f['freeze-layernorm'],
     holdout: numberFlag(f.holdout, 'holdout', D.holdout, 0, 0.9),
     patience: numberFlag(f.patience, 'patience', D.patience, 0, 1000, true),
   };
   if (f.unlabelled !== undefined && f.distill === undefined)
     throw new CliError('--unlabelled sentences train by distillation only: add --distill T');
+  if (f['hidden-mse'] !== undefined && f.distill === undefined) throw new CliError('--hidden-mse needs --distill T');
   if (f['unlabelled-limit'] !== undefined && f.unlabelled === undefined)
     throw new CliError('--unlabelled-limit needs --unlabelled PATH');
   if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');

@@ -32,6 +32,13 @@ export interface LinearSite {
   biasOffset?: number;
 }
 
+/** Where a layer's LayerNorm gamma or beta lives: a float32 initializer (patched in place when
+ *  `offset` is known), or undefined when it is not one (a Constant node: not writable). */
+export interface TensorSite {
+  init: string;
+  offset?: number;
+}
+
 export interface OnnxBert {
   model: BertModel;
   /** The ONNX file as loaded (kept: pruned variants are written by patching a copy). */
@@ -39,6 +46,8 @@ export interface OnnxBert {
   proto: ModelProto;
   /** Keyed by Linear.name. */
   sites: Map<string, LinearSite>;
+  /** Per layer, where ln1's and ln2's gamma and beta live (for writing trained values back). */
+  lnSites: { ln1: { gamma?: TensorSite; beta?: TensorSite }; ln2: { gamma?: TensorSite; beta?: TensorSite } }[];
   /** Graph input names the runtime must feed. */
   inputs: { inputIds: string; attentionMask: string; tokenTypeIds?: string };
   /** The logits output. */
@@ -194,6 +203,7 @@ interface LayerMatch {
   linears: Record<string, LinearMatch>;
   headDim: number | null;
   ln1: LayerNormMatch;
+  ln2: LayerNormMatch;
   output: string;
 }
 
@@ -281,7 +291,7 @@ function matchLayer(g: GraphIndex, input: string, index: number): LayerMatch | n
     ln2: ln(ln2),
   };
   const headDim = headDimOf(g, q.m, q.hit.scale, k.hit.scale, scores, q.m.in);
-  return { layer, linears, headDim, ln1, output: ln2.output };
+  return { layer, linears, headDim, ln1, ln2, output: ln2.output };
 }
 
 /** Every tensor the graph stores: initializers and the values of Constant nodes. */
@@ -405,6 +415,14 @@ export function parseBertOnnx(input: Uint8Array, limits: { maxBytes?: number; ma
       biasOffset: offset(m.biasInit),
     });
   }
+  const site = (name?: string): TensorSite | undefined => {
+    const t = name ? g.initializers.get(name) : undefined;
+    return t && t.dataType === 1 ? { init: name!, offset: offset(name) } : undefined;
+  };
+  const lnSites = layers.map((l) => ({
+    ln1: { gamma: site(l.ln1.gammaName), beta: site(l.ln1.betaName) },
+    ln2: { gamma: site(l.ln2.gammaName), beta: site(l.ln2.betaName) },
+  }));
   const opset = toNumber(proto.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version as number);
-  return { model, bytes, proto, sites, inputs, output, opset, params };
+  return { model, bytes, proto, sites, lnSites, inputs, output, opset, params };
 }

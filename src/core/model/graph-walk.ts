@@ -85,6 +85,9 @@ export function matchLinear(g: GraphIndex, node: NodeProto): LinearMatch | null 
 export interface LayerNormMatch {
   gamma: Float32Array;
   beta: Float32Array;
+  /** The tensors gamma and beta are read from (beta absent when the op has none). */
+  gammaName: string;
+  betaName?: string;
   eps: number;
   output: string;
 }
@@ -101,6 +104,8 @@ export function matchLayerNorm(g: GraphIndex, x: string): LayerNormMatch | null 
     return {
       gamma: gamma.data,
       beta: beta ? beta.data : new Float32Array(gamma.data.length),
+      gammaName: fused.input![1],
+      betaName: beta ? fused.input![2] : undefined,
       eps: attr(fused, 'epsilon')?.f ?? 1e-5,
       output: fused.output![0],
     };
@@ -117,12 +122,14 @@ export function matchLayerNorm(g: GraphIndex, x: string): LayerNormMatch | null 
   if (epsAdd?.opType === 'Add') eps = g.scalar(epsAdd.input![1]) ?? g.scalar(epsAdd.input![0]) ?? 0;
   const mul = g.consumersOf(div.output![0]).find((n) => n.opType === 'Mul');
   if (!mul) return null;
-  const gamma = g.constant(mul.input![0] === div.output![0] ? mul.input![1] : mul.input![0]);
+  const gammaName = mul.input![0] === div.output![0] ? mul.input![1] : mul.input![0];
+  const gamma = g.constant(gammaName);
   const add = g.consumersOf(mul.output![0]).find((n) => n.opType === 'Add');
   if (!gamma || !add) return null;
-  const beta = g.constant(add.input![0] === mul.output![0] ? add.input![1] : add.input![0]);
+  const betaName = add.input![0] === mul.output![0] ? add.input![1] : add.input![0];
+  const beta = g.constant(betaName);
   if (!beta) return null;
-  return { gamma: gamma.data, beta: beta.data, eps, output: add.output![0] };
+  return { gamma: gamma.data, beta: beta.data, gammaName, betaName, eps, output: add.output![0] };
 }
 
 const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Where', 'Concat']);

@@ -2,7 +2,7 @@
 // their shape and float32 type, so their raw_data has the same length: the writer copies the
 // file once and overwrites those bytes at offsets recorded by the parser (no protobuf
 // re-encoding, nothing else touched). Tensors stored outside raw_data: decode, replace, encode.
-import type { Linear } from './bert-types';
+import type { Linear, LayerNormParams } from './bert-types';
 import type { OnnxBert } from './bert-from-onnx';
 import { transpose } from './graph-walk';
 import { ModelLoadError } from './model-error';
@@ -22,12 +22,35 @@ function littleEndianBytes(values: Float32Array): Uint8Array {
 
 /** What the writer needs of a parsed model: plain data, so a worker that received it by
  *  structured clone (no protobuf objects) can write too. */
-export type WritableBert = Pick<OnnxBert, 'bytes' | 'sites'>;
+export type WritableBert = Pick<OnnxBert, 'bytes' | 'sites'> & Partial<Pick<OnnxBert, 'lnSites'>>;
 
 /** New ONNX bytes equal to `base.bytes` with the given Linears' weights and biases replaced.
- *  `linears` are matched by name (e.g. prunableLinears(prunedModel)). */
-export function writeBertOnnx(base: WritableBert, linears: Linear[]): Uint8Array {
+ *  `linears` are matched by name (e.g. prunableLinears(prunedModel)); `layerNorms`, when given,
+ *  are every layer's ln1 and ln2 gamma and beta (e.g. after fine-tuning). */
+export function writeBertOnnx(
+  base: WritableBert,
+  linears: Linear[],
+  layerNorms?: { ln1: LayerNormParams; ln2: LayerNormParams }[],
+): Uint8Array {
   const patches: { offset?: number; init: string; values: Float32Array }[] = [];
+  if (layerNorms) {
+    if (!base.lnSites || base.lnSites.length !== layerNorms.length)
+      throw new Error(
+        `writeBertOnnx: ${layerNorms.length} layers' LayerNorms for a model with ${base.lnSites?.length ?? '?'}`,
+      );
+    layerNorms.forEach((l, i) => {
+      for (const which of ['ln1', 'ln2'] as const)
+        for (const part of ['gamma', 'beta'] as const) {
+          const site = base.lnSites![i][which][part];
+          if (!site)
+            throw new ModelLoadError(
+              'unsupported-tensor',
+              `Cannot write layer ${i}'s ${which} ${part}: it is not a plain float32 initializer in this model.`,
+            );
+          patches.push({ offset: site.offset, init: site.init, values: l[which][part] });
+        }
+    });
+  }
   for (const lin of linears) {
     const site = base.sites.get(lin.name);
     if (!site) throw new Error(`writeBertOnnx: no linear named '${lin.name}' in this model`);

@@ -17,6 +17,7 @@ import attnBackKeyWgsl from './attention-backward-key.wgsl?raw';
 import clsRowsWgsl from './cls-rows.wgsl?raw';
 import lossWgsl from './loss.wgsl?raw';
 import adamwWgsl from './adamw.wgsl?raw';
+import hiddenMseWgsl from './hidden-mse.wgsl?raw';
 import hpFormatWgsl from '../kernels/hp-format.wgsl?raw';
 import epilogueWgsl from '../kernels/epilogue.wgsl?raw';
 import rowNormWgsl from '../encoder/row-norm.wgsl?raw';
@@ -46,6 +47,7 @@ const KERNELS = {
   clsRows: { src: [clsRowsWgsl], access: ['r', 'w'] },
   loss: { src: [lossWgsl], access: [...R(3), 'w', 'w'] },
   adamw: { src: [adamwWgsl], access: ['w', 'r', 'w', 'w'] },
+  hiddenMse: { src: [hiddenMseWgsl], access: [...R(3), 'w'] },
 } satisfies Record<string, { src: string[]; access: Access[]; rows?: boolean }>;
 
 export type TrainKernelName = keyof typeof KERNELS;

@@ -1,8 +1,10 @@
 // Fine-tuning a (pruned) BERT classifier on WebGPU: one step = forward (saving what the
 // backward needs), loss (label cross-entropy + distillation from teacher logits), backward
 // through every op, AdamW on the packed trainable values, all recorded into one compute pass.
-// Pruned weights are not stored (the HP layout holds the kept values only), so the masks stay
-// exact. Word, position and token-type embeddings and their LayerNorm stay frozen; LayerNorms of
+// Optionally hidden-state distillation: the MSE between each layer's output and a teacher's (the
+// teacher being another trainer whose forward ran just before: `hiddenTargets` are its
+// `hiddenStates`). Pruned weights are not stored (the HP layout holds the kept values only), so
+// the masks stay exact. Word, position and token-type embeddings and their LayerNorm stay frozen; LayerNorms of
 // the layers train when `trainLayerNorm` is set. Buffers are sized for maxBatch x maxSeq.
 import type { BertModel } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
@@ -44,6 +46,9 @@ export interface LossWeights {
   temperature?: number;
   /** Weight of the distillation term when teacher logits are given (default 0.5). */
   alpha?: number;
+  /** Weight of the hidden-state MSE per layer (mean over real tokens and features), when the
+   *  trainer has `hiddenTargets` (default 0). Its value is not part of the reported loss. */
+  hidden?: number;
 }
 
 export interface TrainBatch {
@@ -65,10 +70,17 @@ export interface TrainerOptions {
   maxSeq: number;
   /** Train the layers' LayerNorm gamma and beta too (default true). */
   trainLayerNorm?: boolean;
+  /** Per layer, the teacher's layer outputs for hidden-state distillation (another trainer's
+   *  `hiddenStates`, same maxBatch and maxSeq, whose forward ran on the same batch first). */
+  hiddenTargets?: readonly GPUBuffer[];
 }
 
 export interface GpuTrainer {
   readonly layout: ParamLayout;
+  /** Each layer's output of the last forward pass [tokens, hidden] (a teacher's hidden states). */
+  readonly hiddenStates: readonly GPUBuffer[];
+  /** Forward only, nothing read back: fills hiddenStates for a student's step that follows. */
+  forward(batch: Omit<TrainBatch, 'labels' | 'teacher'>): Promise<void>;
   /** One optimisation step; resolves to the batch's mean loss. */
   step(batch: TrainBatch, opt: OptimizerOptions, loss?: LossWeights): Promise<number>;
   /** Forward only: logits [batch, labels] with the current parameters. */
@@ -98,6 +110,9 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     throw new RangeError(`maxSeq ${maxSeq} exceeds the model's ${model.config.maxPositions} positions`);
   if (hidden % heads !== 0) throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const layout = buildParamLayout(model, opts.sparse ?? new Map());
+  const targets = opts.hiddenTargets;
+  if (targets && targets.length !== model.layers.length)
+    throw new RangeError(`${targets.length} hidden-state targets for ${model.layers.length} layers`);
   const trainLN = opts.trainLayerNorm ?? true;
   const T = maxBatch * maxSeq;
   const k = new TrainKernels(device, hidden);
@@ -304,7 +319,7 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
 
   // Loss, then backward from the logits down to layer 0.
   let hasTeacher = false;
-  let lossWeights: Required<LossWeights> = { temperature: 2, alpha: 0.5 };
+  let lossWeights: Required<Omit<LossWeights, 'hidden'>> = { temperature: 2, alpha: 0.5 };
   const lossCall = k.call('loss', [logitsBuf, labelBuf, teacher, dlogits, lossBuf]);
   backward.push({
     call: lossCall,
@@ -326,12 +341,25 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
       scatter.grid = k.flatGrid(s.batch * s.seq * hidden);
     },
   });
+  let validTokens = 1;
+  let hiddenWeight = 0;
   for (let i = nL - 1; i >= 0; i--) {
     const layer = model.layers[i];
     const a = L[i];
     const ln = layout.layerNorms[i];
     const dOut = dH[(i + 1) % 2];
     const dIn = dH[i % 2];
+    if (targets) {
+      const mse = k.call('hiddenMse', [xs[i + 1], targets[i], mask, dOut]);
+      backward.push({
+        call: mse,
+        prepare: (s) => {
+          const n = s.batch * s.seq * hidden;
+          mse.setParams([n, hidden], [(2 * hiddenWeight) / (validTokens * hidden)]);
+          mse.grid = hiddenWeight > 0 ? k.flatGrid(n) : [0, 0, 0];
+        },
+      });
+    }
     rowsCall('layerNormBackward', [dOut, a.xhat2, a.inv2, range(params, ln.ln2), g.z2], backward);
     lnGrads(dOut, a.xhat2, ln.ln2);
     bwdLinear(layer.ffnOut.name, g.z2, a.fpost, { buf: g.fpost, mode: GRAD_SET });
@@ -384,8 +412,13 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
       throw new RangeError(`batch ${b.batch} x ${b.seq} exceeds the trainer's ${maxBatch} x ${maxSeq}`);
     validateEngineInputs(model, b.inputIds, b.attentionMask, b.tokenTypeIds, b.batch, b.seq);
     const n = b.batch * b.seq;
+    const maskWords = toTokenWords(b.attentionMask);
+    validTokens = Math.max(
+      1,
+      maskWords.reduce((c, m) => c + (m !== 0 ? 1 : 0), 0),
+    );
     device.queue.writeBuffer(ids, 0, toTokenWords(b.inputIds));
-    device.queue.writeBuffer(mask, 0, toTokenWords(b.attentionMask));
+    device.queue.writeBuffer(mask, 0, maskWords);
     device.queue.writeBuffer(types, 0, b.tokenTypeIds ? toTokenWords(b.tokenTypeIds) : new Uint32Array(n));
     const u = new Uint32Array(4);
     u.set([n, b.seq]);
@@ -426,8 +459,22 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     if (destroyed) throw new Error('the trainer was destroyed');
   };
 
+  function submitForward(b: Omit<TrainBatch, 'labels' | 'teacher'>): void {
+    alive();
+    const shape = uploadInputs(b);
+    const enc = device.createCommandEncoder({ label: 'train.forward' });
+    const pass = enc.beginComputePass({ label: 'train.forward' });
+    record(pass, shape, forward);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+  }
+
   return {
     layout,
+    hiddenStates: xs.slice(1),
+    forward(b) {
+      return serial(async () => submitForward(b));
+    },
     step(b, opt, lossOpts = {}) {
       return serial(async () => {
         alive();
@@ -444,6 +491,7 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
         hasTeacher = Boolean(b.teacher);
         if (b.teacher) device.queue.writeBuffer(teacher, 0, b.teacher as Float32Array<ArrayBuffer>);
         lossWeights = { temperature: lossOpts.temperature ?? 2, alpha: lossOpts.alpha ?? 0.5 };
+        hiddenWeight = targets ? (lossOpts.hidden ?? 0) : 0;
         optimizer = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, ...opt };
         stepCount++;
         const enc = device.createCommandEncoder({ label: 'train.step' });
@@ -457,13 +505,7 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
     },
     logits(b) {
       return serial(async () => {
-        alive();
-        const shape = uploadInputs(b);
-        const enc = device.createCommandEncoder({ label: 'train.forward' });
-        const pass = enc.beginComputePass({ label: 'train.forward' });
-        record(pass, shape, forward);
-        pass.end();
-        device.queue.submit([enc.finish()]);
+        submitForward(b);
         return readFloats(logitsBuf, b.batch * labels);
       });
     },
