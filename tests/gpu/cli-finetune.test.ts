@@ -92,10 +92,72 @@ describe('hp-lab finetune', () => {
     });
   });
 
+  it('starts from reconstructed weights, distils on review sentences and hidden states, keeps the best held-out state', async () => {
+    const train20 = path.join(dir, 'train20.jsonl');
+    const more = sentences.map((t) => `${t} , really`);
+    writeFileSync(
+      train20,
+      [...sentences, ...more, ...sentences.slice(0, 4).map((t) => `so ${t}`)]
+        .map((text, i) => JSON.stringify({ text, label: (i + 1) % 2 }))
+        .join('\n'),
+    );
+    const dev = path.join(dir, 'dev.jsonl');
+    writeFileSync(dev, JSON.stringify({ text: 'a film that never comes alive .', label: 0 }));
+    // Three reviews: 5 usable sentences (one too short, one a dev sentence, one repeated).
+    const reviews = path.join(dir, 'reviews.jsonl');
+    writeFileSync(
+      reviews,
+      [
+        'the plot is thin but the cast is lovely . too short . a film that never comes alive .',
+        'i laughed a lot during the first hour . the ending drags on and on !',
+        'i laughed a lot during the first hour . what a strange little movie this is ? the score is great fun .',
+      ]
+        .map((text) => JSON.stringify({ text, label: 1 }))
+        .join('\n'),
+    );
+    const out = path.join(dir, 'ft2.onnx');
+    const res = (await finetune([
+      ...['--model', model, '--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--epochs', '2'],
+      ...['--batch', '4', '--lr', '0.003', '--distill', '2', '--hidden-mse', '1', '--max-length', '16'],
+      ...['--train', train20, '--data', dev, '--unlabelled', reviews, '--out', out],
+    ])) as Record<string, unknown> & {
+      config: { recovery?: { kind: string } };
+      held_out: { epoch: number; accuracy: number }[];
+      best_epoch: number;
+      epochs_run: number;
+      losses: number[];
+    };
+    expect(res.config.recovery?.kind).toBe('lsq-dense');
+    expect(res.recovery).toBeDefined();
+    expect(res.unlabelled_sentences).toBe(5);
+    expect(res.labelled_sentences).toBe(18); // 20 minus 10% held out
+    expect(res.held_out.map((h) => h.epoch)).toEqual([0, 1, 2].slice(0, res.epochs_run + 1));
+    expect(res.best_epoch).toBeGreaterThanOrEqual(0);
+    expect(res.best_epoch).toBeLessThanOrEqual(res.epochs_run);
+    expect(res.losses).toHaveLength(res.epochs_run);
+    // Steps per epoch: ceil(18 / 4) labelled + ceil(5 / 4) unlabelled batches.
+    expect(res.steps).toBe(7 * res.epochs_run);
+    const back = parseBertOnnx(new Uint8Array(readFileSync(out))).model;
+    if (res.best_epoch > 0) expect(back.layers[0].ln1.gamma).not.toEqual(tiny.model.layers[0].ln1.gamma);
+    const masks = pruneMatrices(matrixInputs(tiny.model), {
+      pattern: 'hp',
+      score: 'magnitude',
+      tr: 8,
+      tc: 8,
+      sparsity: 0.5,
+      split: 0.5,
+    }).matrices.map((m) => m.mask);
+    prunableLinears(back).forEach((l, i) => l.weight.forEach((w, j) => !masks[i][j] && expect(w).toBe(0)));
+  });
+
   it('explains bad flags', async () => {
     await expect(finetune(['--model', model, '--pattern', 'unstructured'])).rejects.toThrow(/HP-structured/);
     await expect(finetune(['--model', model, '--epochs', '0'])).rejects.toThrow(/--epochs must be an integer/);
     await expect(finetune(['--model', model, '--alpha', '0.5'])).rejects.toThrow(/--alpha needs --distill/);
+    await expect(finetune(['--model', model, '--unlabelled', 'x.txt'])).rejects.toThrow(/add --distill/);
+    await expect(finetune(['--model', model, '--hidden-mse', '1'])).rejects.toThrow(/--hidden-mse needs --distill/);
+    await expect(finetune(['--model', model, '--recover', 'magic'])).rejects.toThrow(/--recover must be one of/);
+    await expect(finetune(['--model', model, '--holdout', '2'])).rejects.toThrow(/--holdout/);
     await expect(finetune(['--model', model, '--max-length', '100'])).rejects.toThrow(
       /exceeds the model's 64 positions/,
     );
