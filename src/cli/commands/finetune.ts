@@ -53,6 +53,8 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --seed S            shuffling seed (default ${D.seed})
   --train D           training set (default public/data/train.jsonl); --data D: dev set (default ${DEFAULT_DATA})
   --eval-limit N      evaluate the first N dev sentences only (default all)
+  --no-eval           skip the dev evaluation (accuracy null), e.g. on a GPU host without onnxruntime's wasm
+                      files: evaluate the written --out file elsewhere with 'hp-lab eval --model'
   --baselines         also evaluate the dense model and the pruned model before fine-tuning
   --out PATH          write the fine-tuned ONNX (pruned weights zero)
   --hpw PATH          write its HP matrices (.hpw, f32)
@@ -112,6 +114,7 @@ export async function run(argv: string[]): Promise<unknown> {
     data: { type: 'string' },
     'eval-limit': { type: 'string' },
     baselines: { type: 'boolean' },
+    'no-eval': { type: 'boolean' },
     out: { type: 'string' },
     hpw: { type: 'string' },
     report: { type: 'string' },
@@ -149,6 +152,7 @@ export async function run(argv: string[]): Promise<unknown> {
   if (f['unlabelled-limit'] !== undefined && f.unlabelled === undefined)
     throw new CliError('--unlabelled-limit needs --unlabelled PATH');
   if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');
+  if (f['no-eval'] && f.baselines) throw new CliError('--baselines evaluates: it cannot go with --no-eval');
   try {
     validateSettings(settings);
   } catch (err) {
@@ -247,7 +251,7 @@ export async function run(argv: string[]): Promise<unknown> {
   configureOrt({ threads });
   const accuracyOf = async (bytes: Uint8Array) =>
     (await evaluateOnnx(bytes, tokenizer, dev, { limit: evalLimit, maxLength: evalLength, backend: 'wasm' })).accuracy;
-  const accuracy = await accuracyOf(result.onnx);
+  const accuracy = f['no-eval'] ? null : await accuracyOf(result.onnx);
   const baselines = f.baselines
     ? {
         dense_accuracy: await accuracyOf(onnx.bytes),
