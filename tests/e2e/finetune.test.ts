@@ -87,6 +87,21 @@ describe('fine-tune on my GPU', () => {
       });
       expect(l.weight.some((w, j) => masks[i][j] && w !== before[i].weight[j])).toBe(true);
     });
+    // The fine-tuned model is now the current pruned model: "Run on my GPU" runs it, and the
+    // device choice has its measured accuracy as a candidate.
+    expect(await page.getByTestId('gpu-run-model').innerText()).toMatch(/the model fine-tuned above/);
+    expect(await page.getByTestId('select-sweep-source').innerText()).toMatch(
+      /the model fine-tuned here \(hp \d+\.\d%, \d+\.\d%\)/,
+    );
+    await page.getByTestId('run-on-gpu').click();
+    await page.getByTestId('engine-accuracy').waitFor({ timeout: 300_000 });
+    expect(await page.getByTestId('gpu-run-results').innerText()).toContain('fine-tuned model');
+    // onnxruntime beside the engine runs the same (fine-tuned) weights: on the same 16 sentences
+    // it scores what the fine-tuning panel measured.
+    await page.getByTestId('ort-accuracy').waitFor({ timeout: 300_000 });
+    const score = async (id: string) => (await page.getByTestId(id).innerText()).match(/(\d+\.\d)% \((\d+)\/16\)/)?.[0];
+    expect(await score('ort-accuracy')).toBeDefined();
+    expect(await score('ort-accuracy')).toBe(await score('finetune-accuracy'));
     await page.locator('#gpu').screenshot({ path: 'test-results/finetune.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   }, 900_000);

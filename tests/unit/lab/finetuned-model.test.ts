@@ -7,7 +7,19 @@ import { prunableLinears } from '../../../src/core/model/bert-types';
 import { writeBertOnnx } from '../../../src/core/model/onnx-writer';
 import type { PruneConfig } from '../../../src/core/pruning';
 import { rng } from '../../../src/core/random';
-import { modelForRun, sameMasks } from '../../../src/lab/finetuned-model';
+import {
+  FINETUNED_LABEL,
+  fineTunedPoint,
+  modelForRun,
+  sameMasks,
+  sweepWithFineTuned,
+} from '../../../src/lab/finetuned-model';
+import { FPGA_BOARDS } from '../../../src/core/hardware/catalog';
+import type { Catalog } from '../../../src/core/hardware/types';
+import { TINYBERT_4L_312D } from '../../../src/core/hardware/workload';
+import { DeviceEvaluator } from '../../../src/core/explore/devices';
+import { select, type SelectionInput } from '../../../src/core/explore/select';
+import type { Sweep } from '../../../src/core/explore/sweep';
 import { PruneSession } from '../../../src/lab/prune-session';
 import { buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
 
@@ -59,4 +71,53 @@ describe('the fine-tuned model as the current pruned model', () => {
       expect(prunableLinears(again.model).length).toBe(trained.length);
     });
   }
+});
+
+describe('the fine-tuned model in the device choice', () => {
+  const oneShot: Sweep = {
+    denseAccuracy: 0.834,
+    points: [
+      { pattern: 'dense', sparsity: 0, accuracy: 0.834 },
+      { pattern: 'hp', sparsity: 0.784, split: 0.5, tile: { tr: 32, tc: 32 }, accuracy: 0.5 },
+    ],
+  };
+  const ft = {
+    config: { ...HP, tr: 32, tc: 32 },
+    onnx: new Uint8Array(1),
+    achievedSparsity: 0.784,
+    accuracy: { accuracy: 0.82, n: 500 },
+  };
+  const catalog: Catalog = {
+    fpgas: FPGA_BOARDS.filter((b) => ['pynq-z2', 'zcu102', 'alveo-u250'].includes(b.id)),
+    cpus: [],
+    gpus: [],
+  };
+  const input = (sweep: Sweep | null): SelectionInput => ({
+    config: TINYBERT_4L_312D,
+    batch: 1,
+    seq: 128,
+    lcMs: 1000,
+    ac: { kind: 'min', value: 0.8 },
+    objective: 'price',
+    sweep,
+    catalog,
+  });
+  const ev = new DeviceEvaluator(TINYBERT_4L_312D, 1, 128, { catalog });
+
+  it('adds its measured accuracy as a candidate that the choice can pick', () => {
+    const point = fineTunedPoint(ft);
+    expect(point).toMatchObject({ pattern: 'hp', sparsity: 0.784, accuracy: 0.82, n: 500, tile: { tr: 32, tc: 32 } });
+    expect(sweepWithFineTuned(oneShot, null)).toBe(oneShot);
+    const withFt = sweepWithFineTuned(oneShot, ft)!;
+    expect(withFt.points).toHaveLength(3);
+    expect(withFt.denseAccuracy).toBe(0.834);
+    expect(sweepWithFineTuned(null, ft)!.points).toEqual([point]);
+    // One-shot HP 80% is at chance: only dense meets AC. With the fine-tuned point, HP 80% does.
+    const before = select(input(oneShot), ev);
+    expect(before.candidates.filter((c) => c.acOk).every((c) => c.config === 'dense')).toBe(true);
+    const after = select(input(withFt), ev);
+    const ftCandidates = after.candidates.filter((c) => c.config.includes(FINETUNED_LABEL));
+    expect(ftCandidates.length).toBeGreaterThan(0);
+    expect(ftCandidates.every((c) => c.acOk && c.accuracy === 0.82)).toBe(true);
+  });
 });
