@@ -12,9 +12,12 @@
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/ft
-python3 -c "import lzma;open('.gpu/hp-lab.mjs','wb').write(lzma.open('.dev-14/hp-lab.mjs.xz').read());open('/tmp/ft/reviews.txt','wb').write(lzma.open('.dev-14/reviews.txt.xz').read())"
+unxz() { python3 -c "import lzma,sys; open(sys.argv[2], 'wb').write(lzma.open(sys.argv[1]).read())" "$1" "$2"; }
+unxz .dev-14/hp-lab.mjs.xz .gpu/hp-lab.mjs
+unxz .dev-14/reviews.txt.xz /tmp/ft/reviews.txt
 source .gpu/prelude.sh
-common="--pattern hp --tile 32x32 --max-length 64 --batch 64 --epochs 2 --distill 2 --unlabelled /tmp/ft/reviews.txt --unlabelled-limit 16000 --no-eval"
+common="--pattern hp --tile 32x32 --max-length 64 --batch 64 --epochs 2 --distill 2"
+common="$common --unlabelled /tmp/ft/reviews.txt --unlabelled-limit 16000 --no-eval"
 run() { # name sparsity extra...
   local name=$1 sp=$2; shift 2
   ( s=$(date +%s); timeout ${RUN_LIMIT:-112} node .gpu/hp-lab.mjs finetune --sparsity $sp $common "$@" \
@@ -33,7 +36,9 @@ import json, glob, os
 out = {os.path.basename(f)[:-5]: json.load(open(f)) for f in sorted(glob.glob('/tmp/ft/*.json'))}
 json.dump(out, open(os.environ.get('OUT', '/tmp/out') + '/finetune-runs.json', 'w'), indent=1)
 for k, v in out.items():
-    print(k, {x: v.get(x) for x in ('best_epoch', 'epochs_run', 'epoch_ms', 'teacher_ms', 'steps', 'tokens_per_s')}, 'held', [(h['epoch'], h['accuracy'], h['loss']) for h in v['held_out']], 'losses', v['losses'])
+    figures = {x: v.get(x) for x in ('best_epoch', 'epochs_run', 'epoch_ms', 'teacher_ms', 'steps', 'tokens_per_s')}
+    held = [(h['epoch'], h['accuracy'], h['loss']) for h in v['held_out']]
+    print(k, figures, 'held', held, 'losses', v['losses'])
 PY
 cat /tmp/ft/*.log | grep -v "finetune: epoch" > "$OUT/finetune-logs.txt"
 grep -h "rc=" /tmp/ft/*.log; ls -la "$OUT"

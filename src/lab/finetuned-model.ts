@@ -1,10 +1,10 @@
-// Which pruned model the page's GPU runs and the device choice use: a model fine-tuned in the
-// page (FineTunePanel) is the current pruned model while the pruning asks for its masks
-// ("Run on my GPU" runs it; the device choice gets its measured accuracy as a candidate point);
-// otherwise the loaded model, pruned by the current configuration. The fine-tuned ONNX holds zeros at the pruned positions,
-// so pruning it again with the same configuration keeps exactly its non-zeros (its kept values
-// stay the trained ones; tested in tests/unit/lab/finetuned-model.test.ts); recovery is dropped,
-// since re-solving the kept weights would overwrite the trained ones.
+// Which pruned model the page's GPU runs and the device choice use: a model fine-tuned in the page
+// (FineTunePanel) is the current pruned model while the pruning asks for its masks ("Run on my
+// GPU" runs it; the device choice gets its measured accuracy as a candidate point); otherwise the
+// loaded model, pruned by the current configuration. The fine-tuned ONNX holds zeros at the pruned
+// positions, so pruning it again with the same configuration keeps exactly its non-zeros (its kept
+// values stay the trained ones; tested in tests/unit/lab/finetuned-model.test.ts); recovery is
+// dropped, since re-solving the kept weights would overwrite the trained ones.
 import type { PruneConfig } from '../core/pruning';
 import type { Sweep, SweepPoint } from '../core/explore/sweep';
 import { configKey } from './prune-session';

@@ -92,7 +92,7 @@ describe('hp-lab finetune', () => {
     });
   });
 
-  it('starts from reconstructed weights, distils on review sentences and hidden states, keeps the best held-out state', async () => {
+  it('from reconstructed weights, distils on reviews and hidden states, keeps the best held-out state', async () => {
     const train20 = path.join(dir, 'train20.jsonl');
     const more = sentences.map((t) => `${t} , really`);
     writeFileSync(

@@ -82,7 +82,7 @@ describe('fine-tuning on WebGPU', () => {
     }
   });
 
-  it('hidden-state distillation: the step gradient matches the reference given the teacher trainer’s layer outputs', async () => {
+  it('hidden-state distillation: the step gradient matches the reference given the teacher outputs', async () => {
     const { onnx, model, sparse, batch } = setup();
     // The teacher: the dense model on a trainer of its own, forward only.
     const teacher = createTrainer(device, onnx.model, { maxBatch: 4, maxSeq: 8 });

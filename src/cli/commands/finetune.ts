@@ -221,7 +221,8 @@ export async function run(argv: string[]): Promise<unknown> {
       for (; p.heldOut && heldSaid < p.heldOut.length; heldSaid++) {
         const h = p.heldOut[heldSaid];
         process.stderr.write(
-          `finetune: held-out train after epoch ${h.epoch}: accuracy ${h.accuracy.toFixed(4)}, loss ${h.loss.toFixed(4)}\n`,
+          `finetune: held-out train after epoch ${h.epoch}: ` +
+            `accuracy ${h.accuracy.toFixed(4)}, loss ${h.loss.toFixed(4)}\n`,
         );
       }
       if (p.phase === 'teacher') {
