@@ -112,7 +112,8 @@ export async function run(argv: string[]): Promise<unknown> {
       if (config.score === 'activation')
         throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
       const session = new PruneSession(parsed);
-      if (needsRecovery(config)) await recoverInSession(session, config, values['calib-data']); // --recover lsq: as hp-lab prune
+      // --recover lsq: as hp-lab prune
+      if (needsRecovery(config)) await recoverInSession(session, config, values['calib-data']);
       bytes = session.prunedOnnx(config);
       parsed = parseBertOnnx(bytes);
       pruned = { config, achievedSparsity: session.prune(config).achievedSparsity };
