@@ -61,7 +61,8 @@ log "ort-webgpu: ${ort[*]:-not carried (no .gpu/ort.tar.xz)}"
 rm -f "$out/engine-done"
 
 # 1. The engine alone: dense, HP 50% and HP 90% at every shape (then beside ORT when carried).
-step latency 70 encoder --no-accuracy --sparsity 0.5,0.9 --batch "$batches" --seq "$seqs" --reps 30 --warmup 3 "${ort[@]}"
+step latency 70 encoder --no-accuracy --sparsity 0.5,0.9 --batch "$batches" --seq "$seqs" \
+  --reps 30 --warmup 3 "${ort[@]}"
 
 # 2. torch compiles on the other cores meanwhile; it times once the engine is done.
 TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-175}" \
@@ -71,8 +72,8 @@ TORCHINDUCTOR_COMPILE_THREADS=8 PYTHONUNBUFFERED=1 pin 4-15 timeout "${TORCH_T:-
 torch=$!
 
 # 3. Where the time goes, per op kind.
-step profile 50 encoder --no-accuracy --no-latency --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 10 --warmup 1 \
-  --profile
+step profile 50 encoder --no-accuracy --no-latency --sparsity 0.9 --batch "$batches" --seq "$seqs" \
+  --reps 10 --warmup 1 --profile
 # 4. Exactness: dev-split logits at 0/50/90%.
 step logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" "${limit[@]}"
 # 5. The dense kernel's tiles and the HP kernel's variants on TinyBERT's shapes at 4096 tokens.

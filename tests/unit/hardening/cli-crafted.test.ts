@@ -54,7 +54,7 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
   });
 
-  test('encoder: --dense-variant / --hp-variant take a kernel variant name (the int8 kernels with --quant int8)', () => {
+  test('encoder: --dense-variant / --hp-variant take a kernel variant name (int8 ones with --quant int8)', () => {
     refuses(['encoder', '--model', model, '--dense-variant', '99x99'], /--dense-variant must be one of .*64x64\/8x8/);
     refuses(['encoder', '--model', model, '--hp-variant', 'huge'], /--hp-variant must be one of wide, mid/);
     refuses(
