@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<unknown> {
     let parsed = parseBertOnnx(readModelBytes(modelPath)); // validates: clear errors before ORT sees the file
     const denseBytes = parsed.bytes;
     let bytes = parsed.bytes;
-    let pruned: { config: unknown; achievedSparsity: number } | undefined;
+    let pruned: { config: unknown; achievedSparsity: number; recovery?: object } | undefined;
     // HP arrays of the pruned linears, by name: the integer model runs from them (same result, less work).
     let hp: Map<string, HPMatrix> | undefined;
     if (values.hpw) {
@@ -112,11 +112,17 @@ export async function run(argv: string[]): Promise<unknown> {
       if (config.score === 'activation')
         throw new CliError('eval prunes with --score magnitude only; prune with hp-lab prune --out and pass --model');
       const session = new PruneSession(parsed);
-      // --recover lsq: as hp-lab prune
-      if (needsRecovery(config)) await recoverInSession(session, config, values['calib-data']);
+      // --recover K: as hp-lab prune (its summary, CPU time included, printed with the result)
+      const recovery = needsRecovery(config)
+        ? await recoverInSession(session, config, values['calib-data'])
+        : undefined;
       bytes = session.prunedOnnx(config);
       parsed = parseBertOnnx(bytes);
-      pruned = { config, achievedSparsity: session.prune(config).achievedSparsity };
+      pruned = {
+        config,
+        achievedSparsity: session.prune(config).achievedSparsity,
+        ...(recovery ? { recovery: { ...recovery, ms: Math.round(recovery.ms) } } : {}),
+      };
       hp = session.hpMatrices(config) ?? undefined;
     }
     const tokenizer = readTokenizer(values.tokenizer);

@@ -181,4 +181,10 @@ test('hp-lab eval --vs-dense: how closely the pruned model follows the dense one
   expect(far.vs_dense.kl).toBeGreaterThan(1e-4);
   expect(far.vs_dense.agreement).toBeLessThanOrEqual(1);
   await expect(run(['--model', model, '--vs-dense'])).rejects.toThrow(/--vs-dense compares a pruned model/);
+  // With --recover: the recovery's summary (sentences, CPU time) is printed with the result.
+  const rec = (await run([...flags, '--sparsity', '0.9', '--recover', 'lsq', '--calib', '4'])) as Out & {
+    pruned: { recovery: { sentences: number; cpuMs: number } };
+  };
+  expect(rec.pruned.recovery).toMatchObject({ sentences: 4 });
+  expect(rec.pruned.recovery.cpuMs).toBeGreaterThan(0);
 }, 60_000);
