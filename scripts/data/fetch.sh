@@ -14,4 +14,5 @@ if [ ! -f deb/usr/share/doc/python3-pattern/test/corpora/polarity-en-pang\&lee2.
 fi
 node "$root/scripts/data/split.mjs" "$pkg/deb/usr/share/doc/python3-pattern/test/corpora" "$root/public/data"
 # The full reviews cut into sentences, for calibration experiments only (hp-lab --calib-data).
-node "$root/scripts/data/review-sentences.mjs" "$pkg/deb/usr/share/doc/python3-pattern/test/corpora" "$root/.data/calib/reviews.jsonl" "$root/public/data"
+corpora="$pkg/deb/usr/share/doc/python3-pattern/test/corpora"
+node "$root/scripts/data/review-sentences.mjs" "$corpora" "$root/.data/calib/reviews.jsonl" "$root/public/data"
