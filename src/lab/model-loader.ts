@@ -30,16 +30,17 @@ export interface LoadedModel {
 
 export type Progress = (loaded: number, total: number | null) => void;
 
-/** An .hpw file: bounded like a model download (the file is smaller than the model it patches). */
+/** A weights file (.hpw or .spw): bounded like a model download (smaller than the model it patches). */
 function fetchHPW(url: string): Promise<Uint8Array> {
-  return download(url, '.hpw file', {
+  const what = url.endsWith('.spw') ? '.spw file' : '.hpw file';
+  return download(url, what, {
     maxBytes: MAX_MODEL_BYTES,
     tooLarge: () => {
-      throw new ModelLoadError('too-large', `The .hpw file at ${url} is larger than any model this page loads.`);
+      throw new ModelLoadError('too-large', `The ${what} at ${url} is larger than any model this page loads.`);
     },
     check: (status) => {
       if (status < 200 || status >= 300)
-        throw new ModelLoadError('not-found', `No .hpw file at ${url} (HTTP ${status}).`);
+        throw new ModelLoadError('not-found', `No ${what} at ${url} (HTTP ${status}).`);
     },
   });
 }
@@ -105,7 +106,7 @@ export class ModelLoader {
     return load(bytes, name);
   }
 
-  /** A dense ONNX (bytes, or downloaded from a URL) with an .hpw file's matrices in place. */
+  /** A dense ONNX (bytes, or downloaded from a URL) with a weights file's (.hpw or .spw) matrices in place. */
   async loadWithHPW(
     base: Uint8Array | string,
     hpw: Uint8Array | string,
@@ -120,7 +121,7 @@ export class ModelLoader {
       if (err instanceof ModelLoadError) throw err;
       throw new ModelLoadError(
         'bad-hpw',
-        `This .hpw file cannot be applied to the model: ${(err as Error).message}`,
+        `This weights file cannot be applied to the model: ${(err as Error).message}`,
         String(err),
       );
     }

@@ -1,6 +1,6 @@
 // A pruned model's weights on top of the dense ONNX: a .hpw (HP-structured patterns) or a .spw
 // (any other pattern), told apart by their magic, so the app and the CLI take either file.
-import { decodeHP, type HPValueType } from './hp';
+import { decodeHP } from './hp';
 import { HPW_MAGIC, readHPW, type HPWFile } from './hpw';
 import { readSPW, SPW_MAGIC, spwDense, type SPWFile } from './spw';
 import { FormatError } from './byte-io';
@@ -28,6 +28,3 @@ export function denseMatrices(w: WeightsFile): DenseMatrix[] {
     return w.file.matrices.map(({ name, hp }) => ({ name, out: hp.out, in: hp.in, weight: () => decodeHP(hp) }));
   return w.file.matrices.map((e) => ({ name: e.name, out: e.csr.out, in: e.csr.in, weight: () => spwDense(e) }));
 }
-
-export const weightsInfo = (w: WeightsFile): Record<string, unknown> => w.file.info;
-export const weightsValueType = (w: WeightsFile): HPValueType => w.file.valueType;
