@@ -4,7 +4,7 @@
 // Frame: weights-frame.ts with magic "SPWF", version 1; records: one CSR record per matrix in
 // sparse.ts's layout (header u32 x4: out, in, nnz, value type; rowPtr u32 x (out + 1); colIdx u16
 // or u32; values f32 or f16). A kept weight that is exactly 0 is still a kept position.
-import { FormatError } from './byte-io';
+import { FormatError, valueTypeOf } from './byte-io';
 import type { ValueType } from './hp';
 import { csrBytes, decodeCSR, deserializeCSR, serializeCSR, type CSRMatrix } from './sparse';
 import { checkMatrixBounds, closeFrame, frameBytes, openFrame, writeFrame, type FrameSpec } from './weights-frame';
@@ -72,8 +72,7 @@ export function readSPW(bytes: Uint8Array): SPWFile {
       const [out, nIn, nnz, code] = [0, 4, 8, 12].map((o) => head.getUint32(o, true));
       checkMatrixBounds('CSR', out, nIn);
       if (nnz > out * nIn) throw new FormatError(`CSR record claims ${nnz} kept of ${out} x ${nIn}`);
-      if (code > 1) throw new FormatError(`unknown value type code ${code} (0 = f32, 1 = f16)`);
-      const t: ValueType = code === 1 ? 'f16' : 'f32';
+      const t = valueTypeOf(code);
       if (i > 0 && t !== valueType) throw new FormatError('mixed value types');
       valueType = t;
       const csr = deserializeCSR(r.u8s(csrBytes(out, nIn, nnz, t)));

@@ -3,7 +3,6 @@
 // top of the dense ONNX). Every matrix must match a prunable linear by name and shape; biases and
 // everything else stay the model's.
 import { denseMatrices, type WeightsFile } from '../formats/weights-file';
-import type { HPWFile } from '../formats/hpw';
 import { prunableLinears, type BertModel, type Linear } from './bert-types';
 import type { OnnxBert } from './bert-from-onnx';
 import { writeBertOnnx } from './onnx-writer';
@@ -15,11 +14,8 @@ export class HPWModelMismatch extends Error {
   }
 }
 
-const asWeights = (file: HPWFile | WeightsFile): WeightsFile => ('kind' in file ? file : { kind: 'hpw', file });
-
 /** The prunable linears with the file's weights (new Linear objects; the model is not modified). */
-export function linearsWithHPW(model: BertModel, file: HPWFile | WeightsFile): Linear[] {
-  const w = asWeights(file);
+export function linearsWithHPW(model: BertModel, w: WeightsFile): Linear[] {
   const ext = `.${w.kind}`;
   const byName = new Map(prunableLinears(model).map((l) => [l.name, l]));
   const seen = new Set<string>();
@@ -39,6 +35,6 @@ export function linearsWithHPW(model: BertModel, file: HPWFile | WeightsFile): L
 
 /** The parsed model's ONNX with the weights file's matrices in place: what the app loads as
  *  "retrained" and what `hp-lab eval --hpw` evaluates. Throws HPWModelMismatch. */
-export function onnxWithHPW(parsed: OnnxBert, file: HPWFile | WeightsFile): Uint8Array {
+export function onnxWithHPW(parsed: OnnxBert, file: WeightsFile): Uint8Array {
   return writeBertOnnx(parsed, linearsWithHPW(parsed.model, file));
 }
