@@ -72,7 +72,7 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     300_000,
   );
 
-  test('HP (Tr x Tc 16x16 and 32x32, ragged; 1 and 3 kept tiles per stage): bit for bit', async () => {
+  test('HP gathered and whole-tile (16x16, 32x32, ragged; 1 and 3 kept tiles a stage): bit for bit', async () => {
     for (const [tr, tc, sparsity] of [
       [16, 16, 0.7],
       [32, 32, 0.9],
@@ -83,8 +83,11 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
         { pattern: 'hp', sparsity, split: 0.5, tr, tc, score: 'magnitude' },
       ).hp!;
       const quant = quantizeHP(hp, 8);
-      const y = await run({ kind: 'hp', hp, quant }, 'matrix', /matrix-hp/);
-      expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
+      const ref = intHPLinear(xq, hp, quant, bias);
+      expect(await run({ kind: 'hp', hp, quant }, 'matrix', /matrix-hp/)).toEqual(ref);
+      // Whole kept tiles, no gather (hpInt8TileLayout); once with constant load offsets.
+      const whole = tr === 32 && sparsity === 0.9 ? 'matrix-t128c' : 'matrix-t128';
+      expect(await run({ kind: 'hp', hp, quant }, whole, new RegExp(` ${whole}-hp$`))).toEqual(ref);
       // Automatic HP stays on dot4 (the faster kernel on the H200).
       const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });
       expect(auto.variantFor(tokens)).toMatch(/^dot4-hp/);

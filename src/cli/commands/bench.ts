@@ -38,9 +38,11 @@ hp-lab bench verify [--quick]
   `'verify' runs the correctness battery of all kernels.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
   dot4I8Packed tiles (dot4-64, dot4-128; HP: dot4), and the tensor-core variants where the
-  adapter has i8 subgroup matrices (matrix-64, -128, -128w, -128s, -256, -64c, -128c, -128sc; HP: matrix; run with
-  HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU int8
-  reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant.`;
+  adapter has i8 subgroup matrices (matrix-64, -128, -128w, -128s, -256, -64c, -128c, -128sc;
+  HP: matrix (kept columns gathered), matrix-t128, -t256, -t128c, -t256c (whole kept tiles); run
+  with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
+  int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
+  comma list the ones named.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -346,16 +348,12 @@ async function int8Report(
   denseOps: number,
 ) {
   const known = weights.kind === 'dense' ? [...INT8_VARIANTS, INT8_MATRIX] : HP_INT8_VARIANTS;
-  if (tile !== undefined && tile !== 'all' && !known.includes(tile))
-    throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${tile}'`);
+  const named = tile === undefined || tile === 'all' ? [] : tile.split(',');
+  const unknown = named.filter((t) => !known.includes(t));
+  if (unknown.length)
+    throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${unknown.join(',')}'`);
   const variants =
-    tile === 'all'
-      ? weights.kind === 'dense'
-        ? [...INT8_VARIANTS]
-        : [...HP_INT8_VARIANTS]
-      : tile
-        ? [tile]
-        : undefined;
+    tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : [...HP_INT8_VARIANTS]) : tile ? named : undefined;
   const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
   const ok = r.results.filter((v) => v.verified);
   const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));

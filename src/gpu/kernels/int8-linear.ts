@@ -20,7 +20,14 @@ import {
   type KernelDispatch,
 } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
-import { hpInt8Layout, hpInt8StageLayout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
+import {
+  hpInt8Layout,
+  hpInt8StageLayout,
+  hpInt8TileLayout,
+  int8RowWords,
+  packInt8Rows,
+  type QuantizedRows,
+} from '../../core/quant';
 
 export type Int8Weights = { kind: 'dense'; weight: QuantizedRows } | { kind: 'hp'; hp: HPMatrix; quant: HPCodes };
 
@@ -55,14 +62,27 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64 }, // 128 x 128 in 64 x 64 subgroup tiles, 128
   'matrix-128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64 }, // 128 x 128 in 32 x 32 subgroup tiles, 512
   'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
-  // Tiles with constant load offsets: not yet timed on the H200 (BENCHMARKS.md).
+  // Tiles with constant load offsets (fragments picked by a switch): slower than the dynamic
+  // ones on the H200 with and without robustness (BENCHMARKS.md, int8): never chosen automatically.
   'matrix-64c': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, constOff: true },
   'matrix-128c': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, constOff: true },
   'matrix-128sc': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, constOff: true },
 };
 
+/** HP's whole-tile subgroup-matrix tiles (hpInt8TileLayout: no gather): one tile-row per
+ *  workgroup column (BN = Tr, WGN = 1), 8 subgroups down the tokens. Measured on the H200: no
+ *  faster than the gather (1.34-1.83 ms at 4096², 90 %, vs dot4 0.54): with BN = Tr = 32 each
+ *  staged X chunk feeds only 32 outputs, and tc / k = 3.2x the multiplies. */
+const HP_TILE_TILES: Record<string, (tr: number) => MatrixTile> = {
+  'matrix-t128': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64 }), // 128 tokens x Tr
+  'matrix-t256': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64 }), // 256 tokens x Tr
+  'matrix-t128c': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, constOff: true }),
+  'matrix-t256c': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, constOff: true }),
+};
+
 export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', ...Object.keys(MATRIX_TILES)];
-export const HP_INT8_VARIANTS: readonly string[] = ['dot4', INT8_MATRIX];
+/** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-t…' the whole-tile one. */
+export const HP_INT8_VARIANTS: readonly string[] = ['dot4', INT8_MATRIX, ...Object.keys(HP_TILE_TILES)];
 
 export interface Int8LinearOptions {
   tokens: number;
@@ -71,7 +91,8 @@ export interface Int8LinearOptions {
   label?: string;
   /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256|64c|128c|128sc' (subgroup
    *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
-   *  HP: 'dot4', 'matrix' (subgroup matrices), or automatic (dot4). */
+   *  HP: 'dot4', 'matrix' (subgroup matrices, kept columns gathered), 'matrix-t128|t256|t128c|t256c'
+   *  (subgroup matrices over whole kept tiles), or automatic (dot4). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -141,6 +162,16 @@ function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits) {
   return { tile, tps, storageBytes };
 }
 
+/** HP on subgroup matrices over whole kept tiles: the tile for Tr (or undefined where the shape
+ *  or the device does not fit it). */
+function hpTilePlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
+  if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
+  const tile = HP_TILE_TILES[name](hp.tr);
+  if (matrixStorage(tile, sg) > limits.maxComputeWorkgroupStorageSize) return undefined;
+  if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
+  return tile;
+}
+
 function hpWorkgroupX(tr: number): number {
   for (let d = Math.min(16, tr); d >= 1; d--) if (tr % d === 0) return d;
   return 1;
@@ -176,7 +207,12 @@ export function createInt8Linear(
   // HP runs on subgroup matrices only when asked: on the H200 the gather into workgroup memory
   // made it 2.6x slower than the dot4 kernel (BENCHMARKS.md, int8: 1.38 vs 0.54 ms at 4096², 90 %).
   const hpPlan = hp && matrixHere && opts.variant === INT8_MATRIX ? hpMatrixPlan(hp, sg, limits) : undefined;
-  if (hp && wantsMatrix && !hpPlan) throw needMatrix(', Tr and Tc multiples of 16 and its tiles in workgroup memory');
+  const hpTile =
+    hp && matrixHere && opts.variant && opts.variant in HP_TILE_TILES
+      ? hpTilePlan(hp, opts.variant, sg, limits)
+      : undefined;
+  if (hp && wantsMatrix && !hpPlan && !hpTile)
+    throw needMatrix(', Tr and Tc multiples of 16 (Tr <= 64) and its tiles in workgroup memory');
 
   const xw = int8RowWords(nIn);
   let wWords: Uint32Array;
@@ -188,6 +224,12 @@ export function createInt8Linear(
     if (w.bits !== 8) throw new RangeError(`${label}: int8 codes needed, got int${w.bits}`);
     wWords = packInt8Rows(w.q as Int8Array, nOut, nIn);
     scales = w.scales;
+  } else if (hpTile) {
+    const layout = hpInt8TileLayout(weights.hp, weights.quant);
+    wWords = layout.words;
+    cols = layout.chunks;
+    kw = layout.kp / 4;
+    scales = weights.quant.scales;
   } else if (hpPlan) {
     const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan.tps);
     wWords = layout.words;
@@ -256,6 +298,8 @@ export function createInt8Linear(
       FN: t.fn,
       BK: t.bk,
       HP: Boolean(span),
+      HPT: Boolean(hpTile),
+      TR: tr || 16,
       CONST_OFF: Boolean(t.constOff),
       KSTEPS: t.bk / 32,
       ACASES: 2 * t.wgm,
@@ -303,6 +347,7 @@ export function createInt8Linear(
   }
 
   function dispatchFor(tokens: number): KernelDispatch & { name: string } {
+    if (hpTile) return matrix(`${opts.variant!}-hp`, hpTile, tokens);
     if (hp) return hpPlan ? matrix('matrix-hp', hpPlan.tile, tokens, { tps: hpPlan.tps, tc: hp.tc }) : dot4(tokens);
     const v = opts.variant;
     if (v === undefined || v === INT8_MATRIX) {

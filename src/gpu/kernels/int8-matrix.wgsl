@@ -11,7 +11,10 @@
 // N x K, the right operand K x N). HP (one workgroup column per tile-row, BN = Tr): a stage is
 // tilesPerStage kept tiles (core/quant hpInt8StageLayout); their whole tc-code spans of X go to
 // workgroup memory first (vec4 loads), then every A word is gathered from there at the stage's
-// kept columns; B is the tile-row's Tr x (stages x KS) block of codes.
+// kept columns; B is the tile-row's Tr x (stages x KS) block of codes. HPT (HP's whole-tile
+// form, core/quant hpInt8TileLayout): the dense kernel over each tile-row's kept tiles side by
+// side, W zero at the pruned columns, A's chunks read from X through the tile-row's chunk map
+// (binding 6): contiguous loads, no gather, tc / k times the multiplies.
 // Subgroup-matrix offsets and strides count i8 elements (Dawn: the matrix's own elements, divided
 // by 4 for an i32 array); OFF_DIV / STRIDE_DIV = 4 count i32 words instead (the bench's
 // fallback if a driver disagrees).
@@ -26,7 +29,7 @@ struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: hpInt8StageLayout.meta
+@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPT: chunk map
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
 const SG = {{SG}}u; // subgroup size the workgroup is built for
@@ -112,6 +115,9 @@ fn main(
   let n0 = wid.x * BN;
   let S = (params.kw / 4u + CH - 1u) / CH; // stages over the (padded) K
   let KW4 = params.kw / 4u;
+//#if HPT
+  let tileRow = n0 / {{TR}}u; // BN divides Tr: the block's outputs are in one tile-row
+//#endif
 //#endif
 
   var rb: array<vec4<u32>, LB>;
@@ -167,7 +173,15 @@ fn main(
         let r = e / CH;
         let c = s * CH + e % CH;
         var v = vec4<u32>();
+//#if HPT
+        // Chunk c of the tile-row's expanded row is chunk xc of X's row (its kept tile).
+        if (r < BM && m0 + r < M && c < KW4) {
+          let xc = stageMeta[tileRow * KW4 + c];
+          if (xc != 0xffffffffu) { v = xq[(m0 + r) * XW4 + xc]; }
+        }
+//#else
         if (r < BM && m0 + r < M && c < KW4) { v = xq[(m0 + r) * XW4 + c]; }
+//#endif
         ra[l] = v;
       }
       for (var l = 0u; l < LB; l++) {
