@@ -12,8 +12,8 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
-import { createInt8GpuLinear, isInt8Linear } from '../kernels/int8-gpu-linear';
-import { int8RowWords, quantizeHP, quantizeRows } from '../../core/quant';
+import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
+import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
@@ -43,8 +43,7 @@ export interface EncoderEngineOptions {
    *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
   fuseAddLn?: boolean;
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
-   *  token on the GPU: by the LayerNorm before FFN-in and Q/K/V, else by int8-gpu-linear.ts's
-   *  own pass), the rest f32: core/quant's integer model. */
+   *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
 }
 
@@ -129,9 +128,6 @@ export function createEncoderEngine(
   // Kernels and weights that do not depend on the token count.
   const embeddings = createEmbeddingsKernel(device, hidden);
   const addLn = createAddLayerNormKernel(device, hidden);
-  // int8: the LayerNorms also write the next linear's activation codes (FFN-in, the next
-  // layer's Q/K/V), which then skip their own quantize pass.
-  const addLnInt8 = opts.quant === 'int8' ? createAddLayerNormKernel(device, hidden, true) : undefined;
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
   // attention kernel that reads that layout (one per distinct layout).
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden));
@@ -188,13 +184,7 @@ export function createEncoderEngine(
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
-  let act:
-    | (Record<'ids' | 'types' | 'mask' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> & {
-        /** int8: x's codes and scales as the last LayerNorm wrote them. */
-        xq?: GPUBuffer;
-        xs?: GPUBuffer;
-      })
-    | undefined;
+  let act: Record<'ids' | 'types' | 'mask' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
   let qkvOut: GPUBuffer[][] = [];
   let groups:
@@ -281,7 +271,6 @@ export function createEncoderEngine(
       f: buf('f', tokens * ffn),
       logits: buf('logits', batch * labels),
       readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      ...(addLnInt8 ? { xq: buf('xq', tokens * int8RowWords(hidden)), xs: buf('xs', tokens) } : {}),
     });
     // Layers with the same Q/K/V layout share their buffers (they run one after another).
     const qkvBuffers = new Map<string, GPUBuffer[]>();
@@ -314,13 +303,10 @@ export function createEncoderEngine(
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
         return bind(layerAttention[i].layout, [uniforms.attn, q, k, v, a.mask, a.ctx]);
       }),
-      ln: weights.ln.map((lns) =>
-        lns.map((ln) =>
-          addLnInt8
-            ? bind(addLnInt8.layout, [uniforms.ln, a.a, a.x, ln, a.xq!, a.xs!])
-            : bind(addLn.layout, [uniforms.ln, a.a, a.x, ln]),
-        ),
-      ),
+      ln: weights.ln.map(([ln1, ln2]) => [
+        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]),
+        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2]),
+      ]),
       head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
       fused: fusedOut.map(([o1, o2]) => [
         o1?.bind(uniforms.ln, a.ctx, a.x) ?? null,
@@ -412,16 +398,9 @@ export function createEncoderEngine(
     const tokens = batch * seq;
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
-    const ln = addLnInt8 ?? addLn;
-    /** A linear reading x: from the last LayerNorm's codes where it wrote them (int8, i.e. not
-     *  after the embeddings). */
-    const fromX = (l: GpuLinear, y: GPUBuffer, afterLn: boolean) => (pass: GPUComputePassEncoder) => {
-      if (afterLn && a.xq && a.xs && isInt8Linear(l)) l.encodeCodes(pass, a.xq, a.xs, y, tokens);
-      else l.encode(pass, a.x, y, tokens);
-    };
     step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
     linears.forEach((lin, i) => {
-      lin.qkv.forEach((l, j) => step('qkv', fromX(l, qkvOut[i][j], i > 0 && !fusedOut[i - 1][1])));
+      lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
       step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
       // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
       const [f1, f2] = fusedOut[i];
@@ -429,13 +408,13 @@ export function createEncoderEngine(
       if (f1 && g1) step('attn-out', (pass) => f1.encode(pass, g1, tokens));
       else {
         step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
-        step('layernorm', (pass) => ln.encode(pass, g.ln[i][0], tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens));
       }
-      step('ffn1', fromX(lin.ffnIn, a.f, !f1));
+      step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
       if (f2 && g2) step('ffn2', (pass) => f2.encode(pass, g2, tokens));
       else {
         step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-        step('layernorm', (pass) => ln.encode(pass, g.ln[i][1], tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
       }
     });
     step('head', (pass) => head.encode(pass, g.head, batch));

@@ -4,29 +4,16 @@
 
 var<workgroup> red: array<f32, WG>;
 
-/** The sum (or, take_max, the largest) of every thread's v over the workgroup. */
-fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
+fn wg_sum(v: f32, lid: u32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let o = red[lid + s];
-      red[lid] = select(red[lid] + o, max(red[lid], o), take_max);
-    }
+    if (lid < s) { red[lid] += red[lid + s]; }
     workgroupBarrier();
   }
   let total = red[0];
   workgroupBarrier(); // nobody overwrites red before everyone has read the total
   return total;
-}
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  return wg_reduce(v, lid, false);
-}
-
-/** One row's largest |x| (int8 codes): the largest of every thread's v. */
-fn wg_max(v: f32, lid: u32) -> f32 {
-  return wg_reduce(v, lid, true);
 }
 
 /** Normalised values (x - mean) / sqrt(var + eps); entries past H stay 0. */

@@ -2,9 +2,6 @@
 import rowNormWgsl from './row-norm.wgsl?raw';
 import embeddingsWgsl from './embeddings.wgsl?raw';
 import addLayerNormWgsl from './add-layernorm.wgsl?raw';
-import int8CodesWgsl from '../kernels/int8-codes.wgsl?raw';
-import { expandWgsl } from '../kernels/wgsl-template';
-import { int8RowWords } from '../../core/quant/gpu-layout';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
 
 /** Threads per row: enough to cover H in a few values each, a power of two. */
@@ -27,10 +24,9 @@ function rowKernel(
   source: string,
   hidden: number,
   bindings: BindingKind[],
-  consts: Record<string, number> = {},
 ): RowKernel {
   const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
-  const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), ...consts }, rowNormWgsl, source);
+  const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg) }, rowNormWgsl, source);
   const layout = bindingLayout(device, label, bindings);
   const pipeline = compilePipeline(device, layout, label, code);
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -59,18 +55,7 @@ export function createEmbeddingsKernel(device: GPUDevice, hidden: number): RowKe
   ]);
 }
 
-/** Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta; `quant` (the int8 engine):
- *  then x's int8 codes (int8RowWords(hidden) words a row) and scales (one a row). */
-export function createAddLayerNormKernel(device: GPUDevice, hidden: number, quant = false): RowKernel {
-  const bindings: BindingKind[] = ['uniform', 'read', 'write', 'read'];
-  const source = expandWgsl(addLayerNormWgsl, { QUANT: quant });
-  if (!quant) return rowKernel(device, 'encoder.add-layernorm', source, hidden, bindings);
-  return rowKernel(
-    device,
-    'encoder.add-layernorm-int8',
-    `${source}\n${int8CodesWgsl}`,
-    hidden,
-    [...bindings, 'write', 'write'],
-    { WORDS: int8RowWords(hidden) },
-  );
+/** Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta. */
+export function createAddLayerNormKernel(device: GPUDevice, hidden: number): RowKernel {
+  return rowKernel(device, 'encoder.add-layernorm', addLayerNormWgsl, hidden, ['uniform', 'read', 'write', 'read']);
 }

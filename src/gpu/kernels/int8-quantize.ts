@@ -3,7 +3,6 @@
 // per token, per token (dynamic) or with one calibrated range (static), exactly as
 // core/quant/quantize.ts's quantizeRows / quantizeStatic.
 import quantizeWgsl from './int8-quantize.wgsl?raw';
-import int8CodesWgsl from './int8-codes.wgsl?raw';
 import {
   bindingLayout,
   compilePipeline,
@@ -43,7 +42,7 @@ export function createInt8Quantizer(
     device,
     layout,
     `int8-quantize${isStatic ? ' static' : ''}`,
-    expandWgsl(`${quantizeWgsl}\n${int8CodesWgsl}`, { STATIC: isStatic }),
+    expandWgsl(quantizeWgsl, { STATIC: isStatic }),
   );
   const range = uploadBuffer(device, Float32Array.of(opts.range ?? 0), `${label} range`);
   const uniforms = new Map<number, GPUBuffer>();
