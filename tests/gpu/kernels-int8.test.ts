@@ -158,9 +158,10 @@ describe('int8 linears (dot4I8Packed)', () => {
       { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 16, tc: 16, score: 'magnitude' },
     ).hp!;
     const quant = quantizeHP(hp, 8);
-    expect(() =>
-      createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant: 'matrix' }),
-    ).toThrow(/subgroup-matrix configuration/);
+    for (const variant of ['matrix', 'matrix-t128'])
+      expect(() => createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant })).toThrow(
+        /subgroup-matrix configuration/,
+      );
     expect(() =>
       createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant: 'dot4-64' }),
     ).toThrow(/unknown variant 'dot4-64'/);

@@ -337,13 +337,11 @@ export function createInt8Linear(
     );
   });
 
-  /** Dense, measured on the H200 (BENCHMARKS.md, int8): 128 x 128 blocks of 8 subgroups from 512
-   *  workgroups (4096³: 1.84 ms vs 2.95 for 16 subgroups), else 16 subgroups of 32 x 32 (4096 x
-   *  312 -> 1200: 0.067 ms vs 0.086), else the largest tile that fits the device. */
-  function autoMatrixTile(tokens: number): string {
-    const big = Math.ceil(tokens / 128) * Math.ceil(nOut / 128) >= 512;
-    const order = big ? ['matrix-128', 'matrix-128s'] : ['matrix-128s', 'matrix-128'];
-    return [...order, 'matrix-64', ...denseTiles].find((t) => denseTiles.includes(t))!;
+  /** Dense, measured on the H200 (BENCHMARKS.md, int8, session 3, two calls): 128 x 128 blocks
+   *  of 16 subgroups of 32 x 32 (4096³: 1.54 ms vs 1.84 for 8 subgroups of 32 x 64; 4096 x 312 ->
+   *  1200: 0.068 vs 0.086), else the next tile that fits the device. */
+  function autoMatrixTile(): string {
+    return ['matrix-128s', 'matrix-128', 'matrix-64', ...denseTiles].find((t) => denseTiles.includes(t))!;
   }
 
   function dispatchFor(tokens: number): KernelDispatch & { name: string } {
@@ -352,7 +350,7 @@ export function createInt8Linear(
     const v = opts.variant;
     if (v === undefined || v === INT8_MATRIX) {
       if (denseTiles.length) {
-        const name = autoMatrixTile(tokens);
+        const name = autoMatrixTile();
         return matrix(name, MATRIX_TILES[name], tokens);
       }
       if (v === INT8_MATRIX) throw needMatrix('');
