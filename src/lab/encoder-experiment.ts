@@ -87,6 +87,8 @@ export interface EngineSize {
    *  engine's denseTile / hpTile options). */
   denseTile?: string;
   hpTile?: string;
+  /** The attention kernel's variant (the engine's attention option). */
+  attention?: string;
 }
 
 export class EncoderExperiment {

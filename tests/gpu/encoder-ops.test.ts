@@ -3,7 +3,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
-import { createAttentionKernel, separateQkv } from '../../src/gpu/encoder/attention';
+import {
+  ATTENTION_VARIANTS,
+  DEFAULT_ATTENTION,
+  createAttentionKernel,
+  separateQkv,
+} from '../../src/gpu/encoder/attention';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
@@ -199,18 +204,27 @@ describe('encoder ops on WebGPU', () => {
     });
   }
 
-  // [hidden, heads, seq, batch, Q/K/V layout]: three buffers, or one fused Q/K/V row with
+  // [hidden, heads, seq, batch, Q/K/V layout, variant]: three buffers, or one fused Q/K/V row with
   // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).
-  const attentionCases: [number, number, number, number, 'separate' | 'fused'][] = [
-    [24, 3, 9, 3, 'separate'],
-    [52, 2, 70, 3, 'separate'],
-    [16, 1, 5, 3, 'separate'],
-    [52, 2, 70, 3, 'fused'],
-    [24, 3, 9, 100, 'fused'],
+  // Every variant on the case with two key tiles, a partial chunk and left padding (q1c16 lies
+  // between q1c8 and q1c64 in everything but the chunk length: not repeated).
+  const attentionCases: [number, number, number, number, 'separate' | 'fused', string][] = [
+    [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
+    [16, 1, 5, 3, 'separate', DEFAULT_ATTENTION],
+    [52, 2, 70, 3, 'separate', DEFAULT_ATTENTION],
+    ...ATTENTION_VARIANTS.filter((v) => v !== 'q1c16').map((v): [number, number, number, number, 'fused', string] => [
+      52,
+      2,
+      70,
+      3,
+      'fused',
+      v,
+    ]),
+    [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
   ];
-  for (const [hidden, heads, seq, batch, mode] of attentionCases) {
+  for (const [hidden, heads, seq, batch, mode, variant] of attentionCases) {
     it(
-      `attention: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ` +
+      `attention ${variant}: head size ${hidden / heads}, seq ${seq}, batch ${batch}, ` +
         `${mode} Q/K/V (key tiles, padding mask)`,
       async () => {
         const n = batch * seq * hidden;
@@ -222,7 +236,7 @@ describe('encoder ops on WebGPU', () => {
         for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
         const block = hidden + 4;
         const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
-        const kernel = createAttentionKernel(device, hidden, heads, layout);
+        const kernel = createAttentionKernel(device, hidden, heads, layout, variant);
         let inputs: GPUBuffer[];
         if (mode === 'fused') {
           const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
@@ -244,7 +258,8 @@ describe('encoder ops on WebGPU', () => {
           ),
         });
         submit((pass) => kernel.encode(pass, group, batch, seq));
-        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
+        // 64 threads of two rows: 1 x 3 x 100 workgroups are enough.
+        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(128);
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
       },

@@ -12,6 +12,7 @@ import { DENSE_TILES, HP_TILES, SUBGROUP_TILE } from '../../gpu/kernels/variant-
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
+import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
@@ -48,6 +49,10 @@ export const usage =
                       64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
   --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
+  --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64: query rows a
+                      thread, keys a register chunk; default q2c8)
+  --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
+                      rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
                       ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -140,6 +145,8 @@ export async function run(argv: string[]): Promise<unknown> {
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
     'hp-variant': { type: 'string' },
+    'attention-variant': { type: 'string' },
+    'spin-up': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
@@ -163,6 +170,9 @@ export async function run(argv: string[]): Promise<unknown> {
     if (v !== undefined && !names.includes(v))
       throw new CliError(`--${flag} must be one of ${names.join(', ')}${int8 ? ' (int8 kernels)' : ''}, got '${v}'`);
   }
+  const attention = f['attention-variant'];
+  if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
+    throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -175,6 +185,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const reps = numberFlag(f.reps, 'reps', 50, 1, 100000, true);
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
+  const spinUpMs = numberFlag(f['spin-up'], 'spin-up', 0, 0, 60000, true);
 
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
@@ -259,6 +270,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(quant === 'int8' ? { quant: 'int8' as const } : {}),
     ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
+    ...(attention ? { attention } : {}),
   } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
@@ -283,6 +295,16 @@ export async function run(argv: string[]): Promise<unknown> {
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
     const dense = experiment?.engine(null, size).engine;
+    // An idle GPU runs at a low clock and raises it only after some time under load: the first
+    // rows of a run measured 2-3x slow on the H200. Run the largest dense forward for a while first.
+    let spun = false;
+    const spinUp = async () => {
+      if (spun || !dense || spinUpMs === 0) return;
+      spun = true;
+      const [b, s] = [Math.max(...batches), Math.max(...seqs)];
+      const until = performance.now() + spinUpMs;
+      while (performance.now() < until) await dense.time(b, s, 10, 0, 250);
+    };
     try {
       if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
         const engineRes = await engineEval('dense@0', () => dense!);
@@ -325,6 +347,7 @@ export async function run(argv: string[]): Promise<unknown> {
             accuracy.push(row);
           }
           if (f.profile && dense && hpEngine) {
+            await spinUp();
             for (const { batch, seq } of shapes) {
               for (const [linears, engine] of [
                 ['dense', dense],
@@ -338,6 +361,7 @@ export async function run(argv: string[]): Promise<unknown> {
             }
           }
           if (!f['no-latency'] && dense && hpEngine) {
+            await spinUp();
             for (const seq of seqs) {
               for (const batch of batches) {
                 const d = await experiment!.latency(dense, batch, seq, reps, warmup);
@@ -366,6 +390,7 @@ export async function run(argv: string[]): Promise<unknown> {
             }
           }
           if (f['compare-ort-webgpu'] && dense && hpEngine) {
+            await spinUp();
             const rows = await compareWithOrtWebGpu({ dense, hp: hpEngine }, await ortPeer(), shapes, {
               vocab: model.config.vocab,
               reps,
@@ -420,6 +445,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(quant === 'int8' ? { quant } : {}),
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
+    attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

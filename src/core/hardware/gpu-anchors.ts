@@ -120,9 +120,9 @@ export const H200_NOT_MEASURED: Array<{ runtime: string; why: string }> = [
   {
     runtime: 'onnxruntime-web (WebGPU EP)',
     why:
-      'the GPU host has no Chromium, ' +
-      "and ORT-web's wasm files do not fit " +
-      'next to the runtime in what the host accepts (BENCHMARKS.md, Encoder engine)',
+      'as GPU time: ORT exposes none; its wall time of session.run() on the H200 (Node + Dawn, ' +
+      '9.5-13.1 ms at B 1/32 x L 64/128) is per-run overhead, not the GPU work this roofline models ' +
+      '(BENCHMARKS.md, Encoder engine, issue 19 third pass)',
   },
 ];
 

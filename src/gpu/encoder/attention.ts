@@ -1,6 +1,7 @@
 // Fused multi-head attention kernel (attention.wgsl): where Q, K and V sit in their rows, tile
-// sizes chosen for the head size and the device's workgroup memory, and queries per workgroup
-// chosen per call so that few tokens still spread over many workgroups.
+// sizes chosen for the head size and the device's workgroup memory, threads per workgroup
+// chosen per call so that few tokens still spread over many workgroups, and the variant: query
+// rows per thread (QPT) and keys per register chunk (KC).
 import attentionWgsl from './attention.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 
@@ -15,7 +16,8 @@ export interface QkvLayout {
 export interface AttentionKernel {
   /** Bindings: params {seq, scale}, q, k, v, mask, ctx (one layout for every variant). */
   layout: KernelLayout;
-  /** Queries per workgroup the call would use (reports, tests). */
+  readonly variant: string;
+  /** Query rows per workgroup the call would use (reports, tests). */
   queriesPerGroup(batch: number, seq: number): number;
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
 }
@@ -23,6 +25,21 @@ export interface AttentionKernel {
 /** Q, K and V in three separate [tokens, hidden] buffers. */
 export function separateQkv(hidden: number): QkvLayout {
   return { stride: hidden, q: 0, k: 0, v: 0 };
+}
+
+/** Attention variants, 'q<QPT>c<KC>': QPT query rows a thread, KC keys a register chunk. q1c64 is
+ *  the kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
+ *  On the H200 at B=32 L=128 (4 layers, dense / HP 90%): q1c64 0.33 / 0.34 ms, q1c16 0.25 / 0.27,
+ *  q1c8 0.23 / 0.24, q2c8 0.22 / 0.23 (BENCHMARKS.md, issue 19 third pass): q2c8 is the default. */
+export const ATTENTION_VARIANTS = ['q2c8', 'q1c8', 'q1c16', 'q1c64'] as const;
+export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
+export const DEFAULT_ATTENTION: AttentionVariant = 'q2c8';
+
+function parseVariant(name: string): { qpt: number; kc: number } {
+  const m = /^q(\d+)c(\d+)$/.exec(name);
+  if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
+    throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+  return { qpt: Number(m[1]), kc: Number(m[2]) };
 }
 
 /** Enough workgroups to keep a large GPU busy before making them wider. */
@@ -34,7 +51,9 @@ export function createAttentionKernel(
   hidden: number,
   heads: number,
   qkv: QkvLayout = separateQkv(hidden),
+  variant: string = DEFAULT_ATTENTION,
 ): AttentionKernel {
+  const { qpt, kc: kcWanted } = parseVariant(variant);
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
@@ -49,6 +68,7 @@ export function createAttentionKernel(
   while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
+  const kc = Math.min(kcWanted, kt);
   const tiles = QUERY_TILES.filter(
     (qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX,
   );
@@ -59,22 +79,27 @@ export function createAttentionKernel(
   const pipelineFor = (qt: number) => {
     let pipeline = pipelines.get(qt);
     if (!pipeline) {
-      const consts = { H: hidden, D: d, D4: d4, QT: qt, KT: kt, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v };
-      pipeline = compilePipeline(device, layout, `encoder.attention qt=${qt}`, withConsts(consts, attentionWgsl));
+      const consts = {
+        ...{ H: hidden, D: d, D4: d4, QT: qt, QPT: qpt, KT: kt, KC: kc },
+        ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
+      };
+      const label = `encoder.attention ${variant} qt=${qt}`;
+      pipeline = compilePipeline(device, layout, label, withConsts(consts, attentionWgsl));
       pipelines.set(qt, pipeline);
     }
     return pipeline;
   };
-  const queriesPerGroup = (batch: number, seq: number) =>
-    tiles.find((qt) => Math.ceil(seq / qt) * heads * batch >= MIN_GROUPS) ?? tiles[tiles.length - 1];
+  const threadsPerGroup = (batch: number, seq: number) =>
+    tiles.find((qt) => Math.ceil(seq / (qt * qpt)) * heads * batch >= MIN_GROUPS) ?? tiles[tiles.length - 1];
   return {
     layout,
-    queriesPerGroup,
+    variant,
+    queriesPerGroup: (batch, seq) => threadsPerGroup(batch, seq) * qpt,
     encode(pass, bindGroup, batch, seq) {
-      const qt = queriesPerGroup(batch, seq);
+      const qt = threadsPerGroup(batch, seq);
       pass.setPipeline(pipelineFor(qt));
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / qt), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / (qt * qpt)), heads, batch);
     },
   };
 }

@@ -42,6 +42,8 @@ export interface EncoderEngineOptions {
    *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false: exact,
    *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
   fuseAddLn?: boolean;
+  /** The attention kernel's variant (attention.ts, ATTENTION_VARIANTS; benchmarks). */
+  attention?: string;
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
@@ -135,7 +137,8 @@ export function createEncoderEngine(
   const attentionFor = (layout: QkvLayout): AttentionKernel => {
     const key = JSON.stringify(layout);
     let kernel = attentionKernels.get(key);
-    if (!kernel) attentionKernels.set(key, (kernel = createAttentionKernel(device, hidden, heads, layout)));
+    if (!kernel)
+      attentionKernels.set(key, (kernel = createAttentionKernel(device, hidden, heads, layout, opts.attention)));
     return kernel;
   };
   const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
