@@ -82,7 +82,7 @@ const HP_TILE_TILES: Record<string, (tr: number) => MatrixTile> = {
 
 export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', ...Object.keys(MATRIX_TILES)];
 /** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-t…' the whole-tile one. */
-export const HP_INT8_VARIANTS: readonly string[] = ['dot4', 'dot4-s', INT8_MATRIX, ...Object.keys(HP_TILE_TILES)];
+export const HP_INT8_VARIANTS: readonly string[] = ['dot4', INT8_MATRIX, ...Object.keys(HP_TILE_TILES)];
 
 export interface Int8LinearOptions {
   tokens: number;
@@ -91,8 +91,7 @@ export interface Int8LinearOptions {
   label?: string;
   /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256|64c|128c|128sc' (subgroup
    *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
-   *  HP: 'dot4', 'dot4-s' (X's kept tiles staged in workgroup memory, then gathered),
-   *  'matrix' (subgroup matrices, kept columns gathered), 'matrix-t128|t256|t128c|t256c'
+   *  HP: 'dot4', 'matrix' (subgroup matrices, kept columns gathered), 'matrix-t128|t256|t128c|t256c'
    *  (subgroup matrices over whole kept tiles), or automatic (dot4). */
   variant?: string;
   matrixUnits?: MatrixUnits;
@@ -148,20 +147,14 @@ function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: nu
   return 4 * (Math.max(stages, strips) + span);
 }
 
-/** Kept tiles per stage of hpInt8StageLayout: about 32 kept columns (undefined where the stage's
- *  spans would not fit its byte-sized sources, tps x tc < 255, or tc is not a multiple of 16). */
-function hpStageTiles(hp: HPMatrix): number | undefined {
-  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k)), Math.floor(254 / hp.tc)));
-  return hp.tc % 16 === 0 && tps * hp.tc <= 254 ? tps : undefined;
-}
-
 /** HP on subgroup matrices: 8 subgroups of 16 tokens x Tr outputs, stages of whole kept tiles
  *  covering about 32 kept columns (or undefined where the shape does not fit the kernel). */
 function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits) {
   if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
   const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32 };
-  const tps = hpStageTiles(hp);
-  if (tps === undefined) return undefined;
+  // Stage sources are bytes (< 255) of the staged spans: tps x tc < 255.
+  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k)), Math.floor(254 / hp.tc)));
+  if (tps * hp.tc > 254) return undefined;
   tile.bk = Math.max(32, Math.ceil((tps * hp.k) / 32) * 32);
   const storageBytes = matrixStorage(tile, sg, { tps, tc: hp.tc });
   if (storageBytes > limits.maxComputeWorkgroupStorageSize) return undefined;
@@ -218,9 +211,6 @@ export function createInt8Linear(
     hp && matrixHere && opts.variant && opts.variant in HP_TILE_TILES
       ? hpTilePlan(hp, opts.variant, sg, limits)
       : undefined;
-  const hpStaged = hp && opts.variant === 'dot4-s' ? hpStageTiles(hp) : undefined;
-  if (hp && opts.variant === 'dot4-s' && hpStaged === undefined)
-    throw new RangeError(`${label}: the 'dot4-s' variant needs Tc a multiple of 16 (and at most 254)`);
   if (hp && wantsMatrix && !hpPlan && !hpTile)
     throw needMatrix(', Tr and Tc multiples of 16 (Tr <= 64) and its tiles in workgroup memory');
 
@@ -229,7 +219,6 @@ export function createInt8Linear(
   let scales: Float32Array;
   let cols: Uint32Array = new Uint32Array(4);
   let kw = xw;
-  let stageWidth = 0;
   if (weights.kind === 'dense') {
     const w = weights.weight;
     if (w.bits !== 8) throw new RangeError(`${label}: int8 codes needed, got int${w.bits}`);
@@ -241,9 +230,8 @@ export function createInt8Linear(
     cols = layout.chunks;
     kw = layout.kp / 4;
     scales = weights.quant.scales;
-  } else if (hpPlan || hpStaged) {
-    const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan?.tps ?? hpStaged!);
-    stageWidth = layout.stageWidth;
+  } else if (hpPlan) {
+    const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan.tps);
     wWords = layout.words;
     if (layout.meta.length) cols = layout.meta;
     kw = layout.stages;
@@ -278,7 +266,7 @@ export function createInt8Linear(
       tn = tr / wx;
       wy = 16;
       tm = tokens >= 2048 ? 4 : 2;
-      name = hpStaged ? `dot4-s-hp-${tm}` : `dot4-hp-${tm}`;
+      name = `dot4-hp-${tm}`;
     } else {
       // 128 x 128 tiles only when asked: on the H200 they ran 15-21 ms at 4096³ against 2.4 ms
       // for 64 x 64 (BENCHMARKS.md, int8).
@@ -289,31 +277,16 @@ export function createInt8Linear(
       tn = tm;
       name = large ? 'dot4-128' : 'dot4-64';
     }
-    // Staged HP: a K step is one stage (stageWidth kept-column slots); the spans' workgroup memory too.
-    const bk = hpStaged ? stageWidth / 4 : 16;
-    const staged = hpStaged ? { TPS: hpStaged, TC: hp!.tc } : {};
-    const spanBytes = hpStaged ? wy * tm * ((hpStaged * hp!.tc) / 4 + 1) * 4 : 0;
+    const bk = 16;
     const pipeline = cachedPipeline(
       device,
       layout,
       int8Wgsl,
-      {
-        WX: wx,
-        WY: wy,
-        TM: tm,
-        TN: tn,
-        BK: bk,
-        HP: Boolean(hp && !hpStaged),
-        HPS: Boolean(hpStaged),
-        ...staged,
-        BIAS: true,
-        GELU: gelu,
-      },
+      { WX: wx, WY: wy, TM: tm, TN: tn, BK: bk, HP: Boolean(hp), BIAS: true, GELU: gelu },
       `int8-linear ${name}${gelu ? ' gelu' : ''}`,
     );
     const grid = { x: hp ? tileGrid(hp).tileRows : Math.ceil(nOut / (wx * tn)), y: Math.ceil(tokens / (wy * tm)) };
-    const storageBytes = bk * (wy * tm + wx * tn) * 4 + spanBytes;
-    return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes }, grid };
+    return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
   }
 
   function matrix(name: string, t: MatrixTile, tokens: number, span?: { tps: number; tc: number }) {

@@ -6,10 +6,7 @@
 // Dense: B row o is W's row o (KW = XW words). HP: one workgroup column per tile-row (BN = Tr);
 // its K operand is the tile-row's Q kept columns: X is gathered at them on the way into
 // workgroup memory (four bytes of four columns into one word), B is the tile-row's packed
-// Q x Tr block. HPS (staged HP, core/quant hpInt8StageLayout): per stage, the X spans of TPS kept
-// tiles go to workgroup memory with coalesced word loads, and the A words are gathered from
-// there at the stage's kept columns (instead of four scattered global byte loads per word).
-// Each invocation keeps TM tokens x TN outputs in i32 registers.
+// Q x Tr block. Each invocation keeps TM tokens x TN outputs in i32 registers.
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -18,7 +15,7 @@ struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(3) var<storage, read> wq: array<u32>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> cols: array<u32>; // HP: tileRows x (4 KW) input columns; HPS: stage meta
+@group(0) @binding(6) var<storage, read> cols: array<u32>; // HP: tileRows x (4 KW) input columns
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
 const WX = {{WX}}u;
@@ -47,21 +44,6 @@ fn exactF32(a: i32) -> f32 {
 fn rounded(p: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
 }
-
-//#if HPS
-const TPS = {{TPS}}u; // kept tiles per stage (BK words of kept columns)
-const TCW = {{TC}}u / 4u; // words of one tile's span of X
-const SPW = TPS * TCW; // span words of one row
-const XRW = SPW + 1u; // row stride of the staged spans: odd, no bank conflicts
-const META = TPS + BK; // per stage: the tiles' word offsets, then 4 slot sources a word
-var<workgroup> xspan: array<u32, {{WY}} * {{TM}} * ({{TPS}} * {{TC}} / 4 + 1)>;
-
-/** Byte `b` of the staged spans of row r (0 for a padding slot, b = 0xff). */
-fn spanByte(r: u32, b: u32) -> u32 {
-  if (b >= SPW * 4u) { return 0u; }
-  return (xspan[r * XRW + b / 4u] >> (8u * (b % 4u))) & 0xffu;
-}
-//#endif
 
 //#if HP
 /** Packed codes of X row `t` at the tile-row's kept columns 4g..4g+3. */
@@ -94,40 +76,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#endif
 
   var acc: array<array<i32, {{TN}}>, {{TM}}>;
-//#if HPS
-  let metaBase = wid.x * KW * META; // KW = stages
-  let rowWords = KW * BK; // words of one W row: every stage's slots
-  for (var s = 0u; s < KW; s++) {
-    let mb = metaBase + s * META;
-    for (var i = tid; i < BM * SPW; i += THREADS) {
-      let r = i / SPW;
-      let w = i % SPW;
-      let tileWord = cols[mb + w / TCW];
-      var v = 0u;
-      if (m0 + r < M && tileWord != 0xffffffffu && tileWord + w % TCW < params.xw) {
-        v = xq[(m0 + r) * params.xw + tileWord + w % TCW];
-      }
-      xspan[r * XRW + w] = v;
-    }
-    for (var i = tid; i < BN * BK; i += THREADS) {
-      let c = i / BK;
-      let kk = i % BK;
-      var v = 0u;
-      if (n0 + c < N) { v = wq[(n0 + c) * rowWords + s * BK + kk]; }
-      Bs[kk * BN + c] = v;
-    }
-    workgroupBarrier();
-    // A word (r, kk) = the four kept-column bytes of slots 4kk..4kk+3 (rows fastest: the spans'
-    // odd stride spreads a subgroup's reads over the banks).
-    for (var i = tid; i < BM * BK; i += THREADS) {
-      let r = i % BM;
-      let kk = i / BM;
-      let src = cols[mb + TPS + kk];
-      var word = 0u;
-      for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, (src >> (8u * j)) & 0xffu) << (8u * j)); }
-      As[kk * BM + r] = word;
-    }
-//#else
   var k0 = 0u;
   loop {
     if (k0 >= KW) { break; }
@@ -158,7 +106,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#endif
       Bs[kk * BN + c] = v;
     }
-//#endif
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<u32, {{TM}}>;
@@ -170,12 +117,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
     workgroupBarrier();
-//#if HPS
-  }
-//#else
     k0 += BK;
   }
-//#endif
 
   for (var i = 0u; i < TM; i++) {
     let row = m0 + ty + i * WY;
