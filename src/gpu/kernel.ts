@@ -33,6 +33,11 @@ export function runDispatch(
   group: GPUBindGroup,
 ): void {
   checkDispatch(limits, label, d.workgroup, d.grid);
+  recordDispatch(target, label, d, group);
+}
+
+/** Records `d` into `target` without checking it (a dispatch runDispatch has checked before). */
+export function recordDispatch(target: EncodeTarget, label: string, d: KernelDispatch, group: GPUBindGroup): void {
   const pass = isPass(target) ? target : target.beginComputePass({ label });
   pass.setPipeline(d.pipeline);
   pass.setBindGroup(0, group);

@@ -125,6 +125,11 @@ describe('dense linear', () => {
     const enc = device.createCommandEncoder();
     expect(() => lin.encode(enc, small, small, 4)).toThrow(GpuLimitError);
     expect(() => lin.encode(enc, small, small, 5)).toThrow(/tokens must be an integer in \[0, 4\]/);
+    // A call with the same arguments as the last reuses its checked dispatch; other buffers are checked.
+    const ok = device.createBuffer({ size: 4 * 3 * 4, usage: GPUBufferUsage.STORAGE });
+    lin.encode(enc, ok, ok, 4);
+    lin.encode(enc, ok, ok, 4);
+    expect(() => lin.encode(enc, ok, small, 4)).toThrow(/output binding holds 16 B, the dispatch needs 32 B/);
     const huge = device.limits.maxStorageBufferBindingSize / 4 + 1;
     expect(() => createDenseLinear(device, caps, { tokens: huge, in: 1, out: 1, weight: new Float32Array(1) })).toThrow(
       /maxStorageBufferBindingSize/,
