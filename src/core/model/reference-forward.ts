@@ -200,6 +200,9 @@ export function referenceLayer(
 // The layer's four stages, one per group of linears that share an input (layer-wise
 // reconstruction runs them one at a time over all calibration batches).
 
+/** referenceAttention's signature: another implementation of the same function may stand in. */
+export type AttentionFn = typeof referenceAttention;
+
 /** Q, K, V of x, then multi-head attention: the attention output's input [rows, hidden]. */
 export function attentionContext(
   model: BertModel,
@@ -207,9 +210,10 @@ export function attentionContext(
   x: Float32Array,
   input: EncoderBatch,
   linear: LinearStep,
+  attention: AttentionFn = referenceAttention,
 ): Float32Array {
   const { hidden, heads } = model.config;
-  return referenceAttention(
+  return attention(
     linear(x, layer.q),
     linear(x, layer.k),
     linear(x, layer.v),
@@ -232,11 +236,20 @@ export function attentionOutput(
   return addAndNorm(model, linear(ctx, layer.attnOut), x, layer.ln1);
 }
 
-/** GELU(ffnIn(a)): the FFN output's input [rows, ffn]. */
-export function ffnHidden(layer: EncoderLayer, a: Float32Array, linear: LinearStep): Float32Array {
+/** GELU(ffnIn(a)): the FFN output's input [rows, ffn]; `activation` applies GELU in place. */
+export function ffnHidden(
+  layer: EncoderLayer,
+  a: Float32Array,
+  linear: LinearStep,
+  activation: (f: Float32Array) => void = geluInPlace,
+): Float32Array {
   const f = linear(a, layer.ffnIn);
-  for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
+  activation(f);
   return f;
+}
+
+function geluInPlace(f: Float32Array): void {
+  for (let i = 0; i < f.length; i++) f[i] = gelu(f[i]);
 }
 
 /** LayerNorm(a + ffnOut(f)): the layer's output. */

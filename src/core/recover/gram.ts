@@ -1,39 +1,83 @@
-// H = Xᵀ X over calibration tokens, in float64: the Gram matrix of a linear layer's inputs. For
-// y = x Wᵀ the reconstruction error of replacing W by W' is tr((W - W') H (W - W')ᵀ), so H is
-// all that layer-wise reconstruction needs from the data.
+// H = Xᵀ X over calibration tokens: the Gram matrix of a linear layer's inputs. For y = x Wᵀ the
+// reconstruction error of replacing W by W' is tr((W - W') H (W - W')ᵀ), so H is all that
+// layer-wise reconstruction needs from the data (and Xᵀ Y, for targets other than X Wᵀ).
+// Tokens are gathered in chunks; each chunk's products run in f32 WebAssembly SIMD (wasm-gemm.ts)
+// and are added into float64, so the sums over thousands of tokens keep float64's accuracy.
+import { Gemm, roundUp } from './wasm-gemm';
 
-/** Tokens gathered per block: columns of the block stay in cache while every pair is summed. */
-const CHUNK = 96;
+/** Tokens per chunk: the f32 sums run over at most this many products. */
+const CHUNK = 256;
+
+/** Token-major staging of up to CHUNK rows of width d. */
+class Chunk {
+  readonly rows: Float32Array;
+  fill = 0;
+  constructor(readonly d: number) {
+    this.rows = new Float32Array(CHUNK * d);
+  }
+}
+
+/** A chunk as it is (n x roundUp(d, 8), zero columns past d): both operands of Xᵀ X (the left one
+ *  read transposed) and either of Xᵀ Y. */
+function rowMajor(gemm: Gemm, c: Chunk): number {
+  const { d, fill: n, rows } = c;
+  const ld = roundUp(d, 8);
+  const b = gemm.alloc(n * ld);
+  for (let t = 0; t < n; t++) gemm.f32.set(rows.subarray(t * d, t * d + d), b + t * ld);
+  return b;
+}
+
+/** The entries of H that some kept set needs, each summed by one set only: `owned` pairs of
+ *  (position in the set's s x s product, index into H). */
+interface SubGram {
+  cols: ArrayLike<number>;
+  product: Int32Array;
+  target: Int32Array;
+}
 
 export class GramAccumulator {
   /** Row-major d x d; only the upper triangle is summed until `matrix()` mirrors it. */
   private readonly h: Float64Array;
-  /** Feature-major block: chunk[i * CHUNK + t] = x_t[i]. */
-  private readonly chunk: Float64Array;
-  private fill = 0;
+  private readonly chunk: Chunk;
+  /** With kept sets: the diagonal, summed for every input (the damping is its mean). */
+  private readonly diag: Float64Array;
+  private readonly subGrams?: SubGram[];
   tokens = 0;
   /** Σ_t x_t over the added rows (the intercept column's products). */
   readonly sum: Float64Array;
 
-  constructor(readonly d: number) {
+  /**
+   * With `keptSets` (the kept input columns of every row group of the matrices that read these
+   * inputs), only the entries of H within one set are summed (besides the diagonal): all that the
+   * row-group solver reads with targets given as Xᵀ Y, and much less than d x d where the sets are
+   * few and small (an FFN output matrix). Unused when the sets would cost as much as H itself.
+   */
+  constructor(
+    readonly d: number,
+    private readonly gemm = new Gemm(),
+    keptSets?: ArrayLike<number>[],
+  ) {
     this.h = new Float64Array(d * d);
-    this.chunk = new Float64Array(d * CHUNK);
+    this.chunk = new Chunk(d);
     this.sum = new Float64Array(d);
+    this.diag = new Float64Array(d);
+    if (keptSets) this.subGrams = subGrams(d, keptSets);
   }
 
   /** Adds the rows r < `rows` of x (rows x d, row-major) for which keep(r) is true (e.g. real tokens). */
   add(x: Float32Array, rows: number, keep: (row: number) => boolean = () => true): void {
-    const d = this.d;
+    const { d, chunk } = this;
     if (x.length < rows * d) throw new RangeError(`input has ${x.length} values, expected ${rows} x ${d}`);
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
-      const src = r * d;
+      const row = x.subarray(r * d, r * d + d);
+      chunk.rows.set(row, chunk.fill * d);
       for (let i = 0; i < d; i++) {
-        this.chunk[i * CHUNK + this.fill] = x[src + i];
-        this.sum[i] += x[src + i];
+        this.sum[i] += row[i];
+        this.diag[i] += row[i] * row[i];
       }
       this.tokens++;
-      if (++this.fill === CHUNK) this.flush();
+      if (++chunk.fill === CHUNK) this.flush();
     }
   }
 
@@ -43,67 +87,98 @@ export class GramAccumulator {
     const d = this.d;
     const h = this.h.slice();
     for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) h[i * d + j] = h[j * d + i];
+    if (this.subGrams) for (let i = 0; i < d; i++) h[i * d + i] = this.diag[i];
     return h;
   }
 
-  /** Sums the block's outer products into the upper triangle: two rows of H by four columns at
-   *  a time, so each loaded feature value serves several products. */
+  /** The chunk's Xᵀ X (upper triangle) in f32, added into H. */
   private flush(): void {
-    const n = this.fill;
+    const { d, h, chunk, gemm } = this;
+    const n = chunk.fill;
     if (n === 0) return;
-    const { d, h, chunk: c } = this;
-    const C = CHUNK;
-    let i = 0;
-    for (; i + 2 <= d; i += 2) {
-      const a0 = i * C,
-        a1 = a0 + C;
-      // (i, i), (i, i+1), (i+1, i+1) first; then columns from i + 2 in fours.
-      let s00 = 0,
-        s01 = 0,
-        s11 = 0;
-      for (let t = 0; t < n; t++) {
-        const u = c[a0 + t],
-          v = c[a1 + t];
-        s00 += u * u;
-        s01 += u * v;
-        s11 += v * v;
+    const mark = gemm.mark();
+    if (this.subGrams) {
+      for (const { cols, product, target } of this.subGrams) {
+        const inner = gemm.mark();
+        const ld = roundUp(cols.length, 8);
+        const g = gemm.alloc(n * ld); // the set's columns of the chunk
+        const f = gemm.f32;
+        const rows = chunk.rows;
+        for (let t = 0; t < n; t++) for (let p = 0; p < cols.length; p++) f[g + t * ld + p] = rows[t * d + cols[p]];
+        const c = gemm.alloc(ld * ld);
+        gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
+        const sums = gemm.f32;
+        for (let e = 0; e < product.length; e++) h[target[e]] += sums[c + product[e]];
+        gemm.release(inner);
       }
-      h[i * d + i] += s00;
-      h[i * d + i + 1] += s01;
-      h[(i + 1) * d + i + 1] += s11;
-      addDots(c, a0, a1, c, i + 2, d, n, h, i * d, (i + 1) * d);
+    } else {
+      const ld = roundUp(d, 8);
+      const b = rowMajor(gemm, chunk);
+      const c = gemm.alloc(ld * ld);
+      gemm.gemmUpperTN(b, ld, b, ld, c, ld, ld, n);
+      const f = gemm.f32;
+      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) h[i * d + j] += f[c + i * ld + j];
     }
-    for (; i < d; i++) {
-      const a = i * C;
-      let s = 0;
-      for (let t = 0; t < n; t++) s += c[a + t] * c[a + t];
-      h[i * d + i] += s;
-    }
-    this.fill = 0;
+    gemm.release(mark);
+    chunk.fill = 0;
   }
+}
+
+/** Distinct kept sets with the entries each one sums (the first set that holds a pair owns it),
+ *  or undefined where summing them would cost more than 0.7 of the whole upper triangle. */
+function subGrams(d: number, keptSets: ArrayLike<number>[]): SubGram[] | undefined {
+  const distinct = new Map<string, ArrayLike<number>>();
+  for (const cols of keptSets) if (cols.length > 0) distinct.set(Array.from(cols).join(','), cols);
+  const sets = [...distinct.values()];
+  const cost = sets.reduce((c, cols) => c + roundUp(cols.length, 8) ** 2 / 2 + cols.length, 0);
+  if (cost > 0.7 * (roundUp(d, 8) ** 2 / 2)) return undefined;
+  const owned = new Uint8Array(d * d);
+  return sets.map((cols) => {
+    const ld = roundUp(cols.length, 8);
+    const product: number[] = [];
+    const target: number[] = [];
+    for (let p = 0; p < cols.length; p++)
+      for (let q = p + 1; q < cols.length; q++) {
+        const at = cols[p] * d + cols[q]; // cols ascending: the upper triangle
+        if (owned[at]) continue;
+        owned[at] = 1;
+        product.push(p * ld + q);
+        target.push(at);
+      }
+    return { cols, product: Int32Array.from(product), target: Int32Array.from(target) };
+  });
+}
+
+/** Output rows [start, end) that share the kept input columns `cols` (a tile-row of HP). */
+export interface CrossBlock {
+  start: number;
+  end: number;
+  cols: ArrayLike<number>;
 }
 
 /**
  * C = Xᵀ Y over calibration tokens (in x out, row-major, float64): the inputs' correlation with
- * target outputs (reconstruction towards the dense model's outputs). Tokens are gathered in
- * feature-major blocks, so C is swept once per block, not once per token.
+ * target outputs (reconstruction towards the dense model's outputs). With `blocks`, only the
+ * entries (cols, start..end) of each block: all that the row-group solver reads for a masked
+ * matrix (the kept weights' entries), a fraction of the work at high sparsity; the rest stay 0.
  */
 export class CrossAccumulator {
   private readonly c: Float64Array;
-  private readonly xs: Float64Array;
-  private readonly ys: Float64Array;
-  private fill = 0;
+  private readonly xs: Chunk;
+  private readonly ys: Chunk;
   /** Σ_t (y_t - bias) over the added rows. */
   readonly targetSum: Float64Array;
 
   constructor(
     readonly d: number,
     readonly out: number,
+    private readonly blocks?: readonly CrossBlock[],
+    private readonly gemm = new Gemm(),
   ) {
     this.targetSum = new Float64Array(out);
     this.c = new Float64Array(d * out);
-    this.xs = new Float64Array(d * CHUNK);
-    this.ys = new Float64Array(out * CHUNK);
+    this.xs = new Chunk(d);
+    this.ys = new Chunk(out);
   }
 
   /** Adds rows r < `rows` of x (rows x d) and y (rows x out) for which keep(r) is true; `bias`
@@ -115,18 +190,20 @@ export class CrossAccumulator {
     keep: (row: number) => boolean = () => true,
     bias?: Float32Array,
   ): void {
-    const { d, out } = this;
+    const { d, out, xs, ys } = this;
     if (x.length < rows * d || y.length < rows * out)
       throw new RangeError(`inputs have ${x.length} / ${y.length} values, expected ${rows} x ${d} / ${rows} x ${out}`);
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
-      for (let i = 0; i < d; i++) this.xs[i * CHUNK + this.fill] = x[r * d + i];
+      xs.rows.set(x.subarray(r * d, r * d + d), xs.fill * d);
+      const yo = ys.fill * out;
       for (let o = 0; o < out; o++) {
         const v = y[r * out + o] - (bias ? bias[o] : 0);
-        this.ys[o * CHUNK + this.fill] = v;
+        ys.rows[yo + o] = v;
         this.targetSum[o] += v;
       }
-      if (++this.fill === CHUNK) this.flush();
+      xs.fill++;
+      if (++ys.fill === CHUNK) this.flush();
     }
   }
 
@@ -135,89 +212,43 @@ export class CrossAccumulator {
     return this.c.slice();
   }
 
-  /** Two rows of C by four columns at a time over the block's tokens. */
   private flush(): void {
-    const n = this.fill;
+    const { d, out, c, xs, ys, gemm, blocks } = this;
+    const n = xs.fill;
     if (n === 0) return;
-    const { d, out, c, xs, ys } = this;
-    for (let i = 0; i < d; i += 2) {
-      const a0 = i * CHUNK;
-      const two = i + 1 < d;
-      const a1 = two ? a0 + CHUNK : a0;
-      addDots(xs, a0, a1, ys, 0, out, n, c, i * out, two ? (i + 1) * out : -1);
+    const mark = gemm.mark();
+    const ld = roundUp(out, 8);
+    const b = rowMajor(gemm, ys);
+    if (!blocks) {
+      const ldx = roundUp(d, 8);
+      const x = rowMajor(gemm, xs);
+      const prod = gemm.alloc(ldx * ld);
+      gemm.gemmTN(x, ldx, b, ld, prod, ld, roundUp(d, 4), ld, n);
+      const f = gemm.f32;
+      for (let i = 0; i < d; i++) for (let o = 0; o < out; o++) c[i * out + o] += f[prod + i * ld + o];
     }
-    this.fill = 0;
-  }
-}
-
-/**
- * dest[r0 + j] += Σ_t a[a0 + t] · b[j·CHUNK + t] and dest[r1 + j] likewise from a[a1 + t], for j in
- * [from, to) and t < n (r1 < 0: the second row is skipped): two rows by four columns at a time,
- * so each loaded value serves several products.
- */
-function addDots(
-  a: Float64Array,
-  a0: number,
-  a1: number,
-  b: Float64Array,
-  from: number,
-  to: number,
-  n: number,
-  dest: Float64Array,
-  r0: number,
-  r1: number,
-): void {
-  const C = CHUNK;
-  let j = from;
-  for (; j + 4 <= to; j += 4) {
-    const b0 = j * C,
-      b1 = b0 + C,
-      b2 = b1 + C,
-      b3 = b2 + C;
-    let p0 = 0,
-      p1 = 0,
-      p2 = 0,
-      p3 = 0,
-      q0 = 0,
-      q1 = 0,
-      q2 = 0,
-      q3 = 0;
-    for (let t = 0; t < n; t++) {
-      const u = a[a0 + t],
-        v = a[a1 + t];
-      const w0 = b[b0 + t],
-        w1 = b[b1 + t],
-        w2 = b[b2 + t],
-        w3 = b[b3 + t];
-      p0 += u * w0;
-      p1 += u * w1;
-      p2 += u * w2;
-      p3 += u * w3;
-      q0 += v * w0;
-      q1 += v * w1;
-      q2 += v * w2;
-      q3 += v * w3;
+    for (const { start, end, cols } of blocks ?? []) {
+      const s = cols.length;
+      if (s === 0 || end <= start) continue;
+      const inner = gemm.mark();
+      // The block's kept columns of X, gathered; its columns of Y from an 8-aligned start.
+      const sp = roundUp(s, 4);
+      const a = gemm.alloc(n * sp);
+      const rows = xs.rows;
+      let f = gemm.f32;
+      for (let t = 0; t < n; t++) for (let p = 0; p < s; p++) f[a + t * sp + p] = rows[t * d + cols[p]];
+      const j0 = start - (start % 8);
+      const w = roundUp(end - j0, 8);
+      const prod = gemm.alloc(sp * w);
+      gemm.gemmTN(a, sp, b + j0, ld, prod, w, sp, w, n);
+      f = gemm.f32;
+      for (let p = 0; p < s; p++) {
+        const row = cols[p] * out;
+        for (let o = start; o < end; o++) c[row + o] += f[prod + p * w + o - j0];
+      }
+      gemm.release(inner);
     }
-    dest[r0 + j] += p0;
-    dest[r0 + j + 1] += p1;
-    dest[r0 + j + 2] += p2;
-    dest[r0 + j + 3] += p3;
-    if (r1 >= 0) {
-      dest[r1 + j] += q0;
-      dest[r1 + j + 1] += q1;
-      dest[r1 + j + 2] += q2;
-      dest[r1 + j + 3] += q3;
-    }
-  }
-  for (; j < to; j++) {
-    const bj = j * C;
-    let p = 0,
-      q = 0;
-    for (let t = 0; t < n; t++) {
-      p += a[a0 + t] * b[bj + t];
-      q += a[a1 + t] * b[bj + t];
-    }
-    dest[r0 + j] += p;
-    if (r1 >= 0) dest[r1 + j] += q;
+    gemm.release(mark);
+    xs.fill = ys.fill = 0;
   }
 }

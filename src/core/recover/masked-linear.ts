@@ -1,119 +1,93 @@
-// y = x Wᵀ + b for a pruned W, doing only the kept products: rows with the same kept set (a
-// tile-row in HP, tile-only and vector-only; every row of a dense matrix) form a group whose
-// kept inputs are gathered once per token pair and then dotted with each row's packed weights,
-// four rows by two tokens at a time. Reconstruction runs every calibration token through the
-// pruned layers, so this is most of its time.
+// y = x Wᵀ + b for a pruned W (or a dense one: no mask) in f32 WebAssembly SIMD (wasm-gemm.ts).
+// Rows with the same kept set (a tile-row in HP, tile-only and vector-only) form a group: its kept
+// input columns are gathered once and multiplied by the group's packed weights, so only the kept
+// products are done. Where the groups are single rows (unstructured, N:M), the whole matrix with
+// its zeros is cheaper than thousands of one-row products. Reconstruction runs every calibration
+// token through the pruned and the dense layers, so this is most of its time.
 import { rowGroups } from './reconstruct';
+import { Gemm, roundUp } from './wasm-gemm';
 
 interface Group {
   start: number;
   rows: number;
   /** Kept input columns, ascending. */
   cols: Int32Array;
-  /** rows x cols.length, row-major: the kept weights packed. */
-  packed: Float64Array;
+  /** cols.length x roundUp(rows, 8), row-major: the group's kept weights, transposed. */
+  packed: Float32Array;
 }
 
 export class MaskedLinear {
   private readonly groups: Group[];
   private readonly bias: Float32Array;
 
+  /** `mask` 1 = kept (out x in); without one the matrix is dense. */
   constructor(
     weight: Float32Array,
-    mask: Uint8Array,
+    mask: Uint8Array | undefined,
     readonly out: number,
     readonly nIn: number,
     bias?: Float32Array,
+    private readonly gemm = new Gemm(),
   ) {
     this.bias = bias ?? new Float32Array(out);
-    if (weight.length !== out * nIn || mask.length !== out * nIn)
+    if (weight.length !== out * nIn || (mask && mask.length !== out * nIn))
       throw new RangeError(`weight and mask must have ${out} x ${nIn} entries`);
-    this.groups = rowGroups(mask, out, nIn).map(([start, end]) => {
-      const keep: number[] = [];
-      for (let j = 0; j < nIn; j++) if (mask[start * nIn + j]) keep.push(j);
-      const cols = Int32Array.from(keep);
-      const s = cols.length;
-      const packed = new Float64Array((end - start) * s);
-      for (let r = start; r < end; r++)
-        for (let p = 0; p < s; p++) packed[(r - start) * s + p] = weight[r * nIn + cols[p]];
-      return { start, rows: end - start, cols, packed };
+    const all = Int32Array.from({ length: nIn }, (_, j) => j);
+    const groups = mask
+      ? rowGroups(mask, out, nIn).map(([start, end]) => ({
+          start,
+          end,
+          cols: Int32Array.from(all.filter((j) => mask[start * nIn + j])),
+        }))
+      : [];
+    // Per token: a group costs its products (rows padded to 8) plus gathering its columns.
+    const grouped = groups.reduce((s, g) => s + g.cols.length * (roundUp(g.end - g.start, 8) + 1), 0);
+    const whole = mask && grouped < nIn * roundUp(out, 8) ? groups : [{ start: 0, end: out, cols: all }];
+    this.groups = whole.map(({ start, end, cols }) => {
+      const rows = end - start;
+      const ld = roundUp(rows, 8);
+      const packed = new Float32Array(cols.length * ld);
+      for (let r = 0; r < rows; r++) {
+        const w = (start + r) * nIn;
+        const keep = (j: number) => !mask || mask[w + j] !== 0;
+        for (let p = 0; p < cols.length; p++) if (keep(cols[p])) packed[p * ld + r] = weight[w + cols[p]];
+      }
+      return { start, rows, cols, packed };
     });
   }
 
   apply(x: Float32Array, tokens: number): Float32Array {
-    const { out, nIn } = this;
+    const { out, nIn, gemm, bias } = this;
     if (x.length < tokens * nIn) throw new RangeError(`input has ${x.length} values, expected ${tokens} x ${nIn}`);
-    const y = new Float32Array(tokens * out);
-    const xa = new Float64Array(nIn);
-    const xb = new Float64Array(nIn);
-    for (const g of this.groups) {
-      const { cols, packed, rows, start } = g;
+    const m = roundUp(tokens, 4);
+    const mark = gemm.mark();
+    const xs = gemm.alloc(m * nIn);
+    gemm.f32.set(x.subarray(0, tokens * nIn), xs);
+    // Y starts as the bias; each group adds its products into its columns (the packed weights'
+    // padding columns add zeros to the next group's, or to the slack past `out`).
+    const ldy = out + 8;
+    const y = gemm.alloc(m * ldy);
+    for (let t = 0; t < tokens; t++) gemm.f32.set(bias, y + t * ldy);
+    for (const { start, rows, cols, packed } of this.groups) {
       const s = cols.length;
-      for (let t = 0; t < tokens; t += 2) {
-        const two = t + 1 < tokens;
-        const ra = t * nIn,
-          rb = ra + nIn;
-        for (let p = 0; p < s; p++) {
-          xa[p] = x[ra + cols[p]];
-          xb[p] = two ? x[rb + cols[p]] : 0;
-        }
-        const ya = t * out + start,
-          yb = ya + out;
-        const bias = this.bias;
-        let r = 0;
-        for (; r + 4 <= rows; r += 4) {
-          const w0 = r * s,
-            w1 = w0 + s,
-            w2 = w1 + s,
-            w3 = w2 + s;
-          let a0 = 0,
-            a1 = 0,
-            a2 = 0,
-            a3 = 0,
-            b0 = 0,
-            b1 = 0,
-            b2 = 0,
-            b3 = 0;
-          for (let p = 0; p < s; p++) {
-            const u = xa[p],
-              v = xb[p];
-            const c0 = packed[w0 + p],
-              c1 = packed[w1 + p],
-              c2 = packed[w2 + p],
-              c3 = packed[w3 + p];
-            a0 += u * c0;
-            a1 += u * c1;
-            a2 += u * c2;
-            a3 += u * c3;
-            b0 += v * c0;
-            b1 += v * c1;
-            b2 += v * c2;
-            b3 += v * c3;
-          }
-          y[ya + r] = a0 + bias[start + r];
-          y[ya + r + 1] = a1 + bias[start + r + 1];
-          y[ya + r + 2] = a2 + bias[start + r + 2];
-          y[ya + r + 3] = a3 + bias[start + r + 3];
-          if (two) {
-            y[yb + r] = b0 + bias[start + r];
-            y[yb + r + 1] = b1 + bias[start + r + 1];
-            y[yb + r + 2] = b2 + bias[start + r + 2];
-            y[yb + r + 3] = b3 + bias[start + r + 3];
-          }
-        }
-        for (; r < rows; r++) {
-          const w0 = r * s;
-          let a = 0,
-            b = 0;
-          for (let p = 0; p < s; p++) {
-            a += xa[p] * packed[w0 + p];
-            b += xb[p] * packed[w0 + p];
-          }
-          y[ya + r] = a + bias[start + r];
-          if (two) y[yb + r] = b + bias[start + r];
-        }
+      if (s === 0) continue;
+      const inner = gemm.mark();
+      const ld = roundUp(rows, 8);
+      let a = xs;
+      if (s < nIn) {
+        a = gemm.alloc(m * s);
+        const f = gemm.f32;
+        for (let t = 0; t < tokens; t++) for (let p = 0; p < s; p++) f[a + t * s + p] = f[xs + t * nIn + cols[p]];
       }
+      const w = gemm.alloc(s * ld);
+      gemm.f32.set(packed, w);
+      gemm.gemm(a, s, w, ld, y + start, ldy, m, ld, s);
+      gemm.release(inner);
     }
-    return y;
+    const result = new Float32Array(tokens * out);
+    const f = gemm.f32;
+    for (let t = 0; t < tokens; t++) result.set(f.subarray(y + t * ldy, y + t * ldy + out), t * out);
+    gemm.release(mark);
+    return result;
   }
 }

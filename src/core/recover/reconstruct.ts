@@ -94,9 +94,7 @@ function solve(
   requested: RecoverMethod,
 ): ReconstructResult {
   const groups = rowGroups(mask, out, n);
-  let method = requested;
-  const extra = cross ? n ** 3 / 3 + 2 * n * n * out : 0; // the sweep's unconstrained solve for the targets
-  if (method === 'auto') method = groupedCost(groups, mask, n) <= sweepCost(mask, out, n) + extra ? 'grouped' : 'sweep';
+  const method = requested === 'auto' ? chooseMethod(mask, out, n, cross !== undefined, groups) : requested;
   const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
   const w =
     method === 'grouped'
@@ -172,6 +170,18 @@ function withIntercept(
   return { ...r, weight: w, bias };
 }
 
+/** The solver 'auto' picks: the one with fewer operations (`cross`: targets given as Xᵀ Y). */
+export function chooseMethod(
+  mask: Uint8Array,
+  out: number,
+  n: number,
+  cross: boolean,
+  groups = rowGroups(mask, out, n),
+): Exclude<RecoverMethod, 'auto'> {
+  const extra = cross ? n ** 3 / 3 + 2 * n * n * out : 0; // the sweep's unconstrained solve for the targets
+  return groupedCost(groups, mask, n) <= sweepCost(mask, out, n) + extra ? 'grouped' : 'sweep';
+}
+
 /** [start, end) runs of consecutive rows with identical masks. */
 export function rowGroups(mask: Uint8Array, out: number, n: number): Array<[number, number]> {
   const groups: Array<[number, number]> = [];
@@ -189,7 +199,7 @@ function sameRow(mask: Uint8Array, a: number, b: number, n: number): boolean {
   return true;
 }
 
-function keptColumns(mask: Uint8Array, row: number, n: number): number[] {
+export function keptColumns(mask: Uint8Array, row: number, n: number): number[] {
   const cols: number[] = [];
   for (let j = 0; j < n; j++) if (mask[row * n + j]) cols.push(j);
   return cols;

@@ -4,7 +4,6 @@
 // H = Xᵀ X from them, and their kept weights are solved for (reconstruct.ts) before the batches
 // move on through the new weights. Async and cancellable: it yields between stages, so a worker
 // can answer a cancel, and reports progress with an ETA.
-import { denseLinear } from '../cpu/linear';
 import {
   prunableLinears,
   PRUNABLE_KINDS,
@@ -19,12 +18,22 @@ import {
   ffnHidden,
   ffnOutput,
   referenceEmbed,
+  type AttentionFn,
   type EncoderBatch,
   type LinearStep,
 } from '../model/reference-forward';
-import { CrossAccumulator, GramAccumulator } from './gram';
+import { fastGelu, gemmAttention } from './fast-forward';
+import { CrossAccumulator, GramAccumulator, type CrossBlock } from './gram';
 import { MaskedLinear } from './masked-linear';
-import { reconstructLinear, type ReconstructOptions, type ReconstructResult } from './reconstruct';
+import {
+  chooseMethod,
+  keptColumns,
+  reconstructLinear,
+  rowGroups,
+  type ReconstructOptions,
+  type ReconstructResult,
+} from './reconstruct';
+import { Gemm } from './wasm-gemm';
 
 export interface RecoverProgress {
   /** Matrices reconstructed so far, of `total`. */
@@ -105,12 +114,15 @@ export async function recoverModel(
   const totalWork = linears.reduce((s, l) => s + work(l), 0);
   let doneWork = 0;
   const matrices: RecoveredMatrix[] = [];
+  const gemm = new Gemm(); // one WebAssembly memory for every product of this run
+  const attention = gemmAttention(gemm);
   const pruned = new Map<Linear, MaskedLinear>(); // the reconstructed linears, as the forward runs them
 
   let x = batches.map((b) => referenceEmbed(model, b));
   const denseTargets = options.targets === 'dense';
   const rows = (b: number) => batches[b].batch * batches[b].seq;
   let xd = x; // the dense model's stream ('dense' targets)
+  const denseLinears = new Map<Linear, MaskedLinear>(); // its linears, packed once
   for (let li = 0; li < model.layers.length; li++) {
     // The layer as reconstructed so far: its linears are replaced stage by stage.
     const layer: EncoderLayer = { ...model.layers[li] };
@@ -123,24 +135,39 @@ export async function recoverModel(
     for (let s = 0; s < STAGES.length; s++) {
       const inputs = s === 0 ? x : s === 1 ? ctx : s === 2 ? a : f;
       const denseInputs = s === 0 ? xd : s === 1 ? ctxd : s === 2 ? ad : fd;
-      const gram = new GramAccumulator(layer[STAGES[s][0]].in);
+      // The solver of each linear is chosen first: with dense targets, the row-group solver reads
+      // only the kept entries of Xᵀ Y and of H, so only those are summed.
+      const kinds = STAGES[s];
+      const indices = kinds.map((kind) => li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind));
+      const methods = kinds.map((kind, i) =>
+        options.method && options.method !== 'auto'
+          ? options.method
+          : chooseMethod(masks[indices[i]], layer[kind].out, layer[kind].in, denseTargets),
+      );
+      const groups = kinds.map((kind, i) => keptGroups(masks[indices[i]], layer[kind].out, layer[kind].in));
+      const keptSets =
+        denseTargets && methods.every((m) => m === 'grouped') ? groups.flat().map((g) => g.cols) : undefined;
+      const gram = new GramAccumulator(layer[kinds[0]].in, gemm, keptSets);
       inputs.forEach((input, b) => gram.add(input, batches[b].batch * batches[b].seq, real[b]));
       const h = gram.matrix();
       // Dense targets: the dense stage first, its linears' outputs recorded for Xᵀ Y.
       const recorded = new Map<Linear, Float32Array[]>();
       const nextDense = denseTargets
         ? denseInputs.map((input, b) =>
-            runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], (v, l) => {
-              const y = denseLinear(v, rows(b), l.weight, l.out, l.in, l.bias);
+            runStage(s, model, model.layers[li], batches[b], input, xd[b], ad[b], attention, (v, l) => {
+              if (!denseLinears.has(l))
+                denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, gemm));
+              const y = denseLinears.get(l)!.apply(v, rows(b));
               // A copy: the stage goes on in place on y (residual + LayerNorm, GELU).
               recorded.set(l, [...(recorded.get(l) ?? []), y.slice()]);
               return y;
             }),
           )
         : [];
-      for (const kind of STAGES[s]) {
+      for (const [k, kind] of kinds.entries()) {
         await yieldToEventLoop(signal);
-        const index = li * PRUNABLE_KINDS.length + PRUNABLE_KINDS.indexOf(kind);
+        const index = indices[k];
+        const method = methods[k];
         const dense = layer[kind];
         const t = performance.now();
         // The residual this linear's output is added to: the layer input (attnOut), the
@@ -149,8 +176,9 @@ export async function recoverModel(
           denseTargets && options.residual && (s === 1 || s === 3)
             ? (b: number) => [s === 1 ? xd[b] : ad[b], s === 1 ? x[b] : a[b]] as const
             : undefined;
+        const blocks = method === 'grouped' ? crossBlocks(groups[k], dense.out, dense.in) : undefined;
         const targets = denseTargets
-          ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real, residual)
+          ? crossTargets(inputs, recorded.get(dense)!, dense, batches, real, gemm, residual, blocks)
           : undefined;
         const intercept = options.bias
           ? { bias: dense.bias, inputSum: gram.sum, tokens: gram.tokens, targetSum: targets?.targetSum }
@@ -165,11 +193,11 @@ export async function recoverModel(
             cross: targets?.cross,
             intercept,
           },
-          options,
+          { ...options, method },
         );
         const bias = r.bias ?? dense.bias;
         layer[kind] = { ...dense, weight: r.weight, bias };
-        pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, bias));
+        pruned.set(layer[kind], new MaskedLinear(r.weight, masks[index], dense.out, dense.in, bias, gemm));
         matrices[index] = {
           name: dense.name,
           weight: r.weight,
@@ -192,7 +220,7 @@ export async function recoverModel(
       await yieldToEventLoop(signal);
       // Run the batches through the reconstructed stage (and the dense one, for dense targets).
       const next = inputs.map((input, b) =>
-        runStage(s, model, layer, batches[b], input, x[b], a[b], (v, l) => pruned.get(l)!.apply(v, rows(b))),
+        runStage(s, model, layer, batches[b], input, x[b], a[b], attention, (v, l) => pruned.get(l)!.apply(v, rows(b))),
       );
       if (s === 0) ctx = next;
       else if (s === 1) a = next;
@@ -218,11 +246,12 @@ function runStage(
   input: Float32Array,
   x: Float32Array,
   a: Float32Array | undefined,
+  attention: AttentionFn,
   linear: LinearStep,
 ): Float32Array {
-  if (s === 0) return attentionContext(model, layer, input, batch, linear);
+  if (s === 0) return attentionContext(model, layer, input, batch, linear, attention);
   if (s === 1) return attentionOutput(model, layer, input, x, linear);
-  if (s === 2) return ffnHidden(layer, input, linear);
+  if (s === 2) return ffnHidden(layer, input, linear, fastGelu);
   return ffnOutput(model, layer, input, a!, linear);
 }
 
@@ -235,9 +264,11 @@ function crossTargets(
   dense: Linear,
   batches: EncoderBatch[],
   real: Array<(row: number) => boolean>,
+  gemm: Gemm,
   residual?: (b: number) => readonly [Float32Array, Float32Array],
+  blocks?: CrossBlock[],
 ): { cross: Float64Array; targetSum: Float64Array } {
-  const acc = new CrossAccumulator(dense.in, dense.out);
+  const acc = new CrossAccumulator(dense.in, dense.out, blocks, gemm);
   inputs.forEach((xp, b) => {
     let y = outputs[b];
     if (residual) {
@@ -247,6 +278,18 @@ function crossTargets(
     acc.add(xp, y, batches[b].batch * batches[b].seq, real[b], dense.bias);
   });
   return { cross: acc.matrix(), targetSum: acc.targetSum };
+}
+
+/** The mask's row groups: rows [start, end) keep the input columns `cols`. */
+function keptGroups(mask: Uint8Array, out: number, n: number): CrossBlock[] {
+  return rowGroups(mask, out, n).map(([start, end]) => ({ start, end, cols: keptColumns(mask, start, n) }));
+}
+
+/** The row groups as blocks of Xᵀ Y, or none (the whole of it) where they would not save work:
+ *  each block's columns are padded to 8 (single-row groups: 8 times their products). */
+function crossBlocks(groups: CrossBlock[], out: number, n: number): CrossBlock[] | undefined {
+  const cost = groups.reduce((c, b) => c + b.cols.length * (b.end - b.start + (b.start % 8) + 8), 0);
+  return cost < 0.7 * n * out ? groups : undefined;
 }
 
 /** Lets a worker's message loop run (a cancel arrives this way); throws if cancelled. */

@@ -67,10 +67,17 @@ describe('Cholesky helpers (float64)', () => {
 });
 
 describe('GramAccumulator', () => {
+  /** Σ over the kept rows of x_i x_j, in float64. */
+  const exact = (x: Float32Array, rows: number, d: number, keep: (r: number) => boolean, i: number, j: number) => {
+    let s = 0;
+    for (let r = 0; r < rows; r++) if (keep(r)) s += x[r * d + i] * x[r * d + j];
+    return s;
+  };
+
   for (const d of [1, 7, 10]) {
-    it(`sums xᵀx over the kept rows, across adds and blocks (d = ${d})`, () => {
+    it(`sums xᵀx over the kept rows, across adds and chunks (d = ${d})`, () => {
       const rand = rng(d);
-      const rows = 230; // more than one internal block
+      const rows = 600; // more than two internal chunks
       const x = Float32Array.from({ length: rows * d }, () => rand() - 0.5);
       const keep = (r: number) => r % 3 !== 1;
       const g = new GramAccumulator(d);
@@ -78,14 +85,31 @@ describe('GramAccumulator', () => {
       g.add(x.subarray(100 * d), rows - 100, (r) => keep(r + 100));
       const h = g.matrix();
       expect(g.tokens).toBe(Array.from({ length: rows }, (_, r) => keep(r)).filter(Boolean).length);
+      // Each chunk's products are summed in f32 (WebAssembly), the chunks in float64.
       for (let i = 0; i < d; i++)
-        for (let j = 0; j < d; j++) {
-          let s = 0;
-          for (let r = 0; r < rows; r++) if (keep(r)) s += x[r * d + i] * x[r * d + j];
-          expect(h[i * d + j]).toBeCloseTo(s, 9);
-        }
+        for (let j = 0; j < d; j++) expect(Math.abs(h[i * d + j] - exact(x, rows, d, keep, i, j))).toBeLessThan(1e-4);
     });
   }
+
+  it('with kept sets, sums the entries within each set and the whole diagonal, nothing else', () => {
+    const d = 40;
+    const rand = rng(5);
+    const rows = 300;
+    const x = Float32Array.from({ length: rows * d }, () => rand() - 0.5);
+    const sets = [
+      [0, 3, 4, 9, 20],
+      [3, 4, 30, 39],
+    ];
+    const g = new GramAccumulator(d, undefined, sets);
+    g.add(x, rows);
+    const h = g.matrix();
+    const within = (i: number, j: number) => sets.some((s) => s.includes(i) && s.includes(j));
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        const want = i === j || within(i, j) ? exact(x, rows, d, () => true, i, j) : 0;
+        expect(Math.abs(h[i * d + j] - want)).toBeLessThan(1e-4);
+      }
+  });
 
   it('refuses an input of the wrong size', () => {
     expect(() => new GramAccumulator(4).add(new Float32Array(7), 2)).toThrow(/expected 2 x 4/);

@@ -44,22 +44,33 @@ const masks = (w: Float32Array) => ({
 });
 
 describe('reconstruction towards given targets', () => {
-  it('CrossAccumulator sums Xᵀ (Y - bias) over kept rows, across blocks', () => {
+  it('CrossAccumulator sums Xᵀ (Y - bias) over kept rows, across chunks; with blocks, only theirs', () => {
     const rand = rng(9);
-    const [rows, d, out] = [230, 7, 5]; // more rows than one block, odd sizes
+    const [rows, d, out] = [600, 7, 21]; // more rows than two chunks, odd sizes
     const x = Float32Array.from({ length: rows * d }, () => rand() - 0.5);
     const y = Float32Array.from({ length: rows * out }, () => rand() - 0.5);
     const bias = Float32Array.from({ length: out }, () => rand());
     const keep = (r: number) => r % 3 !== 1;
-    const acc = new CrossAccumulator(d, out);
-    acc.add(x, y, rows, keep, bias);
-    const c = acc.matrix();
-    for (let i = 0; i < d; i++) {
-      for (let o = 0; o < out; o++) {
-        let want = 0;
-        for (let r = 0; r < rows; r++) if (keep(r)) want += x[r * d + i] * (y[r * out + o] - bias[o]);
-        expect(c[i * out + o]).toBeCloseTo(want, 5);
-      }
+    const want = (i: number, o: number) => {
+      let s = 0;
+      for (let r = 0; r < rows; r++) if (keep(r)) s += x[r * d + i] * (y[r * out + o] - bias[o]);
+      return s;
+    };
+    // Row groups as a mask gives them: rows [start, end) keep `cols`; starts off the 8-grid too.
+    const blocks = [
+      { start: 0, end: 5, cols: [1, 4] },
+      { start: 5, end: 19, cols: [0, 2, 3, 6] },
+      { start: 19, end: 21, cols: [5] },
+    ];
+    for (const b of [undefined, blocks]) {
+      const acc = new CrossAccumulator(d, out, b);
+      acc.add(x, y, rows, keep, bias);
+      const c = acc.matrix();
+      for (let i = 0; i < d; i++)
+        for (let o = 0; o < out; o++) {
+          const inBlock = !b || b.some((k) => o >= k.start && o < k.end && k.cols.includes(i));
+          expect(c[i * out + o]).toBeCloseTo(inBlock ? want(i, o) : 0, 4);
+        }
     }
   });
 

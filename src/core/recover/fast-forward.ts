@@ -1,0 +1,102 @@
+// The reconstruction's own attention and GELU: the same functions as the reference forward pass
+// (core/model/reference-forward), computed for speed, since every calibration token goes through
+// both the dense and the pruned encoder. Attention runs its products in WebAssembly; GELU
+// interpolates a table of the exact function (cubic Hermite, error < 3e-7, about f32 rounding).
+import { erf, gelu, type AttentionFn } from '../model/reference-forward';
+import { Gemm, roundUp } from './wasm-gemm';
+
+/**
+ * Multi-head attention as referenceAttention computes it (ctx [batch*seq, hidden] from q, k, v of
+ * that shape; mask 0 = padding), with the two products of each head and sequence (Q Kᵀ over its
+ * real tokens, then P V) in `gemm`. Padding rows get no output: no real token reads them.
+ */
+export function gemmAttention(gemm: Gemm): AttentionFn {
+  return (q, k, v, mask, batch, seq, hidden, heads) => {
+    const d = hidden / heads;
+    const scale = 1 / Math.sqrt(d);
+    const ctx = new Float32Array(batch * seq * hidden);
+    const real = new Int32Array(seq);
+    const dp = roundUp(d, 8);
+    for (let b = 0; b < batch; b++) {
+      let n = 0; // the sequence's real tokens, in order
+      for (let j = 0; j < seq; j++) if (mask[b * seq + j] !== 0) real[n++] = j;
+      const m = roundUp(n, 4);
+      const np = roundUp(n, 8);
+      for (let h = 0; h < heads; h++) {
+        const mark = gemm.mark();
+        const qh = gemm.alloc(m * d); // n x d
+        const kt = gemm.alloc(d * np); // Kᵀ: d x n
+        const vh = gemm.alloc(np * dp); // n x d, rows and columns padded
+        const scores = gemm.alloc(m * np);
+        const out = gemm.alloc(m * dp);
+        let f = gemm.f32;
+        for (let r = 0; r < n; r++) {
+          const src = (b * seq + real[r]) * hidden + h * d;
+          for (let e = 0; e < d; e++) {
+            f[qh + r * d + e] = q[src + e];
+            f[kt + e * np + r] = k[src + e];
+            f[vh + r * dp + e] = v[src + e];
+          }
+        }
+        gemm.gemm(qh, d, kt, np, scores, np, m, np, d);
+        f = gemm.f32;
+        // Softmax of each row over the real keys; the padded columns stay 0.
+        for (let i = 0; i < n; i++) {
+          const row = scores + i * np;
+          let max = -Infinity;
+          for (let j = 0; j < n; j++) max = Math.max(max, f[row + j]);
+          let sum = 0;
+          for (let j = 0; j < n; j++) sum += f[row + j] = Math.exp((f[row + j] - max) * scale);
+          for (let j = 0; j < n; j++) f[row + j] /= sum;
+        }
+        gemm.gemm(scores, np, vh, dp, out, dp, m, dp, np);
+        f = gemm.f32;
+        for (let i = 0; i < n; i++)
+          ctx.set(f.subarray(out + i * dp, out + i * dp + d), (b * seq + real[i]) * hidden + h * d);
+        gemm.release(mark);
+      }
+    }
+    return ctx;
+  };
+}
+
+// GELU table: values and slopes at steps of 1/128 on [-10, 10]; outside, 0 and x (|error| < 1e-22).
+const STEP = 1 / 128;
+const LIMIT = 10;
+const N = 2 * LIMIT * 128 + 2;
+let table: { value: Float64Array; slope: Float64Array } | undefined;
+
+function geluTable() {
+  if (table) return table;
+  const value = new Float64Array(N);
+  const slope = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const x = -LIMIT + i * STEP;
+    const pdf = Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
+    value[i] = gelu(x);
+    slope[i] = (0.5 * (1 + erf(x * Math.SQRT1_2)) + x * pdf) * STEP; // GELU' = Φ + x φ, per step
+  }
+  table = { value, slope };
+  return table;
+}
+
+/** In place: every value of f becomes GELU(value). */
+export function fastGelu(f: Float32Array): void {
+  const { value, slope } = geluTable();
+  for (let i = 0; i < f.length; i++) {
+    const x = f[i];
+    if (x <= -LIMIT) f[i] = 0;
+    else if (x < LIMIT) {
+      const u = (x + LIMIT) / STEP;
+      const j = Math.floor(u);
+      const t = u - j;
+      const t2 = t * t;
+      const t3 = t2 * t;
+      f[i] =
+        (2 * t3 - 3 * t2 + 1) * value[j] +
+        (t3 - 2 * t2 + t) * slope[j] +
+        (3 * t2 - 2 * t3) * value[j + 1] +
+        (t3 - t2) * slope[j + 1];
+    }
+  }
+}

@@ -1,0 +1,276 @@
+// f32 matrix products in WebAssembly SIMD: the reconstruction's forward passes, Gram sums and
+// target correlations are all C += A·B, and V8 runs plain TypeScript loops at about 1 GMAC/s while
+// this 4x8 register-blocked f32x4 kernel runs 7-10 (BENCHMARKS.md, "Recovery without retraining").
+// The module is a few hundred bytes, assembled here (no toolchain, no binary in the tree) and
+// compiled synchronously, which every browser allows for modules this small.
+// Sums are f32 within one call (K <= a few hundred tokens or ~1200 features); callers that sum over
+// many calls (the Gram matrices) add each call's result into float64.
+
+/** Columns of B per kernel call: a K x 64 panel of B stays in cache while every row of A passes. */
+const PANEL = 64;
+
+export class Gemm {
+  private memory: WebAssembly.Memory;
+  private readonly kernel: (...args: number[]) => void;
+  private readonly kernelTN: (...args: number[]) => void;
+  /** The memory as floats; replaced when the memory grows. */
+  f32: Float32Array;
+  private top = 0;
+
+  constructor() {
+    this.memory = new WebAssembly.Memory({ initial: 64 }); // 4 MiB, grown on demand
+    const instance = new WebAssembly.Instance(gemmModule(), { env: { memory: this.memory } });
+    this.kernel = instance.exports.gemm as (...args: number[]) => void;
+    this.kernelTN = instance.exports.gemmTN as (...args: number[]) => void;
+    this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** `floats` zeroed floats (16-byte aligned); returns their float offset. */
+  alloc(floats: number): number {
+    const off = this.top;
+    const end = off + Math.ceil(floats / 4) * 4;
+    const bytes = end * 4;
+    if (bytes > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / 65536));
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
+    this.top = end;
+    this.f32.fill(0, off, end);
+    return off;
+  }
+
+  /** The allocation mark, for `release`: everything allocated after it is freed. */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  /**
+   * C[i][j] += Σ_k A[i][k] · B[k][j] for i < m, j < n (float offsets and row strides into this
+   * memory); m a multiple of 4, n of 8 (callers pad with zeros). With `upper`, only the column
+   * panels' rows i < (panel end) are done: enough for the upper triangle of a symmetric product.
+   */
+  gemm(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number) {
+    this.run(this.kernel, a, lda, b, ldb, c, ldc, m, n, k, false);
+  }
+
+  /** The same with A given transposed: A[i][k] at a + k·lda + i (Xᵀ Y from token-major X and Y). */
+  gemmTN(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number) {
+    this.run(this.kernelTN, a, lda, b, ldb, c, ldc, m, n, k, false);
+  }
+
+  /** Aᵀ B's upper triangle (and some entries below it), A given transposed (m x m from k x m). */
+  gemmUpperTN(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number) {
+    this.run(this.kernelTN, a, lda, b, ldb, c, ldc, m, m, k, true);
+  }
+
+  private run(
+    kernel: (...args: number[]) => void,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+    upper: boolean,
+  ): void {
+    if (m % 4 !== 0 || n % 8 !== 0) throw new RangeError(`gemm needs m % 4 = 0 and n % 8 = 0, got ${m} x ${n}`);
+    if (k === 0) return;
+    for (let j = 0; j < n; j += PANEL) {
+      const w = Math.min(PANEL, n - j);
+      const rows = upper ? Math.min(m, roundUp(j + w, 4)) : m;
+      kernel(a * 4, b * 4 + j * 4, c * 4 + j * 4, rows, w, k, lda, ldb, ldc);
+    }
+  }
+}
+
+export function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+function gemmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(gemmWasm());
+  return compiled;
+}
+
+// ---- The kernel, assembled ----
+// gemm(a, b, c, m, n, k, lda, ldb, ldc), byte offsets for a, b, c; strides in floats:
+//   for i in 0..m step 4, j in 0..n step 8: acc[4][2] (f32x4) = C[i..i+4][j..j+8];
+//     for each k: b0, b1 = B[k][j..j+8]; acc[r][h] += splat(A[i+r][k]) · b_h; then C = acc.
+// gemmTN: the same with A[i+r][k] read at A[k][i+r] (four neighbours of one row of Aᵀ).
+
+const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
+const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
+
+// Locals: 9 i32 parameters, 8 i32 counters/pointers, then 11 v128.
+const [A, B, C, M, N, K, LDA, LDB, LDC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const [I, J, KK, PB, PC] = [9, 10, 11, 12, 13];
+const PA = 14; // PA + r: row i + r of A at column k, r < 4 (byte offsets)
+const ACC = 18; // ACC + 2r + h: the accumulator of row r, columns j + 4h .. j + 4h + 4
+const [B0, B1, XS] = [26, 27, 28];
+
+const get = (l: number) => [0x20, ...uleb(l)];
+const set = (l: number) => [0x21, ...uleb(l)];
+const tee = (l: number) => [0x22, ...uleb(l)];
+const i32 = (v: number) => [0x41, ...sleb(v)];
+const ADD = [0x6a];
+const MUL = [0x6c];
+const SHL = [0x74];
+const LT_U = [0x49];
+const EQZ = [0x45];
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const v128Load = (offset: number) => [...simd(0), 4, ...uleb(offset)];
+const v128Store = (offset: number) => [...simd(11), 4, ...uleb(offset)];
+const f32Load = [0x2a, 2, 0];
+const SPLAT = simd(19);
+const F32X4_ADD = simd(228);
+const F32X4_MUL = simd(230);
+const bytesOf = (l: number) => [...get(l), ...i32(2), ...SHL]; // floats -> bytes
+
+/** for (v = 0; v < limit; v += step) body, skipped when limit is 0. */
+function forLoop(v: number, limit: number, step: number, body: number[]): number[] {
+  const test = [...get(v), ...get(limit), ...LT_U];
+  const loop = [0x03, 0x40, ...body, ...get(v), ...i32(step), ...ADD, ...tee(v), ...get(limit), ...LT_U, 0x0d, 0, 0x0b];
+  return [...i32(0), ...set(v), 0x02, 0x40, ...test, ...EQZ, 0x0d, 0, ...loop, 0x0b];
+}
+
+const rows4 = [0, 1, 2, 3];
+/** Byte offset of row r of C from PC. */
+const cRow = (r: number) => [...get(PC), ...i32(r), ...get(LDC), ...MUL, ...i32(2), ...SHL, ...ADD];
+
+/** Loads A[i + r][k] (f32x4 splat) and steps PA + r to the next k; transposed, PA holds
+ *  A[k][i..i+4] once for all four rows. */
+function loadA(r: number, transposed: boolean): number[] {
+  if (!transposed) return [...get(PA + r), ...f32Load, ...SPLAT];
+  return [...get(PA), ...f32Load.slice(0, 2), ...uleb(4 * r), ...SPLAT];
+}
+
+function kernelBody(transposed: boolean): number[] {
+  const stepA = transposed
+    ? [...get(PA), ...bytesOf(LDA), ...ADD, ...set(PA)]
+    : rows4.flatMap((r) => [...get(PA + r), ...i32(4), ...ADD, ...set(PA + r)]);
+  const inner = [
+    ...get(PB),
+    ...v128Load(0),
+    ...set(B0),
+    ...get(PB),
+    ...v128Load(16),
+    ...set(B1),
+    ...rows4.flatMap((r) => [
+      ...loadA(r, transposed),
+      ...set(XS),
+      ...get(ACC + 2 * r),
+      ...get(XS),
+      ...get(B0),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...set(ACC + 2 * r),
+      ...get(ACC + 2 * r + 1),
+      ...get(XS),
+      ...get(B1),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...set(ACC + 2 * r + 1),
+    ]),
+    ...stepA,
+    ...get(PB),
+    ...bytesOf(LDB),
+    ...ADD,
+    ...set(PB),
+  ];
+  // Where row i of A starts: A + 4 (i + r) lda for each r, or A + 4 i (transposed: one pointer).
+  const startA = transposed
+    ? [...bytesOf(I), ...get(A), ...ADD, ...set(PA)]
+    : [
+        ...rows4.flatMap((r) => [
+          ...get(I),
+          ...i32(r),
+          ...ADD,
+          ...get(LDA),
+          ...MUL,
+          ...i32(2),
+          ...SHL,
+          ...get(A),
+          ...ADD,
+        ]),
+        ...[3, 2, 1, 0].flatMap((r) => set(PA + r)),
+      ];
+  const tile = [
+    // PC = C + 4 (i ldc + j); the accumulators start from C.
+    ...get(I),
+    ...get(LDC),
+    ...MUL,
+    ...get(J),
+    ...ADD,
+    ...i32(2),
+    ...SHL,
+    ...get(C),
+    ...ADD,
+    ...set(PC),
+    ...rows4.flatMap((r) => [0, 1].flatMap((h) => [...cRow(r), ...v128Load(16 * h), ...set(ACC + 2 * r + h)])),
+    ...startA,
+    ...bytesOf(J),
+    ...get(B),
+    ...ADD,
+    ...set(PB),
+    ...forLoop(KK, K, 1, inner),
+    ...rows4.flatMap((r) => [0, 1].flatMap((h) => [...cRow(r), ...get(ACC + 2 * r + h), ...v128Store(16 * h)])),
+  ];
+  return forLoop(I, M, 4, forLoop(J, N, 8, tile));
+}
+
+function gemmWasm(): Uint8Array<ArrayBuffer> {
+  const code = (transposed: boolean) => {
+    const body = [
+      ...vec([
+        [9, 0x7f],
+        [11, 0x7b],
+      ]),
+      ...kernelBody(transposed),
+      0x0b,
+    ];
+    return [...uleb(body.length), ...body];
+  };
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), 0]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name('gemm'), 0x00, 0],
+        [...name('gemmTN'), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([code(false), code(true)])),
+  ]);
+}

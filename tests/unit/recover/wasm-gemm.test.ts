@@ -1,0 +1,73 @@
+// The reconstruction's WebAssembly products and its fast attention / GELU against plain loops and
+// the reference forward pass.
+import { describe, expect, it } from 'vitest';
+import { gelu, referenceAttention } from '../../../src/core/model/reference-forward';
+import { fastGelu, gemmAttention } from '../../../src/core/recover/fast-forward';
+import { Gemm } from '../../../src/core/recover/wasm-gemm';
+import { rng } from '../../../src/core/random';
+
+describe('Gemm (f32 WebAssembly SIMD)', () => {
+  const rand = rng(11);
+  const [m, n, k] = [12, 80, 37]; // n > one 64-column panel; k odd
+  const a = Float32Array.from({ length: m * k }, () => rand() - 0.5);
+  const b = Float32Array.from({ length: k * n }, () => rand() - 0.5);
+  const c0 = Float32Array.from({ length: m * n }, () => rand());
+  const want = (i: number, j: number) => {
+    let s = c0[i * n + j];
+    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+    return s;
+  };
+
+  it('adds A·B into C, with A row-major or given transposed', () => {
+    for (const transposed of [false, true]) {
+      const g = new Gemm();
+      const pa = g.alloc(m * k);
+      if (transposed) for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) g.f32[pa + p * m + i] = a[i * k + p];
+      else g.f32.set(a, pa);
+      const pb = g.alloc(k * n);
+      g.f32.set(b, pb);
+      const pc = g.alloc(m * n);
+      g.f32.set(c0, pc);
+      if (transposed) g.gemmTN(pa, m, pb, n, pc, n, m, n, k);
+      else g.gemm(pa, k, pb, n, pc, n, m, n, k);
+      let worst = 0;
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(g.f32[pc + i * n + j] - want(i, j)));
+      expect(worst).toBeLessThan(1e-5);
+    }
+  });
+
+  it('grows its memory and frees back to a mark; refuses unpadded shapes', () => {
+    const g = new Gemm();
+    const mark = g.mark();
+    const big = g.alloc(3_000_000); // past the initial 4 MiB
+    g.f32[big + 2_999_999] = 1;
+    g.release(mark);
+    expect(g.alloc(4)).toBe(mark);
+    expect(() => g.gemm(0, 1, 0, 1, 0, 1, 3, 8, 1)).toThrow(/m % 4/);
+  });
+});
+
+describe('fast attention and GELU', () => {
+  it('attention equals the reference on every real token', () => {
+    const rand = rng(4);
+    const [batch, seq, hidden, heads] = [2, 9, 24, 3];
+    const rows = batch * seq;
+    const q = Float32Array.from({ length: rows * hidden }, () => rand() - 0.5);
+    const k = Float32Array.from({ length: rows * hidden }, () => rand() - 0.5);
+    const v = Float32Array.from({ length: rows * hidden }, () => rand() - 0.5);
+    const mask = Array.from({ length: rows }, (_, r) => (r % seq < (r < seq ? 9 : 5) ? 1 : 0));
+    const want = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
+    const got = gemmAttention(new Gemm())(q, k, v, mask, batch, seq, hidden, heads);
+    for (let r = 0; r < rows; r++)
+      if (mask[r]) for (let e = 0; e < hidden; e++) expect(got[r * hidden + e]).toBeCloseTo(want[r * hidden + e], 5);
+  });
+
+  it('GELU matches the exact function to f32 rounding, tails included', () => {
+    const xs = Float32Array.from({ length: 4001 }, (_, i) => -12 + i * 0.006);
+    const got = xs.slice();
+    fastGelu(got);
+    const worst = Math.max(...Array.from(xs, (x, i) => Math.abs(got[i] - gelu(x)) / Math.max(1, Math.abs(x))));
+    expect(worst).toBeLessThan(5e-7);
+  });
+});
