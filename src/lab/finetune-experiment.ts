@@ -4,6 +4,7 @@
 // tokenize the first training sentences (and any unlabelled ones), train on the GPU
 // (runFineTune), resume from / save to a checkpoint store, and return the trained model's files:
 // the ONNX (pruned weights zero, trained values elsewhere) and the .hpw.
+import type { HPMatrix } from '../core/formats/hp';
 import { writeHPW } from '../core/formats/hpw';
 import { prunableLinears, type BertModel } from '../core/model/bert-types';
 import { writeBertOnnx } from '../core/model/onnx-writer';
@@ -91,6 +92,29 @@ export interface FineTuneRunOptions {
   profile?: boolean;
   /** Unlabelled sentences for distillation-only batches (request.unlabelled says how many). */
   unlabelled?: string[];
+  /** Kept weights to start from instead of reconstructing them (e.g. a .hpw that `hp-lab prune
+   *  --recover lsq-dense` wrote for the same model and config): every matrix must have the
+   *  config's one-shot masks. The request's recovery is then not run. */
+  start?: Map<string, HPMatrix>;
+  /** Stop training after this many ms (runFineTune's timeLimitMs). */
+  timeLimitMs?: number;
+}
+
+/** `start`'s values on `oneShot`'s masks (fresh arrays); RangeError naming the first matrix whose
+ *  shape or kept positions differ, or that is missing. */
+export function startMatrices(oneShot: Map<string, HPMatrix>, start: Map<string, HPMatrix>): Map<string, HPMatrix> {
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+    a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
+  const out = new Map<string, HPMatrix>();
+  for (const [name, m] of oneShot) {
+    const s = start.get(name);
+    if (!s) throw new RangeError(`the starting weights have no matrix '${name}'`);
+    const shape = (h: HPMatrix) => [h.out, h.in, h.tr, h.tc, h.m, h.k];
+    if (!same(shape(s), shape(m)) || !same(s.tileCol, m.tileCol) || !same(s.colOff, m.colOff))
+      throw new RangeError(`the starting weights of '${name}' do not have this pruning's masks`);
+    out.set(name, { ...m, values: Float32Array.from(s.values) });
+  }
+  return out;
 }
 
 export class FineTuneExperiment {
@@ -119,9 +143,13 @@ export class FineTuneExperiment {
       throw new RangeError(
         `the request says ${req.unlabelled ?? 0} unlabelled sentences, ${unlabelledTexts.length} given`,
       );
-    const recovery = needsRecovery(pruning) ? await this.recover(pruning, tokenizer, train, settings, opts) : undefined;
-    const pruned = this.session.prune(pruning);
-    const sparse = this.session.hpMatrices(pruning)!;
+    const startFrom = opts.start;
+    const recovery =
+      needsRecovery(pruning) && !startFrom ? await this.recover(pruning, tokenizer, train, settings, opts) : undefined;
+    const masks = startFrom ? { ...pruning, recovery: undefined } : pruning;
+    const pruned = this.session.prune(masks);
+    const own = this.session.hpMatrices(masks)!;
+    const sparse = startFrom ? startMatrices(own, startFrom) : own;
     const set = tokenizeSet(tokenizer, train, settings.maxLength, req.limit);
     const unlabelled = unlabelledTexts.map((t) => tokenizer.encode(t, settings.maxLength));
     const runKey = runKeyOf(req);
@@ -146,6 +174,7 @@ export class FineTuneExperiment {
             store.save({ runKey, request: req, step: c.step, totalSteps, losses: c.losses, savedAt: Date.now() }, c)
         : undefined,
       profile: opts.profile,
+      timeLimitMs: opts.timeLimitMs,
     });
     const onnx = writeBertOnnx(
       this.session.onnx,

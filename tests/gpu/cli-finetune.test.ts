@@ -90,6 +90,23 @@ describe('hp-lab finetune', () => {
       });
       expect(l.weight.some((w, j) => w !== 0 && w !== before[i].weight[j])).toBe(true);
     });
+
+    // --start: training continues from that file's kept values; --time-limit cuts it after a step.
+    const again = path.join(dir, 'again.hpw');
+    const cut = (await finetune([
+      ...['--model', model, '--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--epochs', '2', '--batch', '4'],
+      ...['--lr', '1e-9', '--max-length', '16', '--train', data, '--no-eval', '--holdout', '0'],
+      ...['--start', hpw, '--time-limit', '0.001', '--hpw', again],
+    ])) as Record<string, unknown>;
+    expect(cut).toMatchObject({ start: hpw, time_limited: true, steps: 1, epochs_run: 1 });
+    expect(cut.recovery).toBeUndefined();
+    const next = readHPW(new Uint8Array(readFileSync(again)));
+    next.matrices.forEach((m, i) =>
+      m.hp.values.forEach((v, j) => expect(v).toBeCloseTo(file.matrices[i].hp.values[j], 6)),
+    );
+    await expect(
+      finetune(['--model', model, '--pattern', 'hp', '--sparsity', '0.7', '--tile', '8x8', '--start', hpw]),
+    ).rejects.toThrow(/--start .*ft\.hpw: the starting weights of '.+' do not have this pruning's masks/);
   });
 
   it('from reconstructed weights, distils on reviews and hidden states, keeps the best held-out state', async () => {
@@ -153,9 +170,11 @@ describe('hp-lab finetune', () => {
   it('explains bad flags', async () => {
     await expect(finetune(['--model', model, '--pattern', 'unstructured'])).rejects.toThrow(/HP-structured/);
     await expect(finetune(['--model', model, '--epochs', '0'])).rejects.toThrow(/--epochs must be an integer/);
-    await expect(finetune(['--model', model, '--alpha', '0.5'])).rejects.toThrow(/--alpha needs --distill/);
-    await expect(finetune(['--model', model, '--unlabelled', 'x.txt'])).rejects.toThrow(/add --distill/);
-    await expect(finetune(['--model', model, '--hidden-mse', '1'])).rejects.toThrow(/--hidden-mse needs --distill/);
+    const labelsOnly = ['--model', model, '--no-distill'];
+    await expect(finetune([...labelsOnly, '--alpha', '0.5'])).rejects.toThrow(/--alpha weighs distillation/);
+    await expect(finetune([...labelsOnly, '--unlabelled', 'x.txt'])).rejects.toThrow(/drop --no-distill/);
+    await expect(finetune([...labelsOnly, '--hidden-mse', '1'])).rejects.toThrow(/--hidden-mse needs distillation/);
+    await expect(finetune([...labelsOnly, '--distill', '2'])).rejects.toThrow(/exclude each other/);
     await expect(finetune(['--model', model, '--recover', 'magic'])).rejects.toThrow(/--recover must be one of/);
     await expect(finetune(['--model', model, '--holdout', '2'])).rejects.toThrow(/--holdout/);
     await expect(finetune(['--model', model, '--max-length', '100'])).rejects.toThrow(

@@ -19,7 +19,9 @@ import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../
 import { FINETUNE_DEFAULTS, validateSettings, type FineTuneSettings } from '../../lab/finetune';
 import { reviewSentences } from '../../core/data/review-sentences';
 import type { RecoveryKind } from '../../core/recover/recover-pruned';
-import { FineTuneExperiment } from '../../lab/finetune-experiment';
+import { FineTuneExperiment, startMatrices } from '../../lab/finetune-experiment';
+import { readWeightsFile, type WeightsFile } from '../../core/formats/weights-file';
+import { onnxWithHPW } from '../../core/model/apply-hpw';
 
 const D = FINETUNE_DEFAULTS;
 /** Fine-tuning starts from reconstructed weights unless --recover none. */
@@ -27,12 +29,15 @@ const DEFAULT_FINETUNE_RECOVERY: RecoveryKind = 'lsq-dense';
 
 export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 --epochs N [options]
   Prunes the model (hp, tile or vector: the HP-structured patterns), fine-tunes it on the GPU
-  (WebGPU via Dawn) with the masks fixed: label cross-entropy, plus distillation from the dense
-  model's logits with --distill; AdamW, learning rate decaying linearly to 0. Then writes the
-  trained model and measures dev accuracy with onnxruntime-web (wasm).
+  (WebGPU via Dawn) with the masks fixed: label cross-entropy plus distillation from the dense
+  model's logits and from every layer's output (hidden-state MSE); AdamW, learning rate decaying
+  linearly to 0. Then writes the trained model and measures dev accuracy with onnxruntime-web (wasm).
   Pruning flags as for 'hp-lab prune' (--model, --pattern, --sparsity, --tile, --split, --score, ...),
   except that --recover defaults to ${DEFAULT_FINETUNE_RECOVERY} here (training starts from the reconstructed kept
   weights; --recover none: from the one-shot ones).
+  --start W.hpw       start from the kept weights in W.hpw instead of reconstructing them (e.g. written by
+                      'hp-lab prune' with the same model and pruning flags, --recover lsq-dense and --hpw W.hpw);
+                      its masks must be this pruning's
   --epochs N          epochs over the training sentences (default ${D.epochs})
   --limit N           train on the first N training sentences only (default all)
   --batch B           sentences per step (default ${D.batchSize})
@@ -40,15 +45,19 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --weight-decay X    AdamW decoupled weight decay on the weight matrices (default ${D.weightDecay})
   --max-length L      tokens per training sentence (default ${D.maxLength})
   --pad longest|max   pad each batch to its longest sentence (default) or always to --max-length
-  --distill T         distil from the dense model at temperature T (default: labels only)
-  --alpha A           weight of the distillation term (default ${D.distill!.alpha})
+  --distill T         distil from the dense model's logits at temperature T (default ${D.distill!.temperature})
+  --no-distill        labels only: no distillation (logits or hidden states)
+  --alpha A           weight of the distillation term on labelled batches (default ${D.distill!.alpha})
   --unlabelled PATH   full reviews (JSON lines with a text field, or one text per line): their sentences
-                      (4-60 words, not in the dev or test sets) add distillation-only batches (needs --distill)
+                      (4-60 words, not in the dev or test sets) add distillation-only batches
   --unlabelled-limit N  use the first N of those sentences (default all)
   --holdout X         fraction of the training sentences (the last ones) held out to score each epoch and
                       keep the best state (default ${D.holdout}; 0: none, the last epoch is the result)
+  --time-limit S      stop training after S seconds (from the first step; the cut epoch is scored like a
+                      finished one), e.g. to bound a run on a shared GPU host
   --patience N        stop after N epochs without a better held-out score (default ${D.patience}; 0: never)
-  --hidden-mse W      also distil every layer's output (MSE against the dense model's, weight W; needs --distill)
+  --hidden-mse W      weight of the hidden-state term: MSE of every layer's output against the dense
+                      model's, which runs beside the student on each batch (default ${D.hiddenMse}; 0: off)
   --freeze-layernorm  do not train the layers' LayerNorm gamma and beta
   --seed S            shuffling seed (default ${D.seed})
   --train D           training set (default public/data/train.jsonl); --data D: dev set (default ${DEFAULT_DATA})
@@ -91,6 +100,18 @@ function unlabelledSentences(file: string, evaluation: string[]): string[] {
   return out;
 }
 
+/** The .hpw file of --start. */
+function startWeights(file: string): WeightsFile {
+  let weights: WeightsFile;
+  try {
+    weights = readWeightsFile(new Uint8Array(readFileSync(file)));
+  } catch (err) {
+    throw new CliError(`--start ${file}: ${(err as Error).message}`);
+  }
+  if (weights.kind !== 'hpw') throw new CliError(`--start ${file}: a .hpw file (HP matrices) is needed, not .spw`);
+  return weights;
+}
+
 export async function run(argv: string[]): Promise<unknown> {
   const { values: f } = parseFlags(argv, {
     ...pruneFlagSpec,
@@ -102,6 +123,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'max-length': { type: 'string' },
     pad: { type: 'string' },
     distill: { type: 'string' },
+    'no-distill': { type: 'boolean' },
     alpha: { type: 'string' },
     seed: { type: 'string' },
     unlabelled: { type: 'string' },
@@ -120,12 +142,16 @@ export async function run(argv: string[]): Promise<unknown> {
     report: { type: 'string' },
     threads: { type: 'string' },
     profile: { type: 'boolean' },
+    start: { type: 'string' },
+    'time-limit': { type: 'string' },
   });
   const config = configFromFlags({ ...f, recover: f.recover ?? DEFAULT_FINETUNE_RECOVERY });
   if (!isHPStructured(config.pattern))
     throw new CliError(`--pattern ${config.pattern}: fine-tuning keeps HP-structured masks (hp, tile, vector)`);
   if (f.pad !== undefined && f.pad !== 'longest' && f.pad !== 'max')
     throw new CliError(`--pad must be longest or max, got '${f.pad}'`);
+  const noDistill = Boolean(f['no-distill']);
+  if (noDistill && f.distill !== undefined) throw new CliError('--distill and --no-distill exclude each other');
   const settings: FineTuneSettings = {
     epochs: numberFlag(f.epochs, 'epochs', D.epochs, 1, 1000, true),
     batchSize: numberFlag(f.batch, 'batch', D.batchSize, 1, 1024, true),
@@ -133,25 +159,24 @@ export async function run(argv: string[]): Promise<unknown> {
     weightDecay: numberFlag(f['weight-decay'], 'weight-decay', D.weightDecay, 0, 0.999),
     maxLength: numberFlag(f['max-length'], 'max-length', D.maxLength, 2, 512, true),
     pad: (f.pad ?? D.pad) as FineTuneSettings['pad'],
-    distill:
-      f.distill === undefined
-        ? null
-        : {
-            temperature: numberFlag(f.distill, 'distill', 2, 1e-3, 100),
-            alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1),
-          },
+    distill: noDistill
+      ? null
+      : {
+          temperature: numberFlag(f.distill, 'distill', D.distill!.temperature, 1e-3, 100),
+          alpha: numberFlag(f.alpha, 'alpha', D.distill!.alpha, 0, 1),
+        },
     seed: numberFlag(f.seed, 'seed', D.seed, 0, 2 ** 31, true),
-    hiddenMse: numberFlag(f['hidden-mse'], 'hidden-mse', D.hiddenMse, 0, 1e4),
+    hiddenMse: numberFlag(f['hidden-mse'], 'hidden-mse', noDistill ? 0 : D.hiddenMse, 0, 1e4),
     trainLayerNorm: !f['freeze-layernorm'],
     holdout: numberFlag(f.holdout, 'holdout', D.holdout, 0, 0.9),
     patience: numberFlag(f.patience, 'patience', D.patience, 0, 1000, true),
   };
-  if (f.unlabelled !== undefined && f.distill === undefined)
-    throw new CliError('--unlabelled sentences train by distillation only: add --distill T');
-  if (f['hidden-mse'] !== undefined && f.distill === undefined) throw new CliError('--hidden-mse needs --distill T');
+  if (f.unlabelled !== undefined && noDistill)
+    throw new CliError('--unlabelled sentences train by distillation only: drop --no-distill');
+  if (settings.hiddenMse > 0 && noDistill) throw new CliError('--hidden-mse needs distillation: drop --no-distill');
   if (f['unlabelled-limit'] !== undefined && f.unlabelled === undefined)
     throw new CliError('--unlabelled-limit needs --unlabelled PATH');
-  if (f.alpha !== undefined && f.distill === undefined) throw new CliError('--alpha needs --distill T');
+  if (f.alpha !== undefined && noDistill) throw new CliError('--alpha weighs distillation: drop --no-distill');
   if (f['no-eval'] && f.baselines) throw new CliError('--baselines evaluates: it cannot go with --no-eval');
   try {
     validateSettings(settings);
@@ -168,6 +193,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const evalLimit =
     f['eval-limit'] === undefined ? undefined : numberFlag(f['eval-limit'], 'eval-limit', 0, 1, 1e9, true);
   const unlabelledFile = f.unlabelled === undefined ? undefined : inputFile('unlabelled', f.unlabelled);
+  const start = f.start === undefined ? undefined : startWeights(inputFile('start', f.start));
   const unlabelledLimit =
     f['unlabelled-limit'] === undefined
       ? undefined
@@ -186,6 +212,13 @@ export async function run(argv: string[]): Promise<unknown> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
+  const startMap = start?.kind === 'hpw' ? new Map(start.file.matrices.map((m) => [m.name, m.hp])) : undefined;
+  if (startMap)
+    try {
+      startMatrices(session.hpMatrices({ ...config, recovery: undefined })!, startMap); // before the GPU
+    } catch (err) {
+      throw new CliError(`--start ${f.start}: ${(err as Error).message}`);
+    }
   if (settings.maxLength > model.config.maxPositions)
     throw new CliError(`--max-length ${settings.maxLength} exceeds the model's ${model.config.maxPositions} positions`);
   const tokenizer = readTokenizer();
@@ -208,9 +241,13 @@ export async function run(argv: string[]): Promise<unknown> {
     unlabelled: unlabelled.length,
   };
   let heldSaid = 0;
-  const result = await new FineTuneExperiment({ device, caps }, session).run(request, tokenizer, trainData, {
+  const experiment = new FineTuneExperiment({ device, caps }, session);
+  const result = await experiment.run(request, tokenizer, trainData, {
     profile: Boolean(f.profile),
     unlabelled,
+    start: startMap,
+    timeLimitMs:
+      f['time-limit'] === undefined ? undefined : 1000 * numberFlag(f['time-limit'], 'time-limit', 0, 0.001, 1e7),
     onProgress: (p) => {
       // Progress on stderr (stdout is the JSON), at most twice a second.
       if (p.phase === 'recover') {
@@ -256,8 +293,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const baselines = f.baselines
     ? {
         dense_accuracy: await accuracyOf(onnx.bytes),
-        pruned_accuracy_before: await accuracyOf(session.prunedOnnx(config)),
-        ...(result.recovery
+        pruned_accuracy_before: await accuracyOf(start ? onnxWithHPW(onnx, start) : session.prunedOnnx(config)),
+        ...(result.recovery || start
           ? { one_shot_accuracy: await accuracyOf(session.prunedOnnx({ ...config, recovery: undefined })) }
           : {}),
       }
@@ -272,11 +309,13 @@ export async function run(argv: string[]): Promise<unknown> {
     train_sentences: result.trainSentences,
     labelled_sentences: result.labelledSentences,
     unlabelled_sentences: result.unlabelledSentences,
+    ...(f.start ? { start: f.start } : {}),
     ...(result.recovery ? { recovery: { ...result.recovery, ms: Math.round(result.recovery.ms) } } : {}),
     losses: result.losses.map((l) => round(l, 5)),
     held_out: result.heldOut.map((h) => ({ epoch: h.epoch, accuracy: round(h.accuracy), loss: round(h.loss) })),
     best_epoch: result.bestEpoch,
     epochs_run: result.epochsRun,
+    ...(result.timeLimited ? { time_limited: true } : {}),
     accuracy,
     ...baselines,
     eval_sentences: evalLimit ? Math.min(evalLimit, dev.texts.length) : dev.texts.length,
