@@ -2,12 +2,12 @@
 // accuracy carries a warning, the Devices panel shows the latency Choose uses (calibrated) beside
 // the analytic-vs-simulated check, and the paper view checks the paper's claims on demand.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('devices, choose, paper claims', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?lc=0.35' });
+    s = await openApp(inject('baseUrl'), { query: '?lc=0.35', devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 
@@ -48,7 +48,7 @@ describe('devices, choose, paper claims', () => {
 describe('int8 in the choice and the GPU panel', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?lc=0.35' });
+    s = await openApp(inject('baseUrl'), { query: '?lc=0.35', devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

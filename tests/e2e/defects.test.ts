@@ -1,7 +1,7 @@
 // Defects found walking the page as a newcomer, each pinned: a bad tile size in a link, the
 // heatmap after zooming and switching matrix, an invalid latency constraint.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 /** Pixels of the heatmap canvas drawn as kept weights (dark blue). */
 async function keptPixels(s: Session): Promise<number> {
@@ -17,7 +17,7 @@ async function keptPixels(s: Session): Promise<number> {
 describe('defects of the first walk', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?tr=7&sparsity=0.5&lc=100' });
+    s = await openApp(inject('baseUrl'), { query: '?tr=7&sparsity=0.5&lc=100', devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

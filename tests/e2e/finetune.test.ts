@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 import { buildTinyBertOnnx } from '../helpers/tiny-bert-onnx';
 import { readHPW } from '../../src/core/formats/hpw';
 import { decodeHP } from '../../src/core/formats/hp';
@@ -49,7 +49,7 @@ async function pickTinyModel(page: Page) {
 describe('fine-tune on my GPU', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query });
+    s = await openApp(inject('baseUrl'), { query, devSentences: SMALL_DEV });
   }, 240_000);
   afterAll(async () => s?.close());
 

@@ -4,7 +4,7 @@
 // not their order: each sets the state it starts from (vitest --sequence.shuffle passes), and
 // every test ends with no page error and no request off the origin.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { evaluateOnnx } from '../../src/eval/accuracy';
 import { configureOrt } from '../../src/eval/ort-session';
@@ -42,7 +42,10 @@ async function pruneUniform(s: Session, value: number) {
 describe('prune, choose, share', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.5&split=0.5&lc=100' });
+    s = await openApp(inject('baseUrl'), {
+      query: '?pattern=hp&sparsity=0.5&split=0.5&lc=100',
+      devSentences: SMALL_DEV,
+    });
   });
   afterAll(async () => s?.close());
   beforeAll(async () => {
@@ -100,7 +103,7 @@ describe('prune, choose, share', () => {
     "shows the pruned model's accuracy on the quick subset, " + 'equal to the CLI (Node, wasm) within one sentence',
     async () => {
       const query = '?pattern=hp&sparsity=0.5&tr=16&tc=16';
-      const own = await openApp(inject('baseUrl'), { query });
+      const own = await openApp(inject('baseUrl'), { query, devSentences: SMALL_DEV });
       try {
         await own.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
         const page = parseFloat(await own.page.getByTestId('acc-quick').innerText());
@@ -169,7 +172,7 @@ describe('prune, choose, share', () => {
       timeout: 10_000,
     });
     const url = s.page.url();
-    const fresh = await openApp(url.split('?')[0], { query: '?' + url.split('?')[1] });
+    const fresh = await openApp(url.split('?')[0], { query: '?' + url.split('?')[1], devSentences: SMALL_DEV });
     try {
       await fresh.page.getByTestId('lc').waitFor({ timeout: 60_000 });
       expect(await fresh.page.getByTestId('sparsity').inputValue()).toBe('0.7');

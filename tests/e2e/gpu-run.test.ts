@@ -1,12 +1,12 @@
 // "Run on my GPU": the whole pruned model through the WGSL engine in a worker (SwiftShader here),
 // beside onnxruntime-web on the same weights: accuracies agree, latencies and speedup shown.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('run on my GPU', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.5&tr=16&tc=16' });
+    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.5&tr=16&tc=16', devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

@@ -2,12 +2,12 @@
 // MatMul) in a worker, every result verified against the CPU reference, the measured GPU row
 // then shown in the devices panel.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('measure my GPU', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.8&tr=16&tc=16' });
+    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.8&tr=16&tc=16', devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

@@ -2,7 +2,7 @@
 // 24 matrices show, dense accuracy on the dev split matches the CLI's (same onnxruntime-web
 // code, wasm), and a bad file leaves the model in place with a clear message.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 import { evaluateOnnx } from '../../src/eval/accuracy';
 import { configureOrt } from '../../src/eval/ort-session';
 import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
@@ -61,7 +61,8 @@ describe('retrained models (.hpw or .spw on top of the dense ONNX)', () => {
   let s: Session;
   const sentences = readFileSync('public/data/dev.jsonl', 'utf8').split('\n').filter(Boolean).slice(0, 60).join('\n');
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'));
+    // Its own 60 sentences replace the split (served short: no evaluation of all 500 meanwhile).
+    s = await openApp(inject('baseUrl'), { devSentences: SMALL_DEV });
     await s.page.getByTestId('model-summary').waitFor({ timeout: 120_000 });
     await s.page
       .getByTestId('dataset-file')

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('app shell without WebGPU', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { webgpu: false });
+    s = await openApp(inject('baseUrl'), { webgpu: false, devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

@@ -3,7 +3,7 @@
 // (Screenshots in test-results/faults-*.png.)
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Worker } from 'playwright-core';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 const STORED = 2000;
 
@@ -44,7 +44,7 @@ function seedSweeps(count: number) {
 describe('the page under faults', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'));
+    s = await openApp(inject('baseUrl'), { devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 

@@ -3,7 +3,7 @@
 // evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it; the
 // method menu's other choice (lsq-dense) reconstructs again and the export is named after it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 /** Clicks the ONNX export and returns the download's file name (or fails with the page's alerts). */
 async function exportOnnx(s: Session): Promise<string> {
@@ -25,7 +25,10 @@ const accuracyOf = async (s: Session, id: string) =>
 describe('recovery without retraining', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.8&split=0.5&tr=32&tc=32' });
+    s = await openApp(inject('baseUrl'), {
+      query: '?pattern=hp&sparsity=0.8&split=0.5&tr=32&tc=32',
+      devSentences: SMALL_DEV,
+    });
   });
   afterAll(async () => s?.close());
 
@@ -50,11 +53,19 @@ describe('recovery without retraining', () => {
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq\.onnx$/);
 
     // The other method: choosing it reconstructs again (towards the dense model's outputs), and the
-    // export is that model.
+    // export is that model. Its own 256 sentences take minutes on 2 cores: the sentence choice
+    // (the CLI's --calib) sets 32, which also checks that choice reaches the worker.
     await s.page.getByTestId('recover-method').selectOption('lsq-dense');
+    const sentences = s.page.getByTestId('recover-sentences');
+    expect(await sentences.evaluate((el) => (el as HTMLSelectElement).selectedOptions[0].text)).toMatch(
+      /^256 train sentences \(the method's/,
+    );
+    await sentences.selectOption('32');
     await expect.poll(() => s.page.getByTestId('recover-summary').count()).toBe(0);
-    await s.page.getByTestId('recover-summary').waitFor({ timeout: 1_200_000 }); // 256 sentences
-    expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(/reconstructed \(lsq-dense\)/);
+    await s.page.getByTestId('recover-summary').waitFor({ timeout: 600_000 });
+    expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(
+      /reconstructed \(lsq-dense\).*\(32 train sentences/s,
+    );
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq-dense\.onnx$/);
 
     // Switching recovery off drops the recovered state: exports are one-shot again.

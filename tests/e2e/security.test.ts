@@ -3,7 +3,7 @@
 // (onnxruntime's WebAssembly, workers) with no policy violation, and a picked dataset follows
 // the CLI's encoding rules (BOM dropped, Latin-1 refused with its line).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('security headers and CSP', () => {
   let s: Session;
@@ -12,6 +12,7 @@ describe('security headers and CSP', () => {
     const base = inject('baseUrl');
     headers = Object.fromEntries((await fetch(base)).headers.entries());
     s = await openApp(base, {
+      devSentences: SMALL_DEV,
       init: () => {
         const w = window as unknown as { cspViolations: string[] };
         w.cspViolations = [];

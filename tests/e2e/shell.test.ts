@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('app shell with WebGPU (SwiftShader)', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'));
+    s = await openApp(inject('baseUrl'), { devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 
@@ -37,7 +37,7 @@ describe('app shell with WebGPU (SwiftShader)', () => {
 
 describe('CPU measurement', () => {
   it('times dense and HP kernels in a worker and shows a speedup', async () => {
-    const s = await openApp(inject('baseUrl'));
+    const s = await openApp(inject('baseUrl'), { devSentences: SMALL_DEV });
     try {
       await s.page.getByTestId('accuracy-value').waitFor({ timeout: 240_000 }); // model in the eval worker
       await s.page.getByTestId('measure-cpu').click();

@@ -23,10 +23,22 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** `init` runs in the page before its own scripts (e.g. to record CSP violations). */
+/** The dev sentences served to pages whose tests read no whole-split figure (see devSentences). */
+export const SMALL_DEV = 100;
+
+export interface OpenOptions {
+  webgpu?: boolean;
+  query?: string;
+  /** Runs in the page before its own scripts (e.g. to record CSP violations). */
+  init?: () => void;
+  /** Serve only the first N sentences of the dev split (the page's own evaluations then cost
+   *  N/500 of theirs): for tests that check no figure of the whole split. */
+  devSentences?: number;
+}
+
 export async function openApp(
   baseUrl: string,
-  { webgpu = true, query = '', init }: { webgpu?: boolean; query?: string; init?: () => void } = {},
+  { webgpu = true, query = '', init, devSentences }: OpenOptions = {},
 ): Promise<Session> {
   const args = [
     ...BASE_FLAGS,
@@ -48,6 +60,13 @@ export async function openApp(
     if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
   });
   if (init) await page.addInitScript(init);
+  // The context's route also sees the workers' requests (the eval worker fetches the split).
+  if (devSentences)
+    await page.context().route('**/data/dev.jsonl', async (route) => {
+      const response = await route.fetch();
+      const lines = (await response.text()).split('\n').filter(Boolean).slice(0, devSentences);
+      await route.fulfill({ response, body: lines.join('\n') + '\n' });
+    });
   await page.goto(baseUrl + query);
   return { browser, page, consoleErrors, foreignRequests, close: () => browser.close() };
 }
