@@ -7,13 +7,20 @@
 // input event to the frame that shows "pruning…" (and, for the first screen's sliders, the
 // redrawn HP sketch). Times are ms from the navigation start (performance.timeOrigin), taken in
 // the page by a MutationObserver, so no milestone is timed late by the polling of another.
+// Beside each wall time, the CPU time the browser spent to that point (all its processes, from
+// /proc): on a shared machine the wall time follows the load, the CPU time much less.
 // Debian's Chromium, headless, WebGPU on. Serve the build first:
-//   npm run build && npm run preview    then    node scripts/bench/page-ready.mjs [URL] [runs]
+//   npm run build && npm run preview    then    node scripts/bench/page-ready.mjs [URL] [runs] [--first]
+// --first: only the first number (first and repeat visit), no whole split or control answers.
+// Several URLs, comma-separated (two builds served side by side): each run opens every one, in
+// turn and in alternating order, so an A/B comparison shares the machine's load.
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 
-const url = process.argv[2] ?? 'http://127.0.0.1:4173/';
+const urls = (process.argv[2] ?? 'http://127.0.0.1:4173/').split(',');
 const runs = Number(process.argv[3] ?? 3);
+const firstOnly = process.argv.includes('--first');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
@@ -75,30 +82,64 @@ function recordMilestones() {
   });
 }
 
-/** Opens the page in `context` and waits for the whole-split accuracy; the milestones, rounded. */
-async function visit(context) {
+/** CPU time (ms) of this process's descendants (the browser's processes), from /proc. */
+function browserCpuMs() {
+  const parent = new Map();
+  const ticks = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on
+      parent.set(pid, f[1]);
+      ticks.set(pid, Number(f[11]) + Number(f[12])); // utime + stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const mine = (pid) => {
+    for (let p = pid; p && p !== '0'; p = parent.get(p)) if (p === String(process.pid)) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, t] of ticks) if (pid !== String(process.pid) && mine(pid)) total += t;
+  return (total * 1000) / 100; // USER_HZ = 100
+}
+
+/** Opens `url` in `context` and waits for the first number (and for the whole-split accuracy
+ *  unless --first); the milestones, rounded, and the browser's CPU time to the first number. */
+async function visit(context, url) {
   const page = await context.newPage();
   await page.addInitScript(recordMilestones);
+  const cpu0 = browserCpuMs();
   await page.goto(url);
-  await page.getByTestId('accuracy-value').waitFor({ timeout: 300_000 });
+  await page.waitForFunction(() => window.__milestones?.firstScope, null, { timeout: 300_000, polling: 50 });
+  const firstNumberCpuMs = Math.round(browserCpuMs() - cpu0);
+  if (!firstOnly) await page.getByTestId('accuracy-value').waitFor({ timeout: 300_000 });
   const m = await page.evaluate(() => window.__milestones);
   const ms = (x) => (x ? Math.round(x.ms) : null);
   return {
     page,
     // The first figure must be the quick subset's (labelled, with its error bar).
     firstNumberMs: m.firstScope === 'quick' ? ms(m.quick) : null,
+    firstNumberCpuMs,
     firstNumber: m.firstScope === 'quick' ? m.quick.text : `not the quick subset: ${m[m.firstScope]?.text}`,
     modelReadyMs: ms(m.model),
     devAccuracyMs: ms(m.dev),
   };
 }
 
-for (let run = 1; run <= runs; run++) {
+async function measure(run, url) {
   const context = await browser.newContext(); // fresh cache: a first visit each time
   const loadBefore = loadavg()[0].toFixed(1);
-  const { page: first, ...firstVisit } = await visit(context);
+  const { page: first, ...firstVisit } = await visit(context, url);
   await first.close();
-  const { page, ...repeatVisit } = await visit(context); // same context: the browser's cache is warm
+  const { page, ...repeatVisit } = await visit(context, url); // same context: the browser's cache is warm
+  if (firstOnly) {
+    const loadAverage = `${loadBefore} -> ${loadavg()[0].toFixed(1)}`;
+    console.log(JSON.stringify({ run, url, loadAverage, firstVisit, repeatVisit }));
+    await context.close();
+    return;
+  }
   const accuracy = await page.getByTestId('accuracy').innerText();
   // Control changes once the pruning worker holds the model (the first pruning is shown).
   await page.getByTestId('pruning-summary').waitFor({ timeout: 120_000 });
@@ -119,6 +160,7 @@ for (let run = 1; run <= runs; run++) {
   console.log(
     JSON.stringify({
       run,
+      url,
       loadAverage: `${loadBefore} -> ${loadavg()[0].toFixed(1)}`,
       firstVisit,
       repeatVisit,
@@ -127,5 +169,10 @@ for (let run = 1; run <= runs; run++) {
     }),
   );
   await context.close();
+}
+
+for (let run = 1; run <= runs; run++) {
+  const order = run % 2 ? urls : [...urls].reverse();
+  for (const url of order) await measure(run, url);
 }
 await browser.close();

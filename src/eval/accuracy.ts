@@ -2,6 +2,7 @@
 // argmax, count. Shared by the eval worker (browser), the CLI and the pruning sweep (Node).
 import type { Dataset } from '../core/data/dataset';
 import { checkLabels, takeFirst } from '../core/data/dataset';
+import { quickSample } from '../core/data/quick-sample';
 import type { BertTokenizer } from '../core/model/tokenizer';
 import type { EncodedBatch } from '../core/model/tokenizer';
 import { createBertSession, type BertSessionOptions, type OrtBackend } from './ort-session';
@@ -17,6 +18,8 @@ export interface ClassifierSession<B extends string = string> {
 export interface EvalOptions {
   /** Evaluate the first `limit` sentences only. */
   limit?: number;
+  /** Evaluate the quick sample of this many sentences (quick-sample.ts: stratified, fixed) instead. */
+  quick?: number;
   /** Sentences per ORT run. Default 32. */
   batch?: number;
   /** Tokens per sentence, [CLS] and [SEP] included. Default 128. */
@@ -59,7 +62,7 @@ export async function evaluateSession<B extends string>(
   data: Dataset,
   opts: EvalOptions = {},
 ): Promise<EvalResult<B>> {
-  const subset = takeFirst(data, opts.limit);
+  const subset = opts.quick !== undefined ? quickSample(data, opts.quick) : takeFirst(data, opts.limit);
   const n = subset.texts.length;
   const batch = Math.max(1, Math.floor(opts.batch ?? 32));
   const predictions = new Int32Array(n);

@@ -22,6 +22,8 @@ export interface EvalRequest {
   /** A variant's ONNX bytes; the base model's session when absent. */
   bytes?: Uint8Array;
   limit?: number;
+  /** The quick sample of this many sentences (core/data/quick-sample.ts) instead of the first ones. */
+  quick?: number;
   batch?: number;
   maxLength?: number;
   backend?: 'auto' | OrtBackend;

@@ -8,6 +8,7 @@ import type { SelectionInput, SelectionResult } from '../core/explore/select';
 const worker = serviceClient<HardwareWorkerApi>(
   'device model',
   () => new Worker(new URL('./hardware.worker.ts', import.meta.url), { type: 'module' }),
+  { lazy: true }, // started by its first search, which the page makes after its first number
 );
 
 export function selectDevice(input: SelectionInput): Promise<SelectionResult> {

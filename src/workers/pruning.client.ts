@@ -16,7 +16,10 @@ export type { MatrixInfo, PruneOutcome };
 const worker = serviceClient<PruningWorkerApi>(
   'pruning',
   () => new Worker(new URL('./pruning.worker.ts', import.meta.url), { type: 'module' }),
-  { liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) } },
+  {
+    liveness: { hold: (api, lock) => (api as Comlink.Remote<PruningWorkerApi>).holdLifeLock(lock) },
+    lazy: true, // its first call comes after the page's first number
+  },
 );
 
 /** Replays `norms` (copies stay here for that) on a restarted worker. */

@@ -22,7 +22,7 @@ describe('first screen', () => {
   it('shows the quick dense accuracy with its error bar first, then the whole dev split', async () => {
     const dense = s.page.getByTestId('first-dense');
     // Load, not speed, sets this bound (the benchmark times it): 2 shared cores can be 10x slower.
-    await dense.filter({ hasText: /quick: first \d+ dev sentences/ }).waitFor({ timeout: 200_000 });
+    await dense.filter({ hasText: /quick: a \d+-sentence sample of the dev split/ }).waitFor({ timeout: 200_000 });
     expect(await dense.innerText()).toMatch(/\d+\.\d%\s+± \d+\.\d pts/);
     await s.page.screenshot({ path: 'test-results/tour-1-first-screen-quick.png' });
     await dense.filter({ hasText: /whole dev split, \d+ sentences/ }).waitFor({ timeout: 300_000 });

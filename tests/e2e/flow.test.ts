@@ -11,7 +11,7 @@ import { configureOrt } from '../../src/eval/ort-session';
 import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
 import { PruneSession } from '../../src/lab/prune-session';
 import { decodeState } from '../../src/ui/stores/url-state';
-import { QUICK_SENTENCES } from '../../src/ui/panels/first/accuracy-text';
+import { QUICK_BATCH, QUICK_SENTENCES } from '../../src/ui/panels/first/accuracy-text';
 
 async function setRange(s: Session, testId: string, value: number) {
   await s.page.getByTestId(testId).evaluate((el, v) => {
@@ -100,7 +100,7 @@ describe('prune, choose, share', () => {
   });
 
   it(
-    "shows the pruned model's accuracy on the quick subset, " + 'equal to the CLI (Node, wasm) within one sentence',
+    "shows the pruned model's accuracy on the quick sample, " + 'equal to the CLI (Node, wasm) within one sentence',
     async () => {
       const query = '?pattern=hp&sparsity=0.5&tr=16&tc=16';
       const own = await openApp(inject('baseUrl'), { query, devSentences: SMALL_DEV });
@@ -111,7 +111,10 @@ describe('prune, choose, share', () => {
         const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
           decodeState(query).state.pruning,
         );
-        const node = await evaluateOnnx(pruned, readTokenizer(), readDataset(), { limit: QUICK_SENTENCES, batch: 32 });
+        const node = await evaluateOnnx(pruned, readTokenizer(), readDataset(), {
+          quick: QUICK_SENTENCES,
+          batch: QUICK_BATCH,
+        });
         expect(node.n).toBe(QUICK_SENTENCES);
         // within one sentence of the quick subset (plus the page's rounding to 0.1)
         expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(100 / QUICK_SENTENCES + 0.05);

@@ -12,6 +12,7 @@ import { writeHPW } from '../../src/core/formats/hpw';
 import { readWeightsFile } from '../../src/core/formats/weights-file';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
+import { QUICK_SENTENCES, quickScope } from '../../src/ui/panels/first/accuracy-text';
 
 describe('model panel', () => {
   let s: Session;
@@ -99,7 +100,8 @@ describe('retrained models (.hpw or .spw on top of the dense ONNX)', () => {
     expect(await accuracy.innerText()).toContain(`% ${label} accuracy (before any further pruning)`);
     const quick = await s.page.evaluate(() => (window as unknown as { quickLines: string[] }).quickLines);
     expect(quick.length).toBeGreaterThan(0);
-    for (const line of quick) expect(line).toContain(`${label} accuracy on the first 60 dev sentences`);
+    for (const line of quick)
+      expect(line).toContain(`${label} accuracy on ${quickScope(Math.min(60, QUICK_SENTENCES))}`);
     expect((await s.page.locator('#start').innerText()).match(/\bdense accuracy\b/)).toBeNull();
     const correct = Number((await accuracy.innerText()).match(/\((\d+)\/60\)/)![1]);
     configureOrt({ threads: 1 });

@@ -30,8 +30,10 @@ import { stderrProgress } from '../progress';
 
 export const usage =
   `hp-lab eval [--model M.onnx] [--hpw W.hpw|W.spw] [--data D.jsonl|.csv] [--tokenizer T.json] ` +
-  `[--limit N] [--batch B] [--max-length L] [--threads T]
+  `[--limit N | --quick N] [--batch B] [--max-length L] [--threads T]
   Accuracy of a BERT classifier (ONNX) on a labelled dataset with onnxruntime-web (wasm).
+  --quick N: on the page's quick sample of N sentences (stratified by label and length, fixed seed)
+  instead of the first --limit ones.
   --hpw: the model with that file's matrices in place of its own (a pruned model shipped as
   dense ONNX + .hpw, e.g. public/models/retrained/*.hpw; a .spw file, for patterns HP's format
   cannot hold, such as unstructured, is taken the same way).
@@ -56,6 +58,7 @@ export async function run(argv: string[]): Promise<unknown> {
     data: { type: 'string' },
     tokenizer: { type: 'string' },
     limit: { type: 'string' },
+    quick: { type: 'string' },
     batch: { type: 'string' },
     'max-length': { type: 'string' },
     threads: { type: 'string' },
@@ -67,6 +70,9 @@ export async function run(argv: string[]): Promise<unknown> {
     ...pruneFlagSpec, // prune before evaluating (its --model is this command's)
   });
   const limit = values.limit === undefined ? undefined : numberFlag(values.limit, 'limit', 0, 1, 1e9, true);
+  const quick = values.quick === undefined ? undefined : numberFlag(values.quick, 'quick', 0, 1, 1e9, true);
+  if (quick !== undefined && (limit !== undefined || values.quant))
+    throw new CliError('--quick picks its own sentences: it does not go with --limit or --quant');
   const batch = numberFlag(values.batch, 'batch', 32, 1, 4096, true);
   const maxLength = numberFlag(values['max-length'], 'max-length', manifestMaxLength() ?? 128, 2, 512, true);
   const threads = numberFlag(values.threads, 'threads', 1, 1, 64, true);
@@ -136,7 +142,7 @@ export async function run(argv: string[]): Promise<unknown> {
       ? await (async () => {
           const dense = await createBertSession(denseBytes, { backend: 'wasm' });
           try {
-            return await evaluateSession(dense, tokenizer, data, { limit, batch, maxLength, keepLogits: true });
+            return await evaluateSession(dense, tokenizer, data, { limit, quick, batch, maxLength, keepLogits: true });
           } finally {
             await dense.release();
           }
@@ -144,7 +150,13 @@ export async function run(argv: string[]): Promise<unknown> {
       : undefined;
     const session = await createBertSession(bytes, { backend: 'wasm' });
     try {
-      const r = await evaluateSession(session, tokenizer, data, { limit, batch, maxLength, keepLogits: !!fidelity });
+      const r = await evaluateSession(session, tokenizer, data, {
+        limit,
+        quick,
+        batch,
+        maxLength,
+        keepLogits: !!fidelity,
+      });
       const common = {
         threads,
         batch,

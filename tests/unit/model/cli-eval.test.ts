@@ -17,7 +17,10 @@ test('hp-lab eval prints accuracy, n, time, throughput and backend; same numbers
   expect(a.sentences_per_s).toBeGreaterThan(0);
   const b = (await run(['--model', model, '--limit', '40', '--batch', '16'])) as Record<string, number>;
   expect(b.correct).toBe(a.correct);
-}, 30_000);
+  // The page's quick sample (quick-sample.ts), not the first sentences.
+  expect(await run(['--model', model, '--quick', '12', '--batch', '8'])).toMatchObject({ n: 12 });
+  await expect(run(['--model', model, '--quick', '12', '--limit', '40'])).rejects.toThrow(/--quick picks/);
+}, 60_000);
 
 test('hp-lab eval turns bad input into a CliError with the user message', async () => {
   const mlp = path.join(dir, 'mlp.onnx');

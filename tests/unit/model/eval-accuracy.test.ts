@@ -53,6 +53,11 @@ describe('accuracy with onnxruntime-web (wasm, Node)', () => {
     });
     expect(r.n).toBe(10);
     expect(progress).toEqual([4, 8, 10]);
+    // The quick sample instead of the first sentences (core/data/quick-sample.ts).
+    expect(await evaluateSession(session, tok, data, { quick: 12, batch: 4, maxLength: 64 })).toMatchObject({
+      n: 12,
+      accuracy: 1,
+    });
     const ctl = new AbortController();
     const run = evaluateSession(session, tok, data, {
       batch: 4,

@@ -2,9 +2,15 @@
 // a 100-sentence estimate never reads as exact.
 import { accuracyStandardError } from '../../../core/explore/sweep';
 
-/** Sentences in the quick estimate (the first ones of the dev split, a fixed subset): about 0.8 s
- *  of wasm on two idle cores, a ±9-point 95% interval at 83%. */
-export const QUICK_SENTENCES = 64;
+/** Sentences in the quick estimate: a fixed sample of the dev split, stratified by label and
+ *  length (core/data/quick-sample.ts), so its accuracy estimates the split's without bias. */
+export const QUICK_SENTENCES = 48;
+/** Sentences per onnxruntime run in the quick estimate: a fresh session runs small batches
+ *  cheaper than batches of 32 (less memory to grow, the first ones slow at any size). */
+export const QUICK_BATCH = 8;
+
+/** What a quick figure measured, e.g. "a 64-sentence sample of the dev split". */
+export const quickScope = (n: number) => `a ${n}-sentence sample of the dev split`;
 
 export interface Measured {
   accuracy: number;

@@ -3,14 +3,22 @@
 // `evaluateWithEvalWorker` is the one over the eval worker (its tokenizer and dataset must be
 // loaded there first).
 import { evaluate } from '../../../workers/eval.client';
+import { QUICK_BATCH } from '../first/accuracy-text';
 
 export type EvaluateFn = (
   onnx: Uint8Array,
-  opts: { limit?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal },
+  opts: {
+    limit?: number;
+    /** The quick sample of this many sentences (core/data/quick-sample.ts). */
+    quick?: number;
+    batch?: number;
+    onProgress?: (done: number, total: number) => void;
+    signal?: AbortSignal;
+  },
 ) => Promise<{ accuracy: number; n: number }>;
 
 export const evaluateWithEvalWorker: EvaluateFn = async (onnx, opts) => {
-  const run = evaluate({ bytes: onnx, limit: opts.limit }, opts.onProgress);
+  const run = evaluate({ bytes: onnx, limit: opts.limit, quick: opts.quick, batch: opts.batch }, opts.onProgress);
   const onAbort = () => run.cancel();
   opts.signal?.addEventListener('abort', onAbort);
   try {
@@ -22,8 +30,9 @@ export const evaluateWithEvalWorker: EvaluateFn = async (onnx, opts) => {
 };
 
 /**
- * The panels' accuracy readout: `quickLimit` sentences first (reported through `onQuick`), then
- * the whole split; progress in [0, 1] over both. Resolves null when `signal` aborted it.
+ * The panels' accuracy readout: the quick sample of `quickLimit` sentences first (reported through
+ * `onQuick`), then the whole split; progress in [0, 1] over both. Resolves null when `signal`
+ * aborted it.
  */
 export async function quickThenFull(
   evaluate: EvaluateFn,
@@ -34,7 +43,8 @@ export async function quickThenFull(
   onQuick: (accuracy: number, n: number) => void,
 ): Promise<{ quick: number; full: number; n: number } | null> {
   const quick = await evaluate(bytes.slice(), {
-    limit: quickLimit,
+    quick: quickLimit,
+    batch: QUICK_BATCH,
     signal,
     onProgress: (d, t) => onProgress((0.3 * d) / t),
   });
