@@ -82,7 +82,7 @@ function recordMilestones() {
   });
 }
 
-/** CPU time (ms) of this process's descendants (the browser's processes), from /proc. */
+/** CPU time (ms) of each of this process's descendants (the browser's processes), from /proc. */
 function browserCpuMs() {
   const parent = new Map();
   const ticks = new Map();
@@ -100,9 +100,17 @@ function browserCpuMs() {
     for (let p = pid; p && p !== '0'; p = parent.get(p)) if (p === String(process.pid)) return true;
     return false;
   };
+  const cpu = new Map();
+  for (const [pid, t] of ticks) if (pid !== String(process.pid) && mine(pid)) cpu.set(pid, (t * 1000) / 100); // USER_HZ
+  return cpu;
+}
+
+/** CPU spent since `before` by the processes alive now (one that ended meanwhile, e.g. the
+ *  previous page's renderer, neither counts nor subtracts). */
+function cpuSince(before) {
   let total = 0;
-  for (const [pid, t] of ticks) if (pid !== String(process.pid) && mine(pid)) total += t;
-  return (total * 1000) / 100; // USER_HZ = 100
+  for (const [pid, ms] of browserCpuMs()) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Opens `url` in `context` and waits for the first number (and for the whole-split accuracy
@@ -113,7 +121,7 @@ async function visit(context, url) {
   const cpu0 = browserCpuMs();
   await page.goto(url);
   await page.waitForFunction(() => window.__milestones?.firstScope, null, { timeout: 300_000, polling: 50 });
-  const firstNumberCpuMs = Math.round(browserCpuMs() - cpu0);
+  const firstNumberCpuMs = Math.round(cpuSince(cpu0));
   if (!firstOnly) await page.getByTestId('accuracy-value').waitFor({ timeout: 300_000 });
   const m = await page.evaluate(() => window.__milestones);
   const ms = (x) => (x ? Math.round(x.ms) : null);
@@ -170,6 +178,13 @@ async function measure(run, url) {
   );
   await context.close();
 }
+
+// The browser's first WebGPU device starts its GPU process (SwiftShader): done here, not timed.
+const warm = await browser.newContext();
+const blank = await warm.newPage();
+await blank.goto(new URL('models/manifest.json', urls[0]).href);
+await blank.evaluate(async () => (await navigator.gpu?.requestAdapter())?.requestDevice());
+await warm.close();
 
 for (let run = 1; run <= runs; run++) {
   const order = run % 2 ? urls : [...urls].reverse();
