@@ -276,42 +276,58 @@ function solveGroups(
           b[p * rows + r] = cross[j * out + start + r] + diag[j] * weight[(start + r) * n + j];
       }
     }
-    for (let p = 0; p < s && !targets; p++) {
-      const hp = cols[p] * n;
-      let r = 0;
-      for (; r + 4 <= rows; r += 4) {
-        const w0 = (start + r) * n,
-          w1 = w0 + n,
-          w2 = w1 + n,
-          w3 = w2 + n;
-        let a0 = 0,
-          a1 = 0,
-          a2 = 0,
-          a3 = 0;
-        for (let j = 0; j < n; j++) {
-          const v = h[hp + j];
-          a0 += v * weight[w0 + j];
-          a1 += v * weight[w1 + j];
-          a2 += v * weight[w2 + j];
-          a3 += v * weight[w3 + j];
-        }
-        const o = p * rows + r;
-        b[o] = a0;
-        b[o + 1] = a1;
-        b[o + 2] = a2;
-        b[o + 3] = a3;
-      }
-      for (; r < rows; r++) {
-        const wr = (start + r) * n;
-        let acc = 0;
-        for (let j = 0; j < n; j++) acc += h[hp + j] * weight[wr + j];
-        b[p * rows + r] = acc;
-      }
-    }
+    if (!targets) rowProducts(h, n, cols, Float64Array.from(weight.subarray(start * n, end * n)), rows, b);
     choleskySolveInPlace(a, s, b, rows);
     for (let p = 0; p < s; p++) for (let r = 0; r < rows; r++) result[(start + r) * n + cols[p]] = b[p * rows + r];
   }
   return result;
+}
+
+/** b[p][r] = H[cols[p]] · w_r for the group's rows w (rows x n, float64): two rows of H by four
+ *  weight rows at a time, so each loaded value serves several products. */
+function rowProducts(h: Float64Array, n: number, cols: number[], w: Float64Array, rows: number, b: Float64Array) {
+  const s = cols.length;
+  for (let p = 0; p < s; p += 2) {
+    const two = p + 1 < s;
+    const h0 = cols[p] * n,
+      h1 = two ? cols[p + 1] * n : h0;
+    for (let r = 0; r < rows; r += 4) {
+      const w0 = r * n,
+        w1 = Math.min(r + 1, rows - 1) * n,
+        w2 = Math.min(r + 2, rows - 1) * n,
+        w3 = Math.min(r + 3, rows - 1) * n;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
+      for (let j = 0; j < n; j++) {
+        const u = h[h0 + j],
+          v = h[h1 + j];
+        const x0 = w[w0 + j],
+          x1 = w[w1 + j],
+          x2 = w[w2 + j],
+          x3 = w[w3 + j];
+        a0 += u * x0;
+        a1 += u * x1;
+        a2 += u * x2;
+        a3 += u * x3;
+        c0 += v * x0;
+        c1 += v * x1;
+        c2 += v * x2;
+        c3 += v * x3;
+      }
+      const sums = [a0, a1, a2, a3];
+      const sums1 = [c0, c1, c2, c3];
+      for (let q = 0; q < 4 && r + q < rows; q++) {
+        b[p * rows + r + q] = sums[q];
+        if (two) b[(p + 1) * rows + r + q] = sums1[q];
+      }
+    }
+  }
 }
 
 function sweepColumns(weight: Float32Array, out: number, n: number, mask: Uint8Array, h: Float64Array): Float32Array {
