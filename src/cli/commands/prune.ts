@@ -34,7 +34,7 @@ export const usage =
   `from a calibration run on TRAIN sentences
   --recover K          none | lsq | lsq-dense: lsq reconstructs the kept weights layer by layer (least squares on
                        calibration activations of train sentences; masks unchanged, no retraining); lsq-dense
-                       fits each layer to the dense model's outputs instead (about twice the time) (default none)
+                       fits each layer to the dense model's outputs instead (~4x lsq's time) (default none)
   --calib N            --recover: calibration sentences from the train split (default ${DEFAULT_RECOVERY_SENTENCES})
   --calib-data PATH    --recover: calibrate on the first N sentences of this JSONL/CSV instead (never dev/test),
                        e.g. .data/calib/reviews.jsonl (scripts/data/review-sentences.mjs)

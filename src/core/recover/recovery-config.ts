@@ -3,7 +3,7 @@
 export const RECOVERY_KINDS = ['none', 'lsq', 'lsq-dense'] as const;
 /** none: one-shot (kept weights as they were). lsq: layer-wise least-squares reconstruction, each
  *  layer reproducing its dense weights on its own inputs. lsq-dense: each layer reproducing the
- *  dense model's outputs (later layers make up for earlier errors; about twice the time). */
+ *  dense model's outputs (later layers make up for earlier errors; a dense forward stream besides). */
 export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
 
 export interface RecoveryConfig {

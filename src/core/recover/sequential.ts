@@ -53,7 +53,7 @@ export interface RecoverOptions extends ReconstructOptions {
    * What each pruned layer should reproduce: 'self' (default, SparseGPT) its dense weights applied
    * to its own (already reconstructed) inputs; 'dense' the dense model's outputs on the dense
    * model's inputs, so later layers also make up for the errors of earlier ones (a dense forward
-   * stream and Xᵀ Y per matrix: about twice the time).
+   * stream and Xᵀ Y per matrix besides).
    */
   targets?: 'self' | 'dense';
   /** Fit each linear's bias too (least squares with an intercept column). */
