@@ -5,8 +5,9 @@ import type { Plugin } from 'vite';
 
 /** Directive -> sources. 'self': the app's own files (any base path); blob: where the app makes
  *  object URLs (downloads, printable report) and workers may be started from them (onnxruntime);
- *  'wasm-unsafe-eval': compiling onnxruntime's WebAssembly (no JavaScript eval); https: in
- *  connect-src: model URLs the visitor types in; inline styles: Svelte style bindings. */
+ *  'wasm-unsafe-eval': compiling WebAssembly (onnxruntime's, the reconstruction's kernel; no
+ *  JavaScript eval); https: in connect-src: model URLs the visitor types in; inline styles: Svelte
+ *  style bindings. */
 export const CSP: Record<string, string[]> = {
   'default-src': ["'self'"],
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
