@@ -7,6 +7,7 @@ import { prunableLinears, type BertModel, type Linear } from '../model/bert-type
 import { referenceEncode, type EncoderBatch } from '../model/reference-forward';
 import { choleskyInPlace, lowerInverseTransposed } from './cholesky';
 import { GramAccumulator } from './gram';
+import { Gemm } from './wasm-gemm';
 import { dampedGram, DEFAULT_DAMP } from './reconstruct';
 
 /** 1 / sqrt([(H + λI)⁻¹]_jj) for every input column j (λ as in the reconstruction). */
@@ -29,7 +30,8 @@ export function obsColumnFactors(gram: Float64Array, n: number, damp = DEFAULT_D
 export function collectObsFactors(model: BertModel, batches: EncoderBatch[], damp = DEFAULT_DAMP): Float32Array[] {
   const linears = prunableLinears(model);
   const index = new Map<Linear, number>(linears.map((l, i) => [l, i]));
-  const grams = linears.map((l) => new GramAccumulator(l.in));
+  const gemm = new Gemm(); // one WebAssembly memory for the 24 accumulators (each frees what it used)
+  const grams = linears.map((l) => new GramAccumulator(l.in, gemm));
   for (const batch of batches) {
     referenceEncode(model, batch, (linear, input, rows) => {
       const i = index.get(linear);
