@@ -89,6 +89,8 @@ export interface EngineSize {
   hpTile?: string;
   /** The attention kernel's variant (the engine's attention option). */
   attention?: string;
+  /** Command buffers per run() (the engine's submits option). */
+  submits?: number;
 }
 
 export class EncoderExperiment {
