@@ -5,8 +5,6 @@
 #     HP 90%): GPU time per op kind; the variant with the least attention time is taken below;
 #  2. the engine dense and HP 90% at B in {1, 32} x L in {64, 128} (GPU time and run() wall time),
 #     then the same beside onnxruntime-web's WebGPU EP (Dawn in Node) on the same ONNX and tokens;
-#  2b. run()'s wall time at B=1 with the forward in N command buffers (--submits N, N in SUBMITS,
-#     default "2 5"; N=1 is step 2);
 #  3. the engine's GPU time per op kind (--profile) at every shape;
 #  4. its dev-split logits at 0/50/90% (compared with onnxruntime here: `npx hp-lab encoder
 #     --compare-ort --engine-logits OUT/engine-logits.json --no-latency --sparsity 0,0.5,0.9`);
@@ -100,11 +98,6 @@ log "attention variant taken: $best"
 # 2. The engine alone at every shape, then beside ORT (its session is created after those rows).
 step latency 100 encoder --no-accuracy --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 30 --warmup 3 \
   --spin-up "$spin" --attention-variant "$best" "${ort[@]}"
-# 2b. B=1 wall time with the forward split into more command buffers.
-for n in ${SUBMITS-2 5}; do
-  step "submits-$n" 30 encoder --no-accuracy --sparsity 0.9 --batch 1 --seq "$seqs" --reps 30 --warmup 3 \
-    --spin-up "$spin" --attention-variant "$best" --submits "$n"
-done
 # 3. Where the time goes, per op kind, at every shape.
 step profile 40 encoder --no-accuracy --no-latency --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 10 \
   --warmup 1 --profile --spin-up "$spin" --attention-variant "$best"

@@ -89,8 +89,6 @@ export interface EngineSize {
   hpTile?: string;
   /** The attention kernel's variant (the engine's attention option). */
   attention?: string;
-  /** Command buffers per run() (the engine's submits option). */
-  submits?: number;
 }
 
 export class EncoderExperiment {

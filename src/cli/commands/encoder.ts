@@ -13,7 +13,6 @@ import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
-import { DEFAULT_SUBMITS } from '../../gpu/encoder/engine';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
@@ -52,8 +51,6 @@ export const usage =
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64: query rows a
                       thread, keys a register chunk; default q2c8)
-  --submits N         run() submits the forward in N command buffers (the first layers one by one as
-                      recorded, so the GPU starts while the CPU records; 1 to layers + 1; default 1)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
@@ -150,7 +147,6 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-variant': { type: 'string' },
     'attention-variant': { type: 'string' },
     'spin-up': { type: 'string' },
-    submits: { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
@@ -190,7 +186,6 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
   const spinUpMs = numberFlag(f['spin-up'], 'spin-up', 0, 0, 60000, true);
-  const submits = f.submits === undefined ? undefined : numberFlag(f.submits, 'submits', 1, 1, 64, true);
 
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
@@ -276,7 +271,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(attention ? { attention } : {}),
-    ...(submits ? { submits } : {}),
   } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
@@ -452,7 +446,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
-    submits: submits ?? DEFAULT_SUBMITS,
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

@@ -47,24 +47,15 @@ export interface EncoderEngineOptions {
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
-  /** run() hands the forward to the queue in this many command buffers: the embeddings with
-   *  the first layer, each next layer on its own, and the rest last, each submitted as soon as it
-   *  is recorded, so the GPU starts while the CPU records the rest (at B=1 recording took about
-   *  as long as the GPU's work on the H200). At most layers + 1; default DEFAULT_SUBMITS. Same
-   *  dispatches in the same order: the logits do not change. */
-  submits?: number;
 }
-
-/** run()'s command buffers per forward (EncoderEngineOptions.submits). */
-export const DEFAULT_SUBMITS = 1;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
   seq: number;
   /** Median wall time of run() (upload, forward, logits readback), ms. */
   runMsMedian: number;
-  /** Of those runs, the median time until the forward's last command buffer was submitted
-   *  (upload, recording, submits: CPU work), ms; the GPU may have started before (submits). */
+  /** Of those runs, the median time until the forward was submitted (upload, recording the
+   *  pass, submit: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
   submitMsMedian: number;
 }
 
@@ -135,11 +126,6 @@ export function createEncoderEngine(
       throw new RangeError(`sparse matrix '${name}' is ${hp.out}x${hp.in}, the model's is ${l.out}x${l.in}`);
   }
   if (!(opts.maxBatch >= 1 && opts.maxSeq >= 1)) throw new RangeError('maxBatch and maxSeq must be at least 1');
-  const submits = opts.submits ?? DEFAULT_SUBMITS;
-  if (!Number.isInteger(submits) || submits < 1 || submits > model.layers.length + 1)
-    throw new RangeError(
-      `submits must be an integer from 1 to ${model.layers.length + 1} (layers + 1), got ${submits}`,
-    );
 
   // Kernels and weights that do not depend on the token count.
   const embeddings = createEmbeddingsKernel(device, hidden);
@@ -408,9 +394,8 @@ export function createEncoderEngine(
     return [makeLinear(l.q, tokens, false), makeLinear(l.k, tokens, false), makeLinear(l.v, tokens, false)];
   }
 
-  /** The whole forward for batch x seq as labelled dispatches, in order; `layerEnds` gets the
-   *  index after each layer's last step. */
-  function steps(batch: number, seq: number, layerEnds?: number[]): Step[] {
+  /** The whole forward for batch x seq as labelled dispatches, in order. */
+  function steps(batch: number, seq: number): Step[] {
     const a = act!;
     const g = groups!;
     const tokens = batch * seq;
@@ -434,7 +419,6 @@ export function createEncoderEngine(
         step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
         step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
       }
-      layerEnds?.push(out.length);
     });
     step('head', (pass) => head.encode(pass, g.head, batch));
     return out;
@@ -479,18 +463,12 @@ export function createEncoderEngine(
   let submittedAt = 0;
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
     const a = act!;
-    const layerEnds: number[] = [];
-    const all = steps(batch, seq, layerEnds);
-    let from = 0;
-    for (const cut of [...layerEnds.slice(0, submits - 1), all.length]) {
-      const enc = device.createCommandEncoder({ label: 'encoder.forward' });
-      const pass = enc.beginComputePass({ label: 'encoder.forward' });
-      for (let i = from; i < cut; i++) all[i].encode(pass);
-      pass.end();
-      if (cut === all.length) enc.copyBufferToBuffer(a.logits, 0, a.readback, 0, batch * labels * 4);
-      device.queue.submit([enc.finish()]);
-      from = cut;
-    }
+    const enc = device.createCommandEncoder({ label: 'encoder.forward' });
+    const pass = enc.beginComputePass({ label: 'encoder.forward' });
+    record(pass, batch, seq);
+    pass.end();
+    enc.copyBufferToBuffer(a.logits, 0, a.readback, 0, batch * labels * 4);
+    device.queue.submit([enc.finish()]);
     submittedAt = performance.now();
     await a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
