@@ -50,7 +50,7 @@ export const usage =
   --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64: query rows a
-                      thread, keys a register chunk; default q2c8)
+                      thread, keys a register chunk; default auto: q2c8, or q1c8 for few queries)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,

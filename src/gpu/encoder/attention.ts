@@ -30,10 +30,12 @@ export function separateQkv(hidden: number): QkvLayout {
 /** Attention variants, 'q<QPT>c<KC>': QPT query rows a thread, KC keys a register chunk. q1c64 is
  *  the kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
  *  On the H200 at B=32 L=128 (4 layers, dense / HP 90%): q1c64 0.33 / 0.34 ms, q1c16 0.25 / 0.27,
- *  q1c8 0.23 / 0.24, q2c8 0.22 / 0.23 (BENCHMARKS.md, issue 19 third pass): q2c8 is the default. */
-export const ATTENTION_VARIANTS = ['q2c8', 'q1c8', 'q1c16', 'q1c64'] as const;
+ *  q1c8 0.23 / 0.24, q2c8 0.22 / 0.23; at B=1 L=128 q1c8 0.113, q2c8 0.143 (BENCHMARKS.md, issue
+ *  19 third pass and follow-up). 'auto' (the default) runs q2c8 where its grid reaches MIN_GROUPS
+ *  workgroups and q1c8 where it would not (few queries: two rows a thread leave SMs idle). */
+export const ATTENTION_VARIANTS = ['auto', 'q2c8', 'q1c8', 'q1c16', 'q1c64'] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
-export const DEFAULT_ATTENTION: AttentionVariant = 'q2c8';
+export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
 
 function parseVariant(name: string): { qpt: number; kc: number } {
   const m = /^q(\d+)c(\d+)$/.exec(name);
@@ -53,6 +55,26 @@ export function createAttentionKernel(
   qkv: QkvLayout = separateQkv(hidden),
   variant: string = DEFAULT_ATTENTION,
 ): AttentionKernel {
+  if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
+  const many = fixedAttentionKernel(device, hidden, heads, qkv, 'q2c8');
+  const few = fixedAttentionKernel(device, hidden, heads, qkv, 'q1c8');
+  // Both share one bind-group layout (bindingLayout's cache), so one bind group fits either.
+  const pick = (batch: number, seq: number) => (many.groups(batch, seq) >= MIN_GROUPS ? many : few);
+  return {
+    layout: many.layout,
+    variant,
+    queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
+    encode: (pass, bindGroup, batch, seq) => pick(batch, seq).encode(pass, bindGroup, batch, seq),
+  };
+}
+
+function fixedAttentionKernel(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvLayout,
+  variant: string,
+): AttentionKernel & { groups(batch: number, seq: number): number } {
   const { qpt, kc: kcWanted } = parseVariant(variant);
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
@@ -89,11 +111,14 @@ export function createAttentionKernel(
     }
     return pipeline;
   };
+  const groups = (qt: number, batch: number, seq: number) => Math.ceil(seq / (qt * qpt)) * heads * batch;
   const threadsPerGroup = (batch: number, seq: number) =>
-    tiles.find((qt) => Math.ceil(seq / (qt * qpt)) * heads * batch >= MIN_GROUPS) ?? tiles[tiles.length - 1];
+    tiles.find((qt) => groups(qt, batch, seq) >= MIN_GROUPS) ?? tiles[tiles.length - 1];
   return {
     layout,
     variant,
+    /** Workgroups of the call's grid. */
+    groups: (batch, seq) => groups(threadsPerGroup(batch, seq), batch, seq),
     queriesPerGroup: (batch, seq) => threadsPerGroup(batch, seq) * qpt,
     encode(pass, bindGroup, batch, seq) {
       const qt = threadsPerGroup(batch, seq);
