@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core: a page on the preview server that records
 // console errors and every request that leaves the page's origin.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,12 +61,18 @@ export async function openApp(
   });
   if (init) await page.addInitScript(init);
   // The context's route also sees the workers' requests (the eval worker fetches the split).
-  if (devSentences)
-    await page.context().route('**/data/dev.jsonl', async (route) => {
-      const response = await route.fetch();
-      const lines = (await response.text()).split('\n').filter(Boolean).slice(0, devSentences);
-      await route.fulfill({ response, body: lines.join('\n') + '\n' });
-    });
+  // Served from the repository's copy (the file the build serves), not through route.fetch(): a
+  // fetch still in flight when a test closes its page rejected outside any test (an unhandled error
+  // that fails the run); a fulfil refused by a closed page is of no interest either.
+  if (devSentences) {
+    const lines = readFileSync(path.resolve('public/data/dev.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const body = lines.slice(0, devSentences).join('\n') + '\n';
+    await page
+      .context()
+      .route('**/data/dev.jsonl', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/x-ndjson', body }).catch(() => undefined),
+      );
+  }
   await page.goto(baseUrl + query);
   return { browser, page, consoleErrors, foreignRequests, close: () => browser.close() };
 }
