@@ -40,9 +40,7 @@ export interface HPInt8Layout {
 }
 
 export function hpInt8Layout(hp: HPMatrix, q: HPCodes): HPInt8Layout {
-  if (q.bits !== 8) throw new RangeError(`hpInt8Layout: int8 codes needed, got int${q.bits}`);
-  if (q.codes.length !== hp.values.length)
-    throw new RangeError(`hpInt8Layout: ${q.codes.length} codes for ${hp.values.length} HP values`);
+  checkInt8Codes('hpInt8Layout', hp, q);
   const { tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   const qn = m * k;
@@ -98,9 +96,7 @@ export function hpStageMetaWords(layout: Pick<HPInt8StageLayout, 'tilesPerStage'
 export const NO_SLOT = 0xff;
 
 export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: number): HPInt8StageLayout {
-  if (q.bits !== 8) throw new RangeError(`hpInt8StageLayout: int8 codes needed, got int${q.bits}`);
-  if (q.codes.length !== hp.values.length)
-    throw new RangeError(`hpInt8StageLayout: ${q.codes.length} codes for ${hp.values.length} HP values`);
+  checkInt8Codes('hpInt8StageLayout', hp, q);
   if (!Number.isInteger(tilesPerStage) || tilesPerStage < 1)
     throw new RangeError(`hpInt8StageLayout: tilesPerStage must be a positive integer, got ${tilesPerStage}`);
   if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8StageLayout: tc must be a multiple of 16, got ${hp.tc}`);
@@ -161,9 +157,7 @@ export interface HPInt8TileLayout {
 }
 
 export function hpInt8TileLayout(hp: HPMatrix, q: HPCodes): HPInt8TileLayout {
-  if (q.bits !== 8) throw new RangeError(`hpInt8TileLayout: int8 codes needed, got int${q.bits}`);
-  if (q.codes.length !== hp.values.length)
-    throw new RangeError(`hpInt8TileLayout: ${q.codes.length} codes for ${hp.values.length} HP values`);
+  checkInt8Codes('hpInt8TileLayout', hp, q);
   if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8TileLayout: tc must be a multiple of 16, got ${hp.tc}`);
   const { tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
@@ -191,4 +185,11 @@ export function hpInt8TileLayout(hp: HPMatrix, q: HPCodes): HPInt8TileLayout {
     }
   }
   return { tileRows, kp, chunks, words };
+}
+
+/** The int8 layouts take one int8 code per HP value. */
+function checkInt8Codes(layout: string, hp: HPMatrix, q: HPCodes): void {
+  if (q.bits !== 8) throw new RangeError(`${layout}: int8 codes needed, got int${q.bits}`);
+  if (q.codes.length !== hp.values.length)
+    throw new RangeError(`${layout}: ${q.codes.length} codes for ${hp.values.length} HP values`);
 }
