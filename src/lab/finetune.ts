@@ -16,13 +16,16 @@ import type { BertTokenizer } from '../core/model/tokenizer';
 import { rng } from '../core/random';
 import type { GpuCapabilities } from '../gpu/adapter';
 import { createEncoderEngine } from '../gpu/encoder';
-import { createTrainer } from '../gpu/train/trainer';
+import { createTrainer, type TrainProfile } from '../gpu/train/trainer';
 
 export interface FineTuneSettings {
   epochs: number;
   batchSize: number;
-  /** Peak learning rate; decays linearly to 0 over the run. */
+  /** Peak learning rate; decays linearly to 0 over the run (after the warm-up, if any). */
   lr: number;
+  /** Fraction of the run's steps over which the learning rate rises linearly to its peak
+   *  (absent or 0: none, the peak from the first step). */
+  warmup?: number;
   /** Tokens per sentence, [CLS] and [SEP] included. */
   maxLength: number;
   weightDecay: number;
@@ -70,6 +73,8 @@ export function validateSettings(s: FineTuneSettings): void {
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 1024)
     bad(`batch size must be an integer in [1, 1024], got ${s.batchSize}`);
   if (!(s.lr > 0 && s.lr <= 1)) bad(`learning rate must be in (0, 1], got ${s.lr}`);
+  if (s.warmup !== undefined && !(s.warmup >= 0 && s.warmup <= 0.5))
+    bad(`warm-up must be a fraction of the steps in [0, 0.5], got ${s.warmup}`);
   if (!Number.isInteger(s.maxLength) || s.maxLength < 2) bad(`max length must be an integer >= 2, got ${s.maxLength}`);
   if (!(s.weightDecay >= 0 && s.weightDecay < 1)) bad(`weight decay must be in [0, 1), got ${s.weightDecay}`);
   if (s.distill && !(s.distill.temperature > 0 && s.distill.alpha >= 0 && s.distill.alpha <= 1))
@@ -78,6 +83,14 @@ export function validateSettings(s: FineTuneSettings): void {
   if (s.hiddenMse > 0 && !s.distill) bad('hidden-state distillation needs distillation from the dense model on');
   if (!(s.holdout >= 0 && s.holdout < 1)) bad(`held-out fraction must be in [0, 1), got ${s.holdout}`);
   if (!Number.isInteger(s.patience) || s.patience < 0) bad(`patience must be an integer >= 0, got ${s.patience}`);
+}
+
+/** Learning rate of step `step` (0-based) of `total`: a linear rise over the warm-up's steps to
+ *  the peak, then a linear decay that would reach 0 after the last step. */
+export function learningRate(s: Pick<FineTuneSettings, 'lr' | 'warmup'>, step: number, total: number): number {
+  const w = Math.min(total - 1, Math.round((s.warmup ?? 0) * total));
+  if (step < w) return (s.lr * (step + 1)) / (w + 1);
+  return (s.lr * (total - step)) / (total - w);
 }
 
 /** Sentences held out of `n` training sentences (the last ones): none when fewer than 10. */
@@ -197,8 +210,8 @@ export interface FineTuneResult {
   /** Labelled sentences trained on (held-out ones excluded) and unlabelled ones. */
   labelledSentences: number;
   unlabelledSentences: number;
-  /** Wall ms per kernel kind of one step, when `profile` was asked. */
-  profileMs?: Record<string, number>;
+  /** Time per kernel kind of one step, when `profile` was asked. */
+  profile?: TrainProfile;
 }
 
 export class FineTuneCancelledError extends Error {
@@ -487,7 +500,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
             labels: Array.from(idx, (i) => (unlabelled ? 0 : train.labels[i])),
             teacher: batchTeacher,
           },
-          { lr: s.lr * (1 - step / totalSteps), weightDecay: s.weightDecay },
+          { lr: learningRate(s, step, totalSteps), weightDecay: s.weightDecay },
           s.distill ? { ...s.distill, alpha: unlabelled ? 1 : s.distill.alpha, hidden: s.hiddenMse } : undefined,
         );
         if (!Number.isFinite(loss))
@@ -533,13 +546,13 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       epochsRun = epoch + 1;
     }
     const trainMs = trainStart ? now() - trainStart : 0;
-    let profileMs: Record<string, number> | undefined;
+    let profile: TrainProfile | undefined;
     if (input.profile) {
       // The parameters do not move (lr 0); the AdamW moments do, but training is over.
       const idx = epochBatches(nl, s.batchSize, s.seed)[0];
       const batchRows = idx.map((i) => rows[i]);
       const seq = s.pad === 'max' ? s.maxLength : Math.max(2, ...batchRows.map((r) => r.length));
-      profileMs = await trainer.profile({
+      profile = await trainer.profile({
         ...padRows(batchRows, seq),
         batch: idx.length,
         seq,
@@ -564,7 +577,7 @@ export async function runFineTune(input: FineTuneInput): Promise<FineTuneResult>
       timeLimited,
       labelledSentences: nl,
       unlabelledSentences: extra.length,
-      profileMs,
+      profile,
     };
   } finally {
     trainer.destroy();

@@ -42,6 +42,8 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --limit N           train on the first N training sentences only (default all)
   --batch B           sentences per step (default ${D.batchSize})
   --lr X              peak learning rate (default ${D.lr})
+  --warmup X          fraction of the steps over which the learning rate rises linearly to its peak, then
+                      decays linearly to 0 (default ${D.warmup ?? 0}: decay from the first step)
   --weight-decay X    AdamW decoupled weight decay on the weight matrices (default ${D.weightDecay})
   --max-length L      tokens per training sentence (default ${D.maxLength})
   --pad longest|max   pad each batch to its longest sentence (default) or always to --max-length
@@ -69,7 +71,9 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --hpw PATH          write its HP matrices (.hpw, f32)
   --report PATH       also write the JSON result to PATH
   --threads T         onnxruntime-web wasm threads for the accuracy (default 1)
-  --profile           after training, time each kernel kind of one step (profile_ms)
+  --profile           after training, time each kernel kind of one step: profile_ms (GPU time of its
+                      dispatches together, and of the whole step), profile_wall_ms (each dispatch
+                      submitted and awaited alone, summed; profile_wall_max_ms: the slowest one)
   Prints {losses (per epoch), accuracy (dev, after), epoch_ms, ...}.`;
 
 const DEFAULT_TRAIN = 'public/data/train.jsonl';
@@ -119,6 +123,7 @@ export async function run(argv: string[]): Promise<unknown> {
     limit: { type: 'string' },
     batch: { type: 'string' },
     lr: { type: 'string' },
+    warmup: { type: 'string' },
     'weight-decay': { type: 'string' },
     'max-length': { type: 'string' },
     pad: { type: 'string' },
@@ -156,6 +161,7 @@ export async function run(argv: string[]): Promise<unknown> {
     epochs: numberFlag(f.epochs, 'epochs', D.epochs, 1, 1000, true),
     batchSize: numberFlag(f.batch, 'batch', D.batchSize, 1, 1024, true),
     lr: numberFlag(f.lr, 'lr', D.lr, 1e-9, 1),
+    warmup: numberFlag(f.warmup, 'warmup', D.warmup ?? 0, 0, 0.5),
     weightDecay: numberFlag(f['weight-decay'], 'weight-decay', D.weightDecay, 0, 0.999),
     maxLength: numberFlag(f['max-length'], 'max-length', D.maxLength, 2, 512, true),
     pad: (f.pad ?? D.pad) as FineTuneSettings['pad'],
@@ -300,6 +306,8 @@ export async function run(argv: string[]): Promise<unknown> {
       }
     : {};
   const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+  const roundAll = (r: Record<string, number>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, 3)]));
   const out = {
     model: file,
     adapter: caps.label,
@@ -325,8 +333,12 @@ export async function run(argv: string[]): Promise<unknown> {
     teacher_ms: Math.round(result.teacherMs),
     tokens_per_s: Math.round(result.tokensPerSecond),
     mean_padded_seq: round(result.meanSeq, 1),
-    ...(result.profileMs
-      ? { profile_ms: Object.fromEntries(Object.entries(result.profileMs).map(([k, v]) => [k, round(v, 3)])) }
+    ...(result.profile
+      ? {
+          profile_ms: roundAll(result.profile.gpuMs),
+          profile_wall_ms: roundAll(result.profile.wallMs),
+          profile_wall_max_ms: roundAll(result.profile.wallMaxMs),
+        }
       : {}),
     written,
   };

@@ -17,6 +17,7 @@ import {
 } from '../../core/train/param-layout';
 import { createEmbeddingsKernel } from '../encoder/row-ops';
 import { concatF32, uploadBuffer } from '../kernel';
+import { timeCompute } from '../timing';
 import { toTokenWords, validateEngineInputs, type IdArray } from '../encoder/inputs';
 import { TrainKernels } from './train-kernels';
 import {
@@ -63,6 +64,16 @@ export interface TrainBatch {
   teacher?: Float32Array | null;
 }
 
+/** Milliseconds per kernel kind (`embeddings` included) of one step. */
+export interface TrainProfile {
+  /** GPU time of each kind's dispatches together and of the whole `step`, each timed on its own
+   *  (timestamps where the device has them: gpu/timing.ts). */
+  gpuMs: Record<string, number>;
+  /** Wall clock of each dispatch submitted and awaited alone, summed per kind, and the slowest. */
+  wallMs: Record<string, number>;
+  wallMaxMs: Record<string, number>;
+}
+
 export interface TrainerOptions {
   /** Pruned matrices by Linear.name; other linears train dense. */
   sparse?: Map<string, HPMatrix>;
@@ -91,9 +102,9 @@ export interface GpuTrainer {
   writeState(state: { params: Float32Array; m1: Float32Array; m2: Float32Array; step: number }): void;
   /** Replaces the packed parameters only (e.g. with the best ones seen); the AdamW state stays. */
   writeParams(params: Float32Array): void;
-  /** Wall time per kernel kind of one step (each dispatch submitted and awaited alone; the
-   *  parameters are updated as by step() with lr 0). For finding the slow kernel, not for timing. */
-  profile(batch: TrainBatch): Promise<Record<string, number>>;
+  /** Time per kernel kind of one step, for finding the slow kernel (the parameters are updated
+   *  as by step() with lr 0). */
+  profile(batch: TrainBatch): Promise<TrainProfile>;
   /** The gradients of the last step, in the layout (tests compare them with the reference). */
   readGradients(): Promise<Float32Array>;
   /** The trained model (pruned weights zero) and its HP matrices. */
@@ -543,20 +554,37 @@ export function createTrainer(device: GPUDevice, model: BertModel, opts: Trainer
         if (b.teacher) device.queue.writeBuffer(teacher, 0, b.teacher as Float32Array<ArrayBuffer>);
         optimizer = { ...optimizer, lr: 0 };
         stepCount++;
-        const times: Record<string, number> = {};
         const calls = [...forward, ...backward, update];
         for (const c of calls) c.prepare(shape);
-        for (const c of calls) {
-          const enc = device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          c.call.encode(pass);
-          pass.end();
-          const t0 = performance.now();
-          device.queue.submit([enc.finish()]);
-          await device.queue.onSubmittedWorkDone();
-          times[c.call.name] = (times[c.call.name] ?? 0) + performance.now() - t0;
-        }
-        return times;
+        const embeddings = (pass: GPUComputePassEncoder) => embKernel.encode(pass, embGroup, shape.batch * shape.seq);
+        const kinds = new Map<string, ((pass: GPUComputePassEncoder) => void)[]>([['embeddings', [embeddings]]]);
+        for (const c of calls) kinds.set(c.call.name, [...(kinds.get(c.call.name) ?? []), (p) => c.call.encode(p)]);
+        // Wall clock: each dispatch submitted and awaited alone, once (what this profile reported
+        // before: it counts each submission's round trip and any stall into that dispatch).
+        const wallMs: Record<string, number> = {},
+          wallMaxMs: Record<string, number> = {};
+        for (const [name, encs] of kinds)
+          for (const encode of encs) {
+            const enc = device.createCommandEncoder();
+            const pass = enc.beginComputePass();
+            encode(pass);
+            pass.end();
+            const t0 = performance.now();
+            device.queue.submit([enc.finish()]);
+            await device.queue.onSubmittedWorkDone();
+            const ms = performance.now() - t0;
+            wallMs[name] = (wallMs[name] ?? 0) + ms;
+            wallMaxMs[name] = Math.max(wallMaxMs[name] ?? 0, ms);
+          }
+        // GPU time: each kind's dispatches together, then the whole step, repeated inside one
+        // timed pass, the median of a few (gpu/timing.ts; timestamps where the device has them).
+        const gpuMs: Record<string, number> = {};
+        const opts = { warmup: 2, reps: 5 };
+        for (const [name, encs] of kinds)
+          gpuMs[name] = (await timeCompute(device, (pass) => encs.forEach((e) => e(pass)), opts)).msMedian;
+        const all = [...kinds.values()].flat();
+        gpuMs.step = (await timeCompute(device, (pass) => all.forEach((e) => e(pass)), opts)).msMedian;
+        return { gpuMs, wallMs, wallMaxMs };
       });
     },
     readGradients() {
