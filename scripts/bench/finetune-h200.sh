@@ -6,7 +6,7 @@
 # engine on the host. Every run starts from the lsq-dense reconstruction made off the host
 # (`hp-lab prune --pattern hp --tile 32x32 --sparsity S --recover lsq-dense --hpw s.hpw`, then
 # `hp-lab hpw s.hpw --value-type f16 --out start-S.hpw`): --start instead of reconstructing on the
-# host. Carried in a git-ignored folder of the checkout (.dev-14): start-0.8.hpw, start-0.9.hpw,
+# host. Carried in a git-ignored folder of the checkout (.dev-14): start-0.8.hpw.xz, start-0.9.hpw.xz,
 # reviews.txt.xz (the 1,500 full Pang & Lee reviews, one per line, from the corpus
 # scripts/data/fetch.sh downloads) and this file as run.sh; with .gpu (the runtime, and cli-14.mjs.xz
 # from /work/gpu-pack.sh). Run from the checkout root: bash .dev-14/run.sh. RUNS picks the grid's
@@ -19,9 +19,9 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/ft
 source .gpu/prelude.sh
 bash .gpu/unpack-cli.sh 14
-python3 -c "import lzma,sys; open(sys.argv[2],'wb').write(lzma.open(sys.argv[1]).read())" \
-  .dev-14/reviews.txt.xz /tmp/ft/reviews.txt
-cp .dev-14/start-0.8.hpw .dev-14/start-0.9.hpw /tmp/ft/
+unxz() { python3 -c "import lzma,sys; open(sys.argv[2],'wb').write(lzma.open(sys.argv[1]).read())" "$1" "$2"; }
+unxz .dev-14/reviews.txt.xz /tmp/ft/reviews.txt
+for sp in 0.8 0.9; do unxz .dev-14/start-$sp.hpw.xz /tmp/ft/start-$sp.hpw; done
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > /tmp/ft/gpu.txt 2>&1
 cli=".gpu/hp-lab.mjs"
 T0=$(date +%s)
