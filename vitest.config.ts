@@ -8,7 +8,15 @@ export default defineConfig({
       {
         // 30 s, not vitest's 5 s: a few unit tests (all 65,536 halves, ONNX round trips) take 1-2 s alone and
         // were seen past 5 s on a loaded 2-core machine. Speed is measured by benchmarks, not here.
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node', testTimeout: 30_000 },
+        // maxWorkers 100%: a worker per core. Vitest's default keeps one core for itself (cores - 1),
+        // which on CI's 2 cores runs the unit files one at a time while the second core idles.
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          maxWorkers: '100%',
+        },
       },
       {
         test: {
