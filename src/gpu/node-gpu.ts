@@ -24,11 +24,19 @@ export function dawnGpu(): Promise<GPU> {
     // chromium-experimental-subgroup-matrix (the int8 tensor-core kernels).
     // HP_LAB_DISABLE_ROBUSTNESS=1 (measurements only): no bounds clamping or predication of
     // shader memory accesses (Dawn's disable_robustness), to see what robustness costs a kernel.
+    // HP_LAB_DAWN_ENABLE / HP_LAB_DAWN_DISABLE (comma lists, measurements only): more of Dawn's
+    // toggles on or off, e.g. vulkan_use_cooperative_matrix_robust_access.
+    const list = (v: string | undefined) => (v ?? '').split(',').filter(Boolean);
     const toggles = [
       ...(process.env.HP_LAB_UNSAFE_APIS === '1' ? ['allow_unsafe_apis'] : []),
       ...(process.env.HP_LAB_DISABLE_ROBUSTNESS === '1' ? ['disable_robustness'] : []),
+      ...list(process.env.HP_LAB_DAWN_ENABLE),
     ];
-    keepInstance = create(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []) as unknown as GPU;
+    const off = list(process.env.HP_LAB_DAWN_DISABLE);
+    keepInstance = create([
+      ...(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []),
+      ...(off.length ? [`disable-dawn-features=${off.join(',')}`] : []),
+    ]) as unknown as GPU;
     return keepInstance;
   })();
   return cached;

@@ -57,6 +57,10 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
       expect(await run({ kind: 'dense', weight: wq }, 'matrix-64', /matrix-64$/)).toEqual(ref);
       // The same tile with its fragment loads at constant offsets (a switch per buffer and position).
       expect(await run({ kind: 'dense', weight: wq }, 'matrix-64c', /matrix-64c$/)).toEqual(ref);
+      // Banded workgroup memory (fragment loads at constant offsets into an indexed band).
+      expect(await run({ kind: 'dense', weight: wq }, 'matrix-64b', /matrix-64b$/)).toEqual(ref);
+      // Fragments straight from the storage buffers.
+      expect(await run({ kind: 'dense', weight: wq }, 'matrix-g64', /matrix-g64$/)).toEqual(ref);
       // Automatic: the matrix path where the device has it.
       expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64$/)).toEqual(ref);
       // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.
@@ -87,8 +91,12 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
       expect(await run({ kind: 'hp', hp, quant }, 'matrix', /matrix-hp/)).toEqual(ref);
       // Whole kept tiles, no gather (hpInt8TileLayout), with constant load offsets: one case (the
       // layout itself is checked on the CPU in tests/unit/quant/gpu-layout.test.ts).
-      if (tr === 32 && sparsity === 0.9)
+      if (tr === 32 && sparsity === 0.9) {
         expect(await run({ kind: 'hp', hp, quant }, 'matrix-t128c', / matrix-t128c-hp$/)).toEqual(ref);
+        // The banded forms of the gather and whole-tile kernels.
+        expect(await run({ kind: 'hp', hp, quant }, 'matrix-b', /matrix-hp-b$/)).toEqual(ref);
+        expect(await run({ kind: 'hp', hp, quant }, 'matrix-t128b', / matrix-t128b-hp$/)).toEqual(ref);
+      }
       // Automatic HP stays on dot4 (the faster kernel on the H200).
       const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });
       expect(auto.variantFor(tokens)).toMatch(/^dot4-hp/);

@@ -117,10 +117,10 @@ describe('int8 linears (dot4I8Packed)', () => {
   const bias = randomArray(nOut, rand, 0.1);
   const xq = quantizeRows(x, tokens, nIn, 8);
 
-  test('dense, both tile sides: the CPU int8 reference bit for bit', async () => {
+  test('dense, both tile sides, loops as written and unrolled: the CPU int8 reference bit for bit', async () => {
     const wq = quantizeRows(w, nOut, nIn, 8);
     const ref = intDenseLinear(xq, wq, bias);
-    for (const variant of ['dot4-64', 'dot4-128'])
+    for (const variant of ['dot4-64', 'dot4-128', 'dot4-64u'])
       expect(await linearOnGpu({ kind: 'dense', weight: wq }, xq, bias, variant)).toEqual(ref);
   }, 60_000);
 
@@ -135,7 +135,9 @@ describe('int8 linears (dot4I8Packed)', () => {
         { pattern: 'hp', sparsity: 0.7, split: 0.5, tr, tc, score: 'magnitude' },
       ).hp!;
       const quant = quantizeHP(hp, 8);
-      expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias)).toEqual(intHPLinear(xq, hp, quant, bias));
+      const ref = intHPLinear(xq, hp, quant, bias);
+      expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias)).toEqual(ref);
+      if (tr === 32) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4u')).toEqual(ref);
     }
   }, 120_000);
 

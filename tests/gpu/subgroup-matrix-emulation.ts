@@ -16,18 +16,19 @@ import { SUBGROUP_MATRIX_FEATURE, type AcquiredGpu } from '../../src/gpu/adapter
 // compiler cannot unroll the 8192-step multiply at every call.
 const SHIM = `
 fn emuN(n: u32) -> u32 { return n + (params.tokens >> 31u); }
-struct EmuIn { off: u32, colMajor: u32, stride: u32 }
+struct EmuIn { src: u32, off: u32, colMajor: u32, stride: u32 }
 struct EmuResult { v: array<i32, 256> }
-fn emuCode(e: u32) -> i32 {
-  let w = sm[e / 4u];
+fn emuCode(src: u32, e: u32) -> i32 {
+  let w = select(emuWord(e / 4u), emuStorageWord(src, e / 4u), src != 0u);
   return (w << (24u - 8u * (e % 4u))) >> 24u;
 }
 /** Element (row, col) of an operand. */
 fn emuAt(m: EmuIn, row: u32, col: u32) -> i32 {
-  return emuCode(select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
+  return emuCode(m.src, select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
 }
-fn emuLoadLeft(off: u32, colMajor: bool, stride: u32) -> EmuIn { return EmuIn(off, select(0u, 1u, colMajor), stride); }
-fn emuLoadRight(off: u32, colMajor: bool, stride: u32) -> EmuIn { return EmuIn(off, select(0u, 1u, colMajor), stride); }
+fn emuLoad(src: u32, off: u32, colMajor: bool, stride: u32) -> EmuIn {
+  return EmuIn(src, off, select(0u, 1u, colMajor), stride);
+}
 /** c + a b: a is 16 x 32 (left), b 32 x 16 (right). */
 fn emuMma(a: EmuIn, b: EmuIn, c: EmuResult) -> EmuResult {
   var r = c;
@@ -43,27 +44,54 @@ fn emuMma(a: EmuIn, b: EmuIn, c: EmuResult) -> EmuResult {
 fn emuStore(off: u32, m: EmuResult, colMajor: bool, stride: u32) {
   for (var r = 0u; r < emuN(16u); r++) {
     for (var c = 0u; c < emuN(16u); c++) {
-      sm[select(off + r * stride + c, off + c * stride + r, colMajor)] = m.v[r * 16u + c];
+      emuPut(select(off + r * stride + c, off + c * stride + r, colMajor), m.v[r * 16u + c]);
     }
   }
 }
 `;
 
-/** The kernel's WGSL with the subgroup-matrix builtins replaced (its workgroup array must be `sm`). */
+// Word access to the kernel's workgroup memory: the flat array `sm`, or the bands `smb` (BAND),
+// addressed as one flat array of BANDW-word bands (a band's load at offset o: band * BANDW * 4 + o).
+const FLAT = `
+fn emuWord(i: u32) -> i32 { return sm[i]; }
+fn emuPut(i: u32, v: i32) { sm[i] = v; }
+`;
+// Fragments loaded from the storage buffers (int8-matrix.wgsl DIRECT: xq and wq as i32 arrays).
+const STORAGE = `
+fn emuStorageWord(src: u32, i: u32) -> i32 { return select(wq[i], xq[i], src == 1u); }
+`;
+const NO_STORAGE = `
+fn emuStorageWord(src: u32, i: u32) -> i32 { return 0; }
+`;
+const BANDED = `
+fn emuWord(i: u32) -> i32 { return smb[i / BANDW][i % BANDW]; }
+fn emuPut(i: u32, v: i32) { smb[i / BANDW][i % BANDW] = v; }
+`;
+
+/** The kernel's WGSL with the subgroup-matrix builtins replaced (its workgroup memory must be the
+ *  array `sm` or the bands `smb`, whose index expressions hold no brackets). */
 export function emulateSubgroupMatrix(code: string): string {
   if (!code.includes('chromium_experimental_subgroup_matrix')) return code;
   const out = code
     .replace(/\/\/.*$/gm, '') // comments (they name the builtins)
     .replace(/^enable chromium_experimental_subgroup_matrix;$/m, '')
     .replace(/^diagnostic\(off, chromium\.subgroup_matrix_uniformity\);$/m, '')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(\s*&sm,/g, 'emuLoadLeft(')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(\s*&sm,/g, 'emuLoadRight(')
+    .replace(
+      /(subgroupMatrixLoad<subgroup_matrix_\w+<i8, \d+, \d+>>\(\s*)&smb\[([^\]]+)\],\s*/g,
+      '$1&sm, ($2) * BANDW * 4u + ',
+    )
+    .replace(/subgroupMatrixStore\(&smb\[([^\]]+)\],\s*/g, 'subgroupMatrixStore(&sm, ($1) * BANDW + ')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&sm,/g, 'emuLoad(0u,')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&xq,/g, 'emuLoad(1u,')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&wq,/g, 'emuLoad(2u,')
     .replace(/subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)/g, 'EmuIn')
     .replaceAll('subgroup_matrix_result<i32, 16, 16>', 'EmuResult')
     .replace(/subgroupMatrixStore\(&sm,/g, 'emuStore(')
     .replaceAll('subgroupMatrixMultiplyAccumulate(', 'emuMma(');
   if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateSubgroupMatrix: a builtin was left over');
-  return `${out}\n${SHIM}`;
+  const banded = /var<workgroup> smb\b/.test(out);
+  const direct = /var<storage, read> xq: array<i32>/.test(out);
+  return `${out}\n${SHIM}${banded ? BANDED : FLAT}${direct ? STORAGE : NO_STORAGE}`;
 }
 
 /** `gpu` as if its adapter offered i8 subgroup matrices (configurations not reported). */

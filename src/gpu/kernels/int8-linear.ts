@@ -55,6 +55,11 @@ interface MatrixTile {
   /** Fragment loads at constant offsets (a switch per buffer and subgroup position), which
    *  Dawn's robustness does not predicate. */
   constOff?: boolean;
+  /** Workgroup memory as bands of 16 rows, fragment loads at constant offsets into a band picked
+   *  by index (int8-matrix.wgsl BAND): robustness clamps the index instead of predicating loads. */
+  band?: boolean;
+  /** Fragments loaded straight from the storage buffers, no staging (int8-matrix.wgsl DIRECT). */
+  direct?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -67,6 +72,19 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64c': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, constOff: true },
   'matrix-128c': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, constOff: true },
   'matrix-128sc': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, constOff: true },
+  // Banded workgroup memory (constant offsets without control flow).
+  'matrix-64b': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, band: true },
+  'matrix-128b': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, band: true },
+  'matrix-128tb': { wgm: 2, wgn: 4, fm: 4, fn: 2, bk: 64, band: true }, // 8 subgroups of 64 x 32
+  'matrix-128sb': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true },
+  'matrix-128wb': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64, band: true },
+  'matrix-256b': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32, band: true },
+  'matrix-256sb': { wgm: 4, wgn: 4, fm: 2, fn: 4, bk: 32, band: true }, // 128 x 256, 16 subgroups
+  // Fragments straight from X and W in the storage buffers (no workgroup staging).
+  'matrix-g64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 32, direct: true },
+  'matrix-g128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 32, direct: true },
+  'matrix-g128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, direct: true },
+  'matrix-g128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 32, direct: true },
 };
 
 /** HP's whole-tile subgroup-matrix tiles (hpInt8TileLayout: no gather): one tile-row per
@@ -78,11 +96,25 @@ const HP_TILE_TILES: Record<string, (tr: number) => MatrixTile> = {
   'matrix-t256': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64 }), // 256 tokens x Tr
   'matrix-t128c': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, constOff: true }),
   'matrix-t256c': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, constOff: true }),
+  'matrix-t128b': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }),
+  'matrix-t256b': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, band: true }),
 };
 
-export const INT8_VARIANTS: readonly string[] = ['dot4-64', 'dot4-128', ...Object.keys(MATRIX_TILES)];
+/** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
+const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
+export const INT8_VARIANTS: readonly string[] = [...DOT4_TILES, ...Object.keys(MATRIX_TILES)];
+/** The HP gather kernel with banded workgroup memory (MatrixTile.band). */
+const HP_GATHER_BAND = 'matrix-b';
 /** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-t…' the whole-tile one. */
-export const HP_INT8_VARIANTS: readonly string[] = ['dot4', INT8_MATRIX, ...Object.keys(HP_TILE_TILES)];
+export const HP_INT8_VARIANTS: readonly string[] = [
+  'dot4',
+  'dot4u',
+  'dot4u-n4',
+  'dot4u-n8',
+  INT8_MATRIX,
+  HP_GATHER_BAND,
+  ...Object.keys(HP_TILE_TILES),
+];
 
 export interface Int8LinearOptions {
   tokens: number;
@@ -141,17 +173,23 @@ export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean
 function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: number }): number {
   const bm = t.wgm * t.fm * 16;
   const bn = t.wgn * t.fn * 16;
-  const stages = 2 * (bm + bn) * ((t.bk + 16) / 4);
-  const strips = t.wgm * t.wgn * 16 * t.fn * 16;
+  const rsw = (t.bk + 16) / 4;
   const span = hpSpan ? bm * ((hpSpan.tps * hpSpan.tc) / 4 + 1) : 0;
+  if (t.direct) return 4 * t.wgm * t.wgn * t.fn * 256;
+  if (t.band) {
+    const bands = Math.max((2 * (bm + bn)) / 16, t.wgm * t.wgn * t.fn);
+    return 4 * (bands * Math.max(16 * rsw, 256) + span);
+  }
+  const stages = 2 * (bm + bn) * rsw;
+  const strips = t.wgm * t.wgn * 16 * t.fn * 16;
   return 4 * (Math.max(stages, strips) + span);
 }
 
 /** HP on subgroup matrices: 8 subgroups of 16 tokens x Tr outputs, stages of whole kept tiles
  *  covering about 32 kept columns (or undefined where the shape does not fit the kernel). */
-function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits) {
+function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits, band: boolean) {
   if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
-  const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32 };
+  const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32, band };
   // Stage sources are bytes (< 255) of the staged spans: tps x tc < 255.
   const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k)), Math.floor(254 / hp.tc)));
   if (tps * hp.tc > 254) return undefined;
@@ -206,7 +244,10 @@ export function createInt8Linear(
     );
   // HP runs on subgroup matrices only when asked: on the H200 the gather into workgroup memory
   // made it 2.6x slower than the dot4 kernel (BENCHMARKS.md, int8: 1.38 vs 0.54 ms at 4096², 90 %).
-  const hpPlan = hp && matrixHere && opts.variant === INT8_MATRIX ? hpMatrixPlan(hp, sg, limits) : undefined;
+  const hpPlan =
+    hp && matrixHere && (opts.variant === INT8_MATRIX || opts.variant === HP_GATHER_BAND)
+      ? hpMatrixPlan(hp, sg, limits, opts.variant === HP_GATHER_BAND)
+      : undefined;
   const hpTile =
     hp && matrixHere && opts.variant && opts.variant in HP_TILE_TILES
       ? hpTilePlan(hp, opts.variant, sg, limits)
@@ -261,28 +302,39 @@ export function createInt8Linear(
 
   function dot4(tokens: number): KernelDispatch & { name: string } {
     let wx: number, tn: number, wy: number, tm: number, name: string;
-    if (hp) {
+    const unroll =
+      Boolean(opts.variant?.startsWith('dot4u')) || opts.variant === 'dot4-64u' || opts.variant === 'dot4-128u';
+    // HP 'dot4u-n4' / 'dot4u-n8': 4 or 8 outputs per invocation (more reuse of each gathered word),
+    // 256 invocations down the tokens.
+    const wide = opts.variant === 'dot4u-n4' ? 4 : opts.variant === 'dot4u-n8' ? 8 : 0;
+    if (hp && wide && tr % wide === 0) {
+      wx = tr / wide;
+      tn = wide;
+      wy = Math.max(1, Math.floor(256 / wx));
+      tm = tokens >= 2048 ? 4 : 2;
+      name = `dot4-hp-${tm}u-n${wide}`;
+    } else if (hp) {
       wx = hpWorkgroupX(tr);
       tn = tr / wx;
       wy = 16;
       tm = tokens >= 2048 ? 4 : 2;
-      name = `dot4-hp-${tm}`;
+      name = `dot4-hp-${tm}${unroll ? 'u' : ''}`;
     } else {
       // 128 x 128 tiles only when asked: on the H200 they ran 15-21 ms at 4096³ against 2.4 ms
       // for 64 x 64 (BENCHMARKS.md, int8).
-      const large = opts.variant === 'dot4-128';
+      const large = opts.variant === 'dot4-128' || opts.variant === 'dot4-128u';
       wx = 16;
       wy = 16;
       tm = large ? 8 : 4;
       tn = tm;
-      name = large ? 'dot4-128' : 'dot4-64';
+      name = `${large ? 'dot4-128' : 'dot4-64'}${unroll ? 'u' : ''}`;
     }
     const bk = 16;
     const pipeline = cachedPipeline(
       device,
       layout,
       int8Wgsl,
-      { WX: wx, WY: wy, TM: tm, TN: tn, BK: bk, HP: Boolean(hp), BIAS: true, GELU: gelu },
+      { WX: wx, WY: wy, TM: tm, TN: tn, BK: bk, HP: Boolean(hp), UNROLL: unroll, BIAS: true, GELU: gelu },
       `int8-linear ${name}${gelu ? ' gelu' : ''}`,
     );
     const grid = { x: hp ? tileGrid(hp).tileRows : Math.ceil(nOut / (wx * tn)), y: Math.ceil(tokens / (wy * tm)) };
@@ -301,6 +353,8 @@ export function createInt8Linear(
       HPT: Boolean(hpTile),
       TR: tr || 16,
       CONST_OFF: Boolean(t.constOff),
+      BAND: Boolean(t.band || t.direct),
+      DIRECT: Boolean(t.direct),
       KSTEPS: t.bk / 32,
       ACASES: 2 * t.wgm,
       BCASES: 2 * t.wgn,
@@ -346,7 +400,11 @@ export function createInt8Linear(
 
   function dispatchFor(tokens: number): KernelDispatch & { name: string } {
     if (hpTile) return matrix(`${opts.variant!}-hp`, hpTile, tokens);
-    if (hp) return hpPlan ? matrix('matrix-hp', hpPlan.tile, tokens, { tps: hpPlan.tps, tc: hp.tc }) : dot4(tokens);
+    if (hp && hpPlan) {
+      const name = hpPlan.tile.band ? 'matrix-hp-b' : 'matrix-hp';
+      return matrix(name, hpPlan.tile, tokens, { tps: hpPlan.tps, tc: hp.tc });
+    }
+    if (hp) return dot4(tokens);
     const v = opts.variant;
     if (v === undefined || v === INT8_MATRIX) {
       if (denseTiles.length) {

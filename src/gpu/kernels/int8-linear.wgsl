@@ -6,7 +6,9 @@
 // Dense: B row o is W's row o (KW = XW words). HP: one workgroup column per tile-row (BN = Tr);
 // its K operand is the tile-row's Q kept columns: X is gathered at them on the way into
 // workgroup memory (four bytes of four columns into one word), B is the tile-row's packed
-// Q x Tr block. Each invocation keeps TM tokens x TN outputs in i32 registers.
+// Q x Tr block. Each invocation keeps TM tokens x TN outputs in i32 registers (UNROLL: as TM x TN
+// scalars with every loop over them written out, so that no driver can leave them in an indexed
+// local array).
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -75,7 +77,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let bBase = wid.x * KW * BN;
 //#endif
 
+//#if UNROLL
+//#unroll I {{TM}}
+//#unroll J {{TN}}
+  var acc{{I}}_{{J}} = 0i;
+//#end
+//#end
+//#else
   var acc: array<array<i32, {{TN}}>, {{TM}}>;
+//#endif
   var k0 = 0u;
   loop {
     if (k0 >= KW) { break; }
@@ -107,6 +117,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       Bs[kk * BN + c] = v;
     }
     workgroupBarrier();
+//#if UNROLL
+    for (var kk = 0u; kk < BK; kk++) {
+//#unroll I {{TM}}
+      let a{{I}} = As[kk * BM + ty + {{I}}u * WY];
+//#end
+//#unroll J {{TN}}
+      let b{{J}} = Bs[kk * BN + tx + {{J}}u * WX];
+//#end
+//#unroll I {{TM}}
+//#unroll J {{TN}}
+      acc{{I}}_{{J}} += dot4I8Packed(a{{I}}, b{{J}});
+//#end
+//#end
+    }
+//#else
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<u32, {{TM}}>;
       var b: array<u32, {{TN}}>;
@@ -116,10 +141,27 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         for (var j = 0u; j < TN; j++) { acc[i][j] += dot4I8Packed(a[i], b[j]); }
       }
     }
+//#endif
     workgroupBarrier();
     k0 += BK;
   }
 
+//#if UNROLL
+//#unroll I {{TM}}
+  {
+    let row = m0 + ty + {{I}}u * WY;
+    if (row < M) {
+      let sx = xs[row];
+//#unroll J {{TN}}
+      {
+        let col = n0 + tx + {{J}}u * WX;
+        if (col < N) { y[row * N + col] = hp_epilogue(rounded(exactF32(acc{{I}}_{{J}}) * (sx * ws[col])), col); }
+      }
+//#end
+    }
+  }
+//#end
+//#else
   for (var i = 0u; i < TM; i++) {
     let row = m0 + ty + i * WY;
     if (row >= M) { continue; }
@@ -129,4 +171,5 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (col < N) { y[row * N + col] = hp_epilogue(rounded(exactF32(acc[i][j]) * (sx * ws[col])), col); }
     }
   }
+//#endif
 }

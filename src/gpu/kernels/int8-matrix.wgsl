@@ -15,6 +15,10 @@
 // form, core/quant hpInt8TileLayout): the dense kernel over each tile-row's kept tiles side by
 // side, W zero at the pruned columns, A's chunks read from X through the tile-row's chunk map
 // (binding 6): contiguous loads, no gather, tc / k times the multiplies.
+// BAND (the 'b' tiles): workgroup memory as bands of 16 staged rows (array of arrays), every
+// fragment load and store at a constant offset into the band it names (K steps unrolled): Tint's
+// robustness then only clamps the band index (a min), instead of predicating each load on its
+// run-time offset (if (in bounds) { tmp = load }), which cost the flat form 2x on the H200.
 // Subgroup-matrix offsets and strides count i8 elements (Dawn: the matrix's own elements, divided
 // by 4 for an i32 array); OFF_DIV / STRIDE_DIV = 4 count i32 words instead (the bench's
 // fallback if a driver disagrees).
@@ -24,9 +28,17 @@ diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
+//#if DIRECT
+@group(0) @binding(1) var<storage, read> xq: array<i32>;
+//#else
 @group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
+//#endif
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
+//#if DIRECT
+@group(0) @binding(3) var<storage, read> wq: array<i32>;
+//#else
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
+//#endif
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPT: chunk map
@@ -45,6 +57,7 @@ const CH = BK / 16u; // 16-byte chunks per row per stage
 const RS = BK + 16u; // row stride of the staged tiles in codes (padded: no bank conflicts)
 const RSW = RS / 4u;
 const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows)
+const SBANDS = (BM + BN) / 16u; // bands of 16 rows per stage buffer
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
 //#if HP
@@ -60,7 +73,23 @@ const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and
 const LB = (BN * CH + THREADS - 1u) / THREADS;
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
+//#if DIRECT
+// No staging: the result fragments' bands only.
+const BANDW = 256u;
+var<workgroup> smb: array<array<i32, BANDW>, WGM * WGN * FN>;
+fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
+//#else
+//#if BAND
+// Two stages of bands, later one 16 x 16 result fragment per band (FN per subgroup).
+const BANDW = max(16u * RSW, 256u);
+var<workgroup> smb: array<array<i32, BANDW>, max(2u * SBANDS, WGM * WGN * FN)>;
+fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
+//#else
+const BANDW = 16u * RSW;
 var<workgroup> sm: array<i32, max(2u * STAGE, WGM * WGN * EPI)>; // two stages, later the strips
+fn put(band: u32, at: u32, v: i32) { sm[band * BANDW + at] = v; }
+//#endif
+//#endif
 
 fn exactF32(a: i32) -> f32 {
   let lo = a & 255;
@@ -72,13 +101,15 @@ fn rounded(p: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
 }
 
-/** Stores chunk `v` of staged row r, chunk c at word `at`, its four words rotated by the chunk
- *  (and by 8-row group) so that a subgroup's stores hit 32 different banks. */
-fn stash(at: u32, r: u32, c: u32, v: vec4<u32>) {
+/** Stores chunk `v` of staged row r (of the rows from band `band0` on), chunk c, its four words
+ *  rotated by the chunk (and by 8-row group) so that a subgroup's stores hit 32 different banks. */
+fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
   let rot = (c + CH * (r / 8u)) & 3u;
+  let band = band0 + r / 16u;
+  let at = (r % 16u) * RSW + c * 4u;
   for (var q = 0u; q < 4u; q++) {
     let j = (q + rot) & 3u;
-    sm[at + j] = bitcast<i32>(v[j]);
+    put(band, at + j, bitcast<i32>(v[j]));
   }
 }
 
@@ -120,6 +151,35 @@ fn main(
 //#endif
 //#endif
 
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+  var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
+//#end
+//#end
+//#if DIRECT
+  // Fragments straight from the storage buffers (X rows and W rows padded to 32 codes): no
+  // workgroup memory, no barrier; reuse between the subgroups only through the caches.
+  let KC = params.kw * 4u; // codes of one padded row of X and of W
+  let aRow = m0 + sgm * FM * 16u;
+  let bRow = n0 + sgn * FN * 16u;
+  for (var k = 0u; k < KC; k += 32u) {
+//#unroll I {{FM}}
+    let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+      &xq, ((aRow + {{I}}u * 16u) * KC + k) / OFF_DIV, false, KC / STRIDE_DIV
+    );
+//#end
+//#unroll J {{FN}}
+    let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+      &wq, ((bRow + {{J}}u * 16u) * KC + k) / OFF_DIV, true, KC / STRIDE_DIV
+    );
+//#end
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
+//#end
+//#end
+  }
+//#else
   var rb: array<vec4<u32>, LB>;
 //#if HP
   var rx: array<vec4<u32>, LX>;
@@ -127,11 +187,6 @@ fn main(
   var ra: array<vec4<u32>, LA>;
 //#endif
 
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-  var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
-//#end
-//#end
 //#if CONST_OFF
 //#unroll I {{FM}}
   var a{{I}}: subgroup_matrix_left<i8, 32, 16>;
@@ -242,6 +297,29 @@ fn main(
 //#end
 //#end
 //#else
+//#if BAND
+      let aBand = ((s - 1u) % 2u) * SBANDS + sgm * FM;
+      let bBand = ((s - 1u) % 2u) * SBANDS + BM / 16u + sgn * FN;
+//#unroll KK {{KSTEPS}}
+      {
+//#unroll I {{FM}}
+        let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+          &smb[aBand + {{I}}u], ({{KK}}u * 32u) / OFF_DIV, false, RS / STRIDE_DIV
+        );
+//#end
+//#unroll J {{FN}}
+        let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+          &smb[bBand + {{J}}u], ({{KK}}u * 32u) / OFF_DIV, true, RS / STRIDE_DIV
+        );
+//#end
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+        acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
+//#end
+//#end
+      }
+//#end
+//#else
       let buf = ((s - 1u) % 2u) * STAGE;
       let aAt = (buf + sgm * FM * 16u * RSW) * 4u;
       let bAt = (buf + (BM + sgn * FN * 16u) * RSW) * 4u;
@@ -263,12 +341,13 @@ fn main(
 //#end
       }
 //#endif
+//#endif
     }
 
     // 3. Registers of stage s into buffer s % 2 (its last readers finished before the previous
     //    barrier).
     if (s < S) {
-      let buf = (s % 2u) * STAGE;
+      let band0 = (s % 2u) * SBANDS; // A rows from here, B rows from band0 + BM / 16
 //#if HP
       for (var l = 0u; l < LX; l++) {
         let e = tid + l * THREADS;
@@ -282,13 +361,13 @@ fn main(
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-        if (r < BM) { stash(buf + r * RSW + (e % CH) * 4u, r, e % CH, ra[l]); }
+        if (r < BM) { stash(band0, r, e % CH, ra[l]); }
       }
 //#endif
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-        if (r < BN) { stash(buf + (BM + r) * RSW + (e % CH) * 4u, r, e % CH, rb[l]); }
+        if (r < BN) { stash(band0 + BM / 16u, r, e % CH, rb[l]); }
       }
 //#if HP
       workgroupBarrier();
@@ -301,18 +380,40 @@ fn main(
         var word = 0u;
         let src = stageMeta[slots + g]; // the four slots' bytes in the spans, 8 bits each
         for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, (src >> (8u * j)) & 0xffu) << (8u * j)); }
-        sm[buf + r * RSW + g] = bitcast<i32>(word);
+        put(band0 + r / 16u, (r % 16u) * RSW + g, bitcast<i32>(word));
       }
 //#endif
     }
     workgroupBarrier();
   }
 
+//#endif
+
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
-  // of workgroup memory, then its invocations apply scales, bias and GELU to whole rows.
+  // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias
+  // and GELU to whole rows.
   let strip = sg * EPI;
   let rowBase = m0 + sgm * FM * 16u;
   let colBase = n0 + sgn * FN * 16u;
+//#if BAND
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+  subgroupMatrixStore(&smb[sg * FN + {{J}}u], 0u, acc{{I}}{{J}}, false, 16u);
+//#end
+  workgroupBarrier();
+  for (var e = lane; e < EPI; e += sgSize) {
+    let rr = e / (FN * 16u);
+    let cc = e % (FN * 16u);
+    let row = rowBase + {{I}}u * 16u + rr;
+    let col = colBase + cc;
+    if (row < M && col < N) {
+      let acc = smb[sg * FN + cc / 16u][rr * 16u + cc % 16u];
+      y[row * N + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+    }
+  }
+  workgroupBarrier();
+//#end
+//#else
 //#unroll I {{FM}}
 //#unroll J {{FN}}
   subgroupMatrixStore(&sm, strip + {{J}}u * 16u, acc{{I}}{{J}}, false, FN * 16u);
@@ -327,4 +428,5 @@ fn main(
   }
   workgroupBarrier();
 //#end
+//#endif
 }
