@@ -59,8 +59,6 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
       expect(await run({ kind: 'dense', weight: wq }, 'matrix-64c', /matrix-64c$/)).toEqual(ref);
       // Banded workgroup memory (fragment loads at constant offsets into an indexed band).
       expect(await run({ kind: 'dense', weight: wq }, 'matrix-64b', /matrix-64b$/)).toEqual(ref);
-      // Fragments straight from the storage buffers.
-      expect(await run({ kind: 'dense', weight: wq }, 'matrix-g64', /matrix-g64$/)).toEqual(ref);
       // Automatic: the matrix path where the device has it.
       expect(await run({ kind: 'dense', weight: wq }, undefined, /matrix-64$/)).toEqual(ref);
       // Tiles that do not fit SwiftShader's 32 KiB of workgroup memory are refused, not run.

@@ -16,18 +16,18 @@ import { SUBGROUP_MATRIX_FEATURE, type AcquiredGpu } from '../../src/gpu/adapter
 // compiler cannot unroll the 8192-step multiply at every call.
 const SHIM = `
 fn emuN(n: u32) -> u32 { return n + (params.tokens >> 31u); }
-struct EmuIn { src: u32, off: u32, colMajor: u32, stride: u32 }
+struct EmuIn { off: u32, colMajor: u32, stride: u32 }
 struct EmuResult { v: array<i32, 256> }
-fn emuCode(src: u32, e: u32) -> i32 {
-  let w = select(emuWord(e / 4u), emuStorageWord(src, e / 4u), src != 0u);
+fn emuCode(e: u32) -> i32 {
+  let w = emuWord(e / 4u);
   return (w << (24u - 8u * (e % 4u))) >> 24u;
 }
 /** Element (row, col) of an operand. */
 fn emuAt(m: EmuIn, row: u32, col: u32) -> i32 {
-  return emuCode(m.src, select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
+  return emuCode(select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
 }
-fn emuLoad(src: u32, off: u32, colMajor: bool, stride: u32) -> EmuIn {
-  return EmuIn(src, off, select(0u, 1u, colMajor), stride);
+fn emuLoad(off: u32, colMajor: bool, stride: u32) -> EmuIn {
+  return EmuIn(off, select(0u, 1u, colMajor), stride);
 }
 /** c + a b: a is 16 x 32 (left), b 32 x 16 (right). */
 fn emuMma(a: EmuIn, b: EmuIn, c: EmuResult) -> EmuResult {
@@ -56,13 +56,6 @@ const FLAT = `
 fn emuWord(i: u32) -> i32 { return sm[i]; }
 fn emuPut(i: u32, v: i32) { sm[i] = v; }
 `;
-// Fragments loaded from the storage buffers (int8-matrix.wgsl DIRECT: xq and wq as i32 arrays).
-const STORAGE = `
-fn emuStorageWord(src: u32, i: u32) -> i32 { return select(wq[i], xq[i], src == 1u); }
-`;
-const NO_STORAGE = `
-fn emuStorageWord(src: u32, i: u32) -> i32 { return 0; }
-`;
 const BANDED = `
 fn emuWord(i: u32) -> i32 { return smb[i / BANDW][i % BANDW]; }
 fn emuPut(i: u32, v: i32) { smb[i / BANDW][i % BANDW] = v; }
@@ -81,17 +74,14 @@ export function emulateSubgroupMatrix(code: string): string {
       '$1&sm, ($2) * BANDW * 4u + ',
     )
     .replace(/subgroupMatrixStore\(&smb\[([^\]]+)\],\s*/g, 'subgroupMatrixStore(&sm, ($1) * BANDW + ')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&sm,/g, 'emuLoad(0u,')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&xq,/g, 'emuLoad(1u,')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&wq,/g, 'emuLoad(2u,')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&sm,/g, 'emuLoad(')
     .replace(/subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)/g, 'EmuIn')
     .replaceAll('subgroup_matrix_result<i32, 16, 16>', 'EmuResult')
     .replace(/subgroupMatrixStore\(&sm,/g, 'emuStore(')
     .replaceAll('subgroupMatrixMultiplyAccumulate(', 'emuMma(');
   if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateSubgroupMatrix: a builtin was left over');
   const banded = /var<workgroup> smb\b/.test(out);
-  const direct = /var<storage, read> xq: array<i32>/.test(out);
-  return `${out}\n${SHIM}${banded ? BANDED : FLAT}${direct ? STORAGE : NO_STORAGE}`;
+  return `${out}\n${SHIM}${banded ? BANDED : FLAT}`;
 }
 
 /** `gpu` as if its adapter offered i8 subgroup matrices (configurations not reported). */

@@ -58,8 +58,6 @@ interface MatrixTile {
   /** Workgroup memory as bands of 16 rows, fragment loads at constant offsets into a band picked
    *  by index (int8-matrix.wgsl BAND): robustness clamps the index instead of predicating loads. */
   band?: boolean;
-  /** Fragments loaded straight from the storage buffers, no staging (int8-matrix.wgsl DIRECT). */
-  direct?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -79,12 +77,6 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128sb': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true },
   'matrix-128wb': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64, band: true },
   'matrix-256b': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32, band: true },
-  'matrix-256sb': { wgm: 4, wgn: 4, fm: 2, fn: 4, bk: 32, band: true }, // 128 x 256, 16 subgroups
-  // Fragments straight from X and W in the storage buffers (no workgroup staging).
-  'matrix-g64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 32, direct: true },
-  'matrix-g128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 32, direct: true },
-  'matrix-g128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, direct: true },
-  'matrix-g128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 32, direct: true },
 };
 
 /** HP's whole-tile subgroup-matrix tiles (hpInt8TileLayout: no gather): one tile-row per
@@ -175,7 +167,6 @@ function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: nu
   const bn = t.wgn * t.fn * 16;
   const rsw = (t.bk + 16) / 4;
   const span = hpSpan ? bm * ((hpSpan.tps * hpSpan.tc) / 4 + 1) : 0;
-  if (t.direct) return 4 * t.wgm * t.wgn * t.fn * 256;
   if (t.band) {
     const bands = Math.max((2 * (bm + bn)) / 16, t.wgm * t.wgn * t.fn);
     return 4 * (bands * Math.max(16 * rsw, 256) + span);
@@ -353,8 +344,7 @@ export function createInt8Linear(
       HPT: Boolean(hpTile),
       TR: tr || 16,
       CONST_OFF: Boolean(t.constOff),
-      BAND: Boolean(t.band || t.direct),
-      DIRECT: Boolean(t.direct),
+      BAND: Boolean(t.band),
       KSTEPS: t.bk / 32,
       ACASES: 2 * t.wgm,
       BCASES: 2 * t.wgn,

@@ -28,17 +28,9 @@ diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-//#if DIRECT
-@group(0) @binding(1) var<storage, read> xq: array<i32>;
-//#else
 @group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
-//#endif
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
-//#if DIRECT
-@group(0) @binding(3) var<storage, read> wq: array<i32>;
-//#else
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
-//#endif
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPT: chunk map
@@ -73,12 +65,6 @@ const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and
 const LB = (BN * CH + THREADS - 1u) / THREADS;
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
-//#if DIRECT
-// No staging: the result fragments' bands only.
-const BANDW = 256u;
-var<workgroup> smb: array<array<i32, BANDW>, WGM * WGN * FN>;
-fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
-//#else
 //#if BAND
 // Two stages of bands, later one 16 x 16 result fragment per band (FN per subgroup).
 const BANDW = max(16u * RSW, 256u);
@@ -88,7 +74,6 @@ fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
 const BANDW = 16u * RSW;
 var<workgroup> sm: array<i32, max(2u * STAGE, WGM * WGN * EPI)>; // two stages, later the strips
 fn put(band: u32, at: u32, v: i32) { sm[band * BANDW + at] = v; }
-//#endif
 //#endif
 
 fn exactF32(a: i32) -> f32 {
@@ -156,30 +141,6 @@ fn main(
   var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
 //#end
 //#end
-//#if DIRECT
-  // Fragments straight from the storage buffers (X rows and W rows padded to 32 codes): no
-  // workgroup memory, no barrier; reuse between the subgroups only through the caches.
-  let KC = params.kw * 4u; // codes of one padded row of X and of W
-  let aRow = m0 + sgm * FM * 16u;
-  let bRow = n0 + sgn * FN * 16u;
-  for (var k = 0u; k < KC; k += 32u) {
-//#unroll I {{FM}}
-    let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
-      &xq, ((aRow + {{I}}u * 16u) * KC + k) / OFF_DIV, false, KC / STRIDE_DIV
-    );
-//#end
-//#unroll J {{FN}}
-    let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
-      &wq, ((bRow + {{J}}u * 16u) * KC + k) / OFF_DIV, true, KC / STRIDE_DIV
-    );
-//#end
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
-//#end
-//#end
-  }
-//#else
   var rb: array<vec4<u32>, LB>;
 //#if HP
   var rx: array<vec4<u32>, LX>;
@@ -387,7 +348,6 @@ fn main(
     workgroupBarrier();
   }
 
-//#endif
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
   // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias
