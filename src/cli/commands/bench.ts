@@ -37,9 +37,11 @@ hp-lab bench verify [--quick]
   values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. ` +
   `'verify' runs the correctness battery of all kernels.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
-  dot4I8Packed tiles (dot4-64, dot4-128; HP: dot4), and the tensor-core variants where the
-  adapter has i8 subgroup matrices (matrix-64, -128, -128w, -128s, -256, -64c, -128c, -128sc;
-  HP: matrix (kept columns gathered), matrix-t128, -t256, -t128c, -t256c (whole kept tiles); run
+  dot4I8Packed tiles (dot4-64, dot4-128, unrolled dot4-64u, -128u; HP: dot4u, dot4, dot4u-n4,
+  -n8), and the tensor-core variants where the adapter has i8 subgroup matrices (matrix-64, -128,
+  -128w, -128s, -256, constant offsets -64c, -128c, -128sc, banded -64b, -128b, -128tb, -128sb,
+  -128wb, -256b; HP: matrix, matrix-b (kept columns gathered), matrix-t128, -t256, -t128c,
+  -t256c, -t128b, -t256b (whole kept tiles); run
   with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
   comma list the ones named.`;

@@ -70,7 +70,8 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64c': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, constOff: true },
   'matrix-128c': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, constOff: true },
   'matrix-128sc': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, constOff: true },
-  // Banded workgroup memory (constant offsets without control flow).
+  // Banded workgroup memory (constant offsets without control flow): with robustness on,
+  // matrix-128sb 1.00 ms at 4096³ against 1.54 for matrix-128s (BENCHMARKS.md, int8, session 4).
   'matrix-64b': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, band: true },
   'matrix-128b': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, band: true },
   'matrix-128tb': { wgm: 2, wgn: 4, fm: 4, fn: 2, bk: 64, band: true }, // 8 subgroups of 64 x 32
@@ -113,10 +114,11 @@ export interface Int8LinearOptions {
   bias?: Float32Array;
   gelu?: boolean;
   label?: string;
-  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides), 'matrix-64|128|128w|128s|256|64c|128c|128sc' (subgroup
-   *  matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic (undefined).
-   *  HP: 'dot4', 'matrix' (subgroup matrices, kept columns gathered), 'matrix-t128|t256|t128c|t256c'
-   *  (subgroup matrices over whole kept tiles), or automatic (dot4). */
+  /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides; 'u': loops written out), 'matrix-…'
+   *  (subgroup matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic
+   *  (undefined). HP: 'dot4u' (automatic), 'dot4' (loops as written), 'dot4u-n4|n8', 'matrix' /
+   *  'matrix-b' (subgroup matrices, kept columns gathered), 'matrix-t…' (HP_TILE_TILES: subgroup
+   *  matrices over whole kept tiles). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -293,8 +295,9 @@ export function createInt8Linear(
 
   function dot4(tokens: number): KernelDispatch & { name: string } {
     let wx: number, tn: number, wy: number, tm: number, name: string;
-    const unroll =
-      Boolean(opts.variant?.startsWith('dot4u')) || opts.variant === 'dot4-64u' || opts.variant === 'dot4-128u';
+    // Unrolled: HP unless 'dot4' is asked for (H200, 4096 x 312 -> 1200 at 90 %: 0.0263-0.0266 vs
+    // 0.0273 ms; 4096²: 0.511 vs 0.537); dense only when asked (dot4-64: 2.42 vs 2.49 ms at 4096³).
+    const unroll = hp ? opts.variant !== 'dot4' : opts.variant === 'dot4-64u' || opts.variant === 'dot4-128u';
     // HP 'dot4u-n4' / 'dot4u-n8': 4 or 8 outputs per invocation (more reuse of each gathered word),
     // 256 invocations down the tokens.
     const wide = opts.variant === 'dot4u-n4' ? 4 : opts.variant === 'dot4u-n8' ? 8 : 0;
@@ -311,8 +314,9 @@ export function createInt8Linear(
       tm = tokens >= 2048 ? 4 : 2;
       name = `dot4-hp-${tm}${unroll ? 'u' : ''}`;
     } else {
-      // 128 x 128 tiles only when asked: on the H200 they ran 15-21 ms at 4096³ against 2.4 ms
-      // for 64 x 64 (BENCHMARKS.md, int8).
+      // 128 x 128 tiles only when asked: on the H200 they ran 15-22 ms at 4096³ with the loops as
+      // written (the 8 x 8 accumulators left in an indexed local array), 3.1 ms unrolled, against
+      // 2.4 ms for 64 x 64 (BENCHMARKS.md, int8).
       const large = opts.variant === 'dot4-128' || opts.variant === 'dot4-128u';
       wx = 16;
       wy = 16;
@@ -381,11 +385,13 @@ export function createInt8Linear(
     );
   });
 
-  /** Dense, measured on the H200 (BENCHMARKS.md, int8, session 3, two calls): 128 x 128 blocks
-   *  of 16 subgroups of 32 x 32 (4096³: 1.54 ms vs 1.84 for 8 subgroups of 32 x 64; 4096 x 312 ->
-   *  1200: 0.068 vs 0.086), else the next tile that fits the device. */
+  /** Dense, measured on the H200 (BENCHMARKS.md, int8, session 4, two calls): 128 x 128 blocks
+   *  of 16 subgroups of 32 x 32 in banded workgroup memory (4096³: 1.00 ms vs 1.54 flat, 1.84 for
+   *  8 subgroups of 32 x 64; 4096 x 312 -> 1200: 0.050 vs 0.068), else the next tile that fits the
+   *  device, banded first (the same memory traffic without the predicated loads). */
   function autoMatrixTile(): string {
-    return ['matrix-128s', 'matrix-128', 'matrix-64', ...denseTiles].find((t) => denseTiles.includes(t))!;
+    const order = ['matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64', ...denseTiles];
+    return order.find((t) => denseTiles.includes(t))!;
   }
 
   function dispatchFor(tokens: number): KernelDispatch & { name: string } {
