@@ -19,11 +19,15 @@ import statistics
 import sys
 
 METHOD_TEXT = {"oneshot": "one-shot", "gradual": "retrained", "rgl": "retrained with group lasso",
-               "recovered": "recovered (least squares) and retrained"}
+               "recovered": "recovered (least squares) and retrained",
+               "finetuned": "recovered (least squares) and fine-tuned (WebGPU engine)"}
 HOW = {"gradual": "gradual pruning with hp-lab prune's masks, then 3 epochs of distillation from the dense model "
                   "with masks fixed",
        "recovered": "hp-lab prune's one-shot masks and least-squares reconstruction (--recover lsq-dense), then 3 "
-                    "epochs of distillation from the dense model with masks fixed"}
+                    "epochs of distillation from the dense model with masks fixed",
+       # results-engine-finetune.json: not retrain.py but hp-lab finetune (the WGSL engine) on a GPU host
+       "finetuned": "for HP 90% also hp-lab finetune on the WebGPU engine from the same start (2 epochs over the "
+                    "train split and 47,977 review sentences, distillation with hidden states, masks fixed)"}
 DEFAULT_NM_M = 20  # src/core/pruning/prune-matrix.ts: N:M's group when only the sparsity is given
 
 
@@ -77,7 +81,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def sweep(results, tile, methods=("gradual", "rgl", "recovered")):
+def sweep(results, tile, methods=("gradual", "rgl", "recovered", "finetuned")):
     tr, tc = (int(x) for x in tile.split("x"))
     points = []
     for (p, s, method), rs in sorted(groups(results["runs"]).items()):
@@ -118,8 +122,8 @@ def manifest(results, base_manifest, ship=None):
     return {"base": base_manifest["file"], "baseSha256": base_manifest["sha256"],
             "denseDev": round(results["dense"]["dev"], 4), "sweep": "study-sweep.json",
             "how": "retrained on a GPU (scripts/train/retrain.py; BENCHMARKS.md, retraining study): "
-                   + "; or ".join(HOW[m] for m in sorted({r["method"] for r in results["runs"]
-                                                           if (r.get("file") or r.get("hpw")) in shipped})),
+                   + "; or ".join(HOW[m] for m in HOW if m in {r["method"] for r in results["runs"]
+                                                                 if (r.get("file") or r.get("hpw")) in shipped}),
             "files": files}
 
 

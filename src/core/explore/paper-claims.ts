@@ -167,10 +167,10 @@ export function paperClaims(input: PaperClaimsInput = {}): PaperClaim[] {
 }
 
 /** The retraining study's points retrained alike (gradual pruning, or least-squares recovery, then
- *  distillation: both run for every pattern): its group-lasso HP runs are an HP-only recipe, so they
- *  leave HP vs tile-only out of like-with-like. */
+ *  distillation: both run for every pattern): its group-lasso runs and the engine's fine-tuned HP 90% are
+ *  HP-only recipes, so they leave HP vs tile-only out of like-with-like. */
 export function retrainedAlike(study: Sweep): Sweep {
-  return { ...study, points: study.points.filter((p) => !/group lasso/.test(p.label ?? '')) };
+  return { ...study, points: study.points.filter((p) => !/group lasso|fine-tuned/.test(p.label ?? '')) };
 }
 
 /** The sparsity claim's row from HP vs tile-only at 1/3/5/10 points below dense. */
