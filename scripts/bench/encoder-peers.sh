@@ -3,6 +3,8 @@
 # peers). In order:
 #  1. each attention variant (hp-lab encoder --attention-variant V --profile, B=32 L=128, dense and
 #     HP 90%): GPU time per op kind; the variant with the least attention time is taken below;
+#     optionally (HP_VARIANTS, KERNELS=1) forced HP kernel variants and every linear kernel variant
+#     on TinyBERT's shapes at 4096 tokens;
 #  2. the engine dense and HP 90% at B in {1, 32} x L in {64, 128} (GPU time and run() wall time),
 #     then the same beside onnxruntime-web's WebGPU EP (Dawn in Node) on the same ONNX and tokens;
 #  3. the engine's GPU time per op kind (--profile) at every shape;
@@ -73,7 +75,8 @@ if [ -z "${NO_TORCH:-}" ]; then
   torch=$!
 fi
 
-# 1. Attention variants, whole forward profiled; the least attention time (dense + HP) wins.
+# 1. Attention variants (VARIANTS), whole forward profiled; the least attention time (dense + HP, summed
+#    over ATTN_SHAPE's shapes) wins.
 for v in $variants; do
   step "attn-$v" 30 encoder --no-accuracy --no-latency --sparsity 0.9 "${attn_shape[@]}" --reps 10 --warmup 1 \
     --profile --spin-up "$spin" --attention-variant "$v"
@@ -95,6 +98,22 @@ print(best[0] if best else names[0])
 PY
 )
 log "attention variant taken: $best"
+# 1b. HP kernel variants forced on every HP linear (HP_VARIANTS, e.g. "tall-k32 narrow-k32"), whole
+#     forward profiled at B=32 L=128 with the attention variant taken (the automatic choice is in
+#     the attention steps above).
+for hv in ${HP_VARIANTS:-}; do
+  step "hpv-$hv" 30 encoder --no-accuracy --no-latency --sparsity 0.9 --batch 32 --seq 128 --reps 10 --warmup 1 \
+    --profile --spin-up "$spin" --attention-variant "$best" --hp-variant "$hv"
+done
+# 1c. KERNELS=1: every dense tile and HP variant (90 %) on TinyBERT's linears at 4096 tokens.
+if [ -n "${KERNELS:-}" ]; then
+  for shape in 312,936 312,312 312,1200 1200,312; do
+    k=${shape%,*}
+    n=${shape#*,}
+    step "matmul-$k-$n" 25 bench matmul --m 4096 --k "$k" --n "$n" --tile all --reps 20
+    step "hp-$k-$n" 25 bench hp --m 4096 --k "$k" --n "$n" --sparsity 0.9 --variant all --reps 20
+  done
+fi
 # 2. The engine alone at every shape, then beside ORT (its session is created after those rows).
 step latency 100 encoder --no-accuracy --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 30 --warmup 3 \
   --spin-up "$spin" --attention-variant "$best" "${ort[@]}"

@@ -35,7 +35,8 @@ describe('HP linear', () => {
     for (const tr of [8, 16, 32]) {
       for (const v of HP_TILES) {
         if (hpGeometry(tr, v) === null) continue;
-        expectOk(await hpCase(gpu, 37, 100, 70, tr, 16, { sparsity: 0.7 }, { variant: v.name }));
+        // out % 4 == 0 (vec4 stores), not a multiple of Tr (a partial tile-row)
+        expectOk(await hpCase(gpu, 37, 100, 68, tr, 16, { sparsity: 0.7 }, { variant: v.name }));
       }
     }
   });

@@ -27,26 +27,42 @@ export function separateQkv(hidden: number): QkvLayout {
   return { stride: hidden, q: 0, k: 0, v: 0 };
 }
 
-/** Attention variants, 'q<QPT>c<KC>': QPT query rows a thread, KC keys a register chunk. q1c64 is
- *  the kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
+/** Attention variants, 'q<QPT>c<KC>[s<S>]': QPT query rows a thread, KC keys a register chunk, S
+ *  threads per query row splitting its keys (merged at the end; 1 without 's'). q1c64 is the
+ *  kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
  *  On the H200 at B=32 L=128 (4 layers, dense / HP 90%): q1c64 0.33 / 0.34 ms, q1c16 0.25 / 0.27,
  *  q1c8 0.23 / 0.24, q2c8 0.22 / 0.23; at B=1 L=128 q1c8 0.113, q2c8 0.143 (BENCHMARKS.md, issue
  *  19 third pass and follow-up). 'auto' (the default) runs q2c8 where its grid reaches MIN_GROUPS
  *  workgroups and q1c8 where it would not (few queries: two rows a thread leave SMs idle). */
-export const ATTENTION_VARIANTS = ['auto', 'q2c8', 'q1c8', 'q1c16', 'q1c64'] as const;
+export const ATTENTION_VARIANTS = [
+  'auto',
+  'q2c8',
+  'q1c8',
+  'q1c16',
+  'q1c64',
+  'q1c8s2',
+  'q1c8s4',
+  'q1c8s8',
+  'q2c8s2',
+  'q2c8s4',
+] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
 
-function parseVariant(name: string): { qpt: number; kc: number } {
-  const m = /^q(\d+)c(\d+)$/.exec(name);
+function parseVariant(name: string): { qpt: number; kc: number; splits: number } {
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  return { qpt: Number(m[1]), kc: Number(m[2]) };
+  return { qpt: Number(m[1]), kc: Number(m[2]), splits: Number(m[3] ?? 1) };
 }
 
 /** Enough workgroups to keep a large GPU busy before making them wider. */
 const MIN_GROUPS = 264;
 const QUERY_TILES = [64, 32, 16];
+/** With key splits: query slots a workgroup, at most MAX_SPLIT_THREADS threads (the merge reuses
+ *  the K/V tile's workgroup memory). */
+const SPLIT_QUERY_TILES = [64, 32, 16, 8];
+const MAX_SPLIT_THREADS = 128;
 
 export function createAttentionKernel(
   device: GPUDevice,
@@ -75,7 +91,7 @@ function fixedAttentionKernel(
   qkv: QkvLayout,
   variant: string,
 ): AttentionKernel & { groups(batch: number, seq: number): number } {
-  const { qpt, kc: kcWanted } = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits } = parseVariant(variant);
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
@@ -85,15 +101,20 @@ function fixedAttentionKernel(
   const limits = device.limits;
   // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (registers for the
   // scores, workgroup memory for K and V).
-  const storage = (kt: number) => (2 * kt * d4 * 4 + kt) * 4;
+  const mergeSlots = splits > 1 ? MAX_SPLIT_THREADS * qpt : 1;
+  const kvQuads = (kt: number) => Math.max(2 * kt, splits > 1 ? MAX_SPLIT_THREADS : 0) * d4;
+  const storage = (kt: number) => kvQuads(kt) * 16 + kt * 4 + mergeSlots * 8;
   let kt = d <= 32 ? 64 : d <= 64 ? 32 : 16;
   while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
   const kc = Math.min(kcWanted, kt);
-  const tiles = QUERY_TILES.filter(
-    (qt) => qt <= limits.maxComputeInvocationsPerWorkgroup && qt <= limits.maxComputeWorkgroupSizeX,
-  );
+  const tiles = (splits > 1 ? SPLIT_QUERY_TILES : QUERY_TILES).filter((qt) => {
+    const threads = qt * splits;
+    const fit = threads <= limits.maxComputeInvocationsPerWorkgroup && threads <= limits.maxComputeWorkgroupSizeX;
+    return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS);
+  });
+  if (tiles.length === 0) throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   // One pipeline per query tile, looked up by number: building the source and its cache key on
   // every encode cost CPU time in each forward.
@@ -102,7 +123,8 @@ function fixedAttentionKernel(
     let pipeline = pipelines.get(qt);
     if (!pipeline) {
       const consts = {
-        ...{ H: hidden, D: d, D4: d4, QT: qt, QPT: qpt, KT: kt, KC: kc },
+        ...{ H: hidden, D: d, D4: d4, QT: qt, QPT: qpt, S: splits, KT: kt, KC: kc },
+        ...{ KV: kvQuads(kt), ML: mergeSlots },
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
       const label = `encoder.attention ${variant} qt=${qt}`;

@@ -1,18 +1,22 @@
 // Fused scaled dot-product attention with the padding mask, for any head size D:
 // ctx = softmax(Q Kᵀ / sqrt(D) + mask) V per (sequence, head), scores, mask, softmax and the
-// value product in registers and workgroup memory: no L x L matrix is ever written out. QT
-// threads a workgroup, QPT query rows a thread (rows lid, lid + QT, ...: a workgroup covers
-// QT * QPT rows); keys and values stream through workgroup memory KT at a time, and each thread
-// walks a tile KC keys at a time with an online (running max) softmax. Every loop bound is a
-// constant (KC, D4, QPT), so the compiler can unroll them and keep the scores, queries and
-// accumulators in registers (a per-thread score array of a whole 64-key tile, indexed by a loop it
-// does not unroll, lands in local memory). With QPT = 2 each key and value read from workgroup
-// memory feeds two queries.
+// value product in registers and workgroup memory: no L x L matrix is ever written out. QT * S
+// threads a workgroup: QT query slots, each QPT query rows (rows slot, slot + QT, ...: a workgroup
+// covers QT * QPT rows), and S key splits; keys and values stream through workgroup memory KT at a
+// time, and the thread of split s walks chunks s, s + S, ... of KC keys of each tile with an online
+// (running max) softmax. With S > 1 the splits' partial results (max, sum, weighted values) are
+// merged through workgroup memory at the end: S times the threads for the same queries, which fills
+// a large GPU where a thread per query leaves it mostly idle. Every loop bound is a constant (KC,
+// D4, QPT, S), so the compiler can unroll them and keep the scores, queries and accumulators in
+// registers (a per-thread score array of a whole 64-key tile, indexed by a loop it does not unroll,
+// lands in local memory). With QPT = 2 each key and value read from workgroup memory feeds two
+// queries.
 // Q, K and V are read from rows of STRIDE floats, head h's columns at QO/KO/VO + h*D (three
 // [tokens, H] buffers, or the one [tokens, 3 blocks] output of the fused Q/K/V linear); ctx is
 // [tokens, H]. Head vectors are padded to 4*D4 with zeros and handled as vec4, so a score costs
 // D4 vector reads of workgroup memory instead of D scalar ones.
-// Prepended: consts H, D, D4, QT, QPT, KT, KC (KT a multiple of KC), STRIDE, QO, KO, VO.
+// Prepended: consts H, D, D4, QT, QPT, S, KT, KC (KT a multiple of KC), STRIDE, QO, KO, VO, and
+// KV >= 2 * KT * D4 (and >= S * QT * D4 when S > 1), ML >= S * QT * QPT (1 when S = 1).
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
@@ -24,8 +28,10 @@ struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 @group(0) @binding(4) var<storage, read> mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
 
-var<workgroup> ks: array<vec4<f32>, KT * D4>;
-var<workgroup> vs: array<vec4<f32>, KT * D4>;
+/** Keys at [0, KT * D4), values at [KT * D4, 2 * KT * D4); the splits' merge reuses it. */
+var<workgroup> kv: array<vec4<f32>, KV>;
+/** Each split's running (max, sum) per query row, for the merge. */
+var<workgroup> ml: array<vec2<f32>, ML>;
 /** 0 for an attended key, -1e30 for padding and keys past the sequence (exp underflows to
  *  exactly 0 once any real key has been seen; every sequence has at least one, and a chunk seen
  *  before it is wiped by the rescale exp(-1e30 - max) = 0). */
@@ -44,12 +50,16 @@ fn head_quad_v(base: u32, e: u32) -> vec4<f32> {
   return r;
 }
 
-@compute @workgroup_size(QT)
+const VB = KT * D4; // where the values start in kv
+
+@compute @workgroup_size(QT * S)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let seq = p.seq;
   let b = wid.z;
   let col = wid.y * D;
-  let first = wid.x * QT * QPT + lid;
+  let slot = lid % QT;
+  let split = lid / QT;
+  let first = wid.x * QT * QPT + slot;
 
   var qv: array<vec4<f32>, QPT * D4>;
   var acc: array<vec4<f32>, QPT * D4>;
@@ -69,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
 
   for (var t0 = 0u; t0 < seq; t0 += KT) {
-    for (var idx = lid; idx < KT * D4; idx += QT) {
+    for (var idx = lid; idx < KT * D4; idx += QT * S) {
       let j = t0 + idx / D4;
       let e = (idx % D4) * 4u;
       var kq = vec4<f32>(0.0);
@@ -79,10 +89,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         kq = head_quad_k(r + KO, e);
         vq = head_quad_v(r + VO, e);
       }
-      ks[idx] = kq;
-      vs[idx] = vq;
+      kv[idx] = kq;
+      kv[VB + idx] = vq;
     }
-    for (var jj = lid; jj < KT; jj += QT) {
+    for (var jj = lid; jj < KT; jj += QT * S) {
       let j = t0 + jj;
       var bias = -1.0e30;
       if (j < seq) { if (mask[b * seq + j] != 0u) { bias = 0.0; } }
@@ -91,14 +101,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier();
 
     let kn = min(KT, seq - t0); // chunks past the sequence's end are skipped
-    for (var c0 = 0u; c0 < kn; c0 += KC) {
+    for (var c0 = split * KC; c0 < kn; c0 += S * KC) {
       // Scores of KC keys for each of the thread's queries: each key quad read once.
       var s: array<f32, QPT * KC>;
       for (var n = 0u; n < KC; n++) {
         let kb = kbias[c0 + n];
         for (var r = 0u; r < QPT; r++) { s[r * KC + n] = kb; }
         for (var c = 0u; c < D4; c++) {
-          let kk = ks[(c0 + n) * D4 + c];
+          let kk = kv[(c0 + n) * D4 + c];
           for (var r = 0u; r < QPT; r++) { s[r * KC + n] += dot(qv[r * D4 + c], kk); }
         }
       }
@@ -119,12 +129,45 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
       for (var n = 0u; n < KC; n++) {
         for (var c = 0u; c < D4; c++) {
-          let vv = vs[(c0 + n) * D4 + c];
+          let vv = kv[VB + (c0 + n) * D4 + c];
           for (var r = 0u; r < QPT; r++) { acc[r * D4 + c] += s[r * KC + n] * vv; }
         }
       }
     }
-    workgroupBarrier(); // the next tile overwrites ks/vs
+    workgroupBarrier(); // the next tile (or the merge) overwrites kv
+  }
+
+  if (S > 1u) {
+    // Merge the splits: each rescales its part to the rows' overall maximum and divides by the
+    // overall sum (a split that saw only padding has a max near -1e30 and weighs exp(-1e30 - M) = 0;
+    // one that saw no chunk has -3e38), then every thread sums some of the S parts of some rows.
+    for (var r = 0u; r < QPT; r++) { ml[(split * QT + slot) * QPT + r] = vec2<f32>(m[r], l[r]); }
+    workgroupBarrier();
+    for (var r = 0u; r < QPT; r++) { // one row of each slot at a time: kv holds QT * S parts
+      var mx = -3.0e38;
+      for (var s2 = 0u; s2 < S; s2++) { mx = max(mx, ml[(s2 * QT + slot) * QPT + r].x); }
+      var sum = 0.0;
+      for (var s2 = 0u; s2 < S; s2++) {
+        let part = ml[(s2 * QT + slot) * QPT + r];
+        sum += part.y * exp(part.x - mx);
+      }
+      let f = exp(m[r] - mx) / sum;
+      for (var c = 0u; c < D4; c++) { kv[(split * QT + slot) * D4 + c] = acc[r * D4 + c] * f; }
+      workgroupBarrier();
+      for (var e = lid; e < QT * D4; e += QT * S) {
+        let c = e % D4;
+        let sl = e / D4;
+        var o = vec4<f32>(0.0);
+        for (var s2 = 0u; s2 < S; s2++) { o += kv[(s2 * QT + sl) * D4 + c]; }
+        let i = wid.x * QT * QPT + sl + r * QT;
+        if (i < seq) {
+          let at = (b * seq + i) * H + col + 4u * c;
+          for (var x = 0u; x < 4u; x++) { if (4u * c + x < D) { ctx[at + x] = o[x]; } }
+        }
+      }
+      workgroupBarrier();
+    }
+    return;
   }
 
   for (var r = 0u; r < QPT; r++) {

@@ -64,11 +64,12 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
         A_LOADS: Math.ceil((bm * c.bk) / per / threads),
         B_LOADS: Math.ceil((bn * c.bk) / per / threads),
         VEC: vec,
+        VEC_OUT: nOut % 4 === 0,
         BIAS: true,
         GELU: Boolean(opts.gelu),
         ...weightQuadValues(f16),
       },
-      `dense-linear ${c.name}${vec ? ' vec4' : ''}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+      `dense-linear ${c.name}${vec ? ' vec4' : ''}${nOut % 4 ? '' : ' vec4-out'}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
     );
   }
 

@@ -14,7 +14,13 @@ struct Params { tokens: u32, k: u32, n: u32, _pad: u32 }
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 //#endif
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+//#if VEC_OUT
+// N % 4 == 0: each thread's four adjacent outputs of a row are one vec4 store (a quarter of the
+// store instructions, each writing 16 bytes).
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+//#else
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+//#endif
 
 const WX = {{WX}}u;
 const WY = {{WY}}u;
@@ -236,9 +242,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       {
         let col = n0 + {{J}}u * 4u * WX + 4u * tx;
         let v = acc_{{I}}_{{II}}_{{J}};
+//#if VEC_OUT
+        if (col < N) {
+          y[(row * N + col) / 4u] = vec4<f32>(hp_epilogue(v[0], col), hp_epilogue(v[1], col + 1u),
+            hp_epilogue(v[2], col + 2u), hp_epilogue(v[3], col + 3u));
+        }
+//#else
 //#unroll C 4
         if (col + {{C}}u < N) { y[row * N + col + {{C}}u] = hp_epilogue(v[{{C}}], col + {{C}}u); }
 //#end
+//#endif
       }
 //#end
     }

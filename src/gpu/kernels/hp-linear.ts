@@ -66,11 +66,12 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
         KC: c.kc,
         X_LOADS: (g.bt * c.kc) / g.threads,
         V_LOADS: Math.ceil((c.kc * tr) / 4 / g.threads),
+        VEC_OUT: nOut % 4 === 0,
         BIAS: true,
         GELU: Boolean(opts.gelu),
         ...weightQuadValues(f16),
       },
-      `hp-linear tr${tr} ${c.name}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+      `hp-linear tr${tr} ${c.name}${nOut % 4 ? '' : ' vec4-out'}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
       hpFormatWgsl,
     );
   }

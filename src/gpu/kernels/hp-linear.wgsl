@@ -18,7 +18,12 @@ struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(4) var<storage, read> values: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(5) var<storage, read> x: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
+//#if VEC_OUT
+// out % 4 == 0: each thread's four adjacent outputs of a token are one vec4 store.
+@group(0) @binding(7) var<storage, read_write> y: array<vec4<f32>>;
+//#else
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
+//#endif
 
 const TR = {{TR}}u;
 const WX = {{WX}}u; // = TR / (4 * RO)
@@ -157,9 +162,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       {
         let o = tileRow * TR + {{J}}u * 4u * WX + 4u * tx;
         let v = acc_{{I}}_{{II}}_{{J}};
+//#if VEC_OUT
+        if (o < nOut) {
+          y[(t * nOut + o) / 4u] = vec4<f32>(hp_epilogue(v[0], o), hp_epilogue(v[1], o + 1u),
+            hp_epilogue(v[2], o + 2u), hp_epilogue(v[3], o + 3u));
+        }
+//#else
 //#unroll C 4
         if (o + {{C}}u < nOut) { y[t * nOut + o + {{C}}u] = hp_epilogue(v[{{C}}], o + {{C}}u); }
 //#end
+//#endif
       }
 //#end
     }
