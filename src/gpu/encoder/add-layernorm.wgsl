@@ -1,5 +1,5 @@
-// Residual + LayerNorm in place: x = LayerNorm(a + x), RPG token rows a workgroup.
-// Prepended: consts H, WG, RPG, PER and rows-norm.wgsl.
+// Residual + LayerNorm in place: x = LayerNorm(a + x), one workgroup per token row.
+// Prepended: consts H, WG, PER and row-norm.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 
@@ -9,29 +9,22 @@ struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 /** gamma (H) then beta (H). */
 @group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
 
-@compute @workgroup_size(WG * RPG)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let g = first_row(wid, nwg);
-  if (g >= p.tokens) { return; } // uniform per workgroup
-  let row = g + lid / WG;
-  let lane = lid % WG;
-  // Rows past the end normalise a copy of the last row (every thread takes part in the
-  // barriers) and store nothing; they read x before the barriers its owner writes after.
-  let t = min(row, p.tokens - 1u);
+  let t = row_of(wid, nwg);
+  if (t >= p.tokens) { return; } // uniform per workgroup
   var v: array<f32, PER>;
   for (var j = 0u; j < PER; j++) {
-    let i = lane + j * WG;
+    let i = lid + j * WG;
     if (i < H) { v[j] = a[t * H + i] + x[t * H + i]; }
   }
-  let n = normalize_rows(v, lid, p.eps);
-  if (row < p.tokens) {
-    for (var j = 0u; j < PER; j++) {
-      let i = lane + j * WG;
-      if (i < H) { x[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
-    }
+  let n = normalize_row(v, lid, p.eps);
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) { x[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
   }
 }

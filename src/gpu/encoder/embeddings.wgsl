@@ -1,5 +1,5 @@
-// Embeddings: word + position + token-type gathers, then LayerNorm; RPG tokens a workgroup.
-// Prepended: consts H, WG, RPG, PER and rows-norm.wgsl.
+// Embeddings: word + position + token-type gathers, then LayerNorm; one workgroup per token.
+// Prepended: consts H, WG, PER and row-norm.wgsl.
 
 struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
 
@@ -13,30 +13,25 @@ struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
 @group(0) @binding(6) var<storage, read> gamma_beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG * RPG)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let g = first_row(wid, nwg);
-  if (g >= p.tokens) { return; } // uniform per workgroup
-  let row = g + lid / WG;
-  let lane = lid % WG;
-  let t = min(row, p.tokens - 1u); // rows past the end compute a copy of the last, never stored
+  let t = row_of(wid, nwg);
+  if (t >= p.tokens) { return; } // uniform per workgroup
   let w0 = ids[t] * H;
   let p0 = (t % p.seq) * H;
   let y0 = types[t] * H;
   var v: array<f32, PER>;
   for (var j = 0u; j < PER; j++) {
-    let i = lane + j * WG;
+    let i = lid + j * WG;
     if (i < H) { v[j] = word[w0 + i] + pos[p0 + i] + tok_type[y0 + i]; }
   }
-  let n = normalize_rows(v, lid, p.eps);
-  if (row < p.tokens) {
-    for (var j = 0u; j < PER; j++) {
-      let i = lane + j * WG;
-      if (i < H) { out[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
-    }
+  let n = normalize_row(v, lid, p.eps);
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) { out[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
   }
 }

@@ -21,12 +21,9 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
     throw new RangeError(`classifier is ${classifier.out}x${classifier.in}, expected ${labels}x${hidden}`);
   if (pooler && (pooler.in !== hidden || pooler.out !== hidden))
     throw new RangeError(`pooler is ${pooler.out}x${pooler.in}, expected ${hidden}x${hidden}`);
-  // 128 output lanes x 2 threads each (fewer threads where the device allows fewer).
-  const wg = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
-  const splits = wg >= 256 ? 2 : 1;
-  const consts = { H: hidden, WG: wg, OL: wg / splits, SPLITS: splits, IPS: Math.ceil(hidden / splits) };
+  const wg = 128;
   const code = withConsts(
-    { ...consts, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) },
+    { H: hidden, WG: wg, PER: Math.ceil(hidden / wg), LABELS: labels, HAS_POOLER: Boolean(pooler) },
     rowNormWgsl,
     headWgsl,
   );

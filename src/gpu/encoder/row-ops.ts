@@ -1,6 +1,5 @@
-// The per-token row kernels: embeddings (gathers + LayerNorm) and residual + LayerNorm, several
-// rows a workgroup (rows-norm.wgsl).
-import rowsNormWgsl from './rows-norm.wgsl?raw';
+// The per-token row kernels: embeddings (gathers + LayerNorm) and residual + LayerNorm.
+import rowNormWgsl from './row-norm.wgsl?raw';
 import embeddingsWgsl from './embeddings.wgsl?raw';
 import addLayerNormWgsl from './add-layernorm.wgsl?raw';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
@@ -12,13 +11,10 @@ function rowWorkgroup(hidden: number, maxThreads: number): number {
   return wg;
 }
 
-/** Threads a workgroup the row kernels aim for (RPG = this / WG rows a workgroup). */
-const ROW_GROUP_THREADS = 256;
-
 export interface RowKernel {
   pipeline: GPUComputePipeline;
   layout: KernelLayout;
-  /** Dispatches ceil(rows / RPG) workgroups for `rows` rows. */
+  /** Dispatches one workgroup per row for `rows` rows. */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number): void;
 }
 
@@ -29,10 +25,8 @@ function rowKernel(
   hidden: number,
   bindings: BindingKind[],
 ): RowKernel {
-  const maxThreads = device.limits.maxComputeInvocationsPerWorkgroup;
-  const wg = rowWorkgroup(hidden, maxThreads);
-  const rpg = Math.max(1, Math.floor(Math.min(ROW_GROUP_THREADS, maxThreads, device.limits.maxComputeWorkgroupSizeX) / wg));
-  const code = withConsts({ H: hidden, WG: wg, RPG: rpg, PER: Math.ceil(hidden / wg) }, rowsNormWgsl, source);
+  const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
+  const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg) }, rowNormWgsl, source);
   const layout = bindingLayout(device, label, bindings);
   const pipeline = compilePipeline(device, layout, label, code);
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -42,7 +36,7 @@ function rowKernel(
     encode(pass, bindGroup, rows) {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(...rowGrid(Math.ceil(rows / rpg), maxDim));
+      pass.dispatchWorkgroups(...rowGrid(rows, maxDim));
     },
   };
 }

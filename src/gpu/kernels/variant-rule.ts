@@ -49,10 +49,6 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
   { name: '64x128', wx: 16, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '64x64/8x8', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '32x64/8x8', wx: 8, wy: 4, rm: 2, rn: 2, bk: 16 },
-  // Tried on the H200 for the TinyBERT shapes at 4096 tokens (BENCHMARKS.md, issue 19 fourth pass):
-  // half the K-steps (and barriers) of 64x128, and the 8x8 block turned tall.
-  { name: '64x128/k32', wx: 16, wy: 8, rm: 2, rn: 2, bk: 32 },
-  { name: '128x64/8x8', wx: 8, wy: 16, rm: 2, rn: 2, bk: 16 },
 ];
 
 /** The automatic choice: 8x8 outputs per thread when the product has at least
@@ -145,10 +141,6 @@ export const HP_TILES: readonly HPTileConfig[] = [
   { name: 'mid', rt: 2, ro: 1, wy: 16, kc: 16 },
   { name: 'tall', rt: 1, ro: 1, wy: 32, kc: 8 },
   { name: 'narrow', rt: 1, ro: 1, wy: 8, kc: 8 },
-  // 32 kept columns a step: at 90 % a 312-wide input keeps ~30 per tile-row, so the whole product
-  // is one step (one gather, one barrier pair) instead of four (BENCHMARKS.md, issue 19 fourth pass).
-  { name: 'tall-k32', rt: 1, ro: 1, wy: 32, kc: 32 },
-  { name: 'narrow-k32', rt: 1, ro: 1, wy: 8, kc: 32 },
 ];
 
 export interface HPTileGeometry {
