@@ -3,8 +3,9 @@
 # peers). In order:
 #  1. each attention variant (hp-lab encoder --attention-variant V --profile, B=32 L=128, dense and
 #     HP 90%): GPU time per op kind; the variant with the least attention time is taken below;
-#     optionally (HP_VARIANTS, KERNELS=1) forced HP kernel variants and every linear kernel variant
-#     on TinyBERT's shapes at 4096 tokens;
+#     optionally (LN_VARIANTS) each LayerNorm kernel, the least LayerNorm time taken below, and
+#     (HP_VARIANTS, KERNELS=1) forced HP kernel variants and every linear kernel variant on
+#     TinyBERT's shapes at 4096 tokens;
 #  2. the engine dense and HP 90% at B in {1, 32} x L in {64, 128} (GPU time and run() wall time),
 #     then the same beside onnxruntime-web's WebGPU EP (Dawn in Node) on the same ONNX and tokens;
 #  3. the engine's GPU time per op kind (--profile) at every shape;
@@ -98,6 +99,32 @@ print(best[0] if best else names[0])
 PY
 )
 log "attention variant taken: $best"
+# 1a. LN_VARIANTS (e.g. "tree subgroup"): the residual + LayerNorm kernels, whole forward profiled
+#     over ATTN_SHAPE with the attention variant taken; the least LayerNorm time is used below.
+ln=()
+if [ -n "${LN_VARIANTS:-}" ]; then
+  for v in $LN_VARIANTS; do
+    step "ln-$v" 30 encoder --no-accuracy --no-latency --sparsity 0.9 "${attn_shape[@]}" --reps 10 --warmup 1 \
+      --profile --spin-up "$spin" --attention-variant "$best" --ln-variant "$v"
+  done
+  best_ln=$(python3 - "$out" $LN_VARIANTS <<'PY'
+import json, sys
+out, names = sys.argv[1], sys.argv[2:]
+best = None
+for v in names:
+    try:
+        ms = sum(r['ops_ms']['layernorm'] for r in json.load(open(f'{out}/ln-{v}.json'))['profile'])
+    except Exception:
+        continue
+    print(f'{v}: layernorm dense + hp {ms:.4f} ms', file=sys.stderr)
+    if best is None or ms < best[1]:
+        best = (v, ms)
+print(best[0] if best else names[0])
+PY
+)
+  log "layernorm variant taken: $best_ln"
+  ln=(--ln-variant "$best_ln")
+fi
 # 1b. HP kernel variants forced on every HP linear (HP_VARIANTS, e.g. "tall-k32 narrow-k32"), whole
 #     forward profiled at B=32 L=128 with the attention variant taken (the automatic choice is in
 #     the attention steps above).
@@ -116,12 +143,12 @@ if [ -n "${KERNELS:-}" ]; then
 fi
 # 2. The engine alone at every shape, then beside ORT (its session is created after those rows).
 step latency 100 encoder --no-accuracy --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 30 --warmup 3 \
-  --spin-up "$spin" --attention-variant "$best" "${ort[@]}"
+  --spin-up "$spin" --attention-variant "$best" "${ln[@]}" "${ort[@]}"
 # 3. Where the time goes, per op kind, at every shape.
 step profile 40 encoder --no-accuracy --no-latency --sparsity 0.9 --batch "$batches" --seq "$seqs" --reps 10 \
-  --warmup 1 --profile --spin-up "$spin" --attention-variant "$best"
+  --warmup 1 --profile --spin-up "$spin" --attention-variant "$best" "${ln[@]}"
 # 4. Exactness: dev-split logits at 0/50/90%.
-step logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --attention-variant "$best" \
+step logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --attention-variant "$best" "${ln[@]}" \
   --save-logits "$out/engine-logits.json" "${limit[@]}"
 touch "$out/engine-done"
 if [ -n "$torch" ]; then

@@ -11,6 +11,7 @@ import type { PruneConfig } from '../core/pruning';
 import type { AcquiredGpu } from '../gpu/adapter';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';
+import type { LayerNormVariant } from '../gpu/encoder/row-ops';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
 import { engineSession } from './engine-session';
 import type { PruneSession } from './prune-session';
@@ -89,6 +90,8 @@ export interface EngineSize {
   hpTile?: string;
   /** The attention kernel's variant (the engine's attention option). */
   attention?: string;
+  /** The residual + LayerNorm kernel's variant (the engine's layerNorm option). */
+  layerNorm?: LayerNormVariant;
 }
 
 export class EncoderExperiment {

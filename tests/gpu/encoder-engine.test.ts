@@ -70,6 +70,10 @@ describe('encoder engine on WebGPU', () => {
     expect(Array.from(await engine.run(big(b.inputIds), big(b.attentionMask), big(b.tokenTypeIds), 3, 7))).toEqual(
       Array.from(logits),
     );
+    // Other tokens, same shape: the forward recorded ahead (during the last call) reads the new upload.
+    const b2 = randomBatch(model, 3, 7, 5);
+    const logits2 = await engine.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 3, 7);
+    expect(maxAbsDiff(logits2, referenceForward(model, b2))).toBeLessThan(1e-4);
     engine.destroy();
   });
 

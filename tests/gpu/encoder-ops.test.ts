@@ -2,10 +2,11 @@
 // pooler + classifier) against the CPU reference, on real WebGPU (Dawn + SwiftShader).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
+import type { GpuCapabilities } from '../../src/gpu/adapter';
 import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
 import {
-  ATTENTION_VARIANTS,
   DEFAULT_ATTENTION,
+  autoAttentionVariant,
   createAttentionKernel,
   separateQkv,
 } from '../../src/gpu/encoder/attention';
@@ -19,8 +20,9 @@ import { pruneMatrix } from '../../src/core/pruning';
 import type { Linear } from '../../src/core/model/bert-types';
 
 let device: GPUDevice;
+let caps: GpuCapabilities;
 beforeAll(async () => {
-  device = (await nodeGpu()).device;
+  ({ device, caps } = await nodeGpu());
 });
 // Free every buffer a test made before the next one (and before the worker exits: Dawn
 // aborts when the process ends with work or buffers outstanding).
@@ -140,29 +142,32 @@ describe('encoder ops on WebGPU', () => {
     expect(maxAbsDiff(await read(y, rows * hidden), expected)).toBeLessThan(1e-5);
   });
 
-  it('residual + LayerNorm in place, hidden wider than the workgroup', async () => {
-    const hidden = 300;
-    const rows = 4;
-    const rand = rng(5);
-    const a = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
-    const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
-    const ln = {
-      gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5),
-      beta: Float32Array.from({ length: hidden }, () => rand() - 0.5),
-    };
-    const kernel = createAddLayerNormKernel(device, hidden);
-    const xb = up('x', x, GPUBufferUsage.COPY_SRC);
-    submit((pass) =>
-      kernel.encode(
-        pass,
-        bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, up('gb', concatF32(ln.gamma, ln.beta))]),
-        rows,
-      ),
-    );
-    const expected = a.map((v, i) => v + x[i]);
-    referenceLayerNorm(expected, hidden, ln, 1e-5);
-    expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
-  });
+  // 'subgroup': a subgroup a row (SwiftShader's 4 lanes: 32 rows a workgroup, so 40 rows leave the
+  // second one mostly empty; the H200's 32 lanes run 4 rows a workgroup).
+  for (const [variant, rows] of [
+    ['tree', 4],
+    ['subgroup', 40],
+  ] as const) {
+    it(`residual + LayerNorm in place (${variant}), hidden wider than the workgroup`, async () => {
+      const hidden = 300;
+      const rand = rng(5);
+      const a = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      const ln = {
+        gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5),
+        beta: Float32Array.from({ length: hidden }, () => rand() - 0.5),
+      };
+      const kernel = createAddLayerNormKernel(device, hidden, variant, caps);
+      const xb = up('x', x, GPUBufferUsage.COPY_SRC);
+      const gb = up('gb', concatF32(ln.gamma, ln.beta));
+      submit((pass) =>
+        kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, gb]), rows),
+      );
+      const expected = a.map((v, i) => v + x[i]);
+      referenceLayerNorm(expected, hidden, ln, 1e-5);
+      expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
+    });
+  }
 
   // [hidden, in, tokens]: hidden wider than the workgroup, inputs over several chunks and not a
   // multiple of 4, few tokens (one row a workgroup) and many (eight rows a workgroup).
@@ -206,16 +211,22 @@ describe('encoder ops on WebGPU', () => {
 
   // [hidden, heads, seq, batch, Q/K/V layout, variant]: three buffers, or one fused Q/K/V row with
   // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).
-  // Every variant on the case with two key tiles, a partial chunk and left padding (q1c16 lies
-  // between q1c8 and q1c64 in everything but the chunk length: not repeated). The default, 'auto',
-  // runs q1c8 on the small cases and q2c8 on the last (checked by its query rows a workgroup).
+  // Variants on the case with two key tiles, a partial chunk and left padding: one row a thread
+  // (q2c8 stands for the unsplit kernel), key splits with one and two rows a thread (splits that
+  // see only padding, or no chunk of the last tile). The default, 'auto', runs q1c8s8 on the small
+  // cases and the batch-100 one (checked by its query rows a workgroup).
   const attentionCases: [number, number, number, number, 'separate' | 'fused', string][] = [
     [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
     [16, 1, 5, 3, 'separate', DEFAULT_ATTENTION],
     [52, 2, 70, 3, 'separate', DEFAULT_ATTENTION],
-    ...ATTENTION_VARIANTS.filter((v) => v !== 'q1c16' && v !== 'auto').map(
-      (v): [number, number, number, number, 'fused', string] => [52, 2, 70, 3, 'fused', v],
-    ),
+    ...['q2c8', 'q1c8s2', 'q1c8s4', 'q2c8s2'].map((v): [number, number, number, number, 'fused', string] => [
+      52,
+      2,
+      70,
+      3,
+      'fused',
+      v,
+    ]),
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
   ];
   for (const [hidden, heads, seq, batch, mode, variant] of attentionCases) {
@@ -254,10 +265,10 @@ describe('encoder ops on WebGPU', () => {
           ),
         });
         submit((pass) => kernel.encode(pass, group, batch, seq));
-        // 64 threads of two rows: 1 x 3 x 100 workgroups are enough.
-        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(128);
-        // Few queries: 'auto' takes q1c8 (16 threads of one row), where q2c8 would take 32 rows.
-        if (variant === 'auto' && batch === 3) expect(kernel.queriesPerGroup(batch, seq)).toBe(16);
+        if (variant === 'auto') expect(autoAttentionVariant(batch, seq, heads)).toBe('q1c8s8');
+        // 8 splits: 16 rows a workgroup give 1 x 3 x 100 workgroups, enough; 3 sequences need 8.
+        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(16);
+        if (variant === 'auto' && batch === 3) expect(kernel.queriesPerGroup(batch, seq)).toBe(8);
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
       },

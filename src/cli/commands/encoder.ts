@@ -13,6 +13,7 @@ import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
+import { LAYERNORM_VARIANTS, type LayerNormVariant } from '../../gpu/encoder/row-ops';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
@@ -49,8 +50,12 @@ export const usage =
                       64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
   --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
-  --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64: query rows a
-                      thread, keys a register chunk; default auto: q2c8, or q1c8 for few queries)
+  --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
+                      q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
+                      splitting its keys; default auto: q1c8 with the most splits (8, 4, 2) that
+                      keep query rows x splits within 128k threads)
+  --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row; default) or subgroup
+                      (a subgroup a row, subgroupAdd; adapters with one subgroup size)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
@@ -146,6 +151,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'dense-variant': { type: 'string' },
     'hp-variant': { type: 'string' },
     'attention-variant': { type: 'string' },
+    'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
@@ -173,6 +179,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
+  const lnVariant = f['ln-variant'] as LayerNormVariant | undefined;
+  if (lnVariant !== undefined && !LAYERNORM_VARIANTS.includes(lnVariant))
+    throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
   const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -271,6 +280,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(attention ? { attention } : {}),
+    ...(lnVariant ? { layerNorm: lnVariant } : {}),
   } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 
@@ -446,6 +456,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
+    ln_variant: lnVariant ?? 'tree',
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

@@ -30,10 +30,11 @@ export function separateQkv(hidden: number): QkvLayout {
 /** Attention variants, 'q<QPT>c<KC>[s<S>]': QPT query rows a thread, KC keys a register chunk, S
  *  threads per query row splitting its keys (merged at the end; 1 without 's'). q1c64 is the
  *  kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
- *  On the H200 at B=32 L=128 (4 layers, dense / HP 90%): q1c64 0.33 / 0.34 ms, q1c16 0.25 / 0.27,
- *  q1c8 0.23 / 0.24, q2c8 0.22 / 0.23; at B=1 L=128 q1c8 0.113, q2c8 0.143 (BENCHMARKS.md, issue
- *  19 third pass and follow-up). 'auto' (the default) runs q2c8 where its grid reaches MIN_GROUPS
- *  workgroups and q1c8 where it would not (few queries: two rows a thread leave SMs idle). */
+ *  On the H200 (4 layers, ms of attention, dense / HP 90%; BENCHMARKS.md, issue 19 fourth pass):
+ *  B=32 L=128 q1c8s2 0.187 / 0.212, q2c8 0.216 / 0.233, q1c8s4 0.229 / 0.282, q1c8 0.243 / 0.252,
+ *  q1c8s8 0.299 / 0.337, q2c8s2/s4 0.87-0.92; B=1 L=128 q1c8s8 0.039, q1c8s4 0.057, q2c8s4 0.084,
+ *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. 'auto' (the default) runs q1c8 with the most splits
+ *  (8, 4, 2) that keep the threads (query rows x S) within AUTO_THREADS. */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -64,6 +65,18 @@ const QUERY_TILES = [64, 32, 16];
 const SPLIT_QUERY_TILES = [64, 32, 16, 8];
 const MAX_SPLIT_THREADS = 128;
 
+/** Threads (query rows x key splits) the automatic choice stops at: B=32 L=128's 49k rows got
+ *  the least time with 2 splits (98k threads) and more with 4 (196k); B=1's 1.5k rows with 8. */
+const AUTO_THREADS = 131072;
+const AUTO_SPLITS = [8, 4, 2] as const;
+
+const autoSplits = (rows: number): number => AUTO_SPLITS.find((x) => rows * x <= AUTO_THREADS) ?? 2;
+
+/** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests). */
+export function autoAttentionVariant(batch: number, seq: number, heads: number): string {
+  return `q1c8s${autoSplits(batch * seq * heads)}`;
+}
+
 export function createAttentionKernel(
   device: GPUDevice,
   hidden: number,
@@ -72,12 +85,15 @@ export function createAttentionKernel(
   variant: string = DEFAULT_ATTENTION,
 ): AttentionKernel {
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
-  const many = fixedAttentionKernel(device, hidden, heads, qkv, 'q2c8');
-  const few = fixedAttentionKernel(device, hidden, heads, qkv, 'q1c8');
-  // Both share one bind-group layout (bindingLayout's cache), so one bind group fits either.
-  const pick = (batch: number, seq: number) => (many.groups(batch, seq) >= MIN_GROUPS ? many : few);
+  // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
+  // their pipelines are compiled on first use.
+  const kernels = new Map<number, AttentionKernel>(
+    AUTO_SPLITS.map((x) => [x, fixedAttentionKernel(device, hidden, heads, qkv, `q1c8s${x}`)]),
+  );
+  const pick = (batch: number, seq: number) => kernels.get(autoSplits(batch * seq * heads))!;
+  const any = kernels.get(AUTO_SPLITS[0])!;
   return {
-    layout: many.layout,
+    layout: any.layout,
     variant,
     queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
     encode: (pass, bindGroup, batch, seq) => pick(batch, seq).encode(pass, bindGroup, batch, seq),
@@ -90,7 +106,7 @@ function fixedAttentionKernel(
   heads: number,
   qkv: QkvLayout,
   variant: string,
-): AttentionKernel & { groups(batch: number, seq: number): number } {
+): AttentionKernel {
   const { qpt, kc: kcWanted, splits } = parseVariant(variant);
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
@@ -114,7 +130,8 @@ function fixedAttentionKernel(
     const fit = threads <= limits.maxComputeInvocationsPerWorkgroup && threads <= limits.maxComputeWorkgroupSizeX;
     return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS);
   });
-  if (tiles.length === 0) throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
+  if (tiles.length === 0)
+    throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   // One pipeline per query tile, looked up by number: building the source and its cache key on
   // every encode cost CPU time in each forward.
@@ -139,8 +156,6 @@ function fixedAttentionKernel(
   return {
     layout,
     variant,
-    /** Workgroups of the call's grid. */
-    groups: (batch, seq) => groups(threadsPerGroup(batch, seq), batch, seq),
     queriesPerGroup: (batch, seq) => threadsPerGroup(batch, seq) * qpt,
     encode(pass, bindGroup, batch, seq) {
       const qt = threadsPerGroup(batch, seq);

@@ -2,7 +2,12 @@
 import rowNormWgsl from './row-norm.wgsl?raw';
 import embeddingsWgsl from './embeddings.wgsl?raw';
 import addLayerNormWgsl from './add-layernorm.wgsl?raw';
+import addLayerNormSubgroupWgsl from './add-layernorm-subgroup.wgsl?raw';
+import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
+import type { GpuCapabilities } from '../adapter';
+import { deviceHasSubgroups } from '../kernels/subgroup-variant';
+import { hoistDirectives } from '../kernels/linear-common';
 
 /** Threads per row: enough to cover H in a few values each, a power of two. */
 function rowWorkgroup(hidden: number, maxThreads: number): number {
@@ -55,7 +60,45 @@ export function createEmbeddingsKernel(device: GPUDevice, hidden: number): RowKe
   ]);
 }
 
+/** How the residual + LayerNorm kernel reduces a row: 'tree' (a workgroup a row, sums through
+ *  workgroup memory) or 'subgroup' (a subgroup a row, subgroupAdd; needs the 'subgroups' feature
+ *  and one fixed subgroup size). */
+export const LAYERNORM_VARIANTS = ['tree', 'subgroup'] as const;
+export type LayerNormVariant = (typeof LAYERNORM_VARIANTS)[number];
+
+/** Rows a workgroup of the subgroup variant is WG / subgroup size. */
+const SUBGROUP_LN_WG = 128;
+
 /** Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta. */
-export function createAddLayerNormKernel(device: GPUDevice, hidden: number): RowKernel {
-  return rowKernel(device, 'encoder.add-layernorm', addLayerNormWgsl, hidden, ['uniform', 'read', 'write', 'read']);
+export function createAddLayerNormKernel(
+  device: GPUDevice,
+  hidden: number,
+  variant: LayerNormVariant = 'tree',
+  caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+): RowKernel {
+  const bindings: BindingKind[] = ['uniform', 'read', 'write', 'read'];
+  if (variant === 'tree') return rowKernel(device, 'encoder.add-layernorm', addLayerNormWgsl, hidden, bindings);
+  if (variant !== 'subgroup') throw new RangeError(`LayerNorm variant '${variant}' is not one of tree, subgroup`);
+  const sg = caps?.subgroupMinSize;
+  if (!deviceHasSubgroups(device) || !sg || sg !== caps?.subgroupMaxSize || SUBGROUP_LN_WG % sg !== 0)
+    throw new RangeError(
+      "the 'subgroup' LayerNorm needs the 'subgroups' feature and one subgroup size " +
+        `(this adapter: ${sg ?? '?'}-${caps?.subgroupMaxSize ?? '?'} lanes)`,
+    );
+  const label = 'encoder.add-layernorm subgroup';
+  const consts = { H: hidden, WG: SUBGROUP_LN_WG, SG: sg, PER: Math.ceil(hidden / sg) };
+  const code = hoistDirectives(withConsts(consts, subgroupCommonWgsl, addLayerNormSubgroupWgsl));
+  const layout = bindingLayout(device, 'encoder.add-layernorm', bindings);
+  const pipeline = compilePipeline(device, layout, label, code);
+  const rowsPerGroup = SUBGROUP_LN_WG / sg;
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  return {
+    pipeline,
+    layout,
+    encode(pass, bindGroup, rows) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...rowGrid(Math.ceil(rows / rowsPerGroup), maxDim));
+    },
+  };
 }

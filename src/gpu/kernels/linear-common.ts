@@ -52,7 +52,7 @@ export function weightQuadValues(f16: boolean): { F16W: boolean; WEIGHT_QUAD: st
 }
 
 /** WGSL wants `enable` and `diagnostic` directives before any declaration: moves them first. */
-function hoistDirectives(source: string): string {
+export function hoistDirectives(source: string): string {
   const lines = source.split('\n');
   const isDirective = (l: string) => /^(enable|requires|diagnostic)\b/.test(l.trim());
   return [...lines.filter(isDirective), ...lines.filter((l) => !isDirective(l))].join('\n');
