@@ -54,8 +54,8 @@ export const usage =
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; default auto: q1c8 with the most splits (8, 4, 2) that
                       keep query rows x splits within 128k threads)
-  --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row; default) or subgroup
-                      (a subgroup a row, subgroupAdd; adapters with one subgroup size)
+  --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
+                      subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
@@ -433,6 +433,7 @@ export async function run(argv: string[]): Promise<unknown> {
         dense_weight_bytes: dense?.weightBytes,
         qkv: dense && { dense: dense.qkvModes },
         fused_add_ln: dense?.fusedAddLn,
+        ln_variant: dense?.layerNorm,
         ...(f.profile ? { profile } : {}),
         ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
       };
@@ -456,7 +457,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
-    ln_variant: lnVariant ?? 'tree',
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

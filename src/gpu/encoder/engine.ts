@@ -15,7 +15,12 @@ import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
-import { createAddLayerNormKernel, createEmbeddingsKernel, type LayerNormVariant } from './row-ops';
+import {
+  createAddLayerNormKernel,
+  createEmbeddingsKernel,
+  defaultLayerNormVariant,
+  type LayerNormVariant,
+} from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
@@ -44,7 +49,8 @@ export interface EncoderEngineOptions {
   fuseAddLn?: boolean;
   /** The attention kernel's variant (attention.ts, ATTENTION_VARIANTS; benchmarks). */
   attention?: string;
-  /** How the residual + LayerNorm kernel reduces a row (row-ops.ts; default 'tree'). */
+  /** How the residual + LayerNorm kernel reduces a row (row-ops.ts; default: 'subgroup' where
+   *  the device allows it, else 'tree'). */
   layerNorm?: LayerNormVariant;
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
@@ -90,6 +96,8 @@ export interface EncoderEngine {
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
   readonly fusedAddLn: number;
+  /** The residual + LayerNorm kernel's variant. */
+  readonly layerNorm: LayerNormVariant;
   /** The kernel variant each encoder linear runs for `tokens` (capped at the allocated
    *  capacity), counted by name: e.g. { 'int8 matrix-hp': 24 }. */
   kernelVariants(tokens: number): Record<string, number>;
@@ -131,7 +139,8 @@ export function createEncoderEngine(
 
   // Kernels and weights that do not depend on the token count.
   const embeddings = createEmbeddingsKernel(device, hidden);
-  const addLn = createAddLayerNormKernel(device, hidden, opts.layerNorm, caps);
+  const layerNorm = opts.layerNorm ?? defaultLayerNormVariant(device, caps);
+  const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
   // attention kernel that reads that layout (one per distinct layout).
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden));
@@ -569,6 +578,7 @@ export function createEncoderEngine(
     },
     qkvModes: qkvPlans.map((p) => p.mode),
     fusedAddLn: fusedOut.flat().filter(Boolean).length,
+    layerNorm,
     kernelVariants(tokens) {
       const counts: Record<string, number> = {};
       for (const l of linears)

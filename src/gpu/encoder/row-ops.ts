@@ -69,6 +69,26 @@ export type LayerNormVariant = (typeof LAYERNORM_VARIANTS)[number];
 /** Rows a workgroup of the subgroup variant is WG / subgroup size. */
 const SUBGROUP_LN_WG = 128;
 
+/** Whether the 'subgroup' variant runs on this device: the feature, and one subgroup size (the
+ *  kernel strides rows by it) that divides its workgroup. */
+export function subgroupLayerNormFits(
+  device: GPUDevice,
+  caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+): boolean {
+  const sg = caps?.subgroupMinSize;
+  return deviceHasSubgroups(device) && !!sg && sg === caps?.subgroupMaxSize && SUBGROUP_LN_WG % sg === 0;
+}
+
+/** The engine's default: 'subgroup' where it fits (on the H200 the 8 residual LayerNorms of a
+ *  B=32 L=128 forward took 0.043 ms against the tree's 0.075; BENCHMARKS.md, issue 19 fourth
+ *  pass), 'tree' elsewhere. */
+export function defaultLayerNormVariant(
+  device: GPUDevice,
+  caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+): LayerNormVariant {
+  return subgroupLayerNormFits(device, caps) ? 'subgroup' : 'tree';
+}
+
 /** Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta. */
 export function createAddLayerNormKernel(
   device: GPUDevice,
@@ -80,7 +100,7 @@ export function createAddLayerNormKernel(
   if (variant === 'tree') return rowKernel(device, 'encoder.add-layernorm', addLayerNormWgsl, hidden, bindings);
   if (variant !== 'subgroup') throw new RangeError(`LayerNorm variant '${variant}' is not one of tree, subgroup`);
   const sg = caps?.subgroupMinSize;
-  if (!deviceHasSubgroups(device) || !sg || sg !== caps?.subgroupMaxSize || SUBGROUP_LN_WG % sg !== 0)
+  if (!sg || !subgroupLayerNormFits(device, caps))
     throw new RangeError(
       "the 'subgroup' LayerNorm needs the 'subgroups' feature and one subgroup size " +
         `(this adapter: ${sg ?? '?'}-${caps?.subgroupMaxSize ?? '?'} lanes)`,

@@ -69,7 +69,8 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
         GELU: Boolean(opts.gelu),
         ...weightQuadValues(f16),
       },
-      `dense-linear ${c.name}${vec ? ' vec4' : ''}${nOut % 4 ? '' : ' vec4-out'}${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
+      `dense-linear ${c.name}${vec ? ' vec4' : ''}${nOut % 4 ? '' : ' vec4-out'}` +
+        `${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}`,
     );
   }
 
