@@ -8,7 +8,9 @@ import type { PruneConfig } from '../core/pruning';
 import type { RecoverySummary } from '../core/recover/recover-pruned';
 import type { PruneSession } from '../lab/prune-session';
 import { manifestMaxLength, readDataset, readTokenizer } from '../eval/node-assets';
+import { numberFlag } from './args';
 import { CliError } from './cli-error';
+import { threadHelpers } from './recover-threads';
 import { inputFile } from './paths';
 
 export const DEFAULT_CALIBRATION_DATA = 'public/data/train.jsonl';
@@ -31,16 +33,20 @@ export function trainBatches(limit: number, data = DEFAULT_CALIBRATION_DATA): En
   return calibrationBatches(readTokenizer(), texts, manifestMaxLength() ?? 128);
 }
 
-/** Reconstructs `config`'s kept weights in `session` (config.recovery set), progress on stderr. */
+/** Reconstructs `config`'s kept weights in `session` (config.recovery set), progress on stderr;
+ *  `threads` (--threads) shards the calibration tokens over that many threads. */
 export async function recoverInSession(
   session: PruneSession,
   config: PruneConfig,
   data = DEFAULT_CALIBRATION_DATA,
-): Promise<RecoverySummary & { cpuMs: number }> {
+  threads?: string,
+): Promise<RecoverySummary & { cpuMs: number; threads: number }> {
   const cpu0 = process.cpuUsage();
   const batches = trainBatches(config.recovery!.sentences, data);
+  const helpers = threadHelpers(threads === undefined ? undefined : numberFlag(threads, 'threads', 1, 1, 64, true));
   try {
     const { summary } = await session.recover(config, batches, {
+      helpers,
       onProgress: (p) =>
         process.stderr.write(
           `\rrecover: ${p.done}/${p.total} matrices, ${(p.elapsedMs / 1000).toFixed(1)} s, ` +
@@ -48,7 +54,8 @@ export async function recoverInSession(
         ),
     });
     const cpu = process.cpuUsage(cpu0);
-    return { ...summary, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    // CPU time of every thread (process.cpuUsage counts the helpers too); summary.ms is wall time.
+    return { ...summary, cpuMs: Math.round((cpu.user + cpu.system) / 1000), threads: 1 + helpers.length };
   } catch (err) {
     throw new CliError(`--recover: ${(err as Error).message}`);
   }

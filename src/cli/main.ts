@@ -1,6 +1,7 @@
 // hp-lab: the headless CLI. Same core/ and gpu/ code as the app; JSON on stdout, errors on
 // stderr with a non-zero exit. Each command is one module in ./commands exporting `run`.
 import { describeCliError } from './cli-error';
+import { serveRecoveryShard } from './recover-threads';
 
 type CommandModule = { run(argv: string[]): Promise<unknown>; usage: string };
 
@@ -53,5 +54,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Dawn keeps the event loop alive: exit explicitly once the command is done.
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// Dawn keeps the event loop alive: exit explicitly once the command is done. A reconstruction
+// thread (the bundle started again as a worker) serves its shard instead.
+if (!serveRecoveryShard()) main(process.argv.slice(2)).then((code) => process.exit(code));

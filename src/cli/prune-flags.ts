@@ -34,6 +34,7 @@ export const pruneFlagSpec = {
   'calib-data': { type: 'string' },
   'fit-bias': { type: 'boolean' },
   'residual-targets': { type: 'string' },
+  threads: { type: 'string' },
 } as const;
 
 type StringFlags = {

@@ -38,7 +38,8 @@ export const usage =
   dense ONNX + .hpw, e.g. public/models/retrained/*.hpw; a .spw file, for patterns HP's format
   cannot hold, such as unstructured, is taken the same way).
   Defaults: the shipped model (public/models), ${DEFAULT_DATA}, ${DEFAULT_TOKENIZER}, batch 32,
-  max length from public/models/manifest.json (else 128), 1 thread. ` +
+  max length from public/models/manifest.json (else 128), 1 thread (--recover: --threads T for the
+  reconstruction too, default the cores, at most 4). ` +
   `Prints {accuracy, correct, n, ms, sentences_per_s, backend, ...}.
   --quant int8|int16   also measure the integer model (W8A8 / W16A16: weights per output channel; the
                        encoder's 24 linears in integer arithmetic, plain TypeScript on the CPU) and print
@@ -61,7 +62,6 @@ export async function run(argv: string[]): Promise<unknown> {
     quick: { type: 'string' },
     batch: { type: 'string' },
     'max-length': { type: 'string' },
-    threads: { type: 'string' },
     quant: { type: 'string' },
     activations: { type: 'string' },
     calibration: { type: 'string' },
@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<unknown> {
       const session = new PruneSession(parsed);
       // --recover K: as hp-lab prune (its summary, CPU time included, printed with the result)
       const recovery = needsRecovery(config)
-        ? await recoverInSession(session, config, values['calib-data'])
+        ? await recoverInSession(session, config, values['calib-data'], values.threads)
         : undefined;
       bytes = session.prunedOnnx(config);
       parsed = parseBertOnnx(bytes);

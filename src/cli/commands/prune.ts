@@ -39,6 +39,7 @@ export const usage =
   --calib-data PATH    --recover: calibrate on the first N sentences of this JSONL/CSV instead (never dev/test),
                        e.g. .data/calib/reviews.jsonl (scripts/data/review-sentences.mjs)
   --damp X             --recover: damping, a fraction of the mean input energy (default ${DEFAULT_DAMP})
+  --threads N          --recover: threads that share the calibration tokens (default: the cores, at most 4)
   --fit-bias           --recover: fit each linear's bias too (least squares with an intercept column)
   --residual-targets on|off   --recover lsq-dense: attention-output and FFN-output linears also make up
                        the residual stream's difference, so each LayerNorm gets the dense model's sum
@@ -86,7 +87,9 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError((err as Error).message);
   }
   const pruneMs = performance.now() - t0;
-  const recovery = needsRecovery(config) ? await recoverInSession(session, config, f['calib-data']) : undefined;
+  const recovery = needsRecovery(config)
+    ? await recoverInSession(session, config, f['calib-data'], f.threads)
+    : undefined;
   if (recovery) result = session.prune(config);
   const report = pruneReport(result, config);
   const written: Record<string, string> = {};

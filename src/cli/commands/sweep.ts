@@ -83,7 +83,7 @@ export async function run(argv: string[]): Promise<unknown> {
     };
     if (recovery) {
       const recovered = { ...point.config, recovery };
-      const summary = await recoverInSession(session, recovered, f['calib-data']);
+      const summary = await recoverInSession(session, recovered, f['calib-data'], f.threads);
       row.recoveredAccuracy = +(await evaluate(session.prunedOnnx(recovered))).accuracy.toFixed(4);
       row.recoverMs = Math.round(summary.ms);
       row.recoverCpuMs = summary.cpuMs;

@@ -56,6 +56,8 @@ export class GramAccumulator {
     readonly d: number,
     private readonly gemm = new Gemm(),
     keptSets?: ArrayLike<number>[],
+    /** Form `sum` (only bias fitting reads it). */
+    private readonly sums = true,
   ) {
     this.h = new Float64Array(d * d);
     this.chunk = new Chunk(d);
@@ -72,10 +74,8 @@ export class GramAccumulator {
       if (!keep(r)) continue;
       const row = x.subarray(r * d, r * d + d);
       chunk.rows.set(row, chunk.fill * d);
-      for (let i = 0; i < d; i++) {
-        this.sum[i] += row[i];
-        this.diag[i] += row[i] * row[i];
-      }
+      if (this.sums) for (let i = 0; i < d; i++) this.sum[i] += row[i];
+      if (this.subGrams) for (let i = 0; i < d; i++) this.diag[i] += row[i] * row[i];
       this.tokens++;
       if (++chunk.fill === CHUNK) this.flush();
     }
@@ -98,13 +98,13 @@ export class GramAccumulator {
     if (n === 0) return;
     const mark = gemm.mark();
     if (this.subGrams) {
+      const x = gemm.alloc(n * d);
+      gemm.f32.set(chunk.rows.subarray(0, n * d), x);
       for (const { cols, product, target } of this.subGrams) {
         const inner = gemm.mark();
         const ld = roundUp(cols.length, 8);
         const g = gemm.alloc(n * ld); // the set's columns of the chunk
-        const f = gemm.f32;
-        const rows = chunk.rows;
-        for (let t = 0; t < n; t++) for (let p = 0; p < cols.length; p++) f[g + t * ld + p] = rows[t * d + cols[p]];
+        gemm.gather(x, d, cols, g, ld, n);
         const c = gemm.alloc(ld * ld);
         gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
         const sums = gemm.f32;
@@ -174,6 +174,8 @@ export class CrossAccumulator {
     readonly out: number,
     private readonly blocks?: readonly CrossBlock[],
     private readonly gemm = new Gemm(),
+    /** Form `targetSum` (only bias fitting reads it). */
+    private readonly sums = true,
   ) {
     this.targetSum = new Float64Array(out);
     this.c = new Float64Array(d * out);
@@ -197,11 +199,10 @@ export class CrossAccumulator {
       if (!keep(r)) continue;
       xs.rows.set(x.subarray(r * d, r * d + d), xs.fill * d);
       const yo = ys.fill * out;
-      for (let o = 0; o < out; o++) {
-        const v = y[r * out + o] - (bias ? bias[o] : 0);
-        ys.rows[yo + o] = v;
-        this.targetSum[o] += v;
-      }
+      const yr = ys.rows;
+      yr.set(y.subarray(r * out, r * out + out), yo);
+      if (bias) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
+      if (this.sums) for (let o = 0; o < out; o++) this.targetSum[o] += yr[yo + o];
       xs.fill++;
       if (++ys.fill === CHUNK) this.flush();
     }
@@ -227,6 +228,11 @@ export class CrossAccumulator {
       const f = gemm.f32;
       for (let i = 0; i < d; i++) for (let o = 0; o < out; o++) c[i * out + o] += f[prod + i * ld + o];
     }
+    let x = 0;
+    if (blocks) {
+      x = gemm.alloc(n * d);
+      gemm.f32.set(xs.rows.subarray(0, n * d), x);
+    }
     for (const { start, end, cols } of blocks ?? []) {
       const s = cols.length;
       if (s === 0 || end <= start) continue;
@@ -234,14 +240,12 @@ export class CrossAccumulator {
       // The block's kept columns of X, gathered; its columns of Y from an 8-aligned start.
       const sp = roundUp(s, 4);
       const a = gemm.alloc(n * sp);
-      const rows = xs.rows;
-      let f = gemm.f32;
-      for (let t = 0; t < n; t++) for (let p = 0; p < s; p++) f[a + t * sp + p] = rows[t * d + cols[p]];
+      gemm.gather(x, d, cols, a, sp, n);
       const j0 = start - (start % 8);
       const w = roundUp(end - j0, 8);
       const prod = gemm.alloc(sp * w);
       gemm.gemmTN(a, sp, b + j0, ld, prod, w, sp, w, n);
-      f = gemm.f32;
+      const f = gemm.f32;
       for (let p = 0; p < s; p++) {
         const row = cols[p] * out;
         for (let o = start; o < end; o++) c[row + o] += f[prod + p * w + o - j0];

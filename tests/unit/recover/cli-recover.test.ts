@@ -31,16 +31,18 @@ describe('hp-lab prune --recover lsq', () => {
       '--recover',
       'lsq',
       '--calib',
-      '8',
+      '16',
       '--damp',
       '0.02',
+      '--threads', // two batches of 8: one on a worker thread
+      '2',
       '--out',
       out,
       '--hpw',
       hpw,
     ])) as { recovery: { sentences: number; tokens: number; damp: number; grouped: number; sweep: number } };
-    expect(res.recovery).toMatchObject({ sentences: 8, damp: 0.02 });
-    expect(res.recovery.tokens).toBeGreaterThan(8 * 3);
+    expect(res.recovery).toMatchObject({ sentences: 16, damp: 0.02, threads: 2 });
+    expect(res.recovery.tokens).toBeGreaterThan(16 * 3);
     expect(res.recovery.grouped + res.recovery.sweep).toBe(12);
     const before = weightsOf(oneShot);
     const after = weightsOf(out);

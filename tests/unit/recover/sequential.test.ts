@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { prunableLinears, type BertModel } from '../../../src/core/model/bert-types';
 import { referenceEncode } from '../../../src/core/model/reference-forward';
 import { applyMask, matrixInputs, pruneMatrices } from '../../../src/core/pruning';
-import { recoverModel, type RecoverProgress } from '../../../src/core/recover/sequential';
+import {
+  recoverModel,
+  splitBatches,
+  type RecoverProgress,
+  type ShardSpawner,
+} from '../../../src/core/recover/sequential';
+import { RecoveryShard } from '../../../src/core/recover/shard';
 import { randomBatch, randomBertModel } from '../../helpers/random-bert-model';
 
 const model = randomBertModel({}, 21);
@@ -134,6 +140,26 @@ describe('sequential reconstruction through the encoder', () => {
     }
     prunableLinears(model).forEach((l, i) => expect(l.weight).toEqual(before[i]));
   }, 30_000);
+
+  it('split into shards (as worker threads run them), sums the same and solves to the same weights', async () => {
+    // In-thread shards through the spawner interface; each gets its own copy, as a worker would.
+    let closed = 0;
+    const helper: ShardSpawner = async (init) =>
+      Object.assign(new RecoveryShard(structuredClone(init)), { close: () => void closed++ });
+    expect(splitBatches(batches, 3).map((p) => p.length)).toEqual([2, 1, 1]);
+    for (const options of [{ targets: 'self' }, { targets: 'dense', residual: true, bias: true }] as const) {
+      const one = await recoverModel(model, masks, batches, options);
+      const three = await recoverModel(model, masks, batches, { ...options, helpers: [helper, helper] });
+      expect(three.tokens).toBe(one.tokens);
+      three.matrices.forEach((m, i) => {
+        m.weight.forEach((v, j) =>
+          masks[i][j] ? expect(v).toBeCloseTo(one.matrices[i].weight[j], 4) : expect(v).toBe(0),
+        );
+        m.bias?.forEach((v, j) => expect(v).toBeCloseTo(one.matrices[i].bias![j], 4));
+      });
+    }
+    expect(closed).toBe(4);
+  });
 
   it('stops when cancelled, and refuses masks that do not fit', async () => {
     const controller = new AbortController();

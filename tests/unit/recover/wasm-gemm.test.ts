@@ -37,6 +37,24 @@ describe('Gemm (f32 WebAssembly SIMD)', () => {
     }
   });
 
+  it('gathers columns of a row-major block (the kept inputs of a row group)', () => {
+    const g = new Gemm();
+    const [rows, d, ld] = [5, 13, 8];
+    const src = g.alloc(rows * d);
+    for (let i = 0; i < rows * d; i++) g.f32[src + i] = i;
+    const cols = [0, 4, 5, 12];
+    const dst = g.alloc(rows * ld);
+    g.gather(src, d, cols, dst, ld, rows);
+    for (let t = 0; t < rows; t++)
+      expect(Array.from(g.f32.subarray(dst + t * ld, dst + t * ld + ld))).toEqual([
+        ...cols.map((c) => t * d + c),
+        0,
+        0,
+        0,
+        0,
+      ]);
+  });
+
   it('grows its memory and frees back to a mark; refuses unpadded shapes', () => {
     const g = new Gemm();
     const mark = g.mark();
