@@ -7,7 +7,7 @@ import type { ValueType } from '../core/formats/hp';
 import { parseBertOnnx } from '../core/model/bert-from-onnx';
 import { collectInputNorms } from '../core/pruning/calibration';
 import type { RecoverySummary } from '../core/recover/recover-pruned';
-import type { RecoverProgress } from '../core/recover/sequential';
+import type { RecoverProgress, ShardSpawner } from '../core/recover/sequential';
 import { pruneReport, type PruneConfig, type PruneReport } from '../core/pruning';
 import { CalibrationSet, type CalibrationRequest } from './calibration-set';
 import { needsRecovery, PruneSession, type MatrixInfo } from './prune-session';
@@ -40,6 +40,9 @@ export class PruningService {
    *  panel's and the sweep's run side by side. */
   private readonly recovering = new Map<number, AbortController>();
   private readonly calibration = new CalibrationSet();
+
+  /** `helpers`: where the reconstruction's extra shards run (the pruning worker's own workers). */
+  constructor(private readonly helpers: () => ShardSpawner[] = () => []) {}
 
   /** Parses the ONNX model and lists its prunable matrices. */
   loadModel(bytes: Uint8Array): MatrixInfo[] {
@@ -94,7 +97,11 @@ export class PruningService {
     this.recovering.set(id, ctrl);
     try {
       const batches = await this.calibration.batches(req);
-      const { result, summary } = await s.recover(config, batches, { signal: ctrl.signal, onProgress });
+      const { result, summary } = await s.recover(config, batches, {
+        signal: ctrl.signal,
+        onProgress,
+        helpers: this.helpers(),
+      });
       return { report: pruneReport(result, config), summary };
     } finally {
       this.recovering.delete(id);

@@ -3,6 +3,7 @@
 import { PruningService } from '../lab/pruning-service';
 import { exposeService, type ServiceApi } from './endpoint';
 import { holdLifeLock } from './life-lock';
+import { workerHelpers } from './recover-shards';
 
 export type { CalibrationRequest } from '../lab/calibration-set';
 export type { MaskView, PruneOutcome } from '../lab/pruning-service';
@@ -12,7 +13,7 @@ export type PruningWorkerApi = ServiceApi<PruningService> & { holdLifeLock: type
 
 const buffer = (a: Uint8Array) => a.buffer as ArrayBuffer;
 
-exposeService(new PruningService(), {
+exposeService(new PruningService(workerHelpers), {
   extra: { holdLifeLock },
   transfer: {
     prune: (r) => (r.mask ? [buffer(r.mask.data)] : []),

@@ -33,6 +33,9 @@ interface SubGram {
   cols: ArrayLike<number>;
   product: Int32Array;
   target: Int32Array;
+  /** The set's s x s products summed in float64 (row stride roundUp(s, 8), upper triangle),
+   *  scattered into H by matrix(): H's entries are far apart, the sums are not. */
+  sums: Float64Array;
 }
 
 export class GramAccumulator {
@@ -86,8 +89,12 @@ export class GramAccumulator {
     this.flush();
     const d = this.d;
     const h = this.h.slice();
+    if (this.subGrams) {
+      for (const { product, target, sums } of this.subGrams)
+        for (let e = 0; e < product.length; e++) h[target[e]] = sums[product[e]];
+      for (let i = 0; i < d; i++) h[i * d + i] = this.diag[i];
+    }
     for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) h[i * d + j] = h[j * d + i];
-    if (this.subGrams) for (let i = 0; i < d; i++) h[i * d + i] = this.diag[i];
     return h;
   }
 
@@ -100,15 +107,16 @@ export class GramAccumulator {
     if (this.subGrams) {
       const x = gemm.alloc(n * d);
       gemm.f32.set(chunk.rows.subarray(0, n * d), x);
-      for (const { cols, product, target } of this.subGrams) {
+      for (const { cols, sums } of this.subGrams) {
         const inner = gemm.mark();
-        const ld = roundUp(cols.length, 8);
+        const s = cols.length;
+        const ld = roundUp(s, 8);
         const g = gemm.alloc(n * ld); // the set's columns of the chunk
         gemm.gather(x, d, cols, g, ld, n);
         const c = gemm.alloc(ld * ld);
         gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
-        const sums = gemm.f32;
-        for (let e = 0; e < product.length; e++) h[target[e]] += sums[c + product[e]];
+        const f = gemm.f32;
+        for (let p = 0; p < s; p++) for (let q = p; q < s; q++) sums[p * ld + q] += f[c + p * ld + q];
         gemm.release(inner);
       }
     } else {
@@ -145,7 +153,8 @@ function subGrams(d: number, keptSets: ArrayLike<number>[]): SubGram[] | undefin
         product.push(p * ld + q);
         target.push(at);
       }
-    return { cols, product: Int32Array.from(product), target: Int32Array.from(target) };
+    const sums = new Float64Array(ld * ld);
+    return { cols, product: Int32Array.from(product), target: Int32Array.from(target), sums };
   });
 }
 
@@ -164,6 +173,9 @@ export interface CrossBlock {
  */
 export class CrossAccumulator {
   private readonly c: Float64Array;
+  /** Per block: its kept columns x its rows from an 8-aligned start, summed in float64
+   *  (scattered into C by matrix()). */
+  private readonly blockSums: Float64Array[];
   private readonly xs: Chunk;
   private readonly ys: Chunk;
   /** Σ_t (y_t - bias) over the added rows. */
@@ -179,6 +191,9 @@ export class CrossAccumulator {
   ) {
     this.targetSum = new Float64Array(out);
     this.c = new Float64Array(d * out);
+    this.blockSums = (blocks ?? []).map(
+      ({ start, end, cols }) => new Float64Array(roundUp(cols.length, 4) * roundUp(end - (start - (start % 8)), 8)),
+    );
     this.xs = new Chunk(d);
     this.ys = new Chunk(out);
   }
@@ -210,7 +225,18 @@ export class CrossAccumulator {
 
   matrix(): Float64Array {
     this.flush();
-    return this.c.slice();
+    const { out } = this;
+    const c = this.c.slice();
+    (this.blocks ?? []).forEach(({ start, end, cols }, k) => {
+      const sums = this.blockSums[k];
+      const j0 = start - (start % 8);
+      const w = roundUp(end - j0, 8);
+      for (let p = 0; p < cols.length; p++) {
+        const row = cols[p] * out;
+        for (let o = start; o < end; o++) c[row + o] += sums[p * w + o - j0];
+      }
+    });
+    return c;
   }
 
   private flush(): void {
@@ -233,7 +259,7 @@ export class CrossAccumulator {
       x = gemm.alloc(n * d);
       gemm.f32.set(xs.rows.subarray(0, n * d), x);
     }
-    for (const { start, end, cols } of blocks ?? []) {
+    for (const [k, { start, end, cols }] of (blocks ?? []).entries()) {
       const s = cols.length;
       if (s === 0 || end <= start) continue;
       const inner = gemm.mark();
@@ -246,10 +272,8 @@ export class CrossAccumulator {
       const prod = gemm.alloc(sp * w);
       gemm.gemmTN(a, sp, b + j0, ld, prod, w, sp, w, n);
       const f = gemm.f32;
-      for (let p = 0; p < s; p++) {
-        const row = cols[p] * out;
-        for (let o = start; o < end; o++) c[row + o] += f[prod + p * w + o - j0];
-      }
+      const sums = this.blockSums[k];
+      for (let i = 0; i < s * w; i++) sums[i] += f[prod + i];
       gemm.release(inner);
     }
     gemm.release(mark);

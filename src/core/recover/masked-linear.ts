@@ -69,9 +69,10 @@ export class MaskedLinear {
     const xs = gemm.alloc(m * nIn);
     gemm.f32.set(x.subarray(0, tokens * nIn), xs);
     // Y starts as the bias; each group adds its products into its columns (the packed weights'
-    // padding columns add zeros to the next group's, or to the slack past `out`).
-    const ldy = out + 8;
-    const y = gemm.alloc(m * ldy);
+    // padding columns add zeros to the next group's or the next row's, or to the slack at the end),
+    // so Y is packed and leaves the memory in one copy.
+    const ldy = out;
+    const y = gemm.alloc(m * ldy + 8);
     for (let t = 0; t < tokens; t++) gemm.f32.set(bias, y + t * ldy);
     for (const { start, rows, cols, packed } of this.groups) {
       const s = cols.length;
@@ -88,9 +89,7 @@ export class MaskedLinear {
       gemm.gemm(a, s, w, ld, y + start, ldy, m, ld, s);
       gemm.release(inner);
     }
-    const result = new Float32Array(tokens * out);
-    const f = gemm.f32;
-    for (let t = 0; t < tokens; t++) result.set(f.subarray(y + t * ldy, y + t * ldy + out), t * out);
+    const result = gemm.f32.slice(y, y + tokens * out);
     gemm.release(mark);
     return result;
   }

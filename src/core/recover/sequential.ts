@@ -15,9 +15,12 @@ import {
   stagePlan,
   type ShardInit,
   type ShardLike,
+  type ShardSpawner,
   type StageSums,
   type StageWeights,
 } from './shard';
+
+export type { ShardSpawner } from './shard';
 export interface RecoverProgress {
   /** Matrices reconstructed so far, of `total`. */
   done: number;
@@ -70,9 +73,6 @@ export interface RecoverResult {
   tokens: number;
   ms: number;
 }
-
-/** Starts one more shard elsewhere (a worker): it gets its batches and their embedded inputs. */
-export type ShardSpawner = (init: ShardInit) => Promise<ShardLike & { close(): void }>;
 
 /**
  * Reconstructs every prunable matrix of `model` under its mask (prunableLinears order, 1 = kept).

@@ -66,6 +66,9 @@ export interface ShardLike {
   advance(layer: number, stage: number, weights: StageWeights[]): void | Promise<void>;
 }
 
+/** Starts one more shard elsewhere (a worker): it gets its batches and their embedded inputs. */
+export type ShardSpawner = (init: ShardInit) => Promise<ShardLike & { close(): void }>;
+
 /** What a stage's linears need from the masks: solver, row groups, and which sums to form. */
 export interface StagePlan {
   kinds: PrunableKind[];
@@ -130,7 +133,7 @@ export class RecoveryShard implements ShardLike {
     const plan = (this.plan = stagePlan(model, masks, li, s, options));
     const inputs = [this.x, this.ctx, this.a, this.f][s];
     const d = this.layer[plan.kinds[0]].in;
-    const gram = new GramAccumulator(d, this.gemm, plan.keptSets, options.sums);
+    const gram = new GramAccumulator(d, this.gemm, plan.keptSets, options.sums === true);
     inputs.forEach((input, b) => gram.add(input, this.rows(b), this.real[b]));
     const sums: StageSums = { tokens: gram.tokens, gram: gram.matrix(), inputSum: gram.sum, cross: [] };
     if (options.targets !== 'dense') return sums;
@@ -156,7 +159,7 @@ export class RecoveryShard implements ShardLike {
           ? (b: number) => [s === 1 ? this.xd[b] : this.ad[b], s === 1 ? this.x[b] : this.a[b]] as const
           : undefined;
       const blocks = plan.methods[k] === 'grouped' ? crossBlocks(plan.groups[k], dense.out, dense.in) : undefined;
-      const acc = new CrossAccumulator(dense.in, dense.out, blocks, this.gemm, options.sums);
+      const acc = new CrossAccumulator(dense.in, dense.out, blocks, this.gemm, options.sums === true);
       inputs.forEach((xp, b) => {
         const y = recorded.get(dense)![b];
         if (residual) {
