@@ -30,7 +30,7 @@ const spawnThread: ShardSpawner = shardSpawner((receive, fail) => {
   const options = { workerData: { role: ROLE } };
   // Run from source (scripts under tsx): the thread registers tsx's loader before this .ts file.
   const worker = url.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((t) => (t.register(), import(${JSON.stringify(url.href)})))`, {
+    ? new Worker(`import('tsx/esm/api').then((t) => (t.register(), import('${url.href}')))`, {
         ...options,
         eval: true,
       })
@@ -38,7 +38,10 @@ const spawnThread: ShardSpawner = shardSpawner((receive, fail) => {
   worker.on('message', receive);
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`recovery thread exited (code ${code})`)));
-  return { post: (message, transfer) => worker.postMessage(message, transfer ?? []), close: () => void worker.terminate() };
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    close: () => void worker.terminate(),
+  };
 });
 
 /** Helper threads for a reconstruction: one fewer than the cores (the calling thread is a shard

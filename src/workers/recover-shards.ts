@@ -1,19 +1,43 @@
 // The pruning worker's helpers for a reconstruction: nested workers that each hold a shard of the
-// calibration tokens (core/recover/shard.ts), one fewer than the cores (at most 3), so that the
+// calibration tokens (lab/RecoveryShardService), one fewer than the cores (at most 3), so that the
 // reconstruction's wall time falls with the cores (BENCHMARKS.md, "Recovery without retraining").
 // None where a worker cannot start workers.
-import { shardSpawner } from '../core/recover/shard-messages';
+import * as Comlink from 'comlink';
 import type { ShardSpawner } from '../core/recover/shard';
+import { unwrap, type WorkerResult } from './model-result';
+import type { RecoveryShardApi } from './recover-shard.worker';
 
-const spawnWorker: ShardSpawner = shardSpawner((receive, fail) => {
+const spawnWorker: ShardSpawner = async (init) => {
   const worker = new Worker(new URL('./recover-shard.worker.ts', import.meta.url), { type: 'module' });
-  worker.onmessage = (e) => receive(e.data);
-  worker.onerror = (e) => {
-    e.preventDefault();
-    fail(new Error(`the reconstruction's second worker failed: ${e.message || 'it did not start'}`));
+  let failed: Error | undefined;
+  const failure = new Promise<never>((_, reject) => {
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject((failed = new Error(`the reconstruction's second worker failed: ${e.message || 'it did not start'}`)));
+    };
+  });
+  failure.catch(() => {}); // observed by the calls below
+  const api = Comlink.wrap<RecoveryShardApi>(worker);
+  // A call answers, or fails with the worker; the inputs were made for this shard: transferred.
+  const call = <T>(p: Promise<WorkerResult<T>>) =>
+    failed ? Promise.reject(failed) : Promise.race([p.then(unwrap), failure]);
+  await call(
+    api.start(
+      Comlink.transfer(
+        init,
+        init.inputs.map((x) => x.buffer as ArrayBuffer),
+      ),
+    ),
+  );
+  return {
+    accumulate: (layer, stage) => call(api.accumulate(layer, stage)),
+    advance: (layer, stage, weights) => call(api.advance(layer, stage, weights)),
+    close: () => {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
   };
-  return { post: (message, transfer) => worker.postMessage(message, transfer ?? []), close: () => worker.terminate() };
-});
+};
 
 export function workerHelpers(): ShardSpawner[] {
   if (typeof Worker === 'undefined') return [];

@@ -1,7 +1,15 @@
-// A reconstruction shard (shard.ts) behind a message port: the requests and answers a worker
-// (browser) or worker thread (Node) exchanges with the run, both ends written once here. The sums
-// travel as transferred buffers, not copies.
-import { RecoveryShard, type ShardInit, type ShardSpawner, type StageSums, type StageWeights } from './shard';
+// A reconstruction shard (shard.ts) behind a plain message port (a Node worker thread: the CLI's
+// --threads): the requests and answers it exchanges with the run, both ends. The sums travel as
+// transferred buffers, not copies. (The page's workers reach theirs through the comlink endpoint
+// every worker uses: lab/recovery-shard-service.ts.)
+import {
+  RecoveryShard,
+  sumsBuffers,
+  type ShardInit,
+  type ShardSpawner,
+  type StageSums,
+  type StageWeights,
+} from './shard';
 
 interface ShardRequest {
   id: number;
@@ -36,11 +44,7 @@ export function shardServer(post: Post): (message: unknown) => void {
         return;
       }
       const sums = shard.accumulate(layer, stage);
-      const arrays = [sums.gram, sums.inputSum, ...sums.cross.flatMap((c) => [c.cross, c.targetSum])];
-      post(
-        { id, sums } satisfies ShardAnswer,
-        arrays.map((a) => a.buffer as ArrayBuffer),
-      );
+      post({ id, sums } satisfies ShardAnswer, sumsBuffers(sums));
     } catch (err) {
       post({ id, error: (err as Error).message } satisfies ShardAnswer);
     }

@@ -66,6 +66,12 @@ export interface ShardLike {
   advance(layer: number, stage: number, weights: StageWeights[]): void | Promise<void>;
 }
 
+/** The buffers of a stage's sums, to transfer to the run rather than copy. */
+export function sumsBuffers(sums: StageSums): ArrayBuffer[] {
+  const arrays = [sums.gram, sums.inputSum, ...sums.cross.flatMap((c) => [c.cross, c.targetSum])];
+  return arrays.map((a) => a.buffer as ArrayBuffer);
+}
+
 /** Starts one more shard elsewhere (a worker): it gets its batches and their embedded inputs. */
 export type ShardSpawner = (init: ShardInit) => Promise<ShardLike & { close(): void }>;
 
