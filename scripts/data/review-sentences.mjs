@@ -3,6 +3,11 @@
 // calibration text for layer-wise reconstruction: same domain as the evaluation sentences, never
 // evaluated on. Sentences that equal or contain a dev/test sentence are dropped; the rest are
 // shuffled with a fixed seed. Labels are the review's, kept only because the JSONL reader wants one.
+// Not core/data/review-sentences.ts (the distillation text's rule), on purpose: that rule must stay
+// the retraining study's (scripts/train/distill.py: whole reviews split at ' . ', 4-60 words, only
+// exact dev/test sentences dropped); this file reads one sentence per line, keeps labels, drops
+// sentences that merely contain a dev/test one too (calibration text must not overlap evaluation
+// at all), and runs under plain Node from fetch.sh, which cannot import TypeScript.
 // Usage: node scripts/data/review-sentences.mjs <corpora dir> <out.jsonl> [public/data]
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -42,6 +42,11 @@ export const RECOVERY_METHODS: readonly RecoveryMethod[] = [
   },
 ];
 
+/** The page's default: lsq, about a quarter of lsq-dense's time (BENCHMARKS.md, "Recovery without
+ *  retraining"), so the switch answers within seconds as the sliders move; lsq-dense, the closer
+ *  one, is the menu's other choice. Bias fitting (`--fit-bias`) stays CLI-only: no measurable gain
+ *  with either method on held-out train sentences, and the page's .hpw export cannot carry
+ *  biases, so its two exports would disagree. */
 export const DEFAULT_RECOVERY_METHOD: RecoveryMethodKind = 'lsq';
 
 /** The method named `kind`; RangeError for an unknown name (e.g. from a stored record). */

@@ -1,7 +1,9 @@
 // Unlabelled sentences for distillation from full reviews (pre-tokenised text as in the Pang & Lee
 // corpora: ' . ' ends a sentence): split, keep 4-60 words, drop duplicates and every sentence of
 // the evaluation sets (`exclude`, the dev and test texts), in first-seen order. The same rule as
-// the retraining study's review_sentences (scripts/train/distill.py).
+// the retraining study's review_sentences (scripts/train/distill.py), which is why the calibration
+// text (scripts/data/review-sentences.mjs: one sentence a line, labelled, substring-level
+// exclusion) keeps its own stricter rule rather than this one.
 const SENTENCE_END = /(?<= [.!?]) /;
 
 export interface SentenceRule {
