@@ -10,27 +10,31 @@
 # reviews.txt.xz (the 1,500 full Pang & Lee reviews, one per line, from the corpus
 # scripts/data/fetch.sh downloads) and this file as run.sh; with .gpu (the runtime, and cli-14.mjs.xz
 # from /work/gpu-pack.sh). Run from the checkout root: bash .dev-14/run.sh. RUNS picks the grid's
-# runs by name (default: all below); TRAIN_LIMIT bounds each run's training (s, --time-limit).
+# runs by name (default: all below); TRAIN_LIMIT bounds each run's training (s, --time-limit); TAG
+# names the carried folder and CLI (default 14: .dev-14, cli-14.mjs.xz); PROFILE=0 skips step 1.
 # Results in $OUT: profile.json, runs.json (each run's report + dev accuracy), test.json (test
 # accuracy: read only for the runs chosen on dev), logs.txt, and the trained ONNX (xz) of the
-# 90% review runs and of the best page-recipe run per sparsity by dev (the tool returns 8 files).
+# review runs and of the best page-recipe run per sparsity by dev (the tool returns 8 files).
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/ft
 source .gpu/prelude.sh
-bash .gpu/unpack-cli.sh 14
+TAG=${TAG:-14}
+bash .gpu/unpack-cli.sh $TAG
 unxz() { python3 -c "import lzma,sys; open(sys.argv[2],'wb').write(lzma.open(sys.argv[1]).read())" "$1" "$2"; }
-unxz .dev-14/reviews.txt.xz /tmp/ft/reviews.txt
-for sp in 0.8 0.9; do unxz .dev-14/start-$sp.hpw.xz /tmp/ft/start-$sp.hpw; done
+unxz .dev-$TAG/reviews.txt.xz /tmp/ft/reviews.txt
+for sp in 0.8 0.9; do [ -f .dev-$TAG/start-$sp.hpw.xz ] && unxz .dev-$TAG/start-$sp.hpw.xz /tmp/ft/start-$sp.hpw; done
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > /tmp/ft/gpu.txt 2>&1
 cli=".gpu/hp-lab.mjs"
 T0=$(date +%s)
 
 # 1. Alone: one epoch of the default recipe at HP 90% (logits at T = 2 + hidden states, batch 32),
 # then the profile of one step (GPU time per kernel kind, and each dispatch awaited alone).
-node $cli finetune --pattern hp --tile 32x32 --sparsity 0.9 --start /tmp/ft/start-0.9.hpw --limit 3000 \
-  --holdout 0 --epochs 1 --no-eval --profile --report "$OUT/profile.json" > /dev/null 2> /tmp/ft/profile.log
-echo "profile rc=$? wall $(( $(date +%s) - T0 )) s" >> /tmp/ft/logs.txt
+if [ "${PROFILE:-1}" != 0 ]; then
+  node $cli finetune --pattern hp --tile 32x32 --sparsity 0.9 --start /tmp/ft/start-0.9.hpw --limit 3000 \
+    --holdout 0 --epochs 1 --no-eval --profile --report "$OUT/profile.json" > /dev/null 2> /tmp/ft/profile.log
+  echo "profile rc=$? wall $(( $(date +%s) - T0 )) s" >> /tmp/ft/logs.txt
+fi
 
 # 2. The grid, all at once on the GPU. Review recipe (CLI): batch 64, the train split + all 47,977
 # review sentences (distillation only), no held-out judge. Page recipe: the train split only,
@@ -54,6 +58,9 @@ run() { # name sparsity args...
 }
 run r90-e2-s1 0.9 $review --epochs 2 --lr 2e-4 --seed 1
 run r90-e2-s2 0.9 $review --epochs 2 --lr 2e-4 --seed 2
+# Session 4, second half: the review recipe at HP 80% (RUNS=r80-e2-s1,r80-e2-s2).
+run r80-e2-s1 0.8 $review --epochs 2 --lr 2e-4 --seed 1
+run r80-e2-s2 0.8 $review --epochs 2 --lr 2e-4 --seed 2
 run p90-lr1 0.9 $page --epochs 5 --lr 1e-4
 run p90-lr2 0.9 $page --epochs 5 --lr 2e-4
 run p90-lr2-wu 0.9 $page --epochs 5 --lr 2e-4 --warmup 0.1
@@ -62,7 +69,7 @@ run p80-lr2 0.8 $page --epochs 5 --lr 2e-4
 wait
 echo "grid done $(( $(date +%s) - T0 )) s after the start" >> /tmp/ft/logs.txt
 
-# 3. Collect; keep the ONNX of the 90% review runs and of the best page run per sparsity (dev).
+# 3. Collect; keep the ONNX of the review runs and of the best page run per sparsity (dev).
 python3 - <<'PY'
 import json, glob, os, shutil
 out = os.environ.get('OUT', '/tmp/out')
@@ -82,7 +89,7 @@ for f in sorted(glob.glob('/tmp/ft/*.json')):
             test[k] = v
 json.dump(runs, open(f'{out}/runs.json', 'w'), indent=1)
 json.dump(test, open(f'{out}/test.json', 'w'), indent=1)
-keep = [k for k in runs if k.startswith('r90')]
+keep = [k for k in runs if k.startswith(('r90', 'r80'))]
 for sp in ('p90', 'p80'):
     page = [k for k in runs if k.startswith(sp) and isinstance(runs[k]['engine_dev'], float)]
     if page:
