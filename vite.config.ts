@@ -1,6 +1,7 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { cspMetaTag, SERVER_SECURITY_HEADERS } from './scripts/vite/security.ts';
+import { binaryTypes } from './scripts/vite/binary-types.ts';
 
 // onnxruntime-web's threaded wasm needs SharedArrayBuffer, which needs cross-origin isolation.
 // The dev and preview servers send these; a static host should too (README), else the app runs
@@ -14,7 +15,7 @@ const isolation = {
 export default defineConfig({
   // Relative asset URLs: the build works from any base path on any static server.
   base: './',
-  plugins: [svelte(), cspMetaTag()],
+  plugins: [svelte(), cspMetaTag(), binaryTypes()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -47,8 +47,17 @@ export function loadOrt(webgpu: boolean): Promise<OrtModule> {
   return next;
 }
 
-/** Sets ORT's wasm threads once per realm. Browser: threads only when cross-origin isolated
- *  (SharedArrayBuffer); Node: one thread unless asked (shared 2-core machines). */
+/** onnxruntime's wasm threads in a browser page: one per core but one, at most 4 (the page needs a
+ *  core for itself while the first accuracy runs: its main thread, V8's compile of the 14 MB wasm,
+ *  the model parse beside the session; on a 2-core machine a second ORT thread made the first
+ *  number slower, page-ready A/B in BENCHMARKS.md); 1 without cross-origin isolation (no
+ *  SharedArrayBuffer). */
+export function pageWasmThreads(isolated: boolean, cores: number | undefined): number {
+  return isolated ? Math.max(1, Math.min(4, (cores ?? 1) - 1)) : 1;
+}
+
+/** Sets ORT's wasm threads once per realm. Browser: pageWasmThreads; Node: one thread unless asked
+ *  (shared 2-core machines). */
 export function configureOrt(opts: { threads?: number } = {}): void {
   const g = globalThis as {
     crossOriginIsolated?: boolean;
@@ -61,7 +70,7 @@ export function configureOrt(opts: { threads?: number } = {}): void {
   const inBrowser = typeof g.navigator !== 'undefined' && g.process === undefined;
   let threads = opts.threads;
   if (threads === undefined) {
-    threads = inBrowser && g.crossOriginIsolated ? Math.min(4, g.navigator?.hardwareConcurrency ?? 1) : 1;
+    threads = inBrowser ? pageWasmThreads(!!g.crossOriginIsolated, g.navigator?.hardwareConcurrency) : 1;
   }
   threadsWanted = threads;
   configured = true;

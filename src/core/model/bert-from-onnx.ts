@@ -132,7 +132,11 @@ function dequantisedLookup(
     const z = deq.input![2] ? g.constant(deq.input![2]) : null;
     if (!s || s.data.length !== 1)
       throw notBert('the word embedding is dequantised per channel after the lookup, which is not supported');
-    return { table: data.map((v) => (v - (z ? z.data[0] : 0)) * s.data[0]), output: deq.output![0] };
+    const zero = z ? z.data[0] : 0;
+    const scale = s.data[0];
+    const table = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) table[i] = (data[i] - zero) * scale;
+    return { table, output: deq.output![0] };
   }
   const cast = next('Cast');
   if (!cast) return { table: data, output: out };
@@ -145,7 +149,14 @@ function dequantisedLookup(
     const [rows, cols] = table.dims;
     if (!scale || scale.data.length !== rows)
       throw notBert('the word embedding scale table does not have one scale per row');
-    data = data.map((v, i) => v * scale.data[Math.floor(i / cols)]);
+    // A plain loop, row by row: Float32Array.map with a closure per element cost ~0.4 s of the
+    // shipped model's 1.3 s parse (9.5 M embedding values).
+    const scaled = new Float32Array(data.length);
+    for (let r = 0; r < rows; r++) {
+      const k = scale.data[r];
+      for (let i = r * cols; i < (r + 1) * cols; i++) scaled[i] = data[i] * k;
+    }
+    data = scaled;
     out = mul.output![0];
   }
   return { table: data, output: out };

@@ -5,7 +5,8 @@ import { ModelLoadError } from './model-error';
 
 function nonFinite(values: Float32Array): number {
   let bad = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
+  // v - v is 0 for every finite v, NaN for NaN and for either infinity.
+  for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) bad++;
   return bad;
 }
 

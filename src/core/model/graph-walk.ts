@@ -20,9 +20,18 @@ export interface LinearMatch {
   writable: boolean;
 }
 
+/** Blocks of 32 x 32 keep reads and writes in cache (a column-by-column walk over a 1200-wide
+ *  matrix missed on every write: 4x slower on the shipped model's load). */
 export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(src.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = src[r * cols + c];
+    }
+  }
   return out;
 }
 

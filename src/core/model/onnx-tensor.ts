@@ -148,8 +148,13 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     // Fast paths (every browser and Node is little-endian): copy the bytes to an aligned buffer.
     if (LITTLE_ENDIAN && type === DataType.FLOAT)
       return new Float32Array(Uint8Array.prototype.slice.call(t.rawData!).buffer); // (Buffer.slice would be a view)
-    if (type === DataType.INT8) return Float32Array.from(new Int8Array(t.rawData!.buffer, t.rawData!.byteOffset, n));
-    if (type === DataType.UINT8) return Float32Array.from(t.rawData!.subarray(0, n));
+    // TypedArray.set converts natively (Float32Array.from calls back per element: ~10x slower).
+    if (type === DataType.INT8 || type === DataType.UINT8) {
+      const out = new Float32Array(n);
+      const raw = t.rawData!;
+      out.set(type === DataType.INT8 ? new Int8Array(raw.buffer, raw.byteOffset, n) : raw.subarray(0, n));
+      return out;
+    }
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       switch (type) {

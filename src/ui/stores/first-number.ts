@@ -1,9 +1,11 @@
 // Work the page's first number should not share two cores with waits for it: the device-model
-// searches (Choose, the paper view: ~2 s of CPU in the hardware worker) and the worker GPU probe.
-// Released when the dense quick estimate is shown, when loading the model or the data fails, or
-// after RELEASE_AFTER_MS whatever happens.
+// searches (Choose, the paper view: ~2 s of CPU in the hardware worker), the worker GPU probe and
+// the first pruning. Released when the dense quick estimate is shown, when loading the model or
+// the data fails, or after RELEASE_AFTER_MS whatever happens (a safety net for a hang only: at
+// 15 s it fired while the first number was still coming on a loaded machine, and the work it let
+// in slowed that number further).
 
-export const RELEASE_AFTER_MS = 15_000;
+export const RELEASE_AFTER_MS = 60_000;
 
 let release!: () => void;
 const shown = new Promise<void>((resolve) => (release = resolve));
