@@ -37,7 +37,11 @@ const readManifest = (base: string): Promise<Manifest> =>
 
 function startLoad(urls: FirstLoadUrls, early: boolean): FirstLoad {
   const manifest = readManifest(urls.modelsBase);
-  const text = loadTokenizer(urls.tokenizerUrl, urls.tokenizerConfigUrl).then(() => loadDatasetUrl(urls.dataUrl));
+  // Side by side, not one after the other: each waits for the eval worker's thread (see loadTokenizer).
+  const text = Promise.all([
+    loadTokenizer(urls.tokenizerUrl, urls.tokenizerConfigUrl),
+    loadDatasetUrl(urls.dataUrl),
+  ]).then(([, dataset]) => dataset);
   // Awaited by their taker; no unhandled rejection before it takes them.
   manifest.catch(() => undefined);
   text.catch(() => undefined);
