@@ -93,6 +93,7 @@ describe('fine-tune on my GPU', () => {
     expect(await page.getByTestId('select-sweep-source').innerText()).toMatch(
       /the model fine-tuned here \(hp \d+\.\d%, \d+\.\d%\)/,
     );
+    await page.getByTestId('gpu-sentences').selectOption('20'); // all 16 (the software default is 8)
     await page.getByTestId('run-on-gpu').click();
     await page.getByTestId('engine-accuracy').waitFor({ timeout: 300_000 });
     expect(await page.getByTestId('gpu-run-results').innerText()).toContain('fine-tuned model');

@@ -40,3 +40,25 @@ test('a tiny kernel is repeated inside the pass; per-repeat time = pass time / r
   x.destroy();
   y.destroy();
 });
+
+test('a pass long enough with one repeat is timed as it is: the first pass is already a sample', async () => {
+  const { device, caps } = gpu;
+  const tokens = 64,
+    n = 128;
+  const lin = createDenseLinear(device, caps, { tokens, in: n, out: n, weight: randomArray(n * n, rng(2)) });
+  const x = device.createBuffer({ size: tokens * n * 4, usage: GPUBufferUsage.STORAGE });
+  const y = device.createBuffer({ size: tokens * n * 4, usage: GPUBufferUsage.STORAGE });
+  let recorded = 0;
+  // 64 x 128 x 128 on SwiftShader is far above 1 µs: no repeats, and no pass beyond the 3 timed.
+  const t = await timeCompute(device, (pass) => (recorded++, lin.encode(pass, x, y, tokens)), {
+    reps: 3,
+    warmup: 1,
+    minSampleMs: 1e-3,
+  });
+  expect(t).toMatchObject({ timing: 'timestamp', repeatsPerSample: 1 });
+  expect(t.samples).toHaveLength(3);
+  expect(recorded).toBe(1 + 3);
+  lin.destroy();
+  x.destroy();
+  y.destroy();
+});
