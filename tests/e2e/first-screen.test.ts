@@ -2,16 +2,25 @@
 // quick accuracy with its error bar before the whole split, "pruning…" the moment a control
 // moves (stale figures greyed), a sentence through the dense and the pruned model, and a share
 // link. Ends with a screenshot tour of the first screen and every section (test-results/).
+// Then, on the same page (the whole dev split, as a visitor gets it), the model panel: the
+// shipped model loads in a worker, its architecture and 24 matrices show, dense accuracy on the
+// dev split matches the CLI's (same onnxruntime-web code, wasm), and a bad file leaves the model
+// in place with a clear message. One page for both: every page on the real split evaluates the
+// dense and the pruned model on all 500 sentences.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, screenshot, type Session } from './helpers/browser';
+import { evaluateOnnx } from '../../src/eval/accuracy';
+import { configureOrt } from '../../src/eval/ort-session';
+import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
 
+let s: Session;
+beforeAll(async () => {
+  s = await openApp(inject('baseUrl'));
+});
+afterAll(async () => s?.close());
+
+// First: these see the page as it opens (the quick figure before the whole split).
 describe('first screen', () => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openApp(inject('baseUrl'));
-  });
-  afterAll(async () => s?.close());
-
   it('says what the lab answers, links the paper and leads with one action', async () => {
     expect(await s.page.locator('#first-title').innerText()).toMatch(/How far can you prune/);
     expect(await s.page.getByTestId('paper-link').getAttribute('href')).toBe('https://arxiv.org/abs/2110.10030');
@@ -87,6 +96,41 @@ describe('first screen', () => {
       });
       await s.page.screenshot({ path: `test-results/tour-section-${id}.png`, fullPage: true, clip: box });
     }
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
+
+describe('model panel', () => {
+  it('loads the shipped model and shows its architecture and the 24 prunable matrices', async () => {
+    const summary = s.page.getByTestId('model-summary');
+    await summary.waitFor({ timeout: 120_000 });
+    expect(await summary.innerText()).toMatch(/4 layers, hidden 312, 12 heads, FFN 1200/);
+    expect(await s.page.getByTestId('matrices-table').locator('tbody tr').count()).toBe(24);
+  });
+
+  it('measures dense accuracy on the dev split, equal to the CLI (Node, wasm) within one sentence', async () => {
+    const value = s.page.getByTestId('accuracy-value');
+    await value.waitFor({ timeout: 180_000 });
+    const text = await s.page.getByTestId('accuracy').innerText();
+    const [, correct, n] = text.match(/\((\d+)\/(\d+)\)/)!.map(Number);
+    configureOrt({ threads: 1 });
+    const node = await evaluateOnnx(readModelBytes(defaultModelPath()), readTokenizer(), readDataset(), { batch: 32 });
+    expect(n).toBe(node.n);
+    expect(Math.abs(correct - node.correct)).toBeLessThanOrEqual(1);
+    expect(await s.page.getByTestId('eval-backend').innerText()).toMatch(/WebAssembly|WebGPU/);
+    await screenshot(s.page, 'model-panel');
+  });
+
+  it('refuses a file that is not a model and keeps the loaded one', async () => {
+    await s.page.getByTestId('model-file').setInputFiles({
+      name: 'notes.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('just some text, not ONNX'),
+    });
+    const err = s.page.getByTestId('model-error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.innerText()).toMatch(/not an ONNX model.*previous model is still loaded/s);
+    expect(await s.page.getByTestId('model-summary').innerText()).toMatch(/hidden 312/);
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });
