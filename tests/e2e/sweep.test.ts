@@ -2,7 +2,7 @@
 // point, survives a reload, exports as CSV, and feeds the device choice (AC becomes usable).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 import { DEFAULT_SWEEP_SERIES, DEFAULT_SWEEP_SPARSITIES, sweepPoints } from '../../src/core/pruning';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { evaluateOnnx } from '../../src/eval/accuracy';
@@ -39,8 +39,7 @@ async function storedRows(s: Session, recovered = false): Promise<number> {
 describe('accuracy sweep', () => {
   let s: Session;
   beforeAll(async () => {
-    // 250 dev sentences: the sweep's points still take their first 200 (the page's own evaluations less).
-    s = await openApp(inject('baseUrl'), { devSentences: 250 });
+    s = await openApp(inject('baseUrl'), { devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 
@@ -52,6 +51,10 @@ describe('accuracy sweep', () => {
       // model's accuracy (the same eval worker); on 2 loaded cores that can take minutes.
       await s.page.getByTestId('accuracy-value').waitFor({ timeout: 300_000 });
       await s.page.getByTestId('sweep-recover').check();
+      // 200 sentences a point by default; 50 here (the menu reaches the evaluations: every row says 50).
+      const perPoint = s.page.getByTestId('sweep-sentences');
+      expect(await perPoint.inputValue()).toBe('200');
+      await perPoint.selectOption('50');
       await s.page.getByTestId('run-sweep').click();
       await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
       // hp from 50% on is also measured after layer-wise reconstruction (the 7th point).
@@ -80,12 +83,12 @@ describe('accuracy sweep', () => {
         expect(Math.abs(Number(achieved) - Number(target))).toBeLessThan(0.1);
         expect(Number(accuracy)).toBeGreaterThanOrEqual(0);
         expect(Number(accuracy)).toBeLessThanOrEqual(1);
-        expect(Number(n)).toBe(200);
+        expect(Number(n)).toBe(50);
       }
       expect(rows.some(([, , target]) => Number(target) > 0)).toBe(true);
 
       // The first two one-shot points' accuracies are the CLI's (Node, wasm) on the same pruned
-      // models and the same 200 sentences, within one sentence.
+      // models and the same 50 sentences, within one sentence.
       configureOrt({ threads: 1 });
       const session = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath())));
       const points = sweepPoints(DEFAULT_SWEEP_SERIES, DEFAULT_SWEEP_SPARSITIES, decodeState('').state.pruning);
@@ -93,10 +96,10 @@ describe('accuracy sweep', () => {
         const point = points.find((p) => p.series === series && p.config.sparsity === Number(target));
         expect(point, `${series} at ${target}`).toBeDefined();
         const node = await evaluateOnnx(session.prunedOnnx(point!.config), readTokenizer(), readDataset(), {
-          limit: 200,
+          limit: 50,
           batch: 32,
         });
-        expect(Math.abs(Number(accuracy) - node.accuracy)).toBeLessThanOrEqual(1 / 200 + 1e-9);
+        expect(Math.abs(Number(accuracy) - node.accuracy)).toBeLessThanOrEqual(1 / 50 + 1e-9);
       }
 
       // The stored sweep makes the accuracy constraint usable in the device choice.
