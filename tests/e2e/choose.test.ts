@@ -4,13 +4,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
-describe('devices, choose, paper claims', () => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?lc=0.35', devSentences: SMALL_DEV });
-  });
-  afterAll(async () => s?.close());
+// One page for both groups (another would load and evaluate the model again).
+let s: Session;
+beforeAll(async () => {
+  s = await openApp(inject('baseUrl'), { query: '?lc=0.35', devSentences: SMALL_DEV });
+});
+afterAll(async () => s?.close());
 
+describe('devices, choose, paper claims', () => {
   it("warns when the pick's accuracy is unknown (no sweep yet)", async () => {
     const warning = s.page.getByTestId('choice-warning');
     await warning.first().waitFor({ timeout: 120_000 });
@@ -45,13 +46,8 @@ describe('devices, choose, paper claims', () => {
   });
 });
 
+// After the group above (it reads the f32 designs): int8 is picked here.
 describe('int8 in the choice and the GPU panel', () => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?lc=0.35', devSentences: SMALL_DEV });
-  });
-  afterAll(async () => s?.close());
-
   it(
     'int8 FPGA designs on request, carrying the measured W8A8 accuracy; ' +
       'the GPU panel says whether int8 reaches tensor cores',
