@@ -1,8 +1,10 @@
 // Reads the Pang & Lee corpora (python3-pattern's copies) and writes a seeded, label-balanced
 // train/dev/test split of the 4,000 sentences as JSON lines, plus the 1,500 full reviews
-// (for optional masked-LM pretraining only) into .data/train-carry/.
+// (for optional masked-LM pretraining only) into .data/train-carry/; the reviews' text, one per
+// line, also as <out dir>/reviews.txt.gz (unlabelled distillation sentences for fine-tuning).
 // Usage: node scripts/data/split.mjs <corpora dir> <out dir>
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from './csv.mjs';
@@ -56,6 +58,9 @@ for (const [name, size] of Object.entries(SIZES)) {
 mkdirSync(outDir, { recursive: true });
 const jsonl = (rows) => rows.map((r) => JSON.stringify({ text: r.text, label: r.label })).join('\n') + '\n';
 for (const [name, rows] of Object.entries(splits)) writeFileSync(join(outDir, `${name}.jsonl`), jsonl(rows));
+// Labels dropped: fine-tuning distils on these sentences only (src/lab/unlabelled-reviews.ts).
+const reviewsText = reviews.map((r) => r.text).join('\n') + '\n';
+writeFileSync(join(outDir, 'reviews.txt.gz'), gzipSync(reviewsText, { level: 9 }));
 
 // The training host gets the splits and the full reviews through a carried, git-ignored folder.
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');

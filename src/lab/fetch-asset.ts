@@ -130,8 +130,12 @@ const tooLargeAsset =
   };
 
 /** A tokenizer, dataset or calibration file: at most the dataset limit. */
-export function fetchBytes(url: string, what: string): Promise<Uint8Array> {
-  return download(url, what, { maxBytes: MAX_DATASET_BYTES, tooLarge: tooLargeAsset(what) });
+export function fetchBytes(
+  url: string,
+  what: string,
+  onProgress?: (loaded: number, total: number | null) => void,
+): Promise<Uint8Array> {
+  return download(url, what, { maxBytes: MAX_DATASET_BYTES, tooLarge: tooLargeAsset(what), onProgress });
 }
 
 /** UTF-8 text (a tokenizer.json): the page's own assets, decoded leniently. */

@@ -11,9 +11,16 @@ import type {
   FineTuneRequest,
   FineTuneRunResult,
   FineTuneWorkerApi,
+  UnlabelledInfo,
 } from './finetune.worker';
 
-export type { CheckpointInfo, FineTuneProgress, FineTuneRequest, FineTuneRunResult } from './finetune.worker';
+export type {
+  CheckpointInfo,
+  FineTuneProgress,
+  FineTuneRequest,
+  FineTuneRunResult,
+  UnlabelledInfo,
+} from './finetune.worker';
 
 let client: ServiceClient<FineTuneWorkerApi> | undefined;
 const worker = () =>
@@ -44,6 +51,24 @@ export async function prepareFineTune(
   await worker().keep('tokenizer', (api) => api.loadTokenizer(absolute(tokenizerUrl)));
   const { n } = await worker().keep('train', (api) => api.loadTrain(absolute(trainUrl)));
   return { modelKey, trainSentences: n };
+}
+
+/** Fetches and cuts the review sentences in the worker (once; lab/unlabelled-reviews), excluding
+ *  the evaluation sets' sentences; answers their count and tokens at `maxLength`. */
+export function loadUnlabelled(
+  url: string,
+  evalUrls: string[],
+  maxLength: number,
+  onProgress?: (loaded: number, total: number | null) => void,
+): Promise<UnlabelledInfo> {
+  return worker().request((api) =>
+    api.loadUnlabelled(
+      absolute(url),
+      evalUrls.map(absolute),
+      maxLength,
+      onProgress ? Comlink.proxy(onProgress) : undefined,
+    ),
+  );
 }
 
 /** The interrupted run kept in IndexedDB, if any (read here: no need to start the worker). */

@@ -5,6 +5,7 @@ import { exposeService, type ServiceApi } from './endpoint';
 
 export type { CheckpointInfo, FineTuneRequest, FineTuneRunResult } from '../lab/finetune-experiment';
 export type { FineTuneProgress } from '../lab/finetune';
+export type { UnlabelledInfo } from '../lab/finetune-service';
 export type FineTuneWorkerApi = ServiceApi<FineTuneService>;
 
 exposeService(new FineTuneService((self.navigator as Navigator & { gpu?: GPU }).gpu), {

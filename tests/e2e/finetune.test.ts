@@ -1,7 +1,8 @@
 // "Fine-tune on my GPU" end to end in Chromium on SwiftShader, with a tiny BERT (real vocabulary)
 // picked as the model and a few training sentences: the software-adapter estimate, progress and
 // the loss chart, the result's onnxruntime-web accuracy, the downloads (masks exact: pruned
-// positions zero in the .hpw and the ONNX, kept ones trained), and a reload that resumes an
+// positions zero in the .hpw and the ONNX, kept ones trained; 8 unlabelled review sentences
+// distilled on besides), and a reload that resumes an
 // interrupted run from its IndexedDB checkpoint.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -64,9 +65,20 @@ describe('fine-tune on my GPU', () => {
     await page.getByTestId('finetune-epochs').fill('2');
     await page.getByTestId('finetune-batch').selectOption('4');
     await page.getByTestId('finetune-lr').selectOption('0.001');
+    // Unlabelled review sentences (public/data/reviews.txt.gz, fetched only when ticked): 8 of them.
+    await page.getByTestId('finetune-reviews').check();
+    await page.getByTestId('finetune-reviews-cost').waitFor({ timeout: 120_000 });
+    await page.getByTestId('finetune-reviews-limit').selectOption('8');
+    expect(await page.locator('label', { has: page.getByTestId('finetune-reviews') }).innerText()).toContain(
+      'also distil on 8 unlabelled review sentences',
+    );
+    expect(await page.getByTestId('finetune-reviews-cost').innerText()).toMatch(/≈ [\d,]+ more tokens per epoch/);
+    await page.getByTestId('finetune-reviews-cost').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/finetune-reviews.png' });
     await page.getByTestId('finetune-start').click();
     await page.getByRole('progressbar').first().waitFor({ timeout: 30_000 });
     await finished(page);
+    expect(await page.getByTestId('finetune-result').innerText()).toContain('+ 8 unlabelled review sentences');
     const losses = (await page.getByTestId('finetune-losses').innerText()).split(',').map(Number);
     expect(losses).toHaveLength(2);
     expect(losses.every((l) => l > 0 && Number.isFinite(l))).toBe(true);
@@ -109,6 +121,7 @@ describe('fine-tune on my GPU', () => {
 
   it('a reload resumes an interrupted run from its checkpoint', async () => {
     const { page } = s;
+    await page.getByTestId('finetune-reviews').uncheck();
     await page.getByTestId('finetune-epochs').fill('5'); // 8 sentences, batch 4: 10 steps, a checkpoint per epoch
     await page.getByTestId('finetune-start').click();
     await page.getByRole('progressbar', { name: /step [4-9]\/10/ }).waitFor({ timeout: 300_000 });

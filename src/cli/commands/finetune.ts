@@ -17,7 +17,7 @@ import { configureOrt } from '../../eval/ort-session';
 import { evaluateOnnx } from '../../eval/accuracy';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
 import { FINETUNE_DEFAULTS, validateSettings, type FineTuneSettings } from '../../lab/finetune';
-import { reviewSentences } from '../../core/data/review-sentences';
+import { unlabelledSentences } from '../../lab/unlabelled-reviews';
 import type { RecoveryKind } from '../../core/recover/recover-pruned';
 import { FineTuneExperiment, startMatrices } from '../../lab/finetune-experiment';
 import { readWeightsFile, type WeightsFile } from '../../core/formats/weights-file';
@@ -50,8 +50,9 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
   --distill T         distil from the dense model's logits at temperature T (default ${D.distill!.temperature})
   --no-distill        labels only: no distillation (logits or hidden states)
   --alpha A           weight of the distillation term on labelled batches (default ${D.distill!.alpha})
-  --unlabelled PATH   full reviews (JSON lines with a text field, or one text per line): their sentences
-                      (4-60 words, not in the dev or test sets) add distillation-only batches
+  --unlabelled PATH   full reviews (JSON lines with a text field, or one text per line; gzip or not, e.g.
+                      public/data/reviews.txt.gz): their sentences (4-60 words, not in the dev or test
+                      sets) add distillation-only batches
   --unlabelled-limit N  use the first N of those sentences (default all)
   --holdout X         fraction of the training sentences (the last ones) held out to score each epoch and
                       keep the best state (default ${D.holdout}; 0: none, the last epoch is the result)
@@ -76,34 +77,20 @@ export const usage = `hp-lab finetune --pattern hp --sparsity 0.9 --tile 32x32 -
                       submitted and awaited alone, summed; profile_wall_max_ms: the slowest one)
   Prints {losses (per epoch), accuracy (dev, after), epoch_ms, ...}.
   The recipe measured best (BENCHMARKS.md, "Fine-tuning on the GPU"; HP 32x32 90%: 81.4% dev from the
-  lsq-dense start's 77.8%): --unlabelled reviews.txt --batch 64 --epochs 2 --lr 2e-4 --holdout 0.`;
+  lsq-dense start's 77.8%): --unlabelled public/data/reviews.txt.gz --batch 64 --epochs 2 --lr 2e-4 --holdout 0.`;
 
 const DEFAULT_TRAIN = 'public/data/train.jsonl';
 const DEFAULT_TEST = 'public/data/test.jsonl';
 
-/** Sentences of the reviews in `file` (JSON lines with a text field, or plain lines), none of
- *  them a sentence of the evaluation files that exist among `evaluation`. */
-function unlabelledSentences(file: string, evaluation: string[]): string[] {
-  const texts = (f: string) =>
-    readFileSync(f, 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .map((l, i) => {
-        if (!l.startsWith('{')) return l;
-        let t: unknown;
-        try {
-          t = (JSON.parse(l) as { text?: unknown }).text;
-        } catch {
-          throw new CliError(`${f}: line ${i + 1} is not valid JSON`);
-        }
-        if (typeof t !== 'string') throw new CliError(`${f}: line ${i + 1} has no text field`);
-        return t;
-      });
+/** Sentences of the reviews in `file` (gzip or plain; JSON lines with a text field, or plain
+ *  lines), none of them a sentence of the evaluation files that exist among `evaluation`. */
+async function reviewFileSentences(file: string, evaluation: string[], limit?: number): Promise<string[]> {
   const exclude = evaluation.filter((f) => existsSync(f)).flatMap((f) => readDataset(f).texts);
-  const out = reviewSentences(texts(file), exclude);
-  if (out.length === 0) throw new CliError(`--unlabelled ${file}: no sentences of 4-60 words found`);
-  return out;
+  try {
+    return await unlabelledSentences(new Uint8Array(readFileSync(file)), file, exclude, limit);
+  } catch (err) {
+    throw new CliError(`--unlabelled ${(err as Error).message}`);
+  }
 }
 
 /** The .hpw file of --start. */
@@ -234,7 +221,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const dev = readDataset(devFile);
   const evalLength = manifestMaxLength() ?? 128;
   const unlabelled = unlabelledFile
-    ? unlabelledSentences(unlabelledFile, [devFile, DEFAULT_TEST]).slice(0, unlabelledLimit)
+    ? await reviewFileSentences(unlabelledFile, [devFile, DEFAULT_TEST], unlabelledLimit)
     : [];
 
   const { device, caps } = await nodeGpu();
