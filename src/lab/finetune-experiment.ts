@@ -17,6 +17,7 @@ import type { GpuCapabilities } from '../gpu/adapter';
 import { configKey, needsRecovery, PruneSession } from './prune-session';
 import {
   FineTuneCancelledError,
+  heldOutCount,
   runFineTune,
   tokenizeSet,
   validateSettings,
@@ -154,7 +155,10 @@ export class FineTuneExperiment {
     const unlabelled = unlabelledTexts.map((t) => tokenizer.encode(t, settings.maxLength));
     const runKey = runKeyOf(req);
     const resume = opts.store ? await opts.store.load(runKey) : null;
-    const totalSteps = Math.ceil(set.rows.length / settings.batchSize) * settings.epochs;
+    // As runFineTune counts them: labelled batches (held-out sentences left out), then unlabelled ones.
+    const labelled = set.rows.length - heldOutCount(set.rows.length, settings.holdout);
+    const batches = (k: number) => Math.ceil(k / settings.batchSize);
+    const totalSteps = (batches(labelled) + batches(unlabelled.length)) * settings.epochs;
     const store = opts.store;
     const result = await runFineTune({
       device: this.gpu.device,
