@@ -33,7 +33,16 @@ function rowKernel(
   const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
   const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg) }, rowNormWgsl, source);
   const layout = bindingLayout(device, label, bindings);
-  const pipeline = compilePipeline(device, layout, label, code);
+  return rowDispatch(device, layout, compilePipeline(device, layout, label, code), 1);
+}
+
+/** A compiled row kernel that covers `rowsPerGroup` token rows a workgroup. */
+function rowDispatch(
+  device: GPUDevice,
+  layout: KernelLayout,
+  pipeline: GPUComputePipeline,
+  rowsPerGroup: number,
+): RowKernel {
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
   return {
     pipeline,
@@ -41,7 +50,7 @@ function rowKernel(
     encode(pass, bindGroup, rows) {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(...rowGrid(rows, maxDim));
+      pass.dispatchWorkgroups(...rowGrid(Math.ceil(rows / rowsPerGroup), maxDim));
     },
   };
 }
@@ -109,16 +118,5 @@ export function createAddLayerNormKernel(
   const consts = { H: hidden, WG: SUBGROUP_LN_WG, SG: sg, PER: Math.ceil(hidden / sg) };
   const code = hoistDirectives(withConsts(consts, subgroupCommonWgsl, addLayerNormSubgroupWgsl));
   const layout = bindingLayout(device, 'encoder.add-layernorm', bindings);
-  const pipeline = compilePipeline(device, layout, label, code);
-  const rowsPerGroup = SUBGROUP_LN_WG / sg;
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  return {
-    pipeline,
-    layout,
-    encode(pass, bindGroup, rows) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(...rowGrid(Math.ceil(rows / rowsPerGroup), maxDim));
-    },
-  };
+  return rowDispatch(device, layout, compilePipeline(device, layout, label, code), SUBGROUP_LN_WG / sg);
 }
