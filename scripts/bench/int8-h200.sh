@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The int8 kernels' GPU-host benchmark in one command (BENCHMARKS.md, int8): the int8 variants of
 # the dense 4096³ and FFN-in (4096 x 312 -> 1200) cases and of HP 90 % (32x32) at 4096² and the
-# FFN-in shape (each verified bit for bit, then timed), and the int8 encoder (B = 32, L = 128, HP
-# 90 %), with Dawn's robustness on and off, and torch's int8/fp32/TF32/bf16 peers. Run on the
+# FFN-in and FFN-out (4096 x 1200 -> 312) shapes (each verified bit for bit, then timed), and
+# the int8 encoder (B = 32, L = 128, HP 90 %), with Dawn's robustness on and off, and torch's
+# int8/fp32/TF32/bf16 peers. Run on the
 # host from the project root after `node scripts/build-cli.mjs .gpu/hp-lab.mjs`, with .gpu/
 # (bundle.sh) copied along:  bash scripts/bench/int8-h200.sh OUTDIR
 # Environment: MODES = Dawn settings to run everything under, each in its own processes
@@ -13,7 +14,7 @@
 # clamp where an index is provably in bounds), any other name (on, on2, ...) = as a browser
 # (robustness on). DENSE / HPV =
 # the variants (comma lists; default all), DENSE_<mode> / HPV_<mode> per mode (a '-' skips the
-# case), FFN=0 skips the FFN-in shape, ENC = encoder runs, each 'dense-variant/hp-variant' or
+# case), FFN=0 skips the FFN shapes, ENC = encoder runs, each 'dense-variant/hp-variant' or
 # 'auto' (space-separated; default auto), ENC_MODES = the modes that run them (default on off),
 # PROFILE=1 adds the encoder's per-op GPU times, TORCH=0 skips torch.
 set -u
@@ -43,9 +44,11 @@ for mode in ${MODES:-on off}; do
       [ "${FFN:-1}" = 0 ] || cli 30 bench matmul --quant int8 --m 4096 --k 312 --n 1200 --tile "$dense" --reps 20
     fi
     if [ "$hpv" != - ]; then
-      cli 45 bench hp --quant int8 --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --variant "$hpv" --reps 20
-      [ "${FFN:-1}" = 0 ] ||
-        cli 25 bench hp --quant int8 --m 4096 --k 312 --n 1200 --sparsity 0.9 --tile 32x32 --variant "$hpv" --reps 20
+      cli 60 bench hp --quant int8 --m 4096 --k 4096 --n 4096 --sparsity 0.9 --tile 32x32 --variant "$hpv" --reps 20
+      if [ "${FFN:-1}" != 0 ]; then
+        cli 30 bench hp --quant int8 --m 4096 --k 312 --n 1200 --sparsity 0.9 --tile 32x32 --variant "$hpv" --reps 20
+        cli 30 bench hp --quant int8 --m 4096 --k 1200 --n 312 --sparsity 0.9 --tile 32x32 --variant "$hpv" --reps 20
+      fi
     fi
   } > "$out/kernels-$idx-$mode.log"; step "kernels $idx $mode" $?
   case " ${ENC_MODES:-on off} " in *" $mode "*) ;; *) continue ;; esac

@@ -130,6 +130,24 @@ export function uploadBuffer(
   return buffer;
 }
 
+/** The uniform buffer of a kernel's parameters for `tokens` tokens, made once per token count
+ *  (kept in `cache`; the caller destroys them), so that one runner can be encoded with several
+ *  token counts into one command encoder. */
+export function tokenUniform(
+  device: GPUDevice,
+  cache: Map<number, GPUBuffer>,
+  tokens: number,
+  values: () => Uint32Array,
+  label: string,
+): GPUBuffer {
+  let u = cache.get(tokens);
+  if (!u) {
+    u = uploadBuffer(device, values(), `${label} tokens=${tokens}`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    cache.set(tokens, u);
+  }
+  return u;
+}
+
 /** The first `bytes` of `buf` (which needs COPY_SRC) as f32, through a mapped copy: the one
  *  read-back helper. `guard` races the map against the loss of the device (gpu-lease.ts). */
 export async function readBuffer(

@@ -216,6 +216,10 @@ describe('encoder engine on WebGPU', () => {
     const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
     const hp = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' });
     const hpLogits = await hp.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    // Automatic HP kernels: X as columns (the quantizer writes them so) where each code of X is
+    // gathered twice or more, the byte gather elsewhere (autoHpVariant).
+    const kinds = Object.keys(hp.kernelVariants(12)).join(' ');
+    expect(kinds).toMatch(/int8 dot4-hp-\d+ux/);
     hp.destroy();
     const hpRef = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(hpLogits, hpRef)).toBeLessThan(1e-4);

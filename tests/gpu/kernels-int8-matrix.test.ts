@@ -73,7 +73,7 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     300_000,
   );
 
-  test('HP gathered and whole-tile (16x16, 32x32, ragged; 1 and 3 kept tiles a stage): bit for bit', async () => {
+  test('HP gathered, whole-tile, X as columns (16x16, 32x32, ragged; 1-3 tiles a stage): bit for bit', async () => {
     for (const [tr, tc, sparsity] of [
       [16, 16, 0.7],
       [32, 32, 0.9],
@@ -93,6 +93,9 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
         // The gather into banded workgroup memory (the whole-tile kernel's banded MMA loop is the
         // dense one, run by the automatic dense case above).
         expect(await run({ kind: 'hp', hp, quant }, 'matrix-b', /matrix-hp-b$/)).toEqual(ref);
+        // X as columns (int8-transpose), kept columns byte-transposed into banded rows: 128 tokens
+        // (two blocks, the second ragged) x one 32-output tile-row a workgroup.
+        expect(await run({ kind: 'hp', hp, quant }, 'matrix-x128', /matrix-x128-hp$/)).toEqual(ref);
       }
       // Automatic HP stays on dot4 (the faster kernel on the H200).
       const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });

@@ -5,6 +5,9 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
 import { createInt8Quantizer } from '../../src/gpu/kernels/int8-quantize';
+import { int8ColumnWords } from '../../src/gpu/kernels/int8-transpose';
+import { createInt8GpuLinear } from '../../src/gpu/kernels/int8-gpu-linear';
+import { runLinear } from './kernels-helpers';
 import { uploadBuffer } from '../../src/gpu/kernel';
 import {
   intDenseLinear,
@@ -50,17 +53,18 @@ function activations(tokens: number, width: number, seed: number): Float32Array 
   return x;
 }
 
-async function quantizeOnGpu(x: Float32Array, tokens: number, width: number, range?: number) {
+async function quantizeOnGpu(x: Float32Array, tokens: number, width: number, range?: number, columnWords?: number) {
   const { device } = gpu;
-  const q = createInt8Quantizer(device, { tokens, width, range });
+  const q = createInt8Quantizer(device, { tokens, width, range, columnWords });
   const xb = uploadBuffer(device, x, 'x');
-  const cb = device.createBuffer({ size: Math.max(16, tokens * q.words * 4), usage: usage() });
+  const codeWords = columnWords ? q.words * 4 * columnWords : tokens * q.words;
+  const cb = device.createBuffer({ size: Math.max(16, codeWords * 4), usage: usage() });
   const sb = device.createBuffer({ size: Math.max(16, tokens * 4), usage: usage() });
   device.queue.writeBuffer(cb, 0, new Uint32Array(cb.size / 4).fill(0xdeadbeef));
   const enc = device.createCommandEncoder();
   q.encode(enc, xb, cb, sb, tokens);
   device.queue.submit([enc.finish()]);
-  const codes = new Uint32Array(await read(device, cb, tokens * q.words * 4));
+  const codes = new Uint32Array(await read(device, cb, codeWords * 4));
   const scales = new Float32Array(await read(device, sb, tokens * 4));
   q.destroy();
   xb.destroy();
@@ -104,6 +108,18 @@ describe('int8 activation codes', () => {
     const cpuStatic = quantizeStatic(x, tokens, width, 0.75, 8);
     expect(gpuStatic.scales).toEqual(cpuStatic.scales);
     expect(gpuStatic.codes).toEqual(packInt8Rows(cpuStatic.q as Int8Array, tokens, width));
+    // As columns (what the HP 'x' kernels read): word (c, g) = column c of tokens 4g..4g+3, zero
+    // codes past the tokens and the width.
+    const tw = int8ColumnWords(tokens);
+    const rows = packInt8Rows(cpuDyn.q as Int8Array, tokens, width);
+    const xw = rows.length / tokens;
+    const cols = new Uint32Array(xw * 4 * tw);
+    for (let c = 0; c < xw * 4; c++)
+      for (let t = 0; t < tokens; t++)
+        cols[c * tw + (t >> 2)] |= ((rows[t * xw + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
+    const gpuCols = await quantizeOnGpu(x, tokens, width, undefined, tw);
+    expect(gpuCols.scales).toEqual(cpuDyn.scales);
+    expect(gpuCols.codes).toEqual(cols);
   }, 60_000);
 });
 
@@ -124,7 +140,7 @@ describe('int8 linears (dot4I8Packed)', () => {
       expect(await linearOnGpu({ kind: 'dense', weight: wq }, xq, bias, variant)).toEqual(ref);
   }, 60_000);
 
-  test('HP (Tr 8, 16, 32; ragged tiles): the CPU int8 reference bit for bit', async () => {
+  test('HP (Tr 8, 16, 32; ragged tiles; X gathered or as columns): the CPU int8 reference bit for bit', async () => {
     for (const [tr, tc] of [
       [8, 8],
       [16, 16],
@@ -139,6 +155,23 @@ describe('int8 linears (dot4I8Packed)', () => {
       expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias)).toEqual(ref);
       // Automatic: the loops written out (UNROLL, the dense dot4-64u/128u's code too); as written once.
       if (tr === 32) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4')).toEqual(ref);
+      // X read as columns (int8-transpose, then 4 x 4 byte transposes): one output an invocation
+      // at Tr 8, four at Tr 32.
+      if (tr === 8) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x')).toEqual(ref);
+      if (tr === 32) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x-n4')).toEqual(ref);
+      // Tokens and outputs of an invocation adjacent (vec4 reads of workgroup memory).
+      if (tr === 16) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x-v')).toEqual(ref);
+      if (tr === 32) {
+        // Behind the f32 GpuLinear (the encoder's int8 linear): the quantizer writes X as columns.
+        const lin = createInt8GpuLinear(
+          gpu.device,
+          gpu.caps,
+          { kind: 'hp', hp, quant },
+          { tokens, bias, variant: 'dot4x' },
+        );
+        expect(await runLinear(gpu.device, lin, x, tokens)).toEqual(ref);
+        lin.destroy();
+      }
     }
   }, 120_000);
 

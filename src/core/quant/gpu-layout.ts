@@ -31,20 +31,31 @@ export const NO_COLUMN = 0xffffffff;
 
 export interface HPInt8Layout {
   tileRows: number;
-  /** Kept columns per tile-row, padded to a multiple of 4. */
+  /** Kept columns per tile-row, padded to a multiple of `align` (4 unless asked). */
   qp: number;
   /** tileRows x qp input columns (NO_COLUMN for padding). */
   cols: Uint32Array;
-  /** tileRows x (qp/4) x tr words: kept columns 4g..4g+3 of output row r of the tile-row. */
+  /** tileRows x (qp/4) x tr words: kept columns 4g..4g+3 of output row r of the tile-row;
+   *  rowMajor: (tileRows * tr) rows x qp/4 words, each output row's kept-column codes in a row
+   *  (the dense subgroup-matrix kernel's W layout, K = qp). */
   words: Uint32Array;
 }
 
-export function hpInt8Layout(hp: HPMatrix, q: HPCodes): HPInt8Layout {
+export interface HPInt8LayoutOptions {
+  /** qp a multiple of this (a multiple of 4; default 4). */
+  align?: number;
+  rowMajor?: boolean;
+}
+
+export function hpInt8Layout(hp: HPMatrix, q: HPCodes, opts: HPInt8LayoutOptions = {}): HPInt8Layout {
   checkInt8Codes('hpInt8Layout', hp, q);
+  const align = opts.align ?? 4;
+  if (!Number.isInteger(align) || align < 4 || align % 4 !== 0)
+    throw new RangeError(`hpInt8Layout: align must be a positive multiple of 4, got ${align}`);
   const { tr, tc, m, k } = hp;
   const { tileRows } = tileGrid(hp);
   const qn = m * k;
-  const qp = Math.max(4, Math.ceil(qn / 4) * 4);
+  const qp = Math.max(align, Math.ceil(qn / align) * align);
   const cols = new Uint32Array(tileRows * qp).fill(NO_COLUMN);
   const words = new Uint32Array(tileRows * (qp / 4) * tr);
   for (let tRow = 0; tRow < tileRows; tRow++) {
@@ -55,11 +66,11 @@ export function hpInt8Layout(hp: HPMatrix, q: HPCodes): HPInt8Layout {
         const qi = j * k + c; // kept column index inside the tile-row
         // A column past `in` (ragged last tile) holds zeros: keep it as padding.
         if (col < hp.in) cols[tRow * qp + qi] = col;
-        const w = (tRow * (qp / 4) + (qi >> 2)) * tr;
         const shift = 8 * (qi & 3);
         for (let r = 0; r < tr; r++) {
           const code = col < hp.in ? q.codes[(tile * k + c) * tr + r] : 0;
-          words[w + r] |= (code & 0xff) << shift;
+          const w = opts.rowMajor ? (tRow * tr + r) * (qp / 4) + (qi >> 2) : (tRow * (qp / 4) + (qi >> 2)) * tr + r;
+          words[w] |= (code & 0xff) << shift;
         }
       }
     }

@@ -1,7 +1,8 @@
 // An int8 linear behind the f32 GpuLinear interface (what the encoder engine composes): each
 // encode quantizes X per token into its own scratch codes (int8-quantize), then runs the int8
 // linear on them (int8-linear), two dispatches. The same numbers as core/quant's quantizedLinear
-// with dynamic activations.
+// with dynamic activations. Where the kernel reads X as columns (HP's 'x' variants), the
+// quantizer writes the codes as columns, so the kernel's own transpose pass is not needed.
 import type { GpuCapabilities } from '../adapter';
 import { asBinding, type BufferArg, type EncodeTarget } from '../kernel';
 import { createInt8Linear, type Int8LinearOptions, type Int8Weights } from './int8-linear';
@@ -16,11 +17,17 @@ export function createInt8GpuLinear(
 ): GpuLinear {
   const lin = createInt8Linear(device, caps, weights, opts);
   const tokens = opts.tokens;
-  const quantizer = createInt8Quantizer(device, { tokens, width: lin.in, label: `${opts.label ?? 'int8'} quantize` });
+  const tw = lin.columnWords;
+  const quantizer = createInt8Quantizer(device, {
+    tokens,
+    width: lin.in,
+    label: `${opts.label ?? 'int8'} quantize`,
+    columnWords: tw,
+  });
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const codes = device.createBuffer({
     label: `${opts.label ?? 'int8'} x codes`,
-    size: Math.max(16, tokens * lin.inWords * 4),
+    size: Math.max(16, tw ? lin.inWords * 4 * tw * 4 : tokens * lin.inWords * 4),
     usage,
   });
   const scales = device.createBuffer({
@@ -39,7 +46,8 @@ export function createInt8GpuLinear(
     tileFor: (t = tokens) => `int8 ${lin.variantFor(t)}`,
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, t = tokens) {
       quantizer.encode(target, asBinding(input), codes, scales, t);
-      lin.encode(target, codes, scales, output, t);
+      if (tw) lin.encodeColumns(target, codes, scales, output, t);
+      else lin.encode(target, codes, scales, output, t);
     },
     destroy() {
       lin.destroy();

@@ -6,9 +6,13 @@
 // Dense: B row o is W's row o (KW = XW words). HP: one workgroup column per tile-row (BN = Tr);
 // its K operand is the tile-row's Q kept columns: X is gathered at them on the way into
 // workgroup memory (four bytes of four columns into one word), B is the tile-row's packed
-// Q x Tr block. Each invocation keeps TM tokens x TN outputs in i32 registers (UNROLL: as TM x TN
+// Q x Tr block. HPX (HP on transposed codes, int8-transpose.wgsl: binding 1 holds X as columns
+// of TW = params.xw words, four tokens a word): word kk of four tokens is four 4-byte loads, one
+// per kept column, and one 4 x 4 byte transpose (transpose4), instead of 16 byte loads.
+// Each invocation keeps TM tokens x TN outputs in i32 registers (UNROLL: as TM x TN
 // scalars with every loop over them written out, so that no driver can leave them in an indexed
-// local array).
+// local array; VEC, with HPX: its TM tokens and TN outputs adjacent, so that each K step reads
+// them from workgroup memory as TM / 4 + TN / 4 vec4 loads instead of TM + TN words).
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -29,8 +33,30 @@ const BM = {{WY}}u * {{TM}}u;
 const BN = {{WX}}u * {{TN}}u;
 const BK = {{BK}}u; // words (4 k each) per step
 
+//#if VEC
+// VEC: an invocation's TM tokens (TN outputs) are adjacent, read as vec4 words (TM, TN multiples of 4).
+var<workgroup> As: array<vec4<u32>, {{BK}} * {{WY}} * {{TM}} / 4>; // k-major: As[(kk * BM + m) / 4]
+var<workgroup> Bs: array<vec4<u32>, {{BK}} * {{WX}} * {{TN}} / 4>;
+//#else
 var<workgroup> As: array<u32, {{BK}} * {{WY}} * {{TM}}>; // k-major: As[kk * BM + m]
 var<workgroup> Bs: array<u32, {{BK}} * {{WX}} * {{TN}}>; // k-major: Bs[kk * BN + n]
+//#endif
+
+/** Token (output) of accumulator row i (column j) of invocation (ty, tx) in the block. */
+fn rowOf(ty: u32, i: u32) -> u32 {
+//#if VEC
+  return ty * TM + i;
+//#else
+  return ty + i * WY;
+//#endif
+}
+fn colOf(tx: u32, j: u32) -> u32 {
+//#if VEC
+  return tx * TN + j;
+//#else
+  return tx + j * WX;
+//#endif
+}
 
 /** f32(a) correctly rounded (an i32 -> f32 conversion may round either way when |a| > 2^24):
  *  both halves are exact in f32, their one f32 addition rounds to nearest. */
@@ -89,6 +115,26 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var k0 = 0u;
   loop {
     if (k0 >= KW) { break; }
+//#if HPX
+    for (var i = tid; i < (BM / 4u) * BK; i += THREADS) {
+      let kk = i / (BM / 4u);
+      let q = i % (BM / 4u); // tokens m0 + 4q .. + 3
+      let g = m0 / 4u + q;
+      var v = vec4<u32>();
+      if (k0 + kk < KW && g < params.xw) {
+        for (var j = 0u; j < 4u; j++) {
+          let col = cols[colBase + (k0 + kk) * 4u + j];
+          if (col != 0xffffffffu) { v[j] = xq[col * params.xw + g]; }
+        }
+      }
+      let o = transpose4(v[0], v[1], v[2], v[3]);
+//#if VEC
+      As[(kk * BM) / 4u + q] = o;
+//#else
+      for (var r = 0u; r < 4u; r++) { As[kk * BM + 4u * q + r] = o[r]; }
+//#endif
+    }
+//#else
     for (var i = tid; i < BM * BK; i += THREADS) {
       let r = i / BK;
       let kk = i % BK;
@@ -102,6 +148,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
       As[kk * BM + r] = v;
     }
+//#endif
+//#if VEC
+    for (var i = tid; i < (BN / 4u) * BK; i += THREADS) {
+      let kk = i / (BN / 4u);
+      let w = bBase + (k0 + kk) * BN + 4u * (i % (BN / 4u));
+      var v = vec4<u32>();
+      if (k0 + kk < KW) { v = vec4<u32>(wq[w], wq[w + 1u], wq[w + 2u], wq[w + 3u]); }
+      Bs[i] = v;
+    }
+//#else
     for (var i = tid; i < BN * BK; i += THREADS) {
 //#if HP
       let kk = i / BN;
@@ -116,7 +172,27 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#endif
       Bs[kk * BN + c] = v;
     }
+//#endif
     workgroupBarrier();
+//#if VEC
+    for (var kk = 0u; kk < BK; kk++) {
+      let av = array<vec4<u32>, {{TM4}}>(
+//#unroll I {{TM4}}
+        As[(kk * BM) / 4u + ty * {{TM4}}u + {{I}}u],
+//#end
+      );
+      let bv = array<vec4<u32>, {{TN4}}>(
+//#unroll J {{TN4}}
+        Bs[(kk * BN) / 4u + tx * {{TN4}}u + {{J}}u],
+//#end
+      );
+//#unroll I {{TM}}
+//#unroll J {{TN}}
+      acc{{I}}_{{J}} += dot4I8Packed(av[{{I}}u / 4u][{{I}}u % 4u], bv[{{J}}u / 4u][{{J}}u % 4u]);
+//#end
+//#end
+    }
+//#else
 //#if UNROLL
     for (var kk = 0u; kk < BK; kk++) {
 //#unroll I {{TM}}
@@ -142,6 +218,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
 //#endif
+//#endif
     workgroupBarrier();
     k0 += BK;
   }
@@ -149,12 +226,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#if UNROLL
 //#unroll I {{TM}}
   {
-    let row = m0 + ty + {{I}}u * WY;
+    let row = m0 + rowOf(ty, {{I}}u);
     if (row < M) {
       let sx = xs[row];
 //#unroll J {{TN}}
       {
-        let col = n0 + tx + {{J}}u * WX;
+        let col = n0 + colOf(tx, {{J}}u);
         if (col < N) { y[row * N + col] = hp_epilogue(rounded(exactF32(acc{{I}}_{{J}}) * (sx * ws[col])), col); }
       }
 //#end

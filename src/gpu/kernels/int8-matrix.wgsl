@@ -15,6 +15,13 @@
 // form, core/quant hpInt8TileLayout): the dense kernel over each tile-row's kept tiles side by
 // side, W zero at the pruned columns, A's chunks read from X through the tile-row's chunk map
 // (binding 6): contiguous loads, no gather, tc / k times the multiplies.
+// HPX (HP on transposed codes, the 'x' tiles): binding 1 holds X as columns (int8-transpose.wgsl:
+// XT, params.xw = TW words a column, four tokens a word), W is each tile-row's Tr x Q block of
+// kept-column codes (core/quant hpInt8Layout, row-major, Q padded to 32) and binding 6 the
+// tile-row's kept input columns: the dense kernel with K = Q, whose A stage (BM tokens x BK kept
+// columns) is loaded as 16-token x 1-column 16-byte chunks of XT (four kept columns an
+// invocation) and turned into rows of four-column words by 4 x 4 byte transposes on the way to
+// workgroup memory: no byte gather, and only the kept columns' bytes move.
 // BAND (the 'b' tiles): workgroup memory as bands of 16 staged rows (array of arrays), every
 // fragment load and store at a constant offset into the band it names (K steps unrolled): Tint's
 // robustness then only clamps the band index (a min), instead of predicating each load on its
@@ -61,7 +68,12 @@ const XCH = TPS * TCW / 4u; // 16-byte chunks of one row's spans
 const LX = (BM * XCH + THREADS - 1u) / THREADS;
 var<workgroup> xspan: array<u32, BM * XRW>;
 //#endif
+//#if HPX
+// A stage's tasks: (four kept columns, 16 tokens), four 16-byte loads each.
+const LA = 4u * (((BM / 16u) * (BK / 4u) + THREADS - 1u) / THREADS);
+//#else
 const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and stage
+//#endif
 const LB = (BN * CH + THREADS - 1u) / THREADS;
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
@@ -134,6 +146,11 @@ fn main(
 //#if HPT
   let tileRow = n0 / {{TR}}u; // BN divides Tr: the block's outputs are in one tile-row
 //#endif
+//#if HPX
+  let tileRow = n0 / {{TR}}u; // BN divides Tr: the block's outputs are in one tile-row
+  let QP = params.kw * 4u; // kept-column slots of a tile-row
+  let XT4 = params.xw / 4u; // 16-token chunks of one XT column
+//#endif
 //#endif
 
 //#unroll I {{FM}}
@@ -184,6 +201,21 @@ fn main(
         rb[l] = v;
       }
 //#else
+//#if HPX
+      for (var l = 0u; l < LA / 4u; l++) {
+        let e = tid + l * THREADS;
+        let slot = s * BK + 4u * (e % (BK / 4u));
+        let chunk = m0 / 16u + e / (BK / 4u);
+        for (var j = 0u; j < 4u; j++) {
+          var v = vec4<u32>();
+          if (e < (BM / 16u) * (BK / 4u) && slot < QP && chunk < XT4) {
+            let col = stageMeta[tileRow * QP + slot + j];
+            if (col != 0xffffffffu) { v = xq[col * XT4 + chunk]; }
+          }
+          ra[4u * l + j] = v;
+        }
+      }
+//#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
@@ -200,6 +232,7 @@ fn main(
 //#endif
         ra[l] = v;
       }
+//#endif
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
@@ -319,11 +352,27 @@ fn main(
         }
       }
 //#else
+//#if HPX
+      // Task e: kept columns 4g..4g+3 of tokens 16ch..16ch+15 (band ch of the A rows); XT word q
+      // of column j holds tokens 16ch + 4q + i, transpose4 makes them four-column words.
+      for (var l = 0u; l < LA / 4u; l++) {
+        let e = tid + l * THREADS;
+        let g = e % (BK / 4u);
+        let ch = e / (BK / 4u);
+        if (ch < BM / 16u) {
+          for (var q = 0u; q < 4u; q++) {
+            let o = transpose4(ra[4u * l][q], ra[4u * l + 1u][q], ra[4u * l + 2u][q], ra[4u * l + 3u][q]);
+            for (var i = 0u; i < 4u; i++) { put(band0 + ch, (4u * q + i) * RSW + g, bitcast<i32>(o[i])); }
+          }
+        }
+      }
+//#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
         if (r < BM) { stash(band0, r, e % CH, ra[l]); }
       }
+//#endif
 //#endif
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;

@@ -1,12 +1,15 @@
 // Runner of int8-quantize.wgsl: f32 activations (tokens x width) -> packed int8 codes (tokens x
 // int8RowWords(width) words: zero codes past width, up to whole groups of 32) and one f32 scale
 // per token, per token (dynamic) or with one calibrated range (static), exactly as
-// core/quant/quantize.ts's quantizeRows / quantizeStatic.
+// core/quant/quantize.ts's quantizeRows / quantizeStatic; with `columnWords`, the codes as
+// columns instead (int8-transpose.ts's layout: int8RowWords(width) * 4 columns x columnWords words,
+// four tokens a word), for the HP kernels that read X that way.
 import quantizeWgsl from './int8-quantize.wgsl?raw';
 import {
   bindingLayout,
   compilePipeline,
   rowGrid,
+  tokenUniform,
   uploadBuffer,
   asBinding,
   runDispatch,
@@ -25,10 +28,11 @@ export interface Int8Quantizer {
   destroy(): void;
 }
 
-/** `range`: static quantization with this calibrated largest |x|; dynamic (per token) without. */
+/** `range`: static quantization with this calibrated largest |x|; dynamic (per token) without.
+ *  `columnWords`: write the codes as columns of this many words (int8ColumnWords(tokens)). */
 export function createInt8Quantizer(
   device: GPUDevice,
-  opts: { tokens: number; width: number; range?: number; label?: string },
+  opts: { tokens: number; width: number; range?: number; label?: string; columnWords?: number },
 ): Int8Quantizer {
   const { width, tokens: maxTokens } = opts;
   const label = opts.label ?? `int8 quantize x${width}`;
@@ -38,11 +42,14 @@ export function createInt8Quantizer(
   const words = int8RowWords(width);
   const layout = bindingLayout(device, 'int8-quantize', ['uniform', 'read', 'read', 'write', 'write']);
   const isStatic = opts.range !== undefined;
+  const tw = opts.columnWords ?? 0;
+  if (tw && (tw % 4 !== 0 || tw * 4 < maxTokens))
+    throw new RangeError(`${label}: columnWords must be a multiple of 4 holding ${maxTokens} tokens`);
   const pipeline = compilePipeline(
     device,
     layout,
-    `int8-quantize${isStatic ? ' static' : ''}`,
-    expandWgsl(quantizeWgsl, { STATIC: isStatic }),
+    `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}`,
+    expandWgsl(quantizeWgsl, { STATIC: isStatic, COLUMNS: tw > 0 }),
   );
   const range = uploadBuffer(device, Float32Array.of(opts.range ?? 0), `${label} range`);
   const uniforms = new Map<number, GPUBuffer>();
@@ -57,20 +64,12 @@ export function createInt8Quantizer(
       if (tokens === 0) return;
       const [xb, cb, sb] = [asBinding(x), asBinding(codes), asBinding(scales)];
       checkBufferArg(`${label} input`, xb, tokens * width * 4);
-      checkBufferArg(`${label} codes`, cb, tokens * words * 4);
+      checkBufferArg(`${label} codes`, cb, tw ? words * 4 * tw * 4 : tokens * words * 4);
       checkBufferArg(`${label} scales`, sb, tokens * 4);
-      const [gx, gy] = rowGrid(tokens, maxPerDim);
-      let u = uniforms.get(tokens);
-      if (!u)
-        uniforms.set(
-          tokens,
-          (u = uploadBuffer(
-            device,
-            Uint32Array.of(tokens, width, words, gx),
-            `${label} tokens=${tokens}`,
-            GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-          )),
-        );
+      // One workgroup a token, or (columns) a block of 16 tokens.
+      const [gx, gy] = rowGrid(tw ? Math.ceil(tokens / 16) : tokens, maxPerDim);
+      const values = () => Uint32Array.of(tokens, width, words, gx, tw, 0, 0, 0);
+      const u = tokenUniform(device, uniforms, tokens, values, label);
       const group = device.createBindGroup({
         label,
         layout: layout.group,
@@ -86,7 +85,7 @@ export function createInt8Quantizer(
         target,
         device.limits,
         label,
-        { pipeline, workgroup: { x: 64, y: 1, storageBytes: 256 }, grid: { x: gx, y: gy } },
+        { pipeline, workgroup: { x: tw ? 256 : 64, y: 1, storageBytes: tw ? 1088 : 256 }, grid: { x: gx, y: gy } },
         group,
       );
     },

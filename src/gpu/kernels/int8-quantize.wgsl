@@ -3,13 +3,21 @@
 // derives scale = f32(a * f32(1/127)) and inverse = f32(127 / a) correctly rounded (integer long
 // division: WGSL's f32 division may be 2.5 ulp off), then code = clamp(round(x * inverse), ±127)
 // (round() is half-even in WGSL, as roundHalfEven), packed four to a u32 word.
+// COLUMNS: the same codes written as columns (int8-transpose.wgsl's layout, what the HP kernels'
+// 'x' variants read, so that they need no transpose pass): 16 tokens a workgroup, 16 invocations
+// a token for its largest |x|, then each invocation codes whole columns of the 16 tokens, one
+// vec4 of four-token words a column.
 
-struct Params { tokens: u32, width: u32, words: u32, rowsPerY: u32 }
+struct Params { tokens: u32, width: u32, words: u32, rowsPerY: u32, tw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> range: array<f32>; // static: [amax]; dynamic: unused
 @group(0) @binding(3) var<storage, read_write> scales: array<f32>;
+//#if COLUMNS
+@group(0) @binding(4) var<storage, read_write> codes: array<vec4<u32>>; // column c: tw / 4 vec4
+//#else
 @group(0) @binding(4) var<storage, read_write> codes: array<u32>;
+//#endif
 
 const THREADS = 64u;
 const INV_QMAX = 0.0078740157; // f32(1/127) exactly (bits 0x3c010204)
@@ -42,6 +50,62 @@ fn inverse127(a: f32) -> f32 {
   return ldexp(f32(q), e);
 }
 
+/** (scale, 1 / scale) of a row with largest |x| amax (0, 0 for a zero or non-finite range). */
+fn rowScale(amax: f32) -> vec2<f32> {
+  if (amax >= MIN_RANGE && amax <= 3.4028234663852886e38) { return vec2<f32>(amax * INV_QMAX, inverse127(amax)); }
+  return vec2<f32>();
+}
+
+/** Code of x under inverse scale inv, as a byte. */
+fn code(x: f32, inv: f32) -> u32 {
+  return u32(i32(clamp(round(x * inv), -127.0, 127.0))) & 0xffu;
+}
+
+//#if COLUMNS
+var<workgroup> part: array<f32, 256>;
+var<workgroup> rowInv: array<f32, 16>;
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t0 = (wid.y * params.rowsPerY + wid.x) * 16u;
+  if (t0 >= params.tokens) { return; } // past the last block (a 2-D grid's spare workgroups)
+  let width = params.width;
+  let r = tid / 16u;
+  let row = t0 + r;
+//#if STATIC
+  let amax = range[0];
+//#else
+  var local = 0.0;
+  if (row < params.tokens) {
+    for (var i = tid % 16u; i < width; i += 16u) { local = max(local, abs(x[row * width + i])); }
+  }
+  part[tid] = local;
+  workgroupBarrier();
+  for (var s = 8u; s > 0u; s = s >> 1u) {
+    if (tid % 16u < s) { part[tid] = max(part[tid], part[tid + s]); }
+    workgroupBarrier();
+  }
+  let amax = part[r * 16u];
+//#endif
+  if (tid % 16u == 0u) {
+    let si = rowScale(amax);
+    rowInv[r] = si.y;
+    if (row < params.tokens) { scales[row] = si.x; }
+  }
+  workgroupBarrier();
+  for (var c = tid; c < params.words * 4u; c += 256u) {
+    var v = vec4<u32>();
+    if (c < width) {
+      for (var t = 0u; t < 16u; t++) {
+        if (t0 + t < params.tokens) {
+          v[t / 4u] = v[t / 4u] | (code(x[(t0 + t) * width + c], rowInv[t]) << (8u * (t % 4u)));
+        }
+      }
+    }
+    codes[c * (params.tw / 4u) + t0 / 16u] = v;
+  }
+}
+//#else
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let row = wid.y * params.rowsPerY + wid.x;
@@ -64,22 +128,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let amax = partial[0];
 //#endif
   if (!inRange) { return; }
-  var scale = 0.0;
-  var inv = 0.0;
-  if (amax >= MIN_RANGE && amax <= 3.4028234663852886e38) {
-    scale = amax * INV_QMAX;
-    inv = inverse127(amax);
-  }
-  if (lid.x == 0u) { scales[row] = scale; }
+  let si = rowScale(amax);
+  let inv = si.y;
+  if (lid.x == 0u) { scales[row] = si.x; }
   for (var w = lid.x; w < params.words; w += THREADS) {
     var word = 0u;
     for (var j = 0u; j < 4u; j++) {
       let i = w * 4u + j;
-      if (i < width) {
-        let q = clamp(round(x[base + i] * inv), -127.0, 127.0);
-        word = word | ((u32(i32(q)) & 0xffu) << (8u * j));
-      }
+      if (i < width) { word = word | (code(x[base + i], inv) << (8u * j)); }
     }
     codes[row * params.words + w] = word;
   }
 }
+//#endif

@@ -2,10 +2,12 @@
 // subgroup-matrix kernel. The stage layout is checked by doing the kernel's data movement on the
 // CPU (stage the kept tiles' spans of X, gather the slots, multiply with the stage's codes) and
 // comparing with the integer HP reference, bit for bit; the whole-tile layout likewise (X's
-// chunks through the chunk map, times the expanded rows).
+// chunks through the chunk map, times the expanded rows), and the kept-column layout the same
+// way in both its word orders (X read as columns, four tokens a word, as int8-transpose writes it).
 import { describe, expect, it } from 'vitest';
 import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import {
+  hpInt8Layout,
   hpInt8StageLayout,
   hpInt8TileLayout,
   hpStageMetaWords,
@@ -150,4 +152,49 @@ describe('HP whole-tile layout (subgroup-matrix kernel without the gather)', () 
       }
       expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
     });
+});
+
+describe('HP kept-column layout (dot4 and the transposed-X kernels)', () => {
+  const cases = [
+    { out: 45, in: 70, tr: 16, tc: 16, sparsity: 0.7 }, // ragged rows and columns
+    { out: 64, in: 96, tr: 32, tc: 32, sparsity: 0.9 },
+  ];
+  for (const c of cases)
+    for (const opts of [{ align: 4 }, { align: 32, rowMajor: true }])
+      it(`X's kept columns times the codes: the HP reference (${c.tr}x${c.tc}, ${JSON.stringify(opts)})`, () => {
+        const tokens = 6;
+        const { hp, quant, xq, bias } = hpCase(c, tokens, 8);
+        const lay = hpInt8Layout(hp, quant, opts);
+        expect(lay.qp % opts.align).toBe(0);
+        expect(lay.qp).toBeGreaterThanOrEqual(hp.m * hp.k);
+        // X as columns: word (col, g) = column col of tokens 4g..4g+3 (int8-transpose.wgsl).
+        const xw = int8RowWords(c.in);
+        const xWords = packInt8Rows(xq.q as Int8Array, tokens, c.in);
+        const tw = Math.ceil(tokens / 16) * 4;
+        const xt = new Uint32Array(xw * 4 * tw);
+        for (let col = 0; col < xw * 4; col++)
+          for (let t = 0; t < tokens; t++) xt[col * tw + (t >> 2)] |= byteOf(xWords, t * xw * 4 + col) << (8 * (t & 3));
+        const y = new Float32Array(tokens * c.out);
+        for (let t = 0; t < tokens; t++)
+          for (let tRow = 0; tRow < lay.tileRows; tRow++)
+            for (let r = 0; r < c.tr && tRow * c.tr + r < c.out; r++) {
+              let acc = 0;
+              for (let qi = 0; qi < lay.qp; qi++) {
+                const col = lay.cols[tRow * lay.qp + qi];
+                const xv = col === NO_COLUMN ? 0 : signed(byteOf(xt, col * tw * 4 + t));
+                const word =
+                  'rowMajor' in opts
+                    ? (tRow * c.tr + r) * (lay.qp / 4) + (qi >> 2)
+                    : (tRow * (lay.qp / 4) + (qi >> 2)) * c.tr + r;
+                acc += xv * signed(byteOf(lay.words, word * 4 + (qi & 3)));
+              }
+              const o = tRow * c.tr + r;
+              y[t * c.out + o] = intEpilogue(acc, xq.scales[t], quant.scales[o], bias[o]);
+            }
+        expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
+      });
+  it('refuses an alignment that is not a multiple of 4', () => {
+    const { hp, quant } = hpCase(cases[0], 1, 8);
+    expect(() => hpInt8Layout(hp, quant, { align: 6 })).toThrow(/multiple of 4/);
+  });
 });
