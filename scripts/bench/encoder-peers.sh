@@ -2,7 +2,8 @@
 # The encoder engine against its peers on the GPU host, in one run (BENCHMARKS.md, Encoder engine,
 # peers). In order:
 #  1. each attention variant (hp-lab encoder --attention-variant V --profile, B=32 L=128, dense and
-#     HP 90%): GPU time per op kind; the variant with the least attention time is taken below;
+#     HP 90%): GPU time per op kind; the variant with the least attention time is taken below
+#     (BEST=V takes V instead, e.g. auto);
 #     optionally (LN_VARIANTS) each LayerNorm kernel, the least LayerNorm time taken below, and
 #     (HP_VARIANTS, KERNELS=1) forced HP kernel variants and every linear kernel variant on
 #     TinyBERT's shapes at 4096 tokens;
@@ -10,7 +11,8 @@
 #     then the same beside onnxruntime-web's WebGPU EP (Dawn in Node) on the same ONNX and tokens;
 #  3. the engine's GPU time per op kind (--profile) at every shape;
 #  4. its dev-split logits at 0/50/90% (compared with onnxruntime here: `npx hp-lab encoder
-#     --compare-ort --engine-logits OUT/engine-logits.json --no-latency --sparsity 0,0.5,0.9`);
+#     --compare-ort --engine-logits OUT/engine-logits.json --no-latency --sparsity 0,0.5,0.9`), and
+#     with each attention variant of LOGIT_VARIANTS (engine-logits-V.json);
 #  5. torch eager and torch.compile + CUDA graphs at fp32/TF32/bf16 (encoder-torch-peers.py): it
 #     compiles on cores 4+ meanwhile and times alone on the GPU once the engine is done;
 #  6. `bench verify` (every linear kernel variant against the CPU reference, the 8x8 tiles that
@@ -98,6 +100,7 @@ for v in names:
 print(best[0] if best else names[0])
 PY
 )
+[ -n "${BEST:-}" ] && best=$BEST
 log "attention variant taken: $best"
 # 1a. LN_VARIANTS (e.g. "tree subgroup"): the residual + LayerNorm kernels, whole forward profiled
 #     over ATTN_SHAPE with the attention variant taken; the least LayerNorm time is used below.
@@ -150,6 +153,11 @@ step profile 40 encoder --no-accuracy --no-latency --sparsity 0.9 --batch "$batc
 # 4. Exactness: dev-split logits at 0/50/90%.
 step logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --attention-variant "$best" "${ln[@]}" \
   --save-logits "$out/engine-logits.json" "${limit[@]}"
+# 4b. LOGIT_VARIANTS: the dev-split logits of each of these attention variants too.
+for v in ${LOGIT_VARIANTS:-}; do
+  step "logits-$v" 30 encoder --no-latency --sparsity 0,0.5,0.9 --attention-variant "$v" "${ln[@]}" \
+    --save-logits "$out/engine-logits-$v.json" "${limit[@]}"
+done
 touch "$out/engine-done"
 if [ -n "$torch" ]; then
   wait "$torch"

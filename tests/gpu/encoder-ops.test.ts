@@ -10,6 +10,7 @@ import {
   createAttentionKernel,
   separateQkv,
 } from '../../src/gpu/encoder/attention';
+import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../src/gpu/encoder/attention-tiled';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
@@ -213,8 +214,8 @@ describe('encoder ops on WebGPU', () => {
   // blocks padded past `hidden` (what the stacked HP linear writes; the padding holds junk here).
   // Variants on the case with two key tiles, a partial chunk and left padding: one row a thread
   // (q2c8 stands for the unsplit kernel), key splits with one and two rows a thread (splits that
-  // see only padding, or no chunk of the last tile). The default, 'auto', runs q1c8s8 on the small
-  // cases and the batch-100 one (checked by its query rows a workgroup).
+  // see only padding, or no chunk of the last tile). The default, 'auto', runs q1c8s8 on the short
+  // cases and the batch-100 one, b16k128n4 on 70 keys (checked by its query rows a workgroup).
   const attentionCases: [number, number, number, number, 'separate' | 'fused', string][] = [
     [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
     [16, 1, 5, 3, 'separate', DEFAULT_ATTENTION],
@@ -228,6 +229,25 @@ describe('encoder ops on WebGPU', () => {
       v,
     ]),
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
+    // The register-blocked variants: head size 26 with a padded fused layout (one partial key tile
+    // or two; on a device with too little workgroup memory the variant must refuse, and the two
+    // that need more than SwiftShader's run at head size 8 over 150 keys: 2-3 tiles), head size 16
+    // (no spare lane in its last quad: one more), B=1. Even layouts load float pairs.
+    ...TILED_ATTENTION_VARIANTS.map((v): [number, number, number, number, 'fused', string] => [
+      52,
+      2,
+      70,
+      3,
+      'fused',
+      v,
+    ]),
+    [24, 3, 150, 3, 'separate', 'b32k128n8'],
+    [24, 3, 150, 3, 'separate', 'b64k64n8'],
+    [24, 3, 150, 3, 'separate', 'b128k32n4'],
+    [16, 1, 5, 3, 'separate', 'b8k128n4'],
+    [52, 2, 37, 1, 'fused', 'b16k128n4'],
+    // An odd head size: scalar loads instead of float pairs.
+    [15, 3, 20, 3, 'separate', 'b16k64n4'],
   ];
   for (const [hidden, heads, seq, batch, mode, variant] of attentionCases) {
     it(
@@ -243,6 +263,10 @@ describe('encoder ops on WebGPU', () => {
         for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
         const block = hidden + 4;
         const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
+        if (parseTiledVariant(variant) && !tiledFits(device, variant, hidden / heads)) {
+          expect(() => createAttentionKernel(device, hidden, heads, layout, variant)).toThrow(/workgroup memory/);
+          return;
+        }
         const kernel = createAttentionKernel(device, hidden, heads, layout, variant);
         let inputs: GPUBuffer[];
         if (mode === 'fused') {
@@ -265,15 +289,34 @@ describe('encoder ops on WebGPU', () => {
           ),
         });
         submit((pass) => kernel.encode(pass, group, batch, seq));
-        if (variant === 'auto') expect(autoAttentionVariant(batch, seq, heads)).toBe('q1c8s8');
-        // 8 splits: 16 rows a workgroup give 1 x 3 x 100 workgroups, enough; 3 sequences need 8.
-        if (batch === 100) expect(kernel.queriesPerGroup(batch, seq)).toBe(16);
-        if (variant === 'auto' && batch === 3) expect(kernel.queriesPerGroup(batch, seq)).toBe(8);
+        if (variant === 'auto') {
+          const d = hidden / heads;
+          const chosen = autoAttentionVariant(batch, seq, heads, {
+            stride: layout.stride,
+            fits: (x) => tiledFits(device, x, d),
+          });
+          // Few rows: 70 keys take the register-blocked b16k128n4 (16 rows a workgroup) where it
+          // fits, shorter sequences q1c8s8 (8 splits: 16 rows a workgroup give 1 x 3 x 100
+          // workgroups, enough; 3 sequences need 8).
+          const tiled = seq > 64 && tiledFits(device, 'b16k128n4', d);
+          expect(chosen).toBe(tiled ? 'b16k128n4' : 'q1c8s8');
+          expect(kernel.queriesPerGroup(batch, seq)).toBe(tiled || batch === 100 ? 16 : 8);
+        }
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
       },
     );
   }
+
+  it("attention 'auto' by shape and Q/K/V layout (TinyBERT: 12 heads, rows of 936 or 960 floats)", () => {
+    const pick = (batch: number, seq: number, stride: number, fits = true) =>
+      autoAttentionVariant(batch, seq, 12, { stride, fits: () => fits });
+    expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8', 'b16k128n4', 'b16k128n4']);
+    expect([pick(32, 64, 936), pick(32, 128, 936)]).toEqual(['q1c8s2', 'q1c8s2']);
+    expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
+    // Without the workgroup memory: the q1c8 kernels.
+    expect([pick(1, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c8s2']);
+  });
 
   for (const withPooler of [true, false]) {
     it(`pooler + classifier on [CLS] ${withPooler ? 'with' : 'without'} a pooler`, async () => {

@@ -21,6 +21,8 @@ import { deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
 import { benchInt8 } from '../../lab/int8-bench';
 import { quantizeHP, quantizeRows } from '../../core/quant';
+import { benchAttention } from '../../lab/attention-bench';
+import { ATTENTION_VARIANTS } from '../../gpu/encoder/attention';
 
 export const usage =
   `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] ` +
@@ -28,6 +30,8 @@ export const usage =
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] ` +
   `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench verify [--quick]
+hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
+  [--variant all|V,V..] [--reps R]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
@@ -44,7 +48,10 @@ hp-lab bench verify [--quick]
   -t256c, -t128b, -t256b (whole kept tiles); run
   with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
-  comma list the ones named.`;
+  comma list the ones named.
+  'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
+  random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
+  the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -374,10 +381,49 @@ async function int8Report(
   };
 }
 
+const intList = (v: string | undefined, name: string, fallback: number[]): number[] =>
+  v === undefined ? fallback : v.split(',').map((x) => numberFlag(x, name, 1, 1, 1 << 20, true));
+
+async function benchAttentionCmd(argv: string[]) {
+  const { values: f } = parseFlags(argv, {
+    batch: { type: 'string' },
+    seq: { type: 'string' },
+    hidden: { type: 'string' },
+    heads: { type: 'string' },
+    block: { type: 'string' },
+    variant: { type: 'string' },
+    reps: { type: 'string' },
+  });
+  const hidden = numberFlag(f.hidden, 'hidden', 312, 1, 65536, true);
+  const heads = numberFlag(f.heads, 'heads', 12, 1, hidden, true);
+  const reps = numberFlag(f.reps, 'reps', 20, 1, 1000, true);
+  const all = ATTENTION_VARIANTS as readonly string[];
+  const variants = !f.variant || f.variant === 'all' ? [...all] : f.variant.split(',');
+  const bad = variants.find((v) => !all.includes(v));
+  if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
+  const gpu = await nodeGpu();
+  const rows = [];
+  for (const block of intList(f.block, 'block', [hidden]))
+    for (const batch of intList(f.batch, 'batch', [1, 32]))
+      for (const seq of intList(f.seq, 'seq', [64, 128])) {
+        if (block < hidden) throw new CliError(`--block ${block} is less than --hidden ${hidden}`);
+        const got = await benchAttention(gpu.device, { batch, seq, hidden, heads, block }, variants, {
+          reps,
+          warmup: 3,
+        });
+        for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);
+        rows.push(...got);
+      }
+  const failed = rows.filter((r) => !(r.max_abs_err < 1e-4));
+  if (failed.length) throw new CliError(`attention variants off the reference: ${JSON.stringify(failed)}`, 1);
+  return { adapter: gpu.caps.label, rows };
+}
+
 export async function run(argv: string[]): Promise<unknown> {
   const [sub, ...rest] = argv;
   if (sub === 'matmul') return benchMatmul(rest);
   if (sub === 'hp') return benchHP(rest);
+  if (sub === 'attention') return benchAttentionCmd(rest);
   if (sub === 'verify') {
     const { values } = parseFlags(rest, { quick: { type: 'boolean' } });
     const gpu = await nodeGpu();

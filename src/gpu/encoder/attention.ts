@@ -3,7 +3,9 @@
 // chosen per call so that few tokens still spread over many workgroups, and the variant: query
 // rows per thread (QPT) and keys per register chunk (KC).
 import attentionWgsl from './attention.wgsl?raw';
+import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { createTiledAttention, parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from './attention-tiled';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -33,8 +35,10 @@ export function separateQkv(hidden: number): QkvLayout {
  *  On the H200 (4 layers, ms of attention, dense / HP 90%; BENCHMARKS.md, issue 19 fourth pass):
  *  B=32 L=128 q1c8s2 0.187 / 0.212, q2c8 0.216 / 0.233, q1c8s4 0.229 / 0.282, q1c8 0.243 / 0.252,
  *  q1c8s8 0.299 / 0.337, q2c8s2/s4 0.87-0.92; B=1 L=128 q1c8s8 0.039, q1c8s4 0.057, q2c8s4 0.084,
- *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. 'auto' (the default) runs q1c8 with the most splits
- *  (8, 4, 2) that keep the threads (query rows x S) within AUTO_THREADS. */
+ *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
+ *  attention-tiled.ts's. 'auto' (the default) takes one of those where AUTO_TILED's rules hold,
+ *  else q1c8 with the most splits (8, 4, 2) that keep the threads (query rows x S) within
+ *  AUTO_THREADS. */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -46,6 +50,7 @@ export const ATTENTION_VARIANTS = [
   'q1c8s8',
   'q2c8s2',
   'q2c8s4',
+  ...TILED_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
@@ -65,16 +70,39 @@ const QUERY_TILES = [64, 32, 16];
 const SPLIT_QUERY_TILES = [64, 32, 16, 8];
 const MAX_SPLIT_THREADS = 128;
 
-/** Threads (query rows x key splits) the automatic choice stops at: B=32 L=128's 49k rows got
- *  the least time with 2 splits (98k threads) and more with 4 (196k); B=1's 1.5k rows with 8. */
-const AUTO_THREADS = 131072;
+/** Threads (query rows x key splits) the automatic choice stops at: B=32 L=64's 24.6k and L=128's
+ *  49k rows got the least time with 2 splits (4 took 20-30% longer at L=64: issue 19, fifth
+ *  pass), B=1's 1.5k rows with 8. */
+const AUTO_THREADS = 65536;
 const AUTO_SPLITS = [8, 4, 2] as const;
 
 const autoSplits = (rows: number): number => AUTO_SPLITS.find((x) => rows * x <= AUTO_THREADS) ?? 2;
 
-/** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests). */
-export function autoAttentionVariant(batch: number, seq: number, heads: number): string {
-  return `q1c8s${autoSplits(batch * seq * heads)}`;
+/** Register-blocked variants 'auto' takes where their rule holds (first match) and the device has
+ *  their workgroup memory; otherwise q1c8 with autoSplits. H200, 4 layers (BENCHMARKS.md, issue 19
+ *  fifth pass): few rows at L=128 (B=1): b16k128n4 0.031 ms vs q1c8s8 0.039; many rows whose
+ *  Q/K/V rows are a multiple of 64 floats (the stacked HP linear's blocks of 320: the q1c8 kernels
+ *  read them 13% slower than the dense layout's 936-float rows, the register-blocked ones at the
+ *  same speed): B=32 L=128 b128k32n4 0.200 vs q1c8s2 0.212, L=64 b64k64n4 0.075 vs 0.079. */
+const AUTO_TILED: [string, (seq: number, rows: number, aligned: boolean) => boolean][] = [
+  ['b16k128n4', (seq, rows) => seq > 64 && rows <= 6144],
+  ['b128k32n4', (seq, rows, aligned) => seq > 64 && rows > 6144 && aligned],
+  ['b64k64n4', (seq, rows, aligned) => seq <= 64 && rows > 6144 && aligned],
+];
+
+/** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
+ *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
+ *  (without it, each is assumed to). */
+export function autoAttentionVariant(
+  batch: number,
+  seq: number,
+  heads: number,
+  opts: { stride?: number; fits?: (v: string) => boolean } = {},
+): string {
+  const rows = batch * seq * heads;
+  const aligned = opts.stride !== undefined && opts.stride % 64 === 0;
+  const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));
+  return tiled ? tiled[0] : `q1c8s${autoSplits(rows)}`;
 }
 
 export function createAttentionKernel(
@@ -84,14 +112,28 @@ export function createAttentionKernel(
   qkv: QkvLayout = separateQkv(hidden),
   variant: string = DEFAULT_ATTENTION,
 ): AttentionKernel {
+  if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
+    throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
+  if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride))
+    throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
+  if (parseTiledVariant(variant)) {
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(variant))
+      throw new RangeError(`attention variant '${variant}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+    const k = createTiledAttention(device, hidden, heads, qkv, variant);
+    return { layout: k.layout, variant, queriesPerGroup: () => k.shape.qb, encode: k.encode };
+  }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
   // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
-  // their pipelines are compiled on first use.
-  const kernels = new Map<number, AttentionKernel>(
-    AUTO_SPLITS.map((x) => [x, fixedAttentionKernel(device, hidden, heads, qkv, `q1c8s${x}`)]),
-  );
-  const pick = (batch: number, seq: number) => kernels.get(autoSplits(batch * seq * heads))!;
-  const any = kernels.get(AUTO_SPLITS[0])!;
+  // each is made on first use (its pipeline compiled then).
+  const kernels = new Map<string, AttentionKernel>();
+  const fits = (v: string) => tiledFits(device, v, hidden / heads);
+  const pick = (batch: number, seq: number) => {
+    const name = autoAttentionVariant(batch, seq, heads, { stride: qkv.stride, fits });
+    let kernel = kernels.get(name);
+    if (!kernel) kernels.set(name, (kernel = createAttentionKernel(device, hidden, heads, qkv, name)));
+    return kernel;
+  };
+  const any = pick(1, 1);
   return {
     layout: any.layout,
     variant,
@@ -108,12 +150,8 @@ function fixedAttentionKernel(
   variant: string,
 ): AttentionKernel {
   const { qpt, kc: kcWanted, splits } = parseVariant(variant);
-  if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
-    throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
-  if (qkv.stride < hidden || [qkv.q, qkv.k, qkv.v].some((o) => o < 0 || o + hidden > qkv.stride))
-    throw new RangeError(`Q/K/V layout ${JSON.stringify(qkv)} does not hold ${hidden} columns per row`);
   const limits = device.limits;
   // Keys per tile: 64 for small heads (fewer barriers), fewer for big heads (registers for the
   // scores, workgroup memory for K and V).
@@ -145,7 +183,7 @@ function fixedAttentionKernel(
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
       const label = `encoder.attention ${variant} qt=${qt}`;
-      pipeline = compilePipeline(device, layout, label, withConsts(consts, attentionWgsl));
+      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, attentionWgsl));
       pipelines.set(qt, pipeline);
     }
     return pipeline;

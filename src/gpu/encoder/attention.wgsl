@@ -16,14 +16,13 @@
 // [tokens, H]. Head vectors are padded to 4*D4 with zeros and handled as vec4, so a score costs
 // D4 vector reads of workgroup memory instead of D scalar ones.
 // Prepended: consts H, D, D4, QT, QPT, S, KT, KC (KT a multiple of KC), STRIDE, QO, KO, VO, and
-// KV >= 2 * KT * D4 (and >= S * QT * D4 when S > 1), ML >= S * QT * QPT (1 when S = 1).
+// KV >= 2 * KT * D4 (and >= S * QT * D4 when S > 1), ML >= S * QT * QPT (1 when S = 1), then
+// attention-load-f32.wgsl.
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
+// q, k, v (bindings 1-3) and quad_k/v(at, e) come from attention-load-f32.wgsl.
 /** attention_mask, [tokens]: 0 = padding. */
 @group(0) @binding(4) var<storage, read> mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
@@ -36,19 +35,6 @@ var<workgroup> ml: array<vec2<f32>, ML>;
  *  exactly 0 once any real key has been seen; every sequence has at least one, and a chunk seen
  *  before it is wiped by the rescale exp(-1e30 - max) = 0). */
 var<workgroup> kbias: array<f32, KT>;
-
-/** Four consecutive head values starting at element e of `row`'s head (zeros past D). */
-fn head_quad_k(base: u32, e: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < D) { r[c] = k[base + e + c]; } }
-  return r;
-}
-
-fn head_quad_v(base: u32, e: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < D) { r[c] = v[base + e + c]; } }
-  return r;
-}
 
 const VB = KT * D4; // where the values start in kv
 
@@ -86,8 +72,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var vq = vec4<f32>(0.0);
       if (j < seq) {
         let r = (b * seq + j) * STRIDE + col;
-        kq = head_quad_k(r + KO, e);
-        vq = head_quad_v(r + VO, e);
+        kq = quad_k(r + KO, e);
+        vq = quad_v(r + VO, e);
       }
       kv[idx] = kq;
       kv[VB + idx] = vq;

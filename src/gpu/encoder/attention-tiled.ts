@@ -1,0 +1,129 @@
+// The register-blocked attention kernel (attention-tiled.wgsl): variants 'b<QB>k<KT>n<KN>' (QB
+// query rows a workgroup, KT keys a tile in workgroup memory, a 4 x KN score micro-tile a thread),
+// their workgroup memory and threads, and whether a device can run them.
+import tiledWgsl from './attention-tiled.wgsl?raw';
+import loadF32Wgsl from './attention-load-f32.wgsl?raw';
+import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
+import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+
+/** attention.ts's QkvLayout (where a head's Q, K and V start in rows of `stride` floats). */
+interface QkvRows {
+  stride: number;
+  q: number;
+  k: number;
+  v: number;
+}
+
+export const TILED_ATTENTION_VARIANTS = [
+  'b32k128n8',
+  'b32k128n4',
+  'b64k64n8',
+  'b64k64n4',
+  'b32k64n4',
+  'b16k128n4',
+  'b16k64n4',
+  'b8k128n4',
+  'b64k32n4',
+  'b128k32n4',
+] as const;
+
+export interface TiledShape {
+  qb: number;
+  kt: number;
+  kn: number;
+  qg: number;
+  kg: number;
+  threads: number;
+  /** Key splits of the value product. */
+  ks: number;
+  dp4: number;
+  /** Quads of the key / P^T / merge array. */
+  kp: number;
+  storageBytes: number;
+}
+
+const isPow2 = (x: number) => x >= 1 && (x & (x - 1)) === 0;
+
+export function parseTiledVariant(name: string): { qb: number; kt: number; kn: number } | null {
+  const m = /^b(\d+)k(\d+)n(\d+)$/.exec(name);
+  return m ? { qb: Number(m[1]), kt: Number(m[2]), kn: Number(m[3]) } : null;
+}
+
+/** The variant's sizes for head size d, or a reason it cannot run that head size. */
+export function tiledShape(variant: string, d: number): TiledShape | string {
+  const v = parseTiledVariant(variant);
+  if (!v) return `'${variant}' is not a tiled attention variant`;
+  const { qb, kt, kn } = v;
+  const qg = qb / 4;
+  const kg = kt / kn;
+  if (!isPow2(qg) || !Number.isInteger(kg) || kt % 4 !== 0) return `'${variant}' has an unusable tile`;
+  const threads = qg * kg;
+  // Lane d of each head vector is spare (the mask bias in keys, 1 in queries and values).
+  const dp4 = Math.floor(d / 4) + 1;
+  let ks = 1;
+  while (ks * 2 * qg * dp4 <= threads && kt % (ks * 2 * 4) === 0) ks *= 2;
+  if (qg * dp4 > threads) return `head size ${d} needs more threads than '${variant}' has`;
+  const kp = Math.max(kt * dp4, kt * (qg + 1), ks * qb * dp4);
+  const storageBytes = 16 * (qb * dp4 + kp + kt * dp4 + threads + qg);
+  return { qb, kt, kn, qg, kg, threads, ks, dp4, kp, storageBytes };
+}
+
+/** Whether the device runs the variant at head size d (workgroup memory and threads). */
+export function tiledFits(device: GPUDevice, variant: string, d: number): boolean {
+  const s = tiledShape(variant, d);
+  const l = device.limits;
+  return (
+    typeof s !== 'string' &&
+    s.storageBytes <= l.maxComputeWorkgroupStorageSize &&
+    s.threads <= l.maxComputeInvocationsPerWorkgroup &&
+    s.threads <= l.maxComputeWorkgroupSizeX
+  );
+}
+
+/** Whether every head of every row starts at an even float (8-byte loads of float pairs). */
+export const pairLoads = (d: number, qkv: QkvRows): boolean =>
+  [d, qkv.stride, qkv.q, qkv.k, qkv.v].every((x) => x % 2 === 0);
+
+export interface TiledAttention {
+  layout: KernelLayout;
+  shape: TiledShape;
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+}
+
+export function createTiledAttention(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvRows,
+  variant: string,
+): TiledAttention {
+  const d = hidden / heads;
+  const shape = tiledShape(variant, d);
+  if (typeof shape === 'string') throw new RangeError(shape);
+  if (!tiledFits(device, variant, d))
+    throw new RangeError(
+      `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory and ` +
+        `${shape.threads} threads; this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
+    );
+  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  let pipeline: GPUComputePipeline | undefined;
+  return {
+    layout,
+    shape,
+    encode(pass, bindGroup, batch, seq) {
+      if (!pipeline) {
+        const { qb, kt, kn, qg, kg, threads, ks, dp4, kp } = shape;
+        const consts = {
+          ...{ H: hidden, D: d, DP4: dp4, QB: qb, QG: qg, KT: kt, KN: kn, KG: kg, THREADS: threads },
+          ...{ KS: ks, KPS: kt / ks, PS: qg + 1, KP: kp, NIT: Math.ceil((kt * dp4) / threads) },
+          ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
+        };
+        const code = withConsts(consts, pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl, tiledWgsl);
+        pipeline = compilePipeline(device, layout, `encoder.attention ${variant}`, code);
+      }
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(Math.ceil(seq / shape.qb), heads, batch);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// The encoder's attention kernel alone (`hp-lab bench attention`): every variant asked for, on
+// random Q/K/V in the fused layout the Q/K/V linear writes, with Q/K/V blocks of `block` floats
+// (the hidden size for the dense linear, whole tile-rows for the stacked HP one: TinyBERT 312 and
+// 320), timed with timestamps and checked against the CPU reference on the first sequences.
+import { createAttentionKernel, type QkvLayout } from '../gpu/encoder/attention';
+import { readBuffer, uploadBuffer } from '../gpu/kernel';
+import { timeCompute } from '../gpu/timing';
+import { randomArray, rng } from '../core/random';
+import { referenceAttention } from '../core/model/reference-forward';
+
+export interface AttentionBenchCase {
+  batch: number;
+  seq: number;
+  hidden: number;
+  heads: number;
+  /** Floats of each of the Q, K and V blocks in a row (>= hidden). */
+  block: number;
+}
+
+export interface AttentionBenchRow extends AttentionBenchCase {
+  variant: string;
+  ms_median: number;
+  ms_min: number;
+  timing: string;
+  gflops: number;
+  /** Max |GPU - reference| over the checked sequences. */
+  max_abs_err: number;
+  checked_sequences: number;
+}
+
+/** Sequence b keeps its first seq - (b % 4) * seq / 8 tokens (some padding, never none). */
+function benchMask(batch: number, seq: number): Uint32Array {
+  const mask = new Uint32Array(batch * seq);
+  for (let b = 0; b < batch; b++) {
+    const keep = seq - Math.floor(((b % 4) * seq) / 8);
+    for (let i = 0; i < keep; i++) mask[b * seq + i] = 1;
+  }
+  return mask;
+}
+
+export async function benchAttention(
+  device: GPUDevice,
+  c: AttentionBenchCase,
+  variants: string[],
+  opts: { reps: number; warmup: number; checkSequences?: number },
+): Promise<AttentionBenchRow[]> {
+  const { batch, seq, hidden, heads, block } = c;
+  const tokens = batch * seq;
+  const rand = rng(seq * 31 + batch);
+  const rows = randomArray(tokens * 3 * block, rand);
+  const mask = benchMask(batch, seq);
+  const layout: QkvLayout = { stride: 3 * block, q: 0, k: block, v: 2 * block };
+  const checked = Math.min(batch, opts.checkSequences ?? 2);
+  const part = (j: number) => {
+    const out = new Float32Array(checked * seq * hidden);
+    for (let t = 0; t < checked * seq; t++)
+      out.set(rows.subarray(t * 3 * block + j * block, t * 3 * block + j * block + hidden), t * hidden);
+    return out;
+  };
+  const expected = referenceAttention(part(0), part(1), part(2), mask, checked, seq, hidden, heads);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const qkv = uploadBuffer(device, rows, 'bench.qkv', usage);
+  const maskBuf = uploadBuffer(device, mask, 'bench.mask', usage);
+  const params = new Uint32Array(4);
+  params[0] = seq;
+  new Float32Array(params.buffer)[1] = 1 / Math.sqrt(hidden / heads);
+  const uniform = uploadBuffer(device, params, 'bench.params', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  const ctx = device.createBuffer({
+    size: tokens * hidden * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  const poison = new Float32Array(tokens * hidden).fill(NaN);
+  const out: AttentionBenchRow[] = [];
+  try {
+    for (const variant of variants) {
+      const kernel = createAttentionKernel(device, hidden, heads, layout, variant);
+      const group = device.createBindGroup({
+        layout: kernel.layout.group,
+        entries: [uniform, qkv, qkv, qkv, maskBuf, ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      device.queue.writeBuffer(ctx, 0, poison); // every checked output must be written
+      const record = (pass: GPUComputePassEncoder) => kernel.encode(pass, group, batch, seq);
+      const t = await timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup });
+      const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
+      let err = 0;
+      for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - expected[i]));
+      if (got.some((x) => !Number.isFinite(x))) err = Infinity;
+      out.push({
+        ...c,
+        variant,
+        ms_median: t.msMedian,
+        ms_min: t.msMin,
+        timing: t.timing,
+        gflops: (4 * batch * seq * seq * hidden) / t.msMedian / 1e6,
+        max_abs_err: err,
+        checked_sequences: checked,
+      });
+    }
+  } finally {
+    for (const b of [qkv, maskBuf, uniform, ctx]) b.destroy();
+  }
+  return out;
+}
