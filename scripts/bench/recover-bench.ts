@@ -1,7 +1,9 @@
 // Layer-wise reconstruction time (core/recover) on the shipped model: all 24 matrices, per pattern
 // and sparsity, with the app's recovery methods (src/lab/recovery-methods.ts), on the first N train
 // sentences. Prints wall and process CPU seconds per run (CPU of every thread: with --threads N the
-// calibration tokens are shared by N threads, as hp-lab --recover does; default the cores, <= 4).
+// calibration tokens are shared by N threads, as hp-lab --recover does; default the cores, <= 4),
+// then the seconds per phase of each thread (core/recover/phases.ts; with HP_LAB_THREAD_CPU=1 in
+// the environment, each thread's own CPU time).
 // Usage: npx tsx scripts/bench/recover-bench.ts [--method lsq-dense] [--patterns hp,tile]
 //        [--sparsity 0.8,0.9] [--calib N] [--threads N]
 import { parseArgs } from 'node:util';
@@ -48,5 +50,13 @@ for (const pattern of values.patterns!.split(',') as Pattern[]) {
         `${1 + helpers.length} thread(s): ` +
         `${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`,
     );
+    // Per thread, seconds (thread CPU under HP_LAB_THREAD_CPU=1, else wall; phases.ts).
+    const fmt = (t: Record<string, number>) =>
+      Object.entries(t)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`)
+        .join(', ');
+    console.log(`  run: ${fmt(summary.phases.run)}`);
+    summary.phases.shards.forEach((t, i) => console.log(`  shard ${i}: ${fmt(t)}`));
   }
 }

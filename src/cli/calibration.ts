@@ -55,7 +55,15 @@ export async function recoverInSession(
     });
     const cpu = process.cpuUsage(cpu0);
     // CPU time of every thread (process.cpuUsage counts the helpers too); summary.ms is wall time.
-    return { ...summary, cpuMs: Math.round((cpu.user + cpu.system) / 1000), threads: 1 + helpers.length };
+    const round = (t: Record<string, number>) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)]));
+    const phases = { run: round(summary.phases.run), shards: summary.phases.shards.map(round) };
+    return {
+      ...summary,
+      phases,
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      threads: 1 + helpers.length,
+    };
   } catch (err) {
     throw new CliError(`--recover: ${(err as Error).message}`);
   }

@@ -2,10 +2,12 @@
 // `hp-lab … --recover` uses every core it is given. A helper thread runs this same module file
 // (the bundled CLI as a whole, or this file under tsx): started with the role below in its
 // workerData, it serves one shard over its port instead of doing anything else.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { shardServer, shardSpawner } from '../core/recover/shard-messages';
 import type { ShardSpawner } from '../core/recover/shard';
+import { setPhaseClock } from '../core/recover/phases';
 
 const ROLE = 'hp-lab-recovery-shard';
 let serving = false;
@@ -21,6 +23,15 @@ export function serveRecoveryShard(): boolean {
     );
   }
   return true;
+}
+
+// HP_LAB_THREAD_CPU=1: the phase times (RecoverResult.phases) in this thread's CPU milliseconds
+// (Linux: the first field of /proc/thread-self/schedstat, ns on a CPU; ~35 µs a read) instead of
+// wall time, so that they compare across runs on a shared machine.
+if (process.env.HP_LAB_THREAD_CPU === '1') setPhaseClock(threadCpuMs);
+
+function threadCpuMs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
 }
 
 serveRecoveryShard();

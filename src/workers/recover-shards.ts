@@ -32,6 +32,7 @@ const spawnWorker: ShardSpawner = async (init) => {
   return {
     accumulate: (layer, stage) => call(api.accumulate(layer, stage)),
     advance: (layer, stage, weights) => call(api.advance(layer, stage, weights)),
+    solve: (task) => call(api.solve(task)),
     close: () => {
       api[Comlink.releaseProxy]();
       worker.terminate();

@@ -56,6 +56,12 @@ export interface Intercept {
 export interface ReconstructOptions {
   damp?: number;
   method?: RecoverMethod;
+  /**
+   * Grouped solver only: solve just the row groups that start in [start, end) (the rest of W'
+   * stays 0), so that threads can share one matrix's solves: each group is solved the same way
+   * whoever solves it, so the parts put together are the whole solution, bit for bit.
+   */
+  rows?: readonly [number, number];
 }
 
 export interface ReconstructResult {
@@ -79,7 +85,7 @@ export function reconstructLinear(input: ReconstructInput, options: ReconstructO
   if (cross && cross.length !== n * out)
     throw new RangeError(`cross term has ${cross.length} entries, expected ${n} x ${out}`);
   if (input.intercept) return withIntercept(input, input.intercept, damp, options);
-  return solve(weight, out, n, mask, gram, dampedGram(gram, n, damp), cross, options.method ?? 'auto');
+  return solve(weight, out, n, mask, gram, dampedGram(gram, n, damp), cross, options.method ?? 'auto', options.rows);
 }
 
 /** W' for the damped H (`h`); `gram` undamped (the damping on the diagonal is h - gram). */
@@ -92,9 +98,11 @@ function solve(
   h: Float64Array,
   cross: Float64Array | undefined,
   requested: RecoverMethod,
+  rows?: readonly [number, number],
 ): ReconstructResult {
-  const groups = rowGroups(mask, out, n);
-  const method = requested === 'auto' ? chooseMethod(mask, out, n, cross !== undefined, groups) : requested;
+  const all = rowGroups(mask, out, n);
+  const method = requested === 'auto' ? chooseMethod(mask, out, n, cross !== undefined, all) : requested;
+  const groups = rows ? all.filter(([start]) => start >= rows[0] && start < rows[1]) : all;
   const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
   const w =
     method === 'grouped'
@@ -160,7 +168,7 @@ function withIntercept(
     for (let o = 0; o < out; o++) cross1[n * out + o] = c.targetSum![o] + c.tokens * c.bias[o];
   }
   const h1 = dampedGram(gram1, m, damp, dampingOf(gram, n, damp));
-  const r = solve(weight1, out, m, mask1, gram1, h1, cross1, options.method ?? 'auto');
+  const r = solve(weight1, out, m, mask1, gram1, h1, cross1, options.method ?? 'auto', options.rows);
   const w = new Float32Array(out * n);
   const bias = new Float32Array(out);
   for (let row = 0; row < out; row++) {
@@ -206,7 +214,7 @@ export function keptColumns(mask: Uint8Array, row: number, n: number): number[] 
 }
 
 /** Multiply-adds of the grouped solver: factorisation, right-hand sides, solves. */
-function groupedCost(groups: Array<[number, number]>, mask: Uint8Array, n: number): number {
+export function groupedCost(groups: Array<[number, number]>, mask: Uint8Array, n: number): number {
   let cost = 0;
   for (const [start, end] of groups) {
     let s = 0;

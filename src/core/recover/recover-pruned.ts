@@ -20,6 +20,8 @@ export interface RecoverySummary {
   /** Matrices solved per row group (exact) and by the column sweep. */
   grouped: number;
   sweep: number;
+  /** Where the time went, per thread (RecoverResult.phases). */
+  phases: RecoverResult['phases'];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function recoverPruned(
       ms: recovered.ms,
       grouped: count('grouped'),
       sweep: count('sweep'),
+      phases: recovered.phases,
     },
     recovered,
   };

@@ -8,14 +8,19 @@
 // with an ETA.
 import { prunableLinears, type BertModel, type Linear } from '../model/bert-types';
 import { referenceEmbed, type EncoderBatch } from '../model/reference-forward';
-import { reconstructLinear, type ReconstructOptions, type ReconstructResult } from './reconstruct';
+import { PhaseTimer, type PhaseTimes } from './phases';
+import { type ReconstructOptions, type ReconstructResult } from './reconstruct';
 import {
   RecoveryShard,
+  shareRows,
+  solveStage,
   STAGES,
   stagePlan,
   type ShardInit,
   type ShardLike,
   type ShardSpawner,
+  joinParts,
+  type SolveTask,
   type StageSums,
   type StageWeights,
 } from './shard';
@@ -72,6 +77,9 @@ export interface RecoverResult {
   /** Real (non-padding) calibration tokens. */
   tokens: number;
   ms: number;
+  /** Milliseconds per phase: this thread's run ('solve', 'sums', 'wait' for the other shards,
+   *  'embed') and each shard's own (this thread's first, phases.ts). */
+  phases: { run: PhaseTimes; shards: PhaseTimes[] };
 }
 
 /**
@@ -114,10 +122,12 @@ export async function recoverModel(
     model: own ? model : light,
     masks,
     batches: part,
-    inputs: part.map((b) => referenceEmbed(model, b)),
+    inputs: timer.time('embed', () => part.map((b) => referenceEmbed(model, b))),
     options: shardOptions,
   });
   const helpers: Array<ShardLike & { close(): void }> = [];
+  const timer = new PhaseTimer();
+  const shardPhases: PhaseTimes[] = [];
   try {
     for (const [i, spawn] of (options.helpers ?? []).entries()) helpers.push(await spawn(init(parts[i + 1])));
     const shards: ShardLike[] = [new RecoveryShard(init(parts[0], true)), ...helpers];
@@ -128,27 +138,38 @@ export async function recoverModel(
         const plan = stagePlan(model, masks, li, s, shardOptions);
         // Helpers first: they work while this thread sums its own share.
         const pending = shards.slice(1).map((h) => h.accumulate(li, s));
-        const sums = addSums([await shards[0].accumulate(li, s), ...(await Promise.all(pending))]);
+        const own = await shards[0].accumulate(li, s);
+        const waited = timer.start('wait');
+        const all = [own, ...(await Promise.all(pending))];
+        waited();
+        all.forEach((x, i) => (shardPhases[i] = x.phases ?? {}));
+        const sums = timer.time('sums', () => addSums(all));
+        // The solves shared too: each helper gets its rows of every grouped matrix of the stage
+        // (the sums copied to it) and solves them while this thread solves the rest.
+        await yieldToEventLoop(signal);
+        const shares = shareRows(model, masks, plan, li, shards.length);
+        const task = (i: number): SolveTask => ({
+          layer: li,
+          stage: s,
+          sums: { ...sums, phases: undefined },
+          rows: shares[i],
+          damp: options.damp,
+          bias: options.bias,
+        });
+        const solving = shards.slice(1).map((h, i) => (shares[i + 1].some(Boolean) ? h.solve(task(i + 1)) : null));
+        const mine = timer.time('solve', () => solveStage(model, masks, plan, task(0)));
+        const waitedSolve = timer.start('wait');
+        const answers = [mine, ...(await Promise.all(solving))];
+        waitedSolve();
+        answers.forEach((a, i) => a?.phases && (shardPhases[i] = a.phases));
         const weights: StageWeights[] = [];
         for (const [k, kind] of plan.kinds.entries()) {
-          await yieldToEventLoop(signal);
           const index = plan.indices[k];
           const dense = model.layers[li][kind];
-          const cross = sums.cross[k];
-          const intercept = options.bias
-            ? { bias: dense.bias, inputSum: sums.inputSum, tokens: sums.tokens, targetSum: cross?.targetSum }
-            : undefined;
-          const r = reconstructLinear(
-            {
-              weight: dense.weight,
-              out: dense.out,
-              in: dense.in,
-              mask: masks[index],
-              gram: sums.gram,
-              cross: cross?.cross,
-              intercept,
-            },
-            { ...options, method: plan.methods[k] },
+          const r = joinParts(
+            answers.map((a, i) => ({ rows: shares[i][k], part: a?.parts[k] ?? null })),
+            dense.out,
+            dense.in,
           );
           weights.push({ weight: r.weight, bias: r.bias ?? dense.bias });
           matrices[index] = {
@@ -174,13 +195,15 @@ export async function recoverModel(
         // Every shard runs its batches through the reconstructed stage.
         const advancing = shards.slice(1).map((h) => h.advance(li, s, weights));
         shards[0].advance(li, s, weights);
+        const waitedAdvance = timer.start('wait');
         await Promise.all(advancing);
+        waitedAdvance();
       }
     }
   } finally {
     helpers.forEach((h) => h.close());
   }
-  return { matrices, tokens, ms: performance.now() - t0 };
+  return { matrices, tokens, ms: performance.now() - t0, phases: { run: timer.ms, shards: shardPhases } };
 }
 
 /** `count` lists of batches with about the same rows each (a list may be empty). */

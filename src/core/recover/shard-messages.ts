@@ -3,25 +3,30 @@
 // transferred buffers, not copies. (The page's workers reach theirs through the comlink endpoint
 // every worker uses: lab/recovery-shard-service.ts.)
 import {
+  answerBuffers,
   RecoveryShard,
   sumsBuffers,
   type ShardInit,
   type ShardSpawner,
+  type SolveAnswer,
+  type SolveTask,
   type StageSums,
   type StageWeights,
 } from './shard';
 
 interface ShardRequest {
   id: number;
-  op: 'accumulate' | 'advance';
+  op: 'accumulate' | 'advance' | 'solve';
   layer: number;
   stage: number;
   weights?: StageWeights[];
+  task?: SolveTask;
 }
 
 interface ShardAnswer {
   id: number;
   sums?: StageSums;
+  solved?: SolveAnswer;
   error?: string;
 }
 
@@ -36,8 +41,13 @@ export function shardServer(post: Post): (message: unknown) => void {
       shard = new RecoveryShard(message as ShardInit);
       return;
     }
-    const { id, op, layer, stage, weights } = message as ShardRequest;
+    const { id, op, layer, stage, weights, task } = message as ShardRequest;
     try {
+      if (op === 'solve') {
+        const solved = shard.solve(task!);
+        post({ id, solved } satisfies ShardAnswer, answerBuffers(solved));
+        return;
+      }
       if (op === 'advance') {
         shard.advance(layer, stage, weights!);
         post({ id } satisfies ShardAnswer);
@@ -57,7 +67,8 @@ export function shardSpawner(
   start: (receive: (message: unknown) => void, fail: (err: Error) => void) => { post: Post; close: () => void },
 ): ShardSpawner {
   return async (init) => {
-    const waiting = new Map<number, { resolve: (sums?: StageSums) => void; reject: (err: Error) => void }>();
+    type Answer = Omit<ShardAnswer, 'id' | 'error'>;
+    const waiting = new Map<number, { resolve: (answer: Answer) => void; reject: (err: Error) => void }>();
     let next = 0;
     let failed: Error | undefined;
     const fail = (err: Error) => {
@@ -66,26 +77,28 @@ export function shardSpawner(
       waiting.clear();
     };
     const worker = start((message) => {
-      const { id, sums, error } = message as ShardAnswer;
+      const { id, error, ...answer } = message as ShardAnswer;
       const w = waiting.get(id);
       waiting.delete(id);
       if (error !== undefined) w?.reject(new Error(`recovery worker: ${error}`));
-      else w?.resolve(sums);
+      else w?.resolve(answer);
     }, fail);
     worker.post(
       init,
       init.inputs.map((x) => x.buffer as ArrayBuffer),
     ); // made for this shard alone
     const call = (request: Omit<ShardRequest, 'id'>) =>
-      new Promise<StageSums | undefined>((resolve, reject) => {
+      new Promise<Answer>((resolve, reject) => {
         if (failed) return reject(failed);
         const id = next++;
         waiting.set(id, { resolve, reject });
         worker.post({ id, ...request } satisfies ShardRequest);
       });
     return {
-      accumulate: async (layer, stage) => (await call({ op: 'accumulate', layer, stage }))!,
+      accumulate: async (layer, stage) => (await call({ op: 'accumulate', layer, stage })).sums!,
       advance: async (layer, stage, weights) => void (await call({ op: 'advance', layer, stage, weights })),
+      // The sums are copied (this thread solves its own share from them too).
+      solve: async (task) => (await call({ op: 'solve', layer: task.layer, stage: task.stage, task })).solved!,
       close: () => {
         fail(new Error('recovery worker closed'));
         worker.close();

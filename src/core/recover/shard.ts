@@ -17,7 +17,16 @@ import {
 import { fastGelu, gemmAttention } from './fast-forward';
 import { CrossAccumulator, GramAccumulator, type CrossBlock } from './gram';
 import { MaskedLinear } from './masked-linear';
-import { chooseMethod, keptColumns, rowGroups, type RecoverMethod } from './reconstruct';
+import { PhaseTimer, type PhaseTimes } from './phases';
+import {
+  chooseMethod,
+  groupedCost,
+  keptColumns,
+  reconstructLinear,
+  rowGroups,
+  type RecoverMethod,
+  type ReconstructResult,
+} from './reconstruct';
 import { Gemm } from './wasm-gemm';
 
 /** The stages of a layer: which linears read the stage's input. */
@@ -52,6 +61,8 @@ export interface StageSums {
   inputSum: Float64Array;
   /** Dense targets: Xᵀ Y and Σ_t (y_t - b) for each linear of the stage. */
   cross: Array<{ cross: Float64Array; targetSum: Float64Array }>;
+  /** The shard's phase times so far (every stage up to this one). */
+  phases?: PhaseTimes;
 }
 
 /** The solved weights of one linear of the stage. */
@@ -60,10 +71,134 @@ export interface StageWeights {
   bias: Float32Array;
 }
 
+/** A share of a stage's solves: the stage's summed sums and, per linear, the rows [start, end)
+ *  to solve (null: none of them). */
+export interface SolveTask {
+  layer: number;
+  stage: number;
+  sums: StageSums;
+  rows: Array<readonly [number, number] | null>;
+  damp?: number;
+  /** Fit the biases too (RecoverOptions.bias). */
+  bias?: boolean;
+}
+
+/** One linear's share of the solution: W' (and the bias) on the share's rows, 0 elsewhere. */
+export interface SolvedPart {
+  weight: Float32Array;
+  bias?: Float32Array;
+  method: ReconstructResult['method'];
+  factorisations: number;
+}
+
+export interface SolveAnswer {
+  parts: Array<SolvedPart | null>;
+  /** The shard's phase times so far. */
+  phases?: PhaseTimes;
+}
+
 /** A shard as the run sees it: here or behind a worker. */
 export interface ShardLike {
   accumulate(layer: number, stage: number): StageSums | Promise<StageSums>;
   advance(layer: number, stage: number, weights: StageWeights[]): void | Promise<void>;
+  solve(task: SolveTask): SolveAnswer | Promise<SolveAnswer>;
+}
+
+/** The buffers of a solve answer, to transfer. */
+export function answerBuffers(answer: SolveAnswer): ArrayBuffer[] {
+  return answer.parts
+    .flatMap((p) => (p ? [p.weight, ...(p.bias ? [p.bias] : [])] : []))
+    .map((a) => a.buffer as ArrayBuffer);
+}
+
+/** Solves a task's rows of each linear of the stage (the same code on every thread). */
+export function solveStage(model: BertModel, masks: Uint8Array[], plan: StagePlan, task: SolveTask): SolveAnswer {
+  const { sums, damp } = task;
+  const parts = plan.kinds.map((kind, k) => {
+    const rows = task.rows[k];
+    if (!rows) return null;
+    const dense = model.layers[task.layer][kind];
+    const cross = sums.cross[k];
+    const intercept = task.bias
+      ? { bias: dense.bias, inputSum: sums.inputSum, tokens: sums.tokens, targetSum: cross?.targetSum }
+      : undefined;
+    const r = reconstructLinear(
+      {
+        weight: dense.weight,
+        out: dense.out,
+        in: dense.in,
+        mask: masks[plan.indices[k]],
+        gram: sums.gram,
+        cross: cross?.cross,
+        intercept,
+      },
+      { damp, method: plan.methods[k], rows },
+    );
+    return {
+      weight: r.weight,
+      ...(r.bias ? { bias: r.bias } : {}),
+      method: r.method,
+      factorisations: r.factorisations,
+    };
+  });
+  return { parts };
+}
+
+/** One matrix's solution from the threads' shares: each part's rows [start, end) (and bias
+ *  entries) copied into the first part's arrays, where those rows are 0. */
+export function joinParts(
+  shares: Array<{ rows: readonly [number, number] | null; part: SolvedPart | null }>,
+  out: number,
+  n: number,
+): SolvedPart {
+  const given = shares.filter((x) => x.rows && x.part) as Array<{ rows: [number, number]; part: SolvedPart }>;
+  const [first, ...rest] = given;
+  const joined = { ...first.part, factorisations: given.reduce((f, x) => f + x.part.factorisations, 0) };
+  if (rest.length > 0 && first.part.weight.length !== out * n) throw new RangeError('solved part has the wrong size');
+  for (const { rows, part } of rest) {
+    joined.weight.set(part.weight.subarray(rows[0] * n, rows[1] * n), rows[0] * n);
+    if (part.bias) joined.bias!.set(part.bias.subarray(rows[0], rows[1]), rows[0]);
+  }
+  return joined;
+}
+
+/**
+ * Which rows of each linear of the stage each of `count` threads solves: the row groups of a
+ * grouped matrix dealt out in order so that each thread gets about the same solver cost (the
+ * first gets the rest); a matrix for the column sweep (one factor for all its rows) whole to the
+ * first thread.
+ */
+export function shareRows(
+  model: BertModel,
+  masks: Uint8Array[],
+  plan: StagePlan,
+  layer: number,
+  count: number,
+): Array<Array<readonly [number, number] | null>> {
+  const shares = Array.from({ length: count }, () => plan.kinds.map((): readonly [number, number] | null => null));
+  plan.kinds.forEach((kind, k) => {
+    const { out, in: n } = model.layers[layer][kind];
+    if (count === 1 || plan.methods[k] !== 'grouped') {
+      shares[0][k] = [0, out];
+      return;
+    }
+    const mask = masks[plan.indices[k]];
+    const groups = rowGroups(mask, out, n);
+    const costs = groups.map((g) => groupedCost([g], mask, n));
+    const total = costs.reduce((a, b) => a + b, 0);
+    let t = 0;
+    let done = 0;
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      // Thread i takes groups until the running cost reaches (i + 1) / count of the total.
+      while (t < groups.length && (i === count - 1 || done + costs[t] / 2 <= ((i + 1) * total) / count))
+        done += costs[t++];
+      const end = t < groups.length ? groups[t][0] : out;
+      if (end > start) shares[i][k] = [start, end];
+      start = end;
+    }
+  });
+  return shares;
 }
 
 /** The buffers of a stage's sums, to transfer to the run rather than copy. */
@@ -104,7 +239,8 @@ export function stagePlan(model: BertModel, masks: Uint8Array[], li: number, s: 
 
 export class RecoveryShard implements ShardLike {
   private readonly gemm = new Gemm(); // one WebAssembly memory for every product of this shard
-  private readonly attention: AttentionFn;
+  private readonly attention: { dense: AttentionFn; pruned: AttentionFn };
+  readonly phases = new PhaseTimer();
   private readonly real: Array<(row: number) => boolean>;
   /** The reconstructed linears, as the forward runs them; the dense ones, packed once. */
   private readonly pruned = new Map<Linear, MaskedLinear>();
@@ -124,7 +260,12 @@ export class RecoveryShard implements ShardLike {
   private plan?: StagePlan;
 
   constructor(private readonly init: ShardInit) {
-    this.attention = gemmAttention(this.gemm);
+    const attention = gemmAttention(this.gemm);
+    const timed =
+      (phase: string): AttentionFn =>
+      (...args) =>
+        this.phases.time(phase, () => attention(...args));
+    this.attention = { dense: timed('attention.dense'), pruned: timed('attention.pruned') };
     this.real = init.batches.map((b) => (row: number) => b.attentionMask[row] !== 0);
     this.x = this.xd = init.inputs;
   }
@@ -134,27 +275,41 @@ export class RecoveryShard implements ShardLike {
   }
 
   accumulate(li: number, s: number): StageSums {
-    const { model, masks, batches, options } = this.init;
+    const { model, masks, options } = this.init;
     if (s === 0) this.layer = { ...model.layers[li] }; // its linears are replaced stage by stage
     const plan = (this.plan = stagePlan(model, masks, li, s, options));
     const inputs = [this.x, this.ctx, this.a, this.f][s];
     const d = this.layer[plan.kinds[0]].in;
-    const gram = new GramAccumulator(d, this.gemm, plan.keptSets, options.sums === true);
-    inputs.forEach((input, b) => gram.add(input, this.rows(b), this.real[b]));
-    const sums: StageSums = { tokens: gram.tokens, gram: gram.matrix(), inputSum: gram.sum, cross: [] };
-    if (options.targets !== 'dense') return sums;
-    // The dense stage, its linears' outputs recorded for Xᵀ Y.
+    const sums = this.phases.time('gram', () => {
+      const gram = new GramAccumulator(d, this.gemm, plan.keptSets, options.sums === true);
+      inputs.forEach((input, b) => gram.add(input, this.rows(b), this.real[b]));
+      return { tokens: gram.tokens, gram: gram.matrix(), inputSum: gram.sum, cross: [] } as StageSums;
+    });
+    // 'targets' holds 'forward.dense' and the Xᵀ Y sums.
+    if (options.targets === 'dense') this.phases.time('targets', () => this.denseTargets(li, s, plan, sums));
+    sums.phases = { ...this.phases.ms };
+    return sums;
+  }
+
+  /** The dense stage, its linears' outputs recorded as targets: their Xᵀ Y into `sums`. */
+  private denseTargets(li: number, s: number, plan: StagePlan, sums: StageSums): void {
+    const { model, batches, options } = this.init;
+    const inputs = [this.x, this.ctx, this.a, this.f][s];
     const recorded = new Map<Linear, Float32Array[]>();
     const denseInputs = [this.xd, this.ctxd, this.ad, this.fd][s];
-    this.nextDense = denseInputs.map((input, b) =>
-      runStage(s, model, model.layers[li], batches[b], input, this.xd[b], this.ad[b], this.attention, (v, l) => {
-        if (!this.denseLinears.has(l))
-          this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
-        const y = this.denseLinears.get(l)!.apply(v, this.rows(b));
-        // A copy: the stage goes on in place on y (residual + LayerNorm, GELU).
-        recorded.set(l, [...(recorded.get(l) ?? []), y.slice()]);
-        return y;
-      }),
+    this.nextDense = this.phases.time('forward.dense', () =>
+      denseInputs.map((input, b) =>
+        runStage(s, model, model.layers[li], batches[b], input, this.xd[b], this.ad[b], this.attention.dense, (v, l) =>
+          this.phases.time('linear.dense', () => {
+            if (!this.denseLinears.has(l))
+              this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
+            const y = this.denseLinears.get(l)!.apply(v, this.rows(b));
+            // A copy: the stage goes on in place on y (residual + LayerNorm, GELU).
+            recorded.set(l, [...(recorded.get(l) ?? []), y.slice()]);
+            return y;
+          }),
+        ),
+      ),
     );
     plan.kinds.forEach((kind, k) => {
       const dense = model.layers[li][kind];
@@ -176,7 +331,13 @@ export class RecoveryShard implements ShardLike {
       });
       sums.cross.push({ cross: acc.matrix(), targetSum: acc.targetSum });
     });
-    return sums;
+  }
+
+  solve(task: SolveTask): SolveAnswer {
+    const { model, masks, options } = this.init;
+    const plan = stagePlan(model, masks, task.layer, task.stage, options);
+    const answer = this.phases.time('solve', () => solveStage(model, masks, plan, task));
+    return { ...answer, phases: { ...this.phases.ms } };
   }
 
   advance(li: number, s: number, weights: StageWeights[]): void {
@@ -193,9 +354,11 @@ export class RecoveryShard implements ShardLike {
     });
     // Run the batches through the reconstructed stage (and the dense one's output moves on).
     const inputs = [this.x, this.ctx, this.a, this.f][s];
-    const next = inputs.map((input, b) =>
-      runStage(s, model, this.layer, batches[b], input, this.x[b], this.a[b], this.attention, (v, l) =>
-        this.pruned.get(l)!.apply(v, this.rows(b)),
+    const next = this.phases.time('forward.pruned', () =>
+      inputs.map((input, b) =>
+        runStage(s, model, this.layer, batches[b], input, this.x[b], this.a[b], this.attention.pruned, (v, l) =>
+          this.phases.time('linear.pruned', () => this.pruned.get(l)!.apply(v, this.rows(b))),
+        ),
       ),
     );
     if (s === 0) [this.ctx, this.ctxd] = [next, this.nextDense];

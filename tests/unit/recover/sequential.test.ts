@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prunableLinears, type BertModel } from '../../../src/core/model/bert-types';
-import { referenceEncode } from '../../../src/core/model/reference-forward';
+import { referenceEmbed, referenceEncode } from '../../../src/core/model/reference-forward';
 import { applyMask, matrixInputs, pruneMatrices } from '../../../src/core/pruning';
 import {
   recoverModel,
@@ -8,7 +8,7 @@ import {
   type RecoverProgress,
   type ShardSpawner,
 } from '../../../src/core/recover/sequential';
-import { RecoveryShard } from '../../../src/core/recover/shard';
+import { joinParts, RecoveryShard, shareRows, solveStage, stagePlan, STAGES } from '../../../src/core/recover/shard';
 import { randomBatch, randomBertModel } from '../../helpers/random-bert-model';
 
 const model = randomBertModel({}, 21);
@@ -159,6 +159,64 @@ describe('sequential reconstruction through the encoder', () => {
       });
     }
     expect(closed).toBe(4);
+  });
+
+  // One thread's solves given to several: each row solved once, the joined weights the same bits.
+  it("shares each stage's solves between threads, the joined weights bit for bit one thread's", () => {
+    for (const options of [
+      { targets: 'dense', residual: true },
+      { targets: 'self', sums: true },
+    ] as const) {
+      const shard = new RecoveryShard({
+        model,
+        masks,
+        batches,
+        inputs: batches.map((b) => referenceEmbed(model, b)),
+        options,
+      });
+      for (let li = 0; li < model.layers.length; li++)
+        for (let s = 0; s < STAGES.length; s++) {
+          const plan = stagePlan(model, masks, li, s, options);
+          const sums = shard.accumulate(li, s);
+          const bias = 'sums' in options;
+          const whole = solveStage(model, masks, plan, {
+            layer: li,
+            stage: s,
+            sums,
+            rows: shareRows(model, masks, plan, li, 1)[0],
+            bias,
+          });
+          for (const count of [2, 3]) {
+            const shares = shareRows(model, masks, plan, li, count);
+            const answers = shares.map((rows) =>
+              solveStage(model, masks, plan, { layer: li, stage: s, sums, rows, bias }),
+            );
+            plan.kinds.forEach((kind, k) => {
+              const { out, in: n } = model.layers[li][kind];
+              // Each row in exactly one share, the shares in order; grouped matrices really shared.
+              const owned = shares.flatMap((sh) => (sh[k] ? [sh[k]!] : []));
+              expect(owned[0][0]).toBe(0);
+              owned.slice(1).forEach((r, i) => expect(r[0]).toBe(owned[i][1]));
+              expect(owned.at(-1)![1]).toBe(out);
+              if (plan.methods[k] === 'grouped' && plan.groups[k].length >= count) expect(owned.length).toBe(count);
+              const joined = joinParts(
+                answers.map((a, i) => ({ rows: shares[i][k], part: a.parts[k] })),
+                out,
+                n,
+              );
+              expect(joined.weight).toEqual(whole.parts[k]!.weight);
+              expect(joined.bias).toEqual(whole.parts[k]!.bias);
+              expect(joined.factorisations).toBe(whole.parts[k]!.factorisations);
+              joined.weight.forEach((v, j) => masks[plan.indices[k]][j] || expect(v).toBe(0));
+            });
+          }
+          const weights = whole.parts.map((p, k) => ({
+            weight: p!.weight,
+            bias: p!.bias ?? model.layers[li][plan.kinds[k]].bias,
+          }));
+          shard.advance(li, s, weights);
+        }
+    }
   });
 
   it('stops when cancelled, and refuses masks that do not fit', async () => {
