@@ -225,6 +225,14 @@ export function attentionContext(
   );
 }
 
+/** addAndNorm's signature: another implementation of the same function may stand in. */
+export type AddNormFn = (
+  model: BertModel,
+  y: Float32Array,
+  residual: Float32Array,
+  ln: LayerNormParams,
+) => Float32Array;
+
 /** LayerNorm(x + attnOut(ctx)): the FFN's input. */
 export function attentionOutput(
   model: BertModel,
@@ -232,8 +240,9 @@ export function attentionOutput(
   ctx: Float32Array,
   x: Float32Array,
   linear: LinearStep,
+  norm: AddNormFn = addAndNorm,
 ): Float32Array {
-  return addAndNorm(model, linear(ctx, layer.attnOut), x, layer.ln1);
+  return norm(model, linear(ctx, layer.attnOut), x, layer.ln1);
 }
 
 /** GELU(ffnIn(a)): the FFN output's input [rows, ffn]; `activation` applies GELU in place. */
@@ -259,12 +268,18 @@ export function ffnOutput(
   f: Float32Array,
   a: Float32Array,
   linear: LinearStep,
+  norm: AddNormFn = addAndNorm,
 ): Float32Array {
-  return addAndNorm(model, linear(f, layer.ffnOut), a, layer.ln2);
+  return norm(model, linear(f, layer.ffnOut), a, layer.ln2);
 }
 
 /** LayerNorm(y + residual), in place in `y`: how each sub-block of a layer ends. */
-function addAndNorm(model: BertModel, y: Float32Array, residual: Float32Array, ln: EncoderLayer['ln1']): Float32Array {
+export function addAndNorm(
+  model: BertModel,
+  y: Float32Array,
+  residual: Float32Array,
+  ln: LayerNormParams,
+): Float32Array {
   for (let i = 0; i < y.length; i++) y[i] += residual[i];
   referenceLayerNorm(y, model.config.hidden, ln, model.config.layerNormEps);
   return y;

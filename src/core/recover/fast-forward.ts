@@ -1,9 +1,13 @@
-// The reconstruction's own attention and GELU: the same functions as the reference forward pass
-// (core/model/reference-forward), computed for speed, since every calibration token goes through
-// both the dense and the pruned encoder. Attention runs its products in WebAssembly; GELU
-// interpolates a table of the exact function (cubic Hermite, error < 3e-7, about f32 rounding).
-import { erf, gelu, type AttentionFn } from '../model/reference-forward';
+// The reconstruction's own attention, GELU and LayerNorm: the same functions as the reference
+// forward pass (core/model/reference-forward), computed for speed, since every calibration token
+// goes through both the dense and the pruned encoder. Attention runs its products in WebAssembly;
+// GELU interpolates a table of the exact function (cubic Hermite, error < 3e-7, about f32
+// rounding); GELU and residual + LayerNorm run in WebAssembly too (wasm-rows.ts: the same bits as
+// the TypeScript loops here and in reference-forward).
+import type { BertModel, LayerNormParams } from '../model/bert-types';
+import { erf, gelu, type AddNormFn, type AttentionFn } from '../model/reference-forward';
 import { Gemm, roundUp } from './wasm-gemm';
+import { RowKernels } from './wasm-rows';
 
 /**
  * Multi-head attention as referenceAttention computes it (ctx [batch*seq, hidden] from q, k, v of
@@ -84,8 +88,27 @@ function geluTable(): Float64Array {
   return table;
 }
 
-/** In place: every value of f becomes GELU(value). */
+let kernels: RowKernels | undefined; // one per thread
+
+/** In place: every value of f becomes GELU(value) (geluFromTable's bits, in WebAssembly). */
 export function fastGelu(f: Float32Array): void {
+  (kernels ??= new RowKernels(geluTable())).gelu(f);
+}
+
+/** reference-forward's addAndNorm (LayerNorm(y + residual) in place in y), in WebAssembly. */
+export const fastAddNorm: AddNormFn = (
+  model: BertModel,
+  y: Float32Array,
+  residual: Float32Array,
+  ln: LayerNormParams,
+) => {
+  (kernels ??= new RowKernels(geluTable())).addNorm(y, residual, ln.gamma, ln.beta, model.config.layerNormEps);
+  return y;
+};
+
+/** In place: every value of f becomes GELU(value), from the table in TypeScript (what the
+ *  WebAssembly fastGelu computes, the reference its tests compare with). */
+export function geluFromTable(f: Float32Array): void {
   const c = geluTable();
   for (let i = 0; i < f.length; i++) {
     const x = f[i];

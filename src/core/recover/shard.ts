@@ -14,7 +14,7 @@ import {
   type EncoderBatch,
   type LinearStep,
 } from '../model/reference-forward';
-import { fastGelu, gemmAttention } from './fast-forward';
+import { fastAddNorm, fastGelu, gemmAttention } from './fast-forward';
 import { CrossAccumulator, GramAccumulator, type CrossBlock } from './gram';
 import { MaskedLinear } from './masked-linear';
 import { PhaseTimer, type PhaseTimes } from './phases';
@@ -383,9 +383,9 @@ function runStage(
   linear: LinearStep,
 ): Float32Array {
   if (s === 0) return attentionContext(model, layer, input, batch, linear, attention);
-  if (s === 1) return attentionOutput(model, layer, input, x, linear);
+  if (s === 1) return attentionOutput(model, layer, input, x, linear, fastAddNorm);
   if (s === 2) return ffnHidden(layer, input, linear, fastGelu);
-  return ffnOutput(model, layer, input, a!, linear);
+  return ffnOutput(model, layer, input, a!, linear, fastAddNorm);
 }
 
 /** The mask's row groups: rows [start, end) keep the input columns `cols`. */

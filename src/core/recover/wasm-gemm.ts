@@ -6,6 +6,8 @@
 // Sums are f32 within one call (K <= a few hundred tokens or ~1200 features); callers that sum over
 // many calls (the Gram matrices) add each call's result into float64.
 
+import { ADD, forLoop, get, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
+
 /** Columns of B per kernel call: a K x 64 panel of B stays in cache while every row of A passes. */
 const PANEL = 64;
 
@@ -125,29 +127,6 @@ function gemmModule(): WebAssembly.Module {
 //     for each k: b0, b1 = B[k][j..j+8]; acc[r][h] += splat(A[i+r][k]) · b_h; then C = acc.
 // gemmTN: the same with A[i+r][k] read at A[k][i+r] (four neighbours of one row of Aᵀ).
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
-const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-
 // Locals: 9 i32 parameters, 8 i32 counters/pointers, then 11 v128.
 const [A, B, C, M, N, K, LDA, LDB, LDC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const [I, J, KK, PB, PC] = [9, 10, 11, 12, 13];
@@ -155,16 +134,6 @@ const PA = 14; // PA + r: row i + r of A at column k, r < 4 (byte offsets)
 const ACC = 18; // ACC + 2r + h: the accumulator of row r, columns j + 4h .. j + 4h + 4
 const [B0, B1, XS] = [26, 27, 28];
 
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
-const tee = (l: number) => [0x22, ...uleb(l)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const SHL = [0x74];
-const LT_U = [0x49];
-const EQZ = [0x45];
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const v128Load = (offset: number) => [...simd(0), 4, ...uleb(offset)];
 const v128Store = (offset: number) => [...simd(11), 4, ...uleb(offset)];
 const f32Load = [0x2a, 2, 0];
@@ -172,13 +141,6 @@ const LOAD32_SPLAT = (offset: number) => [...simd(9), 2, ...uleb(offset)];
 const F32X4_ADD = simd(228);
 const F32X4_MUL = simd(230);
 const bytesOf = (l: number) => [...get(l), ...i32(2), ...SHL]; // floats -> bytes
-
-/** for (v = 0; v < limit; v += step) body, skipped when limit is 0. */
-function forLoop(v: number, limit: number, step: number, body: number[]): number[] {
-  const test = [...get(v), ...get(limit), ...LT_U];
-  const loop = [0x03, 0x40, ...body, ...get(v), ...i32(step), ...ADD, ...tee(v), ...get(limit), ...LT_U, 0x0d, 0, 0x0b];
-  return [...i32(0), ...set(v), 0x02, 0x40, ...test, ...EQZ, 0x0d, 0, ...loop, 0x0b];
-}
 
 const rows4 = [0, 1, 2, 3];
 /** Byte offset of row r of C from PC. */

@@ -1,8 +1,9 @@
 // The reconstruction's WebAssembly products and its fast attention / GELU against plain loops and
 // the reference forward pass.
 import { describe, expect, it } from 'vitest';
-import { gelu, referenceAttention } from '../../../src/core/model/reference-forward';
-import { fastGelu, gemmAttention } from '../../../src/core/recover/fast-forward';
+import { addAndNorm, gelu, referenceAttention } from '../../../src/core/model/reference-forward';
+import { fastAddNorm, fastGelu, geluFromTable, gemmAttention } from '../../../src/core/recover/fast-forward';
+import { randomBertModel } from '../../helpers/random-bert-model';
 import { Gemm } from '../../../src/core/recover/wasm-gemm';
 import { rng } from '../../../src/core/random';
 
@@ -87,5 +88,30 @@ describe('fast attention and GELU', () => {
     fastGelu(got);
     const worst = Math.max(...Array.from(xs, (x, i) => Math.abs(got[i] - gelu(x)) / Math.max(1, Math.abs(x))));
     expect(worst).toBeLessThan(5e-7);
+  });
+
+  it('GELU and residual + LayerNorm in WebAssembly give the TypeScript loops their very bits', () => {
+    const rand = rng(5);
+    // Values across the table, its ends and beyond, exact zeros, NaN passed through.
+    const xs = Float32Array.from({ length: 30011 }, (_, i) => (i % 97 === 0 ? 0 : (rand() - 0.5) * 26));
+    xs[7] = NaN;
+    const [got, want] = [xs.slice(), xs.slice()];
+    fastGelu(got);
+    geluFromTable(want);
+    expect(got).toEqual(want);
+    const model = randomBertModel({}, 3);
+    const h = model.config.hidden;
+    const ln = {
+      gamma: Float32Array.from({ length: h }, () => 0.5 + rand()),
+      beta: Float32Array.from({ length: h }, () => rand() - 0.5),
+    };
+    for (const scale of [1, 1e-3, 300]) {
+      const y = Float32Array.from({ length: 37 * h }, () => (rand() - 0.5) * scale);
+      const r = Float32Array.from({ length: 37 * h }, () => rand() * scale);
+      const [a, b] = [y.slice(), y.slice()];
+      expect(fastAddNorm(model, a, r, ln)).toBe(a);
+      addAndNorm(model, b, r, ln);
+      expect(a).toEqual(b);
+    }
   });
 });

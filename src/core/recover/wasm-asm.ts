@@ -1,0 +1,43 @@
+// The few WebAssembly encodings the hand-assembled kernels use (wasm-gemm.ts, wasm-rows.ts):
+// LEB128 numbers, sections, local access, i32 arithmetic and a counted loop.
+
+export const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+export const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+export const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
+export const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
+
+export const get = (l: number) => [0x20, ...uleb(l)];
+export const set = (l: number) => [0x21, ...uleb(l)];
+export const tee = (l: number) => [0x22, ...uleb(l)];
+export const i32 = (v: number) => [0x41, ...sleb(v)];
+export const ADD = [0x6a];
+export const MUL = [0x6c];
+export const SHL = [0x74];
+export const LT_U = [0x49];
+export const EQZ = [0x45];
+export const simd = (op: number) => [0xfd, ...uleb(op)];
+
+/** for (v = 0; v < limit; v += step) body, skipped when limit is 0. */
+export function forLoop(v: number, limit: number, step: number, body: number[]): number[] {
+  const test = [...get(v), ...get(limit), ...LT_U];
+  const loop = [0x03, 0x40, ...body, ...get(v), ...i32(step), ...ADD, ...tee(v), ...get(limit), ...LT_U, 0x0d, 0, 0x0b];
+  return [...i32(0), ...set(v), 0x02, 0x40, ...test, ...EQZ, 0x0d, 0, ...loop, 0x0b];
+}

@@ -1,0 +1,207 @@
+// The calibration forwards' element-wise steps in WebAssembly: GELU from fast-forward.ts's table
+// and residual + LayerNorm, as scalar float64 code doing the very operations of the TypeScript
+// they replace, in the same order (IEEE arithmetic is the same in both), so the results are the
+// same bits; V8 runs those loops at ~15-20 ns an element here, this at a few (BENCHMARKS.md,
+// "Recovery without retraining"). Own memory: the GELU table at 0, the rows copied in behind it.
+import { ADD, forLoop, get, i32, name, section, set, SHL, uleb, vec } from './wasm-asm';
+
+export class RowKernels {
+  private readonly memory = new WebAssembly.Memory({ initial: 4 });
+  private readonly geluKernel: (p: number, n: number, table: number) => void;
+  private readonly addNormKernel: (...args: number[]) => void;
+  /** Byte offset of the rows, past the table. */
+  private readonly base: number;
+
+  constructor(geluTable: Float64Array) {
+    const instance = new WebAssembly.Instance(rowsModule(), { env: { memory: this.memory } });
+    this.geluKernel = instance.exports.gelu as RowKernels['geluKernel'];
+    this.addNormKernel = instance.exports.addNorm as RowKernels['addNormKernel'];
+    this.base = Math.ceil(geluTable.byteLength / 16) * 16;
+    this.reserve(this.base);
+    new Float64Array(this.memory.buffer, 0, geluTable.length).set(geluTable);
+  }
+
+  /** In place: f[i] = GELU(f[i]) from the table (fast-forward.ts's fastGelu, the same bits). */
+  gelu(f: Float32Array): void {
+    const at = this.base;
+    this.reserve(at + f.byteLength);
+    const view = new Float32Array(this.memory.buffer, at, f.length);
+    view.set(f);
+    this.geluKernel(at, f.length, 0);
+    f.set(view);
+  }
+
+  /** In place: y = LayerNorm(y + residual) row by row (width h): reference-forward's addAndNorm. */
+  addNorm(y: Float32Array, residual: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number): void {
+    const h = gamma.length;
+    const rows = y.length / h;
+    const at = this.base;
+    this.reserve(at + 4 * (2 * h + 2 * y.length));
+    const f = new Float32Array(this.memory.buffer, at, 2 * h + 2 * y.length);
+    f.set(gamma, 0);
+    f.set(beta, h);
+    f.set(y, 2 * h);
+    f.set(residual.subarray(0, y.length), 2 * h + y.length);
+    this.addNormKernel(at + 8 * h, at + 8 * h + 4 * y.length, at, at + 4 * h, rows, h, eps);
+    y.set(f.subarray(2 * h, 2 * h + y.length));
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
+  }
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+function rowsModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(rowsWasm());
+  return compiled;
+}
+
+// ---- The kernels, assembled ----
+const F32_LOAD = [0x2a, 2, 0];
+const F32_STORE = [0x38, 2, 0];
+const f64Load = (offset: number) => [0x2b, 3, ...uleb(offset)];
+const f64 = (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
+const [F64_ADD, F64_SUB, F64_MUL, F64_DIV, F64_SQRT] = [[0xa0], [0xa1], [0xa2], [0xa3], [0x9f]];
+const [F64_LE, F64_LT] = [[0x65], [0x63]];
+const PROMOTE = [0xbb]; // f64.promote_f32
+const DEMOTE = [0xb6]; // f32.demote_f64
+const TRUNC = [0xaa]; // i32.trunc_f64_s
+const FROM_I32 = [0xb7]; // f64.convert_i32_s
+const IF = [0x04, 0x40];
+const ELSE = [0x05];
+const END = [0x0b];
+/** Byte address `base` + 4 `index`. */
+const at4 = (base: number, index: number) => [...get(base), ...get(index), ...i32(2), ...SHL, ...ADD];
+
+// gelu(p, n, table): for i < n, x = f[p + 4i]: x <= -10 -> 0; x < 10 -> the cubic of step
+// j = trunc((x + 10) · 128) at t = (x + 10) · 128 - j; else x stays (fastGelu's LIMIT and STEP).
+const [GP, GN, GT, GI, GQ, GA, GJ, GX, GU, GTT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+function geluBody(): number[] {
+  const coeff = (k: number) => [...get(GA), ...f64Load(8 * k)];
+  const cubic = [
+    ...coeff(0),
+    ...get(GTT),
+    ...coeff(1),
+    ...get(GTT),
+    ...coeff(2),
+    ...get(GTT),
+    ...coeff(3),
+    ...F64_MUL,
+    ...F64_ADD,
+    ...F64_MUL,
+    ...F64_ADD,
+    ...F64_MUL,
+    ...F64_ADD,
+  ];
+  const inside = [
+    ...[...get(GX), ...f64(10), ...F64_ADD, ...f64(128), ...F64_MUL, ...set(GU)],
+    ...[...get(GU), ...TRUNC, ...set(GJ)],
+    ...[...get(GU), ...get(GJ), ...FROM_I32, ...F64_SUB, ...set(GTT)],
+    ...[...get(GT), ...get(GJ), ...i32(5), ...SHL, ...ADD, ...set(GA)],
+    ...[...get(GQ), ...cubic, ...DEMOTE, ...F32_STORE],
+  ];
+  return forLoop(GI, GN, 1, [
+    ...at4(GP, GI),
+    ...set(GQ),
+    ...[...get(GQ), ...F32_LOAD, ...PROMOTE, ...set(GX)],
+    ...[...get(GX), ...f64(-10), ...F64_LE],
+    ...IF,
+    ...[...get(GQ), 0x43, 0, 0, 0, 0, ...F32_STORE],
+    ...ELSE,
+    ...[...get(GX), ...f64(10), ...F64_LT, ...IF, ...inside, ...END],
+    ...END,
+  ]);
+}
+
+// addNorm(y, r, gamma, beta, rows, h, eps): for each row of y (width h): y += r (each sum
+// rounded to f32, as stored), mean, variance (two passes), then (y - mean) · inv · gamma + beta.
+const [Y, R, G, BE, ROWS, H, EPS] = [0, 1, 2, 3, 4, 5, 6];
+const [LI, LJ, LQ, LBASE, MEAN, VAR, INV, D] = [7, 8, 9, 10, 11, 12, 13, 14];
+
+function addNormBody(): number[] {
+  const q = [...get(LBASE), ...get(LJ), ...i32(2), ...SHL, ...ADD]; // byte offset of y[row][j] - y
+  const yj = [...get(Y), ...q, ...ADD, ...set(LQ)];
+  const hf = [...get(H), ...FROM_I32];
+  const residual = forLoop(LJ, H, 1, [
+    ...yj,
+    ...get(LQ),
+    ...[...get(LQ), ...F32_LOAD, ...PROMOTE, ...get(R), ...q, ...ADD, ...F32_LOAD, ...PROMOTE, ...F64_ADD],
+    ...DEMOTE,
+    ...F32_STORE,
+    ...[...get(MEAN), ...get(LQ), ...F32_LOAD, ...PROMOTE, ...F64_ADD, ...set(MEAN)],
+  ]);
+  const variance = forLoop(LJ, H, 1, [
+    ...yj,
+    ...[...get(LQ), ...F32_LOAD, ...PROMOTE, ...get(MEAN), ...F64_SUB, ...set(D)],
+    ...[...get(VAR), ...get(D), ...get(D), ...F64_MUL, ...F64_ADD, ...set(VAR)],
+  ]);
+  const scale = forLoop(LJ, H, 1, [
+    ...yj,
+    ...get(LQ),
+    ...[...get(LQ), ...F32_LOAD, ...PROMOTE, ...get(MEAN), ...F64_SUB, ...get(INV), ...F64_MUL],
+    ...[...at4(G, LJ), ...F32_LOAD, ...PROMOTE, ...F64_MUL],
+    ...[...at4(BE, LJ), ...F32_LOAD, ...PROMOTE, ...F64_ADD],
+    ...DEMOTE,
+    ...F32_STORE,
+  ]);
+  return forLoop(LI, ROWS, 1, [
+    ...[...get(LI), ...get(H), ...[0x6c], ...i32(2), ...SHL, ...set(LBASE)],
+    ...[...f64(0), ...set(MEAN), ...f64(0), ...set(VAR)],
+    ...residual,
+    ...[...get(MEAN), ...hf, ...F64_DIV, ...set(MEAN)],
+    ...variance,
+    ...[...f64(1), ...get(VAR), ...hf, ...F64_DIV, ...get(EPS), ...F64_ADD, ...F64_SQRT, ...F64_DIV, ...set(INV)],
+    ...scale,
+  ]);
+}
+
+function rowsWasm(): Uint8Array<ArrayBuffer> {
+  const code = (locals: number[][], body: number[]) => {
+    const bytes = [...vec(locals), ...body, 0x0b];
+    return [...uleb(bytes.length), ...bytes];
+  };
+  const I32 = 0x7f;
+  const F64 = 0x7c;
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[I32], [I32], [I32]]), 0],
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [F64]]), 0],
+      ]),
+    ),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec([[0], [1]])),
+    ...section(
+      7,
+      vec([
+        [...name('gelu'), 0x00, 0],
+        [...name('addNorm'), 0x00, 1],
+      ]),
+    ),
+    ...section(
+      10,
+      vec([
+        code(
+          [
+            [4, I32],
+            [3, F64],
+          ],
+          geluBody(),
+        ),
+        code(
+          [
+            [4, I32],
+            [4, F64],
+          ],
+          addNormBody(),
+        ),
+      ]),
+    ),
+  ]);
+}
