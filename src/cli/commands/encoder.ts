@@ -52,9 +52,9 @@ export const usage =
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
-                      splitting its keys; b32k128n8/n4, b64k64n8/n4, b32k64n4, b16k128n4, b16k64n4,
-                      b8k128n4, b64k32n4, b128k32n4: register-blocked, QB query rows a workgroup,
-                      KT keys a tile, 4 x KN scores a thread); default auto: b16k128n4 for few rows
+                      splitting its keys; b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
+                      register-blocked, QB query rows a workgroup, KT keys a tile, 4 x KN scores a
+                      thread); default auto: b16k128n4 for few rows
                       at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
                       q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a

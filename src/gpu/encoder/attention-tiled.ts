@@ -14,18 +14,11 @@ interface QkvRows {
   v: number;
 }
 
-export const TILED_ATTENTION_VARIANTS = [
-  'b32k128n8',
-  'b32k128n4',
-  'b64k64n8',
-  'b64k64n4',
-  'b32k64n4',
-  'b16k128n4',
-  'b16k64n4',
-  'b8k128n4',
-  'b64k32n4',
-  'b128k32n4',
-] as const;
+/** Kept after the H200 runs (BENCHMARKS.md, issue 19 fifth pass, µs a layer at B=1 / B=32, L=128):
+ *  b16k128n4 7.7 / 139, b32k128n4 7.7 / 72, b64k64n4 10.7 / 57, b64k32n4 14.5 / 51, b128k32n4
+ *  17.6 / 49. Removed, never the best at a shape: b32k128n8, b64k64n8, b32k64n4, b16k64n4,
+ *  b8k128n4. */
+export const TILED_ATTENTION_VARIANTS = ['b16k128n4', 'b32k128n4', 'b64k64n4', 'b64k32n4', 'b128k32n4'] as const;
 
 export interface TiledShape {
   qb: number;
