@@ -22,7 +22,7 @@ class Chunk {
 function rowMajor(gemm: Gemm, c: Chunk): number {
   const { d, fill: n, rows } = c;
   const ld = roundUp(d, 8);
-  const b = gemm.alloc(n * ld);
+  const b = gemm.alloc(n * ld, ld > d); // the padding columns zeroed
   for (let t = 0; t < n; t++) gemm.f32.set(rows.subarray(t * d, t * d + d), b + t * ld);
   return b;
 }
@@ -105,13 +105,13 @@ export class GramAccumulator {
     if (n === 0) return;
     const mark = gemm.mark();
     if (this.subGrams) {
-      const x = gemm.alloc(n * d);
+      const x = gemm.alloc(n * d, false);
       gemm.f32.set(chunk.rows.subarray(0, n * d), x);
       for (const { cols, sums } of this.subGrams) {
         const inner = gemm.mark();
         const s = cols.length;
         const ld = roundUp(s, 8);
-        const g = gemm.alloc(n * ld); // the set's columns of the chunk
+        const g = gemm.alloc(n * ld, ld > s); // the set's columns of the chunk
         gemm.gather(x, d, cols, g, ld, n);
         const c = gemm.alloc(ld * ld);
         gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
@@ -180,6 +180,8 @@ export class CrossAccumulator {
   private readonly ys: Chunk;
   /** Σ_t (y_t - bias) over the added rows. */
   readonly targetSum: Float64Array;
+  /** The bias still to subtract from the chunk's targets (flush). */
+  private bias?: Float32Array;
 
   constructor(
     readonly d: number,
@@ -210,13 +212,19 @@ export class CrossAccumulator {
     const { d, out, xs, ys } = this;
     if (x.length < rows * d || y.length < rows * out)
       throw new RangeError(`inputs have ${x.length} / ${y.length} values, expected ${rows} x ${d} / ${rows} x ${out}`);
+    // The bias comes off in flush() (in WebAssembly; every row of a chunk has the same one), or
+    // below where the target sums need it.
+    if (!this.sums && bias !== this.bias) {
+      this.flush();
+      this.bias = bias;
+    }
     for (let r = 0; r < rows; r++) {
       if (!keep(r)) continue;
       xs.rows.set(x.subarray(r * d, r * d + d), xs.fill * d);
       const yo = ys.fill * out;
       const yr = ys.rows;
       yr.set(y.subarray(r * out, r * out + out), yo);
-      if (bias) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
+      if (bias && this.sums) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
       if (this.sums) for (let o = 0; o < out; o++) this.targetSum[o] += yr[yo + o];
       xs.fill++;
       if (++ys.fill === CHUNK) this.flush();
@@ -246,6 +254,7 @@ export class CrossAccumulator {
     const mark = gemm.mark();
     const ld = roundUp(out, 8);
     const b = rowMajor(gemm, ys);
+    if (this.bias) gemm.subRow(b, ld, n, this.bias);
     if (!blocks) {
       const ldx = roundUp(d, 8);
       const x = rowMajor(gemm, xs);
@@ -256,7 +265,7 @@ export class CrossAccumulator {
     }
     let x = 0;
     if (blocks) {
-      x = gemm.alloc(n * d);
+      x = gemm.alloc(n * d, false);
       gemm.f32.set(xs.rows.subarray(0, n * d), x);
     }
     for (const [k, { start, end, cols }] of (blocks ?? []).entries()) {
@@ -265,7 +274,7 @@ export class CrossAccumulator {
       const inner = gemm.mark();
       // The block's kept columns of X, gathered; its columns of Y from an 8-aligned start.
       const sp = roundUp(s, 4);
-      const a = gemm.alloc(n * sp);
+      const a = gemm.alloc(n * sp, sp > s);
       gemm.gather(x, d, cols, a, sp, n);
       const j0 = start - (start % 8);
       const w = roundUp(end - j0, 8);

@@ -66,14 +66,17 @@ export class MaskedLinear {
     if (x.length < tokens * nIn) throw new RangeError(`input has ${x.length} values, expected ${tokens} x ${nIn}`);
     const m = roundUp(tokens, 4);
     const mark = gemm.mark();
-    const xs = gemm.alloc(m * nIn);
+    // Rows past `tokens` (padding to 4) are zeroed; the rest is written before it is read.
+    const xs = gemm.alloc(m * nIn, false);
     gemm.f32.set(x.subarray(0, tokens * nIn), xs);
+    gemm.f32.fill(0, xs + tokens * nIn, xs + m * nIn);
     // Y starts as the bias; each group adds its products into its columns (the packed weights'
     // padding columns add zeros to the next group's or the next row's, or to the slack at the end),
     // so Y is packed and leaves the memory in one copy.
     const ldy = out;
-    const y = gemm.alloc(m * ldy + 8);
+    const y = gemm.alloc(m * ldy + 8, false);
     for (let t = 0; t < tokens; t++) gemm.f32.set(bias, y + t * ldy);
+    gemm.f32.fill(0, y + tokens * ldy, y + m * ldy + 8);
     for (const { start, rows, cols, packed } of this.groups) {
       const s = cols.length;
       if (s === 0) continue;
@@ -81,10 +84,11 @@ export class MaskedLinear {
       const ld = roundUp(rows, 8);
       let a = xs;
       if (s < nIn) {
-        a = gemm.alloc(m * s);
+        a = gemm.alloc(m * s, false);
         gemm.gather(xs, nIn, cols, a, s, tokens);
+        gemm.f32.fill(0, a + tokens * s, a + m * s);
       }
-      const w = gemm.alloc(s * ld);
+      const w = gemm.alloc(s * ld, false);
       gemm.f32.set(packed, w);
       gemm.gemm(a, s, w, ld, y + start, ldy, m, ld, s);
       gemm.release(inner);

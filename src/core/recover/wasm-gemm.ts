@@ -16,6 +16,7 @@ export class Gemm {
   private readonly kernel: (...args: number[]) => void;
   private readonly kernelTN: (...args: number[]) => void;
   private readonly gatherKernel: (...args: number[]) => void;
+  private readonly subRowKernel: (...args: number[]) => void;
   /** The memory as floats; replaced when the memory grows. */
   f32: Float32Array;
   private top = 0;
@@ -26,11 +27,13 @@ export class Gemm {
     this.kernel = instance.exports.gemm as (...args: number[]) => void;
     this.kernelTN = instance.exports.gemmTN as (...args: number[]) => void;
     this.gatherKernel = instance.exports.gather as (...args: number[]) => void;
+    this.subRowKernel = instance.exports.subRow as (...args: number[]) => void;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 
-  /** `floats` zeroed floats (16-byte aligned); returns their float offset. */
-  alloc(floats: number): number {
+  /** `floats` floats (16-byte aligned), zeroed unless `zero` is false (a caller that writes every
+   *  one it reads skips the fill); returns their float offset. */
+  alloc(floats: number, zero = true): number {
     const off = this.top;
     const end = off + Math.ceil(floats / 4) * 4;
     const bytes = end * 4;
@@ -39,7 +42,7 @@ export class Gemm {
       this.f32 = new Float32Array(this.memory.buffer);
     }
     this.top = end;
-    this.f32.fill(0, off, end);
+    if (zero) this.f32.fill(0, off, end);
     return off;
   }
 
@@ -87,6 +90,21 @@ export class Gemm {
     this.release(mark);
   }
 
+  /**
+   * In place: row t of the rows x ld block at `p` (float offset; ld a multiple of 4) minus `v`
+   * (ld values, zero past its length), for t < rows: f32 subtraction, which for two f32 values is
+   * the same bits as TypeScript's float64 difference stored into a Float32Array.
+   */
+  subRow(p: number, ld: number, rows: number, v: Float32Array): void {
+    if (ld % 4 !== 0) throw new RangeError(`subRow needs ld % 4 = 0, got ${ld}`);
+    if (rows === 0) return;
+    const mark = this.mark();
+    const at = this.alloc(ld);
+    this.f32.set(v.subarray(0, ld), at);
+    this.subRowKernel(p * 4, ld, rows, at * 4, 0, 0, 0, 0, 0);
+    this.release(mark);
+  }
+
   private run(
     kernel: (...args: number[]) => void,
     a: number,
@@ -102,8 +120,10 @@ export class Gemm {
   ): void {
     if (m % 4 !== 0 || n % 8 !== 0) throw new RangeError(`gemm needs m % 4 = 0 and n % 8 = 0, got ${m} x ${n}`);
     if (k === 0) return;
-    for (let j = 0; j < n; j += PANEL) {
-      const w = Math.min(PANEL, n - j);
+    // Upper: panels of 32, so less is done below the diagonal (each entry's sum is the same).
+    const panel = upper ? PANEL / 2 : PANEL;
+    for (let j = 0; j < n; j += panel) {
+      const w = Math.min(panel, n - j);
       const rows = upper ? Math.min(m, roundUp(j + w, 4)) : m;
       kernel(a * 4, b * 4 + j * 4, c * 4 + j * 4, rows, w, k, lda, ldb, ldc);
     }
@@ -140,6 +160,7 @@ const f32Load = [0x2a, 2, 0];
 const LOAD32_SPLAT = (offset: number) => [...simd(9), 2, ...uleb(offset)];
 const F32X4_ADD = simd(228);
 const F32X4_MUL = simd(230);
+const F32X4_SUB = simd(229);
 const bytesOf = (l: number) => [...get(l), ...i32(2), ...SHL]; // floats -> bytes
 
 const rows4 = [0, 1, 2, 3];
@@ -273,6 +294,22 @@ function gatherBody(): number[] {
   return forLoop(I, GROWS, 1, row);
 }
 
+// subRow(p, ld, rows, v, -, ...): byte offsets p and v; for t < rows, j < ld step 4:
+// f32x4 at p + 4 (t ld + j) -= f32x4 at v + 4 j.
+function subRowBody(): number[] {
+  const [P, LD, ROWS, V] = [0, 1, 2, 3];
+  const element = [
+    ...[...get(PC), ...bytesOf(J), ...ADD, ...set(PB)],
+    ...get(PB),
+    ...[...get(PB), ...v128Load(0)],
+    ...[...get(V), ...bytesOf(J), ...ADD, ...v128Load(0)],
+    ...F32X4_SUB,
+    ...v128Store(0),
+  ];
+  const row = [...get(I), ...get(LD), ...MUL, ...i32(2), ...SHL, ...get(P), ...ADD, ...set(PC)];
+  return forLoop(I, ROWS, 1, [...row, ...forLoop(J, LD, 4, element)]);
+}
+
 function gemmWasm(): Uint8Array<ArrayBuffer> {
   const code = (body0: number[]) => {
     const body = [
@@ -289,15 +326,16 @@ function gemmWasm(): Uint8Array<ArrayBuffer> {
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), 0]])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [0], [0]])),
+    ...section(3, vec([[0], [0], [0], [0]])),
     ...section(
       7,
       vec([
         [...name('gemm'), 0x00, 0],
         [...name('gemmTN'), 0x00, 1],
         [...name('gather'), 0x00, 2],
+        [...name('subRow'), 0x00, 3],
       ]),
     ),
-    ...section(10, vec([code(kernelBody(false)), code(kernelBody(true)), code(gatherBody())])),
+    ...section(10, vec([code(kernelBody(false)), code(kernelBody(true)), code(gatherBody()), code(subRowBody())])),
   ]);
 }
