@@ -12,7 +12,9 @@ import { RowKernels } from './wasm-rows';
 /**
  * Multi-head attention as referenceAttention computes it (ctx [batch*seq, hidden] from q, k, v of
  * that shape; mask 0 = padding), with the two products of each head and sequence (Q Kᵀ over its
- * real tokens, then P V) in `gemm`. Padding rows get no output: no real token reads them.
+ * real tokens, then P V) in `gemm`. Padding rows get no output: no real token reads them. Each
+ * sequence's real rows of q, k and v are copied in once; a head's Q and V are read in place (row
+ * stride `hidden`), its Kᵀ gathered (the gather kernel with unit row stride transposes).
  */
 export function gemmAttention(gemm: Gemm): AttentionFn {
   return (q, k, v, mask, batch, seq, hidden, heads) => {
@@ -24,25 +26,30 @@ export function gemmAttention(gemm: Gemm): AttentionFn {
     for (let b = 0; b < batch; b++) {
       let n = 0; // the sequence's real tokens, in order
       for (let j = 0; j < seq; j++) if (mask[b * seq + j] !== 0) real[n++] = j;
+      if (n === 0) continue;
       const m = roundUp(n, 4);
       const np = roundUp(n, 8);
+      const mark = gemm.mark();
+      // Rows padded to np (zero), and dp floats of slack: a head's last 8-column block of V may
+      // read past the row's end (into columns the product's output then leaves unread).
+      const qs = gemm.alloc(np * hidden + dp);
+      const ks = gemm.alloc(np * hidden + dp);
+      const vs = gemm.alloc(np * hidden + dp);
+      let f = gemm.f32;
+      for (let r = 0; r < n; r++) {
+        const src = (b * seq + real[r]) * hidden;
+        f.set(q.subarray(src, src + hidden), qs + r * hidden);
+        f.set(k.subarray(src, src + hidden), ks + r * hidden);
+        f.set(v.subarray(src, src + hidden), vs + r * hidden);
+      }
+      const rowStarts = Int32Array.from({ length: n }, (_, r) => r * hidden);
       for (let h = 0; h < heads; h++) {
-        const mark = gemm.mark();
-        const qh = gemm.alloc(m * d); // n x d
-        const kt = gemm.alloc(d * np); // Kᵀ: d x n
-        const vh = gemm.alloc(np * dp); // n x d, rows and columns padded
+        const inner = gemm.mark();
+        const kt = gemm.alloc(d * np); // Kᵀ: d x n, columns past n zero
         const scores = gemm.alloc(m * np);
         const out = gemm.alloc(m * dp);
-        let f = gemm.f32;
-        for (let r = 0; r < n; r++) {
-          const src = (b * seq + real[r]) * hidden + h * d;
-          for (let e = 0; e < d; e++) {
-            f[qh + r * d + e] = q[src + e];
-            f[kt + e * np + r] = k[src + e];
-            f[vh + r * dp + e] = v[src + e];
-          }
-        }
-        gemm.gemm(qh, d, kt, np, scores, np, m, np, d);
+        gemm.gather(ks + h * d, 1, rowStarts, kt, np, d);
+        gemm.gemm(qs + h * d, hidden, kt, np, scores, np, m, np, d);
         f = gemm.f32;
         // Softmax of each row over the real keys; the padded columns stay 0.
         for (let i = 0; i < n; i++) {
@@ -53,12 +60,13 @@ export function gemmAttention(gemm: Gemm): AttentionFn {
           for (let j = 0; j < n; j++) sum += f[row + j] = Math.exp((f[row + j] - max) * scale);
           for (let j = 0; j < n; j++) f[row + j] /= sum;
         }
-        gemm.gemm(scores, np, vh, dp, out, dp, m, dp, np);
+        gemm.gemm(scores, np, vs + h * d, hidden, out, dp, m, dp, np);
         f = gemm.f32;
         for (let i = 0; i < n; i++)
           ctx.set(f.subarray(out + i * dp, out + i * dp + d), (b * seq + real[i]) * hidden + h * d);
-        gemm.release(mark);
+        gemm.release(inner);
       }
+      gemm.release(mark);
     }
     return ctx;
   };
