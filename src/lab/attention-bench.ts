@@ -1,8 +1,10 @@
 // The encoder's attention kernel alone (`hp-lab bench attention`): every variant asked for, on
 // random Q/K/V in the fused layout the Q/K/V linear writes, with Q/K/V blocks of `block` floats
 // (the hidden size for the dense linear, whole tile-rows for the stacked HP one: TinyBERT 312 and
-// 320), timed with timestamps and checked against the CPU reference on the first sequences.
+// 320), timed with timestamps and checked against the CPU reference on the first sequences; the
+// register-blocked variants also with stages left out (`ablations`), to time each by difference.
 import { createAttentionKernel, type QkvLayout } from '../gpu/encoder/attention';
+import { ABLATIONS, createTiledAttention, parseTiledVariant } from '../gpu/encoder/attention-tiled';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -19,6 +21,8 @@ export interface AttentionBenchCase {
 
 export interface AttentionBenchRow extends AttentionBenchCase {
   variant: string;
+  /** Stages left out (ABLATIONS' names; 'none': the real kernel, checked against the reference). */
+  ablate: string;
   ms_median: number;
   ms_min: number;
   timing: string;
@@ -42,7 +46,7 @@ export async function benchAttention(
   device: GPUDevice,
   c: AttentionBenchCase,
   variants: string[],
-  opts: { reps: number; warmup: number; checkSequences?: number },
+  opts: { reps: number; warmup: number; checkSequences?: number; ablations?: string[] },
 ): Promise<AttentionBenchRow[]> {
   const { batch, seq, hidden, heads, block } = c;
   const tokens = batch * seq;
@@ -72,8 +76,16 @@ export async function benchAttention(
   const poison = new Float32Array(tokens * hidden).fill(NaN);
   const out: AttentionBenchRow[] = [];
   try {
-    for (const variant of variants) {
-      const kernel = createAttentionKernel(device, hidden, heads, layout, variant);
+    const runs = variants.flatMap((variant) =>
+      (opts.ablations ?? ['none'])
+        .filter((a) => a === 'none' || parseTiledVariant(variant))
+        .map((ablate) => ({ variant, ablate })),
+    );
+    for (const { variant, ablate } of runs) {
+      const bits = ablate === 'none' ? 0 : ABLATIONS[ablate as keyof typeof ABLATIONS];
+      const kernel = bits
+        ? createTiledAttention(device, hidden, heads, layout, variant, bits)
+        : createAttentionKernel(device, hidden, heads, layout, variant);
       const group = device.createBindGroup({
         layout: kernel.layout.group,
         entries: [uniform, qkv, qkv, qkv, maskBuf, ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -88,11 +100,12 @@ export async function benchAttention(
       out.push({
         ...c,
         variant,
+        ablate,
         ms_median: t.msMedian,
         ms_min: t.msMin,
         timing: t.timing,
         gflops: (4 * batch * seq * seq * hidden) / t.msMedian / 1e6,
-        max_abs_err: err,
+        max_abs_err: bits ? NaN : err,
         checked_sequences: checked,
       });
     }

@@ -11,6 +11,7 @@ import {
   separateQkv,
 } from '../../src/gpu/encoder/attention';
 import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../src/gpu/encoder/attention-tiled';
+import { benchAttention } from '../../src/lab/attention-bench';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
@@ -301,6 +302,21 @@ describe('encoder ops on WebGPU', () => {
     expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
     // Without the workgroup memory: the q1c8 kernels.
     expect([pick(1, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c8s2']);
+  });
+
+  it('bench attention: each variant checked against the reference, a stage left out of the tiled one only', async () => {
+    const rows = await benchAttention(
+      device,
+      { batch: 2, seq: 9, hidden: 24, heads: 3, block: 32 },
+      ['b16k128n4', 'q1c8s2'],
+      { reps: 1, warmup: 0, ablations: ['none', 'values'] },
+    );
+    expect(rows.map((r) => `${r.variant} ${r.ablate}`)).toEqual(['b16k128n4 none', 'b16k128n4 values', 'q1c8s2 none']);
+    for (const r of rows) {
+      if (r.ablate === 'none') expect(r.max_abs_err).toBeLessThan(1e-5);
+      else expect(r.max_abs_err).toBeNaN();
+      expect(r.ms_median).toBeGreaterThan(0);
+    }
   });
 
   for (const withPooler of [true, false]) {

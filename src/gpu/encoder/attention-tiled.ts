@@ -35,6 +35,9 @@ export interface TiledShape {
   storageBytes: number;
 }
 
+/** `hp-lab bench attention --ablate`: the stages a timing can leave out (bits of ABLATE). */
+export const ABLATIONS = { loads: 1, scores: 2, values: 4 } as const;
+
 const isPow2 = (x: number) => x >= 1 && (x & (x - 1)) === 0;
 
 export function parseTiledVariant(name: string): { qb: number; kt: number; kn: number } | null {
@@ -89,6 +92,8 @@ export function createTiledAttention(
   heads: number,
   qkv: QkvRows,
   variant: string,
+  /** Stages left out, for timing them by difference (wrong results): ABLATIONS' bits. */
+  ablate = 0,
 ): TiledAttention {
   const d = hidden / heads;
   const shape = tiledShape(variant, d);
@@ -109,10 +114,15 @@ export function createTiledAttention(
         const consts = {
           ...{ H: hidden, D: d, DP4: dp4, QB: qb, QG: qg, KT: kt, KN: kn, KG: kg, THREADS: threads },
           ...{ KS: ks, KPS: kt / ks, PS: qg + 1, KP: kp, NIT: Math.ceil((kt * dp4) / threads) },
-          ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
+          ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, ABLATE: ablate },
         };
         const code = withConsts(consts, pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl, tiledWgsl);
-        pipeline = compilePipeline(device, layout, `encoder.attention ${variant}`, code);
+        pipeline = compilePipeline(
+          device,
+          layout,
+          `encoder.attention ${variant}${ablate ? ` ablate=${ablate}` : ''}`,
+          code,
+        );
       }
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);

@@ -19,7 +19,8 @@
 // QG * KG, KS (value splits: KS * QG * DP4 <= THREADS), KPS = KT / KS (a multiple of 4), PS = QG + 1
 // (P^T's row pitch in quads: consecutive keys fall in different banks), KP >= max(KT * DP4,
 // KT * PS, KS * QB * DP4), NIT = ceil(KT * DP4 / THREADS) (tile quads a thread fetches), STRIDE,
-// QO, KO, VO.
+// QO, KO, VO, ABLATE (0; for `hp-lab bench attention --ablate` only, wrong results by design:
+// bit 1 skips the K/V loads, 2 the scores' products, 4 the value products).
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
@@ -100,7 +101,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var acc: array<vec4<f32>, 4>;
   for (var i = 0u; i < 4u; i++) { acc[i] = vec4<f32>(0.0); }
 
-  var tile = fetch(0u, lid, seq, base, col);
+  var tile: Tile; // zeros (ABLATE bit 1: no K/V loads)
+  if ((ABLATE & 1u) == 0u) { tile = fetch(0u, lid, seq, base, col); }
   for (var t0 = 0u; t0 < seq; t0 += KT) {
     for (var it = 0u; it < NIT; it++) {
       let idx = lid + it * THREADS;
@@ -111,12 +113,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier();
     // The next tile's loads are issued now and waited for only at the next tile's stores.
-    if (t0 + KT < seq) { tile = fetch(t0 + KT, lid, seq, base, col); }
+    if (t0 + KT < seq && (ABLATE & 1u) == 0u) { tile = fetch(t0 + KT, lid, seq, base, col); }
 
     // 1. Scores of the 4 x KN micro-tile.
     var s: array<f32, 4 * KN>;
     for (var x = 0u; x < 4u * KN; x++) { s[x] = 0.0; }
-    for (var c = 0u; c < DP4; c++) {
+    for (var c = 0u; c < DP4 * u32((ABLATE & 2u) == 0u); c++) {
       var a: array<vec4<f32>, 4>;
       for (var i = 0u; i < 4u; i++) { a[i] = qs[(qg * 4u + i) * DP4 + c]; }
       for (var n = 0u; n < KN; n++) {
@@ -149,7 +151,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let al = alpha[pg];
       for (var i = 0u; i < 4u; i++) { acc[i] *= al[i]; }
       let j1 = min(ps * KPS + KPS, seq - t0);
-      for (var j = ps * KPS; j < j1; j += 4u) {
+      for (var j = ps * KPS; j < j1 * u32((ABLATE & 4u) == 0u); j += 4u) {
         for (var u = 0u; u < 4u; u++) {
           let pv = kp[(j + u) * PS + pg];
           let vv = vs[(j + u) * DP4 + pc];
