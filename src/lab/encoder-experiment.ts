@@ -92,6 +92,8 @@ export interface EngineSize {
   attention?: string;
   /** The residual + LayerNorm kernel's variant (the engine's layerNorm option). */
   layerNorm?: LayerNormVariant;
+  /** Split-K of the dense output linears (the engine's splitK option). */
+  splitK?: number | 'auto';
 }
 
 export class EncoderExperiment {

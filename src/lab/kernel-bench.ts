@@ -98,6 +98,14 @@ export function referenceRows(c: LinearCase, referenceMacs = 5e7, maxRows = 32):
   return sampleRows(c.tokens, Math.max(4, Math.min(maxRows, Math.floor(referenceMacs / Math.max(1, c.in * c.out)))));
 }
 
+/** Y from a split-K output: the sum of its `parts` blocks of `n` values (the block itself for one). */
+export function addSlices(y: Float32Array, parts: number, n: number): Float32Array {
+  if (parts <= 1) return y;
+  const sum = y.slice(0, n);
+  for (let p = 1; p < parts; p++) for (let i = 0; i < n; i++) sum[i] += y[p * n + i];
+  return sum;
+}
+
 /** X (written) and Y buffers of a case, for any number of kernels on it. */
 export interface LinearBuffers {
   x: GPUBuffer;
@@ -105,14 +113,21 @@ export interface LinearBuffers {
   destroy(): void;
 }
 
-export function linearBuffers(device: GPUDevice, x: Float32Array, tokens: number, out: number): LinearBuffers {
+/** `parts`: the most K-slices (split-K) a linear on them writes. */
+export function linearBuffers(
+  device: GPUDevice,
+  x: Float32Array,
+  tokens: number,
+  out: number,
+  parts = 1,
+): LinearBuffers {
   const xBuf = device.createBuffer({
     size: Math.max(16, x.byteLength),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
   device.queue.writeBuffer(xBuf, 0, x as Float32Array<ArrayBuffer>);
   const yBuf = device.createBuffer({
-    size: Math.max(16, tokens * out * 4),
+    size: Math.max(16, parts * tokens * out * 4),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   return {
@@ -138,7 +153,8 @@ export async function verifyAndTimeLinear(
 ): Promise<KernelResult> {
   const { device } = gpu;
   const guard = opts.guard ?? (<T>(p: Promise<T>) => p);
-  const yBytes = Math.max(16, c.tokens * c.out * 4);
+  const parts = lin.partsFor?.(c.tokens) ?? 1;
+  const yBytes = Math.max(16, parts * c.tokens * c.out * 4);
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   const outcome = await verifyAndTimeScoped(gpu, lin, bufs.x, bufs.y, c, rows, ref, opts, guard, yBytes).then(
@@ -171,7 +187,8 @@ async function verifyAndTimeScoped(
   const enc = device.createCommandEncoder();
   lin.encode(enc, xBuf, yBuf, c.tokens);
   device.queue.submit([enc.finish()]);
-  const y = await readBuffer(device, yBuf, yBytes, opts.guard);
+  const parts = lin.partsFor?.(c.tokens) ?? 1;
+  const y = addSlices(await readBuffer(device, yBuf, yBytes, opts.guard), parts, c.tokens * c.out);
   const cmp = compareRows(y, ref, rows, c.out);
   const plan = opts.reps ? { reps: opts.reps } : await budgetReps(device, lin, xBuf, yBuf, c.tokens, opts, guard);
   const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), plan));

@@ -19,7 +19,7 @@ import {
 import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
 import { tileGrid } from '../core/formats/hp';
 import { deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
-import { linearBuffers } from './kernel-bench';
+import { addSlices, linearBuffers } from './kernel-bench';
 
 export interface CaseResult {
   name: string;
@@ -37,8 +37,9 @@ export async function checkLinear(
   reference: (rows: number[]) => ReferenceResult,
   viaPass = false,
 ): Promise<Omit<CaseResult, 'name'>> {
-  const bufs = linearBuffers(device, x, tokens, linear.out);
-  const yBytes = Math.max(16, tokens * linear.out * 4);
+  const parts = linear.partsFor?.(tokens) ?? 1;
+  const bufs = linearBuffers(device, x, tokens, linear.out, parts);
+  const yBytes = Math.max(16, parts * tokens * linear.out * 4);
   device.queue.writeBuffer(bufs.y, 0, new Float32Array(yBytes / 4).fill(Number.NaN)); // unwritten outputs fail
   device.pushErrorScope('validation');
   const enc = device.createCommandEncoder();
@@ -49,7 +50,11 @@ export async function checkLinear(
   } else linear.encode(enc, bufs.x, bufs.y, tokens);
   device.queue.submit([enc.finish()]);
   const err = await device.popErrorScope();
-  const y = await readBuffer(device, bufs.y, yBytes).finally(() => bufs.destroy());
+  const y = addSlices(
+    await readBuffer(device, bufs.y, yBytes).finally(() => bufs.destroy()),
+    parts,
+    tokens * linear.out,
+  );
   if (err) return { ok: false, maxError: Infinity, first: err.message };
   const rows = sampleRows(tokens, 48);
   const cmp = compareRows(y, reference(rows), rows, linear.out);
@@ -68,6 +73,7 @@ export async function denseCase(
     seed?: number;
     viaPass?: boolean;
     weights?: WeightPrecision;
+    splitK?: number | 'auto';
   } = {},
 ): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 7919 + nIn * 31 + nOut);
@@ -83,6 +89,7 @@ export async function denseCase(
     gelu: o.gelu,
     tile: o.tile,
     weights: o.weights,
+    splitK: o.splitK,
   });
   const name =
     `dense ${tokens}x${nIn}->${nOut} tile=${lin.tileFor(tokens)}` +
@@ -158,6 +165,12 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     await add(denseCase(gpu, 37, 45, 70, { tile: t.name }));
     await add(denseCase(gpu, 33, 52, 67, { tile: t.name, gelu: true }));
   }
+  // Split-K: partial sums in K-slices (vec4 loads and scalar, a K not a multiple of the K-step).
+  for (const t of denseTilesFor(gpu.caps)) {
+    await add(denseCase(gpu, 70, 200, 36, { tile: t.name, splitK: 3 }));
+    if (!quick) await add(denseCase(gpu, 37, 203, 70, { tile: t.name, splitK: 2 }));
+  }
+  await add(denseCase(gpu, 136, 1200, 312, { splitK: 'auto' }));
   await add(denseCase(gpu, 1, 1, 3, { viaPass: true, bias: false }));
   await add(denseCase(gpu, 136, 312, 1200, { gelu: true }));
   await add(denseCase(gpu, 136, 1200, 312));

@@ -118,6 +118,26 @@ describe('encoder engine on WebGPU', () => {
     hp.destroy();
   });
 
+  it('split-K output linears: their K-slices added by the residual + LayerNorm, then as before unsplit', async () => {
+    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, labels: 3, layers: 2, maxPositions: 40 }, 17, false);
+    const b = randomBatch(model, 2, 9, 3);
+    const ref = referenceForward(model, b);
+    // A forced tile: the few-token subgroup variant (what 18 tokens would get) never splits.
+    for (const splitK of [2, 1] as const) {
+      const engine = createEncoderEngine(gpu.device, gpu.caps, model, {
+        maxBatch: 2,
+        maxSeq: 9,
+        denseTile: '32x64',
+        splitK,
+      });
+      // Q/K/V (fused) and FFN-in run unsplit; the two output linears of each layer in slices.
+      const variants = engine.kernelVariants(18);
+      expect(variants).toEqual(splitK === 2 ? { '32x64': 4, '32x64 k/2': 4 } : { '32x64': 8 });
+      expect(maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), ref)).toBeLessThan(1e-4);
+      engine.destroy();
+    }
+  });
+
   it("head size 26 (TinyBERT's), no pooler, three labels; grows past its capacity", async () => {
     const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, labels: 3, layers: 1, maxPositions: 40 }, 13, false);
     const engine = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4 });

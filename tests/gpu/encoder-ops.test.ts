@@ -146,14 +146,17 @@ describe('encoder ops on WebGPU', () => {
 
   // 'subgroup': a subgroup a row (SwiftShader's 4 lanes: 32 rows a workgroup, so 40 rows leave the
   // second one mostly empty; the H200's 32 lanes run 4 rows a workgroup).
-  for (const [variant, rows] of [
-    ['tree', 4],
-    ['subgroup', 40],
+  // parts: `a` as split-K slices (three blocks of rows x hidden) that the kernel adds.
+  for (const [variant, rows, parts] of [
+    ['tree', 4, 1],
+    ['subgroup', 40, 1],
+    ['tree', 5, 3],
+    ['subgroup', 40, 3],
   ] as const) {
-    it(`residual + LayerNorm in place (${variant}), hidden wider than the workgroup`, async () => {
+    it(`residual + LayerNorm in place (${variant}, ${parts} part(s) of a), hidden wider than a workgroup`, async () => {
       const hidden = 300;
       const rand = rng(5);
-      const a = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      const a = Float32Array.from({ length: parts * rows * hidden }, () => rand() * 4 - 2);
       const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
       const ln = {
         gamma: Float32Array.from({ length: hidden }, () => rand() + 0.5),
@@ -163,9 +166,14 @@ describe('encoder ops on WebGPU', () => {
       const xb = up('x', x, GPUBufferUsage.COPY_SRC);
       const gb = up('gb', concatF32(ln.gamma, ln.beta));
       submit((pass) =>
-        kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, gb]), rows),
+        kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, gb]), rows, parts),
       );
-      const expected = a.map((v, i) => v + x[i]);
+      const n = rows * hidden;
+      const expected = x.map((v, i) => {
+        let s = v;
+        for (let p = 0; p < parts; p++) s += a[p * n + i];
+        return s;
+      });
       referenceLayerNorm(expected, hidden, ln, 1e-5);
       expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
     });
@@ -319,9 +327,14 @@ describe('encoder ops on WebGPU', () => {
     }
   });
 
-  for (const withPooler of [true, false]) {
-    it(`pooler + classifier on [CLS] ${withPooler ? 'with' : 'without'} a pooler`, async () => {
-      const model = randomBertModel({ hidden: 40, labels: 3 }, 9, withPooler);
+  // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4).
+  for (const [withPooler, width] of [
+    [true, 40],
+    [false, 40],
+    [true, 38],
+  ] as const) {
+    it(`pooler + classifier on [CLS] ${withPooler ? 'with' : 'without'} a pooler, hidden ${width}`, async () => {
+      const model = randomBertModel({ hidden: width, heads: 2, labels: 3 }, 9, withPooler);
       const { hidden } = model.config;
       const batch = 2;
       const seq = 4;

@@ -7,6 +7,7 @@ import { createDenseLinear, GpuLimitError } from '../../src/gpu/kernels';
 import { denseTilesFor } from '../../src/gpu/kernels/variant-rule';
 import { compareRows, denseReference, sampleRows } from '../../src/gpu/kernels/cpu-reference';
 import { randomArray, rng, runLinear } from './kernels-helpers';
+import { denseCase } from '../../src/lab/kernel-verify';
 
 let gpu: AcquiredGpu;
 beforeAll(async () => {
@@ -57,6 +58,38 @@ describe('dense linear', () => {
     await check(136, 312, 312);
     await check(136, 312, 1200, { gelu: true });
     await check(136, 1200, 312);
+  });
+
+  test('split-K: every tile, vec4 and scalar loads, K-slices that add up to Y (bias in the first)', async () => {
+    // Vec4 loads (slices of 80, 80, 40 inputs) on every tile; scalar loads with a K that is not
+    // a multiple of the K-step on one (the 8x8 tiles: `hp-lab bench verify` on a real GPU).
+    const cases = denseTilesFor(gpu.caps).map((t) => [t.name, 70, 200, 36, 3] as const);
+    for (const [tile, tokens, nIn, nOut, splitK] of [...cases, ['32x64', 37, 203, 70, 2] as const]) {
+      const r = await denseCase(gpu, tokens, nIn, nOut, { tile, splitK });
+      expect(r, JSON.stringify(r.first)).toMatchObject({ ok: true });
+      expect(r.name).toContain(`k/${splitK}`);
+    }
+    const lin = createDenseLinear(gpu.device, gpu.caps, {
+      tokens: 64,
+      in: 40,
+      out: 8,
+      weight: new Float32Array(320),
+      tile: '32x64',
+      splitK: 4,
+    });
+    // 40 inputs in slices of at least one K-step (16): three slices, not four.
+    expect(lin.partsFor?.(64)).toBe(3);
+    lin.destroy();
+    expect(() =>
+      createDenseLinear(gpu.device, gpu.caps, {
+        tokens: 4,
+        in: 8,
+        out: 4,
+        weight: new Float32Array(32),
+        gelu: true,
+        splitK: 2,
+      }),
+    ).toThrow(/GELU/);
   });
 
   test('no bias, one token, in = 1, encoded into an open pass', async () => {

@@ -5,7 +5,7 @@ import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
-import { HP_TILES, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
+import { HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
 import {
   denseReference,
   hpReference,
@@ -27,7 +27,7 @@ import { ABLATIONS } from '../../gpu/encoder/attention-tiled';
 
 export const usage =
   `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] ` +
-  `[--weights f32|f16] [--gelu]
+  `[--weights f32|f16] [--gelu] [--split-k P,...|auto]
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] ` +
   `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench verify [--quick]
@@ -49,7 +49,8 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   -t256c, -t128b, -t256b (whole kept tiles); run
   with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
-  comma list the ones named.
+  comma list the ones named. --split-k (matmul, f32): each tile also with its K-range in P
+  slices (partial sums, added on the CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.
@@ -71,7 +72,8 @@ async function timeAndVerify(
   const c = { name: 'bench', tokens, in: linears[0].in, out: linears[0].out };
   const rows = referenceRows(c, MAX_REF_MACS, 64);
   const ref = reference(rows);
-  const bufs = linearBuffers(gpu.device, x, tokens, c.out);
+  const parts = Math.max(...linears.map((l) => l.partsFor?.(tokens) ?? 1));
+  const bufs = linearBuffers(gpu.device, x, tokens, c.out, parts);
   try {
     const results = [];
     for (const lin of linears) {
@@ -118,6 +120,18 @@ function checkDeviceSizes(gpu: AcquiredGpu, operands: Record<string, number>): v
   }
 }
 
+/** --split-k: a comma list of K-slice counts (1..MAX_SPLIT_K) or 'auto'; default 1. */
+function splitKFlag(v: string | undefined): (number | 'auto')[] {
+  if (v === undefined) return [1];
+  return v.split(',').map((s) => {
+    if (s === 'auto') return 'auto';
+    const p = Number(s);
+    if (!Number.isInteger(p) || p < 1 || p > MAX_SPLIT_K)
+      throw new CliError(`--split-k takes counts in [1, ${MAX_SPLIT_K}] or auto, got '${s}'`);
+    return p;
+  });
+}
+
 function weightsFlag(v: string | undefined): WeightPrecision {
   if (v === undefined || v === 'f32' || v === 'f16') return v ?? 'f32';
   throw new CliError(`--weights must be f32 or f16, got '${v}'`);
@@ -144,9 +158,11 @@ async function benchMatmul(argv: string[]) {
     gelu: { type: 'boolean' },
     weights: { type: 'string' },
     quant: { type: 'string' },
+    'split-k': { type: 'string' },
   });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
+  const splits = splitKFlag(values['split-k']);
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -181,15 +197,17 @@ async function benchMatmul(argv: string[]) {
     };
   const subgroupTiles = deviceHasSubgroups(gpu.device) && k % 4 === 0 ? [SUBGROUP_TILE] : [];
   const tiles =
-    values.tile === 'all' ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles] : [values.tile];
+    values.tile === 'all'
+      ? [...denseTilesFor(gpu.caps).map((t) => t.name), ...subgroupTiles]
+      : (values.tile?.split(',') ?? [undefined]);
   const gelu = Boolean(values.gelu);
-  const linears = tiles.map((tile) =>
-    createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights }),
+  if (gelu && splits.some((p) => p !== 1)) throw new CliError('--split-k writes partial sums: drop --gelu');
+  const dense = (tile: string | undefined, splitK: number | 'auto' | undefined) =>
+    createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, tile, weights, splitK });
+  const linears = tiles.flatMap((tile) =>
+    (tile === SUBGROUP_TILE ? [undefined] : splits).map((splitK) => dense(tile, splitK)),
   );
-  const autoTile = autoChoice(
-    createDenseLinear(gpu.device, gpu.caps, { tokens: m, in: k, out: n, weight: w, bias, gelu, weights }),
-    m,
-  );
+  const autoTile = autoChoice(dense(undefined, splits.length > 1 || splits[0] !== 1 ? 'auto' : undefined), m);
   const wRef = storedWeights(w, weights);
   const { results, checkedRows } = await timeAndVerify(gpu, linears, x, m, reps, (rows) =>
     denseReference(x, wRef, bias, k, n, rows, gelu),

@@ -8,7 +8,7 @@ import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
-import { DENSE_TILES, HP_TILES, SUBGROUP_TILE } from '../../gpu/kernels/variant-rule';
+import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE } from '../../gpu/kernels/variant-rule';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
@@ -59,6 +59,8 @@ export const usage =
                       q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
+  --split-k N|auto    K-slices of the dense attention-output and FFN-output linears, added by the
+                      residual + LayerNorm (auto: chosen per token count; default 1, unsplit)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
@@ -156,6 +158,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
+    'split-k': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
   const fuseLn = f['fuse-ln'];
@@ -198,6 +201,10 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
   const spinUpMs = numberFlag(f['spin-up'], 'spin-up', 0, 0, 60000, true);
+  const splitK: number | 'auto' | undefined =
+    f['split-k'] === undefined || f['split-k'] === 'auto'
+      ? f['split-k']
+      : numberFlag(f['split-k'], 'split-k', 1, 1, MAX_SPLIT_K, true);
 
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
@@ -284,6 +291,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
+    ...(splitK !== undefined ? { splitK } : {}),
   } as const;
   const evalOpts = { limit, batch: evalBatch, maxLength, keepLogits: true };
 

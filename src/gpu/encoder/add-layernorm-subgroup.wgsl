@@ -3,7 +3,8 @@
 // workgroup memory and no barrier (add-layernorm.wgsl's tree takes 2*log2(WG) + 4 of them). WG /
 // SG rows a workgroup; subgroups number themselves (subgroup-common.wgsl). Two passes (mean,
 // then centred variance) as the CPU reference. Prepended: consts H, WG, SG (the adapter's one
-// subgroup size), PER = ceil(H / SG) and subgroup-common.wgsl.
+// subgroup size), PER = ceil(H / SG), PARTS and subgroup-common.wgsl. `a` may be split-K
+// partial sums (dense-linear.wgsl): PARTS blocks of tokens x H, added here.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 
@@ -30,8 +31,10 @@ fn main(
   for (var j = 0u; j < PER; j++) {
     let i = lane + j * SG;
     if (i < H) {
-      v[j] = a[t * H + i] + x[t * H + i];
-      s += v[j];
+      var u = a[t * H + i] + x[t * H + i];
+      for (var r = 1u; r < PARTS; r++) { u += a[(r * p.tokens + t) * H + i]; }
+      v[j] = u;
+      s += u;
     }
   }
   let mean = subgroupAdd(s) / f32(H);

@@ -1,5 +1,6 @@
-// Residual + LayerNorm in place: x = LayerNorm(a + x), one workgroup per token row.
-// Prepended: consts H, WG, PER and row-norm.wgsl.
+// Residual + LayerNorm in place: x = LayerNorm(a + x), one workgroup per token row. `a` may
+// be split-K partial sums (dense-linear.wgsl): PARTS blocks of tokens x H, added here.
+// Prepended: consts H, WG, PER, PARTS and row-norm.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 
@@ -21,6 +22,12 @@ fn main(
   for (var j = 0u; j < PER; j++) {
     let i = lid + j * WG;
     if (i < H) { v[j] = a[t * H + i] + x[t * H + i]; }
+  }
+  for (var s = 1u; s < PARTS; s++) {
+    for (var j = 0u; j < PER; j++) {
+      let i = lid + j * WG;
+      if (i < H) { v[j] += a[(s * p.tokens + t) * H + i]; }
+    }
   }
   let n = normalize_row(v, lid, p.eps);
   for (var j = 0u; j < PER; j++) {

@@ -12,6 +12,7 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
+import { MAX_SPLIT_K } from '../kernels/variant-rule';
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
@@ -52,6 +53,12 @@ export interface EncoderEngineOptions {
   /** How the residual + LayerNorm kernel reduces a row (row-ops.ts; default: 'subgroup' where
    *  the device allows it, else 'tree'). */
   layerNorm?: LayerNormVariant;
+  /** Split-K of the dense attention-output and FFN-output linears, whose K-slices the residual +
+   *  LayerNorm adds (DenseLinearOptions.splitK): a count for every call, or 'auto' (variant-rule.ts
+   *  decides per token count). Default 1, unsplit: on the H200 (B=32 L=128) 'auto' took FFN-out
+   *  from 0.54 to 0.45 ms timed alone, but the whole forward not below the unsplit 1.77 ms
+   *  (BENCHMARKS.md, issue 19 fifth pass). */
+  splitK?: number | 'auto';
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
@@ -242,7 +249,8 @@ export function createEncoderEngine(
           { tokens, bias, gelu, label: `${label} (int8)`, variant: opts.denseTile },
         );
 
-  const makeLinear = (l: Linear, tokens: number, gelu: boolean): GpuLinear => {
+  /** `split`: the output feeds a residual + LayerNorm, which adds split-K slices. */
+  const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false): GpuLinear => {
     const hp = sparse.get(l.name);
     if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name);
     return hp
@@ -264,6 +272,7 @@ export function createEncoderEngine(
           gelu,
           tile: opts.denseTile,
           weights: l.in % 4 === 0 ? opts.weights : 'f32',
+          splitK: split ? opts.splitK : undefined,
           label: l.name,
         });
   };
@@ -274,10 +283,18 @@ export function createEncoderEngine(
     maxBatchAlloc = batch;
     linears = model.layers.map((l, i) => ({
       qkv: qkvLinears(qkvPlans[i], l, tokens),
-      attnOut: fusedOut[i][0] ? null : makeLinear(l.attnOut, tokens, false),
+      attnOut: fusedOut[i][0] ? null : makeLinear(l.attnOut, tokens, false, true),
       ffnIn: makeLinear(l.ffnIn, tokens, true),
-      ffnOut: fusedOut[i][1] ? null : makeLinear(l.ffnOut, tokens, false),
+      ffnOut: fusedOut[i][1] ? null : makeLinear(l.ffnOut, tokens, false, true),
     }));
+    // Split-K linears write up to MAX_SPLIT_K slices of [tokens, hidden] into `a` (how many
+    // depends on the call's token count, so the most any count can take).
+    const splits =
+      !int8 &&
+      opts.splitK !== undefined &&
+      opts.splitK !== 1 &&
+      linears.some((l) => l.attnOut?.kind === 'dense' || l.ffnOut?.kind === 'dense');
+    const slices = splits ? (typeof opts.splitK === 'number' ? opts.splitK : MAX_SPLIT_K) : 1;
     // GPUBufferUsage is read here, not at import: in Node it exists only once nodeGpu() ran.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const buf = (label: string, floats: number, usage = storage) =>
@@ -289,7 +306,7 @@ export function createEncoderEngine(
       tokens: buf('tokens', (3 * section) / 4),
       x: buf('x', tokens * hidden),
       ctx: buf('ctx', tokens * hidden),
-      a: buf('a', tokens * hidden),
+      a: buf('a', slices * tokens * hidden),
       f: buf('f', tokens * ffn),
       logits: buf('logits', batch * labels),
       readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
@@ -436,14 +453,17 @@ export function createEncoderEngine(
       const [g1, g2] = g.fused[i];
       if (f1 && g1) step('attn-out', (pass) => f1.encode(pass, g1, tokens));
       else {
+        // The residual + LayerNorm adds the linear's split-K slices, if any.
+        const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
         step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
-        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens, parts));
       }
       step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
       if (f2 && g2) step('ffn2', (pass) => f2.encode(pass, g2, tokens));
       else {
+        const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
         step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens));
+        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens, parts));
       }
     });
     step('head', (pass) => head.encode(pass, g.head, batch));

@@ -19,8 +19,9 @@ function rowWorkgroup(hidden: number, maxThreads: number): number {
 export interface RowKernel {
   pipeline: GPUComputePipeline;
   layout: KernelLayout;
-  /** Dispatches one workgroup per row for `rows` rows. */
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number): void;
+  /** Dispatches one workgroup per row for `rows` rows (residual + LayerNorm: `parts` split-K
+   *  blocks of `a` to add, a pipeline each, compiled on first use; default 1). */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number, parts?: number): void;
 }
 
 function rowKernel(
@@ -31,23 +32,33 @@ function rowKernel(
   bindings: BindingKind[],
 ): RowKernel {
   const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
-  const code = withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg) }, rowNormWgsl, source);
   const layout = bindingLayout(device, label, bindings);
-  return rowDispatch(device, layout, compilePipeline(device, layout, label, code), 1);
+  const compile = (parts: number) =>
+    compilePipeline(
+      device,
+      layout,
+      label,
+      withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), PARTS: parts }, rowNormWgsl, source),
+    );
+  return rowDispatch(device, layout, compile, 1);
 }
 
-/** A compiled row kernel that covers `rowsPerGroup` token rows a workgroup. */
+/** A row kernel that covers `rowsPerGroup` token rows a workgroup; `compile(parts)` builds its
+ *  pipeline for `parts` blocks of input (parts = 1 at once, others when first encoded). */
 function rowDispatch(
   device: GPUDevice,
   layout: KernelLayout,
-  pipeline: GPUComputePipeline,
+  compile: (parts: number) => GPUComputePipeline,
   rowsPerGroup: number,
 ): RowKernel {
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const pipelines = new Map([[1, compile(1)]]);
   return {
-    pipeline,
+    pipeline: pipelines.get(1)!,
     layout,
-    encode(pass, bindGroup, rows) {
+    encode(pass, bindGroup, rows, parts = 1) {
+      let pipeline = pipelines.get(parts);
+      if (!pipeline) pipelines.set(parts, (pipeline = compile(parts)));
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...rowGrid(Math.ceil(rows / rowsPerGroup), maxDim));
@@ -116,7 +127,13 @@ export function createAddLayerNormKernel(
     );
   const label = 'encoder.add-layernorm subgroup';
   const consts = { H: hidden, WG: SUBGROUP_LN_WG, SG: sg, PER: Math.ceil(hidden / sg) };
-  const code = hoistDirectives(withConsts(consts, subgroupCommonWgsl, addLayerNormSubgroupWgsl));
   const layout = bindingLayout(device, 'encoder.add-layernorm', bindings);
-  return rowDispatch(device, layout, compilePipeline(device, layout, label, code), SUBGROUP_LN_WG / sg);
+  const compile = (parts: number) =>
+    compilePipeline(
+      device,
+      layout,
+      label,
+      hoistDirectives(withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormSubgroupWgsl)),
+    );
+  return rowDispatch(device, layout, compile, SUBGROUP_LN_WG / sg);
 }

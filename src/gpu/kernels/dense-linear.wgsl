@@ -3,8 +3,15 @@
 // stored k-major in workgroup memory; each invocation then keeps a (4*RM) x (4*RN) block of
 // outputs in registers and reads vec4 rows of the two tiles per k (outer product).
 // Global loads for the next K-step are issued into registers before the current step's math.
+// Split-K: workgroup z computes the K-range [z*ks, min(K, (z+1)*ks)) (ks a multiple of BK) and
+// writes its partial sums to slice z of y (tokens x N each); slice 0 carries the bias, so the
+// slices add up to Y (the residual + LayerNorm kernel adds them). One slice: ks = K, z = 0.
+// With vec4 loads the k-major tiles' vec4 columns are XOR-permuted per K-quad (SWIZZLE), so the
+// transposing stores of a warp (8 rows x 4 K-quads) hit 32 distinct banks instead of 8 (4-way
+// conflicts); the reads apply the same permutation (a constant per unrolled step). On the H200
+// TinyBERT's linears at 4096 tokens ran 3-13 % faster so (BENCHMARKS.md, issue 19 fifth pass).
 
-struct Params { tokens: u32, k: u32, n: u32, _pad: u32 }
+struct Params { tokens: u32, k: u32, n: u32, ks: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 //#if VEC
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
@@ -43,6 +50,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let tid = ty * WX + tx;
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
+  let kb = wid.z * params.ks;
+  let ke = min(K, kb + params.ks);
 
 //#unroll I {{RM}}
 //#unroll II 4
@@ -71,11 +80,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#end
 //#endif
 
-  var k0 = 0u;
+  var k0 = kb;
   loop {
-    if (k0 >= K) { break; }
+    if (k0 >= ke) { break; }
     // 1. Global -> registers (first step only; later steps were prefetched below).
-    if (k0 == 0u) {
+    if (k0 == kb) {
 //#if VEC
 //#unroll L {{A_LOADS}}
       {
@@ -83,7 +92,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = k0 + (i % (BK / 4u)) * 4u;
         ra{{L}} = vec4<f32>(0.0);
-        if (i < BM * BK / 4u && m0 + row < M && gk < K) { ra{{L}} = x[((m0 + row) * K + gk) / 4u]; }
+        if (i < BM * BK / 4u && m0 + row < M && gk < ke) { ra{{L}} = x[((m0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#unroll L {{B_LOADS}}
@@ -92,7 +101,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = k0 + (i % (BK / 4u)) * 4u;
         rb{{L}} = {{WEIGHT_QUAD}}();
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
+        if (i < BN * BK / 4u && n0 + row < N && gk < ke) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#else
@@ -102,7 +111,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / BK;
         let gk = k0 + i % BK;
         ra{{L}} = 0.0;
-        if (i < BM * BK && m0 + row < M && gk < K) { ra{{L}} = x[(m0 + row) * K + gk]; }
+        if (i < BM * BK && m0 + row < M && gk < ke) { ra{{L}} = x[(m0 + row) * K + gk]; }
       }
 //#end
 //#unroll L {{B_LOADS}}
@@ -111,7 +120,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / BK;
         let gk = k0 + i % BK;
         rb{{L}} = 0.0;
-        if (i < BN * BK && n0 + row < N && gk < K) { rb{{L}} = w[(n0 + row) * K + gk]; }
+        if (i < BN * BK && n0 + row < N && gk < ke) { rb{{L}} = w[(n0 + row) * K + gk]; }
       }
 //#end
 //#endif
@@ -126,7 +135,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let kk = (i % (BK / 4u)) * 4u;
 //#unroll C 4
-        As[((kk + {{C}}u) * BM + row) / 4u][row % 4u] = ra{{L}}[{{C}}];
+        As[(kk + {{C}}u) * (BM / 4u) + swz(row / 4u, kk)][row % 4u] = ra{{L}}[{{C}}];
 //#end
       }
     }
@@ -139,7 +148,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let kk = (i % (BK / 4u)) * 4u;
         let b = toQuad(rb{{L}});
 //#unroll C 4
-        Bs[((kk + {{C}}u) * BN + row) / 4u][row % 4u] = b[{{C}}];
+        Bs[(kk + {{C}}u) * (BN / 4u) + swz(row / 4u, kk)][row % 4u] = b[{{C}}];
 //#end
       }
     }
@@ -168,7 +177,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 
     // 3. Prefetch the next K-step into registers while this one is computed.
     let kn = k0 + BK;
-    if (kn < K) {
+    if (kn < ke) {
 //#if VEC
 //#unroll L {{A_LOADS}}
       {
@@ -176,7 +185,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = kn + (i % (BK / 4u)) * 4u;
         ra{{L}} = vec4<f32>(0.0);
-        if (i < BM * BK / 4u && m0 + row < M && gk < K) { ra{{L}} = x[((m0 + row) * K + gk) / 4u]; }
+        if (i < BM * BK / 4u && m0 + row < M && gk < ke) { ra{{L}} = x[((m0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#unroll L {{B_LOADS}}
@@ -185,7 +194,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let gk = kn + (i % (BK / 4u)) * 4u;
         rb{{L}} = {{WEIGHT_QUAD}}();
-        if (i < BN * BK / 4u && n0 + row < N && gk < K) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
+        if (i < BN * BK / 4u && n0 + row < N && gk < ke) { rb{{L}} = w[((n0 + row) * K + gk) / 4u]; }
       }
 //#end
 //#else
@@ -195,7 +204,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / BK;
         let gk = kn + i % BK;
         ra{{L}} = 0.0;
-        if (i < BM * BK && m0 + row < M && gk < K) { ra{{L}} = x[(m0 + row) * K + gk]; }
+        if (i < BM * BK && m0 + row < M && gk < ke) { ra{{L}} = x[(m0 + row) * K + gk]; }
       }
 //#end
 //#unroll L {{B_LOADS}}
@@ -204,7 +213,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / BK;
         let gk = kn + i % BK;
         rb{{L}} = 0.0;
-        if (i < BN * BK && n0 + row < N && gk < K) { rb{{L}} = w[(n0 + row) * K + gk]; }
+        if (i < BN * BK && n0 + row < N && gk < ke) { rb{{L}} = w[(n0 + row) * K + gk]; }
       }
 //#end
 //#endif
@@ -214,10 +223,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll KK {{BK}}
     {
 //#unroll I {{RM}}
-      let a{{I}} = As[{{KK}}u * (BM / 4u) + {{I}}u * WY + ty];
+      let a{{I}} = As[{{KK}}u * (BM / 4u) + swz({{I}}u * WY + ty, {{KK}}u)];
 //#end
 //#unroll J {{RN}}
-      let b{{J}} = Bs[{{KK}}u * (BN / 4u) + {{J}}u * WX + tx];
+      let b{{J}} = Bs[{{KK}}u * (BN / 4u) + swz({{J}}u * WX + tx, {{KK}}u)];
 //#end
 //#unroll I {{RM}}
 //#unroll II 4
@@ -232,7 +241,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     k0 = kn;
   }
 
-  // Epilogue: rows m0 + I*4*WY + 4*ty + II, columns n0 + J*4*WX + 4*tx + c.
+  // Epilogue: rows m0 + I*4*WY + 4*ty + II, columns n0 + J*4*WX + 4*tx + c, of slice z.
+  let ys = wid.z * M * N;
 //#unroll I {{RM}}
 //#unroll II 4
   {
@@ -244,12 +254,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let v = acc_{{I}}_{{II}}_{{J}};
 //#if VEC_OUT
         if (col < N) {
+//#if SPLIT
+          // Partial sums; only slice 0 adds the bias (the runner refuses GELU with slices).
+          var o = v;
+          if (wid.z == 0u) { o += vec4<f32>(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]); }
+          y[(ys + row * N + col) / 4u] = o;
+//#else
           y[(row * N + col) / 4u] = vec4<f32>(hp_epilogue(v[0], col), hp_epilogue(v[1], col + 1u),
             hp_epilogue(v[2], col + 2u), hp_epilogue(v[3], col + 3u));
+//#endif
         }
 //#else
 //#unroll C 4
+//#if SPLIT
+        if (col + {{C}}u < N) {
+          y[ys + row * N + col + {{C}}u] = v[{{C}}] + select(0.0, bias[col + {{C}}u], wid.z == 0u);
+        }
+//#else
         if (col + {{C}}u < N) { y[row * N + col + {{C}}u] = hp_epilogue(v[{{C}}], col + {{C}}u); }
+//#endif
 //#end
 //#endif
       }
@@ -258,4 +281,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 //#end
 //#end
+}
+
+// Vec4 column v of a k-major tile row at K-index k (SWIZZLE, the vec4-load path: XOR-permuted by
+// k's K-quad within aligned groups of 8 vec4s, so BM/4 and BN/4 must be multiples of 8).
+fn swz(v: u32, k: u32) -> u32 {
+//#if SWIZZLE
+  return v ^ (((k / 4u) & 3u) << 1u);
+//#else
+  return v;
+//#endif
 }

@@ -76,18 +76,20 @@ export class BindingCache {
   private ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
 
+  /** `extra`: the uniform's other three words, fixed or per token count. */
   constructor(
     private readonly device: GPUDevice,
     private readonly label: string,
-    private readonly extra: [number, number, number],
+    private readonly extra: [number, number, number] | ((tokens: number) => [number, number, number]),
   ) {}
 
   uniform(tokens: number): GPUBuffer {
     let u = this.uniforms.get(tokens);
     if (!u) {
+      const extra = typeof this.extra === 'function' ? this.extra(tokens) : this.extra;
       u = uploadBuffer(
         this.device,
-        Uint32Array.of(tokens, ...this.extra),
+        Uint32Array.of(tokens, ...extra),
         `${this.label} tokens=${tokens}`,
         GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       );
@@ -143,9 +145,10 @@ export function checkIo(
   tokens: number,
   nIn: number,
   nOut: number,
+  parts = 1,
 ): void {
   checkBufferArg(`${label} input`, input, tokens * nIn * 4);
-  checkBufferArg(`${label} output`, output, tokens * nOut * 4);
+  checkBufferArg(`${label} output`, output, parts * tokens * nOut * 4);
 }
 
 /** What a runner decides; linearObject turns it into the GpuLinear both runners return. */
@@ -163,6 +166,8 @@ export interface LinearParts {
   /** Floating-point operations per token (2 per stored weight). */
   flopsPerToken: number;
   tileFor(tokens: number): string;
+  /** K-slices of the output for `tokens` (split-K); 1 when absent. */
+  partsFor?(tokens: number): number;
   dispatchFor(tokens: number): KernelDispatch;
   /** The bindings in the kernel's order, around the input x and the output y. */
   bindings(x: GPUBufferBinding, y: GPUBufferBinding): GPUBufferBinding[];
@@ -190,6 +195,7 @@ export function linearObject(p: LinearParts): GpuLinear {
     weightBytes: p.owned.reduce((s, b) => s + b.size, 0),
     flops: (tokens = maxTokens) => tokens * p.flopsPerToken,
     tileFor: (tokens = maxTokens) => p.tileFor(tokens),
+    partsFor: (tokens = maxTokens) => p.partsFor?.(tokens) ?? 1,
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -204,7 +210,7 @@ export function linearObject(p: LinearParts): GpuLinear {
       }
       const x = asBinding(input);
       const y = asBinding(output);
-      checkIo(label, x, y, tokens, p.in, p.out);
+      checkIo(label, x, y, tokens, p.in, p.out, p.partsFor?.(tokens) ?? 1);
       const group = p.cache.bindGroup(p.layout.group, tokens, p.bindings(x, y));
       const dispatch = dispatchFor(tokens);
       runDispatch(target, p.limits, label, dispatch, group);

@@ -20,6 +20,11 @@ export interface DenseLinearOptions {
   weights?: WeightPrecision;
   /** Force a register-tile config by name (DENSE_TILES); benchmarks only. Default: chosen per token count. */
   tile?: string;
+  /** Split-K (not with gelu): the tiled kernel may split the K-range into this many slices ('auto':
+   *  the variant rule decides per token count, at most MAX_SPLIT_K) and write each slice's partial
+   *  sums to its own tokens x out block of the output, the bias in the first; the caller adds them
+   *  (the encoder's residual + LayerNorm does). `partsFor(tokens)` tells how many. Default 1. */
+  splitK?: number | 'auto';
   label?: string;
 }
 
@@ -50,11 +55,15 @@ export interface GpuLinear {
   flops(tokens?: number): number;
   /** Name of the tile config `encode` would use for `tokens` (for reports). */
   tileFor(tokens?: number): string;
+  /** How many K-slices `encode` writes for `tokens` (DenseLinearOptions.splitK): the output then
+   *  holds that many tokens x out blocks whose sum is Y. 1 for every other linear; optional so
+   *  that GpuLinear objects built elsewhere need not say it. */
+  partsFor?(tokens?: number): number;
   /**
    * Records Y = X·Wᵀ + b (GELU) for the first `tokens` rows (default maxTokens) into `target`:
    * an open compute pass (one setPipeline/setBindGroup/dispatch is added) or a command encoder
    * (a compute pass is begun and ended). `input` holds at least tokens*in f32, `output` at least
-   * tokens*out f32; both need STORAGE usage and must not overlap. tokens = 0 records nothing.
+   * partsFor(tokens)*tokens*out f32; both need STORAGE usage and must not overlap. tokens = 0 records nothing.
    */
   encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens?: number): void;
   /** Frees the weight buffers and cached uniforms; the object is unusable afterwards. */

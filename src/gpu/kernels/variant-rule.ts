@@ -124,6 +124,49 @@ export function pickDenseTile(
   return blocks[blocks.length - 1];
 }
 
+// ---- split-K: the K-range in slices, for few output tiles over a long K ----
+
+/** Most slices a split-K linear takes; each slice keeps at least MIN_SPLIT_K inputs. H200, 4096
+ *  tokens (BENCHMARKS.md, issue 19 fifth pass): FFN-out 1200->312 in 4 slices of 64x64/8x8 0.111
+ *  ms against 0.135 unsplit (32x64), 3 slices 0.121; the 312-wide inputs stay whole (attention
+ *  output in 2 slices: 0.036 against 0.039 ms, about what the LayerNorm pays to add them). */
+export const MAX_SPLIT_K = 4;
+const MIN_SPLIT_K = 300;
+
+/** Inputs per slice for `parts` slices of K (a multiple of the K-step), and the slices that
+ *  actually have inputs. */
+export function splitGeometry(nIn: number, parts: number, bk: number): { ks: number; parts: number } {
+  const ks = Math.ceil(Math.ceil(nIn / parts) / bk) * bk;
+  return { ks, parts: Math.max(1, Math.ceil(nIn / ks)) };
+}
+
+/** The tile and K-slices of a split-K linear (`forcedParts`: a count; else chosen): the largest
+ *  block of more than 4x4 outputs a thread that, with the fewest slices (2 or more) of at least
+ *  MIN_SPLIT_K inputs, yields MIN_WORKGROUPS workgroups; else pickDenseTile's tile unsplit. */
+export function pickDenseSplit(
+  limits: GPUSupportedLimits,
+  tokens: number,
+  shape: { in: number; out: number },
+  forcedTile: string | undefined,
+  forcedParts: number | undefined,
+  tiles: readonly DenseTileConfig[] = DENSE_TILES,
+): { tile: DenseTileConfig; parts: number } {
+  const groups = (c: DenseTileConfig) =>
+    Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(shape.out / (c.wx * 4 * c.rn));
+  if (forcedParts !== undefined) {
+    const tile = pickDenseTile(limits, tokens, shape.out, forcedTile, tiles);
+    return { tile, parts: splitGeometry(shape.in, forcedParts, tile.bk).parts };
+  }
+  const maxParts = Math.min(MAX_SPLIT_K, Math.floor(shape.in / MIN_SPLIT_K));
+  const candidates = forcedTile
+    ? [pickDenseTile(limits, tokens, shape.out, forcedTile, tiles)]
+    : tiles.filter((c) => denseFits(limits, c) && perThread(c) > 16).sort((a, b) => b.wx * b.wy - a.wx * a.wy);
+  for (const c of candidates)
+    for (let parts = 2; parts <= maxParts; parts++)
+      if (groups(c) * parts >= MIN_WORKGROUPS) return { tile: c, parts: splitGeometry(shape.in, parts, c.bk).parts };
+  return { tile: pickDenseTile(limits, tokens, shape.out, forcedTile, tiles), parts: 1 };
+}
+
 // ---- the HP kernel's token blocks ----
 
 /** Invocations (tr/(4*ro)) x wy; each computes (4*rt) tokens x (4*ro) outputs; kc kept columns per step. */
@@ -206,7 +249,7 @@ export interface VariantDevice {
   subgroups: boolean;
 }
 
-export type DenseVariant = { kind: 'subgroup' } | { kind: 'tile'; tile: DenseTileConfig };
+export type DenseVariant = { kind: 'subgroup' } | { kind: 'tile'; tile: DenseTileConfig; parts: number };
 export type HPVariant = { kind: 'subgroup' } | { kind: 'tile'; geometry: HPTileGeometry };
 
 /** The dense kernel's variant for `tokens` rows of an in -> out layer (`forced`: a tile name;
@@ -217,6 +260,7 @@ export function denseVariant(
   tokens: number,
   forced?: string,
   label = 'dense linear',
+  splitK?: number | 'auto',
 ): DenseVariant {
   // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
   const subgroups = dev.subgroups && shape.in % 4 === 0;
@@ -229,7 +273,11 @@ export function denseVariant(
   }
   const max = shape.out <= shape.in ? SUBGROUP_MAX_TOKENS.denseNarrow : SUBGROUP_MAX_TOKENS.dense;
   if (!forced && subgroups && tokens <= max) return { kind: 'subgroup' };
-  return { kind: 'tile', tile: pickDenseTile(dev.limits, tokens, shape.out, forced, denseTilesFor(dev.caps)) };
+  const tiles = denseTilesFor(dev.caps);
+  if (splitK === undefined || splitK === 1)
+    return { kind: 'tile', tile: pickDenseTile(dev.limits, tokens, shape.out, forced, tiles), parts: 1 };
+  const forcedParts = splitK === 'auto' ? undefined : splitK;
+  return { kind: 'tile', ...pickDenseSplit(dev.limits, tokens, shape, forced, forcedParts, tiles) };
 }
 
 /** The HP kernel's variant for `tokens` rows of a matrix with tile height `tr`, `tileRows`
@@ -257,7 +305,8 @@ export function hpVariant(
 /** The variant's name in reports (`GpuLinear.tileFor`). */
 export function variantName(v: DenseVariant | HPVariant): string {
   if (v.kind === 'subgroup') return SUBGROUP_TILE;
-  return 'tile' in v ? v.tile.name : v.geometry.config.name;
+  if ('tile' in v) return v.parts > 1 ? `${v.tile.name} k/${v.parts}` : v.tile.name;
+  return v.geometry.config.name;
 }
 
 // ---- the same rule, in words, for the GPU panel ----
