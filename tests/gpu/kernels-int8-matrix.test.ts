@@ -73,7 +73,7 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     300_000,
   );
 
-  test('HP gathered, whole-tile, X as columns (16x16, 32x32, ragged; 1-3 tiles a stage): bit for bit', async () => {
+  test('HP gathered and on X as columns (16x16, 32x32, ragged; 1-3 kept tiles a stage): bit for bit', async () => {
     for (const [tr, tc, sparsity] of [
       [16, 16, 0.7],
       [32, 32, 0.9],
@@ -86,15 +86,12 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
       const quant = quantizeHP(hp, 8);
       const ref = intHPLinear(xq, hp, quant, bias);
       expect(await run({ kind: 'hp', hp, quant }, 'matrix', /matrix-hp/)).toEqual(ref);
-      // Whole kept tiles, no gather (hpInt8TileLayout), with constant load offsets: one case (the
-      // layout itself is checked on the CPU in tests/unit/quant/gpu-layout.test.ts).
       if (tr === 32 && sparsity === 0.9) {
-        expect(await run({ kind: 'hp', hp, quant }, 'matrix-t128c', / matrix-t128c-hp$/)).toEqual(ref);
-        // The gather into banded workgroup memory (the whole-tile kernel's banded MMA loop is the
-        // dense one, run by the automatic dense case above).
+        // The gather into banded workgroup memory.
         expect(await run({ kind: 'hp', hp, quant }, 'matrix-b', /matrix-hp-b$/)).toEqual(ref);
         // X as columns (int8-transpose), kept columns byte-transposed into banded rows: 128 tokens
-        // (two blocks, the second ragged) x one 32-output tile-row a workgroup.
+        // (two blocks, the second ragged) x one 32-output tile-row a workgroup; its MMA loop is
+        // the dense banded one (the automatic dense case above).
         expect(await run({ kind: 'hp', hp, quant }, 'matrix-x128', /matrix-x128-hp$/)).toEqual(ref);
       }
       // Automatic HP stays on dot4 (the faster kernel on the H200).

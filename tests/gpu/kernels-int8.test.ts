@@ -194,7 +194,7 @@ describe('int8 linears (dot4I8Packed)', () => {
       { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 16, tc: 16, score: 'magnitude' },
     ).hp!;
     const quant = quantizeHP(hp, 8);
-    for (const variant of ['matrix', 'matrix-t128'])
+    for (const variant of ['matrix', 'matrix-x64'])
       expect(() => createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens, variant })).toThrow(
         /subgroup-matrix configuration/,
       );

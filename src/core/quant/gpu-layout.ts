@@ -2,11 +2,11 @@
 // codes per u32 word, little-endian (code j of a word in bits 8j..8j+7), rows padded with zero
 // codes to whole groups of 32 codes (int8RowWords: the subgroup-matrix kernels read rows in
 // 16-byte chunks and K in steps of 32). An HP matrix becomes, per tile-row, the dense Q x Tr
-// block of its kept columns (Q = m*k, padded to a multiple of 4): the input column of every kept
-// column, and the codes four kept columns to a word, one word per output row of the tile-row
-// (hpInt8Layout, the dot4 kernel), or the same kept columns cut into stages of whole kept tiles
-// for the subgroup-matrix kernel (hpInt8StageLayout), or whole kept tiles with zero codes at the
-// pruned columns, so the subgroup-matrix kernel reads X's tiles without a gather (hpInt8TileLayout).
+// block of its kept columns (Q = m*k, padded to a multiple of 4, or of 32): the input column of
+// every kept column, and the codes four kept columns to a word, one word per output row of the
+// tile-row, or (rowMajor) each output row's codes in a row (hpInt8Layout: the dot4 kernels and
+// the subgroup-matrix kernel on X as columns), or the same kept columns cut into stages of whole
+// kept tiles for the subgroup-matrix gather kernel (hpInt8StageLayout).
 import { tileGrid, type HPCodes, type HPMatrix } from '../formats/hp';
 
 /** Words of one packed row of `cols` int8 codes: whole groups of 32 codes (8 words). */
@@ -149,53 +149,6 @@ export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: numbe
     }
   }
   return { tileRows, tilesPerStage, stageWidth, stages, meta, words };
-}
-
-/** The HP int8 codes cut for the subgroup-matrix kernel's whole-tile form (int8-matrix.wgsl,
- *  HPT): each tile-row's kept tiles side by side, all tc columns of each, W's codes at the kept
- *  columns and 0 at the pruned ones. The kernel then reads X's kept tiles as contiguous 16-byte
- *  chunks (through `chunks`) straight into the dense kernel's MMA loop: no gather, at the price of
- *  tc / k times the multiplies (tensor-core multiplies are cheap, the gather was not). */
-export interface HPInt8TileLayout {
-  tileRows: number;
-  /** Codes of one expanded row: m x tc, padded to a multiple of 32. */
-  kp: number;
-  /** tileRows x (kp / 16): for each 16-code chunk of the expanded row, its chunk in a packed X
-   *  row (tileCol * tc / 16 + chunk in the tile), NO_COLUMN for padding and past X's row. */
-  chunks: Uint32Array;
-  /** (tileRows * tr) rows x kp / 4 words: the expanded codes, four to a word. */
-  words: Uint32Array;
-}
-
-export function hpInt8TileLayout(hp: HPMatrix, q: HPCodes): HPInt8TileLayout {
-  checkInt8Codes('hpInt8TileLayout', hp, q);
-  if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8TileLayout: tc must be a multiple of 16, got ${hp.tc}`);
-  const { tr, tc, m, k } = hp;
-  const { tileRows } = tileGrid(hp);
-  const kp = Math.max(32, Math.ceil((m * tc) / 32) * 32);
-  const rowChunks = kp / 16;
-  const xChunks = int8RowWords(hp.in) / 4;
-  const chunks = new Uint32Array(tileRows * rowChunks).fill(NO_COLUMN);
-  const words = new Uint32Array(tileRows * tr * (kp / 4));
-  for (let tRow = 0; tRow < tileRows; tRow++) {
-    for (let j = 0; j < m; j++) {
-      const tile = tRow * m + j;
-      for (let c = 0; c < tc / 16; c++) {
-        const xc = (hp.tileCol[tile] * tc) / 16 + c;
-        if (xc < xChunks) chunks[tRow * rowChunks + (j * tc) / 16 + c] = xc;
-      }
-      for (let c = 0; c < k; c++) {
-        const col = hp.tileCol[tile] * tc + hp.colOff[tile * k + c];
-        if (col >= hp.in) continue; // a ragged last tile's padding: code 0
-        const at = j * tc + hp.colOff[tile * k + c];
-        for (let r = 0; r < tr; r++) {
-          const code = q.codes[(tile * k + c) * tr + r];
-          words[(tRow * tr + r) * (kp / 4) + (at >> 2)] |= (code & 0xff) << (8 * (at & 3));
-        }
-      }
-    }
-  }
-  return { tileRows, kp, chunks, words };
 }
 
 /** The int8 layouts take one int8 code per HP value. */

@@ -22,14 +22,7 @@ import {
   type KernelDispatch,
 } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix, type HPShape } from '../../core/formats/hp';
-import {
-  hpInt8Layout,
-  hpInt8StageLayout,
-  hpInt8TileLayout,
-  int8RowWords,
-  packInt8Rows,
-  type QuantizedRows,
-} from '../../core/quant';
+import { hpInt8Layout, hpInt8StageLayout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
 
 export type Int8Weights = { kind: 'dense'; weight: QuantizedRows } | { kind: 'hp'; hp: HPMatrix; quant: HPCodes };
 
@@ -86,19 +79,6 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-256sb': { wgm: 4, wgn: 4, fm: 4, fn: 2, bk: 32, band: true },
 };
 
-/** HP's whole-tile subgroup-matrix tiles (hpInt8TileLayout: no gather): one tile-row per
- *  workgroup column (BN = Tr, WGN = 1), 8 subgroups down the tokens. Measured on the H200: no
- *  faster than the gather (1.34-1.83 ms at 4096², 90 %, vs dot4 0.54): with BN = Tr = 32 each
- *  staged X chunk feeds only 32 outputs, and tc / k = 3.2x the multiplies. */
-const HP_TILE_TILES: Record<string, (tr: number) => MatrixTile> = {
-  'matrix-t128': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64 }), // 128 tokens x Tr
-  'matrix-t256': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64 }), // 256 tokens x Tr
-  'matrix-t128c': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, constOff: true }),
-  'matrix-t256c': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, constOff: true }),
-  'matrix-t128b': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }),
-  'matrix-t256b': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, band: true }),
-};
-
 /** HP on transposed activation codes (int8-transpose.wgsl, int8-matrix.wgsl HPX): the dense
  *  banded kernel over each tile-row's kept columns (K = m*k padded to 32), its A stage loaded as
  *  16-token chunks of kept columns and byte-transposed into rows; BN = Tr (WGN x FN x 16). */
@@ -115,7 +95,6 @@ const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
 export const INT8_VARIANTS: readonly string[] = [...DOT4_TILES, ...Object.keys(MATRIX_TILES)];
 /** The HP gather kernel with banded workgroup memory (MatrixTile.band). */
 const HP_GATHER_BAND = 'matrix-b';
-/** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-t…' the whole-tile one. */
 /** HP dot4 on transposed activation codes (int8-linear.wgsl HPX): 'dot4x' as 'dot4u', 'dot4x-n4'
  *  as 'dot4u-n4'; the 'v' ones (VEC) with each invocation's tokens and outputs adjacent (vec4
  *  reads of workgroup memory): TM tokens x 4 outputs an invocation, blocks of BM tokens x Tr. */
@@ -125,7 +104,7 @@ const HP_DOT4_VEC: Record<string, { tm: number; bm: number }> = {
   'dot4x-v': { tm: 4, bm: 128 },
 };
 const HP_DOT4_X = ['dot4x', 'dot4x-n4', ...Object.keys(HP_DOT4_VEC)];
-
+/** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-x…' the one on X as columns. */
 export const HP_INT8_VARIANTS: readonly string[] = [
   'dot4',
   'dot4u',
@@ -134,7 +113,6 @@ export const HP_INT8_VARIANTS: readonly string[] = [
   ...HP_DOT4_X,
   INT8_MATRIX,
   HP_GATHER_BAND,
-  ...Object.keys(HP_TILE_TILES),
   ...Object.keys(HP_X_TILES),
 ];
 
@@ -145,9 +123,9 @@ export interface Int8LinearOptions {
   label?: string;
   /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides; 'u': loops written out), 'matrix-…'
    *  (subgroup matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic
-   *  (undefined). HP: 'dot4u' (automatic), 'dot4' (loops as written), 'dot4u-n4|n8', 'matrix' /
-   *  'matrix-b' (subgroup matrices, kept columns gathered), 'matrix-t…' (HP_TILE_TILES: subgroup
-   *  matrices over whole kept tiles). */
+   *  (undefined). HP: automatic (autoHpVariant), 'dot4u', 'dot4' (loops as written),
+   *  'dot4u-n4|n8', 'dot4x…' (X as columns, HP_DOT4_X), 'matrix' / 'matrix-b' (subgroup matrices,
+   *  kept columns gathered), 'matrix-x…' (HP_X_TILES: subgroup matrices on X as columns). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -228,16 +206,6 @@ function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits, band
   return { tile, tps, storageBytes };
 }
 
-/** HP on subgroup matrices over whole kept tiles: the tile for Tr (or undefined where the shape
- *  or the device does not fit it). */
-function hpTilePlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
-  if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
-  const tile = HP_TILE_TILES[name](hp.tr);
-  if (matrixStorage(tile, sg) > limits.maxComputeWorkgroupStorageSize) return undefined;
-  if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
-  return tile;
-}
-
 /** HP on transposed codes: the tile for Tr (or undefined where Tr or the device does not fit it). */
 function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
   if (hp.tr % 16 !== 0 || hp.tr > 64) return undefined;
@@ -301,12 +269,10 @@ export function createInt8Linear(
     hp && matrixHere && (variant === INT8_MATRIX || variant === HP_GATHER_BAND)
       ? hpMatrixPlan(hp, sg, limits, variant === HP_GATHER_BAND)
       : undefined;
-  const hpTile =
-    hp && matrixHere && variant && variant in HP_TILE_TILES ? hpTilePlan(hp, variant, sg, limits) : undefined;
   const hpX = hp && matrixHere && variant && variant in HP_X_TILES ? hpXPlan(hp, variant, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
   const transposed = Boolean(hpX) || HP_DOT4_X.includes(variant ?? '');
-  if (hp && wantsMatrix && !hpPlan && !hpTile && !hpX)
+  if (hp && wantsMatrix && !hpPlan && !hpX)
     throw needMatrix(', Tr and Tc multiples of 16 (Tr <= 64) and its tiles in workgroup memory');
 
   const xw = int8RowWords(nIn);
@@ -324,12 +290,6 @@ export function createInt8Linear(
     wWords = layout.words;
     cols = layout.cols;
     kw = layout.qp / 4;
-    scales = weights.quant.scales;
-  } else if (hpTile) {
-    const layout = hpInt8TileLayout(weights.hp, weights.quant);
-    wWords = layout.words;
-    cols = layout.chunks;
-    kw = layout.kp / 4;
     scales = weights.quant.scales;
   } else if (hpPlan) {
     const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan.tps);
@@ -437,7 +397,6 @@ export function createInt8Linear(
       FN: t.fn,
       BK: t.bk,
       HP: Boolean(span),
-      HPT: Boolean(hpTile),
       HPX: Boolean(hpX),
       TR: tr || 16,
       CONST_OFF: Boolean(t.constOff),
@@ -500,7 +459,6 @@ export function createInt8Linear(
   }
 
   function chooseDispatch(tokens: number): KernelDispatch & { name: string } {
-    if (hpTile) return matrix(`${variant!}-hp`, hpTile, tokens);
     if (hpX) return matrix(`${variant!}-hp`, hpX, tokens);
     if (hp && hpPlan) {
       const name = hpPlan.tile.band ? 'matrix-hp-b' : 'matrix-hp';

@@ -11,10 +11,9 @@
 // N x K, the right operand K x N). HP (one workgroup column per tile-row, BN = Tr): a stage is
 // tilesPerStage kept tiles (core/quant hpInt8StageLayout); their whole tc-code spans of X go to
 // workgroup memory first (vec4 loads), then every A word is gathered from there at the stage's
-// kept columns; B is the tile-row's Tr x (stages x KS) block of codes. HPT (HP's whole-tile
-// form, core/quant hpInt8TileLayout): the dense kernel over each tile-row's kept tiles side by
-// side, W zero at the pruned columns, A's chunks read from X through the tile-row's chunk map
-// (binding 6): contiguous loads, no gather, tc / k times the multiplies.
+// kept columns; B is the tile-row's Tr x (stages x KS) block of codes. (Session 3's whole-tile
+// form, the dense kernel over each tile-row's kept tiles with W zero at the pruned columns, ran
+// 1.3-2.5 ms at 4096², 90 %: removed in session 5.)
 // HPX (HP on transposed codes, the 'x' tiles): binding 1 holds X as columns (int8-transpose.wgsl:
 // XT, params.xw = TW words a column, four tokens a word), W is each tile-row's Tr x Q block of
 // kept-column codes (core/quant hpInt8Layout, row-major, Q padded to 32) and binding 6 the
@@ -40,7 +39,7 @@ struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPT: chunk map
+@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPX: kept columns
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
 const SG = {{SG}}u; // subgroup size the workgroup is built for
@@ -143,9 +142,6 @@ fn main(
   let n0 = wid.x * BN;
   let S = (params.kw / 4u + CH - 1u) / CH; // stages over the (padded) K
   let KW4 = params.kw / 4u;
-//#if HPT
-  let tileRow = n0 / {{TR}}u; // BN divides Tr: the block's outputs are in one tile-row
-//#endif
 //#if HPX
   let tileRow = n0 / {{TR}}u; // BN divides Tr: the block's outputs are in one tile-row
   let QP = params.kw * 4u; // kept-column slots of a tile-row
@@ -221,15 +217,7 @@ fn main(
         let r = e / CH;
         let c = s * CH + e % CH;
         var v = vec4<u32>();
-//#if HPT
-        // Chunk c of the tile-row's expanded row is chunk xc of X's row (its kept tile).
-        if (r < BM && m0 + r < M && c < KW4) {
-          let xc = stageMeta[tileRow * KW4 + c];
-          if (xc != 0xffffffffu) { v = xq[(m0 + r) * XW4 + xc]; }
-        }
-//#else
         if (r < BM && m0 + r < M && c < KW4) { v = xq[(m0 + r) * XW4 + c]; }
-//#endif
         ra[l] = v;
       }
 //#endif

@@ -1,15 +1,13 @@
 // core/quant/gpu-layout: the packed int8 rows (padded to 32 codes) and the HP stage layout of the
 // subgroup-matrix kernel. The stage layout is checked by doing the kernel's data movement on the
 // CPU (stage the kept tiles' spans of X, gather the slots, multiply with the stage's codes) and
-// comparing with the integer HP reference, bit for bit; the whole-tile layout likewise (X's
-// chunks through the chunk map, times the expanded rows), and the kept-column layout the same
-// way in both its word orders (X read as columns, four tokens a word, as int8-transpose writes it).
+// comparing with the integer HP reference, bit for bit; the kept-column layout the same way in
+// both its word orders (X read as columns, four tokens a word, as int8-transpose writes it).
 import { describe, expect, it } from 'vitest';
 import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import {
   hpInt8Layout,
   hpInt8StageLayout,
-  hpInt8TileLayout,
   hpStageMetaWords,
   int8RowWords,
   intEpilogue,
@@ -116,42 +114,6 @@ describe('HP stage layout (subgroup-matrix kernel)', () => {
     ).hp!;
     expect(() => hpInt8StageLayout(hp, quantizeHP(hp, 8), 2)).toThrow(/tc must be a multiple of 16/);
   });
-});
-
-describe('HP whole-tile layout (subgroup-matrix kernel without the gather)', () => {
-  const cases = [
-    { out: 45, in: 70, tr: 16, tc: 16, sparsity: 0.7 }, // ragged rows and columns, odd m x tc
-    { out: 64, in: 96, tr: 32, tc: 32, sparsity: 0.9 },
-    { out: 32, in: 312, tr: 32, tc: 128, sparsity: 0.2 }, // last tile past X's padded row
-  ];
-  for (const c of cases)
-    it(`chunks times expanded rows give the integer HP reference (${c.out}x${c.in}, ${c.tr}x${c.tc})`, () => {
-      const tokens = 4;
-      const { hp, quant, xq, bias } = hpCase(c, tokens, 6);
-      const lay = hpInt8TileLayout(hp, quant);
-      expect(lay.kp % 32).toBe(0);
-      expect(lay.kp).toBeGreaterThanOrEqual(hp.m * c.tc);
-      const xw = int8RowWords(c.in);
-      const xWords = packInt8Rows(xq.q as Int8Array, tokens, c.in);
-      expect(lay.chunks.every((xc) => xc === NO_COLUMN || xc < xw / 4)).toBe(true);
-      if (c.tc === 128) expect(hp.tileCol.includes(2)).toBe(true); // the tile past X's 320 codes is kept
-      const y = new Float32Array(tokens * c.out);
-      for (let t = 0; t < tokens; t++) {
-        for (let tRow = 0; tRow < lay.tileRows; tRow++) {
-          for (let r = 0; r < c.tr && tRow * c.tr + r < c.out; r++) {
-            const o = tRow * c.tr + r;
-            let acc = 0;
-            for (let code = 0; code < lay.kp; code++) {
-              const xc = lay.chunks[tRow * (lay.kp / 16) + (code >> 4)];
-              const xv = xc === NO_COLUMN ? 0 : signed(byteOf(xWords, t * xw * 4 + xc * 16 + (code & 15)));
-              acc += xv * signed(byteOf(lay.words, (tRow * c.tr + r) * lay.kp + code));
-            }
-            y[t * c.out + o] = intEpilogue(acc, xq.scales[t], quant.scales[o], bias[o]);
-          }
-        }
-      }
-      expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
-    });
 });
 
 describe('HP kept-column layout (dot4 and the transposed-X kernels)', () => {
