@@ -66,8 +66,9 @@ export function createInt8Quantizer(
       checkBufferArg(`${label} input`, xb, tokens * width * 4);
       checkBufferArg(`${label} codes`, cb, tw ? words * 4 * tw * 4 : tokens * words * 4);
       checkBufferArg(`${label} scales`, sb, tokens * 4);
-      // One workgroup a token, or (columns) a block of 16 tokens.
-      const [gx, gy] = rowGrid(tw ? Math.ceil(tokens / 16) : tokens, maxPerDim);
+      // One workgroup a token, or (columns) a group of four tokens, up to whole 16-token chunks
+      // (zero codes past the tokens: the subgroup-matrix kernels load 16 tokens of a column).
+      const [gx, gy] = rowGrid(tw ? Math.ceil(tokens / 16) * 4 : tokens, maxPerDim);
       const values = () => Uint32Array.of(tokens, width, words, gx, tw, 0, 0, 0);
       const u = tokenUniform(device, uniforms, tokens, values, label);
       const group = device.createBindGroup({
@@ -85,7 +86,7 @@ export function createInt8Quantizer(
         target,
         device.limits,
         label,
-        { pipeline, workgroup: { x: tw ? 256 : 64, y: 1, storageBytes: tw ? 1088 : 256 }, grid: { x: gx, y: gy } },
+        { pipeline, workgroup: { x: tw ? 256 : 64, y: 1, storageBytes: tw ? 1040 : 256 }, grid: { x: gx, y: gy } },
         group,
       );
     },
