@@ -60,11 +60,14 @@ describe('dense linear', () => {
     await check(136, 1200, 312);
   });
 
-  test('split-K: every tile, vec4 and scalar loads, K-slices that add up to Y (bias in the first)', async () => {
-    // Vec4 loads (slices of 80, 80, 40 inputs) on every tile; scalar loads with a K that is not
-    // a multiple of the K-step on one (the 8x8 tiles: `hp-lab bench verify` on a real GPU).
-    const cases = denseTilesFor(gpu.caps).map((t) => [t.name, 70, 200, 36, 3] as const);
-    for (const [tile, tokens, nIn, nOut, splitK] of [...cases, ['32x64', 37, 203, 70, 2] as const]) {
+  test('split-K: vec4 and scalar loads, K-slices that add up to Y (bias in the first)', async () => {
+    // Vec4 loads (slices of 80, 80, 40 inputs) and scalar loads with a K that is not a multiple of
+    // the K-step, on one tile: SwiftShader compiles each for tens of seconds; every tile with
+    // slices runs in `hp-lab bench verify` on a real GPU (BENCHMARKS.md, issue 19 fifth pass).
+    for (const [tile, tokens, nIn, nOut, splitK] of [
+      ['32x64', 70, 200, 36, 3],
+      ['32x64', 37, 203, 70, 2],
+    ] as const) {
       const r = await denseCase(gpu, tokens, nIn, nOut, { tile, splitK });
       expect(r, JSON.stringify(r.first)).toMatchObject({ ok: true });
       expect(r.name).toContain(`k/${splitK}`);
