@@ -14,6 +14,7 @@
 //    row's later columns. Not the exact optimum (earlier kept weights are not revisited), but
 //    O(in³ + out·in²) whatever the masks, which suits unstructured, N:M and row-balanced rows.
 import { choleskyInPlace, choleskySolveInPlace, lowerInverseTransposed } from './cholesky';
+import { WasmSolver } from './wasm-solve';
 
 export const RECOVER_METHODS = ['auto', 'grouped', 'sweep'] as const;
 export type RecoverMethod = (typeof RECOVER_METHODS)[number];
@@ -252,6 +253,8 @@ function targetWeights(weight: Float32Array, out: number, n: number, h: Float64A
   return w;
 }
 
+let solver: WasmSolver | undefined; // one per thread
+
 function solveGroups(
   weight: Float32Array,
   n: number,
@@ -285,7 +288,7 @@ function solveGroups(
       }
     }
     if (!targets) rowProducts(h, n, cols, Float64Array.from(weight.subarray(start * n, end * n)), rows, b);
-    choleskySolveInPlace(a, s, b, rows);
+    (solver ??= new WasmSolver()).choleskySolve(a, s, b, rows); // choleskySolveInPlace's bits
     for (let p = 0; p < s; p++) for (let r = 0; r < rows; r++) result[(start + r) * n + cols[p]] = b[p * rows + r];
   }
   return result;

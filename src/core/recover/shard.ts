@@ -183,7 +183,7 @@ export function shareRows(
       return;
     }
     const mask = masks[plan.indices[k]];
-    const groups = rowGroups(mask, out, n);
+    const groups = plan.groups[k].map((g): [number, number] => [g.start, g.end]);
     const costs = groups.map((g) => groupedCost([g], mask, n));
     const total = costs.reduce((a, b) => a + b, 0);
     let t = 0;
@@ -221,7 +221,20 @@ export interface StagePlan {
   keptSets?: ArrayLike<number>[];
 }
 
+/** Plans already made, per masks array (a run's masks do not change while it runs; the run, the
+ *  shards and the solves each ask for every stage's plan, and each scans the masks). */
+const plans = new WeakMap<Uint8Array[], Map<string, StagePlan>>();
+
 export function stagePlan(model: BertModel, masks: Uint8Array[], li: number, s: number, o: ShardOptions): StagePlan {
+  const known = plans.get(masks) ?? new Map<string, StagePlan>();
+  plans.set(masks, known);
+  const key = `${li} ${s} ${o.method} ${o.targets}`;
+  const plan = known.get(key) ?? makePlan(model, masks, li, s, o);
+  known.set(key, plan);
+  return plan;
+}
+
+function makePlan(model: BertModel, masks: Uint8Array[], li: number, s: number, o: ShardOptions): StagePlan {
   const layer = model.layers[li];
   const dense = o.targets === 'dense';
   const kinds = STAGES[s];

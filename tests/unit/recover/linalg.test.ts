@@ -8,6 +8,7 @@ import {
 import { GramAccumulator } from '../../../src/core/recover/gram';
 import { upperCholeskyOfInverse } from '../../../src/core/recover/reconstruct';
 import { rng } from '../../../src/core/random';
+import { WasmSolver } from '../../../src/core/recover/wasm-solve';
 
 /** A random symmetric positive-definite n x n matrix: Bᵀ B + n I. */
 function spd(n: number, seed: number): Float64Array {
@@ -113,5 +114,38 @@ describe('GramAccumulator', () => {
 
   it('refuses an input of the wrong size', () => {
     expect(() => new GramAccumulator(4).add(new Float32Array(7), 2)).toThrow(/expected 2 x 4/);
+  });
+});
+
+describe('WasmSolver (WebAssembly substitution)', () => {
+  it("gives choleskySolveInPlace's very bits, odd right-hand side counts and zero factors included", () => {
+    const rand = rng(17);
+    const solver = new WasmSolver();
+    for (const [n, r] of [
+      [5, 3],
+      [40, 32],
+      [240, 32],
+      [62, 7],
+      [1, 1],
+      [9, 0],
+    ]) {
+      // A = X Xᵀ + 0.1 I, with some rows of X zero so that L has zero entries below the diagonal.
+      const x = Float64Array.from({ length: n * (n + 3) }, (_, i) =>
+        Math.floor(i / (n + 3)) % 4 === 1 ? 0 : rand() - 0.5,
+      );
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let s = i === j ? 0.1 : 0;
+          for (let k = 0; k < n + 3; k++) s += x[i * (n + 3) + k] * x[j * (n + 3) + k];
+          a[i * n + j] = s;
+        }
+      choleskyInPlace(a, n);
+      const b = Float64Array.from({ length: n * r }, () => rand() - 0.5);
+      const [want, got] = [b.slice(), b.slice()];
+      choleskySolveInPlace(a, n, want, r);
+      solver.choleskySolve(a, n, got, r);
+      expect(got).toEqual(want);
+    }
   });
 });
