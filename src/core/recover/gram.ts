@@ -200,14 +200,15 @@ export class CrossAccumulator {
     this.ys = new Chunk(out);
   }
 
-  /** Adds rows r < `rows` of x (rows x d) and y (rows x out) for which keep(r) is true; `bias`
-   *  is subtracted from y first. */
+  /** Adds rows r < `rows` of x (rows x d) and y (rows x out) for which keep(r) is true; with
+   *  `residual` [p, q] the targets are y + (p - q) (each stored as f32), then `bias` comes off. */
   add(
     x: Float32Array,
     y: Float32Array,
     rows: number,
     keep: (row: number) => boolean = () => true,
     bias?: Float32Array,
+    residual?: readonly [Float32Array, Float32Array],
   ): void {
     const { d, out, xs, ys } = this;
     if (x.length < rows * d || y.length < rows * out)
@@ -223,7 +224,11 @@ export class CrossAccumulator {
       xs.rows.set(x.subarray(r * d, r * d + d), xs.fill * d);
       const yo = ys.fill * out;
       const yr = ys.rows;
-      yr.set(y.subarray(r * out, r * out + out), yo);
+      if (!residual) yr.set(y.subarray(r * out, r * out + out), yo);
+      else {
+        const [p, q] = residual;
+        for (let o = 0, i = r * out; o < out; o++, i++) yr[yo + o] = y[i] + (p[i] - q[i]);
+      }
       if (bias && this.sums) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
       if (this.sums) for (let o = 0; o < out; o++) this.targetSum[o] += yr[yo + o];
       xs.fill++;

@@ -17,6 +17,13 @@ export function setPhaseClock(now: () => number): void {
 
 export class PhaseTimer {
   readonly ms: PhaseTimes = {};
+  private readonly born = clock();
+
+  /** The phases so far, with 'life': this thread's time since the timer was made (what no phase
+   *  covers is life minus the outermost phases). */
+  report(): PhaseTimes {
+    return { ...this.ms, life: clock() - this.born };
+  }
 
   time<T>(phase: string, run: () => T): T {
     const t = clock();

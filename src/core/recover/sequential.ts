@@ -203,7 +203,7 @@ export async function recoverModel(
   } finally {
     helpers.forEach((h) => h.close());
   }
-  return { matrices, tokens, ms: performance.now() - t0, phases: { run: timer.ms, shards: shardPhases } };
+  return { matrices, tokens, ms: performance.now() - t0, phases: { run: timer.report(), shards: shardPhases } };
 }
 
 /** `count` lists of batches with about the same rows each (a list may be empty). */

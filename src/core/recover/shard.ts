@@ -300,7 +300,7 @@ export class RecoveryShard implements ShardLike {
     });
     // 'targets' holds 'forward.dense' and the Xᵀ Y sums.
     if (options.targets === 'dense') this.phases.time('targets', () => this.denseTargets(li, s, plan, sums));
-    sums.phases = { ...this.phases.ms };
+    sums.phases = this.phases.report();
     return sums;
   }
 
@@ -308,49 +308,55 @@ export class RecoveryShard implements ShardLike {
   private denseTargets(li: number, s: number, plan: StagePlan, sums: StageSums): void {
     const { model, batches, options } = this.init;
     const inputs = [this.x, this.ctx, this.a, this.f][s];
-    const recorded = new Map<Linear, Float32Array[]>();
     const denseInputs = [this.xd, this.ctxd, this.ad, this.fd][s];
+    // One accumulator per linear of the stage, fed each batch's dense output as it appears (before
+    // the stage goes on in place on it: residual + LayerNorm, GELU), with the pruned inputs.
+    const accs = new Map(
+      plan.kinds.map((kind, k) => {
+        const dense = model.layers[li][kind];
+        const blocks = plan.methods[k] === 'grouped' ? crossBlocks(plan.groups[k], dense.out, dense.in) : undefined;
+        return [dense, new CrossAccumulator(dense.in, dense.out, blocks, this.gemm, options.sums === true)] as const;
+      }),
+    );
+    // The residual the attention-output and FFN-output linears' outputs are added to: the layer
+    // input, the attention output; the dense stream's minus the pruned one's.
+    const residual =
+      options.residual && (s === 1 || s === 3)
+        ? (b: number) => [s === 1 ? this.xd[b] : this.ad[b], s === 1 ? this.x[b] : this.a[b]] as const
+        : undefined;
     this.nextDense = this.phases.time('forward.dense', () =>
       denseInputs.map((input, b) =>
-        runStage(s, model, model.layers[li], batches[b], input, this.xd[b], this.ad[b], this.attention.dense, (v, l) =>
-          this.phases.time('linear.dense', () => {
-            if (!this.denseLinears.has(l))
-              this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
-            const y = this.denseLinears.get(l)!.apply(v, this.rows(b));
-            // A copy: the stage goes on in place on y (residual + LayerNorm, GELU).
-            recorded.set(l, [...(recorded.get(l) ?? []), y.slice()]);
+        runStage(
+          s,
+          model,
+          model.layers[li],
+          batches[b],
+          input,
+          this.xd[b],
+          this.ad[b],
+          this.attention.dense,
+          (v, l) => {
+            const y = this.phases.time('linear.dense', () => {
+              if (!this.denseLinears.has(l))
+                this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
+              return this.denseLinears.get(l)!.apply(v, this.rows(b));
+            });
+            this.phases.time('cross', () =>
+              accs.get(l)!.add(inputs[b], y, this.rows(b), this.real[b], l.bias, residual?.(b)),
+            );
             return y;
-          }),
+          },
         ),
       ),
     );
-    plan.kinds.forEach((kind, k) => {
-      const dense = model.layers[li][kind];
-      // The residual this linear's output is added to: the layer input (attnOut), the attention
-      // output (ffnOut); the dense stream's minus the pruned one's.
-      const residual =
-        options.residual && (s === 1 || s === 3)
-          ? (b: number) => [s === 1 ? this.xd[b] : this.ad[b], s === 1 ? this.x[b] : this.a[b]] as const
-          : undefined;
-      const blocks = plan.methods[k] === 'grouped' ? crossBlocks(plan.groups[k], dense.out, dense.in) : undefined;
-      const acc = new CrossAccumulator(dense.in, dense.out, blocks, this.gemm, options.sums === true);
-      inputs.forEach((xp, b) => {
-        const y = recorded.get(dense)![b];
-        if (residual) {
-          const [rd, rp] = residual(b);
-          for (let i = 0; i < y.length; i++) y[i] += rd[i] - rp[i];
-        }
-        acc.add(xp, y, this.rows(b), this.real[b], dense.bias);
-      });
-      sums.cross.push({ cross: acc.matrix(), targetSum: acc.targetSum });
-    });
+    for (const acc of accs.values()) sums.cross.push({ cross: acc.matrix(), targetSum: acc.targetSum });
   }
 
   solve(task: SolveTask): SolveAnswer {
     const { model, masks, options } = this.init;
     const plan = stagePlan(model, masks, task.layer, task.stage, options);
     const answer = this.phases.time('solve', () => solveStage(model, masks, plan, task));
-    return { ...answer, phases: { ...this.phases.ms } };
+    return { ...answer, phases: this.phases.report() };
   }
 
   advance(li: number, s: number, weights: StageWeights[]): void {
