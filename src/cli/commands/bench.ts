@@ -44,9 +44,9 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
   dot4I8Packed tiles (dot4-64, dot4-128, unrolled dot4-64u, -128u; HP: dot4u, dot4, dot4u-n4,
   -n8), and the tensor-core variants where the adapter has i8 subgroup matrices (matrix-64, -128,
-  -128w, -128s, -256, constant offsets -64c, -128c, -128sc, banded -64b, -128b, -128tb, -128sb,
-  -128wb, -256b, -256sb; HP: dot4x, dot4x-n4, dot4x-v64, dot4x-v (X as columns), matrix,
-  matrix-b (kept columns gathered), matrix-x64, -x128, -x256 (X as columns); run
+  -128w, -128s, -256, banded -64b, -128b, -128tb, -128sb, -128wb, -256b, -256sb; HP: dot4x,
+  dot4x-n4, dot4x-v64, dot4x-v (X as columns), matrix-x64, -x128, -x256 (X as columns; matrix:
+  matrix-x64); run
   with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
   comma list the ones named. --split-k (matmul, f32): each tile also with its K-range in P

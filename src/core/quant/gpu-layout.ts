@@ -5,8 +5,7 @@
 // block of its kept columns (Q = m*k, padded to a multiple of 4, or of 32): the input column of
 // every kept column, and the codes four kept columns to a word, one word per output row of the
 // tile-row, or (rowMajor) each output row's codes in a row (hpInt8Layout: the dot4 kernels and
-// the subgroup-matrix kernel on X as columns), or the same kept columns cut into stages of whole
-// kept tiles for the subgroup-matrix gather kernel (hpInt8StageLayout).
+// the subgroup-matrix kernel on X as columns).
 import { tileGrid, type HPCodes, type HPMatrix } from '../formats/hp';
 
 /** Words of one packed row of `cols` int8 codes: whole groups of 32 codes (8 words). */
@@ -76,79 +75,6 @@ export function hpInt8Layout(hp: HPMatrix, q: HPCodes, opts: HPInt8LayoutOptions
     }
   }
   return { tileRows, qp, cols, words };
-}
-
-/** The HP int8 codes cut for the subgroup-matrix kernel (int8-matrix.wgsl, HP): each tile-row's
- *  kept tiles in stages of `tilesPerStage` (the last one may hold fewer); a stage's kept columns
- *  fill `stageWidth` slots (a multiple of 32, one K step of the matrix multiply per 32; slots
- *  past them are padding, code 0). The kernel loads a stage's whole kept tiles of X (tc codes
- *  each, in 16-byte chunks) into workgroup memory, then gathers the kept columns from there. */
-export interface HPInt8StageLayout {
-  tileRows: number;
-  tilesPerStage: number;
-  stageWidth: number;
-  /** Stages per tile-row (the same for every tile-row: m kept tiles each). */
-  stages: number;
-  /** Per tile-row, per stage, tilesPerStage + stageWidth / 4 words: the word offset in an X row
-   *  of each of the stage's tiles (tileCol * tc / 4, NO_COLUMN past the last tile), then for
-   *  each slot the byte of its kept column inside the stage's loaded tiles (slot tile * tc +
-   *  column offset, < 255; NO_SLOT for padding), four slots a word (slot 4g + j in bits 8j..). */
-  meta: Uint32Array;
-  /** tileRows x tr rows x (stages * stageWidth / 4) words: output row r's codes at the slots. */
-  words: Uint32Array;
-}
-
-/** Meta words of one stage. */
-export function hpStageMetaWords(layout: Pick<HPInt8StageLayout, 'tilesPerStage' | 'stageWidth'>): number {
-  return layout.tilesPerStage + layout.stageWidth / 4;
-}
-
-/** A padding slot's source byte in HPInt8StageLayout.meta. */
-export const NO_SLOT = 0xff;
-
-export function hpInt8StageLayout(hp: HPMatrix, q: HPCodes, tilesPerStage: number): HPInt8StageLayout {
-  checkInt8Codes('hpInt8StageLayout', hp, q);
-  if (!Number.isInteger(tilesPerStage) || tilesPerStage < 1)
-    throw new RangeError(`hpInt8StageLayout: tilesPerStage must be a positive integer, got ${tilesPerStage}`);
-  if (hp.tc % 16 !== 0) throw new RangeError(`hpInt8StageLayout: tc must be a multiple of 16, got ${hp.tc}`);
-  if (tilesPerStage * hp.tc >= NO_SLOT)
-    throw new RangeError(`hpInt8StageLayout: a stage's tiles must span < 255 codes, got ${tilesPerStage} x ${hp.tc}`);
-  const { tr, tc, m, k } = hp;
-  const { tileRows } = tileGrid(hp);
-  const stageWidth = Math.max(32, Math.ceil((tilesPerStage * k) / 32) * 32);
-  const stages = m * k === 0 ? 0 : Math.ceil(m / tilesPerStage);
-  const metaWords = hpStageMetaWords({ tilesPerStage, stageWidth });
-  const meta = new Uint32Array(tileRows * stages * metaWords);
-  for (let i = 0; i < tileRows * stages; i++) {
-    meta.fill(NO_COLUMN, i * metaWords, i * metaWords + tilesPerStage);
-    meta.fill(0xffffffff, i * metaWords + tilesPerStage, (i + 1) * metaWords); // NO_SLOT x 4
-  }
-  const rowWords = (stages * stageWidth) / 4;
-  const words = new Uint32Array(tileRows * tr * rowWords);
-  for (let tRow = 0; tRow < tileRows; tRow++) {
-    for (let s = 0; s < stages; s++) {
-      const base = (tRow * stages + s) * metaWords;
-      for (let jj = 0; jj < tilesPerStage; jj++) {
-        const j = s * tilesPerStage + jj;
-        if (j >= m) break;
-        const tile = tRow * m + j;
-        meta[base + jj] = (hp.tileCol[tile] * tc) / 4;
-        for (let c = 0; c < k; c++) {
-          const slot = jj * k + c;
-          const at = base + tilesPerStage + (slot >> 2);
-          const shift = 8 * (slot & 3);
-          meta[at] = ((meta[at] & ~(0xff << shift)) | ((jj * tc + hp.colOff[tile * k + c]) << shift)) >>> 0;
-          const col = hp.tileCol[tile] * tc + hp.colOff[tile * k + c];
-          const code0 = s * stageWidth + slot; // code index in the output row
-          for (let r = 0; r < tr; r++) {
-            const code = col < hp.in ? q.codes[(tile * k + c) * tr + r] : 0;
-            words[(tRow * tr + r) * rowWords + (code0 >> 2)] |= (code & 0xff) << (8 * (code0 & 3));
-          }
-        }
-      }
-    }
-  }
-  return { tileRows, tilesPerStage, stageWidth, stages, meta, words };
 }
 
 /** The int8 layouts take one int8 code per HP value. */

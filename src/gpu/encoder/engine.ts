@@ -106,7 +106,7 @@ export interface EncoderEngine {
   /** The residual + LayerNorm kernel's variant. */
   readonly layerNorm: LayerNormVariant;
   /** The kernel variant each encoder linear runs for `tokens` (capped at the allocated
-   *  capacity), counted by name: e.g. { 'int8 matrix-hp': 24 }. */
+   *  capacity), counted by name: e.g. { 'int8 matrix-x64-hp': 24 }. */
   kernelVariants(tokens: number): Record<string, number>;
   destroy(): void;
 }

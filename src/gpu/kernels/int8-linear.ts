@@ -22,11 +22,12 @@ import {
   type KernelDispatch,
 } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix, type HPShape } from '../../core/formats/hp';
-import { hpInt8Layout, hpInt8StageLayout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
+import { hpInt8Layout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
 
 export type Int8Weights = { kind: 'dense'; weight: QuantizedRows } | { kind: 'hp'; hp: HPMatrix; quant: HPCodes };
 
-/** The subgroup-matrix (tensor-core) variants' name prefix; 'matrix' alone: the automatic tile. */
+/** The subgroup-matrix (tensor-core) variants' name prefix; 'matrix' alone: the automatic tile
+ *  (HP: HP_X_MATRIX). */
 export const INT8_MATRIX = 'matrix';
 export interface MatrixUnits {
   /** 1: offsets in i8 components (Dawn's description); 4: in i32 array elements. */
@@ -47,9 +48,6 @@ interface MatrixTile {
   fm: number;
   fn: number;
   bk: number;
-  /** Fragment loads at constant offsets (a switch per buffer and subgroup position), which
-   *  Dawn's robustness does not predicate. */
-  constOff?: boolean;
   /** Workgroup memory as bands of 16 rows, fragment loads at constant offsets into a band picked
    *  by index (int8-matrix.wgsl BAND): robustness clamps the index instead of predicating loads. */
   band?: boolean;
@@ -60,13 +58,10 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128w': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64 }, // 128 x 128 in 64 x 64 subgroup tiles, 128
   'matrix-128s': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64 }, // 128 x 128 in 32 x 32 subgroup tiles, 512
   'matrix-256': { wgm: 2, wgn: 4, fm: 4, fn: 4, bk: 32 }, // 128 x 256, 256
-  // Tiles with constant load offsets (fragments picked by a switch): slower than the dynamic
-  // ones on the H200 with and without robustness (BENCHMARKS.md, int8): never chosen automatically.
-  'matrix-64c': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, constOff: true },
-  'matrix-128c': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, constOff: true },
-  'matrix-128sc': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, constOff: true },
   // Banded workgroup memory (constant offsets without control flow): with robustness on,
   // matrix-128sb 1.00 ms at 4096³ against 1.54 for matrix-128s (BENCHMARKS.md, int8, session 4).
+  // (Session 3's constant-offset tiles, -64c/-128c/-128sc, fragments picked by a switch: slower
+  // than the banded ones with and without robustness, removed in session 5.)
   'matrix-64b': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64, band: true },
   'matrix-128b': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64, band: true },
   'matrix-128tb': { wgm: 2, wgn: 4, fm: 4, fn: 2, bk: 64, band: true }, // 8 subgroups of 64 x 32
@@ -89,12 +84,12 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   'matrix-x128': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }), // 128 tokens x Tr
   'matrix-x256': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, band: true }), // 256 tokens x Tr
 };
+/** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured. */
+const HP_X_MATRIX = 'matrix-x64';
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
 const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
 export const INT8_VARIANTS: readonly string[] = [...DOT4_TILES, ...Object.keys(MATRIX_TILES)];
-/** The HP gather kernel with banded workgroup memory (MatrixTile.band). */
-const HP_GATHER_BAND = 'matrix-b';
 /** HP dot4 on transposed activation codes (int8-linear.wgsl HPX): 'dot4x' as 'dot4u', 'dot4x-n4'
  *  as 'dot4u-n4'; the 'v' ones (VEC) with each invocation's tokens and outputs adjacent (vec4
  *  reads of workgroup memory): TM tokens x 4 outputs an invocation, blocks of BM tokens x Tr. */
@@ -104,7 +99,9 @@ const HP_DOT4_VEC: Record<string, { tm: number; bm: number }> = {
   'dot4x-v': { tm: 4, bm: 128 },
 };
 const HP_DOT4_X = ['dot4x', 'dot4x-n4', ...Object.keys(HP_DOT4_VEC)];
-/** HP: 'matrix' is the gather kernel (hpInt8StageLayout), 'matrix-x…' the one on X as columns. */
+/** HP: 'matrix…' the tensor-core kernels on X as columns ('matrix': HP_X_MATRIX). (Session 3's
+ *  gather kernels 'matrix' / 'matrix-b', X's kept tiles staged in workgroup memory and gathered
+ *  from there, 1.28-1.38 ms at 4096², 90 %, against 0.33 for matrix-x64: removed in session 5.) */
 export const HP_INT8_VARIANTS: readonly string[] = [
   'dot4',
   'dot4u',
@@ -112,7 +109,6 @@ export const HP_INT8_VARIANTS: readonly string[] = [
   'dot4u-n8',
   ...HP_DOT4_X,
   INT8_MATRIX,
-  HP_GATHER_BAND,
   ...Object.keys(HP_X_TILES),
 ];
 
@@ -124,8 +120,8 @@ export interface Int8LinearOptions {
   /** Dense: 'dot4-64' / 'dot4-128' (core WGSL, tile sides; 'u': loops written out), 'matrix-…'
    *  (subgroup matrices, MATRIX_TILES), 'matrix' (the automatic matrix tile), or automatic
    *  (undefined). HP: automatic (autoHpVariant), 'dot4u', 'dot4' (loops as written),
-   *  'dot4u-n4|n8', 'dot4x…' (X as columns, HP_DOT4_X), 'matrix' / 'matrix-b' (subgroup matrices,
-   *  kept columns gathered), 'matrix-x…' (HP_X_TILES: subgroup matrices on X as columns). */
+   *  'dot4u-n4|n8', 'dot4x…' (X as columns, HP_DOT4_X), 'matrix-x…' (HP_X_TILES: subgroup
+   *  matrices on X as columns; 'matrix': HP_X_MATRIX). */
   variant?: string;
   matrixUnits?: MatrixUnits;
 }
@@ -176,41 +172,25 @@ export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean
   );
 }
 
-/** Workgroup memory (bytes) of int8-matrix.wgsl for a tile (and HP's staged X spans). */
-function matrixStorage(t: MatrixTile, sg: number, hpSpan?: { tps: number; tc: number }): number {
+/** Workgroup memory (bytes) of int8-matrix.wgsl for a tile. */
+function matrixStorage(t: MatrixTile): number {
   const bm = t.wgm * t.fm * 16;
   const bn = t.wgn * t.fn * 16;
   const rsw = (t.bk + 16) / 4;
-  const span = hpSpan ? bm * ((hpSpan.tps * hpSpan.tc) / 4 + 1) : 0;
   if (t.band) {
     const bands = Math.max((2 * (bm + bn)) / 16, t.wgm * t.wgn * t.fn);
-    return 4 * (bands * Math.max(16 * rsw, 256) + span);
+    return 4 * bands * Math.max(16 * rsw, 256);
   }
   const stages = 2 * (bm + bn) * rsw;
   const strips = t.wgm * t.wgn * 16 * t.fn * 16;
-  return 4 * (Math.max(stages, strips) + span);
-}
-
-/** HP on subgroup matrices: 8 subgroups of 16 tokens x Tr outputs, stages of whole kept tiles
- *  covering about 32 kept columns (or undefined where the shape does not fit the kernel). */
-function hpMatrixPlan(hp: HPMatrix, sg: number, limits: GPUSupportedLimits, band: boolean) {
-  if (hp.tr % 16 !== 0 || hp.tc % 16 !== 0 || hp.tr > 64) return undefined;
-  const tile: MatrixTile = { wgm: 8, wgn: 1, fm: 1, fn: hp.tr / 16, bk: 32, band };
-  // Stage sources are bytes (< 255) of the staged spans: tps x tc < 255.
-  const tps = Math.max(1, Math.min(hp.m, Math.floor(32 / Math.max(1, hp.k)), Math.floor(254 / hp.tc)));
-  if (tps * hp.tc > 254) return undefined;
-  tile.bk = Math.max(32, Math.ceil((tps * hp.k) / 32) * 32);
-  const storageBytes = matrixStorage(tile, sg, { tps, tc: hp.tc });
-  if (storageBytes > limits.maxComputeWorkgroupStorageSize) return undefined;
-  if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
-  return { tile, tps, storageBytes };
+  return 4 * Math.max(stages, strips);
 }
 
 /** HP on transposed codes: the tile for Tr (or undefined where Tr or the device does not fit it). */
 function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
   if (hp.tr % 16 !== 0 || hp.tr > 64) return undefined;
   const tile = HP_X_TILES[name](hp.tr);
-  if (matrixStorage(tile, sg) > limits.maxComputeWorkgroupStorageSize) return undefined;
+  if (matrixStorage(tile) > limits.maxComputeWorkgroupStorageSize) return undefined;
   if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
   return tile;
 }
@@ -263,16 +243,13 @@ export function createInt8Linear(
       `${label}: the '${variant}' variant needs the i8 subgroup-matrix configuration ` +
         `(chromium-experimental-subgroup-matrix) with subgroups of one size${what}`,
     );
-  // HP runs on subgroup matrices only when asked: on the H200 the gather into workgroup memory
-  // made it 2.6x slower than the dot4 kernel (BENCHMARKS.md, int8: 1.38 vs 0.54 ms at 4096², 90 %).
-  const hpPlan =
-    hp && matrixHere && (variant === INT8_MATRIX || variant === HP_GATHER_BAND)
-      ? hpMatrixPlan(hp, sg, limits, variant === HP_GATHER_BAND)
-      : undefined;
-  const hpX = hp && matrixHere && variant && variant in HP_X_TILES ? hpXPlan(hp, variant, sg, limits) : undefined;
+  // HP runs on subgroup matrices only when asked: on the H200 the best of them, on X as columns,
+  // ran 0.33 ms at 4096², 90 %, against 0.22 for dot4x-v64 (BENCHMARKS.md, int8, session 5).
+  const hpXName = variant === INT8_MATRIX ? HP_X_MATRIX : variant;
+  const hpX = hp && matrixHere && hpXName && hpXName in HP_X_TILES ? hpXPlan(hp, hpXName, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
   const transposed = Boolean(hpX) || HP_DOT4_X.includes(variant ?? '');
-  if (hp && wantsMatrix && !hpPlan && !hpX)
+  if (hp && wantsMatrix && !hpX)
     throw needMatrix(', Tr and Tc multiples of 16 (Tr <= 64) and its tiles in workgroup memory');
 
   const xw = int8RowWords(nIn);
@@ -290,12 +267,6 @@ export function createInt8Linear(
     wWords = layout.words;
     cols = layout.cols;
     kw = layout.qp / 4;
-    scales = weights.quant.scales;
-  } else if (hpPlan) {
-    const layout = hpInt8StageLayout(weights.hp, weights.quant, hpPlan.tps);
-    wWords = layout.words;
-    if (layout.meta.length) cols = layout.meta;
-    kw = layout.stages;
     scales = weights.quant.scales;
   } else {
     const layout = hpInt8Layout(weights.hp, weights.quant);
@@ -388,7 +359,7 @@ export function createInt8Linear(
     return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
   }
 
-  function matrix(name: string, t: MatrixTile, tokens: number, span?: { tps: number; tc: number }) {
+  function matrix(name: string, t: MatrixTile, tokens: number) {
     const values = {
       SG: sg,
       WGM: t.wgm,
@@ -396,16 +367,10 @@ export function createInt8Linear(
       FM: t.fm,
       FN: t.fn,
       BK: t.bk,
-      HP: Boolean(span),
       HPX: Boolean(hpX),
       TR: tr || 16,
-      CONST_OFF: Boolean(t.constOff),
       BAND: Boolean(t.band),
       KSTEPS: t.bk / 32,
-      ACASES: 2 * t.wgm,
-      BCASES: 2 * t.wgn,
-      TPS: span?.tps ?? 1,
-      TC: span?.tc ?? 16,
       OFF_DIV: units.offDiv,
       STRIDE_DIV: units.strideDiv,
       BIAS: true,
@@ -423,8 +388,8 @@ export function createInt8Linear(
     return {
       name,
       pipeline,
-      workgroup: { x: sg * t.wgm * t.wgn, y: 1, storageBytes: matrixStorage(t, sg, span) },
-      grid: { x: span ? tileGrid(hp!).tileRows : Math.ceil(nOut / bn), y: Math.ceil(tokens / bm) },
+      workgroup: { x: sg * t.wgm * t.wgn, y: 1, storageBytes: matrixStorage(t) },
+      grid: { x: Math.ceil(nOut / bn), y: Math.ceil(tokens / bm) },
     };
   }
 
@@ -433,7 +398,7 @@ export function createInt8Linear(
     const t = MATRIX_TILES[name];
     return (
       matrixHere &&
-      matrixStorage(t, sg) <= limits.maxComputeWorkgroupStorageSize &&
+      matrixStorage(t) <= limits.maxComputeWorkgroupStorageSize &&
       sg * t.wgm * t.wgn <= limits.maxComputeInvocationsPerWorkgroup
     );
   });
@@ -459,11 +424,7 @@ export function createInt8Linear(
   }
 
   function chooseDispatch(tokens: number): KernelDispatch & { name: string } {
-    if (hpX) return matrix(`${variant!}-hp`, hpX, tokens);
-    if (hp && hpPlan) {
-      const name = hpPlan.tile.band ? 'matrix-hp-b' : 'matrix-hp';
-      return matrix(name, hpPlan.tile, tokens, { tps: hpPlan.tps, tc: hp.tc });
-    }
+    if (hpX) return matrix(`${hpXName!}-hp`, hpX, tokens);
     if (hp) return dot4(tokens);
     const v = variant;
     if (v === undefined || v === INT8_MATRIX) {

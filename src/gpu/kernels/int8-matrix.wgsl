@@ -8,19 +8,17 @@
 // one stage, the next one's 16-byte chunks are already loaded into registers (coalesced vec4
 // loads), and go to the other buffer afterwards: one barrier per stage.
 // Dense: A rows are X's rows (row-major, XW words each), B is W's rows read column-major (W is
-// N x K, the right operand K x N). HP (one workgroup column per tile-row, BN = Tr): a stage is
-// tilesPerStage kept tiles (core/quant hpInt8StageLayout); their whole tc-code spans of X go to
-// workgroup memory first (vec4 loads), then every A word is gathered from there at the stage's
-// kept columns; B is the tile-row's Tr x (stages x KS) block of codes. (Session 3's whole-tile
-// form, the dense kernel over each tile-row's kept tiles with W zero at the pruned columns, ran
-// 1.3-2.5 ms at 4096², 90 %: removed in session 5.)
+// N x K, the right operand K x N).
 // HPX (HP on transposed codes, the 'x' tiles): binding 1 holds X as columns (int8-transpose.wgsl:
 // XT, params.xw = TW words a column, four tokens a word), W is each tile-row's Tr x Q block of
 // kept-column codes (core/quant hpInt8Layout, row-major, Q padded to 32) and binding 6 the
 // tile-row's kept input columns: the dense kernel with K = Q, whose A stage (BM tokens x BK kept
 // columns) is loaded as 16-token x 1-column 16-byte chunks of XT (four kept columns an
 // invocation) and turned into rows of four-column words by 4 x 4 byte transposes on the way to
-// workgroup memory: no byte gather, and only the kept columns' bytes move.
+// workgroup memory: no byte gather, and only the kept columns' bytes move. (Removed in session 5:
+// session 3's HP forms, X's kept tiles staged and gathered in workgroup memory, or the dense
+// kernel over whole kept tiles, 1.3-2.5 ms at 4096², 90 %, and its tiles with fragment loads at
+// constant offsets picked by a switch, slower than BAND below.)
 // BAND (the 'b' tiles): workgroup memory as bands of 16 staged rows (array of arrays), every
 // fragment load and store at a constant offset into the band it names (K steps unrolled): Tint's
 // robustness then only clamps the band index (a min), instead of predicating each load on its
@@ -39,7 +37,7 @@ struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> stageMeta: array<u32>; // HP: stage meta; HPX: kept columns
+@group(0) @binding(6) var<storage, read> keptCols: array<u32>; // HPX: kept columns
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
 const SG = {{SG}}u; // subgroup size the workgroup is built for
@@ -58,15 +56,6 @@ const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows
 const SBANDS = (BM + BN) / 16u; // bands of 16 rows per stage buffer
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
-//#if HP
-const TPS = {{TPS}}u; // kept tiles per stage
-const TCW = {{TC}}u / 4u; // words of one tile's span of X
-const XRW = TPS * TCW + 1u; // row stride (words) of the staged X spans: odd, no bank conflicts
-const META = TPS + BK / 4u; // per stage: the tiles' word offsets, then 4 slot sources a word
-const XCH = TPS * TCW / 4u; // 16-byte chunks of one row's spans
-const LX = (BM * XCH + THREADS - 1u) / THREADS;
-var<workgroup> xspan: array<u32, BM * XRW>;
-//#endif
 //#if HPX
 // A stage's tasks: (four kept columns, 16 tokens), four 16-byte loads each.
 const LA = 4u * (((BM / 16u) * (BK / 4u) + THREADS - 1u) / THREADS);
@@ -109,14 +98,6 @@ fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
   }
 }
 
-//#if HP
-/** Byte `b` of the staged X spans of row r (0 for a padding slot, b = 0xff). */
-fn spanByte(r: u32, b: u32) -> u32 {
-  if (b >= TPS * TCW * 4u) { return 0u; }
-  return (xspan[r * XRW + b / 4u] >> (8u * (b % 4u))) & 0xffu;
-}
-//#endif
-
 @compute @workgroup_size({{SG}} * {{WGM}} * {{WGN}}, 1, 1)
 fn main(
   @builtin(local_invocation_index) tid: u32,
@@ -132,13 +113,6 @@ fn main(
   let sg = subgroupBroadcastFirst(tid / sgSize);
   let sgm = sg / WGN;
   let sgn = sg % WGN;
-//#if HP
-  let n0 = wid.x * BN; // tile-row wid.x, BN = Tr
-  let S = params.kw; // stages per tile-row
-  let metaBase = wid.x * S * META;
-  let WROW = S * CH; // chunks of one row of the tile-row's B block
-  let wBase = wid.x * BN * WROW;
-//#else
   let n0 = wid.x * BN;
   let S = (params.kw / 4u + CH - 1u) / CH; // stages over the (padded) K
   let KW4 = params.kw / 4u;
@@ -147,7 +121,6 @@ fn main(
   let QP = params.kw * 4u; // kept-column slots of a tile-row
   let XT4 = params.xw / 4u; // 16-token chunks of one XT column
 //#endif
-//#endif
 
 //#unroll I {{FM}}
 //#unroll J {{FN}}
@@ -155,48 +128,11 @@ fn main(
 //#end
 //#end
   var rb: array<vec4<u32>, LB>;
-//#if HP
-  var rx: array<vec4<u32>, LX>;
-//#else
   var ra: array<vec4<u32>, LA>;
-//#endif
-
-//#if CONST_OFF
-//#unroll I {{FM}}
-  var a{{I}}: subgroup_matrix_left<i8, 32, 16>;
-//#end
-//#unroll J {{FN}}
-  var b{{J}}: subgroup_matrix_right<i8, 16, 32>;
-//#end
-//#endif
 
   for (var s = 0u; s <= S; s++) {
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
     if (s < S) {
-//#if HP
-      for (var l = 0u; l < LX; l++) {
-        let e = tid + l * THREADS;
-        let r = e / XCH;
-        let c = e % XCH;
-        var v = vec4<u32>();
-        if (r < BM && m0 + r < M) {
-          let tileWord = stageMeta[metaBase + s * META + c / (TCW / 4u)];
-          if (tileWord != 0xffffffffu) {
-            let chunk = tileWord / 4u + c % (TCW / 4u);
-            if (chunk < XW4) { v = xq[(m0 + r) * XW4 + chunk]; }
-          }
-        }
-        rx[l] = v;
-      }
-      for (var l = 0u; l < LB; l++) {
-        let e = tid + l * THREADS;
-        let r = e / CH;
-        let c = e % CH;
-        var v = vec4<u32>();
-        if (r < BN && n0 + r < N) { v = wq[wBase + r * WROW + s * CH + c]; }
-        rb[l] = v;
-      }
-//#else
 //#if HPX
       for (var l = 0u; l < LA / 4u; l++) {
         let e = tid + l * THREADS;
@@ -205,7 +141,7 @@ fn main(
         for (var j = 0u; j < 4u; j++) {
           var v = vec4<u32>();
           if (e < (BM / 16u) * (BK / 4u) && slot < QP && chunk < XT4) {
-            let col = stageMeta[tileRow * QP + slot + j];
+            let col = keptCols[tileRow * QP + slot + j];
             if (col != 0xffffffffu) { v = xq[col * XT4 + chunk]; }
           }
           ra[4u * l + j] = v;
@@ -229,56 +165,10 @@ fn main(
         if (r < BN && n0 + r < N && c < KW4) { v = wq[(n0 + r) * KW4 + c]; }
         rb[l] = v;
       }
-//#endif
     }
 
     // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
     if (s > 0u) {
-//#if CONST_OFF
-      // Every fragment load at a constant offset (a case per buffer and subgroup row / column,
-      // the K steps unrolled): robustness then need not predicate the loads.
-      let selA = ((s - 1u) % 2u) * WGM + sgm;
-      let selB = ((s - 1u) % 2u) * WGN + sgn;
-//#unroll KK {{KSTEPS}}
-      switch selA {
-//#unroll C {{ACASES}}
-        case {{C}}u: {
-//#unroll I {{FM}}
-          a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
-            &sm,
-            ((({{C}}u / WGM) * STAGE + (({{C}}u % WGM) * FM * 16u + {{I}}u * 16u) * RSW) * 4u
-              + {{KK}}u * 32u) / OFF_DIV,
-            false,
-            RS / STRIDE_DIV
-          );
-//#end
-        }
-//#end
-        default: {}
-      }
-      switch selB {
-//#unroll C {{BCASES}}
-        case {{C}}u: {
-//#unroll J {{FN}}
-          b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
-            &sm,
-            ((({{C}}u / WGN) * STAGE + (BM + ({{C}}u % WGN) * FN * 16u + {{J}}u * 16u) * RSW) * 4u
-              + {{KK}}u * 32u) / OFF_DIV,
-            true,
-            RS / STRIDE_DIV
-          );
-//#end
-        }
-//#end
-        default: {}
-      }
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-      acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
-//#end
-//#end
-//#end
-//#else
 //#if BAND
       let aBand = ((s - 1u) % 2u) * SBANDS + sgm * FM;
       let bBand = ((s - 1u) % 2u) * SBANDS + BM / 16u + sgn * FN;
@@ -323,23 +213,12 @@ fn main(
 //#end
       }
 //#endif
-//#endif
     }
 
     // 3. Registers of stage s into buffer s % 2 (its last readers finished before the previous
     //    barrier).
     if (s < S) {
       let band0 = (s % 2u) * SBANDS; // A rows from here, B rows from band0 + BM / 16
-//#if HP
-      for (var l = 0u; l < LX; l++) {
-        let e = tid + l * THREADS;
-        let r = e / XCH;
-        let c = e % XCH;
-        if (r < BM) {
-          for (var q = 0u; q < 4u; q++) { xspan[r * XRW + c * 4u + q] = rx[l][q]; }
-        }
-      }
-//#else
 //#if HPX
       // Task e: kept columns 4g..4g+3 of tokens 16ch..16ch+15 (band ch of the A rows); XT word q
       // of column j holds tokens 16ch + 4q + i, transpose4 makes them four-column words.
@@ -361,30 +240,14 @@ fn main(
         if (r < BM) { stash(band0, r, e % CH, ra[l]); }
       }
 //#endif
-//#endif
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
         if (r < BN) { stash(band0 + BM / 16u, r, e % CH, rb[l]); }
       }
-//#if HP
-      workgroupBarrier();
-      // Gather: A word g of row r = the four kept-column bytes of slots 4g..4g+3 (one row per
-      // invocation of a subgroup: the spans' odd row stride spreads them over the banks).
-      let slots = metaBase + s * META + TPS;
-      for (var e = tid; e < BM * (BK / 4u); e += THREADS) {
-        let r = e % BM;
-        let g = e / BM;
-        var word = 0u;
-        let src = stageMeta[slots + g]; // the four slots' bytes in the spans, 8 bits each
-        for (var j = 0u; j < 4u; j++) { word = word | (spanByte(r, (src >> (8u * j)) & 0xffu) << (8u * j)); }
-        put(band0 + r / 16u, (r % 16u) * RSW + g, bitcast<i32>(word));
-      }
-//#endif
     }
     workgroupBarrier();
   }
-
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
   // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias

@@ -1,19 +1,15 @@
-// core/quant/gpu-layout: the packed int8 rows (padded to 32 codes) and the HP stage layout of the
-// subgroup-matrix kernel. The stage layout is checked by doing the kernel's data movement on the
-// CPU (stage the kept tiles' spans of X, gather the slots, multiply with the stage's codes) and
-// comparing with the integer HP reference, bit for bit; the kept-column layout the same way in
-// both its word orders (X read as columns, four tokens a word, as int8-transpose writes it).
+// core/quant/gpu-layout: the packed int8 rows (padded to 32 codes) and the HP kept-column layout,
+// checked by doing the kernels' data movement on the CPU in both its word orders (X read as
+// columns, four tokens a word, as int8-transpose writes it) and comparing with the integer HP
+// reference, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import {
   hpInt8Layout,
-  hpInt8StageLayout,
-  hpStageMetaWords,
   int8RowWords,
   intEpilogue,
   intHPLinear,
   NO_COLUMN,
-  NO_SLOT,
   packInt8Rows,
   quantizeHP,
   quantizeRows,
@@ -49,70 +45,6 @@ describe('packed int8 rows', () => {
     expect(words.length).toBe(16);
     expect(Array.from({ length: 5 }, (_, c) => signed(byteOf(words, 32 + c)))).toEqual([1, 2, 3, 4, 5]);
     expect(Array.from(words.subarray(2, 8))).toEqual([0, 0, 0, 0, 0, 0]);
-  });
-});
-
-describe('HP stage layout (subgroup-matrix kernel)', () => {
-  const cases = [
-    { out: 45, in: 70, tr: 16, tc: 16, sparsity: 0.7, tps: 3 }, // ragged rows and columns
-    { out: 64, in: 96, tr: 32, tc: 32, sparsity: 0.9, tps: 3 },
-    { out: 32, in: 160, tr: 32, tc: 64, sparsity: 0.2, tps: 1 }, // k > 32: 64-wide stages
-  ];
-  for (const c of cases)
-    it(`stages and gathers give the integer HP reference (${c.out}x${c.in}, ${c.tr}x${c.tc}, ${c.sparsity})`, () => {
-      const tokens = 5;
-      const { hp, quant, xq, bias } = hpCase(c, tokens, 3);
-      const lay = hpInt8StageLayout(hp, quant, c.tps);
-      expect(lay.stageWidth % 32).toBe(0);
-      expect(lay.tilesPerStage * hp.k).toBeLessThanOrEqual(lay.stageWidth);
-      if (c.tc === 64) expect(lay.stageWidth).toBe(64);
-      const xWords = packInt8Rows(xq.q as Int8Array, tokens, c.in);
-      const xw = int8RowWords(c.in);
-      const metaWords = hpStageMetaWords(lay);
-      const rowWords = (lay.stages * lay.stageWidth) / 4;
-      const y = new Float32Array(tokens * c.out);
-      for (let t = 0; t < tokens; t++) {
-        const xRow = xWords.subarray(t * xw, (t + 1) * xw);
-        for (let tRow = 0; tRow < lay.tileRows; tRow++) {
-          const acc = new Array<number>(c.tr).fill(0);
-          for (let s = 0; s < lay.stages; s++) {
-            const meta = lay.meta.subarray(
-              (tRow * lay.stages + s) * metaWords,
-              (tRow * lay.stages + s + 1) * metaWords,
-            );
-            // The staged spans: each tile's tc codes of the X row (zeros past the row's words).
-            const span = new Uint8Array(lay.tilesPerStage * c.tc);
-            for (let jj = 0; jj < lay.tilesPerStage; jj++) {
-              if (meta[jj] === NO_COLUMN) continue;
-              for (let b = 0; b < c.tc; b++) {
-                const at = meta[jj] * 4 + b;
-                span[jj * c.tc + b] = at < xw * 4 ? byteOf(xRow, at) : 0;
-              }
-            }
-            for (let slot = 0; slot < lay.stageWidth; slot++) {
-              const src = (meta[lay.tilesPerStage + (slot >> 2)] >>> (8 * (slot & 3))) & 0xff;
-              const xv = src === NO_SLOT ? 0 : signed(span[src]);
-              for (let r = 0; r < c.tr; r++) {
-                const wordRow = lay.words.subarray((tRow * c.tr + r) * rowWords, (tRow * c.tr + r + 1) * rowWords);
-                acc[r] += xv * signed(byteOf(wordRow, s * lay.stageWidth + slot));
-              }
-            }
-          }
-          for (let r = 0; r < c.tr && tRow * c.tr + r < c.out; r++) {
-            const o = tRow * c.tr + r;
-            y[t * c.out + o] = intEpilogue(acc[r], xq.scales[t], quant.scales[o], bias[o]);
-          }
-        }
-      }
-      expect(y).toEqual(intHPLinear(xq, hp, quant, bias));
-    });
-
-  it('refuses tiles the kernel cannot stage', () => {
-    const hp = pruneMatrix(
-      { name: 'w', out: 16, in: 24, weight: randn(16 * 24, 1) },
-      { pattern: 'hp', sparsity: 0.5, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
-    ).hp!;
-    expect(() => hpInt8StageLayout(hp, quantizeHP(hp, 8), 2)).toThrow(/tc must be a multiple of 16/);
   });
 });
 
