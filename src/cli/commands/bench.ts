@@ -382,8 +382,9 @@ async function int8Report(
   const unknown = named.filter((t) => !known.includes(t));
   if (unknown.length)
     throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${unknown.join(',')}'`);
-  const variants =
-    tile === 'all' ? (weights.kind === 'dense' ? [...INT8_VARIANTS] : [...HP_INT8_VARIANTS]) : tile ? named : undefined;
+  // 'all': every kernel once ('matrix' only names one of them).
+  const every = weights.kind === 'dense' ? INT8_VARIANTS : HP_INT8_VARIANTS.filter((v) => v !== INT8_MATRIX);
+  const variants = tile === 'all' ? [...every] : tile ? named : undefined;
   const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
   const ok = r.results.filter((v) => v.verified);
   const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
