@@ -61,7 +61,8 @@ export class MaskedLinear {
     });
   }
 
-  apply(x: Float32Array, tokens: number): Float32Array {
+  /** x Wᵀ + b for the first `tokens` rows of x; into `into` (tokens x out, overwritten) if given. */
+  apply(x: Float32Array, tokens: number, into?: Float32Array): Float32Array {
     const { out, nIn, gemm, bias } = this;
     if (x.length < tokens * nIn) throw new RangeError(`input has ${x.length} values, expected ${tokens} x ${nIn}`);
     const m = roundUp(tokens, 4);
@@ -93,7 +94,8 @@ export class MaskedLinear {
       gemm.gemm(a, s, w, ld, y + start, ldy, m, ld, s);
       gemm.release(inner);
     }
-    const result = gemm.f32.slice(y, y + tokens * out);
+    const product = gemm.f32.subarray(y, y + tokens * out);
+    const result = into && into.length === tokens * out ? (into.set(product), into) : product.slice();
     gemm.release(mark);
     return result;
   }

@@ -268,6 +268,9 @@ export class RecoveryShard implements ShardLike {
   private ctxd: Float32Array[] = [];
   private ad: Float32Array[] = [];
   private fd: Float32Array[] = [];
+  /** Arrays no stream holds any more, by length, for the linears' outputs: most of what the
+   *  forwards allocate is a stage's output replacing the same stage's of the layer before. */
+  private readonly pool = new Map<number, Float32Array[]>();
   /** The dense stage's output and the stage's plan, waiting for advance(). */
   private nextDense: Float32Array[] = [];
   private plan?: StagePlan;
@@ -285,6 +288,48 @@ export class RecoveryShard implements ShardLike {
 
   private rows(b: number): number {
     return this.init.batches[b].batch * this.init.batches[b].seq;
+  }
+
+  /** A linear's output array for batch `b`: a recycled one of the right length, or a new one. */
+  private output(b: number, out: number): Float32Array {
+    const n = this.rows(b) * out;
+    return this.pool.get(n)?.pop() ?? new Float32Array(n);
+  }
+
+  /** Gives arrays that nothing reads any more back to the pool (each once). */
+  private recycle(...lists: Float32Array[][]): void {
+    const seen = new Set<Float32Array>();
+    for (const a of lists.flat()) {
+      if (seen.has(a)) continue;
+      seen.add(a);
+      const free = this.pool.get(a.length) ?? [];
+      free.push(a);
+      this.pool.set(a.length, free);
+    }
+  }
+
+  /** Stage `s` of the batches through `linear` (one stream); the Q, K, V outputs of stage 0 go
+   *  back to the pool once the batch's attention has read them. */
+  private runBatches(
+    s: number,
+    layer: EncoderLayer,
+    inputs: Float32Array[],
+    x: Float32Array[],
+    a: Float32Array[],
+    attention: AttentionFn,
+    linear: (v: Float32Array, l: Linear, b: number, into: Float32Array) => Float32Array,
+  ): Float32Array[] {
+    const { model, batches } = this.init;
+    return inputs.map((input, b) => {
+      const made: Float32Array[] = [];
+      const next = runStage(s, model, layer, batches[b], input, x[b], a[b], attention, (v, l) => {
+        const y = linear(v, l, b, this.output(b, l.out));
+        made.push(y);
+        return y;
+      });
+      if (s === 0) this.recycle(made);
+      return next;
+    });
   }
 
   accumulate(li: number, s: number): StageSums {
@@ -306,7 +351,7 @@ export class RecoveryShard implements ShardLike {
 
   /** The dense stage, its linears' outputs recorded as targets: their Xᵀ Y into `sums`. */
   private denseTargets(li: number, s: number, plan: StagePlan, sums: StageSums): void {
-    const { model, batches, options } = this.init;
+    const { model, options } = this.init;
     const inputs = [this.x, this.ctx, this.a, this.f][s];
     const denseInputs = [this.xd, this.ctxd, this.ad, this.fd][s];
     // One accumulator per linear of the stage, fed each batch's dense output as it appears (before
@@ -325,29 +370,17 @@ export class RecoveryShard implements ShardLike {
         ? (b: number) => [s === 1 ? this.xd[b] : this.ad[b], s === 1 ? this.x[b] : this.a[b]] as const
         : undefined;
     this.nextDense = this.phases.time('forward.dense', () =>
-      denseInputs.map((input, b) =>
-        runStage(
-          s,
-          model,
-          model.layers[li],
-          batches[b],
-          input,
-          this.xd[b],
-          this.ad[b],
-          this.attention.dense,
-          (v, l) => {
-            const y = this.phases.time('linear.dense', () => {
-              if (!this.denseLinears.has(l))
-                this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
-              return this.denseLinears.get(l)!.apply(v, this.rows(b));
-            });
-            this.phases.time('cross', () =>
-              accs.get(l)!.add(inputs[b], y, this.rows(b), this.real[b], l.bias, residual?.(b)),
-            );
-            return y;
-          },
-        ),
-      ),
+      this.runBatches(s, model.layers[li], denseInputs, this.xd, this.ad, this.attention.dense, (v, l, b, into) => {
+        const y = this.phases.time('linear.dense', () => {
+          if (!this.denseLinears.has(l))
+            this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
+          return this.denseLinears.get(l)!.apply(v, this.rows(b), into);
+        });
+        this.phases.time('cross', () =>
+          accs.get(l)!.add(inputs[b], y, this.rows(b), this.real[b], l.bias, residual?.(b)),
+        );
+        return y;
+      }),
     );
     for (const acc of accs.values()) sums.cross.push({ cross: acc.matrix(), targetSum: acc.targetSum });
   }
@@ -360,7 +393,7 @@ export class RecoveryShard implements ShardLike {
   }
 
   advance(li: number, s: number, weights: StageWeights[]): void {
-    const { model, masks, batches } = this.init;
+    const { model, masks } = this.init;
     const plan = this.plan ?? stagePlan(model, masks, li, s, this.init.options);
     plan.kinds.forEach((kind, k) => {
       const dense = model.layers[li][kind];
@@ -374,11 +407,19 @@ export class RecoveryShard implements ShardLike {
     // Run the batches through the reconstructed stage (and the dense one's output moves on).
     const inputs = [this.x, this.ctx, this.a, this.f][s];
     const next = this.phases.time('forward.pruned', () =>
-      inputs.map((input, b) =>
-        runStage(s, model, this.layer, batches[b], input, this.x[b], this.a[b], this.attention.pruned, (v, l) =>
-          this.phases.time('linear.pruned', () => this.pruned.get(l)!.apply(v, this.rows(b))),
-        ),
+      this.runBatches(s, this.layer, inputs, this.x, this.a, this.attention.pruned, (v, l, b, into) =>
+        this.phases.time('linear.pruned', () => this.pruned.get(l)!.apply(v, this.rows(b), into)),
       ),
+    );
+    // The stage's outputs of the layer before are read no more (this layer's later stages read
+    // this layer's): their arrays go back to the pool.
+    this.recycle(
+      ...[
+        [this.ctx, this.ctxd],
+        [this.a, this.ad],
+        [this.f, this.fd],
+        [this.x, this.xd],
+      ][s],
     );
     if (s === 0) [this.ctx, this.ctxd] = [next, this.nextDense];
     else if (s === 1) [this.a, this.ad] = [next, this.nextDense];
