@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Confirms main as landed on the GPU host with its defaults (auto attention, auto kernels), in one
+# short call (BENCHMARKS.md, Encoder engine, "the lead's confirming calls"). Run from the project
+# root with the bundled CLI at .gpu/hp-lab.mjs and the runtime sourced:
+#   source .gpu/prelude.sh; STEPS="latency profile ablate int8 logits" bash scripts/bench/confirm-h200.sh OUTDIR
+# Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
+# latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
+# (GPU time per op kind at L=128), ablate (bench attention --ablate at B=32 L=128), verify (bench
+# verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
+# int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
+# compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
+# Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
+set -u
+final=${1:-confirm-out}
+out=$(mktemp -d)
+mkdir -p "$final"
+c() {
+  local n=$1 t=$2 s=$SECONDS
+  shift 2
+  timeout "$t" node .gpu/hp-lab.mjs "$@" > "$out/$n.json" 2> "$out/$n.log"
+  echo "$n rc=$? $((SECONDS - s)) s" | tee -a "$out/run.log"
+  tar -C "$out" -czf "$final/confirm.tgz" .
+}
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
+enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
+for s in ${STEPS:-latency latency2 profile ablate verify int8-kernels int8 logits}; do
+  case $s in
+    latency) c latency 70 "${enc[@]}" --batch 1,32 --seq 64,128 ;;
+    latency2) c latency2 70 "${enc[@]}" --batch 32,1 --seq 128,64 ;;
+    profile) c profile 35 "${enc[@]}" --no-latency --batch 1,32 --seq 128 --profile ;;
+    ablate) c ablate 40 bench attention --batch 32 --seq 128 --ablate none,loads,scores,values ;;
+    verify) c verify 60 bench verify ;;
+    int8-kernels)
+      HP_LAB_UNSAFE_APIS=1 c int8-hp 40 bench hp --quant int8 --m 4096 --k 4096 --n 4096 --sparsity 0.9 \
+        --tile 32x32 --variant all --reps 20
+      HP_LAB_UNSAFE_APIS=1 c int8-dense 40 bench matmul --quant int8 --m 4096 --k 4096 --n 4096 --tile all --reps 10 ;;
+    int8) HP_LAB_UNSAFE_APIS=1 c int8 40 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile ;;
+    logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
+    *) echo "confirm-h200: unknown step $s" >&2 ;;
+  esac
+done
