@@ -37,6 +37,21 @@ export function numberFlag(
   return n;
 }
 
+/** A comma list of numbers, each as numberFlag reads it; `fallback` when absent, an error when empty. */
+export function numberListFlag(
+  v: string | undefined,
+  name: string,
+  fallback: number[],
+  min: number,
+  max: number,
+  integer: boolean,
+): number[] {
+  if (v === undefined) return fallback;
+  const parts = v.split(',').filter((s) => s.trim() !== '');
+  if (parts.length === 0) throw new CliError(`--${name} needs at least one value`);
+  return parts.map((p) => numberFlag(p.trim(), name, 0, min, max, integer));
+}
+
 /** Largest tile side: Tc is a u8 offset (<= 256) and taller tiles than 256 rows buy nothing. */
 export const MAX_TILE_SIDE = 256;
 

@@ -1,6 +1,6 @@
 // hp-lab bench: times the project's WGSL linear kernels on this machine's WebGPU adapter (Dawn)
 // and verifies each result against a float64 CPU reference (sampled rows for big shapes).
-import { parseFlags, numberFlag, tileFlag } from '../args';
+import { parseFlags, numberFlag, numberListFlag, tileFlag } from '../args';
 import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
@@ -403,9 +403,6 @@ async function int8Report(
   };
 }
 
-const intList = (v: string | undefined, name: string, fallback: number[]): number[] =>
-  v === undefined ? fallback : v.split(',').map((x) => numberFlag(x, name, 1, 1, 1 << 20, true));
-
 async function benchAttentionCmd(argv: string[]) {
   const { values: f } = parseFlags(argv, {
     batch: { type: 'string' },
@@ -430,9 +427,9 @@ async function benchAttentionCmd(argv: string[]) {
   if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
   const gpu = await nodeGpu();
   const rows = [];
-  for (const block of intList(f.block, 'block', [hidden]))
-    for (const batch of intList(f.batch, 'batch', [1, 32]))
-      for (const seq of intList(f.seq, 'seq', [64, 128])) {
+  for (const block of numberListFlag(f.block, 'block', [hidden], 1, 1 << 20, true))
+    for (const batch of numberListFlag(f.batch, 'batch', [1, 32], 1, 1 << 20, true))
+      for (const seq of numberListFlag(f.seq, 'seq', [64, 128], 1, 1 << 20, true)) {
         if (block < hidden) throw new CliError(`--block ${block} is less than --hidden ${hidden}`);
         const got = await benchAttention(gpu.device, { batch, seq, hidden, heads, block }, variants, {
           reps,

@@ -3,7 +3,7 @@
 // the engine (and, with --compare-ort, onnxruntime-web's logits for the same pruned weights),
 // and time the engine per (batch, seq) with HP-sparse vs dense linears.
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseFlags, numberFlag } from '../args';
+import { parseFlags, numberFlag, numberListFlag } from '../args';
 import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
@@ -69,20 +69,6 @@ export const usage =
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
   --ort-dir D         where ORT's WebGPU wasm files are (default: ort/ beside the CLI, else the package)`;
-
-function listFlag(
-  v: string | undefined,
-  name: string,
-  fallback: number[],
-  min: number,
-  max: number,
-  integer: boolean,
-): number[] {
-  if (v === undefined) return fallback;
-  const parts = v.split(',').filter((s) => s.trim() !== '');
-  if (parts.length === 0) throw new CliError(`--${name} needs at least one value`);
-  return parts.map((p) => numberFlag(p.trim(), name, 0, min, max, integer));
-}
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -188,9 +174,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const lnVariant = f['ln-variant'] as LayerNormVariant | undefined;
   if (lnVariant !== undefined && !LAYERNORM_VARIANTS.includes(lnVariant))
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
-  const sparsities = listFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
-  const batches = listFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
-  const seqs = listFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
+  const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
+  const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
+  const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
   const [tr, tc] = tileFlag(f.tile);
   if (tr % 4 !== 0) throw new CliError(`--tile: the HP kernel needs tile rows a multiple of 4, got ${tr}`);
   const split = numberFlag(f.split, 'split', 0.5, 0, 1);
