@@ -1,5 +1,14 @@
-// The few WebAssembly encodings the hand-assembled kernels use (wasm-gemm.ts, wasm-rows.ts):
-// LEB128 numbers, sections, local access, i32 arithmetic and a counted loop.
+// The few WebAssembly encodings the hand-assembled kernels use (wasm-gemm.ts, wasm-rows.ts,
+// wasm-solve.ts): LEB128 numbers, sections, local access, i32 arithmetic and a counted loop; and
+// the memory growth they share.
+
+/** Grows `memory` to at least `bytes`; true when it grew (views of its old buffer are then stale). */
+export function growTo(memory: WebAssembly.Memory, bytes: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return false;
+  memory.grow(Math.ceil((bytes - have) / 65536));
+  return true;
+}
 
 export const uleb = (n: number): number[] => {
   const out: number[] = [];

@@ -6,7 +6,7 @@
 // Sums are f32 within one call (K <= a few hundred tokens or ~1200 features); callers that sum over
 // many calls (the Gram matrices) add each call's result into float64.
 
-import { ADD, forLoop, get, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
+import { ADD, forLoop, get, growTo, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
 
 /** Columns of B per kernel call: a K x 64 panel of B stays in cache while every row of A passes. */
 const PANEL = 64;
@@ -37,10 +37,7 @@ export class Gemm {
     const off = this.top;
     const end = off + Math.ceil(floats / 4) * 4;
     const bytes = end * 4;
-    if (bytes > this.memory.buffer.byteLength) {
-      this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / 65536));
-      this.f32 = new Float32Array(this.memory.buffer);
-    }
+    if (growTo(this.memory, bytes)) this.f32 = new Float32Array(this.memory.buffer);
     this.top = end;
     if (zero) this.f32.fill(0, off, end);
     return off;

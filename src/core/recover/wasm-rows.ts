@@ -3,7 +3,7 @@
 // they replace, in the same order (IEEE arithmetic is the same in both), so the results are the
 // same bits; V8 runs those loops at ~15-20 ns an element here, this at a few (BENCHMARKS.md,
 // "Recovery without retraining"). Own memory: the GELU table at 0, the rows copied in behind it.
-import { ADD, forLoop, get, i32, name, section, set, SHL, uleb, vec } from './wasm-asm';
+import { ADD, forLoop, get, growTo, i32, name, section, set, SHL, uleb, vec } from './wasm-asm';
 
 export class RowKernels {
   private readonly memory = new WebAssembly.Memory({ initial: 4 });
@@ -17,14 +17,14 @@ export class RowKernels {
     this.geluKernel = instance.exports.gelu as RowKernels['geluKernel'];
     this.addNormKernel = instance.exports.addNorm as RowKernels['addNormKernel'];
     this.base = Math.ceil(geluTable.byteLength / 16) * 16;
-    this.reserve(this.base);
+    growTo(this.memory, this.base);
     new Float64Array(this.memory.buffer, 0, geluTable.length).set(geluTable);
   }
 
   /** In place: f[i] = GELU(f[i]) from the table (fast-forward.ts's fastGelu, the same bits). */
   gelu(f: Float32Array): void {
     const at = this.base;
-    this.reserve(at + f.byteLength);
+    growTo(this.memory, at + f.byteLength);
     const view = new Float32Array(this.memory.buffer, at, f.length);
     view.set(f);
     this.geluKernel(at, f.length, 0);
@@ -36,7 +36,7 @@ export class RowKernels {
     const h = gamma.length;
     const rows = y.length / h;
     const at = this.base;
-    this.reserve(at + 4 * (2 * h + 2 * y.length));
+    growTo(this.memory, at + 4 * (2 * h + 2 * y.length));
     const f = new Float32Array(this.memory.buffer, at, 2 * h + 2 * y.length);
     f.set(gamma, 0);
     f.set(beta, h);
@@ -44,11 +44,6 @@ export class RowKernels {
     f.set(residual.subarray(0, y.length), 2 * h + y.length);
     this.addNormKernel(at + 8 * h, at + 8 * h + 4 * y.length, at, at + 4 * h, rows, h, eps);
     y.set(f.subarray(2 * h, 2 * h + y.length));
-  }
-
-  private reserve(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
   }
 }
 

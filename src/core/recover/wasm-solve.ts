@@ -3,7 +3,7 @@
 // the TypeScript loop's operations in its order (b - f·b', then · 1/L_ii; zero factors skipped
 // alike), so the result is the same bits, at a fraction of V8's time for those loops. The row
 // groups' solves of the reconstruction (reconstruct.ts) run here. Own memory, grown on demand.
-import { ADD, forLoop, get, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
+import { ADD, forLoop, get, growTo, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
 
 export class WasmSolver {
   private readonly memory = new WebAssembly.Memory({ initial: 16 });
@@ -19,8 +19,7 @@ export class WasmSolver {
     if (b.length < n * r) throw new RangeError(`right-hand side has ${b.length} entries, expected ${n} x ${r}`);
     const rp = r + (r % 2); // rows padded to whole f64x2 (the padding column stays 0)
     const bytes = 8 * (n * n + n * rp);
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
+    growTo(this.memory, bytes);
     const f = new Float64Array(this.memory.buffer, 0, n * n + n * rp);
     f.set(l.subarray(0, n * n));
     const at = n * n;
