@@ -1,5 +1,6 @@
 // hp-lab: the headless CLI. Same core/ and gpu/ code as the app; JSON on stdout, errors on
 // stderr with a non-zero exit. Each command is one module in ./commands exporting `run`.
+import './relaxed-simd';
 import { describeCliError } from './cli-error';
 import { serveRecoveryShard } from './recover-threads';
 

@@ -2,6 +2,7 @@
 // `hp-lab … --recover` uses every core it is given. A helper thread runs this same module file
 // (the bundled CLI as a whole, or this file under tsx): started with the role below in its
 // workerData, it serves one shard over its port instead of doing anything else.
+import './relaxed-simd';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';

@@ -10,6 +10,20 @@ export function growTo(memory: WebAssembly.Memory, bytes: number): boolean {
   return true;
 }
 
+/** Whether this engine compiles relaxed SIMD (f32x4.relaxed_madd): a five-instruction probe. */
+export function hasRelaxedSimd(): boolean {
+  // (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2)))
+  const v = 0x7b;
+  const body = [0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfd, 0x85, 0x02, 0x0b];
+  const probe = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...[1, 8, 1, 0x60, 3, v, v, v, 1, v],
+    ...[3, 2, 1, 0],
+    ...[10, body.length + 2, 1, body.length, ...body],
+  ];
+  return WebAssembly.validate(new Uint8Array(probe));
+}
+
 export const uleb = (n: number): number[] => {
   const out: number[] = [];
   do {

@@ -6,7 +6,22 @@
 // Sums are f32 within one call (K <= a few hundred tokens or ~1200 features); callers that sum over
 // many calls (the Gram matrices) add each call's result into float64.
 
-import { ADD, forLoop, get, growTo, i32, MUL, name, section, set, SHL, simd, uleb, vec } from './wasm-asm';
+import {
+  ADD,
+  forLoop,
+  get,
+  growTo,
+  hasRelaxedSimd,
+  i32,
+  MUL,
+  name,
+  section,
+  set,
+  SHL,
+  simd,
+  uleb,
+  vec,
+} from './wasm-asm';
 
 /** Columns of B per kernel call: a K x 64 panel of B stays in cache while every row of A passes. */
 const PANEL = 64;
@@ -21,9 +36,12 @@ export class Gemm {
   f32: Float32Array;
   private top = 0;
 
-  constructor() {
+  /** `fma`: the products' multiply-adds fused (relaxed SIMD, where the engine has it: Chromium
+   *  >= 114; Node 20 with --experimental-wasm-relaxed-simd), else multiply then add (the same
+   *  bits on every engine). */
+  constructor(readonly fma = hasRelaxedSimd()) {
     this.memory = new WebAssembly.Memory({ initial: 64 }); // 4 MiB, grown on demand
-    const instance = new WebAssembly.Instance(gemmModule(), { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(gemmModule(fma), { env: { memory: this.memory } });
     this.kernel = instance.exports.gemm as (...args: number[]) => void;
     this.kernelTN = instance.exports.gemmTN as (...args: number[]) => void;
     this.gatherKernel = instance.exports.gather as (...args: number[]) => void;
@@ -131,11 +149,12 @@ export function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<boolean, WebAssembly.Module>();
 
-function gemmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(gemmWasm());
-  return compiled;
+function gemmModule(fma: boolean): WebAssembly.Module {
+  let module = compiled.get(fma);
+  if (!module) compiled.set(fma, (module = new WebAssembly.Module(gemmWasm(fma))));
+  return module;
 }
 
 // ---- The kernel, assembled ----
@@ -158,6 +177,13 @@ const LOAD32_SPLAT = (offset: number) => [...simd(9), 2, ...uleb(offset)];
 const F32X4_ADD = simd(228);
 const F32X4_MUL = simd(230);
 const F32X4_SUB = simd(229);
+const RELAXED_MADD = simd(0x105);
+/** acc + x·b: f32x4.relaxed_madd where the engine has relaxed SIMD (one fused multiply-add on x64
+ *  with FMA3 or arm64: one rounding instead of two), else f32x4.mul then f32x4.add. */
+const madd = (acc: number, x: number, b: number, fma: boolean) =>
+  fma
+    ? [...get(x), ...get(b), ...get(acc), ...RELAXED_MADD]
+    : [...get(acc), ...get(x), ...get(b), ...F32X4_MUL, ...F32X4_ADD];
 const bytesOf = (l: number) => [...get(l), ...i32(2), ...SHL]; // floats -> bytes
 
 const rows4 = [0, 1, 2, 3];
@@ -172,7 +198,7 @@ function loadA(r: number, transposed: boolean): number[] {
   return [...get(PA), ...LOAD32_SPLAT(4 * r)];
 }
 
-function kernelBody(transposed: boolean): number[] {
+function kernelBody(transposed: boolean, fma: boolean): number[] {
   const stepA = transposed
     ? [...get(PA), ...bytesOf(LDA), ...ADD, ...set(PA)]
     : rows4.flatMap((r) => [...get(PA + r), ...i32(4), ...ADD, ...set(PA + r)]);
@@ -186,18 +212,7 @@ function kernelBody(transposed: boolean): number[] {
     ...rows4.flatMap((r) => [
       ...loadA(r, transposed),
       ...set(XS),
-      ...get(ACC + 2 * r),
-      ...get(XS),
-      ...get(B0),
-      ...F32X4_MUL,
-      ...F32X4_ADD,
-      ...set(ACC + 2 * r),
-      ...get(ACC + 2 * r + 1),
-      ...get(XS),
-      ...get(B1),
-      ...F32X4_MUL,
-      ...F32X4_ADD,
-      ...set(ACC + 2 * r + 1),
+      ...[B0, B1].flatMap((bh, h) => [...madd(ACC + 2 * r + h, XS, bh, fma), ...set(ACC + 2 * r + h)]),
     ]),
     ...stepA,
     ...get(PB),
@@ -307,7 +322,7 @@ function subRowBody(): number[] {
   return forLoop(I, ROWS, 1, [...row, ...forLoop(J, LD, 4, element)]);
 }
 
-function gemmWasm(): Uint8Array<ArrayBuffer> {
+function gemmWasm(fma: boolean): Uint8Array<ArrayBuffer> {
   const code = (body0: number[]) => {
     const body = [
       ...vec([
@@ -333,6 +348,9 @@ function gemmWasm(): Uint8Array<ArrayBuffer> {
         [...name('subRow'), 0x00, 3],
       ]),
     ),
-    ...section(10, vec([code(kernelBody(false)), code(kernelBody(true)), code(gatherBody()), code(subRowBody())])),
+    ...section(
+      10,
+      vec([code(kernelBody(false, fma)), code(kernelBody(true, fma)), code(gatherBody()), code(subRowBody())]),
+    ),
   ]);
 }

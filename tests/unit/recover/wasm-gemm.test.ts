@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { addAndNorm, gelu, referenceAttention } from '../../../src/core/model/reference-forward';
 import { fastAddNorm, fastGelu, geluFromTable, gemmAttention } from '../../../src/core/recover/fast-forward';
 import { randomBertModel } from '../../helpers/random-bert-model';
+import v8 from 'node:v8';
 import { Gemm } from '../../../src/core/recover/wasm-gemm';
+import { hasRelaxedSimd } from '../../../src/core/recover/wasm-asm';
 import { rng } from '../../../src/core/random';
 
 describe('Gemm (f32 WebAssembly SIMD)', () => {
@@ -19,21 +21,62 @@ describe('Gemm (f32 WebAssembly SIMD)', () => {
     return s;
   };
 
-  it('adds A·B into C, with A row-major or given transposed', () => {
+  /** C + A·B in f32 one step at a time, as the kernel sums (k in order): multiply then add, each
+   *  rounded to f32; or fused, one rounding (the f64 sum of an exact f32 product, then rounded:
+   *  the same as a fused multiply-add for these operands unless a double rounding hits a tie). */
+  const stepwise = (i: number, j: number, fused: boolean) => {
+    let s = c0[i * n + j];
+    for (let p = 0; p < k; p++) {
+      const ab = a[i * k + p] * b[p * n + j];
+      s = Math.fround(s + (fused ? ab : Math.fround(ab)));
+    }
+    return s;
+  };
+
+  /** C + A·B by the kernel, A row-major or given transposed. */
+  function product(g: Gemm, transposed: boolean): Float32Array {
+    const pa = g.alloc(m * k);
+    if (transposed) for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) g.f32[pa + p * m + i] = a[i * k + p];
+    else g.f32.set(a, pa);
+    const pb = g.alloc(k * n);
+    g.f32.set(b, pb);
+    const pc = g.alloc(m * n);
+    g.f32.set(c0, pc);
+    if (transposed) g.gemmTN(pa, m, pb, n, pc, n, m, n, k);
+    else g.gemm(pa, k, pb, n, pc, n, m, n, k);
+    return g.f32.slice(pc, pc + m * n);
+  }
+
+  it("adds A·B into C, with A row-major or given transposed, multiply then add: the f32 steps' bits", () => {
     for (const transposed of [false, true]) {
-      const g = new Gemm();
-      const pa = g.alloc(m * k);
-      if (transposed) for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) g.f32[pa + p * m + i] = a[i * k + p];
-      else g.f32.set(a, pa);
-      const pb = g.alloc(k * n);
-      g.f32.set(b, pb);
-      const pc = g.alloc(m * n);
-      g.f32.set(c0, pc);
-      if (transposed) g.gemmTN(pa, m, pb, n, pc, n, m, n, k);
-      else g.gemm(pa, k, pb, n, pc, n, m, n, k);
+      const got = product(new Gemm(false), transposed);
       let worst = 0;
       for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(g.f32[pc + i * n + j] - want(i, j)));
+        for (let j = 0; j < n; j++) {
+          expect(got[i * n + j]).toBe(stepwise(i, j, false));
+          worst = Math.max(worst, Math.abs(got[i * n + j] - want(i, j)));
+        }
+      expect(worst).toBeLessThan(1e-5);
+    }
+  });
+
+  it('with relaxed SIMD, fuses each multiply-add (one rounding) and stays as close to the sum', () => {
+    // Node 20 compiles relaxed SIMD behind this flag (as the CLI sets it: src/cli/relaxed-simd.ts).
+    if (!hasRelaxedSimd()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    expect(hasRelaxedSimd()).toBe(true);
+    expect(new Gemm().fma).toBe(true); // the default where the engine has it
+    for (const transposed of [false, true]) {
+      const got = product(new Gemm(true), transposed);
+      let worst = 0;
+      let fusedDiffers = 0;
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          // x64 with FMA3 and arm64 fuse (relaxed_madd may also round twice on older x64).
+          expect(got[i * n + j]).toBe(stepwise(i, j, true));
+          if (stepwise(i, j, true) !== stepwise(i, j, false)) fusedDiffers++;
+          worst = Math.max(worst, Math.abs(got[i * n + j] - want(i, j)));
+        }
+      expect(fusedDiffers).toBeGreaterThan(0); // the two paths are told apart by these operands
       expect(worst).toBeLessThan(1e-5);
     }
   });
