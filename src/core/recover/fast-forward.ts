@@ -42,7 +42,8 @@ export function gemmAttention(gemm: Gemm): AttentionFn {
         f.set(k.subarray(src, src + hidden), ks + r * hidden);
         f.set(v.subarray(src, src + hidden), vs + r * hidden);
       }
-      const rowStarts = Int32Array.from({ length: n }, (_, r) => r * hidden);
+      const rowStarts = new Int32Array(n);
+      for (let r = 0; r < n; r++) rowStarts[r] = r * hidden;
       for (let h = 0; h < heads; h++) {
         const inner = gemm.mark();
         const kt = gemm.alloc(d * np); // Kᵀ: d x n, columns past n zero

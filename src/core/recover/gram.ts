@@ -98,37 +98,46 @@ export class GramAccumulator {
     return h;
   }
 
-  /** The chunk's Xᵀ X (upper triangle) in f32, added into H. */
+  /** The chunk's Xᵀ X (upper triangle) in f32, added into H. (The two cases in methods of their
+   *  own: V8 optimised one flush() on one case's feedback, then dropped it on the other's.) */
   private flush(): void {
-    const { d, h, chunk, gemm } = this;
-    const n = chunk.fill;
-    if (n === 0) return;
+    const { chunk, gemm } = this;
+    if (chunk.fill === 0) return;
     const mark = gemm.mark();
-    if (this.subGrams) {
-      const x = gemm.alloc(n * d, false);
-      gemm.f32.set(chunk.rows.subarray(0, n * d), x);
-      for (const { cols, sums } of this.subGrams) {
-        const inner = gemm.mark();
-        const s = cols.length;
-        const ld = roundUp(s, 8);
-        const g = gemm.alloc(n * ld, ld > s); // the set's columns of the chunk
-        gemm.gather(x, d, cols, g, ld, n);
-        const c = gemm.alloc(ld * ld);
-        gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
-        const f = gemm.f32;
-        for (let p = 0; p < s; p++) for (let q = p; q < s; q++) sums[p * ld + q] += f[c + p * ld + q];
-        gemm.release(inner);
-      }
-    } else {
-      const ld = roundUp(d, 8);
-      const b = rowMajor(gemm, chunk);
-      const c = gemm.alloc(ld * ld);
-      gemm.gemmUpperTN(b, ld, b, ld, c, ld, ld, n);
-      const f = gemm.f32;
-      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) h[i * d + j] += f[c + i * ld + j];
-    }
+    if (this.subGrams) this.flushSets(this.subGrams);
+    else this.flushWhole();
     gemm.release(mark);
     chunk.fill = 0;
+  }
+
+  private flushSets(subGrams: SubGram[]): void {
+    const { d, chunk, gemm } = this;
+    const n = chunk.fill;
+    const x = gemm.alloc(n * d, false);
+    gemm.f32.set(chunk.rows.subarray(0, n * d), x);
+    for (const { cols, sums } of subGrams) {
+      const inner = gemm.mark();
+      const s = cols.length;
+      const ld = roundUp(s, 8);
+      const g = gemm.alloc(n * ld, ld > s); // the set's columns of the chunk
+      gemm.gather(x, d, cols, g, ld, n);
+      const c = gemm.alloc(ld * ld);
+      gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
+      const f = gemm.f32;
+      for (let p = 0; p < s; p++) for (let q = p; q < s; q++) sums[p * ld + q] += f[c + p * ld + q];
+      gemm.release(inner);
+    }
+  }
+
+  private flushWhole(): void {
+    const { d, h, chunk, gemm } = this;
+    const n = chunk.fill;
+    const ld = roundUp(d, 8);
+    const b = rowMajor(gemm, chunk);
+    const c = gemm.alloc(ld * ld);
+    gemm.gemmUpperTN(b, ld, b, ld, c, ld, ld, n);
+    const f = gemm.f32;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) h[i * d + j] += f[c + i * ld + j];
   }
 }
 
@@ -141,21 +150,37 @@ function subGrams(d: number, keptSets: ArrayLike<number>[]): SubGram[] | undefin
   const cost = sets.reduce((c, cols) => c + roundUp(cols.length, 8) ** 2 / 2 + cols.length, 0);
   if (cost > 0.7 * (roundUp(d, 8) ** 2 / 2)) return undefined;
   const owned = new Uint8Array(d * d);
-  return sets.map((cols) => {
-    const ld = roundUp(cols.length, 8);
-    const product: number[] = [];
-    const target: number[] = [];
-    for (let p = 0; p < cols.length; p++)
-      for (let q = p + 1; q < cols.length; q++) {
-        const at = cols[p] * d + cols[q]; // cols ascending: the upper triangle
-        if (owned[at]) continue;
-        owned[at] = 1;
-        product.push(p * ld + q);
-        target.push(at);
-      }
-    const sums = new Float64Array(ld * ld);
-    return { cols, product: Int32Array.from(product), target: Int32Array.from(target), sums };
-  });
+  const result: SubGram[] = [];
+  for (const cols of sets) result.push(subGram(d, cols, owned));
+  return result;
+}
+
+/** The entries of H in `cols` x `cols` (upper triangle) that no set before owns (marked in `owned`). */
+function subGram(d: number, cols: ArrayLike<number>, owned: Uint8Array): SubGram {
+  const s = cols.length;
+  const ld = roundUp(s, 8);
+  const product = new Int32Array((s * (s - 1)) / 2);
+  const target = new Int32Array((s * (s - 1)) / 2);
+  let e = 0;
+  for (let p = 0; p < s; p++)
+    for (let q = p + 1; q < s; q++) {
+      const at = cols[p] * d + cols[q]; // cols ascending: the upper triangle
+      if (owned[at]) continue;
+      owned[at] = 1;
+      product[e] = p * ld + q;
+      target[e++] = at;
+    }
+  return { cols, product: product.slice(0, e), target: target.slice(0, e), sums: new Float64Array(ld * ld) };
+}
+
+/** A block's sums (its kept columns x its rows from an 8-aligned start) added into C (in x out). */
+function scatterBlock(c: Float64Array, out: number, { start, end, cols }: CrossBlock, sums: Float64Array): void {
+  const j0 = start - (start % 8);
+  const w = roundUp(end - j0, 8);
+  for (let p = 0; p < cols.length; p++) {
+    const row = cols[p] * out;
+    for (let o = start; o < end; o++) c[row + o] += sums[p * w + o - j0];
+  }
 }
 
 /** Output rows [start, end) that share the kept input columns `cols` (a tile-row of HP). */
@@ -240,40 +265,45 @@ export class CrossAccumulator {
     this.flush();
     const { out } = this;
     const c = this.c.slice();
-    (this.blocks ?? []).forEach(({ start, end, cols }, k) => {
-      const sums = this.blockSums[k];
-      const j0 = start - (start % 8);
-      const w = roundUp(end - j0, 8);
-      for (let p = 0; p < cols.length; p++) {
-        const row = cols[p] * out;
-        for (let o = start; o < end; o++) c[row + o] += sums[p * w + o - j0];
-      }
-    });
+    const blocks = this.blocks ?? [];
+    for (let k = 0; k < blocks.length; k++) scatterBlock(c, out, blocks[k], this.blockSums[k]);
     return c;
   }
 
   private flush(): void {
-    const { d, out, c, xs, ys, gemm, blocks } = this;
+    const { out, xs, ys, gemm, blocks } = this;
     const n = xs.fill;
     if (n === 0) return;
     const mark = gemm.mark();
     const ld = roundUp(out, 8);
     const b = rowMajor(gemm, ys);
     if (this.bias) gemm.subRow(b, ld, n, this.bias);
-    if (!blocks) {
-      const ldx = roundUp(d, 8);
-      const x = rowMajor(gemm, xs);
-      const prod = gemm.alloc(ldx * ld);
-      gemm.gemmTN(x, ldx, b, ld, prod, ld, roundUp(d, 4), ld, n);
-      const f = gemm.f32;
-      for (let i = 0; i < d; i++) for (let o = 0; o < out; o++) c[i * out + o] += f[prod + i * ld + o];
-    }
-    let x = 0;
-    if (blocks) {
-      x = gemm.alloc(n * d, false);
-      gemm.f32.set(xs.rows.subarray(0, n * d), x);
-    }
-    for (const [k, { start, end, cols }] of (blocks ?? []).entries()) {
+    // The two cases in methods of their own, as GramAccumulator.flush.
+    if (blocks) this.flushBlocks(blocks, b, ld);
+    else this.flushWhole(b, ld);
+    gemm.release(mark);
+    xs.fill = ys.fill = 0;
+  }
+
+  /** Xᵀ Y of the chunk, the targets (bias off) at `b` (row stride ld), added into C. */
+  private flushWhole(b: number, ld: number): void {
+    const { d, out, c, xs, gemm } = this;
+    const n = xs.fill;
+    const ldx = roundUp(d, 8);
+    const x = rowMajor(gemm, xs);
+    const prod = gemm.alloc(ldx * ld);
+    gemm.gemmTN(x, ldx, b, ld, prod, ld, roundUp(d, 4), ld, n);
+    const f = gemm.f32;
+    for (let i = 0; i < d; i++) for (let o = 0; o < out; o++) c[i * out + o] += f[prod + i * ld + o];
+  }
+
+  /** Each block's entries of Xᵀ Y, added into its sums. */
+  private flushBlocks(blocks: readonly CrossBlock[], b: number, ld: number): void {
+    const { d, xs, gemm } = this;
+    const n = xs.fill;
+    const x = gemm.alloc(n * d, false);
+    gemm.f32.set(xs.rows.subarray(0, n * d), x);
+    for (const [k, { start, end, cols }] of blocks.entries()) {
       const s = cols.length;
       if (s === 0 || end <= start) continue;
       const inner = gemm.mark();
@@ -290,7 +320,5 @@ export class CrossAccumulator {
       for (let i = 0; i < s * w; i++) sums[i] += f[prod + i];
       gemm.release(inner);
     }
-    gemm.release(mark);
-    xs.fill = ys.fill = 0;
   }
 }

@@ -4,7 +4,7 @@
 // products are done. Where the groups are single rows (unstructured, N:M), the whole matrix with
 // its zeros is cheaper than thousands of one-row products. Reconstruction runs every calibration
 // token through the pruned and the dense layers, so this is most of its time.
-import { rowGroups } from './reconstruct';
+import { keptColumns, rowGroups } from './reconstruct';
 import { Gemm, roundUp } from './wasm-gemm';
 
 /** One gathered element costs about this many of the kernel's multiply-adds (1-1.5 ns against
@@ -36,29 +36,19 @@ export class MaskedLinear {
     this.bias = bias ?? new Float32Array(out);
     if (weight.length !== out * nIn || (mask && mask.length !== out * nIn))
       throw new RangeError(`weight and mask must have ${out} x ${nIn} entries`);
-    const all = Int32Array.from({ length: nIn }, (_, j) => j);
-    const groups = mask
-      ? rowGroups(mask, out, nIn).map(([start, end]) => ({
-          start,
-          end,
-          cols: Int32Array.from(all.filter((j) => mask[start * nIn + j])),
-        }))
-      : [];
+    const all = new Int32Array(nIn);
+    for (let j = 0; j < nIn; j++) all[j] = j;
+    const groups: Array<{ start: number; end: number; cols: Int32Array }> = [];
+    if (mask)
+      for (const [start, end] of rowGroups(mask, out, nIn))
+        groups.push({ start, end, cols: Int32Array.from(keptColumns(mask, start, nIn)) });
     // Per token: a group costs its products (rows padded to 8) plus gathering its columns (about
     // GATHER_COST multiply-adds an element).
     const grouped = groups.reduce((s, g) => s + g.cols.length * (roundUp(g.end - g.start, 8) + GATHER_COST), 0);
     const whole = mask && grouped < nIn * roundUp(out, 8) ? groups : [{ start: 0, end: out, cols: all }];
-    this.groups = whole.map(({ start, end, cols }) => {
-      const rows = end - start;
-      const ld = roundUp(rows, 8);
-      const packed = new Float32Array(cols.length * ld);
-      for (let r = 0; r < rows; r++) {
-        const w = (start + r) * nIn;
-        const keep = (j: number) => !mask || mask[w + j] !== 0;
-        for (let p = 0; p < cols.length; p++) if (keep(cols[p])) packed[p * ld + r] = weight[w + cols[p]];
-      }
-      return { start, rows, cols, packed };
-    });
+    this.groups = [];
+    for (const { start, end, cols } of whole)
+      this.groups.push({ start, rows: end - start, cols, packed: pack(weight, mask, nIn, start, end, cols) });
   }
 
   /** x Wᵀ + b for the first `tokens` rows of x; into `into` (tokens x out, overwritten) if given. */
@@ -99,4 +89,25 @@ export class MaskedLinear {
     gemm.release(mark);
     return result;
   }
+}
+
+/** Rows [start, end) of W at columns `cols`, transposed: cols.length x roundUp(rows, 8), 0 where
+ *  the mask drops a weight. */
+function pack(
+  weight: Float32Array,
+  mask: Uint8Array | undefined,
+  nIn: number,
+  start: number,
+  end: number,
+  cols: Int32Array,
+): Float32Array {
+  const rows = end - start;
+  const ld = roundUp(rows, 8);
+  const packed = new Float32Array(cols.length * ld);
+  for (let r = 0; r < rows; r++) {
+    const w = (start + r) * nIn;
+    for (let p = 0; p < cols.length; p++)
+      if (!mask || mask[w + cols[p]] !== 0) packed[p * ld + r] = weight[w + cols[p]];
+  }
+  return packed;
 }

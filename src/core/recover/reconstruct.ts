@@ -104,7 +104,7 @@ function solve(
   const all = rowGroups(mask, out, n);
   const method = requested === 'auto' ? chooseMethod(mask, out, n, cross !== undefined, all) : requested;
   const groups = rows ? all.filter(([start]) => start >= rows[0] && start < rows[1]) : all;
-  const rhs = cross && { cross, out, diag: Float64Array.from({ length: n }, (_, j) => h[j * n + j] - gram[j * n + j]) };
+  const rhs = cross && { cross, out, diag: diagonalDifference(h, gram, n) };
   const w =
     method === 'grouped'
       ? solveGroups(weight, n, mask, h, groups, rhs)
@@ -392,4 +392,11 @@ export function reconstructionError(
     }
   }
   return total;
+}
+
+/** diag(h) - diag(gram) (n x n each). */
+function diagonalDifference(h: Float64Array, gram: Float64Array, n: number): Float64Array {
+  const diag = new Float64Array(n);
+  for (let j = 0; j < n; j++) diag[j] = h[j * n + j] - gram[j * n + j];
+  return diag;
 }
