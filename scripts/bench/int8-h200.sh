@@ -16,7 +16,8 @@
 # the variants (comma lists; default all), DENSE_<mode> / HPV_<mode> per mode (a '-' skips the
 # case), FFN=0 skips the FFN shapes, ENC = encoder runs, each 'dense-variant/hp-variant' or
 # 'auto' (space-separated; default auto), ENC_MODES = the modes that run them (default on off),
-# PROFILE=1 adds the encoder's per-op GPU times, TORCH=0 skips torch.
+# PROFILE=1 adds the encoder's per-op GPU times, TORCH=0 skips torch, PEAK=1 adds `bench peak`
+# (the tensor-core / dot4 / fma ceilings) in every mode.
 set -u
 out=${1:-bench-out}
 mkdir -p "$out"
@@ -51,6 +52,7 @@ for mode in ${MODES:-on off}; do
       fi
     fi
   } > "$out/kernels-$idx-$mode.log"; step "kernels $idx $mode" $?
+  if [ "${PEAK:-0}" = 1 ]; then cli 120 bench peak --reps 10 > "$out/peak-$idx-$mode.log"; step "peak $idx $mode" $?; fi
   case " ${ENC_MODES:-on off} " in *" $mode "*) ;; *) continue ;; esac
   for run in ${ENC:-auto}; do
     flags=()

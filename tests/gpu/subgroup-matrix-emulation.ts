@@ -1,11 +1,12 @@
 // A stand-in for chromium_experimental_subgroup_matrix where the adapter lacks it (SwiftShader),
 // for tests only: the device is wrapped so that it reports the feature and every shader it
-// compiles gets plain-WGSL versions of the i8 x i8 -> i32 16 x 16 x 32 subgroup-matrix builtins
-// that int8-matrix.wgsl uses. Each invocation computes whole matrices (redundantly, as its
+// compiles gets plain-WGSL versions of the i8 x i8 -> i32 and u8 x u8 -> u32 subgroup-matrix
+// builtins (any M x N x K up to 256 result elements) that int8-matrix.wgsl and peak-mma.wgsl
+// use, on workgroup memory. Each invocation computes whole matrices (redundantly, as its
 // subgroup's share) and stores every element: slow, but the kernel's staging, offsets, strides,
 // barriers and epilogue run as written. The semantics
 // follow Dawn's description: left<i8, K, M> is M x K, right<i8, N, K> is K x N, result<i32, N, M>
-// is M x N; offsets and strides count the matrix's elements (i8 codes of an i32 array).
+// is M x N; offsets and strides count the matrix's elements (i8 / u8 codes of an i32 / u32 array).
 import { SUBGROUP_MATRIX_FEATURE, type AcquiredGpu } from '../../src/gpu/adapter';
 
 // A loaded operand is kept as where it was loaded from (offset, layout, stride) and read when it
@@ -15,36 +16,39 @@ import { SUBGROUP_MATRIX_FEATURE, type AcquiredGpu } from '../../src/gpu/adapter
 // Loop bounds are run-time values (emuN(16) is 16, params.tokens being < 2^31) so that the
 // compiler cannot unroll the 8192-step multiply at every call.
 const SHIM = `
-fn emuN(n: u32) -> u32 { return n + (params.tokens >> 31u); }
-struct EmuIn { off: u32, colMajor: u32, stride: u32 }
-struct EmuResult { v: array<i32, 256> }
-fn emuCode(e: u32) -> i32 {
+fn emuN(n: u32) -> u32 { return n + ({{RUNTIME}} >> 31u); }
+struct EmuIn { off: u32, colMajor: u32, stride: u32, rows: u32, cols: u32, signed: u32 }
+struct EmuResult { v: array<i32, 256>, rows: u32, cols: u32 }
+fn emuCode(e: u32, signed: u32) -> i32 {
   let w = emuWord(e / 4u);
-  return (w << (24u - 8u * (e % 4u))) >> 24u;
+  let s = (w << (24u - 8u * (e % 4u))) >> 24u;
+  return select(s & 255, s, signed == 1u);
 }
 /** Element (row, col) of an operand. */
 fn emuAt(m: EmuIn, row: u32, col: u32) -> i32 {
-  return emuCode(select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u));
+  return emuCode(select(m.off + row * m.stride + col, m.off + col * m.stride + row, m.colMajor == 1u), m.signed);
 }
-fn emuLoad(off: u32, colMajor: bool, stride: u32) -> EmuIn {
-  return EmuIn(off, select(0u, 1u, colMajor), stride);
+fn emuLoad(rows: u32, cols: u32, signed: u32, off: u32, colMajor: bool, stride: u32) -> EmuIn {
+  return EmuIn(off, select(0u, 1u, colMajor), stride, rows, cols, signed);
 }
-/** c + a b: a is 16 x 32 (left), b 32 x 16 (right). */
+/** c + a b: a is rows x K (left), b K x cols (right). */
 fn emuMma(a: EmuIn, b: EmuIn, c: EmuResult) -> EmuResult {
   var r = c;
-  for (var i = 0u; i < emuN(16u); i++) {
-    for (var j = 0u; j < emuN(16u); j++) {
-      var s = r.v[i * 16u + j];
-      for (var k = 0u; k < emuN(32u); k++) { s += emuAt(a, i, k) * emuAt(b, k, j); }
-      r.v[i * 16u + j] = s;
+  r.rows = a.rows;
+  r.cols = b.cols;
+  for (var i = 0u; i < emuN(a.rows); i++) {
+    for (var j = 0u; j < emuN(b.cols); j++) {
+      var s = r.v[i * b.cols + j];
+      for (var k = 0u; k < emuN(a.cols); k++) { s += emuAt(a, i, k) * emuAt(b, k, j); }
+      r.v[i * b.cols + j] = s;
     }
   }
   return r;
 }
 fn emuStore(off: u32, m: EmuResult, colMajor: bool, stride: u32) {
-  for (var r = 0u; r < emuN(16u); r++) {
-    for (var c = 0u; c < emuN(16u); c++) {
-      emuPut(select(off + r * stride + c, off + c * stride + r, colMajor), m.v[r * 16u + c]);
+  for (var r = 0u; r < emuN(m.rows); r++) {
+    for (var c = 0u; c < emuN(m.cols); c++) {
+      emuPut(select(off + r * stride + c, off + c * stride + r, colMajor), m.v[r * m.cols + c]);
     }
   }
 }
@@ -53,12 +57,12 @@ fn emuStore(off: u32, m: EmuResult, colMajor: bool, stride: u32) {
 // Word access to the kernel's workgroup memory: the flat array `sm`, or the bands `smb` (BAND),
 // addressed as one flat array of BANDW-word bands (a band's load at offset o: band * BANDW * 4 + o).
 const FLAT = `
-fn emuWord(i: u32) -> i32 { return sm[i]; }
-fn emuPut(i: u32, v: i32) { sm[i] = v; }
+fn emuWord(i: u32) -> i32 { return bitcast<i32>(sm[i]); }
+fn emuPut(i: u32, v: i32) { sm[i] = bitcast<{{ELEM}}>(v); }
 `;
 const BANDED = `
-fn emuWord(i: u32) -> i32 { return smb[i / BANDW][i % BANDW]; }
-fn emuPut(i: u32, v: i32) { smb[i / BANDW][i % BANDW] = v; }
+fn emuWord(i: u32) -> i32 { return bitcast<i32>(smb[i / BANDW][i % BANDW]); }
+fn emuPut(i: u32, v: i32) { smb[i / BANDW][i % BANDW] = bitcast<{{ELEM}}>(v); }
 `;
 
 /** The kernel's WGSL with the subgroup-matrix builtins replaced (its workgroup memory must be the
@@ -70,18 +74,26 @@ export function emulateSubgroupMatrix(code: string): string {
     .replace(/^enable chromium_experimental_subgroup_matrix;$/m, '')
     .replace(/^diagnostic\(off, chromium\.subgroup_matrix_uniformity\);$/m, '')
     .replace(
-      /(subgroupMatrixLoad<subgroup_matrix_\w+<i8, \d+, \d+>>\(\s*)&smb\[([^\]]+)\],\s*/g,
+      /(subgroupMatrixLoad<subgroup_matrix_\w+<[iu]8, \d+, \d+>>\(\s*)&smb\[([^\]]+)\],\s*/g,
       '$1&sm, ($2) * BANDW * 4u + ',
     )
     .replace(/subgroupMatrixStore\(&smb\[([^\]]+)\],\s*/g, 'subgroupMatrixStore(&sm, ($1) * BANDW + ')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)>\(\s*&sm,/g, 'emuLoad(')
-    .replace(/subgroup_matrix_(left<i8, 32, 16>|right<i8, 16, 32>)/g, 'EmuIn')
-    .replaceAll('subgroup_matrix_result<i32, 16, 16>', 'EmuResult')
+    // <T, columns, rows>: loaded as (rows, columns, signed, offset, ...).
+    .replace(
+      /subgroupMatrixLoad<subgroup_matrix_(?:left|right)<([iu])8, (\d+), (\d+)>>\(\s*&sm,/g,
+      (_, t: string, cols: string, rows: string) => `emuLoad(${rows}u, ${cols}u, ${t === 'i' ? 1 : 0}u,`,
+    )
+    .replace(/subgroup_matrix_(?:left|right)<[iu]8, \d+, \d+>/g, 'EmuIn')
+    .replace(/subgroup_matrix_result<[iu]32, \d+, \d+>/g, 'EmuResult')
     .replace(/subgroupMatrixStore\(&sm,/g, 'emuStore(')
     .replaceAll('subgroupMatrixMultiplyAccumulate(', 'emuMma(');
   if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateSubgroupMatrix: a builtin was left over');
   const banded = /var<workgroup> smb\b/.test(out);
-  return `${out}\n${SHIM}${banded ? BANDED : FLAT}`;
+  // The workgroup array's element type (i32 for i8 operands, u32 for u8), and a run-time zero.
+  const elem = /var<workgroup> smb?: array<(?:array<)?(u32|i32)/.exec(out)?.[1] ?? 'i32';
+  const runtime = /params\.tokens\b/.test(out) ? 'params.tokens' : 'params.iters';
+  const shim = (SHIM + (banded ? BANDED : FLAT)).replaceAll('{{ELEM}}', elem).replaceAll('{{RUNTIME}}', runtime);
+  return `${out}\n${shim}`;
 }
 
 /** `gpu` as if its adapter offered i8 subgroup matrices (configurations not reported). */

@@ -18,10 +18,17 @@ import { randomArray, randomHP, rng, planHP } from '../../gpu/kernels/random-hp'
 import { runVerifySuite } from '../../lab/kernel-verify';
 import type { AcquiredGpu } from '../../gpu/adapter';
 import { deviceHasSubgroups } from '../../gpu/kernels/subgroup-variant';
-import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS, type Int8Weights } from '../../gpu/kernels/int8-linear';
+import {
+  HP_INT8_VARIANTS,
+  INT8_MATRIX,
+  INT8_VARIANTS,
+  splitAblation,
+  type Int8Weights,
+} from '../../gpu/kernels/int8-linear';
 import { benchInt8 } from '../../lab/int8-bench';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { benchAttention } from '../../lab/attention-bench';
+import { benchPeak } from '../../lab/peak-bench';
 import { ATTENTION_VARIANTS } from '../../gpu/encoder/attention';
 import { ABLATIONS } from '../../gpu/encoder/attention-tiled';
 
@@ -31,6 +38,7 @@ export const usage =
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] ` +
   `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
 hp-lab bench verify [--quick]
+hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
   [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
@@ -49,13 +57,23 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   matrix-x64); run
   with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
-  comma list the ones named. --split-k (matmul, f32): each tile also with its K-range in P
+  comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or '~barrier'
+  (joined by '+') runs without that part of its loop (measurement only: wrong results, reported
+  unverified). --split-k (matmul, f32): each tile also with its K-range in P
   slices (partial sums, added on the CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.
   --ablate times the register-blocked variants again without a stage each (loads: K/V global
-  loads, scores: Q.K products, values: P.V products; wrong results, not checked).`;
+  loads, scores: Q.K products, values: P.V products; wrong results, not checked).
+  'peak' times the adapter's ceilings through WebGPU, nothing but the operation in the loop:
+  mma = subgroupMatrixMultiplyAccumulate on fragments in registers, for each i8/u8 configuration
+  the adapter offers (with HP_LAB_UNSAFE_APIS=1) and 1x1..4x4 accumulators per subgroup, and for
+  i8 with the fragments reloaded from workgroup memory every step (-lds flat, -ldsb banded: the
+  int8 tiles' inner loop without its staging); dot4 = dot4I8Packed / dot4U8Packed chains (4, 8,
+  16 per invocation); fma = f32 fma chains. Each output is checked exactly against the CPU's
+  count, then timed; TOPS = multiply-adds x 2 per second. --iters: loop iterations of 4 steps
+  (default 256; fma 512), --workgroups: grid (default 4096; 4 subgroups or 256 invocations each).`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -379,7 +397,8 @@ async function int8Report(
 ) {
   const known = weights.kind === 'dense' ? [...INT8_VARIANTS, INT8_MATRIX] : HP_INT8_VARIANTS;
   const named = tile === undefined || tile === 'all' ? [] : tile.split(',');
-  const unknown = named.filter((t) => !known.includes(t));
+  // Dense matrix tiles also with an ablation ('matrix-128sb~global': measurement only, unverified).
+  const unknown = named.filter((t) => !known.includes(t) && !(weights.kind === 'dense' && splitAblation(t)));
   if (unknown.length)
     throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${unknown.join(',')}'`);
   // 'all': every kernel once ('matrix' only names one of them).
@@ -444,11 +463,60 @@ async function benchAttentionCmd(argv: string[]) {
   return { adapter: gpu.caps.label, rows };
 }
 
+const PEAK_FAMILIES = ['mma', 'dot4', 'fma'];
+
+async function benchPeakCmd(argv: string[]) {
+  const { values: f } = parseFlags(argv, {
+    family: { type: 'string' },
+    only: { type: 'string' },
+    workgroups: { type: 'string' },
+    iters: { type: 'string' },
+    reps: { type: 'string' },
+  });
+  const families = (f.family ?? PEAK_FAMILIES.join(',')).split(',');
+  const bad = families.find((x) => !PEAK_FAMILIES.includes(x));
+  if (bad) throw new CliError(`--family: '${bad}' is not one of ${PEAK_FAMILIES.join(', ')}`);
+  const workgroups = numberFlag(f.workgroups, 'workgroups', 4096, 1, 65535, true);
+  const iters = f.iters === undefined ? undefined : numberFlag(f.iters, 'iters', 256, 1, 1 << 20, true);
+  const reps = numberFlag(f.reps, 'reps', 10, 1, 1000, true);
+  const gpu = await nodeGpu();
+  const rows = await benchPeak(gpu, {
+    families,
+    only: f.only?.split(','),
+    workgroups,
+    mmaIters: iters,
+    aluIters: iters,
+    reps,
+  });
+  if (!rows.length)
+    throw new CliError(`bench peak: no kernel of ${families.join(', ')} here${f.only ? ' by those names' : ''}`);
+  const best = (family: string) =>
+    rows
+      .filter((r) => r.verified && r.kernel.startsWith(family))
+      .reduce<(typeof rows)[number] | undefined>((a, b) => (a === undefined || b.tops > a.tops ? b : a), undefined);
+  const summary = Object.fromEntries(
+    ['mma', 'dot4', 'fma'].flatMap((fam) => {
+      const b = best(fam);
+      return b ? [[fam, { kernel: b.kernel, tops: b.tops }]] : [];
+    }),
+  );
+  const failed = rows.filter((r) => !r.verified);
+  if (failed.length) process.stderr.write(`bench peak: not verified: ${JSON.stringify(failed)}\n`);
+  return {
+    adapter: gpu.caps.label,
+    robustness: process.env.HP_LAB_DISABLE_ROBUSTNESS === '1' ? 'off' : 'on',
+    subgroup_matrix_configs: gpu.caps.subgroupMatrixConfigs ?? null,
+    best: summary,
+    rows,
+  };
+}
+
 export async function run(argv: string[]): Promise<unknown> {
   const [sub, ...rest] = argv;
   if (sub === 'matmul') return benchMatmul(rest);
   if (sub === 'hp') return benchHP(rest);
   if (sub === 'attention') return benchAttentionCmd(rest);
+  if (sub === 'peak') return benchPeakCmd(rest);
   if (sub === 'verify') {
     const { values } = parseFlags(rest, { quick: { type: 'boolean' } });
     const gpu = await nodeGpu();

@@ -72,7 +72,23 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // 1.005 for matrix-128sb, but 0.063 vs 0.050 at 4096 x 312 -> 1200 (session 5; K stages of 32
   // for matrix-128sb: 1.67 ms; 128 x 256 blocks of 32 x 64 did not fit the H200's limits).
   'matrix-256sb': { wgm: 4, wgn: 4, fm: 4, fn: 2, bk: 32, band: true },
+  // Session 6 (those figures were before the staging stores picked their words by selects): with
+  // them 0.485-0.498 ms at 4096³ for 128sb and 256sb alike, 0.034 for 128sb at 312 -> 1200; loads
+  // issued two or three stages ahead (two or three register sets) were slower (0.61-1.16 ms).
 };
+
+/** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
+ *  without its global loads, its staging stores, its multiplies or its barrier. Wrong results by
+ *  design (the bench reports them unverified): the time each part of the loop costs. */
+export const INT8_ABLATIONS = ['global', 'stash', 'mma', 'barrier'] as const;
+
+/** A dense matrix tile's name with an ablation suffix: [tile, ablations] (undefined if not one). */
+export function splitAblation(variant: string): [string, string[]] | undefined {
+  const [tile, rest, ...more] = variant.split('~');
+  if (rest === undefined || more.length || !(tile in MATRIX_TILES)) return undefined;
+  const abl = rest.split('+');
+  return abl.every((a) => (INT8_ABLATIONS as readonly string[]).includes(a)) ? [tile, abl] : undefined;
+}
 
 /** HP on transposed activation codes (int8-transpose.wgsl, int8-matrix.wgsl HPX): the dense
  *  banded kernel over each tile-row's kept columns (K = m*k padded to 32), its A stage loaded as
@@ -230,7 +246,8 @@ export function createInt8Linear(
   if (opts.bias && opts.bias.length !== nOut)
     throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const known = hp ? HP_INT8_VARIANTS : [...INT8_VARIANTS, INT8_MATRIX];
-  if (opts.variant !== undefined && !known.includes(opts.variant))
+  const ablated = hp || opts.variant === undefined ? undefined : splitAblation(opts.variant);
+  if (opts.variant !== undefined && !known.includes(opts.variant) && !ablated)
     throw new RangeError(`${label}: unknown variant '${opts.variant}' (${known.join(', ')})`);
   // HP's automatic variant depends on the shape only: fixed here.
   const variant = hp && opts.variant === undefined ? autoHpVariant(hp) : opts.variant;
@@ -359,8 +376,10 @@ export function createInt8Linear(
     return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
   }
 
-  function matrix(name: string, t: MatrixTile, tokens: number) {
+  function matrix(name: string, t: MatrixTile, tokens: number, ablations: readonly string[] = []) {
+    const abl = (a: string) => ablations.includes(a);
     const values = {
+      ...{ ABL_GLOBAL: abl('global'), ABL_STASH: abl('stash'), ABL_MMA: abl('mma'), ABL_BARRIER: abl('barrier') },
       SG: sg,
       WGM: t.wgm,
       WGN: t.wgn,
@@ -435,9 +454,10 @@ export function createInt8Linear(
       if (v === INT8_MATRIX) throw needMatrix('');
       return dot4(tokens);
     }
-    if (v in MATRIX_TILES) {
-      if (!denseTiles.includes(v)) throw needMatrix(' and room for its tile in workgroup memory');
-      return matrix(v, MATRIX_TILES[v], tokens);
+    const [tile, ablations] = ablated ?? [v, []];
+    if (tile in MATRIX_TILES) {
+      if (!denseTiles.includes(tile)) throw needMatrix(' and room for its tile in workgroup memory');
+      return matrix(v, MATRIX_TILES[tile], tokens, ablations);
     }
     return dot4(tokens);
   }

@@ -56,6 +56,11 @@ const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows
 const SBANDS = (BM + BN) / 16u; // bands of 16 rows per stage buffer
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
+// Ablations of the dense tiles (int8-linear.ts splitAblation; measurement only, wrong results):
+// ABL_GLOBAL no global loads (registers from the indices), ABL_STASH one workgroup store a stage
+// per invocation instead of the staged chunks, ABL_MMA no fragment loads or multiplies,
+// ABL_BARRIER no barrier between stages.
+const ABL_MMA = {{ABL_MMA}};
 //#if HPX
 // A stage's tasks: (four kept columns, 16 tokens), four 16-byte loads each.
 const LA = 4u * (((BM / 16u) * (BK / 4u) + THREADS - 1u) / THREADS);
@@ -94,7 +99,9 @@ fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
   let at = (r % 16u) * RSW + c * 4u;
   for (var q = 0u; q < 4u; q++) {
     let j = (q + rot) & 3u;
-    put(band, at + j, bitcast<i32>(v[j]));
+    // Word j picked by selects: as v[j] (a dynamic vector index) NVIDIA's compiler made the
+    // staging stores the tiles' largest cost (H200, session 6: 4096³ 0.961 -> ~0.49 ms).
+    put(band, at + j, bitcast<i32>(select(select(v.x, v.y, j == 1u), select(v.z, v.w, j == 3u), j >= 2u)));
   }
 }
 
@@ -153,7 +160,11 @@ fn main(
         let r = e / CH;
         let c = s * CH + e % CH;
         var v = vec4<u32>();
+//#if ABL_GLOBAL
+        v = vec4<u32>(e, c, s, r); // ablation: no global load (wrong results)
+//#else
         if (r < BM && m0 + r < M && c < KW4) { v = xq[(m0 + r) * XW4 + c]; }
+//#endif
         ra[l] = v;
       }
 //#endif
@@ -162,13 +173,17 @@ fn main(
         let r = e / CH;
         let c = s * CH + e % CH;
         var v = vec4<u32>();
+//#if ABL_GLOBAL
+        v = vec4<u32>(c, e, r, s);
+//#else
         if (r < BN && n0 + r < N && c < KW4) { v = wq[(n0 + r) * KW4 + c]; }
+//#endif
         rb[l] = v;
       }
     }
 
     // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
-    if (s > 0u) {
+    if (s > 0u && !ABL_MMA) {
 //#if BAND
       let aBand = ((s - 1u) % 2u) * SBANDS + sgm * FM;
       let bBand = ((s - 1u) % 2u) * SBANDS + BM / 16u + sgn * FN;
@@ -234,19 +249,33 @@ fn main(
         }
       }
 //#else
+//#if ABL_STASH
+      // Ablation: one word a stage per invocation instead of the rotated chunks (wrong results).
+      var x = vec4<u32>();
+      for (var l = 0u; l < LA; l++) { x ^= ra[l]; }
+      for (var l = 0u; l < LB; l++) { x ^= rb[l]; }
+      put(band0 + (tid / BANDW) % SBANDS, tid % BANDW, bitcast<i32>(x.x ^ x.y ^ x.z ^ x.w));
+//#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
         if (r < BM) { stash(band0, r, e % CH, ra[l]); }
       }
 //#endif
+//#endif
+//#if ABL_STASH
+//#else
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
         if (r < BN) { stash(band0 + BM / 16u, r, e % CH, rb[l]); }
       }
+//#endif
     }
+//#if ABL_BARRIER
+//#else
     workgroupBarrier();
+//#endif
   }
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part

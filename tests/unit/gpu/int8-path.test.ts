@@ -3,7 +3,7 @@
 // size; off with the reason and how to turn it on.
 import { describe, expect, it } from 'vitest';
 import type { GpuCapabilities } from '../../../src/gpu/adapter';
-import { describeInt8Path, int8MatrixOn } from '../../../src/gpu/kernels/int8-linear';
+import { describeInt8Path, int8MatrixOn, splitAblation } from '../../../src/gpu/kernels/int8-linear';
 
 const base: GpuCapabilities = {
   vendor: 'nvidia',
@@ -52,5 +52,21 @@ describe('int8 tensor-core path', () => {
       expect(text).toMatch(/--enable-unsafe-webgpu/);
       expect(text).toMatch(/HP_LAB_UNSAFE_APIS=1/);
     }
+  });
+});
+
+describe('ablated dense matrix tiles (measurement only)', () => {
+  it('names a dense matrix tile and known ablations, nothing else', () => {
+    expect(splitAblation('matrix-128sb~global')).toEqual(['matrix-128sb', ['global']]);
+    expect(splitAblation('matrix-256sb~stash+barrier')).toEqual(['matrix-256sb', ['stash', 'barrier']]);
+    for (const bad of [
+      'matrix-128sb',
+      'matrix-128sb~',
+      'matrix-128sb~fast',
+      'dot4-64~global',
+      'matrix-x64~mma',
+      'a~b~c',
+    ])
+      expect(splitAblation(bad)).toBeUndefined();
   });
 });

@@ -78,6 +78,10 @@ describe('limits and types are checked before any work', () => {
     );
     expect(r.ms).toBeLessThan(20_000);
   });
+  test('bench peak: an unknown --family or a zero --iters is refused before the GPU is touched', () => {
+    refuses(['bench', 'peak', '--family', 'tensor'], /--family: 'tensor' is not one of mma, dot4, fma/);
+    refuses(['bench', 'peak', '--iters', '0'], /--iters must be an integer in \[1, 1048576\], got '0'/);
+  });
   test('select --model with a million layers, a negative width or a string field', () => {
     const cfg = (name: string, json: unknown) => {
       const p = path.join(dir, name);
