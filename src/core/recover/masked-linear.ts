@@ -18,6 +18,8 @@ interface Group {
   cols: Int32Array;
   /** cols.length x roundUp(rows, 8), row-major: the group's kept weights, transposed. */
   packed: Float32Array;
+  /** Where the Gemm keeps `packed` for good (a resident linear), else -1: copied in per call. */
+  at: number;
 }
 
 export class MaskedLinear {
@@ -32,6 +34,9 @@ export class MaskedLinear {
     readonly nIn: number,
     bias?: Float32Array,
     private readonly gemm = new Gemm(),
+    /** Keep the packed weights in the Gemm's memory for good (Gemm.keep: no copy per call), for a
+     *  linear that serves the whole run (the dense model's); only where no mark is out. */
+    resident = false,
   ) {
     this.bias = bias ?? new Float32Array(out);
     if (weight.length !== out * nIn || (mask && mask.length !== out * nIn))
@@ -47,8 +52,11 @@ export class MaskedLinear {
     const grouped = groups.reduce((s, g) => s + g.cols.length * (roundUp(g.end - g.start, 8) + GATHER_COST), 0);
     const whole = mask && grouped < nIn * roundUp(out, 8) ? groups : [{ start: 0, end: out, cols: all }];
     this.groups = [];
-    for (const { start, end, cols } of whole)
-      this.groups.push({ start, rows: end - start, cols, packed: pack(weight, mask, nIn, start, end, cols) });
+    for (const { start, end, cols } of whole) {
+      const packed = pack(weight, mask, nIn, start, end, cols);
+      const at = resident && cols.length > 0 ? gemm.keep(packed) : -1;
+      this.groups.push({ start, rows: end - start, cols, packed: at < 0 ? packed : new Float32Array(0), at });
+    }
   }
 
   /** x Wᵀ + b for the first `tokens` rows of x; into `into` (tokens x out, overwritten) if given. */
@@ -68,7 +76,7 @@ export class MaskedLinear {
     const y = gemm.alloc(m * ldy + 8, false);
     for (let t = 0; t < tokens; t++) gemm.f32.set(bias, y + t * ldy);
     gemm.f32.fill(0, y + tokens * ldy, y + m * ldy + 8);
-    for (const { start, rows, cols, packed } of this.groups) {
+    for (const { start, rows, cols, packed, at } of this.groups) {
       const s = cols.length;
       if (s === 0) continue;
       const inner = gemm.mark();
@@ -79,8 +87,11 @@ export class MaskedLinear {
         gemm.gather(xs, nIn, cols, a, s, tokens);
         gemm.f32.fill(0, a + tokens * s, a + m * s);
       }
-      const w = gemm.alloc(s * ld, false);
-      gemm.f32.set(packed, w);
+      let w = at;
+      if (w < 0) {
+        w = gemm.alloc(s * ld, false);
+        gemm.f32.set(packed, w);
+      }
       gemm.gemm(a, s, w, ld, y + start, ldy, m, ld, s);
       gemm.release(inner);
     }

@@ -373,7 +373,7 @@ export class RecoveryShard implements ShardLike {
       this.runBatches(s, model.layers[li], denseInputs, this.xd, this.ad, this.attention.dense, (v, l, b, into) => {
         const y = this.phases.time('linear.dense', () => {
           if (!this.denseLinears.has(l))
-            this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm));
+            this.denseLinears.set(l, new MaskedLinear(l.weight, undefined, l.out, l.in, l.bias, this.gemm, true));
           return this.denseLinears.get(l)!.apply(v, this.rows(b), into);
         });
         this.phases.time('cross', () =>

@@ -35,6 +35,8 @@ export class Gemm {
   /** The memory as floats; replaced when the memory grows. */
   f32: Float32Array;
   private top = 0;
+  /** The end of the floats kept for good (keep()): no mark reaches below it. */
+  private floor = 0;
 
   /** `fma`: the products' multiply-adds fused (relaxed SIMD, where the engine has it: Chromium
    *  >= 114; Node 20 with --experimental-wasm-relaxed-simd), else multiply then add (the same
@@ -67,7 +69,17 @@ export class Gemm {
   }
 
   release(mark: number): void {
+    if (mark < this.floor) throw new RangeError('release() below floats kept for good: keep() ran inside a mark');
     this.top = mark;
+  }
+
+  /** A copy of `values` that stays for this Gemm's life (weights that every call reads: copied in
+   *  once, not per call); returns its float offset. Only where no mark is out. */
+  keep(values: Float32Array): number {
+    const at = this.alloc(values.length, false);
+    this.f32.set(values, at);
+    this.floor = this.top;
+    return at;
   }
 
   /**

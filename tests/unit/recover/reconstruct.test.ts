@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyMask, pruneMatrix, type PruneConfig } from '../../../src/core/pruning';
 import { GramAccumulator } from '../../../src/core/recover/gram';
 import { MaskedLinear } from '../../../src/core/recover/masked-linear';
+import { Gemm } from '../../../src/core/recover/wasm-gemm';
 import { reconstructionError, reconstructLinear, rowGroups } from '../../../src/core/recover/reconstruct';
 import { denseLinear } from '../../../src/core/cpu/linear';
 import { rng } from '../../../src/core/random';
@@ -171,4 +172,21 @@ describe('MaskedLinear', () => {
       y.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     });
   }
+
+  it('resident (weights kept in the Gemm for good) gives the same bits, between products that free their memory', () => {
+    const { x, weight } = problem(10);
+    const mask = maskOf(weight, CASES[0][1]);
+    const gemm = new Gemm();
+    const resident = new MaskedLinear(weight, mask, OUT, IN, undefined, gemm, true);
+    const copied = new MaskedLinear(weight, mask, OUT, IN, undefined, gemm);
+    const mark = gemm.mark();
+    const want = copied.apply(x, TOKENS);
+    expect(gemm.mark()).toBe(mark); // each product frees what it used
+    for (let i = 0; i < 3; i++) expect(resident.apply(x, TOKENS - i)).toEqual(copied.apply(x, TOKENS - i));
+    expect(resident.apply(x, TOKENS)).toEqual(want);
+    // Kept floats cannot be freed by a mark taken before them.
+    const outer = gemm.mark();
+    gemm.keep(new Float32Array(4));
+    expect(() => gemm.release(outer)).toThrow(/below floats kept/);
+  });
 });
