@@ -173,7 +173,7 @@ describe('MaskedLinear', () => {
     });
   }
 
-  it('resident (weights kept in the Gemm for good) gives the same bits, between products that free their memory', () => {
+  it('resident (weights kept in the Gemm for good) gives the same bits; products free their memory', () => {
     const { x, weight } = problem(10);
     const mask = maskOf(weight, CASES[0][1]);
     const gemm = new Gemm();
