@@ -51,16 +51,8 @@ export function gemmAttention(gemm: Gemm): AttentionFn {
         const out = gemm.alloc(m * dp);
         gemm.gather(ks + h * d, 1, rowStarts, kt, np, d);
         gemm.gemm(qs + h * d, hidden, kt, np, scores, np, m, np, d);
-        f = gemm.f32;
-        // Softmax of each row over the real keys; the padded columns stay 0.
-        for (let i = 0; i < n; i++) {
-          const row = scores + i * np;
-          let max = -Infinity;
-          for (let j = 0; j < n; j++) max = Math.max(max, f[row + j]);
-          let sum = 0;
-          for (let j = 0; j < n; j++) sum += f[row + j] = Math.exp((f[row + j] - max) * scale);
-          for (let j = 0; j < n; j++) f[row + j] /= sum;
-        }
+        // Softmax of each row over the real keys (softmaxRows' bits); the padded columns stay 0.
+        fastSoftmax(gemm.f32, scores, np, n, n, scale);
         gemm.gemm(scores, np, vs + h * d, hidden, out, dp, m, dp, np);
         f = gemm.f32;
         for (let i = 0; i < n; i++)
@@ -99,9 +91,36 @@ function geluTable(): Float64Array {
 
 let kernels: RowKernels | undefined; // one per thread
 
+function rowKernels(): RowKernels {
+  return (kernels ??= new RowKernels(geluTable()));
+}
+
+/** In place, rows i < rows (stride ld) of f from `off`: softmax of the first n values, scaled, as
+ *  gemmAttention had it in TypeScript (what the WebAssembly kernel computes, for its tests). */
+export function softmaxRows(f: Float32Array, off: number, ld: number, rows: number, n: number, scale: number): void {
+  for (let i = 0; i < rows; i++) {
+    const row = off + i * ld;
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, f[row + j]);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += f[row + j] = Math.exp((f[row + j] - max) * scale);
+    for (let j = 0; j < n; j++) f[row + j] /= sum;
+  }
+}
+
+/** softmaxRows in WebAssembly (its very bits: exp is fdlibm's, as V8's Math.exp; ~2x faster). */
+export function fastSoftmax(f: Float32Array, off: number, ld: number, rows: number, n: number, scale: number): void {
+  rowKernels().softmax(f, off, ld, rows, n, scale);
+}
+
+/** Math.exp in WebAssembly (fdlibm's, its very bits), for the tests. */
+export function wasmExp(x: number): number {
+  return rowKernels().exp(x);
+}
+
 /** In place: every value of f becomes GELU(value) (geluFromTable's bits, in WebAssembly). */
 export function fastGelu(f: Float32Array): void {
-  (kernels ??= new RowKernels(geluTable())).gelu(f);
+  rowKernels().gelu(f);
 }
 
 /** reference-forward's addAndNorm (LayerNorm(y + residual) in place in y), in WebAssembly. */
@@ -111,7 +130,7 @@ export const fastAddNorm: AddNormFn = (
   residual: Float32Array,
   ln: LayerNormParams,
 ) => {
-  (kernels ??= new RowKernels(geluTable())).addNorm(y, residual, ln.gamma, ln.beta, model.config.layerNormEps);
+  rowKernels().addNorm(y, residual, ln.gamma, ln.beta, model.config.layerNormEps);
   return y;
 };
 

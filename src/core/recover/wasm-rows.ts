@@ -9,6 +9,9 @@ export class RowKernels {
   private readonly memory = new WebAssembly.Memory({ initial: 4 });
   private readonly geluKernel: (p: number, n: number, table: number) => void;
   private readonly addNormKernel: (...args: number[]) => void;
+  private readonly softmaxKernel: (...args: number[]) => void;
+  /** Math.exp's bits (fdlibm's exp, as V8 computes it), for the tests. */
+  readonly exp: (x: number) => number;
   /** Byte offset of the rows, past the table. */
   private readonly base: number;
 
@@ -16,6 +19,8 @@ export class RowKernels {
     const instance = new WebAssembly.Instance(rowsModule(), { env: { memory: this.memory } });
     this.geluKernel = instance.exports.gelu as RowKernels['geluKernel'];
     this.addNormKernel = instance.exports.addNorm as RowKernels['addNormKernel'];
+    this.softmaxKernel = instance.exports.softmax as RowKernels['softmaxKernel'];
+    this.exp = instance.exports.exp as RowKernels['exp'];
     this.base = Math.ceil(geluTable.byteLength / 16) * 16;
     growTo(this.memory, this.base);
     new Float64Array(this.memory.buffer, 0, geluTable.length).set(geluTable);
@@ -45,6 +50,20 @@ export class RowKernels {
     this.addNormKernel(at + 8 * h, at + 8 * h + 4 * y.length, at, at + 4 * h, rows, h, eps);
     y.set(f.subarray(2 * h, 2 * h + y.length));
   }
+
+  /**
+   * In place, for each of `rows` rows (stride ld) of f from `off`: the softmax of its first n
+   * values, scaled: e_j = exp((x_j - max) · scale), then e_j / Σ e (attention's, in fast-forward.ts:
+   * the same operations in the same order, exp with Math.exp's bits, so the same results).
+   */
+  softmax(f: Float32Array, off: number, ld: number, rows: number, n: number, scale: number): void {
+    const at = this.base;
+    growTo(this.memory, at + 4 * rows * ld);
+    const view = new Float32Array(this.memory.buffer, at, rows * ld);
+    view.set(f.subarray(off, off + rows * ld));
+    this.softmaxKernel(at, n, ld, rows, scale);
+    f.set(view, off);
+  }
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -66,6 +85,10 @@ const DEMOTE = [0xb6]; // f32.demote_f64
 const TRUNC = [0xaa]; // i32.trunc_f64_s
 const FROM_I32 = [0xb7]; // f64.convert_i32_s
 const IF = [0x04, 0x40];
+const RETURN = [0x0f];
+const [F64_EQ, F64_NE, F64_GT, F64_GE, F64_ABS, F64_MAX] = [[0x61], [0x62], [0x64], [0x66], [0x99], [0xa5]];
+const [I32_EQ, I32_GE_S, I32_EQZ, I32_MUL] = [[0x46], [0x4e], [0x45], [0x6c]];
+const SELECT = [0x1b];
 const ELSE = [0x05];
 const END = [0x0b];
 /** Byte address `base` + 4 `index`. */
@@ -154,6 +177,107 @@ function addNormBody(): number[] {
   ]);
 }
 
+// exp(x): fdlibm's e_exp.c as V8's base::ieee754::exp computes Math.exp (the same operations in
+// the same order, so the same bits: tested on millions of arguments). fdlibm compares the high word
+// of |x| with constants; |x| compared with those words as doubles (low word 0) is the same test.
+const highWord = (hi: number) => new Float64Array(new BigUint64Array([BigInt(hi) << 32n]).buffer)[0];
+const [EX, EAX, EHI, ELO, ET, EC, EY, EK] = [0, 1, 2, 3, 4, 5, 6, 7];
+const LN2_HI = 6.9314718036912381649e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+const P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5];
+const P45 = [-1.6533902205465251539e-6, 4.13813679705723846039e-8];
+/** 2^(k + bias - 1023) from its bits: k + bias is the exponent field. */
+const pow2 = (bias: number) => [...get(EK), ...i32(bias), ...ADD, 0xac, 0x42, 52, 0x86, 0xbf];
+
+function expBody(): number[] {
+  const ret = (value: number[]) => [...value, ...RETURN];
+  const special = [
+    ...[...get(EX), ...get(EX), ...F64_NE, ...IF, ...ret([...get(EX), ...get(EX), ...F64_ADD]), ...END], // NaN
+    ...[...get(EX), ...f64(7.09782712893383973096e2), ...F64_GT, ...IF, ...ret(f64(Infinity)), ...END],
+    ...[...get(EX), ...f64(-7.4513321910194110842e2), ...F64_LT, ...IF, ...ret(f64(0)), ...END],
+  ];
+  const nearLn2 = [
+    ...[...get(EX), ...f64(1), ...F64_EQ, ...IF, ...ret(f64(Math.E)), ...END],
+    ...[...get(EX), ...f64(0), ...F64_LT, ...IF],
+    ...[...get(EX), ...f64(LN2_HI), ...F64_ADD, ...set(EHI), ...f64(-LN2_LO), ...set(ELO), ...i32(-1), ...set(EK)],
+    ...ELSE,
+    ...[...get(EX), ...f64(LN2_HI), ...F64_SUB, ...set(EHI), ...f64(LN2_LO), ...set(ELO), ...i32(1), ...set(EK)],
+    ...END,
+  ];
+  const reduce = [
+    ...[...f64(1.442695040888963387), ...get(EX), ...F64_MUL],
+    ...[...f64(-0.5), ...f64(0.5), ...get(EX), ...f64(0), ...F64_LT, ...SELECT, ...F64_ADD, ...TRUNC, ...set(EK)],
+    ...[...get(EK), ...FROM_I32, ...set(ET)],
+    ...[...get(EX), ...get(ET), ...f64(LN2_HI), ...F64_MUL, ...F64_SUB, ...set(EHI)],
+    ...[...get(ET), ...f64(LN2_LO), ...F64_MUL, ...set(ELO)],
+  ];
+  // c = x - t (P1 + t (P2 + t (P3 + t (P4 + t P5))))
+  const poly = [
+    ...get(EX),
+    ...[P[0], P[1], P[2], P45[0], P45[1]].flatMap((c) => [...get(ET), ...f64(c)]),
+    ...[...F64_MUL, ...F64_ADD, ...F64_MUL, ...F64_ADD, ...F64_MUL, ...F64_ADD, ...F64_MUL, ...F64_ADD, ...F64_MUL],
+    ...F64_SUB,
+    ...set(EC),
+  ];
+  const xc = [...get(EX), ...get(EC), ...F64_MUL];
+  return [
+    ...[...get(EX), ...F64_ABS, ...set(EAX)],
+    ...[...get(EAX), ...f64(highWord(0x40862e42)), ...F64_LT, ...I32_EQZ, ...IF, ...special, ...END],
+    ...[...get(EAX), ...f64(highWord(0x3fd62e43)), ...F64_GE, ...IF],
+    ...[...get(EAX), ...f64(highWord(0x3ff0a2b2)), ...F64_LT, ...IF, ...nearLn2, ...ELSE, ...reduce, ...END],
+    ...[...get(EHI), ...get(ELO), ...F64_SUB, ...set(EX)],
+    ...ELSE,
+    ...[
+      ...get(EAX),
+      ...f64(highWord(0x3e300000)),
+      ...F64_LT,
+      ...IF,
+      ...ret([...f64(1), ...get(EX), ...F64_ADD]),
+      ...END,
+    ],
+    ...END,
+    ...[...get(EX), ...get(EX), ...F64_MUL, ...set(ET)],
+    ...poly,
+    // k = 0: 1 - ((x c) / (c - 2) - x)
+    ...[...get(EK), ...I32_EQZ, ...IF],
+    ...ret([...f64(1), ...xc, ...get(EC), ...f64(2), ...F64_SUB, ...F64_DIV, ...get(EX), ...F64_SUB, ...F64_SUB]),
+    ...END,
+    // y = 1 - ((lo - (x c) / (2 - c)) - hi)
+    ...[...f64(1), ...get(ELO), ...xc, ...f64(2), ...get(EC), ...F64_SUB, ...F64_DIV, ...F64_SUB],
+    ...[...get(EHI), ...F64_SUB, ...F64_SUB, ...set(EY)],
+    ...[...get(EK), ...i32(-1021), ...I32_GE_S, ...IF],
+    ...[...get(EK), ...i32(1024), ...I32_EQ, ...IF],
+    ...ret([...get(EY), ...f64(2), ...F64_MUL, ...f64(8.988465674311579539e307), ...F64_MUL]),
+    ...END,
+    ...ret([...get(EY), ...pow2(1023), ...F64_MUL]),
+    ...END,
+    ...[...get(EY), ...pow2(2023), ...F64_MUL, ...f64(9.3326361850321887899e-302), ...F64_MUL],
+  ];
+}
+
+// softmax(p, n, ld, rows, scale): for each row (byte offset p + 4 i ld): max of its n values,
+// e_j = exp((x_j - max) scale) stored (f32) and summed (f64), then x_j = x_j / sum.
+const [SP, SN, SLD, SROWS, SSCALE, SI, SJ, SROW, SQ, SMAX, SSUM, SE] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const EXP_INDEX = 2;
+
+function softmaxBody(): number[] {
+  const x = [...get(SQ), ...F32_LOAD, ...PROMOTE];
+  const q = [...at4(SROW, SJ), ...set(SQ)];
+  return forLoop(SI, SROWS, 1, [
+    ...[...get(SI), ...get(SLD), ...I32_MUL, ...i32(2), ...SHL, ...get(SP), ...ADD, ...set(SROW)],
+    ...[...f64(-Infinity), ...set(SMAX), ...f64(0), ...set(SSUM)],
+    ...forLoop(SJ, SN, 1, [...q, ...get(SMAX), ...x, ...F64_MAX, ...set(SMAX)]),
+    ...forLoop(SJ, SN, 1, [
+      ...q,
+      ...get(SQ),
+      ...[...x, ...get(SMAX), ...F64_SUB, ...get(SSCALE), ...F64_MUL, 0x10, EXP_INDEX, ...set(SE)],
+      ...[...get(SE), ...DEMOTE, ...F32_STORE],
+      ...[...get(SSUM), ...get(SE), ...F64_ADD, ...set(SSUM)],
+    ]),
+    ...forLoop(SJ, SN, 1, [...q, ...get(SQ), ...x, ...get(SSUM), ...F64_DIV, ...DEMOTE, ...F32_STORE]),
+  ]);
+}
+
 function rowsWasm(): Uint8Array<ArrayBuffer> {
   const code = (locals: number[][], body: number[]) => {
     const bytes = [...vec(locals), ...body, 0x0b];
@@ -168,15 +292,19 @@ function rowsWasm(): Uint8Array<ArrayBuffer> {
       vec([
         [0x60, ...vec([[I32], [I32], [I32]]), 0],
         [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [F64]]), 0],
+        [0x60, ...vec([[F64]]), ...vec([[F64]])],
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [F64]]), 0],
       ]),
     ),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1]])),
+    ...section(3, vec([[0], [1], [2], [3]])),
     ...section(
       7,
       vec([
         [...name('gelu'), 0x00, 0],
         [...name('addNorm'), 0x00, 1],
+        [...name('exp'), 0x00, EXP_INDEX],
+        [...name('softmax'), 0x00, 3],
       ]),
     ),
     ...section(
@@ -195,6 +323,20 @@ function rowsWasm(): Uint8Array<ArrayBuffer> {
             [4, F64],
           ],
           addNormBody(),
+        ),
+        code(
+          [
+            [6, F64],
+            [1, I32],
+          ],
+          expBody(),
+        ),
+        code(
+          [
+            [4, I32],
+            [3, F64],
+          ],
+          softmaxBody(),
         ),
       ]),
     ),

@@ -2,7 +2,15 @@
 // the reference forward pass.
 import { describe, expect, it } from 'vitest';
 import { addAndNorm, gelu, referenceAttention } from '../../../src/core/model/reference-forward';
-import { fastAddNorm, fastGelu, geluFromTable, gemmAttention } from '../../../src/core/recover/fast-forward';
+import {
+  fastAddNorm,
+  fastGelu,
+  fastSoftmax,
+  geluFromTable,
+  gemmAttention,
+  softmaxRows,
+  wasmExp,
+} from '../../../src/core/recover/fast-forward';
 import { randomBertModel } from '../../helpers/random-bert-model';
 import v8 from 'node:v8';
 import { Gemm } from '../../../src/core/recover/wasm-gemm';
@@ -130,6 +138,39 @@ describe('fast attention and GELU', () => {
       for (let r = 0; r < rows; r++)
         if (mask[r]) for (let e = 0; e < hidden; e++) expect(got[r * hidden + e]).toBeCloseTo(want[r * hidden + e], 5);
     }
+  });
+
+  it("exp in WebAssembly gives Math.exp's bits (fdlibm), and the softmax kernel the TypeScript loop's", () => {
+    const rand = rng(6);
+    const specials = [0, -0, 1, -1, 0.5, -0.5, 0.34657359027997264, 0.3465735902799727, 1.0397, -1.0397];
+    const edges = [
+      709.78,
+      709.79,
+      -708,
+      -709.5,
+      -744,
+      -745.13,
+      -745.2,
+      Infinity,
+      -Infinity,
+      NaN,
+      1e-9,
+      -3.7e-9,
+      2 ** -28,
+    ];
+    const xs = [...specials, ...edges];
+    for (let i = 0; i < 20000; i++)
+      xs.push(-rand() * 40, (rand() - 0.5) * 1500, Math.fround((rand() - 0.9) * 30) * 0.2);
+    const wrong = xs.filter((x) => !Object.is(wasmExp(x), Math.exp(x)));
+    expect(wrong).toEqual([]);
+    // Rows of 33 scores in a stride of 40, from an offset; the columns past n stay as they are.
+    const [rows, ld, n, scale] = [37, 40, 33, 1 / Math.sqrt(26)];
+    const f = Float32Array.from({ length: 4 + rows * ld }, () => (rand() - 0.5) * 30);
+    const [got, want] = [f.slice(), f.slice()];
+    fastSoftmax(got, 4, ld, rows, n, scale);
+    softmaxRows(want, 4, ld, rows, n, scale);
+    expect(got).toEqual(want);
+    expect(got).not.toEqual(f);
   });
 
   it('GELU matches the exact function to f32 rounding, tails included', () => {
