@@ -20,6 +20,8 @@ import { planHP, randomArray, randomHP, rng } from '../gpu/kernels/random-hp';
 import { tileGrid } from '../core/formats/hp';
 import { deviceHasSubgroups } from '../gpu/kernels/subgroup-variant';
 import { addSlices, linearBuffers } from './kernel-bench';
+import { columnsView, type ColumnsViewMode } from './hp-columns-view';
+import { COLUMN_TILES, columnGeometry } from '../gpu/kernels/hp-columns';
 
 export interface CaseResult {
   name: string;
@@ -120,21 +122,30 @@ export async function hpCase(
   tr: number,
   tc: number,
   mk: { sparsity: number; split?: number } | { m: number; k: number },
-  o: { gelu?: boolean; variant?: string; seed?: number; weights?: WeightPrecision } = {},
+  o: {
+    gelu?: boolean;
+    variant?: string;
+    seed?: number;
+    weights?: WeightPrecision;
+    /** Run the columns path (hp-columns.ts) through columnsView in this mode; `variant` then
+     *  names a column tile. */
+    columns?: ColumnsViewMode;
+  } = {},
 ): Promise<CaseResult> {
   const rand = rng(o.seed ?? tokens * 131 + nIn * 17 + nOut * 3 + tr + tc);
   const { m, k } = 'm' in mk ? mk : planHP(nOut, nIn, tr, tc, mk.sparsity, mk.split ?? 0.5);
   const hp = randomHP(nOut, nIn, tr, tc, m, k, rand);
   const x = randomArray(tokens * nIn, rand);
   const bias = randomArray(nOut, rand);
-  const lin = createHPLinear(gpu.device, gpu.caps, {
+  const hpLin = createHPLinear(gpu.device, gpu.caps, {
     tokens,
     hp,
     bias,
     gelu: o.gelu,
-    tile: o.variant,
+    ...(o.columns ? { columnTile: o.variant } : { tile: o.variant }),
     weights: o.weights,
   });
+  const lin = o.columns ? columnsView(gpu.device, hpLin, o.columns) : hpLin;
   const name =
     `hp ${tokens}x${nIn}->${nOut} ${tr}x${tc} m=${m}/${tileGrid(hp).tilesPerRow} k=${k} ` +
     `variant=${lin.tileFor(tokens)}` +
@@ -242,6 +253,19 @@ export async function runVerifySuite(gpu: AcquiredGpu, { quick = false } = {}): 
     ] as const)
       await add(hpCase(gpu, 16, nIn, nOut, 32, 32, { sparsity: 0.9 }, { variant, gelu }));
   }
+  // The columns path (X as columns, hp-columns.ts): every column tile at Tr 32 and 16, Y as rows
+  // and as columns, ragged token counts, f16 values, the transpose in the same pass.
+  for (const tr of [32, 16])
+    for (const t of COLUMN_TILES) {
+      if (columnGeometry(tr, 33, t) === null || (quick && tr === 16)) continue;
+      await add(
+        hpCase(gpu, 137, 100, 72, tr, 16, { sparsity: 0.7 }, { columns: 'kernel', variant: t.name, gelu: true }),
+      );
+      await add(hpCase(gpu, 136, 90, 64, tr, 8, { sparsity: 0.5 }, { columns: 'out-columns', variant: t.name }));
+    }
+  await add(hpCase(gpu, 130, 312, 1200, 32, 32, { sparsity: 0.9 }, { columns: 'transpose', gelu: true }));
+  await add(hpCase(gpu, 132, 1200, 312, 32, 32, { sparsity: 0.9 }, { columns: 'out-columns', weights: 'f16' }));
+  await add(hpCase(gpu, 129, 40, 24, 8, 8, { m: 0, k: 0 }, { columns: 'kernel' }));
   const failures = results.filter((r) => !r.ok);
   return {
     cases: results.length,

@@ -12,6 +12,7 @@ import { f16RoundArray } from '../../src/core/formats/f16';
 import { randomBatch, randomBertModel } from '../helpers/random-bert-model';
 import { quantizeBert, quantizedForward } from '../../src/core/quant';
 import { withEmulatedSubgroupMatrix } from './subgroup-matrix-emulation';
+import { createAddLayerNormColumnsKernel, subgroupLayerNormFits } from '../../src/gpu/encoder/row-ops';
 
 let gpu: AcquiredGpu;
 beforeAll(async () => {
@@ -91,6 +92,53 @@ describe('encoder engine on WebGPU', () => {
       expect(maxAbsDiff(logits, referenceForward(model, b))).toBeGreaterThan(1e-3);
       engine.destroy();
     }
+  });
+
+  it('HP linears on X as columns (forced; transposes, FFN-in writing columns): the reference logits', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 13);
+    const b = randomBatch(model, 3, 7, 4);
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    // The subgroup LayerNorm writes the columns itself where it fits; the tree one leaves it to transposes.
+    const layerNorm = subgroupLayerNormFits(gpu.device, gpu.caps) ? 'subgroup' : 'tree';
+    expect(createAddLayerNormColumnsKernel(gpu.device, 32, gpu.caps) !== null).toBe(layerNorm === 'subgroup');
+    for (const ln of [layerNorm, 'tree'] as const) {
+      const e = createEncoderEngine(gpu.device, gpu.caps, model, {
+        sparse,
+        maxBatch: 2,
+        maxSeq: 5,
+        hpColumns: true,
+        layerNorm: ln,
+      });
+      const b1 = randomBatch(model, 2, 5, 6);
+      expect(
+        maxAbsDiff(await e.run(b1.inputIds, b1.attentionMask, b1.tokenTypeIds, 2, 5), referenceForward(pruned, b1)),
+      ).toBeLessThan(1e-4);
+      e.destroy();
+    }
+    const engine = createEncoderEngine(gpu.device, gpu.caps, model, {
+      sparse,
+      maxBatch: 3,
+      maxSeq: 7,
+      hpColumns: true,
+    });
+    // Q/K/V, FFN-in and FFN-out on columns; the attention output on rows.
+    const kinds = engine.kernelVariants(21);
+    expect(
+      Object.entries(kinds)
+        .filter(([k]) => k.startsWith('columns '))
+        .reduce((n, [, c]) => n + c, 0),
+    ).toBe(6);
+    const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
+    expect(maxAbsDiff(logits, referenceForward(pruned, b))).toBeLessThan(1e-4);
+    // Fewer tokens than at creation (a pitch of 8 instead of 24), then rows again ('auto' at 21 tokens).
+    const b2 = randomBatch(model, 1, 7, 5);
+    expect(
+      maxAbsDiff(await engine.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 1, 7), referenceForward(pruned, b2)),
+    ).toBeLessThan(1e-4);
+    engine.destroy();
+    const rows = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 3, maxSeq: 7 });
+    expect(Object.keys(rows.kernelVariants(21)).some((k) => k.startsWith('columns '))).toBe(false);
+    rows.destroy();
   });
 
   it('f16 weights: logits equal the reference on f16-rounded linear weights, dense and HP 50%', async () => {

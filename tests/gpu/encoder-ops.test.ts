@@ -3,7 +3,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { GpuCapabilities } from '../../src/gpu/adapter';
-import { createAddLayerNormKernel, createEmbeddingsKernel } from '../../src/gpu/encoder/row-ops';
+import {
+  createAddLayerNormColumnsKernel,
+  createAddLayerNormKernel,
+  createEmbeddingsKernel,
+} from '../../src/gpu/encoder/row-ops';
 import {
   DEFAULT_ATTENTION,
   autoAttentionVariant,
@@ -176,6 +180,40 @@ describe('encoder ops on WebGPU', () => {
       });
       referenceLayerNorm(expected, hidden, ln, 1e-5);
       expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
+    });
+  }
+
+  // The subgroup variant that also writes x as columns (hidden x rows rounded up to 4; the last
+  // quad's spare tokens finite, unused) for the HP linears on columns.
+  for (const [rows, parts] of [
+    [41, 1],
+    [6, 2],
+  ] as const) {
+    it(`residual + LayerNorm writing columns too, ${rows} rows, ${parts} part(s) of a`, async () => {
+      const hidden = 70;
+      const kernel = createAddLayerNormColumnsKernel(device, hidden, caps);
+      if (!kernel) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
+      const rand = rng(rows);
+      const a = Float32Array.from({ length: parts * rows * hidden }, () => rand() * 4 - 2);
+      const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
+      const p = 4 * Math.ceil(rows / 4);
+      const xb = up('x', x, GPUBufferUsage.COPY_SRC);
+      const xt = up('xt', new Float32Array(hidden * p).fill(Number.NaN), GPUBufferUsage.COPY_SRC);
+      const u = uniform([rows], { 2: 1e-5 });
+      submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [u, up('a', a), xb, up('gb', gb), xt]), rows, parts));
+      const n = rows * hidden;
+      const expected = x.map((v, i) => {
+        let s = v;
+        for (let q = 0; q < parts; q++) s += a[q * n + i];
+        return s;
+      });
+      referenceLayerNorm(expected, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) }, 1e-5);
+      expect(maxAbsDiff(await read(xb, n), expected)).toBeLessThan(1e-5);
+      const cols = await read(xt, hidden * p);
+      const fromCols = Float32Array.from({ length: n }, (_, e) => cols[(e % hidden) * p + Math.floor(e / hidden)]);
+      expect(maxAbsDiff(fromCols, expected)).toBeLessThan(1e-5);
+      for (let t = rows; t < p; t++) expect(Number.isFinite(cols[t])).toBe(true);
     });
   }
 

@@ -4,7 +4,15 @@ import { parseFlags, numberFlag, numberListFlag, tileFlag } from '../args';
 import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
 import { nodeGpu } from '../../gpu/node-gpu';
-import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../../gpu/kernels';
+import {
+  createDenseLinear,
+  createHPLinear,
+  type GpuLinear,
+  type HPLinearOptions,
+  type WeightPrecision,
+} from '../../gpu/kernels';
+import { COLUMN_TILES } from '../../gpu/kernels/hp-columns';
+import { columnsView } from '../../lab/hp-columns-view';
 import { HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, denseTilesFor } from '../../gpu/kernels/variant-rule';
 import {
   denseReference,
@@ -36,7 +44,7 @@ export const usage =
   `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] ` +
   `[--weights f32|f16] [--gelu] [--split-k P,...|auto]
 hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--reps R] ` +
-  `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu]
+  `[--variant NAME|subgroup|all] [--weights f32|f16] [--gelu] [--columns]
 hp-lab bench verify [--quick]
 hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
@@ -48,7 +56,9 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   GPU result matched the CPU reference. 'subgroup' is the few-token variant (devices with the
   'subgroups' feature); 'all' times every variant. --weights f16 stores W (or the HP
   values) as f16 on the GPU, math in f32; the reference then uses the f16-rounded weights. ` +
-  `'verify' runs the correctness battery of all kernels.
+  `'verify' runs the correctness battery of all kernels. --columns (hp): the kernel on X as
+  columns (variants: its column tiles, c128/8x8 ..., all), each alone, then the automatic one
+  with the transpose of X in the same pass.
   --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
   dot4I8Packed tiles (dot4-64, dot4-128, unrolled dot4-64u, -128u; HP: dot4u, dot4, dot4u-n4,
   -n8), and the tensor-core variants where the adapter has i8 subgroup matrices (matrix-64, -128,
@@ -269,9 +279,12 @@ async function benchHP(argv: string[]) {
     gelu: { type: 'boolean' },
     weights: { type: 'string' },
     quant: { type: 'string' },
+    columns: { type: 'boolean' },
   });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
+  if (values.columns && int8)
+    throw new CliError('--columns is the f32 HP kernel on X as columns: not with --quant int8');
   const m = numberFlag(values.m, 'm', 256, 1, 1 << 20, true);
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
@@ -320,12 +333,18 @@ async function benchHP(argv: string[]) {
     };
   }
   const subgroupTiles = deviceHasSubgroups(gpu.device) ? [SUBGROUP_TILE] : [];
-  const variants = values.variant === 'all' ? [...HP_TILES.map((t) => t.name), ...subgroupTiles] : [values.variant];
+  const variants = values.columns
+    ? columnVariants(values.variant)
+    : values.variant === 'all'
+      ? [...HP_TILES.map((t) => t.name), ...subgroupTiles]
+      : [values.variant];
   const gelu = Boolean(values.gelu);
   const linears: GpuLinear[] = [];
   const skipped: string[] = [];
   for (const tile of variants) {
-    const lin = createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, tile, weights });
+    const lin = values.columns
+      ? columnsLinear(gpu, { tokens: m, hp, bias, gelu, weights }, tile)
+      : createHPLinear(gpu.device, gpu.caps, { tokens: m, hp, bias, gelu, tile, weights });
     try {
       lin.tileFor(m); // throws when a forced variant does not fit this Tr on this device
       linears.push(lin);
@@ -375,6 +394,24 @@ async function benchHP(argv: string[]) {
       ? { per_variant: results.map((r) => ({ ...r, gflops: gflops(flops, r.ms_median) })) }
       : { max_error: best.max_error, ...(best.first_mismatch ? { first_mismatch: best.first_mismatch } : {}) }),
   };
+}
+
+/** --columns: the column tiles named (all: every tile and K-steps of 8 and 32 kept columns for
+ *  two), each timed alone ('kernel'), then the automatic one with its transpose ('transpose'). */
+function columnVariants(v: string | undefined): (string | undefined)[] {
+  const names =
+    v === 'all'
+      ? [...COLUMN_TILES.map((t) => t.name), 'c128/8x8/k8', 'c128/8x8/k32', 'c64/8x4/k8', 'c64/8x4/k32']
+      : v
+        ? v.split(',')
+        : [undefined];
+  return [...names.map((n) => `kernel:${n ?? ''}`), 'transpose:'];
+}
+
+function columnsLinear(gpu: AcquiredGpu, o: Omit<HPLinearOptions, 'columnTile'>, variant: string | undefined) {
+  const [mode, tile] = (variant ?? 'kernel:').split(':') as ['kernel' | 'transpose', string];
+  const lin = createHPLinear(gpu.device, gpu.caps, { ...o, ...(tile ? { columnTile: tile } : {}) });
+  return columnsView(gpu.device, lin, mode);
 }
 
 function quantFlag(v: string | undefined): boolean {

@@ -50,6 +50,11 @@ export const usage =
                       64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
   --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
+  --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
+                      writes x as columns too; FFN-in writes columns for FFN-out); default auto
+                      (from 2048 tokens a call)
+  --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
+                      c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
@@ -63,8 +68,8 @@ export const usage =
                       residual + LayerNorm (auto: chosen per token count; default 1, unsplit)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
-  --profile           GPU time per kind of op (embeddings, qkv, attention, attn-out, layernorm, ffn1,
-                      ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
+  --profile           GPU time per kind of op (embeddings, transpose, qkv, attention, attn-out,
+                      layernorm, ffn1, ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
@@ -141,6 +146,8 @@ export async function run(argv: string[]): Promise<unknown> {
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
     'hp-variant': { type: 'string' },
+    'hp-columns': { type: 'string' },
+    'hp-column-tile': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
@@ -168,6 +175,9 @@ export async function run(argv: string[]): Promise<unknown> {
     if (v !== undefined && !names.includes(v))
       throw new CliError(`--${flag} must be one of ${names.join(', ')}${int8 ? ' (int8 kernels)' : ''}, got '${v}'`);
   }
+  const hpColumns = f['hp-columns'];
+  if (hpColumns !== undefined && !['on', 'off', 'auto'].includes(hpColumns))
+    throw new CliError(`--hp-columns must be on, off or auto, got '${hpColumns}'`);
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -275,6 +285,8 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(quant === 'int8' ? { quant: 'int8' as const } : {}),
     ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
+    ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
+    ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -367,6 +379,7 @@ export async function run(argv: string[]): Promise<unknown> {
                   batch,
                   seq,
                   qkv: engine.qkvModes,
+                  kernels: engine.kernelVariants(batch * seq),
                   ...profileRow(p),
                 };
                 progress(`profile ${JSON.stringify(row)}`);
@@ -460,6 +473,8 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(quant === 'int8' ? { quant } : {}),
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
+    ...(hpColumns ? { hp_columns: hpColumns } : {}),
+    ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

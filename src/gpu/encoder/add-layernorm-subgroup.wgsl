@@ -1,18 +1,6 @@
-// Residual + LayerNorm in place, x = LayerNorm(a + x), one subgroup a token row: each lane holds
-// PER values of the row (element lane + j*SG) and the row's sums are subgroupAdd()s, with no
-// workgroup memory and no barrier (add-layernorm.wgsl's tree takes 2*log2(WG) + 4 of them). WG /
-// SG rows a workgroup; subgroups number themselves (subgroup-common.wgsl). Two passes (mean,
-// then centred variance) as the CPU reference. Prepended: consts H, WG, SG (the adapter's one
-// subgroup size), PER = ceil(H / SG), PARTS and subgroup-common.wgsl. `a` may be split-K
-// partial sums (dense-linear.wgsl): PARTS blocks of tokens x H, added here.
-
-struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> x: array<f32>;
-/** gamma (H) then beta (H). */
-@group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
+// Residual + LayerNorm in place, x = LayerNorm(a + x), one subgroup a token row
+// (add-layernorm-subgroup-row.wgsl, prepended); WG / SG rows a workgroup; subgroups number
+// themselves (subgroup-common.wgsl).
 
 @compute @workgroup_size(WG)
 fn main(
@@ -26,25 +14,11 @@ fn main(
   // Rows past the end normalise a copy of the last row and store nothing (whatever they read of
   // it, its owner's result stands).
   let t = min(row, p.tokens - 1u);
-  var v: array<f32, PER>;
-  var s = 0.0;
-  for (var j = 0u; j < PER; j++) {
-    let i = lane + j * SG;
-    if (i < H) {
-      var u = a[t * H + i] + x[t * H + i];
-      for (var r = 1u; r < PARTS; r++) { u += a[(r * p.tokens + t) * H + i]; }
-      v[j] = u;
-      s += u;
-    }
-  }
-  let mean = subgroupAdd(s) / f32(H);
-  var q = 0.0;
-  for (var j = 0u; j < PER; j++) { if (lane + j * SG < H) { let d = v[j] - mean; q += d * d; } }
-  let inv = inverseSqrt(subgroupAdd(q) / f32(H) + p.eps);
+  let v = add_ln_row(t, lane);
   if (row < p.tokens) {
     for (var j = 0u; j < PER; j++) {
       let i = lane + j * SG;
-      if (i < H) { x[t * H + i] = (v[j] - mean) * inv * gamma_beta[i] + gamma_beta[H + i]; }
+      if (i < H) { x[t * H + i] = v[j]; }
     }
   }
 }

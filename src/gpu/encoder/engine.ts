@@ -13,10 +13,12 @@ import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
 import { MAX_SPLIT_K } from '../kernels/variant-rule';
+import { HP_COLUMNS_MIN_TOKENS, columnsFloats, createColumnsTranspose } from '../kernels/hp-columns';
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
 import {
+  createAddLayerNormColumnsKernel,
   createAddLayerNormKernel,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
@@ -59,6 +61,14 @@ export interface EncoderEngineOptions {
    *  from 0.54 to 0.45 ms timed alone, but the whole forward not below the unsplit 1.77 ms
    *  (BENCHMARKS.md, issue 19 fifth pass). */
   splitK?: number | 'auto';
+  /** Run the HP Q/K/V, FFN-in and FFN-out linears on X as columns (hp-columns.ts: the residual +
+   *  LayerNorm before Q/K/V and FFN-in writes x as columns too, a transpose step where it cannot;
+   *  FFN-in writes its output as columns for FFN-out): true, false, or 'auto' (default: from
+   *  HP_COLUMNS_MIN_TOKENS tokens a call; H200 B=32 L=128 HP 90 % 0.577 ms against 0.590 on rows,
+   *  BENCHMARKS.md, issue 19 sixth pass). */
+  hpColumns?: boolean | 'auto';
+  /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
+  hpColumnTile?: string;
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
@@ -161,6 +171,15 @@ export function createEncoderEngine(
   };
   const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
   const head = createHeadKernel(device, model);
+  const transpose = createColumnsTranspose(device);
+  const hpColumns = opts.hpColumns ?? 'auto';
+  const columnsFor = (tokens: number) => (hpColumns === 'auto' ? tokens >= HP_COLUMNS_MIN_TOKENS : hpColumns);
+  // The residual + LayerNorm that also writes x as columns for the next HP linear (subgroup
+  // variant only; elsewhere a transpose step does it).
+  const addLnCols =
+    hpColumns !== false && sparse.size > 0 && opts.quant !== 'int8' && layerNorm === 'subgroup'
+      ? createAddLayerNormColumnsKernel(device, hidden, caps)
+      : null;
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).
   const fusedOut: (LinearAddLn | null)[][] = model.layers.map((l, i) =>
@@ -200,7 +219,13 @@ export function createEncoderEngine(
       size: 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-  const uniforms = { emb: uniform('emb'), ln: uniform('ln'), attn: uniform('attn'), head: uniform('head') };
+  const uniforms = {
+    emb: uniform('emb'),
+    ln: uniform('ln'),
+    attn: uniform('attn'),
+    head: uniform('head'),
+    transpose: uniform('transpose'),
+  };
 
   /** The next forward, recorded while the GPU ran the last one (see runOnce), for its shape;
    *  dropped when the buffers it binds are re-allocated. */
@@ -208,7 +233,7 @@ export function createEncoderEngine(
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
-  let act: Record<'tokens' | 'x' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
+  let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
   let section = 0;
@@ -222,6 +247,10 @@ export function createEncoderEngine(
         ln: GPUBindGroup[][];
         head: GPUBindGroup;
         fused: (GPUBindGroup | null)[][];
+        /** x -> xt and ctx -> xt (the columns the HP linears read). */
+        toColumns: GPUBindGroup;
+        /** The residual + LayerNorms that also write xt (addLnCols), per layer. */
+        lnCols: GPUBindGroup[][] | null;
       }
     | undefined;
 
@@ -260,6 +289,7 @@ export function createEncoderEngine(
           bias: l.bias,
           gelu,
           tile: opts.hpTile,
+          columnTile: opts.hpColumnTile,
           weights: opts.weights,
           label: `${l.name} (hp)`,
         })
@@ -305,9 +335,11 @@ export function createEncoderEngine(
     const a = (act = {
       tokens: buf('tokens', (3 * section) / 4),
       x: buf('x', tokens * hidden),
+      // X as columns (hidden x tokens rounded up to 4), and FFN-in's output as columns in f.
+      xt: buf('xt', columnsFloats(hidden, tokens)),
       ctx: buf('ctx', tokens * hidden),
       a: buf('a', slices * tokens * hidden),
-      f: buf('f', tokens * ffn),
+      f: buf('f', columnsFloats(ffn, tokens)),
       logits: buf('logits', batch * labels),
       readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
@@ -357,6 +389,10 @@ export function createEncoderEngine(
         o1?.bind(uniforms.ln, a.ctx, a.x) ?? null,
         o2?.bind(uniforms.ln, a.f, a.x) ?? null,
       ]),
+      toColumns: transpose.bind(uniforms.transpose, a.x, a.xt),
+      lnCols:
+        addLnCols &&
+        weights.ln.map((pair) => pair.map((ln) => bind(addLnCols.layout, [uniforms.ln, a.a, a.x, ln, a.xt]))),
     };
     lastShape = '';
   }
@@ -395,6 +431,7 @@ export function createEncoderEngine(
     device.queue.writeBuffer(uniforms.ln, 0, words([tokens], { 2: eps }));
     device.queue.writeBuffer(uniforms.attn, 0, words([seq], { 1: 1 / Math.sqrt(hidden / heads) }));
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
+    device.queue.writeBuffer(uniforms.transpose, 0, words([tokens, hidden]));
   }
 
   function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
@@ -416,6 +453,7 @@ export function createEncoderEngine(
           hp: plan.fused.hp,
           bias: plan.fused.bias,
           tile: opts.hpTile,
+          columnTile: opts.hpColumnTile,
           label: `layer qkv (hp)`,
         }),
       ];
@@ -445,25 +483,59 @@ export function createEncoderEngine(
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
     step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
+    // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
+    // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
+    // FFN-out reads FFN-in's output as columns. The attention output stays on rows: a transpose of
+    // the attention's output cost more than the columns saved there (H200, BENCHMARKS.md).
+    const onColumns = columnsFor(tokens);
+    const cols = (l: GpuLinear | null | undefined) => (onColumns && l?.columns) || null;
+    const qkvCols = (i: number) => (linears[i]?.qkv.length === 1 ? cols(linears[i].qkv[0]) : null);
+    /** Whether xt holds the current x. */
+    let xtFresh = false;
+    const needColumns = () => {
+      if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, g.toColumns, tokens, hidden));
+      xtFresh = true;
+    };
+    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices), writing xt too if `columns`. */
+    const layerNormStep = (i: number, j: number, parts: number, columns: boolean) => {
+      const lnCols = columns ? g.lnCols?.[i][j] : undefined;
+      if (lnCols) step('layernorm', (pass) => addLnCols!.encode(pass, lnCols, tokens, parts));
+      else step('layernorm', (pass) => addLn.encode(pass, g.ln[i][j], tokens, parts));
+      xtFresh = Boolean(lnCols);
+    };
     linears.forEach((lin, i) => {
-      lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
+      const qkv = qkvCols(i);
+      if (qkv) {
+        needColumns();
+        step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
+      } else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
       step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
       // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
       const [f1, f2] = fusedOut[i];
       const [g1, g2] = g.fused[i];
-      if (f1 && g1) step('attn-out', (pass) => f1.encode(pass, g1, tokens));
-      else {
+      const inCols = cols(lin.ffnIn);
+      if (f1 && g1) {
+        step('attn-out', (pass) => f1.encode(pass, g1, tokens));
+        xtFresh = false;
+      } else {
         // The residual + LayerNorm adds the linear's split-K slices, if any.
         const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
         step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
-        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][0], tokens, parts));
+        layerNormStep(i, 0, parts, inCols !== null);
       }
-      step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
-      if (f2 && g2) step('ffn2', (pass) => f2.encode(pass, g2, tokens));
-      else {
+      const ffn2Cols = inCols && !(f2 && g2) ? cols(lin.ffnOut) : null;
+      if (inCols) {
+        needColumns();
+        step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, tokens, ffn2Cols !== null));
+      } else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
+      if (f2 && g2) {
+        step('ffn2', (pass) => f2.encode(pass, g2, tokens));
+        xtFresh = false;
+      } else {
         const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
-        step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-        step('layernorm', (pass) => addLn.encode(pass, g.ln[i][1], tokens, parts));
+        if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, tokens, false));
+        else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
+        layerNormStep(i, 1, parts, qkvCols(i + 1) !== null);
       }
     });
     step('head', (pass) => head.encode(pass, g.head, batch));
@@ -606,7 +678,13 @@ export function createEncoderEngine(
       const counts: Record<string, number> = {};
       for (const l of linears)
         for (const lin of layerLinears(l)) {
-          const name = lin.tileFor(Math.min(tokens, lin.maxTokens));
+          const t = Math.min(tokens, lin.maxTokens);
+          // What steps() runs on columns: a fused Q/K/V, FFN-in, and FFN-out after a columns FFN-in.
+          const onCols =
+            columnsFor(t) &&
+            lin.columns &&
+            (lin === l.ffnIn || (lin === l.ffnOut && l.ffnIn.columns) || (l.qkv.length === 1 && lin === l.qkv[0]));
+          const name = onCols ? `columns ${lin.columns!.tileFor(t)}` : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
       return counts;

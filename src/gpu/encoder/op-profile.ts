@@ -6,7 +6,17 @@
 // dispatches; the rest ("gaps") is reported, not hidden.
 import { timeCompute, type GpuTiming } from '../timing';
 
-export const OP_KINDS = ['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'head'] as const;
+export const OP_KINDS = [
+  'embeddings',
+  'transpose',
+  'qkv',
+  'attention',
+  'attn-out',
+  'layernorm',
+  'ffn1',
+  'ffn2',
+  'head',
+] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
 /** One dispatch of the forward, labelled with its kind. */

@@ -3,6 +3,8 @@ import rowNormWgsl from './row-norm.wgsl?raw';
 import embeddingsWgsl from './embeddings.wgsl?raw';
 import addLayerNormWgsl from './add-layernorm.wgsl?raw';
 import addLayerNormSubgroupWgsl from './add-layernorm-subgroup.wgsl?raw';
+import addLayerNormRowWgsl from './add-layernorm-subgroup-row.wgsl?raw';
+import addLayerNormColsWgsl from './add-layernorm-subgroup-cols.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
 import type { GpuCapabilities } from '../adapter';
@@ -133,7 +135,35 @@ export function createAddLayerNormKernel(
       device,
       layout,
       label,
-      hoistDirectives(withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormSubgroupWgsl)),
+      hoistDirectives(
+        withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormRowWgsl, addLayerNormSubgroupWgsl),
+      ),
     );
   return rowDispatch(device, layout, compile, SUBGROUP_LN_WG / sg);
+}
+
+/** The subgroup residual + LayerNorm that also writes x as columns (hidden x tokens rounded up to
+ *  4) for the HP linears on columns (hp-columns.ts), four rows a workgroup; null where the
+ *  subgroup variant does not fit. Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta, xt. */
+export function createAddLayerNormColumnsKernel(
+  device: GPUDevice,
+  hidden: number,
+  caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+): RowKernel | null {
+  const sg = caps?.subgroupMinSize;
+  if (!sg || !subgroupLayerNormFits(device, caps) || 4 * sg > device.limits.maxComputeInvocationsPerWorkgroup)
+    return null;
+  if (4 * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  const layout = bindingLayout(device, 'encoder.add-layernorm-cols', ['uniform', 'read', 'write', 'read', 'write']);
+  const consts = { H: hidden, WG: 4 * sg, SG: sg, PER: Math.ceil(hidden / sg) };
+  const compile = (parts: number) =>
+    compilePipeline(
+      device,
+      layout,
+      'encoder.add-layernorm subgroup cols',
+      hoistDirectives(
+        withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormRowWgsl, addLayerNormColsWgsl),
+      ),
+    );
+  return rowDispatch(device, layout, compile, 4);
 }

@@ -19,6 +19,7 @@ import {
 import type { GpuLinear, HPLinearOptions } from './linear-types';
 import { deviceHasSubgroups, hpSubgroupDispatch } from './subgroup-variant';
 import { hpVariant, variantName, type HPTileGeometry, type VariantDevice } from './variant-rule';
+import { hpColumns } from './hp-columns';
 
 export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opts: HPLinearOptions): GpuLinear {
   const { hp } = opts;
@@ -90,7 +91,20 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
     };
   }
 
-  return linearObject({
+  const columns =
+    nOut % 4 === 0
+      ? hpColumns(device, hp, {
+          layout,
+          own,
+          bias: biasBuf,
+          gelu: Boolean(opts.gelu),
+          f16,
+          maxTokens,
+          tile: opts.columnTile,
+          label,
+        })
+      : undefined;
+  const linear = linearObject({
     kind: 'hp',
     label,
     in: nIn,
@@ -105,4 +119,14 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
     dispatchFor,
     bindings: (x, y) => [...own.map((buffer) => ({ buffer })), x, { buffer: biasBuf }, y],
   });
+  if (!columns) return linear;
+  return {
+    ...linear,
+    weightBytes: linear.weightBytes + columns.weightBytes,
+    columns,
+    destroy() {
+      linear.destroy();
+      columns.destroy();
+    },
+  };
 }

@@ -39,6 +39,8 @@ export interface HPLinearOptions {
   weights?: WeightPrecision;
   /** Force a tile config by name (HP_TILES); benchmarks only. */
   tile?: string;
+  /** Force the columns kernel's tile by name (hp-columns.ts COLUMN_TILES); benchmarks only. */
+  columnTile?: string;
   label?: string;
 }
 
@@ -66,6 +68,12 @@ export interface GpuLinear {
    * partsFor(tokens)*tokens*out f32; both need STORAGE usage and must not overlap. tokens = 0 records nothing.
    */
   encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens?: number): void;
+  /** HP linears with out % 4 == 0: the same product on X as columns (hp-columns.ts), input
+   *  in x P floats (P = tokens rounded up to 4), output tokens x out or, `outColumns`, out x P. */
+  columns?: {
+    tileFor(tokens: number): string;
+    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
+  };
   /** Frees the weight buffers and cached uniforms; the object is unusable afterwards. */
   destroy(): void;
 }

@@ -1,0 +1,249 @@
+// The HP linear on X as columns (hp-columns.wgsl) and the f32 transpose that makes such columns
+// (f32-transpose.wgsl). hp-linear.ts attaches it to its GpuLinear as `columns`; the encoder
+// engine has the residual + LayerNorm write x as columns too (a transpose step where it cannot)
+// and runs Q/K/V and FFN-in on them, FFN-in writing its output as columns for FFN-out. The token
+// block and per-invocation tile are chosen here per call (COLUMN_TILES), the K-step from the
+// tile-row's kept columns.
+import columnsWgsl from './hp-columns.wgsl?raw';
+import transposeWgsl from './f32-transpose.wgsl?raw';
+import type { HPMatrix } from '../../core/formats/hp';
+import { tileGrid } from '../../core/formats/hp';
+import { checkBufferArg } from '../limits';
+import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
+import {
+  asBinding,
+  BindingCache,
+  cachedPipeline,
+  checkTokens,
+  uploadBuffer,
+  weightQuadValues,
+  type BufferArg,
+  type EncodeTarget,
+  type KernelDispatch,
+} from './linear-common';
+
+/** (4*rt) tokens x (4*ro) outputs an invocation, TR/(4*ro) x wy invocations, 4*rt*wy tokens a
+ *  workgroup. Name: 'c' + tokens a workgroup + '/' + the invocation's tokens x outputs. */
+export interface ColumnTile {
+  name: string;
+  rt: number;
+  ro: number;
+  wy: number;
+}
+
+export const COLUMN_TILES: readonly ColumnTile[] = [
+  { name: 'c256/8x8', rt: 2, ro: 2, wy: 32 },
+  { name: 'c128/8x8', rt: 2, ro: 2, wy: 16 },
+  { name: 'c128/8x4', rt: 2, ro: 1, wy: 16 },
+  { name: 'c64/8x8', rt: 2, ro: 2, wy: 8 },
+  { name: 'c64/8x4', rt: 2, ro: 1, wy: 8 },
+  { name: 'c64/4x4', rt: 1, ro: 1, wy: 16 },
+  { name: 'c32/4x4', rt: 1, ro: 1, wy: 8 },
+];
+
+/** Most kept columns a K-step stages (the step is Q split evenly: 33 -> 3 x 11, 120 -> 8 x 15);
+ *  a tile name may end in '/kN' to use N instead. */
+export const COLUMN_KC_MAX = 16;
+
+/** Smallest call (tokens) the engine runs its HP linears on columns for (below it: rows; H200, HP
+ *  90 %: B=32 L=64 0.328 ms on columns against 0.336 on rows, B=32 L=128 0.577 against 0.590; fewer
+ *  tokens not measured, and the subgroup variant takes up to 128). */
+export const HP_COLUMNS_MIN_TOKENS = 2048;
+
+export interface ColumnGeometry {
+  tile: ColumnTile;
+  name: string;
+  wx: number;
+  wy: number;
+  threads: number;
+  bt: number;
+  kc: number;
+  storageBytes: number;
+}
+
+export function columnGeometry(tr: number, q: number, tile: ColumnTile, kcMax = COLUMN_KC_MAX): ColumnGeometry | null {
+  const wx = tr / (4 * tile.ro);
+  if (!Number.isInteger(wx) || wx < 1) return null;
+  const threads = wx * tile.wy;
+  if (threads < 16) return null;
+  const bt = 4 * tile.rt * tile.wy;
+  const kc = Math.max(1, Math.ceil(q / Math.max(1, Math.ceil(q / kcMax))));
+  if (Math.ceil((kc * bt) / 4 / threads) > 16) return null; // unrolled prefetch registers
+  const storageBytes = (kc * (bt / 4) + (kc * tr) / 4) * 16;
+  const name = kcMax === COLUMN_KC_MAX ? tile.name : `${tile.name}/k${kcMax}`;
+  return { tile, name, wx, wy: tile.wy, threads, bt, kc, storageBytes };
+}
+
+function fits(limits: GPUSupportedLimits, g: ColumnGeometry): boolean {
+  return (
+    g.threads <= limits.maxComputeInvocationsPerWorkgroup &&
+    g.wx <= limits.maxComputeWorkgroupSizeX &&
+    g.wy <= limits.maxComputeWorkgroupSizeY &&
+    g.storageBytes <= limits.maxComputeWorkgroupStorageSize
+  );
+}
+
+/** The automatic choice: the first of AUTO_ORDER that yields MIN_COLUMN_GROUPS workgroups, else
+ *  the last. H200, 4096 tokens, 90 % (BENCHMARKS.md, issue 19 sixth pass), each alone: 312->1200
+ *  (38 tile-rows) c128/8x4 0.0179 ms (c64/8x4 0.0195, 8x8 tiles 0.022-0.024); 312->960 (30)
+ *  c64/8x4 0.0142 (c128/8x4 0.0160); 1200->312 and 312->312 (10) c32/4x4 0.0156 / 0.0070 (the
+ *  8x4 tiles 0.0172-0.0184 / 0.0071-0.0073). */
+const MIN_COLUMN_GROUPS = 1024;
+const AUTO_ORDER = ['c128/8x4', 'c64/8x4', 'c32/4x4'];
+
+/** The column tile for `tokens` (`forced`: a COLUMN_TILES name, optionally with '/kN'). */
+export function pickColumnTile(
+  limits: GPUSupportedLimits,
+  tr: number,
+  q: number,
+  tileRows: number,
+  tokens: number,
+  forced?: string,
+): ColumnGeometry {
+  if (forced) {
+    const m = /^(.*?)(?:\/k(\d+))?$/.exec(forced)!;
+    const tile = COLUMN_TILES.find((t) => t.name === m[1]);
+    const g = tile ? columnGeometry(tr, q, tile, m[2] ? Number(m[2]) : COLUMN_KC_MAX) : null;
+    if (!g || !fits(limits, g)) {
+      const names = COLUMN_TILES.map((t) => t.name).join(', ');
+      throw new RangeError(`HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/kN')`);
+    }
+    return g;
+  }
+  const usable = AUTO_ORDER.map((n) =>
+    columnGeometry(
+      tr,
+      q,
+      COLUMN_TILES.find((t) => t.name === n)!,
+    ),
+  ).filter((g): g is ColumnGeometry => g !== null && fits(limits, g));
+  if (usable.length === 0) throw new RangeError(`no HP column tile fits Tr=${tr} on this device`);
+  return usable.find((g) => tileRows * Math.ceil(tokens / g.bt) >= MIN_COLUMN_GROUPS) ?? usable[usable.length - 1];
+}
+
+/** Floats of a columns buffer (K x P) for `tokens`: P = tokens rounded up to 4. */
+export const columnsFloats = (k: number, tokens: number) => k * 4 * Math.ceil(tokens / 4);
+
+export interface HPColumns {
+  tileFor(tokens: number): string;
+  /** Y = X·Wᵀ + b from XT (in x P); Y as rows (tokens x out) or, `outColumns`, as out x P. */
+  encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
+  readonly weightBytes: number;
+  destroy(): void;
+}
+
+/** The columns path of one HP linear; `own`: its [header, tileCol, colOff, values] buffers
+ *  (binding 2 is replaced by the kept columns' input indices). */
+export function hpColumns(
+  device: GPUDevice,
+  hp: HPMatrix,
+  o: {
+    layout: KernelLayout;
+    own: GPUBuffer[];
+    bias: GPUBuffer;
+    gelu: boolean;
+    f16: boolean;
+    maxTokens: number;
+    tile?: string;
+    label: string;
+  },
+): HPColumns {
+  const { tr } = hp;
+  const q = hp.m * hp.k;
+  const { tileRows } = tileGrid(hp);
+  if (hp.out % 4 !== 0) throw new RangeError(`${o.label}: the columns kernel needs out % 4 == 0`);
+  const colIdx = new Uint32Array(Math.max(1, tileRows * q));
+  for (let e = 0; e < tileRows * q; e++) colIdx[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
+  const colsBuf = uploadBuffer(device, colIdx, `${o.label} cols`);
+  const cache = new BindingCache(device, `${o.label} columns`, [0, 0, 0]);
+  const limits = device.limits;
+  const geometry = (tokens: number) => pickColumnTile(limits, tr, q, tileRows, tokens, o.tile);
+  const dispatches = new Map<string, KernelDispatch>();
+  const dispatchFor = (tokens: number, outColumns: boolean): KernelDispatch => {
+    const g = geometry(tokens);
+    const key = `${g.name}:${outColumns}:${Math.ceil(tokens / g.bt)}`;
+    let d = dispatches.get(key);
+    if (!d) {
+      const pipeline = cachedPipeline(
+        device,
+        o.layout,
+        columnsWgsl,
+        {
+          TR: tr,
+          NOUT: hp.out,
+          Q: q,
+          WX: g.wx,
+          WY: g.wy,
+          RT: g.tile.rt,
+          RO: g.tile.ro,
+          BT4: g.bt / 4,
+          KC: g.kc,
+          X_LOADS: Math.ceil((g.kc * g.bt) / 4 / g.threads),
+          V_LOADS: Math.ceil((g.kc * tr) / 4 / g.threads),
+          OUT_COLS: outColumns,
+          BIAS: true,
+          GELU: o.gelu,
+          ...weightQuadValues(o.f16),
+        },
+        `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}`,
+      );
+      const grid = { x: tileRows, y: Math.ceil(tokens / g.bt) };
+      dispatches.set(key, (d = { pipeline, workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid }));
+    }
+    return d;
+  };
+  return {
+    tileFor: (tokens) => geometry(tokens).name,
+    weightBytes: colsBuf.size,
+    encode(target, input, output, tokens, outColumns) {
+      checkTokens(tokens, o.maxTokens, o.label);
+      if (tokens === 0) return;
+      const x = asBinding(input);
+      const y = asBinding(output);
+      checkBufferArg(`${o.label} input columns`, x, columnsFloats(hp.in, tokens) * 4);
+      checkBufferArg(`${o.label} output`, y, (outColumns ? columnsFloats(hp.out, tokens) : tokens * hp.out) * 4);
+      const [header, , colOff, values] = o.own;
+      const group = cache.bindGroup(o.layout.group, tokens, [
+        { buffer: header },
+        { buffer: colsBuf },
+        { buffer: colOff },
+        { buffer: values },
+        x,
+        { buffer: o.bias },
+        y,
+      ]);
+      runDispatch(target, limits, o.label, dispatchFor(tokens, outColumns), group);
+    },
+    destroy() {
+      colsBuf.destroy();
+      cache.destroy();
+    },
+  };
+}
+
+/** X (tokens x k, rows) -> XT (k x P) for the columns kernel. */
+export interface ColumnsTranspose {
+  readonly layout: KernelLayout;
+  /** A bind group for {tokens, k} (16-byte uniform), X and XT. */
+  bind(params: GPUBuffer, x: BufferArg, xt: BufferArg): GPUBindGroup;
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, tokens: number, k: number): void;
+}
+
+export function createColumnsTranspose(device: GPUDevice): ColumnsTranspose {
+  const layout = bindingLayout(device, 'f32-transpose', ['uniform', 'read', 'write']);
+  const pipeline = compilePipeline(device, layout, 'f32-transpose', transposeWgsl);
+  return {
+    layout,
+    bind: (params, x, xt) =>
+      device.createBindGroup({
+        label: 'f32-transpose',
+        layout: layout.group,
+        entries: [params, x, xt].map((b, binding) => ({ binding, resource: asBinding(b) })),
+      }),
+    encode(pass, group, tokens, k) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(Math.ceil(k / 32), Math.ceil(tokens / 64));
+    },
+  };
+}

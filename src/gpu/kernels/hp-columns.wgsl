@@ -1,0 +1,163 @@
+// HP-sparse Y = X·Wᵀ + b (optionally GELU) on X as columns: XT is in x P (P = tokens rounded up
+// to 4), so the BT tokens of a kept column are BT/4 contiguous vec4 (hp-linear.wgsl gathers them
+// one float a token from X's rows, reading three 128-byte lines a token for a tile-row's ~33 kept
+// columns at 90 %). One workgroup computes BT tokens x one tile-row (TR outputs); `cols` holds
+// the input column of each kept column (tileRows x Q, hp-columns.ts), `values` the tile-row's
+// Q x TR block as in hp-linear.wgsl. Each K-step stages KC kept columns of X and their values with
+// vec4 copies (the next step's prefetched into registers while this one is computed); each
+// invocation accumulates (4*RT) tokens x (4*RO) outputs. Y is written as rows (tokens x out) or,
+// with OUT_COLS, as columns (out x P: the next HP linear's XT).
+
+struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> cols: array<u32>;
+@group(0) @binding(4) var<storage, read> values: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
+@group(0) @binding(5) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> y: array<vec4<f32>>;
+
+const TR = {{TR}}u;
+const NOUT = {{NOUT}}u;
+const Q = {{Q}}u; // kept columns of a tile-row
+const WX = {{WX}}u; // = TR / (4 * RO)
+const WY = {{WY}}u;
+const THREADS = {{WX}}u * {{WY}}u;
+const BT4 = {{BT4}}u; // token quads a workgroup: WY * RT
+const KC = {{KC}}u; // kept columns a K-step
+const XV = KC * BT4; // vec4 of X a step
+const VV = KC * TR / 4u; // vec4 of values a step
+
+var<workgroup> Xs: array<vec4<f32>, {{KC}} * {{BT4}}>;
+var<workgroup> Vs: array<vec4<f32>, {{KC}} * {{TR}} / 4>;
+
+@compute @workgroup_size({{WX}}, {{WY}}, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let M = params.tokens;
+  let P4 = (M + 3u) / 4u; // token quads of a column of XT (and of Y with OUT_COLS)
+  let tileRow = wid.x;
+  let tq0 = wid.y * BT4;
+  let tx = lid.x;
+  let ty = lid.y;
+  let tid = ty * WX + tx;
+
+//#unroll I {{RT}}
+//#unroll II 4
+//#unroll J {{RO}}
+  var acc_{{I}}_{{II}}_{{J}} = vec4<f32>(0.0);
+//#end
+//#end
+//#end
+//#unroll L {{X_LOADS}}
+  var rx{{L}} = vec4<f32>(0.0);
+//#end
+//#unroll L {{V_LOADS}}
+  var rv{{L}} = {{WEIGHT_QUAD}}();
+//#end
+
+  // Step 0's loads; inside the loop, step s+1's are issued before step s is computed.
+//#unroll L {{X_LOADS}}
+  {
+    let i = tid + {{L}}u * THREADS;
+    let c = i / BT4;
+    let j = tq0 + i % BT4;
+    rx{{L}} = vec4<f32>(0.0);
+    if (i < XV && c < Q && j < P4) { rx{{L}} = x[cols[tileRow * Q + c] * P4 + j]; }
+  }
+//#end
+//#unroll L {{V_LOADS}}
+  {
+    let i = tid + {{L}}u * THREADS;
+    rv{{L}} = {{WEIGHT_QUAD}}();
+    if (i < VV && i / (TR / 4u) < Q) { rv{{L}} = values[tileRow * Q * (TR / 4u) + i]; }
+  }
+//#end
+
+  for (var q0 = 0u; q0 < Q; q0 += KC) {
+//#unroll L {{X_LOADS}}
+    {
+      let i = tid + {{L}}u * THREADS;
+      if (i < XV) { Xs[i] = rx{{L}}; }
+    }
+//#end
+//#unroll L {{V_LOADS}}
+    {
+      let i = tid + {{L}}u * THREADS;
+      if (i < VV) { Vs[i] = toQuad(rv{{L}}); }
+    }
+//#end
+    workgroupBarrier();
+
+    let qn = q0 + KC;
+    if (qn < Q) {
+//#unroll L {{X_LOADS}}
+      {
+        let i = tid + {{L}}u * THREADS;
+        let c = qn + i / BT4;
+        let j = tq0 + i % BT4;
+        rx{{L}} = vec4<f32>(0.0);
+        if (i < XV && c < Q && j < P4) { rx{{L}} = x[cols[tileRow * Q + c] * P4 + j]; }
+      }
+//#end
+//#unroll L {{V_LOADS}}
+      {
+        let i = tid + {{L}}u * THREADS;
+        rv{{L}} = {{WEIGHT_QUAD}}();
+        if (i < VV && qn + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + qn) * (TR / 4u) + i]; }
+      }
+//#end
+    }
+
+//#unroll C {{KC}}
+    {
+//#unroll I {{RT}}
+      let a{{I}} = Xs[{{C}}u * BT4 + {{I}}u * WY + ty];
+//#end
+//#unroll J {{RO}}
+      let b{{J}} = Vs[{{C}}u * (TR / 4u) + {{J}}u * WX + tx];
+//#end
+//#unroll I {{RT}}
+//#unroll II 4
+//#unroll J {{RO}}
+      acc_{{I}}_{{II}}_{{J}} = fma(vec4<f32>(a{{I}}[{{II}}]), b{{J}}, acc_{{I}}_{{II}}_{{J}});
+//#end
+//#end
+//#end
+    }
+//#end
+    workgroupBarrier();
+  }
+
+  // Epilogue: token quad tq0 + I*WY + ty (tokens 4*that + II), outputs tileRow*TR + J*4*WX + 4*tx + c.
+//#unroll I {{RT}}
+  {
+    let tq = tq0 + {{I}}u * WY + ty;
+//#unroll J {{RO}}
+    {
+      let o = tileRow * TR + {{J}}u * 4u * WX + 4u * tx;
+//#if OUT_COLS
+      if (tq < P4 && o < NOUT) {
+//#unroll C 4
+        y[(o + {{C}}u) * P4 + tq] = vec4<f32>(hp_epilogue(acc_{{I}}_0_{{J}}[{{C}}], o + {{C}}u),
+          hp_epilogue(acc_{{I}}_1_{{J}}[{{C}}], o + {{C}}u), hp_epilogue(acc_{{I}}_2_{{J}}[{{C}}], o + {{C}}u),
+          hp_epilogue(acc_{{I}}_3_{{J}}[{{C}}], o + {{C}}u));
+//#end
+      }
+//#else
+      if (o < NOUT) {
+//#unroll II 4
+        {
+          let t = 4u * tq + {{II}}u;
+          let v = acc_{{I}}_{{II}}_{{J}};
+          if (t < M) {
+            y[(t * NOUT + o) / 4u] = vec4<f32>(hp_epilogue(v[0], o), hp_epilogue(v[1], o + 1u),
+              hp_epilogue(v[2], o + 2u), hp_epilogue(v[3], o + 3u));
+          }
+        }
+//#end
+      }
+//#endif
+    }
+//#end
+  }
+//#end
+}
