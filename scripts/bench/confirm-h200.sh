@@ -5,7 +5,9 @@
 #   source .gpu/prelude.sh; STEPS="latency profile ablate int8 logits" bash scripts/bench/confirm-h200.sh OUTDIR
 # Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
 # latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
-# (GPU time per op kind at L=128), ablate (bench attention --ablate at B=32 L=128), verify (bench
+# (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
+# rows, and on columns with the columns LayerNorm at 4, 8, 16 rows a workgroup), ablate (bench
+# attention --ablate at B=32 L=128), verify (bench
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
 # compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
@@ -23,11 +25,16 @@ c() {
 }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
-for s in ${STEPS:-latency latency2 profile ablate verify int8-kernels int8 logits}; do
+for s in ${STEPS:-latency latency2 profile columns ablate verify int8-kernels int8 logits}; do
   case $s in
     latency) c latency 70 "${enc[@]}" --batch 1,32 --seq 64,128 ;;
     latency2) c latency2 70 "${enc[@]}" --batch 32,1 --seq 128,64 ;;
     profile) c profile 35 "${enc[@]}" --no-latency --batch 1,32 --seq 128 --profile ;;
+    columns)
+      c columns-off 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-columns off
+      for r in 4 8 16; do
+        c columns-ln$r 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --ln-columns-rows $r
+      done ;;
     ablate) c ablate 40 bench attention --batch 32 --seq 128 --ablate none,loads,scores,values ;;
     verify) c verify 60 bench verify ;;
     int8-kernels)

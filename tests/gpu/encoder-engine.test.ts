@@ -101,13 +101,18 @@ describe('encoder engine on WebGPU', () => {
     // The subgroup LayerNorm writes the columns itself where it fits; the tree one leaves it to transposes.
     const layerNorm = subgroupLayerNormFits(gpu.device, gpu.caps) ? 'subgroup' : 'tree';
     expect(createAddLayerNormColumnsKernel(gpu.device, 32, gpu.caps) !== null).toBe(layerNorm === 'subgroup');
-    for (const ln of [layerNorm, 'tree'] as const) {
+    for (const [ln, rows] of [
+      [layerNorm, 4],
+      [layerNorm, 16],
+      ['tree', 4],
+    ] as const) {
       const e = createEncoderEngine(gpu.device, gpu.caps, model, {
         sparse,
         maxBatch: 2,
         maxSeq: 5,
         hpColumns: true,
         layerNorm: ln,
+        columnsLayerNormRows: rows,
       });
       const b1 = randomBatch(model, 2, 5, 6);
       expect(

@@ -185,13 +185,15 @@ describe('encoder ops on WebGPU', () => {
 
   // The subgroup variant that also writes x as columns (hidden x rows rounded up to 4; the last
   // quad's spare tokens finite, unused) for the HP linears on columns.
-  for (const [rows, parts] of [
-    [41, 1],
-    [6, 2],
+  for (const [rows, parts, perGroup] of [
+    [41, 1, 4],
+    [6, 2, 4],
+    [41, 1, 8],
+    [37, 2, 16],
   ] as const) {
-    it(`residual + LayerNorm writing columns too, ${rows} rows, ${parts} part(s) of a`, async () => {
+    it(`residual + LayerNorm writing columns too, ${rows} rows (${perGroup} a group), ${parts} part(s)`, async () => {
       const hidden = 70;
-      const kernel = createAddLayerNormColumnsKernel(device, hidden, caps);
+      const kernel = createAddLayerNormColumnsKernel(device, hidden, caps, perGroup);
       if (!kernel) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
       const rand = rng(rows);
       const a = Float32Array.from({ length: parts * rows * hidden }, () => rand() * 4 - 2);

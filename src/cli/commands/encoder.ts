@@ -53,6 +53,7 @@ export const usage =
   --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
                       writes x as columns too; FFN-in writes columns for FFN-out); default auto
                       (from 2048 tokens a call)
+  --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
                       c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
@@ -148,6 +149,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-variant': { type: 'string' },
     'hp-columns': { type: 'string' },
     'hp-column-tile': { type: 'string' },
+    'ln-columns-rows': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
@@ -178,6 +180,12 @@ export async function run(argv: string[]): Promise<unknown> {
   const hpColumns = f['hp-columns'];
   if (hpColumns !== undefined && !['on', 'off', 'auto'].includes(hpColumns))
     throw new CliError(`--hp-columns must be on, off or auto, got '${hpColumns}'`);
+  const lnColumnsRows =
+    f['ln-columns-rows'] === undefined
+      ? undefined
+      : numberFlag(f['ln-columns-rows'], 'ln-columns-rows', 4, 4, 16, true);
+  if (lnColumnsRows !== undefined && ![4, 8, 16].includes(lnColumnsRows))
+    throw new CliError(`--ln-columns-rows must be 4, 8 or 16, got ${lnColumnsRows}`);
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -287,6 +295,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
+    ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -475,6 +484,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
+    ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

@@ -20,6 +20,7 @@ import { timeCompute, type GpuTiming } from '../timing';
 import {
   createAddLayerNormColumnsKernel,
   createAddLayerNormKernel,
+  type COLUMNS_LN_ROWS,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
   type LayerNormVariant,
@@ -69,6 +70,8 @@ export interface EncoderEngineOptions {
   hpColumns?: boolean | 'auto';
   /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
   hpColumnTile?: string;
+  /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS; default 4). */
+  columnsLayerNormRows?: (typeof COLUMNS_LN_ROWS)[number];
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
@@ -178,7 +181,7 @@ export function createEncoderEngine(
   // variant only; elsewhere a transpose step does it).
   const addLnCols =
     hpColumns !== false && sparse.size > 0 && opts.quant !== 'int8' && layerNorm === 'subgroup'
-      ? createAddLayerNormColumnsKernel(device, hidden, caps)
+      ? createAddLayerNormColumnsKernel(device, hidden, caps, opts.columnsLayerNormRows)
       : null;
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).

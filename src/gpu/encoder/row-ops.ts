@@ -142,28 +142,37 @@ export function createAddLayerNormKernel(
   return rowDispatch(device, layout, compile, SUBGROUP_LN_WG / sg);
 }
 
+/** Rows a workgroup of the columns LayerNorm may take (each column's rows are written as one run of
+ *  16 * rows / 4 bytes). The engine's default, 4, is the one measured (H200, BENCHMARKS.md, issue
+ *  19 sixth pass: +4.2 µs a LayerNorm for the columns); 8 and 16 are verified, not timed there. */
+export const COLUMNS_LN_ROWS = [4, 8, 16] as const;
+
 /** The subgroup residual + LayerNorm that also writes x as columns (hidden x tokens rounded up to
- *  4) for the HP linears on columns (hp-columns.ts), four rows a workgroup; null where the
- *  subgroup variant does not fit. Bindings: params {tokens, -, eps}, a, x (in place), gammaBeta, xt. */
+ *  4) for the HP linears on columns (hp-columns.ts), `rows` rows a workgroup (up to 8 subgroups,
+ *  each taking rows / subgroups of them); null where the subgroup variant does not fit. Bindings:
+ *  params {tokens, -, eps}, a, x (in place), gammaBeta, xt. */
 export function createAddLayerNormColumnsKernel(
   device: GPUDevice,
   hidden: number,
   caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+  rows: (typeof COLUMNS_LN_ROWS)[number] = 4,
 ): RowKernel | null {
+  if (!COLUMNS_LN_ROWS.includes(rows)) throw new RangeError(`columns LayerNorm rows must be one of ${COLUMNS_LN_ROWS}`);
   const sg = caps?.subgroupMinSize;
-  if (!sg || !subgroupLayerNormFits(device, caps) || 4 * sg > device.limits.maxComputeInvocationsPerWorkgroup)
-    return null;
-  if (4 * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  if (!sg || !subgroupLayerNormFits(device, caps)) return null;
+  const subgroups = Math.min(rows, 8, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg));
+  if (subgroups < 1 || rows % subgroups !== 0) return null;
+  if (rows * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
   const layout = bindingLayout(device, 'encoder.add-layernorm-cols', ['uniform', 'read', 'write', 'read', 'write']);
-  const consts = { H: hidden, WG: 4 * sg, SG: sg, PER: Math.ceil(hidden / sg) };
+  const consts = { H: hidden, WG: subgroups * sg, SG: sg, PER: Math.ceil(hidden / sg), R: rows };
   const compile = (parts: number) =>
     compilePipeline(
       device,
       layout,
-      'encoder.add-layernorm subgroup cols',
+      `encoder.add-layernorm subgroup cols r${rows}`,
       hoistDirectives(
         withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormRowWgsl, addLayerNormColsWgsl),
       ),
     );
-  return rowDispatch(device, layout, compile, 4);
+  return rowDispatch(device, layout, compile, rows);
 }
