@@ -6,7 +6,8 @@
 # Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
 # latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
 # (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
-# rows, and on columns with the columns LayerNorm at 4, 8, 16 rows a workgroup), ablate (bench
+# rows, and on columns with the columns LayerNorm at 4, 8, 16 rows a workgroup, and with the HP
+# Q/K/V rows padded to 968 floats), ablate (bench
 # attention --ablate at B=32 L=128), verify (bench
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
@@ -34,7 +35,8 @@ for s in ${STEPS:-latency latency2 profile columns ablate verify int8-kernels in
       c columns-off 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-columns off
       for r in 4 8 16; do
         c columns-ln$r 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --ln-columns-rows $r
-      done ;;
+      done
+      c columns-qkvpad8 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --qkv-pad 8 ;;
     ablate) c ablate 40 bench attention --batch 32 --seq 128 --ablate none,loads,scores,values ;;
     verify) c verify 60 bench verify ;;
     int8-kernels)

@@ -101,10 +101,10 @@ describe('encoder engine on WebGPU', () => {
     // The subgroup LayerNorm writes the columns itself where it fits; the tree one leaves it to transposes.
     const layerNorm = subgroupLayerNormFits(gpu.device, gpu.caps) ? 'subgroup' : 'tree';
     expect(createAddLayerNormColumnsKernel(gpu.device, 32, gpu.caps) !== null).toBe(layerNorm === 'subgroup');
-    for (const [ln, rows] of [
-      [layerNorm, 4],
-      [layerNorm, 16],
-      ['tree', 4],
+    for (const [ln, rows, qkvPad] of [
+      [layerNorm, 4, 0],
+      [layerNorm, 16, 4],
+      ['tree', 4, 0],
     ] as const) {
       const e = createEncoderEngine(gpu.device, gpu.caps, model, {
         sparse,
@@ -113,6 +113,7 @@ describe('encoder engine on WebGPU', () => {
         hpColumns: true,
         layerNorm: ln,
         columnsLayerNormRows: rows,
+        qkvPad,
       });
       const b1 = randomBatch(model, 2, 5, 6);
       expect(
@@ -141,8 +142,11 @@ describe('encoder engine on WebGPU', () => {
       maxAbsDiff(await engine.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 1, 7), referenceForward(pruned, b2)),
     ).toBeLessThan(1e-4);
     engine.destroy();
-    const rows = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 3, maxSeq: 7 });
+    // Rows (auto at 21 tokens), Q/K/V rows padded to 3 x 32 + 8 floats.
+    const rows = createEncoderEngine(gpu.device, gpu.caps, model, { sparse, maxBatch: 3, maxSeq: 7, qkvPad: 8 });
     expect(Object.keys(rows.kernelVariants(21)).some((k) => k.startsWith('columns '))).toBe(false);
+    const l3 = await rows.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
+    expect(maxAbsDiff(l3, referenceForward(pruned, b))).toBeLessThan(1e-4);
     rows.destroy();
   });
 

@@ -53,6 +53,8 @@ export const usage =
   --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
                       writes x as columns too; FFN-in writes columns for FFN-out); default auto
                       (from 2048 tokens a call)
+  --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
+                      a multiple of 4; default 0)
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
                       c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
@@ -150,6 +152,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-columns': { type: 'string' },
     'hp-column-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
+    'qkv-pad': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
@@ -186,6 +189,9 @@ export async function run(argv: string[]): Promise<unknown> {
       : numberFlag(f['ln-columns-rows'], 'ln-columns-rows', 4, 4, 16, true);
   if (lnColumnsRows !== undefined && ![4, 8, 16].includes(lnColumnsRows))
     throw new CliError(`--ln-columns-rows must be 4, 8 or 16, got ${lnColumnsRows}`);
+  const qkvPad = f['qkv-pad'] === undefined ? undefined : numberFlag(f['qkv-pad'], 'qkv-pad', 0, 0, 1024, true);
+  if (qkvPad !== undefined && qkvPad % 4 !== 0) throw new CliError(`--qkv-pad must be a multiple of 4, got ${qkvPad}`);
+  if (qkvPad && quant === 'int8') throw new CliError('--qkv-pad is f32 only: not with --quant int8');
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -296,6 +302,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
+    ...(qkvPad ? { qkvPad } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -485,6 +492,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
+    ...(qkvPad ? { qkv_pad: qkvPad } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

@@ -9,8 +9,10 @@ export interface StackedHP {
   blockRows: number;
 }
 
-/** Null when the parts cannot share a grid (different in, tile, or m/k per tile-row). */
-export function stackHPRows(parts: HPMatrix[]): StackedHP | null {
+/** Null when the parts cannot share a grid (different in, tile, or m/k per tile-row). `padRows`
+ *  zero rows follow the last block (whole zero tile-rows where they need new ones), so a row of
+ *  the stacked output is blockRows * parts + padRows floats (the engine's Q/K/V row pitch). */
+export function stackHPRows(parts: HPMatrix[], padRows = 0): StackedHP | null {
   if (parts.length === 0) return null;
   const [first] = parts;
   const same = parts.every(
@@ -22,22 +24,32 @@ export function stackHPRows(parts: HPMatrix[]): StackedHP | null {
       p.m === first.m &&
       p.k === first.k,
   );
-  if (!same) return null;
+  if (!same || !Number.isInteger(padRows) || padRows < 0) return null;
   const blockRows = tileGrid(first).tileRows * first.tr;
+  // Zero tile-rows for the padding: the first part's first tile-row's tiles and columns, zero values.
+  const extra = Math.ceil(padRows / first.tr);
+  const pad: HPMatrix = {
+    ...first,
+    out: extra * first.tr,
+    tileCol: repeat(first.tileCol.subarray(0, first.m), extra, (n) => new Uint16Array(n)),
+    colOff: repeat(first.colOff.subarray(0, first.m * first.k), extra, (n) => new Uint8Array(n)),
+    values: new Float32Array(extra * first.m * first.k * first.tr),
+  };
+  const all = extra > 0 ? [...parts, pad] : parts;
   const cat = <T extends Uint16Array | Uint8Array | Float32Array>(
     make: (n: number) => T,
     pick: (p: HPMatrix) => T,
   ): T => {
-    const out = make(parts.reduce((n, p) => n + pick(p).length, 0));
+    const out = make(all.reduce((n, p) => n + pick(p).length, 0));
     let o = 0;
-    for (const p of parts) {
+    for (const p of all) {
       out.set(pick(p), o);
       o += pick(p).length;
     }
     return out;
   };
   const hp: HPMatrix = {
-    out: blockRows * parts.length,
+    out: blockRows * parts.length + padRows,
     in: first.in,
     tr: first.tr,
     tc: first.tc,
@@ -60,9 +72,20 @@ export function stackHPRows(parts: HPMatrix[]): StackedHP | null {
   return { hp, blockRows };
 }
 
-/** Biases of the parts at their block offsets (zeros in the padding rows). */
-export function stackBias(parts: (Float32Array | undefined)[], out: number, blockRows: number): Float32Array {
-  const b = new Float32Array(blockRows * parts.length);
+function repeat<T extends Uint16Array | Uint8Array>(a: T, times: number, make: (n: number) => T): T {
+  const r = make(a.length * times);
+  for (let i = 0; i < times; i++) r.set(a, i * a.length);
+  return r;
+}
+
+/** Biases of the parts at their block offsets (zeros in the padding rows, and `padRows` after). */
+export function stackBias(
+  parts: (Float32Array | undefined)[],
+  out: number,
+  blockRows: number,
+  padRows = 0,
+): Float32Array {
+  const b = new Float32Array(blockRows * parts.length + padRows);
   parts.forEach((p, i) => {
     if (p) b.set(p.subarray(0, out), i * blockRows);
   });

@@ -70,6 +70,10 @@ export interface EncoderEngineOptions {
   hpColumns?: boolean | 'auto';
   /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
   hpColumnTile?: string;
+  /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
+   *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
+   *  B's note in BENCHMARKS.md, issue 19 fifth pass). Default 0; a multiple of 4. Not timed yet. */
+  qkvPad?: number;
   /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS; default 4). */
   columnsLayerNormRows?: (typeof COLUMNS_LN_ROWS)[number];
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
@@ -163,7 +167,11 @@ export function createEncoderEngine(
   const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
   // attention kernel that reads that layout (one per distinct layout).
-  const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden));
+  const qkvPad = opts.qkvPad ?? 0;
+  if (!Number.isInteger(qkvPad) || qkvPad < 0 || qkvPad % 4 !== 0)
+    throw new RangeError(`qkvPad must be a non-negative multiple of 4, got ${qkvPad}`);
+  if (qkvPad > 0 && opts.quant === 'int8') throw new RangeError('qkvPad is f32 only (int8 quantizes every row)');
+  const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
   const attentionKernels = new Map<string, AttentionKernel>();
   const attentionFor = (layout: QkvLayout): AttentionKernel => {
     const key = JSON.stringify(layout);

@@ -18,7 +18,13 @@ export interface QkvPlan {
   layout: QkvLayout;
 }
 
-export function planQkv(layer: BertModel['layers'][number], sparse: Map<string, HPMatrix>, hidden: number): QkvPlan {
+/** `hpPad`: zero rows after the stacked HP Q/K/V blocks (a row pitch of 3 blocks + hpPad floats). */
+export function planQkv(
+  layer: BertModel['layers'][number],
+  sparse: Map<string, HPMatrix>,
+  hidden: number,
+  hpPad = 0,
+): QkvPlan {
   const parts = [layer.q, layer.k, layer.v];
   const hps = parts.map((l) => sparse.get(l.name));
   const biases = parts.map((l) => l.bias ?? new Float32Array(hidden));
@@ -31,13 +37,13 @@ export function planQkv(layer: BertModel['layers'][number], sparse: Map<string, 
     };
   }
   if (hps.every((h) => h)) {
-    const stacked = stackHPRows(hps as HPMatrix[]);
+    const stacked = stackHPRows(hps as HPMatrix[], hpPad);
     if (stacked) {
       const p = stacked.blockRows;
       return {
         mode: 'fused',
-        fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p) },
-        layout: { stride: 3 * p, q: 0, k: p, v: 2 * p },
+        fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p, hpPad) },
+        layout: { stride: 3 * p + hpPad, q: 0, k: p, v: 2 * p },
       };
     }
   }
