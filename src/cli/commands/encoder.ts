@@ -8,7 +8,7 @@ import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
-import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE } from '../../gpu/kernels/variant-rule';
+import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, parseDenseTile } from '../../gpu/kernels/variant-rule';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import type { EncoderProfile } from '../../gpu/encoder/op-profile';
@@ -47,7 +47,8 @@ export const usage =
   --fuse-ln on|off     attention/FFN output linears fused with bias + residual + LayerNorm (one
                       dispatch instead of two; default: the engine's)
   --dense-variant V   every dense linear on the dense kernel's variant V (a register tile such as
-                      64x64/8x8, or subgroup; see hp-lab bench matmul --tile all); default per call
+                      64x64/8x8, a spec BMxBN/TMxTN[/kBK][/2d], or subgroup; see hp-lab bench
+                      matmul --tile all), or per shape: 312x936=T1,1200x312=T2; default per call
   --hp-variant V      every HP linear on the HP kernel's variant V (wide, mid, tall, narrow, subgroup);
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
@@ -177,7 +178,10 @@ export async function run(argv: string[]): Promise<unknown> {
     ['hp-variant', int8 ? HP_INT8_VARIANTS : [...HP_TILES.map((t) => t.name), SUBGROUP_TILE]],
   ] as const) {
     const v = f[flag];
-    if (v !== undefined && !names.includes(v))
+    // The f32 dense kernel also takes tile specs, whole or per shape ('INxOUT=TILE,…').
+    const tiles = v?.split(',').map((e) => (/^\d+x\d+=/.test(e) ? e.slice(e.indexOf('=') + 1) : e));
+    const spec = flag === 'dense-variant' && !int8 && tiles?.every((t) => names.includes(t) || parseDenseTile(t));
+    if (v !== undefined && !names.includes(v) && !spec)
       throw new CliError(`--${flag} must be one of ${names.join(', ')}${int8 ? ' (int8 kernels)' : ''}, got '${v}'`);
   }
   const hpColumns = f['hp-columns'];

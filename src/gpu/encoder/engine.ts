@@ -41,7 +41,8 @@ export interface EncoderEngineOptions {
   maxBatch: number;
   maxSeq: number;
   /** Force a tile config of the linear kernels (benchmarks); with quant 'int8', the int8
-   *  kernels' variant names (int8-linear.ts). */
+   *  kernels' variant names (int8-linear.ts). For the f32 dense kernel also per shape:
+   *  'INxOUT=TILE,…' (e.g. '312x936=128x128/8x8/2d'; shapes not named keep the automatic choice). */
   denseTile?: string;
   hpTile?: string;
   /** How the linears' weights are stored on the GPU ('f16': half the bytes, f32 math; dense
@@ -136,6 +137,11 @@ interface LayerLinears {
   ffnIn: GpuLinear;
   ffnOut: GpuLinear | null;
 }
+
+/** Shortest timestamped pass of forwards (timeCompute's minSampleMs): Dawn on the H200 rounds
+ *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
+ *  (BENCHMARKS.md, issue 19 fifth pass); 10 ms makes them 7 µs or less. */
+const FORWARD_SAMPLE_MS = 10;
 
 const layerLinears = (l: LayerLinears): GpuLinear[] =>
   [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
@@ -289,6 +295,14 @@ export function createEncoderEngine(
           { tokens, bias, gelu, label: `${label} (int8)`, variant: opts.denseTile },
         );
 
+  /** The forced dense tile of an in -> out linear (denseTile, whole or per shape). */
+  const denseTileFor = (nIn: number, nOut: number): string | undefined => {
+    const t = opts.denseTile;
+    if (!t?.includes('=')) return t;
+    const entry = t.split(',').find((e) => e.startsWith(`${nIn}x${nOut}=`));
+    return entry?.slice(entry.indexOf('=') + 1);
+  };
+
   /** `split`: the output feeds a residual + LayerNorm, which adds split-K slices. */
   const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false): GpuLinear => {
     const hp = sparse.get(l.name);
@@ -311,7 +325,7 @@ export function createEncoderEngine(
           weight: l.weight,
           bias: l.bias,
           gelu,
-          tile: opts.denseTile,
+          tile: denseTileFor(l.in, l.out),
           weights: l.in % 4 === 0 ? opts.weights : 'f32',
           splitK: split ? opts.splitK : undefined,
           label: l.name,
@@ -477,7 +491,7 @@ export function createEncoderEngine(
           out: f.out,
           weight: f.weight,
           bias: f.bias,
-          tile: opts.denseTile,
+          tile: denseTileFor(hidden, f.out),
           weights: hidden % 4 === 0 ? opts.weights : 'f32',
           label: 'layer qkv',
         }),
@@ -661,7 +675,11 @@ export function createEncoderEngine(
         const fit = Math.max(3, Math.floor(budgetMs / 2 / Math.max(probeMs, 1e-3)));
         reps = Math.min(reps, fit);
         warmup = Math.min(warmup, Math.max(0, fit - reps));
-        const gpu = await timeCompute(device, (pass) => record(pass, batch, seq), { reps, warmup });
+        const gpu = await timeCompute(device, (pass) => record(pass, batch, seq), {
+          reps,
+          warmup,
+          minSampleMs: FORWARD_SAMPLE_MS,
+        });
         // Wall time of what run() does after validation (upload, forward, readback); the probe
         // run is left out: it may include first-use costs.
         const runs: number[] = [];
@@ -705,7 +723,7 @@ export function createEncoderEngine(
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
         uploadRandom(batch, seq);
-        return profileSteps(device, steps(batch, seq), { reps, warmup });
+        return profileSteps(device, steps(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS });
       });
     },
     destroy() {

@@ -45,7 +45,7 @@ export interface EncoderProfile {
 export async function profileSteps(
   device: GPUDevice,
   steps: Step[],
-  opts: { reps: number; warmup: number },
+  opts: { reps: number; warmup: number; minSampleMs?: number },
 ): Promise<EncoderProfile> {
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];

@@ -36,9 +36,16 @@ const BM = {{BM}}u; // = WY * 4 * RM
 const BN = {{BN}}u; // = WX * 4 * RN
 const BK = {{BK}}u;
 
-// k-major tiles: element (k, m) at float index k * BM + m.
+// k-major tiles: element (k, m) at float index k * BM + m. LDS2D: as [k][m / 4] arrays, so the
+// unrolled reads index the outer array by a constant and the bounds clamp (WGSL's robustness)
+// applies only to the inner, loop-invariant column.
+//#if LDS2D
+var<workgroup> As: array<array<vec4<f32>, {{BM}} / 4>, {{BK}}>;
+var<workgroup> Bs: array<array<vec4<f32>, {{BN}} / 4>, {{BK}}>;
+//#else
 var<workgroup> As: array<vec4<f32>, {{BK}} * {{BM}} / 4>;
 var<workgroup> Bs: array<vec4<f32>, {{BK}} * {{BN}} / 4>;
+//#endif
 
 @compute @workgroup_size({{WX}}, {{WY}}, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -135,7 +142,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let row = i / (BK / 4u);
         let kk = (i % (BK / 4u)) * 4u;
 //#unroll C 4
+//#if LDS2D
+        As[kk + {{C}}u][swz(row / 4u, kk)][row % 4u] = ra{{L}}[{{C}}];
+//#else
         As[(kk + {{C}}u) * (BM / 4u) + swz(row / 4u, kk)][row % 4u] = ra{{L}}[{{C}}];
+//#endif
 //#end
       }
     }
@@ -148,7 +159,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let kk = (i % (BK / 4u)) * 4u;
         let b = toQuad(rb{{L}});
 //#unroll C 4
+//#if LDS2D
+        Bs[kk + {{C}}u][swz(row / 4u, kk)][row % 4u] = b[{{C}}];
+//#else
         Bs[(kk + {{C}}u) * (BN / 4u) + swz(row / 4u, kk)][row % 4u] = b[{{C}}];
+//#endif
 //#end
       }
     }
@@ -159,7 +174,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let i = tid + {{L}}u * THREADS;
       if (i < BM * BK) {
         let row = i / BK;
+//#if LDS2D
+        As[i % BK][row / 4u][row % 4u] = ra{{L}};
+//#else
         As[((i % BK) * BM + row) / 4u][row % 4u] = ra{{L}};
+//#endif
       }
     }
 //#end
@@ -168,7 +187,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let i = tid + {{L}}u * THREADS;
       if (i < BN * BK) {
         let row = i / BK;
+//#if LDS2D
+        Bs[i % BK][row / 4u][row % 4u] = rb{{L}};
+//#else
         Bs[((i % BK) * BN + row) / 4u][row % 4u] = rb{{L}};
+//#endif
       }
     }
 //#end
@@ -222,12 +245,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     // 4. Outer products over the K-step (fully unrolled: accumulators stay in registers).
 //#unroll KK {{BK}}
     {
+//#if LDS2D
+//#unroll I {{RM}}
+      let a{{I}} = As[{{KK}}][swz({{I}}u * WY + ty, {{KK}}u)];
+//#end
+//#unroll J {{RN}}
+      let b{{J}} = Bs[{{KK}}][swz({{J}}u * WX + tx, {{KK}}u)];
+//#end
+//#else
 //#unroll I {{RM}}
       let a{{I}} = As[{{KK}}u * (BM / 4u) + swz({{I}}u * WY + ty, {{KK}}u)];
 //#end
 //#unroll J {{RN}}
       let b{{J}} = Bs[{{KK}}u * (BN / 4u) + swz({{J}}u * WX + tx, {{KK}}u)];
 //#end
+//#endif
 //#unroll I {{RM}}
 //#unroll II 4
 //#unroll J {{RN}}

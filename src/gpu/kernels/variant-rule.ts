@@ -32,6 +32,26 @@ export interface DenseTileConfig {
   rm: number;
   rn: number;
   bk: number;
+  /** Workgroup tiles as 2-D arrays indexed [k][column] (dense-linear.wgsl, LDS2D). */
+  lds2d?: boolean;
+}
+
+/** Tile specs beyond DENSE_TILES' names (benchmarks, experiments): `BMxBN/TMxTN[/kBK][/2d]`,
+ *  a BM x BN block of TM x TN outputs a thread (multiples of 4), K-step BK (default 16, a
+ *  multiple of 4), '/2d': workgroup tiles as 2-D arrays (dense-linear.wgsl, LDS2D). */
+const TILE_SPEC = /^(\d+)x(\d+)\/(\d+)x(\d+)((?:\/k\d+|\/2d)*)$/;
+
+/** The tile named `name`: one of DENSE_TILES, or a spec (TILE_SPEC); undefined if neither. */
+export function parseDenseTile(name: string): DenseTileConfig | undefined {
+  const known = DENSE_TILES.find((t) => t.name === name);
+  if (known) return known;
+  const m = TILE_SPEC.exec(name);
+  if (!m) return undefined;
+  const [bm, bn, tm, tn] = m.slice(1, 5).map(Number);
+  const bk = Number(/\/k(\d+)/.exec(m[5])?.[1] ?? 16);
+  if ([tm, tn, bk].some((v) => v < 4 || v % 4 !== 0) || bm % tm !== 0 || bn % tn !== 0) return undefined;
+  const lds2d = m[5].includes('/2d');
+  return { name, wx: bn / tn, wy: bm / tm, rm: tm / 4, rn: tn / 4, bk, ...(lds2d ? { lds2d } : {}) };
 }
 
 /** Outputs per thread of a tile: (4*rm) x (4*rn). */
@@ -49,15 +69,46 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
   { name: '64x128', wx: 16, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '64x64/8x8', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '32x64/8x8', wx: 8, wy: 4, rm: 2, rn: 2, bk: 16 },
+  // 2-D workgroup tiles (LDS2D), the automatic choice's (AUTO_TILES).
+  { name: '128x128/8x8/2d', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
+  { name: '128x64/8x8/2d', wx: 8, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
+  { name: '64x64/8x8/2d', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16, lds2d: true },
+  { name: '64x64/8x4/2d', wx: 16, wy: 8, rm: 2, rn: 1, bk: 16, lds2d: true },
+  { name: '32x64/4x4/2d', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16, lds2d: true },
 ];
 
-/** The automatic choice: 8x8 outputs per thread when the product has at least
- *  WIDE_THREAD_OUTPUTS outputs, then the largest 8x8 block with MIN_WORKGROUPS_WIDE workgroups;
- *  else 4x4 and the largest 4x4 block with MIN_WORKGROUPS. H200, 4096 tokens (BENCHMARKS.md,
- *  issue 19): 312->936 64x128 0.086 ms vs the best 4x4 (64x64) 0.111; 312->1200 64x128 0.127 vs
- *  0.139; 1200->312 (1.3M outputs) the 4x4 32x64 was best (0.139 vs 0.156-0.176 for 8x8). */
+/** The tiles the automatic choice takes, in its order of preference (largest block first):
+ *  8x8 outputs a thread for products of WIDE_THREAD_OUTPUTS outputs or more, the rest below.
+ *  On the H200 at 4096 tokens each beat the 1-D tile of its block (BENCHMARKS.md, issue 19 sixth
+ *  pass): 128x128 0.078 -> 0.071 ms on 312->936 and 3.80 -> 3.54 on 4096³, 32x64 4x4 0.135 ->
+ *  0.113 on 1200->312; the exception, 64x128 (0.084 -> 0.111 on 312->936), is left out. */
+const AUTO_WIDE = ['128x128/8x8/2d', '128x64/8x8/2d', '64x64/8x8/2d'];
+const AUTO_NARROW = ['64x64/8x4/2d', '32x64/4x4/2d'];
+
+/** The automatic choice (the tile list of AUTO_WIDE, else AUTO_NARROW):
+ *  - wide products (>= WIDE_THREAD_OUTPUTS outputs): the largest block whose workgroups fill the
+ *    reference GPU's last wave at least WAVE_FILL full, else the largest with MIN_WORKGROUPS_WIDE
+ *    workgroups, else the smallest. H200, 4096 tokens: 312->936 128x128 (256 workgroups, one wave
+ *    of 2 per multiprocessor) 0.071 ms vs 128x64 0.096; 312->1200 128x128 (320: 1.2 waves) 0.115
+ *    vs 128x64 (608) 0.100; 4096³ 128x128 (1024: 3.9 waves).
+ *  - the rest: the largest block with MIN_WORKGROUPS_NARROW workgroups, else the smallest. H200,
+ *    4096 tokens: 1200->312 64x64 8x4 (320) 0.109 vs 32x64 4x4 0.113; 312->312 0.033 vs 0.034;
+ *    2048 tokens: 1200->312 64x64 8x4 (160) 0.078 vs 32x64 4x4 0.072; 1024 tokens: 312->936
+ *    64x64 8x4 (240) 0.024 vs 0.028. */
 const WIDE_THREAD_OUTPUTS = 2 * 1024 * 1024;
 const MIN_WORKGROUPS_WIDE = 512;
+const MIN_WORKGROUPS_NARROW = 192;
+/** The reference GPU of the wave rule, the H200 (WebGPU does not expose a GPU's size): 132
+ *  multiprocessors, each holding 512 threads of the 8x8 tiles (~128 registers a thread of 64K). */
+const REFERENCE_MULTIPROCESSORS = 132;
+const REFERENCE_THREADS = 512;
+const WAVE_FILL = 0.75;
+
+/** How full the last wave of `groups` workgroups of `threads` threads is on the reference GPU. */
+export function waveFill(groups: number, threads: number): number {
+  const wave = REFERENCE_MULTIPROCESSORS * Math.max(1, Math.floor(REFERENCE_THREADS / threads));
+  return groups / (Math.ceil(groups / wave) * wave);
+}
 
 /** The largest tile (dense) or token block (HP) that still yields this many workgroups is
  *  used. On the H200 (132 SMs) 256 left the TinyBERT FFN shapes on 128x128 tiles in 2.4
@@ -97,9 +148,13 @@ export function pickDenseTile(
 ): DenseTileConfig {
   const usable = tiles.filter((c) => denseFits(limits, c));
   if (forced) {
-    const c = DENSE_TILES.find((t) => t.name === forced);
-    if (!c) throw new RangeError(`unknown dense tile '${forced}' (have ${DENSE_TILES.map((t) => t.name).join(', ')})`);
-    if (!tiles.includes(c)) {
+    const c = parseDenseTile(forced);
+    if (!c) {
+      const have = DENSE_TILES.map((t) => t.name).join(', ');
+      throw new RangeError(`unknown dense tile '${forced}' (have ${have}, or a spec BMxBN/TMxTN[/kBK][/2d])`);
+    }
+    const soft = !tiles.some((t) => perThread(t) > 16);
+    if (DENSE_TILES.includes(c) ? !tiles.includes(c) : soft && perThread(c) > 16) {
       const have = tiles.map((t) => t.name).join(', ');
       throw new RangeError(`dense tile '${forced}' is not used on this adapter (software adapters: ${have})`);
     }
@@ -109,19 +164,20 @@ export function pickDenseTile(
   if (usable.length === 0) {
     throw new RangeError('no dense tile config fits this device (maxComputeInvocationsPerWorkgroup < 128?)');
   }
-  const wide = tokens * nOut >= WIDE_THREAD_OUTPUTS;
-  const kind = usable.filter((c) => perThread(c) > 16 === wide);
-  const candidates = kind.length > 0 ? kind : usable;
-  // Largest block first (ties: more outputs per thread first).
-  const blocks = [...candidates].sort(
-    (a, b) => b.wx * b.wy * perThread(b) - a.wx * a.wy * perThread(a) || perThread(b) - perThread(a),
-  );
-  const enough = wide && kind.length > 0 ? MIN_WORKGROUPS_WIDE : MIN_WORKGROUPS;
-  for (const c of blocks) {
-    const groups = Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
-    if (groups >= enough) return c;
+  const groups = (c: DenseTileConfig) => Math.ceil(tokens / (c.wy * 4 * c.rm)) * Math.ceil(nOut / (c.wx * 4 * c.rn));
+  const pick = (names: string[]) => names.flatMap((n) => usable.filter((c) => c.name === n));
+  const wideTiles = pick(AUTO_WIDE);
+  if (tokens * nOut >= WIDE_THREAD_OUTPUTS && wideTiles.length > 0) {
+    return (
+      wideTiles.find((c) => waveFill(groups(c), c.wx * c.wy) >= WAVE_FILL) ??
+      wideTiles.find((c) => groups(c) >= MIN_WORKGROUPS_WIDE) ??
+      wideTiles[wideTiles.length - 1]
+    );
   }
-  return blocks[blocks.length - 1];
+  // Adapters without the 2-D tiles' limits take the largest usable block (the old tiles' order).
+  const narrowTiles = pick(AUTO_NARROW);
+  const list = narrowTiles.length > 0 ? narrowTiles : usable;
+  return list.find((c) => groups(c) >= MIN_WORKGROUPS_NARROW) ?? list[list.length - 1];
 }
 
 // ---- split-K: the K-range in slices, for few output tiles over a long K ----

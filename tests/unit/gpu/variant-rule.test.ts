@@ -7,8 +7,10 @@ import {
   denseVariant,
   describeKernelVariants,
   hpVariant,
+  parseDenseTile,
   pickDenseTile,
   variantName,
+  waveFill,
   type VariantDevice,
 } from '../../../src/gpu/kernels/variant-rule';
 
@@ -22,13 +24,13 @@ const limits = {
 describe('dense register tiles per adapter', () => {
   it('keeps software adapters to the 4x4-per-thread tiles', () => {
     const soft = denseTilesFor({ isFallbackAdapter: true });
-    expect(soft.map((t) => t.name)).toEqual(['64x64', '32x64']);
+    expect(soft.map((t) => t.name)).toEqual(['64x64', '32x64', '32x64/4x4/2d']);
     expect(soft.every((t) => t.wy * 4 * t.rm <= 64 && t.rm * t.rn === 1)).toBe(true);
     expect(denseTilesFor({ isFallbackAdapter: false })).toEqual(DENSE_TILES);
   });
 
   it('picks the 128x128 tile for a big product on a hardware GPU but never on a software one', () => {
-    expect(pickDenseTile(limits, 4096, 4096).name).toBe('128x128');
+    expect(pickDenseTile(limits, 4096, 4096).name).toBe('128x128/8x8/2d');
     expect(pickDenseTile(limits, 4096, 4096, undefined, denseTilesFor({ isFallbackAdapter: true })).name).not.toMatch(
       /^128/,
     );
@@ -44,25 +46,58 @@ const h200: VariantDevice = { limits, caps: { isFallbackAdapter: false, subgroup
 const swiftShader: VariantDevice = { limits, caps: { isFallbackAdapter: true, subgroupMinSize: 4 }, subgroups: true };
 const noSubgroups: VariantDevice = { ...h200, subgroups: false };
 
+describe('tile specs and the wave rule', () => {
+  it('parses BMxBN/TMxTN[/kBK][/2d] and refuses what does not divide', () => {
+    expect(parseDenseTile('96x128/8x8/k24/2d')).toEqual({
+      name: '96x128/8x8/k24/2d',
+      wx: 16,
+      wy: 12,
+      rm: 2,
+      rn: 2,
+      bk: 24,
+      lds2d: true,
+    });
+    expect(parseDenseTile('64x64/8x4')).toMatchObject({ wx: 16, wy: 8, rm: 2, rn: 1, bk: 16 });
+    expect(parseDenseTile('64x64/8x4')?.lds2d).toBeUndefined();
+    for (const bad of ['64x64/6x4', '60x64/8x8', '64x64/8x8/k6', '64x64/8x8/x'])
+      expect(parseDenseTile(bad)).toBeUndefined();
+    expect(() => pickDenseTile(limits, 64, 64, '64x64/6x4')).toThrow(/unknown dense tile/);
+    expect(() => pickDenseTile(limits, 64, 64, '64x64/8x8/2d', denseTilesFor({ isFallbackAdapter: true }))).toThrow(
+      /not used on this adapter/,
+    );
+  });
+
+  it('fills the last wave of the reference GPU (132 x 512 threads)', () => {
+    expect(waveFill(256, 256)).toBeCloseTo(256 / 264);
+    expect(waveFill(320, 256)).toBeCloseTo(320 / 528);
+    expect(waveFill(608, 128)).toBeCloseTo(608 / 1056);
+  });
+});
+
 describe('the dense tile per shape', () => {
-  // TinyBERT at B=32 L=128 (4096 tokens): 8x8 per thread where the product has >= 2M outputs,
-  // the largest 8x8 block with >= 512 workgroups (the H200's fastest on 312->936 and 312->1200);
-  // 4x4 below (312 outputs: 1.3M), the largest block with >= 1024 workgroups.
+  // TinyBERT at B=32 L=128 (4096 tokens): 8x8 per thread where the product has >= 2M outputs:
+  // the largest block that fills the H200's last wave 3/4 (312->936: 256 workgroups of 128x128),
+  // else the largest with >= 512 workgroups (312->1200: 608 of 128x64); below (312 outputs:
+  // 1.3M), the largest block with >= 192 workgroups (64x64 8x4: 320), else 32x64 4x4.
   it.each([
-    [4096, 1200, '64x128'],
-    [4096, 936, '64x128'],
-    [4096, 312, '32x64'],
-    [2048, 1200, '64x64/8x8'],
-    [136, 1200, '32x64'],
-    [4096, 4096, '128x128'],
+    [4096, 1200, '128x64/8x8/2d'],
+    [4096, 936, '128x128/8x8/2d'],
+    [4096, 312, '64x64/8x4/2d'],
+    [2048, 1200, '64x64/8x8/2d'],
+    [2048, 936, '64x64/8x4/2d'],
+    [2048, 312, '32x64/4x4/2d'],
+    [1024, 936, '64x64/8x4/2d'],
+    [1024, 312, '32x64/4x4/2d'],
+    [136, 1200, '32x64/4x4/2d'],
+    [4096, 4096, '128x128/8x8/2d'],
   ])('%i tokens x %i outputs: %s', (tokens, out, name) => {
     expect(pickDenseTile(limits, tokens, out).name).toBe(name);
   });
 
   it('software adapters take the 4x4 tiles at every shape', () => {
     const soft = denseTilesFor({ isFallbackAdapter: true });
-    expect(pickDenseTile(limits, 4096, 1200, undefined, soft).name).toBe('64x64');
-    expect(pickDenseTile(limits, 4096, 312, undefined, soft).name).toBe('32x64');
+    expect(pickDenseTile(limits, 4096, 1200, undefined, soft).name).toBe('32x64/4x4/2d');
+    expect(pickDenseTile(limits, 4096, 312, undefined, soft).name).toBe('32x64/4x4/2d');
   });
 });
 
