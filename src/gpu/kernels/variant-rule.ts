@@ -69,7 +69,7 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
   { name: '64x128', wx: 16, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '64x64/8x8', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16 },
   { name: '32x64/8x8', wx: 8, wy: 4, rm: 2, rn: 2, bk: 16 },
-  // 2-D workgroup tiles (LDS2D), the automatic choice's (AUTO_TILES).
+  // 2-D workgroup tiles (LDS2D): the automatic choice's (AUTO_WIDE, AUTO_NARROW).
   { name: '128x128/8x8/2d', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
   { name: '128x64/8x8/2d', wx: 8, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
   { name: '64x64/8x8/2d', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16, lds2d: true },
@@ -174,7 +174,8 @@ export function pickDenseTile(
       wideTiles[wideTiles.length - 1]
     );
   }
-  // Adapters without the 2-D tiles' limits take the largest usable block (the old tiles' order).
+  // An adapter whose limits leave none of AUTO_NARROW: the first usable tile (DENSE_TILES' order)
+  // with enough workgroups.
   const narrowTiles = pick(AUTO_NARROW);
   const list = narrowTiles.length > 0 ? narrowTiles : usable;
   return list.find((c) => groups(c) >= MIN_WORKGROUPS_NARROW) ?? list[list.length - 1];
