@@ -75,13 +75,21 @@ export class GramAccumulator {
   add(x: Float32Array, rows: number, keep: (row: number) => boolean = () => true): void {
     const { d, chunk } = this;
     if (x.length < rows * d) throw new RangeError(`input has ${x.length} values, expected ${rows} x ${d}`);
-    for (let r = 0; r < rows; r++) {
-      if (!keep(r)) continue;
-      chunk.rows.set(x.subarray(r * d, r * d + d), chunk.fill * d);
-      if (this.sums) addFrom(this.sum, x, r * d, d);
-      if (this.subGrams) addSquares(this.diag, x, r * d, d);
-      this.tokens++;
-      if (++chunk.fill === CHUNK) this.flush();
+    for (let r = 0; r < rows;) {
+      const end = keptRun(keep, r, rows, CHUNK - chunk.fill);
+      if (end === r) {
+        r++;
+        continue;
+      }
+      chunk.rows.set(x.subarray(r * d, end * d), chunk.fill * d);
+      for (let t = r; t < end; t++) {
+        if (this.sums) addFrom(this.sum, x, t * d, d);
+        if (this.subGrams) addSquares(this.diag, x, t * d, d);
+      }
+      this.tokens += end - r;
+      chunk.fill += end - r;
+      if (chunk.fill === CHUNK) this.flush();
+      r = end;
     }
   }
 
@@ -245,20 +253,25 @@ export class CrossAccumulator {
       this.flush();
       this.bias = bias;
     }
-    for (let r = 0; r < rows; r++) {
-      if (!keep(r)) continue;
-      xs.rows.set(x.subarray(r * d, r * d + d), xs.fill * d);
-      const yo = ys.fill * out;
-      const yr = ys.rows;
-      if (!residual) yr.set(y.subarray(r * out, r * out + out), yo);
-      else {
-        const [p, q] = residual;
-        withResidual(yr, yo, y, p, q, r * out, out);
+    for (let r = 0; r < rows;) {
+      const end = keptRun(keep, r, rows, CHUNK - ys.fill);
+      if (end === r) {
+        r++;
+        continue;
       }
-      if (bias && this.sums) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
-      if (this.sums) for (let o = 0; o < out; o++) this.targetSum[o] += yr[yo + o];
-      xs.fill++;
-      if (++ys.fill === CHUNK) this.flush();
+      const n = end - r;
+      xs.rows.set(x.subarray(r * d, end * d), xs.fill * d);
+      const yr = ys.rows;
+      if (!residual) yr.set(y.subarray(r * out, end * out), ys.fill * out);
+      else withResidual(yr, ys.fill * out, y, residual[0], residual[1], r * out, n * out);
+      for (let yo = ys.fill * out; yo < (ys.fill + n) * out; yo += out) {
+        if (bias && this.sums) for (let o = 0; o < out; o++) yr[yo + o] -= bias[o];
+        if (this.sums) for (let o = 0; o < out; o++) this.targetSum[o] += yr[yo + o];
+      }
+      xs.fill += n;
+      ys.fill += n;
+      if (ys.fill === CHUNK) this.flush();
+      r = end;
     }
   }
 
@@ -320,6 +333,14 @@ export class CrossAccumulator {
       gemm.release(inner);
     }
   }
+}
+
+/** The end of the run of rows from `r` (< rows) that keep() keeps, at most `room` long; r itself
+ *  when row r is not kept. The accumulators copy such a run into their chunk in one piece. */
+function keptRun(keep: (row: number) => boolean, r: number, rows: number, room: number): number {
+  let end = r;
+  while (end < rows && end - r < room && keep(end)) end++;
+  return end;
 }
 
 // The accumulators' float64 loops, as top-level functions: V8 optimises each once and for all,
