@@ -82,10 +82,8 @@ export class GramAccumulator {
         continue;
       }
       chunk.rows.set(x.subarray(r * d, end * d), chunk.fill * d);
-      for (let t = r; t < end; t++) {
-        if (this.sums) addFrom(this.sum, x, t * d, d);
-        if (this.subGrams) addSquares(this.diag, x, t * d, d);
-      }
+      // (With kept sets the diagonal is summed from the chunk, in flushSets.)
+      if (this.sums) for (let t = r; t < end; t++) addFrom(this.sum, x, t * d, d);
       this.tokens += end - r;
       chunk.fill += end - r;
       if (chunk.fill === CHUNK) this.flush();
@@ -124,6 +122,7 @@ export class GramAccumulator {
     const n = chunk.fill;
     const x = gemm.alloc(n * d, false);
     gemm.f32.set(chunk.rows.subarray(0, n * d), x);
+    gemm.addSquares(this.diag, x, d, n);
     for (const { cols, sums } of subGrams) {
       const inner = gemm.mark();
       const s = cols.length;
@@ -132,7 +131,7 @@ export class GramAccumulator {
       gemm.gather(x, d, cols, g, ld, n);
       const c = gemm.alloc(ld * ld);
       gemm.gemmUpperTN(g, ld, g, ld, c, ld, ld, n);
-      addUpper(sums, ld, gemm.f32, c, ld, s);
+      gemm.addInto(sums, ld, c, ld, s, s, true);
       gemm.release(inner);
     }
   }
@@ -329,7 +328,7 @@ export class CrossAccumulator {
       const w = roundUp(end - j0, 8);
       const prod = gemm.alloc(sp * w);
       gemm.gemmTN(a, sp, b + j0, ld, prod, w, sp, w, n);
-      addFrom(this.blockSums[k], gemm.f32, prod, s * w);
+      gemm.addInto(this.blockSums[k], 0, prod, 0, 1, s * w);
       gemm.release(inner);
     }
   }
@@ -350,11 +349,6 @@ function keptRun(keep: (row: number) => boolean, r: number, rows: number, room: 
 /** sum[i] += x[at + i] for i < n. */
 function addFrom(sum: Float64Array, x: Float32Array, at: number, n: number): void {
   for (let i = 0; i < n; i++) sum[i] += x[at + i];
-}
-
-/** diag[i] += x[at + i]² for i < n. */
-function addSquares(diag: Float64Array, x: Float32Array, at: number, n: number): void {
-  for (let i = 0; i < n; i++) diag[i] += x[at + i] * x[at + i];
 }
 
 /** dst[i][j] += src[at + i lds + j] for i <= j < n (row stride ldd of dst). */

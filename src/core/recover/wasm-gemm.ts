@@ -19,6 +19,7 @@ import {
   set,
   SHL,
   simd,
+  tee,
   uleb,
   vec,
 } from './wasm-asm';
@@ -32,6 +33,8 @@ export class Gemm {
   private readonly kernelTN: (...args: number[]) => void;
   private readonly gatherKernel: (...args: number[]) => void;
   private readonly subRowKernel: (...args: number[]) => void;
+  private readonly addF64Kernel: (...args: number[]) => void;
+  private readonly squaresKernel: (...args: number[]) => void;
   /** The memory as floats; replaced when the memory grows. */
   f32: Float32Array;
   private top = 0;
@@ -48,6 +51,8 @@ export class Gemm {
     this.kernelTN = instance.exports.gemmTN as (...args: number[]) => void;
     this.gatherKernel = instance.exports.gather as (...args: number[]) => void;
     this.subRowKernel = instance.exports.subRow as (...args: number[]) => void;
+    this.addF64Kernel = instance.exports.addF64 as (...args: number[]) => void;
+    this.squaresKernel = instance.exports.squares as (...args: number[]) => void;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 
@@ -129,6 +134,35 @@ export class Gemm {
     const at = this.alloc(ld);
     this.f32.set(v.subarray(0, ld), at);
     this.subRowKernel(p * 4, ld, rows, at * 4, 0, 0, 0, 0, 0);
+    this.release(mark);
+  }
+
+  /**
+   * dst[i ldd + j] += src[i][j] (f32 at float offset `src`, row stride lds, each value as float64)
+   * for i < rows and j < cols (upper: i <= j < cols only). Float64 additions in the order of the
+   * TypeScript loop they replace, so the same bits; in WebAssembly, where V8 runs such typed-array
+   * loops at ~5 ns an element here. `dst` is copied in and out (one memcpy each way).
+   */
+  addInto(dst: Float64Array, ldd: number, src: number, lds: number, rows: number, cols: number, upper = false): void {
+    if (rows === 0 || cols === 0) return;
+    if (upper && rows > cols) throw new RangeError('addInto upper needs rows <= cols');
+    this.inF64(dst, (at) => this.addF64Kernel(at * 4, ldd, src * 4, lds, rows, cols, upper ? 1 : 0, 0, 0));
+  }
+
+  /** diag[j] += x[t][j]² for t < rows, j < d (float64, rows in order: the same bits as the loop);
+   *  x at float offset `x`, row stride d. */
+  addSquares(diag: Float64Array, x: number, d: number, rows: number): void {
+    if (rows === 0 || d === 0) return;
+    this.inF64(diag, (at) => this.squaresKernel(at * 4, x * 4, d, rows, 0, 0, 0, 0, 0));
+  }
+
+  /** Runs `kernel` on a copy of `values` in this memory (float offset), then copies it back. */
+  private inF64(values: Float64Array, kernel: (at: number) => void): void {
+    const mark = this.mark();
+    const at = this.alloc(2 * values.length, false);
+    new Float64Array(this.memory.buffer, at * 4, values.length).set(values);
+    kernel(at);
+    values.set(new Float64Array(this.memory.buffer, at * 4, values.length));
     this.release(mark);
   }
 
@@ -334,6 +368,49 @@ function subRowBody(): number[] {
   return forLoop(I, ROWS, 1, [...row, ...forLoop(J, LD, 4, element)]);
 }
 
+// addF64(dst, ldd, src, lds, rows, cols, upper, -, -): byte offsets dst (f64) and src (f32),
+// strides in elements; for i < rows, j from (upper ? i : 0) to cols: dst f64 += f64(src f32).
+// squares(diag, x, d, rows, ...): for t < rows, j < d: diag f64[j] += f64(x[t][j]) · f64(x[t][j]).
+const F64_LOAD = [0x2b, 3, 0];
+const F64_STORE = [0x39, 3, 0];
+const F64_ADD = [0xa0];
+const F64_MUL = [0xa2];
+const PROMOTE = [0xbb];
+const SUB = [0x6b];
+const SELECT = [0x1b];
+
+function addF64Body(): number[] {
+  const [DST, LDD, SRC, LDS, ROWS, COLS, UPPER] = [0, 1, 2, 3, 4, 5, 6];
+  const [START, COUNT] = [KK, PA];
+  const element = [
+    ...[...get(PC), ...get(J), ...i32(3), ...SHL, ...ADD, ...tee(PA + 1)],
+    ...[...get(PA + 1), ...F64_LOAD],
+    ...[...get(PB), ...get(J), ...i32(2), ...SHL, ...ADD, ...f32Load, ...PROMOTE],
+    ...F64_ADD,
+    ...F64_STORE,
+  ];
+  const row = [
+    ...[...get(I), ...i32(0), ...get(UPPER), ...SELECT, ...set(START)],
+    ...[...get(COLS), ...get(START), ...SUB, ...set(COUNT)],
+    ...[...get(I), ...get(LDD), ...MUL, ...get(START), ...ADD, ...i32(3), ...SHL, ...get(DST), ...ADD, ...set(PC)],
+    ...[...get(I), ...get(LDS), ...MUL, ...get(START), ...ADD, ...i32(2), ...SHL, ...get(SRC), ...ADD, ...set(PB)],
+    ...forLoop(J, COUNT, 1, element),
+  ];
+  return forLoop(I, ROWS, 1, row);
+}
+
+function squaresBody(): number[] {
+  const [DIAG, X, D, ROWS] = [0, 1, 2, 3];
+  const x = [...get(PB), ...get(J), ...i32(2), ...SHL, ...ADD, ...f32Load, ...PROMOTE];
+  const element = [
+    ...[...get(DIAG), ...get(J), ...i32(3), ...SHL, ...ADD, ...tee(PC)],
+    ...[...get(PC), ...F64_LOAD, ...x, ...x, ...F64_MUL, ...F64_ADD],
+    ...F64_STORE,
+  ];
+  const row = [...get(I), ...get(D), ...MUL, ...i32(2), ...SHL, ...get(X), ...ADD, ...set(PB)];
+  return forLoop(I, ROWS, 1, [...row, ...forLoop(J, D, 1, element)]);
+}
+
 function gemmWasm(fma: boolean): Uint8Array<ArrayBuffer> {
   const code = (body0: number[]) => {
     const body = [
@@ -350,7 +427,7 @@ function gemmWasm(fma: boolean): Uint8Array<ArrayBuffer> {
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), 0]])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [0], [0], [0]])),
+    ...section(3, vec([[0], [0], [0], [0], [0], [0]])),
     ...section(
       7,
       vec([
@@ -358,11 +435,20 @@ function gemmWasm(fma: boolean): Uint8Array<ArrayBuffer> {
         [...name('gemmTN'), 0x00, 1],
         [...name('gather'), 0x00, 2],
         [...name('subRow'), 0x00, 3],
+        [...name('addF64'), 0x00, 4],
+        [...name('squares'), 0x00, 5],
       ]),
     ),
     ...section(
       10,
-      vec([code(kernelBody(false, fma)), code(kernelBody(true, fma)), code(gatherBody()), code(subRowBody())]),
+      vec([
+        code(kernelBody(false, fma)),
+        code(kernelBody(true, fma)),
+        code(gatherBody()),
+        code(subRowBody()),
+        code(addF64Body()),
+        code(squaresBody()),
+      ]),
     ),
   ]);
 }

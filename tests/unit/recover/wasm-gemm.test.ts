@@ -107,6 +107,30 @@ describe('Gemm (f32 WebAssembly SIMD)', () => {
       ]);
   });
 
+  it("adds f32 blocks and squares into float64 sums with the TypeScript loops' bits", () => {
+    const g = new Gemm(false);
+    const rand = rng(12);
+    const [rows, cols, lds, ldd] = [9, 11, 12, 13];
+    const src = g.alloc(rows * lds);
+    for (let i = 0; i < rows * lds; i++) g.f32[src + i] = (rand() - 0.5) * 1e3;
+    for (const upper of [false, true]) {
+      const start = Float64Array.from({ length: rows * ldd }, () => rand() * 1e-3);
+      const [got, want] = [start.slice(), start.slice()];
+      const mark = g.mark();
+      g.addInto(got, ldd, src, lds, rows, cols, upper);
+      expect(g.mark()).toBe(mark);
+      for (let i = 0; i < rows; i++)
+        for (let j = upper ? i : 0; j < cols; j++) want[i * ldd + j] += g.f32[src + i * lds + j];
+      expect(got).toEqual(want);
+    }
+    const [diag, loop] = [Float64Array.from({ length: lds }, () => rand()), new Float64Array(lds)];
+    loop.set(diag);
+    g.addSquares(diag, src, lds, rows);
+    for (let t = 0; t < rows; t++)
+      for (let j = 0; j < lds; j++) loop[j] += g.f32[src + t * lds + j] * g.f32[src + t * lds + j];
+    expect(diag).toEqual(loop);
+  });
+
   it('grows its memory and frees back to a mark; refuses unpadded shapes', () => {
     const g = new Gemm();
     const mark = g.mark();
