@@ -2,6 +2,7 @@
 // MatMul) in a worker, every result verified against the CPU reference, the measured GPU row
 // then shown in the devices panel.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDenseTile } from '../../src/gpu/kernels/variant-rule';
 import { openApp, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('measure my GPU', () => {
@@ -30,8 +31,12 @@ describe('measure my GPU', () => {
     ]);
     for (const v of await table.getByTestId('gpu-verified').allInnerTexts()) expect(v).toBe('✓ dense ✓ HP');
     // Each row names the kernel variants the automatic choice ran (register tile, token block or subgroup).
-    for (const v of await table.getByTestId('gpu-variants').allInnerTexts())
-      expect(v).toMatch(/^kernels: dense (\d+x\d+|subgroup), HP (wide|mid|tall|narrow|subgroup)$/);
+    // Dense names are DENSE_TILES' names or tile specs (`BMxBN/TMxTN[/kBK][/2d]`): the parser decides.
+    for (const v of await table.getByTestId('gpu-variants').allInnerTexts()) {
+      const m = /^kernels: dense (\S+), HP (wide|mid|tall|narrow|subgroup)$/.exec(v);
+      expect(m, v).not.toBeNull();
+      expect(m![1] === 'subgroup' || parseDenseTile(m![1]) !== undefined, m![1]).toBe(true);
+    }
     const speedups = (await table.getByTestId('gpu-speedup').allInnerTexts()).map((t) => parseFloat(t));
     expect(speedups.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
     // Densities follow the 80 % sparsity of the URL's config.
