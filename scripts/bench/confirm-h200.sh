@@ -7,7 +7,8 @@
 # latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
 # (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
 # rows, and on columns with the columns LayerNorm at 4, 8, 16 rows a workgroup, and with the HP
-# Q/K/V rows padded to 968 floats), ablate (bench
+# Q/K/V rows unpadded, 960 floats: the default pads them to 968), leave-out (the forward without
+# each op kind, and regrouped by kind, dense and HP at B 8,32 L=128), ablate (bench
 # attention --ablate at B=32 L=128), verify (bench
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
@@ -26,7 +27,7 @@ c() {
 }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
-for s in ${STEPS:-latency latency2 profile columns ablate verify int8-kernels int8 logits}; do
+for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-kernels int8 logits}; do
   case $s in
     latency) c latency 70 "${enc[@]}" --batch 1,32 --seq 64,128 ;;
     latency2) c latency2 70 "${enc[@]}" --batch 32,1 --seq 128,64 ;;
@@ -36,7 +37,8 @@ for s in ${STEPS:-latency latency2 profile columns ablate verify int8-kernels in
       for r in 4 8 16; do
         c columns-ln$r 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --ln-columns-rows $r
       done
-      c columns-qkvpad8 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --qkv-pad 8 ;;
+      c columns-qkvpad0 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --qkv-pad 0 ;;
+    leave-out) c leave-out 45 "${enc[@]}" --no-latency --batch 8,32 --seq 128 --profile --profile-leave-out ;;
     ablate) c ablate 40 bench attention --batch 32 --seq 128 --ablate none,loads,scores,values ;;
     verify) c verify 60 bench verify ;;
     int8-kernels)

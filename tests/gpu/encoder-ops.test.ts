@@ -271,6 +271,10 @@ describe('encoder ops on WebGPU', () => {
     [16, 1, 5, 3, 'separate', DEFAULT_ATTENTION],
     [52, 2, 70, 3, 'separate', DEFAULT_ATTENTION],
     ...['q2c8', 'q1c8s2', 'q1c8s4', 'q2c8s2'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
+    // The same kernels written out (attention-unrolled.ts): one and two rows a thread, with and
+    // without splits, 4-key chunks; an odd head size (a last quad of 3 lanes).
+    ...['q1c8s2u', 'q2c8u', 'q2c8s4u', 'q2c4s4u'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
+    [15, 3, 20, 3, 'separate', 'q2c8s2u'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and

@@ -55,13 +55,16 @@ export const usage =
                       writes x as columns too; FFN-in writes columns for FFN-out); default auto
                       (from 2048 tokens a call)
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
-                      a multiple of 4; default 0)
-  --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 4)
+                      a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
+                      0; 0 with --quant int8)
+  --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
+                      where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
                       c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
-                      splitting its keys; b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
+                      splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
+                      per-thread loop written out; b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
                       register-blocked, QB query rows a workgroup, KT keys a tile, 4 x KN scores a
                       thread); default auto: b16k128n4 for few rows
                       at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
@@ -74,6 +77,9 @@ export const usage =
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, transpose, qkv, attention, attn-out,
                       layernorm, ffn1, ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
+  --profile-leave-out with --profile: also the forward without each kind's dispatches (in_forward_ms:
+                      forward minus that, what the kind costs in place; wrong results, timing only), and the
+                      forward's dispatches regrouped by kind (grouped_by_kind_ms)
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
@@ -103,13 +109,19 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 function profileRow(p: EncoderProfile) {
   const ops: Record<string, number> = {};
-  for (const o of p.ops) ops[o.kind] = round(o.msMedian);
+  const inPlace: Record<string, number> = {};
+  for (const o of p.ops) {
+    ops[o.kind] = round(o.msMedian);
+    if (o.withoutMs !== undefined) inPlace[o.kind] = round(p.forward.msMedian - o.withoutMs);
+  }
   return {
     timing: p.timing,
     forward_ms: round(p.forward.msMedian),
     sum_of_ops_ms: round(p.sumMs),
     dispatches: p.dispatches,
     ops_ms: ops,
+    ...(p.ops.some((o) => o.withoutMs !== undefined) ? { in_forward_ms: inPlace } : {}),
+    ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
   };
 }
 
@@ -146,6 +158,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'fuse-ln': { type: 'string' },
     quant: { type: 'string' },
     profile: { type: 'boolean' },
+    'profile-leave-out': { type: 'boolean' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
@@ -220,6 +233,7 @@ export async function run(argv: string[]): Promise<unknown> {
       ? f['split-k']
       : numberFlag(f['split-k'], 'split-k', 1, 1, MAX_SPLIT_K, true);
 
+  if (f['profile-leave-out'] && !f.profile) throw new CliError('--profile-leave-out goes with --profile');
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
   if (f['compare-ort-webgpu'] && f['engine-logits'])
@@ -306,7 +320,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
-    ...(qkvPad ? { qkvPad } : {}),
+    ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -392,7 +406,8 @@ export async function run(argv: string[]): Promise<unknown> {
                 ['dense', dense],
                 ['hp', hpEngine],
               ] as const) {
-                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3));
+                const leaveOut = Boolean(f['profile-leave-out']);
+                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), leaveOut);
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
                   linears,
@@ -496,7 +511,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
-    ...(qkvPad ? { qkv_pad: qkvPad } : {}),
+    ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

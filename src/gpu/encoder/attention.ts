@@ -6,6 +6,7 @@ import attentionWgsl from './attention.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { createTiledAttention, parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from './attention-tiled';
+import { unrolledAttentionWgsl } from './attention-unrolled';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -29,7 +30,19 @@ export function separateQkv(hidden: number): QkvLayout {
   return { stride: hidden, q: 0, k: 0, v: 0 };
 }
 
-/** Attention variants, 'q<QPT>c<KC>[s<S>]': QPT query rows a thread, KC keys a register chunk, S
+/** The same kernels with every per-thread loop written out (attention-unrolled.ts): 'u' suffix. */
+export const UNROLLED_ATTENTION_VARIANTS = [
+  'q1c8s2u',
+  'q1c8s4u',
+  'q1c8s8u',
+  'q2c8u',
+  'q2c8s2u',
+  'q2c8s4u',
+  'q2c4s4u',
+  'q2c8s8u',
+] as const;
+
+/** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
  *  threads per query row splitting its keys (merged at the end; 1 without 's'). q1c64 is the
  *  kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
  *  On the H200 (4 layers, ms of attention, dense / HP 90%; BENCHMARKS.md, issue 19 fourth pass):
@@ -50,16 +63,17 @@ export const ATTENTION_VARIANTS = [
   'q1c8s8',
   'q2c8s2',
   'q2c8s4',
+  ...UNROLLED_ATTENTION_VARIANTS,
   ...TILED_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
 
-function parseVariant(name: string): { qpt: number; kc: number; splits: number } {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?$/.exec(name);
+function parseVariant(name: string): { qpt: number; kc: number; splits: number; unrolled: boolean } {
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?(u?)$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  return { qpt: Number(m[1]), kc: Number(m[2]), splits: Number(m[3] ?? 1) };
+  return { qpt: Number(m[1]), kc: Number(m[2]), splits: Number(m[3] ?? 1), unrolled: m[4] === 'u' };
 }
 
 /** Enough workgroups to keep a large GPU busy before making them wider. */
@@ -149,7 +163,7 @@ function fixedAttentionKernel(
   qkv: QkvLayout,
   variant: string,
 ): AttentionKernel {
-  const { qpt, kc: kcWanted, splits } = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits, unrolled } = parseVariant(variant);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -183,7 +197,8 @@ function fixedAttentionKernel(
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
       const label = `encoder.attention ${variant} qt=${qt}`;
-      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, attentionWgsl));
+      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d) : attentionWgsl;
+      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
       pipelines.set(qt, pipeline);
     }
     return pipeline;

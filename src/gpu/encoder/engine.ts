@@ -73,9 +73,13 @@ export interface EncoderEngineOptions {
   hpColumnTile?: string;
   /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
    *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
-   *  B's note in BENCHMARKS.md, issue 19 fifth pass). Default 0; a multiple of 4. Not timed yet. */
-  qkvPad?: number;
-  /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS; default 4). */
+   *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default; 0
+   *  with int8): QKV_AUTO_PAD where the stacked rows would be a multiple of 64 floats (qkv-plan.ts).
+   *  H200, B=32 L=128 HP 90 %: attention 0.198 -> 0.186 ms with 8 (issue 19 seventh pass). */
+  qkvPad?: number | 'auto';
+  /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS). Default
+   *  8 where it fits the device's workgroup memory, else 4: H200, B=32 L=128 HP 90 %, 8 LayerNorms
+   *  0.074 ms at 4 rows, 0.052 at 8, 0.054 at 16 (BENCHMARKS.md, issue 19 seventh pass). */
   columnsLayerNormRows?: (typeof COLUMNS_LN_ROWS)[number];
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
@@ -116,7 +120,8 @@ export interface EncoderEngine {
   time(batch: number, seq: number, reps?: number, warmup?: number, budgetMs?: number): Promise<EncoderTiming>;
   /** GPU time of each kind of op (all its dispatches of one forward, timed on their own) and of
    *  the whole forward, for batch x seq (random ids, full mask). */
-  profile(batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderProfile>;
+  /** leaveOut: also the forward without each kind's dispatches (op-profile.ts). */
+  profile(batch: number, seq: number, reps?: number, warmup?: number, leaveOut?: boolean): Promise<EncoderProfile>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
@@ -173,10 +178,10 @@ export function createEncoderEngine(
   const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
   // attention kernel that reads that layout (one per distinct layout).
-  const qkvPad = opts.qkvPad ?? 0;
-  if (!Number.isInteger(qkvPad) || qkvPad < 0 || qkvPad % 4 !== 0)
-    throw new RangeError(`qkvPad must be a non-negative multiple of 4, got ${qkvPad}`);
-  if (qkvPad > 0 && opts.quant === 'int8') throw new RangeError('qkvPad is f32 only (int8 quantizes every row)');
+  const qkvPad = opts.qkvPad ?? (opts.quant === 'int8' ? 0 : 'auto');
+  if (qkvPad !== 'auto' && (!Number.isInteger(qkvPad) || qkvPad < 0 || qkvPad % 4 !== 0))
+    throw new RangeError(`qkvPad must be a non-negative multiple of 4 or 'auto', got ${qkvPad}`);
+  if (qkvPad !== 0 && opts.quant === 'int8') throw new RangeError('qkvPad is f32 only (int8 quantizes every row)');
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
   const attentionKernels = new Map<string, AttentionKernel>();
   const attentionFor = (layout: QkvLayout): AttentionKernel => {
@@ -195,7 +200,8 @@ export function createEncoderEngine(
   // variant only; elsewhere a transpose step does it).
   const addLnCols =
     hpColumns !== false && sparse.size > 0 && opts.quant !== 'int8' && layerNorm === 'subgroup'
-      ? createAddLayerNormColumnsKernel(device, hidden, caps, opts.columnsLayerNormRows)
+      ? (createAddLayerNormColumnsKernel(device, hidden, caps, opts.columnsLayerNormRows ?? 8) ??
+        (opts.columnsLayerNormRows ? null : createAddLayerNormColumnsKernel(device, hidden, caps, 4)))
       : null;
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).
@@ -718,12 +724,12 @@ export function createEncoderEngine(
         }
       return counts;
     },
-    profile(batch, seq, reps = 30, warmup = 3) {
+    profile(batch, seq, reps = 30, warmup = 3, leaveOut = false) {
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
         uploadRandom(batch, seq);
-        return profileSteps(device, steps(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS });
+        return profileSteps(device, steps(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS, leaveOut });
       });
     },
     destroy() {

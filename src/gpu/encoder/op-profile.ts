@@ -31,6 +31,9 @@ export interface OpTime {
   msMedian: number;
   /** Share of the whole forward's median. */
   share: number;
+  /** With leaveOut: the forward's median without this kind's dispatches (the rest unchanged;
+   *  results wrong by design, timing only), so forward - withoutMs is what the kind costs in place. */
+  withoutMs?: number;
 }
 
 export interface EncoderProfile {
@@ -39,13 +42,16 @@ export interface EncoderProfile {
   ops: OpTime[];
   /** Sum of the ops' medians. */
   sumMs: number;
+  /** With leaveOut: the forward's dispatches regrouped by kind (every kind's dispatches back to
+   *  back, in OP_KINDS order; timing only): the same work without the interleaving. */
+  groupedMs?: number;
   timing: GpuTiming['timing'];
 }
 
 export async function profileSteps(
   device: GPUDevice,
   steps: Step[],
-  opts: { reps: number; warmup: number; minSampleMs?: number },
+  opts: { reps: number; warmup: number; minSampleMs?: number; leaveOut?: boolean },
 ): Promise<EncoderProfile> {
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];
@@ -53,10 +59,25 @@ export async function profileSteps(
     const mine = steps.filter((s) => s.kind === kind);
     if (mine.length === 0) continue;
     const t = await timeCompute(device, (pass) => mine.forEach((s) => s.encode(pass)), opts);
-    ops.push({ kind, dispatches: mine.length, msMedian: t.msMedian, share: t.msMedian / forward.msMedian });
+    const op: OpTime = { kind, dispatches: mine.length, msMedian: t.msMedian, share: t.msMedian / forward.msMedian };
+    if (opts.leaveOut) {
+      const rest = steps.filter((s) => s.kind !== kind);
+      op.withoutMs = (await timeCompute(device, (pass) => rest.forEach((s) => s.encode(pass)), opts)).msMedian;
+    }
+    ops.push(op);
   }
+  const grouped = opts.leaveOut
+    ? (
+        await timeCompute(
+          device,
+          (pass) => OP_KINDS.forEach((k) => steps.forEach((s) => s.kind === k && s.encode(pass))),
+          opts,
+        )
+      ).msMedian
+    : undefined;
   return {
     forward,
+    groupedMs: grouped,
     dispatches: steps.length,
     ops,
     sumMs: ops.reduce((n, o) => n + o.msMedian, 0),

@@ -18,12 +18,19 @@ export interface QkvPlan {
   layout: QkvLayout;
 }
 
-/** `hpPad`: zero rows after the stacked HP Q/K/V blocks (a row pitch of 3 blocks + hpPad floats). */
+/** The zero rows 'auto' puts after stacked HP Q/K/V blocks whose rows would be a multiple of 64
+ *  floats (TinyBERT at 32-row tiles: 960 -> 968): the q1c8 attention kernels read such rows 12-21 %
+ *  slower (issue 19 fifth pass); with the pad the H200 ran B=32 L=128 HP 90 % attention in 0.186 ms
+ *  (q1c8s2) instead of 0.198 (b128k32n4 on 960), for one more zero tile-row in the Q/K/V linear. */
+export const QKV_AUTO_PAD = 8;
+
+/** `hpPad`: zero rows after the stacked HP Q/K/V blocks (a row pitch of 3 blocks + hpPad floats);
+ *  'auto': QKV_AUTO_PAD where 3 blocks are a multiple of 64 floats, else 0. */
 export function planQkv(
   layer: BertModel['layers'][number],
   sparse: Map<string, HPMatrix>,
   hidden: number,
-  hpPad = 0,
+  hpPad: number | 'auto' = 0,
 ): QkvPlan {
   const parts = [layer.q, layer.k, layer.v];
   const hps = parts.map((l) => sparse.get(l.name));
@@ -37,13 +44,16 @@ export function planQkv(
     };
   }
   if (hps.every((h) => h)) {
-    const stacked = stackHPRows(hps as HPMatrix[], hpPad);
+    let pad = hpPad === 'auto' ? 0 : hpPad;
+    let stacked = stackHPRows(hps as HPMatrix[], pad);
+    if (stacked && hpPad === 'auto' && (3 * stacked.blockRows) % 64 === 0)
+      stacked = stackHPRows(hps as HPMatrix[], (pad = QKV_AUTO_PAD));
     if (stacked) {
       const p = stacked.blockRows;
       return {
         mode: 'fused',
-        fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p, hpPad) },
-        layout: { stride: 3 * p + hpPad, q: 0, k: p, v: 2 * p },
+        fused: { kind: 'hp', hp: stacked.hp, bias: stackBias(biases, hidden, p, pad) },
+        layout: { stride: 3 * p + pad, q: 0, k: p, v: 2 * p },
       };
     }
   }
