@@ -40,7 +40,13 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
+          // A worker per core, in one group with unit and gpu (same maxWorkers; vitest sorts the group
+          // by project name, so the e2e files start first, two at a time, and the short unit files
+          // fill the end). Alone, a file's Chromium kept 1.0-1.8 of 2 cores busy (1.39 on average
+          // over the 14 files, docs/testing.md): one at a time after the others they left ~0.6 core
+          // idle for ~560 s on CI. Each file launches its own browser (own profile, IndexedDB,
+          // workers) against the shared preview server; waits are bounds for a loaded machine.
+          maxWorkers: '100%',
         },
       },
     ],
