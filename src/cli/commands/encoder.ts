@@ -64,7 +64,9 @@ export const usage =
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
-                      per-thread loop written out; b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
+                      per-thread loop written out; 't128': 128 keys a tile, 'w32': 32 query slots
+                      a workgroup (q1c8s2t128, q1c8s2ut128, q2c8s2ut128, q1c8s4t128, q1c8s2w32);
+                      b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
                       register-blocked, QB query rows a workgroup, KT keys a tile, 4 x KN scores a
                       thread); default auto: b16k128n4 for few rows
                       at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
@@ -442,6 +444,8 @@ export async function run(argv: string[]): Promise<unknown> {
                   hp_run_wall_ms: round(h.runMsMedian, 3),
                   dense_run_submit_ms: round(d.submitMsMedian, 3),
                   hp_run_submit_ms: round(h.submitMsMedian, 3),
+                  dense_run_record_ms: round(d.recordMsMedian, 3),
+                  hp_run_record_ms: round(h.recordMsMedian, 3),
                   sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
                   kernels: {
                     dense: dense.kernelVariants(batch * seq),

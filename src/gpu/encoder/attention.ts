@@ -42,6 +42,10 @@ export const UNROLLED_ATTENTION_VARIANTS = [
   'q2c8s8u',
 ] as const;
 
+/** Fixed key tiles and query tiles ('t<KT>': KT keys a tile instead of 64 at head sizes <= 32, so
+ *  L=128 stages every key once, behind one barrier; 'w<QT>': QT query slots a workgroup). */
+export const TILE_ATTENTION_VARIANTS = ['q1c8s2t128', 'q1c8s2ut128', 'q2c8s2ut128', 'q1c8s4t128', 'q1c8s2w32'] as const;
+
 /** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
  *  threads per query row splitting its keys (merged at the end; 1 without 's'). q1c64 is the
  *  kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
@@ -64,16 +68,35 @@ export const ATTENTION_VARIANTS = [
   'q2c8s2',
   'q2c8s4',
   ...UNROLLED_ATTENTION_VARIANTS,
+  ...TILE_ATTENTION_VARIANTS,
   ...TILED_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
 
-function parseVariant(name: string): { qpt: number; kc: number; splits: number; unrolled: boolean } {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?(u?)$/.exec(name);
+interface ParsedVariant {
+  qpt: number;
+  kc: number;
+  splits: number;
+  unrolled: boolean;
+  /** Keys a tile and query slots a workgroup, where the name fixes them. */
+  kt?: number;
+  qt?: number;
+}
+
+function parseVariant(name: string): ParsedVariant {
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?(u?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  return { qpt: Number(m[1]), kc: Number(m[2]), splits: Number(m[3] ?? 1), unrolled: m[4] === 'u' };
+  const opt = (x: string | undefined) => (x === undefined ? undefined : Number(x));
+  return {
+    qpt: Number(m[1]),
+    kc: Number(m[2]),
+    splits: Number(m[3] ?? 1),
+    unrolled: m[4] === 'u',
+    kt: opt(m[5]),
+    qt: opt(m[6]),
+  };
 }
 
 /** Enough workgroups to keep a large GPU busy before making them wider. */
@@ -141,10 +164,17 @@ export function createAttentionKernel(
   // each is made on first use (its pipeline compiled then).
   const kernels = new Map<string, AttentionKernel>();
   const fits = (v: string) => tiledFits(device, v, hidden / heads);
+  // The choice per shape, worked out once (the rule reads the device's limits, each read a call
+  // into the GPU binding: a forward encodes the attention once a layer).
+  const picked = new Map<string, AttentionKernel>();
   const pick = (batch: number, seq: number) => {
+    const shape = `${batch}x${seq}`;
+    let kernel = picked.get(shape);
+    if (kernel) return kernel;
     const name = autoAttentionVariant(batch, seq, heads, { stride: qkv.stride, fits });
-    let kernel = kernels.get(name);
+    kernel = kernels.get(name);
     if (!kernel) kernels.set(name, (kernel = createAttentionKernel(device, hidden, heads, qkv, name)));
+    picked.set(shape, kernel);
     return kernel;
   };
   const any = pick(1, 1);
@@ -163,7 +193,7 @@ function fixedAttentionKernel(
   qkv: QkvLayout,
   variant: string,
 ): AttentionKernel {
-  const { qpt, kc: kcWanted, splits, unrolled } = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits, unrolled, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -172,12 +202,12 @@ function fixedAttentionKernel(
   const mergeSlots = splits > 1 ? MAX_SPLIT_THREADS * qpt : 1;
   const kvQuads = (kt: number) => Math.max(2 * kt, splits > 1 ? MAX_SPLIT_THREADS : 0) * d4;
   const storage = (kt: number) => kvQuads(kt) * 16 + kt * 4 + mergeSlots * 8;
-  let kt = d <= 32 ? 64 : d <= 64 ? 32 : 16;
-  while (kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
+  let kt = ktFixed ?? (d <= 32 ? 64 : d <= 64 ? 32 : 16);
+  while (ktFixed === undefined && kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
   const kc = Math.min(kcWanted, kt);
-  const tiles = (splits > 1 ? SPLIT_QUERY_TILES : QUERY_TILES).filter((qt) => {
+  const tiles = (qtFixed ? [qtFixed] : splits > 1 ? SPLIT_QUERY_TILES : QUERY_TILES).filter((qt) => {
     const threads = qt * splits;
     const fit = threads <= limits.maxComputeInvocationsPerWorkgroup && threads <= limits.maxComputeWorkgroupSizeX;
     return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS);

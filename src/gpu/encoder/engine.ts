@@ -94,6 +94,9 @@ export interface EncoderTiming extends GpuTiming {
   /** Of those runs, the median time until the forward was submitted (upload, recording the
    *  pass, submit: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
   submitMsMedian: number;
+  /** Median CPU time run() spent recording the next call's forward while the GPU ran this one
+   *  (wall = submit + the longer of GPU time and this + readback, on one thread). */
+  recordMsMedian: number;
 }
 
 export interface EncoderEngine {
@@ -428,8 +431,12 @@ export function createEncoderEngine(
     lastShape = '';
   }
 
+  /** The last shape's steps: building the list (closures over the buffers and bind groups of
+   *  this allocation) was ~15 % of recording a B=1 forward on a slow CPU; reused until allocate(). */
+  let recorded: { shape: string; steps: Step[] } | null = null;
   function releaseActivations(): void {
     ahead = null;
+    recorded = null;
     for (const l of linears) for (const lin of layerLinears(l)) lin.destroy();
     linears = [];
     if (act) for (const b of Object.values(act)) b.destroy();
@@ -573,9 +580,15 @@ export function createEncoderEngine(
     return out;
   }
 
+  function stepsFor(batch: number, seq: number): Step[] {
+    const shape = `${batch}x${seq}`;
+    if (recorded?.shape !== shape) recorded = { shape, steps: steps(batch, seq) };
+    return recorded.steps;
+  }
+
   /** Records the whole forward for the current shape into one compute pass. */
   function record(pass: GPUComputePassEncoder, batch: number, seq: number): void {
-    for (const s of steps(batch, seq)) s.encode(pass);
+    for (const s of stepsFor(batch, seq)) s.encode(pass);
   }
 
   /** Random token ids and a full mask, uploaded for timing. */
@@ -624,6 +637,8 @@ export function createEncoderEngine(
 
   /** performance.now() right after the last forward's submit (timing splits run()'s wall time). */
   let submittedAt = 0;
+  /** How long runOnce's recording of the next forward took (CPU ms). */
+  let recordedMs = 0;
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
     const a = act!;
     const shape = `${batch}x${seq}`;
@@ -637,6 +652,7 @@ export function createEncoderEngine(
     // same shape while the GPU runs this one, so a caller that runs that shape again (the
     // sentences of a page, a benchmark) only uploads its tokens and submits.
     ahead = { shape, commands: encodeForward(batch, seq) };
+    recordedMs = performance.now() - submittedAt;
     await mapped;
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
@@ -690,6 +706,7 @@ export function createEncoderEngine(
         // run is left out: it may include first-use costs.
         const runs: number[] = [];
         const submits: number[] = [];
+        const records: number[] = [];
         const ids = new Int32Array(batch * seq).fill(101);
         const mask = new Int32Array(batch * seq).fill(1);
         // These get the other half of the budget (at least one run: a software adapter takes
@@ -701,9 +718,17 @@ export function createEncoderEngine(
           await runOnce(batch, seq);
           runs.push(performance.now() - t0);
           submits.push(submittedAt - t0);
+          records.push(recordedMs);
         }
         const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
-        return { ...gpu, batch, seq, runMsMedian: median(runs), submitMsMedian: median(submits) };
+        return {
+          ...gpu,
+          batch,
+          seq,
+          runMsMedian: median(runs),
+          submitMsMedian: median(submits),
+          recordMsMedian: median(records),
+        };
       });
     },
     qkvModes: qkvPlans.map((p) => p.mode),
@@ -729,7 +754,7 @@ export function createEncoderEngine(
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
         uploadRandom(batch, seq);
-        return profileSteps(device, steps(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS, leaveOut });
+        return profileSteps(device, stepsFor(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS, leaveOut });
       });
     },
     destroy() {
