@@ -277,6 +277,9 @@ describe('encoder ops on WebGPU', () => {
     [15, 3, 20, 3, 'separate', 'q2c8s2u'],
     // Fixed key tiles of 128 (70 keys: one partial tile) and 32 query slots a workgroup.
     ...['q1c8s2t128', 'q2c8s2ut128', 'q1c8s2w32'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
+    // The K/V tile as rows of quads (one bounds clamp a key), with splits, 128-key tiles, 16-key chunks.
+    ...['q1c8s2v', 'q2c8s2vt128', 'q1c16s2v'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
+    [15, 3, 20, 3, 'separate', 'q1c8s8v'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and

@@ -446,6 +446,8 @@ export async function run(argv: string[]): Promise<unknown> {
                   hp_run_submit_ms: round(h.submitMsMedian, 3),
                   dense_run_record_ms: round(d.recordMsMedian, 3),
                   hp_run_record_ms: round(h.recordMsMedian, 3),
+                  dense_run_upload_ms: round(d.uploadMsMedian, 3),
+                  hp_run_upload_ms: round(h.uploadMsMedian, 3),
                   sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
                   kernels: {
                     dense: dense.kernelVariants(batch * seq),

@@ -10,8 +10,11 @@
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** The WGSL of an unrolled variant: QPT query rows a thread, KC keys a chunk, S key splits, head size D. */
-export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d: number): string {
+/** The WGSL of an unrolled variant: QPT query rows a thread, KC keys a chunk, S key splits, head size
+ *  D. `rows2d` ('v' variants): the K/V tile as `array<array<vec4, D4>, rows>`, read as kv[key][quad]
+ *  with the quad a constant, so WGSL's bounds clamp touches the key row once per key, not each of
+ *  its D4 reads (the dense linears' 2-D tiles, issue 19 sixth pass). */
+export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d: number, rows2d = false): string {
   const d4 = Math.ceil(d / 4);
   const R = range(qpt);
   const C = range(d4);
@@ -24,7 +27,10 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
   emit(0, '@group(0) @binding(0) var<uniform> p: Params;');
   emit(0, '@group(0) @binding(4) var<storage, read> mask: array<u32>;');
   emit(0, '@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;');
-  emit(0, 'var<workgroup> kv: array<vec4<f32>, KV>;');
+  emit(
+    0,
+    rows2d ? 'var<workgroup> kv: array<array<vec4<f32>, D4>, KV / D4>;' : 'var<workgroup> kv: array<vec4<f32>, KV>;',
+  );
   emit(0, 'var<workgroup> ml: array<vec2<f32>, ML>;');
   emit(0, 'var<workgroup> kbias: array<f32, KT>;');
   emit(0, 'const VB = KT * D4;');
@@ -52,7 +58,9 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
   emit(2, 'for (var idx = lid; idx < KT * D4; idx += QT * S) {');
   emit(3, 'let j = t0 + idx / D4;', 'let e = (idx % D4) * 4u;', 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);');
   emit(3, 'if (j < seq) {', '  let r = (b * seq + j) * STRIDE + col;', '  kq = quad_k(r + KO, e);');
-  emit(3, '  vq = quad_v(r + VO, e);', '}', 'kv[idx] = kq;', 'kv[VB + idx] = vq;');
+  emit(3, '  vq = quad_v(r + VO, e);', '}');
+  if (rows2d) emit(3, 'kv[idx / D4][idx % D4] = kq;', 'kv[KT + idx / D4][idx % D4] = vq;');
+  else emit(3, 'kv[idx] = kq;', 'kv[VB + idx] = vq;');
   emit(2, '}');
   emit(2, 'for (var jj = lid; jj < KT; jj += QT * S) {');
   emit(3, 'let j = t0 + jj;', 'var bias = -1.0e30;', 'if (j < seq) { if (mask[b * seq + j] != 0u) { bias = 0.0; } }');
@@ -65,7 +73,7 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
     emit(3, `let kb${n} = kbias[c0 + ${n}u];`);
     for (const r of R) emit(3, `var s${r}_${n} = kb${n};`);
     for (const c of C) {
-      emit(3, `{ let kk = kv[(c0 + ${n}u) * D4 + ${c}u];`);
+      emit(3, rows2d ? `{ let kk = kv[c0 + ${n}u][${c}u];` : `{ let kk = kv[(c0 + ${n}u) * D4 + ${c}u];`);
       for (const r of R) emit(4, `s${r}_${n} += dot(q${r}_${c}, kk);`);
       emit(3, '}');
     }
@@ -80,7 +88,7 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
   }
   for (const n of N) {
     for (const c of C) {
-      emit(3, `{ let vv = kv[VB + (c0 + ${n}u) * D4 + ${c}u];`);
+      emit(3, rows2d ? `{ let vv = kv[KT + c0 + ${n}u][${c}u];` : `{ let vv = kv[VB + (c0 + ${n}u) * D4 + ${c}u];`);
       for (const r of R) emit(4, `a${r}_${c} += s${r}_${n} * vv;`);
       emit(3, '}');
     }
@@ -101,11 +109,16 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
       emit(2, 'for (var s2 = 0u; s2 < S; s2++) {', `  let part = ml[(s2 * QT + slot) * QPT + ${r}u];`);
       emit(2, '  sum += part.y * exp(part.x - mx);', '}');
       emit(2, `let f = exp(m${r} - mx) / sum;`);
-      for (const c of C) emit(2, `kv[(split * QT + slot) * D4 + ${c}u] = a${r}_${c} * f;`);
+      for (const c of C)
+        emit(
+          2,
+          `${rows2d ? `kv[split * QT + slot][${c}u]` : `kv[(split * QT + slot) * D4 + ${c}u]`} = a${r}_${c} * f;`,
+        );
       emit(2, 'workgroupBarrier();');
       emit(2, 'for (var e = lid; e < QT * D4; e += QT * S) {');
       emit(3, 'let c = e % D4;', 'let sl = e / D4;', 'var o = vec4<f32>(0.0);');
-      emit(3, 'for (var s2 = 0u; s2 < S; s2++) { o += kv[(s2 * QT + sl) * D4 + c]; }');
+      const part = rows2d ? 'kv[s2 * QT + sl][c]' : 'kv[(s2 * QT + sl) * D4 + c]';
+      emit(3, `for (var s2 = 0u; s2 < S; s2++) { o += ${part}; }`);
       emit(3, `let i = wid.x * QT * QPT + sl + ${r}u * QT;`);
       emit(3, 'if (i < seq) {', '  let at = (b * seq + i) * H + col + 4u * c;');
       emit(3, '  for (var x = 0u; x < 4u; x++) { if (4u * c + x < D) { ctx[at + x] = o[x]; } }', '}');

@@ -46,6 +46,18 @@ export const UNROLLED_ATTENTION_VARIANTS = [
  *  L=128 stages every key once, behind one barrier; 'w<QT>': QT query slots a workgroup). */
 export const TILE_ATTENTION_VARIANTS = ['q1c8s2t128', 'q1c8s2ut128', 'q2c8s2ut128', 'q1c8s4t128', 'q1c8s2w32'] as const;
 
+/** Unrolled with the K/V tile as rows of quads ('v': kv[key][quad], one bounds clamp a key instead
+ *  of one a read; attention-unrolled.ts). */
+export const ROWS_ATTENTION_VARIANTS = [
+  'q1c8s2v',
+  'q2c8s2v',
+  'q1c8s4v',
+  'q1c8s8v',
+  'q1c8s2vt128',
+  'q2c8s2vt128',
+  'q1c16s2v',
+] as const;
+
 /** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
  *  threads per query row splitting its keys (merged at the end; 1 without 's'). q1c64 is the
  *  kernel before chunking (one thread per query, a whole 64-key tile of scores per thread).
@@ -69,6 +81,7 @@ export const ATTENTION_VARIANTS = [
   'q2c8s4',
   ...UNROLLED_ATTENTION_VARIANTS,
   ...TILE_ATTENTION_VARIANTS,
+  ...ROWS_ATTENTION_VARIANTS,
   ...TILED_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
@@ -79,13 +92,15 @@ interface ParsedVariant {
   kc: number;
   splits: number;
   unrolled: boolean;
+  /** Unrolled, K/V tile as rows of quads ('v'). */
+  rows2d: boolean;
   /** Keys a tile and query slots a workgroup, where the name fixes them. */
   kt?: number;
   qt?: number;
 }
 
 function parseVariant(name: string): ParsedVariant {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?(u?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uv]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
   const opt = (x: string | undefined) => (x === undefined ? undefined : Number(x));
@@ -93,7 +108,8 @@ function parseVariant(name: string): ParsedVariant {
     qpt: Number(m[1]),
     kc: Number(m[2]),
     splits: Number(m[3] ?? 1),
-    unrolled: m[4] === 'u',
+    unrolled: m[4] !== '',
+    rows2d: m[4] === 'v',
     kt: opt(m[5]),
     qt: opt(m[6]),
   };
@@ -193,7 +209,7 @@ function fixedAttentionKernel(
   qkv: QkvLayout,
   variant: string,
 ): AttentionKernel {
-  const { qpt, kc: kcWanted, splits, unrolled, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits, unrolled, rows2d, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -227,7 +243,7 @@ function fixedAttentionKernel(
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
       const label = `encoder.attention ${variant} qt=${qt}`;
-      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d) : attentionWgsl;
+      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d) : attentionWgsl;
       pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
       pipelines.set(qt, pipeline);
     }

@@ -97,6 +97,8 @@ export interface EncoderTiming extends GpuTiming {
   /** Median CPU time run() spent recording the next call's forward while the GPU ran this one
    *  (wall = submit + the longer of GPU time and this + readback, on one thread). */
   recordMsMedian: number;
+  /** Of submitMsMedian, the part spent uploading the tokens (the rest is queue.submit). */
+  uploadMsMedian: number;
 }
 
 export interface EncoderEngine {
@@ -707,6 +709,7 @@ export function createEncoderEngine(
         const runs: number[] = [];
         const submits: number[] = [];
         const records: number[] = [];
+        const uploads: number[] = [];
         const ids = new Int32Array(batch * seq).fill(101);
         const mask = new Int32Array(batch * seq).fill(1);
         // These get the other half of the budget (at least one run: a software adapter takes
@@ -715,6 +718,7 @@ export function createEncoderEngine(
         for (let i = 0; i < wallRuns; i++) {
           const t0 = performance.now();
           upload(ids, mask, null, batch, seq);
+          uploads.push(performance.now() - t0);
           await runOnce(batch, seq);
           runs.push(performance.now() - t0);
           submits.push(submittedAt - t0);
@@ -728,6 +732,7 @@ export function createEncoderEngine(
           runMsMedian: median(runs),
           submitMsMedian: median(submits),
           recordMsMedian: median(records),
+          uploadMsMedian: median(uploads),
         };
       });
     },
