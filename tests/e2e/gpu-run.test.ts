@@ -1,12 +1,23 @@
 // "Run on my GPU": the whole pruned model through the WGSL engine in a worker (SwiftShader here),
 // beside onnxruntime-web on the same weights: accuracies agree, latencies and speedup shown.
+// The page's URL is also the pruning flow's 50% HP state: its quick accuracy is checked here.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
+import { takeFirst } from '../../src/core/data/dataset';
+import { evaluateOnnx } from '../../src/eval/accuracy';
+import { configureOrt } from '../../src/eval/ort-session';
+import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
+import { PruneSession } from '../../src/lab/prune-session';
+import { decodeState } from '../../src/ui/stores/url-state';
+import { QUICK_BATCH, QUICK_SENTENCES } from '../../src/ui/panels/first/accuracy-text';
+
+const query = '?pattern=hp&sparsity=0.5&tr=16&tc=16';
 
 describe('run on my GPU', () => {
   let s: Session;
   beforeAll(async () => {
-    s = await openApp(inject('baseUrl'), { query: '?pattern=hp&sparsity=0.5&tr=16&tc=16', devSentences: SMALL_DEV });
+    s = await openApp(inject('baseUrl'), { query, devSentences: SMALL_DEV });
   });
   afterAll(async () => s?.close());
 
@@ -28,6 +39,26 @@ describe('run on my GPU', () => {
       .waitFor({ timeout: 400_000 });
     await s.page.getByTestId('ort-accuracy').waitFor({ timeout: 400_000 });
   }
+
+  // The pruning flow's check, on this page (its URL is the state; no GPU run changes the pruning).
+  it("shows the pruned model's accuracy on the quick sample, equal to the CLI (Node, wasm) within one sentence", async () => {
+    await s.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
+    const page = parseFloat(await s.page.getByTestId('acc-quick').innerText());
+    configureOrt({ threads: 1 });
+    const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
+      decodeState(query).state.pruning,
+    );
+    // The sample of the sentences the page was served (the first SMALL_DEV).
+    const node = await evaluateOnnx(pruned, readTokenizer(), takeFirst(readDataset(), SMALL_DEV), {
+      quick: QUICK_SENTENCES,
+      batch: QUICK_BATCH,
+    });
+    expect(node.n).toBe(QUICK_SENTENCES);
+    // within one sentence of the quick sample (plus the page's rounding to 0.1)
+    expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(100 / QUICK_SENTENCES + 0.05);
+    await s.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
+    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  }, 420_000);
 
   it('runs the engine and ORT on 8 sentences with the same accuracy', async () => {
     await ready();
