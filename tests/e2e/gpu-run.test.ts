@@ -41,24 +41,28 @@ describe('run on my GPU', () => {
   }
 
   // The pruning flow's check, on this page (its URL is the state; no GPU run changes the pruning).
-  it("shows the pruned model's accuracy on the quick sample, equal to the CLI (Node, wasm) within one sentence", async () => {
-    await s.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
-    const page = parseFloat(await s.page.getByTestId('acc-quick').innerText());
-    configureOrt({ threads: 1 });
-    const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
-      decodeState(query).state.pruning,
-    );
-    // The sample of the sentences the page was served (the first SMALL_DEV).
-    const node = await evaluateOnnx(pruned, readTokenizer(), takeFirst(readDataset(), SMALL_DEV), {
-      quick: QUICK_SENTENCES,
-      batch: QUICK_BATCH,
-    });
-    expect(node.n).toBe(QUICK_SENTENCES);
-    // within one sentence of the quick sample (plus the page's rounding to 0.1)
-    expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(100 / QUICK_SENTENCES + 0.05);
-    await s.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
-    expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-  }, 420_000);
+  it(
+    "shows the pruned model's accuracy on the quick sample, " + 'equal to the CLI (Node, wasm) within one sentence',
+    async () => {
+      await s.page.getByTestId('acc-quick').waitFor({ timeout: 240_000 });
+      const page = parseFloat(await s.page.getByTestId('acc-quick').innerText());
+      configureOrt({ threads: 1 });
+      const pruned = new PruneSession(parseBertOnnx(readModelBytes(defaultModelPath()))).prunedOnnx(
+        decodeState(query).state.pruning,
+      );
+      // The sample of the sentences the page was served (the first SMALL_DEV).
+      const node = await evaluateOnnx(pruned, readTokenizer(), takeFirst(readDataset(), SMALL_DEV), {
+        quick: QUICK_SENTENCES,
+        batch: QUICK_BATCH,
+      });
+      expect(node.n).toBe(QUICK_SENTENCES);
+      // within one sentence of the quick sample (plus the page's rounding to 0.1)
+      expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(100 / QUICK_SENTENCES + 0.05);
+      await s.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
+      expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    },
+    420_000,
+  );
 
   it('runs the engine and ORT on 8 sentences with the same accuracy', async () => {
     await ready();
