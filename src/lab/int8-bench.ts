@@ -17,6 +17,7 @@ import { createInt8Quantizer } from '../gpu/kernels/int8-quantize';
 import { sampleRows } from '../gpu/kernels/cpu-reference';
 import { timeCompute } from '../gpu/timing';
 import { intDenseLinear, intHPLinear, quantizeRows } from '../core/quant';
+import { int8ColumnWords } from '../gpu/kernels/int8-transpose';
 
 export interface Int8Timed {
   variant: string;
@@ -32,7 +33,11 @@ export interface Int8Timed {
 }
 
 export interface Int8BenchResult {
+  /** The quantizer the linears are verified on (subgroupMax where the adapter has subgroups). */
   quantize_ms: number;
+  /** Every form of the quantizer, timed alone: codes as rows / as columns (what the HP 'x'
+   *  kernels read), with subgroupMax ('subgroup') or a tree of barriers ('plain'). */
+  quantize_forms_ms: Record<string, number>;
   checked_rows: number;
   tensor_cores: boolean;
   results: Int8Timed[];
@@ -79,7 +84,10 @@ export async function benchInt8(
   const sb = device.createBuffer({ size: Math.max(16, tokens * 4), usage });
   const yBytes = Math.max(16, tokens * nOut * 4);
   const yb = device.createBuffer({ size: yBytes, usage });
-  const quantizer = createInt8Quantizer(device, { tokens, width: nIn });
+  const subgroupMaxSize = caps.hasSubgroups ? caps.subgroupMaxSize : undefined;
+  const quantizer = createInt8Quantizer(device, { tokens, width: nIn, subgroupMaxSize });
+  const tw = int8ColumnWords(tokens);
+  const colBuf = device.createBuffer({ size: Math.max(16, words * 4 * tw * 4), usage });
   try {
     const enc = device.createCommandEncoder();
     quantizer.encode(enc, xb, cb, sb, tokens);
@@ -87,6 +95,25 @@ export async function benchInt8(
     const quantize = await timeCompute(device, (pass) => quantizer.encode(pass, xb, cb, sb, tokens), {
       reps: opts.reps,
     });
+    const forms: Record<string, number> = {};
+    for (const columns of [false, true])
+      for (const sg of subgroupMaxSize ? [true, false] : [false]) {
+        const q = createInt8Quantizer(device, {
+          tokens,
+          width: nIn,
+          columnWords: columns ? tw : undefined,
+          subgroupMaxSize: sg ? subgroupMaxSize : undefined,
+        });
+        const t = await timeCompute(device, (pass) => q.encode(pass, xb, columns ? colBuf : cb, sb, tokens), {
+          reps: opts.reps,
+        });
+        forms[`${columns ? 'columns' : 'rows'}-${sg ? 'subgroup' : 'plain'}`] = t.msMedian;
+        q.destroy();
+      }
+    // The timed forms wrote the same scales; the rows' codes again for the linears.
+    const again = device.createCommandEncoder();
+    quantizer.encode(again, xb, cb, sb, tokens);
+    device.queue.submit([again.finish()]);
 
     const check = async (lin: GpuInt8Linear): Promise<number> => {
       device.queue.writeBuffer(yb, 0, new Float32Array(yBytes / 4).fill(Number.NaN));
@@ -152,12 +179,13 @@ export async function benchInt8(
     }
     return {
       quantize_ms: quantize.msMedian,
+      quantize_forms_ms: forms,
       checked_rows: rows.length,
       tensor_cores: hasInt8Matrix(device, caps),
       results,
     };
   } finally {
     quantizer.destroy();
-    for (const b of [xb, cb, sb, yb]) b.destroy();
+    for (const b of [xb, cb, sb, yb, colBuf]) b.destroy();
   }
 }

@@ -53,9 +53,18 @@ function activations(tokens: number, width: number, seed: number): Float32Array 
   return x;
 }
 
-async function quantizeOnGpu(x: Float32Array, tokens: number, width: number, range?: number, columnWords?: number) {
+async function quantizeOnGpu(
+  x: Float32Array,
+  tokens: number,
+  width: number,
+  range?: number,
+  columnWords?: number,
+  subgroup = false,
+) {
   const { device } = gpu;
-  const q = createInt8Quantizer(device, { tokens, width, range, columnWords });
+  const subgroupMaxSize = subgroup ? gpu.caps.subgroupMaxSize : undefined;
+  const q = createInt8Quantizer(device, { tokens, width, range, columnWords, subgroupMaxSize });
+  expect(q.subgroup).toBe(subgroup);
   const xb = uploadBuffer(device, x, 'x');
   const codeWords = columnWords ? q.words * 4 * columnWords : tokens * q.words;
   const cb = device.createBuffer({ size: Math.max(16, codeWords * 4), usage: usage() });
@@ -96,30 +105,54 @@ async function linearOnGpu(
 }
 
 describe('int8 activation codes', () => {
-  test('dynamic (per token) and static codes and scales equal quantizeRows / quantizeStatic', async () => {
-    const tokens = 11,
-      width = 45;
-    const x = activations(tokens, width, 3);
-    const gpuDyn = await quantizeOnGpu(x, tokens, width);
-    const cpuDyn = quantizeRows(x, tokens, width, 8);
-    expect(gpuDyn.scales).toEqual(cpuDyn.scales);
-    expect(gpuDyn.codes).toEqual(packInt8Rows(cpuDyn.q as Int8Array, tokens, width));
-    const gpuStatic = await quantizeOnGpu(x, tokens, width, 0.75);
-    const cpuStatic = quantizeStatic(x, tokens, width, 0.75, 8);
-    expect(gpuStatic.scales).toEqual(cpuStatic.scales);
-    expect(gpuStatic.codes).toEqual(packInt8Rows(cpuStatic.q as Int8Array, tokens, width));
-    // As columns (what the HP 'x' kernels read): word (c, g) = column c of tokens 4g..4g+3, zero
-    // codes past the tokens and the width.
-    const tw = int8ColumnWords(tokens);
-    const rows = packInt8Rows(cpuDyn.q as Int8Array, tokens, width);
-    const xw = rows.length / tokens;
-    const cols = new Uint32Array(xw * 4 * tw);
-    for (let c = 0; c < xw * 4; c++)
-      for (let t = 0; t < tokens; t++)
-        cols[c * tw + (t >> 2)] |= ((rows[t * xw + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
-    const gpuCols = await quantizeOnGpu(x, tokens, width, undefined, tw);
-    expect(gpuCols.scales).toEqual(cpuDyn.scales);
-    expect(gpuCols.codes).toEqual(cols);
+  // Plain (a tree of barriers) and SUBGROUP (vec4s in registers, subgroupMax; SwiftShader's
+  // subgroups have 4 invocations), the latter with one and two vec4s an invocation.
+  test.each([
+    [45, false],
+    [44, true],
+    [300, true],
+  ])(
+    'dynamic (per token) and static codes and scales equal quantizeRows / quantizeStatic (width %i, subgroups %s)',
+    async (width, sg) => {
+      const tokens = 11;
+      const x = activations(tokens, width, 3);
+      const gpuDyn = await quantizeOnGpu(x, tokens, width, undefined, undefined, sg);
+      const cpuDyn = quantizeRows(x, tokens, width, 8);
+      expect(gpuDyn.scales).toEqual(cpuDyn.scales);
+      expect(gpuDyn.codes).toEqual(packInt8Rows(cpuDyn.q as Int8Array, tokens, width));
+      const gpuStatic = await quantizeOnGpu(x, tokens, width, 0.75, undefined, sg);
+      const cpuStatic = quantizeStatic(x, tokens, width, 0.75, 8);
+      expect(gpuStatic.scales).toEqual(cpuStatic.scales);
+      expect(gpuStatic.codes).toEqual(packInt8Rows(cpuStatic.q as Int8Array, tokens, width));
+      // As columns (what the HP 'x' kernels read): word (c, g) = column c of tokens 4g..4g+3, zero
+      // codes past the tokens and the width.
+      const tw = int8ColumnWords(tokens);
+      const rows = packInt8Rows(cpuDyn.q as Int8Array, tokens, width);
+      const xw = rows.length / tokens;
+      const cols = new Uint32Array(xw * 4 * tw);
+      for (let c = 0; c < xw * 4; c++)
+        for (let t = 0; t < tokens; t++)
+          cols[c * tw + (t >> 2)] |= ((rows[t * xw + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
+      const gpuCols = await quantizeOnGpu(x, tokens, width, undefined, tw, sg);
+      expect(gpuCols.scales).toEqual(cpuDyn.scales);
+      expect(gpuCols.codes).toEqual(cols);
+    },
+    60_000,
+  );
+
+  test('the scale and its inverse (long division by 8-bit steps) over 300 ranges from 1e-30 to 1e30', async () => {
+    const tokens = 300,
+      width = 12;
+    const rand = rng(17);
+    const x = randomArray(tokens * width, rand);
+    for (let t = 0; t < tokens; t++) {
+      const scale = 10 ** (60 * rand() - 30);
+      for (let i = 0; i < width; i++) x[t * width + i] *= scale;
+    }
+    const cpu = quantizeRows(x, tokens, width, 8);
+    const got = await quantizeOnGpu(x, tokens, width, undefined, undefined, true);
+    expect(got.scales).toEqual(cpu.scales);
+    expect(got.codes).toEqual(packInt8Rows(cpu.q as Int8Array, tokens, width));
   }, 60_000);
 });
 

@@ -69,7 +69,8 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
   comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or '~barrier'
   (joined by '+') runs without that part of its loop (measurement only: wrong results, reported
-  unverified). --split-k (matmul, f32): each tile also with its K-range in P
+  unverified); quantize_forms_ms: the quantizer alone, codes as rows / as columns, with
+  subgroupMax or a tree of barriers. --split-k (matmul, f32): each tile also with its K-range in P
   slices (partial sums, added on the CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
@@ -453,6 +454,7 @@ async function int8Report(
     verified: r.results.length > 0 && r.results.every((v) => v.verified),
     bit_exact_rows: r.checked_rows,
     quantize_ms: r.quantize_ms,
+    quantize_forms_ms: r.quantize_forms_ms,
     tensor_cores: r.tensor_cores,
     timing: best.timing,
     per_variant: r.results.map((v) => ({ ...v, tops: tops(v.ms_median) })),

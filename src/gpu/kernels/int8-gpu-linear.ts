@@ -23,6 +23,7 @@ export function createInt8GpuLinear(
     width: lin.in,
     label: `${opts.label ?? 'int8'} quantize`,
     columnWords: tw,
+    subgroupMaxSize: caps.hasSubgroups ? caps.subgroupMaxSize : undefined,
   });
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const codes = device.createBuffer({

@@ -75,6 +75,8 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // Session 6 (those figures were before the staging stores picked their words by selects): with
   // them 0.485-0.498 ms at 4096³ for 128sb and 256sb alike, 0.034 for 128sb at 312 -> 1200; loads
   // issued two or three stages ahead (two or three register sets) were slower (0.61-1.16 ms).
+  // Session 7: 256 x 128 in 8 subgroups of 64 x 64 (K stages of 32) 0.524 ms against 0.470 for
+  // 128sb (same process), 0.055 vs 0.034 at 312 -> 1200: dropped.
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -99,6 +101,12 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   'matrix-x64': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }), // 64 tokens x Tr
   'matrix-x128': (tr) => ({ wgm: 8, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }), // 128 tokens x Tr
   'matrix-x256': (tr) => ({ wgm: 8, wgn: 1, fm: 2, fn: tr / 16, bk: 64, band: true }), // 256 tokens x Tr
+  // Session 7 (H200, 4096², 90 %: x64 0.256, x256 0.279-0.282, dot4x-v64 0.222 ms): the A stage
+  // kept column-major as XT holds it (16-byte chunks stored as loaded, left fragments loaded
+  // col_major: no byte transposes in the kernel) ran 0.287 ms at 64 tokens (0.288 with the
+  // chunk's words stored in order), 0.345-0.60 at 128 / 256 tokens or K stages of 128, and
+  // slower at the encoder's shapes: the driver's column-major i8 fragment load costs more than
+  // the transposes it saves. Dropped.
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured. */
 const HP_X_MATRIX = 'matrix-x64';

@@ -24,15 +24,27 @@ import { int8RowWords } from '../../core/quant/gpu-layout';
 export interface Int8Quantizer {
   readonly width: number;
   readonly words: number;
+  /** Whether the largest |x| is taken with subgroup operations. */
+  readonly subgroup: boolean;
   encode(target: EncodeTarget, x: BufferArg, codes: BufferArg, scales: BufferArg, tokens?: number): void;
   destroy(): void;
 }
 
 /** `range`: static quantization with this calibrated largest |x|; dynamic (per token) without.
- *  `columnWords`: write the codes as columns of this many words (int8ColumnWords(tokens)). */
+ *  `columnWords`: write the codes as columns of this many words (int8ColumnWords(tokens)).
+ *  `subgroupMaxSize`: the adapter's largest subgroup; where it is at most 64, the device has
+ *  'subgroups' and the width is a multiple of 4: int8-quantize.wgsl SUBGROUP (x read once as
+ *  vec4s, each token's largest |x| by subgroupMax). */
 export function createInt8Quantizer(
   device: GPUDevice,
-  opts: { tokens: number; width: number; range?: number; label?: string; columnWords?: number },
+  opts: {
+    tokens: number;
+    width: number;
+    range?: number;
+    label?: string;
+    columnWords?: number;
+    subgroupMaxSize?: number;
+  },
 ): Int8Quantizer {
   const { width, tokens: maxTokens } = opts;
   const label = opts.label ?? `int8 quantize x${width}`;
@@ -45,12 +57,21 @@ export function createInt8Quantizer(
   const tw = opts.columnWords ?? 0;
   if (tw && (tw % 4 !== 0 || tw * 4 < maxTokens))
     throw new RangeError(`${label}: columnWords must be a multiple of 4 holding ${maxTokens} tokens`);
+  const sg = opts.subgroupMaxSize;
+  const subgroup = Boolean(width % 4 === 0 && sg && sg <= 64 && device.features.has('subgroups' as GPUFeatureName));
+  const w4 = width / 4;
   const pipeline = compilePipeline(
     device,
     layout,
-    `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}`,
-    expandWgsl(quantizeWgsl, { STATIC: isStatic, COLUMNS: tw > 0 }),
+    `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}${subgroup ? ' subgroup' : ''}`,
+    expandWgsl(quantizeWgsl, {
+      ...{ STATIC: isStatic, COLUMNS: tw > 0, SUBGROUP: subgroup },
+      ...(subgroup ? { W4: w4, PER: Math.ceil(w4 / 64) } : {}),
+    }),
   );
+  // Workgroup memory: the tree's partial maxima, or (SUBGROUP) the subgroups' maxima and, as
+  // columns, the four tokens' code words.
+  const storageBytes = subgroup ? 1024 + (tw ? 16 * w4 : 0) + 256 : tw ? 1040 : 256;
   const range = uploadBuffer(device, Float32Array.of(opts.range ?? 0), `${label} range`);
   const uniforms = new Map<number, GPUBuffer>();
   const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -58,6 +79,7 @@ export function createInt8Quantizer(
   return {
     width,
     words,
+    subgroup,
     encode(target, x, codes, scales, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -86,7 +108,7 @@ export function createInt8Quantizer(
         target,
         device.limits,
         label,
-        { pipeline, workgroup: { x: tw ? 256 : 64, y: 1, storageBytes: tw ? 1040 : 256 }, grid: { x: gx, y: gy } },
+        { pipeline, workgroup: { x: tw ? 256 : 64, y: 1, storageBytes }, grid: { x: gx, y: gy } },
         group,
       );
     },
