@@ -433,11 +433,12 @@ export function createInt8Linear(
   /** Dense, measured on the H200 (BENCHMARKS.md, int8, session 4, two calls): 128 x 128 blocks
    *  of 16 subgroups of 32 x 32 in banded workgroup memory (4096³: 1.00 ms vs 1.54 flat, 1.84 for
    *  8 subgroups of 32 x 64; 4096 x 312 -> 1200: 0.050 vs 0.068), else the next tile that fits the
-   *  device, banded first (the same memory traffic without the predicated loads). Large products
-   *  (every side >= 2048) take 256 x 128 blocks (session 5: 0.961 vs 1.005 ms at 4096³). */
-  function autoMatrixTile(tokens: number): string {
-    const large = tokens >= 2048 && nIn >= 2048 && nOut >= 2048 ? ['matrix-256sb'] : [];
-    const order = [...large, 'matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64', ...denseTiles];
+   *  device, banded first (the same memory traffic without the predicated loads). At every size:
+   *  the 256 x 128 blocks that large products took since session 5 (0.961 vs 1.005 ms at 4096³
+   *  then) lose since the staging stores pick their words by selects (session 7, 4096³, two calls,
+   *  both orders in one process: 0.470 vs 0.498 ms). */
+  function autoMatrixTile(): string {
+    const order = ['matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64', ...denseTiles];
     return order.find((t) => denseTiles.includes(t))!;
   }
 
@@ -456,7 +457,7 @@ export function createInt8Linear(
     const v = variant;
     if (v === undefined || v === INT8_MATRIX) {
       if (denseTiles.length) {
-        const name = autoMatrixTile(tokens);
+        const name = autoMatrixTile();
         return matrix(name, MATRIX_TILES[name], tokens);
       }
       if (v === INT8_MATRIX) throw needMatrix('');
