@@ -70,7 +70,8 @@ export const usage =
                       register-blocked, QB query rows a workgroup, KT keys a tile, 4 x KN scores a
                       thread); default auto: b16k128n4 for few rows
                       at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
-                      q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k)
+                      q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k,
+                      two splits as q1c16s2v)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
   --split-k N|auto    K-slices of the dense attention-output and FFN-output linears, added by the

@@ -67,7 +67,7 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
  *  attention-tiled.ts's. 'auto' (the default) takes one of those where AUTO_TILED's rules hold,
  *  else q1c8 with the most splits (8, 4, 2) that keep the threads (query rows x S) within
- *  AUTO_THREADS. */
+ *  AUTO_THREADS, two splits as AUTO_TWO_SPLITS (q1c16s2v). */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -131,12 +131,19 @@ const AUTO_SPLITS = [8, 4, 2] as const;
 
 const autoSplits = (rows: number): number => AUTO_SPLITS.find((x) => rows * x <= AUTO_THREADS) ?? 2;
 
+/** What 'auto' runs where it takes two splits: written out, the K/V tile as rows of quads, 16-key
+ *  chunks. H200 (issue 19 seventh pass), one layer alone at B=32 L=128: 42.5 µs against q1c8s2's
+ *  46.6 (q1c8s2v 44.0, q2c8s2vt128 43.0); in the engine, 4 layers 0.170 against 0.186 ms, dense and
+ *  HP alike; B=32 L=64 15.2 against 16.0 µs. */
+const AUTO_TWO_SPLITS = 'q1c16s2v';
+
 /** Register-blocked variants 'auto' takes where their rule holds (first match) and the device has
- *  their workgroup memory; otherwise q1c8 with autoSplits. H200, 4 layers (BENCHMARKS.md, issue 19
- *  fifth pass): few rows at L=128 (B=1): b16k128n4 0.031 ms vs q1c8s8 0.039; many rows whose
- *  Q/K/V rows are a multiple of 64 floats (the stacked HP linear's blocks of 320: the q1c8 kernels
- *  read them 13% slower than the dense layout's 936-float rows, the register-blocked ones at the
- *  same speed): B=32 L=128 b128k32n4 0.200 vs q1c8s2 0.212, L=64 b64k64n4 0.075 vs 0.079. */
+ *  their workgroup memory; otherwise q1c8 with autoSplits (AUTO_TWO_SPLITS for two). H200, 4
+ *  layers (BENCHMARKS.md, issue 19 fifth pass): few rows at L=128 (B=1): b16k128n4 0.031 ms vs
+ *  q1c8s8 0.039; many rows whose Q/K/V rows are a multiple of 64 floats (the stacked HP linear's
+ *  blocks of 320: the q1c8 kernels read them 13% slower than the dense layout's 936-float rows,
+ *  the register-blocked ones at the same speed): B=32 L=128 b128k32n4 0.200 vs q1c8s2 0.212, L=64
+ *  b64k64n4 0.075 vs 0.079. The engine now pads such rows by default (qkv-plan.ts QKV_AUTO_PAD). */
 const AUTO_TILED: [string, (seq: number, rows: number, aligned: boolean) => boolean][] = [
   ['b16k128n4', (seq, rows) => seq > 64 && rows <= 6144],
   ['b128k32n4', (seq, rows, aligned) => seq > 64 && rows > 6144 && aligned],
@@ -155,7 +162,9 @@ export function autoAttentionVariant(
   const rows = batch * seq * heads;
   const aligned = opts.stride !== undefined && opts.stride % 64 === 0;
   const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));
-  return tiled ? tiled[0] : `q1c8s${autoSplits(rows)}`;
+  if (tiled) return tiled[0];
+  const splits = autoSplits(rows);
+  return splits === 2 ? AUTO_TWO_SPLITS : `q1c8s${splits}`;
 }
 
 export function createAttentionKernel(
