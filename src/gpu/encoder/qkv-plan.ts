@@ -2,7 +2,7 @@
 // blocks] output the attention kernel reads in place) when all three are dense, or all three HP
 // on the same tile grid; as three linears into three buffers otherwise (a mix of dense and HP).
 import type { BertModel } from '../../core/model/bert-types';
-import type { HPMatrix } from '../../core/formats/hp';
+import { tileGrid, type HPMatrix } from '../../core/formats/hp';
 import { stackBias, stackHPRows } from '../../core/formats/hp-stack';
 import { concatF32 } from '../kernel';
 import { separateQkv, type QkvLayout } from './attention';
@@ -44,10 +44,10 @@ export function planQkv(
     };
   }
   if (hps.every((h) => h)) {
-    let pad = hpPad === 'auto' ? 0 : hpPad;
-    let stacked = stackHPRows(hps as HPMatrix[], pad);
-    if (stacked && hpPad === 'auto' && (3 * stacked.blockRows) % 64 === 0)
-      stacked = stackHPRows(hps as HPMatrix[], (pad = QKV_AUTO_PAD));
+    // A block's rows (stackHPRows' blockRows) decide the automatic pad before stacking, once.
+    const blockRows = tileGrid(hps[0]!).tileRows * hps[0]!.tr;
+    const pad = hpPad !== 'auto' ? hpPad : (3 * blockRows) % 64 === 0 ? QKV_AUTO_PAD : 0;
+    const stacked = stackHPRows(hps as HPMatrix[], pad);
     if (stacked) {
       const p = stacked.blockRows;
       return {
