@@ -291,7 +291,14 @@ describe('encoder engine on WebGPU', () => {
     expect(maxAbsDiff(logits, int8Ref)).toBeLessThan(1e-4);
     expect(maxAbsDiff(int8Ref, f32Ref)).toBeGreaterThan(1e-4); // int8 is measurably not f32 here
     const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
-    const hp = createEncoderEngine(gpu.device, gpu.caps, pruned, { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' });
+    // Stacked Q/K/V rows padded (3 x 24 + 4: a part-filled zero tile-row in the int8 Q/K/V linear).
+    const hp = createEncoderEngine(gpu.device, gpu.caps, pruned, {
+      sparse,
+      maxBatch: 2,
+      maxSeq: 6,
+      quant: 'int8',
+      qkvPad: 4,
+    });
     const hpLogits = await hp.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
     // Automatic HP kernels: X as columns (the quantizer writes them so) where each code of X is
     // gathered twice or more, the byte gather elsewhere (autoHpVariant).

@@ -56,7 +56,7 @@ export const usage =
                       (from 2048 tokens a call)
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
                       a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
-                      0; 0 with --quant int8)
+                      0; f32 and int8)
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
@@ -211,7 +211,6 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--ln-columns-rows must be 4, 8 or 16, got ${lnColumnsRows}`);
   const qkvPad = f['qkv-pad'] === undefined ? undefined : numberFlag(f['qkv-pad'], 'qkv-pad', 0, 0, 1024, true);
   if (qkvPad !== undefined && qkvPad % 4 !== 0) throw new CliError(`--qkv-pad must be a multiple of 4, got ${qkvPad}`);
-  if (qkvPad && quant === 'int8') throw new CliError('--qkv-pad is f32 only: not with --quant int8');
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);

@@ -73,8 +73,8 @@ export interface EncoderEngineOptions {
   hpColumnTile?: string;
   /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
    *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
-   *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default; 0
-   *  with int8): QKV_AUTO_PAD where the stacked rows would be a multiple of 64 floats (qkv-plan.ts).
+   *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default, f32
+   *  and int8): QKV_AUTO_PAD where the stacked rows would be a multiple of 64 floats (qkv-plan.ts).
    *  H200, B=32 L=128 HP 90 %: attention 0.198 -> 0.186 ms with 8 (issue 19 seventh pass). */
   qkvPad?: number | 'auto';
   /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS). Default
@@ -183,10 +183,9 @@ export function createEncoderEngine(
   const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
   // attention kernel that reads that layout (one per distinct layout).
-  const qkvPad = opts.qkvPad ?? (opts.quant === 'int8' ? 0 : 'auto');
+  const qkvPad = opts.qkvPad ?? 'auto';
   if (qkvPad !== 'auto' && (!Number.isInteger(qkvPad) || qkvPad < 0 || qkvPad % 4 !== 0))
     throw new RangeError(`qkvPad must be a non-negative multiple of 4 or 'auto', got ${qkvPad}`);
-  if (qkvPad !== 0 && opts.quant === 'int8') throw new RangeError('qkvPad is f32 only (int8 quantizes every row)');
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
   const attentionKernels = new Map<string, AttentionKernel>();
   const attentionFor = (layout: QkvLayout): AttentionKernel => {
