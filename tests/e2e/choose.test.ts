@@ -2,7 +2,7 @@
 // accuracy carries a warning, the Devices panel shows the latency Choose uses (calibrated) beside
 // the analytic-vs-simulated check, and the paper view checks the paper's claims on demand.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 
 // One page for both groups (another would load and evaluate the model again).
 let s: Session;
@@ -16,7 +16,7 @@ describe('devices, choose, paper claims', () => {
     const warning = s.page.getByTestId('choice-warning');
     await warning.first().waitFor({ timeout: 120_000 });
     expect(await warning.first().innerText()).toMatch(/no measured accuracy/i);
-    await s.page.locator('#select').screenshot({ path: 'test-results/choose-warning.png' });
+    await s.page.locator('#select').screenshot({ ...SECTION_SHOT, path: 'test-results/choose-warning.png' });
   });
 
   it('Devices shows the calibrated latency Choose uses, beside analytic vs simulated', async () => {
@@ -29,7 +29,7 @@ describe('devices, choose, paper claims', () => {
     expect(await row.locator('td.sim').innerText()).toMatch(
       /^\d+\.\d{3} ms · analytic \d+\.\d{3} vs simulated \d+\.\d{3} ms/,
     );
-    await s.page.locator('#devices').screenshot({ path: 'test-results/devices-calibrated.png' });
+    await s.page.locator('#devices').screenshot({ ...SECTION_SHOT, path: 'test-results/devices-calibrated.png' });
   });
 
   it('the paper view checks the claims, each with a verdict', async () => {
@@ -40,8 +40,8 @@ describe('devices, choose, paper claims', () => {
     const text = await table.innerText();
     for (const claim of ['vs CPU', 'vs GPU', 'tile-only', 'equal accuracy', 'LC and AC']) expect(text).toContain(claim);
     expect(text).toMatch(/reproduced|partly|not testable here/);
-    await table.screenshot({ path: 'test-results/paper-claims.png' });
-    await s.page.getByTestId('paper-table').screenshot({ path: 'test-results/paper-view.png' });
+    await table.screenshot({ ...SECTION_SHOT, path: 'test-results/paper-claims.png' });
+    await s.page.getByTestId('paper-table').screenshot({ ...SECTION_SHOT, path: 'test-results/paper-view.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });
@@ -59,7 +59,7 @@ describe('int8 in the choice and the GPU panel', () => {
         /W8A8 model was measured at 83\.6 % vs f32 83\.4 %.*lowered by the largest loss, 0\.0 pt/,
       );
       await s.page.getByTestId('choice-warning').first().waitFor({ timeout: 120_000 });
-      await s.page.locator('#select').screenshot({ path: 'test-results/choose-int8.png' });
+      await s.page.locator('#select').screenshot({ ...SECTION_SHOT, path: 'test-results/choose-int8.png' });
       const path = s.page.getByTestId('int8-path');
       if (await path.count()) expect(await path.innerText()).toMatch(/tensor-core path (on|off)/);
       expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 import { buildTinyBertOnnx } from '../helpers/tiny-bert-onnx';
 import { readHPW } from '../../src/core/formats/hpw';
 import { decodeHP } from '../../src/core/formats/hp';
@@ -74,7 +74,7 @@ describe('fine-tune on my GPU', () => {
     );
     expect(await page.getByTestId('finetune-reviews-cost').innerText()).toMatch(/≈ [\d,]+ more tokens per epoch/);
     await page.getByTestId('finetune-reviews-cost').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: 'test-results/finetune-reviews.png' });
+    await page.screenshot({ ...SECTION_SHOT, path: 'test-results/finetune-reviews.png' });
     await page.getByTestId('finetune-start').click();
     await page.getByRole('progressbar').first().waitFor({ timeout: 30_000 });
     await finished(page);
@@ -115,7 +115,7 @@ describe('fine-tune on my GPU', () => {
     const score = async (id: string) => (await page.getByTestId(id).innerText()).match(/(\d+\.\d)% \((\d+)\/16\)/)?.[0];
     expect(await score('ort-accuracy')).toBeDefined();
     expect(await score('ort-accuracy')).toBe(await score('finetune-accuracy'));
-    await page.locator('#gpu').screenshot({ path: 'test-results/finetune.png' });
+    await page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/finetune.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   }, 900_000);
 

@@ -8,7 +8,7 @@
 // in place with a clear message. One page for both: every page on the real split evaluates the
 // dense and the pruned model on all 500 sentences.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, screenshot, type Session } from './helpers/browser';
 import { evaluateOnnx } from '../../src/eval/accuracy';
 import { configureOrt } from '../../src/eval/ort-session';
 import { defaultModelPath, readDataset, readModelBytes, readTokenizer } from '../../src/eval/node-assets';
@@ -33,7 +33,7 @@ describe('first screen', () => {
     // Load, not speed, sets this bound (the benchmark times it): 2 shared cores can be 10x slower.
     await dense.filter({ hasText: /quick: a \d+-sentence sample of the dev split/ }).waitFor({ timeout: 200_000 });
     expect(await dense.innerText()).toMatch(/\d+\.\d%\s+± \d+\.\d pts/);
-    await s.page.screenshot({ path: 'test-results/tour-1-first-screen-quick.png' });
+    await s.page.screenshot({ ...SECTION_SHOT, path: 'test-results/tour-1-first-screen-quick.png' });
     await dense.filter({ hasText: /whole dev split, \d+ sentences/ }).waitFor({ timeout: 300_000 });
   });
 
@@ -83,7 +83,7 @@ describe('first screen', () => {
       .filter({ hasText: /(positive|negative) \d+%/ })
       .waitFor({ timeout: 60_000 });
     expect(await s.page.getByTestId('try-dense').innerText()).toMatch(/dense\s+negative \d+%/);
-    await s.page.screenshot({ path: 'test-results/tour-2-first-screen-pruned.png' });
+    await s.page.screenshot({ ...SECTION_SHOT, path: 'test-results/tour-2-first-screen-pruned.png' });
     await screenshot(s.page, 'tour-whole-page');
   });
 
@@ -94,7 +94,12 @@ describe('first screen', () => {
         const r = el.getBoundingClientRect();
         return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
       });
-      await s.page.screenshot({ path: `test-results/tour-section-${id}.png`, fullPage: true, clip: box });
+      await s.page.screenshot({
+        ...SECTION_SHOT,
+        path: `test-results/tour-section-${id}.png`,
+        fullPage: true,
+        clip: box,
+      });
     }
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });

@@ -5,7 +5,7 @@
 // every test ends with no page error and no request off the origin. The pruned model's quick
 // accuracy against the CLI is read on gpu-run.test.ts's page (the same URL: no page of its own here).
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, screenshot, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, screenshot, SMALL_DEV, type Session } from './helpers/browser';
 
 async function setRange(s: Session, testId: string, value: number) {
   await s.page.getByTestId(testId).evaluate((el, v) => {
@@ -131,7 +131,7 @@ describe('prune, choose, share', () => {
     const tight = (await choice.innerText()).split('\n')[0];
     expect(tight).not.toBe(loose);
     expect(new URL(s.page.url()).searchParams.get('lc')).toBe('0.5');
-    await s.page.locator('#select').screenshot({ path: 'test-results/select-tight.png' });
+    await s.page.locator('#select').screenshot({ ...SECTION_SHOT, path: 'test-results/select-tight.png' });
   });
 
   it('restores the same state in a fresh page from the shared URL', async () => {

@@ -2,7 +2,7 @@
 // beside onnxruntime-web on the same weights: accuracies agree, latencies and speedup shown.
 // The page's URL is also the pruning flow's 50% HP state: its quick accuracy is checked here.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { takeFirst } from '../../src/core/data/dataset';
 import { evaluateOnnx } from '../../src/eval/accuracy';
@@ -58,7 +58,7 @@ describe('run on my GPU', () => {
       expect(node.n).toBe(QUICK_SENTENCES);
       // within one sentence of the quick sample (plus the page's rounding to 0.1)
       expect(Math.abs(page - node.accuracy * 100)).toBeLessThanOrEqual(100 / QUICK_SENTENCES + 0.05);
-      await s.page.locator('#prune').screenshot({ path: 'test-results/prune-50.png' });
+      await s.page.locator('#prune').screenshot({ ...SECTION_SHOT, path: 'test-results/prune-50.png' });
       expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
     },
     420_000,
@@ -75,7 +75,7 @@ describe('run on my GPU', () => {
     expect(await s.page.getByTestId('gpu-speedups').innerText()).toMatch(/HP vs dense on the engine: [\d.]+×/);
     const f32Weights = await s.page.getByTestId('engine-weights').innerText();
     expect(f32Weights).toMatch(/^f32 weights: linears [\d.]+ MiB of [\d.]+ MiB on the GPU$/);
-    await s.page.locator('#gpu').screenshot({ path: 'test-results/gpu-run.png' });
+    await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/gpu-run.png' });
     expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   }, 900_000); // model load, dense accuracy on the dev split, then the run: minutes on SwiftShader
 

@@ -3,7 +3,7 @@
 // then shown in the devices panel.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDenseTile } from '../../src/gpu/kernels/variant-rule';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 
 describe('measure my GPU', () => {
   let s: Session;
@@ -57,7 +57,7 @@ describe('measure my GPU', () => {
       for (const v of await peers.locator('td:nth-child(8)').allInnerTexts()) expect(v).toBe('✓');
     }
     console.log(await table.innerText());
-    await s.page.locator('#gpu').screenshot({ path: 'test-results/measure-gpu.png' });
+    await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/measure-gpu.png' });
   });
 
   it('shows the measured GPU row in the devices panel', async () => {

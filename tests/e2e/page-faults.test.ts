@@ -3,7 +3,7 @@
 // (Screenshots in test-results/faults-*.png.)
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Worker } from 'playwright-core';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 
 const STORED = 2000;
 
@@ -97,7 +97,7 @@ describe('the page under faults', () => {
         }),
     );
     expect(left).toBe(STORED + 2);
-    await s.page.locator('#prune').screenshot({ path: 'test-results/faults-stored-sweeps.png' });
+    await s.page.locator('#prune').screenshot({ ...SECTION_SHOT, path: 'test-results/faults-stored-sweeps.png' });
   });
 
   it('a stalled model URL can be cancelled, and the URL box comes back', async () => {
@@ -116,7 +116,7 @@ describe('the page under faults', () => {
       /The download of the model was cancelled\. The previous model is still loaded\./,
     );
     expect(await box.isDisabled()).toBe(false);
-    await s.page.locator('#model').screenshot({ path: 'test-results/faults-model-cancel.png' });
+    await s.page.locator('#model').screenshot({ ...SECTION_SHOT, path: 'test-results/faults-model-cancel.png' });
   });
 
   it('a GPU loss during Measure my GPU says so and keeps the cases finished before it', async () => {
@@ -133,7 +133,7 @@ describe('the page under faults', () => {
     );
     expect(await s.page.getByTestId('gpu-case').count()).toBeGreaterThanOrEqual(1);
     await button.and(s.page.locator(':enabled')).waitFor({ timeout: 30_000 });
-    await s.page.locator('#gpu').screenshot({ path: 'test-results/faults-gpu-loss.png' });
+    await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/faults-gpu-loss.png' });
   });
 
   it(
@@ -181,7 +181,7 @@ describe('the page under faults', () => {
       step('dataset loaded in the restarted worker');
       await s.page.getByTestId('accuracy').filter({ hasText: '/2)' }).waitFor({ timeout: 120_000 });
       expect(await s.page.getByTestId('model-error').count()).toBe(0);
-      await s.page.locator('#model').screenshot({ path: 'test-results/faults-worker-restart.png' });
+      await s.page.locator('#model').screenshot({ ...SECTION_SHOT, path: 'test-results/faults-worker-restart.png' });
     },
   );
 });

@@ -3,7 +3,7 @@
 // evaluated beside the one-shot one and scores clearly higher, and the ONNX export carries it; the
 // method menu's other choice (lsq-dense) reconstructs again and the export is named after it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, type Session } from './helpers/browser';
 
 /** Clicks the ONNX export and returns the download's file name (or fails with the page's alerts). */
 async function exportOnnx(s: Session): Promise<string> {
@@ -51,7 +51,7 @@ describe('recovery without retraining', () => {
     expect(await s.page.getByTestId('recover-summary').innerText()).toMatch(/64 train sentences.*one-shot \d+\.\d%/s);
     // HP 32x32 at 80% on the default model: one-shot is near chance, recovery brings back most of it.
     expect(recovered).toBeGreaterThan(oneShot + 0.1);
-    await s.page.locator('#prune').screenshot({ path: 'test-results/prune-recovered.png' });
+    await s.page.locator('#prune').screenshot({ ...SECTION_SHOT, path: 'test-results/prune-recovered.png' });
 
     expect(await exportOnnx(s)).toMatch(/-hp-s80-t32x32-lsq\.onnx$/);
 

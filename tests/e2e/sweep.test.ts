@@ -2,7 +2,7 @@
 // point, survives a reload, exports as CSV, and feeds the device choice (AC becomes usable).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openApp, SMALL_DEV, type Session } from './helpers/browser';
+import { openApp, SECTION_SHOT, SMALL_DEV, type Session } from './helpers/browser';
 import { DEFAULT_SWEEP_SERIES, DEFAULT_SWEEP_SPARSITIES, sweepPoints } from '../../src/core/pruning';
 import { parseBertOnnx } from '../../src/core/model/bert-from-onnx';
 import { evaluateOnnx } from '../../src/eval/accuracy';
@@ -59,7 +59,7 @@ describe('accuracy sweep', () => {
       await expect.poll(() => storedRows(s), { timeout: 200_000, interval: 2000 }).toBeGreaterThanOrEqual(2);
       // hp from 50% on is also measured after layer-wise reconstruction (the 7th point).
       await expect.poll(() => storedRows(s, true), { timeout: 600_000, interval: 2000 }).toBeGreaterThanOrEqual(1);
-      await s.page.locator('#prune').screenshot({ path: 'test-results/sweep-recovered.png' });
+      await s.page.locator('#prune').screenshot({ ...SECTION_SHOT, path: 'test-results/sweep-recovered.png' });
 
       // The device choice (section 6) sees the running sweep at once, without a reload.
       await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 30_000 }).toBe(true);
@@ -104,7 +104,7 @@ describe('accuracy sweep', () => {
 
       // The stored sweep makes the accuracy constraint usable in the device choice.
       await expect.poll(() => s.page.getByTestId('ac-kind').isEnabled(), { timeout: 60_000 }).toBe(true);
-      await s.page.locator('#select').screenshot({ path: 'test-results/select-with-sweep.png' });
+      await s.page.locator('#select').screenshot({ ...SECTION_SHOT, path: 'test-results/select-with-sweep.png' });
       expect(s.consoleErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
     },
     1_200_000,

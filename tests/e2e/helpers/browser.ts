@@ -78,6 +78,10 @@ export async function openApp(
   return { browser, page, consoleErrors, foreignRequests, close: () => browser.close() };
 }
 
+/** Options for a section's screenshot: the page's sticky top bar is laid out in place, so it does
+ *  not cover the top of a section scrolled into view (as it did in gpu-run.png). */
+export const SECTION_SHOT = { style: '.top { position: static !important; }' } as const;
+
 /** Saves a full-page screenshot under test-results/ (CI keeps it as an artifact). */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const dir = path.resolve('test-results');
