@@ -283,6 +283,11 @@ describe('encoder engine on WebGPU', () => {
     const b = randomBatch(model, 2, 6, 4);
     const dense = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 2, maxSeq: 6, quant: 'int8' });
     const logits = await dense.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    // The residual + LayerNorms before FFN-in (every layer) and Q/K/V (all but the first) write
+    // their codes (as rows for the dense kernels), where the subgroup LayerNorm runs.
+    const layers = model.layers.length;
+    const fusedLn = dense.layerNorm === 'subgroup' ? 2 * layers - 1 : 0;
+    expect(dense.int8LayerNorms()).toEqual({ rows: fusedLn, columns: 0 });
     dense.destroy();
     const int8Ref = quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic' }), b);
     const f32Ref = referenceForward(model, b);
@@ -304,6 +309,7 @@ describe('encoder engine on WebGPU', () => {
     // gathered twice or more, the byte gather elsewhere (autoHpVariant).
     const kinds = Object.keys(hp.kernelVariants(12)).join(' ');
     expect(kinds).toMatch(/int8 dot4-hp-\d+ux/);
+    expect(hp.int8LayerNorms().rows + hp.int8LayerNorms().columns).toBe(fusedLn);
     hp.destroy();
     const hpRef = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(hpLogits, hpRef)).toBeLessThan(1e-4);

@@ -5,6 +5,7 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { GpuCapabilities } from '../../src/gpu/adapter';
 import {
   createAddLayerNormColumnsKernel,
+  createAddLayerNormInt8Kernel,
   createAddLayerNormKernel,
   createEmbeddingsKernel,
 } from '../../src/gpu/encoder/row-ops';
@@ -24,6 +25,8 @@ import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model'
 import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
 import { pruneMatrix } from '../../src/core/pruning';
 import type { Linear } from '../../src/core/model/bert-types';
+import { packInt8Rows, quantizeRows } from '../../src/core/quant';
+import { int8ColumnWords } from '../../src/gpu/kernels/int8-transpose';
 
 let device: GPUDevice;
 let caps: GpuCapabilities;
@@ -101,6 +104,24 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+/** LayerNorm(x + the `parts` blocks of a) on the CPU: what the residual + LayerNorm kernels store. */
+function residualLayerNorm(
+  x: Float32Array,
+  a: Float32Array,
+  parts: number,
+  hidden: number,
+  ln: { gamma: Float32Array; beta: Float32Array },
+): Float32Array {
+  const n = x.length;
+  const expected = x.map((v, i) => {
+    let s = v;
+    for (let p = 0; p < parts; p++) s += a[p * n + i];
+    return s;
+  });
+  referenceLayerNorm(expected, hidden, ln, 1e-5);
+  return expected;
+}
+
 /** `l` HP-pruned (magnitude, tiles 4x4) and the linear with the pruned weights. */
 function hpPruned(l: Linear, sparsity: number): { hp: HPMatrix; pruned: Linear } {
   const hp = pruneMatrix(
@@ -172,13 +193,7 @@ describe('encoder ops on WebGPU', () => {
       submit((pass) =>
         kernel.encode(pass, bind(kernel.pipeline, [uniform([rows], { 2: 1e-5 }), up('a', a), xb, gb]), rows, parts),
       );
-      const n = rows * hidden;
-      const expected = x.map((v, i) => {
-        let s = v;
-        for (let p = 0; p < parts; p++) s += a[p * n + i];
-        return s;
-      });
-      referenceLayerNorm(expected, hidden, ln, 1e-5);
+      const expected = residualLayerNorm(x, a, parts, hidden, ln);
       expect(maxAbsDiff(await read(xb, rows * hidden), expected)).toBeLessThan(1e-5);
     });
   }
@@ -205,17 +220,63 @@ describe('encoder ops on WebGPU', () => {
       const u = uniform([rows], { 2: 1e-5 });
       submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [u, up('a', a), xb, up('gb', gb), xt]), rows, parts));
       const n = rows * hidden;
-      const expected = x.map((v, i) => {
-        let s = v;
-        for (let q = 0; q < parts; q++) s += a[q * n + i];
-        return s;
+      const expected = residualLayerNorm(x, a, parts, hidden, {
+        gamma: gb.subarray(0, hidden),
+        beta: gb.subarray(hidden),
       });
-      referenceLayerNorm(expected, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) }, 1e-5);
       expect(maxAbsDiff(await read(xb, n), expected)).toBeLessThan(1e-5);
       const cols = await read(xt, hidden * p);
       const fromCols = Float32Array.from({ length: n }, (_, e) => cols[(e % hidden) * p + Math.floor(e / hidden)]);
       expect(maxAbsDiff(fromCols, expected)).toBeLessThan(1e-5);
       for (let t = rows; t < p; t++) expect(Number.isFinite(cols[t])).toBe(true);
+    });
+  }
+
+  // The int8 form: x also as the next int8 linear's codes and per-token scales, exactly what
+  // quantizeRows gives for the x it stores: as rows (zero words past the width) and as columns
+  // (tw words a column, 16 tokens a workgroup, zero codes past the tokens and the width).
+  for (const [columns, rows, parts] of [
+    [false, 37, 2],
+    [true, 37, 1],
+    [true, 5, 2],
+  ] as const) {
+    const form = columns ? 'columns' : 'rows';
+    it(`residual + LayerNorm writing int8 codes (${form}), ${rows} rows, ${parts} part(s)`, async () => {
+      const hidden = 300;
+      const kernel = createAddLayerNormInt8Kernel(device, hidden, caps, columns);
+      if (!kernel) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
+      const rand = rng(rows + 7);
+      const a = Float32Array.from({ length: parts * rows * hidden }, () => rand() * 4 - 2);
+      const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      for (let i = 0; i < hidden; i++) a[3 * hidden + i] = -x[3 * hidden + i] + (i === 0 ? 1e-3 : 0); // a spiky row
+      const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
+      const words = 80; // int8RowWords(300)
+      const tw = int8ColumnWords(rows);
+      const codeWords = columns ? words * 4 * tw : rows * words;
+      const xb = up('x', x, GPUBufferUsage.COPY_SRC);
+      const cb = up('codes', new Uint32Array(codeWords).fill(0xdeadbeef), GPUBufferUsage.COPY_SRC);
+      const sb = up('scales', new Float32Array(rows).fill(Number.NaN), GPUBufferUsage.COPY_SRC);
+      const u = uniform([rows, tw], { 2: 1e-5 });
+      submit((pass) =>
+        kernel.encode(pass, bind(kernel.pipeline, [u, up('a', a), xb, up('gb', gb), cb, sb]), rows, parts),
+      );
+      const n = rows * hidden;
+      const expected = residualLayerNorm(x, a, parts, hidden, {
+        gamma: gb.subarray(0, hidden),
+        beta: gb.subarray(hidden),
+      });
+      const got = await read(xb, n);
+      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
+      const cpu = quantizeRows(got, rows, hidden, 8);
+      expect(await read(sb, rows)).toEqual(cpu.scales);
+      const packed = packInt8Rows(cpu.q as Int8Array, rows, hidden);
+      const codes = new Uint32Array((await read(cb, codeWords)).buffer);
+      if (!columns) return expect(codes).toEqual(packed);
+      const cols = new Uint32Array(codeWords);
+      for (let c = 0; c < words * 4; c++)
+        for (let t = 0; t < rows; t++)
+          cols[c * tw + (t >> 2)] |= ((packed[t * words + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
+      expect(codes).toEqual(cols);
     });
   }
 

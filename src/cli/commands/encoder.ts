@@ -36,6 +36,8 @@ export const usage =
   --weights f32|f16   how the linears' weights are stored on the GPU (default f32; math is f32)
   --quant int8        every encoder linear in W8A8 (int8 codes on the GPU, activations quantized per
                       token, exact integer sums): the integer model of hp-lab eval --quant int8
+  --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
+                      write those linears' int8 codes (no quantize pass; default on where it fits)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
@@ -167,6 +169,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'dense-variant': { type: 'string' },
     'hp-variant': { type: 'string' },
     'hp-columns': { type: 'string' },
+    'int8-layernorm': { type: 'string' },
     'hp-column-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -203,6 +206,10 @@ export async function run(argv: string[]): Promise<unknown> {
   const hpColumns = f['hp-columns'];
   if (hpColumns !== undefined && !['on', 'off', 'auto'].includes(hpColumns))
     throw new CliError(`--hp-columns must be on, off or auto, got '${hpColumns}'`);
+  const int8Ln = f['int8-layernorm'];
+  if (int8Ln !== undefined && !['on', 'off'].includes(int8Ln))
+    throw new CliError(`--int8-layernorm must be on or off, got '${int8Ln}'`);
+  if (int8Ln !== undefined && !int8) throw new CliError('--int8-layernorm needs --quant int8');
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -321,6 +328,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
+    ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(attention ? { attention } : {}),
@@ -417,6 +425,7 @@ export async function run(argv: string[]): Promise<unknown> {
                   seq,
                   qkv: engine.qkvModes,
                   kernels: engine.kernelVariants(batch * seq),
+                  ...(int8 ? { int8_layernorms: engine.int8LayerNorms() } : {}),
                   ...profileRow(p),
                 };
                 progress(`profile ${JSON.stringify(row)}`);
@@ -515,6 +524,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { dense_variant: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
+    ...(int8Ln ? { int8_layernorm: int8Ln } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

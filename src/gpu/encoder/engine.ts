@@ -15,15 +15,18 @@ import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision
 import { MAX_SPLIT_K } from '../kernels/variant-rule';
 import { HP_COLUMNS_MIN_TOKENS, columnsFloats, createColumnsTranspose } from '../kernels/hp-columns';
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
+import { int8ColumnWords } from '../kernels/int8-transpose';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
 import {
   createAddLayerNormColumnsKernel,
+  createAddLayerNormInt8Kernel,
   createAddLayerNormKernel,
   type COLUMNS_LN_ROWS,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
   type LayerNormVariant,
+  type RowKernel,
 } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
 import { planQkv, type QkvPlan } from './qkv-plan';
@@ -84,6 +87,10 @@ export interface EncoderEngineOptions {
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
+  /** With quant 'int8': the residual + LayerNorms before Q/K/V and FFN-in also write the int8
+   *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
+   *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
+  int8LayerNorm?: boolean;
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -136,6 +143,9 @@ export interface EncoderEngine {
   /** The kernel variant each encoder linear runs for `tokens` (capped at the allocated
    *  capacity), counted by name: e.g. { 'int8 matrix-x64-hp': 24 }. */
   kernelVariants(tokens: number): Record<string, number>;
+  /** int8: the residual + LayerNorms of the current allocation that write the next linear's codes
+   *  (int8LayerNorm), by layout: { rows, columns } (zeros before the first run or without int8). */
+  int8LayerNorms(): { rows: number; columns: number };
   destroy(): void;
 }
 
@@ -207,6 +217,15 @@ export function createEncoderEngine(
       ? (createAddLayerNormColumnsKernel(device, hidden, caps, opts.columnsLayerNormRows ?? 8) ??
         (opts.columnsLayerNormRows ? null : createAddLayerNormColumnsKernel(device, hidden, caps, 4)))
       : null;
+  // int8: the residual + LayerNorm that writes the next linear's codes too, as rows or columns
+  // (compiled when first needed).
+  const int8LnKernels = new Map<boolean, RowKernel | null>();
+  const int8LnFor = (columns: boolean): RowKernel | null => {
+    if (opts.quant !== 'int8' || opts.int8LayerNorm === false || layerNorm !== 'subgroup') return null;
+    if (!int8LnKernels.has(columns))
+      int8LnKernels.set(columns, createAddLayerNormInt8Kernel(device, hidden, caps, columns));
+    return int8LnKernels.get(columns)!;
+  };
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).
   const fusedOut: (LinearAddLn | null)[][] = model.layers.map((l, i) =>
@@ -278,6 +297,9 @@ export function createEncoderEngine(
         toColumns: GPUBindGroup;
         /** The residual + LayerNorms that also write xt (addLnCols), per layer. */
         lnCols: GPUBindGroup[][] | null;
+        /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
+         *  (null where that linear quantizes x itself). */
+        lnInt8: ({ kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> } | null)[][];
       }
     | undefined;
 
@@ -400,6 +422,15 @@ export function createEncoderEngine(
       return bufs;
     });
     const bind = (layout: KernelLayout, buffers: BufferArg[]) => bindBuffers(device, layout, 'encoder', buffers);
+    /** LN j of layer i feeds FFN-in of layer i (j = 0) or the stacked Q/K/V of layer i + 1. */
+    const lnInt8 = (i: number, j: number, ln: GPUBuffer) => {
+      const next = j === 0 ? linears[i].ffnIn : linears[i + 1]?.qkv.length === 1 ? linears[i + 1].qkv[0] : null;
+      const q = next?.int8Input;
+      const tw = q?.columnWords;
+      if (!q || (tw && tw !== int8ColumnWords(tokens))) return null;
+      const kernel = int8LnFor(tw !== 0);
+      return kernel && { kernel, group: bind(kernel.layout, [uniforms.ln, a.a, a.x, ln, q.codes, q.scales]), next: q };
+    };
     groups = {
       emb: bind(embeddings.layout, [
         uniforms.emb,
@@ -428,6 +459,7 @@ export function createEncoderEngine(
       lnCols:
         addLnCols &&
         weights.ln.map((pair) => pair.map((ln) => bind(addLnCols.layout, [uniforms.ln, a.a, a.x, ln, a.xt]))),
+      lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
     };
     lastShape = '';
   }
@@ -467,7 +499,8 @@ export function createEncoderEngine(
       return a;
     };
     device.queue.writeBuffer(uniforms.emb, 0, words([tokens, seq], { 2: eps }));
-    device.queue.writeBuffer(uniforms.ln, 0, words([tokens], { 2: eps }));
+    // The int8 LayerNorm's column pitch (tw: the int8 linears' columns, for the capacity).
+    device.queue.writeBuffer(uniforms.ln, 0, words([tokens, int8ColumnWords(capacity)], { 2: eps }));
     device.queue.writeBuffer(uniforms.attn, 0, words([seq], { 1: 1 / Math.sqrt(hidden / heads) }));
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
     device.queue.writeBuffer(uniforms.transpose, 0, words([tokens, hidden]));
@@ -535,8 +568,19 @@ export function createEncoderEngine(
       if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, g.toColumns, tokens, hidden));
       xtFresh = true;
     };
-    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices), writing xt too if `columns`. */
+    /** The int8 linear input whose codes the last int8 LayerNorm wrote (int8Input.encode reads them). */
+    let codesFresh: GpuLinear['int8Input'] | null = null;
+    const fromCodes = (l: GpuLinear) => (codesFresh && l.int8Input === codesFresh ? codesFresh : null);
+    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices), writing xt too if `columns`,
+     *  or (int8, lnInt8) the next linear's codes. */
     const layerNormStep = (i: number, j: number, parts: number, columns: boolean) => {
+      const q = g.lnInt8[i][j];
+      codesFresh = q?.next ?? null;
+      if (q) {
+        step('layernorm', (pass) => q.kernel.encode(pass, q.group, tokens, parts));
+        xtFresh = false;
+        return;
+      }
       const lnCols = columns ? g.lnCols?.[i][j] : undefined;
       if (lnCols) step('layernorm', (pass) => addLnCols!.encode(pass, lnCols, tokens, parts));
       else step('layernorm', (pass) => addLn.encode(pass, g.ln[i][j], tokens, parts));
@@ -547,7 +591,11 @@ export function createEncoderEngine(
       if (qkv) {
         needColumns();
         step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
-      } else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
+      } else {
+        const codes = lin.qkv.length === 1 ? fromCodes(lin.qkv[0]) : null;
+        if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
+        else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
+      }
       step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
       // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
       const [f1, f2] = fusedOut[i];
@@ -566,7 +614,11 @@ export function createEncoderEngine(
       if (inCols) {
         needColumns();
         step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, tokens, ffn2Cols !== null));
-      } else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
+      } else {
+        const codes = fromCodes(lin.ffnIn);
+        if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, tokens));
+        else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
+      }
       if (f2 && g2) {
         step('ffn2', (pass) => f2.encode(pass, g2, tokens));
         xtFresh = false;
@@ -752,6 +804,11 @@ export function createEncoderEngine(
           counts[name] = (counts[name] ?? 0) + 1;
         }
       return counts;
+    },
+    int8LayerNorms() {
+      const all = groups?.lnInt8.flat() ?? [];
+      const columns = all.filter((q) => q && q.next.columnWords > 0).length;
+      return { rows: all.filter(Boolean).length - columns, columns };
     },
     profile(batch, seq, reps = 30, warmup = 3, leaveOut = false) {
       return serial(async () => {

@@ -5,11 +5,15 @@ import addLayerNormWgsl from './add-layernorm.wgsl?raw';
 import addLayerNormSubgroupWgsl from './add-layernorm-subgroup.wgsl?raw';
 import addLayerNormRowWgsl from './add-layernorm-subgroup-row.wgsl?raw';
 import addLayerNormColsWgsl from './add-layernorm-subgroup-cols.wgsl?raw';
+import addLayerNormInt8Wgsl from './add-layernorm-int8.wgsl?raw';
+import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
 import type { GpuCapabilities } from '../adapter';
 import { deviceHasSubgroups } from '../kernels/subgroup-variant';
 import { hoistDirectives } from '../kernels/linear-common';
+import { expandWgsl } from '../kernels/wgsl-template';
+import { int8RowWords } from '../../core/quant/gpu-layout';
 
 /** Threads per row: enough to cover H in a few values each, a power of two. */
 function rowWorkgroup(hidden: number, maxThreads: number): number {
@@ -175,4 +179,53 @@ export function createAddLayerNormColumnsKernel(
       ),
     );
   return rowDispatch(device, layout, compile, rows);
+}
+
+/** Subgroups a workgroup of the int8 LayerNorm's columns form (16 rows: 2 rows a subgroup at 32 lanes). */
+const INT8_LN_COLUMN_SUBGROUPS = 8;
+
+/** The subgroup residual + LayerNorm that also writes x's int8 codes and per-token scales for the
+ *  next int8 linear (add-layernorm-int8.wgsl; the codes and scales int8-quantize.ts would write
+ *  from x, bit for bit): as rows (tokens x int8RowWords(hidden) words) or, `columns`, as columns
+ *  of the params' tw words (int8ColumnWords of the linear's tokens; 16 tokens a workgroup). Null
+ *  where the subgroup variant does not fit or hidden is not a multiple of 4. Bindings: params
+ *  {tokens, tw, eps}, a, x (in place), gammaBeta, codes, scales. */
+export function createAddLayerNormInt8Kernel(
+  device: GPUDevice,
+  hidden: number,
+  caps: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'> | undefined,
+  columns: boolean,
+): RowKernel | null {
+  const sg = caps?.subgroupMinSize;
+  if (!sg || hidden % 4 !== 0 || !subgroupLayerNormFits(device, caps)) return null;
+  const words = int8RowWords(hidden);
+  const subgroups = columns
+    ? Math.min(INT8_LN_COLUMN_SUBGROUPS, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg))
+    : SUBGROUP_LN_WG / sg;
+  if (subgroups < 1 || (columns && 16 * words * 4 > device.limits.maxComputeWorkgroupStorageSize)) return null;
+  const layout = bindingLayout(device, 'encoder.add-layernorm-int8', [
+    'uniform',
+    'read',
+    'write',
+    'read',
+    'write',
+    'write',
+  ]);
+  const w4 = hidden / 4;
+  const consts = { H: hidden, W4: w4, WG: subgroups * sg, SG: sg, PER4: Math.ceil(w4 / sg), WORDS: words };
+  const compile = (parts: number) =>
+    compilePipeline(
+      device,
+      layout,
+      `encoder.add-layernorm int8${columns ? ' cols' : ''}`,
+      hoistDirectives(
+        withConsts(
+          { ...consts, PARTS: parts },
+          subgroupCommonWgsl,
+          expandWgsl(addLayerNormInt8Wgsl, { COLUMNS: columns }),
+          int8ScaleWgsl,
+        ),
+      ),
+    );
+  return rowDispatch(device, layout, compile, columns ? 16 : subgroups);
 }

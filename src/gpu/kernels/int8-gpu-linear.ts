@@ -36,6 +36,10 @@ export function createInt8GpuLinear(
     size: Math.max(16, tokens * 4),
     usage,
   });
+  const encodeFromCodes = (target: EncodeTarget, output: BufferArg, t: number) => {
+    if (tw) lin.encodeColumns(target, codes, scales, output, t);
+    else lin.encode(target, codes, scales, output, t);
+  };
   const weightBytes = (weights.kind === 'dense' ? lin.inWords * lin.out * 4 : weights.quant.codes.length) + lin.out * 8;
   return {
     kind: lin.kind,
@@ -47,9 +51,9 @@ export function createInt8GpuLinear(
     tileFor: (t = tokens) => `int8 ${lin.variantFor(t)}`,
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, t = tokens) {
       quantizer.encode(target, asBinding(input), codes, scales, t);
-      if (tw) lin.encodeColumns(target, codes, scales, output, t);
-      else lin.encode(target, codes, scales, output, t);
+      encodeFromCodes(target, output, t);
     },
+    int8Input: { codes, scales, columnWords: tw ?? 0, encode: encodeFromCodes },
     destroy() {
       lin.destroy();
       quantizer.destroy();

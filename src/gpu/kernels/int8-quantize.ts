@@ -5,6 +5,7 @@
 // columns instead (int8-transpose.ts's layout: int8RowWords(width) * 4 columns x columnWords words,
 // four tokens a word), for the HP kernels that read X that way.
 import quantizeWgsl from './int8-quantize.wgsl?raw';
+import scaleWgsl from './int8-scale.wgsl?raw';
 import {
   bindingLayout,
   compilePipeline,
@@ -64,7 +65,7 @@ export function createInt8Quantizer(
     device,
     layout,
     `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}${subgroup ? ' subgroup' : ''}`,
-    expandWgsl(quantizeWgsl, {
+    expandWgsl(`${quantizeWgsl}\n${scaleWgsl}`, {
       ...{ STATIC: isStatic, COLUMNS: tw > 0, SUBGROUP: subgroup },
       ...(subgroup ? { W4: w4, PER: Math.ceil(w4 / 64) } : {}),
     }),

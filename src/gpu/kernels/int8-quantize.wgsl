@@ -1,8 +1,6 @@
 // Activation codes for the int8 linears, bit for bit core/quant/quantize.ts: one workgroup per
 // token row takes the row's largest |x| (dynamic, per token) or the calibrated range (static),
-// derives scale = f32(a * f32(1/127)) and inverse = f32(127 / a) correctly rounded (integer long
-// division: WGSL's f32 division may be 2.5 ulp off), then code = clamp(round(x * inverse), ±127)
-// (round() is half-even in WGSL, as roundHalfEven), packed four to a u32 word.
+// then its scale, inverse scale and codes (int8-scale.wgsl, appended), packed four to a u32 word.
 // COLUMNS: the same codes written as columns (int8-transpose.wgsl's layout, what the HP kernels'
 // 'x' variants read, so that they need no transpose pass): four tokens a workgroup, 64
 // invocations a token for its largest |x| (as above), then each invocation codes columns of the
@@ -33,51 +31,7 @@ struct Params { tokens: u32, width: u32, words: u32, rowsPerY: u32, tw: u32 }
 //#endif
 
 const THREADS = 64u;
-const INV_QMAX = 0.0078740157; // f32(1/127) exactly (bits 0x3c010204)
-const MIN_RANGE = 7.888609052210118e-31; // 2^-100 (quantize.ts MIN_RANGE)
-
 var<workgroup> partial: array<f32, 64>;
-
-/** f32(127 / a) correctly rounded, for normal a >= 2^-100 (a = m * 2^(E - 150)). */
-fn inverse127(a: f32) -> f32 {
-  let bits = bitcast<u32>(a);
-  let m = (bits & 0x7fffffu) | 0x800000u;
-  var e = 109 - i32(bits >> 23u); // 127/a = (127/m) * 2^(150-E) ~ q * 2^(109-E)
-  var rem = 127u;
-  var q = 0u;
-  // q = floor(127 * 2^41 / m) (24 or 25 bits) by long division, eight bits a step for 40 bits
-  // (rem < m < 2^24, so rem << 8 fits), then the last bit: the same q and rem as bit by bit.
-  for (var i = 0u; i < 5u; i++) {
-    let r = rem << 8u;
-    q = (q << 8u) | (r / m);
-    rem = r % m;
-  }
-  rem = rem << 1u;
-  q = q << 1u;
-  if (rem >= m) { rem = rem - m; q = q | 1u; }
-  if (q < 0x1000000u) { // one more bit: 25 bits = 24 + the rounding bit
-    rem = rem << 1u;
-    q = q << 1u;
-    if (rem >= m) { rem = rem - m; q = q | 1u; }
-    e = e - 1;
-  }
-  let half = q & 1u;
-  q = q >> 1u;
-  e = e + 1;
-  if (half == 1u && (rem != 0u || (q & 1u) == 1u)) { q = q + 1u; } // nearest, ties to even
-  return ldexp(f32(q), e);
-}
-
-/** (scale, 1 / scale) of a row with largest |x| amax (0, 0 for a zero or non-finite range). */
-fn rowScale(amax: f32) -> vec2<f32> {
-  if (amax >= MIN_RANGE && amax <= 3.4028234663852886e38) { return vec2<f32>(amax * INV_QMAX, inverse127(amax)); }
-  return vec2<f32>();
-}
-
-/** Code of x under inverse scale inv, as a byte. */
-fn code(x: f32, inv: f32) -> u32 {
-  return u32(i32(clamp(round(x * inv), -127.0, 127.0))) & 0xffu;
-}
 
 //#if SUBGROUP
 const PER = {{PER}}u; // vec4s of a row per invocation: ceil(width / 4 / 64)
@@ -99,11 +53,6 @@ fn teamMax(v: f32, tid: u32, sgSize: u32) -> f32 {
 fn absMax4(v: vec4<f32>) -> f32 {
   let a = abs(v);
   return max(max(a.x, a.y), max(a.z, a.w));
-}
-
-/** The code word of four values. */
-fn pack4(v: vec4<f32>, inv: f32) -> u32 {
-  return code(v.x, inv) | (code(v.y, inv) << 8u) | (code(v.z, inv) << 16u) | (code(v.w, inv) << 24u);
 }
 
 /** Invocation `lane`'s vec4s of x's row (lane, lane + 64, ...; zeros past the row or if not live). */

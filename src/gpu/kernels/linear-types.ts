@@ -74,6 +74,16 @@ export interface GpuLinear {
     tileFor(tokens: number): string;
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
   };
+  /** int8 linears (int8-gpu-linear.ts): the buffers its quantize pass writes X's codes and
+   *  per-token scales into (codes as rows of int8RowWords(in) words, or as columns of
+   *  `columnWords` words where that is not 0), and the product from them without that pass (the
+   *  caller wrote them: the int8 residual + LayerNorm). */
+  int8Input?: {
+    codes: GPUBuffer;
+    scales: GPUBuffer;
+    columnWords: number;
+    encode(target: EncodeTarget, output: BufferArg, tokens: number): void;
+  };
   /** Frees the weight buffers and cached uniforms; the object is unusable afterwards. */
   destroy(): void;
 }
