@@ -6,12 +6,21 @@ import type { HPMatrix } from '../core/formats/hp';
 import type { BertModel } from '../core/model/bert-types';
 import type { BertTokenizer } from '../core/model/tokenizer';
 import { calibrationBatches } from '../core/pruning/calibration';
-import { collectInputRanges, quantizeBert, quantSession, type ActivationQuant, type QuantBits } from '../core/quant';
+import {
+  collectInputRanges,
+  quantizeBert,
+  quantSession,
+  type ActivationQuant,
+  type AttentionQuant,
+  type QuantBits,
+} from '../core/quant';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
 
 export interface QuantAccuracyOptions extends EvalOptions {
   bits: QuantBits;
   activations: ActivationQuant;
+  /** 'int8': the attention in integer arithmetic too (core/quant int-attention.ts). */
+  attention?: AttentionQuant;
   /** Static activations: TRAIN sentences to calibrate the input ranges on. */
   calibrationTexts?: string[];
   /** HP arrays of HP-pruned linears, by name: same result, less work. */
@@ -40,7 +49,11 @@ export async function quantAccuracy(
     opts.onPhase?.('calibrating');
     ranges = collectInputRanges(model, calibrationBatches(tokenizer, texts, opts.maxLength ?? 128), opts.onProgress);
   }
-  const q = quantizeBert(model, { bits: opts.bits, activations: opts.activations, ranges }, opts.hp);
+  const q = quantizeBert(
+    model,
+    { bits: opts.bits, activations: opts.activations, ranges, attention: opts.attention },
+    opts.hp,
+  );
   opts.onPhase?.('evaluating');
   const result = await evaluateSession(quantSession(q), tokenizer, data, opts);
   return { result, ranges, calibrationSentences: opts.activations === 'static' ? texts.length : 0 };

@@ -45,6 +45,9 @@ export const usage =
                        encoder's 24 linears in integer arithmetic, plain TypeScript on the CPU) and print
                        it beside the f32 accuracy of the same model: {accuracy (integer), f32_accuracy,
                        delta, agreement, ...}. Slow: about a minute per 100 sentences; progress on stderr.
+  --int8-attention on|off   with --quant int8: the attention in integer arithmetic too (Q per token, K
+                       per sequence and head, V per channel, softmax codes 0..127; core/quant
+                       int-attention.ts); default off
   --activations dynamic|static   per-token ranges at run time (default), or one range per linear
                        calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
                        --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
@@ -64,6 +67,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'max-length': { type: 'string' },
     quant: { type: 'string' },
     activations: { type: 'string' },
+    'int8-attention': { type: 'string' },
     calibration: { type: 'string' },
     'calibration-limit': { type: 'string' },
     'vs-dense': { type: 'boolean' },
@@ -82,6 +86,10 @@ export async function run(argv: string[]): Promise<unknown> {
   const activations = (values.activations ?? 'dynamic') as ActivationQuant;
   if (!ACTIVATION_QUANTS.includes(activations))
     throw new CliError(`--activations must be ${ACTIVATION_QUANTS.join(' or ')}, got '${values.activations}'`);
+  const int8Attention = values['int8-attention'] ?? 'off';
+  if (!['on', 'off'].includes(int8Attention))
+    throw new CliError(`--int8-attention must be on or off, got '${int8Attention}'`);
+  if (int8Attention === 'on' && quant !== 'int8') throw new CliError('--int8-attention on needs --quant int8');
   const calibration = values.calibration ?? DEFAULT_CALIBRATION_DATA;
   if (/\b(dev|test)\.jsonl$/.test(calibration))
     throw new CliError(
@@ -173,6 +181,7 @@ export async function run(argv: string[]): Promise<unknown> {
         const q = await quantAccuracy(parsed.model, tokenizer, data, {
           bits,
           activations,
+          attention: int8Attention === 'on' ? 'int8' : 'f32',
           limit,
           batch,
           maxLength,
@@ -192,6 +201,7 @@ export async function run(argv: string[]): Promise<unknown> {
             activations === 'static'
               ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})`
               : 'dynamic (per token)',
+          attention: int8Attention === 'on' ? 'int8 (int-attention.ts)' : 'f32',
           accuracy: qr.accuracy,
           correct: qr.correct,
           n: qr.n,

@@ -150,9 +150,10 @@ export function referenceEncode(
   input: EncoderBatch,
   observe?: LinearInputObserver,
   apply?: LinearImpl,
+  attention?: AttentionFn,
 ): Float32Array {
   let x = referenceEmbed(model, input);
-  for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe, apply);
+  for (const layer of model.layers) x = referenceLayer(model, layer, x, input, observe, apply, attention);
   return x;
 }
 
@@ -187,13 +188,14 @@ export function referenceLayer(
   input: EncoderBatch,
   observe?: LinearInputObserver,
   apply?: LinearImpl,
+  attention?: AttentionFn,
 ): Float32Array {
   const rows = input.batch * input.seq;
   const linear: LinearStep = (x, l) => {
     observe?.(l, x, rows);
     return apply ? apply(l, x, rows) : referenceLinear(x, rows, l);
   };
-  const a = attentionOutput(model, layer, attentionContext(model, layer, x, input, linear), x, linear);
+  const a = attentionOutput(model, layer, attentionContext(model, layer, x, input, linear, attention), x, linear);
   return ffnOutput(model, layer, ffnHidden(layer, a, linear), a, linear);
 }
 
@@ -287,9 +289,16 @@ export function addAndNorm(
 
 /** Classifier logits [B, labels]: tanh pooler over [CLS] (when the model has one), then the
  *  classifier (both f32: `apply` covers the encoder's prunable linears only). */
-export function referenceForward(model: BertModel, input: EncoderBatch, apply?: LinearImpl): Float32Array {
+/** `apply` / `attention`: other implementations of the prunable linears / of the attention (the
+ *  integer model's, core/quant). */
+export function referenceForward(
+  model: BertModel,
+  input: EncoderBatch,
+  apply?: LinearImpl,
+  attention?: AttentionFn,
+): Float32Array {
   const { hidden } = model.config;
-  const x = referenceEncode(model, input, undefined, apply);
+  const x = referenceEncode(model, input, undefined, apply, attention);
   const cls = new Float32Array(input.batch * hidden);
   for (let b = 0; b < input.batch; b++)
     cls.set(x.subarray(b * input.seq * hidden, (b * input.seq + 1) * hidden), b * hidden);

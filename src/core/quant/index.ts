@@ -1,5 +1,6 @@
 export * from './quantize';
 export * from './int-linear';
+export * from './int-attention';
 export * from './quantized-bert';
 export * from './calibration';
 export * from './session';

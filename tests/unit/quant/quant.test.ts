@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeHP } from '../../../src/core/formats/hp';
 import { denseLinear } from '../../../src/core/cpu/linear';
 import { prunableLinears } from '../../../src/core/model/bert-types';
-import { referenceForward } from '../../../src/core/model/reference-forward';
+import { referenceAttention, referenceForward } from '../../../src/core/model/reference-forward';
 import { pruneMatrix } from '../../../src/core/pruning/prune-matrix';
 import {
   collectInputRanges,
   dequantizeRows,
   intDenseLinear,
   intEpilogue,
+  intAttention,
   intHPLinear,
   quantizeBert,
   quantizeHP,
@@ -18,6 +19,8 @@ import {
   quantizeRows,
   quantizeStatic,
   roundHalfEven,
+  SOFTMAX_THRESHOLDS,
+  softmaxCode,
 } from '../../../src/core/quant';
 import { randomBatch, randomBertModel, rng } from '../../helpers/random-bert-model';
 
@@ -146,5 +149,45 @@ describe('integer BERT forward', () => {
     expect(() => quantizeBert(model, { bits: 8, activations: 'static', ranges: {} })).toThrow(
       /calibrated range for layer\.0/,
     );
+  });
+});
+
+describe('integer attention', () => {
+  it('softmax codes: round(127 exp(x)) through the f32 thresholds, 127 at the row maximum', () => {
+    expect(softmaxCode(0)).toBe(127);
+    expect(softmaxCode(-100)).toBe(0);
+    const r = rng(3);
+    for (let i = 0; i < 2000; i++) {
+      const x = Math.fround(-8 * r() ** 2);
+      expect(softmaxCode(x)).toBe(Math.round(127 * Math.exp(x)));
+    }
+    for (let k = 1; k < 128; k++) {
+      // T[k] is the least f32 with code k: one ulp below it is code k - 1.
+      const below = new Float32Array([SOFTMAX_THRESHOLDS[k]]);
+      new Int32Array(below.buffer)[0] += 1; // negative: one ulp more negative
+      expect([softmaxCode(SOFTMAX_THRESHOLDS[k]), softmaxCode(below[0])]).toEqual([k, k - 1]);
+    }
+  });
+
+  it('near the f32 attention; masked keys take no part; the integer model runs it as an option', () => {
+    const [batch, seq, hidden, heads] = [2, 9, 24, 2];
+    const n = batch * seq * hidden;
+    const [q, k, v] = [randn(n, 11, 2), randn(n, 12, 2), randn(n, 13)];
+    const mask = Array.from({ length: batch * seq }, (_, i) => (i % seq < (i < seq ? 9 : 5) ? 1 : 0));
+    const f = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
+    const got = intAttention(q, k, v, mask, batch, seq, hidden, heads);
+    expect(maxDiff(got, f)).toBeLessThan(0.05);
+    expect(maxDiff(got, f)).toBeGreaterThan(0);
+    // Masked keys (sequence 1, positions 5..8): other values there change nothing.
+    const [k2, v2] = [k.slice(), v.slice()];
+    for (let i = (seq + 5) * hidden; i < 2 * seq * hidden; i++) [k2[i], v2[i]] = [100, -100];
+    expect(intAttention(q, k2, v2, mask, batch, seq, hidden, heads)).toEqual(got);
+    const model = randomBertModel({}, 5);
+    const b = randomBatch(model, 3, 7, 9);
+    const lin = quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic' }), b);
+    const all = quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic', attention: 'int8' }), b);
+    expect(maxDiff(all, lin)).toBeGreaterThan(0);
+    expect(maxDiff(all, referenceForward(model, b))).toBeLessThan(0.1 * maxAbs(lin));
+    expect(() => quantizeBert(model, { bits: 16, activations: 'dynamic', attention: 'int8' })).toThrow(/8-bit/);
   });
 });
