@@ -317,6 +317,22 @@ describe('encoder engine on WebGPU', () => {
     expect(() =>
       createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, quant: 'int8', fuseAddLn: true }),
     ).toThrow(/unfused/);
+    // The attention in integer arithmetic too: the integer model with attention 'int8'.
+    const att = createEncoderEngine(gpu.device, gpu.caps, pruned, {
+      sparse,
+      maxBatch: 2,
+      maxSeq: 6,
+      quant: 'int8',
+      int8Attention: true,
+    });
+    const attLogits = await att.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    att.destroy();
+    const attRef = quantizedForward(
+      quantizeBert(pruned, { bits: 8, activations: 'dynamic', attention: 'int8' }, sparse),
+      b,
+    );
+    expect(maxAbsDiff(attLogits, attRef)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(attRef, hpRef)).toBeGreaterThan(1e-4);
   }, 120_000);
 
   it('int8 HP on subgroup matrices (builtins emulated on SwiftShader): the same logits, matrix kernels', async () => {

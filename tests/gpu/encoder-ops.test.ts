@@ -25,7 +25,8 @@ import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model'
 import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
 import { pruneMatrix } from '../../src/core/pruning';
 import type { Linear } from '../../src/core/model/bert-types';
-import { packInt8Rows, quantizeRows } from '../../src/core/quant';
+import { intAttention, packInt8Rows, quantizeRows } from '../../src/core/quant';
+import { createInt8AttentionKernel } from '../../src/gpu/encoder/attention-int8';
 import { int8ColumnWords } from '../../src/gpu/kernels/int8-transpose';
 
 let device: GPUDevice;
@@ -410,6 +411,47 @@ describe('encoder ops on WebGPU', () => {
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
       },
     );
+  }
+
+  // The int8 model's integer attention against core/quant's (the same integers; the last division
+  // and scale in f32 may differ by an ulp or two): TinyBERT's head size 26 in a fused row with junk
+  // in the padding, padded and left-padded sequences; 150 keys: two workgroups of queries.
+  for (const [seq, batch, mode] of [
+    [70, 3, 'fused'],
+    [150, 2, 'separate'],
+  ] as const) {
+    it(`int8 attention: head size 26, seq ${seq}, batch ${batch}, ${mode} Q/K/V`, async () => {
+      const [hidden, heads] = [52, 2];
+      const n = batch * seq * hidden;
+      const rand = rng(seq + 1);
+      const [q, k, v] = [3, 2, 1].map((m) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * m));
+      const mask = new Uint32Array(batch * seq).fill(1);
+      for (let i = 3; i < seq; i++) mask[seq + i] = 0;
+      for (let i = 0; i < seq - 2 && batch > 2; i++) mask[2 * seq + i] = 0;
+      const block = hidden + 4;
+      const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
+      const kernel = createInt8AttentionKernel(device, hidden, heads, layout, seq);
+      let inputs: GPUBuffer[];
+      if (mode === 'fused') {
+        const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
+        for (let t = 0; t < batch * seq; t++)
+          [q, k, v].forEach((src, j) =>
+            rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block),
+          );
+        const qkv = up('qkv', rows);
+        inputs = [qkv, qkv, qkv];
+      } else inputs = [up('q', q), up('k', k), up('v', v)];
+      const ctx = out(n);
+      const u = uniform([seq], { 1: 1 / Math.sqrt(hidden / heads) });
+      const group = device.createBindGroup({
+        layout: kernel.layout.group,
+        entries: [u, ...inputs, up('mask', mask), ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      submit((pass) => kernel.encode(pass, group, batch, seq));
+      const expected = intAttention(q, k, v, mask, batch, seq, hidden, heads);
+      expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(expected, referenceAttention(q, k, v, mask, batch, seq, hidden, heads))).toBeGreaterThan(1e-4);
+    });
   }
 
   it("attention 'auto' by shape and Q/K/V layout (TinyBERT: 12 heads, rows of 936 or 960 floats)", () => {

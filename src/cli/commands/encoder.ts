@@ -36,6 +36,8 @@ export const usage =
   --weights f32|f16   how the linears' weights are stored on the GPU (default f32; math is f32)
   --quant int8        every encoder linear in W8A8 (int8 codes on the GPU, activations quantized per
                       token, exact integer sums): the integer model of hp-lab eval --quant int8
+  --int8-attention on|off  with --quant int8: the attention in integer arithmetic too (hp-lab eval
+                      --quant int8 --int8-attention on's model; default off)
   --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
                       write those linears' int8 codes (no quantize pass; default on where it fits)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
@@ -170,6 +172,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-variant': { type: 'string' },
     'hp-columns': { type: 'string' },
     'int8-layernorm': { type: 'string' },
+    'int8-attention': { type: 'string' },
     'hp-column-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -210,6 +213,10 @@ export async function run(argv: string[]): Promise<unknown> {
   if (int8Ln !== undefined && !['on', 'off'].includes(int8Ln))
     throw new CliError(`--int8-layernorm must be on or off, got '${int8Ln}'`);
   if (int8Ln !== undefined && !int8) throw new CliError('--int8-layernorm needs --quant int8');
+  const int8Att = f['int8-attention'];
+  if (int8Att !== undefined && !['on', 'off'].includes(int8Att))
+    throw new CliError(`--int8-attention must be on or off, got '${int8Att}'`);
+  if (int8Att === 'on' && !int8) throw new CliError('--int8-attention on needs --quant int8');
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -329,6 +336,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
+    ...(int8Att ? { int8Attention: int8Att === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(attention ? { attention } : {}),
@@ -525,6 +533,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hp_variant: f['hp-variant'] } : {}),
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
     ...(int8Ln ? { int8_layernorm: int8Ln } : {}),
+    ...(int8Att ? { int8_attention: int8Att } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

@@ -29,6 +29,7 @@ import {
   type RowKernel,
 } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
+import { createInt8AttentionKernel } from './attention-int8';
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
@@ -91,6 +92,9 @@ export interface EncoderEngineOptions {
    *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
    *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
   int8LayerNorm?: boolean;
+  /** With quant 'int8': the attention in integer arithmetic too (attention-int8.ts: core/quant's
+   *  int-attention.ts, quantizeBert's attention 'int8'), sequences up to maxSeq. Default false. */
+  int8Attention?: boolean;
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -202,7 +206,13 @@ export function createEncoderEngine(
     const key = JSON.stringify(layout);
     let kernel = attentionKernels.get(key);
     if (!kernel)
-      attentionKernels.set(key, (kernel = createAttentionKernel(device, hidden, heads, layout, opts.attention)));
+      attentionKernels.set(
+        key,
+        (kernel =
+          opts.quant === 'int8' && opts.int8Attention
+            ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq)
+            : createAttentionKernel(device, hidden, heads, layout, opts.attention)),
+      );
     return kernel;
   };
   const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));

@@ -1,0 +1,136 @@
+// The int8 model's integer attention (core/quant int-attention.ts, the same integers): one
+// workgroup of WG invocations per (WG queries, head, sequence), every key of the sequence in
+// workgroup memory (seq <= LMAX). First the head's K range and V's channel ranges over the
+// unmasked keys (atomicMax on the bits of |x|, which order like the values), then their codes into
+// workgroup memory (K: a key's D4 code words; V transposed: a channel's words of four keys), then
+// each invocation one query: its codes (per token and head), the largest integer score over the
+// unmasked keys (dot4I8Packed), then for each group of four keys their softmax codes
+// P = round(127 exp(x)), x = f32(n * c) (exp's estimate moved to the table's code by one
+// comparison each way: SOFTMAX_T, the CPU's thresholds), packed as a word and multiplied into
+// every channel's sum with dot4I8Packed; ctx = f32(sum) / f32(Σ P) * V's channel scale.
+// Prepended: consts H, D, D4 (= ceil(D / 4)), WG, LMAX (a multiple of 4), G (= LMAX / 4), STRIDE,
+// QO, KO, VO, the SOFTMAX_T table (array<u32, 128> of f32 bits) and int8-scale.wgsl.
+
+struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+/** attention_mask, [tokens]: 0 = padding. */
+@group(0) @binding(4) var<storage, read> mask: array<u32>;
+@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
+
+var<workgroup> kc: array<u32, LMAX * D4>;
+var<workgroup> vt: array<u32, D * G>;
+var<workgroup> live: array<u32, LMAX>;
+var<workgroup> thresholds: array<f32, 128>;
+var<workgroup> kmax: atomic<u32>;
+var<workgroup> vmax: array<atomic<u32>, D>;
+/** V's channel (scale, inverse scale). */
+var<workgroup> vsc: array<vec2<f32>, D>;
+
+/** P's code of x (<= 0): round(127 exp(x)) as the thresholds define it. */
+fn softmax_code(x: f32) -> u32 {
+  var c = u32(clamp(round(127.0 * exp(x)), 0.0, 127.0));
+  if (c < 127u && x >= thresholds[c + 1u]) {
+    c += 1u;
+  } else if (c > 0u && x < thresholds[c]) {
+    c -= 1u;
+  }
+  return c;
+}
+
+fn score(qw: array<u32, D4>, j: u32) -> i32 {
+  var s = 0;
+  for (var c = 0u; c < D4; c++) { s += dot4I8Packed(qw[c], kc[j * D4 + c]); }
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let seq = p.seq;
+  let b = wid.z;
+  let col = wid.y * D;
+  let base = b * seq;
+  for (var i = lid; i < 128u; i += WG) { thresholds[i] = bitcast<f32>(SOFTMAX_T[i]); }
+  // The ranges over the unmasked keys.
+  for (var j = lid; j < LMAX; j += WG) {
+    let on = j < seq && mask[base + j] != 0u;
+    live[j] = select(0u, 1u, on);
+    if (on) {
+      var km = 0.0;
+      for (var e = 0u; e < D; e++) {
+        km = max(km, abs(k[(base + j) * STRIDE + KO + col + e]));
+        atomicMax(&vmax[e], bitcast<u32>(abs(v[(base + j) * STRIDE + VO + col + e])));
+      }
+      atomicMax(&kmax, bitcast<u32>(km));
+    }
+  }
+  workgroupBarrier();
+  let ks = rowScale(bitcast<f32>(atomicLoad(&kmax)));
+  for (var e = lid; e < D; e += WG) { vsc[e] = rowScale(bitcast<f32>(atomicLoad(&vmax[e]))); }
+  workgroupBarrier();
+  // Codes: K by key (zero words for masked keys and past the sequence), V by channel and key quad.
+  for (var t = lid; t < LMAX * D4; t += WG) {
+    let j = t / D4;
+    let c = t % D4;
+    var w = 0u;
+    if (live[j] != 0u) {
+      for (var e = 0u; e < 4u; e++) {
+        if (4u * c + e < D) { w |= code(k[(base + j) * STRIDE + KO + col + 4u * c + e], ks.y) << (8u * e); }
+      }
+    }
+    kc[t] = w;
+  }
+  for (var t = lid; t < D * G; t += WG) {
+    let e = t / G;
+    let g = t % G;
+    var w = 0u;
+    for (var r = 0u; r < 4u; r++) {
+      let j = 4u * g + r;
+      if (live[j] != 0u) { w |= code(v[(base + j) * STRIDE + VO + col + e], vsc[e].y) << (8u * r); }
+    }
+    vt[t] = w;
+  }
+  workgroupBarrier();
+  // One query an invocation (rows past the end compute a copy of the last row, never stored).
+  let i = wid.x * WG + lid;
+  let row = base + min(i, seq - 1u);
+  var qa = 0.0;
+  for (var e = 0u; e < D; e++) { qa = max(qa, abs(q[row * STRIDE + QO + col + e])); }
+  let qs = rowScale(qa);
+  var qw: array<u32, D4>;
+  for (var c = 0u; c < D4; c++) {
+    var w = 0u;
+    for (var e = 0u; e < 4u; e++) {
+      if (4u * c + e < D) { w |= code(q[row * STRIDE + QO + col + 4u * c + e], qs.y) << (8u * e); }
+    }
+    qw[c] = w;
+  }
+  let cf = (qs.x * ks.x) * p.scale;
+  var mx = -2147483647;
+  for (var j = 0u; j < seq; j++) {
+    if (live[j] != 0u) { mx = max(mx, score(qw, j)); }
+  }
+  var acc: array<i32, D>;
+  var psum = 0u;
+  let groups = (seq + 3u) / 4u;
+  for (var g = 0u; g < groups; g++) {
+    var pw = 0u;
+    for (var r = 0u; r < 4u; r++) {
+      let j = 4u * g + r;
+      if (j < seq && live[j] != 0u) {
+        let pc = softmax_code(f32(score(qw, j) - mx) * cf);
+        psum += pc;
+        pw |= pc << (8u * r);
+      }
+    }
+    for (var e = 0u; e < D; e++) { acc[e] += dot4I8Packed(pw, vt[e * G + g]); }
+  }
+  if (i < seq) {
+    for (var e = 0u; e < D; e++) {
+      ctx[(base + i) * H + col + e] = select(0.0, f32(acc[e]) / f32(psum) * vsc[e].x, psum > 0u);
+    }
+  }
+}
