@@ -76,6 +76,21 @@ describe('encoder engine on WebGPU', () => {
     const logits2 = await engine.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 3, 7);
     expect(maxAbsDiff(logits2, referenceForward(model, b2))).toBeLessThan(1e-4);
     engine.destroy();
+    // The forward as many small command buffers (one dispatch each at first): the same bits, also
+    // from the forward recorded ahead; destroyed while that recording is in flight, nothing breaks.
+    const chunked = createEncoderEngine(gpu.device, gpu.caps, model, {
+      maxBatch: 3,
+      maxSeq: 7,
+      submitChunks: [1, 1, 2],
+    });
+    expect(Array.from(await chunked.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7))).toEqual(
+      Array.from(logits),
+    );
+    expect(Array.from(await chunked.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 3, 7))).toEqual(
+      Array.from(logits2),
+    );
+    chunked.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
   it('HP-sparse linears at 50% and 90%: logits equal the reference on the pruned weights', async () => {

@@ -61,6 +61,9 @@ export const usage =
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
                       a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
                       0; f32 and int8)
+  --submit-chunks L   dispatches in each command buffer of a forward before the last, a comma list, or
+                      'one' for the whole forward in one (default 3,5,8: the GPU starts while the CPU
+                      still submits; forward-submit.ts)
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
@@ -176,6 +179,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-column-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
+    'submit-chunks': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
@@ -225,6 +229,12 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--ln-columns-rows must be 4, 8 or 16, got ${lnColumnsRows}`);
   const qkvPad = f['qkv-pad'] === undefined ? undefined : numberFlag(f['qkv-pad'], 'qkv-pad', 0, 0, 1024, true);
   if (qkvPad !== undefined && qkvPad % 4 !== 0) throw new CliError(`--qkv-pad must be a multiple of 4, got ${qkvPad}`);
+  const submitChunks =
+    f['submit-chunks'] === undefined
+      ? undefined
+      : f['submit-chunks'] === 'one'
+        ? []
+        : numberListFlag(f['submit-chunks'], 'submit-chunks', [], 1, 1000, true);
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -339,6 +349,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8Attention: int8Att === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
+    ...(submitChunks ? { submitChunks } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -459,6 +470,8 @@ export async function run(argv: string[]): Promise<unknown> {
                   hp_min_ms: round(h.msMin),
                   dense_run_wall_ms: round(d.runMsMedian, 3),
                   hp_run_wall_ms: round(h.runMsMedian, 3),
+                  dense_idle_wall_ms: d.idleRunMsMedian === null ? null : round(d.idleRunMsMedian, 3),
+                  hp_idle_wall_ms: h.idleRunMsMedian === null ? null : round(h.idleRunMsMedian, 3),
                   dense_run_submit_ms: round(d.submitMsMedian, 3),
                   hp_run_submit_ms: round(h.submitMsMedian, 3),
                   dense_run_record_ms: round(d.recordMsMedian, 3),
@@ -537,6 +550,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
+    ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

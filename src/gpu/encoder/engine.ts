@@ -36,6 +36,7 @@ import { createHeadKernel } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
+import { createForwardSubmitter, nextTurn, SUBMIT_CHUNKS } from './forward-submit';
 
 export interface EncoderEngineOptions {
   /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
@@ -95,6 +96,9 @@ export interface EncoderEngineOptions {
   /** With quant 'int8': the attention in integer arithmetic too (attention-int8.ts: core/quant's
    *  int-attention.ts, quantizeBert's attention 'int8'), sequences up to maxSeq. Default false. */
   int8Attention?: boolean;
+  /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
+   *  forward in one command buffer). Default SUBMIT_CHUNKS. */
+  submitChunks?: readonly number[];
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -102,11 +106,14 @@ export interface EncoderTiming extends GpuTiming {
   seq: number;
   /** Median wall time of run() (upload, forward, logits readback), ms. */
   runMsMedian: number;
-  /** Of those runs, the median time until the forward was submitted (upload, recording the
-   *  pass, submit: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
+  /** Of those runs, the median time until the forward's last command buffer was submitted
+   *  (upload, submits: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
   submitMsMedian: number;
-  /** Median CPU time run() spent recording the next call's forward while the GPU ran this one
-   *  (wall = submit + the longer of GPU time and this + readback, on one thread). */
+  /** Median wall time of run() on an idle engine: called after the last call's work was done,
+   *  so its forward was recorded ahead in the pause (a sentence typed into a page), ms. */
+  idleRunMsMedian: number | null;
+  /** Median CPU time run() spent recording the next call's forward ahead (forward-submit.ts: in
+   *  event-loop turns while the GPU runs this one; back to back, the next call waits for it). */
   recordMsMedian: number;
   /** Of submitMsMedian, the part spent uploading the tokens (the rest is queue.submit). */
   uploadMsMedian: number;
@@ -283,9 +290,14 @@ export function createEncoderEngine(
     transpose: uniform('transpose'),
   };
 
-  /** The next forward, recorded while the GPU ran the last one (see runOnce), for its shape;
-   *  dropped when the buffers it binds are re-allocated. */
-  let ahead: { shape: string; commands: GPUCommandBuffer } | null = null;
+  /** Submits each forward in a few command buffers and records the next one ahead
+   *  (forward-submit.ts); its recording is dropped when the buffers it binds are re-allocated. */
+  const submitter = createForwardSubmitter(device, opts.submitChunks ?? SUBMIT_CHUNKS);
+  /** The record-ahead in flight (run() calls wait for it: it binds the current buffers). */
+  let recording: Promise<void> = Promise.resolve();
+  /** CPU ms the last finished record-ahead spent recording. */
+  let lastRecordMs = 0;
+
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
@@ -478,7 +490,7 @@ export function createEncoderEngine(
    *  this allocation) was ~15 % of recording a B=1 forward on a slow CPU; reused until allocate(). */
   let recorded: { shape: string; steps: Step[] } | null = null;
   function releaseActivations(): void {
-    ahead = null;
+    submitter.drop();
     recorded = null;
     for (const l of linears) for (const lin of layerLinears(l)) lin.destroy();
     linears = [];
@@ -680,42 +692,36 @@ export function createEncoderEngine(
   }
 
   let busy: Promise<unknown> = Promise.resolve();
-  /** One call at a time: calls share the activation buffers. */
+  /** One call at a time: calls share the activation buffers, which the forward being recorded
+   *  ahead binds too, so the next call also waits for that recording. */
   const serial = <T>(f: () => Promise<T>): Promise<T> => {
     const next = busy.then(f, f);
-    busy = next.catch(() => undefined);
+    const settled = () => recording;
+    busy = next.then(settled, settled).catch(() => undefined);
     return next;
   };
 
-  /** The whole forward for the current shape and its logits copy, as one command buffer. */
-  function encodeForward(batch: number, seq: number): GPUCommandBuffer {
-    const a = act!;
-    const enc = device.createCommandEncoder({ label: 'encoder.forward' });
-    const pass = enc.beginComputePass({ label: 'encoder.forward' });
-    record(pass, batch, seq);
-    pass.end();
-    enc.copyBufferToBuffer(a.logits, 0, a.readback, 0, batch * labels * 4);
-    return enc.finish();
-  }
+  /** The logits' copy to the readback buffer, at the end of the forward's last command buffer. */
+  const copyLogits = (batch: number) => (enc: GPUCommandEncoder) =>
+    enc.copyBufferToBuffer(act!.logits, 0, act!.readback, 0, batch * labels * 4);
 
-  /** performance.now() right after the last forward's submit (timing splits run()'s wall time). */
+  /** performance.now() right after the last forward's last submit (timing splits run()'s wall time). */
   let submittedAt = 0;
-  /** How long runOnce's recording of the next forward took (CPU ms). */
-  let recordedMs = 0;
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
+    await recording;
     const a = act!;
     const shape = `${batch}x${seq}`;
-    const commands = ahead?.shape === shape ? ahead.commands : encodeForward(batch, seq);
-    ahead = null;
-    device.queue.submit([commands]);
+    const steps = stepsFor(batch, seq);
+    const finish = copyLogits(batch);
+    submitter.submit(shape, steps, finish);
     submittedAt = performance.now();
     const mapped = a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
-    // A command buffer is single-use, and recording the ~30 dispatches of a forward is most of
-    // run()'s CPU time (BENCHMARKS.md, issue 19): the CPU records the next call's forward for the
-    // same shape while the GPU runs this one, so a caller that runs that shape again (the
-    // sentences of a page, a benchmark) only uploads its tokens and submits.
-    ahead = { shape, commands: encodeForward(batch, seq) };
-    recordedMs = performance.now() - submittedAt;
+    // While the GPU runs this forward, the CPU records the next one for the same shape, so a
+    // caller that runs that shape again (the sentences of a page, a benchmark) only uploads its
+    // tokens and submits (BENCHMARKS.md, issue 19).
+    recording = submitter.recordAhead(shape, steps, finish).then((ms) => {
+      lastRecordMs = ms;
+    });
     await mapped;
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
@@ -766,16 +772,19 @@ export function createEncoderEngine(
           minSampleMs: FORWARD_SAMPLE_MS,
         });
         // Wall time of what run() does after validation (upload, forward, readback); the probe
-        // run is left out: it may include first-use costs.
+        // run is left out: it may include first-use costs. Back to back: each run right after
+        // the last (it waits for the next forward's recording, if still going); idle: a run
+        // after the engine finished its work (the forward recorded ahead in the pause before).
         const runs: number[] = [];
         const submits: number[] = [];
         const records: number[] = [];
         const uploads: number[] = [];
+        const idle: number[] = [];
         const ids = new Int32Array(batch * seq).fill(101);
         const mask = new Int32Array(batch * seq).fill(1);
         // These get the other half of the budget (at least one run: a software adapter takes
         // seconds a forward).
-        const wallRuns = Math.max(1, Math.min(reps, 20, Math.floor(budgetMs / 2 / gpu.msMedian)));
+        const wallRuns = Math.max(1, Math.min(reps, 20, Math.floor(budgetMs / 4 / gpu.msMedian)));
         for (let i = 0; i < wallRuns; i++) {
           const t0 = performance.now();
           upload(ids, mask, null, batch, seq);
@@ -783,7 +792,19 @@ export function createEncoderEngine(
           await runOnce(batch, seq);
           runs.push(performance.now() - t0);
           submits.push(submittedAt - t0);
-          records.push(recordedMs);
+          if (i > 0) records.push(lastRecordMs); // the last run's record-ahead, which this one awaited
+        }
+        await recording;
+        records.push(lastRecordMs);
+        // A software adapter's budget leaves no idle runs (null).
+        const idleRuns = Math.min(wallRuns, Math.floor(budgetMs / 4 / gpu.msMedian));
+        for (let i = 0; i < idleRuns; i++) {
+          await recording;
+          await nextTurn();
+          const t0 = performance.now();
+          upload(ids, mask, null, batch, seq);
+          await runOnce(batch, seq);
+          idle.push(performance.now() - t0);
         }
         const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
         return {
@@ -791,6 +812,7 @@ export function createEncoderEngine(
           batch,
           seq,
           runMsMedian: median(runs),
+          idleRunMsMedian: idle.length ? median(idle) : null,
           submitMsMedian: median(submits),
           recordMsMedian: median(records),
           uploadMsMedian: median(uploads),

@@ -1,0 +1,98 @@
+// How a recorded forward reaches the GPU. Two costs sit on the CPU side of every run() (issue 19,
+// H200 host, Dawn under Node): recording the ~30 dispatches (~7 µs each) and queue.submit, where
+// Dawn translates the commands for Vulkan (~3.5 µs a dispatch): at B=1 together ~2x the GPU time
+// of an HP forward. So:
+// - the forward goes as a few command buffers of growing size (SUBMIT_CHUNKS dispatches, then the
+//   rest): the GPU starts on the first dispatches while the CPU still submits the later ones;
+// - the next forward of the same shape is recorded ahead after this one is submitted, one command
+//   buffer per event-loop turn, so the GPU's completion (the logits' mapAsync) is seen between
+//   turns instead of after the whole recording; a call that finds it recorded only uploads its
+//   tokens and submits. The engine's serial queue waits for the recording before its next call.
+import type { Step } from './op-profile';
+
+/** Dispatches in each command buffer of a forward before the last (which takes the rest). */
+export const SUBMIT_CHUNKS: readonly number[] = [3, 5, 8];
+
+/** The step lists of each command buffer: `chunks` dispatches each, then the rest ([] = one). */
+export function splitSteps(steps: readonly Step[], chunks: readonly number[]): Step[][] {
+  const out: Step[][] = [];
+  let at = 0;
+  for (const n of chunks) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`submit chunks must be positive integers, got ${n}`);
+    if (at + n >= steps.length) break;
+    out.push(steps.slice(at, at + n));
+    at += n;
+  }
+  out.push(steps.slice(at));
+  return out;
+}
+
+/** Resolves on the event loop's next turn (after pending I/O and Dawn's event processing). */
+export function nextTurn(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export interface ForwardSubmitter {
+  /** Submits the forward of `shape`: the command buffers recorded ahead for it, else each chunk
+   *  recorded and submitted in turn. `finish` adds the last buffer's copies (the logits). */
+  submit(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): void;
+  /** Records the next forward of `shape` ahead, a command buffer per event-loop turn; resolves
+   *  when done or dropped, with the CPU ms its turns spent recording. */
+  recordAhead(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): Promise<number>;
+  /** Forgets the forward recorded ahead (its buffers are about to be re-allocated). */
+  drop(): void;
+}
+
+export function createForwardSubmitter(device: GPUDevice, chunks: readonly number[] = SUBMIT_CHUNKS): ForwardSubmitter {
+  let ahead: { shape: string; commands: GPUCommandBuffer[] } | null = null;
+  /** Bumped by drop(): a recording in flight for an older generation stops. */
+  let generation = 0;
+  const encode = (steps: readonly Step[], last: boolean, finish: (enc: GPUCommandEncoder) => void) => {
+    const enc = device.createCommandEncoder({ label: 'encoder.forward' });
+    const pass = enc.beginComputePass({ label: 'encoder.forward' });
+    for (const s of steps) s.encode(pass);
+    pass.end();
+    if (last) finish(enc);
+    return enc.finish();
+  };
+  return {
+    submit(shape, steps, finish) {
+      const recorded = ahead?.shape === shape ? ahead.commands : null;
+      ahead = null;
+      if (recorded) {
+        for (const c of recorded) device.queue.submit([c]);
+        return;
+      }
+      const parts = splitSteps(steps, chunks);
+      parts.forEach((part, i) => device.queue.submit([encode(part, i === parts.length - 1, finish)]));
+    },
+    async recordAhead(shape, steps, finish) {
+      ahead = null;
+      let recordedMs = 0;
+      const mine = generation;
+      const parts = splitSteps(steps, chunks);
+      const commands: GPUCommandBuffer[] = [];
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0) await nextTurn();
+        if (generation !== mine) return recordedMs;
+        const t0 = performance.now();
+        commands.push(encode(parts[i], i === parts.length - 1, finish));
+        recordedMs += performance.now() - t0;
+      }
+      ahead = { shape, commands };
+      return recordedMs;
+    },
+    drop() {
+      generation++;
+      ahead = null;
+    },
+  };
+}
