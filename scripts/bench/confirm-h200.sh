@@ -12,6 +12,8 @@
 # attention --ablate at B=32 L=128), verify (bench
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
+# submit (B=1 latency with the forward in one command buffer against the default chunks, and
+# scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a dispatch),
 # compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
 set -u
@@ -27,7 +29,7 @@ c() {
 }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
-for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-kernels int8 logits}; do
+for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-kernels int8 submit logits}; do
   case $s in
     latency) c latency 70 "${enc[@]}" --batch 1,32 --seq 64,128 ;;
     latency2) c latency2 70 "${enc[@]}" --batch 32,1 --seq 128,64 ;;
@@ -46,6 +48,13 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
         --tile 32x32 --variant all --reps 20
       HP_LAB_UNSAFE_APIS=1 c int8-dense 40 bench matmul --quant int8 --m 4096 --k 4096 --n 4096 --tile all --reps 10 ;;
     int8) HP_LAB_UNSAFE_APIS=1 c int8 40 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile ;;
+    submit)
+      c submit-default 40 "${enc[@]}" --batch 1 --seq 64,128
+      c submit-one 40 "${enc[@]}" --batch 1 --seq 64,128 --submit-chunks one
+      c submit-default2 40 "${enc[@]}" --batch 1 --seq 64,128
+      timeout 60 node scripts/bench/dawn-dispatch-cost.mjs > "$out/dispatch-cost.jsonl" 2> "$out/dispatch-cost.log"
+      echo "dispatch-cost rc=$?" | tee -a "$out/run.log"
+      tar -C "$out" -czf "$final/confirm.tgz" . ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
