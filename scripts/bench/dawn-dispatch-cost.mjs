@@ -28,7 +28,11 @@ async function trial(D, K, reps = 400, warmup = 50) {
       layout: 'auto',
       compute: {
         module: device.createShaderModule({
-          code: `${decl.join('\n')}\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { o[g.x] = ${sum} + ${p}.0; }`,
+          code: [
+            ...decl,
+            '@compute @workgroup_size(64)',
+            `fn main(@builtin(global_invocation_id) g: vec3u) { o[g.x] = ${sum} + ${p}.0; }`,
+          ].join('\n'),
         }),
         entryPoint: 'main',
       },
