@@ -415,12 +415,15 @@ describe('encoder ops on WebGPU', () => {
 
   // The int8 model's integer attention against core/quant's (the same integers; the last division
   // and scale in f32 may differ by an ulp or two): TinyBERT's head size 26 in a fused row with junk
-  // in the padding, padded and left-padded sequences; 150 keys: two workgroups of queries.
-  for (const [seq, batch, mode] of [
-    [70, 3, 'fused'],
-    [150, 2, 'separate'],
+  // in the padding, padded and left-padded sequences; 150 keys: two workgroups of queries (more with
+  // key splits: 2 or 4 invocations a query, their sums added at the end).
+  for (const [seq, batch, mode, splits] of [
+    [70, 3, 'fused', 1],
+    [150, 2, 'separate', 1],
+    [70, 3, 'fused', 2],
+    [150, 2, 'separate', 4],
   ] as const) {
-    it(`int8 attention: head size 26, seq ${seq}, batch ${batch}, ${mode} Q/K/V`, async () => {
+    it(`int8 attention: head size 26, seq ${seq}, batch ${batch}, ${mode} Q/K/V, ${splits} split(s)`, async () => {
       const [hidden, heads] = [52, 2];
       const n = batch * seq * hidden;
       const rand = rng(seq + 1);
@@ -430,7 +433,7 @@ describe('encoder ops on WebGPU', () => {
       for (let i = 0; i < seq - 2 && batch > 2; i++) mask[2 * seq + i] = 0;
       const block = hidden + 4;
       const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
-      const kernel = createInt8AttentionKernel(device, hidden, heads, layout, seq);
+      const kernel = createInt8AttentionKernel(device, hidden, heads, layout, seq, splits);
       let inputs: GPUBuffer[];
       if (mode === 'fused') {
         const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);

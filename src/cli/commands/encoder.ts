@@ -37,7 +37,8 @@ export const usage =
   --quant int8        every encoder linear in W8A8 (int8 codes on the GPU, activations quantized per
                       token, exact integer sums): the integer model of hp-lab eval --quant int8
   --int8-attention on|off  with --quant int8: the attention in integer arithmetic too (hp-lab eval
-                      --quant int8 --int8-attention on's model; default off)
+                      --quant int8 --int8-attention on's model; default off); --int8-attention-splits
+                      1|2|4 invocations a query (default 1)
   --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
                       write those linears' int8 codes (no quantize pass; default on where it fits)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
@@ -176,6 +177,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-columns': { type: 'string' },
     'int8-layernorm': { type: 'string' },
     'int8-attention': { type: 'string' },
+    'int8-attention-splits': { type: 'string' },
     'hp-column-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -221,6 +223,9 @@ export async function run(argv: string[]): Promise<unknown> {
   if (int8Att !== undefined && !['on', 'off'].includes(int8Att))
     throw new CliError(`--int8-attention must be on or off, got '${int8Att}'`);
   if (int8Att === 'on' && !int8) throw new CliError('--int8-attention on needs --quant int8');
+  const attSplits = f['int8-attention-splits'];
+  if (attSplits !== undefined && !['1', '2', '4'].includes(attSplits))
+    throw new CliError(`--int8-attention-splits must be 1, 2 or 4, got '${attSplits}'`);
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -347,6 +352,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
     ...(int8Att ? { int8Attention: int8Att === 'on' } : {}),
+    ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
@@ -547,6 +553,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hp_columns: hpColumns } : {}),
     ...(int8Ln ? { int8_layernorm: int8Ln } : {}),
     ...(int8Att ? { int8_attention: int8Att } : {}),
+    ...(attSplits ? { int8_attention_splits: Number(attSplits) } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

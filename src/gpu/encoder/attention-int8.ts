@@ -1,8 +1,9 @@
 // The int8 model's integer attention on the GPU (attention-int8.wgsl; the same integers as
 // core/quant int-attention.ts, which the engine's int8 option and `hp-lab eval --quant int8
 // --int8-attention on` share): the f32 attention kernels' bindings and dispatch shape, one
-// workgroup per (128 queries, head, sequence) holding every key of the sequence, so sequences up
-// to the `maxSeq` it was made for.
+// workgroup per (128 / splits queries, head, sequence) holding every key of the sequence, so
+// sequences up to the `maxSeq` it was made for; `splits` invocations a query (keys split between
+// them, their sums added at the end).
 import attentionInt8Wgsl from './attention-int8.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import { SOFTMAX_THRESHOLDS } from '../../core/quant/int-attention';
@@ -24,36 +25,45 @@ export function createInt8AttentionKernel(
   heads: number,
   qkv: QkvLayout,
   maxSeq: number,
+  splits: 1 | 2 | 4 = 1,
 ): AttentionKernel {
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
+  if (d > WG) throw new RangeError(`the int8 attention takes heads of up to ${WG} values, got ${d}`);
   const d4 = Math.ceil(d / 4);
   const lmax = Math.max(4, Math.ceil(maxSeq / 4) * 4);
-  // kc, vt, live, thresholds, kmax, vmax, vsc
-  const words = lmax * d4 + d * (lmax / 4) + lmax + 128 + 1 + d + 2 * d;
+  const qb = WG / splits;
+  const partial = Math.max(1, (splits - 1) * qb * (d + 1));
+  // kc, vt, live, thresholds, kmax, vmax, vsc, splitMax, partial
+  const words = lmax * d4 + d * (lmax / 4) + lmax + 128 + 1 + d + 2 * d + WG + partial;
   if (words * 4 > device.limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(
       `the int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ${words * 4} bytes, ` +
         `this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
-  const consts = { H: hidden, D: d, D4: d4, WG, LMAX: lmax, G: lmax / 4, STRIDE: qkv.stride, QO: qkv.q };
+  const consts = { H: hidden, D: d, D4: d4, WG, S: splits, QB: qb, PARTIAL: partial, LMAX: lmax, G: lmax / 4 };
   const pipeline = compilePipeline(
     device,
     layout,
-    `encoder.attention int8 l${lmax}`,
-    withConsts({ ...consts, KO: qkv.k, VO: qkv.v }, thresholdTable(), int8ScaleWgsl, attentionInt8Wgsl),
+    `encoder.attention int8 l${lmax} s${splits}`,
+    withConsts(
+      { ...consts, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
+      thresholdTable(),
+      int8ScaleWgsl,
+      attentionInt8Wgsl,
+    ),
   );
   return {
     layout,
-    variant: 'int8',
-    queriesPerGroup: () => WG,
+    variant: splits > 1 ? `int8 s${splits}` : 'int8',
+    queriesPerGroup: () => qb,
     encode(pass, bindGroup, batch, seq) {
       if (seq > lmax) throw new RangeError(`the int8 attention was made for ${lmax} tokens a sequence, got ${seq}`);
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / WG), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / qb), heads, batch);
     },
   };
 }

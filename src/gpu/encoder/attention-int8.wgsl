@@ -1,5 +1,5 @@
 // The int8 model's integer attention (core/quant int-attention.ts, the same integers): one
-// workgroup of WG invocations per (WG queries, head, sequence), every key of the sequence in
+// workgroup of WG invocations per (QB queries, head, sequence), every key of the sequence in
 // workgroup memory (seq <= LMAX). First the head's K range and V's channel ranges over the
 // unmasked keys (atomicMax on the bits of |x|, which order like the values), then their codes into
 // workgroup memory (K: a key's D4 code words; V transposed: a channel's words of four keys), then
@@ -8,7 +8,8 @@
 // P = round(127 exp(x)), x = f32(n * c) (exp's estimate moved to the table's code by one
 // comparison each way: SOFTMAX_T, the CPU's thresholds), packed as a word and multiplied into
 // every channel's sum with dot4I8Packed; ctx = f32(sum) / f32(Σ P) * V's channel scale.
-// Prepended: consts H, D, D4 (= ceil(D / 4)), WG, LMAX (a multiple of 4), G (= LMAX / 4), STRIDE,
+// Prepended: consts H, D, D4 (= ceil(D / 4)), WG, S (invocations a query: 1, 2 or 4), QB = WG / S,
+// PARTIAL, LMAX (a multiple of 4), G (= LMAX / 4), STRIDE,
 // QO, KO, VO, the SOFTMAX_T table (array<u32, 128> of f32 bits) and int8-scale.wgsl.
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
@@ -27,6 +28,10 @@ var<workgroup> live: array<u32, LMAX>;
 var<workgroup> thresholds: array<f32, 128>;
 var<workgroup> kmax: atomic<u32>;
 var<workgroup> vmax: array<atomic<u32>, D>;
+/** With S > 1: the splits' largest scores, then (PARTIAL = (S - 1) * QB * (D + 1), else 1) the
+ *  sums of splits 1.. for split 0. */
+var<workgroup> splitMax: array<i32, WG>;
+var<workgroup> partial: array<i32, PARTIAL>;
 /** V's channel (scale, inverse scale). */
 var<workgroup> vsc: array<vec2<f32>, D>;
 
@@ -54,18 +59,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let col = wid.y * D;
   let base = b * seq;
   for (var i = lid; i < 128u; i += WG) { thresholds[i] = bitcast<f32>(SOFTMAX_T[i]); }
-  // The ranges over the unmasked keys.
-  for (var j = lid; j < LMAX; j += WG) {
-    let on = j < seq && mask[base + j] != 0u;
-    live[j] = select(0u, 1u, on);
-    if (on) {
-      var km = 0.0;
-      for (var e = 0u; e < D; e++) {
+  // The ranges over the unmasked keys: invocation t takes channel t % D of every (WG / D)-th key
+  // (neighbours read neighbouring floats), then one atomicMax a channel (on the bits of |x|).
+  for (var j = lid; j < LMAX; j += WG) { live[j] = select(0u, 1u, j < seq && mask[base + j] != 0u); }
+  workgroupBarrier();
+  if (lid < (WG / D) * D) {
+    let e = lid % D;
+    var km = 0.0;
+    var vm = 0.0;
+    for (var j = lid / D; j < seq; j += WG / D) {
+      if (live[j] != 0u) {
         km = max(km, abs(k[(base + j) * STRIDE + KO + col + e]));
-        atomicMax(&vmax[e], bitcast<u32>(abs(v[(base + j) * STRIDE + VO + col + e])));
+        vm = max(vm, abs(v[(base + j) * STRIDE + VO + col + e]));
       }
-      atomicMax(&kmax, bitcast<u32>(km));
     }
+    atomicMax(&kmax, bitcast<u32>(km));
+    atomicMax(&vmax[e], bitcast<u32>(vm));
   }
   workgroupBarrier();
   let ks = rowScale(bitcast<f32>(atomicLoad(&kmax)));
@@ -94,8 +103,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     vt[t] = w;
   }
   workgroupBarrier();
-  // One query an invocation (rows past the end compute a copy of the last row, never stored).
-  let i = wid.x * WG + lid;
+  // One query per S invocations (split s of S takes keys s, s + S, ... and key quads alike; rows
+  // past the end compute a copy of the last row, never stored).
+  let slot = lid % QB;
+  let split = lid / QB;
+  let i = wid.x * QB + slot;
   let row = base + min(i, seq - 1u);
   var qa = 0.0;
   for (var e = 0u; e < D; e++) { qa = max(qa, abs(q[row * STRIDE + QO + col + e])); }
@@ -110,13 +122,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let cf = (qs.x * ks.x) * p.scale;
   var mx = -2147483647;
-  for (var j = 0u; j < seq; j++) {
+  for (var j = split; j < seq; j += S) {
     if (live[j] != 0u) { mx = max(mx, score(qw, j)); }
+  }
+  if (S > 1u) {
+    splitMax[lid] = mx;
+    workgroupBarrier();
+    for (var t = 0u; t < S; t++) { mx = max(mx, splitMax[t * QB + slot]); }
   }
   var acc: array<i32, D>;
   var psum = 0u;
   let groups = (seq + 3u) / 4u;
-  for (var g = 0u; g < groups; g++) {
+  for (var g = split; g < groups; g += S) {
     var pw = 0u;
     for (var r = 0u; r < 4u; r++) {
       let j = 4u * g + r;
@@ -127,6 +144,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
     for (var e = 0u; e < D; e++) { acc[e] += dot4I8Packed(pw, vt[e * G + g]); }
+  }
+  if (S > 1u) {
+    // Splits 1.. hand their sums to split 0.
+    if (split > 0u) {
+      let at = ((split - 1u) * QB + slot) * (D + 1u);
+      for (var e = 0u; e < D; e++) { partial[at + e] = acc[e]; }
+      partial[at + D] = i32(psum);
+    }
+    workgroupBarrier();
+    if (split > 0u) { return; }
+    for (var t = 1u; t < S; t++) {
+      let at = ((t - 1u) * QB + slot) * (D + 1u);
+      for (var e = 0u; e < D; e++) { acc[e] += partial[at + e]; }
+      psum += u32(partial[at + D]);
+    }
   }
   if (i < seq) {
     for (var e = 0u; e < D; e++) {

@@ -99,6 +99,8 @@ export interface EncoderEngineOptions {
   /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
    *  forward in one command buffer). Default SUBMIT_CHUNKS. */
   submitChunks?: readonly number[];
+  /** Invocations a query of the int8 attention (keys split between them); default 1. */
+  int8AttentionSplits?: 1 | 2 | 4;
 }
 
 export interface EncoderTiming extends GpuTiming {
@@ -217,7 +219,7 @@ export function createEncoderEngine(
         key,
         (kernel =
           opts.quant === 'int8' && opts.int8Attention
-            ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq)
+            ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq, opts.int8AttentionSplits)
             : createAttentionKernel(device, hidden, heads, layout, opts.attention)),
       );
     return kernel;
