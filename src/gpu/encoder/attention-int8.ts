@@ -19,6 +19,20 @@ function thresholdTable(): string {
   return `const SOFTMAX_T = array<u32, ${bits.length}>(${Array.from(bits, (b) => `0x${b.toString(16)}u`).join(', ')});`;
 }
 
+/** Workgroup bytes of the int8 attention for sequences up to maxSeq (kc, vt, live, thresholds,
+ *  kmax, vmax, vsc, splitMax, partial). */
+function storageBytes(d: number, maxSeq: number, splits: number): number {
+  const lmax = Math.max(4, Math.ceil(maxSeq / 4) * 4);
+  const partial = Math.max(1, (splits - 1) * (WG / splits) * (d + 1));
+  return 4 * (lmax * Math.ceil(d / 4) + d * (lmax / 4) + lmax + 128 + 1 + 3 * d + WG + partial);
+}
+
+/** Whether the int8 attention takes this model's heads and sequences of maxSeq on this device. */
+export function int8AttentionFits(device: GPUDevice, hidden: number, heads: number, maxSeq: number, splits = 1) {
+  const d = hidden / heads;
+  return d <= WG && storageBytes(d, maxSeq, splits) <= device.limits.maxComputeWorkgroupStorageSize;
+}
+
 export function createInt8AttentionKernel(
   device: GPUDevice,
   hidden: number,
@@ -35,11 +49,10 @@ export function createInt8AttentionKernel(
   const lmax = Math.max(4, Math.ceil(maxSeq / 4) * 4);
   const qb = WG / splits;
   const partial = Math.max(1, (splits - 1) * qb * (d + 1));
-  // kc, vt, live, thresholds, kmax, vmax, vsc, splitMax, partial
-  const words = lmax * d4 + d * (lmax / 4) + lmax + 128 + 1 + d + 2 * d + WG + partial;
-  if (words * 4 > device.limits.maxComputeWorkgroupStorageSize)
+  const bytes = storageBytes(d, maxSeq, splits);
+  if (bytes > device.limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(
-      `the int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ${words * 4} bytes, ` +
+      `the int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ${bytes} bytes, ` +
         `this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
