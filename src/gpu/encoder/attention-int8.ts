@@ -8,6 +8,7 @@ import attentionInt8Wgsl from './attention-int8.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import { SOFTMAX_THRESHOLDS } from '../../core/quant/int-attention';
 import { bindingLayout, compilePipeline, withConsts } from '../kernel';
+import { expandWgsl } from '../kernels/wgsl-template';
 import type { AttentionKernel, QkvLayout } from './attention';
 
 /** Queries (invocations) a workgroup. */
@@ -24,7 +25,7 @@ function thresholdTable(): string {
 function storageBytes(d: number, maxSeq: number, splits: number): number {
   const lmax = Math.max(4, Math.ceil(maxSeq / 4) * 4);
   const partial = Math.max(1, (splits - 1) * (WG / splits) * (d + 1));
-  return 4 * (lmax * Math.ceil(d / 4) + d * (lmax / 4) + lmax + 128 + 1 + 3 * d + WG + partial);
+  return 4 * (lmax * Math.ceil(d / 4) + d * (lmax / 4 + 1) + lmax + 128 + 1 + 3 * d + WG + partial);
 }
 
 /** Whether the int8 attention takes this model's heads and sequences of maxSeq on this device. */
@@ -65,7 +66,7 @@ export function createInt8AttentionKernel(
       { ...consts, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       thresholdTable(),
       int8ScaleWgsl,
-      attentionInt8Wgsl,
+      expandWgsl(attentionInt8Wgsl, { D: d, D4: d4 }),
     ),
   );
   return {

@@ -8,7 +8,8 @@
 // P = round(127 exp(x)), x = f32(n * c) (exp's estimate moved to the table's code by one
 // comparison each way: SOFTMAX_T, the CPU's thresholds), packed as a word and multiplied into
 // every channel's sum with dot4I8Packed; ctx = f32(sum) / f32(Σ P) * V's channel scale.
-// Prepended: consts H, D, D4 (= ceil(D / 4)), WG, S (invocations a query: 1, 2 or 4), QB = WG / S,
+// Per-query loops over the head's values written out (//#unroll: the sums and codes stay in
+// registers). Prepended: consts H, D, D4 (= ceil(D / 4)), WG, S (invocations a query: 1, 2 or 4), QB = WG / S,
 // PARTIAL, LMAX (a multiple of 4), G (= LMAX / 4), STRIDE,
 // QO, KO, VO, the SOFTMAX_T table (array<u32, 128> of f32 bits) and int8-scale.wgsl.
 
@@ -23,7 +24,7 @@ struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 @group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
 
 var<workgroup> kc: array<u32, LMAX * D4>;
-var<workgroup> vt: array<u32, D * G>;
+var<workgroup> vt: array<u32, D * (G + 1u)>; // channel e's quads at e * (G + 1): no bank conflicts
 var<workgroup> live: array<u32, LMAX>;
 var<workgroup> thresholds: array<f32, 128>;
 var<workgroup> kmax: atomic<u32>;
@@ -48,7 +49,9 @@ fn softmax_code(x: f32) -> u32 {
 
 fn score(qw: array<u32, D4>, j: u32) -> i32 {
   var s = 0;
-  for (var c = 0u; c < D4; c++) { s += dot4I8Packed(qw[c], kc[j * D4 + c]); }
+//#unroll C {{D4}}
+  s += dot4I8Packed(qw[{{C}}], kc[j * D4 + {{C}}u]);
+//#end
   return s;
 }
 
@@ -93,14 +96,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     kc[t] = w;
   }
   for (var t = lid; t < D * G; t += WG) {
-    let e = t / G;
-    let g = t % G;
+    let e = t % D; // neighbouring invocations: neighbouring floats of the same keys
+    let g = t / D;
     var w = 0u;
     for (var r = 0u; r < 4u; r++) {
       let j = 4u * g + r;
       if (live[j] != 0u) { w |= code(v[(base + j) * STRIDE + VO + col + e], vsc[e].y) << (8u * r); }
     }
-    vt[t] = w;
+    vt[e * (G + 1u) + g] = w;
   }
   workgroupBarrier();
   // One query per S invocations (split s of S takes keys s, s + S, ... and key quads alike; rows
@@ -113,13 +116,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var e = 0u; e < D; e++) { qa = max(qa, abs(q[row * STRIDE + QO + col + e])); }
   let qs = rowScale(qa);
   var qw: array<u32, D4>;
-  for (var c = 0u; c < D4; c++) {
-    var w = 0u;
-    for (var e = 0u; e < 4u; e++) {
-      if (4u * c + e < D) { w |= code(q[row * STRIDE + QO + col + 4u * c + e], qs.y) << (8u * e); }
-    }
-    qw[c] = w;
-  }
+//#unroll C {{D4}}
+//#unroll E 4
+  if ({{C}}u * 4u + {{E}}u < D) { qw[{{C}}] |= code(q[row * STRIDE + QO + col + {{C}}u * 4u + {{E}}u], qs.y) << ({{E}}u * 8u); }
+//#end
+//#end
   let cf = (qs.x * ks.x) * p.scale;
   var mx = -2147483647;
   for (var j = split; j < seq; j += S) {
@@ -143,26 +144,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         pw |= pc << (8u * r);
       }
     }
-    for (var e = 0u; e < D; e++) { acc[e] += dot4I8Packed(pw, vt[e * G + g]); }
+//#unroll E {{D}}
+    acc[{{E}}] += dot4I8Packed(pw, vt[{{E}}u * (G + 1u) + g]);
+//#end
   }
   if (S > 1u) {
     // Splits 1.. hand their sums to split 0.
     if (split > 0u) {
       let at = ((split - 1u) * QB + slot) * (D + 1u);
-      for (var e = 0u; e < D; e++) { partial[at + e] = acc[e]; }
+//#unroll E {{D}}
+      partial[at + {{E}}u] = acc[{{E}}];
+//#end
       partial[at + D] = i32(psum);
     }
     workgroupBarrier();
     if (split > 0u) { return; }
     for (var t = 1u; t < S; t++) {
       let at = ((t - 1u) * QB + slot) * (D + 1u);
-      for (var e = 0u; e < D; e++) { acc[e] += partial[at + e]; }
+//#unroll E {{D}}
+      acc[{{E}}] += partial[at + {{E}}u];
+//#end
       psum += u32(partial[at + D]);
     }
   }
   if (i < seq) {
-    for (var e = 0u; e < D; e++) {
-      ctx[(base + i) * H + col + e] = select(0.0, f32(acc[e]) / f32(psum) * vsc[e].x, psum > 0u);
-    }
+//#unroll E {{D}}
+    ctx[(base + i) * H + col + {{E}}u] = select(0.0, f32(acc[{{E}}]) / f32(psum) * vsc[{{E}}u].x, psum > 0u);
+//#end
   }
 }
