@@ -12,7 +12,7 @@
 # attention --ablate at B=32 L=128), verify (bench
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
-# submit (B=1 latency with the forward in one command buffer against the default chunks, and
+# submit (B=1 latency with the forward in one command buffer, the default, against 3,5,8 chunks, and
 # scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a dispatch),
 # compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -50,7 +50,7 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
     int8) HP_LAB_UNSAFE_APIS=1 c int8 40 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile ;;
     submit)
       c submit-default 40 "${enc[@]}" --batch 1 --seq 64,128
-      c submit-one 40 "${enc[@]}" --batch 1 --seq 64,128 --submit-chunks one
+      c submit-chunks 40 "${enc[@]}" --batch 1 --seq 64,128 --submit-chunks 3,5,8
       c submit-default2 40 "${enc[@]}" --batch 1 --seq 64,128
       timeout 60 node scripts/bench/dawn-dispatch-cost.mjs > "$out/dispatch-cost.jsonl" 2> "$out/dispatch-cost.log"
       echo "dispatch-cost rc=$?" | tee -a "$out/run.log"

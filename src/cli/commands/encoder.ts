@@ -62,9 +62,10 @@ export const usage =
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
                       a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
                       0; f32 and int8)
-  --submit-chunks L   dispatches in each command buffer of a forward before the last, a comma list, or
-                      'one' for the whole forward in one (default 3,5,8: the GPU starts while the CPU
-                      still submits; forward-submit.ts)
+  --submit-chunks L   dispatches in each command buffer of a forward before the last, a comma list
+                      (e.g. 3,5,8: the GPU starts while the CPU still submits, the next forward is
+                      recorded ahead a buffer per event-loop turn; forward-submit.ts), or 'one'
+                      (the default: the whole forward in one command buffer)
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,

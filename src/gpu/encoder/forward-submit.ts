@@ -1,17 +1,22 @@
 // How a recorded forward reaches the GPU. Two costs sit on the CPU side of every run() (issue 19,
-// H200 host, Dawn under Node): recording the ~30 dispatches (~7 µs each) and queue.submit, where
-// Dawn translates the commands for Vulkan (~3.5 µs a dispatch): at B=1 together ~2x the GPU time
-// of an HP forward. So:
-// - the forward goes as a few command buffers of growing size (SUBMIT_CHUNKS dispatches, then the
-//   rest): the GPU starts on the first dispatches while the CPU still submits the later ones;
-// - the next forward of the same shape is recorded ahead after this one is submitted, one command
-//   buffer per event-loop turn, so the GPU's completion (the logits' mapAsync) is seen between
-//   turns instead of after the whole recording; a call that finds it recorded only uploads its
-//   tokens and submits. The engine's serial queue waits for the recording before its next call.
+// H200 host, Dawn under Node; scripts/bench/dawn-dispatch-cost.mjs): recording the ~30 dispatches
+// (~5-7 µs each) and queue.submit, where Dawn translates the commands for Vulkan (~2.5-3.5 µs a
+// dispatch): at B=1 together ~2x the GPU time of an HP forward.
+// - The next forward of the same shape is recorded ahead right after this one is submitted; a
+//   call that finds it recorded only uploads its tokens and submits. The engine's serial queue
+//   waits for that recording before its next call.
+// - Optionally (submitChunks) the forward goes as a few command buffers of growing size, the GPU
+//   starting on the first while the CPU still submits the later ones, and the recording ahead goes
+//   a command buffer per event-loop turn, so the logits' mapAsync is seen between turns. Measured
+//   on the H200 (BENCHMARKS.md, issue 19 eighth pass): a run on an idle engine got faster (HP 90 %
+//   B=1 L=128 0.32-0.38 against 0.44-0.50 ms), back-to-back runs slower (0.54-0.65 against
+//   0.45-0.51: each waits for the last one's recording, now spread over turns), so the default is
+//   one command buffer, recorded ahead in one go, as before.
 import type { Step } from './op-profile';
 
-/** Dispatches in each command buffer of a forward before the last (which takes the rest). */
-export const SUBMIT_CHUNKS: readonly number[] = [3, 5, 8];
+/** Dispatches in each command buffer of a forward before the last (which takes the rest); the
+ *  default [] keeps the forward in one (see above). */
+export const SUBMIT_CHUNKS: readonly number[] = [];
 
 /** The step lists of each command buffer: `chunks` dispatches each, then the rest ([] = one). */
 export function splitSteps(steps: readonly Step[], chunks: readonly number[]): Step[][] {

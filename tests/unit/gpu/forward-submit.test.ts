@@ -1,6 +1,6 @@
 // How a forward's dispatches are split into command buffers (forward-submit.ts).
 import { describe, expect, it } from 'vitest';
-import { splitSteps, SUBMIT_CHUNKS } from '../../../src/gpu/encoder/forward-submit';
+import { splitSteps } from '../../../src/gpu/encoder/forward-submit';
 import type { Step } from '../../../src/gpu/encoder/op-profile';
 
 const steps = (n: number): Step[] => Array.from({ length: n }, () => ({ kind: 'qkv', encode: () => undefined }));
@@ -9,7 +9,7 @@ const sizes = (parts: Step[][]) => parts.map((p) => p.length);
 describe('splitSteps', () => {
   it('growing chunks, then the rest; every step once, in order', () => {
     const all = steps(30);
-    const parts = splitSteps(all, SUBMIT_CHUNKS);
+    const parts = splitSteps(all, [3, 5, 8]);
     expect(sizes(parts)).toEqual([3, 5, 8, 14]);
     expect(parts.flat()).toEqual(all);
   });
