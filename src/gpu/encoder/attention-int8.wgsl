@@ -118,7 +118,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var qw: array<u32, D4>;
 //#unroll C {{D4}}
 //#unroll E 4
-  if ({{C}}u * 4u + {{E}}u < D) { qw[{{C}}] |= code(q[row * STRIDE + QO + col + {{C}}u * 4u + {{E}}u], qs.y) << ({{E}}u * 8u); }
+  if ({{C}}u * 4u + {{E}}u < D) {
+    qw[{{C}}] |= code(q[row * STRIDE + QO + col + {{C}}u * 4u + {{E}}u], qs.y) << ({{E}}u * 8u);
+  }
 //#end
 //#end
   let cf = (qs.x * ks.x) * p.scale;
