@@ -126,6 +126,7 @@ describe('encoder engine on WebGPU', () => {
         maxBatch: 2,
         maxSeq: 5,
         hpColumns: true,
+        hpFuseLn: false, // the LayerNorms that write the columns (fused: below)
         layerNorm: ln,
         columnsLayerNormRows: rows,
         qkvPad,
@@ -136,19 +137,41 @@ describe('encoder engine on WebGPU', () => {
       ).toBeLessThan(1e-4);
       e.destroy();
     }
+    // The HP attention output and FFN-out fused with their residual + LayerNorm (hp-columns-ln):
+    // rows in (ragged 2 x 5 tokens), columns in, xt written or not, four tiles (SwiftShader's
+    // compiler blows up on l32 with 16-column K-steps: K-steps of 4 there; every tile ran on the H200).
+    if (layerNorm === 'subgroup')
+      for (const tile of ['l16', 'l16/k8', 'l8/k4', 'l32/k4']) {
+        const e = createEncoderEngine(gpu.device, gpu.caps, model, {
+          sparse,
+          maxBatch: 2,
+          maxSeq: 5,
+          hpColumns: true,
+          hpFuseLn: true,
+          hpLnTile: tile,
+        });
+        expect(e.kernelVariants(10)[`columns+ln ${tile}`]).toBe(4);
+        const b1 = randomBatch(model, 2, 5, 7);
+        expect(
+          maxAbsDiff(await e.run(b1.inputIds, b1.attentionMask, b1.tokenTypeIds, 2, 5), referenceForward(pruned, b1)),
+        ).toBeLessThan(1e-4);
+        e.destroy();
+      }
     const engine = createEncoderEngine(gpu.device, gpu.caps, model, {
       sparse,
       maxBatch: 3,
       maxSeq: 7,
       hpColumns: true,
     });
-    // Q/K/V, FFN-in and FFN-out on columns; the attention output on rows.
+    // Q/K/V and FFN-in on columns; the attention output (rows in) and FFN-out fused with their
+    // LayerNorm where the subgroup LayerNorm fits (the default), else FFN-out on columns too.
     const kinds = engine.kernelVariants(21);
-    expect(
+    const count = (prefix: string) =>
       Object.entries(kinds)
-        .filter(([k]) => k.startsWith('columns '))
-        .reduce((n, [, c]) => n + c, 0),
-    ).toBe(6);
+        .filter(([k]) => k.startsWith(prefix))
+        .reduce((n, [, c]) => n + c, 0);
+    const fused = layerNorm === 'subgroup';
+    expect([count('columns '), count('columns+ln ')]).toEqual(fused ? [4, 4] : [6, 0]);
     const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
     expect(maxAbsDiff(logits, referenceForward(pruned, b))).toBeLessThan(1e-4);
     // Fewer tokens than at creation (a pitch of 8 instead of 24), then rows again ('auto' at 21 tokens).

@@ -70,6 +70,12 @@ export const usage =
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
                       c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
+  --hp-fuse-ln on|off where the HP linears run on columns, the HP attention-output and FFN-output
+                      linears fused with their residual + LayerNorm (one dispatch; needs subgroups
+                      of one size); default on
+  --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2: tokens a workgroup, 'r2':
+                      two token quads an invocation; optionally /kN: N kept columns a K-step);
+                      default l16/k8 from 4096 tokens a call, l16 below
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
@@ -180,6 +186,8 @@ export async function run(argv: string[]): Promise<unknown> {
     'int8-attention': { type: 'string' },
     'int8-attention-splits': { type: 'string' },
     'hp-column-tile': { type: 'string' },
+    'hp-fuse-ln': { type: 'string' },
+    'hp-ln-tile': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
     'submit-chunks': { type: 'string' },
@@ -227,6 +235,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const attSplits = f['int8-attention-splits'];
   if (attSplits !== undefined && !['1', '2', '4'].includes(attSplits))
     throw new CliError(`--int8-attention-splits must be 1, 2 or 4, got '${attSplits}'`);
+  const hpFuseLn = f['hp-fuse-ln'];
+  if (hpFuseLn !== undefined && !['on', 'off'].includes(hpFuseLn))
+    throw new CliError(`--hp-fuse-ln must be on or off, got '${hpFuseLn}'`);
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -354,6 +365,8 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
     ...(int8Att ? { int8Attention: int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
+    ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
+    ...(f['hp-ln-tile'] ? { hpLnTile: f['hp-ln-tile'] } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
@@ -556,6 +569,8 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8_attention: int8Att } : {}),
     ...(attSplits ? { int8_attention_splits: Number(attSplits) } : {}),
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
+    ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
+    ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
     ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),

@@ -76,6 +76,13 @@ export interface EncoderEngineOptions {
   hpColumns?: boolean | 'auto';
   /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
   hpColumnTile?: string;
+  /** Where the HP linears run on columns, run the HP attention-output and FFN-output linears
+   *  fused with their residual + LayerNorm (hp-columns-ln.ts: one dispatch instead of two, needs
+   *  subgroups of one size). Default true: H200, HP 90 %, B=32 L=128 0.516 ms against 0.526, B=32
+   *  L=64 0.285 against 0.292 (BENCHMARKS.md, issue 19 eighth pass). */
+  hpFuseLn?: boolean;
+  /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
+  hpLnTile?: string;
   /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
    *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
    *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default, f32
@@ -228,6 +235,7 @@ export function createEncoderEngine(
   const head = createHeadKernel(device, model);
   const transpose = createColumnsTranspose(device);
   const hpColumns = opts.hpColumns ?? 'auto';
+  const hpFuseLn = opts.hpFuseLn ?? true;
   const columnsFor = (tokens: number) => (hpColumns === 'auto' ? tokens >= HP_COLUMNS_MIN_TOKENS : hpColumns);
   // The residual + LayerNorm that also writes x as columns for the next HP linear (subgroup
   // variant only; elsewhere a transpose step does it).
@@ -324,6 +332,9 @@ export function createEncoderEngine(
         /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
          *  (null where that linear quantizes x itself). */
         lnInt8: ({ kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> } | null)[][];
+        /** Per layer: the HP attention-output and FFN-output linears fused with their residual +
+         *  LayerNorm (hpFuseLn; null where they run apart). */
+        hpLn: (GPUBindGroup | null)[][];
       }
     | undefined;
 
@@ -371,6 +382,7 @@ export function createEncoderEngine(
           gelu,
           tile: opts.hpTile,
           columnTile: opts.hpColumnTile,
+          lnTile: opts.hpLnTile,
           weights: opts.weights,
           label: `${l.name} (hp)`,
         })
@@ -484,6 +496,18 @@ export function createEncoderEngine(
         addLnCols &&
         weights.ln.map((pair) => pair.map((ln) => bind(addLnCols.layout, [uniforms.ln, a.a, a.x, ln, a.xt]))),
       lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
+      hpLn: linears.map((l, i) =>
+        [
+          [l.attnOut, a.ctx],
+          [l.ffnOut, a.f],
+        ].map(([lin, input], j) => {
+          const hpLin = lin as GpuLinear | null;
+          const f = hpFuseLn && !int8 ? hpLin?.columns?.addLn : null;
+          if (hpFuseLn && !int8 && opts.hpLnTile && hpLin?.columns && !f)
+            throw new RangeError(`fused LayerNorm tile '${opts.hpLnTile}' is unknown or does not fit layer ${i}`);
+          return f ? f.bind(uniforms.ln, input as GPUBuffer, weights.ln[i][j], a.x, a.xt) : null;
+        }),
+      ),
     };
     lastShape = '';
   }
@@ -625,9 +649,17 @@ export function createEncoderEngine(
       const [f1, f2] = fusedOut[i];
       const [g1, g2] = g.fused[i];
       const inCols = cols(lin.ffnIn);
+      const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
+      const ln1 = h1 && lin.attnOut?.columns?.addLn;
       if (f1 && g1) {
         step('attn-out', (pass) => f1.encode(pass, g1, tokens));
         xtFresh = false;
+      } else if (ln1 && h1) {
+        // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
+        const outCols = inCols !== null;
+        step('attn-out', (pass) => ln1.encode(pass, h1, tokens, true, outCols));
+        xtFresh = outCols;
+        codesFresh = null;
       } else {
         // The residual + LayerNorm adds the linear's split-K slices, if any.
         const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
@@ -643,9 +675,15 @@ export function createEncoderEngine(
         if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, tokens));
         else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
       }
+      const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
       if (f2 && g2) {
         step('ffn2', (pass) => f2.encode(pass, g2, tokens));
         xtFresh = false;
+      } else if (ln2 && h2) {
+        const outCols = qkvCols(i + 1) !== null;
+        step('ffn2', (pass) => ln2.encode(pass, h2, tokens, false, outCols));
+        xtFresh = outCols;
+        codesFresh = null;
       } else {
         const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
         if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, tokens, false));
@@ -834,7 +872,18 @@ export function createEncoderEngine(
             columnsFor(t) &&
             lin.columns &&
             (lin === l.ffnIn || (lin === l.ffnOut && l.ffnIn.columns) || (l.qkv.length === 1 && lin === l.qkv[0]));
-          const name = onCols ? `columns ${lin.columns!.tileFor(t)}` : lin.tileFor(t);
+          // With hpFuseLn, the attention output and FFN-out after a columns FFN-in run fused with their LayerNorm.
+          const ln =
+            columnsFor(t) &&
+            hpFuseLn &&
+            !int8 &&
+            lin.columns?.addLn &&
+            (lin === l.attnOut || (lin === l.ffnOut && l.ffnIn.columns));
+          const name = ln
+            ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
+            : onCols
+              ? `columns ${lin.columns!.tileFor(t)}`
+              : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
       return counts;

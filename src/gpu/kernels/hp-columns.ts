@@ -8,6 +8,8 @@ import columnsWgsl from './hp-columns.wgsl?raw';
 import transposeWgsl from './f32-transpose.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import { tileGrid } from '../../core/formats/hp';
+import { COLUMN_KC_MAX, columnKStep, hpColumnsLn } from './hp-columns-ln';
+import type { HPColumnsLn } from './linear-types';
 import { checkBufferArg } from '../limits';
 import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
 import {
@@ -41,9 +43,7 @@ export const COLUMN_TILES: readonly ColumnTile[] = [
   { name: 'c32/4x4', rt: 1, ro: 1, wy: 8 },
 ];
 
-/** Most kept columns a K-step stages (the step is Q split evenly: 33 -> 3 x 11, 120 -> 8 x 15);
- *  a tile name may end in '/kN' to use N instead. */
-export const COLUMN_KC_MAX = 16;
+export { COLUMN_KC_MAX };
 
 /** Smallest call (tokens) the engine runs its HP linears on columns for (below it: rows; H200, HP
  *  90 %: B=32 L=64 0.328 ms on columns against 0.336 on rows, B=32 L=128 0.577 against 0.590; fewer
@@ -67,7 +67,7 @@ export function columnGeometry(tr: number, q: number, tile: ColumnTile, kcMax = 
   const threads = wx * tile.wy;
   if (threads < 16) return null;
   const bt = 4 * tile.rt * tile.wy;
-  const kc = Math.max(1, Math.ceil(q / Math.max(1, Math.ceil(q / kcMax))));
+  const kc = columnKStep(q, kcMax);
   if (Math.ceil((kc * bt) / 4 / threads) > 16) return null; // unrolled prefetch registers
   const storageBytes = (kc * (bt / 4) + (kc * tr) / 4) * 16;
   const name = kcMax === COLUMN_KC_MAX ? tile.name : `${tile.name}/k${kcMax}`;
@@ -129,6 +129,8 @@ export interface HPColumns {
   /** Y = X·Wᵀ + b from XT (in x P); Y as rows (tokens x out) or, `outColumns`, as out x P. */
   encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
   readonly weightBytes: number;
+  /** The same linear fused with its residual + LayerNorm (hp-columns-ln.ts), where it runs. */
+  readonly addLn: HPColumnsLn | null;
   destroy(): void;
 }
 
@@ -145,6 +147,9 @@ export function hpColumns(
     f16: boolean;
     maxTokens: number;
     tile?: string;
+    /** The adapter's one subgroup size (none: no fused LayerNorm) and the fused kernel's tile. */
+    subgroupSize?: number;
+    lnTile?: string;
     label: string;
   },
 ): HPColumns {
@@ -192,9 +197,19 @@ export function hpColumns(
     }
     return d;
   };
+  const addLn = hpColumnsLn(device, hp, {
+    cols: colsBuf,
+    values: o.own[3],
+    bias: o.bias,
+    f16: o.f16,
+    subgroupSize: o.subgroupSize,
+    tile: o.lnTile,
+    label: o.label,
+  });
   return {
     tileFor: (tokens) => geometry(tokens).name,
     weightBytes: colsBuf.size,
+    addLn,
     encode(target, input, output, tokens, outColumns) {
       checkTokens(tokens, o.maxTokens, o.label);
       if (tokens === 0) return;

@@ -101,6 +101,11 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
           f16,
           maxTokens,
           tile: opts.columnTile,
+          subgroupSize:
+            deviceHasSubgroups(device) && caps.subgroupMinSize && caps.subgroupMinSize === caps.subgroupMaxSize
+              ? caps.subgroupMinSize
+              : undefined,
+          lnTile: opts.lnTile,
           label,
         })
       : undefined;

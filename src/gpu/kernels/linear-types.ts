@@ -1,7 +1,7 @@
 // What the linear kernels take and give (index.ts documents the contract): the options of a
 // dense and of an HP-sparse layer, and the GpuLinear object both runners return.
 import type { HPMatrix } from '../../core/formats/hp';
-import type { BufferArg, EncodeTarget } from '../kernel';
+import type { BufferArg, EncodeTarget, KernelLayout } from '../kernel';
 
 export type WeightPrecision = 'f32' | 'f16';
 
@@ -41,6 +41,8 @@ export interface HPLinearOptions {
   tile?: string;
   /** Force the columns kernel's tile by name (hp-columns.ts COLUMN_TILES); benchmarks only. */
   columnTile?: string;
+  /** Force the fused linear + residual + LayerNorm kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES). */
+  lnTile?: string;
   label?: string;
 }
 
@@ -73,6 +75,9 @@ export interface GpuLinear {
   columns?: {
     tileFor(tokens: number): string;
     encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
+    /** The product fused with its bias, the residual and LayerNorm (out = the hidden size); null
+     *  where it does not run (hp-columns-ln.ts). */
+    readonly addLn: HPColumnsLn | null;
   };
   /** int8 linears (int8-gpu-linear.ts): the buffers its quantize pass writes X's codes and
    *  per-token scales into (codes as rows of int8RowWords(in) words, or as columns of
@@ -86,4 +91,15 @@ export interface GpuLinear {
   };
   /** Frees the weight buffers and cached uniforms; the object is unusable afterwards. */
   destroy(): void;
+}
+
+/** An HP linear fused with its bias, the residual and LayerNorm (hp-columns-ln.ts). */
+export interface HPColumnsLn {
+  readonly layout: KernelLayout;
+  tileFor(tokens: number): string;
+  /** A bind group: params {tokens, -, eps} (16-byte uniform), X (as rows, tokens x in, with
+   *  `inRows`; else as columns, in x P), gamma then beta (2 x out), x (tokens x out, the residual,
+   *  normalised in place) and xt (out x P; written with `outColumns`). */
+  bind(params: GPUBuffer, input: BufferArg, gammaBeta: GPUBuffer, x: BufferArg, xt: BufferArg): GPUBindGroup;
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, tokens: number, inRows: boolean, outColumns: boolean): void;
 }

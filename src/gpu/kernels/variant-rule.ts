@@ -72,6 +72,7 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
   // 2-D workgroup tiles (LDS2D): the automatic choice's (AUTO_WIDE, AUTO_NARROW).
   { name: '128x128/8x8/2d', wx: 16, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
   { name: '128x64/8x8/2d', wx: 8, wy: 16, rm: 2, rn: 2, bk: 16, lds2d: true },
+  { name: '128x64/8x4/2d', wx: 16, wy: 16, rm: 2, rn: 1, bk: 16, lds2d: true },
   { name: '64x64/8x8/2d', wx: 8, wy: 8, rm: 2, rn: 2, bk: 16, lds2d: true },
   { name: '64x64/8x4/2d', wx: 16, wy: 8, rm: 2, rn: 1, bk: 16, lds2d: true },
   { name: '32x64/4x4/2d', wx: 16, wy: 8, rm: 1, rn: 1, bk: 16, lds2d: true },
@@ -81,8 +82,11 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
  *  8x8 outputs a thread for products of WIDE_THREAD_OUTPUTS outputs or more, the rest below.
  *  On the H200 at 4096 tokens each beat the 1-D tile of its block (BENCHMARKS.md, issue 19 sixth
  *  pass): 128x128 0.078 -> 0.071 ms on 312->936 and 3.80 -> 3.54 on 4096³, 32x64 4x4 0.135 ->
- *  0.113 on 1200->312; the exception, 64x128 (0.084 -> 0.111 on 312->936), is left out. */
-const AUTO_WIDE = ['128x128/8x8/2d', '128x64/8x8/2d', '64x64/8x8/2d'];
+ *  0.113 on 1200->312; the exception, 64x128 (0.084 -> 0.111 on 312->936), is left out. The
+ *  128x64 block takes 8x4 outputs a thread, not 8x8: on 312->1200 alone 0.395 against 0.408 ms for
+ *  4 layers, but in the B=32 L=128 forward 1.516 against 1.647 ms (the 8x8 tile's FFN-in cost 0.10
+ *  ms more in the forward than alone; issue 19 eighth pass). */
+const AUTO_WIDE = ['128x128/8x8/2d', '128x64/8x4/2d', '64x64/8x8/2d'];
 const AUTO_NARROW = ['64x64/8x4/2d', '32x64/4x4/2d'];
 
 /** The automatic choice (the tile list of AUTO_WIDE, else AUTO_NARROW):
@@ -90,7 +94,7 @@ const AUTO_NARROW = ['64x64/8x4/2d', '32x64/4x4/2d'];
  *    reference GPU's last wave at least WAVE_FILL full, else the largest with MIN_WORKGROUPS_WIDE
  *    workgroups, else the smallest. H200, 4096 tokens: 312->936 128x128 (256 workgroups, one wave
  *    of 2 per multiprocessor) 0.071 ms vs 128x64 0.096; 312->1200 128x128 (320: 1.2 waves) 0.115
- *    vs 128x64 (608) 0.100; 4096³ 128x128 (1024: 3.9 waves).
+ *    vs 128x64 (608, 8x8 a thread) 0.100, 8x4 (608 of 256 threads) 0.098; 4096³ 128x128 (1024: 3.9 waves).
  *  - the rest: the largest block with MIN_WORKGROUPS_NARROW workgroups, else the smallest. H200,
  *    4096 tokens: 1200->312 64x64 8x4 (320) 0.109 vs 32x64 4x4 0.113; 312->312 0.033 vs 0.034;
  *    2048 tokens: 1200->312 64x64 8x4 (160) 0.078 vs 32x64 4x4 0.072; 1024 tokens: 312->936

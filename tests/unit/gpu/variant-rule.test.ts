@@ -80,7 +80,7 @@ describe('the dense tile per shape', () => {
   // else the largest with >= 512 workgroups (312->1200: 608 of 128x64); below (312 outputs:
   // 1.3M), the largest block with >= 192 workgroups (64x64 8x4: 320), else 32x64 4x4.
   it.each([
-    [4096, 1200, '128x64/8x8/2d'],
+    [4096, 1200, '128x64/8x4/2d'],
     [4096, 936, '128x128/8x8/2d'],
     [4096, 312, '64x64/8x4/2d'],
     [2048, 1200, '64x64/8x8/2d'],
