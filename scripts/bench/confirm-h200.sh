@@ -6,7 +6,7 @@
 # Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
 # latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
 # (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
-# rows, and on columns with the columns LayerNorm at 4, 8, 16 rows a workgroup, and with the HP
+# rows, unfused (--hp-fuse-ln off), and unfused with the columns LayerNorm at 4, 8, 16 rows a workgroup, and with the HP
 # Q/K/V rows unpadded, 960 floats: the default pads them to 968), leave-out (the forward without
 # each op kind, and regrouped by kind, dense and HP at B 8,32 L=128), ablate (bench
 # attention --ablate at B=32 L=128), verify (bench
@@ -36,8 +36,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
     profile) c profile 35 "${enc[@]}" --no-latency --batch 1,32 --seq 128 --profile ;;
     columns)
       c columns-off 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-columns off
+      # The HP attention output / FFN-out run fused with their LayerNorm by default (hp-columns-ln):
+      # the columns LayerNorm's rows a workgroup only matter unfused.
+      c columns-fuse-off 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-fuse-ln off
       for r in 4 8 16; do
-        c columns-ln$r 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --ln-columns-rows $r
+        c columns-ln$r 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-fuse-ln off --ln-columns-rows $r
       done
       c columns-qkvpad0 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --qkv-pad 0 ;;
     leave-out) c leave-out 45 "${enc[@]}" --no-latency --batch 8,32 --seq 128 --profile --profile-leave-out ;;
