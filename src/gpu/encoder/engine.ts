@@ -759,9 +759,14 @@ export function createEncoderEngine(
     // While the GPU runs this forward, the CPU records the next one for the same shape, so a
     // caller that runs that shape again (the sentences of a page, a benchmark) only uploads its
     // tokens and submits (BENCHMARKS.md, issue 19).
-    recording = submitter.recordAhead(shape, steps, finish).then((ms) => {
-      lastRecordMs = ms;
-    });
+    // A recording that fails leaves nothing ahead: the next call records its own forward (and
+    // meets the same error there, as its own).
+    recording = submitter.recordAhead(shape, steps, finish).then(
+      (ms) => {
+        lastRecordMs = ms;
+      },
+      () => undefined,
+    );
     await mapped;
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
