@@ -60,6 +60,13 @@ export function createForwardSubmitter(device: GPUDevice, chunks: readonly numbe
   let ahead: { shape: string; commands: GPUCommandBuffer[] } | null = null;
   /** Bumped by drop(): a recording in flight for an older generation stops. */
   let generation = 0;
+  /** The last step list's command-buffer parts: submit and recordAhead split the same list (the
+   *  engine's, reused per shape) on every run. */
+  let split: { steps: readonly Step[]; parts: Step[][] } | null = null;
+  const partsOf = (steps: readonly Step[]) => {
+    if (split?.steps !== steps) split = { steps, parts: splitSteps(steps, chunks) };
+    return split.parts;
+  };
   const encode = (steps: readonly Step[], last: boolean, finish: (enc: GPUCommandEncoder) => void) => {
     const enc = device.createCommandEncoder({ label: 'encoder.forward' });
     const pass = enc.beginComputePass({ label: 'encoder.forward' });
@@ -76,14 +83,14 @@ export function createForwardSubmitter(device: GPUDevice, chunks: readonly numbe
         for (const c of recorded) device.queue.submit([c]);
         return;
       }
-      const parts = splitSteps(steps, chunks);
+      const parts = partsOf(steps);
       parts.forEach((part, i) => device.queue.submit([encode(part, i === parts.length - 1, finish)]));
     },
     async recordAhead(shape, steps, finish) {
       ahead = null;
       let recordedMs = 0;
       const mine = generation;
-      const parts = splitSteps(steps, chunks);
+      const parts = partsOf(steps);
       const commands: GPUCommandBuffer[] = [];
       for (let i = 0; i < parts.length; i++) {
         if (i > 0) await nextTurn();
