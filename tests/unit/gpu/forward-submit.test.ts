@@ -1,6 +1,6 @@
 // How a forward's dispatches are split into command buffers (forward-submit.ts).
 import { describe, expect, it } from 'vitest';
-import { splitSteps } from '../../../src/gpu/encoder/forward-submit';
+import { createForwardSubmitter, splitSteps } from '../../../src/gpu/encoder/forward-submit';
 import type { Step } from '../../../src/gpu/encoder/op-profile';
 
 const steps = (n: number): Step[] => Array.from({ length: n }, () => ({ kind: 'qkv', encode: () => undefined }));
@@ -22,5 +22,57 @@ describe('splitSteps', () => {
     expect(sizes(splitSteps(steps(30), []))).toEqual([30]);
     expect(() => splitSteps(steps(30), [0])).toThrow(/positive integers/);
     expect(() => splitSteps(steps(30), [1.5])).toThrow(/positive integers/);
+  });
+});
+
+/** A device that records what the submitter encodes and submits (no GPU needed). */
+function fakeDevice() {
+  let nextBuffer = 0;
+  const submitted: number[] = [];
+  const device = {
+    createCommandEncoder: () => ({
+      beginComputePass: () => ({ end: () => undefined }),
+      finish: () => ({ id: nextBuffer++ }),
+    }),
+    queue: { submit: (buffers: { id: number }[]) => submitted.push(...buffers.map((b) => b.id)) },
+  };
+  return { device: device as unknown as GPUDevice, submitted, encoded: () => nextBuffer };
+}
+
+describe('createForwardSubmitter', () => {
+  const counting = (n: number) => {
+    let encodes = 0;
+    const list: Step[] = Array.from({ length: n }, () => ({ kind: 'qkv', encode: () => void encodes++ }));
+    return { list, encodes: () => encodes };
+  };
+  const finish = () => undefined;
+
+  it('submits the forward recorded ahead for the same shape without recording it again', async () => {
+    const f = fakeDevice();
+    const s = counting(6);
+    const submitter = createForwardSubmitter(f.device, [2]);
+    submitter.submit('1x8', s.list, finish); // nothing ahead: records and submits 2 buffers
+    expect(f.submitted).toEqual([0, 1]);
+    await submitter.recordAhead('1x8', s.list, finish);
+    expect(s.encodes()).toBe(12);
+    submitter.submit('1x8', s.list, finish);
+    expect(f.submitted).toEqual([0, 1, 2, 3]);
+    expect(s.encodes()).toBe(12);
+    // Another shape: what was ahead is not used.
+    await submitter.recordAhead('1x8', s.list, finish);
+    submitter.submit('2x8', s.list, finish);
+    expect(f.submitted.slice(4)).toEqual([6, 7]);
+  });
+
+  it('drop() during a recording stops it between command buffers and leaves nothing ahead', async () => {
+    const f = fakeDevice();
+    const s = counting(6);
+    const submitter = createForwardSubmitter(f.device, [2, 2]);
+    const recording = submitter.recordAhead('1x8', s.list, finish);
+    submitter.drop(); // after the first buffer, before the event loop's next turn
+    await recording;
+    expect(s.encodes()).toBe(2);
+    submitter.submit('1x8', s.list, finish); // records its own: 3 new buffers
+    expect(f.submitted).toEqual([1, 2, 3]);
   });
 });
