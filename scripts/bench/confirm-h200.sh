@@ -20,13 +20,15 @@ set -u
 final=${1:-confirm-out}
 out=$(mktemp -d)
 mkdir -p "$final"
-c() {
+# step NAME SECONDS COMMAND...: runs it under a timeout into OUT/NAME.json and .log, then re-packs.
+step() {
   local n=$1 t=$2 s=$SECONDS
   shift 2
-  timeout "$t" node .gpu/hp-lab.mjs "$@" > "$out/$n.json" 2> "$out/$n.log"
+  timeout "$t" "$@" > "$out/$n.json" 2> "$out/$n.log"
   echo "$n rc=$? $((SECONDS - s)) s" | tee -a "$out/run.log"
   tar -C "$out" -czf "$final/confirm.tgz" .
 }
+c() { step "$1" "$2" node .gpu/hp-lab.mjs "${@:3}"; }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
 for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-kernels int8 submit logits}; do
@@ -55,9 +57,7 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c submit-default 40 "${enc[@]}" --batch 1 --seq 64,128
       c submit-chunks 40 "${enc[@]}" --batch 1 --seq 64,128 --submit-chunks 3,5,8
       c submit-default2 40 "${enc[@]}" --batch 1 --seq 64,128
-      timeout 60 node scripts/bench/dawn-dispatch-cost.mjs > "$out/dispatch-cost.jsonl" 2> "$out/dispatch-cost.log"
-      echo "dispatch-cost rc=$?" | tee -a "$out/run.log"
-      tar -C "$out" -czf "$final/confirm.tgz" . ;;
+      step dispatch-cost 60 node scripts/bench/dawn-dispatch-cost.mjs ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
