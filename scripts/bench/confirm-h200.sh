@@ -13,7 +13,10 @@
 # verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
 # int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
 # submit (B=1 latency with the forward in one command buffer, the default, against 3,5,8 chunks, and
-# scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a dispatch),
+# scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a dispatch), b1 (B=1 latency with
+# the recording ahead sliced, --record-slice 4/8/16, and with the HP linears on columns, fused with
+# their LayerNorm, at B=1 too: --hp-columns on; the default before and after), qkv-tile (the dense
+# B=32 L=128 forward profiled with other Q/K/V tiles),
 # compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
 set -u
@@ -58,6 +61,20 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c submit-chunks 40 "${enc[@]}" --batch 1 --seq 64,128 --submit-chunks 3,5,8
       c submit-default2 40 "${enc[@]}" --batch 1 --seq 64,128
       step dispatch-cost 60 node scripts/bench/dawn-dispatch-cost.mjs ;;
+    b1)
+      c b1-default 40 "${enc[@]}" --batch 1 --seq 64,128
+      for n in 4 8 16; do c b1-slice$n 40 "${enc[@]}" --batch 1 --seq 64,128 --record-slice $n; done
+      c b1-columns 40 "${enc[@]}" --batch 1 --seq 64,128 --hp-columns on
+      c b1-columns-slice8 40 "${enc[@]}" --batch 1 --seq 64,128 --hp-columns on --record-slice 8
+      c b1-profile 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile
+      c b1-profile-columns 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on
+      c b1-default2 40 "${enc[@]}" --batch 1 --seq 64,128 ;;
+    qkv-tile)
+      # The dense Q/K/V (312 -> 936) tile in the B=32 L=128 forward (auto: 128x128/8x8/2d).
+      for t in auto 128x96/8x8/2d 128x96/8x4/2d 128x128/8x4/2d; do
+        v=(); [ "$t" = auto ] || v=(--dense-variant "312x936=$t")
+        c "qkv-${t//\//_}" 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile "${v[@]}"
+      done ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac

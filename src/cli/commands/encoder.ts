@@ -66,6 +66,9 @@ export const usage =
                       (e.g. 3,5,8: the GPU starts while the CPU still submits, the next forward is
                       recorded ahead a buffer per event-loop turn; forward-submit.ts), or 'one'
                       (the default: the whole forward in one command buffer)
+  --record-slice N    dispatches the next forward's recording ahead takes per event-loop turn (0 =
+                      each command buffer in one go, the default), so a run's logits are seen before
+                      that recording ends
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
@@ -191,6 +194,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
     'submit-chunks': { type: 'string' },
+    'record-slice': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
@@ -252,6 +256,8 @@ export async function run(argv: string[]): Promise<unknown> {
       : f['submit-chunks'] === 'one'
         ? []
         : numberListFlag(f['submit-chunks'], 'submit-chunks', [], 1, 1000, true);
+  const recordSlice =
+    f['record-slice'] === undefined ? undefined : numberFlag(f['record-slice'], 'record-slice', 0, 0, 1000, true);
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -370,6 +376,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
+    ...(recordSlice !== undefined ? { recordSlice } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -574,6 +581,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
     ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),
+    ...(recordSlice !== undefined ? { record_slice: recordSlice } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

@@ -36,7 +36,7 @@ import { createHeadKernel } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
-import { createForwardSubmitter, nextTurn, SUBMIT_CHUNKS } from './forward-submit';
+import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 
 export interface EncoderEngineOptions {
   /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
@@ -106,6 +106,9 @@ export interface EncoderEngineOptions {
   /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
    *  forward in one command buffer, the default: chunks made back-to-back runs slower on the H200). */
   submitChunks?: readonly number[];
+  /** Dispatches the next forward's recording ahead takes per event-loop turn (forward-submit.ts;
+   *  0 = a command buffer in one go), so a run's logits are seen while it is still recording. */
+  recordSlice?: number;
   /** Invocations a query of the int8 attention (keys split between them); default 1. */
   int8AttentionSplits?: 1 | 2 | 4;
 }
@@ -302,7 +305,11 @@ export function createEncoderEngine(
 
   /** Submits each forward (in one command buffer, or a few: submitChunks) and records the next one
    *  ahead (forward-submit.ts); its recording is dropped when the buffers it binds are re-allocated. */
-  const submitter = createForwardSubmitter(device, opts.submitChunks ?? SUBMIT_CHUNKS);
+  const submitter = createForwardSubmitter(
+    device,
+    opts.submitChunks ?? SUBMIT_CHUNKS,
+    opts.recordSlice ?? RECORD_SLICE,
+  );
   /** The record-ahead in flight (run() calls wait for it: it binds the current buffers). */
   let recording: Promise<void> = Promise.resolve();
   /** CPU ms the last finished record-ahead spent recording. */

@@ -12,11 +12,17 @@
 //   B=1 L=128 0.32-0.38 against 0.44-0.50 ms), back-to-back runs slower (0.54-0.65 against
 //   0.45-0.51: each waits for the last one's recording, now spread over turns), so the default is
 //   one command buffer, recorded ahead in one go, as before.
+// - Optionally (recordSlice) the recording ahead yields to the event loop every few dispatches,
+//   inside a command buffer too: recorded in one go it takes longer than a small forward's GPU
+//   time, and the logits' mapAsync of the run that started it could only be seen after it.
 import type { Step } from './op-profile';
 
 /** Dispatches in each command buffer of a forward before the last (which takes the rest); the
  *  default [] keeps the forward in one (see above). */
 export const SUBMIT_CHUNKS: readonly number[] = [];
+
+/** Dispatches recorded ahead per event-loop turn; 0 records each command buffer in one go. */
+export const RECORD_SLICE = 0;
 
 /** The step lists of each command buffer: `chunks` dispatches each, then the rest ([] = one). */
 export function splitSteps(steps: readonly Step[], chunks: readonly number[]): Step[][] {
@@ -49,14 +55,20 @@ export interface ForwardSubmitter {
   /** Submits the forward of `shape`: the command buffers recorded ahead for it, else each chunk
    *  recorded and submitted in turn. `finish` adds the last buffer's copies (the logits). */
   submit(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): void;
-  /** Records the next forward of `shape` ahead, a command buffer per event-loop turn; resolves
-   *  when done or dropped, with the CPU ms its turns spent recording. */
+  /** Records the next forward of `shape` ahead, a command buffer (or recordSlice dispatches) per
+   *  event-loop turn; resolves when done or dropped, with the CPU ms its turns spent recording. */
   recordAhead(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): Promise<number>;
   /** Forgets the forward recorded ahead (its buffers are about to be re-allocated). */
   drop(): void;
 }
 
-export function createForwardSubmitter(device: GPUDevice, chunks: readonly number[] = SUBMIT_CHUNKS): ForwardSubmitter {
+export function createForwardSubmitter(
+  device: GPUDevice,
+  chunks: readonly number[] = SUBMIT_CHUNKS,
+  recordSlice = RECORD_SLICE,
+): ForwardSubmitter {
+  if (!Number.isInteger(recordSlice) || recordSlice < 0)
+    throw new RangeError(`record slice must be a non-negative integer, got ${recordSlice}`);
   let ahead: { shape: string; commands: GPUCommandBuffer[] } | null = null;
   /** Bumped by drop(): a recording in flight for an older generation stops. */
   let generation = 0;
@@ -92,11 +104,32 @@ export function createForwardSubmitter(device: GPUDevice, chunks: readonly numbe
       const mine = generation;
       const parts = partsOf(steps);
       const commands: GPUCommandBuffer[] = [];
+      // Each command buffer in one go (recordSlice 0), or a slice of its dispatches per turn.
+      let sinceTurn = 0;
       for (let i = 0; i < parts.length; i++) {
-        if (i > 0) await nextTurn();
+        const part = parts[i];
+        if (i > 0) {
+          await nextTurn();
+          sinceTurn = 0;
+        }
         if (generation !== mine) return recordedMs;
-        const t0 = performance.now();
-        commands.push(encode(parts[i], i === parts.length - 1, finish));
+        let t0 = performance.now();
+        const enc = device.createCommandEncoder({ label: 'encoder.forward' });
+        const pass = enc.beginComputePass({ label: 'encoder.forward' });
+        for (const step of part) {
+          if (recordSlice > 0 && sinceTurn === recordSlice) {
+            recordedMs += performance.now() - t0;
+            await nextTurn();
+            if (generation !== mine) return recordedMs; // the unfinished encoder is dropped
+            t0 = performance.now();
+            sinceTurn = 0;
+          }
+          step.encode(pass);
+          sinceTurn++;
+        }
+        pass.end();
+        if (i === parts.length - 1) finish(enc);
+        commands.push(enc.finish());
         recordedMs += performance.now() - t0;
       }
       ahead = { shape, commands };

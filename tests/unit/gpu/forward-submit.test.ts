@@ -75,4 +75,38 @@ describe('createForwardSubmitter', () => {
     submitter.submit('1x8', s.list, finish); // records its own: 3 new buffers
     expect(f.submitted).toEqual([1, 2, 3]);
   });
+
+  it('recordSlice: the recording ahead yields to the event loop every N dispatches, still one command buffer', async () => {
+    const f = fakeDevice();
+    const s = counting(7);
+    const submitter = createForwardSubmitter(f.device, [], 3);
+    const recording = submitter.recordAhead('1x8', s.list, finish);
+    expect(s.encodes()).toBe(3); // the first slice at once, the rest on later turns
+    let turns = 0;
+    while (s.encodes() < 7) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+    }
+    expect(turns).toBeGreaterThanOrEqual(2);
+    await recording;
+    expect(f.encoded()).toBe(1);
+    submitter.submit('1x8', s.list, finish); // what was ahead: no recording, one buffer
+    expect(f.submitted).toEqual([0]);
+    expect(s.encodes()).toBe(7);
+    expect(() => createForwardSubmitter(f.device, [], -1)).toThrow(/non-negative integer/);
+  });
+
+  it('drop() between slices leaves nothing ahead and finishes no command buffer', async () => {
+    const f = fakeDevice();
+    const s = counting(7);
+    const submitter = createForwardSubmitter(f.device, [], 2);
+    const recording = submitter.recordAhead('1x8', s.list, finish);
+    submitter.drop();
+    await recording;
+    expect(s.encodes()).toBe(2);
+    expect(f.encoded()).toBe(0);
+    submitter.submit('1x8', s.list, finish);
+    expect(f.submitted).toEqual([0]);
+    expect(s.encodes()).toBe(9);
+  });
 });
