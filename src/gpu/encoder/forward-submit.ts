@@ -13,8 +13,10 @@
 //   0.45-0.51: each waits for the last one's recording, now spread over turns), so the default is
 //   one command buffer, recorded ahead in one go, as before.
 // - Optionally (recordSlice) the recording ahead yields to the event loop every few dispatches,
-//   inside a command buffer too: recorded in one go it takes longer than a small forward's GPU
-//   time, and the logits' mapAsync of the run that started it could only be seen after it.
+//   inside a command buffer too: where recording takes longer than a small forward's GPU time,
+//   the logits' mapAsync of the run that started it is otherwise seen only after it. On the H200
+//   host in a state where recording (0.10 ms) already ended before the GPU (0.175), slices bought
+//   nothing and slices of 4 cost 2x (BENCHMARKS.md, issue 19 ninth pass): default 0, one go.
 import type { Step } from './op-profile';
 
 /** Dispatches in each command buffer of a forward before the last (which takes the rest); the

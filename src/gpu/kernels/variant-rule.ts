@@ -85,7 +85,9 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
  *  0.113 on 1200->312; the exception, 64x128 (0.084 -> 0.111 on 312->936), is left out. The
  *  128x64 block takes 8x4 outputs a thread, not 8x8: on 312->1200 alone 0.395 against 0.408 ms for
  *  4 layers, but in the B=32 L=128 forward 1.516 against 1.647 ms (the 8x8 tile's FFN-in cost 0.10
- *  ms more in the forward than alone; issue 19 eighth pass). */
+ *  ms more in the forward than alone; issue 19 eighth pass). Q/K/V (312->936) keeps 128x128/8x8:
+ *  in the forward 128x128/8x4, 128x96/8x4 and 128x96/8x8 took 0.351 / 0.374 / 0.447 ms against
+ *  0.284 (ninth pass). */
 const AUTO_WIDE = ['128x128/8x8/2d', '128x64/8x4/2d', '64x64/8x8/2d'];
 const AUTO_NARROW = ['64x64/8x4/2d', '32x64/4x4/2d'];
 

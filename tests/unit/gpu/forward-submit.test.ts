@@ -76,7 +76,7 @@ describe('createForwardSubmitter', () => {
     expect(f.submitted).toEqual([1, 2, 3]);
   });
 
-  it('recordSlice: the recording ahead yields to the event loop every N dispatches, still one command buffer', async () => {
+  it('recordSlice: the recording ahead yields every N dispatches, still one command buffer', async () => {
     const f = fakeDevice();
     const s = counting(7);
     const submitter = createForwardSubmitter(f.device, [], 3);
