@@ -9,6 +9,10 @@ import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
 import { referenceAttention } from '../core/model/reference-forward';
+import { intAttention } from '../core/quant/int-attention';
+import { createInt8AttentionKernel } from '../gpu/encoder/attention-int8';
+import { createInt8MatrixAttentionKernel, parseInt8MatrixVariant } from '../gpu/encoder/attention-int8-matrix';
+import type { GpuCapabilities } from '../gpu/adapter';
 
 export interface AttentionBenchCase {
   batch: number;
@@ -30,7 +34,13 @@ export interface AttentionBenchRow extends AttentionBenchCase {
   /** Max |GPU - reference| over the checked sequences. */
   max_abs_err: number;
   checked_sequences: number;
+  /** int8: outputs more than 1e-6 off the CPU integer attention (int-attention.ts). */
+  mismatches?: number;
 }
+
+/** The int8 attention's variants: 'int8' (dot4I8Packed, attention-int8.ts) and 'int8-matrix'
+ *  (subgroup matrices, attention-int8-matrix.ts; tuned forms by name: parseInt8MatrixVariant). */
+export const INT8_ATTENTION_VARIANTS = ['int8', 'int8-matrix'] as const;
 
 /** Sequence b keeps its first seq - (b % 4) * seq / 8 tokens (some padding, never none). */
 function benchMask(batch: number, seq: number): Uint32Array {
@@ -46,7 +56,15 @@ export async function benchAttention(
   device: GPUDevice,
   c: AttentionBenchCase,
   variants: string[],
-  opts: { reps: number; warmup: number; checkSequences?: number; ablations?: string[] },
+  opts: {
+    reps: number;
+    warmup: number;
+    checkSequences?: number;
+    ablations?: string[];
+    /** 'int8': the variants are INT8_ATTENTION_VARIANTS, checked against intAttention. */
+    quant?: 'int8';
+    caps?: GpuCapabilities;
+  },
 ): Promise<AttentionBenchRow[]> {
   const { batch, seq, hidden, heads, block } = c;
   const tokens = batch * seq;
@@ -61,7 +79,17 @@ export async function benchAttention(
       out.set(rows.subarray(t * 3 * block + j * block, t * 3 * block + j * block + hidden), t * hidden);
     return out;
   };
-  const expected = referenceAttention(part(0), part(1), part(2), mask, checked, seq, hidden, heads);
+  const int8 = opts.quant === 'int8';
+  const expected = (int8 ? intAttention : referenceAttention)(
+    part(0),
+    part(1),
+    part(2),
+    mask,
+    checked,
+    seq,
+    hidden,
+    heads,
+  );
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const qkv = uploadBuffer(device, rows, 'bench.qkv', usage);
   const maskBuf = uploadBuffer(device, mask, 'bench.mask', usage);
@@ -83,9 +111,21 @@ export async function benchAttention(
     );
     for (const { variant, ablate } of runs) {
       const bits = ablate === 'none' ? 0 : ABLATIONS[ablate as keyof typeof ABLATIONS];
-      const kernel = bits
-        ? createTiledAttention(device, hidden, heads, layout, variant, bits)
-        : createAttentionKernel(device, hidden, heads, layout, variant);
+      const kernel = int8
+        ? variant.startsWith('int8-matrix')
+          ? createInt8MatrixAttentionKernel(
+              device,
+              opts.caps!,
+              hidden,
+              heads,
+              layout,
+              seq,
+              parseInt8MatrixVariant(variant)!,
+            )
+          : createInt8AttentionKernel(device, hidden, heads, layout, seq)
+        : bits
+          ? createTiledAttention(device, hidden, heads, layout, variant, bits)
+          : createAttentionKernel(device, hidden, heads, layout, variant);
       const group = device.createBindGroup({
         layout: kernel.layout.group,
         entries: [uniform, qkv, qkv, qkv, maskBuf, ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -95,18 +135,24 @@ export async function benchAttention(
       const t = await timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup });
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
       let err = 0;
-      for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - expected[i]));
+      let mismatches = 0;
+      for (let i = 0; i < got.length; i++) {
+        const d = Math.abs(got[i] - expected[i]);
+        err = Math.max(err, d);
+        if (!(d <= 1e-6)) mismatches++;
+      }
       if (got.some((x) => !Number.isFinite(x))) err = Infinity;
       out.push({
         ...c,
         variant,
-        ablate,
+        ablate: int8 ? (variant.split('~')[1] ?? 'none') : ablate,
         ms_median: t.msMedian,
         ms_min: t.msMin,
         timing: t.timing,
         gflops: (4 * batch * seq * seq * hidden) / t.msMedian / 1e6,
         max_abs_err: bits ? NaN : err,
         checked_sequences: checked,
+        ...(int8 ? { mismatches } : {}),
       });
     }
   } finally {

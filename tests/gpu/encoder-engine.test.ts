@@ -57,6 +57,15 @@ function pruneAll(
   return { sparse, pruned };
 }
 
+/** The integer model's logits with the integer attention too (quantizeBert's attention 'int8'). */
+function intAttentionForward(
+  model: BertModel,
+  sparse: Map<string, HPMatrix>,
+  batch: Parameters<typeof quantizedForward>[1],
+): Float32Array {
+  return quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic', attention: 'int8' }, sparse), batch);
+}
+
 describe('encoder engine on WebGPU', () => {
   it('dense: logits equal the reference on a padded batch, head size 8, with pooler', async () => {
     const model = randomBertModel({}, 11);
@@ -365,10 +374,7 @@ describe('encoder engine on WebGPU', () => {
     });
     const attLogits = await att.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
     att.destroy();
-    const attRef = quantizedForward(
-      quantizeBert(pruned, { bits: 8, activations: 'dynamic', attention: 'int8' }, sparse),
-      b,
-    );
+    const attRef = intAttentionForward(pruned, sparse, b);
     expect(maxAbsDiff(attLogits, attRef)).toBeLessThan(1e-4);
     expect(maxAbsDiff(attRef, hpRef)).toBeGreaterThan(1e-4);
   }, 120_000);
@@ -388,6 +394,13 @@ describe('encoder engine on WebGPU', () => {
     engine.destroy();
     const ref = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);
+    // The integer attention on subgroup matrices (attention-int8-matrix) too.
+    const att = createEncoderEngine(emu.device, emu.caps, pruned, { ...opts, int8Attention: 'matrix' });
+    const attLogits = await att.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
+    att.destroy();
+    const attRef = intAttentionForward(pruned, sparse, b);
+    expect(maxAbsDiff(attLogits, attRef)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(attRef, ref)).toBeGreaterThan(1e-4);
   }, 300_000);
 
   it('rejects bad input and bad sparse maps with clear errors', async () => {

@@ -2,7 +2,7 @@
 // pooler + classifier) against the CPU reference, on real WebGPU (Dawn + SwiftShader).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
-import type { GpuCapabilities } from '../../src/gpu/adapter';
+import type { AcquiredGpu, GpuCapabilities } from '../../src/gpu/adapter';
 import {
   createAddLayerNormColumnsKernel,
   createAddLayerNormInt8Kernel,
@@ -27,13 +27,19 @@ import { pruneMatrix } from '../../src/core/pruning';
 import type { Linear } from '../../src/core/model/bert-types';
 import { intAttention, packInt8Rows, quantizeRows } from '../../src/core/quant';
 import { createInt8AttentionKernel } from '../../src/gpu/encoder/attention-int8';
+import { createInt8MatrixAttentionKernel } from '../../src/gpu/encoder/attention-int8-matrix';
+import { withEmulatedSubgroupMatrix } from './subgroup-matrix-emulation';
 import { int8ColumnWords } from '../../src/gpu/kernels/int8-transpose';
 
 let device: GPUDevice;
 let caps: GpuCapabilities;
+let gpu: AcquiredGpu;
 beforeAll(async () => {
-  ({ device, caps } = await nodeGpu());
+  gpu = await nodeGpu();
+  ({ device, caps } = gpu);
 });
+/** The device as if it had i8 subgroup matrices (subgroup-matrix-emulation.ts). */
+const emu = () => withEmulatedSubgroupMatrix(gpu);
 // Free every buffer a test made before the next one (and before the worker exits: Dawn
 // aborts when the process ends with work or buffers outstanding).
 const made: GPUBuffer[] = [];
@@ -417,9 +423,14 @@ describe('encoder ops on WebGPU', () => {
   // and scale in f32 may differ by an ulp or two): TinyBERT's head size 26 in a fused row with junk
   // in the padding, padded and left-padded sequences; 150 keys with key splits (4 invocations a
   // query, their maxima and sums met at the end): five workgroups of queries.
+  // 'matrix': the tensor-core form (builtins emulated on SwiftShader), 4 subgroups of 16 queries a
+  // workgroup in SwiftShader's 32 KiB: two workgroups a (sequence, head) for 70 tokens, one with a
+  // subgroup past the sequence for 40 (and strips padded to rows 36 words apart).
   for (const [seq, batch, mode, splits] of [
     [70, 3, 'fused', 1],
     [150, 2, 'separate', 4],
+    [70, 3, 'fused', 'matrix'],
+    [40, 2, 'separate', 'matrix'],
   ] as const) {
     it(`int8 attention: head size 26, seq ${seq}, batch ${batch}, ${mode} Q/K/V, ${splits} split(s)`, async () => {
       const [hidden, heads] = [52, 2];
@@ -431,7 +442,13 @@ describe('encoder ops on WebGPU', () => {
       for (let i = 0; i < seq - 2 && batch > 2; i++) mask[2 * seq + i] = 0;
       const block = hidden + 4;
       const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
-      const kernel = createInt8AttentionKernel(device, hidden, heads, layout, seq, splits);
+      const kernel =
+        typeof splits === 'number'
+          ? createInt8AttentionKernel(device, hidden, heads, layout, seq, splits)
+          : createInt8MatrixAttentionKernel(emu().device, emu().caps, hidden, heads, layout, seq, {
+              pad: seq === 40 ? 4 : 0,
+            });
+      if (splits === 'matrix') expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
       let inputs: GPUBuffer[];
       if (mode === 'fused') {
         const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
@@ -478,6 +495,15 @@ describe('encoder ops on WebGPU', () => {
       else expect(r.max_abs_err).toBeNaN();
       expect(r.ms_median).toBeGreaterThan(0);
     }
+    // --quant int8: the integer attention, every output against int-attention.ts.
+    const [int8] = await benchAttention(device, { batch: 2, seq: 9, hidden: 52, heads: 2, block: 56 }, ['int8'], {
+      reps: 1,
+      warmup: 0,
+      quant: 'int8',
+      checkSequences: 2,
+    });
+    expect([int8.mismatches, int8.checked_sequences]).toEqual([0, 2]);
+    expect(int8.max_abs_err).toBeLessThan(1e-6);
   });
 
   // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4).

@@ -1,8 +1,8 @@
 // A stand-in for chromium_experimental_subgroup_matrix where the adapter lacks it (SwiftShader),
 // for tests only: the device is wrapped so that it reports the feature and every shader it
 // compiles gets plain-WGSL versions of the i8 x i8 -> i32 and u8 x u8 -> u32 subgroup-matrix
-// builtins (any M x N x K up to 256 result elements) that int8-matrix.wgsl and peak-mma.wgsl
-// use, on workgroup memory. Each invocation computes whole matrices (redundantly, as its
+// builtins (any M x N x K up to 256 result elements) that int8-matrix.wgsl, peak-mma.wgsl and
+// attention-int8-matrix.wgsl use, on workgroup memory. Each invocation computes whole matrices (redundantly, as its
 // subgroup's share) and stores every element: slow, but the kernel's staging, offsets, strides,
 // barriers and epilogue run as written. The semantics
 // follow Dawn's description: left<i8, K, M> is M x K, right<i8, N, K> is K x N, result<i32, N, M>
@@ -91,7 +91,7 @@ export function emulateSubgroupMatrix(code: string): string {
   const banded = /var<workgroup> smb\b/.test(out);
   // The workgroup array's element type (i32 for i8 operands, u32 for u8), and a run-time zero.
   const elem = /var<workgroup> smb?: array<(?:array<)?(u32|i32)/.exec(out)?.[1] ?? 'i32';
-  const runtime = /params\.tokens\b/.test(out) ? 'params.tokens' : 'params.iters';
+  const runtime = ['params.tokens', 'params.seq'].find((r) => out.includes(r)) ?? 'params.iters';
   const shim = (SHIM + (banded ? BANDED : FLAT)).replaceAll('{{ELEM}}', elem).replaceAll('{{RUNTIME}}', runtime);
   return `${out}\n${shim}`;
 }

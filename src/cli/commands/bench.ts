@@ -35,7 +35,8 @@ import {
 } from '../../gpu/kernels/int8-linear';
 import { benchInt8 } from '../../lab/int8-bench';
 import { quantizeHP, quantizeRows } from '../../core/quant';
-import { benchAttention } from '../../lab/attention-bench';
+import { benchAttention, INT8_ATTENTION_VARIANTS } from '../../lab/attention-bench';
+import { int8MatrixAttentionOn, parseInt8MatrixVariant } from '../../gpu/encoder/attention-int8-matrix';
 import { benchPeak } from '../../lab/peak-bench';
 import { ATTENTION_VARIANTS } from '../../gpu/encoder/attention';
 import { ABLATIONS } from '../../gpu/encoder/attention-tiled';
@@ -48,7 +49,7 @@ hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--rep
 hp-lab bench verify [--quick]
 hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
-  [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values]
+  [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values] [--quant int8]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
@@ -76,7 +77,10 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.
   --ablate times the register-blocked variants again without a stage each (loads: K/V global
-  loads, scores: Q.K products, values: P.V products; wrong results, not checked).
+  loads, scores: Q.K products, values: P.V products; wrong results, not checked). --quant int8:
+  the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup matrices, run
+  with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's (int-attention.ts; an
+  output more than 1e-6 off counts as a mismatch).
   'peak' times the adapter's ceilings through WebGPU, nothing but the operation in the loop:
   mma = subgroupMatrixMultiplyAccumulate on fragments in registers, for each i8/u8 configuration
   the adapter offers (with HP_LAB_UNSAFE_APIS=1) and 1x1..4x4 accumulators per subgroup, and for
@@ -471,7 +475,10 @@ async function benchAttentionCmd(argv: string[]) {
     variant: { type: 'string' },
     reps: { type: 'string' },
     ablate: { type: 'string' },
+    quant: { type: 'string' },
   });
+  if (f.quant !== undefined && f.quant !== 'int8') throw new CliError(`--quant must be int8, got '${f.quant}'`);
+  const int8 = f.quant === 'int8';
   const ablations = (f.ablate ?? 'none').split(',');
   const badAblation = ablations.find((a) => a !== 'none' && !(a in ABLATIONS));
   if (badAblation)
@@ -479,11 +486,15 @@ async function benchAttentionCmd(argv: string[]) {
   const hidden = numberFlag(f.hidden, 'hidden', 312, 1, 65536, true);
   const heads = numberFlag(f.heads, 'heads', 12, 1, hidden, true);
   const reps = numberFlag(f.reps, 'reps', 20, 1, 1000, true);
-  const all = ATTENTION_VARIANTS as readonly string[];
-  const variants = !f.variant || f.variant === 'all' ? [...all] : f.variant.split(',');
-  const bad = variants.find((v) => !all.includes(v));
-  if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
+  const all = (int8 ? INT8_ATTENTION_VARIANTS : ATTENTION_VARIANTS) as readonly string[];
   const gpu = await nodeGpu();
+  // 'all' with --quant int8: the subgroup-matrix form only where the device has it.
+  const every = all.filter(
+    (v) => v !== 'int8-matrix' || int8MatrixAttentionOn(gpu.device, gpu.caps, hidden, heads, 16),
+  );
+  const variants = !f.variant || f.variant === 'all' ? every : f.variant.split(',');
+  const bad = variants.find((v) => !all.includes(v) && !(int8 && parseInt8MatrixVariant(v)));
+  if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
   const rows = [];
   for (const block of numberListFlag(f.block, 'block', [hidden], 1, 1 << 20, true))
     for (const batch of numberListFlag(f.batch, 'batch', [1, 32], 1, 1 << 20, true))
@@ -493,11 +504,12 @@ async function benchAttentionCmd(argv: string[]) {
           reps,
           warmup: 3,
           ablations,
+          ...(int8 ? { quant: 'int8' as const, caps: gpu.caps, checkSequences: batch } : {}),
         });
         for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);
         rows.push(...got);
       }
-  const failed = rows.filter((r) => r.ablate === 'none' && !(r.max_abs_err < 1e-4));
+  const failed = rows.filter((r) => r.ablate === 'none' && (int8 ? r.mismatches !== 0 : !(r.max_abs_err < 1e-4)));
   if (failed.length) throw new CliError(`attention variants off the reference: ${JSON.stringify(failed)}`, 1);
   return { adapter: gpu.caps.label, rows };
 }

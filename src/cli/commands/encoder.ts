@@ -36,9 +36,10 @@ export const usage =
   --weights f32|f16   how the linears' weights are stored on the GPU (default f32; math is f32)
   --quant int8        every encoder linear in W8A8 (int8 codes on the GPU, activations quantized per
                       token, exact integer sums): the integer model of hp-lab eval --quant int8
-  --int8-attention on|off  with --quant int8: the attention in integer arithmetic too (hp-lab eval
-                      --quant int8 --int8-attention on's model; default off); --int8-attention-splits
-                      1|2|4 invocations a query (default 1)
+  --int8-attention on|off|dot4|matrix  with --quant int8: the attention in integer arithmetic too
+                      (hp-lab eval --quant int8 --int8-attention on's model; default off): on (= dot4)
+                      on dot4I8Packed, matrix on subgroup matrices (HP_LAB_UNSAFE_APIS=1);
+                      --int8-attention-splits 1|2|4 invocations a query (dot4; default 1)
   --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
                       write those linears' int8 codes (no quantize pass; default on where it fits)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
@@ -233,9 +234,10 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--int8-layernorm must be on or off, got '${int8Ln}'`);
   if (int8Ln !== undefined && !int8) throw new CliError('--int8-layernorm needs --quant int8');
   const int8Att = f['int8-attention'];
-  if (int8Att !== undefined && !['on', 'off'].includes(int8Att))
-    throw new CliError(`--int8-attention must be on or off, got '${int8Att}'`);
-  if (int8Att === 'on' && !int8) throw new CliError('--int8-attention on needs --quant int8');
+  if (int8Att !== undefined && !['on', 'off', 'dot4', 'matrix'].includes(int8Att))
+    throw new CliError(`--int8-attention must be on, off, dot4 or matrix, got '${int8Att}'`);
+  if (int8Att !== undefined && int8Att !== 'off' && !int8)
+    throw new CliError(`--int8-attention ${int8Att} needs --quant int8`);
   const attSplits = f['int8-attention-splits'];
   if (attSplits !== undefined && !['1', '2', '4'].includes(attSplits))
     throw new CliError(`--int8-attention-splits must be 1, 2 or 4, got '${attSplits}'`);
@@ -369,7 +371,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
-    ...(int8Att ? { int8Attention: int8Att === 'on' } : {}),
+    ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
     ...(f['hp-ln-tile'] ? { hpLnTile: f['hp-ln-tile'] } : {}),

@@ -5,6 +5,7 @@
 // sequences up to the `maxSeq` it was made for; `splits` invocations a query (keys split between
 // them, their sums added at the end).
 import attentionInt8Wgsl from './attention-int8.wgsl?raw';
+import commonWgsl from './attention-int8-common.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import { SOFTMAX_THRESHOLDS } from '../../core/quant/int-attention';
 import { bindingLayout, compilePipeline, withConsts } from '../kernel';
@@ -15,7 +16,7 @@ import type { AttentionKernel, QkvLayout } from './attention';
 const WG = 128;
 
 /** The softmax thresholds as WGSL: the f32 bits of each, so the GPU's table is the CPU's. */
-function thresholdTable(): string {
+export function thresholdTable(): string {
   const bits = new Uint32Array(Float32Array.from(SOFTMAX_THRESHOLDS).buffer);
   return `const SOFTMAX_T = array<u32, ${bits.length}>(${Array.from(bits, (b) => `0x${b.toString(16)}u`).join(', ')});`;
 }
@@ -66,6 +67,7 @@ export function createInt8AttentionKernel(
       { ...consts, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       thresholdTable(),
       int8ScaleWgsl,
+      commonWgsl,
       expandWgsl(attentionInt8Wgsl, { D: d, D4: d4 }),
     ),
   );

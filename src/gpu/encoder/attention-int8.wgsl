@@ -11,7 +11,8 @@
 // Per-query loops over the head's values written out (//#unroll: the sums and codes stay in
 // registers). Prepended: consts H, D, D4 (= ceil(D / 4)), WG, S (invocations a query: 1, 2 or 4), QB = WG / S,
 // PARTIAL, LMAX (a multiple of 4), G (= LMAX / 4), STRIDE,
-// QO, KO, VO, the SOFTMAX_T table (array<u32, 128> of f32 bits) and int8-scale.wgsl.
+// QO, KO, VO, the SOFTMAX_T table (array<u32, 128> of f32 bits), int8-scale.wgsl and
+// attention-int8-common.wgsl (softmax_code, keyInit, keyRanges, keyScales).
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
@@ -25,27 +26,10 @@ struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
 var<workgroup> kc: array<u32, LMAX * D4>;
 var<workgroup> vt: array<u32, D * (G + 1u)>; // channel e's quads at e * (G + 1): no bank conflicts
-var<workgroup> live: array<u32, LMAX>;
-var<workgroup> thresholds: array<f32, 128>;
-var<workgroup> kmax: atomic<u32>;
-var<workgroup> vmax: array<atomic<u32>, D>;
 /** With S > 1: the splits' largest scores, then (PARTIAL = (S - 1) * QB * (D + 1), else 1) the
  *  sums of splits 1.. for split 0. */
 var<workgroup> splitMax: array<i32, WG>;
 var<workgroup> partial: array<i32, PARTIAL>;
-/** V's channel (scale, inverse scale). */
-var<workgroup> vsc: array<vec2<f32>, D>;
-
-/** P's code of x (<= 0): round(127 exp(x)) as the thresholds define it. */
-fn softmax_code(x: f32) -> u32 {
-  var c = u32(clamp(round(127.0 * exp(x)), 0.0, 127.0));
-  if (c < 127u && x >= thresholds[c + 1u]) {
-    c += 1u;
-  } else if (c > 0u && x < thresholds[c]) {
-    c -= 1u;
-  }
-  return c;
-}
 
 fn score(qw: array<u32, D4>, j: u32) -> i32 {
   var s = 0;
@@ -61,27 +45,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let b = wid.z;
   let col = wid.y * D;
   let base = b * seq;
-  for (var i = lid; i < 128u; i += WG) { thresholds[i] = bitcast<f32>(SOFTMAX_T[i]); }
-  // The ranges over the unmasked keys: invocation t takes channel t % D of every (WG / D)-th key
-  // (neighbours read neighbouring floats), then one atomicMax a channel (on the bits of |x|).
-  for (var j = lid; j < LMAX; j += WG) { live[j] = select(0u, 1u, j < seq && mask[base + j] != 0u); }
+  keyInit(lid, WG, seq, base);
   workgroupBarrier();
-  if (lid < (WG / D) * D) {
-    let e = lid % D;
-    var km = 0.0;
-    var vm = 0.0;
-    for (var j = lid / D; j < seq; j += WG / D) {
-      if (live[j] != 0u) {
-        km = max(km, abs(k[(base + j) * STRIDE + KO + col + e]));
-        vm = max(vm, abs(v[(base + j) * STRIDE + VO + col + e]));
-      }
-    }
-    atomicMax(&kmax, bitcast<u32>(km));
-    atomicMax(&vmax[e], bitcast<u32>(vm));
-  }
+  keyRanges(lid, WG, seq, base, col);
   workgroupBarrier();
-  let ks = rowScale(bitcast<f32>(atomicLoad(&kmax)));
-  for (var e = lid; e < D; e += WG) { vsc[e] = rowScale(bitcast<f32>(atomicLoad(&vmax[e]))); }
+  let ks = keyScales(lid, WG);
   workgroupBarrier();
   // Codes: K by key (zero words for masked keys and past the sequence), V by channel and key quad.
   for (var t = lid; t < LMAX * D4; t += WG) {

@@ -30,6 +30,7 @@ import {
 } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
 import { createInt8AttentionKernel } from './attention-int8';
+import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
@@ -100,9 +101,11 @@ export interface EncoderEngineOptions {
    *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
    *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
   int8LayerNorm?: boolean;
-  /** With quant 'int8': the attention in integer arithmetic too (attention-int8.ts: core/quant's
-   *  int-attention.ts, quantizeBert's attention 'int8'), sequences up to maxSeq. Default false. */
-  int8Attention?: boolean;
+  /** With quant 'int8': the attention in integer arithmetic too (core/quant's int-attention.ts,
+   *  quantizeBert's attention 'int8'), sequences up to maxSeq: true / 'dot4' on dot4I8Packed
+   *  (attention-int8.ts), 'matrix' on subgroup matrices (attention-int8-matrix.ts). Default false:
+   *  both are slower than the f32 attention on the H200 (BENCHMARKS.md int8 sessions 8, 9). */
+  int8Attention?: boolean | 'dot4' | 'matrix';
   /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
    *  forward in one command buffer, the default: chunks made back-to-back runs slower on the H200). */
   submitChunks?: readonly number[];
@@ -220,6 +223,7 @@ export function createEncoderEngine(
   if (qkvPad !== 'auto' && (!Number.isInteger(qkvPad) || qkvPad < 0 || qkvPad % 4 !== 0))
     throw new RangeError(`qkvPad must be a non-negative multiple of 4 or 'auto', got ${qkvPad}`);
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
+  const int8Att = opts.quant === 'int8' ? (opts.int8Attention ?? false) : false;
   const attentionKernels = new Map<string, AttentionKernel>();
   const attentionFor = (layout: QkvLayout): AttentionKernel => {
     const key = JSON.stringify(layout);
@@ -228,9 +232,11 @@ export function createEncoderEngine(
       attentionKernels.set(
         key,
         (kernel =
-          opts.quant === 'int8' && opts.int8Attention
-            ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq, opts.int8AttentionSplits)
-            : createAttentionKernel(device, hidden, heads, layout, opts.attention)),
+          int8Att === 'matrix'
+            ? createInt8MatrixAttentionKernel(device, caps, hidden, heads, layout, opts.maxSeq)
+            : int8Att
+              ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq, opts.int8AttentionSplits)
+              : createAttentionKernel(device, hidden, heads, layout, opts.attention)),
       );
     return kernel;
   };
