@@ -2,8 +2,9 @@
 // P.V on the tensor cores; the same integers as attention-int8.ts's dot4 kernel and core/quant
 // int-attention.ts) where the device has i8 subgroup matrices (int8-linear.ts hasInt8Matrix):
 // the f32 attention kernels' bindings, one workgroup per (head, sequence) with a subgroup per 16
-// queries (up to 8, as many as fit the workgroup memory), so each sequence's K and V are quantized
-// once a head; longer sequences take several workgroups (each quantizes K and V again).
+// queries (up to MAX_SUBGROUPS, as many as fit the workgroup memory), so each sequence's K and V
+// are quantized once a head; longer sequences take several workgroups (each quantizes K and V
+// again). Slower than the f32 attention on the H200 (BENCHMARKS.md int8 session 9): an option.
 import matrixWgsl from './attention-int8-matrix.wgsl?raw';
 import commonWgsl from './attention-int8-common.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
@@ -20,8 +21,11 @@ const HEADER = [
   'diagnostic(off, chromium.subgroup_matrix_uniformity);',
 ].join('\n');
 
-/** Subgroups a workgroup at most (16 queries each). */
-const MAX_SUBGROUPS = 8;
+/** Subgroups a workgroup at most (16 queries each) unless tuned: 4, not 8, whose form miscounted
+ *  on the H200 (B=32 L=128, padded sequences: 285 of 1.28 M outputs off the CPU's by up to 2e-4,
+ *  cause not found; 4 verified at L=64 there, 'bench attention --quant int8 --variant int8-matrix-g8'
+ *  repeats the case). */
+const MAX_SUBGROUPS = 4;
 
 interface Shape {
   d: number;
