@@ -17,7 +17,7 @@
 # the recording ahead sliced, --record-slice 4/8/16, and with the HP linears on columns, fused with
 # their LayerNorm, at B=1 too: --hp-columns on; the default before and after), qkv-tile (the dense
 # B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense tiles that divide 936 and 312,
-# in the forward and verified alone; the fused LayerNorm's tiles at B=1 on columns),
+# in the forward and verified alone),
 # compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
 set -u
@@ -78,18 +78,14 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       done ;;
     tiles2)
       # Dense tiles whose width divides the output (936 = 9 x 104, 312 = 6 x 52 = 3 x 104), in the
-      # B=32 L=128 forward and verified alone; the HP fused LayerNorm tiles at B=1 on columns.
-      for t in 312x936=128x104/8x8/2d 312x936=128x104/8x4/2d 312x936=64x104/8x8/2d 312x936=64x104/4x8/2d \
-        1200x312=64x52/4x4/2d 1200x312=64x52/8x4/2d 1200x312=32x104/4x8/2d; do
+      # B=32 L=128 forward and verified alone.
+      for t in 312x936=128x104/8x8/2d 312x936=128x104/8x4/2d 312x936=64x104/8x8/2d \
+        1200x312=64x52/4x4/2d 1200x312=32x104/4x8/2d; do
         c "t2-${t//[\/=]/_}" 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --dense-variant "$t"
       done
       c t2-mm-qkv 40 bench matmul --m 4096 --k 312 --n 936 --reps 10 \
-        --tile 128x128/8x8/2d,128x104/8x8/2d,128x104/8x4/2d,64x104/8x8/2d,64x104/4x8/2d
-      c t2-mm-ffn2 40 bench matmul --m 4096 --k 1200 --n 312 --reps 10 \
-        --tile 64x64/8x4/2d,64x52/4x4/2d,64x52/8x4/2d,32x104/4x8/2d
-      for t in l8 l8/k4 l8/k8; do
-        c "t2-b1-${t//\//_}" 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on --hp-ln-tile $t
-      done ;;
+        --tile 128x128/8x8/2d,128x104/8x8/2d,128x104/8x4/2d,64x104/8x8/2d
+      c t2-mm-ffn2 40 bench matmul --m 4096 --k 1200 --n 312 --reps 10 --tile 64x64/8x4/2d,64x52/4x4/2d,32x104/4x8/2d ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
