@@ -6,19 +6,19 @@
 # Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
 # latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
 # (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
-# rows, unfused (--hp-fuse-ln off), and unfused with the columns LayerNorm at 4, 8, 16 rows a workgroup, and with the HP
-# Q/K/V rows unpadded, 960 floats: the default pads them to 968), leave-out (the forward without
-# each op kind, and regrouped by kind, dense and HP at B 8,32 L=128), ablate (bench
-# attention --ablate at B=32 L=128), verify (bench
-# verify), int8-kernels (int8 HP 90% 4096² and dense 4096³, every variant, verified then timed),
-# int8 (the int8 encoder, B=32 L=128, HP 90%, per-op profile), logits (dev-split logits at 0/50/90%,
-# submit (B=1 latency with the forward in one command buffer, the default, against 3,5,8 chunks, and
-# scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a dispatch), b1 (B=1 latency with
-# the recording ahead sliced, --record-slice 4/8/16, and with the HP linears on columns, fused with
-# their LayerNorm, at B=1 too: --hp-columns on; the default before and after), qkv-tile (the dense
-# B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense tiles that divide 936 and 312,
-# in the forward and verified alone),
-# compared here with `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
+# rows, unfused (--hp-fuse-ln off), and unfused with the columns LayerNorm at 4, 8, 16 rows a
+# workgroup, and with the HP Q/K/V rows unpadded, 960 floats: the default pads them to 968),
+# leave-out (the forward without each op kind, and regrouped by kind, dense and HP at B 8,32 L=128),
+# ablate (bench attention --ablate at B=32 L=128), verify (bench verify), int8-kernels (int8 HP 90%
+# 4096² and dense 4096³, every variant, verified then timed), int8 (the int8 encoder, B=32 L=128,
+# HP 90%, per-op profile), submit (B=1 latency with the forward in one command buffer, the default,
+# against 3,5,8 chunks, and scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a
+# dispatch), b1 (B=1 latency with the recording ahead sliced, --record-slice 4/8/16, and with the HP
+# linears on columns, fused with their LayerNorm, at B=1 too: --hp-columns on; the default before
+# and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
+# tiles that divide 936 and 312, in the forward and verified alone), logits (dev-split logits at
+# 0/50/90%, compared here with
+# `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
 set -u
 final=${1:-confirm-out}
