@@ -102,21 +102,24 @@ export interface Int8MatrixAttentionTuning {
   ablate?: number;
   /** Words added to the strips' row strides (4: rows start on different banks). */
   pad?: number;
+  /** No exp for scores below the first softmax threshold (code 0 without it). */
+  expSkip?: boolean;
 }
 
 /** Stages the tuned variants can leave out (ABL bits). */
 export const INT8_MATRIX_ABLATIONS = { ranges: 1, codes: 2, pass1: 4, softmax: 8 } as const;
 
-/** 'int8-matrix' with optional '-g<N>' (subgroups), '-u<N>' (unroll), '-p<N>' (strip padding) and
- *  '~stage+stage' (ablations). */
+/** 'int8-matrix' with optional '-g<N>' (subgroups), '-u<N>' (unroll), '-p<N>' (strip padding),
+ *  '-e1' (exp skipped below the first threshold) and '~stage+stage' (ablations). */
 export function parseInt8MatrixVariant(name: string): Int8MatrixAttentionTuning | null {
-  const m = /^int8-matrix((?:-[gup]\d+)*)(?:~([a-z0-9+]+))?$/.exec(name);
+  const m = /^int8-matrix((?:-[gupe]\d+)*)(?:~([a-z0-9+]+))?$/.exec(name);
   if (!m) return null;
   const tune: Int8MatrixAttentionTuning = {};
-  for (const [, k, n] of m[1].matchAll(/-([gup])(\d+)/g))
+  for (const [, k, n] of m[1].matchAll(/-([gupe])(\d+)/g))
     if (k === 'g') tune.maxSubgroups = Number(n);
     else if (k === 'u') tune.unroll = Number(n);
-    else tune.pad = Number(n);
+    else if (k === 'p') tune.pad = Number(n);
+    else tune.expSkip = n === '1';
   for (const a of m[2]?.split('+') ?? []) {
     const bit = INT8_MATRIX_ABLATIONS[a as keyof typeof INT8_MATRIX_ABLATIONS];
     if (!bit) return null;
@@ -167,6 +170,7 @@ export function createInt8MatrixAttentionKernel(
         ITEMS: 128 / s.sg,
         IU: iu,
         ABL: tune.ablate ?? 0,
+        XSKIP: tune.expSkip ? 1 : 0,
         LMAX: s.lmax,
         SS: 32 + pad,
         SO: 16 * s.nf + pad,
@@ -177,7 +181,7 @@ export function createInt8MatrixAttentionKernel(
         VO: qkv.v,
       };
       const code = withConsts(consts, thresholdTable(), int8ScaleWgsl, commonWgsl, expandWgsl(matrixWgsl, template));
-      const label = `encoder.attention int8-matrix l${s.lmax} g${nsg} u${iu} p${pad} a${tune.ablate ?? 0}`;
+      const label = `encoder.attention int8-matrix l${s.lmax} g${nsg} u${iu} p${pad} a${tune.ablate ?? 0}${tune.expSkip ? ' e' : ''}`;
       p = compilePipeline(device, layout, label, `${HEADER}\n${code}`);
       pipelines.set(nsg, p);
     }

@@ -24,7 +24,8 @@
 // ceil((D + 1) / 16)), SG, NSG, ITEMS, IU, LMAX (a multiple of 32), SS, SO, STRIPW, STRIDE, QO, KO, VO, the
 // SOFTMAX_T table, int8-scale.wgsl and attention-int8-common.wgsl (softmax_code, keyInit,
 // keyRanges, keyScales). ABL (measurement only, wrong results; 0 = the kernel): bits 1 no ranges,
-// 2 no codes, 4 no pass 1, 8 no softmax codes (a cheap stand-in).
+// 2 no codes, 4 no pass 1, 8 no softmax codes (a cheap stand-in). XSKIP: no exp below the first
+// threshold (code 0 there; the same codes).
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
@@ -228,7 +229,10 @@ fn main(
           if (live[c * 32u + key] != 0u) {
             let x = f32(sm[ST + r * SS + key] - mx[i0 + {{S}}u]) * cf[i0 + {{S}}u];
             var pc = u32(-x) & 127u;
-            if ((ABL & 8u) == 0u) { pc = softmax_code(x); }
+            if ((ABL & 8u) == 0u) {
+              pc = 0u;
+              if (XSKIP == 0u || x >= thresholds[1]) { pc = softmax_code(x); }
+            }
             pw |= pc << (8u * e);
           }
         }
