@@ -181,7 +181,8 @@ export function createInt8MatrixAttentionKernel(
         VO: qkv.v,
       };
       const code = withConsts(consts, thresholdTable(), int8ScaleWgsl, commonWgsl, expandWgsl(matrixWgsl, template));
-      const label = `encoder.attention int8-matrix l${s.lmax} g${nsg} u${iu} p${pad} a${tune.ablate ?? 0}${tune.expSkip ? ' e' : ''}`;
+      const knobs = `u${iu} p${pad} a${tune.ablate ?? 0}${tune.expSkip ? ' e' : ''}`;
+      const label = `encoder.attention int8-matrix l${s.lmax} g${nsg} ${knobs}`;
       p = compilePipeline(device, layout, label, `${HEADER}\n${code}`);
       pipelines.set(nsg, p);
     }
