@@ -3,8 +3,13 @@
 // (the hidden size for the dense linear, whole tile-rows for the stacked HP one: TinyBERT 312 and
 // 320), timed with timestamps and checked against the CPU reference on the first sequences; the
 // register-blocked variants also with stages left out (`ablations`), to time each by difference.
-import { createAttentionKernel, type QkvLayout } from '../gpu/encoder/attention';
-import { ABLATIONS, createTiledAttention, parseTiledVariant } from '../gpu/encoder/attention-tiled';
+import {
+  createAblatedAttention,
+  createAttentionKernel,
+  type AttentionKernel,
+  type QkvLayout,
+} from '../gpu/encoder/attention';
+import type { ABLATIONS } from '../gpu/encoder/attention-tiled';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -104,28 +109,31 @@ export async function benchAttention(
   const poison = new Float32Array(tokens * hidden).fill(NaN);
   const out: AttentionBenchRow[] = [];
   try {
+    const int8Kernel = (variant: string) =>
+      variant.startsWith('int8-matrix')
+        ? createInt8MatrixAttentionKernel(
+            device,
+            opts.caps!,
+            hidden,
+            heads,
+            layout,
+            seq,
+            parseInt8MatrixVariant(variant)!,
+          )
+        : createInt8AttentionKernel(device, hidden, heads, layout, seq);
+    type Kernel = Pick<AttentionKernel, 'layout' | 'encode'>;
     const runs = variants.flatMap((variant) =>
-      (opts.ablations ?? ['none'])
-        .filter((a) => a === 'none' || parseTiledVariant(variant))
-        .map((ablate) => ({ variant, ablate })),
+      (opts.ablations ?? ['none']).flatMap((ablate): { variant: string; ablate: string; kernel: Kernel }[] => {
+        if (int8) return ablate === 'none' ? [{ variant, ablate, kernel: int8Kernel(variant) }] : [];
+        const kernel =
+          ablate === 'none'
+            ? createAttentionKernel(device, hidden, heads, layout, variant)
+            : createAblatedAttention(device, hidden, heads, layout, variant, ablate as keyof typeof ABLATIONS);
+        return kernel ? [{ variant, ablate, kernel }] : [];
+      }),
     );
-    for (const { variant, ablate } of runs) {
-      const bits = ablate === 'none' ? 0 : ABLATIONS[ablate as keyof typeof ABLATIONS];
-      const kernel = int8
-        ? variant.startsWith('int8-matrix')
-          ? createInt8MatrixAttentionKernel(
-              device,
-              opts.caps!,
-              hidden,
-              heads,
-              layout,
-              seq,
-              parseInt8MatrixVariant(variant)!,
-            )
-          : createInt8AttentionKernel(device, hidden, heads, layout, seq)
-        : bits
-          ? createTiledAttention(device, hidden, heads, layout, variant, bits)
-          : createAttentionKernel(device, hidden, heads, layout, variant);
+    for (const { variant, ablate, kernel } of runs) {
+      const bits = ablate !== 'none';
       const group = device.createBindGroup({
         layout: kernel.layout.group,
         entries: [uniform, qkv, qkv, qkv, maskBuf, ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),

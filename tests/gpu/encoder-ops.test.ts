@@ -16,6 +16,7 @@ import {
   separateQkv,
 } from '../../src/gpu/encoder/attention';
 import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../src/gpu/encoder/attention-tiled';
+import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attention-blocked';
 import { benchAttention } from '../../src/lab/attention-bench';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
@@ -348,6 +349,9 @@ describe('encoder ops on WebGPU', () => {
     // The K/V tile as rows of quads (one bounds clamp a key), with splits, 128-key tiles, 16-key chunks.
     ...['q1c8s2v', 'q2c8s2vt128', 'q1c16s2v'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
     [15, 3, 20, 3, 'separate', 'q1c8s8v'],
+    // ... and with each score a chain of fma() ('f'), an odd head size too.
+    [52, 2, 70, 3, 'fused', 'q1c16s2f'],
+    [15, 3, 20, 3, 'separate', 'q1c8s8f'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and
@@ -359,6 +363,15 @@ describe('encoder ops on WebGPU', () => {
     [52, 2, 37, 1, 'fused', 'b16k128n4'],
     // An odd head size: scalar loads instead of float pairs.
     [15, 3, 20, 3, 'separate', 'b64k32n4'],
+    // The blocked outer-product variants (attention-blocked.ts): head size 26 over 70 keys in two
+    // key tiles with the next one fetched ahead (the online softmax), 128-key tiles at head size 26
+    // (more than SwiftShader's workgroup memory: must refuse) and 8, head size 16 (no spare lane),
+    // an odd head size (scalar loads).
+    [52, 2, 70, 3, 'fused', 'r32q4k8t64p'],
+    [52, 2, 70, 3, 'fused', 'r32q4k8t128'],
+    [24, 3, 70, 3, 'separate', 'r32q4k8t128'],
+    [16, 1, 5, 3, 'separate', 'r32q4k8t64'],
+    [15, 3, 20, 3, 'separate', 'r32q4k8t64'],
   ];
   for (const [hidden, heads, seq, batch, mode, variant] of attentionCases) {
     it(
@@ -374,7 +387,10 @@ describe('encoder ops on WebGPU', () => {
         for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
         const block = hidden + 4;
         const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
-        if (parseTiledVariant(variant) && !tiledFits(device, variant, hidden / heads)) {
+        const refuses =
+          (parseTiledVariant(variant) && !tiledFits(device, variant, hidden / heads)) ||
+          (parseBlockedVariant(variant) && !blockedFits(device, variant, hidden / heads));
+        if (refuses) {
           expect(() => createAttentionKernel(device, hidden, heads, layout, variant)).toThrow(/workgroup memory/);
           return;
         }
@@ -483,14 +499,23 @@ describe('encoder ops on WebGPU', () => {
     expect([pick(1, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2v']);
   });
 
-  it('bench attention: each variant checked, a stage left out of the tiled one only', async () => {
+  it('bench attention: each variant checked, stages left out where the kernel knows them', async () => {
     const rows = await benchAttention(
       device,
       { batch: 2, seq: 9, hidden: 24, heads: 3, block: 32 },
-      ['b16k128n4', 'q1c8s2'],
-      { reps: 1, warmup: 0, ablations: ['none', 'values'] },
+      ['b16k128n4', 'q1c8s2', 'q1c16s2v', 'r32q4k8t64'],
+      { reps: 1, warmup: 0, ablations: ['none', 'values', 'kread1'] },
     );
-    expect(rows.map((r) => `${r.variant} ${r.ablate}`)).toEqual(['b16k128n4 none', 'b16k128n4 values', 'q1c8s2 none']);
+    expect(rows.map((r) => `${r.variant} ${r.ablate}`)).toEqual([
+      'b16k128n4 none',
+      'b16k128n4 values',
+      'q1c8s2 none',
+      'q1c16s2v none',
+      'q1c16s2v values',
+      'q1c16s2v kread1',
+      'r32q4k8t64 none',
+      'r32q4k8t64 values',
+    ]);
     for (const r of rows) {
       if (r.ablate === 'none') expect(r.max_abs_err).toBeLessThan(1e-5);
       else expect(r.max_abs_err).toBeNaN();

@@ -49,7 +49,7 @@ hp-lab bench hp --m M --k K --n N --sparsity S [--tile 32x32] [--split F] [--rep
 hp-lab bench verify [--quick]
 hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
-  [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values] [--quant int8]
+  [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values,exp,kread1,vread1] [--quant int8]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
@@ -76,11 +76,13 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.
-  --ablate times the register-blocked variants again without a stage each (loads: K/V global
-  loads, scores: Q.K products, values: P.V products; wrong results, not checked). --quant int8:
-  the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup matrices, run
-  with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's (int-attention.ts; an
-  output more than 1e-6 off counts as a mismatch).
+  --ablate times the variants again without a stage each (loads: K/V global loads, scores: Q.K
+  products, values: P.V products, exp: the exponentials; kread1 / vread1: the same products from one
+  quad of workgroup memory a key instead of all of them; wrong results, not checked): the tiled
+  'b' variants know the first three, the written-out ('u', 'v', 'f') and blocked ('r') ones more.
+  --quant int8: the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup
+  matrices, run with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's
+  (int-attention.ts; an output more than 1e-6 off counts as a mismatch).
   'peak' times the adapter's ceilings through WebGPU, nothing but the operation in the loop:
   mma = subgroupMatrixMultiplyAccumulate on fragments in registers, for each i8/u8 configuration
   the adapter offers (with HP_LAB_UNSAFE_APIS=1) and 1x1..4x4 accumulators per subgroup, and for

@@ -7,7 +7,7 @@ import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 
 /** attention.ts's QkvLayout (where a head's Q, K and V start in rows of `stride` floats). */
-interface QkvRows {
+export interface QkvRows {
   stride: number;
   q: number;
   k: number;
@@ -35,8 +35,14 @@ export interface TiledShape {
   storageBytes: number;
 }
 
-/** `hp-lab bench attention --ablate`: the stages a timing can leave out (bits of ABLATE). */
-export const ABLATIONS = { loads: 1, scores: 2, values: 4 } as const;
+/** `hp-lab bench attention --ablate`: the stages a timing can leave out (bits of ABLATE). The tiled
+ *  kernel knows the first three; the written-out (attention-unrolled.ts) and blocked
+ *  (attention-blocked.ts) kernels also exp (no exp/exp2: the scores minus the max as they are) and
+ *  the written-out ones kread1 / vread1 (every product of a key's scores / values from one quad
+ *  of workgroup memory instead of D4: the same multiply-adds, a seventh of the reads). */
+export const ABLATIONS = { loads: 1, scores: 2, values: 4, exp: 8, kread1: 16, vread1: 32 } as const;
+/** Which ablations each kind of kernel knows. */
+export const TILED_ABLATIONS = ['loads', 'scores', 'values'] as const;
 
 const isPow2 = (x: number) => x >= 1 && (x & (x - 1)) === 0;
 
@@ -80,25 +86,33 @@ export function tiledFits(device: GPUDevice, variant: string, d: number): boolea
 export const pairLoads = (d: number, qkv: QkvRows): boolean =>
   [d, qkv.stride, qkv.q, qkv.k, qkv.v].every((x) => x % 2 === 0);
 
-export interface TiledAttention {
+/** A register-blocked kernel of QB-query workgroups (this file's and attention-blocked.ts's). */
+export interface BlockAttention<S extends { qb: number }> {
   layout: KernelLayout;
-  shape: TiledShape;
+  shape: S;
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
 }
 
-export function createTiledAttention(
+/** The part the register-blocked kernels share: the device check (`fits`), the layout, and the
+ *  pipeline compiled on the first encode from `source`'s constants and body (after the Q/K/V
+ *  load functions: float pairs where every head starts at an even float). */
+export function blockAttention<S extends { qb: number; storageBytes: number; threads: number }>(
   device: GPUDevice,
   hidden: number,
   heads: number,
   qkv: QkvRows,
   variant: string,
-  /** Stages left out, for timing them by difference (wrong results): ABLATIONS' bits. */
-  ablate = 0,
-): TiledAttention {
+  ablate: number,
+  kind: {
+    shape: (variant: string, d: number) => S | string;
+    fits: (device: GPUDevice, variant: string, d: number) => boolean;
+    source: (shape: S, d: number) => { consts: Record<string, number>; body: string };
+  },
+): BlockAttention<S> {
   const d = hidden / heads;
-  const shape = tiledShape(variant, d);
+  const shape = kind.shape(variant, d);
   if (typeof shape === 'string') throw new RangeError(shape);
-  if (!tiledFits(device, variant, d))
+  if (!kind.fits(device, variant, d))
     throw new RangeError(
       `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory and ` +
         `${shape.threads} threads; this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
@@ -110,23 +124,40 @@ export function createTiledAttention(
     shape,
     encode(pass, bindGroup, batch, seq) {
       if (!pipeline) {
-        const { qb, kt, kn, qg, kg, threads, ks, dp4, kp } = shape;
-        const consts = {
-          ...{ H: hidden, D: d, DP4: dp4, QB: qb, QG: qg, KT: kt, KN: kn, KG: kg, THREADS: threads },
-          ...{ KS: ks, KPS: kt / ks, PS: qg + 1, KP: kp, NIT: Math.ceil((kt * dp4) / threads) },
-          ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, ABLATE: ablate },
-        };
-        const code = withConsts(consts, pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl, tiledWgsl);
-        pipeline = compilePipeline(
-          device,
-          layout,
-          `encoder.attention ${variant}${ablate ? ` ablate=${ablate}` : ''}`,
-          code,
+        const { consts, body } = kind.source(shape, d);
+        const code = withConsts(
+          { ...consts, H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
+          pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl,
+          body,
         );
+        const label = `encoder.attention ${variant}${ablate ? ` ablate=${ablate}` : ''}`;
+        pipeline = compilePipeline(device, layout, label, code);
       }
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(Math.ceil(seq / shape.qb), heads, batch);
     },
   };
+}
+
+export function createTiledAttention(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvRows,
+  variant: string,
+  /** Stages left out, for timing them by difference (wrong results): ABLATIONS' bits. */
+  ablate = 0,
+): BlockAttention<TiledShape> {
+  return blockAttention(device, hidden, heads, qkv, variant, ablate, {
+    shape: tiledShape,
+    fits: tiledFits,
+    source: ({ qb, kt, kn, qg, kg, threads, ks, dp4, kp }) => ({
+      consts: {
+        ...{ DP4: dp4, QB: qb, QG: qg, KT: kt, KN: kn, KG: kg, THREADS: threads, KS: ks, KPS: kt / ks },
+        ...{ PS: qg + 1, KP: kp, NIT: Math.ceil((kt * dp4) / threads), ABLATE: ablate },
+      },
+      body: tiledWgsl,
+    }),
+  });
 }

@@ -8,25 +8,41 @@
 // H, D, D4, QT, QPT, S, KT, KC, KV, ML, STRIDE, QO, KO, VO are prepended as for attention.wgsl,
 // then attention-load-f32.wgsl (quad_k/quad_v for the K/V staging).
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Lines of generated WGSL, emit(indent, ...lines), started with the attention kernels' shared
+ *  declarations (params, mask, ctx; q/k/v come with the load functions). */
+export function attentionEmitter(): { lines: string[]; emit: (indent: number, ...ls: string[]) => void } {
+  const lines: string[] = [];
+  const emit = (indent: number, ...ls: string[]) => ls.forEach((l) => lines.push('  '.repeat(indent) + l));
+  emit(0, 'struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }');
+  emit(0, '@group(0) @binding(0) var<uniform> p: Params;');
+  emit(0, '@group(0) @binding(4) var<storage, read> mask: array<u32>;');
+  emit(0, '@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;');
+  return { lines, emit };
+}
 
 /** The WGSL of an unrolled variant: QPT query rows a thread, KC keys a chunk, S key splits, head size
  *  D. `rows2d` ('v' variants): the K/V tile as `array<array<vec4, D4>, rows>`, read as kv[key][quad]
  *  with the quad a constant, so WGSL's bounds clamp touches the key row once per key, not each of
  *  its D4 reads (the dense linears' 2-D tiles, issue 19 sixth pass). */
-export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d: number, rows2d = false): string {
+export function unrolledAttentionWgsl(
+  qpt: number,
+  kc: number,
+  splits: number,
+  d: number,
+  rows2d = false,
+  ablate = 0,
+  fmaChain = false,
+): string {
   const d4 = Math.ceil(d / 4);
   const R = range(qpt);
   const C = range(d4);
   const N = range(kc);
   const lanes = (c: number) => range(Math.min(4, d - 4 * c));
-  const lines: string[] = [];
-  const emit = (indent: number, ...ls: string[]) => ls.forEach((l) => lines.push('  '.repeat(indent) + l));
-
-  emit(0, 'struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }');
-  emit(0, '@group(0) @binding(0) var<uniform> p: Params;');
-  emit(0, '@group(0) @binding(4) var<storage, read> mask: array<u32>;');
-  emit(0, '@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;');
+  const [noLoads, noScores, noValues, noExp, kRead1, vRead1] = [1, 2, 4, 8, 16, 32].map((b) => (ablate & b) !== 0);
+  const exp = (x: string) => (noExp ? `(${x})` : `exp(${x})`);
+  const { lines, emit } = attentionEmitter();
   emit(
     0,
     rows2d ? 'var<workgroup> kv: array<array<vec4<f32>, D4>, KV / D4>;' : 'var<workgroup> kv: array<vec4<f32>, KV>;',
@@ -57,8 +73,10 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
   emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
   emit(2, 'for (var idx = lid; idx < KT * D4; idx += QT * S) {');
   emit(3, 'let j = t0 + idx / D4;', 'let e = (idx % D4) * 4u;', 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);');
-  emit(3, 'if (j < seq) {', '  let r = (b * seq + j) * STRIDE + col;', '  kq = quad_k(r + KO, e);');
-  emit(3, '  vq = quad_v(r + VO, e);', '}');
+  if (!noLoads) {
+    emit(3, 'if (j < seq) {', '  let r = (b * seq + j) * STRIDE + col;', '  kq = quad_k(r + KO, e);');
+    emit(3, '  vq = quad_v(r + VO, e);', '}');
+  }
   if (rows2d) emit(3, 'kv[idx / D4][idx % D4] = kq;', 'kv[KT + idx / D4][idx % D4] = vq;');
   else emit(3, 'kv[idx] = kq;', 'kv[VB + idx] = vq;');
   emit(2, '}');
@@ -72,23 +90,29 @@ export function unrolledAttentionWgsl(qpt: number, kc: number, splits: number, d
   for (const n of N) {
     emit(3, `let kb${n} = kbias[c0 + ${n}u];`);
     for (const r of R) emit(3, `var s${r}_${n} = kb${n};`);
-    for (const c of C) {
-      emit(3, rows2d ? `{ let kk = kv[c0 + ${n}u][${c}u];` : `{ let kk = kv[(c0 + ${n}u) * D4 + ${c}u];`);
-      for (const r of R) emit(4, `s${r}_${n} += dot(q${r}_${c}, kk);`);
+    for (const c of noScores ? [] : C) {
+      const kc = kRead1 ? 0 : c;
+      emit(3, rows2d ? `{ let kk = kv[c0 + ${n}u][${kc}u];` : `{ let kk = kv[(c0 + ${n}u) * D4 + ${kc}u];`);
+      for (const r of R) {
+        const q = `q${r}_${c}`;
+        const chain = lanes(c).reduce((acc, e) => `fma(${q}.${'xyzw'[e]}, kk.${'xyzw'[e]}, ${acc})`, `s${r}_${n}`);
+        emit(4, fmaChain ? `s${r}_${n} = ${chain};` : `s${r}_${n} += dot(${q}, kk);`);
+      }
       emit(3, '}');
     }
   }
   for (const r of R) {
     emit(3, `var mx${r} = m${r};`);
     for (const n of N) emit(3, `mx${r} = max(mx${r}, s${r}_${n});`);
-    emit(3, `let sc${r} = exp(m${r} - mx${r});`, `m${r} = mx${r};`, `var lr${r} = l${r} * sc${r};`);
-    for (const n of N) emit(3, `s${r}_${n} = exp(s${r}_${n} - mx${r});`, `lr${r} += s${r}_${n};`);
+    emit(3, `let sc${r} = ${exp(`m${r} - mx${r}`)};`, `m${r} = mx${r};`, `var lr${r} = l${r} * sc${r};`);
+    for (const n of N) emit(3, `s${r}_${n} = ${exp(`s${r}_${n} - mx${r}`)};`, `lr${r} += s${r}_${n};`);
     emit(3, `l${r} = lr${r};`);
     for (const c of C) emit(3, `a${r}_${c} *= sc${r};`);
   }
-  for (const n of N) {
+  for (const n of noValues ? [] : N) {
     for (const c of C) {
-      emit(3, rows2d ? `{ let vv = kv[KT + c0 + ${n}u][${c}u];` : `{ let vv = kv[VB + (c0 + ${n}u) * D4 + ${c}u];`);
+      const vc = vRead1 ? 0 : c;
+      emit(3, rows2d ? `{ let vv = kv[KT + c0 + ${n}u][${vc}u];` : `{ let vv = kv[VB + (c0 + ${n}u) * D4 + ${vc}u];`);
       for (const r of R) emit(4, `a${r}_${c} += s${r}_${n} * vv;`);
       emit(3, '}');
     }

@@ -5,8 +5,16 @@
 import attentionWgsl from './attention.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
-import { createTiledAttention, parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from './attention-tiled';
+import {
+  ABLATIONS,
+  createTiledAttention,
+  parseTiledVariant,
+  TILED_ABLATIONS,
+  tiledFits,
+  TILED_ATTENTION_VARIANTS,
+} from './attention-tiled';
 import { unrolledAttentionWgsl } from './attention-unrolled';
+import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -56,6 +64,8 @@ export const ROWS_ATTENTION_VARIANTS = [
   'q1c8s2vt128',
   'q2c8s2vt128',
   'q1c16s2v',
+  'q1c16s2f',
+  'q1c8s8f',
 ] as const;
 
 /** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
@@ -83,6 +93,7 @@ export const ATTENTION_VARIANTS = [
   ...TILE_ATTENTION_VARIANTS,
   ...ROWS_ATTENTION_VARIANTS,
   ...TILED_ATTENTION_VARIANTS,
+  ...BLOCKED_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
@@ -92,15 +103,17 @@ interface ParsedVariant {
   kc: number;
   splits: number;
   unrolled: boolean;
-  /** Unrolled, K/V tile as rows of quads ('v'). */
+  /** Unrolled, K/V tile as rows of quads ('v', 'f'). */
   rows2d: boolean;
+  /** 'f': also each score as a chain of fma() instead of dot() added. */
+  fmaChain: boolean;
   /** Keys a tile and query slots a workgroup, where the name fixes them. */
   kt?: number;
   qt?: number;
 }
 
 function parseVariant(name: string): ParsedVariant {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uv]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uvf]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
   const opt = (x: string | undefined) => (x === undefined ? undefined : Number(x));
@@ -109,7 +122,8 @@ function parseVariant(name: string): ParsedVariant {
     kc: Number(m[2]),
     splits: Number(m[3] ?? 1),
     unrolled: m[4] !== '',
-    rows2d: m[4] === 'v',
+    rows2d: m[4] === 'v' || m[4] === 'f',
+    fmaChain: m[4] === 'f',
     kt: opt(m[5]),
     qt: opt(m[6]),
   };
@@ -184,6 +198,12 @@ export function createAttentionKernel(
     const k = createTiledAttention(device, hidden, heads, qkv, variant);
     return { layout: k.layout, variant, queriesPerGroup: () => k.shape.qb, encode: k.encode };
   }
+  if (parseBlockedVariant(variant)) {
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(variant))
+      throw new RangeError(`attention variant '${variant}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+    const k = createBlockedAttention(device, hidden, heads, qkv, variant);
+    return { layout: k.layout, variant, queriesPerGroup: () => k.shape.qb, encode: k.encode };
+  }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
   // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
   // each is made on first use (its pipeline compiled then).
@@ -211,14 +231,45 @@ export function createAttentionKernel(
   };
 }
 
+/** `hp-lab bench attention --ablate`: the variant with the stages `ablation` names left out (wrong
+ *  results by design), or null where its kind of kernel does not know that ablation (the tiled
+ *  kernel: loads, scores, values; the written-out and blocked ones more; attention.wgsl none). */
+export function createAblatedAttention(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvLayout,
+  variant: string,
+  ablation: keyof typeof ABLATIONS,
+): AttentionKernel | null {
+  const bits = ABLATIONS[ablation];
+  const wrap = (k: { layout: KernelLayout; shape: { qb: number }; encode: AttentionKernel['encode'] }) => ({
+    layout: k.layout,
+    variant,
+    queriesPerGroup: () => k.shape.qb,
+    encode: k.encode,
+  });
+  if (parseTiledVariant(variant))
+    return (TILED_ABLATIONS as readonly string[]).includes(ablation)
+      ? wrap(createTiledAttention(device, hidden, heads, qkv, variant, bits))
+      : null;
+  if (parseBlockedVariant(variant))
+    return ablation === 'kread1' || ablation === 'vread1'
+      ? null
+      : wrap(createBlockedAttention(device, hidden, heads, qkv, variant, bits));
+  if (variant === 'auto' || !parseVariant(variant).unrolled) return null;
+  return fixedAttentionKernel(device, hidden, heads, qkv, variant, bits);
+}
+
 function fixedAttentionKernel(
   device: GPUDevice,
   hidden: number,
   heads: number,
   qkv: QkvLayout,
   variant: string,
+  ablate = 0,
 ): AttentionKernel {
-  const { qpt, kc: kcWanted, splits, unrolled, rows2d, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits, unrolled, rows2d, fmaChain, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -251,8 +302,8 @@ function fixedAttentionKernel(
         ...{ KV: kvQuads(kt), ML: mergeSlots },
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
-      const label = `encoder.attention ${variant} qt=${qt}`;
-      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d) : attentionWgsl;
+      const label = `encoder.attention ${variant} qt=${qt}${ablate ? ` ablate=${ablate}` : ''}`;
+      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain) : attentionWgsl;
       pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
       pipelines.set(qt, pipeline);
     }
