@@ -51,6 +51,14 @@ interface MatrixTile {
   /** Workgroup memory as bands of 16 rows, fragment loads at constant offsets into a band picked
    *  by index (int8-matrix.wgsl BAND): robustness clamps the index instead of predicating loads. */
   band?: boolean;
+  /** One stage buffer instead of two (int8-matrix.wgsl NBUF = 1): a second barrier a stage, half
+   *  the workgroup memory, so that stages of 128 codes fit 128 x 128 blocks. */
+  oneBuffer?: boolean;
+  /** No staging (DIRECT): fragments loaded straight from X and W in the storage buffers, K in
+   *  steps of `direct` x 32 codes (banded epilogue). */
+  direct?: number;
+  /** The epilogue's loop over a strip written out (EPI / SG steps of constant index). */
+  epilogueUnrolled?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -77,6 +85,26 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // issued two or three stages ahead (two or three register sets) were slower (0.61-1.16 ms).
   // Session 7: 256 x 128 in 8 subgroups of 64 x 64 (K stages of 32) 0.524 ms against 0.470 for
   // 128sb (same process), 0.055 vs 0.034 at 312 -> 1200: dropped.
+  // Session 9 (measured in one H200 call, BENCHMARKS.md, int8): stages of 128 codes with one
+  // buffer (128sb1k, 36 KiB; 64b1k), 64 x 128 / 128 x 64 blocks of 8 subgroups, 64 x 64 with
+  // stages of 128, and no staging at all (g*: fragments from the storage buffers, K steps unrolled
+  // 2 or 4 deep).
+  'matrix-128sb1': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, oneBuffer: true },
+  'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
+  'matrix-64x128sb': { wgm: 2, wgn: 4, fm: 2, fn: 2, bk: 64, band: true },
+  'matrix-128x64sb': { wgm: 4, wgn: 2, fm: 2, fn: 2, bk: 64, band: true },
+  'matrix-64bk': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 128, band: true },
+  'matrix-64b1k': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
+  'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
+  'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
+  'matrix-128sb1k5e': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 160, band: true, oneBuffer: true, epilogueUnrolled: true },
+  // 32 subgroups (1024 invocations) of 32 x 16 in 128 x 128.
+  'matrix-128hb': { wgm: 4, wgn: 8, fm: 2, fn: 1, bk: 64, band: true },
+  'matrix-g64s2': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 32, band: true, direct: 2 },
+  'matrix-g128s2': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, band: true, direct: 2 },
+  'matrix-g128s4': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, band: true, direct: 4 },
+  'matrix-g128t2': { wgm: 2, wgn: 4, fm: 4, fn: 2, bk: 32, band: true, direct: 2 },
+  'matrix-g128w2': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 32, band: true, direct: 2 },
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -95,7 +123,7 @@ export function splitAblation(variant: string): [string, string[]] | undefined {
 /** HP on transposed activation codes (int8-transpose.wgsl, int8-matrix.wgsl HPX): the dense
  *  banded kernel over each tile-row's kept columns (K = m*k padded to 32), its A stage loaded as
  *  16-token chunks of kept columns and byte-transposed into rows; BN = Tr (WGN x FN x 16). */
-const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
+const HP_X_TILES: Record<string, (tr: number, qp: number) => MatrixTile> = {
   // On the H200 (session 5, 4096², 90 %): 0.33-0.45 / 0.47 / 0.34 ms, against 0.22 for dot4x-v64;
   // K stages of 128 and 16 subgroups of 16 x 16 were slower still (0.38-1.16 ms).
   'matrix-x64': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }), // 64 tokens x Tr
@@ -107,6 +135,23 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // chunk's words stored in order), 0.345-0.60 at 128 / 256 tokens or K stages of 128, and
   // slower at the encoder's shapes: the driver's column-major i8 fragment load costs more than
   // the transposes it saves. Dropped.
+  // Session 9: 64 tokens with stages of 128 or 224 kept columns (fewer barriers a multiply), 32
+  // tokens with stages of 224, 64 tokens in 2 subgroups of 32 x Tr with one buffer of up to 448.
+  'matrix-x64k': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 128, band: true }),
+  'matrix-x64k7': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true }),
+  'matrix-x32k7': (tr) => ({ wgm: 2, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true }),
+  'matrix-x64o': (tr, qp) => ({
+    wgm: 2,
+    wgn: 1,
+    fm: 2,
+    fn: tr / 16,
+    bk: Math.min(qp, 448),
+    band: true,
+    oneBuffer: true,
+  }),
+  'matrix-x64e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true, epilogueUnrolled: true }),
+  'matrix-x64se': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 32, band: true, epilogueUnrolled: true }),
+  'matrix-x64k7e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true, epilogueUnrolled: true }),
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured. */
 const HP_X_MATRIX = 'matrix-x64';
@@ -196,16 +241,30 @@ export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean
   );
 }
 
+/** Stage buffers of a tile in workgroup memory (int8-matrix.wgsl NBUF). */
+function stageBuffers(t: MatrixTile): number {
+  return t.direct ? 0 : t.oneBuffer ? 1 : 2;
+}
+
+/** Result fragments (256 words) the epilogue puts in one band of a banded tile (int8-matrix.wgsl
+ *  EPB): as many as the band holds, dividing FN. */
+function fragmentsPerBand(t: MatrixTile): number {
+  const bandWords = Math.max(4 * (t.bk + 16), 256);
+  for (const e of [4, 2]) if (e * 256 <= bandWords && t.fn % e === 0) return e;
+  return 1;
+}
+
 /** Workgroup memory (bytes) of int8-matrix.wgsl for a tile. */
 function matrixStorage(t: MatrixTile): number {
   const bm = t.wgm * t.fm * 16;
   const bn = t.wgn * t.fn * 16;
   const rsw = (t.bk + 16) / 4;
+  const nbuf = stageBuffers(t);
   if (t.band) {
-    const bands = Math.max((2 * (bm + bn)) / 16, t.wgm * t.wgn * t.fn);
+    const bands = Math.max((nbuf * (bm + bn)) / 16, (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t));
     return 4 * bands * Math.max(16 * rsw, 256);
   }
-  const stages = 2 * (bm + bn) * rsw;
+  const stages = nbuf * (bm + bn) * rsw;
   const strips = t.wgm * t.wgn * 16 * t.fn * 16;
   return 4 * Math.max(stages, strips);
 }
@@ -213,7 +272,7 @@ function matrixStorage(t: MatrixTile): number {
 /** HP on transposed codes: the tile for Tr (or undefined where Tr or the device does not fit it). */
 function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
   if (hp.tr % 16 !== 0 || hp.tr > 64) return undefined;
-  const tile = HP_X_TILES[name](hp.tr);
+  const tile = HP_X_TILES[name](hp.tr, Math.max(32, Math.ceil((hp.m * hp.k) / 32) * 32));
   if (matrixStorage(tile) > limits.maxComputeWorkgroupStorageSize) return undefined;
   if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
   return tile;
@@ -397,6 +456,12 @@ export function createInt8Linear(
       HPX: Boolean(hpX),
       TR: tr || 16,
       BAND: Boolean(t.band),
+      NBUF: stageBuffers(t),
+      EPB: fragmentsPerBand(t),
+      EUNROLL: Boolean(t.epilogueUnrolled),
+      EPIT: (16 * t.fn * 16) / sg,
+      DIRECT: Boolean(t.direct),
+      KU: t.direct ?? 1,
       KSTEPS: t.bk / 32,
       OFF_DIV: units.offDiv,
       STRIDE_DIV: units.strideDiv,
@@ -436,9 +501,14 @@ export function createInt8Linear(
    *  device, banded first (the same memory traffic without the predicated loads). At every size:
    *  the 256 x 128 blocks that large products took since session 5 (0.961 vs 1.005 ms at 4096³
    *  then) lose since the staging stores pick their words by selects (session 7, 4096³, two calls,
-   *  both orders in one process: 0.470 vs 0.498 ms). */
+   *  both orders in one process: 0.470 vs 0.498 ms). Session 9: the same blocks with the
+   *  epilogue's loop written out (128sbe: 0.459 vs 0.472 ms at 4096³, 0.030 vs 0.034 at 312 ->
+   *  1200), and for long K stages of 128 codes in one buffer (128sb1ke; 128sb1k 0.426 ms at 4096³,
+   *  but 0.035 at K = 312, where its three stages pad K to 384). */
   function autoMatrixTile(): string {
-    const order = ['matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64', ...denseTiles];
+    const long = nIn >= 1024 ? ['matrix-128sb1ke'] : [];
+    const order = [...long, 'matrix-128sbe', 'matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64'];
+    order.push(...denseTiles);
     return order.find((t) => denseTiles.includes(t))!;
   }
 
@@ -466,6 +536,10 @@ export function createInt8Linear(
     const [tile, ablations] = ablated ?? [v, []];
     if (tile in MATRIX_TILES) {
       if (!denseTiles.includes(tile)) throw needMatrix(' and room for its tile in workgroup memory');
+      const t = MATRIX_TILES[tile];
+      // No staging: every fragment load in bounds only where the blocks cover X and W exactly.
+      if (t.direct && (tokens % (t.wgm * t.fm * 16) || nOut % (t.wgn * t.fn * 16)))
+        throw new RangeError(`${label}: '${tile}' needs tokens and outputs that its blocks divide`);
       return matrix(v, MATRIX_TILES[tile], tokens, ablations);
     }
     return dot4(tokens);

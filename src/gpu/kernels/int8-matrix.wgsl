@@ -32,9 +32,17 @@ diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
+//#if DIRECT
+@group(0) @binding(1) var<storage, read> xq: array<i32>;
+//#else
 @group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
+//#endif
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
+//#if DIRECT
+@group(0) @binding(3) var<storage, read> wq: array<i32>;
+//#else
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
+//#endif
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> keptCols: array<u32>; // HPX: kept columns
@@ -54,6 +62,10 @@ const RS = BK + 16u; // row stride of the staged tiles in codes (padded: no bank
 const RSW = RS / 4u;
 const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows)
 const SBANDS = (BM + BN) / 16u; // bands of 16 rows per stage buffer
+// Stage buffers: 2 (double buffering, one barrier a stage), 1 (ONEBUF: a second barrier between
+// the multiplies and the next stage's stores, half the workgroup memory, so larger stages fit),
+// 0 (DIRECT: no staging).
+const NBUF = {{NBUF}}u;
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
 // Ablations of the dense tiles (int8-linear.ts splitAblation; measurement only, wrong results):
@@ -71,13 +83,15 @@ const LB = (BN * CH + THREADS - 1u) / THREADS;
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
 //#if BAND
-// Two stages of bands, later one 16 x 16 result fragment per band (FN per subgroup).
+// The stages' bands, later the 16 x 16 result fragments, EPB a band (FN per subgroup; EPB divides
+// FN, so each fragment's offset in its band is a constant).
 const BANDW = max(16u * RSW, 256u);
-var<workgroup> smb: array<array<i32, BANDW>, max(2u * SBANDS, WGM * WGN * FN)>;
+const EPB = {{EPB}}u;
+var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, WGM * WGN * FN / EPB)>;
 fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
 //#else
 const BANDW = 16u * RSW;
-var<workgroup> sm: array<i32, max(2u * STAGE, WGM * WGN * EPI)>; // two stages, later the strips
+var<workgroup> sm: array<i32, max(NBUF * STAGE, WGM * WGN * EPI)>; // the stages, later the strips
 fn put(band: u32, at: u32, v: i32) { sm[band * BANDW + at] = v; }
 //#endif
 
@@ -104,6 +118,22 @@ fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
     put(band, at + j, bitcast<i32>(select(select(v.x, v.y, j == 1u), select(v.z, v.w, j == 3u), j >= 2u)));
   }
 }
+
+//#if BAND
+/** Element e of a subgroup's 16-row strip of results (its fragments in bands from sg * FN on):
+ *  scales, bias and GELU, into Y. */
+fn finish(e: u32, sg: u32, rowBase: u32, colBase: u32) {
+  let rr = e / (FN * 16u);
+  let cc = e % (FN * 16u);
+  let row = rowBase + rr;
+  let col = colBase + cc;
+  if (row < params.tokens && col < params.n) {
+    let f = sg * FN + cc / 16u;
+    let acc = smb[f / EPB][(f % EPB) * 256u + rr * 16u + cc % 16u];
+    y[row * params.n + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+  }
+}
+//#endif
 
 @compute @workgroup_size({{SG}} * {{WGM}} * {{WGN}}, 1, 1)
 fn main(
@@ -134,6 +164,54 @@ fn main(
   var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
 //#end
 //#end
+//#if DIRECT
+  // Fragments straight from the storage buffers (X rows and W rows, both padded to 32 codes): no
+  // workgroup memory, no barrier, the reuse between the workgroup's subgroups left to L1 / L2;
+  // K in steps of KU x 32 codes, all of a step's fragments loaded before its multiplies.
+  // (Session 4's form, one K step at a time: 2.4-17.8 ms at 4096³ on the H200.)
+  let KC = params.kw * 4u;
+  let aAt = (m0 + sgm * FM * 16u) * KC;
+  let bAt = (n0 + sgn * FN * 16u) * KC;
+  var k = 0u;
+  for (; k + 32u * {{KU}}u <= KC; k += 32u * {{KU}}u) {
+//#unroll KK {{KU}}
+//#unroll I {{FM}}
+    let a{{I}}_{{KK}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+      &xq, (aAt + {{I}}u * 16u * KC + k + {{KK}}u * 32u) / OFF_DIV, false, KC / STRIDE_DIV
+    );
+//#end
+//#unroll J {{FN}}
+    let b{{J}}_{{KK}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+      &wq, (bAt + {{J}}u * 16u * KC + k + {{KK}}u * 32u) / OFF_DIV, true, KC / STRIDE_DIV
+    );
+//#end
+//#end
+//#unroll KK {{KU}}
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}_{{KK}}, b{{J}}_{{KK}}, acc{{I}}{{J}});
+//#end
+//#end
+//#end
+  }
+  for (; k < KC; k += 32u) {
+//#unroll I {{FM}}
+    let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
+      &xq, (aAt + {{I}}u * 16u * KC + k) / OFF_DIV, false, KC / STRIDE_DIV
+    );
+//#end
+//#unroll J {{FN}}
+    let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
+      &wq, (bAt + {{J}}u * 16u * KC + k) / OFF_DIV, true, KC / STRIDE_DIV
+    );
+//#end
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
+//#end
+//#end
+  }
+//#else
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
 
@@ -185,8 +263,8 @@ fn main(
     // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
     if (s > 0u && !ABL_MMA) {
 //#if BAND
-      let aBand = ((s - 1u) % 2u) * SBANDS + sgm * FM;
-      let bBand = ((s - 1u) % 2u) * SBANDS + BM / 16u + sgn * FN;
+      let aBand = ((s - 1u) % NBUF) * SBANDS + sgm * FM;
+      let bBand = ((s - 1u) % NBUF) * SBANDS + BM / 16u + sgn * FN;
 //#unroll KK {{KSTEPS}}
       {
 //#unroll I {{FM}}
@@ -207,7 +285,7 @@ fn main(
       }
 //#end
 //#else
-      let buf = ((s - 1u) % 2u) * STAGE;
+      let buf = ((s - 1u) % NBUF) * STAGE;
       let aAt = (buf + sgm * FM * 16u * RSW) * 4u;
       let bAt = (buf + (BM + sgn * FN * 16u) * RSW) * 4u;
       for (var kk = 0u; kk < BK; kk += 32u) {
@@ -230,10 +308,13 @@ fn main(
 //#endif
     }
 
-    // 3. Registers of stage s into buffer s % 2 (its last readers finished before the previous
+    // One buffer: its readers (the multiplies above) finish before it is overwritten.
+    if (NBUF == 1u) { workgroupBarrier(); }
+
+    // 3. Registers of stage s into buffer s % NBUF (its last readers finished before the previous
     //    barrier).
     if (s < S) {
-      let band0 = (s % 2u) * SBANDS; // A rows from here, B rows from band0 + BM / 16
+      let band0 = (s % NBUF) * SBANDS; // A rows from here, B rows from band0 + BM / 16
 //#if HPX
       // Task e: kept columns 4g..4g+3 of tokens 16ch..16ch+15 (band ch of the A rows); XT word q
       // of column j holds tokens 16ch + 4q + i, transpose4 makes them four-column words.
@@ -277,6 +358,7 @@ fn main(
     workgroupBarrier();
 //#endif
   }
+//#endif
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
   // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias
@@ -287,19 +369,16 @@ fn main(
 //#if BAND
 //#unroll I {{FM}}
 //#unroll J {{FN}}
-  subgroupMatrixStore(&smb[sg * FN + {{J}}u], 0u, acc{{I}}{{J}}, false, 16u);
+  subgroupMatrixStore(&smb[(sg * FN + {{J}}u) / EPB], ({{J}}u % EPB) * 256u, acc{{I}}{{J}}, false, 16u);
 //#end
   workgroupBarrier();
-  for (var e = lane; e < EPI; e += sgSize) {
-    let rr = e / (FN * 16u);
-    let cc = e % (FN * 16u);
-    let row = rowBase + {{I}}u * 16u + rr;
-    let col = colBase + cc;
-    if (row < M && col < N) {
-      let acc = smb[sg * FN + cc / 16u][rr * 16u + cc % 16u];
-      y[row * N + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
-    }
-  }
+//#if EUNROLL
+//#unroll E {{EPIT}}
+  finish(lane + {{E}}u * SG, sg, rowBase + {{I}}u * 16u, colBase);
+//#end
+//#else
+  for (var e = lane; e < EPI; e += sgSize) { finish(e, sg, rowBase + {{I}}u * 16u, colBase); }
+//#endif
   workgroupBarrier();
 //#end
 //#else
