@@ -54,9 +54,6 @@ interface MatrixTile {
   /** One stage buffer instead of two (int8-matrix.wgsl NBUF = 1): a second barrier a stage, half
    *  the workgroup memory, so that stages of 128 codes fit 128 x 128 blocks. */
   oneBuffer?: boolean;
-  /** No staging (DIRECT): fragments loaded straight from X and W in the storage buffers, K in
-   *  steps of `direct` x 32 codes (banded epilogue). */
-  direct?: number;
   /** The epilogue's loop over a strip written out (EPI / SG steps of constant index). */
   epilogueUnrolled?: boolean;
 }
@@ -89,22 +86,11 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // buffer (128sb1k, 36 KiB; 64b1k), 64 x 128 / 128 x 64 blocks of 8 subgroups, 64 x 64 with
   // stages of 128, and no staging at all (g*: fragments from the storage buffers, K steps unrolled
   // 2 or 4 deep).
-  'matrix-128sb1': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, oneBuffer: true },
   'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
-  'matrix-64x128sb': { wgm: 2, wgn: 4, fm: 2, fn: 2, bk: 64, band: true },
-  'matrix-128x64sb': { wgm: 4, wgn: 2, fm: 2, fn: 2, bk: 64, band: true },
-  'matrix-64bk': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 128, band: true },
-  'matrix-64b1k': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
+  'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
   'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sb1k5e': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 160, band: true, oneBuffer: true, epilogueUnrolled: true },
-  // 32 subgroups (1024 invocations) of 32 x 16 in 128 x 128.
-  'matrix-128hb': { wgm: 4, wgn: 8, fm: 2, fn: 1, bk: 64, band: true },
-  'matrix-g64s2': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 32, band: true, direct: 2 },
-  'matrix-g128s2': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, band: true, direct: 2 },
-  'matrix-g128s4': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 32, band: true, direct: 4 },
-  'matrix-g128t2': { wgm: 2, wgn: 4, fm: 4, fn: 2, bk: 32, band: true, direct: 2 },
-  'matrix-g128w2': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 32, band: true, direct: 2 },
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -123,7 +109,7 @@ export function splitAblation(variant: string): [string, string[]] | undefined {
 /** HP on transposed activation codes (int8-transpose.wgsl, int8-matrix.wgsl HPX): the dense
  *  banded kernel over each tile-row's kept columns (K = m*k padded to 32), its A stage loaded as
  *  16-token chunks of kept columns and byte-transposed into rows; BN = Tr (WGN x FN x 16). */
-const HP_X_TILES: Record<string, (tr: number, qp: number) => MatrixTile> = {
+const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // On the H200 (session 5, 4096², 90 %): 0.33-0.45 / 0.47 / 0.34 ms, against 0.22 for dot4x-v64;
   // K stages of 128 and 16 subgroups of 16 x 16 were slower still (0.38-1.16 ms).
   'matrix-x64': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true }), // 64 tokens x Tr
@@ -137,21 +123,8 @@ const HP_X_TILES: Record<string, (tr: number, qp: number) => MatrixTile> = {
   // the transposes it saves. Dropped.
   // Session 9: 64 tokens with stages of 128 or 224 kept columns (fewer barriers a multiply), 32
   // tokens with stages of 224, 64 tokens in 2 subgroups of 32 x Tr with one buffer of up to 448.
-  'matrix-x64k': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 128, band: true }),
-  'matrix-x64k7': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true }),
-  'matrix-x32k7': (tr) => ({ wgm: 2, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true }),
-  'matrix-x64o': (tr, qp) => ({
-    wgm: 2,
-    wgn: 1,
-    fm: 2,
-    fn: tr / 16,
-    bk: Math.min(qp, 448),
-    band: true,
-    oneBuffer: true,
-  }),
   'matrix-x64e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true, epilogueUnrolled: true }),
   'matrix-x64se': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 32, band: true, epilogueUnrolled: true }),
-  'matrix-x64k7e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 224, band: true, epilogueUnrolled: true }),
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured. */
 const HP_X_MATRIX = 'matrix-x64';
@@ -243,7 +216,7 @@ export function hasInt8Matrix(device: GPUDevice, caps: GpuCapabilities): boolean
 
 /** Stage buffers of a tile in workgroup memory (int8-matrix.wgsl NBUF). */
 function stageBuffers(t: MatrixTile): number {
-  return t.direct ? 0 : t.oneBuffer ? 1 : 2;
+  return t.oneBuffer ? 1 : 2;
 }
 
 /** Result fragments (256 words) the epilogue puts in one band of a banded tile (int8-matrix.wgsl
@@ -272,7 +245,7 @@ function matrixStorage(t: MatrixTile): number {
 /** HP on transposed codes: the tile for Tr (or undefined where Tr or the device does not fit it). */
 function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLimits): MatrixTile | undefined {
   if (hp.tr % 16 !== 0 || hp.tr > 64) return undefined;
-  const tile = HP_X_TILES[name](hp.tr, Math.max(32, Math.ceil((hp.m * hp.k) / 32) * 32));
+  const tile = HP_X_TILES[name](hp.tr);
   if (matrixStorage(tile) > limits.maxComputeWorkgroupStorageSize) return undefined;
   if (sg * tile.wgm * tile.wgn > limits.maxComputeInvocationsPerWorkgroup) return undefined;
   return tile;
@@ -460,8 +433,6 @@ export function createInt8Linear(
       EPB: fragmentsPerBand(t),
       EUNROLL: Boolean(t.epilogueUnrolled),
       EPIT: (16 * t.fn * 16) / sg,
-      DIRECT: Boolean(t.direct),
-      KU: t.direct ?? 1,
       KSTEPS: t.bk / 32,
       OFF_DIV: units.offDiv,
       STRIDE_DIV: units.strideDiv,
@@ -536,10 +507,6 @@ export function createInt8Linear(
     const [tile, ablations] = ablated ?? [v, []];
     if (tile in MATRIX_TILES) {
       if (!denseTiles.includes(tile)) throw needMatrix(' and room for its tile in workgroup memory');
-      const t = MATRIX_TILES[tile];
-      // No staging: every fragment load in bounds only where the blocks cover X and W exactly.
-      if (t.direct && (tokens % (t.wgm * t.fm * 16) || nOut % (t.wgn * t.fn * 16)))
-        throw new RangeError(`${label}: '${tile}' needs tokens and outputs that its blocks divide`);
       return matrix(v, MATRIX_TILES[tile], tokens, ablations);
     }
     return dot4(tokens);

@@ -32,17 +32,9 @@ diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-//#if DIRECT
-@group(0) @binding(1) var<storage, read> xq: array<i32>;
-//#else
 @group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
-//#endif
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
-//#if DIRECT
-@group(0) @binding(3) var<storage, read> wq: array<i32>;
-//#else
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
-//#endif
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> keptCols: array<u32>; // HPX: kept columns
@@ -62,9 +54,8 @@ const RS = BK + 16u; // row stride of the staged tiles in codes (padded: no bank
 const RSW = RS / 4u;
 const STAGE = (BM + BN) * RSW; // words of one stage buffer (A rows, then B rows)
 const SBANDS = (BM + BN) / 16u; // bands of 16 rows per stage buffer
-// Stage buffers: 2 (double buffering, one barrier a stage), 1 (ONEBUF: a second barrier between
-// the multiplies and the next stage's stores, half the workgroup memory, so larger stages fit),
-// 0 (DIRECT: no staging).
+// Stage buffers: 2 (double buffering, one barrier a stage) or 1 (a second barrier between the
+// multiplies and the next stage's stores: half the workgroup memory, so stages of 128 codes fit).
 const NBUF = {{NBUF}}u;
 const OFF_DIV = {{OFF_DIV}}u;
 const STRIDE_DIV = {{STRIDE_DIV}}u;
@@ -164,54 +155,6 @@ fn main(
   var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
 //#end
 //#end
-//#if DIRECT
-  // Fragments straight from the storage buffers (X rows and W rows, both padded to 32 codes): no
-  // workgroup memory, no barrier, the reuse between the workgroup's subgroups left to L1 / L2;
-  // K in steps of KU x 32 codes, all of a step's fragments loaded before its multiplies.
-  // (Session 4's form, one K step at a time: 2.4-17.8 ms at 4096³ on the H200.)
-  let KC = params.kw * 4u;
-  let aAt = (m0 + sgm * FM * 16u) * KC;
-  let bAt = (n0 + sgn * FN * 16u) * KC;
-  var k = 0u;
-  for (; k + 32u * {{KU}}u <= KC; k += 32u * {{KU}}u) {
-//#unroll KK {{KU}}
-//#unroll I {{FM}}
-    let a{{I}}_{{KK}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
-      &xq, (aAt + {{I}}u * 16u * KC + k + {{KK}}u * 32u) / OFF_DIV, false, KC / STRIDE_DIV
-    );
-//#end
-//#unroll J {{FN}}
-    let b{{J}}_{{KK}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
-      &wq, (bAt + {{J}}u * 16u * KC + k + {{KK}}u * 32u) / OFF_DIV, true, KC / STRIDE_DIV
-    );
-//#end
-//#end
-//#unroll KK {{KU}}
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}_{{KK}}, b{{J}}_{{KK}}, acc{{I}}{{J}});
-//#end
-//#end
-//#end
-  }
-  for (; k < KC; k += 32u) {
-//#unroll I {{FM}}
-    let a{{I}} = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(
-      &xq, (aAt + {{I}}u * 16u * KC + k) / OFF_DIV, false, KC / STRIDE_DIV
-    );
-//#end
-//#unroll J {{FN}}
-    let b{{J}} = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(
-      &wq, (bAt + {{J}}u * 16u * KC + k) / OFF_DIV, true, KC / STRIDE_DIV
-    );
-//#end
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-    acc{{I}}{{J}} = subgroupMatrixMultiplyAccumulate(a{{I}}, b{{J}}, acc{{I}}{{J}});
-//#end
-//#end
-  }
-//#else
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
 
@@ -358,7 +301,6 @@ fn main(
     workgroupBarrier();
 //#endif
   }
-//#endif
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
   // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias
