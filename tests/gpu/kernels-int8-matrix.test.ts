@@ -70,32 +70,38 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     300_000,
   );
 
-  test('dense, one stage buffer with stages of 128, two result fragments a band, epilogue written out: bit for bit', async () => {
-    // matrix-32x64b1ke: a second barrier a stage instead of a second buffer, the 16 x 16 results two
-    // to a band (EPB) and the epilogue's strip loop written out; 33 tokens x 160 -> 40 (two
-    // stages, the second part-filled; ragged tokens and outputs: one workgroup of 32 x 64).
-    const [t2, k2, n2] = [33, 160, 40];
-    const x2 = randomArray(t2 * k2, rand);
-    const w2 = quantizeRows(randomArray(n2 * k2, rand, 0.3), n2, k2, 8);
-    const ref = intDenseLinear(quantizeRows(x2, t2, k2, 8), w2, bias.subarray(0, n2));
-    const lin = createInt8GpuLinear(
-      gpu.device,
-      gpu.caps,
-      { kind: 'dense', weight: w2 },
-      { tokens: t2, bias: bias.subarray(0, n2), variant: 'matrix-32x64b1ke' },
-    );
-    expect(lin.tileFor(t2)).toMatch(/matrix-32x64b1ke$/);
-    expect(await runLinear(gpu.device, lin, x2, t2)).toEqual(ref);
-    lin.destroy();
-  }, 300_000);
+  const ONE_BUFFER = 'dense, one stage buffer of 128 codes, two results a band, epilogue written out: bit for bit';
+  test(
+    ONE_BUFFER,
+    async () => {
+      // matrix-32x64b1ke: a second barrier a stage instead of a second buffer, the 16 x 16 results two
+      // to a band (EPB) and the epilogue's strip loop written out; 33 tokens x 160 -> 40 (two
+      // stages, the second part-filled; ragged tokens and outputs: two blocks of 32 x 64).
+      const [t2, k2, n2] = [33, 160, 40];
+      const x2 = randomArray(t2 * k2, rand);
+      const w2 = quantizeRows(randomArray(n2 * k2, rand, 0.3), n2, k2, 8);
+      const ref = intDenseLinear(quantizeRows(x2, t2, k2, 8), w2, bias.subarray(0, n2));
+      const lin = createInt8GpuLinear(
+        gpu.device,
+        gpu.caps,
+        { kind: 'dense', weight: w2 },
+        { tokens: t2, bias: bias.subarray(0, n2), variant: 'matrix-32x64b1ke' },
+      );
+      expect(lin.tileFor(t2)).toMatch(/matrix-32x64b1ke$/);
+      expect(await runLinear(gpu.device, lin, x2, t2)).toEqual(ref);
+      lin.destroy();
+    },
+    300_000,
+  );
 
   test('HP on X as columns (16x16, 32x32 at 90 and 30 %, ragged): bit for bit', async () => {
     // X as columns (int8-transpose), kept columns byte-transposed into banded rows, one tile-row a
     // workgroup; its MMA loop is the dense banded one (the automatic dense case above). 'matrix'
-    // (matrix-x64: 64 tokens, two blocks) at Tr 16, matrix-x128 at Tr 32 (one ragged block).
+    // (matrix-x64e: 64 tokens, two blocks, the epilogue written out) at Tr 16, matrix-x128 at Tr 32
+    // (one ragged block).
     // matrix-x256 (42.5 KiB) does not fit SwiftShader's 32 KiB of workgroup memory.
     for (const [tr, tc, sparsity, variant, name] of [
-      [16, 16, 0.7, 'matrix', 'matrix-x64'],
+      [16, 16, 0.7, 'matrix', 'matrix-x64e'],
       [32, 32, 0.9, 'matrix-x128', 'matrix-x128'],
       [32, 32, 0.3, 'matrix-x128', 'matrix-x128'], // the same shader: more kept columns, K stages
     ] as const) {

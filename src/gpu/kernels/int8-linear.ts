@@ -82,15 +82,15 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // issued two or three stages ahead (two or three register sets) were slower (0.61-1.16 ms).
   // Session 7: 256 x 128 in 8 subgroups of 64 x 64 (K stages of 32) 0.524 ms against 0.470 for
   // 128sb (same process), 0.055 vs 0.034 at 312 -> 1200: dropped.
-  // Session 9 (measured in one H200 call, BENCHMARKS.md, int8): stages of 128 codes with one
-  // buffer (128sb1k, 36 KiB; 64b1k), 64 x 128 / 128 x 64 blocks of 8 subgroups, 64 x 64 with
-  // stages of 128, and no staging at all (g*: fragments from the storage buffers, K steps unrolled
-  // 2 or 4 deep).
+  // Session 9 (BENCHMARKS.md, int8, helper 15a): stages of 128 codes in one buffer (128sb1k, 36
+  // KiB: 0.426 ms at 4096³ against 0.472, two processes) and the epilogue written out (128sbe:
+  // 0.459, and 0.030 vs 0.034 at 312 -> 1200); 32x64b1ke is the small tile of both forms that the
+  // SwiftShader test runs. Tried and removed (code in commit 2614aef): fragments straight from the
+  // storage buffers with K steps unrolled 2 or 4 deep (4.7-23.6 ms at 4096³, also without
+  // robustness), 64 x 128 / 128 x 64 / 32-subgroup blocks (0.58-1.36), 64 x 64 with stages of 128.
   'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
-  'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
-  'matrix-128sb1k5e': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 160, band: true, oneBuffer: true, epilogueUnrolled: true },
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -121,13 +121,14 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // chunk's words stored in order), 0.345-0.60 at 128 / 256 tokens or K stages of 128, and
   // slower at the encoder's shapes: the driver's column-major i8 fragment load costs more than
   // the transposes it saves. Dropped.
-  // Session 9: 64 tokens with stages of 128 or 224 kept columns (fewer barriers a multiply), 32
-  // tokens with stages of 224, 64 tokens in 2 subgroups of 32 x Tr with one buffer of up to 448.
+  // Session 9: x64 with the epilogue written out, 0.2425 ms (0.2556 for x64). Stages of 128 or 224
+  // kept columns, one buffer of a tile-row's 416, or 32 tokens were slower (0.40-1.6 ms: more
+  // workgroup memory a workgroup, fewer of them an SM), removed (code in commit 2614aef).
   'matrix-x64e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true, epilogueUnrolled: true }),
-  'matrix-x64se': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 32, band: true, epilogueUnrolled: true }),
 };
-/** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured. */
-const HP_X_MATRIX = 'matrix-x64';
+/** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured
+ *  (session 9: x64e 0.2425 vs x64 0.2556 ms at 4096², 90 %, faster at the encoder's shapes too). */
+const HP_X_MATRIX = 'matrix-x64e';
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
 const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
@@ -472,13 +473,12 @@ export function createInt8Linear(
    *  device, banded first (the same memory traffic without the predicated loads). At every size:
    *  the 256 x 128 blocks that large products took since session 5 (0.961 vs 1.005 ms at 4096³
    *  then) lose since the staging stores pick their words by selects (session 7, 4096³, two calls,
-   *  both orders in one process: 0.470 vs 0.498 ms). Session 9: the same blocks with the
-   *  epilogue's loop written out (128sbe: 0.459 vs 0.472 ms at 4096³, 0.030 vs 0.034 at 312 ->
-   *  1200), and for long K stages of 128 codes in one buffer (128sb1ke; 128sb1k 0.426 ms at 4096³,
-   *  but 0.035 at K = 312, where its three stages pad K to 384). */
+   *  both orders in one process: 0.470 vs 0.498 ms). Session 9 (call 1): where K >= 2048, the
+   *  same blocks with stages of 128 codes in one buffer (128sb1k: 0.426 vs 0.472 ms at 4096³, two
+   *  processes; at K = 312 its three stages pad K to 384: 0.035 vs 0.034 ms, so not below). */
   function autoMatrixTile(): string {
-    const long = nIn >= 1024 ? ['matrix-128sb1ke'] : [];
-    const order = [...long, 'matrix-128sbe', 'matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64'];
+    const long = nIn >= 2048 ? ['matrix-128sb1k'] : [];
+    const order = [...long, 'matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64'];
     order.push(...denseTiles);
     return order.find((t) => denseTiles.includes(t))!;
   }

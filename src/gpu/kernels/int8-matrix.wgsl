@@ -6,7 +6,8 @@
 // accumulator fragments (16 x 16 i32). K goes in stages of BK codes: the stage's A (X rows) and
 // B (W rows) tiles are staged in workgroup memory, two buffers: while the subgroups multiply out
 // one stage, the next one's 16-byte chunks are already loaded into registers (coalesced vec4
-// loads), and go to the other buffer afterwards: one barrier per stage.
+// loads), and go to the other buffer afterwards: one barrier per stage. With one buffer (NBUF 1)
+// a second barrier keeps the stores after the multiplies, so stages of 128 codes fit.
 // Dense: A rows are X's rows (row-major, XW words each), B is W's rows read column-major (W is
 // N x K, the right operand K x N).
 // HPX (HP on transposed codes, the 'x' tiles): binding 1 holds X as columns (int8-transpose.wgsl:
@@ -303,8 +304,9 @@ fn main(
   }
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
-  // of workgroup memory (BAND: one band per fragment), then its invocations apply scales, bias
-  // and GELU to whole rows.
+  // of workgroup memory (BAND: EPB fragments a band), then its invocations apply scales, bias
+  // and GELU to whole rows (EUNROLL: that loop written out, EPIT steps of SG elements, so its
+  // loads and stores can be issued together; H200, session 9: 3 % of 4096³, 11 % at 312 -> 1200).
   let strip = sg * EPI;
   let rowBase = m0 + sgm * FM * 16u;
   let colBase = n0 + sgn * FN * 16u;
