@@ -87,7 +87,8 @@ export const DENSE_TILES: readonly DenseTileConfig[] = [
  *  4 layers, but in the B=32 L=128 forward 1.516 against 1.647 ms (the 8x8 tile's FFN-in cost 0.10
  *  ms more in the forward than alone; issue 19 eighth pass). Q/K/V (312->936) keeps 128x128/8x8:
  *  in the forward 128x128/8x4, 128x96/8x4 and 128x96/8x8 took 0.351 / 0.374 / 0.447 ms against
- *  0.284 (ninth pass). */
+ *  0.284, and widths that divide the outputs (104 for 936, 52 for 312) lose the swizzle and cost
+ *  1.5-1.9x alone (ninth pass). */
 const AUTO_WIDE = ['128x128/8x8/2d', '128x64/8x4/2d', '64x64/8x8/2d'];
 const AUTO_NARROW = ['64x64/8x4/2d', '32x64/4x4/2d'];
 
