@@ -83,14 +83,16 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // Session 7: 256 x 128 in 8 subgroups of 64 x 64 (K stages of 32) 0.524 ms against 0.470 for
   // 128sb (same process), 0.055 vs 0.034 at 312 -> 1200: dropped.
   // Session 9 (BENCHMARKS.md, int8, helper 15a): stages of 128 codes in one buffer (128sb1k, 36
-  // KiB: 0.426 ms at 4096³ against 0.472, two processes) and the epilogue written out (128sbe:
-  // 0.459, and 0.030 vs 0.034 at 312 -> 1200); 32x64b1ke is the small tile of both forms that the
-  // SwiftShader test runs. Tried and removed (code in commit 2614aef): fragments straight from the
-  // storage buffers with K steps unrolled 2 or 4 deep (4.7-23.6 ms at 4096³, also without
-  // robustness), 64 x 128 / 128 x 64 / 32-subgroup blocks (0.58-1.36), 64 x 64 with stages of 128.
+  // KiB: 0.426 ms at 4096³ against 0.472, two processes), the epilogue written out (128sbe:
+  // 0.459, and 0.030 vs 0.034 at 312 -> 1200), both (128sb1ke: 0.412 against 0.481 for 128sb in
+  // one process); 32x64b1ke is the small tile of both forms that the SwiftShader test runs.
+  // Tried and removed (code in commit 0bc03de): fragments straight from the storage buffers with
+  // K steps unrolled 2 or 4 deep (4.7-23.6 ms at 4096³, also without robustness), 64 x 128 /
+  // 128 x 64 / 32-subgroup blocks (0.58-1.36), 64 x 64 with stages of 128.
   'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
+  'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -123,7 +125,7 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // the transposes it saves. Dropped.
   // Session 9: x64 with the epilogue written out, 0.2425 ms (0.2556 for x64). Stages of 128 or 224
   // kept columns, one buffer of a tile-row's 416, or 32 tokens were slower (0.40-1.6 ms: more
-  // workgroup memory a workgroup, fewer of them an SM), removed (code in commit 2614aef).
+  // workgroup memory a workgroup, fewer of them an SM), removed (code in commit 0bc03de).
   'matrix-x64e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true, epilogueUnrolled: true }),
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured
@@ -473,11 +475,15 @@ export function createInt8Linear(
    *  device, banded first (the same memory traffic without the predicated loads). At every size:
    *  the 256 x 128 blocks that large products took since session 5 (0.961 vs 1.005 ms at 4096³
    *  then) lose since the staging stores pick their words by selects (session 7, 4096³, two calls,
-   *  both orders in one process: 0.470 vs 0.498 ms). Session 9 (call 1): where K >= 2048, the
-   *  same blocks with stages of 128 codes in one buffer (128sb1k: 0.426 vs 0.472 ms at 4096³, two
-   *  processes; at K = 312 its three stages pad K to 384: 0.035 vs 0.034 ms, so not below). */
+   *  both orders in one process: 0.470 vs 0.498 ms). Session 9: where K >= 2048, the same blocks
+   *  with stages of 128 codes in one buffer and the epilogue written out (128sb1ke: 0.412 vs 0.481
+   *  ms at 4096³ in one process; 128sb1k 0.426 in two). Below, 128sb as before: at K = 312 the
+   *  stages of 128 pad K to 384 (0.032-0.035 vs 0.034 ms), and 128sbe, faster kernel by kernel at
+   *  the encoder's shapes (0.030 / 0.022 / 0.0205 vs 0.034 / 0.023 / 0.023 ms), made the one
+   *  encoder forward measured with it (128sb1ke at K = 1200) slower: 0.773 vs 0.737 ms (dense
+   *  int8, B = 32, L = 128), though its per-op profile summed 0.033 ms less. */
   function autoMatrixTile(): string {
-    const long = nIn >= 2048 ? ['matrix-128sb1k'] : [];
+    const long = nIn >= 2048 ? ['matrix-128sb1ke'] : [];
     const order = [...long, 'matrix-128sb', 'matrix-128s', 'matrix-128', 'matrix-64b', 'matrix-64'];
     order.push(...denseTiles);
     return order.find((t) => denseTiles.includes(t))!;
