@@ -77,7 +77,7 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
  *  attention-tiled.ts's. 'auto' (the default) takes one of those where AUTO_TILED's rules hold,
  *  else q1c8 with the most splits (8, 4, 2) that keep the threads (query rows x S) within
- *  AUTO_THREADS, two splits as AUTO_TWO_SPLITS (q1c16s2v). */
+ *  AUTO_THREADS, two splits as AUTO_TWO_SPLITS (q1c16s2f). */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -146,10 +146,12 @@ const AUTO_SPLITS = [8, 4, 2] as const;
 const autoSplits = (rows: number): number => AUTO_SPLITS.find((x) => rows * x <= AUTO_THREADS) ?? 2;
 
 /** What 'auto' runs where it takes two splits: written out, the K/V tile as rows of quads, 16-key
- *  chunks. H200 (issue 19 seventh pass), one layer alone at B=32 L=128: 42.5 µs against q1c8s2's
- *  46.6 (q1c8s2v 44.0, q2c8s2vt128 43.0); in the engine, 4 layers 0.170 against 0.186 ms, dense and
- *  HP alike; B=32 L=64 15.2 against 16.0 µs. */
-const AUTO_TWO_SPLITS = 'q1c16s2v';
+ *  chunks, each score a chain of fma(). H200 (issue 19 seventh pass), one layer alone at B=32
+ *  L=128: q1c16s2v 42.5 µs against q1c8s2's 46.6 (q1c8s2v 44.0, q2c8s2vt128 43.0); in the engine,
+ *  4 layers 0.170 against 0.186 ms, dense and HP alike; B=32 L=64 15.2 against 16.0 µs. Ninth pass:
+ *  q1c16s2f 42.0 against q1c16s2v's 43.0 µs (L=64: 15.1 / 15.4), in the engine 0.167 against 0.170
+ *  ms at L=128 (dense forward 1.507 / 1.516, HP 90 % 0.513 / 0.518). */
+const AUTO_TWO_SPLITS = 'q1c16s2f';
 
 /** Register-blocked variants 'auto' takes where their rule holds (first match) and the device has
  *  their workgroup memory; otherwise q1c8 with autoSplits (AUTO_TWO_SPLITS for two). H200, 4
