@@ -441,8 +441,8 @@ describe('encoder ops on WebGPU', () => {
   // query, their maxima and sums met at the end): five workgroups of queries.
   // 'matrix': the tensor-core form (builtins emulated on SwiftShader), 4 subgroups of 16 queries a
   // workgroup in SwiftShader's 32 KiB: two workgroups a (sequence, head) for 70 tokens, one with a
-  // subgroup past the sequence for 40 (strips padded to rows 36 words apart; at 70 no exp below the
-  // first threshold).
+  // subgroup past the sequence for 40 (strips not padded there: rows 32 words apart; at 70 no exp
+  // below the first threshold).
   for (const [seq, batch, mode, splits] of [
     [70, 3, 'fused', 1],
     [150, 2, 'separate', 4],
@@ -463,7 +463,7 @@ describe('encoder ops on WebGPU', () => {
         typeof splits === 'number'
           ? createInt8AttentionKernel(device, hidden, heads, layout, seq, splits)
           : createInt8MatrixAttentionKernel(emu().device, emu().caps, hidden, heads, layout, seq, {
-              pad: seq === 40 ? 4 : 0,
+              pad: seq === 40 ? 0 : 4,
             });
       if (splits === 'matrix') expect(kernel.queriesPerGroup(batch, seq)).toBe(64);
       let inputs: GPUBuffer[];

