@@ -16,7 +16,8 @@
 # dispatch), b1 (B=1 latency with the recording ahead sliced, --record-slice 4/8/16, and with the HP
 # linears on columns, fused with their LayerNorm, at B=1 too: --hp-columns on; the default before
 # and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
-# tiles that divide 936 and 312, in the forward and verified alone), logits (dev-split logits at
+# tiles that divide 936 and 312, in the forward and verified alone), out-tiles (the dense forward
+# with other attention-output and FFN-out tiles), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -86,6 +87,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c t2-mm-qkv 40 bench matmul --m 4096 --k 312 --n 936 --reps 10 \
         --tile 128x128/8x8/2d,128x104/8x8/2d,128x104/8x4/2d,64x104/8x8/2d
       c t2-mm-ffn2 40 bench matmul --m 4096 --k 1200 --n 312 --reps 10 --tile 64x64/8x4/2d,64x52/4x4/2d,32x104/4x8/2d ;;
+    out-tiles)
+      # The dense attention-output (312 -> 312) and FFN-out (1200 -> 312) tiles in the B=32 L=128 forward.
+      for t in 312x312=32x64/4x4/2d 1200x312=32x64/4x4/2d 1200x312=64x64/8x8/2d; do
+        c "out-${t//[\/=]/_}" 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --dense-variant "$t"
+      done ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
