@@ -102,7 +102,7 @@ const LANES = ['x', 'y', 'z', 'w'];
 
 /** The kernel's WGSL body (after the constants and the Q/K/V load functions). */
 export function blockedAttentionWgsl(s: BlockedShape, d: number, ablate = 0): string {
-  const { qm, km, threads, kt, dp4, qb } = s;
+  const { qm, km, threads, kt, dp4 } = s;
   const QM4 = range(qm / 4);
   const KM4 = range(km / 4);
   const R = range(qm);
@@ -267,7 +267,6 @@ export function blockedAttentionWgsl(s: BlockedShape, d: number, ablate = 0): st
   emit(2, '}');
   emit(1, '}');
   emit(0, '}');
-  void qb;
   return lines.join('\n');
 }
 
