@@ -81,13 +81,21 @@ export function createForwardSubmitter(
     if (split?.steps !== steps) split = { steps, parts: splitSteps(steps, chunks) };
     return split.parts;
   };
-  const encode = (steps: readonly Step[], last: boolean, finish: (enc: GPUCommandEncoder) => void) => {
+  /** A command buffer of the forward: begin() its pass, encode steps into it, end() it (the last
+   *  buffer with `finish`'s copies). */
+  const begin = () => {
     const enc = device.createCommandEncoder({ label: 'encoder.forward' });
-    const pass = enc.beginComputePass({ label: 'encoder.forward' });
-    for (const s of steps) s.encode(pass);
+    return { enc, pass: enc.beginComputePass({ label: 'encoder.forward' }) };
+  };
+  const end = ({ enc, pass }: ReturnType<typeof begin>, last: boolean, finish: (enc: GPUCommandEncoder) => void) => {
     pass.end();
     if (last) finish(enc);
     return enc.finish();
+  };
+  const encode = (steps: readonly Step[], last: boolean, finish: (enc: GPUCommandEncoder) => void) => {
+    const buffer = begin();
+    for (const s of steps) s.encode(buffer.pass);
+    return end(buffer, last, finish);
   };
   return {
     submit(shape, steps, finish) {
@@ -116,8 +124,7 @@ export function createForwardSubmitter(
         }
         if (generation !== mine) return recordedMs;
         let t0 = performance.now();
-        const enc = device.createCommandEncoder({ label: 'encoder.forward' });
-        const pass = enc.beginComputePass({ label: 'encoder.forward' });
+        const buffer = begin();
         for (const step of part) {
           if (recordSlice > 0 && sinceTurn === recordSlice) {
             recordedMs += performance.now() - t0;
@@ -126,12 +133,10 @@ export function createForwardSubmitter(
             t0 = performance.now();
             sinceTurn = 0;
           }
-          step.encode(pass);
+          step.encode(buffer.pass);
           sinceTurn++;
         }
-        pass.end();
-        if (i === parts.length - 1) finish(enc);
-        commands.push(enc.finish());
+        commands.push(end(buffer, i === parts.length - 1, finish));
         recordedMs += performance.now() - t0;
       }
       ahead = { shape, commands };
