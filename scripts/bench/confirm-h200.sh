@@ -17,7 +17,8 @@
 # linears on columns, fused with their LayerNorm, at B=1 too: --hp-columns on; the default before
 # and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
 # tiles that divide 936 and 312, in the forward and verified alone), out-tiles (the dense forward
-# with other attention-output and FFN-out tiles), logits (dev-split logits at
+# with other attention-output and FFN-out tiles), b1-ln (B=1 L=128 HP on columns fused with their
+# LayerNorm, on the fused kernel's smaller tiles, latency and profile), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -91,6 +92,13 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # The dense attention-output (312 -> 312) and FFN-out (1200 -> 312) tiles in the B=32 L=128 forward.
       for t in 312x312=32x64/4x4/2d 1200x312=32x64/4x4/2d 1200x312=64x64/8x8/2d; do
         c "out-${t//[\/=]/_}" 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --dense-variant "$t"
+      done ;;
+    b1-ln)
+      # B=1 L=128 HP 90 % with the HP linears on columns fused with their LayerNorm (23 dispatches,
+      # not 30) on the smaller fused tiles: more workgroups for 128 tokens (l16: 8, l8: 16).
+      for t in l16 l8 l8/k4 l8/k16; do
+        c "b1-ln-${t//\//_}" 40 "${enc[@]}" --batch 1 --seq 128 --hp-columns on --hp-ln-tile "$t"
+        c "b1-ln-${t//\//_}-profile" 30 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on --hp-ln-tile "$t"
       done ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
