@@ -98,7 +98,8 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # not 30) on the smaller fused tiles: more workgroups for 128 tokens (l16: 8, l8: 16).
       for t in l16 l8 l8/k4 l8/k16; do
         c "b1-ln-${t//\//_}" 40 "${enc[@]}" --batch 1 --seq 128 --hp-columns on --hp-ln-tile "$t"
-        c "b1-ln-${t//\//_}-profile" 30 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on --hp-ln-tile "$t"
+        c "b1-ln-${t//\//_}-profile" 30 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on \
+          --hp-ln-tile "$t"
       done ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
