@@ -7,21 +7,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { ortWebGpuSession, type OrtWebGpuSession } from './ort-webgpu';
+
+export type { OrtWebGpuSession };
 
 /** The ORT-web build: 'webgpu' (onnxruntime-web/webgpu, what transformers.js imports). */
 export const ORT_WEBGPU_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
-
-export interface OrtWebGpuSession {
-  /** Logits [batch, labels] for int64 inputs [batch, seq]. */
-  run(
-    inputIds: BigInt64Array,
-    attentionMask: BigInt64Array,
-    tokenTypeIds: BigInt64Array,
-    batch: number,
-    seq: number,
-  ): Promise<Float32Array>;
-  release(): Promise<void>;
-}
 
 let patched = false;
 
@@ -90,28 +81,5 @@ export async function createOrtWebGpuSession(gpu: GPU, bytes: Uint8Array, wasmDi
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = ortWasmDir(wasmDir);
-  ort.env.logLevel = 'error';
-  const session = await ort.InferenceSession.create(new Uint8Array(bytes), {
-    executionProviders: ['webgpu'],
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
-  const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
-  const withTypes = session.inputNames.includes('token_type_ids');
-  return {
-    async run(inputIds, attentionMask, tokenTypeIds, batch, seq) {
-      const dims = [batch, seq];
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-        input_ids: new ort.Tensor('int64', inputIds, dims),
-        attention_mask: new ort.Tensor('int64', attentionMask, dims),
-      };
-      if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', tokenTypeIds, dims);
-      const result = await session.run(feeds, [output]);
-      const t = result[output];
-      const data = (await t.getData()) as Float32Array;
-      t.dispose();
-      return data;
-    },
-    release: () => session.release(),
-  };
+  return ortWebGpuSession(ort, bytes);
 }

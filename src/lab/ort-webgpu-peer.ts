@@ -2,9 +2,10 @@
 // ONNX and the same batch x sequence, in one run: the engine's GPU time (timestamps) and wall
 // time of run() (upload, forward, logits readback), ORT's wall time of session.run() (the same
 // three steps; ORT exposes no GPU time), and how far ORT's logits are from the engine's on the
-// same random tokens. Node only (ORT-web runs on Dawn there: eval/ort-webgpu-node.ts).
+// same random tokens. Under Node (ORT-web on Dawn: eval/ort-webgpu-node.ts) and in a browser
+// (scripts/bench/browser-encoder).
 import type { EncoderEngine } from '../gpu/encoder';
-import type { OrtWebGpuSession } from '../eval/ort-webgpu-node';
+import type { OrtWebGpuSession } from '../eval/ort-webgpu';
 
 export interface PeerRow {
   batch: number;

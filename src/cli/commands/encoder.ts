@@ -11,7 +11,6 @@ import { tileFlag } from '../prune-flags';
 import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, parseDenseTile } from '../../gpu/kernels/variant-rule';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
-import type { EncoderProfile } from '../../gpu/encoder/op-profile';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
 import { LAYERNORM_VARIANTS, type LayerNormVariant } from '../../gpu/encoder/row-ops';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
@@ -21,6 +20,7 @@ import type { EncoderEngine } from '../../gpu/encoder';
 import type { PruneConfig } from '../../core/pruning';
 import { evaluateSession, type EvalResult } from '../../eval/accuracy';
 import { EncoderExperiment } from '../../lab/encoder-experiment';
+import { latencyRow, profileRow, round } from '../../lab/encoder-rows';
 import { PruneSession } from '../../lab/prune-session';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
@@ -110,8 +110,6 @@ export const usage =
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
   --ort-dir D         where ORT's WebGPU wasm files are (default: ort/ beside the CLI, else the package)`;
 
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-
 function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   let maxAbs = 0;
   let agree = 0;
@@ -131,24 +129,6 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
 
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-
-function profileRow(p: EncoderProfile) {
-  const ops: Record<string, number> = {};
-  const inPlace: Record<string, number> = {};
-  for (const o of p.ops) {
-    ops[o.kind] = round(o.msMedian);
-    if (o.withoutMs !== undefined) inPlace[o.kind] = round(p.forward.msMedian - o.withoutMs);
-  }
-  return {
-    timing: p.timing,
-    forward_ms: round(p.forward.msMedian),
-    sum_of_ops_ms: round(p.sumMs),
-    dispatches: p.dispatches,
-    ops_ms: ops,
-    ...(p.ops.some((o) => o.withoutMs !== undefined) ? { in_forward_ms: inPlace } : {}),
-    ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
-  };
-}
 
 const accuracyOf = (r: EvalResult) => ({
   accuracy: round(r.accuracy),
@@ -490,32 +470,7 @@ export async function run(argv: string[]): Promise<unknown> {
               for (const batch of batches) {
                 const d = await experiment!.latency(dense, batch, seq, reps, warmup);
                 const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
-                latency.push({
-                  sparsity,
-                  batch,
-                  seq,
-                  timing: d.timing,
-                  dense_ms: round(d.msMedian),
-                  hp_ms: round(h.msMedian),
-                  speedup: round(d.msMedian / h.msMedian, 2),
-                  dense_min_ms: round(d.msMin),
-                  hp_min_ms: round(h.msMin),
-                  dense_run_wall_ms: round(d.runMsMedian, 3),
-                  hp_run_wall_ms: round(h.runMsMedian, 3),
-                  dense_idle_wall_ms: d.idleRunMsMedian === null ? null : round(d.idleRunMsMedian, 3),
-                  hp_idle_wall_ms: h.idleRunMsMedian === null ? null : round(h.idleRunMsMedian, 3),
-                  dense_run_submit_ms: round(d.submitMsMedian, 3),
-                  hp_run_submit_ms: round(h.submitMsMedian, 3),
-                  dense_run_record_ms: round(d.recordMsMedian, 3),
-                  hp_run_record_ms: round(h.recordMsMedian, 3),
-                  dense_run_upload_ms: round(d.uploadMsMedian, 3),
-                  hp_run_upload_ms: round(h.uploadMsMedian, 3),
-                  sequences_per_s_hp: Math.round((batch * 1000) / h.msMedian),
-                  kernels: {
-                    dense: dense.kernelVariants(batch * seq),
-                    hp: hpEngine.kernelVariants(batch * seq),
-                  },
-                });
+                latency.push(latencyRow(sparsity, d, h, { dense, hp: hpEngine }));
               }
             }
           }

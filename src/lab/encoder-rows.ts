@@ -1,0 +1,60 @@
+// The rows `hp-lab encoder` prints and the browser benchmark (scripts/bench/browser-encoder)
+// posts, built once: a latency row (dense and HP timed on the same batch x seq) and a profile
+// row (GPU time per kind of op). Both settings then report the same fields.
+import type { EncoderEngine, EncoderTiming } from '../gpu/encoder';
+import type { EncoderProfile } from '../gpu/encoder/op-profile';
+
+export const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/** GPU time per kind of op (and, with the leave-out, what each costs in place). */
+export function profileRow(p: EncoderProfile) {
+  const ops: Record<string, number> = {};
+  const inPlace: Record<string, number> = {};
+  for (const o of p.ops) {
+    ops[o.kind] = round(o.msMedian);
+    if (o.withoutMs !== undefined) inPlace[o.kind] = round(p.forward.msMedian - o.withoutMs);
+  }
+  return {
+    timing: p.timing,
+    forward_ms: round(p.forward.msMedian),
+    sum_of_ops_ms: round(p.sumMs),
+    dispatches: p.dispatches,
+    ops_ms: ops,
+    ...(p.ops.some((o) => o.withoutMs !== undefined) ? { in_forward_ms: inPlace } : {}),
+    ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
+  };
+}
+
+/** Dense and HP timings of one batch x seq: GPU time, wall time of run() back to back and idle,
+ *  and run()'s CPU parts (submit, recording ahead, upload). */
+export function latencyRow(
+  sparsity: number,
+  d: EncoderTiming,
+  h: EncoderTiming,
+  engines: { dense: EncoderEngine; hp: EncoderEngine },
+) {
+  const tokens = d.batch * d.seq;
+  return {
+    sparsity,
+    batch: d.batch,
+    seq: d.seq,
+    timing: d.timing,
+    dense_ms: round(d.msMedian),
+    hp_ms: round(h.msMedian),
+    speedup: round(d.msMedian / h.msMedian, 2),
+    dense_min_ms: round(d.msMin),
+    hp_min_ms: round(h.msMin),
+    dense_run_wall_ms: round(d.runMsMedian, 3),
+    hp_run_wall_ms: round(h.runMsMedian, 3),
+    dense_idle_wall_ms: d.idleRunMsMedian === null ? null : round(d.idleRunMsMedian, 3),
+    hp_idle_wall_ms: h.idleRunMsMedian === null ? null : round(h.idleRunMsMedian, 3),
+    dense_run_submit_ms: round(d.submitMsMedian, 3),
+    hp_run_submit_ms: round(h.submitMsMedian, 3),
+    dense_run_record_ms: round(d.recordMsMedian, 3),
+    hp_run_record_ms: round(h.recordMsMedian, 3),
+    dense_run_upload_ms: round(d.uploadMsMedian, 3),
+    hp_run_upload_ms: round(h.uploadMsMedian, 3),
+    sequences_per_s_hp: Math.round((d.batch * 1000) / h.msMedian),
+    kernels: { dense: engines.dense.kernelVariants(tokens), hp: engines.hp.kernelVariants(tokens) },
+  };
+}
