@@ -14,7 +14,7 @@ import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
 import { referenceAttention } from '../core/model/reference-forward';
-import { intAttention } from '../core/quant/int-attention';
+import { intAttention, type IntAttentionRow } from '../core/quant/int-attention';
 import { createInt8AttentionKernel } from '../gpu/encoder/attention-int8';
 import { createInt8MatrixAttentionKernel, parseInt8MatrixVariant } from '../gpu/encoder/attention-int8-matrix';
 import type { GpuCapabilities } from '../gpu/adapter';
@@ -41,6 +41,42 @@ export interface AttentionBenchRow extends AttentionBenchCase {
   checked_sequences: number;
   /** int8: outputs more than 1e-6 off the CPU integer attention (int-attention.ts). */
   mismatches?: number;
+  /** int8: the first mismatches (sequence, head, query, channel, GPU, CPU) and how many query rows
+   *  (sequence, head, query) have any. */
+  first_mismatches?: [number, number, number, number, number, number][];
+  mismatch_rows?: number;
+  /** '~dump' variants: per field of the dumped row numbers, the rows where the GPU's differ from
+   *  the CPU's (int-attention.ts trace), and the first such rows with both values. */
+  dump?: { rows: number; differ: Record<string, number>; first: unknown[] };
+}
+
+/** Fields of the matrix kernel's '~dump' rows (attention-int8-matrix.wgsl ABL 16), channel order. */
+const DUMP_FIELDS = ['max', 'c', 'psum', 'qa', 'qinv', 'acc0'] as const;
+const f32Bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0];
+
+/** GPU dump words vs the CPU trace, per field (i32 fields as integers, f32 ones by their bits). */
+function compareDump(
+  got: Float32Array,
+  rows: Map<string, IntAttentionRow>,
+  seq: number,
+  hidden: number,
+  heads: number,
+): NonNullable<AttentionBenchRow['dump']> {
+  const bits = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const ints = new Int32Array(got.buffer, got.byteOffset, got.length);
+  const d = hidden / heads;
+  const differ: Record<string, number> = Object.fromEntries(DUMP_FIELDS.map((f) => [f, 0]));
+  const first: unknown[] = [];
+  for (const [key, r] of rows) {
+    const [b, h, i] = key.split(',').map(Number);
+    const at = (b * seq + i) * hidden + h * d;
+    const cpu = [r.max, f32Bits(r.c), r.psum, f32Bits(r.qa), f32Bits(r.qinv), r.acc0];
+    const gpu = [ints[at], bits[at + 1], ints[at + 2], bits[at + 3], bits[at + 4], ints[at + 5]];
+    const off = DUMP_FIELDS.filter((_, j) => cpu[j] !== gpu[j]);
+    for (const f of off) differ[f]++;
+    if (off.length && first.length < 16) first.push({ b, h, i, off, cpu, gpu });
+  }
+  return { rows: rows.size, differ, first };
 }
 
 /** The int8 attention's variants: 'int8' (dot4I8Packed, attention-int8.ts) and 'int8-matrix'
@@ -85,16 +121,11 @@ export async function benchAttention(
     return out;
   };
   const int8 = opts.quant === 'int8';
-  const expected = (int8 ? intAttention : referenceAttention)(
-    part(0),
-    part(1),
-    part(2),
-    mask,
-    checked,
-    seq,
-    hidden,
-    heads,
-  );
+  const traced = new Map<string, IntAttentionRow>();
+  const args = [part(0), part(1), part(2), mask, checked, seq, hidden, heads] as const;
+  const expected = int8
+    ? intAttention(...args, (b, h, i, row) => traced.set(`${b},${h},${i}`, row))
+    : referenceAttention(...args);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const qkv = uploadBuffer(device, rows, 'bench.qkv', usage);
   const maskBuf = uploadBuffer(device, mask, 'bench.mask', usage);
@@ -144,11 +175,22 @@ export async function benchAttention(
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
       let err = 0;
       let mismatches = 0;
+      const first: [number, number, number, number, number, number][] = [];
+      const badRows = new Set<number>();
+      const d = hidden / heads;
       for (let i = 0; i < got.length; i++) {
-        const d = Math.abs(got[i] - expected[i]);
-        err = Math.max(err, d);
-        if (!(d <= 1e-6)) mismatches++;
+        const diff = Math.abs(got[i] - expected[i]);
+        err = Math.max(err, diff);
+        if (!(diff <= 1e-6)) {
+          mismatches++;
+          const t = Math.floor(i / hidden);
+          const ch = i % hidden;
+          badRows.add(t * heads + Math.floor(ch / d));
+          if (first.length < 12)
+            first.push([Math.floor(t / seq), Math.floor(ch / d), t % seq, ch % d, got[i], expected[i]]);
+        }
       }
+      const dumped = int8 && variant.includes('dump');
       if (got.some((x) => !Number.isFinite(x))) err = Infinity;
       out.push({
         ...c,
@@ -160,7 +202,9 @@ export async function benchAttention(
         gflops: (4 * batch * seq * seq * hidden) / t.msMedian / 1e6,
         max_abs_err: bits ? NaN : err,
         checked_sequences: checked,
-        ...(int8 ? { mismatches } : {}),
+        ...(int8 && !dumped ? { mismatches } : {}),
+        ...(mismatches && int8 && !dumped ? { first_mismatches: first, mismatch_rows: badRows.size } : {}),
+        ...(dumped ? { dump: compareDump(got, traced, seq, hidden, heads) } : {}),
       });
     }
   } finally {

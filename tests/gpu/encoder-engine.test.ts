@@ -386,11 +386,11 @@ describe('encoder engine on WebGPU', () => {
     const model = randomBertModel({}, 16);
     const b = randomBatch(model, 2, 6, 5);
     const { sparse, pruned } = pruneAll(model, 0.5, 16, 16);
-    const opts = { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' as const, hpTile: 'matrix' }; // matrix-x64e
+    const opts = { sparse, maxBatch: 2, maxSeq: 6, quant: 'int8' as const, hpTile: 'matrix' }; // matrix-x64e1p
     const engine = createEncoderEngine(emu.device, emu.caps, pruned, opts);
     const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
     const linears = engine.qkvModes.reduce((n, mode) => n + (mode === 'fused' ? 1 : 3) + 3, 0);
-    expect(engine.kernelVariants(12)).toEqual({ 'int8 matrix-x64e-hp': linears });
+    expect(engine.kernelVariants(12)).toEqual({ 'int8 matrix-x64e1p-hp': linears });
     engine.destroy();
     const ref = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(logits, ref)).toBeLessThan(1e-4);

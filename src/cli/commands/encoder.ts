@@ -38,8 +38,8 @@ export const usage =
                       token, exact integer sums): the integer model of hp-lab eval --quant int8
   --int8-attention on|off|dot4|matrix  with --quant int8: the attention in integer arithmetic too
                       (hp-lab eval --quant int8 --int8-attention on's model; default off): on (= dot4)
-                      on dot4I8Packed, matrix on subgroup matrices (HP_LAB_UNSAFE_APIS=1; not yet
-                      exact on the H200 at L=128: 285 of 1.28 M outputs up to 2e-4 off, BENCHMARKS);
+                      on dot4I8Packed, matrix on subgroup matrices (HP_LAB_UNSAFE_APIS=1); both
+                      slower than the f32 attention on the H200 (BENCHMARKS);
                       --int8-attention-splits 1|2|4 invocations a query (dot4; default 1)
   --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
                       write those linears' int8 codes (no quantize pass; default on where it fits)

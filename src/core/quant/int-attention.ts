@@ -42,9 +42,26 @@ export function softmaxCode(x: number): number {
   return c;
 }
 
+/** One query row's numbers (intAttention's `trace`): |q|'s range, c, the largest live score, Σ P,
+ *  and channel 0's integer sum Σ P·V. */
+export interface IntAttentionRow {
+  qa: number;
+  qinv: number;
+  c: number;
+  max: number;
+  psum: number;
+  acc0: number;
+}
+
 /** The integer attention of q, k, v ([batch * seq, hidden] each, heads of hidden / heads):
- *  referenceAttention's signature (reference-forward.ts AttentionFn). */
-export const intAttention: AttentionFn = (q, k, v, mask, batch, seq, hidden, heads) => {
+ *  referenceAttention's signature (reference-forward.ts AttentionFn); `trace` sees every query
+ *  row's numbers (a diagnosis aid: bench attention's '~dump'). */
+export const intAttention = (
+  ...[q, k, v, mask, batch, seq, hidden, heads, trace]: [
+    ...Parameters<AttentionFn>,
+    trace?: (b: number, h: number, i: number, row: IntAttentionRow) => void,
+  ]
+): Float32Array => {
   const d = hidden / heads;
   const scale = f32(1 / Math.sqrt(d));
   const ctx = new Float32Array(batch * seq * hidden);
@@ -100,6 +117,7 @@ export const intAttention: AttentionFn = (q, k, v, mask, batch, seq, hidden, hea
           if (p[j] !== 0) for (let e = 0; e < d; e++) acc[e] += p[j] * vc[j * d + e];
         }
         for (let e = 0; e < d; e++) ctx[at(i, e)] = psum > 0 ? f32(f32(acc[e] / psum) * sv[e]) : 0;
+        trace?.(b, h, i, { qa: f32(qa), qinv: qs.inv, c, max, psum, acc0: acc[0] });
       }
     }
   }

@@ -106,8 +106,9 @@ export interface Int8MatrixAttentionTuning {
   expSkip?: boolean;
 }
 
-/** Stages the tuned variants can leave out (ABL bits). */
-export const INT8_MATRIX_ABLATIONS = { ranges: 1, codes: 2, pass1: 4, softmax: 8 } as const;
+/** Stages the tuned variants can leave out (ABL bits; 'dump': each row's own numbers in channels 0-5,
+ *  see attention-int8-matrix.wgsl). */
+export const INT8_MATRIX_ABLATIONS = { ranges: 1, codes: 2, pass1: 4, softmax: 8, dump: 16 } as const;
 
 /** 'int8-matrix' with optional '-g<N>' (subgroups), '-u<N>' (unroll), '-p<N>' (strip padding),
  *  '-e1' (exp skipped below the first threshold) and '~stage+stage' (ablations). */

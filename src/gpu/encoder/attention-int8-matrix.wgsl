@@ -24,8 +24,10 @@
 // ceil((D + 1) / 16)), SG, NSG, ITEMS, IU, LMAX (a multiple of 32), SS, SO, STRIPW, STRIDE, QO, KO, VO, the
 // SOFTMAX_T table, int8-scale.wgsl and attention-int8-common.wgsl (softmax_code, keyInit,
 // keyRanges, keyScales). ABL (measurement only, wrong results; 0 = the kernel): bits 1 no ranges,
-// 2 no codes, 4 no pass 1, 8 no softmax codes (a cheap stand-in). XSKIP: no exp below the first
-// threshold (code 0 there; the same codes).
+// 2 no codes, 4 no pass 1, 8 no softmax codes (a cheap stand-in); 16 (dump, a diagnosis aid):
+// channels 0-5 of each output row hold the row's max score, c, Σ P, |q| range bits, Q's inverse
+// scale and channel 0's sum instead. XSKIP: no exp below the first threshold (code 0 there; the
+// same codes).
 
 struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
 
@@ -134,7 +136,12 @@ fn main(
   let ks = keyScales(tid, THREADS);
   for (var r = tid; r < QN; r += THREADS) {
     let qs = rowScale(bitcast<f32>(atomicLoad(&qmax[r])));
-    rowc[r] = vec2<f32>((qs.x * ks.x) * params.scale, qs.y);
+    // c = f32(f32(sq * sk) * scale): the first product rounded first (XOR with a run-time zero).
+    // As written plainly, NVIDIA's compiler multiplied the loop-invariant ks.x * scale first: c 1
+    // ulp off in a third of the rows, P codes off in 11 rows of 49152 at B = 32, L = 128 (H200,
+    // bench attention '~dump', session 10).
+    let c = bitcast<f32>(bitcast<u32>(qs.x * ks.x) ^ (params.seq >> 31u));
+    rowc[r] = vec2<f32>(c * params.scale, qs.y);
   }
   workgroupBarrier();
   // The codes: K and V of the chunks' keys (zero rows for masked keys and past the sequence), the
@@ -262,7 +269,17 @@ fn main(
     if (i < seq) {
       let psum = sm[ST + r * SO + D];
       let acc = sm[ST + r * SO + e];
-      ctx[(base + i) * H + col + e] = select(0.0, f32(acc) / f32(psum) * vsc[e].x, psum > 0);
+      var o = select(0.0, f32(acc) / f32(psum) * vsc[e].x, psum > 0);
+      if ((ABL & 16u) != 0u && e < 6u) {
+        // Dump (diagnosis, bench attention '~dump'): the row's own numbers instead of channels 0-5.
+        let w = sg * 16u + r;
+        var d = array<u32, 6>(
+          bitcast<u32>(rowm[w]), bitcast<u32>(rowc[w].x), bitcast<u32>(psum), atomicLoad(&qmax[w]),
+          bitcast<u32>(rowc[w].y), bitcast<u32>(sm[ST + r * SO])
+        );
+        o = bitcast<f32>(d[e]);
+      }
+      ctx[(base + i) * H + col + e] = o;
     }
   }
 }

@@ -104,8 +104,8 @@ export interface EncoderEngineOptions {
   /** With quant 'int8': the attention in integer arithmetic too (core/quant's int-attention.ts,
    *  quantizeBert's attention 'int8'), sequences up to maxSeq: true / 'dot4' on dot4I8Packed
    *  (attention-int8.ts), 'matrix' on subgroup matrices (attention-int8-matrix.ts). Default false:
-   *  both are slower than the f32 attention on the H200 (BENCHMARKS.md int8 sessions 8, 9), and
-   *  'matrix' is not yet exact there at L=128 (285 of 1.28 M outputs up to 2e-4 off the reference). */
+   *  both are slower than the f32 attention on the H200 (BENCHMARKS.md int8 sessions 8, 9); both
+   *  equal the CPU reference there (the 'matrix' form since session 10's fix of its c). */
   int8Attention?: boolean | 'dot4' | 'matrix';
   /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
    *  forward in one command buffer, the default: chunks made back-to-back runs slower on the H200). */

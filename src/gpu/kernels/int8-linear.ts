@@ -56,6 +56,9 @@ interface MatrixTile {
   oneBuffer?: boolean;
   /** The epilogue's loop over a strip written out (EPI / SG steps of constant index). */
   epilogueUnrolled?: boolean;
+  /** HPX: each stage's kept-column indices loaded with the previous stage's loads (int8-matrix.wgsl
+   *  KPRE), so that the X loads do not wait on an index load. */
+  keptAhead?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -108,6 +111,15 @@ export function splitAblation(variant: string): [string, string[]] | undefined {
   return abl.every((a) => (INT8_ABLATIONS as readonly string[]).includes(a)) ? [tile, abl] : undefined;
 }
 
+const X64E = (tr: number): MatrixTile => ({
+  wgm: 4,
+  wgn: 1,
+  fm: 1,
+  fn: tr / 16,
+  bk: 64,
+  band: true,
+  epilogueUnrolled: true,
+});
 /** HP on transposed activation codes (int8-transpose.wgsl, int8-matrix.wgsl HPX): the dense
  *  banded kernel over each tile-row's kept columns (K = m*k padded to 32), its A stage loaded as
  *  16-token chunks of kept columns and byte-transposed into rows; BN = Tr (WGN x FN x 16). */
@@ -126,11 +138,17 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // Session 9: x64 with the epilogue written out, 0.2425 ms (0.2556 for x64). Stages of 128 or 224
   // kept columns, one buffer of a tile-row's 416, or 32 tokens were slower (0.40-1.6 ms: more
   // workgroup memory a workgroup, fewer of them an SM), removed (code in commit 0bc03de).
-  'matrix-x64e': (tr) => ({ wgm: 4, wgn: 1, fm: 1, fn: tr / 16, bk: 64, band: true, epilogueUnrolled: true }),
+  'matrix-x64e': X64E,
+  // Session 10 (helper 15c; 4096², 90 %, one process each): the kept-column indices a stage ahead
+  // (KPRE: each X load waited on an index load) 0.2228 ms, one stage buffer (10 KiB of workgroup
+  // memory instead of 15 at Tr 32) 0.2168, both **0.1966** (x64e 0.242, dot4x-v64 0.2228); stages
+  // of 32 kept columns with both 0.2016, two buffers of 32 0.2687, 128 tokens with KPRE 0.3195.
+  'matrix-x64e1p': (tr) => ({ ...X64E(tr), oneBuffer: true, keptAhead: true }),
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured
- *  (session 9: x64e 0.2425 vs x64 0.2556 ms at 4096², 90 %, faster at the encoder's shapes too). */
-const HP_X_MATRIX = 'matrix-x64e';
+ *  (session 10: x64e1p 0.1966 vs x64e 0.242 ms at 4096², 90 %; at the encoder's shapes within
+ *  0.001-0.003 ms of x64e, both behind dot4x there). */
+const HP_X_MATRIX = 'matrix-x64e1p';
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
 const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
@@ -261,11 +279,15 @@ function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLim
  *  1200 0.022 vs 0.027, 312 -> 936 0.019 vs 0.022); the byte gather below that (312 -> 312:
  *  0.0097 vs 0.0107; 1200 -> 312: equal), where the transpose costs what it saves. Long tile-rows
  *  (>= 256 kept columns) take the vec4 form (4096²: 0.223 ms; at 33 kept columns it loses:
- *  0.031 vs 0.022). */
-export function autoHpVariant(hp: HPShape): string {
+ *  0.031 vs 0.022), or with `tensorCores` (the device runs the int8 subgroup matrices) and Tr a
+ *  multiple of 16 up to 64 the tensor-core kernel matrix-x64e1p (session 10, 4096 -> 4096 at 90 %:
+ *  0.197 vs 0.223 ms at 4096 tokens, 0.016 / 0.028 / 0.051 / 0.098 vs 0.031 / 0.036 / 0.063 /
+ *  0.117 at 256 / 512 / 1024 / 2048; at the encoder's shorter tile-rows dot4 stays ahead). */
+export function autoHpVariant(hp: HPShape, tensorCores = false): string {
   const kept = tileGrid(hp).tileRows * hp.m * hp.k;
   if (kept < 2 * hp.in) return 'dot4u';
-  return hp.m * hp.k >= 256 && hp.tr % 4 === 0 ? 'dot4x-v64' : 'dot4x';
+  if (hp.m * hp.k < 256 || hp.tr % 4 !== 0) return 'dot4x';
+  return tensorCores && hp.tr % 16 === 0 && hp.tr <= 64 ? HP_X_MATRIX : 'dot4x-v64';
 }
 
 function hpWorkgroupX(tr: number): number {
@@ -292,19 +314,19 @@ export function createInt8Linear(
   const ablated = hp || opts.variant === undefined ? undefined : splitAblation(opts.variant);
   if (opts.variant !== undefined && !known.includes(opts.variant) && !ablated)
     throw new RangeError(`${label}: unknown variant '${opts.variant}' (${known.join(', ')})`);
-  // HP's automatic variant depends on the shape only: fixed here.
-  const variant = hp && opts.variant === undefined ? autoHpVariant(hp) : opts.variant;
   const limits = device.limits;
   const sg = caps.subgroupMaxSize ?? 32;
   const matrixHere = hasInt8Matrix(device, caps);
+  // HP's automatic variant depends on the shape and the tensor cores only: fixed here.
+  const hpTensor = hp && matrixHere && hpXPlan(hp, HP_X_MATRIX, sg, limits) !== undefined;
+  const variant = hp && opts.variant === undefined ? autoHpVariant(hp, hpTensor) : opts.variant;
   const wantsMatrix = variant === INT8_MATRIX || Boolean(variant?.startsWith(`${INT8_MATRIX}-`));
   const needMatrix = (what: string) =>
     new RangeError(
       `${label}: the '${variant}' variant needs the i8 subgroup-matrix configuration ` +
         `(chromium-experimental-subgroup-matrix) with subgroups of one size${what}`,
     );
-  // HP runs on subgroup matrices only when asked: on the H200 the best of them, on X as columns,
-  // ran 0.33 ms at 4096², 90 %, against 0.22 for dot4x-v64 (BENCHMARKS.md, int8, session 5).
+  // HP runs on subgroup matrices when asked, or automatically on long tile-rows (autoHpVariant).
   const hpXName = variant === INT8_MATRIX ? HP_X_MATRIX : variant;
   const hpX = hp && matrixHere && hpXName && hpXName in HP_X_TILES ? hpXPlan(hp, hpXName, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
@@ -435,6 +457,7 @@ export function createInt8Linear(
       NBUF: stageBuffers(t),
       EPB: fragmentsPerBand(t),
       EUNROLL: Boolean(t.epilogueUnrolled),
+      KPRE: Boolean(hpX && t.keptAhead),
       EPIT: (16 * t.fn * 16) / sg,
       KSTEPS: t.bk / 32,
       OFF_DIV: units.offDiv,

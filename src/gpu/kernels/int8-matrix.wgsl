@@ -127,6 +127,15 @@ fn finish(e: u32, sg: u32, rowBase: u32, colBase: u32) {
 }
 //#endif
 
+//#if KPRE
+/** HPX: kept column j of A task e's four at stage s (0xffffffff past the tile-row's slots). */
+fn keptAt(tileRow: u32, QP: u32, s: u32, e: u32, j: u32) -> u32 {
+  let slot = s * BK + 4u * (e % (BK / 4u));
+  if (e < (BM / 16u) * (BK / 4u) && slot < QP) { return keptCols[tileRow * QP + slot + j]; }
+  return 0xffffffffu;
+}
+//#endif
+
 @compute @workgroup_size({{SG}} * {{WGM}} * {{WGN}}, 1, 1)
 fn main(
   @builtin(local_invocation_index) tid: u32,
@@ -158,11 +167,30 @@ fn main(
 //#end
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
+//#if KPRE
+  var kc: array<u32, LA>; // the kept columns of the next stage's A tasks
+  for (var l = 0u; l < LA / 4u; l++) {
+    for (var j = 0u; j < 4u; j++) { kc[4u * l + j] = keptAt(tileRow, QP, 0u, tid + l * THREADS, j); }
+  }
+//#endif
 
   for (var s = 0u; s <= S; s++) {
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
     if (s < S) {
 //#if HPX
+//#if KPRE
+      // The kept columns of stage s came with stage s - 1's loads: the X loads wait on no index load.
+      for (var l = 0u; l < LA / 4u; l++) {
+        let chunk = m0 / 16u + (tid + l * THREADS) / (BK / 4u);
+        for (var j = 0u; j < 4u; j++) {
+          let col = kc[4u * l + j];
+          var v = vec4<u32>();
+          if (col != 0xffffffffu && chunk < XT4) { v = xq[col * XT4 + chunk]; }
+          ra[4u * l + j] = v;
+          kc[4u * l + j] = keptAt(tileRow, QP, s + 1u, tid + l * THREADS, j);
+        }
+      }
+//#else
       for (var l = 0u; l < LA / 4u; l++) {
         let e = tid + l * THREADS;
         let slot = s * BK + 4u * (e % (BK / 4u));
@@ -176,6 +204,7 @@ fn main(
           ra[4u * l + j] = v;
         }
       }
+//#endif
 //#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;

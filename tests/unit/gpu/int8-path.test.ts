@@ -3,7 +3,7 @@
 // size; off with the reason and how to turn it on.
 import { describe, expect, it } from 'vitest';
 import type { GpuCapabilities } from '../../../src/gpu/adapter';
-import { describeInt8Path, int8MatrixOn, splitAblation } from '../../../src/gpu/kernels/int8-linear';
+import { autoHpVariant, describeInt8Path, int8MatrixOn, splitAblation } from '../../../src/gpu/kernels/int8-linear';
 
 const base: GpuCapabilities = {
   vendor: 'nvidia',
@@ -68,5 +68,18 @@ describe('ablated dense matrix tiles (measurement only)', () => {
       'a~b~c',
     ])
       expect(splitAblation(bad)).toBeUndefined();
+  });
+});
+
+describe('automatic int8 HP variant', () => {
+  it('takes the tensor-core kernel only on long tile-rows, with Tr a multiple of 16 up to 64', () => {
+    // 4096² at 90 % (32x32): 13 kept tiles of 32 columns a tile-row; the encoder's 312 -> 1200: 1 x 32.
+    const long = { out: 4096, in: 4096, tr: 32, tc: 32, m: 13, k: 32 };
+    const short = { out: 1200, in: 312, tr: 32, tc: 32, m: 1, k: 32 };
+    expect([autoHpVariant(long), autoHpVariant(long, true)]).toEqual(['dot4x-v64', 'matrix-x64e1p']);
+    expect([autoHpVariant(short), autoHpVariant(short, true)]).toEqual(['dot4x', 'dot4x']);
+    expect(autoHpVariant({ ...long, tr: 8 }, true)).toBe('dot4x-v64');
+    expect(autoHpVariant({ ...long, tr: 128 }, true)).toBe('dot4x-v64');
+    expect(autoHpVariant({ ...long, out: 32, m: 1 }, true)).toBe('dot4u');
   });
 });
