@@ -5,11 +5,12 @@
 // headless Chromium); progress and the result go back to the server as POSTs (serve.py).
 // Query: batch=1,32 seq=64,128 sparsity=0.9 reps=30 warmup=3 spinup=1500 (ms) profile=1 ort=1.
 import { acquireGpu } from '../../../src/gpu/adapter';
+import { readbackFloor } from '../../../src/gpu/readback-floor';
 import { parseBertOnnx } from '../../../src/core/model/bert-from-onnx';
 import type { PruneConfig } from '../../../src/core/pruning';
 import type { EncoderEngine } from '../../../src/gpu/encoder';
 import { EncoderExperiment } from '../../../src/lab/encoder-experiment';
-import { latencyRow, profileRow } from '../../../src/lab/encoder-rows';
+import { latencyRow, profileRow, round } from '../../../src/lab/encoder-rows';
 import { compareWithOrtWebGpu } from '../../../src/lab/ort-webgpu-peer';
 import { PruneSession } from '../../../src/lab/prune-session';
 import { ortWebGpuSession } from '../../../src/eval/ort-webgpu';
@@ -37,6 +38,9 @@ async function main() {
   const gpu = await acquireGpu(navigator.gpu);
   const info = gpu.adapter.info;
   await log(`adapter ${gpu.caps.label} (${info.vendor} ${info.architecture} ${info.description})`);
+  // The round trip on a fresh device, and again with the engines built and warm (below).
+  const floorFresh = await readbackFloor(gpu.device);
+  await log(`readback floor, fresh device ${JSON.stringify(floorFresh)}`);
   const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
   const onnx = parseBertOnnx(bytes);
   const prune = new PruneSession(onnx);
@@ -49,6 +53,8 @@ async function main() {
   // An idle GPU clocks up only under load (as the CLI's --spin-up).
   const until = performance.now() + spinUpMs;
   while (performance.now() < until) await dense.time(size.maxBatch, size.maxSeq, 10, 0, 250);
+  const floor = await readbackFloor(gpu.device);
+  await log(`readback floor, engines built ${JSON.stringify(floor)}`);
   const latency = [];
   for (const { batch, seq } of shapes) {
     const d = await experiment.latency(dense, batch, seq, reps, warmup);
@@ -96,6 +102,10 @@ async function main() {
     sparsity,
     reps,
     warmup,
+    readback_floor_ms: {
+      fresh: { empty_submit: round(floorFresh.emptySubmitMs, 3), map_read: round(floorFresh.mapReadMs, 3) },
+      engines_built: { empty_submit: round(floor.emptySubmitMs, 3), map_read: round(floor.mapReadMs, 3) },
+    },
     latency,
     profile,
     ort_webgpu: ortWebgpu,

@@ -11,6 +11,7 @@ import { tileFlag } from '../prune-flags';
 import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, parseDenseTile } from '../../gpu/kernels/variant-rule';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
+import { readbackFloor } from '../../gpu/readback-floor';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
 import { LAYERNORM_VARIANTS, type LayerNormVariant } from '../../gpu/encoder/row-ops';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
@@ -389,6 +390,8 @@ export async function run(argv: string[]): Promise<unknown> {
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
     const dense = experiment?.engine(null, size).engine;
+    // The round trip under every run()'s wall time (the browser benchmark prints the same).
+    const floor = gpu && !f['no-latency'] ? await readbackFloor(gpu.device) : undefined;
     // An idle GPU runs at a low clock and raises it only after some time under load: the first
     // rows of a run measured 2-3x slow on the H200. Run the largest dense forward for a while first.
     let spun = false;
@@ -508,6 +511,9 @@ export async function run(argv: string[]): Promise<unknown> {
         dense_weight_bytes: dense?.weightBytes,
         qkv: dense && { dense: dense.qkvModes },
         fused_add_ln: dense?.fusedAddLn,
+        ...(floor
+          ? { readback_floor_ms: { empty_submit: round(floor.emptySubmitMs, 3), map_read: round(floor.mapReadMs, 3) } }
+          : {}),
         ln_variant: dense?.layerNorm,
         ...(f.profile ? { profile } : {}),
         ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
