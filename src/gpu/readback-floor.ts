@@ -1,36 +1,64 @@
 // What a round trip to the GPU costs here before any work: an empty submit awaited with
-// onSubmittedWorkDone, and a 4-byte copy read back with mapAsync, median wall ms. It is the
-// floor under every run()'s wall time, and it differs between settings (Node + Dawn polls its
-// events every turn of the event loop; a browser's page waits for its GPU process to notice).
+// onSubmittedWorkDone, and a 4-byte copy read back with mapAsync (plain, and nudged: an empty
+// submit every event-loop turn while it waits), median wall ms. It is the floor under every
+// run()'s wall time, and it differs between settings: Node + Dawn processes its events every turn
+// of the event loop; a page waits for its browser's GPU process to notice finished work
+// (BENCHMARKS.md, issue 19 tenth pass: ~3 ms a run in headless Chromium on the H200).
+import { nextTurn } from './encoder/forward-submit';
+
 export interface ReadbackFloor {
   emptySubmitMs: number;
   mapReadMs: number;
+  mapReadNudgedMs: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/** Resolves with `p`, submitting an empty batch every event-loop turn until then: each submit is
+ *  a message to a browser's GPU process, which then also looks for finished work. */
+export async function nudged<T>(device: GPUDevice, p: Promise<T>): Promise<T> {
+  let done = false;
+  const settle = () => {
+    done = true;
+  };
+  p.then(settle, settle);
+  while (!done) {
+    device.queue.submit([]);
+    await nextTurn();
+  }
+  return p;
+}
+
 export async function readbackFloor(device: GPUDevice, reps = 30): Promise<ReadbackFloor> {
   const src = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const dst = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const empty: number[] = [];
-  const map: number[] = [];
+  const times = { empty: [] as number[], map: [] as number[], nudged: [] as number[] };
+  const read = async (nudge: boolean) => {
+    const t = performance.now();
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(src, 0, dst, 0, 4);
+    device.queue.submit([enc.finish()]);
+    const mapped = dst.mapAsync(GPUMapMode.READ);
+    await (nudge ? nudged(device, mapped) : mapped);
+    dst.unmap();
+    return performance.now() - t;
+  };
   try {
     for (let i = 0; i < reps + 3; i++) {
-      let t = performance.now();
+      const t = performance.now();
       device.queue.submit([device.createCommandEncoder().finish()]);
       await device.queue.onSubmittedWorkDone();
-      if (i >= 3) empty.push(performance.now() - t);
-      t = performance.now();
-      const enc = device.createCommandEncoder();
-      enc.copyBufferToBuffer(src, 0, dst, 0, 4);
-      device.queue.submit([enc.finish()]);
-      await dst.mapAsync(GPUMapMode.READ);
-      dst.unmap();
-      if (i >= 3) map.push(performance.now() - t);
+      const empty = performance.now() - t;
+      const map = await read(false);
+      const nudge = await read(true);
+      if (i < 3) continue;
+      times.empty.push(empty);
+      times.map.push(map);
+      times.nudged.push(nudge);
     }
   } finally {
     src.destroy();
     dst.destroy();
   }
-  return { emptySubmitMs: median(empty), mapReadMs: median(map) };
+  return { emptySubmitMs: median(times.empty), mapReadMs: median(times.map), mapReadNudgedMs: median(times.nudged) };
 }

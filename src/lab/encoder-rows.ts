@@ -3,6 +3,7 @@
 // row (GPU time per kind of op). Both settings then report the same fields.
 import type { EncoderEngine, EncoderTiming } from '../gpu/encoder';
 import type { EncoderProfile } from '../gpu/encoder/op-profile';
+import type { ReadbackFloor } from '../gpu/readback-floor';
 
 export const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -58,3 +59,10 @@ export function latencyRow(
     kernels: { dense: engines.dense.kernelVariants(tokens), hp: engines.hp.kernelVariants(tokens) },
   };
 }
+
+/** The round trip under every run() (gpu/readback-floor.ts), ms. */
+export const floorRow = (f: ReadbackFloor) => ({
+  empty_submit: round(f.emptySubmitMs, 3),
+  map_read: round(f.mapReadMs, 3),
+  map_read_nudged: round(f.mapReadNudgedMs, 3),
+});

@@ -4,6 +4,7 @@ import { beforeAll, expect, test } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { timeCompute } from '../../src/gpu/timing';
+import { nudged, readbackFloor } from '../../src/gpu/readback-floor';
 import { createDenseLinear } from '../../src/gpu/kernels';
 import { randomArray, rng } from '../../src/gpu/kernels/random-hp';
 
@@ -61,4 +62,24 @@ test('a pass long enough with one repeat is timed as it is: the first pass is al
   lin.destroy();
   x.destroy();
   y.destroy();
+});
+
+test('readback floor: positive medians; nudged() gives the awaited value, submitting while it waits', async () => {
+  const { device } = gpu;
+  const floor = await readbackFloor(device, 3);
+  for (const ms of [floor.emptySubmitMs, floor.mapReadMs, floor.mapReadNudgedMs]) expect(ms).toBeGreaterThan(0);
+  const submit = device.queue.submit.bind(device.queue);
+  let empties = 0;
+  device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    if ([...buffers].length === 0) empties++;
+    return submit(buffers);
+  };
+  try {
+    const later = new Promise<string>((resolve) => setTimeout(() => resolve('logits'), 20));
+    expect(await nudged(device, later)).toBe('logits');
+    expect(empties).toBeGreaterThan(0);
+    await expect(nudged(device, Promise.reject(new Error('lost')))).rejects.toThrow('lost');
+  } finally {
+    device.queue.submit = submit;
+  }
 });

@@ -3,14 +3,14 @@
 // page on the browser's own WebGPU instead of Node + Dawn, so the two settings can be compared on
 // one GPU. Built by scripts/bench/build-browser-encoder.mjs, served and driven by run.sh (a
 // headless Chromium); progress and the result go back to the server as POSTs (serve.py).
-// Query: batch=1,32 seq=64,128 sparsity=0.9 reps=30 warmup=3 spinup=1500 (ms) profile=1 ort=1.
+// Query: batch=1,32 seq=64,128 sparsity=0.9 reps=30 warmup=3 spinup=1500 (ms) profile=1 ort=1 nudge=0.
 import { acquireGpu } from '../../../src/gpu/adapter';
 import { readbackFloor } from '../../../src/gpu/readback-floor';
 import { parseBertOnnx } from '../../../src/core/model/bert-from-onnx';
 import type { PruneConfig } from '../../../src/core/pruning';
 import type { EncoderEngine } from '../../../src/gpu/encoder';
 import { EncoderExperiment } from '../../../src/lab/encoder-experiment';
-import { latencyRow, profileRow, round } from '../../../src/lab/encoder-rows';
+import { floorRow, latencyRow, profileRow } from '../../../src/lab/encoder-rows';
 import { compareWithOrtWebGpu } from '../../../src/lab/ort-webgpu-peer';
 import { PruneSession } from '../../../src/lab/prune-session';
 import { ortWebGpuSession } from '../../../src/eval/ort-webgpu';
@@ -55,12 +55,25 @@ async function main() {
   while (performance.now() < until) await dense.time(size.maxBatch, size.maxSeq, 10, 0, 250);
   const floor = await readbackFloor(gpu.device);
   await log(`readback floor, engines built ${JSON.stringify(floor)}`);
-  const latency = [];
-  for (const { batch, seq } of shapes) {
-    const d = await experiment.latency(dense, batch, seq, reps, warmup);
-    const h = await experiment.latency(hp, batch, seq, reps, warmup);
-    latency.push(latencyRow(sparsity, d, h, { dense, hp }));
-    await log(`latency ${JSON.stringify(latency.at(-1))}`);
+  const latencyRows = async (engines: { dense: EncoderEngine; hp: EncoderEngine }, label: string) => {
+    const rows = [];
+    for (const { batch, seq } of shapes) {
+      const d = await experiment.latency(engines.dense, batch, seq, reps, warmup);
+      const h = await experiment.latency(engines.hp, batch, seq, reps, warmup);
+      rows.push(latencyRow(sparsity, d, h, engines));
+      await log(`${label} ${JSON.stringify(rows.at(-1))}`);
+    }
+    return rows;
+  };
+  const latency = await latencyRows({ dense, hp }, 'latency');
+  // nudge=1: the same with engines that nudge the browser while waiting for their logits.
+  let latencyNudged: unknown[] = [];
+  if (q.get('nudge') === '1') {
+    const nudging = { ...size, nudgeReadback: true };
+    const engines = { dense: experiment.engine(null, nudging).engine, hp: experiment.engine(config, nudging).engine };
+    latencyNudged = await latencyRows(engines, 'latency nudged');
+    engines.dense.destroy();
+    engines.hp.destroy();
   }
   const profile = [];
   if (q.get('profile') !== '0')
@@ -102,11 +115,9 @@ async function main() {
     sparsity,
     reps,
     warmup,
-    readback_floor_ms: {
-      fresh: { empty_submit: round(floorFresh.emptySubmitMs, 3), map_read: round(floorFresh.mapReadMs, 3) },
-      engines_built: { empty_submit: round(floor.emptySubmitMs, 3), map_read: round(floor.mapReadMs, 3) },
-    },
+    readback_floor_ms: { fresh: floorRow(floorFresh), engines_built: floorRow(floor) },
     latency,
+    latency_nudged: latencyNudged,
     profile,
     ort_webgpu: ortWebgpu,
     total_s: Math.round((performance.now() - t0) / 100) / 10,

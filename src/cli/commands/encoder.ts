@@ -21,7 +21,7 @@ import type { EncoderEngine } from '../../gpu/encoder';
 import type { PruneConfig } from '../../core/pruning';
 import { evaluateSession, type EvalResult } from '../../eval/accuracy';
 import { EncoderExperiment } from '../../lab/encoder-experiment';
-import { latencyRow, profileRow, round } from '../../lab/encoder-rows';
+import { floorRow, latencyRow, profileRow, round } from '../../lab/encoder-rows';
 import { PruneSession } from '../../lab/prune-session';
 import { configureOrt, createBertSession } from '../../eval/ort-session';
 import { DEFAULT_DATA, manifestMaxLength, readDataset, readTokenizer } from '../../eval/node-assets';
@@ -511,9 +511,7 @@ export async function run(argv: string[]): Promise<unknown> {
         dense_weight_bytes: dense?.weightBytes,
         qkv: dense && { dense: dense.qkvModes },
         fused_add_ln: dense?.fusedAddLn,
-        ...(floor
-          ? { readback_floor_ms: { empty_submit: round(floor.emptySubmitMs, 3), map_read: round(floor.mapReadMs, 3) } }
-          : {}),
+        ...(floor ? { readback_floor_ms: floorRow(floor) } : {}),
         ln_variant: dense?.layerNorm,
         ...(f.profile ? { profile } : {}),
         ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),

@@ -38,6 +38,7 @@ import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
+import { nudged } from '../readback-floor';
 
 export interface EncoderEngineOptions {
   /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
@@ -113,6 +114,9 @@ export interface EncoderEngineOptions {
   /** Dispatches the next forward's recording ahead takes per event-loop turn (forward-submit.ts;
    *  0 = a command buffer in one go), so a run's logits are seen while it is still recording. */
   recordSlice?: number;
+  /** While run() waits for its logits, submit an empty batch every event-loop turn
+   *  (readback-floor.ts nudged): for browsers whose GPU process notices finished work late. */
+  nudgeReadback?: boolean;
   /** Invocations a query of the int8 attention (keys split between them); default 1. */
   int8AttentionSplits?: 1 | 2 | 4;
 }
@@ -781,7 +785,7 @@ export function createEncoderEngine(
       },
       () => undefined,
     );
-    await mapped;
+    await (opts.nudgeReadback ? nudged(device, mapped) : mapped);
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
     return logits;
