@@ -91,7 +91,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
 //#end
 //#end
-  let cf = (qs.x * ks.x) * p.scale;
+  // c = f32(f32(sq * sk) * scale), the first product rounded first (XOR with a run-time zero): the
+  // matrix form, which computes it in a loop, got ks.x * scale multiplied first on the H200.
+  let cf = bitcast<f32>(bitcast<u32>(qs.x * ks.x) ^ (seq >> 31u)) * p.scale;
   var mx = -2147483647;
   for (var j = split; j < seq; j += S) {
     if (live[j] != 0u) { mx = max(mx, score(qw, j)); }

@@ -144,11 +144,23 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // memory instead of 15 at Tr 32) 0.2168, both **0.1966** (x64e 0.242, dot4x-v64 0.2228); stages
   // of 32 kept columns with both 0.2016, two buffers of 32 0.2687, 128 tokens with KPRE 0.3195.
   'matrix-x64e1p': (tr) => ({ ...X64E(tr), oneBuffer: true, keptAhead: true }),
+  // The same with 128 tokens a workgroup as 4 subgroups of 32 (each right fragment used twice, every
+  // invocation staging A): 0.1714 ms at 4096², 90 % (two calls; x64e1p 0.1916 in the same ones),
+  // 0.577 vs 0.672 at 50 %, 0.0263 vs 0.0328 at 1200 -> 312, 50 %; at 512 tokens 0.0311 vs 0.0280.
+  // (2 subgroups of 16 tokens: 0.1916; 4 of 64 tokens: 0.1868.)
+  'matrix-x128f1p': (tr) => ({ ...X64E(tr), fm: 2, oneBuffer: true, keptAhead: true }),
 };
-/** HP 'matrix' (the tensor-core HP kernel asked for without a tile): the fastest one measured
- *  (session 10: x64e1p 0.1966 vs x64e 0.242 ms at 4096², 90 %; at the encoder's shapes within
- *  0.001-0.003 ms of x64e, both behind dot4x there). */
+/** HP 'matrix' (the tensor-core HP kernel asked for without a tile), and the automatic one where
+ *  autoHpVariant takes the tensor cores: hpTensorTile's choice by token count. */
 const HP_X_MATRIX = 'matrix-x64e1p';
+
+/** The tensor-core HP tile for a token count (session 10, H200): x128f1p from 2048 tokens (measured
+ *  at 4096: 0.171 vs 0.192 ms at 4096², 90 %), x64e1p below (512 tokens: 0.028 vs 0.031; 1024-2048
+ *  not measured: the threshold is where x128f1p has as many workgroups as x64e1p had where its time
+ *  became linear in them). */
+export function hpTensorTile(tokens: number): string {
+  return tokens >= 2048 ? 'matrix-x128f1p' : HP_X_MATRIX;
+}
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
 const DOT4_TILES = ['dot4-64', 'dot4-128', 'dot4-64u', 'dot4-128u'];
@@ -280,9 +292,10 @@ function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLim
  *  0.0097 vs 0.0107; 1200 -> 312: equal), where the transpose costs what it saves. Long tile-rows
  *  (>= 256 kept columns) take the vec4 form (4096²: 0.223 ms; at 33 kept columns it loses:
  *  0.031 vs 0.022), or with `tensorCores` (the device runs the int8 subgroup matrices) and Tr a
- *  multiple of 16 up to 64 the tensor-core kernel matrix-x64e1p (session 10, 4096 -> 4096 at 90 %:
- *  0.197 vs 0.223 ms at 4096 tokens, 0.016 / 0.028 / 0.051 / 0.098 vs 0.031 / 0.036 / 0.063 /
- *  0.117 at 256 / 512 / 1024 / 2048; at the encoder's shorter tile-rows dot4 stays ahead). */
+ *  multiple of 16 up to 64 the tensor-core kernels (hpTensorTile by token count; session 10,
+ *  4096 -> 4096 at 90 %: x64e1p 0.016 / 0.028 / 0.051 / 0.098 / 0.197 ms vs dot4x-v64 0.031 /
+ *  0.036 / 0.063 / 0.117 / 0.223 at 256 / 512 / 1024 / 2048 / 4096 tokens, x128f1p 0.171 at 4096;
+ *  at 50 % 0.577 vs 0.918; at the encoder's shorter tile-rows dot4 stays ahead). */
 export function autoHpVariant(hp: HPShape, tensorCores = false): string {
   const kept = tileGrid(hp).tileRows * hp.m * hp.k;
   if (kept < 2 * hp.in) return 'dot4u';
@@ -328,6 +341,7 @@ export function createInt8Linear(
     );
   // HP runs on subgroup matrices when asked, or automatically on long tile-rows (autoHpVariant).
   const hpXName = variant === INT8_MATRIX ? HP_X_MATRIX : variant;
+  const byTokens = hp && (opts.variant === undefined || opts.variant === INT8_MATRIX);
   const hpX = hp && matrixHere && hpXName && hpXName in HP_X_TILES ? hpXPlan(hp, hpXName, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
   const transposed = Boolean(hpX) || HP_DOT4_X.includes(variant ?? '');
@@ -522,7 +536,12 @@ export function createInt8Linear(
   }
 
   function chooseDispatch(tokens: number): KernelDispatch & { name: string } {
-    if (hpX) return matrix(`${hpXName!}-hp`, hpX, tokens);
+    if (hpX) {
+      // Automatic / 'matrix': the tile by token count (the weights' layout is the same for both).
+      const name = byTokens ? hpTensorTile(tokens) : hpXName!;
+      const tile = name === hpXName ? hpX : hpXPlan(hp!, name, sg, limits);
+      return tile ? matrix(`${name}-hp`, tile, tokens) : matrix(`${hpXName!}-hp`, hpX, tokens);
+    }
     if (hp) return dot4(tokens);
     const v = variant;
     if (v === undefined || v === INT8_MATRIX) {

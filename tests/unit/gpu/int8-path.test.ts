@@ -3,7 +3,13 @@
 // size; off with the reason and how to turn it on.
 import { describe, expect, it } from 'vitest';
 import type { GpuCapabilities } from '../../../src/gpu/adapter';
-import { autoHpVariant, describeInt8Path, int8MatrixOn, splitAblation } from '../../../src/gpu/kernels/int8-linear';
+import {
+  autoHpVariant,
+  describeInt8Path,
+  hpTensorTile,
+  int8MatrixOn,
+  splitAblation,
+} from '../../../src/gpu/kernels/int8-linear';
 
 const base: GpuCapabilities = {
   vendor: 'nvidia',
@@ -81,5 +87,12 @@ describe('automatic int8 HP variant', () => {
     expect(autoHpVariant({ ...long, tr: 8 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, tr: 128 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, out: 32, m: 1 }, true)).toBe('dot4u');
+    // The tensor-core tile by token count: 128 tokens a workgroup from 2048 tokens on.
+    expect([512, 2047, 2048, 4096].map(hpTensorTile)).toEqual([
+      'matrix-x64e1p',
+      'matrix-x64e1p',
+      'matrix-x128f1p',
+      'matrix-x128f1p',
+    ]);
   });
 });
