@@ -148,22 +148,16 @@ describe('encoder ops on WebGPU', () => {
     const kernel = createEmbeddingsKernel(device, hidden);
     const rows = 15;
     const y = out(rows * hidden);
-    submit((pass) =>
-      kernel.encode(
-        pass,
-        bind(kernel.pipeline, [
-          uniform([rows, 5], { 2: layerNormEps }),
-          up('ids', Uint32Array.from(batch.inputIds)),
-          up('types', Uint32Array.from(batch.tokenTypeIds)),
-          up('w', e.word),
-          up('p', e.position),
-          up('t', e.tokenType),
-          up('gb', concatF32(e.ln.gamma, e.ln.beta)),
-          y,
-        ]),
-        rows,
-      ),
-    );
+    const inputs = [
+      uniform([rows, 5], { 2: layerNormEps }),
+      up('ids', Uint32Array.from(batch.inputIds)),
+      up('types', Uint32Array.from(batch.tokenTypeIds)),
+      up('w', e.word),
+      up('p', e.position),
+      up('t', e.tokenType),
+      up('gb', concatF32(e.ln.gamma, e.ln.beta)),
+    ];
+    submit((pass) => kernel.encode(pass, bind(kernel.pipeline, [...inputs, y]), rows));
     const expected = new Float32Array(rows * hidden);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < hidden; i++) {
@@ -175,6 +169,15 @@ describe('encoder ops on WebGPU', () => {
     }
     referenceLayerNorm(expected, hidden, e.ln, layerNormEps);
     expect(maxAbsDiff(await read(y, rows * hidden), expected)).toBeLessThan(1e-5);
+    // Also as columns (hidden x 4 quads of tokens; the 16th token, spare, written as 0).
+    const cols = createEmbeddingsKernel(device, hidden, true);
+    const y2 = out(rows * hidden);
+    const xt = up('xt', new Float32Array(hidden * 16).fill(7), GPUBufferUsage.COPY_SRC); // stale values
+    submit((pass) => cols.encode(pass, bind(cols.pipeline, [...inputs, y2, xt]), rows));
+    const columns = new Float32Array(hidden * 16);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < hidden; i++) columns[i * 16 + r] = expected[r * hidden + i];
+    expect(maxAbsDiff(await read(y2, rows * hidden), expected)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await read(xt, hidden * 16), columns)).toBeLessThan(1e-5);
   });
 
   // 'subgroup': a subgroup a row (SwiftShader's 4 lanes: 32 rows a workgroup, so 40 rows leave the

@@ -61,16 +61,16 @@ export const usage =
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
                       writes x as columns too; FFN-in writes columns for FFN-out); default auto
-                      (from 2048 tokens a call)
+                      (from 2048 tokens a call, and up to 128 where the output linears run fused
+                      with their LayerNorm on the few-token tile l4s8v)
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
                       a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
                       0; f32 and int8)
   --submit-chunks L   dispatches in each command buffer of a forward before the last, a comma list
-                      (e.g. 3,5,8: the GPU starts while the CPU still submits, the next forward is
-                      recorded ahead a buffer per event-loop turn; forward-submit.ts), or 'one'
-                      (the default: the whole forward in one command buffer)
+                      (e.g. 3,5,8: the GPU starts while the CPU still submits; forward-submit.ts), or
+                      'one' (the default: the whole forward in one command buffer)
   --record-slice N    dispatches the next forward's recording ahead takes per event-loop turn (0 =
-                      each command buffer in one go, the default), so a run's logits are seen before
+                      the whole forward in one go, the default), so a run's logits are seen before
                       that recording ends
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
@@ -79,9 +79,14 @@ export const usage =
   --hp-fuse-ln on|off where the HP linears run on columns, the HP attention-output and FFN-output
                       linears fused with their residual + LayerNorm (one dispatch; needs subgroups
                       of one size); default on
-  --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2: tokens a workgroup, 'r2':
-                      two token quads an invocation; optionally /kN: N kept columns a K-step);
-                      default l16/k8 from 4096 tokens a call, l16 below
+  --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l4s8v, l4s4v, l8s4: tokens
+                      a workgroup, 'r2': two token quads an invocation, 's8': the kept columns split
+                      between 8 groups of invocations, 'v': values read into registers, not staged;
+                      optionally /kN: N kept columns a K-step a split; ~loop, ~ln, ~xt, ~red:
+                      ablations, timing only, wrong results: no K-steps, no LayerNorm, no x as
+                      columns, no adding of the splits); default l16/k8 from 4096 tokens a call,
+                      l4s8v up to 128, l16 between; a comma list builds and times one HP engine
+                      per tile (rows carry hp_ln_tile)
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
@@ -251,6 +256,7 @@ export async function run(argv: string[]): Promise<unknown> {
   if (lnVariant !== undefined && !LAYERNORM_VARIANTS.includes(lnVariant))
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
+  const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
   const [tr, tc] = tileFlag(f.tile);
@@ -358,7 +364,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
-    ...(f['hp-ln-tile'] ? { hpLnTile: f['hp-ln-tile'] } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
@@ -416,18 +421,27 @@ export async function run(argv: string[]): Promise<unknown> {
         }
         accuracy.push(row);
       }
-      for (const sparsity of sparsities) {
+      for (const [sparsity, lnTile] of sparsities.flatMap((s) => lnTiles.map((t) => [s, t] as const))) {
         const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
         const pruned = prune.prune(config);
-        const hpEngine: EncoderEngine | undefined = experiment?.engine(config, size).engine;
+        const hpEngine: EncoderEngine | undefined = experiment?.engine(config, {
+          ...size,
+          ...(lnTile ? { hpLnTile: lnTile } : {}),
+        }).engine;
+        const tileRow = lnTiles.length > 1 ? { hp_ln_tile: lnTile } : {};
+        const firstTile = lnTile === lnTiles[0];
         try {
           const hpShapes = pruned.matrices
             .slice(0, 6)
             .map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
-            const engineRes = await engineEval(`hp@${sparsity}`, () => hpEngine!);
+            const engineRes = await engineEval(
+              `hp@${sparsity}${lnTile && lnTiles.length > 1 ? `/${lnTile}` : ''}`,
+              () => hpEngine!,
+            );
             const row: Record<string, unknown> = {
               sparsity,
+              ...tileRow,
               achieved_sparsity: round(pruned.achievedSparsity),
               linears: 'hp',
               hp_layer0: hpShapes,
@@ -447,13 +461,14 @@ export async function run(argv: string[]): Promise<unknown> {
             await spinUp();
             for (const { batch, seq } of shapes) {
               for (const [linears, engine] of [
-                ['dense', dense],
-                ['hp', hpEngine],
-              ] as const) {
+                ...(firstTile ? ([['dense', dense]] as const) : []),
+                ['hp', hpEngine] as const,
+              ]) {
                 const leaveOut = Boolean(f['profile-leave-out']);
                 const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), leaveOut);
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
+                  ...(linears === 'hp' ? tileRow : {}),
                   linears,
                   batch,
                   seq,
@@ -473,7 +488,7 @@ export async function run(argv: string[]): Promise<unknown> {
               for (const batch of batches) {
                 const d = await experiment!.latency(dense, batch, seq, reps, warmup);
                 const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
-                latency.push(latencyRow(sparsity, d, h, { dense, hp: hpEngine }));
+                latency.push({ ...latencyRow(sparsity, d, h, { dense, hp: hpEngine }), ...tileRow });
               }
             }
           }
@@ -485,7 +500,7 @@ export async function run(argv: string[]): Promise<unknown> {
               warmup,
               onRow: (r) => progress(`ort-webgpu ${JSON.stringify(r)}`),
             });
-            ortWebgpu.push(...rows.map((r) => ({ sparsity, ...r })));
+            ortWebgpu.push(...rows.map((r) => ({ sparsity, ...tileRow, ...r })));
           }
         } finally {
           hpEngine?.destroy();

@@ -1,5 +1,7 @@
 // Embeddings: word + position + token-type gathers, then LayerNorm; one workgroup per token.
-// Prepended: consts H, WG, PER and row-norm.wgsl.
+// With XT also x as columns (H x P, P = tokens rounded up to 4, the layout f32-transpose.wgsl
+// writes, spare tokens of the last quad 0) for HP linears on columns: no transpose step.
+// Prepended: consts H, WG, PER, XT and row-norm.wgsl.
 
 struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
 
@@ -12,6 +14,9 @@ struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
 /** gamma (H) then beta (H). */
 @group(0) @binding(6) var<storage, read> gamma_beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
+//#if XT
+@group(0) @binding(8) var<storage, read_write> xt: array<f32>;
+//#endif
 
 @compute @workgroup_size(WG)
 fn main(
@@ -32,6 +37,17 @@ fn main(
   let n = normalize_row(v, lid, p.eps);
   for (var j = 0u; j < PER; j++) {
     let i = lid + j * WG;
-    if (i < H) { out[t * H + i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
+    if (i < H) {
+      let y = n[j] * gamma_beta[i] + gamma_beta[H + i];
+      out[t * H + i] = y;
+//#if XT
+      let P4 = (p.tokens + 3u) / 4u;
+      xt[(i * P4 + t / 4u) * 4u + t % 4u] = y;
+      // The last token also zeroes the spare tokens of its quad.
+      if (t + 1u == p.tokens) {
+        for (var u = t + 1u; u < 4u * P4; u++) { xt[(i * P4 + u / 4u) * 4u + u % 4u] = 0.0; }
+      }
+//#endif
+    }
   }
 }

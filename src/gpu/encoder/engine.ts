@@ -13,7 +13,12 @@ import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
 import { MAX_SPLIT_K } from '../kernels/variant-rule';
-import { HP_COLUMNS_MIN_TOKENS, columnsFloats, createColumnsTranspose } from '../kernels/hp-columns';
+import {
+  HP_COLUMNS_FEW_TOKENS,
+  HP_COLUMNS_MIN_TOKENS,
+  columnsFloats,
+  createColumnsTranspose,
+} from '../kernels/hp-columns';
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { int8ColumnWords } from '../kernels/int8-transpose';
 import { quantizeHP, quantizeRows } from '../../core/quant';
@@ -74,7 +79,9 @@ export interface EncoderEngineOptions {
    *  LayerNorm before Q/K/V and FFN-in writes x as columns too, a transpose step where it cannot;
    *  FFN-in writes its output as columns for FFN-out): true, false, or 'auto' (default: from
    *  HP_COLUMNS_MIN_TOKENS tokens a call; H200 B=32 L=128 HP 90 % 0.577 ms against 0.590 on rows,
-   *  BENCHMARKS.md, issue 19 sixth pass). */
+   *  BENCHMARKS.md, issue 19 sixth pass; and up to HP_COLUMNS_FEW_TOKENS where the output linears
+   *  run fused with their LayerNorm on the few-token tile: B=1 L=128 0.172 ms in 22 dispatches
+   *  against 0.175 in 30, tenth pass). */
   hpColumns?: boolean | 'auto';
   /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
   hpColumnTile?: string;
@@ -220,6 +227,11 @@ export function createEncoderEngine(
 
   // Kernels and weights that do not depend on the token count.
   const embeddings = createEmbeddingsKernel(device, hidden);
+  // The embeddings that also write x as columns, for a first Q/K/V on columns (no transpose step).
+  const embeddingsCols =
+    sparse.size > 0 && opts.hpColumns !== false && opts.quant !== 'int8'
+      ? createEmbeddingsKernel(device, hidden, true)
+      : null;
   const layerNorm = opts.layerNorm ?? defaultLayerNormVariant(device, caps);
   const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
@@ -250,7 +262,14 @@ export function createEncoderEngine(
   const transpose = createColumnsTranspose(device);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
-  const columnsFor = (tokens: number) => (hpColumns === 'auto' ? tokens >= HP_COLUMNS_MIN_TOKENS : hpColumns);
+  // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
+  // (B=1) where the attention output and FFN-out run fused with their LayerNorm (23 dispatches a
+  // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
+  const fusedLnRuns = () => hpFuseLn && !int8 && linears.some((l) => l.attnOut?.columns?.addLn?.fewTokens);
+  const columnsFor = (tokens: number) =>
+    hpColumns === 'auto'
+      ? tokens >= HP_COLUMNS_MIN_TOKENS || (tokens <= HP_COLUMNS_FEW_TOKENS && fusedLnRuns())
+      : hpColumns;
   // The residual + LayerNorm that also writes x as columns for the next HP linear (subgroup
   // variant only; elsewhere a transpose step does it).
   const addLnCols =
@@ -339,6 +358,8 @@ export function createEncoderEngine(
   let groups:
     | {
         emb: GPUBindGroup;
+        /** The embeddings writing xt too (embeddingsCols). */
+        embCols: GPUBindGroup | null;
         attn: GPUBindGroup[];
         ln: GPUBindGroup[][];
         head: GPUBindGroup;
@@ -485,17 +506,19 @@ export function createEncoderEngine(
       const kernel = int8LnFor(tw !== 0);
       return kernel && { kernel, group: bind(kernel.layout, [uniforms.ln, a.a, a.x, ln, q.codes, q.scales]), next: q };
     };
+    const embInputs = [
+      uniforms.emb,
+      ins.ids,
+      ins.types,
+      weights.word,
+      weights.position,
+      weights.tokenType,
+      weights.embLn,
+      a.x,
+    ];
     groups = {
-      emb: bind(embeddings.layout, [
-        uniforms.emb,
-        ins.ids,
-        ins.types,
-        weights.word,
-        weights.position,
-        weights.tokenType,
-        weights.embLn,
-        a.x,
-      ]),
+      emb: bind(embeddings.layout, embInputs),
+      embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
       attn: qkvOut.map((bufs, i) => {
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
         return bind(layerAttention[i].layout, [uniforms.attn, q, k, v, ins.mask, a.ctx]);
@@ -620,7 +643,6 @@ export function createEncoderEngine(
     const tokens = batch * seq;
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
-    step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
     // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
     // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
     // FFN-out reads FFN-in's output as columns. The attention output stays on rows: a transpose of
@@ -630,6 +652,13 @@ export function createEncoderEngine(
     const qkvCols = (i: number) => (linears[i]?.qkv.length === 1 ? cols(linears[i].qkv[0]) : null);
     /** Whether xt holds the current x. */
     let xtFresh = false;
+    // Few tokens only: at B=32 L=128 (H200) the embeddings' scattered column stores cost more than
+    // the transpose (emb 0.0265 ms against 0.010 + 0.0049; BENCHMARKS.md, issue 19 tenth pass).
+    const embCols = tokens <= HP_COLUMNS_FEW_TOKENS && qkvCols(0) && embeddingsCols && g.embCols;
+    if (embCols) {
+      step('embeddings', (pass) => embeddingsCols!.encode(pass, embCols, tokens));
+      xtFresh = true;
+    } else step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
     const needColumns = () => {
       if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, g.toColumns, tokens, hidden));
       xtFresh = true;

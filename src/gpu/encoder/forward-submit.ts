@@ -6,12 +6,12 @@
 //   call that finds it recorded only uploads its tokens and submits. The engine's serial queue
 //   waits for that recording before its next call.
 // - Optionally (submitChunks) the forward goes as a few command buffers of growing size, the GPU
-//   starting on the first while the CPU still submits the later ones, and the recording ahead goes
-//   a command buffer per event-loop turn, so the logits' mapAsync is seen between turns. Measured
-//   on the H200 (BENCHMARKS.md, issue 19 eighth pass): a run on an idle engine got faster (HP 90 %
-//   B=1 L=128 0.32-0.38 against 0.44-0.50 ms), back-to-back runs slower (0.54-0.65 against
-//   0.45-0.51: each waits for the last one's recording, now spread over turns), so the default is
-//   one command buffer, recorded ahead in one go, as before.
+//   starting on the first while the CPU still submits the later ones. Measured on the H200
+//   (BENCHMARKS.md, issue 19 eighth pass) with the recording ahead then a command buffer per
+//   event-loop turn: a run on an idle engine got faster (HP 90 % B=1 L=128 0.32-0.38 against
+//   0.44-0.50 ms), back-to-back runs slower (0.54-0.65 against 0.45-0.51: each waits for the last
+//   one's recording, spread over turns); since the tenth pass the chunks are recorded ahead in one
+//   go like a single buffer (turns only with recordSlice).
 // - Optionally (recordSlice) the recording ahead yields to the event loop every few dispatches,
 //   inside a command buffer too: where recording takes longer than a small forward's GPU time,
 //   the logits' mapAsync of the run that started it is otherwise seen only after it. On the H200
@@ -114,14 +114,10 @@ export function createForwardSubmitter(
       const mine = generation;
       const parts = partsOf(steps);
       const commands: GPUCommandBuffer[] = [];
-      // Each command buffer in one go (recordSlice 0), or a slice of its dispatches per turn.
+      // The whole forward in one go (recordSlice 0), or recordSlice dispatches per turn.
       let sinceTurn = 0;
       for (let i = 0; i < parts.length; i++) {
         const part = parts[i];
-        if (i > 0) {
-          await nextTurn();
-          sinceTurn = 0;
-        }
         if (generation !== mine) return recordedMs;
         let t0 = performance.now();
         const buffer = begin();

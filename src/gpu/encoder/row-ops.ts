@@ -36,6 +36,7 @@ function rowKernel(
   source: string,
   hidden: number,
   bindings: BindingKind[],
+  consts: Record<string, boolean> = {},
 ): RowKernel {
   const wg = rowWorkgroup(hidden, device.limits.maxComputeInvocationsPerWorkgroup);
   const layout = bindingLayout(device, label, bindings);
@@ -44,7 +45,11 @@ function rowKernel(
       device,
       layout,
       label,
-      withConsts({ H: hidden, WG: wg, PER: Math.ceil(hidden / wg), PARTS: parts }, rowNormWgsl, source),
+      withConsts(
+        { H: hidden, WG: wg, PER: Math.ceil(hidden / wg), PARTS: parts, ...consts },
+        rowNormWgsl,
+        expandWgsl(source, consts),
+      ),
     );
   return rowDispatch(device, layout, compile, 1);
 }
@@ -72,18 +77,17 @@ function rowDispatch(
   };
 }
 
-/** Bindings: params {tokens, seq, eps}, ids, types, word, pos, tokType, gammaBeta, out. */
-export function createEmbeddingsKernel(device: GPUDevice, hidden: number): RowKernel {
-  return rowKernel(device, 'encoder.embeddings', embeddingsWgsl, hidden, [
-    'uniform',
-    'read',
-    'read',
-    'read',
-    'read',
-    'read',
-    'read',
-    'write',
-  ]);
+/** Bindings: params {tokens, seq, eps}, ids, types, word, pos, tokType, gammaBeta, out, and with
+ *  `columns` xt (out as columns, H x P: what the HP linears on columns read). */
+export function createEmbeddingsKernel(device: GPUDevice, hidden: number, columns = false): RowKernel {
+  return rowKernel(
+    device,
+    columns ? 'encoder.embeddings+columns' : 'encoder.embeddings',
+    embeddingsWgsl,
+    hidden,
+    ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', ...(columns ? (['write'] as const) : [])],
+    { XT: columns },
+  );
 }
 
 /** How the residual + LayerNorm kernel reduces a row: 'tree' (a workgroup a row, sums through

@@ -21,11 +21,16 @@ export function columnKStep(q: number, kcMax = COLUMN_KC_MAX): number {
   return Math.max(1, Math.ceil(q / Math.max(1, Math.ceil(q / kcMax))));
 }
 
-/** Tokens a workgroup (bt) and token quads an invocation (rt); name 'l' + bt [+ 'r' + rt]. */
+/** Tokens a workgroup (bt), token quads an invocation (rt), K splits (ks: the invocations of a
+ *  workgroup in ks groups, each a share of the kept columns, partial sums added in workgroup
+ *  memory) and whether the values are read into registers instead of being staged (direct); name
+ *  'l' + bt [+ 'r' + rt] [+ 's' + ks] [+ 'v' if direct]. */
 export interface ColumnsLnTile {
   name: string;
   bt: number;
   rt: number;
+  ks?: number;
+  direct?: boolean;
 }
 
 export const COLUMNS_LN_TILES: readonly ColumnsLnTile[] = [
@@ -34,7 +39,19 @@ export const COLUMNS_LN_TILES: readonly ColumnsLnTile[] = [
   { name: 'l32', bt: 32, rt: 2 },
   { name: 'l32r1', bt: 32, rt: 1 },
   { name: 'l16r2', bt: 16, rt: 2 },
+  // For few tokens (B=1): more invocations a workgroup through the K split.
+  { name: 'l4s8v', bt: 4, rt: 1, ks: 8, direct: true },
+  { name: 'l4s4v', bt: 4, rt: 1, ks: 4, direct: true },
+  { name: 'l8s4', bt: 8, rt: 1, ks: 4 },
 ];
+
+/** Kept columns a K-step of one split by default: staged values take workgroup memory for every
+ *  column of a step (so the K-step stays at about COLUMN_KC_MAX columns in all); direct values
+ *  only registers. */
+function defaultKcMax(tile: ColumnsLnTile): number {
+  const ks = tile.ks ?? 1;
+  return tile.direct ? COLUMN_KC_MAX : Math.max(1, Math.floor(COLUMN_KC_MAX / ks));
+}
 
 export interface ColumnsLnGeometry {
   name: string;
@@ -42,7 +59,7 @@ export interface ColumnsLnGeometry {
   threads: number;
   kc: number;
   storageBytes: number;
-  consts: Record<string, number>;
+  consts: Record<string, number | boolean>;
 }
 
 /** The geometry of `tile` (optionally '/kN': N kept columns a K-step at most) for an HP matrix
@@ -53,25 +70,27 @@ export function columnsLnGeometry(
   sg: number,
   forced?: string,
 ): ColumnsLnGeometry | null {
-  const m = /^(.*?)(?:\/k(\d+))?$/.exec(forced ?? COLUMNS_LN_TILES[0].name)!;
+  const m = /^(.*?)(?:\/k(\d+))?(?:~(loop|ln|xt|red))?$/.exec(forced ?? COLUMNS_LN_TILES[0].name)!;
   const tile = COLUMNS_LN_TILES.find((t) => t.name === m[1]);
   if (!tile) return null;
   const { tr, tileRows, q, out: h } = shape;
   if (h % 4 !== 0 || tr % 4 !== 0 || tileRows * tr < h) return null;
-  const kc = columnKStep(q, m[2] ? Number(m[2]) : COLUMN_KC_MAX);
+  const ks = tile.ks ?? 1;
+  // A split's share of a K-step: its share of Q in the fewest even steps of at most kcMax.
+  const kc = columnKStep(Math.ceil(q / ks), m[2] ? Number(m[2]) : defaultKcMax(tile));
   const bt4 = tile.bt / 4;
   const wy = bt4 / tile.rt;
-  const threads = (tr / 4) * tileRows * wy;
-  const xv = tileRows * kc * bt4;
-  const vv = (tileRows * kc * tr) / 4;
+  const threads = (tr / 4) * tileRows * wy * ks;
+  const xv = tileRows * ks * kc * bt4;
+  const vv = tile.direct ? 0 : (tileRows * ks * kc * tr) / 4;
   const smem = Math.max(xv + vv, tile.bt * (h / 4 + 1));
   const xLoads = Math.ceil(xv / threads);
-  const vLoads = Math.ceil(vv / threads);
+  const vLoads = tile.direct ? kc : Math.ceil(vv / threads);
   if (!Number.isInteger(wy) || threads % sg !== 0 || xLoads > 16 || vLoads > 16) return null;
   if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return null;
   const storageBytes = smem * 16 + 4;
   if (storageBytes > limits.maxComputeWorkgroupStorageSize) return null;
-  const name = m[2] ? `${tile.name}/k${m[2]}` : tile.name;
+  const name = (m[2] ? `${tile.name}/k${m[2]}` : tile.name) + (m[3] ? `~${m[3]}` : '');
   const consts = {
     TR: tr,
     NT: tileRows,
@@ -79,6 +98,14 @@ export function columnsLnGeometry(
     KIN: shape.in,
     Q: q,
     KC: kc,
+    KS: ks,
+    DIRECT: Boolean(tile.direct),
+    // Ablations (timing only, wrong results): '~loop' no K-steps, '~ln' no LayerNorm (nor xt),
+    // '~xt' no xt, '~red' no adding of the other splits' sums.
+    NO_LOOP: m[3] === 'loop',
+    NO_LN: m[3] === 'ln',
+    NO_XT: m[3] === 'ln' || m[3] === 'xt',
+    NO_RED: m[3] === 'red',
     WO: tr / 4,
     WY: wy,
     RT: tile.rt,
@@ -101,6 +128,15 @@ export function columnsLnGeometry(
  *  tokens) l16 0.285 against 0.292 unfused (l16/k8 not timed there). */
 const AUTO_K8_TOKENS = 4096;
 const AUTO_FALLBACK = ['l8', 'l32'];
+/** Up to this many tokens a call (B=1), the automatic tile is AUTO_FEW_TILE (where it fits: 640
+ *  invocations): 4 tokens a workgroup, the kept columns split 8 ways, the values read into
+ *  registers. H200, HP 90 %, B=1 L=128, the 8 fused linears (BENCHMARKS.md, issue 19 tenth pass):
+ *  attn-out + LN 0.0279 ms and FFN-out + LN 0.0554 against 0.0306 / 0.0594 on l8/k16 and 0.0362 /
+ *  0.0838 on 8 tokens split 4 ways; forward 0.172 ms in 22 dispatches against 0.1753 in 30 on rows.
+ *  Its time hardly depends on the workgroups' count (L=64: the same per op): each workgroup reads
+ *  all of W (FFN-out: 154 KB) and normalises whole rows. */
+export const AUTO_FEW_TOKENS = 128;
+const AUTO_FEW_TILE = 'l4s8v';
 
 /** The fused kernel of one HP linear whose `cols` (kept columns' input indices), `values` and
  *  `bias` buffers it shares; null where it cannot run (no fixed subgroup size, or no tile fits). */
@@ -127,8 +163,10 @@ export function hpColumnsLn(
   const fallback = AUTO_FALLBACK.map(fit).find((g) => g !== null) ?? null;
   const few = o.tile ? fit(o.tile) : (fit('l16') ?? fallback);
   const many = o.tile ? few : (fit('l16/k8') ?? few);
+  const small = o.tile ? few : fit(AUTO_FEW_TILE);
   if (!few || !many) return null;
-  const geometry = (tokens: number) => (tokens >= AUTO_K8_TOKENS ? many : few);
+  const geometry = (tokens: number) =>
+    tokens >= AUTO_K8_TOKENS ? many : tokens <= AUTO_FEW_TOKENS ? (small ?? few) : few;
   const layout = bindingLayout(device, 'hp-columns-ln', [
     'uniform',
     'read',
@@ -149,7 +187,14 @@ export function hpColumnsLn(
         device,
         layout,
         lnWgsl,
-        { ...g.consts, IN_ROWS: inRows, OUT_XT: outColumns, BIAS: false, GELU: false, ...weightQuadValues(o.f16) },
+        {
+          ...g.consts,
+          IN_ROWS: inRows,
+          OUT_XT: outColumns && !g.consts.NO_XT,
+          BIAS: false,
+          GELU: false,
+          ...weightQuadValues(o.f16),
+        },
         `hp-columns-ln tr${hp.tr} ${g.name}${inRows ? ' in-rows' : ''}${outColumns ? ' out-cols' : ''}` +
           (o.f16 ? ' f16w' : ''),
         subgroupCommonWgsl,
@@ -164,6 +209,7 @@ export function hpColumnsLn(
   };
   return {
     layout,
+    fewTokens: small !== null,
     tileFor: (tokens) => geometry(tokens).name,
     bind: (params, input, gammaBeta, x, xt) =>
       device.createBindGroup({

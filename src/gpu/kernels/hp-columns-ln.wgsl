@@ -5,9 +5,14 @@
 // outputs. Each K-step stages, for every tile-row, its next KC kept columns of X (from X as
 // columns, XT in x P, or with IN_ROWS from X as rows, tokens x in) and their values, the next
 // step's prefetched into registers as in hp-columns.wgsl; invocation (tx, r, ty) accumulates
-// (4*RT) tokens x 4 outputs of tile-row r. Epilogue: Y + b + x staged in workgroup memory, one
-// subgroup a token row normalises it (two passes, as the CPU reference) and writes x; with
-// OUT_XT also x as columns (H x P, the next HP linear's XT). Prepended: subgroup-common.wgsl.
+// (4*RT) tokens x 4 outputs of tile-row r. K split (KS > 1, for few tokens: more invocations a
+// workgroup): a K-step stages STEP = KS * KC kept columns a tile-row and split s of the
+// invocations takes its KC of them; the splits' partial sums are added in workgroup memory, one
+// split after the other, before the epilogue. DIRECT: the values are not staged (at few tokens a
+// workgroup an invocation's weights serve only WY invocations): each invocation prefetches its
+// own KC value quads of the next K-step into registers. Epilogue: Y + b + x staged in workgroup
+// memory, one subgroup a token row normalises it (two passes, as the CPU reference) and writes x;
+// with OUT_XT also x as columns (H x P, the next HP linear's XT). Prepended: subgroup-common.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -31,24 +36,30 @@ const H4 = {{H}}u / 4u;
 const RP = H4 + 1u; // staged row pitch (vec4): rows 4 apart fall on other banks than at H4 = 78
 const KIN = {{KIN}}u; // inputs
 const Q = {{Q}}u; // kept columns of a tile-row
-const KC = {{KC}}u; // kept columns a K-step
+const KC = {{KC}}u; // kept columns a K-step of one split
+const KS = {{KS}}u; // K splits
+const STEP = KS * KC; // kept columns a K-step stages
 const WO = {{TR}}u / 4u; // output quads of a tile-row
 const WY = {{WY}}u;
-const THREADS = {{WO}}u * {{NT}}u * {{WY}}u;
+const THREADS = {{WO}}u * {{NT}}u * {{WY}}u * {{KS}}u;
 const BT4 = {{BT4}}u; // token quads a workgroup: WY * RT
 const BT = 4u * {{BT4}}u;
 const SG = {{SG}}u;
 const NSG = THREADS / SG;
 const PER4 = {{PER4}}u; // vec4 of a row a lane: ceil(H4 / SG)
-const XV = NT * KC * BT4; // vec4 of X a step
-const VV = NT * KC * WO; // vec4 of values a step
+const XV = NT * STEP * BT4; // vec4 of X a step
+//#if DIRECT
+const VV = 0u; // values are not staged
+//#else
+const VV = NT * STEP * WO; // vec4 of values a step
+//#endif
 
 // K-steps: X at [0, XV), values at [XV, XV + VV); epilogue: the BT rows of H (BT * RP vec4).
 var<workgroup> sm: array<vec4<f32>, {{SMEM}}>;
 
 fn loadX(i: u32, q0: u32, tq0: u32, P4: u32, M: u32) -> vec4<f32> {
-  let r = i / (KC * BT4);
-  let c = q0 + (i / BT4) % KC;
+  let r = i / (STEP * BT4);
+  let c = q0 + (i / BT4) % STEP;
   let j = tq0 + i % BT4;
   var v = vec4<f32>(0.0);
   if (i < XV && c < Q && j < P4) {
@@ -64,13 +75,22 @@ fn loadX(i: u32, q0: u32, tq0: u32, P4: u32, M: u32) -> vec4<f32> {
   return v;
 }
 
+//#if DIRECT
+/** The value quad of kept column c (of tile-row r, output quad tx): zero past Q. */
+fn loadV(r: u32, c: u32, tx: u32) -> {{WEIGHT_QUAD}} {
+  var v = {{WEIGHT_QUAD}}();
+  if (c < Q) { v = values[(r * Q + c) * WO + tx]; }
+  return v;
+}
+//#else
 fn loadV(i: u32, q0: u32) -> {{WEIGHT_QUAD}} {
-  let r = i / (KC * WO);
-  let c = q0 + (i / WO) % KC;
+  let r = i / (STEP * WO);
+  let c = q0 + (i / WO) % STEP;
   var v = {{WEIGHT_QUAD}}();
   if (i < VV && c < Q) { v = values[(r * Q + c) * WO + i % WO]; }
   return v;
 }
+//#endif
 
 @compute @workgroup_size({{THREADS}})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -83,7 +103,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (tq0 >= P4) { return; } // uniform per workgroup
   let tx = tid % WO;
   let r = (tid / WO) % NT;
-  let ty = tid / (WO * NT);
+  let ty = (tid / (WO * NT)) % WY;
+  let ks = tid / (WO * NT * WY); // K split
+  let kc0 = ks * KC; // its first column of a K-step
+  let o4 = r * WO + tx; // output quad
 
 //#unroll I {{RT}}
 //#unroll II 4
@@ -93,33 +116,59 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#unroll L {{X_LOADS}}
   var rx{{L}} = loadX(tid + {{L}}u * THREADS, 0u, tq0, P4, M);
 //#end
+//#if DIRECT
+//#unroll L {{V_LOADS}}
+  var rv{{L}} = loadV(r, kc0 + {{L}}u, tx);
+//#end
+//#else
 //#unroll L {{V_LOADS}}
   var rv{{L}} = loadV(tid + {{L}}u * THREADS, 0u);
 //#end
+//#endif
 
-  for (var q0 = 0u; q0 < Q; q0 += KC) {
+//#if NO_LOOP
+  for (var q0 = Q; q0 < Q; q0 += STEP) {
+//#else
+  for (var q0 = 0u; q0 < Q; q0 += STEP) {
+//#endif
 //#unroll L {{X_LOADS}}
     if (tid + {{L}}u * THREADS < XV) { sm[tid + {{L}}u * THREADS] = rx{{L}}; }
 //#end
+//#if DIRECT
+//#unroll L {{V_LOADS}}
+    let b{{L}} = toQuad(rv{{L}});
+//#end
+//#else
 //#unroll L {{V_LOADS}}
     if (tid + {{L}}u * THREADS < VV) { sm[XV + tid + {{L}}u * THREADS] = toQuad(rv{{L}}); }
 //#end
+//#endif
     workgroupBarrier();
-    let qn = q0 + KC;
+    let qn = q0 + STEP;
     if (qn < Q) {
 //#unroll L {{X_LOADS}}
       rx{{L}} = loadX(tid + {{L}}u * THREADS, qn, tq0, P4, M);
 //#end
+//#if DIRECT
+//#unroll L {{V_LOADS}}
+      rv{{L}} = loadV(r, qn + kc0 + {{L}}u, tx);
+//#end
+//#else
 //#unroll L {{V_LOADS}}
       rv{{L}} = loadV(tid + {{L}}u * THREADS, qn);
 //#end
+//#endif
     }
 //#unroll C {{KC}}
     {
 //#unroll I {{RT}}
-      let a{{I}} = sm[(r * KC + {{C}}u) * BT4 + {{I}}u * WY + ty];
+      let a{{I}} = sm[(r * STEP + kc0 + {{C}}u) * BT4 + {{I}}u * WY + ty];
 //#end
-      let b = sm[XV + (r * KC + {{C}}u) * WO + tx];
+//#if DIRECT
+      let b = b{{C}};
+//#else
+      let b = sm[XV + (r * STEP + kc0 + {{C}}u) * WO + tx];
+//#endif
 //#unroll I {{RT}}
 //#unroll II 4
       acc_{{I}}_{{II}} = fma(vec4<f32>(a{{I}}[{{II}}]), b, acc_{{I}}_{{II}});
@@ -130,25 +179,38 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     workgroupBarrier();
   }
 
-  // Y + b + x into the staged rows (local token row k at sm[k * RP ..]).
-  let o4 = r * WO + tx; // output quad
-  if (o4 < H4) {
-    let b = bias[o4];
+  // Y + b + x into the staged rows (local token row k at sm[k * RP ..]): split 0 writes its sums
+  // + b + x, the other splits add theirs in turn.
+  for (var s = 0u; s < KS; s++) {
+    if (ks == s && o4 < H4) {
+      let b = bias[o4];
 //#unroll I {{RT}}
 //#unroll II 4
-    {
-      let k = 4u * ({{I}}u * WY + ty) + {{II}}u;
-      let t = min(4u * tq0 + k, M - 1u);
-      sm[k * RP + o4] = acc_{{I}}_{{II}} + b + x[t * H4 + o4];
+      {
+        let k = 4u * ({{I}}u * WY + ty) + {{II}}u;
+        if (s == 0u) {
+          let t = min(4u * tq0 + k, M - 1u);
+          sm[k * RP + o4] = acc_{{I}}_{{II}} + b + x[t * H4 + o4];
+        } else {
+//#if NO_RED
+//#else
+          sm[k * RP + o4] += acc_{{I}}_{{II}};
+//#endif
+        }
+      }
+//#end
+//#end
     }
-//#end
-//#end
+    workgroupBarrier();
   }
-  workgroupBarrier();
   // LayerNorm: subgroup `slot` takes local rows slot, slot + NSG, ...; lane holds quads lane + j*SG.
   // Rows past the last token normalise the last token's values (finite, only in spare columns).
   // Written out per quad (v0, v1, ...): an array indexed in loops may live in local memory.
+//#if NO_LN
+  for (var k = BT + slot; k < BT; k += NSG) {
+//#else
   for (var k = slot; k < BT; k += NSG) {
+//#endif
     var s = vec4<f32>(0.0);
 //#unroll J {{PER4}}
     let i{{J}} = lane + {{J}}u * SG;

@@ -50,6 +50,11 @@ export { COLUMN_KC_MAX };
  *  tokens not measured, and the subgroup variant takes up to 128). */
 export const HP_COLUMNS_MIN_TOKENS = 2048;
 
+/** Up to this many tokens a call (B=1) the engine runs them on columns too, where the attention
+ *  output and FFN-out run fused with their LayerNorm (hp-columns-ln.ts AUTO_FEW_TOKENS: its tile
+ *  for few tokens). */
+export { AUTO_FEW_TOKENS as HP_COLUMNS_FEW_TOKENS } from './hp-columns-ln';
+
 export interface ColumnGeometry {
   tile: ColumnTile;
   name: string;

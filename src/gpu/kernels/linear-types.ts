@@ -96,6 +96,8 @@ export interface GpuLinear {
 /** An HP linear fused with its bias, the residual and LayerNorm (hp-columns-ln.ts). */
 export interface HPColumnsLn {
   readonly layout: KernelLayout;
+  /** Whether its tile for few tokens (AUTO_FEW_TOKENS) runs here (or a tile was forced). */
+  readonly fewTokens: boolean;
   tileFor(tokens: number): string;
   /** A bind group: params {tokens, -, eps} (16-byte uniform), X (as rows, tokens x in, with
    *  `inRows`; else as columns, in x P), gamma then beta (2 x out), x (tokens x out, the residual,
