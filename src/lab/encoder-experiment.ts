@@ -9,6 +9,7 @@ import type { BertModel } from '../core/model/bert-types';
 import type { BertTokenizer } from '../core/model/tokenizer';
 import type { PruneConfig } from '../core/pruning';
 import type { AcquiredGpu } from '../gpu/adapter';
+import { readbackFloor } from '../gpu/readback-floor';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';
 import type { LayerNormVariant } from '../gpu/encoder/row-ops';
@@ -39,7 +40,18 @@ export interface EncoderRunResult {
   n: number;
   ms: number;
   sentencesPerSecond: number;
-  latency: { batch: number; seq: number; denseMs: number; hpMs: number | null; timing: 'timestamp' | 'wall' };
+  latency: {
+    batch: number;
+    seq: number;
+    denseMs: number;
+    hpMs: number | null;
+    timing: 'timestamp' | 'wall';
+    /** Wall time of one run() of the evaluated engine, back to back: tokens in, logits out. */
+    wallMs: number;
+    /** A bare 4-byte readback's round trip on this device (gpu/readback-floor.ts): the floor
+     *  under wallMs, large in browsers (~3 ms in headless Chromium on an H200). */
+    readbackMs: number;
+  };
   weights: WeightPrecision;
   /** Bytes of weights (and HP indices) the evaluated engine keeps on the GPU, and its linears' part. */
   weightBytes: number;
@@ -154,6 +166,7 @@ export class EncoderExperiment {
       const r = await this.accuracy(engine, tokenizer, data, { limit: req.limit, batch, maxLength, ...opts });
       const reps = req.latency.reps ?? 30;
       const timed = await this.latency(engine, req.latency.batch, req.latency.seq, reps);
+      const readbackMs = (await readbackFloor(this.gpu.device, 10)).mapReadMs;
       let denseMs = timed.msMedian;
       let hpMs: number | null = null;
       if (built.sparse) {
@@ -172,7 +185,15 @@ export class EncoderExperiment {
         n: r.n,
         ms: r.ms,
         sentencesPerSecond: r.sentencesPerSecond,
-        latency: { batch: req.latency.batch, seq: req.latency.seq, denseMs, hpMs, timing: timed.timing },
+        latency: {
+          batch: req.latency.batch,
+          seq: req.latency.seq,
+          denseMs,
+          hpMs,
+          timing: timed.timing,
+          wallMs: timed.runMsMedian,
+          readbackMs,
+        },
         weights,
         weightBytes: engine.weightBytes,
         linearWeightBytes: engine.linearWeightBytes,

@@ -73,6 +73,15 @@ describe('run on my GPU', () => {
     expect(correct(engine)).toBeDefined();
     expect(correct(engine)).toBe(correct(ort));
     expect(await s.page.getByTestId('gpu-speedups').innerText()).toMatch(/HP vs dense on the engine: [\d.]+×/);
+    // The wall time of a run and this browser's bare readback round trip, both measured.
+    const wall = (await s.page.getByTestId('gpu-wall').innerText()).match(
+      new RegExp(
+        'tokens \\(tokens in, logits out\\): ([\\d.]+) ms; GPU time of its forward: ([\\d.]+) ms\\. ' +
+          'A bare 4-byte readback takes ([\\d.]+) ms',
+      ),
+    );
+    expect(wall).not.toBeNull();
+    for (const ms of wall!.slice(1)) expect(Number(ms)).toBeGreaterThan(0);
     const f32Weights = await s.page.getByTestId('engine-weights').innerText();
     expect(f32Weights).toMatch(/^f32 weights: linears [\d.]+ MiB of [\d.]+ MiB on the GPU$/);
     await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/gpu-run.png' });
