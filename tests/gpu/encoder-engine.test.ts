@@ -311,6 +311,20 @@ describe('encoder engine on WebGPU', () => {
       expect(p.dispatches).toBe(1 + 2 * 5 + 1); // embeddings, per layer qkv/attention/out+ln/ffn1/ffn2+ln, head
       expect(p.ops.some((o) => o.kind === 'layernorm')).toBe(false);
       dense.destroy();
+      // The LayerNorms but the last deferred to the linear after each: every dense linear on a
+      // 32-wide tile, so a row's statistics come in two slots (52 = 32 + 20 outputs).
+      const deferred = createEncoderEngine(gpu.device, gpu.caps, model, {
+        maxBatch: 2,
+        maxSeq: 9,
+        denseTile: '32x32/4x4/2d',
+        denseDeferLn: true,
+      });
+      expect(
+        maxAbsDiff(await deferred.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(model, b)),
+      ).toBeLessThan(1e-4);
+      const tile = '32x32/4x4/2d';
+      expect(deferred.kernelVariants(18)).toEqual({ [tile]: 2, [`${tile} +stats`]: 3, [`${tile} +norm`]: 3 });
+      deferred.destroy();
       // HP at 50% except layer 0's attention output, which runs dense: fused either way.
       const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
       sparse.delete(model.layers[0].attnOut.name);

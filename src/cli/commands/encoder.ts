@@ -87,6 +87,10 @@ export const usage =
                       columns, no adding of the splits); default l16/k8 from 4096 tokens a call,
                       l4s8v up to 128, l16 between; a comma list builds and times one HP engine
                       per tile (rows carry hp_ln_tile)
+  --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
+                      LayerNorm but the last deferred to the linear after it (the attention output
+                      and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
+                      default off: slower on the H200; not with --split-k or --fuse-ln)
   --attention-variant V  the attention kernel's variant (q2c8, q1c8, q1c16, q1c64, q1c8s2/s4/s8,
                       q2c8s2/s4: query rows a thread, keys a register chunk, threads a query
                       splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
@@ -181,6 +185,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-column-tile': { type: 'string' },
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
+    'dense-defer-ln': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
     'submit-chunks': { type: 'string' },
@@ -233,6 +238,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const hpFuseLn = f['hp-fuse-ln'];
   if (hpFuseLn !== undefined && !['on', 'off'].includes(hpFuseLn))
     throw new CliError(`--hp-fuse-ln must be on or off, got '${hpFuseLn}'`);
+  const denseDeferLn = f['dense-defer-ln'];
+  if (denseDeferLn !== undefined && !['on', 'off'].includes(denseDeferLn))
+    throw new CliError(`--dense-defer-ln must be on or off, got '${denseDeferLn}'`);
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -364,6 +372,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
+    ...(denseDeferLn ? { denseDeferLn: denseDeferLn === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
@@ -557,6 +566,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
+    ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
     ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),

@@ -12,7 +12,7 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
-import { MAX_SPLIT_K } from '../kernels/variant-rule';
+import { MAX_SPLIT_K, deferredSlots } from '../kernels/variant-rule';
 import {
   HP_COLUMNS_FEW_TOKENS,
   HP_COLUMNS_MIN_TOKENS,
@@ -92,6 +92,13 @@ export interface EncoderEngineOptions {
   hpFuseLn?: boolean;
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
+  /** Where every layer runs dense on register tiles (Q/K/V stacked, unsplit), defer each residual
+   *  + LayerNorm but the last to the linear after it (DenseDeferredLn: the attention output and
+   *  FFN-out write their rows' statistics, Q/K/V and FFN-in normalise as they read): 7 dispatches
+   *  fewer in TinyBERT's forward. Default false: H200, B=32 L=128 dense forward 1.688 ms against
+   *  1.507 (the LayerNorms' 0.037 ms saved, every linear 8-21 % slower; BENCHMARKS.md, issue 19
+   *  tenth pass). */
+  denseDeferLn?: boolean;
   /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
    *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
    *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default, f32
@@ -348,7 +355,7 @@ export function createEncoderEngine(
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
-  let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'logits' | 'readback', GPUBuffer> | undefined;
+  let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
   let section = 0;
@@ -378,6 +385,9 @@ export function createEncoderEngine(
     | undefined;
 
   const int8 = opts.quant === 'int8';
+  /** Whether the dense linears get their deferred-LayerNorm halves (deferLn). */
+  const unsplit = opts.splitK === undefined || opts.splitK === 1;
+  const denseDeferLn = (opts.denseDeferLn ?? false) && !int8 && !opts.fuseAddLn && unsplit && hidden % 4 === 0;
   if (int8 && opts.fuseAddLn) throw new RangeError('quant int8 runs the linears unfused (fuseAddLn is f32 only)');
   /** The int8 linear of a dense (out x in) weight or an HP matrix. */
   const int8Linear = (
@@ -435,6 +445,7 @@ export function createEncoderEngine(
           tile: denseTileFor(l.in, l.out),
           weights: l.in % 4 === 0 ? opts.weights : 'f32',
           splitK: split ? opts.splitK : undefined,
+          ...(denseDeferLn && l.in % 4 === 0 && l.out % 4 === 0 ? { deferLn: { eps } } : {}),
           label: l.name,
         });
   };
@@ -472,6 +483,8 @@ export function createEncoderEngine(
       ctx: buf('ctx', tokens * hidden),
       a: buf('a', slices * tokens * hidden),
       f: buf('f', columnsFloats(ffn, tokens)),
+      // The deferred LayerNorm's row statistics (DenseDeferredLn).
+      stats: buf('stats', denseDeferLn ? tokens * deferredSlots(hidden) * 4 : 4),
       logits: buf('logits', batch * labels),
       readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
@@ -629,12 +642,24 @@ export function createEncoderEngine(
           bias: f.bias,
           tile: denseTileFor(hidden, f.out),
           weights: hidden % 4 === 0 ? opts.weights : 'f32',
+          ...(denseDeferLn && f.out % 4 === 0 ? { deferLn: { eps } } : {}),
           label: 'layer qkv',
         }),
       ];
     }
     return [makeLinear(l.q, tokens, false), makeLinear(l.k, tokens, false), makeLinear(l.v, tokens, false)];
   }
+
+  /** A dense linear's deferred-LayerNorm halves, where they run for `tokens`. */
+  const deferredLnOf = (l: GpuLinear | null, tokens: number) =>
+    l?.kind === 'dense' && l.deferLn?.available(tokens) ? l.deferLn : null;
+  /** Whether a call of `tokens` runs with its LayerNorms deferred (denseDeferLn: every layer dense
+   *  on register tiles, Q/K/V stacked). */
+  const deferredFor = (tokens: number) =>
+    denseDeferLn &&
+    linears.every(
+      (l) => l.qkv.length === 1 && [l.qkv[0], l.attnOut, l.ffnIn, l.ffnOut].every((x) => deferredLnOf(x, tokens)),
+    );
 
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
@@ -681,63 +706,83 @@ export function createEncoderEngine(
       else step('layernorm', (pass) => addLn.encode(pass, g.ln[i][j], tokens, parts));
       xtFresh = Boolean(lnCols);
     };
-    linears.forEach((lin, i) => {
-      const qkv = qkvCols(i);
-      if (qkv) {
-        needColumns();
-        step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
-      } else {
-        const codes = lin.qkv.length === 1 ? fromCodes(lin.qkv[0]) : null;
-        if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
-        else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
-      }
-      step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
-      // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
-      const [f1, f2] = fusedOut[i];
-      const [g1, g2] = g.fused[i];
-      const inCols = cols(lin.ffnIn);
-      const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
-      const ln1 = h1 && lin.attnOut?.columns?.addLn;
-      if (f1 && g1) {
-        step('attn-out', (pass) => f1.encode(pass, g1, tokens));
-        xtFresh = false;
-      } else if (ln1 && h1) {
-        // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
-        const outCols = inCols !== null;
-        step('attn-out', (pass) => ln1.encode(pass, h1, tokens, true, outCols));
-        xtFresh = outCols;
-        codesFresh = null;
-      } else {
-        // The residual + LayerNorm adds the linear's split-K slices, if any.
-        const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
-        step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
-        layerNormStep(i, 0, parts, inCols !== null);
-      }
-      const ffn2Cols = inCols && !(f2 && g2) ? cols(lin.ffnOut) : null;
-      if (inCols) {
-        needColumns();
-        step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, tokens, ffn2Cols !== null));
-      } else {
-        const codes = fromCodes(lin.ffnIn);
-        if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, tokens));
-        else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
-      }
-      const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
-      if (f2 && g2) {
-        step('ffn2', (pass) => f2.encode(pass, g2, tokens));
-        xtFresh = false;
-      } else if (ln2 && h2) {
-        const outCols = qkvCols(i + 1) !== null;
-        step('ffn2', (pass) => ln2.encode(pass, h2, tokens, false, outCols));
-        xtFresh = outCols;
-        codesFresh = null;
-      } else {
-        const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
-        if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, tokens, false));
-        else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-        layerNormStep(i, 1, parts, qkvCols(i + 1) !== null);
-      }
-    });
+    // Every layer dense on register tiles: the residual + LayerNorms but the last deferred to the
+    // linear after each (DenseDeferredLn): a holds the un-normalised rows, stats their statistics,
+    // and Q/K/V and FFN-in write the normalised rows to x for the next residual.
+    const deferredOf = (l: GpuLinear | null) => deferredLnOf(l, tokens);
+    const deferred = deferredFor(tokens);
+    if (deferred)
+      linears.forEach((lin, i) => {
+        const [qkv, out, ffnIn, ffnOut] = [lin.qkv[0], lin.attnOut, lin.ffnIn, lin.ffnOut].map((l) => deferredOf(l)!);
+        if (i === 0) step('qkv', (pass) => lin.qkv[0].encode(pass, a.x, qkvOut[i][0], tokens));
+        else step('qkv', (pass) => qkv.encodeNorm(pass, a.a, a.stats, weights.ln[i - 1][1], a.x, qkvOut[i][0], tokens));
+        step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
+        step('attn-out', (pass) => out.encodeStats(pass, a.ctx, a.x, a.a, a.stats, tokens));
+        step('ffn1', (pass) => ffnIn.encodeNorm(pass, a.a, a.stats, weights.ln[i][0], a.x, a.f, tokens));
+        if (i < linears.length - 1) step('ffn2', (pass) => ffnOut.encodeStats(pass, a.f, a.x, a.a, a.stats, tokens));
+        else {
+          step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
+          layerNormStep(i, 1, 1, false);
+        }
+      });
+    else
+      linears.forEach((lin, i) => {
+        const qkv = qkvCols(i);
+        if (qkv) {
+          needColumns();
+          step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
+        } else {
+          const codes = lin.qkv.length === 1 ? fromCodes(lin.qkv[0]) : null;
+          if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
+          else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
+        }
+        step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
+        // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
+        const [f1, f2] = fusedOut[i];
+        const [g1, g2] = g.fused[i];
+        const inCols = cols(lin.ffnIn);
+        const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
+        const ln1 = h1 && lin.attnOut?.columns?.addLn;
+        if (f1 && g1) {
+          step('attn-out', (pass) => f1.encode(pass, g1, tokens));
+          xtFresh = false;
+        } else if (ln1 && h1) {
+          // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
+          const outCols = inCols !== null;
+          step('attn-out', (pass) => ln1.encode(pass, h1, tokens, true, outCols));
+          xtFresh = outCols;
+          codesFresh = null;
+        } else {
+          // The residual + LayerNorm adds the linear's split-K slices, if any.
+          const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
+          step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
+          layerNormStep(i, 0, parts, inCols !== null);
+        }
+        const ffn2Cols = inCols && !(f2 && g2) ? cols(lin.ffnOut) : null;
+        if (inCols) {
+          needColumns();
+          step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, tokens, ffn2Cols !== null));
+        } else {
+          const codes = fromCodes(lin.ffnIn);
+          if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, tokens));
+          else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
+        }
+        const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
+        if (f2 && g2) {
+          step('ffn2', (pass) => f2.encode(pass, g2, tokens));
+          xtFresh = false;
+        } else if (ln2 && h2) {
+          const outCols = qkvCols(i + 1) !== null;
+          step('ffn2', (pass) => ln2.encode(pass, h2, tokens, false, outCols));
+          xtFresh = outCols;
+          codesFresh = null;
+        } else {
+          const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
+          if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, tokens, false));
+          else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
+          layerNormStep(i, 1, parts, qkvCols(i + 1) !== null);
+        }
+      });
     step('head', (pass) => head.encode(pass, g.head, batch));
     return out;
   }
@@ -916,9 +961,18 @@ export function createEncoderEngine(
     layerNorm,
     kernelVariants(tokens) {
       const counts: Record<string, number> = {};
-      for (const l of linears)
+      linears.forEach((l, i) => {
         for (const lin of layerLinears(l)) {
           const t = Math.min(tokens, lin.maxTokens);
+          // Deferred LayerNorms: the attention output and FFN-out (but the last) write statistics,
+          // Q/K/V (but the first) and FFN-in normalise.
+          if (deferredFor(t)) {
+            const stats = lin === l.attnOut || (lin === l.ffnOut && i < linears.length - 1);
+            const norm = lin === l.ffnIn || (lin === l.qkv[0] && i > 0);
+            const name = `${lin.tileFor(t)}${stats ? ' +stats' : norm ? ' +norm' : ''}`;
+            counts[name] = (counts[name] ?? 0) + 1;
+            continue;
+          }
           // What steps() runs on columns: a fused Q/K/V, FFN-in, and FFN-out after a columns FFN-in.
           const onCols =
             columnsFor(t) &&
@@ -938,6 +992,7 @@ export function createEncoderEngine(
               : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
+      });
       return counts;
     },
     int8LayerNorms() {

@@ -6,19 +6,26 @@ import { checkStorageBinding } from '../limits';
 import type { GpuCapabilities } from '../adapter';
 import {
   BindingCache,
+  asBinding,
   cachedPipeline,
+  checkIo,
+  checkTokens,
   kernelLayout,
   linearObject,
+  runDispatch,
   uploadBuffer,
   weightQuadValues,
   type KernelDispatch,
 } from './linear-common';
-import type { DenseLinearOptions, GpuLinear } from './linear-types';
+import { bindingLayout } from '../kernel';
+import type { BufferArg, EncodeTarget } from '../kernel';
+import type { DenseDeferredLn, DenseLinearOptions, GpuLinear } from './linear-types';
 import { packF16Pairs } from '../../core/formats/f16';
 import { denseSubgroupDispatch, deviceHasSubgroups } from './subgroup-variant';
 import {
   MAX_SPLIT_K,
   denseTileStorage,
+  deferredSlots,
   denseVariant,
   splitGeometry,
   variantName,
@@ -64,14 +71,34 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
   };
   const cache = new BindingCache(device, label, (tokens) => [nIn, nOut, sliceFor(tokens).ks]);
 
-  function pipelineFor(c: DenseTileConfig, split: boolean): GPUComputePipeline {
+  /** The kernel's epilogue/prologue mode: plain (Y = XWᵀ + b), the deferred LayerNorm's producer
+   *  (stats) or consumer (norm); see dense-linear.wgsl. */
+  type Mode = { kind: 'plain' } | { kind: 'stats' } | { kind: 'norm'; eps: number };
+  const layouts = new Map<string, ReturnType<typeof bindingLayout>>();
+  const MODE_BINDINGS = {
+    plain: [],
+    stats: ['read', 'write'],
+    norm: ['read', 'read', 'write'],
+  } as const;
+  const layoutOf = (kind: Mode['kind']) => {
+    if (kind === 'plain') return layout;
+    let l = layouts.get(kind);
+    if (!l) {
+      const extra = MODE_BINDINGS[kind];
+      l = bindingLayout(device, `dense-linear-${kind}`, ['uniform', 'read', 'read', 'read', 'write', ...extra]);
+      layouts.set(kind, l);
+    }
+    return l;
+  };
+
+  function pipelineFor(c: DenseTileConfig, split: boolean, mode: Mode = { kind: 'plain' }): GPUComputePipeline {
     const bm = c.wy * 4 * c.rm;
     const bn = c.wx * 4 * c.rn;
     const threads = c.wx * c.wy;
     const per = vec ? 4 : 1;
     return cachedPipeline(
       device,
-      layout,
+      layoutOf(mode.kind),
       denseWgsl,
       {
         WX: c.wx,
@@ -86,15 +113,22 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
         VEC: vec,
         VEC_OUT: nOut % 4 === 0,
         // The XOR permutation stays within aligned groups of 8 vec4 columns.
-        SWIZZLE: vec && (bm / 4) % 8 === 0 && (bn / 4) % 8 === 0,
+        SWIZZLE_A: vec && (bm / 4) % 8 === 0,
+        SWIZZLE_B: vec && (bn / 4) % 8 === 0,
         LDS2D: Boolean(c.lds2d),
         SPLIT: split,
         BIAS: true,
         GELU: Boolean(opts.gelu),
+        STATS_OUT: mode.kind === 'stats',
+        NORM_IN: mode.kind === 'norm',
+        ...('eps' in mode ? { EPS: String(mode.eps) } : {}),
+        SLOTS: deferredSlots(mode.kind === 'norm' ? nIn : nOut),
+        KIN: nIn,
         ...weightQuadValues(f16),
       },
       `dense-linear ${c.name}${vec ? ' vec4' : ''}${nOut % 4 ? '' : ' vec4-out'}` +
-        `${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}${split ? ' split-k' : ''}`,
+        `${opts.gelu ? ' gelu' : ''}${f16 ? ' f16w' : ''}${split ? ' split-k' : ''}` +
+        `${mode.kind === 'plain' ? '' : ` +${mode.kind}`}`,
     );
   }
 
@@ -110,7 +144,64 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     };
   }
 
-  return linearObject({
+  // The deferred LayerNorm (DenseLinearOptions.deferLn): the producer's and the consumer's
+  // dispatches, with the plain kernel's tile for the call (a tile, unsplit; else not available).
+  const defer = opts.deferLn;
+  if (defer && (!vec || nOut % 4 !== 0 || (split !== undefined && split !== 1)))
+    throw new RangeError(`${label}: deferLn needs in % 4 == 0, out % 4 == 0 and no split-K`);
+  const deferTile = (tokens: number) => {
+    const v = variant(tokens);
+    if (v.kind !== 'tile' || v.parts !== 1) return null;
+    const bn = v.tile.wx * 4 * v.tile.rn;
+    return Math.ceil(nOut / bn) <= deferredSlots(nOut) ? v.tile : null;
+  };
+  const deferCache = defer && new BindingCache(device, `${label} deferred`, [nIn, nOut, nIn]);
+  const deferDispatches = new Map<string, KernelDispatch>();
+  const deferDispatch = (tokens: number, mode: Mode): KernelDispatch => {
+    const key = `${mode.kind}:${tokens}`;
+    let d = deferDispatches.get(key);
+    if (!d) {
+      const c = deferTile(tokens);
+      if (!c) throw new RangeError(`${label}: no deferred-LayerNorm tile for ${tokens} tokens`);
+      const bm = c.wy * 4 * c.rm;
+      const storage =
+        mode.kind === 'stats'
+          ? denseTileStorage(c) + (bm / 4) * c.wx * 16
+          : denseTileStorage(c) + bm * 8 + (nIn / 2) * 16;
+      d = {
+        pipeline: pipelineFor(c, false, mode),
+        workgroup: { x: c.wx, y: c.wy, storageBytes: storage },
+        grid: { x: Math.ceil(nOut / (c.wx * 4 * c.rn)), y: Math.ceil(tokens / bm), z: 1 },
+      };
+      deferDispatches.set(key, d);
+    }
+    return d;
+  };
+  const deferEncode = (target: EncodeTarget, tokens: number, mode: Mode, buffers: BufferArg[]) => {
+    checkTokens(tokens, maxTokens, `${label} deferred`);
+    const [input, output, ...rest] = buffers.map(asBinding);
+    checkIo(`${label} deferred`, input, output, tokens, nIn, nOut);
+    const d = deferDispatch(tokens, mode);
+    const group = deferCache!.bindGroup(layoutOf(mode.kind).group, tokens, [
+      input,
+      { buffer: wBuf },
+      { buffer: bBuf },
+      output,
+      ...rest,
+    ]);
+    runDispatch(target, limits, `${label} deferred`, d, group);
+  };
+  const deferLn: DenseDeferredLn | undefined = defer
+    ? {
+        available: (tokens) => deferTile(tokens) !== null,
+        encodeStats: (target, input, resid, output, stats, tokens) =>
+          deferEncode(target, tokens, { kind: 'stats' }, [input, output, resid, stats]),
+        encodeNorm: (target, input, stats, gammaBeta, xn, output, tokens) =>
+          deferEncode(target, tokens, { kind: 'norm', eps: defer.eps }, [input, output, stats, gammaBeta, xn]),
+      }
+    : undefined;
+
+  const linear = linearObject({
     kind: 'dense',
     label,
     in: nIn,
@@ -125,5 +216,14 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
     partsFor: (tokens) => sliceFor(tokens).parts,
     dispatchFor,
     bindings: (x, y) => [x, { buffer: wBuf }, { buffer: bBuf }, y],
+  });
+  if (!deferCache) return linear;
+  const destroy = linear.destroy;
+  return Object.assign(linear, {
+    deferLn,
+    destroy() {
+      destroy();
+      deferCache.destroy();
+    },
   });
 }

@@ -6,10 +6,18 @@
 // Split-K: workgroup z computes the K-range [z*ks, min(K, (z+1)*ks)) (ks a multiple of BK) and
 // writes its partial sums to slice z of y (tokens x N each); slice 0 carries the bias, so the
 // slices add up to Y (the residual + LayerNorm kernel adds them). One slice: ks = K, z = 0.
-// With vec4 loads the k-major tiles' vec4 columns are XOR-permuted per K-quad (SWIZZLE), so the
+// With vec4 loads the k-major tiles' vec4 columns are XOR-permuted per K-quad (SWIZZLE_A/_B), so the
 // transposing stores of a warp (8 rows x 4 K-quads) hit 32 distinct banks instead of 8 (4-way
 // conflicts); the reads apply the same permutation (a constant per unrolled step). On the H200
 // TinyBERT's linears at 4096 tokens ran 3-13 % faster so (BENCHMARKS.md, issue 19 fifth pass).
+// The LayerNorm deferred to the next linear (the encoder's deferred mode, fewer dispatches):
+// STATS_OUT (attention output / FFN-out): y = X·Wᵀ + b + r (r the residual, binding 5), and per row
+// the mean and centred sum of squares of this workgroup's BN columns, (mean, M2, n, 0) in slot
+// wid.x of SLOTS a row (binding 6; the first column of workgroups zeroes the unused slots).
+// NORM_IN (Q/K/V, FFN-in): X is that un-normalised y; the prologue combines each row's slots
+// (Chan et al.: mean = sum n mean_t / K, M2 = sum M2_t + n_t (mean_t - mean)^2), and X's tile is
+// normalised (gamma, beta of binding 6) as it is stored to workgroup memory; the first column of
+// workgroups also writes the normalised rows to xn (binding 7), the residual of the next step.
 
 struct Params { tokens: u32, k: u32, n: u32, ks: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -27,6 +35,24 @@ struct Params { tokens: u32, k: u32, n: u32, ks: u32 }
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 //#else
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+//#endif
+//#if STATS_OUT
+@group(0) @binding(5) var<storage, read> resid: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> stats_out: array<vec4<f32>>;
+const SLOTS = {{SLOTS}}u;
+var<workgroup> red: array<vec4<f32>, {{BM}} / 4 * {{WX}}>;
+//#endif
+//#if NORM_IN
+@group(0) @binding(5) var<storage, read> stats_in: array<vec4<f32>>;
+/** gamma (K) then beta (K) of the deferred LayerNorm. */
+@group(0) @binding(6) var<storage, read> gb_in: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> xn: array<vec4<f32>>;
+const SLOTS = {{SLOTS}}u;
+const KIN = {{KIN}}u;
+const EPS = {{EPS}};
+/** Per tile row: (mean, 1 / sqrt(var + eps)). */
+var<workgroup> rs: array<vec2<f32>, {{BM}}>;
+var<workgroup> gbs: array<vec4<f32>, {{KIN}} / 2>;
 //#endif
 
 const WX = {{WX}}u;
@@ -87,6 +113,23 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#end
 //#endif
 
+//#if NORM_IN
+  for (var r = tid; r < BM; r += THREADS) {
+    let row = min(m0 + r, M - 1u);
+    var sm = 0.0;
+    for (var t = 0u; t < SLOTS; t++) { let st = stats_in[row * SLOTS + t]; sm += st.z * st.x; }
+    let mean = sm / f32(KIN);
+    var m2 = 0.0;
+    for (var t = 0u; t < SLOTS; t++) {
+      let st = stats_in[row * SLOTS + t];
+      let d = st.x - mean;
+      m2 += st.y + st.z * d * d;
+    }
+    rs[r] = vec2<f32>(mean, inverseSqrt(m2 / f32(KIN) + EPS));
+  }
+  for (var q = tid; q < KIN / 2u; q += THREADS) { gbs[q] = gb_in[q]; }
+  workgroupBarrier();
+//#endif
   var k0 = kb;
   loop {
     if (k0 >= ke) { break; }
@@ -141,11 +184,22 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (i < BM * BK / 4u) {
         let row = i / (BK / 4u);
         let kk = (i % (BK / 4u)) * 4u;
+//#if NORM_IN
+        // Normalised here, not at the load: the prefetch's latency stays hidden. Columns past K
+        // meet zero weights; rows past the end are never stored.
+        let gk = k0 + kk;
+        let gq = min(gk, KIN - 4u) / 4u;
+        let nrm = rs[row];
+        let va = (ra{{L}} - vec4<f32>(nrm.x)) * nrm.y * gbs[gq] + gbs[KIN / 4u + gq];
+        if (wid.x == 0u && m0 + row < M && gk < K) { xn[((m0 + row) * K + gk) / 4u] = va; }
+//#else
+        let va = ra{{L}};
+//#endif
 //#unroll C 4
 //#if LDS2D
-        As[kk + {{C}}u][swz(row / 4u, kk)][row % 4u] = ra{{L}}[{{C}}];
+        As[kk + {{C}}u][swza(row / 4u, kk)][row % 4u] = va[{{C}}];
 //#else
-        As[(kk + {{C}}u) * (BM / 4u) + swz(row / 4u, kk)][row % 4u] = ra{{L}}[{{C}}];
+        As[(kk + {{C}}u) * (BM / 4u) + swza(row / 4u, kk)][row % 4u] = va[{{C}}];
 //#endif
 //#end
       }
@@ -160,9 +214,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let b = toQuad(rb{{L}});
 //#unroll C 4
 //#if LDS2D
-        Bs[kk + {{C}}u][swz(row / 4u, kk)][row % 4u] = b[{{C}}];
+        Bs[kk + {{C}}u][swzb(row / 4u, kk)][row % 4u] = b[{{C}}];
 //#else
-        Bs[(kk + {{C}}u) * (BN / 4u) + swz(row / 4u, kk)][row % 4u] = b[{{C}}];
+        Bs[(kk + {{C}}u) * (BN / 4u) + swzb(row / 4u, kk)][row % 4u] = b[{{C}}];
 //#endif
 //#end
       }
@@ -247,17 +301,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     {
 //#if LDS2D
 //#unroll I {{RM}}
-      let a{{I}} = As[{{KK}}][swz({{I}}u * WY + ty, {{KK}}u)];
+      let a{{I}} = As[{{KK}}][swza({{I}}u * WY + ty, {{KK}}u)];
 //#end
 //#unroll J {{RN}}
-      let b{{J}} = Bs[{{KK}}][swz({{J}}u * WX + tx, {{KK}}u)];
+      let b{{J}} = Bs[{{KK}}][swzb({{J}}u * WX + tx, {{KK}}u)];
 //#end
 //#else
 //#unroll I {{RM}}
-      let a{{I}} = As[{{KK}}u * (BM / 4u) + swz({{I}}u * WY + ty, {{KK}}u)];
+      let a{{I}} = As[{{KK}}u * (BM / 4u) + swza({{I}}u * WY + ty, {{KK}}u)];
 //#end
 //#unroll J {{RN}}
-      let b{{J}} = Bs[{{KK}}u * (BN / 4u) + swz({{J}}u * WX + tx, {{KK}}u)];
+      let b{{J}} = Bs[{{KK}}u * (BN / 4u) + swzb({{J}}u * WX + tx, {{KK}}u)];
 //#end
 //#endif
 //#unroll I {{RM}}
@@ -273,6 +327,95 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     k0 = kn;
   }
 
+//#if STATS_OUT
+  // Epilogue: bias + residual; the rows' mean and centred sum of squares over this workgroup's
+  // columns (red: every thread sums its row quads' WX partials in one order); y and the slots.
+  let n0c = min(BN, N - n0);
+//#unroll I {{RM}}
+//#unroll II 4
+  {
+    let row = min(m0 + {{I}}u * 4u * WY + 4u * ty + {{II}}u, M - 1u);
+//#unroll J {{RN}}
+    {
+      let col = n0 + {{J}}u * 4u * WX + 4u * tx;
+      if (col < N) {
+        acc_{{I}}_{{II}}_{{J}} += vec4<f32>(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]) +
+          resid[(row * N + col) / 4u];
+      }
+    }
+//#end
+  }
+//#end
+//#end
+  let ones = vec4<f32>(1.0);
+//#unroll I {{RM}}
+  {
+    var s = vec4<f32>(0.0);
+//#unroll J {{RN}}
+    s += vec4<f32>(dot(acc_{{I}}_0_{{J}}, ones), dot(acc_{{I}}_1_{{J}}, ones), dot(acc_{{I}}_2_{{J}}, ones),
+      dot(acc_{{I}}_3_{{J}}, ones));
+//#end
+    red[({{I}}u * WY + ty) * WX + tx] = s;
+  }
+//#end
+  workgroupBarrier();
+//#unroll I {{RM}}
+  var mean{{I}} = vec4<f32>(0.0);
+  for (var t = 0u; t < WX; t++) { mean{{I}} += red[({{I}}u * WY + ty) * WX + t]; }
+  mean{{I}} = mean{{I}} / f32(n0c);
+//#end
+  workgroupBarrier(); // everyone has read the sums before the squares overwrite them
+//#unroll I {{RM}}
+  {
+    var s = vec4<f32>(0.0);
+//#unroll J {{RN}}
+    if (n0 + {{J}}u * 4u * WX + 4u * tx < N) {
+      let d0 = acc_{{I}}_0_{{J}} - vec4<f32>(mean{{I}}[0]);
+      let d1 = acc_{{I}}_1_{{J}} - vec4<f32>(mean{{I}}[1]);
+      let d2 = acc_{{I}}_2_{{J}} - vec4<f32>(mean{{I}}[2]);
+      let d3 = acc_{{I}}_3_{{J}} - vec4<f32>(mean{{I}}[3]);
+      s += vec4<f32>(dot(d0, d0), dot(d1, d1), dot(d2, d2), dot(d3, d3));
+    }
+//#end
+    red[({{I}}u * WY + ty) * WX + tx] = s;
+  }
+//#end
+  workgroupBarrier();
+//#unroll I {{RM}}
+  {
+    var m2 = vec4<f32>(0.0);
+    for (var t = 0u; t < WX; t++) { m2 += red[({{I}}u * WY + ty) * WX + t]; }
+    if (tx == 0u) {
+//#unroll II 4
+      {
+        let row = m0 + {{I}}u * 4u * WY + 4u * ty + {{II}}u;
+        if (row < M) {
+          stats_out[row * SLOTS + wid.x] = vec4<f32>(mean{{I}}[{{II}}], m2[{{II}}], f32(n0c), 0.0);
+          if (wid.x == 0u) {
+            for (var t = (N + BN - 1u) / BN; t < SLOTS; t++) { stats_out[row * SLOTS + t] = vec4<f32>(0.0); }
+          }
+        }
+      }
+//#end
+    }
+  }
+//#end
+//#unroll I {{RM}}
+//#unroll II 4
+  {
+    let row = m0 + {{I}}u * 4u * WY + 4u * ty + {{II}}u;
+    if (row < M) {
+//#unroll J {{RN}}
+      {
+        let col = n0 + {{J}}u * 4u * WX + 4u * tx;
+        if (col < N) { y[(row * N + col) / 4u] = acc_{{I}}_{{II}}_{{J}}; }
+      }
+//#end
+    }
+  }
+//#end
+//#end
+//#else
   // Epilogue: rows m0 + I*4*WY + 4*ty + II, columns n0 + J*4*WX + 4*tx + c, of slice z.
   let ys = wid.z * M * N;
 //#unroll I {{RM}}
@@ -313,12 +456,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 //#end
 //#end
+//#endif
 }
 
-// Vec4 column v of a k-major tile row at K-index k (SWIZZLE, the vec4-load path: XOR-permuted by
-// k's K-quad within aligned groups of 8 vec4s, so BM/4 and BN/4 must be multiples of 8).
-fn swz(v: u32, k: u32) -> u32 {
-//#if SWIZZLE
+// Vec4 column v of a k-major tile row at K-index k (SWIZZLE_A / SWIZZLE_B, the vec4-load path:
+// XOR-permuted by k's K-quad within aligned groups of 8 vec4s, so the tile's BM/4 or BN/4 must be a
+// multiple of 8; each tile is permuted or not on its own).
+fn swza(v: u32, k: u32) -> u32 {
+//#if SWIZZLE_A
+  return v ^ (((k / 4u) & 3u) << 1u);
+//#else
+  return v;
+//#endif
+}
+fn swzb(v: u32, k: u32) -> u32 {
+//#if SWIZZLE_B
   return v ^ (((k / 4u) & 3u) << 1u);
 //#else
   return v;

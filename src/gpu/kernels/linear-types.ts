@@ -25,6 +25,9 @@ export interface DenseLinearOptions {
    *  sums to its own tokens x out block of the output, the bias in the first; the caller adds them
    *  (the encoder's residual + LayerNorm does). `partsFor(tokens)` tells how many. Default 1. */
   splitK?: number | 'auto';
+  /** Also build the deferred LayerNorm's two halves (GpuLinear.deferLn; in % 4 == 0, out % 4 ==
+   *  0, unsplit): this epsilon is the LayerNorm's the linear reads its input through. */
+  deferLn?: { eps: number };
   label?: string;
 }
 
@@ -79,6 +82,8 @@ export interface GpuLinear {
      *  where it does not run (hp-columns-ln.ts). */
     readonly addLn: HPColumnsLn | null;
   };
+  /** Dense linears built with DenseLinearOptions.deferLn: the LayerNorm deferred to the next linear. */
+  deferLn?: DenseDeferredLn;
   /** int8 linears (int8-gpu-linear.ts): the buffers its quantize pass writes X's codes and
    *  per-token scales into (codes as rows of int8RowWords(in) words, or as columns of
    *  `columnWords` words where that is not 0), and the product from them without that pass (the
@@ -104,4 +109,33 @@ export interface HPColumnsLn {
    *  normalised in place) and xt (out x P; written with `outColumns`). */
   bind(params: GPUBuffer, input: BufferArg, gammaBeta: GPUBuffer, x: BufferArg, xt: BufferArg): GPUBindGroup;
   encode(pass: GPUComputePassEncoder, group: GPUBindGroup, tokens: number, inRows: boolean, outColumns: boolean): void;
+}
+
+/** The encoder's LayerNorm deferred to the linear after it (dense-linear.wgsl STATS_OUT, NORM_IN):
+ *  the attention-output / FFN-out linear writes y = X·Wᵀ + b + residual un-normalised and each
+ *  row's statistics (deferredSlots(out) vec4 slots a row); the next linear (Q/K/V, FFN-in) reads y
+ *  through that LayerNorm and writes the normalised rows for the next residual. */
+export interface DenseDeferredLn {
+  /** Whether both halves run for `tokens` (a register tile, unsplit). */
+  available(tokens: number): boolean;
+  /** output = input · Wᵀ + b + resid (tokens x out), stats: the rows' slots. */
+  encodeStats(
+    target: EncodeTarget,
+    input: BufferArg,
+    resid: BufferArg,
+    output: BufferArg,
+    stats: BufferArg,
+    tokens: number,
+  ): void;
+  /** output = LayerNorm(input) · Wᵀ + b (GELU), LayerNorm from stats and gammaBeta (gamma then beta,
+   *  2 x in); xn = LayerNorm(input) (tokens x in). */
+  encodeNorm(
+    target: EncodeTarget,
+    input: BufferArg,
+    stats: BufferArg,
+    gammaBeta: BufferArg,
+    xn: BufferArg,
+    output: BufferArg,
+    tokens: number,
+  ): void;
 }

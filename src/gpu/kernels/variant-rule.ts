@@ -188,6 +188,12 @@ export function pickDenseTile(
   return list.find((c) => groups(c) >= MIN_WORKGROUPS_NARROW) ?? list[list.length - 1];
 }
 
+/** Statistics slots a row of the deferred LayerNorm over `hidden` values (dense-linear.wgsl
+ *  STATS_OUT: one a workgroup column of at least 32 outputs). */
+export function deferredSlots(hidden: number): number {
+  return Math.ceil(hidden / 32);
+}
+
 // ---- split-K: the K-range in slices, for few output tiles over a long K ----
 
 /** Most slices a split-K linear takes; each slice keeps at least MIN_SPLIT_K inputs. H200, 4096
