@@ -4,6 +4,7 @@
 // run()'s wall time, and it differs between settings: Node + Dawn processes its events every turn
 // of the event loop; a page waits for its browser's GPU process to notice finished work
 // (BENCHMARKS.md, issue 19 tenth pass: ~3 ms a run in headless Chromium on the H200).
+import type { GpuCapabilities } from './adapter';
 import { nextTurn } from './encoder/forward-submit';
 
 export interface ReadbackFloor {
@@ -13,6 +14,17 @@ export interface ReadbackFloor {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Whether run() nudges by default: in a browser on a hardware adapter. There, Chromium's GPU
+ *  process noticed a finished forward ~2-2.5 ms late unless nudged (H200, headless Chromium 156:
+ *  HP 90 % B=1 L=128 2.9 -> 0.6 ms a run, B=32 L=128 3.2 -> 0.9; BENCHMARKS.md, issue 19 tenth
+ *  pass). Not under Node (Dawn processes its events every turn of the event loop), nor on a
+ *  software adapter, which runs in the GPU process's CPU threads that the submits then slow
+ *  (SwiftShader in Chromium: 233 -> 1535 ms a run). */
+export function nudgeByDefault(caps: Pick<GpuCapabilities, 'isFallbackAdapter'>): boolean {
+  const node = typeof process !== 'undefined' && Boolean(process.versions?.node);
+  return !node && !caps.isFallbackAdapter;
+}
 
 /** Resolves with `p`, submitting an empty batch every event-loop turn until then: each submit is
  *  a message to a browser's GPU process, which then also looks for finished work. */

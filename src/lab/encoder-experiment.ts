@@ -106,7 +106,8 @@ export interface EngineSize {
   layerNorm?: LayerNormVariant;
   /** Split-K of the dense output linears (the engine's splitK option). */
   splitK?: number | 'auto';
-  /** Nudge a browser's GPU process while waiting for the logits (the engine's nudgeReadback). */
+  /** Nudge a browser's GPU process while waiting for the logits (the engine's nudgeReadback;
+   *  default on in a browser on a hardware adapter). */
   nudgeReadback?: boolean;
 }
 

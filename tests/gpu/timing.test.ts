@@ -4,7 +4,7 @@ import { beforeAll, expect, test } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { timeCompute } from '../../src/gpu/timing';
-import { nudged, readbackFloor } from '../../src/gpu/readback-floor';
+import { nudgeByDefault, nudged, readbackFloor } from '../../src/gpu/readback-floor';
 import { createDenseLinear } from '../../src/gpu/kernels';
 import { randomArray, rng } from '../../src/gpu/kernels/random-hp';
 
@@ -79,6 +79,9 @@ test('readback floor: positive medians; nudged() gives the awaited value, submit
     expect(await nudged(device, later)).toBe('logits');
     expect(empties).toBeGreaterThan(0);
     await expect(nudged(device, Promise.reject(new Error('lost')))).rejects.toThrow('lost');
+    // The engine nudges by default only in a browser on a hardware adapter: not here (Node).
+    expect(nudgeByDefault({ isFallbackAdapter: false })).toBe(false);
+    expect(nudgeByDefault(gpu.caps)).toBe(false);
   } finally {
     device.queue.submit = submit;
   }

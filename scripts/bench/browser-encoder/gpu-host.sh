@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU host, from the project root: assembles the headless Chromium + built benchmark packed
-# by pack-gpu-host.sh and carried in two device calls (part-aa copied to /opt/parts by the first,
-# the second carries part-ab in .dev-br2 and this script), then runs the browser benchmark: a short
-# probe per GPU flag set (the first that gives a hardware adapter wins), then the full run.
+# by pack-gpu-host.sh and carried in two device calls (part-aa copied to /opt/parts by the first;
+# the second carries part-ab in .dev-br2, this script and .gpu/debs), then runs the browser
+# benchmark: a short probe per GPU flag set (the first that gives a hardware adapter wins), then
+# the full run.
 #   bash gpu-host.sh OUTDIR   -> OUTDIR/browser.tgz (results, probes, Chromium's log tails)
 set -u
 final=$1
@@ -21,6 +22,8 @@ if [ ! -s /opt/parts/part-aa ]; then
   exit 0
 fi
 cat /opt/parts/part-aa .dev-br2/part-ab > /tmp/browser.tar.xz
+# The NVIDIA Vulkan ICD needs libglvnd (a fresh host lacks it; .gpu/prelude.sh installs the same debs).
+for f in .gpu/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
 unpack="import lzma,tarfile; tarfile.open(fileobj=lzma.open('/tmp/browser.tar.xz')).extractall('/opt/br')"
 mkdir -p /opt/br && python3 -c "$unpack" || { echo "unpack failed" >> "$out/run.log"; pack; exit 0; }
 rm -rf .browser-bench && cp -a /opt/br/bench .browser-bench

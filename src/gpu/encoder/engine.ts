@@ -43,7 +43,7 @@ import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
-import { nudged } from '../readback-floor';
+import { nudgeByDefault, nudged } from '../readback-floor';
 
 export interface EncoderEngineOptions {
   /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
@@ -129,7 +129,8 @@ export interface EncoderEngineOptions {
    *  0 = a command buffer in one go), so a run's logits are seen while it is still recording. */
   recordSlice?: number;
   /** While run() waits for its logits, submit an empty batch every event-loop turn
-   *  (readback-floor.ts nudged): for browsers whose GPU process notices finished work late. */
+   *  (readback-floor.ts nudged): browsers' GPU processes notice finished work late otherwise.
+   *  Default: nudgeByDefault (in a browser, on a hardware adapter). */
   nudgeReadback?: boolean;
   /** Invocations a query of the int8 attention (keys split between them); default 1. */
   int8AttentionSplits?: 1 | 2 | 4;
@@ -837,6 +838,7 @@ export function createEncoderEngine(
   const copyLogits = (batch: number) => (enc: GPUCommandEncoder) =>
     enc.copyBufferToBuffer(act!.logits, 0, act!.readback, 0, batch * labels * 4);
 
+  const nudge = opts.nudgeReadback ?? nudgeByDefault(caps);
   /** performance.now() right after the last forward's last submit (timing splits run()'s wall time). */
   let submittedAt = 0;
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
@@ -859,7 +861,7 @@ export function createEncoderEngine(
       },
       () => undefined,
     );
-    await (opts.nudgeReadback ? nudged(device, mapped) : mapped);
+    await (nudge ? nudged(device, mapped) : mapped);
     const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
     a.readback.unmap();
     return logits;
