@@ -72,6 +72,8 @@ export const usage =
   --record-slice N    dispatches the next forward's recording ahead takes per event-loop turn (0 =
                       the whole forward in one go, the default), so a run's logits are seen before
                       that recording ends
+                      (with latency rows the output also has readback_floor_ms: an empty submit and a
+                      4-byte mapAsync round trip, plain and nudged, the floor under every run's wall time)
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
