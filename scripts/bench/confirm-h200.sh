@@ -14,8 +14,8 @@
 # HP 90%, per-op profile), submit (B=1 latency with the forward in one command buffer, the default,
 # against 3,5,8 chunks, and scripts/bench/dawn-dispatch-cost.mjs: Dawn's CPU and GPU cost of a
 # dispatch), b1 (B=1 latency with the recording ahead sliced, --record-slice 4/8/16, and with the HP
-# linears on columns, fused with their LayerNorm, at B=1 too: --hp-columns on; the default before
-# and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
+# linears on rows, --hp-columns off, against the default (columns, fused with their LayerNorm); the
+# default before and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
 # tiles that divide 936 and 312, in the forward and verified alone), out-tiles (the dense forward
 # with other attention-output and FFN-out tiles), b1-ln (B=1 L=128 HP on columns fused with their
 # LayerNorm, on the fused kernel's smaller tiles, latency and profile), logits (dev-split logits at
@@ -67,10 +67,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
     b1)
       c b1-default 40 "${enc[@]}" --batch 1 --seq 64,128
       for n in 4 8 16; do c b1-slice$n 40 "${enc[@]}" --batch 1 --seq 64,128 --record-slice $n; done
-      c b1-columns 40 "${enc[@]}" --batch 1 --seq 64,128 --hp-columns on
-      c b1-columns-slice8 40 "${enc[@]}" --batch 1 --seq 64,128 --hp-columns on --record-slice 8
+      # B=1 runs the HP linears on columns by default since the tenth pass; --hp-columns off: on rows.
+      c b1-rows 40 "${enc[@]}" --batch 1 --seq 64,128 --hp-columns off
+      c b1-columns-slice8 40 "${enc[@]}" --batch 1 --seq 64,128 --record-slice 8
       c b1-profile 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile
-      c b1-profile-columns 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns on
+      c b1-profile-rows 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns off
       c b1-default2 40 "${enc[@]}" --batch 1 --seq 64,128 ;;
     qkv-tile)
       # The dense Q/K/V (312 -> 936) tile in the B=32 L=128 forward (auto: 128x128/8x8/2d).
