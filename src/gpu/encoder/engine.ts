@@ -271,7 +271,7 @@ export function createEncoderEngine(
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
-  // (B=1) where the attention output and FFN-out run fused with their LayerNorm (23 dispatches a
+  // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
   const fusedLnRuns = () => hpFuseLn && !int8 && linears.some((l) => l.attnOut?.columns?.addLn?.fewTokens);
   const columnsFor = (tokens: number) =>
