@@ -4,6 +4,7 @@
 // run()'s wall time, and it differs between settings: Node + Dawn processes its events every turn
 // of the event loop; a page waits for its browser's GPU process to notice finished work
 // (BENCHMARKS.md, issue 19 tenth pass: ~3 ms a run in headless Chromium on the H200).
+import { median } from '../core/cpu/measure';
 import type { GpuCapabilities } from './adapter';
 import { nextTurn } from './encoder/forward-submit';
 
@@ -12,8 +13,6 @@ export interface ReadbackFloor {
   mapReadMs: number;
   mapReadNudgedMs: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Whether run() nudges by default: in a browser on a hardware adapter. There, Chromium's GPU
  *  process noticed a finished forward ~2-2.5 ms late unless nudged (H200, headless Chromium 156:

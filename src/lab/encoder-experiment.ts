@@ -139,6 +139,13 @@ export class EncoderExperiment {
     return evaluateSession(engineSession(engine), tokenizer, data, opts);
   }
 
+  /** Runs `engine`'s batch x seq forward for `ms`: an idle GPU runs at a low clock and raises it
+   *  only after some time under load (the first rows of a run measured 2-3x slow on the H200). */
+  async spinUp(engine: EncoderEngine, batch: number, seq: number, ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (performance.now() < until) await engine.time(batch, seq, 10, 0, 250);
+  }
+
   /** Latency of the engine on batch x seq random tokens (GPU timestamps when the adapter has them). */
   latency(engine: EncoderEngine, batch: number, seq: number, reps?: number, warmup?: number): Promise<EncoderTiming> {
     return engine.time(batch, seq, reps, warmup);

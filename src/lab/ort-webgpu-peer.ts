@@ -6,6 +6,7 @@
 // (scripts/bench/browser-encoder).
 import type { EncoderEngine } from '../gpu/encoder';
 import type { OrtWebGpuSession } from '../eval/ort-webgpu';
+import { round } from './encoder-rows';
 
 export interface PeerRow {
   batch: number;
@@ -23,8 +24,6 @@ export interface PeerRow {
   max_abs_logit_diff_vs_engine: number;
   timing: 'timestamp' | 'wall';
 }
-
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

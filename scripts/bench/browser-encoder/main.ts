@@ -50,9 +50,7 @@ async function main() {
   const dense = experiment.engine(null, size).engine;
   const hp = experiment.engine(config, size).engine;
   const shapes = seqs.flatMap((seq) => batches.map((batch) => ({ batch, seq })));
-  // An idle GPU clocks up only under load (as the CLI's --spin-up).
-  const until = performance.now() + spinUpMs;
-  while (performance.now() < until) await dense.time(size.maxBatch, size.maxSeq, 10, 0, 250);
+  await experiment.spinUp(dense, size.maxBatch, size.maxSeq, spinUpMs);
   const floor = await readbackFloor(gpu.device);
   await log(`readback floor, engines built ${JSON.stringify(floor)}`);
   const latencyRows = async (engines: { dense: EncoderEngine; hp: EncoderEngine }, label: string) => {

@@ -408,15 +408,12 @@ export async function run(argv: string[]): Promise<unknown> {
     const dense = experiment?.engine(null, size).engine;
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
     const floor = gpu && !f['no-latency'] ? await readbackFloor(gpu.device) : undefined;
-    // An idle GPU runs at a low clock and raises it only after some time under load: the first
-    // rows of a run measured 2-3x slow on the H200. Run the largest dense forward for a while first.
+    // The largest dense forward for a while before the first timing, once (EncoderExperiment.spinUp).
     let spun = false;
     const spinUp = async () => {
       if (spun || !dense || spinUpMs === 0) return;
       spun = true;
-      const [b, s] = [Math.max(...batches), Math.max(...seqs)];
-      const until = performance.now() + spinUpMs;
-      while (performance.now() < until) await dense.time(b, s, 10, 0, 250);
+      await experiment!.spinUp(dense, Math.max(...batches), Math.max(...seqs), spinUpMs);
     };
     try {
       if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
