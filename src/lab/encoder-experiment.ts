@@ -13,6 +13,7 @@ import { readbackFloor } from '../gpu/readback-floor';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';
 import type { LayerNormVariant } from '../gpu/encoder/row-ops';
+import type { SplitK } from '../gpu/kernels/variant-rule';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
 import { engineSession } from './engine-session';
 import type { PruneSession } from './prune-session';
@@ -105,7 +106,7 @@ export interface EngineSize {
   /** The residual + LayerNorm kernel's variant (the engine's layerNorm option). */
   layerNorm?: LayerNormVariant;
   /** Split-K of the dense output linears (the engine's splitK option). */
-  splitK?: number | 'auto';
+  splitK?: SplitK;
   /** Nudge a browser's GPU process while waiting for the logits (the engine's nudgeReadback;
    *  default on in a browser on a hardware adapter). */
   nudgeReadback?: boolean;

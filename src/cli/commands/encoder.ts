@@ -8,7 +8,14 @@ import { CliError } from '../cli-error';
 import { loadModel, modelPath } from '../model-file';
 import { inputFile, outputFile } from '../paths';
 import { tileFlag } from '../prune-flags';
-import { DENSE_TILES, HP_TILES, MAX_SPLIT_K, SUBGROUP_TILE, parseDenseTile } from '../../gpu/kernels/variant-rule';
+import {
+  DENSE_TILES,
+  HP_TILES,
+  MAX_SPLIT_K,
+  SUBGROUP_TILE,
+  parseDenseTile,
+  type SplitK,
+} from '../../gpu/kernels/variant-rule';
 import { HP_INT8_VARIANTS, INT8_MATRIX, INT8_VARIANTS } from '../../gpu/kernels/int8-linear';
 import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import { readbackFloor } from '../../gpu/readback-floor';
@@ -108,8 +115,9 @@ export const usage =
                       two splits as q1c16s2f)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
-  --split-k N|auto    K-slices of the dense attention-output and FFN-output linears, added by the
-                      residual + LayerNorm (auto: chosen per token count; default 1, unsplit)
+  --split-k N|auto|engine  K-slices of the dense attention-output and FFN-output linears, added by
+                      the residual + LayerNorm (auto: pickDenseSplit's rule per token count; default
+                      engine: 2 slices from 4096 tokens a call, else 1, unsplit)
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, transpose, qkv, attention, attn-out,
@@ -279,8 +287,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const warmup = numberFlag(f.warmup, 'warmup', 5, 0, 100000, true);
   const threads = numberFlag(f.threads, 'threads', 1, 1, 64, true);
   const spinUpMs = numberFlag(f['spin-up'], 'spin-up', 0, 0, 60000, true);
-  const splitK: number | 'auto' | undefined =
-    f['split-k'] === undefined || f['split-k'] === 'auto'
+  const splitK: SplitK | undefined =
+    f['split-k'] === undefined || f['split-k'] === 'auto' || f['split-k'] === 'engine'
       ? f['split-k']
       : numberFlag(f['split-k'], 'split-k', 1, 1, MAX_SPLIT_K, true);
 

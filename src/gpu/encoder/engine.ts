@@ -12,7 +12,7 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
-import { MAX_SPLIT_K, deferredSlots } from '../kernels/variant-rule';
+import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-rule';
 import {
   HP_COLUMNS_FEW_TOKENS,
   HP_COLUMNS_MIN_TOKENS,
@@ -70,11 +70,12 @@ export interface EncoderEngineOptions {
    *  the device allows it, else 'tree'). */
   layerNorm?: LayerNormVariant;
   /** Split-K of the dense attention-output and FFN-output linears, whose K-slices the residual +
-   *  LayerNorm adds (DenseLinearOptions.splitK): a count for every call, or 'auto' (variant-rule.ts
-   *  decides per token count). Default 1, unsplit: on the H200 (B=32 L=128) 'auto' took FFN-out
-   *  from 0.54 to 0.45 ms timed alone, but the whole forward not below the unsplit 1.77 ms
-   *  (BENCHMARKS.md, issue 19 fifth pass). */
-  splitK?: number | 'auto';
+   *  LayerNorm adds (DenseLinearOptions.splitK): a count for every call, 'auto' (variant-rule.ts
+   *  pickDenseSplit, per token count: slower in the H200's forward, BENCHMARKS.md issue 19 fifth and
+   *  eleventh passes) or 'engine', the default: 2 slices from 4096 tokens a call (H200, B=32 L=128:
+   *  the dense forward 1.5073 -> 1.4909 ms), else unsplit (variant-rule.ts ENGINE_SPLIT_*). With
+   *  denseDeferLn the default is 1 (the deferred LayerNorm reads whole sums). */
+  splitK?: SplitK;
   /** Run the HP Q/K/V, FFN-in and FFN-out linears on X as columns (hp-columns.ts: the residual +
    *  LayerNorm before Q/K/V and FFN-in writes x as columns too, a transpose step where it cannot;
    *  FFN-in writes its output as columns for FFN-out): true, false, or 'auto' (default: from
@@ -387,7 +388,8 @@ export function createEncoderEngine(
 
   const int8 = opts.quant === 'int8';
   /** Whether the dense linears get their deferred-LayerNorm halves (deferLn). */
-  const unsplit = opts.splitK === undefined || opts.splitK === 1;
+  const splitK: SplitK = opts.splitK ?? (opts.denseDeferLn ? 1 : 'engine');
+  const unsplit = splitK === 1;
   const denseDeferLn = (opts.denseDeferLn ?? false) && !int8 && !opts.fuseAddLn && unsplit && hidden % 4 === 0;
   if (int8 && opts.fuseAddLn) throw new RangeError('quant int8 runs the linears unfused (fuseAddLn is f32 only)');
   /** The int8 linear of a dense (out x in) weight or an HP matrix. */
@@ -445,7 +447,7 @@ export function createEncoderEngine(
           gelu,
           tile: denseTileFor(l.in, l.out),
           weights: l.in % 4 === 0 ? opts.weights : 'f32',
-          splitK: split ? opts.splitK : undefined,
+          splitK: split ? splitK : undefined,
           ...(denseDeferLn && l.in % 4 === 0 && l.out % 4 === 0 ? { deferLn: { eps } } : {}),
           label: l.name,
         });
@@ -461,14 +463,11 @@ export function createEncoderEngine(
       ffnIn: makeLinear(l.ffnIn, tokens, true),
       ffnOut: fusedOut[i][1] ? null : makeLinear(l.ffnOut, tokens, false, true),
     }));
-    // Split-K linears write up to MAX_SPLIT_K slices of [tokens, hidden] into `a` (how many
+    // Split-K linears write up to maxSplitParts(splitK) slices of [tokens, hidden] into `a` (how many
     // depends on the call's token count, so the most any count can take).
     const splits =
-      !int8 &&
-      opts.splitK !== undefined &&
-      opts.splitK !== 1 &&
-      linears.some((l) => l.attnOut?.kind === 'dense' || l.ffnOut?.kind === 'dense');
-    const slices = splits ? (typeof opts.splitK === 'number' ? opts.splitK : MAX_SPLIT_K) : 1;
+      !int8 && splitK !== 1 && linears.some((l) => l.attnOut?.kind === 'dense' || l.ffnOut?.kind === 'dense');
+    const slices = splits ? maxSplitParts(splitK) : 1;
     // GPUBufferUsage is read here, not at import: in Node it exists only once nodeGpu() ran.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const buf = (label: string, floats: number, usage = storage) =>

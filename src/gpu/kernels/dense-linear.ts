@@ -55,8 +55,11 @@ export function createDenseLinearImpl(device: GPUDevice, caps: GpuCapabilities, 
   if (f16 && !vec)
     throw new RangeError(`${label}: f16 weights are read four at a time and need in % 4 == 0, got in = ${nIn}`);
   const split = opts.splitK;
-  if (split !== undefined && split !== 'auto' && !(Number.isInteger(split) && split >= 1 && split <= MAX_SPLIT_K))
-    throw new RangeError(`${label}: splitK must be 'auto' or an integer in [1, ${MAX_SPLIT_K}], got ${split}`);
+  const named = split === 'auto' || split === 'engine';
+  if (split !== undefined && !named && !(Number.isInteger(split) && split >= 1 && split <= MAX_SPLIT_K))
+    throw new RangeError(
+      `${label}: splitK must be 'auto', 'engine' or an integer in [1, ${MAX_SPLIT_K}], got ${split}`,
+    );
   if (opts.gelu && split !== undefined && split !== 1)
     throw new RangeError(`${label}: splitK writes partial sums, which GELU cannot follow`);
   const layout = kernelLayout(device, 'dense-linear', 4);

@@ -2,6 +2,7 @@
 // dense and of an HP-sparse layer, and the GpuLinear object both runners return.
 import type { HPMatrix } from '../../core/formats/hp';
 import type { BufferArg, EncodeTarget, KernelLayout } from '../kernel';
+import type { SplitK } from './variant-rule';
 
 export type WeightPrecision = 'f32' | 'f16';
 
@@ -21,10 +22,11 @@ export interface DenseLinearOptions {
   /** Force a register-tile config by name (DENSE_TILES); benchmarks only. Default: chosen per token count. */
   tile?: string;
   /** Split-K (not with gelu): the tiled kernel may split the K-range into this many slices ('auto':
-   *  the variant rule decides per token count, at most MAX_SPLIT_K) and write each slice's partial
-   *  sums to its own tokens x out block of the output, the bias in the first; the caller adds them
-   *  (the encoder's residual + LayerNorm does). `partsFor(tokens)` tells how many. Default 1. */
-  splitK?: number | 'auto';
+   *  the variant rule decides per token count, at most MAX_SPLIT_K; 'engine': the encoder's
+   *  default, variant-rule.ts) and write each slice's partial sums to its own tokens x out block of
+   *  the output, the bias in the first; the caller adds them (the encoder's residual + LayerNorm
+   *  does). `partsFor(tokens)` tells how many. Default 1. */
+  splitK?: SplitK;
   /** Also build the deferred LayerNorm's two halves (GpuLinear.deferLn; in % 4 == 0, out % 4 ==
    *  0, unsplit): this epsilon is the LayerNorm's the linear reads its input through. */
   deferLn?: { eps: number };

@@ -203,6 +203,33 @@ export function deferredSlots(hidden: number): number {
 export const MAX_SPLIT_K = 4;
 const MIN_SPLIT_K = 300;
 
+/** A linear's split-K setting: a slice count for every call; 'auto' (pickDenseSplit's
+ *  workgroup-count rule); 'engine': the encoder's default, ENGINE_SPLIT_PARTS slices from
+ *  ENGINE_SPLIT_FROM_TOKENS tokens a call, else unsplit. */
+export type SplitK = number | 'auto' | 'engine';
+
+/** The encoder's default split of its dense attention-output and FFN-out linears. H200, dense
+ *  B=32 L=128 forward, same call (BENCHMARKS.md, issue 19 eleventh pass): unsplit 1.5073 ms
+ *  (before and after), 2 slices 1.4909 (attention output 0.131 -> 0.124, FFN-out 0.434 -> 0.419,
+ *  the LayerNorms adding the slices 0.043 -> 0.047), 'auto' 1.5483. Below 4096 tokens: not measured,
+ *  so unsplit as before. */
+export const ENGINE_SPLIT_FROM_TOKENS = 4096;
+export const ENGINE_SPLIT_PARTS = 2;
+
+/** The most slices a split-K setting can give a call (the engine sizes its buffers by it). */
+export function maxSplitParts(splitK: SplitK): number {
+  if (splitK === 'auto') return MAX_SPLIT_K;
+  return splitK === 'engine' ? ENGINE_SPLIT_PARTS : splitK;
+}
+
+/** The slice count a split-K setting forces for `tokens` (undefined: 'auto' decides). */
+export function forcedSplitParts(splitK: SplitK | undefined, tokens: number): number | undefined {
+  if (splitK === undefined) return 1;
+  if (splitK === 'auto') return undefined;
+  if (splitK === 'engine') return tokens >= ENGINE_SPLIT_FROM_TOKENS ? ENGINE_SPLIT_PARTS : 1;
+  return splitK;
+}
+
 /** Inputs per slice for `parts` slices of K (a multiple of the K-step), and the slices that
  *  actually have inputs. */
 export function splitGeometry(nIn: number, parts: number, bk: number): { ks: number; parts: number } {
@@ -330,7 +357,7 @@ export function denseVariant(
   tokens: number,
   forced?: string,
   label = 'dense linear',
-  splitK?: number | 'auto',
+  splitK?: SplitK,
 ): DenseVariant {
   // The subgroup variant reads vec4 rows, so it needs in % 4 == 0 as well as the feature.
   const subgroups = dev.subgroups && shape.in % 4 === 0;
@@ -344,9 +371,9 @@ export function denseVariant(
   const max = shape.out <= shape.in ? SUBGROUP_MAX_TOKENS.denseNarrow : SUBGROUP_MAX_TOKENS.dense;
   if (!forced && subgroups && tokens <= max) return { kind: 'subgroup' };
   const tiles = denseTilesFor(dev.caps);
-  if (splitK === undefined || splitK === 1)
+  const forcedParts = forcedSplitParts(splitK, tokens);
+  if (forcedParts === 1)
     return { kind: 'tile', tile: pickDenseTile(dev.limits, tokens, shape.out, forced, tiles), parts: 1 };
-  const forcedParts = splitK === 'auto' ? undefined : splitK;
   return { kind: 'tile', ...pickDenseSplit(dev.limits, tokens, shape, forced, forcedParts, tiles) };
 }
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   DENSE_TILES,
+  ENGINE_SPLIT_FROM_TOKENS,
+  ENGINE_SPLIT_PARTS,
   SUBGROUP_MAX_TOKENS,
   SUBGROUP_TILE,
   denseTilesFor,
   denseVariant,
   describeKernelVariants,
+  forcedSplitParts,
   hpVariant,
   parseDenseTile,
   pickDenseTile,
@@ -122,6 +125,27 @@ describe('the variant of one call', () => {
       /^ffn: the 'subgroup' variant needs the 'subgroups' device feature/,
     );
     expect(() => denseVariant(swiftShader, { in: 312, out: 312 }, 4096, '128x128')).toThrow(/not used on this adapter/);
+  });
+
+  it("dense split-K: 'engine' splits from its token count on, a count always, 'auto' by the workgroup rule", () => {
+    const ffnOut = { in: 1200, out: 312 };
+    const parts = (splitK: Parameters<typeof denseVariant>[5], tokens: number) => {
+      const v = denseVariant(h200, ffnOut, tokens, undefined, 'ffn', splitK);
+      return v.kind === 'tile' ? v.parts : 0;
+    };
+    expect(parts('engine', ENGINE_SPLIT_FROM_TOKENS)).toBe(ENGINE_SPLIT_PARTS);
+    expect(parts('engine', ENGINE_SPLIT_FROM_TOKENS - 1)).toBe(1);
+    expect(parts(undefined, ENGINE_SPLIT_FROM_TOKENS)).toBe(1);
+    expect(parts(3, 1024)).toBe(3);
+    // The engine's split keeps the unsplit tile (measured so), 'auto' may move to another.
+    expect(variantName(denseVariant(h200, ffnOut, 4096, undefined, 'ffn', 'engine'))).toBe(
+      `${variantName(denseVariant(h200, ffnOut, 4096))} k/2`,
+    );
+    expect([forcedSplitParts('auto', 4096), forcedSplitParts(undefined, 4096), forcedSplitParts(2, 1)]).toEqual([
+      undefined,
+      1,
+      2,
+    ]);
   });
 
   it('HP: subgroup variant only on wide subgroups, up to a limit that depends on the kept columns', () => {
