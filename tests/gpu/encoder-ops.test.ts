@@ -17,6 +17,7 @@ import {
 } from '../../src/gpu/encoder/attention';
 import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../src/gpu/encoder/attention-tiled';
 import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attention-blocked';
+import { parseSubgroupVariant, subgroupFits } from '../../src/gpu/encoder/attention-subgroup';
 import { benchAttention } from '../../src/lab/attention-bench';
 import { createHeadKernel } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
@@ -351,8 +352,12 @@ describe('encoder ops on WebGPU', () => {
     // splits, 4-key chunks; an odd head size (a last quad of 3 lanes).
     ...['q1c8s2u', 'q2c4s4u'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
     [15, 3, 20, 3, 'separate', 'q2c8s2u'],
-    // Fixed key tiles of 128 (70 keys: one partial tile) and 32 query slots a workgroup.
-    ...['q1c8s2t128', 'q1c8s2w32'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
+    // 32 query slots a workgroup (fixed key tiles of 128: q2c8s2vt128 below).
+    [52, 2, 70, 3, 'fused', 'q1c8s2w32'],
+    // Keys over a subgroup's lanes (attention-subgroup.ts; SwiftShader's subgroups of 4: 5 keys a
+    // lane in two vectors, two key splits merged by subgroupShuffleXor, two quads a lane in the value
+    // product; 32 query rows a workgroup in two blocks: some past the sequence).
+    [52, 2, 20, 3, 'fused', 'g4m4b2'],
     // The K/V tile as rows of quads (one bounds clamp a key): two rows a thread on 128-key tiles
     // written out; 16-key chunks in q1c16s2f below.
     [52, 2, 70, 3, 'fused', 'q2c8s2vt128'],
@@ -397,9 +402,13 @@ describe('encoder ops on WebGPU', () => {
         const layout = mode === 'fused' ? { stride: 3 * block, q: 0, k: block, v: 2 * block } : separateQkv(hidden);
         const refuses =
           (parseTiledVariant(variant) && !tiledFits(device, variant, hidden / heads)) ||
-          (parseBlockedVariant(variant) && !blockedFits(device, variant, hidden / heads));
+          (parseBlockedVariant(variant) && !blockedFits(device, variant, hidden / heads)) ||
+          (parseSubgroupVariant(variant) && !subgroupFits(device, variant, hidden / heads, seq));
         if (refuses) {
-          expect(() => createAttentionKernel(device, hidden, heads, layout, variant)).toThrow(/workgroup memory/);
+          const make = () => createAttentionKernel(device, hidden, heads, layout, variant);
+          if (parseSubgroupVariant(variant))
+            submit((pass) => expect(() => make().encode(pass, null!, batch, seq)).toThrow());
+          else expect(make).toThrow(/workgroup memory/);
           return;
         }
         const kernel = createAttentionKernel(device, hidden, heads, layout, variant);

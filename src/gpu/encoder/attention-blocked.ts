@@ -16,7 +16,7 @@
 //  - The splits' accumulators meet in workgroup memory; each output is divided by its row's sum.
 // All K/V/Q global loads of a tile are issued before any of its stores (registers kq_i / vq_i).
 // `ablate` (bench only, wrong results by design): ABLATIONS' bits, each leaving a stage out.
-import { ABLATIONS, blockAttention, type BlockAttention, type QkvRows } from './attention-tiled';
+import { ablated, blockAttention, LANES, shapeFits, type BlockAttention, type QkvRows } from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
 /** Kept variants (BENCHMARKS.md, issue 19 ninth pass). */
@@ -88,17 +88,8 @@ export function blockedShape(variant: string, d: number): BlockedShape | string 
 }
 
 export function blockedFits(device: GPUDevice, variant: string, d: number): boolean {
-  const s = blockedShape(variant, d);
-  const l = device.limits;
-  return (
-    typeof s !== 'string' &&
-    s.storageBytes <= l.maxComputeWorkgroupStorageSize &&
-    s.threads <= l.maxComputeInvocationsPerWorkgroup &&
-    s.threads <= l.maxComputeWorkgroupSizeX
-  );
+  return shapeFits(device, blockedShape(variant, d));
 }
-
-const LANES = ['x', 'y', 'z', 'w'];
 
 /** The kernel's WGSL body (after the constants and the Q/K/V load functions). */
 export function blockedAttentionWgsl(s: BlockedShape, d: number, ablate = 0): string {
@@ -107,10 +98,7 @@ export function blockedAttentionWgsl(s: BlockedShape, d: number, ablate = 0): st
   const KM4 = range(km / 4);
   const R = range(qm);
   const PR = range(QP);
-  const noLoads = (ablate & ABLATIONS.loads) !== 0;
-  const noScores = (ablate & ABLATIONS.scores) !== 0;
-  const noValues = (ablate & ABLATIONS.values) !== 0;
-  const noExp = (ablate & ABLATIONS.exp) !== 0;
+  const { noLoads, noScores, noValues, noExp } = ablated(ablate);
   const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
   const { lines, emit } = attentionEmitter();
   emit(0, 'var<workgroup> qt: array<vec4<f32>, D * QB4>;');

@@ -72,7 +72,11 @@ export function tiledShape(variant: string, d: number): TiledShape | string {
 
 /** Whether the device runs the variant at head size d (workgroup memory and threads). */
 export function tiledFits(device: GPUDevice, variant: string, d: number): boolean {
-  const s = tiledShape(variant, d);
+  return shapeFits(device, tiledShape(variant, d));
+}
+
+/** Whether a kernel shape (or the reason it has none) fits the device's workgroup memory and threads. */
+export function shapeFits(device: GPUDevice, s: { storageBytes: number; threads: number } | string): boolean {
   const l = device.limits;
   return (
     typeof s !== 'string' &&
@@ -81,6 +85,19 @@ export function tiledFits(device: GPUDevice, variant: string, d: number): boolea
     s.threads <= l.maxComputeWorkgroupSizeX
   );
 }
+
+/** ABLATIONS' stage bits of `ablate` as flags (the generated kernels' ablations). */
+export function ablated(ablate: number): { noLoads: boolean; noScores: boolean; noValues: boolean; noExp: boolean } {
+  const has = (bit: number) => (ablate & bit) !== 0;
+  return {
+    noLoads: has(ABLATIONS.loads),
+    noScores: has(ABLATIONS.scores),
+    noValues: has(ABLATIONS.values),
+    noExp: has(ABLATIONS.exp),
+  };
+}
+
+export const LANES = ['x', 'y', 'z', 'w'];
 
 /** Whether every head of every row starts at an even float (8-byte loads of float pairs). */
 export const pairLoads = (d: number, qkv: QkvRows): boolean =>

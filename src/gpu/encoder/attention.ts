@@ -15,6 +15,7 @@ import {
 } from './attention-tiled';
 import { unrolledAttentionWgsl } from './attention-unrolled';
 import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
+import { createSubgroupAttention, parseSubgroupVariant, SUBGROUP_ATTENTION_VARIANTS } from './attention-subgroup';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -94,6 +95,7 @@ export const ATTENTION_VARIANTS = [
   ...ROWS_ATTENTION_VARIANTS,
   ...TILED_ATTENTION_VARIANTS,
   ...BLOCKED_ATTENTION_VARIANTS,
+  ...SUBGROUP_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
@@ -206,6 +208,12 @@ export function createAttentionKernel(
     const k = createBlockedAttention(device, hidden, heads, qkv, variant);
     return { layout: k.layout, variant, queriesPerGroup: () => k.shape.qb, encode: k.encode };
   }
+  if (parseSubgroupVariant(variant)) {
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(variant))
+      throw new RangeError(`attention variant '${variant}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+    const k = createSubgroupAttention(device, hidden, heads, qkv, variant);
+    return { layout: k.layout, variant, queriesPerGroup: () => k.qw, encode: k.encode };
+  }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
   // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
   // each is made on first use (its pipeline compiled then).
@@ -259,6 +267,11 @@ export function createAblatedAttention(
     return ablation === 'kread1' || ablation === 'vread1'
       ? null
       : wrap(createBlockedAttention(device, hidden, heads, qkv, variant, bits));
+  if (parseSubgroupVariant(variant)) {
+    if (ablation === 'kread1' || ablation === 'vread1') return null;
+    const k = createSubgroupAttention(device, hidden, heads, qkv, variant, bits);
+    return { layout: k.layout, variant, queriesPerGroup: () => k.qw, encode: k.encode };
+  }
   if (variant === 'auto' || !parseVariant(variant).unrolled) return null;
   return fixedAttentionKernel(device, hidden, heads, qkv, variant, bits);
 }
