@@ -34,11 +34,6 @@ export function unrolledAttentionWgsl(
   rows2d = false,
   ablate = 0,
   fmaChain = false,
-  /** 'e': Q pre-scaled by scale * log2(e), the softmax as exp2. 'x': also the S splits of a row
-   *  as neighbouring lanes of one subgroup (each subgroup's lanes numbered by subgroup-common.wgsl's
-   *  ticket, not by local index), taking interleaved keys of a chunk of S x KC, their maxima,
-   *  sums and value rows met by subgroupShuffleXor instead of through workgroup memory. */
-  opts: { exp2?: boolean; sgMerge?: boolean } = {},
 ): string {
   const d4 = Math.ceil(d / 4);
   const R = range(qpt);
@@ -46,11 +41,7 @@ export function unrolledAttentionWgsl(
   const N = range(kc);
   const lanes = (c: number) => range(Math.min(4, d - 4 * c));
   const [noLoads, noScores, noValues, noExp, kRead1, vRead1] = [1, 2, 4, 8, 16, 32].map((b) => (ablate & b) !== 0);
-  const sgMerge = opts.sgMerge === true && splits > 1;
-  const useExp2 = opts.exp2 === true || sgMerge;
-  const exp = (x: string) => (noExp ? `(${x})` : useExp2 ? `exp2(${x})` : `exp(${x})`);
-  // The key of chunk slot n: the split's own run of KC keys, or (sgMerge) every S-th key from kbase.
-  const key = (n: number) => (sgMerge ? `kbase + ${n * splits}u` : `c0 + ${n}u`);
+  const exp = (x: string) => (noExp ? `(${x})` : `exp(${x})`);
   const { lines, emit } = attentionEmitter();
   emit(
     0,
@@ -60,23 +51,22 @@ export function unrolledAttentionWgsl(
   emit(0, 'var<workgroup> kbias: array<f32, KT>;');
   emit(0, 'const VB = KT * D4;');
   emit(0, '@compute @workgroup_size(QT * S)');
-  if (sgMerge) {
-    emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,');
-    emit(0, '        @builtin(subgroup_invocation_id) lane: u32) {');
-    emit(1, 'let sgi = claimSubgroupSlot(lid);', 'let slot = sgi * (SG / S) + lane / S;', 'let split = lane % S;');
-  } else {
-    emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
-    emit(1, 'let slot = lid % QT;', 'let split = lid / QT;');
-  }
-  emit(1, 'let seq = p.seq;', 'let b = wid.z;', 'let col = wid.y * D;');
-  const qscale = useExp2 ? '(p.scale * 1.4426950408889634)' : 'p.scale';
+  emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
+  emit(
+    1,
+    'let seq = p.seq;',
+    'let b = wid.z;',
+    'let col = wid.y * D;',
+    'let slot = lid % QT;',
+    'let split = lid / QT;',
+  );
   emit(1, 'let first = wid.x * QT * QPT + slot;');
   for (const r of R) {
     // Rows past the end compute a duplicate of the last row, never stored.
     emit(1, `let qr${r} = (b * seq + min(first + ${r}u * QT, seq - 1u)) * STRIDE + QO + col;`);
     for (const c of C) {
       const xs = range(4).map((e) => (e < lanes(c).length ? `q[qr${r} + ${4 * c + e}u]` : '0.0'));
-      emit(1, `let q${r}_${c} = vec4<f32>(${xs.join(', ')}) * ${qscale};`, `var a${r}_${c} = vec4<f32>(0.0);`);
+      emit(1, `let q${r}_${c} = vec4<f32>(${xs.join(', ')}) * p.scale;`, `var a${r}_${c} = vec4<f32>(0.0);`);
     }
     emit(1, `var m${r} = -3.0e38;`, `var l${r} = 0.0;`);
   }
@@ -96,14 +86,13 @@ export function unrolledAttentionWgsl(
   emit(2, '}');
   emit(2, 'workgroupBarrier();');
   emit(2, 'let kn = min(KT, seq - t0); // chunks past the sequence end are skipped');
-  if (sgMerge) emit(2, 'for (var c0 = 0u; c0 < kn; c0 += S * KC) {', '  let kbase = c0 + split;');
-  else emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
+  emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
   for (const n of N) {
-    emit(3, `let kb${n} = kbias[${key(n)}];`);
+    emit(3, `let kb${n} = kbias[c0 + ${n}u];`);
     for (const r of R) emit(3, `var s${r}_${n} = kb${n};`);
     for (const c of noScores ? [] : C) {
       const kc = kRead1 ? 0 : c;
-      emit(3, rows2d ? `{ let kk = kv[${key(n)}][${kc}u];` : `{ let kk = kv[(${key(n)}) * D4 + ${kc}u];`);
+      emit(3, rows2d ? `{ let kk = kv[c0 + ${n}u][${kc}u];` : `{ let kk = kv[(c0 + ${n}u) * D4 + ${kc}u];`);
       for (const r of R) {
         const q = `q${r}_${c}`;
         const chain = lanes(c).reduce((acc, e) => `fma(${q}.${'xyzw'[e]}, kk.${'xyzw'[e]}, ${acc})`, `s${r}_${n}`);
@@ -123,7 +112,7 @@ export function unrolledAttentionWgsl(
   for (const n of noValues ? [] : N) {
     for (const c of C) {
       const vc = vRead1 ? 0 : c;
-      emit(3, rows2d ? `{ let vv = kv[KT + ${key(n)}][${vc}u];` : `{ let vv = kv[VB + (${key(n)}) * D4 + ${vc}u];`);
+      emit(3, rows2d ? `{ let vv = kv[KT + c0 + ${n}u][${vc}u];` : `{ let vv = kv[VB + (c0 + ${n}u) * D4 + ${vc}u];`);
       for (const r of R) emit(4, `a${r}_${c} += s${r}_${n} * vv;`);
       emit(3, '}');
     }
@@ -132,28 +121,7 @@ export function unrolledAttentionWgsl(
   emit(2, 'workgroupBarrier(); // the next tile (or the merge) overwrites kv');
   emit(1, '}');
 
-  if (sgMerge) {
-    // The splits' merge across neighbouring lanes: the row's maximum, each split's rescale, the
-    // sums and value rows added up; split s stores the head quads c with c % S == s.
-    const offs = range(Math.log2(splits)).map((i) => 1 << i);
-    for (const r of R) {
-      emit(1, '{', `  var mx = m${r};`);
-      for (const o of offs) emit(1, `  mx = max(mx, subgroupShuffleXor(mx, ${o}u));`);
-      emit(1, `  let f = ${exp(`m${r} - mx`)};`, `  var l = l${r} * f;`);
-      for (const c of C) emit(1, `  var o${c} = a${r}_${c} * f;`);
-      for (const o of offs) {
-        emit(1, `  l += subgroupShuffleXor(l, ${o}u);`);
-        for (const c of C) emit(1, `  o${c} += subgroupShuffleXor(o${c}, ${o}u);`);
-      }
-      emit(1, `  let i = first + ${r}u * QT;`, '  if (i < seq) {', '    let at = (b * seq + i) * H + col;');
-      for (const c of C) {
-        emit(1, `    if (split == ${c % splits}u) {`);
-        for (const e of lanes(c)) emit(1, `      ctx[at + ${4 * c + e}u] = o${c}[${e}] / l;`);
-        emit(1, '    }');
-      }
-      emit(1, '  }', '}');
-    }
-  } else if (splits > 1) {
+  if (splits > 1) {
     // The splits' merge, as attention.wgsl's, one row of each slot at a time.
     for (const r of R) emit(1, `ml[(split * QT + slot) * QPT + ${r}u] = vec2<f32>(m${r}, l${r});`);
     emit(1, 'workgroupBarrier();');
@@ -163,9 +131,8 @@ export function unrolledAttentionWgsl(
       emit(2, `for (var s2 = 0u; s2 < S; s2++) { mx = max(mx, ml[(s2 * QT + slot) * QPT + ${r}u].x); }`);
       emit(2, 'var sum = 0.0;');
       emit(2, 'for (var s2 = 0u; s2 < S; s2++) {', `  let part = ml[(s2 * QT + slot) * QPT + ${r}u];`);
-      const ex = useExp2 ? 'exp2' : 'exp';
-      emit(2, `  sum += part.y * ${ex}(part.x - mx);`, '}');
-      emit(2, `let f = ${ex}(m${r} - mx) / sum;`);
+      emit(2, '  sum += part.y * exp(part.x - mx);', '}');
+      emit(2, `let f = exp(m${r} - mx) / sum;`);
       for (const c of C)
         emit(
           2,

@@ -15,14 +15,7 @@ import {
 } from './attention-tiled';
 import { unrolledAttentionWgsl } from './attention-unrolled';
 import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
-import {
-  createSubgroupAttention,
-  fixedSubgroupSize,
-  parseSubgroupVariant,
-  SUBGROUP_ATTENTION_VARIANTS,
-} from './attention-subgroup';
-import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
-import { hoistDirectives } from '../kernels/linear-common';
+import { createSubgroupAttention, parseSubgroupVariant, SUBGROUP_ATTENTION_VARIANTS } from './attention-subgroup';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -74,12 +67,6 @@ export const ROWS_ATTENTION_VARIANTS = [
   'q1c16s2v',
   'q1c16s2f',
   'q1c8s8f',
-  'q1c16s2e',
-  'q1c16s2x',
-  'q1c8s2x',
-  'q1c16s4x',
-  'q1c8s8e',
-  'q1c8s8x',
 ] as const;
 
 /** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
@@ -120,19 +107,15 @@ interface ParsedVariant {
   unrolled: boolean;
   /** Unrolled, K/V tile as rows of quads ('v', 'f'). */
   rows2d: boolean;
-  /** 'f': also each score as a chain of fma() instead of dot() added ('e', 'x' too). */
+  /** 'f': also each score as a chain of fma() instead of dot() added. */
   fmaChain: boolean;
-  /** 'e': also the softmax as exp2 (Q pre-scaled by log2(e)); 'x': also the splits merged
-   *  through subgroup shuffles (attention-unrolled.ts). */
-  exp2: boolean;
-  sgMerge: boolean;
   /** Keys a tile and query slots a workgroup, where the name fixes them. */
   kt?: number;
   qt?: number;
 }
 
 function parseVariant(name: string): ParsedVariant {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uvfex]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uvf]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
   const opt = (x: string | undefined) => (x === undefined ? undefined : Number(x));
@@ -141,10 +124,8 @@ function parseVariant(name: string): ParsedVariant {
     kc: Number(m[2]),
     splits: Number(m[3] ?? 1),
     unrolled: m[4] !== '',
-    rows2d: ['v', 'f', 'e', 'x'].includes(m[4]),
-    fmaChain: ['f', 'e', 'x'].includes(m[4]),
-    exp2: m[4] === 'e' || m[4] === 'x',
-    sgMerge: m[4] === 'x',
+    rows2d: m[4] === 'v' || m[4] === 'f',
+    fmaChain: m[4] === 'f',
     kt: opt(m[5]),
     qt: opt(m[6]),
   };
@@ -303,12 +284,7 @@ function fixedAttentionKernel(
   variant: string,
   ablate = 0,
 ): AttentionKernel {
-  const parsed = parseVariant(variant);
-  const { qpt, kc: kcWanted, splits, unrolled, rows2d, fmaChain, kt: ktFixed, qt: qtFixed } = parsed;
-  // 'x': the splits of a row are lanes of one subgroup (fixed size, a multiple of S).
-  const sg = parsed.sgMerge ? fixedSubgroupSize(device) : undefined;
-  if (parsed.sgMerge && !(sg && sg % splits === 0))
-    throw new RangeError(`attention variant '${variant}' needs subgroups of one fixed size, a multiple of ${splits}`);
+  const { qpt, kc: kcWanted, splits, unrolled, rows2d, fmaChain, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -322,12 +298,10 @@ function fixedAttentionKernel(
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
     throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
   const kc = Math.min(kcWanted, kt);
-  if (sg && kt % (splits * kc) !== 0)
-    throw new RangeError(`attention variant '${variant}' needs key tiles of a multiple of ${splits * kc} keys`);
   const tiles = (qtFixed ? [qtFixed] : splits > 1 ? SPLIT_QUERY_TILES : QUERY_TILES).filter((qt) => {
     const threads = qt * splits;
     const fit = threads <= limits.maxComputeInvocationsPerWorkgroup && threads <= limits.maxComputeWorkgroupSizeX;
-    return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS) && (!sg || threads % sg === 0);
+    return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS);
   });
   if (tiles.length === 0)
     throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
@@ -342,15 +316,10 @@ function fixedAttentionKernel(
         ...{ H: hidden, D: d, D4: d4, QT: qt, QPT: qpt, S: splits, KT: kt, KC: kc },
         ...{ KV: kvQuads(kt), ML: mergeSlots },
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
-        ...(sg ? { SG: sg } : {}),
       };
       const label = `encoder.attention ${variant} qt=${qt}${ablate ? ` ablate=${ablate}` : ''}`;
-      const opts = { exp2: parsed.exp2, sgMerge: parsed.sgMerge };
-      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain, opts) : attentionWgsl;
-      const code = sg
-        ? hoistDirectives(withConsts(consts, subgroupCommonWgsl, loadF32Wgsl, body))
-        : withConsts(consts, loadF32Wgsl, body);
-      pipeline = compilePipeline(device, layout, label, code);
+      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain) : attentionWgsl;
+      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
       pipelines.set(qt, pipeline);
     }
     return pipeline;
