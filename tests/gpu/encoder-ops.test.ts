@@ -356,8 +356,8 @@ describe('encoder ops on WebGPU', () => {
     [52, 2, 70, 3, 'fused', 'q1c8s2w32'],
     // Keys over a subgroup's lanes (attention-subgroup.ts; SwiftShader's subgroups of 4: 5 keys a
     // lane in two vectors, two key splits merged by subgroupShuffleXor, two quads a lane in the value
-    // product; 32 query rows a workgroup in two blocks: some past the sequence).
-    [52, 2, 20, 3, 'fused', 'g4m4b2'],
+    // product; 64 query rows a workgroup in two blocks: some past the sequence).
+    [52, 2, 20, 3, 'fused', 'g8m4b2'],
     // The K/V tile as rows of quads (one bounds clamp a key): two rows a thread on 128-key tiles
     // written out; 16-key chunks in q1c16s2f below.
     [52, 2, 70, 3, 'fused', 'q2c8s2vt128'],

@@ -79,7 +79,8 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   --ablate times the variants again without a stage each (loads: K/V global loads, scores: Q.K
   products, values: P.V products, exp: the exponentials; kread1 / vread1: the same products from one
   quad of workgroup memory a key instead of all of them; wrong results, not checked): the tiled
-  'b' variants know the first three, the written-out ('u', 'v', 'f') and blocked ('r') ones more.
+  'b' variants know the first three, the subgroup ('g') ones also exp, the written-out ('u', 'v',
+  'f') and blocked ('r') ones more.
   --quant int8: the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup
   matrices, run with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's
   (int-attention.ts; an output more than 1e-6 off counts as a mismatch).

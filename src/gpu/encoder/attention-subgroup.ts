@@ -25,23 +25,10 @@ import { deviceHasSubgroups } from '../kernels/subgroup-variant';
 import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
-/** The variants the bench and `--attention-variant` know (issue 19, eleventh pass). */
-export const SUBGROUP_ATTENTION_VARIANTS = [
-  'g4m8b4',
-  'g4m8b2',
-  'g4m8b1',
-  'g8m4b4',
-  'g8m4b2',
-  'g4m4b8',
-  'g4m4b4',
-  'g2m16b4',
-  'g2m16b2',
-  'g2m8b8',
-  'g2m8b4',
-  'g4m4b2',
-  'g4m4b1',
-  'g2m4b2',
-] as const;
+/** Kept after the H200 runs (BENCHMARKS.md, issue 19 eleventh pass, µs a layer alone): the fastest
+ *  of 12 at B=32 L=128 (g8m4b4 56.0; q1c16s2f 42.0), B=32 L=64 (g8m4b2 24.6; 15.2) and B=1 L=128
+ *  (g4m4b1 9.1; b16k128n4 7.7). Never the best at a shape: an option, not in 'auto'. */
+export const SUBGROUP_ATTENTION_VARIANTS = ['g8m4b4', 'g8m4b2', 'g4m4b1'] as const;
 
 export function parseSubgroupVariant(name: string): { nsg: number; qm: number; nb: number } | null {
   const m = /^g(\d+)m(\d+)b(\d+)$/.exec(name);
