@@ -18,7 +18,9 @@
 # default before and after), qkv-tile (the dense B=32 L=128 forward profiled with other Q/K/V tiles), tiles2 (dense
 # tiles that divide 936 and 312, in the forward and verified alone), out-tiles (the dense forward
 # with other attention-output and FFN-out tiles), b1-ln (B=1 L=128 HP on columns fused with their
-# LayerNorm, on the fused kernel's smaller tiles, latency and profile), logits (dev-split logits at
+# LayerNorm, on the fused kernel's smaller tiles, latency and profile), readback-first (B=1 L=128 wall
+# with --readback-first on, with and without --submit-chunks, against the default), logits-b128 (the logits
+# step in batches of 128 sentences: 4096+ tokens a call in the longest), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -73,6 +75,19 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c b1-profile 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile
       c b1-profile-rows 40 "${enc[@]}" --no-latency --batch 1 --seq 128 --profile --hp-columns off
       c b1-default2 40 "${enc[@]}" --batch 1 --seq 64,128 ;;
+    readback-first)
+      # B=1 L=128 run/idle wall with the logits read back before the next forward is recorded
+      # (--readback-first on), alone and with chunked submits, against the default; twice, interleaved.
+      for i in 1 2; do
+        c "rb-default-$i" 30 "${enc[@]}" --batch 1 --seq 128
+        c "rb-on-$i" 30 "${enc[@]}" --batch 1 --seq 128 --readback-first on
+        for ch in 4 6 3,6; do
+          c "rb-on-chunks${ch/,/-}-$i" 30 "${enc[@]}" --batch 1 --seq 128 --readback-first on --submit-chunks $ch
+        done
+        c "rb-chunks4-$i" 30 "${enc[@]}" --batch 1 --seq 128 --submit-chunks 4
+      done
+      c rb-b32-default 40 "${enc[@]}" --batch 32 --seq 128
+      c rb-b32-on 40 "${enc[@]}" --batch 32 --seq 128 --readback-first on ;;
     qkv-tile)
       # The dense Q/K/V (312 -> 936) tile in the B=32 L=128 forward (auto: 128x128/8x8/2d).
       for t in auto 128x96/8x8/2d 128x96/8x4/2d 128x128/8x4/2d; do
@@ -103,6 +118,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
           --hp-ln-tile "$t"
       done ;;
     logits) c logits 40 encoder --no-latency --sparsity 0,0.5,0.9 --save-logits "$out/engine-logits.json" ;;
+    logits-b128)
+      # Batches of 128 sentences: the longest reach 4096+ tokens a call, where the dense output
+      # linears run split in two K-slices by default (compare with --eval-batch 128 here too).
+      c logits-b128 60 encoder --no-latency --sparsity 0,0.5,0.9 --eval-batch 128 \
+        --save-logits "$out/engine-logits-b128.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done

@@ -99,6 +99,24 @@ describe('encoder engine on WebGPU', () => {
       Array.from(logits2),
     );
     chunked.destroy();
+    // Logits read back before the next forward is recorded (readbackFirst): calls made at once,
+    // the last one on another shape, and one after an idle turn give the same bits; forwards
+    // recorded ahead for the old shape are not used for the new one.
+    const first = createEncoderEngine(gpu.device, gpu.caps, model, {
+      maxBatch: 3,
+      maxSeq: 7,
+      submitChunks: [2],
+      readbackFirst: true,
+    });
+    const run = (x: typeof b, batch = 3) =>
+      first.run(x.inputIds, x.attentionMask, x.tokenTypeIds, batch, 7).then((l) => Array.from(l));
+    const b3 = randomBatch(model, 2, 7, 9);
+    const [r1, r2, r3, r4] = await Promise.all([run(b), run(b2), run(b), run(b3, 2)]);
+    expect([r1, r2, r3]).toEqual([Array.from(logits), Array.from(logits2), Array.from(logits)]);
+    expect(maxAbsDiff(Float32Array.from(r4), referenceForward(model, b3))).toBeLessThan(1e-4);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await run(b2)).toEqual(Array.from(logits2));
+    first.destroy();
     await new Promise((resolve) => setTimeout(resolve, 20));
   });
 

@@ -81,6 +81,8 @@ export const usage =
                       that recording ends
                       (with latency rows the output also has readback_floor_ms: an empty submit and a
                       4-byte mapAsync round trip, plain and nudged, the floor under every run's wall time)
+  --readback-first on|off  read a run's logits back before recording the next forward ahead (two
+                      kept ready, the next recorded after run() returns); default off
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
@@ -202,15 +204,20 @@ export async function run(argv: string[]): Promise<unknown> {
     'qkv-pad': { type: 'string' },
     'submit-chunks': { type: 'string' },
     'record-slice': { type: 'string' },
+    'readback-first': { type: 'string' },
     'attention-variant': { type: 'string' },
     'ln-variant': { type: 'string' },
     'spin-up': { type: 'string' },
     'split-k': { type: 'string' },
   });
   const weights = f.weights ?? 'f32';
-  const fuseLn = f['fuse-ln'];
-  if (fuseLn !== undefined && fuseLn !== 'on' && fuseLn !== 'off')
-    throw new CliError(`--fuse-ln must be on or off, got '${fuseLn}'`);
+  /** An on|off flag's value (undefined when not given). */
+  const onOff = (name: keyof typeof f): 'on' | 'off' | undefined => {
+    const v = f[name];
+    if (v !== undefined && v !== 'on' && v !== 'off') throw new CliError(`--${name} must be on or off, got '${v}'`);
+    return v;
+  };
+  const fuseLn = onOff('fuse-ln');
   if (weights !== 'f32' && weights !== 'f16') throw new CliError(`--weights must be f32 or f16, got '${weights}'`);
   const quant = f.quant;
   if (quant !== undefined && quant !== 'f32' && quant !== 'int8')
@@ -235,9 +242,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const hpColumns = f['hp-columns'];
   if (hpColumns !== undefined && !['on', 'off', 'auto'].includes(hpColumns))
     throw new CliError(`--hp-columns must be on, off or auto, got '${hpColumns}'`);
-  const int8Ln = f['int8-layernorm'];
-  if (int8Ln !== undefined && !['on', 'off'].includes(int8Ln))
-    throw new CliError(`--int8-layernorm must be on or off, got '${int8Ln}'`);
+  const int8Ln = onOff('int8-layernorm');
   if (int8Ln !== undefined && !int8) throw new CliError('--int8-layernorm needs --quant int8');
   const int8Att = f['int8-attention'];
   if (int8Att !== undefined && !['on', 'off', 'dot4', 'matrix'].includes(int8Att))
@@ -247,12 +252,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const attSplits = f['int8-attention-splits'];
   if (attSplits !== undefined && !['1', '2', '4'].includes(attSplits))
     throw new CliError(`--int8-attention-splits must be 1, 2 or 4, got '${attSplits}'`);
-  const hpFuseLn = f['hp-fuse-ln'];
-  if (hpFuseLn !== undefined && !['on', 'off'].includes(hpFuseLn))
-    throw new CliError(`--hp-fuse-ln must be on or off, got '${hpFuseLn}'`);
-  const denseDeferLn = f['dense-defer-ln'];
-  if (denseDeferLn !== undefined && !['on', 'off'].includes(denseDeferLn))
-    throw new CliError(`--dense-defer-ln must be on or off, got '${denseDeferLn}'`);
+  const hpFuseLn = onOff('hp-fuse-ln');
+  const denseDeferLn = onOff('dense-defer-ln');
   const lnColumnsRows =
     f['ln-columns-rows'] === undefined
       ? undefined
@@ -269,6 +270,7 @@ export async function run(argv: string[]): Promise<unknown> {
         : numberListFlag(f['submit-chunks'], 'submit-chunks', [], 1, 1000, true);
   const recordSlice =
     f['record-slice'] === undefined ? undefined : numberFlag(f['record-slice'], 'record-slice', 0, 0, 1000, true);
+  const readbackFirst = onOff('readback-first');
   const attention = f['attention-variant'];
   if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
     throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
@@ -389,6 +391,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(qkvPad !== undefined ? { qkvPad } : {}),
     ...(submitChunks ? { submitChunks } : {}),
     ...(recordSlice !== undefined ? { recordSlice } : {}),
+    ...(readbackFirst ? { readbackFirst: readbackFirst === 'on' } : {}),
     ...(attention ? { attention } : {}),
     ...(lnVariant ? { layerNorm: lnVariant } : {}),
     ...(splitK !== undefined ? { splitK } : {}),
@@ -580,6 +583,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),
     ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),
     ...(recordSlice !== undefined ? { record_slice: recordSlice } : {}),
+    ...(readbackFirst ? { readback_first: readbackFirst } : {}),
     attention_variant: attention ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,

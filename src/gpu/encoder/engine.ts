@@ -129,6 +129,12 @@ export interface EncoderEngineOptions {
   /** Dispatches the next forward's recording ahead takes per event-loop turn (forward-submit.ts;
    *  0 = a command buffer in one go), so a run's logits are seen while it is still recording. */
   recordSlice?: number;
+  /** Read a run's logits back before recording the next forward ahead: the next one is recorded on
+   *  the event loop's next turn after run() returns, and a second stays queued, so back-to-back
+   *  calls still find one ready (forward-submit.ts). Default false: the next forward is recorded
+   *  between this run's submit and its readback, which costs a run nothing while recording is
+   *  shorter than the GPU's forward. */
+  readbackFirst?: boolean;
   /** While run() waits for its logits, submit an empty batch every event-loop turn
    *  (readback-floor.ts nudged): browsers' GPU processes notice finished work late otherwise.
    *  Default: nudgeByDefault (in a browser, on a hardware adapter). */
@@ -349,8 +355,12 @@ export function createEncoderEngine(
     opts.submitChunks ?? SUBMIT_CHUNKS,
     opts.recordSlice ?? RECORD_SLICE,
   );
-  /** The record-ahead in flight (run() calls wait for it: it binds the current buffers). */
+  /** The record-ahead in flight (run() calls wait for it unless readbackFirst). */
   let recording: Promise<void> = Promise.resolve();
+  const readbackFirst = opts.readbackFirst ?? false;
+  /** Forwards of a shape readbackFirst keeps recorded ahead: one for the next call, one spare for
+   *  a call made as soon as run() returns, before the next event-loop turn records another. */
+  const READY_AHEAD = 2;
   /** CPU ms the last finished record-ahead spent recording. */
   let lastRecordMs = 0;
 
@@ -828,7 +838,8 @@ export function createEncoderEngine(
    *  ahead binds too, so the next call also waits for that recording. */
   const serial = <T>(f: () => Promise<T>): Promise<T> => {
     const next = busy.then(f, f);
-    const settled = () => recording;
+    // readbackFirst: a call does not wait for a recording (runOnce).
+    const settled = () => (readbackFirst ? undefined : recording);
     busy = next.then(settled, settled).catch(() => undefined);
     return next;
   };
@@ -840,8 +851,22 @@ export function createEncoderEngine(
   const nudge = opts.nudgeReadback ?? nudgeByDefault(caps);
   /** performance.now() right after the last forward's last submit (timing splits run()'s wall time). */
   let submittedAt = 0;
+  /** readbackFirst: records forwards of `shape` ahead until READY_AHEAD are ready, one an event-loop
+   *  turn, starting after the caller of the run that started it has run on (so a call it makes at
+   *  once finds one ready); stops when the buffers or the shape change. */
+  async function refill(a: typeof act, shape: string, steps: Step[], finish: (enc: GPUCommandEncoder) => void) {
+    const wanted = () => !destroyed && act === a && lastShape === shape && submitter.ready(shape) < READY_AHEAD;
+    while (wanted()) {
+      await nextTurn();
+      if (!wanted()) return;
+      lastRecordMs = await submitter.recordAhead(shape, steps, finish);
+    }
+  }
+
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
-    await recording;
+    // readbackFirst: with none ready, submit() records this call's own (a recording in one go is
+    // never half done between two calls).
+    if (!readbackFirst) await recording;
     const a = act!;
     const shape = `${batch}x${seq}`;
     const steps = stepsFor(batch, seq);
@@ -849,6 +874,13 @@ export function createEncoderEngine(
     submitter.submit(shape, steps, finish);
     submittedAt = performance.now();
     const mapped = a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
+    if (readbackFirst) {
+      await (nudge ? nudged(device, mapped) : mapped);
+      const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
+      a.readback.unmap();
+      recording = refill(a, shape, steps, finish).catch(() => undefined);
+      return logits;
+    }
     // While the GPU runs this forward, the CPU records the next one for the same shape, so a
     // caller that runs that shape again (the sentences of a page, a benchmark) only uploads its
     // tokens and submits (BENCHMARKS.md, issue 19).

@@ -12,6 +12,9 @@
 //   0.44-0.50 ms), back-to-back runs slower (0.54-0.65 against 0.45-0.51: each waits for the last
 //   one's recording, spread over turns); since the tenth pass the chunks are recorded ahead in one
 //   go like a single buffer (turns only with recordSlice).
+// - Optionally (the engine's readbackFirst) a run waits for its logits before anything is recorded:
+//   forwards recorded ahead queue up (ready()), the next one is recorded on the event loop's next
+//   turn after a run returns, so nothing on the CPU sits between a run's submit and its readback.
 // - Optionally (recordSlice) the recording ahead yields to the event loop every few dispatches,
 //   inside a command buffer too: where recording takes longer than a small forward's GPU time,
 //   the logits' mapAsync of the run that started it is otherwise seen only after it. On the H200
@@ -57,10 +60,13 @@ export interface ForwardSubmitter {
   /** Submits the forward of `shape`: the command buffers recorded ahead for it, else each chunk
    *  recorded and submitted in turn. `finish` adds the last buffer's copies (the logits). */
   submit(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): void;
-  /** Records the next forward of `shape` ahead, a command buffer (or recordSlice dispatches) per
-   *  event-loop turn; resolves when done or dropped, with the CPU ms its turns spent recording. */
+  /** Records a forward of `shape` ahead (recordSlice dispatches per event-loop turn, else in one
+   *  go) and queues it behind those already ahead for that shape (another shape's are forgotten);
+   *  resolves when done or dropped, with the CPU ms its turns spent recording. */
   recordAhead(shape: string, steps: readonly Step[], finish: (enc: GPUCommandEncoder) => void): Promise<number>;
-  /** Forgets the forward recorded ahead (its buffers are about to be re-allocated). */
+  /** How many forwards of `shape` are recorded ahead, ready to submit. */
+  ready(shape: string): number;
+  /** Forgets the forwards recorded ahead (their buffers are about to be re-allocated). */
   drop(): void;
 }
 
@@ -71,7 +77,8 @@ export function createForwardSubmitter(
 ): ForwardSubmitter {
   if (!Number.isInteger(recordSlice) || recordSlice < 0)
     throw new RangeError(`record slice must be a non-negative integer, got ${recordSlice}`);
-  let ahead: { shape: string; commands: GPUCommandBuffer[] } | null = null;
+  /** Forwards recorded ahead, oldest first, all of one shape. */
+  let ahead: { shape: string; commands: GPUCommandBuffer[] }[] = [];
   /** Bumped by drop(): a recording in flight for an older generation stops. */
   let generation = 0;
   /** The last step list's command-buffer parts: submit and recordAhead split the same list (the
@@ -99,8 +106,8 @@ export function createForwardSubmitter(
   };
   return {
     submit(shape, steps, finish) {
-      const recorded = ahead?.shape === shape ? ahead.commands : null;
-      ahead = null;
+      const recorded = ahead[0]?.shape === shape ? ahead.shift()!.commands : null;
+      if (!recorded) ahead = [];
       if (recorded) {
         for (const c of recorded) device.queue.submit([c]);
         return;
@@ -109,7 +116,7 @@ export function createForwardSubmitter(
       parts.forEach((part, i) => device.queue.submit([encode(part, i === parts.length - 1, finish)]));
     },
     async recordAhead(shape, steps, finish) {
-      ahead = null;
+      if (ahead[0] && ahead[0].shape !== shape) ahead = [];
       let recordedMs = 0;
       const mine = generation;
       const parts = partsOf(steps);
@@ -135,12 +142,16 @@ export function createForwardSubmitter(
         commands.push(end(buffer, i === parts.length - 1, finish));
         recordedMs += performance.now() - t0;
       }
-      ahead = { shape, commands };
+      if (ahead[0] && ahead[0].shape !== shape) ahead = [];
+      ahead.push({ shape, commands });
       return recordedMs;
+    },
+    ready(shape) {
+      return ahead[0]?.shape === shape ? ahead.length : 0;
     },
     drop() {
       generation++;
-      ahead = null;
+      ahead = [];
     },
   };
 }

@@ -109,4 +109,20 @@ describe('createForwardSubmitter', () => {
     expect(f.submitted).toEqual([0]);
     expect(s.encodes()).toBe(9);
   });
+
+  it('forwards recorded ahead queue up per shape, oldest submitted first; another shape clears them', async () => {
+    const f = fakeDevice();
+    const s = counting(4);
+    const submitter = createForwardSubmitter(f.device, []);
+    await submitter.recordAhead('1x8', s.list, finish);
+    await submitter.recordAhead('1x8', s.list, finish);
+    expect([submitter.ready('1x8'), submitter.ready('2x8')]).toEqual([2, 0]);
+    submitter.submit('1x8', s.list, finish);
+    expect([f.submitted, submitter.ready('1x8')]).toEqual([[0], 1]);
+    await submitter.recordAhead('2x8', s.list, finish); // the 1x8 one left is forgotten
+    expect([submitter.ready('1x8'), submitter.ready('2x8')]).toEqual([0, 1]);
+    submitter.submit('1x8', s.list, finish); // records its own (buffer 3); the 2x8 one goes too
+    expect([f.submitted, submitter.ready('2x8')]).toEqual([[0, 3], 0]);
+    expect(s.encodes()).toBe(16);
+  });
 });
