@@ -166,18 +166,26 @@ describe('encoder engine on WebGPU', () => {
     }
     // The HP attention output and FFN-out fused with their residual + LayerNorm (hp-columns-ln):
     // rows in (ragged 2 x 5 tokens), columns in, xt written or not, five tiles (SwiftShader's
-    // compiler blows up on l32 with 16-column K-steps: K-steps of 4 there), two with the K split
-    // (staged values; values in registers over 2-3 K-steps), and 'auto' (undefined: at 10 tokens
-    // on columns, l4s8v: the K split 8 ways, values in registers).
+    // compiler blows up on l32 with 16-column K-steps: K-steps of 4 there), one with X staged
+    // unpadded ('/u'), one per shape (the attention output fused, FFN-out not: 'off'), two with
+    // the K split (staged values; values in registers over 2-3 K-steps), and 'auto' (undefined:
+    // at 10 tokens on columns, l4s8v: the K split 8 ways, values in registers).
     if (layerNorm === 'subgroup')
-      for (const tile of ['l16', 'l16/k8', 'l32/k4', 'l8s4', 'l4s4v/k2', undefined]) {
+      for (const [tile, name, fused] of [
+        ['l16/u', 'l16/u', 4],
+        ['l16/k8', 'l16/k8', 4],
+        ['32x32=l32/k4+48x32=off', 'l32/k4', 2],
+        ['l8s4', 'l8s4', 4],
+        ['l4s4v/k2', 'l4s4v/k2', 4],
+        [undefined, 'l4s8v', 4],
+      ] as const) {
         const e = createEncoderEngine(gpu.device, gpu.caps, model, {
           sparse,
           maxBatch: 2,
           maxSeq: 5,
           ...(tile ? { hpColumns: true, hpFuseLn: true, hpLnTile: tile } : {}),
         });
-        expect(e.kernelVariants(10)[`columns+ln ${tile ?? 'l4s8v'}`]).toBe(4);
+        expect(e.kernelVariants(10)[`columns+ln ${name}`]).toBe(fused);
         const b1 = randomBatch(model, 2, 5, 7);
         expect(
           maxAbsDiff(await e.run(b1.inputIds, b1.attentionMask, b1.tokenTypeIds, 2, 5), referenceForward(pruned, b1)),

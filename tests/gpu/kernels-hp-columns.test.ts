@@ -5,6 +5,7 @@ import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { hpCase, type CaseResult } from '../../src/lab/kernel-verify';
 import { COLUMN_TILES, columnGeometry, pickColumnTile } from '../../src/gpu/kernels/hp-columns';
+import { shapeTile } from '../../src/gpu/kernels/hp-columns-ln';
 
 let gpu: AcquiredGpu;
 beforeAll(async () => {
@@ -44,7 +45,17 @@ describe('HP linear on X as columns', () => {
     const limits = gpu.device.limits;
     expect(columnGeometry(32, 33, COLUMN_TILES[0])!.kc).toBe(11);
     expect(columnGeometry(32, 120, COLUMN_TILES[0])!.kc).toBe(15);
-    expect(pickColumnTile(limits, 32, 33, 30, 4096).bt).toBeGreaterThanOrEqual(64);
+    // From 4096 tokens the 8x8 tile with K-steps of 8 where it makes >= 960 workgroups (Q/K/V, FFN-in).
+    expect(pickColumnTile(limits, 32, 33, 31, 4096).name).toBe('c128/8x8/k8');
+    expect(pickColumnTile(limits, 32, 33, 31, 2048).bt).toBeGreaterThanOrEqual(32);
+    expect(pickColumnTile(limits, 32, 120, 10, 4096).name).not.toBe('c128/8x8/k8');
     expect(() => pickColumnTile(limits, 32, 33, 30, 4096, 'c99/1x1')).toThrow(/unknown/);
+    // Per-shape forced tiles: that linear's entry, else the automatic choice.
+    const spec = '312x968=c64/8x4+312x1200=c128/8x4';
+    expect([shapeTile(spec, 312, 1200), shapeTile(spec, 1200, 312), shapeTile('c32/4x4', 1, 2)]).toEqual([
+      'c128/8x4',
+      undefined,
+      'c32/4x4',
+    ]);
   });
 });

@@ -86,18 +86,25 @@ export const usage =
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
-                      c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step); default per call
+                      c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step), or per shape,
+                      'INxOUT=T' entries joined by '+' (312x968=c64/8x4+312x1200=c128/8x4: the
+                      stacked Q/K/V and FFN-in; the rest automatic); default per call; a comma list
+                      builds and times one HP engine per tile (rows carry hp_column_tile; with a
+                      list of --hp-ln-tile, one per pair)
   --hp-fuse-ln on|off where the HP linears run on columns, the HP attention-output and FFN-output
                       linears fused with their residual + LayerNorm (one dispatch; needs subgroups
                       of one size); default on
-  --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l4s8v, l4s4v, l8s4: tokens
-                      a workgroup, 'r2': two token quads an invocation, 's8': the kept columns split
-                      between 8 groups of invocations, 'v': values read into registers, not staged;
-                      optionally /kN: N kept columns a K-step a split; ~loop, ~ln, ~xt, ~red:
-                      ablations, timing only, wrong results: no K-steps, no LayerNorm, no x as
-                      columns, no adding of the splits); default l16/k8 from 4096 tokens a call,
-                      l4s8v up to 128, l16 between; a comma list builds and times one HP engine
-                      per tile (rows carry hp_ln_tile)
+  --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
+                      tokens a workgroup, 'r1'/'r2': one/two token quads an
+                      invocation, 's8': the kept columns split between 8 groups of invocations,
+                      'v': values read into registers, not staged; optionally /kN: N kept columns
+                      a K-step a split; ~loop, ~ln, ~xt, ~red: ablations, timing only, wrong
+                      results: no K-steps, no LayerNorm, no x as columns, no adding of the
+                      splits); '/d' after the tile (l32r1/d): two K-steps' loads in flight; or per
+                      shape as --hp-column-tile ('off': that linear unfused); default from 4096
+                      tokens a call l32r1 for FFN-out (120 kept columns a tile-row at 90 %) and
+                      l16/k8 for the attention output, l4s8v up to 128, l16 between; a
+                      comma list builds and times one HP engine per tile (rows carry hp_ln_tile)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
@@ -279,6 +286,9 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
+  const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
+  // One HP engine per (fused tile, column tile) pair.
+  const hpTiles = lnTiles.flatMap((ln) => colTiles.map((col) => ({ ln, col })));
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
   const [tr, tc] = tileFlag(f.tile);
@@ -381,7 +391,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['dense-variant'] ? { denseTile: f['dense-variant'] } : {}),
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
-    ...(f['hp-column-tile'] ? { hpColumnTile: f['hp-column-tile'] } : {}),
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
@@ -442,24 +451,26 @@ export async function run(argv: string[]): Promise<unknown> {
         }
         accuracy.push(row);
       }
-      for (const [sparsity, lnTile] of sparsities.flatMap((s) => lnTiles.map((t) => [s, t] as const))) {
+      for (const [sparsity, tiles] of sparsities.flatMap((s) => hpTiles.map((t) => [s, t] as const))) {
         const config: PruneConfig = { pattern: 'hp', sparsity, score: 'magnitude', tr, tc, split };
         const pruned = prune.prune(config);
         const hpEngine: EncoderEngine | undefined = experiment?.engine(config, {
           ...size,
-          ...(lnTile ? { hpLnTile: lnTile } : {}),
+          ...(tiles.ln ? { hpLnTile: tiles.ln } : {}),
+          ...(tiles.col ? { hpColumnTile: tiles.col } : {}),
         }).engine;
-        const tileRow = lnTiles.length > 1 ? { hp_ln_tile: lnTile } : {};
-        const firstTile = lnTile === lnTiles[0];
+        const tileRow = {
+          ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
+          ...(colTiles.length > 1 ? { hp_column_tile: tiles.col } : {}),
+        };
+        const firstTile = tiles === hpTiles[0];
+        const tileLabel = hpTiles.length > 1 ? `/${[tiles.ln, tiles.col].filter(Boolean).join('/')}` : '';
         try {
           const hpShapes = pruned.matrices
             .slice(0, 6)
             .map((m) => `${m.name.split('.').pop()} m=${m.params.m}/${m.params.tilesPerRow} k=${m.params.k}/${tc}`);
           if (doAccuracy) {
-            const engineRes = await engineEval(
-              `hp@${sparsity}${lnTile && lnTiles.length > 1 ? `/${lnTile}` : ''}`,
-              () => hpEngine!,
-            );
+            const engineRes = await engineEval(`hp@${sparsity}${tileLabel}`, () => hpEngine!);
             const row: Record<string, unknown> = {
               sparsity,
               ...tileRow,

@@ -40,6 +40,7 @@ import { planQkv, type QkvPlan } from './qkv-plan';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
+import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
@@ -567,8 +568,10 @@ export function createEncoderEngine(
         ].map(([lin, input], j) => {
           const hpLin = lin as GpuLinear | null;
           const f = hpFuseLn && !int8 ? hpLin?.columns?.addLn : null;
-          if (hpFuseLn && !int8 && opts.hpLnTile && hpLin?.columns && !f)
-            throw new RangeError(`fused LayerNorm tile '${opts.hpLnTile}' is unknown or does not fit layer ${i}`);
+          // The forced tile of this linear ('off': left unfused; per shape: hp-columns-ln.ts shapeTile).
+          const forced = shapeTile(opts.hpLnTile, j === 0 ? hidden : ffn, hidden);
+          if (hpFuseLn && !int8 && forced && forced !== 'off' && hpLin?.columns && !f)
+            throw new RangeError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
           return f ? f.bind(uniforms.ln, input as GPUBuffer, weights.ln[i][j], a.x, a.xt) : null;
         }),
       ),

@@ -16,6 +16,14 @@ import type { HPColumnsLn } from './linear-types';
  *  a tile name may end in '/kN' to use N instead. Shared with hp-columns.ts. */
 export const COLUMN_KC_MAX = 16;
 
+/** The forced tile of an in x out HP linear: `spec` itself, or, where it is a '+' list of
+ *  'INxOUT=T' entries, that linear's T (none: the automatic choice). Shared with hp-columns.ts. */
+export function shapeTile(spec: string | undefined, inn: number, out: number): string | undefined {
+  if (!spec?.includes('=')) return spec;
+  const e = spec.split('+').find((x) => x.startsWith(`${inn}x${out}=`));
+  return e?.slice(e.indexOf('=') + 1);
+}
+
 /** Kept columns a K-step: `q` split into the fewest even steps of at most `kcMax`. */
 export function columnKStep(q: number, kcMax = COLUMN_KC_MAX): number {
   return Math.max(1, Math.ceil(q / Math.max(1, Math.ceil(q / kcMax))));
@@ -39,6 +47,9 @@ export const COLUMNS_LN_TILES: readonly ColumnsLnTile[] = [
   { name: 'l32', bt: 32, rt: 2 },
   { name: 'l32r1', bt: 32, rt: 1 },
   { name: 'l16r2', bt: 16, rt: 2 },
+  // 640 invocations for 16 tokens (the K split in 2); its /k4 ran FFN-out + LN at 4096 tokens
+  // between l16/k8 and l32r1 (BENCHMARKS.md, issue 19 eleventh pass).
+  { name: 'l16s2', bt: 16, rt: 1, ks: 2 },
   // For few tokens (B=1): more invocations a workgroup through the K split.
   { name: 'l4s8v', bt: 4, rt: 1, ks: 8, direct: true },
   { name: 'l4s4v', bt: 4, rt: 1, ks: 4, direct: true },
@@ -70,7 +81,10 @@ export function columnsLnGeometry(
   sg: number,
   forced?: string,
 ): ColumnsLnGeometry | null {
-  const m = /^(.*?)(?:\/k(\d+))?(?:~(loop|ln|xt|red))?$/.exec(forced ?? COLUMNS_LN_TILES[0].name)!;
+  const m = /^(.*?)(?:\/k(\d+))?(\/u)?(?:~(loop|ln|xt|red))?$/.exec(forced ?? COLUMNS_LN_TILES[0].name)!;
+  // A spare vec4 after each tile-row's staged X (bank spread; '/u': none, as before).
+  const xpad = m[3] ? 0 : 1;
+  const ablation = m[4];
   const tile = COLUMNS_LN_TILES.find((t) => t.name === m[1]);
   if (!tile) return null;
   const { tr, tileRows, q, out: h } = shape;
@@ -83,14 +97,14 @@ export function columnsLnGeometry(
   const threads = (tr / 4) * tileRows * wy * ks;
   const xv = tileRows * ks * kc * bt4;
   const vv = tile.direct ? 0 : (tileRows * ks * kc * tr) / 4;
-  const smem = Math.max(xv + vv, tile.bt * (h / 4 + 1));
+  const smem = Math.max(xv + tileRows * xpad + vv, tile.bt * (h / 4 + 1));
   const xLoads = Math.ceil(xv / threads);
   const vLoads = tile.direct ? kc : Math.ceil(vv / threads);
   if (!Number.isInteger(wy) || threads % sg !== 0 || xLoads > 16 || vLoads > 16) return null;
   if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return null;
   const storageBytes = smem * 16 + 4;
   if (storageBytes > limits.maxComputeWorkgroupStorageSize) return null;
-  const name = (m[2] ? `${tile.name}/k${m[2]}` : tile.name) + (m[3] ? `~${m[3]}` : '');
+  const name = (m[2] ? `${tile.name}/k${m[2]}` : tile.name) + (xpad ? '' : '/u') + (ablation ? `~${ablation}` : '');
   const consts = {
     TR: tr,
     NT: tileRows,
@@ -102,10 +116,11 @@ export function columnsLnGeometry(
     DIRECT: Boolean(tile.direct),
     // Ablations (timing only, wrong results): '~loop' no K-steps, '~ln' no LayerNorm (nor xt),
     // '~xt' no xt, '~red' no adding of the other splits' sums.
-    NO_LOOP: m[3] === 'loop',
-    NO_LN: m[3] === 'ln',
-    NO_XT: m[3] === 'ln' || m[3] === 'xt',
-    NO_RED: m[3] === 'red',
+    NO_LOOP: ablation === 'loop',
+    NO_LN: ablation === 'ln',
+    NO_XT: ablation === 'ln' || ablation === 'xt',
+    NO_RED: ablation === 'red',
+    XPAD: xpad,
     WO: tr / 4,
     WY: wy,
     RT: tile.rt,
@@ -122,11 +137,18 @@ export function columnsLnGeometry(
 
 /** The automatic tile: 16 tokens a workgroup, one token quad an invocation (l16), with K-steps of
  *  at most 8 kept columns from AUTO_K8_TOKENS tokens a call ('l16/k8'), else of up to 16; where
- *  those do not fit, the first of AUTO_FALLBACK that does. H200, HP 90 %, the 8 fused linears of a
- *  forward (BENCHMARKS.md, issue 19 eighth pass): B=32 L=128 forward 0.516 ms with l16/k8 against
- *  0.526 unfused, l32r1 0.518, l16 0.555, l32 0.551, l8 0.596, l16r2 0.631; B=32 L=64 (2048
- *  tokens) l16 0.285 against 0.292 unfused (l16/k8 not timed there). */
+ *  those do not fit, the first of AUTO_FALLBACK that does. From AUTO_K8_TOKENS, a linear with at
+ *  least AUTO_WIDE_Q kept columns a tile-row (FFN-out: 120 at 90 %) takes AUTO_WIDE_TILE (l32r1:
+ *  32 tokens a workgroup, 640 invocations, so each multiprocessor reads W about once). H200, HP
+ *  90 %, the 8 fused linears of a forward (BENCHMARKS.md, issue 19 eighth pass): B=32 L=128 forward
+ *  0.516 ms with l16/k8 against 0.526 unfused, l32r1 0.518, l16 0.555, l32 0.551, l8 0.596, l16r2
+ *  0.631; B=32 L=64 (2048 tokens) l16 0.285 against 0.292 unfused (l16/k8 not timed there). Per
+ *  linear (eleventh pass, helper 19f; 4 layers): FFN-out + LN 0.0919 on l32r1 against 0.0983 on
+ *  l16/k8 (l16s2/k4 0.0942, l32r1/k8 0.1004, l16/k8/d 0.0996, l16s2 0.1263, l16v/k8 0.1481); the
+ *  attention output + LN 0.0476 on l16/k8 against 0.0516 on l32r1. */
 const AUTO_K8_TOKENS = 4096;
+const AUTO_WIDE_Q = 64;
+const AUTO_WIDE_TILE = 'l32r1';
 const AUTO_FALLBACK = ['l8', 'l32'];
 /** Up to this many tokens a call (B=1), the automatic tile is AUTO_FEW_TILE (where it fits: 640
  *  invocations): 4 tokens a workgroup, the kept columns split 8 ways, the values read into
@@ -154,16 +176,17 @@ export function hpColumnsLn(
   },
 ): HPColumnsLn | null {
   const sg = o.subgroupSize;
-  if (!sg) return null;
+  const forced = shapeTile(o.tile, hp.in, hp.out);
+  if (!sg || forced === 'off') return null;
   const limits = device.limits;
   const shape = { tr: hp.tr, tileRows: tileGrid(hp).tileRows, q: hp.m * hp.k, out: hp.out, in: hp.in };
   // A forced tile that does not fit this matrix (e.g. FFN-in's 38 tile-rows) leaves it unfused;
   // the engine refuses a forced tile that leaves a linear it would fuse unfused.
   const fit = (name: string) => columnsLnGeometry(limits, shape, sg, name);
   const fallback = AUTO_FALLBACK.map(fit).find((g) => g !== null) ?? null;
-  const few = o.tile ? fit(o.tile) : (fit('l16') ?? fallback);
-  const many = o.tile ? few : (fit('l16/k8') ?? few);
-  const small = o.tile ? few : fit(AUTO_FEW_TILE);
+  const few = forced ? fit(forced) : (fit('l16') ?? fallback);
+  const many = forced ? few : ((shape.q >= AUTO_WIDE_Q ? fit(AUTO_WIDE_TILE) : null) ?? fit('l16/k8') ?? few);
+  const small = forced ? few : fit(AUTO_FEW_TILE);
   if (!few || !many) return null;
   const geometry = (tokens: number) =>
     tokens >= AUTO_K8_TOKENS ? many : tokens <= AUTO_FEW_TOKENS ? (small ?? few) : few;

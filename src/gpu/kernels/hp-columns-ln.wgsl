@@ -4,15 +4,16 @@
 // unfused path writes Y, then add-layernorm reads Y and x). One workgroup: BT tokens x all H
 // outputs. Each K-step stages, for every tile-row, its next KC kept columns of X (from X as
 // columns, XT in x P, or with IN_ROWS from X as rows, tokens x in) and their values, the next
-// step's prefetched into registers as in hp-columns.wgsl; invocation (tx, r, ty) accumulates
-// (4*RT) tokens x 4 outputs of tile-row r. K split (KS > 1, for few tokens: more invocations a
-// workgroup): a K-step stages STEP = KS * KC kept columns a tile-row and split s of the
-// invocations takes its KC of them; the splits' partial sums are added in workgroup memory, one
-// split after the other, before the epilogue. DIRECT: the values are not staged (at few tokens a
-// workgroup an invocation's weights serve only WY invocations): each invocation prefetches its
-// own KC value quads of the next K-step into registers. Epilogue: Y + b + x staged in workgroup
-// memory, one subgroup a token row normalises it (two passes, as the CPU reference) and writes x;
-// with OUT_XT also x as columns (H x P, the next HP linear's XT). Prepended: subgroup-common.wgsl.
+// step's prefetched into registers as in hp-columns.wgsl (each tile-row's X a spare vec4 apart:
+// XPAD); invocation (tx, r, ty) accumulates (4*RT) tokens x 4 outputs of tile-row r. K split
+// (KS > 1, for few tokens: more invocations a workgroup): a K-step stages STEP = KS * KC kept
+// columns a tile-row and split s of the invocations takes its KC of them; the splits' partial
+// sums are added in workgroup memory, one split after the other, before the epilogue. DIRECT: the
+// values are not staged (at few tokens a workgroup an invocation's weights serve only WY
+// invocations): each invocation prefetches its own KC value quads of the next K-step into
+// registers. Epilogue: Y + b + x staged in workgroup memory, one subgroup a token row normalises it
+// (two passes, as the CPU reference) and writes x; with OUT_XT also x as columns (H x P, the next
+// HP linear's XT). Prepended: subgroup-common.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -48,14 +49,29 @@ const SG = {{SG}}u;
 const NSG = THREADS / SG;
 const PER4 = {{PER4}}u; // vec4 of a row a lane: ceil(H4 / SG)
 const XV = NT * STEP * BT4; // vec4 of X a step
+// Staged X: a tile-row's STEP x BT4 vec4, then XPAD spare vec4 (XR apart), so that the tile-rows a
+// subgroup reads at once fall on other banks (without: STEP * BT4 vec4 apart, a multiple of 32
+// words, the same banks); values after all NT of them, at XS.
+const XSTEP = STEP * BT4;
+const XR = XSTEP + {{XPAD}}u;
+const XS = NT * XR;
 //#if DIRECT
 const VV = 0u; // values are not staged
 //#else
 const VV = NT * STEP * WO; // vec4 of values a step
 //#endif
 
-// K-steps: X at [0, XV), values at [XV, XV + VV); epilogue: the BT rows of H (BT * RP vec4).
+// K-steps: X at [0, XS), values at [XS, XS + VV); epilogue: the BT rows of H (BT * RP vec4).
 var<workgroup> sm: array<vec4<f32>, {{SMEM}}>;
+
+/** Where X's staged vec4 i (tile-row i / XSTEP) goes. */
+fn xSlot(i: u32) -> u32 {
+//#if XPAD
+  return (i / XSTEP) * XR + i % XSTEP;
+//#else
+  return i;
+//#endif
+}
 
 fn loadX(i: u32, q0: u32, tq0: u32, P4: u32, M: u32) -> vec4<f32> {
   let r = i / (STEP * BT4);
@@ -132,7 +148,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var q0 = 0u; q0 < Q; q0 += STEP) {
 //#endif
 //#unroll L {{X_LOADS}}
-    if (tid + {{L}}u * THREADS < XV) { sm[tid + {{L}}u * THREADS] = rx{{L}}; }
+    if (tid + {{L}}u * THREADS < XV) { sm[xSlot(tid + {{L}}u * THREADS)] = rx{{L}}; }
 //#end
 //#if DIRECT
 //#unroll L {{V_LOADS}}
@@ -140,7 +156,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#end
 //#else
 //#unroll L {{V_LOADS}}
-    if (tid + {{L}}u * THREADS < VV) { sm[XV + tid + {{L}}u * THREADS] = toQuad(rv{{L}}); }
+    if (tid + {{L}}u * THREADS < VV) { sm[XS + tid + {{L}}u * THREADS] = toQuad(rv{{L}}); }
 //#end
 //#endif
     workgroupBarrier();
@@ -162,12 +178,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#unroll C {{KC}}
     {
 //#unroll I {{RT}}
-      let a{{I}} = sm[(r * STEP + kc0 + {{C}}u) * BT4 + {{I}}u * WY + ty];
+      let a{{I}} = sm[r * XR + (kc0 + {{C}}u) * BT4 + {{I}}u * WY + ty];
 //#end
 //#if DIRECT
       let b = b{{C}};
 //#else
-      let b = sm[XV + (r * STEP + kc0 + {{C}}u) * WO + tx];
+      let b = sm[XS + (r * STEP + kc0 + {{C}}u) * WO + tx];
 //#endif
 //#unroll I {{RT}}
 //#unroll II 4

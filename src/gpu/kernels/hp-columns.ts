@@ -8,7 +8,7 @@ import columnsWgsl from './hp-columns.wgsl?raw';
 import transposeWgsl from './f32-transpose.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import { tileGrid } from '../../core/formats/hp';
-import { COLUMN_KC_MAX, columnKStep, hpColumnsLn } from './hp-columns-ln';
+import { COLUMN_KC_MAX, columnKStep, hpColumnsLn, shapeTile } from './hp-columns-ln';
 import type { HPColumnsLn } from './linear-types';
 import { checkBufferArg } from '../limits';
 import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
@@ -79,6 +79,13 @@ export function columnGeometry(tr: number, q: number, tile: ColumnTile, kcMax = 
   return { tile, name, wx, wy: tile.wy, threads, bt, kc, storageBytes };
 }
 
+/** The geometry a tile name ('c128/8x8', 'c128/8x8/k8': at most 8 kept columns a K-step) gives. */
+function namedGeometry(tr: number, q: number, name: string): ColumnGeometry | null {
+  const m = /^(.*?)(?:\/k(\d+))?$/.exec(name)!;
+  const tile = COLUMN_TILES.find((t) => t.name === m[1]);
+  return tile ? columnGeometry(tr, q, tile, m[2] ? Number(m[2]) : COLUMN_KC_MAX) : null;
+}
+
 function fits(limits: GPUSupportedLimits, g: ColumnGeometry): boolean {
   return (
     g.threads <= limits.maxComputeInvocationsPerWorkgroup &&
@@ -88,13 +95,19 @@ function fits(limits: GPUSupportedLimits, g: ColumnGeometry): boolean {
   );
 }
 
-/** The automatic choice: the first of AUTO_ORDER that yields MIN_COLUMN_GROUPS workgroups, else
- *  the last. H200, 4096 tokens, 90 % (BENCHMARKS.md, issue 19 sixth pass), each alone: 312->1200
- *  (38 tile-rows) c128/8x4 0.0179 ms (c64/8x4 0.0195, 8x8 tiles 0.022-0.024); 312->960 (30)
- *  c64/8x4 0.0142 (c128/8x4 0.0160); 1200->312 and 312->312 (10) c32/4x4 0.0156 / 0.0070 (the
- *  8x4 tiles 0.0172-0.0184 / 0.0071-0.0073). */
+/** The automatic choice: from MANY_TOKENS tokens a call, MANY_TILE where it yields MANY_GROUPS
+ *  workgroups; else the first of AUTO_ORDER that yields MIN_COLUMN_GROUPS, else the last. H200,
+ *  HP 90 %: each alone at 4096 tokens (BENCHMARKS.md, issue 19 sixth pass) 312->1200 (38
+ *  tile-rows) c128/8x4 0.0179 ms (c64/8x4 0.0195, 8x8 tiles 0.022-0.024); 312->960 (30) c64/8x4
+ *  0.0142 (c128/8x4 0.0160, c128/8x8/k8 0.0132); 1200->312 and 312->312 (10) c32/4x4 0.0156 /
+ *  0.0070. In the B=32 L=128 forward (eleventh pass, helper 19f), the 4 layers: Q/K/V (31
+ *  tile-rows, 992 workgroups) 0.0517 on c128/8x8/k8 against 0.0579 on c64/8x4; FFN-in (1216)
+ *  0.0815 on either c128/8x8/k8 or c128/8x4. */
 const MIN_COLUMN_GROUPS = 1024;
 const AUTO_ORDER = ['c128/8x4', 'c64/8x4', 'c32/4x4'];
+const MANY_TOKENS = 4096;
+const MANY_TILE = 'c128/8x8/k8';
+const MANY_GROUPS = 960;
 
 /** The column tile for `tokens` (`forced`: a COLUMN_TILES name, optionally with '/kN'). */
 export function pickColumnTile(
@@ -106,22 +119,20 @@ export function pickColumnTile(
   forced?: string,
 ): ColumnGeometry {
   if (forced) {
-    const m = /^(.*?)(?:\/k(\d+))?$/.exec(forced)!;
-    const tile = COLUMN_TILES.find((t) => t.name === m[1]);
-    const g = tile ? columnGeometry(tr, q, tile, m[2] ? Number(m[2]) : COLUMN_KC_MAX) : null;
+    const g = namedGeometry(tr, q, forced);
     if (!g || !fits(limits, g)) {
       const names = COLUMN_TILES.map((t) => t.name).join(', ');
       throw new RangeError(`HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/kN')`);
     }
     return g;
   }
-  const usable = AUTO_ORDER.map((n) =>
-    columnGeometry(
-      tr,
-      q,
-      COLUMN_TILES.find((t) => t.name === n)!,
-    ),
-  ).filter((g): g is ColumnGeometry => g !== null && fits(limits, g));
+  if (tokens >= MANY_TOKENS) {
+    const g = namedGeometry(tr, q, MANY_TILE);
+    if (g && fits(limits, g) && tileRows * Math.ceil(tokens / g.bt) >= MANY_GROUPS) return g;
+  }
+  const usable = AUTO_ORDER.map((n) => namedGeometry(tr, q, n)).filter(
+    (g): g is ColumnGeometry => g !== null && fits(limits, g),
+  );
   if (usable.length === 0) throw new RangeError(`no HP column tile fits Tr=${tr} on this device`);
   return usable.find((g) => tileRows * Math.ceil(tokens / g.bt) >= MIN_COLUMN_GROUPS) ?? usable[usable.length - 1];
 }
@@ -167,11 +178,13 @@ export function hpColumns(
   const colsBuf = uploadBuffer(device, colIdx, `${o.label} cols`);
   const cache = new BindingCache(device, `${o.label} columns`, [0, 0, 0]);
   const limits = device.limits;
-  const geometry = (tokens: number) => pickColumnTile(limits, tr, q, tileRows, tokens, o.tile);
+  const forced = shapeTile(o.tile, hp.in, hp.out);
+  const geometry = (tokens: number) => pickColumnTile(limits, tr, q, tileRows, tokens, forced);
   const dispatches = new Map<string, KernelDispatch>();
   const dispatchFor = (tokens: number, outColumns: boolean): KernelDispatch => {
     const g = geometry(tokens);
-    const key = `${g.name}:${outColumns}:${Math.ceil(tokens / g.bt)}`;
+    const blocks = Math.ceil(tokens / g.bt);
+    const key = `${g.name}:${outColumns}:${blocks}`;
     let d = dispatches.get(key);
     if (!d) {
       const pipeline = cachedPipeline(
@@ -197,7 +210,7 @@ export function hpColumns(
         },
         `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}`,
       );
-      const grid = { x: tileRows, y: Math.ceil(tokens / g.bt) };
+      const grid = { x: tileRows, y: blocks };
       dispatches.set(key, (d = { pipeline, workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid }));
     }
     return d;
