@@ -98,13 +98,13 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     // X as columns (int8-transpose), kept columns byte-transposed into banded rows, one tile-row a
     // workgroup; its MMA loop is the dense banded one (the automatic dense case above). 'matrix'
     // (matrix-x64e1p: 64 tokens, two blocks, one stage buffer, the kept columns a stage ahead, the
-    // epilogue written out) at Tr 16, matrix-x128f1p (128 tokens as 4 subgroups of 32) at Tr 32 (one
-    // ragged block).
+    // epilogue written out) at Tr 16, matrix-x128f1pb (128 tokens as 4 subgroups of 32, the stage's
+    // bands 16 banks apart) at Tr 32 (one ragged block).
     // matrix-x256 (42.5 KiB) does not fit SwiftShader's 32 KiB of workgroup memory.
     for (const [tr, tc, sparsity, variant, name] of [
       [16, 16, 0.3, 'matrix', 'matrix-x64e1p'], // two K stages (the kept columns a stage ahead)
-      [32, 32, 0.9, 'matrix-x128f1p', 'matrix-x128f1p'],
-      [32, 32, 0.3, 'matrix-x128f1p', 'matrix-x128f1p'], // the same shader: more kept columns, K stages
+      [32, 32, 0.9, 'matrix-x128f1pb', 'matrix-x128f1pb'],
+      [32, 32, 0.3, 'matrix-x128f1pb', 'matrix-x128f1pb'], // the same shader: more kept columns, K stages
     ] as const) {
       const hp = pruneMatrix(
         { name: 'w', out: nOut, in: nIn, weight: w },
@@ -118,14 +118,14 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
         const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });
         expect(auto.variantFor(tokens)).toMatch(/^dot4-hp/);
         auto.destroy();
-        // 'matrix' from 2048 tokens on: 128 tokens a workgroup (the pipeline above, cached).
+        // 'matrix' from 1024 tokens on: 128 tokens a workgroup at 3 tile-rows (the pipeline above, cached).
         const many = createInt8Linear(
           gpu.device,
           gpu.caps,
           { kind: 'hp', hp, quant },
           { tokens: 2048, variant: 'matrix' },
         );
-        expect(many.variantFor(2048)).toBe('matrix-x128f1p-hp');
+        expect(many.variantFor(2048)).toBe('matrix-x128f1pb-hp');
         many.destroy();
       }
     }

@@ -442,8 +442,9 @@ async function int8Report(
 ) {
   const known = weights.kind === 'dense' ? [...INT8_VARIANTS, INT8_MATRIX] : HP_INT8_VARIANTS;
   const named = tile === undefined || tile === 'all' ? [] : tile.split(',');
-  // Dense matrix tiles also with an ablation ('matrix-128sb~global': measurement only, unverified).
-  const unknown = named.filter((t) => !known.includes(t) && !(weights.kind === 'dense' && splitAblation(t)));
+  // Matrix tiles also with an ablation ('matrix-128sb~global': measurement only, unverified) or
+  // the register probe ('matrix-x128f1p~r32', exact).
+  const unknown = named.filter((t) => !known.includes(t) && !splitAblation(t, weights.kind === 'hp'));
   if (unknown.length)
     throw new CliError(`--tile/--variant with --quant int8: ${known.join(', ')} or all, got '${unknown.join(',')}'`);
   // 'all': every kernel once ('matrix' only names one of them).

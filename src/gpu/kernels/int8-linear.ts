@@ -59,6 +59,9 @@ interface MatrixTile {
   /** HPX: each stage's kept-column indices loaded with the previous stage's loads (int8-matrix.wgsl
    *  KPRE), so that the X loads do not wait on an index load. */
   keptAhead?: boolean;
+  /** Words of padding after each band (int8-matrix.wgsl BANDPAD): 16 puts neighbouring bands 16
+   *  banks apart (HPX stores two bands a subgroup). */
+  bandPad?: number;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -96,6 +99,14 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
   'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
+  // Session 11 (helper 15d, BENCHMARKS.md int8; 4096³, one process each, 128sb1ke 0.4119): the register
+  // probe on 128sb1ke (~r8 / r16 / r32: 0.421 / 0.437 / 0.511) says it sits at the 128-register cap of
+  // a 512-invocation workgroup; 256-invocation tiles do not run two an SM either (128 x 64 at M 512 /
+  // 1024: 0.080 / 0.161 ms): 128 x 64 / 64 x 128 with stages of 64, 96, 128, 160, 192 in one or two
+  // buffers 0.50-0.75; the staging stores in order instead of rotated 0.448; warp specialization (4 or
+  // 8 more subgroups loading and staging the next stage while 16 of 32 x 32 or 8 of 32 x 64 multiply,
+  // two buffers of 64, one barrier a stage; also with a stage ahead in the producers' registers)
+  // 0.64-0.92. Code in the notes' patch (issue-15-s11-candidates.patch), not kept.
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -103,12 +114,22 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
  *  design (the bench reports them unverified): the time each part of the loop costs. */
 export const INT8_ABLATIONS = ['global', 'stash', 'mma', 'barrier'] as const;
 
-/** A dense matrix tile's name with an ablation suffix: [tile, ablations] (undefined if not one). */
-export function splitAblation(variant: string): [string, string[]] | undefined {
+/** A matrix tile's name with an ablation suffix: [tile, ablations] (undefined if not one). Besides
+ *  INT8_ABLATIONS (dense only), 'r<N>' (dense and HP): the register probe, N values kept live
+ *  through the K loop (int8-matrix.wgsl REGS; exact results): where the time jumps with N tells
+ *  how many registers the tile has left before fewer workgroups fit an SM. */
+export function splitAblation(variant: string, hp = false): [string, string[]] | undefined {
   const [tile, rest, ...more] = variant.split('~');
-  if (rest === undefined || more.length || !(tile in MATRIX_TILES)) return undefined;
+  if (rest === undefined || more.length || !(tile in (hp ? HP_X_TILES : MATRIX_TILES))) return undefined;
   const abl = rest.split('+');
-  return abl.every((a) => (INT8_ABLATIONS as readonly string[]).includes(a)) ? [tile, abl] : undefined;
+  const ok = (a: string) => /^r\d{1,3}$/.test(a) || (!hp && (INT8_ABLATIONS as readonly string[]).includes(a));
+  return abl.every(ok) ? [tile, abl] : undefined;
+}
+
+/** The register probe's value count among a variant's ablations (0: none). */
+function probeRegisters(ablations: readonly string[]): number {
+  const r = ablations.find((a) => /^r\d+$/.test(a));
+  return r ? Number(r.slice(1)) : 0;
 }
 
 const X64E = (tr: number): MatrixTile => ({
@@ -149,17 +170,28 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // 0.577 vs 0.672 at 50 %, 0.0263 vs 0.0328 at 1200 -> 312, 50 %; at 512 tokens 0.0311 vs 0.0280.
   // (2 subgroups of 16 tokens: 0.1916; 4 of 64 tokens: 0.1868.)
   'matrix-x128f1p': (tr) => ({ ...X64E(tr), fm: 2, oneBuffer: true, keptAhead: true }),
+  // Session 11 (helper 15d; 4096², 90 %, one process each): x128f1p's A stores went to two bands a
+  // subgroup 32 banks apart (2-way conflicts): with bands 16 banks apart (bandPad) 0.1664 ms (x128f1p
+  // 0.1714); 8 subgroups of 32 tokens (256 a workgroup) 0.1659-0.1664, both 0.1613; 1024 / 2048 tokens
+  // 0.0430 / 0.0829 (x128f1pb 0.0461 / 0.0901, x128f1p 0.0492 / 0.0942, x64e1p 0.0505 / 0.0983); 50 %
+  // 0.5374 (x128f1pb alike, x128f1p 0.5767). At 1200 -> 312, 50 % (10 tile-rows, 160 workgroups of 256
+  // tokens) x128f1pb 0.0255, x256e1pb 0.0311. Slower: 2 subgroups of 32 tokens 0.1815, two stage
+  // buffers 0.3359, the epilogue as a loop 0.1865.
+  'matrix-x128f1pb': (tr) => ({ ...X64E(tr), fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
+  'matrix-x256e1pb': (tr) => ({ ...X64E(tr), wgm: 8, fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
 };
 /** HP 'matrix' (the tensor-core HP kernel asked for without a tile), and the automatic one where
  *  autoHpVariant takes the tensor cores: hpTensorTile's choice by token count. */
 const HP_X_MATRIX = 'matrix-x64e1p';
 
-/** The tensor-core HP tile for a token count (session 10, H200): x128f1p from 2048 tokens (measured
- *  at 4096: 0.171 vs 0.192 ms at 4096², 90 %), x64e1p below (512 tokens: 0.028 vs 0.031; 1024-2048
- *  not measured: the threshold is where x128f1p has as many workgroups as x64e1p had where its time
- *  became linear in them). */
-export function hpTensorTile(tokens: number): string {
-  return tokens >= 2048 ? 'matrix-x128f1p' : HP_X_MATRIX;
+/** The tensor-core HP tile for a token count and tile-rows (H200, session 11): from 1024 tokens 256
+ *  tokens a workgroup (x256e1pb) where that makes >= 512 workgroups (4096 -> 4096 at 90 %: 0.0430 /
+ *  0.0829 / 0.1613 ms at 1024 / 2048 / 4096 tokens), else 128 (x128f1pb; 1200 -> 312 at 50 %, 160
+ *  workgroups of 256: 0.0255 vs 0.0311); x64e1p below 1024 tokens (512 tokens: 0.028 vs 0.031 for
+ *  x128f1p, session 10). */
+export function hpTensorTile(tokens: number, tileRows = Infinity): string {
+  if (tokens < 1024) return HP_X_MATRIX;
+  return tileRows * Math.ceil(tokens / 256) >= 512 ? 'matrix-x256e1pb' : 'matrix-x128f1pb';
 }
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */
@@ -268,7 +300,7 @@ function matrixStorage(t: MatrixTile): number {
   const nbuf = stageBuffers(t);
   if (t.band) {
     const bands = Math.max((nbuf * (bm + bn)) / 16, (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t));
-    return 4 * bands * Math.max(16 * rsw, 256);
+    return 4 * bands * (Math.max(16 * rsw, 256) + (t.bandPad ?? 0));
   }
   const stages = nbuf * (bm + bn) * rsw;
   const strips = t.wgm * t.wgn * 16 * t.fn * 16;
@@ -292,9 +324,9 @@ function hpXPlan(hp: HPMatrix, name: string, sg: number, limits: GPUSupportedLim
  *  0.0097 vs 0.0107; 1200 -> 312: equal), where the transpose costs what it saves. Long tile-rows
  *  (>= 256 kept columns) take the vec4 form (4096²: 0.223 ms; at 33 kept columns it loses:
  *  0.031 vs 0.022), or with `tensorCores` (the device runs the int8 subgroup matrices) and Tr a
- *  multiple of 16 up to 64 the tensor-core kernels (hpTensorTile by token count; session 10,
+ *  multiple of 16 up to 64 the tensor-core kernels (hpTensorTile by tokens and tile-rows; session 10,
  *  4096 -> 4096 at 90 %: x64e1p 0.016 / 0.028 / 0.051 / 0.098 / 0.197 ms vs dot4x-v64 0.031 /
- *  0.036 / 0.063 / 0.117 / 0.223 at 256 / 512 / 1024 / 2048 / 4096 tokens, x128f1p 0.171 at 4096;
+ *  0.036 / 0.063 / 0.117 / 0.223 at 256 / 512 / 1024 / 2048 / 4096 tokens; session 11 x256e1pb 0.161 at 4096;
  *  at 50 % 0.577 vs 0.918; at the encoder's shorter tile-rows dot4 stays ahead). */
 export function autoHpVariant(hp: HPShape, tensorCores = false): string {
   const kept = tileGrid(hp).tileRows * hp.m * hp.k;
@@ -324,7 +356,7 @@ export function createInt8Linear(
   if (opts.bias && opts.bias.length !== nOut)
     throw new RangeError(`${label}: bias has ${opts.bias.length} values, expected ${nOut}`);
   const known = hp ? HP_INT8_VARIANTS : [...INT8_VARIANTS, INT8_MATRIX];
-  const ablated = hp || opts.variant === undefined ? undefined : splitAblation(opts.variant);
+  const ablated = opts.variant === undefined ? undefined : splitAblation(opts.variant, Boolean(hp));
   if (opts.variant !== undefined && !known.includes(opts.variant) && !ablated)
     throw new RangeError(`${label}: unknown variant '${opts.variant}' (${known.join(', ')})`);
   const limits = device.limits;
@@ -340,7 +372,7 @@ export function createInt8Linear(
         `(chromium-experimental-subgroup-matrix) with subgroups of one size${what}`,
     );
   // HP runs on subgroup matrices when asked, or automatically on long tile-rows (autoHpVariant).
-  const hpXName = variant === INT8_MATRIX ? HP_X_MATRIX : variant;
+  const hpXName = variant === INT8_MATRIX ? HP_X_MATRIX : hp && ablated ? ablated[0] : variant;
   const byTokens = hp && (opts.variant === undefined || opts.variant === INT8_MATRIX);
   const hpX = hp && matrixHere && hpXName && hpXName in HP_X_TILES ? hpXPlan(hp, hpXName, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
@@ -471,6 +503,8 @@ export function createInt8Linear(
       NBUF: stageBuffers(t),
       EPB: fragmentsPerBand(t),
       EUNROLL: Boolean(t.epilogueUnrolled),
+      BANDPAD: t.bandPad ?? 0,
+      REGS: probeRegisters(ablations),
       KPRE: Boolean(hpX && t.keptAhead),
       EPIT: (16 * t.fn * 16) / sg,
       KSTEPS: t.bk / 32,
@@ -538,7 +572,8 @@ export function createInt8Linear(
   function chooseDispatch(tokens: number): KernelDispatch & { name: string } {
     if (hpX) {
       // Automatic / 'matrix': the tile by token count (the weights' layout is the same for both).
-      const name = byTokens ? hpTensorTile(tokens) : hpXName!;
+      const name = byTokens ? hpTensorTile(tokens, tileGrid(hp!).tileRows) : hpXName!;
+      if (ablated) return matrix(`${variant}-hp`, hpX, tokens, ablated[1]);
       const tile = name === hpXName ? hpX : hpXPlan(hp!, name, sg, limits);
       return tile ? matrix(`${name}-hp`, tile, tokens) : matrix(`${hpXName!}-hp`, hpX, tokens);
     }

@@ -77,7 +77,9 @@ const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 //#if BAND
 // The stages' bands, later the 16 x 16 result fragments, EPB a band (FN per subgroup; EPB divides
 // FN, so each fragment's offset in its band is a constant).
-const BANDW = max(16u * RSW, 256u);
+// BANDPAD words after each band: 16 puts neighbouring bands 16 banks apart (HPX: a subgroup's A
+// stores go to two bands, 2-way bank conflicts without it).
+const BANDW = max(16u * RSW, 256u) + {{BANDPAD}}u;
 const EPB = {{EPB}}u;
 var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, WGM * WGN * FN / EPB)>;
 fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
@@ -167,6 +169,9 @@ fn main(
 //#end
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
+//#unroll R {{REGS}}
+  var dmy{{R}} = (tid + {{R}}u) * 2654435761u;
+//#end
 //#if KPRE
   var kc: array<u32, LA>; // the kept columns of the next stage's A tasks
   for (var l = 0u; l < LA / 4u; l++) {
@@ -175,6 +180,10 @@ fn main(
 //#endif
 
   for (var s = 0u; s <= S; s++) {
+    // Register probe (REGS > 0): REGS values live through the loop, one multiply-add each a stage.
+//#unroll R {{REGS}}
+    dmy{{R}} = dmy{{R}} * 1664525u + s;
+//#end
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
     if (s < S) {
 //#if HPX
@@ -331,6 +340,15 @@ fn main(
     workgroupBarrier();
 //#endif
   }
+
+//#if REGS
+  // The probe's values reach a store that never runs (tokens < 2^31) but the compiler cannot drop.
+  var fold = 0u;
+//#unroll R {{REGS}}
+  fold ^= dmy{{R}};
+//#end
+  if (params.tokens > 0x7fffffffu && fold == 0x9e3779b9u) { y[0] = f32(fold); }
+//#endif
 
   // Epilogue: each subgroup writes its accumulators, one 16-row strip at a time, to its own part
   // of workgroup memory (BAND: EPB fragments a band), then its invocations apply scales, bias

@@ -74,6 +74,11 @@ describe('ablated dense matrix tiles (measurement only)', () => {
       'a~b~c',
     ])
       expect(splitAblation(bad)).toBeUndefined();
+    // The register probe (exact results), on dense and HP tiles; HP takes no other ablation.
+    expect(splitAblation('matrix-128sb1ke~r16+mma')).toEqual(['matrix-128sb1ke', ['r16', 'mma']]);
+    expect(splitAblation('matrix-x128f1p~r32', true)).toEqual(['matrix-x128f1p', ['r32']]);
+    for (const bad of ['matrix-x128f1p~mma', 'matrix-x128f1p~r', 'matrix-128sb~r8'])
+      expect(splitAblation(bad, true)).toBeUndefined();
   });
 });
 
@@ -87,12 +92,18 @@ describe('automatic int8 HP variant', () => {
     expect(autoHpVariant({ ...long, tr: 8 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, tr: 128 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, out: 32, m: 1 }, true)).toBe('dot4u');
-    // The tensor-core tile by token count: 128 tokens a workgroup from 2048 tokens on.
-    expect([512, 2047, 2048, 4096].map(hpTensorTile)).toEqual([
+    // The tensor-core tile by tokens and tile-rows: from 1024 tokens 256 tokens a workgroup where that
+    // makes >= 512 workgroups (4096 -> 4096: 128 tile-rows), else 128 (1200 -> 312: 10 tile-rows).
+    expect([512, 1023, 1024, 4096].map((t) => hpTensorTile(t, 128))).toEqual([
       'matrix-x64e1p',
       'matrix-x64e1p',
-      'matrix-x128f1p',
-      'matrix-x128f1p',
+      'matrix-x256e1pb',
+      'matrix-x256e1pb',
+    ]);
+    expect([hpTensorTile(4096, 10), hpTensorTile(4096, 32), hpTensorTile(1024, 127)]).toEqual([
+      'matrix-x128f1pb',
+      'matrix-x256e1pb',
+      'matrix-x128f1pb',
     ]);
   });
 });
