@@ -118,7 +118,7 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
         const auto = createInt8Linear(gpu.device, gpu.caps, { kind: 'hp', hp, quant }, { tokens });
         expect(auto.variantFor(tokens)).toMatch(/^dot4-hp/);
         auto.destroy();
-        // 'matrix' from 1024 tokens on: 128 tokens a workgroup at 3 tile-rows (the pipeline above, cached).
+        // 'matrix' from 512 tokens on: 128 tokens a workgroup at 3 tile-rows (the pipeline above, cached).
         const many = createInt8Linear(
           gpu.device,
           gpu.caps,

@@ -173,10 +173,11 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // Session 11 (helper 15d; 4096², 90 %, one process each): x128f1p's A stores went to two bands a
   // subgroup 32 banks apart (2-way conflicts): with bands 16 banks apart (bandPad) 0.1664 ms (x128f1p
   // 0.1714); 8 subgroups of 32 tokens (256 a workgroup) 0.1659-0.1664, both 0.1613; 1024 / 2048 tokens
-  // 0.0430 / 0.0829 (x128f1pb 0.0461 / 0.0901, x128f1p 0.0492 / 0.0942, x64e1p 0.0505 / 0.0983); 50 %
-  // 0.5374 (x128f1pb alike, x128f1p 0.5767). At 1200 -> 312, 50 % (10 tile-rows, 160 workgroups of 256
-  // tokens) x128f1pb 0.0255, x256e1pb 0.0311. Slower: 2 subgroups of 32 tokens 0.1815, two stage
-  // buffers 0.3359, the epilogue as a loop 0.1865.
+  // 0.0430 / 0.0829 (x128f1pb 0.0461 / 0.0901, x128f1p 0.0492 / 0.0942, x64e1p 0.0505 / 0.0983), 512
+  // tokens 0.0240 (x128f1pb 0.0299, x64e1p 0.0280); 50 % 0.5243-0.5374 (x128f1pb 0.5374, x128f1p
+  // 0.5767). At 1200 -> 312, 50 % (10 tile-rows, 160 workgroups of 256 tokens) x128f1pb 0.0253-0.0255,
+  // x256e1pb 0.0311. Slower: 16 subgroups of 32 tokens 0.1815, 2 subgroups 0.1815, two stage buffers
+  // 0.3359, the epilogue as a loop 0.1865.
   'matrix-x128f1pb': (tr) => ({ ...X64E(tr), fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
   'matrix-x256e1pb': (tr) => ({ ...X64E(tr), wgm: 8, fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
 };
@@ -184,14 +185,14 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
  *  autoHpVariant takes the tensor cores: hpTensorTile's choice by token count. */
 const HP_X_MATRIX = 'matrix-x64e1p';
 
-/** The tensor-core HP tile for a token count and tile-rows (H200, session 11): from 1024 tokens 256
- *  tokens a workgroup (x256e1pb) where that makes >= 512 workgroups (4096 -> 4096 at 90 %: 0.0430 /
- *  0.0829 / 0.1613 ms at 1024 / 2048 / 4096 tokens), else 128 (x128f1pb; 1200 -> 312 at 50 %, 160
- *  workgroups of 256: 0.0255 vs 0.0311); x64e1p below 1024 tokens (512 tokens: 0.028 vs 0.031 for
- *  x128f1p, session 10). */
+/** The tensor-core HP tile for a token count and tile-rows (H200, session 11): from 512 tokens 256
+ *  tokens a workgroup (x256e1pb) where that makes >= 256 workgroups (4096 -> 4096 at 90 %: 0.0240 /
+ *  0.0430 / 0.0829 / 0.160 ms at 512 / 1024 / 2048 / 4096 tokens, against 0.0280 / 0.0505 / 0.0983 /
+ *  0.194 for x64e1p), else 128 (x128f1pb; 1200 -> 312 at 50 %, 160 workgroups of 256: 0.0253 vs
+ *  0.0311); x64e1p below 512 tokens (not measured against the others there). */
 export function hpTensorTile(tokens: number, tileRows = Infinity): string {
-  if (tokens < 1024) return HP_X_MATRIX;
-  return tileRows * Math.ceil(tokens / 256) >= 512 ? 'matrix-x256e1pb' : 'matrix-x128f1pb';
+  if (tokens < 512) return HP_X_MATRIX;
+  return tileRows * Math.ceil(tokens / 256) >= 256 ? 'matrix-x256e1pb' : 'matrix-x128f1pb';
 }
 
 /** dot4 tiles; the 'u' ones keep their accumulators in scalars with every loop written out. */

@@ -92,15 +92,15 @@ describe('automatic int8 HP variant', () => {
     expect(autoHpVariant({ ...long, tr: 8 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, tr: 128 }, true)).toBe('dot4x-v64');
     expect(autoHpVariant({ ...long, out: 32, m: 1 }, true)).toBe('dot4u');
-    // The tensor-core tile by tokens and tile-rows: from 1024 tokens 256 tokens a workgroup where that
-    // makes >= 512 workgroups (4096 -> 4096: 128 tile-rows), else 128 (1200 -> 312: 10 tile-rows).
-    expect([512, 1023, 1024, 4096].map((t) => hpTensorTile(t, 128))).toEqual([
+    // The tensor-core tile by tokens and tile-rows: from 512 tokens 256 tokens a workgroup where that
+    // makes >= 256 workgroups (4096 -> 4096: 128 tile-rows), else 128 (1200 -> 312: 10 tile-rows).
+    expect([256, 511, 512, 4096].map((t) => hpTensorTile(t, 128))).toEqual([
       'matrix-x64e1p',
       'matrix-x64e1p',
       'matrix-x256e1pb',
       'matrix-x256e1pb',
     ]);
-    expect([hpTensorTile(4096, 10), hpTensorTile(4096, 32), hpTensorTile(1024, 127)]).toEqual([
+    expect([hpTensorTile(4096, 10), hpTensorTile(4096, 16), hpTensorTile(1024, 63)]).toEqual([
       'matrix-x128f1pb',
       'matrix-x256e1pb',
       'matrix-x128f1pb',
