@@ -106,7 +106,8 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // buffers 0.50-0.75; the staging stores in order instead of rotated 0.448; warp specialization (4 or
   // 8 more subgroups loading and staging the next stage while 16 of 32 x 32 or 8 of 32 x 64 multiply,
   // two buffers of 64, one barrier a stage; also with a stage ahead in the producers' registers)
-  // 0.64-0.92. Code in the notes' patch (issue-15-s11-candidates.patch), not kept.
+  // 0.64-0.92; one stage buffer in two K halves (one half multiplied beside the other's staging stores,
+  // each half loaded a stage ahead) 0.524-0.531. Code in the notes' patches (issue-15-s11-*.patch).
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -176,8 +177,8 @@ const HP_X_TILES: Record<string, (tr: number) => MatrixTile> = {
   // 0.0430 / 0.0829 (x128f1pb 0.0461 / 0.0901, x128f1p 0.0492 / 0.0942, x64e1p 0.0505 / 0.0983), 512
   // tokens 0.0240 (x128f1pb 0.0299, x64e1p 0.0280); 50 % 0.5243-0.5374 (x128f1pb 0.5374, x128f1p
   // 0.5767). At 1200 -> 312, 50 % (10 tile-rows, 160 workgroups of 256 tokens) x128f1pb 0.0253-0.0255,
-  // x256e1pb 0.0311. Slower: 16 subgroups of 32 tokens 0.1815, 2 subgroups 0.1815, two stage buffers
-  // 0.3359, the epilogue as a loop 0.1865.
+  // x256e1pb 0.0311. Slower: 16 subgroups of 32 tokens 0.1815, 6 subgroups 0.176, 2 subgroups 0.1815,
+  // x256e1pb with stages of 128 kept columns 0.229, two stage buffers 0.3359, the epilogue as a loop 0.1865.
   'matrix-x128f1pb': (tr) => ({ ...X64E(tr), fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
   'matrix-x256e1pb': (tr) => ({ ...X64E(tr), wgm: 8, fm: 2, oneBuffer: true, keptAhead: true, bandPad: 16 }),
 };
