@@ -339,12 +339,13 @@ describe('encoder ops on WebGPU', () => {
   // quads, fixed tiles), so each parameter value is covered by at least one case rather than every
   // variant by its own (each case costs a SwiftShader compile of 1-6 s): key splits with one row a
   // thread here, two rows a thread written out below (splits that see only padding, or no chunk of
-  // the last tile). The default, 'auto', runs q1c8s8 on the short cases and the batch-100 one,
-  // b16k128n4 on 70 keys (checked by its query rows a workgroup).
+  // the last tile). The default, 'auto', runs q1c8s8fp on the cases of at most 128 tokens (one
+  // of them a single sequence of 70: two key tiles, the second prefetched), q1c8s8 on the
+  // batch-100 one, b16k128n4 on three sequences of 70 (checked by its query rows a workgroup).
   type AttentionCase = [number, number, number, number, 'separate' | 'fused', string];
   const attentionCases: AttentionCase[] = [
     [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
-    [16, 1, 5, 3, 'separate', DEFAULT_ATTENTION],
+    [8, 1, 70, 1, 'separate', DEFAULT_ATTENTION],
     [52, 2, 70, 3, 'separate', DEFAULT_ATTENTION],
     // (q1c8s4: what 'auto' runs at mid sizes, e.g. B=8 L=128.)
     ...['q1c8s2', 'q1c8s4'].map((v): AttentionCase => [52, 2, 70, 3, 'fused', v]),
@@ -394,8 +395,10 @@ describe('encoder ops on WebGPU', () => {
         const n = batch * seq * hidden;
         const rand = rng(hidden + seq);
         const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
-        // Sequence 1 is padded after 3 tokens; sequence 2 is left-padded: its first tile may be all padding.
+        // Sequence 1 is padded after 3 tokens; sequence 2 is left-padded: its first tile may be all
+        // padding; a single sequence's last 5 tokens are padding.
         const mask = new Uint32Array(batch * seq).fill(1);
+        if (batch === 1) mask.fill(0, Math.max(1, seq - 5));
         for (let i = 3; i < seq; i++) mask[seq + i] = 0;
         for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
         const block = hidden + 4;
@@ -439,11 +442,13 @@ describe('encoder ops on WebGPU', () => {
             stride: layout.stride,
             fits: (x) => tiledFits(device, x, d),
           });
-          // Few rows: 70 keys take the register-blocked b16k128n4 (16 rows a workgroup) where it
-          // fits, shorter sequences q1c8s8 (8 splits: 16 rows a workgroup give 1 x 3 x 100
-          // workgroups, enough; 3 sequences need 8).
-          const tiled = seq > 64 && tiledFits(device, 'b16k128n4', d);
-          expect(chosen).toBe(tiled ? 'b16k128n4' : 'q1c8s8');
+          // One sentence's worth of tokens (batch x seq <= 128): q1c8s8fp (the next K/V tile
+          // prefetched: 70 keys are two tiles), 8 rows a workgroup; a few rows over 70 keys: the
+          // register-blocked b16k128n4 (16 rows a workgroup) where it fits; 100 sequences of 9:
+          // q1c8s8 (8 splits: 16 rows a workgroup give 1 x 3 x 100 workgroups, enough).
+          const few = batch * seq <= 128;
+          const tiled = !few && seq > 64 && tiledFits(device, 'b16k128n4', d);
+          expect(chosen).toBe(few ? 'q1c8s8fp' : tiled ? 'b16k128n4' : 'q1c8s8');
           expect(kernel.queriesPerGroup(batch, seq)).toBe(tiled || batch === 100 ? 16 : 8);
         }
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
@@ -509,11 +514,13 @@ describe('encoder ops on WebGPU', () => {
   it("attention 'auto' by shape and Q/K/V layout (TinyBERT: 12 heads, rows of 936 or 960 floats)", () => {
     const pick = (batch: number, seq: number, stride: number, fits = true) =>
       autoAttentionVariant(batch, seq, 12, { stride, fits: () => fits });
-    expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8', 'b16k128n4', 'b16k128n4']);
+    expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8fp', 'q1c8s8fp', 'q1c8s8fp']);
+    // A few sentences at L=128: b16k128n4; longer single sentences: not the prefetch rule.
+    expect([pick(4, 128, 936), pick(4, 64, 936), pick(1, 256, 936)]).toEqual(['b16k128n4', 'q1c8s8', 'b16k128n4']);
     expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968)]).toEqual(['q1c16s2f', 'q1c16s2f', 'q1c16s2f']);
     expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
     // Without the workgroup memory: the q1c8 kernels.
-    expect([pick(1, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);
+    expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);
   });
 
   it('bench attention: each variant checked, stages left out where the kernel knows them', async () => {

@@ -114,16 +114,18 @@ export const usage =
                       splitting its keys; the same with a 'u' (q1c8s2u, q2c8s4u, ...): every
                       per-thread loop written out; 't128': 128 keys a tile, 'w32': 32 query slots
                       a workgroup (q1c8s2t128, q1c8s2ut128, q2c8s2ut128, q1c8s4t128, q1c8s2w32);
-                      'v': the K/V tile as rows of quads, 'f': also fma() chains (q1c8s8f, ...);
+                      'v': the K/V tile as rows of quads, 'f': also fma() chains (q1c8s8f, ...),
+                      'p' after it: the next K/V tile loaded during this one (q1c16s2fp, q1c8s8fp);
                       b16k128n4, b32k128n4, b64k64n4, b64k32n4, b128k32n4:
                       register-blocked, QB query rows a workgroup, KT keys a tile, 4 x KN scores a
                       thread; r<QB>q<QM>k<KM>t<KT>[p] (r64q4k8t64p, ...): blocked outer products,
                       'p': the next key tile fetched ahead; g<NSG>m<QM>b<NB> (g8m4b4, g8m4b2,
                       g4m4b1): a sequence's keys over a subgroup's lanes, NSG subgroups of QM rows
                       x NB blocks a workgroup, adapters with one subgroup size); default auto:
-                      b16k128n4 for few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the
-                      stacked HP layout, else q1c8 with the most splits (8, 4, 2) keeping query
-                      rows x splits <= 64k, two splits as q1c16s2f)
+                      q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for few rows at
+                      L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
+                      q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k, two
+                      splits as q1c16s2f)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
   --split-k N|auto|engine  K-slices of the dense attention-output and FFN-output linears, added by

@@ -34,6 +34,10 @@ export function unrolledAttentionWgsl(
   rows2d = false,
   ablate = 0,
   fmaChain = false,
+  /** 'p': with `threads` threads a workgroup and `kt` keys a tile, each thread's items of the next
+   *  K/V tile (and its mask biases) are loaded into registers while this tile is computed, stored
+   *  after it (rows2d only). */
+  prefetch?: { threads: number; kt: number },
 ): string {
   const d4 = Math.ceil(d / 4);
   const R = range(qpt);
@@ -70,21 +74,63 @@ export function unrolledAttentionWgsl(
     }
     emit(1, `var m${r} = -3.0e38;`, `var l${r} = 0.0;`);
   }
-  emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
-  emit(2, 'for (var idx = lid; idx < KT * D4; idx += QT * S) {');
-  emit(3, 'let j = t0 + idx / D4;', 'let e = (idx % D4) * 4u;', 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);');
-  if (!noLoads) {
-    emit(3, 'if (j < seq) {', '  let r = (b * seq + j) * STRIDE + col;', '  kq = quad_k(r + KO, e);');
-    emit(3, '  vq = quad_v(r + VO, e);', '}');
+  const T = prefetch?.threads ?? 0;
+  const IT = prefetch ? range(Math.ceil((prefetch.kt * d4) / T)) : [];
+  const BT = prefetch ? range(Math.ceil(prefetch.kt / T)) : [];
+  const loadAhead = (indent: number, t: string) => {
+    for (const i of IT) {
+      emit(indent, `{ let idx = lid + ${i * T}u;`, `  let j = ${t} + idx / D4;`);
+      emit(indent, `  kq${i} = vec4<f32>(0.0);`, `  vq${i} = vec4<f32>(0.0);`);
+      if (!noLoads) {
+        emit(indent, '  if (idx < KT * D4 && j < seq) {', '    let r = (b * seq + j) * STRIDE + col;');
+        emit(indent, `    kq${i} = quad_k(r + KO, (idx % D4) * 4u);`, `    vq${i} = quad_v(r + VO, (idx % D4) * 4u);`);
+        emit(indent, '  }');
+      }
+      emit(indent, '}');
+    }
+    for (const i of BT) {
+      emit(indent, `{ let jj = lid + ${i * T}u;`, `  let j = ${t} + jj;`, `  kbt${i} = -1.0e30;`);
+      emit(indent, `  if (jj < KT && j < seq) { if (mask[b * seq + j] != 0u) { kbt${i} = 0.0; } }`, '}');
+    }
+  };
+  if (T) {
+    for (const i of IT) emit(1, `var kq${i} = vec4<f32>(0.0);`, `var vq${i} = vec4<f32>(0.0);`);
+    for (const i of BT) emit(1, `var kbt${i} = -1.0e30;`);
+    loadAhead(1, '0u');
   }
-  if (rows2d) emit(3, 'kv[idx / D4][idx % D4] = kq;', 'kv[KT + idx / D4][idx % D4] = vq;');
-  else emit(3, 'kv[idx] = kq;', 'kv[VB + idx] = vq;');
-  emit(2, '}');
-  emit(2, 'for (var jj = lid; jj < KT; jj += QT * S) {');
-  emit(3, 'let j = t0 + jj;', 'var bias = -1.0e30;', 'if (j < seq) { if (mask[b * seq + j] != 0u) { bias = 0.0; } }');
-  emit(3, 'kbias[jj] = bias;');
-  emit(2, '}');
-  emit(2, 'workgroupBarrier();');
+  emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
+  if (T) {
+    for (const i of IT) {
+      emit(2, `{ let idx = lid + ${i * T}u;`, '  if (idx < KT * D4) {');
+      emit(2, `    kv[idx / D4][idx % D4] = kq${i};`, `    kv[KT + idx / D4][idx % D4] = vq${i};`, '  }', '}');
+    }
+    for (const i of BT) emit(2, `{ let jj = lid + ${i * T}u;`, `  if (jj < KT) { kbias[jj] = kbt${i}; } }`);
+    emit(2, 'workgroupBarrier();', 'if (t0 + KT < seq) {');
+    loadAhead(3, 't0 + KT');
+    emit(2, '}');
+  }
+  if (!T) {
+    emit(2, 'for (var idx = lid; idx < KT * D4; idx += QT * S) {');
+    emit(
+      3,
+      'let j = t0 + idx / D4;',
+      'let e = (idx % D4) * 4u;',
+      'var kq = vec4<f32>(0.0);',
+      'var vq = vec4<f32>(0.0);',
+    );
+    if (!noLoads) {
+      emit(3, 'if (j < seq) {', '  let r = (b * seq + j) * STRIDE + col;', '  kq = quad_k(r + KO, e);');
+      emit(3, '  vq = quad_v(r + VO, e);', '}');
+    }
+    if (rows2d) emit(3, 'kv[idx / D4][idx % D4] = kq;', 'kv[KT + idx / D4][idx % D4] = vq;');
+    else emit(3, 'kv[idx] = kq;', 'kv[VB + idx] = vq;');
+    emit(2, '}');
+    emit(2, 'for (var jj = lid; jj < KT; jj += QT * S) {');
+    emit(3, 'let j = t0 + jj;', 'var bias = -1.0e30;', 'if (j < seq) { if (mask[b * seq + j] != 0u) { bias = 0.0; } }');
+    emit(3, 'kbias[jj] = bias;');
+    emit(2, '}');
+    emit(2, 'workgroupBarrier();');
+  }
   emit(2, 'let kn = min(KT, seq - t0); // chunks past the sequence end are skipped');
   emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
   for (const n of N) {

@@ -67,6 +67,8 @@ export const ROWS_ATTENTION_VARIANTS = [
   'q1c16s2v',
   'q1c16s2f',
   'q1c8s8f',
+  'q1c16s2fp',
+  'q1c8s8fp',
 ] as const;
 
 /** Attention variants, 'q<QPT>c<KC>[s<S>][u]': QPT query rows a thread, KC keys a register chunk, S
@@ -76,9 +78,9 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  B=32 L=128 q1c8s2 0.187 / 0.212, q2c8 0.216 / 0.233, q1c8s4 0.229 / 0.282, q1c8 0.243 / 0.252,
  *  q1c8s8 0.299 / 0.337, q2c8s2/s4 0.87-0.92; B=1 L=128 q1c8s8 0.039, q1c8s4 0.057, q2c8s4 0.084,
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
- *  attention-tiled.ts's. 'auto' (the default) takes one of those where AUTO_TILED's rules hold,
- *  else q1c8 with the most splits (8, 4, 2) that keep the threads (query rows x S) within
- *  AUTO_THREADS, two splits as AUTO_TWO_SPLITS (q1c16s2f). */
+ *  attention-tiled.ts's. 'auto' (the default) takes q1c8s8fp for one sentence (AUTO_FEW_TOKENS),
+ *  else one of those where AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that
+ *  keep the threads (query rows x S) within AUTO_THREADS, two splits as AUTO_TWO_SPLITS. */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -109,13 +111,15 @@ interface ParsedVariant {
   rows2d: boolean;
   /** 'f': also each score as a chain of fma() instead of dot() added. */
   fmaChain: boolean;
+  /** 'p' after the letter: the next K/V tile loaded into registers during this one. */
+  prefetch: boolean;
   /** Keys a tile and query slots a workgroup, where the name fixes them. */
   kt?: number;
   qt?: number;
 }
 
 function parseVariant(name: string): ParsedVariant {
-  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uvf]?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
+  const m = /^q(\d+)c(\d+)(?:s(\d+))?([uvf]?)(p?)(?:t(\d+))?(?:w(\d+))?$/.exec(name);
   if (!m || !(ATTENTION_VARIANTS as readonly string[]).includes(name))
     throw new RangeError(`attention variant '${name}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
   const opt = (x: string | undefined) => (x === undefined ? undefined : Number(x));
@@ -126,8 +130,9 @@ function parseVariant(name: string): ParsedVariant {
     unrolled: m[4] !== '',
     rows2d: m[4] === 'v' || m[4] === 'f',
     fmaChain: m[4] === 'f',
-    kt: opt(m[5]),
-    qt: opt(m[6]),
+    prefetch: m[5] === 'p',
+    kt: opt(m[6]),
+    qt: opt(m[7]),
   };
 }
 
@@ -168,6 +173,16 @@ const AUTO_TILED: [string, (seq: number, rows: number, aligned: boolean) => bool
   ['b64k64n4', (seq, rows, aligned) => seq <= 64 && rows > 6144 && aligned],
 ];
 
+/** What 'auto' runs for one sentence (batch x seq <= AUTO_FEW_TOKENS, seq <= 128): q1c8s8f with
+ *  the next K/V tile loaded into registers during this one ('p'). H200 (BENCHMARKS.md, issue 19
+ *  eleventh pass, helper 19e), one layer alone: B=1 L=64 4.18 µs against q1c8s8's 5.76, L=128 7.04
+ *  against b16k128n4's 7.68; in the engine (4 layers): L=64 0.0167 against 0.0231 ms (HP 90 %
+ *  forward 0.1548 / 0.1647), L=128 0.0288 against 0.0309 (dense forward 0.383 / 0.385). At B=32
+ *  L=128 the prefetch is slower (43.5 against q1c16s2f's 42.0 µs): the register tile costs more
+ *  than the load it hides where many workgroups hide each other's loads. */
+const AUTO_FEW_TOKENS_VARIANT = 'q1c8s8fp';
+const AUTO_FEW_TOKENS = 128;
+
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
  *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
  *  (without it, each is assumed to). */
@@ -177,6 +192,7 @@ export function autoAttentionVariant(
   heads: number,
   opts: { stride?: number; fits?: (v: string) => boolean } = {},
 ): string {
+  if (batch * seq <= AUTO_FEW_TOKENS && seq <= 128) return AUTO_FEW_TOKENS_VARIANT;
   const rows = batch * seq * heads;
   const aligned = opts.stride !== undefined && opts.stride % 64 === 0;
   const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));
@@ -284,7 +300,8 @@ function fixedAttentionKernel(
   variant: string,
   ablate = 0,
 ): AttentionKernel {
-  const { qpt, kc: kcWanted, splits, unrolled, rows2d, fmaChain, kt: ktFixed, qt: qtFixed } = parseVariant(variant);
+  const parsed = parseVariant(variant);
+  const { qpt, kc: kcWanted, splits, unrolled, rows2d, fmaChain, kt: ktFixed, qt: qtFixed } = parsed;
   const d = hidden / heads;
   const d4 = Math.ceil(d / 4);
   const limits = device.limits;
@@ -318,7 +335,10 @@ function fixedAttentionKernel(
         ...{ STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
       };
       const label = `encoder.attention ${variant} qt=${qt}${ablate ? ` ablate=${ablate}` : ''}`;
-      const body = unrolled ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain) : attentionWgsl;
+      const prefetch = parsed.prefetch ? { threads: qt * splits, kt } : undefined;
+      const body = unrolled
+        ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain, prefetch)
+        : attentionWgsl;
       pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
       pipelines.set(qt, pipeline);
     }
