@@ -867,8 +867,8 @@ export function createEncoderEngine(
   }
 
   async function runOnce(batch: number, seq: number): Promise<Float32Array> {
-    // readbackFirst: with none ready, submit() records this call's own (a recording in one go is
-    // never half done between two calls).
+    // readbackFirst: with none ready, submit() records this call's own (a refill still recording,
+    // sliced over turns, only queues its forward when whole).
     if (!readbackFirst) await recording;
     const a = act!;
     const shape = `${batch}x${seq}`;
