@@ -21,6 +21,7 @@ import { dawnGpu, nodeGpu } from '../../gpu/node-gpu';
 import { readbackFloor } from '../../gpu/readback-floor';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
 import { LAYERNORM_VARIANTS, type LayerNormVariant } from '../../gpu/encoder/row-ops';
+import { HP_LIVE_MODES, type HPLiveMode } from '../../gpu/encoder/live-outputs';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
@@ -105,6 +106,11 @@ export const usage =
                       tokens a call l32r1 for FFN-out (120 kept columns a tile-row at 90 %) and
                       l16/k8 for the attention output, l4s8v up to 128, l16 between; a
                       comma list builds and times one HP engine per tile (rows carry hp_ln_tile)
+  --hp-live L         what the columns kernel skips of the HP Q/K/V and FFN-in outputs no later
+                      kernel reads (V outputs of context columns the attention output does not
+                      keep, FFN-in outputs FFN-out does not keep; exact): off, rows (tile-rows
+                      with none read; the default), mask (also the other unread outputs'
+                      stores); a comma list builds and times one HP engine each (rows carry hp_live)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
@@ -160,6 +166,12 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
 }
 
+function liveMode(v: string): HPLiveMode {
+  if (!(HP_LIVE_MODES as readonly string[]).includes(v))
+    throw new CliError(`--hp-live must be one of ${HP_LIVE_MODES.join(', ')}, got '${v}'`);
+  return v as HPLiveMode;
+}
+
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -208,6 +220,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-column-tile': { type: 'string' },
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
+    'hp-live': { type: 'string' },
     'dense-defer-ln': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -289,8 +302,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
-  // One HP engine per (fused tile, column tile) pair.
-  const hpTiles = lnTiles.flatMap((ln) => colTiles.map((col) => ({ ln, col })));
+  const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
+  // One HP engine per (fused tile, column tile, live mode).
+  const hpTiles = lnTiles.flatMap((ln) => colTiles.flatMap((col) => lives.map((live) => ({ ln, col, live }))));
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
   const [tr, tc] = tileFlag(f.tile);
@@ -460,13 +474,15 @@ export async function run(argv: string[]): Promise<unknown> {
           ...size,
           ...(tiles.ln ? { hpLnTile: tiles.ln } : {}),
           ...(tiles.col ? { hpColumnTile: tiles.col } : {}),
+          ...(tiles.live ? { hpLive: tiles.live } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
           ...(colTiles.length > 1 ? { hp_column_tile: tiles.col } : {}),
+          ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
         };
         const firstTile = tiles === hpTiles[0];
-        const tileLabel = hpTiles.length > 1 ? `/${[tiles.ln, tiles.col].filter(Boolean).join('/')}` : '';
+        const tileLabel = hpTiles.length > 1 ? `/${[tiles.ln, tiles.col, tiles.live].filter(Boolean).join('/')}` : '';
         try {
           const hpShapes = pruned.matrices
             .slice(0, 6)
@@ -591,6 +607,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
+    ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

@@ -12,6 +12,7 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
+import type { LiveOutputs } from '../kernels/linear-types';
 import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-rule';
 import {
   HP_COLUMNS_FEW_TOKENS,
@@ -37,6 +38,7 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
+import { ffnInLive, HP_LIVE_MODES, qkvLive, type HPLiveMode } from './live-outputs';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
@@ -94,6 +96,13 @@ export interface EncoderEngineOptions {
   hpFuseLn?: boolean;
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
+  /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads
+   *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (default: the
+   *  tile-rows with none read), 'mask' (also the stores of the other unread outputs). H200, B=32
+   *  L=128 HP 90 %, one process (BENCHMARKS.md, issue 19 twelfth pass): forward 0.4874 ms on 'rows'
+   *  against 0.4997 / 0.5018 'off' and 0.4997 'mask'; Q/K/V 0.0497 (0.0549 off), FFN-in 0.0762
+   *  (0.0847 off, 0.0795 mask: the masked stores cost more than they save). */
+  hpLive?: HPLiveMode;
   /** Where every layer runs dense on register tiles (Q/K/V stacked, unsplit), defer each residual
    *  + LayerNorm but the last to the linear after it (DenseDeferredLn: the attention output and
    *  FFN-out write their rows' statistics, Q/K/V and FFN-in normalise as they read): 7 dispatches
@@ -278,6 +287,8 @@ export function createEncoderEngine(
   const transpose = createColumnsTranspose(device);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
+  const hpLive = opts.hpLive ?? 'rows';
+  if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
   // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
@@ -433,8 +444,9 @@ export function createEncoderEngine(
     return entry?.slice(entry.indexOf('=') + 1);
   };
 
-  /** `split`: the output feeds a residual + LayerNorm, which adds split-K slices. */
-  const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false): GpuLinear => {
+  /** `split`: the output feeds a residual + LayerNorm, which adds split-K slices; `live`: the outputs
+   *  later kernels read (live-outputs.ts). */
+  const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false, live?: LiveOutputs): GpuLinear => {
     const hp = sparse.get(l.name);
     if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name);
     return hp
@@ -447,6 +459,7 @@ export function createEncoderEngine(
           columnTile: opts.hpColumnTile,
           lnTile: opts.hpLnTile,
           weights: opts.weights,
+          live,
           label: `${l.name} (hp)`,
         })
       : createDenseLinear(device, caps, {
@@ -471,7 +484,7 @@ export function createEncoderEngine(
     linears = model.layers.map((l, i) => ({
       qkv: qkvLinears(qkvPlans[i], l, tokens),
       attnOut: fusedOut[i][0] ? null : makeLinear(l.attnOut, tokens, false, true),
-      ffnIn: makeLinear(l.ffnIn, tokens, true),
+      ffnIn: makeLinear(l.ffnIn, tokens, true, false, ffnInLive(sparse.get(l.ffnOut.name), hpLive)),
       ffnOut: fusedOut[i][1] ? null : makeLinear(l.ffnOut, tokens, false, true),
     }));
     // Split-K linears write up to maxSplitParts(splitK) slices of [tokens, hidden] into `a` (how many
@@ -641,6 +654,7 @@ export function createEncoderEngine(
           bias: plan.fused.bias,
           tile: opts.hpTile,
           columnTile: opts.hpColumnTile,
+          live: qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive),
           label: `layer qkv (hp)`,
         }),
       ];

@@ -9,7 +9,7 @@ import transposeWgsl from './f32-transpose.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import { tileGrid } from '../../core/formats/hp';
 import { COLUMN_KC_MAX, columnKStep, hpColumnsLn, shapeTile } from './hp-columns-ln';
-import type { HPColumnsLn } from './linear-types';
+import type { HPColumnsLn, LiveOutputs } from './linear-types';
 import { checkBufferArg } from '../limits';
 import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
 import {
@@ -137,6 +137,27 @@ export function pickColumnTile(
   return usable.find((g) => tileRows * Math.ceil(tokens / g.bt) >= MIN_COLUMN_GROUPS) ?? usable[usable.length - 1];
 }
 
+/** The columns kernel's tile-row map for `live` (hp-columns.wgsl LIVE): per run tile-row its index,
+ *  then with `mask` ceil(tr / 32) words of its read outputs' bits; null where every output is read. */
+export function liveRowMap(
+  out: number,
+  tr: number,
+  live: LiveOutputs,
+): { rows: number; stride: number; words: Uint32Array } | null {
+  if (live.live.length !== out) throw new RangeError(`live outputs: ${live.live.length} flags for ${out} outputs`);
+  if (live.live.every((v) => v !== 0)) return null;
+  const tileRows = Math.ceil(out / tr);
+  const mw = Math.ceil(tr / 32);
+  const stride = live.mask ? 1 + mw : 1;
+  const entries: number[] = [];
+  for (let r = 0; r < tileRows; r++) {
+    const bits = new Array<number>(mw).fill(0);
+    for (let k = 0; k < tr && r * tr + k < out; k++) if (live.live[r * tr + k]) bits[k >> 5] |= 1 << (k & 31);
+    if (bits.some((b) => b !== 0)) entries.push(r, ...(live.mask ? bits : []));
+  }
+  return { rows: entries.length / stride, stride, words: Uint32Array.from(entries, (v) => v >>> 0) };
+}
+
 /** Floats of a columns buffer (K x P) for `tokens`: P = tokens rounded up to 4. */
 export const columnsFloats = (k: number, tokens: number) => k * 4 * Math.ceil(tokens / 4);
 
@@ -166,6 +187,8 @@ export function hpColumns(
     /** The adapter's one subgroup size (none: no fused LayerNorm) and the fused kernel's tile. */
     subgroupSize?: number;
     lnTile?: string;
+    /** The outputs later kernels read (LiveOutputs); absent: all. */
+    live?: LiveOutputs;
     label: string;
   },
 ): HPColumns {
@@ -176,6 +199,9 @@ export function hpColumns(
   const colIdx = new Uint32Array(Math.max(1, tileRows * q));
   for (let e = 0; e < tileRows * q; e++) colIdx[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
   const colsBuf = uploadBuffer(device, colIdx, `${o.label} cols`);
+  const map = o.live ? liveRowMap(hp.out, tr, o.live) : null;
+  const mapBuf = map && map.rows > 0 ? uploadBuffer(device, map.words, `${o.label} live rows`) : null;
+  const runRows = map ? map.rows : tileRows;
   const cache = new BindingCache(device, `${o.label} columns`, [0, 0, 0]);
   const limits = device.limits;
   const forced = shapeTile(o.tile, hp.in, hp.out);
@@ -204,13 +230,17 @@ export function hpColumns(
           X_LOADS: Math.ceil((g.kc * g.bt) / 4 / g.threads),
           V_LOADS: Math.ceil((g.kc * tr) / 4 / g.threads),
           OUT_COLS: outColumns,
+          LIVE: map !== null,
+          LIVE_MASK: map !== null && map.stride > 1,
+          RS: map?.stride ?? 1,
           BIAS: true,
           GELU: o.gelu,
           ...weightQuadValues(o.f16),
         },
-        `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}`,
+        `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}` +
+          (map ? (map.stride > 1 ? ' live-mask' : ' live') : ''),
       );
-      const grid = { x: tileRows, y: blocks };
+      const grid = { x: runRows, y: blocks };
       dispatches.set(key, (d = { pipeline, workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid }));
     }
     return d;
@@ -226,11 +256,11 @@ export function hpColumns(
   });
   return {
     tileFor: (tokens) => geometry(tokens).name,
-    weightBytes: colsBuf.size,
+    weightBytes: colsBuf.size + (mapBuf?.size ?? 0),
     addLn,
     encode(target, input, output, tokens, outColumns) {
       checkTokens(tokens, o.maxTokens, o.label);
-      if (tokens === 0) return;
+      if (tokens === 0 || runRows === 0) return;
       const x = asBinding(input);
       const y = asBinding(output);
       checkBufferArg(`${o.label} input columns`, x, columnsFloats(hp.in, tokens) * 4);
@@ -239,7 +269,8 @@ export function hpColumns(
       const group = cache.bindGroup(o.layout.group, tokens, [
         { buffer: header },
         { buffer: colsBuf },
-        { buffer: colOff },
+        // The columns kernel reads no colOff: binding 3 holds the live tile-row map where there is one.
+        { buffer: mapBuf ?? colOff },
         { buffer: values },
         x,
         { buffer: o.bias },
@@ -249,6 +280,7 @@ export function hpColumns(
     },
     destroy() {
       colsBuf.destroy();
+      mapBuf?.destroy();
       cache.destroy();
     },
   };

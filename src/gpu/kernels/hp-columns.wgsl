@@ -6,11 +6,16 @@
 // Q x TR block as in hp-linear.wgsl. Each K-step stages KC kept columns of X and their values with
 // vec4 copies (the next step's prefetched into registers while this one is computed); each
 // invocation accumulates (4*RT) tokens x (4*RO) outputs. Y is written as rows (tokens x out) or,
-// with OUT_COLS, as columns (out x P: the next HP linear's XT).
+// with OUT_COLS, as columns (out x P: the next HP linear's XT). LIVE: only the tile-rows with an
+// output some later kernel reads run (workgroup x takes tile-row rowMap[x * RS]); LIVE_MASK: the
+// RS - 1 words after it mark which of its TR outputs are read, and the others are not stored.
 
 struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(2) var<storage, read> cols: array<u32>;
+//#if LIVE
+@group(0) @binding(3) var<storage, read> rowMap: array<u32>;
+//#endif
 @group(0) @binding(4) var<storage, read> values: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(5) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
@@ -27,6 +32,14 @@ const KC = {{KC}}u; // kept columns a K-step
 const XV = KC * BT4; // vec4 of X a step
 const VV = KC * TR / 4u; // vec4 of values a step
 
+//#if LIVE_MASK
+const RS = {{RS}}u;
+/** Whether output k (of TR) of the tile-row whose map entry starts at e is read later. */
+fn isLive(e: u32, k: u32) -> bool {
+  return ((rowMap[e + 1u + k / 32u] >> (k % 32u)) & 1u) != 0u;
+}
+//#endif
+
 var<workgroup> Xs: array<vec4<f32>, {{KC}} * {{BT4}}>;
 var<workgroup> Vs: array<vec4<f32>, {{KC}} * {{TR}} / 4>;
 
@@ -34,7 +47,16 @@ var<workgroup> Vs: array<vec4<f32>, {{KC}} * {{TR}} / 4>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let M = params.tokens;
   let P4 = (M + 3u) / 4u; // token quads of a column of XT (and of Y with OUT_COLS)
+//#if LIVE_MASK
+  let entry = wid.x * RS;
+  let tileRow = rowMap[entry];
+//#else
+//#if LIVE
+  let tileRow = rowMap[wid.x];
+//#else
   let tileRow = wid.x;
+//#endif
+//#endif
   let tq0 = wid.y * BT4;
   let tx = lid.x;
   let ty = lid.y;
@@ -137,13 +159,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#if OUT_COLS
       if (tq < P4 && o < NOUT) {
 //#unroll C 4
-        y[(o + {{C}}u) * P4 + tq] = vec4<f32>(hp_epilogue(acc_{{I}}_0_{{J}}[{{C}}], o + {{C}}u),
-          hp_epilogue(acc_{{I}}_1_{{J}}[{{C}}], o + {{C}}u), hp_epilogue(acc_{{I}}_2_{{J}}[{{C}}], o + {{C}}u),
-          hp_epilogue(acc_{{I}}_3_{{J}}[{{C}}], o + {{C}}u));
+//#if LIVE_MASK
+        if (isLive(entry, o % TR + {{C}}u)) {
+//#else
+        {
+//#endif
+          y[(o + {{C}}u) * P4 + tq] = vec4<f32>(hp_epilogue(acc_{{I}}_0_{{J}}[{{C}}], o + {{C}}u),
+            hp_epilogue(acc_{{I}}_1_{{J}}[{{C}}], o + {{C}}u), hp_epilogue(acc_{{I}}_2_{{J}}[{{C}}], o + {{C}}u),
+            hp_epilogue(acc_{{I}}_3_{{J}}[{{C}}], o + {{C}}u));
+        }
 //#end
       }
 //#else
+//#if LIVE_MASK
+      let k = o % TR;
+      let live = isLive(entry, k) || isLive(entry, k + 1u) || isLive(entry, k + 2u) || isLive(entry, k + 3u);
+      if (o < NOUT && live) {
+//#else
       if (o < NOUT) {
+//#endif
 //#unroll II 4
         {
           let t = 4u * tq + {{II}}u;

@@ -106,6 +106,7 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
               ? caps.subgroupMinSize
               : undefined,
           lnTile: opts.lnTile,
+          live: opts.live,
           label,
         })
       : undefined;

@@ -33,6 +33,16 @@ export interface DenseLinearOptions {
   label?: string;
 }
 
+/** Which of a linear's outputs a later kernel reads (1) and what the columns kernel makes of it:
+ *  the tile-rows with none are not run; with `mask` the other unread outputs are not stored either.
+ *  Exact: the outputs that are read are the same sums (the engine: FFN-in's outputs no kept column
+ *  of the HP FFN-out reads, the V outputs whose context column no kept column of the HP attention
+ *  output reads, the Q/K/V pad rows). */
+export interface LiveOutputs {
+  live: Uint8Array;
+  mask: boolean;
+}
+
 export interface HPLinearOptions {
   /** Largest token count `encode` will be called with. */
   tokens: number;
@@ -48,6 +58,8 @@ export interface HPLinearOptions {
   columnTile?: string;
   /** Force the fused linear + residual + LayerNorm kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES). */
   lnTile?: string;
+  /** The outputs later kernels read, for the columns kernel (LiveOutputs, hp-columns.ts); absent: all. */
+  live?: LiveOutputs;
   label?: string;
 }
 

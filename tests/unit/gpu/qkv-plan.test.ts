@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planQkv, QKV_AUTO_PAD } from '../../../src/gpu/encoder/qkv-plan';
 import { randomHP, rng } from '../../../src/gpu/kernels/random-hp';
+import { ffnInLive, keptInputs, qkvLive } from '../../../src/gpu/encoder/live-outputs';
+import { liveRowMap } from '../../../src/gpu/kernels/hp-columns';
+import { encodeHP } from '../../../src/core/formats/hp';
 import { randomBertModel } from '../../helpers/random-bert-model';
 
 describe('planQkv', () => {
@@ -29,5 +32,31 @@ describe('planQkv', () => {
   it('dense Q/K/V are stacked unpadded', () => {
     const layer = randomBertModel({ hidden: 64, heads: 2 }).layers[0];
     expect(planQkv(layer, new Map(), 64, 'auto').layout).toEqual({ stride: 192, q: 0, k: 64, v: 128 });
+  });
+
+  it('live outputs: V outputs of unkept context columns, the pad, FFN-in outputs FFN-out does not keep', () => {
+    // Attention output 8 -> 8 on 4x4 tiles, one tile a tile-row, two columns each: kept inputs 1, 2, 4, 7.
+    const tileCol = Uint16Array.of(0, 1);
+    const colOff = Uint8Array.of(1, 2, 0, 3);
+    const attnOut = encodeHP(
+      new Float32Array(64).fill(1),
+      { out: 8, in: 8, tr: 4, tc: 4, m: 1, k: 2 },
+      tileCol,
+      colOff,
+    );
+    expect(Array.from(keptInputs(attnOut))).toEqual([0, 1, 1, 0, 1, 0, 0, 1]);
+    // Stacked Q/K/V of hidden 8 in blocks of 8 and 4 pad rows: Q, K and the kept V columns read.
+    const q = qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'rows')!;
+    expect(Array.from(q.live)).toEqual([...Array(16).fill(1), 0, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0]);
+    expect(qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'off')).toBeUndefined();
+    // On tile-rows of 4: rows 0-5 run (row 6, the pad, does not); with the mask, the read outputs' bits.
+    expect(Array.from(liveRowMap(28, 4, q)!.words)).toEqual([0, 1, 2, 3, 4, 5]);
+    const masked = liveRowMap(28, 4, { ...q, mask: true })!;
+    expect([masked.rows, masked.stride]).toEqual([6, 2]);
+    expect(Array.from(masked.words.subarray(8))).toEqual([4, 0b0110, 5, 0b1001]);
+    // FFN-out 8 <- 8 keeping inputs 1, 2, 4, 7: FFN-in's outputs 1, 2, 4, 7; all read: no map.
+    expect(Array.from(ffnInLive(attnOut, 'mask')!.live)).toEqual([0, 1, 1, 0, 1, 0, 0, 1]);
+    expect(ffnInLive(undefined, 'mask')).toBeUndefined();
+    expect(liveRowMap(4, 4, { live: new Uint8Array(4).fill(1), mask: true })).toBeNull();
   });
 });

@@ -1,0 +1,50 @@
+// Which outputs of the HP Q/K/V and FFN-in linears a later kernel reads (LiveOutputs, run by the
+// columns kernel, hp-columns.ts): every HP kernel reads only its matrix's kept input columns, so an
+// output no kept column of its HP consumer reads is never used. FFN-in's output c feeds (through
+// GELU) FFN-out's input column c alone; the V output at v + c feeds the attention's context column
+// c alone, which the attention output reads as its input column c; the rows after the three
+// blocks (the pad) are read by nothing. Q and K feed every score: all read.
+import type { HPMatrix } from '../../core/formats/hp';
+import { tileGrid } from '../../core/formats/hp';
+import type { LiveOutputs } from '../kernels/linear-types';
+import type { QkvLayout } from './attention';
+
+/** What the engine does with them: 'off' (every output computed and stored), 'rows' (tile-rows
+ *  with no read output not run), 'mask' (also the other unread outputs not stored). */
+export const HP_LIVE_MODES = ['off', 'rows', 'mask'] as const;
+export type HPLiveMode = (typeof HP_LIVE_MODES)[number];
+
+/** 1 for each input column some kept column of `hp` is. */
+export function keptInputs(hp: HPMatrix): Uint8Array {
+  const kept = new Uint8Array(hp.in);
+  const { tileRows } = tileGrid(hp);
+  for (let t = 0; t < tileRows * hp.m; t++)
+    for (let c = 0; c < hp.k; c++) kept[hp.tileCol[t] * hp.tc + hp.colOff[t * hp.k + c]] = 1;
+  return kept;
+}
+
+/** FFN-in's read outputs: the kept input columns of the HP FFN-out (none: all read). */
+export function ffnInLive(ffnOut: HPMatrix | undefined, mode: HPLiveMode): LiveOutputs | undefined {
+  if (mode === 'off' || !ffnOut) return undefined;
+  return { live: keptInputs(ffnOut), mask: mode === 'mask' };
+}
+
+/** The stacked Q/K/V's read outputs (`out` rows of `layout`): Q and K blocks, and the V outputs
+ *  whose context column the HP attention output keeps (none: the whole V block). */
+export function qkvLive(
+  out: number,
+  layout: QkvLayout,
+  hidden: number,
+  attnOut: HPMatrix | undefined,
+  mode: HPLiveMode,
+): LiveOutputs | undefined {
+  if (mode === 'off') return undefined;
+  const live = new Uint8Array(out);
+  const ctx = attnOut ? keptInputs(attnOut) : new Uint8Array(hidden).fill(1);
+  for (let c = 0; c < hidden; c++) {
+    live[layout.q + c] = 1;
+    live[layout.k + c] = 1;
+    live[layout.v + c] = ctx[c];
+  }
+  return { live, mask: mode === 'mask' };
+}
