@@ -4,7 +4,8 @@
 # root with the bundled CLI at .gpu/hp-lab.mjs and the runtime sourced:
 #   source .gpu/prelude.sh; STEPS="latency profile ablate int8 logits" bash scripts/bench/confirm-h200.sh OUTDIR
 # Steps (STEPS, space-separated, in this order): latency (encoder dense/HP 90% at B 1,32 x L 64,128),
-# latency2 (the same shapes in reverse order: the first shape of a process reads high), profile
+# latency2 (the same shapes in reverse order: the first shape of a process reads high), anchors and
+# anchors2 (dense/HP 90% at B 1,8,32 x L 16,64,128, in both orders: the GPU roofline's anchors), profile
 # (GPU time per op kind at L=128), columns (HP 90 % profiled at B=32 L=128 with the HP linears on
 # rows, unfused (--hp-fuse-ln off), and unfused with the columns LayerNorm at 4, 8, 16 rows a
 # workgroup, and with the HP Q/K/V rows unpadded, 960 floats: the default pads them to 968),
@@ -43,6 +44,9 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
   case $s in
     latency) c latency 70 "${enc[@]}" --batch 1,32 --seq 64,128 ;;
     latency2) c latency2 70 "${enc[@]}" --batch 32,1 --seq 128,64 ;;
+    # The GPU roofline's anchor shapes (src/core/hardware/gpu-anchors.ts), both orders.
+    anchors) c anchors 150 "${enc[@]}" --batch 1,8,32 --seq 16,64,128 ;;
+    anchors2) c anchors2 150 "${enc[@]}" --batch 32,8,1 --seq 128,64,16 ;;
     profile) c profile 35 "${enc[@]}" --no-latency --batch 1,32 --seq 128 --profile ;;
     columns)
       c columns-off 30 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-columns off

@@ -154,6 +154,8 @@ describe('H200 anchors', () => {
     const engineHp = rows.find(
       (r) => r.runtime.id === 'engine' && r.batch === 32 && r.seq === 128 && r.config.startsWith('HP'),
     )!;
-    expect(engineHp.measuredMs).toBe(1.18);
+    expect(engineHp.measuredMs).toBe(0.5018);
+    // Large shapes are compute-bound: there the fused engine is within 10 % of the roofline.
+    expect(Math.abs(engineHp.error)).toBeLessThan(0.1);
   });
 });
