@@ -125,14 +125,15 @@ describe('encoder engine on WebGPU', () => {
     const b = randomBatch(model, 2, 6, 3);
     for (const sparsity of [0.5, 0.9]) {
       const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
-      // On columns: the Q/K/V and FFN-in outputs no kept column reads skipped (live-outputs.ts):
-      // 90 % the tile-rows with none (V, FFN-in, the pad: the default, 'rows'), 50 % the stores too.
+      // On columns: the Q/K/V and FFN-in outputs no kept column reads skipped (live-outputs.ts; 'auto',
+      // the default, only from 2048 tokens): 90 % the tile-rows with none (V, FFN-in, the pad), 50 %
+      // the stores too.
       const engine = createEncoderEngine(gpu.device, gpu.caps, model, {
         sparse,
         maxBatch: 2,
         maxSeq: 6,
         hpColumns: true,
-        ...(sparsity === 0.5 ? { hpLive: 'mask' as const } : {}),
+        hpLive: sparsity === 0.5 ? 'mask' : 'rows',
       });
       expect(engine.sparseLinears).toHaveLength(12);
       expect(engine.qkvModes).toEqual(['fused', 'fused']);

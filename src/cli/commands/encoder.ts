@@ -109,8 +109,9 @@ export const usage =
   --hp-live L         what the columns kernel skips of the HP Q/K/V and FFN-in outputs no later
                       kernel reads (V outputs of context columns the attention output does not
                       keep, FFN-in outputs FFN-out does not keep; exact): off, rows (tile-rows
-                      with none read; the default), mask (also the other unread outputs'
-                      stores); a comma list builds and times one HP engine each (rows carry hp_live)
+                      with none read), mask (also the other unread outputs' stores), auto (rows
+                      from 2048 tokens a call; the default); a comma list builds and times one HP
+                      engine each (rows carry hp_live)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;

@@ -97,11 +97,11 @@ export interface EncoderEngineOptions {
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
   /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads
-   *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (default: the
-   *  tile-rows with none read), 'mask' (also the stores of the other unread outputs). H200, B=32
-   *  L=128 HP 90 %, one process (BENCHMARKS.md, issue 19 twelfth pass): forward 0.4874 ms on 'rows'
-   *  against 0.4997 / 0.5018 'off' and 0.4997 'mask'; Q/K/V 0.0497 (0.0549 off), FFN-in 0.0762
-   *  (0.0847 off, 0.0795 mask: the masked stores cost more than they save). */
+   *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
+   *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
+   *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
+   *  twelfth pass): forward 0.4874-0.4895 ms on 'rows' against 0.5038 'off' and 0.4936 'mask'; Q/K/V
+   *  0.0494-0.0497 (0.0544 off), FFN-in 0.0748-0.0752 (0.0847 off, 0.0786 mask). */
   hpLive?: HPLiveMode;
   /** Where every layer runs dense on register tiles (Q/K/V stacked, unsplit), defer each residual
    *  + LayerNorm but the last to the linear after it (DenseDeferredLn: the attention output and
@@ -287,7 +287,7 @@ export function createEncoderEngine(
   const transpose = createColumnsTranspose(device);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
-  const hpLive = opts.hpLive ?? 'rows';
+  const hpLive = opts.hpLive ?? 'auto';
   if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
   // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a

@@ -10,9 +10,23 @@ import type { LiveOutputs } from '../kernels/linear-types';
 import type { QkvLayout } from './attention';
 
 /** What the engine does with them: 'off' (every output computed and stored), 'rows' (tile-rows
- *  with no read output not run), 'mask' (also the other unread outputs not stored). */
-export const HP_LIVE_MODES = ['off', 'rows', 'mask'] as const;
+ *  with no read output not run), 'mask' (also the other unread outputs not stored), 'auto' ('rows'
+ *  from LIVE_MIN_TOKENS tokens a call, else 'off'). */
+export const HP_LIVE_MODES = ['auto', 'off', 'rows', 'mask'] as const;
 export type HPLiveMode = (typeof HP_LIVE_MODES)[number];
+
+/** From this many tokens a call 'auto' runs the columns kernel on the tile-row map of the outputs
+ *  read (hp-columns.ts liveRowMap), below it on every tile-row. H200, HP 90 % (BENCHMARKS.md, issue 19 twelfth pass):
+ *  B=32 L=128 forward 0.4874-0.4895 ms on the map against 0.5038 without, B=32 L=64 (2048 tokens)
+ *  0.2772 against 0.2799; B=1 L=128 0.1679-0.1688 against 0.1655 (the kernels there wait on
+ *  latency, and the map adds a dependent load before the first). */
+export const LIVE_MIN_TOKENS = 2048;
+
+const options = (live: Uint8Array, mode: Exclude<HPLiveMode, 'off'>): LiveOutputs => ({
+  live,
+  mask: mode === 'mask',
+  minTokens: mode === 'auto' ? LIVE_MIN_TOKENS : 0,
+});
 
 /** 1 for each input column some kept column of `hp` is. */
 export function keptInputs(hp: HPMatrix): Uint8Array {
@@ -26,7 +40,7 @@ export function keptInputs(hp: HPMatrix): Uint8Array {
 /** FFN-in's read outputs: the kept input columns of the HP FFN-out (none: all read). */
 export function ffnInLive(ffnOut: HPMatrix | undefined, mode: HPLiveMode): LiveOutputs | undefined {
   if (mode === 'off' || !ffnOut) return undefined;
-  return { live: keptInputs(ffnOut), mask: mode === 'mask' };
+  return options(keptInputs(ffnOut), mode);
 }
 
 /** The stacked Q/K/V's read outputs (`out` rows of `layout`): Q and K blocks, and the V outputs
@@ -46,5 +60,5 @@ export function qkvLive(
     live[layout.k + c] = 1;
     live[layout.v + c] = ctx[c];
   }
-  return { live, mask: mode === 'mask' };
+  return options(live, mode);
 }

@@ -138,7 +138,8 @@ export function pickColumnTile(
 }
 
 /** The columns kernel's tile-row map for `live` (hp-columns.wgsl LIVE): per run tile-row its index,
- *  then with `mask` ceil(tr / 32) words of its read outputs' bits; null where every output is read. */
+ *  then with `mask` (where tr <= 32; else none) a word of its read outputs' bits; null where every
+ *  output is read. */
 export function liveRowMap(
   out: number,
   tr: number,
@@ -146,16 +147,15 @@ export function liveRowMap(
 ): { rows: number; stride: number; words: Uint32Array } | null {
   if (live.live.length !== out) throw new RangeError(`live outputs: ${live.live.length} flags for ${out} outputs`);
   if (live.live.every((v) => v !== 0)) return null;
-  const tileRows = Math.ceil(out / tr);
-  const mw = Math.ceil(tr / 32);
-  const stride = live.mask ? 1 + mw : 1;
+  const mask = live.mask && tr <= 32;
   const entries: number[] = [];
-  for (let r = 0; r < tileRows; r++) {
-    const bits = new Array<number>(mw).fill(0);
-    for (let k = 0; k < tr && r * tr + k < out; k++) if (live.live[r * tr + k]) bits[k >> 5] |= 1 << (k & 31);
-    if (bits.some((b) => b !== 0)) entries.push(r, ...(live.mask ? bits : []));
+  for (let r = 0; r < Math.ceil(out / tr); r++) {
+    const read = Array.from({ length: Math.min(tr, out - r * tr) }, (_, k) => live.live[r * tr + k] !== 0);
+    const bits = read.reduce((b, v, k) => (v && k < 32 ? b | (1 << k) : b), 0);
+    if (read.some(Boolean)) entries.push(r, ...(mask ? [bits >>> 0] : []));
   }
-  return { rows: entries.length / stride, stride, words: Uint32Array.from(entries, (v) => v >>> 0) };
+  const stride = mask ? 2 : 1;
+  return { rows: entries.length / stride, stride, words: Uint32Array.from(entries) };
 }
 
 /** Floats of a columns buffer (K x P) for `tokens`: P = tokens rounded up to 4. */
@@ -201,7 +201,8 @@ export function hpColumns(
   const colsBuf = uploadBuffer(device, colIdx, `${o.label} cols`);
   const map = o.live ? liveRowMap(hp.out, tr, o.live) : null;
   const mapBuf = map && map.rows > 0 ? uploadBuffer(device, map.words, `${o.label} live rows`) : null;
-  const runRows = map ? map.rows : tileRows;
+  // The map a call of `tokens` runs on (LiveOutputs.minTokens), if any.
+  const mapFor = (tokens: number) => (tokens >= (o.live?.minTokens ?? 0) ? map : null);
   const cache = new BindingCache(device, `${o.label} columns`, [0, 0, 0]);
   const limits = device.limits;
   const forced = shapeTile(o.tile, hp.in, hp.out);
@@ -210,7 +211,8 @@ export function hpColumns(
   const dispatchFor = (tokens: number, outColumns: boolean): KernelDispatch => {
     const g = geometry(tokens);
     const blocks = Math.ceil(tokens / g.bt);
-    const key = `${g.name}:${outColumns}:${blocks}`;
+    const live = mapFor(tokens);
+    const key = `${g.name}:${outColumns}:${blocks}:${live !== null}`;
     let d = dispatches.get(key);
     if (!d) {
       const pipeline = cachedPipeline(
@@ -230,17 +232,16 @@ export function hpColumns(
           X_LOADS: Math.ceil((g.kc * g.bt) / 4 / g.threads),
           V_LOADS: Math.ceil((g.kc * tr) / 4 / g.threads),
           OUT_COLS: outColumns,
-          LIVE: map !== null,
-          LIVE_MASK: map !== null && map.stride > 1,
-          RS: map?.stride ?? 1,
+          LIVE: live !== null,
+          LIVE_MASK: live !== null && live.stride > 1,
           BIAS: true,
           GELU: o.gelu,
           ...weightQuadValues(o.f16),
         },
         `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}` +
-          (map ? (map.stride > 1 ? ' live-mask' : ' live') : ''),
+          (live ? (live.stride > 1 ? ' live-mask' : ' live') : ''),
       );
-      const grid = { x: runRows, y: blocks };
+      const grid = { x: live ? live.rows : tileRows, y: blocks };
       dispatches.set(key, (d = { pipeline, workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid }));
     }
     return d;
@@ -260,7 +261,7 @@ export function hpColumns(
     addLn,
     encode(target, input, output, tokens, outColumns) {
       checkTokens(tokens, o.maxTokens, o.label);
-      if (tokens === 0 || runRows === 0) return;
+      if (tokens === 0 || mapFor(tokens)?.rows === 0) return;
       const x = asBinding(input);
       const y = asBinding(output);
       checkBufferArg(`${o.label} input columns`, x, columnsFloats(hp.in, tokens) * 4);

@@ -7,8 +7,9 @@
 // vec4 copies (the next step's prefetched into registers while this one is computed); each
 // invocation accumulates (4*RT) tokens x (4*RO) outputs. Y is written as rows (tokens x out) or,
 // with OUT_COLS, as columns (out x P: the next HP linear's XT). LIVE: only the tile-rows with an
-// output some later kernel reads run (workgroup x takes tile-row rowMap[x * RS]); LIVE_MASK: the
-// RS - 1 words after it mark which of its TR outputs are read, and the others are not stored.
+// output some later kernel reads run (workgroup x takes tile-row rowMap[x * 2] with LIVE_MASK, else
+// rowMap[x]); LIVE_MASK (TR <= 32): the word after it marks which of its TR outputs are read (bit
+// k: output k of the tile-row), and the others are not stored.
 
 struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -33,10 +34,9 @@ const XV = KC * BT4; // vec4 of X a step
 const VV = KC * TR / 4u; // vec4 of values a step
 
 //#if LIVE_MASK
-const RS = {{RS}}u;
-/** Whether output k (of TR) of the tile-row whose map entry starts at e is read later. */
-fn isLive(e: u32, k: u32) -> bool {
-  return ((rowMap[e + 1u + k / 32u] >> (k % 32u)) & 1u) != 0u;
+/** Whether output k (of TR) of a tile-row with read-output bits `bits` is read later. */
+fn isLive(bits: u32, k: u32) -> bool {
+  return ((bits >> k) & 1u) != 0u;
 }
 //#endif
 
@@ -48,8 +48,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let M = params.tokens;
   let P4 = (M + 3u) / 4u; // token quads of a column of XT (and of Y with OUT_COLS)
 //#if LIVE_MASK
-  let entry = wid.x * RS;
-  let tileRow = rowMap[entry];
+  let tileRow = rowMap[2u * wid.x];
+  let liveBits = rowMap[2u * wid.x + 1u];
 //#else
 //#if LIVE
   let tileRow = rowMap[wid.x];
@@ -160,7 +160,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (tq < P4 && o < NOUT) {
 //#unroll C 4
 //#if LIVE_MASK
-        if (isLive(entry, o % TR + {{C}}u)) {
+        if (isLive(liveBits, o % TR + {{C}}u)) {
 //#else
         {
 //#endif
@@ -173,7 +173,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#else
 //#if LIVE_MASK
       let k = o % TR;
-      let live = isLive(entry, k) || isLive(entry, k + 1u) || isLive(entry, k + 2u) || isLive(entry, k + 3u);
+      let live = ((liveBits >> k) & 15u) != 0u;
       if (o < NOUT && live) {
 //#else
       if (o < NOUT) {

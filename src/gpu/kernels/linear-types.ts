@@ -41,6 +41,8 @@ export interface DenseLinearOptions {
 export interface LiveOutputs {
   live: Uint8Array;
   mask: boolean;
+  /** Calls of fewer tokens run every tile-row and store every output. */
+  minTokens: number;
 }
 
 export interface HPLinearOptions {

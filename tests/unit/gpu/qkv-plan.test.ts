@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planQkv, QKV_AUTO_PAD } from '../../../src/gpu/encoder/qkv-plan';
 import { randomHP, rng } from '../../../src/gpu/kernels/random-hp';
-import { ffnInLive, keptInputs, qkvLive } from '../../../src/gpu/encoder/live-outputs';
+import { ffnInLive, keptInputs, LIVE_MIN_TOKENS, qkvLive } from '../../../src/gpu/encoder/live-outputs';
 import { liveRowMap } from '../../../src/gpu/kernels/hp-columns';
 import { encodeHP } from '../../../src/core/formats/hp';
 import { randomBertModel } from '../../helpers/random-bert-model';
@@ -57,6 +57,9 @@ describe('planQkv', () => {
     // FFN-out 8 <- 8 keeping inputs 1, 2, 4, 7: FFN-in's outputs 1, 2, 4, 7; all read: no map.
     expect(Array.from(ffnInLive(attnOut, 'mask')!.live)).toEqual([0, 1, 1, 0, 1, 0, 0, 1]);
     expect(ffnInLive(undefined, 'mask')).toBeUndefined();
-    expect(liveRowMap(4, 4, { live: new Uint8Array(4).fill(1), mask: true })).toBeNull();
+    expect(liveRowMap(4, 4, { live: new Uint8Array(4).fill(1), mask: true, minTokens: 0 })).toBeNull();
+    // 'auto': the tile-rows only, from LIVE_MIN_TOKENS tokens a call; 'rows' from any.
+    expect(ffnInLive(attnOut, 'auto')).toMatchObject({ mask: false, minTokens: LIVE_MIN_TOKENS });
+    expect(q.minTokens).toBe(0);
   });
 });
