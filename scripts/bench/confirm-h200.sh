@@ -21,7 +21,9 @@
 # with other attention-output and FFN-out tiles), b1-ln (B=1 L=128 HP on columns fused with their
 # LayerNorm, on the fused kernel's smaller tiles, latency and profile), readback-first (B=1 L=128 wall
 # with --readback-first on, with and without --submit-chunks, against the default), logits-b128 (the logits
-# step in batches of 128 sentences: 4096+ tokens a call in the longest), logits (dev-split logits at
+# step in batches of 128 sentences: 4096+ tokens a call in the longest; from 2048 tokens the HP columns
+# kernel skips the tile-rows no later kernel reads, so this step checks that path), live (HP 90 % B=32
+# L=128 profiled with --hp-live auto, off, auto in one process), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -127,6 +129,7 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # linears run split in two K-slices by default (compare with --eval-batch 128 here too).
       c logits-b128 60 encoder --no-latency --sparsity 0,0.5,0.9 --eval-batch 128 \
         --save-logits "$out/engine-logits-b128.json" ;;
+    live) c live 40 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-live auto,off,auto ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done
