@@ -386,7 +386,7 @@ describe('encoder engine on WebGPU', () => {
     // their codes (as rows for the dense kernels), where the subgroup LayerNorm runs.
     const layers = model.layers.length;
     const fusedLn = dense.layerNorm === 'subgroup' ? 2 * layers - 1 : 0;
-    expect(dense.int8LayerNorms()).toEqual({ rows: fusedLn, columns: 0 });
+    expect(dense.int8LayerNorms()).toEqual({ rows: fusedLn, columns: 0, fused: 0 });
     dense.destroy();
     const int8Ref = quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic' }), b);
     const f32Ref = referenceForward(model, b);
@@ -402,13 +402,18 @@ describe('encoder engine on WebGPU', () => {
       maxSeq: 6,
       quant: 'int8',
       qkvPad: 4,
+      int8FuseLn: true,
     });
     const hpLogits = await hp.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 6);
     // Automatic HP kernels: X as columns (the quantizer writes them so) where each code of X is
     // gathered twice or more, the byte gather elsewhere (autoHpVariant).
     const kinds = Object.keys(hp.kernelVariants(12)).join(' ');
     expect(kinds).toMatch(/int8 dot4-hp-\d+ux/);
-    expect(hp.int8LayerNorms().rows + hp.int8LayerNorms().columns).toBe(fusedLn);
+    // Asked for: the output linears fused with their quantizer, residual + LayerNorm and the next
+    // linear's codes (int8-hp-ln), every LayerNorm inside them.
+    const fusedHp = dense.layerNorm === 'subgroup' ? 2 * layers : 0;
+    expect(hp.int8LayerNorms()).toEqual({ rows: 0, columns: 0, fused: fusedHp });
+    expect(hp.kernelVariants(12)['int8 hp+ln l16w']).toBe(fusedHp || undefined);
     hp.destroy();
     const hpRef = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, sparse), b);
     expect(maxAbsDiff(hpLogits, hpRef)).toBeLessThan(1e-4);

@@ -192,8 +192,16 @@ describe('int8 linears (dot4I8Packed)', () => {
       // at Tr 8, four at Tr 32.
       if (tr === 8) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x')).toEqual(ref);
       if (tr === 32) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x-n4')).toEqual(ref);
-      // Tokens and outputs of an invocation adjacent (vec4 reads of workgroup memory).
-      if (tr === 16) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x-v')).toEqual(ref);
+      // Tokens and outputs of an invocation adjacent (vec4 reads of workgroup memory), and X as
+      // columns in the f32 columns kernel's layout (int8-hp-columns: out a multiple of 4, 44 rows).
+      if (tr === 8) expect(await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, 'dot4x-v')).toEqual(ref);
+      if (tr === 16) {
+        const cfg = { pattern: 'hp', sparsity: 0.7, split: 0.5, tr, tc, score: 'magnitude' } as const;
+        const hp44 = pruneMatrix({ name: 'w', out: 44, in: nIn, weight: w.subarray(0, 44 * nIn) }, cfg).hp!;
+        const [q44, b44] = [quantizeHP(hp44, 8), bias.subarray(0, 44)];
+        const got = await linearOnGpu({ kind: 'hp', hp: hp44, quant: q44 }, xq, b44, 'dot4c-n4');
+        expect(got).toEqual(intHPLinear(xq, hp44, q44, b44));
+      }
       if (tr === 32) {
         // Behind the f32 GpuLinear (the encoder's int8 linear): the quantizer writes X as columns.
         const lin = createInt8GpuLinear(

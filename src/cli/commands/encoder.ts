@@ -52,6 +52,9 @@ export const usage =
                       --int8-attention-splits 1|2|4 invocations a query (dot4; default 1)
   --int8-layernorm on|off  with --quant int8: the residual + LayerNorms before Q/K/V and FFN-in
                       write those linears' int8 codes (no quantize pass; default on where it fits)
+  --int8-fuse-ln on|off  with --quant int8: each HP attention-output / FFN-out linear fused with its
+                      quantizer, residual + LayerNorm and the next linear's codes (one dispatch;
+                      default off: slower in the H200's forward; --hp-ln-tile l16|l16w picks its tile)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
@@ -216,6 +219,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-variant': { type: 'string' },
     'hp-columns': { type: 'string' },
     'int8-layernorm': { type: 'string' },
+    'int8-fuse-ln': { type: 'string' },
     'int8-attention': { type: 'string' },
     'int8-attention-splits': { type: 'string' },
     'hp-column-tile': { type: 'string' },
@@ -267,6 +271,8 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--hp-columns must be on, off or auto, got '${hpColumns}'`);
   const int8Ln = onOff('int8-layernorm');
   if (int8Ln !== undefined && !int8) throw new CliError('--int8-layernorm needs --quant int8');
+  const int8FuseLn = onOff('int8-fuse-ln');
+  if (int8FuseLn !== undefined && !int8) throw new CliError('--int8-fuse-ln needs --quant int8');
   const int8Att = f['int8-attention'];
   if (int8Att !== undefined && !['on', 'off', 'dot4', 'matrix'].includes(int8Att))
     throw new CliError(`--int8-attention must be on, off, dot4 or matrix, got '${int8Att}'`);
@@ -409,6 +415,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-variant'] ? { hpTile: f['hp-variant'] } : {}),
     ...(hpColumns ? { hpColumns: hpColumns === 'auto' ? ('auto' as const) : hpColumns === 'on' } : {}),
     ...(int8Ln ? { int8LayerNorm: int8Ln === 'on' } : {}),
+    ...(int8FuseLn ? { int8FuseLn: int8FuseLn === 'on' } : {}),
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),

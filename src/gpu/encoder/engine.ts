@@ -21,6 +21,7 @@ import {
   createColumnsTranspose,
 } from '../kernels/hp-columns';
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
+import { createInt8HpLn, type Int8HpLn } from '../kernels/int8-hp-ln';
 import { int8ColumnWords } from '../kernels/int8-transpose';
 import { quantizeHP, quantizeRows } from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
@@ -127,6 +128,13 @@ export interface EncoderEngineOptions {
    *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
    *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
   int8LayerNorm?: boolean;
+  /** With quant 'int8': each HP attention-output and FFN-output linear fused with its input's
+   *  quantizer, the residual + LayerNorm and the next linear's codes (int8-hp-ln.ts: one dispatch
+   *  instead of four), where the next linear reads its codes as columns (or none follows) and
+   *  subgroups have one size. Default false: on the H200 (B=32 L=128 HP 90 %, BENCHMARKS.md int8
+   *  session 12) its ops summed 0.05 ms less, but the forward gained that back or more (0.5673 with
+   *  it against 0.5816 without in another call; 0.6021 against 0.5878 in one process). */
+  int8FuseLn?: boolean;
   /** With quant 'int8': the attention in integer arithmetic too (core/quant's int-attention.ts,
    *  quantizeBert's attention 'int8'), sequences up to maxSeq: true / 'dot4' on dot4I8Packed
    *  (attention-int8.ts), 'matrix' on subgroup matrices (attention-int8-matrix.ts). Default false:
@@ -208,7 +216,7 @@ export interface EncoderEngine {
   kernelVariants(tokens: number): Record<string, number>;
   /** int8: the residual + LayerNorms of the current allocation that write the next linear's codes
    *  (int8LayerNorm), by layout: { rows, columns } (zeros before the first run or without int8). */
-  int8LayerNorms(): { rows: number; columns: number };
+  int8LayerNorms(): { rows: number; columns: number; fused: number };
   destroy(): void;
 }
 
@@ -379,6 +387,8 @@ export function createEncoderEngine(
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
+  /** int8: the fused output linears of the current allocation (int8FuseLn). */
+  const int8HpLnKernels: Int8HpLn[] = [];
   let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback', GPUBuffer> | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
@@ -402,6 +412,9 @@ export function createEncoderEngine(
         /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
          *  (null where that linear quantizes x itself). */
         lnInt8: ({ kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> } | null)[][];
+        /** int8: per layer, the HP attention-output and FFN-output linears fused with their
+         *  quantizer, residual + LayerNorm and the next linear's codes (int8FuseLn; null: apart). */
+        int8HpLn: ({ kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['int8Input'] | null } | null)[][];
         /** Per layer: the HP attention-output and FFN-output linears fused with their residual +
          *  LayerNorm (hpFuseLn; null where they run apart). */
         hpLn: (GPUBindGroup | null)[][];
@@ -543,6 +556,26 @@ export function createEncoderEngine(
       const kernel = int8LnFor(tw !== 0);
       return kernel && { kernel, group: bind(kernel.layout, [uniforms.ln, a.a, a.x, ln, q.codes, q.scales]), next: q };
     };
+    /** int8: output linear j of layer i fused with its LayerNorm and the next linear's codes. */
+    const int8HpLn = (i: number, j: number, input: GPUBuffer) => {
+      const lin = j === 0 ? model.layers[i].attnOut : model.layers[i].ffnOut;
+      const hp = sparse.get(lin.name);
+      if (!int8 || !hp || !opts.int8FuseLn || layerNorm !== 'subgroup') return null;
+      const nextLin = j === 0 ? linears[i].ffnIn : linears[i + 1] ? linears[i + 1].qkv : undefined;
+      const next = Array.isArray(nextLin) ? (nextLin.length === 1 ? nextLin[0] : null) : nextLin;
+      const q = next === undefined ? null : next?.int8Input;
+      if (next !== undefined && q?.columnWords !== int8ColumnWords(tokens)) return null;
+      const quant = hp.quant?.bits === 8 ? hp.quant : quantizeHP(hp, 8);
+      const label = `layer ${i} ${j ? 'ffn-out' : 'attn-out'} (hp int8)`;
+      // --hp-ln-tile names the int8 fused kernel's tile too (whole or per shape; 'off': unfused).
+      const tile = shapeTile(opts.hpLnTile, lin.in, lin.out);
+      if (tile === 'off') return null;
+      const kernel = createInt8HpLn(device, caps, hp, quant, { bias: lin.bias, codes: Boolean(q), label, tile });
+      if (!kernel) return null;
+      int8HpLnKernels.push(kernel);
+      const [codes, scales] = q ? [q.codes, q.scales] : [a.a, a.stats];
+      return { kernel, group: kernel.bind(uniforms.ln, input, weights.ln[i][j], a.x, codes, scales), next: q };
+    };
     const embInputs = [
       uniforms.emb,
       ins.ids,
@@ -574,6 +607,7 @@ export function createEncoderEngine(
         addLnCols &&
         weights.ln.map((pair) => pair.map((ln) => bind(addLnCols.layout, [uniforms.ln, a.a, a.x, ln, a.xt]))),
       lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
+      int8HpLn: linears.map((_, i) => [int8HpLn(i, 0, a.ctx), int8HpLn(i, 1, a.f)]),
       hpLn: linears.map((l, i) =>
         [
           [l.attnOut, a.ctx],
@@ -600,6 +634,7 @@ export function createEncoderEngine(
     recorded = null;
     for (const l of linears) for (const lin of layerLinears(l)) lin.destroy();
     linears = [];
+    for (const k of int8HpLnKernels.splice(0)) k.destroy();
     if (act) for (const b of Object.values(act)) b.destroy();
     for (const b of new Set(qkvOut.flat())) b.destroy();
     qkvOut = [];
@@ -770,7 +805,13 @@ export function createEncoderEngine(
         const inCols = cols(lin.ffnIn);
         const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
         const ln1 = h1 && lin.attnOut?.columns?.addLn;
-        if (f1 && g1) {
+        const [q1, q2] = g.int8HpLn[i];
+        if (q1) {
+          // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
+          step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, tokens));
+          codesFresh = q1.next;
+          xtFresh = false;
+        } else if (f1 && g1) {
           step('attn-out', (pass) => f1.encode(pass, g1, tokens));
           xtFresh = false;
         } else if (ln1 && h1) {
@@ -795,7 +836,11 @@ export function createEncoderEngine(
           else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
         }
         const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
-        if (f2 && g2) {
+        if (q2) {
+          step('ffn2', (pass) => q2.kernel.encode(pass, q2.group, tokens));
+          codesFresh = q2.next;
+          xtFresh = false;
+        } else if (f2 && g2) {
           step('ffn2', (pass) => f2.encode(pass, g2, tokens));
           xtFresh = false;
         } else if (ln2 && h2) {
@@ -1035,20 +1080,24 @@ export function createEncoderEngine(
             !int8 &&
             lin.columns?.addLn &&
             (lin === l.attnOut || (lin === l.ffnOut && l.ffnIn.columns));
-          const name = ln
-            ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
-            : onCols
-              ? `columns ${lin.columns!.tileFor(t)}`
-              : lin.tileFor(t);
+          const int8Ln = groups?.int8HpLn[i][lin === l.attnOut ? 0 : lin === l.ffnOut ? 1 : 2];
+          const name = int8Ln
+            ? `int8 hp+ln ${int8Ln.kernel.tile}`
+            : ln
+              ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
+              : onCols
+                ? `columns ${lin.columns!.tileFor(t)}`
+                : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
       });
       return counts;
     },
     int8LayerNorms() {
-      const all = groups?.lnInt8.flat() ?? [];
-      const columns = all.filter((q) => q && q.next.columnWords > 0).length;
-      return { rows: all.filter(Boolean).length - columns, columns };
+      const fusedLn = groups?.int8HpLn.flat() ?? [];
+      const all = (groups?.lnInt8.flat() ?? []).filter((q, k) => q && !fusedLn[k]);
+      const columns = all.filter((q) => q!.next.columnWords > 0).length;
+      return { rows: all.length - columns, columns, fused: fusedLn.filter(Boolean).length };
     },
     profile(batch, seq, reps = 30, warmup = 3, leaveOut = false) {
       return serial(async () => {

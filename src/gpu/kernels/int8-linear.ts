@@ -6,6 +6,7 @@
 import int8Wgsl from './int8-linear.wgsl?raw';
 import int8MatrixWgsl from './int8-matrix.wgsl?raw';
 import int8BytesWgsl from './int8-bytes.wgsl?raw';
+import int8HpColumnsWgsl from './int8-hp-columns.wgsl?raw';
 import { createInt8Transposer, type Int8Transposer } from './int8-transpose';
 import { SUBGROUP_MATRIX_FEATURE, type GpuCapabilities } from '../adapter';
 import { checkBufferArg, checkStorageBinding } from '../limits';
@@ -208,6 +209,19 @@ const HP_DOT4_VEC: Record<string, { tm: number; bm: number }> = {
   'dot4x-v': { tm: 4, bm: 128 },
 };
 const HP_DOT4_X = ['dot4x', 'dot4x-n4', ...Object.keys(HP_DOT4_VEC)];
+/** HP dot4 on X as columns in the f32 columns kernel's layout (int8-hp-columns.wgsl): BT tokens x
+ *  a tile-row a workgroup, RT token quads x RO output quads an invocation, X and W staged as vec4
+ *  (K-steps of up to 16 kept words), Y stored as vec4 (out a multiple of 4). H200, HP 90 %, 4096
+ *  tokens (session 12, BENCHMARKS.md int8): alone 312 -> 936 0.0156 (n4) / 0.0164 / 0.0164 (64) ms
+ *  against dot4x's 0.0160, 312 -> 1200 0.0177 / 0.0195 / 0.0184 against 0.0184; in the B=32 L=128
+ *  int8 forward dot4c-n4 took Q/K/V 0.058 and FFN-in 0.070 ms (4 layers) against 0.062 / 0.076 on
+ *  dot4x, but the forward did not follow (0.5878 unfused against 0.5816; with the fused output
+ *  linears 0.6021 against 0.5673): not automatic. */
+const HP_DOT4_C: Record<string, { bt: number; rt: number; ro: number }> = {
+  dot4c: { bt: 128, rt: 2, ro: 2 },
+  'dot4c-n4': { bt: 128, rt: 2, ro: 1 },
+  'dot4c-64': { bt: 64, rt: 2, ro: 1 },
+};
 /** HP: 'matrix…' the tensor-core kernels on X as columns ('matrix': HP_X_MATRIX). (Session 3's
  *  gather kernels 'matrix' / 'matrix-b', X's kept tiles staged in workgroup memory and gathered
  *  from there, 1.28-1.38 ms at 4096², 90 %, against 0.33 for matrix-x64: removed in session 5.) */
@@ -217,6 +231,7 @@ export const HP_INT8_VARIANTS: readonly string[] = [
   'dot4u-n4',
   'dot4u-n8',
   ...HP_DOT4_X,
+  ...Object.keys(HP_DOT4_C),
   INT8_MATRIX,
   ...Object.keys(HP_X_TILES),
 ];
@@ -378,7 +393,10 @@ export function createInt8Linear(
   const byTokens = hp && (opts.variant === undefined || opts.variant === INT8_MATRIX);
   const hpX = hp && matrixHere && hpXName && hpXName in HP_X_TILES ? hpXPlan(hp, hpXName, sg, limits) : undefined;
   // The 'x' variants read X as columns (int8-transpose): a transpose pass before the kernel.
-  const transposed = Boolean(hpX) || HP_DOT4_X.includes(variant ?? '');
+  const colTile = hp && variant !== undefined && variant in HP_DOT4_C ? HP_DOT4_C[variant] : undefined;
+  if (colTile && (hp!.tr % (4 * colTile.ro) !== 0 || nOut % 4 !== 0))
+    throw new RangeError(`${label}: '${variant}' needs Tr a multiple of ${4 * colTile.ro} and out of 4`);
+  const transposed = Boolean(hpX) || Boolean(colTile) || HP_DOT4_X.includes(variant ?? '');
   if (hp && wantsMatrix && !hpX)
     throw needMatrix(', Tr and Tc multiples of 16 (Tr <= 64) and its tiles in workgroup memory');
 
@@ -433,7 +451,25 @@ export function createInt8Linear(
   const tr = hp?.tr ?? 0;
   const units = opts.matrixUnits ?? MATRIX_UNIT_CHOICES[0];
 
+  function columnsDispatch(tokens: number, t: { bt: number; rt: number; ro: number }) {
+    const [wx, bt4] = [tr / 4 / t.ro, t.bt / 4];
+    const kc = Math.max(1, Math.min(16, kw));
+    const name = `dot4c-hp-${t.bt}/${4 * t.rt}x${4 * t.ro}`;
+    const pipeline = cachedPipeline(
+      device,
+      layout,
+      int8HpColumnsWgsl,
+      { TR: tr, WX: wx, WY: bt4 / t.rt, BT4: bt4, RT: t.rt, RO: t.ro, KC: kc, BIAS: true, GELU: gelu },
+      `int8-hp-columns ${name}${gelu ? ' gelu' : ''}`,
+      int8BytesWgsl,
+    );
+    const storageBytes = kc * (bt4 + tr / 4) * 16;
+    const grid = { x: tileGrid(hp!).tileRows, y: Math.ceil(tokens / t.bt) };
+    return { name, pipeline, workgroup: { x: wx, y: bt4 / t.rt, storageBytes }, grid };
+  }
+
   function dot4(tokens: number): KernelDispatch & { name: string } {
+    if (colTile) return columnsDispatch(tokens, colTile);
     let wx: number, tn: number, wy: number, tm: number, name: string;
     // Unrolled: HP unless 'dot4' is asked for (H200, 4096 x 312 -> 1200 at 90 %: 0.0263-0.0266 vs
     // 0.0273 ms; 4096²: 0.511 vs 0.537); dense only when asked (dot4-64: 2.42 vs 2.49 ms at 4096³).
@@ -473,7 +509,9 @@ export function createInt8Linear(
       tn = tm;
       name = `${large ? 'dot4-128' : 'dot4-64'}${unroll ? 'u' : ''}`;
     }
-    const bk = 16;
+    // HP: K steps of the tile-row's kept words where fewer than 16 (the encoder's 33 kept columns at
+    // 90 %: 9 words, not 16 of which 7 zero).
+    const bk = hp ? Math.max(1, Math.min(16, kw)) : 16;
     const pipeline = cachedPipeline(
       device,
       layout,

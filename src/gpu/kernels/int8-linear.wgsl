@@ -58,21 +58,6 @@ fn colOf(tx: u32, j: u32) -> u32 {
 //#endif
 }
 
-/** f32(a) correctly rounded (an i32 -> f32 conversion may round either way when |a| > 2^24):
- *  both halves are exact in f32, their one f32 addition rounds to nearest. */
-fn exactF32(a: i32) -> f32 {
-  let lo = a & 255;
-  return f32(a - lo) + f32(lo);
-}
-
-/** p as a rounded f32 the next addition cannot fuse with: XOR with a runtime zero (tokens < 2^31)
- *  the compiler cannot fold. Without it NVIDIA's driver turns the epilogue's multiply and bias
- *  add into one FMA (one rounding instead of two), and 24% of the outputs differ from the CPU
- *  reference in the last bit (measured on the H200, BENCHMARKS.md). */
-fn rounded(p: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
-}
-
 //#if HP
 /** Packed codes of X row `t` at the tile-row's kept columns 4g..4g+3. */
 fn gatherWord(t: u32, colBase: u32, g: u32) -> u32 {

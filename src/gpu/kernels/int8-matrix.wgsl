@@ -89,16 +89,6 @@ var<workgroup> sm: array<i32, max(NBUF * STAGE, WGM * WGN * EPI)>; // the stages
 fn put(band: u32, at: u32, v: i32) { sm[band * BANDW + at] = v; }
 //#endif
 
-fn exactF32(a: i32) -> f32 {
-  let lo = a & 255;
-  return f32(a - lo) + f32(lo);
-}
-
-/** The product rounded before the bias is added (no FMA): see int8-linear.wgsl. */
-fn rounded(p: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(p) ^ (params.tokens >> 31u));
-}
-
 /** Stores chunk `v` of staged row r (of the rows from band `band0` on), chunk c, its four words
  *  rotated by the chunk (and by 8-row group) so that a subgroup's stores hit 32 different banks. */
 fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {

@@ -59,7 +59,7 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     refuses(['encoder', '--model', model, '--hp-variant', 'huge'], /--hp-variant must be one of wide, mid/);
     refuses(
       ['encoder', '--model', model, '--hp-variant', 'mid', '--quant', 'int8'],
-      /must be one of dot4\b.*\bdot4x-v, matrix, .*\bmatrix-x128f1pb, matrix-x256e1pb \(int8 kernels\), got 'mid'/,
+      /must be one of dot4\b.*\bdot4c-64, matrix, .*\bmatrix-x128f1pb, matrix-x256e1pb \(int8 kernels\), got 'mid'/,
     );
   });
 
