@@ -408,10 +408,13 @@ describe('encoder ops on WebGPU', () => {
     // The K/V tile as rows of quads (one bounds clamp a key): two rows a thread on 128-key tiles
     // written out; 16-key chunks in q1c16s2f below.
     [52, 2, 70, 3, 'fused', 'q2c8s2vt128'],
-    [15, 3, 20, 3, 'separate', 'q1c8s8v'],
     // ... and with each score a chain of fma() ('f'), an odd head size too.
     [52, 2, 70, 3, 'fused', 'q1c16s2f'],
     [15, 3, 20, 3, 'separate', 'q1c8s8f'],
+    // 64 queries a workgroup in two key splits over 16-key tiles (attention-whole.ts; head size 8:
+    // the spare lane a quad of its own; three tiles, the last partial, the left-padded sequence's
+    // first two all padding; the splits' merge and the rows stored through workgroup memory).
+    [24, 3, 40, 3, 'fused', 'h1w64s2c8t16'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and
@@ -563,7 +566,13 @@ describe('encoder ops on WebGPU', () => {
     expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8fp', 'q1c8s8fp', 'q1c8s8fp']);
     // A few sentences at L=128: b16k128n4; longer single sentences: not the prefetch rule.
     expect([pick(4, 128, 936), pick(4, 64, 936), pick(1, 256, 936)]).toEqual(['b16k128n4', 'q1c8s8', 'b16k128n4']);
-    expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968)]).toEqual(['q1c16s2f', 'q1c16s2f', 'q1c16s2f']);
+    // B=32: 384 workgroups of 128 queries and more: h1w128s2c16t64; fewer: q1c16s2f.
+    expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968)]).toEqual([
+      'h1w128s2c16t64',
+      'h1w128s2c16t64',
+      'h1w128s2c16t64',
+    ]);
+    expect([pick(24, 128, 936), pick(16, 256, 936)]).toEqual(['q1c16s2f', 'q1c16s2f']);
     expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
     // Without the workgroup memory: the q1c8 kernels.
     expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);

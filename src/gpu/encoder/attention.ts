@@ -16,6 +16,7 @@ import {
 import { unrolledAttentionWgsl } from './attention-unrolled';
 import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
 import { createSubgroupAttention, parseSubgroupVariant, SUBGROUP_ATTENTION_VARIANTS } from './attention-subgroup';
+import { createWholeAttention, parseWholeVariant, WHOLE_ATTENTION_VARIANTS, wholeFits } from './attention-whole';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -98,6 +99,7 @@ export const ATTENTION_VARIANTS = [
   ...TILED_ATTENTION_VARIANTS,
   ...BLOCKED_ATTENTION_VARIANTS,
   ...SUBGROUP_ATTENTION_VARIANTS,
+  ...WHOLE_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
@@ -181,6 +183,16 @@ const AUTO_TILED: [string, (seq: number, rows: number, aligned: boolean) => bool
  *  L=128 the prefetch is slower (43.5 against q1c16s2f's 42.0 µs): the register tile costs more
  *  than the load it hides where many workgroups hide each other's loads. */
 const AUTO_FEW_TOKENS_VARIANT = 'q1c8s8fp';
+
+/** What 'auto' runs in place of AUTO_TWO_SPLITS where it makes at least AUTO_WHOLE_GROUPS
+ *  workgroups (sequences x heads x 128-query blocks; L <= 128): 128 queries a workgroup, two key
+ *  splits, 16-key chunks, 64-key tiles (attention-whole.ts). H200 (BENCHMARKS.md, issue 19 twelfth
+ *  pass, helper 19g), one layer alone: B=32 L=128 38.9 µs against q1c16s2f's 42.0, L=64 13.1
+ *  against 15.2; in the engine (4 layers) 0.1556 against 0.1663 ms (L=128), 0.0524 against 0.0602
+ *  (L=64). With fewer workgroups (B=16, 24 at L=128: 192, 288) it was slower (24.3 / 37.7 µs
+ *  against 22.0 / 36.9): 2 of its 8-warp workgroups fit an SM, so 3 an SM run as 2 rounds. */
+const AUTO_WHOLE = 'h1w128s2c16t64';
+const AUTO_WHOLE_GROUPS = 384;
 const AUTO_FEW_TOKENS = 128;
 
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
@@ -198,7 +210,10 @@ export function autoAttentionVariant(
   const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));
   if (tiled) return tiled[0];
   const splits = autoSplits(rows);
-  return splits === 2 ? AUTO_TWO_SPLITS : `q1c8s${splits}`;
+  if (splits !== 2) return `q1c8s${splits}`;
+  const wholeGroups = batch * heads * Math.ceil(seq / 128);
+  const whole = seq <= 128 && wholeGroups >= AUTO_WHOLE_GROUPS && (opts.fits?.(AUTO_WHOLE) ?? true);
+  return whole ? AUTO_WHOLE : AUTO_TWO_SPLITS;
 }
 
 export function createAttentionKernel(
@@ -230,11 +245,18 @@ export function createAttentionKernel(
     const k = createSubgroupAttention(device, hidden, heads, qkv, variant);
     return { layout: k.layout, variant, queriesPerGroup: () => k.qw, encode: k.encode };
   }
+  if (parseWholeVariant(variant)) {
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(variant))
+      throw new RangeError(`attention variant '${variant}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+    const k = createWholeAttention(device, hidden, heads, qkv, variant);
+    return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
+  }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
   // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
   // each is made on first use (its pipeline compiled then).
   const kernels = new Map<string, AttentionKernel>();
-  const fits = (v: string) => tiledFits(device, v, hidden / heads);
+  const fits = (v: string) =>
+    parseWholeVariant(v) ? wholeFits(device, v, hidden / heads, 128) : tiledFits(device, v, hidden / heads);
   // The choice per shape, worked out once (the rule reads the device's limits, each read a call
   // into the GPU binding: a forward encodes the attention once a layer).
   const picked = new Map<string, AttentionKernel>();
@@ -287,6 +309,11 @@ export function createAblatedAttention(
     if (ablation === 'kread1' || ablation === 'vread1') return null;
     const k = createSubgroupAttention(device, hidden, heads, qkv, variant, bits);
     return { layout: k.layout, variant, queriesPerGroup: () => k.qw, encode: k.encode };
+  }
+  if (parseWholeVariant(variant)) {
+    if (ablation === 'kread1' || ablation === 'vread1') return null;
+    const k = createWholeAttention(device, hidden, heads, qkv, variant, bits);
+    return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
   }
   if (variant === 'auto' || !parseVariant(variant).unrolled) return null;
   return fixedAttentionKernel(device, hidden, heads, qkv, variant, bits);

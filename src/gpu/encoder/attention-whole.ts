@@ -1,0 +1,419 @@
+// Attention with a sequence's whole K and V staged once a workgroup ('h<QPT>w<QW>s<S>c<KC>'
+// variants), generated with every per-thread loop written out. One workgroup a (block of QW
+// queries, head, sequence); QW / QPT query slots x S key splits threads, thread (slot, split)
+// holding QPT query rows (Q in registers) and taking the key chunks split, split + S, ... of KC keys:
+//  - K and V of keys 0 .. KP-1 (the sequence rounded up to S x KC) as rows of head quads in
+//    workgroup memory, staged once behind one barrier (no key tiles: the kernel refuses sequences
+//    whose K and V do not fit). Lane D of each key row holds its mask bias (0; -1e30 padding or past
+//    the sequence), lane D of each value row 1 (0 past the sequence), so a score starts at its
+//    bias and lane D of a row's value accumulator is the softmax's sum (no separate sum).
+//  - Q pre-scaled by scale * log2(e), so the softmax is exp2; each chunk's scores are chains of
+//    fma() over a key row read once for the thread's QPT rows (a broadcast: a subgroup's lanes are
+//    consecutive slots of one split), then the chunk's maximum (online softmax across chunks),
+//    P = exp2(score - max), the accumulators rescaled once a chunk, and P.V over the value rows.
+//  - With S > 1 the splits meet in workgroup memory after the loop (over the spent K/V rows); split
+//    0 writes the rows.
+// The pipeline depends on KP and the queries a workgroup (QW, or fewer for a short sequence): one
+// per pair, compiled on first use. `ablate` (bench only, wrong results by design): ABLATIONS' loads,
+// scores, values and exp.
+import loadF32Wgsl from './attention-load-f32.wgsl?raw';
+import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
+import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
+import { attentionEmitter, range } from './attention-unrolled';
+import { fixedSubgroupSize } from './attention-subgroup';
+import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
+import { hoistDirectives } from '../kernels/linear-common';
+
+const EXPLORE = [1, 2]
+  .flatMap((qpt) =>
+    [32, 64, 128].flatMap((qw) =>
+      [1, 2, 4].flatMap((sp) =>
+        [8, 16, 32].flatMap((kc) =>
+          ['', 't16', 't32', 't64'].flatMap((t) => ['', 'q', 'd'].map((q) => `h${qpt}w${qw}s${sp}c${kc}${t}${q}`)),
+        ),
+      ),
+    ),
+  )
+  .filter((v) => {
+    const m = /s(\d+)c(\d+)t(\d+)/.exec(v);
+    return !m || Number(m[3]) % (Number(m[1]) * Number(m[2])) === 0;
+  });
+export const WHOLE_ATTENTION_VARIANTS = EXPLORE as readonly string[] as readonly ['h1w128s2c16'];
+
+export function parseWholeVariant(
+  name: string,
+): { qpt: number; qw: number; s: number; kc: number; kt?: number; qstage: boolean; halves: boolean } | null {
+  const m = /^h(\d+)w(\d+)s(\d+)c(\d+)(?:t(\d+))?([qd]?)$/.exec(name);
+  if (!m) return null;
+  const [qpt, qw, s, kc] = [m[1], m[2], m[3], m[4]].map(Number);
+  const kt = m[5] ? { kt: Number(m[5]) } : {};
+  return { qpt, qw, s, kc, ...kt, qstage: m[6] === 'q', halves: m[6] === 'd' };
+}
+
+export interface WholeShape {
+  qpt: number;
+  /** Queries a workgroup at this sequence length (QW, or fewer for a short sequence). */
+  qw: number;
+  s: number;
+  kc: number;
+  /** Q staged through workgroup memory (coalesced loads) instead of loaded a thread a row. */
+  qstage: boolean;
+  /** 'd': each row's head split over two neighbouring lanes of a subgroup (half the registers a
+   *  thread; the partial scores met by subgroupShuffleXor). */
+  halves: boolean;
+  /** Query slots (QW / QPT) and threads (slots x S, x 2 with halves). */
+  qs: number;
+  threads: number;
+  /** Keys a tile (the whole sequence rounded up to S x KC where the name fixes none), quads a
+   *  key row (lane D spare), rows of the K/V array (2 KT, or the merge's / output's rows where more). */
+  kt: number;
+  dp4: number;
+  kvr: number;
+  storageBytes: number;
+}
+
+/** The variant's sizes at head size d over seq keys, or why not. */
+export function wholeShape(variant: string, d: number, seq: number): WholeShape | string {
+  const v = parseWholeVariant(variant);
+  if (!v) return `'${variant}' is not a whole-sequence attention variant`;
+  const { qpt, s, kc, qstage, halves } = v;
+  if (halves && qpt !== 1) return `'${variant}': split heads take one row a thread pair`;
+  if (qpt < 1 || s < 1 || kc < 1 || v.qw % (32 * qpt) !== 0) return `'${variant}' has an unusable block`;
+  if (v.kt !== undefined && (v.kt < 1 || v.kt % (s * kc) !== 0)) return `'${variant}': KT is not a multiple of S x KC`;
+  const unit = 32 * qpt;
+  const qw = Math.min(v.qw, Math.max(unit, Math.ceil(seq / unit) * unit));
+  const qs = qw / qpt;
+  const whole = Math.max(1, Math.ceil(seq / (s * kc))) * s * kc;
+  const kt = Math.min(v.kt ?? whole, whole);
+  // Quads a key row: the head's and the spare lane's, an even number with halves.
+  const dp4 = halves ? 2 * Math.ceil((Math.floor(d / 4) + 1) / 2) : Math.floor(d / 4) + 1;
+  const kvr = Math.max(2 * kt, (s - 1) * qw, qw);
+  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4 + (halves ? 4 : 0);
+  return { qpt, qw, s, kc, qstage, halves, qs, threads: qs * s * (halves ? 2 : 1), kt, dp4, kvr, storageBytes };
+}
+
+export function wholeFits(device: GPUDevice, variant: string, d: number, seq: number): boolean {
+  const shape = wholeShape(variant, d, seq);
+  if (typeof shape !== 'string' && shape.halves && !((fixedSubgroupSize(device) ?? 0) >= 2)) return false;
+  return shapeFits(device, shape);
+}
+
+/** The kernel's WGSL body (after the constants and the load functions). */
+export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, pairs = false): string {
+  const { qpt, kc } = s;
+  const { noLoads, noScores, noValues, noExp } = ablated(ablate);
+  const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
+  const R = range(qpt);
+  const N = range(kc);
+  const d4 = Math.ceil(d / 4);
+  const C = range(d4);
+  const spare = Math.floor(d / 4);
+  const P = range(spare + 1);
+  const sl = LANES[d % 4];
+  // The spare quad's accumulator keeps only its head lanes and lane D (the sum): AW lanes.
+  const aw = (d % 4) + 1;
+  const accType = (c: number) => (c < spare || aw === 4 ? 'vec4<f32>' : aw === 1 ? 'f32' : `vec${aw}<f32>`);
+  const part = (x: string, c: number) => (c < spare || aw === 4 ? x : `${x}.${LANES.slice(0, aw).join('')}`);
+  // An accumulator as a whole quad (the spare one padded with zeros).
+  const quad = (x: string, c: number) =>
+    c < spare || aw === 4
+      ? x
+      : `vec4<f32>(${x}, ${range(4 - aw)
+          .map(() => '0.0')
+          .join(', ')})`;
+  const lane = (x: string, c: number, e: number) => (c === spare && aw === 1 ? x : `${x}.${LANES[e]}`);
+  const { lines, emit } = attentionEmitter();
+  emit(0, 'var<workgroup> kv: array<array<vec4<f32>, DP4>, KVR>;');
+  emit(0, 'var<workgroup> ml: array<f32, MLN>;');
+  emit(0, '@compute @workgroup_size(T)');
+  emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
+  emit(1, 'let slot = lid % QS;', 'let split = lid / QS;', 'let qscale = p.scale * 1.4426950408889634;');
+  if (s.qstage) {
+    // Q of the block through workgroup memory: consecutive threads load consecutive floats.
+    if (pairs) {
+      // Float pairs (D, the stride and the offsets even): two lanes of one quad a load.
+      emit(1, 'for (var idx = lid; idx < QW * D / 2u; idx += T) {', '  let qq = idx / (D / 2u);');
+      emit(1, '  let e = 2u * (idx % (D / 2u));');
+      emit(1, '  let x = q[((base + min(q0 + qq, seq - 1u)) * STRIDE + QO + col + e) / 2u];');
+      emit(1, '  kv[qq][e / 4u][e % 4u] = x.x;', '  kv[qq][e / 4u][e % 4u + 1u] = x.y;', '}');
+    } else {
+      emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
+      emit(1, '  kv[qq][e / 4u][e % 4u] = q[(base + min(q0 + qq, seq - 1u)) * STRIDE + QO + col + e];', '}');
+    }
+    emit(1, 'workgroupBarrier();');
+  }
+  for (const r of R) {
+    emit(1, `let qa${r} = (base + min(q0 + slot + ${r}u * QS, seq - 1u)) * STRIDE + QO + col;`);
+    for (const c of C) {
+      const load = s.qstage ? `kv[slot + ${r}u * QS][${c}u]` : `quad_q(qa${r}, ${4 * c}u)`;
+      emit(1, `let q${r}_${c} = ${load} * qscale;`);
+    }
+    emit(1, `var m${r} = -3.0e38;`);
+    for (const c of P) emit(1, `var a${r}_${c} = ${accType(c)}(0.0);`);
+  }
+  emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
+  if (s.qstage) emit(2, 'workgroupBarrier(); // Q read, or the previous tile spent');
+  else emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
+  // K (lane D: the mask bias) and V (lane D: 1) of keys t0 .. t0+KT-1.
+  emit(2, 'for (var idx = lid; idx < KT * DP4; idx += T) {');
+  emit(3, 'let jj = idx / DP4;', 'let j = t0 + jj;', 'let c = idx % DP4;');
+  emit(3, 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);', 'if (j < seq) {');
+  if (!noLoads) {
+    emit(4, 'let r = (base + j) * STRIDE + col;', 'kq = quad_k(r + KO, 4u * c);', 'vq = quad_v(r + VO, 4u * c);');
+  }
+  emit(4, `if (c == ${spare}u) {`);
+  emit(5, `kq.${sl} = select(-1.0e30, 0.0, mask[base + j] != 0u);`, `vq.${sl} = 1.0;`);
+  emit(4, '}');
+  emit(3, `} else if (c == ${spare}u) {`, `  kq.${sl} = -1.0e30;`, '}');
+  emit(3, 'kv[jj][c] = kq;', 'kv[KT + jj][c] = vq;');
+  emit(2, '}');
+  emit(2, 'workgroupBarrier();');
+  emit(2, 'let kn = min(KT, seq - t0);');
+  emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
+  for (const n of N) {
+    emit(3, `let kr${n} = c0 + ${n}u;`);
+    // The bias lane starts the score; then the head's lanes in order.
+    emit(3, `let kb${n} = kv[kr${n}][${spare}u].${sl};`);
+    for (const r of R) emit(3, `var s${r}_${n} = kb${n};`);
+    for (const c of noScores ? [] : C) {
+      emit(3, `{ let kk = kv[kr${n}][${c}u];`);
+      for (const r of R) {
+        const lanes = range(Math.min(4, d - 4 * c));
+        const chain = lanes.reduce((acc, e) => `fma(q${r}_${c}.${LANES[e]}, kk.${LANES[e]}, ${acc})`, `s${r}_${n}`);
+        emit(4, `s${r}_${n} = ${chain};`);
+      }
+      emit(3, '}');
+    }
+  }
+  const tree = (xs: string[]): string =>
+    xs.length === 1 ? xs[0] : `max(${tree(xs.slice(0, xs.length >> 1))}, ${tree(xs.slice(xs.length >> 1))})`;
+  for (const r of R) {
+    emit(3, `let mx${r} = max(m${r}, ${tree(N.map((n) => `s${r}_${n}`))});`);
+    emit(3, `let sc${r} = ${exp2(`m${r} - mx${r}`)};`, `m${r} = mx${r};`);
+    for (const n of N) emit(3, `s${r}_${n} = ${exp2(`s${r}_${n} - mx${r}`)};`);
+    for (const c of P) emit(3, `a${r}_${c} *= sc${r};`);
+  }
+  for (const n of N) {
+    for (const c of P) {
+      emit(3, `{ let vv = ${part(`kv[KT + kr${n}][${c}u]`, c)};`);
+      for (const r of R) {
+        const p = `${accType(c)}(s${r}_${n})`;
+        emit(4, noValues ? `a${r}_${c} += ${p};` : `a${r}_${c} = fma(${p}, vv, a${r}_${c});`);
+      }
+      emit(3, '}');
+    }
+  }
+  emit(2, '}');
+  emit(1, '}');
+  emit(1, 'workgroupBarrier(); // the last tile spent: its rows take the merge and the output');
+  if (s.s > 1) {
+    // Splits 1 .. S-1 leave (max, accumulators); split 0 merges them.
+    emit(1, 'if (split > 0u) {');
+    for (const r of R) {
+      emit(2, `{ let row = ((split - 1u) * QS + slot) * QPT + ${r}u;`, `  ml[row] = m${r};`);
+      for (const c of P) emit(2, `  kv[row][${c}u] = ${quad(`a${r}_${c}`, c)};`);
+      emit(2, '}');
+    }
+    emit(1, '}', 'workgroupBarrier();', 'if (split == 0u) {');
+    for (const r of R) {
+      emit(2, '{', `  var mx = m${r};`);
+      emit(2, `  for (var s2 = 0u; s2 < S - 1u; s2++) { mx = max(mx, ml[(s2 * QS + slot) * QPT + ${r}u]); }`);
+      emit(2, `  let f0 = exp2(m${r} - mx);`);
+      for (const c of P) emit(2, `  a${r}_${c} *= f0;`);
+      emit(2, '  for (var s2 = 0u; s2 < S - 1u; s2++) {', `    let row = (s2 * QS + slot) * QPT + ${r}u;`);
+      emit(2, '    let f = exp2(ml[row] - mx);');
+      for (const c of P) emit(2, `    a${r}_${c} = fma(${accType(c)}(f), ${part(`kv[row][${c}u]`, c)}, a${r}_${c});`);
+      emit(2, '  }', '}');
+    }
+    emit(1, '}', 'workgroupBarrier();');
+  }
+  // Rows of the block, normalised, through workgroup memory; then stored by consecutive threads.
+  emit(1, 'if (split == 0u) {');
+  for (const r of R) {
+    emit(2, `{ let inv = 1.0 / ${lane(`a${r}_${spare}`, spare, d % 4)};`);
+    for (const c of C) {
+      emit(2, `  kv[slot + ${r}u * QS][${c}u] = ${quad(`${part(`a${r}_${c}`, c)} * inv`, c)};`);
+    }
+    emit(2, '}');
+  }
+  emit(1, '}', 'workgroupBarrier();');
+  emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
+  emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
+  emit(0, '}');
+  return lines.join('\n');
+}
+
+/** The 'd' variants' WGSL body (after the constants, subgroup-common.wgsl and the load functions):
+ *  thread pair (2 x, 2 x + 1) of a subgroup holds one row, lane half (0, 1) its head quads half x
+ *  NH .. half x NH + NH - 1 (NH = DP4 / 2: Q, the accumulators, the key and value reads), every
+ *  score the sum of the two halves' partial chains (subgroupShuffleXor). QPT is 1. */
+export function halvesAttentionWgsl(s: WholeShape, d: number, ablate = 0): string {
+  const { kc } = s;
+  const { noLoads, noScores, noValues, noExp } = ablated(ablate);
+  const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
+  const N = range(kc);
+  const nh = s.dp4 / 2;
+  const I = range(nh);
+  const spare = Math.floor(d / 4);
+  const sl = LANES[d % 4];
+  // The spare quad's place: half hs, quad is of that half.
+  const [hs, is] = [Math.floor(spare / nh), spare % nh];
+  const { lines, emit } = attentionEmitter();
+  emit(0, 'var<workgroup> kv: array<array<vec4<f32>, DP4>, KVR>;');
+  emit(0, 'var<workgroup> ml: array<f32, MLN>;');
+  emit(0, '@compute @workgroup_size(T)');
+  emit(
+    0,
+    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,',
+    '        @builtin(subgroup_invocation_id) lane: u32) {',
+  );
+  emit(1, 'let li = claimSubgroupSlot(lid) * SG + lane;', 'let hf = lane & 1u;', 'let pr = li / 2u;');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
+  emit(1, 'let slot = pr % QS;', 'let split = pr / QS;', 'let qscale = p.scale * 1.4426950408889634;');
+  emit(1, 'let hq = hf * NH;');
+  emit(1, 'let qa = (base + min(q0 + slot, seq - 1u)) * STRIDE + QO + col;');
+  for (const i of I) emit(1, `var qh${i} = quad_q(qa, 4u * (hq + ${i}u)) * qscale;`, `var a${i} = vec4<f32>(0.0);`);
+  emit(1, `if (hf == ${hs}u) { qh${is}.${sl} = 1.0; } // times the key's bias lane`);
+  emit(1, 'var m = -3.0e38;');
+  emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
+  emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
+  emit(2, 'for (var idx = lid; idx < KT * DP4; idx += T) {');
+  emit(3, 'let jj = idx / DP4;', 'let j = t0 + jj;', 'let c = idx % DP4;');
+  emit(3, 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);', 'if (j < seq) {');
+  if (!noLoads) {
+    emit(4, 'let r = (base + j) * STRIDE + col;', 'kq = quad_k(r + KO, 4u * c);', 'vq = quad_v(r + VO, 4u * c);');
+  }
+  emit(4, `if (c == ${spare}u) {`);
+  emit(5, `kq.${sl} = select(-1.0e30, 0.0, mask[base + j] != 0u);`, `vq.${sl} = 1.0;`);
+  emit(4, '}');
+  emit(3, `} else if (c == ${spare}u) {`, `  kq.${sl} = -1.0e30;`, '}');
+  emit(3, 'kv[jj][c] = kq;', 'kv[KT + jj][c] = vq;');
+  emit(2, '}');
+  emit(2, 'workgroupBarrier();');
+  emit(2, 'let kn = min(KT, seq - t0);');
+  emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
+  for (const n of N) {
+    emit(3, `let kr${n} = c0 + ${n}u;`, `var s${n} = 0.0;`);
+    for (const i of noScores ? [] : I) {
+      emit(3, `{ let kk = kv[kr${n}][hq + ${i}u];`);
+      const chain = range(4).reduce((acc, e) => `fma(qh${i}.${LANES[e]}, kk.${LANES[e]}, ${acc})`, `s${n}`);
+      emit(4, `s${n} = ${chain};`, '}');
+    }
+  }
+  for (const n of N) emit(3, `s${n} += subgroupShuffleXor(s${n}, 1u);`);
+  const tree = (xs: string[]): string =>
+    xs.length === 1 ? xs[0] : `max(${tree(xs.slice(0, xs.length >> 1))}, ${tree(xs.slice(xs.length >> 1))})`;
+  emit(3, `let mx = max(m, ${tree(N.map((n) => `s${n}`))});`, `let sc = ${exp2('m - mx')};`, 'm = mx;');
+  for (const n of N) emit(3, `s${n} = ${exp2(`s${n} - mx`)};`);
+  for (const i of I) emit(3, `a${i} *= sc;`);
+  for (const n of N)
+    for (const i of I) {
+      const v = `kv[KT + kr${n}][hq + ${i}u]`;
+      emit(3, noValues ? `a${i} += vec4<f32>(s${n});` : `a${i} = fma(vec4<f32>(s${n}), ${v}, a${i});`);
+    }
+  emit(2, '}');
+  emit(1, '}');
+  emit(1, 'workgroupBarrier(); // the last tile spent: its rows take the merge and the output');
+  if (s.s > 1) {
+    // Splits 1 .. S-1 leave (max, accumulator halves); every thread merges its slot's (split 0's
+    // result is the one kept), so the shuffles below stay in uniform control flow.
+    emit(1, 'if (split > 0u) {', '  let row = (split - 1u) * QS + slot;', '  if (hf == 0u) { ml[row] = m; }');
+    for (const i of I) emit(1, `  kv[row][hq + ${i}u] = a${i};`);
+    emit(1, '}', 'workgroupBarrier();', '{');
+    emit(2, 'var mx = m;', 'for (var s2 = 0u; s2 < S - 1u; s2++) { mx = max(mx, ml[s2 * QS + slot]); }');
+    emit(2, 'let f0 = exp2(m - mx);');
+    for (const i of I) emit(2, `a${i} *= f0;`);
+    emit(2, 'for (var s2 = 0u; s2 < S - 1u; s2++) {', '  let f = exp2(ml[s2 * QS + slot] - mx);');
+    for (const i of I) emit(2, `  a${i} = fma(vec4<f32>(f), kv[s2 * QS + slot][hq + ${i}u], a${i});`);
+    emit(2, '}');
+    emit(1, '}', 'workgroupBarrier();');
+  }
+  // The row sum sits in half hs's quad is (lane D); both halves take it.
+  emit(1, `let lown = select(0.0, a${is}.${sl}, hf == ${hs}u);`);
+  emit(1, 'let inv = 1.0 / (lown + subgroupShuffleXor(lown, 1u));');
+  emit(1, 'if (split == 0u) {');
+  for (const i of I) emit(2, `kv[slot][hq + ${i}u] = a${i} * inv;`);
+  emit(1, '}', 'workgroupBarrier();');
+  emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
+  emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
+  emit(0, '}');
+  return lines.join('\n');
+}
+
+export interface WholeAttention {
+  layout: KernelLayout;
+  queriesPerGroup(seq: number): number;
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+}
+
+export function createWholeAttention(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvRows,
+  variant: string,
+  ablate = 0,
+): WholeAttention {
+  const d = hidden / heads;
+  const first = wholeShape(variant, d, 1);
+  if (typeof first === 'string') throw new RangeError(first);
+  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const pipelines = new Map<string, GPUComputePipeline>();
+  const shapeAt = (seq: number) => {
+    const shape = wholeShape(variant, d, seq);
+    if (typeof shape === 'string') throw new RangeError(shape);
+    return shape;
+  };
+  const pipelineFor = (seq: number) => {
+    const shape = shapeAt(seq);
+    const key = `${shape.kt}x${shape.qw}`;
+    let pipeline = pipelines.get(key);
+    if (pipeline) return pipeline;
+    if (!wholeFits(device, variant, d, seq))
+      throw new RangeError(
+        `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory at ${seq} keys; ` +
+          `this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
+      );
+    const { qpt, qw, qs, threads, kt, dp4, kvr, kc } = shape;
+    const consts = {
+      ...{ H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, T: threads, QPT: qpt },
+      ...{
+        QW: qw,
+        QS: qs,
+        S: shape.s,
+        KC: kc,
+        KT: kt,
+        DP4: dp4,
+        NH: shape.halves ? dp4 / 2 : 0,
+        KVR: kvr,
+        MLN: Math.max(1, (shape.s - 1) * qw),
+      },
+    };
+    const loads = pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl;
+    const code = shape.halves
+      ? hoistDirectives(
+          withConsts(
+            { ...consts, SG: fixedSubgroupSize(device)! },
+            subgroupCommonWgsl,
+            loads,
+            halvesAttentionWgsl(shape, d, ablate),
+          ),
+        )
+      : withConsts(consts, loads, wholeAttentionWgsl(shape, d, ablate, pairLoads(d, qkv)));
+    const label = `encoder.attention ${variant} ${key}${ablate ? ` ablate=${ablate}` : ''}`;
+    pipeline = compilePipeline(device, layout, label, code);
+    pipelines.set(key, pipeline);
+    return pipeline;
+  };
+  return {
+    layout,
+    queriesPerGroup: (seq) => shapeAt(seq).qw,
+    encode(pass, bindGroup, batch, seq) {
+      pass.setPipeline(pipelineFor(seq));
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(Math.ceil(seq / shapeAt(seq).qw), heads, batch);
+    },
+  };
+}
