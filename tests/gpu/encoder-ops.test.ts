@@ -411,10 +411,10 @@ describe('encoder ops on WebGPU', () => {
     // ... and with each score a chain of fma() ('f'), an odd head size too.
     [52, 2, 70, 3, 'fused', 'q1c16s2f'],
     [15, 3, 20, 3, 'separate', 'q1c8s8f'],
-    // 64 queries a workgroup in two key splits over 16-key tiles (attention-whole.ts; head size 8:
-    // the spare lane a quad of its own; three tiles, the last partial, the left-padded sequence's
-    // first two all padding; the splits' merge and the rows stored through workgroup memory).
-    [24, 3, 40, 3, 'fused', 'h1w64s2c8t16'],
+    // 64 queries a workgroup in two key splits over 32-key tiles (attention-whole.ts; head size 8:
+    // the spare lane a quad of its own; the left-padded sequence's first tile all padding, the
+    // second 8 keys: split 1 gets no chunk of it; the merge and the rows through workgroup memory).
+    [24, 3, 40, 3, 'fused', 'h1w64s2c16t32'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and

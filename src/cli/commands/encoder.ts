@@ -131,11 +131,14 @@ export const usage =
                       thread; r<QB>q<QM>k<KM>t<KT>[p] (r64q4k8t64p, ...): blocked outer products,
                       'p': the next key tile fetched ahead; g<NSG>m<QM>b<NB> (g8m4b4, g8m4b2,
                       g4m4b1): a sequence's keys over a subgroup's lanes, NSG subgroups of QM rows
-                      x NB blocks a workgroup, adapters with one subgroup size); default auto:
-                      q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for few rows at
-                      L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP layout, else
-                      q1c8 with the most splits (8, 4, 2) keeping query rows x splits <= 64k, two
-                      splits as q1c16s2f)
+                      x NB blocks a workgroup, adapters with one subgroup size);
+                      h<QPT>w<QW>s<S>c<KC>t<KT> (h1w128s2c16t64, h1w64s2c16t32): QW queries a
+                      workgroup, KT keys a tile, merge and rows stored through workgroup memory;
+                      default auto: q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for
+                      few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
+                      layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits
+                      <= 64k, two splits as h1w128s2c16t64 where that makes >= 384 workgroups at
+                      L <= 128 (B=32), else q1c16s2f)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
   --split-k N|auto|engine  K-slices of the dense attention-output and FFN-output linears, added by

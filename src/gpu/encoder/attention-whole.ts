@@ -1,19 +1,24 @@
-// Attention with a sequence's whole K and V staged once a workgroup ('h<QPT>w<QW>s<S>c<KC>'
+// Attention with K/V in key tiles of workgroup memory, one row a thread ('h<QPT>w<QW>s<S>c<KC>[t<KT>]'
 // variants), generated with every per-thread loop written out. One workgroup a (block of QW
 // queries, head, sequence); QW / QPT query slots x S key splits threads, thread (slot, split)
-// holding QPT query rows (Q in registers) and taking the key chunks split, split + S, ... of KC keys:
-//  - K and V of keys 0 .. KP-1 (the sequence rounded up to S x KC) as rows of head quads in
-//    workgroup memory, staged once behind one barrier (no key tiles: the kernel refuses sequences
-//    whose K and V do not fit). Lane D of each key row holds its mask bias (0; -1e30 padding or past
-//    the sequence), lane D of each value row 1 (0 past the sequence), so a score starts at its
-//    bias and lane D of a row's value accumulator is the softmax's sum (no separate sum).
+// holding QPT query rows (Q in registers) and taking the key chunks split, split + S, ... of KC keys
+// of each tile:
+//  - K and V of KT keys at a time (the whole sequence, rounded up to S x KC, without 't') as rows
+//    of head quads in workgroup memory. Lane D of each key row holds its mask bias (0; -1e30 padding
+//    or past the sequence), lane D of each value row 1 (0 past the sequence), so a score starts at
+//    its bias and lane D of a row's value accumulator is the softmax's sum (no separate sum).
 //  - Q pre-scaled by scale * log2(e), so the softmax is exp2; each chunk's scores are chains of
 //    fma() over a key row read once for the thread's QPT rows (a broadcast: a subgroup's lanes are
 //    consecutive slots of one split), then the chunk's maximum (online softmax across chunks),
 //    P = exp2(score - max), the accumulators rescaled once a chunk, and P.V over the value rows.
-//  - With S > 1 the splits meet in workgroup memory after the loop (over the spent K/V rows); split
-//    0 writes the rows.
-// The pipeline depends on KP and the queries a workgroup (QW, or fewer for a short sequence): one
+//  - After the last tile, over its rows: splits 1 .. S-1 leave (max, accumulators) for split 0 to
+//    merge, then split 0 leaves the normalised rows and every thread stores them, consecutive
+//    threads consecutive floats of ctx (a thread storing its own row wrote 32 rows a store).
+// Why tiles: on the H200 (Dawn/Vulkan) an SM held about 48 KiB of these workgroups' memory
+// (BENCHMARKS.md, issue 19 twelfth pass: time against batch steps where the workgroups an SM
+// overflow it), so the whole 128-key K/V (28 KiB) left one workgroup an SM and 64-key tiles
+// (14 KiB) three. The merge and the output reuse the tile, so they cost no memory of their own.
+// The pipeline depends on KT and the queries a workgroup (QW, or fewer for a short sequence): one
 // per pair, compiled on first use. `ablate` (bench only, wrong results by design): ABLATIONS' loads,
 // scores, values and exp.
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
@@ -21,34 +26,23 @@ import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
-import { fixedSubgroupSize } from './attention-subgroup';
-import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
-import { hoistDirectives } from '../kernels/linear-common';
 
-const EXPLORE = [1, 2]
-  .flatMap((qpt) =>
-    [32, 64, 128].flatMap((qw) =>
-      [1, 2, 4].flatMap((sp) =>
-        [8, 16, 32].flatMap((kc) =>
-          ['', 't16', 't32', 't64'].flatMap((t) => ['', 'q', 'd'].map((q) => `h${qpt}w${qw}s${sp}c${kc}${t}${q}`)),
-        ),
-      ),
-    ),
-  )
-  .filter((v) => {
-    const m = /s(\d+)c(\d+)t(\d+)/.exec(v);
-    return !m || Number(m[3]) % (Number(m[1]) * Number(m[2])) === 0;
-  });
-export const WHOLE_ATTENTION_VARIANTS = EXPLORE as readonly string[] as readonly ['h1w128s2c16'];
+/** Kept after the H200 runs (BENCHMARKS.md, issue 19 twelfth pass, helper 19g; µs a layer alone at
+ *  B=32 L=128 / L=64, q1c16s2f 42.0 / 15.2): h1w128s2c16t64 38.9 / 12.9 ('auto' at B=32),
+ *  h1w64s2c16t32 39.9 / 13.5 (and 21.0 / 36.0 at B=16 / 24 L=128, where q1c16s2f takes 22.5 /
+ *  37.7). Tried there and not kept: the whole sequence staged at once (h1w128s2c16 52.6 with the
+ *  rows stored a thread a row), two rows a thread (h2..: 166-705, spills likely), 8- and 32-key chunks,
+ *  four splits, 32-query workgroups, Q staged through workgroup memory ('q': 41.0-43.0), a row's
+ *  head over two lanes of a subgroup ('d': 45.1-125). */
+export const WHOLE_ATTENTION_VARIANTS = ['h1w128s2c16t64', 'h1w64s2c16t32'] as const;
 
 export function parseWholeVariant(
   name: string,
-): { qpt: number; qw: number; s: number; kc: number; kt?: number; qstage: boolean; halves: boolean } | null {
-  const m = /^h(\d+)w(\d+)s(\d+)c(\d+)(?:t(\d+))?([qd]?)$/.exec(name);
+): { qpt: number; qw: number; s: number; kc: number; kt?: number } | null {
+  const m = /^h(\d+)w(\d+)s(\d+)c(\d+)(?:t(\d+))?$/.exec(name);
   if (!m) return null;
   const [qpt, qw, s, kc] = [m[1], m[2], m[3], m[4]].map(Number);
-  const kt = m[5] ? { kt: Number(m[5]) } : {};
-  return { qpt, qw, s, kc, ...kt, qstage: m[6] === 'q', halves: m[6] === 'd' };
+  return { qpt, qw, s, kc, ...(m[5] ? { kt: Number(m[5]) } : {}) };
 }
 
 export interface WholeShape {
@@ -57,12 +51,7 @@ export interface WholeShape {
   qw: number;
   s: number;
   kc: number;
-  /** Q staged through workgroup memory (coalesced loads) instead of loaded a thread a row. */
-  qstage: boolean;
-  /** 'd': each row's head split over two neighbouring lanes of a subgroup (half the registers a
-   *  thread; the partial scores met by subgroupShuffleXor). */
-  halves: boolean;
-  /** Query slots (QW / QPT) and threads (slots x S, x 2 with halves). */
+  /** Query slots (QW / QPT) and threads (slots x S). */
   qs: number;
   threads: number;
   /** Keys a tile (the whole sequence rounded up to S x KC where the name fixes none), quads a
@@ -77,8 +66,7 @@ export interface WholeShape {
 export function wholeShape(variant: string, d: number, seq: number): WholeShape | string {
   const v = parseWholeVariant(variant);
   if (!v) return `'${variant}' is not a whole-sequence attention variant`;
-  const { qpt, s, kc, qstage, halves } = v;
-  if (halves && qpt !== 1) return `'${variant}': split heads take one row a thread pair`;
+  const { qpt, s, kc } = v;
   if (qpt < 1 || s < 1 || kc < 1 || v.qw % (32 * qpt) !== 0) return `'${variant}' has an unusable block`;
   if (v.kt !== undefined && (v.kt < 1 || v.kt % (s * kc) !== 0)) return `'${variant}': KT is not a multiple of S x KC`;
   const unit = 32 * qpt;
@@ -86,21 +74,18 @@ export function wholeShape(variant: string, d: number, seq: number): WholeShape 
   const qs = qw / qpt;
   const whole = Math.max(1, Math.ceil(seq / (s * kc))) * s * kc;
   const kt = Math.min(v.kt ?? whole, whole);
-  // Quads a key row: the head's and the spare lane's, an even number with halves.
-  const dp4 = halves ? 2 * Math.ceil((Math.floor(d / 4) + 1) / 2) : Math.floor(d / 4) + 1;
+  const dp4 = Math.floor(d / 4) + 1;
   const kvr = Math.max(2 * kt, (s - 1) * qw, qw);
-  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4 + (halves ? 4 : 0);
-  return { qpt, qw, s, kc, qstage, halves, qs, threads: qs * s * (halves ? 2 : 1), kt, dp4, kvr, storageBytes };
+  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4;
+  return { qpt, qw, s, kc, qs, threads: qs * s, kt, dp4, kvr, storageBytes };
 }
 
 export function wholeFits(device: GPUDevice, variant: string, d: number, seq: number): boolean {
-  const shape = wholeShape(variant, d, seq);
-  if (typeof shape !== 'string' && shape.halves && !((fixedSubgroupSize(device) ?? 0) >= 2)) return false;
-  return shapeFits(device, shape);
+  return shapeFits(device, wholeShape(variant, d, seq));
 }
 
 /** The kernel's WGSL body (after the constants and the load functions). */
-export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, pairs = false): string {
+export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string {
   const { qpt, kc } = s;
   const { noLoads, noScores, noValues, noExp } = ablated(ablate);
   const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
@@ -130,32 +115,14 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, pairs =
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
   emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
   emit(1, 'let slot = lid % QS;', 'let split = lid / QS;', 'let qscale = p.scale * 1.4426950408889634;');
-  if (s.qstage) {
-    // Q of the block through workgroup memory: consecutive threads load consecutive floats.
-    if (pairs) {
-      // Float pairs (D, the stride and the offsets even): two lanes of one quad a load.
-      emit(1, 'for (var idx = lid; idx < QW * D / 2u; idx += T) {', '  let qq = idx / (D / 2u);');
-      emit(1, '  let e = 2u * (idx % (D / 2u));');
-      emit(1, '  let x = q[((base + min(q0 + qq, seq - 1u)) * STRIDE + QO + col + e) / 2u];');
-      emit(1, '  kv[qq][e / 4u][e % 4u] = x.x;', '  kv[qq][e / 4u][e % 4u + 1u] = x.y;', '}');
-    } else {
-      emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
-      emit(1, '  kv[qq][e / 4u][e % 4u] = q[(base + min(q0 + qq, seq - 1u)) * STRIDE + QO + col + e];', '}');
-    }
-    emit(1, 'workgroupBarrier();');
-  }
   for (const r of R) {
     emit(1, `let qa${r} = (base + min(q0 + slot + ${r}u * QS, seq - 1u)) * STRIDE + QO + col;`);
-    for (const c of C) {
-      const load = s.qstage ? `kv[slot + ${r}u * QS][${c}u]` : `quad_q(qa${r}, ${4 * c}u)`;
-      emit(1, `let q${r}_${c} = ${load} * qscale;`);
-    }
+    for (const c of C) emit(1, `let q${r}_${c} = quad_q(qa${r}, ${4 * c}u) * qscale;`);
     emit(1, `var m${r} = -3.0e38;`);
     for (const c of P) emit(1, `var a${r}_${c} = ${accType(c)}(0.0);`);
   }
   emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
-  if (s.qstage) emit(2, 'workgroupBarrier(); // Q read, or the previous tile spent');
-  else emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
+  emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
   // K (lane D: the mask bias) and V (lane D: 1) of keys t0 .. t0+KT-1.
   emit(2, 'for (var idx = lid; idx < KT * DP4; idx += T) {');
   emit(3, 'let jj = idx / DP4;', 'let j = t0 + jj;', 'let c = idx % DP4;');
@@ -245,103 +212,6 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, pairs =
   return lines.join('\n');
 }
 
-/** The 'd' variants' WGSL body (after the constants, subgroup-common.wgsl and the load functions):
- *  thread pair (2 x, 2 x + 1) of a subgroup holds one row, lane half (0, 1) its head quads half x
- *  NH .. half x NH + NH - 1 (NH = DP4 / 2: Q, the accumulators, the key and value reads), every
- *  score the sum of the two halves' partial chains (subgroupShuffleXor). QPT is 1. */
-export function halvesAttentionWgsl(s: WholeShape, d: number, ablate = 0): string {
-  const { kc } = s;
-  const { noLoads, noScores, noValues, noExp } = ablated(ablate);
-  const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
-  const N = range(kc);
-  const nh = s.dp4 / 2;
-  const I = range(nh);
-  const spare = Math.floor(d / 4);
-  const sl = LANES[d % 4];
-  // The spare quad's place: half hs, quad is of that half.
-  const [hs, is] = [Math.floor(spare / nh), spare % nh];
-  const { lines, emit } = attentionEmitter();
-  emit(0, 'var<workgroup> kv: array<array<vec4<f32>, DP4>, KVR>;');
-  emit(0, 'var<workgroup> ml: array<f32, MLN>;');
-  emit(0, '@compute @workgroup_size(T)');
-  emit(
-    0,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,',
-    '        @builtin(subgroup_invocation_id) lane: u32) {',
-  );
-  emit(1, 'let li = claimSubgroupSlot(lid) * SG + lane;', 'let hf = lane & 1u;', 'let pr = li / 2u;');
-  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
-  emit(1, 'let slot = pr % QS;', 'let split = pr / QS;', 'let qscale = p.scale * 1.4426950408889634;');
-  emit(1, 'let hq = hf * NH;');
-  emit(1, 'let qa = (base + min(q0 + slot, seq - 1u)) * STRIDE + QO + col;');
-  for (const i of I) emit(1, `var qh${i} = quad_q(qa, 4u * (hq + ${i}u)) * qscale;`, `var a${i} = vec4<f32>(0.0);`);
-  emit(1, `if (hf == ${hs}u) { qh${is}.${sl} = 1.0; } // times the key's bias lane`);
-  emit(1, 'var m = -3.0e38;');
-  emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
-  emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
-  emit(2, 'for (var idx = lid; idx < KT * DP4; idx += T) {');
-  emit(3, 'let jj = idx / DP4;', 'let j = t0 + jj;', 'let c = idx % DP4;');
-  emit(3, 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);', 'if (j < seq) {');
-  if (!noLoads) {
-    emit(4, 'let r = (base + j) * STRIDE + col;', 'kq = quad_k(r + KO, 4u * c);', 'vq = quad_v(r + VO, 4u * c);');
-  }
-  emit(4, `if (c == ${spare}u) {`);
-  emit(5, `kq.${sl} = select(-1.0e30, 0.0, mask[base + j] != 0u);`, `vq.${sl} = 1.0;`);
-  emit(4, '}');
-  emit(3, `} else if (c == ${spare}u) {`, `  kq.${sl} = -1.0e30;`, '}');
-  emit(3, 'kv[jj][c] = kq;', 'kv[KT + jj][c] = vq;');
-  emit(2, '}');
-  emit(2, 'workgroupBarrier();');
-  emit(2, 'let kn = min(KT, seq - t0);');
-  emit(2, 'for (var c0 = split * KC; c0 < kn; c0 += S * KC) {');
-  for (const n of N) {
-    emit(3, `let kr${n} = c0 + ${n}u;`, `var s${n} = 0.0;`);
-    for (const i of noScores ? [] : I) {
-      emit(3, `{ let kk = kv[kr${n}][hq + ${i}u];`);
-      const chain = range(4).reduce((acc, e) => `fma(qh${i}.${LANES[e]}, kk.${LANES[e]}, ${acc})`, `s${n}`);
-      emit(4, `s${n} = ${chain};`, '}');
-    }
-  }
-  for (const n of N) emit(3, `s${n} += subgroupShuffleXor(s${n}, 1u);`);
-  const tree = (xs: string[]): string =>
-    xs.length === 1 ? xs[0] : `max(${tree(xs.slice(0, xs.length >> 1))}, ${tree(xs.slice(xs.length >> 1))})`;
-  emit(3, `let mx = max(m, ${tree(N.map((n) => `s${n}`))});`, `let sc = ${exp2('m - mx')};`, 'm = mx;');
-  for (const n of N) emit(3, `s${n} = ${exp2(`s${n} - mx`)};`);
-  for (const i of I) emit(3, `a${i} *= sc;`);
-  for (const n of N)
-    for (const i of I) {
-      const v = `kv[KT + kr${n}][hq + ${i}u]`;
-      emit(3, noValues ? `a${i} += vec4<f32>(s${n});` : `a${i} = fma(vec4<f32>(s${n}), ${v}, a${i});`);
-    }
-  emit(2, '}');
-  emit(1, '}');
-  emit(1, 'workgroupBarrier(); // the last tile spent: its rows take the merge and the output');
-  if (s.s > 1) {
-    // Splits 1 .. S-1 leave (max, accumulator halves); every thread merges its slot's (split 0's
-    // result is the one kept), so the shuffles below stay in uniform control flow.
-    emit(1, 'if (split > 0u) {', '  let row = (split - 1u) * QS + slot;', '  if (hf == 0u) { ml[row] = m; }');
-    for (const i of I) emit(1, `  kv[row][hq + ${i}u] = a${i};`);
-    emit(1, '}', 'workgroupBarrier();', '{');
-    emit(2, 'var mx = m;', 'for (var s2 = 0u; s2 < S - 1u; s2++) { mx = max(mx, ml[s2 * QS + slot]); }');
-    emit(2, 'let f0 = exp2(m - mx);');
-    for (const i of I) emit(2, `a${i} *= f0;`);
-    emit(2, 'for (var s2 = 0u; s2 < S - 1u; s2++) {', '  let f = exp2(ml[s2 * QS + slot] - mx);');
-    for (const i of I) emit(2, `  a${i} = fma(vec4<f32>(f), kv[s2 * QS + slot][hq + ${i}u], a${i});`);
-    emit(2, '}');
-    emit(1, '}', 'workgroupBarrier();');
-  }
-  // The row sum sits in half hs's quad is (lane D); both halves take it.
-  emit(1, `let lown = select(0.0, a${is}.${sl}, hf == ${hs}u);`);
-  emit(1, 'let inv = 1.0 / (lown + subgroupShuffleXor(lown, 1u));');
-  emit(1, 'if (split == 0u) {');
-  for (const i of I) emit(2, `kv[slot][hq + ${i}u] = a${i} * inv;`);
-  emit(1, '}', 'workgroupBarrier();');
-  emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
-  emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
-  emit(0, '}');
-  return lines.join('\n');
-}
-
 export interface WholeAttention {
   layout: KernelLayout;
   queriesPerGroup(seq: number): number;
@@ -386,22 +256,12 @@ export function createWholeAttention(
         KC: kc,
         KT: kt,
         DP4: dp4,
-        NH: shape.halves ? dp4 / 2 : 0,
         KVR: kvr,
         MLN: Math.max(1, (shape.s - 1) * qw),
       },
     };
     const loads = pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl;
-    const code = shape.halves
-      ? hoistDirectives(
-          withConsts(
-            { ...consts, SG: fixedSubgroupSize(device)! },
-            subgroupCommonWgsl,
-            loads,
-            halvesAttentionWgsl(shape, d, ablate),
-          ),
-        )
-      : withConsts(consts, loads, wholeAttentionWgsl(shape, d, ablate, pairLoads(d, qkv)));
+    const code = withConsts(consts, loads, wholeAttentionWgsl(shape, d, ablate));
     const label = `encoder.attention ${variant} ${key}${ablate ? ` ablate=${ablate}` : ''}`;
     pipeline = compilePipeline(device, layout, label, code);
     pipelines.set(key, pipeline);

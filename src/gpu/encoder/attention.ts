@@ -81,7 +81,8 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
  *  attention-tiled.ts's. 'auto' (the default) takes q1c8s8fp for one sentence (AUTO_FEW_TOKENS),
  *  else one of those where AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that
- *  keep the threads (query rows x S) within AUTO_THREADS, two splits as AUTO_TWO_SPLITS. */
+ *  keep the threads (query rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes
+ *  AUTO_WHOLE_GROUPS workgroups (attention-whole.ts's 'h' variants), else AUTO_TWO_SPLITS. */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
