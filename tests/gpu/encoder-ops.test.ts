@@ -304,7 +304,7 @@ describe('encoder ops on WebGPU', () => {
     const hp = randomHP(hidden, nIn, 8, 8, 5, 7, rand);
     const quant = quantizeHP(hp, 8);
     const bias = Float32Array.from({ length: hidden }, () => rand() - 0.5);
-    const fused = createInt8HpLn(device, caps, hp, quant, { bias, codes: true, label: 'test', tile: 'l16w' });
+    const fused = createInt8HpLn(device, caps, hp, quant, { bias, codes: true, label: 'test', tile: 'l16wp' });
     const ln = createAddLayerNormInt8Kernel(device, hidden, caps, true);
     if (!fused || !ln) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
     const xin = Float32Array.from({ length: rows * nIn }, () => rand() * 4 - 2);

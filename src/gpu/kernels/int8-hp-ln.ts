@@ -38,10 +38,11 @@ export interface Int8HpLn {
 const BT = 16;
 
 /** Tiles: 'l16' (4 x NT x Tr/4 invocations: 4 tokens x 4 outputs each), 'l16w' (at least 16
- *  subgroups: one a token row when quantizing and normalising, the rest idle in the product); a
+ *  subgroups: one a token row when quantizing and normalising, the rest idle in the product),
+ *  'l16wp' (l16w with W's first batch loaded before the quantizing, each next one a batch ahead); a
  *  tile may end in an ablation (timing only, wrong results): '~quant' (no input codes), '~gather',
  *  '~loop' (no products), '~ln' (no LayerNorm, no codes). */
-export const INT8_HP_LN_TILES = ['l16', 'l16w'] as const;
+export const INT8_HP_LN_TILES = ['l16', 'l16w', 'l16wp'] as const;
 const ABLATIONS = ['quant', 'gather', 'loop', 'ln'] as const;
 /** H200, B=32 L=128 HP 90 % (session 12, 4 layers): attn-out + LN 0.0618 / FFN-out + LN 0.1249 ms on
  *  l16w against 0.0766 / 0.1379 on l16 (the same process); with W's loads batched 0.0635 / 0.0983
@@ -75,7 +76,7 @@ export function createInt8HpLn(
   const h = hp.out;
   if (h % 4 !== 0 || hp.in % 4 !== 0 || hp.tr % 4 !== 0 || tileRows * hp.tr < h) return null;
   const ct = 4 * tileRows * (hp.tr / 4);
-  const threads = tile === 'l16w' ? Math.max(ct, 16 * sg) : ct;
+  const threads = tile === 'l16' ? ct : Math.max(ct, 16 * sg);
   if (threads % sg !== 0 || threads > limits.maxComputeInvocationsPerWorkgroup) return null;
   if (threads > limits.maxComputeWorkgroupSizeX) return null;
   const layout = hpInt8Layout(hp, quant);
@@ -131,6 +132,7 @@ export function createInt8HpLn(
     NO_GATHER: ablation === 'gather',
     NO_LOOP: ablation === 'loop',
     NO_LN: ablation === 'ln',
+    WPRE: tile === 'l16wp',
     BIAS: false,
     GELU: false,
   };

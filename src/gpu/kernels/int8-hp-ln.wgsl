@@ -81,6 +81,17 @@ fn main(
   let block = wid.y * nwg.x + wid.x;
   let t0 = block * 16u;
   if (t0 >= M) { return; } // a 2-D grid's spare workgroups (uniform)
+  let tx = li % TR4;
+  let r = (li / TR4) % NT;
+  let tq = li / (TR4 * NT);
+//#if WPRE
+  // WPRE: W's first batch loaded before the quantizing (its latency hidden behind it), each next
+  // batch before the products of this one.
+//#unroll B {{WB}}
+  var pw{{B}} = vec4<u32>();
+  if (li < CT && {{B}}u < KW) { pw{{B}} = wq[(r * KW + {{B}}u) * TR4 + tx]; }
+//#end
+//#endif
 
   // (A) Rows past the last token quantize the last token's row (their outputs are not stored).
 //#if NO_QUANT
@@ -140,10 +151,7 @@ fn main(
 //#end
   workgroupBarrier();
 
-  // (C) Invocations past CT (ROWSG) idle here. W's next word loaded before this one's products.
-  let tx = li % TR4;
-  let r = (li / TR4) % NT;
-  let tq = li / (TR4 * NT);
+  // (C) Invocations past CT (ROWSG) idle here.
 //#unroll I 4
   var acc{{I}} = vec4<i32>();
 //#end
@@ -155,10 +163,20 @@ fn main(
 //#else
     for (var k0 = 0u; k0 < KW; k0 += WB) {
 //#endif
+//#if WPRE
+//#unroll B {{WB}}
+      let w{{B}} = pw{{B}};
+//#end
+//#unroll B {{WB}}
+      pw{{B}} = vec4<u32>();
+      if (k0 + WB + {{B}}u < KW) { pw{{B}} = wq[(r * KW + k0 + WB + {{B}}u) * TR4 + tx]; }
+//#end
+//#else
 //#unroll B {{WB}}
       var w{{B}} = vec4<u32>();
       if (k0 + {{B}}u < KW) { w{{B}} = wq[(r * KW + k0 + {{B}}u) * TR4 + tx]; }
 //#end
+//#endif
 //#unroll B {{WB}}
       {
         let a = sm[AG4 + r * AGR + 4u * min(k0 + {{B}}u, KW - 1u) + tq];
