@@ -110,7 +110,7 @@ export function blockedAttentionWgsl(s: BlockedShape, d: number, ablate = 0): st
   emit(0, 'var<workgroup> alpha: array<vec4<f32>, QB4>;');
   emit(0, '@compute @workgroup_size(T)');
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
-  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QB;');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = live_head(wid.y) * D;', 'let q0 = wid.x * QB;');
   emit(1, 'let qscale = p.scale * 1.4426950408889634;');
   // Stores to workgroup memory are whole vec4s with constant lanes (no index into a vector that
   // is not a constant): a thread loads a 4 x 4 block (4 rows, one quad of the head each) and writes

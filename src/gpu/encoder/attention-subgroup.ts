@@ -17,6 +17,7 @@
 // The pipeline depends on KL (the sequence length's bucket): one per KL, compiled on first use.
 // `ablate` (bench only, wrong results by design): ABLATIONS' loads, scores, values and exp.
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
+import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
@@ -119,7 +120,7 @@ export function subgroupAttentionWgsl(s: SubgroupShape, d: number, ablate = 0): 
     '        @builtin(subgroup_invocation_id) lane: u32) {',
   );
   emit(1, 'let sgi = claimSubgroupSlot(lid);');
-  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = live_head(wid.y) * D;', 'let q0 = wid.x * QW;');
   emit(1, 'let qscale = p.scale * 1.4426950408889634;', 'let qts = sgi * QM4 * (KP + D);', 'let pts = qts + D * QM4;');
   // K^T: item (head quad c, group g, lane l) loads the quads of the group's KW keys and stores
   // them transposed, one lane-vector per head element.
@@ -238,7 +239,7 @@ export function subgroupAttentionWgsl(s: SubgroupShape, d: number, ablate = 0): 
 export interface SubgroupAttention {
   layout: KernelLayout;
   qw: number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
 }
 
 export function createSubgroupAttention(
@@ -276,6 +277,7 @@ export function createSubgroupAttention(
         consts,
         subgroupCommonWgsl,
         pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl,
+        liveHeadWgsl,
         subgroupAttentionWgsl(shape, d, ablate),
       ),
     );
@@ -287,10 +289,10 @@ export function createSubgroupAttention(
   return {
     layout,
     qw: first.qw,
-    encode(pass, bindGroup, batch, seq) {
+    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
       pass.setPipeline(pipelineFor(seq));
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / first.qw), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / first.qw), liveHeads, batch);
     },
   };
 }

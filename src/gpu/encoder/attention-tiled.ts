@@ -2,6 +2,7 @@
 // query rows a workgroup, KT keys a tile in workgroup memory, a 4 x KN score micro-tile a thread),
 // their workgroup memory and threads, and whether a device can run them.
 import tiledWgsl from './attention-tiled.wgsl?raw';
+import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
@@ -107,7 +108,7 @@ export const pairLoads = (d: number, qkv: QkvRows): boolean =>
 export interface BlockAttention<S extends { qb: number }> {
   layout: KernelLayout;
   shape: S;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
 }
 
 /** The part the register-blocked kernels share: the device check (`fits`), the layout, and the
@@ -139,12 +140,13 @@ export function blockAttention<S extends { qb: number; storageBytes: number; thr
   return {
     layout,
     shape,
-    encode(pass, bindGroup, batch, seq) {
+    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
       if (!pipeline) {
         const { consts, body } = kind.source(shape, d);
         const code = withConsts(
           { ...consts, H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v },
           pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl,
+          liveHeadWgsl,
           body,
         );
         const label = `encoder.attention ${variant}${ablate ? ` ablate=${ablate}` : ''}`;
@@ -152,7 +154,7 @@ export function blockAttention<S extends { qb: number; storageBytes: number; thr
       }
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / shape.qb), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / shape.qb), liveHeads, batch);
     },
   };
 }

@@ -22,7 +22,7 @@
 // QO, KO, VO, ABLATE (0; for `hp-lab bench attention --ablate` only, wrong results by design:
 // bit 1 skips the K/V loads, 2 the scores' products, 4 the value products).
 
-struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
+struct Params { seq: u32, scale: f32, heads: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 /** attention_mask, [tokens]: 0 = padding. */
@@ -78,7 +78,7 @@ fn fetch(t0: u32, lid: u32, seq: u32, base: u32, col: u32) -> Tile {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let seq = p.seq;
   let base = wid.z * seq;
-  let col = wid.y * D;
+  let col = live_head(wid.y) * D;
   let q0 = wid.x * QB;
 
   // Rows past the end duplicate the last row (computed, never stored).

@@ -15,7 +15,7 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 export function attentionEmitter(): { lines: string[]; emit: (indent: number, ...ls: string[]) => void } {
   const lines: string[] = [];
   const emit = (indent: number, ...ls: string[]) => ls.forEach((l) => lines.push('  '.repeat(indent) + l));
-  emit(0, 'struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }');
+  emit(0, 'struct Params { seq: u32, scale: f32, heads: u32, _p1: u32 }');
   emit(0, '@group(0) @binding(0) var<uniform> p: Params;');
   emit(0, '@group(0) @binding(4) var<storage, read> mask: array<u32>;');
   emit(0, '@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;');
@@ -60,7 +60,7 @@ export function unrolledAttentionWgsl(
     1,
     'let seq = p.seq;',
     'let b = wid.z;',
-    'let col = wid.y * D;',
+    'let col = live_head(wid.y) * D;',
     'let slot = lid % QT;',
     'let split = lid / QT;',
   );

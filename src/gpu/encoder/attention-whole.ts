@@ -22,6 +22,7 @@
 // per pair, compiled on first use. `ablate` (bench only, wrong results by design): ABLATIONS' loads,
 // scores, values and exp.
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
+import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
@@ -113,7 +114,7 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
   emit(0, 'var<workgroup> ml: array<f32, MLN>;');
   emit(0, '@compute @workgroup_size(T)');
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
-  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = wid.y * D;', 'let q0 = wid.x * QW;');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = live_head(wid.y) * D;', 'let q0 = wid.x * QW;');
   emit(1, 'let slot = lid % QS;', 'let split = lid / QS;', 'let qscale = p.scale * 1.4426950408889634;');
   for (const r of R) {
     emit(1, `let qa${r} = (base + min(q0 + slot + ${r}u * QS, seq - 1u)) * STRIDE + QO + col;`);
@@ -215,7 +216,7 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
 export interface WholeAttention {
   layout: KernelLayout;
   queriesPerGroup(seq: number): number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
 }
 
 export function createWholeAttention(
@@ -261,7 +262,7 @@ export function createWholeAttention(
       },
     };
     const loads = pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl;
-    const code = withConsts(consts, loads, wholeAttentionWgsl(shape, d, ablate));
+    const code = withConsts(consts, loads, liveHeadWgsl, wholeAttentionWgsl(shape, d, ablate));
     const label = `encoder.attention ${variant} ${key}${ablate ? ` ablate=${ablate}` : ''}`;
     pipeline = compilePipeline(device, layout, label, code);
     pipelines.set(key, pipeline);
@@ -270,10 +271,10 @@ export function createWholeAttention(
   return {
     layout,
     queriesPerGroup: (seq) => shapeAt(seq).qw,
-    encode(pass, bindGroup, batch, seq) {
+    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
       pass.setPipeline(pipelineFor(seq));
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / shapeAt(seq).qw), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / shapeAt(seq).qw), liveHeads, batch);
     },
   };
 }

@@ -4,6 +4,7 @@
 // rows per thread (QPT) and keys per register chunk (KC).
 import attentionWgsl from './attention.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
+import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import {
   ABLATIONS,
@@ -32,7 +33,9 @@ export interface AttentionKernel {
   readonly variant: string;
   /** Query rows per workgroup the call would use (reports, tests). */
   queriesPerGroup(batch: number, seq: number): number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number): void;
+  /** `liveHeads`: how many heads the call runs (the first that many set in Params.heads; all by
+   *  default, with Params.heads 0). */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
 }
 
 /** Q, K and V in three separate [tokens, hidden] buffers. */
@@ -276,7 +279,7 @@ export function createAttentionKernel(
     layout: any.layout,
     variant,
     queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
-    encode: (pass, bindGroup, batch, seq) => pick(batch, seq).encode(pass, bindGroup, batch, seq),
+    encode: (pass, bindGroup, batch, seq, liveHeads) => pick(batch, seq).encode(pass, bindGroup, batch, seq, liveHeads),
   };
 }
 
@@ -367,7 +370,7 @@ function fixedAttentionKernel(
       const body = unrolled
         ? unrolledAttentionWgsl(qpt, kc, splits, d, rows2d, ablate, fmaChain, prefetch)
         : attentionWgsl;
-      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, body));
+      pipeline = compilePipeline(device, layout, label, withConsts(consts, loadF32Wgsl, liveHeadWgsl, body));
       pipelines.set(qt, pipeline);
     }
     return pipeline;
@@ -379,11 +382,11 @@ function fixedAttentionKernel(
     layout,
     variant,
     queriesPerGroup: (batch, seq) => threadsPerGroup(batch, seq) * qpt,
-    encode(pass, bindGroup, batch, seq) {
+    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
       const qt = threadsPerGroup(batch, seq);
       pass.setPipeline(pipelineFor(qt));
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / (qt * qpt)), heads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / (qt * qpt)), liveHeads, batch);
     },
   };
 }

@@ -19,7 +19,7 @@
 // KV >= 2 * KT * D4 (and >= S * QT * D4 when S > 1), ML >= S * QT * QPT (1 when S = 1), then
 // attention-load-f32.wgsl.
 
-struct Params { seq: u32, scale: f32, _p0: u32, _p1: u32 }
+struct Params { seq: u32, scale: f32, heads: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 // q, k, v (bindings 1-3) and quad_k/v(at, e) come from attention-load-f32.wgsl.
@@ -42,7 +42,7 @@ const VB = KT * D4; // where the values start in kv
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let seq = p.seq;
   let b = wid.z;
-  let col = wid.y * D;
+  let col = live_head(wid.y) * D;
   let slot = lid % QT;
   let split = lid / QT;
   let first = wid.x * QT * QPT + slot;

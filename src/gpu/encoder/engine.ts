@@ -39,7 +39,7 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
-import { ffnInLive, HP_LIVE_MODES, qkvLive, type HPLiveMode } from './live-outputs';
+import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode } from './live-outputs';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
@@ -97,7 +97,8 @@ export interface EncoderEngineOptions {
   hpFuseLn?: boolean;
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
-  /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads
+  /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
+   *  the attention heads whose context the HP attention output does not read (their Q/K too)
    *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
    *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
    *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
@@ -297,6 +298,16 @@ export function createEncoderEngine(
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
   if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
+  // Per layer, the heads the attention runs (live-outputs.ts liveHeads): f32 only, since the int8
+  // attention output quantizes whole context rows (the skipped heads' columns would set the range).
+  const layerHeads = model.layers.map((l) =>
+    opts.quant === 'int8' ? undefined : liveHeads(sparse.get(l.attnOut.name), heads, hpLive),
+  );
+  /** Heads layer i's attention runs in a call of `tokens` (all, or the live ones from minTokens). */
+  const headsRun = (i: number, tokens: number) => {
+    const live = layerHeads[i];
+    return live && tokens >= live.minTokens ? live : undefined;
+  };
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
   // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
@@ -363,7 +374,8 @@ export function createEncoderEngine(
   const uniforms = {
     emb: uniform('emb'),
     ln: uniform('ln'),
-    attn: uniform('attn'),
+    // One a layer: Params.heads carries the layer's live heads.
+    attn: model.layers.map((_, i) => uniform(`attn${i}`)),
     head: uniform('head'),
     transpose: uniform('transpose'),
   };
@@ -591,7 +603,7 @@ export function createEncoderEngine(
       embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
       attn: qkvOut.map((bufs, i) => {
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
-        return bind(layerAttention[i].layout, [uniforms.attn, q, k, v, ins.mask, a.ctx]);
+        return bind(layerAttention[i].layout, [uniforms.attn[i], q, k, v, ins.mask, a.ctx]);
       }),
       ln: weights.ln.map(([ln1, ln2]) => [
         bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]),
@@ -664,7 +676,13 @@ export function createEncoderEngine(
     device.queue.writeBuffer(uniforms.emb, 0, words([tokens, seq], { 2: eps }));
     // The int8 LayerNorm's column pitch (tw: the int8 linears' columns, for the capacity).
     device.queue.writeBuffer(uniforms.ln, 0, words([tokens, int8ColumnWords(capacity)], { 2: eps }));
-    device.queue.writeBuffer(uniforms.attn, 0, words([seq], { 1: 1 / Math.sqrt(hidden / heads) }));
+    uniforms.attn.forEach((u, i) =>
+      device.queue.writeBuffer(
+        u,
+        0,
+        words([seq, 0, headsRun(i, tokens)?.bits ?? 0], { 1: 1 / Math.sqrt(hidden / heads) }),
+      ),
+    );
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
     device.queue.writeBuffer(uniforms.transpose, 0, words([tokens, hidden]));
   }
@@ -730,6 +748,11 @@ export function createEncoderEngine(
     const tokens = batch * seq;
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
+    // Only the heads whose context is read (none read: no dispatch).
+    const attentionStep = (i: number) => {
+      const count = headsRun(i, tokens)?.count ?? heads;
+      if (count > 0) step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq, count));
+    };
     // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
     // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
     // FFN-out reads FFN-in's output as columns. The attention output stays on rows: a transpose of
@@ -778,7 +801,7 @@ export function createEncoderEngine(
         const [qkv, out, ffnIn, ffnOut] = [lin.qkv[0], lin.attnOut, lin.ffnIn, lin.ffnOut].map((l) => deferredOf(l)!);
         if (i === 0) step('qkv', (pass) => lin.qkv[0].encode(pass, a.x, qkvOut[i][0], tokens));
         else step('qkv', (pass) => qkv.encodeNorm(pass, a.a, a.stats, weights.ln[i - 1][1], a.x, qkvOut[i][0], tokens));
-        step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
+        attentionStep(i);
         step('attn-out', (pass) => out.encodeStats(pass, a.ctx, a.x, a.a, a.stats, tokens));
         step('ffn1', (pass) => ffnIn.encodeNorm(pass, a.a, a.stats, weights.ln[i][0], a.x, a.f, tokens));
         if (i < linears.length - 1) step('ffn2', (pass) => ffnOut.encodeStats(pass, a.f, a.x, a.a, a.stats, tokens));
@@ -798,7 +821,7 @@ export function createEncoderEngine(
           if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
           else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
         }
-        step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq));
+        attentionStep(i);
         // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
         const [f1, f2] = fusedOut[i];
         const [g1, g2] = g.fused[i];
@@ -1119,7 +1142,7 @@ export function createEncoderEngine(
         weights.tokenType,
         weights.embLn,
         ...weights.ln.flat(),
-        ...Object.values(uniforms),
+        ...Object.values(uniforms).flat(),
       ])
         b.destroy();
     },

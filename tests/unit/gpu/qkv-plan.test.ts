@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planQkv, QKV_AUTO_PAD } from '../../../src/gpu/encoder/qkv-plan';
 import { randomHP, rng } from '../../../src/gpu/kernels/random-hp';
-import { ffnInLive, keptInputs, LIVE_MIN_TOKENS, qkvLive } from '../../../src/gpu/encoder/live-outputs';
+import { ffnInLive, keptInputs, LIVE_MIN_TOKENS, liveHeads, qkvLive } from '../../../src/gpu/encoder/live-outputs';
 import { liveRowMap } from '../../../src/gpu/kernels/hp-columns';
 import { encodeHP } from '../../../src/core/formats/hp';
 import { randomBertModel } from '../../helpers/random-bert-model';
@@ -34,7 +34,7 @@ describe('planQkv', () => {
     expect(planQkv(layer, new Map(), 64, 'auto').layout).toEqual({ stride: 192, q: 0, k: 64, v: 128 });
   });
 
-  it('live outputs: V outputs of unkept context columns, the pad, FFN-in outputs FFN-out does not keep', () => {
+  it('live outputs: V outputs of unkept context columns, heads nothing reads, the pad, FFN-in outputs FFN-out does not keep', () => {
     // Attention output 8 -> 8 on 4x4 tiles, one tile a tile-row, two columns each: kept inputs 1, 2, 4, 7.
     const tileCol = Uint16Array.of(0, 1);
     const colOff = Uint8Array.of(1, 2, 0, 3);
@@ -49,6 +49,13 @@ describe('planQkv', () => {
     const q = qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'rows')!;
     expect(Array.from(q.live)).toEqual([...Array(16).fill(1), 0, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0]);
     expect(qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'off')).toBeUndefined();
+    // Heads: of 4 heads of 2 every one reads a column (no map); of 8 heads of 1, heads 1, 2, 4, 7
+    // alone, and Q/K of the others are not read either.
+    expect(liveHeads(attnOut, 4, 'rows')).toBeUndefined();
+    expect(liveHeads(attnOut, 8, 'auto')).toEqual({ bits: 0b10010110, count: 4, minTokens: LIVE_MIN_TOKENS });
+    const kept = [0, 1, 1, 0, 1, 0, 0, 1];
+    const q8 = qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'rows', 8)!;
+    expect(Array.from(q8.live)).toEqual([...kept, ...kept, ...kept, 0, 0, 0, 0]);
     // On tile-rows of 4: rows 0-5 run (row 6, the pad, does not); with the mask, the read outputs' bits.
     expect(Array.from(liveRowMap(28, 4, q)!.words)).toEqual([0, 1, 2, 3, 4, 5]);
     const masked = liveRowMap(28, 4, { ...q, mask: true })!;
