@@ -34,7 +34,7 @@ describe('planQkv', () => {
     expect(planQkv(layer, new Map(), 64, 'auto').layout).toEqual({ stride: 192, q: 0, k: 64, v: 128 });
   });
 
-  it('live outputs: V outputs of unkept context columns, heads nothing reads, the pad, FFN-in outputs FFN-out does not keep', () => {
+  it('live outputs: unread V outputs and heads, the pad, FFN-in outputs FFN-out does not keep', () => {
     // Attention output 8 -> 8 on 4x4 tiles, one tile a tile-row, two columns each: kept inputs 1, 2, 4, 7.
     const tileCol = Uint16Array.of(0, 1);
     const colOff = Uint8Array.of(1, 2, 0, 3);
