@@ -23,7 +23,9 @@
 # with --readback-first on, with and without --submit-chunks, against the default), logits-b128 (the logits
 # step in batches of 128 sentences: 4096+ tokens a call in the longest; from 2048 tokens the HP columns
 # kernel skips the tile-rows no later kernel reads, so this step checks that path), live (HP 90 % B=32
-# L=128 profiled with --hp-live auto, off, auto in one process), logits (dev-split logits at
+# L=128 profiled with --hp-live auto, off, auto in one process; live64 the same at L=64), logits-live
+# (the logits step with the skipped tile-rows and attention heads at every batch: --hp-live rows, HP
+# linears forced on columns), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -130,6 +132,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c logits-b128 60 encoder --no-latency --sparsity 0,0.5,0.9 --eval-batch 128 \
         --save-logits "$out/engine-logits-b128.json" ;;
     live) c live 40 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --hp-live auto,off,auto ;;
+    live64) c live64 40 "${enc[@]}" --no-latency --batch 32 --seq 64 --profile --hp-live auto,off,auto ;;
+    logits-live)
+      # The skipped tile-rows and heads at every batch (hp-live rows, HP linears forced on columns).
+      c logits-live 60 encoder --no-latency --sparsity 0,0.5,0.9 --hp-live rows --hp-columns on \
+        --save-logits "$out/engine-logits-live.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done
