@@ -54,7 +54,7 @@ export const usage =
                       write those linears' int8 codes (no quantize pass; default on where it fits)
   --int8-fuse-ln on|off  with --quant int8: each HP attention-output / FFN-out linear fused with its
                       quantizer, residual + LayerNorm and the next linear's codes (one dispatch;
-                      default off: slower in the H200's forward; --hp-ln-tile l16|l16w|l16wp picks its tile)
+                      default: from 4096 tokens a call; --hp-ln-tile l16|l16w|l16wp picks its tile)
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)

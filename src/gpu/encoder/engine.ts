@@ -132,9 +132,10 @@ export interface EncoderEngineOptions {
   /** With quant 'int8': each HP attention-output and FFN-output linear fused with its input's
    *  quantizer, the residual + LayerNorm and the next linear's codes (int8-hp-ln.ts: one dispatch
    *  instead of four), where the next linear reads its codes as columns (or none follows) and
-   *  subgroups have one size. Default false: on the H200 (B=32 L=128 HP 90 %, BENCHMARKS.md int8
-   *  session 12) its ops summed 0.05 ms less, but the forward gained that back or more (0.5673 with
-   *  it against 0.5816 without in another call; 0.6021 against 0.5878 in one process). */
+   *  subgroups have one size. true: at every call; false: never; default: from INT8_FUSE_LN_TOKENS
+   *  tokens a call (H200, B=32 L=128 HP 90 %, BENCHMARKS.md int8 session 12: forward 0.5509 ms
+   *  fused (l16w) against 0.5714 unfused in one process, 0.5673 against 0.5816 in two calls; fewer
+   *  tokens not measured). */
   int8FuseLn?: boolean;
   /** With quant 'int8': the attention in integer arithmetic too (core/quant's int-attention.ts,
    *  quantizeBert's attention 'int8'), sequences up to maxSeq: true / 'dot4' on dot4I8Packed
@@ -234,6 +235,8 @@ interface LayerLinears {
  *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
  *  (BENCHMARKS.md, issue 19 fifth pass); 10 ms makes them 7 µs or less. */
 const FORWARD_SAMPLE_MS = 10;
+/** int8: from this many tokens a call the HP output linears run fused (int8FuseLn's default). */
+export const INT8_FUSE_LN_TOKENS = 4096;
 
 const layerLinears = (l: LayerLinears): GpuLinear[] =>
   [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
@@ -399,6 +402,9 @@ export function createEncoderEngine(
   let capacity = 0;
   let maxBatchAlloc = 0;
   let linears: LayerLinears[] = [];
+  /** int8: whether a call of `tokens` runs the fused output linears (int8FuseLn) where built. */
+  const int8FusedFor = (tokens: number) =>
+    opts.int8FuseLn === true || (opts.int8FuseLn === undefined && tokens >= INT8_FUSE_LN_TOKENS);
   /** int8: the fused output linears of the current allocation (int8FuseLn). */
   const int8HpLnKernels: Int8HpLn[] = [];
   let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback', GPUBuffer> | undefined;
@@ -572,7 +578,7 @@ export function createEncoderEngine(
     const int8HpLn = (i: number, j: number, input: GPUBuffer) => {
       const lin = j === 0 ? model.layers[i].attnOut : model.layers[i].ffnOut;
       const hp = sparse.get(lin.name);
-      if (!int8 || !hp || !opts.int8FuseLn || layerNorm !== 'subgroup') return null;
+      if (!int8 || !hp || !int8FusedFor(tokens) || layerNorm !== 'subgroup') return null;
       const nextLin = j === 0 ? linears[i].ffnIn : linears[i + 1] ? linears[i + 1].qkv : undefined;
       const next = Array.isArray(nextLin) ? (nextLin.length === 1 ? nextLin[0] : null) : nextLin;
       const q = next === undefined ? null : next?.int8Input;
@@ -828,7 +834,7 @@ export function createEncoderEngine(
         const inCols = cols(lin.ffnIn);
         const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
         const ln1 = h1 && lin.attnOut?.columns?.addLn;
-        const [q1, q2] = g.int8HpLn[i];
+        const [q1, q2] = int8FusedFor(tokens) ? g.int8HpLn[i] : [null, null];
         if (q1) {
           // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
           step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, tokens));
@@ -1103,7 +1109,7 @@ export function createEncoderEngine(
             !int8 &&
             lin.columns?.addLn &&
             (lin === l.attnOut || (lin === l.ffnOut && l.ffnIn.columns));
-          const int8Ln = groups?.int8HpLn[i][lin === l.attnOut ? 0 : lin === l.ffnOut ? 1 : 2];
+          const int8Ln = int8FusedFor(t) && groups?.int8HpLn[i][lin === l.attnOut ? 0 : lin === l.ffnOut ? 1 : 2];
           const name = int8Ln
             ? `int8 hp+ln ${int8Ln.kernel.tile}`
             : ln
