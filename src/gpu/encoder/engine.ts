@@ -103,7 +103,8 @@ export interface EncoderEngineOptions {
    *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
    *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
    *  twelfth pass): forward 0.4874-0.4895 ms on 'rows' against 0.5038 'off' and 0.4936 'mask'; Q/K/V
-   *  0.0494-0.0497 (0.0544 off), FFN-in 0.0748-0.0752 (0.0847 off, 0.0786 mask). */
+   *  0.0494-0.0497 (0.0544 off), FFN-in 0.0748-0.0752 (0.0847 off, 0.0786 mask); with the heads too
+   *  (lead, same pass) 0.4628 against 0.4956 'off' (attention 0.1372 against 0.1532). */
   hpLive?: HPLiveMode;
   /** Where every layer runs dense on register tiles (Q/K/V stacked, unsplit), defer each residual
    *  + LayerNorm but the last to the linear after it (DenseDeferredLn: the attention output and
