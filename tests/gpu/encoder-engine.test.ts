@@ -127,7 +127,7 @@ describe('encoder engine on WebGPU', () => {
     for (const sparsity of [0.5, 0.9]) {
       const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
       // At 90 % the attention output reads no column of head 3 in layer 0 and of head 1 in layer 1:
-      // the attention runs the others alone (the second through the live-head map), Q/K skip theirs.
+      // the attention runs the others alone (the second through the live-head map).
       if (sparsity === 0.9)
         expect(model.layers.map((l) => liveHeads(sparse.get(l.attnOut.name), 4, 'rows')?.bits)).toEqual([7, 13]);
       // On columns: the Q/K/V and FFN-in outputs no kept column reads skipped (live-outputs.ts; 'auto',

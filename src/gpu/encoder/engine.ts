@@ -98,7 +98,7 @@ export interface EncoderEngineOptions {
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
   /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
-   *  the attention heads whose context the HP attention output does not read (their Q/K too)
+   *  the attention heads whose context the HP attention output does not read (their Q/K still computed)
    *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
    *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
    *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
