@@ -23,7 +23,7 @@ import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { hoistDirectives } from '../kernels/linear-common';
 import { deviceHasSubgroups } from '../kernels/subgroup-variant';
-import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
+import { ablated, LANES, pairLoads, shapeFits, type AttentionEncode, type QkvRows } from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
 /** Kept after the H200 runs (BENCHMARKS.md, issue 19 eleventh pass, µs a layer alone): the fastest
@@ -239,7 +239,7 @@ export function subgroupAttentionWgsl(s: SubgroupShape, d: number, ablate = 0): 
 export interface SubgroupAttention {
   layout: KernelLayout;
   qw: number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
+  encode: AttentionEncode;
 }
 
 export function createSubgroupAttention(

@@ -105,10 +105,20 @@ export const pairLoads = (d: number, qkv: QkvRows): boolean =>
   [d, qkv.stride, qkv.q, qkv.k, qkv.v].every((x) => x % 2 === 0);
 
 /** A register-blocked kernel of QB-query workgroups (this file's and attention-blocked.ts's). */
+/** One attention call, the same for every kernel: `liveHeads` is how many heads it runs (the first
+ *  that many set in Params.heads, attention-live-head.wgsl; all by default, with Params.heads 0). */
+export type AttentionEncode = (
+  pass: GPUComputePassEncoder,
+  bindGroup: GPUBindGroup,
+  batch: number,
+  seq: number,
+  liveHeads?: number,
+) => void;
+
 export interface BlockAttention<S extends { qb: number }> {
   layout: KernelLayout;
   shape: S;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
+  encode: AttentionEncode;
 }
 
 /** The part the register-blocked kernels share: the device check (`fits`), the layout, and the

@@ -25,7 +25,7 @@ import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
-import { ablated, LANES, pairLoads, shapeFits, type QkvRows } from './attention-tiled';
+import { ablated, LANES, pairLoads, shapeFits, type AttentionEncode, type QkvRows } from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
 /** Kept after the H200 runs (BENCHMARKS.md, issue 19 twelfth pass, helper 19g; µs a layer alone at
@@ -216,7 +216,7 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
 export interface WholeAttention {
   layout: KernelLayout;
   queriesPerGroup(seq: number): number;
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
+  encode: AttentionEncode;
 }
 
 export function createWholeAttention(

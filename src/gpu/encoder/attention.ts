@@ -13,6 +13,7 @@ import {
   TILED_ABLATIONS,
   tiledFits,
   TILED_ATTENTION_VARIANTS,
+  type AttentionEncode,
 } from './attention-tiled';
 import { unrolledAttentionWgsl } from './attention-unrolled';
 import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
@@ -33,9 +34,7 @@ export interface AttentionKernel {
   readonly variant: string;
   /** Query rows per workgroup the call would use (reports, tests). */
   queriesPerGroup(batch: number, seq: number): number;
-  /** `liveHeads`: how many heads the call runs (the first that many set in Params.heads; all by
-   *  default, with Params.heads 0). */
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, seq: number, liveHeads?: number): void;
+  encode: AttentionEncode;
 }
 
 /** Q, K and V in three separate [tokens, hidden] buffers. */
