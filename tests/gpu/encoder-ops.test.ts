@@ -19,7 +19,7 @@ import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../sr
 import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attention-blocked';
 import { parseSubgroupVariant, subgroupFits } from '../../src/gpu/encoder/attention-subgroup';
 import { benchAttention } from '../../src/lab/attention-bench';
-import { createHeadKernel } from '../../src/gpu/encoder/head';
+import { createHeadKernel, sumHeadShares } from '../../src/gpu/encoder/head';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
@@ -611,11 +611,13 @@ describe('encoder ops on WebGPU', () => {
     expect(int8.max_abs_err).toBeLessThan(1e-6);
   });
 
-  // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4).
+  // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4); 40 and 38: two slices of
+  // the pooled outputs, the second short; 104: five slices.
   for (const [withPooler, width] of [
     [true, 40],
     [false, 40],
     [true, 38],
+    [true, 104],
   ] as const) {
     it(`pooler + classifier on [CLS] ${withPooler ? 'with' : 'without'} a pooler, hidden ${width}`, async () => {
       const model = randomBertModel({ hidden: width, heads: 2, labels: 3 }, 9, withPooler);
@@ -625,16 +627,16 @@ describe('encoder ops on WebGPU', () => {
       const rand = rng(2);
       const x = Float32Array.from({ length: batch * seq * hidden }, () => rand() * 2 - 1);
       const kernel = createHeadKernel(device, model);
-      const logits = out(batch * 3);
+      expect(kernel.shares).toBe(Math.ceil(hidden / 24));
+      const logits = out(batch * kernel.shares * 3);
       submit((pass) =>
         kernel.encode(pass, bind(kernel.pipeline, [uniform([seq]), up('x', x), ...kernel.weights, logits]), batch),
       );
       const cls = new Float32Array(batch * hidden);
       for (let b = 0; b < batch; b++) cls.set(x.subarray(b * seq * hidden, b * seq * hidden + hidden), b * hidden);
       const feats = withPooler ? referenceLinear(cls, batch, model.pooler!).map(Math.tanh) : cls;
-      expect(maxAbsDiff(await read(logits, batch * 3), referenceLinear(feats, batch, model.classifier))).toBeLessThan(
-        1e-5,
-      );
+      const summed = sumHeadShares(await read(logits, batch * kernel.shares * 3), batch, kernel.shares, 3);
+      expect(maxAbsDiff(summed, referenceLinear(feats, batch, model.classifier))).toBeLessThan(1e-5);
     });
   }
 });

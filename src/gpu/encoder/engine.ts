@@ -41,7 +41,7 @@ import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode } from './live-outputs';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
-import { createHeadKernel } from './head';
+import { createHeadKernel, sumHeadShares } from './head';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
@@ -541,8 +541,8 @@ export function createEncoderEngine(
       f: buf('f', columnsFloats(ffn, tokens)),
       // The deferred LayerNorm's row statistics (DenseDeferredLn).
       stats: buf('stats', denseDeferLn ? tokens * deferredSlots(hidden) * 4 : 4),
-      logits: buf('logits', batch * labels),
-      readback: buf('readback', batch * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      logits: buf('logits', batch * head.shares * labels),
+      readback: buf('readback', batch * head.shares * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
     const size = Math.max(16, tokens * 4);
     const ins = {
@@ -936,9 +936,18 @@ export function createEncoderEngine(
     return next;
   };
 
+  /** Bytes of the head's output for `batch` sequences: each sequence's shares of its logits. */
+  const logitBytes = (batch: number) => batch * head.shares * labels * 4;
   /** The logits' copy to the readback buffer, at the end of the forward's last command buffer. */
   const copyLogits = (batch: number) => (enc: GPUCommandEncoder) =>
-    enc.copyBufferToBuffer(act!.logits, 0, act!.readback, 0, batch * labels * 4);
+    enc.copyBufferToBuffer(act!.logits, 0, act!.readback, 0, logitBytes(batch));
+  /** The mapped readback's logits (the head's shares added), then unmapped. */
+  const readLogits = (a: NonNullable<typeof act>, batch: number): Float32Array => {
+    const raw = new Float32Array(a.readback.getMappedRange(0, logitBytes(batch)));
+    const logits = sumHeadShares(raw, batch, head.shares, labels);
+    a.readback.unmap();
+    return logits;
+  };
 
   const nudge = opts.nudgeReadback ?? nudgeByDefault(caps);
   /** performance.now() right after the last forward's last submit (timing splits run()'s wall time). */
@@ -965,11 +974,10 @@ export function createEncoderEngine(
     const finish = copyLogits(batch);
     submitter.submit(shape, steps, finish);
     submittedAt = performance.now();
-    const mapped = a.readback.mapAsync(GPUMapMode.READ, 0, batch * labels * 4);
+    const mapped = a.readback.mapAsync(GPUMapMode.READ, 0, logitBytes(batch));
     if (readbackFirst) {
       await (nudge ? nudged(device, mapped) : mapped);
-      const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
-      a.readback.unmap();
+      const logits = readLogits(a, batch);
       recording = refill(a, shape, steps, finish).catch(() => undefined);
       return logits;
     }
@@ -985,9 +993,7 @@ export function createEncoderEngine(
       () => undefined,
     );
     await (nudge ? nudged(device, mapped) : mapped);
-    const logits = new Float32Array(a.readback.getMappedRange(0, batch * labels * 4).slice(0));
-    a.readback.unmap();
-    return logits;
+    return readLogits(a, batch);
   }
 
   allocate(opts.maxBatch, opts.maxBatch * opts.maxSeq);

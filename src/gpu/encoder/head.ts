@@ -10,9 +10,27 @@ export interface HeadKernel {
   layout: KernelLayout;
   /** pooler (Wpᵀ then bp) and classifier (Wc then bc) weights, owned by the kernel. */
   weights: GPUBuffer[];
-  /** Bindings: params {seq}, x, pooler, classifier, logits. */
+  /** Workgroups a sequence, each writing its share of the logits: the logits buffer holds
+   *  batch x shares x labels floats, added up by sumHeadShares after the readback. */
+  shares: number;
+  /** Bindings: params {seq}, x, pooler, classifier, logits (shares). */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number): void;
   destroy(): void;
+}
+
+/** Vec4s of pooled outputs a head workgroup computes (pooler-classifier.wgsl SV). */
+const SLICE_VEC4S = 6;
+
+/** Logits of `batch` sequences from the head's shares (batch x shares x labels), added in order. */
+export function sumHeadShares(raw: Float32Array, batch: number, shares: number, labels: number): Float32Array {
+  const logits = new Float32Array(batch * labels);
+  for (let b = 0; b < batch; b++)
+    for (let c = 0; c < labels; c++) {
+      let total = 0;
+      for (let s = 0; s < shares; s++) total += raw[(b * shares + s) * labels + c];
+      logits[b * labels + c] = total;
+    }
+  return logits;
 }
 
 export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKernel {
@@ -24,8 +42,20 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
     throw new RangeError(`pooler is ${pooler.out}x${pooler.in}, expected ${hidden}x${hidden}`);
   const wg = 256;
   const h4 = Math.ceil(hidden / 4);
-  const chunks = Math.max(1, Math.floor(wg / h4));
-  const consts = { H: hidden, H4: h4, C: chunks, IC: Math.ceil(hidden / chunks), WG: wg, PER: Math.ceil(hidden / wg) };
+  // 6 vec4s (24 outputs) a slice: 13 slices at H = 312, each reading 30 KB of Wpᵀ in 42 chunks.
+  const sliceVec4s = Math.min(h4, SLICE_VEC4S);
+  const shares = Math.ceil(h4 / sliceVec4s);
+  const chunks = Math.max(1, Math.floor(wg / sliceVec4s));
+  const consts = {
+    H: hidden,
+    H4: h4,
+    SV: sliceVec4s,
+    S: shares,
+    C: chunks,
+    IC: Math.ceil(hidden / chunks),
+    WG: wg,
+    PER: Math.ceil(hidden / wg),
+  };
   const code = withConsts(
     { ...consts, LABELS: labels, HAS_POOLER: Boolean(pooler) },
     rowNormWgsl,
@@ -51,10 +81,11 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
     pipeline,
     layout,
     weights,
+    shares,
     encode(pass, bindGroup, batch) {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(batch);
+      pass.dispatchWorkgroups(shares, batch);
     },
     destroy() {
       for (const b of weights) b.destroy();
