@@ -298,52 +298,45 @@ describe('encoder ops on WebGPU', () => {
   // codes (int8-hp-ln): bit for bit the four dispatches it replaces (quantize + the HP dot4 linear,
   // exact against core/quant, then the int8 LayerNorm writing columns); 21 tokens (a part-filled
   // second workgroup), 35 kept columns a tile-row (a padded code word; W in two batches of 5 words).
-  // l16wt: with its weights touched before the quantizing.
-  for (const tile of ['l16wp', 'l16wt'])
-    it(`int8 HP linear + LayerNorm + next codes fused (${tile}): the unfused dispatches bit for bit`, async () => {
-      const [hidden, nIn, rows] = [40, 72, 21];
-      const rand = rng(11);
-      const hp = randomHP(hidden, nIn, 8, 8, 5, 7, rand);
-      const quant = quantizeHP(hp, 8);
-      const bias = Float32Array.from({ length: hidden }, () => rand() - 0.5);
-      const fused = createInt8HpLn(device, caps, hp, quant, { bias, codes: true, label: 'test', tile });
-      const ln = createAddLayerNormInt8Kernel(device, hidden, caps, true);
-      if (!fused || !ln) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
-      const xin = Float32Array.from({ length: rows * nIn }, () => rand() * 4 - 2);
-      const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
-      const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
-      const words = 16; // int8RowWords(40)
-      const tw = int8ColumnWords(rows);
-      const u = uniform([rows, tw], { 2: 1e-5 });
-      const [xb1, xb2] = [up('x1', x, GPUBufferUsage.COPY_SRC), up('x2', x, GPUBufferUsage.COPY_SRC)];
-      const [cb1, cb2] = [1, 2].map((i) => up(`codes${i}`, new Uint32Array(words * 4 * tw), GPUBufferUsage.COPY_SRC));
-      const [sb1, sb2] = [1, 2].map((i) => up(`scales${i}`, new Float32Array(rows), GPUBufferUsage.COPY_SRC));
-      const inb = up('xin', xin);
-      const lin = createInt8GpuLinear(
-        device,
-        caps,
-        { kind: 'hp', hp, quant },
-        { tokens: rows, bias, variant: 'dot4u' },
-      );
-      const a = out(rows * hidden);
-      const enc = device.createCommandEncoder();
-      lin.encode(enc, inb, a, rows);
-      device.queue.submit([enc.finish()]);
-      submit((pass) => {
-        fused.encode(pass, fused.bind(u, inb, up('gb', gb), xb1, cb1, sb1), rows);
-        ln.encode(pass, bind(ln.pipeline, [u, a, xb2, up('gb2', gb), cb2, sb2]), rows, 1);
-      });
-      const y = intHPLinear(quantizeRows(xin, rows, nIn, 8), hp, quant, bias);
-      expect(await read(a, rows * hidden)).toEqual(y);
-      const got = await read(xb1, rows * hidden);
-      const expected = residualLayerNorm(x, y, 1, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) });
-      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
-      expect(got).toEqual(await read(xb2, rows * hidden));
-      expect(await read(sb1, rows)).toEqual(await read(sb2, rows));
-      expect(await read(cb1, words * 4 * tw)).toEqual(await read(cb2, words * 4 * tw));
-      lin.destroy();
-      fused.destroy();
+  it('int8 HP linear + residual + LayerNorm + next codes fused: the unfused dispatches bit for bit', async () => {
+    const [hidden, nIn, rows] = [40, 72, 21];
+    const rand = rng(11);
+    const hp = randomHP(hidden, nIn, 8, 8, 5, 7, rand);
+    const quant = quantizeHP(hp, 8);
+    const bias = Float32Array.from({ length: hidden }, () => rand() - 0.5);
+    const fused = createInt8HpLn(device, caps, hp, quant, { bias, codes: true, label: 'test', tile: 'l16wp' });
+    const ln = createAddLayerNormInt8Kernel(device, hidden, caps, true);
+    if (!fused || !ln) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
+    const xin = Float32Array.from({ length: rows * nIn }, () => rand() * 4 - 2);
+    const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+    const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
+    const words = 16; // int8RowWords(40)
+    const tw = int8ColumnWords(rows);
+    const u = uniform([rows, tw], { 2: 1e-5 });
+    const [xb1, xb2] = [up('x1', x, GPUBufferUsage.COPY_SRC), up('x2', x, GPUBufferUsage.COPY_SRC)];
+    const [cb1, cb2] = [1, 2].map((i) => up(`codes${i}`, new Uint32Array(words * 4 * tw), GPUBufferUsage.COPY_SRC));
+    const [sb1, sb2] = [1, 2].map((i) => up(`scales${i}`, new Float32Array(rows), GPUBufferUsage.COPY_SRC));
+    const inb = up('xin', xin);
+    const lin = createInt8GpuLinear(device, caps, { kind: 'hp', hp, quant }, { tokens: rows, bias, variant: 'dot4u' });
+    const a = out(rows * hidden);
+    const enc = device.createCommandEncoder();
+    lin.encode(enc, inb, a, rows);
+    device.queue.submit([enc.finish()]);
+    submit((pass) => {
+      fused.encode(pass, fused.bind(u, inb, up('gb', gb), xb1, cb1, sb1), rows);
+      ln.encode(pass, bind(ln.pipeline, [u, a, xb2, up('gb2', gb), cb2, sb2]), rows, 1);
     });
+    const y = intHPLinear(quantizeRows(xin, rows, nIn, 8), hp, quant, bias);
+    expect(await read(a, rows * hidden)).toEqual(y);
+    const got = await read(xb1, rows * hidden);
+    const expected = residualLayerNorm(x, y, 1, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) });
+    expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
+    expect(got).toEqual(await read(xb2, rows * hidden));
+    expect(await read(sb1, rows)).toEqual(await read(sb2, rows));
+    expect(await read(cb1, words * 4 * tw)).toEqual(await read(cb2, words * 4 * tw));
+    lin.destroy();
+    fused.destroy();
+  });
 
   // [hidden, in, tokens]: hidden wider than the workgroup, inputs over several chunks and not a
   // multiple of 4, few tokens (one row a workgroup) and many (eight rows a workgroup).

@@ -39,15 +39,16 @@ const BT = 16;
 
 /** Tiles: 'l16' (4 x NT x Tr/4 invocations: 4 tokens x 4 outputs each), 'l16w' (at least 16
  *  subgroups: one a token row when quantizing and normalising, the rest idle in the product),
- *  'l16wp' (l16w with W's first batch loaded before the quantizing, each next one a batch ahead),
- *  'l16wt' (l16w touching a word of every 32 bytes of its weights before the quantizing); a
+ *  'l16wp' (l16w with W's first batch loaded before the quantizing, each next one a batch ahead); a
  *  tile may end in an ablation (timing only, wrong results): '~quant' (no input codes), '~gather',
  *  '~loop' (no products), '~ln' (no LayerNorm, no codes). */
-export const INT8_HP_LN_TILES = ['l16', 'l16w', 'l16wp', 'l16wt'] as const;
+export const INT8_HP_LN_TILES = ['l16', 'l16w', 'l16wp'] as const;
 const ABLATIONS = ['quant', 'gather', 'loop', 'ln'] as const;
 /** H200, B=32 L=128 HP 90 % (session 12, 4 layers): attn-out + LN 0.0618 / FFN-out + LN 0.1249 ms on
  *  l16w against 0.0766 / 0.1379 on l16 (the same process); with W's loads batched 0.0635 / 0.0983
- *  against 0.0778 / 0.1100; forward 0.5509 on l16w against 0.5591 on l16wp (call 4). */
+ *  against 0.0778 / 0.1100; forward 0.5509 on l16w against 0.5591 on l16wp (call 4). Session 13: W, its
+ *  columns, scales and gamma / beta touched a sector at a time before the quantizing (l16wt, removed:
+ *  commit 'int8 fused output linear: l16wt tile') 0.5427 / 0.5448 against 0.5448 / 0.5427 (one process). */
 const DEFAULT_TILE = 'l16w';
 
 /** [tile, ablation] of a tile name, or undefined where it is not one. */
@@ -83,8 +84,6 @@ export function createInt8HpLn(
   const layout = hpInt8Layout(hp, quant);
   const kw = layout.qp / 4;
   const kin4 = hp.in / 4;
-  // l16wt's touches of the kept columns, scales + bias and gamma / beta: one round (a sector each).
-  if (tile === 'l16wt' && Math.max(tileRows * kw, 2 * tileRows * (hp.tr / 4), h / 2) > 2 * threads) return null;
   const words = int8RowWords(h);
   // Workgroup memory (vec4): input codes then the gathered words; later the staged rows then the
   // output codes.
@@ -136,8 +135,6 @@ export function createInt8HpLn(
     NO_LOOP: ablation === 'loop',
     NO_LN: ablation === 'ln',
     WPRE: tile === 'l16wp',
-    TOUCH: tile === 'l16wt',
-    TOUCH_W: Math.ceil((tileRows * kw * (hp.tr / 4)) / 2 / threads),
     BIAS: false,
     GELU: false,
   };

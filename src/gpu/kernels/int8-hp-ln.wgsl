@@ -93,23 +93,6 @@ fn main(
 //#end
 //#endif
 
-//#if TOUCH
-  // TOUCH: one load a 32-byte sector of W, its kept columns, scales + bias and gamma / beta, spread
-  // over the workgroup before the quantizing and folded in after it: the kernel later waits on
-  // these in series (W in batches), and in the forward they come from memory, not L2.
-  var touched = 0u;
-//#unroll J {{TOUCH_W}}
-  let tw{{J}} = 2u * (li + {{J}}u * THREADS);
-  var uw{{J}} = 0u;
-  if (tw{{J}} < NT * KW * TR4) { uw{{J}} = wq[tw{{J}}].x; }
-//#end
-  let tc = 2u * li;
-  var uc = 0u;
-  if (tc < NT * KW) { uc = cols[tc].x; }
-  var us = 0.0;
-  if (tc < 2u * NT * TR4) { us = wsb[tc].x; }
-  if (tc < 2u * H4) { us += gamma_beta[tc].x; }
-//#endif
   // (A) Rows past the last token quantize the last token's row (their outputs are not stored).
 //#if NO_QUANT
   for (var k = 16u + slot; k < 16u; k += NSG) {
@@ -134,13 +117,6 @@ fn main(
 //#end
   }
   workgroupBarrier();
-//#if TOUCH
-//#unroll J {{TOUCH_W}}
-  touched ^= uw{{J}};
-//#end
-  // A store that never runs (params' last word is 0) keeps the loads.
-  if (params._p1 == 0x9e3779b9u) { scales[0] = us + f32(touched ^ uc); }
-//#endif
 
   // (B) Item e: word e / 4 = r KW + kk of the tile-rows, token quad e % 4; every item's kept columns
   // loaded before the gathers (NB items an invocation).

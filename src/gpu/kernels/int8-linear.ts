@@ -63,22 +63,7 @@ interface MatrixTile {
   /** Words of padding after each band (int8-matrix.wgsl BANDPAD): 16 puts neighbouring bands 16
    *  banks apart (HPX stores two bands a subgroup). */
   bandPad?: number;
-  /** Dense staging stores (int8-matrix.wgsl STASH_H / STASH_W): 'rotated' each chunk rotated once by
-   *  the lane's rotation (two vector selects) instead of each word picked by selects; 'words' X and W
-   *  loaded a word an invocation (a subgroup one staged row), stored without rotation. */
-  staging?: 'rotated' | 'words';
 }
-/** matrix-128sb1ke: 128 x 128 blocks of 16 subgroups of 32 x 32, one buffer of 128-code stages. */
-const SB1KE: MatrixTile = {
-  wgm: 4,
-  wgn: 4,
-  fm: 2,
-  fn: 2,
-  bk: 128,
-  band: true,
-  oneBuffer: true,
-  epilogueUnrolled: true,
-};
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
   'matrix-128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64 }, // 128 x 128, 256
@@ -114,14 +99,7 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
-  'matrix-128sb1ke': SB1KE,
-  // Session 13 (helper 15a): the staging stores without the per-word selects.
-  'matrix-128sb1keh': { ...SB1KE, staging: 'rotated' },
-  'matrix-128sb1kew': { ...SB1KE, staging: 'words' },
-  'matrix-128sbeh': { ...SB1KE, bk: 64, oneBuffer: false, staging: 'rotated' },
-  'matrix-128sbew': { ...SB1KE, bk: 64, oneBuffer: false, staging: 'words' },
-  'matrix-32x64b1keh': { ...SB1KE, wgm: 2, wgn: 2, fm: 1, staging: 'rotated' },
-  'matrix-32x64b1kew': { ...SB1KE, wgm: 2, wgn: 2, fm: 1, staging: 'words' },
+  'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   // Session 11 (helper 15d, BENCHMARKS.md int8; 4096³, one process each, 128sb1ke 0.4119): the register
   // probe on 128sb1ke (~r8 / r16 / r32: 0.421 / 0.437 / 0.511) says it sits at the 128-register cap of
   // a 512-invocation workgroup; 256-invocation tiles do not run two an SM either (128 x 64 at M 512 /
@@ -131,6 +109,10 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // two buffers of 64, one barrier a stage; also with a stage ahead in the producers' registers)
   // 0.64-0.92; one stage buffer in two K halves (one half multiplied beside the other's staging stores,
   // each half loaded a stage ahead) 0.524-0.531. Code in the notes' patches (issue-15-s11-*.patch).
+  // Session 13 (helper 15a; 4096³, two processes): the staging stores without the per-word selects,
+  // each chunk rotated once a lane, 0.4151-0.4166 (the compiler had done it already), or X and W
+  // staged a word an invocation, unrotated, 0.4478 (and 128sbe so: 0.498-0.874 vs 0.464); removed
+  // again (code in the commit 'int8 dense tiles: staging without per-word selects').
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -567,8 +549,6 @@ export function createInt8Linear(
       EUNROLL: Boolean(t.epilogueUnrolled),
       BANDPAD: t.bandPad ?? 0,
       REGS: probeRegisters(ablations),
-      STASH_H: !hpX && t.staging === 'rotated' && t.bk % 64 === 0,
-      STASH_W: !hpX && t.staging === 'words',
       KPRE: Boolean(hpX && t.keptAhead),
       EPIT: (16 * t.fn * 16) / sg,
       KSTEPS: t.bk / 32,

@@ -33,16 +33,9 @@ diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-//#if STASH_W
-// Word staging: X and W read as words (a subgroup's loads one staged row's 32 consecutive words).
-@group(0) @binding(1) var<storage, read> xq: array<u32>;
-@group(0) @binding(2) var<storage, read> xs: array<f32>;
-@group(0) @binding(3) var<storage, read> wq: array<u32>;
-//#else
 @group(0) @binding(1) var<storage, read> xq: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> xs: array<f32>;
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
-//#endif
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> keptCols: array<u32>; // HPX: kept columns
@@ -72,26 +65,13 @@ const STRIDE_DIV = {{STRIDE_DIV}}u;
 // per invocation instead of the staged chunks, ABL_MMA no fragment loads or multiplies,
 // ABL_BARRIER no barrier between stages.
 const ABL_MMA = {{ABL_MMA}};
-// Staging (dense): 16-byte chunks whose words are stored rotated (stash), picked by selects per word
-// or (STASH_H) by one rotation of the chunk per lane, the same every stage (CH a multiple of 4);
-// or words (STASH_W, CW a row a stage): each stored where a subgroup's 32 stores hit 32 banks, so
-// no rotation, at four times the load instructions.
-const CW = BK / 4u;
 //#if HPX
 // A stage's tasks: (four kept columns, 16 tokens), four 16-byte loads each.
 const LA = 4u * (((BM / 16u) * (BK / 4u) + THREADS - 1u) / THREADS);
 //#else
-//#if STASH_W
-const LA = (BM * CW + THREADS - 1u) / THREADS; // word loads per invocation and stage
-//#else
 const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and stage
 //#endif
-//#endif
-//#if STASH_W
-const LB = (BN * CW + THREADS - 1u) / THREADS;
-//#else
 const LB = (BN * CH + THREADS - 1u) / THREADS;
-//#endif
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 
 //#if BAND
@@ -121,43 +101,6 @@ fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
     // staging stores the tiles' largest cost (H200, session 6: 4096³ 0.961 -> ~0.49 ms).
     put(band, at + j, bitcast<i32>(select(select(v.x, v.y, j == 1u), select(v.z, v.w, j == 3u), j >= 2u)));
   }
-}
-
-//#if STASH_W
-/** STASH_W: word e of stage s's A (X rows from row0) or B (W rows from row0) tile, 0 past the edges. */
-fn stageWord(b: bool, e: u32, s: u32, row0: u32) -> u32 {
-  let r = e / CW;
-  let c = s * CW + e % CW;
-  if (b) {
-    if (r < BN && row0 + r < params.n && c < params.kw) { return wq[(row0 + r) * params.kw + c]; }
-  } else if (r < BM && row0 + r < params.tokens && c < params.kw) {
-    return xq[(row0 + r) * params.xw + c];
-  }
-  return 0u;
-}
-
-/** STASH_W: stores word e of a staged tile of `rows` rows (bands from band0 on), unrotated. */
-fn putWord(band0: u32, rows: u32, e: u32, v: u32) {
-  let r = e / CW;
-  if (r < rows) { put(band0 + r / 16u, (r % 16u) * RSW + e % CW, bitcast<i32>(v)); }
-}
-//#endif
-
-/** stash with the chunk already rotated: u = (v[o.x], v[o.y], v[o.z], v[o.w]), word q of u stored
- *  at word o[q] of the chunk (o = (q + rot) & 3, rot = tid & 3 as in stash when CH % 4 == 0). */
-fn stashRotated(band0: u32, r: u32, c: u32, u: vec4<u32>, o: vec4<u32>) {
-  let band = band0 + r / 16u;
-  let at = (r % 16u) * RSW + c * 4u;
-  put(band, at + o.x, bitcast<i32>(u.x));
-  put(band, at + o.y, bitcast<i32>(u.y));
-  put(band, at + o.z, bitcast<i32>(u.z));
-  put(band, at + o.w, bitcast<i32>(u.w));
-}
-
-/** v rotated left by the lane's rot (bits b1, b2): two vector selects a chunk instead of three a word. */
-fn rotl(v: vec4<u32>, b1: bool, b2: bool) -> vec4<u32> {
-  let v1 = select(v, v.yzwx, b1);
-  return select(v1, v1.zwxy, b2);
 }
 
 //#if BAND
@@ -214,17 +157,8 @@ fn main(
   var acc{{I}}{{J}}: subgroup_matrix_result<i32, 16, 16>;
 //#end
 //#end
-//#if STASH_W
-  var rb: array<u32, LB>;
-  var ra: array<u32, LA>;
-//#else
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
-//#endif
-  let rot = tid & 3u; // STASH_H: the lane's rotation (stash's, when CH % 4 == 0)
-  let rotAt = (vec4<u32>(0u, 1u, 2u, 3u) + rot) & vec4<u32>(3u);
-  let rot1 = (rot & 1u) != 0u;
-  let rot2 = rot >= 2u;
 //#unroll R {{REGS}}
   var dmy{{R}} = (tid + {{R}}u) * 2654435761u;
 //#end
@@ -271,9 +205,6 @@ fn main(
       }
 //#endif
 //#else
-//#if STASH_W
-      for (var l = 0u; l < LA; l++) { ra[l] = stageWord(false, tid + l * THREADS, s, m0); }
-//#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
@@ -287,10 +218,6 @@ fn main(
         ra[l] = v;
       }
 //#endif
-//#endif
-//#if STASH_W
-      for (var l = 0u; l < LB; l++) { rb[l] = stageWord(true, tid + l * THREADS, s, n0); }
-//#else
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
@@ -303,7 +230,6 @@ fn main(
 //#endif
         rb[l] = v;
       }
-//#endif
     }
 
     // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
@@ -383,36 +309,20 @@ fn main(
       for (var l = 0u; l < LB; l++) { x ^= rb[l]; }
       put(band0 + (tid / BANDW) % SBANDS, tid % BANDW, bitcast<i32>(x.x ^ x.y ^ x.z ^ x.w));
 //#else
-//#if STASH_W
-      for (var l = 0u; l < LA; l++) { putWord(band0, BM, tid + l * THREADS, ra[l]); }
-//#else
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-//#if STASH_H
-        if (r < BM) { stashRotated(band0, r, e % CH, rotl(ra[l], rot1, rot2), rotAt); }
-//#else
         if (r < BM) { stash(band0, r, e % CH, ra[l]); }
-//#endif
       }
-//#endif
 //#endif
 //#endif
 //#if ABL_STASH
 //#else
-//#if STASH_W
-      for (var l = 0u; l < LB; l++) { putWord(band0 + BM / 16u, BN, tid + l * THREADS, rb[l]); }
-//#else
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-//#if STASH_H
-        if (r < BN) { stashRotated(band0 + BM / 16u, r, e % CH, rotl(rb[l], rot1, rot2), rotAt); }
-//#else
         if (r < BN) { stash(band0 + BM / 16u, r, e % CH, rb[l]); }
-//#endif
       }
-//#endif
 //#endif
     }
 //#if ABL_BARRIER
