@@ -98,7 +98,7 @@ export interface EncoderEngineOptions {
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
   /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
-   *  the attention heads whose context the HP attention output does not read (their Q/K still computed)
+   *  the attention heads whose context the HP attention output does not read (and their Q/K outputs)
    *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
    *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
    *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
@@ -714,7 +714,8 @@ export function createEncoderEngine(
           bias: plan.fused.bias,
           tile: opts.hpTile,
           columnTile: opts.hpColumnTile,
-          live: qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive),
+          // The Q/K outputs of the heads the attention skips are not computed either (f32 only, as the heads).
+          live: qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive, heads),
           label: `layer qkv (hp)`,
         }),
       ];

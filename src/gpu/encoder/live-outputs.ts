@@ -44,8 +44,8 @@ export function ffnInLive(ffnOut: HPMatrix | undefined, mode: HPLiveMode): LiveO
 }
 
 /** The heads whose context the HP attention output reads (a kept input column among the head's
- *  columns); the attention runs those alone (Params.heads: their bits). qkvLive can also drop the
- *  others' Q/K outputs (its `heads`), which the engine does not ask for yet (not timed). At 90 % (the
+ *  columns); the attention runs those alone (Params.heads: their bits), and qkvLive (its `heads`, as
+ *  the engine passes it) drops the others' Q/K outputs. At 90 % (the
  *  default model, tiles 32x32) 13 of the 48 heads read nothing (6, 3, 1, 3 by layer). Undefined:
  *  every head is read (or no HP attention output, 'off', or more heads than the 32 bits of Params.heads). */
 export interface LiveHeads {
@@ -71,8 +71,7 @@ export function liveHeads(attnOut: HPMatrix | undefined, heads: number, mode: HP
 
 /** The stacked Q/K/V's read outputs (`out` rows of `layout`): the V outputs whose context column
  *  the HP attention output keeps (none: the whole V block), and Q and K, of every head by default or,
- *  given `heads`, of the heads it reads alone (each feeds every score of its head; the engine passes
- *  no `heads` yet: not timed on a GPU). */
+ *  given `heads`, of the heads it reads alone (each feeds every score of its head only). */
 export function qkvLive(
   out: number,
   layout: QkvLayout,
