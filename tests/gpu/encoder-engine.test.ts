@@ -382,6 +382,39 @@ describe('encoder engine on WebGPU', () => {
     },
   );
 
+  it('the last layer on the [CLS] rows alone (clsTail): dense, HP on columns and rows, fused', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 17);
+    const { sparse, pruned } = pruneAll(model, 0.9, 8, 8);
+    const cases = [
+      { name: 'dense', m: model, o: {} },
+      { name: 'dense fused', m: model, o: { fuseAddLn: true } },
+      { name: 'hp columns', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
+      { name: 'hp rows', m: pruned, o: { sparse, hpColumns: false } },
+    ];
+    for (const { name, m, o } of cases) {
+      const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });
+      // Padded sequences; the [CLS] rows 7 apart, then 2 apart (more sequences than rows between them).
+      for (const [batch, seq, seed] of [
+        [3, 7, 21],
+        [3, 2, 22],
+        [1, 5, 23],
+      ]) {
+        const b = randomBatch(model, batch, seq, seed);
+        const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
+        expect(maxAbsDiff(logits, referenceForward(m, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
+      }
+      const p = await engine.profile(3, 7, 2, 0);
+      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches, name).toBe(1);
+      engine.destroy();
+    }
+    // 'auto' below CLS_TAIL_MIN_TOKENS, and false: no gather.
+    for (const clsTail of ['auto', false] as const) {
+      const e = createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 3, maxSeq: 7, clsTail });
+      expect((await e.profile(3, 7, 2, 0)).ops.some((x) => x.kind === 'gather')).toBe(false);
+      e.destroy();
+    }
+  });
+
   it('int8 (W8A8, dense and HP 50%): logits match the CPU integer model, not the f32 one', async () => {
     const model = randomBertModel({}, 15);
     const b = randomBatch(model, 2, 6, 4);

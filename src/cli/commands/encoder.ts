@@ -115,6 +115,10 @@ export const usage =
                       with none read), mask (also the other unread outputs' stores), auto (rows
                       from 2048 tokens a call; the default); a comma list builds and times one HP
                       engine each (rows carry hp_live)
+  --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
+                      alone (the head reads nothing else; exact): on, off, auto (from 2048 tokens
+                      a call; the default); a comma list builds and times one HP engine and one
+                      dense engine each (rows carry cls_tail)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
@@ -147,7 +151,8 @@ export const usage =
   --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
                       rises only under load; default 0)
   --profile           GPU time per kind of op (embeddings, transpose, qkv, attention, attn-out,
-                      layernorm, ffn1, ffn2, head), dense and HP, per (batch, seq), each kind timed on its own
+                      layernorm, ffn1, ffn2, gather: --cls-tail's, head), dense and HP, per (batch,
+                      seq), each kind timed on its own
   --profile-leave-out with --profile: also the forward without each kind's dispatches (in_forward_ms:
                       forward minus that, what the kind costs in place; wrong results, timing only), and the
                       forward's dispatches regrouped by kind (grouped_by_kind_ms)
@@ -171,6 +176,12 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
     if (pa === pb) agree++;
   }
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
+}
+
+function tailMode(v: string): boolean | 'auto' {
+  if (v === 'auto') return v;
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new CliError(`--cls-tail must be on, off or auto, got '${v}'`);
 }
 
 function liveMode(v: string): HPLiveMode {
@@ -229,6 +240,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
     'hp-live': { type: 'string' },
+    'cls-tail': { type: 'string' },
     'dense-defer-ln': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -313,8 +325,11 @@ export async function run(argv: string[]): Promise<unknown> {
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
-  // One HP engine per (fused tile, column tile, live mode).
-  const hpTiles = lnTiles.flatMap((ln) => colTiles.flatMap((col) => lives.map((live) => ({ ln, col, live }))));
+  const tails: (boolean | 'auto' | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
+  // One HP engine per (fused tile, column tile, live mode, [CLS] tail).
+  const hpTiles = lnTiles.flatMap((ln) =>
+    colTiles.flatMap((col) => lives.flatMap((live) => tails.map((tail) => ({ ln, col, live, tail })))),
+  );
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
   const [tr, tc] = tileFlag(f.tile);
@@ -454,7 +469,14 @@ export async function run(argv: string[]): Promise<unknown> {
     const ortWebgpu: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const dense = experiment?.engine(null, size).engine;
+    const tailOpt = (tail: boolean | 'auto' | undefined) => (tail === undefined ? {} : { clsTail: tail });
+    const dense = experiment?.engine(null, { ...size, ...tailOpt(tails[0]) }).engine;
+    // --cls-tail lists: a dense engine per tail mode too (the tail runs on dense layers alike).
+    const denses = new Map([[tails[0], dense]]);
+    const denseFor = (tail: boolean | 'auto' | undefined) => {
+      if (!denses.has(tail)) denses.set(tail, experiment?.engine(null, { ...size, ...tailOpt(tail) }).engine);
+      return denses.get(tail);
+    };
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
     const floor = gpu && !f['no-latency'] ? await readbackFloor(gpu.device) : undefined;
     // The largest dense forward for a while before the first timing, once (EncoderExperiment.spinUp).
@@ -486,14 +508,19 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.ln ? { hpLnTile: tiles.ln } : {}),
           ...(tiles.col ? { hpColumnTile: tiles.col } : {}),
           ...(tiles.live ? { hpLive: tiles.live } : {}),
+          ...tailOpt(tiles.tail),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
           ...(colTiles.length > 1 ? { hp_column_tile: tiles.col } : {}),
           ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
+          ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
         };
-        const firstTile = tiles === hpTiles[0];
-        const tileLabel = hpTiles.length > 1 ? `/${[tiles.ln, tiles.col, tiles.live].filter(Boolean).join('/')}` : '';
+        // The dense engine of this tail mode, timed beside the first HP engine of that mode.
+        const firstTile = tiles === hpTiles.find((t) => t.tail === tiles.tail);
+        const tailDense = denseFor(tiles.tail);
+        const tileLabel =
+          hpTiles.length > 1 ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail].filter(Boolean).join('/')}` : '';
         try {
           const hpShapes = pruned.matrices
             .slice(0, 6)
@@ -518,18 +545,18 @@ export async function run(argv: string[]): Promise<unknown> {
             }
             accuracy.push(row);
           }
-          if (f.profile && dense && hpEngine) {
+          if (f.profile && tailDense && hpEngine) {
             await spinUp();
             for (const { batch, seq } of shapes) {
               for (const [linears, engine] of [
-                ...(firstTile ? ([['dense', dense]] as const) : []),
+                ...(firstTile ? ([['dense', tailDense]] as const) : []),
                 ['hp', hpEngine] as const,
               ]) {
                 const leaveOut = Boolean(f['profile-leave-out']);
                 const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), leaveOut);
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
-                  ...(linears === 'hp' ? tileRow : {}),
+                  ...(linears === 'hp' ? tileRow : tails.length > 1 ? { cls_tail: tiles.tail } : {}),
                   linears,
                   batch,
                   seq,
@@ -543,13 +570,13 @@ export async function run(argv: string[]): Promise<unknown> {
               }
             }
           }
-          if (!f['no-latency'] && dense && hpEngine) {
+          if (!f['no-latency'] && tailDense && hpEngine) {
             await spinUp();
             for (const seq of seqs) {
               for (const batch of batches) {
-                const d = await experiment!.latency(dense, batch, seq, reps, warmup);
+                const d = await experiment!.latency(tailDense, batch, seq, reps, warmup);
                 const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
-                latency.push({ ...latencyRow(sparsity, d, h, { dense, hp: hpEngine }), ...tileRow });
+                latency.push({ ...latencyRow(sparsity, d, h, { dense: tailDense, hp: hpEngine }), ...tileRow });
               }
             }
           }
@@ -593,7 +620,7 @@ export async function run(argv: string[]): Promise<unknown> {
         ...(f['compare-ort-webgpu'] ? { ort_webgpu: ortWebgpu } : {}),
       };
     } finally {
-      dense?.destroy();
+      for (const d of denses.values()) d?.destroy();
       await peer?.release();
     }
   };
@@ -619,6 +646,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
+    ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
     ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

@@ -29,6 +29,7 @@ import {
   createAddLayerNormColumnsKernel,
   createAddLayerNormInt8Kernel,
   createAddLayerNormKernel,
+  createClsGatherKernel,
   type COLUMNS_LN_ROWS,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
@@ -162,7 +163,17 @@ export interface EncoderEngineOptions {
   nudgeReadback?: boolean;
   /** Invocations a query of the int8 attention (keys split between them); default 1. */
   int8AttentionSplits?: 1 | 2 | 4;
+  /** Run the last layer's attention output, FFN and LayerNorms on the [CLS] rows alone: the head
+   *  reads token 0 of each sequence and nothing else, so the other rows of the last layer are
+   *  computed for nothing. A gather (cls-gather.wgsl) copies each sequence's row of the context
+   *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
+   *  the same sums for the rows read). true, false, or 'auto' (default: from CLS_TAIL_MIN_TOKENS
+   *  tokens a call, sequences longer than 1). f32 only; not where the LayerNorms are deferred. */
+  clsTail?: boolean | 'auto';
 }
+
+/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows. */
+export const CLS_TAIL_MIN_TOKENS = 2048;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
@@ -232,6 +243,30 @@ interface LayerLinears {
   ffnOut: GpuLinear | null;
 }
 
+/** The bind groups of what follows a layer's attention on one set of rows: every token's, or
+ *  clsTail's [CLS] rows (their own x, context and uniforms). */
+interface OutputGroups {
+  /** The rows' x and attention context (the linears take these as buffers). */
+  x: GPUBuffer;
+  ctx: GPUBuffer;
+  /** Residual + LayerNorm 1 and 2. */
+  ln: GPUBindGroup[];
+  /** The same, also writing xt (addLnCols). */
+  lnCols: GPUBindGroup[] | null;
+  /** fuseAddLn: the output linears fused with their LayerNorm (null: apart). */
+  fused: (GPUBindGroup | null)[];
+  /** The HP output linears fused with their residual + LayerNorm (hpFuseLn; null: apart). */
+  hpLn: (GPUBindGroup | null)[];
+  /** x -> xt (the columns the HP linears read). */
+  toColumns: GPUBindGroup;
+}
+
+/** clsTail: the gather of the [CLS] rows, the last layer's groups on them, the head reading them. */
+interface TailGroups extends OutputGroups {
+  gather: GPUBindGroup;
+  head: GPUBindGroup;
+}
+
 /** Shortest timestamped pass of forwards (timeCompute's minSampleMs): Dawn on the H200 rounds
  *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
  *  (BENCHMARKS.md, issue 19 fifth pass); 10 ms makes them 7 µs or less. */
@@ -298,6 +333,9 @@ export function createEncoderEngine(
   const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
   const head = createHeadKernel(device, model);
   const transpose = createColumnsTranspose(device);
+  const clsTail = opts.clsTail ?? 'auto';
+  // f32 only: the int8 LayerNorms also write the next linear's codes, of every row.
+  const clsGather = clsTail !== false && opts.quant !== 'int8' ? createClsGatherKernel(device, hidden) : null;
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
@@ -382,6 +420,11 @@ export function createEncoderEngine(
     attn: model.layers.map((_, i) => uniform(`attn${i}`)),
     head: uniform('head'),
     transpose: uniform('transpose'),
+    // clsTail: the LayerNorms, transpose and head on the `batch` [CLS] rows, and their gather.
+    lnTail: uniform('lnTail'),
+    transposeTail: uniform('transposeTail'),
+    headTail: uniform('headTail'),
+    gather: uniform('gather'),
   };
 
   /** Submits each forward (in one command buffer, or a few: submitChunks) and records the next one
@@ -408,7 +451,9 @@ export function createEncoderEngine(
     opts.int8FuseLn === true || (opts.int8FuseLn === undefined && tokens >= INT8_FUSE_LN_TOKENS);
   /** int8: the fused output linears of the current allocation (int8FuseLn). */
   const int8HpLnKernels: Int8HpLn[] = [];
-  let act: Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback', GPUBuffer> | undefined;
+  let act:
+    | Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx', GPUBuffer>
+    | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
   let section = 0;
@@ -421,22 +466,17 @@ export function createEncoderEngine(
         /** The embeddings writing xt too (embeddingsCols). */
         embCols: GPUBindGroup | null;
         attn: GPUBindGroup[];
-        ln: GPUBindGroup[][];
+        /** Per layer, what runs after its attention (on every row). */
+        out: OutputGroups[];
+        /** clsTail: the last layer's on the [CLS] rows (null where the tail never runs). */
+        tail: TailGroups | null;
         head: GPUBindGroup;
-        fused: (GPUBindGroup | null)[][];
-        /** x -> xt and ctx -> xt (the columns the HP linears read). */
-        toColumns: GPUBindGroup;
-        /** The residual + LayerNorms that also write xt (addLnCols), per layer. */
-        lnCols: GPUBindGroup[][] | null;
         /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
          *  (null where that linear quantizes x itself). */
         lnInt8: ({ kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> } | null)[][];
         /** int8: per layer, the HP attention-output and FFN-output linears fused with their
          *  quantizer, residual + LayerNorm and the next linear's codes (int8FuseLn; null: apart). */
         int8HpLn: ({ kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['int8Input'] | null } | null)[][];
-        /** Per layer: the HP attention-output and FFN-output linears fused with their residual +
-         *  LayerNorm (hpFuseLn; null where they run apart). */
-        hpLn: (GPUBindGroup | null)[][];
       }
     | undefined;
 
@@ -542,6 +582,9 @@ export function createEncoderEngine(
       // The deferred LayerNorm's row statistics (DenseDeferredLn).
       stats: buf('stats', denseDeferLn ? tokens * deferredSlots(hidden) * 4 : 4),
       logits: buf('logits', batch * head.shares * labels),
+      // clsTail: x and the context of the [CLS] rows.
+      clsX: buf('clsX', clsGather ? batch * hidden : 4),
+      clsCtx: buf('clsCtx', clsGather ? batch * hidden : 4),
       readback: buf('readback', batch * head.shares * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
     const size = Math.max(16, tokens * 4);
@@ -605,31 +648,27 @@ export function createEncoderEngine(
       weights.embLn,
       a.x,
     ];
-    groups = {
-      emb: bind(embeddings.layout, embInputs),
-      embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
-      attn: qkvOut.map((bufs, i) => {
-        const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
-        return bind(layerAttention[i].layout, [uniforms.attn[i], q, k, v, ins.mask, a.ctx]);
-      }),
-      ln: weights.ln.map(([ln1, ln2]) => [
-        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln1]),
-        bind(addLn.layout, [uniforms.ln, a.a, a.x, ln2]),
-      ]),
-      head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
-      fused: fusedOut.map(([o1, o2]) => [
-        o1?.bind(uniforms.ln, a.ctx, a.x) ?? null,
-        o2?.bind(uniforms.ln, a.f, a.x) ?? null,
-      ]),
-      toColumns: transpose.bind(uniforms.transpose, a.x, a.xt),
-      lnCols:
-        addLnCols &&
-        weights.ln.map((pair) => pair.map((ln) => bind(addLnCols.layout, [uniforms.ln, a.a, a.x, ln, a.xt]))),
-      lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
-      int8HpLn: linears.map((_, i) => [int8HpLn(i, 0, a.ctx), int8HpLn(i, 1, a.f)]),
-      hpLn: linears.map((l, i) =>
-        [
-          [l.attnOut, a.ctx],
+    const toColumns = transpose.bind(uniforms.transpose, a.x, a.xt);
+    /** What follows layer i's attention on the rows x / ctx, the LayerNorms' params in `u`. */
+    const outputGroups = (
+      i: number,
+      u: GPUBuffer,
+      x: GPUBuffer,
+      ctx: GPUBuffer,
+      toCols: GPUBindGroup,
+    ): OutputGroups => {
+      const lns = weights.ln[i];
+      const [o1, o2] = fusedOut[i];
+      const l = linears[i];
+      return {
+        x,
+        ctx,
+        toColumns: toCols,
+        ln: lns.map((ln) => bind(addLn.layout, [u, a.a, x, ln])),
+        lnCols: addLnCols && lns.map((ln) => bind(addLnCols.layout, [u, a.a, x, ln, a.xt])),
+        fused: [o1?.bind(u, ctx, x) ?? null, o2?.bind(u, a.f, x) ?? null],
+        hpLn: [
+          [l.attnOut, ctx],
           [l.ffnOut, a.f],
         ].map(([lin, input], j) => {
           const hpLin = lin as GpuLinear | null;
@@ -638,9 +677,35 @@ export function createEncoderEngine(
           const forced = shapeTile(opts.hpLnTile, j === 0 ? hidden : ffn, hidden);
           if (hpFuseLn && !int8 && forced && forced !== 'off' && hpLin?.columns && !f)
             throw new RangeError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
-          return f ? f.bind(uniforms.ln, input as GPUBuffer, weights.ln[i][j], a.x, a.xt) : null;
+          return f ? f.bind(u, input as GPUBuffer, lns[j], x, a.xt) : null;
         }),
-      ),
+      };
+    };
+    groups = {
+      emb: bind(embeddings.layout, embInputs),
+      embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
+      attn: qkvOut.map((bufs, i) => {
+        const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
+        return bind(layerAttention[i].layout, [uniforms.attn[i], q, k, v, ins.mask, a.ctx]);
+      }),
+      out: linears.map((_, i) => outputGroups(i, uniforms.ln, a.x, a.ctx, toColumns)),
+      tail:
+        clsGather && linears.length > 0
+          ? {
+              ...outputGroups(
+                linears.length - 1,
+                uniforms.lnTail,
+                a.clsX,
+                a.clsCtx,
+                transpose.bind(uniforms.transposeTail, a.clsX, a.xt),
+              ),
+              gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
+              head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
+            }
+          : null,
+      head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
+      lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
+      int8HpLn: linears.map((_, i) => [int8HpLn(i, 0, a.ctx), int8HpLn(i, 1, a.f)]),
     };
     lastShape = '';
   }
@@ -692,6 +757,11 @@ export function createEncoderEngine(
     );
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
     device.queue.writeBuffer(uniforms.transpose, 0, words([tokens, hidden]));
+    // clsTail: `batch` rows, one a sequence.
+    device.queue.writeBuffer(uniforms.lnTail, 0, words([batch, int8ColumnWords(capacity)], { 2: eps }));
+    device.queue.writeBuffer(uniforms.transposeTail, 0, words([batch, hidden]));
+    device.queue.writeBuffer(uniforms.headTail, 0, words([1]));
+    device.queue.writeBuffer(uniforms.gather, 0, words([batch, seq]));
   }
 
   function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
@@ -749,6 +819,13 @@ export function createEncoderEngine(
       (l) => l.qkv.length === 1 && [l.qkv[0], l.attnOut, l.ffnIn, l.ffnOut].every((x) => deferredLnOf(x, tokens)),
     );
 
+  /** Whether a batch x seq call runs the last layer on its [CLS] rows (clsTail). */
+  const tailFor = (batch: number, seq: number) =>
+    clsGather !== null &&
+    seq > 1 &&
+    !deferredFor(batch * seq) &&
+    (clsTail === true || batch * seq >= CLS_TAIL_MIN_TOKENS);
+
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
     const a = act!;
@@ -777,26 +854,27 @@ export function createEncoderEngine(
       step('embeddings', (pass) => embeddingsCols!.encode(pass, embCols, tokens));
       xtFresh = true;
     } else step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
-    const needColumns = () => {
-      if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, g.toColumns, tokens, hidden));
+    /** x as columns in xt for the next linear, on `n` rows (o: their groups). */
+    const needColumns = (n = tokens, o = g.out[0]) => {
+      if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, o.toColumns, n, hidden));
       xtFresh = true;
     };
     /** The int8 linear input whose codes the last int8 LayerNorm wrote (int8Input.encode reads them). */
     let codesFresh: GpuLinear['int8Input'] | null = null;
     const fromCodes = (l: GpuLinear) => (codesFresh && l.int8Input === codesFresh ? codesFresh : null);
-    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices), writing xt too if `columns`,
-     *  or (int8, lnInt8) the next linear's codes. */
-    const layerNormStep = (i: number, j: number, parts: number, columns: boolean) => {
-      const q = g.lnInt8[i][j];
+    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices) on `n` rows (o: their
+     *  groups), writing xt too if `columns`, or (int8, lnInt8) the next linear's codes. */
+    const layerNormStep = (i: number, j: number, parts: number, columns: boolean, n = tokens, o = g.out[i]) => {
+      const q = o === g.out[i] ? g.lnInt8[i][j] : null;
       codesFresh = q?.next ?? null;
       if (q) {
-        step('layernorm', (pass) => q.kernel.encode(pass, q.group, tokens, parts));
+        step('layernorm', (pass) => q.kernel.encode(pass, q.group, n, parts));
         xtFresh = false;
         return;
       }
-      const lnCols = columns ? g.lnCols?.[i][j] : undefined;
-      if (lnCols) step('layernorm', (pass) => addLnCols!.encode(pass, lnCols, tokens, parts));
-      else step('layernorm', (pass) => addLn.encode(pass, g.ln[i][j], tokens, parts));
+      const lnCols = columns ? o.lnCols?.[j] : undefined;
+      if (lnCols) step('layernorm', (pass) => addLnCols!.encode(pass, lnCols, n, parts));
+      else step('layernorm', (pass) => addLn.encode(pass, o.ln[j], n, parts));
       xtFresh = Boolean(lnCols);
     };
     // Every layer dense on register tiles: the residual + LayerNorms but the last deferred to the
@@ -818,7 +896,9 @@ export function createEncoderEngine(
           layerNormStep(i, 1, 1, false);
         }
       });
-    else
+    else {
+      // clsTail: after the last layer's attention, only the rows the head reads.
+      const tail = tailFor(batch, seq) ? g.tail : null;
       linears.forEach((lin, i) => {
         const qkv = qkvCols(i);
         if (qkv) {
@@ -830,64 +910,85 @@ export function createEncoderEngine(
           else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
         }
         attentionStep(i);
-        // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
-        const [f1, f2] = fusedOut[i];
-        const [g1, g2] = g.fused[i];
-        const inCols = cols(lin.ffnIn);
-        const [h1, h2] = onColumns ? g.hpLn[i] : [null, null];
-        const ln1 = h1 && lin.attnOut?.columns?.addLn;
-        const [q1, q2] = int8FusedFor(tokens) ? g.int8HpLn[i] : [null, null];
-        if (q1) {
-          // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
-          step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, tokens));
-          codesFresh = q1.next;
+        if (tail && i === linears.length - 1) {
+          step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
           xtFresh = false;
-        } else if (f1 && g1) {
-          step('attn-out', (pass) => f1.encode(pass, g1, tokens));
-          xtFresh = false;
-        } else if (ln1 && h1) {
-          // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
-          const outCols = inCols !== null;
-          step('attn-out', (pass) => ln1.encode(pass, h1, tokens, true, outCols));
-          xtFresh = outCols;
-          codesFresh = null;
-        } else {
-          // The residual + LayerNorm adds the linear's split-K slices, if any.
-          const parts = lin.attnOut!.partsFor?.(tokens) ?? 1;
-          step('attn-out', (pass) => lin.attnOut!.encode(pass, a.ctx, a.a, tokens));
-          layerNormStep(i, 0, parts, inCols !== null);
-        }
-        const ffn2Cols = inCols && !(f2 && g2) ? cols(lin.ffnOut) : null;
-        if (inCols) {
-          needColumns();
-          step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, tokens, ffn2Cols !== null));
-        } else {
-          const codes = fromCodes(lin.ffnIn);
-          if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, tokens));
-          else step('ffn1', (pass) => lin.ffnIn.encode(pass, a.x, a.f, tokens));
-        }
-        const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
-        if (q2) {
-          step('ffn2', (pass) => q2.kernel.encode(pass, q2.group, tokens));
-          codesFresh = q2.next;
-          xtFresh = false;
-        } else if (f2 && g2) {
-          step('ffn2', (pass) => f2.encode(pass, g2, tokens));
-          xtFresh = false;
-        } else if (ln2 && h2) {
-          const outCols = qkvCols(i + 1) !== null;
-          step('ffn2', (pass) => ln2.encode(pass, h2, tokens, false, outCols));
-          xtFresh = outCols;
-          codesFresh = null;
-        } else {
-          const parts = lin.ffnOut!.partsFor?.(tokens) ?? 1;
-          if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, tokens, false));
-          else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-          layerNormStep(i, 1, parts, qkvCols(i + 1) !== null);
-        }
+          layerOutputs(lin, i, batch, tail, null);
+        } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null);
       });
+      step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
+      return out;
+    }
     step('head', (pass) => head.encode(pass, g.head, batch));
     return out;
+
+    /** Layer i after its attention, on `n` rows (o: their groups; q: int8's fused output linears). */
+    function layerOutputs(
+      lin: LayerLinears,
+      i: number,
+      n: number,
+      o: OutputGroups,
+      q: NonNullable<typeof groups>['int8HpLn'][number] | null,
+    ) {
+      const on = columnsFor(n);
+      const colsN = (l: GpuLinear | null | undefined) => (on && l?.columns) || null;
+      // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
+      const [f1, f2] = fusedOut[i];
+      const [g1, g2] = o.fused;
+      const inCols = colsN(lin.ffnIn);
+      const [h1, h2] = on ? o.hpLn : [null, null];
+      const ln1 = h1 && lin.attnOut?.columns?.addLn;
+      const [q1, q2] = q ?? [null, null];
+      // The next layer's Q/K/V on columns (its LayerNorm writes xt).
+      const nextCols = qkvCols(i + 1) !== null;
+      if (q1) {
+        // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
+        step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, n));
+        codesFresh = q1.next;
+        xtFresh = false;
+      } else if (f1 && g1) {
+        step('attn-out', (pass) => f1.encode(pass, g1, n));
+        xtFresh = false;
+      } else if (ln1 && h1) {
+        // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
+        const outCols = inCols !== null;
+        step('attn-out', (pass) => ln1.encode(pass, h1, n, true, outCols));
+        xtFresh = outCols;
+        codesFresh = null;
+      } else {
+        // The residual + LayerNorm adds the linear's split-K slices, if any.
+        const parts = lin.attnOut!.partsFor?.(n) ?? 1;
+        step('attn-out', (pass) => lin.attnOut!.encode(pass, o.ctx, a.a, n));
+        layerNormStep(i, 0, parts, inCols !== null, n, o);
+      }
+      const ffn2Cols = inCols && !(f2 && g2) ? colsN(lin.ffnOut) : null;
+      if (inCols) {
+        needColumns(n, o);
+        step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, n, ffn2Cols !== null));
+      } else {
+        const codes = fromCodes(lin.ffnIn);
+        if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, n));
+        else step('ffn1', (pass) => lin.ffnIn.encode(pass, o.x, a.f, n));
+      }
+      const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
+      if (q2) {
+        step('ffn2', (pass) => q2.kernel.encode(pass, q2.group, n));
+        codesFresh = q2.next;
+        xtFresh = false;
+      } else if (f2 && g2) {
+        step('ffn2', (pass) => f2.encode(pass, g2, n));
+        xtFresh = false;
+      } else if (ln2 && h2) {
+        step('ffn2', (pass) => ln2.encode(pass, h2, n, false, nextCols));
+        xtFresh = nextCols;
+        codesFresh = null;
+      } else {
+        const parts = lin.ffnOut!.partsFor?.(n) ?? 1;
+        if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false));
+        else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, n));
+        layerNormStep(i, 1, parts, nextCols, n, o);
+      }
+    }
   }
 
   function stepsFor(batch: number, seq: number): Step[] {

@@ -15,6 +15,7 @@ export const OP_KINDS = [
   'layernorm',
   'ffn1',
   'ffn2',
+  'gather',
   'head',
 ] as const;
 export type OpKind = (typeof OP_KINDS)[number];

@@ -6,6 +6,7 @@ import addLayerNormSubgroupWgsl from './add-layernorm-subgroup.wgsl?raw';
 import addLayerNormRowWgsl from './add-layernorm-subgroup-row.wgsl?raw';
 import addLayerNormColsWgsl from './add-layernorm-subgroup-cols.wgsl?raw';
 import addLayerNormInt8Wgsl from './add-layernorm-int8.wgsl?raw';
+import clsGatherWgsl from './cls-gather.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { bindingLayout, compilePipeline, rowGrid, withConsts, type BindingKind, type KernelLayout } from '../kernel';
@@ -88,6 +89,12 @@ export function createEmbeddingsKernel(device: GPUDevice, hidden: number, column
     ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', ...(columns ? (['write'] as const) : [])],
     { XT: columns },
   );
+}
+
+/** The [CLS] rows' gather (cls-gather.wgsl): one workgroup a sequence. Bindings: params {batch,
+ *  seq}, ctx, x, ctxCls, xCls (batch x hidden each). */
+export function createClsGatherKernel(device: GPUDevice, hidden: number): RowKernel {
+  return rowKernel(device, 'encoder.cls-gather', clsGatherWgsl, hidden, ['uniform', 'read', 'read', 'write', 'write']);
 }
 
 /** How the residual + LayerNorm kernel reduces a row: 'tree' (a workgroup a row, sums through
