@@ -117,8 +117,8 @@ export const usage =
                       engine each (rows carry hp_live)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (from 2048 tokens
-                      a call; the default); a comma list builds and times one HP engine and one
-                      dense engine each (rows carry cls_tail)
+                      a call, 4096 where the last FFN-in is HP; the default); a comma list builds
+                      and times one HP engine and one dense engine each (rows carry cls_tail)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;

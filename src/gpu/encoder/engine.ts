@@ -167,13 +167,20 @@ export interface EncoderEngineOptions {
    *  reads token 0 of each sequence and nothing else, so the other rows of the last layer are
    *  computed for nothing. A gather (cls-gather.wgsl) copies each sequence's row of the context
    *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
-   *  the same sums for the rows read). true, false, or 'auto' (default: from CLS_TAIL_MIN_TOKENS
-   *  tokens a call, sequences longer than 1). f32 only; not where the LayerNorms are deferred. */
+   *  the same sums for the rows read). true, false, or 'auto' (default: sequences longer than 1,
+   *  from CLS_TAIL_MIN_TOKENS tokens a call, CLS_TAIL_MIN_TOKENS_HP where the last FFN-in is HP).
+   *  f32 only; not where the LayerNorms are deferred. */
   clsTail?: boolean | 'auto';
 }
 
-/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows. */
+/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows. H200, B=32
+ *  (BENCHMARKS.md, issue 19 thirteenth pass, helper 19b): dense forward L=128 1.4909 -> 1.3326 ms,
+ *  L=64 (2048 tokens) 0.9780 -> 0.8847. */
 export const CLS_TAIL_MIN_TOKENS = 2048;
+/** The same where the last layer's FFN-in is HP: at 90 % its rows cost little, and the tail's
+ *  three dispatches on 32 rows wait on latency. H200, B=32, HP 90 %: L=128 0.4628 -> 0.4485 ms,
+ *  L=64 (2048 tokens) 0.2662 -> 0.2676. */
+export const CLS_TAIL_MIN_TOKENS_HP = 4096;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
@@ -819,12 +826,13 @@ export function createEncoderEngine(
       (l) => l.qkv.length === 1 && [l.qkv[0], l.attnOut, l.ffnIn, l.ffnOut].every((x) => deferredLnOf(x, tokens)),
     );
 
+  const tailHp = model.layers.length > 0 && sparse.has(model.layers[model.layers.length - 1].ffnIn.name);
   /** Whether a batch x seq call runs the last layer on its [CLS] rows (clsTail). */
   const tailFor = (batch: number, seq: number) =>
     clsGather !== null &&
     seq > 1 &&
     !deferredFor(batch * seq) &&
-    (clsTail === true || batch * seq >= CLS_TAIL_MIN_TOKENS);
+    (clsTail === true || batch * seq >= (tailHp ? CLS_TAIL_MIN_TOKENS_HP : CLS_TAIL_MIN_TOKENS));
 
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
