@@ -20,6 +20,7 @@ import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attentio
 import { parseSubgroupVariant, subgroupFits } from '../../src/gpu/encoder/attention-subgroup';
 import { benchAttention } from '../../src/lab/attention-bench';
 import { createHeadKernel, sumHeadShares } from '../../src/gpu/encoder/head';
+import { createClsAttention } from '../../src/gpu/encoder/attention-cls';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
@@ -504,6 +505,52 @@ describe('encoder ops on WebGPU', () => {
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
       },
     );
+  }
+
+  // The [CLS] query alone (attention-cls.ts): head size 26 in a fused row with junk in the padding
+  // (padded and left-padded sequences: the left-padded one's [CLS] is itself padding, still a
+  // query), then 150 keys at head size 8 (two rounds of keys a thread) with only head 1 of 3 live
+  // (Params.heads). The [CLS] rows of the live heads must equal the reference's; every other
+  // value of ctx must stay as it was.
+  for (const [hidden, heads, seq, batch, live] of [
+    [52, 2, 70, 3, 0b11],
+    [24, 3, 150, 2, 0b010],
+  ]) {
+    it(`attention of the [CLS] query alone: head size ${hidden / heads}, seq ${seq}, live heads ${live}`, async () => {
+      const n = batch * seq * hidden;
+      const rand = rng(hidden + seq + 1);
+      const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
+      const mask = new Uint32Array(batch * seq).fill(1);
+      for (let i = 3; i < seq; i++) mask[seq + i] = 0;
+      if (batch > 2) for (let i = 0; i < seq - 2; i++) mask[2 * seq + i] = 0;
+      const block = hidden + 4;
+      const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
+      for (let t = 0; t < batch * seq; t++)
+        [q, k, v].forEach((src, j) => rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block));
+      const kernel = createClsAttention(device, hidden, heads, { stride: 3 * block, q: 0, k: block, v: 2 * block });
+      const qkv = up('qkv', rows);
+      const before = Float32Array.from({ length: n }, () => -7);
+      const ctx = up('ctx', before, GPUBufferUsage.COPY_SRC);
+      const liveCount = live.toString(2).replace(/0/g, '').length;
+      const params = uniform([seq, 0, live === (1 << heads) - 1 ? 0 : live], { 1: 1 / Math.sqrt(hidden / heads) });
+      const group = device.createBindGroup({
+        layout: kernel.layout.group,
+        entries: [params, qkv, qkv, qkv, up('mask', mask), ctx].map((buffer, binding) => ({
+          binding,
+          resource: { buffer },
+        })),
+      });
+      submit((pass) => kernel.encode(pass, group, batch, seq, liveCount));
+      const reference = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
+      const expected = before.slice();
+      const d = hidden / heads;
+      for (let b = 0; b < batch; b++)
+        for (let h = 0; h < heads; h++)
+          if (live & (1 << h))
+            for (let e = 0; e < d; e++)
+              expected[b * seq * hidden + h * d + e] = reference[b * seq * hidden + h * d + e];
+      expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
+    });
   }
 
   // The int8 model's integer attention against core/quant's (the same integers; the last division
