@@ -382,7 +382,7 @@ describe('encoder engine on WebGPU', () => {
     },
   );
 
-  it('the last layer on the [CLS] rows alone (clsTail): dense, HP on columns and rows, fused', async () => {
+  it('the last layer on the [CLS] rows alone (clsTail): dense, HP columns/rows, fused, [CLS] attention', async () => {
     const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 17);
     const { sparse, pruned } = pruneAll(model, 0.9, 8, 8);
     const cases = [
@@ -390,6 +390,14 @@ describe('encoder engine on WebGPU', () => {
       { name: 'dense fused', m: model, o: { fuseAddLn: true } },
       { name: 'hp columns', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
       { name: 'hp rows', m: pruned, o: { sparse, hpColumns: false } },
+      // The last layer's attention for the [CLS] queries alone (attention-cls.ts), the heads the
+      // attention output keeps none of skipped too (hpLive 'rows' maps them at every batch).
+      { name: 'dense, [CLS] attention', m: model, o: { clsAttention: true } },
+      {
+        name: 'hp columns, [CLS] attention',
+        m: pruned,
+        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsAttention: true },
+      },
     ];
     for (const { name, m, o } of cases) {
       const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });

@@ -117,8 +117,10 @@ export const usage =
                       engine each (rows carry hp_live)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (from 2048 tokens
-                      a call, 4096 where the last FFN-in is HP; the default); a comma list builds
-                      and times one HP engine and one dense engine each (rows carry cls_tail)
+                      a call, 4096 where the last FFN-in is HP; the default); on+attention,
+                      auto+attention: where the tail runs, the last layer's attention for the
+                      [CLS] queries alone too (not yet timed on a GPU); a comma list builds and
+                      times one HP engine and one dense engine each (rows carry cls_tail)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
@@ -178,10 +180,18 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
 }
 
-function tailMode(v: string): boolean | 'auto' {
-  if (v === 'auto') return v;
-  if (v === 'on' || v === 'off') return v === 'on';
-  throw new CliError(`--cls-tail must be on, off or auto, got '${v}'`);
+const TAIL_MODES = ['on', 'off', 'auto', 'on+attention', 'auto+attention'];
+
+function tailMode(v: string): string {
+  if (TAIL_MODES.includes(v)) return v;
+  throw new CliError(`--cls-tail must be one of ${TAIL_MODES.join(', ')}, got '${v}'`);
+}
+
+/** The engine options of a --cls-tail mode ('+attention': the last layer's [CLS] queries alone too). */
+function tailOptions(mode: string | undefined): { clsTail?: boolean | 'auto'; clsAttention?: boolean } {
+  if (mode === undefined) return {};
+  const [tail, attention] = mode.split('+');
+  return { clsTail: tail === 'auto' ? 'auto' : tail === 'on', ...(attention ? { clsAttention: true } : {}) };
 }
 
 function liveMode(v: string): HPLiveMode {
@@ -325,7 +335,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
-  const tails: (boolean | 'auto' | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
+  const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
   // One HP engine per (fused tile, column tile, live mode, [CLS] tail).
   const hpTiles = lnTiles.flatMap((ln) =>
     colTiles.flatMap((col) => lives.flatMap((live) => tails.map((tail) => ({ ln, col, live, tail })))),
@@ -469,12 +479,11 @@ export async function run(argv: string[]): Promise<unknown> {
     const ortWebgpu: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const tailOpt = (tail: boolean | 'auto' | undefined) => (tail === undefined ? {} : { clsTail: tail });
-    const dense = experiment?.engine(null, { ...size, ...tailOpt(tails[0]) }).engine;
+    const dense = experiment?.engine(null, { ...size, ...tailOptions(tails[0]) }).engine;
     // --cls-tail lists: a dense engine per tail mode too (the tail runs on dense layers alike).
     const denses = new Map([[tails[0], dense]]);
-    const denseFor = (tail: boolean | 'auto' | undefined) => {
-      if (!denses.has(tail)) denses.set(tail, experiment?.engine(null, { ...size, ...tailOpt(tail) }).engine);
+    const denseFor = (tail: string | undefined) => {
+      if (!denses.has(tail)) denses.set(tail, experiment?.engine(null, { ...size, ...tailOptions(tail) }).engine);
       return denses.get(tail);
     };
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
@@ -508,7 +517,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.ln ? { hpLnTile: tiles.ln } : {}),
           ...(tiles.col ? { hpColumnTile: tiles.col } : {}),
           ...(tiles.live ? { hpLive: tiles.live } : {}),
-          ...tailOpt(tiles.tail),
+          ...tailOptions(tiles.tail),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),

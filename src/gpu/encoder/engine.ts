@@ -43,6 +43,7 @@ import { planQkv, type QkvPlan } from './qkv-plan';
 import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode } from './live-outputs';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel, sumHeadShares } from './head';
+import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
@@ -171,6 +172,10 @@ export interface EncoderEngineOptions {
    *  from CLS_TAIL_MIN_TOKENS tokens a call, CLS_TAIL_MIN_TOKENS_HP where the last FFN-in is HP).
    *  f32 only; not where the LayerNorms are deferred. */
   clsTail?: boolean | 'auto';
+  /** Where clsTail runs, also the last layer's attention for the [CLS] queries alone
+   *  (attention-cls.ts: 1/seq of its work; its other rows are what the tail leaves unread). Default
+   *  false: exact on SwiftShader, not yet timed on a GPU (BENCHMARKS.md, issue 19 thirteenth pass). */
+  clsAttention?: boolean;
 }
 
 /** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows. H200, B=32
@@ -343,6 +348,9 @@ export function createEncoderEngine(
   const clsTail = opts.clsTail ?? 'auto';
   // f32 only: the int8 LayerNorms also write the next linear's codes, of every row.
   const clsGather = clsTail !== false && opts.quant !== 'int8' ? createClsGatherKernel(device, hidden) : null;
+  const lastPlan = qkvPlans[qkvPlans.length - 1];
+  const clsAttention =
+    opts.clsAttention && clsGather && lastPlan ? createClsAttention(device, hidden, heads, lastPlan.layout) : null;
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
@@ -844,7 +852,9 @@ export function createEncoderEngine(
     // Only the heads whose context is read (none read: no dispatch).
     const attentionStep = (i: number) => {
       const count = headsRun(i, tokens)?.count ?? heads;
-      if (count > 0) step('attention', (pass) => layerAttention[i].encode(pass, g.attn[i], batch, seq, count));
+      // clsAttention: the tail reads the last layer's [CLS] rows alone, so only their queries run.
+      const kernel = clsAttention && i === linears.length - 1 && tailFor(batch, seq) ? clsAttention : layerAttention[i];
+      if (count > 0) step('attention', (pass) => kernel.encode(pass, g.attn[i], batch, seq, count));
     };
     // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
     // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
