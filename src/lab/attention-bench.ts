@@ -10,6 +10,7 @@ import {
   type QkvLayout,
 } from '../gpu/encoder/attention';
 import type { ABLATIONS } from '../gpu/encoder/attention-tiled';
+import { parseWholeVariant } from '../gpu/encoder/attention-whole';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -26,10 +27,16 @@ export interface AttentionBenchCase {
   heads: number;
   /** Floats of each of the Q, K and V blocks in a row (>= hidden). */
   block: number;
+  /** Value dims of each head a later kernel reads (random ones, fixed by the seed; 0: the head is not
+   *  run): the engine's live heads and read dims (Params.heads, Params.dims). Default: all. */
+  reads?: number[];
 }
 
 export interface AttentionBenchRow extends AttentionBenchCase {
   variant: string;
+  /** With `reads`: the most value dims a head reads where the variant computes those alone
+   *  (attention-whole.ts's 'v' and 'r'), else 'all'. */
+  value_dims?: number | 'all';
   /** Stages left out (ABLATIONS' names; 'none': the real kernel, checked against the reference). */
   ablate: string;
   ms_median: number;
@@ -93,6 +100,22 @@ function benchMask(batch: number, seq: number): Uint32Array {
   return mask;
 }
 
+/** Per head, `reads[h]` of its d value dims drawn at random (bit e: dim e), the heads with any
+ *  (bits), how many, and the most a head reads; undefined without reads. */
+function readMasks(reads: number[] | undefined, d: number, rand: () => number) {
+  if (!reads) return undefined;
+  const dims = reads.map((n) => {
+    const order = Array.from({ length: d }, (_, e) => e);
+    for (let i = d - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order.slice(0, n).reduce((m, e) => (m | (1 << e)) >>> 0, 0);
+  });
+  const bits = reads.reduce((m, n, h) => (n > 0 ? (m | (1 << h)) >>> 0 : m), 0);
+  return { dims, bits, count: reads.filter((n) => n > 0).length, most: Math.max(...reads) };
+}
+
 export async function benchAttention(
   device: GPUDevice,
   c: AttentionBenchCase,
@@ -107,10 +130,14 @@ export async function benchAttention(
     caps?: GpuCapabilities;
   },
 ): Promise<AttentionBenchRow[]> {
-  const { batch, seq, hidden, heads, block } = c;
+  const { batch, seq, hidden, heads, block, reads } = c;
   const tokens = batch * seq;
   const rand = rng(seq * 31 + batch);
   const rows = randomArray(tokens * 3 * block, rand);
+  const d = hidden / heads;
+  if (reads && (reads.length !== heads || heads > 32 || reads.some((n) => !(n >= 0 && n <= d))))
+    throw new RangeError(`reads: ${heads} counts of 0..${d} (at most 32 heads), got ${reads.join(',')}`);
+  const live = readMasks(reads, d, rand);
   const mask = benchMask(batch, seq);
   const layout: QkvLayout = { stride: 3 * block, q: 0, k: block, v: 2 * block };
   const checked = Math.min(batch, opts.checkSequences ?? 2);
@@ -129,9 +156,13 @@ export async function benchAttention(
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const qkv = uploadBuffer(device, rows, 'bench.qkv', usage);
   const maskBuf = uploadBuffer(device, mask, 'bench.mask', usage);
-  const params = new Uint32Array(4);
+  const params = new Uint32Array(4 + 4 * Math.ceil(heads / 4));
   params[0] = seq;
   new Float32Array(params.buffer)[1] = 1 / Math.sqrt(hidden / heads);
+  if (live) {
+    params[2] = live.bits;
+    params.set(live.dims, 4);
+  }
   const uniform = uploadBuffer(device, params, 'bench.params', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   const ctx = device.createBuffer({
     size: tokens * hidden * 4,
@@ -170,15 +201,17 @@ export async function benchAttention(
         entries: [uniform, qkv, qkv, qkv, maskBuf, ctx].map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       device.queue.writeBuffer(ctx, 0, poison); // every checked output must be written
-      const record = (pass: GPUComputePassEncoder) => kernel.encode(pass, group, batch, seq);
+      const record = (pass: GPUComputePassEncoder) =>
+        kernel.encode(pass, group, batch, seq, live?.count, { valueDims: live?.most });
       const t = await timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup });
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
       let err = 0;
       let mismatches = 0;
       const first: [number, number, number, number, number, number][] = [];
       const badRows = new Set<number>();
-      const d = hidden / heads;
+      const written = (i: number) => !live || ((live.dims[Math.floor((i % hidden) / d)] >>> (i % d)) & 1) === 1;
       for (let i = 0; i < got.length; i++) {
+        if (!written(i)) continue; // only the read dims of the heads run are written
         const diff = Math.abs(got[i] - expected[i]);
         err = Math.max(err, diff);
         if (!(diff <= 1e-6)) {
@@ -191,10 +224,11 @@ export async function benchAttention(
         }
       }
       const dumped = int8 && variant.includes('dump');
-      if (got.some((x) => !Number.isFinite(x))) err = Infinity;
+      if (got.some((x, i) => written(i) && !Number.isFinite(x))) err = Infinity;
       out.push({
         ...c,
         variant,
+        ...(live ? { value_dims: parseWholeVariant(variant)?.read ? live.most : ('all' as const) } : {}),
         ablate: int8 ? (variant.split('~')[1] ?? 'none') : ablate,
         ms_median: t.msMedian,
         ms_min: t.msMin,

@@ -658,6 +658,20 @@ describe('encoder ops on WebGPU', () => {
     expect(int8.max_abs_err).toBeLessThan(1e-6);
   });
 
+  // The whole-sequence kernel's read form (attention-whole.ts 'v', 'r'): per head, only some value
+  // dims read (0: the head not run, as the engine's dead heads); head size 8 (the sum's quad of its
+  // own in the full form), 37 keys in two tiles of 32; each variant checked on the read dims alone.
+  it('attention read form: only the value dims a later kernel reads, dead heads skipped', async () => {
+    const rows = await benchAttention(
+      device,
+      { batch: 2, seq: 37, hidden: 40, heads: 5, block: 41, reads: [8, 0, 3, 1, 6] },
+      ['h1w64s2c16t32', 'h1w64s2c16t32v', 'h1w64s2c16t32r'],
+      { reps: 1, warmup: 0 },
+    );
+    expect(rows.map((r) => r.value_dims)).toEqual(['all', 8, 8]);
+    for (const r of rows) expect(r.max_abs_err).toBeLessThan(1e-5);
+  });
+
   // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4); 40 and 38: two slices of
   // the pooled outputs, the second short; 104: five slices.
   for (const [withPooler, width] of [

@@ -50,6 +50,7 @@ hp-lab bench verify [--quick]
 hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
   [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values,exp,kread1,vread1] [--quant int8]
+  [--reads N,N,../N,N,..|all]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
@@ -80,7 +81,10 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   products, values: P.V products, exp: the exponentials; kread1 / vread1: the same products from one
   quad of workgroup memory a key instead of all of them; wrong results, not checked): the tiled
   'b' variants know the first three, the subgroup ('g') ones also exp, the written-out ('u', 'v',
-  'f') and blocked ('r') ones more.
+  'f') and blocked ('r') ones more. --reads: per head, how many of its value dims a later kernel
+  reads (random ones; 0: the head is not run, as the engine's dead heads), a pattern per '/';
+  the whole-sequence 'v' and 'r' variants compute those alone (value_dims: the most a head); only
+  the read dims are checked.
   --quant int8: the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup
   matrices, run with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's
   (int-attention.ts; an output more than 1e-6 off counts as a mismatch).
@@ -480,6 +484,7 @@ async function benchAttentionCmd(argv: string[]) {
     reps: { type: 'string' },
     ablate: { type: 'string' },
     quant: { type: 'string' },
+    reads: { type: 'string' },
   });
   if (f.quant !== undefined && f.quant !== 'int8') throw new CliError(`--quant must be int8, got '${f.quant}'`);
   const int8 = f.quant === 'int8';
@@ -499,20 +504,29 @@ async function benchAttentionCmd(argv: string[]) {
   const variants = !f.variant || f.variant === 'all' ? every : f.variant.split(',');
   const bad = variants.find((v) => !all.includes(v) && !(int8 && parseInt8MatrixVariant(v)));
   if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
+  // --reads: patterns split by '/', each a count a head ('all': every dim of every head).
+  const readSets = (f.reads ?? 'all').split('/').map((r) => {
+    if (r === 'all') return undefined;
+    const counts = numberListFlag(r, 'reads', [], 0, hidden / heads, true);
+    if (counts.length !== heads || int8)
+      throw new CliError(`--reads: ${heads} counts a pattern (f32 only), got '${r}'`);
+    return counts;
+  });
   const rows = [];
-  for (const block of numberListFlag(f.block, 'block', [hidden], 1, 1 << 20, true))
-    for (const batch of numberListFlag(f.batch, 'batch', [1, 32], 1, 1 << 20, true))
-      for (const seq of numberListFlag(f.seq, 'seq', [64, 128], 1, 1 << 20, true)) {
-        if (block < hidden) throw new CliError(`--block ${block} is less than --hidden ${hidden}`);
-        const got = await benchAttention(gpu.device, { batch, seq, hidden, heads, block }, variants, {
-          reps,
-          warmup: 3,
-          ablations,
-          ...(int8 ? { quant: 'int8' as const, caps: gpu.caps, checkSequences: batch } : {}),
-        });
-        for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);
-        rows.push(...got);
-      }
+  for (const reads of readSets)
+    for (const block of numberListFlag(f.block, 'block', [hidden], 1, 1 << 20, true))
+      for (const batch of numberListFlag(f.batch, 'batch', [1, 32], 1, 1 << 20, true))
+        for (const seq of numberListFlag(f.seq, 'seq', [64, 128], 1, 1 << 20, true)) {
+          if (block < hidden) throw new CliError(`--block ${block} is less than --hidden ${hidden}`);
+          const got = await benchAttention(gpu.device, { batch, seq, hidden, heads, block, reads }, variants, {
+            reps,
+            warmup: 3,
+            ablations,
+            ...(int8 ? { quant: 'int8' as const, caps: gpu.caps, checkSequences: batch } : {}),
+          });
+          for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);
+          rows.push(...got);
+        }
   const failed = rows.filter((r) => r.ablate === 'none' && (int8 ? r.mismatches !== 0 : !(r.max_abs_err < 1e-4)));
   if (failed.length) throw new CliError(`attention variants off the reference: ${JSON.stringify(failed)}`, 1);
   return { adapter: gpu.caps.label, rows };

@@ -121,6 +121,9 @@ export const usage =
                       auto+attention: where the tail runs, the last layer's attention for the
                       [CLS] queries alone too (not yet timed on a GPU); a comma list builds and
                       times one HP engine and one dense engine each (rows carry cls_tail)
+  --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
+                      the dense engine's alone); a comma list builds and times one HP engine each
+                      (rows carry hp_attention)
   --dense-defer-ln on|off  where every layer runs dense on register tiles, each residual +
                       LayerNorm but the last deferred to the linear after it (the attention output
                       and FFN-out write row statistics, Q/K/V and FFN-in normalise as they read;
@@ -140,6 +143,8 @@ export const usage =
                       x NB blocks a workgroup, adapters with one subgroup size);
                       h<QPT>w<QW>s<S>c<KC>t<KT> (h1w128s2c16t64, h1w64s2c16t32): QW queries a
                       workgroup, KT keys a tile, merge and rows stored through workgroup memory;
+                      with 'v' / 'r' (h1w128s2c16t64r, ...): only the value dims the HP attention
+                      output reads ('r': each head's own, skipping the rest; --hp-live);
                       default auto: q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for
                       few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
                       layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits
@@ -251,6 +256,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-ln-tile': { type: 'string' },
     'hp-live': { type: 'string' },
     'cls-tail': { type: 'string' },
+    'hp-attention': { type: 'string' },
     'dense-defer-ln': { type: 'string' },
     'ln-columns-rows': { type: 'string' },
     'qkv-pad': { type: 'string' },
@@ -336,9 +342,15 @@ export async function run(argv: string[]): Promise<unknown> {
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
-  // One HP engine per (fused tile, column tile, live mode, [CLS] tail).
+  const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : [undefined];
+  const badAtt = hpAtts.find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a!));
+  if (badAtt !== undefined)
+    throw new CliError(`--hp-attention: '${badAtt}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant).
   const hpTiles = lnTiles.flatMap((ln) =>
-    colTiles.flatMap((col) => lives.flatMap((live) => tails.map((tail) => ({ ln, col, live, tail })))),
+    colTiles.flatMap((col) =>
+      lives.flatMap((live) => tails.flatMap((tail) => hpAtts.map((att) => ({ ln, col, live, tail, att })))),
+    ),
   );
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
   const seqs = numberListFlag(f.seq, 'seq', [64, 128], 1, 4096, true);
@@ -518,18 +530,22 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.col ? { hpColumnTile: tiles.col } : {}),
           ...(tiles.live ? { hpLive: tiles.live } : {}),
           ...tailOptions(tiles.tail),
+          ...(tiles.att ? { attention: tiles.att } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
           ...(colTiles.length > 1 ? { hp_column_tile: tiles.col } : {}),
           ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
           ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
+          ...(hpAtts.length > 1 ? { hp_attention: tiles.att } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const firstTile = tiles === hpTiles.find((t) => t.tail === tiles.tail);
         const tailDense = denseFor(tiles.tail);
         const tileLabel =
-          hpTiles.length > 1 ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail].filter(Boolean).join('/')}` : '';
+          hpTiles.length > 1
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att].filter(Boolean).join('/')}`
+            : '';
         try {
           const hpShapes = pruned.matrices
             .slice(0, 6)
@@ -656,6 +672,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
+    ...(f['hp-attention'] ? { hp_attention: f['hp-attention'] } : {}),
     ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),
     ...(qkvPad !== undefined ? { qkv_pad: qkvPad } : {}),

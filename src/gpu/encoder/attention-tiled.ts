@@ -105,6 +105,14 @@ export const pairLoads = (d: number, qkv: QkvRows): boolean =>
   [d, qkv.stride, qkv.q, qkv.k, qkv.v].every((x) => x % 2 === 0);
 
 /** A register-blocked kernel of QB-query workgroups (this file's and attention-blocked.ts's). */
+/** What a later kernel reads of one attention call's output (all where not given). */
+export interface AttentionCall {
+  /** The most value dims a head's context has read (Params.dims: each head's, bit e for dim e): the
+   *  whole-sequence 'v' / 'r' kernels compute and store those alone (attention-whole.ts's read
+   *  form), the others every dim (the unread ones harmless). */
+  valueDims?: number;
+}
+
 /** One attention call, the same for every kernel: `liveHeads` is how many heads it runs (the first
  *  that many set in Params.heads, attention-live-head.wgsl; all by default, with Params.heads 0). */
 export type AttentionEncode = (
@@ -113,6 +121,7 @@ export type AttentionEncode = (
   batch: number,
   seq: number,
   liveHeads?: number,
+  call?: AttentionCall,
 ) => void;
 
 export interface BlockAttention<S extends { qb: number }> {

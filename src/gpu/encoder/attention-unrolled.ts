@@ -12,10 +12,14 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Lines of generated WGSL, emit(indent, ...lines), started with the attention kernels' shared
  *  declarations (params, mask, ctx; q/k/v come with the load functions). */
-export function attentionEmitter(): { lines: string[]; emit: (indent: number, ...ls: string[]) => void } {
+export function attentionEmitter(paramsTail = ''): {
+  lines: string[];
+  emit: (indent: number, ...ls: string[]) => void;
+} {
   const lines: string[] = [];
   const emit = (indent: number, ...ls: string[]) => ls.forEach((l) => lines.push('  '.repeat(indent) + l));
-  emit(0, 'struct Params { seq: u32, scale: f32, heads: u32, _p1: u32 }');
+  // paramsTail: fields after the four every kernel reads (attention-whole.ts's read form: dims).
+  emit(0, `struct Params { seq: u32, scale: f32, heads: u32, _p1: u32${paramsTail} }`);
   emit(0, '@group(0) @binding(0) var<uniform> p: Params;');
   emit(0, '@group(0) @binding(4) var<storage, read> mask: array<u32>;');
   emit(0, '@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;');

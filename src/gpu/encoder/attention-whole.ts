@@ -1,4 +1,4 @@
-// Attention with K/V in key tiles of workgroup memory, one row a thread ('h<QPT>w<QW>s<S>c<KC>[t<KT>]'
+// Attention with K/V in key tiles of workgroup memory, one row a thread ('h<QPT>w<QW>s<S>c<KC>[t<KT>][v|r]'
 // variants), generated with every per-thread loop written out. One workgroup a (block of QW
 // queries, head, sequence); QW / QPT query slots x S key splits threads, thread (slot, split)
 // holding QPT query rows (Q in registers) and taking the key chunks split, split + S, ... of KC keys
@@ -18,9 +18,13 @@
 // (BENCHMARKS.md, issue 19 twelfth pass: time against batch steps where the workgroups an SM
 // overflow it), so the whole 128-key K/V (28 KiB) left one workgroup an SM and 64-key tiles
 // (14 KiB) three. The merge and the output reuse the tile, so they cost no memory of their own.
-// The pipeline depends on KT and the queries a workgroup (QW, or fewer for a short sequence): one
-// per pair, compiled on first use. `ablate` (bench only, wrong results by design): ABLATIONS' loads,
-// scores, values and exp.
+// The read form ('v', 'r' after the name, given AttentionCall.valueDims): the value rows and
+// accumulators hold only the value dims a later kernel reads (each head's in Params.dims, gathered
+// through vmap), the sum in lane 0; only those context columns are stored ('r': a head's product
+// skips the quads past its own read dims, a uniform branch).
+// The pipeline depends on KT, the queries a workgroup (QW, or fewer for a short sequence) and the
+// read form's NV: one per triple, compiled on first use. `ablate` (bench only, wrong results by
+// design): ABLATIONS' loads, scores, values and exp.
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
@@ -34,16 +38,27 @@ import { attentionEmitter, range } from './attention-unrolled';
  *  37.7). Tried there and not kept: the whole sequence staged at once (h1w128s2c16 52.6 with the
  *  rows stored a thread a row), two rows a thread (h2..: 166-705, spills likely), 8- and 32-key chunks,
  *  four splits, 32-query workgroups, Q staged through workgroup memory ('q': 41.0-43.0), a row's
- *  head over two lanes of a subgroup ('d': 45.1-125). */
-export const WHOLE_ATTENTION_VARIANTS = ['h1w128s2c16t64', 'h1w64s2c16t32'] as const;
+ *  head over two lanes of a subgroup ('d': 45.1-125). The read form ('v': the value product over the
+ *  read dims alone, a pipeline for the most a head of the layer reads; 'r': also each head's product
+ *  over its own quads only; thirteenth pass, helper 19a), B=32 L=128 HP 90 %, 4 layers in the engine:
+ *  'r' 0.1297-0.1311 ms against 0.1372-0.1379, but the forward 0.4751-0.4772 against 0.4649-0.469;
+ *  'v' 0.1488, h1w128s2c8t64r 0.1427: kept as options, not 'auto'. */
+export const WHOLE_ATTENTION_VARIANTS = [
+  'h1w128s2c16t64',
+  'h1w64s2c16t32',
+  'h1w128s2c16t64v',
+  'h1w128s2c16t64r',
+  'h1w64s2c16t32v',
+  'h1w64s2c16t32r',
+] as const;
 
 export function parseWholeVariant(
   name: string,
-): { qpt: number; qw: number; s: number; kc: number; kt?: number } | null {
-  const m = /^h(\d+)w(\d+)s(\d+)c(\d+)(?:t(\d+))?$/.exec(name);
+): { qpt: number; qw: number; s: number; kc: number; kt?: number; read: '' | 'v' | 'r' } | null {
+  const m = /^h(\d+)w(\d+)s(\d+)c(\d+)(?:t(\d+))?([vr]?)$/.exec(name);
   if (!m) return null;
   const [qpt, qw, s, kc] = [m[1], m[2], m[3], m[4]].map(Number);
-  return { qpt, qw, s, kc, ...(m[5] ? { kt: Number(m[5]) } : {}) };
+  return { qpt, qw, s, kc, ...(m[5] ? { kt: Number(m[5]) } : {}), read: m[6] as '' | 'v' | 'r' };
 }
 
 export interface WholeShape {
@@ -61,15 +76,25 @@ export interface WholeShape {
   dp4: number;
   kvr: number;
   storageBytes: number;
+  /** Value dims read ('read' form: at most NV of a head's D, listed per head in Params.dims; the
+   *  value rows and accumulators hold those alone, the sum in lane 0), or undefined: all D. */
+  nv?: number;
+  /** 'r': the value product of a head skips the accumulator quads past its own read dims. */
+  skip: boolean;
 }
 
-/** The variant's sizes at head size d over seq keys, or why not. */
-export function wholeShape(variant: string, d: number, seq: number): WholeShape | string {
+/** The variant's sizes at head size d over seq keys, or why not; `valueDims`: the most value dims a
+ *  head reads ('v' and 'r' variants then take the read form; head sizes up to 32, the bits of a
+ *  Params.dims word; ignored by the others). */
+export function wholeShape(variant: string, d: number, seq: number, valueDims?: number): WholeShape | string {
   const v = parseWholeVariant(variant);
   if (!v) return `'${variant}' is not a whole-sequence attention variant`;
   const { qpt, s, kc } = v;
   if (qpt < 1 || s < 1 || kc < 1 || v.qw % (32 * qpt) !== 0) return `'${variant}' has an unusable block`;
   if (v.kt !== undefined && (v.kt < 1 || v.kt % (s * kc) !== 0)) return `'${variant}': KT is not a multiple of S x KC`;
+  const nv = v.read && d <= 32 ? valueDims : undefined;
+  if (nv !== undefined && (!Number.isInteger(nv) || nv < 0 || nv > d))
+    return `'${variant}': ${nv} value dims read of a head of ${d}`;
   const unit = 32 * qpt;
   const qw = Math.min(v.qw, Math.max(unit, Math.ceil(seq / unit) * unit));
   const qs = qw / qpt;
@@ -77,8 +102,9 @@ export function wholeShape(variant: string, d: number, seq: number): WholeShape 
   const kt = Math.min(v.kt ?? whole, whole);
   const dp4 = Math.floor(d / 4) + 1;
   const kvr = Math.max(2 * kt, (s - 1) * qw, qw);
-  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4;
-  return { qpt, qw, s, kc, qs, threads: qs * s, kt, dp4, kvr, storageBytes };
+  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4 + (nv === undefined ? 0 : 4 * d);
+  const read = nv === undefined ? {} : { nv };
+  return { qpt, qw, s, kc, qs, threads: qs * s, kt, dp4, kvr, storageBytes, ...read, skip: v.read === 'r' };
 }
 
 export function wholeFits(device: GPUDevice, variant: string, d: number, seq: number): boolean {
@@ -87,7 +113,8 @@ export function wholeFits(device: GPUDevice, variant: string, d: number, seq: nu
 
 /** The kernel's WGSL body (after the constants and the load functions). */
 export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string {
-  const { qpt, kc } = s;
+  const { qpt, kc, nv } = s;
+  const read = nv !== undefined;
   const { noLoads, noScores, noValues, noExp } = ablated(ablate);
   const exp2 = (x: string) => (noExp ? `(${x})` : `exp2(${x})`);
   const R = range(qpt);
@@ -95,27 +122,43 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
   const d4 = Math.ceil(d / 4);
   const C = range(d4);
   const spare = Math.floor(d / 4);
-  const P = range(spare + 1);
   const sl = LANES[d % 4];
-  // The spare quad's accumulator keeps only its head lanes and lane D (the sum): AW lanes.
-  const aw = (d % 4) + 1;
-  const accType = (c: number) => (c < spare || aw === 4 ? 'vec4<f32>' : aw === 1 ? 'f32' : `vec${aw}<f32>`);
-  const part = (x: string, c: number) => (c < spare || aw === 4 ? x : `${x}.${LANES.slice(0, aw).join('')}`);
-  // An accumulator as a whole quad (the spare one padded with zeros).
+  // Value rows and accumulators: all D dims and the sum in lane D (VQ quads), or in the read form
+  // the sum in lane 0 and the head's read dims in lanes 1 .. NV (VQ = NV / 4 + 1).
+  const vq = read ? Math.floor(nv / 4) + 1 : spare + 1;
+  const last = vq - 1;
+  const P = range(vq);
+  // The last quad's accumulator keeps its live lanes alone: AW lanes.
+  const aw = read ? nv + 1 - 4 * last : (d % 4) + 1;
+  const accType = (c: number) => (c < last || aw === 4 ? 'vec4<f32>' : aw === 1 ? 'f32' : `vec${aw}<f32>`);
+  const part = (x: string, c: number) => (c < last || aw === 4 ? x : `${x}.${LANES.slice(0, aw).join('')}`);
+  // An accumulator as a whole quad (the last one padded with zeros).
   const quad = (x: string, c: number) =>
-    c < spare || aw === 4
+    c < last || aw === 4
       ? x
       : `vec4<f32>(${x}, ${range(4 - aw)
           .map(() => '0.0')
           .join(', ')})`;
-  const lane = (x: string, c: number, e: number) => (c === spare && aw === 1 ? x : `${x}.${LANES[e]}`);
-  const { lines, emit } = attentionEmitter();
+  const sum = (r: number) => (read ? (vq === 1 && aw === 1 ? `a${r}_0` : `a${r}_0.x`) : lane(`a${r}_${last}`, d % 4));
+  const lane = (x: string, e: number) => (aw === 1 ? x : `${x}.${LANES[e]}`);
+  const { lines, emit } = attentionEmitter(read ? ', dims: array<vec4<u32>, HQ>' : '');
   emit(0, 'var<workgroup> kv: array<array<vec4<f32>, DP4>, KVR>;');
   emit(0, 'var<workgroup> ml: array<f32, MLN>;');
+  // The read form: vmap[i], the head's i-th read value dim.
+  if (read) emit(0, 'var<workgroup> vmap: array<u32, D>;');
   emit(0, '@compute @workgroup_size(T)');
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
-  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let col = live_head(wid.y) * D;', 'let q0 = wid.x * QW;');
-  emit(1, 'let slot = lid % QS;', 'let split = lid / QS;', 'let qscale = p.scale * 1.4426950408889634;');
+  emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let hd = live_head(wid.y);', 'let col = hd * D;');
+  emit(1, 'let q0 = wid.x * QW;', 'let slot = lid % QS;', 'let split = lid / QS;');
+  emit(1, 'let qscale = p.scale * 1.4426950408889634;');
+  if (read) {
+    // Rank of each read dim among the head's (set bits below it); more than NV read: the first NV.
+    emit(1, 'let dm = p.dims[hd / 4u][hd % 4u];', 'let nr = min(countOneBits(dm), NV);');
+    emit(1, 'if (lid < D && ((dm >> lid) & 1u) != 0u) {');
+    emit(2, 'let rank = countOneBits(dm & ((1u << lid) - 1u));', 'if (rank < NV) { vmap[rank] = lid; }');
+    emit(1, '}');
+    if (s.skip) emit(1, 'let nq = (nr + 4u) / 4u; // quads with a read dim (lane 0: the sum)');
+  }
   for (const r of R) {
     emit(1, `let qa${r} = (base + min(q0 + slot + ${r}u * QS, seq - 1u)) * STRIDE + QO + col;`);
     for (const c of C) emit(1, `let q${r}_${c} = quad_q(qa${r}, ${4 * c}u) * qscale;`);
@@ -123,19 +166,43 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
     for (const c of P) emit(1, `var a${r}_${c} = ${accType(c)}(0.0);`);
   }
   emit(1, 'for (var t0 = 0u; t0 < seq; t0 += KT) {');
-  emit(2, 'if (t0 > 0u) { workgroupBarrier(); } // the previous tile spent');
-  // K (lane D: the mask bias) and V (lane D: 1) of keys t0 .. t0+KT-1.
+  // The read form: the first tile waits for vmap.
+  emit(
+    2,
+    read ? 'workgroupBarrier(); // the previous tile spent (the first: vmap)' : 'if (t0 > 0u) { workgroupBarrier(); }',
+  );
+  // K (lane D: the mask bias) and V (the sum's lane: 1) of keys t0 .. t0+KT-1.
   emit(2, 'for (var idx = lid; idx < KT * DP4; idx += T) {');
   emit(3, 'let jj = idx / DP4;', 'let j = t0 + jj;', 'let c = idx % DP4;');
   emit(3, 'var kq = vec4<f32>(0.0);', 'var vq = vec4<f32>(0.0);', 'if (j < seq) {');
-  if (!noLoads) {
-    emit(4, 'let r = (base + j) * STRIDE + col;', 'kq = quad_k(r + KO, 4u * c);', 'vq = quad_v(r + VO, 4u * c);');
+  emit(4, 'let r = (base + j) * STRIDE + col;');
+  if (!noLoads) emit(4, 'kq = quad_k(r + KO, 4u * c);');
+  if (!noLoads && !read) emit(4, 'vq = quad_v(r + VO, 4u * c);');
+  if (read) {
+    // Compact lane e: the sum (e = 0) or read dim e - 1.
+    // Lanes written out (no runtime index into vq: a local array the compiler may not keep in registers).
+    emit(4, 'if (c < VQ) {');
+    for (const l of range(4)) {
+      const set = `vq.${LANES[l]} = one_v(r + VO + vmap[e - 1u]);`;
+      emit(5, `{ let e = 4u * c + ${l}u;`);
+      emit(
+        5,
+        noLoads
+          ? `  if (e == 0u) { vq.x = 1.0; }`
+          : l
+            ? `  if (e <= nr) { ${set} }`
+            : `  if (e == 0u) { vq.x = 1.0; } else if (e <= nr) { ${set} }`,
+      );
+      emit(5, '}');
+    }
+    emit(4, '}');
   }
   emit(4, `if (c == ${spare}u) {`);
-  emit(5, `kq.${sl} = select(-1.0e30, 0.0, mask[base + j] != 0u);`, `vq.${sl} = 1.0;`);
+  emit(5, `kq.${sl} = select(-1.0e30, 0.0, mask[base + j] != 0u);`);
+  if (!read) emit(5, `vq.${sl} = 1.0;`);
   emit(4, '}');
   emit(3, `} else if (c == ${spare}u) {`, `  kq.${sl} = -1.0e30;`, '}');
-  emit(3, 'kv[jj][c] = kq;', 'kv[KT + jj][c] = vq;');
+  emit(3, 'kv[jj][c] = kq;', read ? 'if (c < VQ) { kv[KT + jj][c] = vq; }' : 'kv[KT + jj][c] = vq;');
   emit(2, '}');
   emit(2, 'workgroupBarrier();');
   emit(2, 'let kn = min(KT, seq - t0);');
@@ -161,17 +228,27 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
     emit(3, `let mx${r} = max(m${r}, ${tree(N.map((n) => `s${r}_${n}`))});`);
     emit(3, `let sc${r} = ${exp2(`m${r} - mx${r}`)};`, `m${r} = mx${r};`);
     for (const n of N) emit(3, `s${r}_${n} = ${exp2(`s${r}_${n} - mx${r}`)};`);
-    for (const c of P) emit(3, `a${r}_${c} *= sc${r};`);
   }
-  for (const n of N) {
-    for (const c of P) {
-      emit(3, `{ let vv = ${part(`kv[KT + kr${n}][${c}u]`, c)};`);
-      for (const r of R) {
-        const p = `${accType(c)}(s${r}_${n})`;
-        emit(4, noValues ? `a${r}_${c} += ${p};` : `a${r}_${c} = fma(${p}, vv, a${r}_${c});`);
-      }
-      emit(3, '}');
+  const pv = (c: number, n: number, indent: number) => {
+    emit(indent, `{ let vv = ${part(`kv[KT + kr${n}][${c}u]`, c)};`);
+    for (const r of R) {
+      const p = `${accType(c)}(s${r}_${n})`;
+      emit(indent + 1, noValues ? `a${r}_${c} += ${p};` : `a${r}_${c} = fma(${p}, vv, a${r}_${c});`);
     }
+    emit(indent, '}');
+  };
+  if (read && s.skip) {
+    // A quad at a time, each past the first only where the head reads a dim of it (uniform).
+    for (const c of P) {
+      if (c > 0) emit(3, `if (${c}u < nq) {`);
+      const i = c > 0 ? 4 : 3;
+      for (const r of R) emit(i, `a${r}_${c} *= sc${r};`);
+      for (const n of N) pv(c, n, i);
+      if (c > 0) emit(3, '}');
+    }
+  } else {
+    for (const r of R) for (const c of P) emit(3, `a${r}_${c} *= sc${r};`);
+    for (const n of N) for (const c of P) pv(c, n, 3);
   }
   emit(2, '}');
   emit(1, '}');
@@ -200,15 +277,24 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
   // Rows of the block, normalised, through workgroup memory; then stored by consecutive threads.
   emit(1, 'if (split == 0u) {');
   for (const r of R) {
-    emit(2, `{ let inv = 1.0 / ${lane(`a${r}_${spare}`, spare, d % 4)};`);
-    for (const c of C) {
-      emit(2, `  kv[slot + ${r}u * QS][${c}u] = ${quad(`${part(`a${r}_${c}`, c)} * inv`, c)};`);
+    emit(2, `{ let inv = 1.0 / ${sum(r)};`);
+    for (const c of P) {
+      if (!read && c === last && aw === 1) continue; // the sum's quad holds no head dim
+      emit(2, `  kv[slot + ${r}u * QS][${c}u] = ${quad(`a${r}_${c} * inv`, c)};`);
     }
     emit(2, '}');
   }
   emit(1, '}', 'workgroupBarrier();');
-  emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
-  emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
+  if (read) {
+    // Only the read dims (nothing reads the others' context columns).
+    // Over NV a row (a constant divisor), the row's first nr stored.
+    emit(1, 'for (var idx = lid; idx < QW * NV; idx += T) {', '  let qq = idx / NV;', '  let e = idx % NV + 1u;');
+    emit(1, '  if (e <= nr && q0 + qq < seq) {');
+    emit(1, '    ctx[(base + q0 + qq) * H + col + vmap[e - 1u]] = kv[qq][e / 4u][e % 4u];', '  }', '}');
+  } else {
+    emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
+    emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
+  }
   emit(0, '}');
   return lines.join('\n');
 }
@@ -232,22 +318,21 @@ export function createWholeAttention(
   if (typeof first === 'string') throw new RangeError(first);
   const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
   const pipelines = new Map<string, GPUComputePipeline>();
-  const shapeAt = (seq: number) => {
-    const shape = wholeShape(variant, d, seq);
+  const shapeAt = (seq: number, valueDims?: number) => {
+    const shape = wholeShape(variant, d, seq, valueDims);
     if (typeof shape === 'string') throw new RangeError(shape);
     return shape;
   };
-  const pipelineFor = (seq: number) => {
-    const shape = shapeAt(seq);
-    const key = `${shape.kt}x${shape.qw}`;
+  const pipelineFor = (shape: WholeShape, seq: number) => {
+    const key = `${shape.kt}x${shape.qw}${shape.nv === undefined ? '' : ` read ${shape.nv}`}`;
     let pipeline = pipelines.get(key);
     if (pipeline) return pipeline;
-    if (!wholeFits(device, variant, d, seq))
+    if (!shapeFits(device, shape))
       throw new RangeError(
         `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory at ${seq} keys; ` +
           `this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
       );
-    const { qpt, qw, qs, threads, kt, dp4, kvr, kc } = shape;
+    const { qpt, qw, qs, threads, kt, dp4, kvr, kc, nv } = shape;
     const consts = {
       ...{ H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, T: threads, QPT: qpt },
       ...{
@@ -260,6 +345,7 @@ export function createWholeAttention(
         KVR: kvr,
         MLN: Math.max(1, (shape.s - 1) * qw),
       },
+      ...(nv === undefined ? {} : { NV: nv, VQ: Math.floor(nv / 4) + 1, HQ: Math.ceil(heads / 4) }),
     };
     const loads = pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl;
     const code = withConsts(consts, loads, liveHeadWgsl, wholeAttentionWgsl(shape, d, ablate));
@@ -268,13 +354,25 @@ export function createWholeAttention(
     pipelines.set(key, pipeline);
     return pipeline;
   };
+  // The shape and pipeline of each (seq, value dims) seen: a forward encodes one a layer.
+  const calls = new Map<string, { pipeline: GPUComputePipeline; qw: number }>();
+  const callFor = (seq: number, valueDims?: number) => {
+    const key = `${seq}/${valueDims}`;
+    let call = calls.get(key);
+    if (!call) {
+      const shape = shapeAt(seq, valueDims);
+      calls.set(key, (call = { pipeline: pipelineFor(shape, seq), qw: shape.qw }));
+    }
+    return call;
+  };
   return {
     layout,
     queriesPerGroup: (seq) => shapeAt(seq).qw,
-    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
-      pass.setPipeline(pipelineFor(seq));
+    encode(pass, bindGroup, batch, seq, liveHeads = heads, call) {
+      const { pipeline, qw } = callFor(seq, call?.valueDims);
+      pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(seq / shapeAt(seq).qw), liveHeads, batch);
+      pass.dispatchWorkgroups(Math.ceil(seq / qw), liveHeads, batch);
     },
   };
 }

@@ -278,7 +278,8 @@ export function createAttentionKernel(
     layout: any.layout,
     variant,
     queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
-    encode: (pass, bindGroup, batch, seq, liveHeads) => pick(batch, seq).encode(pass, bindGroup, batch, seq, liveHeads),
+    encode: (pass, bindGroup, batch, seq, liveHeads, call) =>
+      pick(batch, seq).encode(pass, bindGroup, batch, seq, liveHeads, call),
   };
 }
 

@@ -40,7 +40,7 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
-import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode } from './live-outputs';
+import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode, type LiveHeads } from './live-outputs';
 import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
 import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
@@ -365,6 +365,15 @@ export function createEncoderEngine(
     const live = layerHeads[i];
     return live && tokens >= live.minTokens ? live : undefined;
   };
+  // The attention's Params: seq, scale, the heads run, then each head's read columns (Params.dims).
+  const attnWords = 4 + 4 * Math.ceil(heads / 4);
+  const attnParams = (seq: number, live: LiveHeads | undefined) => {
+    const a = new Uint32Array(attnWords);
+    a.set([seq, 0, live?.bits ?? 0]);
+    new Float32Array(a.buffer)[1] = 1 / Math.sqrt(hidden / heads);
+    if (live?.dims) a.set(live.dims, 4);
+    return a;
+  };
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
   // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
@@ -422,17 +431,17 @@ export function createEncoderEngine(
     ]),
   };
   // Per-(batch, seq) parameters; rewritten when the shape changes.
-  const uniform = (name: string) =>
+  const uniform = (name: string, size = 16) =>
     device.createBuffer({
       label: `encoder.u.${name}`,
-      size: 16,
+      size,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
   const uniforms = {
     emb: uniform('emb'),
     ln: uniform('ln'),
     // One a layer: Params.heads carries the layer's live heads.
-    attn: model.layers.map((_, i) => uniform(`attn${i}`)),
+    attn: model.layers.map((_, i) => uniform(`attn${i}`, attnWords * 4)),
     head: uniform('head'),
     transpose: uniform('transpose'),
     // clsTail: the LayerNorms, transpose and head on the `batch` [CLS] rows, and their gather.
@@ -763,13 +772,7 @@ export function createEncoderEngine(
     device.queue.writeBuffer(uniforms.emb, 0, words([tokens, seq], { 2: eps }));
     // The int8 LayerNorm's column pitch (tw: the int8 linears' columns, for the capacity).
     device.queue.writeBuffer(uniforms.ln, 0, words([tokens, int8ColumnWords(capacity)], { 2: eps }));
-    uniforms.attn.forEach((u, i) =>
-      device.queue.writeBuffer(
-        u,
-        0,
-        words([seq, 0, headsRun(i, tokens)?.bits ?? 0], { 1: 1 / Math.sqrt(hidden / heads) }),
-      ),
-    );
+    uniforms.attn.forEach((u, i) => device.queue.writeBuffer(u, 0, attnParams(seq, headsRun(i, tokens))));
     device.queue.writeBuffer(uniforms.head, 0, words([seq]));
     device.queue.writeBuffer(uniforms.transpose, 0, words([tokens, hidden]));
     // clsTail: `batch` rows, one a sequence.
@@ -854,7 +857,8 @@ export function createEncoderEngine(
       const count = headsRun(i, tokens)?.count ?? heads;
       // clsAttention: the tail reads the last layer's [CLS] rows alone, so only their queries run.
       const kernel = clsAttention && i === linears.length - 1 && tailFor(batch, seq) ? clsAttention : layerAttention[i];
-      if (count > 0) step('attention', (pass) => kernel.encode(pass, g.attn[i], batch, seq, count));
+      const call = { valueDims: headsRun(i, tokens)?.valueDims };
+      if (count > 0) step('attention', (pass) => kernel.encode(pass, g.attn[i], batch, seq, count, call));
     };
     // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
     // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and

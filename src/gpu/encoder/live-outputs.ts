@@ -46,13 +46,18 @@ export function ffnInLive(ffnOut: HPMatrix | undefined, mode: HPLiveMode): LiveO
 /** The heads whose context the HP attention output reads (a kept input column among the head's
  *  columns); the attention runs those alone (Params.heads: their bits), and qkvLive (its `heads`, as
  *  the engine passes it) drops the others' Q/K outputs. At 90 % (the
- *  default model, tiles 32x32) 13 of the 48 heads read nothing (6, 3, 1, 3 by layer). Undefined:
- *  every head is read (or no HP attention output, 'off', or more heads than the 32 bits of Params.heads). */
+ *  default model, tiles 32x32) 13 of the 48 heads read nothing (6, 3, 1, 3 by layer). With head sizes
+ *  up to 32 also each head's read context columns (`dims`, Params.dims: bit e for column e of the
+ *  head) and the most of a head (`valueDims`; 18-21 of 26 at 90 %): the whole-sequence attention's
+ *  read form computes those alone. Undefined: every column is read (or no HP attention output, 'off',
+ *  or more heads than the 32 bits of Params.heads). */
 export interface LiveHeads {
   /** Bit h set: head h runs. */
   bits: number;
   count: number;
   minTokens: number;
+  dims?: number[];
+  valueDims?: number;
 }
 
 export function liveHeads(attnOut: HPMatrix | undefined, heads: number, mode: HPLiveMode): LiveHeads | undefined {
@@ -61,13 +66,27 @@ export function liveHeads(attnOut: HPMatrix | undefined, heads: number, mode: HP
   const d = attnOut.in / heads;
   let bits = 0;
   let count = 0;
-  for (let h = 0; h < heads; h++)
-    if (ctx.subarray(h * d, (h + 1) * d).some((x) => x)) {
+  const dims: number[] = [];
+  for (let h = 0; h < heads; h++) {
+    const read = ctx.subarray(h * d, (h + 1) * d);
+    if (read.some((x) => x)) {
       bits = (bits | (1 << h)) >>> 0;
       count++;
     }
-  return count === heads ? undefined : { bits, count, minTokens: mode === 'auto' ? LIVE_MIN_TOKENS : 0 };
+    dims.push(d <= 32 ? read.reduce((m, x, e) => (x ? (m | (1 << e)) >>> 0 : m), 0) : 0);
+  }
+  const valueDims = Math.max(...dims.map(popCount));
+  // The read form only where a head run reads some of its columns, not all.
+  const read = d <= 32 && dims.some((m) => m !== 0 && popCount(m) < d) ? { dims, valueDims } : {};
+  if (count === heads && !read.dims) return undefined;
+  return { bits, count, minTokens: mode === 'auto' ? LIVE_MIN_TOKENS : 0, ...read };
 }
+
+const popCount = (m: number) => {
+  let n = 0;
+  for (let x = m; x; x &= x - 1) n++;
+  return n;
+};
 
 /** The stacked Q/K/V's read outputs (`out` rows of `layout`): the V outputs whose context column
  *  the HP attention output keeps (none: the whole V block), and Q and K, of every head by default or,

@@ -49,10 +49,18 @@ describe('planQkv', () => {
     const q = qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'rows')!;
     expect(Array.from(q.live)).toEqual([...Array(16).fill(1), 0, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0]);
     expect(qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'off')).toBeUndefined();
-    // Heads: of 4 heads of 2 every one reads a column (no map); of 8 heads of 1, heads 1, 2, 4, 7
-    // alone, and Q/K of the others are not read either.
-    expect(liveHeads(attnOut, 4, 'rows')).toBeUndefined();
+    // Heads: of 4 heads of 2 every one runs, each reading one of its columns (dims: bit e for column
+    // e of the head); of 8 heads of 1, heads 1, 2, 4, 7 alone, each reading its whole column (no
+    // dims), and Q/K of the others are not read either.
+    expect(liveHeads(attnOut, 4, 'rows')).toEqual({
+      bits: 0b1111,
+      count: 4,
+      minTokens: 0,
+      dims: [0b10, 0b01, 0b01, 0b10],
+      valueDims: 1,
+    });
     expect(liveHeads(attnOut, 8, 'auto')).toEqual({ bits: 0b10010110, count: 4, minTokens: LIVE_MIN_TOKENS });
+    expect(liveHeads(attnOut, 8, 'off')).toBeUndefined();
     const kept = [0, 1, 1, 0, 1, 0, 0, 1];
     const q8 = qkvLive(28, { stride: 28, q: 0, k: 8, v: 16 }, 8, attnOut, 'rows', 8)!;
     expect(Array.from(q8.live)).toEqual([...kept, ...kept, ...kept, 0, 0, 0, 0]);
