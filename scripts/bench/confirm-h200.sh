@@ -25,7 +25,8 @@
 # kernel skips the tile-rows no later kernel reads, so this step checks that path), live (HP 90 % B=32
 # L=128 profiled with --hp-live auto, off, auto in one process; live64 the same at L=64), logits-live
 # (the logits step with the skipped tile-rows and attention heads at every batch: --hp-live rows, HP
-# linears forced on columns), logits (dev-split logits at
+# linears forced on columns), cls (B=32 L=128 profiled and timed with --cls-tail off, on, on+attention in one
+# process), logits-cls (the logits step with the [CLS] attention at every batch), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -137,6 +138,15 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # The skipped tile-rows and heads at every batch (hp-live rows, HP linears forced on columns).
       c logits-live 60 encoder --no-latency --sparsity 0,0.5,0.9 --hp-live rows --hp-columns on \
         --save-logits "$out/engine-logits-live.json" ;;
+    cls)
+      # The [CLS] tail off, on, and on with the last layer's [CLS]-query attention, one process (its
+      # forward, not the sum of ops, decides: a prototype read one HP forward at 1.8 ms; thirteenth pass).
+      c cls 60 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --cls-tail off,on,on+attention,on
+      c cls-latency 60 "${enc[@]}" --batch 32 --seq 128 --cls-tail on,on+attention ;;
+    logits-cls)
+      # The [CLS] attention at every batch (tail forced on, skipped heads mapped, HP linears on columns).
+      c logits-cls 60 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail on+attention --hp-live rows \
+        --hp-columns on --save-logits "$out/engine-logits-cls.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done
