@@ -5,8 +5,8 @@
 import clsWgsl from './attention-cls.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
-import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
-import type { AttentionEncode, QkvRows } from './attention-tiled';
+import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { attentionLayout, type AttentionEncode, type QkvRows } from './attention-tiled';
 
 /** Threads a workgroup: a 128-key sequence scores a key a thread. */
 const WG = 128;
@@ -22,7 +22,7 @@ export function createClsAttention(device: GPUDevice, hidden: number, heads: num
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
   if (d > WG) throw new RangeError(`[CLS] attention: head size ${d} is over ${WG}`);
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   const pipelines = new Map<number, GPUComputePipeline>();
   const pipelineFor = (seq: number) => {
     const nk = Math.max(1, Math.ceil(seq / WG)) * WG;

@@ -10,7 +10,8 @@ import commonWgsl from './attention-int8-common.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import { hasInt8Matrix } from '../kernels/int8-linear';
 import type { GpuCapabilities } from '../adapter';
-import { bindingLayout, compilePipeline, withConsts } from '../kernel';
+import { compilePipeline, withConsts } from '../kernel';
+import { attentionLayout } from './attention-tiled';
 import { expandWgsl } from '../kernels/wgsl-template';
 import { thresholdTable } from './attention-int8';
 import type { AttentionKernel, QkvLayout } from './attention';
@@ -151,7 +152,7 @@ export function createInt8MatrixAttentionKernel(
       `the tensor-core int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ` +
         `${storageBytes(s, 1, pad)} bytes, this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   const dw = s.dp / 4;
   const iu = Math.min(tune.unroll ?? 4, 128 / s.sg);
   const template = { KS: s.dp / 32, NF: s.nf, IU: iu };

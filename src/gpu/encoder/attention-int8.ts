@@ -8,7 +8,8 @@ import attentionInt8Wgsl from './attention-int8.wgsl?raw';
 import commonWgsl from './attention-int8-common.wgsl?raw';
 import int8ScaleWgsl from '../kernels/int8-scale.wgsl?raw';
 import { SOFTMAX_THRESHOLDS } from '../../core/quant/int-attention';
-import { bindingLayout, compilePipeline, withConsts } from '../kernel';
+import { compilePipeline, withConsts } from '../kernel';
+import { attentionLayout } from './attention-tiled';
 import { expandWgsl } from '../kernels/wgsl-template';
 import type { AttentionKernel, QkvLayout } from './attention';
 
@@ -57,7 +58,7 @@ export function createInt8AttentionKernel(
       `the int8 attention holds a sequence's keys in workgroup memory: ${maxSeq} tokens need ${bytes} bytes, ` +
         `this device has ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   const consts = { H: hidden, D: d, D4: d4, WG, S: splits, QB: qb, PARTIAL: partial, LMAX: lmax, G: lmax / 4 };
   const pipeline = compilePipeline(
     device,

@@ -20,10 +20,18 @@ import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
-import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { hoistDirectives } from '../kernels/linear-common';
 import { deviceHasSubgroups } from '../kernels/subgroup-variant';
-import { ablated, LANES, pairLoads, shapeFits, type AttentionEncode, type QkvRows } from './attention-tiled';
+import {
+  ablated,
+  attentionLayout,
+  LANES,
+  pairLoads,
+  shapeFits,
+  type AttentionEncode,
+  type QkvRows,
+} from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
 /** Kept after the H200 runs (BENCHMARKS.md, issue 19 eleventh pass, µs a layer alone): the fastest
@@ -255,7 +263,7 @@ export function createSubgroupAttention(
   if (!sg) throw new RangeError(`attention variant '${variant}' needs subgroups of one fixed size`);
   const first = subgroupShape(variant, d, 1, sg);
   if (typeof first === 'string') throw new RangeError(first);
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   const pipelines = new Map<number, GPUComputePipeline>();
   const pipelineFor = (seq: number) => {
     const shape = subgroupShape(variant, d, seq, sg);

@@ -7,6 +7,12 @@ import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 
+/** The bind-group layout of every attention kernel (params, q, k, v, mask, ctx): one, so a layer's
+ *  bind group serves whichever variant runs it (the engine's [CLS] attention takes the layer's). */
+export function attentionLayout(device: GPUDevice): KernelLayout {
+  return bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+}
+
 /** attention.ts's QkvLayout (where a head's Q, K and V start in rows of `stride` floats). */
 export interface QkvRows {
   stride: number;
@@ -154,7 +160,7 @@ export function blockAttention<S extends { qb: number; storageBytes: number; thr
       `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory and ` +
         `${shape.threads} threads; this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
     );
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   let pipeline: GPUComputePipeline | undefined;
   return {
     layout,

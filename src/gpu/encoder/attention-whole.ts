@@ -28,8 +28,16 @@
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
-import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
-import { ablated, LANES, pairLoads, shapeFits, type AttentionEncode, type QkvRows } from './attention-tiled';
+import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import {
+  ablated,
+  attentionLayout,
+  LANES,
+  pairLoads,
+  shapeFits,
+  type AttentionEncode,
+  type QkvRows,
+} from './attention-tiled';
 import { attentionEmitter, range } from './attention-unrolled';
 
 /** Kept after the H200 runs (BENCHMARKS.md, issue 19 twelfth pass, helper 19g; µs a layer alone at
@@ -316,7 +324,7 @@ export function createWholeAttention(
   const d = hidden / heads;
   const first = wholeShape(variant, d, 1);
   if (typeof first === 'string') throw new RangeError(first);
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   const pipelines = new Map<string, GPUComputePipeline>();
   const shapeAt = (seq: number, valueDims?: number) => {
     const shape = wholeShape(variant, d, seq, valueDims);

@@ -5,9 +5,10 @@
 import attentionWgsl from './attention.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
-import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import {
   ABLATIONS,
+  attentionLayout,
   createTiledAttention,
   parseTiledVariant,
   TILED_ABLATIONS,
@@ -255,7 +256,7 @@ export function createAttentionKernel(
     return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
   }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
-  // All variants share one bind-group layout (bindingLayout's cache), so one bind group fits each;
+  // All variants share one bind-group layout (attentionLayout), so one bind group fits each;
   // each is made on first use (its pipeline compiled then).
   const kernels = new Map<string, AttentionKernel>();
   const fits = (v: string) =>
@@ -353,7 +354,7 @@ function fixedAttentionKernel(
   });
   if (tiles.length === 0)
     throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
-  const layout = bindingLayout(device, 'encoder.attention', ['uniform', 'read', 'read', 'read', 'read', 'write']);
+  const layout = attentionLayout(device);
   // One pipeline per query tile, looked up by number: building the source and its cache key on
   // every encode cost CPU time in each forward.
   const pipelines = new Map<number, GPUComputePipeline>();
