@@ -26,7 +26,8 @@
 # L=128 profiled with --hp-live auto, off, auto in one process; live64 the same at L=64), logits-live
 # (the logits step with the skipped tile-rows and attention heads at every batch: --hp-live rows, HP
 # linears forced on columns), cls (B=32 L=128 profiled and timed with --cls-tail off, on, on+attention in one
-# process), logits-cls (the logits step with the [CLS] attention at every batch), logits (dev-split logits at
+# process), logits-cls (the logits step with the [CLS] attention at every batch), tail-small (the tail off / on
+# at B=32 L=64 and B=1 L=128, profiled and timed), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -44,6 +45,12 @@ step() {
 }
 c() { step "$1" "$2" node .gpu/hp-lab.mjs "${@:3}"; }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
+# The GPU's clocks, power and P-state every 200 ms through the call (clocks.csv), to tell a slow
+# forward in one process from a slow GPU at that moment.
+nvidia-smi --query-gpu=timestamp,pstate,clocks.sm,clocks.mem,power.draw,utilization.gpu --format=csv,nounits \
+  -lms 200 > "$out/clocks.csv" 2>/dev/null &
+clocks=$!
+trap 'kill $clocks 2>/dev/null' EXIT
 enc=(encoder --no-accuracy --sparsity 0.9 --reps 30 --warmup 3 --spin-up 1500)
 for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-kernels int8 submit logits}; do
   case $s in
@@ -147,6 +154,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # The [CLS] attention at every batch (tail forced on, skipped heads mapped, HP linears on columns).
       c logits-cls 60 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail on+attention --hp-live rows \
         --hp-columns on --save-logits "$out/engine-logits-cls.json" ;;
+    tail-small)
+      # The [CLS] tail (with its attention) against none where 'auto' leaves it off: B=32 L=64 (2048
+      # tokens, HP's threshold is 4096) and B=1 L=128, profiled, then timed (run()'s wall too).
+      c tail-small 60 "${enc[@]}" --no-latency --batch 32,1 --seq 64,128 --profile --cls-tail off,on,off
+      c tail-small-latency 60 "${enc[@]}" --batch 32,1 --seq 64,128 --cls-tail off,on ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done

@@ -140,11 +140,20 @@ export class EncoderExperiment {
     return evaluateSession(engineSession(engine), tokenizer, data, opts);
   }
 
-  /** Runs `engine`'s batch x seq forward for `ms`: an idle GPU runs at a low clock and raises it
-   *  only after some time under load (the first rows of a run measured 2-3x slow on the H200). */
-  async spinUp(engine: EncoderEngine, batch: number, seq: number, ms: number): Promise<void> {
-    const until = performance.now() + ms;
-    while (performance.now() < until) await engine.time(batch, seq, 10, 0, 250);
+  /** Runs `engine`'s batch x seq forward for `ms`, then on until its GPU time stops moving (at most
+   *  max(3 x ms, 1 s) more). An idle or lightly loaded GPU lowers its clock and raises it only after
+   *  some time under load: on the H200 the first rows of a run measured 2-3x slow, and shapes timed
+   *  after another's idle-wall runs read 2x slow while the SM clock sat at 720-1215 MHz instead of
+   *  1980; it took ~1.2 s under load to climb back (BENCHMARKS.md, issue 19 fourteenth pass).
+   *  Returns the chunks' GPU medians, in order. */
+  async spinUp(engine: EncoderEngine, batch: number, seq: number, ms: number): Promise<number[]> {
+    const start = performance.now();
+    const times: number[] = [];
+    for (;;) {
+      times.push((await engine.time(batch, seq, 10, 0, 250)).msMedian);
+      const elapsed = performance.now() - start;
+      if (elapsed >= ms && (isSteady(times) || elapsed >= ms + Math.max(3 * ms, 1000))) return times;
+    }
   }
 
   /** Latency of the engine on batch x seq random tokens (GPU timestamps when the adapter has them). */
@@ -212,4 +221,12 @@ export class EncoderExperiment {
       for (const e of engines) e.destroy();
     }
   }
+}
+
+/** Whether the last `window` GPU times of a spin-up agree within `tolerance` (relative): the clock
+ *  has settled. A software adapter's times jitter more than that, so its spin-up runs to its cap. */
+export function isSteady(times: readonly number[], window = 3, tolerance = 0.02): boolean {
+  if (times.length < window) return false;
+  const last = times.slice(-window);
+  return Math.max(...last) <= Math.min(...last) * (1 + tolerance);
 }

@@ -386,18 +386,19 @@ describe('encoder engine on WebGPU', () => {
     const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 17);
     const { sparse, pruned } = pruneAll(model, 0.9, 8, 8);
     const cases = [
-      { name: 'dense', m: model, o: {} },
+      // The last layer's attention over every query (clsAttention false, the form before).
+      { name: 'dense, every query', m: model, o: { clsAttention: false } },
       { name: 'dense fused', m: model, o: { fuseAddLn: true } },
-      { name: 'hp columns', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
-      { name: 'hp rows', m: pruned, o: { sparse, hpColumns: false } },
-      // The last layer's attention for the [CLS] queries alone (attention-cls.ts), the heads the
-      // attention output keeps none of skipped too (hpLive 'rows' maps them at every batch).
-      { name: 'dense, [CLS] attention', m: model, o: { clsAttention: true } },
       {
-        name: 'hp columns, [CLS] attention',
+        name: 'hp columns, every query',
         m: pruned,
-        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsAttention: true },
+        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsAttention: false },
       },
+      { name: 'hp rows', m: pruned, o: { sparse, hpColumns: false } },
+      // The default: the last layer's attention for the [CLS] queries alone (attention-cls.ts), the
+      // heads the attention output keeps none of skipped too (hpLive 'rows' maps them at every batch).
+      { name: 'dense, [CLS] attention', m: model, o: {} },
+      { name: 'hp columns, [CLS] attention', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
     ];
     for (const { name, m, o } of cases) {
       const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });
@@ -411,7 +412,7 @@ describe('encoder engine on WebGPU', () => {
         const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
         expect(maxAbsDiff(logits, referenceForward(m, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
       }
-      if (name === 'hp columns') {
+      if (name === 'hp columns, [CLS] attention') {
         const p = await engine.profile(3, 7, 1, 0);
         expect(p.ops.find((x) => x.kind === 'gather')?.dispatches).toBe(1);
       }

@@ -117,10 +117,11 @@ export const usage =
                       engine each (rows carry hp_live)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (from 2048 tokens
-                      a call, 4096 where the last FFN-in is HP; the default); on+attention,
-                      auto+attention: where the tail runs, the last layer's attention for the
-                      [CLS] queries alone too (not yet timed on a GPU); a comma list builds and
-                      times one HP engine and one dense engine each (rows carry cls_tail)
+                      a call, 4096 where the last FFN-in is HP; the default); where it runs, the
+                      last layer's attention runs for the [CLS] queries alone too, unless
+                      on+all-queries / auto+all-queries (every query, the form before);
+                      on+attention / auto+attention are on / auto spelt out; a comma list builds
+                      and times one HP engine and one dense engine each (rows carry cls_tail)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -155,8 +156,9 @@ export const usage =
   --split-k N|auto|engine  K-slices of the dense attention-output and FFN-output linears, added by
                       the residual + LayerNorm (auto: pickDenseSplit's rule per token count; default
                       engine: 2 slices from 4096 tokens a call, else 1, unsplit)
-  --spin-up MS        run the dense forward for MS ms before the first timing (an idle GPU's clock
-                      rises only under load; default 0)
+  --spin-up MS        run the largest dense forward for MS ms before the first timing, and for
+                      MS/5 (at least 100) before every later one, each then on until its GPU
+                      time settles (an idle or lightly loaded GPU lowers its clock; default 0)
   --profile           GPU time per kind of op (embeddings, transpose, qkv, attention, attn-out,
                       layernorm, ffn1, ffn2, gather: --cls-tail's, head), dense and HP, per (batch,
                       seq), each kind timed on its own
@@ -185,18 +187,19 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
 }
 
-const TAIL_MODES = ['on', 'off', 'auto', 'on+attention', 'auto+attention'];
+const TAIL_MODES = ['on', 'off', 'auto', 'on+attention', 'auto+attention', 'on+all-queries', 'auto+all-queries'];
 
 function tailMode(v: string): string {
   if (TAIL_MODES.includes(v)) return v;
   throw new CliError(`--cls-tail must be one of ${TAIL_MODES.join(', ')}, got '${v}'`);
 }
 
-/** The engine options of a --cls-tail mode ('+attention': the last layer's [CLS] queries alone too). */
+/** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
+ *  query; otherwise, where the tail runs, over the [CLS] queries alone, the engine's default). */
 function tailOptions(mode: string | undefined): { clsTail?: boolean | 'auto'; clsAttention?: boolean } {
   if (mode === undefined) return {};
   const [tail, attention] = mode.split('+');
-  return { clsTail: tail === 'auto' ? 'auto' : tail === 'on', ...(attention ? { clsAttention: true } : {}) };
+  return { clsTail: tail === 'auto' ? 'auto' : tail === 'on', clsAttention: attention !== 'all-queries' };
 }
 
 function liveMode(v: string): HPLiveMode {
@@ -500,12 +503,15 @@ export async function run(argv: string[]): Promise<unknown> {
     };
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
     const floor = gpu && !f['no-latency'] ? await readbackFloor(gpu.device) : undefined;
-    // The largest dense forward for a while before the first timing, once (EncoderExperiment.spinUp).
+    // The largest dense forward for a while before the first timing (EncoderExperiment.spinUp), and
+    // again for a fifth of that before every later one: the GPU lowers its clock in the idle and
+    // light-load moments between timings (H200: a shape after another's wall-time runs read 2x slow).
     let spun = false;
     const spinUp = async () => {
-      if (spun || !dense || spinUpMs === 0) return;
+      if (!dense || spinUpMs === 0) return;
+      const ms = spun ? Math.max(100, spinUpMs / 5) : spinUpMs;
       spun = true;
-      await experiment!.spinUp(dense, Math.max(...batches), Math.max(...seqs), spinUpMs);
+      await experiment!.spinUp(dense, Math.max(...batches), Math.max(...seqs), ms);
     };
     try {
       if (doAccuracy && (f['compare-ort'] || f['save-logits'])) {
@@ -571,12 +577,12 @@ export async function run(argv: string[]): Promise<unknown> {
             accuracy.push(row);
           }
           if (f.profile && tailDense && hpEngine) {
-            await spinUp();
             for (const { batch, seq } of shapes) {
               for (const [linears, engine] of [
                 ...(firstTile ? ([['dense', tailDense]] as const) : []),
                 ['hp', hpEngine] as const,
               ]) {
+                await spinUp();
                 const leaveOut = Boolean(f['profile-leave-out']);
                 const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), leaveOut);
                 const row = {
@@ -596,10 +602,11 @@ export async function run(argv: string[]): Promise<unknown> {
             }
           }
           if (!f['no-latency'] && tailDense && hpEngine) {
-            await spinUp();
             for (const seq of seqs) {
               for (const batch of batches) {
+                await spinUp();
                 const d = await experiment!.latency(tailDense, batch, seq, reps, warmup);
+                await spinUp();
                 const h = await experiment!.latency(hpEngine, batch, seq, reps, warmup);
                 latency.push({ ...latencyRow(sparsity, d, h, { dense: tailDense, hp: hpEngine }), ...tileRow });
               }

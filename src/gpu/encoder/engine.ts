@@ -174,7 +174,8 @@ export interface EncoderEngineOptions {
   clsTail?: boolean | 'auto';
   /** Where clsTail runs, also the last layer's attention for the [CLS] queries alone
    *  (attention-cls.ts: 1/seq of its work; its other rows are what the tail leaves unread). Default
-   *  false: exact on SwiftShader, not yet timed on a GPU (BENCHMARKS.md, issue 19 thirteenth pass). */
+   *  true: H200 B=32 L=128 with the tail, dense 1.3326 -> 1.3042 ms, HP 90 % 0.4403 -> 0.4260, logits
+   *  exact (BENCHMARKS.md, issue 19 fourteenth pass). false runs it over every query. */
   clsAttention?: boolean;
 }
 
@@ -350,7 +351,9 @@ export function createEncoderEngine(
   const clsGather = clsTail !== false && opts.quant !== 'int8' ? createClsGatherKernel(device, hidden) : null;
   const lastPlan = qkvPlans[qkvPlans.length - 1];
   const clsAttention =
-    opts.clsAttention && clsGather && lastPlan ? createClsAttention(device, hidden, heads, lastPlan.layout) : null;
+    (opts.clsAttention ?? true) && clsGather && lastPlan
+      ? createClsAttention(device, hidden, heads, lastPlan.layout)
+      : null;
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
