@@ -116,10 +116,10 @@ export const usage =
                       from 2048 tokens a call; the default); a comma list builds and times one HP
                       engine each (rows carry hp_live)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
-                      alone (the head reads nothing else; exact): on, off, auto (from 2048 tokens
-                      a call, 4096 where the last FFN-in is HP; the default); where it runs, the
-                      last layer's attention runs for the [CLS] queries alone too, unless
-                      on+all-queries / auto+all-queries (every query, the form before);
+                      alone (the head reads nothing else; exact): on, off, auto (every call where
+                      the last FFN-in is dense, from 2048 tokens where it is HP; the default);
+                      where it runs, the last layer's attention runs for the [CLS] queries alone
+                      too, unless on+all-queries / auto+all-queries (every query, the form before);
                       on+attention / auto+attention are on / auto spelt out; a comma list builds
                       and times one HP engine and one dense engine each (rows carry cls_tail)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets

@@ -169,7 +169,7 @@ export interface EncoderEngineOptions {
    *  computed for nothing. A gather (cls-gather.wgsl) copies each sequence's row of the context
    *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
    *  the same sums for the rows read). true, false, or 'auto' (default: sequences longer than 1,
-   *  from CLS_TAIL_MIN_TOKENS tokens a call, CLS_TAIL_MIN_TOKENS_HP where the last FFN-in is HP).
+   *  every call where the last FFN-in is dense, from CLS_TAIL_MIN_TOKENS_HP tokens where it is HP).
    *  f32 only; not where the LayerNorms are deferred. */
   clsTail?: boolean | 'auto';
   /** Where clsTail runs, also the last layer's attention for the [CLS] queries alone
@@ -179,14 +179,16 @@ export interface EncoderEngineOptions {
   clsAttention?: boolean;
 }
 
-/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows. H200, B=32
- *  (BENCHMARKS.md, issue 19 thirteenth pass, helper 19b): dense forward L=128 1.4909 -> 1.3326 ms,
- *  L=64 (2048 tokens) 0.9780 -> 0.8847. */
-export const CLS_TAIL_MIN_TOKENS = 2048;
+/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows (sequences
+ *  longer than 1). H200, with the [CLS] attention (BENCHMARKS.md, issue 19 fourteenth pass), dense
+ *  forward: B=32 L=128 1.4746 -> 1.2962 ms, L=64 0.9629 -> 0.8694; B=1 L=128 0.3768 -> 0.3509, L=64
+ *  0.3236 -> 0.3017: a win at every shape measured. */
+export const CLS_TAIL_MIN_TOKENS = 2;
 /** The same where the last layer's FFN-in is HP: at 90 % its rows cost little, and the tail's
- *  three dispatches on 32 rows wait on latency. H200, B=32, HP 90 %: L=128 0.4628 -> 0.4485 ms,
- *  L=64 (2048 tokens) 0.2662 -> 0.2676. */
-export const CLS_TAIL_MIN_TOKENS_HP = 4096;
+ *  three small dispatches wait on latency. H200, HP 90 %, with the [CLS] attention: B=32 L=128
+ *  0.4506 -> 0.4219 ms, L=64 (2048 tokens) 0.2608 -> 0.2580; B=1 L=128 0.1647 -> 0.1679, L=64
+ *  0.1516 -> 0.1556 (lost). */
+export const CLS_TAIL_MIN_TOKENS_HP = 2048;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
