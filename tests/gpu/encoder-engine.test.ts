@@ -67,6 +67,14 @@ function intAttentionForward(
   return quantizedForward(quantizeBert(model, { bits: 8, activations: 'dynamic', attention: 'int8' }, sparse), batch);
 }
 
+/** clsTail's calls [batch, seq, seed] (maxBatch 3, maxSeq 7): padded sequences, the [CLS] rows 7 apart,
+ *  then 2 apart (more sequences than rows between them), then one sequence. */
+const TAIL_CALLS = [
+  [3, 7, 21],
+  [3, 2, 22],
+  [1, 5, 23],
+] as const;
+
 describe('encoder engine on WebGPU', () => {
   it('dense: logits equal the reference on a padded batch, head size 8, with pooler', async () => {
     const model = randomBertModel({}, 11);
@@ -407,12 +415,7 @@ describe('encoder engine on WebGPU', () => {
     ];
     for (const { name, m, o } of cases) {
       const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });
-      // Padded sequences; the [CLS] rows 7 apart, then 2 apart (more sequences than rows between them).
-      for (const [batch, seq, seed] of [
-        [3, 7, 21],
-        [3, 2, 22],
-        [1, 5, 23],
-      ]) {
+      for (const [batch, seq, seed] of TAIL_CALLS) {
         const b = randomBatch(model, batch, seq, seed);
         const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
         expect(maxAbsDiff(logits, referenceForward(m, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
@@ -497,6 +500,54 @@ describe('encoder engine on WebGPU', () => {
     expect(maxAbsDiff(attLogits, attRef)).toBeLessThan(1e-4);
     expect(maxAbsDiff(attRef, hpRef)).toBeGreaterThan(1e-4);
   }, 120_000);
+
+  it('int8 with the last layer on the [CLS] rows (clsTail): the CPU integer model, dense and HP', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 19);
+    const hp50 = pruneAll(model, 0.5, 8, 8);
+    const hp90 = pruneAll(model, 0.9, 8, 8);
+    const int8 = { quant: 'int8' as const, maxBatch: 3, maxSeq: 7 };
+    const cases = [
+      // The [CLS] attention only when asked (int8's default: every query, bit for bit).
+      { name: 'dense, [CLS] attention', m: model, o: { clsAttention: true } },
+      { name: 'hp 50 % unfused', m: hp50.pruned, o: { sparse: hp50.sparse, int8FuseLn: false } },
+      { name: 'hp 90 % fused', m: hp90.pruned, o: { sparse: hp90.sparse, int8FuseLn: true } },
+      // The LayerNorms apart from the codes (each linear quantizes its input).
+      {
+        name: 'hp 90 % unfused, quantizers apart, [CLS] attention',
+        m: hp90.pruned,
+        o: { sparse: hp90.sparse, int8FuseLn: false, int8LayerNorm: false, clsAttention: true },
+      },
+      {
+        name: 'hp 50 % fused, integer attention',
+        m: hp50.pruned,
+        o: { sparse: hp50.sparse, int8FuseLn: true, int8Attention: true },
+      },
+    ];
+    for (const { name, m, o } of cases) {
+      const sparse = 'sparse' in o ? o.sparse : undefined;
+      const attention = 'int8Attention' in o ? ('int8' as const) : undefined;
+      const q = quantizeBert(m, { bits: 8, activations: 'dynamic', ...(attention ? { attention } : {}) }, sparse);
+      const on = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, ...int8, clsTail: true });
+      const off = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, ...int8, clsTail: false });
+      for (const [batch, seq, seed] of TAIL_CALLS) {
+        const b = randomBatch(m, batch, seq, seed);
+        const logits = await on.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
+        const all = await off.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
+        expect(maxAbsDiff(logits, quantizedForward(q, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
+        // The same kernels on the same rows: every row's forward gives the [CLS] rows' logits bit for
+        // bit, but for the [CLS] attention's f32 rounding where it runs.
+        const exact = !('clsAttention' in o);
+        expect(maxAbsDiff(logits, all), `${name} ${batch}x${seq} against every row`).toBeLessThan(exact ? 1e-12 : 1e-6);
+      }
+      const p = await on.profile(3, 7, 1, 0);
+      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches, name).toBe(1);
+      // Fused: both output linears where FFN-in reads its codes as columns (50 %), FFN-out alone at 90 %.
+      if ('int8FuseLn' in o && o.int8FuseLn)
+        expect(on.int8LayerNorms().fused, name).toBe(o.sparse === hp50.sparse ? 4 : 1);
+      on.destroy();
+      off.destroy();
+    }
+  }, 300_000);
 
   it('int8 HP on subgroup matrices (builtins emulated on SwiftShader): the same logits, matrix kernels', async () => {
     // HP only: the emulated dense tile takes SwiftShader ~50 s to compile per pipeline

@@ -119,9 +119,10 @@ export const usage =
                       alone (the head reads nothing else; exact): on, off, auto (every call where
                       the last FFN-in is dense, from 2048 tokens where it is HP; the default);
                       where it runs, the last layer's attention runs for the [CLS] queries alone
-                      too, unless on+all-queries / auto+all-queries (every query, the form before);
-                      on+attention / auto+attention are on / auto spelt out; a comma list builds
-                      and times one HP engine and one dense engine each (rows carry cls_tail)
+                      too (with --quant int8 only as on+attention / auto+attention: its rounding can
+                      flip an int8 code), unless on+all-queries / auto+all-queries (every query,
+                      the form before); a comma list builds and times one HP engine and one dense
+                      engine each (rows carry cls_tail)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -195,11 +196,13 @@ function tailMode(v: string): string {
 }
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
- *  query; otherwise, where the tail runs, over the [CLS] queries alone, the engine's default). */
+ *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, f32 the [CLS]
+ *  queries, int8 every query). */
 function tailOptions(mode: string | undefined): { clsTail?: boolean | 'auto'; clsAttention?: boolean } {
   if (mode === undefined) return {};
   const [tail, attention] = mode.split('+');
-  return { clsTail: tail === 'auto' ? 'auto' : tail === 'on', clsAttention: attention !== 'all-queries' };
+  const clsTail = tail === 'auto' ? 'auto' : tail === 'on';
+  return attention ? { clsTail, clsAttention: attention === 'attention' } : { clsTail };
 }
 
 function liveMode(v: string): HPLiveMode {

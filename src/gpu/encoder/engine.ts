@@ -170,12 +170,18 @@ export interface EncoderEngineOptions {
    *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
    *  the same sums for the rows read). true, false, or 'auto' (default: sequences longer than 1,
    *  every call where the last FFN-in is dense, from CLS_TAIL_MIN_TOKENS_HP tokens where it is HP).
-   *  f32 only; not where the LayerNorms are deferred. */
+   *  Not where the LayerNorms are deferred. With quant 'int8' too (its linears quantize each row on
+   *  its own: the [CLS] rows' codes and sums are the same), the tail's LayerNorms writing FFN-in's
+   *  codes and its HP output linears fused as the call's other layers (int8FuseLn). */
   clsTail?: boolean | 'auto';
   /** Where clsTail runs, also the last layer's attention for the [CLS] queries alone
    *  (attention-cls.ts: 1/seq of its work; its other rows are what the tail leaves unread). Default
    *  true: H200 B=32 L=128 with the tail, dense 1.3326 -> 1.3042 ms, HP 90 % 0.4403 -> 0.4260, logits
-   *  exact (BENCHMARKS.md, issue 19 fourteenth pass). false runs it over every query. */
+   *  exact (BENCHMARKS.md, issue 19 fourteenth pass). false runs it over every query. With quant
+   *  'int8' the default is false: its f32 sums in another order move the context by an ulp, which can
+   *  flip an int8 code of the attention output's quantizer (H200, dev split: dense logits up to 6.3e-4
+   *  from every row's on 3 of 462 sentences; BENCHMARKS.md, int8 fourteenth pass); over every query
+   *  the tail's logits are every row's bit for bit. Not with the integer attention (int8Attention). */
   clsAttention?: boolean;
 }
 
@@ -276,10 +282,19 @@ interface OutputGroups {
   toColumns: GPUBindGroup;
 }
 
+/** int8: a residual + LayerNorm that also writes the next linear's codes (lnInt8). */
+type Int8LnGroup = { kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> };
+/** int8: an HP output linear fused with its quantizer, residual + LayerNorm and the next linear's
+ *  codes (int8FuseLn; next null: none follows). */
+type Int8FusedGroup = { kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['int8Input'] | null };
+
 /** clsTail: the gather of the [CLS] rows, the last layer's groups on them, the head reading them. */
 interface TailGroups extends OutputGroups {
   gather: GPUBindGroup;
   head: GPUBindGroup;
+  /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
+  lnInt8: (Int8LnGroup | null)[];
+  int8HpLn: (Int8FusedGroup | null)[];
 }
 
 /** Shortest timestamped pass of forwards (timeCompute's minSampleMs): Dawn on the H200 rounds
@@ -349,11 +364,14 @@ export function createEncoderEngine(
   const head = createHeadKernel(device, model);
   const transpose = createColumnsTranspose(device);
   const clsTail = opts.clsTail ?? 'auto';
-  // f32 only: the int8 LayerNorms also write the next linear's codes, of every row.
-  const clsGather = clsTail !== false && opts.quant !== 'int8' ? createClsGatherKernel(device, hidden) : null;
+  // int8 too: its linears quantize each row on its own (per-token scales), so the [CLS] rows' codes,
+  // sums and LayerNorms are the ones every row's forward gives them.
+  const clsGather = clsTail !== false ? createClsGatherKernel(device, hidden) : null;
   const lastPlan = qkvPlans[qkvPlans.length - 1];
+  // int8: only when asked (an ulp of the context can flip a code). Never with the integer attention
+  // (its own kernels and rounding; the tail still runs after it).
   const clsAttention =
-    (opts.clsAttention ?? true) && clsGather && lastPlan
+    (opts.clsAttention ?? opts.quant !== 'int8') && clsGather && lastPlan && !int8Att
       ? createClsAttention(device, hidden, heads, lastPlan.layout)
       : null;
   const hpColumns = opts.hpColumns ?? 'auto';
@@ -502,10 +520,10 @@ export function createEncoderEngine(
         head: GPUBindGroup;
         /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
          *  (null where that linear quantizes x itself). */
-        lnInt8: ({ kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> } | null)[][];
+        lnInt8: (Int8LnGroup | null)[][];
         /** int8: per layer, the HP attention-output and FFN-output linears fused with their
          *  quantizer, residual + LayerNorm and the next linear's codes (int8FuseLn; null: apart). */
-        int8HpLn: ({ kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['int8Input'] | null } | null)[][];
+        int8HpLn: (Int8FusedGroup | null)[][];
       }
     | undefined;
 
@@ -638,17 +656,18 @@ export function createEncoderEngine(
       return bufs;
     });
     const bind = (layout: KernelLayout, buffers: BufferArg[]) => bindBuffers(device, layout, 'encoder', buffers);
-    /** LN j of layer i feeds FFN-in of layer i (j = 0) or the stacked Q/K/V of layer i + 1. */
-    const lnInt8 = (i: number, j: number, ln: GPUBuffer) => {
+    /** LN j of layer i feeds FFN-in of layer i (j = 0) or the stacked Q/K/V of layer i + 1; on the
+     *  rows x (params u: every token's, or clsTail's [CLS] rows). */
+    const lnInt8 = (i: number, j: number, ln: GPUBuffer, u = uniforms.ln, x = a.x): Int8LnGroup | null => {
       const next = j === 0 ? linears[i].ffnIn : linears[i + 1]?.qkv.length === 1 ? linears[i + 1].qkv[0] : null;
       const q = next?.int8Input;
       const tw = q?.columnWords;
       if (!q || (tw && tw !== int8ColumnWords(tokens))) return null;
       const kernel = int8LnFor(tw !== 0);
-      return kernel && { kernel, group: bind(kernel.layout, [uniforms.ln, a.a, a.x, ln, q.codes, q.scales]), next: q };
+      return kernel && { kernel, group: bind(kernel.layout, [u, a.a, x, ln, q.codes, q.scales]), next: q };
     };
     /** int8: output linear j of layer i fused with its LayerNorm and the next linear's codes. */
-    const int8HpLn = (i: number, j: number, input: GPUBuffer) => {
+    const int8HpLnKernel = (i: number, j: number) => {
       const lin = j === 0 ? model.layers[i].attnOut : model.layers[i].ffnOut;
       const hp = sparse.get(lin.name);
       if (!int8 || !hp || !int8FusedFor(tokens) || layerNorm !== 'subgroup') return null;
@@ -664,9 +683,16 @@ export function createEncoderEngine(
       const kernel = createInt8HpLn(device, caps, hp, quant, { bias: lin.bias, codes: Boolean(q), label, tile });
       if (!kernel) return null;
       int8HpLnKernels.push(kernel);
-      const [codes, scales] = q ? [q.codes, q.scales] : [a.a, a.stats];
-      return { kernel, group: kernel.bind(uniforms.ln, input, weights.ln[i][j], a.x, codes, scales), next: q };
+      return { kernel, next: q };
     };
+    const int8Fused = linears.map((_, i) => [int8HpLnKernel(i, 0), int8HpLnKernel(i, 1)]);
+    /** Layer i's fused output linears bound to the rows x with the attention's context ctx (params u). */
+    const int8HpLn = (i: number, u: GPUBuffer, x: GPUBuffer, ctx: GPUBuffer) =>
+      int8Fused[i].map((f, j): Int8FusedGroup | null => {
+        if (!f) return null;
+        const [codes, scales] = f.next ? [f.next.codes, f.next.scales] : [a.a, a.stats];
+        return { ...f, group: f.kernel.bind(u, j ? a.f : ctx, weights.ln[i][j], x, codes, scales) };
+      });
     const embInputs = [
       uniforms.emb,
       ins.ids,
@@ -730,11 +756,15 @@ export function createEncoderEngine(
               ),
               gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
               head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
+              lnInt8: weights.ln[linears.length - 1].map((ln, j) =>
+                lnInt8(linears.length - 1, j, ln, uniforms.lnTail, a.clsX),
+              ),
+              int8HpLn: int8HpLn(linears.length - 1, uniforms.lnTail, a.clsX, a.clsCtx),
             }
           : null,
       head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
       lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
-      int8HpLn: linears.map((_, i) => [int8HpLn(i, 0, a.ctx), int8HpLn(i, 1, a.f)]),
+      int8HpLn: linears.map((_, i) => int8HpLn(i, uniforms.ln, a.x, a.ctx)),
     };
     lastShape = '';
   }
@@ -843,7 +873,8 @@ export function createEncoderEngine(
     );
 
   const tailHp = model.layers.length > 0 && sparse.has(model.layers[model.layers.length - 1].ffnIn.name);
-  /** Whether a batch x seq call runs the last layer on its [CLS] rows (clsTail). */
+  /** Whether a batch x seq call runs the last layer on its [CLS] rows (clsTail). int8 takes f32's
+   *  thresholds (H200: B=32 L=128 dense and HP 90 %, dense B=1 L=128; BENCHMARKS.md, int8 fourteenth pass). */
   const tailFor = (batch: number, seq: number) =>
     clsGather !== null &&
     seq > 1 &&
@@ -892,7 +923,7 @@ export function createEncoderEngine(
     /** Residual + LayerNorm j of layer i (adding `parts` split-K slices) on `n` rows (o: their
      *  groups), writing xt too if `columns`, or (int8, lnInt8) the next linear's codes. */
     const layerNormStep = (i: number, j: number, parts: number, columns: boolean, n = tokens, o = g.out[i]) => {
-      const q = o === g.out[i] ? g.lnInt8[i][j] : null;
+      const q = o === g.out[i] ? g.lnInt8[i][j] : o === g.tail ? g.tail.lnInt8[j] : null;
       codesFresh = q?.next ?? null;
       if (q) {
         step('layernorm', (pass) => q.kernel.encode(pass, q.group, n, parts));
@@ -940,7 +971,8 @@ export function createEncoderEngine(
         if (tail && i === linears.length - 1) {
           step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
           xtFresh = false;
-          layerOutputs(lin, i, batch, tail, null);
+          // int8: fused or not as the call's other layers (the tail's rows are too few to decide on).
+          layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null);
         } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null);
       });
       step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
