@@ -27,7 +27,9 @@
 # (the logits step with the skipped tile-rows and attention heads at every batch: --hp-live rows, HP
 # linears forced on columns), cls (B=32 L=128 profiled and timed with --cls-tail off, on, on+attention in one
 # process), logits-cls (the logits step with the [CLS] attention at every batch), tail-small (the tail off / on
-# at B=32 L=64 and B=1 L=128, profiled and timed), logits (dev-split logits at
+# at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
+# tail off, on, on+attention in one process), logits-int8-tail (int8 dev-split logits, dense and HP 90 %, per
+# tail mode: compare the rows of the three files), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -159,6 +161,17 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # tokens, HP's threshold is 4096) and B=1 L=128, profiled, then timed (run()'s wall too).
       c tail-small 60 "${enc[@]}" --no-latency --batch 32,1 --seq 64,128 --profile --cls-tail off,on,off
       c tail-small-latency 60 "${enc[@]}" --batch 32,1 --seq 64,128 --cls-tail off,on ;;
+    int8-tail)
+      # The int8 encoder's [CLS] tail off, on (every query: int8's default, bit for bit) and on with the
+      # [CLS]-query attention, one process (BENCHMARKS.md, int8 fourteenth pass).
+      HP_LAB_UNSAFE_APIS=1 c int8-tail 60 "${enc[@]}" --quant int8 --no-latency --batch 32 --seq 128 --profile \
+        --cls-tail off,on,on+attention ;;
+    logits-int8-tail)
+      # int8 dev-split logits with the tail off / on / on+attention at every batch (compare the files' rows).
+      for t in off on on+attention; do
+        HP_LAB_UNSAFE_APIS=1 c "logits-int8-$t" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 --cls-tail "$t" \
+          --save-logits "$out/engine-logits-int8-$t.json"
+      done ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done
