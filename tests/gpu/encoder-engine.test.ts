@@ -412,6 +412,25 @@ describe('encoder engine on WebGPU', () => {
       // heads the attention output keeps none of skipped too (hpLive 'rows' maps them at every batch).
       { name: 'dense, [CLS] attention', m: model, o: {} },
       { name: 'hp columns, [CLS] attention', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
+      // The tail's HP output linears as K splits (clsTailLinears 'split'): 3 kept columns a split
+      // leaves a short last split; 1 the most splits; 64 one split (no partial sums).
+      ...[3, 1, 64].map((kc) => ({
+        name: `hp columns, split ${kc}`,
+        m: pruned,
+        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsTailLinears: 'split' as const, tailSplitKc: kc },
+      })),
+      // The [CLS] attention writing the tail's compact rows itself (clsCompact: no gather).
+      { name: 'dense, compact', m: model, o: { clsCompact: true } },
+      {
+        name: 'hp columns, split, compact',
+        m: pruned,
+        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsTailLinears: 'split' as const, clsCompact: true },
+      },
+      {
+        name: 'hp columns unfused, split',
+        m: pruned,
+        o: { sparse, hpColumns: true, hpFuseLn: false, clsTailLinears: 'split' as const, tailSplitKc: 2 },
+      },
     ];
     for (const { name, m, o } of cases) {
       const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });
@@ -423,6 +442,15 @@ describe('encoder engine on WebGPU', () => {
       if (name === 'hp columns, [CLS] attention') {
         const p = await engine.profile(3, 7, 1, 0);
         expect(p.ops.find((x) => x.kind === 'gather')?.dispatches).toBe(1);
+      }
+      if (name.endsWith('compact')) {
+        const p = await engine.profile(3, 7, 1, 0);
+        expect(p.ops.some((x) => x.kind === 'gather')).toBe(false);
+      }
+      if (name === 'hp columns, split 3') {
+        // The tail's two LayerNorms run apart: one a layer before it stays fused in its linear.
+        const p = await engine.profile(3, 7, 1, 0);
+        expect(p.ops.find((x) => x.kind === 'layernorm')?.dispatches).toBe(2);
       }
       engine.destroy();
     }

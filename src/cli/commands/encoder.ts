@@ -25,7 +25,7 @@ import { HP_LIVE_MODES, type HPLiveMode } from '../../gpu/encoder/live-outputs';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
-import type { EncoderEngine } from '../../gpu/encoder';
+import type { EncoderEngine, EncoderEngineOptions } from '../../gpu/encoder';
 import type { PruneConfig } from '../../core/pruning';
 import { evaluateSession, type EvalResult } from '../../eval/accuracy';
 import { EncoderExperiment } from '../../lab/encoder-experiment';
@@ -122,7 +122,12 @@ export const usage =
                       too (with --quant int8 only as on+attention / auto+attention: its rounding can
                       flip an int8 code), unless on+all-queries / auto+all-queries (every query,
                       the form before); a comma list builds and times one HP engine and one dense
-                      engine each (rows carry cls_tail)
+                      engine each (rows carry cls_tail);
+                      +fused / +split / +splitN after any of these (on+split16): the tail's HP
+                      output linears fused with their LayerNorm, or as K splits of N kept columns
+                      (default 16) with the LayerNorm apart (one dense engine for the forms);
+                      +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
+                      gather dispatch copies them (on+split+compact)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -188,22 +193,48 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
   return { max_abs_logit_diff: maxAbs, prediction_agreement: agree / n };
 }
 
-const TAIL_MODES = ['on', 'off', 'auto', 'on+attention', 'auto+attention', 'on+all-queries', 'auto+all-queries'];
+const TAIL_MODES = ['on', 'off', 'auto'];
+/** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
+ *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather). */
+const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|compact|gather)$/;
 
 function tailMode(v: string): string {
-  if (TAIL_MODES.includes(v)) return v;
-  throw new CliError(`--cls-tail must be one of ${TAIL_MODES.join(', ')}, got '${v}'`);
+  const [tail, ...rest] = v.split('+');
+  if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0')) return v;
+  throw new CliError(
+    `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
+      `+split, +splitN, +compact, +gather; got '${v}'`,
+  );
 }
+
+type EngineTailOptions = Pick<
+  EncoderEngineOptions,
+  'clsTail' | 'clsAttention' | 'clsTailLinears' | 'tailSplitKc' | 'clsCompact'
+>;
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
  *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, f32 the [CLS]
- *  queries, int8 every query). */
-function tailOptions(mode: string | undefined): { clsTail?: boolean | 'auto'; clsAttention?: boolean } {
+ *  queries, int8 every query; '+split[N]' / '+fused': the tail's HP output linears as K splits of N
+ *  kept columns, or fused; '+compact' / '+gather': the [CLS] attention writes the compact rows, or a
+ *  gather does). */
+function tailOptions(mode: string | undefined): EngineTailOptions {
   if (mode === undefined) return {};
-  const [tail, attention] = mode.split('+');
-  const clsTail = tail === 'auto' ? 'auto' : tail === 'on';
-  return attention ? { clsTail, clsAttention: attention === 'attention' } : { clsTail };
+  const [tail, ...rest] = mode.split('+');
+  const o: EngineTailOptions = { clsTail: tail === 'auto' ? 'auto' : tail === 'on' };
+  for (const r of rest) {
+    if (r === 'attention' || r === 'all-queries') o.clsAttention = r === 'attention';
+    if (r === 'fused') o.clsTailLinears = 'fused';
+    if (r.startsWith('split')) {
+      o.clsTailLinears = 'split';
+      if (r.length > 5) o.tailSplitKc = Number(r.slice(5));
+    }
+    if (r === 'compact' || r === 'gather') o.clsCompact = r === 'compact';
+  }
+  return o;
 }
+
+/** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
+const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*)(?=\+|$)/g, '');
 
 function liveMode(v: string): HPLiveMode {
   if (!(HP_LIVE_MODES as readonly string[]).includes(v))
@@ -501,8 +532,11 @@ export async function run(argv: string[]): Promise<unknown> {
     // --cls-tail lists: a dense engine per tail mode too (the tail runs on dense layers alike).
     const denses = new Map([[tails[0], dense]]);
     const denseFor = (tail: string | undefined) => {
-      if (!denses.has(tail)) denses.set(tail, experiment?.engine(null, { ...size, ...tailOptions(tail) }).engine);
-      return denses.get(tail);
+      // The linears' form is the HP engines' alone: a dense engine per tail / attention mode.
+      const key = denseTailKey(tail);
+      if (key === denseTailKey(tails[0])) return dense;
+      if (!denses.has(key)) denses.set(key, experiment?.engine(null, { ...size, ...tailOptions(key) }).engine);
+      return denses.get(key);
     };
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
     const floor = gpu && !f['no-latency'] ? await readbackFloor(gpu.device) : undefined;
@@ -549,8 +583,8 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
-        const firstTile = tiles === hpTiles.find((t) => t.tail === tiles.tail);
         const tailDense = denseFor(tiles.tail);
+        const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail) === tailDense);
         const tileLabel =
           hpTiles.length > 1
             ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att].filter(Boolean).join('/')}`

@@ -2,10 +2,14 @@
 // nothing reads (the engine's clsTail). Same bindings as every f32 attention kernel (params {seq,
 // scale, heads}, q, k, v, mask, ctx), so it takes the layer's attention bind group; it writes
 // ctx's [CLS] rows only. One pipeline a key capacity (multiples of WG), compiled on first use.
+// `compact`: the same writing the context as compact rows (row b) and copying x's [CLS] rows beside
+// it (its own bind group: params, q, k, v, mask, ctx rows, x, x rows), so the tail needs no gather.
 import clsWgsl from './attention-cls.wgsl?raw';
+import storeWgsl from './attention-cls-store.wgsl?raw';
+import compactWgsl from './attention-cls-compact.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
-import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import { attentionLayout, type AttentionEncode, type QkvRows } from './attention-tiled';
 
 /** Threads a workgroup: a 128-key sequence scores a key a thread. */
@@ -15,6 +19,8 @@ export interface ClsAttention {
   layout: KernelLayout;
   /** Writes ctx row b * seq of each sequence b (the other rows are left as they were). */
   encode: AttentionEncode;
+  /** Writes row b of compact context rows and copies x's row b * seq to row b of compact x rows. */
+  compact: { layout: KernelLayout; encode: AttentionEncode };
 }
 
 export function createClsAttention(device: GPUDevice, hidden: number, heads: number, qkv: QkvRows): ClsAttention {
@@ -23,24 +29,37 @@ export function createClsAttention(device: GPUDevice, hidden: number, heads: num
   const d = hidden / heads;
   if (d > WG) throw new RangeError(`[CLS] attention: head size ${d} is over ${WG}`);
   const layout = attentionLayout(device);
-  const pipelines = new Map<number, GPUComputePipeline>();
-  const pipelineFor = (seq: number) => {
+  const compactLayout = bindingLayout(device, 'encoder.attention-cls-compact', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'read',
+    'write',
+    'read',
+    'write',
+  ]);
+  const pipelines = new Map<string, GPUComputePipeline>();
+  const pipelineFor = (seq: number, compact: boolean) => {
     const nk = Math.max(1, Math.ceil(seq / WG)) * WG;
-    let pipeline = pipelines.get(nk);
+    const key = `${nk}:${compact}`;
+    let pipeline = pipelines.get(key);
     if (!pipeline) {
       const consts = { H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, WG, NK: nk };
-      const code = withConsts({ ...consts, CH: Math.floor(WG / d) }, loadF32Wgsl, liveHeadWgsl, clsWgsl);
-      pipeline = compilePipeline(device, layout, `encoder.attention cls ${nk}`, code);
-      pipelines.set(nk, pipeline);
+      const store = compact ? compactWgsl : storeWgsl;
+      const code = withConsts({ ...consts, CH: Math.floor(WG / d) }, loadF32Wgsl, liveHeadWgsl, store, clsWgsl);
+      const label = `encoder.attention cls ${nk}${compact ? ' compact' : ''}`;
+      pipeline = compilePipeline(device, compact ? compactLayout : layout, label, code);
+      pipelines.set(key, pipeline);
     }
     return pipeline;
   };
-  return {
-    layout,
-    encode(pass, bindGroup, batch, seq, liveHeads = heads) {
-      pass.setPipeline(pipelineFor(seq));
+  const encoder =
+    (compact: boolean): AttentionEncode =>
+    (pass, bindGroup, batch, seq, liveHeads = heads) => {
+      pass.setPipeline(pipelineFor(seq, compact));
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(liveHeads, batch);
-    },
-  };
+    };
+  return { layout, encode: encoder(false), compact: { layout: compactLayout, encode: encoder(true) } };
 }

@@ -6,14 +6,15 @@
 // workgroup memory, the workgroup takes their maximum and the exponentials' sum, then thread
 // (chunk c, dim d) sums p_j v_j[d] over keys c, c + CH, ..., and the CH chunks are added.
 // Prepended: consts H, D, STRIDE, QO, KO, VO, WG (a power of two), NK >= seq (keys held),
-// CH = floor(WG / D), then attention-load-f32.wgsl (q, k, v) and attention-live-head.wgsl.
+// CH = floor(WG / D), then attention-load-f32.wgsl (q, k, v), attention-live-head.wgsl and where the
+// context goes: attention-cls-store.wgsl (ctx row b * seq) or attention-cls-compact.wgsl (row b of
+// compact rows, the [CLS] row of x copied beside it: no gather after it).
 
 struct Params { seq: u32, scale: f32, heads: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 /** attention_mask, [tokens]: 0 = padding. */
 @group(0) @binding(4) var<storage, read> mask: array<u32>;
-@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
 
 var<workgroup> qs: array<f32, D>;
 /** The scores, then their exponentials. */
@@ -35,11 +36,16 @@ fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let seq = p.seq;
   let b = wid.y;
   let col = live_head(wid.x) * D;
   let cls = b * seq;
+  copy_x(b, cls, wid.x, nwg.x, lid);
   if (lid < D) { qs[lid] = q[cls * STRIDE + QO + col + lid] * p.scale; }
   workgroupBarrier();
   // -1e30 for padding: its exponential is exactly 0 (every sequence attends to at least one key).
@@ -73,6 +79,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (lid < D) {
     var total = 0.0;
     for (var c = 0u; c < CH; c++) { total += part[c * D + lid]; }
-    ctx[cls * H + col + lid] = total / sum;
+    store_ctx(b, cls, col + lid, total / sum);
   }
 }

@@ -17,6 +17,7 @@ import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-ru
 import {
   HP_COLUMNS_FEW_TOKENS,
   HP_COLUMNS_MIN_TOKENS,
+  MAX_COLUMN_SPLITS,
   columnsFloats,
   createColumnsTranspose,
 } from '../kernels/hp-columns';
@@ -183,7 +184,26 @@ export interface EncoderEngineOptions {
    *  from every row's on 3 of 462 sentences; BENCHMARKS.md, int8 fourteenth pass); over every query
    *  the tail's logits are every row's bit for bit. Not with the integer attention (int8Attention). */
   clsAttention?: boolean;
+  /** Where clsTail runs on HP output linears, how they run on the [CLS] rows: 'fused' (the columns
+   *  kernel fused with its residual + LayerNorm: few workgroups, each walking every kept tile) or
+   *  'split' (the columns kernel with each tile-row's kept columns split between workgroups,
+   *  tailSplitKc a split, the residual + LayerNorm apart adding their partial sums: two short
+   *  dispatches with many workgroups). Default CLS_TAIL_LINEARS. */
+  clsTailLinears?: 'fused' | 'split';
+  /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
+   *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
+   *  Default CLS_COMPACT. */
+  clsCompact?: boolean;
+  /** clsTailLinears 'split': kept columns a split (default TAIL_SPLIT_KC; at most MAX_COLUMN_SPLITS splits). */
+  tailSplitKc?: number;
 }
+
+/** clsTailLinears' default. */
+export const CLS_TAIL_LINEARS: 'fused' | 'split' = 'fused';
+/** clsCompact's default. */
+export const CLS_COMPACT = false;
+/** clsTailLinears 'split': kept columns a split by default. */
+export const TAIL_SPLIT_KC = 16;
 
 /** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows (sequences
  *  longer than 1). H200, with the [CLS] attention (BENCHMARKS.md, issue 19 fourteenth pass), dense
@@ -291,6 +311,8 @@ type Int8FusedGroup = { kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['
 /** clsTail: the gather of the [CLS] rows, the last layer's groups on them, the head reading them. */
 interface TailGroups extends OutputGroups {
   gather: GPUBindGroup;
+  /** clsCompact: the [CLS] attention writing the compact rows (null: no [CLS] attention). */
+  clsAttn: GPUBindGroup | null;
   head: GPUBindGroup;
   /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
   lnInt8: (Int8LnGroup | null)[];
@@ -374,6 +396,11 @@ export function createEncoderEngine(
     (opts.clsAttention ?? opts.quant !== 'int8') && clsGather && lastPlan && !int8Att
       ? createClsAttention(device, hidden, heads, lastPlan.layout)
       : null;
+  const clsCompact = opts.clsCompact ?? CLS_COMPACT;
+  const splitTail = (opts.clsTailLinears ?? CLS_TAIL_LINEARS) === 'split';
+  const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
+  if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
+    throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
@@ -624,7 +651,8 @@ export function createEncoderEngine(
       // X as columns (hidden x tokens rounded up to 4), and FFN-in's output as columns in f.
       xt: buf('xt', columnsFloats(hidden, tokens)),
       ctx: buf('ctx', tokens * hidden),
-      a: buf('a', slices * tokens * hidden),
+      // clsTail 'split': up to MAX_COLUMN_SPLITS slices of the `batch` [CLS] rows.
+      a: buf('a', Math.max(slices * tokens, clsGather && splitTail ? MAX_COLUMN_SPLITS * batch : 0) * hidden),
       f: buf('f', columnsFloats(ffn, tokens)),
       // The deferred LayerNorm's row statistics (DenseDeferredLn).
       stats: buf('stats', denseDeferLn ? tokens * deferredSlots(hidden) * 4 : 4),
@@ -736,6 +764,13 @@ export function createEncoderEngine(
         }),
       };
     };
+    /** The last layer's [CLS] attention writing the tail's compact rows (clsCompact). */
+    const bindTailAttention = () => {
+      const bufs = qkvOut[qkvOut.length - 1];
+      const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
+      const u = uniforms.attn[uniforms.attn.length - 1];
+      return bind(clsAttention!.compact.layout, [u, q, k, v, ins.mask, a.clsCtx, a.x, a.clsX]);
+    };
     groups = {
       emb: bind(embeddings.layout, embInputs),
       embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
@@ -755,6 +790,7 @@ export function createEncoderEngine(
                 transpose.bind(uniforms.transposeTail, a.clsX, a.xt),
               ),
               gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
+              clsAttn: clsAttention && bindTailAttention(),
               head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
               lnInt8: weights.ln[linears.length - 1].map((ln, j) =>
                 lnInt8(linears.length - 1, j, ln, uniforms.lnTail, a.clsX),
@@ -888,13 +924,21 @@ export function createEncoderEngine(
     const tokens = batch * seq;
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
-    // Only the heads whose context is read (none read: no dispatch).
-    const attentionStep = (i: number) => {
+    // Only the heads whose context is read (none read: no dispatch). True where it wrote the
+    // tail's compact rows (clsCompact: no gather after it).
+    const attentionStep = (i: number): boolean => {
       const count = headsRun(i, tokens)?.count ?? heads;
       // clsAttention: the tail reads the last layer's [CLS] rows alone, so only their queries run.
-      const kernel = clsAttention && i === linears.length - 1 && tailFor(batch, seq) ? clsAttention : layerAttention[i];
+      const cls = clsAttention && i === linears.length - 1 && tailFor(batch, seq);
       const call = { valueDims: headsRun(i, tokens)?.valueDims };
+      const compact = cls && clsCompact && g.tail?.clsAttn;
+      if (compact && count > 0) {
+        step('attention', (pass) => clsAttention.compact.encode(pass, compact, batch, seq, count, call));
+        return true;
+      }
+      const kernel = cls ? clsAttention : layerAttention[i];
       if (count > 0) step('attention', (pass) => kernel.encode(pass, g.attn[i], batch, seq, count, call));
+      return false;
     };
     // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
     // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
@@ -967,13 +1011,13 @@ export function createEncoderEngine(
           if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
           else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
         }
-        attentionStep(i);
+        const compacted = attentionStep(i);
         if (tail && i === linears.length - 1) {
-          step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
+          if (!compacted) step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
           xtFresh = false;
           // int8: fused or not as the call's other layers (the tail's rows are too few to decide on).
-          layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null);
-        } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null);
+          layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null, splitTail);
+        } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null, false);
       });
       step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
       return out;
@@ -981,16 +1025,22 @@ export function createEncoderEngine(
     step('head', (pass) => head.encode(pass, g.head, batch));
     return out;
 
-    /** Layer i after its attention, on `n` rows (o: their groups; q: int8's fused output linears). */
+    /** Layer i after its attention, on `n` rows (o: their groups; q: int8's fused output linears;
+     *  split: the HP output linears as K splits, the residual + LayerNorm apart: clsTailLinears). */
     function layerOutputs(
       lin: LayerLinears,
       i: number,
       n: number,
       o: OutputGroups,
       q: NonNullable<typeof groups>['int8HpLn'][number] | null,
+      split: boolean,
     ) {
       const on = columnsFor(n);
       const colsN = (l: GpuLinear | null | undefined) => (on && l?.columns) || null;
+      /** The K splits of an HP output linear on columns (tailSplitKc kept columns a split). */
+      const splitsOf = (c: NonNullable<GpuLinear['columns']>) =>
+        Math.min(MAX_COLUMN_SPLITS, Math.ceil(c.keptColumns / tailSplitKc));
+      const out1 = split && hidden % 4 === 0 ? colsN(lin.attnOut) : null;
       // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
       const [f1, f2] = fusedOut[i];
       const [g1, g2] = o.fused;
@@ -1008,6 +1058,11 @@ export function createEncoderEngine(
       } else if (f1 && g1) {
         step('attn-out', (pass) => f1.encode(pass, g1, n));
         xtFresh = false;
+      } else if (out1) {
+        // K splits on the attention's context as rows; the residual + LayerNorm adds them.
+        const parts = splitsOf(out1);
+        step('attn-out', (pass) => out1.encode(pass, o.ctx, a.a, n, false, { splits: parts, inRows: true }));
+        layerNormStep(i, 0, parts, inCols !== null, n, o);
       } else if (ln1 && h1) {
         // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
         const outCols = inCols !== null;
@@ -1037,6 +1092,10 @@ export function createEncoderEngine(
       } else if (f2 && g2) {
         step('ffn2', (pass) => f2.encode(pass, g2, n));
         xtFresh = false;
+      } else if (split && ffn2Cols) {
+        const parts = splitsOf(ffn2Cols);
+        step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false, { splits: parts }));
+        layerNormStep(i, 1, parts, nextCols, n, o);
       } else if (ln2 && h2) {
         step('ffn2', (pass) => ln2.encode(pass, h2, n, false, nextCols));
         xtFresh = nextCols;

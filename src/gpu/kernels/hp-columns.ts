@@ -9,7 +9,7 @@ import transposeWgsl from './f32-transpose.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import { tileGrid } from '../../core/formats/hp';
 import { COLUMN_KC_MAX, columnKStep, hpColumnsLn, shapeTile } from './hp-columns-ln';
-import type { HPColumnsLn, LiveOutputs } from './linear-types';
+import type { HPColumnsPath, LiveOutputs } from './linear-types';
 import { checkBufferArg } from '../limits';
 import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
 import {
@@ -20,7 +20,6 @@ import {
   uploadBuffer,
   weightQuadValues,
   type BufferArg,
-  type EncodeTarget,
   type KernelDispatch,
 } from './linear-common';
 
@@ -161,13 +160,11 @@ export function liveRowMap(
 /** Floats of a columns buffer (K x P) for `tokens`: P = tokens rounded up to 4. */
 export const columnsFloats = (k: number, tokens: number) => k * 4 * Math.ceil(tokens / 4);
 
-export interface HPColumns {
-  tileFor(tokens: number): string;
-  /** Y = X·Wᵀ + b from XT (in x P); Y as rows (tokens x out) or, `outColumns`, as out x P. */
-  encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
+/** Most K splits a columns call takes (HPColumnsCall.splits). */
+export const MAX_COLUMN_SPLITS = 16;
+
+export interface HPColumns extends HPColumnsPath {
   readonly weightBytes: number;
-  /** The same linear fused with its residual + LayerNorm (hp-columns-ln.ts), where it runs. */
-  readonly addLn: HPColumnsLn | null;
   destroy(): void;
 }
 
@@ -208,11 +205,11 @@ export function hpColumns(
   const forced = shapeTile(o.tile, hp.in, hp.out);
   const geometry = (tokens: number) => pickColumnTile(limits, tr, q, tileRows, tokens, forced);
   const dispatches = new Map<string, KernelDispatch>();
-  const dispatchFor = (tokens: number, outColumns: boolean): KernelDispatch => {
+  const dispatchFor = (tokens: number, outColumns: boolean, splits: number, inRows: boolean): KernelDispatch => {
     const g = geometry(tokens);
     const blocks = Math.ceil(tokens / g.bt);
     const live = mapFor(tokens);
-    const key = `${g.name}:${outColumns}:${blocks}:${live !== null}`;
+    const key = `${g.name}:${outColumns}:${blocks}:${live !== null}:${splits}:${inRows}`;
     let d = dispatches.get(key);
     if (!d) {
       const pipeline = cachedPipeline(
@@ -232,6 +229,10 @@ export function hpColumns(
           X_LOADS: Math.ceil((g.kc * g.bt) / 4 / g.threads),
           V_LOADS: Math.ceil((g.kc * tr) / 4 / g.threads),
           OUT_COLS: outColumns,
+          KS: splits,
+          QS: Math.ceil(q / splits),
+          KIN: hp.in,
+          IN_ROWS: inRows,
           LIVE: live !== null,
           LIVE_MASK: live !== null && live.stride > 1,
           BIAS: true,
@@ -239,9 +240,11 @@ export function hpColumns(
           ...weightQuadValues(o.f16),
         },
         `hp-columns tr${tr} ${g.name}${outColumns ? ' out-cols' : ''}${o.gelu ? ' gelu' : ''}${o.f16 ? ' f16w' : ''}` +
-          (live ? (live.stride > 1 ? ' live-mask' : ' live') : ''),
+          (live ? (live.stride > 1 ? ' live-mask' : ' live') : '') +
+          (splits > 1 ? ` k-split${splits}` : '') +
+          (inRows ? ' in-rows' : ''),
       );
-      const grid = { x: live ? live.rows : tileRows, y: blocks };
+      const grid = { x: live ? live.rows : tileRows, y: blocks, z: splits };
       dispatches.set(key, (d = { pipeline, workgroup: { x: g.wx, y: g.wy, storageBytes: g.storageBytes }, grid }));
     }
     return d;
@@ -257,15 +260,25 @@ export function hpColumns(
   });
   return {
     tileFor: (tokens) => geometry(tokens).name,
+    keptColumns: q,
     weightBytes: colsBuf.size + (mapBuf?.size ?? 0),
     addLn,
-    encode(target, input, output, tokens, outColumns) {
+    encode(target, input, output, tokens, outColumns, call = {}) {
       checkTokens(tokens, o.maxTokens, o.label);
+      const splits = call.splits ?? 1;
+      const inRows = call.inRows ?? false;
+      if (!Number.isInteger(splits) || splits < 1 || splits > MAX_COLUMN_SPLITS)
+        throw new RangeError(`${o.label}: K splits must be an integer in 1..${MAX_COLUMN_SPLITS}, got ${splits}`);
+      if (splits > 1 && (o.gelu || outColumns))
+        throw new RangeError(`${o.label}: K splits write partial sums as rows (no GELU, no output columns)`);
+      if (inRows && hp.in % 4 !== 0) throw new RangeError(`${o.label}: X as rows needs in % 4 == 0`);
       if (tokens === 0 || mapFor(tokens)?.rows === 0) return;
       const x = asBinding(input);
       const y = asBinding(output);
-      checkBufferArg(`${o.label} input columns`, x, columnsFloats(hp.in, tokens) * 4);
-      checkBufferArg(`${o.label} output`, y, (outColumns ? columnsFloats(hp.out, tokens) : tokens * hp.out) * 4);
+      const xFloats = inRows ? tokens * hp.in : columnsFloats(hp.in, tokens);
+      checkBufferArg(`${o.label} input ${inRows ? 'rows' : 'columns'}`, x, xFloats * 4);
+      const yFloats = outColumns ? columnsFloats(hp.out, tokens) : splits * tokens * hp.out;
+      checkBufferArg(`${o.label} output`, y, yFloats * 4);
       const [header, , colOff, values] = o.own;
       const group = cache.bindGroup(o.layout.group, tokens, [
         { buffer: header },
@@ -277,7 +290,7 @@ export function hpColumns(
         { buffer: o.bias },
         y,
       ]);
-      runDispatch(target, limits, o.label, dispatchFor(tokens, outColumns), group);
+      runDispatch(target, limits, o.label, dispatchFor(tokens, outColumns, splits, inRows), group);
     },
     destroy() {
       colsBuf.destroy();

@@ -9,7 +9,10 @@
 // with OUT_COLS, as columns (out x P: the next HP linear's XT). LIVE: only the tile-rows with an
 // output some later kernel reads run (workgroup x takes tile-row rowMap[x * 2] with LIVE_MASK, else
 // rowMap[x]); LIVE_MASK (TR <= 32): the word after it marks which of its TR outputs are read (bit
-// k: output k of the tile-row), and the others are not stored.
+// k: output k of the tile-row), and the others are not stored. KS > 1 (split K, for few tokens: more
+// workgroups a linear): workgroup z takes kept columns [z * QS, z * QS + QS) of its tile-row and writes
+// its partial sums as rows to slice z of Y (tokens x out each; the bias in slice 0 alone), which the
+// residual + LayerNorm after it adds. IN_ROWS: X as rows (tokens x KIN) instead of columns.
 
 struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -32,6 +35,28 @@ const BT4 = {{BT4}}u; // token quads a workgroup: WY * RT
 const KC = {{KC}}u; // kept columns a K-step
 const XV = KC * BT4; // vec4 of X a step
 const VV = KC * TR / 4u; // vec4 of values a step
+const KS = {{KS}}u; // K splits (workgroups along z)
+const QS = {{QS}}u; // kept columns a split: ceil(Q / KS)
+const KIN = {{KIN}}u; // inputs (IN_ROWS: the row pitch of X)
+
+/** X's token quad j (of P4) at input column col: from columns, or gathered from rows. */
+fn loadXQuad(col: u32, j: u32, M: u32, P4: u32) -> vec4<f32> {
+//#if IN_ROWS
+  var v = vec4<f32>(0.0);
+  for (var u = 0u; u < 4u; u++) {
+    let f = min(4u * j + u, M - 1u) * KIN + col;
+    v[u] = x[f / 4u][f % 4u];
+  }
+  return v;
+//#else
+  return x[col * P4 + j];
+//#endif
+}
+
+/** The bias of outputs o .. o + 3 (split K: slice 0 adds it). */
+fn split_bias(o: u32) -> vec4<f32> {
+  return vec4<f32>(hp_epilogue(0.0, o), hp_epilogue(0.0, o + 1u), hp_epilogue(0.0, o + 2u), hp_epilogue(0.0, o + 3u));
+}
 
 //#if LIVE_MASK
 /** Whether output k (of TR) of a tile-row with read-output bits `bits` is read later. */
@@ -58,6 +83,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#endif
 //#endif
   let tq0 = wid.y * BT4;
+  // This split's kept columns [qa, qb) of the tile-row (all of them where KS = 1).
+  let qa = wid.z * QS;
+  let qb = min(Q, qa + QS);
   let tx = lid.x;
   let ty = lid.y;
   let tid = ty * WX + tx;
@@ -80,21 +108,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#unroll L {{X_LOADS}}
   {
     let i = tid + {{L}}u * THREADS;
-    let c = i / BT4;
+    let c = qa + i / BT4;
     let j = tq0 + i % BT4;
     rx{{L}} = vec4<f32>(0.0);
-    if (i < XV && c < Q && j < P4) { rx{{L}} = x[cols[tileRow * Q + c] * P4 + j]; }
+    if (i < XV && c < qb && j < P4) { rx{{L}} = loadXQuad(cols[tileRow * Q + c], j, M, P4); }
   }
 //#end
 //#unroll L {{V_LOADS}}
   {
     let i = tid + {{L}}u * THREADS;
     rv{{L}} = {{WEIGHT_QUAD}}();
-    if (i < VV && i / (TR / 4u) < Q) { rv{{L}} = values[tileRow * Q * (TR / 4u) + i]; }
+    if (i < VV && qa + i / (TR / 4u) < qb) { rv{{L}} = values[(tileRow * Q + qa) * (TR / 4u) + i]; }
   }
 //#end
 
-  for (var q0 = 0u; q0 < Q; q0 += KC) {
+  for (var q0 = qa; q0 < qb; q0 += KC) {
 //#unroll L {{X_LOADS}}
     {
       let i = tid + {{L}}u * THREADS;
@@ -110,21 +138,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
 
     let qn = q0 + KC;
-    if (qn < Q) {
+    if (qn < qb) {
 //#unroll L {{X_LOADS}}
       {
         let i = tid + {{L}}u * THREADS;
         let c = qn + i / BT4;
         let j = tq0 + i % BT4;
         rx{{L}} = vec4<f32>(0.0);
-        if (i < XV && c < Q && j < P4) { rx{{L}} = x[cols[tileRow * Q + c] * P4 + j]; }
+        if (i < XV && c < qb && j < P4) { rx{{L}} = loadXQuad(cols[tileRow * Q + c], j, M, P4); }
       }
 //#end
 //#unroll L {{V_LOADS}}
       {
         let i = tid + {{L}}u * THREADS;
         rv{{L}} = {{WEIGHT_QUAD}}();
-        if (i < VV && qn + i / (TR / 4u) < Q) { rv{{L}} = values[(tileRow * Q + qn) * (TR / 4u) + i]; }
+        if (i < VV && qn + i / (TR / 4u) < qb) { rv{{L}} = values[(tileRow * Q + qn) * (TR / 4u) + i]; }
       }
 //#end
     }
@@ -182,7 +210,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         {
           let t = 4u * tq + {{II}}u;
           let v = acc_{{I}}_{{II}}_{{J}};
-          if (t < M) {
+          if (t < M && KS > 1u) {
+            // A split's partial sums (the bias once, in slice 0; no GELU with KS > 1).
+            y[(wid.z * M * NOUT + t * NOUT + o) / 4u] = select(v, v + split_bias(o), wid.z == 0u);
+          } else if (t < M) {
             y[(t * NOUT + o) / 4u] = vec4<f32>(hp_epilogue(v[0], o), hp_epilogue(v[1], o + 1u),
               hp_epilogue(v[2], o + 2u), hp_epilogue(v[3], o + 3u));
           }

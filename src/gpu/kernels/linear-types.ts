@@ -91,13 +91,7 @@ export interface GpuLinear {
   encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens?: number): void;
   /** HP linears with out % 4 == 0: the same product on X as columns (hp-columns.ts), input
    *  in x P floats (P = tokens rounded up to 4), output tokens x out or, `outColumns`, out x P. */
-  columns?: {
-    tileFor(tokens: number): string;
-    encode(target: EncodeTarget, input: BufferArg, output: BufferArg, tokens: number, outColumns: boolean): void;
-    /** The product fused with its bias, the residual and LayerNorm (out = the hidden size); null
-     *  where it does not run (hp-columns-ln.ts). */
-    readonly addLn: HPColumnsLn | null;
-  };
+  columns?: HPColumnsPath;
   /** Dense linears built with DenseLinearOptions.deferLn: the LayerNorm deferred to the next linear. */
   deferLn?: DenseDeferredLn;
   /** int8 linears (int8-gpu-linear.ts): the buffers its quantize pass writes X's codes and
@@ -154,4 +148,33 @@ export interface DenseDeferredLn {
     output: BufferArg,
     tokens: number,
   ): void;
+}
+
+/** A columns call's form beyond the default (X as columns, one workgroup a tile-row and token block). */
+export interface HPColumnsCall {
+  /** Workgroups a tile-row and token block, each a share of the kept columns, writing `splits` slices
+   *  of partial sums as rows (tokens x out each, the bias in the first) for the residual + LayerNorm
+   *  to add: few tokens, many workgroups. Not with GELU nor outColumns. */
+  splits?: number;
+  /** X as rows (tokens x in; in a multiple of 4). */
+  inRows?: boolean;
+}
+
+/** An HP linear's product on X as columns (hp-columns.ts). */
+export interface HPColumnsPath {
+  tileFor(tokens: number): string;
+  /** Kept columns a tile-row (what a K split divides). */
+  readonly keptColumns: number;
+  /** Y = X·Wᵀ + b from XT (in x P); Y as rows (tokens x out) or, `outColumns`, as out x P. */
+  encode(
+    target: EncodeTarget,
+    input: BufferArg,
+    output: BufferArg,
+    tokens: number,
+    outColumns: boolean,
+    call?: HPColumnsCall,
+  ): void;
+  /** The product fused with its bias, the residual and LayerNorm (out = the hidden size); null
+   *  where it does not run (hp-columns-ln.ts). */
+  readonly addLn: HPColumnsLn | null;
 }
