@@ -412,6 +412,12 @@ describe('encoder engine on WebGPU', () => {
       // heads the attention output keeps none of skipped too (hpLive 'rows' maps them at every batch).
       { name: 'dense, [CLS] attention', m: model, o: {} },
       { name: 'hp columns, [CLS] attention', m: pruned, o: { sparse, hpColumns: true, hpLive: 'rows' as const } },
+      // The form before: the tail's HP output linears fused with their LayerNorm, a gather.
+      {
+        name: 'hp columns, fused, gather',
+        m: pruned,
+        o: { sparse, hpColumns: true, clsTailLinears: 'fused' as const, clsCompact: false },
+      },
       // The tail's HP output linears as K splits (clsTailLinears 'split'): 3 kept columns a split
       // leaves a short last split; 1 the most splits; 64 one split (no partial sums).
       ...[3, 1, 64].map((kc) => ({
@@ -439,11 +445,12 @@ describe('encoder engine on WebGPU', () => {
         const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
         expect(maxAbsDiff(logits, referenceForward(m, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
       }
-      if (name === 'hp columns, [CLS] attention') {
+      if (name === 'hp columns, fused, gather') {
         const p = await engine.profile(3, 7, 1, 0);
         expect(p.ops.find((x) => x.kind === 'gather')?.dispatches).toBe(1);
       }
-      if (name.endsWith('compact')) {
+      // The [CLS] attention writes the tail's rows (clsCompact, the default): no gather.
+      if (name.endsWith('compact') || name === 'hp columns, [CLS] attention') {
         const p = await engine.profile(3, 7, 1, 0);
         expect(p.ops.some((x) => x.kind === 'gather')).toBe(false);
       }
@@ -457,7 +464,8 @@ describe('encoder engine on WebGPU', () => {
     // 'auto' (the default): every call of sequences longer than 1 where the last FFN-in is dense, from
     // 2048 tokens where it is HP (these profiles time nothing: SwiftShader).
     const gathers = async (m: BertModel, o: object, batch: number, seq: number) => {
-      const e = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: batch, maxSeq: seq });
+      // With the gather (clsCompact off) its dispatch tells whether the tail ran.
+      const e = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: batch, maxSeq: seq, clsCompact: false });
       const p = await e.profile(batch, seq, 1, 0);
       e.destroy();
       return p.ops.some((x) => x.kind === 'gather');
@@ -568,7 +576,8 @@ describe('encoder engine on WebGPU', () => {
         expect(maxAbsDiff(logits, all), `${name} ${batch}x${seq} against every row`).toBeLessThan(exact ? 1e-12 : 1e-6);
       }
       const p = await on.profile(3, 7, 1, 0);
-      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches, name).toBe(1);
+      // The [CLS] attention writes the tail's rows itself (clsCompact, the default); else a gather.
+      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches ?? 0, name).toBe('clsAttention' in o ? 0 : 1);
       // Fused: both output linears where FFN-in reads its codes as columns (50 %), FFN-out alone at 90 %.
       if ('int8FuseLn' in o && o.int8FuseLn)
         expect(on.int8LayerNorms().fused, name).toBe(o.sparse === hp50.sparse ? 4 : 1);

@@ -198,10 +198,16 @@ export interface EncoderEngineOptions {
   tailSplitKc?: number;
 }
 
-/** clsTailLinears' default. */
-export const CLS_TAIL_LINEARS: 'fused' | 'split' = 'fused';
-/** clsCompact's default. */
-export const CLS_COMPACT = false;
+/** clsTailLinears' default. H200, HP 90 %, with clsCompact, the tail's ops (BENCHMARKS.md, issue 19
+ *  fourteenth pass, helper 14b), 'fused' -> 'split': B=32 L=128 attn-out 0.0433 -> 0.0397 ms and
+ *  FFN-out 0.0774 -> 0.0681 (4 layers) for LayerNorms of 0.0087; the forward 0.4260 = 0.4260, L=64
+ *  0.2567 -> 0.2529; the tail forced at B=1 L=128 0.1671 -> 0.1647, L=64 0.1556 -> 0.1516. */
+export const CLS_TAIL_LINEARS: 'fused' | 'split' = 'split';
+/** clsCompact's default. H200, one process (BENCHMARKS.md, issue 19 fourteenth pass, helper 14b),
+ *  with clsTailLinears 'split' against 'fused' + the gather: HP 90 % B=32 L=128 0.4260 = 0.4260 ms
+ *  (sum of ops 0.3728 -> 0.3661), L=64 0.2567 -> 0.2529; dense B=32 L=128 1.2976 -> 1.2962, L=64
+ *  0.8782 -> 0.8738, B=1 L=128 0.3400 -> 0.3331, L=64 0.2976 -> 0.2949. */
+export const CLS_COMPACT = true;
 /** clsTailLinears 'split': kept columns a split by default. */
 export const TAIL_SPLIT_KC = 16;
 
