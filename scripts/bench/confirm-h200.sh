@@ -26,7 +26,9 @@
 # L=128 profiled with --hp-live auto, off, auto in one process; live64 the same at L=64), logits-live
 # (the logits step with the skipped tile-rows and attention heads at every batch: --hp-live rows, HP
 # linears forced on columns), cls (B=32 L=128 profiled and timed with --cls-tail off, on, on+attention in one
-# process), logits-cls (the logits step with the [CLS] attention at every batch), tail-small (the tail off / on
+# process), logits-cls (the logits step with the [CLS] attention at every batch), tail-forms (the tail's
+# HP output linears fused + gather against split + compact, and off, at B 1,32 x L 128,64), logits-split
+# (the logits step with split + compact at every batch), tail-small (the tail off / on
 # at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
 # tail off, on, on+attention in one process), logits-int8-tail (int8 dev-split logits, dense and HP 90 %, per
 # tail mode: compare the rows of the three files), logits (dev-split logits at
@@ -161,6 +163,16 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # tokens, HP's threshold is 4096) and B=1 L=128, profiled, then timed (run()'s wall too).
       c tail-small 60 "${enc[@]}" --no-latency --batch 32,1 --seq 64,128 --profile --cls-tail off,on,off
       c tail-small-latency 60 "${enc[@]}" --batch 32,1 --seq 64,128 --cls-tail off,on ;;
+    tail-forms)
+      # The tail's HP output linears fused (with the gather, the form before) against K splits with the
+      # [CLS] attention writing its rows (the defaults), and the tail off, one process: B=1 decides
+      # CLS_TAIL_MIN_TOKENS_HP (BENCHMARKS.md, issue 19 fourteenth pass, helper 14b).
+      c tail-forms 110 "${enc[@]}" --no-latency --reps 15 --batch 1,32 --seq 128,64 --profile \
+        --cls-tail off,on+split+compact,on+fused+gather ;;
+    logits-split)
+      # The tail's default forms at every batch (tail forced on, K splits, compact rows, HP on columns).
+      c logits-split 60 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail on+split+compact --hp-live rows \
+        --hp-columns on --save-logits "$out/engine-logits-split.json" ;;
     int8-tail)
       # The int8 encoder's [CLS] tail off, on (every query: int8's default, bit for bit) and on with the
       # [CLS]-query attention, one process (BENCHMARKS.md, int8 fourteenth pass).

@@ -219,7 +219,8 @@ export const CLS_TAIL_MIN_TOKENS = 2;
 /** The same where the last layer's FFN-in is HP: at 90 % its rows cost little, and the tail's
  *  three small dispatches wait on latency. H200, HP 90 %, with the [CLS] attention: B=32 L=128
  *  0.4506 -> 0.4219 ms, L=64 (2048 tokens) 0.2608 -> 0.2580; B=1 L=128 0.1647 -> 0.1679, L=64
- *  0.1516 -> 0.1556 (lost). */
+ *  0.1516 -> 0.1556 (lost). With the tail's K splits and compact rows (helper 14b): B=1 L=128 0.1647,
+ *  L=64 0.1516, the same as tail-off's figures above (another call): left until one process times both. */
 export const CLS_TAIL_MIN_TOKENS_HP = 2048;
 
 export interface EncoderTiming extends GpuTiming {
