@@ -15,6 +15,7 @@ import type { WeightPrecision } from '../gpu/kernels';
 import type { LayerNormVariant } from '../gpu/encoder/row-ops';
 import type { SplitK } from '../gpu/kernels/variant-rule';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
+import { holdClock, HOLD_CLOCK_MS } from './clock-hold';
 import { engineSession } from './engine-session';
 import type { PruneSession } from './prune-session';
 
@@ -112,9 +113,6 @@ export interface EngineSize {
   nudgeReadback?: boolean;
 }
 
-/** How long "Run on my GPU" keeps the GPU busy before each of its timings (EncoderExperiment.holdClock). */
-export const HOLD_CLOCK_MS = 300;
-
 export class EncoderExperiment {
   constructor(
     private readonly gpu: AcquiredGpu,
@@ -143,20 +141,10 @@ export class EncoderExperiment {
     return evaluateSession(engineSession(engine), tokenizer, data, opts);
   }
 
-  /** Runs `engine`'s batch x seq forward for `ms`, then on until its GPU time stops moving (at most
-   *  max(3 x ms, 1 s) more). An idle or lightly loaded GPU lowers its clock and raises it only after
-   *  some time under load: on the H200 the first rows of a run measured 2-3x slow, and shapes timed
-   *  after another's idle-wall runs read 2x slow while the SM clock sat at 720-1215 MHz instead of
-   *  1980; it took ~1.2 s under load to climb back (BENCHMARKS.md, issue 19 fourteenth pass).
-   *  Returns the chunks' GPU medians, in order. */
-  async spinUp(engine: EncoderEngine, batch: number, seq: number, ms: number): Promise<number[]> {
-    const start = performance.now();
-    const times: number[] = [];
-    for (;;) {
-      times.push((await engine.time(batch, seq, 10, 0, 250)).msMedian);
-      const elapsed = performance.now() - start;
-      if (elapsed >= ms && (isSteady(times) || elapsed >= ms + Math.max(3 * ms, 1000))) return times;
-    }
+  /** Runs `engine`'s batch x seq forward for `ms`, then on until its GPU time stops moving
+   *  (clock-hold.ts holdClock). Returns the chunks' GPU medians, in order. */
+  spinUp(engine: EncoderEngine, batch: number, seq: number, ms: number): Promise<number[]> {
+    return holdClock(async () => (await engine.time(batch, seq, 10, 0, 250)).msMedian, ms);
   }
 
   /** Before a timing on a hardware GPU, the engine's own forward for HOLD_CLOCK_MS and on until its
@@ -235,12 +223,4 @@ export class EncoderExperiment {
       for (const e of engines) e.destroy();
     }
   }
-}
-
-/** Whether the last `window` GPU times of a spin-up agree within `tolerance` (relative): the clock
- *  has settled. A software adapter's times jitter more than that, so its spin-up runs to its cap. */
-export function isSteady(times: readonly number[], window = 3, tolerance = 0.02): boolean {
-  if (times.length < window) return false;
-  const last = times.slice(-window);
-  return Math.max(...last) <= Math.min(...last) * (1 + tolerance);
 }

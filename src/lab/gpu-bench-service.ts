@@ -11,6 +11,7 @@ import { GpuDeviceLostError } from '../gpu/loss-guard';
 import { compareRows, denseReference } from '../gpu/kernels/cpu-reference';
 import { timeOrtMatMul } from '../eval/ort-matmul-peer';
 import type { PruneConfig } from '../core/pruning';
+import { HOLD_CLOCK_MS } from './clock-hold';
 import { caseData, measureCase, referenceRows, type CaseResult, type LinearCase } from './kernel-bench';
 
 export interface GpuBenchRequest {
@@ -106,7 +107,7 @@ export class GpuBenchService {
       let data: ReturnType<typeof caseData>;
       try {
         data = caseData(c, req.config);
-        row.result = await measureCase(g, c, data, { guard, budgetMs: req.budgetMs });
+        row.result = await measureCase(g, c, data, { guard, budgetMs: req.budgetMs, holdClockMs: HOLD_CLOCK_MS });
       } catch (err) {
         if (err instanceof GpuDeviceLostError) return lostPart(g.caps, rows.slice(0, -1), err);
         // Device limits and impossible configs fail this case only; the others still run.

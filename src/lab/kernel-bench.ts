@@ -17,6 +17,7 @@ import {
 } from '../gpu/kernels/cpu-reference';
 import { randomArray, rng } from '../gpu/kernels/random-hp';
 import { timeCompute } from '../gpu/timing';
+import { holdClock } from './clock-hold';
 import { pruneMatrix, type PruneConfig } from '../core/pruning';
 import type { HPMatrix } from '../core/formats/hp';
 
@@ -41,6 +42,8 @@ export interface KernelResult {
   verified: boolean;
   maxError: number;
   firstMismatch?: Mismatch['first'];
+  /** The kernel's chunk times (ms a run) while the clock was held before timing (holdClockMs). */
+  clockHold?: number[];
 }
 
 export interface CaseResult extends LinearCase {
@@ -77,6 +80,9 @@ export interface MeasureOptions {
   referenceMacs?: number;
   /** Races every GPU wait, so a lost device fails the case at once instead of hanging. */
   guard?: <T>(p: Promise<T>) => Promise<T>;
+  /** On a hardware GPU, run each kernel for this many ms (then until its times settle) before timing
+   *  it (clock-hold.ts): the GPU idles at a low clock while the CPU prunes and verifies. Default 0. */
+  holdClockMs?: number;
 }
 
 /** Random X and W (speed does not depend on the values), W pruned with the HP pattern. */
@@ -191,7 +197,13 @@ async function verifyAndTimeScoped(
   const y = addSlices(await readBuffer(device, yBuf, yBytes, opts.guard), parts, c.tokens * c.out);
   const cmp = compareRows(y, ref, rows, c.out);
   const plan = opts.reps ? { reps: opts.reps } : await budgetReps(device, lin, xBuf, yBuf, c.tokens, opts, guard);
-  const t = await guard(timeCompute(device, (pass) => lin.encode(pass, xBuf, yBuf, c.tokens), plan));
+  const record = (pass: GPUComputePassEncoder) => lin.encode(pass, xBuf, yBuf, c.tokens);
+  // Chunks of >= 5 ms of the kernel each (timeCompute repeats it inside a pass to fill a sample).
+  const held =
+    opts.holdClockMs && !gpu.caps.isFallbackAdapter
+      ? await holdClock(async () => (await guard(timeCompute(device, record, HOLD_CHUNK))).msMedian, opts.holdClockMs)
+      : undefined;
+  const t = await guard(timeCompute(device, record, plan));
   return {
     ms: t.msMedian,
     msMin: t.msMin,
@@ -203,8 +215,12 @@ async function verifyAndTimeScoped(
     verified: cmp.ok,
     maxError: cmp.maxError,
     ...(cmp.first ? { firstMismatch: cmp.first } : {}),
+    ...(held ? { clockHold: held } : {}),
   };
 }
+
+/** One chunk of a clock hold: three samples of at least 5 ms of the kernel, no warmup. */
+const HOLD_CHUNK = { reps: 3, warmup: 0, minSampleMs: 5 };
 
 /** A second run, pipelines compiled, tells how many repetitions fit the time budget. */
 async function budgetReps(

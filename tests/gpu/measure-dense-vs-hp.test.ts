@@ -45,6 +45,25 @@ describe('measureCase', () => {
     expect(['timestamp', 'wall']).toContain(r.dense.timing);
   });
 
+  it('holds the clock before each timing where the adapter is hardware (forced here), the same results', async () => {
+    const c = { name: 'tiny', tokens: 24, in: 64, out: 48 };
+    const data = caseData(c, config);
+    const hardware = { ...gpu, caps: { ...gpu.caps, isFallbackAdapter: false } };
+    const r = await measureCase(hardware, c, data, { budgetMs: 20, maxReps: 5, holdClockMs: 30 });
+    for (const k of [r.dense, r.hp]) {
+      expect(k.verified).toBe(true);
+      expect(k.ms).toBeGreaterThan(0);
+      // At least 30 ms of chunks, each a positive time a run.
+      expect(k.clockHold!.length).toBeGreaterThanOrEqual(1);
+      expect(Math.min(...k.clockHold!)).toBeGreaterThan(0);
+    }
+    // Not on the software adapter as it is, nor without holdClockMs.
+    const sw = await measureCase(gpu, c, data, { budgetMs: 20, maxReps: 5, holdClockMs: 30 });
+    expect(sw.dense.clockHold).toBeUndefined();
+    const none = await measureCase(hardware, c, data, { budgetMs: 20, maxReps: 5 });
+    expect(none.hp.clockHold).toBeUndefined();
+  });
+
   it('reports a shape beyond the device limits as GpuLimitError before any work', async () => {
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     const tokens = Math.ceil(limit / 4 / 16) + 16;

@@ -1,23 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { EncoderExperiment, HOLD_CLOCK_MS, isSteady } from '../../../src/lab/encoder-experiment';
+import { holdClock, HOLD_CLOCK_MS, isSteady } from '../../../src/lab/clock-hold';
+import { EncoderExperiment } from '../../../src/lab/encoder-experiment';
 import type { EncoderEngine, EncoderTiming } from '../../../src/gpu/encoder';
 
-/** An engine whose forward times follow `times` (then repeat the last): a GPU clock ramping up. */
-function fakeEngine(times: number[]) {
+/** Chunk times following `times` (then repeating the last): a GPU clock ramping up. */
+function ramp(times: number[]) {
   let i = 0;
-  const engine = {
-    async time(): Promise<EncoderTiming> {
-      await new Promise((r) => setTimeout(r, 1));
-      return { msMedian: times[Math.min(i++, times.length - 1)] } as EncoderTiming;
-    },
+  const chunk = async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    return times[Math.min(i++, times.length - 1)];
   };
-  return { engine: engine as unknown as EncoderEngine, calls: () => i };
+  return { chunk, calls: () => i };
+}
+
+/** An engine whose forward times follow `times`. */
+function fakeEngine(times: number[]) {
+  const r = ramp(times);
+  const engine = { time: async () => ({ msMedian: await r.chunk() }) as EncoderTiming };
+  return { engine: engine as unknown as EncoderEngine, calls: r.calls };
 }
 
 const experiment = (isFallbackAdapter = false) =>
   new EncoderExperiment({ caps: { isFallbackAdapter } } as never, {} as never);
 
-describe('spin-up until the clock settles', () => {
+describe('holding the GPU clock before a timing', () => {
   it('isSteady: the last three times within 2 %', () => {
     expect(isSteady([1, 1.01])).toBe(false);
     expect(isSteady([2, 1.01, 1, 1.015])).toBe(true);
@@ -26,21 +32,26 @@ describe('spin-up until the clock settles', () => {
   });
 
   it('runs past its minimum while the times still fall, and stops once they settle', async () => {
-    const ramp = [2.2, 2.0, 1.6, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0];
-    const { engine, calls } = fakeEngine(ramp);
-    const seen = await experiment().spinUp(engine, 32, 128, 0);
+    const { chunk, calls } = ramp([2.2, 2.0, 1.6, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0]);
+    const seen = await holdClock(chunk, 0);
     expect(seen).toEqual([2.2, 2.0, 1.6, 1.2, 1.0, 1.0, 1.0]);
     expect(calls()).toBe(7);
   });
 
   it('gives up a second past its minimum when the times never settle (a jittery software adapter)', async () => {
-    const { engine } = fakeEngine(Array.from({ length: 10000 }, (_, i) => (i % 2 ? 1 : 1.5)));
+    const { chunk } = ramp(Array.from({ length: 10000 }, (_, i) => (i % 2 ? 1 : 1.5)));
     const t0 = performance.now();
-    const seen = await experiment().spinUp(engine, 32, 128, 20);
+    const seen = await holdClock(chunk, 20);
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(1020);
     expect(elapsed).toBeLessThan(4000);
     expect(seen.length).toBeGreaterThan(3);
+  });
+
+  it('the encoder spin-up runs the engine until its forward settles', async () => {
+    const { engine, calls } = fakeEngine([1.4, 1.1, 1, 1, 1]);
+    expect(await experiment().spinUp(engine, 32, 128, 0)).toEqual([1.4, 1.1, 1, 1, 1]);
+    expect(calls()).toBe(5);
   });
 
   it('holds the clock before a page timing on a hardware GPU only', async () => {
