@@ -211,16 +211,15 @@ export const CLS_COMPACT = true;
 /** clsTailLinears 'split': kept columns a split by default. */
 export const TAIL_SPLIT_KC = 16;
 
-/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows (sequences
- *  longer than 1). H200, with the [CLS] attention (BENCHMARKS.md, issue 19 fourteenth pass), dense
- *  forward: B=32 L=128 1.4746 -> 1.2962 ms, L=64 0.9629 -> 0.8694; B=1 L=128 0.3768 -> 0.3509, L=64
- *  0.3236 -> 0.3017: a win at every shape measured. */
-export const CLS_TAIL_MIN_TOKENS = 2;
-/** The same where the last layer's FFN-in is HP: at 90 % its rows cost little, and the tail's
- *  three small dispatches wait on latency. H200, HP 90 %, with the [CLS] attention: B=32 L=128
- *  0.4506 -> 0.4219 ms, L=64 (2048 tokens) 0.2608 -> 0.2580; B=1 L=128 0.1647 -> 0.1679, L=64
- *  0.1516 -> 0.1556 (lost). With the tail's K splits and compact rows (helper 14b): B=1 L=128 0.1647,
- *  L=64 0.1516, the same as tail-off's figures above (another call): left until one process times both. */
+/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows where the last
+ *  layer's FFN-in is HP; where it is dense, at every call of sequences longer than 1 (H200, with the
+ *  [CLS] attention, BENCHMARKS.md issue 19 fourteenth pass, dense forward: B=32 L=128 1.4746 -> 1.2962
+ *  ms, L=64 0.9629 -> 0.8694; B=1 L=128 0.3768 -> 0.3509, L=64 0.3236 -> 0.3017). At HP 90 % the last
+ *  layer's rows cost little, and the tail's three small dispatches wait on latency. H200, HP 90 %, with
+ *  the [CLS] attention: B=32 L=128 0.4506 -> 0.4219 ms, L=64 (2048 tokens) 0.2608 -> 0.2580; B=1 L=128
+ *  0.1647 -> 0.1679, L=64 0.1516 -> 0.1556 (lost). With the tail's K splits and compact rows (one
+ *  process, fourteenth pass's final call): B=1 L=128 0.1630 off against 0.1663, L=64 0.1499 against
+ *  0.1516: still lost. */
 export const CLS_TAIL_MIN_TOKENS_HP = 2048;
 
 export interface EncoderTiming extends GpuTiming {
@@ -922,7 +921,7 @@ export function createEncoderEngine(
     clsGather !== null &&
     seq > 1 &&
     !deferredFor(batch * seq) &&
-    (clsTail === true || batch * seq >= (tailHp ? CLS_TAIL_MIN_TOKENS_HP : CLS_TAIL_MIN_TOKENS));
+    (clsTail === true || !tailHp || batch * seq >= CLS_TAIL_MIN_TOKENS_HP);
 
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
