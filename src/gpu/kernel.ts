@@ -197,3 +197,29 @@ export function concatF32(...parts: Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/** One pipeline over whole buffers (bindings 0, 1, …) as a pass recorder, submitted once: the
+ *  bench kernels' run-then-time pattern (the recorder goes on to timing.ts's timeCompute). */
+export function submitSingleDispatch(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  layout: KernelLayout,
+  buffers: readonly GPUBuffer[],
+  workgroups: number,
+): (pass: GPUComputePassEncoder) => void {
+  const group = device.createBindGroup({
+    layout: layout.group,
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const record = (pass: GPUComputePassEncoder) => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(workgroups);
+  };
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  record(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  return record;
+}

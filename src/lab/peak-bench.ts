@@ -2,7 +2,7 @@
 // each kernel run once and its output compared exactly with what the CPU predicts (the work was
 // done, and counted right), then timed (GPU timestamps where the device has them).
 import type { AcquiredGpu } from '../gpu/adapter';
-import { readBuffer, uploadBuffer } from '../gpu/kernel';
+import { readBuffer, submitSingleDispatch, uploadBuffer } from '../gpu/kernel';
 import { hasInt8Matrix } from '../gpu/kernels/int8-linear';
 import {
   ALU_PEAKS,
@@ -118,20 +118,7 @@ export async function benchPeak(gpu: AcquiredGpu, opts: PeakOptions = {}): Promi
     try {
       const { record, got } = await scoped(device, async () => {
         const pipeline = peakPipeline(device, p, sg);
-        const group = device.createBindGroup({
-          layout: layout.group,
-          entries: [params, src, y].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const record = (pass: GPUComputePassEncoder) => {
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(workgroups);
-        };
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        record(pass);
-        pass.end();
-        device.queue.submit([enc.finish()]);
+        const record = submitSingleDispatch(device, pipeline, layout, [params, src, y], workgroups);
         return { record, got: new Uint32Array((await readBuffer(device, y, words * 4)).buffer) };
       });
       let bad = 0,

@@ -38,6 +38,7 @@ import { quantizeHP, quantizeRows } from '../../core/quant';
 import { benchAttention, INT8_ATTENTION_VARIANTS } from '../../lab/attention-bench';
 import { int8MatrixAttentionOn, parseInt8MatrixVariant } from '../../gpu/encoder/attention-int8-matrix';
 import { benchPeak } from '../../lab/peak-bench';
+import { benchResidencyCmd, residencyUsage } from './bench-residency';
 import { ATTENTION_VARIANTS } from '../../gpu/encoder/attention';
 import { ABLATIONS } from '../../gpu/encoder/attention-tiled';
 
@@ -95,7 +96,8 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   int8 tiles' inner loop without its staging); dot4 = dot4I8Packed / dot4U8Packed chains (4, 8,
   16 per invocation); fma = f32 fma chains. Each output is checked exactly against the CPU's
   count, then timed; TOPS = multiply-adds x 2 per second. --iters: loop iterations of 4 steps
-  (default 256; fma 512), --workgroups: grid (default 4096; 4 subgroups or 256 invocations each).`;
+  (default 256; fma 512), --workgroups: grid (default 4096; 4 subgroups or 256 invocations each).
+${residencyUsage}`;
 
 const MAX_REF_MACS = 4e8; // CPU reference budget per case: sampled rows beyond this
 
@@ -586,6 +588,7 @@ export async function run(argv: string[]): Promise<unknown> {
   if (sub === 'hp') return benchHP(rest);
   if (sub === 'attention') return benchAttentionCmd(rest);
   if (sub === 'peak') return benchPeakCmd(rest);
+  if (sub === 'residency') return benchResidencyCmd(rest);
   if (sub === 'verify') {
     const { values } = parseFlags(rest, { quick: { type: 'boolean' } });
     const gpu = await nodeGpu();
