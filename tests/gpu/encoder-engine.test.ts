@@ -267,7 +267,10 @@ describe('encoder engine on WebGPU', () => {
         // The automatic tile at few tokens (l4s8v: one token quad a workgroup, the kept columns split 8 ways).
         { next: 'ffn-in', o: { hpLive: 'rows' as const }, tail: true },
         // More tokens a workgroup than a call has (32, K-steps of 4: SwiftShader's compiler).
-        { next: 'both/t2o2', o: { hpLnTile: 'l32/k4' }, tail: true },
+        { next: 'both/t2o2c', o: { hpLnTile: 'l32/k4' }, tail: true },
+        // 'c': the rows turned to columns in workgroup memory first.
+        { next: 'both/t1o2u3c', o: { hpLnTile: 'l16/k8', hpLive: 'rows' as const }, tail: true },
+        { next: 'qkv/t1o1c', o: {}, tail: false },
       ];
       for (const { next, o, tail } of cases) {
         const name = `${sparsity} ${next} ${o.hpLnTile ?? 'auto'} tail ${tail}`;

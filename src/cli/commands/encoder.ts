@@ -123,7 +123,8 @@ export const usage =
                       both, off (the default); '/tNoM' after it: N token quads x M output quads an
                       invocation (default t2o2; then 'uK': K kept columns a step of its loop,
                       default 2; 'g': neighbouring invocations in other token groups, not output
-                      quads); a comma list builds and times one HP engine each
+                      quads; 'c': the rows turned to columns in workgroup memory first, a vec4
+                      read a kept column's 4 tokens); a comma list builds and times one HP engine each
                       (rows carry hp_ln_next)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (every call where
@@ -250,7 +251,7 @@ function lnNextMode(v: string): string {
   const [mode, item, ...rest] = v.split('/');
   if (
     (HP_LN_NEXT_MODES as readonly string[]).includes(mode) &&
-    (item === undefined || /^t\d+o\d+(u\d+)?g?$/.test(item)) &&
+    (item === undefined || /^t\d+o\d+(u\d+)?g?c?$/.test(item)) &&
     !rest.length
   )
     return v;

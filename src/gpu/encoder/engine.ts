@@ -103,7 +103,7 @@ export interface EncoderEngineOptions {
   /** Where the HP output linears run fused with their residual + LayerNorm (hpFuseLn), run the next HP
    *  linear in that kernel's epilogue, on the normalised rows its workgroup holds (hp-columns-ln.wgsl
    *  NEXT: one dispatch and one pass over x less each): 'qkv' the next layer's stacked Q/K/V in FFN-out
-   *  + LN's, 'ffn-in' FFN-in in the attention output + LN's, 'both', 'off'; optionally '/tNoM[uK][g]' (the
+   *  + LN's, 'ffn-in' FFN-in in the attention output + LN's, 'both', 'off'; optionally '/tNoM[uK][g][c]' (the
    *  epilogue's item: N token quads x M output quads an invocation, K kept columns a step; default
    *  NEXT_ITEM, NEXT_STEP). Exact: the same
    *  sums. Default HP_LN_NEXT. */

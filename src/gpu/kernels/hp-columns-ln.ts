@@ -246,8 +246,8 @@ export function hpColumnsLn(
     });
   /** The next linear in the epilogue (NEXT): its meta, values, bias and output in place of xt. */
   const withNext = (next: HPNextLinear, tile?: string): HPColumnsLnNext | null => {
-    const m = /^t(\d+)o(\d+)(?:u(\d+))?(g?)$/.exec(tile ?? NEXT_ITEM);
-    if (!m) throw new RangeError(`next-linear item '${tile}' is not tNoM[g] (token quads x output quads)`);
+    const m = /^t(\d+)o(\d+)(?:u(\d+))?(g?)(c?)$/.exec(tile ?? NEXT_ITEM);
+    if (!m) throw new RangeError(`next-linear item '${tile}' is not tNoM[uK][g][c] (token quads x output quads)`);
     const nwo = next.tr / 4;
     // Kept columns a step of the epilogue's loop (the next step's loads in flight meanwhile).
     const nu = Math.max(1, Math.min(16, Number(m[3] ?? NEXT_STEP)));
@@ -268,7 +268,7 @@ export function hpColumnsLn(
       const { ert, ero } = item(tokens);
       const rows = next.meta(live).rows;
       return {
-        key: `${next.out}x${next.in} r${rows} t${ert}o${ero}u${nu}${m[4]}${next.gelu ? ' gelu' : ''}`,
+        key: `${next.out}x${next.in} r${rows} t${ert}o${ero}u${nu}${m[4]}${m[5]}${next.gelu ? ' gelu' : ''}`,
         layout: nLayout,
         values: {
           NEXT: true,
@@ -281,13 +281,16 @@ export function hpColumnsLn(
           NGELU: next.gelu,
           GFAST: m[4] === 'g',
           NU: nu,
+          XCOLS: m[5] === 'c',
+          // The in-place transpose's share an invocation.
+          TL: Math.ceil(((geometry(tokens).tile.bt / 4) * (hp.out / 4)) / geometry(tokens).threads),
         },
       };
     };
     return {
       tileFor: (tokens) => {
         const { ert, ero } = item(tokens);
-        return `${geometry(tokens).name}+next t${ert}o${ero}u${nu}${m[4]}`;
+        return `${geometry(tokens).name}+next t${ert}o${ero}u${nu}${m[4]}${m[5]}`;
       },
       bind: (params, input, gammaBeta, x, output): HPNextGroups => {
         const group = (live: boolean) =>

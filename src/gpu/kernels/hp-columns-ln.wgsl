@@ -152,6 +152,37 @@ fn nextAct(v: vec4<f32>) -> vec4<f32> {
  *  or, NCOLS, columns (NOUT x P4). Rows past the last token hold the last token's values: computed,
  *  not stored (rows), or stored in the last quad's spare lanes (columns, as hp-columns.wgsl). */
 fn nextLinear(tid: u32, tq0: u32, M: u32, P4: u32) {
+//#if XCOLS
+  // The rows as columns, in place (XCOLS: a vec4 read gives a kept column's 4 tokens): invocation e
+  // holds token quad e % BT4's four rows of column quad e / BT4 through a barrier, then writes the
+  // four columns. Column col's quad j at col * BT4 + (j + col) % BT4: the columns a subgroup reads
+  // at once spread over the banks (unrotated, BT4 = 8 puts every column's quad j on one bank).
+//#unroll L {{TL}}
+  let te{{L}} = tid + {{L}}u * {{THREADS}}u;
+//#unroll K 4
+  var tr{{L}}_{{K}} = vec4<f32>(0.0);
+//#end
+  if (te{{L}} < BT4 * H4) {
+//#unroll K 4
+    tr{{L}}_{{K}} = sm[(4u * (te{{L}} % BT4) + {{K}}u) * RP + te{{L}} / BT4];
+//#end
+  }
+//#end
+  workgroupBarrier();
+//#unroll L {{TL}}
+  if (te{{L}} < BT4 * H4) {
+    let j = te{{L}} % BT4;
+//#unroll C 4
+    {
+      let col = 4u * (te{{L}} / BT4) + {{C}}u;
+      sm[col * BT4 + (j + col) % BT4] =
+        vec4<f32>(tr{{L}}_0[{{C}}], tr{{L}}_1[{{C}}], tr{{L}}_2[{{C}}], tr{{L}}_3[{{C}}]);
+    }
+//#end
+  }
+//#end
+  workgroupBarrier();
+//#endif
   for (var e = tid; e < NRUN * NP * NG; e += {{THREADS}}u) {
 //#if GFAST
     let g = e % NG;
@@ -197,6 +228,16 @@ fn nextLinear(tid: u32, tq0: u32, M: u32, P4: u32) {
       }
 //#unroll U {{NU}}
       {
+//#if XCOLS
+//#unroll I {{ERT}}
+        let a{{I}} = sm[col{{U}} * BT4 + (g * ERT + {{I}}u + col{{U}}) % BT4];
+//#unroll II 4
+//#unroll J {{ERO}}
+        n_{{I}}_{{II}}_{{J}} = fma(vec4<f32>(a{{I}}[{{II}}]), w{{U}}_{{J}}, n_{{I}}_{{II}}_{{J}});
+//#end
+//#end
+//#end
+//#else
         let cq = col{{U}} / 4u;
         let cc = col{{U}} % 4u;
 //#unroll I {{ERT}}
@@ -209,6 +250,7 @@ fn nextLinear(tid: u32, tq0: u32, M: u32, P4: u32) {
         }
 //#end
 //#end
+//#endif
       }
 //#end
     }
