@@ -120,12 +120,13 @@ export const usage =
                       in that kernel's epilogue, on the normalised rows its workgroup holds (one
                       dispatch and one pass over x less each; exact): qkv (the next layer's stacked
                       Q/K/V after FFN-out + LN), ffn-in (FFN-in after the attention output + LN),
-                      both, off (the default); '/tNoM' after it: N token quads x M output quads an
-                      invocation (default t2o2; then 'uK': K kept columns a step of its loop,
-                      default 2; 'g': neighbouring invocations in other token groups, not output
-                      quads; 'c': the rows turned to columns in workgroup memory first, a vec4
-                      read a kept column's 4 tokens); a comma list builds and times one HP engine each
-                      (rows carry hp_ln_next)
+                      both, off (the default: every fused form was slower on the H200,
+                      BENCHMARKS); '/tNoM' after it: N token quads x M output quads an invocation
+                      (default t2o1u2c; 'uK': K kept columns a step of its loop, default 2; 'g':
+                      neighbouring invocations in other token groups, not output quads; 'c': the
+                      rows turned to columns in workgroup memory first, a vec4 read a kept
+                      column's 4 tokens); a comma list builds and times one HP engine each (rows
+                      carry hp_ln_next)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (every call where
                       the last FFN-in is dense, from 2048 tokens where it is HP; the default);
@@ -255,7 +256,9 @@ function lnNextMode(v: string): string {
     !rest.length
   )
     return v;
-  throw new CliError(`--hp-ln-next must be one of ${HP_LN_NEXT_MODES.join(', ')}, optionally '/tNoM', got '${v}'`);
+  throw new CliError(
+    `--hp-ln-next must be one of ${HP_LN_NEXT_MODES.join(', ')}, optionally '/tNoM[uK][g][c]', got '${v}'`,
+  );
 }
 
 function liveMode(v: string): HPLiveMode {

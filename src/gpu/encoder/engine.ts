@@ -206,7 +206,12 @@ export interface EncoderEngineOptions {
   tailSplitKc?: number;
 }
 
-/** hpLnNext's forms, and its default. */
+/** hpLnNext's forms, and its default: 'off'. H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md,
+ *  issue 19 fifteenth pass, helper 19a): forward 0.428 ms off against 0.5038 both, 0.511 qkv, 0.5222
+ *  ffn-in (best items); in the epilogue Q/K/V took 18.3 µs a layer against 12.3 on its own, FFN-in
+ *  30.8 against 20.8: each of the 128-256 workgroups reads the next linear's whole live weights
+ *  (110-148 KB) for its 16-32 tokens, and the kernel runs 1-2 workgroups an SM (48 KiB of workgroup
+ *  memory an SM). B=32 L=64 0.2447 against 0.2895 both, B=1 L=128 0.1614 against 0.1915. */
 export const HP_LN_NEXT_MODES = ['off', 'qkv', 'ffn-in', 'both'] as const;
 export const HP_LN_NEXT = 'off';
 

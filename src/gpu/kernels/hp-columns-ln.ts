@@ -160,10 +160,13 @@ const AUTO_FALLBACK = ['l8', 'l32'];
 export const AUTO_FEW_TOKENS = 128;
 const AUTO_FEW_TILE = 'l4s8v';
 
-/** The next linear's item in the epilogue (withNext) by default: 2 token quads x 2 output quads an
- *  invocation (8 tokens x 8 outputs: each X read from workgroup memory serves 8 multiply-adds). */
-export const NEXT_ITEM = 't2o2';
-/** Kept columns a step of the epilogue's loop by default ('uN' after the item). */
+/** The next linear's item in the epilogue (withNext) by default: 2 token quads x 1 output quad an
+ *  invocation, 2 kept columns a step, the rows turned to columns first. H200, B=32 L=128 HP 90 %, both
+ *  fusions, one process (BENCHMARKS.md, issue 19 fifteenth pass, helper 19a): forward 0.5038 ms
+ *  (t2o1u2c) against 0.5284 t1o2u2c, 0.5837 t2o2u2, 0.6021 t2o2u2c, 0.5222 t2o2 with one column a
+ *  step in another call; all slower than the fusion off (0.428). */
+export const NEXT_ITEM = 't2o1u2c';
+/** Kept columns a step of the epilogue's loop where the item names none ('uN' after it). */
 export const NEXT_STEP = 2;
 
 /** The fused kernel of one HP linear whose `cols` (kept columns' input indices), `values` and
