@@ -251,57 +251,6 @@ describe('encoder engine on WebGPU', () => {
     rows.destroy();
   });
 
-  it('the next HP linear in the fused LayerNorm epilogue (hpLnNext): reference logits, fewer dispatches', async () => {
-    // Three layers: the Q/K/V of layers 1 and 2 in FFN-out + LN's epilogue, FFN-in in the attention
-    // output + LN's (not on the [CLS] tail's rows), padded sequences, 90 % and 50 %.
-    const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48, layers: 3 }, 19);
-    if (!subgroupLayerNormFits(gpu.device, gpu.caps)) return; // the fused kernel needs one subgroup size
-    for (const sparsity of [0.9, 0.5]) {
-      const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
-      const cases = [
-        // 16 tokens a workgroup: 2 token quads x 2 output quads an item (the default), the read rows alone;
-        // 'g': neighbouring invocations in other token groups; 'uN': N kept columns a step of its loop.
-        { next: 'both', o: { hpLnTile: 'l16/k8', hpLive: 'rows' as const }, tail: false },
-        { next: 'both/t1o1u3', o: { hpLnTile: 'l8', hpLive: 'off' as const }, tail: true },
-        { next: 'qkv/t2o1u4g', o: { hpLnTile: 'l16', hpLive: 'mask' as const }, tail: false },
-        // The automatic tile at few tokens (l4s8v: one token quad a workgroup, the kept columns split 8 ways).
-        { next: 'ffn-in', o: { hpLive: 'rows' as const }, tail: true },
-        // More tokens a workgroup than a call has (32, K-steps of 4: SwiftShader's compiler).
-        { next: 'both/t2o2c', o: { hpLnTile: 'l32/k4' }, tail: true },
-        // 'c': the rows turned to columns in workgroup memory first.
-        { next: 'both/t1o2u3c', o: { hpLnTile: 'l16/k8', hpLive: 'rows' as const }, tail: true },
-        { next: 'qkv/t1o1c', o: {}, tail: false },
-      ];
-      for (const { next, o, tail } of cases) {
-        const name = `${sparsity} ${next} ${o.hpLnTile ?? 'auto'} tail ${tail}`;
-        const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, {
-          sparse,
-          ...o,
-          hpColumns: true,
-          hpLnNext: next,
-          clsTail: tail,
-          maxBatch: 3,
-          maxSeq: 7,
-        });
-        for (const [batch, seq, seed] of TAIL_CALLS) {
-          const b = randomBatch(model, batch, seq, seed);
-          const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
-          expect(maxAbsDiff(logits, referenceForward(pruned, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
-        }
-        // The Q/K/V of layers 1 and 2 and FFN-in of every layer but the tail's ran in an epilogue.
-        const kinds = await engine.stepKinds(3, 7);
-        const count = (k: string) => kinds.filter((x) => x === k).length;
-        const qkv = next.startsWith('ffn-in') ? 3 : 1;
-        const ffnIn = next.startsWith('qkv') ? 3 : tail ? 1 : 0;
-        expect([count('qkv'), count('ffn1')], name).toEqual([qkv, ffnIn]);
-        engine.destroy();
-      }
-    }
-    expect(() => createEncoderEngine(gpu.device, gpu.caps, model, { maxBatch: 1, maxSeq: 4, hpLnNext: 'ffn' })).toThrow(
-      /hpLnNext/,
-    );
-  });
-
   it('f16 weights: logits equal the reference on f16-rounded linear weights, dense and HP 50%', async () => {
     const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 13);
     const b = randomBatch(model, 2, 6, 3);

@@ -22,7 +22,6 @@ import { readbackFloor } from '../../gpu/readback-floor';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION } from '../../gpu/encoder/attention';
 import { LAYERNORM_VARIANTS, type LayerNormVariant } from '../../gpu/encoder/row-ops';
 import { HP_LIVE_MODES, type HPLiveMode } from '../../gpu/encoder/live-outputs';
-import { HP_LN_NEXT_MODES } from '../../gpu/encoder/engine';
 import { createOrtWebGpuSession } from '../../eval/ort-webgpu-node';
 import { compareWithOrtWebGpu } from '../../lab/ort-webgpu-peer';
 import { takeFirst } from '../../core/data/dataset';
@@ -116,17 +115,6 @@ export const usage =
                       with none read), mask (also the other unread outputs' stores), auto (rows
                       from 2048 tokens a call; the default); a comma list builds and times one HP
                       engine each (rows carry hp_live)
-  --hp-ln-next N      where the HP output linears run fused with their LayerNorm, the next HP linear
-                      in that kernel's epilogue, on the normalised rows its workgroup holds (one
-                      dispatch and one pass over x less each; exact): qkv (the next layer's stacked
-                      Q/K/V after FFN-out + LN), ffn-in (FFN-in after the attention output + LN),
-                      both, off (the default: every fused form was slower on the H200,
-                      BENCHMARKS); '/tNoM' after it: N token quads x M output quads an invocation
-                      (default t2o1u2c; 'uK': K kept columns a step of its loop, default 2; 'g':
-                      neighbouring invocations in other token groups, not output quads; 'c': the
-                      rows turned to columns in workgroup memory first, a vec4 read a kept
-                      column's 4 tokens); a comma list builds and times one HP engine each (rows
-                      carry hp_ln_next)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (every call where
                       the last FFN-in is dense, from 2048 tokens where it is HP; the default);
@@ -248,19 +236,6 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*)(?=\+|$)/g, '');
 
-function lnNextMode(v: string): string {
-  const [mode, item, ...rest] = v.split('/');
-  if (
-    (HP_LN_NEXT_MODES as readonly string[]).includes(mode) &&
-    (item === undefined || /^t\d+o\d+(u\d+)?g?c?$/.test(item)) &&
-    !rest.length
-  )
-    return v;
-  throw new CliError(
-    `--hp-ln-next must be one of ${HP_LN_NEXT_MODES.join(', ')}, optionally '/tNoM[uK][g][c]', got '${v}'`,
-  );
-}
-
 function liveMode(v: string): HPLiveMode {
   if (!(HP_LIVE_MODES as readonly string[]).includes(v))
     throw new CliError(`--hp-live must be one of ${HP_LIVE_MODES.join(', ')}, got '${v}'`);
@@ -317,7 +292,6 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
     'hp-live': { type: 'string' },
-    'hp-ln-next': { type: 'string' },
     'cls-tail': { type: 'string' },
     'hp-attention': { type: 'string' },
     'dense-defer-ln': { type: 'string' },
@@ -404,18 +378,15 @@ export async function run(argv: string[]): Promise<unknown> {
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
-  const lnNexts: (string | undefined)[] = f['hp-ln-next'] ? f['hp-ln-next'].split(',').map(lnNextMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
   const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : [undefined];
   const badAtt = hpAtts.find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a!));
   if (badAtt !== undefined)
     throw new CliError(`--hp-attention: '${badAtt}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant, next linear).
+  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant).
   const hpTiles = lnTiles.flatMap((ln) =>
     colTiles.flatMap((col) =>
-      lives.flatMap((live) =>
-        tails.flatMap((tail) => hpAtts.flatMap((att) => lnNexts.map((next) => ({ ln, col, live, tail, att, next })))),
-      ),
+      lives.flatMap((live) => tails.flatMap((tail) => hpAtts.map((att) => ({ ln, col, live, tail, att })))),
     ),
   );
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
@@ -603,7 +574,6 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.live ? { hpLive: tiles.live } : {}),
           ...tailOptions(tiles.tail),
           ...(tiles.att ? { attention: tiles.att } : {}),
-          ...(tiles.next ? { hpLnNext: tiles.next } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -611,14 +581,13 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
           ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att } : {}),
-          ...(lnNexts.length > 1 ? { hp_ln_next: tiles.next } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail);
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.next].filter(Boolean).join('/')}`
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att].filter(Boolean).join('/')}`
             : '';
         try {
           const hpShapes = pruned.matrices
@@ -746,7 +715,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
-    ...(f['hp-ln-next'] ? { hp_ln_next: f['hp-ln-next'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
     ...(f['hp-attention'] ? { hp_attention: f['hp-attention'] } : {}),
     ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),

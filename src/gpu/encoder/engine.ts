@@ -12,7 +12,7 @@ import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
 import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
-import type { HPColumnsLnNext, HPNextGroups, LiveOutputs } from '../kernels/linear-types';
+import type { LiveOutputs } from '../kernels/linear-types';
 import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-rule';
 import {
   HP_COLUMNS_FEW_TOKENS,
@@ -100,14 +100,6 @@ export interface EncoderEngineOptions {
   hpFuseLn?: boolean;
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
-  /** Where the HP output linears run fused with their residual + LayerNorm (hpFuseLn), run the next HP
-   *  linear in that kernel's epilogue, on the normalised rows its workgroup holds (hp-columns-ln.wgsl
-   *  NEXT: one dispatch and one pass over x less each): 'qkv' the next layer's stacked Q/K/V in FFN-out
-   *  + LN's, 'ffn-in' FFN-in in the attention output + LN's, 'both', 'off'; optionally '/tNoM[uK][g][c]' (the
-   *  epilogue's item: N token quads x M output quads an invocation, K kept columns a step; default
-   *  NEXT_ITEM, NEXT_STEP). Exact: the same
-   *  sums. Default HP_LN_NEXT. */
-  hpLnNext?: string;
   /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
    *  the attention heads whose context the HP attention output does not read (and their Q/K outputs)
    *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
@@ -206,15 +198,6 @@ export interface EncoderEngineOptions {
   tailSplitKc?: number;
 }
 
-/** hpLnNext's forms, and its default: 'off'. H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md,
- *  issue 19 fifteenth pass, helper 19a): forward 0.428 ms off against 0.5038 both, 0.511 qkv, 0.5222
- *  ffn-in (best items); in the epilogue Q/K/V took 18.3 µs a layer against 12.3 on its own, FFN-in
- *  30.8 against 20.8: each of the 128-256 workgroups reads the next linear's whole live weights
- *  (110-148 KB) for its 16-32 tokens, and the kernel runs 1-2 workgroups an SM (48 KiB of workgroup
- *  memory an SM). B=32 L=64 0.2447 against 0.2895 both, B=1 L=128 0.1614 against 0.1915. */
-export const HP_LN_NEXT_MODES = ['off', 'qkv', 'ffn-in', 'both'] as const;
-export const HP_LN_NEXT = 'off';
-
 /** clsTailLinears' default. H200, HP 90 %, with clsCompact, the tail's ops (BENCHMARKS.md, issue 19
  *  fourteenth pass, helper 14b), 'fused' -> 'split': B=32 L=128 attn-out 0.0433 -> 0.0397 ms and
  *  FFN-out 0.0774 -> 0.0681 (4 layers) for LayerNorms of 0.0087; the forward 0.4260 = 0.4260, L=64
@@ -283,8 +266,6 @@ export interface EncoderEngine {
    *  the whole forward, for batch x seq (random ids, full mask). */
   /** leaveOut: also the forward without each kind's dispatches (op-profile.ts). */
   profile(batch: number, seq: number, reps?: number, warmup?: number, leaveOut?: boolean): Promise<EncoderProfile>;
-  /** The kinds of the forward's dispatches for batch x seq, in order (what profile times). */
-  stepKinds(batch: number, seq: number): Promise<OpKind[]>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
@@ -323,14 +304,9 @@ interface OutputGroups {
   fused: (GPUBindGroup | null)[];
   /** The HP output linears fused with their residual + LayerNorm (hpFuseLn; null: apart). */
   hpLn: (GPUBindGroup | null)[];
-  /** The same with the next HP linear in the epilogue (hpLnNext: FFN-in, the next layer's Q/K/V). */
-  hpLnNext: (NextLinearGroup | null)[];
   /** x -> xt (the columns the HP linears read). */
   toColumns: GPUBindGroup;
 }
-
-/** hpLnNext: a fused output linear + LayerNorm running the next HP linear, and its bind groups. */
-type NextLinearGroup = { kernel: HPColumnsLnNext; groups: HPNextGroups };
 
 /** int8: a residual + LayerNorm that also writes the next linear's codes (lnInt8). */
 type Int8LnGroup = { kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> };
@@ -433,13 +409,6 @@ export function createEncoderEngine(
     throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
-  const [lnNext, lnNextItem] = (opts.hpLnNext ?? HP_LN_NEXT).split('/');
-  if (!(HP_LN_NEXT_MODES as readonly string[]).includes(lnNext))
-    throw new RangeError(
-      `hpLnNext must be one of ${HP_LN_NEXT_MODES.join(', ')} (then '/tNoM'), got '${opts.hpLnNext}'`,
-    );
-  const nextQkv = lnNext === 'qkv' || lnNext === 'both';
-  const nextFfnIn = lnNext === 'ffn-in' || lnNext === 'both';
   const hpLive = opts.hpLive ?? 'auto';
   if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
   // Per layer, the heads the attention runs (live-outputs.ts liveHeads): f32 only, since the int8
@@ -776,24 +745,11 @@ export function createEncoderEngine(
       x: GPUBuffer,
       ctx: GPUBuffer,
       toCols: GPUBindGroup,
-      main = true,
     ): OutputGroups => {
       const lns = weights.ln[i];
       const [o1, o2] = fusedOut[i];
       const l = linears[i];
-      // hpLnNext (every row's groups alone): FFN-in after the attention output, the next layer's
-      // stacked Q/K/V after FFN-out, each where it runs on columns.
-      const nextQkvLin = linears[i + 1]?.qkv.length === 1 ? linears[i + 1].qkv[0].columns : undefined;
-      const nextOf = (j: number): NextLinearGroup | null => {
-        const addLn = hpFuseLn && !int8 && main ? (j === 0 ? l.attnOut : l.ffnOut)?.columns?.addLn : null;
-        const next = j === 0 ? (nextFfnIn ? l.ffnIn.columns : null) : nextQkv ? nextQkvLin : null;
-        const kernel = addLn && next ? addLn.withNext(next.next, lnNextItem) : null;
-        if (!kernel) return null;
-        const out = j === 0 ? a.f : qkvOut[i + 1][0];
-        return { kernel, groups: kernel.bind(u, j === 0 ? ctx : a.f, lns[j], x, out) };
-      };
       return {
-        hpLnNext: [nextOf(0), nextOf(1)],
         x,
         ctx,
         toColumns: toCols,
@@ -838,7 +794,6 @@ export function createEncoderEngine(
                 a.clsX,
                 a.clsCtx,
                 transpose.bind(uniforms.transposeTail, a.clsX, a.xt),
-                false,
               ),
               gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
               clsAttn: clsAttention && bindTailAttention(),
@@ -1012,8 +967,6 @@ export function createEncoderEngine(
       if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, o.toColumns, n, hidden));
       xtFresh = true;
     };
-    /** hpLnNext: whether the last fused output linear + LayerNorm ran the next layer's Q/K/V. */
-    let qkvDone = false;
     /** The int8 linear input whose codes the last int8 LayerNorm wrote (int8Input.encode reads them). */
     let codesFresh: GpuLinear['int8Input'] | null = null;
     const fromCodes = (l: GpuLinear) => (codesFresh && l.int8Input === codesFresh ? codesFresh : null);
@@ -1056,9 +1009,7 @@ export function createEncoderEngine(
       const tail = tailFor(batch, seq) ? g.tail : null;
       linears.forEach((lin, i) => {
         const qkv = qkvCols(i);
-        if (qkvDone)
-          qkvDone = false; // the FFN-out + LN before ran it (hpLnNext)
-        else if (qkv) {
+        if (qkv) {
           needColumns();
           step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
         } else {
@@ -1105,10 +1056,6 @@ export function createEncoderEngine(
       const [q1, q2] = q ?? [null, null];
       // The next layer's Q/K/V on columns (its LayerNorm writes xt).
       const nextCols = qkvCols(i + 1) !== null;
-      const ffn2Cols = inCols && !(f2 && g2) ? colsN(lin.ffnOut) : null;
-      // hpLnNext: FFN-in, the next layer's Q/K/V in the fused LayerNorm's epilogue (where they run on columns).
-      const [n1, n2] = on && o === g.out[i] ? o.hpLnNext : [null, null];
-      let ffnInDone = false;
       if (q1) {
         // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
         step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, n));
@@ -1122,13 +1069,6 @@ export function createEncoderEngine(
         const parts = splitsOf(out1);
         step('attn-out', (pass) => out1.encode(pass, o.ctx, a.a, n, false, { splits: parts, inRows: true }));
         layerNormStep(i, 0, parts, inCols !== null, n, o);
-      } else if (ln1 && n1 && inCols) {
-        // The HP attention output with its residual + LayerNorm, then FFN-in on its rows (as columns for
-        // an FFN-out on columns).
-        step('attn-out', (pass) => n1.kernel.encode(pass, n1.groups, n, true, ffn2Cols !== null));
-        ffnInDone = true;
-        xtFresh = false;
-        codesFresh = null;
       } else if (ln1 && h1) {
         // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
         const outCols = inCols !== null;
@@ -1141,9 +1081,8 @@ export function createEncoderEngine(
         step('attn-out', (pass) => lin.attnOut!.encode(pass, o.ctx, a.a, n));
         layerNormStep(i, 0, parts, inCols !== null, n, o);
       }
-      if (ffnInDone) {
-        // In the attention output + LN's epilogue.
-      } else if (inCols) {
+      const ffn2Cols = inCols && !(f2 && g2) ? colsN(lin.ffnOut) : null;
+      if (inCols) {
         needColumns(n, o);
         step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, n, ffn2Cols !== null));
       } else {
@@ -1163,12 +1102,6 @@ export function createEncoderEngine(
         const parts = splitsOf(ffn2Cols);
         step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false, { splits: parts }));
         layerNormStep(i, 1, parts, nextCols, n, o);
-      } else if (ln2 && n2 && nextCols) {
-        // FFN-out + LN, then the next layer's Q/K/V on its rows.
-        step('ffn2', (pass) => n2.kernel.encode(pass, n2.groups, n, false, false));
-        qkvDone = true;
-        xtFresh = false;
-        codesFresh = null;
       } else if (ln2 && h2) {
         step('ffn2', (pass) => ln2.encode(pass, h2, n, false, nextCols));
         xtFresh = nextCols;
@@ -1410,23 +1343,13 @@ export function createEncoderEngine(
             lin.columns?.addLn &&
             (lin === l.attnOut || (lin === l.ffnOut && l.ffnIn.columns));
           const int8Ln = int8FusedFor(t) && groups?.int8HpLn[i][lin === l.attnOut ? 0 : lin === l.ffnOut ? 1 : 2];
-          // hpLnNext: the output linear's kernel running the next HP linear, and that one in it.
-          const next = ln && groups?.out[i].hpLnNext[lin === l.attnOut ? 0 : 1];
-          const inEpilogue =
-            columnsFor(t) &&
-            ((lin === l.ffnIn && groups?.out[i].hpLnNext[0]) ||
-              (i > 0 && lin === l.qkv[0] && groups?.out[i - 1].hpLnNext[1]));
           const name = int8Ln
             ? `int8 hp+ln ${int8Ln.kernel.tile}`
-            : next
-              ? `columns+ln ${next.kernel.tileFor(t)}`
-              : inEpilogue
-                ? 'in the epilogue before'
-                : ln
-                  ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
-                  : onCols
-                    ? `columns ${lin.columns!.tileFor(t)}`
-                    : lin.tileFor(t);
+            : ln
+              ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
+              : onCols
+                ? `columns ${lin.columns!.tileFor(t)}`
+                : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
       });
@@ -1437,13 +1360,6 @@ export function createEncoderEngine(
       const all = (groups?.lnInt8.flat() ?? []).filter((q, k) => q && !fusedLn[k]);
       const columns = all.filter((q) => q!.next.columnWords > 0).length;
       return { rows: all.length - columns, columns, fused: fusedLn.filter(Boolean).length };
-    },
-    stepKinds(batch, seq) {
-      return serial(async () => {
-        if (destroyed) throw new Error('the encoder engine was destroyed');
-        prepare(batch, seq);
-        return stepsFor(batch, seq).map((s) => s.kind);
-      });
     },
     profile(batch, seq, reps = 30, warmup = 3, leaveOut = false) {
       return serial(async () => {

@@ -9,8 +9,8 @@ import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import { tileGrid } from '../../core/formats/hp';
 import { bindingLayout, rowGrid, runDispatch } from '../kernel';
-import { asBinding, cachedPipeline, weightQuadValues, type BufferArg, type KernelDispatch } from './linear-common';
-import type { HPColumnsLn, HPColumnsLnNext, HPNextGroups, HPNextLinear } from './linear-types';
+import { asBinding, cachedPipeline, weightQuadValues, type KernelDispatch } from './linear-common';
+import type { HPColumnsLn } from './linear-types';
 
 /** Most kept columns a K-step stages (the step is Q split evenly: 33 -> 3 x 11, 120 -> 8 x 15);
  *  a tile name may end in '/kN' to use N instead. Shared with hp-columns.ts. */
@@ -160,15 +160,6 @@ const AUTO_FALLBACK = ['l8', 'l32'];
 export const AUTO_FEW_TOKENS = 128;
 const AUTO_FEW_TILE = 'l4s8v';
 
-/** The next linear's item in the epilogue (withNext) by default: 2 token quads x 1 output quad an
- *  invocation, 2 kept columns a step, the rows turned to columns first. H200, B=32 L=128 HP 90 %, both
- *  fusions, one process (BENCHMARKS.md, issue 19 fifteenth pass, helper 19a): forward 0.5038 ms
- *  (t2o1u2c) against 0.5284 t1o2u2c, 0.5837 t2o2u2, 0.6021 t2o2u2c, 0.5222 t2o2 with one column a
- *  step in another call; all slower than the fusion off (0.428). */
-export const NEXT_ITEM = 't2o1u2c';
-/** Kept columns a step of the epilogue's loop where the item names none ('uN' after it). */
-export const NEXT_STEP = 2;
-
 /** The fused kernel of one HP linear whose `cols` (kept columns' input indices), `values` and
  *  `bias` buffers it shares; null where it cannot run (no fixed subgroup size, or no tile fits). */
 export function hpColumnsLn(
@@ -199,38 +190,36 @@ export function hpColumnsLn(
   if (!few || !many) return null;
   const geometry = (tokens: number) =>
     tokens >= AUTO_K8_TOKENS ? many : tokens <= AUTO_FEW_TOKENS ? (small ?? few) : few;
-  // params, cols, values, X, bias, gamma + beta, then x and xt written.
-  const reads = ['uniform', ...Array<'read'>(5).fill('read')] as const;
-  const layout = bindingLayout(device, 'hp-columns-ln', [...reads, 'write', 'write']);
+  const layout = bindingLayout(device, 'hp-columns-ln', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'read',
+    'read',
+    'write',
+    'write',
+  ]);
   const dispatches = new Map<string, KernelDispatch>();
-  /** `next`: the next linear's template values and layout (NEXT; outColumns then its output's form). */
-  const dispatchFor = (
-    tokens: number,
-    inRows: boolean,
-    outColumns: boolean,
-    next?: { key: string; values: Record<string, number | boolean | string>; layout: typeof layout },
-  ): KernelDispatch => {
-    const key = `${inRows}:${outColumns}:${tokens}:${next?.key ?? ''}`;
+  const dispatchFor = (tokens: number, inRows: boolean, outColumns: boolean): KernelDispatch => {
+    const key = `${inRows}:${outColumns}:${tokens}`;
     let d = dispatches.get(key);
     if (!d) {
       const g = geometry(tokens);
       const pipeline = cachedPipeline(
         device,
-        next?.layout ?? layout,
+        layout,
         lnWgsl,
         {
           ...g.consts,
           IN_ROWS: inRows,
-          OUT_XT: !next && outColumns && !g.consts.NO_XT,
-          NEXT: false,
+          OUT_XT: outColumns && !g.consts.NO_XT,
           BIAS: false,
           GELU: false,
           ...weightQuadValues(o.f16),
-          ...(next ? { ...next.values, NCOLS: outColumns } : {}),
         },
         `hp-columns-ln tr${hp.tr} ${g.name}${inRows ? ' in-rows' : ''}${outColumns ? ' out-cols' : ''}` +
-          (o.f16 ? ' f16w' : '') +
-          (next ? ` next ${next.key}` : ''),
+          (o.f16 ? ' f16w' : ''),
         subgroupCommonWgsl,
       );
       const [x, y] = rowGrid(Math.ceil(tokens / g.tile.bt), limits.maxComputeWorkgroupsPerDimension);
@@ -241,87 +230,8 @@ export function hpColumnsLn(
     }
     return d;
   };
-  const bindGroup = (l: typeof layout, label: string, entries: BufferArg[]) =>
-    device.createBindGroup({
-      label,
-      layout: l.group,
-      entries: entries.map((b, binding) => ({ binding, resource: asBinding(b) })),
-    });
-  /** The next linear in the epilogue (NEXT): its meta, values, bias and output in place of xt. */
-  const withNext = (next: HPNextLinear, tile?: string): HPColumnsLnNext | null => {
-    const m = /^t(\d+)o(\d+)(?:u(\d+))?(g?)(c?)$/.exec(tile ?? NEXT_ITEM);
-    if (!m) throw new RangeError(`next-linear item '${tile}' is not tNoM[uK][g][c] (token quads x output quads)`);
-    const nwo = next.tr / 4;
-    // Kept columns a step of the epilogue's loop (the next step's loads in flight meanwhile).
-    const nu = Math.max(1, Math.min(16, Number(m[3] ?? NEXT_STEP)));
-    if (next.in !== hp.out || next.out % 4 !== 0 || next.tr % 4 !== 0 || next.f16 !== o.f16) return null;
-    // The fused kernel's bindings and the next linear's four.
-    if (limits.maxStorageBuffersPerShaderStage < 10) return null;
-    // x written, then the next linear's meta, values and bias, and its output.
-    const nLayout = bindingLayout(device, 'hp-columns-ln-next', [...reads, 'write', 'read', 'read', 'read', 'write']);
-    const item = (tokens: number) => {
-      const bt4 = geometry(tokens).tile.bt / 4;
-      // The asked item where it divides the workgroup's token quads and the tile-row's output quads.
-      const ert = bt4 % Number(m[1]) === 0 ? Number(m[1]) : 1;
-      const ero = nwo % Number(m[2]) === 0 ? Number(m[2]) : 1;
-      return { ert, ero };
-    };
-    const nextFor = (tokens: number) => {
-      const live = next.liveFor(tokens);
-      const { ert, ero } = item(tokens);
-      const rows = next.meta(live).rows;
-      return {
-        key: `${next.out}x${next.in} r${rows} t${ert}o${ero}u${nu}${m[4]}${m[5]}${next.gelu ? ' gelu' : ''}`,
-        layout: nLayout,
-        values: {
-          NEXT: true,
-          NRUN: rows,
-          NQ: next.q,
-          NTR: next.tr,
-          NOUT: next.out,
-          ERT: ert,
-          ERO: ero,
-          NGELU: next.gelu,
-          GFAST: m[4] === 'g',
-          NU: nu,
-          XCOLS: m[5] === 'c',
-          // The in-place transpose's share an invocation.
-          TL: Math.ceil(((geometry(tokens).tile.bt / 4) * (hp.out / 4)) / geometry(tokens).threads),
-        },
-      };
-    };
-    return {
-      tileFor: (tokens) => {
-        const { ert, ero } = item(tokens);
-        return `${geometry(tokens).name}+next t${ert}o${ero}u${nu}${m[4]}${m[5]}`;
-      },
-      bind: (params, input, gammaBeta, x, output): HPNextGroups => {
-        const group = (live: boolean) =>
-          bindGroup(nLayout, `${o.label} + ln + next`, [
-            params,
-            o.cols,
-            o.values,
-            input,
-            o.bias,
-            gammaBeta,
-            x,
-            next.meta(live).buffer,
-            next.values,
-            next.bias,
-            output,
-          ]);
-        return { live: group(true), all: group(false) };
-      },
-      encode(pass, groups, tokens, inRows, outColumns) {
-        if (tokens === 0) return;
-        const d = dispatchFor(tokens, inRows, outColumns, nextFor(tokens));
-        runDispatch(pass, limits, o.label, d, next.liveFor(tokens) ? groups.live : groups.all);
-      },
-    };
-  };
   return {
     layout,
-    withNext,
     fewTokens: small !== null,
     tileFor: (tokens) => geometry(tokens).name,
     bind: (params, input, gammaBeta, x, xt) =>

@@ -13,8 +13,7 @@
 // invocations): each invocation prefetches its own KC value quads of the next K-step into
 // registers. Epilogue: Y + b + x staged in workgroup memory, one subgroup a token row normalises it
 // (two passes, as the CPU reference) and writes x; with OUT_XT also x as columns (H x P, the next
-// HP linear's XT). NEXT: instead of xt, the next HP linear itself (nextLinear) on the normalised rows
-// the workgroup holds. Prepended: subgroup-common.wgsl.
+// HP linear's XT). Prepended: subgroup-common.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -29,15 +28,7 @@ struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 /** gamma (H) then beta (H), as vec4. */
 @group(0) @binding(5) var<storage, read> gamma_beta: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> x: array<vec4<f32>>;
-//#if NEXT
-/** The next linear's tile-rows run (NRUN words), then each tile-row's kept columns' input indices. */
-@group(0) @binding(7) var<storage, read> nmeta: array<u32>;
-@group(0) @binding(8) var<storage, read> nvalues: array<{{WEIGHT_QUAD}}>;
-@group(0) @binding(9) var<storage, read> nbias: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read_write> ny: array<vec4<f32>>;
-//#else
 @group(0) @binding(7) var<storage, read_write> xt: array<vec4<f32>>;
-//#endif
 
 const TR = {{TR}}u;
 const NT = {{NT}}u; // tile-rows (NT * TR >= H)
@@ -114,173 +105,6 @@ fn loadV(i: u32, q0: u32) -> {{WEIGHT_QUAD}} {
   var v = {{WEIGHT_QUAD}}();
   if (i < VV && c < Q) { v = values[(r * Q + c) * WO + i % WO]; }
   return v;
-}
-//#endif
-
-//#if NEXT
-const NRUN = {{NRUN}}u; // tile-rows of the next linear run
-const NQ = {{NQ}}u; // its kept columns a tile-row
-const NWO = {{NTR}}u / 4u; // its output quads a tile-row
-const NOUT4 = {{NOUT}}u / 4u;
-const ERT = {{ERT}}u; // token quads an item
-const ERO = {{ERO}}u; // output quads an item
-const NG = BT4 / ERT;
-const NP = NWO / ERO;
-
-const NU = {{NU}}u; // kept columns a step
-
-/** Value quad q of kept column c of tile-row `row` (zero past NQ). */
-fn nextW(row: u32, c: u32, q: u32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  if (c < NQ) { v = toQuad(nvalues[(row * NQ + c) * NWO + q]); }
-  return v;
-}
-
-fn nextAct(v: vec4<f32>) -> vec4<f32> {
-//#if NGELU
-  return vec4<f32>(hp_gelu(v.x), hp_gelu(v.y), hp_gelu(v.z), hp_gelu(v.w));
-//#else
-  return v;
-//#endif
-}
-
-/** The next HP linear (the next layer's stacked Q/K/V, or FFN-in with GELU) on this workgroup's
- *  normalised rows, staged in sm at pitch RP: item e takes ERT token quads x ERO output quads of a
- *  run tile-row (nmeta: the tile-rows run; GFAST: consecutive items in other token groups), each
- *  kept column's X read from workgroup memory (no pass over x through L2, no dispatch), its values
- *  from the next linear's buffer. Writes rows (tokens x NOUT)
- *  or, NCOLS, columns (NOUT x P4). Rows past the last token hold the last token's values: computed,
- *  not stored (rows), or stored in the last quad's spare lanes (columns, as hp-columns.wgsl). */
-fn nextLinear(tid: u32, tq0: u32, M: u32, P4: u32) {
-//#if XCOLS
-  // The rows as columns, in place (XCOLS: a vec4 read gives a kept column's 4 tokens): invocation e
-  // holds token quad e % BT4's four rows of column quad e / BT4 through a barrier, then writes the
-  // four columns. Column col's quad j at col * BT4 + (j + col) % BT4: the columns a subgroup reads
-  // at once spread over the banks (unrotated, BT4 = 8 puts every column's quad j on one bank).
-//#unroll L {{TL}}
-  let te{{L}} = tid + {{L}}u * {{THREADS}}u;
-//#unroll K 4
-  var tr{{L}}_{{K}} = vec4<f32>(0.0);
-//#end
-  if (te{{L}} < BT4 * H4) {
-//#unroll K 4
-    tr{{L}}_{{K}} = sm[(4u * (te{{L}} % BT4) + {{K}}u) * RP + te{{L}} / BT4];
-//#end
-  }
-//#end
-  workgroupBarrier();
-//#unroll L {{TL}}
-  if (te{{L}} < BT4 * H4) {
-    let j = te{{L}} % BT4;
-//#unroll C 4
-    {
-      let col = 4u * (te{{L}} / BT4) + {{C}}u;
-      sm[col * BT4 + (j + col) % BT4] =
-        vec4<f32>(tr{{L}}_0[{{C}}], tr{{L}}_1[{{C}}], tr{{L}}_2[{{C}}], tr{{L}}_3[{{C}}]);
-    }
-//#end
-  }
-//#end
-  workgroupBarrier();
-//#endif
-  for (var e = tid; e < NRUN * NP * NG; e += {{THREADS}}u) {
-//#if GFAST
-    let g = e % NG;
-    let p = e / NG;
-//#else
-    // A subgroup's invocations share a token group: each X read serves the tile-row's NP of them.
-    let g = e / (NRUN * NP);
-    let p = e % (NRUN * NP);
-//#endif
-    let row = nmeta[p / NP];
-    let oq = (p % NP) * ERO; // first output quad in the tile-row
-    let cols0 = NRUN + row * NQ;
-//#unroll I {{ERT}}
-//#unroll II 4
-//#unroll J {{ERO}}
-    var n_{{I}}_{{II}}_{{J}} = vec4<f32>(0.0);
-//#end
-//#end
-//#end
-    // NU kept columns a step; the next step's column indices and values are loaded before this one
-    // is computed (their latency hidden behind it). Past NQ: the last column with zero values.
-//#unroll U {{NU}}
-    var pc{{U}} = nmeta[cols0 + min({{U}}u, NQ - 1u)];
-//#unroll J {{ERO}}
-    var pw{{U}}_{{J}} = nextW(row, {{U}}u, oq + {{J}}u);
-//#end
-//#end
-    for (var c0 = 0u; c0 < NQ; c0 += NU) {
-//#unroll U {{NU}}
-      let col{{U}} = pc{{U}};
-//#unroll J {{ERO}}
-      let w{{U}}_{{J}} = pw{{U}}_{{J}};
-//#end
-//#end
-      let cn = c0 + NU;
-      if (cn < NQ) {
-//#unroll U {{NU}}
-        pc{{U}} = nmeta[cols0 + min(cn + {{U}}u, NQ - 1u)];
-//#unroll J {{ERO}}
-        pw{{U}}_{{J}} = nextW(row, cn + {{U}}u, oq + {{J}}u);
-//#end
-//#end
-      }
-//#unroll U {{NU}}
-      {
-//#if XCOLS
-//#unroll I {{ERT}}
-        let a{{I}} = sm[col{{U}} * BT4 + (g * ERT + {{I}}u + col{{U}}) % BT4];
-//#unroll II 4
-//#unroll J {{ERO}}
-        n_{{I}}_{{II}}_{{J}} = fma(vec4<f32>(a{{I}}[{{II}}]), w{{U}}_{{J}}, n_{{I}}_{{II}}_{{J}});
-//#end
-//#end
-//#end
-//#else
-        let cq = col{{U}} / 4u;
-        let cc = col{{U}} % 4u;
-//#unroll I {{ERT}}
-//#unroll II 4
-        {
-          let a = sm[(4u * (g * ERT + {{I}}u) + {{II}}u) * RP + cq][cc];
-//#unroll J {{ERO}}
-          n_{{I}}_{{II}}_{{J}} = fma(vec4<f32>(a), w{{U}}_{{J}}, n_{{I}}_{{II}}_{{J}});
-//#end
-        }
-//#end
-//#end
-//#endif
-      }
-//#end
-    }
-//#unroll I {{ERT}}
-    {
-      let tq = tq0 + g * ERT + {{I}}u;
-//#unroll J {{ERO}}
-      {
-        let o4 = row * NWO + oq + {{J}}u;
-//#if NCOLS
-        if (tq < P4 && o4 < NOUT4) {
-          let b = nbias[o4];
-//#unroll C 4
-          ny[(4u * o4 + {{C}}u) * P4 + tq] = nextAct(vec4<f32>(n_{{I}}_0_{{J}}[{{C}}], n_{{I}}_1_{{J}}[{{C}}],
-            n_{{I}}_2_{{J}}[{{C}}], n_{{I}}_3_{{J}}[{{C}}]) + vec4<f32>(b[{{C}}]));
-//#end
-        }
-//#else
-        if (o4 < NOUT4) {
-          let b = nbias[o4];
-//#unroll II 4
-          if (4u * tq + {{II}}u < M) { ny[(4u * tq + {{II}}u) * NOUT4 + o4] = nextAct(n_{{I}}_{{II}}_{{J}} + b); }
-//#end
-        }
-//#endif
-      }
-//#end
-    }
-//#end
-  }
 }
 //#endif
 
@@ -428,10 +252,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
 //#end
   }
-//#if NEXT
-  workgroupBarrier();
-  nextLinear(tid, tq0, M, P4);
-//#endif
 //#if OUT_XT
   workgroupBarrier();
   // x as columns: column i's BT tokens are BT4 consecutive vec4 of xt.

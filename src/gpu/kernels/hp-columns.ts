@@ -258,41 +258,11 @@ export function hpColumns(
     tile: o.lnTile,
     label: o.label,
   });
-  // As the epilogue of the fused LayerNorm kernel before it runs it (HPNextLinear): the tile-rows
-  // run, then colIdx, in one buffer (made when first asked for; live: the map's tile-rows).
-  const metas = new Map<boolean, { buffer: GPUBuffer; rows: number }>();
-  const meta = (live: boolean) => {
-    const useMap = live && map !== null && map.rows > 0;
-    let m = metas.get(useMap);
-    if (!m) {
-      const rows = useMap
-        ? Array.from({ length: map.rows }, (_, r) => map.words[r * map.stride])
-        : Array.from({ length: tileRows }, (_, r) => r);
-      const words = new Uint32Array(rows.length + colIdx.length);
-      words.set(rows);
-      words.set(colIdx, rows.length);
-      metas.set(useMap, (m = { buffer: uploadBuffer(device, words, `${o.label} next meta`), rows: rows.length }));
-    }
-    return m;
-  };
   return {
     tileFor: (tokens) => geometry(tokens).name,
     keptColumns: q,
     weightBytes: colsBuf.size + (mapBuf?.size ?? 0),
     addLn,
-    next: {
-      in: hp.in,
-      out: hp.out,
-      tr,
-      q,
-      tileRows,
-      gelu: o.gelu,
-      f16: o.f16,
-      values: o.own[3],
-      bias: o.bias,
-      meta,
-      liveFor: (tokens) => mapFor(tokens) !== null,
-    },
     encode(target, input, output, tokens, outColumns, call = {}) {
       checkTokens(tokens, o.maxTokens, o.label);
       const splits = call.splits ?? 1;
@@ -325,7 +295,6 @@ export function hpColumns(
     destroy() {
       colsBuf.destroy();
       mapBuf?.destroy();
-      for (const m of metas.values()) m.buffer.destroy();
       cache.destroy();
     },
   };

@@ -119,43 +119,6 @@ export interface HPColumnsLn {
    *  normalised in place) and xt (out x P; written with `outColumns`). */
   bind(params: GPUBuffer, input: BufferArg, gammaBeta: GPUBuffer, x: BufferArg, xt: BufferArg): GPUBindGroup;
   encode(pass: GPUComputePassEncoder, group: GPUBindGroup, tokens: number, inRows: boolean, outColumns: boolean): void;
-  /** The same kernel with the next HP linear (`next`, on the same hidden rows) in its epilogue
-   *  instead of writing xt (hp-columns-ln.wgsl NEXT); `tile`: its item ('tNoM': N token quads x M
-   *  output quads an invocation). Null where it cannot run (limits, weight types). */
-  withNext(next: HPNextLinear, tile?: string): HPColumnsLnNext | null;
-}
-
-/** An HP linear as another kernel's epilogue runs it (HPColumnsLn.withNext). */
-export interface HPNextLinear {
-  readonly in: number;
-  readonly out: number;
-  readonly tr: number;
-  /** Kept columns a tile-row, and tile-rows. */
-  readonly q: number;
-  readonly tileRows: number;
-  readonly gelu: boolean;
-  readonly f16: boolean;
-  readonly values: GPUBuffer;
-  readonly bias: GPUBuffer;
-  /** [the tile-rows run, then every tile-row's kept columns' input indices]: with `live` only the
-   *  tile-rows some later kernel reads (LiveOutputs), else all. */
-  meta(live: boolean): { buffer: GPUBuffer; rows: number };
-  /** Whether a call of `tokens` runs the read tile-rows alone (as the columns kernel would). */
-  liveFor(tokens: number): boolean;
-}
-
-/** An HP output linear + residual + LayerNorm with the next HP linear in its epilogue. */
-export interface HPColumnsLnNext {
-  tileFor(tokens: number): string;
-  /** Bind groups as HPColumnsLn.bind's, `output` the next linear's (rows, or columns with
-   *  outColumns at encode); one for each of the next linear's row sets (meta). */
-  bind(params: GPUBuffer, input: BufferArg, gammaBeta: GPUBuffer, x: BufferArg, output: BufferArg): HPNextGroups;
-  encode(pass: GPUComputePassEncoder, groups: HPNextGroups, tokens: number, inRows: boolean, outColumns: boolean): void;
-}
-
-export interface HPNextGroups {
-  live: GPUBindGroup;
-  all: GPUBindGroup;
 }
 
 /** The encoder's LayerNorm deferred to the linear after it (dense-linear.wgsl STATS_OUT, NORM_IN):
@@ -214,6 +177,4 @@ export interface HPColumnsPath {
   /** The product fused with its bias, the residual and LayerNorm (out = the hidden size); null
    *  where it does not run (hp-columns-ln.ts). */
   readonly addLn: HPColumnsLn | null;
-  /** This linear as the fused LayerNorm kernel before it can run it in its epilogue. */
-  readonly next: HPNextLinear;
 }
