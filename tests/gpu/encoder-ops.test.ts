@@ -416,6 +416,11 @@ describe('encoder ops on WebGPU', () => {
     // the spare lane a quad of its own; the left-padded sequence's first tile all padding, the
     // second 8 keys: split 1 gets no chunk of it; the merge and the rows through workgroup memory).
     [24, 3, 40, 3, 'fused', 'h1w64s2c16t32'],
+    // More splits merged in halving steps (8: splits 5-7 without a key of the 40; 4 over 70 keys in
+    // two 64-key tiles at head size 26, which only fits SwiftShader's 16 KiB merged so), one split.
+    [24, 3, 40, 3, 'fused', 'h1w32s8c8t64'],
+    [52, 2, 70, 3, 'fused', 'h1w64s4c16t64'],
+    [52, 2, 70, 3, 'separate', 'h1w128s1c16t64'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and

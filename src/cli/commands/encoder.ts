@@ -156,7 +156,9 @@ export const usage =
                       few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
                       layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits
                       <= 64k, two splits as h1w128s2c16t64 where that makes >= 384 workgroups at
-                      L <= 128 (B=32), else q1c16s2f)
+                      L <= 128 (B=32), else q1c16s2f); a comma list ('' the default): a dense
+                      and an HP engine each, in one process; 'V/V/..': one a layer (the last
+                      repeated)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a
                       subgroup a row, subgroupAdd); default subgroup on adapters with one subgroup size
   --split-k N|auto|engine  K-slices of the dense attention-output and FFN-output linears, added by
@@ -368,9 +370,15 @@ export async function run(argv: string[]): Promise<unknown> {
   const recordSlice =
     f['record-slice'] === undefined ? undefined : numberFlag(f['record-slice'], 'record-slice', 0, 0, 1000, true);
   const readbackFirst = onOff('readback-first');
-  const attention = f['attention-variant'];
-  if (attention !== undefined && !(ATTENTION_VARIANTS as readonly string[]).includes(attention))
-    throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${attention}'`);
+  // A comma list: one dense and one HP engine each ('' the default); '/' joins one a layer.
+  const attentions = f['attention-variant']?.split(',').map((a) => a || undefined) ?? [undefined];
+  const badVariant = attentions
+    .flatMap((a) => a?.split('/') ?? [])
+    .find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a));
+  if (badVariant !== undefined)
+    throw new CliError(`--attention-variant must be one of ${ATTENTION_VARIANTS.join(', ')}, got '${badVariant}'`);
+  const attList = attentions.length > 1;
+  const attention = attList ? undefined : attentions[0];
   const lnVariant = f['ln-variant'] as LayerNormVariant | undefined;
   if (lnVariant !== undefined && !LAYERNORM_VARIANTS.includes(lnVariant))
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
@@ -379,8 +387,10 @@ export async function run(argv: string[]): Promise<unknown> {
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
-  const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : [undefined];
-  const badAtt = hpAtts.find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a!));
+  const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : attentions;
+  const badAtt = hpAtts
+    .flatMap((a) => a?.split('/') ?? [])
+    .find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a));
   if (badAtt !== undefined)
     throw new CliError(`--hp-attention: '${badAtt}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
   // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant).
@@ -528,14 +538,21 @@ export async function run(argv: string[]): Promise<unknown> {
     const ortWebgpu: unknown[] = [];
     // Dense engine on the model's own weights: the latency baseline (values do not change the
     // time) and, with --compare-ort, the unpruned model's accuracy and logits check.
-    const dense = experiment?.engine(null, { ...size, ...tailOptions(tails[0]) }).engine;
+    // --attention-variant lists: the dense engine of each variant (the HP engines' one).
+    const denseAtt = (att: string | undefined) => (attList && att ? { attention: att } : {});
+    const dense = experiment?.engine(null, { ...size, ...tailOptions(tails[0]), ...denseAtt(hpAtts[0]) }).engine;
     // --cls-tail lists: a dense engine per tail mode too (the tail runs on dense layers alike).
-    const denses = new Map([[tails[0], dense]]);
-    const denseFor = (tail: string | undefined) => {
+    const denseKey = (tail: string | undefined, att: string | undefined) =>
+      `${denseTailKey(tail)} ${attList ? att : ''}`;
+    const denses = new Map([[denseKey(tails[0], hpAtts[0]), dense]]);
+    const denseFor = (tail: string | undefined, att: string | undefined) => {
       // The linears' form is the HP engines' alone: a dense engine per tail / attention mode.
-      const key = denseTailKey(tail);
-      if (key === denseTailKey(tails[0])) return dense;
-      if (!denses.has(key)) denses.set(key, experiment?.engine(null, { ...size, ...tailOptions(key) }).engine);
+      const key = denseKey(tail, att);
+      if (!denses.has(key))
+        denses.set(
+          key,
+          experiment?.engine(null, { ...size, ...tailOptions(denseTailKey(tail)), ...denseAtt(att) }).engine,
+        );
       return denses.get(key);
     };
     // The round trip under every run()'s wall time (the browser benchmark prints the same).
@@ -580,11 +597,11 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(colTiles.length > 1 ? { hp_column_tile: tiles.col } : {}),
           ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
           ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
-          ...(hpAtts.length > 1 ? { hp_attention: tiles.att } : {}),
+          ...(hpAtts.length > 1 ? { hp_attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
-        const tailDense = denseFor(tiles.tail);
-        const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail) === tailDense);
+        const tailDense = denseFor(tiles.tail, tiles.att);
+        const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
             ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att].filter(Boolean).join('/')}`
@@ -625,6 +642,7 @@ export async function run(argv: string[]): Promise<unknown> {
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
                   ...(linears === 'hp' ? tileRow : tails.length > 1 ? { cls_tail: tiles.tail } : {}),
+                  ...(linears === 'dense' && attList ? { attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
                   linears,
                   batch,
                   seq,
@@ -723,7 +741,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(submitChunks ? { submit_chunks: submitChunks.length ? submitChunks : 'one' } : {}),
     ...(recordSlice !== undefined ? { record_slice: recordSlice } : {}),
     ...(readbackFirst ? { readback_first: readbackFirst } : {}),
-    attention_variant: attention ?? DEFAULT_ATTENTION,
+    attention_variant: f['attention-variant'] ?? DEFAULT_ATTENTION,
     max_length: maxLength,
     eval_batch: evalBatch,
     reps,

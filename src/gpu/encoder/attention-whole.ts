@@ -58,6 +58,12 @@ export const WHOLE_ATTENTION_VARIANTS = [
   'h1w128s2c16t64r',
   'h1w64s2c16t32v',
   'h1w64s2c16t32r',
+  'h1w64s4c16t64',
+  'h1w64s4c8t64',
+  'h1w32s8c8t64',
+  'h1w128s1c16t64',
+  'h1w64s2c16t64',
+  'h1w128s2c8t64',
 ] as const;
 
 export function parseWholeVariant(
@@ -83,12 +89,16 @@ export interface WholeShape {
   kt: number;
   dp4: number;
   kvr: number;
+  /** Merge rows (each split's max a query row): S - 1 a slot, or S / 2 with the tree merge. */
+  mln: number;
   storageBytes: number;
   /** Value dims read ('read' form: at most NV of a head's D, listed per head in Params.dims; the
    *  value rows and accumulators hold those alone, the sum in lane 0), or undefined: all D. */
   nv?: number;
   /** 'r': the value product of a head skips the accumulator quads past its own read dims. */
   skip: boolean;
+  /** The splits merged in halving steps (S > 2, a power of two), not one after another by split 0. */
+  tree: boolean;
 }
 
 /** The variant's sizes at head size d over seq keys, or why not; `valueDims`: the most value dims a
@@ -109,10 +119,14 @@ export function wholeShape(variant: string, d: number, seq: number, valueDims?: 
   const whole = Math.max(1, Math.ceil(seq / (s * kc))) * s * kc;
   const kt = Math.min(v.kt ?? whole, whole);
   const dp4 = Math.floor(d / 4) + 1;
-  const kvr = Math.max(2 * kt, (s - 1) * qw, qw);
-  const storageBytes = kvr * dp4 * 16 + Math.max(1, (s - 1) * qw) * 4 + (nv === undefined ? 0 : 4 * d);
+  // More than two splits, a power of two: merged in halving steps (S/2 rows a slot, not S-1).
+  const tree = s > 2 && (s & (s - 1)) === 0;
+  const mln = Math.max(1, (tree ? s / 2 : s - 1) * qw);
+  const kvr = Math.max(2 * kt, mln, qw);
+  const storageBytes = kvr * dp4 * 16 + mln * 4 + (nv === undefined ? 0 : 4 * d);
   const read = nv === undefined ? {} : { nv };
-  return { qpt, qw, s, kc, qs, threads: qs * s, kt, dp4, kvr, storageBytes, ...read, skip: v.read === 'r' };
+  const skip = v.read === 'r';
+  return { qpt, qw, s, kc, qs, threads: qs * s, kt, dp4, kvr, mln, storageBytes, ...read, skip, tree };
 }
 
 export function wholeFits(device: GPUDevice, variant: string, d: number, seq: number): boolean {
@@ -261,7 +275,27 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
   emit(2, '}');
   emit(1, '}');
   emit(1, 'workgroupBarrier(); // the last tile spent: its rows take the merge and the output');
-  if (s.s > 1) {
+  if (s.tree) {
+    // Halving steps: splits h .. 2h-1 leave (max, accumulators), splits 0 .. h-1 merge their partner
+    // h above; S/2 rows a slot at most (the sequential merge below holds S-1).
+    for (let h = s.s / 2; h >= 1; h /= 2) {
+      emit(1, `if (split >= ${h}u && split < ${2 * h}u) {`);
+      for (const r of R) {
+        emit(2, `{ let row = ((split - ${h}u) * QS + slot) * QPT + ${r}u;`, `  ml[row] = m${r};`);
+        for (const c of P) emit(2, `  kv[row][${c}u] = ${quad(`a${r}_${c}`, c)};`);
+        emit(2, '}');
+      }
+      emit(1, '}', 'workgroupBarrier();', `if (split < ${h}u) {`);
+      for (const r of R) {
+        emit(2, `{ let row = (split * QS + slot) * QPT + ${r}u;`, `  let mx = max(m${r}, ml[row]);`);
+        emit(2, `  let f0 = exp2(m${r} - mx);`, '  let f = exp2(ml[row] - mx);', `  m${r} = mx;`);
+        for (const c of P)
+          emit(2, `  a${r}_${c} = fma(${accType(c)}(f), ${part(`kv[row][${c}u]`, c)}, a${r}_${c} * f0);`);
+        emit(2, '}');
+      }
+      emit(1, '}', 'workgroupBarrier();');
+    }
+  } else if (s.s > 1) {
     // Splits 1 .. S-1 leave (max, accumulators); split 0 merges them.
     emit(1, 'if (split > 0u) {');
     for (const r of R) {
@@ -351,7 +385,7 @@ export function createWholeAttention(
         KT: kt,
         DP4: dp4,
         KVR: kvr,
-        MLN: Math.max(1, (shape.s - 1) * qw),
+        MLN: shape.mln,
       },
       ...(nv === undefined ? {} : { NV: nv, VQ: Math.floor(nv / 4) + 1, HQ: Math.ceil(heads / 4) }),
     };

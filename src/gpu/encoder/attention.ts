@@ -199,6 +199,11 @@ const AUTO_WHOLE = 'h1w128s2c16t64';
 const AUTO_WHOLE_GROUPS = 384;
 const AUTO_FEW_TOKENS = 128;
 
+/** Where 'auto' takes AUTO_WHOLE, what it runs instead once the heads actually run (the engine's
+ *  live heads) make more than `groups` of its workgroups (sequences x live heads x 128-query blocks):
+ *  PLACEHOLDER. */
+const AUTO_WHOLE_MANY: { groups: number; variant: string; minSeq: number } | null = null;
+
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
  *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
  *  (without it, each is assumed to). */
@@ -206,7 +211,7 @@ export function autoAttentionVariant(
   batch: number,
   seq: number,
   heads: number,
-  opts: { stride?: number; fits?: (v: string) => boolean } = {},
+  opts: { stride?: number; fits?: (v: string) => boolean; liveHeads?: number } = {},
 ): string {
   if (batch * seq <= AUTO_FEW_TOKENS && seq <= 128) return AUTO_FEW_TOKENS_VARIANT;
   const rows = batch * seq * heads;
@@ -217,7 +222,11 @@ export function autoAttentionVariant(
   if (splits !== 2) return `q1c8s${splits}`;
   const wholeGroups = batch * heads * Math.ceil(seq / 128);
   const whole = seq <= 128 && wholeGroups >= AUTO_WHOLE_GROUPS && (opts.fits?.(AUTO_WHOLE) ?? true);
-  return whole ? AUTO_WHOLE : AUTO_TWO_SPLITS;
+  if (!whole) return AUTO_TWO_SPLITS;
+  const many = AUTO_WHOLE_MANY;
+  const liveGroups = batch * (opts.liveHeads ?? heads) * Math.ceil(seq / 128);
+  const more = many && seq >= many.minSeq && liveGroups > many.groups && (opts.fits?.(many.variant) ?? true);
+  return more ? many.variant : AUTO_WHOLE;
 }
 
 export function createAttentionKernel(
@@ -264,11 +273,11 @@ export function createAttentionKernel(
   // The choice per shape, worked out once (the rule reads the device's limits, each read a call
   // into the GPU binding: a forward encodes the attention once a layer).
   const picked = new Map<string, AttentionKernel>();
-  const pick = (batch: number, seq: number) => {
-    const shape = `${batch}x${seq}`;
+  const pick = (batch: number, seq: number, liveHeads = heads) => {
+    const shape = `${batch}x${seq}x${liveHeads}`;
     let kernel = picked.get(shape);
     if (kernel) return kernel;
-    const name = autoAttentionVariant(batch, seq, heads, { stride: qkv.stride, fits });
+    const name = autoAttentionVariant(batch, seq, heads, { stride: qkv.stride, fits, liveHeads });
     kernel = kernels.get(name);
     if (!kernel) kernels.set(name, (kernel = createAttentionKernel(device, hidden, heads, qkv, name)));
     picked.set(shape, kernel);
@@ -280,7 +289,7 @@ export function createAttentionKernel(
     variant,
     queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
     encode: (pass, bindGroup, batch, seq, liveHeads, call) =>
-      pick(batch, seq).encode(pass, bindGroup, batch, seq, liveHeads, call),
+      pick(batch, seq, liveHeads).encode(pass, bindGroup, batch, seq, liveHeads, call),
   };
 }
 

@@ -71,7 +71,8 @@ export interface EncoderEngineOptions {
    *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false: exact,
    *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
   fuseAddLn?: boolean;
-  /** The attention kernel's variant (attention.ts, ATTENTION_VARIANTS; benchmarks). */
+  /** The attention kernel's variant (attention.ts, ATTENTION_VARIANTS; benchmarks), or one a layer
+   *  joined by '/' (the last repeated for the layers after it). */
   attention?: string;
   /** How the residual + LayerNorm kernel reduces a row (row-ops.ts; default: 'subgroup' where
    *  the device allows it, else 'tree'). */
@@ -373,8 +374,10 @@ export function createEncoderEngine(
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
   const int8Att = opts.quant === 'int8' ? (opts.int8Attention ?? false) : false;
   const attentionKernels = new Map<string, AttentionKernel>();
-  const attentionFor = (layout: QkvLayout): AttentionKernel => {
-    const key = JSON.stringify(layout);
+  const layerVariants = opts.attention?.split('/');
+  const attentionFor = (layout: QkvLayout, i: number): AttentionKernel => {
+    const variant = layerVariants?.[Math.min(i, layerVariants.length - 1)];
+    const key = `${JSON.stringify(layout)} ${variant}`;
     let kernel = attentionKernels.get(key);
     if (!kernel)
       attentionKernels.set(
@@ -384,11 +387,11 @@ export function createEncoderEngine(
             ? createInt8MatrixAttentionKernel(device, caps, hidden, heads, layout, opts.maxSeq)
             : int8Att
               ? createInt8AttentionKernel(device, hidden, heads, layout, opts.maxSeq, opts.int8AttentionSplits)
-              : createAttentionKernel(device, hidden, heads, layout, opts.attention)),
+              : createAttentionKernel(device, hidden, heads, layout, variant)),
       );
     return kernel;
   };
-  const layerAttention = qkvPlans.map((p) => attentionFor(p.layout));
+  const layerAttention = qkvPlans.map((p, i) => attentionFor(p.layout, i));
   const head = createHeadKernel(device, model);
   const transpose = createColumnsTranspose(device);
   const clsTail = opts.clsTail ?? 'auto';
