@@ -10,7 +10,7 @@ import {
   type QkvLayout,
 } from '../gpu/encoder/attention';
 import type { ABLATIONS } from '../gpu/encoder/attention-tiled';
-import { parseWholeVariant } from '../gpu/encoder/attention-whole';
+import { createWholeAttention, parseWholeVariant } from '../gpu/encoder/attention-whole';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -46,6 +46,10 @@ export interface AttentionBenchRow extends AttentionBenchCase {
   /** Max |GPU - reference| over the checked sequences. */
   max_abs_err: number;
   checked_sequences: number;
+  /** `residency` (whole-sequence variants): the most of its workgroups live at once and how many
+   *  finished, counted by the kernel itself with atomics (attention-whole.ts `probe`). */
+  resident?: number;
+  finished?: number;
   /** int8: outputs more than 1e-6 off the CPU integer attention (int-attention.ts). */
   mismatches?: number;
   /** int8: the first mismatches (sequence, head, query, channel, GPU, CPU) and how many query rows
@@ -127,6 +131,8 @@ export async function benchAttention(
     ablations?: string[];
     /** 'int8': the variants are INT8_ATTENTION_VARIANTS, checked against intAttention. */
     quant?: 'int8';
+    /** Whole-sequence variants: also one run of the kernel counting its live workgroups (`resident`). */
+    residency?: boolean;
     caps?: GpuCapabilities;
   },
 ): Promise<AttentionBenchRow[]> {
@@ -205,6 +211,27 @@ export async function benchAttention(
         kernel.encode(pass, group, batch, seq, live?.count, { valueDims: live?.most });
       const t = await timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup });
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
+      // The same kernel built with its workgroups counting themselves, dispatched once.
+      const countResident = async () => {
+        const k = createWholeAttention(device, hidden, heads, layout, variant, 0, true);
+        const counters = device.createBuffer({ size: 16, usage: usage | GPUBufferUsage.COPY_SRC });
+        try {
+          const entries = [uniform, qkv, qkv, qkv, maskBuf, ctx, counters];
+          const g = device.createBindGroup({
+            layout: k.layout.group,
+            entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
+          });
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          k.encode(pass, g, batch, seq, live?.count, { valueDims: live?.most });
+          pass.end();
+          device.queue.submit([enc.finish()]);
+          const [, most, done] = new Uint32Array((await readBuffer(device, counters, 16)).buffer);
+          return { resident: most, finished: done };
+        } finally {
+          counters.destroy();
+        }
+      };
       let err = 0;
       let mismatches = 0;
       const first: [number, number, number, number, number, number][] = [];
@@ -223,6 +250,7 @@ export async function benchAttention(
             first.push([Math.floor(t / seq), Math.floor(ch / d), t % seq, ch % d, got[i], expected[i]]);
         }
       }
+      const resident = opts.residency && ablate === 'none' && parseWholeVariant(variant) ? await countResident() : {};
       const dumped = int8 && variant.includes('dump');
       if (got.some((x, i) => written(i) && !Number.isFinite(x))) err = Infinity;
       out.push({
@@ -236,6 +264,7 @@ export async function benchAttention(
         gflops: (4 * batch * seq * seq * hidden) / t.msMedian / 1e6,
         max_abs_err: bits ? NaN : err,
         checked_sequences: checked,
+        ...resident,
         ...(int8 && !dumped ? { mismatches } : {}),
         ...(mismatches && int8 && !dumped ? { first_mismatches: first, mismatch_rows: badRows.size } : {}),
         ...(dumped ? { dump: compareDump(got, traced, seq, hidden, heads) } : {}),

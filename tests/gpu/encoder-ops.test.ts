@@ -421,6 +421,8 @@ describe('encoder ops on WebGPU', () => {
     [24, 3, 40, 3, 'fused', 'h1w32s8c8t64'],
     [52, 2, 70, 3, 'fused', 'h1w64s4c16t64'],
     [52, 2, 70, 3, 'separate', 'h1w128s1c16t64'],
+    // What 'auto' runs at 64 < L <= 128 for B >= 32 where few heads are live: 64 queries, two splits, 64-key tiles.
+    [52, 2, 70, 3, 'fused', 'h1w64s2c16t64'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and
@@ -618,10 +620,20 @@ describe('encoder ops on WebGPU', () => {
     expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8fp', 'q1c8s8fp', 'q1c8s8fp']);
     // A few sentences at L=128: b16k128n4; longer single sentences: not the prefetch rule.
     expect([pick(4, 128, 936), pick(4, 64, 936), pick(1, 256, 936)]).toEqual(['b16k128n4', 'q1c8s8', 'b16k128n4']);
-    // B=32: 384 workgroups of 128 queries and more: h1w128s2c16t64; fewer: q1c16s2f.
-    expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968)]).toEqual([
+    // B=32: 384 workgroups of 128 queries and more: h1w128s2c16t64 at L=64; at L=128 one split a
+    // query, 128 queries a workgroup, or 64 where the live heads leave <= 198 (sequence, head) pairs.
+    expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968), pick(48, 100, 936)]).toEqual([
       'h1w128s2c16t64',
-      'h1w128s2c16t64',
+      'h1w128s1c16t64',
+      'h1w128s1c16t64',
+      'h1w128s1c16t64',
+    ]);
+    const live = (batch: number, seq: number, liveHeads: number) =>
+      autoAttentionVariant(batch, seq, 12, { stride: 968, fits: () => true, liveHeads });
+    expect([live(32, 128, 6), live(32, 128, 7), live(32, 128, 9), live(32, 64, 6)]).toEqual([
+      'h1w64s2c16t64',
+      'h1w128s1c16t64',
+      'h1w128s1c16t64',
       'h1w128s2c16t64',
     ]);
     expect([pick(24, 128, 936), pick(16, 256, 936)]).toEqual(['q1c16s2f', 'q1c16s2f']);
@@ -675,6 +687,21 @@ describe('encoder ops on WebGPU', () => {
     );
     expect(rows.map((r) => r.value_dims)).toEqual(['all', 8, 8]);
     for (const r of rows) expect(r.max_abs_err).toBeLessThan(1e-5);
+  });
+
+  // bench attention --residency: the kernel counting its own workgroups (2 sequences x 4 live heads x
+  // 2 blocks of 32 queries; at least one live at once, never more than the grid), output still exact.
+  it('attention residency probe: the h kernel counts its live workgroups', async () => {
+    const [row] = await benchAttention(
+      device,
+      { batch: 2, seq: 37, hidden: 40, heads: 5, block: 41, reads: [8, 0, 3, 1, 6] },
+      ['h1w32s8c8t64'],
+      { reps: 1, warmup: 0, residency: true },
+    );
+    expect(row.finished).toBe(16);
+    expect(row.resident).toBeGreaterThanOrEqual(1);
+    expect(row.resident).toBeLessThanOrEqual(16);
+    expect(row.max_abs_err).toBeLessThan(1e-5);
   });
 
   // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4); 40 and 38: two slices of

@@ -51,7 +51,7 @@ hp-lab bench verify [--quick]
 hp-lab bench peak [--family mma,dot4,fma] [--only NAME,..] [--workgroups W] [--iters N] [--reps R]
 hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12] [--block 312,320]
   [--variant all|V,V..] [--reps R] [--ablate none,loads,scores,values,exp,kread1,vread1] [--quant int8]
-  [--reads N,N,../N,N,..|all]
+  [--reads N,N,../N,N,..|all] [--residency]
   Y = X·Wᵀ + b with X: M tokens x K, W: N x K (dense, or HP-pruned to sparsity S with Tr x Tc
   tiles; --split F in [0,1] = the share of the pruning done at tile level, in log terms:
   tiles kept = d^F, columns kept = d^(1-F), d = 1 - S; default 0.5). Prints JSON with the
@@ -85,7 +85,9 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   'f') and blocked ('r') ones more. --reads: per head, how many of its value dims a later kernel
   reads (random ones; 0: the head is not run, as the engine's dead heads), a pattern per '/';
   the whole-sequence 'v' and 'r' variants compute those alone (value_dims: the most a head); only
-  the read dims are checked.
+  the read dims are checked. --residency: each whole-sequence ('h') variant also runs once with its
+  workgroups counting themselves in and out (atomics): resident = the most live at once (an SM's
+  share: resident / SMs, where the grid is larger), finished = the grid.
   --quant int8: the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup
   matrices, run with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's
   (int-attention.ts; an output more than 1e-6 off counts as a mismatch).
@@ -487,6 +489,7 @@ async function benchAttentionCmd(argv: string[]) {
     ablate: { type: 'string' },
     quant: { type: 'string' },
     reads: { type: 'string' },
+    residency: { type: 'boolean' },
   });
   if (f.quant !== undefined && f.quant !== 'int8') throw new CliError(`--quant must be int8, got '${f.quant}'`);
   const int8 = f.quant === 'int8';
@@ -524,6 +527,7 @@ async function benchAttentionCmd(argv: string[]) {
             reps,
             warmup: 3,
             ablations,
+            residency: Boolean(f.residency),
             ...(int8 ? { quant: 'int8' as const, caps: gpu.caps, checkSequences: batch } : {}),
           });
           for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);

@@ -156,7 +156,9 @@ export const usage =
                       few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
                       layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits
                       <= 64k, two splits as h1w128s2c16t64 where that makes >= 384 workgroups at
-                      L <= 128 (B=32), else q1c16s2f); a comma list ('' the default): a dense
+                      L <= 64 (B=32; at 64 < L <= 128 one split, h1w128s1c16t64, or h1w64s2c16t64
+                      where the live heads leave <= 198 (sequence, head) pairs), else q1c16s2f);
+                      a comma list ('' the default): a dense
                       and an HP engine each, in one process; 'V/V/..': one a layer (the last
                       repeated)
   --ln-variant V      the residual + LayerNorm kernel: tree (a workgroup a row) or subgroup (a

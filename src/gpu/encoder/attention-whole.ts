@@ -28,7 +28,7 @@
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
-import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
 import {
   ablated,
   attentionLayout,
@@ -50,7 +50,13 @@ import { attentionEmitter, range } from './attention-unrolled';
  *  read dims alone, a pipeline for the most a head of the layer reads; 'r': also each head's product
  *  over its own quads only; thirteenth pass, helper 19a), B=32 L=128 HP 90 %, 4 layers in the engine:
  *  'r' 0.1297-0.1311 ms against 0.1372-0.1379, but the forward 0.4751-0.4772 against 0.4649-0.469;
- *  'v' 0.1488, h1w128s2c8t64r 0.1427: kept as options, not 'auto'. */
+ *  'v' 0.1488, h1w128s2c8t64r 0.1427: kept as options, not 'auto'. Fifteenth pass (helper 19b), B=32
+ *  L=128, µs alone at 6 / 9 / 11 / 12 live heads, h1w128s2c16t64 24.6 / 37.7 / 37.7 / 38.4 (2 an SM,
+ *  registers, counted): one split a query, 128 invocations and 3 an SM (workgroup memory):
+ *  h1w128s1c16t64 25.3 / 34.4 / 33.6 / 34.4 and h1w64s2c16t64 20.5 / 33.6 / 38.1 / 37.9 ('auto' now);
+ *  more splits of fewer queries (finer workgroups, merged in halving steps) lost: h1w64s4c16t64 26.9
+ *  / 36.0 / 42.0 / 41.0, h1w32s8c8t64 28.7 / 46.1 / 54.6 / 54.6; 8- and 4-key chunks (h1w128s2c8t64:
+ *  41.0 at 9-12, still 2 an SM) too. */
 export const WHOLE_ATTENTION_VARIANTS = [
   'h1w128s2c16t64',
   'h1w64s2c16t32',
@@ -64,6 +70,7 @@ export const WHOLE_ATTENTION_VARIANTS = [
   'h1w128s1c16t64',
   'h1w64s2c16t64',
   'h1w128s2c8t64',
+  'h1w128s2c4t64',
 ] as const;
 
 export function parseWholeVariant(
@@ -133,8 +140,10 @@ export function wholeFits(device: GPUDevice, variant: string, d: number, seq: nu
   return shapeFits(device, wholeShape(variant, d, seq));
 }
 
-/** The kernel's WGSL body (after the constants and the load functions). */
-export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string {
+/** The kernel's WGSL body (after the constants and the load functions). `probe` (bench only): each
+ *  workgroup counts itself in and out of binding 6 (as residency.wgsl: live now, the most live at
+ *  once, finished), so the bench reads how many of this very kernel an SM holds. */
+export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, probe = false): string {
   const { qpt, kc, nv } = s;
   const read = nv !== undefined;
   const { noLoads, noScores, noValues, noExp } = ablated(ablate);
@@ -168,8 +177,10 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
   emit(0, 'var<workgroup> ml: array<f32, MLN>;');
   // The read form: vmap[i], the head's i-th read value dim.
   if (read) emit(0, 'var<workgroup> vmap: array<u32, D>;');
+  if (probe) emit(0, '@group(0) @binding(6) var<storage, read_write> probe: array<atomic<u32>, 4>;');
   emit(0, '@compute @workgroup_size(T)');
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
+  if (probe) emit(1, 'if (lid == 0u) { atomicMax(&probe[1], atomicAdd(&probe[0], 1u) + 1u); }');
   emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let hd = live_head(wid.y);', 'let col = hd * D;');
   emit(1, 'let q0 = wid.x * QW;', 'let slot = lid % QS;', 'let split = lid / QS;');
   emit(1, 'let qscale = p.scale * 1.4426950408889634;');
@@ -337,6 +348,7 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0): string
     emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
     emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
   }
+  if (probe) emit(1, 'workgroupBarrier();', 'if (lid == 0u) { atomicSub(&probe[0], 1u); atomicAdd(&probe[2], 1u); }');
   emit(0, '}');
   return lines.join('\n');
 }
@@ -354,11 +366,14 @@ export function createWholeAttention(
   qkv: QkvRows,
   variant: string,
   ablate = 0,
+  probe = false,
 ): WholeAttention {
   const d = hidden / heads;
   const first = wholeShape(variant, d, 1);
   if (typeof first === 'string') throw new RangeError(first);
-  const layout = attentionLayout(device);
+  const layout = probe
+    ? bindingLayout(device, 'encoder.attention.probe', ['uniform', 'read', 'read', 'read', 'read', 'write', 'write'])
+    : attentionLayout(device);
   const pipelines = new Map<string, GPUComputePipeline>();
   const shapeAt = (seq: number, valueDims?: number) => {
     const shape = wholeShape(variant, d, seq, valueDims);
@@ -390,8 +405,8 @@ export function createWholeAttention(
       ...(nv === undefined ? {} : { NV: nv, VQ: Math.floor(nv / 4) + 1, HQ: Math.ceil(heads / 4) }),
     };
     const loads = pairLoads(d, qkv) ? loadPairsWgsl : loadF32Wgsl;
-    const code = withConsts(consts, loads, liveHeadWgsl, wholeAttentionWgsl(shape, d, ablate));
-    const label = `encoder.attention ${variant} ${key}${ablate ? ` ablate=${ablate}` : ''}`;
+    const code = withConsts(consts, loads, liveHeadWgsl, wholeAttentionWgsl(shape, d, ablate, probe));
+    const label = `encoder.attention ${variant} ${key}${ablate ? ` ablate=${ablate}` : ''}${probe ? ' probe' : ''}`;
     pipeline = compilePipeline(device, layout, label, code);
     pipelines.set(key, pipeline);
     return pipeline;

@@ -85,7 +85,8 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  attention-tiled.ts's. 'auto' (the default) takes q1c8s8fp for one sentence (AUTO_FEW_TOKENS),
  *  else one of those where AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that
  *  keep the threads (query rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes
- *  AUTO_WHOLE_GROUPS workgroups (attention-whole.ts's 'h' variants), else AUTO_TWO_SPLITS. */
+ *  AUTO_WHOLE_GROUPS workgroups (attention-whole.ts's 'h' variants; at L > 64 one split a query as
+ *  AUTO_WHOLE_ONE_SPLIT by the heads run), else AUTO_TWO_SPLITS. */
 export const ATTENTION_VARIANTS = [
   'auto',
   'q2c8',
@@ -199,14 +200,21 @@ const AUTO_WHOLE = 'h1w128s2c16t64';
 const AUTO_WHOLE_GROUPS = 384;
 const AUTO_FEW_TOKENS = 128;
 
-/** Where 'auto' takes AUTO_WHOLE, what it runs instead once the heads actually run (the engine's
- *  live heads) make more than `groups` of its workgroups (sequences x live heads x 128-query blocks):
- *  PLACEHOLDER. */
-const AUTO_WHOLE_MANY: { groups: number; variant: string; minSeq: number } | null = null;
+/** Where 'auto' takes AUTO_WHOLE at L > 64: one split a query instead, so that a workgroup is 128
+ *  invocations and 14.3 KiB, and an SM holds 3 (its 48 KiB of workgroup memory) where it held 2 of
+ *  AUTO_WHOLE's 256 (registers; both counted on the H200 by `bench attention --residency`,
+ *  BENCHMARKS.md issue 19 fifteenth pass, helper 19b): 396 at once on its 132 SMs. Workgroups of
+ *  128 queries (`many`) from sequences x live heads (the engine's) > ONE_ROUND / 2, else two of 64
+ *  queries and two key splits (`few`: one round of 396 for them). H200, one layer alone (µs, 6 / 9 /
+ *  11 / 12 heads at B=32 L=128): AUTO_WHOLE 24.6 / 37.7 / 37.7 / 38.4, many 25.3 / 34.4 / 33.6 /
+ *  34.4, few 20.5 / 33.6 / 38.1 / 37.9; in the engine (one process): dense forward 1.2911 -> 1.2714
+ *  ms, HP 90 % 0.428 -> 0.4219. At L=64 (64-query blocks either way) AUTO_WHOLE stays (13.1 against
+ *  15.6 / 13.1). */
+const AUTO_WHOLE_ONE_SPLIT = { many: 'h1w128s1c16t64', few: 'h1w64s2c16t64', oneRound: 396, minSeq: 65 };
 
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
  *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
- *  (without it, each is assumed to). */
+ *  (without it, each is assumed to); `liveHeads`: the heads the call runs (default all). */
 export function autoAttentionVariant(
   batch: number,
   seq: number,
@@ -223,10 +231,10 @@ export function autoAttentionVariant(
   const wholeGroups = batch * heads * Math.ceil(seq / 128);
   const whole = seq <= 128 && wholeGroups >= AUTO_WHOLE_GROUPS && (opts.fits?.(AUTO_WHOLE) ?? true);
   if (!whole) return AUTO_TWO_SPLITS;
-  const many = AUTO_WHOLE_MANY;
-  const liveGroups = batch * (opts.liveHeads ?? heads) * Math.ceil(seq / 128);
-  const more = many && seq >= many.minSeq && liveGroups > many.groups && (opts.fits?.(many.variant) ?? true);
-  return more ? many.variant : AUTO_WHOLE;
+  const { many, few, oneRound, minSeq } = AUTO_WHOLE_ONE_SPLIT;
+  const groups = batch * (opts.liveHeads ?? heads) * Math.ceil(seq / 128);
+  const one = seq >= minSeq ? (2 * groups <= oneRound ? few : many) : AUTO_WHOLE;
+  return opts.fits?.(one) === false ? AUTO_WHOLE : one;
 }
 
 export function createAttentionKernel(
