@@ -94,6 +94,15 @@ describe('encoder engine on WebGPU', () => {
     const logits2 = await engine.run(b2.inputIds, b2.attentionMask, b2.tokenTypeIds, 3, 7);
     expect(maxAbsDiff(logits2, referenceForward(model, b2))).toBeLessThan(1e-4);
     engine.destroy();
+    // One attention variant a layer ('/'): layer 0 on the h kernel, the rest on q1c8s2.
+    const perLayer = createEncoderEngine(gpu.device, gpu.caps, model, {
+      maxBatch: 3,
+      maxSeq: 7,
+      attention: 'h1w64s2c16t64/q1c8s2',
+    });
+    const mixed = await perLayer.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
+    expect(maxAbsDiff(mixed, ref)).toBeLessThan(1e-4);
+    perLayer.destroy();
     // The forward as many small command buffers (one dispatch each at first): the same bits, also
     // from the forward recorded ahead; destroyed while that recording is in flight, nothing breaks.
     const chunked = createEncoderEngine(gpu.device, gpu.caps, model, {
