@@ -18,6 +18,7 @@ import { sampleRows } from '../gpu/kernels/cpu-reference';
 import { timeCompute } from '../gpu/timing';
 import { intDenseLinear, intHPLinear, quantizeRows } from '../core/quant';
 import { int8ColumnWords } from '../gpu/kernels/int8-transpose';
+import { holdClock } from './clock-hold';
 
 export interface Int8Timed {
   variant: string;
@@ -30,6 +31,8 @@ export interface Int8Timed {
   /** The subgroup-matrix variant: how its loads counted offsets / strides (the one that verified). */
   matrix_units?: MatrixUnits;
   tried_units?: { units: MatrixUnits; mismatches: number | string }[];
+  /** The kernel's chunk times (ms a run) while the clock was held before timing (holdClockMs). */
+  clock_hold?: number[];
 }
 
 export interface Int8BenchResult {
@@ -65,7 +68,9 @@ export async function benchInt8(
   x: Float32Array,
   tokens: number,
   bias: Float32Array,
-  opts: { reps: number; variants?: string[]; maxRefMacs?: number },
+  /** holdClockMs: on a hardware GPU, run each variant this long (then until its times settle) before
+   *  timing it (clock-hold.ts): the GPU idles at a lower clock while the CPU verifies. */
+  opts: { reps: number; variants?: string[]; maxRefMacs?: number; holdClockMs?: number },
 ): Promise<Int8BenchResult> {
   const { device, caps } = gpu;
   const probe = createInt8Linear(device, caps, weights, { tokens });
@@ -165,7 +170,12 @@ export async function benchInt8(
         });
         continue;
       }
-      const t = await timeCompute(device, (pass) => chosen!.lin.encode(pass, cb, sb, yb, tokens), { reps: opts.reps });
+      const record = (pass: GPUComputePassEncoder) => chosen!.lin.encode(pass, cb, sb, yb, tokens);
+      const held =
+        opts.holdClockMs && !caps.isFallbackAdapter
+          ? await holdClock(async () => (await timeCompute(device, record, HOLD_CHUNK)).msMedian, opts.holdClockMs)
+          : undefined;
+      const t = await timeCompute(device, record, { reps: opts.reps });
       results.push({
         variant: chosen.lin.variantFor(tokens),
         ms_median: t.msMedian,
@@ -174,6 +184,7 @@ export async function benchInt8(
         verified: chosen.bad === 0,
         mismatches: chosen.bad,
         ...(chosen.units ? { matrix_units: chosen.units, tried_units: tried } : {}),
+        ...(held ? { clock_hold: held.map((v) => Number(v.toFixed(4))) } : {}),
       });
       chosen.lin.destroy();
     }
@@ -189,3 +200,6 @@ export async function benchInt8(
     for (const b of [xb, cb, sb, yb, colBuf]) b.destroy();
   }
 }
+
+/** One chunk of a clock hold: three samples of at least 5 ms of the kernel, no warmup. */
+const HOLD_CHUNK = { reps: 3, warmup: 0, minSampleMs: 5 };

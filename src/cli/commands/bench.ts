@@ -72,9 +72,12 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
   comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or '~barrier'
   (joined by '+') runs without that part of its loop (measurement only: wrong results, reported
-  unverified); quantize_forms_ms: the quantizer alone, codes as rows / as columns, with
-  subgroupMax or a tree of barriers. --split-k (matmul, f32): each tile also with its K-range in P
-  slices (partial sums, added on the CPU for the check; auto = the encoder's choice).
+  unverified; the 'pp' tiles, ping-pong teams, take '~mma' and the register probe '~rN' only);
+  --spin-up MS runs each int8 variant for MS ms (then until its times settle) before timing it,
+  so the GPU is at its working clock (it idles lower while the CPU verifies); quantize_forms_ms:
+  the quantizer alone, codes as rows / as columns, with subgroupMax or a tree of barriers.
+  --split-k (matmul, f32): each tile also with its K-range in P slices (partial sums, added on the
+  CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's), some sequences padded, checked against the CPU reference on two sequences.
@@ -203,6 +206,7 @@ async function benchMatmul(argv: string[]) {
     weights: { type: 'string' },
     quant: { type: 'string' },
     'split-k': { type: 'string' },
+    'spin-up': { type: 'string' },
   });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
@@ -211,6 +215,7 @@ async function benchMatmul(argv: string[]) {
   const k = numberFlag(values.k, 'k', 256, 1, 1 << 20, true);
   const n = numberFlag(values.n, 'n', 256, 1, 1 << 20, true);
   const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
+  const spinUp = numberFlag(values['spin-up'], 'spin-up', 0, 0, 60000, true);
   checkHostSizes({ X: m * k, W: n * k, Y: m * n });
   const gpu = await nodeGpu();
   checkDeviceSizes(gpu, { X: m * k, W: n * k, Y: m * n });
@@ -233,7 +238,7 @@ async function benchMatmul(argv: string[]) {
         x,
         m,
         bias,
-        reps,
+        { reps, spinUp },
         values.tile,
         2 * m * k * n,
         2 * m * k * n,
@@ -296,6 +301,7 @@ async function benchHP(argv: string[]) {
     weights: { type: 'string' },
     quant: { type: 'string' },
     columns: { type: 'boolean' },
+    'spin-up': { type: 'string' },
   });
   const weights = weightsFlag(values.weights);
   const int8 = quantFlag(values.quant);
@@ -307,6 +313,7 @@ async function benchHP(argv: string[]) {
   const sparsity = numberFlag(values.sparsity, 'sparsity', 0.9, 0, 1);
   const split = numberFlag(values.split, 'split', 0.5, 0, 1);
   const reps = numberFlag(values.reps, 'reps', 20, 1, 10000, true);
+  const spinUp = numberFlag(values['spin-up'], 'spin-up', 0, 0, 60000, true);
   const [tr, tc] = tileFlag(values.tile);
   if (tr % 4 !== 0 || tr > 128 || tc < 1 || tc > 256)
     throw new CliError(`--tile: Tr must be a multiple of 4 up to 128 and Tc in [1, 256], got ${tr}x${tc}`);
@@ -325,7 +332,7 @@ async function benchHP(argv: string[]) {
       x,
       m,
       bias,
-      reps,
+      { reps, spinUp },
       values.variant,
       2 * m * plan.storedValues,
       2 * m * k * n,
@@ -443,7 +450,7 @@ async function int8Report(
   x: Float32Array,
   m: number,
   bias: Float32Array,
-  reps: number,
+  timing: { reps: number; spinUp: number },
   tile: string | undefined,
   ops: number,
   denseOps: number,
@@ -458,7 +465,7 @@ async function int8Report(
   // 'all': every kernel once ('matrix' only names one of them).
   const every = weights.kind === 'dense' ? INT8_VARIANTS : HP_INT8_VARIANTS.filter((v) => v !== INT8_MATRIX);
   const variants = tile === 'all' ? [...every] : tile ? named : undefined;
-  const r = await benchInt8(gpu, weights, x, m, bias, { reps, variants });
+  const r = await benchInt8(gpu, weights, x, m, bias, { reps: timing.reps, variants, holdClockMs: timing.spinUp });
   const ok = r.results.filter((v) => v.verified);
   const best = (ok.length ? ok : r.results).reduce((a, b) => (b.ms_median < a.ms_median ? b : a));
   const tops = (ms: number) => (ms > 0 ? Number((ops / ms / 1e9).toFixed(2)) : 0);
