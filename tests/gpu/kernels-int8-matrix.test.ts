@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
-import { createInt8Linear, splitAblation, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
+import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
 import { createInt8GpuLinear } from '../../src/gpu/kernels/int8-gpu-linear';
 import { intDenseLinear, intHPLinear, quantizeHP, quantizeRows } from '../../src/core/quant';
 import { pruneMatrix } from '../../src/core/pruning/prune-matrix';
@@ -96,27 +96,6 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
       // stages, the second part-filled; ragged tokens and outputs: two blocks of 32 x 64).
       const { y, ref } = await denseCase(33, 160, 40, 'matrix-32x64b1ke');
       expect(y).toEqual(ref);
-    },
-    300_000,
-  );
-
-  const PING_PONG = 'dense, two teams in ping-pong (an A buffer each, two B buffers): bit for bit';
-  test(
-    PING_PONG,
-    async () => {
-      // matrix-32x64pp: teams of 2 subgroups (16 rows x 64 outputs each), stages of 64 codes; 70 tokens x
-      // 200 -> 72 (4 stages, the last part-filled; three blocks of rows and two of outputs, both ragged),
-      // so both teams' A and B halves go through every buffer and the prologue / last intervals run.
-      // pp96: stages of 96 codes (3 stages; a team's chunks not a multiple of its invocations), bands
-      // padded to 512 words with two results a band.
-      // pp96a: its loads two of its multiplying intervals ahead (two register sets, one more interval pair).
-      for (const variant of ['matrix-32x64pp', 'matrix-32x64pp~r4', 'matrix-32x64pp96', 'matrix-32x64pp96a']) {
-        const { y, ref } = await denseCase(70, 200, 72, variant);
-        expect(y).toEqual(ref);
-      }
-      // Ping-pong tiles take the register probe and 'mma' only.
-      expect(splitAblation('matrix-128pp~mma+r8')).toEqual(['matrix-128pp', ['mma', 'r8']]);
-      expect(splitAblation('matrix-128pp~stash')).toBeUndefined();
     },
     300_000,
   );

@@ -72,7 +72,7 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
   comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or '~barrier'
   (joined by '+') runs without that part of its loop (measurement only: wrong results, reported
-  unverified; the 'pp' tiles, ping-pong teams, take '~mma' and the register probe '~rN' only);
+  unverified);
   --spin-up MS runs each int8 variant for MS ms (then until its times settle) before timing it,
   so the GPU is at its working clock (it idles lower while the CPU verifies); quantize_forms_ms:
   the quantizer alone, codes as rows / as columns, with subgroupMax or a tree of barriers.

@@ -63,17 +63,6 @@ interface MatrixTile {
   /** Words of padding after each band (int8-matrix.wgsl BANDPAD): 16 puts neighbouring bands 16
    *  banks apart (HPX stores two bands a subgroup). */
   bandPad?: number;
-  /** Dense: two teams of subgroups in ping-pong (int8-matrix.wgsl PP): one multiplies while the
-   *  other stores its next stage, one barrier between; banded, WGM even. */
-  pingPong?: boolean;
-  /** Ping-pong: a team's loads issued two of its multiplying intervals ahead (a second register set). */
-  loadsAhead2?: boolean;
-}
-/** A ping-pong tile (int8-matrix.wgsl PP): banded, epilogue written out; stages of 96 codes in bands
- *  padded to 512 words (two results a band: the epilogue fits the stages' 48 KiB). */
-function PP(wgm: number, wgn: number, fm: number, fn: number, bk: 64 | 96, loadsAhead2 = false): MatrixTile {
-  const pad = bk === 96 ? { bandPad: 64 } : {};
-  return { wgm, wgn, fm, fn, bk, band: true, epilogueUnrolled: true, pingPong: true, loadsAhead2, ...pad };
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -124,22 +113,13 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // each chunk rotated once a lane, 0.4151-0.4166 (the compiler had done it already), or X and W
   // staged a word an invocation, unrotated, 0.4478 (and 128sbe so: 0.498-0.874 vs 0.464); removed
   // again (code in the commit 'int8 dense tiles: staging without per-word selects').
-  // Fifteenth pass (helper 15a): ping-pong in one workgroup (two teams of 8 subgroups, 64 x 128 each;
-  // an A buffer a team, two B buffers): 40 KiB with stages of 64, 48 KiB with stages of 96 (bands of
-  // 512 words, two results a band). 32x64pp(96): the small forms the SwiftShader test runs.
-  'matrix-128pp': PP(4, 4, 2, 2, 64),
-  'matrix-128pp96': PP(4, 4, 2, 2, 96),
-  // 128wpp: the same block in 8 subgroups of 32 x 64 (256 invocations, teams of 4): 6 fragment loads
-  // for 8 multiplies instead of 4 for 4.
-  'matrix-128wpp': PP(4, 2, 2, 4, 64),
-  'matrix-128wpp96': PP(4, 2, 2, 4, 96),
-  // 'a': loads two multiplying intervals ahead (an interval is short: 8 or 12 multiplies a subgroup).
-  'matrix-128ppa': PP(4, 4, 2, 2, 64, true),
-  'matrix-128pp96a': PP(4, 4, 2, 2, 96, true),
-  'matrix-128wpp96a': PP(4, 2, 2, 4, 96, true),
-  'matrix-32x64pp': PP(2, 2, 1, 2, 64),
-  'matrix-32x64pp96': PP(2, 2, 1, 2, 96),
-  'matrix-32x64pp96a': PP(2, 2, 1, 2, 96, true),
+  // Fifteenth pass (helper 15a; 4096³, two processes, both orders, 128sb1ke 0.4119-0.4151): an H200 SM holds
+  // 48 KiB of workgroup memory in all (the lead's residency probe), so two workgroups an SM would split what
+  // one holds; tried instead: ping-pong in one workgroup, two teams of subgroups (one multiplying while the
+  // other stages; an A buffer a team, two B buffers): stages of 64 / 96, 16 subgroups of 32 x 32 or 8 of
+  // 32 x 64, loads one or two intervals ahead, 0.55-1.03 ms, all bit for bit; without their multiplies
+  // 0.42-0.85 against 0.262 for 128sb1ke (twice the barriers, half the bytes in flight an interval).
+  // Removed again (code in the commit 'int8 dense: ping-pong tiles ...').
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -155,9 +135,7 @@ export function splitAblation(variant: string, hp = false): [string, string[]] |
   const [tile, rest, ...more] = variant.split('~');
   if (rest === undefined || more.length || !(tile in (hp ? HP_X_TILES : MATRIX_TILES))) return undefined;
   const abl = rest.split('+');
-  // Ping-pong tiles: only the probe and 'mma' (their loads and stores are the teams' own code).
-  const ablations = !hp && MATRIX_TILES[tile].pingPong ? ['mma'] : INT8_ABLATIONS;
-  const ok = (a: string) => /^r\d{1,3}$/.test(a) || (!hp && (ablations as readonly string[]).includes(a));
+  const ok = (a: string) => /^r\d{1,3}$/.test(a) || (!hp && (INT8_ABLATIONS as readonly string[]).includes(a));
   return abl.every(ok) ? [tile, abl] : undefined;
 }
 
@@ -337,7 +315,7 @@ function stageBuffers(t: MatrixTile): number {
 /** Result fragments (256 words) the epilogue puts in one band of a banded tile (int8-matrix.wgsl
  *  EPB): as many as the band holds, dividing FN. */
 function fragmentsPerBand(t: MatrixTile): number {
-  const bandWords = Math.max(4 * (t.bk + 16), 256) + (t.bandPad ?? 0);
+  const bandWords = Math.max(4 * (t.bk + 16), 256);
   for (const e of [4, 2]) if (e * 256 <= bandWords && t.fn % e === 0) return e;
   return 1;
 }
@@ -349,9 +327,7 @@ function matrixStorage(t: MatrixTile): number {
   const rsw = (t.bk + 16) / 4;
   const nbuf = stageBuffers(t);
   if (t.band) {
-    // Ping-pong: both teams' A rows (bm) and two buffers of B rows.
-    const stageBands = t.pingPong ? (bm + 2 * bn) / 16 : (nbuf * (bm + bn)) / 16;
-    const bands = Math.max(stageBands, (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t));
+    const bands = Math.max((nbuf * (bm + bn)) / 16, (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t));
     return 4 * bands * (Math.max(16 * rsw, 256) + (t.bandPad ?? 0));
   }
   const stages = nbuf * (bm + bn) * rsw;
@@ -581,9 +557,6 @@ export function createInt8Linear(
       BANDPAD: t.bandPad ?? 0,
       REGS: probeRegisters(ablations),
       KPRE: Boolean(hpX && t.keptAhead),
-      PP: Boolean(t.pingPong),
-      PP2: Boolean(t.loadsAhead2),
-      PPLA: t.loadsAhead2 ? 2 : 1,
       EPIT: (16 * t.fn * 16) / sg,
       KSTEPS: t.bk / 32,
       OFF_DIV: units.offDiv,

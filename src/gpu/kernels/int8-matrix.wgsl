@@ -24,14 +24,6 @@
 // fragment load and store at a constant offset into the band it names (K steps unrolled): Tint's
 // robustness then only clamps the band index (a min), instead of predicating each load on its
 // run-time offset (if (in bounds) { tmp = load }), which cost the flat form 2x on the H200.
-// PP (the 'pp' tiles, dense): ping-pong within one workgroup. One 512-invocation workgroup holds an
-// H200 SM (its registers), so with the loop above its multiplies never overlap its staging. Here the
-// subgroups are two teams, team t owning block rows t * BM / 2 onwards, with an A buffer each and two
-// B buffers; between two barriers one team multiplies (and loads its next stage) while the other
-// stores its loaded stage: team t multiplies stage s in interval 2s + t and stores its A rows of a
-// stage, and its half of the B rows of the stage it next reads (team 1: one stage further), in the
-// interval before, so every buffer is written after its last reader's barrier. PPLA 2: a team's loads
-// are issued two of its multiplying intervals before their stores (a second register set), not one.
 // Subgroup-matrix offsets and strides count i8 elements (Dawn: the matrix's own elements, divided
 // by 4 for an i32 array); OFF_DIV / STRIDE_DIV = 4 count i32 words instead (the bench's
 // fallback if a driver disagrees).
@@ -81,16 +73,6 @@ const LA = (BM * CH + THREADS - 1u) / THREADS; // chunk loads per invocation and
 //#endif
 const LB = (BN * CH + THREADS - 1u) / THREADS;
 const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
-//#if PP
-// PP: a team's A rows and its half of the B rows a stage, LP chunk loads an invocation of the team.
-const TT = THREADS / 2u;
-const LP = ((BM / 2u + BN / 2u) * CH + TT - 1u) / TT;
-const ABANDS = BM / 32u; // bands of one team's A rows; the B buffers after both teams'
-const STAGEBANDS = 2u * ABANDS + 2u * (BN / 16u);
-const PPLA = {{PPLA}}u;
-//#else
-const STAGEBANDS = NBUF * SBANDS;
-//#endif
 
 //#if BAND
 // The stages' bands, later the 16 x 16 result fragments, EPB a band (FN per subgroup; EPB divides
@@ -99,7 +81,7 @@ const STAGEBANDS = NBUF * SBANDS;
 // stores go to two bands, 2-way bank conflicts without it).
 const BANDW = max(16u * RSW, 256u) + {{BANDPAD}}u;
 const EPB = {{EPB}}u;
-var<workgroup> smb: array<array<i32, BANDW>, max(STAGEBANDS, WGM * WGN * FN / EPB)>;
+var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, WGM * WGN * FN / EPB)>;
 fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
 //#else
 const BANDW = 16u * RSW;
@@ -187,55 +169,12 @@ fn main(
   }
 //#endif
 
-//#if PP
-  // Intervals s + 1 = 1 .. 2S + 3 (see PP above): this team multiplies in every other one, u counts
-  // its intervals of multiplying; A stage sa and B stage sb are loaded (multiplying) or stored.
-  let team = sgm / (WGM / 2u);
-  let lt = tid % TT;
-  var rp: array<vec4<u32>, LP>;
-//#if PP2
-  var rq: array<vec4<u32>, LP>; // PPLA 2: the loads in flight, to rp at the next multiplying
-//#endif
-  for (var s = 0u; s <= 2u * S + 2u * PPLA; s++) {
-    let mult = (s + 1u) % 2u == team;
-    let u = (s + 1u - team - select(1u, 0u, mult)) / 2u;
-    // Stages loaded (mult) or stored; both wrap below 0 (past S: no stage).
-    let sa = select(u - PPLA, u - 1u, mult);
-    let sb = sa + team;
-//#else
   for (var s = 0u; s <= S; s++) {
-//#endif
     // Register probe (REGS > 0): REGS values live through the loop, one multiply-add each a stage.
 //#unroll R {{REGS}}
     dmy{{R}} = dmy{{R}} * 1664525u + s;
 //#end
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
-//#if PP
-    if (mult) {
-//#if PP2
-      rp = rq;
-//#endif
-      for (var l = 0u; l < LP; l++) {
-        let e = lt + l * TT;
-        let r = e / CH;
-        var v = vec4<u32>();
-        if (r < BM / 2u) {
-          let row = m0 + team * (BM / 2u) + r;
-          let c = sa * CH + e % CH;
-          if (sa < S && row < M && c < KW4) { v = xq[row * XW4 + c]; }
-        } else if (r < BM / 2u + BN / 2u) {
-          let row = n0 + team * (BN / 2u) + r - BM / 2u;
-          let c = sb * CH + e % CH;
-          if (sb < S && row < N && c < KW4) { v = wq[row * KW4 + c]; }
-        }
-//#if PP2
-        rq[l] = v;
-//#else
-        rp[l] = v;
-//#endif
-      }
-    }
-//#else
     if (s < S) {
 //#if HPX
 //#if KPRE
@@ -292,22 +231,12 @@ fn main(
         rb[l] = v;
       }
     }
-//#endif
 
-    // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2; PP: stage u - 1 - PPLA).
-//#if PP
-    if (mult && u >= 1u + PPLA && !ABL_MMA) {
-      let aBand = sgm * FM; // the teams' A buffers one after the other: one A tile of BM rows
-      let bBand = 2u * ABANDS + ((u + 1u + PPLA) % 2u) * (BN / 16u) + sgn * FN;
-//#else
+    // 2. Multiply out stage s - 1 (staged in buffer (s - 1) % 2).
     if (s > 0u && !ABL_MMA) {
-//#endif
 //#if BAND
-//#if PP
-//#else
       let aBand = ((s - 1u) % NBUF) * SBANDS + sgm * FM;
       let bBand = ((s - 1u) % NBUF) * SBANDS + BM / 16u + sgn * FN;
-//#endif
 //#unroll KK {{KSTEPS}}
       {
 //#unroll I {{FM}}
@@ -351,21 +280,6 @@ fn main(
 //#endif
     }
 
-//#if PP
-    // 3. The other team stores what it loaded in the interval before: its A rows of stage sa, its half
-    //    of B stage sb (buffer sb % 2, last read two intervals ago).
-    if (!mult) {
-      for (var l = 0u; l < LP; l++) {
-        let e = lt + l * TT;
-        let r = e / CH;
-        if (r < BM / 2u) {
-          if (sa < S) { stash(0u, team * (BM / 2u) + r, e % CH, rp[l]); }
-        } else if (r < BM / 2u + BN / 2u && sb < S) {
-          stash(2u * ABANDS + (sb % 2u) * (BN / 16u), team * (BN / 2u) + r - BM / 2u, e % CH, rp[l]);
-        }
-      }
-    }
-//#else
     // One buffer: its readers (the multiplies above) finish before it is overwritten.
     if (NBUF == 1u) { workgroupBarrier(); }
 
@@ -411,7 +325,6 @@ fn main(
       }
 //#endif
     }
-//#endif
 //#if ABL_BARRIER
 //#else
     workgroupBarrier();
