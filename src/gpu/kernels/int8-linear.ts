@@ -63,20 +63,7 @@ interface MatrixTile {
   /** Words of padding after each band (int8-matrix.wgsl BANDPAD): 16 puts neighbouring bands 16
    *  banks apart (HPX stores two bands a subgroup). */
   bandPad?: number;
-  /** Dense: blocks a workgroup in one loop over blocks x stages, the next block's first stage loaded
-   *  during this one's last multiplies and epilogue (int8-matrix.wgsl PERSIST). */
-  blocksPerWorkgroup?: number;
 }
-const SB1KE: MatrixTile = {
-  wgm: 4,
-  wgn: 4,
-  fm: 2,
-  fn: 2,
-  bk: 128,
-  band: true,
-  oneBuffer: true,
-  epilogueUnrolled: true,
-};
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
   'matrix-128': { wgm: 4, wgn: 2, fm: 2, fn: 4, bk: 64 }, // 128 x 128, 256
@@ -112,7 +99,7 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-128sb1k': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true },
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
-  'matrix-128sb1ke': SB1KE,
+  'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   // Session 11 (helper 15d, BENCHMARKS.md int8; 4096³, one process each, 128sb1ke 0.4119): the register
   // probe on 128sb1ke (~r8 / r16 / r32: 0.421 / 0.437 / 0.511) says it sits at the 128-register cap of
   // a 512-invocation workgroup; 256-invocation tiles do not run two an SM either (128 x 64 at M 512 /
@@ -132,12 +119,10 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // other stages; an A buffer a team, two B buffers): stages of 64 / 96, 16 subgroups of 32 x 32 or 8 of
   // 32 x 64, loads one or two intervals ahead, 0.55-1.03 ms, all bit for bit; without their multiplies
   // 0.42-0.85 against 0.262 for 128sb1ke (twice the barriers, half the bytes in flight an interval).
-  // Removed again (code in the commit 'int8 dense: ping-pong tiles ...').
-  // 'q<T>': 128sb1ke with T blocks a workgroup (the per-block cost: 0.051 ms of 4096³, a K sweep).
-  'matrix-128sb1keq2': { ...SB1KE, blocksPerWorkgroup: 2 },
-  'matrix-128sb1keq4': { ...SB1KE, blocksPerWorkgroup: 4 },
-  'matrix-128sb1keq8': { ...SB1KE, blocksPerWorkgroup: 8 },
-  'matrix-32x64b1keq3': { ...SB1KE, wgm: 2, wgn: 2, fm: 1, blocksPerWorkgroup: 3 },
+  // Removed again (code in the commit 'int8 dense: ping-pong tiles ...'). Also lost: 2 / 4 / 8 blocks a
+  // workgroup in one loop over blocks x stages, the next block's first stage loaded during the last
+  // multiplies and the epilogue (the per-block cost is 0.05 ms of 4096³): 0.51-0.54 ms, exact; code in the
+  // commit 'int8 dense: 128sb1ke with 2 / 4 / 8 blocks a workgroup ...'.
 };
 
 /** Measurement-only forms of the dense matrix tiles ('matrix-128sb~global+barrier'): int8-matrix.wgsl
@@ -560,8 +545,6 @@ export function createInt8Linear(
     const abl = (a: string) => ablations.includes(a);
     const values = {
       ...{ ABL_GLOBAL: abl('global'), ABL_STASH: abl('stash'), ABL_MMA: abl('mma'), ABL_BARRIER: abl('barrier') },
-      PERSIST: (t.blocksPerWorkgroup ?? 1) > 1,
-      TPW: t.blocksPerWorkgroup ?? 1,
       SG: sg,
       WGM: t.wgm,
       WGN: t.wgn,
@@ -593,13 +576,11 @@ export function createInt8Linear(
       int8BytesWgsl,
     );
     const [bm, bn] = [t.wgm * t.fm * 16, t.wgn * t.fn * 16];
-    const tpw = t.blocksPerWorkgroup ?? 1;
-    const blocks = { x: Math.ceil(nOut / bn), y: Math.ceil(tokens / bm) };
     return {
       name,
       pipeline,
       workgroup: { x: sg * t.wgm * t.wgn, y: 1, storageBytes: matrixStorage(t) },
-      grid: tpw > 1 ? { x: Math.ceil((blocks.x * blocks.y) / tpw), y: 1 } : blocks,
+      grid: { x: Math.ceil(nOut / bn), y: Math.ceil(tokens / bm) },
     };
   }
 

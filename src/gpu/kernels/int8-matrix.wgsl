@@ -24,9 +24,6 @@
 // fragment load and store at a constant offset into the band it names (K steps unrolled): Tint's
 // robustness then only clamps the band index (a min), instead of predicating each load on its
 // run-time offset (if (in bounds) { tmp = load }), which cost the flat form 2x on the H200.
-// PERSIST (dense, the 'q' tiles): TPW consecutive blocks a workgroup in one loop over blocks x stages; the
-// next block's first stage is loaded during this block's last multiplies and epilogue (its launch and its
-// first load's wait are per-block costs: 0.05 ms of 4096³ on the H200, fifteenth pass).
 // Subgroup-matrix offsets and strides count i8 elements (Dawn: the matrix's own elements, divided
 // by 4 for an i32 array); OFF_DIV / STRIDE_DIV = 4 count i32 words instead (the bench's
 // fallback if a driver disagrees).
@@ -68,7 +65,6 @@ const STRIDE_DIV = {{STRIDE_DIV}}u;
 // per invocation instead of the staged chunks, ABL_MMA no fragment loads or multiplies,
 // ABL_BARRIER no barrier between stages.
 const ABL_MMA = {{ABL_MMA}};
-const TPW = {{TPW}}u; // PERSIST: blocks a workgroup
 //#if HPX
 // A stage's tasks: (four kept columns, 16 tokens), four 16-byte loads each.
 const LA = 4u * (((BM / 16u) * (BK / 4u) + THREADS - 1u) / THREADS);
@@ -163,9 +159,6 @@ fn main(
 //#end
   var rb: array<vec4<u32>, LB>;
   var ra: array<vec4<u32>, LA>;
-//#if PERSIST
-  var accZero: subgroup_matrix_result<i32, 16, 16>; // never written: each block's accumulators start from it
-//#endif
 //#unroll R {{REGS}}
   var dmy{{R}} = (tid + {{R}}u) * 2654435761u;
 //#end
@@ -176,46 +169,13 @@ fn main(
   }
 //#endif
 
-//#if PERSIST
-  // Blocks in row-major order, this workgroup's nb from wid.x * TPW on; one iteration a (block, stage).
-  let NBX = (N + BN - 1u) / BN;
-  let blocks = NBX * ((M + BM - 1u) / BM);
-  let nb = min(TPW, blocks - min(blocks, wid.x * TPW));
-  for (var it = 0u; it < nb * (S + 1u); it++) {
-    let bi = it / (S + 1u);
-    let s = it % (S + 1u);
-    let blk = wid.x * TPW + bi;
-    let m0 = (blk / NBX) * BM;
-    let n0 = (blk % NBX) * BN;
-    if (s == 0u) {
-//#unroll I {{FM}}
-//#unroll J {{FN}}
-      acc{{I}}{{J}} = accZero;
-//#end
-//#end
-    }
-//#else
   for (var s = 0u; s <= S; s++) {
-//#endif
     // Register probe (REGS > 0): REGS values live through the loop, one multiply-add each a stage.
 //#unroll R {{REGS}}
     dmy{{R}} = dmy{{R}} * 1664525u + s;
 //#end
     // 1. Global loads of stage s into registers (stage 0 before the loop's first multiply).
-//#if PERSIST
-    // At s = S the next block's stage 0; its s = 0 then loads nothing.
-    let ahead = s == S;
-    let ml = select(m0, ((blk + 1u) / NBX) * BM, ahead);
-    let nl = select(n0, ((blk + 1u) % NBX) * BN, ahead);
-    let sl = select(s, 0u, ahead);
-    let doLoad = (s < S && (s > 0u || bi == 0u)) || (ahead && bi + 1u < nb);
-//#else
-    let ml = m0;
-    let nl = n0;
-    let sl = s;
-    let doLoad = s < S;
-//#endif
-    if (doLoad) {
+    if (s < S) {
 //#if HPX
 //#if KPRE
       // The kept columns of stage s came with stage s - 1's loads: the X loads wait on no index load.
@@ -248,12 +208,12 @@ fn main(
       for (var l = 0u; l < LA; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-        let c = sl * CH + e % CH;
+        let c = s * CH + e % CH;
         var v = vec4<u32>();
 //#if ABL_GLOBAL
         v = vec4<u32>(e, c, s, r); // ablation: no global load (wrong results)
 //#else
-        if (r < BM && ml + r < M && c < KW4) { v = xq[(ml + r) * XW4 + c]; }
+        if (r < BM && m0 + r < M && c < KW4) { v = xq[(m0 + r) * XW4 + c]; }
 //#endif
         ra[l] = v;
       }
@@ -261,12 +221,12 @@ fn main(
       for (var l = 0u; l < LB; l++) {
         let e = tid + l * THREADS;
         let r = e / CH;
-        let c = sl * CH + e % CH;
+        let c = s * CH + e % CH;
         var v = vec4<u32>();
 //#if ABL_GLOBAL
         v = vec4<u32>(c, e, r, s);
 //#else
-        if (r < BN && nl + r < N && c < KW4) { v = wq[(nl + r) * KW4 + c]; }
+        if (r < BN && n0 + r < N && c < KW4) { v = wq[(n0 + r) * KW4 + c]; }
 //#endif
         rb[l] = v;
       }
@@ -369,11 +329,7 @@ fn main(
 //#else
     workgroupBarrier();
 //#endif
-//#if PERSIST
-    if (s == S) { // the block's epilogue
-//#else
   }
-//#endif
 
 //#if REGS
   // The probe's values reach a store that never runs (tokens < 2^31) but the compiler cannot drop.
@@ -421,9 +377,5 @@ fn main(
   }
   workgroupBarrier();
 //#end
-//#endif
-//#if PERSIST
-    }
-  }
 //#endif
 }
