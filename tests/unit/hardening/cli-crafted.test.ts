@@ -46,6 +46,10 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     refuses(['prune', '--model', model, '--sparsity', '0x1'], /got '0x1'/);
     refuses(['prune', '--model', model, '--split', 'Infinity'], /--split must be/);
   });
+  test('bench matmul / hp: --spin-up (the int8 clock hold) takes whole milliseconds up to 60000', () => {
+    refuses(['bench', 'matmul', '--quant', 'int8', '--spin-up', '99999'], /--spin-up must be/);
+    refuses(['bench', 'hp', '--quant', 'int8', '--spin-up', '1.5'], /--spin-up must be/);
+  });
   test('encoder: --ort-dir without --compare-ort-webgpu, and --compare-ort-webgpu with saved logits', () => {
     refuses(['encoder', '--model', model, '--ort-dir', dir], /--ort-dir goes with --compare-ort-webgpu/);
     refuses(
