@@ -636,7 +636,14 @@ describe('encoder ops on WebGPU', () => {
       'h1w128s1c16t64',
       'h1w128s2c16t64',
     ]);
-    expect([pick(24, 128, 936), pick(16, 256, 936)]).toEqual(['q1c16s2f', 'q1c16s2f']);
+    // B=16-24 at L=128 (192-288 pairs) on one split too, 64 queries a workgroup up to 198 pairs; not
+    // below 192, nor past 128 keys.
+    expect([pick(24, 128, 936), pick(16, 128, 936), pick(15, 128, 936), pick(16, 256, 936)]).toEqual([
+      'h1w128s1c16t64',
+      'h1w64s2c16t64',
+      'q1c16s2f',
+      'q1c16s2f',
+    ]);
     expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
     // Without the workgroup memory: the q1c8 kernels.
     expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);

@@ -209,8 +209,17 @@ const AUTO_FEW_TOKENS = 128;
  *  11 / 12 heads at B=32 L=128): AUTO_WHOLE 24.6 / 37.7 / 37.7 / 38.4, many 25.3 / 34.4 / 33.6 /
  *  34.4, few 20.5 / 33.6 / 38.1 / 37.9; in the engine (one process): dense forward 1.2911 -> 1.2714
  *  ms, HP 90 % 0.428 -> 0.4219. At L=64 (64-query blocks either way) AUTO_WHOLE stays (13.1 against
- *  15.6 / 13.1). */
-const AUTO_WHOLE_ONE_SPLIT = { many: 'h1w128s1c16t64', few: 'h1w64s2c16t64', oneRound: 396, minSeq: 65 };
+ *  15.6 / 13.1). From `minGroups` (B=16 at 12 heads) where AUTO_WHOLE needed AUTO_WHOLE_GROUPS: one
+ *  process (the lead's fifteenth pass, BENCHMARKS.md "B=16 and 24 at L=128"): alone B=16 few 20.0 µs
+ *  against AUTO_TWO_SPLITS 22.0, B=24 many / few 33.6 against 36.0; forwards dense B=16 0.9081 -> 0.9035
+ *  (few), B=24 1.0843 -> 1.0724 (many), HP 90 % B=24 0.4157 -> 0.4096 (many), B=16 0.2895 -> 0.2867. */
+const AUTO_WHOLE_ONE_SPLIT = {
+  many: 'h1w128s1c16t64',
+  few: 'h1w64s2c16t64',
+  oneRound: 396,
+  minSeq: 65,
+  minGroups: 192,
+};
 
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
  *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
@@ -228,10 +237,11 @@ export function autoAttentionVariant(
   if (tiled) return tiled[0];
   const splits = autoSplits(rows);
   if (splits !== 2) return `q1c8s${splits}`;
+  const { many, few, oneRound, minSeq, minGroups } = AUTO_WHOLE_ONE_SPLIT;
   const wholeGroups = batch * heads * Math.ceil(seq / 128);
-  const whole = seq <= 128 && wholeGroups >= AUTO_WHOLE_GROUPS && (opts.fits?.(AUTO_WHOLE) ?? true);
+  const enough = wholeGroups >= (seq >= minSeq ? minGroups : AUTO_WHOLE_GROUPS);
+  const whole = seq <= 128 && enough && (opts.fits?.(AUTO_WHOLE) ?? true);
   if (!whole) return AUTO_TWO_SPLITS;
-  const { many, few, oneRound, minSeq } = AUTO_WHOLE_ONE_SPLIT;
   const groups = batch * (opts.liveHeads ?? heads) * Math.ceil(seq / 128);
   const one = seq >= minSeq ? (2 * groups <= oneRound ? few : many) : AUTO_WHOLE;
   return opts.fits?.(one) === false ? AUTO_WHOLE : one;
