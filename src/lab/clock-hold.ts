@@ -2,7 +2,8 @@
 // and raises it only after some time under load: on the H200 shapes timed after another's idle-wall
 // runs read 2x slow while the SM clock sat at 720-1215 MHz instead of 1980, and it took ~1.2 s under
 // load to climb back (BENCHMARKS.md, issue 19 fourteenth pass). Used by the encoder's timings (CLI and
-// "Run on my GPU") and by "Measure my GPU".
+// "Run on my GPU"), by "Measure my GPU" and by the kernel benches (holdKernelClock).
+import { timeCompute } from '../gpu/timing';
 
 /** How long the page keeps the GPU busy before each of its timings (at least; then until settled). */
 export const HOLD_CLOCK_MS = 300;
@@ -25,4 +26,22 @@ export async function holdClock(chunk: () => Promise<number>, ms: number): Promi
     const elapsed = performance.now() - start;
     if (elapsed >= ms && (isSteady(times) || elapsed >= ms + Math.max(3 * ms, 1000))) return times;
   }
+}
+
+/** One chunk of a kernel's clock hold: three samples of at least 5 ms of the kernel, no warmup
+ *  (timeCompute repeats it inside a pass to fill a sample). */
+const KERNEL_HOLD_CHUNK = { reps: 3, warmup: 0, minSampleMs: 5 };
+
+/** holdClock for one kernel (`record` adds it to a pass), before timing it: its chunks' medians,
+ *  or undefined where nothing is held (no `ms`, or a software adapter, whose clock does not move).
+ *  `guard` races each chunk against the loss of the device (gpu-lease.ts). */
+export async function holdKernelClock(
+  device: GPUDevice,
+  record: (pass: GPUComputePassEncoder) => void,
+  ms: number | undefined,
+  software: boolean,
+  guard: <T>(p: Promise<T>) => Promise<T> = (p) => p,
+): Promise<number[] | undefined> {
+  if (!ms || software) return undefined;
+  return holdClock(async () => (await guard(timeCompute(device, record, KERNEL_HOLD_CHUNK))).msMedian, ms);
 }

@@ -18,7 +18,7 @@ import { sampleRows } from '../gpu/kernels/cpu-reference';
 import { timeCompute } from '../gpu/timing';
 import { intDenseLinear, intHPLinear, quantizeRows } from '../core/quant';
 import { int8ColumnWords } from '../gpu/kernels/int8-transpose';
-import { holdClock } from './clock-hold';
+import { holdKernelClock } from './clock-hold';
 
 export interface Int8Timed {
   variant: string;
@@ -171,10 +171,7 @@ export async function benchInt8(
         continue;
       }
       const record = (pass: GPUComputePassEncoder) => chosen!.lin.encode(pass, cb, sb, yb, tokens);
-      const held =
-        opts.holdClockMs && !caps.isFallbackAdapter
-          ? await holdClock(async () => (await timeCompute(device, record, HOLD_CHUNK)).msMedian, opts.holdClockMs)
-          : undefined;
+      const held = await holdKernelClock(device, record, opts.holdClockMs, caps.isFallbackAdapter);
       const t = await timeCompute(device, record, { reps: opts.reps });
       results.push({
         variant: chosen.lin.variantFor(tokens),
@@ -200,6 +197,3 @@ export async function benchInt8(
     for (const b of [xb, cb, sb, yb, colBuf]) b.destroy();
   }
 }
-
-/** One chunk of a clock hold: three samples of at least 5 ms of the kernel, no warmup. */
-const HOLD_CHUNK = { reps: 3, warmup: 0, minSampleMs: 5 };

@@ -17,7 +17,7 @@ import {
 } from '../gpu/kernels/cpu-reference';
 import { randomArray, rng } from '../gpu/kernels/random-hp';
 import { timeCompute } from '../gpu/timing';
-import { holdClock } from './clock-hold';
+import { holdKernelClock } from './clock-hold';
 import { pruneMatrix, type PruneConfig } from '../core/pruning';
 import type { HPMatrix } from '../core/formats/hp';
 
@@ -198,11 +198,7 @@ async function verifyAndTimeScoped(
   const cmp = compareRows(y, ref, rows, c.out);
   const plan = opts.reps ? { reps: opts.reps } : await budgetReps(device, lin, xBuf, yBuf, c.tokens, opts, guard);
   const record = (pass: GPUComputePassEncoder) => lin.encode(pass, xBuf, yBuf, c.tokens);
-  // Chunks of >= 5 ms of the kernel each (timeCompute repeats it inside a pass to fill a sample).
-  const held =
-    opts.holdClockMs && !gpu.caps.isFallbackAdapter
-      ? await holdClock(async () => (await guard(timeCompute(device, record, HOLD_CHUNK))).msMedian, opts.holdClockMs)
-      : undefined;
+  const held = await holdKernelClock(device, record, opts.holdClockMs, gpu.caps.isFallbackAdapter, guard);
   const t = await guard(timeCompute(device, record, plan));
   return {
     ms: t.msMedian,
@@ -218,9 +214,6 @@ async function verifyAndTimeScoped(
     ...(held ? { clockHold: held } : {}),
   };
 }
-
-/** One chunk of a clock hold: three samples of at least 5 ms of the kernel, no warmup. */
-const HOLD_CHUNK = { reps: 3, warmup: 0, minSampleMs: 5 };
 
 /** A second run, pipelines compiled, tells how many repetitions fit the time budget. */
 async function budgetReps(
