@@ -260,6 +260,38 @@ describe('encoder engine on WebGPU', () => {
     rows.destroy();
   });
 
+  it('embeddings writing the first columns above 128 tokens: no transpose step, the reference logits', async () => {
+    if (!subgroupLayerNormFits(gpu.device, gpu.caps)) return; // the subgroup form's requirement (else a transpose)
+    const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48, maxPositions: 64 }, 14);
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    // 3 x 43 = 129 tokens: past the few-token form (a workgroup a token); 129 leaves the last row quad
+    // and the last workgroup's 8 rows short.
+    const b = randomBatch(model, 3, 43, 5);
+    const profiles: Record<string, { dispatches: number; transposes: number }> = {};
+    for (const form of ['subgroup', 'transpose'] as const) {
+      const e = createEncoderEngine(gpu.device, gpu.caps, model, {
+        sparse,
+        maxBatch: 3,
+        maxSeq: 43,
+        hpColumns: true,
+        hpFuseLn: false,
+        clsTail: false,
+        embeddingsColumns: form,
+      });
+      const logits = await e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 43);
+      expect(maxAbsDiff(logits, referenceForward(pruned, b)), form).toBeLessThan(1e-4);
+      const p = await e.profile(3, 43, 1, 0);
+      profiles[form] = {
+        dispatches: p.dispatches,
+        transposes: p.ops.find((x) => x.kind === 'transpose')?.dispatches ?? 0,
+      };
+      e.destroy();
+    }
+    // The transpose after the embeddings is the one step the subgroup form leaves out.
+    expect(profiles.transpose.transposes).toBe(1);
+    expect(profiles.subgroup).toEqual({ dispatches: profiles.transpose.dispatches - 1, transposes: 0 });
+  });
+
   it('f16 weights: logits equal the reference on f16-rounded linear weights, dense and HP 50%', async () => {
     const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 13);
     const b = randomBatch(model, 2, 6, 3);

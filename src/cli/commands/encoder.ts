@@ -115,6 +115,10 @@ export const usage =
                       with none read), mask (also the other unread outputs' stores), auto (rows
                       from 2048 tokens a call; the default); a comma list builds and times one HP
                       engine each (rows carry hp_live)
+  --embeddings-columns E  how x reaches the first HP Q/K/V on columns above 128 tokens a call:
+                      subgroup (the embeddings write it, a subgroup a row; the default) or
+                      transpose (a transpose step after them); a comma list builds and times one
+                      HP engine each (rows carry embeddings_columns)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (every call where
                       the last FFN-in is dense, from 2048 tokens where it is HP; the default);
@@ -246,6 +250,15 @@ function liveMode(v: string): HPLiveMode {
   return v as HPLiveMode;
 }
 
+type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
+const EMBEDDINGS_COLUMNS: readonly EmbeddingsColumns[] = ['subgroup', 'transpose'];
+
+function embeddingsColumnsMode(v: string): EmbeddingsColumns {
+  if (!(EMBEDDINGS_COLUMNS as readonly string[]).includes(v))
+    throw new CliError(`--embeddings-columns must be one of ${EMBEDDINGS_COLUMNS.join(', ')}, got '${v}'`);
+  return v as EmbeddingsColumns;
+}
+
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -296,6 +309,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
     'hp-live': { type: 'string' },
+    'embeddings-columns': { type: 'string' },
     'cls-tail': { type: 'string' },
     'hp-attention': { type: 'string' },
     'dense-defer-ln': { type: 'string' },
@@ -389,16 +403,21 @@ export async function run(argv: string[]): Promise<unknown> {
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
+  const embCols: (EmbeddingsColumns | undefined)[] = f['embeddings-columns']
+    ? f['embeddings-columns'].split(',').map(embeddingsColumnsMode)
+    : [undefined];
   const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : attentions;
   const badAtt = hpAtts
     .flatMap((a) => a?.split('/') ?? [])
     .find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a));
   if (badAtt !== undefined)
     throw new CliError(`--hp-attention: '${badAtt}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant).
+  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant, embeddings form).
   const hpTiles = lnTiles.flatMap((ln) =>
     colTiles.flatMap((col) =>
-      lives.flatMap((live) => tails.flatMap((tail) => hpAtts.map((att) => ({ ln, col, live, tail, att })))),
+      lives.flatMap((live) =>
+        tails.flatMap((tail) => hpAtts.flatMap((att) => embCols.map((emb) => ({ ln, col, live, tail, att, emb })))),
+      ),
     ),
   );
   const batches = numberListFlag(f.batch, 'batch', [1, 8, 32], 1, 4096, true);
@@ -593,6 +612,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.live ? { hpLive: tiles.live } : {}),
           ...tailOptions(tiles.tail),
           ...(tiles.att ? { attention: tiles.att } : {}),
+          ...(tiles.emb ? { embeddingsColumns: tiles.emb } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -600,13 +620,14 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(lives.length > 1 ? { hp_live: tiles.live } : {}),
           ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
+          ...(embCols.length > 1 ? { embeddings_columns: tiles.emb ?? 'subgroup' } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail, tiles.att);
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att].filter(Boolean).join('/')}`
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb].filter(Boolean).join('/')}`
             : '';
         try {
           const hpShapes = pruned.matrices
@@ -736,6 +757,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
+    ...(f['embeddings-columns'] ? { embeddings_columns: f['embeddings-columns'] } : {}),
     ...(f['hp-attention'] ? { hp_attention: f['hp-attention'] } : {}),
     ...(denseDeferLn ? { dense_defer_ln: denseDeferLn } : {}),
     ...(lnColumnsRows ? { ln_columns_rows: lnColumnsRows } : {}),

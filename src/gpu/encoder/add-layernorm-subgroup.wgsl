@@ -14,7 +14,7 @@ fn main(
   // Rows past the end normalise a copy of the last row and store nothing (whatever they read of
   // it, its owner's result stands).
   let t = min(row, p.tokens - 1u);
-  let v = add_ln_row(t, lane);
+  let v = norm_row(t, lane);
   if (row < p.tokens) {
     for (var j = 0u; j < PER; j++) {
       let i = lane + j * SG;

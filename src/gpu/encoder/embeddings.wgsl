@@ -1,18 +1,8 @@
 // Embeddings: word + position + token-type gathers, then LayerNorm; one workgroup per token.
 // With XT also x as columns (H x P, P = tokens rounded up to 4, the layout f32-transpose.wgsl
 // writes, spare tokens of the last quad 0) for HP linears on columns: no transpose step.
-// Prepended: consts H, WG, PER, XT and row-norm.wgsl.
+// Prepended: consts H, WG, PER, XT, row-norm.wgsl and embeddings-inputs.wgsl.
 
-struct Params { tokens: u32, seq: u32, eps: f32, _pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> types: array<u32>;
-@group(0) @binding(3) var<storage, read> word: array<f32>;
-@group(0) @binding(4) var<storage, read> pos: array<f32>;
-@group(0) @binding(5) var<storage, read> tok_type: array<f32>;
-/** gamma (H) then beta (H). */
-@group(0) @binding(6) var<storage, read> gamma_beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 //#if XT
 @group(0) @binding(8) var<storage, read_write> xt: array<f32>;

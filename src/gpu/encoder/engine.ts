@@ -32,6 +32,7 @@ import {
   createAddLayerNormKernel,
   createClsGatherKernel,
   type COLUMNS_LN_ROWS,
+  createEmbeddingsColumnsKernel,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
   type LayerNormVariant,
@@ -127,6 +128,11 @@ export interface EncoderEngineOptions {
    *  8 where it fits the device's workgroup memory, else 4: H200, B=32 L=128 HP 90 %, 8 LayerNorms
    *  0.074 ms at 4 rows, 0.052 at 8, 0.054 at 16 (BENCHMARKS.md, issue 19 seventh pass). */
   columnsLayerNormRows?: (typeof COLUMNS_LN_ROWS)[number];
+  /** How x reaches the first Q/K/V on columns above HP_COLUMNS_FEW_TOKENS tokens: 'subgroup' (the
+   *  default where the subgroup LayerNorm fits) has the embeddings write it, a subgroup a row
+   *  (embeddings-subgroup-cols.wgsl); 'transpose' runs a transpose step after them (the form
+   *  before). At fewer tokens embeddings.wgsl writes the columns itself either way. */
+  embeddingsColumns?: 'subgroup' | 'transpose';
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
@@ -364,6 +370,11 @@ export function createEncoderEngine(
     sparse.size > 0 && opts.hpColumns !== false && opts.quant !== 'int8'
       ? createEmbeddingsKernel(device, hidden, true)
       : null;
+  // The same for many tokens, a subgroup a row (no transpose step after them).
+  const embeddingsWideCols =
+    embeddingsCols && (opts.embeddingsColumns ?? 'subgroup') === 'subgroup'
+      ? createEmbeddingsColumnsKernel(device, hidden, caps)
+      : null;
   const layerNorm = opts.layerNorm ?? defaultLayerNormVariant(device, caps);
   const addLn = createAddLayerNormKernel(device, hidden, layerNorm, caps);
   // Q/K/V per layer: one stacked linear where the three share a representation, and the
@@ -548,6 +559,7 @@ export function createEncoderEngine(
         emb: GPUBindGroup;
         /** The embeddings writing xt too (embeddingsCols). */
         embCols: GPUBindGroup | null;
+        embWideCols: GPUBindGroup | null;
         attn: GPUBindGroup[];
         /** Per layer, what runs after its attention (on every row). */
         out: OutputGroups[];
@@ -783,6 +795,7 @@ export function createEncoderEngine(
     groups = {
       emb: bind(embeddings.layout, embInputs),
       embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
+      embWideCols: embeddingsWideCols && bind(embeddingsWideCols.layout, [...embInputs, a.xt]),
       attn: qkvOut.map((bufs, i) => {
         const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
         return bind(layerAttention[i].layout, [uniforms.attn[i], q, k, v, ins.mask, a.ctx]);
@@ -958,11 +971,17 @@ export function createEncoderEngine(
     const qkvCols = (i: number) => (linears[i]?.qkv.length === 1 ? cols(linears[i].qkv[0]) : null);
     /** Whether xt holds the current x. */
     let xtFresh = false;
-    // Few tokens only: at B=32 L=128 (H200) the embeddings' scattered column stores cost more than
-    // the transpose (emb 0.0265 ms against 0.010 + 0.0049; BENCHMARKS.md, issue 19 tenth pass).
+    // The embeddings write x as columns too: a workgroup a token at few tokens; above, where those
+    // scattered column stores cost more than a transpose (H200 B=32 L=128: emb 0.0265 ms against 0.010
+    // + 0.0049; BENCHMARKS.md, issue 19 tenth pass), a subgroup a row with the columns staged
+    // (embeddingsColumns; 'transpose': the transpose step instead).
     const embCols = tokens <= HP_COLUMNS_FEW_TOKENS && qkvCols(0) && embeddingsCols && g.embCols;
+    const embWideCols = tokens > HP_COLUMNS_FEW_TOKENS && qkvCols(0) && embeddingsWideCols && g.embWideCols;
     if (embCols) {
       step('embeddings', (pass) => embeddingsCols!.encode(pass, embCols, tokens));
+      xtFresh = true;
+    } else if (embWideCols) {
+      step('embeddings', (pass) => embeddingsWideCols!.encode(pass, embWideCols, tokens));
       xtFresh = true;
     } else step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
     /** x as columns in xt for the next linear, on `n` rows (o: their groups). */

@@ -1,6 +1,10 @@
 // The per-token row kernels: embeddings (gathers + LayerNorm) and residual + LayerNorm.
 import rowNormWgsl from './row-norm.wgsl?raw';
 import embeddingsWgsl from './embeddings.wgsl?raw';
+import embeddingsInputsWgsl from './embeddings-inputs.wgsl?raw';
+import embeddingsColsWgsl from './embeddings-subgroup-cols.wgsl?raw';
+import subgroupLayerNormWgsl from './subgroup-layernorm.wgsl?raw';
+import rowsToColumnsWgsl from './rows-to-columns.wgsl?raw';
 import addLayerNormWgsl from './add-layernorm.wgsl?raw';
 import addLayerNormSubgroupWgsl from './add-layernorm-subgroup.wgsl?raw';
 import addLayerNormRowWgsl from './add-layernorm-subgroup-row.wgsl?raw';
@@ -84,10 +88,50 @@ export function createEmbeddingsKernel(device: GPUDevice, hidden: number, column
   return rowKernel(
     device,
     columns ? 'encoder.embeddings+columns' : 'encoder.embeddings',
-    embeddingsWgsl,
+    `${embeddingsInputsWgsl}\n${embeddingsWgsl}`,
     hidden,
     ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', ...(columns ? (['write'] as const) : [])],
     { XT: columns },
+  );
+}
+
+/** Rows a workgroup of the subgroup embeddings that write columns (as the columns LayerNorm's
+ *  default: each column's rows written as one 32-byte run). */
+const EMBEDDINGS_COLUMNS_ROWS = 8;
+
+/** The embeddings a subgroup a row, writing x as rows and as columns (embeddings-subgroup-cols.wgsl),
+ *  EMBEDDINGS_COLUMNS_ROWS rows a workgroup; null where the subgroup LayerNorm does not fit. For
+ *  many tokens, where embeddings.wgsl's own columns form (a workgroup a token, 4-byte column
+ *  stores) loses to a transpose step. Bindings: those of createEmbeddingsKernel with `columns`. */
+export function createEmbeddingsColumnsKernel(
+  device: GPUDevice,
+  hidden: number,
+  caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
+): RowKernel | null {
+  const sg = caps?.subgroupMinSize;
+  const rows = EMBEDDINGS_COLUMNS_ROWS;
+  if (!sg || !subgroupLayerNormFits(device, caps)) return null;
+  const subgroups = Math.min(rows, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg));
+  if (subgroups < 1 || rows % subgroups !== 0) return null;
+  if (rows * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write'];
+  const layout = bindingLayout(device, 'encoder.embeddings-cols', bindings);
+  const consts = { H: hidden, WG: subgroups * sg, SG: sg, PER: Math.ceil(hidden / sg), R: rows };
+  const code = hoistDirectives(
+    withConsts(
+      consts,
+      subgroupCommonWgsl,
+      embeddingsInputsWgsl,
+      embeddingsColsWgsl,
+      subgroupLayerNormWgsl,
+      rowsToColumnsWgsl,
+    ),
+  );
+  return rowDispatch(
+    device,
+    layout,
+    () => compilePipeline(device, layout, `encoder.embeddings cols r${rows}`, code),
+    rows,
   );
 }
 
@@ -151,7 +195,13 @@ export function createAddLayerNormKernel(
       layout,
       label,
       hoistDirectives(
-        withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormRowWgsl, addLayerNormSubgroupWgsl),
+        withConsts(
+          { ...consts, PARTS: parts },
+          subgroupCommonWgsl,
+          addLayerNormRowWgsl,
+          subgroupLayerNormWgsl,
+          addLayerNormSubgroupWgsl,
+        ),
       ),
     );
   return rowDispatch(device, layout, compile, SUBGROUP_LN_WG / sg);
@@ -186,7 +236,14 @@ export function createAddLayerNormColumnsKernel(
       layout,
       `encoder.add-layernorm subgroup cols r${rows}`,
       hoistDirectives(
-        withConsts({ ...consts, PARTS: parts }, subgroupCommonWgsl, addLayerNormRowWgsl, addLayerNormColsWgsl),
+        withConsts(
+          { ...consts, PARTS: parts },
+          subgroupCommonWgsl,
+          addLayerNormRowWgsl,
+          subgroupLayerNormWgsl,
+          addLayerNormColsWgsl,
+          rowsToColumnsWgsl,
+        ),
       ),
     );
   return rowDispatch(device, layout, compile, rows);

@@ -58,6 +58,13 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
   });
 
+  test('encoder: --embeddings-columns takes subgroup or transpose (a list: one HP engine each)', () => {
+    refuses(
+      ['encoder', '--model', model, '--embeddings-columns', 'subgroup,rows'],
+      /--embeddings-columns must be one of subgroup, transpose, got 'rows'/,
+    );
+  });
+
   test('encoder: --dense-variant / --hp-variant take a kernel variant name (int8 ones with --quant int8)', () => {
     refuses(['encoder', '--model', model, '--dense-variant', '99x99'], /--dense-variant must be one of .*64x64\/8x8/);
     refuses(['encoder', '--model', model, '--hp-variant', 'huge'], /--hp-variant must be one of wide, mid/);
