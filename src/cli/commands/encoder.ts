@@ -131,7 +131,8 @@ export const usage =
                       output linears fused with their LayerNorm, or as K splits of N kept columns
                       (default 16) with the LayerNorm apart (one dense engine for the forms);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
-                      gather dispatch copies them (on+split+compact)
+                      gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
+                      split tail's last LayerNorm taken into the head (the default), or apart
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -203,28 +204,29 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
 
 const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
- *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather). */
-const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|compact|gather)$/;
+ *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather),
+ *  whether the head takes the split tail's last LayerNorm in. */
+const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|compact|gather|head-ln|ln-apart)$/;
 
 function tailMode(v: string): string {
   const [tail, ...rest] = v.split('+');
   if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0')) return v;
   throw new CliError(
     `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
-      `+split, +splitN, +compact, +gather; got '${v}'`,
+      `+split, +splitN, +compact, +gather, +head-ln, +ln-apart; got '${v}'`,
   );
 }
 
 type EngineTailOptions = Pick<
   EncoderEngineOptions,
-  'clsTail' | 'clsAttention' | 'clsTailLinears' | 'tailSplitKc' | 'clsCompact'
+  'clsTail' | 'clsAttention' | 'clsTailLinears' | 'tailSplitKc' | 'clsCompact' | 'tailHeadLn'
 >;
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
  *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, f32 the [CLS]
  *  queries, int8 every query; '+split[N]' / '+fused': the tail's HP output linears as K splits of N
  *  kept columns, or fused; '+compact' / '+gather': the [CLS] attention writes the compact rows, or a
- *  gather does). */
+ *  gather does; '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
 function tailOptions(mode: string | undefined): EngineTailOptions {
   if (mode === undefined) return {};
   const [tail, ...rest] = mode.split('+');
@@ -237,12 +239,13 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
       if (r.length > 5) o.tailSplitKc = Number(r.slice(5));
     }
     if (r === 'compact' || r === 'gather') o.clsCompact = r === 'compact';
+    if (r === 'head-ln' || r === 'ln-apart') o.tailHeadLn = r === 'head-ln';
   }
   return o;
 }
 
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
-const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*)(?=\+|$)/g, '');
+const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*|head-ln|ln-apart)(?=\+|$)/g, '');
 
 function liveMode(v: string): HPLiveMode {
   if (!(HP_LIVE_MODES as readonly string[]).includes(v))

@@ -203,6 +203,10 @@ export interface EncoderEngineOptions {
   clsCompact?: boolean;
   /** clsTailLinears 'split': kept columns a split (default TAIL_SPLIT_KC; at most MAX_COLUMN_SPLITS splits). */
   tailSplitKc?: number;
+  /** Where the tail's last residual + LayerNorm would run apart (after K splits), the head takes
+   *  it in (pooler-classifier.wgsl LN: each slice's workgroup normalises its row), a dispatch fewer.
+   *  f32 only; default true. */
+  tailHeadLn?: boolean;
 }
 
 /** clsTailLinears' default. H200, HP 90 %, with clsCompact, the tail's ops (BENCHMARKS.md, issue 19
@@ -327,6 +331,8 @@ interface TailGroups extends OutputGroups {
   /** clsCompact: the [CLS] attention writing the compact rows (null: no [CLS] attention). */
   clsAttn: GPUBindGroup | null;
   head: GPUBindGroup;
+  /** The head taking in the last residual + LayerNorm (tailHeadLn). */
+  headLn: GPUBindGroup;
   /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
   lnInt8: (Int8LnGroup | null)[];
   int8HpLn: (Int8FusedGroup | null)[];
@@ -419,6 +425,7 @@ export function createEncoderEngine(
   const clsCompact = opts.clsCompact ?? CLS_COMPACT;
   const splitTail = (opts.clsTailLinears ?? CLS_TAIL_LINEARS) === 'split';
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
+  const tailHeadLn = opts.tailHeadLn ?? true;
   if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
     throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
@@ -814,6 +821,14 @@ export function createEncoderEngine(
               gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
               clsAttn: clsAttention && bindTailAttention(),
               head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
+              headLn: bind(head.withLayerNorm.layout, [
+                uniforms.headTail,
+                a.clsX,
+                ...head.weights,
+                a.logits,
+                a.a,
+                weights.ln[linears.length - 1][1],
+              ]),
               lnInt8: weights.ln[linears.length - 1].map((ln, j) =>
                 lnInt8(linears.length - 1, j, ln, uniforms.lnTail, a.clsX),
               ),
@@ -871,7 +886,7 @@ export function createEncoderEngine(
     // clsTail: `batch` rows, one a sequence.
     device.queue.writeBuffer(uniforms.lnTail, 0, words([batch, int8ColumnWords(capacity)], { 2: eps }));
     device.queue.writeBuffer(uniforms.transposeTail, 0, words([batch, hidden]));
-    device.queue.writeBuffer(uniforms.headTail, 0, words([1]));
+    device.queue.writeBuffer(uniforms.headTail, 0, words([1, batch], { 2: eps }));
     device.queue.writeBuffer(uniforms.gather, 0, words([batch, seq]));
   }
 
@@ -971,6 +986,8 @@ export function createEncoderEngine(
     const qkvCols = (i: number) => (linears[i]?.qkv.length === 1 ? cols(linears[i].qkv[0]) : null);
     /** Whether xt holds the current x. */
     let xtFresh = false;
+    /** The tail's last residual + LayerNorm left to the head (tailHeadLn): its split-K parts, or 0. */
+    let headLnParts = 0;
     // The embeddings write x as columns too: a workgroup a token at few tokens; above, where those
     // scattered column stores cost more than a transpose (H200 B=32 L=128: emb 0.0265 ms against 0.010
     // + 0.0049; BENCHMARKS.md, issue 19 tenth pass), a subgroup a row with the columns staged
@@ -1047,7 +1064,9 @@ export function createEncoderEngine(
           layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null, splitTail);
         } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null, false);
       });
-      step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
+      const lnParts = headLnParts;
+      if (tail && lnParts > 0) step('head', (pass) => head.withLayerNorm.encode(pass, tail.headLn, batch, lnParts));
+      else step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
       return out;
     }
     step('head', (pass) => head.encode(pass, g.head, batch));
@@ -1123,7 +1142,8 @@ export function createEncoderEngine(
       } else if (split && ffn2Cols) {
         const parts = splitsOf(ffn2Cols);
         step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false, { splits: parts }));
-        layerNormStep(i, 1, parts, nextCols, n, o);
+        if (o === g.tail && tailHeadLn && opts.quant !== 'int8') headLnParts = parts;
+        else layerNormStep(i, 1, parts, nextCols, n, o);
       } else if (ln2 && h2) {
         step('ffn2', (pass) => ln2.encode(pass, h2, n, false, nextCols));
         xtFresh = nextCols;

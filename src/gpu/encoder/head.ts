@@ -15,6 +15,14 @@ export interface HeadKernel {
   shares: number;
   /** Bindings: params {seq}, x, pooler, classifier, logits (shares). */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number): void;
+  /** The same on h = LayerNorm(a + x) of each sequence's row, a being `parts` blocks of split-K
+   *  partial sums (the [CLS] tail's last residual + LayerNorm taken in: a dispatch fewer). Bindings:
+   *  params {seq, rows (a's block height), eps}, x (the residual), pooler, classifier, logits, a,
+   *  gammaBeta. A pipeline per `parts`, compiled on first use. */
+  withLayerNorm: {
+    layout: KernelLayout;
+    encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, batch: number, parts: number): void;
+  };
   destroy(): void;
 }
 
@@ -56,13 +64,24 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
     WG: wg,
     PER: Math.ceil(hidden / wg),
   };
-  const code = withConsts(
-    { ...consts, LABELS: labels, HAS_POOLER: Boolean(pooler) },
-    rowNormWgsl,
-    expandWgsl(headWgsl, {}), // its //#unroll blocks
-  );
+  const codeFor = (parts: number) =>
+    withConsts(
+      { ...consts, LABELS: labels, HAS_POOLER: Boolean(pooler), PARTS: Math.max(1, parts) },
+      rowNormWgsl,
+      expandWgsl(headWgsl, { LN: parts > 0 }), // its //#if and //#unroll blocks
+    );
   const layout = bindingLayout(device, 'encoder.head', ['uniform', 'read', 'read', 'read', 'write']);
-  const pipeline = compilePipeline(device, layout, 'encoder.head', code);
+  const pipeline = compilePipeline(device, layout, 'encoder.head', codeFor(0));
+  const lnLayout = bindingLayout(device, 'encoder.head+ln', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'write',
+    'read',
+    'read',
+  ]);
+  const lnPipelines = new Map<number, GPUComputePipeline>();
   let poolerData: Float32Array = new Float32Array(4);
   if (pooler) {
     // Wpᵀ with each input's row padded to 4 * h4 outputs, then bp padded alike.
@@ -86,6 +105,19 @@ export function createHeadKernel(device: GPUDevice, model: BertModel): HeadKerne
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(shares, batch);
+    },
+    withLayerNorm: {
+      layout: lnLayout,
+      encode(pass, bindGroup, batch, parts) {
+        if (!(Number.isInteger(parts) && parts >= 1))
+          throw new RangeError(`parts must be a positive integer, got ${parts}`);
+        let p = lnPipelines.get(parts);
+        if (!p)
+          lnPipelines.set(parts, (p = compilePipeline(device, lnLayout, `encoder.head+ln p${parts}`, codeFor(parts))));
+        pass.setPipeline(p);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(shares, batch);
+      },
     },
     destroy() {
       for (const b of weights) b.destroy();

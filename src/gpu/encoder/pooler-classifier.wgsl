@@ -6,11 +6,16 @@
 // 10.6 us on the H200 at any batch; S workgroups a sequence each read an S-th.
 // In a slice, thread (c, v) sums inputs [c*IC, (c+1)*IC) for outputs 4*(s*SV + v) .. +3 (one
 // vec4 of Wpᵀ a step), then the C chunks' partial sums are added through workgroup memory.
+// With LN (the [CLS] tail's last residual + LayerNorm taken in, head.ts withLayerNorm): h =
+// LayerNorm(a + x) of the row, a being PARTS blocks of split-K partial sums (rows x H each) as
+// add-layernorm-subgroup-row.wgsl adds them; each slice's workgroup normalises the row itself, a
+// dispatch fewer than the LayerNorm apart (nothing else reads the normalised row).
 // Prepended: consts H, H4 = ceil(H / 4), SV (vec4s of outputs a slice), S = ceil(H4 / SV),
-// C = chunks, IC = ceil(H / C), WG, PER, LABELS, HAS_POOLER and row-norm.wgsl (for wg_sum);
-// //#unroll blocks expanded by wgsl-template.ts.
+// C = chunks, IC = ceil(H / C), WG, PER, LABELS, HAS_POOLER, PARTS and row-norm.wgsl (wg_sum,
+// normalize_row); //#if / //#unroll blocks expanded by wgsl-template.ts.
 
-struct Params { seq: u32, _p0: u32, _p1: u32, _p2: u32 }
+/** seq: x's rows a sequence (row b * seq is its [CLS]); with LN rows (a's block height) and eps. */
+struct Params { seq: u32, rows: u32, eps: f32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -20,6 +25,12 @@ struct Params { seq: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(3) var<storage, read> classifier: array<f32>;
 /** Per sequence b and slice s, the slice's share of the logits at (b * S + s) * LABELS. */
 @group(0) @binding(4) var<storage, read_write> logits: array<f32>;
+//#if LN
+/** The last linear's split-K partial sums: PARTS blocks of rows x H. */
+@group(0) @binding(5) var<storage, read> a: array<f32>;
+/** The LayerNorm's gamma (H) then beta (H). */
+@group(0) @binding(6) var<storage, read> gamma_beta: array<f32>;
+//#endif
 
 var<workgroup> cls: array<f32, H>;
 var<workgroup> part: array<vec4<f32>, C * SV>;
@@ -30,7 +41,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let s = wid.x;
   let b = wid.y;
   let x0 = b * p.seq * H;
+//#if LN
+  var v: array<f32, PER>;
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) {
+      var u = a[b * H + i] + x[x0 + i];
+      for (var r = 1u; r < PARTS; r++) { u += a[(r * p.rows + b) * H + i]; }
+      v[j] = u;
+    }
+  }
+  let n = normalize_row(v, lid, p.eps);
+  for (var j = 0u; j < PER; j++) {
+    let i = lid + j * WG;
+    if (i < H) { cls[i] = n[j] * gamma_beta[i] + gamma_beta[H + i]; }
+  }
+//#else
   for (var i = lid; i < H; i += WG) { cls[i] = x[x0 + i]; }
+//#endif
   workgroupBarrier();
   // This thread's output in the slice (lid < 4 * SV), and whether it exists (the last slice may be short).
   let o = s * SV * 4u + lid;

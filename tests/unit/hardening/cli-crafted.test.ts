@@ -58,10 +58,14 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
   });
 
-  test('encoder: --embeddings-columns takes subgroup or transpose (a list: one HP engine each)', () => {
+  test('encoder: --embeddings-columns takes subgroup or transpose, --cls-tail its named parts (lists)', () => {
     refuses(
       ['encoder', '--model', model, '--embeddings-columns', 'subgroup,rows'],
       /--embeddings-columns must be one of subgroup, transpose, got 'rows'/,
+    );
+    refuses(
+      ['encoder', '--model', model, '--cls-tail', 'on+split+ln-apart,on+headln'],
+      /--cls-tail must be one of on, off, auto, then any of .*\+head-ln, \+ln-apart; got 'on\+headln'/,
     );
   });
 
