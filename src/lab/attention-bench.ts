@@ -11,7 +11,6 @@ import {
 } from '../gpu/encoder/attention';
 import type { ABLATIONS } from '../gpu/encoder/attention-tiled';
 import { createWholeAttention, parseWholeVariant } from '../gpu/encoder/attention-whole';
-import { createDirectAttention, parseDirectVariant } from '../gpu/encoder/attention-direct';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -132,7 +131,7 @@ export async function benchAttention(
     ablations?: string[];
     /** 'int8': the variants are INT8_ATTENTION_VARIANTS, checked against intAttention. */
     quant?: 'int8';
-    /** Whole-sequence and direct variants: also one run of the kernel counting its live workgroups (`resident`). */
+    /** Whole-sequence variants: also one run of the kernel counting its live workgroups (`resident`). */
     residency?: boolean;
     caps?: GpuCapabilities;
   },
@@ -214,9 +213,7 @@ export async function benchAttention(
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
       // The same kernel built with its workgroups counting themselves, dispatched once.
       const countResident = async () => {
-        const k = parseDirectVariant(variant)
-          ? createDirectAttention(device, hidden, heads, layout, variant, true)
-          : createWholeAttention(device, hidden, heads, layout, variant, 0, true);
+        const k = createWholeAttention(device, hidden, heads, layout, variant, 0, true);
         const counters = device.createBuffer({ size: 16, usage: usage | GPUBufferUsage.COPY_SRC });
         try {
           const entries = [uniform, qkv, qkv, qkv, maskBuf, ctx, counters];
@@ -253,8 +250,7 @@ export async function benchAttention(
             first.push([Math.floor(t / seq), Math.floor(ch / d), t % seq, ch % d, got[i], expected[i]]);
         }
       }
-      const probed = parseWholeVariant(variant) || parseDirectVariant(variant);
-      const resident = opts.residency && ablate === 'none' && probed ? await countResident() : {};
+      const resident = opts.residency && ablate === 'none' && parseWholeVariant(variant) ? await countResident() : {};
       const dumped = int8 && variant.includes('dump');
       if (got.some((x, i) => written(i) && !Number.isFinite(x))) err = Infinity;
       out.push({

@@ -423,14 +423,6 @@ describe('encoder ops on WebGPU', () => {
     [52, 2, 70, 3, 'separate', 'h1w128s1c16t64'],
     // What 'auto' runs at 64 < L <= 128 for B >= 32 where few heads are live: 64 queries, two splits, 64-key tiles.
     [52, 2, 70, 3, 'fused', 'h1w64s2c16t64'],
-    // Nothing staged (attention-direct.ts): K/V rows read from the buffers, online softmax over 16-key
-    // chunks (70 keys: the last chunk past the sequence), an odd head size (scalar loads and stores);
-    // the rows as aligned quads at head size 26 (heads starting 0 and 2 lanes into a quad); two key
-    // splits on the halves of each subgroup (SwiftShader's 4 lanes) at head size 8 over 40 keys.
-    [52, 2, 70, 3, 'fused', 'n1w128c16'],
-    [15, 3, 20, 3, 'separate', 'n1w128c16'],
-    [52, 2, 70, 3, 'fused', 'n1w128c8a'],
-    [24, 3, 40, 3, 'fused', 'n2w128c8x'],
     [24, 3, 9, 100, 'fused', DEFAULT_ATTENTION],
     // The register-blocked variants: head size 26 with a padded fused layout (70 keys: one partial
     // key tile or 2-3; on a device with too little workgroup memory the variant must refuse, and
@@ -704,26 +696,20 @@ describe('encoder ops on WebGPU', () => {
     for (const r of rows) expect(r.max_abs_err).toBeLessThan(1e-5);
   });
 
-  // bench attention --residency: the kernel counting its own workgroups, output still exact: the h
-  // kernel (2 sequences x 4 live heads x 2 blocks of 32 queries) and the direct one on aligned quads
-  // (attention-direct.ts: one block of 64 queries, 37 rounded up to whole subgroups of 32).
-  for (const [variant, block, groups] of [
-    ['h1w32s8c8t64', 41, 16],
-    ['n1w128c8a', 44, 8],
-  ] as const) {
-    it(`attention residency probe: ${variant} counts its live workgroups`, async () => {
-      const [row] = await benchAttention(
-        device,
-        { batch: 2, seq: 37, hidden: 40, heads: 5, block, reads: [8, 0, 3, 1, 6] },
-        [variant],
-        { reps: 1, warmup: 0, residency: true },
-      );
-      expect(row.finished).toBe(groups);
-      expect(row.resident).toBeGreaterThanOrEqual(1);
-      expect(row.resident).toBeLessThanOrEqual(groups);
-      expect(row.max_abs_err).toBeLessThan(1e-5);
-    });
-  }
+  // bench attention --residency: the kernel counting its own workgroups (2 sequences x 4 live heads x
+  // 2 blocks of 32 queries; at least one live at once, never more than the grid), output still exact.
+  it('attention residency probe: the h kernel counts its live workgroups', async () => {
+    const [row] = await benchAttention(
+      device,
+      { batch: 2, seq: 37, hidden: 40, heads: 5, block: 41, reads: [8, 0, 3, 1, 6] },
+      ['h1w32s8c8t64'],
+      { reps: 1, warmup: 0, residency: true },
+    );
+    expect(row.finished).toBe(16);
+    expect(row.resident).toBeGreaterThanOrEqual(1);
+    expect(row.resident).toBeLessThanOrEqual(16);
+    expect(row.max_abs_err).toBeLessThan(1e-5);
+  });
 
   // hidden 38: the pooler's vec4 rows padded (38 is not a multiple of 4); 40 and 38: two slices of
   // the pooled outputs, the second short; 104: five slices.

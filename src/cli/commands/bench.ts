@@ -88,9 +88,9 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   'f') and blocked ('r') ones more. --reads: per head, how many of its value dims a later kernel
   reads (random ones; 0: the head is not run, as the engine's dead heads), a pattern per '/';
   the whole-sequence 'v' and 'r' variants compute those alone (value_dims: the most a head); only
-  the read dims are checked. --residency: each whole-sequence ('h') or direct ('n') variant also
-  runs once with its workgroups counting themselves in and out (atomics): resident = the most live
-  at once (an SM's share: resident / SMs, where the grid is larger), finished = the grid.
+  the read dims are checked. --residency: each whole-sequence ('h') variant also runs once with its
+  workgroups counting themselves in and out (atomics): resident = the most live at once (an SM's
+  share: resident / SMs, where the grid is larger), finished = the grid.
   --quant int8: the integer attention instead (variants int8: dot4I8Packed, int8-matrix: subgroup
   matrices, run with HP_LAB_UNSAFE_APIS=1), every sequence checked against the CPU's
   (int-attention.ts; an output more than 1e-6 off counts as a mismatch).

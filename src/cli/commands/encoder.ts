@@ -157,9 +157,6 @@ export const usage =
                       workgroup, KT keys a tile, merge and rows stored through workgroup memory;
                       with 'v' / 'r' (h1w128s2c16t64r, ...): only the value dims the HP attention
                       output reads ('r': each head's own, skipping the rest; --hp-live);
-                      n<QPT>w<QW>c<KC>[a][x] (n1w128c16, n1w128c8a, n2w128c8x): nothing staged,
-                      K/V rows read from the buffers, 'a' as aligned quads, 'x' two key splits on
-                      a subgroup's halves (slower on the H200: options);
                       default auto: q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for
                       few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
                       layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits

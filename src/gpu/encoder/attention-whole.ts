@@ -140,20 +140,6 @@ export function wholeFits(device: GPUDevice, variant: string, d: number, seq: nu
   return shapeFits(device, wholeShape(variant, d, seq));
 }
 
-/** The residency probe (bench only, `bench attention --residency`; this file's and attention-direct.ts's
- *  kernels): binding 6's counters (live now, the most live at once, finished), counted in by the
- *  invocation `lid` names first and out last; its layout adds that binding to attentionLayout's. */
-export const PROBE = {
-  binding: '@group(0) @binding(6) var<storage, read_write> probe: array<atomic<u32>, 4>;',
-  enter: (lid: string) => `if (${lid} == 0u) { atomicMax(&probe[1], atomicAdd(&probe[0], 1u) + 1u); }`,
-  leave: (lid: string) => [
-    'workgroupBarrier();',
-    `if (${lid} == 0u) { atomicSub(&probe[0], 1u); atomicAdd(&probe[2], 1u); }`,
-  ],
-  layout: (device: GPUDevice) =>
-    bindingLayout(device, 'encoder.attention.probe', ['uniform', 'read', 'read', 'read', 'read', 'write', 'write']),
-};
-
 /** The kernel's WGSL body (after the constants and the load functions). `probe` (bench only): each
  *  workgroup counts itself in and out of binding 6 (as residency.wgsl: live now, the most live at
  *  once, finished), so the bench reads how many of this very kernel an SM holds. */
@@ -191,10 +177,10 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, probe =
   emit(0, 'var<workgroup> ml: array<f32, MLN>;');
   // The read form: vmap[i], the head's i-th read value dim.
   if (read) emit(0, 'var<workgroup> vmap: array<u32, D>;');
-  if (probe) emit(0, PROBE.binding);
+  if (probe) emit(0, '@group(0) @binding(6) var<storage, read_write> probe: array<atomic<u32>, 4>;');
   emit(0, '@compute @workgroup_size(T)');
   emit(0, 'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {');
-  if (probe) emit(1, PROBE.enter('lid'));
+  if (probe) emit(1, 'if (lid == 0u) { atomicMax(&probe[1], atomicAdd(&probe[0], 1u) + 1u); }');
   emit(1, 'let seq = p.seq;', 'let base = wid.z * seq;', 'let hd = live_head(wid.y);', 'let col = hd * D;');
   emit(1, 'let q0 = wid.x * QW;', 'let slot = lid % QS;', 'let split = lid / QS;');
   emit(1, 'let qscale = p.scale * 1.4426950408889634;');
@@ -362,7 +348,7 @@ export function wholeAttentionWgsl(s: WholeShape, d: number, ablate = 0, probe =
     emit(1, 'for (var idx = lid; idx < QW * D; idx += T) {', '  let qq = idx / D;', '  let e = idx % D;');
     emit(1, '  if (q0 + qq < seq) { ctx[(base + q0 + qq) * H + col + e] = kv[qq][e / 4u][e % 4u]; }', '}');
   }
-  if (probe) emit(1, ...PROBE.leave('lid'));
+  if (probe) emit(1, 'workgroupBarrier();', 'if (lid == 0u) { atomicSub(&probe[0], 1u); atomicAdd(&probe[2], 1u); }');
   emit(0, '}');
   return lines.join('\n');
 }
@@ -385,7 +371,9 @@ export function createWholeAttention(
   const d = hidden / heads;
   const first = wholeShape(variant, d, 1);
   if (typeof first === 'string') throw new RangeError(first);
-  const layout = probe ? PROBE.layout(device) : attentionLayout(device);
+  const layout = probe
+    ? bindingLayout(device, 'encoder.attention.probe', ['uniform', 'read', 'read', 'read', 'read', 'write', 'write'])
+    : attentionLayout(device);
   const pipelines = new Map<string, GPUComputePipeline>();
   const shapeAt = (seq: number, valueDims?: number) => {
     const shape = wholeShape(variant, d, seq, valueDims);

@@ -20,7 +20,6 @@ import { unrolledAttentionWgsl } from './attention-unrolled';
 import { BLOCKED_ATTENTION_VARIANTS, createBlockedAttention, parseBlockedVariant } from './attention-blocked';
 import { createSubgroupAttention, parseSubgroupVariant, SUBGROUP_ATTENTION_VARIANTS } from './attention-subgroup';
 import { createWholeAttention, parseWholeVariant, WHOLE_ATTENTION_VARIANTS, wholeFits } from './attention-whole';
-import { createDirectAttention, DIRECT_ATTENTION_VARIANTS, parseDirectVariant } from './attention-direct';
 
 /** Where a head's Q, K and V columns start in rows of `stride` floats (head h adds h * D). */
 export interface QkvLayout {
@@ -106,7 +105,6 @@ export const ATTENTION_VARIANTS = [
   ...BLOCKED_ATTENTION_VARIANTS,
   ...SUBGROUP_ATTENTION_VARIANTS,
   ...WHOLE_ATTENTION_VARIANTS,
-  ...DIRECT_ATTENTION_VARIANTS,
 ] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export const DEFAULT_ATTENTION: AttentionVariant = 'auto';
@@ -284,12 +282,6 @@ export function createAttentionKernel(
     const k = createWholeAttention(device, hidden, heads, qkv, variant);
     return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
   }
-  if (parseDirectVariant(variant)) {
-    if (!(ATTENTION_VARIANTS as readonly string[]).includes(variant))
-      throw new RangeError(`attention variant '${variant}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-    const k = createDirectAttention(device, hidden, heads, qkv, variant);
-    return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
-  }
   if (variant !== 'auto') return fixedAttentionKernel(device, hidden, heads, qkv, variant);
   // All variants share one bind-group layout (attentionLayout), so one bind group fits each;
   // each is made on first use (its pipeline compiled then).
@@ -355,7 +347,7 @@ export function createAblatedAttention(
     const k = createWholeAttention(device, hidden, heads, qkv, variant, bits);
     return { layout: k.layout, variant, queriesPerGroup: (_b, seq) => k.queriesPerGroup(seq), encode: k.encode };
   }
-  if (variant === 'auto' || parseDirectVariant(variant) || !parseVariant(variant).unrolled) return null;
+  if (variant === 'auto' || !parseVariant(variant).unrolled) return null;
   return fixedAttentionKernel(device, hidden, heads, qkv, variant, bits);
 }
 
