@@ -649,6 +649,17 @@ describe('encoder ops on WebGPU', () => {
     expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);
   });
 
+  it("attention 'auto' reports the query block of the heads it runs (the HP engine's live heads)", () => {
+    // TinyBERT's stacked HP rows (3 x 320 + 8 floats); B=32 L=128: 128 queries a workgroup for all 12
+    // heads, 64 where 6 live heads leave 192 (sequence, head) pairs (the pick the encode makes).
+    const kernel = createAttentionKernel(device, 312, 12, { stride: 968, q: 0, k: 320, v: 640 }, 'auto');
+    expect([
+      kernel.queriesPerGroup(32, 128),
+      kernel.queriesPerGroup(32, 128, 12),
+      kernel.queriesPerGroup(32, 128, 6),
+    ]).toEqual([128, 128, 64]);
+  });
+
   it('bench attention: each variant checked, stages left out where the kernel knows them', async () => {
     const rows = await benchAttention(
       device,

@@ -33,8 +33,9 @@ export interface AttentionKernel {
   /** Bindings: params {seq, scale}, q, k, v, mask, ctx (one layout for every variant). */
   layout: KernelLayout;
   readonly variant: string;
-  /** Query rows per workgroup the call would use (reports, tests). */
-  queriesPerGroup(batch: number, seq: number): number;
+  /** Query rows per workgroup the call would use (reports, tests); liveHeads: the heads it runs
+   *  (default all; 'auto' picks by the (sequence, head) pairs). */
+  queriesPerGroup(batch: number, seq: number, liveHeads?: number): number;
   encode: AttentionEncode;
 }
 
@@ -305,7 +306,7 @@ export function createAttentionKernel(
   return {
     layout: any.layout,
     variant,
-    queriesPerGroup: (batch, seq) => pick(batch, seq).queriesPerGroup(batch, seq),
+    queriesPerGroup: (batch, seq, liveHeads) => pick(batch, seq, liveHeads).queriesPerGroup(batch, seq, liveHeads),
     encode: (pass, bindGroup, batch, seq, liveHeads, call) =>
       pick(batch, seq, liveHeads).encode(pass, bindGroup, batch, seq, liveHeads, call),
   };
