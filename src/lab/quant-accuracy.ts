@@ -12,6 +12,7 @@ import {
   quantSession,
   type ActivationQuant,
   type AttentionQuant,
+  type Int8Scale,
   type QuantBits,
 } from '../core/quant';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
@@ -21,6 +22,8 @@ export interface QuantAccuracyOptions extends EvalOptions {
   activations: ActivationQuant;
   /** 'int8': the attention in integer arithmetic too (core/quant int-attention.ts). */
   attention?: AttentionQuant;
+  /** Dynamic activations: each token's scale over its row or the columns read (quantized-bert.ts). */
+  scale?: Int8Scale;
   /** Static activations: TRAIN sentences to calibrate the input ranges on. */
   calibrationTexts?: string[];
   /** HP arrays of HP-pruned linears, by name: same result, less work. */
@@ -51,7 +54,7 @@ export async function quantAccuracy(
   }
   const q = quantizeBert(
     model,
-    { bits: opts.bits, activations: opts.activations, ranges, attention: opts.attention },
+    { bits: opts.bits, activations: opts.activations, ranges, attention: opts.attention, scale: opts.scale },
     opts.hp,
   );
   opts.onPhase?.('evaluating');

@@ -20,7 +20,14 @@ import {
   readTokenizer,
 } from '../../eval/node-assets';
 import { quantAccuracy } from '../../lab/quant-accuracy';
-import { ACTIVATION_QUANTS, type ActivationQuant, type QuantBits } from '../../core/quant';
+import {
+  ACTIVATION_QUANTS,
+  DEFAULT_INT8_SCALE,
+  INT8_SCALES,
+  type ActivationQuant,
+  type Int8Scale,
+  type QuantBits,
+} from '../../core/quant';
 import type { HPMatrix } from '../../core/formats/hp';
 import { DEFAULT_CALIBRATION_SENTENCES } from '../../core/pruning/calibration';
 import { configFromFlags, pruneFlagSpec } from '../prune-flags';
@@ -48,6 +55,9 @@ export const usage =
   --int8-attention on|off   with --quant int8: the attention in integer arithmetic too (Q per token, K
                        per sequence and head, V per channel, softmax codes 0..127; core/quant
                        int-attention.ts); default off
+  --int8-scale row|read   dynamic activations: each token's scale over its whole row, or over the
+                       columns the next HP linear reads (its kept columns; the others' codes 0);
+                       default ${DEFAULT_INT8_SCALE}
   --activations dynamic|static   per-token ranges at run time (default), or one range per linear
                        calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
                        --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
@@ -68,6 +78,7 @@ export async function run(argv: string[]): Promise<unknown> {
     quant: { type: 'string' },
     activations: { type: 'string' },
     'int8-attention': { type: 'string' },
+    'int8-scale': { type: 'string' },
     calibration: { type: 'string' },
     'calibration-limit': { type: 'string' },
     'vs-dense': { type: 'boolean' },
@@ -90,6 +101,9 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!['on', 'off'].includes(int8Attention))
     throw new CliError(`--int8-attention must be on or off, got '${int8Attention}'`);
   if (int8Attention === 'on' && quant !== 'int8') throw new CliError('--int8-attention on needs --quant int8');
+  const scale = (values['int8-scale'] ?? DEFAULT_INT8_SCALE) as Int8Scale;
+  if (!INT8_SCALES.includes(scale))
+    throw new CliError(`--int8-scale must be ${INT8_SCALES.join(' or ')}, got '${values['int8-scale']}'`);
   const calibration = values.calibration ?? DEFAULT_CALIBRATION_DATA;
   if (/\b(dev|test)\.jsonl$/.test(calibration))
     throw new CliError(
@@ -182,6 +196,7 @@ export async function run(argv: string[]): Promise<unknown> {
           bits,
           activations,
           attention: int8Attention === 'on' ? 'int8' : 'f32',
+          scale,
           limit,
           batch,
           maxLength,
@@ -200,7 +215,7 @@ export async function run(argv: string[]): Promise<unknown> {
           activations:
             activations === 'static'
               ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})`
-              : 'dynamic (per token)',
+              : `dynamic (per token, scale over the ${scale === 'read' ? 'columns read' : 'whole row'})`,
           attention: int8Attention === 'on' ? 'int8 (int-attention.ts)' : 'f32',
           accuracy: qr.accuracy,
           correct: qr.correct,

@@ -55,6 +55,15 @@ export function tileGrid(s: Pick<HPShape, 'out' | 'in' | 'tr' | 'tc'>): TileGrid
 }
 
 /** Fraction of the padded tile grid that is kept: (m / tilesPerRow) * (k / tc). */
+/** 1 for each input column some kept column of `hp` is (the columns an HP linear reads). */
+export function keptInputs(hp: HPMatrix): Uint8Array {
+  const kept = new Uint8Array(hp.in);
+  const { tileRows } = tileGrid(hp);
+  for (let t = 0; t < tileRows * hp.m; t++)
+    for (let c = 0; c < hp.k; c++) kept[hp.tileCol[t] * hp.tc + hp.colOff[t * hp.k + c]] = 1;
+  return kept;
+}
+
 export function hpDensity(s: HPShape): number {
   return (s.m / tileGrid(s).tilesPerRow) * (s.k / s.tc);
 }

@@ -83,3 +83,13 @@ function checkInt8Codes(layout: string, hp: HPMatrix, q: HPCodes): void {
   if (q.codes.length !== hp.values.length)
     throw new RangeError(`${layout}: ${q.codes.length} codes for ${hp.values.length} HP values`);
 }
+
+/** The 'read' scale's column mask as the int8 quantizers read it (int8-scale.wgsl readLanes): byte
+ *  0xff for each column read, four columns a word, `words` words (zeros past the columns). */
+export function readMaskWords(read: Uint8Array, words = Math.ceil(read.length / 4)): Uint32Array {
+  const out = new Uint32Array(Math.max(words, Math.ceil(read.length / 4)));
+  read.forEach((r, c) => {
+    if (r) out[c >> 2] |= 0xff << (8 * (c & 3));
+  });
+  return out;
+}

@@ -51,26 +51,37 @@ export interface QuantizedRows {
   scales: Float32Array;
 }
 
-export function rowAbsMax(x: Float32Array, row: number, cols: number): number {
+/** The row's largest |x|; with `read`, over the columns c with read[c] alone. */
+export function rowAbsMax(x: Float32Array, row: number, cols: number, read?: Uint8Array): number {
   let amax = 0;
-  for (let i = row * cols, end = i + cols; i < end; i++) {
+  for (let c = 0, i = row * cols; c < cols; c++, i++) {
     const a = Math.abs(x[i]);
-    if (a > amax) amax = a;
+    if (a > amax && (!read || read[c])) amax = a;
   }
   return amax;
 }
 
-/** Per-row symmetric quantization: weights per output channel, activations per token (dynamic). */
-export function quantizeRows(x: Float32Array, rows: number, cols: number, bits: QuantBits): QuantizedRows {
+/** Per-row symmetric quantization: weights per output channel, activations per token (dynamic).
+ *  `read` (activations): the columns the next linear reads (1 each, e.g. an HP linear's kept input
+ *  columns): the scale is their largest |x| and the other columns' codes are 0, so the columns no
+ *  one reads need not be computed (the int8 engine's 'read' scale); absent: every column. */
+export function quantizeRows(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  bits: QuantBits,
+  read?: Uint8Array,
+): QuantizedRows {
   if (x.length !== rows * cols)
     throw new RangeError(`quantizeRows: ${x.length} values, expected rows*cols = ${rows * cols}`);
+  if (read && read.length !== cols) throw new RangeError(`quantizeRows: read has ${read.length} columns, not ${cols}`);
   const qmax = qmaxOf(bits);
   const q = codesFor(bits, rows * cols);
   const scales = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
-    const { scale, inv } = scalePair(rowAbsMax(x, r, cols), bits);
+    const { scale, inv } = scalePair(rowAbsMax(x, r, cols, read), bits);
     scales[r] = scale;
-    for (let i = r * cols, end = i + cols; i < end; i++) q[i] = quantizeValue(x[i], inv, qmax);
+    for (let c = 0, i = r * cols; c < cols; c++, i++) q[i] = !read || read[c] ? quantizeValue(x[i], inv, qmax) : 0;
   }
   return { bits, rows, cols, q, scales };
 }

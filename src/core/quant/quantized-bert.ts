@@ -6,7 +6,7 @@
 // integer attention of int-attention.ts) swapped in, so its
 // accuracy is the accuracy of the integer model, and the WGSL int8 kernels are tested against it.
 import { prunableLinears, type BertModel, type Linear } from '../model/bert-types';
-import type { HPMatrix } from '../formats/hp';
+import { keptInputs, type HPMatrix } from '../formats/hp';
 import { referenceForward, type EncoderBatch } from '../model/reference-forward';
 import { intDenseLinear, intHPLinear, quantizeHP, type HPQuant } from './int-linear';
 import { quantizeRows, quantizeStatic, type QuantBits, type QuantizedRows } from './quantize';
@@ -22,9 +22,19 @@ export interface QuantOptions {
   ranges?: Record<string, number>;
   /** 'int8' (8 bits only): the attention in integer arithmetic too (int-attention.ts); default f32. */
   attention?: AttentionQuant;
+  /** Dynamic activations: the range each token's scale is taken over; default DEFAULT_INT8_SCALE. */
+  scale?: Int8Scale;
 }
 
 export type AttentionQuant = 'f32' | 'int8';
+
+/** Dynamic activations: each token's scale from the largest |x| of its whole row ('row'), or of the
+ *  columns the next linear reads ('read': an HP linear's kept input columns, Q/K/V's together; the
+ *  other columns get code 0, so a forward need not compute them). Dense linears read every column:
+ *  the same codes either way. */
+export const INT8_SCALES = ['row', 'read'] as const;
+export type Int8Scale = (typeof INT8_SCALES)[number];
+export const DEFAULT_INT8_SCALE: Int8Scale = 'row';
 
 export interface QuantLinear {
   linear: Linear;
@@ -33,6 +43,8 @@ export interface QuantLinear {
   hp?: { matrix: HPMatrix; quant: HPQuant };
   /** Static activations: the calibrated input range. */
   inputRange?: number;
+  /** Dynamic activations with the 'read' scale: the input columns read (absent: all). */
+  read?: Uint8Array;
 }
 
 export interface QuantizedBert {
@@ -40,6 +52,7 @@ export interface QuantizedBert {
   bits: QuantBits;
   activations: ActivationQuant;
   attention: AttentionQuant;
+  scale: Int8Scale;
   linears: Map<Linear, QuantLinear>;
 }
 
@@ -49,6 +62,8 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
   const attention = opts.attention ?? 'f32';
   if (attention === 'int8' && opts.bits !== 8) throw new RangeError('the int8 attention needs 8-bit quantization');
   const linears = new Map<Linear, QuantLinear>();
+  const scale = opts.scale ?? DEFAULT_INT8_SCALE;
+  const read = scale === 'read' && opts.activations === 'dynamic' ? readColumns(model, hp) : new Map();
   for (const l of prunableLinears(model)) {
     let inputRange: number | undefined;
     if (opts.activations === 'static') {
@@ -65,9 +80,29 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
         ? { matrix, quant: matrix.quant?.bits === opts.bits ? matrix.quant : quantizeHP(matrix, opts.bits) }
         : undefined,
       inputRange,
+      read: read.get(l.name),
     });
   }
-  return { model, bits: opts.bits, activations: opts.activations, attention, linears };
+  return { model, bits: opts.bits, activations: opts.activations, attention, scale, linears };
+}
+
+/** The input columns each HP linear reads (by name; absent: all): its kept columns, the union of the
+ *  three for Q, K and V (one quantization of their shared input: the GPU stacks them). */
+export function readColumns(model: BertModel, hp?: Map<string, HPMatrix>): Map<string, Uint8Array> {
+  const read = new Map<string, Uint8Array>();
+  const set = (names: string[]) => {
+    const kept = names.map((n) => hp?.get(n));
+    if (kept.some((m) => !m)) return;
+    const union = new Uint8Array(kept[0]!.in);
+    for (const m of kept) keptInputs(m!).forEach((v, c) => (union[c] |= v));
+    if (union.every((v) => v)) return;
+    for (const n of names) read.set(n, union);
+  };
+  for (const layer of model.layers) {
+    set([layer.q.name, layer.k.name, layer.v.name]);
+    for (const l of [layer.attnOut, layer.ffnIn, layer.ffnOut]) set([l.name]);
+  }
+  return read;
 }
 
 /** The activation codes of one linear's input, as its mode says. */
@@ -75,7 +110,7 @@ export function quantizeInput(q: QuantizedBert, ql: QuantLinear, x: Float32Array
   const width = ql.linear.in;
   return q.activations === 'static'
     ? quantizeStatic(x, rows, width, ql.inputRange!, q.bits)
-    : quantizeRows(x, rows, width, q.bits);
+    : quantizeRows(x, rows, width, q.bits, ql.read);
 }
 
 /** One prunable linear in integer arithmetic. */

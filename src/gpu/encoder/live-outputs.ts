@@ -5,7 +5,9 @@
 // c alone, which the attention output reads as its input column c; the rows after the three
 // blocks (the pad) are read by nothing. Q and K feed every score: all read.
 import type { HPMatrix } from '../../core/formats/hp';
-import { tileGrid } from '../../core/formats/hp';
+import { keptInputs } from '../../core/formats/hp';
+
+export { keptInputs };
 import type { LiveOutputs } from '../kernels/linear-types';
 import type { QkvLayout } from './attention';
 
@@ -27,15 +29,6 @@ const options = (live: Uint8Array, mode: Exclude<HPLiveMode, 'off'>): LiveOutput
   mask: mode === 'mask',
   minTokens: mode === 'auto' ? LIVE_MIN_TOKENS : 0,
 });
-
-/** 1 for each input column some kept column of `hp` is. */
-export function keptInputs(hp: HPMatrix): Uint8Array {
-  const kept = new Uint8Array(hp.in);
-  const { tileRows } = tileGrid(hp);
-  for (let t = 0; t < tileRows * hp.m; t++)
-    for (let c = 0; c < hp.k; c++) kept[hp.tileCol[t] * hp.tc + hp.colOff[t * hp.k + c]] = 1;
-  return kept;
-}
 
 /** FFN-in's read outputs: the kept input columns of the HP FFN-out (none: all read). */
 export function ffnInLive(ffnOut: HPMatrix | undefined, mode: HPLiveMode): LiveOutputs | undefined {

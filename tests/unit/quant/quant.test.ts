@@ -1,7 +1,7 @@
 // core/quant: the codes, the integer linears (dense and HP agree exactly; both near f32), and the
 // integer BERT forward (near the f32 reference; static ranges from calibration).
 import { describe, expect, it } from 'vitest';
-import { decodeHP } from '../../../src/core/formats/hp';
+import { decodeHP, keptInputs } from '../../../src/core/formats/hp';
 import { denseLinear } from '../../../src/core/cpu/linear';
 import { prunableLinears } from '../../../src/core/model/bert-types';
 import { referenceAttention, referenceForward } from '../../../src/core/model/reference-forward';
@@ -18,11 +18,14 @@ import {
   quantizedForward,
   quantizeRows,
   quantizeStatic,
+  readColumns,
   roundHalfEven,
   SOFTMAX_THRESHOLDS,
   softmaxCode,
 } from '../../../src/core/quant';
 import { randomBatch, randomBertModel, rng } from '../../helpers/random-bert-model';
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 const randn = (n: number, seed: number, scale = 1) => {
   const r = rng(seed);
@@ -140,9 +143,48 @@ describe('integer BERT forward', () => {
     );
     const pruned = structuredClone(model);
     for (const l of prunableLinears(pruned)) l.weight = decodeHP(hp.get(l.name)!);
-    const viaDense = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }), batch);
-    const viaHP = quantizedForward(quantizeBert(pruned, { bits: 8, activations: 'dynamic' }, hp), batch);
+    const q8 = { bits: 8, activations: 'dynamic', scale: 'row' } as const;
+    const viaDense = quantizedForward(quantizeBert(pruned, q8), batch);
+    const viaHP = quantizedForward(quantizeBert(pruned, q8, hp), batch);
     expect(viaHP).toEqual(viaDense);
+    // The read scale: each HP input's scale over its kept columns (Q/K/V: their union), so other
+    // codes, still near f32; a dense model reads every column (no read sets: the same logits).
+    const read = readColumns(pruned, hp);
+    const union = (names: string[]) =>
+      names.map((n) => keptInputs(hp.get(n)!)).reduce((u, k) => u.map((v, c) => v | k[c]));
+    for (const layer of pruned.layers) {
+      const qkv = union([layer.q.name, layer.k.name, layer.v.name]);
+      for (const [l, want] of [
+        [layer.q, qkv],
+        [layer.v, qkv],
+        [layer.ffnIn, union([layer.ffnIn.name])],
+        [layer.ffnOut, union([layer.ffnOut.name])],
+      ] as const)
+        expect(read.get(l.name), l.name).toEqual(want.every((v) => v) ? undefined : want);
+    }
+    expect(read.size).toBeGreaterThan(0);
+    expect(readColumns(model).size).toBe(0);
+    const viaRead = quantizedForward(quantizeBert(pruned, { ...q8, scale: 'read' }, hp), batch);
+    expect(viaRead).not.toEqual(viaHP);
+    expect(maxAbsDiff(viaRead, referenceForward(pruned, batch))).toBeLessThan(0.05);
+    const dense = quantizedForward(quantizeBert(model, q8), batch);
+    expect(quantizedForward(quantizeBert(model, { ...q8, scale: 'read' }), batch)).toEqual(dense);
+  });
+
+  it('quantizeRows with `read`: the range over the columns read, the others coded 0', () => {
+    const x = Float32Array.of(0.5, -8, 1, 0.25, Number.NaN, -0.75);
+    const read = Uint8Array.of(1, 0, 1, 1, 0, 1);
+    const r = quantizeRows(x, 2, 3, 8, Uint8Array.of(1, 0, 1));
+    expect(Array.from(r.scales)).toEqual([
+      Math.fround(Math.fround(1) * Math.fround(1 / 127)),
+      Math.fround(0.75 * Math.fround(1 / 127)),
+    ]);
+    expect(Array.from(r.q)).toEqual([64, 0, 127, 42, 0, -127]);
+    expect(() => quantizeRows(x, 1, 6, 8, read.subarray(0, 5))).toThrow(/read has 5 columns/);
+    // Everything read: the whole row's codes.
+    expect(quantizeRows(x.subarray(0, 3), 1, 3, 8, Uint8Array.of(1, 1, 1))).toEqual(
+      quantizeRows(x.subarray(0, 3), 1, 3, 8),
+    );
   });
 
   it('static quantization without a range says which linear lacks one', () => {
