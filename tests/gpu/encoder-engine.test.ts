@@ -634,6 +634,52 @@ describe('encoder engine on WebGPU', () => {
     }
   }, 300_000);
 
+  it('int8, read scale: the CPU integer model with it, dead heads and tile-rows skipped; dense unchanged', async () => {
+    const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 12);
+    const { sparse, pruned } = pruneAll(model, 0.9, 8, 8); // heads 3 (layer 0) and 1 (layer 1) read by nothing
+    const int8 = {
+      quant: 'int8' as const,
+      maxBatch: 3,
+      maxSeq: 7,
+      int8Scale: 'read' as const,
+      hpLive: 'rows' as const,
+    };
+    const ref = quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'read' }, sparse);
+    const rowRef = quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'row' }, sparse);
+    const cases = [
+      { name: 'fused', o: { int8FuseLn: true } },
+      { name: 'unfused', o: { int8FuseLn: false } },
+      { name: 'quantizers apart, [CLS] tail', o: { int8FuseLn: false, int8LayerNorm: false, clsTail: true } },
+      { name: 'fused, [CLS] tail', o: { int8FuseLn: true, clsTail: true } },
+    ];
+    for (const { name, o } of cases) {
+      const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...int8, ...o, sparse });
+      // FFN-in and the stacked Q/K/V on their live tile-rows alone.
+      expect(Object.keys(engine.kernelVariants(12)).join(' '), name).toMatch(/-live/);
+      for (const [batch, seq, seed] of [
+        [3, 7, 1],
+        [2, 5, 2],
+      ]) {
+        const b = randomBatch(model, batch, seq, seed);
+        const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
+        const want = quantizedForward(ref, b);
+        expect(maxAbsDiff(logits, want), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
+        // The scale over fewer columns gives other codes than the whole row's.
+        expect(maxAbsDiff(want, quantizedForward(rowRef, b))).toBeGreaterThan(1e-4);
+      }
+      engine.destroy();
+    }
+    // Dense linears read every column: the same logits bit for bit either way.
+    const b = randomBatch(model, 3, 7, 4);
+    const run = async (int8Scale: 'row' | 'read') => {
+      const e = createEncoderEngine(gpu.device, gpu.caps, model, { ...int8, int8Scale });
+      const l = await e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
+      e.destroy();
+      return l;
+    };
+    expect(await run('read')).toEqual(await run('row'));
+  }, 300_000);
+
   it('int8 HP on subgroup matrices (builtins emulated on SwiftShader): the same logits, matrix kernels', async () => {
     // HP only: the emulated dense tile takes SwiftShader ~50 s to compile per pipeline
     // (kernels-int8-matrix.test.ts covers it).

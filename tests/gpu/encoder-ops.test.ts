@@ -25,10 +25,10 @@ import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
 import { concatF32, uploadBuffer } from '../../src/gpu/kernel';
 import { referenceAttention, referenceLayerNorm, referenceLinear } from '../../src/core/model/reference-forward';
 import { randomBatch, randomBertModel, rng } from '../helpers/random-bert-model';
-import { decodeHP, type HPMatrix } from '../../src/core/formats/hp';
+import { decodeHP, keptInputs, type HPMatrix } from '../../src/core/formats/hp';
 import { pruneMatrix } from '../../src/core/pruning';
 import type { Linear } from '../../src/core/model/bert-types';
-import { intAttention, intHPLinear, packInt8Rows, quantizeHP, quantizeRows } from '../../src/core/quant';
+import { intAttention, intHPLinear, packInt8Rows, quantizeHP, quantizeRows, readMaskWords } from '../../src/core/quant';
 import { createInt8GpuLinear } from '../../src/gpu/kernels/int8-gpu-linear';
 import { createInt8HpLn } from '../../src/gpu/kernels/int8-hp-ln';
 import { randomHP } from '../../src/gpu/kernels/random-hp';
@@ -251,14 +251,17 @@ describe('encoder ops on WebGPU', () => {
   // The int8 form: x also as the next int8 linear's codes and per-token scales, exactly what
   // quantizeRows gives for the x it stores: as rows (zero words past the width) and as columns
   // (tw words a column, 16 tokens a workgroup, zero codes past the tokens and the width).
-  for (const [columns, rows, parts] of [
-    [false, 37, 2],
-    [true, 37, 1],
+  // With `read` (the 'read' scale): the scale over the next linear's read columns, the rest's codes 0.
+  for (const [columns, rows, parts, withRead] of [
+    [false, 37, 2, false],
+    [true, 37, 1, false],
+    [false, 37, 1, true],
+    [true, 21, 2, true],
   ] as const) {
-    const form = columns ? 'columns' : 'rows';
+    const form = `${columns ? 'columns' : 'rows'}${withRead ? ', read scale' : ''}`;
     it(`residual + LayerNorm writing int8 codes (${form}), ${rows} rows, ${parts} part(s)`, async () => {
       const hidden = 300;
-      const kernel = createAddLayerNormInt8Kernel(device, hidden, caps, columns);
+      const kernel = createAddLayerNormInt8Kernel(device, hidden, caps, columns, withRead);
       if (!kernel) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
       const rand = rng(rows + 7);
       const a = Float32Array.from({ length: parts * rows * hidden }, () => rand() * 4 - 2);
@@ -272,8 +275,13 @@ describe('encoder ops on WebGPU', () => {
       const cb = up('codes', new Uint32Array(codeWords).fill(0xdeadbeef), GPUBufferUsage.COPY_SRC);
       const sb = up('scales', new Float32Array(rows).fill(Number.NaN), GPUBufferUsage.COPY_SRC);
       const u = uniform([rows, tw], { 2: 1e-5 });
+      // Column 0 read (the spiky row's largest value), then about a third of the others.
+      const readCols = withRead
+        ? Uint8Array.from({ length: hidden }, (_, c) => (c === 0 || rand() < 0.3 ? 1 : 0))
+        : undefined;
+      const mask = readCols ? [up('read', readMaskWords(readCols))] : [];
       submit((pass) =>
-        kernel.encode(pass, bind(kernel.pipeline, [u, up('a', a), xb, up('gb', gb), cb, sb]), rows, parts),
+        kernel.encode(pass, bind(kernel.pipeline, [u, up('a', a), xb, up('gb', gb), cb, sb, ...mask]), rows, parts),
       );
       const n = rows * hidden;
       const expected = residualLayerNorm(x, a, parts, hidden, {
@@ -282,7 +290,7 @@ describe('encoder ops on WebGPU', () => {
       });
       const got = await read(xb, n);
       expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
-      const cpu = quantizeRows(got, rows, hidden, 8);
+      const cpu = quantizeRows(got, rows, hidden, 8, readCols);
       expect(await read(sb, rows)).toEqual(cpu.scales);
       const packed = packInt8Rows(cpu.q as Int8Array, rows, hidden);
       const codes = new Uint32Array((await read(cb, codeWords)).buffer);
@@ -299,45 +307,63 @@ describe('encoder ops on WebGPU', () => {
   // codes (int8-hp-ln): bit for bit the four dispatches it replaces (quantize + the HP dot4 linear,
   // exact against core/quant, then the int8 LayerNorm writing columns); 21 tokens (a part-filled
   // second workgroup), 35 kept columns a tile-row (a padded code word; W in two batches of 5 words).
-  it('int8 HP linear + residual + LayerNorm + next codes fused: the unfused dispatches bit for bit', async () => {
-    const [hidden, nIn, rows] = [40, 72, 21];
-    const rand = rng(11);
-    const hp = randomHP(hidden, nIn, 8, 8, 5, 7, rand);
-    const quant = quantizeHP(hp, 8);
-    const bias = Float32Array.from({ length: hidden }, () => rand() - 0.5);
-    const fused = createInt8HpLn(device, caps, hp, quant, { bias, codes: true, label: 'test', tile: 'l16wp' });
-    const ln = createAddLayerNormInt8Kernel(device, hidden, caps, true);
-    if (!fused || !ln) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
-    const xin = Float32Array.from({ length: rows * nIn }, () => rand() * 4 - 2);
-    const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
-    const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
-    const words = 16; // int8RowWords(40)
-    const tw = int8ColumnWords(rows);
-    const u = uniform([rows, tw], { 2: 1e-5 });
-    const [xb1, xb2] = [up('x1', x, GPUBufferUsage.COPY_SRC), up('x2', x, GPUBufferUsage.COPY_SRC)];
-    const [cb1, cb2] = [1, 2].map((i) => up(`codes${i}`, new Uint32Array(words * 4 * tw), GPUBufferUsage.COPY_SRC));
-    const [sb1, sb2] = [1, 2].map((i) => up(`scales${i}`, new Float32Array(rows), GPUBufferUsage.COPY_SRC));
-    const inb = up('xin', xin);
-    const lin = createInt8GpuLinear(device, caps, { kind: 'hp', hp, quant }, { tokens: rows, bias, variant: 'dot4u' });
-    const a = out(rows * hidden);
-    const enc = device.createCommandEncoder();
-    lin.encode(enc, inb, a, rows);
-    device.queue.submit([enc.finish()]);
-    submit((pass) => {
-      fused.encode(pass, fused.bind(u, inb, up('gb', gb), xb1, cb1, sb1), rows);
-      ln.encode(pass, bind(ln.pipeline, [u, a, xb2, up('gb2', gb), cb2, sb2]), rows, 1);
-    });
-    const y = intHPLinear(quantizeRows(xin, rows, nIn, 8), hp, quant, bias);
-    expect(await read(a, rows * hidden)).toEqual(y);
-    const got = await read(xb1, rows * hidden);
-    const expected = residualLayerNorm(x, y, 1, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) });
-    expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
-    expect(got).toEqual(await read(xb2, rows * hidden));
-    expect(await read(sb1, rows)).toEqual(await read(sb2, rows));
-    expect(await read(cb1, words * 4 * tw)).toEqual(await read(cb2, words * 4 * tw));
-    lin.destroy();
-    fused.destroy();
-  });
+  // The 'read' scale (withRead): 2 of 9 tiles a tile-row kept, so some input columns are read by no
+  // tile-row (they hold NaN and 1e30 here: the engine does not compute them), and the next linear
+  // reads a third of the outputs.
+  it.each([false, true])(
+    'int8 HP linear + residual + LayerNorm + next codes fused: the unfused dispatches bit for bit (read scale %s)',
+    async (withRead) => {
+      const [hidden, nIn, rows] = [40, 72, 21];
+      const rand = rng(11);
+      const hp = withRead ? randomHP(hidden, nIn, 8, 8, 2, 3, rand) : randomHP(hidden, nIn, 8, 8, 5, 7, rand);
+      const quant = quantizeHP(hp, 8);
+      const bias = Float32Array.from({ length: hidden }, () => rand() - 0.5);
+      const kept = keptInputs(hp);
+      const nextRead = withRead ? Uint8Array.from({ length: hidden }, () => (rand() < 0.3 ? 1 : 0)) : undefined;
+      if (withRead) expect(kept.every((v) => v)).toBe(false);
+      const o = { bias, codes: true, label: 'test', tile: 'l16wp', read: withRead, nextRead };
+      const fused = createInt8HpLn(device, caps, hp, quant, o);
+      const ln = createAddLayerNormInt8Kernel(device, hidden, caps, true, withRead);
+      if (!fused || !ln) return; // no single subgroup size here (tested where there is: SwiftShader, the H200)
+      const xin = Float32Array.from({ length: rows * nIn }, (_, e) =>
+        withRead && !kept[e % nIn] ? [Number.NaN, 1e30][e % 2] : rand() * 4 - 2,
+      );
+      const x = Float32Array.from({ length: rows * hidden }, () => rand() * 4 - 2);
+      const gb = Float32Array.from({ length: 2 * hidden }, () => rand() + 0.5);
+      const words = 16; // int8RowWords(40)
+      const tw = int8ColumnWords(rows);
+      const u = uniform([rows, tw], { 2: 1e-5 });
+      const [xb1, xb2] = [up('x1', x, GPUBufferUsage.COPY_SRC), up('x2', x, GPUBufferUsage.COPY_SRC)];
+      const [cb1, cb2] = [1, 2].map((i) => up(`codes${i}`, new Uint32Array(words * 4 * tw), GPUBufferUsage.COPY_SRC));
+      const [sb1, sb2] = [1, 2].map((i) => up(`scales${i}`, new Float32Array(rows), GPUBufferUsage.COPY_SRC));
+      const inb = up('xin', xin);
+      const lin = createInt8GpuLinear(
+        device,
+        caps,
+        { kind: 'hp', hp, quant },
+        { tokens: rows, bias, variant: 'dot4u', read: withRead ? kept : undefined },
+      );
+      const mask = nextRead ? [up('read', readMaskWords(nextRead))] : [];
+      const a = out(rows * hidden);
+      const enc = device.createCommandEncoder();
+      lin.encode(enc, inb, a, rows);
+      device.queue.submit([enc.finish()]);
+      submit((pass) => {
+        fused.encode(pass, fused.bind(u, inb, up('gb', gb), xb1, cb1, sb1), rows);
+        ln.encode(pass, bind(ln.pipeline, [u, a, xb2, up('gb2', gb), cb2, sb2, ...mask]), rows, 1);
+      });
+      const y = intHPLinear(quantizeRows(xin, rows, nIn, 8, withRead ? kept : undefined), hp, quant, bias);
+      expect(await read(a, rows * hidden)).toEqual(y);
+      const got = await read(xb1, rows * hidden);
+      const expected = residualLayerNorm(x, y, 1, hidden, { gamma: gb.subarray(0, hidden), beta: gb.subarray(hidden) });
+      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
+      expect(got).toEqual(await read(xb2, rows * hidden));
+      expect(await read(sb1, rows)).toEqual(await read(sb2, rows));
+      expect(await read(cb1, words * 4 * tw)).toEqual(await read(cb2, words * 4 * tw));
+      lin.destroy();
+      fused.destroy();
+    },
+  );
 
   // [hidden, in, tokens]: hidden wider than the workgroup, inputs over several chunks and not a
   // multiple of 4, few tokens (one row a workgroup) and many (eight rows a workgroup).

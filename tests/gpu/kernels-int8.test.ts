@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
-import { createInt8Linear, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
+import { createInt8Linear, liveTileRows, type Int8Weights } from '../../src/gpu/kernels/int8-linear';
+import type { LiveOutputs } from '../../src/gpu/kernels/linear-types';
 import { createInt8Quantizer } from '../../src/gpu/kernels/int8-quantize';
 import { int8ColumnWords } from '../../src/gpu/kernels/int8-transpose';
 import { createInt8GpuLinear } from '../../src/gpu/kernels/int8-gpu-linear';
@@ -60,11 +61,13 @@ async function quantizeOnGpu(
   range?: number,
   columnWords?: number,
   subgroup = false,
+  readCols?: Uint8Array,
 ) {
   const { device } = gpu;
   const subgroupMaxSize = subgroup ? gpu.caps.subgroupMaxSize : undefined;
-  const q = createInt8Quantizer(device, { tokens, width, range, columnWords, subgroupMaxSize });
+  const q = createInt8Quantizer(device, { tokens, width, range, columnWords, subgroupMaxSize, read: readCols });
   expect(q.subgroup).toBe(subgroup);
+  expect(q.read).toBe(Boolean(readCols) && range === undefined);
   const xb = uploadBuffer(device, x, 'x');
   const codeWords = columnWords ? q.words * 4 * columnWords : tokens * q.words;
   const cb = device.createBuffer({ size: Math.max(16, codeWords * 4), usage: usage() });
@@ -85,10 +88,11 @@ async function linearOnGpu(
   xq: QuantizedRows,
   bias: Float32Array,
   variant?: string,
+  live?: LiveOutputs,
 ): Promise<Float32Array> {
   const { device, caps } = gpu;
   device.pushErrorScope('validation');
-  const lin = createInt8Linear(device, caps, weights, { tokens: xq.rows, bias, variant });
+  const lin = createInt8Linear(device, caps, weights, { tokens: xq.rows, bias, variant, live });
   const xb = uploadBuffer(device, packInt8Rows(xq.q as Int8Array, xq.rows, xq.cols), 'xq');
   const sb = uploadBuffer(device, xq.scales, 'xs');
   const yBytes = xq.rows * lin.out * 4;
@@ -103,6 +107,17 @@ async function linearOnGpu(
   for (const b of [xb, sb, yb]) b.destroy();
   return y;
 }
+
+/** Codes as columns (int8-transpose's layout) from codes as rows. */
+const asColumns = (rows: Uint32Array, tokens: number) => {
+  const tw = int8ColumnWords(tokens);
+  const xw = rows.length / tokens;
+  const cols = new Uint32Array(xw * 4 * tw);
+  for (let c = 0; c < xw * 4; c++)
+    for (let t = 0; t < tokens; t++)
+      cols[c * tw + (t >> 2)] |= ((rows[t * xw + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
+  return cols;
+};
 
 describe('int8 activation codes', () => {
   // Plain (a tree of barriers) and SUBGROUP (vec4s in registers, subgroupMax; SwiftShader's
@@ -127,15 +142,48 @@ describe('int8 activation codes', () => {
       // As columns (what the HP 'x' kernels read): word (c, g) = column c of tokens 4g..4g+3, zero
       // codes past the tokens and the width.
       const tw = int8ColumnWords(tokens);
-      const rows = packInt8Rows(cpuDyn.q as Int8Array, tokens, width);
-      const xw = rows.length / tokens;
-      const cols = new Uint32Array(xw * 4 * tw);
-      for (let c = 0; c < xw * 4; c++)
-        for (let t = 0; t < tokens; t++)
-          cols[c * tw + (t >> 2)] |= ((rows[t * xw + (c >> 2)] >>> (8 * (c & 3))) & 0xff) << (8 * (t & 3));
+      const cols = asColumns(packInt8Rows(cpuDyn.q as Int8Array, tokens, width), tokens);
       const gpuCols = await quantizeOnGpu(x, tokens, width, undefined, tw, sg);
       expect(gpuCols.scales).toEqual(cpuDyn.scales);
       expect(gpuCols.codes).toEqual(cols);
+    },
+    60_000,
+  );
+
+  // The 'read' scale: the range over the columns read, the others' codes 0 whatever they hold (the
+  // engine leaves them uncomputed): here NaN, 1e30 and the largest |x| of the row.
+  test.each([
+    [45, false],
+    [44, true],
+    [300, true],
+  ])(
+    'the read scale equals quantizeRows with `read` (width %i, subgroups %s)',
+    async (width, sg) => {
+      const tokens = 11;
+      const x = activations(tokens, width, 5);
+      const rand = rng(9);
+      const read = Uint8Array.from({ length: width }, (_, c) => (c === 0 || rand() < 0.4 ? 1 : 0));
+      for (let t = 0; t < tokens; t++)
+        for (let c = 0; c < width; c++) if (!read[c]) x[t * width + c] = [Number.NaN, 1e30, -5e3][(t + c) % 3];
+      const cpu = quantizeRows(x, tokens, width, 8, read);
+      expect(cpu.q.some((v, i) => !read[i % width] && v !== 0)).toBe(false);
+      const rows = await quantizeOnGpu(x, tokens, width, undefined, undefined, sg, read);
+      expect(rows.scales).toEqual(cpu.scales);
+      expect(rows.codes).toEqual(packInt8Rows(cpu.q as Int8Array, tokens, width));
+      const cols = await quantizeOnGpu(x, tokens, width, undefined, int8ColumnWords(tokens), sg, read);
+      expect(cols.scales).toEqual(cpu.scales);
+      expect(cols.codes).toEqual(asColumns(packInt8Rows(cpu.q as Int8Array, tokens, width), tokens));
+      // Static ranges ignore it (one calibrated range: nothing to leave out).
+      const st = await quantizeOnGpu(
+        x.map((v) => (Number.isFinite(v) ? v : 0)),
+        tokens,
+        width,
+        0.75,
+        undefined,
+        sg,
+        read,
+      );
+      expect(st.scales).toEqual(quantizeStatic(new Float32Array(tokens * width), tokens, width, 0.75, 8).scales);
     },
     60_000,
   );
@@ -215,6 +263,32 @@ describe('int8 linears (dot4I8Packed)', () => {
       }
     }
   }, 120_000);
+
+  test('HP with live tile-rows (the read scale): the live ones bit for bit, the others not run', async () => {
+    const hp = pruneMatrix(
+      { name: 'w', out: nOut, in: nIn, weight: w },
+      { pattern: 'hp', sparsity: 0.7, split: 0.5, tr: 8, tc: 8, score: 'magnitude' },
+    ).hp!;
+    const quant = quantizeHP(hp, 8);
+    const ref = intHPLinear(xq, hp, quant, bias);
+    // Outputs 3 (tile-row 0), 20 and 44 (the ragged last) read: tile-rows 0, 2 and 5 run.
+    const liveOut = new Uint8Array(nOut);
+    for (const o of [3, 20, 44]) liveOut[o] = 1;
+    expect(liveTileRows(hp, liveOut)).toEqual([0, 2, 5]);
+    const live: LiveOutputs = { live: liveOut, mask: false, minTokens: 0 };
+    for (const variant of [undefined, 'dot4x', 'dot4x-v']) {
+      const got = await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, variant, live);
+      for (let t = 0; t < tokens; t++)
+        for (let o = 0; o < nOut; o++) {
+          const run = [0, 2, 5].includes(Math.floor(o / 8));
+          expect(Number.isNaN(got[t * nOut + o])).toBe(!run);
+          if (run) expect(got[t * nOut + o]).toBe(ref[t * nOut + o]);
+        }
+      // Below minTokens every tile-row runs.
+      const all = await linearOnGpu({ kind: 'hp', hp, quant }, xq, bias, variant, { ...live, minTokens: 1000 });
+      expect(all).toEqual(ref);
+    }
+  }, 60_000);
 
   test('refuses the tensor-core variants where the device lacks them, and unknown variants', () => {
     const wq = quantizeRows(w, nOut, nIn, 8);

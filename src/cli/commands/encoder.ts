@@ -2,6 +2,7 @@
 // app runs in a worker). For each sparsity: HP-prune the 24 matrices, measure accuracy through
 // the engine (and, with --compare-ort, onnxruntime-web's logits for the same pruned weights),
 // and time the engine per (batch, seq) with HP-sparse vs dense linears.
+import { DEFAULT_INT8_SCALE, INT8_SCALES, type Int8Scale } from '../../core/quant';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, numberFlag, numberListFlag } from '../args';
 import { CliError } from '../cli-error';
@@ -55,6 +56,10 @@ export const usage =
   --int8-fuse-ln on|off  with --quant int8: each HP attention-output / FFN-out linear fused with its
                       quantizer, residual + LayerNorm and the next linear's codes (one dispatch;
                       default: from 4096 tokens a call; --hp-ln-tile l16|l16w|l16wp picks its tile)
+  --int8-scale S[,..]  with --quant int8: each token's activation scale over its whole row (row) or the
+                      columns the next HP linear reads (read: then what feeds only unread columns is
+                      skipped too: dead heads, FFN-in / V tile-rows); default ${DEFAULT_INT8_SCALE};
+                      a list: one HP engine each
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy
   --max-length L      tokens per sentence (default: manifest maxLength, else 128); --eval-batch B (default 32)
@@ -247,6 +252,12 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*|head-ln|ln-apart)(?=\+|$)/g, '');
 
+function int8ScaleOf(v: string): Int8Scale {
+  if (!(INT8_SCALES as readonly string[]).includes(v))
+    throw new CliError(`--int8-scale must be one of ${INT8_SCALES.join(', ')}, got '${v}'`);
+  return v as Int8Scale;
+}
+
 function liveMode(v: string): HPLiveMode {
   if (!(HP_LIVE_MODES as readonly string[]).includes(v))
     throw new CliError(`--hp-live must be one of ${HP_LIVE_MODES.join(', ')}, got '${v}'`);
@@ -306,6 +317,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-columns': { type: 'string' },
     'int8-layernorm': { type: 'string' },
     'int8-fuse-ln': { type: 'string' },
+    'int8-scale': { type: 'string' },
     'int8-attention': { type: 'string' },
     'int8-attention-splits': { type: 'string' },
     'hp-column-tile': { type: 'string' },
@@ -410,16 +422,23 @@ export async function run(argv: string[]): Promise<unknown> {
     ? f['embeddings-columns'].split(',').map(embeddingsColumnsMode)
     : [undefined];
   const hpAtts: (string | undefined)[] = f['hp-attention'] ? f['hp-attention'].split(',') : attentions;
+  const scales: (Int8Scale | undefined)[] = f['int8-scale'] ? f['int8-scale'].split(',').map(int8ScaleOf) : [undefined];
+  if (f['int8-scale'] && !int8) throw new CliError('--int8-scale needs --quant int8');
   const badAtt = hpAtts
     .flatMap((a) => a?.split('/') ?? [])
     .find((a) => !(ATTENTION_VARIANTS as readonly string[]).includes(a));
   if (badAtt !== undefined)
     throw new CliError(`--hp-attention: '${badAtt}' is not one of ${ATTENTION_VARIANTS.join(', ')}`);
-  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant, embeddings form).
+  // One HP engine per (fused tile, column tile, live mode, [CLS] tail, attention variant, embeddings form, int8
+  // scale).
   const hpTiles = lnTiles.flatMap((ln) =>
     colTiles.flatMap((col) =>
       lives.flatMap((live) =>
-        tails.flatMap((tail) => hpAtts.flatMap((att) => embCols.map((emb) => ({ ln, col, live, tail, att, emb })))),
+        tails.flatMap((tail) =>
+          hpAtts.flatMap((att) =>
+            embCols.flatMap((emb) => scales.map((scale) => ({ ln, col, live, tail, att, emb, scale }))),
+          ),
+        ),
       ),
     ),
   );
@@ -616,6 +635,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...tailOptions(tiles.tail),
           ...(tiles.att ? { attention: tiles.att } : {}),
           ...(tiles.emb ? { embeddingsColumns: tiles.emb } : {}),
+          ...(tiles.scale ? { int8Scale: tiles.scale } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -624,13 +644,14 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tails.length > 1 ? { cls_tail: tiles.tail } : {}),
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
           ...(embCols.length > 1 ? { embeddings_columns: tiles.emb ?? 'subgroup' } : {}),
+          ...(scales.length > 1 ? { int8_scale: tiles.scale } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail, tiles.att);
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb].filter(Boolean).join('/')}`
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb, tiles.scale].filter(Boolean).join('/')}`
             : '';
         try {
           const hpShapes = pruned.matrices

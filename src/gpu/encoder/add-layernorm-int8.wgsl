@@ -10,6 +10,7 @@
 // COLUMNS: R = 16 rows a workgroup (one 16-token chunk), codes as columns (column c of the
 // 4 * WORDS: p.tw words, four tokens a word, int8-transpose.wgsl's layout), each column's chunk
 // stored as one vec4; codes of tokens past p.tokens are zero (as the columns quantizer's).
+// READ: the scale over the next linear's read columns alone, the others' codes 0 (the 'read' scale).
 
 struct Params { tokens: u32, tw: u32, eps: f32, _p1: u32 }
 
@@ -24,6 +25,10 @@ struct Params { tokens: u32, tw: u32, eps: f32, _p1: u32 }
 @group(0) @binding(4) var<storage, read_write> codes: array<u32>;
 //#endif
 @group(0) @binding(5) var<storage, read_write> scales: array<f32>;
+//#if READ
+/** The 'read' scale: the next linear's read columns (int8-scale.wgsl readLanes words). */
+@group(0) @binding(6) var<storage, read> readMask: array<u32>;
+//#endif
 
 /** LayerNorm(a + x) of row t, vec4 lane + j*SG in [j] (zeros past the row); uniform control flow. */
 fn add_ln_row4(t: u32, lane: u32) -> array<vec4<f32>, PER4> {
@@ -52,6 +57,20 @@ fn add_ln_row4(t: u32, lane: u32) -> array<vec4<f32>, PER4> {
     if (i < W4) { v[j] = (v[j] - vec4<f32>(mean)) * inv * gamma_beta[i] + gamma_beta[W4 + i]; }
   }
   return v;
+}
+
+/** The values the codes are taken from: v, or (READ) v with the columns not read as 0. */
+fn read_values(v: array<vec4<f32>, PER4>, lane: u32) -> array<vec4<f32>, PER4> {
+//#if READ
+  var r: array<vec4<f32>, PER4>;
+  for (var j = 0u; j < PER4; j++) {
+    let i = lane + j * SG;
+    if (i < W4) { r[j] = select(vec4<f32>(), v[j], readLanes(readMask[i])); }
+  }
+  return r;
+//#else
+  return v;
+//#endif
 }
 
 /** The row's (scale, inverse scale) from its largest |value| over the subgroup. */
@@ -90,13 +109,14 @@ fn main(
     // Rows past the end normalise the last row (whatever they read of it) and store zero codes.
     let t = min(row, p.tokens - 1u);
     let v = add_ln_row4(t, lane);
-    let si = row_scale4(v);
+    let c = read_values(v, lane);
+    let si = row_scale4(c);
     if (live && lane == 0u) { scales[t] = si.x; }
     for (var j = 0u; j < PER4; j++) {
       let i = lane + j * SG;
       if (i < W4) {
         if (live) { x[t * W4 + i] = v[j]; }
-        rowCodes[k * WORDS + i] = select(0u, pack4(v[j], si.y), live);
+        rowCodes[k * WORDS + i] = select(0u, pack4(c[j], si.y), live);
       }
     }
   }
@@ -124,14 +144,15 @@ fn main(
   // Rows past the end normalise a copy of the last row and store nothing.
   let t = min(row, p.tokens - 1u);
   let v = add_ln_row4(t, lane);
-  let si = row_scale4(v);
+  let c = read_values(v, lane);
+  let si = row_scale4(c);
   if (row < p.tokens) {
     if (lane == 0u) { scales[t] = si.x; }
     for (var j = 0u; j < PER4; j++) {
       let i = lane + j * SG;
       if (i < W4) {
         x[t * W4 + i] = v[j];
-        codes[t * WORDS + i] = pack4(v[j], si.y);
+        codes[t * WORDS + i] = pack4(c[j], si.y);
       }
     }
     for (var w = W4 + lane; w < WORDS; w += SG) { codes[t * WORDS + w] = 0u; } // past the width

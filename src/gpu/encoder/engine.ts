@@ -24,7 +24,14 @@ import {
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { createInt8HpLn, type Int8HpLn } from '../kernels/int8-hp-ln';
 import { int8ColumnWords } from '../kernels/int8-transpose';
-import { quantizeHP, quantizeRows } from '../../core/quant';
+import {
+  DEFAULT_INT8_SCALE,
+  INT8_SCALES,
+  quantizeHP,
+  quantizeRows,
+  readColumns,
+  type Int8Scale,
+} from '../../core/quant';
 import { timeCompute, type GpuTiming } from '../timing';
 import {
   createAddLayerNormColumnsKernel,
@@ -136,6 +143,12 @@ export interface EncoderEngineOptions {
   /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
    *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
   quant?: 'int8';
+  /** With quant 'int8': each token's activation scale over its whole row ('row') or over the
+   *  columns the next linear reads ('read': core/quant quantizeBert's `scale`, the same codes bit for
+   *  bit); with 'read' the engine also leaves out what no read column needs, as f32 does (hpLive: the
+   *  attention's dead heads and unread value dims, FFN-in's and V's dead tile-rows). Default
+   *  DEFAULT_INT8_SCALE. */
+  int8Scale?: Int8Scale;
   /** With quant 'int8': the residual + LayerNorms before Q/K/V and FFN-in also write the int8
    *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
    *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
@@ -390,6 +403,13 @@ export function createEncoderEngine(
     throw new RangeError(`qkvPad must be a non-negative multiple of 4 or 'auto', got ${qkvPad}`);
   const qkvPlans: QkvPlan[] = model.layers.map((l) => planQkv(l, sparse, hidden, qkvPad));
   const int8Att = opts.quant === 'int8' ? (opts.int8Attention ?? false) : false;
+  const int8Scale = opts.int8Scale ?? DEFAULT_INT8_SCALE;
+  if (!INT8_SCALES.includes(int8Scale)) throw new RangeError(`int8Scale must be one of ${INT8_SCALES.join(', ')}`);
+  // int8 'read': the input columns each HP linear reads (by name), and whether the forward may skip
+  // what feeds only unread columns (not with the integer attention: its Q scale spans every head).
+  const reads =
+    opts.quant === 'int8' && int8Scale === 'read' ? readColumns(model, sparse) : new Map<string, Uint8Array>();
+  const int8Live = opts.quant === 'int8' && int8Scale === 'read' && !int8Att;
   const attentionKernels = new Map<string, AttentionKernel>();
   const layerVariants = opts.attention?.split('/');
   const attentionFor = (layout: QkvLayout, i: number): AttentionKernel => {
@@ -432,10 +452,10 @@ export function createEncoderEngine(
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
   if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
-  // Per layer, the heads the attention runs (live-outputs.ts liveHeads): f32 only, since the int8
-  // attention output quantizes whole context rows (the skipped heads' columns would set the range).
+  // Per layer, the heads the attention runs (live-outputs.ts liveHeads): f32, and int8 with the 'read'
+  // scale (with the 'row' scale the attention output's quantizer spans whole context rows).
   const layerHeads = model.layers.map((l) =>
-    opts.quant === 'int8' ? undefined : liveHeads(sparse.get(l.attnOut.name), heads, hpLive),
+    opts.quant === 'int8' && !int8Live ? undefined : liveHeads(sparse.get(l.attnOut.name), heads, hpLive),
   );
   /** Heads layer i's attention runs in a call of `tokens` (all, or the live ones from minTokens). */
   const headsRun = (i: number, tokens: number) => {
@@ -468,12 +488,13 @@ export function createEncoderEngine(
       : null;
   // int8: the residual + LayerNorm that writes the next linear's codes too, as rows or columns
   // (compiled when first needed).
-  const int8LnKernels = new Map<boolean, RowKernel | null>();
-  const int8LnFor = (columns: boolean): RowKernel | null => {
+  const int8LnKernels = new Map<string, RowKernel | null>();
+  const int8LnFor = (columns: boolean, read: boolean): RowKernel | null => {
     if (opts.quant !== 'int8' || opts.int8LayerNorm === false || layerNorm !== 'subgroup') return null;
-    if (!int8LnKernels.has(columns))
-      int8LnKernels.set(columns, createAddLayerNormInt8Kernel(device, hidden, caps, columns));
-    return int8LnKernels.get(columns)!;
+    const key = `${columns} ${read}`;
+    if (!int8LnKernels.has(key))
+      int8LnKernels.set(key, createAddLayerNormInt8Kernel(device, hidden, caps, columns, read));
+    return int8LnKernels.get(key)!;
   };
   // Per layer: attention output + LN1 and FFN output + LN2 as one dispatch each (dense or HP),
   // where asked (null: linear, then add-layernorm).
@@ -595,13 +616,23 @@ export function createEncoderEngine(
     tokens: number,
     gelu: boolean,
     label: string,
+    read?: Uint8Array,
+    live?: LiveOutputs,
   ): GpuLinear =>
     'values' in w
       ? createInt8GpuLinear(
           device,
           caps,
           { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) },
-          { tokens, bias, gelu, label: `${label} (hp int8)`, variant: opts.hpTile },
+          {
+            tokens,
+            bias,
+            gelu,
+            label: `${label} (hp int8)`,
+            variant: opts.hpTile,
+            read,
+            live: int8Live ? live : undefined,
+          },
         )
       : createInt8GpuLinear(
           device,
@@ -622,7 +653,7 @@ export function createEncoderEngine(
    *  later kernels read (live-outputs.ts). */
   const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false, live?: LiveOutputs): GpuLinear => {
     const hp = sparse.get(l.name);
-    if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name);
+    if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name, reads.get(l.name), live);
     return hp
       ? createHPLinear(device, caps, {
           tokens,
@@ -719,8 +750,9 @@ export function createEncoderEngine(
       const q = next?.int8Input;
       const tw = q?.columnWords;
       if (!q || (tw && tw !== int8ColumnWords(tokens))) return null;
-      const kernel = int8LnFor(tw !== 0);
-      return kernel && { kernel, group: bind(kernel.layout, [u, a.a, x, ln, q.codes, q.scales]), next: q };
+      const kernel = int8LnFor(tw !== 0, Boolean(q.readMask));
+      const bufs = [u, a.a, x, ln, q.codes, q.scales, ...(q.readMask ? [q.readMask] : [])];
+      return kernel && { kernel, group: bind(kernel.layout, bufs), next: q };
     };
     /** int8: output linear j of layer i fused with its LayerNorm and the next linear's codes. */
     const int8HpLnKernel = (i: number, j: number) => {
@@ -736,7 +768,9 @@ export function createEncoderEngine(
       // --hp-ln-tile names the int8 fused kernel's tile too (whole or per shape; 'off': unfused).
       const tile = shapeTile(opts.hpLnTile, lin.in, lin.out);
       if (tile === 'off') return null;
-      const kernel = createInt8HpLn(device, caps, hp, quant, { bias: lin.bias, codes: Boolean(q), label, tile });
+      const read = reads.size > 0;
+      const o = { bias: lin.bias, codes: Boolean(q), label, tile, read, nextRead: q?.read };
+      const kernel = createInt8HpLn(device, caps, hp, quant, o);
       if (!kernel) return null;
       int8HpLnKernels.push(kernel);
       return { kernel, next: q };
@@ -900,6 +934,10 @@ export function createEncoderEngine(
           tokens,
           false,
           'layer qkv',
+          reads.get(l.q.name),
+          plan.fused.kind === 'hp'
+            ? qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive, heads)
+            : undefined,
         ),
       ];
     if (plan.fused?.kind === 'hp')

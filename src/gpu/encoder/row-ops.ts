@@ -263,6 +263,7 @@ export function createAddLayerNormInt8Kernel(
   hidden: number,
   caps: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'> | undefined,
   columns: boolean,
+  read = false,
 ): RowKernel | null {
   const sg = caps?.subgroupMinSize;
   if (!sg || hidden % 4 !== 0 || !subgroupLayerNormFits(device, caps)) return null;
@@ -271,13 +272,14 @@ export function createAddLayerNormInt8Kernel(
     ? Math.min(INT8_LN_COLUMN_SUBGROUPS, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg))
     : SUBGROUP_LN_WG / sg;
   if (subgroups < 1 || (columns && 16 * words * 4 > device.limits.maxComputeWorkgroupStorageSize)) return null;
-  const layout = bindingLayout(device, 'encoder.add-layernorm-int8', [
+  const layout = bindingLayout(device, `encoder.add-layernorm-int8${read ? ' read' : ''}`, [
     'uniform',
     'read',
     'write',
     'read',
     'write',
     'write',
+    ...(read ? (['read'] as const) : []),
   ]);
   const w4 = hidden / 4;
   const consts = { H: hidden, W4: w4, WG: subgroups * sg, SG: sg, PER4: Math.ceil(w4 / sg), WORDS: words };
@@ -285,12 +287,12 @@ export function createAddLayerNormInt8Kernel(
     compilePipeline(
       device,
       layout,
-      `encoder.add-layernorm int8${columns ? ' cols' : ''}`,
+      `encoder.add-layernorm int8${columns ? ' cols' : ''}${read ? ' read' : ''}`,
       hoistDirectives(
         withConsts(
           { ...consts, PARTS: parts },
           subgroupCommonWgsl,
-          expandWgsl(addLayerNormInt8Wgsl, { COLUMNS: columns }),
+          expandWgsl(addLayerNormInt8Wgsl, { COLUMNS: columns, READ: read }),
           int8ScaleWgsl,
         ),
       ),

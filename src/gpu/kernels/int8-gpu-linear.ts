@@ -4,7 +4,8 @@
 // with dynamic activations. Where the kernel reads X as columns (HP's 'x' variants), the
 // quantizer writes the codes as columns, so the kernel's own transpose pass is not needed.
 import type { GpuCapabilities } from '../adapter';
-import { asBinding, type BufferArg, type EncodeTarget } from '../kernel';
+import { asBinding, uploadBuffer, type BufferArg, type EncodeTarget } from '../kernel';
+import { readMaskWords } from '../../core/quant/gpu-layout';
 import { createInt8Linear, type Int8LinearOptions, type Int8Weights } from './int8-linear';
 import { createInt8Quantizer } from './int8-quantize';
 import type { GpuLinear } from './linear-types';
@@ -24,7 +25,12 @@ export function createInt8GpuLinear(
     label: `${opts.label ?? 'int8'} quantize`,
     columnWords: tw,
     subgroupMaxSize: caps.hasSubgroups ? caps.subgroupMaxSize : undefined,
+    read: opts.read,
   });
+  const read = quantizer.read ? opts.read : undefined;
+  const readMask = read
+    ? uploadBuffer(device, readMaskWords(read, Math.max(4, lin.inWords)), `${opts.label ?? 'int8'} read`)
+    : undefined;
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const codes = device.createBuffer({
     label: `${opts.label ?? 'int8'} x codes`,
@@ -53,12 +59,13 @@ export function createInt8GpuLinear(
       quantizer.encode(target, asBinding(input), codes, scales, t);
       encodeFromCodes(target, output, t);
     },
-    int8Input: { codes, scales, columnWords: tw ?? 0, encode: encodeFromCodes },
+    int8Input: { codes, scales, columnWords: tw ?? 0, readMask, read, encode: encodeFromCodes },
     destroy() {
       lin.destroy();
       quantizer.destroy();
       codes.destroy();
       scales.destroy();
+      readMask?.destroy();
     },
   };
 }

@@ -9,8 +9,8 @@ import subgroupCommonWgsl from './subgroup-common.wgsl?raw';
 import int8ScaleWgsl from './int8-scale.wgsl?raw';
 import int8BytesWgsl from './int8-bytes.wgsl?raw';
 import type { GpuCapabilities } from '../adapter';
-import { tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
-import { hpInt8Layout, int8RowWords } from '../../core/quant';
+import { keptInputs, tileGrid, type HPCodes, type HPMatrix } from '../../core/formats/hp';
+import { hpInt8Layout, int8RowWords, readMaskWords } from '../../core/quant';
 import { bindingLayout, rowGrid, runDispatch, type KernelLayout } from '../kernel';
 import { asBinding, cachedPipeline, uploadBuffer, type BufferArg, type KernelDispatch } from './linear-common';
 
@@ -60,13 +60,15 @@ export function parseInt8HpLnTile(name: string): [string, string | undefined] | 
 }
 
 /** The fused kernel of one HP int8 linear (weights `hp` with codes `quant`), writing the next
- *  linear's codes where `codes`; null where it cannot run here. */
+ *  linear's codes where `codes`; null where it cannot run here. `read` (the 'read' scale): its own
+ *  input's scale over its kept columns, and the next linear's over `nextRead` where given (1 for
+ *  each column it reads; the others' codes 0). */
 export function createInt8HpLn(
   device: GPUDevice,
   caps: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
   hp: HPMatrix,
   quant: HPCodes,
-  o: { bias?: Float32Array; codes: boolean; label: string; tile?: string },
+  o: { bias?: Float32Array; codes: boolean; label: string; tile?: string; read?: boolean; nextRead?: Uint8Array },
 ): Int8HpLn | null {
   const parsed = parseInt8HpLnTile(o.tile ?? DEFAULT_TILE);
   if (!parsed) throw new RangeError(`${o.label}: unknown int8 fused tile '${o.tile}' (${INT8_HP_LN_TILES.join(', ')})`);
@@ -93,12 +95,23 @@ export function createInt8HpLn(
   const storageBytes = smem4 * 16 + BT * 4 + 4;
   if (storageBytes > limits.maxComputeWorkgroupStorageSize) return null;
 
+  // The read masks after the kept columns (a word per input / output vec4; none where all is read).
+  const kept = o.read ? keptInputs(hp) : undefined;
+  const readIn = kept && !kept.every((v) => v) ? readMaskWords(kept, kin4) : undefined;
+  const readOut = o.codes && o.nextRead && !o.nextRead.every((v) => v) ? readMaskWords(o.nextRead, h / 4) : undefined;
+  const rin = layout.cols.length;
+  const rout = rin + (readIn?.length ?? 0);
+  const cols =
+    readIn || readOut
+      ? Uint32Array.from([...layout.cols, ...(readIn ?? []), ...(readOut ?? []), 0, 0, 0])
+      : layout.cols;
+
   const nt = tileRows * hp.tr;
   const wsb = new Float32Array(2 * nt);
   wsb.set(quant.scales.subarray(0, Math.min(h, quant.scales.length)));
   if (o.bias) wsb.set(o.bias, nt);
   const bufs = [
-    uploadBuffer(device, layout.cols, `${o.label} kept columns`),
+    uploadBuffer(device, cols.subarray(0, cols.length & ~3), `${o.label} kept columns`),
     uploadBuffer(device, layout.words.length ? layout.words : new Uint32Array(4), `${o.label} W codes`),
     uploadBuffer(device, wsb, `${o.label} W scales + bias`),
   ];
@@ -130,6 +143,7 @@ export function createInt8HpLn(
     WB: Math.ceil(kw / Math.ceil(kw / 8)),
     NB: Math.ceil((tileRows * kw * 4) / threads),
     CODES: o.codes,
+    ...{ READ_IN: Boolean(readIn), RIN: rin, READ_OUT: Boolean(readOut), ROUT: rout },
     NO_QUANT: ablation === 'quant',
     NO_GATHER: ablation === 'gather',
     NO_LOOP: ablation === 'loop',
@@ -143,7 +157,8 @@ export function createInt8HpLn(
     kernelLayout,
     wgsl,
     values,
-    `int8-hp-ln ${hp.in}x${h} ${o.tile ?? DEFAULT_TILE}${o.codes ? ' codes' : ''}`,
+    `int8-hp-ln ${hp.in}x${h} ${o.tile ?? DEFAULT_TILE}${o.codes ? ' codes' : ''}` +
+      `${readIn ? ' read' : ''}${readOut ? ' read-out' : ''}`,
     [subgroupCommonWgsl, int8ScaleWgsl, int8BytesWgsl].join('\n'),
   );
   const dispatches = new Map<number, KernelDispatch>();

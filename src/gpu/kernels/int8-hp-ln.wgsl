@@ -18,7 +18,9 @@
 struct Params { tokens: u32, tw: u32, eps: f32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> xin: array<vec4<f32>>;
-/** Per tile-row its 4 KW kept columns' input indices (NO_COLUMN: padding), a vec4 per word kk. */
+/** Per tile-row its 4 KW kept columns' input indices (NO_COLUMN: padding), a vec4 per word kk;
+ *  then (the 'read' scale) read-mask words (int8-scale.wgsl readLanes): READ_IN, the input's from
+ *  word RIN; READ_OUT, the next linear's from word ROUT. */
 @group(0) @binding(2) var<storage, read> cols: array<vec4<u32>>;
 /** W's codes: word (r * KW + kk) * TR + o (kept columns 4kk.. of output o of tile-row r), as vec4 over o. */
 @group(0) @binding(3) var<storage, read> wq: array<vec4<u32>>;
@@ -52,6 +54,11 @@ const NO_COLUMN = 0xffffffffu;
 // staged rows (vec4 0 .. 16 RP) and the output codes (words OC ..).
 var<workgroup> sm: array<vec4<u32>, {{SMEM4}}>;
 var<workgroup> sxs: array<f32, 16>;
+
+/** Word i of `cols` (the read masks). */
+fn colsWord(i: u32) -> u32 {
+  return cols[i / 4u][i % 4u];
+}
 
 fn word(i: u32) -> u32 {
   return sm[i / 4u][i % 4u];
@@ -104,7 +111,12 @@ fn main(
 //#unroll J {{PER_IN}}
     let i{{J}} = lane + {{J}}u * SG;
     var v{{J}} = vec4<f32>(0.0);
-    if (i{{J}} < KIN4) { v{{J}} = xin[t * KIN4 + i{{J}}]; }
+    if (i{{J}} < KIN4) {
+      v{{J}} = xin[t * KIN4 + i{{J}}];
+//#if READ_IN
+      v{{J}} = select(vec4<f32>(), v{{J}}, readLanes(colsWord({{RIN}}u + i{{J}}))); // columns not read: 0
+//#endif
+    }
     m = max(m, absMax4(v{{J}}));
 //#end
     let si = rowScale(subgroupMax(m));
@@ -241,8 +253,11 @@ fn main(
 //#unroll J {{PER4}}
     if (i{{J}} < H4) {
       v{{J}} = (v{{J}} - vec4<f32>(mean)) * inv * gamma_beta[i{{J}}] + gamma_beta[H4 + i{{J}}];
-      m = max(m, absMax4(v{{J}}));
       if (live) { x[row * H4 + i{{J}}] = v{{J}}; }
+//#if READ_OUT
+      v{{J}} = select(vec4<f32>(), v{{J}}, readLanes(colsWord({{ROUT}}u + i{{J}}))); // the next linear's codes
+//#endif
+      m = max(m, absMax4(v{{J}}));
     }
 //#end
 //#if CODES

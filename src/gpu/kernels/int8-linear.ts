@@ -23,6 +23,7 @@ import {
   type KernelDispatch,
 } from './linear-common';
 import { tileGrid, type HPCodes, type HPMatrix, type HPShape } from '../../core/formats/hp';
+import type { LiveOutputs } from './linear-types';
 import { hpInt8Layout, int8RowWords, packInt8Rows, type QuantizedRows } from '../../core/quant';
 
 export type Int8Weights = { kind: 'dense'; weight: QuantizedRows } | { kind: 'hp'; hp: HPMatrix; quant: HPCodes };
@@ -250,6 +251,14 @@ export const HP_INT8_VARIANTS: readonly string[] = [
   ...Object.keys(HP_X_TILES),
 ];
 
+/** The tile-rows of `hp` with an output in `live` (1 each), in order. */
+export function liveTileRows(hp: HPMatrix, live: Uint8Array): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < tileGrid(hp).tileRows; r++)
+    if (live.subarray(r * hp.tr, Math.min((r + 1) * hp.tr, hp.out)).some((v) => v)) rows.push(r);
+  return rows;
+}
+
 export interface Int8LinearOptions {
   tokens: number;
   bias?: Float32Array;
@@ -262,6 +271,11 @@ export interface Int8LinearOptions {
    *  matrices on X as columns; 'matrix': HP_X_MATRIX). */
   variant?: string;
   matrixUnits?: MatrixUnits;
+  /** The input columns read (1 each) for the quantizer's 'read' scale (int8-gpu-linear.ts). */
+  read?: Uint8Array;
+  /** HP dot4: the outputs later kernels read (live-outputs.ts); tile-rows with none are not run
+   *  from `minTokens` tokens a call (as the f32 columns kernel's 'rows'). */
+  live?: LiveOutputs;
 }
 
 export interface GpuInt8Linear {
@@ -438,6 +452,10 @@ export function createInt8Linear(
     scales = weights.quant.scales;
   }
   if (wWords.length < 4) wWords = new Uint32Array(4);
+  // HP dot4 (rows or columns of X): the live tile-rows' map after the kept columns (LIVE_OFF).
+  const liveRows = hp && opts.live && !hpX && !colTile ? liveTileRows(hp, opts.live.live) : undefined;
+  const liveOff = cols.length;
+  if (liveRows) cols = Uint32Array.from([...cols, ...liveRows]);
   checkStorageBinding(limits, `${label} weight codes`, wWords.byteLength);
   checkStorageBinding(limits, `${label} input codes (${maxTokens} tokens)`, maxTokens * xw * 4);
   checkStorageBinding(limits, `${label} output (${maxTokens} tokens)`, maxTokens * nOut * 4);
@@ -526,6 +544,7 @@ export function createInt8Linear(
     // HP: K steps of the tile-row's kept words where fewer than 16 (the encoder's 33 kept columns at
     // 90 %: 9 words, not 16 of which 7 zero).
     const bk = hp ? Math.max(1, Math.min(16, kw)) : 16;
+    const live = liveRows !== undefined && tokens >= opts.live!.minTokens;
     const pipeline = cachedPipeline(
       device,
       layout,
@@ -533,12 +552,19 @@ export function createInt8Linear(
       {
         ...{ WX: wx, WY: wy, TM: tm, TN: tn, TM4: tm / 4, TN4: tn / 4, BK: bk },
         ...{ HP: Boolean(hp), HPX: transposed, UNROLL: unroll, VEC: Boolean(vec), BIAS: true, GELU: gelu },
+        ...(live ? { LIVE: true, LIVE_OFF: liveOff } : { LIVE: false }),
       },
-      `int8-linear ${name}${gelu ? ' gelu' : ''}`,
+      `int8-linear ${name}${gelu ? ' gelu' : ''}${live ? ' live' : ''}`,
       int8BytesWgsl,
     );
-    const grid = { x: hp ? tileGrid(hp).tileRows : Math.ceil(nOut / (wx * tn)), y: Math.ceil(tokens / (wy * tm)) };
-    return { name, pipeline, workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 }, grid };
+    const rowsRun = live ? liveRows.length : hp ? tileGrid(hp).tileRows : 0;
+    const grid = { x: hp ? rowsRun : Math.ceil(nOut / (wx * tn)), y: Math.ceil(tokens / (wy * tm)) };
+    return {
+      name: live ? `${name}-live` : name,
+      pipeline,
+      workgroup: { x: wx, y: wy, storageBytes: bk * (wy * tm + wx * tn) * 4 },
+      grid,
+    };
   }
 
   function matrix(name: string, t: MatrixTile, tokens: number, ablations: readonly string[] = []) {

@@ -21,7 +21,8 @@ struct Params { tokens: u32, n: u32, xw: u32, kw: u32 }
 @group(0) @binding(3) var<storage, read> wq: array<u32>;
 @group(0) @binding(4) var<storage, read> ws: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read> cols: array<u32>; // HP: tileRows x (4 KW) input columns
+// HP: tileRows x (4 KW) input columns (LIVE: then the live tile-rows' indices, from LIVE_OFF)
+@group(0) @binding(6) var<storage, read> cols: array<u32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 
 const WX = {{WX}}u;
@@ -82,10 +83,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let ty = lid.y;
   let tid = ty * WX + tx;
   let m0 = wid.y * BM;
-  let n0 = wid.x * BN;
+//#if LIVE
+  let bx = cols[{{LIVE_OFF}}u + wid.x]; // LIVE: the x-th tile-row some later kernel reads
+//#else
+  let bx = wid.x;
+//#endif
+  let n0 = bx * BN;
 //#if HP
-  let colBase = wid.x * KW * 4u;
-  let bBase = wid.x * KW * BN;
+  let colBase = bx * KW * 4u;
+  let bBase = bx * KW * BN;
 //#endif
 
 //#if UNROLL

@@ -20,13 +20,15 @@ import {
 import { checkBufferArg } from '../limits';
 import { expandWgsl } from './wgsl-template';
 import { checkTokens } from './linear-common';
-import { int8RowWords } from '../../core/quant/gpu-layout';
+import { int8RowWords, readMaskWords } from '../../core/quant/gpu-layout';
 
 export interface Int8Quantizer {
   readonly width: number;
   readonly words: number;
   /** Whether the largest |x| is taken with subgroup operations. */
   readonly subgroup: boolean;
+  /** Whether the scale is over the columns read alone (the 'read' scale; opts.read). */
+  readonly read: boolean;
   encode(target: EncodeTarget, x: BufferArg, codes: BufferArg, scales: BufferArg, tokens?: number): void;
   destroy(): void;
 }
@@ -35,7 +37,9 @@ export interface Int8Quantizer {
  *  `columnWords`: write the codes as columns of this many words (int8ColumnWords(tokens)).
  *  `subgroupMaxSize`: the adapter's largest subgroup; where it is at most 64, the device has
  *  'subgroups' and the width is a multiple of 4: int8-quantize.wgsl SUBGROUP (x read once as
- *  vec4s, each token's largest |x| by subgroupMax). */
+ *  vec4s, each token's largest |x| by subgroupMax).
+ *  `read` (dynamic only): the columns the next linear reads (1 each): the scale over those alone,
+ *  the other columns' codes 0 (core/quant quantizeRows' `read`); absent or all read: every column. */
 export function createInt8Quantizer(
   device: GPUDevice,
   opts: {
@@ -45,6 +49,7 @@ export function createInt8Quantizer(
     label?: string;
     columnWords?: number;
     subgroupMaxSize?: number;
+    read?: Uint8Array;
   },
 ): Int8Quantizer {
   const { width, tokens: maxTokens } = opts;
@@ -53,8 +58,17 @@ export function createInt8Quantizer(
   if (opts.range !== undefined && !(opts.range >= 0 && Number.isFinite(opts.range)))
     throw new RangeError(`${label}: range must be a finite number >= 0`);
   const words = int8RowWords(width);
-  const layout = bindingLayout(device, 'int8-quantize', ['uniform', 'read', 'read', 'write', 'write']);
   const isStatic = opts.range !== undefined;
+  if (opts.read && opts.read.length !== width) throw new RangeError(`${label}: read has ${opts.read.length} columns`);
+  const read = !isStatic && opts.read !== undefined && !opts.read.every((r) => r);
+  const layout = bindingLayout(device, `int8-quantize${read ? ' read' : ''}`, [
+    'uniform',
+    'read',
+    'read',
+    'write',
+    'write',
+    ...(read ? (['read'] as const) : []),
+  ]);
   const tw = opts.columnWords ?? 0;
   if (tw && (tw % 4 !== 0 || tw * 4 < maxTokens))
     throw new RangeError(`${label}: columnWords must be a multiple of 4 holding ${maxTokens} tokens`);
@@ -64,9 +78,10 @@ export function createInt8Quantizer(
   const pipeline = compilePipeline(
     device,
     layout,
-    `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}${subgroup ? ' subgroup' : ''}`,
+    `int8-quantize${isStatic ? ' static' : ''}${tw ? ' columns' : ''}` +
+      `${subgroup ? ' subgroup' : ''}${read ? ' read' : ''}`,
     expandWgsl(`${quantizeWgsl}\n${scaleWgsl}`, {
-      ...{ STATIC: isStatic, COLUMNS: tw > 0, SUBGROUP: subgroup },
+      ...{ STATIC: isStatic, COLUMNS: tw > 0, SUBGROUP: subgroup, READ: read },
       ...(subgroup ? { W4: w4, PER: Math.ceil(w4 / 64) } : {}),
     }),
   );
@@ -74,6 +89,7 @@ export function createInt8Quantizer(
   // columns, the four tokens' code words.
   const storageBytes = subgroup ? 1024 + (tw ? 16 * w4 : 0) + 256 : tw ? 1040 : 256;
   const range = uploadBuffer(device, Float32Array.of(opts.range ?? 0), `${label} range`);
+  const mask = read ? uploadBuffer(device, readMaskWords(opts.read!, Math.max(4, words)), `${label} read`) : null;
   const uniforms = new Map<number, GPUBuffer>();
   const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
   let destroyed = false;
@@ -81,6 +97,7 @@ export function createInt8Quantizer(
     width,
     words,
     subgroup,
+    read,
     encode(target, x, codes, scales, tokens = maxTokens) {
       if (destroyed) throw new Error(`${label}: used after destroy()`);
       checkTokens(tokens, maxTokens, label);
@@ -103,7 +120,8 @@ export function createInt8Quantizer(
             { binding: 1, resource: xb },
             { binding: 3, resource: sb },
             { binding: 4, resource: cb },
-          ]),
+          ])
+          .concat(mask ? [{ binding: 5, resource: { buffer: mask } }] : []),
       });
       runDispatch(
         target,
@@ -117,6 +135,7 @@ export function createInt8Quantizer(
       if (destroyed) return;
       destroyed = true;
       range.destroy();
+      mask?.destroy();
       for (const u of uniforms.values()) u.destroy();
     },
   };

@@ -22,6 +22,9 @@ struct Params { tokens: u32, width: u32, words: u32, rowsPerY: u32, tw: u32 }
 //#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 //#endif
+//#if READ
+@group(0) @binding(5) var<storage, read> readMask: array<u32>; // the 'read' scale: readLanes words
+//#endif
 @group(0) @binding(2) var<storage, read> range: array<f32>; // static: [amax]; dynamic: unused
 @group(0) @binding(3) var<storage, read_write> scales: array<f32>;
 //#if COLUMNS
@@ -59,7 +62,13 @@ fn absMax4(v: vec4<f32>) -> f32 {
 fn rowValues(row: u32, lane: u32, live: bool) -> array<vec4<f32>, PER> {
   var v: array<vec4<f32>, PER>;
 //#unroll J {{PER}}
-  if (live && lane + {{J}}u * 64u < W4) { v[{{J}}] = x4[row * W4 + lane + {{J}}u * 64u]; }
+  if (live && lane + {{J}}u * 64u < W4) {
+    v[{{J}}] = x4[row * W4 + lane + {{J}}u * 64u];
+//#if READ
+    // The 'read' scale: unread columns count as 0 (their range left out, their codes 0).
+    v[{{J}}] = select(vec4<f32>(), v[{{J}}], readLanes(readMask[lane + {{J}}u * 64u]));
+//#endif
+  }
 //#end
   return v;
 }
@@ -135,6 +144,14 @@ fn main(
 }
 //#endif
 //#else
+/** x[i] of row-major x, 0 for a column the 'read' scale leaves out (READ). */
+fn xAt(base: u32, i: u32) -> f32 {
+//#if READ
+  if (((readMask[i / 4u] >> (8u * (i % 4u))) & 0xffu) == 0u) { return 0.0; }
+//#endif
+  return x[base + i];
+}
+
 //#if COLUMNS
 var<workgroup> part: array<f32, 256>;
 var<workgroup> rowInv: array<f32, 4>;
@@ -152,7 +169,7 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: v
 //#else
   var local = 0.0;
   if (row < params.tokens) {
-    for (var i = tid % 64u; i < width; i += 64u) { local = max(local, abs(x[row * width + i])); }
+    for (var i = tid % 64u; i < width; i += 64u) { local = max(local, abs(xAt(row * width, i))); }
   }
   part[tid] = local;
   workgroupBarrier();
@@ -172,7 +189,7 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: v
     var word = 0u;
     if (c < width) {
       for (var t = 0u; t < 4u; t++) {
-        if (t0 + t < params.tokens) { word = word | (code(x[(t0 + t) * width + c], rowInv[t]) << (8u * t)); }
+        if (t0 + t < params.tokens) { word = word | (code(xAt((t0 + t) * width, c), rowInv[t]) << (8u * t)); }
       }
     }
     codes[c * params.tw + g] = word;
@@ -190,7 +207,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#else
   var local = 0.0;
   if (inRange) {
-    for (var i = lid.x; i < width; i += THREADS) { local = max(local, abs(x[base + i])); }
+    for (var i = lid.x; i < width; i += THREADS) { local = max(local, abs(xAt(base, i))); }
   }
   partial[lid.x] = local;
   workgroupBarrier();
@@ -208,7 +225,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var word = 0u;
     for (var j = 0u; j < 4u; j++) {
       let i = w * 4u + j;
-      if (i < width) { word = word | (code(x[base + i], inv) << (8u * j)); }
+      if (i < width) { word = word | (code(xAt(base, i), inv) << (8u * j)); }
     }
     codes[row * params.words + w] = word;
   }

@@ -52,3 +52,8 @@ fn code(x: f32, inv: f32) -> u32 {
 fn pack4(v: vec4<f32>, inv: f32) -> u32 {
   return code(v.x, inv) | (code(v.y, inv) << 8u) | (code(v.z, inv) << 16u) | (code(v.w, inv) << 24u);
 }
+
+/** Which of four columns a read-mask word marks read (byte c nonzero: column c; the 'read' scale). */
+fn readLanes(m: u32) -> vec4<bool> {
+  return ((vec4<u32>(m) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) != vec4<u32>(0u);
+}

@@ -102,6 +102,11 @@ export interface GpuLinear {
     codes: GPUBuffer;
     scales: GPUBuffer;
     columnWords: number;
+    /** The 'read' scale's column mask (readMaskWords) where the linear reads some columns only:
+     *  whoever writes the codes takes the scale over those and writes 0 for the rest. */
+    readMask?: GPUBuffer;
+    /** The same, as 1 for each input column read. */
+    read?: Uint8Array;
     encode(target: EncodeTarget, output: BufferArg, tokens: number): void;
   };
   /** Frees the weight buffers and cached uniforms; the object is unusable afterwards. */
