@@ -2,8 +2,8 @@
 // wasm backend (the same code path as the app's eval worker, minus WebGPU).
 import { parseFlags, numberFlag } from '../args';
 import { CliError } from '../cli-error';
-import { inputFile } from '../paths';
-import { readFileSync } from 'node:fs';
+import { inputFile, outputFile } from '../paths';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readWeightsFile, type WeightsFile } from '../../core/formats/weights-file';
 import { onnxWithHPW } from '../../core/model/apply-hpw';
 import { parseBertOnnx } from '../../core/model/bert-from-onnx';
@@ -58,6 +58,8 @@ export const usage =
   --int8-scale row|read   dynamic activations: each token's scale over its whole row, or over the
                        columns the next HP linear reads (its kept columns; the others' codes 0);
                        default ${DEFAULT_INT8_SCALE}
+  --save-logits F      with --quant: write the integer model's logits (dataset order) to F, as hp-lab
+                       encoder --save-logits does the engine's ({rows: {int8: {logits}}})
   --activations dynamic|static   per-token ranges at run time (default), or one range per linear
                        calibrated on --calibration (default ${DEFAULT_CALIBRATION_DATA}, first
                        --calibration-limit ${DEFAULT_CALIBRATION_SENTENCES} sentences; never dev/test)
@@ -79,6 +81,7 @@ export async function run(argv: string[]): Promise<unknown> {
     activations: { type: 'string' },
     'int8-attention': { type: 'string' },
     'int8-scale': { type: 'string' },
+    'save-logits': { type: 'string' },
     calibration: { type: 'string' },
     'calibration-limit': { type: 'string' },
     'vs-dense': { type: 'boolean' },
@@ -101,6 +104,10 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!['on', 'off'].includes(int8Attention))
     throw new CliError(`--int8-attention must be on or off, got '${int8Attention}'`);
   if (int8Attention === 'on' && quant !== 'int8') throw new CliError('--int8-attention on needs --quant int8');
+  if (values['save-logits'] !== undefined) {
+    if (quant === 'f32') throw new CliError('--save-logits goes with --quant int8|int16');
+    outputFile('save-logits', values['save-logits']);
+  }
   const scale = (values['int8-scale'] ?? DEFAULT_INT8_SCALE) as Int8Scale;
   if (!INT8_SCALES.includes(scale))
     throw new CliError(`--int8-scale must be ${INT8_SCALES.join(' or ')}, got '${values['int8-scale']}'`);
@@ -198,6 +205,7 @@ export async function run(argv: string[]): Promise<unknown> {
           attention: int8Attention === 'on' ? 'int8' : 'f32',
           scale,
           limit,
+          keepLogits: values['save-logits'] !== undefined,
           batch,
           maxLength,
           hp,
@@ -207,6 +215,11 @@ export async function run(argv: string[]): Promise<unknown> {
           onPhase: (p) => process.stderr.write(`${p}\n`),
         });
         const qr = q.result;
+        if (values['save-logits'] !== undefined)
+          writeFileSync(
+            values['save-logits'],
+            JSON.stringify({ scale, max_length: maxLength, rows: { [quant]: { logits: Array.from(qr.logits!) } } }),
+          );
         let agree = 0;
         for (let i = 0; i < qr.n; i++) agree += Number(qr.predictions[i] === r.predictions[i]);
         return {
