@@ -100,20 +100,6 @@ fn main(
 //#end
 //#endif
 
-//#if READ_IN
-  // The read masks of a lane's vec4s, the same for every row: loaded once.
-//#unroll J {{PER_IN}}
-  var rin{{J}} = vec4<bool>();
-  if (lane + {{J}}u * SG < KIN4) { rin{{J}} = readLanes(colsWord({{RIN}}u + lane + {{J}}u * SG)); }
-//#end
-//#endif
-//#if READ_OUT
-//#unroll J {{PER4}}
-  var rout{{J}} = vec4<bool>();
-  if (lane + {{J}}u * SG < H4) { rout{{J}} = readLanes(colsWord({{ROUT}}u + lane + {{J}}u * SG)); }
-//#end
-//#endif
-
   // (A) Rows past the last token quantize the last token's row (their outputs are not stored).
 //#if NO_QUANT
   for (var k = 16u + slot; k < 16u; k += NSG) {
@@ -125,12 +111,12 @@ fn main(
 //#unroll J {{PER_IN}}
     let i{{J}} = lane + {{J}}u * SG;
     var v{{J}} = vec4<f32>(0.0);
+    if (i{{J}} < KIN4) {
+      v{{J}} = xin[t * KIN4 + i{{J}}];
 //#if READ_IN
-    // Columns not read count as 0 (a vec4 of them is not loaded: the engine did not compute it).
-    if (any(rin{{J}})) { v{{J}} = select(vec4<f32>(), xin[t * KIN4 + i{{J}}], rin{{J}}); }
-//#else
-    if (i{{J}} < KIN4) { v{{J}} = xin[t * KIN4 + i{{J}}]; }
+      v{{J}} = select(vec4<f32>(), v{{J}}, readLanes(colsWord({{RIN}}u + i{{J}}))); // columns not read: 0
 //#endif
+    }
     m = max(m, absMax4(v{{J}}));
 //#end
     let si = rowScale(subgroupMax(m));
@@ -269,7 +255,7 @@ fn main(
       v{{J}} = (v{{J}} - vec4<f32>(mean)) * inv * gamma_beta[i{{J}}] + gamma_beta[H4 + i{{J}}];
       if (live) { x[row * H4 + i{{J}}] = v{{J}}; }
 //#if READ_OUT
-      v{{J}} = select(vec4<f32>(), v{{J}}, rout{{J}}); // the next linear's codes
+      v{{J}} = select(vec4<f32>(), v{{J}}, readLanes(colsWord({{ROUT}}u + i{{J}}))); // the next linear's codes
 //#endif
       m = max(m, absMax4(v{{J}}));
     }

@@ -63,13 +63,10 @@ fn rowValues(row: u32, lane: u32, live: bool) -> array<vec4<f32>, PER> {
   var v: array<vec4<f32>, PER>;
 //#unroll J {{PER}}
   if (live && lane + {{J}}u * 64u < W4) {
-//#if READ
-    // The 'read' scale: unread columns count as 0 (their range left out, their codes 0; a vec4 of
-    // them is not loaded).
-    let m = readLanes(readMask[lane + {{J}}u * 64u]);
-    if (any(m)) { v[{{J}}] = select(vec4<f32>(), x4[row * W4 + lane + {{J}}u * 64u], m); }
-//#else
     v[{{J}}] = x4[row * W4 + lane + {{J}}u * 64u];
+//#if READ
+    // The 'read' scale: unread columns count as 0 (their range left out, their codes 0).
+    v[{{J}}] = select(vec4<f32>(), v[{{J}}], readLanes(readMask[lane + {{J}}u * 64u]));
 //#endif
   }
 //#end
