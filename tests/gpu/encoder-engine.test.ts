@@ -641,19 +641,29 @@ describe('encoder engine on WebGPU', () => {
       quant: 'int8' as const,
       maxBatch: 3,
       maxSeq: 7,
-      int8Scale: 'read' as const,
       hpLive: 'rows' as const,
     };
-    const ref = quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'read' }, sparse);
+    const refs = {
+      read: quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'read' }, sparse),
+      'read-out': quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'read-out' }, sparse),
+    };
     const rowRef = quantizeBert(pruned, { bits: 8, activations: 'dynamic', scale: 'row' }, sparse);
+    // 'read-out': the read scale at the attention output's and FFN-out's inputs alone.
     const cases = [
-      { name: 'fused', o: { int8FuseLn: true } },
-      { name: 'unfused', o: { int8FuseLn: false } },
-      { name: 'quantizers apart, [CLS] tail', o: { int8FuseLn: false, int8LayerNorm: false, clsTail: true } },
-      { name: 'fused, [CLS] tail', o: { int8FuseLn: true, clsTail: true } },
-    ];
-    for (const { name, o } of cases) {
-      const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...int8, ...o, sparse });
+      { name: 'fused', int8Scale: 'read', o: { int8FuseLn: true } },
+      { name: 'unfused', int8Scale: 'read', o: { int8FuseLn: false } },
+      {
+        name: 'quantizers apart, [CLS] tail',
+        int8Scale: 'read',
+        o: { int8FuseLn: false, int8LayerNorm: false, clsTail: true },
+      },
+      { name: 'fused, [CLS] tail', int8Scale: 'read', o: { int8FuseLn: true, clsTail: true } },
+      { name: 'read-out, fused', int8Scale: 'read-out', o: { int8FuseLn: true } },
+      { name: 'read-out, unfused, [CLS] tail', int8Scale: 'read-out', o: { int8FuseLn: false, clsTail: true } },
+    ] as const;
+    for (const { name, int8Scale, o } of cases) {
+      const ref = refs[int8Scale];
+      const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...int8, int8Scale, ...o, sparse });
       // FFN-in and the stacked Q/K/V on their live tile-rows alone.
       expect(Object.keys(engine.kernelVariants(12)).join(' '), name).toMatch(/-live/);
       for (const [batch, seq, seed] of [
@@ -671,13 +681,15 @@ describe('encoder engine on WebGPU', () => {
     }
     // Dense linears read every column: the same logits bit for bit either way.
     const b = randomBatch(model, 3, 7, 4);
-    const run = async (int8Scale: 'row' | 'read') => {
+    const run = async (int8Scale: 'row' | 'read' | 'read-out') => {
       const e = createEncoderEngine(gpu.device, gpu.caps, model, { ...int8, int8Scale });
       const l = await e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 3, 7);
       e.destroy();
       return l;
     };
-    expect(await run('read')).toEqual(await run('row'));
+    const row = await run('row');
+    expect(await run('read')).toEqual(row);
+    expect(await run('read-out')).toEqual(row);
   }, 300_000);
 
   it('int8 HP on subgroup matrices (builtins emulated on SwiftShader): the same logits, matrix kernels', async () => {

@@ -58,7 +58,8 @@ export const usage =
                       default: from 4096 tokens a call; --hp-ln-tile l16|l16w|l16wp picks its tile)
   --int8-scale S[,..]  with --quant int8: each token's activation scale over its whole row (row) or the
                       columns the next HP linear reads (read: then what feeds only unread columns is
-                      skipped too: dead heads, FFN-in / V tile-rows); default ${DEFAULT_INT8_SCALE};
+                      skipped too: dead heads, FFN-in / V tile-rows) or read-out (read at the attention
+                      output's and FFN-out's inputs alone); default ${DEFAULT_INT8_SCALE};
                       a list: one HP engine each
   --compare-ort       also run onnxruntime-web (wasm) on the same pruned weights: logits diff, agreement
   --limit N           first N sentences only (default all); --no-accuracy to skip accuracy

@@ -55,8 +55,9 @@ export const usage =
   --int8-attention on|off   with --quant int8: the attention in integer arithmetic too (Q per token, K
                        per sequence and head, V per channel, softmax codes 0..127; core/quant
                        int-attention.ts); default off
-  --int8-scale row|read   dynamic activations: each token's scale over its whole row, or over the
-                       columns the next HP linear reads (its kept columns; the others' codes 0);
+  --int8-scale row|read|read-out   dynamic activations: each token's scale over its whole row, or over
+                       the columns the next HP linear reads (its kept columns; the others' codes 0),
+                       or that at the attention output's and FFN-out's inputs alone;
                        default ${DEFAULT_INT8_SCALE}
   --save-logits F      with --quant: write the integer model's logits (dataset order) to F, as hp-lab
                        encoder --save-logits does the engine's ({rows: {int8: {logits}}})
@@ -228,7 +229,7 @@ export async function run(argv: string[]): Promise<unknown> {
           activations:
             activations === 'static'
               ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})`
-              : `dynamic (per token, scale over the ${scale === 'read' ? 'columns read' : 'whole row'})`,
+              : `dynamic (per token, scale over the ${scale === 'row' ? 'whole row' : `columns read (${scale})`})`,
           attention: int8Attention === 'on' ? 'int8 (int-attention.ts)' : 'f32',
           accuracy: qr.accuracy,
           correct: qr.correct,

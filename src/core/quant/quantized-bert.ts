@@ -30,9 +30,11 @@ export type AttentionQuant = 'f32' | 'int8';
 
 /** Dynamic activations: each token's scale from the largest |x| of its whole row ('row'), or of the
  *  columns the next linear reads ('read': an HP linear's kept input columns, Q/K/V's together; the
- *  other columns get code 0, so a forward need not compute them). Dense linears read every column:
- *  the same codes either way. */
-export const INT8_SCALES = ['row', 'read'] as const;
+ *  other columns get code 0, so a forward need not compute them), or that only at the inputs of the
+ *  attention output and FFN-out ('read-out': where the forward skips columns; the LayerNorm outputs
+ *  Q/K/V and FFN-in read are computed whole anyway). Dense linears read every column: the same codes
+ *  any way. */
+export const INT8_SCALES = ['row', 'read', 'read-out'] as const;
 export type Int8Scale = (typeof INT8_SCALES)[number];
 export const DEFAULT_INT8_SCALE: Int8Scale = 'row';
 
@@ -63,7 +65,8 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
   if (attention === 'int8' && opts.bits !== 8) throw new RangeError('the int8 attention needs 8-bit quantization');
   const linears = new Map<Linear, QuantLinear>();
   const scale = opts.scale ?? DEFAULT_INT8_SCALE;
-  const read = scale === 'read' && opts.activations === 'dynamic' ? readColumns(model, hp) : new Map();
+  const read =
+    scale !== 'row' && opts.activations === 'dynamic' ? readColumns(model, hp, scale === 'read-out') : new Map();
   for (const l of prunableLinears(model)) {
     let inputRange: number | undefined;
     if (opts.activations === 'static') {
@@ -87,8 +90,13 @@ export function quantizeBert(model: BertModel, opts: QuantOptions, hp?: Map<stri
 }
 
 /** The input columns each HP linear reads (by name; absent: all): its kept columns, the union of the
- *  three for Q, K and V (one quantization of their shared input: the GPU stacks them). */
-export function readColumns(model: BertModel, hp?: Map<string, HPMatrix>): Map<string, Uint8Array> {
+ *  three for Q, K and V (one quantization of their shared input: the GPU stacks them). `outputsOnly`:
+ *  the attention output's and FFN-out's alone (the 'read-out' scale). */
+export function readColumns(
+  model: BertModel,
+  hp?: Map<string, HPMatrix>,
+  outputsOnly = false,
+): Map<string, Uint8Array> {
   const read = new Map<string, Uint8Array>();
   const set = (names: string[]) => {
     const kept = names.map((n) => hp?.get(n));
@@ -99,8 +107,9 @@ export function readColumns(model: BertModel, hp?: Map<string, HPMatrix>): Map<s
     for (const n of names) read.set(n, union);
   };
   for (const layer of model.layers) {
-    set([layer.q.name, layer.k.name, layer.v.name]);
-    for (const l of [layer.attnOut, layer.ffnIn, layer.ffnOut]) set([l.name]);
+    if (!outputsOnly) set([layer.q.name, layer.k.name, layer.v.name]);
+    for (const l of outputsOnly ? [layer.attnOut, layer.ffnOut] : [layer.attnOut, layer.ffnIn, layer.ffnOut])
+      set([l.name]);
   }
   return read;
 }

@@ -145,7 +145,8 @@ export interface EncoderEngineOptions {
   quant?: 'int8';
   /** With quant 'int8': each token's activation scale over its whole row ('row') or over the
    *  columns the next linear reads ('read': core/quant quantizeBert's `scale`, the same codes bit for
-   *  bit); with 'read' the engine also leaves out what no read column needs, as f32 does (hpLive: the
+   *  bit; 'read-out': at the attention output's and FFN-out's inputs alone); with either the engine
+   *  also leaves out what no read column needs, as f32 does (hpLive: the
    *  attention's dead heads and unread value dims, FFN-in's and V's dead tile-rows). Default
    *  DEFAULT_INT8_SCALE. */
   int8Scale?: Int8Scale;
@@ -405,11 +406,11 @@ export function createEncoderEngine(
   const int8Att = opts.quant === 'int8' ? (opts.int8Attention ?? false) : false;
   const int8Scale = opts.int8Scale ?? DEFAULT_INT8_SCALE;
   if (!INT8_SCALES.includes(int8Scale)) throw new RangeError(`int8Scale must be one of ${INT8_SCALES.join(', ')}`);
-  // int8 'read': the input columns each HP linear reads (by name), and whether the forward may skip
+  // int8 'read' / 'read-out': the input columns each HP linear reads (by name), and whether the forward may skip
   // what feeds only unread columns (not with the integer attention: its Q scale spans every head).
-  const reads =
-    opts.quant === 'int8' && int8Scale === 'read' ? readColumns(model, sparse) : new Map<string, Uint8Array>();
-  const int8Live = opts.quant === 'int8' && int8Scale === 'read' && !int8Att;
+  const readScale = opts.quant === 'int8' && int8Scale !== 'row';
+  const reads = readScale ? readColumns(model, sparse, int8Scale === 'read-out') : new Map<string, Uint8Array>();
+  const int8Live = readScale && !int8Att;
   const attentionKernels = new Map<string, AttentionKernel>();
   const layerVariants = opts.attention?.split('/');
   const attentionFor = (layout: QkvLayout, i: number): AttentionKernel => {
@@ -768,7 +769,7 @@ export function createEncoderEngine(
       // --hp-ln-tile names the int8 fused kernel's tile too (whole or per shape; 'off': unfused).
       const tile = shapeTile(opts.hpLnTile, lin.in, lin.out);
       if (tile === 'off') return null;
-      const read = reads.size > 0;
+      const read = reads.has(lin.name);
       const o = { bias: lin.bias, codes: Boolean(q), label, tile, read, nextRead: q?.read };
       const kernel = createInt8HpLn(device, caps, hp, quant, o);
       if (!kernel) return null;

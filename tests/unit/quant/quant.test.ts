@@ -163,6 +163,13 @@ describe('integer BERT forward', () => {
         expect(read.get(l.name), l.name).toEqual(want.every((v) => v) ? undefined : want);
     }
     expect(read.size).toBeGreaterThan(0);
+    // 'read-out': the attention output's and FFN-out's read columns alone.
+    const outs = readColumns(pruned, hp, true);
+    expect(outs.size).toBeGreaterThan(0);
+    for (const layer of pruned.layers) {
+      for (const l of [layer.q, layer.k, layer.v, layer.ffnIn]) expect(outs.has(l.name)).toBe(false);
+      for (const l of [layer.attnOut, layer.ffnOut]) expect(outs.get(l.name)).toEqual(read.get(l.name));
+    }
     expect(readColumns(model).size).toBe(0);
     const viaRead = quantizedForward(quantizeBert(pruned, { ...q8, scale: 'read' }, hp), batch);
     expect(viaRead).not.toEqual(viaHP);
