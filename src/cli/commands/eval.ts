@@ -229,7 +229,8 @@ export async function run(argv: string[]): Promise<unknown> {
           activations:
             activations === 'static'
               ? `static (one range per linear, max |x| over ${q.calibrationSentences} sentences of ${calibration})`
-              : `dynamic (per token, scale over the ${scale === 'row' ? 'whole row' : `columns read (${scale})`})`,
+              : 'dynamic (per token)',
+          ...(activations === 'dynamic' ? { int8_scale: scale } : {}),
           attention: int8Attention === 'on' ? 'int8 (int-attention.ts)' : 'f32',
           accuracy: qr.accuracy,
           correct: qr.correct,

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildMlpOnnx, buildTinyBertOnnx } from '../../helpers/tiny-bert-onnx';
@@ -102,6 +102,20 @@ test('hp-lab eval --quant int8: the integer model beside f32 on the same sentenc
   ])) as Record<string, unknown>;
   expect(hp).toMatchObject({ n: 12, pruned: { config: { pattern: 'hp', sparsity: 0.5 } } });
   expect(hp.activations).toMatch(/static .* max \|x\| over 4 sentences of public\/data\/train\.jsonl/);
+  // The read scale (each token's over the columns the next HP linear reads), its logits saved.
+  const logitsFile = path.join(dir, 'int8-logits.json');
+  const read = (await run([
+    ...['--model', model, '--limit', '12', '--quant', 'int8', '--int8-scale', 'read'],
+    ...['--pattern', 'hp', '--sparsity', '0.5', '--tile', '8x8', '--save-logits', logitsFile],
+  ])) as Record<string, unknown>;
+  expect(read).toMatchObject({ n: 12, int8_scale: 'read', activations: 'dynamic (per token)' });
+  const saved = JSON.parse(readFileSync(logitsFile, 'utf8'));
+  expect(saved).toMatchObject({ scale: 'read' });
+  expect(saved.rows.int8.logits).toHaveLength(12 * 2);
+  await expect(run(['--model', model, '--int8-scale', 'col', '--quant', 'int8'])).rejects.toThrow(
+    /--int8-scale must be/,
+  );
+  await expect(run(['--model', model, '--save-logits', logitsFile])).rejects.toThrow(/--save-logits goes with --quant/);
   const { run: prune } = await import('../../../src/cli/commands/prune');
   const hpw8 = path.join(dir, 'pruned8.hpw');
   await prune([
