@@ -31,7 +31,10 @@
 # (the logits step with split + compact at every batch), tail-small (the tail off / on
 # at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
 # tail off, on, on+attention in one process), logits-int8-tail (int8 dev-split logits, dense and HP 90 %, per
-# tail mode: compare the rows of the three files), logits (dev-split logits at
+# tail mode: compare the rows of the three files), int8-scale (the int8 encoder, B=32 L=128 HP 90 %, with the
+# activation scale over the whole row, the columns read, and those at the output linears' inputs, twice each in
+# one process), int8-scale-leave (the same, row and read-out, with --profile-leave-out), logits-int8-scale (int8
+# dev-split logits, read scale, its skips at every batch and none: the files' rows equal), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -183,6 +186,17 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       for t in off on on+attention; do
         HP_LAB_UNSAFE_APIS=1 c "logits-int8-$t" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 --cls-tail "$t" \
           --save-logits "$out/engine-logits-int8-$t.json"
+      done ;;
+    int8-scale)
+      HP_LAB_UNSAFE_APIS=1 c int8-scale 80 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile --no-latency \
+        --int8-scale row,read,read-out,row,read,read-out ;;
+    int8-scale-leave)
+      HP_LAB_UNSAFE_APIS=1 c int8-scale-leave 60 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile --no-latency \
+        --int8-scale row,read-out --profile-leave-out ;;
+    logits-int8-scale)
+      for live in rows off; do
+        HP_LAB_UNSAFE_APIS=1 c "logits-int8-read-$live" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 \
+          --int8-scale read --hp-live $live --save-logits "$out/engine-logits-int8-read-$live.json"
       done ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
