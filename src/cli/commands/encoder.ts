@@ -652,7 +652,9 @@ export async function run(argv: string[]): Promise<unknown> {
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb, tiles.scale].filter(Boolean).join('/')}`
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb, tiles.scale]
+                .filter(Boolean)
+                .join('/')}`
             : '';
         try {
           const hpShapes = pruned.matrices
