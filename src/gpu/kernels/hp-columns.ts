@@ -67,7 +67,10 @@ export interface ColumnGeometry {
   storageBytes: number;
 }
 
-/** Kept columns a step of the gather form by default: each is RT + RO quads an invocation in flight. */
+/** Kept columns a step of the gather form by default: each is RT + RO quads an invocation in flight.
+ *  The gather form is an option, never automatic: on the H200 it was slower than the staged form on
+ *  every tile tried (BENCHMARKS.md, sixteenth pass, helper 16c: B=32 L=128 HP 90 % Q/K/V 0.0471 ms
+ *  staged against 0.0571-0.0674, FFN-in 0.0666 against 0.0750-0.0952). */
 export const GATHER_KC_MAX = 4;
 
 export function columnGeometry(
