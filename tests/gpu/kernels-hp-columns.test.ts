@@ -35,29 +35,6 @@ describe('HP linear on X as columns', () => {
     expectOk(await hpCase(gpu, 33, 80, 40, 8, 8, { sparsity: 0.5 }, { columns: 'transpose', weights: 'f16' }));
   });
 
-  test('the gather form (no workgroup memory): tiles, K-steps of 1-4 (short last ones), f16', async () => {
-    for (const variant of ['c64/4x4/g', 'c32/4x4/g/k1', 'c64/8x4/g/k3']) {
-      expectOk(await hpCase(gpu, 137, 100, 72, 32, 16, { sparsity: 0.7 }, { columns: 'kernel', variant, gelu: true }));
-      expectOk(await hpCase(gpu, 68, 90, 64, 32, 8, { sparsity: 0.5 }, { columns: 'out-columns', variant }));
-    }
-    expectOk(await hpCase(gpu, 70, 77, 48, 16, 16, { sparsity: 0.3 }, { columns: 'kernel', variant: 'c64/4x4/g/k2' }));
-    expectOk(
-      await hpCase(
-        gpu,
-        33,
-        80,
-        40,
-        8,
-        8,
-        { sparsity: 0.5 },
-        { columns: 'kernel', variant: 'c32/4x4/g', weights: 'f16' },
-      ),
-    );
-    expectOk(await hpCase(gpu, 132, 312, 1200, 32, 32, { sparsity: 0.9 }, { columns: 'kernel', variant: 'c64/8x4/g' }));
-    expect(columnGeometry(32, 33, COLUMN_TILES[1], undefined, true)).toMatchObject({ kc: 4, storageBytes: 0 });
-    expect(pickColumnTile(gpu.device.limits, 32, 33, 31, 4096, 'c128/8x8/g/k2').name).toBe('c128/8x8/g/k2');
-  });
-
   test('TinyBERT shapes at 90 % (Q = 33 and 120 kept columns a tile-row), all pruned', async () => {
     expectOk(await hpCase(gpu, 132, 312, 1200, 32, 32, { sparsity: 0.9 }, { columns: 'transpose', gelu: true }));
     expectOk(await hpCase(gpu, 132, 1200, 312, 32, 32, { sparsity: 0.9 }, { columns: 'out-columns' }));

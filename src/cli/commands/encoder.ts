@@ -96,8 +96,7 @@ export const usage =
   --ln-columns-rows R rows a workgroup (4, 8, 16) of the LayerNorm that writes x as columns (default 8
                       where it fits the device's workgroup memory, else 4)
   --hp-column-tile T  the columns kernel's tile (c256/8x8, c128/8x8, c128/8x4, c64/8x8, c64/8x4,
-                      c64/4x4, c32/4x4, optionally /g: the gather form, nothing in workgroup
-                      memory, no barriers; /kN: N kept columns a K-step), or per shape,
+                      c64/4x4, c32/4x4, optionally /kN: N kept columns a K-step), or per shape,
                       'INxOUT=T' entries joined by '+' (312x968=c64/8x4+312x1200=c128/8x4: the
                       stacked Q/K/V and FFN-in; the rest automatic); default per call; a comma list
                       builds and times one HP engine per tile (rows carry hp_column_tile; with a

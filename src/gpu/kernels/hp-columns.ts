@@ -57,8 +57,6 @@ export { AUTO_FEW_TOKENS as HP_COLUMNS_FEW_TOKENS } from './hp-columns-ln';
 export interface ColumnGeometry {
   tile: ColumnTile;
   name: string;
-  /** The gather form ('/g' after the tile's name): no workgroup memory, no barriers. */
-  gather: boolean;
   wx: number;
   wy: number;
   threads: number;
@@ -67,38 +65,24 @@ export interface ColumnGeometry {
   storageBytes: number;
 }
 
-/** Kept columns a step of the gather form by default: each is RT + RO quads an invocation in flight.
- *  The gather form is an option, never automatic: on the H200 it was slower than the staged form on
- *  every tile tried (BENCHMARKS.md, sixteenth pass, helper 16c: B=32 L=128 HP 90 % Q/K/V 0.0471 ms
- *  staged against 0.0571-0.0674, FFN-in 0.0666 against 0.0750-0.0952). */
-export const GATHER_KC_MAX = 4;
-
-export function columnGeometry(
-  tr: number,
-  q: number,
-  tile: ColumnTile,
-  kcMax?: number,
-  gather = false,
-): ColumnGeometry | null {
+export function columnGeometry(tr: number, q: number, tile: ColumnTile, kcMax = COLUMN_KC_MAX): ColumnGeometry | null {
   const wx = tr / (4 * tile.ro);
   if (!Number.isInteger(wx) || wx < 1) return null;
   const threads = wx * tile.wy;
   if (threads < 16) return null;
   const bt = 4 * tile.rt * tile.wy;
-  const kc = columnKStep(q, kcMax ?? (gather ? GATHER_KC_MAX : COLUMN_KC_MAX));
-  // Unrolled prefetch registers: the staged loads a step, or the gather form's quads in flight.
-  if (gather ? kc * (tile.rt + tile.ro) > 32 : Math.ceil((kc * bt) / 4 / threads) > 16) return null;
-  const storageBytes = gather ? 0 : (kc * (bt / 4) + (kc * tr) / 4) * 16;
-  const name = `${tile.name}${gather ? '/g' : ''}${kcMax === undefined ? '' : `/k${kcMax}`}`;
-  return { tile, name, gather, wx, wy: tile.wy, threads, bt, kc, storageBytes };
+  const kc = columnKStep(q, kcMax);
+  if (Math.ceil((kc * bt) / 4 / threads) > 16) return null; // unrolled prefetch registers
+  const storageBytes = (kc * (bt / 4) + (kc * tr) / 4) * 16;
+  const name = kcMax === COLUMN_KC_MAX ? tile.name : `${tile.name}/k${kcMax}`;
+  return { tile, name, wx, wy: tile.wy, threads, bt, kc, storageBytes };
 }
 
-/** The geometry a tile name gives: 'c128/8x8', 'c128/8x8/k8' (at most 8 kept columns a K-step),
- *  'c128/8x8/g' (the gather form), 'c128/8x8/g/k2'. */
+/** The geometry a tile name ('c128/8x8', 'c128/8x8/k8': at most 8 kept columns a K-step) gives. */
 function namedGeometry(tr: number, q: number, name: string): ColumnGeometry | null {
-  const m = /^(.*?)(\/g)?(?:\/k(\d+))?$/.exec(name)!;
+  const m = /^(.*?)(?:\/k(\d+))?$/.exec(name)!;
   const tile = COLUMN_TILES.find((t) => t.name === m[1]);
-  return tile ? columnGeometry(tr, q, tile, m[3] ? Number(m[3]) : undefined, m[2] !== undefined) : null;
+  return tile ? columnGeometry(tr, q, tile, m[2] ? Number(m[2]) : COLUMN_KC_MAX) : null;
 }
 
 function fits(limits: GPUSupportedLimits, g: ColumnGeometry): boolean {
@@ -137,9 +121,7 @@ export function pickColumnTile(
     const g = namedGeometry(tr, q, forced);
     if (!g || !fits(limits, g)) {
       const names = COLUMN_TILES.map((t) => t.name).join(', ');
-      throw new RangeError(
-        `HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/g', '/kN')`,
-      );
+      throw new RangeError(`HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/kN')`);
     }
     return g;
   }
@@ -251,7 +233,6 @@ export function hpColumns(
           QS: Math.ceil(q / splits),
           KIN: hp.in,
           IN_ROWS: inRows,
-          GATHER: g.gather,
           LIVE: live !== null,
           LIVE_MASK: live !== null && live.stride > 1,
           BIAS: true,

@@ -13,10 +13,6 @@
 // workgroups a linear): workgroup z takes kept columns [z * QS, z * QS + QS) of its tile-row and writes
 // its partial sums as rows to slice z of Y (tokens x out each; the bias in slice 0 alone), which the
 // residual + LayerNorm after it adds. IN_ROWS: X as rows (tokens x KIN) instead of columns.
-// GATHER: nothing staged in workgroup memory and no barriers; each invocation loads its own X quads
-// (neighbouring ty: neighbouring quads) and value quads (the same address for every ty: an L1
-// broadcast) straight from the buffers, KC kept columns a step, the next step's loads issued before
-// this step's multiply-adds and the step after's input columns before those.
 
 struct Params { tokens: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -69,17 +65,8 @@ fn isLive(bits: u32, k: u32) -> bool {
 }
 //#endif
 
-//#if GATHER
-/** Gather: the value quad of output quad J*WX + tx at kept column c (zeros past the split's end, so
- *  the clamped column's finite X adds nothing). */
-fn gatherValues(tileRow: u32, c: u32, qb: u32, oq: u32) -> {{WEIGHT_QUAD}} {
-  if (c < qb) { return values[(tileRow * Q + c) * (TR / 4u) + oq]; }
-  return {{WEIGHT_QUAD}}();
-}
-//#else
 var<workgroup> Xs: array<vec4<f32>, {{KC}} * {{BT4}}>;
 var<workgroup> Vs: array<vec4<f32>, {{KC}} * {{TR}} / 4>;
-//#endif
 
 @compute @workgroup_size({{WX}}, {{WY}}, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -110,58 +97,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#end
 //#end
 //#end
-//#if GATHER
-  // Token quads past P4 read the last one (their sums are not stored); input columns are clamped
-  // to the tile-row's last kept column (its values load as zeros past the split's end).
-//#unroll I {{RT}}
-  let gj{{I}} = min(tq0 + {{I}}u * WY + ty, P4 - 1u);
-//#end
-//#unroll U {{KC}}
-  var gc{{U}} = cols[tileRow * Q + min(qa + {{U}}u, Q - 1u)];
-//#unroll I {{RT}}
-  var gx{{U}}_{{I}} = loadXQuad(gc{{U}}, gj{{I}}, M, P4);
-//#end
-//#unroll J {{RO}}
-  var gv{{U}}_{{J}} = gatherValues(tileRow, qa + {{U}}u, qb, {{J}}u * WX + tx);
-//#end
-//#end
-//#unroll U {{KC}}
-  gc{{U}} = cols[tileRow * Q + min(qa + KC + {{U}}u, Q - 1u)];
-//#end
-  for (var q0 = qa; q0 < qb; q0 += KC) {
-//#unroll U {{KC}}
-//#unroll I {{RT}}
-    let a{{U}}_{{I}} = gx{{U}}_{{I}};
-//#end
-//#unroll J {{RO}}
-    let b{{U}}_{{J}} = toQuad(gv{{U}}_{{J}});
-//#end
-//#end
-    let qn = q0 + KC;
-    if (qn < qb) {
-//#unroll U {{KC}}
-//#unroll I {{RT}}
-      gx{{U}}_{{I}} = loadXQuad(gc{{U}}, gj{{I}}, M, P4);
-//#end
-//#unroll J {{RO}}
-      gv{{U}}_{{J}} = gatherValues(tileRow, qn + {{U}}u, qb, {{J}}u * WX + tx);
-//#end
-//#end
-//#unroll U {{KC}}
-      gc{{U}} = cols[tileRow * Q + min(qn + KC + {{U}}u, Q - 1u)];
-//#end
-    }
-//#unroll U {{KC}}
-//#unroll I {{RT}}
-//#unroll II 4
-//#unroll J {{RO}}
-    acc_{{I}}_{{II}}_{{J}} = fma(vec4<f32>(a{{U}}_{{I}}[{{II}}]), b{{U}}_{{J}}, acc_{{I}}_{{II}}_{{J}});
-//#end
-//#end
-//#end
-//#end
-  }
-//#else
 //#unroll L {{X_LOADS}}
   var rx{{L}} = vec4<f32>(0.0);
 //#end
@@ -241,7 +176,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#end
     workgroupBarrier();
   }
-//#endif
 
   // Epilogue: token quad tq0 + I*WY + ty (tokens 4*that + II), outputs tileRow*TR + J*4*WX + 4*tx + c.
 //#unroll I {{RT}}
