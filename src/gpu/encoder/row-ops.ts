@@ -95,6 +95,23 @@ export function createEmbeddingsKernel(device: GPUDevice, hidden: number, column
   );
 }
 
+/** The consts of a rows-to-columns.wgsl kernel of `rows` rows a workgroup (up to 8 subgroups, each
+ *  taking rows / subgroups of them), or null where the subgroup LayerNorm or the staged rows do not
+ *  fit the device. */
+function rowsToColumnsConsts(
+  device: GPUDevice,
+  hidden: number,
+  caps: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'> | undefined,
+  rows: number,
+): Record<string, number> | null {
+  const sg = caps?.subgroupMinSize;
+  if (!sg || !subgroupLayerNormFits(device, caps)) return null;
+  const subgroups = Math.min(rows, 8, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg));
+  if (subgroups < 1 || rows % subgroups !== 0) return null;
+  if (rows * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  return { H: hidden, WG: subgroups * sg, SG: sg, PER: Math.ceil(hidden / sg), R: rows };
+}
+
 /** Rows a workgroup of the subgroup embeddings that write columns (as the columns LayerNorm's
  *  default: each column's rows written as one 32-byte run). */
 const EMBEDDINGS_COLUMNS_ROWS = 8;
@@ -108,15 +125,11 @@ export function createEmbeddingsColumnsKernel(
   hidden: number,
   caps?: Pick<GpuCapabilities, 'subgroupMinSize' | 'subgroupMaxSize'>,
 ): RowKernel | null {
-  const sg = caps?.subgroupMinSize;
   const rows = EMBEDDINGS_COLUMNS_ROWS;
-  if (!sg || !subgroupLayerNormFits(device, caps)) return null;
-  const subgroups = Math.min(rows, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg));
-  if (subgroups < 1 || rows % subgroups !== 0) return null;
-  if (rows * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  const consts = rowsToColumnsConsts(device, hidden, caps, rows);
+  if (!consts) return null;
   const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write'];
   const layout = bindingLayout(device, 'encoder.embeddings-cols', bindings);
-  const consts = { H: hidden, WG: subgroups * sg, SG: sg, PER: Math.ceil(hidden / sg), R: rows };
   const code = hoistDirectives(
     withConsts(
       consts,
@@ -223,13 +236,9 @@ export function createAddLayerNormColumnsKernel(
   rows: (typeof COLUMNS_LN_ROWS)[number] = 4,
 ): RowKernel | null {
   if (!COLUMNS_LN_ROWS.includes(rows)) throw new RangeError(`columns LayerNorm rows must be one of ${COLUMNS_LN_ROWS}`);
-  const sg = caps?.subgroupMinSize;
-  if (!sg || !subgroupLayerNormFits(device, caps)) return null;
-  const subgroups = Math.min(rows, 8, Math.floor(device.limits.maxComputeInvocationsPerWorkgroup / sg));
-  if (subgroups < 1 || rows % subgroups !== 0) return null;
-  if (rows * hidden * 4 > device.limits.maxComputeWorkgroupStorageSize) return null;
+  const consts = rowsToColumnsConsts(device, hidden, caps, rows);
+  if (!consts) return null;
   const layout = bindingLayout(device, 'encoder.add-layernorm-cols', ['uniform', 'read', 'write', 'read', 'write']);
-  const consts = { H: hidden, WG: subgroups * sg, SG: sg, PER: Math.ceil(hidden / sg), R: rows };
   const compile = (parts: number) =>
     compilePipeline(
       device,
