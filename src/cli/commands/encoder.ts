@@ -253,26 +253,20 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*|head-ln|ln-apart)(?=\+|$)/g, '');
 
-function int8ScaleOf(v: string): Int8Scale {
-  if (!(INT8_SCALES as readonly string[]).includes(v))
-    throw new CliError(`--int8-scale must be one of ${INT8_SCALES.join(', ')}, got '${v}'`);
-  return v as Int8Scale;
-}
+/** A flag value's check against its names: `--flag must be one of a, b, got 'v'` otherwise. */
+const choiceOf =
+  <T extends string>(flag: string, names: readonly T[]) =>
+  (v: string): T => {
+    if (!(names as readonly string[]).includes(v))
+      throw new CliError(`--${flag} must be one of ${names.join(', ')}, got '${v}'`);
+    return v as T;
+  };
 
-function liveMode(v: string): HPLiveMode {
-  if (!(HP_LIVE_MODES as readonly string[]).includes(v))
-    throw new CliError(`--hp-live must be one of ${HP_LIVE_MODES.join(', ')}, got '${v}'`);
-  return v as HPLiveMode;
-}
+const int8ScaleOf = choiceOf<Int8Scale>('int8-scale', INT8_SCALES);
+const liveMode = choiceOf<HPLiveMode>('hp-live', HP_LIVE_MODES);
 
 type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
-const EMBEDDINGS_COLUMNS: readonly EmbeddingsColumns[] = ['subgroup', 'transpose'];
-
-function embeddingsColumnsMode(v: string): EmbeddingsColumns {
-  if (!(EMBEDDINGS_COLUMNS as readonly string[]).includes(v))
-    throw new CliError(`--embeddings-columns must be one of ${EMBEDDINGS_COLUMNS.join(', ')}, got '${v}'`);
-  return v as EmbeddingsColumns;
-}
+const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
 
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
