@@ -591,15 +591,16 @@ describe('encoder engine on WebGPU', () => {
     const hp90 = pruneAll(model, 0.9, 8, 8);
     const int8 = { quant: 'int8' as const, maxBatch: 3, maxSeq: 7 };
     const cases = [
-      // The [CLS] attention only when asked (int8's default: every query, bit for bit).
-      { name: 'dense, [CLS] attention', m: model, o: { clsAttention: true } },
+      // The [CLS] attention by default; every query (clsAttention false) gives every row's bits.
+      { name: 'dense, [CLS] attention', m: model, o: {} },
+      { name: 'dense, every query', m: model, o: { clsAttention: false } },
       { name: 'hp 50 % unfused', m: hp50.pruned, o: { sparse: hp50.sparse, int8FuseLn: false } },
       { name: 'hp 90 % fused', m: hp90.pruned, o: { sparse: hp90.sparse, int8FuseLn: true } },
       // The LayerNorms apart from the codes (each linear quantizes its input).
       {
-        name: 'hp 90 % unfused, quantizers apart, [CLS] attention',
+        name: 'hp 90 % unfused, quantizers apart, every query',
         m: hp90.pruned,
-        o: { sparse: hp90.sparse, int8FuseLn: false, int8LayerNorm: false, clsAttention: true },
+        o: { sparse: hp90.sparse, int8FuseLn: false, int8LayerNorm: false, clsAttention: false },
       },
       {
         name: 'hp 50 % fused, integer attention',
@@ -610,6 +611,8 @@ describe('encoder engine on WebGPU', () => {
     for (const { name, m, o } of cases) {
       const sparse = 'sparse' in o ? o.sparse : undefined;
       const attention = 'int8Attention' in o ? ('int8' as const) : undefined;
+      // The [CLS] attention runs unless turned off or the attention is the integer one.
+      const clsAttention = !('clsAttention' in o && o.clsAttention === false) && !attention;
       const q = quantizeBert(m, { bits: 8, activations: 'dynamic', ...(attention ? { attention } : {}) }, sparse);
       const on = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, ...int8, clsTail: true });
       const off = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, ...int8, clsTail: false });
@@ -619,13 +622,13 @@ describe('encoder engine on WebGPU', () => {
         const all = await off.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
         expect(maxAbsDiff(logits, quantizedForward(q, b)), `${name} ${batch}x${seq}`).toBeLessThan(1e-4);
         // The same kernels on the same rows: every row's forward gives the [CLS] rows' logits bit for
-        // bit, but for the [CLS] attention's f32 rounding where it runs.
-        const exact = !('clsAttention' in o);
+        // bit, but for the [CLS] attention's f32 rounding where it runs (not with the integer one).
+        const exact = !clsAttention;
         expect(maxAbsDiff(logits, all), `${name} ${batch}x${seq} against every row`).toBeLessThan(exact ? 1e-12 : 1e-6);
       }
       const p = await on.profile(3, 7, 1, 0);
       // The [CLS] attention writes the tail's rows itself (clsCompact, the default); else a gather.
-      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches ?? 0, name).toBe('clsAttention' in o ? 0 : 1);
+      expect(p.ops.find((x) => x.kind === 'gather')?.dispatches ?? 0, name).toBe(clsAttention ? 0 : 1);
       // Fused: both output linears where FFN-in reads its codes as columns (50 %), FFN-out alone at 90 %.
       if ('int8FuseLn' in o && o.int8FuseLn)
         expect(on.int8LayerNorms().fused, name).toBe(o.sparse === hp50.sparse ? 4 : 1);

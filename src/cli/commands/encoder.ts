@@ -129,10 +129,10 @@ export const usage =
                       alone (the head reads nothing else; exact): on, off, auto (every call where
                       the last FFN-in is dense, from 2048 tokens where it is HP; the default);
                       where it runs, the last layer's attention runs for the [CLS] queries alone
-                      too (with --quant int8 only as on+attention / auto+attention: its rounding can
-                      flip an int8 code), unless on+all-queries / auto+all-queries (every query,
-                      the form before); a comma list builds and times one HP engine and one dense
-                      engine each (rows carry cls_tail);
+                      too (with --quant int8 its rounding can flip an int8 code: the same
+                      predictions), unless on+all-queries / auto+all-queries (every query, the form
+                      before; int8's tail then every row's bit for bit); a comma list builds and
+                      times one HP engine and one dense engine each (rows carry cls_tail);
                       +fused / +split / +splitN after any of these (on+split16): the tail's HP
                       output linears fused with their LayerNorm, or as K splits of N kept columns
                       (default 16) with the LayerNorm apart (one dense engine for the forms);
@@ -229,8 +229,8 @@ type EngineTailOptions = Pick<
 >;
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
- *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, f32 the [CLS]
- *  queries, int8 every query; '+split[N]' / '+fused': the tail's HP output linears as K splits of N
+ *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, the [CLS]
+ *  queries; '+split[N]' / '+fused': the tail's HP output linears as K splits of N
  *  kept columns, or fused; '+compact' / '+gather': the [CLS] attention writes the compact rows, or a
  *  gather does; '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
 function tailOptions(mode: string | undefined): EngineTailOptions {

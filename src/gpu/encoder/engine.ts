@@ -200,10 +200,11 @@ export interface EncoderEngineOptions {
    *  (attention-cls.ts: 1/seq of its work; its other rows are what the tail leaves unread). Default
    *  true: H200 B=32 L=128 with the tail, dense 1.3326 -> 1.3042 ms, HP 90 % 0.4403 -> 0.4260, logits
    *  exact (BENCHMARKS.md, issue 19 fourteenth pass). false runs it over every query. With quant
-   *  'int8' the default is false: its f32 sums in another order move the context by an ulp, which can
-   *  flip an int8 code of the attention output's quantizer (H200, dev split: dense logits up to 6.3e-4
-   *  from every row's on 3 of 462 sentences; BENCHMARKS.md, int8 fourteenth pass); over every query
-   *  the tail's logits are every row's bit for bit. Not with the integer attention (int8Attention). */
+   *  'int8' too (default true since the seventeenth pass): its f32 sums in another order move the
+   *  context by an ulp, which can flip an int8 code of the attention output's quantizer (H200, dev
+   *  split: dense logits up to 6.3e-4 from every row's on 3 of 462 sentences, the same predictions;
+   *  BENCHMARKS.md, int8 fourteenth pass), for ~0.03 ms of the int8 forward; false keeps the tail's
+   *  logits every row's bit for bit. Not with the integer attention (int8Attention). */
   clsAttention?: boolean;
   /** Where clsTail runs on HP output linears, how they run on the [CLS] rows: 'fused' (the columns
    *  kernel fused with its residual + LayerNorm: few workgroups, each walking every kept tile) or
@@ -437,10 +438,9 @@ export function createEncoderEngine(
   // sums and LayerNorms are the ones every row's forward gives them.
   const clsGather = clsTail !== false ? createClsGatherKernel(device, hidden) : null;
   const lastPlan = qkvPlans[qkvPlans.length - 1];
-  // int8: only when asked (an ulp of the context can flip a code). Never with the integer attention
-  // (its own kernels and rounding; the tail still runs after it).
+  // Never with the integer attention (its own kernels and rounding; the tail still runs after it).
   const clsAttention =
-    (opts.clsAttention ?? opts.quant !== 'int8') && clsGather && lastPlan && !int8Att
+    (opts.clsAttention ?? true) && clsGather && lastPlan && !int8Att
       ? createClsAttention(device, hidden, heads, lastPlan.layout)
       : null;
   const clsCompact = opts.clsCompact ?? CLS_COMPACT;
