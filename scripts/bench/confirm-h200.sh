@@ -30,8 +30,9 @@
 # HP output linears fused + gather against split + compact, and off, at B 1,32 x L 128,64), logits-split
 # (the logits step with split + compact at every batch), tail-small (the tail off / on
 # at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
-# tail off, on, on+attention in one process), logits-int8-tail (int8 dev-split logits, dense and HP 90 %, per
-# tail mode: compare the rows of the three files), int8-scale (the int8 encoder, B=32 L=128 HP 90 %, with the
+# tail off, on over every query, on with the [CLS] attention in one process), logits-int8-tail (int8
+# dev-split logits, dense and HP 90 %, per tail mode: compare the rows of the three files), int8-scale (the
+# int8 encoder, B=32 L=128 HP 90 %, with the
 # activation scale over the whole row, the columns read, and those at the output linears' inputs, twice each in
 # one process), int8-scale-leave (the same, row and read-out, with --profile-leave-out), logits-int8-scale (int8
 # dev-split logits, read scale, its skips at every batch and none: the files' rows equal), logits (dev-split logits at
@@ -177,13 +178,15 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       c logits-split 60 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail on+split+compact --hp-live rows \
         --hp-columns on --save-logits "$out/engine-logits-split.json" ;;
     int8-tail)
-      # The int8 encoder's [CLS] tail off, on (every query: int8's default, bit for bit) and on with the
-      # [CLS]-query attention, one process (BENCHMARKS.md, int8 fourteenth pass).
+      # The int8 encoder's [CLS] tail off, on over every query (bit for bit with off) and on with the
+      # [CLS]-query attention (the default since the seventeenth pass), one process (BENCHMARKS.md, int8
+      # fourteenth pass).
       HP_LAB_UNSAFE_APIS=1 c int8-tail 60 "${enc[@]}" --quant int8 --no-latency --batch 32 --seq 128 --profile \
-        --cls-tail off,on,on+attention ;;
+        --cls-tail off,on+all-queries,on ;;
     logits-int8-tail)
-      # int8 dev-split logits with the tail off / on / on+attention at every batch (compare the files' rows).
-      for t in off on on+attention; do
+      # int8 dev-split logits with the tail off / over every query / with the [CLS] attention (the default)
+      # at every batch (compare the files' rows).
+      for t in off on+all-queries on; do
         HP_LAB_UNSAFE_APIS=1 c "logits-int8-$t" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 --cls-tail "$t" \
           --save-logits "$out/engine-logits-int8-$t.json"
       done ;;
