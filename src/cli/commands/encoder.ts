@@ -104,6 +104,11 @@ export const usage =
   --hp-fuse-ln on|off where the HP linears run on columns, the HP attention-output and FFN-output
                       linears fused with their residual + LayerNorm (one dispatch; needs subgroups
                       of one size); default on
+  --hp-fuse-ffn F     a layer's whole HP feed-forward block in one dispatch (FFN-in's outputs that
+                      FFN-out reads kept in workgroup memory, then FFN-out, residual + LayerNorm):
+                      on, off, auto (from 2048 tokens a call; the default); a comma list builds
+                      and times one HP engine each (rows carry hp_fuse_ffn)
+  --hp-ffn-tile T     its tokens a workgroup: f16, f8 (default: the most that fit), off
   --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
                       tokens a workgroup, 'r1'/'r2': one/two token quads an
                       invocation, 's8': the kept columns split between 8 groups of invocations,
@@ -267,6 +272,8 @@ const liveMode = choiceOf<HPLiveMode>('hp-live', HP_LIVE_MODES);
 
 type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
 const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
+const ffnMode = choiceOf('hp-fuse-ffn', ['on', 'off', 'auto']);
+const ffnTileOf = choiceOf('hp-ffn-tile', ['f16', 'f8', 'off']);
 
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -318,6 +325,8 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-column-tile': { type: 'string' },
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
+    'hp-fuse-ffn': { type: 'string' },
+    'hp-ffn-tile': { type: 'string' },
     'hp-live': { type: 'string' },
     'embeddings-columns': { type: 'string' },
     'cls-tail': { type: 'string' },
@@ -410,6 +419,8 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
+  const ffnModes: (string | undefined)[] = f['hp-fuse-ffn'] ? f['hp-fuse-ffn'].split(',').map(ffnMode) : [undefined];
+  const ffnTile = f['hp-ffn-tile'] && ffnTileOf(f['hp-ffn-tile']);
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
@@ -431,7 +442,9 @@ export async function run(argv: string[]): Promise<unknown> {
       lives.flatMap((live) =>
         tails.flatMap((tail) =>
           hpAtts.flatMap((att) =>
-            embCols.flatMap((emb) => scales.map((scale) => ({ ln, col, live, tail, att, emb, scale }))),
+            embCols.flatMap((emb) =>
+              scales.flatMap((scale) => ffnModes.map((ffn) => ({ ln, col, live, tail, att, emb, scale, ffn }))),
+            ),
           ),
         ),
       ),
@@ -544,6 +557,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
+    ...(ffnTile ? { hpFfnTile: ffnTile } : {}),
     ...(denseDeferLn ? { denseDeferLn: denseDeferLn === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
@@ -631,6 +645,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.att ? { attention: tiles.att } : {}),
           ...(tiles.emb ? { embeddingsColumns: tiles.emb } : {}),
           ...(tiles.scale ? { int8Scale: tiles.scale } : {}),
+          ...(tiles.ffn ? { hpFuseFfn: tiles.ffn === 'auto' ? ('auto' as const) : tiles.ffn === 'on' } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -640,13 +655,23 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
           ...(embCols.length > 1 ? { embeddings_columns: tiles.emb ?? 'subgroup' } : {}),
           ...(scales.length > 1 ? { int8_scale: tiles.scale } : {}),
+          ...(ffnModes.length > 1 ? { hp_fuse_ffn: tiles.ffn } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail, tiles.att);
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb, tiles.scale]
+            ? `/${[
+                tiles.ln,
+                tiles.col,
+                tiles.live,
+                tiles.tail,
+                tiles.att,
+                tiles.emb,
+                tiles.scale,
+                tiles.ffn && `ffn-${tiles.ffn}`,
+              ]
                 .filter(Boolean)
                 .join('/')}`
             : '';
@@ -776,6 +801,8 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
+    ...(f['hp-fuse-ffn'] ? { hp_fuse_ffn: f['hp-fuse-ffn'] } : {}),
+    ...(ffnTile ? { hp_ffn_tile: ffnTile } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
     ...(f['embeddings-columns'] ? { embeddings_columns: f['embeddings-columns'] } : {}),

@@ -15,6 +15,7 @@ export const OP_KINDS = [
   'layernorm',
   'ffn1',
   'ffn2',
+  'ffn',
   'gather',
   'head',
 ] as const;

@@ -1,0 +1,172 @@
+// The whole HP feed-forward block of a layer in one workgroup of BT tokens:
+//   x = LayerNorm(GELU(X·W1ᵀ + b1)·W2ᵀ + b2 + x)
+// so FFN-in's output never leaves the multiprocessor (unfused, FFN-in writes it, 4096 x 1200 floats
+// at B=32 L=128, and FFN-out reads it back). Phase 1: FFN-in on X as columns (XT, H x P) for the
+// tile-rows of W1 holding an output W2 reads ("run rows", hp-ffn-ln.ts), its outputs that W2 reads
+// kept in workgroup memory at their slot (h: slot s, token quad j at h[s * BT4 + j]); phase 2:
+// FFN-out over the slots its kept columns map to (W2's indices rewritten to slots), invocation
+// (r, tx, ty) summing 4 tokens x 4 outputs of tile-row r; phase 3 as hp-columns-ln.wgsl: Y + b2 + x
+// staged as rows (over h, which is read by then), one subgroup a row normalises it (two passes, as
+// the CPU reference) and writes x, and with OUT_XT x as columns for the next HP linear. Weights and
+// X are read from storage (L1 holds a block's X: the 48 KiB of workgroup memory go to h).
+// Prepended: subgroup-common.wgsl.
+
+struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+/** [W1's kept input columns by run row (NR1 x Q1)] [slot of each run row's output, or NONE
+ *  (NR1 x TR)] [W2's kept columns as slots (NT2 x Q2)]. */
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+/** [b1 by run row (NR1 x TR)] [b2 (NT2 x TR)]. */
+@group(0) @binding(2) var<storage, read> consts: array<f32>;
+@group(0) @binding(3) var<storage, read> values1: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
+@group(0) @binding(4) var<storage, read> values2: array<{{WEIGHT_QUAD}}>;
+/** gamma (H) then beta (H), as vec4. */
+@group(0) @binding(5) var<storage, read> gamma_beta: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> x: array<vec4<f32>>;
+/** X as columns: read by phase 1 (this block's tokens), written by phase 3 (OUT_XT, the same tokens). */
+@group(0) @binding(7) var<storage, read_write> xt: array<vec4<f32>>;
+
+const TR = {{TR}}u;
+const WO = {{TR}}u / 4u; // output quads of a tile-row
+const NR1 = {{NR1}}u; // W1's run rows
+const Q1 = {{Q1}}u; // kept columns of a W1 tile-row
+const NT2 = {{NT2}}u; // W2's tile-rows (NT2 * TR >= H)
+const Q2 = {{Q2}}u; // kept columns of a W2 tile-row
+const H = {{H}}u; // hidden, a multiple of 4
+const H4 = {{H}}u / 4u;
+const RP = H4 + 1u; // staged row pitch (vec4), as hp-columns-ln.wgsl
+const BT4 = {{BT4}}u; // token quads a workgroup
+const BT = 4u * {{BT4}}u;
+const THREADS = {{THREADS}}u; // NT2 * WO * BT4: phase 2's invocations
+const SG = {{SG}}u;
+const NSG = THREADS / SG;
+const PER4 = {{PER4}}u; // vec4 of a row a lane: ceil(H4 / SG)
+const SLOTS = NR1 * Q1; // idx: where the slots start
+const COLS2 = SLOTS + NR1 * TR; // idx: where W2's slots start
+const B2 = NR1 * TR; // consts: where b2 starts
+const NONE = 0xffffffffu;
+
+// Phases 1-2: h (slots x BT4 vec4); phase 3: the BT rows of H (BT * RP vec4).
+var<workgroup> sm: array<vec4<f32>, {{SMEM}}>;
+
+@compute @workgroup_size({{THREADS}})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) tid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let slot = claimSubgroupSlot(tid);
+  let M = params.tokens;
+  let P4 = (M + 3u) / 4u;
+  let block = wid.y * nwg.x + wid.x;
+  let tq0 = block * BT4;
+  if (tq0 >= P4) { return; } // uniform per workgroup
+
+  // Phase 1: unit u = (run row i, output quad oq), all BT4 token quads. Token quads past the last
+  // read its last quad again (finite; those tokens are never written).
+  for (var u = tid; u < NR1 * WO; u += THREADS) {
+    let i = u / WO;
+    let oq = u % WO;
+//#unroll J {{BT4}}
+//#unroll II 4
+    var acc_{{J}}_{{II}} = vec4<f32>(0.0);
+//#end
+    let tq_{{J}} = min(tq0 + {{J}}u, P4 - 1u);
+//#end
+    for (var c = 0u; c < Q1; c++) {
+      let col = idx[i * Q1 + c];
+      let w = toQuad(values1[(i * Q1 + c) * WO + oq]);
+//#unroll J {{BT4}}
+      let a{{J}} = xt[col * P4 + tq_{{J}}];
+//#unroll II 4
+      acc_{{J}}_{{II}} = fma(vec4<f32>(a{{J}}[{{II}}]), w, acc_{{J}}_{{II}});
+//#end
+//#end
+    }
+    let o = i * TR + 4u * oq;
+//#unroll C 4
+    {
+      let s = idx[SLOTS + o + {{C}}u];
+      if (s != NONE) {
+        let b = consts[o + {{C}}u];
+//#unroll J {{BT4}}
+        sm[s * BT4 + {{J}}u] = vec4<f32>(hp_gelu(acc_{{J}}_0[{{C}}] + b), hp_gelu(acc_{{J}}_1[{{C}}] + b),
+          hp_gelu(acc_{{J}}_2[{{C}}] + b), hp_gelu(acc_{{J}}_3[{{C}}] + b));
+//#end
+      }
+    }
+//#end
+  }
+  workgroupBarrier();
+
+  // Phase 2: invocation (r, tx, ty), ty fastest: a subgroup's lanes share r, so each kept column's
+  // slot is one address (4 token quads) and its weights 8 consecutive quads.
+  let ty = tid % BT4;
+  let tx = (tid / BT4) % WO;
+  let r = tid / (BT4 * WO);
+  let o4 = r * WO + tx;
+//#unroll II 4
+  var acc_{{II}} = vec4<f32>(0.0);
+//#end
+  for (var c = 0u; c < Q2; c++) {
+    let s = idx[COLS2 + r * Q2 + c];
+    let a = sm[s * BT4 + ty];
+    let w = toQuad(values2[(r * Q2 + c) * WO + tx]);
+//#unroll II 4
+    acc_{{II}} = fma(vec4<f32>(a[{{II}}]), w, acc_{{II}});
+//#end
+  }
+  workgroupBarrier(); // h read: the rows take its place
+
+  // Phase 3: Y + b2 + x into the staged rows (local token row k at sm[k * RP ..]).
+  if (o4 < H4) {
+    let b = vec4<f32>(consts[B2 + 4u * o4], consts[B2 + 4u * o4 + 1u], consts[B2 + 4u * o4 + 2u],
+      consts[B2 + 4u * o4 + 3u]);
+//#unroll II 4
+    {
+      let k = 4u * ty + {{II}}u;
+      let t = min(4u * tq0 + k, M - 1u);
+      sm[k * RP + o4] = acc_{{II}} + b + x[t * H4 + o4];
+    }
+//#end
+  }
+  workgroupBarrier();
+  // LayerNorm: subgroup `slot` takes local rows slot, slot + NSG, ...; lane holds quads lane + j*SG.
+  for (var k = slot; k < BT; k += NSG) {
+    var sum = vec4<f32>(0.0);
+//#unroll J {{PER4}}
+    let i{{J}} = lane + {{J}}u * SG;
+    var v{{J}} = vec4<f32>(0.0);
+    if (i{{J}} < H4) { v{{J}} = sm[k * RP + i{{J}}]; }
+    sum += v{{J}};
+//#end
+    let mean = subgroupAdd(sum.x + sum.y + sum.z + sum.w) / f32(H);
+    var d2 = 0.0;
+//#unroll J {{PER4}}
+    if (i{{J}} < H4) {
+      let d = v{{J}} - vec4<f32>(mean);
+      d2 += dot(d, d);
+    }
+//#end
+    let inv = inverseSqrt(subgroupAdd(d2) / f32(H) + params.eps);
+    let t = 4u * tq0 + k;
+//#unroll J {{PER4}}
+    if (i{{J}} < H4) {
+      let n = (v{{J}} - vec4<f32>(mean)) * inv * gamma_beta[i{{J}}] + gamma_beta[H4 + i{{J}}];
+      sm[k * RP + i{{J}}] = n;
+      if (t < M) { x[t * H4 + i{{J}}] = n; }
+    }
+//#end
+  }
+//#if OUT_XT
+  workgroupBarrier();
+  // x as columns: column i's BT tokens are BT4 consecutive vec4 of xt.
+  for (var e = tid; e < H * BT4; e += THREADS) {
+    let i = e / BT4;
+    let g = e % BT4;
+    let q = tq0 + g;
+    let base = 4u * g * RP + i / 4u;
+    let c = i % 4u;
+    if (q < P4) {
+      xt[i * P4 + q] = vec4<f32>(sm[base][c], sm[base + RP][c], sm[base + 2u * RP][c], sm[base + 3u * RP][c]);
+    }
+  }
+//#endif
+}
