@@ -108,7 +108,9 @@ export const usage =
                       FFN-out reads kept in workgroup memory, then FFN-out, residual + LayerNorm):
                       on, off, auto (from 2048 tokens a call; the default); a comma list builds
                       and times one HP engine each (rows carry hp_fuse_ffn)
-  --hp-ffn-tile T     its tokens a workgroup: f16, f8 (default: the most that fit), off
+  --hp-ffn-tile T     its tokens a workgroup: f16, f8 (default: the most that fit), then optionally
+                      /aN /bN: kept columns whose loads are issued at once in FFN-in / FFN-out
+                      (defaults 4 / 8); a comma list builds and times one HP engine each; off
   --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
                       tokens a workgroup, 'r1'/'r2': one/two token quads an
                       invocation, 's8': the kept columns split between 8 groups of invocations,
@@ -273,7 +275,13 @@ const liveMode = choiceOf<HPLiveMode>('hp-live', HP_LIVE_MODES);
 type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
 const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
 const ffnMode = choiceOf('hp-fuse-ffn', ['on', 'off', 'auto']);
-const ffnTileOf = choiceOf('hp-ffn-tile', ['f16', 'f8', 'off']);
+const ffnTileOf = (v: string) => {
+  if (!/^(off|(f16|f8)?(\/a\d+)?(\/b\d+)?)$/.test(v) || v === '')
+    throw new CliError(
+      `--hp-ffn-tile must be f16, f8 (optionally /aN /bN: kept columns loaded at once) or off, got '${v}'`,
+    );
+  return v;
+};
 
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -420,7 +428,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
   const ffnModes: (string | undefined)[] = f['hp-fuse-ffn'] ? f['hp-fuse-ffn'].split(',').map(ffnMode) : [undefined];
-  const ffnTile = f['hp-ffn-tile'] && ffnTileOf(f['hp-ffn-tile']);
+  const ffnTiles: (string | undefined)[] = f['hp-ffn-tile'] ? f['hp-ffn-tile'].split(',').map(ffnTileOf) : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
@@ -443,7 +451,11 @@ export async function run(argv: string[]): Promise<unknown> {
         tails.flatMap((tail) =>
           hpAtts.flatMap((att) =>
             embCols.flatMap((emb) =>
-              scales.flatMap((scale) => ffnModes.map((ffn) => ({ ln, col, live, tail, att, emb, scale, ffn }))),
+              scales.flatMap((scale) =>
+                ffnModes.flatMap((ffn) =>
+                  ffnTiles.map((ffnTile) => ({ ln, col, live, tail, att, emb, scale, ffn, ffnTile })),
+                ),
+              ),
             ),
           ),
         ),
@@ -557,7 +569,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(int8Att ? { int8Attention: int8Att === 'dot4' || int8Att === 'matrix' ? int8Att : int8Att === 'on' } : {}),
     ...(attSplits ? { int8AttentionSplits: Number(attSplits) as 1 | 2 | 4 } : {}),
     ...(hpFuseLn ? { hpFuseLn: hpFuseLn === 'on' } : {}),
-    ...(ffnTile ? { hpFfnTile: ffnTile } : {}),
     ...(denseDeferLn ? { denseDeferLn: denseDeferLn === 'on' } : {}),
     ...(lnColumnsRows ? { columnsLayerNormRows: lnColumnsRows as 4 | 8 | 16 } : {}),
     ...(qkvPad !== undefined ? { qkvPad } : {}),
@@ -646,6 +657,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.emb ? { embeddingsColumns: tiles.emb } : {}),
           ...(tiles.scale ? { int8Scale: tiles.scale } : {}),
           ...(tiles.ffn ? { hpFuseFfn: tiles.ffn === 'auto' ? ('auto' as const) : tiles.ffn === 'on' } : {}),
+          ...(tiles.ffnTile ? { hpFfnTile: tiles.ffnTile } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -656,6 +668,7 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(embCols.length > 1 ? { embeddings_columns: tiles.emb ?? 'subgroup' } : {}),
           ...(scales.length > 1 ? { int8_scale: tiles.scale } : {}),
           ...(ffnModes.length > 1 ? { hp_fuse_ffn: tiles.ffn } : {}),
+          ...(ffnTiles.length > 1 ? { hp_ffn_tile: tiles.ffnTile } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail, tiles.att);
@@ -671,6 +684,7 @@ export async function run(argv: string[]): Promise<unknown> {
                 tiles.emb,
                 tiles.scale,
                 tiles.ffn && `ffn-${tiles.ffn}`,
+                tiles.ffnTile,
               ]
                 .filter(Boolean)
                 .join('/')}`
@@ -802,7 +816,7 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
     ...(f['hp-fuse-ffn'] ? { hp_fuse_ffn: f['hp-fuse-ffn'] } : {}),
-    ...(ffnTile ? { hp_ffn_tile: ffnTile } : {}),
+    ...(f['hp-ffn-tile'] ? { hp_ffn_tile: f['hp-ffn-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
     ...(f['embeddings-columns'] ? { embeddings_columns: f['embeddings-columns'] } : {}),

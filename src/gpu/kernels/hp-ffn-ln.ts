@@ -89,9 +89,13 @@ export interface FfnFusedGeometry {
 
 /** Token quads a workgroup, largest first: 16 tokens where the slots fit, else 8. */
 const BT4_CHOICES = [4, 2];
+/** Kept columns whose loads are issued at once, phase 1 and phase 2 (names: '/aN', '/bN'). */
+const U1_DEFAULT = 4;
+const U2_DEFAULT = 8;
 
-/** The geometry for `slots` kept FFN-in outputs (forced: 'f16' / 'f8', tokens a workgroup), or
- *  null where none fits the device. */
+/** The geometry for `slots` kept FFN-in outputs (forced: 'f16' / 'f8', tokens a workgroup, then
+ *  optionally '/aN' / '/bN', the kept columns loaded at once in each phase), or null where none
+ *  fits the device (or the name is not one). */
 export function ffnFusedGeometry(
   limits: GPUSupportedLimits,
   shape: { tr: number; h: number; nr1: number; q1: number; nt2: number; q2: number; slots: number },
@@ -100,7 +104,12 @@ export function ffnFusedGeometry(
 ): FfnFusedGeometry | null {
   const { tr, h } = shape;
   if (h % 4 !== 0 || tr % 4 !== 0 || shape.nt2 * tr < h) return null;
-  const choices = forced ? BT4_CHOICES.filter((b) => `f${4 * b}` === forced) : BT4_CHOICES;
+  const m = /^(f\d+)?(?:\/a(\d+))?(?:\/b(\d+))?$/.exec(forced ?? '');
+  if (!m) return null;
+  const u1 = m[2] ? Number(m[2]) : U1_DEFAULT;
+  const u2 = m[3] ? Number(m[3]) : U2_DEFAULT;
+  if (u1 < 1 || u1 > 16 || u2 < 1 || u2 > 32) return null;
+  const choices = m[1] ? BT4_CHOICES.filter((b) => `f${4 * b}` === m[1]) : BT4_CHOICES;
   for (const bt4 of choices) {
     const threads = shape.nt2 * (tr / 4) * bt4;
     const smem = Math.max(shape.slots * bt4, 4 * bt4 * (h / 4 + 1));
@@ -115,12 +124,15 @@ export function ffnFusedGeometry(
       Q2: shape.q2,
       H: h,
       BT4: bt4,
+      U1: u1,
+      U2: u2,
       THREADS: threads,
       SG: sg,
       PER4: Math.ceil(h / 4 / sg),
       SMEM: smem,
     };
-    return { name: `f${4 * bt4}`, bt4, threads, storageBytes, consts };
+    const name = `f${4 * bt4}` + (u1 !== U1_DEFAULT ? `/a${u1}` : '') + (u2 !== U2_DEFAULT ? `/b${u2}` : '');
+    return { name, bt4, threads, storageBytes, consts };
   }
   return null;
 }

@@ -36,6 +36,8 @@ const H = {{H}}u; // hidden, a multiple of 4
 const H4 = {{H}}u / 4u;
 const RP = H4 + 1u; // staged row pitch (vec4), as hp-columns-ln.wgsl
 const BT4 = {{BT4}}u; // token quads a workgroup
+const U1 = {{U1}}u; // kept columns loaded at once: phase 1
+const U2 = {{U2}}u; // and phase 2
 const BT = 4u * {{BT4}}u;
 const THREADS = {{THREADS}}u; // NT2 * WO * BT4: phase 2's invocations
 const SG = {{SG}}u;
@@ -70,13 +72,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#end
     let tq_{{J}} = min(tq0 + {{J}}u, P4 - 1u);
 //#end
-    for (var c = 0u; c < Q1; c++) {
-      let col = idx[i * Q1 + c];
-      let w = toQuad(values1[(i * Q1 + c) * WO + oq]);
+    // U1 kept columns at a time, their loads issued before any product (the indices, then X and the
+    // weights): one wait on memory per U1 columns. Past Q1: the last column again with zero weights.
+    for (var c0 = 0u; c0 < Q1; c0 += U1) {
+//#unroll K {{U1}}
+      let c{{K}} = min(c0 + {{K}}u, Q1 - 1u);
+      let col{{K}} = idx[i * Q1 + c{{K}}];
+      let w{{K}} = select(vec4<f32>(0.0), toQuad(values1[(i * Q1 + c{{K}}) * WO + oq]), c0 + {{K}}u < Q1);
+//#end
+//#unroll K {{U1}}
 //#unroll J {{BT4}}
-      let a{{J}} = xt[col * P4 + tq_{{J}}];
+      let a{{K}}_{{J}} = xt[col{{K}} * P4 + tq_{{J}}];
+//#end
+//#end
+//#unroll K {{U1}}
+//#unroll J {{BT4}}
 //#unroll II 4
-      acc_{{J}}_{{II}} = fma(vec4<f32>(a{{J}}[{{II}}]), w, acc_{{J}}_{{II}});
+      acc_{{J}}_{{II}} = fma(vec4<f32>(a{{K}}_{{J}}[{{II}}]), w{{K}}, acc_{{J}}_{{II}});
+//#end
 //#end
 //#end
     }
@@ -105,12 +118,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#unroll II 4
   var acc_{{II}} = vec4<f32>(0.0);
 //#end
-  for (var c = 0u; c < Q2; c++) {
-    let s = idx[COLS2 + r * Q2 + c];
-    let a = sm[s * BT4 + ty];
-    let w = toQuad(values2[(r * Q2 + c) * WO + tx]);
+  for (var c0 = 0u; c0 < Q2; c0 += U2) {
+//#unroll K {{U2}}
+    let c{{K}} = min(c0 + {{K}}u, Q2 - 1u);
+    let s{{K}} = idx[COLS2 + r * Q2 + c{{K}}];
+    let w{{K}} = select(vec4<f32>(0.0), toQuad(values2[(r * Q2 + c{{K}}) * WO + tx]), c0 + {{K}}u < Q2);
+//#end
+//#unroll K {{U2}}
+    let a{{K}} = sm[s{{K}} * BT4 + ty];
+//#end
+//#unroll K {{U2}}
 //#unroll II 4
-    acc_{{II}} = fma(vec4<f32>(a[{{II}}]), w, acc_{{II}});
+    acc_{{II}} = fma(vec4<f32>(a{{K}}[{{II}}]), w{{K}}, acc_{{II}});
+//#end
 //#end
   }
   workgroupBarrier(); // h read: the rows take its place
