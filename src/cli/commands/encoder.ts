@@ -108,9 +108,11 @@ export const usage =
                       FFN-out reads kept in workgroup memory, then FFN-out, residual + LayerNorm):
                       on, off, auto (from 2048 tokens a call; the default); a comma list builds
                       and times one HP engine each (rows carry hp_fuse_ffn)
-  --hp-ffn-tile T     its tokens a workgroup: f16, f8 (default: the most that fit), then optionally
-                      /aN /bN: kept columns whose loads are issued at once in FFN-in / FFN-out
-                      (defaults 4 / 8); a comma list builds and times one HP engine each; off
+  --hp-ffn-tile T     its tokens a workgroup: f32, f16, f8 (default: the most that fit), then
+                      optionally /rN token quads an FFN-in invocation, /aN /bN kept columns whose
+                      loads are issued at once in FFN-in / FFN-out (defaults 4 / 8), /cN at most N
+                      of FFN-in's outputs held at once; a comma list builds and times one HP engine
+                      each; off
   --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
                       tokens a workgroup, 'r1'/'r2': one/two token quads an
                       invocation, 's8': the kept columns split between 8 groups of invocations,
@@ -276,10 +278,8 @@ type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
 const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
 const ffnMode = choiceOf('hp-fuse-ffn', ['on', 'off', 'auto']);
 const ffnTileOf = (v: string) => {
-  if (!/^(off|(f16|f8)?(\/a\d+)?(\/b\d+)?)$/.test(v) || v === '')
-    throw new CliError(
-      `--hp-ffn-tile must be f16, f8 (optionally /aN /bN: kept columns loaded at once) or off, got '${v}'`,
-    );
+  if (!/^(off|(f32|f16|f8)?(\/r\d+)?(\/a\d+)?(\/b\d+)?(\/c\d+)?)$/.test(v) || v === '')
+    throw new CliError(`--hp-ffn-tile must be f32, f16, f8 (optionally /rN /aN /bN /cN) or off, got '${v}'`);
   return v;
 };
 

@@ -1,22 +1,25 @@
 // The whole HP feed-forward block of a layer in one workgroup of BT tokens:
 //   x = LayerNorm(GELU(X·W1ᵀ + b1)·W2ᵀ + b2 + x)
 // so FFN-in's output never leaves the multiprocessor (unfused, FFN-in writes it, 4096 x 1200 floats
-// at B=32 L=128, and FFN-out reads it back). Phase 1: FFN-in on X as columns (XT, H x P) for the
-// tile-rows of W1 holding an output W2 reads ("run rows", hp-ffn-ln.ts), its outputs that W2 reads
-// kept in workgroup memory at their slot (h: slot s, token quad j at h[s * BT4 + j]); phase 2:
-// FFN-out over the slots its kept columns map to (W2's indices rewritten to slots), invocation
-// (r, tx, ty) summing 4 tokens x 4 outputs of tile-row r; phase 3 as hp-columns-ln.wgsl: Y + b2 + x
-// staged as rows (over h, which is read by then), one subgroup a row normalises it (two passes, as
-// the CPU reference) and writes x, and with OUT_XT x as columns for the next HP linear. Weights and
-// X are read from storage (L1 holds a block's X: the 48 KiB of workgroup memory go to h).
+// at B=32 L=128, and FFN-out reads it back). FFN-in's outputs that W2 reads get slots (hp-ffn-ln.ts),
+// taken in chunks of at most CAP, whole tile-rows of W1 at a time ("run rows": those holding a slot).
+// Per chunk, phase 1: FFN-in on X as columns (XT, H x P) for the chunk's run rows, each slot's
+// value kept in workgroup memory (h: the chunk's slot s, token quad j at h[s * BT4 + j]); phase 2:
+// invocation (r, tx, ty) adds 4 tokens x 4 outputs of W2's tile-row r over its kept columns that read
+// the chunk's slots (W2's columns ordered by chunk, their indices rewritten to slots). Then, as
+// hp-columns-ln.wgsl: Y + b2 + x staged as rows (over h), one subgroup a row normalises it (two
+// passes, as the CPU reference) and writes x, and with OUT_XT x as columns for the next HP linear.
+// Weights and X are read from storage (L1 holds a block's X: workgroup memory goes to h).
 // Prepended: subgroup-common.wgsl.
 
 struct Params { tokens: u32, _p0: u32, eps: f32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 /** [W1's kept input columns by run row (NR1 x Q1)] [slot of each run row's output, or NONE
- *  (NR1 x TR)] [W2's kept columns as slots (NT2 x Q2)]. */
+ *  (NR1 x TR)] [W2's kept columns as their chunk's slots, by chunk (NT2 x Q2)] [each chunk's first
+ *  run row (NCH + 1)] [its first slot (NCH + 1)] [per W2 tile-row, each chunk's first kept column
+ *  (NT2 x (NCH + 1))]. */
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
-/** [b1 by run row (NR1 x TR)] [b2 (NT2 x TR)]. */
+/** [b1 by run row (NR1 x TR)] [b2 (NT2 x TR)]. values2: W2's, its kept columns in idx's order. */
 @group(0) @binding(2) var<storage, read> consts: array<f32>;
 @group(0) @binding(3) var<storage, read> values1: array<{{WEIGHT_QUAD}}>; // weight-quad.wgsl
 @group(0) @binding(4) var<storage, read> values2: array<{{WEIGHT_QUAD}}>;
@@ -36,8 +39,11 @@ const H = {{H}}u; // hidden, a multiple of 4
 const H4 = {{H}}u / 4u;
 const RP = H4 + 1u; // staged row pitch (vec4), as hp-columns-ln.wgsl
 const BT4 = {{BT4}}u; // token quads a workgroup
+const RT1 = {{RT1}}u; // token quads a phase-1 unit
+const G1 = BT4 / RT1;
 const U1 = {{U1}}u; // kept columns loaded at once: phase 1
 const U2 = {{U2}}u; // and phase 2
+const NCH = {{NCH}}u; // chunks of slots
 const BT = 4u * {{BT4}}u;
 const THREADS = {{THREADS}}u; // NT2 * WO * BT4: phase 2's invocations
 const SG = {{SG}}u;
@@ -45,10 +51,13 @@ const NSG = THREADS / SG;
 const PER4 = {{PER4}}u; // vec4 of a row a lane: ceil(H4 / SG)
 const SLOTS = NR1 * Q1; // idx: where the slots start
 const COLS2 = SLOTS + NR1 * TR; // idx: where W2's slots start
+const CH_ROWS = COLS2 + NT2 * Q2; // idx: the chunks' first run rows
+const CH_SLOTS = CH_ROWS + NCH + 1u; // their first slots
+const CH_COLS = CH_SLOTS + NCH + 1u; // per W2 tile-row, their first kept columns
 const B2 = NR1 * TR; // consts: where b2 starts
 const NONE = 0xffffffffu;
 
-// Phases 1-2: h (slots x BT4 vec4); phase 3: the BT rows of H (BT * RP vec4).
+// Phases 1-2: h (a chunk's slots x BT4 vec4); phase 3: the BT rows of H (BT * RP vec4).
 var<workgroup> sm: array<vec4<f32>, {{SMEM}}>;
 
 @compute @workgroup_size({{THREADS}})
@@ -61,56 +70,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tq0 = block * BT4;
   if (tq0 >= P4) { return; } // uniform per workgroup
 
-  // Phase 1: unit u = (run row i, output quad oq), all BT4 token quads. Token quads past the last
-  // read its last quad again (finite; those tokens are never written).
-  for (var u = tid; u < NR1 * WO; u += THREADS) {
-    let i = u / WO;
-    let oq = u % WO;
-//#unroll J {{BT4}}
-//#unroll II 4
-    var acc_{{J}}_{{II}} = vec4<f32>(0.0);
-//#end
-    let tq_{{J}} = min(tq0 + {{J}}u, P4 - 1u);
-//#end
-    // U1 kept columns at a time, their loads issued before any product (the indices, then X and the
-    // weights): one wait on memory per U1 columns. Past Q1: the last column again with zero weights.
-    for (var c0 = 0u; c0 < Q1; c0 += U1) {
-//#unroll K {{U1}}
-      let c{{K}} = min(c0 + {{K}}u, Q1 - 1u);
-      let col{{K}} = idx[i * Q1 + c{{K}}];
-      let w{{K}} = select(vec4<f32>(0.0), toQuad(values1[(i * Q1 + c{{K}}) * WO + oq]), c0 + {{K}}u < Q1);
-//#end
-//#unroll K {{U1}}
-//#unroll J {{BT4}}
-      let a{{K}}_{{J}} = xt[col{{K}} * P4 + tq_{{J}}];
-//#end
-//#end
-//#unroll K {{U1}}
-//#unroll J {{BT4}}
-//#unroll II 4
-      acc_{{J}}_{{II}} = fma(vec4<f32>(a{{K}}_{{J}}[{{II}}]), w{{K}}, acc_{{J}}_{{II}});
-//#end
-//#end
-//#end
-    }
-    let o = i * TR + 4u * oq;
-//#unroll C 4
-    {
-      let s = idx[SLOTS + o + {{C}}u];
-      if (s != NONE) {
-        let b = consts[o + {{C}}u];
-//#unroll J {{BT4}}
-        sm[s * BT4 + {{J}}u] = vec4<f32>(hp_gelu(acc_{{J}}_0[{{C}}] + b), hp_gelu(acc_{{J}}_1[{{C}}] + b),
-          hp_gelu(acc_{{J}}_2[{{C}}] + b), hp_gelu(acc_{{J}}_3[{{C}}] + b));
-//#end
-      }
-    }
-//#end
-  }
-  workgroupBarrier();
-
-  // Phase 2: invocation (r, tx, ty), ty fastest: a subgroup's lanes share r, so each kept column's
-  // slot is one address (4 token quads) and its weights 8 consecutive quads.
+  // Phase 2's invocation (r, tx, ty), ty fastest: a subgroup's lanes share r, so each kept column's
+  // slot is one address (its token quads) and its weights consecutive quads.
   let ty = tid % BT4;
   let tx = (tid / BT4) % WO;
   let r = tid / (BT4 * WO);
@@ -118,22 +79,82 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#unroll II 4
   var acc_{{II}} = vec4<f32>(0.0);
 //#end
-  for (var c0 = 0u; c0 < Q2; c0 += U2) {
+  // The slots in chunks of at most CAP (run rows whole): per chunk, phase 1 fills h with the chunk's
+  // slots and phase 2 adds the products of the kept columns that read them.
+  for (var ch = 0u; ch < NCH; ch++) {
+    let r0 = idx[CH_ROWS + ch];
+    let r1 = idx[CH_ROWS + ch + 1u];
+    let sBase = idx[CH_SLOTS + ch];
+    // Phase 1: unit u = (run row i, output quad oq, token quads g * RT1 ..), g fastest. Token quads
+    // past the last read its last quad again (finite; those tokens are never written).
+    for (var u = tid; u < (r1 - r0) * WO * G1; u += THREADS) {
+      let i = r0 + u / (WO * G1);
+      let oq = (u / G1) % WO;
+      let g = u % G1;
+//#unroll J {{RT1}}
+//#unroll II 4
+      var acc1_{{J}}_{{II}} = vec4<f32>(0.0);
+//#end
+      let tq_{{J}} = min(tq0 + g * RT1 + {{J}}u, P4 - 1u);
+//#end
+      // U1 kept columns at a time, their loads issued before any product (the indices, then X and
+      // the weights). Past Q1: the last column again with zero weights.
+      for (var c0 = 0u; c0 < Q1; c0 += U1) {
+//#unroll K {{U1}}
+        let c{{K}} = min(c0 + {{K}}u, Q1 - 1u);
+        let col{{K}} = idx[i * Q1 + c{{K}}];
+        let w{{K}} = select(vec4<f32>(0.0), toQuad(values1[(i * Q1 + c{{K}}) * WO + oq]), c0 + {{K}}u < Q1);
+//#end
+//#unroll K {{U1}}
+//#unroll J {{RT1}}
+        let a{{K}}_{{J}} = xt[col{{K}} * P4 + tq_{{J}}];
+//#end
+//#end
+//#unroll K {{U1}}
+//#unroll J {{RT1}}
+//#unroll II 4
+        acc1_{{J}}_{{II}} = fma(vec4<f32>(a{{K}}_{{J}}[{{II}}]), w{{K}}, acc1_{{J}}_{{II}});
+//#end
+//#end
+//#end
+      }
+      let o = i * TR + 4u * oq;
+//#unroll C 4
+      {
+        let s = idx[SLOTS + o + {{C}}u];
+        if (s != NONE) {
+          let b = consts[o + {{C}}u];
+//#unroll J {{RT1}}
+          sm[(s - sBase) * BT4 + g * RT1 + {{J}}u] = vec4<f32>(hp_gelu(acc1_{{J}}_0[{{C}}] + b),
+            hp_gelu(acc1_{{J}}_1[{{C}}] + b), hp_gelu(acc1_{{J}}_2[{{C}}] + b), hp_gelu(acc1_{{J}}_3[{{C}}] + b));
+//#end
+        }
+      }
+//#end
+    }
+    workgroupBarrier();
+
+    // Phase 2: the kept columns of tile-row r whose slots are this chunk's ([k0, k1) in W2's order by
+    // chunk; their slots stored relative to the chunk's first).
+    let k0 = idx[CH_COLS + r * (NCH + 1u) + ch];
+    let k1 = idx[CH_COLS + r * (NCH + 1u) + ch + 1u];
+    for (var c0 = k0; c0 < k1; c0 += U2) {
 //#unroll K {{U2}}
-    let c{{K}} = min(c0 + {{K}}u, Q2 - 1u);
-    let s{{K}} = idx[COLS2 + r * Q2 + c{{K}}];
-    let w{{K}} = select(vec4<f32>(0.0), toQuad(values2[(r * Q2 + c{{K}}) * WO + tx]), c0 + {{K}}u < Q2);
+      let c{{K}} = min(c0 + {{K}}u, k1 - 1u);
+      let s{{K}} = idx[COLS2 + r * Q2 + c{{K}}];
+      let w{{K}} = select(vec4<f32>(0.0), toQuad(values2[(r * Q2 + c{{K}}) * WO + tx]), c0 + {{K}}u < k1);
 //#end
 //#unroll K {{U2}}
-    let a{{K}} = sm[s{{K}} * BT4 + ty];
+      let a{{K}} = sm[s{{K}} * BT4 + ty];
 //#end
 //#unroll K {{U2}}
 //#unroll II 4
-    acc_{{II}} = fma(vec4<f32>(a{{K}}[{{II}}]), w{{K}}, acc_{{II}});
+      acc_{{II}} = fma(vec4<f32>(a{{K}}[{{II}}]), w{{K}}, acc_{{II}});
 //#end
 //#end
+    }
+    workgroupBarrier(); // h read: the next chunk's (or the rows) take its place
   }
-  workgroupBarrier(); // h read: the rows take its place
 
   // Phase 3: Y + b2 + x into the staged rows (local token row k at sm[k * RP ..]).
   if (o4 < H4) {
