@@ -111,8 +111,9 @@ export const usage =
   --hp-ffn-tile T     its tokens a workgroup: f32, f16, f8 (default: the most that fit), then
                       optionally /rN token quads an FFN-in invocation, /aN /bN kept columns whose
                       loads are issued at once in FFN-in / FFN-out (defaults 4 / 8), /cN at most N
-                      of FFN-in's outputs held at once; a comma list builds and times one HP engine
-                      each; off
+                      of FFN-in's outputs held at once, ~p1 ~p1s ~p2 ~ln ~xtr ablations (timing
+                      only, wrong results: no FFN-in products / stores, no FFN-out products, no
+                      LayerNorm, X not read); a comma list builds and times one HP engine each; off
   --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
                       tokens a workgroup, 'r1'/'r2': one/two token quads an
                       invocation, 's8': the kept columns split between 8 groups of invocations,
@@ -278,7 +279,7 @@ type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
 const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
 const ffnMode = choiceOf('hp-fuse-ffn', ['on', 'off', 'auto']);
 const ffnTileOf = (v: string) => {
-  if (!/^(off|(f32|f16|f8)?(\/r\d+)?(\/a\d+)?(\/b\d+)?(\/c\d+)?)$/.test(v) || v === '')
+  if (!/^(off|(f32|f16|f8)?(\/r\d+)?(\/a\d+)?(\/b\d+)?(\/c\d+)?(~p1|~p1s|~p2|~ln|~xtr)?)$/.test(v) || v === '')
     throw new CliError(`--hp-ffn-tile must be f32, f16, f8 (optionally /rN /aN /bN /cN) or off, got '${v}'`);
   return v;
 };

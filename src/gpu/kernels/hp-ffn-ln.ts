@@ -152,7 +152,7 @@ export function ffnFusedGeometry(
 ): FfnFusedGeometry | null {
   const { tr, h } = shape;
   if (h % 4 !== 0 || tr % 4 !== 0 || shape.nt2 * tr < h) return null;
-  const m = /^(f\d+)?(?:\/r(\d+))?(?:\/a(\d+))?(?:\/b(\d+))?(?:\/c(\d+))?$/.exec(forced ?? '');
+  const m = /^(f\d+)?(?:\/r(\d+))?(?:\/a(\d+))?(?:\/b(\d+))?(?:\/c(\d+))?(~p1|~p1s|~p2|~ln|~xtr)?$/.exec(forced ?? '');
   if (!m) return null;
   const u1 = m[3] ? Number(m[3]) : U1_DEFAULT;
   const u2 = m[4] ? Number(m[4]) : U2_DEFAULT;
@@ -182,13 +182,21 @@ export function ffnFusedGeometry(
       SG: sg,
       PER4: Math.ceil(h / 4 / sg),
       SMEM: smem,
+      // Ablations (timing only, wrong results): '~p1' no FFN-in products, '~p1s' no FFN-in stores,
+      // '~p2' no FFN-out products, '~ln' no LayerNorm (nor x written), '~xtr' X not read.
+      NO_P1: Number(m[6] === '~p1'),
+      NO_P1S: Number(m[6] === '~p1s'),
+      NO_P2: Number(m[6] === '~p2'),
+      NO_LN: Number(m[6] === '~ln'),
+      NO_XTREAD: Number(m[6] === '~xtr'),
     };
     const name =
       `f${4 * bt4}` +
       (rt1 !== rt1Default(bt4) ? `/r${rt1}` : '') +
       (u1 !== U1_DEFAULT ? `/a${u1}` : '') +
       (u2 !== U2_DEFAULT ? `/b${u2}` : '') +
-      (m[5] ? `/c${cap}` : '');
+      (m[5] ? `/c${cap}` : '') +
+      (m[6] ?? '');
     return { name, bt4, rt1, threads, cap, storageBytes, consts };
   }
   return null;

@@ -99,7 +99,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#end
       // U1 kept columns at a time, their loads issued before any product (the indices, then X and
       // the weights). Past Q1: the last column again with zero weights.
+//#if NO_P1
+      for (var c0 = Q1; c0 < Q1; c0 += U1) {
+//#else
       for (var c0 = 0u; c0 < Q1; c0 += U1) {
+//#endif
 //#unroll K {{U1}}
         let c{{K}} = min(c0 + {{K}}u, Q1 - 1u);
         let col{{K}} = idx[i * Q1 + c{{K}}];
@@ -107,7 +111,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#end
 //#unroll K {{U1}}
 //#unroll J {{RT1}}
+//#if NO_XTREAD
+        let a{{K}}_{{J}} = vec4<f32>(f32(col{{K}}), 1.0, 2.0, f32(tq_{{J}}));
+//#else
         let a{{K}}_{{J}} = xt[col{{K}} * P4 + tq_{{J}}];
+//#endif
 //#end
 //#end
 //#unroll K {{U1}}
@@ -122,7 +130,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //#unroll C 4
       {
         let s = idx[SLOTS + o + {{C}}u];
+//#if NO_P1S
+        if (s == NONE - 1u) {
+//#else
         if (s != NONE) {
+//#endif
           let b = consts[o + {{C}}u];
 //#unroll J {{RT1}}
           sm[(s - sBase) * BT4 + g * RT1 + {{J}}u] = vec4<f32>(hp_gelu(acc1_{{J}}_0[{{C}}] + b),
@@ -138,7 +150,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     // chunk; their slots stored relative to the chunk's first).
     let k0 = idx[CH_COLS + r * (NCH + 1u) + ch];
     let k1 = idx[CH_COLS + r * (NCH + 1u) + ch + 1u];
+//#if NO_P2
+    for (var c0 = k1; c0 < k1; c0 += U2) {
+//#else
     for (var c0 = k0; c0 < k1; c0 += U2) {
+//#endif
 //#unroll K {{U2}}
       let c{{K}} = min(c0 + {{K}}u, k1 - 1u);
       let s{{K}} = idx[COLS2 + r * Q2 + c{{K}}];
@@ -170,7 +186,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   workgroupBarrier();
   // LayerNorm: subgroup `slot` takes local rows slot, slot + NSG, ...; lane holds quads lane + j*SG.
+//#if NO_LN
+  for (var k = BT + slot; k < BT; k += NSG) {
+//#else
   for (var k = slot; k < BT; k += NSG) {
+//#endif
     var sum = vec4<f32>(0.0);
 //#unroll J {{PER4}}
     let i{{J}} = lane + {{J}}u * SG;
