@@ -260,41 +260,6 @@ describe('encoder engine on WebGPU', () => {
     rows.destroy();
   });
 
-  it('the HP feed-forward block as one kernel (hpFuseFfn): the reference logits, ragged blocks', async () => {
-    const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48 }, 14);
-    if (!subgroupLayerNormFits(gpu.device, gpu.caps)) return; // it normalises with subgroups, as hp-columns-ln
-    for (const sparsity of [0.5, 0.9]) {
-      const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
-      // 16 and 8 tokens a workgroup; 21 tokens: one block of 16 and a ragged one (or 3, the last ragged).
-      for (const tile of ['f16', 'f8'] as const) {
-        const e = createEncoderEngine(gpu.device, gpu.caps, model, {
-          sparse,
-          maxBatch: 3,
-          maxSeq: 7,
-          hpColumns: true,
-          hpFuseFfn: true,
-          hpFfnTile: tile,
-        });
-        expect(e.kernelVariants(21)[`ffn+ln ${tile}`], `${sparsity} ${tile}`).toBe(2);
-        for (const [batch, seq, seed] of [
-          [3, 7, 31],
-          [1, 5, 32],
-        ] as const) {
-          const b = randomBatch(model, batch, seq, seed);
-          const logits = await e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
-          expect(maxAbsDiff(logits, referenceForward(pruned, b)), `${sparsity} ${tile} ${batch}x${seq}`).toBeLessThan(
-            1e-4,
-          );
-        }
-        const p = await e.profile(3, 7, 1, 0);
-        const dispatches = (k: string) => p.ops.find((x) => x.kind === k)?.dispatches ?? 0;
-        // Both layers' blocks but the tail's (the [CLS] rows keep FFN-in and FFN-out apart).
-        expect([dispatches('ffn'), dispatches('ffn1')], `${sparsity} ${tile}`).toEqual([2, 0]);
-        e.destroy();
-      }
-    }
-  });
-
   it('embeddings writing the first columns above 128 tokens: no transpose step, the reference logits', async () => {
     if (!subgroupLayerNormFits(gpu.device, gpu.caps)) return; // the subgroup form's requirement (else a transpose)
     const model = randomBertModel({ hidden: 32, heads: 2, ffn: 48, maxPositions: 64 }, 14);

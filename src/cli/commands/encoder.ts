@@ -104,16 +104,6 @@ export const usage =
   --hp-fuse-ln on|off where the HP linears run on columns, the HP attention-output and FFN-output
                       linears fused with their residual + LayerNorm (one dispatch; needs subgroups
                       of one size); default on
-  --hp-fuse-ffn F     a layer's whole HP feed-forward block in one dispatch (FFN-in's outputs that
-                      FFN-out reads kept in workgroup memory, then FFN-out, residual + LayerNorm):
-                      on, off, auto (from 2048 tokens a call; the default); a comma list builds
-                      and times one HP engine each (rows carry hp_fuse_ffn)
-  --hp-ffn-tile T     its tokens a workgroup: f32, f16, f8 (default: the most that fit), then
-                      optionally /rN token quads an FFN-in invocation, /aN /bN kept columns whose
-                      loads are issued at once in FFN-in / FFN-out (defaults 4 / 8), /cN at most N
-                      of FFN-in's outputs held at once, ~p1 ~p1s ~p2 ~ln ~xtr ablations (timing
-                      only, wrong results: no FFN-in products / stores, no FFN-out products, no
-                      LayerNorm, X not read); a comma list builds and times one HP engine each; off
   --hp-ln-tile T      the fused kernel's tile (l16, l8, l32, l32r1, l16r2, l16s2, l4s8v, l4s4v, l8s4:
                       tokens a workgroup, 'r1'/'r2': one/two token quads an
                       invocation, 's8': the kept columns split between 8 groups of invocations,
@@ -277,12 +267,6 @@ const liveMode = choiceOf<HPLiveMode>('hp-live', HP_LIVE_MODES);
 
 type EmbeddingsColumns = NonNullable<EncoderEngineOptions['embeddingsColumns']>;
 const embeddingsColumnsMode = choiceOf<EmbeddingsColumns>('embeddings-columns', ['subgroup', 'transpose']);
-const ffnMode = choiceOf('hp-fuse-ffn', ['on', 'off', 'auto']);
-const ffnTileOf = (v: string) => {
-  if (!/^(off|(f32|f16|f8)?(\/r\d+)?(\/a\d+)?(\/b\d+)?(\/c\d+)?(~p1|~p1s|~p2|~ln|~xtr)?)$/.test(v) || v === '')
-    throw new CliError(`--hp-ffn-tile must be f32, f16, f8 (optionally /rN /aN /bN /cN) or off, got '${v}'`);
-  return v;
-};
 
 /** Progress on stderr (the result is JSON on stdout). */
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -334,8 +318,6 @@ export async function run(argv: string[]): Promise<unknown> {
     'hp-column-tile': { type: 'string' },
     'hp-fuse-ln': { type: 'string' },
     'hp-ln-tile': { type: 'string' },
-    'hp-fuse-ffn': { type: 'string' },
-    'hp-ffn-tile': { type: 'string' },
     'hp-live': { type: 'string' },
     'embeddings-columns': { type: 'string' },
     'cls-tail': { type: 'string' },
@@ -428,8 +410,6 @@ export async function run(argv: string[]): Promise<unknown> {
     throw new CliError(`--ln-variant must be one of ${LAYERNORM_VARIANTS.join(', ')}, got '${lnVariant}'`);
   const sparsities = numberListFlag(f.sparsity, 'sparsity', [0, 0.5, 0.9], 0, 0.999, false);
   const lnTiles: (string | undefined)[] = f['hp-ln-tile'] ? f['hp-ln-tile'].split(',') : [undefined];
-  const ffnModes: (string | undefined)[] = f['hp-fuse-ffn'] ? f['hp-fuse-ffn'].split(',').map(ffnMode) : [undefined];
-  const ffnTiles: (string | undefined)[] = f['hp-ffn-tile'] ? f['hp-ffn-tile'].split(',').map(ffnTileOf) : [undefined];
   const colTiles: (string | undefined)[] = f['hp-column-tile'] ? f['hp-column-tile'].split(',') : [undefined];
   const lives: (HPLiveMode | undefined)[] = f['hp-live'] ? f['hp-live'].split(',').map(liveMode) : [undefined];
   const tails: (string | undefined)[] = f['cls-tail'] ? f['cls-tail'].split(',').map(tailMode) : [undefined];
@@ -451,13 +431,7 @@ export async function run(argv: string[]): Promise<unknown> {
       lives.flatMap((live) =>
         tails.flatMap((tail) =>
           hpAtts.flatMap((att) =>
-            embCols.flatMap((emb) =>
-              scales.flatMap((scale) =>
-                ffnModes.flatMap((ffn) =>
-                  ffnTiles.map((ffnTile) => ({ ln, col, live, tail, att, emb, scale, ffn, ffnTile })),
-                ),
-              ),
-            ),
+            embCols.flatMap((emb) => scales.map((scale) => ({ ln, col, live, tail, att, emb, scale }))),
           ),
         ),
       ),
@@ -657,8 +631,6 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(tiles.att ? { attention: tiles.att } : {}),
           ...(tiles.emb ? { embeddingsColumns: tiles.emb } : {}),
           ...(tiles.scale ? { int8Scale: tiles.scale } : {}),
-          ...(tiles.ffn ? { hpFuseFfn: tiles.ffn === 'auto' ? ('auto' as const) : tiles.ffn === 'on' } : {}),
-          ...(tiles.ffnTile ? { hpFfnTile: tiles.ffnTile } : {}),
         }).engine;
         const tileRow = {
           ...(lnTiles.length > 1 ? { hp_ln_tile: tiles.ln } : {}),
@@ -668,25 +640,13 @@ export async function run(argv: string[]): Promise<unknown> {
           ...(hpAtts.length > 1 ? { hp_attention: tiles.att ?? DEFAULT_ATTENTION } : {}),
           ...(embCols.length > 1 ? { embeddings_columns: tiles.emb ?? 'subgroup' } : {}),
           ...(scales.length > 1 ? { int8_scale: tiles.scale } : {}),
-          ...(ffnModes.length > 1 ? { hp_fuse_ffn: tiles.ffn } : {}),
-          ...(ffnTiles.length > 1 ? { hp_ffn_tile: tiles.ffnTile } : {}),
         };
         // The dense engine of this tail mode, timed beside the first HP engine of that mode.
         const tailDense = denseFor(tiles.tail, tiles.att);
         const firstTile = tiles === hpTiles.find((t) => denseFor(t.tail, t.att) === tailDense);
         const tileLabel =
           hpTiles.length > 1
-            ? `/${[
-                tiles.ln,
-                tiles.col,
-                tiles.live,
-                tiles.tail,
-                tiles.att,
-                tiles.emb,
-                tiles.scale,
-                tiles.ffn && `ffn-${tiles.ffn}`,
-                tiles.ffnTile,
-              ]
+            ? `/${[tiles.ln, tiles.col, tiles.live, tiles.tail, tiles.att, tiles.emb, tiles.scale]
                 .filter(Boolean)
                 .join('/')}`
             : '';
@@ -816,8 +776,6 @@ export async function run(argv: string[]): Promise<unknown> {
     ...(f['hp-column-tile'] ? { hp_column_tile: f['hp-column-tile'] } : {}),
     ...(hpFuseLn ? { hp_fuse_ln: hpFuseLn } : {}),
     ...(f['hp-ln-tile'] ? { hp_ln_tile: f['hp-ln-tile'] } : {}),
-    ...(f['hp-fuse-ffn'] ? { hp_fuse_ffn: f['hp-fuse-ffn'] } : {}),
-    ...(f['hp-ffn-tile'] ? { hp_ffn_tile: f['hp-ffn-tile'] } : {}),
     ...(f['hp-live'] ? { hp_live: f['hp-live'] } : {}),
     ...(f['cls-tail'] ? { cls_tail: f['cls-tail'] } : {}),
     ...(f['embeddings-columns'] ? { embeddings_columns: f['embeddings-columns'] } : {}),

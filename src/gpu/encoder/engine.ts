@@ -55,8 +55,6 @@ import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
-import { hpFfnFused } from '../kernels/hp-ffn-ln';
-import { deviceHasSubgroups } from '../kernels/subgroup-variant';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
@@ -111,13 +109,6 @@ export interface EncoderEngineOptions {
   hpFuseLn?: boolean;
   /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
   hpLnTile?: string;
-  /** A layer's whole HP feed-forward block in one dispatch (hp-ffn-ln.ts: FFN-in's outputs that
-   *  FFN-out reads kept in workgroup memory, FFN-out, residual + LayerNorm) where FFN-in runs on
-   *  columns and FFN-out fused with its LayerNorm: true, false or 'auto' (default: from
-   *  FUSED_FFN_MIN_TOKENS tokens a call). f32 weights, not on the tail's [CLS] rows. */
-  hpFuseFfn?: boolean | 'auto';
-  /** The fused block's tokens a workgroup ('f16', 'f8'; 'off': never fused); default: the most that fit. */
-  hpFfnTile?: string;
   /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
    *  the attention heads whose context the HP attention output does not read (and their Q/K outputs)
    *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
@@ -339,8 +330,6 @@ interface OutputGroups {
   fused: (GPUBindGroup | null)[];
   /** The HP output linears fused with their residual + LayerNorm (hpFuseLn; null: apart). */
   hpLn: (GPUBindGroup | null)[];
-  /** The layer's HP feed-forward block as one kernel (hpFuseFfn; null: none). */
-  ffn: GPUBindGroup | null;
   /** x -> xt (the columns the HP linears read). */
   toColumns: GPUBindGroup;
 }
@@ -368,9 +357,6 @@ interface TailGroups extends OutputGroups {
  *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
  *  (BENCHMARKS.md, issue 19 fifth pass); 10 ms makes them 7 µs or less. */
 const FORWARD_SAMPLE_MS = 10;
-/** From this many tokens a call hpFuseFfn 'auto' runs each HP feed-forward block as one kernel (to
- *  be measured: a workgroup takes 16 tokens, so below this too few of them fill the GPU). */
-export const FUSED_FFN_MIN_TOKENS = 2048;
 /** int8: from this many tokens a call the HP output linears run fused (int8FuseLn's default). */
 export const INT8_FUSE_LN_TOKENS = 4096;
 
@@ -465,29 +451,6 @@ export function createEncoderEngine(
     throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
-  const hpFuseFfn = opts.hpFuseFfn ?? 'auto';
-  // Per layer, its HP feed-forward block as one kernel (null: FFN-in and FFN-out apart).
-  const ffnSubgroup =
-    deviceHasSubgroups(device) && caps.subgroupMinSize && caps.subgroupMinSize === caps.subgroupMaxSize
-      ? caps.subgroupMinSize
-      : undefined;
-  const fusedFfn = model.layers.map((l, i) => {
-    const [w1, w2] = [sparse.get(l.ffnIn.name), sparse.get(l.ffnOut.name)];
-    if (
-      !w1 ||
-      !w2 ||
-      hpFuseFfn === false ||
-      !hpFuseLn ||
-      hpColumns === false ||
-      opts.quant === 'int8' ||
-      opts.weights === 'f16'
-    )
-      return null;
-    const zeros = (n: number) => new Float32Array(n);
-    const o = { subgroupSize: ffnSubgroup, tile: opts.hpFfnTile, label: `layer ${i} ffn (hp)` };
-    return hpFfnFused(device, w1, l.ffnIn.bias ?? zeros(w1.out), w2, l.ffnOut.bias ?? zeros(w2.out), o);
-  });
-  const fuseFfnFor = (tokens: number) => (hpFuseFfn === 'auto' ? tokens >= FUSED_FFN_MIN_TOKENS : hpFuseFfn);
   const hpLive = opts.hpLive ?? 'auto';
   if (!HP_LIVE_MODES.includes(hpLive)) throw new RangeError(`hpLive must be one of ${HP_LIVE_MODES.join(', ')}`);
   // Per layer, the heads the attention runs (live-outputs.ts liveHeads): f32, and int8 with the 'read'
@@ -862,7 +825,6 @@ export function createEncoderEngine(
             throw new RangeError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
           return f ? f.bind(u, input as GPUBuffer, lns[j], x, a.xt) : null;
         }),
-        ffn: fusedFfn[i]?.bind(u, lns[1], x, a.xt) ?? null,
       };
     };
     /** The last layer's [CLS] attention writing the tail's compact rows (clsCompact). */
@@ -1199,16 +1161,6 @@ export function createEncoderEngine(
         step('attn-out', (pass) => lin.attnOut!.encode(pass, o.ctx, a.a, n));
         layerNormStep(i, 0, parts, inCols !== null, n, o);
       }
-      // The whole feed-forward block in one dispatch (not on the tail's rows).
-      const ffnBlock = o === g.out[i] && inCols && fuseFfnFor(n) ? fusedFfn[i] : null;
-      if (ffnBlock && o.ffn) {
-        const group = o.ffn;
-        needColumns(n, o);
-        step('ffn', (pass) => ffnBlock.encode(pass, group, n, nextCols));
-        xtFresh = nextCols;
-        codesFresh = null;
-        return;
-      }
       const ffn2Cols = inCols && !(f2 && g2) ? colsN(lin.ffnOut) : null;
       if (inCols) {
         needColumns(n, o);
@@ -1472,19 +1424,13 @@ export function createEncoderEngine(
             lin.columns?.addLn &&
             (lin === l.attnOut || (lin === l.ffnOut && l.ffnIn.columns));
           const int8Ln = int8FusedFor(t) && groups?.int8HpLn[i][lin === l.attnOut ? 0 : lin === l.ffnOut ? 1 : 2];
-          // The feed-forward block as one kernel: counted once, at FFN-in.
-          const block = columnsFor(t) && fuseFfnFor(t) && l.ffnIn.columns ? fusedFfn[i] : null;
-          if (block && lin === l.ffnOut) continue;
-          const name =
-            block && lin === l.ffnIn
-              ? `ffn+ln ${block.tileFor(t)}`
-              : int8Ln
-                ? `int8 hp+ln ${int8Ln.kernel.tile}`
-                : ln
-                  ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
-                  : onCols
-                    ? `columns ${lin.columns!.tileFor(t)}`
-                    : lin.tileFor(t);
+          const name = int8Ln
+            ? `int8 hp+ln ${int8Ln.kernel.tile}`
+            : ln
+              ? `columns+ln ${lin.columns!.addLn!.tileFor(t)}`
+              : onCols
+                ? `columns ${lin.columns!.tileFor(t)}`
+                : lin.tileFor(t);
           counts[name] = (counts[name] ?? 0) + 1;
         }
       });
@@ -1510,7 +1456,6 @@ export function createEncoderEngine(
       releaseActivations();
       head.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
-      for (const f of fusedFfn) f?.destroy();
       for (const b of [
         weights.word,
         weights.position,

@@ -15,7 +15,6 @@ export const OP_KINDS = [
   'layernorm',
   'ffn1',
   'ffn2',
-  'ffn',
   'gather',
   'head',
 ] as const;
