@@ -185,10 +185,11 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
         --cls-tail off,on+all-queries,on ;;
     logits-int8-tail)
       # int8 dev-split logits with the tail off / over every query / with the [CLS] attention (the default)
-      # at every batch (compare the files' rows).
+      # at every batch (compare the files' rows). File names without '+' (the device returns no such names).
       for t in off on+all-queries on; do
-        HP_LAB_UNSAFE_APIS=1 c "logits-int8-$t" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 --cls-tail "$t" \
-          --save-logits "$out/engine-logits-int8-$t.json"
+        n=${t//+/-}
+        HP_LAB_UNSAFE_APIS=1 c "logits-int8-$n" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 --cls-tail "$t" \
+          --save-logits "$out/engine-logits-int8-$n.json"
       done ;;
     int8-scale)
       HP_LAB_UNSAFE_APIS=1 c int8-scale 80 "${enc[@]}" --quant int8 --batch 32 --seq 128 --profile --no-latency \
