@@ -32,9 +32,9 @@
 # at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
 # tail off, on over every query, on with the [CLS] attention in one process), logits-int8-tail (int8
 # dev-split logits, dense and HP 90 %, per tail mode: compare the rows of the three files), int8-scale (the
-# int8 encoder, B=32 L=128 HP 90 %, with the
-# activation scale over the whole row, the columns read, and those at the output linears' inputs, twice each in
-# one process), int8-scale-leave (the same, row and read-out, with --profile-leave-out), logits-int8-scale (int8
+# int8 encoder, B=32 L=128 HP 90 %, with the activation scale over the whole row, the columns read, and those at
+# the output linears' inputs, twice each in one process), int8-scale-leave (the same, row and read-out, with
+# --profile-leave-out), logits-int8-scale (int8
 # dev-split logits, read scale, its skips at every batch and none: the files' rows equal), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
