@@ -23,6 +23,8 @@ export function profileRow(p: EncoderProfile) {
     ops_ms: ops,
     ...(p.ops.some((o) => o.withoutMs !== undefined) ? { in_forward_ms: inPlace } : {}),
     ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
+    // Each dispatch on its own, in the forward's order: [kind, ms].
+    ...(p.perDispatch ? { dispatches_ms: p.perDispatch.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
   };
 }
 

@@ -371,7 +371,7 @@ describe('encoder engine on WebGPU', () => {
       expect(
         maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
       ).toBeLessThan(1e-4);
-      const p = await engine.profile(2, 9, 3, 1);
+      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true });
       // 18 tokens: on columns (the embeddings write them), the output linears fused with their
       // LayerNorm, where that runs.
       expect(p.ops.map((o) => o.kind)).toEqual(
@@ -382,6 +382,17 @@ describe('encoder engine on WebGPU', () => {
       expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
       expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
       expect(p.ops.every((o) => o.msMedian > 0) && p.forward.msMedian > 0).toBe(true);
+      // Each dispatch on its own, in the forward's order: the embeddings first, the head last, as many
+      // of each kind as the kinds count.
+      const each = p.perDispatch!;
+      expect(each).toHaveLength(p.dispatches);
+      expect([each[0].kind, each[each.length - 1].kind]).toEqual(['embeddings', 'head']);
+      for (const o of p.ops)
+        expect(
+          each.filter((d) => d.kind === o.kind),
+          o.kind,
+        ).toHaveLength(o.dispatches);
+      expect(each.every((d) => d.msMedian > 0)).toBe(true);
       engine.destroy();
     },
   );

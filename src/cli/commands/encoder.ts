@@ -186,6 +186,8 @@ export const usage =
   --profile-leave-out with --profile: also the forward without each kind's dispatches (in_forward_ms:
                       forward minus that, what the kind costs in place; wrong results, timing only), and the
                       forward's dispatches regrouped by kind (grouped_by_kind_ms)
+  --profile-dispatches with --profile: also each dispatch timed on its own, in the forward's order
+                      (dispatches_ms: [kind, ms] pairs; the last layer's [CLS] tail, its own)
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
@@ -305,6 +307,7 @@ export async function run(argv: string[]): Promise<unknown> {
     quant: { type: 'string' },
     profile: { type: 'boolean' },
     'profile-leave-out': { type: 'boolean' },
+    'profile-dispatches': { type: 'boolean' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
@@ -455,6 +458,7 @@ export async function run(argv: string[]): Promise<unknown> {
       : numberFlag(f['split-k'], 'split-k', 1, 1, MAX_SPLIT_K, true);
 
   if (f['profile-leave-out'] && !f.profile) throw new CliError('--profile-leave-out goes with --profile');
+  if (f['profile-dispatches'] && !f.profile) throw new CliError('--profile-dispatches goes with --profile');
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
   if (f['compare-ort-webgpu'] && f['engine-logits'])
@@ -681,8 +685,11 @@ export async function run(argv: string[]): Promise<unknown> {
                 ['hp', hpEngine] as const,
               ]) {
                 await spinUp();
-                const leaveOut = Boolean(f['profile-leave-out']);
-                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), leaveOut);
+                const detail = {
+                  leaveOut: Boolean(f['profile-leave-out']),
+                  perDispatch: Boolean(f['profile-dispatches']),
+                };
+                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), detail);
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
                   ...(linears === 'hp' ? tileRow : tails.length > 1 ? { cls_tail: tiles.tail } : {}),

@@ -290,8 +290,15 @@ export interface EncoderEngine {
   time(batch: number, seq: number, reps?: number, warmup?: number, budgetMs?: number): Promise<EncoderTiming>;
   /** GPU time of each kind of op (all its dispatches of one forward, timed on their own) and of
    *  the whole forward, for batch x seq (random ids, full mask). */
-  /** leaveOut: also the forward without each kind's dispatches (op-profile.ts). */
-  profile(batch: number, seq: number, reps?: number, warmup?: number, leaveOut?: boolean): Promise<EncoderProfile>;
+  /** detail.leaveOut: also the forward without each kind's dispatches; detail.perDispatch: each dispatch
+   *  timed on its own (op-profile.ts). */
+  profile(
+    batch: number,
+    seq: number,
+    reps?: number,
+    warmup?: number,
+    detail?: { leaveOut?: boolean; perDispatch?: boolean },
+  ): Promise<EncoderProfile>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
@@ -1442,12 +1449,12 @@ export function createEncoderEngine(
       const columns = all.filter((q) => q!.next.columnWords > 0).length;
       return { rows: all.length - columns, columns, fused: fusedLn.filter(Boolean).length };
     },
-    profile(batch, seq, reps = 30, warmup = 3, leaveOut = false) {
+    profile(batch, seq, reps = 30, warmup = 3, detail = {}) {
       return serial(async () => {
         if (destroyed) throw new Error('the encoder engine was destroyed');
         prepare(batch, seq);
         uploadRandom(batch, seq);
-        return profileSteps(device, stepsFor(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS, leaveOut });
+        return profileSteps(device, stepsFor(batch, seq), { reps, warmup, minSampleMs: FORWARD_SAMPLE_MS, ...detail });
       });
     },
     destroy() {

@@ -37,6 +37,12 @@ export interface OpTime {
   withoutMs?: number;
 }
 
+/** One dispatch of the forward timed on its own (perDispatch), in the forward's order. */
+export interface DispatchTime {
+  kind: OpKind;
+  msMedian: number;
+}
+
 export interface EncoderProfile {
   forward: GpuTiming;
   dispatches: number;
@@ -46,13 +52,15 @@ export interface EncoderProfile {
   /** With leaveOut: the forward's dispatches regrouped by kind (every kind's dispatches back to
    *  back, in OP_KINDS order; timing only): the same work without the interleaving. */
   groupedMs?: number;
+  /** With perDispatch: each dispatch on its own (its repeats serialised as in the forward). */
+  perDispatch?: DispatchTime[];
   timing: GpuTiming['timing'];
 }
 
 export async function profileSteps(
   device: GPUDevice,
   steps: Step[],
-  opts: { reps: number; warmup: number; minSampleMs?: number; leaveOut?: boolean },
+  opts: { reps: number; warmup: number; minSampleMs?: number; leaveOut?: boolean; perDispatch?: boolean },
 ): Promise<EncoderProfile> {
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];
@@ -76,9 +84,13 @@ export async function profileSteps(
         )
       ).msMedian
     : undefined;
+  const perDispatch: DispatchTime[] | undefined = opts.perDispatch ? [] : undefined;
+  for (const s of opts.perDispatch ? steps : [])
+    perDispatch!.push({ kind: s.kind, msMedian: (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian });
   return {
     forward,
     groupedMs: grouped,
+    perDispatch,
     dispatches: steps.length,
     ops,
     sumMs: ops.reduce((n, o) => n + o.msMedian, 0),
