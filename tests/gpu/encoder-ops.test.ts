@@ -543,13 +543,16 @@ describe('encoder ops on WebGPU', () => {
   // The [CLS] query alone (attention-cls.ts): head size 26 in a fused row with junk in the padding
   // (padded and left-padded sequences: the left-padded one's [CLS] is itself padding, still a
   // query), then 150 keys at head size 8 (two rounds of keys a thread) with only head 1 of 3 live
-  // (Params.heads). The [CLS] rows of the live heads must equal the reference's; every other
+  // (Params.heads); the values staged in workgroup memory (the default where they fit) and, once,
+  // read from storage. The [CLS] rows of the live heads must equal the reference's; every other
   // value of ctx must stay as it was.
-  for (const [hidden, heads, seq, batch, live] of [
-    [52, 2, 70, 3, 0b11],
-    [24, 3, 150, 2, 0b010],
-  ]) {
-    it(`attention of the [CLS] query alone: head size ${hidden / heads}, seq ${seq}, live heads ${live}`, async () => {
+  for (const [hidden, heads, seq, batch, live, stageValues] of [
+    [52, 2, 70, 3, 0b11, true],
+    [24, 3, 150, 2, 0b010, true],
+    [52, 2, 70, 3, 0b11, false],
+  ] as const) {
+    const name = `head size ${hidden / heads}, seq ${seq}, live heads ${live}, values ${stageValues ? 'staged' : 'read'}`;
+    it(`attention of the [CLS] query alone: ${name}`, async () => {
       const n = batch * seq * hidden;
       const rand = rng(hidden + seq + 1);
       const [q, k, v] = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rand() * 2 - 1));
@@ -560,7 +563,8 @@ describe('encoder ops on WebGPU', () => {
       const rows = Float32Array.from({ length: batch * seq * 3 * block }, () => 99);
       for (let t = 0; t < batch * seq; t++)
         [q, k, v].forEach((src, j) => rows.set(src.subarray(t * hidden, (t + 1) * hidden), t * 3 * block + j * block));
-      const kernel = createClsAttention(device, hidden, heads, { stride: 3 * block, q: 0, k: block, v: 2 * block });
+      const layout = { stride: 3 * block, q: 0, k: block, v: 2 * block };
+      const kernel = createClsAttention(device, hidden, heads, layout, { stageValues });
       const qkv = up('qkv', rows);
       const before = Float32Array.from({ length: n }, () => -7);
       const ctx = up('ctx', before, GPUBufferUsage.COPY_SRC);

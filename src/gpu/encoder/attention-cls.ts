@@ -14,6 +14,8 @@ import { attentionLayout, type AttentionEncode, type QkvRows } from './attention
 
 /** Threads a workgroup: a 128-key sequence scores a key a thread. */
 const WG = 128;
+/** Most bytes of workgroup memory the staged values take (NK x D floats): 128-384 keys of 26. */
+const STAGE_V_BYTES = 40 * 1024;
 
 export interface ClsAttention {
   layout: KernelLayout;
@@ -23,7 +25,15 @@ export interface ClsAttention {
   compact: { layout: KernelLayout; encode: AttentionEncode };
 }
 
-export function createClsAttention(device: GPUDevice, hidden: number, heads: number, qkv: QkvRows): ClsAttention {
+/** `stageValues`: copy each key's values into workgroup memory with its key (default: where they fit,
+ *  STAGE_V_BYTES; false: the sums read them from storage, the form before). */
+export function createClsAttention(
+  device: GPUDevice,
+  hidden: number,
+  heads: number,
+  qkv: QkvRows,
+  opts: { stageValues?: boolean } = {},
+): ClsAttention {
   if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0)
     throw new RangeError(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const d = hidden / heads;
@@ -45,7 +55,14 @@ export function createClsAttention(device: GPUDevice, hidden: number, heads: num
     const key = `${nk}:${compact}`;
     let pipeline = pipelines.get(key);
     if (!pipeline) {
-      const consts = { H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, WG, NK: nk };
+      // The values staged where they fit beside the rest (scores, reductions, partial sums).
+      const rest = (d + nk + WG + Math.floor(WG / d) * d) * 4;
+      const fits = nk * d * 4 <= Math.min(STAGE_V_BYTES, device.limits.maxComputeWorkgroupStorageSize - rest);
+      const stage = fits && opts.stageValues !== false;
+      const consts = {
+        ...{ H: hidden, D: d, STRIDE: qkv.stride, QO: qkv.q, KO: qkv.k, VO: qkv.v, WG, NK: nk },
+        ...{ STAGE_V: stage, VS: stage ? nk * d : 1 },
+      };
       const store = compact ? compactWgsl : storeWgsl;
       const code = withConsts({ ...consts, CH: Math.floor(WG / d) }, loadF32Wgsl, liveHeadWgsl, store, clsWgsl);
       const label = `encoder.attention cls ${nk}${compact ? ' compact' : ''}`;

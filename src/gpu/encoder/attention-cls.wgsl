@@ -3,10 +3,14 @@
 // the last layer on the [CLS] rows (clsTail), the head reads no other row of that layer, so the
 // other queries' attention is computed for nothing: this kernel is 1/seq of the work.
 // One workgroup a (live head, sequence), WG threads: each scores keys lid, lid + WG, ... into
-// workgroup memory, the workgroup takes their maximum and the exponentials' sum, then thread
-// (chunk c, dim d) sums p_j v_j[d] over keys c, c + CH, ..., and the CH chunks are added.
+// workgroup memory (with STAGE_V also copying those keys' values there, their loads issued with the
+// key's), the workgroup takes their maximum and the exponentials' sum, then thread (chunk c, dim d)
+// sums p_j v_j[d] over keys c, c + CH, ..., and the CH chunks are added. Staged, that sum reads
+// workgroup memory instead of waiting on storage once a key (H200: the [CLS] attention took 13 us at
+// B=32 L=128, a third of a whole layer's attention). The same sums in the same order either way.
 // Prepended: consts H, D, STRIDE, QO, KO, VO, WG (a power of two), NK >= seq (keys held),
-// CH = floor(WG / D), then attention-load-f32.wgsl (q, k, v), attention-live-head.wgsl and where the
+// CH = floor(WG / D), STAGE_V and VS (NK * D staged values, or 1), then attention-load-f32.wgsl
+// (q, k, v), attention-live-head.wgsl and where the
 // context goes: attention-cls-store.wgsl (ctx row b * seq) or attention-cls-compact.wgsl (row b of
 // compact rows, the [CLS] row of x copied beside it: no gather after it).
 
@@ -21,6 +25,8 @@ var<workgroup> qs: array<f32, D>;
 var<workgroup> sc: array<f32, NK>;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> part: array<f32, CH * D>;
+/** STAGE_V: key j's values at vs[j * D ..]. */
+var<workgroup> vs: array<f32, VS>;
 
 /** The workgroup's maximum (take_max) or sum of v. */
 fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
@@ -58,6 +64,10 @@ fn main(
       for (var d = 0u; d < D; d++) { dot = fma(qs[d], k[at + d], dot); }
       s = dot;
     }
+    if (STAGE_V) {
+      let vat = (cls + j) * STRIDE + VO + col;
+      for (var d = 0u; d < D; d++) { vs[min(j * D + d, VS - 1u)] = v[vat + d]; }
+    }
     sc[j] = s;
     top = max(top, s);
   }
@@ -72,7 +82,11 @@ fn main(
   if (lid < CH * D) {
     let d = lid % D;
     var acc = 0.0;
-    for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], v[(cls + j) * STRIDE + VO + col + d], acc); }
+    if (STAGE_V) {
+      for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], vs[min(j * D + d, VS - 1u)], acc); }
+    } else {
+      for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], v[(cls + j) * STRIDE + VO + col + d], acc); }
+    }
     part[lid] = acc;
   }
   workgroupBarrier();
