@@ -551,7 +551,8 @@ describe('encoder ops on WebGPU', () => {
     [24, 3, 150, 2, 0b010, true],
     [52, 2, 70, 3, 0b11, false],
   ] as const) {
-    const name = `head size ${hidden / heads}, seq ${seq}, live heads ${live}, values ${stageValues ? 'staged' : 'read'}`;
+    const values = stageValues ? 'staged' : 'read';
+    const name = `head size ${hidden / heads}, seq ${seq}, live heads ${live}, values ${values}`;
     it(`attention of the [CLS] query alone: ${name}`, async () => {
       const n = batch * seq * hidden;
       const rand = rng(hidden + seq + 1);
