@@ -55,8 +55,9 @@ export function createClsAttention(
     const key = `${nk}:${compact}`;
     let pipeline = pipelines.get(key);
     if (!pipeline) {
-      // The values staged where they fit beside the rest (scores, reductions, partial sums).
-      const rest = (d + nk + WG + Math.floor(WG / d) * d) * 4;
+      // The values staged where they fit beside the rest (q, scores, reductions, partial sums).
+      const ch = Math.floor(WG / d);
+      const rest = (d + nk + WG + ch * d) * 4;
       const fits = nk * d * 4 <= Math.min(STAGE_V_BYTES, device.limits.maxComputeWorkgroupStorageSize - rest);
       const stage = fits && opts.stageValues !== false;
       const consts = {
@@ -64,7 +65,7 @@ export function createClsAttention(
         ...{ STAGE_V: stage, VS: stage ? nk * d : 1 },
       };
       const store = compact ? compactWgsl : storeWgsl;
-      const code = withConsts({ ...consts, CH: Math.floor(WG / d) }, loadF32Wgsl, liveHeadWgsl, store, clsWgsl);
+      const code = withConsts({ ...consts, CH: ch }, loadF32Wgsl, liveHeadWgsl, store, clsWgsl);
       const label = `encoder.attention cls ${nk}${compact ? ' compact' : ''}`;
       pipeline = compilePipeline(device, compact ? compactLayout : layout, label, code);
       pipelines.set(key, pipeline);

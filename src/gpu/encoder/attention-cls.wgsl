@@ -28,6 +28,12 @@ var<workgroup> part: array<f32, CH * D>;
 /** STAGE_V: key j's values at vs[j * D ..]. */
 var<workgroup> vs: array<f32, VS>;
 
+/** Value d of key j (row `at` of the head's values): staged (STAGE_V) or from storage. */
+fn value_at(j: u32, at: u32, d: u32) -> f32 {
+  if (STAGE_V) { return vs[min(j * D + d, VS - 1u)]; }
+  return one_v(at + d);
+}
+
 /** The workgroup's maximum (take_max) or sum of v. */
 fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
   red[lid] = v;
@@ -82,11 +88,7 @@ fn main(
   if (lid < CH * D) {
     let d = lid % D;
     var acc = 0.0;
-    if (STAGE_V) {
-      for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], vs[min(j * D + d, VS - 1u)], acc); }
-    } else {
-      for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], v[(cls + j) * STRIDE + VO + col + d], acc); }
-    }
+    for (var j = lid / D; j < seq; j += CH) { acc = fma(sc[j], value_at(j, (cls + j) * STRIDE + VO + col, d), acc); }
     part[lid] = acc;
   }
   workgroupBarrier();

@@ -50,7 +50,7 @@ import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
 import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode, type LiveHeads } from './live-outputs';
-import { profileSteps, type EncoderProfile, type OpKind, type Step } from './op-profile';
+import { profileSteps, type EncoderProfile, type OpKind, type ProfileDetail, type Step } from './op-profile';
 import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
@@ -292,13 +292,7 @@ export interface EncoderEngine {
    *  the whole forward, for batch x seq (random ids, full mask). */
   /** detail.leaveOut: also the forward without each kind's dispatches; detail.perDispatch: each dispatch
    *  timed on its own (op-profile.ts). */
-  profile(
-    batch: number,
-    seq: number,
-    reps?: number,
-    warmup?: number,
-    detail?: { leaveOut?: boolean; perDispatch?: boolean },
-  ): Promise<EncoderProfile>;
+  profile(batch: number, seq: number, reps?: number, warmup?: number, detail?: ProfileDetail): Promise<EncoderProfile>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];
   /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */

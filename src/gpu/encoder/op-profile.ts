@@ -37,6 +37,13 @@ export interface OpTime {
   withoutMs?: number;
 }
 
+/** What a profile adds to the per-kind times: leaveOut, the forward without each kind's dispatches
+ *  (and regrouped by kind); perDispatch, each dispatch timed on its own. */
+export interface ProfileDetail {
+  leaveOut?: boolean;
+  perDispatch?: boolean;
+}
+
 /** One dispatch of the forward timed on its own (perDispatch), in the forward's order. */
 export interface DispatchTime {
   kind: OpKind;
@@ -60,7 +67,7 @@ export interface EncoderProfile {
 export async function profileSteps(
   device: GPUDevice,
   steps: Step[],
-  opts: { reps: number; warmup: number; minSampleMs?: number; leaveOut?: boolean; perDispatch?: boolean },
+  opts: { reps: number; warmup: number; minSampleMs?: number } & ProfileDetail,
 ): Promise<EncoderProfile> {
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];
@@ -84,9 +91,15 @@ export async function profileSteps(
         )
       ).msMedian
     : undefined;
-  const perDispatch: DispatchTime[] | undefined = opts.perDispatch ? [] : undefined;
-  for (const s of opts.perDispatch ? steps : [])
-    perDispatch!.push({ kind: s.kind, msMedian: (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian });
+  let perDispatch: DispatchTime[] | undefined;
+  if (opts.perDispatch) {
+    perDispatch = [];
+    for (const s of steps)
+      perDispatch.push({
+        kind: s.kind,
+        msMedian: (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian,
+      });
+  }
   return {
     forward,
     groupedMs: grouped,
