@@ -450,6 +450,7 @@ describe('encoder engine on WebGPU', () => {
   it('the last layer on the [CLS] rows alone (clsTail): dense, HP columns/rows, fused, [CLS] attention', async () => {
     const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48 }, 17);
     const { sparse, pruned } = pruneAll(model, 0.9, 8, 8);
+    const half = pruneAll(model, 0.5, 8, 8);
     const cases = [
       // The last layer's attention over every query (clsAttention false, the form before).
       { name: 'dense, every query', m: model, o: { clsAttention: false } },
@@ -495,6 +496,30 @@ describe('encoder engine on WebGPU', () => {
         m: pruned,
         o: { sparse, hpColumns: true, hpFuseLn: false, clsTailLinears: 'split' as const, tailSplitKc: 2 },
       },
+      // The tail's output linears in one dispatch (tail-hp.ts), FFN's 6 tile-rows in 1, 2, 4 (short
+      // last slice), 6 slices and the default (as many as there are tile-rows here).
+      ...[1, 2, 4, 6, undefined].map((slices) => ({
+        name: `hp columns, whole ${slices ?? 'default'}`,
+        m: pruned,
+        o: { sparse, hpColumns: true, hpLive: 'rows' as const, clsTailLinears: 'whole' as const, tailSlices: slices },
+      })),
+      // At 50 % a tile-row keeps enough columns to split them between threads (4 parts of ~4), which
+      // 2 a load step (tailUnroll) load in steps, 8 (the default) one by one.
+      ...[
+        [1, 2],
+        [3, 2],
+        [3, undefined],
+      ].map(([slices, unroll]) => ({
+        name: `hp columns 50 %, whole ${slices} unroll ${unroll ?? 'default'}`,
+        m: half.pruned,
+        o: {
+          sparse: half.sparse,
+          hpColumns: true,
+          clsTailLinears: 'whole' as const,
+          tailSlices: slices,
+          tailUnroll: unroll,
+        },
+      })),
     ];
     for (const { name, m, o } of cases) {
       const engine = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: 3, maxSeq: 7, clsTail: true });
@@ -511,6 +536,15 @@ describe('encoder engine on WebGPU', () => {
       if (name.endsWith('compact') || name === 'hp columns, [CLS] attention') {
         const p = await engine.profile(3, 7, 1, 0);
         expect(p.ops.some((x) => x.kind === 'gather')).toBe(false);
+      }
+      if (name.includes(', whole')) {
+        // One dispatch after the [CLS] attention and before the head: no LayerNorm, FFN or output
+        // linear of the last layer on its own.
+        const p = await engine.profile(3, 7, 1, 0);
+        const count = (kind: string) => p.ops.find((x) => x.kind === kind)?.dispatches ?? 0;
+        expect([count('tail'), count('attn-out'), count('ffn1'), count('ffn2'), count('layernorm')]).toEqual([
+          1, 1, 1, 1, 0,
+        ]);
       }
       if (name.startsWith('hp columns, split 3')) {
         // The tail's two LayerNorms run apart (one a layer before it stays fused in its linear), or

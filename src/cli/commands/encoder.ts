@@ -136,6 +136,9 @@ export const usage =
                       +fused / +split / +splitN after any of these (on+split16): the tail's HP
                       output linears fused with their LayerNorm, or as K splits of N kept columns
                       (default 16) with the LayerNorm apart (one dense engine for the forms);
+                      +whole / +wholeN: all three and the LayerNorm between in one dispatch, N
+                      slices of FFN a row (default: about 128 workgroups a call), +unrollN: kept
+                      columns a thread loads at once there (default 8);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
                       split tail's last LayerNorm taken into the head (the default), or apart
@@ -214,27 +217,35 @@ const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
  *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather),
  *  whether the head takes the split tail's last LayerNorm in. */
-const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|compact|gather|head-ln|ln-apart)$/;
+const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|whole\d*|unroll\d+|compact|gather|head-ln|ln-apart)$/;
 
 function tailMode(v: string): string {
   const [tail, ...rest] = v.split('+');
-  if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0')) return v;
+  if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0' && r !== 'whole0')) return v;
   throw new CliError(
     `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
-      `+split, +splitN, +compact, +gather, +head-ln, +ln-apart; got '${v}'`,
+      `+split, +splitN, +whole, +wholeN, +unrollN, +compact, +gather, +head-ln, +ln-apart; got '${v}'`,
   );
 }
 
 type EngineTailOptions = Pick<
   EncoderEngineOptions,
-  'clsTail' | 'clsAttention' | 'clsTailLinears' | 'tailSplitKc' | 'clsCompact' | 'tailHeadLn'
+  | 'clsTail'
+  | 'clsAttention'
+  | 'clsTailLinears'
+  | 'tailSplitKc'
+  | 'tailSlices'
+  | 'tailUnroll'
+  | 'clsCompact'
+  | 'tailHeadLn'
 >;
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
  *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, the [CLS]
- *  queries; '+split[N]' / '+fused': the tail's HP output linears as K splits of N
- *  kept columns, or fused; '+compact' / '+gather': the [CLS] attention writes the compact rows, or a
- *  gather does; '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
+ *  queries; '+split[N]' / '+fused' / '+whole[N]': the tail's HP output linears as K splits of N
+ *  kept columns, fused, or all three in one dispatch (N slices a row; '+unrollN': its load step);
+ *  '+compact' / '+gather': the [CLS] attention writes the compact rows, or a gather does;
+ *  '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
 function tailOptions(mode: string | undefined): EngineTailOptions {
   if (mode === undefined) return {};
   const [tail, ...rest] = mode.split('+');
@@ -246,6 +257,11 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
       o.clsTailLinears = 'split';
       if (r.length > 5) o.tailSplitKc = Number(r.slice(5));
     }
+    if (r.startsWith('whole')) {
+      o.clsTailLinears = 'whole';
+      if (r.length > 5) o.tailSlices = Number(r.slice(5));
+    }
+    if (r.startsWith('unroll')) o.tailUnroll = Number(r.slice(6));
     if (r === 'compact' || r === 'gather') o.clsCompact = r === 'compact';
     if (r === 'head-ln' || r === 'ln-apart') o.tailHeadLn = r === 'head-ln';
   }
@@ -253,7 +269,8 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 }
 
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
-const denseTailKey = (mode: string | undefined) => mode?.replace(/\+(fused|split\d*|head-ln|ln-apart)(?=\+|$)/g, '');
+const denseTailKey = (mode: string | undefined) =>
+  mode?.replace(/\+(fused|split\d*|whole\d*|unroll\d+|head-ln|ln-apart)(?=\+|$)/g, '');
 
 /** A flag value's check against its names: `--flag must be one of a, b, got 'v'` otherwise. */
 const choiceOf =

@@ -56,6 +56,7 @@ import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
+import { createHpTail, tailFits, wholeTailLayer, type TailBuffers } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
@@ -210,8 +211,15 @@ export interface EncoderEngineOptions {
    *  kernel fused with its residual + LayerNorm: few workgroups, each walking every kept tile) or
    *  'split' (the columns kernel with each tile-row's kept columns split between workgroups,
    *  tailSplitKc a split, the residual + LayerNorm apart adding their partial sums: two short
-   *  dispatches with many workgroups). Default CLS_TAIL_LINEARS. */
-  clsTailLinears?: 'fused' | 'split';
+   *  dispatches with many workgroups) or 'whole' (all three with the LayerNorm between in one
+   *  dispatch, tail-hp.ts: FFN-out's partial sums by slice of FFN's intermediate, which the head adds
+   *  before the last LayerNorm; f32 weights, one tile height; else as 'split'). Default CLS_TAIL_LINEARS. */
+  clsTailLinears?: 'fused' | 'split' | 'whole';
+  /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row (workgroups a row; default: about
+   *  128 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
+  tailSlices?: number;
+  /** clsTailLinears 'whole': kept columns a thread loads at once (default 8, tail-hp.ts). */
+  tailUnroll?: number;
   /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
    *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
    *  Default CLS_COMPACT. */
@@ -349,6 +357,10 @@ interface TailGroups extends OutputGroups {
   head: GPUBindGroup;
   /** The head taking in the last residual + LayerNorm (tailHeadLn). */
   headLn: GPUBindGroup;
+  /** clsTailLinears 'whole': the tail kernel's buffers, and the head adding its partial sums to its
+   *  LayerNorm's output (null: not built). */
+  whole: TailBuffers | null;
+  headWhole: GPUBindGroup | null;
   /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
   lnInt8: (Int8LnGroup | null)[];
   int8HpLn: (Int8FusedGroup | null)[];
@@ -445,7 +457,23 @@ export function createEncoderEngine(
       ? createClsAttention(device, hidden, heads, lastPlan.layout)
       : null;
   const clsCompact = opts.clsCompact ?? CLS_COMPACT;
-  const splitTail = (opts.clsTailLinears ?? CLS_TAIL_LINEARS) === 'split';
+  const tailLinears = opts.clsTailLinears ?? CLS_TAIL_LINEARS;
+  // 'whole': the last layer's HP output linears on the [CLS] rows in one dispatch, where they fit it.
+  const lastLayer = model.layers[model.layers.length - 1];
+  const tailLayer = lastLayer && wholeTailLayer(lastLayer, sparse);
+  const wholeTail =
+    clsGather && tailLinears === 'whole' && opts.quant !== 'int8' && opts.weights !== 'f16' && tailLayer
+      ? tailFits(tailLayer, hidden, ffn)
+        ? createHpTail(device, tailLayer, hidden, ffn, {
+            slices: opts.tailSlices,
+            unroll: opts.tailUnroll,
+            maxSlices: MAX_COLUMN_SPLITS,
+          })
+        : null
+      : null;
+  if ((opts.tailSlices ?? opts.tailUnroll) !== undefined && tailLinears !== 'whole')
+    throw new RangeError("tailSlices and tailUnroll are clsTailLinears 'whole''s");
+  const splitTail = tailLinears === 'split' || (tailLinears === 'whole' && !wholeTail);
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
   const tailHeadLn = opts.tailHeadLn ?? true;
   if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
@@ -576,7 +604,10 @@ export function createEncoderEngine(
   /** int8: the fused output linears of the current allocation (int8FuseLn). */
   const int8HpLnKernels: Int8HpLn[] = [];
   let act:
-    | Record<'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx', GPUBuffer>
+    | Record<
+        'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx' | 'clsH',
+        GPUBuffer
+      >
     | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
@@ -713,7 +744,10 @@ export function createEncoderEngine(
       xt: buf('xt', columnsFloats(hidden, tokens)),
       ctx: buf('ctx', tokens * hidden),
       // clsTail 'split': up to MAX_COLUMN_SPLITS slices of the `batch` [CLS] rows.
-      a: buf('a', Math.max(slices * tokens, clsGather && splitTail ? MAX_COLUMN_SPLITS * batch : 0) * hidden),
+      a: buf(
+        'a',
+        Math.max(slices * tokens, clsGather && (splitTail || wholeTail) ? MAX_COLUMN_SPLITS * batch : 0) * hidden,
+      ),
       f: buf('f', columnsFloats(ffn, tokens)),
       // The deferred LayerNorm's row statistics (DenseDeferredLn).
       stats: buf('stats', denseDeferLn ? tokens * deferredSlots(hidden) * 4 : 4),
@@ -721,6 +755,8 @@ export function createEncoderEngine(
       // clsTail: x and the context of the [CLS] rows.
       clsX: buf('clsX', clsGather ? batch * hidden : 4),
       clsCtx: buf('clsCtx', clsGather ? batch * hidden : 4),
+      // clsTailLinears 'whole': the [CLS] rows' first LayerNorm, the residual the head adds.
+      clsH: buf('clsH', wholeTail ? batch * hidden : 4),
       readback: buf('readback', batch * head.shares * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
     const size = Math.max(16, tokens * 4);
@@ -865,6 +901,17 @@ export function createEncoderEngine(
                 a.a,
                 weights.ln[linears.length - 1][1],
               ]),
+              whole: wholeTail && { params: uniforms.lnTail, ctx: a.clsCtx, x: a.clsX, h: a.clsH, a: a.a },
+              headWhole:
+                wholeTail &&
+                bind(head.withLayerNorm.layout, [
+                  uniforms.headTail,
+                  a.clsH,
+                  ...head.weights,
+                  a.logits,
+                  a.a,
+                  weights.ln[linears.length - 1][1],
+                ]),
               lnInt8: weights.ln[linears.length - 1].map((ln, j) =>
                 lnInt8(linears.length - 1, j, ln, uniforms.lnTail, a.clsX),
               ),
@@ -1086,6 +1133,8 @@ export function createEncoderEngine(
     else {
       // clsTail: after the last layer's attention, only the rows the head reads.
       const tail = tailFor(batch, seq) ? g.tail : null;
+      /** clsTailLinears 'whole': the tail kernel's slices (the head's parts), or 0. */
+      let wholeParts = 0;
       linears.forEach((lin, i) => {
         const qkv = qkvCols(i);
         if (qkv) {
@@ -1100,12 +1149,23 @@ export function createEncoderEngine(
         if (tail && i === linears.length - 1) {
           if (!compacted) step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
           xtFresh = false;
+          const whole = wholeTail && tail.whole;
+          if (whole) {
+            // The output linears in one dispatch; the head adds their slices' partial sums.
+            step('tail', (pass) => wholeTail.encode(pass, whole, batch));
+            wholeParts = wholeTail.slicesFor(batch);
+            return;
+          }
           // int8: fused or not as the call's other layers (the tail's rows are too few to decide on).
           layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null, splitTail);
         } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null, false);
       });
       const lnParts = headLnParts;
-      if (tail && lnParts > 0) step('head', (pass) => head.withLayerNorm.encode(pass, tail.headLn, batch, lnParts));
+      const headWhole = tail?.headWhole;
+      if (headWhole && wholeParts > 0)
+        step('head', (pass) => head.withLayerNorm.encode(pass, headWhole, batch, wholeParts));
+      else if (tail && lnParts > 0)
+        step('head', (pass) => head.withLayerNorm.encode(pass, tail.headLn, batch, lnParts));
       else step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
       return out;
     }
@@ -1456,6 +1516,7 @@ export function createEncoderEngine(
       destroyed = true;
       releaseActivations();
       head.destroy();
+      wholeTail?.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
       for (const b of [
         weights.word,

@@ -16,6 +16,7 @@ export const OP_KINDS = [
   'ffn1',
   'ffn2',
   'gather',
+  'tail',
   'head',
 ] as const;
 export type OpKind = (typeof OP_KINDS)[number];

@@ -1,0 +1,215 @@
+// The last layer's HP output linears on the [CLS] rows in one dispatch (tail-hp.wgsl): attention
+// output, residual + LayerNorm, FFN-in + GELU and FFN-out's partial sums by slice of FFN's
+// intermediate, which the head adds before the last LayerNorm (head.ts withLayerNorm, `slices`
+// parts). The kernel holds its own copy of the three linears' kept columns and weights (f32), and
+// one pipeline and FFN-out range table a slice count, made on first use.
+import tailWgsl from './tail-hp.wgsl?raw';
+import rowNormWgsl from './row-norm.wgsl?raw';
+import epilogueWgsl from '../kernels/epilogue.wgsl?raw';
+import type { HPMatrix } from '../../core/formats/hp';
+import type { EncoderLayer } from '../../core/model/bert-types';
+import { tileGrid } from '../../core/formats/hp';
+import { expandWgsl } from '../kernels/wgsl-template';
+import { bindBuffers, bindingLayout, compilePipeline, concatF32, uploadBuffer, withConsts } from '../kernel';
+
+const WG = 256;
+/** Kept columns a thread loads at once (tail-hp.wgsl UN). */
+const UNROLL = 8;
+/** Workgroups a call aims at (batch x slices) where no slice count is given: about one an SM of the
+ *  H200 (132), so each row's FFN weights are read through several SMs. */
+const TARGET_GROUPS = 128;
+
+/** The last layer's output side: its three HP linears with their biases and the LayerNorm between. */
+export interface TailLayer {
+  attnOut: { hp: HPMatrix; bias: Float32Array };
+  ffnIn: { hp: HPMatrix; bias: Float32Array };
+  ffnOut: { hp: HPMatrix; bias: Float32Array };
+  /** The first residual + LayerNorm's gamma and beta. */
+  gamma: Float32Array;
+  beta: Float32Array;
+}
+
+/** The buffers a call binds: uniform {rows, _, eps, _}, the [CLS] rows' context and x, and what it
+ *  writes: h (rows x H) and the partial sums a (slices blocks of rows x H). */
+export interface TailBuffers {
+  params: GPUBuffer;
+  ctx: GPUBuffer;
+  x: GPUBuffer;
+  h: GPUBuffer;
+  a: GPUBuffer;
+}
+
+export interface HpTail {
+  /** Slices a call of `rows` [CLS] rows runs (the head's parts). */
+  slicesFor(rows: number): number;
+  /** The most slices a call may take (FFN-in's tile-rows, at most `maxSlices`). */
+  readonly maxSlices: number;
+  /** Records the tail for `rows` rows on `buffers` (bind groups cached per buffers and slices). */
+  encode(pass: GPUComputePassEncoder, buffers: TailBuffers, rows: number): void;
+  destroy(): void;
+}
+
+/** A layer's output side where its three output linears are HP (in `sparse`, by name), else null. */
+export function wholeTailLayer(layer: EncoderLayer, sparse: ReadonlyMap<string, HPMatrix>): TailLayer | null {
+  const [attnOut, ffnIn, ffnOut] = [layer.attnOut, layer.ffnIn, layer.ffnOut].map((l) => {
+    const hp = sparse.get(l.name);
+    return hp ? { hp, bias: l.bias } : null;
+  });
+  if (!attnOut || !ffnIn || !ffnOut) return null;
+  return { attnOut, ffnIn, ffnOut, gamma: layer.ln1.gamma, beta: layer.ln1.beta };
+}
+
+/** Whether the tail kernel takes these linears: HP, one tile height (a multiple of 4), the shapes of
+ *  a BERT layer's output side. */
+export function tailFits(layer: Omit<TailLayer, 'gamma' | 'beta'>, hidden: number, ffn: number): boolean {
+  const { attnOut, ffnIn, ffnOut } = layer;
+  const tr = attnOut.hp.tr;
+  return (
+    [attnOut, ffnIn, ffnOut].every((l) => l.hp.tr === tr) &&
+    tr % 4 === 0 &&
+    attnOut.hp.out === hidden &&
+    attnOut.hp.in === hidden &&
+    ffnIn.hp.out === ffn &&
+    ffnIn.hp.in === hidden &&
+    ffnOut.hp.out === hidden &&
+    ffnOut.hp.in === ffn
+  );
+}
+
+/** Each kept column's input index, tile-row by tile-row (hp-columns.ts's cols). */
+function keptColumns(hp: HPMatrix): Uint32Array {
+  const q = hp.m * hp.k;
+  const { tileRows } = tileGrid(hp);
+  const cols = new Uint32Array(tileRows * q);
+  for (let e = 0; e < cols.length; e++) cols[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
+  return cols;
+}
+
+/** FFN-out tile-row r's kept columns whose input lies in slice s (`width` inputs a slice; none past
+ *  `inputs`, where only zero padding is kept): [lo, hi) at 2 * (r * slices + s). */
+export function sliceRanges(cols: Uint32Array, q: number, slices: number, width: number, inputs: number): Uint32Array {
+  const tileRows = cols.length / q;
+  const ranges = new Uint32Array(Math.max(2, 2 * tileRows * slices));
+  for (let r = 0; r < tileRows; r++) {
+    let k = 0;
+    for (let s = 0; s < slices; s++) {
+      const end = Math.min((s + 1) * width, inputs);
+      ranges[2 * (r * slices + s)] = k;
+      while (k < q && cols[r * q + k] < end) k++;
+      ranges[2 * (r * slices + s) + 1] = k;
+    }
+  }
+  return ranges;
+}
+
+export function createHpTail(
+  device: GPUDevice,
+  layer: TailLayer,
+  hidden: number,
+  ffn: number,
+  opts: { slices?: number; maxSlices: number; unroll?: number },
+): HpTail {
+  if (!tailFits(layer, hidden, ffn)) throw new RangeError('the HP tail needs HP output linears of one tile height');
+  const { attnOut, ffnIn, ffnOut } = layer;
+  const tr = attnOut.hp.tr;
+  const unroll = opts.unroll ?? UNROLL;
+  if (!(Number.isInteger(unroll) && unroll >= 1 && unroll <= 16))
+    throw new RangeError(`tail unroll must be an integer in 1..16, got ${unroll}`);
+  const tr4 = tr / 4;
+  const [qa, qf, qo] = [attnOut, ffnIn, ffnOut].map((l) => l.hp.m * l.hp.k);
+  const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
+  const cols = [attnOut, ffnIn, ffnOut].map((l) => keptColumns(l.hp));
+  const maxSlices = Math.max(1, Math.min(opts.maxSlices, tf));
+  if (opts.slices !== undefined && !(Number.isInteger(opts.slices) && opts.slices >= 1 && opts.slices <= maxSlices))
+    throw new RangeError(`tail slices must be an integer in 1..${maxSlices}, got ${opts.slices}`);
+  const idx = new Uint32Array(cols.reduce((n, c) => n + c.length, 0));
+  idx.set(cols[0], 0);
+  idx.set(cols[1], cols[0].length);
+  idx.set(cols[2], cols[0].length + cols[1].length);
+  const w = concatF32(attnOut.hp.values, ffnIn.hp.values, ffnOut.hp.values);
+  const vecs = concatF32(attnOut.bias, layer.gamma, layer.beta, ffnIn.bias, ffnOut.bias);
+  const buffers = [
+    uploadBuffer(device, idx, 'encoder.tail-hp cols'),
+    uploadBuffer(device, w, 'encoder.tail-hp weights'),
+    uploadBuffer(device, vecs, 'encoder.tail-hp biases'),
+  ];
+  // params, ctx, x, cols, weights, biases, ranges; h, a.
+  const kinds = ['uniform', ...Array<'read'>(6).fill('read'), 'write', 'write'] as const;
+  const layout = bindingLayout(device, 'encoder.tail-hp', kinds);
+  // Inputs padded to whole tiles read zeros past the row (vin).
+  const padded = (n: number, tc: number) => Math.ceil(n / tc) * tc;
+  /** The pipeline and FFN-out's range table of a slice count. */
+  const perSlices = new Map<number, { pipeline: GPUComputePipeline; ranges: GPUBuffer }>();
+  const forSlices = (s: number) => {
+    let entry = perSlices.get(s);
+    if (entry) return entry;
+    const fs = Math.ceil(tf / s);
+    // Parts of a tile-row's kept columns: the threads a phase has over its units, at least 4 columns a part.
+    const parts = (units: number, q: number) => Math.max(1, Math.min(Math.floor(WG / units), Math.ceil(q / 4)));
+    const [pa, pf, po] = [parts(ta * tr4, qa), parts(fs * tr4, qf), parts(to * tr4, Math.ceil(qo / s))];
+    const consts = {
+      H: hidden,
+      FF: ffn,
+      WG,
+      PER: Math.ceil(hidden / WG),
+      TR: tr,
+      TR4: tr4,
+      S: s,
+      FS: fs,
+      UN: unroll,
+      VIN: Math.max(padded(hidden, attnOut.hp.tc), padded(hidden, ffnIn.hp.tc), fs * tr),
+      PART: Math.max(ta * tr4 * pa, fs * tr4 * pf, to * tr4 * po),
+      TA: ta,
+      TF: tf,
+      TO: to,
+      QA: qa,
+      QF: qf,
+      QO: qo,
+      PA: pa,
+      PF: pf,
+      PO: po,
+      CF: cols[0].length,
+      CO: cols[0].length + cols[1].length,
+      WF: attnOut.hp.values.length / 4,
+      WO: (attnOut.hp.values.length + ffnIn.hp.values.length) / 4,
+      G1: hidden,
+      B1: 2 * hidden,
+      BF: 3 * hidden,
+      BO: 3 * hidden + ffn,
+    };
+    const code = withConsts(
+      consts,
+      rowNormWgsl,
+      expandWgsl(epilogueWgsl, { BIAS: false, GELU: false }),
+      expandWgsl(tailWgsl, { UN: unroll }),
+    );
+    const pipeline = compilePipeline(device, layout, `encoder.tail-hp s${s}`, code);
+    const ranges = uploadBuffer(device, sliceRanges(cols[2], qo, s, fs * tr, ffn), `encoder.tail-hp ranges s${s}`);
+    perSlices.set(s, (entry = { pipeline, ranges }));
+    return entry;
+  };
+  const groups = new WeakMap<TailBuffers, Map<number, GPUBindGroup>>();
+  const slicesFor = (rows: number) => opts.slices ?? Math.min(maxSlices, Math.max(1, Math.ceil(TARGET_GROUPS / rows)));
+  return {
+    maxSlices,
+    slicesFor,
+    encode(pass, b, rows) {
+      const s = slicesFor(rows);
+      const { pipeline, ranges } = forSlices(s);
+      let bySlices = groups.get(b);
+      if (!bySlices) groups.set(b, (bySlices = new Map()));
+      let group = bySlices.get(s);
+      if (!group) {
+        const bufs = [b.params, b.ctx, b.x, ...buffers, ranges, b.h, b.a];
+        bySlices.set(s, (group = bindBuffers(device, layout, 'encoder.tail-hp', bufs)));
+      }
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(s, rows);
+    },
+    destroy() {
+      for (const b of buffers) b.destroy();
+      for (const { ranges } of perSlices.values()) ranges.destroy();
+    },
+  };
+}
