@@ -373,11 +373,11 @@ describe('encoder engine on WebGPU', () => {
       ).toBeLessThan(1e-4);
       const p = await engine.profile(2, 9, 1, 0, { perDispatch: true });
       // 18 tokens: on columns (the embeddings write them), the output linears fused with their
-      // LayerNorm, where that runs.
+      // LayerNorm, where that runs; the last layer's on the [CLS] rows in one dispatch (tail).
       expect(p.ops.map((o) => o.kind)).toEqual(
         subgroupLayerNormFits(gpu.device, gpu.caps)
-          ? ['embeddings', 'qkv', 'attention', 'attn-out', 'ffn1', 'ffn2', 'head']
-          : ['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'head'],
+          ? ['embeddings', 'qkv', 'attention', 'attn-out', 'ffn1', 'ffn2', 'tail', 'head']
+          : ['embeddings', 'qkv', 'attention', 'attn-out', 'layernorm', 'ffn1', 'ffn2', 'tail', 'head'],
       );
       expect(p.ops.find((o) => o.kind === 'qkv')!.dispatches).toBe(4); // 1 fused + 3 apart
       expect(p.dispatches).toBe(p.ops.reduce((n, o) => n + o.dispatches, 0));
@@ -554,8 +554,9 @@ describe('encoder engine on WebGPU', () => {
       }
       engine.destroy();
     }
-    // 'auto' (the default): every call of sequences longer than 1 where the last FFN-in is dense, from
-    // 2048 tokens where it is HP (these profiles time nothing: SwiftShader).
+    // 'auto' (the default): every call of sequences longer than 1 where the last FFN-in is dense or the
+    // tail's HP linears run whole (the default), from 2048 tokens where they run as K splits (these
+    // profiles time nothing: SwiftShader).
     const gathers = async (m: BertModel, o: object, batch: number, seq: number) => {
       // With the gather (clsCompact off) its dispatch tells whether the tail ran.
       const e = createEncoderEngine(gpu.device, gpu.caps, m, { ...o, maxBatch: batch, maxSeq: seq, clsCompact: false });
@@ -567,8 +568,10 @@ describe('encoder engine on WebGPU', () => {
     const hp = pruneAll(small, 0.9, 8, 8);
     expect(await gathers(small, {}, 3, 1)).toBe(false);
     expect(await gathers(small, {}, 1, 7)).toBe(true);
-    expect(await gathers(hp.pruned, { sparse: hp.sparse }, 63, 32)).toBe(false);
-    expect(await gathers(hp.pruned, { sparse: hp.sparse }, 64, 32)).toBe(true);
+    expect(await gathers(hp.pruned, { sparse: hp.sparse }, 1, 7)).toBe(true);
+    const split = { sparse: hp.sparse, clsTailLinears: 'split' as const };
+    expect(await gathers(hp.pruned, split, 63, 32)).toBe(false);
+    expect(await gathers(hp.pruned, split, 64, 32)).toBe(true);
   });
 
   it('int8 (W8A8, dense and HP 50%): logits match the CPU integer model, not the f32 one', async () => {

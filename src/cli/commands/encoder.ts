@@ -127,7 +127,8 @@ export const usage =
                       HP engine each (rows carry embeddings_columns)
   --cls-tail T        the last layer's attention output, FFN and LayerNorms on the [CLS] rows
                       alone (the head reads nothing else; exact): on, off, auto (every call where
-                      the last FFN-in is dense, from 2048 tokens where it is HP; the default);
+                      the last FFN-in is dense or its HP linears run whole, below; else from 2048
+                      tokens; the default);
                       where it runs, the last layer's attention runs for the [CLS] queries alone
                       too (with --quant int8 its rounding can flip an int8 code: the same
                       predictions), unless on+all-queries / auto+all-queries (every query, the form
@@ -136,9 +137,10 @@ export const usage =
                       +fused / +split / +splitN after any of these (on+split16): the tail's HP
                       output linears fused with their LayerNorm, or as K splits of N kept columns
                       (default 16) with the LayerNorm apart (one dense engine for the forms);
-                      +whole / +wholeN: all three and the LayerNorm between in one dispatch, N
-                      slices of FFN a row (default: about 128 workgroups a call), +unrollN: kept
-                      columns a thread loads at once there (default 8);
+                      +whole / +wholeN: all three and the LayerNorm between in one dispatch (the
+                      default for f32 HP engines), N slices of FFN a row (default: 512 workgroups
+                      a call, 16 slices at most), +unrollN: kept columns a thread loads at once
+                      there (default 4);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
                       split tail's last LayerNorm taken into the head (the default), or apart

@@ -192,7 +192,8 @@ export interface EncoderEngineOptions {
    *  computed for nothing. A gather (cls-gather.wgsl) copies each sequence's row of the context
    *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
    *  the same sums for the rows read). true, false, or 'auto' (default: sequences longer than 1,
-   *  every call where the last FFN-in is dense, from CLS_TAIL_MIN_TOKENS_HP tokens where it is HP).
+   *  every call where the last FFN-in is dense or the tail's HP linears run whole (clsTailLinears),
+   *  from CLS_TAIL_MIN_TOKENS_HP tokens where they run otherwise).
    *  Not where the LayerNorms are deferred. With quant 'int8' too (its linears quantize each row on
    *  its own: the [CLS] rows' codes and sums are the same), the tail's LayerNorms writing FFN-in's
    *  codes and its HP output linears fused as the call's other layers (int8FuseLn). */
@@ -216,9 +217,9 @@ export interface EncoderEngineOptions {
    *  before the last LayerNorm; f32 weights, one tile height; else as 'split'). Default CLS_TAIL_LINEARS. */
   clsTailLinears?: 'fused' | 'split' | 'whole';
   /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row (workgroups a row; default: about
-   *  128 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
+   *  512 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
   tailSlices?: number;
-  /** clsTailLinears 'whole': kept columns a thread loads at once (default 8, tail-hp.ts). */
+  /** clsTailLinears 'whole': kept columns a thread loads at once (default 4, tail-hp.ts). */
   tailUnroll?: number;
   /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
    *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
@@ -232,11 +233,14 @@ export interface EncoderEngineOptions {
   tailHeadLn?: boolean;
 }
 
-/** clsTailLinears' default. H200, HP 90 %, with clsCompact, the tail's ops (BENCHMARKS.md, issue 19
- *  fourteenth pass, helper 14b), 'fused' -> 'split': B=32 L=128 attn-out 0.0433 -> 0.0397 ms and
- *  FFN-out 0.0774 -> 0.0681 (4 layers) for LayerNorms of 0.0087; the forward 0.4260 = 0.4260, L=64
- *  0.2567 -> 0.2529; the tail forced at B=1 L=128 0.1671 -> 0.1647, L=64 0.1556 -> 0.1516. */
-export const CLS_TAIL_LINEARS: 'fused' | 'split' = 'split';
+/** clsTailLinears' default. H200, HP 90 %, with clsCompact (BENCHMARKS.md, issue 19 fourteenth pass,
+ *  helper 14b), 'fused' -> 'split': B=32 L=128 attn-out 0.0433 -> 0.0397 ms and FFN-out 0.0774 ->
+ *  0.0681 (4 layers) for LayerNorms of 0.0087; the forward 0.4260 = 0.4260, L=64 0.2567 -> 0.2529; the
+ *  tail forced at B=1 L=128 0.1671 -> 0.1647, L=64 0.1556 -> 0.1516. 'split' -> 'whole' (eighteenth
+ *  pass, one process): the tail's 4 dispatches (14.9 us) one of 11.7-12.5 us, B=32 L=128 0.4014 ->
+ *  0.3912-0.3932 ms, L=64 0.2396 -> 0.2345; B=1 (where 'split' ran no tail) L=128 0.1614 -> 0.1499-0.1507,
+ *  L=64 0.1516 -> 0.1389-0.1406. */
+export const CLS_TAIL_LINEARS: 'fused' | 'split' | 'whole' = 'whole';
 /** clsCompact's default. H200, one process (BENCHMARKS.md, issue 19 fourteenth pass, helper 14b),
  *  with clsTailLinears 'split' against 'fused' + the gather: HP 90 % B=32 L=128 0.4260 = 0.4260 ms
  *  (sum of ops 0.3728 -> 0.3661), L=64 0.2567 -> 0.2529; dense B=32 L=128 1.2976 -> 1.2962, L=64
@@ -1039,7 +1043,7 @@ export function createEncoderEngine(
     clsGather !== null &&
     seq > 1 &&
     !deferredFor(batch * seq) &&
-    (clsTail === true || !tailHp || batch * seq >= CLS_TAIL_MIN_TOKENS_HP);
+    (clsTail === true || !tailHp || wholeTail !== null || batch * seq >= CLS_TAIL_MIN_TOKENS_HP);
 
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {

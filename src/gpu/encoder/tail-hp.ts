@@ -14,10 +14,12 @@ import { bindBuffers, bindingLayout, compilePipeline, concatF32, uploadBuffer, w
 
 const WG = 256;
 /** Kept columns a thread loads at once (tail-hp.wgsl UN). */
-const UNROLL = 8;
-/** Workgroups a call aims at (batch x slices) where no slice count is given: about one an SM of the
- *  H200 (132), so each row's FFN weights are read through several SMs. */
-const TARGET_GROUPS = 128;
+const UNROLL = 4;
+/** Workgroups a call aims at (batch x slices, at most 16 slices) where no slice count is given, so each
+ *  row's FFN weights are read through several SMs. H200, HP 90 %, B=32 L=128 (BENCHMARKS.md, issue 19
+ *  eighteenth pass), the kernel loading 8 columns at once: 4 slices 13.6 us, 8 12.8, 16 12.4; at 4 slices
+ *  1 column at once 16.4, 4 12.9, 16 16.6; 16 slices loading 4 (the defaults) 11.7. */
+const TARGET_GROUPS = 512;
 
 /** The last layer's output side: its three HP linears with their biases and the LayerNorm between. */
 export interface TailLayer {
