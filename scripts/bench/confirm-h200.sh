@@ -28,7 +28,9 @@
 # linears forced on columns), cls (B=32 L=128 profiled and timed with --cls-tail off, on, on+attention in one
 # process), logits-cls (the logits step with the [CLS] attention at every batch), tail-forms (the tail's
 # HP output linears fused + gather against split + compact, and off, at B 1,32 x L 128,64), logits-split
-# (the logits step with split + compact at every batch), tail-small (the tail off / on
+# (the logits step with split + compact at every batch), tail-whole (the tail's HP output linears in one
+# dispatch against K splits, and its slices and load step, B=32 L=128 profiled in one process, then B=1 / 32
+# timed), tail-small (the tail off / on
 # at B=32 L=64 and B=1 L=128, profiled and timed), int8-tail (the int8 encoder, B=32 L=128 HP 90 %, with the
 # tail off, on over every query, on with the [CLS] attention in one process), logits-int8-tail (int8
 # dev-split logits, dense and HP 90 %, per tail mode: compare the rows of the three files), int8-scale (the
@@ -173,6 +175,13 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
       # CLS_TAIL_MIN_TOKENS_HP (BENCHMARKS.md, issue 19 fourteenth pass, helper 14b).
       c tail-forms 110 "${enc[@]}" --no-latency --reps 15 --batch 1,32 --seq 128,64 --profile \
         --cls-tail off,on+split+compact,on+fused+gather ;;
+    tail-whole)
+      # The tail's HP output linears in one dispatch (the default since the eighteenth pass) against K
+      # splits (the default before), 4 / 16 slices and 1 / 4 / 8 kept columns a load step (BENCHMARKS.md,
+      # issue 19 eighteenth pass), then timed where 'split' leaves B=1 without the tail.
+      c tail-whole 150 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile \
+        --cls-tail on+split,on+whole4,on+whole16+unroll1,on+whole16+unroll8,on+whole
+      c tail-whole-latency 90 "${enc[@]}" --batch 1,32 --seq 64,128 --cls-tail auto+split,auto ;;
     logits-split)
       # The tail's default forms at every batch (tail forced on, K splits, compact rows, HP on columns).
       c logits-split 60 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail on+split+compact --hp-live rows \
