@@ -539,12 +539,12 @@ describe('encoder engine on WebGPU', () => {
       }
       if (name.includes(', whole')) {
         // One dispatch after the [CLS] attention and before the head: no LayerNorm, FFN or output
-        // linear of the last layer on its own.
+        // linear of the last layer on its own (layer 0's output side as the same kernel, rowsBlock,
+        // with its LayerNorm: 21 tokens).
         const p = await engine.profile(3, 7, 1, 0);
         const count = (kind: string) => p.ops.find((x) => x.kind === kind)?.dispatches ?? 0;
-        expect([count('tail'), count('attn-out'), count('ffn1'), count('ffn2'), count('layernorm')]).toEqual([
-          1, 1, 1, 1, 0,
-        ]);
+        const kinds = ['tail', 'block', 'attn-out', 'ffn1', 'ffn2', 'layernorm'];
+        expect(kinds.map(count)).toEqual([1, 1, 0, 0, 0, 1]);
       }
       if (name.startsWith('hp columns, split 3')) {
         // The tail's two LayerNorms run apart (one a layer before it stays fused in its linear), or
@@ -572,6 +572,45 @@ describe('encoder engine on WebGPU', () => {
     const split = { sparse: hp.sparse, clsTailLinears: 'split' as const };
     expect(await gathers(hp.pruned, split, 63, 32)).toBe(false);
     expect(await gathers(hp.pruned, split, 64, 32)).toBe(true);
+  });
+
+  it("the earlier layers' output sides as the tail's kernel on every row (rowsBlock): the reference", async () => {
+    const model = randomBertModel({ hidden: 32, heads: 4, ffn: 48, layers: 3 }, 19);
+    for (const sparsity of [0.9, 0.5]) {
+      const { sparse, pruned } = pruneAll(model, sparsity, 8, 8);
+      for (const rowsBlock of [true, false]) {
+        const o = { sparse, hpColumns: true, rowsBlock, maxBatch: 3, maxSeq: 7 };
+        const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, o);
+        for (const [batch, seq, seed] of TAIL_CALLS) {
+          const b = randomBatch(model, batch, seq, seed);
+          const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, batch, seq);
+          const name = `${sparsity} rowsBlock ${rowsBlock} ${batch}x${seq}`;
+          expect(maxAbsDiff(logits, referenceForward(pruned, b)), name).toBeLessThan(1e-4);
+        }
+        // Two blocks (layers 0 and 1: x -> x2 -> x, the last layer's rows copied from x), each with its
+        // residual + LayerNorm; no output linear of those layers on its own.
+        const p = await engine.profile(3, 7, 1, 0);
+        const count = (kind: string) => p.ops.find((x) => x.kind === kind)?.dispatches ?? 0;
+        expect([count('block'), count('attn-out'), count('ffn1'), count('ffn2'), count('tail')]).toEqual(
+          rowsBlock ? [2, 0, 0, 0, 1] : [0, 2, 2, 2, 1],
+        );
+        engine.destroy();
+      }
+    }
+    // An even number of blocks (2 layers: one block, the last layer's rows copied from x2).
+    const two = randomBertModel({ hidden: 32, heads: 4, ffn: 48, layers: 2 }, 20);
+    const { sparse, pruned } = pruneAll(two, 0.5, 8, 8);
+    const engine = createEncoderEngine(gpu.device, gpu.caps, pruned, {
+      sparse,
+      hpColumns: true,
+      maxBatch: 2,
+      maxSeq: 5,
+    });
+    const b = randomBatch(two, 2, 5, 24);
+    const logits = await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 5);
+    expect(maxAbsDiff(logits, referenceForward(pruned, b))).toBeLessThan(1e-4);
+    expect((await engine.profile(2, 5, 1, 0)).ops.find((x) => x.kind === 'block')?.dispatches).toBe(1);
+    engine.destroy();
   });
 
   it('int8 (W8A8, dense and HP 50%): logits match the CPU integer model, not the f32 one', async () => {

@@ -140,7 +140,9 @@ export const usage =
                       +whole / +wholeN: all three and the LayerNorm between in one dispatch (the
                       default for f32 HP engines), N slices of FFN a row (default: 512 workgroups
                       a call, 16 slices at most), +unrollN: kept columns a thread loads at once
-                      there (default 4);
+                      there (default 4); +rows-block / +no-rows-block: the layers before the last
+                      with their output side as that kernel on every row, or not (default: up to
+                      256 tokens a call);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
                       split tail's last LayerNorm taken into the head (the default), or apart
@@ -219,14 +221,18 @@ const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
  *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather),
  *  whether the head takes the split tail's last LayerNorm in. */
-const TAIL_PARTS = /^(attention|all-queries|fused|split\d*|whole\d*|unroll\d+|compact|gather|head-ln|ln-apart)$/;
+const TAIL_PARTS = new RegExp(
+  '^(attention|all-queries|fused|split\\d*|whole\\d*|unroll\\d+|rows-block|no-rows-block|' +
+    'compact|gather|head-ln|ln-apart)$',
+);
 
 function tailMode(v: string): string {
   const [tail, ...rest] = v.split('+');
   if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0' && r !== 'whole0')) return v;
   throw new CliError(
     `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
-      `+split, +splitN, +whole, +wholeN, +unrollN, +compact, +gather, +head-ln, +ln-apart; got '${v}'`,
+      '+split, +splitN, +whole, +wholeN, +unrollN, +rows-block, +no-rows-block, +compact, +gather, +head-ln, ' +
+      `+ln-apart; got '${v}'`,
   );
 }
 
@@ -238,6 +244,7 @@ type EngineTailOptions = Pick<
   | 'tailSplitKc'
   | 'tailSlices'
   | 'tailUnroll'
+  | 'rowsBlock'
   | 'clsCompact'
   | 'tailHeadLn'
 >;
@@ -245,7 +252,8 @@ type EngineTailOptions = Pick<
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
  *  query; '+attention': over the [CLS] queries alone; neither: the engine's default, the [CLS]
  *  queries; '+split[N]' / '+fused' / '+whole[N]': the tail's HP output linears as K splits of N
- *  kept columns, fused, or all three in one dispatch (N slices a row; '+unrollN': its load step);
+ *  kept columns, fused, or all three in one dispatch (N slices a row; '+unrollN': its load step;
+ *  '+rows-block' / '+no-rows-block': the earlier layers' output sides as that kernel on every row);
  *  '+compact' / '+gather': the [CLS] attention writes the compact rows, or a gather does;
  *  '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
 function tailOptions(mode: string | undefined): EngineTailOptions {
@@ -264,6 +272,7 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
       if (r.length > 5) o.tailSlices = Number(r.slice(5));
     }
     if (r.startsWith('unroll')) o.tailUnroll = Number(r.slice(6));
+    if (r === 'rows-block' || r === 'no-rows-block') o.rowsBlock = r === 'rows-block';
     if (r === 'compact' || r === 'gather') o.clsCompact = r === 'compact';
     if (r === 'head-ln' || r === 'ln-apart') o.tailHeadLn = r === 'head-ln';
   }
@@ -272,7 +281,7 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) =>
-  mode?.replace(/\+(fused|split\d*|whole\d*|unroll\d+|head-ln|ln-apart)(?=\+|$)/g, '');
+  mode?.replace(/\+(fused|split\d*|whole\d*|unroll\d+|rows-block|no-rows-block|head-ln|ln-apart)(?=\+|$)/g, '');
 
 /** A flag value's check against its names: `--flag must be one of a, b, got 'v'` otherwise. */
 const choiceOf =

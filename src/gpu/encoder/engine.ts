@@ -221,6 +221,12 @@ export interface EncoderEngineOptions {
   tailSlices?: number;
   /** clsTailLinears 'whole': kept columns a thread loads at once (default 4, tail-hp.ts). */
   tailUnroll?: number;
+  /** Every layer before the last one's output side (attention output, its LayerNorm, FFN-in + GELU,
+   *  FFN-out) as the whole tail's kernel on every token row (tail-hp.ts, its slices' partial sums added
+   *  by the residual + LayerNorm after it): 2 dispatches a layer instead of 3, for few tokens, where
+   *  every layer's output linears are HP, the tail runs whole (its conditions) and the HP linears on
+   *  columns, each later Q/K/V one linear. true, false or 'auto' (default: up to ROWS_BLOCK_MAX_TOKENS). */
+  rowsBlock?: boolean | 'auto';
   /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
    *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
    *  Default CLS_COMPACT. */
@@ -259,6 +265,11 @@ export const TAIL_SPLIT_KC = 16;
  *  process, fourteenth pass's final call): B=1 L=128 0.1630 off against 0.1663, L=64 0.1499 against
  *  0.1516: still lost. */
 export const CLS_TAIL_MIN_TOKENS_HP = 2048;
+
+/** Up to this many tokens a call rowsBlock 'auto' runs the earlier layers' output sides as the tail's
+ *  kernel on every row (each row's workgroups read the attention output's weights again: 1/10 of a
+ *  layer's output side at H = 312). */
+export const ROWS_BLOCK_MAX_TOKENS = 256;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
@@ -365,6 +376,9 @@ interface TailGroups extends OutputGroups {
    *  LayerNorm's output (null: not built). */
   whole: TailBuffers | null;
   headWhole: GPUBindGroup | null;
+  /** rowsBlock: clsAttn and the gather copying x's rows from where the blocks left them. */
+  clsAttnAfterBlocks: GPUBindGroup | null;
+  gatherAfterBlocks: GPUBindGroup | null;
   /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
   lnInt8: (Int8LnGroup | null)[];
   int8HpLn: (Int8FusedGroup | null)[];
@@ -478,6 +492,17 @@ export function createEncoderEngine(
   if ((opts.tailSlices ?? opts.tailUnroll) !== undefined && tailLinears !== 'whole')
     throw new RangeError("tailSlices and tailUnroll are clsTailLinears 'whole''s");
   const splitTail = tailLinears === 'split' || (tailLinears === 'whole' && !wholeTail);
+  // rowsBlock: the same kernel for each earlier layer's output side on every token row.
+  const blockLayers = wholeTail ? model.layers.slice(0, -1).map((l) => wholeTailLayer(l, sparse)) : [];
+  const rowsBlocks =
+    wholeTail &&
+    opts.rowsBlock !== false &&
+    blockLayers.length > 0 &&
+    blockLayers.every((l) => l && tailFits(l, hidden, ffn))
+      ? blockLayers.map((l) =>
+          createHpTail(device, l!, hidden, ffn, { unroll: opts.tailUnroll, maxSlices: MAX_COLUMN_SPLITS }),
+        )
+      : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
   const tailHeadLn = opts.tailHeadLn ?? true;
   if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
@@ -609,7 +634,7 @@ export function createEncoderEngine(
   const int8HpLnKernels: Int8HpLn[] = [];
   let act:
     | Record<
-        'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx' | 'clsH',
+        'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx' | 'clsH' | 'x2',
         GPUBuffer
       >
     | undefined;
@@ -631,6 +656,9 @@ export function createEncoderEngine(
         /** clsTail: the last layer's on the [CLS] rows (null where the tail never runs). */
         tail: TailGroups | null;
         head: GPUBindGroup;
+        /** rowsBlock: per layer before the last, its block's buffers, the residual + LayerNorm after it
+         *  (in place on the block's h, also writing xt where addLnCols runs) and h -> xt. */
+        blocks: { buffers: TailBuffers; ln: GPUBindGroup; toColumns: GPUBindGroup }[] | null;
         /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
          *  (null where that linear quantizes x itself). */
         lnInt8: (Int8LnGroup | null)[][];
@@ -747,10 +775,15 @@ export function createEncoderEngine(
       // X as columns (hidden x tokens rounded up to 4), and FFN-in's output as columns in f.
       xt: buf('xt', columnsFloats(hidden, tokens)),
       ctx: buf('ctx', tokens * hidden),
-      // clsTail 'split': up to MAX_COLUMN_SPLITS slices of the `batch` [CLS] rows.
+      // clsTail 'split' / 'whole': up to MAX_COLUMN_SPLITS slices of the `batch` [CLS] rows (rowsBlock:
+      // of every row, up to its most tokens).
       a: buf(
         'a',
-        Math.max(slices * tokens, clsGather && (splitTail || wholeTail) ? MAX_COLUMN_SPLITS * batch : 0) * hidden,
+        Math.max(
+          slices * tokens,
+          clsGather && (splitTail || wholeTail) ? MAX_COLUMN_SPLITS * batch : 0,
+          rowsBlocks ? MAX_COLUMN_SPLITS * Math.min(tokens, ROWS_BLOCK_MAX_TOKENS) : 0,
+        ) * hidden,
       ),
       f: buf('f', columnsFloats(ffn, tokens)),
       // The deferred LayerNorm's row statistics (DenseDeferredLn).
@@ -761,6 +794,9 @@ export function createEncoderEngine(
       clsCtx: buf('clsCtx', clsGather ? batch * hidden : 4),
       // clsTailLinears 'whole': the [CLS] rows' first LayerNorm, the residual the head adds.
       clsH: buf('clsH', wholeTail ? batch * hidden : 4),
+      // rowsBlock: x's other buffer (layers alternate between x and x2: each block writes its
+      // LayerNorm's output to the other one, which the residual + LayerNorm after it then holds).
+      x2: buf('x2', rowsBlocks ? Math.min(tokens, ROWS_BLOCK_MAX_TOKENS) * hidden : 4),
       readback: buf('readback', batch * head.shares * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
     const size = Math.max(16, tokens * 4);
@@ -868,13 +904,16 @@ export function createEncoderEngine(
         }),
       };
     };
-    /** The last layer's [CLS] attention writing the tail's compact rows (clsCompact). */
-    const bindTailAttention = () => {
+    /** The last layer's [CLS] attention writing the tail's compact rows (clsCompact), copying x's
+     *  [CLS] rows from `x` (rowsBlock: where the layers before left it). */
+    const bindTailAttention = (x = a.x) => {
       const bufs = qkvOut[qkvOut.length - 1];
       const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
       const u = uniforms.attn[uniforms.attn.length - 1];
-      return bind(clsAttention!.compact.layout, [u, q, k, v, ins.mask, a.clsCtx, a.x, a.clsX]);
+      return bind(clsAttention!.compact.layout, [u, q, k, v, ins.mask, a.clsCtx, x, a.clsX]);
     };
+    /** rowsBlock: layer i's rows are in x (i even) or x2 (odd); its block writes the other. */
+    const rowsOf = (i: number) => (i % 2 === 0 ? a.x : a.x2);
     groups = {
       emb: bind(embeddings.layout, embInputs),
       embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
@@ -896,6 +935,10 @@ export function createEncoderEngine(
               ),
               gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
               clsAttn: clsAttention && bindTailAttention(),
+              clsAttnAfterBlocks: clsAttention && rowsBlocks && bindTailAttention(rowsOf(rowsBlocks.length)),
+              gatherAfterBlocks:
+                rowsBlocks &&
+                bind(clsGather.layout, [uniforms.gather, a.ctx, rowsOf(rowsBlocks.length), a.clsCtx, a.clsX]),
               head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
               headLn: bind(head.withLayerNorm.layout, [
                 uniforms.headTail,
@@ -923,6 +966,19 @@ export function createEncoderEngine(
             }
           : null,
       head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
+      blocks:
+        rowsBlocks?.map((_, i) => {
+          const [x, h] = [rowsOf(i), rowsOf(i + 1)];
+          const ln = weights.ln[i][1];
+          return {
+            buffers: { params: uniforms.ln, ctx: a.ctx, x, h, a: a.a },
+            // The residual + LayerNorm in place on h, adding the block's slices (and writing xt).
+            ln: addLnCols
+              ? bind(addLnCols.layout, [uniforms.ln, a.a, h, ln, a.xt])
+              : bind(addLn.layout, [uniforms.ln, a.a, h, ln]),
+            toColumns: transpose.bind(uniforms.transpose, h, a.xt),
+          };
+        }) ?? null,
       lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
       int8HpLn: linears.map((_, i) => int8HpLn(i, uniforms.ln, a.x, a.ctx)),
     };
@@ -1045,6 +1101,15 @@ export function createEncoderEngine(
     !deferredFor(batch * seq) &&
     (clsTail === true || !tailHp || wholeTail !== null || batch * seq >= CLS_TAIL_MIN_TOKENS_HP);
 
+  /** Whether a call runs rowsBlock: few tokens, the tail (whole), and every later layer's Q/K/V one HP
+   *  linear on columns (it reads xt, which the block's LayerNorm writes, not x). */
+  const rowsBlockFor = (batch: number, seq: number) =>
+    rowsBlocks !== null &&
+    tailFor(batch, seq) &&
+    columnsFor(batch * seq) &&
+    linears.slice(1).every((l) => l.qkv.length === 1 && l.qkv[0].columns) &&
+    (opts.rowsBlock === true || batch * seq <= ROWS_BLOCK_MAX_TOKENS);
+
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
     const a = act!;
@@ -1052,6 +1117,8 @@ export function createEncoderEngine(
     const tokens = batch * seq;
     const out: Step[] = [];
     const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
+    // rowsBlock: each earlier layer's output side in one dispatch on every row (g.blocks).
+    const blocked = rowsBlockFor(batch, seq) && g.blocks !== null;
     // Only the heads whose context is read (none read: no dispatch). True where it wrote the
     // tail's compact rows (clsCompact: no gather after it).
     const attentionStep = (i: number): boolean => {
@@ -1059,7 +1126,7 @@ export function createEncoderEngine(
       // clsAttention: the tail reads the last layer's [CLS] rows alone, so only their queries run.
       const cls = clsAttention && i === linears.length - 1 && tailFor(batch, seq);
       const call = { valueDims: headsRun(i, tokens)?.valueDims };
-      const compact = cls && clsCompact && g.tail?.clsAttn;
+      const compact = cls && clsCompact && (blocked ? g.tail?.clsAttnAfterBlocks : g.tail?.clsAttn);
       if (compact && count > 0) {
         step('attention', (pass) => clsAttention.compact.encode(pass, compact, batch, seq, count, call));
         return true;
@@ -1150,8 +1217,24 @@ export function createEncoderEngine(
           else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
         }
         const compacted = attentionStep(i);
+        const block = blocked && i < linears.length - 1 ? g.blocks![i] : null;
+        if (block) {
+          // The output side in one dispatch (its LayerNorm's output to the other x), then the residual
+          // + LayerNorm adding its slices in place there, writing xt for the next Q/K/V.
+          const kernel = rowsBlocks![i];
+          step('block', (pass) => kernel.encode(pass, block.buffers, tokens));
+          const parts = kernel.slicesFor(tokens);
+          if (addLnCols) step('layernorm', (pass) => addLnCols.encode(pass, block.ln, tokens, parts));
+          else {
+            step('layernorm', (pass) => addLn.encode(pass, block.ln, tokens, parts));
+            step('transpose', (pass) => transpose.encode(pass, block.toColumns, tokens, hidden));
+          }
+          xtFresh = true;
+          return;
+        }
         if (tail && i === linears.length - 1) {
-          if (!compacted) step('gather', (pass) => clsGather!.encode(pass, tail.gather, batch));
+          const gather = blocked ? tail.gatherAfterBlocks! : tail.gather;
+          if (!compacted) step('gather', (pass) => clsGather!.encode(pass, gather, batch));
           xtFresh = false;
           const whole = wholeTail && tail.whole;
           if (whole) {
@@ -1521,6 +1604,7 @@ export function createEncoderEngine(
       releaseActivations();
       head.destroy();
       wholeTail?.destroy();
+      for (const k of rowsBlocks ?? []) k.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
       for (const b of [
         weights.word,

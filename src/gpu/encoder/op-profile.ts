@@ -16,6 +16,7 @@ export const OP_KINDS = [
   'ffn1',
   'ffn2',
   'gather',
+  'block',
   'tail',
   'head',
 ] as const;
