@@ -268,8 +268,10 @@ export const CLS_TAIL_MIN_TOKENS_HP = 2048;
 
 /** Up to this many tokens a call rowsBlock 'auto' runs the earlier layers' output sides as the tail's
  *  kernel on every row (each row's workgroups read the attention output's weights again: 1/10 of a
- *  layer's output side at H = 312). */
-export const ROWS_BLOCK_MAX_TOKENS = 256;
+ *  layer's output side at H = 312). H200, HP 90 % (BENCHMARKS.md, issue 19 eighteenth pass): B=1 L=128
+ *  0.1516 -> 0.1283 ms, L=64 0.1393 -> 0.1176; more tokens not measured (from 129 the HP linears run on
+ *  rows, which it does not feed). */
+export const ROWS_BLOCK_MAX_TOKENS = 128;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
@@ -782,7 +784,7 @@ export function createEncoderEngine(
         Math.max(
           slices * tokens,
           clsGather && (splitTail || wholeTail) ? MAX_COLUMN_SPLITS * batch : 0,
-          rowsBlocks ? MAX_COLUMN_SPLITS * Math.min(tokens, ROWS_BLOCK_MAX_TOKENS) : 0,
+          rowsBlocks ? MAX_COLUMN_SPLITS * rowsBlockRows(tokens) : 0,
         ) * hidden,
       ),
       f: buf('f', columnsFloats(ffn, tokens)),
@@ -796,7 +798,7 @@ export function createEncoderEngine(
       clsH: buf('clsH', wholeTail ? batch * hidden : 4),
       // rowsBlock: x's other buffer (layers alternate between x and x2: each block writes its
       // LayerNorm's output to the other one, which the residual + LayerNorm after it then holds).
-      x2: buf('x2', rowsBlocks ? Math.min(tokens, ROWS_BLOCK_MAX_TOKENS) * hidden : 4),
+      x2: buf('x2', rowsBlocks ? rowsBlockRows(tokens) * hidden : 4),
       readback: buf('readback', batch * head.shares * labels, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     });
     const size = Math.max(16, tokens * 4);
@@ -1101,6 +1103,9 @@ export function createEncoderEngine(
     !deferredFor(batch * seq) &&
     (clsTail === true || !tailHp || wholeTail !== null || batch * seq >= CLS_TAIL_MIN_TOKENS_HP);
 
+  /** The most rows a call of up to `tokens` runs rowsBlock on (forced: every call). */
+  const rowsBlockRows = (tokens: number) =>
+    opts.rowsBlock === true ? tokens : Math.min(tokens, ROWS_BLOCK_MAX_TOKENS);
   /** Whether a call runs rowsBlock: few tokens, the tail (whole), and every later layer's Q/K/V one HP
    *  linear on columns (it reads xt, which the block's LayerNorm writes, not x). */
   const rowsBlockFor = (batch: number, seq: number) =>
