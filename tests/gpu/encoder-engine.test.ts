@@ -597,6 +597,16 @@ describe('encoder engine on WebGPU', () => {
         engine.destroy();
       }
     }
+    // 'auto' (hpColumns too): 150 tokens run the blocks on columns; one slice a row (tailSlices).
+    const { sparse: s9, pruned: p9 } = pruneAll(model, 0.9, 8, 8);
+    for (const tailSlices of [undefined, 1]) {
+      const auto = createEncoderEngine(gpu.device, gpu.caps, p9, { sparse: s9, tailSlices, maxBatch: 5, maxSeq: 30 });
+      const big = randomBatch(model, 5, 30, 25);
+      const out = await auto.run(big.inputIds, big.attentionMask, big.tokenTypeIds, 5, 30);
+      expect(maxAbsDiff(out, referenceForward(p9, big)), `150 tokens, slices ${tailSlices}`).toBeLessThan(1e-4);
+      expect((await auto.profile(5, 30, 1, 0)).ops.find((x) => x.kind === 'block')?.dispatches).toBe(2);
+      auto.destroy();
+    }
     // An even number of blocks (2 layers: one block, the last layer's rows copied from x2).
     const two = randomBertModel({ hidden: 32, heads: 4, ffn: 48, layers: 2 }, 20);
     const { sparse, pruned } = pruneAll(two, 0.5, 8, 8);

@@ -216,8 +216,8 @@ export interface EncoderEngineOptions {
    *  dispatch, tail-hp.ts: FFN-out's partial sums by slice of FFN's intermediate, which the head adds
    *  before the last LayerNorm; f32 weights, one tile height; else as 'split'). Default CLS_TAIL_LINEARS. */
   clsTailLinears?: 'fused' | 'split' | 'whole';
-  /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row (workgroups a row; default: about
-   *  512 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
+  /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row, and rowsBlock's a row (workgroups a
+   *  row; default: about 512 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
   tailSlices?: number;
   /** clsTailLinears 'whole': kept columns a thread loads at once (default 4, tail-hp.ts). */
   tailUnroll?: number;
@@ -268,10 +268,11 @@ export const CLS_TAIL_MIN_TOKENS_HP = 2048;
 
 /** Up to this many tokens a call rowsBlock 'auto' runs the earlier layers' output sides as the tail's
  *  kernel on every row (each row's workgroups read the attention output's weights again: 1/10 of a
- *  layer's output side at H = 312). H200, HP 90 % (BENCHMARKS.md, issue 19 eighteenth pass): B=1 L=128
- *  0.1516 -> 0.1283 ms, L=64 0.1393 -> 0.1176; more tokens not measured (from 129 the HP linears run on
- *  rows, which it does not feed). */
-export const ROWS_BLOCK_MAX_TOKENS = 128;
+ *  layer's output side at H = 312), the HP linears on columns. H200, HP 90 % (BENCHMARKS.md, issue 19
+ *  eighteenth pass): B=1 L=128 0.1516 -> 0.1283 ms, L=64 0.1393 -> 0.1176; on rows before, B=2 L=128
+ *  0.1835 -> 0.1581, B=4 L=128 0.2130 -> 0.1930, B=4 L=64 0.1638 -> 0.1365, B=8 L=64 0.1745 -> 0.1524;
+ *  B=8 L=128 (1024 tokens) 0.2191 -> 0.2447 (lost; on columns without it 0.2079). */
+export const ROWS_BLOCK_MAX_TOKENS = 512;
 
 export interface EncoderTiming extends GpuTiming {
   batch: number;
@@ -502,7 +503,11 @@ export function createEncoderEngine(
     blockLayers.length > 0 &&
     blockLayers.every((l) => l && tailFits(l, hidden, ffn))
       ? blockLayers.map((l) =>
-          createHpTail(device, l!, hidden, ffn, { unroll: opts.tailUnroll, maxSlices: MAX_COLUMN_SPLITS }),
+          createHpTail(device, l!, hidden, ffn, {
+            slices: opts.tailSlices,
+            unroll: opts.tailUnroll,
+            maxSlices: MAX_COLUMN_SPLITS,
+          }),
         )
       : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
@@ -534,11 +539,14 @@ export function createEncoderEngine(
   };
   // 'auto': on columns from HP_COLUMNS_MIN_TOKENS tokens a call, and up to HP_COLUMNS_FEW_TOKENS
   // (B=1) where the attention output and FFN-out run fused with their LayerNorm (22 dispatches a
-  // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time).
+  // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time), and where
+  // rowsBlock runs (its LayerNorm writes the next Q/K/V's columns).
   const fusedLnRuns = () => hpFuseLn && !int8 && linears.some((l) => l.attnOut?.columns?.addLn?.fewTokens);
+  const rowsBlockTokens = (tokens: number) =>
+    rowsBlocks !== null && (opts.rowsBlock === true || tokens <= ROWS_BLOCK_MAX_TOKENS);
   const columnsFor = (tokens: number) =>
     hpColumns === 'auto'
-      ? tokens >= HP_COLUMNS_MIN_TOKENS || (tokens <= HP_COLUMNS_FEW_TOKENS && fusedLnRuns())
+      ? tokens >= HP_COLUMNS_MIN_TOKENS || (tokens <= HP_COLUMNS_FEW_TOKENS && fusedLnRuns()) || rowsBlockTokens(tokens)
       : hpColumns;
   // The residual + LayerNorm that also writes x as columns for the next HP linear (subgroup
   // variant only; elsewhere a transpose step does it).
@@ -1113,7 +1121,7 @@ export function createEncoderEngine(
     tailFor(batch, seq) &&
     columnsFor(batch * seq) &&
     linears.slice(1).every((l) => l.qkv.length === 1 && l.qkv[0].columns) &&
-    (opts.rowsBlock === true || batch * seq <= ROWS_BLOCK_MAX_TOKENS);
+    rowsBlockTokens(batch * seq);
 
   /** The whole forward for batch x seq as labelled dispatches, in order. */
   function steps(batch: number, seq: number): Step[] {
