@@ -56,7 +56,7 @@ import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
-import { createHpTail, tailFits, wholeTailLayer, type TailBuffers } from './tail-hp';
+import { createHpTail, hpTailFits, wholeTailLayer, type TailBuffers } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
@@ -484,7 +484,7 @@ export function createEncoderEngine(
   const tailLayer = lastLayer && wholeTailLayer(lastLayer, sparse);
   const wholeTail =
     clsGather && tailLinears === 'whole' && opts.quant !== 'int8' && opts.weights !== 'f16' && tailLayer
-      ? tailFits(tailLayer, hidden, ffn)
+      ? hpTailFits(device.limits, tailLayer, hidden, ffn, MAX_COLUMN_SPLITS)
         ? createHpTail(device, tailLayer, hidden, ffn, {
             slices: opts.tailSlices,
             unroll: opts.tailUnroll,
@@ -501,7 +501,7 @@ export function createEncoderEngine(
     wholeTail &&
     opts.rowsBlock !== false &&
     blockLayers.length > 0 &&
-    blockLayers.every((l) => l && tailFits(l, hidden, ffn))
+    blockLayers.every((l) => l && hpTailFits(device.limits, l, hidden, ffn, MAX_COLUMN_SPLITS))
       ? blockLayers.map((l) =>
           createHpTail(device, l!, hidden, ffn, {
             slices: opts.tailSlices,

@@ -104,6 +104,51 @@ export function sliceRanges(cols: Uint32Array, q: number, slices: number, width:
   return ranges;
 }
 
+/** A slice count's FFN-in tile-rows a slice, parts of each phase's kept columns (the threads a phase
+ *  has over its units, at least 4 columns a part) and workgroup memory (vin, part, row-norm's red). */
+function tailGeometry(layer: TailLayer, hidden: number, s: number) {
+  const { attnOut, ffnIn, ffnOut } = layer;
+  const tr = attnOut.hp.tr;
+  const tr4 = tr / 4;
+  const [qa, qf, qo] = [attnOut, ffnIn, ffnOut].map((l) => l.hp.m * l.hp.k);
+  const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
+  const fs = Math.ceil(tf / s);
+  const parts = (units: number, q: number) => Math.max(1, Math.min(Math.floor(WG / units), Math.ceil(q / 4)));
+  const [pa, pf, po] = [parts(ta * tr4, qa), parts(fs * tr4, qf), parts(to * tr4, Math.ceil(qo / s))];
+  // Inputs padded to whole tiles read zeros past the row (vin).
+  const padded = (n: number, tc: number) => Math.ceil(n / tc) * tc;
+  const vin = Math.max(padded(hidden, attnOut.hp.tc), padded(hidden, ffnIn.hp.tc), fs * tr);
+  const part = Math.max(ta * tr4 * pa, fs * tr4 * pf, to * tr4 * po);
+  return { fs, pa, pf, po, vin, part, bytes: 4 * (vin + 4 * part + WG) };
+}
+
+/** The fewest slices (fewer hold more of FFN's intermediate a workgroup) up to maxSlices whose workgroup
+ *  memory fits `limits`, or null where none does. */
+export function fewestSlices(
+  limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+  layer: TailLayer,
+  hidden: number,
+  maxSlices: number,
+): number | null {
+  for (let s = 1; s <= maxSlices; s++)
+    if (tailGeometry(layer, hidden, s).bytes <= limits.maxComputeWorkgroupStorageSize) return s;
+  return null;
+}
+
+/** Whether createHpTail takes this layer on a device with `limits` (tailFits, and a slice count whose
+ *  workgroup memory fits). */
+export function hpTailFits(
+  limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+  layer: TailLayer,
+  hidden: number,
+  ffn: number,
+  maxSlices: number,
+): boolean {
+  if (!tailFits(layer, hidden, ffn)) return false;
+  const most = Math.max(1, Math.min(maxSlices, tileGrid(layer.ffnIn.hp).tileRows));
+  return fewestSlices(limits, layer, hidden, most) !== null;
+}
+
 export function createHpTail(
   device: GPUDevice,
   layer: TailLayer,
@@ -122,8 +167,14 @@ export function createHpTail(
   const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
   const cols = [attnOut, ffnIn, ffnOut].map((l) => keptColumns(l.hp));
   const maxSlices = Math.max(1, Math.min(opts.maxSlices, tf));
-  if (opts.slices !== undefined && !(Number.isInteger(opts.slices) && opts.slices >= 1 && opts.slices <= maxSlices))
-    throw new RangeError(`tail slices must be an integer in 1..${maxSlices}, got ${opts.slices}`);
+  const geometry = (s: number) => tailGeometry(layer, hidden, s);
+  const minSlices = fewestSlices(device.limits, layer, hidden, maxSlices);
+  if (minSlices === null) throw new RangeError("the HP tail's workgroup memory does not fit this device");
+  if (
+    opts.slices !== undefined &&
+    !(Number.isInteger(opts.slices) && opts.slices >= minSlices && opts.slices <= maxSlices)
+  )
+    throw new RangeError(`tail slices must be an integer in ${minSlices}..${maxSlices}, got ${opts.slices}`);
   const idx = new Uint32Array(cols.reduce((n, c) => n + c.length, 0));
   idx.set(cols[0], 0);
   idx.set(cols[1], cols[0].length);
@@ -138,17 +189,12 @@ export function createHpTail(
   // params, ctx, x, cols, weights, biases, ranges; h, a.
   const kinds = ['uniform', ...Array<'read'>(6).fill('read'), 'write', 'write'] as const;
   const layout = bindingLayout(device, 'encoder.tail-hp', kinds);
-  // Inputs padded to whole tiles read zeros past the row (vin).
-  const padded = (n: number, tc: number) => Math.ceil(n / tc) * tc;
   /** The pipeline and FFN-out's range table of a slice count. */
   const perSlices = new Map<number, { pipeline: GPUComputePipeline; ranges: GPUBuffer }>();
   const forSlices = (s: number) => {
     let entry = perSlices.get(s);
     if (entry) return entry;
-    const fs = Math.ceil(tf / s);
-    // Parts of a tile-row's kept columns: the threads a phase has over its units, at least 4 columns a part.
-    const parts = (units: number, q: number) => Math.max(1, Math.min(Math.floor(WG / units), Math.ceil(q / 4)));
-    const [pa, pf, po] = [parts(ta * tr4, qa), parts(fs * tr4, qf), parts(to * tr4, Math.ceil(qo / s))];
+    const { fs, pa, pf, po, vin, part } = geometry(s);
     const consts = {
       H: hidden,
       FF: ffn,
@@ -159,8 +205,8 @@ export function createHpTail(
       S: s,
       FS: fs,
       UN: unroll,
-      VIN: Math.max(padded(hidden, attnOut.hp.tc), padded(hidden, ffnIn.hp.tc), fs * tr),
-      PART: Math.max(ta * tr4 * pa, fs * tr4 * pf, to * tr4 * po),
+      VIN: vin,
+      PART: part,
       TA: ta,
       TF: tf,
       TO: to,
@@ -191,7 +237,8 @@ export function createHpTail(
     return entry;
   };
   const groups = new WeakMap<TailBuffers, Map<number, GPUBindGroup>>();
-  const slicesFor = (rows: number) => opts.slices ?? Math.min(maxSlices, Math.max(1, Math.ceil(TARGET_GROUPS / rows)));
+  const slicesFor = (rows: number) =>
+    opts.slices ?? Math.min(maxSlices, Math.max(minSlices, Math.ceil(TARGET_GROUPS / rows)));
   return {
     maxSlices,
     slicesFor,
