@@ -1,8 +1,9 @@
 // The last layer's HP output linears on the [CLS] rows in one dispatch (tail-hp.wgsl): attention
 // output, residual + LayerNorm, FFN-in + GELU and FFN-out's partial sums by slice of FFN's
 // intermediate, which the head adds before the last LayerNorm (head.ts withLayerNorm, `slices`
-// parts). The kernel holds its own copy of the three linears' kept columns and weights (f32), and
-// one pipeline and FFN-out range table a slice count, made on first use.
+// parts); the engine's rowsBlock runs it on every token row of an earlier layer too. The kernel holds
+// its own copy of the three linears' kept columns and weights (f32), and one pipeline and FFN-out
+// range table a slice count, made on first use.
 import tailWgsl from './tail-hp.wgsl?raw';
 import rowNormWgsl from './row-norm.wgsl?raw';
 import epilogueWgsl from '../kernels/epilogue.wgsl?raw';

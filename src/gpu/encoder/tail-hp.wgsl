@@ -8,16 +8,18 @@
 // sums as slice s of `a` (rows x H, the bias in slice 0), which the head adds with the residual
 // (h, the LayerNorm's output, written by slice 0) before the last LayerNorm (pooler-classifier.wgsl
 // LN). Why slices: one workgroup a row would read every weight through one SM (~37 GB/s there on
-// the H200, head.ts), S a row each read about 1/S of FFN's.
+// the H200, head.ts), S a row each read about 1/S of FFN's. The engine's rowsBlock runs the same on
+// every token row of an earlier layer (rows = tokens, h the other x buffer), the residual +
+// LayerNorm after it adding the slices in place on h.
 // Each linear is HP on columns as hp-columns.wgsl holds it: for tile-row r and kept column q
 // (e = r * Q + q), idx[colAt + e] is its input column and w[valAt + e * TR4 ..] its TR weights.
 // A phase's thread t takes unit u = t % U (4 outputs of a tile-row) and part t / U of that tile-row's
 // kept columns, summing into part[t]; the parts are then added per output.
 // Prepended: consts H, FF, WG, PER (= ceil(H / WG)), TR, TR4, S, FS, VIN, PART, UN, the linears'
 // tile-rows (TA, TF, TO), kept columns a tile-row (QA, QF, QO), parts (PA, PF, PO), offsets (CF, CO
-// in idx; WF, WO in w; G1, B1, BF, BO in vec), row-norm.wgsl and epilogue.wgsl (hp_gelu).
+// in idx; WF, WO in w; G1, B1, BF, BO in vecs), row-norm.wgsl and epilogue.wgsl (hp_gelu).
 
-/** rows: the [CLS] rows (a's block height); eps: the LayerNorm's. */
+/** rows: the rows (the [CLS] rows, or every token's; a's block height); eps: the LayerNorm's. */
 struct Params { rows: u32, _a: u32, eps: f32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
