@@ -219,7 +219,8 @@ function compareLogits(a: Float32Array, b: Float32Array, labels: number) {
 
 const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
- *  linears (fused, split, splitN), whether the [CLS] attention writes the compact rows (no gather),
+ *  linears (fused, split, splitN, whole, wholeN, unrollN), the earlier layers' output sides
+ *  (rows-block, no-rows-block), whether the [CLS] attention writes the compact rows (no gather),
  *  whether the head takes the split tail's last LayerNorm in. */
 const TAIL_PARTS = new RegExp(
   '^(attention|all-queries|fused|split\\d*|whole\\d*|unroll\\d+|rows-block|no-rows-block|' +
