@@ -227,13 +227,19 @@ const TAIL_PARTS = new RegExp(
     'compact|gather|head-ln|ln-apart)$',
 );
 
+/** '+wholeN' and '+unrollN' take 1..16 (the engine's most slices and load step). */
+const inRange = (r: string) => {
+  const n = /^(whole|unroll)(\d+)$/.exec(r);
+  return !n || (Number(n[2]) >= 1 && Number(n[2]) <= 16);
+};
+
 function tailMode(v: string): string {
   const [tail, ...rest] = v.split('+');
-  if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0' && r !== 'whole0')) return v;
+  if (TAIL_MODES.includes(tail) && rest.every((r) => TAIL_PARTS.test(r) && r !== 'split0' && inRange(r))) return v;
   throw new CliError(
     `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
-      '+split, +splitN, +whole, +wholeN, +unrollN, +rows-block, +no-rows-block, +compact, +gather, +head-ln, ' +
-      `+ln-apart; got '${v}'`,
+      '+split, +splitN, +whole, +wholeN, +unrollN (N 1-16), +rows-block, +no-rows-block, +compact, +gather, ' +
+      `+head-ln, +ln-apart; got '${v}'`,
   );
 }
 

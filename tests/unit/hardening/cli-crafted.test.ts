@@ -68,6 +68,9 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
       ['encoder', '--model', model, '--cls-tail', 'on+split+ln-apart,on+headln'],
       /--cls-tail must be one of on, off, auto, then any of .*\+head-ln, \+ln-apart; got 'on\+headln'/,
     );
+    // The whole tail's slices and load step: 1-16.
+    for (const bad of ['on+whole17', 'auto+whole0', 'on+whole+unroll0', 'on+unroll99'])
+      refuses(['encoder', '--model', model, '--cls-tail', bad], /\+unrollN \(N 1-16\)/);
   });
 
   test('encoder: --dense-variant / --hp-variant take a kernel variant name (int8 ones with --quant int8)', () => {
