@@ -142,7 +142,7 @@ export const usage =
                       a call, 16 slices at most), +unrollN: kept columns a thread loads at once
                       there (default 4); +rows-block / +no-rows-block: the layers before the last
                       with their output side as that kernel on every row, or not (default: up to
-                      512 tokens a call);
+                      512 tokens a call on a hardware adapter);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
                       split tail's last LayerNorm taken into the head (the default), or apart

@@ -225,7 +225,8 @@ export interface EncoderEngineOptions {
    *  FFN-out) as the whole tail's kernel on every token row (tail-hp.ts, its slices' partial sums added
    *  by the residual + LayerNorm after it): 2 dispatches a layer instead of 3, for few tokens, where
    *  every layer's output linears are HP, the tail runs whole (its conditions) and the HP linears on
-   *  columns, each later Q/K/V one linear. true, false or 'auto' (default: up to ROWS_BLOCK_MAX_TOKENS). */
+   *  columns, each later Q/K/V one linear. true, false or 'auto' (default: up to ROWS_BLOCK_MAX_TOKENS on
+   *  a hardware adapter). */
   rowsBlock?: boolean | 'auto';
   /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
    *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
@@ -542,8 +543,11 @@ export function createEncoderEngine(
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time), and where
   // rowsBlock runs (its LayerNorm writes the next Q/K/V's columns).
   const fusedLnRuns = () => hpFuseLn && !int8 && linears.some((l) => l.attnOut?.columns?.addLn?.fewTokens);
+  // 'auto' on hardware adapters only: the block recomputes the attention output in each slice, which
+  // a GPU's idle SMs absorb and a software adapter's CPU pays for (SwiftShader, the page's Run on my
+  // GPU at B=1 L=64, HP 50 %: 1.8 -> 4.3 s a forward).
   const rowsBlockTokens = (tokens: number) =>
-    rowsBlocks !== null && (opts.rowsBlock === true || tokens <= ROWS_BLOCK_MAX_TOKENS);
+    rowsBlocks !== null && (opts.rowsBlock === true || (!caps.isFallbackAdapter && tokens <= ROWS_BLOCK_MAX_TOKENS));
   const columnsFor = (tokens: number) =>
     hpColumns === 'auto'
       ? tokens >= HP_COLUMNS_MIN_TOKENS || (tokens <= HP_COLUMNS_FEW_TOKENS && fusedLnRuns()) || rowsBlockTokens(tokens)
