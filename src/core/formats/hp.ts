@@ -64,6 +64,14 @@ export function keptInputs(hp: HPMatrix): Uint8Array {
   return kept;
 }
 
+/** Each kept column's input index, tile-row by tile-row (tileRows x m*k, each tile-row's sorted):
+ *  what the kernels on columns index X by. */
+export function keptColumnIndices(hp: HPMatrix): Uint32Array {
+  const cols = new Uint32Array(tileGrid(hp).tileRows * hp.m * hp.k);
+  for (let e = 0; e < cols.length; e++) cols[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
+  return cols;
+}
+
 export function hpDensity(s: HPShape): number {
   return (s.m / tileGrid(s).tilesPerRow) * (s.k / s.tc);
 }

@@ -6,7 +6,7 @@
 import sharedWgsl from './linear-addln.wgsl?raw';
 import denseWgsl from './linear-addln-dense.wgsl?raw';
 import hpWgsl from './linear-addln-hp.wgsl?raw';
-import { tileGrid, validateShape, type HPMatrix } from '../../core/formats/hp';
+import { keptColumnIndices, validateShape, type HPMatrix } from '../../core/formats/hp';
 import {
   bindingLayout,
   bindBuffers,
@@ -86,8 +86,7 @@ export function createLinearAddLn(device: GPUDevice, opts: LinearAddLnOptions): 
     if (hp.out !== h || hp.in !== k)
       throw new RangeError(`${label}: HP matrix is ${hp.out}x${hp.in}, expected ${h}x${k}`);
     const mk = hp.m * hp.k;
-    const cols = new Uint32Array(tileGrid(hp).tileRows * mk);
-    for (let e = 0; e < cols.length; e++) cols[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
+    const cols = keptColumnIndices(hp);
     weightBufs = [uploadBuffer(device, cols, `${label} cols`), uploadBuffer(device, hp.values, `${label} values`)];
     consts = { TR: hp.tr, MK: mk };
     body = hpWgsl;

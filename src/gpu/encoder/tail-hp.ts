@@ -9,7 +9,7 @@ import rowNormWgsl from './row-norm.wgsl?raw';
 import epilogueWgsl from '../kernels/epilogue.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
 import type { EncoderLayer } from '../../core/model/bert-types';
-import { tileGrid } from '../../core/formats/hp';
+import { keptColumnIndices, tileGrid } from '../../core/formats/hp';
 import { expandWgsl } from '../kernels/wgsl-template';
 import { bindBuffers, bindingLayout, compilePipeline, concatF32, uploadBuffer, withConsts } from '../kernel';
 
@@ -79,15 +79,6 @@ export function tailFits(layer: Omit<TailLayer, 'gamma' | 'beta'>, hidden: numbe
   );
 }
 
-/** Each kept column's input index, tile-row by tile-row (hp-columns.ts's cols). */
-function keptColumns(hp: HPMatrix): Uint32Array {
-  const q = hp.m * hp.k;
-  const { tileRows } = tileGrid(hp);
-  const cols = new Uint32Array(tileRows * q);
-  for (let e = 0; e < cols.length; e++) cols[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
-  return cols;
-}
-
 /** FFN-out tile-row r's kept columns whose input lies in slice s (`width` inputs a slice; none past
  *  `inputs`, where only zero padding is kept): [lo, hi) at 2 * (r * slices + s). */
 export function sliceRanges(cols: Uint32Array, q: number, slices: number, width: number, inputs: number): Uint32Array {
@@ -105,14 +96,22 @@ export function sliceRanges(cols: Uint32Array, q: number, slices: number, width:
   return ranges;
 }
 
+/** The three linears' tile height (and in vec4s), kept columns a tile-row and tile-rows. */
+function tailShape({ attnOut, ffnIn, ffnOut }: TailLayer) {
+  const [qa, qf, qo] = [attnOut, ffnIn, ffnOut].map((l) => l.hp.m * l.hp.k);
+  const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
+  return { tr: attnOut.hp.tr, tr4: attnOut.hp.tr / 4, qa, qf, qo, ta, tf, to };
+}
+
+/** The most slices a call may take: `maxSlices`, at most FFN-in's tile-rows. */
+const sliceCap = (layer: TailLayer, maxSlices: number) =>
+  Math.max(1, Math.min(maxSlices, tileGrid(layer.ffnIn.hp).tileRows));
+
 /** A slice count's FFN-in tile-rows a slice, parts of each phase's kept columns (the threads a phase
  *  has over its units, at least 4 columns a part) and workgroup memory (vin, part, row-norm's red). */
 function tailGeometry(layer: TailLayer, hidden: number, s: number) {
-  const { attnOut, ffnIn, ffnOut } = layer;
-  const tr = attnOut.hp.tr;
-  const tr4 = tr / 4;
-  const [qa, qf, qo] = [attnOut, ffnIn, ffnOut].map((l) => l.hp.m * l.hp.k);
-  const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
+  const { attnOut, ffnIn } = layer;
+  const { tr, tr4, qa, qf, qo, ta, tf, to } = tailShape(layer);
   const fs = Math.ceil(tf / s);
   const parts = (units: number, q: number) => Math.max(1, Math.min(Math.floor(WG / units), Math.ceil(q / 4)));
   const [pa, pf, po] = [parts(ta * tr4, qa), parts(fs * tr4, qf), parts(to * tr4, Math.ceil(qo / s))];
@@ -145,9 +144,7 @@ export function hpTailFits(
   ffn: number,
   maxSlices: number,
 ): boolean {
-  if (!tailFits(layer, hidden, ffn)) return false;
-  const most = Math.max(1, Math.min(maxSlices, tileGrid(layer.ffnIn.hp).tileRows));
-  return fewestSlices(limits, layer, hidden, most) !== null;
+  return tailFits(layer, hidden, ffn) && fewestSlices(limits, layer, hidden, sliceCap(layer, maxSlices)) !== null;
 }
 
 export function createHpTail(
@@ -159,15 +156,12 @@ export function createHpTail(
 ): HpTail {
   if (!tailFits(layer, hidden, ffn)) throw new RangeError('the HP tail needs HP output linears of one tile height');
   const { attnOut, ffnIn, ffnOut } = layer;
-  const tr = attnOut.hp.tr;
   const unroll = opts.unroll ?? UNROLL;
   if (!(Number.isInteger(unroll) && unroll >= 1 && unroll <= 16))
     throw new RangeError(`tail unroll must be an integer in 1..16, got ${unroll}`);
-  const tr4 = tr / 4;
-  const [qa, qf, qo] = [attnOut, ffnIn, ffnOut].map((l) => l.hp.m * l.hp.k);
-  const [ta, tf, to] = [attnOut, ffnIn, ffnOut].map((l) => tileGrid(l.hp).tileRows);
-  const cols = [attnOut, ffnIn, ffnOut].map((l) => keptColumns(l.hp));
-  const maxSlices = Math.max(1, Math.min(opts.maxSlices, tf));
+  const { tr, tr4, qa, qf, qo, ta, tf, to } = tailShape(layer);
+  const cols = [attnOut, ffnIn, ffnOut].map((l) => keptColumnIndices(l.hp));
+  const maxSlices = sliceCap(layer, opts.maxSlices);
   const geometry = (s: number) => tailGeometry(layer, hidden, s);
   const minSlices = fewestSlices(device.limits, layer, hidden, maxSlices);
   if (minSlices === null) throw new RangeError("the HP tail's workgroup memory does not fit this device");

@@ -7,7 +7,7 @@
 import columnsWgsl from './hp-columns.wgsl?raw';
 import transposeWgsl from './f32-transpose.wgsl?raw';
 import type { HPMatrix } from '../../core/formats/hp';
-import { tileGrid } from '../../core/formats/hp';
+import { keptColumnIndices, tileGrid } from '../../core/formats/hp';
 import { COLUMN_KC_MAX, columnKStep, hpColumnsLn, shapeTile } from './hp-columns-ln';
 import type { HPColumnsPath, LiveOutputs } from './linear-types';
 import { checkBufferArg } from '../limits';
@@ -193,9 +193,7 @@ export function hpColumns(
   const q = hp.m * hp.k;
   const { tileRows } = tileGrid(hp);
   if (hp.out % 4 !== 0) throw new RangeError(`${o.label}: the columns kernel needs out % 4 == 0`);
-  const colIdx = new Uint32Array(Math.max(1, tileRows * q));
-  for (let e = 0; e < tileRows * q; e++) colIdx[e] = hp.tileCol[Math.floor(e / hp.k)] * hp.tc + hp.colOff[e];
-  const colsBuf = uploadBuffer(device, colIdx, `${o.label} cols`);
+  const colsBuf = uploadBuffer(device, keptColumnIndices(hp), `${o.label} cols`);
   const map = o.live ? liveRowMap(hp.out, tr, o.live) : null;
   const mapBuf = map && map.rows > 0 ? uploadBuffer(device, map.words, `${o.label} live rows`) : null;
   // The map a call of `tokens` runs on (LiveOutputs.minTokens), if any.
