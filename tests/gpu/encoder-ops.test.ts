@@ -18,6 +18,7 @@ import {
 import { parseTiledVariant, tiledFits, TILED_ATTENTION_VARIANTS } from '../../src/gpu/encoder/attention-tiled';
 import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attention-blocked';
 import { parseSubgroupVariant, subgroupFits } from '../../src/gpu/encoder/attention-subgroup';
+import { parseWholeVariant, wholeFits } from '../../src/gpu/encoder/attention-whole';
 import { benchAttention } from '../../src/lab/attention-bench';
 import { createHeadKernel, sumHeadShares } from '../../src/gpu/encoder/head';
 import { createClsAttention } from '../../src/gpu/encoder/attention-cls';
@@ -414,7 +415,8 @@ describe('encoder ops on WebGPU', () => {
   // thread here, two rows a thread written out below (splits that see only padding, or no chunk of
   // the last tile). The default, 'auto', runs q1c8s8fp on the cases of at most 128 tokens (one
   // of them a single sequence of 70: two key tiles, the second prefetched), q1c8s8 on the
-  // batch-100 one, b16k128n4 on three sequences of 70 (checked by its query rows a workgroup).
+  // batch-100 one, h1w32s8c8t64 (or b16k128n4 where it does not fit) on three sequences of 70
+  // (checked by its query rows a workgroup).
   type AttentionCase = [number, number, number, number, 'separate' | 'fused', string];
   const attentionCases: AttentionCase[] = [
     [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
@@ -521,18 +523,18 @@ describe('encoder ops on WebGPU', () => {
         submit((pass) => kernel.encode(pass, group, batch, seq));
         if (variant === 'auto') {
           const d = hidden / heads;
-          const chosen = autoAttentionVariant(batch, seq, heads, {
-            stride: layout.stride,
-            fits: (x) => tiledFits(device, x, d),
-          });
+          const fits = (x: string) => (parseWholeVariant(x) ? wholeFits(device, x, d, 128) : tiledFits(device, x, d));
+          const chosen = autoAttentionVariant(batch, seq, heads, { stride: layout.stride, fits });
           // One sentence's worth of tokens (batch x seq <= 128): q1c8s8fp (the next K/V tile
-          // prefetched: 70 keys are two tiles), 8 rows a workgroup; a few rows over 70 keys: the
-          // register-blocked b16k128n4 (16 rows a workgroup) where it fits; 100 sequences of 9:
-          // q1c8s8 (8 splits: 16 rows a workgroup give 1 x 3 x 100 workgroups, enough).
+          // prefetched: 70 keys are two tiles), 8 rows a workgroup; a few sequences of 70 keys:
+          // h1w32s8c8t64 (32 queries a workgroup, 8 key splits) where it fits, else the
+          // register-blocked b16k128n4 (16 rows a workgroup); 100 sequences of 9: q1c8s8 (8 splits:
+          // 16 rows a workgroup give 1 x 3 x 100 workgroups, enough).
           const few = batch * seq <= 128;
-          const tiled = !few && seq > 64 && tiledFits(device, 'b16k128n4', d);
-          expect(chosen).toBe(few ? 'q1c8s8fp' : tiled ? 'b16k128n4' : 'q1c8s8');
-          expect(kernel.queriesPerGroup(batch, seq)).toBe(tiled || batch === 100 ? 16 : 8);
+          const whole = !few && seq > 64 && fits('h1w32s8c8t64');
+          const tiled = !few && !whole && seq > 64 && fits('b16k128n4');
+          expect(chosen).toBe(few ? 'q1c8s8fp' : whole ? 'h1w32s8c8t64' : tiled ? 'b16k128n4' : 'q1c8s8');
+          expect(kernel.queriesPerGroup(batch, seq)).toBe(whole ? 32 : tiled || batch === 100 ? 16 : 8);
         }
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
         expect(maxAbsDiff(await read(ctx, n), expected)).toBeLessThan(1e-5);
@@ -649,8 +651,14 @@ describe('encoder ops on WebGPU', () => {
     const pick = (batch: number, seq: number, stride: number, fits = true) =>
       autoAttentionVariant(batch, seq, 12, { stride, fits: () => fits });
     expect([pick(1, 64, 936), pick(1, 128, 936), pick(1, 128, 960)]).toEqual(['q1c8s8fp', 'q1c8s8fp', 'q1c8s8fp']);
-    // A few sentences at L=128: b16k128n4; longer single sentences: not the prefetch rule.
-    expect([pick(4, 128, 936), pick(4, 64, 936), pick(1, 256, 936)]).toEqual(['b16k128n4', 'q1c8s8', 'b16k128n4']);
+    // A few sentences at 64 < L <= 128 (at most 264 workgroups of 32 queries: B=5 at 12 heads, B=6 at
+    // 6 live ones): h1w32s8c8t64; past that q1c8 with splits (b16k128n4 needs <= 6144 query rows);
+    // L=64 and longer single sentences: not this rule.
+    const fewSentences = [pick(4, 128, 936), pick(2, 100, 936), pick(5, 128, 936), pick(6, 128, 936)];
+    const notThisRule = [pick(4, 64, 936), pick(1, 256, 936)];
+    expect([...fewSentences, ...notThisRule]).toEqual(
+      ['h1w32s8c8t64', 'h1w32s8c8t64', 'h1w32s8c8t64', 'q1c8s4'].concat(['q1c8s8', 'b16k128n4']),
+    );
     // B=32: 384 workgroups of 128 queries and more: h1w128s2c16t64 at L=64; at L=128 one split a
     // query, 128 queries a workgroup, or 64 where the live heads leave <= 198 (sequence, head) pairs.
     expect([pick(32, 64, 936), pick(32, 128, 936), pick(32, 128, 968), pick(48, 100, 936)]).toEqual([
@@ -661,6 +669,7 @@ describe('encoder ops on WebGPU', () => {
     ]);
     const live = (batch: number, seq: number, liveHeads: number) =>
       autoAttentionVariant(batch, seq, 12, { stride: 968, fits: () => true, liveHeads });
+    expect([live(6, 128, 6), live(6, 128, 12)]).toEqual(['h1w32s8c8t64', 'q1c8s4']);
     expect([live(32, 128, 6), live(32, 128, 7), live(32, 128, 9), live(32, 64, 6)]).toEqual([
       'h1w64s2c16t64',
       'h1w128s1c16t64',

@@ -78,8 +78,9 @@ export const usage =
                       with --quant int8 both take the int8 kernels' variants (dot4-64, matrix, ...)
   --hp-columns on|off|auto  HP Q/K/V, FFN-in and FFN-out on X as columns (the LayerNorm before them
                       writes x as columns too; FFN-in writes columns for FFN-out); default auto
-                      (from 2048 tokens a call, and up to 128 where the output linears run fused
-                      with their LayerNorm on the few-token tile l4s8v)
+                      (from 512 tokens a call, up to 128 where the output linears run fused
+                      with their LayerNorm on the few-token tile l4s8v, and where the rows block
+                      runs)
   --qkv-pad N         zero rows after the stacked HP Q/K/V blocks (row pitch 960 + N at 32-row tiles;
                       a multiple of 4; default 8 where the rows would be a multiple of 64 floats, else
                       0; f32 and int8)

@@ -84,9 +84,10 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  q1c8s8 0.299 / 0.337, q2c8s2/s4 0.87-0.92; B=1 L=128 q1c8s8 0.039, q1c8s4 0.057, q2c8s4 0.084,
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
  *  attention-tiled.ts's. 'auto' (the default) takes q1c8s8fp for one sentence (AUTO_FEW_TOKENS),
- *  else one of those where AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that
- *  keep the threads (query rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes
- *  AUTO_WHOLE_GROUPS workgroups (attention-whole.ts's 'h' variants; at L > 64 one split a query as
+ *  h1w32s8c8t64 for a few at 64 < L <= 128 (AUTO_FEW_SENTENCES), else one of those where
+ *  AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that keep the threads (query
+ *  rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes AUTO_WHOLE_GROUPS
+ *  workgroups (attention-whole.ts's 'h' variants; at L > 64 one split a query as
  *  AUTO_WHOLE_ONE_SPLIT by the heads run), else AUTO_TWO_SPLITS. */
 export const ATTENTION_VARIANTS = [
   'auto',
@@ -222,6 +223,16 @@ const AUTO_WHOLE_ONE_SPLIT = {
   minGroups: 192,
 };
 
+/** What 'auto' runs for a few sentences at 64 < L <= 128 (more tokens than AUTO_FEW_TOKENS) where
+ *  its workgroups (sequences x heads run x 32-query blocks; 256 invocations each) make at most
+ *  `oneRound`: 32 queries a workgroup, 8 key splits merged in halving steps (attention-whole.ts).
+ *  The H200 holds 2 of the 'h' kernels' 256-invocation workgroups an SM (registers; the fifteenth
+ *  pass's residency count), 264 on its 132 SMs. H200 (BENCHMARKS.md, issue 19 nineteenth pass), the
+ *  engine's attention over 4 layers (ms) and HP 90 % forward, L=128: B=2 0.0474 -> 0.0315 (forward
+ *  0.1581 -> 0.1393), B=4 0.0655 -> 0.0402 (0.1925 -> 0.1614; dense 0.5489 -> 0.5038); at B=6 (288
+ *  workgroups, two rounds) 0.0559 against 0.0568: the rule before stays. */
+const AUTO_FEW_SENTENCES = { variant: 'h1w32s8c8t64', queries: 32, oneRound: 264, minSeq: 65, maxSeq: 128 };
+
 /** The variant 'auto' runs for batch x seq query rows of `heads` heads (reports, tests), reading
  *  Q/K/V rows of `stride` floats; `fits` says whether a register-blocked variant fits the device
  *  (without it, each is assumed to); `liveHeads`: the heads the call runs (default all). */
@@ -232,6 +243,11 @@ export function autoAttentionVariant(
   opts: { stride?: number; fits?: (v: string) => boolean; liveHeads?: number } = {},
 ): string {
   if (batch * seq <= AUTO_FEW_TOKENS && seq <= 128) return AUTO_FEW_TOKENS_VARIANT;
+  const sentences = AUTO_FEW_SENTENCES;
+  const sentenceGroups = batch * (opts.liveHeads ?? heads) * Math.ceil(seq / sentences.queries);
+  const inRange = seq >= sentences.minSeq && seq <= sentences.maxSeq;
+  if (inRange && sentenceGroups <= sentences.oneRound && (opts.fits?.(sentences.variant) ?? true))
+    return sentences.variant;
   const rows = batch * seq * heads;
   const aligned = opts.stride !== undefined && opts.stride % 64 === 0;
   const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));

@@ -96,10 +96,10 @@ export interface EncoderEngineOptions {
   /** Run the HP Q/K/V, FFN-in and FFN-out linears on X as columns (hp-columns.ts: the residual +
    *  LayerNorm before Q/K/V and FFN-in writes x as columns too, a transpose step where it cannot;
    *  FFN-in writes its output as columns for FFN-out): true, false, or 'auto' (default: from
-   *  HP_COLUMNS_MIN_TOKENS tokens a call; H200 B=32 L=128 HP 90 % 0.577 ms against 0.590 on rows,
-   *  BENCHMARKS.md, issue 19 sixth pass; and up to HP_COLUMNS_FEW_TOKENS where the output linears
-   *  run fused with their LayerNorm on the few-token tile: B=1 L=128 0.172 ms in 22 dispatches
-   *  against 0.175 in 30, tenth pass). */
+   *  HP_COLUMNS_MIN_TOKENS tokens a call, 512; H200 B=32 L=128 HP 90 % 0.577 ms against 0.590 on
+   *  rows, BENCHMARKS.md, issue 19 sixth pass, 3-7 % less at 768-1536 tokens, nineteenth; and up
+   *  to HP_COLUMNS_FEW_TOKENS where the output linears run fused with their LayerNorm on the
+   *  few-token tile: B=1 L=128 0.172 ms in 22 dispatches against 0.175 in 30, tenth pass). */
   hpColumns?: boolean | 'auto';
   /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
   hpColumnTile?: string;

@@ -45,9 +45,12 @@ export const COLUMN_TILES: readonly ColumnTile[] = [
 export { COLUMN_KC_MAX };
 
 /** Smallest call (tokens) the engine runs its HP linears on columns for (below it: rows; H200, HP
- *  90 %: B=32 L=64 0.328 ms on columns against 0.336 on rows, B=32 L=128 0.577 against 0.590; fewer
- *  tokens not measured, and the subgroup variant takes up to 128). */
-export const HP_COLUMNS_MIN_TOKENS = 2048;
+ *  90 %: B=32 L=64 0.328 ms on columns against 0.336 on rows, B=32 L=128 0.577 against 0.590, sixth
+ *  pass; nineteenth pass, forwards in one process each: 512 tokens (B=4 L=128) 0.2099 against
+ *  0.2130, 768 (B=6 L=128, B=12 L=64) 0.2017 / 0.1851 against 0.2048 / 0.1884, 1024 (B=8 L=128,
+ *  B=16 L=64) 0.2089 / 0.1935 against 0.2171 / 0.2022, 1536 (B=12 L=128, B=24 L=64) 0.2406 / 0.2171
+ *  against 0.254 / 0.2345; at 256 tokens rows were as fast or faster: 0.1835 against 0.1851). */
+export const HP_COLUMNS_MIN_TOKENS = 512;
 
 /** Up to this many tokens a call (B=1) the engine runs them on columns too, where the attention
  *  output and FFN-out run fused with their LayerNorm (hp-columns-ln.ts AUTO_FEW_TOKENS: its tile
