@@ -414,9 +414,9 @@ describe('encoder ops on WebGPU', () => {
   // variant by its own (each case costs a SwiftShader compile of 1-6 s): key splits with one row a
   // thread here, two rows a thread written out below (splits that see only padding, or no chunk of
   // the last tile). The default, 'auto', runs q1c8s8fp on the cases of at most 128 tokens (one
-  // of them a single sequence of 70: two key tiles, the second prefetched), q1c8s8 on the
-  // batch-100 one, h1w32s8c8t64 (or b16k128n4 where it does not fit) on three sequences of 70
-  // (checked by its query rows a workgroup).
+  // of them a single sequence of 70: two key tiles, the second prefetched) and the batch-100 one,
+  // h1w32s8c8t64 (or b16k128n4 where it does not fit) on three sequences of 70 (checked by its query
+  // rows a workgroup).
   type AttentionCase = [number, number, number, number, 'separate' | 'fused', string];
   const attentionCases: AttentionCase[] = [
     [24, 3, 9, 3, 'separate', DEFAULT_ATTENTION],
@@ -528,12 +528,12 @@ describe('encoder ops on WebGPU', () => {
           // One sentence's worth of tokens (batch x seq <= 128): q1c8s8fp (the next K/V tile
           // prefetched: 70 keys are two tiles), 8 rows a workgroup; a few sequences of 70 keys:
           // h1w32s8c8t64 (32 queries a workgroup, 8 key splits) where it fits, else the
-          // register-blocked b16k128n4 (16 rows a workgroup); 100 sequences of 9: q1c8s8 (8 splits:
-          // 16 rows a workgroup give 1 x 3 x 100 workgroups, enough).
+          // register-blocked b16k128n4 (16 rows a workgroup); 100 sequences of 9: 8 splits on q1c8s8fp
+          // too (16 rows a workgroup give 1 x 3 x 100 workgroups, enough).
           const few = batch * seq <= 128;
           const whole = !few && seq > 64 && fits('h1w32s8c8t64');
           const tiled = !few && !whole && seq > 64 && fits('b16k128n4');
-          expect(chosen).toBe(few ? 'q1c8s8fp' : whole ? 'h1w32s8c8t64' : tiled ? 'b16k128n4' : 'q1c8s8');
+          expect(chosen).toBe(whole ? 'h1w32s8c8t64' : tiled ? 'b16k128n4' : 'q1c8s8fp');
           expect(kernel.queriesPerGroup(batch, seq)).toBe(whole ? 32 : tiled || batch === 100 ? 16 : 8);
         }
         const expected = referenceAttention(q, k, v, mask, batch, seq, hidden, heads);
@@ -657,7 +657,7 @@ describe('encoder ops on WebGPU', () => {
     const fewSentences = [pick(4, 128, 936), pick(2, 100, 936), pick(5, 128, 936), pick(6, 128, 936)];
     const notThisRule = [pick(4, 64, 936), pick(1, 256, 936)];
     expect([...fewSentences, ...notThisRule]).toEqual(
-      ['h1w32s8c8t64', 'h1w32s8c8t64', 'h1w32s8c8t64', 'q1c8s4'].concat(['q1c8s8', 'b16k128n4']),
+      ['h1w32s8c8t64', 'h1w32s8c8t64', 'h1w32s8c8t64', 'q1c8s4'].concat(['q1c8s8fp', 'b16k128n4']),
     );
     // B=32: 384 workgroups of 128 queries and more: h1w128s2c16t64 at L=64; at L=128 one split a
     // query, 128 queries a workgroup, or 64 where the live heads leave <= 198 (sequence, head) pairs.
@@ -685,8 +685,8 @@ describe('encoder ops on WebGPU', () => {
       'q1c16s2f',
     ]);
     expect([pick(32, 64, 960), pick(32, 128, 960)]).toEqual(['b64k64n4', 'b128k32n4']);
-    // Without the workgroup memory: the q1c8 kernels.
-    expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8', 'q1c16s2f']);
+    // Without the workgroup memory: the q1c8 kernels (8 key splits on q1c8s8fp's form).
+    expect([pick(4, 128, 936, false), pick(32, 128, 960, false)]).toEqual(['q1c8s8fp', 'q1c16s2f']);
   });
 
   it("attention 'auto' reports the query block of the heads it runs (the HP engine's live heads)", () => {

@@ -85,9 +85,9 @@ export const ROWS_ATTENTION_VARIANTS = [
  *  q1c8s2 0.100, q1c8 0.117, q2c8 0.142. The register-blocked 'b<QB>k<KT>n<KN>' variants are
  *  attention-tiled.ts's. 'auto' (the default) takes q1c8s8fp for one sentence (AUTO_FEW_TOKENS),
  *  h1w32s8c8t64 for a few at 64 < L <= 128 (AUTO_FEW_SENTENCES), else one of those where
- *  AUTO_TILED's rules hold, else q1c8 with the most splits (8, 4, 2) that keep the threads (query
- *  rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes AUTO_WHOLE_GROUPS
- *  workgroups (attention-whole.ts's 'h' variants; at L > 64 one split a query as
+ *  AUTO_TILED's rules hold, else q1c8 with the most splits (8 as q1c8s8fp, 4, 2) that keep the
+ *  threads (query rows x S) within AUTO_THREADS, two splits as AUTO_WHOLE where that makes
+ *  AUTO_WHOLE_GROUPS workgroups (attention-whole.ts's 'h' variants; at L > 64 one split a query as
  *  AUTO_WHOLE_ONE_SPLIT by the heads run), else AUTO_TWO_SPLITS. */
 export const ATTENTION_VARIANTS = [
   'auto',
@@ -223,6 +223,12 @@ const AUTO_WHOLE_ONE_SPLIT = {
   minGroups: 192,
 };
 
+/** What 'auto' runs where it takes 8 key splits (a few short sentences: query rows x 8 <= AUTO_THREADS)
+ *  past AUTO_FEW_TOKENS: AUTO_FEW_TOKENS_VARIANT's kernel, the written-out q1c8s8 with the K/V tile as
+ *  rows of quads and the next one prefetched. H200 (BENCHMARKS.md, issue 19 nineteenth pass), one
+ *  layer alone (rows of 312 floats): B=4 L=64 6.1 µs against q1c8s8's 6.9, B=8 L=64 7.2 against 7.9. */
+const AUTO_EIGHT_SPLITS = 'q1c8s8fp';
+
 /** What 'auto' runs for a few sentences at 64 < L <= 128 (more tokens than AUTO_FEW_TOKENS) where
  *  its workgroups (sequences x heads run x 32-query blocks; 256 invocations each) make at most
  *  `oneRound`: 32 queries a workgroup, 8 key splits merged in halving steps (attention-whole.ts).
@@ -253,6 +259,7 @@ export function autoAttentionVariant(
   const tiled = AUTO_TILED.find(([v, when]) => when(seq, rows, aligned) && (opts.fits?.(v) ?? true));
   if (tiled) return tiled[0];
   const splits = autoSplits(rows);
+  if (splits === 8) return AUTO_EIGHT_SPLITS;
   if (splits !== 2) return `q1c8s${splits}`;
   const { many, few, oneRound, minSeq, minGroups } = AUTO_WHOLE_ONE_SPLIT;
   const wholeGroups = batch * heads * Math.ceil(seq / 128);
