@@ -11,6 +11,7 @@ import {
 } from '../gpu/encoder/attention';
 import type { ABLATIONS } from '../gpu/encoder/attention-tiled';
 import { createWholeAttention, parseWholeVariant } from '../gpu/encoder/attention-whole';
+import { autoQkvPad } from '../gpu/encoder/qkv-plan';
 import { readBuffer, uploadBuffer } from '../gpu/kernel';
 import { timeCompute } from '../gpu/timing';
 import { randomArray, rng } from '../core/random';
@@ -139,18 +140,20 @@ export async function benchAttention(
   const { batch, seq, hidden, heads, block, reads } = c;
   const tokens = batch * seq;
   const rand = rng(seq * 31 + batch);
-  const rows = randomArray(tokens * 3 * block, rand);
+  // Rows as the engine lays them out: the stacked HP blocks padded where it pads them (qkv-plan.ts).
+  const stride = 3 * block + autoQkvPad(block);
+  const rows = randomArray(tokens * stride, rand);
   const d = hidden / heads;
   if (reads && (reads.length !== heads || heads > 32 || reads.some((n) => !(n >= 0 && n <= d))))
     throw new RangeError(`reads: ${heads} counts of 0..${d} (at most 32 heads), got ${reads.join(',')}`);
   const live = readMasks(reads, d, rand);
   const mask = benchMask(batch, seq);
-  const layout: QkvLayout = { stride: 3 * block, q: 0, k: block, v: 2 * block };
+  const layout: QkvLayout = { stride, q: 0, k: block, v: 2 * block };
   const checked = Math.min(batch, opts.checkSequences ?? 2);
   const part = (j: number) => {
     const out = new Float32Array(checked * seq * hidden);
     for (let t = 0; t < checked * seq; t++)
-      out.set(rows.subarray(t * 3 * block + j * block, t * 3 * block + j * block + hidden), t * hidden);
+      out.set(rows.subarray(t * stride + j * block, t * stride + j * block + hidden), t * hidden);
     return out;
   };
   const int8 = opts.quant === 'int8';

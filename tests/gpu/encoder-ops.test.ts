@@ -701,9 +701,10 @@ describe('encoder ops on WebGPU', () => {
   });
 
   it('bench attention: each variant checked, stages left out where the kernel knows them', async () => {
+    // Blocks of 64 floats: rows of 3 x 64 + 8, padded as the engine pads stacked blocks (qkv-plan.ts).
     const rows = await benchAttention(
       device,
-      { batch: 2, seq: 9, hidden: 24, heads: 3, block: 32 },
+      { batch: 2, seq: 9, hidden: 24, heads: 3, block: 64 },
       ['b16k128n4', 'q1c8s2', 'q1c16s2v', 'r32q4k8t64'],
       { reps: 1, warmup: 0, ablations: ['none', 'values', 'kread1'] },
     );

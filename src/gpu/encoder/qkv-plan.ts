@@ -24,6 +24,10 @@ export interface QkvPlan {
  *  (q1c8s2) instead of 0.198 (b128k32n4 on 960), for one more zero tile-row in the Q/K/V linear. */
 export const QKV_AUTO_PAD = 8;
 
+/** The zero rows 'auto' puts after three stacked blocks of `blockRows` rows: QKV_AUTO_PAD where they
+ *  would be a multiple of 64 floats, else 0. */
+export const autoQkvPad = (blockRows: number): number => ((3 * blockRows) % 64 === 0 ? QKV_AUTO_PAD : 0);
+
 /** `hpPad`: zero rows after the stacked HP Q/K/V blocks (a row pitch of 3 blocks + hpPad floats);
  *  'auto': QKV_AUTO_PAD where 3 blocks are a multiple of 64 floats, else 0. */
 export function planQkv(
@@ -46,7 +50,7 @@ export function planQkv(
   if (hps.every((h) => h)) {
     // A block's rows (stackHPRows' blockRows) decide the automatic pad before stacking, once.
     const blockRows = tileGrid(hps[0]!).tileRows * hps[0]!.tr;
-    const pad = hpPad !== 'auto' ? hpPad : (3 * blockRows) % 64 === 0 ? QKV_AUTO_PAD : 0;
+    const pad = hpPad !== 'auto' ? hpPad : autoQkvPad(blockRows);
     const stacked = stackHPRows(hps as HPMatrix[], pad);
     if (stacked) {
       const p = stacked.blockRows;
