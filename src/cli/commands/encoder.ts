@@ -171,10 +171,11 @@ export const usage =
                       workgroup, KT keys a tile, merge and rows stored through workgroup memory;
                       with 'v' / 'r' (h1w128s2c16t64r, ...): only the value dims the HP attention
                       output reads ('r': each head's own, skipping the rest; --hp-live);
-                      default auto: q1c8s8fp for one sentence (batch x seq <= 128), b16k128n4 for
-                      few rows at L > 64, b128k32n4 / b64k64n4 for many rows of the stacked HP
-                      layout, else q1c8 with the most splits (8, 4, 2) keeping query rows x splits
-                      <= 64k, two splits as h1w128s2c16t64 where that makes >= 384 workgroups at
+                      default auto: q1c8s8fp for one sentence (batch x seq <= 128), h1w32s8c8t64
+                      for a few at 64 < L <= 128 (<= 264 of its workgroups), b16k128n4 for few
+                      rows at L > 64, b128k32n4 / b64k64n4 for many rows a multiple of 64 floats,
+                      else q1c8 with the most splits (8 as q1c8s8fp, 4, 2) keeping query rows x
+                      splits <= 64k, two splits as h1w128s2c16t64 where that makes >= 384 workgroups at
                       L <= 64 (B=32; at 64 < L <= 128 one split, h1w128s1c16t64, or h1w64s2c16t64
                       where the live heads leave <= 198 (sequence, head) pairs), else q1c16s2f);
                       a comma list ('' the default): a dense
