@@ -80,8 +80,8 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
-  the stacked HP one's; rows of a multiple of 64 floats padded by 8 as the engine pads them), some
-  sequences padded, checked against the CPU reference on two sequences.
+  the stacked HP one's; rows of a multiple of 64 floats padded by 8, as the engine pads stacked HP
+  rows), some sequences padded, checked against the CPU reference on two sequences.
   --ablate times the variants again without a stage each (loads: K/V global loads, scores: Q.K
   products, values: P.V products, exp: the exponentials; kread1 / vread1: the same products from one
   quad of workgroup memory a key instead of all of them; wrong results, not checked): the tiled
