@@ -56,7 +56,7 @@ import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
-import { createHpTail, hpTailFits, wholeTailLayer, type TailBuffers } from './tail-hp';
+import { createHpTail, hpTailFits, wholeTailLayer, type TailBuffers, type TailLayer } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
@@ -483,14 +483,18 @@ export function createEncoderEngine(
   // 'whole': the last layer's HP output linears on the [CLS] rows in one dispatch, where they fit it.
   const lastLayer = model.layers[model.layers.length - 1];
   const tailLayer = lastLayer && wholeTailLayer(lastLayer, sparse);
+  // The [CLS] tail and rowsBlock's kernels: the same kernel, fit check and options.
+  const tailFitsDevice = (l: TailLayer) => hpTailFits(device.limits, l, hidden, ffn, MAX_COLUMN_SPLITS);
+  const tailKernel = (l: TailLayer) =>
+    createHpTail(device, l, hidden, ffn, {
+      slices: opts.tailSlices,
+      unroll: opts.tailUnroll,
+      maxSlices: MAX_COLUMN_SPLITS,
+    });
   const wholeTail =
     clsGather && tailLinears === 'whole' && opts.quant !== 'int8' && opts.weights !== 'f16' && tailLayer
-      ? hpTailFits(device.limits, tailLayer, hidden, ffn, MAX_COLUMN_SPLITS)
-        ? createHpTail(device, tailLayer, hidden, ffn, {
-            slices: opts.tailSlices,
-            unroll: opts.tailUnroll,
-            maxSlices: MAX_COLUMN_SPLITS,
-          })
+      ? tailFitsDevice(tailLayer)
+        ? tailKernel(tailLayer)
         : null
       : null;
   if ((opts.tailSlices ?? opts.tailUnroll) !== undefined && tailLinears !== 'whole')
@@ -499,17 +503,8 @@ export function createEncoderEngine(
   // rowsBlock: the same kernel for each earlier layer's output side on every token row.
   const blockLayers = wholeTail ? model.layers.slice(0, -1).map((l) => wholeTailLayer(l, sparse)) : [];
   const rowsBlocks =
-    wholeTail &&
-    opts.rowsBlock !== false &&
-    blockLayers.length > 0 &&
-    blockLayers.every((l) => l && hpTailFits(device.limits, l, hidden, ffn, MAX_COLUMN_SPLITS))
-      ? blockLayers.map((l) =>
-          createHpTail(device, l!, hidden, ffn, {
-            slices: opts.tailSlices,
-            unroll: opts.tailUnroll,
-            maxSlices: MAX_COLUMN_SPLITS,
-          }),
-        )
+    wholeTail && opts.rowsBlock !== false && blockLayers.length > 0 && blockLayers.every((l) => l && tailFitsDevice(l))
+      ? blockLayers.map((l) => tailKernel(l!))
       : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
   const tailHeadLn = opts.tailHeadLn ?? true;
