@@ -545,6 +545,21 @@ describe('encoder engine on WebGPU', () => {
         const count = (kind: string) => p.ops.find((x) => x.kind === kind)?.dispatches ?? 0;
         const kinds = ['tail', 'block', 'attn-out', 'ffn1', 'ffn2', 'layernorm'];
         expect(kinds.map(count)).toEqual(gpu.caps.isFallbackAdapter ? [1, 0, 1, 1, 1, 0] : [1, 1, 0, 0, 0, 1]);
+        // The tail kernel's own copy of the last layer's output-side weights counts in weightBytes
+        // (against the same engine with the tail's linears as K splits, which run on the linears' buffers).
+        const sp = (o as { sparse: Map<string, HPMatrix> }).sparse;
+        const split = createEncoderEngine(gpu.device, gpu.caps, m, {
+          ...o,
+          clsTailLinears: 'split',
+          tailSlices: undefined,
+          tailUnroll: undefined,
+          maxBatch: 3,
+          maxSeq: 7,
+        });
+        const last = m.layers[m.layers.length - 1];
+        const copy = [last.attnOut, last.ffnIn, last.ffnOut].reduce((n, l) => n + sp.get(l.name)!.values.length * 4, 0);
+        expect(engine.weightBytes - split.weightBytes, name).toBeGreaterThanOrEqual(copy);
+        split.destroy();
       }
       if (name.startsWith('hp columns, split 3')) {
         // The tail's two LayerNorms run apart (one a layer before it stays fused in its linear), or
@@ -607,6 +622,14 @@ describe('encoder engine on WebGPU', () => {
       maxSeq: 30,
     });
     expect((await software.profile(5, 30, 1, 0)).ops.some((x) => x.kind === 'block')).toBe(false);
+    // Nor are the blocks built there: the hardware engine holds their copies of layers 0-1's output-side weights.
+    const onHardware = createEncoderEngine(gpu.device, hardware, p9, { sparse: s9, maxBatch: 5, maxSeq: 30 });
+    const blockCopies = p9.layers
+      .slice(0, -1)
+      .flatMap((l) => [l.attnOut, l.ffnIn, l.ffnOut])
+      .reduce((n, l) => n + s9.get(l.name)!.values.length * 4, 0);
+    expect(onHardware.weightBytes - software.weightBytes).toBeGreaterThanOrEqual(blockCopies);
+    onHardware.destroy();
     software.destroy();
     for (const tailSlices of [undefined, 1]) {
       const auto = createEncoderEngine(gpu.device, hardware, p9, { sparse: s9, tailSlices, maxBatch: 5, maxSeq: 30 });

@@ -298,7 +298,8 @@ export interface EncoderEngine {
   readonly labels: number;
   /** Names of the linears that run on the HP kernel. */
   readonly sparseLinears: string[];
-  /** Bytes of weights (and HP indices) resident on the GPU. */
+  /** Bytes of weights (and HP indices) resident on the GPU, the [CLS] tail's and rowsBlock's own
+   *  copies of the output-side weights included. */
   readonly weightBytes: number;
   /** The part of weightBytes held by the encoder's linears (what HP and f16 weights shrink). */
   readonly linearWeightBytes: number;
@@ -502,8 +503,11 @@ export function createEncoderEngine(
   const splitTail = tailLinears === 'split' || (tailLinears === 'whole' && !wholeTail);
   // rowsBlock: the same kernel for each earlier layer's output side on every token row.
   const blockLayers = wholeTail ? model.layers.slice(0, -1).map((l) => wholeTailLayer(l, sparse)) : [];
+  // Built where a call can run them: 'auto' never does on a software adapter (rowsBlockTokens), and
+  // each keeps its own copy of its layer's output-side weights.
+  const blocksRun = opts.rowsBlock === true || (opts.rowsBlock !== false && !caps.isFallbackAdapter);
   const rowsBlocks =
-    wholeTail && opts.rowsBlock !== false && blockLayers.length > 0 && blockLayers.every((l) => l && tailFitsDevice(l))
+    wholeTail && blocksRun && blockLayers.length > 0 && blockLayers.every((l) => l && tailFitsDevice(l))
       ? blockLayers.map((l) => tailKernel(l!))
       : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
@@ -1477,7 +1481,9 @@ export function createEncoderEngine(
     },
     get weightBytes() {
       const tables = e.word.length + e.position.length + e.tokenType.length;
-      return this.linearWeightBytes + tables * 4 + head.weights.reduce((n, b) => n + b.size, 0);
+      // The [CLS] tail's and rowsBlock's kernels keep their own copies of the output-side weights.
+      const copies = [wholeTail, ...(rowsBlocks ?? [])].reduce((n, k) => n + (k?.weightBytes ?? 0), 0);
+      return this.linearWeightBytes + tables * 4 + head.weights.reduce((n, b) => n + b.size, 0) + copies;
     },
     run(inputIds, attentionMask, tokenTypeIds, batch, seq) {
       return serial(async () => {

@@ -49,6 +49,9 @@ export interface HpTail {
   readonly maxSlices: number;
   /** Records the tail for `rows` rows on `buffers` (bind groups cached per buffers and slices). */
   encode(pass: GPUComputePassEncoder, buffers: TailBuffers, rows: number): void;
+  /** Bytes of its own copy of the layer's output-side weights, kept columns and vectors on the GPU
+   *  (beside the linears' buffers), and of the slice tables built so far. */
+  readonly weightBytes: number;
   destroy(): void;
 }
 
@@ -237,6 +240,9 @@ export function createHpTail(
   return {
     maxSlices,
     slicesFor,
+    get weightBytes() {
+      return [...buffers, ...[...perSlices.values()].map((e) => e.ranges)].reduce((n, b) => n + b.size, 0);
+    },
     encode(pass, b, rows) {
       const s = slicesFor(rows);
       const { pipeline, ranges } = forSlices(s);
