@@ -503,8 +503,10 @@ export function createEncoderEngine(
   const splitTail = tailLinears === 'split' || (tailLinears === 'whole' && !wholeTail);
   // rowsBlock: the same kernel for each earlier layer's output side on every token row.
   const blockLayers = wholeTail ? model.layers.slice(0, -1).map((l) => wholeTailLayer(l, sparse)) : [];
-  // Built where a call can run them: 'auto' never does on a software adapter (rowsBlockTokens), and
-  // each keeps its own copy of its layer's output-side weights.
+  // 'auto' on hardware adapters only: the block recomputes the attention output in each slice, which
+  // a GPU's idle SMs absorb and a software adapter's CPU pays for (SwiftShader, the page's Run on my
+  // GPU at B=1 L=64, HP 50 %: 1.8 -> 4.3 s a forward). Not built where no call runs them: each keeps
+  // its own copy of its layer's output-side weights.
   const blocksRun = opts.rowsBlock === true || (opts.rowsBlock !== false && !caps.isFallbackAdapter);
   const rowsBlocks =
     wholeTail && blocksRun && blockLayers.length > 0 && blockLayers.every((l) => l && tailFitsDevice(l))
@@ -542,11 +544,9 @@ export function createEncoderEngine(
   // forward instead of 30: at B=1 the CPU's submit, not the GPU, sets run()'s wall time), and where
   // rowsBlock runs (its LayerNorm writes the next Q/K/V's columns).
   const fusedLnRuns = () => hpFuseLn && !int8 && linears.some((l) => l.attnOut?.columns?.addLn?.fewTokens);
-  // 'auto' on hardware adapters only: the block recomputes the attention output in each slice, which
-  // a GPU's idle SMs absorb and a software adapter's CPU pays for (SwiftShader, the page's Run on my
-  // GPU at B=1 L=64, HP 50 %: 1.8 -> 4.3 s a forward).
+  // Built (blocksRun): every call where forced, else up to ROWS_BLOCK_MAX_TOKENS.
   const rowsBlockTokens = (tokens: number) =>
-    rowsBlocks !== null && (opts.rowsBlock === true || (!caps.isFallbackAdapter && tokens <= ROWS_BLOCK_MAX_TOKENS));
+    rowsBlocks !== null && (opts.rowsBlock === true || tokens <= ROWS_BLOCK_MAX_TOKENS);
   const columnsFor = (tokens: number) =>
     hpColumns === 'auto'
       ? tokens >= HP_COLUMNS_MIN_TOKENS || (tokens <= HP_COLUMNS_FEW_TOKENS && fusedLnRuns()) || rowsBlockTokens(tokens)
