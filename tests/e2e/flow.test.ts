@@ -15,6 +15,9 @@ async function setRange(s: Session, testId: string, value: number) {
   }, value);
 }
 
+/** The URL follows the state 200 ms (debounced) after it settles: poll it, never read it once. */
+const URL_SETTLES = { timeout: 10_000 };
+
 const achieved = (text: string) => Number(text.match(/Achieved sparsity ([\d.]+)%/)?.[1] ?? NaN);
 
 /** Uniform sparsity `value` (per-kind off), pruned: the summary reads it within 2 points. */
@@ -61,7 +64,7 @@ describe('prune, choose, share', () => {
     await pruneUniform(s, 0.9);
     expect(achieved(await summary.innerText())).toBeGreaterThan(85);
     expect(await summary.innerText()).not.toBe(before);
-    expect(new URL(s.page.url()).searchParams.get('sparsity')).toBe('0.9');
+    await expect.poll(() => new URL(s.page.url()).searchParams.get('sparsity'), URL_SETTLES).toBe('0.9');
     await s.page.getByTestId('mask-heatmap').waitFor();
     await s.page.getByTestId('storage-table').waitFor();
   });
@@ -82,9 +85,8 @@ describe('prune, choose, share', () => {
       null,
       { timeout: 60_000 },
     );
-    const params = new URL(s.page.url()).searchParams;
-    expect(params.get('attn')).toBe('0.5');
-    expect(params.get('ffn')).toBe('0.9');
+    await expect.poll(() => new URL(s.page.url()).searchParams.get('attn'), URL_SETTLES).toBe('0.5');
+    expect(new URL(s.page.url()).searchParams.get('ffn')).toBe('0.9');
     // FFN holds most weights: overall between the two targets, nearer the FFN's 90%.
     const overall = achieved(await summary.innerText());
     expect(overall).toBeGreaterThan(55);
@@ -105,7 +107,7 @@ describe('prune, choose, share', () => {
       before,
       { timeout: 60_000 },
     );
-    expect(new URL(s.page.url()).searchParams.get('score')).toBe('activation');
+    await expect.poll(() => new URL(s.page.url()).searchParams.get('score'), URL_SETTLES).toBe('activation');
   });
 
   it('moves the chosen device up as the latency constraint tightens', async () => {
@@ -130,7 +132,7 @@ describe('prune, choose, share', () => {
     );
     const tight = (await choice.innerText()).split('\n')[0];
     expect(tight).not.toBe(loose);
-    expect(new URL(s.page.url()).searchParams.get('lc')).toBe('0.5');
+    await expect.poll(() => new URL(s.page.url()).searchParams.get('lc'), URL_SETTLES).toBe('0.5');
     await s.page.locator('#select').screenshot({ ...SECTION_SHOT, path: 'test-results/select-tight.png' });
   });
 
