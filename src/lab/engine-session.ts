@@ -1,7 +1,7 @@
 // The engine behind eval/'s BertSession interface, so accuracy runs (evaluateSession: tokenize,
 // batch by length, argmax, count) go through exactly the code ORT's runs go through.
 import type { BertSession } from '../eval/session';
-import type { EncoderEngine } from '../gpu/encoder/engine';
+import type { EncoderEngine } from '../gpu/encoder/engine-api';
 
 export function engineSession(engine: EncoderEngine): BertSession {
   return {

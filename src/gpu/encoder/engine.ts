@@ -11,7 +11,7 @@ import type { GpuCapabilities } from '../adapter';
 import type { BertModel, Linear } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
-import { createDenseLinear, createHPLinear, type GpuLinear, type WeightPrecision } from '../kernels';
+import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
 import type { LiveOutputs } from '../kernels/linear-types';
 import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-rule';
 import {
@@ -24,380 +24,58 @@ import {
 import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { createInt8HpLn, type Int8HpLn } from '../kernels/int8-hp-ln';
 import { int8ColumnWords } from '../kernels/int8-transpose';
-import {
-  DEFAULT_INT8_SCALE,
-  INT8_SCALES,
-  quantizeHP,
-  quantizeRows,
-  readColumns,
-  type Int8Scale,
-} from '../../core/quant';
-import { timeCompute, type GpuTiming } from '../timing';
+import { DEFAULT_INT8_SCALE, INT8_SCALES, quantizeHP, quantizeRows, readColumns } from '../../core/quant';
+import { timeCompute } from '../timing';
 import {
   createAddLayerNormColumnsKernel,
   createAddLayerNormInt8Kernel,
   createAddLayerNormKernel,
   createClsGatherKernel,
-  type COLUMNS_LN_ROWS,
   createEmbeddingsColumnsKernel,
   createEmbeddingsKernel,
   defaultLayerNormVariant,
-  type LayerNormVariant,
   type RowKernel,
 } from './row-ops';
 import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './attention';
 import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
-import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type HPLiveMode, type LiveHeads } from './live-outputs';
-import { profileSteps, type EncoderProfile, type OpKind, type ProfileDetail, type Step } from './op-profile';
+import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type LiveHeads } from './live-outputs';
+import { profileSteps, type Step } from './op-profile';
+import { forwardSteps, type ForwardKernels, type ForwardRules } from './forward-steps';
 import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
 import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
-import { createHpTail, hpTailFits, wholeTailLayer, type TailBuffers, type TailLayer } from './tail-hp';
+import { createHpTail, hpTailFits, wholeTailLayer, type TailLayer } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
-
-export interface EncoderEngineOptions {
-  /** HP matrices by Linear.name (e.g. "layer.0.attention.q" as the loader names them); the
-   *  rest run dense with the model's own weights. */
-  sparse?: Map<string, HPMatrix> | null;
-  /** Capacity allocated up front; larger calls re-allocate. */
-  maxBatch: number;
-  maxSeq: number;
-  /** Force a tile config of the linear kernels (benchmarks); with quant 'int8', the int8
-   *  kernels' variant names (int8-linear.ts). For the f32 dense kernel also per shape:
-   *  'INxOUT=TILE,…' (e.g. '312x936=128x128/8x8/2d'; shapes not named keep the automatic choice). */
-  denseTile?: string;
-  hpTile?: string;
-  /** How the linears' weights are stored on the GPU ('f16': half the bytes, f32 math; dense
-   *  layers whose input width is not a multiple of 4 stay f32). Default 'f32'. */
-  weights?: WeightPrecision;
-  /** Run each attention-output and FFN-output linear (dense or HP) fused with its bias, the
-   *  residual and LayerNorm (linear-addln.ts: one dispatch instead of two). Default false: exact,
-   *  but on the H200 the forward took 2-14x the unfused engine's earlier times (BENCHMARKS.md, issue 19). */
-  fuseAddLn?: boolean;
-  /** The attention kernel's variant (attention.ts, ATTENTION_VARIANTS; benchmarks), or one a layer
-   *  joined by '/' (the last repeated for the layers after it). */
-  attention?: string;
-  /** How the residual + LayerNorm kernel reduces a row (row-ops.ts; default: 'subgroup' where
-   *  the device allows it, else 'tree'). */
-  layerNorm?: LayerNormVariant;
-  /** Split-K of the dense attention-output and FFN-output linears, whose K-slices the residual +
-   *  LayerNorm adds (DenseLinearOptions.splitK): a count for every call, 'auto' (variant-rule.ts
-   *  pickDenseSplit, per token count: slower in the H200's forward, BENCHMARKS.md issue 19 fifth and
-   *  eleventh passes) or 'engine', the default: 2 slices from 4096 tokens a call (H200, B=32 L=128:
-   *  the dense forward 1.5073 -> 1.4909 ms), else unsplit (variant-rule.ts ENGINE_SPLIT_*). With
-   *  denseDeferLn the default is 1 (the deferred LayerNorm reads whole sums). */
-  splitK?: SplitK;
-  /** Run the HP Q/K/V, FFN-in and FFN-out linears on X as columns (hp-columns.ts: the residual +
-   *  LayerNorm before Q/K/V and FFN-in writes x as columns too, a transpose step where it cannot;
-   *  FFN-in writes its output as columns for FFN-out): true, false, or 'auto' (default: from
-   *  HP_COLUMNS_MIN_TOKENS tokens a call, 512; H200 B=32 L=128 HP 90 % 0.577 ms against 0.590 on
-   *  rows, BENCHMARKS.md, issue 19 sixth pass, 3-7 % less at 768-1536 tokens, nineteenth; and up
-   *  to HP_COLUMNS_FEW_TOKENS where the output linears run fused with their LayerNorm on the
-   *  few-token tile: B=1 L=128 0.172 ms in 22 dispatches against 0.175 in 30, tenth pass). */
-  hpColumns?: boolean | 'auto';
-  /** Force the columns kernel's tile (hp-columns.ts COLUMN_TILES, optionally '/kN'). */
-  hpColumnTile?: string;
-  /** Where the HP linears run on columns, run the HP attention-output and FFN-output linears
-   *  fused with their residual + LayerNorm (hp-columns-ln.ts: one dispatch instead of two, needs
-   *  subgroups of one size). Default true: H200, HP 90 %, B=32 L=128 0.516 ms against 0.526, B=32
-   *  L=64 0.285 against 0.292 (BENCHMARKS.md, issue 19 eighth pass). */
-  hpFuseLn?: boolean;
-  /** Force the fused kernel's tile (hp-columns-ln.ts COLUMNS_LN_TILES, optionally '/kN'). */
-  hpLnTile?: string;
-  /** What the columns kernel skips of the HP Q/K/V and FFN-in outputs no later kernel reads, and
-   *  the attention heads whose context the HP attention output does not read (and their Q/K outputs)
-   *  (live-outputs.ts; exact: the outputs read are the same sums): 'off', 'rows' (the tile-rows with
-   *  none read), 'mask' (also the stores of the other unread outputs), 'auto' (default: 'rows' from
-   *  LIVE_MIN_TOKENS tokens a call). H200, B=32 L=128 HP 90 %, one process (BENCHMARKS.md, issue 19
-   *  twelfth pass): forward 0.4874-0.4895 ms on 'rows' against 0.5038 'off' and 0.4936 'mask'; Q/K/V
-   *  0.0494-0.0497 (0.0544 off), FFN-in 0.0748-0.0752 (0.0847 off, 0.0786 mask); with the heads too
-   *  (lead, same pass) 0.4628 against 0.4956 'off' (attention 0.1372 against 0.1532). */
-  hpLive?: HPLiveMode;
-  /** Where every layer runs dense on register tiles (Q/K/V stacked, unsplit), defer each residual
-   *  + LayerNorm but the last to the linear after it (DenseDeferredLn: the attention output and
-   *  FFN-out write their rows' statistics, Q/K/V and FFN-in normalise as they read): 7 dispatches
-   *  fewer in TinyBERT's forward. Default false: H200, B=32 L=128 dense forward 1.688 ms against
-   *  1.507 (the LayerNorms' 0.037 ms saved, every linear 8-21 % slower; BENCHMARKS.md, issue 19
-   *  tenth pass). */
-  denseDeferLn?: boolean;
-  /** Zero rows after the stacked HP Q/K/V blocks: a row pitch of 3 blocks + qkvPad floats (960 ->
-   *  968 at TinyBERT's 32-row tiles; the attention kernels read 64-float-multiple rows slower, part
-   *  B's note in BENCHMARKS.md, issue 19 fifth pass). A multiple of 4, or 'auto' (the default, f32
-   *  and int8): QKV_AUTO_PAD where the stacked rows would be a multiple of 64 floats (qkv-plan.ts).
-   *  H200, B=32 L=128 HP 90 %: attention 0.198 -> 0.186 ms with 8 (issue 19 seventh pass). */
-  qkvPad?: number | 'auto';
-  /** Rows a workgroup of the LayerNorm that writes the columns (row-ops.ts COLUMNS_LN_ROWS). Default
-   *  8 where it fits the device's workgroup memory, else 4: H200, B=32 L=128 HP 90 %, 8 LayerNorms
-   *  0.074 ms at 4 rows, 0.052 at 8, 0.054 at 16 (BENCHMARKS.md, issue 19 seventh pass). */
-  columnsLayerNormRows?: (typeof COLUMNS_LN_ROWS)[number];
-  /** How x reaches the first Q/K/V on columns above HP_COLUMNS_FEW_TOKENS tokens: 'subgroup' (the
-   *  default where the subgroup LayerNorm fits) has the embeddings write it, a subgroup a row
-   *  (embeddings-subgroup-cols.wgsl); 'transpose' runs a transpose step after them (the form
-   *  before). At fewer tokens embeddings.wgsl writes the columns itself either way. */
-  embeddingsColumns?: 'subgroup' | 'transpose';
-  /** 'int8': every encoder linear in W8A8 (weights per output row, activations quantized per
-   *  token on the GPU; int8-gpu-linear.ts), the rest f32: core/quant's integer model. */
-  quant?: 'int8';
-  /** With quant 'int8': each token's activation scale over its whole row ('row') or over the
-   *  columns the next linear reads ('read': core/quant quantizeBert's `scale`, the same codes bit for
-   *  bit; 'read-out': at the attention output's and FFN-out's inputs alone); with either the engine
-   *  also leaves out what no read column needs, as f32 does (hpLive: the
-   *  attention's dead heads and unread value dims, FFN-in's and V's dead tile-rows). Default
-   *  DEFAULT_INT8_SCALE. */
-  int8Scale?: Int8Scale;
-  /** With quant 'int8': the residual + LayerNorms before Q/K/V and FFN-in also write the int8
-   *  codes and scales those linears read (add-layernorm-int8.wgsl), so they skip their quantize
-   *  pass. Default true where it fits (subgroup LayerNorm, hidden a multiple of 4). */
-  int8LayerNorm?: boolean;
-  /** With quant 'int8': each HP attention-output and FFN-output linear fused with its input's
-   *  quantizer, the residual + LayerNorm and the next linear's codes (int8-hp-ln.ts: one dispatch
-   *  instead of four), where the next linear reads its codes as columns (or none follows) and
-   *  subgroups have one size. true: at every call; false: never; default: from INT8_FUSE_LN_TOKENS
-   *  tokens a call (H200, B=32 L=128 HP 90 %, BENCHMARKS.md int8 session 12: forward 0.5509 ms
-   *  fused (l16w) against 0.5714 unfused in one process, 0.5673 against 0.5816 in two calls; fewer
-   *  tokens not measured). */
-  int8FuseLn?: boolean;
-  /** With quant 'int8': the attention in integer arithmetic too (core/quant's int-attention.ts,
-   *  quantizeBert's attention 'int8'), sequences up to maxSeq: true / 'dot4' on dot4I8Packed
-   *  (attention-int8.ts), 'matrix' on subgroup matrices (attention-int8-matrix.ts). Default false:
-   *  both are slower than the f32 attention on the H200 (BENCHMARKS.md int8 sessions 8, 9); both
-   *  equal the CPU reference there (the 'matrix' form since session 10's fix of its c). */
-  int8Attention?: boolean | 'dot4' | 'matrix';
-  /** Dispatches in each command buffer of a forward before the last (forward-submit.ts; [] = the
-   *  forward in one command buffer, the default: chunks made back-to-back runs slower on the H200). */
-  submitChunks?: readonly number[];
-  /** Dispatches the next forward's recording ahead takes per event-loop turn (forward-submit.ts;
-   *  0 = a command buffer in one go), so a run's logits are seen while it is still recording. */
-  recordSlice?: number;
-  /** Read a run's logits back before recording the next forward ahead: the next one is recorded on
-   *  the event loop's next turn after run() returns, and a second stays queued, so back-to-back
-   *  calls still find one ready (forward-submit.ts). Default false: the next forward is recorded
-   *  between this run's submit and its readback, which costs a run nothing while recording is
-   *  shorter than the GPU's forward. */
-  readbackFirst?: boolean;
-  /** While run() waits for its logits, submit an empty batch every event-loop turn
-   *  (readback-floor.ts nudged): browsers' GPU processes notice finished work late otherwise.
-   *  Default: nudgeByDefault (in a browser, on a hardware adapter). */
-  nudgeReadback?: boolean;
-  /** Invocations a query of the int8 attention (keys split between them); default 1. */
-  int8AttentionSplits?: 1 | 2 | 4;
-  /** Run the last layer's attention output, FFN and LayerNorms on the [CLS] rows alone: the head
-   *  reads token 0 of each sequence and nothing else, so the other rows of the last layer are
-   *  computed for nothing. A gather (cls-gather.wgsl) copies each sequence's row of the context
-   *  and of x to `batch` compact rows, which the last layer's output linears then run on (exact:
-   *  the same sums for the rows read). true, false, or 'auto' (default: sequences longer than 1,
-   *  every call where the last FFN-in is dense or the tail's HP linears run whole (clsTailLinears),
-   *  from CLS_TAIL_MIN_TOKENS_HP tokens where they run otherwise).
-   *  Not where the LayerNorms are deferred. With quant 'int8' too (its linears quantize each row on
-   *  its own: the [CLS] rows' codes and sums are the same), the tail's LayerNorms writing FFN-in's
-   *  codes and its HP output linears fused as the call's other layers (int8FuseLn). */
-  clsTail?: boolean | 'auto';
-  /** Where clsTail runs, also the last layer's attention for the [CLS] queries alone
-   *  (attention-cls.ts: 1/seq of its work; its other rows are what the tail leaves unread). Default
-   *  true: H200 B=32 L=128 with the tail, dense 1.3326 -> 1.3042 ms, HP 90 % 0.4403 -> 0.4260, logits
-   *  exact (BENCHMARKS.md, issue 19 fourteenth pass). false runs it over every query. With quant
-   *  'int8' too (default true since the seventeenth pass): its f32 sums in another order move the
-   *  context by an ulp, which can flip an int8 code of the attention output's quantizer (H200, dev
-   *  split: dense logits up to 6.3e-4 from every row's on 3 of 462 sentences, the same predictions;
-   *  BENCHMARKS.md, int8 fourteenth pass), for ~0.03 ms of the int8 forward; false keeps the tail's
-   *  logits every row's bit for bit. Not with the integer attention (int8Attention). */
-  clsAttention?: boolean;
-  /** Where clsTail runs on HP output linears, how they run on the [CLS] rows: 'fused' (the columns
-   *  kernel fused with its residual + LayerNorm: few workgroups, each walking every kept tile) or
-   *  'split' (the columns kernel with each tile-row's kept columns split between workgroups,
-   *  tailSplitKc a split, the residual + LayerNorm apart adding their partial sums: two short
-   *  dispatches with many workgroups) or 'whole' (all three with the LayerNorm between in one
-   *  dispatch, tail-hp.ts: FFN-out's partial sums by slice of FFN's intermediate, which the head adds
-   *  before the last LayerNorm; f32 weights, one tile height; else as 'split'). Default CLS_TAIL_LINEARS. */
-  clsTailLinears?: 'fused' | 'split' | 'whole';
-  /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row, and rowsBlock's a row (workgroups a
-   *  row; default: about 512 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */
-  tailSlices?: number;
-  /** clsTailLinears 'whole': kept columns a thread loads at once (default 4, tail-hp.ts). */
-  tailUnroll?: number;
-  /** Every layer before the last one's output side (attention output, its LayerNorm, FFN-in + GELU,
-   *  FFN-out) as the whole tail's kernel on every token row (tail-hp.ts, its slices' partial sums added
-   *  by the residual + LayerNorm after it): 2 dispatches a layer instead of 3, for few tokens, where
-   *  every layer's output linears are HP, the tail runs whole (its conditions) and the HP linears on
-   *  columns, each later Q/K/V one linear. true, false or 'auto' (default: up to ROWS_BLOCK_MAX_TOKENS on
-   *  a hardware adapter). */
-  rowsBlock?: boolean | 'auto';
-  /** Where the [CLS] attention runs (clsAttention), it writes the tail's compact context rows and
-   *  copies x's [CLS] rows itself (attention-cls-compact.wgsl), so no gather dispatch follows.
-   *  Default CLS_COMPACT. */
-  clsCompact?: boolean;
-  /** clsTailLinears 'split': kept columns a split (default TAIL_SPLIT_KC; at most MAX_COLUMN_SPLITS splits). */
-  tailSplitKc?: number;
-  /** Where the tail's last residual + LayerNorm would run apart (after K splits), the head takes
-   *  it in (pooler-classifier.wgsl LN: each slice's workgroup normalises its row), a dispatch fewer.
-   *  f32 only; default true. */
-  tailHeadLn?: boolean;
-}
-
-/** clsTailLinears' default. H200, HP 90 %, with clsCompact (BENCHMARKS.md, issue 19 fourteenth pass,
- *  helper 14b), 'fused' -> 'split': B=32 L=128 attn-out 0.0433 -> 0.0397 ms and FFN-out 0.0774 ->
- *  0.0681 (4 layers) for LayerNorms of 0.0087; the forward 0.4260 = 0.4260, L=64 0.2567 -> 0.2529; the
- *  tail forced at B=1 L=128 0.1671 -> 0.1647, L=64 0.1556 -> 0.1516. 'split' -> 'whole' (eighteenth
- *  pass, one process): the tail's 4 dispatches (14.9 us) one of 11.7-12.5 us, B=32 L=128 0.4014 ->
- *  0.3912-0.3932 ms, L=64 0.2396 -> 0.2345; B=1 (where 'split' ran no tail) L=128 0.1614 -> 0.1499-0.1507,
- *  L=64 0.1516 -> 0.1389-0.1406. */
-export const CLS_TAIL_LINEARS: 'fused' | 'split' | 'whole' = 'whole';
-/** clsCompact's default. H200, one process (BENCHMARKS.md, issue 19 fourteenth pass, helper 14b),
- *  with clsTailLinears 'split' against 'fused' + the gather: HP 90 % B=32 L=128 0.4260 = 0.4260 ms
- *  (sum of ops 0.3728 -> 0.3661), L=64 0.2567 -> 0.2529; dense B=32 L=128 1.2976 -> 1.2962, L=64
- *  0.8782 -> 0.8738, B=1 L=128 0.3400 -> 0.3331, L=64 0.2976 -> 0.2949. */
-export const CLS_COMPACT = true;
-/** clsTailLinears 'split': kept columns a split by default. */
-export const TAIL_SPLIT_KC = 16;
-
-/** From this many tokens a call clsTail 'auto' runs the last layer on the [CLS] rows where the last
- *  layer's FFN-in is HP; where it is dense, at every call of sequences longer than 1 (H200, with the
- *  [CLS] attention, BENCHMARKS.md issue 19 fourteenth pass, dense forward: B=32 L=128 1.4746 -> 1.2962
- *  ms, L=64 0.9629 -> 0.8694; B=1 L=128 0.3768 -> 0.3509, L=64 0.3236 -> 0.3017). At HP 90 % the last
- *  layer's rows cost little, and the tail's three small dispatches wait on latency. H200, HP 90 %, with
- *  the [CLS] attention: B=32 L=128 0.4506 -> 0.4219 ms, L=64 (2048 tokens) 0.2608 -> 0.2580; B=1 L=128
- *  0.1647 -> 0.1679, L=64 0.1516 -> 0.1556 (lost). With the tail's K splits and compact rows (one
- *  process, fourteenth pass's final call): B=1 L=128 0.1630 off against 0.1663, L=64 0.1499 against
- *  0.1516: still lost. */
-export const CLS_TAIL_MIN_TOKENS_HP = 2048;
-
-/** Up to this many tokens a call rowsBlock 'auto' runs the earlier layers' output sides as the tail's
- *  kernel on every row (each row's workgroups read the attention output's weights again: 1/10 of a
- *  layer's output side at H = 312), the HP linears on columns. H200, HP 90 % (BENCHMARKS.md, issue 19
- *  eighteenth pass): B=1 L=128 0.1516 -> 0.1283 ms, L=64 0.1393 -> 0.1176; on rows before, B=2 L=128
- *  0.1835 -> 0.1581, B=4 L=128 0.2130 -> 0.1930, B=4 L=64 0.1638 -> 0.1365, B=8 L=64 0.1745 -> 0.1524;
- *  B=8 L=128 (1024 tokens) 0.2191 -> 0.2447 (lost; on columns without it 0.2079). */
-export const ROWS_BLOCK_MAX_TOKENS = 512;
-
-export interface EncoderTiming extends GpuTiming {
-  batch: number;
-  seq: number;
-  /** Median wall time of run() (upload, forward, logits readback), ms. */
-  runMsMedian: number;
-  /** Of those runs, the median time until the forward's last command buffer was submitted
-   *  (upload, submits: CPU work), ms; the rest of runMsMedian is waiting for the GPU and the readback. */
-  submitMsMedian: number;
-  /** Median wall time of run() on an idle engine: called after the last call's work was done,
-   *  so its forward was recorded ahead in the pause (a sentence typed into a page), ms. */
-  idleRunMsMedian: number | null;
-  /** Median CPU time run() spent recording the next call's forward ahead (forward-submit.ts: in
-   *  event-loop turns while the GPU runs this one; back to back, the next call waits for it). */
-  recordMsMedian: number;
-  /** Of submitMsMedian, the part spent uploading the tokens (the rest is queue.submit). */
-  uploadMsMedian: number;
-}
-
-export interface EncoderEngine {
-  readonly hidden: number;
-  readonly labels: number;
-  /** Names of the linears that run on the HP kernel. */
-  readonly sparseLinears: string[];
-  /** Bytes of weights (and HP indices) resident on the GPU, the [CLS] tail's and rowsBlock's own
-   *  copies of the output-side weights included. */
-  readonly weightBytes: number;
-  /** The part of weightBytes held by the encoder's linears (what HP and f16 weights shrink). */
-  readonly linearWeightBytes: number;
-  /** Logits [batch, labels]. inputIds / attentionMask / tokenTypeIds are [batch, seq] row-major. */
-  run(
-    inputIds: IdArray,
-    attentionMask: IdArray,
-    tokenTypeIds: IdArray | null | undefined,
-    batch: number,
-    seq: number,
-  ): Promise<Float32Array>;
-  /** GPU time of the forward pass (timestamp queries when present, else wall clock) over
-   *  `reps` runs after warmup, on random token ids with a full mask. */
-  /** Median GPU time of the whole forward for batch x seq; reps shrink so a slow adapter stays
-   *  near `budgetMs` (default 4 s; at least 3 timed reps and as many wall-clock runs, up to 3). */
-  time(batch: number, seq: number, reps?: number, warmup?: number, budgetMs?: number): Promise<EncoderTiming>;
-  /** GPU time of each kind of op (all its dispatches of one forward, timed on their own) and of
-   *  the whole forward, for batch x seq (random ids, full mask). */
-  /** detail.leaveOut: also the forward without each kind's dispatches; detail.perDispatch: each dispatch
-   *  timed on its own (op-profile.ts). */
-  profile(batch: number, seq: number, reps?: number, warmup?: number, detail?: ProfileDetail): Promise<EncoderProfile>;
-  /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
-  readonly qkvModes: ('fused' | 'separate')[];
-  /** How many linears run fused with their residual + LayerNorm (fuseAddLn). */
-  readonly fusedAddLn: number;
-  /** The residual + LayerNorm kernel's variant. */
-  readonly layerNorm: LayerNormVariant;
-  /** The kernel variant each encoder linear runs for `tokens` (capped at the allocated
-   *  capacity), counted by name: e.g. { 'int8 matrix-x64-hp': 24 }. */
-  kernelVariants(tokens: number): Record<string, number>;
-  /** int8: the residual + LayerNorms of the current allocation that write the next linear's codes
-   *  (int8LayerNorm), by layout: { rows, columns } (zeros before the first run or without int8). */
-  int8LayerNorms(): { rows: number; columns: number; fused: number };
-  destroy(): void;
-}
-
-interface LayerLinears {
-  /** The fused Q/K/V linear, or the three apart. */
-  qkv: GpuLinear[];
-  /** Null where the linear runs fused with its residual + LayerNorm (fusedOut). */
-  attnOut: GpuLinear | null;
-  ffnIn: GpuLinear;
-  ffnOut: GpuLinear | null;
-}
-
-/** The bind groups of what follows a layer's attention on one set of rows: every token's, or
- *  clsTail's [CLS] rows (their own x, context and uniforms). */
-interface OutputGroups {
-  /** The rows' x and attention context (the linears take these as buffers). */
-  x: GPUBuffer;
-  ctx: GPUBuffer;
-  /** Residual + LayerNorm 1 and 2. */
-  ln: GPUBindGroup[];
-  /** The same, also writing xt (addLnCols). */
-  lnCols: GPUBindGroup[] | null;
-  /** fuseAddLn: the output linears fused with their LayerNorm (null: apart). */
-  fused: (GPUBindGroup | null)[];
-  /** The HP output linears fused with their residual + LayerNorm (hpFuseLn; null: apart). */
-  hpLn: (GPUBindGroup | null)[];
-  /** x -> xt (the columns the HP linears read). */
-  toColumns: GPUBindGroup;
-}
-
-/** int8: a residual + LayerNorm that also writes the next linear's codes (lnInt8). */
-type Int8LnGroup = { kernel: RowKernel; group: GPUBindGroup; next: NonNullable<GpuLinear['int8Input']> };
-/** int8: an HP output linear fused with its quantizer, residual + LayerNorm and the next linear's
- *  codes (int8FuseLn; next null: none follows). */
-type Int8FusedGroup = { kernel: Int8HpLn; group: GPUBindGroup; next: GpuLinear['int8Input'] | null };
-
-/** clsTail: the gather of the [CLS] rows, the last layer's groups on them, the head reading them. */
-interface TailGroups extends OutputGroups {
-  gather: GPUBindGroup;
-  /** clsCompact: the [CLS] attention writing the compact rows (null: no [CLS] attention). */
-  clsAttn: GPUBindGroup | null;
-  head: GPUBindGroup;
-  /** The head taking in the last residual + LayerNorm (tailHeadLn). */
-  headLn: GPUBindGroup;
-  /** clsTailLinears 'whole': the tail kernel's buffers, and the head adding its partial sums to its
-   *  LayerNorm's output (null: not built). */
-  whole: TailBuffers | null;
-  headWhole: GPUBindGroup | null;
-  /** rowsBlock: clsAttn and the gather copying x's rows from where the blocks left them. */
-  clsAttnAfterBlocks: GPUBindGroup | null;
-  gatherAfterBlocks: GPUBindGroup | null;
-  /** int8: the last layer's LayerNorms writing codes, and its fused output linears, on those rows. */
-  lnInt8: (Int8LnGroup | null)[];
-  int8HpLn: (Int8FusedGroup | null)[];
-}
+import {
+  CLS_COMPACT,
+  CLS_TAIL_LINEARS,
+  CLS_TAIL_MIN_TOKENS_HP,
+  INT8_FUSE_LN_TOKENS,
+  ROWS_BLOCK_MAX_TOKENS,
+  TAIL_SPLIT_KC,
+  type EncoderEngine,
+  type EncoderEngineOptions,
+} from './engine-api';
+import {
+  layerLinears,
+  type Activations,
+  type EngineGroups,
+  type Int8FusedGroup,
+  type Int8LnGroup,
+  type LayerLinears,
+  type OutputGroups,
+} from './forward-groups';
 
 /** Shortest timestamped pass of forwards (timeCompute's minSampleMs): Dawn on the H200 rounds
  *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
  *  (BENCHMARKS.md, issue 19 fifth pass); 10 ms makes them 7 µs or less. */
 const FORWARD_SAMPLE_MS = 10;
-/** int8: from this many tokens a call the HP output linears run fused (int8FuseLn's default). */
-export const INT8_FUSE_LN_TOKENS = 4096;
-
-const layerLinears = (l: LayerLinears): GpuLinear[] =>
-  [...l.qkv, l.attnOut, l.ffnIn, l.ffnOut].filter((x): x is GpuLinear => x !== null);
 
 export function createEncoderEngine(
   device: GPUDevice,
@@ -645,41 +323,14 @@ export function createEncoderEngine(
     opts.int8FuseLn === true || (opts.int8FuseLn === undefined && tokens >= INT8_FUSE_LN_TOKENS);
   /** int8: the fused output linears of the current allocation (int8FuseLn). */
   const int8HpLnKernels: Int8HpLn[] = [];
-  let act:
-    | Record<
-        'tokens' | 'x' | 'xt' | 'ctx' | 'a' | 'f' | 'stats' | 'logits' | 'readback' | 'clsX' | 'clsCtx' | 'clsH' | 'x2',
-        GPUBuffer
-      >
-    | undefined;
+  let act: Activations | undefined;
   /** The token inputs (ids, types, mask) share one buffer, so a call uploads them with one write:
    *  three sections of `section` bytes (the storage-offset alignment), staged in `tokenWords`. */
   let section = 0;
   let tokenWords = new Uint32Array(0);
   /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
   let qkvOut: GPUBuffer[][] = [];
-  let groups:
-    | {
-        emb: GPUBindGroup;
-        /** The embeddings writing xt too (embeddingsCols). */
-        embCols: GPUBindGroup | null;
-        embWideCols: GPUBindGroup | null;
-        attn: GPUBindGroup[];
-        /** Per layer, what runs after its attention (on every row). */
-        out: OutputGroups[];
-        /** clsTail: the last layer's on the [CLS] rows (null where the tail never runs). */
-        tail: TailGroups | null;
-        head: GPUBindGroup;
-        /** rowsBlock: per layer before the last, its block's buffers, the residual + LayerNorm after it
-         *  (in place on the block's h, also writing xt where addLnCols runs) and h -> xt. */
-        blocks: { buffers: TailBuffers; ln: GPUBindGroup; toColumns: GPUBindGroup }[] | null;
-        /** int8: the residual + LayerNorms that also write the next linear's codes, per layer
-         *  (null where that linear quantizes x itself). */
-        lnInt8: (Int8LnGroup | null)[][];
-        /** int8: per layer, the HP attention-output and FFN-output linears fused with their
-         *  quantizer, residual + LayerNorm and the next linear's codes (int8FuseLn; null: apart). */
-        int8HpLn: (Int8FusedGroup | null)[][];
-      }
-    | undefined;
+  let groups: EngineGroups | undefined;
 
   const int8 = opts.quant === 'int8';
   /** Whether the dense linears get their deferred-LayerNorm halves (deferLn). */
@@ -1126,243 +777,45 @@ export function createEncoderEngine(
     linears.slice(1).every((l) => l.qkv.length === 1 && l.qkv[0].columns) &&
     rowsBlockTokens(batch * seq);
 
-  /** The whole forward for batch x seq as labelled dispatches, in order. */
-  function steps(batch: number, seq: number): Step[] {
-    const a = act!;
-    const g = groups!;
-    const tokens = batch * seq;
-    const out: Step[] = [];
-    const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
-    // rowsBlock: each earlier layer's output side in one dispatch on every row (g.blocks).
-    const blocked = rowsBlockFor(batch, seq) && g.blocks !== null;
-    // Only the heads whose context is read (none read: no dispatch). True where it wrote the
-    // tail's compact rows (clsCompact: no gather after it).
-    const attentionStep = (i: number): boolean => {
-      const count = headsRun(i, tokens)?.count ?? heads;
-      // clsAttention: the tail reads the last layer's [CLS] rows alone, so only their queries run.
-      const cls = clsAttention && i === linears.length - 1 && tailFor(batch, seq);
-      const call = { valueDims: headsRun(i, tokens)?.valueDims };
-      const compact = cls && clsCompact && (blocked ? g.tail?.clsAttnAfterBlocks : g.tail?.clsAttn);
-      if (compact && count > 0) {
-        step('attention', (pass) => clsAttention.compact.encode(pass, compact, batch, seq, count, call));
-        return true;
-      }
-      const kernel = cls ? clsAttention : layerAttention[i];
-      if (count > 0) step('attention', (pass) => kernel.encode(pass, g.attn[i], batch, seq, count, call));
-      return false;
-    };
-    // HP linears on X as columns (hp-columns.ts): Q/K/V and FFN-in read x as columns (xt), which
-    // the residual + LayerNorm before them writes beside x (addLnCols; else a transpose step), and
-    // FFN-out reads FFN-in's output as columns. The attention output stays on rows: a transpose of
-    // the attention's output cost more than the columns saved there (H200, BENCHMARKS.md).
-    const onColumns = columnsFor(tokens);
-    const cols = (l: GpuLinear | null | undefined) => (onColumns && l?.columns) || null;
-    const qkvCols = (i: number) => (linears[i]?.qkv.length === 1 ? cols(linears[i].qkv[0]) : null);
-    /** Whether xt holds the current x. */
-    let xtFresh = false;
-    /** The tail's last residual + LayerNorm left to the head (tailHeadLn): its split-K parts, or 0. */
-    let headLnParts = 0;
-    // The embeddings write x as columns too: a workgroup a token at few tokens; above, where those
-    // scattered column stores cost more than a transpose (H200 B=32 L=128: emb 0.0265 ms against 0.010
-    // + 0.0049; BENCHMARKS.md, issue 19 tenth pass), a subgroup a row with the columns staged
-    // (embeddingsColumns; 'transpose': the transpose step instead).
-    const embCols = tokens <= HP_COLUMNS_FEW_TOKENS && qkvCols(0) && embeddingsCols && g.embCols;
-    const embWideCols = tokens > HP_COLUMNS_FEW_TOKENS && qkvCols(0) && embeddingsWideCols && g.embWideCols;
-    if (embCols) {
-      step('embeddings', (pass) => embeddingsCols!.encode(pass, embCols, tokens));
-      xtFresh = true;
-    } else if (embWideCols) {
-      step('embeddings', (pass) => embeddingsWideCols!.encode(pass, embWideCols, tokens));
-      xtFresh = true;
-    } else step('embeddings', (pass) => embeddings.encode(pass, g.emb, tokens));
-    /** x as columns in xt for the next linear, on `n` rows (o: their groups). */
-    const needColumns = (n = tokens, o = g.out[0]) => {
-      if (!xtFresh) step('transpose', (pass) => transpose.encode(pass, o.toColumns, n, hidden));
-      xtFresh = true;
-    };
-    /** The int8 linear input whose codes the last int8 LayerNorm wrote (int8Input.encode reads them). */
-    let codesFresh: GpuLinear['int8Input'] | null = null;
-    const fromCodes = (l: GpuLinear) => (codesFresh && l.int8Input === codesFresh ? codesFresh : null);
-    /** Residual + LayerNorm j of layer i (adding `parts` split-K slices) on `n` rows (o: their
-     *  groups), writing xt too if `columns`, or (int8, lnInt8) the next linear's codes. */
-    const layerNormStep = (i: number, j: number, parts: number, columns: boolean, n = tokens, o = g.out[i]) => {
-      const q = o === g.out[i] ? g.lnInt8[i][j] : o === g.tail ? g.tail.lnInt8[j] : null;
-      codesFresh = q?.next ?? null;
-      if (q) {
-        step('layernorm', (pass) => q.kernel.encode(pass, q.group, n, parts));
-        xtFresh = false;
-        return;
-      }
-      const lnCols = columns ? o.lnCols?.[j] : undefined;
-      if (lnCols) step('layernorm', (pass) => addLnCols!.encode(pass, lnCols, n, parts));
-      else step('layernorm', (pass) => addLn.encode(pass, o.ln[j], n, parts));
-      xtFresh = Boolean(lnCols);
-    };
-    // Every layer dense on register tiles: the residual + LayerNorms but the last deferred to the
-    // linear after each (DenseDeferredLn): a holds the un-normalised rows, stats their statistics,
-    // and Q/K/V and FFN-in write the normalised rows to x for the next residual.
-    const deferredOf = (l: GpuLinear | null) => deferredLnOf(l, tokens);
-    const deferred = deferredFor(tokens);
-    if (deferred)
-      linears.forEach((lin, i) => {
-        const [qkv, out, ffnIn, ffnOut] = [lin.qkv[0], lin.attnOut, lin.ffnIn, lin.ffnOut].map((l) => deferredOf(l)!);
-        if (i === 0) step('qkv', (pass) => lin.qkv[0].encode(pass, a.x, qkvOut[i][0], tokens));
-        else step('qkv', (pass) => qkv.encodeNorm(pass, a.a, a.stats, weights.ln[i - 1][1], a.x, qkvOut[i][0], tokens));
-        attentionStep(i);
-        step('attn-out', (pass) => out.encodeStats(pass, a.ctx, a.x, a.a, a.stats, tokens));
-        step('ffn1', (pass) => ffnIn.encodeNorm(pass, a.a, a.stats, weights.ln[i][0], a.x, a.f, tokens));
-        if (i < linears.length - 1) step('ffn2', (pass) => ffnOut.encodeStats(pass, a.f, a.x, a.a, a.stats, tokens));
-        else {
-          step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, tokens));
-          layerNormStep(i, 1, 1, false);
-        }
-      });
-    else {
-      // clsTail: after the last layer's attention, only the rows the head reads.
-      const tail = tailFor(batch, seq) ? g.tail : null;
-      /** clsTailLinears 'whole': the tail kernel's slices (the head's parts), or 0. */
-      let wholeParts = 0;
-      linears.forEach((lin, i) => {
-        const qkv = qkvCols(i);
-        if (qkv) {
-          needColumns();
-          step('qkv', (pass) => qkv.encode(pass, a.xt, qkvOut[i][0], tokens, false));
-        } else {
-          const codes = lin.qkv.length === 1 ? fromCodes(lin.qkv[0]) : null;
-          if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
-          else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
-        }
-        const compacted = attentionStep(i);
-        const block = blocked && i < linears.length - 1 ? g.blocks![i] : null;
-        if (block) {
-          // The output side in one dispatch (its LayerNorm's output to the other x), then the residual
-          // + LayerNorm adding its slices in place there, writing xt for the next Q/K/V.
-          const kernel = rowsBlocks![i];
-          step('block', (pass) => kernel.encode(pass, block.buffers, tokens));
-          const parts = kernel.slicesFor(tokens);
-          if (addLnCols) step('layernorm', (pass) => addLnCols.encode(pass, block.ln, tokens, parts));
-          else {
-            step('layernorm', (pass) => addLn.encode(pass, block.ln, tokens, parts));
-            step('transpose', (pass) => transpose.encode(pass, block.toColumns, tokens, hidden));
-          }
-          xtFresh = true;
-          return;
-        }
-        if (tail && i === linears.length - 1) {
-          const gather = blocked ? tail.gatherAfterBlocks! : tail.gather;
-          if (!compacted) step('gather', (pass) => clsGather!.encode(pass, gather, batch));
-          xtFresh = false;
-          const whole = wholeTail && tail.whole;
-          if (whole) {
-            // The output linears in one dispatch; the head adds their slices' partial sums.
-            step('tail', (pass) => wholeTail.encode(pass, whole, batch));
-            wholeParts = wholeTail.slicesFor(batch);
-            return;
-          }
-          // int8: fused or not as the call's other layers (the tail's rows are too few to decide on).
-          layerOutputs(lin, i, batch, tail, int8FusedFor(tokens) ? tail.int8HpLn : null, splitTail);
-        } else layerOutputs(lin, i, tokens, g.out[i], int8FusedFor(tokens) ? g.int8HpLn[i] : null, false);
-      });
-      const lnParts = headLnParts;
-      const headWhole = tail?.headWhole;
-      if (headWhole && wholeParts > 0)
-        step('head', (pass) => head.withLayerNorm.encode(pass, headWhole, batch, wholeParts));
-      else if (tail && lnParts > 0)
-        step('head', (pass) => head.withLayerNorm.encode(pass, tail.headLn, batch, lnParts));
-      else step('head', (pass) => head.encode(pass, tail ? tail.head : g.head, batch));
-      return out;
-    }
-    step('head', (pass) => head.encode(pass, g.head, batch));
-    return out;
+  /** What forward-steps.ts builds the forward's dispatches from (with the current allocation). */
+  const forwardParts: ForwardKernels & ForwardRules = {
+    hidden,
+    heads,
+    int8,
+    embeddings,
+    embeddingsCols,
+    embeddingsWideCols,
+    transpose,
+    addLn,
+    addLnCols,
+    layerAttention,
+    clsAttention,
+    clsCompact,
+    clsGather,
+    wholeTail,
+    rowsBlocks,
+    splitTail,
+    tailSplitKc,
+    tailHeadLn,
+    head,
+    fusedOut,
+    lnWeights: weights.ln,
+    headsRun,
+    tailFor,
+    columnsFor,
+    rowsBlockFor,
+    deferredLnOf,
+    deferredFor,
+    int8FusedFor,
+  };
 
-    /** Layer i after its attention, on `n` rows (o: their groups; q: int8's fused output linears;
-     *  split: the HP output linears as K splits, the residual + LayerNorm apart: clsTailLinears). */
-    function layerOutputs(
-      lin: LayerLinears,
-      i: number,
-      n: number,
-      o: OutputGroups,
-      q: NonNullable<typeof groups>['int8HpLn'][number] | null,
-      split: boolean,
-    ) {
-      const on = columnsFor(n);
-      const colsN = (l: GpuLinear | null | undefined) => (on && l?.columns) || null;
-      /** The K splits of an HP output linear on columns (tailSplitKc kept columns a split). */
-      const splitsOf = (c: NonNullable<GpuLinear['columns']>) =>
-        Math.min(MAX_COLUMN_SPLITS, Math.ceil(c.keptColumns / tailSplitKc));
-      const out1 = split && hidden % 4 === 0 ? colsN(lin.attnOut) : null;
-      // Fused: the 'attn-out' and 'ffn2' steps include their residual + LayerNorm.
-      const [f1, f2] = fusedOut[i];
-      const [g1, g2] = o.fused;
-      const inCols = colsN(lin.ffnIn);
-      const [h1, h2] = on ? o.hpLn : [null, null];
-      const ln1 = h1 && lin.attnOut?.columns?.addLn;
-      const [q1, q2] = q ?? [null, null];
-      // The next layer's Q/K/V on columns (its LayerNorm writes xt).
-      const nextCols = qkvCols(i + 1) !== null;
-      if (q1) {
-        // int8: quantize, HP linear, residual + LayerNorm and FFN-in's codes in one dispatch.
-        step('attn-out', (pass) => q1.kernel.encode(pass, q1.group, n));
-        codesFresh = q1.next;
-        xtFresh = false;
-      } else if (f1 && g1) {
-        step('attn-out', (pass) => f1.encode(pass, g1, n));
-        xtFresh = false;
-      } else if (out1) {
-        // K splits on the attention's context as rows; the residual + LayerNorm adds them.
-        const parts = splitsOf(out1);
-        step('attn-out', (pass) => out1.encode(pass, o.ctx, a.a, n, false, { splits: parts, inRows: true }));
-        layerNormStep(i, 0, parts, inCols !== null, n, o);
-      } else if (ln1 && h1) {
-        // The HP attention output with its residual + LayerNorm (writing xt for FFN-in on columns).
-        const outCols = inCols !== null;
-        step('attn-out', (pass) => ln1.encode(pass, h1, n, true, outCols));
-        xtFresh = outCols;
-        codesFresh = null;
-      } else {
-        // The residual + LayerNorm adds the linear's split-K slices, if any.
-        const parts = lin.attnOut!.partsFor?.(n) ?? 1;
-        step('attn-out', (pass) => lin.attnOut!.encode(pass, o.ctx, a.a, n));
-        layerNormStep(i, 0, parts, inCols !== null, n, o);
-      }
-      const ffn2Cols = inCols && !(f2 && g2) ? colsN(lin.ffnOut) : null;
-      if (inCols) {
-        needColumns(n, o);
-        step('ffn1', (pass) => inCols.encode(pass, a.xt, a.f, n, ffn2Cols !== null));
-      } else {
-        const codes = fromCodes(lin.ffnIn);
-        if (codes) step('ffn1', (pass) => codes.encode(pass, a.f, n));
-        else step('ffn1', (pass) => lin.ffnIn.encode(pass, o.x, a.f, n));
-      }
-      const ln2 = ffn2Cols && h2 && lin.ffnOut?.columns?.addLn;
-      if (q2) {
-        step('ffn2', (pass) => q2.kernel.encode(pass, q2.group, n));
-        codesFresh = q2.next;
-        xtFresh = false;
-      } else if (f2 && g2) {
-        step('ffn2', (pass) => f2.encode(pass, g2, n));
-        xtFresh = false;
-      } else if (split && ffn2Cols) {
-        const parts = splitsOf(ffn2Cols);
-        step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false, { splits: parts }));
-        if (o === g.tail && tailHeadLn && opts.quant !== 'int8') headLnParts = parts;
-        else layerNormStep(i, 1, parts, nextCols, n, o);
-      } else if (ln2 && h2) {
-        step('ffn2', (pass) => ln2.encode(pass, h2, n, false, nextCols));
-        xtFresh = nextCols;
-        codesFresh = null;
-      } else {
-        const parts = lin.ffnOut!.partsFor?.(n) ?? 1;
-        if (ffn2Cols) step('ffn2', (pass) => ffn2Cols.encode(pass, a.f, a.a, n, false));
-        else step('ffn2', (pass) => lin.ffnOut!.encode(pass, a.f, a.a, n));
-        layerNormStep(i, 1, parts, nextCols, n, o);
-      }
-    }
-  }
-
+  /** The forward's steps for a shape (the last shape's kept until allocate()). */
   function stepsFor(batch: number, seq: number): Step[] {
     const shape = `${batch}x${seq}`;
-    if (recorded?.shape !== shape) recorded = { shape, steps: steps(batch, seq) };
+    if (recorded?.shape !== shape) {
+      const allocation = { act: act!, groups: groups!, linears, qkvOut };
+      recorded = { shape, steps: forwardSteps({ ...forwardParts, ...allocation }, batch, seq) };
+    }
     return recorded.steps;
   }
 

@@ -1,3 +1,4 @@
 // The WGSL BERT encoder engine: see engine.ts.
-export { createEncoderEngine, type EncoderEngine, type EncoderEngineOptions, type EncoderTiming } from './engine';
+export { createEncoderEngine } from './engine';
+export type { EncoderEngine, EncoderEngineOptions, EncoderTiming } from './engine-api';
 export type { IdArray } from './inputs';
