@@ -8,11 +8,10 @@
 // maxBatch x maxSeq tokens and reused, and grow (with the linears re-created) only when a call
 // needs more tokens. `profile` times each kind of op on its own (op-profile.ts).
 import type { GpuCapabilities } from '../adapter';
-import type { BertModel, Linear } from '../../core/model/bert-types';
+import type { BertModel } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
 import type { HPMatrix } from '../../core/formats/hp';
-import { createDenseLinear, createHPLinear, type GpuLinear } from '../kernels';
-import type { LiveOutputs } from '../kernels/linear-types';
+import type { GpuLinear } from '../kernels';
 import { deferredSlots, maxSplitParts, type SplitK } from '../kernels/variant-rule';
 import {
   HP_COLUMNS_FEW_TOKENS,
@@ -21,10 +20,9 @@ import {
   columnsFloats,
   createColumnsTranspose,
 } from '../kernels/hp-columns';
-import { createInt8GpuLinear } from '../kernels/int8-gpu-linear';
 import { createInt8HpLn, type Int8HpLn } from '../kernels/int8-hp-ln';
 import { int8ColumnWords } from '../kernels/int8-transpose';
-import { DEFAULT_INT8_SCALE, INT8_SCALES, quantizeHP, quantizeRows, readColumns } from '../../core/quant';
+import { DEFAULT_INT8_SCALE, INT8_SCALES, quantizeHP, readColumns } from '../../core/quant';
 import { timeCompute } from '../timing';
 import {
   createAddLayerNormColumnsKernel,
@@ -40,9 +38,10 @@ import { createAttentionKernel, type AttentionKernel, type QkvLayout } from './a
 import { createInt8AttentionKernel } from './attention-int8';
 import { createInt8MatrixAttentionKernel } from './attention-int8-matrix';
 import { planQkv, type QkvPlan } from './qkv-plan';
-import { ffnInLive, HP_LIVE_MODES, liveHeads, qkvLive, type LiveHeads } from './live-outputs';
+import { ffnInLive, HP_LIVE_MODES, liveHeads, type LiveHeads } from './live-outputs';
 import { profileSteps, type Step } from './op-profile';
 import { forwardSteps, type ForwardKernels, type ForwardRules } from './forward-steps';
+import { engineLinears } from './engine-linears';
 import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
@@ -338,78 +337,21 @@ export function createEncoderEngine(
   const unsplit = splitK === 1;
   const denseDeferLn = (opts.denseDeferLn ?? false) && !int8 && !opts.fuseAddLn && unsplit && hidden % 4 === 0;
   if (int8 && opts.fuseAddLn) throw new RangeError('quant int8 runs the linears unfused (fuseAddLn is f32 only)');
-  /** The int8 linear of a dense (out x in) weight or an HP matrix. */
-  const int8Linear = (
-    w: { weight: Float32Array; out: number; in: number } | HPMatrix,
-    bias: Float32Array | undefined,
-    tokens: number,
-    gelu: boolean,
-    label: string,
-    read?: Uint8Array,
-    live?: LiveOutputs,
-  ): GpuLinear =>
-    'values' in w
-      ? createInt8GpuLinear(
-          device,
-          caps,
-          { kind: 'hp', hp: w, quant: w.quant?.bits === 8 ? w.quant : quantizeHP(w, 8) },
-          {
-            tokens,
-            bias,
-            gelu,
-            label: `${label} (hp int8)`,
-            variant: opts.hpTile,
-            read,
-            live: int8Live ? live : undefined,
-          },
-        )
-      : createInt8GpuLinear(
-          device,
-          caps,
-          { kind: 'dense', weight: quantizeRows(w.weight, w.out, w.in, 8) },
-          { tokens, bias, gelu, label: `${label} (int8)`, variant: opts.denseTile },
-        );
-
-  /** The forced dense tile of an in -> out linear (denseTile, whole or per shape). */
-  const denseTileFor = (nIn: number, nOut: number): string | undefined => {
-    const t = opts.denseTile;
-    if (!t?.includes('=')) return t;
-    const entry = t.split(',').find((e) => e.startsWith(`${nIn}x${nOut}=`));
-    return entry?.slice(entry.indexOf('=') + 1);
-  };
-
-  /** `split`: the output feeds a residual + LayerNorm, which adds split-K slices; `live`: the outputs
-   *  later kernels read (live-outputs.ts). */
-  const makeLinear = (l: Linear, tokens: number, gelu: boolean, split = false, live?: LiveOutputs): GpuLinear => {
-    const hp = sparse.get(l.name);
-    if (int8) return int8Linear(hp ?? l, l.bias, tokens, gelu, l.name, reads.get(l.name), live);
-    return hp
-      ? createHPLinear(device, caps, {
-          tokens,
-          hp,
-          bias: l.bias,
-          gelu,
-          tile: opts.hpTile,
-          columnTile: opts.hpColumnTile,
-          lnTile: opts.hpLnTile,
-          weights: opts.weights,
-          live,
-          label: `${l.name} (hp)`,
-        })
-      : createDenseLinear(device, caps, {
-          tokens,
-          in: l.in,
-          out: l.out,
-          weight: l.weight,
-          bias: l.bias,
-          gelu,
-          tile: denseTileFor(l.in, l.out),
-          weights: l.in % 4 === 0 ? opts.weights : 'f32',
-          splitK: split ? splitK : undefined,
-          ...(denseDeferLn && l.in % 4 === 0 && l.out % 4 === 0 ? { deferLn: { eps } } : {}),
-          label: l.name,
-        });
-  };
+  const { makeLinear, qkvLinears } = engineLinears({
+    device,
+    caps,
+    sparse,
+    hidden,
+    heads,
+    eps,
+    int8,
+    int8Live,
+    reads,
+    splitK,
+    denseDeferLn,
+    hpLive,
+    opts,
+  });
 
   function allocate(batch: number, tokens: number): void {
     releaseActivations();
@@ -695,54 +637,6 @@ export function createEncoderEngine(
     device.queue.writeBuffer(uniforms.transposeTail, 0, words([batch, hidden]));
     device.queue.writeBuffer(uniforms.headTail, 0, words([1, batch], { 2: eps }));
     device.queue.writeBuffer(uniforms.gather, 0, words([batch, seq]));
-  }
-
-  function qkvLinears(plan: QkvPlan, l: BertModel['layers'][number], tokens: number): GpuLinear[] {
-    const common = { tokens, gelu: false, weights: opts.weights };
-    if (int8 && plan.fused)
-      return [
-        int8Linear(
-          plan.fused.kind === 'hp' ? plan.fused.hp : { weight: plan.fused.weight, out: plan.fused.out, in: hidden },
-          plan.fused.bias,
-          tokens,
-          false,
-          'layer qkv',
-          reads.get(l.q.name),
-          plan.fused.kind === 'hp'
-            ? qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive, heads)
-            : undefined,
-        ),
-      ];
-    if (plan.fused?.kind === 'hp')
-      return [
-        createHPLinear(device, caps, {
-          ...common,
-          hp: plan.fused.hp,
-          bias: plan.fused.bias,
-          tile: opts.hpTile,
-          columnTile: opts.hpColumnTile,
-          // The Q/K outputs of the heads the attention skips are not computed either (f32 only, as the heads).
-          live: qkvLive(plan.fused.hp.out, plan.layout, hidden, sparse.get(l.attnOut.name), hpLive, heads),
-          label: `layer qkv (hp)`,
-        }),
-      ];
-    if (plan.fused?.kind === 'dense') {
-      const f = plan.fused;
-      return [
-        createDenseLinear(device, caps, {
-          ...common,
-          in: hidden,
-          out: f.out,
-          weight: f.weight,
-          bias: f.bias,
-          tile: denseTileFor(hidden, f.out),
-          weights: hidden % 4 === 0 ? opts.weights : 'f32',
-          ...(denseDeferLn && f.out % 4 === 0 ? { deferLn: { eps } } : {}),
-          label: 'layer qkv',
-        }),
-      ];
-    }
-    return [makeLinear(l.q, tokens, false), makeLinear(l.k, tokens, false), makeLinear(l.v, tokens, false)];
   }
 
   /** A dense linear's deferred-LayerNorm halves, where they run for `tokens`. */
