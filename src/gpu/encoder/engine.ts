@@ -7,6 +7,11 @@
 // three otherwise. Weights are uploaded once; activation buffers are allocated for
 // maxBatch x maxSeq tokens and reused, and grow (with the linears re-created) only when a call
 // needs more tokens. `profile` times each kind of op on its own (op-profile.ts).
+// Its parts: engine-api.ts (options, their measured defaults, the interface), engine-linears.ts
+// (the GPU linear of each model linear), forward-bindings.ts (every op's bind groups on an
+// allocation), forward-steps.ts (which dispatches a call of a shape runs), forward-submit.ts (its
+// submits and the next forward recorded ahead). This file builds the kernels, owns the buffers
+// and decides the per-call rules; run(), time() and profile() are here.
 import type { GpuCapabilities } from '../adapter';
 import type { BertModel } from '../../core/model/bert-types';
 import { prunableLinears } from '../../core/model/bert-types';
@@ -42,11 +47,12 @@ import { ffnInLive, HP_LIVE_MODES, liveHeads, type LiveHeads } from './live-outp
 import { profileSteps, type Step } from './op-profile';
 import { forwardSteps, type ForwardKernels, type ForwardRules } from './forward-steps';
 import { engineLinears } from './engine-linears';
+import { bindForward } from './forward-bindings';
 import { createHeadKernel, sumHeadShares } from './head';
 import { createClsAttention } from './attention-cls';
 import { createLinearAddLn, type LinearAddLn } from './linear-addln';
 import { shapeTile } from '../kernels/hp-columns-ln';
-import { bindBuffers, concatF32, uploadBuffer, type BufferArg, type KernelLayout } from '../kernel';
+import { concatF32, uploadBuffer } from '../kernel';
 import { createHpTail, hpTailFits, wholeTailLayer, type TailLayer } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
@@ -61,15 +67,7 @@ import {
   type EncoderEngine,
   type EncoderEngineOptions,
 } from './engine-api';
-import {
-  layerLinears,
-  type Activations,
-  type EngineGroups,
-  type Int8FusedGroup,
-  type Int8LnGroup,
-  type LayerLinears,
-  type OutputGroups,
-} from './forward-groups';
+import { layerLinears, type Activations, type EngineGroups, type LayerLinears } from './forward-groups';
 
 /** Shortest timestamped pass of forwards (timeCompute's minSampleMs): Dawn on the H200 rounds
  *  timestamps to 65.5 µs, which the default 2 ms left as 33-µs steps of a 1.8-ms forward
@@ -426,18 +424,6 @@ export function createEncoderEngine(
         );
       return bufs;
     });
-    const bind = (layout: KernelLayout, buffers: BufferArg[]) => bindBuffers(device, layout, 'encoder', buffers);
-    /** LN j of layer i feeds FFN-in of layer i (j = 0) or the stacked Q/K/V of layer i + 1; on the
-     *  rows x (params u: every token's, or clsTail's [CLS] rows). */
-    const lnInt8 = (i: number, j: number, ln: GPUBuffer, u = uniforms.ln, x = a.x): Int8LnGroup | null => {
-      const next = j === 0 ? linears[i].ffnIn : linears[i + 1]?.qkv.length === 1 ? linears[i + 1].qkv[0] : null;
-      const q = next?.int8Input;
-      const tw = q?.columnWords;
-      if (!q || (tw && tw !== int8ColumnWords(tokens))) return null;
-      const kernel = int8LnFor(tw !== 0, Boolean(q.readMask));
-      const bufs = [u, a.a, x, ln, q.codes, q.scales, ...(q.readMask ? [q.readMask] : [])];
-      return kernel && { kernel, group: bind(kernel.layout, bufs), next: q };
-    };
     /** int8: output linear j of layer i fused with its LayerNorm and the next linear's codes. */
     const int8HpLnKernel = (i: number, j: number) => {
       const lin = j === 0 ? model.layers[i].attnOut : model.layers[i].ffnOut;
@@ -460,134 +446,22 @@ export function createEncoderEngine(
       return { kernel, next: q };
     };
     const int8Fused = linears.map((_, i) => [int8HpLnKernel(i, 0), int8HpLnKernel(i, 1)]);
-    /** Layer i's fused output linears bound to the rows x with the attention's context ctx (params u). */
-    const int8HpLn = (i: number, u: GPUBuffer, x: GPUBuffer, ctx: GPUBuffer) =>
-      int8Fused[i].map((f, j): Int8FusedGroup | null => {
-        if (!f) return null;
-        const [codes, scales] = f.next ? [f.next.codes, f.next.scales] : [a.a, a.stats];
-        return { ...f, group: f.kernel.bind(u, j ? a.f : ctx, weights.ln[i][j], x, codes, scales) };
-      });
-    const embInputs = [
-      uniforms.emb,
-      ins.ids,
-      ins.types,
-      weights.word,
-      weights.position,
-      weights.tokenType,
-      weights.embLn,
-      a.x,
-    ];
-    const toColumns = transpose.bind(uniforms.transpose, a.x, a.xt);
-    /** What follows layer i's attention on the rows x / ctx, the LayerNorms' params in `u`. */
-    const outputGroups = (
-      i: number,
-      u: GPUBuffer,
-      x: GPUBuffer,
-      ctx: GPUBuffer,
-      toCols: GPUBindGroup,
-    ): OutputGroups => {
-      const lns = weights.ln[i];
-      const [o1, o2] = fusedOut[i];
-      const l = linears[i];
-      return {
-        x,
-        ctx,
-        toColumns: toCols,
-        ln: lns.map((ln) => bind(addLn.layout, [u, a.a, x, ln])),
-        lnCols: addLnCols && lns.map((ln) => bind(addLnCols.layout, [u, a.a, x, ln, a.xt])),
-        fused: [o1?.bind(u, ctx, x) ?? null, o2?.bind(u, a.f, x) ?? null],
-        hpLn: [
-          [l.attnOut, ctx],
-          [l.ffnOut, a.f],
-        ].map(([lin, input], j) => {
-          const hpLin = lin as GpuLinear | null;
-          const f = hpFuseLn && !int8 ? hpLin?.columns?.addLn : null;
-          // The forced tile of this linear ('off': left unfused; per shape: hp-columns-ln.ts shapeTile).
-          const forced = shapeTile(opts.hpLnTile, j === 0 ? hidden : ffn, hidden);
-          if (hpFuseLn && !int8 && forced && forced !== 'off' && hpLin?.columns && !f)
-            throw new RangeError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
-          return f ? f.bind(u, input as GPUBuffer, lns[j], x, a.xt) : null;
-        }),
-      };
-    };
-    /** The last layer's [CLS] attention writing the tail's compact rows (clsCompact), copying x's
-     *  [CLS] rows from `x` (rowsBlock: where the layers before left it). */
-    const bindTailAttention = (x = a.x) => {
-      const bufs = qkvOut[qkvOut.length - 1];
-      const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
-      const u = uniforms.attn[uniforms.attn.length - 1];
-      return bind(clsAttention!.compact.layout, [u, q, k, v, ins.mask, a.clsCtx, x, a.clsX]);
-    };
-    /** rowsBlock: layer i's rows are in x (i even) or x2 (odd); its block writes the other. */
-    const rowsOf = (i: number) => (i % 2 === 0 ? a.x : a.x2);
-    groups = {
-      emb: bind(embeddings.layout, embInputs),
-      embCols: embeddingsCols && bind(embeddingsCols.layout, [...embInputs, a.xt]),
-      embWideCols: embeddingsWideCols && bind(embeddingsWideCols.layout, [...embInputs, a.xt]),
-      attn: qkvOut.map((bufs, i) => {
-        const [q, k, v] = bufs.length === 1 ? [bufs[0], bufs[0], bufs[0]] : bufs;
-        return bind(layerAttention[i].layout, [uniforms.attn[i], q, k, v, ins.mask, a.ctx]);
-      }),
-      out: linears.map((_, i) => outputGroups(i, uniforms.ln, a.x, a.ctx, toColumns)),
-      tail:
-        clsGather && linears.length > 0
-          ? {
-              ...outputGroups(
-                linears.length - 1,
-                uniforms.lnTail,
-                a.clsX,
-                a.clsCtx,
-                transpose.bind(uniforms.transposeTail, a.clsX, a.xt),
-              ),
-              gather: bind(clsGather.layout, [uniforms.gather, a.ctx, a.x, a.clsCtx, a.clsX]),
-              clsAttn: clsAttention && bindTailAttention(),
-              clsAttnAfterBlocks: clsAttention && rowsBlocks && bindTailAttention(rowsOf(rowsBlocks.length)),
-              gatherAfterBlocks:
-                rowsBlocks &&
-                bind(clsGather.layout, [uniforms.gather, a.ctx, rowsOf(rowsBlocks.length), a.clsCtx, a.clsX]),
-              head: bind(head.layout, [uniforms.headTail, a.clsX, ...head.weights, a.logits]),
-              headLn: bind(head.withLayerNorm.layout, [
-                uniforms.headTail,
-                a.clsX,
-                ...head.weights,
-                a.logits,
-                a.a,
-                weights.ln[linears.length - 1][1],
-              ]),
-              whole: wholeTail && { params: uniforms.lnTail, ctx: a.clsCtx, x: a.clsX, h: a.clsH, a: a.a },
-              headWhole:
-                wholeTail &&
-                bind(head.withLayerNorm.layout, [
-                  uniforms.headTail,
-                  a.clsH,
-                  ...head.weights,
-                  a.logits,
-                  a.a,
-                  weights.ln[linears.length - 1][1],
-                ]),
-              lnInt8: weights.ln[linears.length - 1].map((ln, j) =>
-                lnInt8(linears.length - 1, j, ln, uniforms.lnTail, a.clsX),
-              ),
-              int8HpLn: int8HpLn(linears.length - 1, uniforms.lnTail, a.clsX, a.clsCtx),
-            }
-          : null,
-      head: bind(head.layout, [uniforms.head, a.x, ...head.weights, a.logits]),
-      blocks:
-        rowsBlocks?.map((_, i) => {
-          const [x, h] = [rowsOf(i), rowsOf(i + 1)];
-          const ln = weights.ln[i][1];
-          return {
-            buffers: { params: uniforms.ln, ctx: a.ctx, x, h, a: a.a },
-            // The residual + LayerNorm in place on h, adding the block's slices (and writing xt).
-            ln: addLnCols
-              ? bind(addLnCols.layout, [uniforms.ln, a.a, h, ln, a.xt])
-              : bind(addLn.layout, [uniforms.ln, a.a, h, ln]),
-            toColumns: transpose.bind(uniforms.transpose, h, a.xt),
-          };
-        }) ?? null,
-      lnInt8: weights.ln.map((pair, i) => pair.map((ln, j) => lnInt8(i, j, ln))),
-      int8HpLn: linears.map((_, i) => int8HpLn(i, uniforms.ln, a.x, a.ctx)),
-    };
+    groups = bindForward({
+      ...forwardParts,
+      device,
+      ffn,
+      hpFuseLn,
+      hpLnTile: opts.hpLnTile,
+      tokens,
+      act: a,
+      ins,
+      linears,
+      qkvOut,
+      uniforms,
+      weights,
+      int8LnFor,
+      int8Fused,
+    });
     lastShape = '';
   }
 
