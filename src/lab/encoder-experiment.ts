@@ -13,6 +13,7 @@ import { readbackFloor } from '../gpu/readback-floor';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';
 import type { LayerNormVariant } from '../gpu/encoder/row-ops';
+import type { EncoderProfile } from '../gpu/encoder/op-profile';
 import type { SplitK } from '../gpu/kernels/variant-rule';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
 import { holdClock, HOLD_CLOCK_MS } from './clock-hold';
@@ -29,6 +30,15 @@ export interface EncoderRunRequest {
   latency: { batch: number; seq: number; reps?: number };
   /** How the engine stores its linears' weights on the GPU (default f32; f16 halves them). */
   weights?: WeightPrecision;
+  /** Also time each kind of op of the latency shape's forward on its own (op-profile.ts), for
+   *  the evaluated engine and, where it ran HP, the dense one. */
+  profile?: boolean;
+}
+
+/** Each kind of op of a forward timed on its own, for the dense and (where it ran) HP engine. */
+export interface EncoderRunProfile {
+  dense: EncoderProfile;
+  hp: EncoderProfile | null;
 }
 
 export interface EncoderRunResult {
@@ -60,6 +70,8 @@ export interface EncoderRunResult {
   linearWeightBytes: number;
   /** The pruned model as ONNX (absent for the dense model): for onnxruntime-web beside the engine. */
   prunedOnnx?: Uint8Array;
+  /** With request.profile. */
+  profile?: EncoderRunProfile;
 }
 
 /** What the engine is built from for one pruning. */
@@ -159,6 +171,13 @@ export class EncoderExperiment {
     return engine.time(batch, seq, reps, warmup);
   }
 
+  /** GPU time of each kind of op of `engine`'s batch x seq forward, timed on its own. A software
+   *  adapter takes seconds a forward: 3 timed runs there, 30 on a GPU (the CLI's default). */
+  profile(engine: EncoderEngine, batch: number, seq: number): Promise<EncoderProfile> {
+    const software = this.gpu.caps.isFallbackAdapter;
+    return engine.profile(batch, seq, software ? 3 : 30, software ? 1 : 3);
+  }
+
   /** "Run on my GPU": prune, accuracy through the engine, latency of HP vs dense linears, and
    *  the pruned ONNX for onnxruntime-web beside it. */
   async run(
@@ -184,6 +203,8 @@ export class EncoderExperiment {
       await this.holdClock(engine, req.latency.batch, req.latency.seq);
       const timed = await this.latency(engine, req.latency.batch, req.latency.seq, reps);
       const readbackMs = (await readbackFloor(this.gpu.device, 10)).mapReadMs;
+      const ownProfile = req.profile ? await this.profile(engine, req.latency.batch, req.latency.seq) : null;
+      let profile: EncoderRunProfile | undefined = ownProfile ? { dense: ownProfile, hp: null } : undefined;
       let denseMs = timed.msMedian;
       let hpMs: number | null = null;
       if (built.sparse) {
@@ -194,6 +215,8 @@ export class EncoderExperiment {
         // GPU lightly loaded: without the hold the dense figure can read slow and the speed-up high.
         await this.holdClock(dense, req.latency.batch, req.latency.seq);
         denseMs = (await this.latency(dense, req.latency.batch, req.latency.seq, reps)).msMedian;
+        if (ownProfile)
+          profile = { dense: await this.profile(dense, req.latency.batch, req.latency.seq), hp: ownProfile };
       }
       return {
         adapter: this.adapter,
@@ -218,6 +241,7 @@ export class EncoderExperiment {
         weightBytes: engine.weightBytes,
         linearWeightBytes: engine.linearWeightBytes,
         prunedOnnx: req.pruning ? this.prune.prunedOnnx(req.pruning) : undefined,
+        profile,
       };
     } finally {
       for (const e of engines) e.destroy();

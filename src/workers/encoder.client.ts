@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { serviceClient } from './service-client';
 import type { EncoderRunRequest, EncoderRunResult, EncoderWorkerApi } from './encoder.worker';
 
-export type { EncoderRunRequest, EncoderRunResult } from './encoder.worker';
+export type { EncoderRunProfile, EncoderRunRequest, EncoderRunResult } from './encoder.worker';
 
 const worker = serviceClient<EncoderWorkerApi>(
   'GPU encoder',

@@ -3,7 +3,7 @@
 import { EncoderService } from '../lab/encoder-service';
 import { exposeService, type ServiceApi } from './endpoint';
 
-export type { EncoderRunRequest, EncoderRunResult } from '../lab/encoder-experiment';
+export type { EncoderRunProfile, EncoderRunRequest, EncoderRunResult } from '../lab/encoder-experiment';
 export type EncoderWorkerApi = ServiceApi<EncoderService>;
 
 exposeService(new EncoderService((self.navigator as Navigator & { gpu?: GPU }).gpu), {

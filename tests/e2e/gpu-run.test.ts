@@ -29,9 +29,10 @@ describe('run on my GPU', () => {
 
   /** Runs the engine with `weights` on the software adapter's default 8 sentences (a second each
    *  through the engine on SwiftShader), and ORT beside it. */
-  async function run(weights: 'f32' | 'f16') {
+  async function run(weights: 'f32' | 'f16', profile = false) {
     expect(await s.page.getByTestId('gpu-sentences').inputValue()).toBe('8');
     await s.page.getByTestId('gpu-weights').selectOption(weights);
+    await s.page.getByTestId('gpu-profile').setChecked(profile);
     await s.page.getByTestId('run-on-gpu').click();
     await s.page
       .getByTestId('engine-weights')
@@ -64,9 +65,9 @@ describe('run on my GPU', () => {
     420_000,
   );
 
-  it('runs the engine and ORT on 8 sentences with the same accuracy', async () => {
+  it('runs the engine and ORT on 8 sentences with the same accuracy, and shows where the GPU time goes', async () => {
     await ready();
-    await run('f32');
+    await run('f32', true);
     const engine = await s.page.getByTestId('engine-accuracy').innerText();
     const ort = await s.page.getByTestId('ort-accuracy').innerText();
     const correct = (text: string) => text.match(/\((\d+)\/8\)/)?.[1];
@@ -86,6 +87,22 @@ describe('run on my GPU', () => {
     const [wallMs, gpuMs] = [Number(wall![1]), Number(wall![2])];
     const explained = await s.page.getByTestId('gpu-wall-note').count();
     if (wallMs !== gpuMs) expect(explained, `wall ${wallMs} ms, GPU ${gpuMs} ms`).toBe(wallMs < gpuMs ? 1 : 0);
+    // Each kind of op timed on its own, for both engines: a reading of each, and a row a kind.
+    const reading = await s.page.getByTestId('op-breakdown-reading').innerText();
+    for (const name of ['HP linears', 'Dense linears'])
+      expect(reading).toMatch(
+        new RegExp(
+          `${name}: the forward [\\d.]+ ms in \\d+ dispatches; ` +
+            'its kinds timed on their own add up to [\\d.]+ ms\\. The largest is [^:]+: \\d+ %',
+        ),
+      );
+    await s.page.getByText("Each kind's time").click();
+    const kinds = await s.page.getByTestId('op-breakdown-table').locator('tbody tr').allInnerTexts();
+    expect(
+      kinds.some((k) => /^attention\t[\d.]+\t[\d.]+$/.test(k)),
+      kinds.join(' | '),
+    ).toBe(true);
+    expect(kinds.length).toBeGreaterThanOrEqual(5);
     const f32Weights = await s.page.getByTestId('engine-weights').innerText();
     expect(f32Weights).toMatch(/^f32 weights: linears [\d.]+ MiB of [\d.]+ MiB on the GPU$/);
     await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/gpu-run.png' });

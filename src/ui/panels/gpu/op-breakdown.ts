@@ -1,0 +1,63 @@
+// "Where the GPU time goes" of Run on my GPU: the forward's kinds of op, each timed on its own
+// (gpu/encoder/op-profile.ts), turned into the chart's rows and a one-line reading of them.
+import type { EncoderProfile, OpKind } from '../../../gpu/encoder/op-profile';
+
+/** In op-profile.ts's OP_KINDS order. */
+const LABELS: Record<OpKind, string> = {
+  embeddings: 'embeddings',
+  transpose: 'x to columns',
+  qkv: 'Q/K/V',
+  attention: 'attention',
+  'attn-out': 'attention output',
+  layernorm: 'residual + LayerNorm',
+  ffn1: 'FFN in (+ GELU)',
+  ffn2: 'FFN out',
+  gather: '[CLS] rows gathered',
+  block: "a layer's output side",
+  tail: 'last layer on [CLS] rows',
+  head: 'pooler + classifier',
+};
+
+/** One kind's bar segment: its GPU time in each engine (0 where that engine runs none of it). */
+export interface KindTimes {
+  kind: OpKind;
+  label: string;
+  ms: number[];
+}
+
+export interface Breakdown {
+  /** The chart's bars, in this order. */
+  engines: string[];
+  kinds: KindTimes[];
+}
+
+/** The kinds in op-profile.ts's order (LABELS lists them so): the forward's, embeddings to head. */
+const ORDER = Object.keys(LABELS) as OpKind[];
+
+/** The kinds either engine runs, in that order. */
+export function breakdown(dense: EncoderProfile, hp: EncoderProfile | null): Breakdown {
+  const profiles = hp ? [dense, hp] : [dense];
+  const order = ORDER.filter((kind) => profiles.some((p) => p.ops.some((o) => o.kind === kind)));
+  return {
+    engines: hp ? ['dense linears', 'HP linears'] : ['dense linears'],
+    kinds: order.map((kind) => ({
+      kind,
+      label: LABELS[kind],
+      ms: profiles.map((p) => p.ops.find((o) => o.kind === kind)?.msMedian ?? 0),
+    })),
+  };
+}
+
+const ms = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+
+/** What one engine's profile says: its largest kind's share, and the kinds' sum against the whole
+ *  forward (what dispatch boundaries cost beyond the kinds' own times, or what overlaps). */
+export function profileReading(name: string, p: EncoderProfile): string {
+  const top = [...p.ops].sort((a, b) => b.msMedian - a.msMedian)[0];
+  const forward = p.forward.msMedian;
+  const share = top ? ` The largest is ${LABELS[top.kind]}: ${Math.round((100 * top.msMedian) / forward)} %.` : '';
+  return (
+    `${name}: the forward ${ms(forward)} ms in ${p.dispatches} dispatches; ` +
+    `its kinds timed on their own add up to ${ms(p.sumMs)} ms.${share}`
+  );
+}
