@@ -13,7 +13,7 @@ import { readbackFloor } from '../gpu/readback-floor';
 import { createEncoderEngine, type EncoderEngine, type EncoderTiming } from '../gpu/encoder';
 import type { WeightPrecision } from '../gpu/kernels';
 import type { LayerNormVariant } from '../gpu/encoder/row-ops';
-import type { EncoderProfile } from '../gpu/encoder/op-profile';
+import type { EncoderProfile, ProfileDetail } from '../gpu/encoder/op-profile';
 import type { SplitK } from '../gpu/kernels/variant-rule';
 import { evaluateSession, type EvalOptions, type EvalResult } from '../eval/accuracy';
 import { holdClock, HOLD_CLOCK_MS } from './clock-hold';
@@ -171,11 +171,18 @@ export class EncoderExperiment {
     return engine.time(batch, seq, reps, warmup);
   }
 
-  /** GPU time of each kind of op of `engine`'s batch x seq forward, timed on its own. A software
-   *  adapter takes seconds a forward: 3 timed runs there, 30 on a GPU (the CLI's default). */
-  profile(engine: EncoderEngine, batch: number, seq: number): Promise<EncoderProfile> {
+  /** GPU time of each kind of op of `engine`'s batch x seq forward, timed on its own (detail: the
+   *  leave-out and per-dispatch timings, op-profile.ts). A software adapter takes seconds a forward:
+   *  by default 3 timed runs there, 30 on a GPU. */
+  profile(
+    engine: EncoderEngine,
+    batch: number,
+    seq: number,
+    opts: { reps?: number; warmup?: number } & ProfileDetail = {},
+  ): Promise<EncoderProfile> {
     const software = this.gpu.caps.isFallbackAdapter;
-    return engine.profile(batch, seq, software ? 3 : 30, software ? 1 : 3);
+    const { reps = software ? 3 : 30, warmup = software ? 1 : 3, ...detail } = opts;
+    return engine.profile(batch, seq, reps, warmup, detail);
   }
 
   /** "Run on my GPU": prune, accuracy through the engine, latency of HP vs dense linears, and

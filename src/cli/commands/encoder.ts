@@ -722,11 +722,12 @@ export async function run(argv: string[]): Promise<unknown> {
                 ['hp', hpEngine] as const,
               ]) {
                 await spinUp();
-                const detail = {
+                const p = await experiment!.profile(engine, batch, seq, {
+                  reps: Math.min(reps, 30),
+                  warmup: Math.min(warmup, 3),
                   leaveOut: Boolean(f['profile-leave-out']),
                   perDispatch: Boolean(f['profile-dispatches']),
-                };
-                const p = await engine.profile(batch, seq, Math.min(reps, 30), Math.min(warmup, 3), detail);
+                });
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,
                   ...(linears === 'hp' ? tileRow : tails.length > 1 ? { cls_tail: tiles.tail } : {}),
