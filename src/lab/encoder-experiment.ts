@@ -30,6 +30,9 @@ export interface EncoderRunRequest {
   latency: { batch: number; seq: number; reps?: number };
   /** How the engine stores its linears' weights on the GPU (default f32; f16 halves them). */
   weights?: WeightPrecision;
+  /** 'int8': both engines run every linear in W8A8 (int8 codes, activations quantized per token;
+   *  the integer model of `hp-lab eval --quant int8`), with f32 weights' setting. */
+  quant?: 'int8';
   /** Also time each kind of op of the latency shape's forward on its own (op-profile.ts), for
    *  the evaluated engine and, where it ran HP, the dense one. */
   profile?: boolean;
@@ -65,6 +68,8 @@ export interface EncoderRunResult {
     readbackMs: number;
   };
   weights: WeightPrecision;
+  /** 'int8' where the linears ran in W8A8. */
+  quant?: 'int8';
   /** Bytes of weights (and HP indices) the evaluated engine keeps on the GPU, and its linears' part. */
   weightBytes: number;
   linearWeightBytes: number;
@@ -196,10 +201,14 @@ export class EncoderExperiment {
     const maxLength = req.maxLength ?? 128;
     const batch = req.batch ?? 32;
     const weights = req.weights ?? 'f32';
+    if (req.quant === 'int8' && weights !== 'f32')
+      throw new RangeError(`int8 runs keep their own int8 codes: weights must be f32, got ${weights}`);
+    const quant = req.quant === 'int8' ? { quant: 'int8' as const } : {};
     const size = {
       maxBatch: Math.max(batch, req.latency.batch),
       maxSeq: Math.max(maxLength, req.latency.seq),
       weights,
+      ...quant,
     };
     const engines: EncoderEngine[] = [];
     try {
@@ -216,7 +225,8 @@ export class EncoderExperiment {
       let hpMs: number | null = null;
       if (built.sparse) {
         hpMs = timed.msMedian;
-        const dense = this.engine(null, { maxBatch: req.latency.batch, maxSeq: req.latency.seq, weights }).engine;
+        const denseSize = { maxBatch: req.latency.batch, maxSeq: req.latency.seq, weights, ...quant };
+        const dense = this.engine(null, denseSize).engine;
         engines.push(dense);
         // The HP timing's wall-time runs, the readback probe and the dense engine's build leave the
         // GPU lightly loaded: without the hold the dense figure can read slow and the speed-up high.
@@ -245,6 +255,7 @@ export class EncoderExperiment {
           readbackMs,
         },
         weights,
+        ...quant,
         weightBytes: engine.weightBytes,
         linearWeightBytes: engine.linearWeightBytes,
         prunedOnnx: req.pruning ? this.prune.prunedOnnx(req.pruning) : undefined,

@@ -29,14 +29,14 @@ describe('run on my GPU', () => {
 
   /** Runs the engine with `weights` on the software adapter's default 8 sentences (a second each
    *  through the engine on SwiftShader), and ORT beside it. */
-  async function run(weights: 'f32' | 'f16', profile = false) {
+  async function run(weights: 'f32' | 'f16' | 'int8', profile = false) {
     expect(await s.page.getByTestId('gpu-sentences').inputValue()).toBe('8');
     await s.page.getByTestId('gpu-weights').selectOption(weights);
     await s.page.getByTestId('gpu-profile').setChecked(profile);
     await s.page.getByTestId('run-on-gpu').click();
     await s.page
       .getByTestId('engine-weights')
-      .filter({ hasText: `${weights} weights` })
+      .filter({ hasText: weights === 'int8' ? 'int8 W8A8 codes' : `${weights} weights` })
       .waitFor({ timeout: 400_000 });
     await s.page.getByTestId('ort-accuracy').waitFor({ timeout: 400_000 });
   }
@@ -124,5 +124,28 @@ describe('run on my GPU', () => {
     const engine = Number((await s.page.getByTestId('engine-accuracy').innerText()).match(/\((\d+)\/8\)/)?.[1]);
     const ort = Number((await s.page.getByTestId('ort-accuracy').innerText()).match(/\((\d+)\/8\)/)?.[1]);
     expect(Math.abs(engine - ort)).toBeLessThanOrEqual(1);
+  }, 900_000);
+
+  it('in int8 (W8A8): the linears as int8 codes, accuracy within a sentence of onnxruntime in f32', async () => {
+    const linearMiB = async () =>
+      Number((await s.page.getByTestId('engine-weights').innerText()).match(/linears ([\d.]+) MiB/)?.[1]);
+    await ready();
+    // The page's last f32 or f16 figure of the same model and pruning (a run now if none): int8 codes take
+    // a byte a weight against 2 or 4 (the HP indices alike; tests/gpu/encoder-run.test.ts: under half of f32's).
+    const shown = s.page.getByTestId('engine-weights');
+    if ((await shown.count()) === 0 || !/^f(32|16) weights/.test(await shown.innerText())) await run('f32');
+    const floatMiB = await linearMiB();
+    await run('int8');
+    const int8MiB = await linearMiB();
+    expect(int8MiB).toBeGreaterThan(0);
+    expect(int8MiB).toBeLessThan(floatMiB);
+    const engine = Number((await s.page.getByTestId('engine-accuracy').innerText()).match(/\((\d+)\/8\)/)?.[1]);
+    const ort = Number((await s.page.getByTestId('ort-accuracy').innerText()).match(/\((\d+)\/8\)/)?.[1]);
+    expect(Math.abs(engine - ort)).toBeLessThanOrEqual(1);
+    expect(await s.page.getByTestId('gpu-speedups').innerText()).toMatch(
+      /\(the engine in int8, onnxruntime in f32\)\./,
+    );
+    expect(await s.page.getByTestId('int8-run-path').innerText()).toMatch(/tensor-core path (on|off)/);
+    await s.page.locator('#gpu').screenshot({ ...SECTION_SHOT, path: 'test-results/gpu-run-int8.png' });
   }, 900_000);
 });

@@ -1,6 +1,7 @@
-// Run on my GPU's "time each kind of op" through the lab (EncoderExperiment.run, as the GPU worker
-// runs it): each kind of op of the latency forward timed on its own for the HP and the dense
-// engine, none without the flag. A tiny random BERT over the real vocabulary (SwiftShader is slow).
+// Run on my GPU's options through the lab (EncoderExperiment.run, as the GPU worker runs it):
+// "time each kind of op" (each kind of the latency forward timed on its own for the HP and the
+// dense engine, none without the flag) and int8 (both engines in W8A8). A tiny random BERT over
+// the real vocabulary (SwiftShader is slow).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredGpu } from '../../src/gpu/adapter';
 import { nodeGpu } from '../../src/gpu/node-gpu';
@@ -19,7 +20,7 @@ afterAll(async () => {
   await gpu.device.queue.onSubmittedWorkDone();
 });
 
-describe('Run on my GPU with the op profile', () => {
+describe('Run on my GPU through the lab', () => {
   const model = buildTinyBertOnnx({
     vocab: 30522,
     maxPositions: 64,
@@ -77,5 +78,20 @@ describe('Run on my GPU with the op profile', () => {
     const dense = await experiment.run({ ...request, pruning: null, profile: true }, tokenizer, data);
     expect(dense.profile!.hp).toBeNull();
     expect(dense.profile!.dense.ops.length).toBeGreaterThan(3);
+  }, 300_000);
+
+  it('runs both engines in W8A8 with int8, and refuses f16 weights with it', async () => {
+    const experiment = new EncoderExperiment(gpu, session);
+    const f32 = await experiment.run(request, tokenizer, data);
+    const int8 = await experiment.run({ ...request, quant: 'int8' }, tokenizer, data);
+    expect(int8.quant).toBe('int8');
+    expect(f32.quant).toBeUndefined();
+    expect(int8.n).toBe(f32.n);
+    expect(int8.latency.hpMs).toBeGreaterThan(0);
+    // int8 codes (and per-row scales) instead of f32 values: the linears take well under half the bytes.
+    expect(int8.linearWeightBytes).toBeLessThan(f32.linearWeightBytes / 2);
+    await expect(experiment.run({ ...request, quant: 'int8', weights: 'f16' }, tokenizer, data)).rejects.toThrow(
+      /int8 runs keep their own int8 codes: weights must be f32, got f16/,
+    );
   }, 300_000);
 });
