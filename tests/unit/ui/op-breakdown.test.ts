@@ -58,6 +58,11 @@ describe('op breakdown', () => {
       null,
     );
     expect(all.kinds.map((k) => k.kind)).toEqual([...OP_KINDS]);
+    // A kind keeps its colour whichever kinds a run has; no two kinds share one.
+    expect(new Set(all.kinds.map((k) => k.colour)).size).toBe(OP_KINDS.length);
+    expect(b.kinds.map((k) => k.colour)).toEqual(
+      all.kinds.filter((k) => k.kind === 'tail' || k.kind === 'head').map((k) => k.colour),
+    );
   });
 
   it('has one bar for a dense run', () => {

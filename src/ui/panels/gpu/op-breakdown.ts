@@ -18,10 +18,27 @@ const LABELS: Record<OpKind, string> = {
   head: 'pooler + classifier',
 };
 
+/** One colour a kind, by its place in LABELS: the same in every run and chart. */
+const COLOURS = [
+  '#2f6fde',
+  '#27a9b8',
+  '#e8833a',
+  '#3aa35b',
+  '#c43c4e',
+  '#8a5cc2',
+  '#8c6d3b',
+  '#d46fb4',
+  '#b5b82e',
+  '#f0b27a',
+  '#8fb3f0',
+  '#7a7f87',
+];
+
 /** One kind's bar segment: its GPU time in each engine (0 where that engine runs none of it). */
 export interface KindTimes {
   kind: OpKind;
   label: string;
+  colour: string;
   ms: number[];
 }
 
@@ -43,6 +60,7 @@ export function breakdown(dense: EncoderProfile, hp: EncoderProfile | null): Bre
     kinds: order.map((kind) => ({
       kind,
       label: LABELS[kind],
+      colour: COLOURS[ORDER.indexOf(kind)],
       ms: profiles.map((p) => p.ops.find((o) => o.kind === kind)?.msMedian ?? 0),
     })),
   };
