@@ -80,12 +80,12 @@ export interface ForwardAllocation {
 export type ForwardParts = ForwardKernels & ForwardRules & ForwardAllocation;
 
 /** The whole forward for batch x seq as labelled dispatches, in order. */
-export function forwardSteps(parts: ForwardParts, batch: number, seq: number): Step[] {
-  const { act: a, groups: g, linears, qkvOut, lnWeights, hidden, heads, int8 } = parts;
-  const { embeddings, embeddingsCols, embeddingsWideCols, transpose, addLn, addLnCols, head } = parts;
-  const { layerAttention, clsAttention, clsCompact, clsGather, wholeTail, rowsBlocks, fusedOut } = parts;
-  const { splitTail, tailSplitKc, tailHeadLn } = parts;
-  const { headsRun, tailFor, columnsFor, rowsBlockFor, deferredLnOf, deferredFor, int8FusedFor } = parts;
+export function forwardSteps(engine: ForwardParts, batch: number, seq: number): Step[] {
+  const { act: a, groups: g, linears, qkvOut, lnWeights, hidden, heads, int8 } = engine;
+  const { embeddings, embeddingsCols, embeddingsWideCols, transpose, addLn, addLnCols, head } = engine;
+  const { layerAttention, clsAttention, clsCompact, clsGather, wholeTail, rowsBlocks, fusedOut } = engine;
+  const { splitTail, tailSplitKc, tailHeadLn } = engine;
+  const { headsRun, tailFor, columnsFor, rowsBlockFor, deferredLnOf, deferredFor, int8FusedFor } = engine;
   const tokens = batch * seq;
   const out: Step[] = [];
   const step = (kind: OpKind, encode: (pass: GPUComputePassEncoder) => void) => out.push({ kind, encode });
