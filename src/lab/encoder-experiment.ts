@@ -31,7 +31,7 @@ export interface EncoderRunRequest {
   /** How the engine stores its linears' weights on the GPU (default f32; f16 halves them). */
   weights?: WeightPrecision;
   /** 'int8': both engines run every linear in W8A8 (int8 codes, activations quantized per token;
-   *  the integer model of `hp-lab eval --quant int8`), with f32 weights' setting. */
+   *  the integer model of `hp-lab eval --quant int8`); `weights` must then be f32 (the default). */
   quant?: 'int8';
   /** Also time each kind of op of the latency shape's forward on its own (op-profile.ts), for
    *  the evaluated engine and, where it ran HP, the dense one. */
