@@ -1,8 +1,7 @@
 // "Where the GPU time goes" of Run on my GPU: the forward's kinds of op, each timed on its own
 // (gpu/encoder/op-profile.ts), turned into the chart's rows and a one-line reading of them.
-import type { EncoderProfile, OpKind } from '../../../gpu/encoder/op-profile';
+import { OP_KINDS, type EncoderProfile, type OpKind } from '../../../gpu/encoder/op-profile';
 
-/** In op-profile.ts's OP_KINDS order. */
 const LABELS: Record<OpKind, string> = {
   embeddings: 'embeddings',
   transpose: 'x to columns',
@@ -18,7 +17,7 @@ const LABELS: Record<OpKind, string> = {
   head: 'pooler + classifier',
 };
 
-/** One colour a kind, by its place in LABELS: the same in every run and chart. */
+/** One colour a kind, by its place in OP_KINDS: the same in every run and chart. */
 const COLOURS = [
   '#2f6fde',
   '#27a9b8',
@@ -48,19 +47,16 @@ export interface Breakdown {
   kinds: KindTimes[];
 }
 
-/** The kinds in op-profile.ts's order (LABELS lists them so): the forward's, embeddings to head. */
-const ORDER = Object.keys(LABELS) as OpKind[];
-
-/** The kinds either engine runs, in that order. */
+/** The kinds either engine runs, in OP_KINDS's order (the forward's, embeddings to head). */
 export function breakdown(dense: EncoderProfile, hp: EncoderProfile | null): Breakdown {
   const profiles = hp ? [dense, hp] : [dense];
-  const order = ORDER.filter((kind) => profiles.some((p) => p.ops.some((o) => o.kind === kind)));
+  const order = OP_KINDS.filter((kind) => profiles.some((p) => p.ops.some((o) => o.kind === kind)));
   return {
     engines: hp ? ['dense linears', 'HP linears'] : ['dense linears'],
     kinds: order.map((kind) => ({
       kind,
       label: LABELS[kind],
-      colour: COLOURS[ORDER.indexOf(kind)],
+      colour: COLOURS[OP_KINDS.indexOf(kind)],
       ms: profiles.map((p) => p.ops.find((o) => o.kind === kind)?.msMedian ?? 0),
     })),
   };
