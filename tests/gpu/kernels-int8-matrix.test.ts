@@ -87,15 +87,20 @@ describe('int8 subgroup-matrix kernel (emulated builtins)', () => {
     300_000,
   );
 
-  const ONE_BUFFER = 'dense, one stage buffer of 128 codes, two results a band, epilogue written out: bit for bit';
+  const SMALL_BANDED =
+    'dense, one stage buffer, the epilogue written out: two results a band, or a fragment at a time: bit for bit';
   test(
-    ONE_BUFFER,
+    SMALL_BANDED,
     async () => {
-      // matrix-32x64b1ke: a second barrier a stage instead of a second buffer, the 16 x 16 results two
-      // to a band (EPB) and the epilogue's strip loop written out; 33 tokens x 160 -> 40 (two
-      // stages, the second part-filled; ragged tokens and outputs: two blocks of 32 x 64).
-      const { y, ref } = await denseCase(33, 160, 40, 'matrix-32x64b1ke');
-      expect(y).toEqual(ref);
+      // 33 tokens x 160 -> 40: ragged tokens and outputs (two blocks of 32 rows, outputs past 40 skipped).
+      // matrix-32x64b1ke: a second barrier a stage instead of a second buffer (two stages of 128, the
+      // second part-filled), the 16 x 16 results two to a band (EPB) and the strip loop written out.
+      // matrix-32x64b1f: three stages of 64; 4 result fragments a subgroup, each stored to the
+      // subgroup's one band and finished before the next (EPF).
+      for (const variant of ['matrix-32x64b1ke', 'matrix-32x64b1f']) {
+        const { y, ref } = await denseCase(33, 160, 40, variant);
+        expect(y, variant).toEqual(ref);
+      }
     },
     300_000,
   );

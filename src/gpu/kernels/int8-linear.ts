@@ -64,6 +64,9 @@ interface MatrixTile {
   /** Words of padding after each band (int8-matrix.wgsl BANDPAD): 16 puts neighbouring bands 16
    *  banks apart (HPX stores two bands a subgroup). */
   bandPad?: number;
+  /** Banded tiles: the epilogue takes each result fragment through its subgroup's one band in turn
+   *  (int8-matrix.wgsl EPF), so the epilogue needs a band a subgroup, not FN / EPB. */
+  epilogueByFragment?: boolean;
 }
 const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-64': { wgm: 2, wgn: 2, fm: 2, fn: 2, bk: 64 }, // 64 x 64 block, 128 invocations
@@ -101,6 +104,18 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   'matrix-32x64b1ke': { wgm: 2, wgn: 2, fm: 1, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
   'matrix-128sbe': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 64, band: true, epilogueUnrolled: true },
   'matrix-128sb1ke': { wgm: 4, wgn: 4, fm: 2, fn: 2, bk: 128, band: true, oneBuffer: true, epilogueUnrolled: true },
+  // Twenty-second pass (BENCHMARKS.md, int8): two workgroups an SM. Under Dawn/Vulkan an H200 SM holds
+  // 48 KiB of workgroup memory (fifteenth pass, counted), so 128sb1ke (36 KiB) runs one an SM and its
+  // multiplies never overlap another workgroup's loads and stores (session 11's ablations). 128wb1f:
+  // 128 x 128 in 4 subgroups of 64 x 64, one stage of 64 codes, the epilogue a fragment at a time
+  // through a band a subgroup (20 KiB): two an SM (the grid probe: M 512 -> 1024, 128 -> 256
+  // workgroups, 0.082 -> 0.104 ms), and 4096³ in 0.412-0.415 ms, the same as 128sb1ke in the same call.
+  // Lost there (built, timed, removed): 8 subgroups of 32 x 64 or 64 x 32 in 20 KiB (one an SM by
+  // registers: 0.551), stages of 32 codes (0.448; 64 x 64 subgroups 0.481), 256 x 128 blocks of 64 x 64
+  // subgroups with stages of 32 (0.537), 128wb with stages of 128 (36 KiB, 0.537).
+  'matrix-128wb1f': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64, band: true, oneBuffer: true, epilogueByFragment: true },
+  // The small tile of that form, which the SwiftShader test runs (4 result fragments a subgroup).
+  'matrix-32x64b1f': { wgm: 2, wgn: 1, fm: 1, fn: 4, bk: 64, band: true, oneBuffer: true, epilogueByFragment: true },
   // Session 11 (helper 15d, BENCHMARKS.md int8; 4096³, one process each, 128sb1ke 0.4119): the register
   // probe on 128sb1ke (~r8 / r16 / r32: 0.421 / 0.437 / 0.511) says it sits at the 128-register cap of
   // a 512-invocation workgroup; 256-invocation tiles do not run two an SM either (128 x 64 at M 512 /
@@ -337,6 +352,11 @@ function fragmentsPerBand(t: MatrixTile): number {
   return 1;
 }
 
+/** Bands the epilogue of a banded tile needs (int8-matrix.wgsl EBANDS). */
+function epilogueBands(t: MatrixTile): number {
+  return t.epilogueByFragment ? t.wgm * t.wgn : (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t);
+}
+
 /** Workgroup memory (bytes) of int8-matrix.wgsl for a tile. */
 function matrixStorage(t: MatrixTile): number {
   const bm = t.wgm * t.fm * 16;
@@ -344,7 +364,7 @@ function matrixStorage(t: MatrixTile): number {
   const rsw = (t.bk + 16) / 4;
   const nbuf = stageBuffers(t);
   if (t.band) {
-    const bands = Math.max((nbuf * (bm + bn)) / 16, (t.wgm * t.wgn * t.fn) / fragmentsPerBand(t));
+    const bands = Math.max((nbuf * (bm + bn)) / 16, epilogueBands(t));
     return 4 * bands * (Math.max(16 * rsw, 256) + (t.bandPad ?? 0));
   }
   const stages = nbuf * (bm + bn) * rsw;
@@ -582,6 +602,9 @@ export function createInt8Linear(
       BAND: Boolean(t.band),
       NBUF: stageBuffers(t),
       EPB: fragmentsPerBand(t),
+      EPF: Boolean(t.band && t.epilogueByFragment),
+      EBANDS: t.band ? epilogueBands(t) : 1,
+      EPFT: 256 / sg,
       EUNROLL: Boolean(t.epilogueUnrolled),
       BANDPAD: t.bandPad ?? 0,
       REGS: probeRegisters(ablations),

@@ -81,7 +81,11 @@ const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 // stores go to two bands, 2-way bank conflicts without it).
 const BANDW = max(16u * RSW, 256u) + {{BANDPAD}}u;
 const EPB = {{EPB}}u;
-var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, WGM * WGN * FN / EPB)>;
+// Bands the epilogue needs: WGM x WGN x FN / EPB, or one a subgroup with EPF (each result fragment
+// through the subgroup's band in turn: 128 x 128 blocks of 8 subgroups with one stage of 64 codes
+// then fit 20 KiB, two workgroups within the 48 KiB an SM holds under Dawn/Vulkan on the H200).
+const EBANDS = {{EBANDS}}u;
+var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, EBANDS)>;
 fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
 //#else
 const BANDW = 16u * RSW;
@@ -114,6 +118,17 @@ fn finish(e: u32, sg: u32, rowBase: u32, colBase: u32) {
   if (row < params.tokens && col < params.n) {
     let f = sg * FN + cc / 16u;
     let acc = smb[f / EPB][(f % EPB) * 256u + rr * 16u + cc % 16u];
+    y[row * params.n + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+  }
+}
+
+/** EPF: element e (of 256) of the one result fragment in subgroup sg's band, whose top-left output
+ *  is (rowBase, colBase): scales, bias and GELU, into Y. */
+fn finishFragment(e: u32, sg: u32, rowBase: u32, colBase: u32) {
+  let row = rowBase + e / 16u;
+  let col = colBase + e % 16u;
+  if (row < params.tokens && col < params.n) {
+    let acc = smb[sg][e];
     y[row * params.n + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
   }
 }
@@ -347,6 +362,19 @@ fn main(
   let strip = sg * EPI;
   let rowBase = m0 + sgm * FM * 16u;
   let colBase = n0 + sgn * FN * 16u;
+//#if EPF
+  // One fragment a subgroup at a time through its own band (EPIT / FN steps of SG elements each).
+//#unroll I {{FM}}
+//#unroll J {{FN}}
+  subgroupMatrixStore(&smb[sg], 0u, acc{{I}}{{J}}, false, 16u);
+  workgroupBarrier();
+//#unroll E {{EPFT}}
+  finishFragment(lane + {{E}}u * SG, sg, rowBase + {{I}}u * 16u, colBase + {{J}}u * 16u);
+//#end
+  workgroupBarrier();
+//#end
+//#end
+//#else
 //#if BAND
 //#unroll I {{FM}}
 //#unroll J {{FN}}
@@ -377,5 +405,6 @@ fn main(
   }
   workgroupBarrier();
 //#end
+//#endif
 //#endif
 }
