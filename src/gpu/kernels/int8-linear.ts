@@ -112,7 +112,10 @@ const MATRIX_TILES: Record<string, MatrixTile> = {
   // workgroups, 0.082 -> 0.104 ms), and 4096³ in 0.412-0.415 ms, the same as 128sb1ke in the same call.
   // Lost there (built, timed, removed): 8 subgroups of 32 x 64 or 64 x 32 in 20 KiB (one an SM by
   // registers: 0.551), stages of 32 codes (0.448; 64 x 64 subgroups 0.481), 256 x 128 blocks of 64 x 64
-  // subgroups with stages of 32 (0.537), 128wb with stages of 128 (36 KiB, 0.537).
+  // subgroups with stages of 32 (0.537), 128wb with stages of 128 (36 KiB, 0.537); 256 x 128 in 16 subgroups
+  // of 64 x 32 with a stage of 64 and EPF (30 KiB, half 128sb1ke's L2 traffic an output) 0.431-0.437.
+  // Every form runs ~2.5 int8 TOPS an SM (one or two workgroups, 128 x 128 or 256 x 128): the cap is in the
+  // SM's own load / stage / multiply sequence, not L2 or occupancy.
   'matrix-128wb1f': { wgm: 2, wgn: 2, fm: 4, fn: 4, bk: 64, band: true, oneBuffer: true, epilogueByFragment: true },
   // The small tile of that form, which the SwiftShader test runs (4 result fragments a subgroup).
   'matrix-32x64b1f': { wgm: 2, wgn: 1, fm: 1, fn: 4, bk: 64, band: true, oneBuffer: true, epilogueByFragment: true },
