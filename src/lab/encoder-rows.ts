@@ -25,6 +25,8 @@ export function profileRow(p: EncoderProfile) {
     ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
     // Each dispatch on its own, in the forward's order: [kind, ms].
     ...(p.perDispatch ? { dispatches_ms: p.perDispatch.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
+    // Each dispatch's increment over the forward's dispatches before it: [kind, ms].
+    ...(p.inPlace ? { dispatches_in_place_ms: p.inPlace.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
   };
 }
 

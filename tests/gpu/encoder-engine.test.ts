@@ -371,7 +371,7 @@ describe('encoder engine on WebGPU', () => {
       expect(
         maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
       ).toBeLessThan(1e-4);
-      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true });
+      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true, prefix: true });
       // 18 tokens: on columns (the embeddings write them), the output linears fused with their
       // LayerNorm, where that runs; the last layer's on the [CLS] rows in one dispatch (tail).
       expect(p.ops.map((o) => o.kind)).toEqual(
@@ -393,6 +393,9 @@ describe('encoder engine on WebGPU', () => {
           o.kind,
         ).toHaveLength(o.dispatches);
       expect(each.every((d) => d.msMedian > 0)).toBe(true);
+      // Each dispatch's increment over the ones before it: one a dispatch, in the same order.
+      expect(p.inPlace!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));
+      expect(p.inPlace!.reduce((n, d) => n + d.msMedian, 0)).toBeGreaterThan(0);
       engine.destroy();
     },
   );

@@ -197,6 +197,8 @@ export const usage =
                       forward's dispatches regrouped by kind (grouped_by_kind_ms)
   --profile-dispatches with --profile: also each dispatch timed on its own, in the forward's order
                       (dispatches_ms: [kind, ms] pairs; the last layer's [CLS] tail, its own)
+  --profile-prefix    with --profile: also the forward's first k dispatches for every k, each dispatch's
+                      increment over those before it (dispatches_in_place_ms: [kind, ms] pairs)
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
                       beside the engine's dense and HP runs, per (batch, seq): wall times, logits diff
                       (the latency rows, unless --no-latency, are taken before ORT's session exists)
@@ -345,6 +347,7 @@ export async function run(argv: string[]): Promise<unknown> {
     profile: { type: 'boolean' },
     'profile-leave-out': { type: 'boolean' },
     'profile-dispatches': { type: 'boolean' },
+    'profile-prefix': { type: 'boolean' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
@@ -496,6 +499,7 @@ export async function run(argv: string[]): Promise<unknown> {
 
   if (f['profile-leave-out'] && !f.profile) throw new CliError('--profile-leave-out goes with --profile');
   if (f['profile-dispatches'] && !f.profile) throw new CliError('--profile-dispatches goes with --profile');
+  if (f['profile-prefix'] && !f.profile) throw new CliError('--profile-prefix goes with --profile');
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
   if (f['compare-ort-webgpu'] && f['engine-logits'])
@@ -727,6 +731,7 @@ export async function run(argv: string[]): Promise<unknown> {
                   warmup: Math.min(warmup, 3),
                   leaveOut: Boolean(f['profile-leave-out']),
                   perDispatch: Boolean(f['profile-dispatches']),
+                  prefix: Boolean(f['profile-prefix']),
                 });
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,

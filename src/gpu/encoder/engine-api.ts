@@ -268,7 +268,7 @@ export interface EncoderEngine {
   /** GPU time of each kind of op (all its dispatches of one forward, timed on their own) and of
    *  the whole forward, for batch x seq (random ids, full mask). */
   /** detail.leaveOut: also the forward without each kind's dispatches; detail.perDispatch: each dispatch
-   *  timed on its own (op-profile.ts). */
+   *  timed on its own; detail.prefix: each dispatch's increment over the ones before it (op-profile.ts). */
   profile(batch: number, seq: number, reps?: number, warmup?: number, detail?: ProfileDetail): Promise<EncoderProfile>;
   /** How each layer's Q/K/V linears run: 'fused' (one stacked linear) or 'separate'. */
   readonly qkvModes: ('fused' | 'separate')[];

@@ -40,10 +40,13 @@ export interface OpTime {
 }
 
 /** What a profile adds to the per-kind times: leaveOut, the forward without each kind's dispatches
- *  (and regrouped by kind); perDispatch, each dispatch timed on its own. */
+ *  (and regrouped by kind); perDispatch, each dispatch timed on its own; prefix, the forward's first k
+ *  dispatches for every k, so each dispatch's increment is what it adds where it sits (after the ones
+ *  before it), beside what it takes on its own. */
 export interface ProfileDetail {
   leaveOut?: boolean;
   perDispatch?: boolean;
+  prefix?: boolean;
 }
 
 /** One dispatch of the forward timed on its own (perDispatch), in the forward's order. */
@@ -63,6 +66,9 @@ export interface EncoderProfile {
   groupedMs?: number;
   /** With perDispatch: each dispatch on its own (its repeats serialised as in the forward). */
   perDispatch?: DispatchTime[];
+  /** With prefix: per dispatch, in the forward's order, the forward's first k dispatches' time less the
+   *  first k - 1's (the first: its own); they add up to the last prefix, the whole forward timed again. */
+  inPlace?: DispatchTime[];
   timing: GpuTiming['timing'];
 }
 
@@ -102,10 +108,22 @@ export async function profileSteps(
         msMedian: (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian,
       });
   }
+  let inPlace: DispatchTime[] | undefined;
+  if (opts.prefix) {
+    inPlace = [];
+    let before = 0;
+    for (let k = 1; k <= steps.length; k++) {
+      const head = steps.slice(0, k);
+      const ms = (await timeCompute(device, (pass) => head.forEach((s) => s.encode(pass)), opts)).msMedian;
+      inPlace.push({ kind: steps[k - 1].kind, msMedian: ms - before });
+      before = ms;
+    }
+  }
   return {
     forward,
     groupedMs: grouped,
     perDispatch,
+    inPlace,
     dispatches: steps.length,
     ops,
     sumMs: ops.reduce((n, o) => n + o.msMedian, 0),

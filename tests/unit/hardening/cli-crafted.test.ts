@@ -53,6 +53,7 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
   test('encoder: --ort-dir without --compare-ort-webgpu, and --compare-ort-webgpu with saved logits', () => {
     refuses(['encoder', '--model', model, '--ort-dir', dir], /--ort-dir goes with --compare-ort-webgpu/);
     refuses(['encoder', '--model', model, '--profile-dispatches'], /--profile-dispatches goes with --profile/);
+    refuses(['encoder', '--model', model, '--profile-prefix'], /--profile-prefix goes with --profile/);
     refuses(
       ['encoder', '--model', model, '--compare-ort', '--compare-ort-webgpu', '--engine-logits', model],
       /not with --engine-logits/,
