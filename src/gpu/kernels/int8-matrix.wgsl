@@ -82,8 +82,8 @@ const EPI = 16u * FN * 16u; // words of one subgroup's epilogue strip
 const BANDW = max(16u * RSW, 256u) + {{BANDPAD}}u;
 const EPB = {{EPB}}u;
 // Bands the epilogue needs: WGM x WGN x FN / EPB, or one a subgroup with EPF (each result fragment
-// through the subgroup's band in turn: 128 x 128 blocks of 8 subgroups with one stage of 64 codes
-// then fit 20 KiB, two workgroups within the 48 KiB an SM holds under Dawn/Vulkan on the H200).
+// through the subgroup's band in turn: a 128 x 128 block with one stage of 64 codes then fits 20 KiB,
+// two workgroups within the 48 KiB an SM holds under Dawn/Vulkan on the H200).
 const EBANDS = {{EBANDS}}u;
 var<workgroup> smb: array<array<i32, BANDW>, max(NBUF * SBANDS, EBANDS)>;
 fn put(band: u32, at: u32, v: i32) { smb[band][at] = v; }
@@ -363,7 +363,7 @@ fn main(
   let rowBase = m0 + sgm * FM * 16u;
   let colBase = n0 + sgn * FN * 16u;
 //#if EPF
-  // One fragment a subgroup at a time through its own band (EPIT / FN steps of SG elements each).
+  // One fragment a subgroup at a time through its own band (EPFT steps of SG elements each).
 //#unroll I {{FM}}
 //#unroll J {{FN}}
   subgroupMatrixStore(&smb[sg], 0u, acc{{I}}{{J}}, false, 16u);
