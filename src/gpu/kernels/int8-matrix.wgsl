@@ -107,9 +107,14 @@ fn stash(band0: u32, r: u32, c: u32, v: vec4<u32>) {
   }
 }
 
+/** Output (row, col) of Y from its i32 sum: the scales (the f32 product that the CPU int8 reference
+ *  rounds the same way), bias and GELU. */
+fn resultAt(row: u32, col: u32, acc: i32) -> f32 {
+  return hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+}
+
 //#if BAND
-/** Element e of a subgroup's 16-row strip of results (its fragments in bands from sg * FN on):
- *  scales, bias and GELU, into Y. */
+/** Element e of a subgroup's 16-row strip of results (its fragments in bands from sg * FN on), into Y. */
 fn finish(e: u32, sg: u32, rowBase: u32, colBase: u32) {
   let rr = e / (FN * 16u);
   let cc = e % (FN * 16u);
@@ -117,19 +122,17 @@ fn finish(e: u32, sg: u32, rowBase: u32, colBase: u32) {
   let col = colBase + cc;
   if (row < params.tokens && col < params.n) {
     let f = sg * FN + cc / 16u;
-    let acc = smb[f / EPB][(f % EPB) * 256u + rr * 16u + cc % 16u];
-    y[row * params.n + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+    y[row * params.n + col] = resultAt(row, col, smb[f / EPB][(f % EPB) * 256u + rr * 16u + cc % 16u]);
   }
 }
 
 /** EPF: element e (of 256) of the one result fragment in subgroup sg's band, whose top-left output
- *  is (rowBase, colBase): scales, bias and GELU, into Y. */
+ *  is (rowBase, colBase), into Y. */
 fn finishFragment(e: u32, sg: u32, rowBase: u32, colBase: u32) {
   let row = rowBase + e / 16u;
   let col = colBase + e % 16u;
   if (row < params.tokens && col < params.n) {
-    let acc = smb[sg][e];
-    y[row * params.n + col] = hp_epilogue(rounded(exactF32(acc) * (xs[row] * ws[col])), col);
+    y[row * params.n + col] = resultAt(row, col, smb[sg][e]);
   }
 }
 //#endif
@@ -400,7 +403,7 @@ fn main(
     let row = rowBase + {{I}}u * 16u + e / (FN * 16u);
     let col = colBase + e % (FN * 16u);
     if (row < M && col < N) {
-      y[row * N + col] = hp_epilogue(rounded(exactF32(sm[strip + e]) * (xs[row] * ws[col])), col);
+      y[row * N + col] = resultAt(row, col, sm[strip + e]);
     }
   }
   workgroupBarrier();
