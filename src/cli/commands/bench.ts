@@ -3,6 +3,7 @@
 import { parseFlags, numberFlag, numberListFlag, tileFlag } from '../args';
 import { checkStorageBinding } from '../../gpu/limits';
 import { CliError } from '../cli-error';
+import { wrapHelp } from '../help-text';
 import { nodeGpu } from '../../gpu/node-gpu';
 import {
   createDenseLinear,
@@ -42,6 +43,21 @@ import { benchResidencyCmd, residencyUsage } from './bench-residency';
 import { ATTENTION_VARIANTS } from '../../gpu/encoder/attention';
 import { ABLATIONS } from '../../gpu/encoder/attention-tiled';
 
+// The int8 variants named from their registries (int8-linear.ts), so the help lists every one.
+const int8VariantsHelp = wrapHelp(
+  `--quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU), each verified ` +
+    `bit for bit against the CPU int8 reference on sampled rows. matmul --tile: ${INT8_VARIANTS.join(', ')}, ` +
+    `${INT8_MATRIX} (the automatic tensor-core tile). hp --variant: ${HP_INT8_VARIANTS.join(', ')}. ` +
+    `dot4…: dot4I8Packed, four int8 products an instruction, on every adapter; matrix…: the tensor cores ` +
+    `(i8 subgroup matrices, where the adapter offers them: run with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe ` +
+    `APIs). In a dense matrix tile's name: b banded workgroup memory, s 16 subgroups of 32 x 32, w 4 of 64 x 64, ` +
+    `t 8 of 64 x 32, 1 one stage buffer, k stages of 128 codes, e the epilogue written out, f the epilogue a ` +
+    `fragment at a time; HP dot4x…, dot4c… and matrix-x…: X as columns. --tile (matmul) / --variant (hp) all times ` +
+    `every variant, a comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or ` +
+    `'~barrier' (joined by '+') runs without that part of its loop (measurement only: wrong results, reported ` +
+    `unverified);`,
+);
+
 export const usage =
   `hp-lab bench matmul --m M --k K --n N [--reps R] [--tile NAME|subgroup|all] ` +
   `[--weights f32|f16] [--gelu] [--split-k P,...|auto]
@@ -62,17 +78,7 @@ hp-lab bench attention [--batch 1,32] [--seq 64,128] [--hidden 312] [--heads 12]
   `'verify' runs the correctness battery of all kernels. --columns (hp): the kernel on X as
   columns (variants: its column tiles, c128/8x8 ..., all), each alone, then the automatic one
   with the transpose of X in the same pass.
-  --quant int8: the int8 kernels instead (W per output row, X per token, quantized on the GPU;
-  dot4I8Packed tiles (dot4-64, dot4-128, unrolled dot4-64u, -128u; HP: dot4u, dot4, dot4u-n4,
-  -n8), and the tensor-core variants where the adapter has i8 subgroup matrices (matrix-64, -128,
-  -128w, -128s, -256, banded -64b, -128b, -128tb, -128sb, -128wb, -256b, -256sb; HP: dot4x,
-  dot4x-n4, dot4x-v64, dot4x-v (X as columns), matrix-x64, -x128, -x256 (X as columns; matrix:
-  matrix-x64); run
-  with HP_LAB_UNSAFE_APIS=1 for Dawn's unsafe APIs); each verified bit for bit against the CPU
-  int8 reference on sampled rows. --tile (matmul) / --variant (hp) all times every variant, a
-  comma list the ones named; a dense matrix tile with '~global', '~stash', '~mma' or '~barrier'
-  (joined by '+') runs without that part of its loop (measurement only: wrong results, reported
-  unverified);
+${int8VariantsHelp}
   --spin-up MS runs each int8 variant for MS ms (then until its times settle) before timing it,
   so the GPU is at its working clock (it idles lower while the CPU verifies); quantize_forms_ms:
   the quantizer alone, codes as rows / as columns, with subgroupMax or a tree of barriers.

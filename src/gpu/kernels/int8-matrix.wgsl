@@ -362,7 +362,6 @@ fn main(
   // of workgroup memory (BAND: EPB fragments a band), then its invocations apply scales, bias
   // and GELU to whole rows (EUNROLL: that loop written out, EPIT steps of SG elements, so its
   // loads and stores can be issued together; H200, session 9: 3 % of 4096³, 11 % at 312 -> 1200).
-  let strip = sg * EPI;
   let rowBase = m0 + sgm * FM * 16u;
   let colBase = n0 + sgn * FN * 16u;
 //#if EPF
@@ -394,6 +393,7 @@ fn main(
   workgroupBarrier();
 //#end
 //#else
+  let strip = sg * EPI; // flat memory: subgroup sg's strip
 //#unroll I {{FM}}
 //#unroll J {{FN}}
   subgroupMatrixStore(&sm, strip + {{J}}u * 16u, acc{{I}}{{J}}, false, FN * 16u);
