@@ -27,6 +27,13 @@ export function profileRow(p: EncoderProfile) {
     ...(p.perDispatch ? { dispatches_ms: p.perDispatch.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
     // Each dispatch's increment over the forward's dispatches before it: [kind, ms].
     ...(p.inPlace ? { dispatches_in_place_ms: p.inPlace.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
+    // Each dispatch on its own after the cache was filled with other data: [kind, ms].
+    ...(p.cold
+      ? {
+          dispatches_cold_ms: p.cold.map((d) => [d.kind, round(d.msMedian)] as const),
+          cold_fill_mib: round((p.coldBytes ?? 0) / 2 ** 20),
+        }
+      : {}),
   };
 }
 

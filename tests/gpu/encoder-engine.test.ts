@@ -371,7 +371,7 @@ describe('encoder engine on WebGPU', () => {
       expect(
         maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
       ).toBeLessThan(1e-4);
-      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true, prefix: true });
+      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true, prefix: true, coldBytes: 2 ** 20 });
       // 18 tokens: on columns (the embeddings write them), the output linears fused with their
       // LayerNorm, where that runs; the last layer's on the [CLS] rows in one dispatch (tail).
       expect(p.ops.map((o) => o.kind)).toEqual(
@@ -396,9 +396,33 @@ describe('encoder engine on WebGPU', () => {
       // Each dispatch's increment over the ones before it: one a dispatch, in the same order.
       expect(p.inPlace!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));
       expect(p.inPlace!.reduce((n, d) => n + d.msMedian, 0)).toBeGreaterThan(0);
+      // Each dispatch after a 1 MiB read of another buffer, less that read: one a dispatch, in order.
+      expect(p.coldBytes).toBe(2 ** 20);
+      expect(p.cold!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));
+      expect(p.cold!.every((d) => Number.isFinite(d.msMedian))).toBe(true);
       engine.destroy();
     },
   );
+
+  it('tailPrefetch: the tail and head weights read before the last attention, the logits unchanged', async () => {
+    const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 15);
+    const b = randomBatch(model, 2, 9, 6);
+    const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
+    const opts = { sparse, maxBatch: 2, maxSeq: 9 };
+    const plain = createEncoderEngine(gpu.device, gpu.caps, pruned, opts);
+    const fetched = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...opts, tailPrefetch: true });
+    const logits = (e: typeof plain) => e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9);
+    expect(await logits(fetched)).toEqual(await logits(plain));
+    const kinds = (await fetched.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
+    const plainKinds = (await plain.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
+    // One dispatch more, right before the last layer's attention (the whole tail runs here).
+    expect(plainKinds).toContain('tail');
+    expect(kinds.filter((k) => k === 'prefetch')).toHaveLength(1);
+    expect(kinds.indexOf('prefetch')).toBe(kinds.lastIndexOf('attention') - 1);
+    expect(kinds.filter((k) => k !== 'prefetch')).toEqual(plainKinds);
+    plain.destroy();
+    fetched.destroy();
+  });
 
   it(
     'attention-output and FFN-output linears (dense and HP) ' + 'fused with residual + LayerNorm, fewer dispatches',

@@ -146,7 +146,10 @@ export const usage =
                       512 tokens a call on a hardware adapter);
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
-                      split tail's last LayerNorm taken into the head (the default), or apart
+                      split tail's last LayerNorm taken into the head (the default), or apart;
+                      +prefetch: where the tail runs whole, one dispatch before the last layer's
+                      attention reads the tail's and the head's weights into the GPU's cache
+                      (op kind prefetch; default off)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -197,6 +200,10 @@ export const usage =
                       forward's dispatches regrouped by kind (grouped_by_kind_ms)
   --profile-dispatches with --profile: also each dispatch timed on its own, in the forward's order
                       (dispatches_ms: [kind, ms] pairs; the last layer's [CLS] tail, its own)
+  --profile-cold MIB  with --profile: also each dispatch on its own after a dispatch reading MIB MiB
+                      of another buffer (more than the GPU's cache; capped by the adapter's limits),
+                      less that read alone: its time with its weights and inputs out of the cache
+                      (dispatches_cold_ms: [kind, ms] pairs; cold_fill_mib)
   --profile-prefix    with --profile: also the forward's first k dispatches for every k, each dispatch's
                       increment over those before it (dispatches_in_place_ms: [kind, ms] pairs)
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -225,10 +232,11 @@ const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
  *  linears (fused, split, splitN, whole, wholeN, unrollN), the earlier layers' output sides
  *  (rows-block, no-rows-block), whether the [CLS] attention writes the compact rows (no gather),
- *  whether the head takes the split tail's last LayerNorm in. */
+ *  whether the head takes the split tail's last LayerNorm in, whether the whole tail's and the head's
+ *  weights are read into the cache first (prefetch). */
 const TAIL_PARTS = new RegExp(
   '^(attention|all-queries|fused|split\\d*|whole\\d*|unroll\\d+|rows-block|no-rows-block|' +
-    'compact|gather|head-ln|ln-apart)$',
+    'compact|gather|head-ln|ln-apart|prefetch)$',
 );
 
 /** '+wholeN' and '+unrollN' take 1..16 (the engine's most slices and load step). */
@@ -243,7 +251,7 @@ function tailMode(v: string): string {
   throw new CliError(
     `--cls-tail must be one of ${TAIL_MODES.join(', ')}, then any of +attention, +all-queries, +fused, ` +
       '+split, +splitN, +whole, +wholeN, +unrollN (N 1-16), +rows-block, +no-rows-block, +compact, +gather, ' +
-      `+head-ln, +ln-apart; got '${v}'`,
+      `+head-ln, +ln-apart, +prefetch; got '${v}'`,
   );
 }
 
@@ -258,6 +266,7 @@ type EngineTailOptions = Pick<
   | 'rowsBlock'
   | 'clsCompact'
   | 'tailHeadLn'
+  | 'tailPrefetch'
 >;
 
 /** The engine options of a --cls-tail mode ('+all-queries': the last layer's attention over every
@@ -266,7 +275,8 @@ type EngineTailOptions = Pick<
  *  kept columns, fused, or all three in one dispatch (N slices a row; '+unrollN': its load step;
  *  '+rows-block' / '+no-rows-block': the earlier layers' output sides as that kernel on every row);
  *  '+compact' / '+gather': the [CLS] attention writes the compact rows, or a gather does;
- *  '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart). */
+ *  '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart; '+prefetch': the
+ *  whole tail's and the head's weights read into the cache before the last layer's attention). */
 function tailOptions(mode: string | undefined): EngineTailOptions {
   if (mode === undefined) return {};
   const [tail, ...rest] = mode.split('+');
@@ -286,13 +296,17 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
     if (r === 'rows-block' || r === 'no-rows-block') o.rowsBlock = r === 'rows-block';
     if (r === 'compact' || r === 'gather') o.clsCompact = r === 'compact';
     if (r === 'head-ln' || r === 'ln-apart') o.tailHeadLn = r === 'head-ln';
+    if (r === 'prefetch') o.tailPrefetch = true;
   }
   return o;
 }
 
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) =>
-  mode?.replace(/\+(fused|split\d*|whole\d*|unroll\d+|rows-block|no-rows-block|head-ln|ln-apart)(?=\+|$)/g, '');
+  mode?.replace(
+    /\+(fused|split\d*|whole\d*|unroll\d+|rows-block|no-rows-block|head-ln|ln-apart|prefetch)(?=\+|$)/g,
+    '',
+  );
 
 /** A flag value's check against its names: `--flag must be one of a, b, got 'v'` otherwise. */
 const choiceOf =
@@ -348,6 +362,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'profile-leave-out': { type: 'boolean' },
     'profile-dispatches': { type: 'boolean' },
     'profile-prefix': { type: 'boolean' },
+    'profile-cold': { type: 'string' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
@@ -500,6 +515,8 @@ export async function run(argv: string[]): Promise<unknown> {
   if (f['profile-leave-out'] && !f.profile) throw new CliError('--profile-leave-out goes with --profile');
   if (f['profile-dispatches'] && !f.profile) throw new CliError('--profile-dispatches goes with --profile');
   if (f['profile-prefix'] && !f.profile) throw new CliError('--profile-prefix goes with --profile');
+  if (f['profile-cold'] !== undefined && !f.profile) throw new CliError('--profile-cold goes with --profile');
+  const coldMib = f['profile-cold'] === undefined ? 0 : numberFlag(f['profile-cold'], 'profile-cold', 0, 1, 4096, true);
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
   if (f['compare-ort-webgpu'] && f['engine-logits'])
@@ -732,6 +749,7 @@ export async function run(argv: string[]): Promise<unknown> {
                   leaveOut: Boolean(f['profile-leave-out']),
                   perDispatch: Boolean(f['profile-dispatches']),
                   prefix: Boolean(f['profile-prefix']),
+                  coldBytes: coldMib * 2 ** 20,
                 });
                 const row = {
                   sparsity: linears === 'hp' ? sparsity : 0,

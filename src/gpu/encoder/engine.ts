@@ -55,6 +55,7 @@ import { shapeTile } from '../kernels/hp-columns-ln';
 import { concatF32, uploadBuffer } from '../kernel';
 import { createHpTail, hpTailFits, wholeTailLayer, type TailLayer } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
+import { createCacheTouch } from './cache-touch';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
 import {
@@ -189,6 +190,11 @@ export function createEncoderEngine(
       : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
   const tailHeadLn = opts.tailHeadLn ?? true;
+  // The tail's and the head's weights read into the cache before the last layer's attention.
+  const tailPrefetch =
+    opts.tailPrefetch && wholeTail
+      ? createCacheTouch(device, [...wholeTail.weights, ...head.weights], 'encoder.tail-prefetch')
+      : null;
   if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
     throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
@@ -565,6 +571,7 @@ export function createEncoderEngine(
     splitTail,
     tailSplitKc,
     tailHeadLn,
+    tailPrefetch,
     head,
     fusedOut,
     lnWeights: weights.ln,
@@ -844,6 +851,7 @@ export function createEncoderEngine(
       releaseActivations();
       head.destroy();
       wholeTail?.destroy();
+      tailPrefetch?.destroy();
       for (const k of rowsBlocks ?? []) k.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
       for (const b of [

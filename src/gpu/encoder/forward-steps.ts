@@ -6,6 +6,7 @@ import type { GpuLinear } from '../kernels';
 import type { DenseDeferredLn } from '../kernels/linear-types';
 import { HP_COLUMNS_FEW_TOKENS, MAX_COLUMN_SPLITS, type ColumnsTranspose } from '../kernels/hp-columns';
 import type { AttentionKernel } from './attention';
+import type { CacheTouch } from './cache-touch';
 import type { ClsAttention } from './attention-cls';
 import type { Activations, EngineGroups, LayerLinears, OutputGroups } from './forward-groups';
 import type { HeadKernel } from './head';
@@ -44,6 +45,9 @@ export interface ForwardKernels {
   tailSplitKc: number;
   /** The tail's last residual + LayerNorm left to the head. */
   tailHeadLn: boolean;
+  /** tailPrefetch: the whole tail's and the head's weights read into the cache before the last
+   *  layer's attention (null: not built). */
+  tailPrefetch: CacheTouch | null;
   head: HeadKernel;
   /** fuseAddLn: per layer, the output linears fused with their residual + LayerNorm (null: apart). */
   fusedOut: (LinearAddLn | null)[][];
@@ -84,7 +88,7 @@ export function forwardSteps(engine: ForwardParts, batch: number, seq: number): 
   const { act: a, groups: g, linears, qkvOut, lnWeights, hidden, heads, int8 } = engine;
   const { embeddings, embeddingsCols, embeddingsWideCols, transpose, addLn, addLnCols, head } = engine;
   const { layerAttention, clsAttention, clsCompact, clsGather, wholeTail, rowsBlocks, fusedOut } = engine;
-  const { splitTail, tailSplitKc, tailHeadLn } = engine;
+  const { splitTail, tailSplitKc, tailHeadLn, tailPrefetch } = engine;
   const { headsRun, tailFor, columnsFor, rowsBlockFor, deferredLnOf, deferredFor, int8FusedFor } = engine;
   const tokens = batch * seq;
   const out: Step[] = [];
@@ -188,6 +192,10 @@ export function forwardSteps(engine: ForwardParts, batch: number, seq: number): 
         if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
         else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
       }
+      // The whole tail's and the head's weights into the cache, after the last big dispatch that could
+      // evict them (their own copies: no earlier dispatch of this forward read them).
+      if (tailPrefetch && wholeTail && tail?.whole && i === linears.length - 1)
+        step('prefetch', (pass) => tailPrefetch.encode(pass));
       const compacted = attentionStep(i);
       const block = blocked && i < linears.length - 1 ? g.blocks![i] : null;
       if (block) {

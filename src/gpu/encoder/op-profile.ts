@@ -5,6 +5,7 @@
 // ops are inside a forward, so the parts add up to the forward less what overlaps between
 // dispatches; the rest ("gaps") is reported, not hidden.
 import { timeCompute, type GpuTiming } from '../timing';
+import { createCacheEvict } from './cache-touch';
 
 export const OP_KINDS = [
   'embeddings',
@@ -19,6 +20,7 @@ export const OP_KINDS = [
   'block',
   'tail',
   'head',
+  'prefetch',
 ] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
@@ -42,11 +44,14 @@ export interface OpTime {
 /** What a profile adds to the per-kind times: leaveOut, the forward without each kind's dispatches
  *  (and regrouped by kind); perDispatch, each dispatch timed on its own; prefix, the forward's first k
  *  dispatches for every k, so each dispatch's increment is what it adds where it sits (after the ones
- *  before it), beside what it takes on its own. */
+ *  before it), beside what it takes on its own; coldBytes, each dispatch timed on its own after a
+ *  dispatch reading that many bytes of another buffer (cache-touch.ts), less that read alone: what it
+ *  takes with its weights and inputs out of the cache, as a forward's later layers may find them. */
 export interface ProfileDetail {
   leaveOut?: boolean;
   perDispatch?: boolean;
   prefix?: boolean;
+  coldBytes?: number;
 }
 
 /** One dispatch of the forward timed on its own (perDispatch), in the forward's order. */
@@ -69,6 +74,10 @@ export interface EncoderProfile {
   /** With prefix: per dispatch, in the forward's order, the forward's first k dispatches' time less the
    *  first k - 1's (the first: its own); they add up to the last prefix, the whole forward timed again. */
   inPlace?: DispatchTime[];
+  /** With coldBytes: each dispatch on its own after the cache was filled with other data (less the
+   *  filling read's own time), in the forward's order; coldBytes the bytes read (capped by the device). */
+  cold?: DispatchTime[];
+  coldBytes?: number;
   timing: GpuTiming['timing'];
 }
 
@@ -119,11 +128,39 @@ export async function profileSteps(
       before = ms;
     }
   }
+  let cold: DispatchTime[] | undefined;
+  let coldBytes: number | undefined;
+  if (opts.coldBytes) {
+    const evict = await createCacheEvict(device, opts.coldBytes);
+    try {
+      coldBytes = evict.bytes;
+      const evictMs = (await timeCompute(device, (pass) => evict.encode(pass), opts)).msMedian;
+      cold = [];
+      for (const s of steps) {
+        // Each repeat reads the other buffer, then runs the dispatch; the implementation's barriers keep
+        // them apart: before the read (its sink, written by the repeat before) and before the
+        // dispatch (its outputs, likewise), each waiting for all the work recorded before it.
+        const t = await timeCompute(
+          device,
+          (pass) => {
+            evict.encode(pass);
+            s.encode(pass);
+          },
+          opts,
+        );
+        cold.push({ kind: s.kind, msMedian: t.msMedian - evictMs });
+      }
+    } finally {
+      evict.destroy();
+    }
+  }
   return {
     forward,
     groupedMs: grouped,
     perDispatch,
     inPlace,
+    cold,
+    coldBytes,
     dispatches: steps.length,
     ops,
     sumMs: ops.reduce((n, o) => n + o.msMedian, 0),

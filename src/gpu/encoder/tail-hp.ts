@@ -52,6 +52,8 @@ export interface HpTail {
   /** Bytes of its own copy of the layer's output-side weights, kept columns and vectors on the GPU
    *  (beside the linears' buffers), and of the slice tables built so far. */
   readonly weightBytes: number;
+  /** Its kept columns, weights and biases (what a prefetch reads into the cache; the kernel owns them). */
+  readonly weights: readonly GPUBuffer[];
   destroy(): void;
 }
 
@@ -243,6 +245,7 @@ export function createHpTail(
     get weightBytes() {
       return [...buffers, ...[...perSlices.values()].map((e) => e.ranges)].reduce((n, b) => n + b.size, 0);
     },
+    weights: buffers,
     encode(pass, b, rows) {
       const s = slicesFor(rows);
       const { pipeline, ranges } = forSlices(s);

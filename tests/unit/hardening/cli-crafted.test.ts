@@ -54,6 +54,9 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     refuses(['encoder', '--model', model, '--ort-dir', dir], /--ort-dir goes with --compare-ort-webgpu/);
     refuses(['encoder', '--model', model, '--profile-dispatches'], /--profile-dispatches goes with --profile/);
     refuses(['encoder', '--model', model, '--profile-prefix'], /--profile-prefix goes with --profile/);
+    refuses(['encoder', '--model', model, '--profile-cold', '256'], /--profile-cold goes with --profile/);
+    refuses(['encoder', '--model', model, '--profile', '--profile-cold', '0'], /--profile-cold must be an integer/);
+    refuses(['encoder', '--model', model, '--cls-tail', 'on+prefetched'], /\+prefetch; got 'on\+prefetched'/);
     refuses(
       ['encoder', '--model', model, '--compare-ort', '--compare-ort-webgpu', '--engine-logits', model],
       /not with --engine-logits/,

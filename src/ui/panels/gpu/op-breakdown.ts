@@ -15,6 +15,7 @@ const LABELS: Record<OpKind, string> = {
   block: "a layer's output side",
   tail: 'last layer on [CLS] rows',
   head: 'pooler + classifier',
+  prefetch: 'weights into the cache',
 };
 
 /** One colour a kind, by its place in OP_KINDS: the same in every run and chart. */
@@ -31,6 +32,7 @@ const COLOURS = [
   '#f0b27a',
   '#8fb3f0',
   '#7a7f87',
+  '#4d5b3a',
 ];
 
 /** One kind's bar segment: its GPU time in each engine (0 where that engine runs none of it). */
