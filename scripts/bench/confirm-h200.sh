@@ -37,7 +37,12 @@
 # int8 encoder, B=32 L=128 HP 90 %, with the activation scale over the whole row, the columns read, and those at
 # the output linears' inputs, twice each in one process), int8-scale-leave (the same, row and read-out, with
 # --profile-leave-out), logits-int8-scale (int8
-# dev-split logits, read scale, its skips at every batch and none: the files' rows equal), logits (dev-split logits at
+# dev-split logits, read scale, its skips at every batch and none: the files' rows equal), cold (HP 90 % and dense
+# B=32 L=128 profiled with each dispatch alone, in place (prefix) and cold (after a 256 MiB read of another
+# buffer): does a dispatch's cost in the forward follow its data leaving the cache?), prefetch (B=32 L=128
+# and B=1 L=128 with --cls-tail auto, auto+prefetch, auto in one process: the whole tail's and the head's
+# weights read into the cache before the last attention, profiled and timed), logits-prefetch (the logits
+# step with the prefetch: its file's rows equal the plain logits step's), logits (dev-split logits at
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
@@ -211,6 +216,15 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
         HP_LAB_UNSAFE_APIS=1 c "logits-int8-read-$live" 30 encoder --quant int8 --no-latency --sparsity 0,0.9 \
           --int8-scale read --hp-live $live --save-logits "$out/engine-logits-int8-read-$live.json"
       done ;;
+    cold)
+      c cold 150 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --profile-dispatches --profile-prefix \
+        --profile-cold 256 ;;
+    prefetch)
+      c prefetch 90 "${enc[@]}" --batch 32 --seq 128 --profile --profile-dispatches --cls-tail auto,auto+prefetch,auto
+      c prefetch-b1 60 "${enc[@]}" --batch 1 --seq 128 --cls-tail auto,auto+prefetch,auto ;;
+    logits-prefetch)
+      c logits-prefetch 40 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail auto+prefetch \
+        --save-logits "$out/engine-logits-prefetch.json" ;;
     *) echo "confirm-h200: unknown step $s" >&2 ;;
   esac
 done
