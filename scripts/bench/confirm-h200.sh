@@ -217,8 +217,8 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
           --int8-scale read --hp-live $live --save-logits "$out/engine-logits-int8-read-$live.json"
       done ;;
     cold)
-      c cold 150 "${enc[@]}" --no-latency --batch 32 --seq 128 --profile --profile-dispatches --profile-prefix \
-        --profile-cold 256 ;;
+      c cold 150 "${enc[@]}" --reps 10 --no-latency --batch 32 --seq 128 --profile --profile-dispatches \
+        --profile-prefix --profile-cold 256 ;;
     prefetch)
       c prefetch 90 "${enc[@]}" --batch 32 --seq 128 --profile --profile-dispatches --cls-tail auto,auto+prefetch,auto
       c prefetch-b1 60 "${enc[@]}" --batch 1 --seq 128 --cls-tail auto,auto+prefetch,auto ;;

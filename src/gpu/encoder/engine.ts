@@ -190,13 +190,13 @@ export function createEncoderEngine(
       : null;
   const tailSplitKc = opts.tailSplitKc ?? TAIL_SPLIT_KC;
   const tailHeadLn = opts.tailHeadLn ?? true;
+  if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
+    throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   // The tail's and the head's weights read into the cache before the last layer's attention.
   const tailPrefetch =
     opts.tailPrefetch && wholeTail
       ? createCacheTouch(device, [...wholeTail.weights, ...head.weights], 'encoder.tail-prefetch')
       : null;
-  if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
-    throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
