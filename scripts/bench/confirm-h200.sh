@@ -38,8 +38,9 @@
 # the output linears' inputs, twice each in one process), int8-scale-leave (the same, row and read-out, with
 # --profile-leave-out), logits-int8-scale (int8
 # dev-split logits, read scale, its skips at every batch and none: the files' rows equal), cold (HP 90 % and dense
-# B=32 L=128 profiled with each dispatch alone, in place (prefix) and cold (after a 256 MiB read of another
-# buffer): does a dispatch's cost in the forward follow its data leaving the cache?), prefetch (B=32 L=128
+# B=32 L=128 profiled with each dispatch alone, in place (prefix), after the one before it (pairs) and cold
+# (after a 256 MiB read of another buffer): is a dispatch's cost in the forward set by its neighbour, or by
+# its data leaving the cache?), prefetch (B=32 L=128
 # and B=1 L=128 with --cls-tail auto, auto+prefetch, auto in one process: the whole tail's and the head's
 # weights read into the cache before the last attention, profiled and timed), logits-prefetch (the logits
 # step with the prefetch: its file's rows equal the plain logits step's), logits (dev-split logits at
@@ -217,8 +218,8 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
           --int8-scale read --hp-live $live --save-logits "$out/engine-logits-int8-read-$live.json"
       done ;;
     cold)
-      c cold 150 "${enc[@]}" --reps 10 --no-latency --batch 32 --seq 128 --profile --profile-dispatches \
-        --profile-prefix --profile-cold 256 ;;
+      c cold 180 "${enc[@]}" --reps 10 --no-latency --batch 32 --seq 128 --profile --profile-dispatches \
+        --profile-prefix --profile-pairs --profile-cold 256 ;;
     prefetch)
       c prefetch 90 "${enc[@]}" --batch 32 --seq 128 --profile --profile-dispatches --cls-tail auto,auto+prefetch,auto
       c prefetch-b1 60 "${enc[@]}" --batch 1 --seq 128 --cls-tail auto,auto+prefetch,auto ;;

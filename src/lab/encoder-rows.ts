@@ -27,6 +27,10 @@ export function profileRow(p: EncoderProfile) {
     ...(p.perDispatch ? { dispatches_ms: p.perDispatch.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
     // Each dispatch's increment over the forward's dispatches before it: [kind, ms].
     ...(p.inPlace ? { dispatches_in_place_ms: p.inPlace.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
+    // Each dispatch after the one before it, less that one alone: [kind, ms].
+    ...(p.afterPrevious
+      ? { dispatches_after_previous_ms: p.afterPrevious.map((d) => [d.kind, round(d.msMedian)] as const) }
+      : {}),
     // Each dispatch on its own after the cache was filled with other data: [kind, ms].
     ...(p.cold
       ? {

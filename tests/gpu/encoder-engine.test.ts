@@ -371,7 +371,12 @@ describe('encoder engine on WebGPU', () => {
       expect(
         maxAbsDiff(await engine.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9), referenceForward(pruned, b)),
       ).toBeLessThan(1e-4);
-      const p = await engine.profile(2, 9, 1, 0, { perDispatch: true, prefix: true, coldBytes: 2 ** 20 });
+      const p = await engine.profile(2, 9, 1, 0, {
+        perDispatch: true,
+        prefix: true,
+        pairs: true,
+        coldBytes: 2 ** 20,
+      });
       // 18 tokens: on columns (the embeddings write them), the output linears fused with their
       // LayerNorm, where that runs; the last layer's on the [CLS] rows in one dispatch (tail).
       expect(p.ops.map((o) => o.kind)).toEqual(
@@ -396,6 +401,9 @@ describe('encoder engine on WebGPU', () => {
       // Each dispatch's increment over the ones before it: one a dispatch, in the same order.
       expect(p.inPlace!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));
       expect(p.inPlace!.reduce((n, d) => n + d.msMedian, 0)).toBeGreaterThan(0);
+      // Each dispatch after the one before it, less that one: one a dispatch, in order, the first its own.
+      expect(p.afterPrevious!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));
+      expect(p.afterPrevious![0].msMedian).toBe(each[0].msMedian);
       // Each dispatch after a 1 MiB read of another buffer, less that read: one a dispatch, in order.
       expect(p.coldBytes).toBe(2 ** 20);
       expect(p.cold!.map((d) => d.kind)).toEqual(each.map((d) => d.kind));

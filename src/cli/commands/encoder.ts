@@ -204,6 +204,8 @@ export const usage =
                       of another buffer (more than the GPU's cache; capped by the adapter's limits),
                       less that read alone: its time with its weights and inputs out of the cache
                       (dispatches_cold_ms: [kind, ms] pairs; cold_fill_mib)
+  --profile-pairs     with --profile: also each dispatch after the one before it, less that one alone
+                      (dispatches_after_previous_ms: [kind, ms] pairs; the first: its own time)
   --profile-prefix    with --profile: also the forward's first k dispatches for every k, each dispatch's
                       increment over those before it (dispatches_in_place_ms: [kind, ms] pairs)
   --compare-ort-webgpu  onnxruntime-web's WebGPU EP (under Node, on the same GPU) on the dense ONNX
@@ -363,6 +365,7 @@ export async function run(argv: string[]): Promise<unknown> {
     'profile-dispatches': { type: 'boolean' },
     'profile-prefix': { type: 'boolean' },
     'profile-cold': { type: 'string' },
+    'profile-pairs': { type: 'boolean' },
     'compare-ort-webgpu': { type: 'boolean' },
     'ort-dir': { type: 'string' },
     'dense-variant': { type: 'string' },
@@ -516,6 +519,7 @@ export async function run(argv: string[]): Promise<unknown> {
   if (f['profile-dispatches'] && !f.profile) throw new CliError('--profile-dispatches goes with --profile');
   if (f['profile-prefix'] && !f.profile) throw new CliError('--profile-prefix goes with --profile');
   if (f['profile-cold'] !== undefined && !f.profile) throw new CliError('--profile-cold goes with --profile');
+  if (f['profile-pairs'] && !f.profile) throw new CliError('--profile-pairs goes with --profile');
   const coldMib = f['profile-cold'] === undefined ? 0 : numberFlag(f['profile-cold'], 'profile-cold', 0, 1, 4096, true);
   if (f['ort-dir'] !== undefined && !f['compare-ort-webgpu'])
     throw new CliError('--ort-dir goes with --compare-ort-webgpu');
@@ -749,6 +753,7 @@ export async function run(argv: string[]): Promise<unknown> {
                   leaveOut: Boolean(f['profile-leave-out']),
                   perDispatch: Boolean(f['profile-dispatches']),
                   prefix: Boolean(f['profile-prefix']),
+                  pairs: Boolean(f['profile-pairs']),
                   coldBytes: coldMib * 2 ** 20,
                 });
                 const row = {

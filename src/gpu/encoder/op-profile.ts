@@ -44,13 +44,16 @@ export interface OpTime {
 /** What a profile adds to the per-kind times: leaveOut, the forward without each kind's dispatches
  *  (and regrouped by kind); perDispatch, each dispatch timed on its own; prefix, the forward's first k
  *  dispatches for every k, so each dispatch's increment is what it adds where it sits (after the ones
- *  before it), beside what it takes on its own; coldBytes, each dispatch timed on its own after a
- *  dispatch reading that many bytes of another buffer (cache-touch.ts), less that read alone: what it
- *  takes with its weights and inputs out of the cache, as a forward's later layers may find them. */
+ *  before it), beside what it takes on its own; pairs, each dispatch timed after the one before it, less
+ *  that one alone (is its cost in place set by its neighbour, or by what ran longer before?); coldBytes,
+ *  each dispatch timed on its own after a dispatch reading that many bytes of another buffer
+ *  (cache-touch.ts), less that read alone: what it takes with its weights and inputs out of the cache,
+ *  as a forward's later layers may find them. */
 export interface ProfileDetail {
   leaveOut?: boolean;
   perDispatch?: boolean;
   prefix?: boolean;
+  pairs?: boolean;
   coldBytes?: number;
 }
 
@@ -74,6 +77,9 @@ export interface EncoderProfile {
   /** With prefix: per dispatch, in the forward's order, the forward's first k dispatches' time less the
    *  first k - 1's (the first: its own); they add up to the last prefix, the whole forward timed again. */
   inPlace?: DispatchTime[];
+  /** With pairs: per dispatch, in the forward's order, it and the one before it less that one alone (the
+   *  first: its own time). */
+  afterPrevious?: DispatchTime[];
   /** With coldBytes: each dispatch on its own after the cache was filled with other data (less the
    *  filling read's own time), in the forward's order; coldBytes the bytes read (capped by the device). */
   cold?: DispatchTime[];
@@ -128,6 +134,26 @@ export async function profileSteps(
       before = ms;
     }
   }
+  let afterPrevious: DispatchTime[] | undefined;
+  if (opts.pairs) {
+    afterPrevious = [];
+    const alone = async (s: Step) => (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian;
+    let previousMs = perDispatch?.[0].msMedian ?? (await alone(steps[0]));
+    afterPrevious.push({ kind: steps[0].kind, msMedian: previousMs });
+    for (let k = 1; k < steps.length; k++) {
+      const [before, s] = [steps[k - 1], steps[k]];
+      const both = await timeCompute(
+        device,
+        (pass) => {
+          before.encode(pass);
+          s.encode(pass);
+        },
+        opts,
+      );
+      afterPrevious.push({ kind: s.kind, msMedian: both.msMedian - previousMs });
+      previousMs = perDispatch?.[k].msMedian ?? (await alone(s));
+    }
+  }
   let cold: DispatchTime[] | undefined;
   let coldBytes: number | undefined;
   if (opts.coldBytes) {
@@ -159,6 +185,7 @@ export async function profileSteps(
     groupedMs: grouped,
     perDispatch,
     inPlace,
+    afterPrevious,
     cold,
     coldBytes,
     dispatches: steps.length,

@@ -55,6 +55,7 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     refuses(['encoder', '--model', model, '--profile-dispatches'], /--profile-dispatches goes with --profile/);
     refuses(['encoder', '--model', model, '--profile-prefix'], /--profile-prefix goes with --profile/);
     refuses(['encoder', '--model', model, '--profile-cold', '256'], /--profile-cold goes with --profile/);
+    refuses(['encoder', '--model', model, '--profile-pairs'], /--profile-pairs goes with --profile/);
     refuses(['encoder', '--model', model, '--profile', '--profile-cold', '0'], /--profile-cold must be an integer/);
     refuses(['encoder', '--model', model, '--cls-tail', 'on+prefetched'], /\+prefetch; got 'on\+prefetched'/);
     refuses(
@@ -70,7 +71,7 @@ describe('numbers are parsed strictly, with ranges per flag', () => {
     );
     refuses(
       ['encoder', '--model', model, '--cls-tail', 'on+split+ln-apart,on+headln'],
-      /--cls-tail must be one of on, off, auto, then any of .*\+head-ln, \+ln-apart; got 'on\+headln'/,
+      /--cls-tail must be one of on, off, auto, then any of .*\+head-ln, \+ln-apart, \+prefetch; got 'on\+headln'/,
     );
     // The whole tail's slices and load step: 1-16.
     for (const bad of ['on+whole17', 'auto+whole0', 'on+whole+unroll0', 'on+unroll99'])
