@@ -8,6 +8,7 @@ import {
   cacheFillBytes,
   createCacheEvict,
   createCacheTouch,
+  largestBuffers,
   MAX_TOUCHED,
   SECTOR_WORDS,
 } from '../../src/gpu/encoder/cache-touch';
@@ -55,6 +56,9 @@ describe('cache touch', () => {
     const b = uploadBuffer(device, new Uint32Array(4), 'one');
     expect(() => createCacheTouch(device, [], 'none')).toThrow(/1\.\.6 buffers/);
     expect(() => createCacheTouch(device, Array<GPUBuffer>(MAX_TOUCHED + 1).fill(b), 'seven')).toThrow(/got 7/);
+    const sized = [64, 16, 4096, 32].map((n) => uploadBuffer(device, new Uint8Array(n), `b${n}`));
+    expect(largestBuffers(sized, 2).map((x) => x.size)).toEqual([4096, 64]);
+    for (const x of sized) x.destroy();
     const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 30 };
     expect(cacheFillBytes(limits, 2 ** 40)).toBe(2 ** 27);
     expect(cacheFillBytes(limits, 1000.5)).toBe(992);

@@ -412,24 +412,29 @@ describe('encoder engine on WebGPU', () => {
     },
   );
 
-  it('tailPrefetch: the tail and head weights read before the last attention, the logits unchanged', async () => {
+  it('tailPrefetch: tail and head weights read before the last attention (HP, dense), same logits', async () => {
     const model = randomBertModel({ hidden: 52, heads: 2, ffn: 64, layers: 2, maxPositions: 40 }, 15);
     const b = randomBatch(model, 2, 9, 6);
     const { sparse, pruned } = pruneAll(model, 0.5, 8, 8);
-    const opts = { sparse, maxBatch: 2, maxSeq: 9 };
-    const plain = createEncoderEngine(gpu.device, gpu.caps, pruned, opts);
-    const fetched = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...opts, tailPrefetch: true });
-    const logits = (e: typeof plain) => e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9);
-    expect(await logits(fetched)).toEqual(await logits(plain));
-    const kinds = (await fetched.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
-    const plainKinds = (await plain.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
-    // One dispatch more, right before the last layer's attention (the whole tail runs here).
-    expect(plainKinds).toContain('tail');
-    expect(kinds.filter((k) => k === 'prefetch')).toHaveLength(1);
-    expect(kinds.indexOf('prefetch')).toBe(kinds.lastIndexOf('attention') - 1);
-    expect(kinds.filter((k) => k !== 'prefetch')).toEqual(plainKinds);
-    plain.destroy();
-    fetched.destroy();
+    // HP: the whole tail's own copy of its weights; dense: the last layer's linears'.
+    for (const opts of [
+      { sparse, maxBatch: 2, maxSeq: 9 },
+      { maxBatch: 2, maxSeq: 9 },
+    ]) {
+      const plain = createEncoderEngine(gpu.device, gpu.caps, pruned, opts);
+      const fetched = createEncoderEngine(gpu.device, gpu.caps, pruned, { ...opts, tailPrefetch: true });
+      const logits = (e: typeof plain) => e.run(b.inputIds, b.attentionMask, b.tokenTypeIds, 2, 9);
+      expect(await logits(fetched)).toEqual(await logits(plain));
+      const kinds = (await fetched.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
+      const plainKinds = (await plain.profile(2, 9, 1, 0, { perDispatch: true })).perDispatch!.map((d) => d.kind);
+      // One dispatch more, right before the last layer's attention (the tail runs here: whole where HP).
+      if (opts.sparse) expect(plainKinds).toContain('tail');
+      expect(kinds.filter((k) => k === 'prefetch')).toHaveLength(1);
+      expect(kinds.indexOf('prefetch')).toBe(kinds.lastIndexOf('attention') - 1);
+      expect(kinds.filter((k) => k !== 'prefetch')).toEqual(plainKinds);
+      plain.destroy();
+      fetched.destroy();
+    }
   });
 
   it(

@@ -147,9 +147,10 @@ export const usage =
                       +compact / +gather: the [CLS] attention writes the tail's rows itself, or a
                       gather dispatch copies them (on+split+compact); +head-ln / +ln-apart: the
                       split tail's last LayerNorm taken into the head (the default), or apart;
-                      +prefetch: where the tail runs whole, one dispatch before the last layer's
-                      attention reads the tail's and the head's weights into the GPU's cache
-                      (op kind prefetch; default off)
+                      +prefetch: where the tail runs, one dispatch before the last layer's
+                      attention reads its output side's weights (the whole tail's, or its
+                      linears') and the head's into the GPU's cache (op kind prefetch; default
+                      off; dense engines too)
   --hp-attention V,V  the HP engines' attention variant (as --attention-variant, which then sets
                       the dense engine's alone); a comma list builds and times one HP engine each
                       (rows carry hp_attention)
@@ -234,8 +235,8 @@ const TAIL_MODES = ['on', 'off', 'auto'];
 /** What may follow a --cls-tail mode after '+': the last layer's attention, the tail's HP output
  *  linears (fused, split, splitN, whole, wholeN, unrollN), the earlier layers' output sides
  *  (rows-block, no-rows-block), whether the [CLS] attention writes the compact rows (no gather),
- *  whether the head takes the split tail's last LayerNorm in, whether the whole tail's and the head's
- *  weights are read into the cache first (prefetch). */
+ *  whether the head takes the split tail's last LayerNorm in, whether the tail's and the head's weights
+ *  are read into the cache first (prefetch). */
 const TAIL_PARTS = new RegExp(
   '^(attention|all-queries|fused|split\\d*|whole\\d*|unroll\\d+|rows-block|no-rows-block|' +
     'compact|gather|head-ln|ln-apart|prefetch)$',
@@ -278,7 +279,7 @@ type EngineTailOptions = Pick<
  *  '+rows-block' / '+no-rows-block': the earlier layers' output sides as that kernel on every row);
  *  '+compact' / '+gather': the [CLS] attention writes the compact rows, or a gather does;
  *  '+head-ln' / '+ln-apart': the split tail's last LayerNorm in the head, or apart; '+prefetch': the
- *  whole tail's and the head's weights read into the cache before the last layer's attention). */
+ *  tail's and the head's weights read into the cache before the last layer's attention). */
 function tailOptions(mode: string | undefined): EngineTailOptions {
   if (mode === undefined) return {};
   const [tail, ...rest] = mode.split('+');
@@ -305,10 +306,7 @@ function tailOptions(mode: string | undefined): EngineTailOptions {
 
 /** A --cls-tail mode less what only HP engines differ in (the linears' form): one dense engine each. */
 const denseTailKey = (mode: string | undefined) =>
-  mode?.replace(
-    /\+(fused|split\d*|whole\d*|unroll\d+|rows-block|no-rows-block|head-ln|ln-apart|prefetch)(?=\+|$)/g,
-    '',
-  );
+  mode?.replace(/\+(fused|split\d*|whole\d*|unroll\d+|rows-block|no-rows-block|head-ln|ln-apart)(?=\+|$)/g, '');
 
 /** A flag value's check against its names: `--flag must be one of a, b, got 'v'` otherwise. */
 const choiceOf =

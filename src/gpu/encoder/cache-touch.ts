@@ -25,6 +25,11 @@ export interface CacheTouch {
   destroy(): void;
 }
 
+/** The `n` largest of `buffers` (a touch binds MAX_TOUCHED): what to prefetch where there are more. */
+export function largestBuffers(buffers: readonly GPUBuffer[], n = MAX_TOUCHED): GPUBuffer[] {
+  return [...buffers].sort((a, b) => b.size - a.size).slice(0, n);
+}
+
 export function createCacheTouch(device: GPUDevice, buffers: readonly GPUBuffer[], label: string): CacheTouch {
   if (buffers.length === 0 || buffers.length > MAX_TOUCHED)
     throw new RangeError(`a cache touch reads 1..${MAX_TOUCHED} buffers, got ${buffers.length}`);

@@ -165,12 +165,14 @@ export interface EncoderEngineOptions {
    *  dispatch, tail-hp.ts: FFN-out's partial sums by slice of FFN's intermediate, which the head adds
    *  before the last LayerNorm; f32 weights, one tile height; else as 'split'). Default CLS_TAIL_LINEARS. */
   clsTailLinears?: 'fused' | 'split' | 'whole';
-  /** Where the tail's HP output linears run whole (clsTailLinears), one dispatch before the last layer's
-   *  attention reads the tail's and the head's weights into the GPU's cache (cache-touch.ts), so those
-   *  two short dispatches find them there: at B=32 L=128 a forward's activations pass tens of MB through
-   *  the cache between one forward's tail and the next's, and the tail and head took ~15 µs more in the
-   *  forward than alone (BENCHMARKS.md, issue 19 twenty-second pass). Default false (not yet measured on
-   *  a GPU: the dispatch costs its own barrier). */
+  /** Where the tail runs (clsTail), one dispatch before the last layer's attention reads the weights of
+   *  its output side (the whole tail's own copy, clsTailLinears, or its linears': the largest six
+   *  buffers with the head's) into the GPU's cache (cache-touch.ts), so the short dispatches after it
+   *  find them there: at B=32 L=128 a forward's activations pass tens of MB through the cache between
+   *  one forward's tail and the next's, and the HP tail and head took ~15 µs more in the forward than
+   *  alone, dense's [CLS] linears ~12 µs each (BENCHMARKS.md, issue 19 twenty-second pass). Not for
+   *  int8 linears (they do not expose their buffers). Default false (not yet measured on a GPU: the
+   *  dispatch costs its own barrier). */
   tailPrefetch?: boolean;
   /** clsTailLinears 'whole': slices of FFN's intermediate a [CLS] row, and rowsBlock's a row (workgroups a
    *  row; default: about 512 workgroups a call, tail-hp.ts; at most MAX_COLUMN_SPLITS and FFN-in's tile-rows). */

@@ -55,7 +55,7 @@ import { shapeTile } from '../kernels/hp-columns-ln';
 import { concatF32, uploadBuffer } from '../kernel';
 import { createHpTail, hpTailFits, wholeTailLayer, type TailLayer } from './tail-hp';
 import { toTokenWords, validateEngineInputs, type IdArray } from './inputs';
-import { createCacheTouch } from './cache-touch';
+import { createCacheTouch, largestBuffers, type CacheTouch } from './cache-touch';
 import { createForwardSubmitter, nextTurn, RECORD_SLICE, SUBMIT_CHUNKS } from './forward-submit';
 import { nudgeByDefault, nudged } from '../readback-floor';
 import {
@@ -192,11 +192,6 @@ export function createEncoderEngine(
   const tailHeadLn = opts.tailHeadLn ?? true;
   if (!(Number.isInteger(tailSplitKc) && tailSplitKc >= 1))
     throw new RangeError(`tailSplitKc must be a positive integer, got ${tailSplitKc}`);
-  // The tail's and the head's weights read into the cache before the last layer's attention.
-  const tailPrefetch =
-    opts.tailPrefetch && wholeTail
-      ? createCacheTouch(device, [...wholeTail.weights, ...head.weights], 'encoder.tail-prefetch')
-      : null;
   const hpColumns = opts.hpColumns ?? 'auto';
   const hpFuseLn = opts.hpFuseLn ?? true;
   const hpLive = opts.hpLive ?? 'auto';
@@ -334,6 +329,8 @@ export function createEncoderEngine(
   /** Per layer: the buffers its Q/K/V linears write (one for a fused layer, three otherwise). */
   let qkvOut: GPUBuffer[][] = [];
   let groups: EngineGroups | undefined;
+  /** tailPrefetch: the current allocation's read of the tail's and the head's weights. */
+  let tailPrefetch: CacheTouch | null = null;
 
   const int8 = opts.quant === 'int8';
   /** Whether the dense linears get their deferred-LayerNorm halves (deferLn). */
@@ -452,6 +449,7 @@ export function createEncoderEngine(
       return { kernel, next: q };
     };
     const int8Fused = linears.map((_, i) => [int8HpLnKernel(i, 0), int8HpLnKernel(i, 1)]);
+    tailPrefetch = opts.tailPrefetch ? createTailPrefetch() : null;
     groups = bindForward({
       ...forwardParts,
       device,
@@ -474,9 +472,22 @@ export function createEncoderEngine(
   /** The last shape's steps: building the list (closures over the buffers and bind groups of
    *  this allocation) was ~15 % of recording a B=1 forward on a slow CPU; reused until allocate(). */
   let recorded: { shape: string; steps: Step[] } | null = null;
+  /** tailPrefetch's read: the last layer's output-side weights (the whole tail's own copy, or its linears',
+   *  where each exposes them) and the head's, the largest MAX_TOUCHED buffers; null where a linear does
+   *  not expose its buffers (int8). */
+  function createTailPrefetch(): CacheTouch | null {
+    const last = linears[linears.length - 1];
+    const outputs = [last.attnOut, last.ffnIn, last.ffnOut].filter((l): l is GpuLinear => l !== null);
+    if (!wholeTail && outputs.some((l) => !l.weights)) return null;
+    const buffers = wholeTail ? wholeTail.weights : outputs.flatMap((l) => l.weights!);
+    return createCacheTouch(device, largestBuffers([...buffers, ...head.weights]), 'encoder.tail-prefetch');
+  }
+
   function releaseActivations(): void {
     submitter.drop();
     recorded = null;
+    tailPrefetch?.destroy();
+    tailPrefetch = null;
     for (const l of linears) for (const lin of layerLinears(l)) lin.destroy();
     linears = [];
     for (const k of int8HpLnKernels.splice(0)) k.destroy();
@@ -571,7 +582,6 @@ export function createEncoderEngine(
     splitTail,
     tailSplitKc,
     tailHeadLn,
-    tailPrefetch,
     head,
     fusedOut,
     lnWeights: weights.ln,
@@ -588,7 +598,7 @@ export function createEncoderEngine(
   function stepsFor(batch: number, seq: number): Step[] {
     const shape = `${batch}x${seq}`;
     if (recorded?.shape !== shape) {
-      const allocation = { act: act!, groups: groups!, linears, qkvOut };
+      const allocation = { act: act!, groups: groups!, linears, qkvOut, tailPrefetch };
       recorded = { shape, steps: forwardSteps({ ...forwardParts, ...allocation }, batch, seq) };
     }
     return recorded.steps;
@@ -851,7 +861,6 @@ export function createEncoderEngine(
       releaseActivations();
       head.destroy();
       wholeTail?.destroy();
-      tailPrefetch?.destroy();
       for (const k of rowsBlocks ?? []) k.destroy();
       for (const f of fusedOut.flat()) f?.destroy();
       for (const b of [

@@ -45,9 +45,6 @@ export interface ForwardKernels {
   tailSplitKc: number;
   /** The tail's last residual + LayerNorm left to the head. */
   tailHeadLn: boolean;
-  /** tailPrefetch: the whole tail's and the head's weights read into the cache before the last
-   *  layer's attention (null: not built). */
-  tailPrefetch: CacheTouch | null;
   head: HeadKernel;
   /** fuseAddLn: per layer, the output linears fused with their residual + LayerNorm (null: apart). */
   fusedOut: (LinearAddLn | null)[][];
@@ -79,6 +76,9 @@ export interface ForwardAllocation {
   linears: LayerLinears[];
   /** Per layer: the buffers its Q/K/V linears write (one for a stacked linear, three otherwise). */
   qkvOut: GPUBuffer[][];
+  /** tailPrefetch: the last layer's output-side and the head's weights read into the cache before the
+   *  last layer's attention, where the tail runs (null: not built). */
+  tailPrefetch: CacheTouch | null;
 }
 
 export type ForwardParts = ForwardKernels & ForwardRules & ForwardAllocation;
@@ -192,10 +192,9 @@ export function forwardSteps(engine: ForwardParts, batch: number, seq: number): 
         if (codes) step('qkv', (pass) => codes.encode(pass, qkvOut[i][0], tokens));
         else lin.qkv.forEach((l, j) => step('qkv', (pass) => l.encode(pass, a.x, qkvOut[i][j], tokens)));
       }
-      // The whole tail's and the head's weights into the cache, after the last big dispatch that could
-      // evict them (their own copies: no earlier dispatch of this forward read them).
-      if (tailPrefetch && wholeTail && tail?.whole && i === linears.length - 1)
-        step('prefetch', (pass) => tailPrefetch.encode(pass));
+      // The tail's and the head's weights into the cache, after the last big dispatch that could evict
+      // them (no earlier dispatch of this forward read them: the tail's own copy, the last layer's).
+      if (tailPrefetch && tail && i === linears.length - 1) step('prefetch', (pass) => tailPrefetch.encode(pass));
       const compacted = attentionStep(i);
       const block = blocked && i < linears.length - 1 ? g.blocks![i] : null;
       if (block) {

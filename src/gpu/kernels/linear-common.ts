@@ -193,6 +193,7 @@ export function linearObject(p: LinearParts): GpuLinear {
     out: p.out,
     maxTokens,
     weightBytes: p.owned.reduce((s, b) => s + b.size, 0),
+    weights: p.owned,
     flops: (tokens = maxTokens) => tokens * p.flopsPerToken,
     tileFor: (tokens = maxTokens) => p.tileFor(tokens),
     partsFor: (tokens = maxTokens) => p.partsFor?.(tokens) ?? 1,

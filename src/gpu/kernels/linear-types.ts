@@ -74,6 +74,9 @@ export interface GpuLinear {
   readonly maxTokens: number;
   /** Bytes of the weight, index and bias buffers on the GPU. */
   readonly weightBytes: number;
+  /** Those buffers, where the linear exposes them (a prefetch reads them into the GPU's cache; the
+   *  linear owns them). HP linears: its row kernel's (the columns path keeps copies of its own). */
+  readonly weights?: readonly GPUBuffer[];
   /** Floating-point operations actually performed for `tokens` (2 per stored weight per token). */
   flops(tokens?: number): number;
   /** Name of the tile config `encode` would use for `tokens` (for reports). */
