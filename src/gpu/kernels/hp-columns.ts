@@ -168,6 +168,9 @@ export const MAX_COLUMN_SPLITS = 16;
 
 export interface HPColumns extends HPColumnsPath {
   readonly weightBytes: number;
+  /** Its own buffers (the kept columns' indices, the live tile-rows' map); the values are the row
+   *  kernel's. */
+  readonly weights: readonly GPUBuffer[];
   destroy(): void;
 }
 
@@ -263,6 +266,7 @@ export function hpColumns(
     tileFor: (tokens) => geometry(tokens).name,
     keptColumns: q,
     weightBytes: colsBuf.size + (mapBuf?.size ?? 0),
+    weights: mapBuf ? [colsBuf, mapBuf] : [colsBuf],
     addLn,
     encode(target, input, output, tokens, outColumns, call = {}) {
       checkTokens(tokens, o.maxTokens, o.label);

@@ -129,6 +129,7 @@ export function createHPLinearImpl(device: GPUDevice, caps: GpuCapabilities, opt
   return {
     ...linear,
     weightBytes: linear.weightBytes + columns.weightBytes,
+    weights: [...(linear.weights ?? []), ...columns.weights],
     columns,
     destroy() {
       linear.destroy();

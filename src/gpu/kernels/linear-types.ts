@@ -75,7 +75,7 @@ export interface GpuLinear {
   /** Bytes of the weight, index and bias buffers on the GPU. */
   readonly weightBytes: number;
   /** Those buffers, where the linear exposes them (a prefetch reads them into the GPU's cache; the
-   *  linear owns them). HP linears: its row kernel's (the columns path keeps copies of its own). */
+   *  linear owns them). HP linears: its row kernel's and its columns path's. */
   readonly weights?: readonly GPUBuffer[];
   /** Floating-point operations actually performed for `tokens` (2 per stored weight per token). */
   flops(tokens?: number): number;
