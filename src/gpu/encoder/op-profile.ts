@@ -92,67 +92,42 @@ export async function profileSteps(
   steps: Step[],
   opts: { reps: number; warmup: number; minSampleMs?: number } & ProfileDetail,
 ): Promise<EncoderProfile> {
+  /** The median of `list`'s dispatches recorded back to back into one pass. */
+  const timeOf = async (list: readonly Pick<Step, 'encode'>[]) =>
+    (await timeCompute(device, (pass) => list.forEach((s) => s.encode(pass)), opts)).msMedian;
   const forward = await timeCompute(device, (pass) => steps.forEach((s) => s.encode(pass)), opts);
   const ops: OpTime[] = [];
   for (const kind of OP_KINDS) {
     const mine = steps.filter((s) => s.kind === kind);
     if (mine.length === 0) continue;
-    const t = await timeCompute(device, (pass) => mine.forEach((s) => s.encode(pass)), opts);
-    const op: OpTime = { kind, dispatches: mine.length, msMedian: t.msMedian, share: t.msMedian / forward.msMedian };
-    if (opts.leaveOut) {
-      const rest = steps.filter((s) => s.kind !== kind);
-      op.withoutMs = (await timeCompute(device, (pass) => rest.forEach((s) => s.encode(pass)), opts)).msMedian;
-    }
+    const ms = await timeOf(mine);
+    const op: OpTime = { kind, dispatches: mine.length, msMedian: ms, share: ms / forward.msMedian };
+    if (opts.leaveOut) op.withoutMs = await timeOf(steps.filter((s) => s.kind !== kind));
     ops.push(op);
   }
-  const grouped = opts.leaveOut
-    ? (
-        await timeCompute(
-          device,
-          (pass) => OP_KINDS.forEach((k) => steps.forEach((s) => s.kind === k && s.encode(pass))),
-          opts,
-        )
-      ).msMedian
-    : undefined;
-  let perDispatch: DispatchTime[] | undefined;
-  if (opts.perDispatch) {
-    perDispatch = [];
-    for (const s of steps)
-      perDispatch.push({
-        kind: s.kind,
-        msMedian: (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian,
-      });
+  const grouped = opts.leaveOut ? await timeOf(OP_KINDS.flatMap((k) => steps.filter((s) => s.kind === k))) : undefined;
+  /** Each dispatch on its own, in order: perDispatch's, and what pairs subtracts. */
+  let alone: number[] | undefined;
+  if (opts.perDispatch || opts.pairs) {
+    alone = [];
+    for (const s of steps) alone.push(await timeOf([s]));
   }
+  const perDispatch = opts.perDispatch ? steps.map((s, k) => ({ kind: s.kind, msMedian: alone![k] })) : undefined;
   let inPlace: DispatchTime[] | undefined;
   if (opts.prefix) {
     inPlace = [];
     let before = 0;
     for (let k = 1; k <= steps.length; k++) {
-      const head = steps.slice(0, k);
-      const ms = (await timeCompute(device, (pass) => head.forEach((s) => s.encode(pass)), opts)).msMedian;
+      const ms = await timeOf(steps.slice(0, k));
       inPlace.push({ kind: steps[k - 1].kind, msMedian: ms - before });
       before = ms;
     }
   }
   let afterPrevious: DispatchTime[] | undefined;
   if (opts.pairs) {
-    afterPrevious = [];
-    const alone = async (s: Step) => (await timeCompute(device, (pass) => s.encode(pass), opts)).msMedian;
-    let previousMs = perDispatch?.[0].msMedian ?? (await alone(steps[0]));
-    afterPrevious.push({ kind: steps[0].kind, msMedian: previousMs });
-    for (let k = 1; k < steps.length; k++) {
-      const [before, s] = [steps[k - 1], steps[k]];
-      const both = await timeCompute(
-        device,
-        (pass) => {
-          before.encode(pass);
-          s.encode(pass);
-        },
-        opts,
-      );
-      afterPrevious.push({ kind: s.kind, msMedian: both.msMedian - previousMs });
-      previousMs = perDispatch?.[k].msMedian ?? (await alone(s));
-    }
+    afterPrevious = [{ kind: steps[0].kind, msMedian: alone![0] }];
+    for (let k = 1; k < steps.length; k++)
+      afterPrevious.push({ kind: steps[k].kind, msMedian: (await timeOf([steps[k - 1], steps[k]])) - alone![k - 1] });
   }
   let cold: DispatchTime[] | undefined;
   let coldBytes: number | undefined;
@@ -160,22 +135,12 @@ export async function profileSteps(
     const evict = await createCacheEvict(device, opts.coldBytes);
     try {
       coldBytes = evict.bytes;
-      const evictMs = (await timeCompute(device, (pass) => evict.encode(pass), opts)).msMedian;
+      const evictMs = await timeOf([evict]);
       cold = [];
-      for (const s of steps) {
-        // Each repeat reads the other buffer, then runs the dispatch; the implementation's barriers keep
-        // them apart: before the read (its sink, written by the repeat before) and before the
-        // dispatch (its outputs, likewise), each waiting for all the work recorded before it.
-        const t = await timeCompute(
-          device,
-          (pass) => {
-            evict.encode(pass);
-            s.encode(pass);
-          },
-          opts,
-        );
-        cold.push({ kind: s.kind, msMedian: t.msMedian - evictMs });
-      }
+      // Each repeat reads the other buffer, then runs the dispatch; the implementation's barriers keep
+      // them apart: before the read (its sink, written by the repeat before) and before the dispatch
+      // (its outputs, likewise), each waiting for all the work recorded before it.
+      for (const s of steps) cold.push({ kind: s.kind, msMedian: (await timeOf([evict, s])) - evictMs });
     } finally {
       evict.destroy();
     }
