@@ -47,19 +47,58 @@
 # 0/50/90%, compared here with
 # `npx hp-lab encoder --compare-ort --engine-logits FILE --no-latency --sparsity 0,0.5,0.9`).
 # Everything goes into OUTDIR/confirm.tgz (refreshed after each step: the device returns few files).
+# The exit status is 1 if any step failed, timed out or is unknown (the others still run).
+# A plan checked before a device call spends time on it: DRY=1 runs the same steps' command lines at
+# toy sizes on this machine's adapter (SwiftShader on a dev machine): batches at most 2, sequences at
+# most 16, matrices at most 256, 2 repetitions, no spin-up, 8 MiB cold fills, 8 dev sentences; each
+# step's timeout times DRY_SCALE (default 4). HP_LAB_CLI names the CLI (default .gpu/hp-lab.mjs; here
+# a build beside node_modules, e.g. `node scripts/build-cli.mjs .dev-dry/cli.mjs`):
+#   DRY=1 HP_LAB_CLI=.dev-dry/cli.mjs STEPS="cold prefetch" bash scripts/bench/confirm-h200.sh /tmp/dry
 set -u
 final=${1:-confirm-out}
 out=$(mktemp -d)
 mkdir -p "$final"
+cli=${HP_LAB_CLI:-.gpu/hp-lab.mjs}
+failed=0
+# shrink ARGS...: the arguments with DRY's toy sizes (printed one a line).
+shrink() {
+  local prev='' a v cmd=$1 limited=0 out=()
+  min_each() { local IFS=, x r=(); for x in $1; do r+=($((x < $2 ? x : $2))); done; echo "${r[*]}"; }
+  for a in "$@"; do
+    v=$a
+    case $prev in
+      --batch) v=$(min_each "$a" 2) ;;
+      --seq) v=$(min_each "$a" 16) ;;
+      --m | --k | --n) v=$(min_each "$a" 256) ;;
+      --reps) v=2 ;;
+      --warmup) v=1 ;;
+      --spin-up) v=0 ;;
+      --profile-cold) v=8 ;;
+      --limit) limited=1 ;;
+    esac
+    [ "$a" = --no-accuracy ] && limited=1
+    out+=("$v")
+    prev=$a
+  done
+  [ "$cmd" = encoder ] && [ $limited = 0 ] && out+=(--limit 8)
+  printf '%s\n' "${out[@]}"
+}
 # step NAME SECONDS COMMAND...: runs it under a timeout into OUT/NAME.json and .log, then re-packs.
 step() {
-  local n=$1 t=$2 s=$SECONDS
+  local n=$1 t=$2 s=$SECONDS rc
   shift 2
+  [ "${DRY:-0}" = 1 ] && t=$((t * ${DRY_SCALE:-4}))
   timeout "$t" "$@" > "$out/$n.json" 2> "$out/$n.log"
-  echo "$n rc=$? $((SECONDS - s)) s" | tee -a "$out/run.log"
+  rc=$?
+  [ $rc = 0 ] || failed=1
+  echo "$n rc=$rc $((SECONDS - s)) s" | tee -a "$out/run.log"
   tar -C "$out" -czf "$final/confirm.tgz" .
 }
-c() { step "$1" "$2" node .gpu/hp-lab.mjs "${@:3}"; }
+c() {
+  local n=$1 t=$2 args=("${@:3}")
+  [ "${DRY:-0}" = 1 ] && mapfile -t args < <(shrink "${args[@]}")
+  step "$n" "$t" node "$cli" "${args[@]}"
+}
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$out/machine.txt" 2>&1
 # The GPU's clocks, power and P-state every 200 ms through the call (clocks.csv), to tell a slow
 # forward in one process from a slow GPU at that moment.
@@ -226,6 +265,9 @@ for s in ${STEPS:-latency latency2 profile columns leave-out ablate verify int8-
     logits-prefetch)
       c logits-prefetch 40 encoder --no-latency --sparsity 0,0.5,0.9 --cls-tail auto+prefetch \
         --save-logits "$out/engine-logits-prefetch.json" ;;
-    *) echo "confirm-h200: unknown step $s" >&2 ;;
+    *)
+      echo "confirm-h200: unknown step $s" >&2
+      failed=1 ;;
   esac
 done
+exit $failed
