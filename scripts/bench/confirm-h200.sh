@@ -50,8 +50,10 @@
 # The exit status is 1 if any step failed, timed out or is unknown (the others still run).
 # A plan checked before a device call spends time on it: DRY=1 runs the same steps' command lines at
 # toy sizes on this machine's adapter (SwiftShader on a dev machine): batches at most 2, sequences at
-# most 16, matrices at most 256, 2 repetitions, no spin-up, 8 MiB cold fills, 8 dev sentences; each
-# step's timeout times DRY_SCALE (default 4). HP_LAB_CLI names the CLI (default .gpu/hp-lab.mjs; here
+# most 16, matrices at most 256, 2 repetitions, no spin-up, 8 MiB cold fills, 8 dev sentences, `bench
+# verify --quick`; each step's timeout times DRY_SCALE (default 4). Steps that force a tile a software
+# adapter does not use (qkv-tile, tiles2, out-tiles, b1-ln's l16) are refused there in one line.
+# HP_LAB_CLI names the CLI (default .gpu/hp-lab.mjs; here
 # a build beside node_modules, e.g. `node scripts/build-cli.mjs .dev-dry/cli.mjs`):
 #   DRY=1 HP_LAB_CLI=.dev-dry/cli.mjs STEPS="cold prefetch" bash scripts/bench/confirm-h200.sh /tmp/dry
 set -u
@@ -81,6 +83,7 @@ shrink() {
     prev=$a
   done
   [ "$cmd" = encoder ] && [ $limited = 0 ] && out+=(--limit 8)
+  [ "$cmd" = bench ] && [ "${2:-}" = verify ] && out+=(--quick)
   printf '%s\n' "${out[@]}"
 }
 # step NAME SECONDS COMMAND...: runs it under a timeout into OUT/NAME.json and .log, then re-packs.

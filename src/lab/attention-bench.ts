@@ -20,6 +20,7 @@ import { intAttention, type IntAttentionRow } from '../core/quant/int-attention'
 import { createInt8AttentionKernel } from '../gpu/encoder/attention-int8';
 import { createInt8MatrixAttentionKernel, parseInt8MatrixVariant } from '../gpu/encoder/attention-int8-matrix';
 import type { GpuCapabilities } from '../gpu/adapter';
+import { GpuLimitError } from '../gpu/limits';
 
 export interface AttentionBenchCase {
   batch: number;
@@ -135,6 +136,11 @@ export async function benchAttention(
     /** Whole-sequence variants: also one run of the kernel counting its live workgroups (`resident`). */
     residency?: boolean;
     caps?: GpuCapabilities;
+    /** Given, a variant this device cannot run at the case's shape (a GpuLimitError: its workgroup
+     *  memory or threads, checked when it is made or first encoded) is left out and reported here
+     *  instead of ending the bench: `bench attention`'s 'all' on an adapter with less than the H200's
+     *  48 KiB of workgroup memory. */
+    onUnfit?: (variant: string, why: string) => void;
   },
 ): Promise<AttentionBenchRow[]> {
   const { batch, seq, hidden, heads, block, reads } = c;
@@ -192,18 +198,33 @@ export async function benchAttention(
             parseInt8MatrixVariant(variant)!,
           )
         : createInt8AttentionKernel(device, hidden, heads, layout, seq);
+    /** `make()`, or undefined where it throws a GpuLimitError and opts.onUnfit takes it. */
+    const unlessUnfit = async <T>(variant: string, make: () => T | Promise<T>): Promise<T | undefined> => {
+      try {
+        return await make();
+      } catch (e) {
+        if (!(opts.onUnfit && e instanceof GpuLimitError)) throw e;
+        opts.onUnfit(variant, e.message);
+        return undefined;
+      }
+    };
     type Kernel = Pick<AttentionKernel, 'layout' | 'encode'>;
     const runs = variants.flatMap((variant) =>
-      (opts.ablations ?? ['none']).flatMap((ablate): { variant: string; ablate: string; kernel: Kernel }[] => {
-        if (int8) return ablate === 'none' ? [{ variant, ablate, kernel: int8Kernel(variant) }] : [];
-        const kernel =
-          ablate === 'none'
-            ? createAttentionKernel(device, hidden, heads, layout, variant)
-            : createAblatedAttention(device, hidden, heads, layout, variant, ablate as keyof typeof ABLATIONS);
-        return kernel ? [{ variant, ablate, kernel }] : [];
-      }),
+      (opts.ablations ?? ['none'])
+        .filter((ablate) => !int8 || ablate === 'none')
+        .map((ablate) => ({ variant, ablate })),
     );
-    for (const { variant, ablate, kernel } of runs) {
+    // Each kernel made just before its run and dropped after it: 'all' is ~100 pipelines, which
+    // together outgrew 24 GiB on SwiftShader when every kernel was made first and kept to the end.
+    for (const { variant, ablate } of runs) {
+      const kernel: Kernel | null | undefined = await unlessUnfit(variant, () =>
+        int8
+          ? int8Kernel(variant)
+          : ablate === 'none'
+            ? createAttentionKernel(device, hidden, heads, layout, variant)
+            : createAblatedAttention(device, hidden, heads, layout, variant, ablate as keyof typeof ABLATIONS),
+      );
+      if (!kernel) continue; // not fit for this device, or an ablation its kind does not know
       const bits = ablate !== 'none';
       const group = device.createBindGroup({
         layout: kernel.layout.group,
@@ -212,7 +233,9 @@ export async function benchAttention(
       device.queue.writeBuffer(ctx, 0, poison); // every checked output must be written
       const record = (pass: GPUComputePassEncoder) =>
         kernel.encode(pass, group, batch, seq, live?.count, { valueDims: live?.most });
-      const t = await timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup });
+      // The kinds whose workgroup memory depends on the keys check it when first encoded.
+      const t = await unlessUnfit(variant, () => timeCompute(device, record, { reps: opts.reps, warmup: opts.warmup }));
+      if (!t) continue;
       const got = await readBuffer(device, ctx, checked * seq * hidden * 4);
       // The same kernel built with its workgroups counting themselves, dispatched once.
       const countResident = async () => {

@@ -1,7 +1,7 @@
 // The encoder's own WGSL ops (embeddings + LayerNorm, residual + LayerNorm, masked attention,
 // pooler + classifier) against the CPU reference, on real WebGPU (Dawn + SwiftShader).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { nodeGpu } from '../../src/gpu/node-gpu';
+import { dawnGpu, nodeGpu } from '../../src/gpu/node-gpu';
 import type { AcquiredGpu, GpuCapabilities } from '../../src/gpu/adapter';
 import {
   createAddLayerNormColumnsKernel,
@@ -20,6 +20,7 @@ import { blockedFits, parseBlockedVariant } from '../../src/gpu/encoder/attentio
 import { parseSubgroupVariant, subgroupFits } from '../../src/gpu/encoder/attention-subgroup';
 import { parseWholeVariant, wholeFits } from '../../src/gpu/encoder/attention-whole';
 import { benchAttention } from '../../src/lab/attention-bench';
+import { GpuLimitError } from '../../src/gpu/limits';
 import { createHeadKernel, sumHeadShares } from '../../src/gpu/encoder/head';
 import { createClsAttention } from '../../src/gpu/encoder/attention-cls';
 import { createLinearAddLn } from '../../src/gpu/encoder/linear-addln';
@@ -732,6 +733,33 @@ describe('encoder ops on WebGPU', () => {
     });
     expect([int8.mismatches, int8.checked_sequences]).toEqual([0, 2]);
     expect(int8.max_abs_err).toBeLessThan(1e-6);
+  });
+
+  // `bench attention`'s 'all' on a GPU with less workgroup memory than the H200's 48 KiB (WebGPU's
+  // default 16 KiB here): the variants that do not fit are listed and left out, the rest still run;
+  // without onUnfit the first one ends the bench with a GpuLimitError (the CLI prints its message).
+  it('bench attention: variants this device cannot run are reported and left out (onUnfit)', async () => {
+    const small = await (await (await dawnGpu()).requestAdapter())!.requestDevice();
+    try {
+      expect(small.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+      const c = { batch: 1, seq: 9, hidden: 312, heads: 12, block: 312 };
+      const unfit: [string, string][] = [];
+      const onUnfit = (variant: string, why: string) => unfit.push([variant, why]);
+      const rows = await benchAttention(small, c, ['q1c8', 'b32k128n4', 'h1w128s2c16t64', 'r64q4k4t64'], {
+        reps: 1,
+        warmup: 0,
+        onUnfit,
+      });
+      expect(rows.map((r) => r.variant)).toEqual(['q1c8', 'h1w128s2c16t64']);
+      for (const r of rows) expect(r.max_abs_err).toBeLessThan(1e-5);
+      expect(unfit.map(([v]) => v)).toEqual(['b32k128n4', 'r64q4k4t64']);
+      for (const [, why] of unfit) expect(why).toMatch(/bytes of workgroup memory.*this device allows 16384/);
+      await expect(benchAttention(small, c, ['b32k128n4'], { reps: 1, warmup: 0 })).rejects.toBeInstanceOf(
+        GpuLimitError,
+      );
+    } finally {
+      small.destroy();
+    }
   });
 
   // The whole-sequence kernel's read form (attention-whole.ts 'v', 'r'): per head, only some value

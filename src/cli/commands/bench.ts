@@ -84,7 +84,9 @@ ${int8VariantsHelp}
   the quantizer alone, codes as rows / as columns, with subgroupMax or a tree of barriers.
   --split-k (matmul, f32): each tile also with its K-range in P slices (partial sums, added on the
   CPU for the check; auto = the encoder's choice).
-  'attention' times the encoder's fused attention kernel alone, each variant (all: every one), on
+  'attention' times the encoder's fused attention kernel alone, each variant (all: every one, the
+  default; for f32 on a software adapter the default is auto, as ~100 pipelines outgrow a machine's
+  memory there), those the device cannot run at a shape left out and listed (skipped), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's; rows of a multiple of 64 floats padded by 8, as the engine pads stacked HP
   rows), some sequences padded, checked against the CPU reference on two sequences.
@@ -520,7 +522,11 @@ async function benchAttentionCmd(argv: string[]) {
   const every = all.filter(
     (v) => v !== 'int8-matrix' || int8MatrixAttentionOn(gpu.device, gpu.caps, hidden, heads, 16),
   );
-  const variants = !f.variant || f.variant === 'all' ? every : f.variant.split(',');
+  // With no --variant: every one on a GPU; on a software adapter the one 'auto' runs (SwiftShader keeps
+  // each compiled pipeline's 0.1-0.7 GB until the process ends: 'all' outgrew 12 GiB).
+  const asked = f.variant ?? (gpu.caps.isFallbackAdapter && !int8 ? 'auto' : 'all');
+  const allAsked = asked === 'all';
+  const variants = allAsked ? every : asked.split(',');
   const bad = variants.find((v) => !all.includes(v) && !(int8 && parseInt8MatrixVariant(v)));
   if (bad) throw new CliError(`--variant: '${bad}' is not one of ${all.join(', ')}`);
   // --reads: patterns split by '/', each a count a head ('all': every dim of every head).
@@ -532,6 +538,9 @@ async function benchAttentionCmd(argv: string[]) {
     return counts;
   });
   const rows = [];
+  // With 'all', the variants this device cannot run at a shape are left out and listed; one named
+  // on its own that does not fit ends the command with the reason.
+  const skipped: { variant: string; batch: number; seq: number; why: string }[] = [];
   for (const reads of readSets)
     for (const block of numberListFlag(f.block, 'block', [hidden], 1, 1 << 20, true))
       for (const batch of numberListFlag(f.batch, 'batch', [1, 32], 1, 1 << 20, true))
@@ -543,13 +552,24 @@ async function benchAttentionCmd(argv: string[]) {
             ablations,
             residency: Boolean(f.residency),
             ...(int8 ? { quant: 'int8' as const, caps: gpu.caps, checkSequences: batch } : {}),
+            ...(allAsked
+              ? {
+                  onUnfit: (variant: string, why: string) => {
+                    if (skipped.some((s) => s.variant === variant && s.batch === batch && s.seq === seq)) return;
+                    skipped.push({ variant, batch, seq, why });
+                    process.stderr.write(`skipped ${variant} at B=${batch} L=${seq}: ${why}\n`);
+                  },
+                }
+              : {}),
           });
           for (const r of got) process.stderr.write(`${JSON.stringify(r)}\n`);
           rows.push(...got);
         }
   const failed = rows.filter((r) => r.ablate === 'none' && (int8 ? r.mismatches !== 0 : !(r.max_abs_err < 1e-4)));
   if (failed.length) throw new CliError(`attention variants off the reference: ${JSON.stringify(failed)}`, 1);
-  return { adapter: gpu.caps.label, rows };
+  if (!rows.length && skipped.length) throw new CliError(`no attention variant fits this device: ${skipped[0].why}`);
+  const note = f.variant ? {} : { variants: `${asked} (no --variant${allAsked ? '' : ', software adapter'})` };
+  return { adapter: gpu.caps.label, ...note, rows, ...(skipped.length ? { skipped } : {}) };
 }
 
 const PEAK_FAMILIES = ['mma', 'dot4', 'fma'];

@@ -21,6 +21,7 @@ import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import subgroupCommonWgsl from '../kernels/subgroup-common.wgsl?raw';
 import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { GpuLimitError } from '../limits';
 import { hoistDirectives } from '../kernels/linear-common';
 import { deviceHasSubgroups } from '../kernels/subgroup-variant';
 import {
@@ -271,7 +272,7 @@ export function createSubgroupAttention(
     let pipeline = pipelines.get(shape.kl);
     if (pipeline) return pipeline;
     if (!subgroupFits(device, variant, d, seq))
-      throw new RangeError(
+      throw new GpuLimitError(
         `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory at ${seq} keys; ` +
           `this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
       );

@@ -6,6 +6,7 @@ import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { GpuLimitError } from '../limits';
 
 /** The bind-group layout of every attention kernel (params, q, k, v, mask, ctx): one, so a layer's
  *  bind group serves whichever variant runs it (the engine's [CLS] attention takes the layer's). */
@@ -156,7 +157,7 @@ export function blockAttention<S extends { qb: number; storageBytes: number; thr
   const shape = kind.shape(variant, d);
   if (typeof shape === 'string') throw new RangeError(shape);
   if (!kind.fits(device, variant, d))
-    throw new RangeError(
+    throw new GpuLimitError(
       `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory and ` +
         `${shape.threads} threads; this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
     );

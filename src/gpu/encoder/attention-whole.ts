@@ -29,6 +29,7 @@ import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import loadPairsWgsl from './attention-load-pairs.wgsl?raw';
 import { bindingLayout, compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { GpuLimitError } from '../limits';
 import {
   ablated,
   attentionLayout,
@@ -385,7 +386,7 @@ export function createWholeAttention(
     let pipeline = pipelines.get(key);
     if (pipeline) return pipeline;
     if (!shapeFits(device, shape))
-      throw new RangeError(
+      throw new GpuLimitError(
         `attention variant '${variant}' needs ${shape.storageBytes} bytes of workgroup memory at ${seq} keys; ` +
           `this device allows ${device.limits.maxComputeWorkgroupStorageSize}`,
       );

@@ -6,6 +6,7 @@ import attentionWgsl from './attention.wgsl?raw';
 import loadF32Wgsl from './attention-load-f32.wgsl?raw';
 import liveHeadWgsl from './attention-live-head.wgsl?raw';
 import { compilePipeline, withConsts, type KernelLayout } from '../kernel';
+import { GpuLimitError } from '../limits';
 import {
   ABLATIONS,
   attentionLayout,
@@ -396,7 +397,7 @@ function fixedAttentionKernel(
   let kt = ktFixed ?? (d <= 32 ? 64 : d <= 64 ? 32 : 16);
   while (ktFixed === undefined && kt > 4 && storage(kt) > limits.maxComputeWorkgroupStorageSize) kt /= 2;
   if (storage(kt) > limits.maxComputeWorkgroupStorageSize)
-    throw new RangeError(`head size ${d} does not fit this device's workgroup memory`);
+    throw new GpuLimitError(`head size ${d} does not fit this device's workgroup memory`);
   const kc = Math.min(kcWanted, kt);
   const tiles = (qtFixed ? [qtFixed] : splits > 1 ? SPLIT_QUERY_TILES : QUERY_TILES).filter((qt) => {
     const threads = qt * splits;
@@ -404,7 +405,7 @@ function fixedAttentionKernel(
     return fit && (splits === 1 || threads <= MAX_SPLIT_THREADS);
   });
   if (tiles.length === 0)
-    throw new RangeError(`attention variant '${variant}' needs more threads than this device has`);
+    throw new GpuLimitError(`attention variant '${variant}' needs more threads than this device has`);
   const layout = attentionLayout(device);
   // One pipeline per query tile, looked up by number: building the source and its cache key on
   // every encode cost CPU time in each forward.

@@ -17,6 +17,7 @@ import type {
 } from './forward-groups';
 import type { ForwardKernels } from './forward-steps';
 import type { RowKernel } from './row-ops';
+import { GpuLimitError } from '../limits';
 
 /** The per-shape parameters (uniform buffers, rewritten when the shape changes). */
 export interface EngineUniforms {
@@ -120,7 +121,7 @@ export function bindForward(parts: BindingParts): EngineGroups {
         // The forced tile of this linear ('off': left unfused; per shape: hp-columns-ln.ts shapeTile).
         const forced = shapeTile(hpLnTile, j === 0 ? hidden : ffn, hidden);
         if (hpFuseLn && !int8 && forced && forced !== 'off' && hpLin?.columns && !f)
-          throw new RangeError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
+          throw new GpuLimitError(`fused LayerNorm tile '${forced}' is unknown or does not fit layer ${i}`);
         return f ? f.bind(u, input as GPUBuffer, lns[j], x, a.xt) : null;
       }),
     };

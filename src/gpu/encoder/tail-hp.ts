@@ -12,6 +12,7 @@ import type { EncoderLayer } from '../../core/model/bert-types';
 import { keptColumnIndices, tileGrid } from '../../core/formats/hp';
 import { expandWgsl } from '../kernels/wgsl-template';
 import { bindBuffers, bindingLayout, compilePipeline, concatF32, uploadBuffer, withConsts } from '../kernel';
+import { GpuLimitError } from '../limits';
 
 const WG = 256;
 /** Kept columns a thread loads at once (tail-hp.wgsl UN). */
@@ -169,7 +170,7 @@ export function createHpTail(
   const maxSlices = sliceCap(layer, opts.maxSlices);
   const geometry = (s: number) => tailGeometry(layer, hidden, s);
   const minSlices = fewestSlices(device.limits, layer, hidden, maxSlices);
-  if (minSlices === null) throw new RangeError("the HP tail's workgroup memory does not fit this device");
+  if (minSlices === null) throw new GpuLimitError("the HP tail's workgroup memory does not fit this device");
   if (
     opts.slices !== undefined &&
     !(Number.isInteger(opts.slices) && opts.slices >= minSlices && opts.slices <= maxSlices)

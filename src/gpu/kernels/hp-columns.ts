@@ -10,7 +10,7 @@ import type { HPMatrix } from '../../core/formats/hp';
 import { keptColumnIndices, tileGrid } from '../../core/formats/hp';
 import { COLUMN_KC_MAX, columnKStep, hpColumnsLn, shapeTile } from './hp-columns-ln';
 import type { HPColumnsPath, LiveOutputs } from './linear-types';
-import { checkBufferArg } from '../limits';
+import { checkBufferArg, GpuLimitError } from '../limits';
 import { bindingLayout, compilePipeline, runDispatch, type KernelLayout } from '../kernel';
 import {
   asBinding,
@@ -124,7 +124,7 @@ export function pickColumnTile(
     const g = namedGeometry(tr, q, forced);
     if (!g || !fits(limits, g)) {
       const names = COLUMN_TILES.map((t) => t.name).join(', ');
-      throw new RangeError(`HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/kN')`);
+      throw new GpuLimitError(`HP column tile '${forced}' is unknown or does not fit Tr=${tr} here (${names}, '/kN')`);
     }
     return g;
   }

@@ -4,6 +4,7 @@
 // ask it per call, and the page describes the choice (describeKernelVariants) without loading
 // the kernels. Thresholds come from the H200 measurements in BENCHMARKS.md (Kernels).
 import type { GpuCapabilities } from '../adapter';
+import { GpuLimitError } from '../limits';
 
 // ---- the few-token subgroup variants (subgroup-variant.ts builds their dispatches) ----
 
@@ -163,9 +164,9 @@ export function pickDenseTile(
     const soft = !tiles.some((t) => perThread(t) > 16);
     if (DENSE_TILES.includes(c) ? !tiles.includes(c) : soft && perThread(c) > 16) {
       const have = tiles.map((t) => t.name).join(', ');
-      throw new RangeError(`dense tile '${forced}' is not used on this adapter (software adapters: ${have})`);
+      throw new GpuLimitError(`dense tile '${forced}' is not used on this adapter (software adapters: ${have})`);
     }
-    if (!denseFits(limits, c)) throw new RangeError(`dense tile '${forced}' exceeds this device's workgroup limits`);
+    if (!denseFits(limits, c)) throw new GpuLimitError(`dense tile '${forced}' exceeds this device's workgroup limits`);
     return c;
   }
   if (usable.length === 0) {
@@ -327,7 +328,9 @@ export function pickHPTile(
     const g = usable.find((u) => u.config.name === forced);
     if (!g) {
       const names = usable.map((u) => u.config.name).join(', ');
-      throw new RangeError(`HP tile '${forced}' is unknown or does not fit Tr=${tr} on this device (usable: ${names})`);
+      throw new GpuLimitError(
+        `HP tile '${forced}' is unknown or does not fit Tr=${tr} on this device (usable: ${names})`,
+      );
     }
     return g;
   }

@@ -102,6 +102,21 @@ describe('limits and types are checked before any work', () => {
     );
     expect(r.ms).toBeLessThan(20_000);
   });
+  test("bench attention: a variant past the device's workgroup memory is refused in one line", () => {
+    // SwiftShader allows 32 KiB; b32k128n4 at TinyBERT's head size needs 40576 bytes (was "an internal error").
+    refuses(
+      ['bench', 'attention', '--variant', 'b32k128n4', '--batch', '1', '--seq', '8', '--reps', '1'],
+      /'b32k128n4' needs 40576 bytes of workgroup memory .* this device allows 32768\n$/,
+    );
+    // No --variant on a software adapter: the variant 'auto' runs, not all ~100 (which outgrew 12 GiB).
+    const r = hpLab('bench', 'attention', '--batch', '1', '--seq', '8', '--reps', '1');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { variants: string; rows: { variant: string }[] };
+    expect([out.variants, out.rows.map((row) => row.variant)]).toEqual([
+      'auto (no --variant, software adapter)',
+      ['auto'],
+    ]);
+  });
   test('bench peak: an unknown --family or a zero --iters is refused before the GPU is touched', () => {
     refuses(['bench', 'peak', '--family', 'tensor'], /--family: 'tensor' is not one of mma, dot4, fma/);
     refuses(['bench', 'peak', '--iters', '0'], /--iters must be an integer in \[1, 1048576\], got '0'/);
