@@ -214,8 +214,10 @@ export async function benchAttention(
         .filter((ablate) => !int8 || ablate === 'none')
         .map((ablate) => ({ variant, ablate })),
     );
-    // Each kernel made just before its run and dropped after it: 'all' is ~100 pipelines, which
-    // together outgrew 24 GiB on SwiftShader when every kernel was made first and kept to the end.
+    // Each kernel made just before its run, so a variant the device cannot run is left out at its
+    // turn whether it says so when made or when first encoded. (Dropping it after does not give its
+    // memory back on SwiftShader: ~100 pipelines there outgrew 12 GiB either way; the CLI's default
+    // on a software adapter is 'auto'.)
     for (const { variant, ablate } of runs) {
       const kernel: Kernel | null | undefined = await unlessUnfit(variant, () =>
         int8
