@@ -86,7 +86,7 @@ ${int8VariantsHelp}
   CPU for the check; auto = the encoder's choice).
   'attention' times the encoder's fused attention kernel alone, each variant (all: every one, the
   default; for f32 on a software adapter the default is auto, as ~100 pipelines outgrow a machine's
-  memory there), those the device cannot run at a shape left out and listed (skipped), on
+  memory there; with all, those the device cannot run at a shape are left out and listed: skipped), on
   random Q/K/V rows of three blocks of --block floats (312: the dense Q/K/V linear's layout, 320:
   the stacked HP one's; rows of a multiple of 64 floats padded by 8, as the engine pads stacked HP
   rows), some sequences padded, checked against the CPU reference on two sequences.
