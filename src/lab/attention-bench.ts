@@ -137,8 +137,8 @@ export async function benchAttention(
     residency?: boolean;
     caps?: GpuCapabilities;
     /** Given, a variant this device cannot run at the case's shape (a GpuLimitError: its workgroup
-     *  memory or threads, checked when it is made or first encoded) is left out and reported here
-     *  instead of ending the bench: `bench attention`'s 'all' on an adapter with less than the H200's
+     *  memory or threads, checked when it is made or first encoded) is left out, with its ablations,
+     *  and reported here once instead of ending the bench: `bench attention`'s 'all' on an adapter with less than the H200's
      *  48 KiB of workgroup memory. */
     onUnfit?: (variant: string, why: string) => void;
   },
@@ -198,12 +198,15 @@ export async function benchAttention(
             parseInt8MatrixVariant(variant)!,
           )
         : createInt8AttentionKernel(device, hidden, heads, layout, seq);
+    /** Variants opts.onUnfit was told of: reported once, their other ablations not tried. */
+    const unfit = new Set<string>();
     /** `make()`, or undefined where it throws a GpuLimitError and opts.onUnfit takes it. */
     const unlessUnfit = async <T>(variant: string, make: () => T | Promise<T>): Promise<T | undefined> => {
       try {
         return await make();
       } catch (e) {
         if (!(opts.onUnfit && e instanceof GpuLimitError)) throw e;
+        unfit.add(variant);
         opts.onUnfit(variant, e.message);
         return undefined;
       }
@@ -219,6 +222,7 @@ export async function benchAttention(
     // memory back on SwiftShader: ~100 pipelines there outgrew 12 GiB either way; the CLI's default
     // on a software adapter is 'auto'.)
     for (const { variant, ablate } of runs) {
+      if (unfit.has(variant)) continue;
       const kernel: Kernel | null | undefined = await unlessUnfit(variant, () =>
         int8
           ? int8Kernel(variant)

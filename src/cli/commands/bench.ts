@@ -555,7 +555,6 @@ async function benchAttentionCmd(argv: string[]) {
             ...(allAsked
               ? {
                   onUnfit: (variant: string, why: string) => {
-                    if (skipped.some((s) => s.variant === variant && s.batch === batch && s.seq === seq)) return;
                     skipped.push({ variant, batch, seq, why });
                     process.stderr.write(`skipped ${variant} at B=${batch} L=${seq}: ${why}\n`);
                   },
