@@ -2,10 +2,13 @@
 // posts, built once: a latency row (dense and HP timed on the same batch x seq) and a profile
 // row (GPU time per kind of op). Both settings then report the same fields.
 import type { EncoderEngine, EncoderTiming } from '../gpu/encoder';
-import type { EncoderProfile } from '../gpu/encoder/op-profile';
+import type { DispatchTime, EncoderProfile } from '../gpu/encoder/op-profile';
 import type { ReadbackFloor } from '../gpu/readback-floor';
 
 export const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/** A profile's per-dispatch times as [kind, ms] pairs, in the forward's order. */
+const kindPairs = (list: readonly DispatchTime[]) => list.map((d) => [d.kind, round(d.msMedian)] as const);
 
 /** GPU time per kind of op (and, with the leave-out, what each costs in place). */
 export function profileRow(p: EncoderProfile) {
@@ -24,20 +27,13 @@ export function profileRow(p: EncoderProfile) {
     ...(p.ops.some((o) => o.withoutMs !== undefined) ? { in_forward_ms: inPlace } : {}),
     ...(p.groupedMs !== undefined ? { grouped_by_kind_ms: round(p.groupedMs) } : {}),
     // Each dispatch on its own, in the forward's order: [kind, ms].
-    ...(p.perDispatch ? { dispatches_ms: p.perDispatch.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
-    // Each dispatch's increment over the forward's dispatches before it: [kind, ms].
-    ...(p.inPlace ? { dispatches_in_place_ms: p.inPlace.map((d) => [d.kind, round(d.msMedian)] as const) } : {}),
-    // Each dispatch after the one before it, less that one alone: [kind, ms].
-    ...(p.afterPrevious
-      ? { dispatches_after_previous_ms: p.afterPrevious.map((d) => [d.kind, round(d.msMedian)] as const) }
-      : {}),
-    // Each dispatch on its own after the cache was filled with other data: [kind, ms].
-    ...(p.cold
-      ? {
-          dispatches_cold_ms: p.cold.map((d) => [d.kind, round(d.msMedian)] as const),
-          cold_fill_mib: round((p.coldBytes ?? 0) / 2 ** 20),
-        }
-      : {}),
+    ...(p.perDispatch ? { dispatches_ms: kindPairs(p.perDispatch) } : {}),
+    // Each dispatch's increment over the forward's dispatches before it.
+    ...(p.inPlace ? { dispatches_in_place_ms: kindPairs(p.inPlace) } : {}),
+    // Each dispatch after the one before it, less that one alone.
+    ...(p.afterPrevious ? { dispatches_after_previous_ms: kindPairs(p.afterPrevious) } : {}),
+    // Each dispatch on its own after the cache was filled with other data.
+    ...(p.cold ? { dispatches_cold_ms: kindPairs(p.cold), cold_fill_mib: round((p.coldBytes ?? 0) / 2 ** 20) } : {}),
   };
 }
 
