@@ -138,8 +138,8 @@ export async function benchAttention(
     caps?: GpuCapabilities;
     /** Given, a variant this device cannot run at the case's shape (a GpuLimitError: its workgroup
      *  memory or threads, checked when it is made or first encoded) is left out, with its ablations,
-     *  and reported here once instead of ending the bench: `bench attention`'s 'all' on an adapter with less than the H200's
-     *  48 KiB of workgroup memory. */
+     *  and reported here once instead of ending the bench: `bench attention`'s 'all' on an adapter
+     *  with less than the H200's 48 KiB of workgroup memory. */
     onUnfit?: (variant: string, why: string) => void;
   },
 ): Promise<AttentionBenchRow[]> {
